@@ -1,0 +1,71 @@
+// Owns what every command shares: the --json and --manifest flags, the event reporter, and error
+// rendering with the documented exit codes (0 ok, 1 operational failure or findings, 2 invalid input).
+import {Command, Flags, Errors, Interfaces} from '@oclif/core'
+import path from 'node:path'
+import {LayersError, UserInputError, toLayersError} from '../errors/index.js'
+import {errorEnvelope, renderErrorText} from './render.js'
+import {createReporter, type Reporter} from './reporter.js'
+
+export const EXIT_CODES_HELP = 'Exit codes: 0 success, 1 operational failure (or findings above --fail-on), 2 invalid input.'
+
+export abstract class LayersCommand extends Command {
+  static override enableJsonFlag = true
+
+  static override baseFlags = {
+    manifest: Flags.string({
+      char: 'm',
+      description: 'Path to the manifest.',
+      default: 'layers.yaml',
+      helpGroup: 'GLOBAL',
+      env: 'LAYERS_MANIFEST',
+    }),
+  }
+
+  private reporterInstance?: Reporter
+
+  /** The reporter for this run: progress to stderr on a TTY, warnings collected for --json. */
+  protected get reporter(): Reporter {
+    this.reporterInstance ??= createReporter({json: this.jsonEnabled()})
+    return this.reporterInstance
+  }
+
+  /** Absolute path of the manifest named by --manifest. */
+  protected manifestPath(flags: {manifest: string}): string {
+    return path.resolve(flags.manifest)
+  }
+
+  /** Prints human output on stdout unless --json is on (then the returned value is the output). */
+  protected out(text: string): void {
+    if (!this.jsonEnabled()) process.stdout.write(text.endsWith('\n') ? text : text + '\n')
+  }
+
+  protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    this.reporterInstance?.done()
+    if (err instanceof Errors.ExitError) throw err
+    const error = isOclifUsageError(err) ? usageError(err) : toLayersError(err)
+    if (this.jsonEnabled()) {
+      process.stdout.write(JSON.stringify(errorEnvelope(error), null, 2) + '\n')
+    } else {
+      process.stderr.write(renderErrorText(error, Boolean(process.env.LAYERS_DEBUG)))
+    }
+    return this.exit(error.exitCode)
+  }
+
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    this.reporterInstance?.done()
+    return super.finally(err)
+  }
+}
+
+/** oclif's own parse errors (unknown flag, missing argument) are invalid input: exit 2. */
+function isOclifUsageError(err: Error & {oclif?: {exit?: number}}): boolean {
+  return !(err instanceof LayersError) && err.oclif?.exit === 2
+}
+
+function usageError(err: Error): LayersError {
+  return new UserInputError('ERR_LAYERS_USAGE', err.message.split('\n')[0] ?? err.message, {
+    hint: 'Run the command with --help to see its arguments, flags and examples.',
+  })
+}
+
+export type InferredFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof LayersCommand)['baseFlags'] & T['flags']>

@@ -1,0 +1,56 @@
+// Owns how errors look: human text on stderr, or the JSON envelope under --json. The one place that
+// turns a LayersError into output; everything passes through redact().
+import {formatLocation, type LayersError, type Problem} from '../errors/index.js'
+import {redact} from './redact.js'
+
+export interface ErrorEnvelope {
+  error: {
+    code: string
+    message: string
+    hint?: string
+    location?: string
+    fault: 'user' | 'tool'
+    exitCode: number
+    problems?: Array<Omit<Problem, 'location'> & {location?: string}>
+    details?: Record<string, unknown>
+  }
+}
+
+export function errorEnvelope(error: LayersError): ErrorEnvelope {
+  const body: ErrorEnvelope['error'] = {
+    code: error.code,
+    message: redact(error.message),
+    fault: error.fault,
+    exitCode: error.exitCode,
+  }
+  if (error.hint) body.hint = redact(error.hint)
+  if (error.location) body.location = formatLocation(error.location)
+  if (error.problems.length > 0) {
+    body.problems = error.problems.map((problem) => ({
+      ...problem,
+      message: redact(problem.message),
+      ...(problem.hint ? {hint: redact(problem.hint)} : {}),
+      location: problem.location ? formatLocation(problem.location) : undefined,
+    }))
+  }
+  if (Object.keys(error.details).length > 0) body.details = JSON.parse(redact(JSON.stringify(error.details)))
+  return {error: body}
+}
+
+/** One problem as a line an editor or CI log can jump to: `file:line:col: error CODE message`. */
+export function formatProblem(problem: Problem): string {
+  const where = problem.location ? `${formatLocation(problem.location)}: ` : ''
+  const hint = problem.hint ? `\n    ${problem.hint}` : ''
+  return redact(`${where}${problem.severity} ${problem.code} ${problem.message}${hint}`)
+}
+
+export function renderErrorText(error: LayersError, debug = false): string {
+  const lines: string[] = []
+  for (const problem of error.problems) lines.push(formatProblem(problem))
+  const where = error.location ? `${formatLocation(error.location)}: ` : ''
+  lines.push(`Error [${error.code}]: ${where}${error.message}`)
+  if (error.hint) lines.push(`Hint: ${error.hint}`)
+  if (debug && error.cause instanceof Error && error.cause.stack) lines.push(error.cause.stack)
+  if (debug && error.stack) lines.push(error.stack)
+  return redact(lines.join('\n')) + '\n'
+}

@@ -1,0 +1,158 @@
+// Owns reading and writing lockfile.json: clear errors for a missing, corrupt or hand-broken file;
+// atomic writes that are skipped when nothing changed; and an inter-process lock so two commands
+// never interleave their read-modify-write.
+import {readFile, rm} from 'node:fs/promises'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {hostname} from 'node:os'
+import lockfile from 'proper-lockfile'
+import {OperationalError, UserInputError} from '../errors/index.js'
+import {writeFileAtomically} from '../fsutil/atomic.js'
+import {checkLockfileShape} from './shape.js'
+import {serializeLockfile} from './serialize.js'
+import {emptyLockfile, type Lockfile} from './types.js'
+
+/** Reads the lockfile; undefined when it does not exist. Throws UserInputError (exit 2) when it is broken. */
+export async function readLockfile(file: string): Promise<Lockfile | undefined> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new OperationalError('ERR_LAYERS_LOCKFILE_READ', `Cannot read ${file}: ${(error as Error).message}`, {cause: error})
+  }
+  return parseLockfile(file, text)
+}
+
+export function parseLockfile(file: string, text: string): Lockfile {
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (error) {
+    const {line, column} = jsonErrorPosition(text, (error as Error).message)
+    throw new UserInputError('ERR_LAYERS_LOCKFILE_CORRUPT', `${file} is not valid JSON: ${(error as Error).message}`, {
+      location: {file, line, column},
+      hint: 'Restore it from version control (git checkout -- lockfile.json), or delete it and run `layers lock` to resolve again.',
+    })
+  }
+  const problem = checkLockfileShape(data)
+  if (problem) {
+    throw new UserInputError('ERR_LAYERS_LOCKFILE_CORRUPT', `${file} is not a valid layers lockfile: ${problem}`, {
+      location: {file, line: 1, column: 1},
+      hint: 'Restore it from version control, or delete it and run `layers lock` to resolve again.',
+    })
+  }
+  return data as Lockfile
+}
+
+function jsonErrorPosition(text: string, message: string): {line: number; column: number} {
+  const match = /position (\d+)/.exec(message)
+  const lineColumn = /line (\d+) column (\d+)/.exec(message)
+  if (lineColumn) return {line: Number(lineColumn[1]), column: Number(lineColumn[2])}
+  if (!match) return {line: 1, column: 1}
+  const offset = Number(match[1])
+  const before = text.slice(0, offset).split('\n')
+  return {line: before.length, column: (before.at(-1)?.length ?? 0) + 1}
+}
+
+/** Writes the lockfile atomically; does nothing when the bytes would not change. Returns whether it wrote. */
+export async function writeLockfile(file: string, lock: Lockfile): Promise<boolean> {
+  const text = serializeLockfile(lock)
+  if (existsSync(file)) {
+    const current = await readFile(file, 'utf8').catch(() => undefined)
+    if (current === text) return false
+  }
+  await writeFileAtomically(file, text)
+  return true
+}
+
+export interface LockOptions {
+  /** How long to wait for another command to release the lock, in ms. */
+  waitMs?: number
+}
+
+const OWNER_FILE = 'owner'
+
+/**
+ * Runs `fn` holding the inter-process lock of `file` (a `<file>.lock` directory). A lock left by a
+ * killed process on this host is taken over at once; a live one is waited for briefly, then reported.
+ */
+export async function withFileLock<T>(file: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const waitMs = options.waitMs ?? Number(process.env.LAYERS_LOCK_WAIT_MS ?? 3000)
+  const lockDir = `${file}.lock`
+  const deadline = Date.now() + waitMs
+  let release: (() => Promise<void>) | undefined
+  for (;;) {
+    try {
+      release = await lockfile.lock(file, {
+        realpath: false,
+        lockfilePath: lockDir,
+        stale: 10_000,
+        update: 2_000,
+        onCompromised: () => {
+          // Another process took the lock over after we stalled for > stale; our writes are still atomic.
+        },
+      })
+      break
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error
+      if (ownerIsDead(lockDir)) {
+        await rm(lockDir, {recursive: true, force: true})
+        continue
+      }
+      if (Date.now() >= deadline) {
+        const owner = readOwner(lockDir)
+        throw new OperationalError('ERR_LAYERS_LOCKFILE_BUSY', `${file} is locked by another layers command${owner ? ` (pid ${owner.pid} on ${owner.host})` : ''}.`, {
+          hint: `Wait for that command to finish and run this one again. If no layers command is running, remove ${lockDir}.`,
+        })
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+  try {
+    writeFileSync(`${lockDir}/${OWNER_FILE}`, JSON.stringify({pid: process.pid, host: hostname()}))
+  } catch {
+    // The owner note only speeds up recovery after a kill; the lock itself holds without it.
+  }
+  try {
+    return await fn()
+  } finally {
+    await release().catch(() => {})
+  }
+}
+
+function readOwner(lockDir: string): {pid: number; host: string} | undefined {
+  try {
+    return JSON.parse(readFileSync(`${lockDir}/${OWNER_FILE}`, 'utf8')) as {pid: number; host: string}
+  } catch {
+    return undefined
+  }
+}
+
+function ownerIsDead(lockDir: string): boolean {
+  const owner = readOwner(lockDir)
+  if (!owner || owner.host !== hostname() || owner.pid === process.pid) return false
+  try {
+    process.kill(owner.pid, 0)
+    return false
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
+
+/** Read-modify-write of the lockfile under its lock. `update` returns the new lock (or the same object). */
+export async function updateLockfile(
+  file: string,
+  update: (lock: Lockfile) => Lockfile | Promise<Lockfile>,
+  options: LockOptions = {},
+): Promise<Lockfile> {
+  return withFileLock(
+    file,
+    async () => {
+      const current = (await readLockfile(file)) ?? emptyLockfile()
+      const next = await update(current)
+      await writeLockfile(file, next)
+      return next
+    },
+    options,
+  )
+}

@@ -1,0 +1,109 @@
+// Owns the shape of `lockfile.json` (version 1): per layer, what was resolved (npm tree, runtime
+// binary, pinned ARNs) and where each artifact was published (version ARN per account, region and
+// artifact). It never holds credentials, timestamps or host paths.
+import type {Architecture} from '../manifest/types.js'
+
+export const LOCKFILE_VERSION = 1
+
+/** Key of one artifact of a layer: its architectures joined by '+', sorted (e.g. `arm64+x86_64`, `x86_64`). */
+export type ArtifactKey = string
+
+export function artifactKey(architectures: readonly Architecture[]): ArtifactKey {
+  return [...new Set(architectures)].sort().join('+')
+}
+
+export function artifactArchitectures(key: ArtifactKey): Architecture[] {
+  return key.split('+') as Architecture[]
+}
+
+/** One installed package, keyed in LockedArtifact.packages by its path, e.g. `node_modules/a/node_modules/b`. */
+export interface LockedPackage {
+  name: string
+  version: string
+  /** Tarball URL as the registry gave it (never with credentials). */
+  resolved: string
+  /** SRI sha512 integrity of the tarball; verified on every fetch. */
+  integrity: string
+  /** Present and true when the package is only an optional dependency. */
+  optional?: true
+  /** Present and true when the package came bundled inside its parent's tarball. */
+  inBundle?: true
+  /** The package declares install scripts, which layers never runs. */
+  hasInstallScript?: true
+  /** Executables the package declares (name -> path in the package). */
+  bin?: Record<string, string>
+  /** Direct dependencies as declared (name -> spec), so a lock can be checked without the network. */
+  dependencies?: Record<string, string>
+  peerDependencies?: Record<string, string>
+  optionalDependencies?: Record<string, string>
+  engines?: Record<string, string>
+  os?: string[]
+  cpu?: string[]
+  libc?: string[]
+}
+
+/** A runtime template's binary package, locked like an npm package. */
+export interface LockedBinary {
+  name: string
+  version: string
+  resolved: string
+  integrity: string
+}
+
+export interface LockedArtifact {
+  architectures: Architecture[]
+  /** npm layers: the whole installed tree. */
+  packages?: Record<string, LockedPackage>
+  /** runtime layers: the binary package for these architectures (absent for binary-less templates). */
+  binary?: LockedBinary
+}
+
+export interface Publication {
+  /** Layer version ARN. */
+  arn: string
+  version: number
+  /** Base64 SHA-256 of the zip, as Lambda reports it. */
+  codeSha256: string
+}
+
+/** accountId -> region -> artifact key -> publication */
+export type Publications = Record<string, Record<string, Record<ArtifactKey, Publication>>>
+
+interface LockedOwnLayerBase {
+  /** Fingerprint of the manifest entry this was resolved from; a mismatch means `layers lock` must run. */
+  inputs: string
+  artifacts: Record<ArtifactKey, LockedArtifact>
+  published?: Publications
+}
+
+export interface LockedNpmLayer extends LockedOwnLayerBase {
+  kind: 'npm'
+}
+
+export interface LockedDirLayer extends LockedOwnLayerBase {
+  kind: 'dir'
+}
+
+export interface LockedRuntimeLayer extends LockedOwnLayerBase {
+  kind: 'runtime'
+  template: string
+}
+
+export interface LockedArnLayer {
+  kind: 'arn'
+  inputs: string
+  /** accountId -> region -> pinned layer version ARN. */
+  arns: Record<string, Record<string, string>>
+}
+
+export type LockedOwnLayer = LockedNpmLayer | LockedDirLayer | LockedRuntimeLayer
+export type LockedLayer = LockedOwnLayer | LockedArnLayer
+
+export interface Lockfile {
+  lockfileVersion: typeof LOCKFILE_VERSION
+  layers: Record<string, LockedLayer>
+}
+
+export function emptyLockfile(): Lockfile {
+  return {lockfileVersion: LOCKFILE_VERSION, layers: {}}
+}

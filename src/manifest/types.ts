@@ -1,0 +1,118 @@
+// Owns the shape of a loaded, validated `layers.yaml` (version 1) with its defaults applied. The
+// parser (src/manifest/load.ts) produces it; every other module reads it and never re-parses YAML.
+import type {SourceLocation} from '../errors/index.js'
+
+export const ARCHITECTURES = ['x86_64', 'arm64'] as const
+export type Architecture = (typeof ARCHITECTURES)[number]
+
+export interface Settings {
+  /** S3 bucket name template; may contain {accountId} and {region}. */
+  bucket: string
+  /** Key prefix for layer artifacts, '' or ending in '/'. */
+  prefix: string
+  regions: string[]
+  architectures: Architecture[]
+  runtimes: string[]
+}
+
+export interface Account {
+  /** The manifest key, e.g. `prod`. */
+  name: string
+  /** 12-digit AWS account id. */
+  id: string
+  /** Named profile from ~/.aws/config (SSO and assume-role profiles included). */
+  profile?: string
+  /** Role to assume in the account (from the default credentials or `profile`). */
+  roleArn?: string
+  externalId?: string
+  sessionName?: string
+  regions: string[]
+}
+
+export interface Share {
+  /** Account ids (resolved from manifest account names or given as 12 digits). */
+  accounts: string[]
+  /** AWS Organizations id (o-...), granted with principal `*`. */
+  organization?: string
+  public: boolean
+}
+
+interface OwnLayerBase {
+  name: string
+  runtimes: string[]
+  architectures: Architecture[]
+  license?: string
+  description?: string
+  /** Globs (relative to the layer root) removed from the artifact in addition to the default prune list; `!glob` keeps a file. */
+  exclude: string[]
+  /** False turns the documented default prune list off. */
+  defaultExcludes: boolean
+  share: Share
+}
+
+export interface NpmLayer extends OwnLayerBase {
+  kind: 'npm'
+  /** name -> semver range (or other npm spec), from the manifest or the package.json it names. */
+  dependencies: Record<string, string>
+  /** Absolute path of the package.json the dependencies were read from, when the manifest named one. */
+  packageJson?: string
+}
+
+export interface DirLayer extends OwnLayerBase {
+  kind: 'dir'
+  /** Absolute path of the directory whose content is the layer. */
+  dir: string
+}
+
+export interface RuntimeLayer extends OwnLayerBase {
+  kind: 'runtime'
+  /** A template name under templates/runtimes/ or an absolute path to a user's template directory. */
+  template: string
+  /** Semver range of the binary package the template names. */
+  version: string
+}
+
+export interface ArnLayer {
+  kind: 'arn'
+  name: string
+  /** A layer ARN or layer version ARN; may contain `{region}`; versionless means newest at lock time. */
+  arn: string
+}
+
+export type OwnLayer = NpmLayer | DirLayer | RuntimeLayer
+export type LayerSpec = OwnLayer | ArnLayer
+
+export interface FunctionSpec {
+  /** The manifest key. */
+  key: string
+  /** The deployed function name (default: the key). */
+  name: string
+  /** Absolute path of the code directory. */
+  source: string
+  handler: string
+  runtime: string
+  architecture: Architecture
+  /** Layer names from `layers:`, in the order Lambda extracts them. */
+  layers: string[]
+  /** Account names from `accounts:`. */
+  accounts: string[]
+  exclude: string[]
+}
+
+export interface Manifest {
+  /** Absolute path of the manifest file. */
+  file: string
+  /** Directory of the manifest: relative paths in it resolve from here. */
+  root: string
+  version: 1
+  settings: Settings
+  accounts: Record<string, Account>
+  layers: Record<string, LayerSpec>
+  functions: Record<string, FunctionSpec>
+  /** Where a value came from, by its path in the document (e.g. ['functions', 'api', 'layers', 1]). */
+  locate(path: ReadonlyArray<string | number>): SourceLocation | undefined
+}
+
+export function isOwnLayer(layer: LayerSpec): layer is OwnLayer {
+  return layer.kind !== 'arn'
+}

@@ -1,0 +1,89 @@
+// Owns the local state database (.layers/state.db, better-sqlite3): opening it, and its versioned
+// schema migrations. Later modules add tables by appending a migration, never by editing one.
+import Database from 'better-sqlite3'
+import {mkdirSync} from 'node:fs'
+import path from 'node:path'
+import {OperationalError} from '../errors/index.js'
+
+export type StateDatabase = Database.Database
+
+export interface Migration {
+  version: number
+  description: string
+  sql: string
+}
+
+/** Applied in order; each runs in its own transaction and bumps PRAGMA user_version. Append only. */
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: 'build cache and publication history',
+    sql: `
+      CREATE TABLE builds (
+        layer TEXT NOT NULL,
+        artifact TEXT NOT NULL,
+        input_hash TEXT NOT NULL,
+        code_sha256 TEXT NOT NULL,
+        zip_path TEXT NOT NULL,
+        zip_bytes INTEGER NOT NULL,
+        unzipped_bytes INTEGER NOT NULL,
+        files INTEGER NOT NULL,
+        packages INTEGER NOT NULL,
+        built_at TEXT NOT NULL,
+        PRIMARY KEY (layer, artifact, input_hash)
+      );
+      CREATE TABLE publications (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        layer TEXT NOT NULL,
+        artifact TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        arn TEXT NOT NULL UNIQUE,
+        code_sha256 TEXT NOT NULL,
+        published_at TEXT NOT NULL
+      );
+      CREATE INDEX publications_layer ON publications (layer, account_id, region);
+    `,
+  },
+]
+
+export function openStateDatabase(stateDir: string, migrations: Migration[] = MIGRATIONS): StateDatabase {
+  mkdirSync(stateDir, {recursive: true})
+  const file = path.join(stateDir, 'state.db')
+  let db: StateDatabase
+  try {
+    db = new Database(file)
+    db.pragma('journal_mode = WAL')
+    db.pragma('busy_timeout = 5000')
+    db.pragma('foreign_keys = ON')
+  } catch (error) {
+    throw new OperationalError('ERR_LAYERS_STATE_DB', `Cannot open the state database ${file}: ${(error as Error).message}`, {
+      cause: error,
+      hint: `It holds only local history and caches: move ${file} aside and run the command again to start a fresh one.`,
+    })
+  }
+  migrate(db, migrations, file)
+  return db
+}
+
+export function schemaVersion(db: StateDatabase): number {
+  return db.pragma('user_version', {simple: true}) as number
+}
+
+function migrate(db: StateDatabase, migrations: Migration[], file: string): void {
+  const current = schemaVersion(db)
+  const newest = migrations.at(-1)?.version ?? 0
+  if (current > newest) {
+    throw new OperationalError('ERR_LAYERS_STATE_DB_NEWER', `${file} has schema version ${current}, newer than this layers (${newest}).`, {
+      hint: 'Upgrade layers, or move the database aside to start a fresh one.',
+    })
+  }
+  for (const migration of migrations) {
+    if (migration.version <= current) continue
+    db.transaction(() => {
+      db.exec(migration.sql)
+      db.pragma(`user_version = ${migration.version}`)
+    }).immediate()
+  }
+}
