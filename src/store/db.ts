@@ -46,6 +46,83 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX publications_layer ON publications (layer, account_id, region);
     `,
   },
+  {
+    version: 2,
+    description: 'audit runs (targets, functions, layer usage, findings) and pruned layer versions',
+    sql: `
+      CREATE TABLE audit_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        started_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        targets INTEGER NOT NULL,
+        failed_targets INTEGER NOT NULL,
+        functions INTEGER NOT NULL,
+        errors INTEGER NOT NULL,
+        warnings INTEGER NOT NULL,
+        infos INTEGER NOT NULL
+      );
+      CREATE TABLE audit_targets (
+        run_id INTEGER NOT NULL REFERENCES audit_runs (id) ON DELETE CASCADE,
+        account_id TEXT NOT NULL,
+        account_name TEXT,
+        region TEXT NOT NULL,
+        status TEXT NOT NULL,
+        functions INTEGER NOT NULL,
+        error_code TEXT,
+        error_message TEXT,
+        PRIMARY KEY (run_id, account_id, region)
+      );
+      CREATE TABLE audit_functions (
+        run_id INTEGER NOT NULL REFERENCES audit_runs (id) ON DELETE CASCADE,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        runtime TEXT,
+        architecture TEXT NOT NULL,
+        code_size INTEGER NOT NULL,
+        layers TEXT NOT NULL,
+        managed INTEGER NOT NULL,
+        PRIMARY KEY (run_id, account_id, region, name)
+      );
+      CREATE TABLE audit_layer_usage (
+        run_id INTEGER NOT NULL REFERENCES audit_runs (id) ON DELETE CASCADE,
+        arn TEXT NOT NULL,
+        layer_arn TEXT NOT NULL,
+        layer_name TEXT,
+        version INTEGER NOT NULL,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        functions INTEGER NOT NULL,
+        PRIMARY KEY (run_id, arn, account_id, region)
+      );
+      CREATE INDEX audit_layer_usage_name ON audit_layer_usage (layer_name, run_id);
+      CREATE INDEX audit_layer_usage_arn ON audit_layer_usage (layer_arn, run_id);
+      CREATE TABLE audit_findings (
+        run_id INTEGER NOT NULL REFERENCES audit_runs (id) ON DELETE CASCADE,
+        code TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        function TEXT NOT NULL,
+        layer TEXT,
+        message TEXT NOT NULL,
+        fix TEXT NOT NULL
+      );
+      CREATE INDEX audit_findings_run ON audit_findings (run_id);
+      CREATE TABLE prunes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        layer TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        arn TEXT NOT NULL,
+        code_size INTEGER NOT NULL,
+        audit_run_id INTEGER,
+        deleted_at TEXT NOT NULL
+      );
+      CREATE INDEX prunes_layer ON prunes (layer, account_id, region);
+    `,
+  },
 ]
 
 export function openStateDatabase(stateDir: string, migrations: Migration[] = MIGRATIONS): StateDatabase {
