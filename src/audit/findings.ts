@@ -1,0 +1,374 @@
+// Owns the audit's judgement: from plain data (what each target's functions use, what the manifest
+// and lock say, what Lambda said about each layer version, the runtime deprecation table) to the
+// findings, the layer x version usage matrix and the report. Pure: no AWS, no files, no clock.
+import type {Architecture} from '../manifest/types.js'
+import {parseLayerVersionArn} from './arn.js'
+import {compareText, lockedVersionFor, type LayerCatalog, type ManagedFunction} from './catalog.js'
+import {
+  AUDIT_SCHEMA_VERSION,
+  type AuditReport,
+  type Finding,
+  type FunctionReport,
+  type LayerUsage,
+  type LayerVersionInfo,
+  type ScannedFunction,
+  type Severity,
+  type TargetReport,
+  type TargetScan,
+} from './types.js'
+
+/** Lambda's limits the `limits` finding checks against. */
+export const MAX_LAYERS = 5
+export const MAX_UNZIPPED_BYTES = 262_144_000
+export const SIZE_WARNING_RATIO = 0.8
+/**
+ * ListFunctions reports zipped sizes only. Where the unzipped size is not known exactly (a layer
+ * built here, found in the build cache by its CodeSha256), it is estimated as zipped x this ratio:
+ * deflate typically shrinks JavaScript and JSON 3 to 5 times and native binaries about 2 times, so
+ * 3 flags packages that are likely near the limit without flagging every large one.
+ */
+export const ESTIMATED_UNZIP_RATIO = 3
+/** A runtime whose deprecation is this close is reported as soon deprecated. */
+export const RUNTIME_WARNING_DAYS = 180
+
+/** One runtime's deprecation date (YYYY-MM-DD), from the dated table in src/manifest/runtimes.ts. */
+export interface RuntimeDeprecation {
+  runtime: string
+  deprecated?: string
+}
+
+/** The desired Layers list of a managed function, as `layers attach` would set it, or why it has none. */
+export type DesiredLayers = {arns: string[]} | {error: string}
+
+export interface FindingsInput {
+  scans: TargetScan[]
+  catalog: LayerCatalog
+  /** Keyed by desiredKey(accountId, region, functionName). */
+  desired: Record<string, DesiredLayers>
+  /** Keyed by layer version ARN; a version absent here was not looked up. */
+  layerVersions: Record<string, LayerVersionInfo>
+  /** Exact unzipped bytes of layer zips built here, by base64 CodeSha256. */
+  unzippedBytes: Record<string, number>
+  runtimes: RuntimeDeprecation[]
+  /** ISO timestamp the runtime dates are compared with. */
+  now: string
+}
+
+export function desiredKey(accountId: string, region: string, functionName: string): string {
+  return `${accountId}/${region}/${functionName}`
+}
+
+/** Every finding for every function of every scanned target, sorted. */
+export function computeFindings(input: FindingsInput): Finding[] {
+  const managed = new Map<string, ManagedFunction>()
+  for (const entry of input.catalog.managed) managed.set(desiredKey(entry.accountId, entry.region, entry.name), entry)
+  const runtimes = new Map(input.runtimes.map((entry) => [entry.runtime, entry]))
+  const findings: Finding[] = []
+  for (const scan of input.scans) {
+    if (scan.status !== 'ok') continue
+    for (const fn of scan.functions) {
+      const at = {accountId: scan.accountId, region: scan.region, function: fn.name}
+      const spec = managed.get(desiredKey(scan.accountId, scan.region, fn.name))
+      findings.push(...layerFindings(input, fn, at, spec))
+      findings.push(...limitFindings(input, fn, at))
+      const runtime = runtimeFinding(fn, at, runtimes, input.now)
+      if (runtime) findings.push(runtime)
+    }
+  }
+  return sortFindings(findings)
+}
+
+type At = {accountId: string; region: string; function: string}
+
+function attachCommand(spec: ManagedFunction): string {
+  return `layers attach ${spec.key} --account ${spec.accountName} --region ${spec.region}`
+}
+
+function layerFindings(input: FindingsInput, fn: ScannedFunction, at: At, spec: ManagedFunction | undefined): Finding[] {
+  const findings: Finding[] = []
+  /** The function's list with every `behind` layer moved to its locked version. */
+  const caughtUp: string[] = []
+  for (const ref of fn.layers) {
+    caughtUp.push(ref.arn)
+    const parts = parseLayerVersionArn(ref.arn)
+    const name = parts ? input.catalog.known[parts.layerArn] : undefined
+    const info = input.layerVersions[ref.arn]
+    if (info?.status === 'missing') {
+      findings.push({
+        code: 'missing', severity: 'error', ...at, layer: ref.arn,
+        message: `uses ${ref.arn}, which no longer exists: the function runs, but its configuration can no longer be updated with it`,
+        fix: spec ? `Run \`${attachCommand(spec)}\` to move it to the locked version.` : 'Update the function to an existing version of the layer, or remove the layer.',
+      })
+    }
+    if (!parts || name === undefined) {
+      findings.push({
+        code: 'unmanaged', severity: 'info', ...at, layer: ref.arn,
+        message: `uses ${ref.arn}, a layer neither layers.yaml nor lockfile.json knows`,
+        fix: 'Declare it in layers.yaml as an `arn` layer to track it, or remove it from the function.',
+      })
+    } else {
+      const locked = lockedVersionFor(input.catalog, name, at.accountId, at.region, fn.architecture)
+      const lockedParts = locked ? parseLayerVersionArn(locked.arn) : undefined
+      if (lockedParts && lockedParts.layerArn === parts.layerArn && lockedParts.version > parts.version) {
+        caughtUp[caughtUp.length - 1] = locked!.arn
+        findings.push({
+          code: 'behind', severity: 'warning', ...at, layer: ref.arn,
+          message: `uses version ${parts.version} of layer ${name}; the lock has version ${lockedParts.version} for ${at.accountId}/${at.region}`,
+          fix: spec ? `Run \`${attachCommand(spec)}\`.` : `Move the function to ${locked!.arn}.`,
+        })
+      }
+    }
+    if (info?.status === 'ok' && info.compatibleArchitectures.length > 0 && !info.compatibleArchitectures.includes(fn.architecture)) {
+      findings.push({
+        code: 'arch', severity: 'error', ...at, layer: ref.arn,
+        message: `runs on ${fn.architecture}, but ${ref.arn} declares only ${info.compatibleArchitectures.join(', ')}`,
+        fix: name
+          ? `Add ${fn.architecture} to the architectures of layer ${name} in layers.yaml, then run \`layers publish ${name}\` and \`layers attach\`.`
+          : `Use a version of the layer built for ${fn.architecture}, or change the function's architecture.`,
+      })
+    }
+  }
+  if (spec) {
+    const desired = input.desired[desiredKey(at.accountId, at.region, fn.name)]
+    const actual = fn.layers.map((ref) => ref.arn)
+    if (desired && 'error' in desired) {
+      findings.push({
+        code: 'drift', severity: 'error', ...at,
+        message: `is declared in layers.yaml, but its desired layers cannot be computed: ${desired.error}`,
+        fix: `Fix the cause, then run \`${attachCommand(spec)}\`.`,
+      })
+    } else if (desired && !sameList(caughtUp, desired.arns)) {
+      findings.push({
+        code: 'drift', severity: 'error', ...at,
+        message: `layers differ from what \`layers attach\` would set: ${describeListChange(actual, desired.arns)}`,
+        fix: `Run \`${attachCommand(spec)}\`.`,
+      })
+    }
+  }
+  return findings
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, index) => value === b[index])
+}
+
+/** A one-line description of how `actual` differs from `desired`: added, removed, version moved, order. */
+export function describeListChange(actual: readonly string[], desired: readonly string[]): string {
+  const byLayer = (arns: readonly string[]): Map<string, string> => new Map(arns.map((arn) => [parseLayerVersionArn(arn)?.layerArn ?? arn, arn]))
+  const have = byLayer(actual)
+  const want = byLayer(desired)
+  const parts: string[] = []
+  for (const [layer, arn] of want) {
+    const current = have.get(layer)
+    if (current === undefined) parts.push(`add ${arn}`)
+    else if (current !== arn) parts.push(`move ${layer} from ${parseLayerVersionArn(current)?.version ?? current} to ${parseLayerVersionArn(arn)?.version ?? arn}`)
+  }
+  for (const [layer, arn] of have) if (!want.has(layer)) parts.push(`remove ${arn}`)
+  if (parts.length === 0) parts.push('order differs')
+  return parts.join('; ')
+}
+
+/** Unzipped size estimate of the function's code plus its layers, and whether any part is estimated. */
+export function estimateUnzippedBytes(
+  fn: ScannedFunction,
+  layerVersions: FindingsInput['layerVersions'],
+  unzippedBytes: FindingsInput['unzippedBytes'],
+): {bytes: number; estimated: boolean} {
+  let bytes = fn.codeSize * ESTIMATED_UNZIP_RATIO
+  let estimated = fn.codeSize > 0
+  for (const ref of fn.layers) {
+    const info = layerVersions[ref.arn]
+    const exact = info?.status === 'ok' ? unzippedBytes[info.codeSha256] : undefined
+    if (exact === undefined) {
+      bytes += ref.codeSize * ESTIMATED_UNZIP_RATIO
+      estimated = true
+    } else {
+      bytes += exact
+    }
+  }
+  return {bytes: Math.round(bytes), estimated}
+}
+
+function limitFindings(input: FindingsInput, fn: ScannedFunction, at: At): Finding[] {
+  const findings: Finding[] = []
+  if (fn.layers.length >= MAX_LAYERS) {
+    findings.push({
+      code: 'limits', severity: fn.layers.length > MAX_LAYERS ? 'error' : 'warning', ...at,
+      message: `uses ${fn.layers.length} layers; Lambda allows at most ${MAX_LAYERS}, so no layer can be added`,
+      fix: 'Merge layers (for example two npm layers into one), or move a dependency into the function package.',
+    })
+  }
+  const size = estimateUnzippedBytes(fn, input.layerVersions, input.unzippedBytes)
+  const threshold = MAX_UNZIPPED_BYTES * SIZE_WARNING_RATIO
+  if (size.bytes > threshold) {
+    const percent = Math.round((size.bytes / MAX_UNZIPPED_BYTES) * 100)
+    findings.push({
+      code: 'limits', severity: size.bytes > MAX_UNZIPPED_BYTES ? 'error' : 'warning', ...at,
+      message:
+        `code plus layers ${size.estimated ? 'is estimated at' : 'is'} ${size.bytes} bytes unzipped, ${percent}% of the ${MAX_UNZIPPED_BYTES}-byte limit` +
+        (size.estimated ? ` (zipped sizes x ${ESTIMATED_UNZIP_RATIO} where the unzipped size is unknown)` : ''),
+      fix: 'Trim the largest layer (exclude globs in layers.yaml) or move dependencies out of the function package.',
+    })
+  }
+  return findings
+}
+
+const DAY_MS = 86_400_000
+
+function runtimeFinding(fn: ScannedFunction, at: At, runtimes: Map<string, RuntimeDeprecation>, now: string): Finding | undefined {
+  if (!fn.runtime) return undefined
+  const date = runtimes.get(fn.runtime)?.deprecated
+  if (!date) return undefined
+  const daysLeft = Math.ceil((Date.parse(`${date}T00:00:00Z`) - Date.parse(now)) / DAY_MS)
+  if (daysLeft > RUNTIME_WARNING_DAYS) return undefined
+  const deprecated = daysLeft <= 0
+  return {
+    code: 'runtime', severity: deprecated ? 'error' : 'warning', ...at,
+    message: deprecated ? `runs on ${fn.runtime}, deprecated since ${date}` : `runs on ${fn.runtime}, deprecated on ${date} (in ${daysLeft} days)`,
+    fix: `Move the function (and the runtimes of its layers in layers.yaml) to a supported runtime${newerRuntimeHint(fn.runtime, runtimes)}.`,
+  }
+}
+
+/** ` such as nodejs22.x`: the same family's newest runtime without a deprecation date. */
+function newerRuntimeHint(runtime: string, runtimes: Map<string, RuntimeDeprecation>): string {
+  const family = runtime.replace(/[\d.]+.*$/, '')
+  const supported = [...runtimes.values()]
+    .filter((entry) => !entry.deprecated && entry.runtime.replace(/[\d.]+.*$/, '') === family)
+    .map((entry) => entry.runtime)
+    .sort((a, b) => compareVersionish(b, a))
+  return supported[0] ? ` such as ${supported[0]}` : ''
+}
+
+function compareVersionish(a: string, b: string): number {
+  const numbers = (text: string): number[] => (text.match(/\d+/g) ?? []).map(Number)
+  const [x, y] = [numbers(a), numbers(b)]
+  for (let index = 0; index < Math.max(x.length, y.length); index++) {
+    const diff = (x[index] ?? 0) - (y[index] ?? 0)
+    if (diff !== 0) return diff
+  }
+  return compareText(a, b)
+}
+
+const SEVERITY_ORDER: Record<Severity, number> = {error: 0, warning: 1, info: 2}
+
+export function sortFindings(findings: Finding[]): Finding[] {
+  return [...findings].sort(
+    (a, b) =>
+      SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+      compareText(a.accountId, b.accountId) ||
+      compareText(a.region, b.region) ||
+      compareText(a.function, b.function) ||
+      compareText(a.code, b.code) ||
+      compareText(a.layer ?? '', b.layer ?? '') ||
+      compareText(a.message, b.message),
+  )
+}
+
+/** The layer x version usage matrix: per layer version, how many functions use it, per target. */
+export function usageMatrix(scans: TargetScan[], known: Record<string, string>): LayerUsage[] {
+  const rows = new Map<string, LayerUsage & {perTarget: Map<string, {accountId: string; region: string; functions: number}>}>()
+  for (const scan of scans) {
+    if (scan.status !== 'ok') continue
+    for (const fn of scan.functions) {
+      for (const ref of fn.layers) {
+        const parts = parseLayerVersionArn(ref.arn)
+        let row = rows.get(ref.arn)
+        if (!row) {
+          const layerArn = parts?.layerArn ?? ref.arn
+          const name = known[layerArn]
+          row = {layerArn, ...(name === undefined ? {} : {name}), version: parts?.version ?? 0, arn: ref.arn, functions: 0, targets: [], perTarget: new Map()}
+          rows.set(ref.arn, row)
+        }
+        row.functions++
+        const key = `${scan.accountId}/${scan.region}`
+        const target = row.perTarget.get(key) ?? {accountId: scan.accountId, region: scan.region, functions: 0}
+        target.functions++
+        row.perTarget.set(key, target)
+      }
+    }
+  }
+  return [...rows.values()]
+    .map(({perTarget, ...row}) => ({
+      ...row,
+      targets: [...perTarget.values()].sort((a, b) => compareText(a.accountId, b.accountId) || compareText(a.region, b.region)),
+    }))
+    .sort((a, b) => compareText(a.name ?? '\uffff' + a.layerArn, b.name ?? '\uffff' + b.layerArn) || compareText(a.layerArn, b.layerArn) || a.version - b.version)
+}
+
+export interface ReportInput extends FindingsInput {
+  startedAt: string
+  finishedAt: string
+}
+
+/** The whole report of one audit run (without run id and diff, which the history adds). */
+export function buildReport(input: ReportInput): AuditReport {
+  const findings = computeFindings(input)
+  const managed = new Set(input.catalog.managed.map((entry) => desiredKey(entry.accountId, entry.region, entry.name)))
+  const targets: TargetReport[] = input.scans
+    .map((scan) => ({
+      accountId: scan.accountId,
+      ...(scan.accountName === undefined ? {} : {accountName: scan.accountName}),
+      region: scan.region,
+      status: scan.status,
+      functions: scan.status === 'ok' ? scan.functions.length : 0,
+      ...(scan.status === 'failed' ? {error: scan.error} : {}),
+    }))
+    .sort((a, b) => compareText(a.accountId, b.accountId) || compareText(a.region, b.region))
+  const functions: FunctionReport[] = input.scans
+    .flatMap((scan) =>
+      scan.status === 'ok'
+        ? scan.functions.map((fn) => ({
+            accountId: scan.accountId,
+            region: scan.region,
+            name: fn.name,
+            ...(fn.runtime === undefined ? {} : {runtime: fn.runtime}),
+            architecture: fn.architecture as Architecture,
+            codeSize: fn.codeSize,
+            layers: fn.layers.map((ref) => ref.arn),
+            managed: managed.has(desiredKey(scan.accountId, scan.region, fn.name)),
+          }))
+        : [],
+    )
+    .sort((a, b) => compareText(a.accountId, b.accountId) || compareText(a.region, b.region) || compareText(a.name, b.name))
+  const count = (severity: Severity): number => findings.filter((finding) => finding.severity === severity).length
+  return {
+    schemaVersion: AUDIT_SCHEMA_VERSION,
+    startedAt: input.startedAt,
+    finishedAt: input.finishedAt,
+    summary: {
+      targets: targets.length,
+      failedTargets: targets.filter((target) => target.status === 'failed').length,
+      functions: functions.length,
+      findings: {error: count('error'), warning: count('warning'), info: count('info')},
+    },
+    targets,
+    findings,
+    usage: usageMatrix(input.scans, input.catalog.known),
+    functions,
+  }
+}
+
+/**
+ * Identity of a finding across runs: the same problem on the same function and layer. Numbers in the
+ * message (sizes, days left, versions) are left out, so a finding whose figures moved is unchanged.
+ */
+export function findingKey(finding: Finding): string {
+  return [finding.code, finding.accountId, finding.region, finding.function, finding.layer ?? '', finding.message.replace(/\d+/g, '#')].join('\u0000')
+}
+
+/** What appeared and what disappeared between two runs' findings. */
+export function diffFindings(previous: Finding[], current: Finding[]): {added: Finding[]; resolved: Finding[]; unchanged: number} {
+  const before = new Set(previous.map(findingKey))
+  const after = new Set(current.map(findingKey))
+  return {
+    added: sortFindings(current.filter((finding) => !before.has(findingKey(finding)))),
+    resolved: sortFindings(previous.filter((finding) => !after.has(findingKey(finding)))),
+    unchanged: current.filter((finding) => before.has(findingKey(finding))).length,
+  }
+}
+
+/** Whether findings reach the --fail-on threshold. */
+export function reachesThreshold(findings: Finding[], failOn: 'error' | 'warning' | undefined): boolean {
+  if (!failOn) return false
+  return findings.some((finding) => finding.severity === 'error' || (failOn === 'warning' && finding.severity === 'warning'))
+}

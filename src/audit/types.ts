@@ -1,0 +1,125 @@
+// Owns the plain data an audit works with: the targets scanned, what each target's functions use,
+// what is known about each layer version, the findings, and the report the CLI prints and the
+// history stores. The JSON form of AuditReport is documented in schema/audit.schema.json.
+import type {Architecture} from '../manifest/types.js'
+
+export const AUDIT_SCHEMA_VERSION = 1
+
+/** One account and region to scan. */
+export interface AuditTarget {
+  accountId: string
+  /** The manifest key of the account, when the target came from the manifest. */
+  accountName?: string
+  region: string
+}
+
+export interface FunctionLayerRef {
+  /** Layer version ARN, as ListFunctions reports it. */
+  arn: string
+  /** Zipped size of that layer version, as ListFunctions reports it. */
+  codeSize: number
+}
+
+/** One function as ListFunctions reports it (only what the audit reads). */
+export interface ScannedFunction {
+  name: string
+  /** Absent for container-image functions. */
+  runtime?: string
+  architecture: Architecture
+  /** Zipped size of the deployment package. */
+  codeSize: number
+  layers: FunctionLayerRef[]
+}
+
+export interface TargetFailure {
+  /** The AWS error name or a layers error code, e.g. AccessDeniedException. */
+  code: string
+  message: string
+}
+
+export type TargetScan =
+  | (AuditTarget & {status: 'ok'; functions: ScannedFunction[]})
+  | (AuditTarget & {status: 'failed'; error: TargetFailure})
+
+/** What GetLayerVersionByArn said about one layer version. */
+export type LayerVersionInfo =
+  | {status: 'ok'; codeSize: number; codeSha256: string; compatibleArchitectures: Architecture[]; compatibleRuntimes: string[]}
+  | {status: 'missing'}
+  | {status: 'unreadable'; error: TargetFailure}
+
+export type Severity = 'error' | 'warning' | 'info'
+export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info']
+
+export const FINDING_CODES = ['drift', 'behind', 'missing', 'unmanaged', 'limits', 'runtime', 'arch'] as const
+export type FindingCode = (typeof FINDING_CODES)[number]
+
+export interface Finding {
+  code: FindingCode
+  severity: Severity
+  accountId: string
+  region: string
+  function: string
+  /** The layer version ARN the finding is about, when it is about one. */
+  layer?: string
+  message: string
+  /** One line saying how to fix it. */
+  fix: string
+}
+
+/** How many functions use one layer version, in total and per target. */
+export interface LayerUsage {
+  /** Layer ARN without the version. */
+  layerArn: string
+  /** The manifest's name for the layer, when the manifest or lock knows it. */
+  name?: string
+  version: number
+  arn: string
+  functions: number
+  targets: Array<{accountId: string; region: string; functions: number}>
+}
+
+export interface TargetReport extends AuditTarget {
+  status: 'ok' | 'failed'
+  functions: number
+  error?: TargetFailure
+}
+
+export interface FunctionReport {
+  accountId: string
+  region: string
+  name: string
+  runtime?: string
+  architecture: Architecture
+  codeSize: number
+  layers: string[]
+  /** True when the manifest declares the function for this account and region. */
+  managed: boolean
+}
+
+export interface FindingsDiff {
+  /** Run id of the audit compared with; absent when there was none. */
+  previousRunId?: number
+  previousStartedAt?: string
+  added: Finding[]
+  resolved: Finding[]
+  unchanged: number
+}
+
+export interface AuditReport {
+  schemaVersion: typeof AUDIT_SCHEMA_VERSION
+  /** History run id (absent when the run was not saved). */
+  runId?: number
+  startedAt: string
+  finishedAt: string
+  summary: {
+    targets: number
+    failedTargets: number
+    functions: number
+    findings: Record<Severity, number>
+  }
+  targets: TargetReport[]
+  findings: Finding[]
+  usage: LayerUsage[]
+  functions: FunctionReport[]
+  diff?: FindingsDiff
+}

@@ -1,0 +1,183 @@
+// Owns the audit and prune history in the state database (tables of migration 2): saving an audit
+// run whole (targets, functions, layer usage, findings) in one transaction, reading runs back for
+// `audit --diff` and prune's freshness check, recording pruned versions, and a layer's history
+// (publications recorded by publish, usage per audit run, prunes) for `layers history`.
+import type {StateDatabase} from '../store/db.js'
+import type {AuditReport, Finding, FindingCode, LayerUsage, Severity, TargetReport} from '../audit/types.js'
+
+/** Saves a run; returns its id. */
+export function saveAuditRun(db: StateDatabase, report: AuditReport): number {
+  const insertRun = db.prepare(
+    `INSERT INTO audit_runs (started_at, finished_at, targets, failed_targets, functions, errors, warnings, infos)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  )
+  const insertTarget = db.prepare(
+    `INSERT INTO audit_targets (run_id, account_id, account_name, region, status, functions, error_code, error_message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  )
+  const insertFunction = db.prepare(
+    `INSERT INTO audit_functions (run_id, account_id, region, name, runtime, architecture, code_size, layers, managed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  )
+  const insertUsage = db.prepare(
+    `INSERT INTO audit_layer_usage (run_id, arn, layer_arn, layer_name, version, account_id, region, functions) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  )
+  const insertFinding = db.prepare(
+    `INSERT INTO audit_findings (run_id, code, severity, account_id, region, function, layer, message, fix) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  )
+  return db.transaction(() => {
+    const {summary} = report
+    const runId = Number(
+      insertRun.run(report.startedAt, report.finishedAt, summary.targets, summary.failedTargets, summary.functions, summary.findings.error, summary.findings.warning, summary.findings.info)
+        .lastInsertRowid,
+    )
+    for (const target of report.targets) {
+      insertTarget.run(runId, target.accountId, target.accountName ?? null, target.region, target.status, target.functions, target.error?.code ?? null, target.error?.message ?? null)
+    }
+    for (const fn of report.functions) {
+      insertFunction.run(runId, fn.accountId, fn.region, fn.name, fn.runtime ?? null, fn.architecture, fn.codeSize, JSON.stringify(fn.layers), fn.managed ? 1 : 0)
+    }
+    for (const usage of report.usage) {
+      for (const target of usage.targets) {
+        insertUsage.run(runId, usage.arn, usage.layerArn, usage.name ?? null, usage.version, target.accountId, target.region, target.functions)
+      }
+    }
+    for (const finding of report.findings) {
+      insertFinding.run(runId, finding.code, finding.severity, finding.accountId, finding.region, finding.function, finding.layer ?? null, finding.message, finding.fix)
+    }
+    return runId
+  }).immediate()
+}
+
+export interface StoredRun {
+  id: number
+  startedAt: string
+  finishedAt: string
+  targets: TargetReport[]
+}
+
+interface RunRow {
+  id: number
+  started_at: string
+  finished_at: string
+}
+
+function targetsOf(db: StateDatabase, runId: number): TargetReport[] {
+  const rows = db
+    .prepare(`SELECT account_id, account_name, region, status, functions, error_code, error_message FROM audit_targets WHERE run_id = ? ORDER BY account_id, region`)
+    .all(runId) as Array<{account_id: string; account_name: string | null; region: string; status: 'ok' | 'failed'; functions: number; error_code: string | null; error_message: string | null}>
+  return rows.map((row) => ({
+    accountId: row.account_id,
+    ...(row.account_name === null ? {} : {accountName: row.account_name}),
+    region: row.region,
+    status: row.status,
+    functions: row.functions,
+    ...(row.error_code === null ? {} : {error: {code: row.error_code, message: row.error_message ?? ''}}),
+  }))
+}
+
+function toStoredRun(db: StateDatabase, row: RunRow | undefined): StoredRun | undefined {
+  return row && {id: row.id, startedAt: row.started_at, finishedAt: row.finished_at, targets: targetsOf(db, row.id)}
+}
+
+/** The newest saved run before `beforeRunId` (or the newest of all). */
+export function previousRun(db: StateDatabase, beforeRunId?: number): StoredRun | undefined {
+  const row = db
+    .prepare(`SELECT id, started_at, finished_at FROM audit_runs WHERE id < ? ORDER BY id DESC LIMIT 1`)
+    .get(beforeRunId ?? Number.MAX_SAFE_INTEGER) as RunRow | undefined
+  return toStoredRun(db, row)
+}
+
+export function runFindings(db: StateDatabase, runId: number): Finding[] {
+  const rows = db
+    .prepare(`SELECT code, severity, account_id, region, function, layer, message, fix FROM audit_findings WHERE run_id = ? ORDER BY rowid`)
+    .all(runId) as Array<{code: FindingCode; severity: Severity; account_id: string; region: string; function: string; layer: string | null; message: string; fix: string}>
+  return rows.map((row) => ({
+    code: row.code,
+    severity: row.severity,
+    accountId: row.account_id,
+    region: row.region,
+    function: row.function,
+    ...(row.layer === null ? {} : {layer: row.layer}),
+    message: row.message,
+    fix: row.fix,
+  }))
+}
+
+/** Layer version ARNs in use in a run, with their function counts summed over targets. */
+export function runLayerUsage(db: StateDatabase, runId: number): Array<Pick<LayerUsage, 'arn' | 'layerArn' | 'version' | 'functions'>> {
+  return db
+    .prepare(`SELECT arn, layer_arn AS layerArn, version, SUM(functions) AS functions FROM audit_layer_usage WHERE run_id = ? GROUP BY arn ORDER BY arn`)
+    .all(runId) as Array<Pick<LayerUsage, 'arn' | 'layerArn' | 'version' | 'functions'>>
+}
+
+export interface PruneRecord {
+  layer: string
+  accountId: string
+  region: string
+  version: number
+  arn: string
+  codeSize: number
+  auditRunId?: number
+  deletedAt: string
+}
+
+export function recordPrune(db: StateDatabase, record: PruneRecord): void {
+  db.prepare(`INSERT INTO prunes (layer, account_id, region, version, arn, code_size, audit_run_id, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(
+    record.layer,
+    record.accountId,
+    record.region,
+    record.version,
+    record.arn,
+    record.codeSize,
+    record.auditRunId ?? null,
+    record.deletedAt,
+  )
+}
+
+export interface LayerHistory {
+  layer: string
+  publications: Array<{accountId: string; region: string; artifact: string; version: number; arn: string; codeSha256: string; publishedAt: string}>
+  /** Per audit run that saw the layer in use: which versions, how many functions, where. */
+  usage: Array<{runId: number; startedAt: string; versions: Array<{version: number; arn: string; functions: number; targets: number}>}>
+  prunes: Array<{accountId: string; region: string; version: number; arn: string; codeSize: number; deletedAt: string}>
+}
+
+/**
+ * The history of one layer, named as in the manifest or by its layer ARN (without version).
+ * Usage covers the last `runs` audit runs that saw it.
+ */
+export function layerHistory(db: StateDatabase, layer: string, runs = 20): LayerHistory {
+  const byArn = layer.startsWith('arn:')
+  const publications = (
+    db
+      .prepare(
+        `SELECT account_id AS accountId, region, artifact, version, arn, code_sha256 AS codeSha256, published_at AS publishedAt FROM publications
+         WHERE ${byArn ? `substr(arn, 1, length(arn) - length(version) - 1) = ?` : 'layer = ?'} ORDER BY published_at, account_id, region, version`,
+      )
+      .all(layer) as LayerHistory['publications']
+  )
+  const usageRows = db
+    .prepare(
+      `SELECT u.run_id AS runId, r.started_at AS startedAt, u.version, u.arn, SUM(u.functions) AS functions, COUNT(*) AS targets
+       FROM audit_layer_usage u JOIN audit_runs r ON r.id = u.run_id
+       WHERE u.run_id IN (SELECT DISTINCT run_id FROM audit_layer_usage WHERE ${byArn ? 'layer_arn' : 'layer_name'} = ? ORDER BY run_id DESC LIMIT ?)
+         AND ${byArn ? 'u.layer_arn' : 'u.layer_name'} = ?
+       GROUP BY u.run_id, u.arn ORDER BY u.run_id, u.version, u.arn`,
+    )
+    .all(layer, runs, layer) as Array<{runId: number; startedAt: string; version: number; arn: string; functions: number; targets: number}>
+  const usage: LayerHistory['usage'] = []
+  for (const row of usageRows) {
+    let run = usage.at(-1)
+    if (!run || run.runId !== row.runId) {
+      run = {runId: row.runId, startedAt: row.startedAt, versions: []}
+      usage.push(run)
+    }
+    run.versions.push({version: row.version, arn: row.arn, functions: row.functions, targets: row.targets})
+  }
+  const prunes = db
+    .prepare(
+      `SELECT account_id AS accountId, region, version, arn, code_size AS codeSize, deleted_at AS deletedAt FROM prunes
+       WHERE ${byArn ? `substr(arn, 1, length(arn) - length(version) - 1) = ?` : 'layer = ?'} ORDER BY deleted_at, account_id, region, version`,
+    )
+    .all(layer) as LayerHistory['prunes']
+  return {layer, publications, usage, prunes}
+}

@@ -1,0 +1,269 @@
+import {describe, expect, it} from 'vitest'
+import {buildCatalog, type CatalogManifest} from '../../src/audit/catalog.js'
+import {
+  buildReport,
+  computeFindings,
+  describeListChange,
+  desiredKey,
+  diffFindings,
+  estimateUnzippedBytes,
+  reachesThreshold,
+  type FindingsInput,
+} from '../../src/audit/findings.js'
+import type {LayerVersionInfo, ScannedFunction, TargetScan} from '../../src/audit/types.js'
+import type {Lockfile} from '../../src/lock/types.js'
+
+const A = '111111111111'
+const B = '222222222222'
+const R = 'eu-west-1'
+const arn = (account: string, name: string, version: number, region = R): string => `arn:aws:lambda:${region}:${account}:layer:${name}:${version}`
+const THIRD = '999999999999'
+
+const manifest = {
+  settings: {bucket: 'b', prefix: '', regions: [R], architectures: ['x86_64'], runtimes: ['nodejs20.x']},
+  accounts: {
+    prod: {name: 'prod', id: A, regions: [R]},
+    dev: {name: 'dev', id: B, regions: [R]},
+  },
+  layers: {
+    deps: {kind: 'npm', name: 'deps', runtimes: [], architectures: ['x86_64', 'arm64'], exclude: [], defaultExcludes: true, share: {accounts: [], public: false}, dependencies: {}},
+    insights: {kind: 'arn', name: 'insights', arn: `arn:aws:lambda:{region}:${THIRD}:layer:LambdaInsightsExtension`},
+  },
+  functions: {
+    api: {key: 'api', name: 'api-fn', source: '/x', handler: 'index.handler', runtime: 'nodejs20.x', architecture: 'x86_64', layers: ['deps', 'insights'], accounts: ['prod'], exclude: []},
+  },
+} as unknown as CatalogManifest
+
+const lock: Lockfile = {
+  lockfileVersion: 1,
+  layers: {
+    deps: {
+      kind: 'npm',
+      inputs: 'x',
+      artifacts: {'arm64+x86_64': {architectures: ['arm64', 'x86_64']}},
+      published: {[A]: {[R]: {'arm64+x86_64': {arn: arn(A, 'deps', 3), version: 3, codeSha256: 'sha-deps-3'}}}},
+    },
+    insights: {kind: 'arn', inputs: 'y', arns: {[A]: {[R]: arn(THIRD, 'LambdaInsightsExtension', 38)}}},
+  },
+}
+
+const catalog = buildCatalog(manifest, lock)
+const ok = (codeSize = 1000, architectures: Array<'x86_64' | 'arm64'> = ['x86_64', 'arm64'], sha = 'sha'): LayerVersionInfo => ({
+  status: 'ok', codeSize, codeSha256: sha, compatibleArchitectures: architectures, compatibleRuntimes: [],
+})
+
+function fn(name: string, layers: string[], extra: Partial<ScannedFunction> = {}): ScannedFunction {
+  return {name, runtime: 'nodejs20.x', architecture: 'x86_64', codeSize: 1000, layers: layers.map((layer) => ({arn: layer, codeSize: 1000})), ...extra}
+}
+
+function input(functions: ScannedFunction[], overrides: Partial<FindingsInput> = {}): FindingsInput {
+  const scans: TargetScan[] = [{accountId: A, accountName: 'prod', region: R, status: 'ok', functions}]
+  return {
+    scans,
+    catalog,
+    desired: {[desiredKey(A, R, 'api-fn')]: {arns: [arn(A, 'deps', 3), arn(THIRD, 'LambdaInsightsExtension', 38)]}},
+    layerVersions: {},
+    unzippedBytes: {},
+    runtimes: [
+      {runtime: 'nodejs16.x', deprecated: '2024-06-12'},
+      {runtime: 'nodejs18.x', deprecated: '2025-09-01'},
+      {runtime: 'nodejs20.x', deprecated: '2026-04-30'},
+      {runtime: 'nodejs22.x'},
+    ],
+    now: '2025-06-01T00:00:00Z',
+    ...overrides,
+  }
+}
+
+const codes = (findings: ReturnType<typeof computeFindings>): string[] => findings.map((f) => `${f.severity}:${f.code}:${f.function}${f.layer ? `:${f.layer}` : ''}`)
+
+describe('computeFindings', () => {
+  it('reports nothing for a managed function on exactly the desired layers', () => {
+    const findings = computeFindings(input([fn('api-fn', [arn(A, 'deps', 3), arn(THIRD, 'LambdaInsightsExtension', 38)])]))
+    expect(findings).toEqual([])
+  })
+
+  it('reports behind (not drift) when the only difference is an older locked layer version', () => {
+    const findings = computeFindings(input([fn('api-fn', [arn(A, 'deps', 2), arn(THIRD, 'LambdaInsightsExtension', 38)])]))
+    expect(codes(findings)).toEqual([`warning:behind:api-fn:${arn(A, 'deps', 2)}`])
+    expect(findings[0]!.message).toBe(`uses version 2 of layer deps; the lock has version 3 for ${A}/${R}`)
+    expect(findings[0]!.fix).toBe(`Run \`layers attach api --account prod --region ${R}\`.`)
+  })
+
+  it('reports drift for a missing layer, an extra layer, or a different order', () => {
+    const removed = computeFindings(input([fn('api-fn', [arn(A, 'deps', 3)])]))
+    expect(codes(removed)).toEqual(['error:drift:api-fn'])
+    expect(removed[0]!.message).toContain(`add ${arn(THIRD, 'LambdaInsightsExtension', 38)}`)
+    const reordered = computeFindings(input([fn('api-fn', [arn(THIRD, 'LambdaInsightsExtension', 38), arn(A, 'deps', 3)])]))
+    expect(codes(reordered)).toEqual(['error:drift:api-fn'])
+    expect(reordered[0]!.message).toContain('order differs')
+    const behindAndExtra = computeFindings(input([fn('api-fn', [arn(A, 'deps', 1)])]))
+    expect(codes(behindAndExtra)).toEqual(['error:drift:api-fn', `warning:behind:api-fn:${arn(A, 'deps', 1)}`])
+  })
+
+  it('reports drift when the desired list cannot be computed', () => {
+    const findings = computeFindings(input([fn('api-fn', [])], {desired: {[desiredKey(A, R, 'api-fn')]: {error: 'layer deps is not published to 111111111111/eu-west-1'}}}))
+    expect(codes(findings)).toEqual(['error:drift:api-fn'])
+    expect(findings[0]!.message).toContain('not published')
+  })
+
+  it('does not report drift for a function the manifest does not manage, nor for the same name in another target', () => {
+    const findings = computeFindings({
+      ...input([fn('other', [arn(A, 'deps', 3)])]),
+      scans: [
+        {accountId: A, region: R, status: 'ok', functions: [fn('other', [arn(A, 'deps', 3)])]},
+        {accountId: B, region: R, status: 'ok', functions: [fn('api-fn', [])]},
+      ],
+    })
+    expect(findings).toEqual([])
+  })
+
+  it('reports behind for an unmanaged function too, with the locked ARN as the fix', () => {
+    const findings = computeFindings(input([fn('cron', [arn(A, 'deps', 1)])]))
+    expect(codes(findings)).toEqual([`warning:behind:cron:${arn(A, 'deps', 1)}`])
+    expect(findings[0]!.fix).toBe(`Move the function to ${arn(A, 'deps', 3)}.`)
+  })
+
+  it('does not report behind for a newer version than the lock, or a version of a lock without this target', () => {
+    expect(computeFindings(input([fn('cron', [arn(A, 'deps', 4)])]))).toEqual([])
+    const other = computeFindings({...input([]), scans: [{accountId: B, region: R, status: 'ok', functions: [fn('x', [arn(B, 'deps', 1)])]}]})
+    expect(other).toEqual([])
+  })
+
+  it('reports missing (error) for a layer version GetLayerVersionByArn did not find', () => {
+    const gone = arn(A, 'deps', 3)
+    const findings = computeFindings(input([fn('api-fn', [gone, arn(THIRD, 'LambdaInsightsExtension', 38)])], {layerVersions: {[gone]: {status: 'missing'}}}))
+    expect(codes(findings)).toEqual([`error:missing:api-fn:${gone}`])
+  })
+
+  it('reports unmanaged (info) for layers neither manifest nor lock knows, including non-ARN text', () => {
+    const foreign = arn(THIRD, 'datadog', 10)
+    const findings = computeFindings(input([fn('cron', [foreign])]))
+    expect(codes(findings)).toEqual([`info:unmanaged:cron:${foreign}`])
+    // An own layer of the manifest in another of its accounts is known even before it is locked there.
+    expect(computeFindings(input([fn('cron', [arn(B, 'deps', 1)])]))).toEqual([])
+  })
+
+  it('reports limits at 5 layers (warning) and above (error)', () => {
+    const five = [1, 2, 3, 4, 5].map((n) => arn(A, `l${n}`, 1))
+    expect(codes(computeFindings(input([fn('cron', five)]))).filter((c) => c.includes('limits'))).toEqual(['warning:limits:cron'])
+    const six = [...five, arn(A, 'l6', 1)]
+    expect(codes(computeFindings(input([fn('cron', six)]))).filter((c) => c.includes('limits'))).toEqual(['error:limits:cron'])
+  })
+
+  it('reports limits by estimated unzipped size: over 80% warns, over 100% is an error', () => {
+    // 70 MB zipped x 3 = 210 MB > 80% of 262,144,000 (209,715,200).
+    expect(codes(computeFindings(input([fn('big', [], {codeSize: 70_000_000})])))).toEqual(['warning:limits:big'])
+    expect(codes(computeFindings(input([fn('small', [], {codeSize: 69_000_000})])))).toEqual([])
+    expect(codes(computeFindings(input([fn('huge', [], {codeSize: 90_000_000})])))).toEqual(['error:limits:huge'])
+  })
+
+  it('uses the exact unzipped size of a layer built here instead of the estimate', () => {
+    const layer = arn(A, 'deps', 3)
+    const f = fn('cron', [layer], {codeSize: 10})
+    f.layers[0]!.codeSize = 60_000_000
+    const layerVersions = {[layer]: ok(60_000_000, ['x86_64'], 'sha-deps-3')}
+    expect(estimateUnzippedBytes(f, layerVersions, {})).toEqual({bytes: 180_000_030, estimated: true})
+    expect(estimateUnzippedBytes(f, layerVersions, {'sha-deps-3': 100})).toEqual({bytes: 130, estimated: true})
+    expect(estimateUnzippedBytes(fn('x', [layer], {codeSize: 0}), layerVersions, {'sha-deps-3': 100})).toEqual({bytes: 100, estimated: false})
+    const findings = computeFindings(input([{...f, codeSize: 0}], {layerVersions: {[layer]: ok(60_000_000, ['x86_64'], 'sha-deps-3')}, unzippedBytes: {'sha-deps-3': 250_000_000}}))
+    expect(codes(findings)).toEqual(['warning:limits:cron'])
+    expect(findings[0]!.message).toBe('code plus layers is 250000000 bytes unzipped, 95% of the 262144000-byte limit')
+  })
+
+  it('reports runtime: deprecated is an error, within 180 days a warning, later or unknown nothing', () => {
+    const findings = computeFindings(
+      input([
+        fn('old', [], {runtime: 'nodejs16.x'}),
+        fn('soon', [], {runtime: 'nodejs18.x'}),
+        fn('later', [], {runtime: 'nodejs20.x'}),
+        fn('current', [], {runtime: 'nodejs22.x'}),
+        fn('custom', [], {runtime: 'provided.al2023'}),
+        fn('image', [], {runtime: undefined}),
+      ]),
+    )
+    expect(codes(findings)).toEqual(['error:runtime:old', 'warning:runtime:soon'])
+    expect(findings[0]!.message).toBe('runs on nodejs16.x, deprecated since 2024-06-12')
+    expect(findings[0]!.fix).toContain('such as nodejs22.x')
+    expect(findings[1]!.message).toBe('runs on nodejs18.x, deprecated on 2025-09-01 (in 92 days)')
+  })
+
+  it('reports arch when a layer version declares architectures without the function\'s', () => {
+    const x86Only = arn(THIRD, 'tool', 1)
+    const undeclared = arn(THIRD, 'old', 1)
+    const findings = computeFindings(
+      input([fn('graviton', [x86Only, undeclared], {architecture: 'arm64'})], {layerVersions: {[x86Only]: ok(1, ['x86_64']), [undeclared]: ok(1, [])}}),
+    )
+    expect(codes(findings).filter((c) => c.includes('arch'))).toEqual([`error:arch:graviton:${x86Only}`])
+    expect(findings.find((f) => f.code === 'arch')!.message).toBe(`runs on arm64, but ${x86Only} declares only x86_64`)
+  })
+
+  it('skips failed targets and sorts findings by severity, account, region, function, code', () => {
+    const findings = computeFindings({
+      ...input([]),
+      scans: [
+        {accountId: B, region: R, status: 'ok', functions: [fn('z', [], {runtime: 'nodejs16.x'}), fn('a', [arn(THIRD, 'x', 1)])]},
+        {accountId: A, region: R, status: 'ok', functions: [fn('y', [arn(THIRD, 'x', 1)], {runtime: 'nodejs18.x'})]},
+        {accountId: A, region: 'us-east-1', status: 'failed', error: {code: 'AccessDeniedException', message: 'no'}},
+      ],
+    })
+    expect(findings.map((f) => `${f.severity}:${f.accountId}:${f.function}:${f.code}`)).toEqual([
+      `error:${B}:z:runtime`,
+      `warning:${A}:y:runtime`,
+      `info:${A}:y:unmanaged`,
+      `info:${B}:a:unmanaged`,
+    ])
+  })
+})
+
+describe('buildReport', () => {
+  it('summarises targets, functions, findings and the layer x version usage matrix', () => {
+    const report = buildReport({
+      ...input([]),
+      scans: [
+        {accountId: A, accountName: 'prod', region: R, status: 'ok', functions: [fn('api-fn', [arn(A, 'deps', 3), arn(THIRD, 'LambdaInsightsExtension', 38)]), fn('b', [arn(A, 'deps', 2)])]},
+        {accountId: B, region: R, status: 'ok', functions: [fn('c', [arn(A, 'deps', 3)])]},
+        {accountId: B, region: 'us-east-1', status: 'failed', error: {code: 'AccessDeniedException', message: 'denied'}},
+      ],
+      startedAt: '2025-06-01T00:00:00.000Z',
+      finishedAt: '2025-06-01T00:00:01.000Z',
+    })
+    expect(report.summary).toEqual({targets: 3, failedTargets: 1, functions: 3, findings: {error: 0, warning: 1, info: 0}})
+    expect(report.targets[2]).toEqual({accountId: B, region: 'us-east-1', status: 'failed', functions: 0, error: {code: 'AccessDeniedException', message: 'denied'}})
+    expect(report.functions.map((f) => `${f.accountId}/${f.name}/${f.managed}`)).toEqual([`${A}/api-fn/true`, `${A}/b/false`, `${B}/c/false`])
+    expect(report.usage.map((u) => [u.name, u.version, u.functions, u.targets.map((t) => `${t.accountId}:${t.functions}`).join(' ')])).toEqual([
+      ['deps', 2, 1, `${A}:1`],
+      ['deps', 3, 2, `${A}:1 ${B}:1`],
+      ['insights', 38, 1, `${A}:1`],
+    ])
+  })
+})
+
+describe('describeListChange', () => {
+  it('names added, removed and moved layers', () => {
+    expect(describeListChange([arn(A, 'a', 1), arn(A, 'c', 1)], [arn(A, 'a', 2), arn(A, 'b', 1)])).toBe(
+      `move arn:aws:lambda:${R}:${A}:layer:a from 1 to 2; add ${arn(A, 'b', 1)}; remove ${arn(A, 'c', 1)}`,
+    )
+  })
+})
+
+describe('diffFindings and reachesThreshold', () => {
+  const f = (code: 'runtime' | 'limits', fnName: string, message: string, severity: 'error' | 'warning' | 'info' = 'warning') => ({
+    code, severity, accountId: A, region: R, function: fnName, message, fix: 'x',
+  })
+  it('matches findings across runs ignoring changed figures', () => {
+    const before = [f('runtime', 'a', 'deprecated on 2025-09-01 (in 92 days)'), f('limits', 'b', 'uses 5 layers')]
+    const after = [f('runtime', 'a', 'deprecated on 2025-09-01 (in 80 days)'), f('limits', 'c', 'uses 5 layers')]
+    const diff = diffFindings(before, after)
+    expect(diff.unchanged).toBe(1)
+    expect(diff.added.map((x) => x.function)).toEqual(['c'])
+    expect(diff.resolved.map((x) => x.function)).toEqual(['b'])
+  })
+  it('--fail-on error counts errors only; warning counts both; info never fails', () => {
+    expect(reachesThreshold([f('runtime', 'a', 'm', 'warning')], 'error')).toBe(false)
+    expect(reachesThreshold([f('runtime', 'a', 'm', 'warning')], 'warning')).toBe(true)
+    expect(reachesThreshold([f('runtime', 'a', 'm', 'error')], 'error')).toBe(true)
+    expect(reachesThreshold([f('runtime', 'a', 'm', 'info')], 'warning')).toBe(false)
+    expect(reachesThreshold([f('runtime', 'a', 'm', 'error')], undefined)).toBe(false)
+  })
+})
