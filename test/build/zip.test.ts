@@ -1,0 +1,134 @@
+import {execFileSync} from 'node:child_process'
+import {createReadStream} from 'node:fs'
+import {mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {Readable} from 'node:stream'
+import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
+import {comparePaths, sortZipEntries, writeDeterministicZip, zipPathProblem, type ZipEntry} from '../../src/build/zip.js'
+
+let dir: string
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'layers-zip-'))
+})
+afterEach(async () => {
+  vi.useRealTimers()
+  await rm(dir, {recursive: true, force: true})
+})
+
+function bufferEntry(entryPath: string, content: string | Buffer, mode = 0o644): ZipEntry {
+  const data = Buffer.isBuffer(content) ? content : Buffer.from(content)
+  return {path: entryPath, mode, size: data.length, open: () => data}
+}
+
+function sampleEntries(sourceFile: string, sourceSize: number): ZipEntry[] {
+  return [
+    bufferEntry('nodejs/node_modules/b/index.js', 'module.exports = "b"\n'),
+    bufferEntry('nodejs/node_modules/a/package.json', '{"name":"a","version":"1.0.0"}\n'),
+    bufferEntry('nodejs/node_modules/a/bin/cli.js', '#!/usr/bin/env node\nconsole.log(1)\n', 0o100775),
+    bufferEntry('nodejs/node_modules/A/upper.js', 'x'.repeat(5000)),
+    bufferEntry('nodejs/node_modules/a/empty.txt', ''),
+    bufferEntry('nodejs/node_modules/a/logo.png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3])),
+    {path: 'nodejs/node_modules/a/streamed.js', mode: 0o600, size: sourceSize, open: () => createReadStream(sourceFile)},
+    {path: 'nodejs/node_modules/é/index.js', mode: 0o644, size: 3, open: () => Readable.from([Buffer.from('abc')])},
+  ]
+}
+
+describe('writeDeterministicZip', () => {
+  it('gives byte-identical zips in other directories, time zones, clocks and entry orders', async () => {
+    const source = path.join(dir, 'source.js')
+    const content = 'const x = 1;\n'.repeat(1000)
+    await writeFile(source, content)
+    const originalTz = process.env.TZ
+    const results = []
+    const runs = [
+      {tz: 'UTC', now: new Date('2026-01-01T00:00:00Z'), reverse: false, sub: 'one'},
+      {tz: 'Pacific/Kiritimati', now: new Date('2031-07-15T13:45:11Z'), reverse: true, sub: 'two/deeper'},
+      {tz: 'America/Los_Angeles', now: new Date('1999-12-31T23:59:59Z'), reverse: false, sub: 'three'},
+    ]
+    try {
+      for (const run of runs) {
+        process.env.TZ = run.tz
+        vi.useFakeTimers({toFake: ['Date'], now: run.now})
+        const entries = sampleEntries(source, content.length)
+        if (run.reverse) entries.reverse()
+        const out = path.join(dir, run.sub, 'layer.zip')
+        const result = await writeDeterministicZip(out, entries)
+        vi.useRealTimers()
+        results.push({result, bytes: await readFile(out)})
+      }
+    } finally {
+      if (originalTz === undefined) delete process.env.TZ
+      else process.env.TZ = originalTz
+    }
+    const [first, ...rest] = results
+    for (const other of rest) {
+      expect(other.bytes.equals(first!.bytes)).toBe(true)
+      expect(other.result).toEqual(first!.result)
+    }
+    expect(first!.result.files).toBe(8)
+    expect(first!.result.zipBytes).toBe(first!.bytes.length)
+    expect(first!.result.unzippedBytes).toBe(content.length + 21 + 31 + 35 + 5000 + 0 + 7 + 3)
+    expect(Buffer.from(first!.result.codeSha256, 'base64').toString('hex')).toBe(first!.result.sha256Hex)
+  })
+
+  it('writes a zip unzip accepts, sorted by bytes, with fixed time and normalised modes', async () => {
+    const source = path.join(dir, 'source.js')
+    await writeFile(source, 'abc\n')
+    const out = path.join(dir, 'out.zip')
+    await writeDeterministicZip(out, sampleEntries(source, 4))
+    execFileSync('unzip', ['-tq', out])
+    const listing = execFileSync('zipinfo', ['-T', '--h-t', out], {env: {...process.env, TZ: 'UTC'}}).toString().trim().split('\n')
+    const names = listing.map((line) => line.split(/\s+/).slice(7).join(' '))
+    expect(names).toEqual([
+      'nodejs/node_modules/A/upper.js',
+      'nodejs/node_modules/a/bin/cli.js',
+      'nodejs/node_modules/a/empty.txt',
+      'nodejs/node_modules/a/logo.png',
+      'nodejs/node_modules/a/package.json',
+      'nodejs/node_modules/a/streamed.js',
+      'nodejs/node_modules/b/index.js',
+      'nodejs/node_modules/é/index.js',
+    ])
+    for (const line of listing) {
+      const [perms, , , , , method, time] = line.split(/\s+/)
+      const name = line.split(/\s+/).slice(7).join(' ')
+      expect(perms, name).toBe(name.endsWith('cli.js') ? '-rwxr-xr-x' : '-rw-r--r--')
+      expect(time, name).toBe('19800101.000000')
+      expect(method, name).toBe(name.endsWith('.png') || name.endsWith('empty.txt') ? 'stor' : 'defN')
+    }
+    // No extended timestamp or unix uid/gid extra fields anywhere.
+    const verbose = execFileSync('zipinfo', ['-v', out]).toString()
+    expect(verbose).not.toMatch(/extended-timestamp|Unix UID|universal time/i)
+    expect(verbose).toContain('There is no file comment.')
+    const extracted = path.join(dir, 'x')
+    execFileSync('unzip', ['-q', out, '-d', extracted])
+    expect(await readFile(path.join(extracted, 'nodejs/node_modules/a/streamed.js'), 'utf8')).toBe('abc\n')
+    expect((await readdir(path.join(extracted, 'nodejs/node_modules'))).sort()).toEqual(['A', 'a', 'b', 'é'])
+  })
+
+  it('fails on a size mismatch or a read error and leaves no file behind', async () => {
+    const out = path.join(dir, 'bad.zip')
+    await expect(writeDeterministicZip(out, [{path: 'a.txt', mode: 0o644, size: 10, open: () => Buffer.from('short')}])).rejects.toThrow(
+      /unexpected number of bytes/,
+    )
+    const broken: ZipEntry = {path: 'b.txt', mode: 0o644, size: 3, open: () => createReadStream(path.join(dir, 'missing'))}
+    await expect(writeDeterministicZip(out, [bufferEntry('a.txt', 'abc'), broken])).rejects.toThrow(/Cannot read b.txt/)
+    const throwing: ZipEntry = {path: 'c.txt', mode: 0o644, size: 3, open: () => Promise.reject(new Error('gone'))}
+    await expect(writeDeterministicZip(out, [throwing])).rejects.toThrow(/gone/)
+    expect(await readdir(dir)).toEqual([])
+  })
+
+  it('refuses unsafe and duplicate paths', () => {
+    expect(zipPathProblem('/etc/passwd')).toBe('absolute path')
+    expect(zipPathProblem('a/../b')).toBe("'..' path segment")
+    expect(zipPathProblem('a//b')).toBe('empty path segment')
+    expect(zipPathProblem('a\\b')).toBe('backslash in path')
+    expect(zipPathProblem('C:x')).toBe('absolute path')
+    expect(zipPathProblem('nodejs/node_modules/a/index.js')).toBeUndefined()
+    expect(() => sortZipEntries([{path: 'a'}, {path: 'b'}, {path: 'a'}])).toThrow(/Duplicate zip entry "a"/)
+    expect(() => sortZipEntries([{path: '../x'}])).toThrow(/Refusing/)
+    expect(comparePaths('Z', 'a')).toBeLessThan(0)
+    expect(comparePaths('a/b', 'a-b')).toBeGreaterThan(0)
+  })
+})
