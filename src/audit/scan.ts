@@ -1,0 +1,87 @@
+// Owns scanning: every target (account and region) concurrently under a limit, every page of its
+// functions, and one GetLayerVersionByArn per distinct layer version ARN (cached, started as soon as
+// a page names the ARN, so lookups overlap the next page). A target that fails is returned as failed
+// with its error; the others complete. AWS access sits behind LambdaReadApi.
+import pLimit from 'p-limit'
+import {redact} from '../cli/redact.js'
+import type {EmitEvent} from '../events.js'
+import type {AuditTarget, LayerVersionInfo, ScannedFunction, TargetFailure, TargetScan} from './types.js'
+
+/** The Lambda reads an audit makes in one target. */
+export interface LambdaReadApi {
+  /** One page of ListFunctions (Marker / NextMarker). */
+  listFunctions(marker: string | undefined): Promise<{functions: ScannedFunction[]; nextMarker?: string}>
+  /** GetLayerVersionByArn; `missing` when Lambda says it does not exist. */
+  getLayerVersionByArn(arn: string): Promise<LayerVersionInfo>
+}
+
+/** Gives the read API of a target (resolving its credentials); a rejection fails that target only. */
+export type ReadApiForTarget = (target: AuditTarget) => Promise<LambdaReadApi>
+
+export interface ScanOptions {
+  /** Targets scanned at once. */
+  concurrency: number
+  /** Layer version lookups in flight at once, over all targets. */
+  lookupConcurrency?: number
+  emit: EmitEvent
+}
+
+export interface ScanResult {
+  scans: TargetScan[]
+  layerVersions: Record<string, LayerVersionInfo>
+}
+
+export async function scanTargets(targets: AuditTarget[], apiFor: ReadApiForTarget, options: ScanOptions): Promise<ScanResult> {
+  const limit = pLimit(Math.max(1, options.concurrency))
+  const lookupLimit = pLimit(Math.max(1, options.lookupConcurrency ?? options.concurrency * 2))
+  const lookups = new Map<string, Promise<LayerVersionInfo>>()
+  let done = 0
+
+  const lookUp = (api: LambdaReadApi, arn: string): void => {
+    if (lookups.has(arn)) return
+    lookups.set(
+      arn,
+      lookupLimit(() => api.getLayerVersionByArn(arn)).catch((error: unknown): LayerVersionInfo => ({status: 'unreadable', error: failureOf(error)})),
+    )
+  }
+
+  const scanOne = async (target: AuditTarget): Promise<TargetScan> => {
+    try {
+      const api = await apiFor(target)
+      const functions: ScannedFunction[] = []
+      let marker: string | undefined
+      const seen = new Set<string>()
+      do {
+        const page = await api.listFunctions(marker)
+        for (const fn of page.functions) {
+          functions.push(fn)
+          for (const layer of fn.layers) lookUp(api, layer.arn)
+        }
+        marker = page.nextMarker
+        if (marker !== undefined) {
+          // A marker seen twice would loop for ever: treat it as the server's bug, not ours.
+          if (seen.has(marker)) throw Object.assign(new Error(`ListFunctions returned marker ${marker} twice`), {name: 'PaginationLoop'})
+          seen.add(marker)
+        }
+      } while (marker !== undefined)
+      return {...target, status: 'ok', functions}
+    } catch (error) {
+      return {...target, status: 'failed', error: failureOf(error)}
+    } finally {
+      done++
+      options.emit({type: 'progress', phase: 'audit', message: `${target.accountId}/${target.region}`, current: done, total: targets.length})
+    }
+  }
+
+  const scans = await Promise.all(targets.map((target) => limit(() => scanOne(target))))
+  const layerVersions: Record<string, LayerVersionInfo> = {}
+  for (const [arn, info] of lookups) layerVersions[arn] = await info
+  return {scans, layerVersions}
+}
+
+/** The AWS error name and message of a failure, secrets redacted. */
+export function failureOf(error: unknown): TargetFailure {
+  const err = error as {name?: string; code?: string; message?: string}
+  const code = typeof err?.code === 'string' && err.code.startsWith('ERR_LAYERS_') ? err.code : (err?.name ?? 'Error')
+  return {code, message: redact(String(err?.message ?? error)).split('\n')[0] ?? ''}
+}

@@ -1,0 +1,119 @@
+// Owns which accounts and regions an audit (or prune) covers: the manifest's accounts, narrowed or
+// extended by --account/--region, every enabled region (--all-regions), or every active account of
+// an AWS Organization reached through a role (--org --role-name). Account and region listing sit
+// behind small interfaces; a listing that fails becomes a failed target, never a silent gap.
+import {UserInputError} from '../errors/index.js'
+import type {Account, Manifest} from '../manifest/types.js'
+import type {AuditTarget, TargetFailure} from './types.js'
+
+export interface TargetFlags {
+  /** Manifest account names or 12-digit account ids. */
+  accounts?: string[]
+  regions?: string[]
+  allRegions?: boolean
+  org?: boolean
+  roleName?: string
+}
+
+/** A target with the account whose credentials reach it (a manifest account, or one made for an id). */
+export interface ResolvedTarget extends AuditTarget {
+  account: Account
+}
+
+export interface OrganizationsApi {
+  /** Every ACTIVE account of the caller's organization (all pages). */
+  listActiveAccounts(): Promise<Array<{id: string; name: string}>>
+}
+
+export interface RegionsApi {
+  /** Regions enabled for the account (ENABLED and ENABLED_BY_DEFAULT), with its credentials. */
+  listEnabledRegions(account: Account): Promise<string[]>
+}
+
+export interface TargetDeps {
+  organizations?: () => OrganizationsApi
+  regions?: () => RegionsApi
+  failure: (error: unknown) => TargetFailure
+}
+
+export interface TargetPlan {
+  targets: ResolvedTarget[]
+  /** Accounts whose regions could not be listed (--all-regions), reported as failed targets with region `*`. */
+  failed: Array<AuditTarget & {error: TargetFailure}>
+}
+
+const ACCOUNT_ID = /^\d{12}$/
+const ROLE_NAME = /^[\w+=,.@/-]{1,64}$/
+
+/** The accounts to cover, before regions are expanded. Pure apart from the organization listing. */
+export async function resolveTargets(manifest: Pick<Manifest, 'accounts' | 'settings'> | undefined, flags: TargetFlags, deps: TargetDeps): Promise<TargetPlan> {
+  const accounts = await chooseAccounts(manifest, flags, deps)
+  const targets: ResolvedTarget[] = []
+  const failed: TargetPlan['failed'] = []
+  const regionsApi = flags.allRegions ? deps.regions?.() : undefined
+  await Promise.all(
+    accounts.map(async (account) => {
+      let regions = flags.regions && flags.regions.length > 0 ? flags.regions : account.regions
+      if (flags.allRegions) {
+        try {
+          regions = await regionsApi!.listEnabledRegions(account)
+        } catch (error) {
+          failed.push({accountId: account.id, accountName: account.name, region: '*', error: deps.failure(error)})
+          return
+        }
+      }
+      for (const region of [...new Set(regions)].sort()) targets.push({accountId: account.id, accountName: account.name, region, account})
+    }),
+  )
+  if (targets.length === 0 && failed.length === 0) {
+    throw new UserInputError('ERR_LAYERS_AUDIT_NO_TARGETS', 'There is nothing to audit: no account has a region.', {
+      hint: 'Give regions with --region, use --all-regions, or list regions for the accounts in layers.yaml.',
+    })
+  }
+  targets.sort((a, b) => (a.accountId + a.region < b.accountId + b.region ? -1 : 1))
+  failed.sort((a, b) => (a.accountId < b.accountId ? -1 : 1))
+  return {targets, failed}
+}
+
+async function chooseAccounts(manifest: Pick<Manifest, 'accounts' | 'settings'> | undefined, flags: TargetFlags, deps: TargetDeps): Promise<Account[]> {
+  const defaultRegions = flags.regions ?? manifest?.settings.regions ?? []
+  if (flags.org) {
+    if (!flags.roleName || !ROLE_NAME.test(flags.roleName)) {
+      throw new UserInputError('ERR_LAYERS_AUDIT_ROLE_NAME', flags.roleName ? `--role-name ${JSON.stringify(flags.roleName)} is not an IAM role name.` : '--org needs --role-name.', {
+        hint: 'Name the role every member account has for auditing, e.g. --org --role-name OrganizationAccountAccessRole.',
+      })
+    }
+    const members = await deps.organizations!().listActiveAccounts()
+    const wanted = flags.accounts && flags.accounts.length > 0 ? new Set(flags.accounts) : undefined
+    return members
+      .filter((member) => !wanted || wanted.has(member.id) || wanted.has(member.name))
+      .map((member) => ({
+        name: member.name,
+        id: member.id,
+        roleArn: `arn:aws:iam::${member.id}:role/${flags.roleName}`,
+        sessionName: 'layers-audit',
+        regions: defaultRegions,
+      }))
+  }
+  if (flags.roleName) {
+    throw new UserInputError('ERR_LAYERS_AUDIT_ROLE_NAME', '--role-name is only used with --org.', {hint: 'Add --org to audit every account of the organization through that role.'})
+  }
+  const known = Object.values(manifest?.accounts ?? {})
+  if (!flags.accounts || flags.accounts.length === 0) {
+    if (known.length === 0) {
+      throw new UserInputError('ERR_LAYERS_AUDIT_NO_TARGETS', 'There is nothing to audit: the manifest declares no accounts.', {
+        hint: 'Declare accounts in layers.yaml, or name them with --account ACCOUNT_ID --region REGION, or use --org --role-name NAME.',
+      })
+    }
+    return known
+  }
+  return flags.accounts.map((wanted) => {
+    const account = known.find((entry) => entry.name === wanted || entry.id === wanted)
+    if (account) return account
+    if (ACCOUNT_ID.test(wanted)) return {name: wanted, id: wanted, regions: defaultRegions}
+    throw new UserInputError('ERR_LAYERS_AUDIT_ACCOUNT', `--account ${wanted} is neither an account of the manifest nor a 12-digit account id.`, {
+      hint: known.length > 0 ? `Manifest accounts: ${known.map((entry) => entry.name).join(', ')}.` : 'Give a 12-digit account id, reached with the default credentials.',
+      details: {account: wanted},
+    })
+  })
+}
