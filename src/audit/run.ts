@@ -1,0 +1,107 @@
+// Owns one `layers audit` run end to end: resolve the targets, scan them, judge the findings against
+// the manifest and lock, save the run in the history and compare it with the previous one. Every AWS
+// and project dependency comes in through AuditEnv, so tests and the benchmark swap endpoints only.
+import type {EmitEvent} from '../events.js'
+import type {Lockfile} from '../lock/types.js'
+import type {Manifest} from '../manifest/types.js'
+import type {StateDatabase} from '../store/db.js'
+import {previousRun, runFindings, saveAuditRun} from '../history/store.js'
+import {buildCatalog, type ManagedFunction} from './catalog.js'
+import {buildReport, desiredKey, diffFindings, type DesiredLayers, type RuntimeDeprecation} from './findings.js'
+import {failureOf, scanTargets, type LambdaReadApi} from './scan.js'
+import {resolveTargets, type OrganizationsApi, type RegionsApi, type ResolvedTarget, type TargetFlags} from './targets.js'
+import type {AuditReport, ScannedFunction, TargetScan} from './types.js'
+
+export const DEFAULT_AUDIT_CONCURRENCY = 32
+
+export interface AuditEnv {
+  /** Lambda reads in one target, with that target's credentials. */
+  readApiFor(target: ResolvedTarget): Promise<LambdaReadApi>
+  organizations?: () => OrganizationsApi
+  regions?: () => RegionsApi
+  /** What `layers attach` would set on a managed function (src/attach/plan.ts). */
+  desiredLayers?(managed: ManagedFunction, deployed: ScannedFunction): DesiredLayers
+}
+
+export interface AuditRequest {
+  manifest?: Manifest
+  lock?: Lockfile
+  flags: TargetFlags
+  concurrency?: number
+  /** Where the run is saved (and the previous one read for --diff); none: not saved. */
+  db?: StateDatabase
+  diff?: boolean
+  runtimes: RuntimeDeprecation[]
+  now?: () => Date
+  emit: EmitEvent
+}
+
+export async function runAudit(request: AuditRequest, env: AuditEnv): Promise<AuditReport> {
+  const now = request.now ?? (() => new Date())
+  const startedAt = now().toISOString()
+  const plan = await resolveTargets(request.manifest, request.flags, {
+    ...(env.organizations ? {organizations: env.organizations} : {}),
+    ...(env.regions ? {regions: env.regions} : {}),
+    failure: failureOf,
+  })
+  const byKey = new Map(plan.targets.map((target) => [`${target.accountId}/${target.region}`, target]))
+  const scanned = await scanTargets(
+    plan.targets.map(({account: _account, ...target}) => target),
+    (target) => env.readApiFor(byKey.get(`${target.accountId}/${target.region}`)!),
+    {concurrency: request.concurrency ?? DEFAULT_AUDIT_CONCURRENCY, emit: request.emit},
+  )
+  const scans: TargetScan[] = [...scanned.scans, ...plan.failed.map((failure) => ({...failure, status: 'failed' as const}))]
+  const catalog = buildCatalog(request.manifest, request.lock)
+  const report = buildReport({
+    scans,
+    catalog,
+    desired: desiredFor(scans, catalog.managed, env),
+    layerVersions: scanned.layerVersions,
+    unzippedBytes: request.db ? builtUnzippedBytes(request.db) : {},
+    runtimes: request.runtimes,
+    now: startedAt,
+    startedAt,
+    finishedAt: now().toISOString(),
+  })
+  if (!request.db) return report
+  const previous = previousRun(request.db)
+  const runId = saveAuditRun(request.db, report)
+  const result: AuditReport = {...report, runId}
+  if (request.diff) {
+    result.diff = previous
+      ? {previousRunId: previous.id, previousStartedAt: previous.startedAt, ...diffFindings(runFindings(request.db, previous.id), report.findings)}
+      : {added: report.findings, resolved: [], unchanged: 0}
+  }
+  return result
+}
+
+function desiredFor(scans: TargetScan[], managed: ManagedFunction[], env: AuditEnv): Record<string, DesiredLayers> {
+  const desired: Record<string, DesiredLayers> = {}
+  if (!env.desiredLayers) return desired
+  const byKey = new Map(managed.map((entry) => [desiredKey(entry.accountId, entry.region, entry.name), entry]))
+  for (const scan of scans) {
+    if (scan.status !== 'ok') continue
+    for (const fn of scan.functions) {
+      const key = desiredKey(scan.accountId, scan.region, fn.name)
+      const spec = byKey.get(key)
+      if (!spec) continue
+      try {
+        desired[key] = env.desiredLayers(spec, fn)
+      } catch (error) {
+        desired[key] = {error: (error as Error).message}
+      }
+    }
+  }
+  return desired
+}
+
+/** Exact unzipped sizes of zips built here, keyed by base64 SHA-256 (as Lambda reports CodeSha256). */
+export function builtUnzippedBytes(db: StateDatabase): Record<string, number> {
+  const rows = db.prepare('SELECT code_sha256 AS sha, unzipped_bytes AS bytes FROM builds').all() as Array<{sha: string; bytes: number}>
+  const sizes: Record<string, number> = {}
+  for (const row of rows) {
+    const sha = /^[0-9a-f]{64}$/i.test(row.sha) ? Buffer.from(row.sha, 'hex').toString('base64') : row.sha
+    sizes[sha] = row.bytes
+  }
+  return sizes
+}

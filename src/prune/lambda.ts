@@ -1,0 +1,48 @@
+// Owns prune's Lambda calls over the AWS SDK: every version of a layer (all pages of
+// ListLayerVersions), one version's zipped size, and deleting a version. The client comes from
+// src/aws (credentials, endpoint, adaptive retries).
+import {DeleteLayerVersionCommand, GetLayerVersionByArnCommand, ListLayerVersionsCommand, type LambdaClient} from '@aws-sdk/client-lambda'
+
+export interface LayerVersionSummary {
+  version: number
+  arn: string
+  createdDate: string
+}
+
+export interface PruneLambdaApi {
+  /** Every version of the caller's layer `name`; empty when the layer does not exist. */
+  listLayerVersions(name: string): Promise<LayerVersionSummary[]>
+  /** Zipped bytes of one version (Content.CodeSize). */
+  layerVersionSize(arn: string): Promise<number>
+  deleteLayerVersion(name: string, version: number): Promise<void>
+}
+
+export function pruneLambdaApi(client: Pick<LambdaClient, 'send'>): PruneLambdaApi {
+  return {
+    async listLayerVersions(name) {
+      const versions: LayerVersionSummary[] = []
+      let marker: string | undefined
+      do {
+        const reply = await client
+          .send(new ListLayerVersionsCommand({LayerName: name, MaxItems: 50, ...(marker ? {Marker: marker} : {})}))
+          .catch((error: {name?: string}) => {
+            if (error.name === 'ResourceNotFoundException') return {LayerVersions: [], NextMarker: undefined}
+            throw error
+          })
+        for (const item of reply.LayerVersions ?? []) {
+          if (item.Version === undefined || !item.LayerVersionArn) continue
+          versions.push({version: item.Version, arn: item.LayerVersionArn, createdDate: item.CreatedDate ?? ''})
+        }
+        marker = reply.NextMarker
+      } while (marker)
+      return versions
+    },
+    async layerVersionSize(arn) {
+      const reply = await client.send(new GetLayerVersionByArnCommand({Arn: arn}))
+      return reply.Content?.CodeSize ?? 0
+    },
+    async deleteLayerVersion(name, version) {
+      await client.send(new DeleteLayerVersionCommand({LayerName: name, VersionNumber: version}))
+    },
+  }
+}

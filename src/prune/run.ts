@@ -1,0 +1,214 @@
+// Owns `layers prune`: which versions of the manifest's own layers can go (not pinned by the lock
+// for any target, not used by any function in a fresh audit, not among the N newest, old enough),
+// the storage they free, and, with --yes, deleting them and recording each deletion in the history.
+// The audit is run here, or the last saved one is used only while it is fresh and covers the targets.
+import pLimit from 'p-limit'
+import {OperationalError, UserInputError} from '../errors/index.js'
+import type {EmitEvent} from '../events.js'
+import {previousRun, recordPrune, runLayerUsage} from '../history/store.js'
+import type {Lockfile} from '../lock/types.js'
+import {isOwnLayer, type Manifest} from '../manifest/types.js'
+import type {StateDatabase} from '../store/db.js'
+import {buildCatalog} from '../audit/catalog.js'
+import type {RuntimeDeprecation} from '../audit/findings.js'
+import {runAudit, type AuditEnv} from '../audit/run.js'
+import {failureOf} from '../audit/scan.js'
+import {resolveTargets, type ResolvedTarget, type TargetFlags} from '../audit/targets.js'
+import type {TargetFailure} from '../audit/types.js'
+import type {PruneLambdaApi} from './lambda.js'
+import {planPrune, type KeptVersion, type ListedVersion} from './plan.js'
+
+export interface PruneEnv extends AuditEnv {
+  pruneApiFor(target: ResolvedTarget): Promise<PruneLambdaApi>
+}
+
+export interface PruneRequest {
+  manifest: Manifest
+  lock: Lockfile | undefined
+  /** Manifest layer names; empty: every own layer. */
+  layers: string[]
+  keep: number
+  olderThanMs?: number
+  yes: boolean
+  /** Use the newest saved audit instead of running one; refused when older than maxAuditAgeMs. */
+  useLastAudit: boolean
+  maxAuditAgeMs: number
+  flags: TargetFlags
+  concurrency: number
+  db: StateDatabase
+  runtimes: RuntimeDeprecation[]
+  now?: () => Date
+  emit: EmitEvent
+}
+
+export interface PrunedVersion extends ListedVersion {
+  codeSize: number
+}
+
+export interface PruneResult {
+  dryRun: boolean
+  audit: {runId: number; startedAt: string; reused: boolean}
+  candidates: PrunedVersion[]
+  kept: KeptVersion[]
+  freedBytes: number
+  deleted: PrunedVersion[]
+  failures: Array<{accountId: string; region: string; layer?: string; arn?: string; error: TargetFailure}>
+}
+
+export async function runPrune(request: PruneRequest, env: PruneEnv): Promise<PruneResult> {
+  const now = request.now ?? (() => new Date())
+  const own = Object.values(request.manifest.layers).filter(isOwnLayer)
+  for (const name of request.layers) {
+    const spec = request.manifest.layers[name]
+    if (!spec || !isOwnLayer(spec)) {
+      throw new UserInputError('ERR_LAYERS_PRUNE_LAYER', spec ? `${name} is an \`arn\` layer: layers prunes only the manifest's own layers.` : `${name} is not a layer of ${request.manifest.file}.`, {
+        hint: `Own layers: ${own.map((layer) => layer.name).join(', ') || '(none)'}.`,
+        details: {layer: name},
+      })
+    }
+  }
+  const layers = request.layers.length > 0 ? [...new Set(request.layers)] : own.map((layer) => layer.name)
+  if (!Number.isInteger(request.keep) || request.keep < 0) {
+    throw new UserInputError('ERR_LAYERS_PRUNE_KEEP', `--keep ${request.keep} is not a whole number of versions.`, {hint: 'Give --keep 0 or more, e.g. --keep 3.'})
+  }
+
+  const plan = await resolveTargets(request.manifest, request.flags, {...(env.regions ? {regions: env.regions} : {}), failure: failureOf})
+  const audit = await auditFor(request, env, plan.targets, now)
+
+  const failures: PruneResult['failures'] = plan.failed.map((entry) => ({accountId: entry.accountId, region: entry.region, error: entry.error}))
+  const limit = pLimit(Math.max(1, request.concurrency))
+  const versions: ListedVersion[] = []
+  const apis = new Map<string, PruneLambdaApi>()
+  await Promise.all(
+    plan.targets.flatMap((target) =>
+      layers.map((layer) =>
+        limit(async () => {
+          try {
+            const key = `${target.accountId}/${target.region}`
+            const api = apis.get(key) ?? (await env.pruneApiFor(target))
+            apis.set(key, api)
+            for (const entry of await api.listLayerVersions(layer)) {
+              versions.push({layer, accountId: target.accountId, region: target.region, version: entry.version, arn: entry.arn, createdDate: entry.createdDate})
+            }
+          } catch (error) {
+            failures.push({accountId: target.accountId, region: target.region, layer, error: failureOf(error)})
+          }
+        }),
+      ),
+    ),
+  )
+
+  const catalog = buildCatalog(request.manifest, request.lock)
+  const sharedWith: Record<string, string[]> = {}
+  for (const layer of own) sharedWith[layer.name] = layer.share.accounts
+  const decided = planPrune({
+    versions,
+    lockedArns: new Set(catalog.locked.map((entry) => entry.arn)),
+    usedArns: audit.usedArns,
+    completeRegions: audit.completeRegions,
+    auditedAccounts: audit.auditedAccounts,
+    sharedWith,
+    keep: request.keep,
+    ...(request.olderThanMs === undefined ? {} : {olderThanMs: request.olderThanMs}),
+    now: now().toISOString(),
+  })
+
+  const candidates: PrunedVersion[] = []
+  await Promise.all(
+    decided.candidates.map((entry) =>
+      limit(async () => {
+        const api = apis.get(`${entry.accountId}/${entry.region}`)!
+        try {
+          candidates.push({...entry, codeSize: await api.layerVersionSize(entry.arn)})
+        } catch (error) {
+          failures.push({accountId: entry.accountId, region: entry.region, layer: entry.layer, arn: entry.arn, error: failureOf(error)})
+        }
+      }),
+    ),
+  )
+  const deleted: PrunedVersion[] = []
+  if (request.yes) {
+    await Promise.all(
+      candidates.map((entry) =>
+        limit(async () => {
+          try {
+            await apis.get(`${entry.accountId}/${entry.region}`)!.deleteLayerVersion(entry.layer, entry.version)
+            recordPrune(request.db, {...entry, auditRunId: audit.runId, deletedAt: now().toISOString()})
+            deleted.push(entry)
+            request.emit({type: 'progress', phase: 'prune', message: `deleted ${entry.arn}`, current: deleted.length, total: candidates.length})
+          } catch (error) {
+            failures.push({accountId: entry.accountId, region: entry.region, layer: entry.layer, arn: entry.arn, error: failureOf(error)})
+          }
+        }),
+      ),
+    )
+    deleted.sort(compareVersions)
+  }
+  failures.sort((a, b) => `${a.accountId}/${a.region}/${a.arn ?? a.layer ?? ''}`.localeCompare(`${b.accountId}/${b.region}/${b.arn ?? b.layer ?? ''}`, 'en'))
+  return {
+    dryRun: !request.yes,
+    audit: {runId: audit.runId, startedAt: audit.startedAt, reused: request.useLastAudit},
+    candidates: candidates.sort(compareVersions),
+    kept: decided.kept,
+    freedBytes: (request.yes ? deleted : candidates).reduce((sum, entry) => sum + entry.codeSize, 0),
+    deleted,
+    failures,
+  }
+}
+
+function compareVersions(a: ListedVersion, b: ListedVersion): number {
+  return `${a.layer}\u0000${a.accountId}\u0000${a.region}`.localeCompare(`${b.layer}\u0000${b.accountId}\u0000${b.region}`, 'en') || a.version - b.version
+}
+
+interface AuditUse {
+  runId: number
+  startedAt: string
+  usedArns: Set<string>
+  completeRegions: Set<string>
+  auditedAccounts: Map<string, Set<string>>
+}
+
+async function auditFor(request: PruneRequest, env: PruneEnv, targets: ResolvedTarget[], now: () => Date): Promise<AuditUse> {
+  let run: {id: number; startedAt: string; targets: Array<{accountId: string; region: string; status: 'ok' | 'failed'}>}
+  if (request.useLastAudit) {
+    const last = previousRun(request.db)
+    if (!last) {
+      throw new OperationalError('ERR_LAYERS_PRUNE_NO_AUDIT', 'There is no saved audit to prune against.', {
+        hint: 'Run `layers audit` first, or leave out --use-last-audit so prune runs a fresh audit itself.',
+      })
+    }
+    const age = now().getTime() - Date.parse(last.startedAt)
+    if (age > request.maxAuditAgeMs) {
+      throw new OperationalError(
+        'ERR_LAYERS_PRUNE_STALE_AUDIT',
+        `The last audit (#${last.id}, ${last.startedAt}) is ${Math.round(age / 60_000)} minutes old, older than --max-audit-age allows (${Math.round(request.maxAuditAgeMs / 60_000)} minutes): functions may have moved since.`,
+        {hint: 'Run `layers audit` again, or leave out --use-last-audit so prune runs a fresh audit itself.', details: {auditRunId: last.id, startedAt: last.startedAt}},
+      )
+    }
+    run = last
+  } else {
+    const report = await runAudit(
+      {manifest: request.manifest, lock: request.lock, flags: request.flags, concurrency: request.concurrency, db: request.db, runtimes: request.runtimes, now, emit: request.emit},
+      env,
+    )
+    run = {id: report.runId!, startedAt: report.startedAt, targets: report.targets}
+  }
+  const scanned = new Map(run.targets.map((target) => [`${target.accountId}/${target.region}`, target.status]))
+  const completeRegions = new Set(targets.map((target) => target.region))
+  const auditedAccounts = new Map<string, Set<string>>()
+  for (const target of run.targets) {
+    if (target.status !== 'ok') {
+      // A failed target, even one outside this prune's targets, may hold functions using a shared version.
+      completeRegions.delete(target.region)
+      if (target.region === '*') completeRegions.clear()
+      continue
+    }
+    const accounts = auditedAccounts.get(target.region) ?? new Set<string>()
+    accounts.add(target.accountId)
+    auditedAccounts.set(target.region, accounts)
+  }
+  for (const target of targets) {
+    if (scanned.get(`${target.accountId}/${target.region}`) !== 'ok') completeRegions.delete(target.region)
+  }
+  return {runId: run.id, startedAt: run.startedAt, usedArns: new Set(runLayerUsage(request.db, run.id).map((row) => row.arn)), completeRegions, auditedAccounts}
+}
