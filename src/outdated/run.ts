@@ -1,0 +1,108 @@
+// Owns `layers outdated`: gathers what the lock has for each npm and arn layer of the manifest, asks
+// the registry (packuments) and Lambda (newest readable version per pinned target) through small
+// interfaces, and returns rows from the pure plan. A failed lookup becomes an error on its row.
+import pLimit from 'p-limit'
+import {UserInputError} from '../errors/index.js'
+import type {EmitEvent} from '../events.js'
+import type {Lockfile} from '../lock/types.js'
+import type {Account, Manifest} from '../manifest/types.js'
+import {parseLayerVersionArn} from '../audit/arn.js'
+import {failureOf} from '../audit/scan.js'
+import type {LayerProbeApi} from './newest-version.js'
+import {newestReadableVersion} from './newest-version.js'
+import {arnRow, npmOutdated, type OutdatedRow, type PackageVersions} from './plan.js'
+
+export interface OutdatedEnv {
+  /** The registry's versions and dist-tags of a package (pacote.packument with the project's npm config). */
+  packument(name: string): Promise<PackageVersions>
+  /** Layer reads with the credentials of `account` in `region`. */
+  probeApiFor(account: Account, region: string): Promise<LayerProbeApi>
+}
+
+export interface OutdatedRequest {
+  manifest: Manifest
+  lock: Lockfile | undefined
+  /** Layer names; empty: every npm and arn layer. */
+  layers: string[]
+  accounts?: string[]
+  regions?: string[]
+  concurrency: number
+  emit: EmitEvent
+}
+
+export interface OutdatedResult {
+  rows: OutdatedRow[]
+  /** Packages the registry could not be asked about. */
+  errors: Array<{layer: string; package?: string; accountId?: string; region?: string; code: string; message: string}>
+}
+
+export async function runOutdated(request: OutdatedRequest, env: OutdatedEnv): Promise<OutdatedResult> {
+  const {manifest, lock} = request
+  for (const name of request.layers) {
+    if (!manifest.layers[name]) {
+      throw new UserInputError('ERR_LAYERS_OUTDATED_LAYER', `${name} is not a layer of ${manifest.file}.`, {
+        hint: `Layers: ${Object.keys(manifest.layers).sort().join(', ') || '(none)'}.`,
+        details: {layer: name},
+      })
+    }
+  }
+  const selected = Object.values(manifest.layers)
+    .filter((layer) => request.layers.length === 0 || request.layers.includes(layer.name))
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
+  const limit = pLimit(Math.max(1, request.concurrency))
+  const errors: OutdatedResult['errors'] = []
+  const rows: OutdatedRow[] = []
+  const packuments = new Map<string, Promise<PackageVersions | undefined>>()
+  const packument = (layer: string, name: string): Promise<PackageVersions | undefined> => {
+    if (!packuments.has(name)) {
+      packuments.set(
+        name,
+        limit(() => env.packument(name)).catch((error: unknown) => {
+          errors.push({layer, package: name, ...failureOf(error)})
+          return undefined
+        }),
+      )
+    }
+    return packuments.get(name)!
+  }
+  const wantAccount = (account: Account): boolean => !request.accounts?.length || request.accounts.includes(account.name) || request.accounts.includes(account.id)
+  const wantRegion = (region: string): boolean => !request.regions?.length || request.regions.includes(region)
+
+  for (const layer of selected) {
+    const locked = lock?.layers[layer.name]
+    if (layer.kind === 'npm') {
+      const artifacts = locked && locked.kind === 'npm' ? Object.values(locked.artifacts).map((artifact) => artifact.packages ?? {}) : []
+      const registry: Record<string, PackageVersions | undefined> = {}
+      await Promise.all(Object.keys(layer.dependencies).map(async (name) => (registry[name] = await packument(layer.name, name))))
+      rows.push(...npmOutdated({layer: layer.name, dependencies: layer.dependencies, artifacts}, registry))
+    } else if (layer.kind === 'arn') {
+      if (!locked || locked.kind !== 'arn') continue
+      const pins = Object.entries(locked.arns).flatMap(([accountId, regions]) => Object.entries(regions).map(([region, arn]) => ({accountId, region, arn})))
+      const layerRows = await Promise.all(
+        pins.map(async (pin) => {
+          const account = Object.values(manifest.accounts).find((entry) => entry.id === pin.accountId) ?? {name: pin.accountId, id: pin.accountId, regions: []}
+          if (!wantAccount(account) || !wantRegion(pin.region)) return undefined
+          const parts = parseLayerVersionArn(pin.arn)
+          if (!parts) return undefined
+          try {
+            const api = await env.probeApiFor(account, pin.region)
+            const newest = await limit(() => newestReadableVersion(api, pin.arn))
+            return arnRow(layer.name, pin.accountId, pin.region, {arn: pin.arn, version: parts.version}, newest)
+          } catch (error) {
+            const failure = failureOf(error)
+            errors.push({layer: layer.name, accountId: pin.accountId, region: pin.region, ...failure})
+            return arnRow(layer.name, pin.accountId, pin.region, {arn: pin.arn, version: parts.version}, {error: `${failure.code}: ${failure.message}`})
+          }
+        }),
+      )
+      rows.push(
+        ...layerRows
+          .filter((row): row is NonNullable<typeof row> => row !== undefined)
+          .sort((a, b) => (a.accountId + a.region < b.accountId + b.region ? -1 : 1)),
+      )
+    }
+  }
+  request.emit({type: 'progress', phase: 'outdated', message: 'done'})
+  errors.sort((a, b) => `${a.layer}/${a.package ?? ''}/${a.accountId ?? ''}/${a.region ?? ''}`.localeCompare(`${b.layer}/${b.package ?? ''}/${b.accountId ?? ''}/${b.region ?? ''}`, 'en'))
+  return {rows, errors}
+}
