@@ -4,6 +4,7 @@
 // behind small interfaces; a listing that fails becomes a failed target, never a silent gap.
 import {UserInputError} from '../errors/index.js'
 import type {Account, Manifest} from '../manifest/types.js'
+import type {OrganizationsApi} from '../aws/organizations.js'
 import type {AuditTarget, TargetFailure} from './types.js'
 
 export interface TargetFlags {
@@ -20,10 +21,7 @@ export interface ResolvedTarget extends AuditTarget {
   account: Account
 }
 
-export interface OrganizationsApi {
-  /** Every ACTIVE account of the caller's organization (all pages). */
-  listActiveAccounts(): Promise<Array<{id: string; name: string}>>
-}
+export type {OrganizationsApi}
 
 export interface RegionsApi {
   /** Regions enabled for the account (ENABLED and ENABLED_BY_DEFAULT), with its credentials. */

@@ -1,0 +1,121 @@
+import {describe, expect, it} from 'vitest'
+import {collectEvents} from '../../src/events.js'
+import {scanTargets, type LambdaReadApi} from '../../src/audit/scan.js'
+import {resolveTargets} from '../../src/audit/targets.js'
+import {failureOf} from '../../src/audit/scan.js'
+import type {ScannedFunction} from '../../src/audit/types.js'
+
+const A = '111111111111'
+const B = '222222222222'
+const layer = (n: number): string => `arn:aws:lambda:eu-west-1:${A}:layer:l:${n}`
+
+/** An in-memory Lambda with pages of 2 and a call log: tests the scanning logic, not AWS. */
+function fakeApi(functions: ScannedFunction[], calls: string[], options: {failAt?: string} = {}): LambdaReadApi {
+  return {
+    async listFunctions(marker) {
+      calls.push(`list:${marker ?? ''}`)
+      if (options.failAt === (marker ?? '')) throw Object.assign(new Error('Rate exceeded'), {name: 'TooManyRequestsException'})
+      const start = marker ? Number(marker) : 0
+      const page = functions.slice(start, start + 2)
+      return {functions: page, ...(start + 2 < functions.length ? {nextMarker: String(start + 2)} : {})}
+    },
+    async getLayerVersionByArn(arn) {
+      calls.push(`get:${arn}`)
+      if (arn === layer(9)) return {status: 'missing'}
+      if (arn === layer(8)) throw Object.assign(new Error('User: x is not authorized'), {name: 'AccessDeniedException'})
+      return {status: 'ok', codeSize: 1, codeSha256: 's', compatibleArchitectures: ['x86_64'], compatibleRuntimes: []}
+    },
+  }
+}
+
+const fn = (name: string, layers: number[]): ScannedFunction => ({name, architecture: 'x86_64', codeSize: 1, layers: layers.map((n) => ({arn: layer(n), codeSize: 1}))})
+
+describe('scanTargets', () => {
+  it('reads every page, looks each layer version up once, and reports a failing target as failed', async () => {
+    const calls: string[] = []
+    const functions = [fn('a', [1]), fn('b', [1, 9]), fn('c', [8]), fn('d', []), fn('e', [1])]
+    const {emit, events} = collectEvents()
+    const result = await scanTargets(
+      [
+        {accountId: A, region: 'eu-west-1'},
+        {accountId: B, region: 'eu-west-1'},
+        {accountId: B, region: 'us-east-1'},
+      ],
+      async (target) => {
+        if (target.region === 'us-east-1') throw Object.assign(new Error('denied'), {name: 'AccessDeniedException'})
+        return fakeApi(functions, calls, target.accountId === B ? {failAt: '4'} : {})
+      },
+      {concurrency: 2, emit},
+    )
+    expect(result.scans.map((scan) => [scan.accountId, scan.region, scan.status, scan.status === 'ok' ? scan.functions.map((f) => f.name).join('') : scan.error.code])).toEqual([
+      [A, 'eu-west-1', 'ok', 'abcde'],
+      [B, 'eu-west-1', 'failed', 'TooManyRequestsException'],
+      [B, 'us-east-1', 'failed', 'AccessDeniedException'],
+    ])
+    expect(calls.filter((call) => call.startsWith('get:')).sort()).toEqual([`get:${layer(1)}`, `get:${layer(8)}`, `get:${layer(9)}`])
+    expect(result.layerVersions[layer(9)]).toEqual({status: 'missing'})
+    expect(result.layerVersions[layer(8)]).toEqual({status: 'unreadable', error: {code: 'AccessDeniedException', message: 'User: x is not authorized'}})
+    expect(events.filter((event) => event.type === 'progress')).toHaveLength(3)
+  })
+
+  it('never runs more targets at once than the limit', async () => {
+    let running = 0
+    let peak = 0
+    const targets = Array.from({length: 10}, (_, index) => ({accountId: A, region: `r-${index}`}))
+    await scanTargets(
+      targets,
+      async () => ({
+        async listFunctions() {
+          running++
+          peak = Math.max(peak, running)
+          await new Promise((resolve) => setTimeout(resolve, 5))
+          running--
+          return {functions: []}
+        },
+        getLayerVersionByArn: async () => ({status: 'missing'}),
+      }),
+      {concurrency: 3, emit: () => {}},
+    )
+    expect(peak).toBe(3)
+  })
+})
+
+describe('resolveTargets', () => {
+  const manifest = {
+    settings: {bucket: 'b', prefix: '', regions: ['eu-west-1'], architectures: ['x86_64' as const], runtimes: []},
+    accounts: {prod: {name: 'prod', id: A, regions: ['eu-west-1', 'us-east-1']}, dev: {name: 'dev', id: B, profile: 'dev', regions: ['eu-west-1']}},
+  }
+  const deps = {failure: failureOf}
+  it('uses the manifest accounts and regions, narrowed by --account and overridden by --region', async () => {
+    const all = await resolveTargets(manifest, {}, deps)
+    expect(all.targets.map((t) => `${t.accountName}/${t.region}`)).toEqual(['prod/eu-west-1', 'prod/us-east-1', 'dev/eu-west-1'])
+    const narrowed = await resolveTargets(manifest, {accounts: ['dev'], regions: ['ap-south-1']}, deps)
+    expect(narrowed.targets.map((t) => `${t.account.profile}/${t.region}`)).toEqual(['dev/ap-south-1'])
+    const byId = await resolveTargets(manifest, {accounts: ['333333333333'], regions: ['eu-west-1']}, deps)
+    expect(byId.targets[0]!.account).toEqual({name: '333333333333', id: '333333333333', regions: ['eu-west-1']})
+  })
+
+  it('rejects an unknown account name and --org without a role', async () => {
+    await expect(resolveTargets(manifest, {accounts: ['staging']}, deps)).rejects.toMatchObject({code: 'ERR_LAYERS_AUDIT_ACCOUNT', exitCode: 2})
+    await expect(resolveTargets(manifest, {org: true}, deps)).rejects.toMatchObject({code: 'ERR_LAYERS_AUDIT_ROLE_NAME', exitCode: 2})
+    await expect(resolveTargets(undefined, {}, deps)).rejects.toMatchObject({code: 'ERR_LAYERS_AUDIT_NO_TARGETS'})
+  })
+
+  it('--org assumes the role in every active account; --all-regions failures become failed targets', async () => {
+    const plan = await resolveTargets(manifest, {org: true, roleName: 'Audit', allRegions: true}, {
+      failure: failureOf,
+      organizations: () => ({listActiveAccounts: async () => [{id: B, name: 'dev'}, {id: '444444444444', name: 'sandbox'}]}),
+      regions: () => ({
+        listEnabledRegions: async (account) => {
+          if (account.id === B) throw Object.assign(new Error('not authorized'), {name: 'AccessDeniedException'})
+          return ['us-west-2', 'eu-north-1']
+        },
+      }),
+    })
+    expect(plan.targets.map((t) => `${t.accountId}/${t.region}/${t.account.roleArn}`)).toEqual([
+      '444444444444/eu-north-1/arn:aws:iam::444444444444:role/Audit',
+      '444444444444/us-west-2/arn:aws:iam::444444444444:role/Audit',
+    ])
+    expect(plan.failed).toEqual([{accountId: B, accountName: 'dev', region: '*', error: {code: 'AccessDeniedException', message: 'not authorized'}}])
+  })
+})
