@@ -1,0 +1,33 @@
+import {Args, Flags} from '@oclif/core'
+import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
+import {historyCommand} from '../src/history/command.js'
+import {renderLayerHistory} from '../src/history/render.js'
+import type {LayerHistory} from '../src/history/store.js'
+
+export default class History extends LayersCommand {
+  static override summary = 'Show a layer\'s publications, its usage in each saved audit, and its pruned versions.'
+
+  static override description = `Reads the local state database (.layers/state.db beside the manifest): publications that \`layers publish\` recorded, the versions each saved \`layers audit\` run saw in use (how many functions in how many targets), and versions \`layers prune --yes\` deleted. LAYER is a manifest layer name or a layer ARN without the version.
+
+${EXIT_CODES_HELP}`
+
+  static override examples = [
+    {description: 'History of the manifest layer `deps`', command: '<%= config.bin %> <%= command.id %> deps'},
+    {description: 'A third-party layer by its ARN, over the last 5 audits, as JSON', command: '<%= config.bin %> <%= command.id %> arn:aws:lambda:eu-west-1:580247275435:layer:LambdaInsightsExtension --runs 5 --json'},
+  ]
+
+  static override args = {
+    layer: Args.string({description: 'Manifest layer name, or a layer ARN without the version.', required: true}),
+  }
+
+  static override flags = {
+    runs: Flags.integer({description: 'How many of the latest audit runs that saw the layer to show.', default: 20, min: 1}),
+  }
+
+  async run(): Promise<LayerHistory> {
+    const {args, flags} = await this.parse(History)
+    const history = historyCommand({manifestPath: this.manifestPath(flags), layer: args.layer, runs: flags.runs})
+    this.out(renderLayerHistory(history))
+    return history
+  }
+}

@@ -1,0 +1,41 @@
+// Owns the human view of `layers history LAYER`: publications, then usage per audit run, then prunes.
+import {formatBytes, renderTable} from '../cli/table.js'
+import type {LayerHistory} from './store.js'
+
+export function renderLayerHistory(history: LayerHistory): string {
+  const parts: string[] = []
+  parts.push(`Publications of ${history.layer}`)
+  parts.push(
+    history.publications.length === 0
+      ? '  none recorded here (layers publish records them)'
+      : renderTable(
+          ['published', 'account', 'region', 'artifact', 'version', 'arn'],
+          history.publications.map((entry) => [entry.publishedAt, entry.accountId, entry.region, entry.artifact, entry.version, entry.arn]),
+          {alignRight: [4]},
+        ),
+    '',
+  )
+  parts.push('Usage by audit run')
+  parts.push(
+    history.usage.length === 0
+      ? '  no saved audit saw it in use (run layers audit)'
+      : renderTable(
+          ['run', 'audited', 'version', 'functions', 'targets'],
+          history.usage.flatMap((run) => run.versions.map((entry) => [`#${run.runId}`, run.startedAt, entry.version, entry.functions, entry.targets])),
+          {alignRight: [2, 3, 4]},
+        ),
+    '',
+  )
+  if (history.prunes.length > 0) {
+    parts.push(
+      'Pruned versions',
+      renderTable(
+        ['deleted', 'account', 'region', 'version', 'size'],
+        history.prunes.map((entry) => [entry.deletedAt, entry.accountId, entry.region, entry.version, formatBytes(entry.codeSize)]),
+        {alignRight: [3, 4]},
+      ),
+      '',
+    )
+  }
+  return parts.join('\n')
+}

@@ -1,0 +1,39 @@
+// Owns the human view of `layers prune`: what would go (or went), the storage freed, what is kept and why.
+import {formatBytes, renderTable} from '../cli/table.js'
+import type {PruneResult} from './run.js'
+
+export function renderPrune(result: PruneResult): string {
+  const parts: string[] = [`Audit #${result.audit.runId} (${result.audit.startedAt}${result.audit.reused ? ', saved run' : ', fresh'})`, '']
+  const listed = result.dryRun ? result.candidates : result.deleted
+  parts.push(result.dryRun ? 'Would delete' : 'Deleted')
+  parts.push(
+    listed.length === 0
+      ? '  nothing'
+      : renderTable(
+          ['layer', 'account', 'region', 'version', 'created', 'size'],
+          listed.map((entry) => [entry.layer, entry.accountId, entry.region, entry.version, entry.createdDate, formatBytes(entry.codeSize)]),
+          {alignRight: [3, 5]},
+        ),
+    '',
+  )
+  if (result.kept.length > 0) {
+    parts.push(
+      'Kept',
+      renderTable(['layer', 'account', 'region', 'version', 'why'], result.kept.map((entry) => [entry.layer, entry.accountId, entry.region, entry.version, entry.detail]), {alignRight: [3]}),
+      '',
+    )
+  }
+  if (result.failures.length > 0) {
+    parts.push(
+      'Failed',
+      renderTable(['account', 'region', 'layer', 'error'], result.failures.map((entry) => [entry.accountId, entry.region, entry.arn ?? entry.layer, `${entry.error.code}: ${entry.error.message}`])),
+      '',
+    )
+  }
+  parts.push(
+    result.dryRun
+      ? `${listed.length} version(s), ${formatBytes(result.freedBytes)} would be freed. Dry run: run again with --yes to delete them.`
+      : `${listed.length} version(s) deleted, ${formatBytes(result.freedBytes)} freed.`,
+  )
+  return parts.join('\n') + '\n'
+}
