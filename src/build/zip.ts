@@ -2,9 +2,12 @@
 // the same bytes, hence the same CodeSha256, in any directory, time zone or day. The rules:
 // - Entries are sorted by path, comparing the UTF-8 bytes (not the locale); duplicate paths are an error.
 // - Paths are relative POSIX paths: no leading '/', no '\', no '.' or '..' segment, no empty segment.
-// - One timestamp for every entry: 1980-01-01 00:00:00 in DOS time, the earliest DOS date. yazl encodes
-//   DOS time from the local-time getters, so the Date is built from local components; forceDosTimestamp
-//   keeps yazl from adding the extended-timestamp field (which would carry the UTC instant, hence the TZ).
+// - One timestamp for every entry: 1980-02-01 00:00:00 in DOS time (Gradle's choice for reproducible
+//   archives). yazl encodes DOS time from the local-time getters, so the Date is built from local
+//   components. Not 1980-01-01: yazl clamps dates below its own 1980-01-01 (computed in the TZ it was
+//   loaded in), which shifts the hours when TZ changes in a running process; a month later is clear of
+//   any offset. forceDosTimestamp keeps yazl from adding the extended-timestamp field (it would carry
+//   the UTC instant, hence the TZ).
 // - Only regular files: mode 0100644, or 0100755 when any execute bit is set. No directory entries
 //   (unzip and Lambda create parent directories as they extract; a directory entry would only add
 //   bytes and one more mode to normalise). No uid/gid, no host paths, no comments.
@@ -45,9 +48,9 @@ export const DEFLATE_LEVEL = 6
 /** Identifies everything that decides the zip bytes besides the entries: bump when a rule above changes. */
 export const ZIP_FORMAT_ID = `zip-v1;deflate=${DEFLATE_LEVEL};zlib=${process.versions.zlib}`
 
-/** 1980-01-01 00:00:00 local time, which yazl turns into DOS date 1980-01-01, time 00:00:00 in every TZ. */
+/** 1980-02-01 00:00:00 local time, which yazl turns into DOS date 1980-02-01, time 00:00:00 in every TZ. */
 function fixedTimestamp(): Date {
-  return new Date(1980, 0, 1, 0, 0, 0)
+  return new Date(1980, 1, 1, 0, 0, 0)
 }
 
 const STORED_EXTENSIONS = new Set([

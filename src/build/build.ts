@@ -1,0 +1,223 @@
+// Owns `layers build`: for each artifact of each selected own layer, from the lockfile only, either
+// finds its zip in the build cache or collects its entries (builders.ts) and writes a deterministic
+// zip (zip.ts), records it in the state database, and reports sizes against Lambda's unzipped limit.
+import {readdir, rename, rm, rmdir} from 'node:fs/promises'
+import path from 'node:path'
+import {OperationalError, UserInputError} from '../errors/index.js'
+import type {EmitEvent} from '../events.js'
+import {artifactArchitectures, type ArtifactKey, type LockedOwnLayer, type Lockfile} from '../lock/types.js'
+import {isOwnLayer, type Architecture, type Manifest, type OwnLayer} from '../manifest/types.js'
+import {openStateDatabase, type StateDatabase} from '../store/db.js'
+import {layerBuilders, type LayerBuildJob} from './builders.js'
+import {BUILDER_VERSION, cacheKey, findCachedBuild, recordBuild, type CachedBuild} from './cache.js'
+import {pacoteTarballSource, type TarballSource} from './npm.js'
+import {createPruner, DEFAULT_PRUNE_VERSION} from './prune.js'
+import {ContentSpool} from './spool.js'
+import {writeDeterministicZip, ZIP_FORMAT_ID} from './zip.js'
+
+/** Lambda's limit for a function plus all its layers, unzipped, in bytes. */
+export const UNZIPPED_LIMIT = 262_144_000
+export const UNZIPPED_WARNING_RATIO = 0.8
+
+export interface BuiltArtifact {
+  layer: string
+  artifactKey: ArtifactKey
+  architectures: Architecture[]
+  /** Absolute path of the zip. */
+  zipPath: string
+  /** Base64 SHA-256 of the zip, as Lambda reports it. */
+  codeSha256: string
+  sha256Hex: string
+  zipBytes: number
+  unzippedBytes: number
+  files: number
+  packages: number
+  /** True when the zip came from the build cache. */
+  cached: boolean
+}
+
+export interface BuildOptions {
+  /** Layer names to build; all own layers of the manifest when empty or absent. */
+  layers?: string[]
+  /** The project's `.layers` directory (state db, build outputs). */
+  stateDir: string
+  emit: EmitEvent
+  /** npm options for pacote (registry, auth, cache); called only when a tarball must be fetched. */
+  npmOptions?: () => Promise<Record<string, unknown>>
+  /** Replaces pacote (tests). */
+  tarballSource?: TarballSource
+  /** An open state database (else opened from stateDir and closed at the end). */
+  db?: StateDatabase
+  /** Bytes of file content held in memory before spilling to a temp file. */
+  memoryBudget?: number
+  /** Which layers the lockfile no longer matches (from the manifest fingerprint check). */
+  staleLayers: (names: string[]) => string[]
+}
+
+const DEFAULT_MEMORY_BUDGET = 96 * 1024 * 1024
+
+/**
+ * Builds (or finds in the cache) every artifact of the selected layers. Throws UserInputError when a
+ * layer is unknown, not buildable or not locked; OperationalError ERR_LAYERS_LAYER_TOO_LARGE (with the
+ * built artifacts in `details.artifacts`) when an artifact exceeds Lambda's unzipped limit.
+ */
+export async function buildLayers(manifest: Manifest, lock: Lockfile, options: BuildOptions): Promise<BuiltArtifact[]> {
+  const names = selectLayers(manifest, options.layers)
+  const stale = options.staleLayers(names)
+  if (stale.length > 0) {
+    throw new UserInputError('ERR_LAYERS_LOCK_STALE', `lockfile.json does not match the manifest for layer${stale.length === 1 ? '' : 's'} ${stale.join(', ')}.`, {
+      hint: `Run \`layers lock${stale.length === names.length && options.layers?.length ? ' ' + stale.join(' ') : ''}\` first; \`layers build\` builds from the lockfile only.`,
+      details: {layers: stale},
+    })
+  }
+  const jobs = names.flatMap((name) => jobsFor(manifest, lock, name))
+  const db = options.db ?? openStateDatabase(options.stateDir)
+  const buildDir = path.join(options.stateDir, 'build')
+  let tarballs: TarballSource | undefined = options.tarballSource
+  const tools = {
+    emit: options.emit,
+    tarballs: async (): Promise<TarballSource> => {
+      tarballs ??= pacoteTarballSource(options.npmOptions ? await options.npmOptions() : {})
+      return tarballs
+    },
+  }
+  const built: BuiltArtifact[] = []
+  try {
+    for (const job of jobs) {
+      const layer = job.layer
+      const pruner = createPruner({exclude: layer.exclude, defaultExcludes: layer.defaultExcludes})
+      const builder = layerBuilders[layer.kind]!
+      const inputHash = cacheKey({
+        builder: BUILDER_VERSION,
+        zip: ZIP_FORMAT_ID,
+        prune: {version: DEFAULT_PRUNE_VERSION, exclude: layer.exclude, defaultExcludes: layer.defaultExcludes},
+        inputs: await builder.cacheInputs(job, {pruner}),
+      })
+      const cached = findCachedBuild(db, options.stateDir, job.name, job.artifactKey, inputHash)
+      if (cached) {
+        built.push(toBuilt(cached, true))
+        continue
+      }
+      options.emit({type: 'progress', phase: 'build', message: `${job.name} (${job.artifactKey})`})
+      const outDir = path.join(buildDir, job.name, job.artifactKey)
+      const spool = new ContentSpool(buildDir, options.memoryBudget ?? DEFAULT_MEMORY_BUDGET)
+      const pending = path.join(outDir, `.pending-${inputHash}.zip`)
+      try {
+        const {entries, packages} = await builder.collect(job, {...tools, pruner, spool})
+        const zip = await writeDeterministicZip(pending, entries)
+        const zipPath = path.join(outDir, `${zip.sha256Hex}.zip`)
+        await rename(pending, zipPath)
+        const record: CachedBuild = {layer: job.name, artifactKey: job.artifactKey, inputHash, ...zip, zipPath, packages}
+        recordBuild(db, options.stateDir, record)
+        built.push(toBuilt(record, false))
+      } catch (error) {
+        await rm(pending, {force: true})
+        await spool.close()
+        await removeEmptyDirs([outDir, path.dirname(outDir), buildDir])
+        throw error
+      } finally {
+        await spool.close()
+      }
+    }
+  } finally {
+    if (!options.db) db.close()
+  }
+  checkSizes(built, options.emit)
+  return built
+}
+
+function toBuilt(build: CachedBuild, cached: boolean): BuiltArtifact {
+  return {
+    layer: build.layer,
+    artifactKey: build.artifactKey,
+    architectures: artifactArchitectures(build.artifactKey),
+    zipPath: build.zipPath,
+    codeSha256: build.codeSha256,
+    sha256Hex: build.sha256Hex,
+    zipBytes: build.zipBytes,
+    unzippedBytes: build.unzippedBytes,
+    files: build.files,
+    packages: build.packages,
+    cached,
+  }
+}
+
+/** The own layers to build, in manifest order; throws on unknown or unbuildable names. */
+export function selectLayers(manifest: Manifest, requested: readonly string[] | undefined): string[] {
+  const own = Object.entries(manifest.layers).filter(([, layer]) => isOwnLayer(layer)).map(([name]) => name)
+  if (!requested || requested.length === 0) return own
+  for (const name of requested) {
+    const layer = manifest.layers[name]
+    if (!layer) {
+      throw new UserInputError('ERR_LAYERS_UNKNOWN_LAYER', `No layer named ${name} in ${manifest.file}.`, {
+        hint: own.length > 0 ? `Layers that can be built: ${own.join(', ')}.` : 'The manifest declares no npm, dir or runtime layers.',
+        details: {layer: name},
+      })
+    }
+    if (!isOwnLayer(layer)) {
+      throw new UserInputError('ERR_LAYERS_NOT_BUILDABLE', `Layer ${name} is an ARN layer: there is nothing to build.`, {
+        hint: 'Name npm, dir or runtime layers only.',
+        details: {layer: name},
+      })
+    }
+  }
+  return own.filter((name) => requested.includes(name))
+}
+
+function jobsFor(manifest: Manifest, lock: Lockfile, name: string): LayerBuildJob[] {
+  const layer = manifest.layers[name] as OwnLayer
+  const locked = lock.layers[name]
+  if (!locked || locked.kind !== layer.kind) {
+    throw new UserInputError('ERR_LAYERS_LOCK_STALE', `Layer ${name} is not in lockfile.json.`, {
+      hint: 'Run `layers lock` first; `layers build` builds from the lockfile only.',
+      details: {layer: name},
+    })
+  }
+  if (!layerBuilders[layer.kind]) {
+    throw new OperationalError('ERR_LAYERS_NO_BUILDER', `This layers version cannot build ${layer.kind} layers (layer ${name}).`, {
+      hint: 'Upgrade layers.',
+      details: {layer: name},
+    })
+  }
+  const ownLocked = locked as LockedOwnLayer
+  return Object.keys(ownLocked.artifacts)
+    .sort()
+    .map((key) => ({name, layer, locked: ownLocked, artifactKey: key, artifact: ownLocked.artifacts[key]!, manifest}))
+}
+
+function checkSizes(built: BuiltArtifact[], emit: EmitEvent): void {
+  const over = built.filter((artifact) => artifact.unzippedBytes > UNZIPPED_LIMIT)
+  for (const artifact of built) {
+    if (artifact.unzippedBytes > UNZIPPED_LIMIT || artifact.unzippedBytes <= UNZIPPED_LIMIT * UNZIPPED_WARNING_RATIO) continue
+    emit({
+      type: 'warning',
+      warning: {
+        severity: 'warning',
+        code: 'ERR_LAYERS_LAYER_NEAR_LIMIT',
+        message: `Layer ${artifact.layer} (${artifact.artifactKey}) is ${artifact.unzippedBytes} bytes unzipped, ${Math.round((artifact.unzippedBytes / UNZIPPED_LIMIT) * 100)}% of Lambda's ${UNZIPPED_LIMIT}-byte limit for a function and all its layers.`,
+        hint: 'Add `exclude` globs for files the functions do not load, or split the layer.',
+      },
+    })
+  }
+  if (over.length > 0) {
+    throw new OperationalError(
+      'ERR_LAYERS_LAYER_TOO_LARGE',
+      over.map((artifact) => `Layer ${artifact.layer} (${artifact.artifactKey}) is ${artifact.unzippedBytes} bytes unzipped, over Lambda's limit of ${UNZIPPED_LIMIT} bytes for a function and all its layers.`).join('\n'),
+      {
+        hint: 'Add `exclude` globs for files the functions do not load, move packages to another layer, or drop dependencies.',
+        details: {artifacts: built},
+      },
+    )
+  }
+}
+
+async function removeEmptyDirs(dirs: string[]): Promise<void> {
+  for (const dir of dirs) {
+    try {
+      if ((await readdir(dir)).length > 0) return
+      await rmdir(dir)
+    } catch {
+      return
+    }
+  }
+}

@@ -1,0 +1,328 @@
+// Owns turning one locked npm artifact (the installed tree in lockfile.json) into zip entries laid out
+// as `nodejs/node_modules/...`, the way `npm ci --ignore-scripts` would install it, without writing a
+// node_modules tree: each tarball is fetched (pacote: npm cache first, integrity always verified),
+// parsed as it streams (tar) and its files held in a bounded ContentSpool until the zip is written in
+// sorted order.
+// Rules for what a tarball may contain:
+// - The first path segment (`package/` by convention, whatever its name) is stripped, like npm does.
+// - Absolute paths, `..` segments and backslashes are refused: the build fails naming layer and package.
+// - Symbolic and hard links are resolved inside the package and stored as regular copies of their
+//   target (a zip without symlinks extracts the same everywhere); a link whose target leaves the
+//   package fails the build; a link to nothing is dropped with a warning. Links are never followed out.
+// - Directories, devices and FIFOs are not stored (see zip.ts: no directory entries).
+// - A file is executable (0755) when its tar mode has an execute bit or the package's `bin` names it.
+// - Bundled dependencies (`inBundle`) come from their parent's tarball and are not fetched. Where two
+//   tarballs hold the same path, the deeper package (the one installed there) wins.
+// - `bin` links (node_modules/.bin) are not created: see the README build section.
+// - Install scripts are never run; packages that declare them are named in one warning.
+import path from 'node:path'
+import type {Readable} from 'node:stream'
+import pLimit from 'p-limit'
+import {Parser, type ReadEntry} from 'tar'
+import {OperationalError, UserInputError} from '../errors/index.js'
+import type {EmitEvent} from '../events.js'
+import type {LockedArtifact, LockedPackage} from '../lock/types.js'
+import {entryPointsOf, splitInnerPackage, type Pruner} from './prune.js'
+import type {ContentSpool, SpooledContent} from './spool.js'
+import type {ZipEntry} from './zip.js'
+
+/** What identifies a tarball in a lock (a LockedPackage or a runtime's LockedBinary). */
+export type TarballRef = Pick<LockedPackage, 'name' | 'version' | 'resolved' | 'integrity'>
+
+/** Fetches a locked package's tarball (verified against its integrity) and hands the .tgz stream to `handler`. */
+export interface TarballSource {
+  stream<T>(pkg: TarballRef, handler: (tgz: Readable) => Promise<T>): Promise<T>
+}
+
+/** A TarballSource on pacote with the project's npm options (registry, auth, cache). pacote is loaded on first use. */
+export function pacoteTarballSource(npmOptions: Record<string, unknown>): TarballSource {
+  return {
+    async stream(pkg, handler) {
+      const {default: pacote} = await import('pacote')
+      return pacote.tarball.stream(`${pkg.name}@${pkg.resolved}`, (stream) => handler(stream), {
+        ...npmOptions,
+        integrity: pkg.integrity,
+        resolved: pkg.resolved,
+      } as Parameters<typeof pacote.tarball.stream>[2])
+    },
+  }
+}
+
+export interface NpmCollectOptions {
+  layer: string
+  artifactKey: string
+  artifact: LockedArtifact
+  source: TarballSource
+  spool: ContentSpool
+  pruner: Pruner
+  emit: EmitEvent
+  concurrency?: number
+}
+
+export interface CollectedTree {
+  entries: ZipEntry[]
+  packages: number
+}
+
+interface PackageFile {
+  /** Path inside the package (first tar segment stripped). */
+  rel: string
+  mode: number
+  content: SpooledContent
+}
+
+interface PackageLink {
+  rel: string
+  /** Target path inside the package, already normalised and checked. */
+  target: string
+}
+
+interface CollectedFile {
+  zipPath: string
+  mode: number
+  size: number
+  content: SpooledContent
+  depth: number
+}
+
+const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile'])
+const DEFAULT_CONCURRENCY = 16
+
+/** Collects every locked package of `artifact` into sorted-ready zip entries under `nodejs/`. */
+export async function collectNpmTree(options: NpmCollectOptions): Promise<CollectedTree> {
+  const packages = Object.entries(options.artifact.packages ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  const scripted = packages.filter(([, pkg]) => pkg.hasInstallScript).map(([, pkg]) => `${pkg.name}@${pkg.version}`)
+  if (scripted.length > 0) {
+    options.emit({
+      type: 'warning',
+      warning: {
+        severity: 'warning',
+        code: 'ERR_LAYERS_INSTALL_SCRIPT_NOT_RUN',
+        message: `Layer ${options.layer} (${options.artifactKey}): ${scripted.join(', ')} declare${scripted.length === 1 ? 's' : ''} install scripts, which layers never runs; ${scripted.length === 1 ? 'it' : 'they'} may not work on Lambda.`,
+        hint: 'Check that each works without its install script (e.g. it ships prebuilt binaries for linux), or build it in a Lambda-like environment and use a dir layer.',
+      },
+    })
+  }
+  const fetched = packages.filter(([, pkg]) => !pkg.inBundle)
+  const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY)
+  const files = new Map<string, CollectedFile>()
+  let done = 0
+  await Promise.all(
+    fetched.map(([lockPath, pkg]) =>
+      limit(async () => {
+        const packageFiles = await readPackage(options, lockPath, pkg)
+        const depth = lockPath.split('/').length
+        for (const file of packageFiles) {
+          const existing = files.get(file.zipPath)
+          if (!existing || existing.depth <= depth) files.set(file.zipPath, {...file, depth})
+        }
+        done++
+        options.emit({type: 'progress', phase: 'build', message: `${options.layer}: ${pkg.name}@${pkg.version}`, current: done, total: fetched.length})
+      }),
+    ),
+  )
+  const spool = options.spool
+  const entries: ZipEntry[] = [...files.values()].map((file) => ({
+    path: file.zipPath,
+    mode: file.mode,
+    size: file.size,
+    open: () => spool.open(file.content),
+  }))
+  return {entries, packages: packages.length}
+}
+
+function unsafe(options: NpmCollectOptions, pkg: LockedPackage, what: string): UserInputError {
+  return new UserInputError('ERR_LAYERS_PACKAGE_UNSAFE', `Layer ${options.layer}: the tarball of ${pkg.name}@${pkg.version} contains ${what}; refusing to build it.`, {
+    hint: `The package is malformed or hostile. Remove ${pkg.name} from the layer (or pin another version) and run \`layers lock\` again.`,
+    details: {layer: options.layer, package: pkg.name, version: pkg.version},
+  })
+}
+
+/** Splits a tar entry path into its path inside the package (first segment stripped); throws on unsafe paths. */
+function packageRelativePath(options: NpmCollectOptions, pkg: LockedPackage, raw: string): string | undefined {
+  if (raw.startsWith('/') || /^[a-zA-Z]:/.test(raw)) throw unsafe(options, pkg, `an absolute path (${JSON.stringify(raw)})`)
+  if (raw.includes('\\')) throw unsafe(options, pkg, `a path with a backslash (${JSON.stringify(raw)})`)
+  if (raw.includes('\0')) throw unsafe(options, pkg, 'a path with a NUL byte')
+  const segments = raw.split('/').filter((segment) => segment !== '' && segment !== '.')
+  if (segments.includes('..')) throw unsafe(options, pkg, `a path escaping the package (${JSON.stringify(raw)})`)
+  if (segments.length < 2) return undefined
+  return segments.slice(1).join('/')
+}
+
+async function readPackage(options: NpmCollectOptions, lockPath: string, pkg: LockedPackage): Promise<Omit<CollectedFile, 'depth'>[]> {
+  let parsed: {files: Map<string, PackageFile>; links: PackageLink[]; manifests: Map<string, unknown>}
+  try {
+    parsed = await options.source.stream(pkg, (tgz) => parseTarball(options, pkg, tgz))
+  } catch (error) {
+    throw fetchError(options, lockPath, pkg, error)
+  }
+  const {files, links, manifests} = parsed
+  // Links become copies of what they point to (resolved through other links, at most a few hops).
+  for (const link of links) {
+    let target = link.target
+    for (let hop = 0; hop < 8 && !files.has(target); hop++) {
+      const next = links.find((other) => other.rel === target)
+      if (!next) break
+      target = next.target
+    }
+    const file = files.get(target)
+    if (file) {
+      files.set(link.rel, {rel: link.rel, mode: file.mode, content: file.content})
+      continue
+    }
+    const under = [...files.values()].filter((candidate) => candidate.rel.startsWith(target + '/'))
+    if (under.length > 0) {
+      for (const inner of under) {
+        const rel = link.rel + inner.rel.slice(target.length)
+        if (!files.has(rel)) files.set(rel, {rel, mode: inner.mode, content: inner.content})
+      }
+      continue
+    }
+    options.emit({
+      type: 'warning',
+      warning: {
+        severity: 'warning',
+        code: 'ERR_LAYERS_DANGLING_LINK',
+        message: `Layer ${options.layer}: ${pkg.name}@${pkg.version} has a link ${link.rel} to ${target}, which is not in the package; it is left out.`,
+      },
+    })
+  }
+  const binTargets = new Set(Object.values(pkg.bin ?? {}).map((target) => path.posix.normalize(target).replace(/^\.\//, '')))
+  const entryPoints = new Map<string, Set<string>>()
+  for (const [dir, manifest] of manifests) entryPoints.set(dir, entryPointsOf(manifest))
+  const result: Omit<CollectedFile, 'depth'>[] = []
+  for (const file of files.values()) {
+    const zipPath = `nodejs/${lockPath}/${file.rel}`
+    const {dir, inner} = splitInnerPackage(file.rel)
+    const isEntryPoint = entryPoints.get(dir)?.has(inner) === true
+    if (options.pruner.excluded(zipPath, inner, isEntryPoint)) continue
+    const executable = (file.mode & 0o111) !== 0 || (dir === '' && binTargets.has(inner))
+    result.push({zipPath, mode: executable ? 0o755 : 0o644, size: contentSize(file.content), content: file.content})
+  }
+  return result
+}
+
+function contentSize(content: SpooledContent): number {
+  return content.kind === 'memory' ? content.data.length : content.size
+}
+
+async function parseTarball(
+  options: NpmCollectOptions,
+  pkg: LockedPackage,
+  tgz: Readable,
+): Promise<{files: Map<string, PackageFile>; links: PackageLink[]; manifests: Map<string, unknown>}> {
+  const files = new Map<string, PackageFile>()
+  const links: PackageLink[] = []
+  const manifests = new Map<string, unknown>()
+  const pending: Promise<void>[] = []
+  return new Promise((resolve, reject) => {
+    let failed = false
+    const fail = (error: unknown): void => {
+      if (failed) return
+      failed = true
+      tgz.unpipe?.()
+      tgz.destroy()
+      reject(error)
+    }
+    const parser = new Parser({
+      strict: true,
+      onReadEntry: (entry: ReadEntry) => {
+        if (failed) return entry.resume()
+        let rel: string | undefined
+        try {
+          rel = packageRelativePath(options, pkg, entry.path)
+        } catch (error) {
+          entry.resume()
+          return fail(error)
+        }
+        if (rel === undefined) return entry.resume()
+        if (entry.type === 'SymbolicLink' || entry.type === 'Link') {
+          entry.resume()
+          try {
+            links.push({rel, target: linkTarget(options, pkg, rel, entry)})
+          } catch (error) {
+            fail(error)
+          }
+          return
+        }
+        if (!FILE_TYPES.has(entry.type)) return entry.resume()
+        const chunks: Buffer[] = []
+        const mode = entry.mode ?? 0o644
+        const fileRel = rel
+        pending.push(
+          new Promise<void>((done, entryFailed) => {
+            entry.on('data', (chunk: Buffer) => chunks.push(chunk))
+            entry.on('error', entryFailed)
+            entry.on('end', () => {
+              const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+              if (splitInnerPackage(fileRel).inner === 'package.json') {
+                try {
+                  manifests.set(splitInnerPackage(fileRel).dir, JSON.parse(data.toString('utf8')))
+                } catch {
+                  // An unparsable package.json protects no entry points; Node will report it at run time.
+                }
+              }
+              options.spool.put(data).then((content) => {
+                files.set(fileRel, {rel: fileRel, mode, content})
+                done()
+              }, entryFailed)
+            })
+          }),
+        )
+      },
+    })
+    parser.on('error', fail)
+    tgz.on('error', fail)
+    parser.on('end', () => {
+      Promise.all(pending).then(() => {
+        if (!failed) resolve({files, links, manifests})
+      }, fail)
+    })
+    tgz.pipe(parser as unknown as NodeJS.WritableStream)
+  })
+}
+
+function linkTarget(options: NpmCollectOptions, pkg: LockedPackage, rel: string, entry: ReadEntry): string {
+  const raw = entry.linkpath ?? ''
+  if (raw === '' || raw.startsWith('/') || /^[a-zA-Z]:/.test(raw) || raw.includes('\\')) {
+    throw unsafe(options, pkg, `a link ${rel} -> ${JSON.stringify(raw)} escaping the package`)
+  }
+  // Symlink targets are relative to the link's directory; hard link targets to the archive root.
+  const joined = entry.type === 'SymbolicLink' ? path.posix.join(path.posix.dirname(rel), raw) : path.posix.normalize(raw).split('/').slice(1).join('/')
+  const target = path.posix.normalize(joined)
+  if (target === '..' || target.startsWith('../') || target === '.' || target === '') {
+    throw unsafe(options, pkg, `a link ${rel} -> ${JSON.stringify(raw)} escaping the package`)
+  }
+  return target
+}
+
+function fetchError(options: NpmCollectOptions, lockPath: string, pkg: LockedPackage, error: unknown): Error {
+  if (error instanceof UserInputError || error instanceof OperationalError) return error
+  const code = (error as {code?: string}).code ?? ''
+  const message = (error as Error).message ?? String(error)
+  const details = {layer: options.layer, package: pkg.name, version: pkg.version, path: lockPath}
+  const what = `${pkg.name}@${pkg.version} (${lockPath}) of layer ${options.layer}`
+  if (code === 'EINTEGRITY') {
+    return new OperationalError('ERR_LAYERS_INTEGRITY_MISMATCH', `The tarball of ${what} does not match its integrity in lockfile.json.`, {
+      cause: error,
+      details,
+      hint: `The registry (or a proxy) served other bytes than were locked. Do not trust them; if the lock itself is wrong, run \`layers lock --update ${options.layer}/${pkg.name}\`.`,
+    })
+  }
+  if (code.startsWith('TAR_') || code.startsWith('Z_') || /zlib|unexpected end|Truncated input|TAR_/i.test(message)) {
+    return new OperationalError('ERR_LAYERS_TARBALL_CORRUPT', `The tarball of ${what} is not a valid gzipped tar: ${message}`, {
+      cause: error,
+      details,
+      hint: 'The package is broken as published. Pin another version in the manifest and run `layers lock`.',
+    })
+  }
+  const status = /^E(\d{3})$/.exec(code)?.[1]
+  return new OperationalError('ERR_LAYERS_TARBALL_FETCH', `Cannot fetch the tarball of ${what}${status ? ` (HTTP ${status})` : ''}: ${message}`, {
+    cause: error,
+    details,
+    hint:
+      status === '401' || status === '403'
+        ? 'Check the auth token for this registry in .npmrc (project or user level).'
+        : 'Check the network and the registry in .npmrc, then run `layers build` again.',
+  })
+}
