@@ -1,0 +1,38 @@
+// Owns `layers build` end to end for callers that start from a manifest path (the command, publish):
+// loads the manifest and the lockfile, checks the lock still matches, and builds. npm options (and
+// with them pacote) are loaded only when a tarball has to be fetched, so a cache hit stays fast.
+import {UserInputError} from '../errors/index.js'
+import type {EmitEvent} from '../events.js'
+import {lockStatus} from '../lock/fingerprint.js'
+import {readLockfile} from '../lock/io.js'
+import {loadManifest} from '../manifest/load.js'
+import {projectPaths} from '../project/paths.js'
+import {buildLayers, type BuiltArtifact} from './build.js'
+
+export interface BuildProjectOptions {
+  manifestPath: string
+  /** Layer names; all own layers when empty. */
+  layers?: string[]
+  emit: EmitEvent
+}
+
+export async function buildProject(options: BuildProjectOptions): Promise<BuiltArtifact[]> {
+  const paths = projectPaths(options.manifestPath)
+  const manifest = await loadManifest(paths.manifest)
+  const lock = await readLockfile(paths.lockfile)
+  if (!lock) {
+    throw new UserInputError('ERR_LAYERS_LOCK_MISSING', `${paths.lockfile} does not exist.`, {
+      hint: 'Run `layers lock` first; `layers build` builds from the lockfile only.',
+    })
+  }
+  return buildLayers(manifest, lock, {
+    layers: options.layers,
+    stateDir: paths.stateDir,
+    emit: options.emit,
+    staleLayers: (names) => staleLayerNames(lockStatus(manifest, lock), names),
+    npmOptions: async () => {
+      const {loadNpmOptions} = await import('../npm/config.js')
+      return (await loadNpmOptions(paths.root)) as Record<string, unknown>
+    },
+  })
+}
