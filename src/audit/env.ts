@@ -1,0 +1,43 @@
+// Owns wiring the audit, prune and outdated services to AWS: from a client factory (src/aws: one
+// client per account and region, with that account's credentials and adaptive retries) to the small
+// read/write interfaces the services take. Clients are made once per account and region.
+import type {AccountClient} from '@aws-sdk/client-account'
+import type {LambdaClient} from '@aws-sdk/client-lambda'
+import type {OrganizationsClient} from '@aws-sdk/client-organizations'
+import {organizationsApi} from '../aws/organizations.js'
+import {listEnabledRegions} from '../aws/regions.js'
+import type {Account} from '../manifest/types.js'
+import {layerProbeApi} from '../outdated/lambda.js'
+import type {OutdatedEnv} from '../outdated/run.js'
+import {pruneLambdaApi} from '../prune/lambda.js'
+import type {PruneEnv} from '../prune/run.js'
+import {lambdaReadApi} from './lambda-read.js'
+import type {AuditEnv} from './run.js'
+
+export interface AuditClientFactory {
+  lambda(account: Account, region: string): Promise<Pick<LambdaClient, 'send'>>
+  /** The organization's management (or delegated administrator) account, with the default credentials. */
+  organizations(): Promise<Pick<OrganizationsClient, 'send'>>
+  account(account: Account): Promise<Pick<AccountClient, 'send'>>
+}
+
+export function awsAuditEnv(clients: AuditClientFactory, desiredLayers?: AuditEnv['desiredLayers']): PruneEnv & Pick<OutdatedEnv, 'probeApiFor'> {
+  const lambdas = new Map<string, Promise<Pick<LambdaClient, 'send'>>>()
+  const lambda = (account: Account, region: string): Promise<Pick<LambdaClient, 'send'>> => {
+    const key = `${account.id}/${account.roleArn ?? ''}/${account.profile ?? ''}/${region}`
+    let client = lambdas.get(key)
+    if (!client) {
+      client = clients.lambda(account, region)
+      lambdas.set(key, client)
+    }
+    return client
+  }
+  return {
+    readApiFor: async (target) => lambdaReadApi(await lambda(target.account, target.region)),
+    pruneApiFor: async (target) => pruneLambdaApi(await lambda(target.account, target.region)),
+    probeApiFor: async (account, region) => layerProbeApi(await lambda(account, region), account.id),
+    organizations: () => ({listActiveAccounts: async () => organizationsApi(await clients.organizations()).listActiveAccounts()}),
+    regions: () => ({listEnabledRegions: async (account) => listEnabledRegions(await clients.account(account))}),
+    ...(desiredLayers ? {desiredLayers} : {}),
+  }
+}
