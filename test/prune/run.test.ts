@@ -1,0 +1,110 @@
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {afterEach, describe, expect, it} from 'vitest'
+import type {Manifest} from '../../src/manifest/types.js'
+import type {Lockfile} from '../../src/lock/types.js'
+import {openStateDatabase, type StateDatabase} from '../../src/store/db.js'
+import {runPrune, type PruneEnv, type PruneRequest} from '../../src/prune/run.js'
+import type {ScannedFunction} from '../../src/audit/types.js'
+
+// Service test of prune's decisions and bookkeeping over in-memory Lambda interfaces; the CLI runs
+// against the AWS test server in test/prune/prune.e2e.test.ts.
+const A = '111111111111'
+const R = 'eu-west-1'
+const arn = (version: number): string => `arn:aws:lambda:${R}:${A}:layer:deps:${version}`
+
+const manifest = {
+  file: '/p/layers.yaml',
+  root: '/p',
+  version: 1,
+  settings: {bucket: 'b', prefix: '', regions: [R], architectures: ['x86_64'], runtimes: []},
+  accounts: {prod: {name: 'prod', id: A, regions: [R]}},
+  layers: {
+    deps: {kind: 'npm', name: 'deps', runtimes: [], architectures: ['x86_64'], exclude: [], defaultExcludes: true, share: {accounts: [], public: false}, dependencies: {}},
+    ext: {kind: 'arn', name: 'ext', arn: 'arn:aws:lambda:eu-west-1:999999999999:layer:ext:1'},
+  },
+  functions: {},
+  locate: () => undefined,
+} as unknown as Manifest
+
+const lock: Lockfile = {
+  lockfileVersion: 1,
+  layers: {deps: {kind: 'npm', inputs: 'x', artifacts: {}, published: {[A]: {[R]: {x86_64: {arn: arn(4), version: 4, codeSha256: 's'}}}}}},
+}
+
+function env(functions: ScannedFunction[], deleted: number[], options: {failList?: boolean} = {}): PruneEnv {
+  const versions = [1, 2, 3, 4]
+  return {
+    readApiFor: async () => ({
+      listFunctions: async () => {
+        if (options.failList) throw Object.assign(new Error('denied'), {name: 'AccessDeniedException'})
+        return {functions}
+      },
+      getLayerVersionByArn: async () => ({status: 'ok', codeSize: 10, codeSha256: 's', compatibleArchitectures: [], compatibleRuntimes: []}),
+    }),
+    pruneApiFor: async () => ({
+      listLayerVersions: async (name) =>
+        name === 'deps' ? versions.filter((v) => !deleted.includes(v)).map((v) => ({version: v, arn: arn(v), createdDate: '2025-01-01T00:00:00.000+0000'})) : [],
+      layerVersionSize: async (layerArn) => 1000 * Number(layerArn.split(':').at(-1)),
+      deleteLayerVersion: async (_name, version) => {
+        deleted.push(version)
+      },
+    }),
+  }
+}
+
+describe('runPrune', () => {
+  const dirs: string[] = []
+  let db: StateDatabase | undefined
+  afterEach(() => {
+    db?.close()
+    db = undefined
+    for (const dir of dirs.splice(0)) rmSync(dir, {recursive: true, force: true})
+  })
+  const request = (overrides: Partial<PruneRequest>): PruneRequest => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'layers-prune-'))
+    dirs.push(dir)
+    db ??= openStateDatabase(dir)
+    return {manifest, lock, layers: [], keep: 0, yes: false, useLastAudit: false, maxAuditAgeMs: 900_000, flags: {}, concurrency: 4, db, runtimes: [], emit: () => {}, now: () => new Date('2025-06-01T00:00:00Z'), ...overrides}
+  }
+  const user: ScannedFunction = {name: 'f', architecture: 'x86_64', codeSize: 1, layers: [{arn: arn(2), codeSize: 1}]}
+
+  it('dry run lists unlocked, unused versions and the storage they free; --yes deletes and records them', async () => {
+    const deleted: number[] = []
+    const dry = await runPrune(request({}), env([user], deleted))
+    expect(dry.dryRun).toBe(true)
+    expect(dry.candidates.map((c) => c.version)).toEqual([1, 3])
+    expect(dry.freedBytes).toBe(4000)
+    expect(dry.kept.map((k) => `${k.version}:${k.reason}`)).toEqual(['2:in-use', '4:locked'])
+    expect(deleted).toEqual([])
+    const real = await runPrune(request({yes: true, keep: 3}), env([user], deleted))
+    expect(real.deleted.map((c) => c.version)).toEqual([1])
+    expect(deleted).toEqual([1])
+    const rows = db!.prepare('SELECT version, code_size, audit_run_id FROM prunes').all()
+    expect(rows).toEqual([{version: 1, code_size: 1000, audit_run_id: real.audit.runId}])
+  })
+
+  it('keeps everything when the audit could not scan the region', async () => {
+    const result = await runPrune(request({}), env([user], [], {failList: true}))
+    expect(result.candidates).toEqual([])
+    expect(result.kept.filter((k) => k.reason === 'audit-incomplete').map((k) => k.version)).toEqual([1, 2, 3])
+  })
+
+  it('refuses a stale saved audit and uses a fresh one', async () => {
+    await expect(runPrune(request({useLastAudit: true}), env([user], []))).rejects.toMatchObject({code: 'ERR_LAYERS_PRUNE_NO_AUDIT', exitCode: 1})
+    await runPrune(request({now: () => new Date('2025-06-01T00:00:00Z')}), env([user], []))
+    await expect(runPrune(request({useLastAudit: true, now: () => new Date('2025-06-01T01:00:00Z')}), env([user], []))).rejects.toMatchObject({
+      code: 'ERR_LAYERS_PRUNE_STALE_AUDIT',
+    })
+    const reused = await runPrune(request({useLastAudit: true, now: () => new Date('2025-06-01T00:10:00Z')}), env([], []))
+    expect(reused.audit.reused).toBe(true)
+    // The saved audit saw version 2 in use, even though the functions are gone now.
+    expect(reused.candidates.map((c) => c.version)).toEqual([1, 3])
+  })
+
+  it('rejects arn layers and unknown names with exit 2', async () => {
+    await expect(runPrune(request({layers: ['ext']}), env([], []))).rejects.toMatchObject({code: 'ERR_LAYERS_PRUNE_LAYER', exitCode: 2})
+    await expect(runPrune(request({layers: ['nope']}), env([], []))).rejects.toMatchObject({code: 'ERR_LAYERS_PRUNE_LAYER', exitCode: 2})
+  })
+})
