@@ -17,6 +17,7 @@
 // - Install scripts are never run; packages that declare them are named in one warning.
 import path from 'node:path'
 import type {Readable} from 'node:stream'
+import {inflateRawSync} from 'node:zlib'
 import pLimit from 'p-limit'
 import {Parser, type ReadEntry} from 'tar'
 import {OperationalError, UserInputError} from '../errors/index.js'
@@ -24,7 +25,7 @@ import type {EmitEvent} from '../events.js'
 import type {LockedArtifact, LockedPackage} from '../lock/types.js'
 import {entryPointsOf, splitInnerPackage, type Pruner} from './prune.js'
 import type {ContentSpool, SpooledContent} from './spool.js'
-import type {ZipEntry} from './zip.js'
+import {BUFFERED_MAX, compressEntry, type ZipEntry} from './zip.js'
 
 /** What identifies a tarball in a lock (a LockedPackage or a runtime's LockedBinary). */
 export type TarballRef = Pick<LockedPackage, 'name' | 'version' | 'resolved' | 'integrity'>
@@ -64,11 +65,21 @@ export interface CollectedTree {
   packages: number
 }
 
+/** A file's content as held until the zip is written: compressed already (up to BUFFERED_MAX), or raw. */
+interface StoredFile {
+  size: number
+  /** The payload to write (compressed) or the raw content (`compressed` absent). */
+  content: SpooledContent
+  compressed?: {crc: number; method: 0 | 8}
+}
+
 interface PackageFile {
   /** Path inside the package (first tar segment stripped). */
   rel: string
   mode: number
-  content: SpooledContent
+  /** Set when kept; absent while the prune decision waits for the package.json (then `deferred` holds the data). */
+  stored?: StoredFile
+  deferred?: Buffer
 }
 
 interface PackageLink {
@@ -80,8 +91,7 @@ interface PackageLink {
 interface CollectedFile {
   zipPath: string
   mode: number
-  size: number
-  content: SpooledContent
+  stored: StoredFile
   depth: number
 }
 
@@ -122,13 +132,35 @@ export async function collectNpmTree(options: NpmCollectOptions): Promise<Collec
     ),
   )
   const spool = options.spool
-  const entries: ZipEntry[] = [...files.values()].map((file) => ({
-    path: file.zipPath,
-    mode: file.mode,
-    size: file.size,
-    open: () => spool.open(file.content),
-  }))
+  const entries: ZipEntry[] = [...files.values()].map(({zipPath, mode, stored}) => {
+    const {compressed, content, size} = stored
+    if (!compressed) return {path: zipPath, mode, size, open: () => spool.open(content)}
+    return {
+      path: zipPath,
+      mode,
+      size,
+      open: async () => {
+        const payload = await readAll(spool.open(content))
+        return compressed.method === 8 ? inflateRawSync(payload) : payload
+      },
+      precompressed: {...compressed, compressedSize: contentSize(content), open: () => spool.open(content)},
+    }
+  })
   return {entries, packages: packages.length}
+}
+
+async function readAll(source: Buffer | Readable): Promise<Buffer> {
+  if (Buffer.isBuffer(source)) return source
+  const chunks: Buffer[] = []
+  for await (const chunk of source) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks)
+}
+
+/** Compresses (small files) and spools a kept file's content. */
+async function store(spool: ContentSpool, rel: string, data: Buffer): Promise<StoredFile> {
+  if (data.length > BUFFERED_MAX) return {size: data.length, content: await spool.put(data)}
+  const {crc, method, payload} = await compressEntry(rel, data)
+  return {size: data.length, content: await spool.put(payload), compressed: {crc, method}}
 }
 
 function unsafe(options: NpmCollectOptions, pkg: LockedPackage, what: string): UserInputError {
@@ -152,7 +184,7 @@ function packageRelativePath(options: NpmCollectOptions, pkg: LockedPackage, raw
 async function readPackage(options: NpmCollectOptions, lockPath: string, pkg: LockedPackage): Promise<Omit<CollectedFile, 'depth'>[]> {
   let parsed: {files: Map<string, PackageFile>; links: PackageLink[]; manifests: Map<string, unknown>}
   try {
-    parsed = await options.source.stream(pkg, (tgz) => parseTarball(options, pkg, tgz))
+    parsed = await options.source.stream(pkg, (tgz) => parseTarball(options, lockPath, pkg, tgz))
   } catch (error) {
     throw fetchError(options, lockPath, pkg, error)
   }
@@ -167,14 +199,14 @@ async function readPackage(options: NpmCollectOptions, lockPath: string, pkg: Lo
     }
     const file = files.get(target)
     if (file) {
-      files.set(link.rel, {rel: link.rel, mode: file.mode, content: file.content})
+      files.set(link.rel, {...file, rel: link.rel})
       continue
     }
     const under = [...files.values()].filter((candidate) => candidate.rel.startsWith(target + '/'))
     if (under.length > 0) {
       for (const inner of under) {
         const rel = link.rel + inner.rel.slice(target.length)
-        if (!files.has(rel)) files.set(rel, {rel, mode: inner.mode, content: inner.content})
+        if (!files.has(rel)) files.set(rel, {...inner, rel})
       }
       continue
     }
@@ -196,8 +228,9 @@ async function readPackage(options: NpmCollectOptions, lockPath: string, pkg: Lo
     const {dir, inner} = splitInnerPackage(file.rel)
     const isEntryPoint = entryPoints.get(dir)?.has(inner) === true
     if (options.pruner.excluded(zipPath, inner, isEntryPoint)) continue
+    const stored = file.stored ?? (await store(options.spool, file.rel, file.deferred!))
     const executable = (file.mode & 0o111) !== 0 || (dir === '' && binTargets.has(inner))
-    result.push({zipPath, mode: executable ? 0o755 : 0o644, size: contentSize(file.content), content: file.content})
+    result.push({zipPath, mode: executable ? 0o755 : 0o644, stored})
   }
   return result
 }
@@ -208,6 +241,7 @@ function contentSize(content: SpooledContent): number {
 
 async function parseTarball(
   options: NpmCollectOptions,
+  lockPath: string,
   pkg: LockedPackage,
   tgz: Readable,
 ): Promise<{files: Map<string, PackageFile>; links: PackageLink[]; manifests: Map<string, unknown>}> {
@@ -262,8 +296,19 @@ async function parseTarball(
                   // An unparsable package.json protects no entry points; Node will report it at run time.
                 }
               }
-              options.spool.put(data).then((content) => {
-                files.set(fileRel, {rel: fileRel, mode, content})
+              // Decide what can be decided now: files dropped whatever the package.json says are not
+              // kept; files kept whatever it says are compressed while other tarballs stream in.
+              const zipPath = `nodejs/${lockPath}/${fileRel}`
+              const inner = splitInnerPackage(fileRel).inner
+              const dropped = options.pruner.excluded(zipPath, inner, true)
+              const kept = !options.pruner.excluded(zipPath, inner, false)
+              if (dropped) return done()
+              if (!kept) {
+                files.set(fileRel, {rel: fileRel, mode, deferred: data})
+                return done()
+              }
+              store(options.spool, fileRel, data).then((stored) => {
+                files.set(fileRel, {rel: fileRel, mode, stored})
                 done()
               }, entryFailed)
             })

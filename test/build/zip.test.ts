@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {Readable} from 'node:stream'
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
-import {comparePaths, sortZipEntries, writeDeterministicZip, zipPathProblem, type ZipEntry} from '../../src/build/zip.js'
+import {BUFFERED_MAX, comparePaths, sortZipEntries, writeDeterministicZip, zipPathProblem, type ZipEntry} from '../../src/build/zip.js'
 
 let dir: string
 beforeEach(async () => {
@@ -74,9 +74,9 @@ describe('writeDeterministicZip', () => {
 
   it('writes a zip unzip accepts, sorted by bytes, with fixed time and normalised modes', async () => {
     const source = path.join(dir, 'source.js')
-    await writeFile(source, 'abc\n')
+    await writeFile(source, 'abc\n'.repeat(100))
     const out = path.join(dir, 'out.zip')
-    await writeDeterministicZip(out, sampleEntries(source, 4))
+    await writeDeterministicZip(out, sampleEntries(source, 400))
     execFileSync('unzip', ['-tq', out])
     const listing = execFileSync('zipinfo', ['-T', '--h-t', out], {env: {...process.env, TZ: 'UTC'}}).toString().trim().split('\n')
     const names = listing.map((line) => line.split(/\s+/).slice(7).join(' '))
@@ -95,7 +95,8 @@ describe('writeDeterministicZip', () => {
       const name = line.split(/\s+/).slice(7).join(' ')
       expect(perms, name).toBe(name.endsWith('cli.js') ? '-rwxr-xr-x' : '-rw-r--r--')
       expect(time, name).toBe('19800201.000000')
-      expect(method, name).toBe(name.endsWith('.png') || name.endsWith('empty.txt') ? 'stor' : 'defN')
+      // Deflated only where it saves bytes; never for already-compressed types or empty files.
+      expect(method, name).toBe(name.endsWith('upper.js') || name.endsWith('streamed.js') ? 'defN' : 'stor')
     }
     // No extended timestamp or unix uid/gid extra fields anywhere.
     const verbose = execFileSync('zipinfo', ['-v', out]).toString()
@@ -103,20 +104,42 @@ describe('writeDeterministicZip', () => {
     expect(verbose).toContain('There is no file comment.')
     const extracted = path.join(dir, 'x')
     execFileSync('unzip', ['-q', out, '-d', extracted])
-    expect(await readFile(path.join(extracted, 'nodejs/node_modules/a/streamed.js'), 'utf8')).toBe('abc\n')
+    expect(await readFile(path.join(extracted, 'nodejs/node_modules/a/streamed.js'), 'utf8')).toBe('abc\n'.repeat(100))
     expect((await readdir(path.join(extracted, 'nodejs/node_modules'))).sort()).toEqual(['A', 'a', 'b', 'é'])
   })
 
   it('fails on a size mismatch or a read error and leaves no file behind', async () => {
     const out = path.join(dir, 'bad.zip')
     await expect(writeDeterministicZip(out, [{path: 'a.txt', mode: 0o644, size: 10, open: () => Buffer.from('short')}])).rejects.toThrow(
-      /unexpected number of bytes/,
+      /Cannot read a.txt: expected 10 bytes, got 5/,
     )
     const broken: ZipEntry = {path: 'b.txt', mode: 0o644, size: 3, open: () => createReadStream(path.join(dir, 'missing'))}
     await expect(writeDeterministicZip(out, [bufferEntry('a.txt', 'abc'), broken])).rejects.toThrow(/Cannot read b.txt/)
     const throwing: ZipEntry = {path: 'c.txt', mode: 0o644, size: 3, open: () => Promise.reject(new Error('gone'))}
     await expect(writeDeterministicZip(out, [throwing])).rejects.toThrow(/gone/)
     expect(await readdir(dir)).toEqual([])
+  })
+
+  it('streams entries above BUFFERED_MAX with a data descriptor, and writes zip64 records past 65,535 entries', async () => {
+    const big = path.join(dir, 'big.bin')
+    const content = Buffer.alloc(BUFFERED_MAX + 12345, 'layers ')
+    await writeFile(big, content)
+    const entries: ZipEntry[] = [
+      {path: 'big.bin', mode: 0o755, size: content.length, open: () => createReadStream(big)},
+      {path: 'big.png', mode: 0o644, size: content.length, open: () => content},
+      ...Array.from({length: 70_000}, (_, index) => bufferEntry(`many/${index}`, '')),
+    ]
+    const out = path.join(dir, 'out.zip')
+    const result = await writeDeterministicZip(out, entries)
+    expect(result.files).toBe(70_002)
+    execFileSync('unzip', ['-tq', out])
+    const listing = execFileSync('zipinfo', ['-s', out, 'big.*']).toString()
+    expect(listing).toMatch(/-rwxr-xr-x .* defN .* big\.bin/)
+    expect(listing).toMatch(/-rw-r--r-- .* stor .* big\.png/)
+    expect(execFileSync('unzip', ['-p', out, 'big.bin'], {maxBuffer: 64 << 20}).equals(content)).toBe(true)
+    // The same entries again give the same bytes.
+    const again = await writeDeterministicZip(path.join(dir, 'again.zip'), [...entries].reverse())
+    expect(again.sha256Hex).toBe(result.sha256Hex)
   })
 
   it('refuses unsafe and duplicate paths', () => {
