@@ -1,6 +1,7 @@
 // Owns `layers build`: for each artifact of each selected own layer, from the lockfile only, either
 // finds its zip in the build cache or collects its entries (builders.ts) and writes a deterministic
 // zip (zip.ts), records it in the state database, and reports sizes against Lambda's unzipped limit.
+import {randomBytes} from 'node:crypto'
 import {readdir, rename, rm, rmdir} from 'node:fs/promises'
 import path from 'node:path'
 import {OperationalError, UserInputError} from '../errors/index.js'
@@ -101,7 +102,9 @@ export async function buildLayers(manifest: Manifest, lock: Lockfile, options: B
       options.emit({type: 'progress', phase: 'build', message: `${job.name} (${job.artifactKey})`})
       const outDir = path.join(buildDir, job.name, job.artifactKey)
       const spool = new ContentSpool(buildDir, options.memoryBudget ?? DEFAULT_MEMORY_BUDGET)
-      const pending = path.join(outDir, `.pending-${inputHash}.zip`)
+      // Unique per run: two concurrent builds of the same artifact each write their own file, and the
+      // content-addressed rename makes the second one a no-op replacement with identical bytes.
+      const pending = path.join(outDir, `.pending-${process.pid}-${randomBytes(4).toString('hex')}.zip`)
       try {
         const {entries, packages} = await builder.collect(job, {...tools, pruner, spool})
         const zip = await writeDeterministicZip(pending, entries)
