@@ -160,7 +160,15 @@ async function readAll(source: Buffer | Readable): Promise<Buffer> {
 async function store(spool: ContentSpool, rel: string, data: Buffer): Promise<StoredFile> {
   if (data.length > BUFFERED_MAX) return {size: data.length, content: await spool.put(data)}
   const {crc, method, payload} = await compressEntry(rel, data)
-  return {size: data.length, content: await spool.put(payload), compressed: {crc, method}}
+  return {size: data.length, content: await spool.put(compact(payload)), compressed: {crc, method}}
+}
+
+/**
+ * Tar entry data are views into the (much larger) chunks the gunzip produced; keeping such a view
+ * keeps the whole chunk alive. Small files kept as they are (stored, or deferred) are copied out.
+ */
+function compact(data: Buffer): Buffer {
+  return data.buffer.byteLength > data.length + 4096 ? Buffer.from(data) : data
 }
 
 function unsafe(options: NpmCollectOptions, pkg: LockedPackage, what: string): UserInputError {
@@ -304,7 +312,7 @@ async function parseTarball(
               const kept = !options.pruner.excluded(zipPath, inner, false)
               if (dropped) return done()
               if (!kept) {
-                files.set(fileRel, {rel: fileRel, mode, deferred: data})
+                files.set(fileRel, {rel: fileRel, mode, deferred: compact(data)})
                 return done()
               }
               store(options.spool, fileRel, data).then((stored) => {
