@@ -93,6 +93,8 @@ export function buildCatalog(manifest: CatalogManifest | undefined, lock: Lockfi
   return {known, locked, managed}
 }
 
+const lockedIndexes = new WeakMap<LockedVersion[], Map<string, LockedVersion[]>>()
+
 /** The version the lock has for `layer` in this target for a function of `architecture`. */
 export function lockedVersionFor(
   catalog: Pick<LayerCatalog, 'locked'>,
@@ -101,7 +103,16 @@ export function lockedVersionFor(
   region: string,
   architecture: Architecture,
 ): LockedVersion | undefined {
-  const candidates = catalog.locked.filter((entry) => entry.layer === layer && entry.accountId === accountId && entry.region === region)
+  let index = lockedIndexes.get(catalog.locked)
+  if (!index) {
+    index = new Map()
+    for (const entry of catalog.locked) {
+      const key = `${entry.layer}\u0000${entry.accountId}\u0000${entry.region}`
+      index.set(key, [...(index.get(key) ?? []), entry])
+    }
+    lockedIndexes.set(catalog.locked, index)
+  }
+  const candidates = index.get(`${layer}\u0000${accountId}\u0000${region}`) ?? []
   return candidates.find((entry) => entry.architectures.length === 0 || entry.architectures.includes(architecture))
 }
 

@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+/* global process, console, performance */
+// Benchmark of `layers audit` scanning (issue 8); prints its figures, not part of `npm test`.
+// Run: npx tsc -p tsconfig.json && node bench/audit/run.mjs
+// 20 account-regions x 100 functions on a loopback Lambda endpoint (bench/audit/server.ts, in its
+// own process: AWS is remote, its CPU is not the client's) with 50 ms latency per call. The client
+// side runs the built product (dist/). After one warm-up round of each, measured in the same run,
+// median of BENCH_RUNS (default 5):
+//   (a) a sequential scan: one region after another, page after page of ListFunctions, as a script
+//       over `aws lambda list-functions` does (the same SDK client, standard retries);
+//   (b) the audit (runAudit: targets concurrently, all pages, layer version lookups, findings).
+// Prints b/a (target <= 0.1). Then with 20% of calls throttled (429), checks that the audit still
+// reports every function with no failed target, and prints its time and call counts.
+import {spawn} from 'node:child_process'
+import path from 'node:path'
+import {createInterface} from 'node:readline'
+import {fileURLToPath} from 'node:url'
+import http from 'node:http'
+import {LambdaClient, ListFunctionsCommand} from '@aws-sdk/client-lambda'
+import {NodeHttpHandler} from '@smithy/node-http-handler'
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const {runAudit} = await import(path.join(repo, 'dist/src/audit/run.js'))
+const {awsAuditEnv} = await import(path.join(repo, 'dist/src/audit/env.js'))
+
+const REGIONS = ['eu-west-1', 'us-east-1']
+const shape = {accounts: 10, regions: REGIONS, functions: 100}
+const TOTAL = shape.accounts * REGIONS.length * shape.functions
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50)
+const RUNS = Number(process.env.BENCH_RUNS ?? 5)
+
+const child = spawn(process.execPath, [path.join(repo, 'node_modules/vite-node/vite-node.mjs'), path.join(repo, 'bench/audit/server.ts')], {
+  cwd: repo,
+  env: {...process.env, BENCH_FLEET: JSON.stringify(shape)},
+  stdio: ['pipe', 'pipe', 'inherit'],
+})
+const lines = createInterface({input: child.stdout})[Symbol.asyncIterator]()
+const reply = async () => JSON.parse(String((await lines.next()).value))
+const {endpoint, accounts} = await reply()
+const control = async (command) => {
+  child.stdin.write(JSON.stringify(command) + '\n')
+  return (await reply()).calls
+}
+const keyOf = new Map(accounts.map((account) => [account.id, account.key]))
+
+// One keep-alive connection pool for every client, as a process talking to many accounts should use.
+const requestHandler = new NodeHttpHandler({httpAgent: new http.Agent({keepAlive: true, maxSockets: 256})})
+const client = (accountId, region, retryMode) =>
+  new LambdaClient({
+    requestHandler,
+    region,
+    endpoint,
+    credentials: {accessKeyId: keyOf.get(accountId), secretAccessKey: 'bench-secret'},
+    retryMode,
+    maxAttempts: retryMode === 'adaptive' ? 10 : 3,
+  })
+
+async function sequentialScan() {
+  let count = 0
+  for (const account of accounts) {
+    for (const region of REGIONS) {
+      const lambda = client(account.id, region, 'standard')
+      let marker
+      do {
+        const page = await lambda.send(new ListFunctionsCommand({MaxItems: 50, ...(marker ? {Marker: marker} : {})}))
+        count += page.Functions?.length ?? 0
+        marker = page.NextMarker
+      } while (marker)
+    }
+  }
+  return count
+}
+
+async function audit() {
+  const env = awsAuditEnv({
+    lambda: async (account, region) => client(account.id, region, 'adaptive'),
+    organizations: async () => {
+      throw new Error('not used')
+    },
+    account: async () => {
+      throw new Error('not used')
+    },
+  })
+  const report = await runAudit(
+    {flags: {accounts: accounts.map((account) => account.id), regions: REGIONS}, runtimes: [{runtime: 'nodejs16.x', deprecated: '2024-06-12'}], emit: () => {}},
+    env,
+  )
+  return {functions: report.summary.functions, failed: report.summary.failedTargets, findings: report.findings.length}
+}
+
+async function timed(fn) {
+  const start = performance.now()
+  const cpu = process.cpuUsage()
+  const result = await fn()
+  const used = process.cpuUsage(cpu)
+  return {seconds: (performance.now() - start) / 1000, cpuSeconds: (used.user + used.system) / 1e6, result}
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+
+await control({faults: {latencyMs: LATENCY_MS}})
+// One untimed round of each first (module loading and JIT), like hyperfine's --warmup.
+await sequentialScan()
+await audit()
+const sequential = []
+const concurrent = []
+for (let run = 0; run < RUNS; run++) {
+  const a = await timed(sequentialScan)
+  const b = await timed(audit)
+  if (a.result !== TOTAL || b.result.functions !== TOTAL || b.result.failed !== 0) throw new Error(`scan mismatch: sequential ${a.result}, audit ${JSON.stringify(b.result)}`)
+  if (process.env.BENCH_VERBOSE) console.log(`run ${run}: sequential ${a.seconds.toFixed(3)} s (cpu ${a.cpuSeconds.toFixed(3)}), audit ${b.seconds.toFixed(3)} s (cpu ${b.cpuSeconds.toFixed(3)})`)
+  sequential.push(a.seconds)
+  concurrent.push(b.seconds)
+}
+const ratio = median(concurrent) / median(sequential)
+console.log(`fleet: ${shape.accounts * REGIONS.length} account-regions x ${shape.functions} functions, ${LATENCY_MS} ms per call, median of ${RUNS}`)
+console.log(`sequential list-functions scan: ${median(sequential).toFixed(3)} s`)
+console.log(`layers audit:                   ${median(concurrent).toFixed(3)} s (all pages, GetLayerVersionByArn per distinct ARN, findings)`)
+console.log(`ratio audit/sequential:         ${ratio.toFixed(3)} (target <= 0.1) ${ratio <= 0.1 ? 'OK' : 'MISSED'}`)
+
+await control({faults: {latencyMs: LATENCY_MS, throttleRate: 0.2}, reset: true})
+const throttled = await timed(audit)
+const calls = await control({reset: true})
+console.log(
+  `with 20% throttling: ${throttled.seconds.toFixed(3)} s, ${throttled.result.functions}/${TOTAL} functions reported, ` +
+    `${throttled.result.failed} failed targets, calls ${JSON.stringify(calls)} (about 20% answered 429)`,
+)
+child.stdin.end()
+if (ratio > 0.1 || throttled.result.functions !== TOTAL || throttled.result.failed !== 0) process.exitCode = 1
