@@ -11,7 +11,7 @@ import {isOwnLayer, type Architecture, type Manifest, type OwnLayer} from '../ma
 import {openStateDatabase, type StateDatabase} from '../store/db.js'
 import {layerBuilders, type LayerBuildJob} from './builders.js'
 import {BUILDER_VERSION, cacheKey, findCachedBuild, recordBuild, type CachedBuild} from './cache.js'
-import {pacoteTarballSource, type TarballSource} from './npm.js'
+import type {TarballSource} from './npm.js'
 import {createPruner, DEFAULT_PRUNE_VERSION} from './prune.js'
 import {ContentSpool} from './spool.js'
 import {writeDeterministicZip, ZIP_FORMAT_ID} from './zip.js'
@@ -78,6 +78,7 @@ export async function buildLayers(manifest: Manifest, lock: Lockfile, options: B
   const tools = {
     emit: options.emit,
     tarballs: async (): Promise<TarballSource> => {
+      const {pacoteTarballSource} = await import('./npm.js')
       tarballs ??= pacoteTarballSource(options.npmOptions ? await options.npmOptions() : {})
       return tarballs
     },

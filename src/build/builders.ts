@@ -6,7 +6,7 @@ import type {EmitEvent} from '../events.js'
 import type {ArtifactKey, LockedArtifact, LockedOwnLayer} from '../lock/types.js'
 import type {Manifest, OwnLayer} from '../manifest/types.js'
 import {dirEntries, hashDirFiles, listDirLayer} from './dir.js'
-import {collectNpmTree, type TarballSource} from './npm.js'
+import type {TarballSource} from './npm.js'
 import type {Pruner} from './prune.js'
 import type {ContentSpool} from './spool.js'
 import type {ZipEntry} from './zip.js'
@@ -45,6 +45,8 @@ const npmBuilder: LayerBuilder = {
   },
   async collect(job, tools) {
     requirePackages(job)
+    // Loaded on demand: tar and the tarball code are not needed for a cache hit.
+    const {collectNpmTree} = await import('./npm.js')
     return collectNpmTree({
       layer: job.name,
       artifactKey: job.artifactKey,
