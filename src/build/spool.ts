@@ -3,7 +3,7 @@
 // past it they are appended to one spool file in a private temp directory and read back by offset,
 // so peak memory stays bounded whatever the size of the layer. The directory is removed by close().
 import {createReadStream} from 'node:fs'
-import {mkdtemp, open, rm, type FileHandle} from 'node:fs/promises'
+import {mkdir, mkdtemp, open, rm, type FileHandle} from 'node:fs/promises'
 import path from 'node:path'
 import type {Readable} from 'node:stream'
 
@@ -70,6 +70,7 @@ export class ContentSpool {
 
   private async openSpool(): Promise<FileHandle> {
     if (this.handle) return this.handle
+    await mkdir(this.parentDir, {recursive: true})
     this.dir = await mkdtemp(path.join(this.parentDir, '.spool-'))
     this.file = path.join(this.dir, 'contents')
     this.handle = await open(this.file, 'w+')

@@ -215,7 +215,7 @@ describe('npm layer build', () => {
     expect(fourth[0]).toEqual({...first[0], cached: false})
   })
 
-  it('builds byte-identical zips in two directories with different TZ', async () => {
+  it('builds byte-identical zips in two directories with different TZ, and whatever the memory budget', async () => {
     const tarballs = path.join(dir, 'tarballs')
     const packages = await fixturePackages(tarballs)
     const results = []
@@ -233,6 +233,12 @@ describe('npm layer build', () => {
     }
     expect(results[0]!.codeSha256).toBe(results[1]!.codeSha256)
     expect((await readFile(results[0]!.zipPath)).equals(await readFile(results[1]!.zipPath))).toBe(true)
+    // With no memory budget every file goes through the on-disk spool: same bytes, spool removed after.
+    const root = path.join(dir, 'spooled')
+    const {manifest, lock} = await project(root, packages)
+    const [spooled] = await buildLayers(manifest, lock, {...options(root, countingSource(path.join(dir, 'cache-spool'))), memoryBudget: 0})
+    expect(spooled!.codeSha256).toBe(results[0]!.codeSha256)
+    expect(await leftovers(root)).toEqual(['deps', `deps/arm64+x86_64`, `deps/arm64+x86_64/${spooled!.sha256Hex}.zip`])
   })
 
   it('refuses hostile tarballs and leaves nothing in .layers/build', async () => {
