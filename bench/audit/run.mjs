@@ -8,10 +8,11 @@
 // median of BENCH_RUNS (default 5):
 //   (a) a sequential scan: one region after another, page after page of ListFunctions, as a script
 //       over `aws lambda list-functions` does (the same SDK client, standard retries);
-//   (b) the audit (runAudit: targets concurrently, all pages, layer version lookups, findings).
+//   (b) the audit (runAudit: targets concurrently, all pages, layer version lookups, findings);
+//   and once, the scan as a shell script over the CLI really runs it: one process per region.
 // Prints b/a (target <= 0.1). Then with 20% of calls throttled (429), checks that the audit still
 // reports every function with no failed target, and prints its time and call counts.
-import {spawn} from 'node:child_process'
+import {execFileSync, spawn} from 'node:child_process'
 import path from 'node:path'
 import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
@@ -71,6 +72,18 @@ async function sequentialScan() {
   return count
 }
 
+/** The same scan as a shell script over the AWS CLI runs it: one CLI process per region, in turn. */
+function scriptScan() {
+  let count = 0
+  for (const account of accounts) {
+    for (const region of REGIONS) {
+      const out = execFileSync(process.execPath, [path.join(repo, 'bench/audit/list-region.mjs'), endpoint, region, account.key], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']})
+      count += Number(out.trim())
+    }
+  }
+  return count
+}
+
 async function audit() {
   const env = awsAuditEnv({
     lambda: async (account, region) => client(account.id, region, 'adaptive'),
@@ -112,11 +125,14 @@ for (let run = 0; run < RUNS; run++) {
   sequential.push(a.seconds)
   concurrent.push(b.seconds)
 }
+const script = await timed(async () => scriptScan())
+if (script.result !== TOTAL) throw new Error(`script scan counted ${script.result}`)
 const ratio = median(concurrent) / median(sequential)
 console.log(`fleet: ${shape.accounts * REGIONS.length} account-regions x ${shape.functions} functions, ${LATENCY_MS} ms per call, median of ${RUNS}`)
 console.log(`sequential list-functions scan: ${median(sequential).toFixed(3)} s`)
 console.log(`layers audit:                   ${median(concurrent).toFixed(3)} s (all pages, GetLayerVersionByArn per distinct ARN, findings)`)
 console.log(`ratio audit/sequential:         ${ratio.toFixed(3)} (target <= 0.1) ${ratio <= 0.1 ? 'OK' : 'MISSED'}`)
+console.log(`one CLI process per region:     ${script.seconds.toFixed(3)} s (once); ratio audit/that ${(median(concurrent) / script.seconds).toFixed(3)}`)
 
 await control({faults: {latencyMs: LATENCY_MS, throttleRate: 0.2}, reset: true})
 const throttled = await timed(audit)
