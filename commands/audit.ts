@@ -1,0 +1,82 @@
+import {Flags} from '@oclif/core'
+import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
+import {FindingsError, OperationalError, toLayersError} from '../src/errors/index.js'
+import {renderErrorText} from '../src/cli/render.js'
+import {auditCommand} from '../src/audit/command.js'
+import {reachesThreshold} from '../src/audit/findings.js'
+import {renderAudit, type AuditFormat} from '../src/audit/render.js'
+import type {AuditReport} from '../src/audit/types.js'
+
+export default class Audit extends LayersCommand {
+  static override summary = 'Report which function, in which account and region, runs which layer version, and what is wrong.'
+
+  static override description = `Scans every function (all pages) of each target concurrently with adaptive retries: the manifest's accounts and regions, narrowed with --account/--region, every enabled region with --all-regions, or every active account of an AWS Organization with --org --role-name NAME. Findings: drift (layers differ from what \`layers attach\` sets), behind (older than the locked version), missing (the layer version no longer exists), unmanaged (a layer neither layers.yaml nor the lock knows), limits (5 layers; code plus layers above 80% of 262,144,000 bytes unzipped, estimated as zipped x 3 where the exact size is unknown), runtime (deprecated or deprecated within 180 days), arch (the function's architecture is not declared by a layer version). A target that cannot be scanned is reported as failed. Each run is saved in .layers/state.db; --diff compares with the previous run. The --json output follows schema/audit.schema.json.
+
+${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report lists it as failed), or when findings reach --fail-on; under --json the report is still printed on stdout and the error on stderr.`
+
+  static override examples = [
+    {description: 'Audit every account and region of the manifest', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'One account in two regions, as CSV', command: '<%= config.bin %> <%= command.id %> --account prod --region eu-west-1 --region us-east-1 --format csv'},
+    {description: 'Every enabled region of every account in the organization', command: '<%= config.bin %> <%= command.id %> --org --role-name OrganizationAccountAccessRole --all-regions'},
+    {description: 'CI gate: fail on any error finding, and show what changed since the last run', command: '<%= config.bin %> <%= command.id %> --fail-on error --diff'},
+  ]
+
+  static override flags = {
+    account: Flags.string({char: 'a', description: 'Manifest account name or 12-digit account id (repeatable).', multiple: true}),
+    region: Flags.string({char: 'r', description: 'Region to scan (repeatable); default: the account\'s regions.', multiple: true}),
+    'all-regions': Flags.boolean({description: 'Scan every region enabled for each account (account:ListRegions).', default: false}),
+    org: Flags.boolean({description: 'Audit every active account of the AWS Organization (organizations:ListAccounts).', default: false}),
+    'role-name': Flags.string({description: 'With --org: the IAM role assumed in each member account.'}),
+    format: Flags.string({char: 'f', description: 'Output format.', options: ['table', 'json', 'csv', 'markdown'], default: 'table'}),
+    'fail-on': Flags.string({description: 'Exit 1 when a finding of this severity (or worse) is found.', options: ['error', 'warning']}),
+    diff: Flags.boolean({description: 'Compare the findings with the previous saved audit.', default: false}),
+    save: Flags.boolean({description: 'Save this run in the history (--no-save: do not).', default: true, allowNo: true}),
+    concurrency: Flags.integer({description: 'Targets scanned at once.', default: 32, min: 1, max: 256}),
+  }
+
+  async run(): Promise<AuditReport> {
+    const {flags} = await this.parse(Audit)
+    const report = await auditCommand({
+      manifestPath: this.manifestPath(flags),
+      flags: {accounts: flags.account, regions: flags.region, allRegions: flags['all-regions'], org: flags.org, roleName: flags['role-name']},
+      concurrency: flags.concurrency,
+      save: flags.save,
+      diff: flags.diff,
+      emit: this.reporter.emit,
+    })
+    this.reporter.done()
+    if (!this.jsonEnabled()) process.stdout.write(renderAudit(report, flags.format as AuditFormat))
+    const failOn = flags['fail-on'] as 'error' | 'warning' | undefined
+    if (reachesThreshold(report.findings, failOn)) {
+      const count = report.findings.filter((finding) => finding.severity === 'error' || (failOn === 'warning' && finding.severity === 'warning')).length
+      throw new FindingsError('ERR_LAYERS_AUDIT_FINDINGS', `${count} finding(s) at or above --fail-on ${failOn}.`, {
+        hint: 'Fix them as each finding\'s fix says, or raise the threshold.',
+        details: {report},
+      })
+    }
+    if (report.summary.failedTargets > 0) {
+      const failed = report.targets.filter((target) => target.status === 'failed').map((target) => `${target.accountId}/${target.region} (${target.error?.code})`)
+      throw new OperationalError('ERR_LAYERS_AUDIT_TARGETS_FAILED', `${failed.length} target(s) could not be scanned: ${failed.join(', ')}.`, {
+        hint: 'Check the credentials and permissions (lambda:ListFunctions, lambda:GetLayerVersion) for those accounts and regions; the other targets were audited.',
+        details: {report},
+      })
+    }
+    return report
+  }
+
+  /**
+   * Under --json a run that reached --fail-on or had failed targets still prints its report (the
+   * documented schema) on stdout; the error goes to stderr and sets the exit code.
+   */
+  protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
+    const error = toLayersError(err)
+    const report = error.details.report
+    if (this.jsonEnabled() && report && (error instanceof FindingsError || error.code === 'ERR_LAYERS_AUDIT_TARGETS_FAILED')) {
+      process.stdout.write(JSON.stringify(report, null, 2) + '\n')
+      process.stderr.write(renderErrorText(error))
+      return this.exit(error.exitCode)
+    }
+    if (report) delete error.details.report
+    return super.catch(err)
+  }
+}

@@ -1,0 +1,60 @@
+import {Args, Flags} from '@oclif/core'
+import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
+import {pruneCommand} from '../src/prune/command.js'
+import {renderPrune} from '../src/prune/render.js'
+import type {PruneResult} from '../src/prune/run.js'
+
+export default class Prune extends LayersCommand {
+  static override summary = 'Delete versions of the manifest\'s own layers that nothing uses (dry run unless --yes).'
+
+  static override description = `A version is a candidate when lockfile.json pins it for no target, no function uses it in a fresh audit of the targets, it is not among the --keep newest versions of its layer in that account and region, and (with --older-than) it is old enough. Versions in a region where the audit could not scan every target, or shared with an account the audit did not scan, are kept. By default prune runs the audit itself; with --use-last-audit it uses the last saved audit and refuses one older than --max-audit-age. Without --yes it only lists what it would delete and the storage freed; with --yes it deletes them and records each deletion (see \`layers history\`). Note: a deleted version keeps working for functions that already use it, but can no longer be added to a function.
+
+${EXIT_CODES_HELP} Exit 1 also when a deletion or a listing failed.`
+
+  static override examples = [
+    {description: 'What would go, keeping the 3 newest versions of each layer', command: '<%= config.bin %> <%= command.id %> --keep 3'},
+    {description: 'Delete unused versions of `deps` older than 90 days', command: '<%= config.bin %> <%= command.id %> deps --older-than 90d --yes'},
+    {description: 'Use the audit saved in the last 10 minutes instead of running one', command: '<%= config.bin %> <%= command.id %> --use-last-audit --max-audit-age 10m'},
+  ]
+
+  static override strict = false
+
+  static override args = {
+    layer: Args.string({description: 'Own layers to prune (default: all of them).'}),
+  }
+
+  static override flags = {
+    keep: Flags.integer({description: 'Keep this many newest versions per layer, account and region.', default: 0, min: 0}),
+    'older-than': Flags.string({description: 'Only versions created longer ago than this (e.g. 30d, 12h, 2w).'}),
+    yes: Flags.boolean({char: 'y', description: 'Delete the candidates (default: dry run).', default: false}),
+    account: Flags.string({char: 'a', description: 'Manifest account name or id (repeatable).', multiple: true}),
+    region: Flags.string({char: 'r', description: 'Region (repeatable); default: the account\'s regions.', multiple: true}),
+    'use-last-audit': Flags.boolean({description: 'Use the last saved audit instead of running a fresh one.', default: false}),
+    'max-audit-age': Flags.string({description: 'With --use-last-audit: refuse an audit older than this.', default: '15m'}),
+    concurrency: Flags.integer({description: 'AWS calls in flight at once.', default: 16, min: 1, max: 256}),
+  }
+
+  async run(): Promise<PruneResult> {
+    const {argv, flags} = await this.parse(Prune)
+    const result = await pruneCommand({
+      manifestPath: this.manifestPath(flags),
+      layers: argv as string[],
+      keep: flags.keep,
+      olderThan: flags['older-than'],
+      yes: flags.yes,
+      accounts: flags.account,
+      regions: flags.region,
+      useLastAudit: flags['use-last-audit'],
+      maxAuditAge: flags['max-audit-age'],
+      concurrency: flags.concurrency,
+      emit: this.reporter.emit,
+    })
+    this.reporter.done()
+    this.out(renderPrune(result))
+    if (result.failures.length > 0) {
+      process.exitCode = 1
+      process.stderr.write(`Error [ERR_LAYERS_PRUNE_FAILED]: ${result.failures.length} listing(s) or deletion(s) failed; see "failures".\n`)
+    }
+    return result
+  }
+}

@@ -1,0 +1,49 @@
+// Owns `layers audit` end to end for the command: loads the project, wires AWS, runs the audit,
+// saves it in the history (unless told not to) and closes the database.
+import type {EmitEvent} from '../events.js'
+import {openStateDatabase} from '../store/db.js'
+import {auditClientFactory} from './clients.js'
+import {desiredFromLock} from './desired.js'
+import {awsAuditEnv} from './env.js'
+import {loadProject} from './project.js'
+import {runAudit} from './run.js'
+import {RUNTIME_DEPRECATIONS} from './runtimes.js'
+import type {TargetFlags} from './targets.js'
+import type {AuditReport} from './types.js'
+
+export interface AuditCommandOptions {
+  manifestPath: string
+  flags: TargetFlags
+  concurrency: number
+  save: boolean
+  diff: boolean
+  emit: EmitEvent
+}
+
+export async function auditCommand(options: AuditCommandOptions): Promise<AuditReport> {
+  const explicitTargets = Boolean(options.flags.org || options.flags.accounts?.some((account) => /^\d{12}$/.test(account)))
+  const project = await loadProject(options.manifestPath, !explicitTargets)
+  const {manifest, lock} = project
+  const env = awsAuditEnv(
+    auditClientFactory(),
+    manifest ? (managed) => desiredFromLock(manifest, lock, managed.key, managed.accountId, managed.region, manifest.functions[managed.key]!.architecture) : undefined,
+  )
+  const db = options.save || options.diff ? openStateDatabase(project.paths.stateDir) : undefined
+  try {
+    return await runAudit(
+      {
+        ...(manifest ? {manifest} : {}),
+        ...(lock ? {lock} : {}),
+        flags: options.flags,
+        concurrency: options.concurrency,
+        ...(db ? {db} : {}),
+        diff: options.diff,
+        runtimes: RUNTIME_DEPRECATIONS,
+        emit: options.emit,
+      },
+      env,
+    )
+  } finally {
+    db?.close()
+  }
+}

@@ -1,0 +1,54 @@
+// Owns `layers prune` end to end for the command: parses the durations, loads the project, wires
+// AWS and the state database, and runs the prune.
+import {auditClientFactory} from '../audit/clients.js'
+import {desiredFromLock} from '../audit/desired.js'
+import {awsAuditEnv} from '../audit/env.js'
+import {loadProject} from '../audit/project.js'
+import {RUNTIME_DEPRECATIONS} from '../audit/runtimes.js'
+import type {EmitEvent} from '../events.js'
+import {openStateDatabase} from '../store/db.js'
+import {parseDuration} from './duration.js'
+import {runPrune, type PruneResult} from './run.js'
+
+export interface PruneCommandOptions {
+  manifestPath: string
+  layers: string[]
+  keep: number
+  olderThan?: string
+  yes: boolean
+  accounts?: string[]
+  regions?: string[]
+  useLastAudit: boolean
+  maxAuditAge: string
+  concurrency: number
+  emit: EmitEvent
+}
+
+export async function pruneCommand(options: PruneCommandOptions): Promise<PruneResult> {
+  const olderThanMs = options.olderThan === undefined ? undefined : parseDuration(options.olderThan, '--older-than')
+  const maxAuditAgeMs = parseDuration(options.maxAuditAge, '--max-audit-age')
+  const {paths, manifest, lock} = await loadProject(options.manifestPath, true)
+  const db = openStateDatabase(paths.stateDir)
+  try {
+    return await runPrune(
+      {
+        manifest: manifest!,
+        lock,
+        layers: options.layers,
+        keep: options.keep,
+        ...(olderThanMs === undefined ? {} : {olderThanMs}),
+        yes: options.yes,
+        useLastAudit: options.useLastAudit,
+        maxAuditAgeMs,
+        flags: {accounts: options.accounts, regions: options.regions},
+        concurrency: options.concurrency,
+        db,
+        runtimes: RUNTIME_DEPRECATIONS,
+        emit: options.emit,
+      },
+      awsAuditEnv(auditClientFactory(), (managed) => desiredFromLock(manifest!, lock, managed.key, managed.accountId, managed.region, manifest!.functions[managed.key]!.architecture)),
+    )
+  } finally {
+    db.close()
+  }
+}
