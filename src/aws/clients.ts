@@ -1,0 +1,82 @@
+// Owns making AWS SDK clients for every command that talks to AWS (audit, prune, outdated, lock,
+// publish, attach): per manifest account, credentials by AWS conventions (a named profile, SSO and
+// assume-role profiles included; `roleArn` assumed through STS with its external id and session name
+// from the profile's or the default credentials; else the default chain), the endpoint from the
+// SDK's own AWS_ENDPOINT_URL handling, adaptive retries, and one keep-alive connection pool shared by
+// every client. Clients are made once per account, region and retry setting.
+import http from 'node:http'
+import https from 'node:https'
+import {AccountClient} from '@aws-sdk/client-account'
+import {LambdaClient} from '@aws-sdk/client-lambda'
+import {OrganizationsClient} from '@aws-sdk/client-organizations'
+import {S3Client} from '@aws-sdk/client-s3'
+import {STSClient} from '@aws-sdk/client-sts'
+import {fromIni, fromNodeProviderChain, fromTemporaryCredentials} from '@aws-sdk/credential-providers'
+import {NodeHttpHandler} from '@smithy/node-http-handler'
+import type {AwsCredentialIdentityProvider} from '@smithy/types'
+import type {Account} from '../manifest/types.js'
+
+/** Attempts per call: with 20% of calls throttled, 10 attempts leave about one failure in 10^7. */
+export const AWS_MAX_ATTEMPTS = 10
+
+export interface ClientOptions {
+  /** Attempts per call (1: no SDK retries, for writes the caller retries itself). */
+  maxAttempts?: number
+}
+
+export interface AwsClientFactory {
+  lambda(account: Account, region: string, options?: ClientOptions): Promise<LambdaClient>
+  s3(account: Account, region: string): Promise<S3Client>
+  sts(account: Account, region: string): Promise<STSClient>
+  /** The organization's management (or delegated administrator) account, with the default credentials. */
+  organizations(): Promise<OrganizationsClient>
+  account(account: Account): Promise<AccountClient>
+}
+
+export function awsClientFactory(options: {maxAttempts?: number} = {}): AwsClientFactory {
+  const requestHandler = new NodeHttpHandler({
+    httpAgent: new http.Agent({keepAlive: true, maxSockets: 256}),
+    httpsAgent: new https.Agent({keepAlive: true, maxSockets: 256}),
+  })
+  const credentials = new Map<string, AwsCredentialIdentityProvider>()
+  const credentialsFor = (account: Account | undefined, region: string): AwsCredentialIdentityProvider => {
+    const key = account ? `${account.id}/${account.profile ?? ''}/${account.roleArn ?? ''}/${account.externalId ?? ''}/${account.sessionName ?? ''}` : ''
+    let provider = credentials.get(key)
+    if (!provider) {
+      // fromIni follows SSO (sso_session) and assume-role (role_arn + source_profile) profiles itself.
+      const base = account?.profile ? fromIni({profile: account.profile, clientConfig: {requestHandler}}) : fromNodeProviderChain({clientConfig: {requestHandler}})
+      provider = account?.roleArn
+        ? fromTemporaryCredentials({
+            masterCredentials: base,
+            params: {
+              RoleArn: account.roleArn,
+              RoleSessionName: account.sessionName ?? 'layers',
+              ...(account.externalId ? {ExternalId: account.externalId} : {}),
+            },
+            clientConfig: {region, requestHandler},
+          })
+        : base
+      credentials.set(key, provider)
+    }
+    return provider
+  }
+  const clients = new Map<string, Promise<unknown>>()
+  const cached = <T>(key: string, make: () => T): Promise<T> => {
+    let client = clients.get(key) as Promise<T> | undefined
+    if (!client) {
+      client = Promise.resolve(make())
+      clients.set(key, client)
+    }
+    return client
+  }
+  const accountKey = (account: Account): string => `${account.id}/${account.profile ?? ''}/${account.roleArn ?? ''}/${account.externalId ?? ''}`
+  const common = (maxAttempts?: number) => ({retryMode: 'adaptive', maxAttempts: maxAttempts ?? options.maxAttempts ?? AWS_MAX_ATTEMPTS, requestHandler}) as const
+  return {
+    lambda: (account, region, clientOptions = {}) =>
+      cached(`lambda/${accountKey(account)}/${region}/${clientOptions.maxAttempts ?? ''}`, () => new LambdaClient({...common(clientOptions.maxAttempts), region, credentials: credentialsFor(account, region)})),
+    s3: (account, region) => cached(`s3/${accountKey(account)}/${region}`, () => new S3Client({...common(), region, credentials: credentialsFor(account, region)})),
+    sts: (account, region) => cached(`sts/${accountKey(account)}/${region}`, () => new STSClient({...common(), region, credentials: credentialsFor(account, region)})),
+    organizations: () => cached('organizations', () => new OrganizationsClient({...common(), region: 'us-east-1', credentials: credentialsFor(undefined, 'us-east-1')})),
+    account: (account) => cached(`account/${accountKey(account)}`, () => new AccountClient({...common(), region: 'us-east-1', credentials: credentialsFor(account, 'us-east-1')})),
+  }
+}
