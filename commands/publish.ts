@@ -1,0 +1,62 @@
+import {Args, Flags} from '@oclif/core'
+import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
+import {publishCommand} from '../src/publish/command.js'
+import {renderPublish} from '../src/publish/render.js'
+import type {PublishResult} from '../src/publish/run.js'
+
+export default class Publish extends LayersCommand {
+  static override summary = 'Publish layer versions: once per distinct content, per account and region, shared as the manifest says.'
+
+  static override description = `Builds the named own layers (all when none are named) from lockfile.json and, for every account and region of the functions that use each one (every account when no function does), makes sure exactly one layer version holds that content:
+
+- the zip goes to the manifest's bucket (settings.bucket, {accountId} and {region} filled in) under <prefix><layer>/<sha256>.zip; an object already there is not uploaded again; large zips go up in parts. A missing bucket is an error unless --create-bucket is given.
+- a version is published only when none holds the same CodeSha256: the lockfile's record is trusted first; without one (a new clone, an interrupted run) the layer's existing versions are looked at (the version description carries the content hash). Runtimes, architectures and licence come from the manifest.
+- every version gets exactly the grants of the layer's \`share\` (accounts, organization, public); grants the manifest no longer names are removed.
+- each version ARN is written to lockfile.json (published[account][region][artifact]) as soon as it exists, and to the local publication history (\`layers history\`).
+
+ARN layers are checked instead: the version lockfile.json pins for each target must be readable there. Targets run concurrently (--concurrency) with adaptive retries; one failing target does not stop the others, and the summary lists every outcome. --dry-run reads only: it prints what would be uploaded, published and shared and calls no AWS write API.
+
+${EXIT_CODES_HELP} Exit 1 also when any target failed.`
+
+  static override examples = [
+    {description: 'Publish every layer to every target', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'See what would happen, without writing anything', command: '<%= config.bin %> <%= command.id %> --dry-run'},
+    {description: 'Publish one layer to the prod account in one region, creating the bucket if needed', command: '<%= config.bin %> <%= command.id %> deps --account prod --region eu-west-1 --create-bucket'},
+    {description: 'Machine-readable outcomes', command: '<%= config.bin %> <%= command.id %> --json'},
+  ]
+
+  static override strict = false
+
+  static override args = {
+    layer: Args.string({description: 'Layer names from the manifest (default: all layers).', required: false}),
+  }
+
+  static override flags = {
+    account: Flags.string({char: 'a', description: 'Manifest account name or id (repeatable); default: all.', multiple: true}),
+    region: Flags.string({char: 'r', description: 'Region (repeatable); default: each account\'s regions.', multiple: true}),
+    'dry-run': Flags.boolean({description: 'Print the plan; call no AWS write API.', default: false}),
+    'create-bucket': Flags.boolean({description: 'Create a missing artifact bucket (in the layer\'s region).', default: false}),
+    concurrency: Flags.integer({description: 'Targets worked on at once.', default: 8, min: 1, max: 64}),
+  }
+
+  async run(): Promise<PublishResult> {
+    const {argv, flags} = await this.parse(Publish)
+    const result = await publishCommand({
+      manifestPath: this.manifestPath(flags),
+      layers: argv as string[],
+      accounts: flags.account,
+      regions: flags.region,
+      dryRun: flags['dry-run'],
+      createBucket: flags['create-bucket'],
+      concurrency: flags.concurrency,
+      emit: this.reporter.emit,
+    })
+    this.reporter.done()
+    this.out(renderPublish(result))
+    if (result.summary.failed > 0) {
+      process.exitCode = 1
+      process.stderr.write(`Error [ERR_LAYERS_PUBLISH_FAILED]: ${result.summary.failed} target(s) failed; see the summary${this.jsonEnabled() ? ' ("units" and "arnChecks")' : ''}.\n`)
+    }
+    return result
+  }
+}

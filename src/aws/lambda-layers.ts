@@ -1,0 +1,205 @@
+// Owns the Lambda layer calls `layers publish` and `layers lock` make, behind a small interface:
+// list and read versions, publish one from S3, read, add and remove the grants of a version, and read
+// another account's version by ARN. SDK errors that mean "not there" become undefined; the rest are
+// thrown as the SDK raised them (the services classify them).
+import {
+  AddLayerVersionPermissionCommand,
+  GetLayerVersionByArnCommand,
+  GetLayerVersionCommand,
+  GetLayerVersionPolicyCommand,
+  ListLayerVersionsCommand,
+  PublishLayerVersionCommand,
+  RemoveLayerVersionPermissionCommand,
+  type Architecture,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda'
+
+export interface LayerVersionInfo {
+  arn: string
+  version: number
+  description?: string
+  /** Base64 SHA-256 of the zip. */
+  codeSha256?: string
+  codeSize?: number
+  compatibleRuntimes?: string[]
+  compatibleArchitectures?: string[]
+}
+
+/** One grant of lambda:GetLayerVersion: an account id, or `*` (optionally narrowed to an organization). */
+export interface LayerGrant {
+  sid: string
+  principal: string
+  organizationId?: string
+}
+
+export interface PublishVersionInput {
+  layerName: string
+  bucket: string
+  key: string
+  description: string
+  runtimes: string[]
+  architectures: string[]
+  license?: string
+}
+
+export interface LayerVersionsApi {
+  /** Every version of the caller's layer (all pages), oldest first; [] when the layer does not exist. */
+  listVersions(layerName: string): Promise<Array<Pick<LayerVersionInfo, 'arn' | 'version' | 'description'>>>
+  /** One version of the caller's layer; undefined when it does not exist. */
+  getVersion(layerName: string, version: number): Promise<LayerVersionInfo | undefined>
+  /** A version by ARN (any account); undefined when it does not exist or is not shared with the caller. */
+  readByArn(arn: string): Promise<LayerVersionInfo | undefined>
+}
+
+export interface LayerPublishApi extends LayerVersionsApi {
+  publish(input: PublishVersionInput): Promise<LayerVersionInfo>
+  /** The grants on a version; undefined when the version has no policy (or does not exist). */
+  getGrants(layerName: string, version: number): Promise<LayerGrant[] | undefined>
+  addGrant(layerName: string, version: number, grant: LayerGrant): Promise<void>
+  removeGrant(layerName: string, version: number, sid: string): Promise<void>
+}
+
+const NOT_THERE = new Set(['ResourceNotFoundException', 'AccessDeniedException', 'AccessDenied'])
+
+export function isNotFound(error: unknown): boolean {
+  return (error as {name?: string}).name === 'ResourceNotFoundException'
+}
+
+async function orUndefined<T>(call: () => Promise<T>, names: Set<string> = NOT_THERE): Promise<T | undefined> {
+  try {
+    return await call()
+  } catch (error) {
+    if (names.has((error as {name?: string}).name ?? '')) return undefined
+    throw error
+  }
+}
+
+interface SdkLayerVersion {
+  LayerVersionArn?: string
+  Version?: number
+  Description?: string
+  Content?: {CodeSha256?: string; CodeSize?: number}
+  CompatibleRuntimes?: string[]
+  CompatibleArchitectures?: string[]
+}
+
+function toInfo(reply: SdkLayerVersion): LayerVersionInfo {
+  const arn = reply.LayerVersionArn ?? ''
+  const version = reply.Version ?? Number(arn.split(':').at(-1))
+  return {
+    arn,
+    version,
+    ...(reply.Description !== undefined ? {description: reply.Description} : {}),
+    ...(reply.Content?.CodeSha256 !== undefined ? {codeSha256: reply.Content.CodeSha256} : {}),
+    ...(reply.Content?.CodeSize !== undefined ? {codeSize: reply.Content.CodeSize} : {}),
+    ...(reply.CompatibleRuntimes ? {compatibleRuntimes: reply.CompatibleRuntimes} : {}),
+    ...(reply.CompatibleArchitectures ? {compatibleArchitectures: reply.CompatibleArchitectures} : {}),
+  }
+}
+
+/**
+ * `reads` serves every call but `publish`, which goes through `writes` (a client without SDK retries:
+ * PublishLayerVersion is not idempotent, so the publish service decides itself when to retry).
+ */
+export function layerPublishApi(reads: Pick<LambdaClient, 'send'>, writes: Pick<LambdaClient, 'send'> = reads): LayerPublishApi {
+  return {
+    ...layerVersionsApi(reads),
+    async publish(input) {
+      const reply = await writes.send(
+        new PublishLayerVersionCommand({
+          LayerName: input.layerName,
+          Description: input.description,
+          Content: {S3Bucket: input.bucket, S3Key: input.key},
+          ...(input.runtimes.length > 0 ? {CompatibleRuntimes: input.runtimes as never} : {}),
+          ...(input.architectures.length > 0 ? {CompatibleArchitectures: input.architectures as Architecture[]} : {}),
+          ...(input.license ? {LicenseInfo: input.license} : {}),
+        }),
+      )
+      return toInfo(reply)
+    },
+    async getGrants(layerName, version) {
+      const reply = await orUndefined(() => reads.send(new GetLayerVersionPolicyCommand({LayerName: layerName, VersionNumber: version})), new Set(['ResourceNotFoundException']))
+      if (!reply?.Policy) return undefined
+      return parsePolicyGrants(reply.Policy)
+    },
+    async addGrant(layerName, version, grant) {
+      await reads.send(
+        new AddLayerVersionPermissionCommand({
+          LayerName: layerName,
+          VersionNumber: version,
+          StatementId: grant.sid,
+          Action: 'lambda:GetLayerVersion',
+          Principal: grant.principal,
+          ...(grant.organizationId ? {OrganizationId: grant.organizationId} : {}),
+        }),
+      )
+    },
+    async removeGrant(layerName, version, sid) {
+      await reads.send(new RemoveLayerVersionPermissionCommand({LayerName: layerName, VersionNumber: version, StatementId: sid}))
+    },
+  }
+}
+
+export function layerVersionsApi(client: Pick<LambdaClient, 'send'>): LayerVersionsApi {
+  return {
+    async listVersions(layerName) {
+      const versions: Array<Pick<LayerVersionInfo, 'arn' | 'version' | 'description'>> = []
+      let marker: string | undefined
+      do {
+        const reply = await orUndefined(
+          () => client.send(new ListLayerVersionsCommand({LayerName: layerName, MaxItems: 50, ...(marker ? {Marker: marker} : {})})),
+          new Set(['ResourceNotFoundException']),
+        )
+        if (!reply) break
+        for (const item of reply.LayerVersions ?? []) {
+          const info = toInfo(item)
+          versions.push({arn: info.arn, version: info.version, ...(info.description !== undefined ? {description: info.description} : {})})
+        }
+        marker = reply.NextMarker
+      } while (marker)
+      return versions.sort((a, b) => a.version - b.version)
+    },
+    async getVersion(layerName, version) {
+      const reply = await orUndefined(() => client.send(new GetLayerVersionCommand({LayerName: layerName, VersionNumber: version})), new Set(['ResourceNotFoundException']))
+      return reply ? toInfo(reply) : undefined
+    },
+    async readByArn(arn) {
+      const reply = await orUndefined(() => client.send(new GetLayerVersionByArnCommand({Arn: arn})))
+      return reply ? toInfo(reply) : undefined
+    },
+  }
+}
+
+interface PolicyStatement {
+  Sid?: string
+  Principal?: string | {AWS?: string | string[]}
+  Condition?: Record<string, Record<string, string | string[]>>
+}
+
+/** The grants in a layer version policy document (as GetLayerVersionPolicy returns it). */
+export function parsePolicyGrants(policy: string): LayerGrant[] {
+  let document: {Statement?: PolicyStatement[] | PolicyStatement}
+  try {
+    document = JSON.parse(policy) as typeof document
+  } catch {
+    return []
+  }
+  const statements = Array.isArray(document.Statement) ? document.Statement : document.Statement ? [document.Statement] : []
+  return statements.flatMap((statement) => {
+    if (!statement.Sid) return []
+    const raw = typeof statement.Principal === 'string' ? statement.Principal : statement.Principal?.AWS
+    const principal = principalId(Array.isArray(raw) ? raw[0] : raw)
+    if (!principal) return []
+    const org = statement.Condition?.StringEquals?.['aws:PrincipalOrgID']
+    const organizationId = Array.isArray(org) ? org[0] : org
+    return [{sid: statement.Sid, principal, ...(organizationId ? {organizationId} : {})}]
+  })
+}
+
+/** `*`, or the account id of `123456789012` / `arn:aws:iam::123456789012:root`. */
+function principalId(raw: string | undefined): string | undefined {
+  if (!raw) return undefined
+  if (raw === '*') return '*'
+  const match = /^(?:arn:aws[a-z-]*:iam::)?(\d{12})(?::root)?$/.exec(raw)
+  return match ? match[1] : raw
+}

@@ -1,0 +1,81 @@
+// Owns the S3 calls `layers publish` makes for layer artifacts, behind a small interface: does the
+// bucket exist (and is it reachable), create it in its region, does an object exist with a given size,
+// and upload a file (a single PUT for small zips, multipart through @aws-sdk/lib-storage for large ones).
+import {createReadStream} from 'node:fs'
+import {CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, type BucketLocationConstraint, type S3Client} from '@aws-sdk/client-s3'
+import {Upload} from '@aws-sdk/lib-storage'
+
+export type BucketState = 'exists' | 'missing' | 'forbidden'
+
+export interface ArtifactStoreApi {
+  bucketState(bucket: string): Promise<BucketState>
+  createBucket(bucket: string, region: string): Promise<void>
+  /** The object's size in bytes; undefined when it does not exist. */
+  objectSize(bucket: string, key: string): Promise<number | undefined>
+  upload(input: {bucket: string; key: string; file: string; bytes: number; sha256Base64: string}): Promise<void>
+}
+
+/** Part size for multipart uploads; a zip up to this size goes up in a single PUT. */
+export const UPLOAD_PART_SIZE = 8 * 1024 * 1024
+
+function status(error: unknown): number | undefined {
+  return (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode
+}
+
+export function artifactStoreApi(client: S3Client, options: {partSize?: number} = {}): ArtifactStoreApi {
+  return {
+    async bucketState(bucket) {
+      try {
+        await client.send(new HeadBucketCommand({Bucket: bucket}))
+        return 'exists'
+      } catch (error) {
+        const code = status(error)
+        if (code === 404 || (error as {name?: string}).name === 'NotFound' || (error as {name?: string}).name === 'NoSuchBucket') return 'missing'
+        if (code === 403) return 'forbidden'
+        throw error
+      }
+    },
+    async createBucket(bucket, region) {
+      try {
+        await client.send(
+          new CreateBucketCommand({
+            Bucket: bucket,
+            ...(region === 'us-east-1' ? {} : {CreateBucketConfiguration: {LocationConstraint: region as BucketLocationConstraint}}),
+          }),
+        )
+      } catch (error) {
+        // A concurrent publish (or an earlier interrupted one) made it already: that is what we wanted.
+        if ((error as {name?: string}).name === 'BucketAlreadyOwnedByYou') return
+        throw error
+      }
+    },
+    async objectSize(bucket, key) {
+      try {
+        const reply = await client.send(new HeadObjectCommand({Bucket: bucket, Key: key}))
+        return reply.ContentLength ?? 0
+      } catch (error) {
+        if (status(error) === 404 || (error as {name?: string}).name === 'NotFound' || (error as {name?: string}).name === 'NoSuchKey') return undefined
+        throw error
+      }
+    },
+    async upload(input) {
+      const partSize = options.partSize ?? UPLOAD_PART_SIZE
+      const upload = new Upload({
+        client,
+        partSize,
+        queueSize: 4,
+        leavePartsOnError: false,
+        params: {
+          Bucket: input.bucket,
+          Key: input.key,
+          Body: createReadStream(input.file),
+          ContentType: 'application/zip',
+          // A single PUT carries the whole object's SHA-256 for S3 to verify; multipart parts are
+          // checksummed one by one by the SDK.
+          ...(input.bytes <= partSize ? {ChecksumSHA256: input.sha256Base64, ContentLength: input.bytes} : {}),
+        },
+      })
+      await upload.done()
+    },
+  }
+}

@@ -1,0 +1,45 @@
+// Owns the human output of `layers publish`: one row per artifact and target (and per pinned ARN
+// checked), then a summary line; failures carry their code, message and hint.
+import {renderTable} from '../cli/table.js'
+import type {PublishResult} from './run.js'
+
+export function renderPublish(result: PublishResult): string {
+  if (result.units.length === 0 && result.arnChecks.length === 0) return 'Nothing to publish: no selected layer has a target (account and region).'
+  const lines: string[] = []
+  if (result.units.length > 0) {
+    lines.push(
+      renderTable(
+        ['Layer', 'Artifact', 'Account', 'Region', 'Outcome', 'Version', 'Upload', 'Grants'],
+        result.units.map((unit) => [
+          unit.layer,
+          unit.artifact,
+          `${unit.accountName} (${unit.accountId})`,
+          unit.region,
+          unit.status,
+          unit.version,
+          unit.upload + (unit.bucketCreated ? (result.dryRun ? ' (would create bucket)' : ' (bucket created)') : ''),
+          grants(unit.grantsAdded, unit.grantsRemoved),
+        ]),
+      ),
+    )
+  }
+  if (result.arnChecks.length > 0) {
+    lines.push('', renderTable(['ARN layer', 'Account', 'Region', 'Pinned', 'Check'], result.arnChecks.map((check) => [check.layer, `${check.accountName} (${check.accountId})`, check.region, check.arn, check.status])))
+  }
+  const failures = [
+    ...result.units.filter((unit) => unit.error).map((unit) => ({where: `${unit.layer} (${unit.artifact}) ${unit.accountName}/${unit.region}`, error: unit.error!})),
+    ...result.arnChecks.filter((check) => check.error).map((check) => ({where: `${check.layer} ${check.accountName}/${check.region}`, error: check.error!})),
+  ]
+  for (const {where, error} of failures) lines.push('', `${where}: [${error.code}] ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`)
+  const s = result.summary
+  lines.push(
+    '',
+    `${result.dryRun ? 'Dry run: would publish' : 'Published'} ${s.published}, adopted ${s.adopted}, unchanged ${s.unchanged}, ${result.dryRun ? 'would upload' : 'uploaded'} ${s.uploaded}, grant changes ${s.grantChanges}, failed ${s.failed}.`,
+  )
+  return lines.join('\n')
+}
+
+function grants(added: string[], removed: string[]): string {
+  if (added.length === 0 && removed.length === 0) return '-'
+  return [...added.map((sid) => `+${sid}`), ...removed.map((sid) => `-${sid}`)].join(' ')
+}

@@ -1,0 +1,320 @@
+// Owns running a publish plan against AWS: per unit (artifact x account x region), trust the lockfile's
+// record when it holds this content, else look for an existing version carrying it, else upload the zip
+// (content-addressed, skipped when the object is there) and publish one version; record each version
+// the moment it exists; make its grants match the manifest. Units of one layer and target run one after
+// another, the rest concurrently with a limit; a failing unit fails alone. --dry-run only reads.
+import pLimit from 'p-limit'
+import {isThrottling, isUncertain, targetError, type TargetError} from '../aws/errors.js'
+import type {LayerPublishApi, LayerVersionInfo} from '../aws/lambda-layers.js'
+import type {ArtifactStoreApi} from '../aws/s3-artifacts.js'
+import {OperationalError} from '../errors/index.js'
+import type {EmitEvent} from '../events.js'
+import type {Publication} from '../lock/types.js'
+import {candidateVersions, diffGrants, type ArnCheck, type Grant, type PublishPlan, type PublishTarget, type PublishUnit} from './plan.js'
+import type {PublicationRecorder} from './record.js'
+
+export interface PublishEnv {
+  layersApi(target: PublishTarget): Promise<LayerPublishApi>
+  store(target: PublishTarget): Promise<ArtifactStoreApi>
+  /** The account the target's credentials belong to (asked once per account, before anything is written). */
+  callerAccountId(target: PublishTarget): Promise<string>
+}
+
+export interface PublishRunOptions {
+  dryRun: boolean
+  createBucket: boolean
+  concurrency: number
+  recorder: PublicationRecorder
+  emit: EmitEvent
+  /** Waits between attempts of a publish that was throttled or whose outcome is unknown (ms, before jitter). */
+  retryBaseMs?: number
+}
+
+export type UnitStatus = 'unchanged' | 'adopted' | 'published' | 'would-publish' | 'failed'
+export type UploadStatus = 'not-needed' | 'exists' | 'uploaded' | 'would-upload'
+
+export interface UnitOutcome {
+  layer: string
+  artifact: string
+  accountName: string
+  accountId: string
+  region: string
+  status: UnitStatus
+  codeSha256: string
+  bucket: string
+  key: string
+  upload: UploadStatus
+  bucketCreated: boolean
+  arn?: string
+  version?: number
+  grantsAdded: string[]
+  grantsRemoved: string[]
+  error?: TargetError
+}
+
+export interface ArnCheckOutcome {
+  layer: string
+  accountName: string
+  accountId: string
+  region: string
+  arn?: string
+  status: 'ok' | 'failed'
+  error?: TargetError
+}
+
+export interface PublishResult {
+  dryRun: boolean
+  units: UnitOutcome[]
+  arnChecks: ArnCheckOutcome[]
+  summary: {units: number; published: number; adopted: number; unchanged: number; uploaded: number; grantChanges: number; failed: number}
+}
+
+const MAX_PUBLISH_ATTEMPTS = 8
+
+export async function runPublish(plan: PublishPlan, env: PublishEnv, options: PublishRunOptions): Promise<PublishResult> {
+  const limit = pLimit(Math.max(1, options.concurrency))
+  const buckets = new Map<string, Promise<boolean>>()
+  // Units of one layer in one target share a queue: two artifacts with equal bytes must see each other's version.
+  const groups = new Map<string, PublishUnit[]>()
+  for (const unit of plan.units) {
+    const id = `${unit.layer}\0${unit.target.accountId}\0${unit.target.region}`
+    groups.set(id, [...(groups.get(id) ?? []), unit])
+  }
+  let done = 0
+  const total = plan.units.length
+  const outcomes = await Promise.all(
+    [...groups.values()].map((units) =>
+      limit(async () => {
+        const results: UnitOutcome[] = []
+        for (const unit of units) {
+          results.push(await publishUnit(unit, env, options, buckets))
+          done++
+          options.emit({type: 'progress', phase: 'publish', message: `${unit.layer} (${unit.artifactKey}) ${unit.target.accountName}/${unit.target.region}`, current: done, total})
+        }
+        return results
+      }),
+    ),
+  )
+  const arnChecks = await Promise.all(plan.arnChecks.map((check) => limit(() => checkArn(check, env))))
+  const units = outcomes.flat()
+  const count = (status: UnitStatus) => units.filter((unit) => unit.status === status).length
+  return {
+    dryRun: options.dryRun,
+    units,
+    arnChecks,
+    summary: {
+      units: units.length,
+      published: count('published') + count('would-publish'),
+      adopted: count('adopted'),
+      unchanged: count('unchanged'),
+      uploaded: units.filter((unit) => unit.upload === 'uploaded' || unit.upload === 'would-upload').length,
+      grantChanges: units.reduce((sum, unit) => sum + unit.grantsAdded.length + unit.grantsRemoved.length, 0),
+      failed: count('failed') + arnChecks.filter((check) => check.status === 'failed').length,
+    },
+  }
+}
+
+async function checkArn(check: ArnCheck, env: PublishEnv): Promise<ArnCheckOutcome> {
+  const base = {layer: check.layer, accountName: check.target.accountName, accountId: check.target.accountId, region: check.target.region, ...(check.arn ? {arn: check.arn} : {})}
+  if (!check.arn) {
+    return {
+      ...base,
+      status: 'failed',
+      error: {code: 'ERR_LAYERS_ARN_NOT_PINNED', message: `lockfile.json pins no version of ${check.layer} for ${check.target.accountName}/${check.target.region}.`, hint: `Run \`layers lock ${check.layer}\`.`},
+    }
+  }
+  try {
+    const info = await (await env.layersApi(check.target)).readByArn(check.arn)
+    if (info) return {...base, status: 'ok'}
+    return {
+      ...base,
+      status: 'failed',
+      error: {
+        code: 'ERR_LAYERS_ARN_UNREADABLE',
+        message: `${check.arn} (layer ${check.layer}) does not exist or is not shared with account ${check.target.accountId} in ${check.target.region}.`,
+        hint: 'Ask the layer owner to share it with this account, or pin another version with `layers lock`.',
+      },
+    }
+  } catch (error) {
+    return {...base, status: 'failed', error: targetError(error)}
+  }
+}
+
+async function publishUnit(unit: PublishUnit, env: PublishEnv, options: PublishRunOptions, buckets: Map<string, Promise<boolean>>): Promise<UnitOutcome> {
+  const outcome: UnitOutcome = {
+    layer: unit.layer,
+    artifact: unit.artifactKey,
+    accountName: unit.target.accountName,
+    accountId: unit.target.accountId,
+    region: unit.target.region,
+    status: 'unchanged',
+    codeSha256: unit.content.codeSha256,
+    bucket: unit.bucket,
+    key: unit.key,
+    upload: 'not-needed',
+    bucketCreated: false,
+    grantsAdded: [],
+    grantsRemoved: [],
+  }
+  try {
+    const api = await env.layersApi(unit.target)
+    // 1. The lockfile's record for this very content: one read (the grants) and nothing else.
+    if (unit.locked) {
+      const current = await api.getGrants(unit.layer, unit.locked.version)
+      const applied = await applyGrants(api, unit, unit.locked.version, current ?? [], options.dryRun, outcome)
+      if (applied) {
+        Object.assign(outcome, {status: 'unchanged', arn: unit.locked.arn, version: unit.locked.version})
+        return outcome
+      }
+      // The recorded version is gone (deleted by hand): find or publish the content anew.
+      outcome.grantsAdded = []
+      outcome.grantsRemoved = []
+    }
+    // 2. No record: an existing version may hold this content (a lost lockfile, an interrupted run).
+    const existing = await findExisting(api, unit)
+    if (existing) {
+      Object.assign(outcome, {status: 'adopted', arn: existing.arn, version: existing.version})
+      if (!options.dryRun) await options.recorder.record(recordOf(unit, existing))
+      await applyGrants(api, unit, existing.version, (await api.getGrants(unit.layer, existing.version)) ?? [], options.dryRun, outcome)
+      return outcome
+    }
+    // 3. Upload (content-addressed) and publish exactly one version, with the right account's credentials.
+    const caller = await env.callerAccountId(unit.target)
+    if (caller !== unit.target.accountId) {
+      throw new OperationalError('ERR_LAYERS_ACCOUNT_MISMATCH', `The credentials for account ${unit.target.accountName} belong to account ${caller}, not ${unit.target.accountId}.`, {
+        hint: `Fix the account's id, profile or roleArn in the manifest (or AWS_PROFILE) so they reach ${unit.target.accountId}.`,
+        details: {account: unit.target.accountName, expected: unit.target.accountId, actual: caller},
+      })
+    }
+    outcome.bucketCreated = await ensureBucket(unit, env, options, buckets)
+    const store = await env.store(unit.target)
+    const size = await store.objectSize(unit.bucket, unit.key)
+    if (size === unit.content.zipBytes) {
+      outcome.upload = 'exists'
+    } else if (options.dryRun) {
+      outcome.upload = 'would-upload'
+    } else {
+      await store.upload({bucket: unit.bucket, key: unit.key, file: unit.content.zipPath, bytes: unit.content.zipBytes, sha256Base64: unit.content.codeSha256})
+      outcome.upload = 'uploaded'
+    }
+    if (options.dryRun) {
+      outcome.status = 'would-publish'
+      outcome.grantsAdded = unit.grants.map((grant) => grant.sid)
+      return outcome
+    }
+    const published = await publishOnce(api, unit, options.retryBaseMs ?? 200)
+    Object.assign(outcome, {status: 'published', arn: published.arn, version: published.version})
+    await options.recorder.record(recordOf(unit, published))
+    await applyGrants(api, unit, published.version, [], false, outcome)
+    return outcome
+  } catch (error) {
+    outcome.status = 'failed'
+    outcome.error = targetError(error)
+    return outcome
+  }
+}
+
+function recordOf(unit: PublishUnit, version: Pick<LayerVersionInfo, 'arn' | 'version'>): Parameters<PublicationRecorder['record']>[0] {
+  const publication: Publication = {arn: version.arn, version: version.version, codeSha256: unit.content.codeSha256}
+  return {layer: unit.layer, artifactKey: unit.artifactKey, accountId: unit.target.accountId, region: unit.target.region, publication}
+}
+
+/** The oldest version whose description names this content and whose CodeSha256 confirms it. */
+async function findExisting(api: LayerPublishApi, unit: PublishUnit): Promise<LayerVersionInfo | undefined> {
+  const versions = await api.listVersions(unit.layer)
+  for (const candidate of candidateVersions(versions, unit.content.sha256Hex)) {
+    const info = await api.getVersion(unit.layer, candidate.version)
+    if (info?.codeSha256 === unit.content.codeSha256) return info
+  }
+  return undefined
+}
+
+/**
+ * Makes the version's grants match the unit's. Returns false when the version does not exist (only
+ * detectable when a grant must be added: Lambda reports a missing policy and a missing version alike).
+ */
+async function applyGrants(api: LayerPublishApi, unit: PublishUnit, version: number, current: Grant[], dryRun: boolean, outcome: UnitOutcome): Promise<boolean> {
+  const {add, remove} = diffGrants(unit.grants, current)
+  outcome.grantsAdded = add.map((grant) => grant.sid)
+  outcome.grantsRemoved = remove
+  if (dryRun) return true
+  for (const sid of remove) {
+    try {
+      await api.removeGrant(unit.layer, version, sid)
+    } catch (error) {
+      if ((error as {name?: string}).name !== 'ResourceNotFoundException') throw error
+    }
+  }
+  for (const grant of add) {
+    try {
+      await api.addGrant(unit.layer, version, grant)
+    } catch (error) {
+      const name = (error as {name?: string}).name
+      // Added by an earlier attempt whose answer was lost: the statement is there.
+      if (name === 'ResourceConflictException') continue
+      if (name === 'ResourceNotFoundException' && current.length === 0) return false
+      throw error
+    }
+  }
+  return true
+}
+
+async function ensureBucket(unit: PublishUnit, env: PublishEnv, options: PublishRunOptions, buckets: Map<string, Promise<boolean>>): Promise<boolean> {
+  let check = buckets.get(unit.bucket)
+  if (!check) {
+    check = (async () => {
+      const store = await env.store(unit.target)
+      const state = await store.bucketState(unit.bucket)
+      if (state === 'exists') return false
+      if (state === 'forbidden') {
+        throw new OperationalError('ERR_LAYERS_BUCKET_FORBIDDEN', `Bucket ${unit.bucket} exists but account ${unit.target.accountId} (${unit.target.accountName}) cannot use it.`, {
+          hint: 'S3 bucket names are global: choose another `settings.bucket` template (e.g. with {accountId} and {region}), or grant this account access.',
+          details: {bucket: unit.bucket, account: unit.target.accountId, region: unit.target.region},
+        })
+      }
+      if (!options.createBucket) {
+        throw new OperationalError('ERR_LAYERS_BUCKET_MISSING', `Bucket ${unit.bucket} does not exist in account ${unit.target.accountId} (${unit.target.accountName}), region ${unit.target.region}.`, {
+          hint: 'Run `layers publish --create-bucket` to create it, or create it yourself (in the same region as the layer).',
+          details: {bucket: unit.bucket, account: unit.target.accountId, region: unit.target.region},
+        })
+      }
+      if (options.dryRun) return true
+      await store.createBucket(unit.bucket, unit.target.region)
+      return true
+    })()
+    buckets.set(unit.bucket, check)
+    // The first unit to need the bucket reports its creation; the others see it as there.
+    return check
+  }
+  await check
+  return false
+}
+
+/**
+ * PublishLayerVersion is not idempotent: a retry after a lost answer would make a second version. So
+ * the call goes out without SDK retries; after throttling (never applied) it is simply sent again,
+ * after an unknown outcome the versions are listed first and a version with this content is taken.
+ */
+async function publishOnce(api: LayerPublishApi, unit: PublishUnit, retryBaseMs: number): Promise<LayerVersionInfo> {
+  const input = {
+    layerName: unit.layer,
+    bucket: unit.bucket,
+    key: unit.key,
+    description: unit.description,
+    runtimes: unit.runtimes,
+    architectures: unit.architectures,
+    ...(unit.license ? {license: unit.license} : {}),
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await api.publish(input)
+    } catch (error) {
+      if (attempt >= MAX_PUBLISH_ATTEMPTS || !(isThrottling(error) || isUncertain(error))) throw error
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5000, retryBaseMs * 2 ** (attempt - 1)) * (0.5 + Math.random())))
+      if (isUncertain(error) && !isThrottling(error)) {
+        const landed = await findExisting(api, unit)
+        if (landed) return landed
+      }
+    }
+  }
+}
