@@ -3,7 +3,9 @@
 // with them pacote) are loaded only when a tarball has to be fetched, so a cache hit stays fast.
 import {UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
+import {lockStatus, staleLayerNames} from '../lock/fingerprint.js'
 import {readLockfile} from '../lock/io.js'
+import {loadManifest} from '../manifest/load.js'
 import {projectPaths} from '../project/paths.js'
 import {buildLayers, type BuiltArtifact} from './build.js'
 
@@ -16,7 +18,6 @@ export interface BuildProjectOptions {
 
 export async function buildProject(options: BuildProjectOptions): Promise<BuiltArtifact[]> {
   const paths = projectPaths(options.manifestPath)
-  const [{loadManifest}, {lockStatus}] = await Promise.all([import('../manifest/load.js'), import('../lock/fingerprint.js')])
   const manifest = await loadManifest(paths.manifest)
   const lock = await readLockfile(paths.lockfile)
   if (!lock) {

@@ -1,0 +1,77 @@
+// Owns whether lockfile.json still matches the manifest: each layer's `inputs` fingerprint is a hash
+// of the parts of its manifest entry that decide what gets resolved (never host paths, so a clone in
+// another directory matches), and lockStatus compares them. `layers build` and `publish` refuse a
+// stale lock; `layers validate` reports it.
+import {createHash} from 'node:crypto'
+import path from 'node:path'
+import {UserInputError} from '../errors/index.js'
+import {isOwnLayer, type LayerSpec, type Manifest} from '../manifest/types.js'
+import {canonicalJson} from './serialize.js'
+import type {Lockfile} from './types.js'
+
+/** What of a layer's manifest entry its lock depends on, as plain data (paths relative to the manifest). */
+export function layerLockInputs(layer: LayerSpec, root: string): unknown {
+  switch (layer.kind) {
+    case 'arn':
+      return {kind: 'arn', arn: layer.arn}
+    case 'npm':
+      return {kind: 'npm', dependencies: layer.dependencies, architectures: [...layer.architectures].sort(), runtimes: [...layer.runtimes].sort()}
+    case 'dir':
+      return {kind: 'dir', dir: relative(root, layer.dir), architectures: [...layer.architectures].sort()}
+    case 'runtime':
+      return {kind: 'runtime', template: path.isAbsolute(layer.template) ? relative(root, layer.template) : layer.template, version: layer.version, architectures: [...layer.architectures].sort()}
+  }
+}
+
+/** The fingerprint stored as a locked layer's `inputs`. */
+export function layerInputs(layer: LayerSpec, root: string): string {
+  return 'sha256-' + createHash('sha256').update(canonicalJson(layerLockInputs(layer, root))).digest('base64')
+}
+
+export interface LockStatus {
+  /** In both, but the manifest entry changed since it was locked. */
+  stale: string[]
+  /** In the manifest, not in the lock. */
+  missing: string[]
+  /** In the lock, no longer in the manifest. */
+  extra: string[]
+}
+
+export function lockStatus(manifest: Manifest, lock: Lockfile): LockStatus {
+  const status: LockStatus = {stale: [], missing: [], extra: []}
+  for (const [name, layer] of Object.entries(manifest.layers)) {
+    const locked = lock.layers[name]
+    if (!locked) status.missing.push(name)
+    else if (locked.kind !== layer.kind || locked.inputs !== layerInputs(layer, manifest.root)) status.stale.push(name)
+  }
+  for (const name of Object.keys(lock.layers)) if (!(name in manifest.layers)) status.extra.push(name)
+  return {stale: status.stale.sort(), missing: status.missing.sort(), extra: status.extra.sort()}
+}
+
+export function lockIsCurrent(status: LockStatus): boolean {
+  return status.stale.length === 0 && status.missing.length === 0 && status.extra.length === 0
+}
+
+/** Layers (of `names`, or all) that must be locked again before they can be built or published. */
+export function staleLayerNames(status: LockStatus, names?: readonly string[]): string[] {
+  const outdated = [...status.stale, ...status.missing]
+  return names && names.length > 0 ? outdated.filter((name) => names.includes(name)) : outdated
+}
+
+/** Throws (exit 2) when a layer of `names` (or any own layer) is not locked as the manifest says. */
+export function assertLockMatches(manifest: Manifest, lock: Lockfile, names?: readonly string[]): void {
+  const outdated = staleLayerNames(lockStatus(manifest, lock), names)
+  if (outdated.length === 0) return
+  throw new UserInputError('ERR_LAYERS_LOCK_STALE', `lockfile.json does not match ${manifest.file} for layer${outdated.length === 1 ? '' : 's'} ${outdated.join(', ')}.`, {
+    hint: `Run \`layers lock\` to resolve ${outdated.length === 1 ? 'it' : 'them'} again, then retry.`,
+    details: {layers: outdated},
+  })
+}
+
+export function ownLayerNames(manifest: Manifest): string[] {
+  return Object.values(manifest.layers).filter(isOwnLayer).map((layer) => layer.name)
+}
+
+function relative(root: string, file: string): string {
+  return path.relative(root, file).split(path.sep).join('/') || '.'
+}

@@ -1,0 +1,234 @@
+// Owns the manifest checks a schema cannot express: a layer is exactly one kind, ARNs, npm package
+// names and semver ranges, regions and runtimes that exist, references between sections (layers,
+// accounts) with did-you-mean, Lambda's limits on a function's layers, and compatibility of a
+// function's runtime and architecture with its own layers. Works on the raw document data after the
+// schema check, skipping values of the wrong type (the schema has reported those already).
+import {existsSync, readFileSync, statSync} from 'node:fs'
+import path from 'node:path'
+import semver from 'semver'
+import validatePackageName from 'validate-npm-package-name'
+import type {Problem} from '../errors/index.js'
+import {checkLayerArn} from './arn.js'
+import type {DocPath, YamlSource} from './document.js'
+import {isKnownRegion, ALL_REGIONS} from './regions.js'
+import {CUSTOM_RUNTIMES, lambdaRuntime, RUNTIME_NAMES} from './runtimes.js'
+import {dotted} from './schema-check.js'
+import {didYouMean} from './suggest.js'
+
+/** Lambda's limit on the layers of one function. */
+export const MAX_LAYERS_PER_FUNCTION = 5
+
+export const LAYER_KINDS = ['npm', 'dir', 'runtime', 'arn'] as const
+const OWN_LAYER_KEYS = ['runtimes', 'architectures', 'license', 'description', 'exclude', 'defaultExcludes', 'share']
+
+type Raw = Record<string, unknown>
+
+const isObject = (value: unknown): value is Raw => value !== null && typeof value === 'object' && !Array.isArray(value)
+const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [])
+
+export interface CheckContext {
+  source: YamlSource
+  /** Directory relative paths resolve from. */
+  root: string
+  /** Runtime template names shipped with layers. */
+  templates: readonly string[]
+}
+
+export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
+  const problems: Problem[] = []
+  const report = (code: string, message: string, hint: string, at: DocPath, part: 'value' | 'key' = 'value', severity: Problem['severity'] = 'error'): void => {
+    problems.push({severity, code: `ERR_LAYERS_MANIFEST_${code}`, message, hint, location: context.source.locate(at, part)})
+  }
+  const settings = isObject(data.settings) ? data.settings : {}
+  const accounts = isObject(data.accounts) ? data.accounts : {}
+  const layers = isObject(data.layers) ? data.layers : {}
+  const functions = isObject(data.functions) ? data.functions : {}
+
+  const checkRegions = (value: unknown, at: DocPath): void => {
+    strings(value).forEach((region, index) => {
+      if (!isKnownRegion(region)) report('UNKNOWN_REGION', `Unknown AWS region "${region}".${didYouMean(region, ALL_REGIONS)}`, `Use a region code such as us-east-1 or eu-west-1.`, [...at, index])
+    })
+  }
+  const checkRuntimes = (value: unknown, at: DocPath): void => {
+    strings(value).forEach((runtime, index) => {
+      if (!lambdaRuntime(runtime)) report('UNKNOWN_RUNTIME', `Unknown Lambda runtime "${runtime}".${didYouMean(runtime, RUNTIME_NAMES)}`, 'Use a runtime identifier such as nodejs22.x or provided.al2023.', [...at, index])
+    })
+  }
+
+  checkRegions(settings.regions, ['settings', 'regions'])
+  checkRuntimes(settings.runtimes, ['settings', 'runtimes'])
+
+  const accountIds = new Map<string, string>()
+  for (const [name, account] of Object.entries(accounts)) {
+    if (!isObject(account)) continue
+    checkRegions(account.regions, ['accounts', name, 'regions'])
+    if (typeof account.id === 'string') {
+      const other = accountIds.get(account.id)
+      if (other !== undefined) report('DUPLICATE_ACCOUNT', `Account ${name} has the same id ${account.id} as account ${other}.`, 'Each account entry must name a different AWS account; merge the two.', ['accounts', name, 'id'])
+      else accountIds.set(account.id, name)
+      const roleAccount = typeof account.roleArn === 'string' ? /^arn:[^:]+:iam::(\d{12}):/.exec(account.roleArn)?.[1] : undefined
+      if (roleAccount && roleAccount !== account.id) {
+        report('ROLE_ACCOUNT_MISMATCH', `accounts.${name}.roleArn is a role in account ${roleAccount}, but the account id is ${account.id}.`, 'Point roleArn at a role in the account itself (layers checks the assumed identity).', ['accounts', name, 'roleArn'])
+      }
+    }
+    if (account.regions === undefined && settings.regions === undefined) {
+      report('NO_REGIONS', `Account ${name} has no regions and settings.regions is not set.`, 'Add regions: [...] to the account or to settings.', ['accounts', name], 'key')
+    }
+  }
+
+  const ownLayerNames: string[] = []
+  for (const [name, layer] of Object.entries(layers)) {
+    if (!isObject(layer)) continue
+    const at: DocPath = ['layers', name]
+    const kinds = LAYER_KINDS.filter((kind) => layer[kind] !== undefined)
+    if (kinds.length === 0) {
+      report('LAYER_KIND', `Layer ${name} has none of npm, dir, runtime or arn.`, 'Give the layer exactly one source: npm (dependencies), dir (a directory), runtime (a template) or arn (an existing layer).', at, 'key')
+      continue
+    }
+    if (kinds.length > 1) {
+      report('LAYER_KIND', `Layer ${name} has both ${kinds.join(' and ')}; a layer is exactly one kind.`, 'Split it into separate layers, one per source.', [...at, kinds[1]!], 'key')
+      continue
+    }
+    const kind = kinds[0]!
+    if (kind === 'arn') {
+      for (const key of OWN_LAYER_KEYS) {
+        if (layer[key] !== undefined) report('ARN_LAYER_OPTION', `Layer ${name} is an arn layer, which cannot take "${key}" (its publisher sets it).`, `Remove ${key} from layers.${name}.`, [...at, key], 'key')
+      }
+      if (typeof layer.arn === 'string') {
+        const check = checkLayerArn(layer.arn)
+        if (!check.ok) report('INVALID_ARN', `layers.${name}.arn ${check.problem}.`, 'Copy the ARN from the publisher, e.g. arn:aws:lambda:{region}:123456789012:layer:name:3 (no version = newest at lock time).', [...at, 'arn'])
+      }
+      continue
+    }
+    ownLayerNames.push(name)
+    checkRuntimes(layer.runtimes, [...at, 'runtimes'])
+    checkShare(layer.share, [...at, 'share'], accounts, report)
+    if (kind === 'npm') checkNpm(name, layer.npm, [...at, 'npm'], context.root, report)
+    if (kind === 'dir' && typeof layer.dir === 'string') {
+      const dir = path.resolve(context.root, layer.dir)
+      if (!isDirectory(dir)) report('MISSING_PATH', `layers.${name}.dir: ${dir} is not a directory.`, 'Create the directory or fix the path (relative to the manifest).', [...at, 'dir'])
+    }
+    if (kind === 'runtime' && isObject(layer.runtime)) {
+      const {template, version} = layer.runtime
+      if (typeof template === 'string') {
+        if (template.startsWith('.') || path.isAbsolute(template)) {
+          if (!isDirectory(path.resolve(context.root, template))) report('MISSING_PATH', `layers.${name}.runtime.template: ${path.resolve(context.root, template)} is not a directory.`, 'Point it at a template directory holding bootstrap and template.json.', [...at, 'runtime', 'template'])
+        } else if (!context.templates.includes(template)) {
+          report('UNKNOWN_TEMPLATE', `Unknown runtime template "${template}".${didYouMean(template, context.templates)}`, `Use one of ${context.templates.join(', ')}, or a path such as ./my-runtime.`, [...at, 'runtime', 'template'])
+        }
+      }
+      if (typeof version === 'string' && semver.validRange(version) === null) {
+        report('INVALID_RANGE', `layers.${name}.runtime.version "${version}" is not a valid semver range.`, 'Use a range such as ^1.1 or 22.x.', [...at, 'runtime', 'version'])
+      }
+      strings(layer.runtimes).forEach((runtime, index) => {
+        if (!(CUSTOM_RUNTIMES as readonly string[]).includes(runtime)) report('RUNTIME_MISMATCH', `Custom runtime layer ${name} lists runtime ${runtime}; it runs on ${CUSTOM_RUNTIMES.join(' or ')} only.`, `Set runtimes to [${CUSTOM_RUNTIMES.join(', ')}] or remove the key.`, [...at, 'runtimes', index])
+      })
+    }
+  }
+
+  const deployedNames = new Map<string, string>()
+  for (const [key, fn] of Object.entries(functions)) {
+    if (!isObject(fn)) continue
+    const at: DocPath = ['functions', key]
+    const deployed = typeof fn.name === 'string' ? fn.name : key
+    const clash = deployedNames.get(deployed)
+    if (clash !== undefined) report('DUPLICATE_FUNCTION', `Functions ${clash} and ${key} both deploy as "${deployed}".`, 'Give one of them a different name:.', typeof fn.name === 'string' ? [...at, 'name'] : at, typeof fn.name === 'string' ? 'value' : 'key')
+    else deployedNames.set(deployed, key)
+    if (typeof fn.source === 'string' && !isDirectory(path.resolve(context.root, fn.source))) {
+      report('MISSING_PATH', `functions.${key}.source: ${path.resolve(context.root, fn.source)} is not a directory.`, 'Point source at the function code directory (relative to the manifest).', [...at, 'source'])
+    }
+    const runtime = typeof fn.runtime === 'string' ? fn.runtime : undefined
+    if (runtime !== undefined) checkRuntimes([runtime], [...at, 'runtime'])
+    if (runtime !== undefined && !lambdaRuntime(runtime)) problems.at(-1)!.location = context.source.locate([...at, 'runtime'])
+    strings(fn.accounts).forEach((account, index) => {
+      if (accounts[account] === undefined) report('UNKNOWN_ACCOUNT', `functions.${key}.accounts names "${account}", which is not in accounts:.${didYouMean(account, Object.keys(accounts))}`, `Use one of: ${Object.keys(accounts).join(', ') || '(define accounts: first)'}.`, [...at, 'accounts', index])
+    })
+    // An invalid architecture is reported by the schema; comparing it with layers would only repeat it.
+    const architecture = fn.architecture === undefined ? 'x86_64' : fn.architecture === 'x86_64' || fn.architecture === 'arm64' ? fn.architecture : undefined
+    const listed = Array.isArray(fn.layers) ? (fn.layers as unknown[]) : []
+    const seen = new Map<string, number>()
+    listed.forEach((entry, index) => {
+      if (typeof entry !== 'string') return
+      const itemAt: DocPath = [...at, 'layers', index]
+      const first = seen.get(entry)
+      if (first !== undefined) {
+        report('DUPLICATE_LAYER', `functions.${key}.layers lists ${entry} twice (items ${first + 1} and ${index + 1}).`, 'Lambda takes each layer once; remove the repeated entry.', itemAt)
+        return
+      }
+      seen.set(entry, index)
+      const layer = layers[entry]
+      if (!isObject(layer)) {
+        report('UNKNOWN_LAYER', `functions.${key} uses layer "${entry}", which is not defined in layers:.${didYouMean(entry, Object.keys(layers))}`, `Define layers.${entry} or use one of: ${Object.keys(layers).join(', ') || '(none defined)'}.`, itemAt)
+        return
+      }
+      if (!ownLayerNames.includes(entry)) return
+      const layerArchitectures = strings(layer.architectures ?? settings.architectures ?? ['x86_64'])
+      if (architecture !== undefined && !layerArchitectures.includes(architecture)) {
+        report('ARCH_MISMATCH', `functions.${key} runs on ${architecture}, but layer ${entry} is built for ${layerArchitectures.join(', ')} only.`, `Add ${architecture} to layers.${entry}.architectures, or change the function's architecture.`, itemAt)
+      }
+      const defaultRuntimes = layer.runtime !== undefined ? [...CUSTOM_RUNTIMES] : settings.runtimes
+      const layerRuntimes = strings(layer.runtimes ?? defaultRuntimes)
+      if (runtime !== undefined && layerRuntimes.length > 0 && !layerRuntimes.includes(runtime)) {
+        report('RUNTIME_MISMATCH', `functions.${key} uses runtime ${runtime}, but layer ${entry} declares ${layerRuntimes.join(', ')} only.`, `Add ${runtime} to layers.${entry}.runtimes, or change the function's runtime.`, itemAt)
+      }
+    })
+    if (listed.length > MAX_LAYERS_PER_FUNCTION) {
+      report('TOO_MANY_LAYERS', `functions.${key} has ${listed.length} layers; Lambda allows at most ${MAX_LAYERS_PER_FUNCTION}.`, 'Merge layers (e.g. two npm layers into one) or drop one.', [...at, 'layers', MAX_LAYERS_PER_FUNCTION])
+    }
+  }
+  return problems
+}
+
+type Report = (code: string, message: string, hint: string, at: DocPath, part?: 'value' | 'key') => void
+
+function checkShare(share: unknown, at: DocPath, accounts: Raw, report: Report): void {
+  if (!isObject(share)) return
+  strings(share.accounts).forEach((account, index) => {
+    if (/^\d{12}$/.test(account) || accounts[account] !== undefined) return
+    report('UNKNOWN_ACCOUNT', `${dotted(at)}.accounts names "${account}", which is neither a 12-digit account id nor in accounts:.${didYouMean(account, Object.keys(accounts))}`, 'Use an account name from accounts: or a 12-digit id (quoted).', [...at, 'accounts', index])
+  })
+}
+
+function checkNpm(name: string, npm: unknown, at: DocPath, root: string, report: Report): void {
+  if (typeof npm === 'string') {
+    const file = path.resolve(root, npm)
+    let dependencies: unknown
+    try {
+      dependencies = (JSON.parse(readFileSync(file, 'utf8')) as {dependencies?: unknown}).dependencies
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read as JSON (${(error as Error).message})`
+      report('MISSING_PATH', `layers.${name}.npm: ${file} ${reason}.`, 'Point npm at a package.json (relative to the manifest), or list the dependencies inline.', at)
+      return
+    }
+    if (dependencies !== undefined && !isObject(dependencies)) report('INVALID_PACKAGE_JSON', `layers.${name}.npm: "dependencies" in ${file} is not an object.`, 'Fix the package.json.', at)
+    for (const [pkg, range] of Object.entries(isObject(dependencies) ? dependencies : {})) {
+      const problem = dependencyProblem(pkg, range)
+      if (problem) report(problem.code, `layers.${name}.npm (${file}): ${problem.message}`, problem.hint, at)
+    }
+    return
+  }
+  if (!isObject(npm)) return
+  if (Object.keys(npm).length === 0) report('EMPTY_LAYER', `layers.${name}.npm lists no dependencies.`, 'Add dependencies (name: range) or remove the layer.', at)
+  for (const [pkg, range] of Object.entries(npm)) {
+    const problem = dependencyProblem(pkg, range)
+    if (problem) report(problem.code, problem.message, problem.hint, [...at, pkg], problem.code === 'INVALID_PACKAGE_NAME' ? 'key' : 'value')
+  }
+}
+
+function dependencyProblem(pkg: string, range: unknown): {code: string; message: string; hint: string} | undefined {
+  const name = validatePackageName(pkg)
+  // Capital letters are only a warning: old packages (JSONStream ...) still carry them.
+  const rules = [...(name.errors ?? []), ...(name.warnings ?? []).filter((warning) => !warning.includes('capital letters'))]
+  if (rules.length > 0) {
+    const reasons = rules.join('; ')
+    return {code: 'INVALID_PACKAGE_NAME', message: `"${pkg}" is not a valid npm package name (${reasons}).`, hint: 'npm names are lowercase, URL-safe, at most 214 characters, optionally @scope/name.'}
+  }
+  if (typeof range !== 'string') return undefined
+  // A semver range, or a dist-tag such as latest or next (a word, never something version-like).
+  if (semver.validRange(range) !== null || /^[A-Za-z][\w-]*$/.test(range)) return undefined
+  return {code: 'INVALID_RANGE', message: `"${range}" for package ${pkg} is not a valid semver range.`, hint: 'Use a range such as ^1.2.0, ~4.17 or 5.x (layers resolve registry versions only).'}
+}
+
+function isDirectory(file: string): boolean {
+  return existsSync(file) && statSync(file).isDirectory()
+}

@@ -1,0 +1,70 @@
+// Owns `layers validate` for a project: every manifest problem at once (via inspectManifest), and
+// whether lockfile.json still matches the manifest. Returns plain data; the command renders it.
+import type {Problem} from '../errors/index.js'
+import {UserInputError} from '../errors/index.js'
+import {lockIsCurrent, lockStatus, type LockStatus} from '../lock/fingerprint.js'
+import {readLockfile} from '../lock/io.js'
+import {projectPaths} from '../project/paths.js'
+import {inspectManifest} from './load.js'
+import type {Manifest} from './types.js'
+
+export interface ValidationReport {
+  manifest: string
+  valid: true
+  layers: Record<'npm' | 'dir' | 'runtime' | 'arn', number>
+  functions: number
+  accounts: number
+  /** Problems of severity warning (errors make validation throw). */
+  warnings: Problem[]
+  lock: {file: string; state: 'current' | 'stale' | 'absent'} & Partial<LockStatus>
+}
+
+export async function validateProject(manifestPath: string): Promise<{report: ValidationReport; manifest: Manifest}> {
+  const paths = projectPaths(manifestPath)
+  const inspection = await inspectManifest(paths.manifest)
+  const {manifest} = inspection
+  if (!manifest) {
+    const errors = inspection.problems.filter((problem) => problem.severity === 'error').length
+    throw new UserInputError('ERR_LAYERS_MANIFEST_INVALID', `${paths.manifest} has ${errors} problem${errors === 1 ? '' : 's'}.`, {
+      problems: inspection.problems,
+      hint: 'Fix each problem at the file:line:column it names, then run `layers validate` again.',
+    })
+  }
+  const layers = {npm: 0, dir: 0, runtime: 0, arn: 0}
+  for (const layer of Object.values(manifest.layers)) layers[layer.kind] += 1
+  const lock = await readLockfile(paths.lockfile)
+  let lockReport: ValidationReport['lock'] = {file: paths.lockfile, state: 'absent'}
+  if (lock) {
+    const status = lockStatus(manifest, lock)
+    lockReport = {file: paths.lockfile, state: lockIsCurrent(status) ? 'current' : 'stale', ...status}
+  }
+  return {
+    manifest,
+    report: {
+      manifest: paths.manifest,
+      valid: true,
+      layers,
+      functions: Object.keys(manifest.functions).length,
+      accounts: Object.keys(manifest.accounts).length,
+      warnings: inspection.problems,
+      lock: lockReport,
+    },
+  }
+}
+
+/** The human summary of a valid manifest. */
+export function renderValidation(report: ValidationReport): string {
+  const kinds = Object.entries(report.layers).filter(([, count]) => count > 0).map(([kind, count]) => `${count} ${kind}`)
+  const lines = [`${report.manifest} is valid: ${kinds.length > 0 ? kinds.join(', ') : 'no'} layer(s), ${report.functions} function(s), ${report.accounts} account(s).`]
+  if (report.lock.state === 'absent') lines.push('lockfile.json does not exist yet: run `layers lock`.')
+  if (report.lock.state === 'current') lines.push('lockfile.json matches the manifest.')
+  if (report.lock.state === 'stale') {
+    const parts = [
+      report.lock.stale?.length ? `changed since locked: ${report.lock.stale.join(', ')}` : '',
+      report.lock.missing?.length ? `not locked: ${report.lock.missing.join(', ')}` : '',
+      report.lock.extra?.length ? `no longer in the manifest: ${report.lock.extra.join(', ')}` : '',
+    ].filter(Boolean)
+    lines.push(`lockfile.json no longer matches the manifest (${parts.join('; ')}): run \`layers lock\`.`)
+  }
+  return lines.join('\n')
+}
