@@ -1,0 +1,57 @@
+import {Args, Flags} from '@oclif/core'
+import {attachCommand} from '../src/attach/command.js'
+import {renderAttach} from '../src/attach/render.js'
+import type {AttachResult} from '../src/attach/run.js'
+import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
+
+export default class Attach extends LayersCommand {
+  static override summary = 'Put functions on exactly the locked layer versions.'
+
+  static override description = `For every named function (all when none are named), in each of its accounts and regions, the desired Layers list is the function's manifest order mapped to the versions lockfile.json records for that account, region and architecture. The diff (added, removed, version moved) is shown per function. A function already on that list is left untouched (no AWS write).
+
+The update is refused, with the reason, when the function would have more than 5 layers, its code plus layers would exceed 262,144,000 bytes unzipped, a layer's runtimes or architectures exclude the function's, a layer version cannot be read from that account, or a layer is not published to that target yet (\`layers publish LAYER\` publishes it). Updates carry the function's RevisionId: when it changed underneath, attach reads it again and retries once, else reports the conflict. It then waits (bounded) until LastUpdateStatus is Successful. --dry-run shows the diffs and writes nothing.
+
+${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or failed.`
+
+  static override examples = [
+    {description: 'Attach the locked layers to every function', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Show what would change for one function in prod', command: '<%= config.bin %> <%= command.id %> api --account prod --dry-run'},
+    {description: 'Machine-readable outcomes for one region', command: '<%= config.bin %> <%= command.id %> --region eu-west-1 --json'},
+  ]
+
+  static override strict = false
+
+  static override args = {
+    function: Args.string({description: 'Function keys or names from the manifest (default: all).', required: false}),
+  }
+
+  static override flags = {
+    account: Flags.string({char: 'a', description: 'Manifest account name or id (repeatable); default: each function\'s accounts.', multiple: true}),
+    region: Flags.string({char: 'r', description: 'Region (repeatable); default: each account\'s regions.', multiple: true}),
+    'dry-run': Flags.boolean({description: 'Show the diffs; update nothing.', default: false}),
+    concurrency: Flags.integer({description: 'Functions worked on at once.', default: 8, min: 1, max: 64}),
+    'wait-timeout': Flags.integer({description: 'Seconds to wait for each update to finish (LastUpdateStatus).', default: 120, min: 1}),
+  }
+
+  async run(): Promise<AttachResult> {
+    const {argv, flags} = await this.parse(Attach)
+    const result = await attachCommand({
+      manifestPath: this.manifestPath(flags),
+      functions: argv as string[],
+      accounts: flags.account,
+      regions: flags.region,
+      dryRun: flags['dry-run'],
+      concurrency: flags.concurrency,
+      emit: this.reporter.emit,
+      waitTimeoutMs: flags['wait-timeout'] * 1000,
+    })
+    this.reporter.done()
+    this.out(renderAttach(result))
+    const bad = result.summary.refused + result.summary.conflicts + result.summary.failed
+    if (bad > 0) {
+      process.exitCode = 1
+      process.stderr.write(`Error [ERR_LAYERS_ATTACH_FAILED]: ${bad} function target(s) refused, conflicted or failed; see the summary.\n`)
+    }
+    return result
+  }
+}

@@ -1,0 +1,64 @@
+// Owns `layers attach` end to end for the command: loads the manifest and the lockfile (which must
+// match for the layers the chosen functions use), picks the function targets, wires AWS (shared
+// client factory) and the build records (unzipped sizes), and runs the attach.
+import {desiredFromLock} from '../audit/desired.js'
+import {awsClientFactory, type AwsClientFactory} from '../aws/clients.js'
+import {functionsApi} from '../aws/lambda-functions.js'
+import {UserInputError} from '../errors/index.js'
+import type {EmitEvent} from '../events.js'
+import {lockStatus, staleLayerNames} from '../lock/fingerprint.js'
+import {readLockfile} from '../lock/io.js'
+import {loadManifest} from '../manifest/load.js'
+import {projectPaths} from '../project/paths.js'
+import {openStateDatabase} from '../store/db.js'
+import {selectFunctionTargets} from './plan.js'
+import {runAttach, type AttachResult} from './run.js'
+
+export interface AttachCommandOptions {
+  manifestPath: string
+  functions: string[]
+  accounts?: string[]
+  regions?: string[]
+  dryRun: boolean
+  concurrency: number
+  emit: EmitEvent
+  waitTimeoutMs?: number
+}
+
+export async function attachCommand(options: AttachCommandOptions, clients: AwsClientFactory = awsClientFactory()): Promise<AttachResult> {
+  const paths = projectPaths(options.manifestPath)
+  const manifest = await loadManifest(paths.manifest)
+  const lock = await readLockfile(paths.lockfile)
+  if (!lock) {
+    throw new UserInputError('ERR_LAYERS_LOCK_MISSING', `${paths.lockfile} does not exist.`, {hint: 'Run `layers lock` and `layers publish` first; `layers attach` attaches the versions the lockfile records.'})
+  }
+  const targets = selectFunctionTargets(manifest, {functions: options.functions, accounts: options.accounts, regions: options.regions})
+  const used = [...new Set(targets.flatMap((target) => manifest.functions[target.function]!.layers))]
+  const stale = used.length > 0 ? staleLayerNames(lockStatus(manifest, lock), used) : []
+  if (stale.length > 0) {
+    throw new UserInputError('ERR_LAYERS_LOCK_STALE', `lockfile.json does not match the manifest for layer${stale.length === 1 ? '' : 's'} ${stale.join(', ')}.`, {
+      hint: 'Run `layers lock` and `layers publish`, then attach.',
+      details: {layers: stale},
+    })
+  }
+  const db = openStateDatabase(paths.stateDir)
+  try {
+    const sizes = db.prepare('SELECT unzipped_bytes AS bytes FROM builds WHERE code_sha256 = ? LIMIT 1')
+    return await runAttach(
+      targets,
+      {
+        functionsApi: async (target) => functionsApi(await clients.lambda(manifest.accounts[target.accountName]!, target.region)),
+        unzippedBytes: (codeSha256) => (sizes.get(codeSha256) as {bytes: number} | undefined)?.bytes,
+      },
+      {
+        dryRun: options.dryRun,
+        concurrency: options.concurrency,
+        emit: options.emit,
+        desired: (target) => desiredFromLock(manifest, lock, target.function, target.accountId, target.region, target.architecture),
+        ...(options.waitTimeoutMs ? {waitTimeoutMs: options.waitTimeoutMs} : {}),
+      },
+    )
+  } finally {
+    db.close()
+  }
+}

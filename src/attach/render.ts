@@ -1,0 +1,34 @@
+// Owns the human output of `layers attach`: per function and target, its outcome and the diff of its
+// Layers (added, removed, version moved), then refusals and failures with their reasons, then a summary.
+import {renderTable} from '../cli/table.js'
+import type {AttachOutcome, AttachResult} from './run.js'
+
+export function renderAttach(result: AttachResult): string {
+  if (result.functions.length === 0) return 'Nothing to attach: no selected function has a target (account and region).'
+  const lines = [
+    renderTable(
+      ['Function', 'Account', 'Region', 'Outcome', 'Changes'],
+      result.functions.map((outcome) => [outcome.functionName, `${outcome.accountName} (${outcome.accountId})`, outcome.region, outcome.status, changes(outcome)]),
+    ),
+  ]
+  for (const outcome of result.functions) {
+    const where = `${outcome.functionName} ${outcome.accountName}/${outcome.region}`
+    if (outcome.reasons) for (const reason of outcome.reasons) lines.push(`${where}: refused: ${reason}`)
+    if (outcome.error) lines.push(`${where}: [${outcome.error.code}] ${outcome.error.message}${outcome.error.hint ? `\n  hint: ${outcome.error.hint}` : ''}`)
+  }
+  const s = result.summary
+  lines.push('', `${result.dryRun ? 'Dry run: would update' : 'Updated'} ${s.updated}, unchanged ${s.unchanged}, refused ${s.refused}, conflicts ${s.conflicts}, failed ${s.failed}.`)
+  return lines.join('\n')
+}
+
+function changes(outcome: AttachOutcome): string {
+  const diff = outcome.diff
+  if (!diff) return '-'
+  const parts = [
+    ...diff.added.map((arn) => `+ ${arn}`),
+    ...diff.removed.map((arn) => `- ${arn}`),
+    ...diff.moved.map((move) => `~ ${move.from} -> ${move.to.slice(move.to.lastIndexOf(':') + 1)}`),
+    ...(diff.reordered ? ['order changed'] : []),
+  ]
+  return parts.length > 0 ? parts.join('\n') : '-'
+}

@@ -1,0 +1,196 @@
+// Owns running `layers attach` against AWS: per function and target, read the configuration, compare
+// its Layers with the locked list, leave it alone when it is already right, refuse with the reasons
+// when it must not be changed, else update it under its RevisionId (re-read and retry once when it
+// changed underneath, or report the conflict) and wait, bounded, until LastUpdateStatus is Successful.
+import pLimit from 'p-limit'
+import {targetError, type TargetError} from '../aws/errors.js'
+import type {FunctionsApi} from '../aws/lambda-functions.js'
+import {OperationalError} from '../errors/index.js'
+import type {EmitEvent} from '../events.js'
+import {diffLayers, isSameList, planAttach, type FunctionState, type FunctionTarget, type LayerDiff, type LayerFacts} from './plan.js'
+
+export interface AttachEnv {
+  functionsApi(target: FunctionTarget): Promise<FunctionsApi>
+  /** Unzipped bytes of a zip this project built, by its base64 SHA-256 (undefined when unknown). */
+  unzippedBytes(codeSha256: string): number | undefined
+}
+
+export interface AttachRunOptions {
+  dryRun: boolean
+  concurrency: number
+  emit: EmitEvent
+  /** The desired Layers list of a target, or why there is none (a layer not locked or not published there). */
+  desired(target: FunctionTarget): {arns: string[]} | {error: string}
+  /** Longest wait for LastUpdateStatus to leave InProgress, in ms. */
+  waitTimeoutMs?: number
+  pollMs?: number
+}
+
+export type AttachStatus = 'unchanged' | 'updated' | 'would-update' | 'refused' | 'conflict' | 'failed'
+
+export interface AttachOutcome {
+  function: string
+  functionName: string
+  accountName: string
+  accountId: string
+  region: string
+  status: AttachStatus
+  before: string[]
+  after: string[]
+  diff?: LayerDiff
+  reasons?: string[]
+  /** True when the function changed underneath and the update was retried on a fresh read. */
+  retried: boolean
+  error?: TargetError
+}
+
+export interface AttachResult {
+  dryRun: boolean
+  functions: AttachOutcome[]
+  summary: {targets: number; updated: number; unchanged: number; refused: number; conflicts: number; failed: number}
+}
+
+const DEFAULT_WAIT_MS = 120_000
+
+export async function runAttach(targets: FunctionTarget[], env: AttachEnv, options: AttachRunOptions): Promise<AttachResult> {
+  const limit = pLimit(Math.max(1, options.concurrency))
+  const layerCache = new Map<string, Promise<LayerFacts | undefined>>()
+  let done = 0
+  const functions = await Promise.all(
+    targets.map((target) =>
+      limit(async () => {
+        const outcome = await attachOne(target, env, options, layerCache)
+        done++
+        options.emit({type: 'progress', phase: 'attach', message: `${target.functionName} ${target.accountName}/${target.region}: ${outcome.status}`, current: done, total: targets.length})
+        return outcome
+      }),
+    ),
+  )
+  const count = (...statuses: AttachStatus[]) => functions.filter((outcome) => statuses.includes(outcome.status)).length
+  return {
+    dryRun: options.dryRun,
+    functions,
+    summary: {targets: functions.length, updated: count('updated', 'would-update'), unchanged: count('unchanged'), refused: count('refused'), conflicts: count('conflict'), failed: count('failed')},
+  }
+}
+
+async function attachOne(target: FunctionTarget, env: AttachEnv, options: AttachRunOptions, layerCache: Map<string, Promise<LayerFacts | undefined>>): Promise<AttachOutcome> {
+  const outcome: AttachOutcome = {
+    function: target.function,
+    functionName: target.functionName,
+    accountName: target.accountName,
+    accountId: target.accountId,
+    region: target.region,
+    status: 'unchanged',
+    before: [],
+    after: [],
+    retried: false,
+  }
+  try {
+    const api = await env.functionsApi(target)
+    const desired = options.desired(target)
+    let current = await api.getFunction(target.functionName)
+    if (!current) {
+      return fail(outcome, {
+        code: 'ERR_LAYERS_FUNCTION_NOT_FOUND',
+        message: `Function ${target.functionName} does not exist in account ${target.accountId} (${target.accountName}), region ${target.region}.`,
+        hint: 'Deploy the function first, or fix its `name` or `accounts` in the manifest.',
+      })
+    }
+    outcome.before = current.layers.map((layer) => layer.arn)
+    outcome.after = outcome.before
+    if ('error' in desired) return {...outcome, status: 'refused', reasons: [desired.error]}
+    outcome.after = desired.arns
+    const facts = async (state: FunctionState): Promise<Record<string, LayerFacts | undefined>> => {
+      const out: Record<string, LayerFacts | undefined> = {}
+      for (const arn of desired.arns) out[arn] = await layerFacts(api, env, target, arn, state, layerCache)
+      return out
+    }
+    for (let attempt = 1; ; attempt++) {
+      // Already right (from the start, or made so by whoever changed it underneath): no write, no layer reads.
+      if (isSameList(outcome.before, desired.arns)) return {...outcome, status: 'unchanged', diff: diffLayers(outcome.before, desired.arns)}
+      const decision = planAttach({target, current, desired: desired.arns, layers: await facts(current)})
+      outcome.diff = decision.diff
+      if (decision.action === 'noop') return {...outcome, status: 'unchanged'}
+      if (decision.action === 'refuse') return {...outcome, status: 'refused', reasons: decision.reasons}
+      if (options.dryRun) return {...outcome, status: 'would-update'}
+      const update = await api.updateLayers(target.functionName, desired.arns, current.revisionId)
+      if (update.status === 'ok') {
+        const final = await waitForUpdate(api, target.functionName, update.state, options)
+        if (final.lastUpdateStatus === 'Failed') {
+          return fail(outcome, {code: 'ERR_LAYERS_UPDATE_FAILED', message: `Lambda could not apply the update to ${target.functionName}: ${final.lastUpdateStatusReason ?? 'no reason given'}.`})
+        }
+        return {...outcome, status: 'updated'}
+      }
+      // Changed underneath (stale RevisionId) or another update still running: read again, retry once.
+      if (attempt >= 2) {
+        return {
+          ...outcome,
+          status: 'conflict',
+          error: {
+            code: 'ERR_LAYERS_ATTACH_CONFLICT',
+            message: `${target.functionName} in ${target.accountName}/${target.region} changed again while layers was updating it (${update.status === 'stale-revision' ? 'RevisionId moved' : 'another update in progress'}).`,
+            hint: 'Wait for the other deployment to finish and run `layers attach` again.',
+          },
+        }
+      }
+      outcome.retried = true
+      if (update.status === 'in-progress') await waitForUpdate(api, target.functionName, {...current, lastUpdateStatus: 'InProgress'}, options)
+      current = await api.getFunction(target.functionName)
+      if (!current) return fail(outcome, {code: 'ERR_LAYERS_FUNCTION_NOT_FOUND', message: `Function ${target.functionName} was deleted while layers was updating it.`})
+      outcome.before = current.layers.map((layer) => layer.arn)
+    }
+  } catch (error) {
+    return fail(outcome, targetError(error))
+  }
+}
+
+function fail(outcome: AttachOutcome, error: TargetError): AttachOutcome {
+  return {...outcome, status: 'failed', error}
+}
+
+async function layerFacts(
+  api: FunctionsApi,
+  env: AttachEnv,
+  target: FunctionTarget,
+  arn: string,
+  state: FunctionState,
+  cache: Map<string, Promise<LayerFacts | undefined>>,
+): Promise<LayerFacts | undefined> {
+  const key = `${target.accountId}/${target.region}/${arn}`
+  let facts = cache.get(key)
+  if (!facts) {
+    facts = api.readLayer(arn).then((info) => {
+      if (!info) return undefined
+      const unzipped = info.codeSha256 ? env.unzippedBytes(info.codeSha256) : undefined
+      return {
+        codeSize: info.codeSize ?? state.layers.find((layer) => layer.arn === arn)?.codeSize ?? 0,
+        ...(unzipped !== undefined ? {unzippedBytes: unzipped} : {}),
+        ...(info.compatibleRuntimes ? {compatibleRuntimes: info.compatibleRuntimes} : {}),
+        ...(info.compatibleArchitectures ? {compatibleArchitectures: info.compatibleArchitectures} : {}),
+      }
+    })
+    cache.set(key, facts)
+  }
+  return facts
+}
+
+/** Polls until LastUpdateStatus leaves InProgress; throws ERR_LAYERS_ATTACH_TIMEOUT after the bound. */
+async function waitForUpdate(api: FunctionsApi, name: string, state: FunctionState, options: AttachRunOptions): Promise<FunctionState> {
+  const deadline = Date.now() + (options.waitTimeoutMs ?? DEFAULT_WAIT_MS)
+  let delay = options.pollMs ?? 250
+  let current = state
+  while (current.lastUpdateStatus === 'InProgress') {
+    if (Date.now() >= deadline) {
+      throw new OperationalError('ERR_LAYERS_ATTACH_TIMEOUT', `${name} was still updating (LastUpdateStatus InProgress) after ${Math.round((options.waitTimeoutMs ?? DEFAULT_WAIT_MS) / 1000)} s.`, {
+        hint: 'Check the function in the Lambda console; run `layers attach` again once its update has finished.',
+      })
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay))
+    delay = Math.min(2000, delay * 1.5)
+    const next = await api.getFunction(name)
+    if (!next) break
+    current = next
+  }
+  return current
+}
