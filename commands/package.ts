@@ -1,0 +1,50 @@
+import {Args, Flags} from '@oclif/core'
+import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
+import {LayersError, type Problem} from '../src/errors/index.js'
+import {packageProject, type PackagedFunction, type PackageResult} from '../src/package/package.js'
+import {renderPackageTable} from '../src/package/render.js'
+
+export default class Package extends LayersCommand {
+  static override summary = 'Write thin, deterministic function zips checked against their layers.'
+
+  static override description = `Writes one zip per function (all functions when none are named) holding only its own code from \`source\`: never node_modules, nothing a .layersignore at the source root (gitignore syntax) or the function's \`exclude\` globs leave out, nothing outside \`source\` (links leading out are refused). The bytes follow the layer zip rules, so the same code gives the same CodeSha256 anywhere. Zips go to .layers/package/<function>.zip (or --out).
+
+First checks every import of every .js/.mjs/.cjs file against the function's layers from lockfile.json: a bare specifier must be a Node.js builtin, the AWS SDK v3 of nodejs18.x+ (a warning: AWS picks its version), a package of one of the function's layers, or a file of the function; subpaths must be exported by the package. An import nothing provides fails the command with file:line:column and the layer that could provide it, before any zip is written. A package.json range the layer's version does not satisfy is a warning. Layer content is read from the built zips (\`layers build\`), else from the lockfile or the layer directory.
+
+Prints, per function, the zip and unzipped sizes, its layers, the total against Lambda's 262,144,000-byte unzipped limit (over it: exit 1), and the "fat" zip it replaces (the code plus its layers' node_modules).
+
+${EXIT_CODES_HELP}`
+
+  static override examples = [
+    {description: 'Package every function of layers.yaml', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Package two functions into dist/ and print JSON', command: '<%= config.bin %> <%= command.id %> api worker --out dist --json'},
+    {description: 'Package without the import check', command: '<%= config.bin %> <%= command.id %> --no-check'},
+  ]
+
+  static override strict = false
+
+  static override args = {
+    function: Args.string({description: 'Function keys from the manifest (default: all).', required: false}),
+  }
+
+  static override flags = {
+    out: Flags.string({char: 'o', description: 'Directory for the zips (default: .layers/package next to the manifest).'}),
+    check: Flags.boolean({description: 'Check imports against the layers first.', default: true, allowNo: true}),
+  }
+
+  async run(): Promise<PackageResult & {warnings: Problem[]}> {
+    const {argv, flags} = await this.parse(Package)
+    try {
+      const result = await packageProject({manifestPath: this.manifestPath(flags), functions: argv as string[], outDir: flags.out, check: flags.check, emit: this.reporter.emit})
+      this.reporter.done()
+      this.out(renderPackageTable(result.functions))
+      return {...result, warnings: this.reporter.warnings}
+    } catch (error) {
+      if (error instanceof LayersError && error.code === 'ERR_LAYERS_FUNCTION_TOO_LARGE') {
+        this.reporter.done()
+        this.out(renderPackageTable(error.details.functions as PackagedFunction[]))
+      }
+      throw error
+    }
+  }
+}

@@ -1,0 +1,238 @@
+// Owns the import check of functions against their layers: every .js/.mjs/.cjs file of each
+// function's package is parsed (its module format from the extension and the nearest package.json
+// `type`, as Node decides it; Lambda turns module-syntax detection off), every import is resolved
+// (resolve.ts) against views of the function's layers for its architecture (views.ts), and the
+// function's package.json ranges are compared with the versions its layers provide. Returns problems
+// located at file:line:column (paths relative to the manifest's directory); it never throws for a
+// finding, only for input it cannot read (the manifest's functions, layers and lock are checked).
+import {existsSync} from 'node:fs'
+import {readFile} from 'node:fs/promises'
+import path from 'node:path'
+import semver from 'semver'
+import type {Problem, SourceLocation} from '../errors/index.js'
+import {UserInputError} from '../errors/index.js'
+import type {Lockfile, LockedOwnLayer} from '../lock/types.js'
+import {isOwnLayer, type FunctionSpec, type Manifest} from '../manifest/types.js'
+import {functionLayers, type FunctionLayer} from '../package/artifacts.js'
+import {listFunctionFiles, type FunctionFile} from '../package/files.js'
+import {openStateDatabase, type StateDatabase} from '../store/db.js'
+import {projectPaths} from '../project/paths.js'
+import {findImports, ParseFailure, type ModuleFormat} from './parse.js'
+import {findInLayers, resolveImport, type ResolveContext} from './resolve.js'
+import {layerView, readPackageJson, type LayerView, type PackageJsonData, type ViewSource} from './views.js'
+
+export interface FunctionImportReport {
+  function: string
+  runtime: string
+  architecture: string
+  /** JavaScript files parsed. */
+  files: number
+  /** Imports with a literal specifier that were checked. */
+  imports: number
+  /** `import()` / `require()` calls with a computed specifier (not checkable). */
+  dynamicUnchecked: number
+  /** Where each layer's content was read from: the built zip, the directory, the lockfile, or nothing (ARN layers). */
+  layers: Array<{layer: string; source: ViewSource}>
+  problems: Problem[]
+}
+
+export interface ImportReport {
+  functions: FunctionImportReport[]
+  errors: number
+  warnings: number
+}
+
+export interface CheckImportsOptions {
+  /** The project's `.layers` directory (built zips are read from its state database when it exists). */
+  stateDir?: string
+  /** An open state database (else opened from stateDir when state.db exists, and closed at the end). */
+  db?: StateDatabase
+}
+
+const JS_FILE = /\.(?:js|mjs|cjs)$/
+
+/** Selects functions by manifest key (all when empty); throws on an unknown name. */
+export function selectFunctions(manifest: Manifest, names: readonly string[] | undefined): FunctionSpec[] {
+  const all = Object.values(manifest.functions)
+  if (!names || names.length === 0) return all
+  return names.map((name) => {
+    const fn = manifest.functions[name] ?? all.find((candidate) => candidate.name === name)
+    if (!fn) {
+      throw new UserInputError('ERR_LAYERS_UNKNOWN_FUNCTION', `No function named ${name} in ${manifest.file}.`, {
+        hint: all.length > 0 ? `Functions: ${all.map((candidate) => candidate.key).join(', ')}.` : 'The manifest declares no functions.',
+        details: {function: name},
+      })
+    }
+    return fn
+  })
+}
+
+/** Module format of a JS file: by extension, else the nearest package.json `type` among the function's files. */
+export function moduleFormat(rel: string, packageJsons: ReadonlyMap<string, PackageJsonData>): ModuleFormat {
+  if (rel.endsWith('.mjs')) return 'module'
+  if (rel.endsWith('.cjs')) return 'commonjs'
+  let dir = path.posix.dirname(rel)
+  for (;;) {
+    const json = packageJsons.get(dir === '.' ? '' : dir)
+    if (json) return json.type === 'module' ? 'module' : 'commonjs'
+    if (dir === '.' || dir === '') return 'commonjs'
+    dir = path.posix.dirname(dir)
+  }
+}
+
+function lineOf(text: string, needle: string): {line: number; column: number} {
+  const index = text.indexOf(needle)
+  if (index < 0) return {line: 1, column: 1}
+  const before = text.slice(0, index).split('\n')
+  return {line: before.length, column: before.at(-1)!.length + 1}
+}
+
+/** A view per (layer, artifact), shared by every function that uses it. */
+class ViewCache {
+  private readonly views = new Map<string, Promise<LayerView>>()
+  constructor(
+    private readonly manifest: Manifest,
+    private readonly db: StateDatabase | undefined,
+    private readonly stateDir: string,
+  ) {}
+
+  get(layer: FunctionLayer): Promise<LayerView> {
+    const key = `${layer.name}\0${layer.artifactKey ?? ''}`
+    let view = this.views.get(key)
+    if (!view) {
+      view = layerView(this.manifest, layer, this.db, this.stateDir)
+      this.views.set(key, view)
+    }
+    return view
+  }
+}
+
+/** Manifest layers the function does not use, as views (for "layer X could provide it"). */
+async function otherLayerViews(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, cache: ViewCache): Promise<LayerView[]> {
+  const others: LayerView[] = []
+  for (const [name, spec] of Object.entries(manifest.layers)) {
+    if (fn.layers.includes(name) || !isOwnLayer(spec)) continue
+    const locked = lock.layers[name]
+    if (!locked || locked.kind !== spec.kind) continue
+    const own = locked as LockedOwnLayer
+    const keys = Object.keys(own.artifacts).sort()
+    const key = keys.find((candidate) => own.artifacts[candidate]!.architectures.includes(fn.architecture)) ?? keys[0]
+    if (key === undefined) continue
+    others.push(await cache.get({name, spec, locked: own, artifactKey: key, artifact: own.artifacts[key]!}))
+  }
+  return others
+}
+
+async function checkFunction(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, cache: ViewCache): Promise<FunctionImportReport> {
+  const layers = functionLayers(manifest, lock, fn)
+  const views = await Promise.all(layers.map((layer) => cache.get(layer)))
+  const files = await listFunctionFiles(fn)
+  const packageJsons = new Map<string, PackageJsonData>()
+  let rootPackageJson: {data: PackageJsonData; text: string; file: FunctionFile} | undefined
+  for (const file of files) {
+    if (path.posix.basename(file.rel) !== 'package.json') continue
+    const json = await readPackageJson(file.source)
+    if (!json) continue
+    const dir = path.posix.dirname(file.rel)
+    packageJsons.set(dir === '.' ? '' : dir, json.data)
+    if (file.rel === 'package.json') rootPackageJson = {...json, file}
+  }
+  const ctx: ResolveContext = {
+    functionKey: fn.key,
+    runtime: fn.runtime,
+    ownFiles: new Set(files.map((file) => file.rel)),
+    ownPackageJsons: packageJsons,
+    views,
+    otherViews: await otherLayerViews(manifest, lock, fn, cache),
+    hostNodeMajor: Number(process.versions.node.split('.')[0]),
+  }
+  const located = (file: FunctionFile, at: {line: number; column: number}): SourceLocation => ({file: path.relative(manifest.root, path.join(fn.source, file.rel)) || file.rel, ...at})
+  const report: FunctionImportReport = {
+    function: fn.key,
+    runtime: fn.runtime,
+    architecture: fn.architecture,
+    files: 0,
+    imports: 0,
+    dynamicUnchecked: 0,
+    layers: views.map((view) => ({layer: view.layer, source: view.source})),
+    problems: [],
+  }
+  for (const file of files) {
+    if (!JS_FILE.test(file.rel)) continue
+    report.files++
+    const code = await readFile(file.source, 'utf8')
+    const format = moduleFormat(file.rel, packageJsons)
+    let parsed
+    try {
+      parsed = findImports(code, format)
+    } catch (error) {
+      if (!(error instanceof ParseFailure)) throw error
+      const asModule = format === 'commonjs' && !file.rel.endsWith('.cjs') ? tryParse(code, 'module') : false
+      report.problems.push({
+        severity: 'error',
+        code: 'ERR_LAYERS_IMPORT_SYNTAX',
+        message: asModule
+          ? `Function ${fn.key}: ${file.rel} uses ES module syntax, but Node.js loads it as CommonJS (no "type": "module" in its package.json): ${error.message}.`
+          : `Function ${fn.key}: ${file.rel} cannot be parsed as ${format === 'module' ? 'an ES module' : 'CommonJS'}: ${error.message}.`,
+        hint: asModule ? 'Rename it to .mjs, or add "type": "module" to the package.json of the function.' : 'Fix the syntax error; Lambda would fail with Runtime.UserCodeSyntaxError.',
+        location: located(file, error),
+      })
+      continue
+    }
+    report.dynamicUnchecked += parsed.dynamicUnchecked
+    for (const found of parsed.imports) {
+      report.imports++
+      for (const problem of resolveImport(ctx, file.rel, format, found).problems) {
+        report.problems.push({...problem, message: `Function ${fn.key}: ${problem.message}`, location: located(file, found)})
+      }
+    }
+  }
+  if (rootPackageJson) report.problems.push(...versionProblems(ctx, fn, rootPackageJson, located))
+  return report
+}
+
+function tryParse(code: string, format: ModuleFormat): boolean {
+  try {
+    findImports(code, format)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function versionProblems(ctx: ResolveContext, fn: FunctionSpec, pkg: {data: PackageJsonData; text: string; file: FunctionFile}, located: (file: FunctionFile, at: {line: number; column: number}) => SourceLocation): Problem[] {
+  const problems: Problem[] = []
+  for (const [name, range] of Object.entries(pkg.data.dependencies ?? {})) {
+    if (typeof range !== 'string' || semver.validRange(range) === null) continue
+    const found = findInLayers(ctx.views, ctx.runtime, name)
+    if (!found?.pkg.version || semver.satisfies(found.pkg.version, range, {includePrerelease: true})) continue
+    problems.push({
+      severity: 'warning',
+      code: 'ERR_LAYERS_IMPORT_VERSION_MISMATCH',
+      message: `Function ${fn.key}: package.json wants ${name}@${range}, but layer ${found.view.layer} provides ${name}@${found.pkg.version}.`,
+      hint: `Change the range in the layer's dependencies and run \`layers lock\`, or widen the function's range.`,
+      location: located(pkg.file, lineOf(pkg.text, JSON.stringify(name))),
+    })
+  }
+  return problems
+}
+
+/**
+ * Checks the imports of the named functions (all when absent or empty) against their layers in the
+ * lock. Layer content comes from built zips when `layers build` has run, else from the lock or the
+ * layer directory (see views.ts).
+ */
+export async function checkImports(manifest: Manifest, lock: Lockfile, functionNames?: readonly string[], options: CheckImportsOptions = {}): Promise<ImportReport> {
+  const functions = selectFunctions(manifest, functionNames)
+  const stateDir = options.stateDir ?? projectPaths(manifest.file).stateDir
+  const db = options.db ?? (existsSync(path.join(stateDir, 'state.db')) ? openStateDatabase(stateDir) : undefined)
+  try {
+    const cache = new ViewCache(manifest, db, stateDir)
+    const reports: FunctionImportReport[] = []
+    for (const fn of functions) reports.push(await checkFunction(manifest, lock, fn, cache))
+    const all = reports.flatMap((report) => report.problems)
+    return {functions: reports, errors: all.filter((problem) => problem.severity === 'error').length, warnings: all.filter((problem) => problem.severity === 'warning').length}
+  } finally {
+    if (!options.db) db?.close()
+  }
+}

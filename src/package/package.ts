@@ -1,0 +1,174 @@
+// Owns `layers package`: for each selected function, checks its imports against its layers (unless
+// told not to), writes one deterministic zip of its own code (files.ts rules, src/build/zip.ts bytes)
+// to <outDir>/<function>.zip, and accounts sizes: the package, each layer's built artifact, the total
+// against Lambda's unzipped limit, and the fat package it replaces. Zips are written only when the
+// check passes; a function over the limit fails the command (exit 1) after every zip is written.
+import path from 'node:path'
+import pLimit from 'p-limit'
+import {dirEntries} from '../build/dir.js'
+import {writeDeterministicZip} from '../build/zip.js'
+import {OperationalError, UserInputError} from '../errors/index.js'
+import type {EmitEvent} from '../events.js'
+import {checkImports, type ImportReport} from '../imports/check.js'
+import type {Lockfile} from '../lock/types.js'
+import type {FunctionSpec, Manifest} from '../manifest/types.js'
+import {openStateDatabase, type StateDatabase} from '../store/db.js'
+import {findBuiltArtifact, functionLayers} from './artifacts.js'
+import {listFunctionFiles} from './files.js'
+import {loadFunctionProject} from './project.js'
+import {fatPackageSize, FUNCTION_UNZIPPED_LIMIT} from './sizes.js'
+import {listZip, type ZipListing} from './zip-read.js'
+
+export interface LayerSize {
+  layer: string
+  kind: 'npm' | 'dir' | 'runtime' | 'arn'
+  /** The artifact used for the function's architecture (absent for ARN layers). */
+  artifactKey?: string
+  /** False when the artifact is not built for the current lock (sizes unknown). */
+  built: boolean
+  zipBytes: number | null
+  unzippedBytes: number | null
+}
+
+export interface PackagedFunction {
+  function: string
+  /** Deployed function name. */
+  name: string
+  runtime: string
+  architecture: string
+  /** Absolute path of the written zip. */
+  zipPath: string
+  codeSha256: string
+  sha256Hex: string
+  zipBytes: number
+  unzippedBytes: number
+  files: number
+  layers: LayerSize[]
+  /** Code plus all layers, unzipped; null when a layer's size is unknown. */
+  totalUnzippedBytes: number | null
+  limitBytes: number
+  /** True/false against the limit; null when the total is unknown. */
+  withinLimit: boolean | null
+  /** The package with its layers' node_modules inside (what it would be without layers); null when a layer is not built. */
+  fat: {zipBytes: number; unzippedBytes: number; files: number} | null
+}
+
+export interface PackageResult {
+  functions: PackagedFunction[]
+  /** The import check (absent when skipped or when there is no lock). */
+  imports?: ImportReport
+}
+
+export interface PackageOptions {
+  /** Function keys (or deployed names); all when empty. */
+  functions?: string[]
+  stateDir: string
+  /** Where zips go (default <stateDir>/package). */
+  outDir?: string
+  /** Run the import check first (default true); it needs the lock. */
+  check?: boolean
+  emit: EmitEvent
+  db?: StateDatabase
+}
+
+async function packageOne(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, outDir: string, db: StateDatabase, stateDir: string): Promise<PackagedFunction> {
+  const files = await listFunctionFiles(fn)
+  const zipPath = path.join(outDir, `${fn.key}.zip`)
+  const zip = await writeDeterministicZip(zipPath, dirEntries(files))
+  const layers: LayerSize[] = []
+  const layerListings: ZipListing[][] = []
+  let allBuilt = true
+  for (const layer of functionLayers(manifest, lock, fn)) {
+    const built = await findBuiltArtifact(manifest, layer, db, stateDir)
+    layers.push({layer: layer.name, kind: layer.spec.kind, ...(layer.artifactKey ? {artifactKey: layer.artifactKey} : {}), built: built !== undefined, zipBytes: built?.zipBytes ?? null, unzippedBytes: built?.unzippedBytes ?? null})
+    if (built) layerListings.push(await listZip(built.zipPath))
+    else allBuilt = false
+  }
+  const totalUnzippedBytes = allBuilt ? zip.unzippedBytes + layers.reduce((sum, layer) => sum + (layer.unzippedBytes ?? 0), 0) : null
+  return {
+    function: fn.key,
+    name: fn.name,
+    runtime: fn.runtime,
+    architecture: fn.architecture,
+    zipPath,
+    codeSha256: zip.codeSha256,
+    sha256Hex: zip.sha256Hex,
+    zipBytes: zip.zipBytes,
+    unzippedBytes: zip.unzippedBytes,
+    files: zip.files,
+    layers,
+    totalUnzippedBytes,
+    limitBytes: FUNCTION_UNZIPPED_LIMIT,
+    withinLimit: totalUnzippedBytes === null ? null : totalUnzippedBytes <= FUNCTION_UNZIPPED_LIMIT,
+    fat: allBuilt ? fatPackageSize(await listZip(zipPath), layerListings) : null,
+  }
+}
+
+/** Checks and packages functions of a loaded manifest (see the module comment). */
+export async function packageFunctions(manifest: Manifest, lock: Lockfile, functions: readonly FunctionSpec[], options: PackageOptions): Promise<PackageResult> {
+  const db = options.db ?? openStateDatabase(options.stateDir)
+  try {
+    let imports: ImportReport | undefined
+    if (options.check !== false) {
+      imports = await checkImports(manifest, lock, functions.map((fn) => fn.key), {stateDir: options.stateDir, db})
+      const problems = imports.functions.flatMap((report) => report.problems)
+      for (const warning of problems.filter((problem) => problem.severity === 'warning')) options.emit({type: 'warning', warning})
+      const errors = problems.filter((problem) => problem.severity === 'error')
+      if (errors.length > 0) {
+        const failing = imports.functions.filter((report) => report.problems.some((problem) => problem.severity === 'error')).map((report) => report.function)
+        throw new UserInputError('ERR_LAYERS_IMPORT_CHECK_FAILED', `${errors.length} import problem${errors.length === 1 ? '' : 's'} in function${failing.length === 1 ? '' : 's'} ${failing.join(', ')}: Lambda would fail to load ${failing.length === 1 ? 'it' : 'them'}. No package was written.`, {
+          problems: errors,
+          hint: 'Fix each import at the file:line:column named above (or give the function the layer that provides the package), then package again.',
+          details: {functions: failing},
+        })
+      }
+    }
+    const outDir = options.outDir ?? path.join(options.stateDir, 'package')
+    const limit = pLimit(4)
+    let done = 0
+    const packaged = await Promise.all(
+      functions.map((fn) =>
+        limit(async () => {
+          const result = await packageOne(manifest, lock, fn, outDir, db, options.stateDir)
+          options.emit({type: 'progress', phase: 'package', message: fn.key, current: ++done, total: functions.length})
+          return result
+        }),
+      ),
+    )
+    for (const fn of packaged) {
+      const missing = fn.layers.filter((layer) => !layer.built && layer.kind !== 'arn').map((layer) => layer.layer)
+      if (missing.length > 0) {
+        options.emit({type: 'warning', warning: {severity: 'warning', code: 'ERR_LAYERS_LAYER_NOT_BUILT', message: `Function ${fn.function}: layer${missing.length === 1 ? '' : 's'} ${missing.join(', ')} not built for the current lock, so the total size is unknown.`, hint: `Run \`layers build ${missing.join(' ')}\`.`}})
+      }
+    }
+    const over = packaged.filter((fn) => fn.withinLimit === false)
+    if (over.length > 0) {
+      throw new OperationalError('ERR_LAYERS_FUNCTION_TOO_LARGE', over.map((fn) => `Function ${fn.function} with its layers is ${fn.totalUnzippedBytes} bytes unzipped, over Lambda's limit of ${FUNCTION_UNZIPPED_LIMIT} bytes.`).join(' '), {
+        hint: 'Drop a layer, prune it (`exclude` in the manifest), or move files out of the function.',
+        details: {functions: packaged},
+      })
+    }
+    return imports ? {functions: packaged, imports} : {functions: packaged}
+  } finally {
+    if (!options.db) db.close()
+  }
+}
+
+export interface PackageProjectOptions {
+  manifestPath: string
+  functions?: string[]
+  outDir?: string
+  check?: boolean
+  emit: EmitEvent
+}
+
+/** `layers package` from a manifest path: loads the project and packages the functions. */
+export async function packageProject(options: PackageProjectOptions): Promise<PackageResult> {
+  const project = await loadFunctionProject(options.manifestPath, options.functions, 'package')
+  return packageFunctions(project.manifest, project.lock, project.functions, {
+    stateDir: project.paths.stateDir,
+    outDir: options.outDir === undefined ? undefined : path.resolve(options.outDir),
+    check: options.check !== false,
+    emit: options.emit,
+  })
+}

@@ -1,0 +1,33 @@
+// Owns the human output of `layers package`: one row per function with its package, its layers and
+// the total against Lambda's limit, and the fat package it replaces.
+import {formatBytes, renderTable} from '../cli/table.js'
+import type {PackagedFunction} from './package.js'
+
+function percent(part: number, whole: number): string {
+  return `${((100 * part) / whole).toFixed(1)}%`
+}
+
+export function renderPackageTable(functions: readonly PackagedFunction[]): string {
+  if (functions.length === 0) return 'No functions to package (the manifest declares none).'
+  const table = renderTable(
+    ['Function', 'Arch', 'Files', 'Zip', 'Unzipped', 'Layers', 'Total unzipped', 'Of limit', 'Fat zip', 'Thin/fat'],
+    functions.map((fn) => {
+      const layerBytes = fn.layers.every((layer) => layer.unzippedBytes !== null) ? fn.layers.reduce((sum, layer) => sum + layer.unzippedBytes!, 0) : null
+      return [
+        fn.function,
+        fn.architecture,
+        fn.files,
+        formatBytes(fn.zipBytes),
+        formatBytes(fn.unzippedBytes),
+        fn.layers.length === 0 ? 'none' : layerBytes === null ? `${fn.layers.length}, not built` : `${fn.layers.length}, ${formatBytes(layerBytes)}`,
+        fn.totalUnzippedBytes === null ? null : `${formatBytes(fn.totalUnzippedBytes)} (${fn.totalUnzippedBytes})`,
+        fn.totalUnzippedBytes === null ? null : `${percent(fn.totalUnzippedBytes, fn.limitBytes)}${fn.withinLimit ? '' : ' OVER'}`,
+        fn.fat === null ? null : formatBytes(fn.fat.zipBytes),
+        fn.fat === null ? null : percent(fn.zipBytes, fn.fat.zipBytes),
+      ]
+    }),
+    {alignRight: [2, 3, 4, 6, 7, 8, 9]},
+  )
+  const dir = functions[0]!.zipPath.slice(0, functions[0]!.zipPath.lastIndexOf('/'))
+  return `${table}\nZips in ${dir}; limit ${functions[0]!.limitBytes} bytes unzipped per function with its layers.`
+}

@@ -1,0 +1,101 @@
+// Owns reading built zips (layer artifacts, function packages) with yauzl: the central directory
+// (names, sizes, modes), the content of a few named entries, and extracting a whole zip into a
+// directory the way Lambda extracts layers into /opt (a file replaces the same path from an earlier
+// zip). Every name is checked with the writer's path rules first: no absolute paths, no `..`, no
+// backslashes, so nothing is ever written outside the target directory.
+import {createWriteStream} from 'node:fs'
+import {mkdir, rm} from 'node:fs/promises'
+import path from 'node:path'
+import {pipeline} from 'node:stream/promises'
+import yauzl from 'yauzl'
+import {OperationalError} from '../errors/index.js'
+import {zipPathProblem} from '../build/zip.js'
+
+export interface ZipListing {
+  path: string
+  size: number
+  compressedSize: number
+  /** Unix mode from the external attributes (0 when the zip was not made on Unix). */
+  mode: number
+  /** Data descriptor present (the writer's streamed entries). */
+  descriptor: boolean
+}
+
+async function eachEntry(file: string, visit: (entry: yauzl.Entry, zip: yauzl.ZipFile) => Promise<void>): Promise<void> {
+  let zip: yauzl.ZipFile
+  try {
+    zip = await yauzl.openPromise(file, {lazyEntries: true, strictFileNames: true})
+  } catch (error) {
+    throw new OperationalError('ERR_LAYERS_ZIP_READ', `Cannot read zip ${file}: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'The build output looks damaged: run `layers build` again.',
+    })
+  }
+  try {
+    await new Promise<void>((resolve, reject) => {
+      zip.on('error', reject)
+      zip.on('end', () => resolve())
+      zip.on('entry', (entry: yauzl.Entry) => {
+        const problem = zipPathProblem(entry.fileName.replace(/\/$/, ''))
+        if (problem) {
+          reject(new OperationalError('ERR_LAYERS_ZIP_UNSAFE', `Zip ${file} holds an unsafe entry ${JSON.stringify(entry.fileName)}: ${problem}.`, {hint: 'Rebuild it with `layers build`.'}))
+          return
+        }
+        visit(entry, zip).then(() => zip.readEntry(), reject)
+      })
+      zip.readEntry()
+    })
+  } finally {
+    zip.close()
+  }
+}
+
+/** The file entries of a zip (directory entries skipped), in the zip's order. */
+export async function listZip(file: string): Promise<ZipListing[]> {
+  const entries: ZipListing[] = []
+  await eachEntry(file, async (entry) => {
+    if (entry.fileName.endsWith('/')) return
+    entries.push({
+      path: entry.fileName,
+      size: entry.uncompressedSize,
+      compressedSize: entry.compressedSize,
+      mode: entry.externalFileAttributes >>> 16,
+      descriptor: (entry.generalPurposeBitFlag & 0x8) !== 0,
+    })
+  })
+  return entries
+}
+
+/** The content of the entries of `file` whose path `wanted` accepts. */
+export async function readZipEntries(file: string, wanted: (entryPath: string) => boolean): Promise<Map<string, Buffer>> {
+  const found = new Map<string, Buffer>()
+  await eachEntry(file, async (entry, zip) => {
+    if (entry.fileName.endsWith('/') || !wanted(entry.fileName)) return
+    const chunks: Buffer[] = []
+    for await (const chunk of await zip.openReadStreamPromise(entry)) chunks.push(chunk as Buffer)
+    found.set(entry.fileName, Buffer.concat(chunks))
+  })
+  return found
+}
+
+/**
+ * Extracts every file of `file` under `target`, replacing what is already there at the same path
+ * (a file from an earlier zip, or a directory where this zip has a file). Execute bits are kept.
+ */
+export async function extractZip(file: string, target: string): Promise<number> {
+  let count = 0
+  await eachEntry(file, async (entry, zip) => {
+    const rel = entry.fileName.replace(/\/$/, '')
+    const destination = path.join(target, ...rel.split('/'))
+    if (entry.fileName.endsWith('/')) {
+      await mkdir(destination, {recursive: true})
+      return
+    }
+    await mkdir(path.dirname(destination), {recursive: true})
+    await rm(destination, {recursive: true, force: true})
+    const mode = (entry.externalFileAttributes >>> 16) & 0o111 ? 0o755 : 0o644
+    await pipeline(await zip.openReadStreamPromise(entry), createWriteStream(destination, {mode}))
+    count++
+  })
+  return count
+}
