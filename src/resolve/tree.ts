@@ -1,0 +1,643 @@
+// Owns resolving one npm layer's dependencies into an installed tree for one target platform, laid
+// out as npm 7+ lays out `node_modules`:
+// - production dependencies only (the layer's dependencies are the root package's dependencies);
+// - each package is placed as high (close to the root) as it can go without a version conflict:
+//   placing it must not shadow an already resolved dependency it does not satisfy, and it stops below
+//   a folder that already holds another version of it (then it is nested);
+// - peer dependencies are installed as npm 7+ does: resolved from the folder that holds the package
+//   (so the package can see them), placed there or higher; optional peers only checked when present;
+// - optional dependencies are skipped quietly when unknown, without a matching version, unsupported
+//   on the target platform (os/cpu/libc), or when something they need fails (the whole optional
+//   subtree is left out and the resolution restarts without it);
+// - bundled dependencies are read from their parent's tarball and kept as they are;
+// - versions locked before are kept when they still satisfy (unless updated); otherwise the version
+//   npm would pick (npm-pick-manifest: the `latest` tag when it satisfies, else the highest).
+// Work is sequential and sorted (depth, then path, then name), so the same inputs give the same tree;
+// packuments are prefetched concurrently as soon as a package is placed.
+import npa from 'npm-package-arg'
+import pickManifest from 'npm-pick-manifest'
+import semver from 'semver'
+import {OperationalError, UserInputError, type Problem} from '../errors/index.js'
+import type {LockedPackage} from '../lock/types.js'
+import {isPlatformSpecific, platformMismatch} from './platform.js'
+import type {BundledPackage, PackageVersion, Packument, PackumentSource, TarballId, TargetPlatform} from './types.js'
+
+export interface ResolveTreeRequest {
+  /** Layer name, for messages. */
+  layer: string
+  /** The layer's dependencies: name -> npm spec (semver range, version, dist-tag or `npm:` alias). */
+  dependencies: Record<string, string>
+  platform: TargetPlatform
+  /** Versions of each package in the previous lock, kept when they satisfy (name -> versions). */
+  locked?: ReadonlyMap<string, readonly string[]>
+  /** Package names whose locked versions are ignored (moved to the newest match); `true` ignores all. */
+  update?: ReadonlySet<string> | true
+  /** A Node.js version standing for the layer's runtime, used like npm uses its own (prefer engine-compatible versions). */
+  nodeVersion?: string
+}
+
+export interface ResolvedTree {
+  /** Lock path (`node_modules/a/node_modules/b`) -> locked package. */
+  packages: Record<string, LockedPackage>
+  warnings: Problem[]
+}
+
+type EdgeType = 'prod' | 'optional' | 'peer' | 'peerOptional'
+
+interface Edge {
+  from: Node
+  name: string
+  spec: string
+  type: EdgeType
+  to?: Node
+}
+
+interface Node {
+  /** Name of its folder under node_modules (an alias or the package name). */
+  name: string
+  path: string
+  depth: number
+  parent?: Node
+  children: Map<string, Node>
+  manifest: PackageVersion
+  resolved: string
+  integrity: string
+  inBundle: boolean
+  /** The edge that placed the node (absent for root and bundled nodes). */
+  placedBy?: Edge
+  /** For bundled nodes: the package whose tarball holds them. */
+  bundler?: Node
+  edgesOut: Edge[]
+}
+
+interface ParsedSpec {
+  realName: string
+  kind: 'range' | 'tag'
+  /** A semver range or a dist-tag. */
+  wanted: string
+}
+
+/** An optional subtree failed: restart without the package that the optional edge brought in. */
+class OptionalFailure extends Error {
+  constructor(readonly key: string) {
+    super(`optional ${key} failed`)
+  }
+}
+
+const MAX_RESTARTS = 100
+
+/** Resolves the layer's tree for one platform. Throws UserInputError / OperationalError naming layer and package. */
+export async function resolveTree(request: ResolveTreeRequest, source: PackumentSource): Promise<ResolvedTree> {
+  const packuments = source instanceof PackumentCache ? source : new PackumentCache(source)
+  const excluded = new Set<string>()
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await new TreeBuilder(request, packuments, excluded).build()
+    } catch (error) {
+      if (!(error instanceof OptionalFailure) || attempt >= MAX_RESTARTS) throw error
+      excluded.add(error.key)
+    }
+  }
+}
+
+/** Fetches each packument (abbreviated, or full for platform-specific packages) and each bundle once; shareable between resolutions. */
+export class PackumentCache implements PackumentSource {
+  private readonly abbreviated = new Map<string, Promise<Packument>>()
+  private readonly full = new Map<string, Promise<Packument>>()
+  private readonly bundles = new Map<string, Promise<BundledPackage[]>>()
+
+  constructor(private readonly source: PackumentSource) {}
+
+  packument(name: string, options?: {full?: boolean}): Promise<Packument> {
+    return this.get(name, options?.full === true)
+  }
+
+  get(name: string, full = false): Promise<Packument> {
+    const cache = full ? this.full : this.abbreviated
+    let found = cache.get(name)
+    if (!found) {
+      found = this.source.packument(name, full ? {full: true} : undefined)
+      // Prefetches nobody awaited yet must not become unhandled rejections; get() callers see the error.
+      found.catch(() => {})
+      cache.set(name, found)
+    }
+    return found
+  }
+
+  bundled(tarball: TarballId): Promise<BundledPackage[]> {
+    let found = this.bundles.get(tarball.integrity)
+    if (!found) this.bundles.set(tarball.integrity, (found = this.source.bundled(tarball)))
+    return found
+  }
+}
+
+function parseSpec(name: string, spec: string): ParsedSpec | {unsupported: string} {
+  let parsed: npa.Result
+  try {
+    parsed = npa.resolve(name, spec === '' ? '*' : spec)
+  } catch (error) {
+    return {unsupported: (error as Error).message}
+  }
+  if (parsed.type === 'alias') {
+    const sub = (parsed as npa.AliasResult).subSpec
+    if (!sub || !sub.name || !['range', 'version', 'tag'].includes(sub.type)) return {unsupported: `${spec} is an alias to something that is not a registry package`}
+    return {realName: sub.name, kind: sub.type === 'tag' ? 'tag' : 'range', wanted: sub.fetchSpec ?? '*'}
+  }
+  if (parsed.type === 'range' || parsed.type === 'version') return {realName: name, kind: 'range', wanted: parsed.fetchSpec ?? '*'}
+  if (parsed.type === 'tag') return {realName: name, kind: 'tag', wanted: parsed.fetchSpec ?? 'latest'}
+  return {unsupported: `${spec} is a ${parsed.type} dependency; layers locks registry packages only`}
+}
+
+function satisfies(node: Node, parsed: ParsedSpec): boolean {
+  if (packageName(node) !== parsed.realName) return false
+  if (parsed.kind === 'tag') return true
+  return semver.satisfies(node.manifest.version, parsed.wanted, {loose: true})
+}
+
+function packageName(node: Node): string {
+  return node.manifest.name
+}
+
+function childPath(parent: Node, name: string): string {
+  return parent.path === '' ? `node_modules/${name}` : `${parent.path}/node_modules/${name}`
+}
+
+function isAncestorOrSelf(ancestor: Node, node: Node): boolean {
+  for (let current: Node | undefined = node; current; current = current.parent) if (current === ancestor) return true
+  return false
+}
+
+function integrityOf(manifest: PackageVersion): string {
+  if (manifest.dist?.integrity) return manifest.dist.integrity.split(/\s+/)[0]!
+  if (manifest.dist?.shasum) return `sha1-${Buffer.from(manifest.dist.shasum, 'hex').toString('base64')}`
+  return ''
+}
+
+/** Removes credentials a registry URL may carry (`https://user:token@host/...`). */
+export function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (!parsed.username && !parsed.password) return url
+    parsed.username = ''
+    parsed.password = ''
+    return parsed.toString()
+  } catch {
+    return url
+  }
+}
+
+function bundledNames(manifest: PackageVersion): string[] {
+  const bundle = manifest.bundleDependencies ?? manifest.bundledDependencies
+  if (bundle === true) return Object.keys(manifest.dependencies ?? {})
+  return Array.isArray(bundle) ? bundle : []
+}
+
+export function hasInstallScript(manifest: PackageVersion): boolean {
+  if (manifest.hasInstallScript) return true
+  const scripts = manifest.scripts ?? {}
+  return Boolean(scripts.preinstall || scripts.install || scripts.postinstall || (manifest.gypfile && !scripts.install && !scripts.preinstall))
+}
+
+export function normalizeBin(manifest: PackageVersion): Record<string, string> | undefined {
+  const bin = manifest.bin
+  if (bin === undefined) return undefined
+  if (typeof bin === 'string') {
+    const name = manifest.name.startsWith('@') ? manifest.name.split('/')[1]! : manifest.name
+    return {[name]: bin}
+  }
+  const entries = Object.entries(bin).filter(([key, value]) => typeof value === 'string' && key !== '' && !key.includes('/') && !key.includes('\\'))
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined
+}
+
+class TreeBuilder {
+  private readonly root: Node
+  private readonly queue: Node[] = []
+  private readonly edgesByName = new Map<string, Edge[]>()
+  private readonly warnings: Problem[] = []
+
+  constructor(
+    private readonly request: ResolveTreeRequest,
+    private readonly packuments: PackumentCache,
+    /** `name@version` keys of optional packages left out after their subtree failed. */
+    private readonly excluded: ReadonlySet<string>,
+  ) {
+    this.root = {
+      name: '',
+      path: '',
+      depth: 0,
+      children: new Map(),
+      manifest: {name: `layer:${request.layer}`, version: '0.0.0', dependencies: request.dependencies},
+      resolved: '',
+      integrity: '',
+      inBundle: false,
+      edgesOut: [],
+    }
+  }
+
+  async build(): Promise<ResolvedTree> {
+    this.prefetch(this.root.manifest)
+    this.enqueue(this.root)
+    while (this.queue.length > 0) {
+      const node = this.queue.shift()!
+      for (const edge of this.edgesOf(node)) await this.resolveEdge(edge)
+    }
+    return {packages: this.lockedPackages(), warnings: this.warnings}
+  }
+
+  /** Keeps the queue sorted by depth, then path (binary insertion). */
+  private enqueue(node: Node): void {
+    const before = (a: Node, b: Node): boolean => a.depth < b.depth || (a.depth === b.depth && a.path < b.path)
+    let low = 0
+    let high = this.queue.length
+    while (low < high) {
+      const middle = (low + high) >> 1
+      if (before(this.queue[middle]!, node)) low = middle + 1
+      else high = middle
+    }
+    this.queue.splice(low, 0, node)
+  }
+
+  private prefetch(manifest: PackageVersion): void {
+    const specs = {...manifest.dependencies, ...manifest.optionalDependencies, ...manifest.peerDependencies}
+    for (const [name, spec] of Object.entries(specs)) {
+      const parsed = parseSpec(name, spec)
+      if (!('unsupported' in parsed)) void this.packuments.get(parsed.realName)
+    }
+  }
+
+  private edgesOf(node: Node): Edge[] {
+    const manifest = node.manifest
+    const edges = new Map<string, Edge>()
+    for (const [name, spec] of Object.entries(manifest.dependencies ?? {})) edges.set(name, {from: node, name, spec, type: 'prod'})
+    for (const [name, spec] of Object.entries(manifest.optionalDependencies ?? {})) edges.set(name, {from: node, name, spec, type: 'optional'})
+    if (node !== this.root) {
+      for (const [name, spec] of Object.entries(manifest.peerDependencies ?? {})) {
+        if (edges.has(name)) continue
+        edges.set(name, {from: node, name, spec, type: manifest.peerDependenciesMeta?.[name]?.optional ? 'peerOptional' : 'peer'})
+      }
+    }
+    const sorted = [...edges.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    node.edgesOut = sorted
+    return sorted
+  }
+
+  /** Where resolution of the edge starts: peers from the folder holding the package, others from the package. */
+  private startOf(edge: Edge): Node {
+    let start = edge.type === 'peer' || edge.type === 'peerOptional' ? (edge.from.parent ?? this.root) : edge.from
+    // Nothing is placed inside a bundle: its content is the tarball's.
+    while (start.inBundle && start.parent) start = start.parent
+    return start
+  }
+
+  private lookup(from: Node, name: string): Node | undefined {
+    for (let node: Node | undefined = from; node; node = node.parent) {
+      const found = node.children.get(name)
+      if (found) return found
+    }
+    return undefined
+  }
+
+  private record(edge: Edge, to: Node): void {
+    edge.to = to
+    let list = this.edgesByName.get(edge.name)
+    if (!list) this.edgesByName.set(edge.name, (list = []))
+    list.push(edge)
+  }
+
+  private describe(edge: Edge): string {
+    const from = edge.from === this.root ? `layer ${this.request.layer}` : `${packageName(edge.from)}@${edge.from.manifest.version} (${edge.from.path})`
+    return `${edge.name}@${edge.spec} (${edge.type === 'prod' ? 'dependency' : edge.type === 'optional' ? 'optional dependency' : 'peer dependency'} of ${from})`
+  }
+
+  private async resolveEdge(edge: Edge): Promise<void> {
+    const optional = edge.type === 'optional' || edge.type === 'peerOptional'
+    const start = this.startOf(edge)
+    const existing = this.lookup(this.lookupStart(edge), edge.name)
+    const parsed = parseSpec(edge.name, edge.spec)
+    if ('unsupported' in parsed) {
+      if (optional) return
+      throw this.inputError(edge, 'ERR_LAYERS_UNSUPPORTED_SPEC', `${this.describe(edge)} cannot be locked: ${parsed.unsupported}.`, 'Use a semver range, a version, a dist-tag or an npm: alias.')
+    }
+    if (existing && satisfies(existing, parsed)) return this.record(edge, existing)
+    if (edge.type === 'peerOptional') {
+      if (existing) this.warn('ERR_LAYERS_PEER_CONFLICT', `${this.describe(edge)} is not satisfied by ${packageName(existing)}@${existing.manifest.version} installed at ${existing.path}.`)
+      return
+    }
+    const manifest = await this.pick(edge, parsed, optional)
+    if (!manifest) return
+    const target = this.placement(start, edge.name, manifest)
+    if (!target) {
+      const holder = start.children.get(edge.name)!
+      const message = `${this.describe(edge)} conflicts with ${packageName(holder)}@${holder.manifest.version} installed at ${holder.path}; the ${edge.type === 'peer' ? 'peer ' : ''}dependency is left unsatisfied.`
+      if (optional) return
+      return this.warn(edge.type === 'peer' ? 'ERR_LAYERS_PEER_CONFLICT' : 'ERR_LAYERS_DEPENDENCY_CONFLICT', message)
+    }
+    await this.place(target, edge, manifest)
+  }
+
+  /** Picks the version to install, or undefined for an optional edge that cannot be installed. */
+  private async pick(edge: Edge, parsed: ParsedSpec, optional: boolean): Promise<PackageVersion | undefined> {
+    let packument: Packument
+    try {
+      packument = await this.packuments.get(parsed.realName)
+    } catch (error) {
+      if (optional && (error as {code?: string}).code === 'E404') return undefined
+      throw this.fetchError(edge, parsed.realName, error)
+    }
+    let manifest = this.lockedChoice(packument, parsed)
+    if (!manifest) {
+      try {
+        const picked = pickManifest(packument, parsed.wanted, {defaultTag: 'latest', nodeVersion: this.request.nodeVersion})
+        manifest = packument.versions[picked.version] ?? picked
+      } catch (error) {
+        if (optional) return undefined
+        const code = (error as {code?: string}).code
+        if (code === 'ETARGET' || code === 'ENOVERSIONS') {
+          const newest = packument['dist-tags'].latest
+          throw this.inputError(
+            edge,
+            'ERR_LAYERS_NO_MATCHING_VERSION',
+            `No version of ${parsed.realName} satisfies ${parsed.wanted} (${this.describe(edge)})${newest ? `; the latest is ${newest}` : ''}.`,
+            edge.from === this.root ? `Change the range of ${edge.name} in the manifest (or its package.json), then run \`layers lock\`.` : `Pin another version of ${packageName(edge.from)} in the layer, then run \`layers lock\`.`,
+          )
+        }
+        throw this.fetchError(edge, parsed.realName, error)
+      }
+    }
+    if (optional && this.excluded.has(`${manifest.name}@${manifest.version}`)) return undefined
+    if (isPlatformSpecific(manifest) && manifest.libc === undefined) {
+      // Abbreviated metadata never carries libc: ask for the full document of platform packages only.
+      try {
+        const full = await this.packuments.get(parsed.realName, true)
+        manifest = {...manifest, libc: full.versions[manifest.version]?.libc}
+      } catch (error) {
+        if (!optional) throw this.fetchError(edge, parsed.realName, error)
+      }
+    }
+    const mismatch = platformMismatch(manifest, this.request.platform)
+    if (mismatch.length > 0) {
+      if (optional) return undefined
+      const {os, cpu, libc} = this.request.platform
+      throw this.inputError(
+        edge,
+        'ERR_LAYERS_UNSUPPORTED_PLATFORM',
+        `${manifest.name}@${manifest.version} (${this.describe(edge)}) does not install on the layer's platform ${os}/${cpu}/${libc}: it requires ${mismatch.join(', ')}.`,
+        'Remove the package from the layer, or restrict the layer to architectures the package supports.',
+      )
+    }
+    return manifest
+  }
+
+  private lockedChoice(packument: Packument, parsed: ParsedSpec): PackageVersion | undefined {
+    const update = this.request.update
+    if (update === true || update?.has(parsed.realName) || parsed.kind === 'tag') return undefined
+    const versions = [...(this.request.locked?.get(parsed.realName) ?? [])].filter((version) => semver.valid(version)).sort((a, b) => semver.rcompare(a, b))
+    for (const version of versions) {
+      const manifest = packument.versions[version]
+      if (manifest && semver.satisfies(version, parsed.wanted, {loose: true})) return manifest
+    }
+    return undefined
+  }
+
+  /**
+   * The highest folder from `start` up where `name@version` can go: stops below a folder holding
+   * another package under that name, and where it would shadow a resolved dependency it does not
+   * satisfy. Undefined when even `start` holds a conflicting package.
+   */
+  private placement(start: Node, name: string, manifest: PackageVersion): Node | undefined {
+    let target: Node | undefined
+    for (let candidate: Node | undefined = start; candidate; candidate = candidate.parent) {
+      if (candidate.children.has(name)) break
+      if (this.wouldShadowBadly(candidate, name, manifest)) break
+      target = candidate
+    }
+    return target
+  }
+
+  private wouldShadowBadly(candidate: Node, name: string, manifest: PackageVersion): boolean {
+    for (const edge of this.edgesByName.get(name) ?? []) {
+      const to = edge.to
+      if (!to?.parent) continue
+      // Only edges that now resolve past `candidate` (to a folder above it) from inside its subtree change.
+      if (isAncestorOrSelf(to.parent, candidate) && to.parent !== candidate && isAncestorOrSelf(candidate, this.lookupStart(edge))) {
+        if (!this.shadowedBetween(this.lookupStart(edge), candidate, name)) {
+          const parsed = parseSpec(edge.name, edge.spec)
+          if ('unsupported' in parsed || parsed.realName !== manifest.name || (parsed.kind === 'range' && !semver.satisfies(manifest.version, parsed.wanted, {loose: true}))) return true
+        }
+      }
+    }
+    return false
+  }
+
+  private lookupStart(edge: Edge): Node {
+    return edge.type === 'peer' || edge.type === 'peerOptional' ? (edge.from.parent ?? this.root) : edge.from
+  }
+
+  /** True when a folder from `from` up to (excluding) `until` holds `name`, so `until` does not matter to it. */
+  private shadowedBetween(from: Node, until: Node, name: string): boolean {
+    for (let node: Node | undefined = from; node && node !== until; node = node.parent) if (node.children.has(name)) return true
+    return false
+  }
+
+  private async place(target: Node, edge: Edge, manifest: PackageVersion): Promise<Node> {
+    const node: Node = {
+      name: edge.name,
+      path: childPath(target, edge.name),
+      depth: target.depth + 1,
+      parent: target,
+      children: new Map(),
+      manifest,
+      resolved: withoutCredentials(manifest.dist?.tarball ?? ''),
+      integrity: integrityOf(manifest),
+      inBundle: false,
+      placedBy: edge,
+      edgesOut: [],
+    }
+    if (!node.resolved || !node.integrity) {
+      throw new OperationalError('ERR_LAYERS_REGISTRY_METADATA', `The registry's metadata for ${manifest.name}@${manifest.version} (layer ${this.request.layer}) has no tarball URL or integrity.`, {
+        hint: 'The registry is misconfigured or not an npm registry; check `registry` in .npmrc.',
+        details: {layer: this.request.layer, package: manifest.name, version: manifest.version},
+      })
+    }
+    // Dependencies that resolved past this folder to the same name now resolve here (they were checked to be satisfied).
+    for (const other of this.edgesByName.get(edge.name) ?? []) {
+      if (other.to?.parent && other.to.parent !== target && isAncestorOrSelf(other.to.parent, target) && isAncestorOrSelf(target, this.lookupStart(other)) && !this.shadowedBetween(this.lookupStart(other), target, edge.name)) {
+        other.to = node
+      }
+    }
+    target.children.set(edge.name, node)
+    this.record(edge, node)
+    this.enqueue(node)
+    this.prefetch(manifest)
+    if (bundledNames(manifest).length > 0) await this.addBundle(node)
+    return node
+  }
+
+  private async addBundle(bundler: Node): Promise<void> {
+    let bundled: BundledPackage[]
+    try {
+      bundled = await this.packuments.bundled({name: bundler.manifest.name, version: bundler.manifest.version, resolved: bundler.resolved, integrity: bundler.integrity})
+    } catch (error) {
+      throw this.fetchError(bundler.placedBy!, bundler.manifest.name, error)
+    }
+    // Parents before children: sort by path depth.
+    const sorted = [...bundled].sort((a, b) => a.path.split('/').length - b.path.split('/').length || (a.path < b.path ? -1 : 1))
+    for (const item of sorted) {
+      const segments = item.path.split('/')
+      let parent = bundler
+      let index = 0
+      let ok = true
+      // Walk `node_modules/x[/node_modules/@s/y...]` down from the bundler; the last folder is the package.
+      const folders: string[] = []
+      while (index < segments.length) {
+        if (segments[index] !== 'node_modules') {
+          ok = false
+          break
+        }
+        const scoped = segments[index + 1]?.startsWith('@')
+        const folder = scoped ? `${segments[index + 1]}/${segments[index + 2]}` : segments[index + 1]
+        if (!folder || folder.includes('..')) {
+          ok = false
+          break
+        }
+        folders.push(folder)
+        index += scoped ? 3 : 2
+      }
+      if (!ok || folders.length === 0) continue
+      for (const folder of folders.slice(0, -1)) {
+        const next = parent.children.get(folder)
+        if (!next) {
+          ok = false
+          break
+        }
+        parent = next
+      }
+      const name = folders.at(-1)!
+      if (!ok || parent.children.has(name) || typeof item.manifest.version !== 'string') continue
+      const node: Node = {
+        name,
+        path: childPath(parent, name),
+        depth: parent.depth + 1,
+        parent,
+        children: new Map(),
+        manifest: {...item.manifest, name: item.manifest.name ?? name},
+        resolved: bundler.resolved,
+        integrity: bundler.integrity,
+        inBundle: true,
+        bundler,
+        edgesOut: [],
+      }
+      parent.children.set(name, node)
+      this.enqueue(node)
+      this.prefetch(node.manifest)
+    }
+  }
+
+  private warn(code: `ERR_LAYERS_${string}`, message: string): void {
+    this.warnings.push({severity: 'warning', code, message: `Layer ${this.request.layer}: ${message}`})
+  }
+
+  /** The optional edge (if any) that brought the failing edge's package into the tree. */
+  private optionalAncestor(edge: Edge): Edge | undefined {
+    for (let current: Edge | undefined = edge; current; ) {
+      if (current.type === 'optional' || current.type === 'peerOptional') return current
+      let from: Node | undefined = current.from
+      while (from?.inBundle) from = from.bundler
+      current = from?.placedBy
+    }
+    return undefined
+  }
+
+  /** When the failing edge hangs below an optional dependency (not yet left out), that dependency is left out instead. */
+  private optionalFailure(edge: Edge): OptionalFailure | undefined {
+    const optional = this.optionalAncestor(edge)
+    if (!optional?.to) return undefined
+    const key = `${optional.to.manifest.name}@${optional.to.manifest.version}`
+    return this.excluded.has(key) ? undefined : new OptionalFailure(key)
+  }
+
+  private inputError(edge: Edge, code: `ERR_LAYERS_${string}`, message: string, hint: string): Error {
+    const optional = this.optionalFailure(edge)
+    if (optional) return optional
+    return new UserInputError(code, `Layer ${this.request.layer}: ${message}`, {
+      hint,
+      details: {layer: this.request.layer, package: edge.name, spec: edge.spec, requiredBy: edge.from === this.root ? undefined : edge.from.path},
+    })
+  }
+
+  private fetchError(edge: Edge, name: string, error: unknown): Error {
+    if (error instanceof UserInputError || error instanceof OperationalError || error instanceof OptionalFailure) return error
+    const code = (error as {code?: string}).code ?? ''
+    const status = (error as {statusCode?: number}).statusCode
+    if (code === 'E404') {
+      return this.inputError(edge, 'ERR_LAYERS_PACKAGE_NOT_FOUND', `${name} is not in the registry (${this.describe(edge)}).`, `Check the spelling of ${name}, and for a private or scoped package the registry and auth token in .npmrc.`)
+    }
+    const message = (error as Error).message ?? String(error)
+    const auth = code === 'E401' || code === 'E403' || status === 401 || status === 403
+    return new OperationalError(
+      auth ? 'ERR_LAYERS_REGISTRY_AUTH' : 'ERR_LAYERS_REGISTRY_UNREACHABLE',
+      `Layer ${this.request.layer}: cannot fetch ${name} from the registry (${this.describe(edge)}): ${message}`,
+      {
+        cause: error,
+        hint: auth
+          ? `The registry refused the request: set an auth token for its host in .npmrc (//host/:_authToken=\${TOKEN}).`
+          : 'Check the network, the proxy and the registry in .npmrc, then run `layers lock` again (npm retries are set with fetch-retries in .npmrc).',
+        details: {layer: this.request.layer, package: name, code},
+      },
+    )
+  }
+
+  private lockedPackages(): Record<string, LockedPackage> {
+    // Keep what is reachable from the layer (bundles whole); mark what only optional edges reach.
+    const reach = (follow: (edge: Edge) => boolean): Set<Node> => {
+      const seen = new Set<Node>([this.root])
+      const stack = [this.root]
+      while (stack.length > 0) {
+        const node = stack.pop()!
+        const next = [...node.edgesOut.filter((edge) => edge.to && follow(edge)).map((edge) => edge.to!), ...[...node.children.values()].filter((child) => child.inBundle)]
+        for (const other of next) {
+          if (seen.has(other)) continue
+          seen.add(other)
+          stack.push(other)
+        }
+      }
+      return seen
+    }
+    const reachable = reach(() => true)
+    const required = reach((edge) => edge.type === 'prod' || edge.type === 'peer')
+    const packages: Record<string, LockedPackage> = {}
+    const visit = (node: Node): void => {
+      for (const child of node.children.values()) {
+        if (!reachable.has(child)) continue
+        packages[child.path] = this.locked(child, !required.has(child))
+        visit(child)
+      }
+    }
+    visit(this.root)
+    return packages
+  }
+
+  private locked(node: Node, optional: boolean): LockedPackage {
+    const manifest = node.manifest
+    const pkg: LockedPackage = {name: manifest.name, version: manifest.version, resolved: node.resolved, integrity: node.integrity}
+    if (optional) pkg.optional = true
+    if (node.inBundle) pkg.inBundle = true
+    if (hasInstallScript(manifest)) pkg.hasInstallScript = true
+    const bin = normalizeBin(manifest)
+    if (bin) pkg.bin = bin
+    const copy = (value: Record<string, string> | undefined): Record<string, string> | undefined => (value && Object.keys(value).length > 0 ? {...value} : undefined)
+    const dependencies = copy(manifest.dependencies)
+    if (dependencies) pkg.dependencies = dependencies
+    const peers = copy(manifest.peerDependencies)
+    if (peers) pkg.peerDependencies = peers
+    const optionalDependencies = copy(manifest.optionalDependencies)
+    if (optionalDependencies) pkg.optionalDependencies = optionalDependencies
+    const engines = copy(manifest.engines)
+    if (engines) pkg.engines = engines
+    for (const field of ['os', 'cpu', 'libc'] as const) {
+      const value = manifest[field]
+      if (value !== undefined) pkg[field] = [value].flat()
+    }
+    return pkg
+  }
+}

@@ -1,0 +1,178 @@
+// A real npm registry over HTTP on 127.0.0.1 for tests: serves packuments (the full document, or the
+// abbreviated "corgi" one when asked by Accept header, which like registry.npmjs.org carries no
+// `libc` and no `scripts` but `hasInstallScript`) and gzipped tarballs with correct sha512 integrity,
+// built from fixture packages the tests publish. Optional bearer-token auth per scope, and fault
+// modes: the next N requests fail with a status (then it recovers), or a tarball is served corrupt.
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {gzipSync} from 'node:zlib'
+import {integrityOf, tarBytes, type TarEntry} from '../build/fixtures.js'
+
+export interface FixtureVersion {
+  version: string
+  dependencies?: Record<string, string>
+  optionalDependencies?: Record<string, string>
+  peerDependencies?: Record<string, string>
+  peerDependenciesMeta?: Record<string, {optional?: boolean}>
+  bundleDependencies?: string[]
+  bin?: Record<string, string> | string
+  engines?: Record<string, string>
+  os?: string[]
+  cpu?: string[]
+  libc?: string[]
+  scripts?: Record<string, string>
+  main?: string
+  type?: 'module' | 'commonjs'
+  exports?: unknown
+  deprecated?: string
+  /** Files of the package besides package.json (default: an index.js exporting name and version). */
+  files?: Record<string, string | Buffer>
+  /** Raw tar entries instead of files (hostile tarballs); package.json is not added. */
+  entries?: TarEntry[]
+  /** Packages bundled in the tarball: path below the package (`node_modules/d`) -> fixture. */
+  bundled?: Record<string, Omit<FixtureVersion, 'bundled'> & {name: string}>
+  /** Serve other bytes than the integrity in the packument announces. */
+  corrupt?: boolean
+}
+
+interface Stored {
+  manifest: Record<string, unknown>
+  tarball: Buffer
+  served: Buffer
+}
+
+const CORGI = 'application/vnd.npm.install-v1+json'
+const MANIFEST_FIELDS = ['dependencies', 'optionalDependencies', 'peerDependencies', 'peerDependenciesMeta', 'bundleDependencies', 'bin', 'engines', 'os', 'cpu', 'libc', 'scripts', 'main', 'type', 'exports', 'deprecated'] as const
+const CORGI_FIELDS = ['name', 'version', 'dependencies', 'optionalDependencies', 'peerDependencies', 'peerDependenciesMeta', 'bundleDependencies', 'bin', 'engines', 'os', 'cpu', 'dist', 'deprecated', 'hasInstallScript'] as const
+
+function packageJsonOf(name: string, fixture: Omit<FixtureVersion, 'bundled'>): Record<string, unknown> {
+  const json: Record<string, unknown> = {name, version: fixture.version}
+  for (const field of MANIFEST_FIELDS) if (fixture[field] !== undefined) json[field] = fixture[field]
+  return json
+}
+
+function defaultFiles(name: string, version: string): Record<string, string> {
+  return {'index.js': `module.exports = {name: ${JSON.stringify(name)}, version: ${JSON.stringify(version)}}\n`}
+}
+
+export class NpmRegistry {
+  readonly requests: Array<{method: string; url: string; accept: string; authorization?: string}> = []
+  private readonly packages = new Map<string, Map<string, Stored>>()
+  private readonly tags = new Map<string, Record<string, string>>()
+  private readonly tokens = new Map<string, string>()
+  private failures: {count: number; status: number} = {count: 0, status: 500}
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
+
+  static async start(): Promise<NpmRegistry> {
+    const holder: {registry?: NpmRegistry} = {}
+    const server = createServer((request, response) => holder.registry!.handle(request, response))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const {port} = server.address() as AddressInfo
+    holder.registry = new NpmRegistry(server, `http://127.0.0.1:${port}/`)
+    return holder.registry
+  }
+
+  /** A URL where nothing listens (a port that was just bound and closed). */
+  static async unreachableUrl(): Promise<string> {
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const {port} = server.address() as AddressInfo
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    return `http://127.0.0.1:${port}/`
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections()
+    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+  }
+
+  /** Publishes a version (the newest published becomes `latest` unless `tag` says otherwise). */
+  publish(name: string, fixture: FixtureVersion, options: {tag?: string} = {}): this {
+    const entries: TarEntry[] = fixture.entries ?? [
+      {path: 'package/package.json', content: JSON.stringify(packageJsonOf(name, fixture), null, 2)},
+      ...Object.entries(fixture.files ?? defaultFiles(name, fixture.version)).map(([file, content]) => ({path: `package/${file}`, content, mode: /^bin\//.test(file) ? 0o755 : 0o644})),
+      ...Object.entries(fixture.bundled ?? {}).flatMap(([dir, inner]) => [
+        {path: `package/${dir}/package.json`, content: JSON.stringify(packageJsonOf(inner.name, inner), null, 2)},
+        ...Object.entries(inner.files ?? defaultFiles(inner.name, inner.version)).map(([file, content]) => ({path: `package/${dir}/${file}`, content})),
+      ]),
+    ]
+    const tarball = gzipSync(tarBytes(entries), {level: 9})
+    const served = fixture.corrupt ? gzipSync(tarBytes([...entries, {path: 'package/tampered.js', content: 'tampered'}]), {level: 9}) : tarball
+    const scripts = fixture.scripts ?? {}
+    const manifest: Record<string, unknown> = {
+      ...packageJsonOf(name, fixture),
+      ...(scripts.preinstall || scripts.install || scripts.postinstall ? {hasInstallScript: true} : {}),
+      dist: {tarball: `${this.url}${name}/-/${name.split('/').pop()}-${fixture.version}.tgz`, integrity: integrityOf(tarball)},
+    }
+    let versions = this.packages.get(name)
+    if (!versions) this.packages.set(name, (versions = new Map()))
+    versions.set(fixture.version, {manifest, tarball, served})
+    const tags = this.tags.get(name) ?? {}
+    tags[options.tag ?? 'latest'] = fixture.version
+    this.tags.set(name, tags)
+    return this
+  }
+
+  /** Requires `Authorization: Bearer <token>` for every package (and tarball) of `scope` (`@private`). */
+  requireToken(scope: string, token: string): this {
+    this.tokens.set(scope, token)
+    return this
+  }
+
+  /** The next `count` requests fail with `status`; then the registry answers again. */
+  failNext(count: number, status = 500): this {
+    this.failures = {count, status}
+    return this
+  }
+
+  integrity(name: string, version: string): string {
+    return (this.packages.get(name)!.get(version)!.manifest.dist as {integrity: string}).integrity
+  }
+
+  private handle(request: IncomingMessage, response: ServerResponse): void {
+    const accept = String(request.headers.accept ?? '')
+    this.requests.push({method: request.method ?? 'GET', url: request.url ?? '/', accept, authorization: request.headers.authorization})
+    if (this.failures.count > 0) {
+      this.failures.count--
+      return this.send(response, this.failures.status, {error: 'injected failure'})
+    }
+    const path = decodeURIComponent((request.url ?? '/').split('?')[0]!.slice(1))
+    const tarball = /^(.+)\/-\/[^/]+-([^/]+)\.tgz$/.exec(path)
+    const name = tarball ? tarball[1]! : path
+    const scope = name.startsWith('@') ? name.split('/')[0]! : undefined
+    const token = scope ? this.tokens.get(scope) : undefined
+    if (token && request.headers.authorization !== `Bearer ${token}`) return this.send(response, 401, {error: 'authentication required'})
+    const versions = this.packages.get(name)
+    if (!versions) return this.send(response, 404, {error: 'Not found'})
+    if (tarball) {
+      const stored = versions.get(tarball[2]!)
+      if (!stored) return this.send(response, 404, {error: 'Not found'})
+      response.writeHead(200, {'content-type': 'application/octet-stream', 'content-length': stored.served.length})
+      response.end(stored.served)
+      return
+    }
+    const corgi = accept.includes(CORGI)
+    const packument: Record<string, unknown> = {
+      name,
+      'dist-tags': this.tags.get(name),
+      versions: Object.fromEntries(
+        [...versions].map(([version, stored]) => [
+          version,
+          corgi ? Object.fromEntries(CORGI_FIELDS.filter((field) => stored.manifest[field] !== undefined).map((field) => [field, stored.manifest[field]])) : stored.manifest,
+        ]),
+      ),
+    }
+    if (!corgi) packument._id = name
+    this.send(response, 200, packument, corgi ? CORGI : 'application/json')
+  }
+
+  private send(response: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
+    const text = JSON.stringify(body)
+    response.writeHead(status, {'content-type': type, 'content-length': Buffer.byteLength(text), 'cache-control': 'max-age=300'})
+    response.end(text)
+  }
+}
