@@ -139,7 +139,6 @@ export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
     }
     const runtime = typeof fn.runtime === 'string' ? fn.runtime : undefined
     if (runtime !== undefined) checkRuntimes([runtime], [...at, 'runtime'])
-    if (runtime !== undefined && !lambdaRuntime(runtime)) problems.at(-1)!.location = context.source.locate([...at, 'runtime'])
     strings(fn.accounts).forEach((account, index) => {
       if (accounts[account] === undefined) report('UNKNOWN_ACCOUNT', `functions.${key}.accounts names "${account}", which is not in accounts:.${didYouMean(account, Object.keys(accounts))}`, `Use one of: ${Object.keys(accounts).join(', ') || '(define accounts: first)'}.`, [...at, 'accounts', index])
     })
@@ -168,7 +167,7 @@ export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
       }
       const defaultRuntimes = layer.runtime !== undefined ? [...CUSTOM_RUNTIMES] : settings.runtimes
       const layerRuntimes = strings(layer.runtimes ?? defaultRuntimes)
-      if (runtime !== undefined && layerRuntimes.length > 0 && !layerRuntimes.includes(runtime)) {
+      if (runtime !== undefined && lambdaRuntime(runtime) && layerRuntimes.length > 0 && !layerRuntimes.includes(runtime)) {
         report('RUNTIME_MISMATCH', `functions.${key} uses runtime ${runtime}, but layer ${entry} declares ${layerRuntimes.join(', ')} only.`, `Add ${runtime} to layers.${entry}.runtimes, or change the function's runtime.`, itemAt)
       }
     })

@@ -7,7 +7,9 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   let bestDistance = Number.POSITIVE_INFINITY
   for (const candidate of candidates) {
     const d = distance(word.toLowerCase(), candidate.toLowerCase())
-    if (d < bestDistance) [best, bestDistance] = [candidate, d]
+    // On a tie, a candidate the word starts (nodejs22 -> nodejs22.x) reads as the intended one.
+    const better = d < bestDistance || (d === bestDistance && candidate.toLowerCase().startsWith(word.toLowerCase()) && !best?.toLowerCase().startsWith(word.toLowerCase()))
+    if (better) [best, bestDistance] = [candidate, d]
   }
   // A third of the word (at least 1, at most 3 edits) still reads as the same word misspelt.
   const allowed = Math.min(3, Math.max(1, Math.ceil(word.length / 3)))

@@ -1,0 +1,7 @@
+'use strict'
+
+exports.toResponse = (statusCode, body) => ({
+  statusCode,
+  headers: {'content-type': 'application/json'},
+  body: JSON.stringify(body),
+})

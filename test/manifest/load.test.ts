@@ -1,0 +1,114 @@
+// Loading the example manifest (defaults, resolved paths, shares), the starter from `layers init`,
+// the pieces the checks rely on (ARN parts, did-you-mean), and the CLI's help and success paths.
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {afterEach, describe, expect, it} from 'vitest'
+import {checkLayerArn} from '../../src/manifest/arn.js'
+import {loadManifest, parseManifest} from '../../src/manifest/load.js'
+import {closest} from '../../src/manifest/suggest.js'
+import {REPO_ROOT, runCli} from '../support/cli.js'
+
+const temps: string[] = []
+afterEach(() => {
+  for (const dir of temps.splice(0)) rmSync(dir, {recursive: true, force: true})
+})
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'layers-manifest-'))
+  temps.push(dir)
+  return dir
+}
+
+describe('the example manifest', () => {
+  it('loads with defaults applied and paths resolved', async () => {
+    const manifest = await loadManifest(path.join(REPO_ROOT, 'layers.yaml'))
+    expect(manifest.root).toBe(REPO_ROOT)
+    expect(manifest.accounts.prod).toMatchObject({id: '222222222222', roleArn: 'arn:aws:iam::222222222222:role/layers-deployer', regions: ['eu-west-1', 'us-east-1']})
+    expect(manifest.accounts.dev!.regions).toEqual(['eu-west-1'])
+    const common = manifest.layers.common!
+    expect(common).toMatchObject({kind: 'npm', architectures: ['x86_64', 'arm64'], runtimes: ['nodejs20.x', 'nodejs22.x'], share: {accounts: ['222222222222'], public: false}})
+    expect(manifest.layers.images).toMatchObject({kind: 'npm', dependencies: {sharp: '^0.34.0'}, packageJson: path.join(REPO_ROOT, 'examples/layers/images/package.json')})
+    expect(manifest.layers.config).toMatchObject({kind: 'dir', dir: path.join(REPO_ROOT, 'examples/layers/shared-config'), exclude: ['**/*.test.js'], defaultExcludes: true})
+    expect(manifest.functions.api).toMatchObject({name: 'acme-api', architecture: 'arm64', layers: ['common', 'config'], source: path.join(REPO_ROOT, 'examples/functions/api')})
+    expect(manifest.functions.scheduler!.name).toBe('scheduler')
+    expect(manifest.locate(['functions', 'api', 'layers', 1])).toMatchObject({line: expect.any(Number), column: expect.any(Number)})
+  })
+
+  it('points editors at the published schema', () => {
+    expect(readFileSync(path.join(REPO_ROOT, 'layers.yaml'), 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=./schema/layers.schema.json')
+  })
+
+  it('validates from the CLI with exit 0', async () => {
+    const result = await runCli(['validate', '--json'])
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.json).toMatchObject({valid: true, layers: {npm: 2, dir: 1, arn: 1, runtime: 0}, functions: 3, accounts: 2})
+  })
+})
+
+describe('manifest defaults', () => {
+  it('defaults function accounts to every account and architecture to x86_64', () => {
+    const dir = tempDir()
+    const manifest = parseManifest(
+      ['version: 1', 'accounts:', '  a: {id: "111111111111", regions: [us-east-1]}', '  b: {id: "222222222222", regions: [us-east-1]}', 'functions:', '  f: {source: ., handler: index.handler, runtime: nodejs22.x}'].join('\n'),
+      path.join(dir, 'layers.yaml'),
+    )
+    expect(manifest.functions.f).toMatchObject({accounts: ['a', 'b'], architecture: 'x86_64', layers: [], source: dir})
+    expect(manifest.settings).toMatchObject({bucket: 'layers-{accountId}-{region}', prefix: 'layers/', architectures: ['x86_64']})
+  })
+
+  it('throws one error carrying every problem', () => {
+    expect(() => parseManifest('version: 1\nfunctions:\n  f: {handler: 1}\n', '/tmp/x/layers.yaml')).toThrowError(
+      expect.objectContaining({code: 'ERR_LAYERS_MANIFEST_INVALID', exitCode: 2, problems: expect.arrayContaining([expect.objectContaining({code: 'ERR_LAYERS_MANIFEST_MISSING_KEY'}), expect.objectContaining({code: 'ERR_LAYERS_MANIFEST_WRONG_TYPE'})])}),
+    )
+  })
+})
+
+describe('layer ARNs', () => {
+  it('accepts versioned, versionless and {region} ARNs', () => {
+    expect(checkLayerArn('arn:aws:lambda:us-east-1:123456789012:layer:tools:7')).toEqual({ok: true, arn: {partition: 'aws', region: 'us-east-1', accountId: '123456789012', name: 'tools', version: 7}})
+    expect(checkLayerArn('arn:aws:lambda:{region}:123456789012:layer:tools')).toEqual({ok: true, arn: {partition: 'aws', region: '{region}', accountId: '123456789012', name: 'tools'}})
+  })
+
+  it('names the wrong part', () => {
+    expect(checkLayerArn('arn:aws:lambda:cn-north-1:123456789012:layer:tools:1')).toEqual({ok: false, problem: 'has region cn-north-1, which is not in partition aws'})
+    expect(checkLayerArn('arn:aws:s3:us-east-1:123456789012:layer:tools:1')).toEqual({ok: false, problem: 'names service "s3", not lambda'})
+    expect(checkLayerArn('arn:aws:lambda:us-east-1:123456789012:function:tools:1')).toEqual({ok: false, problem: 'has resource type "function", not layer'})
+    expect(checkLayerArn('tools')).toMatchObject({ok: false})
+  })
+})
+
+describe('did you mean', () => {
+  it('suggests close names only', () => {
+    expect(closest('architecturs', ['architectures', 'runtimes'])).toBe('architectures')
+    expect(closest('dpes', ['deps', 'tools'])).toBe('deps')
+    expect(closest('nodejs22', ['nodejs', 'nodejs22.x'])).toBe('nodejs22.x')
+    expect(closest('completely', ['deps', 'tools'])).toBeUndefined()
+  })
+})
+
+describe('layers init', () => {
+  it('writes a starter that validates, and refuses to overwrite it', async () => {
+    const dir = tempDir()
+    const first = await runCli(['init', '--json'], {cwd: dir})
+    expect(first.code, first.stderr).toBe(0)
+    expect(first.json.created).toEqual([path.join(dir, 'layers.yaml'), path.join(dir, 'src', 'hello', 'index.js')])
+    const validate = await runCli(['validate', '--json'], {cwd: dir})
+    expect(validate.code, validate.stderr).toBe(0)
+    writeFileSync(path.join(dir, 'layers.yaml'), '# mine\n' + readFileSync(path.join(dir, 'layers.yaml'), 'utf8'))
+    const second = await runCli(['init'], {cwd: dir})
+    expect(second.code).toBe(2)
+    expect(second.stderr).toContain('already exists')
+    expect(readFileSync(path.join(dir, 'layers.yaml'), 'utf8').startsWith('# mine\n')).toBe(true)
+  })
+})
+
+describe('help', () => {
+  it('shows examples for the CLI and for validate', async () => {
+    const root = await runCli(['--help'])
+    expect(root.code).toBe(0)
+    expect(root.stdout).toContain('validate')
+    const validate = await runCli(['validate', '--help'])
+    expect(validate.stdout).toContain('EXAMPLES')
+    expect(validate.stdout).toContain('Exit codes: 0 success')
+  })
+})
