@@ -19,6 +19,14 @@ export default tseslint.config(
     languageOptions: {globals: {process: 'readonly', console: 'readonly', URL: 'readonly'}},
   },
   {
+    // Lambda function and layer code (examples, test fixtures): Node.js CommonJS or ESM as Lambda runs it.
+    files: ['examples/**/*.js', 'examples/**/*.mjs', 'test/**/corpus/**/*.js', 'templates/**/*.js', 'templates/**/*.mjs'],
+    languageOptions: {
+      globals: {exports: 'writable', module: 'writable', require: 'readonly', process: 'readonly', Buffer: 'readonly', __dirname: 'readonly', fetch: 'readonly', setTimeout: 'readonly'},
+    },
+    rules: {'@typescript-eslint/no-require-imports': 'off'},
+  },
+  {
     files: ['src/**/plan.ts', 'src/**/plan-*.ts', 'src/**/*.plan.ts'],
     rules: {'no-restricted-imports': ['error', {patterns: ioModules}]},
   },
