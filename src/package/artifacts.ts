@@ -11,6 +11,8 @@ import {UserInputError} from '../errors/index.js'
 import type {ArtifactKey, LockedArtifact, LockedOwnLayer, Lockfile} from '../lock/types.js'
 import {isOwnLayer, type Architecture, type FunctionSpec, type LayerSpec, type Manifest, type OwnLayer} from '../manifest/types.js'
 import type {StateDatabase} from '../store/db.js'
+// Registers the runtime layer builder, whose cache inputs decide whether a runtime layer is built.
+import '../runtime/builder.js'
 
 export interface FunctionLayer {
   /** Manifest layer name. */

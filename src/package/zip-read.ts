@@ -4,7 +4,7 @@
 // zip). Every name is checked with the writer's path rules first: no absolute paths, no `..`, no
 // backslashes, so nothing is ever written outside the target directory.
 import {createWriteStream} from 'node:fs'
-import {mkdir, rm} from 'node:fs/promises'
+import {lstat, mkdir, rm} from 'node:fs/promises'
 import path from 'node:path'
 import {pipeline} from 'node:stream/promises'
 import yauzl from 'yauzl'
@@ -78,20 +78,35 @@ export async function readZipEntries(file: string, wanted: (entryPath: string) =
   return found
 }
 
+/** Creates target/rel, replacing a file from an earlier zip that sits where a directory must go. */
+async function ensureDirectory(target: string, rel: string, made: Set<string>): Promise<void> {
+  let current = target
+  for (const segment of rel === '.' ? [] : rel.split('/')) {
+    current = path.join(current, segment)
+    if (made.has(current)) continue
+    made.add(current)
+    const info = await lstat(current).catch(() => undefined)
+    if (info?.isDirectory()) continue
+    if (info) await rm(current, {force: true})
+    await mkdir(current)
+  }
+}
+
 /**
  * Extracts every file of `file` under `target`, replacing what is already there at the same path
  * (a file from an earlier zip, or a directory where this zip has a file). Execute bits are kept.
  */
 export async function extractZip(file: string, target: string): Promise<number> {
   let count = 0
+  const made = new Set<string>()
   await eachEntry(file, async (entry, zip) => {
     const rel = entry.fileName.replace(/\/$/, '')
     const destination = path.join(target, ...rel.split('/'))
     if (entry.fileName.endsWith('/')) {
-      await mkdir(destination, {recursive: true})
+      await ensureDirectory(target, rel, made)
       return
     }
-    await mkdir(path.dirname(destination), {recursive: true})
+    await ensureDirectory(target, path.posix.dirname(rel), made)
     await rm(destination, {recursive: true, force: true})
     const mode = (entry.externalFileAttributes >>> 16) & 0o111 ? 0o755 : 0o644
     await pipeline(await zip.openReadStreamPromise(entry), createWriteStream(destination, {mode}))
