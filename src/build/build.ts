@@ -64,6 +64,8 @@ const DEFAULT_MEMORY_BUDGET = 96 * 1024 * 1024
  */
 export async function buildLayers(manifest: Manifest, lock: Lockfile, options: BuildOptions): Promise<BuiltArtifact[]> {
   const names = selectLayers(manifest, options.layers)
+  // The runtime builder (src/runtime/builder.ts) registers itself when loaded; only runtime layers need it.
+  if (names.some((name) => manifest.layers[name]?.kind === 'runtime')) await import('../runtime/builder.js')
   const stale = options.staleLayers(names)
   if (stale.length > 0) {
     throw new UserInputError('ERR_LAYERS_LOCK_STALE', `lockfile.json does not match the manifest for layer${stale.length === 1 ? '' : 's'} ${stale.join(', ')}.`, {

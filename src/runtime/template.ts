@@ -6,11 +6,11 @@
 // must stay inside the template directory (built-in templates may also use templates/runtimes/_shared).
 import {lstat, open, readFile, readdir, realpath} from 'node:fs/promises'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 import semver from 'semver'
 import {UserInputError, type Problem} from '../errors/index.js'
 import {ARCHITECTURES, type Architecture} from '../manifest/types.js'
 import {zipPathProblem} from '../build/zip.js'
+import {toolRoot} from '../project/paths.js'
 
 export const TEMPLATE_DESCRIPTOR = 'template.json'
 
@@ -48,15 +48,17 @@ const DESCRIPTOR_KEYS = new Set(['description', 'version', 'binary', 'files'])
 const NPM_NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/
 const TEMPLATE_NAME = /^[a-z0-9][a-z0-9_-]*$/
 
-/** templates/runtimes of this installation (next to dist/ and src/). */
+/** templates/runtimes of this installation (the package root holds templates/, src/ and dist/). */
 export function builtInTemplatesDir(): string {
-  return fileURLToPath(new URL('../../templates/runtimes/', import.meta.url))
+  return path.join(toolRoot(), 'templates', 'runtimes')
 }
 
-/** Names of the built-in templates, sorted. */
+/** Names of the built-in templates (directories holding a template.json), sorted. */
 export async function listBuiltInTemplates(): Promise<string[]> {
   const entries = await readdir(builtInTemplatesDir(), {withFileTypes: true})
-  return entries.filter((entry) => entry.isDirectory() && TEMPLATE_NAME.test(entry.name)).map((entry) => entry.name).sort()
+  const names = entries.filter((entry) => entry.isDirectory() && TEMPLATE_NAME.test(entry.name)).map((entry) => entry.name)
+  const withDescriptor = await Promise.all(names.map(async (name) => ((await lstat(path.join(builtInTemplatesDir(), name, TEMPLATE_DESCRIPTOR)).catch(() => undefined))?.isFile() ? name : undefined)))
+  return withDescriptor.filter((name): name is string => name !== undefined).sort()
 }
 
 /** True when a manifest `template:` value names a directory rather than a built-in template. */

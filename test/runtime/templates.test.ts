@@ -15,7 +15,6 @@ import type {LockedRuntimeLayer, Lockfile} from '../../src/lock/types.js'
 import {loadNpmOptions, type NpmOptions} from '../../src/npm/config.js'
 import {pacotePackumentSource} from '../../src/resolve/source.js'
 import {startRuntimeApiServer, type RuntimeApiServer} from '../../src/runtime/api-server.js'
-import '../../src/runtime/builder.js'
 import {lockRuntimeLayer} from '../../src/runtime/lock.js'
 import {elfMachine, manifestWith, runtimeLayer, startBootstrap, type StartedRuntime} from './support.js'
 
