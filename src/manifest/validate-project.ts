@@ -5,6 +5,7 @@ import {UserInputError} from '../errors/index.js'
 import {lockIsCurrent, lockStatus, type LockStatus} from '../lock/fingerprint.js'
 import {readLockfile} from '../lock/io.js'
 import {projectPaths} from '../project/paths.js'
+import {importWarningsForValidate} from '../imports/validate-hook.js'
 import {inspectManifest} from './load.js'
 import type {Manifest} from './types.js'
 
@@ -34,9 +35,12 @@ export async function validateProject(manifestPath: string): Promise<{report: Va
   for (const layer of Object.values(manifest.layers)) layers[layer.kind] += 1
   const lock = await readLockfile(paths.lockfile)
   let lockReport: ValidationReport['lock'] = {file: paths.lockfile, state: 'absent'}
+  let importWarnings: Problem[] = []
   if (lock) {
     const status = lockStatus(manifest, lock)
     lockReport = {file: paths.lockfile, state: lockIsCurrent(status) ? 'current' : 'stale', ...status}
+    // Functions checked against their locked layers (throws on import errors); see src/imports.
+    importWarnings = await importWarningsForValidate(manifest, lock, status)
   }
   return {
     manifest,
@@ -46,7 +50,7 @@ export async function validateProject(manifestPath: string): Promise<{report: Va
       layers,
       functions: Object.keys(manifest.functions).length,
       accounts: Object.keys(manifest.accounts).length,
-      warnings: inspection.problems,
+      warnings: [...inspection.problems, ...importWarnings],
       lock: lockReport,
     },
   }
