@@ -2,14 +2,15 @@
 // packument of the binary package of each architecture (through the resolver's PackumentSource, so
 // the project's registry, auth and npm cache apply), picks the version (plan.ts) and records exact
 // version, tarball URL (without credentials) and sha512 integrity per artifact. A previous lock entry
-// that still fits is kept unchanged unless `update` is set, so locking twice gives the same lock.
+// that still fits is kept unchanged (publications included) unless `update` is set, so locking twice
+// gives the same lock.
 import semver from 'semver'
 import {OperationalError, UserInputError} from '../errors/index.js'
 import type {ArtifactKey, LockedArtifact, LockedBinary, LockedRuntimeLayer} from '../lock/types.js'
 import type {Architecture, RuntimeLayer} from '../manifest/types.js'
 import {withoutCredentials} from '../resolve/tree.js'
 import type {PackageVersion, PackumentSource} from '../resolve/types.js'
-import {chooseBinaryVersion, keptPublications, lockStillFits, runtimeArtifacts} from './plan.js'
+import {chooseBinaryVersion, lockStillFits, runtimeArtifacts} from './plan.js'
 import {loadRuntimeTemplate, type RuntimeTemplate} from './template.js'
 
 export interface LockRuntimeOptions {
@@ -40,8 +41,8 @@ export async function lockRuntimeLayer(layer: RuntimeLayer, previous: LockedRunt
   for (const {key, architectures} of runtimeArtifacts(layer.architectures, packages !== undefined)) {
     artifacts[key] = binaries ? {architectures, binary: binaries[architectures[0]!]!} : {architectures}
   }
-  const published = keptPublications(previous, artifacts)
-  return {kind: 'runtime', template: template.id, inputs: options.inputs, artifacts, ...(published ? {published} : {})}
+  // Publications of a re-resolved layer are the caller's to carry over (lock-project keeps those of unchanged artifacts).
+  return {kind: 'runtime', template: template.id, inputs: options.inputs, artifacts}
 }
 
 /** The layer's range, else the template's suggested one; a template with a binary needs one. */

@@ -70,19 +70,3 @@ export function lockStillFits(previous: LockedRuntimeLayer | undefined, expected
 function binaryLooksLocked(binary: LockedBinary): boolean {
   return binary.version !== '' && binary.resolved !== '' && binary.integrity.startsWith('sha512-')
 }
-
-/** Keeps the publications of artifacts whose lock entry did not change (their zips are the same build inputs). */
-export function keptPublications(previous: LockedRuntimeLayer | undefined, artifacts: Record<ArtifactKey, LockedArtifact>): LockedRuntimeLayer['published'] {
-  if (!previous?.published) return undefined
-  const same = new Set(Object.keys(artifacts).filter((key) => previous.artifacts[key] !== undefined && JSON.stringify(previous.artifacts[key]) === JSON.stringify(artifacts[key])))
-  const result: NonNullable<LockedRuntimeLayer['published']> = {}
-  for (const [account, regions] of Object.entries(previous.published)) {
-    for (const [region, byKey] of Object.entries(regions)) {
-      for (const [key, publication] of Object.entries(byKey)) {
-        if (!same.has(key)) continue
-        ;((result[account] ??= {})[region] ??= {})[key] = publication
-      }
-    }
-  }
-  return Object.keys(result).length > 0 ? result : undefined
-}
