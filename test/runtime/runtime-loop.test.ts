@@ -1,0 +1,174 @@
+// The Runtime API loops of the templates, in depth and fast: the node template's bootstrap and the
+// shared JavaScript loop run on this machine's Node.js (linked as the layer's bin/node), the shell
+// template's bootstrap on this machine's bash and curl. Covers init errors, handler styles, error
+// documents and process lifetime; templates.test.ts runs the real binaries.
+import {copyFile, mkdir, mkdtemp, rm, symlink, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {startRuntimeApiServer, type RuntimeApiServer} from '../../src/runtime/api-server.js'
+import {builtInTemplatesDir} from '../../src/runtime/template.js'
+import {startBootstrap, type StartedRuntime} from './support.js'
+
+let dir: string
+let server: RuntimeApiServer | undefined
+let runtime: StartedRuntime | undefined
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'layers-runtime-loop-'))
+})
+afterEach(async () => {
+  await runtime?.stop()
+  await server?.close()
+  runtime = undefined
+  server = undefined
+  await rm(dir, {recursive: true, force: true})
+})
+
+/** A node-template layer using this machine's node, and a task root with `files`. */
+async function nodeLayer(files: Record<string, string>): Promise<{opt: string; task: string}> {
+  const opt = path.join(dir, 'opt')
+  const task = path.join(dir, 'task')
+  await mkdir(path.join(opt, 'bin'), {recursive: true})
+  await mkdir(path.join(opt, 'runtime'), {recursive: true})
+  await copyFile(path.join(builtInTemplatesDir(), 'node', 'bootstrap'), path.join(opt, 'bootstrap'))
+  await copyFile(path.join(builtInTemplatesDir(), '_shared', 'lambda-runtime.mjs'), path.join(opt, 'runtime', 'lambda-runtime.mjs'))
+  await symlink(process.execPath, path.join(opt, 'bin', 'node'))
+  await writeFiles(task, files)
+  return {opt, task}
+}
+
+async function shellLayer(files: Record<string, string>): Promise<{opt: string; task: string}> {
+  const opt = path.join(dir, 'opt')
+  const task = path.join(dir, 'task')
+  await mkdir(opt, {recursive: true})
+  await copyFile(path.join(builtInTemplatesDir(), 'shell', 'bootstrap'), path.join(opt, 'bootstrap'))
+  await writeFiles(task, files)
+  return {opt, task}
+}
+
+async function writeFiles(root: string, files: Record<string, string>): Promise<void> {
+  await mkdir(root, {recursive: true})
+  for (const [name, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(root, name)), {recursive: true})
+    await writeFile(path.join(root, name), content)
+  }
+}
+
+async function start(layer: {opt: string; task: string}, handler: string): Promise<RuntimeApiServer> {
+  server = await startRuntimeApiServer()
+  runtime = startBootstrap(layer.opt, layer.task, handler, server.address)
+  return server
+}
+
+describe('JavaScript runtime loop (node template bootstrap)', () => {
+  it.each([
+    ['a missing module', 'index.handler', {}, 'Runtime.ImportModuleError', "Cannot find module 'index'"],
+    ['a module that throws while loading', 'index.handler', {'index.mjs': "throw new RangeError('config missing')\n"}, 'Runtime.ImportModuleError', 'RangeError: config missing'],
+    ['a handler that is not exported', 'index.handler', {'index.mjs': 'export const other = () => 1\n'}, 'Runtime.HandlerNotFound', 'index.handler is undefined or not exported'],
+    ['a malformed handler name', 'index', {'index.mjs': 'export const handler = () => 1\n'}, 'Runtime.MalformedHandlerName', 'Bad handler "index"'],
+  ])('reports %s on /init/error and exits', async (_what, handler, files, errorType, message) => {
+    const api = await start(await nodeLayer(files), handler)
+    const ready = await api.ready()
+    expect(ready).toMatchObject({ok: false, error: {errorType, errorMessage: expect.stringContaining(message)}})
+    expect(await runtime!.exited).toBe(1)
+    expect(await api.invoke('{}')).toMatchObject({status: 'init-error', error: {errorType}})
+  })
+
+  it('runs CommonJS, callback and nested handlers from subdirectories, with the Lambda context', async () => {
+    const api = await start(
+      await nodeLayer({
+        'src/app.cjs': `exports.handlers = {
+  main(event, context, callback) {
+    if (event.fail) return callback(new SyntaxError('callback failure'))
+    setTimeout(() => callback(null, {
+      via: 'callback',
+      client: context.clientContext,
+      identity: context.identity,
+      name: context.functionName,
+      remaining: context.getRemainingTimeInMillis(),
+      trace: process.env._X_AMZN_TRACE_ID,
+    }), 5)
+  },
+}
+`,
+      }),
+      'src/app.handlers.main',
+    )
+    const ok = await api.invoke('{}', {clientContext: '{"client":{"app":"x"}}', cognitoIdentity: '{"cognitoIdentityId":"id-1"}', timeoutMs: 9000, traceId: 'Root=1-00000000-000000000000000000000000'})
+    expect(ok.status, runtime!.output()).toBe('success')
+    const body = JSON.parse(ok.payload.toString())
+    expect(body).toMatchObject({via: 'callback', client: {client: {app: 'x'}}, identity: {cognitoIdentityId: 'id-1'}, name: 'sample', trace: 'Root=1-00000000-000000000000000000000000'})
+    expect(body.remaining).toBeGreaterThan(8000)
+    const failed = await api.invoke('{"fail":true}')
+    expect(failed).toMatchObject({status: 'error', error: {errorType: 'SyntaxError', errorMessage: 'callback failure'}})
+  })
+
+  it('answers null for undefined, reports thrown non-errors and unserialisable results, and keeps serving', async () => {
+    const api = await start(
+      await nodeLayer({
+        'index.mjs': `export async function handler(event) {
+  if (event.kind === 'nothing') return undefined
+  if (event.kind === 'string') throw 'just a string'
+  if (event.kind === 'cycle') { const a = {}; a.a = a; return a }
+  return {echo: event}
+}
+`,
+      }),
+      'index.handler',
+    )
+    expect((await api.invoke('{"kind":"nothing"}')).payload.toString()).toBe('null')
+    expect(await api.invoke('{"kind":"string"}')).toMatchObject({status: 'error', error: {errorType: 'Error', errorMessage: 'just a string', stackTrace: []}})
+    expect(await api.invoke('{"kind":"cycle"}')).toMatchObject({status: 'error', error: {errorType: 'Runtime.SerializationError'}})
+    const last = await api.invoke('{"kind":"fine"}')
+    expect(JSON.parse(last.payload.toString())).toEqual({echo: {kind: 'fine'}})
+    expect(runtime!.child.exitCode).toBeNull()
+  })
+
+  it('fails the invocation on an unhandled rejection and exits, like Lambda', async () => {
+    const api = await start(
+      await nodeLayer({
+        'index.mjs': `export function handler(event, context, callback) {
+  Promise.reject(new Error('forgotten promise'))
+}
+`,
+      }),
+      'index.handler',
+    )
+    expect(await api.invoke('{}')).toMatchObject({status: 'error', error: {errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: 'forgotten promise'}})
+    expect(await runtime!.exited).toBe(1)
+  })
+})
+
+describe('shell runtime loop', () => {
+  it.each([
+    ['a missing file', 'function.handler', {}, 'Runtime.ImportModuleError', 'Cannot find function.sh'],
+    ['a missing function', 'function.handler', {'function.sh': 'other() { :; }\n'}, 'Runtime.HandlerNotFound', 'defines no function handler'],
+    ['a malformed handler name', 'function', {'function.sh': 'handler() { :; }\n'}, 'Runtime.MalformedHandlerName', 'expected file.function'],
+  ])('reports %s on /init/error and exits', async (_what, handler, files, errorType, message) => {
+    const api = await start(await shellLayer(files), handler)
+    expect(await api.ready()).toMatchObject({ok: false, error: {errorType, errorMessage: expect.stringContaining(message), stackTrace: []}})
+    expect(await runtime!.exited).toBe(1)
+  })
+
+  it('escapes error messages as JSON, answers null for no output, and survives exit in the handler', async () => {
+    const api = await start(
+      await shellLayer({
+        'function.sh': `handler() {
+  case "$1" in
+    *quiet*) return 0 ;;
+    *exit*) echo 'tab\there "quoted" back\\slash' >&2; exit 7 ;;
+    *) printf '{"trace":"%s"}' "\${_X_AMZN_TRACE_ID:-none}" ;;
+  esac
+}
+`,
+      }),
+      'function.handler',
+    )
+    expect((await api.invoke('"quiet"')).payload.toString()).toBe('null')
+    const failed = await api.invoke('"exit"')
+    expect(failed).toMatchObject({status: 'error', error: {errorType: 'HandlerError', errorMessage: 'tab\there "quoted" back\\slash'}})
+    const after = await api.invoke('"trace"', {traceId: 'Root=1-abc'})
+    expect(JSON.parse(after.payload.toString())).toEqual({trace: 'Root=1-abc'})
+    expect(runtime!.child.exitCode).toBeNull()
+  })
+})
