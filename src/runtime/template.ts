@@ -3,7 +3,7 @@
 // descriptor says which files of the template go where in the layer (`files`: layer path -> path in
 // the template; `bootstrap` is required) and, for templates that ship a binary, which npm package
 // provides it per architecture and which of the package's files go where (`binary`). Template files
-// must stay inside the template directory (built-in templates may also use templates/runtimes/_shared).
+// must stay inside the template directory (built-in templates: inside templates/runtimes).
 import {lstat, open, readFile, readdir, realpath} from 'node:fs/promises'
 import path from 'node:path'
 import semver from 'semver'
@@ -107,7 +107,8 @@ export async function loadRuntimeTemplate(template: string, options: LoadTemplat
       details: {layer: options.layer, template},
     })
   }
-  const allowedRoots = builtIn ? [await realpath(dir), await realpath(path.join(builtInTemplatesDir(), '_shared'))] : [await realpath(dir)]
+  // Built-in templates may share files with each other (bun and deno use the node template's loop).
+  const allowedRoots = [await realpath(builtIn ? builtInTemplatesDir() : dir)]
   const problems: Problem[] = []
   const parsed = await checkDescriptor(text, descriptorPath, dir, allowedRoots, problems)
   if (problems.length > 0 || !parsed) {

@@ -31,7 +31,7 @@ async function nodeLayer(files: Record<string, string>): Promise<{opt: string; t
   await mkdir(path.join(opt, 'bin'), {recursive: true})
   await mkdir(path.join(opt, 'runtime'), {recursive: true})
   await copyFile(path.join(builtInTemplatesDir(), 'node', 'bootstrap'), path.join(opt, 'bootstrap'))
-  await copyFile(path.join(builtInTemplatesDir(), '_shared', 'lambda-runtime.mjs'), path.join(opt, 'runtime', 'lambda-runtime.mjs'))
+  await copyFile(path.join(builtInTemplatesDir(), 'node', 'lambda-runtime.mjs'), path.join(opt, 'runtime', 'lambda-runtime.mjs'))
   await symlink(process.execPath, path.join(opt, 'bin', 'node'))
   await writeFiles(task, files)
   return {opt, task}

@@ -57,9 +57,8 @@ describe('runtime templates', () => {
     }
   })
 
-  it('refuses unknown names and the shared directory, suggesting the built-ins', async () => {
+  it('refuses unknown names, suggesting the built-ins', async () => {
     await expect(loadRuntimeTemplate('bunn', {root: dir, layer: 'rt'})).rejects.toMatchObject({code: 'ERR_LAYERS_RUNTIME_TEMPLATE_UNKNOWN', hint: expect.stringContaining('bun, deno, node, shell')})
-    await expect(loadRuntimeTemplate('_shared', {root: dir, layer: 'rt'})).rejects.toMatchObject({code: 'ERR_LAYERS_RUNTIME_TEMPLATE_UNKNOWN'})
     await expect(loadRuntimeTemplate('./nowhere', {root: dir, layer: 'rt'})).rejects.toMatchObject({code: 'ERR_LAYERS_RUNTIME_TEMPLATE_MISSING', exitCode: 2})
   })
 

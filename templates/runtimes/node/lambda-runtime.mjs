@@ -1,4 +1,4 @@
-// The Lambda Runtime API loop shared by the `node`, `bun` and `deno` runtime templates of `layers`.
+// The Lambda Runtime API loop of the `node` runtime template of `layers`, also used by `bun` and `deno`.
 // Each template's `bootstrap` starts it on the JavaScript binary shipped in the same layer. It only
 // uses APIs all three provide (node:http, node:process, node:url, dynamic import), so the three
 // runtimes behave the same.
