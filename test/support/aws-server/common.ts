@@ -1,0 +1,78 @@
+// Shared pieces of the local AWS test server: the parsed request every service handler receives, the
+// reply it returns, the error it throws (each service renders it in its own wire format), and small
+// formatting helpers (AWS timestamps, XML escaping, opaque ids).
+import {createHash, randomBytes, randomUUID} from 'node:crypto'
+import type {IncomingHttpHeaders} from 'node:http'
+
+export type ServiceName = 'lambda' | 's3' | 'sts'
+
+/** A request after authentication: who calls, where, and what. */
+export interface RequestContext {
+  service: ServiceName
+  operation: string
+  method: string
+  url: URL
+  headers: IncomingHttpHeaders
+  body: Buffer
+  accountId: string
+  region: string
+  /** The caller's ARN as GetCallerIdentity reports it. */
+  callerArn: string
+  /** Origin of this server (http://127.0.0.1:PORT), for URLs the responses carry. */
+  endpoint: string
+}
+
+export interface Reply {
+  status: number
+  headers?: Record<string, string>
+  body?: Buffer | string
+}
+
+/** An AWS error: the HTTP status, the error code (the SDK's exception name) and the message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    /** Extra members of the error body (Lambda JSON) or extra XML elements (S3). */
+    readonly extra: Record<string, string> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message)
+  }
+}
+
+/** Lambda's timestamp format: 2026-01-02T03:04:05.678+0000. */
+export function awsDate(time: number): string {
+  return new Date(time).toISOString().replace('Z', '+0000')
+}
+
+export function xmlEscape(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
+}
+
+export function requestId(): string {
+  return randomUUID()
+}
+
+export function revisionId(): string {
+  return randomUUID()
+}
+
+export function token(bytes = 16): string {
+  return randomBytes(bytes).toString('hex')
+}
+
+export function sha256(data: Buffer | string): Buffer {
+  return createHash('sha256').update(data).digest()
+}
+
+export function md5(data: Buffer | string): Buffer {
+  return createHash('md5').update(data).digest()
+}
+
+/** Reads the first value of a header. */
+export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name.toLowerCase()]
+  return Array.isArray(value) ? value[0] : value
+}
