@@ -1,11 +1,12 @@
 // Owns `layers build` end to end for callers that start from a manifest path (the command, publish):
-// loads the manifest and the lockfile, checks the lock still matches, and builds. npm options (and
-// with them pacote) are loaded only when a tarball has to be fetched, so a cache hit stays fast.
+// loads the manifest and the lockfile, checks the lock still matches, and builds. npm options are read
+// (and pacote loaded) only when a tarball has to be fetched, so a cache hit stays fast.
 import {UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {lockStatus, staleLayerNames} from '../lock/fingerprint.js'
 import {readLockfile} from '../lock/io.js'
 import {loadManifest} from '../manifest/load.js'
+import {loadNpmOptions} from '../npm/config.js'
 import {projectPaths} from '../project/paths.js'
 import {buildLayers, type BuiltArtifact} from './build.js'
 
@@ -30,9 +31,6 @@ export async function buildProject(options: BuildProjectOptions): Promise<BuiltA
     stateDir: paths.stateDir,
     emit: options.emit,
     staleLayers: (names) => staleLayerNames(lockStatus(manifest, lock), names),
-    npmOptions: async () => {
-      const {loadNpmOptions} = await import('../npm/config.js')
-      return (await loadNpmOptions(paths.root)) as Record<string, unknown>
-    },
+    npmOptions: () => loadNpmOptions(paths.root),
   })
 }

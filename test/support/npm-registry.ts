@@ -172,7 +172,8 @@ export class NpmRegistry {
 
   private send(response: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
     const text = JSON.stringify(body)
-    response.writeHead(status, {'content-type': type, 'content-length': Buffer.byteLength(text), 'cache-control': 'max-age=300'})
+    // Revalidated on every use, so versions published during a test are seen at once (tarballs are cached by integrity).
+    response.writeHead(status, {'content-type': type, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-cache'})
     response.end(text)
   }
 }

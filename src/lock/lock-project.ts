@@ -1,0 +1,254 @@
+// Owns `layers lock` end to end: loads the manifest and the current lockfile, decides which layers
+// to resolve (named ones, else every layer whose lock no longer matches the manifest; `--update`
+// forces the named layers or packages to their newest matching versions), locks each through the
+// per-kind switch in lockLayer(), and writes lockfile.json once through updateLockfile (atomic,
+// under the inter-process lock, skipped when nothing changed). Layers whose lock still matches keep
+// their entry byte for byte; entries of layers gone from the manifest are dropped when every layer
+// is locked. npm options (and pacote) are loaded only when a layer needs the registry.
+import {OperationalError, UserInputError} from '../errors/index.js'
+import type {EmitEvent} from '../events.js'
+import {loadManifest} from '../manifest/load.js'
+import type {Architecture, DirLayer, LayerSpec, Manifest, NpmLayer, RuntimeLayer} from '../manifest/types.js'
+import {loadNpmOptions} from '../npm/config.js'
+import {projectPaths} from '../project/paths.js'
+import {resolveNpmLayer} from '../resolve/layer.js'
+import {pacotePackumentSource} from '../resolve/source.js'
+import {PackumentCache} from '../resolve/tree.js'
+import type {PackumentSource} from '../resolve/types.js'
+import {lockRuntimeLayer} from '../runtime/lock.js'
+import {layerInputs} from './fingerprint.js'
+import {readLockfile, updateLockfile} from './io.js'
+import {canonicalJson, serializeLockfile} from './serialize.js'
+import {artifactKey, type ArtifactKey, type LockedArtifact, type LockedLayer, type Lockfile, type Publications} from './types.js'
+
+export interface LockProjectOptions {
+  manifestPath: string
+  /** `LAYER` names (and `LAYER/PACKAGE` with `update`); every layer of the manifest when empty. */
+  targets?: string[]
+  /** Move the targets (every layer when there are none) to the newest versions their ranges allow. */
+  update?: boolean
+  emit: EmitEvent
+  /** Registry access (tests); default: pacote with the project's npm configuration. */
+  source?: PackumentSource
+}
+
+export interface LockedArtifactSummary {
+  artifactKey: ArtifactKey
+  architectures: Architecture[]
+  /** Installed npm packages (0 for dir layers). */
+  packages: number
+}
+
+export interface LockedLayerSummary {
+  layer: string
+  kind: LayerSpec['kind']
+  /** `locked`: resolved now; `unchanged`: the lock already matched and was kept. */
+  status: 'locked' | 'unchanged'
+  artifacts: LockedArtifactSummary[]
+}
+
+export interface LockProjectResult {
+  lockfile: string
+  /** False when lockfile.json already held exactly this. */
+  written: boolean
+  layers: LockedLayerSummary[]
+  /** Layers dropped from the lock because the manifest no longer declares them. */
+  removed: string[]
+}
+
+/** What a per-kind locker gets besides the layer and its previous lock entry. */
+export interface LayerLockContext {
+  manifest: Manifest
+  /** Fingerprint of the layer's manifest entry, stored as `inputs`. */
+  inputs: string
+  /** Registry access with the project's npm configuration (loaded on first call, then shared). */
+  source(): Promise<PackumentSource>
+  /** True: newest versions for the whole layer; a set: for those packages only; undefined: keep the lock. */
+  update?: ReadonlySet<string> | true
+  emit: EmitEvent
+}
+
+/** Locks one layer. Each layer kind is one case; a kind without a case is refused clearly. */
+export async function lockLayer(layer: LayerSpec, previous: LockedLayer | undefined, context: LayerLockContext): Promise<LockedLayer> {
+  switch (layer.kind) {
+    case 'npm':
+      return lockNpmLayer(layer, previous?.kind === 'npm' ? previous : undefined, context)
+    case 'dir':
+      return lockDirLayer(layer, previous?.kind === 'dir' ? previous : undefined, context)
+    case 'runtime':
+      return lockRuntime(layer, previous?.kind === 'runtime' ? previous : undefined, context)
+    default:
+      throw new OperationalError('ERR_LAYERS_LOCK_KIND_UNSUPPORTED', `This layers version cannot lock ${layer.kind} layers yet (layer ${layer.name}).`, {
+        hint: `Remove layer ${layer.name} from the manifest for now, or lock the other layers by name: layers lock LAYER...`,
+        details: {layer: layer.name, kind: layer.kind},
+      })
+  }
+}
+
+async function lockNpmLayer(layer: NpmLayer, previous: Extract<LockedLayer, {kind: 'npm'}> | undefined, context: LayerLockContext): Promise<LockedLayer> {
+  const resolved = await resolveNpmLayer(layer, {source: await context.source(), previous, update: context.update})
+  for (const warning of resolved.warnings) context.emit({type: 'warning', warning})
+  const published = keptPublications(previous?.published, previous?.artifacts, resolved.artifacts)
+  return {kind: 'npm', inputs: context.inputs, artifacts: resolved.artifacts, ...(published ? {published} : {})}
+}
+
+async function lockRuntime(layer: RuntimeLayer, previous: Extract<LockedLayer, {kind: 'runtime'}> | undefined, context: LayerLockContext): Promise<LockedLayer> {
+  const locked = await lockRuntimeLayer(layer, previous, {
+    root: context.manifest.root,
+    // Registry options load only when the template ships a binary.
+    source: {packument: async (name) => (await context.source()).packument(name)},
+    inputs: context.inputs,
+    update: context.update !== undefined,
+  })
+  const published = locked.published ?? keptPublications(previous?.published, previous?.artifacts, locked.artifacts)
+  return published ? {...locked, published} : locked
+}
+
+/** A dir layer's lock records its inputs and one artifact for all its architectures (the content is read at build time). */
+async function lockDirLayer(layer: DirLayer, previous: Extract<LockedLayer, {kind: 'dir'}> | undefined, context: LayerLockContext): Promise<LockedLayer> {
+  const architectures = [...new Set(layer.architectures)].sort()
+  const artifacts: Record<ArtifactKey, LockedArtifact> = {[artifactKey(architectures)]: {architectures}}
+  const published = keptPublications(previous?.published, previous?.artifacts, artifacts)
+  return {kind: 'dir', inputs: context.inputs, artifacts, ...(published ? {published} : {})}
+}
+
+/** Publications of artifacts whose lock entry did not change (same key, same content) are kept. */
+export function keptPublications(
+  published: Publications | undefined,
+  before: Record<ArtifactKey, LockedArtifact> | undefined,
+  after: Record<ArtifactKey, LockedArtifact>,
+): Publications | undefined {
+  if (!published || !before) return undefined
+  const same = new Set(Object.keys(after).filter((key) => before[key] !== undefined && canonicalJson(before[key]) === canonicalJson(after[key])))
+  const kept: Publications = {}
+  for (const [account, regions] of Object.entries(published)) {
+    for (const [region, byKey] of Object.entries(regions)) {
+      for (const [key, publication] of Object.entries(byKey)) {
+        if (same.has(key)) ((kept[account] ??= {})[region] ??= {})[key] = publication
+      }
+    }
+  }
+  return Object.keys(kept).length > 0 ? kept : undefined
+}
+
+interface Selection {
+  /** Layer names to lock now, in manifest order. */
+  names: string[]
+  /** Per layer: what to update. */
+  update: Map<string, ReadonlySet<string> | true>
+  /** True when every layer is being considered (then layers gone from the manifest are dropped). */
+  all: boolean
+}
+
+/** Parses `LAYER` / `LAYER/PACKAGE` targets against the manifest and lock. Throws UserInputError (exit 2). */
+export function selectLayers(manifest: Manifest, lock: Lockfile, targets: readonly string[], update: boolean): Selection {
+  const declared = Object.keys(manifest.layers)
+  const updates = new Map<string, Set<string> | true>()
+  const named: string[] = []
+  for (const target of targets) {
+    const slash = target.indexOf('/')
+    const name = slash === -1 ? target : target.slice(0, slash)
+    const pkg = slash === -1 ? undefined : target.slice(slash + 1)
+    const layer = manifest.layers[name]
+    if (!layer) {
+      throw new UserInputError('ERR_LAYERS_UNKNOWN_LAYER', `No layer named ${name} in ${manifest.file}.`, {
+        hint: declared.length > 0 ? `Layers of the manifest: ${declared.join(', ')}.` : 'The manifest declares no layers.',
+        details: {layer: name},
+      })
+    }
+    if (pkg !== undefined) {
+      if (!update) {
+        throw new UserInputError('ERR_LAYERS_USAGE', `${target} names a package: packages are named only with --update.`, {
+          hint: `Run \`layers lock --update ${target}\` to move ${pkg} to the newest version its range allows, or \`layers lock ${name}\`.`,
+        })
+      }
+      if (layer.kind !== 'npm') {
+        throw new UserInputError('ERR_LAYERS_USAGE', `${target}: layer ${name} is a ${layer.kind} layer and has no npm packages.`, {hint: `Run \`layers lock --update ${name}\`.`})
+      }
+      if (pkg === '' || !knownPackage(layer, lock, pkg)) {
+        throw new UserInputError('ERR_LAYERS_UNKNOWN_PACKAGE', `Layer ${name} has no package named ${pkg || '(empty)'}.`, {
+          hint: `Name a dependency of the layer or a package in its lock, e.g. ${Object.keys(layer.dependencies)[0] ?? 'lodash'}.`,
+          details: {layer: name, package: pkg},
+        })
+      }
+      const current = updates.get(name)
+      if (current !== true) updates.set(name, new Set([...(current ?? []), pkg]))
+    } else if (update) {
+      updates.set(name, true)
+    }
+    if (!named.includes(name)) named.push(name)
+  }
+  if (update && targets.length === 0) for (const name of declared) updates.set(name, true)
+  const all = targets.length === 0
+  const names = declared.filter((name) => (all ? true : named.includes(name)))
+  return {names, update: updates, all}
+}
+
+function knownPackage(layer: NpmLayer, lock: Lockfile, pkg: string): boolean {
+  if (pkg in layer.dependencies) return true
+  const locked = lock.layers[layer.name]
+  if (locked?.kind !== 'npm') return false
+  return Object.values(locked.artifacts).some((artifact) => Object.values(artifact.packages ?? {}).some((entry) => entry.name === pkg))
+}
+
+function summary(name: string, locked: LockedLayer, status: LockedLayerSummary['status']): LockedLayerSummary {
+  const artifacts =
+    locked.kind === 'arn'
+      ? []
+      : Object.keys(locked.artifacts)
+          .sort()
+          .map((key) => ({artifactKey: key, architectures: locked.artifacts[key]!.architectures, packages: Object.keys(locked.artifacts[key]!.packages ?? {}).length}))
+  return {layer: name, kind: locked.kind, status, artifacts}
+}
+
+/** Locks the project's layers into lockfile.json. */
+export async function lockProject(options: LockProjectOptions): Promise<LockProjectResult> {
+  const paths = projectPaths(options.manifestPath)
+  const manifest = await loadManifest(paths.manifest)
+  const current = (await readLockfile(paths.lockfile)) ?? {lockfileVersion: 1, layers: {}}
+  const selection = selectLayers(manifest, current, options.targets ?? [], options.update === true)
+  let source: Promise<PackumentSource> | undefined
+  const registry = (): Promise<PackumentSource> => {
+    source ??= options.source ? Promise.resolve(new PackumentCache(options.source)) : loadNpmOptions(paths.root).then((loaded) => new PackumentCache(pacotePackumentSource(loaded)))
+    return source
+  }
+  const results = new Map<string, {locked: LockedLayer; status: LockedLayerSummary['status']}>()
+  for (const [index, name] of selection.names.entries()) {
+    const layer = manifest.layers[name]!
+    const previous = current.layers[name]
+    const inputs = layerInputs(layer, manifest.root)
+    const update = selection.update.get(name)
+    if (selection.all && previous && previous.kind === layer.kind && previous.inputs === inputs && update === undefined) {
+      results.set(name, {locked: previous, status: 'unchanged'})
+      continue
+    }
+    options.emit({type: 'progress', phase: 'lock', message: `${name} (${layer.kind})`, current: index + 1, total: selection.names.length})
+    const locked = await lockLayer(layer, previous, {
+      manifest,
+      inputs,
+      update,
+      emit: options.emit,
+      source: registry,
+    })
+    results.set(name, {locked, status: 'locked'})
+  }
+  let written = false
+  let removed: string[] = []
+  await updateLockfile(paths.lockfile, (latest) => {
+    const layers = {...latest.layers}
+    for (const [name, {locked}] of results) layers[name] = locked
+    if (selection.all) {
+      removed = Object.keys(layers).filter((name) => !(name in manifest.layers)).sort()
+      for (const name of removed) delete layers[name]
+    }
+    const next: Lockfile = {...latest, layers}
+    written = serializeLockfile(next) !== serializeLockfile(latest)
+    return next
+  })
+  return {
+    lockfile: paths.lockfile,
+    written,
+    layers: selection.names.map((name) => summary(name, results.get(name)!.locked, results.get(name)!.status)),
+    removed,
+  }
+}

@@ -1,0 +1,16 @@
+// Owns the human output of `layers lock`: one table row per artifact of each layer considered, then
+// what happened to lockfile.json.
+import {renderTable} from '../cli/table.js'
+import type {LockProjectResult} from './lock-project.js'
+
+export function renderLockResult(result: LockProjectResult): string {
+  const rows = result.layers.flatMap((layer) =>
+    layer.artifacts.length === 0
+      ? [[layer.layer, layer.kind, null, null, layer.status]]
+      : layer.artifacts.map((artifact) => [layer.layer, layer.kind, artifact.artifactKey, layer.kind === 'npm' ? artifact.packages : null, layer.status]),
+  )
+  const lines = [rows.length > 0 ? renderTable(['Layer', 'Kind', 'Artifact', 'Packages', 'Status'], rows, {alignRight: [3]}) : 'The manifest declares no layers.']
+  if (result.removed.length > 0) lines.push(`Removed from the lock (no longer in the manifest): ${result.removed.join(', ')}`)
+  lines.push(result.written ? `Wrote ${result.lockfile}` : `${result.lockfile} is up to date`)
+  return lines.join('\n')
+}
