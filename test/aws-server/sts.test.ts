@@ -1,0 +1,100 @@
+// Contract: STS over the query protocol, account mapping by access key, SigV4 checks, and assume-role
+// profiles written by writeAwsConfig working in a spawned process that only has the env.
+import {AssumeRoleCommand, GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
+import {execFile} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {promisify} from 'node:util'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
+import {ACCOUNT1, ACCOUNT2, clients, failure, REGION} from './helpers.js'
+
+let server: AwsServer
+let dir: string
+
+beforeAll(async () => {
+  server = await startAwsServer({roles: {'arn:aws:iam::222222222222:role/guarded': {externalId: 'ext-123'}}})
+  dir = mkdtempSync(join(tmpdir(), 'aws-server-sts-'))
+})
+afterAll(async () => {
+  await server.close()
+  rmSync(dir, {recursive: true, force: true})
+})
+
+describe('STS', () => {
+  it('GetCallerIdentity answers with the account of the access key', async () => {
+    const one = await clients(server, ACCOUNT1).sts.send(new GetCallerIdentityCommand({}))
+    const two = await clients(server, ACCOUNT2, 'eu-west-1').sts.send(new GetCallerIdentityCommand({}))
+    expect(one.Account).toBe(ACCOUNT1)
+    expect(one.Arn).toBe(`arn:aws:iam::${ACCOUNT1}:user/layers-test`)
+    expect(two.Account).toBe(ACCOUNT2)
+    expect(server.calls.at(-1)).toEqual({service: 'sts', operation: 'GetCallerIdentity', accountId: ACCOUNT2, region: 'eu-west-1', status: 200})
+  })
+
+  it('AssumeRole returns session credentials that act as the role account', async () => {
+    const assumed = await clients(server, ACCOUNT1).sts.send(new AssumeRoleCommand({RoleArn: `arn:aws:iam::${ACCOUNT2}:role/deploy`, RoleSessionName: 'ci-run'}))
+    expect(assumed.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::${ACCOUNT2}:assumed-role/deploy/ci-run`)
+    expect(assumed.Credentials?.Expiration).toBeInstanceOf(Date)
+    const c = assumed.Credentials!
+    const sts = new STSClient({region: REGION, endpoint: server.endpoint, credentials: {accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken!}})
+    const identity = await sts.send(new GetCallerIdentityCommand({}))
+    expect(identity.Account).toBe(ACCOUNT2)
+    expect(identity.Arn).toBe(`arn:aws:sts::${ACCOUNT2}:assumed-role/deploy/ci-run`)
+    // Without the session token the key is not accepted.
+    const bare = new STSClient({region: REGION, endpoint: server.endpoint, maxAttempts: 1, credentials: {accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!}})
+    const error = await failure(bare.send(new GetCallerIdentityCommand({})))
+    expect(error.name).toBe('InvalidClientTokenId')
+  })
+
+  it('AssumeRole refuses unknown accounts, a missing external id and invalid input', async () => {
+    const sts = clients(server, ACCOUNT1).sts
+    const unknown = await failure(sts.send(new AssumeRoleCommand({RoleArn: 'arn:aws:iam::333333333333:role/x', RoleSessionName: 'abc'})))
+    expect(unknown.name).toBe('AccessDenied')
+    expect(unknown.$metadata.httpStatusCode).toBe(403)
+    expect(unknown.message).toContain(`User: arn:aws:iam::${ACCOUNT1}:user/layers-test is not authorized to perform: sts:AssumeRole`)
+    const guarded = await failure(sts.send(new AssumeRoleCommand({RoleArn: `arn:aws:iam::${ACCOUNT2}:role/guarded`, RoleSessionName: 'abc'})))
+    expect(guarded.name).toBe('AccessDenied')
+    const ok = await sts.send(new AssumeRoleCommand({RoleArn: `arn:aws:iam::${ACCOUNT2}:role/guarded`, RoleSessionName: 'abc', ExternalId: 'ext-123'}))
+    expect(ok.Credentials?.AccessKeyId).toMatch(/^ASIA/)
+    const invalid = await failure(sts.send(new AssumeRoleCommand({RoleArn: `arn:aws:iam::${ACCOUNT2}:role/deploy`, RoleSessionName: 'has space'})))
+    expect(invalid.name).toBe('ValidationError')
+    expect(invalid.$metadata.httpStatusCode).toBe(400)
+    const tooLong = await failure(sts.send(new AssumeRoleCommand({RoleArn: `arn:aws:iam::${ACCOUNT2}:role/deploy`, RoleSessionName: 'abc', DurationSeconds: 7200})))
+    expect(tooLong.message).toContain('MaxSessionDuration')
+  })
+
+  it('rejects unknown keys and wrong secrets as AWS does', async () => {
+    const unknown = new STSClient({region: REGION, endpoint: server.endpoint, maxAttempts: 1, credentials: {accessKeyId: 'AKIDUNKNOWN', secretAccessKey: 'x'}})
+    const error = await failure(unknown.send(new GetCallerIdentityCommand({})))
+    expect(error.name).toBe('InvalidClientTokenId')
+    expect(error.$metadata.httpStatusCode).toBe(403)
+    const wrongSecret = new STSClient({region: REGION, endpoint: server.endpoint, maxAttempts: 1, credentials: {accessKeyId: server.credentials(ACCOUNT1).accessKeyId, secretAccessKey: 'not-the-secret'}})
+    expect((await failure(wrongSecret.send(new GetCallerIdentityCommand({})))).name).toBe('SignatureDoesNotMatch')
+  })
+
+  it('writeAwsConfig profiles (static keys and assume-role) work in a spawned process', async () => {
+    const env = server.writeAwsConfig(dir, {
+      default: {accountId: ACCOUNT1, region: 'eu-west-1'},
+      prod: {roleArn: `arn:aws:iam::${ACCOUNT2}:role/deploy`, sourceProfile: 'default', region: 'eu-central-1'},
+    })
+    expect(readFileSync(env.AWS_CONFIG_FILE, 'utf8')).toContain(`role_arn = arn:aws:iam::${ACCOUNT2}:role/deploy`)
+    expect(readFileSync(env.AWS_SHARED_CREDENTIALS_FILE, 'utf8')).toContain(server.credentials(ACCOUNT1).accessKeyId)
+    const script = [
+      "import {STSClient, GetCallerIdentityCommand} from '@aws-sdk/client-sts'",
+      "import {fromIni} from '@aws-sdk/credential-providers'",
+      'const out = {}',
+      "for (const profile of ['default', 'prod']) {",
+      '  const client = new STSClient({profile, credentials: fromIni({profile})})',
+      '  const identity = await client.send(new GetCallerIdentityCommand({}))',
+      '  out[profile] = {account: identity.Account, region: await client.config.region()}',
+      '}',
+      'console.log(JSON.stringify(out))',
+    ].join('\n')
+    const {stdout} = await promisify(execFile)(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], {
+      cwd: process.cwd(),
+      env: {PATH: process.env.PATH, HOME: dir, ...env, AWS_ENDPOINT_URL: server.endpoint},
+    })
+    expect(JSON.parse(stdout)).toEqual({default: {account: ACCOUNT1, region: 'eu-west-1'}, prod: {account: ACCOUNT2, region: 'eu-central-1'}})
+  })
+})
