@@ -31,7 +31,7 @@ async function prepare(job: LayerBuildJob): Promise<RuntimeJob> {
   const template = await loadRuntimeTemplate(layer.template, {root: job.manifest.root, layer: job.name})
   const stale = (why: string): UserInputError =>
     new UserInputError('ERR_LAYERS_LOCK_STALE', `lockfile.json does not match runtime template ${template.id} for layer ${job.name} (${job.artifactKey}): ${why}.`, {
-      hint: `Run \`layers lock ${job.name}\` to lock it again.`,
+      hint: `Run \`layers lock --update ${job.name}\` to lock it again from the template.`,
       details: {layer: job.name, artifact: job.artifactKey},
     })
   if (job.locked.kind !== 'runtime' || job.locked.template !== template.id) throw stale(`the lock names template ${job.locked.kind === 'runtime' ? job.locked.template : job.locked.kind}`)

@@ -133,7 +133,7 @@ describe('runtime layer builder', () => {
     })
     const wrongTemplate = lockFor({x86_64: 'tool-linux-x64'})
     ;(wrongTemplate.layers.rt as LockedRuntimeLayer).template = 'bun'
-    await expect(buildLayers(manifest, wrongTemplate, options(source(good)))).rejects.toMatchObject({code: 'ERR_LAYERS_LOCK_STALE', hint: 'Run `layers lock rt` to lock it again.'})
+    await expect(buildLayers(manifest, wrongTemplate, options(source(good)))).rejects.toMatchObject({code: 'ERR_LAYERS_LOCK_STALE', hint: 'Run `layers lock --update rt` to lock it again from the template.'})
     const empty = {'tool-linux-x64@1.0.0': await tarball({'bin/other': 'x'})}
     await expect(buildLayers(manifest, lockFor({x86_64: 'tool-linux-x64'}), options(source(empty)))).rejects.toMatchObject({code: 'ERR_LAYERS_RUNTIME_BINARY_MISSING', message: expect.stringContaining('has no dist/tool')})
     await expect(buildLayers(manifest, lockFor({x86_64: 'tool-linux-x64'}), options(source({})))).rejects.toMatchObject({code: 'ERR_LAYERS_INTEGRITY_MISMATCH', exitCode: 1})

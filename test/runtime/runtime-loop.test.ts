@@ -124,6 +124,15 @@ describe('JavaScript runtime loop (node template bootstrap)', () => {
     expect(runtime!.child.exitCode).toBeNull()
   })
 
+  it('exits when the Runtime API goes away', async () => {
+    const api = await start(await nodeLayer({'index.mjs': 'export const handler = async () => 1\n'}), 'index.handler')
+    expect((await api.invoke('{}')).payload.toString()).toBe('1')
+    await api.close()
+    server = undefined
+    expect(await runtime!.exited).toBe(1)
+    expect(runtime!.output()).toContain('Runtime API failure')
+  })
+
   it('fails the invocation on an unhandled rejection and exits, like Lambda', async () => {
     const api = await start(
       await nodeLayer({
@@ -148,6 +157,14 @@ describe('shell runtime loop', () => {
     const api = await start(await shellLayer(files), handler)
     expect(await api.ready()).toMatchObject({ok: false, error: {errorType, errorMessage: expect.stringContaining(message), stackTrace: []}})
     expect(await runtime!.exited).toBe(1)
+  })
+
+  it('exits when the Runtime API goes away', async () => {
+    const api = await start(await shellLayer({'function.sh': 'handler() { echo 1; }\n'}), 'function.handler')
+    expect((await api.invoke('{}')).payload.toString()).toBe('1\n')
+    await api.close()
+    server = undefined
+    expect(await runtime!.exited).not.toBe(0)
   })
 
   it('escapes error messages as JSON, answers null for no output, and survives exit in the handler', async () => {

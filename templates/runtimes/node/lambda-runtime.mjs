@@ -238,4 +238,8 @@ async function main() {
   }
 }
 
-await main()
+main().catch((error) => {
+  // The Runtime API went away (or answered garbage): nothing to report to, so log and exit.
+  console.error(`Runtime API failure: ${error instanceof Error ? error.message : String(error)}; exiting.`)
+  process.exit(1)
+})
