@@ -1,7 +1,7 @@
 // Owns `layers run`: assembles the function (assemble.ts), starts a local Runtime API
 // (src/runtime/api-server.ts) with the event queued, and starts the runtime against it with Lambda's
-// environment (env.ts): for nodejs runtimes the local `node` running the Runtime API loop the runtime
-// templates share (templates/runtimes/_shared/lambda-runtime.mjs) with ES module imports resolved
+// environment (env.ts): for nodejs runtimes the local `node` running the JavaScript Runtime API loop of
+// the `node` runtime template (its `runtime/lambda-runtime.mjs`) with ES module imports resolved
 // from the layers as on Lambda (esm-hooks.ts); for provided.* runtimes the `bootstrap` of the function
 // package or, failing that, of /opt. Returns the handler's result or Lambda's error document: as the
 // nodejs runtimes report it (errorType, errorMessage, trace) for nodejs functions, as the bootstrap
@@ -16,7 +16,7 @@ import {OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import type {Architecture, FunctionSpec, Manifest} from '../manifest/types.js'
 import {loadFunctionProject} from '../package/project.js'
-import {toolRoot} from '../project/paths.js'
+import {loadRuntimeTemplate} from '../runtime/template.js'
 import {startRuntimeApiServer, type InvocationResult, type LambdaErrorDocument} from '../runtime/api-server.js'
 import {openStateDatabase} from '../store/db.js'
 import {assembleFunction, type AssembledLayer, type Assembly} from './assemble.js'
@@ -97,7 +97,7 @@ function functionArn(manifest: Manifest, fn: FunctionSpec): {arn: string; region
 }
 
 /** The command that starts the runtime, or a UserInputError saying why the function cannot run. */
-function runtimeCommand(fn: FunctionSpec, dirs: RunDirs, emit: EmitEvent): {command: string; args: string[]} {
+async function runtimeCommand(fn: FunctionSpec, dirs: RunDirs, emit: EmitEvent): Promise<{command: string; args: string[]; loop?: string}> {
   if (fn.runtime.startsWith('nodejs')) {
     const major = /^nodejs(\d+)\.x$/.exec(fn.runtime)?.[1]
     const host = process.versions.node.split('.')[0]
@@ -105,7 +105,8 @@ function runtimeCommand(fn: FunctionSpec, dirs: RunDirs, emit: EmitEvent): {comm
       emit({type: 'warning', warning: {severity: 'warning', code: 'ERR_LAYERS_RUN_NODE_VERSION', message: `Function ${fn.key} runs on ${fn.runtime}, but \`layers run\` uses the local Node.js ${process.versions.node}.`}})
     }
     const hooks = fileURLToPath(new URL('./esm-register.js', import.meta.url))
-    return {command: process.execPath, args: ['--import', hooks, runtimeLoop()]}
+    const loop = await nodeRuntimeLoop()
+    return {command: process.execPath, args: ['--import', hooks, loop], loop}
   }
   if (fn.runtime.startsWith('provided')) {
     const bootstrap = [path.join(dirs.task, 'bootstrap'), path.join(dirs.opt, 'bootstrap')].find((file) => existsSync(file))
@@ -127,13 +128,17 @@ function runtimeCommand(fn: FunctionSpec, dirs: RunDirs, emit: EmitEvent): {comm
 }
 
 /** Shows temp paths (and the local runtime loop) as the paths Lambda uses. */
-function lambdaPaths(text: string, dirs: RunDirs): string {
-  return text.split(runtimeLoop()).join('/var/runtime/index.mjs').split(dirs.task).join('/var/task').split(dirs.opt).join('/opt').split(dirs.runtime).join('/var/runtime')
+function lambdaPaths(text: string, dirs: RunDirs, loop: string | undefined): string {
+  const mapped = loop === undefined ? text : text.split(loop).join('/var/runtime/index.mjs')
+  return mapped.split(dirs.task).join('/var/task').split(dirs.opt).join('/opt').split(dirs.runtime).join('/var/runtime')
 }
 
-/** The Runtime API loop the runtime templates share, run by the local node for nodejs functions. */
-function runtimeLoop(): string {
-  return path.join(toolRoot(), 'templates', 'runtimes', '_shared', 'lambda-runtime.mjs')
+/** The JavaScript Runtime API loop of the built-in `node` runtime template, run by the local node for nodejs functions. */
+async function nodeRuntimeLoop(): Promise<string> {
+  const template = await loadRuntimeTemplate('node', {root: process.cwd(), layer: 'layers run'})
+  const loop = template.files.find((file) => file.layerPath.endsWith('lambda-runtime.mjs'))
+  if (!loop) throw new OperationalError('ERR_LAYERS_RUN_NO_RUNTIME_LOOP', 'The built-in node runtime template has no lambda-runtime.mjs.', {hint: 'Reinstall layers.'})
+  return loop.source
 }
 
 /** The error document as the nodejs runtimes return it: errorType, errorMessage and trace (the stack as lines). */
@@ -165,9 +170,11 @@ function killGroup(child: ChildProcess): void {
   }
 }
 
+type Outcome = Omit<RunResult, 'layers' | 'skippedLayers' | 'directory' | 'logTail'>
+
 async function invokeAssembled(fn: FunctionSpec, manifest: Manifest, assembly: Assembly, options: RunOptions): Promise<Omit<RunResult, 'layers' | 'skippedLayers' | 'directory'>> {
   const {dirs} = assembly
-  const {command, args} = runtimeCommand(fn, dirs, options.emit)
+  const {command, args, loop} = await runtimeCommand(fn, dirs, options.emit)
   const {arn, region} = functionArn(manifest, fn)
   const timeoutMs = Math.round((options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000)
   const server = await startRuntimeApiServer()
@@ -179,6 +186,7 @@ async function invokeAssembled(fn: FunctionSpec, manifest: Manifest, assembly: A
     if (tail.length > LOG_TAIL_BYTES) tail = tail.subarray(tail.length - LOG_TAIL_BYTES)
   }
   let child: ChildProcess | undefined
+  let outcome: Outcome
   try {
     const env = lambdaEnvironment({
       functionName: fn.name,
@@ -209,43 +217,47 @@ async function invokeAssembled(fn: FunctionSpec, manifest: Manifest, assembly: A
       spawned.on('exit', (code, signal) => resolve({code, signal}))
     })
     let guard: NodeJS.Timeout | undefined
-    const outcome = await Promise.race([
+    const first = await Promise.race([
       invocation.then((result) => ({kind: 'result' as const, result})),
       // Give the server a moment to record what the runtime posted just before it exited.
       exited.then((exit) => new Promise<{kind: 'exit'; exit: Exit}>((resolve) => setTimeout(() => resolve({kind: 'exit', exit}), 100))),
       new Promise<{kind: 'stuck'}>((resolve) => (guard = setTimeout(() => resolve({kind: 'stuck'}), INIT_LIMIT_MS + timeoutMs))),
     ])
     if (guard) clearTimeout(guard)
-    const settled = outcome.kind === 'exit' ? await Promise.race([invocation.then((result) => ({kind: 'result' as const, result})), Promise.resolve(outcome)]) : outcome
+    const settled = first.kind === 'exit' ? await Promise.race([invocation.then((result) => ({kind: 'result' as const, result})), Promise.resolve(first)]) : first
     const base = {function: fn.key, name: fn.name, runtime: fn.runtime, architecture: options.architecture ?? fn.architecture, requestId}
-    const finish = (status: RunResult['status'], payload: unknown, durationMs: number): Omit<RunResult, 'layers' | 'skippedLayers' | 'directory'> => ({
+    const finish = (status: RunResult['status'], payload: unknown, durationMs: number): Outcome => ({
       ...base,
       status,
       ...(status === 'success' ? {} : {functionError: 'Unhandled' as const}),
       payload,
       durationMs,
-      logTail: lambdaPaths(tail.toString('utf8'), dirs),
     })
     if (settled.kind === 'result') {
       const {result} = settled
-      if (result.status === 'success') return finish('success', parsePayload(result.payload), result.durationMs)
-      const document = JSON.parse(lambdaPaths(JSON.stringify(result.error), dirs)) as LambdaErrorDocument
-      const errorDocument = fn.runtime.startsWith('nodejs') ? nodejsErrorDocument(document) : result.payload.length > 0 ? JSON.parse(lambdaPaths(JSON.stringify(parsePayload(result.payload)), dirs)) : document
-      return finish(result.status, result.status === 'timeout' ? {errorType: 'Sandbox.Timedout', errorMessage: `${new Date().toISOString()} ${requestId} Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`} : errorDocument, result.durationMs)
-    }
-    if (settled.kind === 'exit') {
+      if (result.status === 'success') {
+        outcome = finish('success', parsePayload(result.payload), result.durationMs)
+      } else {
+        const document = JSON.parse(lambdaPaths(JSON.stringify(result.error), dirs, loop)) as LambdaErrorDocument
+        const errorDocument = fn.runtime.startsWith('nodejs') ? nodejsErrorDocument(document) : result.payload.length > 0 ? JSON.parse(lambdaPaths(JSON.stringify(parsePayload(result.payload)), dirs, loop)) : document
+        outcome = finish(result.status, result.status === 'timeout' ? {errorType: 'Sandbox.Timedout', errorMessage: `${new Date().toISOString()} ${requestId} Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`} : errorDocument, result.durationMs)
+      }
+    } else if (settled.kind === 'exit') {
       const status = settled.exit.signal ? `signal: ${settled.exit.signal.toLowerCase().replace(/^sig/, '')}` : `exit status ${settled.exit.code}`
-      return finish('exited', {errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${status}`}, Date.now() - started)
+      outcome = finish('exited', {errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${status}`}, Date.now() - started)
+    } else {
+      outcome = finish('timeout', {errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: the runtime did not start within ${INIT_LIMIT_MS / 1000} seconds and did not answer within the ${timeoutMs / 1000}-second timeout.`}, Date.now() - started)
     }
-    return finish('timeout', {errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: the runtime did not start within ${INIT_LIMIT_MS / 1000} seconds and did not answer within the ${timeoutMs / 1000}-second timeout.`}, Date.now() - started)
   } finally {
     if (child) {
-      const gone = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child!.once('exit', () => resolve()))
+      // 'close' comes after the process exited and its output pipes are drained (the log tail is complete).
+      const gone = child.exitCode !== null && !child.stdout?.readable ? Promise.resolve() : new Promise<void>((resolve) => child!.once('close', () => resolve()))
       killGroup(child)
       await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 2000))])
     }
     await server.close()
   }
+  return {...outcome, logTail: lambdaPaths(tail.toString('utf8'), dirs, loop)}
 }
 
 /** Runs one function locally as Lambda would (see the module comment). */
