@@ -1,0 +1,94 @@
+// Contract: seeded fault injection (latency, 429 throttling, 500s, dropped connections, per-operation
+// limits) as the SDK sees it, and the SDK's standard retry mode riding out 30% throttling.
+import {GetLayerVersionCommand, ListFunctionsCommand, ListLayersCommand, PublishLayerVersionCommand} from '@aws-sdk/client-lambda'
+import {GetCallerIdentityCommand} from '@aws-sdk/client-sts'
+import {HeadBucketCommand} from '@aws-sdk/client-s3'
+import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
+import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
+import {ACCOUNT1, clients, failure, makeZip} from './helpers.js'
+
+let server: AwsServer
+
+beforeAll(async () => {
+  server = await startAwsServer()
+})
+afterEach(() => server.setFaults(undefined))
+afterAll(() => server.close())
+
+const statuses = (from: number): number[] => server.calls.slice(from).map((call) => call.status)
+
+describe('faults', () => {
+  it('adds latency to every call', async () => {
+    const c = clients(server, ACCOUNT1)
+    server.setFaults({latencyMs: 150})
+    const started = performance.now()
+    await c.lambda.send(new ListFunctionsCommand({}))
+    expect(performance.now() - started).toBeGreaterThanOrEqual(145)
+  })
+
+  it('throttles with 429 TooManyRequestsException (Lambda), Throttling (STS), SlowDown (S3)', async () => {
+    const c = clients(server, ACCOUNT1)
+    server.setFaults({throttleRate: 1})
+    const lambda = await failure(c.lambda.send(new ListFunctionsCommand({})))
+    expect(lambda.name).toBe('TooManyRequestsException')
+    expect(lambda.$metadata.httpStatusCode).toBe(429)
+    expect((lambda as unknown as {Reason?: string}).Reason).toBe('CallerRateLimitExceeded')
+    expect((await failure(c.sts.send(new GetCallerIdentityCommand({})))).name).toBe('Throttling')
+    const s3 = await failure(c.s3.send(new HeadBucketCommand({Bucket: 'any-bucket'})))
+    expect(s3.$metadata.httpStatusCode).toBe(503)
+  })
+
+  it('fails with 500 ServiceException and drops connections', async () => {
+    const c = clients(server, ACCOUNT1)
+    server.setFaults({errorRate: 1})
+    const error = await failure(c.lambda.send(new ListFunctionsCommand({})))
+    expect(error.name).toBe('ServiceException')
+    expect(error.$metadata.httpStatusCode).toBe(500)
+    expect(error.$fault).toBe('server')
+    server.setFaults({dropRate: 1})
+    const before = server.calls.length
+    const dropped = await failure(c.lambda.send(new ListFunctionsCommand({})))
+    expect(dropped.message).toMatch(/socket hang up|ECONNRESET/)
+    expect(statuses(before)).toEqual([0])
+  })
+
+  it('is seeded: the same seed gives the same sequence of faults', async () => {
+    const c = clients(server, ACCOUNT1)
+    const run = async (seed: number): Promise<number[]> => {
+      server.setFaults({throttleRate: 0.3, errorRate: 0.2, seed})
+      const before = server.calls.length
+      for (let i = 0; i < 30; i++) await c.lambda.send(new ListFunctionsCommand({})).catch(() => undefined)
+      return statuses(before)
+    }
+    const first = await run(42)
+    expect(await run(42)).toEqual(first)
+    expect(first.filter((s) => s === 429).length).toBeGreaterThan(3)
+    expect(first.filter((s) => s === 500).length).toBeGreaterThan(1)
+    expect(await run(7)).not.toEqual(first)
+  })
+
+  it('limits faults to the listed operations', async () => {
+    const c = clients(server, ACCOUNT1)
+    server.setFaults({throttleRate: 1, operations: ['PublishLayerVersion']})
+    await c.lambda.send(new ListLayersCommand({}))
+    const zip = await makeZip({'a.txt': 'a'})
+    expect((await failure(c.lambda.send(new PublishLayerVersionCommand({LayerName: 'limited', Content: {ZipFile: zip}})))).name).toBe('TooManyRequestsException')
+  })
+
+  it('the SDK standard retry mode rides out 30% throttling (and dropped connections)', async () => {
+    const zip = await makeZip({'nodejs/index.js': 'module.exports = 1'})
+    const c = clients(server, ACCOUNT1, 'us-east-1', {maxAttempts: 5, retryMode: 'standard'})
+    await c.lambda.send(new PublishLayerVersionCommand({LayerName: 'retried', Content: {ZipFile: zip}}))
+    server.setFaults({throttleRate: 0.3, dropRate: 0.05, seed: 2024})
+    const before = server.calls.length
+    // One call after another, so the seeded draws fall on the same requests every run.
+    const results = []
+    for (let i = 0; i < 25; i++) results.push(await c.lambda.send(new GetLayerVersionCommand({LayerName: 'retried', VersionNumber: 1})))
+    expect(results.every((result) => result.Version === 1)).toBe(true)
+    const seen = statuses(before)
+    // The SDK met (and retried) several throttles: the seeded draws for this run throttle 5 of 32 requests.
+    expect(seen.filter((s) => s === 429).length).toBeGreaterThanOrEqual(5)
+    expect(seen.filter((s) => s === 200)).toHaveLength(25)
+    expect(results.some((result) => (result.$metadata.attempts ?? 1) > 1)).toBe(true)
+  })
+})
