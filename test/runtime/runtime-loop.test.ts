@@ -133,6 +133,13 @@ describe('JavaScript runtime loop (node template bootstrap)', () => {
     expect(runtime!.output()).toContain('Runtime API failure')
   })
 
+  it('exits on an error thrown between invocations (nothing to report it to)', async () => {
+    const api = await start(await nodeLayer({'index.mjs': "export const handler = async () => { setTimeout(() => { throw new Error('late timer') }, 50); return 'done' }\n"}), 'index.handler')
+    expect((await api.invoke('{}')).payload.toString()).toBe('"done"')
+    expect(await runtime!.exited).toBe(1)
+    expect(runtime!.output()).toContain('Runtime.UncaughtException: late timer')
+  })
+
   it('fails the invocation on an unhandled rejection and exits, like Lambda', async () => {
     const api = await start(
       await nodeLayer({

@@ -26,7 +26,7 @@ const API = process.env.AWS_LAMBDA_RUNTIME_API
 const BASE = '/2018-06-01/runtime'
 const EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts']
 const ERROR_CONTENT_TYPE = 'application/vnd.aws.lambda.error+json'
-const agent = new http.Agent({keepAlive: true, maxSockets: 1})
+const agent = new http.Agent({keepAlive: true})
 
 if (!API) {
   console.error('AWS_LAMBDA_RUNTIME_API is not set: this bootstrap runs inside Lambda (or `layers run`).')
@@ -179,11 +179,15 @@ function invoke(handler, event, context) {
   })
 }
 
+/** Request id of the invocation being handled; undefined while loading the handler or waiting. */
 let current
+let initialised = false
 function reportFatal(errorType) {
   return (error) => {
     const document = {...errorDocument(error), errorType}
     console.error(`${errorType}: ${document.errorMessage}`)
+    // Between invocations there is nothing to report to: Lambda reports the exit on the next invoke.
+    if (initialised && !current) process.exit(1)
     const pathname = current ? `/invocation/${current}/error` : '/init/error'
     postError(pathname, document).finally(() => process.exit(1))
   }
@@ -201,6 +205,7 @@ async function main() {
     await postError('/init/error', document)
     process.exit(1)
   }
+  initialised = true
   for (;;) {
     const next = await request('GET', '/invocation/next')
     if (next.status !== 200) {
