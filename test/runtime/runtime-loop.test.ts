@@ -159,6 +159,7 @@ describe('shell runtime loop', () => {
   it.each([
     ['a missing file', 'function.handler', {}, 'Runtime.ImportModuleError', 'Cannot find function.sh'],
     ['a missing function', 'function.handler', {'function.sh': 'other() { :; }\n'}, 'Runtime.HandlerNotFound', 'defines no function handler'],
+    ['a file that fails to load', 'function.handler', {'function.sh': 'handler() {\n'}, 'Runtime.ImportModuleError', 'syntax error'],
     ['a malformed handler name', 'function', {'function.sh': 'handler() { :; }\n'}, 'Runtime.MalformedHandlerName', 'expected file.function'],
   ])('reports %s on /init/error and exits', async (_what, handler, files, errorType, message) => {
     const api = await start(await shellLayer(files), handler)
