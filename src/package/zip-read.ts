@@ -33,7 +33,11 @@ async function eachEntry(file: string, visit: (entry: yauzl.Entry, zip: yauzl.Zi
   }
   try {
     await new Promise<void>((resolve, reject) => {
-      zip.on('error', reject)
+      zip.on('error', (error: Error) => {
+        // yauzl checks names itself (strictFileNames): `..`, absolute paths and backslashes.
+        const unsafe = /invalid relative path|absolute path|invalid characters/.test(error.message)
+        reject(new OperationalError(unsafe ? 'ERR_LAYERS_ZIP_UNSAFE' : 'ERR_LAYERS_ZIP_READ', `Cannot read zip ${file}: ${error.message}.`, {cause: error, hint: 'Rebuild it with `layers build` (or `layers package`).'}))
+      })
       zip.on('end', () => resolve())
       zip.on('entry', (entry: yauzl.Entry) => {
         const problem = zipPathProblem(entry.fileName.replace(/\/$/, ''))
