@@ -60,20 +60,26 @@ async function start(layer: {opt: string; task: string}, handler: string): Promi
   return server
 }
 
-describe('JavaScript runtime loop (node template bootstrap)', () => {
-  it.each([
-    ['a missing module', 'index.handler', {}, 'Runtime.ImportModuleError', "Cannot find module 'index'"],
-    ['a module that throws while loading', 'index.handler', {'index.mjs': "throw new RangeError('config missing')\n"}, 'Runtime.ImportModuleError', 'RangeError: config missing'],
-    ['a handler that is not exported', 'index.handler', {'index.mjs': 'export const other = () => 1\n'}, 'Runtime.HandlerNotFound', 'index.handler is undefined or not exported'],
-    ['a malformed handler name', 'index', {'index.mjs': 'export const handler = () => 1\n'}, 'Runtime.MalformedHandlerName', 'Bad handler "index"'],
-  ])('reports %s on /init/error and exits', async (_what, handler, files, errorType, message) => {
-    const api = await start(await nodeLayer(files), handler)
-    const ready = await api.ready()
-    expect(ready).toMatchObject({ok: false, error: {errorType, errorMessage: expect.stringContaining(message)}})
+describe('init errors', () => {
+  type Layer = (files: Record<string, string>) => Promise<{opt: string; task: string}>
+  it.each<[string, string, Layer, string, Record<string, string>, string, string]>([
+    ['node', 'a missing module', nodeLayer, 'index.handler', {}, 'Runtime.ImportModuleError', "Cannot find module 'index'"],
+    ['node', 'a module that throws while loading', nodeLayer, 'index.handler', {'index.mjs': "throw new RangeError('config missing')\n"}, 'Runtime.ImportModuleError', 'RangeError: config missing'],
+    ['node', 'a handler that is not exported', nodeLayer, 'index.handler', {'index.mjs': 'export const other = () => 1\n'}, 'Runtime.HandlerNotFound', 'index.handler is undefined or not exported'],
+    ['node', 'a malformed handler name', nodeLayer, 'index', {'index.mjs': 'export const handler = () => 1\n'}, 'Runtime.MalformedHandlerName', 'Bad handler "index"'],
+    ['shell', 'a missing file', shellLayer, 'function.handler', {}, 'Runtime.ImportModuleError', 'Cannot find function.sh'],
+    ['shell', 'a missing function', shellLayer, 'function.handler', {'function.sh': 'other() { :; }\n'}, 'Runtime.HandlerNotFound', 'defines no function handler'],
+    ['shell', 'a file that fails to load', shellLayer, 'function.handler', {'function.sh': 'handler() {\n'}, 'Runtime.ImportModuleError', 'syntax error'],
+    ['shell', 'a malformed handler name', shellLayer, 'function', {'function.sh': 'handler() { :; }\n'}, 'Runtime.MalformedHandlerName', 'expected file.function'],
+  ])('%s: reports %s on /init/error and exits', async (_template, _what, layer, handler, files, errorType, message) => {
+    const api = await start(await layer(files), handler)
+    expect(await api.ready()).toMatchObject({ok: false, error: {errorType, errorMessage: expect.stringContaining(message), stackTrace: expect.any(Array)}})
     expect(await runtime!.exited).toBe(1)
     expect(await api.invoke('{}')).toMatchObject({status: 'init-error', error: {errorType}})
   })
+})
 
+describe('JavaScript runtime loop (node template bootstrap)', () => {
   it('runs CommonJS, callback and nested handlers from subdirectories, with the Lambda context', async () => {
     const api = await start(
       await nodeLayer({
@@ -156,17 +162,6 @@ describe('JavaScript runtime loop (node template bootstrap)', () => {
 })
 
 describe('shell runtime loop', () => {
-  it.each([
-    ['a missing file', 'function.handler', {}, 'Runtime.ImportModuleError', 'Cannot find function.sh'],
-    ['a missing function', 'function.handler', {'function.sh': 'other() { :; }\n'}, 'Runtime.HandlerNotFound', 'defines no function handler'],
-    ['a file that fails to load', 'function.handler', {'function.sh': 'handler() {\n'}, 'Runtime.ImportModuleError', 'syntax error'],
-    ['a malformed handler name', 'function', {'function.sh': 'handler() { :; }\n'}, 'Runtime.MalformedHandlerName', 'expected file.function'],
-  ])('reports %s on /init/error and exits', async (_what, handler, files, errorType, message) => {
-    const api = await start(await shellLayer(files), handler)
-    expect(await api.ready()).toMatchObject({ok: false, error: {errorType, errorMessage: expect.stringContaining(message), stackTrace: []}})
-    expect(await runtime!.exited).toBe(1)
-  })
-
   it('exits when the Runtime API goes away', async () => {
     const api = await start(await shellLayer({'function.sh': 'handler() { echo 1; }\n'}), 'function.handler')
     expect((await api.invoke('{}')).payload.toString()).toBe('1\n')
