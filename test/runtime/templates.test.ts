@@ -39,6 +39,10 @@ export async function handler(event, context) {
 }
 `
 
+const TS_FUNCTION = `interface Event { name: string }
+export const handler = async (event: Event): Promise<{greeting: string}> => ({greeting: \`hello \${event.name}\`})
+`
+
 const SHELL_FUNCTION = `# Sample shell handler: echoes large events, fails on "throw", else reports what the runtime passed.
 handler() {
   local event=$1
@@ -59,9 +63,9 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  {template: 'node', version: '^26.0.0', binary: 'bin/node', files: {'function.mjs': JS_FUNCTION}},
-  {template: 'bun', version: '^1.1', binary: 'bin/bun', files: {'function.mjs': JS_FUNCTION}},
-  {template: 'deno', version: '^2.1', binary: 'bin/deno', files: {'function.mjs': JS_FUNCTION}},
+  {template: 'node', version: '^26.0.0', binary: 'bin/node', files: {'function.mjs': JS_FUNCTION, 'typed.ts': TS_FUNCTION}},
+  {template: 'bun', version: '^1.1', binary: 'bin/bun', files: {'function.mjs': JS_FUNCTION, 'typed.ts': TS_FUNCTION}},
+  {template: 'deno', version: '^2.1', binary: 'bin/deno', files: {'function.mjs': JS_FUNCTION, 'typed.ts': TS_FUNCTION}},
   {template: 'shell', version: '', files: {'function.sh': SHELL_FUNCTION}},
 ]
 
@@ -209,6 +213,19 @@ describe.each(CASES)('runtime template $template', (testCase) => {
         expect(body.pid).toBe(runtime.child.pid)
       }
       expect(runtime.child.exitCode).toBeNull()
+    }, 60_000)
+
+    it.skipIf(!testCase.files['typed.ts'])('runs a TypeScript handler', async () => {
+      const typedServer = await startRuntimeApiServer()
+      const typed = startBootstrap(path.join(dir, 'opt'), taskRoot, 'typed.handler', typedServer.address)
+      try {
+        const result = await typedServer.invoke('{"name":"layers"}', {timeoutMs: 20_000})
+        expect(result.status, typed.output()).toBe('success')
+        expect(JSON.parse(result.payload.toString())).toEqual({greeting: 'hello layers'})
+      } finally {
+        await typed.stop()
+        await typedServer.close()
+      }
     }, 60_000)
   })
 })
