@@ -36,6 +36,8 @@ export interface AwsServerOptions {
   organizations?: Record<string, string>
   /** Roles whose trust policy requires an sts:ExternalId. Any other role of a known account may be assumed. */
   roles?: Record<string, RoleRule>
+  /** Port on 127.0.0.1; default a free one. */
+  port?: number
 }
 
 export interface CallRecord {
@@ -181,7 +183,7 @@ export async function startAwsServer(options: AwsServerOptions = {}): Promise<Aw
   server.keepAliveTimeout = 60_000
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
   })
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 
