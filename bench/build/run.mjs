@@ -5,7 +5,8 @@
 // user's warm npm cache, and the built CLI (dist/; run `npx tsc` first). Measured in the same run:
 //   (a) npm ci --omit=dev --ignore-scripts, then zip -qrX of the result laid out as nodejs/node_modules
 //   (b) layers build from a lock (build cache emptied first), x86_64 like the host npm installs for
-//   ratio b/a (target <= 0.25); layers lock from cold vs npm install --package-lock-only;
+//   ratio b/a (target <= 0.25); layers lock vs npm install --package-lock-only, both with no lockfile
+//   and the warm cache, and both cold (empty npm cache, BENCH_COLD_RUNS runs, default 1);
 //   a no-op layers build (cache hit, target < 0.3 s); peak RSS of the build (target < 300 MB).
 // Every timed step runs BENCH_RUNS times (default 3) and the median is reported.
 import {execFileSync, spawnSync} from 'node:child_process'
@@ -100,6 +101,23 @@ for (let index = 0; index < runs; index++) {
   rmSync(path.join(project, 'lockfile.json'), {force: true})
   lockTimes.push(cli(['lock', '--json']).seconds)
 }
+// Cold: an empty npm cache for both sides (every packument comes from the registry).
+const coldRuns = Number(process.env.BENCH_COLD_RUNS ?? 1)
+const coldNpm = []
+const coldLayers = []
+const lockRss = []
+for (let index = 0; index < coldRuns; index++) {
+  const npmCache = fresh(path.join(work, 'cold-cache-npm'))
+  rmSync(path.join(npmDir, 'package-lock.json'), {force: true})
+  coldNpm.push(run('npm', ['install', '--package-lock-only', '--ignore-scripts', ...npmFlags], {cwd: npmDir, env: {npm_config_cache: npmCache}}).seconds)
+  const layersCache = fresh(path.join(work, 'cold-cache-layers'))
+  rmSync(path.join(project, 'lockfile.json'), {force: true})
+  const result = cli(['lock', '--json'], {env: {npm_config_cache: layersCache}, rss: true})
+  coldLayers.push(result.seconds)
+  if (result.rssMb !== undefined) lockRss.push(result.rssMb)
+}
+rmSync(path.join(work, 'cold-cache-npm'), {recursive: true, force: true})
+rmSync(path.join(work, 'cold-cache-layers'), {recursive: true, force: true})
 const buildTimes = []
 const rss = []
 let built
@@ -119,12 +137,14 @@ for (let index = 0; index < Math.max(runs, 5); index++) {
 const b = median(buildTimes)
 
 console.log('npm side')
-console.log(`  npm install --package-lock-only     ${fmt(median(npmLockTimes))}`)
+console.log(`  npm install --package-lock-only     ${fmt(median(npmLockTimes))}  (warm cache)`)
+console.log(`  npm install --package-lock-only     ${fmt(median(coldNpm))}  (cold: empty npm cache)`)
 console.log(`  npm ci --omit=dev --ignore-scripts  ${fmt(median(npmCiTimes))}`)
 console.log(`  zip -qrX nodejs/node_modules        ${fmt(median(zipTimes))}  (${(npmZipBytes / 1e6).toFixed(1)} MB zip)`)
 console.log(`  (a) ci + zip                        ${fmt(a)}`)
 console.log('layers side')
-console.log(`  layers lock (no lockfile)           ${fmt(median(lockTimes))}`)
+console.log(`  layers lock (no lockfile)           ${fmt(median(lockTimes))}  (warm cache)`)
+console.log(`  layers lock (no lockfile)           ${fmt(median(coldLayers))}  (cold: empty npm cache)${lockRss.length > 0 ? `, peak RSS ${median(lockRss).toFixed(0)} MB` : ''}`)
 console.log(`  (b) layers build (cache empty)      ${fmt(b)}`)
 for (const artifact of built) {
   console.log(`      ${artifact.layer} ${artifact.artifactKey}: ${artifact.packages} packages, ${artifact.files} files, ${(artifact.unzippedBytes / 1e6).toFixed(1)} MB unzipped, ${(artifact.zipBytes / 1e6).toFixed(1)} MB zip`)
@@ -133,4 +153,5 @@ console.log(`  layers build, no-op (cache hit)     ${fmt(median(noopTimes))}  ta
 console.log(`  peak RSS of layers build            ${rss.length > 0 ? `${median(rss).toFixed(0)} MB` : 'n/a (no /usr/bin/time)'}  target < 300 MB`)
 console.log('ratios')
 console.log(`  build b/a                           ${(b / a).toFixed(3)}  target <= 0.25`)
-console.log(`  lock layers/npm                     ${(median(lockTimes) / median(npmLockTimes)).toFixed(3)}`)
+console.log(`  lock layers/npm, warm cache         ${(median(lockTimes) / median(npmLockTimes)).toFixed(3)}`)
+console.log(`  lock layers/npm, cold               ${(median(coldLayers) / median(coldNpm)).toFixed(3)}`)

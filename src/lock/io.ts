@@ -94,6 +94,12 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, option
       })
       break
     } catch (error) {
+      // ENOTEMPTY: proper-lockfile found a stale lock (no update for `stale` ms) and could not rmdir it
+      // because of our owner note; nobody holds it any more, so it is removed here.
+      if ((error as NodeJS.ErrnoException).code === 'ENOTEMPTY') {
+        await rm(lockDir, {recursive: true, force: true})
+        continue
+      }
       if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error
       if (ownerIsDead(lockDir)) {
         await rm(lockDir, {recursive: true, force: true})
@@ -116,6 +122,8 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, option
   try {
     return await fn()
   } finally {
+    // The owner note goes first: proper-lockfile releases with rmdir, which fails on a non-empty directory.
+    await rm(`${lockDir}/${OWNER_FILE}`, {force: true}).catch(() => {})
     await release().catch(() => {})
   }
 }

@@ -201,6 +201,8 @@ describe('layers lock', () => {
   it('keeps locked versions, and --update moves a package or a layer to the newest match', async () => {
     const p = await project(`  deps:\n    npm:\n      up-a: ^1.0.0\n`)
     expect((await p.cli(['lock', '--json'])).status).toBe(0)
+    // The inter-process lock is released (a lock directory left behind turned stale and broke later runs).
+    expect(existsSync(path.join(p.dir, 'lockfile.json.lock'))).toBe(false)
     registry.publish('up-a', {version: '1.1.0', dependencies: {'up-b': '^1.0.0'}}).publish('up-b', {version: '1.1.0'})
     const versions = (): Record<string, string> =>
       Object.fromEntries(Object.entries(lockOf(p).layers.deps.artifacts['arm64+x86_64'].packages).map(([key, pkg]) => [key, (pkg as {version: string}).version]))
