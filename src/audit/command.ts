@@ -7,7 +7,7 @@ import {desiredFromLock} from './desired.js'
 import {awsAuditEnv} from './env.js'
 import {loadProject} from './project.js'
 import {runAudit} from './run.js'
-import {RUNTIME_DEPRECATIONS} from './runtimes.js'
+import {LAMBDA_RUNTIMES} from '../manifest/runtimes.js'
 import type {TargetFlags} from './targets.js'
 import type {AuditReport} from './types.js'
 
@@ -38,7 +38,7 @@ export async function auditCommand(options: AuditCommandOptions): Promise<AuditR
         concurrency: options.concurrency,
         ...(db ? {db} : {}),
         diff: options.diff,
-        runtimes: RUNTIME_DEPRECATIONS,
+        runtimes: [...LAMBDA_RUNTIMES],
         emit: options.emit,
       },
       env,

@@ -4,7 +4,7 @@ import {auditClientFactory} from '../audit/clients.js'
 import {desiredFromLock} from '../audit/desired.js'
 import {awsAuditEnv} from '../audit/env.js'
 import {loadProject} from '../audit/project.js'
-import {RUNTIME_DEPRECATIONS} from '../audit/runtimes.js'
+import {LAMBDA_RUNTIMES} from '../manifest/runtimes.js'
 import type {EmitEvent} from '../events.js'
 import {openStateDatabase} from '../store/db.js'
 import {parseDuration} from './duration.js'
@@ -43,7 +43,7 @@ export async function pruneCommand(options: PruneCommandOptions): Promise<PruneR
         flags: {accounts: options.accounts, regions: options.regions},
         concurrency: options.concurrency,
         db,
-        runtimes: RUNTIME_DEPRECATIONS,
+        runtimes: [...LAMBDA_RUNTIMES],
         emit: options.emit,
       },
       awsAuditEnv(auditClientFactory(), (managed) => desiredFromLock(manifest!, lock, managed.key, managed.accountId, managed.region, manifest!.functions[managed.key]!.architecture)),
