@@ -8,14 +8,15 @@
 import {existsSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import path from 'node:path'
+import pLimit from 'p-limit'
 import semver from 'semver'
 import type {Problem, SourceLocation} from '../errors/index.js'
 import {UserInputError} from '../errors/index.js'
 import type {Lockfile, LockedOwnLayer} from '../lock/types.js'
 import {isOwnLayer, type FunctionSpec, type Manifest} from '../manifest/types.js'
-import {functionLayers, type FunctionLayer} from '../package/artifacts.js'
-import {listFunctionFiles, type FunctionFile} from '../package/files.js'
-import {openStateDatabase, type StateDatabase} from '../store/db.js'
+import {builtArtifactFinder, functionLayers, type BuiltArtifactFinder, type FunctionLayer} from '../package/artifacts.js'
+import {listFunctionFiles, type FunctionFile, type FunctionFileLister} from '../package/files.js'
+import {openStateDatabase} from '../store/db.js'
 import {projectPaths} from '../project/paths.js'
 import {findImports, ParseFailure, type ModuleFormat} from './parse.js'
 import {findInLayers, resolveImport, type ResolveContext} from './resolve.js'
@@ -45,8 +46,10 @@ export interface ImportReport {
 export interface CheckImportsOptions {
   /** The project's `.layers` directory (built zips are read from its state database when it exists). */
   stateDir?: string
-  /** An open state database (else opened from stateDir when state.db exists, and closed at the end). */
-  db?: StateDatabase
+  /** Finds built layer zips (else one over the state database in stateDir, when state.db exists). */
+  findBuilt?: BuiltArtifactFinder
+  /** Lists a function's package files (default: listFunctionFiles). */
+  listFiles?: FunctionFileLister
 }
 
 const JS_FILE = /\.(?:js|mjs|cjs)$/
@@ -90,17 +93,13 @@ function lineOf(text: string, needle: string): {line: number; column: number} {
 /** A view per (layer, artifact), shared by every function that uses it. */
 class ViewCache {
   private readonly views = new Map<string, Promise<LayerView>>()
-  constructor(
-    private readonly manifest: Manifest,
-    private readonly db: StateDatabase | undefined,
-    private readonly stateDir: string,
-  ) {}
+  constructor(private readonly findBuilt: BuiltArtifactFinder) {}
 
   get(layer: FunctionLayer): Promise<LayerView> {
     const key = `${layer.name}\0${layer.artifactKey ?? ''}`
     let view = this.views.get(key)
     if (!view) {
-      view = layerView(this.manifest, layer, this.db, this.stateDir)
+      view = layerView(layer, this.findBuilt)
       this.views.set(key, view)
     }
     return view
@@ -123,10 +122,10 @@ async function otherLayerViews(manifest: Manifest, lock: Lockfile, fn: FunctionS
   return others
 }
 
-async function checkFunction(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, cache: ViewCache): Promise<FunctionImportReport> {
+async function checkFunction(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, cache: ViewCache, listFiles: FunctionFileLister): Promise<FunctionImportReport> {
   const layers = functionLayers(manifest, lock, fn)
   const views = await Promise.all(layers.map((layer) => cache.get(layer)))
-  const files = await listFunctionFiles(fn)
+  const files = await listFiles(fn)
   const packageJsons = new Map<string, PackageJsonData>()
   let rootPackageJson: {data: PackageJsonData; text: string; file: FunctionFile} | undefined
   for (const file of files) {
@@ -225,14 +224,14 @@ function versionProblems(ctx: ResolveContext, fn: FunctionSpec, pkg: {data: Pack
 export async function checkImports(manifest: Manifest, lock: Lockfile, functionNames?: readonly string[], options: CheckImportsOptions = {}): Promise<ImportReport> {
   const functions = selectFunctions(manifest, functionNames)
   const stateDir = options.stateDir ?? projectPaths(manifest.file).stateDir
-  const db = options.db ?? (existsSync(path.join(stateDir, 'state.db')) ? openStateDatabase(stateDir) : undefined)
+  const db = options.findBuilt || !existsSync(path.join(stateDir, 'state.db')) ? undefined : openStateDatabase(stateDir)
   try {
-    const cache = new ViewCache(manifest, db, stateDir)
-    const reports: FunctionImportReport[] = []
-    for (const fn of functions) reports.push(await checkFunction(manifest, lock, fn, cache))
+    const cache = new ViewCache(options.findBuilt ?? builtArtifactFinder(manifest, db, stateDir))
+    const limit = pLimit(8)
+    const reports = await Promise.all(functions.map((fn) => limit(() => checkFunction(manifest, lock, fn, cache, options.listFiles ?? listFunctionFiles))))
     const all = reports.flatMap((report) => report.problems)
     return {functions: reports, errors: all.filter((problem) => problem.severity === 'error').length, warnings: all.filter((problem) => problem.severity === 'warning').length}
   } finally {
-    if (!options.db) db?.close()
+    db?.close()
   }
 }

@@ -11,10 +11,8 @@
 import {readFile} from 'node:fs/promises'
 import {listDirLayer} from '../build/dir.js'
 import {createPruner} from '../build/prune.js'
-import type {Manifest} from '../manifest/types.js'
-import {findBuiltArtifact, type FunctionLayer} from '../package/artifacts.js'
+import type {BuiltArtifactFinder, FunctionLayer} from '../package/artifacts.js'
 import {listZip, readZipEntries} from '../package/zip-read.js'
-import type {StateDatabase} from '../store/db.js'
 
 export interface PackageJsonData {
   name?: string
@@ -84,9 +82,9 @@ function withPackageJson(pkg: ProvidedPackage, json: PackageJsonData | undefined
 }
 
 /** The view of one layer of a function (see the module comment for which source is used). */
-export async function layerView(manifest: Manifest, layer: FunctionLayer, db: StateDatabase | undefined, stateDir: string): Promise<LayerView> {
+export async function layerView(layer: FunctionLayer, findBuilt: BuiltArtifactFinder): Promise<LayerView> {
   const kind = layer.spec.kind
-  const built = db ? await findBuiltArtifact(manifest, layer, db, stateDir) : undefined
+  const built = await findBuilt(layer)
   if (built) {
     const packages = packagesFromPaths((await listZip(built.zipPath)).map((entry) => entry.path))
     const wanted = new Set(packages.map((pkg) => `${pkg.dir}/package.json`))

@@ -57,6 +57,26 @@ export function functionLayers(manifest: Manifest, lock: Lockfile, fn: FunctionS
   })
 }
 
+export type BuiltArtifactFinder = (layer: FunctionLayer) => Promise<CachedBuild | undefined>
+
+/**
+ * findBuiltArtifact memoised per layer artifact (a dir layer's cache key hashes its files: once per
+ * run, not once per function). Without a database nothing is built.
+ */
+export function builtArtifactFinder(manifest: Manifest, db: StateDatabase | undefined, stateDir: string): BuiltArtifactFinder {
+  const found = new Map<string, Promise<CachedBuild | undefined>>()
+  return (layer) => {
+    if (!db) return Promise.resolve(undefined)
+    const key = `${layer.name}\0${layer.artifactKey ?? ''}`
+    let build = found.get(key)
+    if (!build) {
+      build = findBuiltArtifact(manifest, layer, db, stateDir)
+      found.set(key, build)
+    }
+    return build
+  }
+}
+
 /** The zip `layers build` produced for this layer artifact from the current inputs, or undefined. */
 export async function findBuiltArtifact(manifest: Manifest, layer: FunctionLayer, db: StateDatabase, stateDir: string): Promise<CachedBuild | undefined> {
   if (!isOwnLayer(layer.spec) || !layer.locked || !layer.artifactKey || !layer.artifact) return undefined

@@ -32,6 +32,21 @@ async function loadIgnore(root: string): Promise<Ignore> {
   return rules
 }
 
+export type FunctionFileLister = (fn: FunctionSpec) => Promise<FunctionFile[]>
+
+/** listFunctionFiles memoised per function, for a run that lists each function twice (check, then zip). */
+export function functionFileLister(): FunctionFileLister {
+  const listed = new Map<string, Promise<FunctionFile[]>>()
+  return (fn) => {
+    let files = listed.get(fn.key)
+    if (!files) {
+      files = listFunctionFiles(fn)
+      listed.set(fn.key, files)
+    }
+    return files
+  }
+}
+
 /** Lists the files of a function's package, sorted by path (byte order of the UTF-8 names). */
 export async function listFunctionFiles(fn: FunctionSpec): Promise<FunctionFile[]> {
   let root: string

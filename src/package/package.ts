@@ -13,8 +13,8 @@ import {checkImports, type ImportReport} from '../imports/check.js'
 import type {Lockfile} from '../lock/types.js'
 import type {FunctionSpec, Manifest} from '../manifest/types.js'
 import {openStateDatabase, type StateDatabase} from '../store/db.js'
-import {findBuiltArtifact, functionLayers} from './artifacts.js'
-import {listFunctionFiles} from './files.js'
+import {builtArtifactFinder, functionLayers, type BuiltArtifactFinder} from './artifacts.js'
+import {functionFileLister, type FunctionFileLister} from './files.js'
 import {loadFunctionProject} from './project.js'
 import {fatPackageSize, FUNCTION_UNZIPPED_LIMIT} from './sizes.js'
 import {listZip, type ZipListing} from './zip-read.js'
@@ -71,17 +71,33 @@ export interface PackageOptions {
   db?: StateDatabase
 }
 
-async function packageOne(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, outDir: string, db: StateDatabase, stateDir: string): Promise<PackagedFunction> {
-  const files = await listFunctionFiles(fn)
+/** Memoised lookups shared by every function of one run. */
+interface RunCaches {
+  findBuilt: BuiltArtifactFinder
+  listings: Map<string, Promise<ZipListing[]>>
+  listFiles: FunctionFileLister
+}
+
+function layerListing(caches: RunCaches, zipPath: string): Promise<ZipListing[]> {
+  let listing = caches.listings.get(zipPath)
+  if (!listing) {
+    listing = listZip(zipPath)
+    caches.listings.set(zipPath, listing)
+  }
+  return listing
+}
+
+async function packageOne(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, outDir: string, caches: RunCaches): Promise<PackagedFunction> {
+  const files = await caches.listFiles(fn)
   const zipPath = path.join(outDir, `${fn.key}.zip`)
   const zip = await writeDeterministicZip(zipPath, dirEntries(files))
   const layers: LayerSize[] = []
   const layerListings: ZipListing[][] = []
   let allBuilt = true
   for (const layer of functionLayers(manifest, lock, fn)) {
-    const built = await findBuiltArtifact(manifest, layer, db, stateDir)
+    const built = await caches.findBuilt(layer)
     layers.push({layer: layer.name, kind: layer.spec.kind, ...(layer.artifactKey ? {artifactKey: layer.artifactKey} : {}), built: built !== undefined, zipBytes: built?.zipBytes ?? null, unzippedBytes: built?.unzippedBytes ?? null})
-    if (built) layerListings.push(await listZip(built.zipPath))
+    if (built) layerListings.push(await layerListing(caches, built.zipPath))
     else allBuilt = false
   }
   const totalUnzippedBytes = allBuilt ? zip.unzippedBytes + layers.reduce((sum, layer) => sum + (layer.unzippedBytes ?? 0), 0) : null
@@ -107,10 +123,11 @@ async function packageOne(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, 
 /** Checks and packages functions of a loaded manifest (see the module comment). */
 export async function packageFunctions(manifest: Manifest, lock: Lockfile, functions: readonly FunctionSpec[], options: PackageOptions): Promise<PackageResult> {
   const db = options.db ?? openStateDatabase(options.stateDir)
+  const caches: RunCaches = {findBuilt: builtArtifactFinder(manifest, db, options.stateDir), listings: new Map(), listFiles: functionFileLister()}
   try {
     let imports: ImportReport | undefined
     if (options.check !== false) {
-      imports = await checkImports(manifest, lock, functions.map((fn) => fn.key), {stateDir: options.stateDir, db})
+      imports = await checkImports(manifest, lock, functions.map((fn) => fn.key), {stateDir: options.stateDir, findBuilt: caches.findBuilt, listFiles: caches.listFiles})
       const problems = imports.functions.flatMap((report) => report.problems)
       for (const warning of problems.filter((problem) => problem.severity === 'warning')) options.emit({type: 'warning', warning})
       const errors = problems.filter((problem) => problem.severity === 'error')
@@ -129,7 +146,7 @@ export async function packageFunctions(manifest: Manifest, lock: Lockfile, funct
     const packaged = await Promise.all(
       functions.map((fn) =>
         limit(async () => {
-          const result = await packageOne(manifest, lock, fn, outDir, db, options.stateDir)
+          const result = await packageOne(manifest, lock, fn, outDir, caches)
           options.emit({type: 'progress', phase: 'package', message: fn.key, current: ++done, total: functions.length})
           return result
         }),
