@@ -265,16 +265,17 @@ export async function runFunction(options: RunOptions): Promise<RunResult> {
   const project = await loadFunctionProject(options.manifestPath, [options.function], 'run')
   const fn = project.functions[0]!
   const architecture = options.architecture ?? fn.architecture
-  const hostArchitecture = process.arch === 'arm64' ? 'arm64' : process.arch === 'x64' ? 'x86_64' : process.arch
-  if (architecture !== hostArchitecture) {
-    options.emit({type: 'warning', warning: {severity: 'warning', code: 'ERR_LAYERS_RUN_ARCHITECTURE', message: `Function ${fn.key} is assembled for ${architecture} on a ${hostArchitecture} machine: native binaries in its layers will not load.`, hint: `Pass --arch ${hostArchitecture} to run the ${hostArchitecture} artifacts (when its layers have them).`}})
-  }
   const db = openStateDatabase(project.paths.stateDir)
   let assembly: Assembly
   try {
     assembly = await assembleFunction(project.manifest, project.lock, fn, {architecture, db, stateDir: project.paths.stateDir, emit: options.emit})
   } finally {
     db.close()
+  }
+  const hostArchitecture = process.arch === 'arm64' ? 'arm64' : process.arch === 'x64' ? 'x86_64' : process.arch
+  const specific = assembly.layers.filter((layer) => layer.artifactKey === architecture).map((layer) => layer.layer)
+  if (architecture !== hostArchitecture && specific.length > 0) {
+    options.emit({type: 'warning', warning: {severity: 'warning', code: 'ERR_LAYERS_RUN_ARCHITECTURE', message: `Function ${fn.key} runs with the ${architecture} artifacts of ${specific.join(', ')} on a ${hostArchitecture} machine: native binaries in them will not load.`, hint: `Pass --arch ${hostArchitecture} to run the ${hostArchitecture} artifacts (when the layers have them).`}})
   }
   try {
     const result = await invokeAssembled(fn, project.manifest, assembly, {...options, architecture})
