@@ -1,11 +1,10 @@
 // Contract: STS over the query protocol, account mapping by access key, SigV4 checks, and assume-role
 // profiles written by writeAwsConfig working in a spawned process that only has the env.
 import {AssumeRoleCommand, GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
-import {execFile} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {promisify} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
 import {ACCOUNT1, ACCOUNT2, clients, failure, REGION} from './helpers.js'
@@ -73,7 +72,7 @@ describe('STS', () => {
     expect((await failure(wrongSecret.send(new GetCallerIdentityCommand({})))).name).toBe('SignatureDoesNotMatch')
   })
 
-  it('writeAwsConfig profiles (static keys and assume-role) work in a spawned process', async () => {
+  it('writeAwsConfig profiles (static keys and assume-role) work in a process spawned synchronously', async () => {
     const env = server.writeAwsConfig(dir, {
       default: {accountId: ACCOUNT1, region: 'eu-west-1'},
       prod: {roleArn: `arn:aws:iam::${ACCOUNT2}:role/deploy`, sourceProfile: 'default', region: 'eu-central-1'},
@@ -91,10 +90,16 @@ describe('STS', () => {
       '}',
       'console.log(JSON.stringify(out))',
     ].join('\n')
-    const {stdout} = await promisify(execFile)(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], {
+    // Synchronously, as CLI tests do: the server answers from its worker thread meanwhile.
+    const mark = server.calls.length
+    const {stdout, stderr, status} = spawnSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], {
       cwd: process.cwd(),
       env: {PATH: process.env.PATH, HOME: dir, ...env, AWS_ENDPOINT_URL: server.endpoint},
+      encoding: 'utf8',
+      timeout: 30_000,
     })
+    expect(status, stderr).toBe(0)
+    expect(server.calls.slice(mark).map((call) => `${call.operation}:${call.accountId}`)).toEqual([`GetCallerIdentity:${ACCOUNT1}`, `AssumeRole:${ACCOUNT1}`, `GetCallerIdentity:${ACCOUNT2}`])
     expect(JSON.parse(stdout)).toEqual({default: {account: ACCOUNT1, region: 'eu-west-1'}, prod: {account: ACCOUNT2, region: 'eu-central-1'}})
   })
 })

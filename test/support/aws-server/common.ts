@@ -6,6 +6,9 @@ import type {IncomingHttpHeaders} from 'node:http'
 
 export type ServiceName = 'lambda' | 's3' | 'sts'
 
+/** The accounts a server knows when the test names none: access key id -> account id. */
+export const DEFAULT_ACCOUNTS: Readonly<Record<string, string>> = {AKIDACCOUNT1: '111111111111', AKIDACCOUNT2: '222222222222'}
+
 /** A request after authentication: who calls, where, and what. */
 export interface RequestContext {
   service: ServiceName

@@ -8,19 +8,19 @@
 // Use: `const server = await startAwsServer()`, then spawn the CLI with
 // `{...server.writeAwsConfig(dir, {default: {accountId: '111111111111', region: 'us-east-1'}}), AWS_ENDPOINT_URL: server.endpoint}`
 // (or pass `endpoint: server.endpoint` and `credentials: server.credentials(id)` to an SDK client).
-// The server runs in the test's own process: spawn the CLI asynchronously (execFile/spawn), never
-// with execFileSync, or the server cannot answer.
-import {mkdirSync, renameSync, writeFileSync} from 'node:fs'
-import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
-import type {AddressInfo} from 'node:net'
-import {join} from 'node:path'
+// The server runs in a worker thread, so it answers while the test blocks in spawnSync; `calls` and
+// setFaults go through shared memory and are exact at any moment. Under vitest (TypeScript sources)
+// the worker's code is transpiled once into node_modules/.cache/layers-aws-server.
+import {createHash} from 'node:crypto'
+import {existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+import {Worker} from 'node:worker_threads'
 import {Accounts} from './auth.js'
-import {ApiError, header, requestId, type Reply, type RequestContext, type ServiceName} from './common.js'
+import {callReader, createChannels, writeFaults} from './channel.js'
 import {Faults, type FaultConfig} from './faults.js'
-import {Lambda, lambdaError, lambdaRoute, type BlobStore} from './lambda.js'
-import {memoryOnly, sqlitePersistence} from './persist.js'
-import {S3, s3Error, s3Operation} from './s3.js'
-import {Sts, stsError, type RoleRule} from './sts.js'
+import {DEFAULT_ACCOUNTS} from './common.js'
+import type {RoleRule} from './sts.js'
 
 export type {FaultConfig} from './faults.js'
 
@@ -70,137 +70,81 @@ export interface AwsServer {
   close(): Promise<void>
 }
 
-export const DEFAULT_ACCOUNTS: Readonly<Record<string, string>> = {AKIDACCOUNT1: '111111111111', AKIDACCOUNT2: '222222222222'}
+export {DEFAULT_ACCOUNTS}
 
-const CONTENT_PREFIX = '/__aws-test-server/content/'
-
-/** Which service a request is for: the SigV4 scope says; without one, guess from its shape. */
-function serviceOf(req: IncomingMessage, body: Buffer): ServiceName {
-  const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(req.headers.authorization ?? '')
-  if (scope && (scope[1] === 'lambda' || scope[1] === 's3' || scope[1] === 'sts')) return scope[1]
-  if (/^\/20(15-03-31|18-10-31)\//.test(req.url ?? '')) return 'lambda'
-  if (req.method === 'POST' && /(^|&)Action=/.test(body.toString('utf8'))) return 'sts'
-  return 's3'
+/** Compiled JavaScript of the worker: beside this file when it is compiled, else transpiled once into node_modules/.cache. */
+async function workerUrl(): Promise<URL> {
+  const here = fileURLToPath(import.meta.url)
+  if (here.endsWith('.js')) return new URL('./worker.js', import.meta.url)
+  return pathToFileURL(join(await transpiled(dirname(here)), 'worker.js'))
 }
 
-function operationOf(service: ServiceName, req: IncomingMessage, url: URL, body: Buffer): string {
-  if (service === 'lambda') return lambdaRoute(req.method ?? 'GET', url).operation
-  if (service === 'sts') return Sts.operation(body)
-  return s3Operation(req.method ?? 'GET', url, header(req.headers, 'host') ?? '', req.headers)
-}
-
-function errorReply(service: ServiceName, error: ApiError, id: string, method: string): Reply {
-  if (service === 'lambda') return lambdaError(error, id)
-  if (service === 'sts') return stsError(error, id)
-  return s3Error(error, id, method)
-}
-
-function throttleError(service: ServiceName): ApiError {
-  if (service === 's3') return new ApiError(503, 'SlowDown', 'Please reduce your request rate.')
-  if (service === 'sts') return new ApiError(400, 'Throttling', 'Rate exceeded')
-  return new ApiError(429, 'TooManyRequestsException', 'Rate exceeded', {Reason: 'CallerRateLimitExceeded'})
-}
-
-function internalError(service: ServiceName): ApiError {
-  if (service === 's3') return new ApiError(500, 'InternalError', 'We encountered an internal error. Please try again.')
-  if (service === 'sts') return new ApiError(500, 'InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.')
-  return new ApiError(500, 'ServiceException', 'An internal error occurred.')
+/** Transpiles this directory's TypeScript (type-stripping only) into a cache keyed by the sources' hash. */
+async function transpiled(sourceDir: string): Promise<string> {
+  const files = readdirSync(sourceDir).filter((file) => file.endsWith('.ts')).sort()
+  const sources = files.map((file) => [file, readFileSync(join(sourceDir, file), 'utf8')] as const)
+  const hash = createHash('sha256')
+  for (const [file, text] of sources) hash.update(`${file}\0${text}\0`)
+  const digest = hash.digest('hex').slice(0, 16)
+  const root = join(sourceDir, '../../../node_modules/.cache/layers-aws-server')
+  const target = join(root, digest)
+  if (existsSync(join(target, 'worker.js'))) return target
+  const ts = (await import('typescript')).default
+  const temp = join(root, `${digest}.${process.pid}.${Date.now()}.tmp`)
+  mkdirSync(temp, {recursive: true})
+  writeFileSync(join(temp, 'package.json'), '{"type": "module"}\n')
+  for (const [file, text] of sources) {
+    const output = ts.transpileModule(text, {fileName: file, compilerOptions: {module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false}})
+    writeFileSync(join(temp, file.replace(/\.ts$/, '.js')), output.outputText)
+  }
+  try {
+    renameSync(temp, target)
+  } catch {
+    // Another test process got there first: its output is the same.
+    rmSync(temp, {recursive: true, force: true})
+  }
+  // Outputs of earlier sources are no longer used.
+  for (const entry of readdirSync(root)) if (/^[0-9a-f]{16}$/.test(entry) && entry !== digest) rmSync(join(root, entry), {recursive: true, force: true})
+  return target
 }
 
 export async function startAwsServer(options: AwsServerOptions = {}): Promise<AwsServer> {
   const accounts = new Accounts(options.accounts ?? DEFAULT_ACCOUNTS)
-  const faults = new Faults(options.faults)
-  const persistence = options.dbFile ? sqlitePersistence(options.dbFile) : memoryOnly
-  const blobMap = new Map<string, Buffer>()
-  const blobs: BlobStore = {get: (id) => blobMap.get(id), set: (id, bytes) => void blobMap.set(id, bytes), delete: (id) => void blobMap.delete(id)}
-  const s3 = new S3(persistence)
-  const lambda = new Lambda(persistence, blobs, s3, {updateDelayMs: options.updateDelayMs ?? 0, organizations: options.organizations ?? {}})
-  const sts = new Sts(accounts, options.roles)
+  new Faults(options.faults) // validates the rates now, in the caller's stack
+  const channels = createChannels()
+  const worker = new Worker(await workerUrl(), {workerData: {options, channels}})
+  const started = await new Promise<{endpoint?: string; error?: string}>((resolve, reject) => {
+    worker.once('message', resolve)
+    worker.once('error', reject)
+    worker.once('exit', (code) => reject(new Error(`aws-server: worker exited with code ${code} before listening`)))
+  })
+  if (!started.endpoint) {
+    await worker.terminate()
+    throw new Error(`aws-server: could not start: ${started.error}`)
+  }
+  const endpoint = started.endpoint
+  const readCalls = callReader(channels.calls)
   const calls: CallRecord[] = []
-  let endpoint = ''
-
-  const send = (res: ServerResponse, reply: Reply, id: string, service: ServiceName): void => {
-    const headers: Record<string, string> = {...(service === 's3' ? {'x-amz-request-id': id, 'x-amz-id-2': id} : {'x-amzn-requestid': id}), ...reply.headers}
-    const body = reply.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(reply.body) ? reply.body : Buffer.from(reply.body, 'utf8')
-    if (headers['content-length'] === undefined) headers['content-length'] = String(body.length)
-    res.writeHead(reply.status, headers)
-    res.end(body)
-  }
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const chunks: Buffer[] = []
-    for await (const chunk of req) chunks.push(chunk as Buffer)
-    const body = Buffer.concat(chunks)
-    const rawUrl = req.url ?? '/'
-    const url = new URL(rawUrl, 'http://127.0.0.1')
-    const method = req.method ?? 'GET'
-    if (url.pathname.startsWith(CONTENT_PREFIX) && (method === 'GET' || method === 'HEAD')) {
-      const bytes = blobs.get(url.pathname.slice(CONTENT_PREFIX.length))
-      res.writeHead(bytes ? 200 : 404, {'content-type': bytes ? 'application/zip' : 'text/plain', 'content-length': String(bytes ? bytes.length : 9)})
-      res.end(bytes ?? 'Not Found')
-      return
-    }
-    const service = serviceOf(req, body)
-    const operation = operationOf(service, req, url, body)
-    const id = requestId()
-    const record: CallRecord = {service, operation, accountId: '', region: '', status: 0}
-    calls.push(record)
-    const reply = async (): Promise<Reply | 'drop'> => {
-      try {
-        const caller = accounts.authenticate({method, rawUrl, headers: req.headers, body}, service)
-        record.accountId = caller.accountId
-        record.region = caller.region
-        const latency = faults.latency(operation)
-        if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency))
-        const fault = faults.decide(operation)
-        if (fault === 'drop') return 'drop'
-        if (fault === 'throttle') throw throttleError(service)
-        if (fault === 'error') throw internalError(service)
-        const ctx: RequestContext = {service, operation, method, url, headers: req.headers, body, accountId: caller.accountId, region: caller.region, callerArn: caller.arn, endpoint}
-        if (service === 'lambda') return await lambda.handle(ctx)
-        if (service === 'sts') return sts.handle(ctx, caller)
-        return s3.handle(ctx)
-      } catch (error) {
-        if (error instanceof ApiError) return errorReply(service, error, id, method)
-        return errorReply(service, new ApiError(500, service === 's3' ? 'InternalError' : service === 'sts' ? 'InternalFailure' : 'ServiceException', `aws-server bug: ${(error as Error).stack ?? String(error)}`), id, method)
-      }
-    }
-    const result = await reply()
-    if (result === 'drop') {
-      req.socket.destroy()
-      return
-    }
-    record.status = result.status
-    send(res, result, id, service)
-  }
-
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: Error) => {
-      if (!res.headersSent) res.writeHead(500, {'content-type': 'text/plain'})
-      res.end(`aws-server bug: ${error.stack ?? error.message}`)
-    })
-  })
-  server.keepAliveTimeout = 60_000
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
-  })
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-
+  let closed: Promise<void> | undefined
   return {
     endpoint,
-    calls,
-    setFaults: (config) => faults.set(config),
+    get calls() {
+      calls.push(...readCalls())
+      return calls
+    },
+    setFaults: (config) => {
+      new Faults(config)
+      writeFaults(channels.faults, config)
+    },
     credentials: (accountId) => accounts.credentials(accountId),
     writeAwsConfig: (dir, profiles) => writeAwsConfig(dir, profiles, endpoint, (accountId) => accounts.credentials(accountId)),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => {
-          persistence.close()
-          resolve()
-        })
-      }),
+    close: () => {
+      closed ??= new Promise<void>((resolve) => {
+        worker.once('message', () => void worker.terminate().then(() => resolve()))
+        worker.postMessage('close')
+      })
+      return closed
+    },
   }
 }
 

@@ -1,0 +1,152 @@
+// The HTTP side of the local AWS test server (it runs in a worker thread, see index.ts): routes each
+// request by the service of its SigV4 credential scope (lambda, s3, sts), authenticates it (account from
+// the access key, region from the scope), applies the current faults, lets the service answer, and
+// reports the call. Content Location URLs (layer and function zips) are served without signing, as
+// AWS's presigned URLs are.
+import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {Accounts} from './auth.js'
+import {ApiError, DEFAULT_ACCOUNTS, header, requestId, type Reply, type RequestContext, type ServiceName} from './common.js'
+import {Faults, type FaultConfig} from './faults.js'
+import type {AwsServerOptions, CallRecord} from './index.js'
+import {Lambda, lambdaError, lambdaRoute, type BlobStore} from './lambda.js'
+import {memoryOnly, sqlitePersistence} from './persist.js'
+import {S3, s3Error, s3Operation} from './s3.js'
+import {Sts, stsError} from './sts.js'
+
+const CONTENT_PREFIX = '/__aws-test-server/content/'
+
+/** Which service a request is for: the SigV4 scope says; without one, guess from its shape. */
+function serviceOf(req: IncomingMessage, body: Buffer): ServiceName {
+  const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(req.headers.authorization ?? '')
+  if (scope && (scope[1] === 'lambda' || scope[1] === 's3' || scope[1] === 'sts')) return scope[1]
+  if (/^\/20(15-03-31|18-10-31)\//.test(req.url ?? '')) return 'lambda'
+  if (req.method === 'POST' && /(^|&)Action=/.test(body.toString('utf8'))) return 'sts'
+  return 's3'
+}
+
+function operationOf(service: ServiceName, req: IncomingMessage, url: URL, body: Buffer): string {
+  if (service === 'lambda') return lambdaRoute(req.method ?? 'GET', url).operation
+  if (service === 'sts') return Sts.operation(body)
+  return s3Operation(req.method ?? 'GET', url, header(req.headers, 'host') ?? '', req.headers)
+}
+
+function errorReply(service: ServiceName, error: ApiError, id: string, method: string): Reply {
+  if (service === 'lambda') return lambdaError(error, id)
+  if (service === 'sts') return stsError(error, id)
+  return s3Error(error, id, method)
+}
+
+function throttleError(service: ServiceName): ApiError {
+  if (service === 's3') return new ApiError(503, 'SlowDown', 'Please reduce your request rate.')
+  if (service === 'sts') return new ApiError(400, 'Throttling', 'Rate exceeded')
+  return new ApiError(429, 'TooManyRequestsException', 'Rate exceeded', {Reason: 'CallerRateLimitExceeded'})
+}
+
+function internalError(service: ServiceName): ApiError {
+  if (service === 's3') return new ApiError(500, 'InternalError', 'We encountered an internal error. Please try again.')
+  if (service === 'sts') return new ApiError(500, 'InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.')
+  return new ApiError(500, 'ServiceException', 'An internal error occurred.')
+}
+
+export interface ServerHooks {
+  record(call: CallRecord): void
+  /** The fault configuration when it changed since the last call, else `unchanged`. */
+  pollFaults(): FaultConfig | undefined | 'unchanged'
+}
+
+/** Starts the HTTP server in this thread (the worker); the test talks to it through `hooks`. */
+export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): Promise<{endpoint: string; close(): Promise<void>}> {
+  const accounts = new Accounts(options.accounts ?? DEFAULT_ACCOUNTS)
+  const faults = new Faults(options.faults)
+  const persistence = options.dbFile ? sqlitePersistence(options.dbFile) : memoryOnly
+  const blobMap = new Map<string, Buffer>()
+  const blobs: BlobStore = {get: (id) => blobMap.get(id), set: (id, bytes) => void blobMap.set(id, bytes), delete: (id) => void blobMap.delete(id)}
+  const s3 = new S3(persistence)
+  const lambda = new Lambda(persistence, blobs, s3, {updateDelayMs: options.updateDelayMs ?? 0, organizations: options.organizations ?? {}})
+  const sts = new Sts(accounts, options.roles)
+  let endpoint = ''
+
+  const send = (res: ServerResponse, reply: Reply, id: string, service: ServiceName): void => {
+    const headers: Record<string, string> = {...(service === 's3' ? {'x-amz-request-id': id, 'x-amz-id-2': id} : {'x-amzn-requestid': id}), ...reply.headers}
+    const body = reply.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(reply.body) ? reply.body : Buffer.from(reply.body, 'utf8')
+    if (headers['content-length'] === undefined) headers['content-length'] = String(body.length)
+    res.writeHead(reply.status, headers)
+    res.end(body)
+  }
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const body = Buffer.concat(chunks)
+    const rawUrl = req.url ?? '/'
+    const url = new URL(rawUrl, 'http://127.0.0.1')
+    const method = req.method ?? 'GET'
+    if (url.pathname.startsWith(CONTENT_PREFIX) && (method === 'GET' || method === 'HEAD')) {
+      const bytes = blobs.get(url.pathname.slice(CONTENT_PREFIX.length))
+      res.writeHead(bytes ? 200 : 404, {'content-type': bytes ? 'application/zip' : 'text/plain', 'content-length': String(bytes ? bytes.length : 9)})
+      res.end(bytes ?? 'Not Found')
+      return
+    }
+    const service = serviceOf(req, body)
+    const operation = operationOf(service, req, url, body)
+    const id = requestId()
+    const record: CallRecord = {service, operation, accountId: '', region: '', status: 0}
+    const polled = hooks.pollFaults()
+    if (polled !== 'unchanged') faults.set(polled)
+    const reply = async (): Promise<Reply | 'drop'> => {
+      try {
+        const caller = accounts.authenticate({method, rawUrl, headers: req.headers, body}, service)
+        record.accountId = caller.accountId
+        record.region = caller.region
+        const latency = faults.latency(operation)
+        if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency))
+        const fault = faults.decide(operation)
+        if (fault === 'drop') return 'drop'
+        if (fault === 'throttle') throw throttleError(service)
+        if (fault === 'error') throw internalError(service)
+        const ctx: RequestContext = {service, operation, method, url, headers: req.headers, body, accountId: caller.accountId, region: caller.region, callerArn: caller.arn, endpoint}
+        if (service === 'lambda') return await lambda.handle(ctx)
+        if (service === 'sts') return sts.handle(ctx, caller)
+        return s3.handle(ctx)
+      } catch (error) {
+        if (error instanceof ApiError) return errorReply(service, error, id, method)
+        return errorReply(service, new ApiError(500, service === 's3' ? 'InternalError' : service === 'sts' ? 'InternalFailure' : 'ServiceException', `aws-server bug: ${(error as Error).stack ?? String(error)}`), id, method)
+      }
+    }
+    const result = await reply()
+    if (result === 'drop') {
+      hooks.record(record)
+      req.socket.destroy()
+      return
+    }
+    record.status = result.status
+    hooks.record(record)
+    send(res, result, id, service)
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: Error) => {
+      if (!res.headersSent) res.writeHead(500, {'content-type': 'text/plain'})
+      res.end(`aws-server bug: ${error.stack ?? error.message}`)
+    })
+  })
+  server.keepAliveTimeout = 60_000
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
+  })
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+
+  return {
+    endpoint,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => {
+          persistence.close()
+          resolve()
+        })
+      }),
+  }
+}
