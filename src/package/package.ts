@@ -6,7 +6,7 @@
 import path from 'node:path'
 import pLimit from 'p-limit'
 import {dirEntries} from '../build/dir.js'
-import {writeDeterministicZip} from '../build/zip.js'
+import {writeDeterministicZip, type ZipResult} from '../build/zip.js'
 import {OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {checkImports, type ImportReport} from '../imports/check.js'
@@ -30,7 +30,8 @@ export interface LayerSize {
   unzippedBytes: number | null
 }
 
-export interface PackagedFunction {
+/** A written package: its zip (codeSha256, sha256Hex, zipBytes, unzippedBytes, files) and the accounting. */
+export interface PackagedFunction extends ZipResult {
   function: string
   /** Deployed function name. */
   name: string
@@ -38,11 +39,6 @@ export interface PackagedFunction {
   architecture: string
   /** Absolute path of the written zip. */
   zipPath: string
-  codeSha256: string
-  sha256Hex: string
-  zipBytes: number
-  unzippedBytes: number
-  files: number
   layers: LayerSize[]
   /** Code plus all layers, unzipped; null when a layer's size is unknown. */
   totalUnzippedBytes: number | null

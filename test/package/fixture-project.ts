@@ -1,8 +1,10 @@
 // A small project for the package/run CLI tests: npm layers from a loopback registry, dir layers, and
 // functions in CommonJS and ESM (one importing a subpath, one importing a package no layer of it
 // provides, two layers holding the same file). Written into a per-test temp directory.
-import {mkdir, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
+import {runCli} from '../support/cli.js'
 import {NpmRegistry} from '../support/npm-registry.js'
 
 export async function writeTree(root: string, tree: Record<string, string>): Promise<void> {
@@ -118,6 +120,35 @@ export const FILES: Record<string, string> = {
   ].join('\n'),
   'fns/order/index.js': "exports.handler = async () => ({shared: require('shared'), onlyFirst: require('only-first')})\n",
   'fns/broken/index.js': ["'use strict'", "const helper = require('helper')", "const pad = require('left-pad')", "const internal = require('greeter/lib/internal.js')", 'exports.handler = async () => helper', ''].join('\n'),
+}
+
+export interface LockedFixture {
+  registry: NpmRegistry
+  dir: string
+  project: string
+  env: NodeJS.ProcessEnv
+  stop(): Promise<void>
+}
+
+/** Starts the registry, writes the project (plus `extra` files) into a temp directory and runs `layers lock`. */
+export async function lockedFixture(prefix: string, extra: Record<string, string> = {}): Promise<LockedFixture> {
+  const registry = await fixtureRegistry()
+  const dir = await mkdtemp(path.join(tmpdir(), prefix))
+  const project = path.join(dir, 'project')
+  const env = npmEnv(registry, path.join(dir, 'npm-cache'))
+  await writeTree(project, {...FILES, 'layers.yaml': MANIFEST, ...extra})
+  const lock = await runCli(['lock', '--json'], {cwd: project, env})
+  if (lock.code !== 0) throw new Error(`layers lock failed: ${lock.stdout}${lock.stderr}`)
+  return {
+    registry,
+    dir,
+    project,
+    env,
+    async stop() {
+      await registry.stop()
+      await rm(dir, {recursive: true, force: true, maxRetries: 5})
+    },
+  }
 }
 
 /** Environment for CLI runs against the fixture registry with a private npm cache. */

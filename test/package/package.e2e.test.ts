@@ -2,16 +2,14 @@
 // a loopback registry and dir layers.
 import {execFileSync} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
-import {appendFile, cp, mkdir, mkdtemp, readdir, rm, stat} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {appendFile, cp, mkdir, readdir, rm, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {Ajv} from 'ajv'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCli} from '../support/cli.js'
-import type {NpmRegistry} from '../support/npm-registry.js'
-import {BROKEN_FUNCTION, FILES, fixtureRegistry, MANIFEST, npmEnv, writeTree} from './fixture-project.js'
+import {BROKEN_FUNCTION, FILES, lockedFixture, type LockedFixture} from './fixture-project.js'
 
-let registry: NpmRegistry
+let fixture: LockedFixture
 let dir: string
 let project: string
 let env: NodeJS.ProcessEnv
@@ -24,18 +22,12 @@ function zipNames(zip: string): string[] {
 }
 
 beforeAll(async () => {
-  registry = await fixtureRegistry()
-  dir = await mkdtemp(path.join(tmpdir(), 'layers-package-'))
-  project = path.join(dir, 'project')
-  env = npmEnv(registry, path.join(dir, 'npm-cache'))
-  await writeTree(project, {...FILES, 'layers.yaml': MANIFEST})
-  const lock = await runCli(['lock', '--json'], {cwd: project, env})
-  expect(lock.code, lock.stdout + lock.stderr).toBe(0)
+  fixture = await lockedFixture('layers-package-')
+  ;({dir, project, env} = fixture)
 }, 60_000)
 
 afterAll(async () => {
-  await registry?.stop()
-  await rm(dir, {recursive: true, force: true, maxRetries: 5})
+  await fixture?.stop()
 })
 
 describe('layers package', () => {

@@ -1,33 +1,25 @@
 // `layers run` through the built CLI: nodejs functions (CommonJS and ESM importing from an npm layer),
 // layer order, thrown errors as Lambda's error document, missing builds, and a provided.al2023
 // function on the `shell` runtime template's bootstrap.
-import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {rm, writeFile} from 'node:fs/promises'
 import {existsSync} from 'node:fs'
-import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCli} from '../support/cli.js'
-import type {NpmRegistry} from '../support/npm-registry.js'
-import {FILES, fixtureRegistry, MANIFEST, npmEnv, writeTree} from '../package/fixture-project.js'
+import {lockedFixture, writeTree, type LockedFixture} from '../package/fixture-project.js'
 
-let registry: NpmRegistry
+let fixture: LockedFixture
 let dir: string
 let project: string
 let env: NodeJS.ProcessEnv
 
 beforeAll(async () => {
-  registry = await fixtureRegistry()
-  dir = await mkdtemp(path.join(tmpdir(), 'layers-run-test-'))
-  project = path.join(dir, 'project')
-  env = npmEnv(registry, path.join(dir, 'npm-cache'))
-  await writeTree(project, {...FILES, 'layers.yaml': MANIFEST, 'events/order.json': '{"name": "Ada", "n": 21}'})
-  const lock = await runCli(['lock', '--json'], {cwd: project, env})
-  expect(lock.code, lock.stdout + lock.stderr).toBe(0)
+  fixture = await lockedFixture('layers-run-test-', {'events/order.json': '{"name": "Ada", "n": 21}'})
+  ;({dir, project, env} = fixture)
 }, 60_000)
 
 afterAll(async () => {
-  await registry?.stop()
-  await rm(dir, {recursive: true, force: true, maxRetries: 5})
+  await fixture?.stop()
 })
 
 describe('layers run', () => {
