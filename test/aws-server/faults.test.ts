@@ -67,6 +67,17 @@ describe('faults', () => {
     expect(await run(7)).not.toEqual(first)
   })
 
+  it('denies listed accounts or account/regions with AccessDeniedException (Lambda) and AccessDenied (S3)', async () => {
+    server.setFaults({deny: [`${ACCOUNT1}/eu-west-1`]})
+    const west = clients(server, ACCOUNT1, 'eu-west-1')
+    const denied = await failure(west.lambda.send(new ListFunctionsCommand({})))
+    expect(denied.name).toBe('AccessDeniedException')
+    expect(denied.$metadata.httpStatusCode).toBe(403)
+    expect(denied.message).toContain(`User: arn:aws:iam::${ACCOUNT1}:user/layers-test is not authorized to perform: lambda:ListFunctions`)
+    expect((await failure(west.s3.send(new HeadBucketCommand({Bucket: 'any-bucket'})))).$metadata.httpStatusCode).toBe(403)
+    expect((await clients(server, ACCOUNT1).lambda.send(new ListFunctionsCommand({}))).Functions).toEqual([])
+  })
+
   it('limits faults to the listed operations', async () => {
     const c = clients(server, ACCOUNT1)
     server.setFaults({throttleRate: 1, operations: ['PublishLayerVersion']})

@@ -4,7 +4,8 @@
 import {createHash, randomBytes, randomUUID} from 'node:crypto'
 import type {IncomingHttpHeaders} from 'node:http'
 
-export type ServiceName = 'lambda' | 's3' | 'sts'
+export const SERVICES = ['lambda', 's3', 'sts', 'organizations', 'account'] as const
+export type ServiceName = (typeof SERVICES)[number]
 
 /** The accounts a server knows when the test names none: access key id -> account id. */
 export const DEFAULT_ACCOUNTS: Readonly<Record<string, string>> = {AKIDACCOUNT1: '111111111111', AKIDACCOUNT2: '222222222222'}

@@ -9,6 +9,8 @@ export interface FaultConfig {
   seed?: number
   /** Limit faults to these operation names (e.g. UpdateFunctionConfiguration). */
   operations?: string[]
+  /** Refuse every call from these `accountId` or `accountId/region` targets (AccessDenied, explicit deny). */
+  deny?: string[]
 }
 
 export type FaultDecision = 'none' | 'drop' | 'throttle' | 'error'
@@ -45,6 +47,12 @@ export class Faults {
   applies(operation: string): boolean {
     if (!this.config) return false
     return !this.config.operations || this.config.operations.includes(operation)
+  }
+
+  denies(operation: string, accountId: string, region: string): boolean {
+    const deny = this.config?.deny
+    if (!deny || !this.applies(operation)) return false
+    return deny.includes(accountId) || deny.includes(`${accountId}/${region}`)
   }
 
   latency(operation: string): number {

@@ -1,6 +1,6 @@
 // The local AWS test server: one HTTP endpoint on 127.0.0.1 that the unmodified AWS SDK clients reach
 // through an endpoint override (AWS_ENDPOINT_URL). Requests are routed by the service of their SigV4
-// credential scope (lambda, s3, sts); the caller's account comes from the access key (session keys from
+// credential scope (lambda, s3, sts, and the organizations/account calls `layers audit` makes); the caller's account comes from the access key (session keys from
 // sts:AssumeRole act as the role's account), the region from the scope. State is in memory, optionally
 // persisted to SQLite. Faults (latency, throttling, 500s, dropped connections) are seeded per test.
 // Every call is recorded (service, operation, account, region, status) for assertions.
@@ -32,8 +32,15 @@ export interface AwsServerOptions {
   updateDelayMs?: number
   /** Persist state to this SQLite file (the demo). */
   dbFile?: string
-  /** accountId -> AWS Organizations id, for layer grants narrowed by OrganizationId. */
+  /**
+   * accountId -> AWS Organizations id: layer grants narrowed by OrganizationId, and Organizations
+   * ListAccounts (answered for the first account named for an organization, its management account).
+   */
   organizations?: Record<string, string>
+  /** accountId -> name ListAccounts reports (default account-<id>). */
+  accountNames?: Record<string, string>
+  /** accountId -> opt-in regions Account ListRegions reports ENABLED (default regions are ENABLED_BY_DEFAULT). */
+  optInRegions?: Record<string, string[]>
   /** Roles whose trust policy requires an sts:ExternalId. Any other role of a known account may be assumed. */
   roles?: Record<string, RoleRule>
   /** Port on 127.0.0.1; default a free one. */
@@ -41,7 +48,7 @@ export interface AwsServerOptions {
 }
 
 export interface CallRecord {
-  service: 'lambda' | 's3' | 'sts'
+  service: 'lambda' | 's3' | 'sts' | 'organizations' | 'account'
   operation: string
   accountId: string
   region: string

@@ -6,12 +6,13 @@
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {Accounts} from './auth.js'
-import {ApiError, DEFAULT_ACCOUNTS, header, requestId, type Reply, type RequestContext, type ServiceName} from './common.js'
+import {ApiError, DEFAULT_ACCOUNTS, header, requestId, SERVICES, type Reply, type RequestContext, type ServiceName} from './common.js'
 import {Faults, type FaultConfig} from './faults.js'
 import type {AwsServerOptions, CallRecord} from './index.js'
 import {Lambda, lambdaError, lambdaRoute, type BlobStore} from './lambda.js'
 import {memoryOnly, sqlitePersistence} from './persist.js'
 import {S3, s3Error, s3Operation} from './s3.js'
+import {accountOperation, handleAccount, handleOrganizations, organizationsOperation} from './org.js'
 import {Sts, stsError} from './sts.js'
 
 const CONTENT_PREFIX = '/__aws-test-server/content/'
@@ -19,8 +20,9 @@ const CONTENT_PREFIX = '/__aws-test-server/content/'
 /** Which service a request is for: the SigV4 scope says; without one, guess from its shape. */
 function serviceOf(req: IncomingMessage, body: Buffer): ServiceName {
   const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(req.headers.authorization ?? '')
-  if (scope && (scope[1] === 'lambda' || scope[1] === 's3' || scope[1] === 'sts')) return scope[1]
+  if (scope && (SERVICES as readonly string[]).includes(scope[1]!)) return scope[1] as ServiceName
   if (/^\/20(15-03-31|18-10-31)\//.test(req.url ?? '')) return 'lambda'
+  if (/^AWSOrganizations/.test(header(req.headers, 'x-amz-target') ?? '')) return 'organizations'
   if (req.method === 'POST' && /(^|&)Action=/.test(body.toString('utf8'))) return 'sts'
   return 's3'
 }
@@ -28,11 +30,13 @@ function serviceOf(req: IncomingMessage, body: Buffer): ServiceName {
 function operationOf(service: ServiceName, req: IncomingMessage, url: URL, body: Buffer): string {
   if (service === 'lambda') return lambdaRoute(req.method ?? 'GET', url).operation
   if (service === 'sts') return Sts.operation(body)
+  if (service === 'organizations') return organizationsOperation(header(req.headers, 'x-amz-target'))
+  if (service === 'account') return accountOperation(req.method ?? 'GET', url)
   return s3Operation(req.method ?? 'GET', url, header(req.headers, 'host') ?? '', req.headers)
 }
 
 function errorReply(service: ServiceName, error: ApiError, id: string, method: string): Reply {
-  if (service === 'lambda') return lambdaError(error, id)
+  if (service === 'lambda' || service === 'organizations' || service === 'account') return lambdaError(error, id)
   if (service === 'sts') return stsError(error, id)
   return s3Error(error, id, method)
 }
@@ -40,7 +44,17 @@ function errorReply(service: ServiceName, error: ApiError, id: string, method: s
 function throttleError(service: ServiceName): ApiError {
   if (service === 's3') return new ApiError(503, 'SlowDown', 'Please reduce your request rate.')
   if (service === 'sts') return new ApiError(400, 'Throttling', 'Rate exceeded')
+  if (service === 'organizations') return new ApiError(400, 'TooManyRequestsException', 'You have sent too many requests in too short a period of time.')
+  if (service === 'account') return new ApiError(429, 'TooManyRequestsException', 'Rate exceeded')
   return new ApiError(429, 'TooManyRequestsException', 'Rate exceeded', {Reason: 'CallerRateLimitExceeded'})
+}
+
+/** An explicit deny (faults.deny): what each service answers a caller without permission. */
+function deniedError(service: ServiceName, operation: string, callerArn: string): ApiError {
+  if (service === 's3') return new ApiError(403, 'AccessDenied', 'Access Denied')
+  if (service === 'sts') return new ApiError(403, 'AccessDenied', `User: ${callerArn} is not authorized to perform: sts:${operation} with an explicit deny`)
+  if (service === 'organizations') return new ApiError(400, 'AccessDeniedException', "You don't have permissions to access this resource.")
+  return new ApiError(403, 'AccessDeniedException', `User: ${callerArn} is not authorized to perform: ${service}:${operation} with an explicit deny in an identity-based policy`)
 }
 
 function internalError(service: ServiceName): ApiError {
@@ -65,6 +79,7 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
   const s3 = new S3(persistence)
   const lambda = new Lambda(persistence, blobs, s3, {updateDelayMs: options.updateDelayMs ?? 0, organizations: options.organizations ?? {}})
   const sts = new Sts(accounts, options.roles)
+  const orgOptions = {organizations: options.organizations ?? {}, accountNames: options.accountNames ?? {}, optInRegions: options.optInRegions ?? {}}
   let endpoint = ''
 
   const send = (res: ServerResponse, reply: Reply, id: string, service: ServiceName): void => {
@@ -101,6 +116,7 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
         record.region = caller.region
         const latency = faults.latency(operation)
         if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency))
+        if (faults.denies(operation, caller.accountId, caller.region)) throw deniedError(service, operation, caller.arn)
         const fault = faults.decide(operation)
         if (fault === 'drop') return 'drop'
         if (fault === 'throttle') throw throttleError(service)
@@ -108,10 +124,12 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
         const ctx: RequestContext = {service, operation, method, url, headers: req.headers, body, accountId: caller.accountId, region: caller.region, callerArn: caller.arn, endpoint}
         if (service === 'lambda') return await lambda.handle(ctx)
         if (service === 'sts') return sts.handle(ctx, caller)
+        if (service === 'organizations') return handleOrganizations(ctx, orgOptions)
+        if (service === 'account') return handleAccount(ctx, orgOptions)
         return s3.handle(ctx)
       } catch (error) {
         if (error instanceof ApiError) return errorReply(service, error, id, method)
-        return errorReply(service, new ApiError(500, service === 's3' ? 'InternalError' : service === 'sts' ? 'InternalFailure' : 'ServiceException', `aws-server bug: ${(error as Error).stack ?? String(error)}`), id, method)
+        return errorReply(service, new ApiError(500, internalError(service).code, `aws-server bug: ${(error as Error).stack ?? String(error)}`), id, method)
       }
     }
     const result = await reply()
