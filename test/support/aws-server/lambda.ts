@@ -322,7 +322,7 @@ export class Lambda {
   private readableVersionByArn(ctx: RequestContext): LayerVersion {
     const arn = ctx.url.searchParams.get('Arn') ?? ''
     const match = LAYER_VERSION_ARN.exec(arn)
-    if (!match || arn.length > 140 + 64) {
+    if (!match || arn.length > 140) {
       throw validation([`Value '${arn}' at 'arn' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+`])
     }
     return this.readableVersion(ctx, `arn:aws:lambda:${match[1]}:${match[2]}:layer:${match[3]}`, match[4]!)
@@ -662,13 +662,12 @@ export class Lambda {
   /** Validates a function's Layers list the way Lambda does; returns the layer versions. */
   private checkLayers(ctx: RequestContext, layers: unknown): string[] {
     if (!Array.isArray(layers)) throw validation([`Value at 'layers' failed to satisfy constraint: Member must be a list`])
-    const problems: string[] = []
-    layers.forEach((arn: unknown, index) => {
-      if (typeof arn !== 'string' || arn.length > 140 + 64 || !LAYER_VERSION_ARN.test(arn)) {
-        problems.push(`Value '${String(arn)}' at 'layers.${index + 1}.member' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+`)
-      }
-    })
-    if (problems.length > 0) throw validation(problems)
+    const bad = layers.some((arn: unknown) => typeof arn !== 'string' || arn.length < 1 || arn.length > 140 || !LAYER_VERSION_ARN.test(arn))
+    if (bad) {
+      throw validation([
+        `Value '[${layers.map(String).join(', ')}]' at 'layers' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 140, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: (arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)]`,
+      ])
+    }
     const arns = layers as string[]
     if (arns.length > 5) throw invalid('Cannot reference more than 5 layers.')
     const seen = new Map<string, string>()
