@@ -56,8 +56,9 @@ export interface RunResult {
   status: InvocationResult['status'] | 'exited'
   /** Set as Lambda's Invoke sets X-Amz-Function-Error. */
   functionError?: 'Unhandled'
-  /** The response payload (parsed JSON when it is JSON) or the error document. */
+  /** The response payload or the error document: parsed when it is JSON (`payloadEncoding` json), else its text. */
   payload: unknown
+  payloadEncoding: 'json' | 'text'
   durationMs: number
   layers: AssembledLayer[]
   skippedLayers: string[]
@@ -147,12 +148,13 @@ export function nodejsErrorDocument(document: LambdaErrorDocument): {errorType: 
   return {errorType: document.errorType, errorMessage: document.errorMessage, trace: [...head, ...(document.stackTrace ?? []).map((line) => `    ${line}`)]}
 }
 
-function parsePayload(payload: Buffer): unknown {
+/** A payload as JSON when it is JSON, else as its text (Lambda returns whatever bytes the runtime posted). */
+function parsePayload(payload: Buffer): Pick<RunResult, 'payload' | 'payloadEncoding'> {
   const text = payload.toString('utf8')
   try {
-    return JSON.parse(text)
+    return {payload: JSON.parse(text), payloadEncoding: 'json'}
   } catch {
-    return text
+    return {payload: text, payloadEncoding: 'text'}
   }
 }
 
@@ -226,27 +228,28 @@ async function invokeAssembled(fn: FunctionSpec, manifest: Manifest, assembly: A
     if (guard) clearTimeout(guard)
     const settled = first.kind === 'exit' ? await Promise.race([invocation.then((result) => ({kind: 'result' as const, result})), Promise.resolve(first)]) : first
     const base = {function: fn.key, name: fn.name, runtime: fn.runtime, architecture: options.architecture ?? fn.architecture, requestId}
-    const finish = (status: RunResult['status'], payload: unknown, durationMs: number): Outcome => ({
+    const finish = (status: RunResult['status'], body: Pick<RunResult, 'payload' | 'payloadEncoding'>, durationMs: number): Outcome => ({
       ...base,
       status,
       ...(status === 'success' ? {} : {functionError: 'Unhandled' as const}),
-      payload,
+      ...body,
       durationMs,
     })
+    const json = (payload: unknown): Pick<RunResult, 'payload' | 'payloadEncoding'> => ({payload, payloadEncoding: 'json'})
     if (settled.kind === 'result') {
       const {result} = settled
       if (result.status === 'success') {
         outcome = finish('success', parsePayload(result.payload), result.durationMs)
       } else {
         const document = JSON.parse(lambdaPaths(JSON.stringify(result.error), dirs, loop)) as LambdaErrorDocument
-        const errorDocument = fn.runtime.startsWith('nodejs') ? nodejsErrorDocument(document) : result.payload.length > 0 ? JSON.parse(lambdaPaths(JSON.stringify(parsePayload(result.payload)), dirs, loop)) : document
-        outcome = finish(result.status, result.status === 'timeout' ? {errorType: 'Sandbox.Timedout', errorMessage: `${new Date().toISOString()} ${requestId} Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`} : errorDocument, result.durationMs)
+        const errorBody = fn.runtime.startsWith('nodejs') ? json(nodejsErrorDocument(document)) : result.payload.length > 0 ? parsePayload(Buffer.from(lambdaPaths(result.payload.toString('utf8'), dirs, loop))) : json(document)
+        outcome = finish(result.status, result.status === 'timeout' ? json({errorType: 'Sandbox.Timedout', errorMessage: `${new Date().toISOString()} ${requestId} Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`}) : errorBody, result.durationMs)
       }
     } else if (settled.kind === 'exit') {
       const status = settled.exit.signal ? `signal: ${settled.exit.signal.toLowerCase().replace(/^sig/, '')}` : `exit status ${settled.exit.code}`
-      outcome = finish('exited', {errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${status}`}, Date.now() - started)
+      outcome = finish('exited', json({errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${status}`}), Date.now() - started)
     } else {
-      outcome = finish('timeout', {errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: the runtime did not start within ${INIT_LIMIT_MS / 1000} seconds and did not answer within the ${timeoutMs / 1000}-second timeout.`}, Date.now() - started)
+      outcome = finish('timeout', json({errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: the runtime did not start within ${INIT_LIMIT_MS / 1000} seconds and did not answer within the ${timeoutMs / 1000}-second timeout.`}), Date.now() - started)
     }
   } finally {
     if (child) {

@@ -2,11 +2,14 @@
 // layer order, thrown errors as Lambda's error document, missing builds, and a provided.al2023
 // function on the `shell` runtime template's bootstrap.
 import {rm, writeFile} from 'node:fs/promises'
-import {existsSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
+import {Ajv} from 'ajv'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCli} from '../support/cli.js'
 import {lockedFixture, writeTree, type LockedFixture} from '../package/fixture-project.js'
+
+const validateOutput = new Ajv({allErrors: true, strict: false}).compile(JSON.parse(readFileSync(path.join(import.meta.dirname, '..', '..', 'schema', 'run.schema.json'), 'utf8')))
 
 let fixture: LockedFixture
 let dir: string
@@ -35,7 +38,8 @@ describe('layers run', () => {
 
     const cjs = await runCli(['run', 'cjs', '--event', 'events/order.json', '--json'], {cwd: project, env})
     expect(cjs.code, cjs.stderr).toBe(0)
-    expect(cjs.json).toMatchObject({function: 'cjs', status: 'success', runtime: 'nodejs20.x', architecture: 'x86_64'})
+    expect(validateOutput(cjs.json), JSON.stringify(validateOutput.errors)).toBe(true)
+    expect(cjs.json).toMatchObject({function: 'cjs', status: 'success', runtime: 'nodejs20.x', architecture: 'x86_64', payloadEncoding: 'json'})
     expect(cjs.json.functionError).toBeUndefined()
     expect(cjs.json.payload).toEqual({message: 'hello Ada', doubled: 42, base: 'task', fn: 'cjs', handler: 'index.handler', region: 'eu-west-1'})
     expect(cjs.json.logTail).toContain('handling Ada')
@@ -58,6 +62,7 @@ describe('layers run', () => {
     await writeFile(path.join(dir, 'fail.json'), '{"fail": "no text"}')
     const failed = await runCli(['run', 'esm', '--event', path.join(dir, 'fail.json'), '--json'], {cwd: project, env})
     expect(failed.code).toBe(1)
+    expect(validateOutput(failed.json), JSON.stringify(validateOutput.errors)).toBe(true)
     expect(failed.json).toMatchObject({status: 'error', functionError: 'Unhandled', payload: {errorType: 'TypeError', errorMessage: 'bad input: no text'}})
     expect(failed.json.payload.trace[1]).toMatch(/^ {4}at handler \(file:\/\/\/var\/task\/handler\.js:5:/)
 
@@ -94,7 +99,7 @@ describe('layers run', () => {
     const shell = path.join(dir, 'shell')
     await writeTree(shell, {
       'layers.yaml': 'version: 1\nsettings:\n  bucket: b-{accountId}-{region}\n  regions: [eu-west-1]\n  architectures: [x86_64]\n  runtimes: [provided.al2023]\nlayers:\n  sh:\n    runtime:\n      template: shell\n      version: "*"\nfunctions:\n  hello:\n    source: fn\n    handler: function.handler\n    runtime: provided.al2023\n    layers: [sh]\n',
-      'fn/function.sh': 'handler() {\n  if [ "$1" = \'{"fail":true}\' ]; then echo "it failed" >&2; return 3; fi\n  printf \'{"got":%s,"name":"%s"}\' "$1" "$AWS_LAMBDA_FUNCTION_NAME"\n}\n',
+      'fn/function.sh': 'handler() {\n  if [ "$1" = \'{"fail":true}\' ]; then echo "it failed" >&2; return 3; fi\n  if [ "$1" = \'{"text":true}\' ]; then echo "plain text"; return 0; fi\n  printf \'{"got":%s,"name":"%s"}\' "$1" "$AWS_LAMBDA_FUNCTION_NAME"\n}\n',
     })
     for (const step of [['lock'], ['build']]) {
       const result = await runCli([...step, '--json'], {cwd: shell, env})
@@ -108,5 +113,10 @@ describe('layers run', () => {
     const failed = await runCli(['run', 'hello', '--event', path.join(dir, 'f.json'), '--json'], {cwd: shell, env})
     expect(failed.code).toBe(1)
     expect(failed.json.payload).toMatchObject({errorType: 'HandlerError', errorMessage: 'it failed'})
+    // A response that is not JSON is printed as the bytes the runtime posted.
+    await writeFile(path.join(dir, 't.json'), '{"text":true}')
+    const text = await runCli(['run', 'hello', '--event', path.join(dir, 't.json')], {cwd: shell, env})
+    expect(text.code, text.stderr).toBe(0)
+    expect(text.stdout.trim()).toBe('plain text')
   }, 60_000)
 })
