@@ -11,7 +11,8 @@
 //   4. writes a temporary AWS config (a default profile, the manifest's profiles) and runs, as far as
 //      they exist in dist/commands: validate, lock, build, package, publish --create-bucket, then creates
 //      the manifest's functions that do not exist yet (as a deployment tool would), attach, audit.
-// --fresh forgets the server state, the project copy's lockfile and caches first.
+// --fresh forgets the server state, the project copy's lockfile and caches first; --manifest FILE runs
+// another manifest (and the examples/ beside it) instead of the example project.
 import {spawn, spawnSync} from 'node:child_process'
 import {cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -21,7 +22,9 @@ import {parse} from 'yaml'
 import yazl from 'yazl'
 import {loadAwsServer, repo} from './load-server.mjs'
 
-const {values} = parseArgs({options: {fresh: {type: 'boolean', default: false}}})
+const {values} = parseArgs({options: {fresh: {type: 'boolean', default: false}, manifest: {type: 'string'}}})
+// Another manifest (with its examples/ beside it) may stand in for the example project's.
+const source = values.manifest ? path.resolve(values.manifest) : path.join(repo, 'layers.yaml')
 const demoDir = path.join(repo, '.layers/demo')
 const project = path.join(demoDir, 'project')
 const bold = (text) => (process.stdout.isTTY ? `\u001b[1m${text}\u001b[22m` : text)
@@ -39,9 +42,9 @@ if (built.status !== 0) console.log(`(tsc reported errors; running the commands 
 
 // The example project, copied so the demo never writes into the repository.
 mkdirSync(project, {recursive: true})
-cpSync(path.join(repo, 'layers.yaml'), path.join(project, 'layers.yaml'))
+cpSync(source, path.join(project, 'layers.yaml'))
 rmSync(path.join(project, 'examples'), {recursive: true, force: true})
-cpSync(path.join(repo, 'examples'), path.join(project, 'examples'), {recursive: true})
+if (existsSync(path.join(path.dirname(source), 'examples'))) cpSync(path.join(path.dirname(source), 'examples'), path.join(project, 'examples'), {recursive: true})
 const manifest = parse(readFileSync(path.join(project, 'layers.yaml'), 'utf8'))
 const settings = manifest.settings ?? {}
 const manifestAccounts = Object.entries(manifest.accounts ?? {})
