@@ -1,0 +1,217 @@
+// End to end through the built CLI (node bin/run.js; run `npx tsc` first) against the local AWS test
+// server: two accounts (dev by a named profile, prod by an assumed role with an external id) x two
+// regions. Publish, re-publish (nothing new), a content change (exactly one new version per target),
+// a lost lockfile (existing versions adopted), sharing changes (grants added and removed), --dry-run
+// (no write call), a missing bucket, and throttled / dropped calls that still end with one version
+// per content.
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+import {GetLayerVersionPolicyCommand} from '@aws-sdk/client-lambda'
+import {Ajv} from 'ajv'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
+import {accountsYaml, DEV, EU, EXTERNAL_ID, lambdaAs, makeProject, PROD, ROLE, US, versionsOf, WRITE_OPERATIONS, type Project} from './support.js'
+
+const schema = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../schema/publish.schema.json'), 'utf8'))
+const validate = new Ajv({allErrors: true, strict: false}).compile(schema)
+
+function manifest(share = `share: {accounts: [dev]}`): string {
+  return `version: 1
+settings:
+  bucket: "layers-{accountId}-{region}"
+  prefix: artifacts/
+  regions: [${EU}]
+  architectures: [x86_64, arm64]
+  runtimes: [nodejs22.x]
+${accountsYaml()}
+layers:
+  config:
+    dir: layers/config
+    description: Shared configuration
+    license: MIT
+    ${share}
+  tools:
+    dir: layers/tools
+    architectures: [arm64]
+functions:
+  api:
+    source: fns/api
+    handler: index.handler
+    runtime: nodejs22.x
+    architecture: arm64
+    layers: [config, tools]
+    accounts: [dev, prod]
+`
+}
+
+let server: AwsServer
+let project: Project
+
+beforeAll(async () => {
+  server = await startAwsServer({roles: {[ROLE]: {externalId: EXTERNAL_ID}}})
+  project = makeProject(server, {
+    'layers.yaml': manifest(),
+    'layers/config/nodejs/node_modules/@acme/config/index.js': 'export const stage = "one"\n',
+    'layers/tools/bin/tool': '#!/bin/sh\necho tool\n',
+    'fns/api/index.js': 'export const handler = async () => "ok"\n',
+  })
+  project.lock()
+})
+
+afterAll(async () => {
+  project?.remove()
+  await server?.close()
+})
+
+const TARGETS = [
+  [DEV, EU],
+  [DEV, US],
+  [PROD, EU],
+  [PROD, US],
+] as const
+
+function callsSince(mark: number) {
+  return server.calls.slice(mark)
+}
+
+async function assertOneVersionPerContent(layer: string): Promise<void> {
+  const lock = project.lockfile()
+  const locked = lock.layers[layer]
+  if (!locked || locked.kind === 'arn') throw new Error(`${layer} not locked`)
+  for (const [account, region] of TARGETS) {
+    const versions = await versionsOf(server, account, region, layer)
+    const shas = versions.map((version) => version.codeSha256)
+    expect(new Set(shas).size, `${layer} ${account}/${region}: ${shas.join(', ')}`).toBe(shas.length)
+    const record = Object.values(locked.published?.[account]?.[region] ?? {})[0]
+    expect(record, `${layer} ${account}/${region} recorded`).toBeDefined()
+    expect(versions.find((version) => version.arn === record!.arn)?.codeSha256).toBe(record!.codeSha256)
+  }
+}
+
+describe('layers publish', () => {
+  it('fails per target with a clear error when the bucket is missing, and says how to fix it', async () => {
+    const result = await project.run(['publish', '--json', 'config', '--account', 'dev', '--region', EU])
+    expect(result.status).toBe(1)
+    expect(validate(result.json), JSON.stringify(validate.errors)).toBe(true)
+    expect(result.json.units).toHaveLength(1)
+    expect(result.json.units[0]).toMatchObject({status: 'failed', error: {code: 'ERR_LAYERS_BUCKET_MISSING', hint: expect.stringContaining('--create-bucket')}})
+    expect(result.stderr).toContain('ERR_LAYERS_PUBLISH_FAILED')
+  })
+
+  it('--dry-run plans every upload and version and calls no write API', async () => {
+    const mark = server.calls.length
+    const result = await project.run(['publish', '--json', '--dry-run', '--create-bucket'])
+    expect(result.status, result.stderr).toBe(0)
+    expect(validate(result.json), JSON.stringify(validate.errors)).toBe(true)
+    expect(result.json.dryRun).toBe(true)
+    expect(result.json.units).toHaveLength(8)
+    for (const unit of result.json.units) expect(unit).toMatchObject({status: 'would-publish', upload: 'would-upload'})
+    expect(callsSince(mark).filter((call) => WRITE_OPERATIONS.has(call.operation))).toEqual([])
+    expect(project.lockfile().layers.config).not.toHaveProperty('published')
+  })
+
+  it('publishes one version per artifact and target, uploads each zip once, shares it, and records it', async () => {
+    const mark = server.calls.length
+    const result = await project.run(['publish', '--json', '--create-bucket'])
+    expect(result.status, result.stderr).toBe(0)
+    expect(validate(result.json), JSON.stringify(validate.errors)).toBe(true)
+    expect(result.json.summary).toMatchObject({units: 8, published: 8, uploaded: 8, failed: 0})
+    const calls = callsSince(mark)
+    expect(calls.filter((call) => call.operation === 'PublishLayerVersion' && call.status === 201)).toHaveLength(8)
+    expect(calls.filter((call) => call.operation === 'CreateBucket')).toHaveLength(4)
+    // prod is reached by assuming the role (STS) and the calls land in prod's account
+    expect(calls.some((call) => call.operation === 'AssumeRole')).toBe(true)
+    expect(calls.filter((call) => call.operation === 'PublishLayerVersion' && call.accountId === PROD)).toHaveLength(4)
+    const unit = result.json.units.find((u: any) => u.layer === 'config' && u.accountId === PROD && u.region === US)
+    expect(unit).toMatchObject({bucket: `layers-${PROD}-${US}`, grantsAdded: [`layers-account-${DEV}`], version: 1})
+    expect(unit.key).toMatch(/^artifacts\/config\/[0-9a-f]{64}\.zip$/)
+    // dev owns its own copy: no grant to itself
+    expect(result.json.units.find((u: any) => u.layer === 'config' && u.accountId === DEV).grantsAdded).toEqual([])
+    const policy = await lambdaAs(server, PROD, US).send(new GetLayerVersionPolicyCommand({LayerName: 'config', VersionNumber: 1}))
+    expect(JSON.parse(policy.Policy!).Statement.map((s: any) => s.Sid)).toEqual([`layers-account-${DEV}`])
+    const lock = project.lockfile()
+    expect(lock.layers.config).toMatchObject({published: {[PROD]: {[US]: {'arm64+x86_64': {arn: `arn:aws:lambda:${US}:${PROD}:layer:config:1`, version: 1, codeSha256: unit.codeSha256}}}}})
+    expect(lock.layers.tools).toMatchObject({published: {[DEV]: {[EU]: {arm64: {version: 1}}}}})
+    await assertOneVersionPerContent('config')
+    await assertOneVersionPerContent('tools')
+  })
+
+  it('re-publishing changes nothing, uploads nothing and reads once per artifact and target', async () => {
+    const mark = server.calls.length
+    const result = await project.run(['publish', '--json'])
+    expect(result.status, result.stderr).toBe(0)
+    expect(result.json.summary).toMatchObject({units: 8, published: 0, adopted: 0, unchanged: 8, uploaded: 0, grantChanges: 0})
+    const calls = callsSince(mark)
+    expect(calls.filter((call) => WRITE_OPERATIONS.has(call.operation))).toEqual([])
+    expect(calls.filter((call) => call.service !== 'sts')).toHaveLength(8)
+    expect(calls.every((call) => call.service === 'sts' || call.operation === 'GetLayerVersionPolicy')).toBe(true)
+  })
+
+  it('publishes exactly one new version per target when the content changes, and the human output says so', async () => {
+    project.write('layers/config/nodejs/node_modules/@acme/config/index.js', 'export const stage = "two"\n')
+    const result = await project.run(['publish'])
+    expect(result.status, result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/Published 4, adopted 0, unchanged 4, uploaded 4, grant changes 2, failed 0\./)
+    for (const [account, region] of TARGETS) expect((await versionsOf(server, account, region, 'config')).map((v) => v.version)).toEqual([1, 2])
+    await assertOneVersionPerContent('config')
+  })
+
+  it('adopts the existing versions when the lockfile lost its records (fresh clone)', async () => {
+    const lock = project.lockfile()
+    for (const layer of Object.values(lock.layers)) if (layer.kind !== 'arn') delete layer.published
+    project.write('lockfile.json', JSON.stringify(lock, null, 2) + '\n')
+    const mark = server.calls.length
+    const result = await project.run(['publish', '--json'])
+    expect(result.status, result.stderr).toBe(0)
+    expect(result.json.summary).toMatchObject({published: 0, adopted: 8, uploaded: 0})
+    expect(callsSince(mark).filter((call) => WRITE_OPERATIONS.has(call.operation))).toEqual([])
+    expect(project.lockfile().layers.config).toMatchObject({published: {[DEV]: {[EU]: {'arm64+x86_64': {version: 2}}}}})
+    await assertOneVersionPerContent('config')
+  })
+
+  it('removes grants the manifest no longer names and adds the new ones', async () => {
+    project.write('layers.yaml', manifest(`share: {accounts: ["333333333333"], public: true}`))
+    const result = await project.run(['publish', '--json', 'config', '--account', 'prod', '--region', EU])
+    expect(result.status, result.stderr).toBe(0)
+    expect(result.json.units[0]).toMatchObject({status: 'unchanged', grantsAdded: ['layers-account-333333333333', 'layers-public'], grantsRemoved: [`layers-account-${DEV}`]})
+    const policy = await lambdaAs(server, PROD, EU).send(new GetLayerVersionPolicyCommand({LayerName: 'config', VersionNumber: 2}))
+    expect(JSON.parse(policy.Policy!).Statement.map((s: any) => s.Sid).sort()).toEqual(['layers-account-333333333333', 'layers-public'])
+    const again = await project.run(['publish', '--json', 'config', '--account', 'prod', '--region', EU])
+    expect(again.json.summary.grantChanges).toBe(0)
+    project.write('layers.yaml', manifest())
+  })
+
+  it('rejects an unknown layer or account with exit 2 and no stack trace', async () => {
+    const result = await project.run(['publish', 'nope'])
+    expect(result.status).toBe(2)
+    expect(result.stderr).toContain('No layer named nope')
+    expect(result.stderr).not.toMatch(/\n\s+at /)
+    expect((await project.run(['publish', '--account', 'stage'])).status).toBe(2)
+  })
+
+  it('completes under 30% throttling and dropped PublishLayerVersion answers with one version per content', async () => {
+    project.write('layers/config/nodejs/node_modules/@acme/config/index.js', 'export const stage = "three"\n')
+    project.write('layers/tools/bin/tool', '#!/bin/sh\necho tool 3\n')
+    server.setFaults({throttleRate: 0.3, seed: 7})
+    try {
+      const result = await project.run(['publish', '--json'])
+      expect(result.status, result.stderr).toBe(0)
+      expect(result.json.summary).toMatchObject({published: 8, failed: 0})
+    } finally {
+      server.setFaults(undefined)
+    }
+    project.write('layers/config/nodejs/node_modules/@acme/config/index.js', 'export const stage = "four"\n')
+    // A dropped connection leaves the outcome unknown: publish looks at the versions before it sends again.
+    server.setFaults({dropRate: 0.5, seed: 3, operations: ['PublishLayerVersion']})
+    try {
+      const result = await project.run(['publish', '--json', 'config'])
+      expect(result.status, result.stderr).toBe(0)
+      expect(result.json.summary.failed).toBe(0)
+    } finally {
+      server.setFaults(undefined)
+    }
+    expect(server.calls.filter((call) => call.operation === 'PublishLayerVersion' && call.status === 0).length).toBeGreaterThan(0)
+    await assertOneVersionPerContent('config')
+    await assertOneVersionPerContent('tools')
+  })
+})

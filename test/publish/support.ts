@@ -1,0 +1,174 @@
+// Test support for publish/attach end-to-end tests: a project in a temp dir (layers.yaml, dir layers,
+// function sources), its lockfile (own layers locked as `layers lock` locks dir layers: the manifest
+// fingerprint and one artifact for the layer's architectures; arn layers pinned as given), AWS config
+// files pointing at the local AWS test server, and the built CLI spawned with them.
+import {spawn} from 'node:child_process'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {GetLayerVersionCommand, LambdaClient, ListLayerVersionsCommand} from '@aws-sdk/client-lambda'
+import {layerInputs} from '../../src/lock/fingerprint.js'
+import {serializeLockfile} from '../../src/lock/serialize.js'
+import {artifactKey, type LockedLayer, type Lockfile} from '../../src/lock/types.js'
+import {parseManifest} from '../../src/manifest/load.js'
+import type {AwsServer} from '../support/aws-server/index.js'
+
+export const DEV = '111111111111'
+export const PROD = '222222222222'
+export const EU = 'eu-west-1'
+export const US = 'us-east-1'
+export const ROLE = `arn:aws:iam::${PROD}:role/deployer`
+export const EXTERNAL_ID = 'layers-e2e'
+export const bin = path.resolve(import.meta.dirname, '../../bin/run.js')
+
+export interface CliResult {
+  status: number | null
+  stdout: string
+  stderr: string
+  json: any
+}
+
+export interface Project {
+  dir: string
+  env: NodeJS.ProcessEnv
+  write(file: string, text: string): void
+  read(file: string): string
+  /** (Re)writes lockfile.json for the current layers.yaml, keeping recorded publications. */
+  lock(arns?: Record<string, Record<string, Record<string, string>>>): Lockfile
+  lockfile(): Lockfile
+  /** Runs the CLI to the end (asynchronously: the test server lives in this process). */
+  run(args: string[], extraEnv?: NodeJS.ProcessEnv): Promise<CliResult>
+  /** Starts the CLI without waiting (for kill tests). */
+  start(args: string[]): ReturnType<typeof spawn>
+  remove(): void
+}
+
+/** dev is reached through a named profile; prod by assuming ROLE (with its external id) from the default credentials. */
+export function accountsYaml(regions: string[] = [EU, US]): string {
+  return `accounts:
+  dev:
+    id: "${DEV}"
+    profile: dev
+    regions: [${regions.join(', ')}]
+  prod:
+    id: "${PROD}"
+    roleArn: ${ROLE}
+    externalId: ${EXTERNAL_ID}
+    regions: [${regions.join(', ')}]
+`
+}
+
+export function makeProject(server: AwsServer, files: Record<string, string>): Project {
+  const dir = mkdtempSync(path.join(tmpdir(), 'layers-publish-e2e-'))
+  const write = (file: string, text: string) => {
+    mkdirSync(path.dirname(path.join(dir, file)), {recursive: true})
+    writeFileSync(path.join(dir, file), text)
+  }
+  for (const [file, text] of Object.entries(files)) write(file, text)
+  const aws = server.writeAwsConfig(path.join(dir, '.aws'), {default: {accountId: DEV}, dev: {accountId: DEV}})
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: dir,
+    AWS_ENDPOINT_URL: server.endpoint,
+    ...aws,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    NO_COLOR: '1',
+  }
+  const lockPath = path.join(dir, 'lockfile.json')
+  const project: Project = {
+    dir,
+    env,
+    write,
+    read: (file) => readFileSync(path.join(dir, file), 'utf8'),
+    lockfile: () => JSON.parse(readFileSync(lockPath, 'utf8')) as Lockfile,
+    lock(arns = {}) {
+      const manifest = parseManifest(readFileSync(path.join(dir, 'layers.yaml'), 'utf8'), path.join(dir, 'layers.yaml'))
+      let previous: Lockfile | undefined
+      try {
+        previous = project.lockfile()
+      } catch {
+        previous = undefined
+      }
+      const layers: Record<string, LockedLayer> = {}
+      for (const [name, spec] of Object.entries(manifest.layers)) {
+        const inputs = layerInputs(spec, manifest.root)
+        if (spec.kind === 'arn') {
+          layers[name] = {kind: 'arn', inputs, arns: arns[name] ?? {}}
+        } else if (spec.kind === 'dir') {
+          const old = previous?.layers[name]
+          const published = old && old.kind === 'dir' ? old.published : undefined
+          layers[name] = {kind: 'dir', inputs, artifacts: {[artifactKey(spec.architectures)]: {architectures: [...spec.architectures].sort()}}, ...(published ? {published} : {})}
+        } else {
+          throw new Error(`test support locks dir and arn layers only, not ${spec.kind}`)
+        }
+      }
+      const lock: Lockfile = {lockfileVersion: 1, layers}
+      writeFileSync(lockPath, serializeLockfile(lock))
+      return lock
+    },
+    run: (args, extraEnv = {}) => runCli(dir, {...env, ...extraEnv}, args),
+    start: (args) => spawn(process.execPath, [bin, ...args], {cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe']}),
+    remove: () => rmSync(dir, {recursive: true, force: true}),
+  }
+  return project
+}
+
+export function runCli(cwd: string, env: NodeJS.ProcessEnv, args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {cwd, env, stdio: ['ignore', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
+    child.on('error', reject)
+    child.on('close', (status) => {
+      clearTimeout(timer)
+      let json: unknown
+      try {
+        json = JSON.parse(stdout)
+      } catch {
+        json = undefined
+      }
+      resolve({status, stdout, stderr, json})
+    })
+  })
+}
+
+/** A Lambda client of the test server acting as `accountId`. */
+export function lambdaAs(server: AwsServer, accountId: string, region: string): LambdaClient {
+  return new LambdaClient({endpoint: server.endpoint, region, credentials: server.credentials(accountId), maxAttempts: 10})
+}
+
+/** Every version of a layer with its CodeSha256, as the account sees it. */
+export async function versionsOf(server: AwsServer, accountId: string, region: string, layer: string): Promise<Array<{version: number; codeSha256: string; arn: string}>> {
+  const client = lambdaAs(server, accountId, region)
+  const listed = await client.send(new ListLayerVersionsCommand({LayerName: layer})).catch((error: Error) => {
+    if (error.name === 'ResourceNotFoundException') return {LayerVersions: []}
+    throw error
+  })
+  const out: Array<{version: number; codeSha256: string; arn: string}> = []
+  for (const item of listed.LayerVersions ?? []) {
+    const full = await client.send(new GetLayerVersionCommand({LayerName: layer, VersionNumber: item.Version!}))
+    out.push({version: item.Version!, codeSha256: full.Content!.CodeSha256!, arn: item.LayerVersionArn!})
+  }
+  client.destroy()
+  return out.sort((a, b) => a.version - b.version)
+}
+
+/** Operations the test server saw that change state. */
+export const WRITE_OPERATIONS = new Set([
+  'PublishLayerVersion',
+  'AddLayerVersionPermission',
+  'RemoveLayerVersionPermission',
+  'DeleteLayerVersion',
+  'UpdateFunctionConfiguration',
+  'UpdateFunctionCode',
+  'CreateFunction',
+  'DeleteFunction',
+  'PutObject',
+  'CreateMultipartUpload',
+  'UploadPart',
+  'CompleteMultipartUpload',
+  'CreateBucket',
+])
