@@ -8,6 +8,7 @@ import {loadNpmOptions, type NpmOptions} from '../../src/npm/config.js'
 import {pacotePackumentSource} from '../../src/resolve/source.js'
 import type {PackumentSource} from '../../src/resolve/types.js'
 import type {NpmLayer} from '../../src/manifest/types.js'
+import {npmLayer} from '../build/project.js'
 
 export interface TempProject {
   root: string
@@ -28,18 +29,9 @@ export async function tempProject(registryUrl: string, extraNpmrc = '', env: Nod
   return {root, home, options, source: pacotePackumentSource(options), cleanup: () => rm(root, {recursive: true, force: true, maxRetries: 5})}
 }
 
+/** An npm layer for both architectures on nodejs20.x. */
 export function layer(name: string, dependencies: Record<string, string>, overrides: Partial<NpmLayer> = {}): NpmLayer {
-  return {
-    kind: 'npm',
-    name,
-    runtimes: ['nodejs20.x'],
-    architectures: ['x86_64', 'arm64'],
-    exclude: [],
-    defaultExcludes: true,
-    share: {accounts: [], public: false},
-    dependencies,
-    ...overrides,
-  }
+  return npmLayer(name, {runtimes: ['nodejs20.x'], dependencies, ...overrides})
 }
 
 /** lock path -> version, for compact assertions. */
