@@ -1,0 +1,122 @@
+// Seeding helpers for tests that need AWS state before they run the CLI (layer versions of other
+// accounts, functions with given runtimes, layers and code sizes). Everything goes through the real
+// SDK against the server, so seeded state obeys the same rules as state the CLI creates.
+import {AddLayerVersionPermissionCommand, CreateFunctionCommand, DeleteLayerVersionCommand, LambdaClient, PublishLayerVersionCommand, type Architecture, type Runtime} from '@aws-sdk/client-lambda'
+import {CreateBucketCommand, PutObjectCommand, S3Client} from '@aws-sdk/client-s3'
+import {randomBytes} from 'node:crypto'
+import yazl from 'yazl'
+import type {AwsServer} from './index.js'
+
+const INLINE_LIMIT = 40 * 1024 * 1024
+
+export interface SeedLayer {
+  runtimes?: string[]
+  architectures?: string[]
+  description?: string
+  /** The zip to publish; default a small one, or one of exactly `codeSize` bytes. */
+  zip?: Buffer
+  codeSize?: number
+}
+
+export interface SeedFunction {
+  name: string
+  runtime?: string
+  architecture?: 'x86_64' | 'arm64'
+  handler?: string
+  layers?: string[]
+  /** The code zip; default a small one, or one of exactly `codeSize` bytes (CodeSize as Lambda reports it). */
+  zip?: Buffer
+  codeSize?: number
+}
+
+export interface Seeder {
+  /** Publishes a layer version as `accountId` in `region`; returns its LayerVersionArn. */
+  layerVersion(accountId: string, region: string, name: string, layer?: SeedLayer): Promise<string>
+  deleteLayerVersion(arn: string): Promise<void>
+  /** Grants lambda:GetLayerVersion on a version to an account id or `*` (optionally one organization). */
+  share(arn: string, principal: string, organizationId?: string): Promise<void>
+  /** Creates a function (waits for nothing: with updateDelayMs 0 it is Active at once); returns its ARN. */
+  function(accountId: string, region: string, fn: SeedFunction): Promise<string>
+}
+
+/** A zip of `files`, or of one stored entry padded so the zip is exactly `size` bytes. */
+export async function zipBytes(files: Record<string, string | Buffer> = {'index.js': 'exports.handler = async () => 1\n'}, size?: number): Promise<Buffer> {
+  const build = (entries: Record<string, string | Buffer>, compress: boolean): Promise<Buffer> => {
+    const zip = new yazl.ZipFile()
+    for (const [name, content] of Object.entries(entries)) zip.addBuffer(Buffer.isBuffer(content) ? content : Buffer.from(content), name, {mtime: new Date(0), compress})
+    zip.end()
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = []
+      zip.outputStream.on('data', (chunk: Buffer) => chunks.push(chunk))
+      zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)))
+      zip.outputStream.on('error', reject)
+    })
+  }
+  if (size === undefined) return build(files, true)
+  const overhead = (await build({'padding.bin': Buffer.alloc(0)}, false)).length
+  if (size <= overhead) throw new Error(`seed: a zip needs more than ${overhead} bytes`)
+  const exact = await build({'padding.bin': randomBytes(size - overhead)}, false)
+  if (exact.length !== size) throw new Error(`seed: made a ${exact.length}-byte zip, wanted ${size}`)
+  return exact
+}
+
+export function seeder(server: AwsServer): Seeder {
+  const config = (accountId: string, region: string) => ({region, endpoint: server.endpoint, credentials: server.credentials(accountId), maxAttempts: 1})
+  const lambda = (accountId: string, region: string): LambdaClient => new LambdaClient(config(accountId, region))
+  const parse = (arn: string): {region: string; accountId: string; name: string; version: number} => {
+    const match = /^arn:aws:lambda:([^:]+):(\d{12}):layer:([^:]+):(\d+)$/.exec(arn)
+    if (!match) throw new Error(`seed: not a layer version ARN: ${arn}`)
+    return {region: match[1]!, accountId: match[2]!, name: match[3]!, version: Number(match[4])}
+  }
+  /** Inline when small, through an S3 object of the account when large (as Lambda requires). */
+  const content = async (accountId: string, region: string, zip: Buffer): Promise<{ZipFile: Buffer} | {S3Bucket: string; S3Key: string}> => {
+    if (zip.length <= INLINE_LIMIT) return {ZipFile: zip}
+    const s3 = new S3Client(config(accountId, region))
+    const bucket = `seed-${accountId}-${region}`
+    await s3.send(new CreateBucketCommand({Bucket: bucket})).catch((error: Error) => {
+      if (error.name !== 'BucketAlreadyOwnedByYou') throw error
+    })
+    const key = `seed/${randomBytes(8).toString('hex')}.zip`
+    await s3.send(new PutObjectCommand({Bucket: bucket, Key: key, Body: zip}))
+    return {S3Bucket: bucket, S3Key: key}
+  }
+  return {
+    async layerVersion(accountId, region, name, layer = {}) {
+      const zip = layer.zip ?? (await zipBytes({'nodejs/node_modules/seed/index.js': `module.exports = ${JSON.stringify(name)}\n`}, layer.codeSize))
+      const published = await lambda(accountId, region).send(
+        new PublishLayerVersionCommand({
+          LayerName: name,
+          Content: await content(accountId, region, zip),
+          ...(layer.runtimes ? {CompatibleRuntimes: layer.runtimes as Runtime[]} : {}),
+          ...(layer.architectures ? {CompatibleArchitectures: layer.architectures as Architecture[]} : {}),
+          ...(layer.description !== undefined ? {Description: layer.description} : {}),
+        }),
+      )
+      return published.LayerVersionArn!
+    },
+    async deleteLayerVersion(arn) {
+      const {accountId, region, name, version} = parse(arn)
+      await lambda(accountId, region).send(new DeleteLayerVersionCommand({LayerName: name, VersionNumber: version}))
+    },
+    async share(arn, principal, organizationId) {
+      const {accountId, region, name, version} = parse(arn)
+      const statementId = `seed-${principal === '*' ? 'all' : principal}${organizationId ? `-${organizationId}` : ''}`
+      await lambda(accountId, region).send(new AddLayerVersionPermissionCommand({LayerName: name, VersionNumber: version, StatementId: statementId, Action: 'lambda:GetLayerVersion', Principal: principal, ...(organizationId ? {OrganizationId: organizationId} : {})}))
+    },
+    async function(accountId, region, fn) {
+      const zip = fn.zip ?? (await zipBytes(undefined, fn.codeSize))
+      const created = await lambda(accountId, region).send(
+        new CreateFunctionCommand({
+          FunctionName: fn.name,
+          Role: `arn:aws:iam::${accountId}:role/${fn.name}-role`,
+          Runtime: (fn.runtime ?? 'nodejs22.x') as Runtime,
+          Handler: fn.handler ?? 'index.handler',
+          Architectures: [fn.architecture ?? 'x86_64'],
+          Code: await content(accountId, region, zip),
+          ...(fn.layers ? {Layers: fn.layers} : {}),
+        }),
+      )
+      return created.FunctionArn!
+    },
+  }
+}
