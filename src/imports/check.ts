@@ -18,7 +18,7 @@ import {builtArtifactFinder, functionLayers, type BuiltArtifactFinder, type Func
 import {listFunctionFiles, type FunctionFile, type FunctionFileLister} from '../package/files.js'
 import {openStateDatabase} from '../store/db.js'
 import {projectPaths} from '../project/paths.js'
-import {findImports, ParseFailure, type ModuleFormat} from './parse.js'
+import {findImports, ParseFailure, type ModuleFormat, type ParsedFile} from './parse.js'
 import {findInLayers, resolveImport, type ResolveContext} from './resolve.js'
 import {layerView, readPackageJson, type LayerView, type PackageJsonData, type ViewSource} from './views.js'
 
@@ -156,6 +156,7 @@ async function checkFunction(manifest: Manifest, lock: Lockfile, fn: FunctionSpe
     layers: views.map((view) => ({layer: view.layer, source: view.source})),
     problems: [],
   }
+  const exported = new Map<string, ParsedFile['exports']>()
   for (const file of files) {
     if (!JS_FILE.test(file.rel)) continue
     report.files++
@@ -179,6 +180,7 @@ async function checkFunction(manifest: Manifest, lock: Lockfile, fn: FunctionSpe
       continue
     }
     report.dynamicUnchecked += parsed.dynamicUnchecked
+    exported.set(file.rel, parsed.exports)
     for (const found of parsed.imports) {
       report.imports++
       for (const problem of resolveImport(ctx, file.rel, format, found).problems) {
@@ -187,7 +189,40 @@ async function checkFunction(manifest: Manifest, lock: Lockfile, fn: FunctionSpe
     }
   }
   if (rootPackageJson) report.problems.push(...versionProblems(ctx, fn, rootPackageJson, located))
+  if (fn.runtime.startsWith('nodejs')) {
+    const at = manifest.locate(['functions', fn.key, 'handler'])
+    for (const problem of handlerProblems(fn, ctx.ownFiles, exported)) report.problems.push(at ? {...problem, location: {...at, file: path.relative(manifest.root, at.file) || at.file}} : problem)
+  }
   return report
+}
+
+/**
+ * Whether the handler Lambda's nodejs runtime loads exists: `dir/module.export[.nested]` needs
+ * module.js, .mjs or .cjs (tried in that order) in the package, exporting `export` (when the file's
+ * exports can be known statically).
+ */
+export function handlerProblems(fn: FunctionSpec, ownFiles: ReadonlySet<string>, exported: ReadonlyMap<string, ParsedFile['exports']>): Problem[] {
+  const slash = fn.handler.lastIndexOf('/')
+  const dot = fn.handler.indexOf('.', slash + 1)
+  if (dot <= slash + 1 || dot === fn.handler.length - 1) {
+    return [{severity: 'error', code: 'ERR_LAYERS_HANDLER_MALFORMED', message: `Function ${fn.key}: handler ${JSON.stringify(fn.handler)} is not module.export (e.g. index.handler); Lambda fails with Runtime.MalformedHandlerName.`, hint: 'Name the file (without extension) and the exported function, e.g. src/index.handler.'}]
+  }
+  const modulePath = path.posix.normalize(fn.handler.slice(0, dot))
+  const name = fn.handler.slice(dot + 1).split('.')[0]!
+  const file = ['.js', '.mjs', '.cjs'].map((extension) => modulePath + extension).find((candidate) => ownFiles.has(candidate))
+  if (!file) {
+    return [{severity: 'error', code: 'ERR_LAYERS_HANDLER_MISSING', message: `Function ${fn.key}: handler ${fn.handler} needs ${modulePath}.js, .mjs or .cjs in the function package, and there is none; Lambda fails with Runtime.ImportModuleError.`, hint: "Fix the handler in the manifest, or check .layersignore and the function's `exclude`."}]
+  }
+  const exports = exported.get(file)
+  if (!exports || !exports.complete || exports.names.includes(name)) return []
+  return [
+    {
+      severity: 'error',
+      code: 'ERR_LAYERS_HANDLER_NOT_EXPORTED',
+      message: `Function ${fn.key}: ${file} does not export ${name} (it exports ${exports.names.length > 0 ? exports.names.join(', ') : 'nothing'}); Lambda fails with Runtime.HandlerNotFound.`,
+      hint: `Export ${name} from ${file}, or point the handler at an exported function.`,
+    },
+  ]
 }
 
 function tryParse(code: string, format: ModuleFormat): boolean {

@@ -1,7 +1,7 @@
 // Unit tests of the import check's pure parts: the parser (what counts as an import) and the
 // resolver (builtins, own files, layers in order, exports, AWS SDK, subpath imports).
 import {describe, expect, it} from 'vitest'
-import {moduleFormat} from '../../src/imports/check.js'
+import {handlerProblems, moduleFormat} from '../../src/imports/check.js'
 import {findImports, ParseFailure} from '../../src/imports/parse.js'
 import {findInLayers, resolveImport, searchDirsFor, type ResolveContext} from '../../src/imports/resolve.js'
 import {packageNameOf, packagesFromPaths, type LayerView} from '../../src/imports/views.js'
@@ -44,6 +44,30 @@ describe('findImports', () => {
     } catch (error) {
       expect(error).toMatchObject({line: 1, column: 7})
     }
+  })
+
+  it('lists what a module exports, and whether the list is complete', () => {
+    const esm = ['export const a = 1, {b, c: [d]} = x', 'export function e() {}', 'export class F {}', 'const g = 1', "export {g as h, g as 'i j'}", 'export default 1', "export * as ns from './n.js'"].join('\n')
+    expect(findImports(esm, 'module').exports).toEqual({names: ['F', 'a', 'b', 'd', 'default', 'e', 'h', 'i j', 'ns'], complete: true})
+    expect(findImports("export * from './x.js'\nexport const a = 1", 'module').exports).toEqual({names: ['a'], complete: false})
+    const cjs = ["exports.a = 1", "module.exports.b = 2", "exports['c'] = 3", "Object.defineProperty(exports, 'd', {value: 4})", 'function later() { exports.e = 5 }'].join('\n')
+    expect(findImports(cjs, 'commonjs').exports).toEqual({names: ['a', 'b', 'c', 'd', 'e'], complete: true})
+    expect(findImports('module.exports = {handler, other: 1}', 'commonjs').exports).toEqual({names: ['handler', 'other'], complete: true})
+    expect(findImports('module.exports = makeHandler()', 'commonjs').exports.complete).toBe(false)
+    expect(findImports('exports[name] = 1', 'commonjs').exports.complete).toBe(false)
+    expect(findImports('Object.assign(module.exports, x)', 'commonjs').exports.complete).toBe(false)
+  })
+
+  it('checks that the handler file exists and exports the handler', () => {
+    const fn = (handler: string) => ({key: 'api', name: 'api', source: '/x', handler, runtime: 'nodejs20.x', architecture: 'x86_64' as const, layers: [], accounts: [], exclude: []})
+    const files = new Set(['src/index.mjs', 'legacy.cjs', 'index.js'])
+    const exported = new Map([['src/index.mjs', {names: ['handler'], complete: true}], ['legacy.cjs', {names: [], complete: false}], ['index.js', {names: ['main'], complete: true}]])
+    expect(handlerProblems(fn('src/index.handler'), files, exported)).toEqual([])
+    expect(handlerProblems(fn('src/index.handler.nested'), files, exported)).toEqual([])
+    expect(handlerProblems(fn('legacy.anything'), files, exported)).toEqual([])
+    expect(handlerProblems(fn('index.handler'), files, exported)).toEqual([expect.objectContaining({code: 'ERR_LAYERS_HANDLER_NOT_EXPORTED', message: expect.stringContaining('index.js does not export handler (it exports main)')})])
+    expect(handlerProblems(fn('app.handler'), files, exported)).toEqual([expect.objectContaining({code: 'ERR_LAYERS_HANDLER_MISSING'})])
+    expect(handlerProblems(fn('index'), files, exported)).toEqual([expect.objectContaining({code: 'ERR_LAYERS_HANDLER_MALFORMED'})])
   })
 
   it('decides the module format by extension, then the nearest package.json type', () => {
