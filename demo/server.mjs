@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/* global process, console */
+/* global process, console, setInterval */
 // `npm run demo:server [-- --port 4566] [--db FILE] [--memory]`: starts the local AWS test server by hand
 // (state in .layers/demo/aws.db unless --memory), writes an AWS config for its two default accounts
 // and prints the environment to point `layers` (or any SDK program) at it. Ctrl-C stops it.
@@ -32,5 +32,7 @@ const stop = async () => {
   await server.close()
   process.exit(0)
 }
+// The server's worker does not keep the process alive by itself.
+setInterval(() => {}, 1 << 30)
 process.on('SIGINT', stop)
 process.on('SIGTERM', stop)

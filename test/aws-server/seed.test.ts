@@ -28,7 +28,7 @@ describe('seeder', () => {
     expect((await failure(one.lambda.send(new GetLayerVersionByArnCommand({Arn: arn})))).name).toBe('AccessDeniedException')
     await seed.share(arn, ACCOUNT1)
     expect((await one.lambda.send(new GetLayerVersionByArnCommand({Arn: arn}))).Version).toBe(1)
-    const big = 41 * 1024 * 1024
+    const big = 6 * 1024 * 1024
     const fnArn = await seed.function(ACCOUNT1, 'eu-west-1', {name: 'big-fn', runtime: 'nodejs16.x', architecture: 'arm64', layers: [arn], codeSize: big})
     expect(await one.lambda.send(new GetFunctionConfigurationCommand({FunctionName: fnArn}))).toMatchObject({Runtime: 'nodejs16.x', Architectures: ['arm64'], CodeSize: big, Layers: [{Arn: arn, CodeSize: 2048}]})
     await seed.deleteLayerVersion(arn)

@@ -130,6 +130,13 @@ export async function startAwsServer(options: AwsServerOptions = {}): Promise<Aw
     throw new Error(`aws-server: could not start: ${started.error}`)
   }
   const endpoint = started.endpoint
+  // A forgotten close() must not keep the test process alive; close() holds it until the state is saved.
+  let exited = false
+  worker.once('exit', () => {
+    exited = true
+  })
+  worker.on('error', (error) => process.stderr.write(`aws-server: worker failed: ${error.stack ?? error.message}\n`))
+  worker.unref()
   const readCalls = callReader(channels.calls)
   const calls: CallRecord[] = []
   let closed: Promise<void> | undefined
@@ -147,7 +154,10 @@ export async function startAwsServer(options: AwsServerOptions = {}): Promise<Aw
     writeAwsConfig: (dir, profiles) => writeAwsConfig(dir, profiles, endpoint, (accountId) => accounts.credentials(accountId)),
     close: () => {
       closed ??= new Promise<void>((resolve) => {
-        worker.once('message', () => void worker.terminate().then(() => resolve()))
+        if (exited) return resolve()
+        worker.ref()
+        worker.once('exit', () => resolve())
+        worker.once('message', () => void worker.terminate())
         worker.postMessage('close')
       })
       return closed

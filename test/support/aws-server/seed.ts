@@ -7,7 +7,7 @@ import {randomBytes} from 'node:crypto'
 import yazl from 'yazl'
 import type {AwsServer} from './index.js'
 
-const INLINE_LIMIT = 40 * 1024 * 1024
+const INLINE_LIMIT = 5 * 1024 * 1024
 
 export interface SeedLayer {
   runtimes?: string[]
