@@ -45,7 +45,7 @@ export interface PackagedFunction extends ZipResult {
   limitBytes: number
   /** True/false against the limit; null when the total is unknown. */
   withinLimit: boolean | null
-  /** The package with its layers' node_modules inside (what it would be without layers); null when a layer is not built. */
+  /** The package with its own layers' node_modules inside (what it would be without layers; ARN layers left out); null when one is not built. */
   fat: {zipBytes: number; unzippedBytes: number; files: number} | null
 }
 
@@ -90,11 +90,14 @@ async function packageOne(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, 
   const layers: LayerSize[] = []
   const layerListings: ZipListing[][] = []
   let allBuilt = true
+  let ownBuilt = true
   for (const layer of functionLayers(manifest, lock, fn)) {
     const built = await caches.findBuilt(layer)
     layers.push({layer: layer.name, kind: layer.spec.kind, ...(layer.artifactKey ? {artifactKey: layer.artifactKey} : {}), built: built !== undefined, zipBytes: built?.zipBytes ?? null, unzippedBytes: built?.unzippedBytes ?? null})
     if (built) layerListings.push(await layerListing(caches, built.zipPath))
     else allBuilt = false
+    // ARN layers cannot be read locally: the total stays unknown, the fat package leaves them out.
+    if (!built && layer.spec.kind !== 'arn') ownBuilt = false
   }
   const totalUnzippedBytes = allBuilt ? zip.unzippedBytes + layers.reduce((sum, layer) => sum + (layer.unzippedBytes ?? 0), 0) : null
   return {
@@ -112,7 +115,7 @@ async function packageOne(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, 
     totalUnzippedBytes,
     limitBytes: FUNCTION_UNZIPPED_LIMIT,
     withinLimit: totalUnzippedBytes === null ? null : totalUnzippedBytes <= FUNCTION_UNZIPPED_LIMIT,
-    fat: allBuilt ? fatPackageSize(await listZip(zipPath), layerListings) : null,
+    fat: ownBuilt ? fatPackageSize(await listZip(zipPath), layerListings) : null,
   }
 }
 

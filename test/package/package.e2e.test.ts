@@ -2,7 +2,7 @@
 // a loopback registry and dir layers.
 import {execFileSync} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
-import {appendFile, cp, mkdir, readdir, rm, stat} from 'node:fs/promises'
+import {appendFile, cp, mkdir, readdir, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import {Ajv} from 'ajv'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -117,6 +117,37 @@ describe('layers package', () => {
     const unchecked = await runCli(['package', 'broken', '--no-check', '--json'], {cwd: copy, env})
     expect(unchecked.code, unchecked.stderr).toBe(0)
     expect(unchecked.json.imports).toBeUndefined()
+  }, 120_000)
+
+  it('leaves ARN layers out of the fat package and the total, and refuses a stale lock', async () => {
+    const copy = path.join(dir, 'arn-project')
+    await cp(project, copy, {recursive: true})
+    const manifestFile = path.join(copy, 'layers.yaml')
+    const text = await readFile(manifestFile, 'utf8')
+    await writeFile(manifestFile, text.replace('layers:\n  deps:', 'layers:\n  vendor:\n    arn: arn:aws:lambda:eu-west-1:123456789012:layer:vendor:3\n  deps:').replace('layers: [deps]\n    accounts: [dev]', 'layers: [deps, vendor]\n    accounts: [dev]'))
+    // An ARN layer is locked from AWS; here its lock entry is written directly.
+    const {loadManifest} = await import('../../src/manifest/load.js')
+    const {layerInputs} = await import('../../src/lock/fingerprint.js')
+    const {readLockfile, writeLockfile} = await import('../../src/lock/io.js')
+    const manifest = await loadManifest(manifestFile)
+    const lock = (await readLockfile(path.join(copy, 'lockfile.json')))!
+    lock.layers.vendor = {kind: 'arn', inputs: layerInputs(manifest.layers.vendor!, manifest.root), arns: {'111111111111': {'eu-west-1': 'arn:aws:lambda:eu-west-1:123456789012:layer:vendor:3'}}}
+    await writeLockfile(path.join(copy, 'lockfile.json'), lock)
+    const result = await runCli(['package', 'cjs', '--json'], {cwd: copy, env})
+    expect(result.code, result.stderr).toBe(0)
+    const [cjs] = result.json.functions
+    expect(cjs.layers[1]).toEqual({layer: 'vendor', kind: 'arn', built: false, zipBytes: null, unzippedBytes: null})
+    expect(cjs.totalUnzippedBytes).toBeNull()
+    expect(cjs.fat.zipBytes).toBeGreaterThan(cjs.zipBytes)
+    const run = await runCli(['run', 'cjs', '--json'], {cwd: copy, env})
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.json.skippedLayers).toEqual(['vendor'])
+    expect(run.json.payload.message).toBe('hello undefined')
+
+    await writeFile(manifestFile, (await readFile(manifestFile, 'utf8')).replace('greeter: ^1.0.0', 'greeter: ^1.1.0'))
+    const stale = await runCli(['package', 'cjs', '--json'], {cwd: copy, env})
+    expect(stale.code).toBe(2)
+    expect(stale.json.error).toMatchObject({code: 'ERR_LAYERS_LOCK_STALE', message: expect.stringContaining('layer deps')})
   }, 120_000)
 
   it('refuses a link leading out of the function source and an unknown function', async () => {
