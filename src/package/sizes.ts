@@ -3,11 +3,12 @@
 // function's code plus the node_modules its layers provide, laid out as `node_modules/...` in the
 // function zip). The fat zip is not written: because the zip writer compresses each entry on its own,
 // its exact size is the sum of each entry's compressed bytes and headers, read from the central
-// directories of the thin zip and the built layer zips. Pure apart from the listings passed in.
+// directories of the thin zip and the built layer zips. Pure: listings in, sizes out.
+import {UNZIPPED_LIMIT} from '../build/build.js'
 import type {ZipListing} from './zip-read.js'
 
-/** Lambda's limit for a function plus all its layers, unzipped, in bytes. */
-export const FUNCTION_UNZIPPED_LIMIT = 262_144_000
+/** Lambda's limit for a function plus all its layers, unzipped, in bytes (the one `layers build` checks layers against). */
+export const FUNCTION_UNZIPPED_LIMIT = UNZIPPED_LIMIT
 
 const LOCAL_HEADER = 30
 const CENTRAL_HEADER = 46
