@@ -9,7 +9,7 @@ import {OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {loadManifest} from '../manifest/load.js'
 import type {Architecture, DirLayer, LayerSpec, Manifest, NpmLayer, RuntimeLayer} from '../manifest/types.js'
-import {loadNpmOptions} from '../npm/config.js'
+import {loadNpmOptions, type NpmOptions} from '../npm/config.js'
 import {projectPaths} from '../project/paths.js'
 import {resolveNpmLayer} from '../resolve/layer.js'
 import {pacotePackumentSource} from '../resolve/source.js'
@@ -63,6 +63,8 @@ export interface LayerLockContext {
   inputs: string
   /** Registry access with the project's npm configuration (loaded on first call, then shared). */
   source(): Promise<PackumentSource>
+  /** The project's npm configuration (undefined when the caller supplied the registry access). */
+  npmOptions(): Promise<NpmOptions | undefined>
   /** True: newest versions for the whole layer; a set: for those packages only; undefined: keep the lock. */
   update?: ReadonlySet<string> | true
   emit: EmitEvent
@@ -86,7 +88,8 @@ export async function lockLayer(layer: LayerSpec, previous: LockedLayer | undefi
 }
 
 async function lockNpmLayer(layer: NpmLayer, previous: Extract<LockedLayer, {kind: 'npm'}> | undefined, context: LayerLockContext): Promise<LockedLayer> {
-  const resolved = await resolveNpmLayer(layer, {source: await context.source(), previous, update: context.update})
+  const legacyPeerDeps = (await context.npmOptions())?.legacyPeerDeps
+  const resolved = await resolveNpmLayer(layer, {source: await context.source(), previous, update: context.update, legacyPeerDeps})
   for (const warning of resolved.warnings) context.emit({type: 'warning', warning})
   const published = keptPublications(previous?.published, previous?.artifacts, resolved.artifacts)
   return {kind: 'npm', inputs: context.inputs, artifacts: resolved.artifacts, ...(published ? {published} : {})}
@@ -207,11 +210,11 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
   const manifest = await loadManifest(paths.manifest)
   const current = (await readLockfile(paths.lockfile)) ?? {lockfileVersion: 1, layers: {}}
   const selection = selectLayers(manifest, current, options.targets ?? [], options.update === true)
+  let npm: Promise<NpmOptions | undefined> | undefined
   let source: Promise<PackumentSource> | undefined
-  const registry = (): Promise<PackumentSource> => {
-    source ??= options.source ? Promise.resolve(new PackumentCache(options.source)) : loadNpmOptions(paths.root).then((loaded) => new PackumentCache(pacotePackumentSource(loaded)))
-    return source
-  }
+  const npmOptions = (): Promise<NpmOptions | undefined> => (npm ??= options.source ? Promise.resolve(undefined) : loadNpmOptions(paths.root))
+  const registry = (): Promise<PackumentSource> =>
+    (source ??= npmOptions().then((loaded) => new PackumentCache(loaded ? pacotePackumentSource(loaded) : options.source!)))
   const results = new Map<string, {locked: LockedLayer; status: LockedLayerSummary['status']}>()
   for (const [index, name] of selection.names.entries()) {
     const layer = manifest.layers[name]!
@@ -229,6 +232,7 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
       update,
       emit: options.emit,
       source: registry,
+      npmOptions,
     })
     results.set(name, {locked, status: 'locked'})
   }

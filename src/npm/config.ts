@@ -3,8 +3,8 @@
 // < project (`<root>/.npmrc`) < `npm_config_*` environment variables. `${VAR}` references are expanded.
 // What is honoured: `registry`, `@scope:registry`, per-registry auth (`//host/path/:_authToken`,
 // `:_auth`, `:username` + `:_password`, `:certfile` + `:keyfile`), the cache directory (pacote gets
-// `<cache>/_cacache`, so a warm `~/.npm` is used), retries and timeouts, TLS and proxy settings, and
-// offline / prefer-offline / prefer-online. The options hold credentials: never log, lock or store them
+// `<cache>/_cacache`, so a warm `~/.npm` is used), retries and timeouts, TLS and proxy settings,
+// offline / prefer-offline / prefer-online, and legacy-peer-deps (for the resolver). The options hold credentials: never log, lock or store them
 // (describeNpmOptions gives a printable summary without them).
 import {readFileSync} from 'node:fs'
 import {homedir} from 'node:os'
@@ -29,6 +29,8 @@ export interface NpmOptions {
   httpsProxy?: string
   noProxy?: string
   replaceRegistryHost?: string
+  /** npm's legacy-peer-deps: the resolver neither installs nor checks peer dependencies. */
+  legacyPeerDeps?: boolean
   /** `@scope:registry` and `//host/path/:_authToken`-style keys, as npm-registry-fetch reads them. */
   [rawKey: string]: unknown
 }
@@ -162,6 +164,7 @@ function toPacoteOptions(config: Record<string, string | string[]>, home: string
   if (flagOf(config, 'prefer-online')) options.preferOnline = true
   if (flagOf(config, 'prefer-offline')) options.preferOffline = true
   if (flagOf(config, 'offline')) options.offline = true
+  if (flagOf(config, 'legacy-peer-deps')) options.legacyPeerDeps = true
   const proxy = config.proxy ?? env.HTTP_PROXY ?? env.http_proxy
   const httpsProxy = config['https-proxy'] ?? env.HTTPS_PROXY ?? env.https_proxy ?? proxy
   const noProxy = config.noproxy ?? env.NO_PROXY ?? env.no_proxy

@@ -18,6 +18,8 @@ export interface ResolveLayerOptions {
   previous?: LockedNpmLayer
   /** Package names to move to their newest matching version; `true` moves every package of the layer. */
   update?: ReadonlySet<string> | true
+  /** npm's legacy-peer-deps (from .npmrc): peer dependencies are neither installed nor checked. */
+  legacyPeerDeps?: boolean
 }
 
 export interface ResolvedLayer {
@@ -41,6 +43,7 @@ export async function resolveNpmLayer(layer: NpmLayer, options: ResolveLayerOpti
         locked: lockedVersions(options.previous, architecture),
         update: options.update,
         nodeVersion: majors.length > 0 ? `${majors[0]}.99.0` : undefined,
+        legacyPeerDeps: options.legacyPeerDeps,
       },
       source,
     )

@@ -34,6 +34,8 @@ export interface ResolveTreeRequest {
   update?: ReadonlySet<string> | true
   /** A Node.js version standing for the layer's runtime, used like npm uses its own (prefer engine-compatible versions). */
   nodeVersion?: string
+  /** npm's legacy-peer-deps: peer dependencies are neither installed nor checked. */
+  legacyPeerDeps?: boolean
 }
 
 export interface ResolvedTree {
@@ -270,7 +272,7 @@ class TreeBuilder {
     const edges = new Map<string, Edge>()
     for (const [name, spec] of Object.entries(manifest.dependencies ?? {})) edges.set(name, {from: node, name, spec, type: 'prod'})
     for (const [name, spec] of Object.entries(manifest.optionalDependencies ?? {})) edges.set(name, {from: node, name, spec, type: 'optional'})
-    if (node !== this.root) {
+    if (node !== this.root && !this.request.legacyPeerDeps) {
       for (const [name, spec] of Object.entries(manifest.peerDependencies ?? {})) {
         if (edges.has(name)) continue
         edges.set(name, {from: node, name, spec, type: manifest.peerDependenciesMeta?.[name]?.optional ? 'peerOptional' : 'peer'})
@@ -328,6 +330,15 @@ class TreeBuilder {
     const target = this.placement(start, edge.name, manifest)
     if (!target) {
       const holder = start.children.get(edge.name)!
+      if (edge.type === 'peer' && holder.placedBy?.from === this.root && !optional) {
+        // npm 7+ stops here (ERESOLVE): a direct dependency of the layer conflicts with a peer requirement.
+        throw this.inputError(
+          edge,
+          'ERR_LAYERS_PEER_CONFLICT',
+          `${packageName(edge.from)}@${edge.from.manifest.version} needs peer ${edge.name}@${edge.spec}, but the layer depends on ${packageName(holder)}@${holder.manifest.version} (${holder.path}).`,
+          `Change the layer's range for ${edge.name} to one that satisfies ${edge.spec}, pick another version of ${packageName(edge.from)}, or set legacy-peer-deps=true in .npmrc to skip peer dependencies as npm does.`,
+        )
+      }
       const message = `${this.describe(edge)} conflicts with ${packageName(holder)}@${holder.manifest.version} installed at ${holder.path}; the ${edge.type === 'peer' ? 'peer ' : ''}dependency is left unsatisfied.`
       if (optional) return
       return this.warn(edge.type === 'peer' ? 'ERR_LAYERS_PEER_CONFLICT' : 'ERR_LAYERS_DEPENDENCY_CONFLICT', message)

@@ -30,6 +30,7 @@ beforeAll(async () => {
     })
     .publish('conflict-user', {version: '1.0.0', dependencies: {leaf: '^2.0.0'}, files: {'index.js': "module.exports = {leaf: require('leaf').version}\n"}})
     .publish('peer-host', {version: '1.4.0'})
+    .publish('peer-host', {version: '2.0.0'})
     .publish('peer-plugin', {version: '1.0.0', peerDependencies: {'peer-host': '^1.0.0'}, files: {'index.js': "module.exports = {host: require('peer-host').version}\n"}})
     .publish('with-native', {
       version: '1.0.0',
@@ -298,6 +299,17 @@ describe('layers lock and build failures', () => {
       const zips = existsSync(buildDir) ? readdirSync(buildDir, {recursive: true}).filter((file) => String(file).endsWith('.zip')) : []
       expect(zips).toEqual([])
     }
+  })
+
+  it('stops on a peer conflict with a direct dependency unless .npmrc sets legacy-peer-deps', async () => {
+    const layers = `  deps:\n    npm:\n      peer-host: ^2.0.0\n      peer-plugin: ^1.0.0\n`
+    const strict = await failing(layers)
+    expect(strict.result.status).toBe(2)
+    expect(strict.result.json.error.code).toBe('ERR_LAYERS_PEER_CONFLICT')
+    expect(strict.result.json.error.message).toBe('Layer deps: peer-plugin@1.0.0 needs peer peer-host@^1.0.0, but the layer depends on peer-host@2.0.0 (node_modules/peer-host).')
+    const legacy = await failing(layers, ['lock', '--json'], {}, 'legacy-peer-deps=true\n')
+    expect(legacy.result.status).toBe(0)
+    expect(legacy.result.json.warnings).toEqual([])
   })
 
   it('uses the scoped registry token from the environment and never prints or locks it', async () => {

@@ -38,7 +38,7 @@ describe('loadNpmOptions', () => {
   it('layers global < user < project < npm_config_* and expands ${VAR}', async () => {
     await writeFile(path.join(globalPrefix, 'npmrc'), 'registry=https://global.example/\nfetch-retries=7\n')
     await writeFile(path.join(home, '.npmrc'), 'registry=https://user.example/npm\n@corp:registry=https://corp.example/\n//corp.example/:_authToken=${CORP_TOKEN}\ncache=~/custom-cache\n')
-    await writeFile(path.join(project, '.npmrc'), '@team:registry=https://team.example/r/\n//team.example/r/:_authToken=${TEAM_TOKEN?}\nfetch-retry-mintimeout=5\n; a comment\n')
+    await writeFile(path.join(project, '.npmrc'), '@team:registry=https://team.example/r/\n//team.example/r/:_authToken=${TEAM_TOKEN?}\nfetch-retry-mintimeout=5\nlegacy-peer-deps=true\n; a comment\n')
     const options = await load({CORP_TOKEN: 'corp-secret', npm_config_fetch_retry_maxtimeout: '20', NPM_CONFIG_STRICT_SSL: 'false'})
     expect(options.registry).toBe('https://user.example/npm/')
     expect(options['@corp:registry']).toBe('https://corp.example/')
@@ -48,6 +48,7 @@ describe('loadNpmOptions', () => {
     expect(options.cache).toBe(path.join(home, 'custom-cache', '_cacache'))
     expect(options.retry).toEqual({retries: 7, factor: 10, minTimeout: 5, maxTimeout: 20})
     expect(options.strictSSL).toBe(false)
+    expect(options.legacyPeerDeps).toBe(true)
     const described = describeNpmOptions(options)
     expect(described).toEqual({
       registry: 'https://user.example/npm/',

@@ -36,6 +36,7 @@ beforeAll(async () => {
     .publish('plugin', {version: '1.0.0', peerDependencies: {host: '^2.0.0'}})
     .publish('soft-plugin', {version: '1.0.0', peerDependencies: {host: '^2.0.0', extra: '^1.0.0'}, peerDependenciesMeta: {extra: {optional: true}}})
     .publish('extra', {version: '1.0.0'})
+    .publish('wrapper', {version: '1.0.0', dependencies: {host: '1.0.0', plugin: '1.0.0'}})
     // optional and per-platform
     .publish('native', {
       version: '1.0.0',
@@ -142,15 +143,28 @@ describe('resolveTree', () => {
     })
   })
 
-  it('installs peer dependencies where the package sees them, skips optional peers, warns on a peer conflict', async () => {
+  it('installs peer dependencies where the package sees them, skips optional peers, refuses or warns on a peer conflict', async () => {
     const tree = await resolve({plugin: '1.0.0', 'soft-plugin': '1.0.0'})
     expect(versions(tree.packages)).toEqual({'node_modules/host': '2.3.0', 'node_modules/plugin': '1.0.0', 'node_modules/soft-plugin': '1.0.0'})
     expect(tree.packages['node_modules/host']!.optional).toBeUndefined()
 
-    const conflict = await resolve({host: '1.0.0', plugin: '1.0.0'})
-    expect(versions(conflict.packages)).toEqual({'node_modules/host': '1.0.0', 'node_modules/plugin': '1.0.0'})
+    // Like npm 7+ (ERESOLVE): a direct dependency conflicting with a peer requirement stops the lock ...
+    const direct = await failure(resolve({host: '1.0.0', plugin: '1.0.0'}))
+    expect(direct.code).toBe('ERR_LAYERS_PEER_CONFLICT')
+    expect(direct.exitCode).toBe(2)
+    expect(direct.message).toBe('Layer deps: plugin@1.0.0 needs peer host@^2.0.0, but the layer depends on host@1.0.0 (node_modules/host).')
+    expect(direct.hint).toContain('legacy-peer-deps')
+    // ... unless peers are off (legacy-peer-deps) ...
+    const legacy = await resolve({host: '1.0.0', plugin: '1.0.0'}, 'x86_64', {legacyPeerDeps: true})
+    expect(versions(legacy.packages)).toEqual({'node_modules/host': '1.0.0', 'node_modules/plugin': '1.0.0'})
+    expect(legacy.warnings).toEqual([])
+    const noPeers = await resolve({plugin: '1.0.0'}, 'x86_64', {legacyPeerDeps: true})
+    expect(versions(noPeers.packages)).toEqual({'node_modules/plugin': '1.0.0'})
+    // ... and a conflict between transitive packages is a warning.
+    const conflict = await resolve({wrapper: '1.0.0'})
+    expect(versions(conflict.packages)).toEqual({'node_modules/host': '1.0.0', 'node_modules/plugin': '1.0.0', 'node_modules/wrapper': '1.0.0'})
     expect(conflict.warnings.map((warning) => warning.code)).toEqual(['ERR_LAYERS_PEER_CONFLICT'])
-    expect(conflict.warnings[0]!.message).toMatch(/Layer deps: host@\^2\.0\.0 \(peer dependency of plugin@1\.0\.0/)
+    expect(conflict.warnings[0]!.message).toMatch(/^Layer deps: host@\^2\.0\.0 \(peer dependency of plugin@1\.0\.0 \(node_modules\/plugin\)\) conflicts with host@1\.0\.0 installed at node_modules\/host/)
 
     const withExtra = await resolve({'soft-plugin': '1.0.0', extra: '1.0.0'})
     expect(Object.keys(withExtra.packages).sort()).toEqual(['node_modules/extra', 'node_modules/host', 'node_modules/soft-plugin'])
