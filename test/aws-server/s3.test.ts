@@ -117,6 +117,14 @@ describe('objects', () => {
     expect(pages).toEqual([keys.slice(0, 2), keys.slice(2, 4), keys.slice(4)])
   })
 
+  it('keeps keys with spaces, unicode, plus signs and reserved characters intact (signing included)', async () => {
+    const keys = ['layers/a b/ü+x.zip', "odd/!'()*~@$&=;:,?#[].zip", 'deep/./x/../y.zip']
+    for (const key of keys) await one.s3.send(new PutObjectCommand({Bucket: 'artifacts-one', Key: key, Body: key}))
+    for (const key of keys) expect(await (await one.s3.send(new GetObjectCommand({Bucket: 'artifacts-one', Key: key}))).Body!.transformToString()).toBe(key)
+    const listed = await one.s3.send(new ListObjectsV2Command({Bucket: 'artifacts-one', Prefix: 'odd/'}))
+    expect(listed.Contents?.map((o) => o.Key)).toEqual([keys[1]])
+  })
+
   it('serves virtual-host style requests (bucket.localhost)', async () => {
     const port = new URL(server.endpoint).port
     const agent = new Agent({lookup: ((_host: string, options: {all?: boolean}, callback: (...args: unknown[]) => void) => (options.all ? callback(null, [{address: '127.0.0.1', family: 4}]) : callback(null, '127.0.0.1', 4))) as never})

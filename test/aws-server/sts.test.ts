@@ -72,6 +72,15 @@ describe('STS', () => {
     expect((await failure(wrongSecret.send(new GetCallerIdentityCommand({})))).name).toBe('SignatureDoesNotMatch')
   })
 
+  it('refuses requests signed with a skewed clock; the SDK takes the server time from the Date header', async () => {
+    const sts = new STSClient({region: REGION, endpoint: server.endpoint, credentials: server.credentials(ACCOUNT1), systemClockOffset: -3_600_000, maxAttempts: 1})
+    const skewed = await failure(sts.send(new GetCallerIdentityCommand({})))
+    expect(skewed.name).toBe('SignatureDoesNotMatch')
+    expect(skewed.message).toContain('Signature expired')
+    expect(Math.abs(sts.config.systemClockOffset)).toBeLessThan(60_000)
+    expect((await sts.send(new GetCallerIdentityCommand({}))).Account).toBe(ACCOUNT1)
+  })
+
   it('writeAwsConfig profiles (static keys and assume-role) work in a process spawned synchronously', async () => {
     const env = server.writeAwsConfig(dir, {
       default: {accountId: ACCOUNT1, region: 'eu-west-1'},

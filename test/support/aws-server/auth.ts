@@ -82,6 +82,9 @@ export class Accounts {
     if (entry.sessionToken !== sessionToken) throw authError(service, 'key', accessKeyId)
     const amzDate = header(request.headers, 'x-amz-date') ?? ''
     if (!amzDate.startsWith(date)) throw authError(service, 'signature', 'Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP')
+    const signedAt = Date.parse(amzDate.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'))
+    if (Number.isNaN(signedAt)) throw authError(service, 'signature', `Invalid X-Amz-Date: ${amzDate}`)
+    if (Math.abs(Date.now() - signedAt) > SKEW_LIMIT_MS) throw skewError(service, amzDate)
     const payloadHash = header(request.headers, 'x-amz-content-sha256') ?? sha256(request.body).toString('hex')
     const canonical = canonicalRequest(request.method, request.rawUrl, request.headers, signedHeaders.split(';'), payloadHash, service !== 's3')
     const scope = `${date}/${region}/${service}/aws4_request`
@@ -91,6 +94,17 @@ export class Accounts {
     if (hmac(key, stringToSign).toString('hex') !== signature) throw authError(service, 'signature', '')
     return {accessKeyId, accountId: entry.accountId, arn: entry.arn, userId: entry.userId, region, service}
   }
+}
+
+/** AWS refuses requests signed more than 15 minutes away from its clock. */
+const SKEW_LIMIT_MS = 15 * 60 * 1000
+
+function skewError(service: ServiceName, amzDate: string): ApiError {
+  if (service === 's3') return new ApiError(403, 'RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.', {RequestTime: amzDate, ServerTime: new Date().toISOString(), MaxAllowedSkewMilliseconds: String(SKEW_LIMIT_MS)})
+  const now = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
+  const message = `Signature expired: ${amzDate} is now earlier than ${now} (${now} - 15 min.)`
+  if (service === 'sts') return new ApiError(403, 'SignatureDoesNotMatch', message)
+  return new ApiError(403, 'InvalidSignatureException', message)
 }
 
 function staticSecret(accessKeyId: string): string {
