@@ -1,0 +1,240 @@
+// End to end through the built CLI against the local AWS test server (two accounts x two regions):
+// attach before publishing (refused, naming the command), publish, pin an `arn` layer that is the
+// other account's shared layer (layers lock's arn pinning, over the real SDK), attach (diff, wait for
+// Successful), attach again (no write), a new version (moved), --dry-run, refusals (runtime, a sixth
+// layer), a throttled run, and a function changed underneath (retried once, else a conflict).
+import {CreateFunctionCommand, GetFunctionConfigurationCommand, UpdateFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+import {Ajv} from 'ajv'
+import yazl from 'yazl'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {runAttach} from '../../src/attach/run.js'
+import {awsClientFactory} from '../../src/aws/clients.js'
+import {functionsApi, type FunctionsApi} from '../../src/aws/lambda-functions.js'
+import {arnPinTargets, awsArnPinEnv, pinArnLayer} from '../../src/lock/arn-pin.js'
+import {parseManifest} from '../../src/manifest/load.js'
+import type {ArnLayer} from '../../src/manifest/types.js'
+import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
+import {accountsYaml, DEV, EU, EXTERNAL_ID, lambdaAs, makeProject, PROD, ROLE, US, WRITE_OPERATIONS, type Project} from '../publish/support.js'
+
+const schema = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../schema/attach.schema.json'), 'utf8'))
+const validate = new Ajv({allErrors: true, strict: false}).compile(schema)
+
+const manifest = (extraFunctions = '') => `version: 1
+settings:
+  bucket: "attach-{accountId}-{region}"
+  regions: [${EU}]
+  architectures: [x86_64, arm64]
+  runtimes: [nodejs22.x]
+${accountsYaml()}
+layers:
+  config:
+    dir: layers/config
+    share: {accounts: [dev]}
+  tools:
+    dir: layers/tools
+  shared:
+    arn: arn:aws:lambda:{region}:${PROD}:layer:config
+functions:
+  api:
+    source: fns/api
+    handler: index.handler
+    runtime: nodejs22.x
+    architecture: arm64
+    layers: [config, tools]
+    accounts: [dev, prod]
+  worker:
+    name: worker-fn
+    source: fns/api
+    handler: index.handler
+    runtime: nodejs22.x
+    architecture: x86_64
+    layers: [shared]
+    accounts: [dev]
+${extraFunctions}`
+
+let server: AwsServer
+let project: Project
+
+function zip(): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const file = new yazl.ZipFile()
+    file.addBuffer(Buffer.from('export const handler = async () => "ok"\n'), 'index.mjs', {mtime: new Date(0)})
+    file.end()
+    const chunks: Buffer[] = []
+    file.outputStream.on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject)
+  })
+}
+
+async function createFunction(account: string, region: string, name: string, architecture: 'arm64' | 'x86_64', runtime = 'nodejs22.x'): Promise<void> {
+  await lambdaAs(server, account, region).send(
+    new CreateFunctionCommand({FunctionName: name, Runtime: runtime as never, Role: `arn:aws:iam::${account}:role/fn`, Handler: 'index.handler', Code: {ZipFile: await zip()}, Architectures: [architecture]}),
+  )
+}
+
+async function layersOf(account: string, region: string, name: string): Promise<{arns: string[]; status?: string}> {
+  const config = await lambdaAs(server, account, region).send(new GetFunctionConfigurationCommand({FunctionName: name}))
+  return {arns: (config.Layers ?? []).map((layer) => layer.Arn!), status: config.LastUpdateStatus}
+}
+
+beforeAll(async () => {
+  server = await startAwsServer({roles: {[ROLE]: {externalId: EXTERNAL_ID}}, updateDelayMs: 150})
+  project = makeProject(server, {
+    'layers.yaml': manifest(),
+    'layers/config/nodejs/node_modules/cfg/index.js': 'export default 1\n',
+    'layers/tools/bin/tool': 'echo 1\n',
+    'fns/api/index.js': 'export const handler = async () => "ok"\n',
+  })
+  project.lock()
+  for (const account of [DEV, PROD]) for (const region of [EU, US]) await createFunction(account, region, 'api', 'arm64')
+  for (const region of [EU, US]) await createFunction(DEV, region, 'worker-fn', 'x86_64')
+})
+
+afterAll(async () => {
+  project?.remove()
+  await server?.close()
+})
+
+describe('layers attach', () => {
+  it('refuses functions whose layers are not published yet and names the command that publishes them', async () => {
+    const result = await project.run(['attach', '--json', 'api', '--account', 'dev', '--region', EU])
+    expect(result.status).toBe(1)
+    expect(validate(result.json), JSON.stringify(validate.errors)).toBe(true)
+    expect(result.json.functions[0]).toMatchObject({status: 'refused', reasons: [expect.stringContaining('run `layers publish config`')]})
+  })
+
+  it('pins the other account\'s shared layer per account and region (versionless ARN -> newest readable version)', async () => {
+    // Nothing pins `shared` yet: publish verifies pinned ARNs, so only the own layers now.
+    const unpinned = await project.run(['publish', '--json', 'shared'])
+    expect(unpinned.status).toBe(1)
+    expect(unpinned.json.arnChecks[0]).toMatchObject({status: 'failed', error: {code: 'ERR_LAYERS_ARN_NOT_PINNED', hint: 'Run `layers lock shared`.'}})
+    const published = await project.run(['publish', '--json', '--create-bucket', 'config', 'tools'])
+    expect(published.status, published.stderr).toBe(0)
+    // Pin `shared` the way `layers lock` does, with dev's credentials: prod's config is shared with dev.
+    Object.assign(process.env, {AWS_ENDPOINT_URL: server.endpoint, AWS_CONFIG_FILE: project.env.AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE: project.env.AWS_SHARED_CREDENTIALS_FILE})
+    const loaded = parseManifest(project.read('layers.yaml'), path.join(project.dir, 'layers.yaml'))
+    const pinned = await pinArnLayer(loaded.layers.shared as ArnLayer, arnPinTargets(loaded, 'shared'), awsArnPinEnv(awsClientFactory()))
+    expect(pinned).toEqual({[DEV]: {[EU]: `arn:aws:lambda:${EU}:${PROD}:layer:config:1`, [US]: `arn:aws:lambda:${US}:${PROD}:layer:config:1`}})
+    project.lock({shared: pinned})
+    const verified = await project.run(['publish', '--json', 'shared'])
+    expect(verified.status, verified.stderr).toBe(0)
+    expect(verified.json.arnChecks.map((check: any) => `${check.accountId}/${check.region}:${check.status}`)).toEqual([`${DEV}/${EU}:ok`, `${DEV}/${US}:ok`])
+  })
+
+  it('puts every function on its locked versions in manifest order and waits until the update succeeded', async () => {
+    const mark = server.calls.length
+    const result = await project.run(['attach', '--json'])
+    expect(result.status, result.stderr).toBe(0)
+    expect(validate(result.json), JSON.stringify(validate.errors)).toBe(true)
+    expect(result.json.summary).toMatchObject({targets: 6, updated: 6, failed: 0, refused: 0})
+    const api = result.json.functions.find((f: any) => f.function === 'api' && f.accountId === PROD && f.region === US)
+    const expected = [`arn:aws:lambda:${US}:${PROD}:layer:config:1`, `arn:aws:lambda:${US}:${PROD}:layer:tools:1`]
+    expect(api).toMatchObject({status: 'updated', before: [], after: expected, diff: {added: expected, removed: [], moved: []}})
+    expect(await layersOf(PROD, US, 'api')).toEqual({arns: expected, status: 'Successful'})
+    // dev's worker uses prod's layer: allowed only because publish shared it with dev
+    expect(await layersOf(DEV, EU, 'worker-fn')).toEqual({arns: [`arn:aws:lambda:${EU}:${PROD}:layer:config:1`], status: 'Successful'})
+    // it polled until LastUpdateStatus left InProgress
+    expect(server.calls.slice(mark).filter((call) => call.operation === 'GetFunctionConfiguration').length).toBeGreaterThan(6)
+  })
+
+  it('leaves functions already on the desired list untouched', async () => {
+    const mark = server.calls.length
+    const result = await project.run(['attach', '--json'])
+    expect(result.status, result.stderr).toBe(0)
+    expect(result.json.summary).toMatchObject({updated: 0, unchanged: 6})
+    const calls = server.calls.slice(mark)
+    expect(calls.filter((call) => WRITE_OPERATIONS.has(call.operation))).toEqual([])
+    expect(calls.filter((call) => call.service === 'lambda').map((call) => call.operation)).toEqual(Array(6).fill('GetFunctionConfiguration'))
+  })
+
+  it('shows a moved version in --dry-run without writing, then moves it', async () => {
+    project.write('layers/tools/bin/tool', 'echo 2\n')
+    expect((await project.run(['publish', 'tools'])).status).toBe(0)
+    const mark = server.calls.length
+    const dry = await project.run(['attach', '--json', '--dry-run', 'api', '--account', 'prod'])
+    expect(dry.status, dry.stderr).toBe(0)
+    expect(dry.json.functions.map((f: any) => f.status)).toEqual(['would-update', 'would-update'])
+    expect(dry.json.functions[0].diff).toEqual({added: [], removed: [], moved: [{from: `arn:aws:lambda:${EU}:${PROD}:layer:tools:1`, to: `arn:aws:lambda:${EU}:${PROD}:layer:tools:2`}], reordered: false})
+    expect(server.calls.slice(mark).filter((call) => WRITE_OPERATIONS.has(call.operation))).toEqual([])
+    const human = await project.run(['attach', 'api', '--account', 'prod'])
+    expect(human.status, human.stderr).toBe(0)
+    expect(human.stdout).toContain(`~ arn:aws:lambda:${EU}:${PROD}:layer:tools:1 -> 2`)
+    expect(human.stdout).toContain('Updated 2, unchanged 0, refused 0, conflicts 0, failed 0.')
+    expect((await layersOf(PROD, EU, 'api')).arns[1]).toBe(`arn:aws:lambda:${EU}:${PROD}:layer:tools:2`)
+  })
+
+  it('refuses a function whose runtime a layer does not declare, and still attaches the others', async () => {
+    await createFunction(DEV, EU, 'legacy', 'arm64', 'python3.12')
+    project.write('layers.yaml', manifest(`  legacy:\n    source: fns/api\n    handler: index.handler\n    runtime: nodejs22.x\n    architecture: arm64\n    layers: [config]\n    accounts: [dev]\n`))
+    const result = await project.run(['attach', '--json', '--region', EU])
+    expect(result.status).toBe(1)
+    const legacy = result.json.functions.find((f: any) => f.function === 'legacy')
+    expect(legacy).toMatchObject({status: 'refused', reasons: [`arn:aws:lambda:${EU}:${DEV}:layer:config:1 declares runtimes nodejs22.x, not python3.12.`]})
+    expect((await layersOf(DEV, EU, 'legacy')).arns).toEqual([])
+    expect(result.json.functions.filter((f: any) => f.function !== 'legacy').every((f: any) => f.status === 'unchanged' || f.status === 'updated')).toBe(true)
+    expect(result.stderr).toContain('ERR_LAYERS_ATTACH_FAILED')
+  })
+
+  it('refuses a sixth layer (exit 2, naming the function and the limit)', async () => {
+    const six = ['a', 'b', 'c', 'd', 'e', 'f']
+    const layersYaml = six.map((name) => `  l${name}:\n    dir: layers/config\n`).join('')
+    project.write('six.yaml', manifest(`  six:\n    source: fns/api\n    handler: index.handler\n    runtime: nodejs22.x\n    architecture: arm64\n    layers: [${six.map((n) => `l${n}`).join(', ')}]\n    accounts: [dev]\n`).replace('layers:\n  config:', `layers:\n${layersYaml}  config:`))
+    const result = await project.run(['attach', '--json', 'six', '--manifest', 'six.yaml'])
+    expect(result.status).toBe(2)
+    expect(result.json.error.problems.map((p: any) => p.message)).toContain('functions.six has 6 layers; Lambda allows at most 5.')
+    expect(result.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it('completes under 30% throttling', async () => {
+    project.write('layers.yaml', manifest())
+    project.write('layers/tools/bin/tool', 'echo 3\n')
+    expect((await project.run(['publish', 'tools'])).status).toBe(0)
+    server.setFaults({throttleRate: 0.3, seed: 11})
+    try {
+      const result = await project.run(['attach', '--json'])
+      expect(result.status, result.stderr).toBe(0)
+      expect(result.json.summary).toMatchObject({updated: 4, unchanged: 2, failed: 0})
+    } finally {
+      server.setFaults(undefined)
+    }
+    for (const account of [DEV, PROD]) for (const region of [EU, US]) expect((await layersOf(account, region, 'api')).arns[1]).toMatch(/:layer:tools:3$/)
+  })
+})
+
+describe('attach when the function changes underneath', () => {
+  const target = {function: 'api', functionName: 'api', architecture: 'arm64' as const, accountName: 'dev', accountId: DEV, region: EU}
+
+  /** The real API, with someone else's update landing between our read and our write (`times` times). */
+  function racing(times: number): FunctionsApi {
+    const api = functionsApi(lambdaAs(server, DEV, EU))
+    let left = times
+    return {
+      ...api,
+      async updateLayers(name, arns, revisionId) {
+        if (left-- > 0) {
+          const other = lambdaAs(server, DEV, EU)
+          await other.send(new UpdateFunctionConfigurationCommand({FunctionName: name, Description: `changed ${left}`}))
+          let state = await api.getFunction(name)
+          while (state?.lastUpdateStatus === 'InProgress') state = await new Promise((resolve) => setTimeout(resolve, 50)).then(() => api.getFunction(name))
+        }
+        return api.updateLayers(name, arns, revisionId)
+      },
+    }
+  }
+
+  const desired = [`arn:aws:lambda:${EU}:${DEV}:layer:tools:1`]
+
+  it('re-reads and retries once when the RevisionId moved', async () => {
+    const result = await runAttach([target], {functionsApi: async () => racing(1), unzippedBytes: () => undefined}, {dryRun: false, concurrency: 1, emit: () => {}, desired: () => ({arns: desired}), pollMs: 20})
+    expect(result.functions[0]).toMatchObject({status: 'updated', retried: true, after: desired})
+    expect((await layersOf(DEV, EU, 'api')).arns).toEqual(desired)
+  })
+
+  it('reports a conflict when it moved again', async () => {
+    const again = [`arn:aws:lambda:${EU}:${DEV}:layer:config:1`]
+    const result = await runAttach([target], {functionsApi: async () => racing(2), unzippedBytes: () => undefined}, {dryRun: false, concurrency: 1, emit: () => {}, desired: () => ({arns: again}), pollMs: 20})
+    expect(result.functions[0]).toMatchObject({status: 'conflict', retried: true, error: {code: 'ERR_LAYERS_ATTACH_CONFLICT'}})
+    expect((await layersOf(DEV, EU, 'api')).arns).toEqual(desired)
+  })
+})
