@@ -9,7 +9,9 @@ import path from 'node:path'
 import {Ajv} from 'ajv'
 import yazl from 'yazl'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {runAttach} from '../../src/attach/run.js'
+import {runAttach, type AttachOutcome} from '../../src/attach/run.js'
+import type {Problem} from '../../src/errors/index.js'
+import type {ArnCheckOutcome} from '../../src/publish/run.js'
 import {awsClientFactory} from '../../src/aws/clients.js'
 import {functionsApi, type FunctionsApi} from '../../src/aws/lambda-functions.js'
 import {arnPinTargets, awsArnPinEnv, pinArnLayer} from '../../src/lock/arn-pin.js'
@@ -119,7 +121,7 @@ describe('layers attach', () => {
     project.lock({shared: pinned})
     const verified = await project.run(['publish', '--json', 'shared'])
     expect(verified.status, verified.stderr).toBe(0)
-    expect(verified.json.arnChecks.map((check: any) => `${check.accountId}/${check.region}:${check.status}`)).toEqual([`${DEV}/${EU}:ok`, `${DEV}/${US}:ok`])
+    expect(verified.json.arnChecks.map((check: ArnCheckOutcome) => `${check.accountId}/${check.region}:${check.status}`)).toEqual([`${DEV}/${EU}:ok`, `${DEV}/${US}:ok`])
   })
 
   it('puts every function on its locked versions in manifest order and waits until the update succeeded', async () => {
@@ -128,7 +130,7 @@ describe('layers attach', () => {
     expect(result.status, result.stderr).toBe(0)
     expect(validate(result.json), JSON.stringify(validate.errors)).toBe(true)
     expect(result.json.summary).toMatchObject({targets: 6, updated: 6, failed: 0, refused: 0})
-    const api = result.json.functions.find((f: any) => f.function === 'api' && f.accountId === PROD && f.region === US)
+    const api = result.json.functions.find((f: AttachOutcome) => f.function === 'api' && f.accountId === PROD && f.region === US)
     const expected = [`arn:aws:lambda:${US}:${PROD}:layer:config:1`, `arn:aws:lambda:${US}:${PROD}:layer:tools:1`]
     expect(api).toMatchObject({status: 'updated', before: [], after: expected, diff: {added: expected, removed: [], moved: []}})
     expect(await layersOf(PROD, US, 'api')).toEqual({arns: expected, status: 'Successful'})
@@ -154,7 +156,7 @@ describe('layers attach', () => {
     const mark = server.calls.length
     const dry = await project.run(['attach', '--json', '--dry-run', 'api', '--account', 'prod'])
     expect(dry.status, dry.stderr).toBe(0)
-    expect(dry.json.functions.map((f: any) => f.status)).toEqual(['would-update', 'would-update'])
+    expect(dry.json.functions.map((f: AttachOutcome) => f.status)).toEqual(['would-update', 'would-update'])
     expect(dry.json.functions[0].diff).toEqual({added: [], removed: [], moved: [{from: `arn:aws:lambda:${EU}:${PROD}:layer:tools:1`, to: `arn:aws:lambda:${EU}:${PROD}:layer:tools:2`}], reordered: false})
     expect(server.calls.slice(mark).filter((call) => WRITE_OPERATIONS.has(call.operation))).toEqual([])
     const human = await project.run(['attach', 'api', '--account', 'prod'])
@@ -169,10 +171,10 @@ describe('layers attach', () => {
     project.write('layers.yaml', manifest(`  legacy:\n    source: fns/api\n    handler: index.handler\n    runtime: nodejs22.x\n    architecture: arm64\n    layers: [config]\n    accounts: [dev]\n`))
     const result = await project.run(['attach', '--json', '--region', EU])
     expect(result.status).toBe(1)
-    const legacy = result.json.functions.find((f: any) => f.function === 'legacy')
+    const legacy = result.json.functions.find((f: AttachOutcome) => f.function === 'legacy')
     expect(legacy).toMatchObject({status: 'refused', reasons: [`arn:aws:lambda:${EU}:${DEV}:layer:config:1 declares runtimes nodejs22.x, not python3.12.`]})
     expect((await layersOf(DEV, EU, 'legacy')).arns).toEqual([])
-    expect(result.json.functions.filter((f: any) => f.function !== 'legacy').every((f: any) => f.status === 'unchanged' || f.status === 'updated')).toBe(true)
+    expect(result.json.functions.filter((f: AttachOutcome) => f.function !== 'legacy').every((f: AttachOutcome) => f.status === 'unchanged' || f.status === 'updated')).toBe(true)
     expect(result.stderr).toContain('ERR_LAYERS_ATTACH_FAILED')
   })
 
@@ -182,7 +184,7 @@ describe('layers attach', () => {
     project.write('six.yaml', manifest(`  six:\n    source: fns/api\n    handler: index.handler\n    runtime: nodejs22.x\n    architecture: arm64\n    layers: [${six.map((n) => `l${n}`).join(', ')}]\n    accounts: [dev]\n`).replace('layers:\n  config:', `layers:\n${layersYaml}  config:`))
     const result = await project.run(['attach', '--json', 'six', '--manifest', 'six.yaml'])
     expect(result.status).toBe(2)
-    expect(result.json.error.problems.map((p: any) => p.message)).toContain('functions.six has 6 layers; Lambda allows at most 5.')
+    expect(result.json.error.problems.map((p: Problem) => p.message)).toContain('functions.six has 6 layers; Lambda allows at most 5.')
     expect(result.stderr).not.toMatch(/\n\s+at /)
   })
 

@@ -9,6 +9,7 @@ import path from 'node:path'
 import {GetLayerVersionPolicyCommand} from '@aws-sdk/client-lambda'
 import {Ajv} from 'ajv'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import type {UnitOutcome} from '../../src/publish/run.js'
 import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
 import {accountsYaml, DEV, EU, EXTERNAL_ID, lambdaAs, makeProject, PROD, ROLE, US, versionsOf, WRITE_OPERATIONS, type Project} from './support.js'
 
@@ -122,13 +123,13 @@ describe('layers publish', () => {
     // prod is reached by assuming the role (STS) and the calls land in prod's account
     expect(calls.some((call) => call.operation === 'AssumeRole')).toBe(true)
     expect(calls.filter((call) => call.operation === 'PublishLayerVersion' && call.accountId === PROD)).toHaveLength(4)
-    const unit = result.json.units.find((u: any) => u.layer === 'config' && u.accountId === PROD && u.region === US)
+    const unit = result.json.units.find((u: UnitOutcome) => u.layer === 'config' && u.accountId === PROD && u.region === US)
     expect(unit).toMatchObject({bucket: `layers-${PROD}-${US}`, grantsAdded: [`layers-account-${DEV}`], version: 1})
     expect(unit.key).toMatch(/^artifacts\/config\/[0-9a-f]{64}\.zip$/)
     // dev owns its own copy: no grant to itself
-    expect(result.json.units.find((u: any) => u.layer === 'config' && u.accountId === DEV).grantsAdded).toEqual([])
+    expect(result.json.units.find((u: UnitOutcome) => u.layer === 'config' && u.accountId === DEV).grantsAdded).toEqual([])
     const policy = await lambdaAs(server, PROD, US).send(new GetLayerVersionPolicyCommand({LayerName: 'config', VersionNumber: 1}))
-    expect(JSON.parse(policy.Policy!).Statement.map((s: any) => s.Sid)).toEqual([`layers-account-${DEV}`])
+    expect(JSON.parse(policy.Policy!).Statement.map((s: {Sid: string}) => s.Sid)).toEqual([`layers-account-${DEV}`])
     const lock = project.lockfile()
     expect(lock.layers.config).toMatchObject({published: {[PROD]: {[US]: {'arm64+x86_64': {arn: `arn:aws:lambda:${US}:${PROD}:layer:config:1`, version: 1, codeSha256: unit.codeSha256}}}}})
     expect(lock.layers.tools).toMatchObject({published: {[DEV]: {[EU]: {arm64: {version: 1}}}}})
@@ -175,7 +176,7 @@ describe('layers publish', () => {
     expect(result.status, result.stderr).toBe(0)
     expect(result.json.units[0]).toMatchObject({status: 'unchanged', grantsAdded: ['layers-account-333333333333', 'layers-public'], grantsRemoved: [`layers-account-${DEV}`]})
     const policy = await lambdaAs(server, PROD, EU).send(new GetLayerVersionPolicyCommand({LayerName: 'config', VersionNumber: 2}))
-    expect(JSON.parse(policy.Policy!).Statement.map((s: any) => s.Sid).sort()).toEqual(['layers-account-333333333333', 'layers-public'])
+    expect(JSON.parse(policy.Policy!).Statement.map((s: {Sid: string}) => s.Sid).sort()).toEqual(['layers-account-333333333333', 'layers-public'])
     const again = await project.run(['publish', '--json', 'config', '--account', 'prod', '--region', EU])
     expect(again.json.summary.grantChanges).toBe(0)
     project.write('layers.yaml', manifest())

@@ -25,6 +25,8 @@ export interface CliResult {
   status: number | null
   stdout: string
   stderr: string
+  /** The parsed --json output (shape per schema/<command>.schema.json), undefined when stdout is not JSON. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read fields the schemas check
   json: any
 }
 
