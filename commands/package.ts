@@ -37,7 +37,7 @@ ${EXIT_CODES_HELP}`
     try {
       const result = await packageProject({manifestPath: this.manifestPath(flags), functions: argv as string[], outDir: flags.out, check: flags.check, emit: this.reporter.emit})
       this.reporter.done()
-      this.out(renderPackageTable(result.functions))
+      if (!this.jsonEnabled()) this.out(renderPackageTable(result.functions))
       return {...result, warnings: this.reporter.warnings}
     } catch (error) {
       if (error instanceof LayersError && error.code === 'ERR_LAYERS_FUNCTION_TOO_LARGE') {

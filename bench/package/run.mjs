@@ -5,7 +5,7 @@
 //   (1) A generated project of BENCH_FUNCTIONS (default 200) small functions (CommonJS and ESM, 3-4
 //       files each, importing builtins, their own files and packages of a shared dir layer): time of
 //       `layers package` for all of them with the import check, and with --no-check, after lock and
-//       build (BENCH_RUNS runs, default 3, median).
+//       build (BENCH_RUNS runs, default 3, median), and the same service call in-process.
 //   (2) The example project (layers.yaml at the repo root, npm layers from the real registry with
 //       the user's npm cache): lock and build its layers, package its functions, and print each
 //       function's thin zip against the fat zip (code plus its layers' node_modules). The copy drops
@@ -93,10 +93,19 @@ for (let run = 0; run < runs; run++) {
   last = result.json
   unchecked.push(layers(['package', '--no-check', '--json'], generated).seconds)
 }
+// The same work in this process (no CLI start-up: oclif and the command modules load in ~1-2 s).
+const {packageProject} = await import(path.join(repo, 'dist/src/package/package.js'))
+const inProcess = []
+for (let run = 0; run < runs; run++) {
+  const start = performance.now()
+  await packageProject({manifestPath: path.join(generated, 'layers.yaml'), emit: () => {}})
+  inProcess.push((performance.now() - start) / 1000)
+}
 const zips = last.functions.reduce((sum, fn) => sum + fn.zipBytes, 0)
 console.log(`(1) ${last.functions.length} small functions (${last.imports.functions.reduce((sum, fn) => sum + fn.imports, 0)} imports checked, ${last.imports.errors} errors, ${last.imports.warnings} warnings):`)
 console.log(`    layers package          ${median(checked).toFixed(2)} s  (${((1000 * median(checked)) / count).toFixed(1)} ms per function, process start included)`)
 console.log(`    layers package --no-check ${median(unchecked).toFixed(2)} s`)
+console.log(`    packageProject in-process ${median(inProcess).toFixed(2)} s  (${((1000 * median(inProcess)) / count).toFixed(1)} ms per function: check, zip with fsync, sizes)`)
 console.log(`    zips: ${kib(zips)} in total, ${kib(zips / count)} each\n`)
 
 // --- (2) the example project: thin vs fat --------------------------------------------------------
