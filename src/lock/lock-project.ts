@@ -134,6 +134,19 @@ export function keptPublications(
   return Object.keys(kept).length > 0 ? kept : undefined
 }
 
+/** Reports each packument fetch as progress (TTY only), so a long resolution shows it is moving. */
+function withProgress(source: PackumentSource, emit: EmitEvent): PackumentSource {
+  let fetched = 0
+  return {
+    packument(name, options) {
+      fetched++
+      emit({type: 'progress', phase: 'lock', message: `${name} (${fetched} packuments)`})
+      return source.packument(name, options)
+    },
+    bundled: (tarball) => source.bundled(tarball),
+  }
+}
+
 interface Selection {
   /** Layer names to lock now, in manifest order. */
   names: string[]
@@ -214,7 +227,7 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
   let source: Promise<PackumentSource> | undefined
   const npmOptions = (): Promise<NpmOptions | undefined> => (npm ??= options.source ? Promise.resolve(undefined) : loadNpmOptions(paths.root))
   const registry = (): Promise<PackumentSource> =>
-    (source ??= npmOptions().then((loaded) => new PackumentCache(loaded ? pacotePackumentSource(loaded) : options.source!)))
+    (source ??= npmOptions().then((loaded) => new PackumentCache(withProgress(loaded ? pacotePackumentSource(loaded) : options.source!, options.emit))))
   const results = new Map<string, {locked: LockedLayer; status: LockedLayerSummary['status']}>()
   for (const [index, name] of selection.names.entries()) {
     const layer = manifest.layers[name]!
