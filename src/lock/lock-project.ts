@@ -8,7 +8,7 @@
 import {OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {loadManifest} from '../manifest/load.js'
-import type {Architecture, DirLayer, LayerSpec, Manifest, NpmLayer, RuntimeLayer} from '../manifest/types.js'
+import type {Architecture, ArnLayer, DirLayer, LayerSpec, Manifest, NpmLayer, RuntimeLayer} from '../manifest/types.js'
 import {loadNpmOptions, type NpmOptions} from '../npm/config.js'
 import {projectPaths} from '../project/paths.js'
 import {resolveNpmLayer} from '../resolve/layer.js'
@@ -16,6 +16,7 @@ import {pacotePackumentSource} from '../resolve/source.js'
 import {PackumentCache} from '../resolve/tree.js'
 import type {PackumentSource} from '../resolve/types.js'
 import {lockRuntimeLayer} from '../runtime/lock.js'
+import type {ArnPinEnv} from './arn-pin.js'
 import {layerInputs} from './fingerprint.js'
 import {readLockfile, updateLockfile} from './io.js'
 import {canonicalJson, serializeLockfile} from './serialize.js'
@@ -68,6 +69,8 @@ export interface LayerLockContext {
   /** True: newest versions for the whole layer; a set: for those packages only; undefined: keep the lock. */
   update?: ReadonlySet<string> | true
   emit: EmitEvent
+  /** Layer version reads for `arn` layers (tests); default: AWS through the shared client factory. */
+  arnPins?: ArnPinEnv
 }
 
 /** Locks one layer. Each layer kind is one case; a kind without a case is refused clearly. */
@@ -79,11 +82,16 @@ export async function lockLayer(layer: LayerSpec, previous: LockedLayer | undefi
       return lockDirLayer(layer, previous?.kind === 'dir' ? previous : undefined, context)
     case 'runtime':
       return lockRuntime(layer, previous?.kind === 'runtime' ? previous : undefined, context)
-    default:
-      throw new OperationalError('ERR_LAYERS_LOCK_KIND_UNSUPPORTED', `This layers version cannot lock ${layer.kind} layers yet (layer ${layer.name}).`, {
-        hint: `Remove layer ${layer.name} from the manifest for now, or lock the other layers by name: layers lock LAYER...`,
-        details: {layer: layer.name, kind: layer.kind},
+    case 'arn':
+      return lockArnLayer(layer, context)
+    default: {
+      // Every kind has a case today; a manifest from a newer layers may still name another.
+      const other = layer as LayerSpec
+      throw new OperationalError('ERR_LAYERS_LOCK_KIND_UNSUPPORTED', `This layers version cannot lock ${other.kind} layers yet (layer ${other.name}).`, {
+        hint: `Remove layer ${other.name} from the manifest for now, or lock the other layers by name: layers lock LAYER...`,
+        details: {layer: other.name, kind: other.kind},
       })
+    }
   }
 }
 
@@ -105,6 +113,13 @@ async function lockRuntime(layer: RuntimeLayer, previous: Extract<LockedLayer, {
   })
   const published = locked.published ?? keptPublications(previous?.published, previous?.artifacts, locked.artifacts)
   return published ? {...locked, published} : locked
+}
+
+/** An arn layer's lock pins a version ARN per account and region that uses it (see arn-pin.ts). */
+async function lockArnLayer(layer: ArnLayer, context: LayerLockContext): Promise<LockedLayer> {
+  const {arnPinTargets, awsArnPinEnv, pinArnLayer} = await import('./arn-pin.js')
+  const env = context.arnPins ?? awsArnPinEnv((await import('../aws/clients.js')).awsClientFactory())
+  return {kind: 'arn', inputs: context.inputs, arns: await pinArnLayer(layer, arnPinTargets(context.manifest, layer.name), env)}
 }
 
 /** A dir layer's lock records its inputs and one artifact for all its architectures (the content is read at build time). */
