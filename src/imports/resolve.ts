@@ -71,6 +71,13 @@ export function resolveFileIn(files: ReadonlySet<string>, base: string, format: 
   return undefined
 }
 
+/** Which loader resolves an import: require() is CommonJS and import() is ESM wherever they appear; static forms follow the file. */
+export function resolutionMode(format: ModuleFormat, kind: FoundImport['kind']): ModuleFormat {
+  if (kind === 'require') return 'commonjs'
+  if (kind === 'dynamic') return 'module'
+  return format
+}
+
 function problem(severity: Problem['severity'], code: ErrorCode, message: string, hint?: string): ProblemWithoutLocation {
   return hint === undefined ? {severity, code, message} : {severity, code, message, hint}
 }
@@ -101,7 +108,7 @@ function checkPackageSubpath(found: {view: LayerView; pkg: ProvidedPackage}, sub
     return []
   }
   const json = pkg.packageJson
-  const requireMode = kind === 'require' || (kind !== 'dynamic' && format === 'commonjs')
+  const requireMode = resolutionMode(format, kind) === 'commonjs'
   let target: string | undefined
   if (json.exports !== undefined && json.exports !== null) {
     try {
@@ -120,7 +127,11 @@ function checkPackageSubpath(found: {view: LayerView; pkg: ProvidedPackage}, sub
   }
   if (!pkg.files) return []
   const files = pkg.files
-  const resolved = target === undefined ? resolveFileIn(files, '.', 'commonjs', (dir) => (dir === '.' ? json : undefined)) : resolveFileIn(files, path.posix.normalize(target), json.exports !== undefined || format === 'commonjs' || kind === 'require' ? 'commonjs' : format)
+  // `main` is searched with extensions by both loaders; an `exports` target is an exact path; a bare subpath follows the loader.
+  const resolved =
+    target === undefined
+      ? resolveFileIn(files, '.', 'commonjs', (dir) => (dir === '.' ? json : undefined))
+      : resolveFileIn(files, path.posix.normalize(target), json.exports !== undefined && json.exports !== null ? 'module' : resolutionMode(format, kind))
   if (resolved === undefined && (target !== undefined || json.main !== undefined || files.size > 0)) {
     return [
       problem('error', 'ERR_LAYERS_IMPORT_FILE_MISSING', `'${specifier}' resolves to ${pkg.dir}/${(target ?? json.main ?? 'index.js').replace(/^\.\//, '')}, which layer ${view.layer} does not contain.`, `The file may be pruned: check the layer's \`exclude\` (or \`defaultExcludes\`) in the manifest, then \`layers build ${view.layer}\`.`),
@@ -158,7 +169,7 @@ export function resolveImport(ctx: ResolveContext, importer: string, format: Mod
     }
   }
   // CommonJS also searches /var/task (on NODE_PATH): a bare path naming a file of the function.
-  if (format === 'commonjs' || found.kind === 'require') {
+  if (resolutionMode(format, found.kind) === 'commonjs') {
     const own = resolveFileIn(ctx.ownFiles, specifier, 'commonjs', (dir) => ctx.ownPackageJsons.get(dir))
     if (own) return {resolution: {kind: 'own', file: own}, problems: []}
   }
@@ -184,7 +195,7 @@ function resolveOwnPath(ctx: ResolveContext, importer: string, format: ModuleFor
   if (target.startsWith('../') || target === '..') {
     return {resolution: {kind: 'unresolved'}, problems: [problem('error', 'ERR_LAYERS_IMPORT_OUTSIDE', `'${specifier}' points outside the function's source directory.`, 'A function package holds only files under `source`: move the file in, or put shared code in a layer.')]}
   }
-  const formatFor = found.kind === 'require' ? 'commonjs' : format
+  const formatFor = resolutionMode(format, found.kind)
   const file = resolveFileIn(ctx.ownFiles, target, formatFor, (dir) => ctx.ownPackageJsons.get(dir))
   if (file) return {resolution: {kind: 'own', file}, problems: []}
   const hint = formatFor === 'module' && resolveFileIn(ctx.ownFiles, target, 'commonjs') ? 'ES modules need the full file name, extension included.' : 'Check the path; the file may be left out by .layersignore or the function\'s `exclude`.'

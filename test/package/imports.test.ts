@@ -128,6 +128,10 @@ describe('resolveImport', () => {
     // CommonJS also finds /var/task paths through NODE_PATH; ES modules do not.
     expect(resolveImport(ctx, 'index.js', 'commonjs', imp('lib/util')).resolution).toEqual({kind: 'own', file: 'lib/util.js'})
     expect(resolveImport(ctx, 'esm/x.mjs', 'module', imp('lib/util.js', 'import')).resolution).toEqual({kind: 'unresolved'})
+    // import() is ES module resolution even in a CommonJS file: exact names, no /var/task lookup.
+    expect(resolveImport(ctx, 'index.js', 'commonjs', imp('./lib/util', 'dynamic')).problems).toEqual([expect.objectContaining({code: 'ERR_LAYERS_IMPORT_FILE_MISSING'})])
+    expect(resolveImport(ctx, 'index.js', 'commonjs', imp('./lib/util.js', 'dynamic')).problems).toEqual([])
+    expect(resolveImport(ctx, 'index.js', 'commonjs', imp('lib/util', 'dynamic')).resolution).toEqual({kind: 'unresolved'})
   })
 
   it('resolves subpath imports through the package.json imports map', () => {
@@ -168,6 +172,10 @@ describe('resolveImport', () => {
     expect(resolveImport(plainCtx, 'index.js', 'commonjs', imp('old')).problems).toEqual([])
     expect(resolveImport(plainCtx, 'index.js', 'commonjs', imp('old/lib/x')).problems).toEqual([])
     expect(resolveImport(plainCtx, 'x.mjs', 'module', imp('old/lib/x', 'import')).problems).toEqual([expect.objectContaining({code: 'ERR_LAYERS_IMPORT_FILE_MISSING'})])
+    expect(resolveImport(plainCtx, 'x.mjs', 'module', imp('old', 'import')).problems).toEqual([])
+    // An exports target is an exact path for both loaders.
+    const inexact = view('inexact', ['nodejs/node_modules/ix/package.json', 'nodejs/node_modules/ix/lib/a.js'], {'nodejs/node_modules/ix': {name: 'ix', version: '1.0.0', exports: {'./a': './lib/a'}}})
+    expect(resolveImport(context({views: [inexact]}), 'index.js', 'commonjs', imp('ix/a')).problems).toEqual([expect.objectContaining({code: 'ERR_LAYERS_IMPORT_FILE_MISSING'})])
     // From the lock only (layer not built): the package is there, the subpath cannot be checked.
     const locked: LayerView = {layer: 'deps', kind: 'npm', source: 'lock', packages: [{name: 'pkg', dir: 'nodejs/node_modules/pkg', searchDir: 'nodejs/node_modules', version: '1.0.0'}]}
     expect(resolveImport(context({views: [locked]}), 'index.js', 'commonjs', imp('pkg/any')).problems).toEqual([expect.objectContaining({severity: 'warning', code: 'ERR_LAYERS_IMPORT_EXPORTS_UNCHECKED'})])
