@@ -2,9 +2,10 @@
 // src/manifest/load.ts; optional for an audit of explicit accounts or an organization), the
 // lockfile, and the state database.
 import {existsSync} from 'node:fs'
-import {OperationalError, UserInputError} from '../errors/index.js'
+import {UserInputError} from '../errors/index.js'
 import {readLockfile} from '../lock/io.js'
 import type {Lockfile} from '../lock/types.js'
+import {loadManifest} from '../manifest/load.js'
 import type {Manifest} from '../manifest/types.js'
 import {projectPaths, type ProjectPaths} from '../project/paths.js'
 
@@ -24,16 +25,6 @@ export async function loadProject(manifestPath: string, required: boolean): Prom
       })
     }
     return {paths}
-  }
-  const loader = '../manifest/load.js'
-  let loadManifest: (file: string) => Promise<Manifest>
-  try {
-    ;({loadManifest} = (await import(loader)) as {loadManifest: (file: string) => Promise<Manifest>})
-  } catch (error) {
-    throw new OperationalError('ERR_LAYERS_MANIFEST_UNAVAILABLE', `This build of layers cannot read ${paths.manifest}: the manifest loader is missing.`, {
-      cause: error,
-      hint: 'Rebuild layers (npm run build); to audit without a manifest, name the accounts with --account ACCOUNT_ID --region REGION.',
-    })
   }
   const manifest = await loadManifest(paths.manifest)
   const lock = await readLockfile(paths.lockfile)

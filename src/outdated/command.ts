@@ -1,10 +1,12 @@
 // Owns `layers outdated` end to end for the command: loads the project, reads packuments with the
 // project's npm configuration (src/npm/config.ts, pacote) and layer versions with each account's
 // credentials, and runs the comparison.
+import pacote from 'pacote'
 import {auditClientFactory} from '../audit/clients.js'
 import {awsAuditEnv} from '../audit/env.js'
 import {loadProject} from '../audit/project.js'
 import type {EmitEvent} from '../events.js'
+import {loadNpmOptions} from '../npm/config.js'
 import {runOutdated, type OutdatedResult} from './run.js'
 
 export interface OutdatedCommandOptions {
@@ -19,14 +21,12 @@ export interface OutdatedCommandOptions {
 export async function outdatedCommand(options: OutdatedCommandOptions): Promise<OutdatedResult> {
   const {paths, manifest, lock} = await loadProject(options.manifestPath, true)
   const aws = awsAuditEnv(auditClientFactory())
-  let npmOptions: Promise<Record<string, unknown>> | undefined
-  const npmConfig = '../npm/config.js'
+  let npmOptions: ReturnType<typeof loadNpmOptions> | undefined
   return runOutdated(
     {manifest: manifest!, lock, layers: options.layers, accounts: options.accounts, regions: options.regions, concurrency: options.concurrency, emit: options.emit},
     {
       async packument(name) {
-        npmOptions ??= import(npmConfig).then(async (module: {loadNpmOptions: (root: string) => Promise<unknown>}) => (await module.loadNpmOptions(paths.root)) as Record<string, unknown>)
-        const {default: pacote} = await import('pacote')
+        npmOptions ??= loadNpmOptions(paths.root)
         const packument = await pacote.packument(name, {...(await npmOptions), fullMetadata: false})
         return {versions: Object.keys(packument.versions ?? {}), distTags: (packument['dist-tags'] ?? {}) as Record<string, string>}
       },

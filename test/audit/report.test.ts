@@ -1,7 +1,6 @@
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {Ajv} from 'ajv'
 import {parse} from 'csv-parse/sync'
 import {afterEach, describe, expect, it} from 'vitest'
 import {buildCatalog} from '../../src/audit/catalog.js'
@@ -11,6 +10,7 @@ import type {AuditReport} from '../../src/audit/types.js'
 import {layerHistory, previousRun, recordPrune, runFindings, runLayerUsage, saveAuditRun} from '../../src/history/store.js'
 import {openStateDatabase} from '../../src/store/db.js'
 import {parseDuration} from '../../src/prune/duration.js'
+import {validateAuditJson} from './support/schema.js'
 
 const A = '111111111111'
 const R = 'eu-west-1'
@@ -37,15 +37,6 @@ export function sampleReport(): AuditReport {
     startedAt: '2025-01-01T00:00:00.000Z',
     finishedAt: '2025-01-01T00:00:02.000Z',
   })
-}
-
-const schema = JSON.parse(readFileSync(path.join(import.meta.dirname, '../../schema/audit.schema.json'), 'utf8'))
-
-export function validateAuditJson(data: unknown): string[] {
-  const ajv = new Ajv({allErrors: true, strict: true})
-  ajv.addFormat('date-time', (text: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(text) && !Number.isNaN(Date.parse(text)))
-  const validate = ajv.compile(schema)
-  return validate(data) ? [] : (validate.errors ?? []).map((error) => `${error.instancePath} ${error.message}`)
 }
 
 describe('audit output', () => {
