@@ -117,7 +117,9 @@ async function otherLayerViews(manifest: Manifest, lock: Lockfile, fn: FunctionS
     const keys = Object.keys(own.artifacts).sort()
     const key = keys.find((candidate) => own.artifacts[candidate]!.architectures.includes(fn.architecture)) ?? keys[0]
     if (key === undefined) continue
-    others.push(await cache.get({name, spec, locked: own, artifactKey: key, artifact: own.artifacts[key]!}))
+    // Only for hints: a layer that cannot be read (e.g. a dir layer whose directory is missing) is skipped here.
+    const view = await cache.get({name, spec, locked: own, artifactKey: key, artifact: own.artifacts[key]!}).catch(() => undefined)
+    if (view) others.push(view)
   }
   return others
 }
