@@ -143,7 +143,7 @@ export async function startAwsServer(options: AwsServerOptions = {}): Promise<Aw
   return {
     endpoint,
     get calls() {
-      calls.push(...readCalls())
+      for (const call of readCalls()) calls.push(call)
       return calls
     },
     setFaults: (config) => {
