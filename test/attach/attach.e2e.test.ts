@@ -1,6 +1,6 @@
 // End to end through the built CLI against the local AWS test server (two accounts x two regions):
 // attach before publishing (refused, naming the command), publish, pin an `arn` layer that is the
-// other account's shared layer (layers lock's arn pinning, over the real SDK), attach (diff, wait for
+// other account's shared layer (`layers lock` pins the versionless ARN), attach (diff, wait for
 // Successful), attach again (no write), a new version (moved), --dry-run, refusals (runtime, a sixth
 // layer), a throttled run, and a function changed underneath (retried once, else a conflict).
 import {CreateFunctionCommand, GetFunctionConfigurationCommand, UpdateFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
@@ -12,11 +12,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runAttach, type AttachOutcome} from '../../src/attach/run.js'
 import type {Problem} from '../../src/errors/index.js'
 import type {ArnCheckOutcome} from '../../src/publish/run.js'
-import {awsClientFactory} from '../../src/aws/clients.js'
 import {functionsApi, type FunctionsApi} from '../../src/aws/lambda-functions.js'
-import {arnPinTargets, awsArnPinEnv, pinArnLayer} from '../../src/lock/arn-pin.js'
-import {parseManifest} from '../../src/manifest/load.js'
-import type {ArnLayer} from '../../src/manifest/types.js'
 import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
 import {accountsYaml, DEV, EU, EXTERNAL_ID, lambdaAs, makeProject, PROD, ROLE, US, WRITE_OPERATIONS, type Project} from '../publish/support.js'
 
@@ -88,7 +84,8 @@ beforeAll(async () => {
     'layers/tools/bin/tool': 'echo 1\n',
     'fns/api/index.js': 'export const handler = async () => "ok"\n',
   })
-  project.lock()
+  // `shared` is prod's config layer, which does not exist yet: lock the own layers now, pin it once published.
+  await project.lock(['config', 'tools'])
   for (const account of [DEV, PROD]) for (const region of [EU, US]) await createFunction(account, region, 'api', 'arm64')
   for (const region of [EU, US]) await createFunction(DEV, region, 'worker-fn', 'x86_64')
 })
@@ -107,18 +104,18 @@ describe('layers attach', () => {
   })
 
   it('pins the other account\'s shared layer per account and region (versionless ARN -> newest readable version)', async () => {
-    // Nothing pins `shared` yet: publish verifies pinned ARNs, so only the own layers now.
-    const unpinned = await project.run(['publish', '--json', 'shared'])
-    expect(unpinned.status).toBe(1)
-    expect(unpinned.json.arnChecks[0]).toMatchObject({status: 'failed', error: {code: 'ERR_LAYERS_ARN_NOT_PINNED', hint: 'Run `layers lock shared`.'}})
+    // `shared` is not locked yet: publish and attach refuse it (exit 2) and say to lock it.
+    const unlocked = await project.run(['publish', '--json', 'shared'])
+    expect(unlocked.status).toBe(2)
+    expect(unlocked.json.error).toMatchObject({code: 'ERR_LAYERS_LOCK_STALE', message: expect.stringContaining('layer shared'), hint: expect.stringContaining('layers lock')})
+    expect((await project.run(['attach', '--json', 'worker'])).json.error.code).toBe('ERR_LAYERS_LOCK_STALE')
     const published = await project.run(['publish', '--json', '--create-bucket', 'config', 'tools'])
     expect(published.status, published.stderr).toBe(0)
-    // Pin `shared` the way `layers lock` does, with dev's credentials: prod's config is shared with dev.
-    Object.assign(process.env, {AWS_ENDPOINT_URL: server.endpoint, AWS_CONFIG_FILE: project.env.AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE: project.env.AWS_SHARED_CREDENTIALS_FILE})
-    const loaded = parseManifest(project.read('layers.yaml'), path.join(project.dir, 'layers.yaml'))
-    const pinned = await pinArnLayer(loaded.layers.shared as ArnLayer, arnPinTargets(loaded, 'shared'), awsArnPinEnv(awsClientFactory()))
-    expect(pinned).toEqual({[DEV]: {[EU]: `arn:aws:lambda:${EU}:${PROD}:layer:config:1`, [US]: `arn:aws:lambda:${US}:${PROD}:layer:config:1`}})
-    project.lock({shared: pinned})
+    const locked = await project.lock(['shared'])
+    expect(locked.json.layers).toEqual([{layer: 'shared', kind: 'arn', status: 'locked', artifacts: []}])
+    const pinned = project.lockfile().layers.shared
+    // dev reads prod's versionless ARN: the newest version shared with it, per region
+    expect(pinned).toMatchObject({kind: 'arn', arns: {[DEV]: {[EU]: `arn:aws:lambda:${EU}:${PROD}:layer:config:1`, [US]: `arn:aws:lambda:${US}:${PROD}:layer:config:1`}}})
     const verified = await project.run(['publish', '--json', 'shared'])
     expect(verified.status, verified.stderr).toBe(0)
     expect(verified.json.arnChecks.map((check: ArnCheckOutcome) => `${check.accountId}/${check.region}:${check.status}`)).toEqual([`${DEV}/${EU}:ok`, `${DEV}/${US}:ok`])

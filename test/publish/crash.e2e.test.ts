@@ -38,7 +38,7 @@ beforeAll(async () => {
     'layers/tools/tool.sh': 'echo 0\n',
     'fns/api/index.js': 'export const handler = async () => "ok"\n',
   })
-  project.lock()
+  await project.lock()
   const first = await project.run(['publish', '--json', '--create-bucket'])
   expect(first.status, first.stderr).toBe(0)
   // Every call slower, so each kill lands inside the step it aims at.

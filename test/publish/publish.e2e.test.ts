@@ -56,7 +56,7 @@ beforeAll(async () => {
     'layers/tools/bin/tool': '#!/bin/sh\necho tool\n',
     'fns/api/index.js': 'export const handler = async () => "ok"\n',
   })
-  project.lock()
+  await project.lock()
 })
 
 afterAll(async () => {

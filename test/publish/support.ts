@@ -1,16 +1,12 @@
 // Test support for publish/attach end-to-end tests: a project in a temp dir (layers.yaml, dir layers,
-// function sources), its lockfile (own layers locked as `layers lock` locks dir layers: the manifest
-// fingerprint and one artifact for the layer's architectures; arn layers pinned as given), AWS config
-// files pointing at the local AWS test server, and the built CLI spawned with them.
+// function sources), AWS config files pointing at the local AWS test server, and the built CLI
+// (`layers lock`, `publish`, `attach`) spawned with them.
 import {spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {GetLayerVersionCommand, LambdaClient, ListLayerVersionsCommand} from '@aws-sdk/client-lambda'
-import {layerInputs} from '../../src/lock/fingerprint.js'
-import {serializeLockfile} from '../../src/lock/serialize.js'
-import {artifactKey, type LockedLayer, type Lockfile} from '../../src/lock/types.js'
-import {parseManifest} from '../../src/manifest/load.js'
+import type {Lockfile} from '../../src/lock/types.js'
 import type {AwsServer} from '../support/aws-server/index.js'
 
 export const DEV = '111111111111'
@@ -35,8 +31,8 @@ export interface Project {
   env: NodeJS.ProcessEnv
   write(file: string, text: string): void
   read(file: string): string
-  /** (Re)writes lockfile.json for the current layers.yaml, keeping recorded publications. */
-  lock(arns?: Record<string, Record<string, Record<string, string>>>): Lockfile
+  /** Runs `layers lock --json [LAYER...]` (dir layers need no registry; arn layers are pinned over AWS); throws when it fails. */
+  lock(names?: string[]): Promise<CliResult>
   lockfile(): Lockfile
   /** Runs the CLI to the end (asynchronously: the test server lives in this process). */
   run(args: string[], extraEnv?: NodeJS.ProcessEnv): Promise<CliResult>
@@ -83,30 +79,10 @@ export function makeProject(server: AwsServer, files: Record<string, string>): P
     write,
     read: (file) => readFileSync(path.join(dir, file), 'utf8'),
     lockfile: () => JSON.parse(readFileSync(lockPath, 'utf8')) as Lockfile,
-    lock(arns = {}) {
-      const manifest = parseManifest(readFileSync(path.join(dir, 'layers.yaml'), 'utf8'), path.join(dir, 'layers.yaml'))
-      let previous: Lockfile | undefined
-      try {
-        previous = project.lockfile()
-      } catch {
-        previous = undefined
-      }
-      const layers: Record<string, LockedLayer> = {}
-      for (const [name, spec] of Object.entries(manifest.layers)) {
-        const inputs = layerInputs(spec, manifest.root)
-        if (spec.kind === 'arn') {
-          layers[name] = {kind: 'arn', inputs, arns: arns[name] ?? {}}
-        } else if (spec.kind === 'dir') {
-          const old = previous?.layers[name]
-          const published = old && old.kind === 'dir' ? old.published : undefined
-          layers[name] = {kind: 'dir', inputs, artifacts: {[artifactKey(spec.architectures)]: {architectures: [...spec.architectures].sort()}}, ...(published ? {published} : {})}
-        } else {
-          throw new Error(`test support locks dir and arn layers only, not ${spec.kind}`)
-        }
-      }
-      const lock: Lockfile = {lockfileVersion: 1, layers}
-      writeFileSync(lockPath, serializeLockfile(lock))
-      return lock
+    async lock(names = []) {
+      const result = await runCli(dir, env, ['lock', '--json', ...names])
+      if (result.status !== 0) throw new Error(`layers lock ${names.join(' ')} failed (${result.status}): ${result.stderr}`)
+      return result
     },
     run: (args, extraEnv = {}) => runCli(dir, {...env, ...extraEnv}, args),
     start: (args) => spawn(process.execPath, [bin, ...args], {cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe']}),
