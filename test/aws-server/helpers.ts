@@ -3,8 +3,8 @@
 import {LambdaClient} from '@aws-sdk/client-lambda'
 import {S3Client} from '@aws-sdk/client-s3'
 import {STSClient} from '@aws-sdk/client-sts'
-import yazl from 'yazl'
 import type {AwsServer} from '../support/aws-server/index.js'
+import {zipBytes} from '../support/aws-server/seed.js'
 
 export const ACCOUNT1 = '111111111111'
 export const ACCOUNT2 = '222222222222'
@@ -23,15 +23,7 @@ export function clients(server: AwsServer, accountId: string, region = REGION, e
 
 /** A zip holding `files` (path -> content), built in memory. */
 export function makeZip(files: Record<string, string | Buffer>): Promise<Buffer> {
-  const zip = new yazl.ZipFile()
-  for (const [path, content] of Object.entries(files)) zip.addBuffer(Buffer.isBuffer(content) ? content : Buffer.from(content), path, {mtime: new Date(0)})
-  zip.end()
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    zip.outputStream.on('data', (chunk: Buffer) => chunks.push(chunk))
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)))
-    zip.outputStream.on('error', reject)
-  })
+  return zipBytes(files)
 }
 
 /** The error a promise rejects with; fails the test when it resolves. */
