@@ -4,6 +4,7 @@
 // a lost lockfile (existing versions adopted), sharing changes (grants added and removed), --dry-run
 // (no write call), a missing bucket, and throttled / dropped calls that still end with one version
 // per content.
+import {randomBytes} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {GetLayerVersionPolicyCommand} from '@aws-sdk/client-lambda'
@@ -135,6 +136,12 @@ describe('layers publish', () => {
     expect(lock.layers.tools).toMatchObject({published: {[DEV]: {[EU]: {arm64: {version: 1}}}}})
     await assertOneVersionPerContent('config')
     await assertOneVersionPerContent('tools')
+    // and the local publication history has them
+    const history = await project.run(['history', 'config', '--json'])
+    expect(history.status, history.stderr).toBe(0)
+    expect(history.json.publications.map((p: {accountId: string; region: string; version: number}) => `${p.accountId}/${p.region}:${p.version}`).sort()).toEqual(
+      TARGETS.map(([account, region]) => `${account}/${region}:1`).sort(),
+    )
   })
 
   it('re-publishing changes nothing, uploads nothing and reads once per artifact and target', async () => {
@@ -180,6 +187,26 @@ describe('layers publish', () => {
     const again = await project.run(['publish', '--json', 'config', '--account', 'prod', '--region', EU])
     expect(again.json.summary.grantChanges).toBe(0)
     project.write('layers.yaml', manifest())
+  })
+
+  it('uploads a large zip in parts and publishes it', async () => {
+    // Incompressible content: the zip is larger than one 8 MiB part.
+    project.write('layers/big/blob.bin', randomBytes(9 * 1024 * 1024).toString('latin1'))
+    project.write('layers.yaml', manifest().replace('  tools:\n', '  big:\n    dir: layers/big\n    architectures: [arm64]\n  tools:\n').replace('layers: [config, tools]', 'layers: [config, tools, big]'))
+    await project.lock(['big'])
+    const mark = server.calls.length
+    const result = await project.run(['publish', '--json', 'big', '--account', 'dev', '--region', EU, '--create-bucket'])
+    expect(result.status, result.stderr).toBe(0)
+    expect(result.json.units[0]).toMatchObject({status: 'published', upload: 'uploaded', version: 1})
+    const operations = callsSince(mark).map((call) => call.operation)
+    expect(operations).toContain('CreateMultipartUpload')
+    expect(operations.filter((op) => op === 'UploadPart').length).toBeGreaterThanOrEqual(2)
+    expect(operations).toContain('CompleteMultipartUpload')
+    expect(operations).not.toContain('PutObject')
+    const [version] = await versionsOf(server, DEV, EU, 'big')
+    expect(version!.codeSha256).toBe(result.json.units[0].codeSha256)
+    project.write('layers.yaml', manifest())
+    await project.lock()
   })
 
   it('rejects an unknown layer or account with exit 2 and no stack trace', async () => {
