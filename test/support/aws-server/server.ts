@@ -95,7 +95,8 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
     for await (const chunk of req) chunks.push(chunk as Buffer)
     const body = Buffer.concat(chunks)
     const rawUrl = req.url ?? '/'
-    const url = new URL(rawUrl, 'http://127.0.0.1')
+    // Concatenated, not resolved: a path starting with // stays a path.
+    const url = new URL(`http://127.0.0.1${rawUrl.startsWith('/') ? '' : '/'}${rawUrl}`)
     const method = req.method ?? 'GET'
     if (url.pathname.startsWith(CONTENT_PREFIX) && (method === 'GET' || method === 'HEAD')) {
       const bytes = blobs.get(url.pathname.slice(CONTENT_PREFIX.length))
@@ -104,7 +105,12 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
       return
     }
     const service = serviceOf(req, body)
-    const operation = operationOf(service, req, url, body)
+    let operation: string
+    try {
+      operation = operationOf(service, req, url, body)
+    } catch {
+      operation = 'MalformedRequest'
+    }
     const id = requestId()
     const record: CallRecord = {service, operation, accountId: '', region: '', status: 0}
     const polled = hooks.pollFaults()
@@ -129,6 +135,9 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
         return s3.handle(ctx)
       } catch (error) {
         if (error instanceof ApiError) return errorReply(service, error, id, method)
+        if (error instanceof URIError) {
+          return errorReply(service, service === 's3' ? new ApiError(400, 'InvalidURI', "Couldn't parse the specified URI.") : new ApiError(400, 'ValidationException', `The request URI is not valid: ${rawUrl}`), id, method)
+        }
         return errorReply(service, new ApiError(500, internalError(service).code, `aws-server bug: ${(error as Error).stack ?? String(error)}`), id, method)
       }
     }
