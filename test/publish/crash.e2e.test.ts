@@ -8,7 +8,7 @@ import {watch} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseLockfile} from '../../src/lock/io.js'
 import {startAwsServer, type AwsServer, type CallRecord} from '../support/aws-server/index.js'
-import {accountsYaml, DEV, EU, EXTERNAL_ID, makeProject, PROD, ROLE, US, versionsOf, type Project} from './support.js'
+import {accountsYaml, EU, EXTERNAL_ID, makeProject, ROLE, TARGETS, versionsOf, type Project} from './support.js'
 
 let server: AwsServer
 let project: Project
@@ -119,7 +119,7 @@ describe('layers publish killed with SIGKILL', () => {
     for (const layer of ['config', 'tools']) {
       const locked = lock.layers[layer]
       if (!locked || locked.kind === 'arn') throw new Error('not locked')
-      for (const [account, region] of [[DEV, EU], [DEV, US], [PROD, EU], [PROD, US]] as const) {
+      for (const [account, region] of TARGETS) {
         const versions = await versionsOf(server, account, region, layer)
         const shas = versions.map((version) => version.codeSha256)
         expect(new Set(shas).size, `${layer} ${account}/${region} has a duplicate: ${shas.join(' ')}`).toBe(shas.length)

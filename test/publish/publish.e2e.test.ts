@@ -12,7 +12,7 @@ import {Ajv} from 'ajv'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {UnitOutcome} from '../../src/publish/run.js'
 import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
-import {accountsYaml, DEV, EU, EXTERNAL_ID, lambdaAs, makeProject, PROD, ROLE, US, versionsOf, WRITE_OPERATIONS, type Project} from './support.js'
+import {accountsYaml, DEV, EU, EXTERNAL_ID, lambdaAs, makeProject, PROD, ROLE, TARGETS, US, versionsOf, WRITE_OPERATIONS, type Project} from './support.js'
 
 const schema = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../schema/publish.schema.json'), 'utf8'))
 const validate = new Ajv({allErrors: true, strict: false}).compile(schema)
@@ -64,13 +64,6 @@ afterAll(async () => {
   project?.remove()
   await server?.close()
 })
-
-const TARGETS = [
-  [DEV, EU],
-  [DEV, US],
-  [PROD, EU],
-  [PROD, US],
-] as const
 
 function callsSince(mark: number) {
   return server.calls.slice(mark)

@@ -15,6 +15,13 @@ export const EU = 'eu-west-1'
 export const US = 'us-east-1'
 export const ROLE = `arn:aws:iam::${PROD}:role/deployer`
 export const EXTERNAL_ID = 'layers-e2e'
+/** The four account x region targets of accountsYaml(). */
+export const TARGETS = [
+  [DEV, EU],
+  [DEV, US],
+  [PROD, EU],
+  [PROD, US],
+] as const
 export const bin = path.resolve(import.meta.dirname, '../../bin/run.js')
 
 export interface CliResult {
