@@ -1,0 +1,63 @@
+// End to end through the built CLI (node bin/run.js; run `npx tsc` first): `layers lock` an npm layer
+// against a loopback npm registry, the registry then gets newer versions, and `layers outdated`
+// reports locked / wanted / latest per direct dependency as `npm outdated` does; a registry that
+// keeps failing is reported (exit 1) without hiding the other rows. The arn-layer rows (newest
+// version each target can read) are covered against the AWS test server in
+// test/audit/managed.e2e.test.ts.
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {makeProject, manifestWith, type Project} from '../lock-cli/cli.js'
+import {NpmRegistry} from '../support/npm-registry.js'
+
+let registry: NpmRegistry
+let project: Project
+
+beforeAll(async () => {
+  registry = await NpmRegistry.start()
+  registry.publish('leaf', {version: '1.0.0'}).publish('steady', {version: '2.0.0'}).publish('tagged', {version: '3.0.0'})
+  project = await makeProject(registry.url, manifestWith(`  deps:\n    npm:\n      leaf: ^1.0.0\n      steady: ~2.0.0\n      tagged: ^3.0.0\n`))
+  const locked = await project.cli(['lock', '--json'])
+  expect(locked.status, locked.stderr).toBe(0)
+  // Published after the lock: a minor within range, a major beyond it, a version beyond ~2.0.0 only.
+  registry.publish('leaf', {version: '1.2.0'}).publish('leaf', {version: '2.0.0'}).publish('steady', {version: '2.1.0'})
+}, 120_000)
+
+afterAll(async () => {
+  await project?.cleanup()
+  await registry?.stop()
+})
+
+type Row = {kind: string; layer: string; package: string; spec: string; locked: string[]; wanted?: string; latest?: string; outdated: boolean}
+
+describe('layers outdated (CLI, npm layers)', () => {
+  it('reports locked, wanted and latest per direct dependency', async () => {
+    const run = await project.cli(['outdated', '--json'])
+    expect(run.status, run.stderr).toBe(0)
+    expect(run.json.errors).toEqual([])
+    expect((run.json.rows as Row[]).map((r) => `${r.layer}/${r.package} ${r.spec} ${r.locked.join(',')} ${r.wanted} ${r.latest} ${r.outdated}`)).toEqual([
+      'deps/leaf ^1.0.0 1.0.0 1.2.0 2.0.0 true',
+      'deps/steady ~2.0.0 2.0.0 2.0.0 2.1.0 true',
+      'deps/tagged ^3.0.0 3.0.0 3.0.0 3.0.0 false',
+    ])
+  })
+
+  it('the table lists only outdated rows unless --all', async () => {
+    const table = await project.cli(['outdated'])
+    expect(table.status, table.stderr).toBe(0)
+    expect(table.stdout).toMatch(/^\s*deps\s+leaf\s+\^1\.0\.0\s+1\.0\.0\s+1\.2\.0\s+2\.0\.0\s*$/m)
+    expect(table.stdout).not.toMatch(/tagged/)
+    expect(table.stdout).toContain('2 outdated.')
+    expect((await project.cli(['outdated', '--all'])).stdout).toMatch(/^\s*deps\s+tagged\s+\^3\.0\.0\s+3\.0\.0\s+3\.0\.0\s+3\.0\.0\s*$/m)
+  })
+
+  it('a registry that keeps failing is an error row and exit 1; an unknown layer is exit 2', async () => {
+    registry.failNext(100, 503)
+    const run = await project.cli(['outdated', '--json'])
+    registry.failNext(0)
+    expect(run.status).toBe(1)
+    expect(run.stderr).toContain('ERR_LAYERS_OUTDATED_LOOKUP')
+    expect((run.json.errors as Array<{package: string}>).map((e) => e.package).sort()).toEqual(['leaf', 'steady', 'tagged'])
+    const unknown = await project.cli(['outdated', 'nope', '--json'])
+    expect(unknown.status).toBe(2)
+    expect(unknown.json.error.code).toBe('ERR_LAYERS_OUTDATED_LAYER')
+  })
+})
