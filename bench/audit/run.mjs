@@ -2,17 +2,22 @@
 /* global process, console, performance */
 // Benchmark of `layers audit` scanning (issue 8); prints its figures, not part of `npm test`.
 // Run: npx tsc -p tsconfig.json && node bench/audit/run.mjs
-// 20 account-regions x 100 functions on a loopback Lambda endpoint (bench/audit/server.ts, in its
-// own process: AWS is remote, its CPU is not the client's) with 50 ms latency per call. The client
+// 20 account-regions x 100 functions on the shared local AWS test server (bench/audit/server.ts, in
+// its own process: AWS is remote, its CPU is not the client's) with 50 ms latency per call. The client
 // side runs the built product (dist/). After one warm-up round of each, measured in the same run,
 // median of BENCH_RUNS (default 5):
 //   (a) a sequential scan: one region after another, page after page of ListFunctions, as a script
 //       over `aws lambda list-functions` does (the same SDK client, standard retries);
-//   (b) the audit (runAudit: targets concurrently, all pages, layer version lookups, findings);
+//   (b) the audit as `layers audit` runs it, minus process start: layers.yaml with one account per
+//       profile loaded by the manifest loader, clients from the product's factory (src/aws/clients.ts:
+//       profiles, adaptive retries, keep-alive), runAudit (targets concurrently, all pages, layer
+//       version lookups, findings);
 //   and once, the scan as a shell script over the CLI really runs it: one process per region.
 // Prints b/a (target <= 0.1). Then with 20% of calls throttled (429), checks that the audit still
 // reports every function with no failed target, and prints its time and call counts.
 import {execFileSync, spawn} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
@@ -23,6 +28,9 @@ import {NodeHttpHandler} from '@smithy/node-http-handler'
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const {runAudit} = await import(path.join(repo, 'dist/src/audit/run.js'))
 const {awsAuditEnv} = await import(path.join(repo, 'dist/src/audit/env.js'))
+const {LAMBDA_RUNTIMES} = await import(path.join(repo, 'dist/src/manifest/runtimes.js'))
+const {loadManifest} = await import(path.join(repo, 'dist/src/manifest/load.js'))
+const {auditClientFactory} = await import(path.join(repo, 'dist/src/audit/clients.js'))
 
 const REGIONS = ['eu-west-1', 'us-east-1']
 const shape = {accounts: 10, regions: REGIONS, functions: 100}
@@ -30,37 +38,46 @@ const TOTAL = shape.accounts * REGIONS.length * shape.functions
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50)
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
 
+const dir = mkdtempSync(path.join(tmpdir(), 'layers-bench-audit-'))
 const child = spawn(process.execPath, [path.join(repo, 'node_modules/vite-node/vite-node.mjs'), path.join(repo, 'bench/audit/server.ts')], {
   cwd: repo,
-  env: {...process.env, BENCH_FLEET: JSON.stringify(shape)},
+  env: {...process.env, BENCH_FLEET: JSON.stringify(shape), BENCH_DIR: path.join(dir, 'aws')},
   stdio: ['pipe', 'pipe', 'inherit'],
 })
 const lines = createInterface({input: child.stdout})[Symbol.asyncIterator]()
 const reply = async () => JSON.parse(String((await lines.next()).value))
-const {endpoint, accounts} = await reply()
+const {endpoint, aws, accounts} = await reply()
+// The product reads the endpoint and profiles from the environment, as the CLI does.
+Object.assign(process.env, aws, {AWS_ENDPOINT_URL: endpoint, AWS_EC2_METADATA_DISABLED: 'true'})
+writeFileSync(
+  path.join(dir, 'layers.yaml'),
+  `version: 1
+settings:
+  bucket: "bench-{accountId}-{region}"
+  regions: [${REGIONS.join(', ')}]
+  architectures: [x86_64, arm64]
+  runtimes: [nodejs22.x]
+accounts:
+${accounts.map((account, index) => `  acc${index}:\n    id: "${account.id}"\n    profile: ${account.profile}\n`).join('')}layers: {}
+functions: {}
+`,
+)
+const manifest = await loadManifest(path.join(dir, 'layers.yaml'))
 const control = async (command) => {
   child.stdin.write(JSON.stringify(command) + '\n')
   return (await reply()).calls
 }
-const keyOf = new Map(accounts.map((account) => [account.id, account.key]))
+const keyOf = new Map(accounts.map((account) => [account.id, {accessKeyId: account.accessKeyId, secretAccessKey: account.secretAccessKey}]))
 
-// One keep-alive connection pool for every client, as a process talking to many accounts should use.
+// The sequential scan's clients: static keys, standard retries, one keep-alive connection pool.
 const requestHandler = new NodeHttpHandler({httpAgent: new http.Agent({keepAlive: true, maxSockets: 256})})
-const client = (accountId, region, retryMode) =>
-  new LambdaClient({
-    requestHandler,
-    region,
-    endpoint,
-    credentials: {accessKeyId: keyOf.get(accountId), secretAccessKey: 'bench-secret'},
-    retryMode,
-    maxAttempts: retryMode === 'adaptive' ? 10 : 3,
-  })
+const client = (accountId, region) => new LambdaClient({requestHandler, region, endpoint, credentials: keyOf.get(accountId), retryMode: 'standard', maxAttempts: 3})
 
 async function sequentialScan() {
   let count = 0
   for (const account of accounts) {
     for (const region of REGIONS) {
-      const lambda = client(account.id, region, 'standard')
+      const lambda = client(account.id, region)
       let marker
       do {
         const page = await lambda.send(new ListFunctionsCommand({MaxItems: 50, ...(marker ? {Marker: marker} : {})}))
@@ -77,7 +94,7 @@ function scriptScan() {
   let count = 0
   for (const account of accounts) {
     for (const region of REGIONS) {
-      const out = execFileSync(process.execPath, [path.join(repo, 'bench/audit/list-region.mjs'), endpoint, region, account.key], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']})
+      const out = execFileSync(process.execPath, [path.join(repo, 'bench/audit/list-region.mjs'), endpoint, region, account.accessKeyId, account.secretAccessKey], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']})
       count += Number(out.trim())
     }
   }
@@ -85,19 +102,8 @@ function scriptScan() {
 }
 
 async function audit() {
-  const env = awsAuditEnv({
-    lambda: async (account, region) => client(account.id, region, 'adaptive'),
-    organizations: async () => {
-      throw new Error('not used')
-    },
-    account: async () => {
-      throw new Error('not used')
-    },
-  })
-  const report = await runAudit(
-    {flags: {accounts: accounts.map((account) => account.id), regions: REGIONS}, runtimes: [{runtime: 'nodejs16.x', deprecated: '2024-06-12'}], emit: () => {}},
-    env,
-  )
+  const env = awsAuditEnv(auditClientFactory())
+  const report = await runAudit({manifest, flags: {}, runtimes: [...LAMBDA_RUNTIMES], emit: () => {}}, env)
   return {functions: report.summary.functions, failed: report.summary.failedTargets, findings: report.findings.length}
 }
 
@@ -134,7 +140,7 @@ console.log(`layers audit:                   ${median(concurrent).toFixed(3)} s 
 console.log(`ratio audit/sequential:         ${ratio.toFixed(3)} (target <= 0.1) ${ratio <= 0.1 ? 'OK' : 'MISSED'}`)
 console.log(`one CLI process per region:     ${script.seconds.toFixed(3)} s (once); ratio audit/that ${(median(concurrent) / script.seconds).toFixed(3)}`)
 
-await control({faults: {latencyMs: LATENCY_MS, throttleRate: 0.2}, reset: true})
+await control({faults: {latencyMs: LATENCY_MS, throttleRate: 0.2, seed: 42}, reset: true})
 const throttled = await timed(audit)
 const calls = await control({reset: true})
 console.log(
@@ -142,4 +148,5 @@ console.log(
     `${throttled.result.failed} failed targets, calls ${JSON.stringify(calls)} (about 20% answered 429)`,
 )
 child.stdin.end()
+rmSync(dir, {recursive: true, force: true})
 if (ratio > 0.1 || throttled.result.functions !== TOTAL || throttled.result.failed !== 0) process.exitCode = 1

@@ -1,23 +1,30 @@
-// The benchmark's Lambda endpoint in its own process, so its CPU time is not on the measured
-// client's event loop (AWS is remote too). Seeds the bench fleet, prints {"endpoint", "accounts": [{id, key}]} on stdout,
-// then takes one JSON command per stdin line: {"faults": {...}} or {"calls": true}, answering each
-// with one JSON line.
+// The benchmark's AWS endpoint: the shared local AWS test server (test/support/aws-server), started in
+// its own process so its CPU time is not on the measured client's event loop (AWS is remote too).
+// Seeds the bench fleet, writes AWS config files with one profile per account (bench-N) into
+// BENCH_DIR, prints {"endpoint", "aws": {AWS_CONFIG_FILE, ...}, "accounts": [{id, profile,
+// accessKeyId, secretAccessKey}]} on stdout, then takes one JSON command per stdin line: {"faults": {...}} and/or {"reset": true},
+// answering each with {"calls": {"Operation status": count}} for the calls since the last reset.
 import {createInterface} from 'node:readline'
-import {startLambdaServer} from '../../test/audit/support/lambda-server.js'
+import {startAwsServer} from '../../test/support/aws-server/index.js'
+import {seeder} from '../../test/support/aws-server/seed.js'
 import {fleetAccessKey, fleetAccountId, seedFleet, type FleetShape} from './fleet.js'
 
 const shape = JSON.parse(process.env.BENCH_FLEET ?? '{}') as FleetShape
 const accessKeys = Object.fromEntries(Array.from({length: shape.accounts}, (_, index) => [fleetAccessKey(index), fleetAccountId(index)]))
-const server = await startLambdaServer({accessKeys, seed: 42})
-seedFleet(server, shape)
-const accounts = Object.entries(accessKeys).map(([key, id]) => ({id, key}))
-process.stdout.write(JSON.stringify({endpoint: server.endpoint, accounts}) + '\n')
+const server = await startAwsServer({accounts: accessKeys})
+await seedFleet(seeder(server), shape)
+const accounts = Object.values(accessKeys).map((id, index) => ({id, profile: `bench-${index}`, ...server.credentials(id)}))
+const aws = server.writeAwsConfig(process.env.BENCH_DIR!, Object.fromEntries(accounts.map((account) => [account.profile, {accountId: account.id}])))
+let since = server.calls.length
+process.stdout.write(JSON.stringify({endpoint: server.endpoint, aws, accounts}) + '\n')
 
 for await (const line of createInterface({input: process.stdin})) {
-  const command = JSON.parse(line) as {faults?: Parameters<typeof server.setFaults>[0]; calls?: boolean; reset?: boolean}
+  const command = JSON.parse(line) as {faults?: Parameters<typeof server.setFaults>[0]; reset?: boolean}
   if (command.faults) server.setFaults(command.faults)
-  const calls = {...server.calls}
-  if (command.reset) for (const key of Object.keys(server.calls)) delete server.calls[key]
+  const all = server.calls
+  const calls: Record<string, number> = {}
+  for (const call of all.slice(since)) calls[`${call.operation} ${call.status}`] = (calls[`${call.operation} ${call.status}`] ?? 0) + 1
+  if (command.reset) since = all.length
   process.stdout.write(JSON.stringify({calls}) + '\n')
 }
 await server.close()
