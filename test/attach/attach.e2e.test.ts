@@ -119,6 +119,18 @@ describe('layers attach', () => {
     const verified = await project.run(['publish', '--json', 'shared'])
     expect(verified.status, verified.stderr).toBe(0)
     expect(verified.json.arnChecks.map((check: ArnCheckOutcome) => `${check.accountId}/${check.region}:${check.status}`)).toEqual([`${DEV}/${EU}:ok`, `${DEV}/${US}:ok`])
+    // A pin the account cannot read (here: a version that does not exist) fails that target only.
+    const good = project.read('lockfile.json')
+    const lock = JSON.parse(good)
+    lock.layers.shared.arns[DEV][US] = `arn:aws:lambda:${US}:${PROD}:layer:config:9`
+    project.write('lockfile.json', JSON.stringify(lock, null, 2) + '\n')
+    try {
+      const broken = await project.run(['publish', '--json', 'shared'])
+      expect(broken.status).toBe(1)
+      expect(broken.json.arnChecks.map((check: ArnCheckOutcome) => `${check.region}:${check.status}:${check.error?.code ?? ''}`)).toEqual([`${EU}:ok:`, `${US}:failed:ERR_LAYERS_ARN_UNREADABLE`])
+    } finally {
+      project.write('lockfile.json', good)
+    }
   })
 
   it('puts every function on its locked versions in manifest order and waits until the update succeeded', async () => {
