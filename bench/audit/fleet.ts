@@ -32,7 +32,7 @@ export async function seedFleet(seed: Seeder, shape: FleetShape): Promise<void> 
           limit(() =>
             seed.function(id, region, {
               name: `fn-${String(index).padStart(3, '0')}`,
-              runtime: index % 10 === 0 ? 'nodejs16.x' : 'nodejs22.x',
+              runtime: index % 10 === 0 ? 'nodejs16.x' : 'nodejs24.x',
               architecture: index % 4 === 0 ? 'arm64' : 'x86_64',
               layers: index % 3 === 0 ? [deps[index % 3]!, ext] : [deps[index % 3]!],
             }),

@@ -22,8 +22,9 @@ import path from 'node:path'
 import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
 import http from 'node:http'
-import {LambdaClient, ListFunctionsCommand} from '@aws-sdk/client-lambda'
+import {LambdaClient} from '@aws-sdk/client-lambda'
 import {NodeHttpHandler} from '@smithy/node-http-handler'
+import {countFunctions} from './count-functions.mjs'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const {runAudit} = await import(path.join(repo, 'dist/src/audit/run.js'))
@@ -77,13 +78,7 @@ async function sequentialScan() {
   let count = 0
   for (const account of accounts) {
     for (const region of REGIONS) {
-      const lambda = client(account.id, region)
-      let marker
-      do {
-        const page = await lambda.send(new ListFunctionsCommand({MaxItems: 50, ...(marker ? {Marker: marker} : {})}))
-        count += page.Functions?.length ?? 0
-        marker = page.NextMarker
-      } while (marker)
+      count += await countFunctions(client(account.id, region))
     }
   }
   return count

@@ -63,6 +63,13 @@ export function computeFindings(input: FindingsInput): Finding[] {
   const managed = new Map<string, ManagedFunction>()
   for (const entry of input.catalog.managed) managed.set(desiredKey(entry.accountId, entry.region, entry.name), entry)
   const runtimes = new Map(input.runtimes.map((entry) => [entry.runtime, entry]))
+  // The fix names a newer runtime of the same family: computed once per runtime, not per function.
+  const hints = new Map<string, string>()
+  const hintFor = (runtime: string): string => {
+    let hint = hints.get(runtime)
+    if (hint === undefined) hints.set(runtime, (hint = newerRuntimeHint(runtime, runtimes)))
+    return hint
+  }
   const findings: Finding[] = []
   for (const scan of input.scans) {
     if (scan.status !== 'ok') continue
@@ -71,7 +78,7 @@ export function computeFindings(input: FindingsInput): Finding[] {
       const spec = managed.get(desiredKey(scan.accountId, scan.region, fn.name))
       findings.push(...layerFindings(input, fn, at, spec))
       findings.push(...limitFindings(input, fn, at))
-      const runtime = runtimeFinding(fn, at, runtimes, input.now)
+      const runtime = runtimeFinding(fn, at, runtimes, input.now, hintFor)
       if (runtime) findings.push(runtime)
     }
   }
@@ -215,7 +222,7 @@ function limitFindings(input: FindingsInput, fn: ScannedFunction, at: At): Findi
 
 const DAY_MS = 86_400_000
 
-function runtimeFinding(fn: ScannedFunction, at: At, runtimes: Map<string, RuntimeDeprecation>, now: string): Finding | undefined {
+function runtimeFinding(fn: ScannedFunction, at: At, runtimes: Map<string, RuntimeDeprecation>, now: string, hintFor: (runtime: string) => string): Finding | undefined {
   if (!fn.runtime) return undefined
   const date = runtimes.get(fn.runtime)?.deprecated
   if (!date) return undefined
@@ -225,7 +232,7 @@ function runtimeFinding(fn: ScannedFunction, at: At, runtimes: Map<string, Runti
   return {
     code: 'runtime', severity: deprecated ? 'error' : 'warning', ...at,
     message: deprecated ? `runs on ${fn.runtime}, deprecated since ${date}` : `runs on ${fn.runtime}, deprecated on ${date} (in ${daysLeft} days)`,
-    fix: `Move the function (and the runtimes of its layers in layers.yaml) to a supported runtime${newerRuntimeHint(fn.runtime, runtimes)}.`,
+    fix: `Move the function (and the runtimes of its layers in layers.yaml) to a supported runtime${hintFor(fn.runtime)}.`,
   }
 }
 
