@@ -3,14 +3,15 @@
 // assume-role profiles included; `roleArn` assumed through STS with its external id and session name
 // from the profile's or the default credentials; else the default chain), the endpoint from the
 // SDK's own AWS_ENDPOINT_URL handling, adaptive retries, and one keep-alive connection pool shared by
-// every client. Clients are made once per account, region and retry setting.
+// every client. Clients are made once per account, region and retry setting; each SDK package is
+// loaded on first use (a no-op publish never loads S3, an audit never loads STS or S3).
 import http from 'node:http'
 import https from 'node:https'
-import {AccountClient} from '@aws-sdk/client-account'
-import {LambdaClient} from '@aws-sdk/client-lambda'
-import {OrganizationsClient} from '@aws-sdk/client-organizations'
-import {S3Client} from '@aws-sdk/client-s3'
-import {STSClient} from '@aws-sdk/client-sts'
+import type {AccountClient} from '@aws-sdk/client-account'
+import type {LambdaClient} from '@aws-sdk/client-lambda'
+import type {OrganizationsClient} from '@aws-sdk/client-organizations'
+import type {S3Client} from '@aws-sdk/client-s3'
+import type {STSClient} from '@aws-sdk/client-sts'
 import {fromIni, fromNodeProviderChain, fromTemporaryCredentials} from '@aws-sdk/credential-providers'
 import {NodeHttpHandler} from '@smithy/node-http-handler'
 import type {AwsCredentialIdentityProvider} from '@smithy/types'
@@ -61,10 +62,10 @@ export function awsClientFactory(options: {maxAttempts?: number} = {}): AwsClien
     return provider
   }
   const clients = new Map<string, Promise<unknown>>()
-  const cached = <T>(key: string, make: () => T): Promise<T> => {
+  const cached = <T>(key: string, make: () => Promise<T>): Promise<T> => {
     let client = clients.get(key) as Promise<T> | undefined
     if (!client) {
-      client = Promise.resolve(make())
+      client = make()
       clients.set(key, client)
     }
     return client
@@ -73,10 +74,29 @@ export function awsClientFactory(options: {maxAttempts?: number} = {}): AwsClien
   const common = (maxAttempts?: number) => ({retryMode: 'adaptive', maxAttempts: maxAttempts ?? options.maxAttempts ?? AWS_MAX_ATTEMPTS, requestHandler}) as const
   return {
     lambda: (account, region, clientOptions = {}) =>
-      cached(`lambda/${accountKey(account)}/${region}/${clientOptions.maxAttempts ?? ''}`, () => new LambdaClient({...common(clientOptions.maxAttempts), region, credentials: credentialsFor(account, region)})),
-    s3: (account, region) => cached(`s3/${accountKey(account)}/${region}`, () => new S3Client({...common(), region, credentials: credentialsFor(account, region)})),
-    sts: (account, region) => cached(`sts/${accountKey(account)}/${region}`, () => new STSClient({...common(), region, credentials: credentialsFor(account, region)})),
-    organizations: () => cached('organizations', () => new OrganizationsClient({...common(), region: 'us-east-1', credentials: credentialsFor(undefined, 'us-east-1')})),
-    account: (account) => cached(`account/${accountKey(account)}`, () => new AccountClient({...common(), region: 'us-east-1', credentials: credentialsFor(account, 'us-east-1')})),
+      cached(`lambda/${accountKey(account)}/${region}/${clientOptions.maxAttempts ?? ''}`, async () => {
+        const {LambdaClient} = await import('@aws-sdk/client-lambda')
+        return new LambdaClient({...common(clientOptions.maxAttempts), region, credentials: credentialsFor(account, region)})
+      }),
+    s3: (account, region) =>
+      cached(`s3/${accountKey(account)}/${region}`, async () => {
+        const {S3Client} = await import('@aws-sdk/client-s3')
+        return new S3Client({...common(), region, credentials: credentialsFor(account, region)})
+      }),
+    sts: (account, region) =>
+      cached(`sts/${accountKey(account)}/${region}`, async () => {
+        const {STSClient} = await import('@aws-sdk/client-sts')
+        return new STSClient({...common(), region, credentials: credentialsFor(account, region)})
+      }),
+    organizations: () =>
+      cached('organizations', async () => {
+        const {OrganizationsClient} = await import('@aws-sdk/client-organizations')
+        return new OrganizationsClient({...common(), region: 'us-east-1', credentials: credentialsFor(undefined, 'us-east-1')})
+      }),
+    account: (account) =>
+      cached(`account/${accountKey(account)}`, async () => {
+        const {AccountClient} = await import('@aws-sdk/client-account')
+        return new AccountClient({...common(), region: 'us-east-1', credentials: credentialsFor(account, 'us-east-1')})
+      }),
   }
 }

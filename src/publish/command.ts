@@ -2,10 +2,8 @@
 // match), builds the selected own layers' artifacts (buildProject), plans, wires AWS (one client
 // factory: per-account credentials, adaptive retries, shared pool), the lockfile recorder and the
 // state database, and runs the plan.
-import {GetCallerIdentityCommand} from '@aws-sdk/client-sts'
 import {awsClientFactory, type AwsClientFactory} from '../aws/clients.js'
 import {layerPublishApi} from '../aws/lambda-layers.js'
-import {artifactStoreApi} from '../aws/s3-artifacts.js'
 import {buildProject} from '../build/run.js'
 import {UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
@@ -68,11 +66,15 @@ export function awsPublishEnv(manifest: Pick<Manifest, 'accounts'>, clients: Aws
   const callers = new Map<string, Promise<string>>()
   return {
     layersApi: async (target) => layerPublishApi(await clients.lambda(account(target), target.region), await clients.lambda(account(target), target.region, {maxAttempts: 1})),
-    store: async (target) => artifactStoreApi(await clients.s3(account(target), target.region)),
+    // S3 and STS (and their SDK packages) are loaded only when something is to be uploaded or published.
+    store: async (target) => (await import('../aws/s3-artifacts.js')).artifactStoreApi(await clients.s3(account(target), target.region)),
     callerAccountId: (target) => {
       let caller = callers.get(target.accountName)
       if (!caller) {
-        caller = clients.sts(account(target), target.region).then(async (sts) => (await sts.send(new GetCallerIdentityCommand({}))).Account ?? '')
+        caller = clients.sts(account(target), target.region).then(async (sts) => {
+          const {GetCallerIdentityCommand} = await import('@aws-sdk/client-sts')
+          return (await sts.send(new GetCallerIdentityCommand({}))).Account ?? ''
+        })
         callers.set(target.accountName, caller)
       }
       return caller
