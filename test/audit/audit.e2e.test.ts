@@ -32,6 +32,7 @@ beforeAll(async () => {
     accounts: {AKIDMGMT: MGMT, AKIDPROD: PROD, AKIDDEV: DEV, AKIDOPS: OPS},
     organizations: {[MGMT]: ORG_ID, [PROD]: ORG_ID, [DEV]: ORG_ID, [OPS]: ORG_ID},
     accountNames: {[MGMT]: 'mgmt', [PROD]: 'prod', [DEV]: 'dev', [OPS]: 'ops'},
+    optInRegions: {[OPS]: ['af-south-1']},
   })
   dir = mkdtempSync(path.join(tmpdir(), 'layers-audit-e2e-'))
   env = {
@@ -152,6 +153,17 @@ describe('layers audit (CLI, organization via assume-role)', () => {
     // Saved runs that scanned prod/eu-west-1: #1, the prod --fail-on runs (#4, #5) and the --diff run (#6).
     expect(history.usage.map((run) => run.runId)).toEqual([1, 4, 5, 6])
     expect(history.usage.every((run) => run.versions.length === 1 && run.versions[0]!.version === 1 && run.versions[0]!.functions === 1)).toBe(true)
+  })
+
+  it('--all-regions scans every region Account ListRegions reports enabled for the account', async () => {
+    const run = await layers(['audit', '--org', '--role-name', 'Audit', '--account', 'ops', '--all-regions', '--json', '--no-save'])
+    expect(run.code, run.stderr).toBe(0)
+    const regions = (run.json as AuditReport).targets.map((t) => `${t.accountId}/${t.region}/${t.status}`)
+    expect(regions).toHaveLength(18) // the 17 default regions and the one opt-in region ops enabled
+    expect(regions).toContain(`${OPS}/af-south-1/ok`)
+    expect(regions).toContain(`${OPS}/${EU}/ok`)
+    expect(regions.some((r) => r.includes('ap-east-1'))).toBe(false)
+    expect((run.json as AuditReport).summary.functions).toBe(1)
   })
 
   it('rejects --org without --role-name and an unknown account name with exit 2', async () => {
