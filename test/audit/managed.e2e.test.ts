@@ -12,16 +12,10 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {AuditReport} from '../../src/audit/types.js'
 import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
 import {seeder, type Seeder} from '../support/aws-server/seed.js'
-import {accountsYaml, DEV, EU, EXTERNAL_ID, makeProject, PROD, ROLE, US, versionsOf, type Project} from '../publish/support.js'
+import {accountsYaml, DEV, EU, EXTERNAL_ID, makeProject, PROD, ROLE, TARGETS, US, versionsOf, type Project} from '../publish/support.js'
 import {validateAuditJson} from './support/schema.js'
 
 const VENDOR = '333333333333'
-const TARGETS = [
-  [DEV, EU],
-  [DEV, US],
-  [PROD, EU],
-  [PROD, US],
-] as const
 
 const manifest = `version: 1
 settings:
