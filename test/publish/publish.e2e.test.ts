@@ -171,12 +171,12 @@ describe('layers publish', () => {
   })
 
   it('removes grants the manifest no longer names and adds the new ones', async () => {
-    project.write('layers.yaml', manifest(`share: {accounts: ["333333333333"], public: true}`))
+    project.write('layers.yaml', manifest(`share: {accounts: ["333333333333"], organization: o-abcdef1234, public: true}`))
     const result = await project.run(['publish', '--json', 'config', '--account', 'prod', '--region', EU])
     expect(result.status, result.stderr).toBe(0)
-    expect(result.json.units[0]).toMatchObject({status: 'unchanged', grantsAdded: ['layers-account-333333333333', 'layers-public'], grantsRemoved: [`layers-account-${DEV}`]})
+    expect(result.json.units[0]).toMatchObject({status: 'unchanged', grantsAdded: ['layers-account-333333333333', 'layers-org-o-abcdef1234', 'layers-public'], grantsRemoved: [`layers-account-${DEV}`]})
     const policy = await lambdaAs(server, PROD, EU).send(new GetLayerVersionPolicyCommand({LayerName: 'config', VersionNumber: 2}))
-    expect(JSON.parse(policy.Policy!).Statement.map((s: {Sid: string}) => s.Sid).sort()).toEqual(['layers-account-333333333333', 'layers-public'])
+    expect(JSON.parse(policy.Policy!).Statement.map((s: {Sid: string}) => s.Sid).sort()).toEqual(['layers-account-333333333333', 'layers-org-o-abcdef1234', 'layers-public'])
     const again = await project.run(['publish', '--json', 'config', '--account', 'prod', '--region', EU])
     expect(again.json.summary.grantChanges).toBe(0)
     project.write('layers.yaml', manifest())
