@@ -9,10 +9,10 @@ import type {EmitEvent} from '../events.js'
 import {artifactArchitectures, type ArtifactKey, type LockedOwnLayer, type Lockfile} from '../lock/types.js'
 import {isOwnLayer, type Architecture, type Manifest, type OwnLayer} from '../manifest/types.js'
 import {openStateDatabase, type StateDatabase} from '../store/db.js'
-import {layerBuilders, type LayerBuildJob} from './builders.js'
+import {layerBuilders, type LayerBuilder, type LayerBuildJob} from './builders.js'
 import {BUILDER_VERSION, cacheKey, findCachedBuild, recordBuild, type CachedBuild} from './cache.js'
 import type {TarballSource} from './npm.js'
-import {createPruner, DEFAULT_PRUNE_VERSION} from './prune.js'
+import {createPruner, DEFAULT_PRUNE_VERSION, type Pruner} from './prune.js'
 import {ContentSpool} from './spool.js'
 import {writeDeterministicZip, ZIP_FORMAT_ID} from './zip.js'
 
@@ -91,12 +91,7 @@ export async function buildLayers(manifest: Manifest, lock: Lockfile, options: B
       const layer = job.layer
       const pruner = createPruner({exclude: layer.exclude, defaultExcludes: layer.defaultExcludes})
       const builder = layerBuilders[layer.kind]!
-      const inputHash = cacheKey({
-        builder: BUILDER_VERSION,
-        zip: ZIP_FORMAT_ID,
-        prune: {version: DEFAULT_PRUNE_VERSION, exclude: layer.exclude, defaultExcludes: layer.defaultExcludes},
-        inputs: await builder.cacheInputs(job, {pruner}),
-      })
+      const inputHash = await artifactInputHash(job, builder, pruner)
       const cached = findCachedBuild(db, options.stateDir, job.name, job.artifactKey, inputHash)
       if (cached) {
         built.push(toBuilt(cached, true))
@@ -226,4 +221,15 @@ async function removeEmptyDirs(dirs: string[]): Promise<void> {
       return
     }
   }
+}
+
+/** The build cache key of one artifact: everything that decides its bytes (builder, zip format, prune config, inputs). */
+export async function artifactInputHash(job: LayerBuildJob, builder: LayerBuilder, pruner: Pruner): Promise<string> {
+  const layer = job.layer
+  return cacheKey({
+    builder: BUILDER_VERSION,
+    zip: ZIP_FORMAT_ID,
+    prune: {version: DEFAULT_PRUNE_VERSION, exclude: layer.exclude, defaultExcludes: layer.defaultExcludes},
+    inputs: await builder.cacheInputs(job, {pruner}),
+  })
 }

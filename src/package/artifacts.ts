@@ -3,10 +3,10 @@
 // build cache key is computed exactly as src/build/build.ts does (builder version, zip format, prune
 // config, the builder's cache inputs), so an artifact counts as built only when `layers build` would
 // take it from the cache: a changed dir layer or a re-locked npm layer is "not built".
-import {BUILDER_VERSION, cacheKey, findCachedBuild, type CachedBuild} from '../build/cache.js'
+import {artifactInputHash} from '../build/build.js'
+import {findCachedBuild, type CachedBuild} from '../build/cache.js'
 import {layerBuilders} from '../build/builders.js'
-import {createPruner, DEFAULT_PRUNE_VERSION} from '../build/prune.js'
-import {ZIP_FORMAT_ID} from '../build/zip.js'
+import {createPruner} from '../build/prune.js'
 import {UserInputError} from '../errors/index.js'
 import type {ArtifactKey, LockedArtifact, LockedOwnLayer, Lockfile} from '../lock/types.js'
 import {isOwnLayer, type Architecture, type FunctionSpec, type LayerSpec, type Manifest, type OwnLayer} from '../manifest/types.js'
@@ -85,11 +85,6 @@ export async function findBuiltArtifact(manifest: Manifest, layer: FunctionLayer
   if (!builder) return undefined
   const job = {name: layer.name, layer: spec, locked: layer.locked, artifactKey: layer.artifactKey, artifact: layer.artifact, manifest}
   const pruner = createPruner({exclude: spec.exclude, defaultExcludes: spec.defaultExcludes})
-  const inputHash = cacheKey({
-    builder: BUILDER_VERSION,
-    zip: ZIP_FORMAT_ID,
-    prune: {version: DEFAULT_PRUNE_VERSION, exclude: spec.exclude, defaultExcludes: spec.defaultExcludes},
-    inputs: await builder.cacheInputs(job, {pruner}),
-  })
+  const inputHash = await artifactInputHash(job, builder, pruner)
   return findCachedBuild(db, stateDir, layer.name, layer.artifactKey, inputHash)
 }
