@@ -33,6 +33,8 @@ export interface FunctionState {
   revisionId: string
   lastUpdateStatus?: string
   lastUpdateStatusReason?: string
+  /** Pending right after creation; updates are refused until it is Active. */
+  state?: string
 }
 
 /** What is known about one layer version the function is to use. */

@@ -99,6 +99,8 @@ async function attachOne(target: FunctionTarget, env: AttachEnv, options: Attach
     }
     outcome.before = current.layers.map((layer) => layer.arn)
     outcome.after = outcome.before
+    // Another deployment still running (or the function still being created): let it finish first.
+    if (!options.dryRun && isBusy(current)) current = await waitForUpdate(api, target.functionName, current, options)
     if ('error' in desired) return {...outcome, status: 'refused', reasons: [desired.error]}
     outcome.after = desired.arns
     const facts = async (state: FunctionState): Promise<Record<string, LayerFacts | undefined>> => {
@@ -175,12 +177,16 @@ async function layerFacts(
   return facts
 }
 
-/** Polls until LastUpdateStatus leaves InProgress; throws ERR_LAYERS_ATTACH_TIMEOUT after the bound. */
+function isBusy(state: FunctionState): boolean {
+  return state.lastUpdateStatus === 'InProgress' || state.state === 'Pending'
+}
+
+/** Polls until LastUpdateStatus leaves InProgress (and State leaves Pending); throws ERR_LAYERS_ATTACH_TIMEOUT after the bound. */
 async function waitForUpdate(api: FunctionsApi, name: string, state: FunctionState, options: AttachRunOptions): Promise<FunctionState> {
   const deadline = Date.now() + (options.waitTimeoutMs ?? DEFAULT_WAIT_MS)
   let delay = options.pollMs ?? 250
   let current = state
-  while (current.lastUpdateStatus === 'InProgress') {
+  while (isBusy(current)) {
     if (Date.now() >= deadline) {
       throw new OperationalError('ERR_LAYERS_ATTACH_TIMEOUT', `${name} was still updating (LastUpdateStatus InProgress) after ${Math.round((options.waitTimeoutMs ?? DEFAULT_WAIT_MS) / 1000)} s.`, {
         hint: 'Check the function in the Lambda console; run `layers attach` again once its update has finished.',

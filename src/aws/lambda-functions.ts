@@ -26,6 +26,7 @@ export function toFunctionState(config: FunctionConfiguration): FunctionState {
     revisionId: config.RevisionId ?? '',
     ...(config.LastUpdateStatus ? {lastUpdateStatus: config.LastUpdateStatus} : {}),
     ...(config.LastUpdateStatusReason ? {lastUpdateStatusReason: config.LastUpdateStatusReason} : {}),
+    ...(config.State ? {state: config.State} : {}),
   }
 }
 

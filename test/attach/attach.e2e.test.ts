@@ -242,6 +242,14 @@ describe('attach when the function changes underneath', () => {
     expect((await layersOf(DEV, EU, 'api')).arns).toEqual(desired)
   })
 
+  it('waits for a function still being created (State Pending) instead of failing on it', async () => {
+    await createFunction(DEV, EU, 'fresh', 'arm64')
+    const fresh = {...target, function: 'fresh', functionName: 'fresh'}
+    const result = await runAttach([fresh], {functionsApi: async () => functionsApi(lambdaAs(server, DEV, EU)), unzippedBytes: () => undefined}, {dryRun: false, concurrency: 1, emit: () => {}, desired: () => ({arns: desired}), pollMs: 20})
+    expect(result.functions[0]).toMatchObject({status: 'updated', retried: false})
+    expect(await layersOf(DEV, EU, 'fresh')).toEqual({arns: desired, status: 'Successful'})
+  })
+
   it('reports a conflict when it moved again', async () => {
     const again = [`arn:aws:lambda:${EU}:${DEV}:layer:config:1`]
     const result = await runAttach([target], {functionsApi: async () => racing(2), unzippedBytes: () => undefined}, {dryRun: false, concurrency: 1, emit: () => {}, desired: () => ({arns: again}), pollMs: 20})
