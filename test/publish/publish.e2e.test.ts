@@ -182,6 +182,25 @@ describe('layers publish', () => {
     project.write('layers.yaml', manifest())
   })
 
+  it('reaches an account through an assume-role profile (role_arn + source_profile + external_id)', async () => {
+    // No default credentials at all: only the named profile can reach prod.
+    server.writeAwsConfig(path.join(project.dir, '.aws'), {dev: {accountId: DEV}, 'prod-deployer': {roleArn: ROLE, sourceProfile: 'dev', externalId: EXTERNAL_ID}})
+    project.write('layers.yaml', manifest().replace(`roleArn: ${ROLE}\n    externalId: ${EXTERNAL_ID}`, 'profile: prod-deployer'))
+    expect(project.read('layers.yaml')).toContain('profile: prod-deployer')
+    try {
+      const mark = server.calls.length
+      const result = await project.run(['publish', '--json', 'config', '--account', 'prod', '--region', EU])
+      expect(result.status, result.stderr).toBe(0)
+      expect(result.json.units[0]).toMatchObject({accountId: PROD, status: 'unchanged'})
+      const calls = callsSince(mark)
+      expect(calls.filter((call) => call.operation === 'AssumeRole' && call.accountId === DEV)).toHaveLength(1)
+      expect(calls.filter((call) => call.operation === 'GetLayerVersionPolicy').map((call) => call.accountId)).toEqual([PROD])
+    } finally {
+      project.write('layers.yaml', manifest())
+      server.writeAwsConfig(path.join(project.dir, '.aws'), {default: {accountId: DEV}, dev: {accountId: DEV}})
+    }
+  })
+
   it('uploads a large zip in parts and publishes it', async () => {
     // Incompressible content: the zip is larger than one 8 MiB part.
     project.write('layers/big/blob.bin', randomBytes(9 * 1024 * 1024).toString('latin1'))
