@@ -2,21 +2,40 @@
 // the same file editors use) with ajv, and turning ajv's errors into problems a person can act on:
 // the key or value's file:line:column, what is wrong in words, and a did-you-mean where one helps.
 import {readFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import path from 'node:path'
-import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
+import type {Ajv as AjvClass, ErrorObject, ValidateFunction} from 'ajv'
 import type {Problem} from '../errors/index.js'
 import {toolRoot} from '../project/paths.js'
 import type {DocPath, YamlSource} from './document.js'
 import {didYouMean} from './suggest.js'
 
+/** ajv options of the manifest validator (scripts/compile-schema.mjs precompiles with the same). */
+export const AJV_OPTIONS = {allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true} as const
+
 let compiled: ValidateFunction | undefined
 
+const require = createRequire(import.meta.url)
+
 function validator(): ValidateFunction {
-  if (!compiled) {
-    const schema = JSON.parse(readFileSync(path.join(toolRoot(), 'schema', 'layers.schema.json'), 'utf8')) as object
-    compiled = new Ajv({allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true}).compile(schema)
-  }
+  compiled ??= precompiled() ?? compileSchema()
   return compiled
+}
+
+/** The validator the build precompiled (dist only), when it is there. */
+function precompiled(): ValidateFunction | undefined {
+  try {
+    return require('./layers-schema.validate.cjs') as ValidateFunction
+  } catch {
+    return undefined
+  }
+}
+
+/** Compiling needs all of ajv (about 100 ms to load and compile), so it is loaded only here. */
+function compileSchema(): ValidateFunction {
+  const schema = JSON.parse(readFileSync(path.join(toolRoot(), 'schema', 'layers.schema.json'), 'utf8')) as object
+  const {Ajv} = require('ajv') as {Ajv: typeof AjvClass}
+  return new Ajv(AJV_OPTIONS).compile(schema)
 }
 
 export function schemaProblems(source: YamlSource): Problem[] {
