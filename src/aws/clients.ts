@@ -14,7 +14,7 @@ import type {S3Client} from '@aws-sdk/client-s3'
 import type {STSClient} from '@aws-sdk/client-sts'
 import {fromIni, fromNodeProviderChain, fromTemporaryCredentials} from '@aws-sdk/credential-providers'
 import {NodeHttpHandler} from '@smithy/node-http-handler'
-import type {AwsCredentialIdentityProvider} from '@smithy/types'
+import type {AwsCredentialIdentity, AwsCredentialIdentityProvider} from '@smithy/types'
 import type {Account} from '../manifest/types.js'
 
 /** Attempts per call: with 20% of calls throttled, 10 attempts leave about one failure in 10^7. */
@@ -45,7 +45,9 @@ export function awsClientFactory(options: {maxAttempts?: number} = {}): AwsClien
     let provider = credentials.get(key)
     if (!provider) {
       // fromIni follows SSO (sso_session) and assume-role (role_arn + source_profile) profiles itself.
-      const base = account?.profile ? fromIni({profile: account.profile, clientConfig: {requestHandler}}) : fromNodeProviderChain({clientConfig: {requestHandler}})
+      // The STS calls behind credentials (assume-role profiles, roleArn) retry like every other call.
+      const stsConfig = {requestHandler, retryMode: 'adaptive', maxAttempts: options.maxAttempts ?? AWS_MAX_ATTEMPTS}
+      const base = account?.profile ? fromIni({profile: account.profile, clientConfig: stsConfig}) : fromNodeProviderChain({clientConfig: stsConfig})
       provider = account?.roleArn
         ? fromTemporaryCredentials({
             masterCredentials: base,
@@ -54,9 +56,10 @@ export function awsClientFactory(options: {maxAttempts?: number} = {}): AwsClien
               RoleSessionName: account.sessionName ?? 'layers',
               ...(account.externalId ? {ExternalId: account.externalId} : {}),
             },
-            clientConfig: {region, requestHandler},
+            clientConfig: {...stsConfig, region},
           })
         : base
+      provider = sharedCredentials(provider)
       credentials.set(key, provider)
     }
     return provider
@@ -98,5 +101,26 @@ export function awsClientFactory(options: {maxAttempts?: number} = {}): AwsClien
         const {AccountClient} = await import('@aws-sdk/client-account')
         return new AccountClient({...common(), region: 'us-east-1', credentials: credentialsFor(account, 'us-east-1')})
       }),
+  }
+}
+
+/**
+ * One credentials fetch per account for all its clients (each SDK client would otherwise assume the
+ * role itself): the result is shared until 5 minutes before it expires; a failed fetch is not kept.
+ */
+function sharedCredentials(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
+  let pending: Promise<AwsCredentialIdentity> | undefined
+  const fresh = (identity: AwsCredentialIdentity) => !identity.expiration || identity.expiration.getTime() - Date.now() > 5 * 60_000
+  return async (properties) => {
+    if (pending) {
+      const identity = await pending.catch(() => undefined)
+      if (identity && fresh(identity)) return identity
+    }
+    const next = provider(properties)
+    pending = next
+    next.catch(() => {
+      if (pending === next) pending = undefined
+    })
+    return next
   }
 }

@@ -68,6 +68,7 @@ export function artifactStoreApi(client: S3Client, options: {partSize?: number} 
         params: {
           Bucket: input.bucket,
           Key: input.key,
+          // lib-storage reads the stream into part-sized Buffers, so a throttled part (or single PUT) is resent whole.
           Body: createReadStream(input.file),
           ContentType: 'application/zip',
           // A single PUT carries the whole object's SHA-256 for S3 to verify; multipart parts are

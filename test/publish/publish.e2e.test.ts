@@ -229,17 +229,41 @@ describe('layers publish', () => {
     expect((await project.run(['publish', '--account', 'stage'])).status).toBe(2)
   })
 
+  it('retries the STS call behind an assumed role like any other call', async () => {
+    // This seed throttles the first four AssumeRole calls, then lets one through.
+    server.setFaults({throttleRate: 0.5, seed: 27, operations: ['AssumeRole']})
+    const mark = server.calls.length
+    try {
+      const result = await project.run(['publish', '--json', 'config', '--account', 'prod'])
+      expect(result.status, JSON.stringify(result.json?.units?.filter((u: UnitOutcome) => u.error)) ?? result.stderr).toBe(0)
+    } finally {
+      server.setFaults(undefined)
+    }
+    expect(callsSince(mark).filter((call) => call.operation === 'AssumeRole').map((call) => call.status)).toEqual([400, 400, 400, 400, 200])
+  })
+
   it('completes under 30% throttling and dropped PublishLayerVersion answers with one version per content', async () => {
     project.write('layers/config/nodejs/node_modules/@acme/config/index.js', 'export const stage = "three"\n')
     project.write('layers/tools/bin/tool', '#!/bin/sh\necho tool 3\n')
     server.setFaults({throttleRate: 0.3, seed: 7})
     try {
       const result = await project.run(['publish', '--json'])
-      expect(result.status, result.stderr).toBe(0)
+      expect(result.status, JSON.stringify(result.json?.units?.filter((u: UnitOutcome) => u.error)) ?? result.stderr).toBe(0)
       expect(result.json.summary).toMatchObject({published: 8, failed: 0})
     } finally {
       server.setFaults(undefined)
     }
+    // Throttled uploads (S3 503 SlowDown) are sent again by the SDK: the zip body must be resendable.
+    project.write('layers/config/nodejs/node_modules/@acme/config/index.js', 'export const stage = "three and a half"\n')
+    server.setFaults({throttleRate: 0.6, seed: 5, operations: ['PutObject']})
+    try {
+      const result = await project.run(['publish', '--json', 'config'])
+      expect(result.status, JSON.stringify(result.json?.units?.filter((u: UnitOutcome) => u.error)) ?? result.stderr).toBe(0)
+      expect(result.json.summary).toMatchObject({published: 4, uploaded: 4, failed: 0})
+    } finally {
+      server.setFaults(undefined)
+    }
+    expect(server.calls.filter((call) => call.operation === 'PutObject' && call.status === 503).length).toBeGreaterThan(0)
     project.write('layers/config/nodejs/node_modules/@acme/config/index.js', 'export const stage = "four"\n')
     // A dropped connection leaves the outcome unknown: publish looks at the versions before it sends again.
     server.setFaults({dropRate: 0.5, seed: 3, operations: ['PublishLayerVersion']})
