@@ -32,6 +32,8 @@ export interface CheckContext {
   root: string
   /** Runtime template names shipped with layers. */
   templates: readonly string[]
+  /** YYYY-MM-DD, for runtime deprecation warnings. */
+  today: string
 }
 
 export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
@@ -139,6 +141,10 @@ export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
     }
     const runtime = typeof fn.runtime === 'string' ? fn.runtime : undefined
     if (runtime !== undefined) checkRuntimes([runtime], [...at, 'runtime'])
+    const deprecated = runtime === undefined ? undefined : lambdaRuntime(runtime)?.deprecated
+    if (deprecated !== undefined && deprecated <= context.today) {
+      report('RUNTIME_DEPRECATED', `functions.${key} uses ${runtime}, deprecated by AWS since ${deprecated}.`, 'Move the function (and the runtimes of its layers) to a supported runtime; Lambda later blocks creating and updating functions on it.', [...at, 'runtime'], 'value', 'warning')
+    }
     strings(fn.accounts).forEach((account, index) => {
       if (accounts[account] === undefined) report('UNKNOWN_ACCOUNT', `functions.${key}.accounts names "${account}", which is not in accounts:.${didYouMean(account, Object.keys(accounts))}`, `Use one of: ${Object.keys(accounts).join(', ') || '(define accounts: first)'}.`, [...at, 'accounts', index])
     })

@@ -39,7 +39,7 @@ export function inspectManifestText(text: string, file: string): ManifestInspect
   const root = path.dirname(absolute)
   const problems = schemaProblems(source)
   if (typeof source.data === 'object' && !Array.isArray(source.data)) {
-    problems.push(...semanticProblems(source.data as Record<string, unknown>, {source, root, templates: runtimeTemplateNames()}))
+    problems.push(...semanticProblems(source.data as Record<string, unknown>, {source, root, templates: runtimeTemplateNames(), today: new Date().toISOString().slice(0, 10)}))
   }
   problems.sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0) || (a.location?.column ?? 0) - (b.location?.column ?? 0))
   if (problems.some((problem) => problem.severity === 'error')) return {problems}

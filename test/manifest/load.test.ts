@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 import {checkLayerArn} from '../../src/manifest/arn.js'
-import {loadManifest, parseManifest} from '../../src/manifest/load.js'
+import {inspectManifest, loadManifest, parseManifest} from '../../src/manifest/load.js'
 import {closest} from '../../src/manifest/suggest.js'
 import {REPO_ROOT, runCli} from '../support/cli.js'
 
@@ -26,7 +26,7 @@ describe('the example manifest', () => {
     expect(manifest.accounts.prod).toMatchObject({id: '222222222222', roleArn: 'arn:aws:iam::222222222222:role/layers-deployer', regions: ['eu-west-1', 'us-east-1']})
     expect(manifest.accounts.dev!.regions).toEqual(['eu-west-1'])
     const common = manifest.layers.common!
-    expect(common).toMatchObject({kind: 'npm', architectures: ['x86_64', 'arm64'], runtimes: ['nodejs20.x', 'nodejs22.x'], share: {accounts: ['222222222222'], public: false}})
+    expect(common).toMatchObject({kind: 'npm', architectures: ['x86_64', 'arm64'], runtimes: ['nodejs22.x', 'nodejs24.x'], share: {accounts: ['222222222222'], public: false}})
     expect(manifest.layers.images).toMatchObject({kind: 'npm', dependencies: {sharp: '^0.34.0'}, packageJson: path.join(REPO_ROOT, 'examples/layers/images/package.json')})
     expect(manifest.layers.config).toMatchObject({kind: 'dir', dir: path.join(REPO_ROOT, 'examples/layers/shared-config'), exclude: ['**/*.test.js'], defaultExcludes: true})
     expect(manifest.functions.api).toMatchObject({name: 'acme-api', architecture: 'arm64', layers: ['common', 'config'], source: path.join(REPO_ROOT, 'examples/functions/api')})
@@ -54,6 +54,16 @@ describe('manifest defaults', () => {
     )
     expect(manifest.functions.f).toMatchObject({accounts: ['a', 'b'], architecture: 'x86_64', layers: [], source: dir})
     expect(manifest.settings).toMatchObject({bucket: 'layers-{accountId}-{region}', prefix: 'layers/', architectures: ['x86_64']})
+  })
+
+  it('warns about a function on a deprecated runtime without failing', async () => {
+    const dir = tempDir()
+    writeFileSync(path.join(dir, 'layers.yaml'), 'version: 1\nfunctions:\n  f: {source: ., handler: index.handler, runtime: nodejs18.x}\n')
+    const inspection = await inspectManifest(path.join(dir, 'layers.yaml'))
+    expect(inspection.manifest).toBeDefined()
+    expect(inspection.problems).toEqual([
+      expect.objectContaining({severity: 'warning', code: 'ERR_LAYERS_MANIFEST_RUNTIME_DEPRECATED', message: 'functions.f uses nodejs18.x, deprecated by AWS since 2025-09-01.', location: {file: path.join(dir, 'layers.yaml'), line: 3, column: 51}}),
+    ])
   })
 
   it('throws one error carrying every problem', () => {

@@ -1,4 +1,4 @@
-// ESM handler (.mjs) on nodejs20.x: computes the next run with ms and retries a flaky step with
+// ESM handler (.mjs) on nodejs24.x: computes the next run with ms and retries a flaky step with
 // p-retry, both from the `common` layer.
 import ms from 'ms'
 import pRetry from 'p-retry'
