@@ -41,7 +41,7 @@ describe('the example manifest', () => {
   it('validates from the CLI with exit 0', async () => {
     const result = await runCli(['validate', '--json'])
     expect(result.code, result.stderr).toBe(0)
-    expect(result.json).toMatchObject({valid: true, layers: {npm: 2, dir: 1, arn: 1, runtime: 0}, functions: 3, accounts: 2})
+    expect(result.json).toMatchObject({valid: true, layers: {npm: 2, dir: 1, arn: 1, runtime: 0}, functions: 3, accounts: 2, lock: {state: 'current'}})
   })
 })
 
