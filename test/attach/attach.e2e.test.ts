@@ -3,18 +3,17 @@
 // other account's shared layer (`layers lock` pins the versionless ARN), attach (diff, wait for
 // Successful), attach again (no write), a new version (moved), --dry-run, refusals (runtime, a sixth
 // layer), a throttled run, and a function changed underneath (retried once, else a conflict).
-import {CreateFunctionCommand, GetFunctionConfigurationCommand, UpdateFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
+import {GetFunctionConfigurationCommand, UpdateFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {Ajv} from 'ajv'
-import yazl from 'yazl'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runAttach, type AttachOutcome} from '../../src/attach/run.js'
 import type {Problem} from '../../src/errors/index.js'
 import type {ArnCheckOutcome} from '../../src/publish/run.js'
 import {functionsApi, type FunctionsApi} from '../../src/aws/lambda-functions.js'
 import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
-import {accountsYaml, DEV, EU, EXTERNAL_ID, lambdaAs, makeProject, PROD, ROLE, US, WRITE_OPERATIONS, type Project} from '../publish/support.js'
+import {accountsYaml, createFunction as deployFunction, DEV, EU, EXTERNAL_ID, lambdaAs, makeProject, PROD, ROLE, US, WRITE_OPERATIONS, type Project} from '../publish/support.js'
 
 const schema = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../schema/attach.schema.json'), 'utf8'))
 const validate = new Ajv({allErrors: true, strict: false}).compile(schema)
@@ -55,20 +54,8 @@ ${extraFunctions}`
 let server: AwsServer
 let project: Project
 
-function zip(): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const file = new yazl.ZipFile()
-    file.addBuffer(Buffer.from('export const handler = async () => "ok"\n'), 'index.mjs', {mtime: new Date(0)})
-    file.end()
-    const chunks: Buffer[] = []
-    file.outputStream.on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject)
-  })
-}
-
-async function createFunction(account: string, region: string, name: string, architecture: 'arm64' | 'x86_64', runtime = 'nodejs22.x'): Promise<void> {
-  await lambdaAs(server, account, region).send(
-    new CreateFunctionCommand({FunctionName: name, Runtime: runtime as never, Role: `arn:aws:iam::${account}:role/fn`, Handler: 'index.handler', Code: {ZipFile: await zip()}, Architectures: [architecture]}),
-  )
+function createFunction(account: string, region: string, name: string, architecture: 'arm64' | 'x86_64', runtime = 'nodejs22.x'): Promise<void> {
+  return deployFunction(server, account, region, name, architecture, runtime)
 }
 
 async function layersOf(account: string, region: string, name: string): Promise<{arns: string[]; status?: string}> {

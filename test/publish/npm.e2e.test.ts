@@ -3,12 +3,11 @@
 // changes nothing, then a dependency update (`layers lock --update`) that makes exactly one new
 // version per target, and an attach that moves the function to it.
 import path from 'node:path'
-import {CreateFunctionCommand, GetFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
-import yazl from 'yazl'
+import {GetFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {NpmRegistry} from '../support/npm-registry.js'
 import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
-import {accountsYaml, EU, EXTERNAL_ID, lambdaAs, makeProject, ROLE, TARGETS, versionsOf, type Project} from './support.js'
+import {accountsYaml, createFunction, EU, EXTERNAL_ID, lambdaAs, makeProject, ROLE, TARGETS, versionsOf, type Project} from './support.js'
 
 let server: AwsServer
 let registry: NpmRegistry
@@ -29,27 +28,13 @@ functions:
   api: {source: fns/api, handler: index.handler, runtime: nodejs22.x, architecture: x86_64, layers: [deps], accounts: [dev, prod]}
 `
 
-function zip(): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const file = new yazl.ZipFile()
-    file.addBuffer(Buffer.from('exports.handler = async () => "ok"\n'), 'index.js', {mtime: new Date(0)})
-    file.end()
-    const chunks: Buffer[] = []
-    file.outputStream.on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject)
-  })
-}
-
 beforeAll(async () => {
   server = await startAwsServer({roles: {[ROLE]: {externalId: EXTERNAL_ID}}})
   registry = await NpmRegistry.start()
   registry.publish('left-pad', {version: '1.0.0'})
   project = makeProject(server, {'layers.yaml': MANIFEST, 'fns/api/index.js': 'exports.handler = async () => "ok"\n'})
   Object.assign(project.env, {npm_config_registry: registry.url, npm_config_cache: path.join(project.dir, '.npm-cache'), npm_config_userconfig: path.join(project.dir, 'npmrc')})
-  for (const [account, region] of TARGETS) {
-    await lambdaAs(server, account, region).send(
-      new CreateFunctionCommand({FunctionName: 'api', Runtime: 'nodejs22.x', Role: `arn:aws:iam::${account}:role/fn`, Handler: 'index.handler', Code: {ZipFile: await zip()}}),
-    )
-  }
+  for (const [account, region] of TARGETS) await createFunction(server, account, region, 'api')
 })
 
 afterAll(async () => {

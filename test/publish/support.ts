@@ -5,7 +5,8 @@ import {spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {GetLayerVersionCommand, LambdaClient, ListLayerVersionsCommand} from '@aws-sdk/client-lambda'
+import {CreateFunctionCommand, GetLayerVersionCommand, LambdaClient, ListLayerVersionsCommand} from '@aws-sdk/client-lambda'
+import yazl from 'yazl'
 import type {Lockfile} from '../../src/lock/types.js'
 import type {AwsServer} from '../support/aws-server/index.js'
 
@@ -123,6 +124,27 @@ export function runCli(cwd: string, env: NodeJS.ProcessEnv, args: string[]): Pro
 /** A Lambda client of the test server acting as `accountId`. */
 export function lambdaAs(server: AwsServer, accountId: string, region: string): LambdaClient {
   return new LambdaClient({endpoint: server.endpoint, region, credentials: server.credentials(accountId), maxAttempts: 10})
+}
+
+/** A tiny function package (index.mjs and index.js exporting a handler). */
+export function functionZip(): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const file = new yazl.ZipFile()
+    file.addBuffer(Buffer.from('export const handler = async () => "ok"\n'), 'index.mjs', {mtime: new Date(0)})
+    file.addBuffer(Buffer.from('exports.handler = async () => "ok"\n'), 'index.js', {mtime: new Date(0)})
+    file.end()
+    const chunks: Buffer[] = []
+    file.outputStream.on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject)
+  })
+}
+
+/** Deploys a function in the test server, as the account itself would. */
+export async function createFunction(server: AwsServer, account: string, region: string, name: string, architecture: 'arm64' | 'x86_64' = 'x86_64', runtime = 'nodejs22.x'): Promise<void> {
+  const client = lambdaAs(server, account, region)
+  await client.send(
+    new CreateFunctionCommand({FunctionName: name, Runtime: runtime as never, Role: `arn:aws:iam::${account}:role/fn`, Handler: 'index.handler', Code: {ZipFile: await functionZip()}, Architectures: [architecture]}),
+  )
+  client.destroy()
 }
 
 /** Every version of a layer with its CodeSha256, as the account sees it. */
