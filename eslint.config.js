@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint'
 const ioModules = ['@aws-sdk/*', 'pacote', 'node:fs', 'node:fs/promises', 'fs', 'fs/promises']
 
 export default tseslint.config(
-  {ignores: ['dist/**', 'node_modules/**', 'bench/.work/**', 'coverage/**']},
+  {ignores: ['dist/**', 'node_modules/**', 'bench/.work/**', 'coverage/**', '.layers/**']},
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
