@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The `layers` binary: hands argv to oclif, which loads the compiled commands from dist/commands.
-import {execute} from '@oclif/core'
+// The `layers` binary: hands argv to oclif, which loads the bundled commands from dist/cli/commands
+// (scripts/bundle-cli.mjs).
+import {execute} from '../dist/cli/main.js'
 
 await execute({dir: import.meta.url})

@@ -36,9 +36,9 @@ if (values.fresh) {
   rmSync(project, {recursive: true, force: true})
 }
 
-console.log(bold('$ npx tsc -p tsconfig.json') + '   (build the CLI)')
-const built = spawnSync(process.execPath, [path.join(repo, 'node_modules/typescript/bin/tsc'), '-p', path.join(repo, 'tsconfig.json')], {cwd: repo, encoding: 'utf8'})
-if (built.status !== 0) console.log(`(tsc reported errors; running the commands that were emitted)\n${built.stdout.split('\n').slice(0, 10).join('\n')}`)
+console.log(bold('$ npm run build') + '   (build the CLI)')
+const built = spawnSync('npm', ['run', '--silent', 'build'], {cwd: repo, encoding: 'utf8'})
+if (built.status !== 0) console.log(`(the build failed; running the commands built before)\n${(built.stdout + built.stderr).split('\n').slice(0, 10).join('\n')}`)
 
 // The example project, copied so the demo never writes into the repository.
 mkdirSync(project, {recursive: true})

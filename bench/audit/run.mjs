@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /* global process, console, performance */
 // Benchmark of `layers audit` scanning (issue 8); prints its figures, not part of `npm test`.
-// Run: npx tsc -p tsconfig.json && node bench/audit/run.mjs
+// Run: npm run build && node bench/audit/run.mjs
 // 20 account-regions x 100 functions on the shared local AWS test server (bench/audit/server.ts, in
 // its own process: AWS is remote, its CPU is not the client's) with 50 ms latency per call. The client
 // side runs the built product (dist/). After one warm-up round of each, measured in the same run,

@@ -2,7 +2,7 @@
 /* global process, console, performance */
 // Benchmark of `layers build` (issue 3): prints its figures, not part of `npm test`.
 // Uses ../shared/bench/deps-package.json (or BENCH_DEPS) against the real npm registry with the
-// user's warm npm cache, and the built CLI (dist/; run `npx tsc` first). Measured in the same run:
+// user's warm npm cache, and the built CLI (dist/; run `npm run build` first). Measured in the same run:
 //   (a) npm ci --omit=dev --ignore-scripts, then zip -qrX of the result laid out as nodejs/node_modules
 //   (b) layers build from a lock (build cache emptied first), x86_64 like the host npm installs for
 //   ratio b/a (target <= 0.25); layers lock vs npm install --package-lock-only, both with no lockfile

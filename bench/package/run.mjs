@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /* global process, console, performance */
 // Benchmark of `layers package` (issue 7): prints its figures, not part of `npm test`. Uses the built
-// CLI (dist/; run `npx tsc` first).
+// CLI (dist/; run `npm run build` first).
 //   (1) A generated project of BENCH_FUNCTIONS (default 200) small functions (CommonJS and ESM, 3-4
 //       files each, importing builtins, their own files and packages of a shared dir layer): time of
 //       `layers package` for all of them with the import check, and with --no-check, after lock and

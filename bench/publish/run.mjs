@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /* global process, console, performance */
 // Benchmark of `layers publish` (issue 5); prints its figures, not part of `npm test`.
-// Run: npx tsc -p tsconfig.json && node bench/publish/run.mjs
+// Run: npm run build && node bench/publish/run.mjs
 // 10 dir layers x 2 accounts x 3 regions (60 layer targets) against the local AWS test server in its
 // own process with BENCH_LATENCY_MS (default 20) per call. The built CLI is run as a user runs it:
 //   1. `layers lock` (dir layers: no registry), then a first `layers publish --create-bucket`: time and calls;

@@ -5,10 +5,11 @@
 import {randomBytes} from 'node:crypto'
 import {mkdir, open, rename, rm} from 'node:fs/promises'
 import path from 'node:path'
-import writeFileAtomic from 'write-file-atomic'
 
 export async function writeFileAtomically(file: string, data: string | Buffer, mode?: number): Promise<void> {
   await mkdir(path.dirname(file), {recursive: true})
+  // Loaded on first write, so commands that only read do not pay for it at start-up.
+  const {default: writeFileAtomic} = await import('write-file-atomic')
   await writeFileAtomic(file, data, {fsync: true, ...(mode === undefined ? {} : {mode})})
 }
 

@@ -4,7 +4,6 @@
 import {readFile, rm} from 'node:fs/promises'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
-import lockfile from 'proper-lockfile'
 import {OperationalError, UserInputError} from '../errors/index.js'
 import {writeFileAtomically} from '../fsutil/atomic.js'
 import {checkLockfileShape} from './shape.js'
@@ -80,6 +79,8 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, option
   const waitMs = options.waitMs ?? Number(process.env.LAYERS_LOCK_WAIT_MS ?? 3000)
   const lockDir = `${file}.lock`
   const deadline = Date.now() + waitMs
+  // Loaded here, not at start-up: read-only commands (a cache-hit build) never lock.
+  const {default: lockfile} = await import('proper-lockfile')
   let release: (() => Promise<void>) | undefined
   for (;;) {
     try {

@@ -11,11 +11,11 @@ import {randomBytes, randomUUID} from 'node:crypto'
 import {existsSync, statSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import type {Architecture, FunctionSpec, Manifest} from '../manifest/types.js'
 import {loadFunctionProject} from '../package/project.js'
+import {toolRoot} from '../project/paths.js'
 import {loadRuntimeTemplate} from '../runtime/template.js'
 import {startRuntimeApiServer, type InvocationResult, type LambdaErrorDocument} from '../runtime/api-server.js'
 import {openStateDatabase} from '../store/db.js'
@@ -105,7 +105,8 @@ async function runtimeCommand(fn: FunctionSpec, dirs: RunDirs, emit: EmitEvent):
     if (major !== host) {
       emit({type: 'warning', warning: {severity: 'warning', code: 'ERR_LAYERS_RUN_NODE_VERSION', message: `Function ${fn.key} runs on ${fn.runtime}, but \`layers run\` uses the local Node.js ${process.versions.node}.`}})
     }
-    const hooks = fileURLToPath(new URL('./esm-register.js', import.meta.url))
+    // The tsc output, not a path beside this module: the CLI runs from a bundle (scripts/bundle-cli.mjs).
+    const hooks = path.join(toolRoot(), 'dist', 'src', 'run', 'esm-register.js')
     const loop = await nodeRuntimeLoop()
     return {command: process.execPath, args: ['--import', hooks, loop], loop}
   }
