@@ -46,7 +46,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
       waitTimeoutMs: flags['wait-timeout'] * 1000,
     })
     this.reporter.done()
-    this.out(renderAttach(result))
+    this.out(() => renderAttach(result))
     const bad = result.summary.refused + result.summary.conflicts + result.summary.failed
     if (bad > 0) {
       process.exitCode = 1

@@ -31,12 +31,12 @@ ${EXIT_CODES_HELP}`
     try {
       const artifacts = await buildProject({manifestPath: this.manifestPath(flags), layers: argv as string[], emit: this.reporter.emit})
       this.reporter.done()
-      this.out(renderBuildTable(artifacts))
+      this.out(() => renderBuildTable(artifacts))
       return {artifacts, warnings: this.reporter.warnings}
     } catch (error) {
       if (error instanceof LayersError && error.code === 'ERR_LAYERS_LAYER_TOO_LARGE') {
         this.reporter.done()
-        this.out(renderBuildTable(error.details.artifacts as BuiltArtifact[]))
+        this.out(() => renderBuildTable(error.details.artifacts as BuiltArtifact[]))
       }
       throw error
     }

@@ -27,7 +27,7 @@ ${EXIT_CODES_HELP}`
   async run(): Promise<LayerHistory> {
     const {args, flags} = await this.parse(History)
     const history = historyCommand({manifestPath: this.manifestPath(flags), layer: args.layer, runs: flags.runs})
-    this.out(renderLayerHistory(history))
+    this.out(() => renderLayerHistory(history))
     return history
   }
 }

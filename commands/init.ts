@@ -21,7 +21,7 @@ ${EXIT_CODES_HELP}`
   async run(): Promise<InitResult> {
     const {flags} = await this.parse(Init)
     const result = await initProject(this.manifestPath(flags), {schemaUrl: flags['schema-url']})
-    this.out(`Created ${result.created.join(', ')}.\nNext: edit the accounts, then run \`layers validate\` and \`layers lock\`.`)
+    this.out(() => `Created ${result.created.join(', ')}.\nNext: edit the accounts, then run \`layers validate\` and \`layers lock\`.`)
     return result
   }
 }

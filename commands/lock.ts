@@ -39,7 +39,7 @@ ${EXIT_CODES_HELP}`
     const {argv, flags} = await this.parse(Lock)
     const result = await lockProject({manifestPath: this.manifestPath(flags), targets: argv as string[], update: flags.update, emit: this.reporter.emit})
     this.reporter.done()
-    this.out(renderLockResult(result))
+    this.out(() => renderLockResult(result))
     return {...result, warnings: this.reporter.warnings}
   }
 }

@@ -40,7 +40,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a registry or AWS lookup failed.`
       emit: this.reporter.emit,
     })
     this.reporter.done()
-    this.out(renderOutdated(result, flags.all))
+    this.out(() => renderOutdated(result, flags.all))
     if (result.errors.length > 0) {
       process.exitCode = 1
       process.stderr.write(`Error [ERR_LAYERS_OUTDATED_LOOKUP]: ${result.errors.length} lookup(s) failed; see "errors".\n`)

@@ -37,12 +37,12 @@ ${EXIT_CODES_HELP}`
     try {
       const result = await packageProject({manifestPath: this.manifestPath(flags), functions: argv as string[], outDir: flags.out, check: flags.check, emit: this.reporter.emit})
       this.reporter.done()
-      if (!this.jsonEnabled()) this.out(renderPackageTable(result.functions))
+      this.out(() => renderPackageTable(result.functions))
       return {...result, warnings: this.reporter.warnings}
     } catch (error) {
       if (error instanceof LayersError && error.code === 'ERR_LAYERS_FUNCTION_TOO_LARGE') {
         this.reporter.done()
-        this.out(renderPackageTable(error.details.functions as PackagedFunction[]))
+        this.out(() => renderPackageTable(error.details.functions as PackagedFunction[]))
       }
       throw error
     }

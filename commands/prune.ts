@@ -50,7 +50,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a deletion or a listing failed.`
       emit: this.reporter.emit,
     })
     this.reporter.done()
-    this.out(renderPrune(result))
+    this.out(() => renderPrune(result))
     if (result.failures.length > 0) {
       process.exitCode = 1
       process.stderr.write(`Error [ERR_LAYERS_PRUNE_FAILED]: ${result.failures.length} listing(s) or deletion(s) failed; see "failures".\n`)

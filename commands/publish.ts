@@ -52,7 +52,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any target failed.`
       emit: this.reporter.emit,
     })
     this.reporter.done()
-    this.out(renderPublish(result))
+    this.out(() => renderPublish(result))
     if (result.summary.failed > 0) {
       process.exitCode = 1
       process.stderr.write(`Error [ERR_LAYERS_PUBLISH_FAILED]: ${result.summary.failed} target(s) failed; see the summary${this.jsonEnabled() ? ' ("units" and "arnChecks")' : ''}.\n`)

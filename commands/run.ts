@@ -53,7 +53,7 @@ ${EXIT_CODES_HELP} A function that fails (its error document printed) exits 1; l
       logs: process.stderr,
     })
     this.reporter.done()
-    this.out(result.payloadEncoding === 'text' ? String(result.payload) : JSON.stringify(result.payload))
+    this.out(() => result.payloadEncoding === 'text' ? String(result.payload) : JSON.stringify(result.payload))
     if (!this.jsonEnabled()) {
       process.stderr.write(`${result.functionError ? `Function error (${result.status}). ` : ''}RequestId ${result.requestId}, ${result.durationMs} ms${result.directory ? `, assembled in ${result.directory}` : ''}.\n`)
     }

@@ -18,7 +18,7 @@ ${EXIT_CODES_HELP}`
     const {flags} = await this.parse(Validate)
     const {report} = await validateProject(this.manifestPath(flags))
     for (const warning of report.warnings) process.stderr.write(this.jsonEnabled() ? '' : formatProblem(warning) + '\n')
-    this.out(renderValidation(report))
+    this.out(() => renderValidation(report))
     return report
   }
 }

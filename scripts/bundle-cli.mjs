@@ -35,14 +35,15 @@ const {metafile} = await build({
   // large packages only some commands load, lazily (npm registry client, AWS SDK clients, ajv).
   external: ['better-sqlite3', 'typescript', 'ts-node', 'ajv', 'pacote', '@aws-sdk/*', '@smithy/*'],
   // Bundled CommonJS packages call require() for Node built-ins, and write-file-atomic seeds its temp
-  // names with __filename; ES modules have neither. (No bundled package reads files via __dirname.)
+  // names with __filename; ES modules have neither. __dirname stays undefined on purpose: the bundled
+  // packages use it only inside try/catch to find their own package.json (oclif's engines check),
+  // which is not beside the bundle, and a quick ReferenceError beats a failing module lookup.
   banner: {
     js: [
       "import {createRequire as __layersCreateRequire} from 'node:module';",
       "import {fileURLToPath as __layersFileURLToPath} from 'node:url';",
       'const require = __layersCreateRequire(import.meta.url);',
       'const __filename = __layersFileURLToPath(import.meta.url);',
-      "const __dirname = __layersFileURLToPath(new URL('.', import.meta.url));",
     ].join(' '),
   },
 })

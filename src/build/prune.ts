@@ -59,19 +59,28 @@ export interface Pruner {
 }
 
 export function createPruner(config: PruneConfig): Pruner {
-  const drop = config.exclude.filter((glob) => !glob.startsWith('!'))
-  const keep = config.exclude.filter((glob) => glob.startsWith('!')).map((glob) => glob.slice(1))
-  const matchDrop = drop.length > 0 ? picomatch(drop, {dot: true}) : () => false
-  const matchKeep = keep.length > 0 ? picomatch(keep, {dot: true}) : () => false
-  const matchDefault = config.defaultExcludes ? picomatch([...DEFAULT_PRUNE], {dot: true, nocase: true}) : () => false
+  // Compiled on first use: a cache-hit build of an npm layer never asks, and the default list is long.
+  let matchers: {drop: Matcher; keep: Matcher; defaults: Matcher} | undefined
+  const compile = (): {drop: Matcher; keep: Matcher; defaults: Matcher} => {
+    const drop = config.exclude.filter((glob) => !glob.startsWith('!'))
+    const keep = config.exclude.filter((glob) => glob.startsWith('!')).map((glob) => glob.slice(1))
+    return {
+      drop: drop.length > 0 ? picomatch(drop, {dot: true}) : () => false,
+      keep: keep.length > 0 ? picomatch(keep, {dot: true}) : () => false,
+      defaults: config.defaultExcludes ? picomatch([...DEFAULT_PRUNE], {dot: true, nocase: true}) : () => false,
+    }
+  }
   return {
     excluded(zipPath, packagePath, entryPoint = false) {
-      if (matchKeep(zipPath)) return false
-      if (matchDrop(zipPath)) return true
-      return !entryPoint && matchDefault(packagePath) && !ALWAYS_KEEP_DEFAULT(packagePath)
+      matchers ??= compile()
+      if (matchers.keep(zipPath)) return false
+      if (matchers.drop(zipPath)) return true
+      return !entryPoint && matchers.defaults(packagePath) && !ALWAYS_KEEP_DEFAULT(packagePath)
     },
   }
 }
+
+type Matcher = (path: string) => boolean
 
 /**
  * Splits a path into the innermost package directory that holds it and the path inside that package:

@@ -34,9 +34,14 @@ export abstract class LayersCommand extends Command {
     return path.resolve(flags.manifest)
   }
 
-  /** Prints human output on stdout unless --json is on (then the returned value is the output). */
-  protected out(text: string): void {
-    if (!this.jsonEnabled()) process.stdout.write(text.endsWith('\n') ? text : text + '\n')
+  /**
+   * Prints human output on stdout unless --json is on (then the returned value is the output); `render`
+   * runs only when the text is printed, so --json never loads or runs the table code.
+   */
+  protected out(render: () => string): void {
+    if (this.jsonEnabled()) return
+    const text = render()
+    process.stdout.write(text.endsWith('\n') ? text : text + '\n')
   }
 
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
