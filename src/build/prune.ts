@@ -11,7 +11,8 @@
 // Never pruned by the defaults: package.json files (Node reads them to resolve `main`/`exports`/`type`),
 // licences and notices, and the files a package.json names in `main`, `module`, `exports` or `bin`. An
 // explicit `exclude` glob can still remove them (the user asked for it).
-import picomatch from 'picomatch'
+import {createRequire} from 'node:module'
+import type picomatchFn from 'picomatch'
 
 /** Bump when DEFAULT_PRUNE changes: it is part of every build cache key. */
 export const DEFAULT_PRUNE_VERSION = 1
@@ -42,7 +43,7 @@ export const DEFAULT_PRUNE: readonly string[] = [
 ]
 
 /** Files never pruned by default (licences, notices, package.json). */
-const ALWAYS_KEEP_DEFAULT = picomatch(['**/{LICENSE,LICENCE,COPYING,NOTICE}{,.*,-*}', '**/package.json'], {dot: true, nocase: true})
+const ALWAYS_KEEP_DEFAULT = ['**/{LICENSE,LICENCE,COPYING,NOTICE}{,.*,-*}', '**/package.json']
 
 export interface PruneConfig {
   exclude: readonly string[]
@@ -58,29 +59,42 @@ export interface Pruner {
   excluded(zipPath: string, packagePath: string, entryPoint?: boolean): boolean
 }
 
-export function createPruner(config: PruneConfig): Pruner {
-  // Compiled on first use: a cache-hit build of an npm layer never asks, and the default list is long.
-  let matchers: {drop: Matcher; keep: Matcher; defaults: Matcher} | undefined
-  const compile = (): {drop: Matcher; keep: Matcher; defaults: Matcher} => {
-    const drop = config.exclude.filter((glob) => !glob.startsWith('!'))
-    const keep = config.exclude.filter((glob) => glob.startsWith('!')).map((glob) => glob.slice(1))
-    return {
-      drop: drop.length > 0 ? picomatch(drop, {dot: true}) : () => false,
-      keep: keep.length > 0 ? picomatch(keep, {dot: true}) : () => false,
-      defaults: config.defaultExcludes ? picomatch([...DEFAULT_PRUNE], {dot: true, nocase: true}) : () => false,
-    }
+type Matcher = (path: string) => boolean
+type Matchers = {drop: Matcher; keep: Matcher; defaults: Matcher}
+
+// picomatch is required with the matchers, on first use, not at start-up: a cache-hit build of an
+// npm layer never matches a path, and the default list is long to compile.
+const require = createRequire(import.meta.url)
+
+function compileMatchers(config: PruneConfig): Matchers {
+  const picomatch = require('picomatch') as typeof picomatchFn
+  const never: Matcher = () => false
+  const drop = config.exclude.filter((glob) => !glob.startsWith('!'))
+  const keep = config.exclude.filter((glob) => glob.startsWith('!')).map((glob) => glob.slice(1))
+  let defaults = never
+  if (config.defaultExcludes) {
+    const listed = picomatch([...DEFAULT_PRUNE], {dot: true, nocase: true})
+    const alwaysKeep = picomatch(ALWAYS_KEEP_DEFAULT, {dot: true, nocase: true})
+    defaults = (packagePath) => listed(packagePath) && !alwaysKeep(packagePath)
   }
   return {
-    excluded(zipPath, packagePath, entryPoint = false) {
-      matchers ??= compile()
-      if (matchers.keep(zipPath)) return false
-      if (matchers.drop(zipPath)) return true
-      return !entryPoint && matchers.defaults(packagePath) && !ALWAYS_KEEP_DEFAULT(packagePath)
-    },
+    drop: drop.length > 0 ? picomatch(drop, {dot: true}) : never,
+    keep: keep.length > 0 ? picomatch(keep, {dot: true}) : never,
+    defaults,
   }
 }
 
-type Matcher = (path: string) => boolean
+export function createPruner(config: PruneConfig): Pruner {
+  let matchers: Matchers | undefined
+  return {
+    excluded(zipPath, packagePath, entryPoint = false) {
+      matchers ??= compileMatchers(config)
+      if (matchers.keep(zipPath)) return false
+      if (matchers.drop(zipPath)) return true
+      return !entryPoint && matchers.defaults(packagePath)
+    },
+  }
+}
 
 /**
  * Splits a path into the innermost package directory that holds it and the path inside that package:

@@ -1,9 +1,14 @@
 // Owns tabular output: every human table the CLI prints is made here with cli-table3, so they look alike.
-import Table from 'cli-table3'
+import {createRequire} from 'node:module'
+import type TableClass from 'cli-table3'
+
+// Required when a table is drawn, not at start-up: --json output never draws one.
+const require = createRequire(import.meta.url)
 
 export type Cell = string | number | boolean | null | undefined
 
 export function renderTable(head: string[], rows: Cell[][], options: {alignRight?: number[]} = {}): string {
+  const Table = require('cli-table3') as typeof TableClass
   const table = new Table({
     head,
     style: {head: [], border: [], compact: true},
