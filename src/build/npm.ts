@@ -30,7 +30,11 @@ import {BUFFERED_MAX, compressEntry, type ZipEntry} from './zip.js'
 /** What identifies a tarball in a lock (a LockedPackage or a runtime's LockedBinary). */
 export type TarballRef = Pick<LockedPackage, 'name' | 'version' | 'resolved' | 'integrity'>
 
-/** Fetches a locked package's tarball (verified against its integrity) and hands the .tgz stream to `handler`. */
+/**
+ * Fetches a locked package's tarball (verified against its integrity) and hands the .tgz stream to
+ * `handler`, which must listen for 'error' before it first awaits: pacote reports a cache miss as an
+ * immediate stream error, and one nobody listens for becomes an unhandled rejection.
+ */
 export interface TarballSource {
   stream<T>(pkg: TarballRef, handler: (tgz: Readable) => Promise<T>): Promise<T>
 }

@@ -87,9 +87,12 @@ async function binaryEntries(job: LayerBuildJob, binary: LockedBinary, files: Re
   const wanted = new Map<string, string[]>()
   for (const [layerPath, inPackage] of Object.entries(files)) wanted.set(inPackage, [...(wanted.get(inPackage) ?? []), layerPath])
   const source = await tools.tarballs()
+  // tar is loaded before the stream opens: a cache miss is emitted as an error right away, and the
+  // handler must already be listening (or the miss surfaces as an unhandled rejection).
+  const {Parser} = await import('tar')
   let found: Map<string, Extracted>
   try {
-    found = await source.stream(binary, (tgz) => extractFiles(tgz, new Set(wanted.keys()), tools.spool))
+    found = await source.stream(binary, (tgz) => extractFiles(tgz, new Set(wanted.keys()), tools.spool, Parser))
   } catch (error) {
     throw tarballError(job, binary, error)
   }
@@ -109,8 +112,7 @@ async function binaryEntries(job: LayerBuildJob, binary: LockedBinary, files: Re
 }
 
 /** Reads the regular files at `wanted` (paths with the first tar segment stripped) into the spool. */
-async function extractFiles(tgz: Readable, wanted: ReadonlySet<string>, spool: ContentSpool): Promise<Map<string, Extracted>> {
-  const {Parser} = await import('tar')
+async function extractFiles(tgz: Readable, wanted: ReadonlySet<string>, spool: ContentSpool, Parser: typeof import('tar').Parser): Promise<Map<string, Extracted>> {
   const found = new Map<string, Extracted>()
   const pending: Promise<void>[] = []
   await new Promise<void>((resolve, reject) => {

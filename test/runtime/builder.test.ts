@@ -138,4 +138,21 @@ describe('runtime layer builder', () => {
     await expect(buildLayers(manifest, lockFor({x86_64: 'tool-linux-x64'}), options(source(empty)))).rejects.toMatchObject({code: 'ERR_LAYERS_RUNTIME_BINARY_MISSING', message: expect.stringContaining('has no dist/tool')})
     await expect(buildLayers(manifest, lockFor({x86_64: 'tool-linux-x64'}), options(source({})))).rejects.toMatchObject({code: 'ERR_LAYERS_INTEGRITY_MISMATCH', exitCode: 1})
   })
+
+  it('reports a tarball stream that fails at once (as pacote reports a cache miss) instead of leaving it unhandled', async () => {
+    const templateDir = await userTemplate()
+    const manifest = manifestWith(path.join(dir, 'project'), [runtimeLayer('rt', templateDir, '^1', ['x86_64'])])
+    const failing: TarballSource = {
+      async stream(_pkg, handler) {
+        const tgz = new Readable({read() {}})
+        // Before any data and before the handler's next await: an 'error' nobody listens for yet crashes the process.
+        process.nextTick(() => tgz.destroy(Object.assign(new Error('ENOENT: no such file or directory, stat content-v2/sha512/aa'), {code: 'ENOENT'})))
+        return handler(tgz)
+      },
+    }
+    await expect(buildLayers(manifest, lockFor({x86_64: 'tool-linux-x64'}), options(failing))).rejects.toMatchObject({
+      code: 'ERR_LAYERS_TARBALL_FETCH',
+      message: expect.stringContaining('tool-linux-x64@1.0.0 (layer rt): ENOENT'),
+    })
+  })
 })
