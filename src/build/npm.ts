@@ -23,6 +23,7 @@ import {Parser, type ReadEntry} from 'tar'
 import {OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import type {LockedArtifact, LockedPackage} from '../lock/types.js'
+import {installScriptsNotRun} from '../npm/warnings.js'
 import {entryPointsOf, splitInnerPackage, type Pruner} from './prune.js'
 import type {ContentSpool, SpooledContent} from './spool.js'
 import {BUFFERED_MAX, compressEntry, type ZipEntry} from './zip.js'
@@ -107,15 +108,7 @@ export async function collectNpmTree(options: NpmCollectOptions): Promise<Collec
   const packages = Object.entries(options.artifact.packages ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   const scripted = packages.filter(([, pkg]) => pkg.hasInstallScript).map(([, pkg]) => `${pkg.name}@${pkg.version}`)
   if (scripted.length > 0) {
-    options.emit({
-      type: 'warning',
-      warning: {
-        severity: 'warning',
-        code: 'ERR_LAYERS_INSTALL_SCRIPT_NOT_RUN',
-        message: `Layer ${options.layer} (${options.artifactKey}): ${scripted.join(', ')} declare${scripted.length === 1 ? 's' : ''} install scripts, which layers never runs; ${scripted.length === 1 ? 'it' : 'they'} may not work on Lambda.`,
-        hint: 'Check that each works without its install script (e.g. it ships prebuilt binaries for linux), or build it in a Lambda-like environment and use a dir layer.',
-      },
-    })
+    options.emit({type: 'warning', warning: installScriptsNotRun(`${options.layer} (${options.artifactKey})`, scripted)})
   }
   const fetched = packages.filter(([, pkg]) => !pkg.inBundle)
   const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY)

@@ -8,6 +8,7 @@ import type {Problem} from '../errors/index.js'
 import {canonicalJson} from '../lock/serialize.js'
 import {artifactKey, type ArtifactKey, type LockedArtifact, type LockedNpmLayer, type LockedPackage} from '../lock/types.js'
 import type {Architecture, NpmLayer} from '../manifest/types.js'
+import {installScriptsNotRun} from '../npm/warnings.js'
 import {nodeMajors, unsupportedNodeMajors} from './platform.js'
 import {PackumentCache, resolveTree} from './tree.js'
 import {targetPlatform, type PackumentSource} from './types.js'
@@ -96,13 +97,7 @@ function packageWarnings(layer: NpmLayer, artifacts: Record<ArtifactKey, LockedA
     }
   }
   if (scripted.size > 0) {
-    const names = [...scripted].sort()
-    warnings.push({
-      severity: 'warning',
-      code: 'ERR_LAYERS_INSTALL_SCRIPT_NOT_RUN',
-      message: `Layer ${layer.name}: ${names.join(', ')} declare${names.length === 1 ? 's' : ''} install scripts, which layers never runs; ${names.length === 1 ? 'it' : 'they'} may not work on Lambda.`,
-      hint: 'Check that the package works without its install script (prebuilt binaries, optional native code), or build it for Lambda yourself and ship it in a dir layer.',
-    })
+    warnings.push(installScriptsNotRun(layer.name, [...scripted].sort()))
   }
   return warnings
 }
