@@ -1,8 +1,9 @@
 // Owns scanning: every target (account and region) concurrently under a limit, every page of its
 // functions, and one GetLayerVersionByArn per distinct layer version ARN (cached, started as soon as
-// a page names the ARN, so lookups overlap the next page). A target that fails is returned as failed
-// with its error; the others complete. AWS access sits behind LambdaReadApi.
-import pLimit from 'p-limit'
+// a page names the ARN, so lookups overlap the next page; at most 8 at once per target). A target
+// that fails is returned as failed with its error; the others complete. AWS access sits behind
+// LambdaReadApi.
+import pLimit, {type LimitFunction} from 'p-limit'
 import {redact} from '../cli/redact.js'
 import type {EmitEvent} from '../events.js'
 import type {AuditTarget, LayerVersionInfo, ScannedFunction, TargetFailure, TargetScan} from './types.js'
@@ -18,11 +19,13 @@ export interface LambdaReadApi {
 /** Gives the read API of a target (resolving its credentials); a rejection fails that target only. */
 export type ReadApiForTarget = (target: AuditTarget) => Promise<LambdaReadApi>
 
+const LOOKUPS_PER_TARGET = 8
+
 export interface ScanOptions {
   /** Targets scanned at once. */
   concurrency: number
-  /** Layer version lookups in flight at once, over all targets. */
-  lookupConcurrency?: number
+  /** Layer version lookups in flight at once in one target (default 8). */
+  lookupsPerTarget?: number
   emit: EmitEvent
 }
 
@@ -33,11 +36,10 @@ export interface ScanResult {
 
 export async function scanTargets(targets: AuditTarget[], apiFor: ReadApiForTarget, options: ScanOptions): Promise<ScanResult> {
   const limit = pLimit(Math.max(1, options.concurrency))
-  const lookupLimit = pLimit(Math.max(1, options.lookupConcurrency ?? options.concurrency * 2))
   const lookups = new Map<string, Promise<LayerVersionInfo>>()
   let done = 0
 
-  const lookUp = (api: LambdaReadApi, arn: string): void => {
+  const lookUp = (api: LambdaReadApi, lookupLimit: LimitFunction, arn: string): void => {
     if (lookups.has(arn)) return
     lookups.set(
       arn,
@@ -48,6 +50,9 @@ export async function scanTargets(targets: AuditTarget[], apiFor: ReadApiForTarg
   const scanOne = async (target: AuditTarget): Promise<TargetScan> => {
     try {
       const api = await apiFor(target)
+      // Limited per target, not over all of them: Lambda throttles each account and region on its own,
+      // and a global limit would queue the lookups of a large fleet behind each other.
+      const lookupLimit = pLimit(Math.max(1, options.lookupsPerTarget ?? LOOKUPS_PER_TARGET))
       const functions: ScannedFunction[] = []
       let marker: string | undefined
       const seen = new Set<string>()
@@ -55,7 +60,7 @@ export async function scanTargets(targets: AuditTarget[], apiFor: ReadApiForTarg
         const page = await api.listFunctions(marker)
         for (const fn of page.functions) {
           functions.push(fn)
-          for (const layer of fn.layers) lookUp(api, layer.arn)
+          for (const layer of fn.layers) lookUp(api, lookupLimit, layer.arn)
         }
         marker = page.nextMarker
         if (marker !== undefined) {

@@ -78,6 +78,36 @@ describe('scanTargets', () => {
     )
     expect(peak).toBe(3)
   })
+
+  it('limits layer version lookups per target, so the lookups of many targets run side by side', async () => {
+    const inFlight = new Map<string, number>()
+    const peakPerTarget = new Map<string, number>()
+    let running = 0
+    let peak = 0
+    const targets = Array.from({length: 6}, (_, index) => ({accountId: A, region: `r-${index}`}))
+    const result = await scanTargets(
+      targets,
+      async (target) => ({
+        // One page naming 12 layer versions of the target's own region.
+        listFunctions: async () => ({
+          functions: [{...fn('f', []), layers: Array.from({length: 12}, (_, n) => ({arn: `arn:aws:lambda:${target.region}:${A}:layer:l:${n + 1}`, codeSize: 1}))}],
+        }),
+        async getLayerVersionByArn() {
+          inFlight.set(target.region, (inFlight.get(target.region) ?? 0) + 1)
+          peakPerTarget.set(target.region, Math.max(peakPerTarget.get(target.region) ?? 0, inFlight.get(target.region)!))
+          peak = Math.max(peak, ++running)
+          await new Promise((resolve) => setTimeout(resolve, 5))
+          inFlight.set(target.region, inFlight.get(target.region)! - 1)
+          running--
+          return {status: 'missing'}
+        },
+      }),
+      {concurrency: 6, lookupsPerTarget: 4, emit: () => {}},
+    )
+    expect(Object.keys(result.layerVersions)).toHaveLength(72)
+    expect([...peakPerTarget.values()]).toEqual([4, 4, 4, 4, 4, 4])
+    expect(peak).toBe(24)
+  })
 })
 
 describe('resolveTargets', () => {
