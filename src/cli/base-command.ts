@@ -6,7 +6,7 @@ import {LayersError, UserInputError, toLayersError} from '../errors/index.js'
 import {errorEnvelope, renderErrorText} from './render.js'
 import {createReporter, type Reporter} from './reporter.js'
 
-export const EXIT_CODES_HELP = 'Exit codes: 0 success, 1 operational failure (or findings above --fail-on), 2 invalid input.'
+export const EXIT_CODES_HELP = 'Exit codes: 0 success, 1 operational failure, 2 invalid input.'
 
 export abstract class LayersCommand extends Command {
   static override enableJsonFlag = true
