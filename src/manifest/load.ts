@@ -160,7 +160,7 @@ function toLayer(name: string, raw: Raw, settings: Settings, accounts: Record<st
   if (raw.runtime !== undefined) {
     const template: string = raw.runtime.template
     const local = template.startsWith('.') || path.isAbsolute(template)
-    return {...base, kind: 'runtime', template: local ? path.resolve(root, template) : template, version: raw.runtime.version}
+    return {...base, kind: 'runtime', template: local ? path.resolve(root, template) : template, version: raw.runtime.version ?? ''}
   }
   if (typeof raw.npm === 'string') {
     const packageJson = path.resolve(root, raw.npm)

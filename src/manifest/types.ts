@@ -68,7 +68,7 @@ export interface RuntimeLayer extends OwnLayerBase {
   kind: 'runtime'
   /** A template name under templates/runtimes/ or an absolute path to a user's template directory. */
   template: string
-  /** Semver range of the binary package the template names. */
+  /** Semver range of the binary package the template names; '' means the template's own range. */
   version: string
 }
 

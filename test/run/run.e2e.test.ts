@@ -98,7 +98,7 @@ describe('layers run', () => {
   it('runs a provided.al2023 function on the bootstrap of a runtime layer', async () => {
     const shell = path.join(dir, 'shell')
     await writeTree(shell, {
-      'layers.yaml': 'version: 1\nsettings:\n  bucket: b-{accountId}-{region}\n  regions: [eu-west-1]\n  architectures: [x86_64]\n  runtimes: [provided.al2023]\nlayers:\n  sh:\n    runtime:\n      template: shell\n      version: "*"\nfunctions:\n  hello:\n    source: fn\n    handler: function.handler\n    runtime: provided.al2023\n    layers: [sh]\n',
+      'layers.yaml': 'version: 1\nsettings:\n  bucket: b-{accountId}-{region}\n  regions: [eu-west-1]\n  architectures: [x86_64]\n  runtimes: [provided.al2023]\nlayers:\n  sh:\n    runtime:\n      template: shell\nfunctions:\n  hello:\n    source: fn\n    handler: function.handler\n    runtime: provided.al2023\n    layers: [sh]\n',
       'fn/function.sh': 'handler() {\n  if [ "$1" = \'{"fail":true}\' ]; then echo "it failed" >&2; return 3; fi\n  if [ "$1" = \'{"text":true}\' ]; then echo "plain text"; return 0; fi\n  printf \'{"got":%s,"name":"%s"}\' "$1" "$AWS_LAMBDA_FUNCTION_NAME"\n}\n',
     })
     for (const step of [['lock'], ['build']]) {

@@ -26,11 +26,9 @@ layers:
   sh:
     runtime:
       template: shell
-      version: "*"
   mine:
     runtime:
       template: ./runtimes/mine
-      version: "*"
     architectures: [arm64]
 `,
   )
