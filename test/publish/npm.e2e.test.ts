@@ -49,6 +49,8 @@ describe('an npm layer', () => {
     expect(locked.json.layers[0]).toMatchObject({layer: 'deps', kind: 'npm', status: 'locked'})
     const first = await project.run(['publish', '--json', '--create-bucket'])
     expect(first.status, first.stderr).toBe(0)
+    // Quiet under --json: no progress, and no AWS SDK warning about Node versions (src/cli/main.ts).
+    expect(first.stderr).toBe('')
     expect(first.json.summary).toMatchObject({units: 4, published: 4})
 
     const again = await project.run(['publish', '--json'])
