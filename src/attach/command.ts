@@ -34,7 +34,7 @@ export async function attachCommand(options: AttachCommandOptions, clients: AwsC
   }
   const targets = selectFunctionTargets(manifest, {functions: options.functions, accounts: options.accounts, regions: options.regions})
   const used = [...new Set(targets.flatMap((target) => manifest.functions[target.function]!.layers))]
-  const stale = used.length > 0 ? staleLayerNames(lockStatus(manifest, lock), used) : []
+  const stale = used.length > 0 ? staleLayerNames(await lockStatus(manifest, lock), used) : []
   if (stale.length > 0) {
     throw new UserInputError('ERR_LAYERS_LOCK_STALE', `lockfile.json does not match the manifest for layer${stale.length === 1 ? '' : 's'} ${stale.join(', ')}.`, {
       hint: 'Run `layers lock` and `layers publish`, then attach.',

@@ -26,11 +26,12 @@ export async function buildProject(options: BuildProjectOptions): Promise<BuiltA
       hint: 'Run `layers lock` first; `layers build` builds from the lockfile only.',
     })
   }
+  const status = await lockStatus(manifest, lock)
   return buildLayers(manifest, lock, {
     layers: options.layers,
     stateDir: paths.stateDir,
     emit: options.emit,
-    staleLayers: (names) => staleLayerNames(lockStatus(manifest, lock), names),
+    staleLayers: (names) => staleLayerNames(status, names),
     npmOptions: () => loadNpmOptions(paths.root),
   })
 }

@@ -1,7 +1,8 @@
 // Owns whether lockfile.json still matches the manifest: each layer's `inputs` fingerprint is a hash
 // of the parts of its manifest entry that decide what gets resolved (never host paths, so a clone in
-// another directory matches), and lockStatus compares them. `layers build` and `publish` refuse a
-// stale lock; `layers validate` reports it.
+// another directory matches), and lockStatus compares them (runtime layers also against their
+// template, whose template.json can change under an unchanged manifest entry). `layers build` and
+// `publish` refuse a stale lock; `layers validate` reports it.
 import {createHash} from 'node:crypto'
 import path from 'node:path'
 import {UserInputError} from '../errors/index.js'
@@ -37,12 +38,20 @@ export interface LockStatus {
   extra: string[]
 }
 
-export function lockStatus(manifest: Manifest, lock: Lockfile): LockStatus {
+/**
+ * Compares the lock with the manifest; a runtime layer whose manifest entry is unchanged is also
+ * checked against its template (loaded only then: most projects have no runtime layer).
+ */
+export async function lockStatus(manifest: Manifest, lock: Lockfile): Promise<LockStatus> {
   const status: LockStatus = {stale: [], missing: [], extra: []}
   for (const [name, layer] of Object.entries(manifest.layers)) {
     const locked = lock.layers[name]
     if (!locked) status.missing.push(name)
     else if (locked.kind !== layer.kind || locked.inputs !== layerInputs(layer, manifest.root)) status.stale.push(name)
+    else if (layer.kind === 'runtime' && locked.kind === 'runtime') {
+      const {runtimeLockFits} = await import('../runtime/lock.js')
+      if (!(await runtimeLockFits(layer, locked, manifest.root))) status.stale.push(name)
+    }
   }
   for (const name of Object.keys(lock.layers)) if (!(name in manifest.layers)) status.extra.push(name)
   return {stale: status.stale.sort(), missing: status.missing.sort(), extra: status.extra.sort()}
@@ -59,8 +68,8 @@ export function staleLayerNames(status: LockStatus, names?: readonly string[]): 
 }
 
 /** Throws (exit 2) when a layer of `names` (or any own layer) is not locked as the manifest says. */
-export function assertLockMatches(manifest: Manifest, lock: Lockfile, names?: readonly string[]): void {
-  const outdated = staleLayerNames(lockStatus(manifest, lock), names)
+export async function assertLockMatches(manifest: Manifest, lock: Lockfile, names?: readonly string[]): Promise<void> {
+  const outdated = staleLayerNames(await lockStatus(manifest, lock), names)
   if (outdated.length === 0) return
   throw new UserInputError('ERR_LAYERS_LOCK_STALE', `lockfile.json does not match ${manifest.file} for layer${outdated.length === 1 ? '' : 's'} ${outdated.join(', ')}.`, {
     hint: `Run \`layers lock\` to resolve ${outdated.length === 1 ? 'it' : 'them'} again, then retry.`,

@@ -15,7 +15,7 @@ import {resolveNpmLayer} from '../resolve/layer.js'
 import {pacotePackumentSource} from '../resolve/source.js'
 import {PackumentCache} from '../resolve/tree.js'
 import type {PackumentSource} from '../resolve/types.js'
-import {lockRuntimeLayer} from '../runtime/lock.js'
+import {lockRuntimeLayer, runtimeLockFits} from '../runtime/lock.js'
 import type {ArnPinEnv} from './arn-pin.js'
 import {layerInputs} from './fingerprint.js'
 import {readLockfile, updateLockfile} from './io.js'
@@ -249,7 +249,11 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
     const previous = current.layers[name]
     const inputs = layerInputs(layer, manifest.root)
     const update = selection.update.get(name)
-    if (selection.all && previous && previous.kind === layer.kind && previous.inputs === inputs && update === undefined) {
+    const unchanged =
+      selection.all && previous?.kind === layer.kind && previous.inputs === inputs && update === undefined &&
+      // A runtime layer's template.json can change under an unchanged manifest entry.
+      (layer.kind !== 'runtime' || previous.kind !== 'runtime' || (await runtimeLockFits(layer, previous, manifest.root)))
+    if (unchanged && previous) {
       results.set(name, {locked: previous, status: 'unchanged'})
       continue
     }

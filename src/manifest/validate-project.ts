@@ -37,7 +37,7 @@ export async function validateProject(manifestPath: string): Promise<{report: Va
   let lockReport: ValidationReport['lock'] = {file: paths.lockfile, state: 'absent'}
   let importWarnings: Problem[] = []
   if (lock) {
-    const status = lockStatus(manifest, lock)
+    const status = await lockStatus(manifest, lock)
     lockReport = {file: paths.lockfile, state: lockIsCurrent(status) ? 'current' : 'stale', ...status}
     // Functions checked against their locked layers (throws on import errors); see src/imports.
     importWarnings = await importWarningsForValidate(manifest, lock, status)

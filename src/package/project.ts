@@ -33,6 +33,6 @@ export async function loadFunctionProject(manifestPath: string, names: readonly 
     }
     return {paths, manifest, lock: emptyLockfile(), locked: false, functions}
   }
-  if (used.length > 0) assertLockMatches(manifest, lock, used)
+  if (used.length > 0) await assertLockMatches(manifest, lock, used)
   return {paths, manifest, lock, locked: true, functions}
 }

@@ -37,7 +37,7 @@ export async function publishCommand(options: PublishCommandOptions, clients: Aw
   }
   const names = selectLayerNames(manifest, options.layers)
   selectAccounts(manifest, options.accounts)
-  const stale = staleLayerNames(lockStatus(manifest, lock), names)
+  const stale = staleLayerNames(await lockStatus(manifest, lock), names)
   if (stale.length > 0) {
     throw new UserInputError('ERR_LAYERS_LOCK_STALE', `lockfile.json does not match the manifest for layer${stale.length === 1 ? '' : 's'} ${stale.join(', ')}.`, {
       hint: `Run \`layers lock\` first; \`layers publish\` publishes what the lockfile pins.`,

@@ -10,7 +10,7 @@ import type {ArtifactKey, LockedArtifact, LockedBinary, LockedRuntimeLayer} from
 import type {Architecture, RuntimeLayer} from '../manifest/types.js'
 import {withoutCredentials} from '../resolve/tree.js'
 import type {PackageVersion, PackumentSource} from '../resolve/types.js'
-import {chooseBinaryVersion, lockStillFits, runtimeArtifacts} from './plan.js'
+import {chooseBinaryVersion, lockStillFits, runtimeArtifacts, type ExpectedRuntimeLock} from './plan.js'
 import {loadRuntimeTemplate, type RuntimeTemplate} from './template.js'
 
 export interface LockRuntimeOptions {
@@ -43,6 +43,25 @@ export async function lockRuntimeLayer(layer: RuntimeLayer, previous: LockedRunt
   }
   // Publications of a re-resolved layer are the caller's to carry over (lock-project keeps those of unchanged artifacts).
   return {kind: 'runtime', template: template.id, inputs: options.inputs, artifacts}
+}
+
+/**
+ * Whether a runtime layer's lock entry still fits its template as the template is now (binary package
+ * per architecture, the range when the layer leaves it to the template): the manifest fingerprint
+ * cannot see an edited template.json. A template that cannot be loaded does not fit (`layers lock`
+ * then reports why).
+ */
+export async function runtimeLockFits(layer: RuntimeLayer, locked: LockedRuntimeLayer, root: string): Promise<boolean> {
+  let expected: ExpectedRuntimeLock
+  try {
+    const template = await loadRuntimeTemplate(layer.template, {root, layer: layer.name})
+    const packages = template.binary ? packagesFor(layer, template) : undefined
+    expected = {template: template.id, range: effectiveRange(layer, template), architectures: layer.architectures, ...(packages ? {packages} : {})}
+  } catch (error) {
+    if (error instanceof UserInputError) return false
+    throw error
+  }
+  return lockStillFits(locked, expected)
 }
 
 /** The layer's range, else the template's suggested one; a template with a binary needs one. */

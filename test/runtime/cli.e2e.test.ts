@@ -38,7 +38,7 @@ afterEach(async () => {
 })
 
 describe('layers lock / build with runtime layers', () => {
-  it('locks and builds built-in and user templates; locking again writes nothing', async () => {
+  it('locks and builds built-in and user templates; locking again writes nothing; an edited template.json makes the lock stale', async () => {
     const locked = await runCli(['lock', '--json'], {cwd: dir})
     expect(locked.code, locked.stderr).toBe(0)
     expect(locked.json.layers).toEqual([
@@ -57,6 +57,17 @@ describe('layers lock / build with runtime layers', () => {
     const mine = built.json.artifacts[1].zipPath as string
     expect(execFileSync('zipinfo', [mine]).toString()).toMatch(/^-rwxr-xr-x .* bootstrap$/m)
     expect(execFileSync('unzip', ['-p', mine, 'etc/motd']).toString()).toBe('hello\n')
+
+    // The template now ships a binary: the manifest entry is unchanged, yet the lock no longer fits.
+    await writeFile(
+      path.join(dir, 'runtimes', 'mine', 'template.json'),
+      JSON.stringify({version: '^1.0.0', binary: {packages: {x86_64: 'tool-linux-x64', arm64: 'tool-linux-arm64'}, files: {'bin/tool': 'tool'}}, files: {bootstrap: 'bootstrap'}}),
+    )
+    const validated = await runCli(['validate', '--json'], {cwd: dir})
+    expect(validated.json.lock).toMatchObject({state: 'stale', stale: ['mine']})
+    const refused = await runCli(['build', 'mine', '--json'], {cwd: dir})
+    expect(refused.code).toBe(2)
+    expect(refused.json.error).toMatchObject({code: 'ERR_LAYERS_LOCK_STALE', details: {layers: ['mine']}})
   }, 120_000)
 
   it('refuses a broken user template with exit 2, naming the descriptor and the problem', async () => {
