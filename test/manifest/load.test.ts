@@ -116,7 +116,9 @@ describe('help', () => {
   it('shows examples for the CLI and for validate', async () => {
     const root = await runCli(['--help'])
     expect(root.code).toBe(0)
-    expect(root.stdout).toContain('validate')
+    expect(root.stdout).toMatch(/^EXAMPLES\n {2}Start a project/m)
+    expect(root.stdout).toContain('$ layers validate && layers lock && layers build')
+    expect(root.stdout).toMatch(/^ {2}validate {2}Check layers\.yaml/m)
     const validate = await runCli(['validate', '--help'])
     expect(validate.stdout).toContain('EXAMPLES')
     expect(validate.stdout).toContain('Exit codes: 0 success')
