@@ -3,7 +3,8 @@
 // splitting), so a command loads only what it uses. Node then reads a handful of files instead of
 // resolving several hundred modules, most of a short command's time: a cache-hit `layers build`
 // went from 0.40 s to about 0.31 s (bench/build). bin/run.js and oclif (package.json
-// `oclif.commands`, `oclif.helpClass`) use dist/cli; dist/src stays for the benchmarks that import the library directly.
+// `oclif.commands`, `oclif.helpClass`) use dist/cli; dist/src stays for the benchmarks that import
+// the library directly.
 import {copyFileSync, readdirSync, rmSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
