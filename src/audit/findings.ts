@@ -11,6 +11,7 @@ import {
   type FunctionReport,
   type LayerUsage,
   type LayerVersionInfo,
+  type LayerVersionsByAccount,
   type ScannedFunction,
   type Severity,
   type TargetReport,
@@ -45,8 +46,8 @@ export interface FindingsInput {
   catalog: LayerCatalog
   /** Keyed by desiredKey(accountId, region, functionName). */
   desired: Record<string, DesiredLayers>
-  /** Keyed by layer version ARN; a version absent here was not looked up. */
-  layerVersions: Record<string, LayerVersionInfo>
+  /** By account id, then layer version ARN; a version absent here was not looked up. */
+  layerVersions: LayerVersionsByAccount
   /** Exact unzipped bytes of layer zips built here, by base64 CodeSha256. */
   unzippedBytes: Record<string, number>
   runtimes: RuntimeDeprecation[]
@@ -99,12 +100,26 @@ function layerFindings(input: FindingsInput, fn: ScannedFunction, at: At, spec: 
     caughtUp.push(ref.arn)
     const parts = parseLayerVersionArn(ref.arn)
     const name = parts ? input.catalog.known[parts.layerArn] : undefined
-    const info = input.layerVersions[ref.arn]
+    const info = input.layerVersions[at.accountId]?.[ref.arn]
     if (info?.status === 'missing') {
       findings.push({
         code: 'missing', severity: 'error', ...at, layer: ref.arn,
         message: `uses ${ref.arn}, which no longer exists: the function runs, but its configuration can no longer be updated with it`,
         fix: spec ? `Run \`${attachCommand(spec)}\` to move it to the locked version.` : 'Update the function to an existing version of the layer, or remove the layer.',
+      })
+    }
+    if (info?.status === 'unreadable') {
+      // Lambda answers AccessDenied, not NotFound, for a deleted version of another account's layer;
+      // any other failure (throttled past retries) leaves the version unverified, which is said too.
+      const denied = info.error.code === 'AccessDeniedException'
+      findings.push({
+        code: 'missing', severity: 'warning', ...at, layer: ref.arn,
+        message: denied
+          ? `uses ${ref.arn}, which account ${at.accountId} cannot read (${info.error.code}): it was deleted, or is no longer shared with this account`
+          : `uses ${ref.arn}, which could not be checked (${info.error.code}: ${info.error.message})`,
+        fix: spec
+          ? `Check that the version exists and is shared with ${at.accountId} (\`layers publish\` re-applies the manifest's grants), or run \`${attachCommand(spec)}\`.`
+          : 'Ask the layer owner whether the version still exists and is shared with this account, or move the function to a version it can read.',
       })
     }
     if (!parts || name === undefined) {
@@ -178,7 +193,7 @@ export function describeListChange(actual: readonly string[], desired: readonly 
 /** Unzipped size estimate of the function's code plus its layers, and whether any part is estimated. */
 export function estimateUnzippedBytes(
   fn: ScannedFunction,
-  layerVersions: FindingsInput['layerVersions'],
+  layerVersions: Record<string, LayerVersionInfo>,
   unzippedBytes: FindingsInput['unzippedBytes'],
 ): {bytes: number; estimated: boolean} {
   let bytes = fn.codeSize * ESTIMATED_UNZIP_RATIO
@@ -205,7 +220,7 @@ function limitFindings(input: FindingsInput, fn: ScannedFunction, at: At): Findi
       fix: 'Merge layers (for example two npm layers into one), or move a dependency into the function package.',
     })
   }
-  const size = estimateUnzippedBytes(fn, input.layerVersions, input.unzippedBytes)
+  const size = estimateUnzippedBytes(fn, input.layerVersions[at.accountId] ?? {}, input.unzippedBytes)
   const threshold = MAX_UNZIPPED_BYTES * SIZE_WARNING_RATIO
   if (size.bytes > threshold) {
     const percent = Math.round((size.bytes / MAX_UNZIPPED_BYTES) * 100)

@@ -1,12 +1,12 @@
 // Owns scanning: every target (account and region) concurrently under a limit, every page of its
-// functions, and one GetLayerVersionByArn per distinct layer version ARN (cached, started as soon as
-// a page names the ARN, so lookups overlap the next page; at most 8 at once per target). A target
+// functions, and one GetLayerVersionByArn per account and distinct layer version ARN (started as soon
+// as a page names the ARN, so lookups overlap the next page; at most 8 at once per target). A target
 // that fails is returned as failed with its error; the others complete. AWS access sits behind
 // LambdaReadApi.
 import pLimit, {type LimitFunction} from 'p-limit'
 import {redact} from '../cli/redact.js'
 import type {EmitEvent} from '../events.js'
-import type {AuditTarget, LayerVersionInfo, ScannedFunction, TargetFailure, TargetScan} from './types.js'
+import type {AuditTarget, LayerVersionInfo, LayerVersionsByAccount, ScannedFunction, TargetFailure, TargetScan} from './types.js'
 
 /** The Lambda reads an audit makes in one target. */
 export interface LambdaReadApi {
@@ -31,17 +31,22 @@ export interface ScanOptions {
 
 export interface ScanResult {
   scans: TargetScan[]
-  layerVersions: Record<string, LayerVersionInfo>
+  /** Account id -> layer version ARN -> what that account's GetLayerVersionByArn said. */
+  layerVersions: LayerVersionsByAccount
 }
 
 export async function scanTargets(targets: AuditTarget[], apiFor: ReadApiForTarget, options: ScanOptions): Promise<ScanResult> {
   const limit = pLimit(Math.max(1, options.concurrency))
-  const lookups = new Map<string, Promise<LayerVersionInfo>>()
+  // Per account, not per ARN alone: whether a shared version can be read (and what Lambda answers for
+  // a deleted one) depends on who asks; regions of one account share the account's answers.
+  const lookups = new Map<string, Map<string, Promise<LayerVersionInfo>>>()
   let done = 0
 
-  const lookUp = (api: LambdaReadApi, lookupLimit: LimitFunction, arn: string): void => {
-    if (lookups.has(arn)) return
-    lookups.set(
+  const lookUp = (api: LambdaReadApi, lookupLimit: LimitFunction, accountId: string, arn: string): void => {
+    let ofAccount = lookups.get(accountId)
+    if (!ofAccount) lookups.set(accountId, (ofAccount = new Map()))
+    if (ofAccount.has(arn)) return
+    ofAccount.set(
       arn,
       lookupLimit(() => api.getLayerVersionByArn(arn)).catch((error: unknown): LayerVersionInfo => ({status: 'unreadable', error: failureOf(error)})),
     )
@@ -60,7 +65,7 @@ export async function scanTargets(targets: AuditTarget[], apiFor: ReadApiForTarg
         const page = await api.listFunctions(marker)
         for (const fn of page.functions) {
           functions.push(fn)
-          for (const layer of fn.layers) lookUp(api, lookupLimit, layer.arn)
+          for (const layer of fn.layers) lookUp(api, lookupLimit, target.accountId, layer.arn)
         }
         marker = page.nextMarker
         if (marker !== undefined) {
@@ -79,8 +84,11 @@ export async function scanTargets(targets: AuditTarget[], apiFor: ReadApiForTarg
   }
 
   const scans = await Promise.all(targets.map((target) => limit(() => scanOne(target))))
-  const layerVersions: Record<string, LayerVersionInfo> = {}
-  for (const [arn, info] of lookups) layerVersions[arn] = await info
+  const layerVersions: LayerVersionsByAccount = {}
+  for (const [accountId, ofAccount] of lookups) {
+    layerVersions[accountId] = {}
+    for (const [arn, info] of ofAccount) layerVersions[accountId][arn] = await info
+  }
   return {scans, layerVersions}
 }
 

@@ -47,6 +47,9 @@ export type LayerVersionInfo =
   | {status: 'missing'}
   | {status: 'unreadable'; error: TargetFailure}
 
+/** Account id -> layer version ARN -> what GetLayerVersionByArn said to that account. */
+export type LayerVersionsByAccount = Record<string, Record<string, LayerVersionInfo>>
+
 export type Severity = 'error' | 'warning' | 'info'
 export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info']
 

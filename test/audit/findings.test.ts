@@ -132,8 +132,21 @@ describe('computeFindings', () => {
 
   it('reports missing (error) for a layer version GetLayerVersionByArn did not find', () => {
     const gone = arn(A, 'deps', 3)
-    const findings = computeFindings(input([fn('api-fn', [gone, arn(THIRD, 'LambdaInsightsExtension', 38)])], {layerVersions: {[gone]: {status: 'missing'}}}))
+    const findings = computeFindings(input([fn('api-fn', [gone, arn(THIRD, 'LambdaInsightsExtension', 38)])], {layerVersions: {[A]: {[gone]: {status: 'missing'}}}}))
     expect(codes(findings)).toEqual([`error:missing:api-fn:${gone}`])
+  })
+
+  it("reports missing (warning) for a version the function's account cannot read, from that account's own lookup", () => {
+    const shared = arn(THIRD, 'LambdaInsightsExtension', 38)
+    const denied = {status: 'unreadable' as const, error: {code: 'AccessDeniedException', message: 'not authorized'}}
+    // Another account could read it; this one cannot (deleted, or no longer shared with it).
+    const findings = computeFindings(input([fn('cron', [shared])], {layerVersions: {[B]: {[shared]: ok()}, [A]: {[shared]: denied}}}))
+    expect(codes(findings)).toEqual([`warning:missing:cron:${shared}`])
+    expect(findings[0]!.message).toContain(`which account ${A} cannot read (AccessDeniedException): it was deleted, or is no longer shared`)
+    const throttled = {status: 'unreadable' as const, error: {code: 'TooManyRequestsException', message: 'Rate exceeded'}}
+    const unchecked = computeFindings(input([fn('cron', [shared])], {layerVersions: {[A]: {[shared]: throttled}}}))
+    expect(unchecked[0]!.message).toContain('could not be checked (TooManyRequestsException: Rate exceeded)')
+    expect(computeFindings(input([fn('cron', [shared])], {layerVersions: {[A]: {[shared]: ok()}, [B]: {[shared]: denied}}}))).toEqual([])
   })
 
   it('reports unmanaged (info) for layers neither manifest nor lock knows, including non-ARN text', () => {
@@ -166,7 +179,7 @@ describe('computeFindings', () => {
     expect(estimateUnzippedBytes(f, layerVersions, {})).toEqual({bytes: 180_000_030, estimated: true})
     expect(estimateUnzippedBytes(f, layerVersions, {'sha-deps-3': 100})).toEqual({bytes: 130, estimated: true})
     expect(estimateUnzippedBytes(fn('x', [layer], {codeSize: 0}), layerVersions, {'sha-deps-3': 100})).toEqual({bytes: 100, estimated: false})
-    const findings = computeFindings(input([{...f, codeSize: 0}], {layerVersions: {[layer]: ok(60_000_000, ['x86_64'], 'sha-deps-3')}, unzippedBytes: {'sha-deps-3': 250_000_000}}))
+    const findings = computeFindings(input([{...f, codeSize: 0}], {layerVersions: {[A]: {[layer]: ok(60_000_000, ['x86_64'], 'sha-deps-3')}}, unzippedBytes: {'sha-deps-3': 250_000_000}}))
     expect(codes(findings)).toEqual(['warning:limits:cron'])
     expect(findings[0]!.message).toBe('code plus layers is 250000000 bytes unzipped, 95% of the 262144000-byte limit')
   })
@@ -192,7 +205,7 @@ describe('computeFindings', () => {
     const x86Only = arn(THIRD, 'tool', 1)
     const undeclared = arn(THIRD, 'old', 1)
     const findings = computeFindings(
-      input([fn('graviton', [x86Only, undeclared], {architecture: 'arm64'})], {layerVersions: {[x86Only]: ok(1, ['x86_64']), [undeclared]: ok(1, [])}}),
+      input([fn('graviton', [x86Only, undeclared], {architecture: 'arm64'})], {layerVersions: {[A]: {[x86Only]: ok(1, ['x86_64']), [undeclared]: ok(1, [])}}}),
     )
     expect(codes(findings).filter((c) => c.includes('arch'))).toEqual([`error:arch:graviton:${x86Only}`])
     expect(findings.find((f) => f.code === 'arch')!.message).toBe(`runs on arm64, but ${x86Only} declares only x86_64`)
