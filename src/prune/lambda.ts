@@ -1,6 +1,7 @@
 // Owns prune's Lambda calls over the AWS SDK: every version of a layer (all pages of
 // ListLayerVersions), one version's zipped size, and deleting a version. The client comes from
 // src/aws (credentials, endpoint, adaptive retries).
+import {assertArnInAccount} from '../aws/identity.js'
 import {DeleteLayerVersionCommand, GetLayerVersionByArnCommand, ListLayerVersionsCommand, type LambdaClient} from '@aws-sdk/client-lambda'
 
 export interface LayerVersionSummary {
@@ -17,7 +18,8 @@ export interface PruneLambdaApi {
   deleteLayerVersion(name: string, version: number): Promise<void>
 }
 
-export function pruneLambdaApi(client: Pick<LambdaClient, 'send'>): PruneLambdaApi {
+/** Prune's API in one target; `accountId` is checked against the listed versions' ARNs (src/aws/identity.ts). */
+export function pruneLambdaApi(client: Pick<LambdaClient, 'send'>, accountId: string): PruneLambdaApi {
   return {
     async listLayerVersions(name) {
       const versions: LayerVersionSummary[] = []
@@ -31,6 +33,7 @@ export function pruneLambdaApi(client: Pick<LambdaClient, 'send'>): PruneLambdaA
           })
         for (const item of reply.LayerVersions ?? []) {
           if (item.Version === undefined || !item.LayerVersionArn) continue
+          assertArnInAccount(item.LayerVersionArn, accountId)
           versions.push({version: item.Version, arn: item.LayerVersionArn, createdDate: item.CreatedDate ?? ''})
         }
         marker = reply.NextMarker

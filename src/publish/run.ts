@@ -5,6 +5,7 @@
 // another, the rest concurrently with a limit; a failing unit fails alone. --dry-run only reads.
 import pLimit from 'p-limit'
 import {isThrottling, isUncertain, targetError, type TargetError} from '../aws/errors.js'
+import {accountMismatch} from '../aws/identity.js'
 import type {LayerPublishApi, LayerVersionInfo} from '../aws/lambda-layers.js'
 import type {ArtifactStoreApi} from '../aws/s3-artifacts.js'
 import {OperationalError} from '../errors/index.js'
@@ -181,10 +182,7 @@ async function publishUnit(unit: PublishUnit, env: PublishEnv, options: PublishR
     // 3. Upload (content-addressed) and publish exactly one version, with the right account's credentials.
     const caller = await env.callerAccountId(unit.target)
     if (caller !== unit.target.accountId) {
-      throw new OperationalError('ERR_LAYERS_ACCOUNT_MISMATCH', `The credentials for account ${unit.target.accountName} belong to account ${caller}, not ${unit.target.accountId}.`, {
-        hint: `Fix the account's id, profile or roleArn in the manifest (or AWS_PROFILE) so they reach ${unit.target.accountId}.`,
-        details: {account: unit.target.accountName, expected: unit.target.accountId, actual: caller},
-      })
+      throw accountMismatch(unit.target.accountName, unit.target.accountId, caller)
     }
     outcome.bucketCreated = await ensureBucket(unit, env, options, buckets)
     const store = await env.store(unit.target)

@@ -166,6 +166,18 @@ describe('layers audit (CLI, organization via assume-role)', () => {
     expect((run.json as AuditReport).summary.functions).toBe(1)
   })
 
+  it('fails a target whose credentials reach another account instead of reporting that account there', async () => {
+    await seeder(server).function(MGMT, 'ap-south-1', {name: 'mgmt-fn', runtime: 'nodejs24.x'})
+    // No manifest, an account id: the default credentials, which belong to the management account.
+    const run = await layers(['audit', '--account', PROD, '--region', 'ap-south-1', '--json', '--no-save'])
+    expect(run.code).toBe(1)
+    const report = run.json as AuditReport
+    expect(report.targets).toEqual([
+      expect.objectContaining({accountId: PROD, region: 'ap-south-1', status: 'failed', error: {code: 'ERR_LAYERS_ACCOUNT_MISMATCH', message: `The credentials for account ${PROD} belong to account ${MGMT}, not ${PROD}.`}}),
+    ])
+    expect(report.summary.functions).toBe(0)
+  })
+
   it('rejects --org without --role-name and an unknown account name with exit 2', async () => {
     const noRole = await layers(['audit', '--org', '--region', EU, '--json'])
     expect(noRole.code).toBe(2)
