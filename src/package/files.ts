@@ -1,5 +1,6 @@
 // Owns which files make up a function's package: everything under its `source` directory except
-// `node_modules` (anywhere; never descended into), what the `.layersignore` at the source root
+// `node_modules` and version-control directories (`.git`, `.hg`, `.svn`; anywhere, never descended
+// into), what the `.layersignore` at the source root
 // ignores (gitignore syntax, via the `ignore` library), and what the function's `exclude` globs drop
 // (`!glob` keeps a file, as for layers). `.layersignore` itself is not packaged. Symbolic links are
 // followed only while they stay inside `source` (stored as copies of their target, the dir-layer
@@ -12,6 +13,9 @@ import type {FunctionSpec} from '../manifest/types.js'
 import {createPruner} from '../build/prune.js'
 
 export const IGNORE_FILE = '.layersignore'
+
+/** Directories never packaged: dependencies come from layers, and repository metadata is not code. */
+const NEVER_PACKAGED = new Set(['node_modules', '.git', '.hg', '.svn'])
 
 export interface FunctionFile {
   /** Path inside the function package (POSIX, relative to `source`). */
@@ -65,7 +69,7 @@ export async function listFunctionFiles(fn: FunctionSpec): Promise<FunctionFile[
   const walk = async (absolute: string, rel: string, chain: Set<string>): Promise<void> => {
     for (const name of (await readdir(absolute)).sort()) {
       const childRel = rel === '' ? name : `${rel}/${name}`
-      if (name === 'node_modules' || (rel === '' && name === IGNORE_FILE)) continue
+      if (NEVER_PACKAGED.has(name) || (rel === '' && name === IGNORE_FILE)) continue
       const childAbs = path.join(absolute, name)
       const info = await lstat(childAbs)
       let target = childAbs

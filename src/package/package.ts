@@ -12,6 +12,7 @@ import type {EmitEvent} from '../events.js'
 import {checkImports, type ImportReport} from '../imports/check.js'
 import type {Lockfile} from '../lock/types.js'
 import type {FunctionSpec, Manifest} from '../manifest/types.js'
+import {ensureStateDir} from '../project/paths.js'
 import {openStateDatabase, type StateDatabase} from '../store/db.js'
 import {builtArtifactFinder, functionLayers, type BuiltArtifactFinder} from './artifacts.js'
 import {functionFileLister, type FunctionFileLister} from './files.js'
@@ -139,6 +140,7 @@ export async function packageFunctions(manifest: Manifest, lock: Lockfile, funct
         })
       }
     }
+    if (!options.outDir) ensureStateDir(options.stateDir)
     const outDir = options.outDir ?? path.join(options.stateDir, 'package')
     const limit = pLimit(4)
     let done = 0

@@ -1,9 +1,9 @@
 // Owns the local state database (.layers/state.db, better-sqlite3): opening it, and its versioned
 // schema migrations. Later modules add tables by appending a migration, never by editing one.
 import Database from 'better-sqlite3'
-import {mkdirSync} from 'node:fs'
 import path from 'node:path'
 import {OperationalError} from '../errors/index.js'
+import {ensureStateDir} from '../project/paths.js'
 
 export type StateDatabase = Database.Database
 
@@ -126,7 +126,7 @@ export const MIGRATIONS: Migration[] = [
 ]
 
 export function openStateDatabase(stateDir: string, migrations: Migration[] = MIGRATIONS): StateDatabase {
-  mkdirSync(stateDir, {recursive: true})
+  ensureStateDir(stateDir)
   const file = path.join(stateDir, 'state.db')
   let db: StateDatabase
   try {

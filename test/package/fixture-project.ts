@@ -107,6 +107,9 @@ export const FILES: Record<string, string> = {
   'fns/cjs/.layersignore': '*.md\n',
   'fns/cjs/test/util.test.js': "require('./nothing-here')\n",
   'fns/cjs/node_modules/greeter/index.js': 'module.exports = () => "local copy, never shipped"\n',
+  // Repository metadata inside a function's source is never shipped either.
+  'fns/cjs/.git/HEAD': 'ref: refs/heads/main\n',
+  'fns/cjs/lib/.svn/entries': '12\n',
   'fns/esm/package.json': '{"name": "esm-fn", "type": "module", "dependencies": {"greeter": "^2.0.0"}}\n',
   'fns/esm/handler.js': [
     "import {format} from 'greeter/format'",

@@ -52,6 +52,8 @@ describe('layers package', () => {
     expect(zipNames(cjs.zipPath)).toEqual(['index.js', 'lib/util.js'])
     expect(zipNames(esm.zipPath)).toEqual(['handler.js', 'package.json'])
     expect(cjs.zipPath).toBe(path.join(project, '.layers', 'package', 'cjs.zip'))
+    // The state directory keeps itself out of git.
+    expect(await readFile(path.join(project, '.layers', '.gitignore'), 'utf8')).toMatch(/^\*$/m)
     expect(cjs.zipBytes).toBe((await stat(cjs.zipPath)).size)
     expect(cjs.unzippedBytes).toBe(FILES['fns/cjs/index.js']!.length + FILES['fns/cjs/lib/util.js']!.length)
     const deps = build.json.artifacts.find((artifact: {layer: string}) => artifact.layer === 'deps')
