@@ -64,7 +64,9 @@ describe('init errors', () => {
   type Layer = (files: Record<string, string>) => Promise<{opt: string; task: string}>
   it.each<[string, string, Layer, string, Record<string, string>, string, string]>([
     ['node', 'a missing module', nodeLayer, 'index.handler', {}, 'Runtime.ImportModuleError', "Cannot find module 'index'"],
-    ['node', 'a module that throws while loading', nodeLayer, 'index.handler', {'index.mjs': "throw new RangeError('config missing')\n"}, 'Runtime.ImportModuleError', 'RangeError: config missing'],
+    ['node', 'a module that throws while loading (as itself)', nodeLayer, 'index.handler', {'index.mjs': "throw new RangeError('config missing')\n"}, 'RangeError', 'config missing'],
+    ['node', 'a syntax error', nodeLayer, 'index.handler', {'index.mjs': 'export const handler = (\n'}, 'Runtime.UserCodeSyntaxError', 'SyntaxError: '],
+    ['node', 'an import of a package nothing provides', nodeLayer, 'index.handler', {'index.mjs': "import 'no-such-package'\nexport const handler = () => 1\n"}, 'Runtime.ImportModuleError', "Cannot find package 'no-such-package'"],
     ['node', 'a handler that is not exported', nodeLayer, 'index.handler', {'index.mjs': 'export const other = () => 1\n'}, 'Runtime.HandlerNotFound', 'index.handler is undefined or not exported'],
     ['node', 'a malformed handler name', nodeLayer, 'index', {'index.mjs': 'export const handler = () => 1\n'}, 'Runtime.MalformedHandlerName', 'Bad handler "index"'],
     ['shell', 'a missing file', shellLayer, 'function.handler', {}, 'Runtime.ImportModuleError', 'Cannot find function.sh'],

@@ -113,8 +113,12 @@ async function loadHandler() {
   try {
     loaded = await import(pathToFileURL(file).href)
   } catch (error) {
+    // As Lambda's Node.js runtime: a syntax error and a module that cannot be found get the Runtime.*
+    // types; any other error thrown while loading is reported as itself.
     const {errorType, errorMessage, stackTrace} = errorDocument(error)
-    const init = new InitError('Runtime.ImportModuleError', `${errorType}: ${errorMessage}`, error)
+    const code = error && typeof error === 'object' ? error.code : undefined
+    const runtimeType = error instanceof SyntaxError ? 'Runtime.UserCodeSyntaxError' : code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND' ? 'Runtime.ImportModuleError' : undefined
+    const init = runtimeType ? new InitError(runtimeType, `${errorType}: ${errorMessage}`, error) : new InitError(errorType, errorMessage, error)
     init.stackTrace = stackTrace
     throw init
   }
