@@ -159,10 +159,13 @@ async function publishUnit(unit: PublishUnit, env: PublishEnv, options: PublishR
   }
   try {
     const api = await env.layersApi(unit.target)
-    // 1. The lockfile's record for this very content: one read (the grants) and nothing else.
+    // 1. The lockfile's record for this very content: one read (the grants) and nothing else, unless
+    // the version has no policy: GetLayerVersionPolicy answers NotFound both for a version without
+    // grants and for a deleted one, so a second read (GetLayerVersion) tells them apart.
     if (unit.locked) {
       const current = await api.getGrants(unit.layer, unit.locked.version)
-      const applied = await applyGrants(api, unit, unit.locked.version, current ?? [], options.dryRun, outcome)
+      const exists = current !== undefined || (await api.getVersion(unit.layer, unit.locked.version)) !== undefined
+      const applied = exists && (await applyGrants(api, unit, unit.locked.version, current ?? [], options.dryRun, outcome))
       if (applied) {
         Object.assign(outcome, {status: 'unchanged', arn: unit.locked.arn, version: unit.locked.version})
         return outcome
@@ -228,8 +231,8 @@ async function findExisting(api: LayerPublishApi, unit: PublishUnit): Promise<La
 }
 
 /**
- * Makes the version's grants match the unit's. Returns false when the version does not exist (only
- * detectable when a grant must be added: Lambda reports a missing policy and a missing version alike).
+ * Makes the version's grants match the unit's. Returns false when a grant cannot be added because the
+ * version is gone (deleted between the caller's existence check and this call).
  */
 async function applyGrants(api: LayerPublishApi, unit: PublishUnit, version: number, current: Grant[], dryRun: boolean, outcome: UnitOutcome): Promise<boolean> {
   const {add, remove} = diffGrants(unit.grants, current)
