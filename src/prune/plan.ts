@@ -11,7 +11,7 @@ export interface ListedVersion {
   createdDate: string
 }
 
-export type KeepReason = 'locked' | 'in-use' | 'newest' | 'too-recent' | 'audit-incomplete' | 'shared-unaudited'
+export type KeepReason = 'locked' | 'in-use' | 'newest' | 'too-recent' | 'audit-incomplete' | 'shared-unaudited' | 'shared-beyond-audit'
 
 export interface KeptVersion extends ListedVersion {
   reason: KeepReason
@@ -30,6 +30,11 @@ export interface PrunePlanInput {
   auditedAccounts: ReadonlyMap<string, ReadonlySet<string>>
   /** Per layer: account ids the manifest shares it with (other than its own). */
   sharedWith: Readonly<Record<string, readonly string[]>>
+  /**
+   * Per layer shared with an organization or with everyone: who (e.g. "organization o-abc"). Accounts
+   * no audit can list may use its versions, so they are never pruned.
+   */
+  sharedBeyond: Readonly<Record<string, string>>
   keep: number
   /** Only versions created at least this long before `now` (ms); undefined: any age. */
   olderThanMs?: number
@@ -63,6 +68,8 @@ export function planPrune(input: PrunePlanInput): PrunePlan {
       const audited = input.auditedAccounts.get(entry.region) ?? new Set<string>()
       const unaudited = (input.sharedWith[entry.layer] ?? []).filter((account) => account !== entry.accountId && !audited.has(account))
       if (unaudited.length > 0) return keepIt('shared-unaudited', `shared with ${unaudited.join(', ')}, not audited in ${entry.region}`)
+      const beyond = input.sharedBeyond[entry.layer]
+      if (beyond) return keepIt('shared-beyond-audit', `shared with ${beyond}, whose use no audit sees (delete it by hand if you are sure)`)
       if (input.olderThanMs !== undefined) {
         const created = Date.parse(entry.createdDate)
         if (Number.isNaN(created) || now - created < input.olderThanMs) return keepIt('too-recent', `created ${entry.createdDate}`)

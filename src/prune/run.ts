@@ -100,7 +100,12 @@ export async function runPrune(request: PruneRequest, env: PruneEnv): Promise<Pr
 
   const catalog = buildCatalog(request.manifest, request.lock)
   const sharedWith: Record<string, string[]> = {}
-  for (const layer of own) sharedWith[layer.name] = layer.share.accounts
+  const sharedBeyond: Record<string, string> = {}
+  for (const layer of own) {
+    sharedWith[layer.name] = layer.share.accounts
+    if (layer.share.public) sharedBeyond[layer.name] = 'everyone (public)'
+    else if (layer.share.organization) sharedBeyond[layer.name] = `organization ${layer.share.organization}`
+  }
   const decided = planPrune({
     versions,
     lockedArns: new Set(catalog.locked.map((entry) => entry.arn)),
@@ -108,6 +113,7 @@ export async function runPrune(request: PruneRequest, env: PruneEnv): Promise<Pr
     completeRegions: audit.completeRegions,
     auditedAccounts: audit.auditedAccounts,
     sharedWith,
+    sharedBeyond,
     keep: request.keep,
     ...(request.olderThanMs === undefined ? {} : {olderThanMs: request.olderThanMs}),
     now: now().toISOString(),

@@ -18,6 +18,7 @@ function input(overrides: Partial<PrunePlanInput>): PrunePlanInput {
     completeRegions: new Set([R]),
     auditedAccounts: new Map([[R, new Set([A])]]),
     sharedWith: {},
+    sharedBeyond: {},
     keep: 0,
     now: '2025-06-01T00:00:00Z',
     ...overrides,
@@ -57,6 +58,16 @@ describe('planPrune', () => {
     expect(plan.kept[0]!.detail).toBe(`shared with ${B}, not audited in ${R}`)
     const audited = planPrune(input({versions: [v(1)], sharedWith: {deps: [B]}, auditedAccounts: new Map([[R, new Set([A, B])]])}))
     expect(versions(audited.candidates)).toEqual([1])
+  })
+
+  it('keeps every version of a layer shared with an organization or with everyone', () => {
+    const plan = planPrune(input({versions: [v(1), v(3)], sharedBeyond: {deps: 'organization o-abcdef1234'}}))
+    expect(plan.candidates).toEqual([])
+    expect(plan.kept.map((entry) => [entry.version, entry.reason])).toEqual([
+      [1, 'shared-beyond-audit'],
+      [3, 'shared-beyond-audit'],
+    ])
+    expect(plan.kept[0]!.detail).toContain('shared with organization o-abcdef1234, whose use no audit sees')
   })
 
   it('counts the newest per layer, account and region separately', () => {
