@@ -8,7 +8,7 @@ import path from 'node:path'
 import semver from 'semver'
 import validatePackageName from 'validate-npm-package-name'
 import type {Problem} from '../errors/index.js'
-import {checkLayerArn} from './arn.js'
+import {checkLayerArn, REGION_PLACEHOLDER} from './arn.js'
 import type {DocPath, YamlSource} from './document.js'
 import {isKnownRegion, ALL_REGIONS} from './regions.js'
 import {CUSTOM_RUNTIMES, lambdaRuntime, RUNTIME_NAMES} from './runtimes.js'
@@ -128,6 +128,24 @@ export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
     }
   }
 
+  /** An `arn` layer on a function: not a second version of a layer it already has, and in its regions. */
+  const checkFunctionArnLayer = (key: string, entry: string, text: string, itemAt: DocPath, arnLayersSeen: Map<string, string>, regions: ReadonlySet<string>): void => {
+    const parsed = checkLayerArn(text)
+    if (!parsed.ok) return
+    const {partition, region, accountId, name} = parsed.arn
+    const identity = `${partition}:${region}:${accountId}:${name}`
+    const other = arnLayersSeen.get(identity)
+    if (other !== undefined) {
+      report('SAME_LAYER_TWICE', `functions.${key} uses layers ${other} and ${entry}, two versions of the same layer ${name}.`, 'Lambda refuses two versions of one layer on a function: keep one of them.', itemAt)
+    }
+    arnLayersSeen.set(identity, entry)
+    if (region === REGION_PLACEHOLDER) return
+    const elsewhere = [...regions].filter((target) => target !== region).sort()
+    if (elsewhere.length > 0) {
+      report('LAYER_REGION_MISMATCH', `functions.${key} deploys to ${elsewhere.join(', ')}, but layer ${entry} is in ${region} only.`, `Lambda attaches layers from the function's own region: write {region} in layers.${entry}.arn if the layer exists in every region, or deploy the function to ${region} only.`, itemAt)
+    }
+  }
+
   const deployedNames = new Map<string, string>()
   for (const [key, fn] of Object.entries(functions)) {
     if (!isObject(fn)) continue
@@ -152,6 +170,9 @@ export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
     const architecture = fn.architecture === undefined ? 'x86_64' : fn.architecture === 'x86_64' || fn.architecture === 'arm64' ? fn.architecture : undefined
     const listed = Array.isArray(fn.layers) ? (fn.layers as unknown[]) : []
     const seen = new Map<string, number>()
+    /** Versionless ARN of each `arn` layer listed so far -> its manifest name. */
+    const arnLayersSeen = new Map<string, string>()
+    const regions = new Set(strings(fn.accounts).flatMap((account) => (isObject(accounts[account]) ? strings(accounts[account].regions ?? settings.regions) : [])))
     listed.forEach((entry, index) => {
       if (typeof entry !== 'string') return
       const itemAt: DocPath = [...at, 'layers', index]
@@ -164,6 +185,10 @@ export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
       const layer = layers[entry]
       if (!isObject(layer)) {
         report('UNKNOWN_LAYER', `functions.${key} uses layer "${entry}", which is not defined in layers:.${didYouMean(entry, Object.keys(layers))}`, `Define layers.${entry} or use one of: ${Object.keys(layers).join(', ') || '(none defined)'}.`, itemAt)
+        return
+      }
+      if (typeof layer.arn === 'string') {
+        checkFunctionArnLayer(key, entry, layer.arn, itemAt, arnLayersSeen, regions)
         return
       }
       if (!ownLayerNames.includes(entry)) return

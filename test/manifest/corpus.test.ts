@@ -107,6 +107,12 @@ const EXPECTED: Record<string, Expected[]> = {
   "30-arn-layer-option.yaml": [
     {at: "30-arn-layer-option.yaml:18:5", code: "ARN_LAYER_OPTION", message: "Layer ext is an arn layer, which cannot take \"runtimes\" (its publisher sets it)."},
   ],
+  "31-same-layer-twice.yaml": [
+    {at: "31-same-layer-twice.yaml:26:25", code: "SAME_LAYER_TWICE", message: "functions.api uses layers ext and ext-old, two versions of the same layer LambdaInsightsExtension."},
+  ],
+  "32-layer-region-mismatch.yaml": [
+    {at: "32-layer-region-mismatch.yaml:24:20", code: "LAYER_REGION_MISMATCH", message: "functions.api deploys to eu-west-1, but layer ext is in us-east-1 only."},
+  ],
   "99-many-problems.yaml": [
     {at: "99-many-problems.yaml:8:9", code: "INVALID_VALUE", message: "accounts.dev.id is \"1234\", which is not a 12-digit AWS account id."},
     {at: "99-many-problems.yaml:13:12", code: "INVALID_RANGE", message: "\"not-a-range!\" for package zod is not a valid semver range."},
