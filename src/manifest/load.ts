@@ -30,15 +30,17 @@ export interface ManifestInspection {
 export function inspectManifestText(text: string, file: string): ManifestInspection {
   const absolute = path.resolve(file)
   const source = readYaml(text, absolute)
-  if (source.problems.length > 0) return {problems: source.problems}
-  if (source.data === undefined || source.data === null) {
+  // A duplicate key still leaves a well-formed document (the last one wins), so the rest is checked
+  // too and every problem is reported at once; any other syntax error stops here.
+  if (source.problems.some((problem) => problem.code !== 'ERR_LAYERS_MANIFEST_DUPLICATE_KEY')) return {problems: source.problems}
+  if (source.problems.length === 0 && (source.data === undefined || source.data === null)) {
     return {
       problems: [{severity: 'error', code: 'ERR_LAYERS_MANIFEST_EMPTY', message: 'The manifest is empty.', hint: 'Start from `layers init`, or add at least `version: 1`.', location: {file: absolute, line: 1, column: 1}}],
     }
   }
   const root = path.dirname(absolute)
-  const problems = schemaProblems(source)
-  if (typeof source.data === 'object' && !Array.isArray(source.data)) {
+  const problems = [...source.problems, ...schemaProblems(source)]
+  if (source.data !== null && typeof source.data === 'object' && !Array.isArray(source.data)) {
     problems.push(...semanticProblems(source.data as Record<string, unknown>, {source, root, templates: runtimeTemplateNames(), today: new Date().toISOString().slice(0, 10)}))
   }
   problems.sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0) || (a.location?.column ?? 0) - (b.location?.column ?? 0))

@@ -113,6 +113,12 @@ const EXPECTED: Record<string, Expected[]> = {
   "32-layer-region-mismatch.yaml": [
     {at: "32-layer-region-mismatch.yaml:24:20", code: "LAYER_REGION_MISMATCH", message: "functions.api deploys to eu-west-1, but layer ext is in us-east-1 only."},
   ],
+  // A duplicate key does not hide the other problems.
+  "33-duplicate-key-and-more.yaml": [
+    {at: "33-duplicate-key-and-more.yaml:16:3", code: "DUPLICATE_KEY", message: "Duplicate key \"deps\"."},
+    {at: "33-duplicate-key-and-more.yaml:21:3", code: "MISSING_KEY", message: "functions.api is missing the required key \"runtime\"."},
+    {at: "33-duplicate-key-and-more.yaml:24:5", code: "UNKNOWN_KEY", message: "Unknown key \"runtme\" in functions.api. Did you mean \"runtime\"?"},
+  ],
   "99-many-problems.yaml": [
     {at: "99-many-problems.yaml:8:9", code: "INVALID_VALUE", message: "accounts.dev.id is \"1234\", which is not a 12-digit AWS account id."},
     {at: "99-many-problems.yaml:13:12", code: "INVALID_RANGE", message: "\"not-a-range!\" for package zod is not a valid semver range."},
