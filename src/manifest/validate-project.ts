@@ -1,5 +1,6 @@
-// Owns `layers validate` for a project: every manifest problem at once (via inspectManifest), and
-// whether lockfile.json still matches the manifest. Returns plain data; the command renders it.
+// Owns `layers validate` for a project: every manifest problem at once (via inspectManifest), the
+// runtime templates the manifest names (what `layers lock` would refuse), and whether lockfile.json
+// still matches the manifest. Returns plain data; the command renders it.
 import type {Problem} from '../errors/index.js'
 import {UserInputError} from '../errors/index.js'
 import {lockIsCurrent, lockStatus, type LockStatus} from '../lock/fingerprint.js'
@@ -31,6 +32,7 @@ export async function validateProject(manifestPath: string): Promise<{report: Va
       hint: 'Fix each problem at the file:line:column it names, then run `layers validate` again.',
     })
   }
+  await checkRuntimeTemplates(manifest)
   const layers = {npm: 0, dir: 0, runtime: 0, arn: 0}
   for (const layer of Object.values(manifest.layers)) layers[layer.kind] += 1
   const lock = await readLockfile(paths.lockfile)
@@ -54,6 +56,27 @@ export async function validateProject(manifestPath: string): Promise<{report: Va
       lock: lockReport,
     },
   }
+}
+
+/** Loads every runtime layer's template as `layers lock` does; all their problems in one error. */
+async function checkRuntimeTemplates(manifest: Manifest): Promise<void> {
+  const runtimeLayers = Object.values(manifest.layers).filter((layer) => layer.kind === 'runtime')
+  if (runtimeLayers.length === 0) return
+  const {loadRuntimeTemplate} = await import('../runtime/template.js')
+  const problems: Problem[] = []
+  for (const layer of runtimeLayers) {
+    try {
+      await loadRuntimeTemplate(layer.template, {root: manifest.root, layer: layer.name})
+    } catch (error) {
+      if (!(error instanceof UserInputError)) throw error
+      problems.push(...(error.problems.length > 0 ? error.problems : [{severity: 'error' as const, code: error.code, message: error.message, ...(error.hint ? {hint: error.hint} : {})}]))
+    }
+  }
+  if (problems.length === 0) return
+  throw new UserInputError('ERR_LAYERS_RUNTIME_TEMPLATE_INVALID', `${problems.length} problem${problems.length === 1 ? '' : 's'} in the runtime templates of ${manifest.file}.`, {
+    problems,
+    hint: 'Fix each template descriptor (see templates/runtimes/*/template.json for examples), then run `layers validate` again.',
+  })
 }
 
 /** The human summary of a valid manifest. */

@@ -77,5 +77,10 @@ describe('layers lock / build with runtime layers', () => {
     expect(locked.json.error).toMatchObject({code: 'ERR_LAYERS_RUNTIME_TEMPLATE_INVALID', fault: 'user'})
     expect(locked.json.error.problems[0].message).toContain('files.bootstrap: ../../layers.yaml is outside the template directory')
     expect(locked.stderr).not.toMatch(/\n\s+at /)
+    // validate says so first, rather than calling the project valid.
+    const validated = await runCli(['validate', '--json'], {cwd: dir})
+    expect(validated.code).toBe(2)
+    expect(validated.json.error).toMatchObject({code: 'ERR_LAYERS_RUNTIME_TEMPLATE_INVALID'})
+    expect(validated.json.error.problems[0].message).toContain('files.bootstrap: ../../layers.yaml is outside the template directory')
   }, 60_000)
 })
