@@ -2,7 +2,7 @@
 // (src/runtime/api-server.ts) with the event queued, and starts the runtime against it with Lambda's
 // environment (env.ts): for nodejs runtimes the local `node` running the JavaScript Runtime API loop of
 // the `node` runtime template (its `runtime/lambda-runtime.mjs`) with ES module imports resolved
-// from the layers as on Lambda (esm-hooks.ts); for provided.* runtimes the `bootstrap` of the function
+// from the layers as on Lambda (its `runtime/esm-layers.mjs`); for provided.* runtimes the `bootstrap` of the function
 // package or, failing that, of /opt. Returns the handler's result or Lambda's error document: as the
 // nodejs runtimes report it (errorType, errorMessage, trace) for nodejs functions, as the bootstrap
 // posted it otherwise. Temp paths in error documents are shown as /var/task, /opt and /var/runtime.
@@ -15,7 +15,6 @@ import {OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import type {Architecture, FunctionSpec, Manifest} from '../manifest/types.js'
 import {loadFunctionProject} from '../package/project.js'
-import {toolRoot} from '../project/paths.js'
 import {loadRuntimeTemplate} from '../runtime/template.js'
 import {startRuntimeApiServer, type InvocationResult, type LambdaErrorDocument} from '../runtime/api-server.js'
 import {openStateDatabase} from '../store/db.js'
@@ -105,10 +104,9 @@ async function runtimeCommand(fn: FunctionSpec, dirs: RunDirs, emit: EmitEvent):
     if (major !== host) {
       emit({type: 'warning', warning: {severity: 'warning', code: 'ERR_LAYERS_RUN_NODE_VERSION', message: `Function ${fn.key} runs on ${fn.runtime}, but \`layers run\` uses the local Node.js ${process.versions.node}.`}})
     }
-    // The tsc output, not a path beside this module: the CLI runs from a bundle (scripts/bundle-cli.mjs).
-    const hooks = path.join(toolRoot(), 'dist', 'src', 'run', 'esm-register.js')
+    // The node template's loop registers its ES module hook for imports from the layers itself.
     const loop = await nodeRuntimeLoop()
-    return {command: process.execPath, args: ['--import', hooks, loop], loop}
+    return {command: process.execPath, args: [loop], loop}
   }
   if (fn.runtime.startsWith('provided')) {
     const bootstrap = [path.join(dirs.task, 'bootstrap'), path.join(dirs.opt, 'bootstrap')].find((file) => existsSync(file))

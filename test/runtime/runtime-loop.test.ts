@@ -24,15 +24,16 @@ afterEach(async () => {
   await rm(dir, {recursive: true, force: true})
 })
 
-/** A node-template layer using this machine's node, and a task root with `files`. */
-async function nodeLayer(files: Record<string, string>): Promise<{opt: string; task: string}> {
+/** A node-template layer using this machine's node (plus `optFiles`, e.g. an npm layer's), and a task root with `files`. */
+async function nodeLayer(files: Record<string, string>, optFiles: Record<string, string> = {}): Promise<{opt: string; task: string}> {
   const opt = path.join(dir, 'opt')
   const task = path.join(dir, 'task')
   await mkdir(path.join(opt, 'bin'), {recursive: true})
   await mkdir(path.join(opt, 'runtime'), {recursive: true})
   await copyFile(path.join(builtInTemplatesDir(), 'node', 'bootstrap'), path.join(opt, 'bootstrap'))
-  await copyFile(path.join(builtInTemplatesDir(), 'node', 'lambda-runtime.mjs'), path.join(opt, 'runtime', 'lambda-runtime.mjs'))
+  for (const file of ['lambda-runtime.mjs', 'esm-layers.mjs']) await copyFile(path.join(builtInTemplatesDir(), 'node', file), path.join(opt, 'runtime', file))
   await symlink(process.execPath, path.join(opt, 'bin', 'node'))
+  await writeFiles(opt, optFiles)
   await writeFiles(task, files)
   return {opt, task}
 }
@@ -82,6 +83,23 @@ describe('init errors', () => {
 })
 
 describe('JavaScript runtime loop (node template bootstrap)', () => {
+  it('resolves ES module and require() imports of packages in /opt/nodejs/node_modules, as Lambda does', async () => {
+    const api = await start(
+      await nodeLayer(
+        {'index.mjs': "import {greet} from 'greeter'\nimport {createRequire} from 'node:module'\nconst {shout} = createRequire(import.meta.url)('shouter')\nexport const handler = async (event) => shout(greet(event.name))\n"},
+        {
+          'nodejs/node_modules/greeter/package.json': '{"name":"greeter","type":"module","exports":"./index.js"}',
+          'nodejs/node_modules/greeter/index.js': 'export const greet = (name) => `hello ${name}`\n',
+          'nodejs/node_modules/shouter/index.js': 'exports.shout = (text) => text.toUpperCase()\n',
+        },
+      ),
+      'index.handler',
+    )
+    const result = await api.invoke(JSON.stringify({name: 'opt'}))
+    expect(result.status).toBe('success')
+    expect(JSON.parse(result.payload.toString())).toBe('HELLO OPT')
+  })
+
   it('runs CommonJS, callback and nested handlers from subdirectories, with the Lambda context', async () => {
     const api = await start(
       await nodeLayer({

@@ -18,8 +18,9 @@
 import {Buffer} from 'node:buffer'
 import http from 'node:http'
 import process from 'node:process'
-import {pathToFileURL} from 'node:url'
+import {pathToFileURL, URL} from 'node:url'
 import {existsSync} from 'node:fs'
+import module from 'node:module'
 import path from 'node:path'
 
 const API = process.env.AWS_LAMBDA_RUNTIME_API
@@ -33,6 +34,11 @@ if (!API) {
   process.exit(1)
 }
 const [apiHost, apiPort] = splitHostPort(API)
+
+// ES module imports of packages in the layers (esm-layers.mjs), before the handler is imported. The
+// node template ships the hook; Bun and Deno, which run this loop too, resolve them themselves.
+const esmHook = new URL('./esm-layers.mjs', import.meta.url)
+if (typeof module.register === 'function' && existsSync(esmHook)) module.register(esmHook)
 
 function splitHostPort(value) {
   const colon = value.lastIndexOf(':')
