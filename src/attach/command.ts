@@ -43,12 +43,14 @@ export async function attachCommand(options: AttachCommandOptions, clients: AwsC
   }
   const db = openStateDatabase(paths.stateDir)
   try {
-    const sizes = db.prepare('SELECT unzipped_bytes AS bytes FROM builds WHERE code_sha256 = ? LIMIT 1')
+    const sizes = db.prepare(
+      'SELECT unzipped_bytes AS bytes FROM builds WHERE code_sha256 = @sha UNION ALL SELECT unzipped_bytes FROM function_packages WHERE code_sha256 = @sha LIMIT 1',
+    )
     return await runAttach(
       targets,
       {
         functionsApi: async (target) => functionsApi(await clients.lambda(manifest.accounts[target.accountName]!, target.region)),
-        unzippedBytes: (codeSha256) => (sizes.get(codeSha256) as {bytes: number} | undefined)?.bytes,
+        unzippedBytes: (codeSha256) => (sizes.get({sha: codeSha256}) as {bytes: number} | undefined)?.bytes,
       },
       {
         dryRun: options.dryRun,

@@ -29,6 +29,8 @@ export interface FunctionState {
   architectures: string[]
   /** Bytes of the deployment package (zipped). */
   codeSize: number
+  /** Base64 SHA-256 of the deployment package. */
+  codeSha256?: string
   layers: Array<{arn: string; codeSize: number}>
   revisionId: string
   lastUpdateStatus?: string
@@ -133,6 +135,8 @@ export function planAttach(input: {
   desired: string[]
   /** Facts per desired ARN; undefined: the version cannot be read from the function's account. */
   layers: Record<string, LayerFacts | undefined>
+  /** Unzipped bytes of the deployed package when `layers package` made it here; else its zipped size stands in. */
+  codeUnzippedBytes?: number
 }): AttachDecision {
   const {current, desired} = input
   const diff = diffLayers(current.layers.map((layer) => layer.arn), desired)
@@ -144,7 +148,7 @@ export function planAttach(input: {
   if (deployedArch !== input.target.architecture) {
     reasons.push(`${current.name} is deployed for ${deployedArch} but the manifest says ${input.target.architecture}; redeploy it or fix \`architecture\` in the manifest.`)
   }
-  let total = current.codeSize
+  let total = input.codeUnzippedBytes ?? current.codeSize
   for (const arn of desired) {
     const facts = input.layers[arn]
     if (!facts) {

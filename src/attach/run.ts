@@ -11,7 +11,7 @@ import {diffLayers, isSameList, planAttach, type FunctionState, type FunctionTar
 
 export interface AttachEnv {
   functionsApi(target: FunctionTarget): Promise<FunctionsApi>
-  /** Unzipped bytes of a zip this project built, by its base64 SHA-256 (undefined when unknown). */
+  /** Unzipped bytes of a zip this project built (a layer or a function package), by its base64 SHA-256 (undefined when unknown). */
   unzippedBytes(codeSha256: string): number | undefined
 }
 
@@ -111,7 +111,8 @@ async function attachOne(target: FunctionTarget, env: AttachEnv, options: Attach
     for (let attempt = 1; ; attempt++) {
       // Already right (from the start, or made so by whoever changed it underneath): no write, no layer reads.
       if (isSameList(outcome.before, desired.arns)) return {...outcome, status: 'unchanged', diff: diffLayers(outcome.before, desired.arns)}
-      const decision = planAttach({target, current, desired: desired.arns, layers: await facts(current)})
+      const codeUnzippedBytes = current.codeSha256 ? env.unzippedBytes(current.codeSha256) : undefined
+      const decision = planAttach({target, current, desired: desired.arns, layers: await facts(current), ...(codeUnzippedBytes === undefined ? {} : {codeUnzippedBytes})})
       outcome.diff = decision.diff
       if (decision.action === 'noop') return {...outcome, status: 'unchanged'}
       if (decision.action === 'refuse') return {...outcome, status: 'refused', reasons: decision.reasons}

@@ -22,6 +22,7 @@ export function toFunctionState(config: FunctionConfiguration): FunctionState {
     ...(config.PackageType ? {packageType: config.PackageType} : {}),
     architectures: config.Architectures ?? ['x86_64'],
     codeSize: config.CodeSize ?? 0,
+    ...(config.CodeSha256 ? {codeSha256: config.CodeSha256} : {}),
     layers: (config.Layers ?? []).map((layer) => ({arn: layer.Arn ?? '', codeSize: layer.CodeSize ?? 0})),
     revisionId: config.RevisionId ?? '',
     ...(config.LastUpdateStatus ? {lastUpdateStatus: config.LastUpdateStatus} : {}),

@@ -120,6 +120,14 @@ async function packageOne(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, 
   }
 }
 
+/** Remembers each package's sizes by CodeSha256: `layers attach` finds a deployed package's unzipped size there. */
+function recordPackages(db: StateDatabase, packaged: readonly PackagedFunction[], packagedAt: Date = new Date()): void {
+  const insert = db.prepare('INSERT OR REPLACE INTO function_packages (code_sha256, function, zip_bytes, unzipped_bytes, packaged_at) VALUES (?, ?, ?, ?, ?)')
+  db.transaction(() => {
+    for (const fn of packaged) insert.run(fn.codeSha256, fn.function, fn.zipBytes, fn.unzippedBytes, packagedAt.toISOString())
+  })()
+}
+
 /** Checks and packages functions of a loaded manifest (see the module comment). */
 export async function packageFunctions(manifest: Manifest, lock: Lockfile, functions: readonly FunctionSpec[], options: PackageOptions): Promise<PackageResult> {
   const db = options.db ?? openStateDatabase(options.stateDir)
@@ -153,6 +161,7 @@ export async function packageFunctions(manifest: Manifest, lock: Lockfile, funct
         }),
       ),
     )
+    recordPackages(db, packaged)
     for (const fn of packaged) {
       const missing = fn.layers.filter((layer) => !layer.built && layer.kind !== 'arn').map((layer) => layer.layer)
       if (missing.length > 0) {

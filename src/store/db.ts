@@ -123,6 +123,19 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX prunes_layer ON prunes (layer, account_id, region);
     `,
   },
+  {
+    version: 3,
+    description: 'function packages, so attach knows a deployed package\'s unzipped size',
+    sql: `
+      CREATE TABLE function_packages (
+        code_sha256 TEXT PRIMARY KEY,
+        function TEXT NOT NULL,
+        zip_bytes INTEGER NOT NULL,
+        unzipped_bytes INTEGER NOT NULL,
+        packaged_at TEXT NOT NULL
+      );
+    `,
+  },
 ]
 
 export function openStateDatabase(stateDir: string, migrations: Migration[] = MIGRATIONS): StateDatabase {

@@ -3,8 +3,8 @@
 // other account's shared layer (`layers lock` pins the versionless ARN), attach (diff, wait for
 // Successful), attach again (no write), a new version (moved), --dry-run, refusals (runtime, a sixth
 // layer), a throttled run, and a function changed underneath (retried once, else a conflict).
-import {GetFunctionConfigurationCommand, UpdateFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
-import {readFileSync} from 'node:fs'
+import {CreateFunctionCommand, GetFunctionConfigurationCommand, UpdateFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
+import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {Ajv} from 'ajv'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -172,6 +172,27 @@ describe('layers attach', () => {
     expect((await layersOf(DEV, EU, 'legacy')).arns).toEqual([])
     expect(result.json.functions.filter((f: AttachOutcome) => f.function !== 'legacy').every((f: AttachOutcome) => f.status === 'unchanged' || f.status === 'updated')).toBe(true)
     expect(result.stderr).toContain('ERR_LAYERS_ATTACH_FAILED')
+  })
+
+  it('counts a deployed package `layers package` made by its unzipped size, and refuses what would pass Lambda\'s limit', async () => {
+    // One byte under Lambda's limit of code unzipped (a few hundred KB zipped): any layer puts it over.
+    const code = 'exports.handler = async () => "big"\n'
+    project.write('fns/big/index.js', code)
+    writeFileSync(path.join(project.dir, 'fns/big/blob.bin'), Buffer.alloc(262_144_000 - 1 - code.length))
+    const big = (layers: string) => manifest(`  big:\n    source: fns/big\n    handler: index.handler\n    runtime: nodejs22.x\n    architecture: arm64\n    layers: [${layers}]\n    accounts: [dev]\n`)
+    // Packaged and deployed without layers (within the limit); then the manifest gives it one.
+    project.write('big-alone.yaml', big(''))
+    project.write('big.yaml', big('config'))
+    const packaged = await project.run(['package', 'big', '--json', '--manifest', 'big-alone.yaml'])
+    expect(packaged.status, packaged.stderr + packaged.stdout).toBe(0)
+    const zip = readFileSync(packaged.json.functions[0].zipPath)
+    expect(zip.length).toBeLessThan(1_000_000)
+    const client = lambdaAs(server, DEV, EU)
+    await client.send(new CreateFunctionCommand({FunctionName: 'big', Runtime: 'nodejs22.x', Role: `arn:aws:iam::${DEV}:role/fn`, Handler: 'index.handler', Code: {ZipFile: zip}, Architectures: ['arm64']}))
+    const result = await project.run(['attach', 'big', '--json', '--region', EU, '--manifest', 'big.yaml'])
+    expect(result.status).toBe(1)
+    expect(result.json.functions[0]).toMatchObject({status: 'refused', reasons: [expect.stringMatching(/^The code and layers add up to \d+ bytes unzipped, over Lambda's limit of 262144000 bytes\.$/)]})
+    expect((await layersOf(DEV, EU, 'big')).arns).toEqual([])
   })
 
   it('refuses a sixth layer (exit 2, naming the function and the limit)', async () => {

@@ -59,6 +59,10 @@ describe('planAttach', () => {
       layers: {[L('a', 1)]: facts({unzippedBytes: half}), [L('b', 1)]: facts({unzippedBytes: half})},
     })
     expect(over.action === 'refuse' && over.reasons[0]).toBe(`The code and layers add up to ${UNZIPPED_LIMIT + 1} bytes unzipped, over Lambda's limit of 262144000 bytes.`)
+    // The deployed package's unzipped size, when `layers package` made it, counts instead of its zipped size.
+    const withCode = {target, current: state([], {codeSize: 1}), desired: [L('a', 1)], layers: {[L('a', 1)]: facts({unzippedBytes: half})}}
+    expect(planAttach(withCode).action).toBe('update')
+    expect(planAttach({...withCode, codeUnzippedBytes: half + 1}).action).toBe('refuse')
   })
 
   it('refuses incompatible runtimes and architectures, unreadable layers, and a deployed architecture other than the manifest\'s', () => {
