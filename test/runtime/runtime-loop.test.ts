@@ -143,7 +143,7 @@ describe('JavaScript runtime loop (node template bootstrap)', () => {
       'index.handler',
     )
     expect((await api.invoke('{"kind":"nothing"}')).payload.toString()).toBe('null')
-    expect(await api.invoke('{"kind":"string"}')).toMatchObject({status: 'error', error: {errorType: 'Error', errorMessage: 'just a string', stackTrace: []}})
+    expect(await api.invoke('{"kind":"string"}')).toMatchObject({status: 'error', error: {errorType: 'string', errorMessage: 'just a string', stackTrace: []}})
     expect(await api.invoke('{"kind":"cycle"}')).toMatchObject({status: 'error', error: {errorType: 'Runtime.SerializationError'}})
     const last = await api.invoke('{"kind":"fine"}')
     expect(JSON.parse(last.payload.toString())).toEqual({echo: {kind: 'fine'}})

@@ -70,14 +70,14 @@ async function post(pathname, body, headers) {
   return res
 }
 
-/** The Lambda error document for anything thrown. */
-export function errorDocument(error, fallbackType = 'Error') {
+/** The Lambda error document for anything thrown; as Lambda's Node.js runtime, a non-Error's type is its typeof. */
+export function errorDocument(error) {
   if (error instanceof Error) {
     const lines = typeof error.stack === 'string' ? error.stack.split('\n') : []
     const stackTrace = lines.filter((line) => /^\s+at /.test(line)).map((line) => line.trim())
-    return {errorType: error.name || error.constructor?.name || fallbackType, errorMessage: error.message, stackTrace}
+    return {errorType: error.name || error.constructor?.name || 'Error', errorMessage: error.message, stackTrace}
   }
-  return {errorType: fallbackType, errorMessage: typeof error === 'string' ? error : safeJson(error) ?? String(error), stackTrace: []}
+  return {errorType: typeof error, errorMessage: typeof error === 'string' ? error : safeJson(error) ?? String(error), stackTrace: []}
 }
 
 function safeJson(value) {
