@@ -1,8 +1,7 @@
 // Owns which files make up a function's package: everything under its `source` directory except
 // `node_modules` and version-control directories (`.git`, `.hg`, `.svn`; anywhere, never descended
-// into), what the `.layersignore` at the source root
-// ignores (gitignore syntax, via the `ignore` library), and what the function's `exclude` globs drop
-// (`!glob` keeps a file, as for layers). `.layersignore` itself is not packaged. Symbolic links are
+// into), what the `.layersignore` at the source root ignores (gitignore syntax, via the `ignore`
+// library), and what the function's `exclude` globs drop (`!glob` keeps a file, as for layers). `.layersignore` itself is not packaged. Symbolic links are
 // followed only while they stay inside `source` (stored as copies of their target, the dir-layer
 // rule); a link that leads out of it is an error naming it. Sockets, FIFOs and devices are skipped.
 import {readFile, lstat, readdir, readlink, realpath, stat} from 'node:fs/promises'

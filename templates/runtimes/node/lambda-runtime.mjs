@@ -4,9 +4,11 @@
 // runtimes behave the same.
 //
 // - Loads the handler named by _HANDLER (`path/to/module.export[.nested]`) from LAMBDA_TASK_ROOT,
-//   trying the extensions .js .mjs .cjs .ts .mts .cts in that order; a load failure is reported on
-//   /runtime/init/error (errorType Runtime.ImportModuleError, Runtime.HandlerNotFound or
-//   Runtime.MalformedHandlerName) and the process exits.
+//   trying the extensions .js .mjs .cjs .ts .mts .cts in that order, with ES module imports of layer
+//   packages resolved by esm-layers.mjs; a load failure is reported on /runtime/init/error (errorType
+//   Runtime.UserCodeSyntaxError, Runtime.ImportModuleError for a module not found,
+//   Runtime.HandlerNotFound, Runtime.MalformedHandlerName, or the thrown error's own name) and the
+//   process exits.
 // - Then loops: GET /runtime/invocation/next, call the handler with (event, context[, callback]),
 //   POST the JSON result to /response or the error document {errorType, errorMessage, stackTrace}
 //   to /error (Content-Type application/vnd.aws.lambda.error+json, header
