@@ -59,11 +59,12 @@ const providedLayers = Object.values(manifest.layers ?? {})
 const accessKeys = {}
 for (const id of new Set([...manifestAccounts.map(([, account]) => String(account.id)), ...providedLayers.map((layer) => layer.accountId)])) accessKeys[`AKIDDEMO${id}`] = id
 const roles = {}
-for (const [, account] of manifestAccounts) if (account.roleArn) roles[account.roleArn] = account.externalId ? {externalId: account.externalId} : {}
+const defaultAccount = String((manifestAccounts.find(([, account]) => account.profile) ?? manifestAccounts[0])?.[1]?.id ?? Object.values(accessKeys)[0])
+// Each manifest role trusts the default credentials' account (the test server refuses any other caller).
+for (const [, account] of manifestAccounts) if (account.roleArn) roles[account.roleArn] = {trust: [defaultAccount], ...(account.externalId ? {externalId: account.externalId} : {})}
 
 const {startAwsServer} = await loadAwsServer()
 const server = await startAwsServer({dbFile: path.join(demoDir, 'aws.db'), accounts: accessKeys, roles})
-const defaultAccount = String((manifestAccounts.find(([, account]) => account.profile) ?? manifestAccounts[0])?.[1]?.id ?? Object.values(accessKeys)[0])
 const firstRegion = regionsOf(undefined)[0]
 const profiles = {default: {accountId: defaultAccount, region: firstRegion}}
 for (const [, account] of manifestAccounts) if (account.profile) profiles[account.profile] = {accountId: String(account.id), region: firstRegion}

@@ -14,7 +14,11 @@ const {values} = parseArgs({
 })
 const {startAwsServer} = await loadAwsServer()
 const dbFile = values.memory ? undefined : path.resolve(values.db ?? path.join(repo, '.layers/demo/aws.db'))
-const server = await startAwsServer({port: Number(values.port), ...(dbFile ? {dbFile} : {})})
+const server = await startAwsServer({
+  port: Number(values.port),
+  ...(dbFile ? {dbFile} : {}),
+  roles: {'arn:aws:iam::222222222222:role/layers-deployer': {trust: ['111111111111']}},
+})
 const awsDir = mkdtempSync(path.join(tmpdir(), 'layers-aws-'))
 const env = server.writeAwsConfig(awsDir, {
   default: {accountId: '111111111111', region: values.region},

@@ -3,6 +3,7 @@
 // client factory) and the build records (unzipped sizes), and runs the attach.
 import {desiredFromLock} from '../audit/desired.js'
 import {awsClientFactory, type AwsClientFactory} from '../aws/clients.js'
+import {boundClients} from '../aws/identity.js'
 import {functionsApi} from '../aws/lambda-functions.js'
 import {UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
@@ -25,7 +26,9 @@ export interface AttachCommandOptions {
   waitTimeoutMs?: number
 }
 
-export async function attachCommand(options: AttachCommandOptions, clients: AwsClientFactory = awsClientFactory()): Promise<AttachResult> {
+export async function attachCommand(options: AttachCommandOptions, factory: AwsClientFactory = awsClientFactory()): Promise<AttachResult> {
+  // Each account is bound to its credentials before its first call, --dry-run included (src/aws/identity.ts).
+  const clients = boundClients(factory)
   const paths = projectPaths(options.manifestPath)
   const manifest = await loadManifest(paths.manifest)
   const lock = await readLockfile(paths.lockfile)

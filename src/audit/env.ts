@@ -33,8 +33,8 @@ export function awsAuditEnv(clients: AuditClientFactory, desiredLayers?: AuditEn
     return client
   }
   return {
-    readApiFor: async (target) => lambdaReadApi(await lambda(target.account, target.region), target.accountId),
-    pruneApiFor: async (target) => pruneLambdaApi(await lambda(target.account, target.region), target.accountId),
+    readApiFor: async (target) => lambdaReadApi(await lambda(target.account, target.region)),
+    pruneApiFor: async (target) => pruneLambdaApi(await lambda(target.account, target.region)),
     probeApiFor: async (account, region) => layerProbeApi(await lambda(account, region), account.id),
     organizations: () => ({listActiveAccounts: async () => organizationsApi(await clients.organizations()).listActiveAccounts()}),
     regions: () => ({listEnabledRegions: async (account) => listEnabledRegions(await clients.account(account))}),

@@ -2,7 +2,6 @@
 // GetLayerVersionByArn mapped to LayerVersionInfo (not found -> missing). The client comes from
 // src/aws (credentials, endpoint, adaptive retries); this module only shapes requests and replies.
 import {GetLayerVersionByArnCommand, ListFunctionsCommand, type FunctionConfiguration, type LambdaClient} from '@aws-sdk/client-lambda'
-import {assertArnInAccount} from '../aws/identity.js'
 import type {Architecture} from '../manifest/types.js'
 import type {LambdaReadApi} from './scan.js'
 import type {LayerVersionInfo, ScannedFunction} from './types.js'
@@ -10,12 +9,11 @@ import type {LayerVersionInfo, ScannedFunction} from './types.js'
 /** ListFunctions' largest page. */
 export const LIST_FUNCTIONS_PAGE = 50
 
-/** The read API of one target; `accountId` is checked against the functions' ARNs (src/aws/identity.ts). */
-export function lambdaReadApi(client: Pick<LambdaClient, 'send'>, accountId: string): LambdaReadApi {
+/** The read API of one target; the client's account was bound to its credentials (src/aws/identity.ts). */
+export function lambdaReadApi(client: Pick<LambdaClient, 'send'>): LambdaReadApi {
   return {
     async listFunctions(marker) {
       const reply = await client.send(new ListFunctionsCommand({MaxItems: LIST_FUNCTIONS_PAGE, ...(marker === undefined ? {} : {Marker: marker})}))
-      for (const config of reply.Functions ?? []) if (config.FunctionArn) assertArnInAccount(config.FunctionArn, accountId)
       return {functions: (reply.Functions ?? []).map(toScannedFunction), ...(reply.NextMarker ? {nextMarker: reply.NextMarker} : {})}
     },
     async getLayerVersionByArn(arn) {

@@ -41,7 +41,7 @@ export function awsClientFactory(options: {maxAttempts?: number} = {}): AwsClien
   })
   const credentials = new Map<string, AwsCredentialIdentityProvider>()
   const credentialsFor = (account: Account | undefined, region: string): AwsCredentialIdentityProvider => {
-    const key = account ? `${account.id}/${account.profile ?? ''}/${account.roleArn ?? ''}/${account.externalId ?? ''}/${account.sessionName ?? ''}` : ''
+    const key = account ? credentialKey(account) : ''
     let provider = credentials.get(key)
     if (!provider) {
       // fromIni follows SSO (sso_session) and assume-role (role_arn + source_profile) profiles itself.
@@ -123,4 +123,24 @@ function sharedCredentials(provider: AwsCredentialIdentityProvider): AwsCredenti
     })
     return next
   }
+}
+
+/** Identifies the credentials of an account: accounts with the same key share one provider. */
+export function credentialKey(account: Account): string {
+  return `${account.id}/${account.profile ?? ''}/${account.roleArn ?? ''}/${account.externalId ?? ''}/${account.sessionName ?? ''}`
+}
+
+/**
+ * Where the credentials of `account` come from, in the order credentialsFor (and the SDK's default
+ * chain: AWS_PROFILE before the environment keys) looks: for error messages.
+ */
+export function credentialSource(account: Pick<Account, 'profile' | 'roleArn'>, env: NodeJS.ProcessEnv = process.env): string {
+  const base = account.profile
+    ? `the manifest profile ${account.profile}`
+    : env.AWS_PROFILE
+      ? `AWS_PROFILE=${env.AWS_PROFILE}`
+      : env.AWS_ACCESS_KEY_ID
+        ? 'environment variables AWS_ACCESS_KEY_ID'
+        : 'the default credential chain'
+  return account.roleArn ? `roleArn ${account.roleArn} assumed with ${base}` : base
 }

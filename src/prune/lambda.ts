@@ -1,7 +1,6 @@
 // Owns prune's Lambda calls over the AWS SDK: every version of a layer (all pages of
 // ListLayerVersions), one version's zipped size, and deleting a version. The client comes from
 // src/aws (credentials, endpoint, adaptive retries).
-import {assertArnInAccount} from '../aws/identity.js'
 import {DeleteLayerVersionCommand, GetLayerVersionByArnCommand, ListLayerVersionsCommand, type LambdaClient} from '@aws-sdk/client-lambda'
 
 export interface LayerVersionSummary {
@@ -18,8 +17,8 @@ export interface PruneLambdaApi {
   deleteLayerVersion(name: string, version: number): Promise<void>
 }
 
-/** Prune's API in one target; `accountId` is checked against the listed versions' ARNs (src/aws/identity.ts). */
-export function pruneLambdaApi(client: Pick<LambdaClient, 'send'>, accountId: string): PruneLambdaApi {
+/** Prune's API in one target; the client's account was bound to its credentials (src/aws/identity.ts). */
+export function pruneLambdaApi(client: Pick<LambdaClient, 'send'>): PruneLambdaApi {
   return {
     async listLayerVersions(name) {
       const versions: LayerVersionSummary[] = []
@@ -33,7 +32,6 @@ export function pruneLambdaApi(client: Pick<LambdaClient, 'send'>, accountId: st
           })
         for (const item of reply.LayerVersions ?? []) {
           if (item.Version === undefined || !item.LayerVersionArn) continue
-          assertArnInAccount(item.LayerVersionArn, accountId)
           versions.push({version: item.Version, arn: item.LayerVersionArn, createdDate: item.CreatedDate ?? ''})
         }
         marker = reply.NextMarker

@@ -3,6 +3,7 @@
 // factory: per-account credentials, adaptive retries, shared pool), the lockfile recorder and the
 // state database, and runs the plan.
 import {awsClientFactory, type AwsClientFactory} from '../aws/clients.js'
+import {boundClients} from '../aws/identity.js'
 import {layerPublishApi} from '../aws/lambda-layers.js'
 import {buildProject} from '../build/run.js'
 import {UserInputError} from '../errors/index.js'
@@ -61,23 +62,13 @@ export async function publishCommand(options: PublishCommandOptions, clients: Aw
   }
 }
 
-export function awsPublishEnv(manifest: Pick<Manifest, 'accounts'>, clients: AwsClientFactory): PublishEnv {
+/** Every client is bound to its account first (src/aws/identity.ts): one GetCallerIdentity per account and run. */
+export function awsPublishEnv(manifest: Pick<Manifest, 'accounts'>, factory: AwsClientFactory): PublishEnv {
   const account = (target: PublishTarget): Account => manifest.accounts[target.accountName]!
-  const callers = new Map<string, Promise<string>>()
+  const clients = boundClients(factory)
   return {
     layersApi: async (target) => layerPublishApi(await clients.lambda(account(target), target.region), await clients.lambda(account(target), target.region, {maxAttempts: 1})),
-    // S3 and STS (and their SDK packages) are loaded only when something is to be uploaded or published.
+    // S3 (and its SDK package) is loaded only when something is to be uploaded or published.
     store: async (target) => (await import('../aws/s3-artifacts.js')).artifactStoreApi(await clients.s3(account(target), target.region)),
-    callerAccountId: (target) => {
-      let caller = callers.get(target.accountName)
-      if (!caller) {
-        caller = clients.sts(account(target), target.region).then(async (sts) => {
-          const {GetCallerIdentityCommand} = await import('@aws-sdk/client-sts')
-          return (await sts.send(new GetCallerIdentityCommand({}))).Account ?? ''
-        })
-        callers.set(target.accountName, caller)
-      }
-      return caller
-    },
   }
 }

@@ -1,7 +1,10 @@
 // Owns recording publications the moment they exist: in lockfile.json (published[account][region]
 // [artifact], through updateLockfile's locked atomic write) and in the state database's publication
 // history. Concurrent targets hand their records to one writer that folds every pending record into
-// the next write, so many targets never queue on the inter-process lock one by one.
+// the next write, so many targets never queue on the inter-process lock one by one. A record whose ARN
+// is not in its own account and region is refused: no other account's version is ever recorded.
+import {parseLayerVersionArn} from '../audit/arn.js'
+import {OperationalError} from '../errors/index.js'
 import {updateLockfile} from '../lock/io.js'
 import type {ArtifactKey, Lockfile, Publication} from '../lock/types.js'
 import type {StateDatabase} from '../store/db.js'
@@ -30,6 +33,21 @@ export function applyPublications(lock: Lockfile, records: PublicationRecord[]):
     artifacts[record.artifactKey] = {...record.publication}
   }
   return lock
+}
+
+/** Throws when the record's ARN is not a layer version of the record's own account and region. */
+export function assertRecordable(record: PublicationRecord): void {
+  const parts = parseLayerVersionArn(record.publication.arn)
+  if (parts && parts.accountId === record.accountId && parts.region === record.region && parts.name === record.layer) return
+  const where = parts ? `account ${parts.accountId}, region ${parts.region}` : 'not a layer version ARN'
+  throw new OperationalError(
+    'ERR_LAYERS_FOREIGN_PUBLICATION',
+    `Refusing to record ${record.publication.arn} (${where}) as layer ${record.layer}'s version for account ${record.accountId}, region ${record.region}.`,
+    {
+      hint: 'The credentials used for this account reach another account or region; fix the account in the manifest and publish again.',
+      details: {layer: record.layer, account: record.accountId, region: record.region, arn: record.publication.arn},
+    },
+  )
 }
 
 export function publicationRecorder(lockfile: string, db: StateDatabase | undefined): PublicationRecorder {
@@ -70,6 +88,7 @@ export function publicationRecorder(lockfile: string, db: StateDatabase | undefi
   return {
     record(record) {
       return new Promise<void>((resolve, reject) => {
+        assertRecordable(record)
         pending.push({record, done: resolve, failed: reject})
         if (!active) void flush()
       })

@@ -5,7 +5,6 @@
 // another, the rest concurrently with a limit; a failing unit fails alone. --dry-run only reads.
 import pLimit from 'p-limit'
 import {isThrottling, isUncertain, targetError, type TargetError} from '../aws/errors.js'
-import {accountMismatch} from '../aws/identity.js'
 import type {LayerPublishApi, LayerVersionInfo} from '../aws/lambda-layers.js'
 import type {ArtifactStoreApi} from '../aws/s3-artifacts.js'
 import {OperationalError} from '../errors/index.js'
@@ -17,8 +16,6 @@ import type {PublicationRecorder} from './record.js'
 export interface PublishEnv {
   layersApi(target: PublishTarget): Promise<LayerPublishApi>
   store(target: PublishTarget): Promise<ArtifactStoreApi>
-  /** The account the target's credentials belong to (asked once per account, before anything is written). */
-  callerAccountId(target: PublishTarget): Promise<string>
 }
 
 export interface PublishRunOptions {
@@ -182,11 +179,7 @@ async function publishUnit(unit: PublishUnit, env: PublishEnv, options: PublishR
       await applyGrants(api, unit, existing.version, (await api.getGrants(unit.layer, existing.version)) ?? [], options.dryRun, outcome)
       return outcome
     }
-    // 3. Upload (content-addressed) and publish exactly one version, with the right account's credentials.
-    const caller = await env.callerAccountId(unit.target)
-    if (caller !== unit.target.accountId) {
-      throw accountMismatch(unit.target.accountName, unit.target.accountId, caller)
-    }
+    // 3. Upload (content-addressed) and publish exactly one version.
     outcome.bucketCreated = await ensureBucket(unit, env, options, buckets)
     const store = await env.store(unit.target)
     const size = await store.objectSize(unit.bucket, unit.key)

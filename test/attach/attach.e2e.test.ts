@@ -64,7 +64,7 @@ async function layersOf(account: string, region: string, name: string): Promise<
 }
 
 beforeAll(async () => {
-  server = await startAwsServer({roles: {[ROLE]: {externalId: EXTERNAL_ID}}, updateDelayMs: 150})
+  server = await startAwsServer({roles: {[ROLE]: {externalId: EXTERNAL_ID, trust: [DEV]}}, updateDelayMs: 150})
   project = makeProject(server, {
     'layers.yaml': manifest(),
     'layers/config/nodejs/node_modules/cfg/index.js': 'export default 1\n',

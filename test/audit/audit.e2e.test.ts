@@ -33,6 +33,8 @@ beforeAll(async () => {
     organizations: {[MGMT]: ORG_ID, [PROD]: ORG_ID, [DEV]: ORG_ID, [OPS]: ORG_ID},
     accountNames: {[MGMT]: 'mgmt', [PROD]: 'prod', [DEV]: 'dev', [OPS]: 'ops'},
     optInRegions: {[OPS]: ['af-south-1']},
+    // The audit role of every member account trusts the management account, as AWS Organizations sets it up.
+    roles: Object.fromEntries([MGMT, PROD, DEV, OPS].map((id) => [`arn:aws:iam::${id}:role/Audit`, {trust: [MGMT]}])),
   })
   dir = mkdtempSync(path.join(tmpdir(), 'layers-audit-e2e-'))
   env = {
@@ -173,7 +175,7 @@ describe('layers audit (CLI, organization via assume-role)', () => {
     expect(run.code).toBe(1)
     const report = run.json as AuditReport
     expect(report.targets).toEqual([
-      expect.objectContaining({accountId: PROD, region: 'ap-south-1', status: 'failed', error: {code: 'ERR_LAYERS_ACCOUNT_MISMATCH', message: `The credentials for account ${PROD} belong to account ${MGMT}, not ${PROD}.`}}),
+      expect.objectContaining({accountId: PROD, region: 'ap-south-1', status: 'failed', error: {code: 'ERR_LAYERS_ACCOUNT_MISMATCH', message: `The credentials for account ${PROD} (the default credential chain) belong to account ${MGMT}, not ${PROD}: nothing was read or written with them.`}}),
     ])
     expect(report.summary.functions).toBe(0)
   })

@@ -48,7 +48,7 @@ let vendorLayer: string
 let otherLayer: string
 
 beforeAll(async () => {
-  server = await startAwsServer({accounts: {AKIDACCOUNT1: DEV, AKIDACCOUNT2: PROD, AKIDVENDOR: VENDOR}, roles: {[ROLE]: {externalId: EXTERNAL_ID}}})
+  server = await startAwsServer({accounts: {AKIDACCOUNT1: DEV, AKIDACCOUNT2: PROD, AKIDVENDOR: VENDOR}, roles: {[ROLE]: {externalId: EXTERNAL_ID, trust: [DEV]}}})
   seed = seeder(server)
   project = makeProject(server, {
     'layers.yaml': manifest,

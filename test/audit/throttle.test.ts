@@ -44,7 +44,7 @@ describe('audit scan with the SDK (adaptive retries)', () => {
       ],
       async (target) => {
         const endpoint = target.accountId === A && target.region === US ? throttled : server
-        return lambdaReadApi(new LambdaClient({endpoint: endpoint.endpoint, region: target.region, credentials: endpoint.credentials(target.accountId), retryMode: 'adaptive', maxAttempts: ATTEMPTS}), target.accountId)
+        return lambdaReadApi(new LambdaClient({endpoint: endpoint.endpoint, region: target.region, credentials: endpoint.credentials(target.accountId), retryMode: 'adaptive', maxAttempts: ATTEMPTS}))
       },
       {concurrency: 3, emit: () => {}},
     )

@@ -13,7 +13,15 @@ let server: AwsServer
 let dir: string
 
 beforeAll(async () => {
-  server = await startAwsServer({roles: {'arn:aws:iam::222222222222:role/guarded': {externalId: 'ext-123'}}})
+  server = await startAwsServer({
+    roles: {
+      [`arn:aws:iam::${ACCOUNT2}:role/guarded`]: {externalId: 'ext-123', trust: [ACCOUNT1]},
+      [`arn:aws:iam::${ACCOUNT2}:role/deploy`]: {trust: [`arn:aws:iam::${ACCOUNT1}:root`]},
+      [`arn:aws:iam::${ACCOUNT2}:role/own`]: {},
+      [`arn:aws:iam::${ACCOUNT2}:role/chained`]: {trust: [`arn:aws:iam::${ACCOUNT2}:role/deploy`]},
+      [`arn:aws:iam::${ACCOUNT1}:role/by-user`]: {trust: [`arn:aws:iam::${ACCOUNT2}:user/layers-test`]},
+    },
+  })
   dir = mkdtempSync(join(tmpdir(), 'aws-server-sts-'))
 })
 afterAll(async () => {
@@ -44,6 +52,32 @@ describe('STS', () => {
     const bare = new STSClient({region: REGION, endpoint: server.endpoint, maxAttempts: 1, credentials: {accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!}})
     const error = await failure(bare.send(new GetCallerIdentityCommand({})))
     expect(error.name).toBe('InvalidClientTokenId')
+  })
+
+  it('AssumeRole follows the trust policy: the accounts, users and roles it names; by default only the role\'s own account', async () => {
+    const denied = async (from: string, roleArn: string, callerArn = `arn:aws:iam::${from}:user/layers-test`) => {
+      const error = await failure(clients(server, from).sts.send(new AssumeRoleCommand({RoleArn: roleArn, RoleSessionName: 'abc'})))
+      expect(error.name).toBe('AccessDenied')
+      expect(error.$metadata.httpStatusCode).toBe(403)
+      expect(error.message).toBe(`User: ${callerArn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`)
+    }
+    // A role no one declared does not exist, even in a known account.
+    await denied(ACCOUNT1, `arn:aws:iam::${ACCOUNT2}:role/nosuch`)
+    // No trust list: the role's own account only.
+    await denied(ACCOUNT1, `arn:aws:iam::${ACCOUNT2}:role/own`)
+    expect((await clients(server, ACCOUNT2).sts.send(new AssumeRoleCommand({RoleArn: `arn:aws:iam::${ACCOUNT2}:role/own`, RoleSessionName: 'abc'}))).AssumedRoleUser?.Arn).toBe(
+      `arn:aws:sts::${ACCOUNT2}:assumed-role/own/abc`,
+    )
+    // Trusting account 1 does not trust account 2.
+    await denied(ACCOUNT2, `arn:aws:iam::${ACCOUNT2}:role/deploy`)
+    // A user principal; the user of the other account is not it.
+    await denied(ACCOUNT1, `arn:aws:iam::${ACCOUNT1}:role/by-user`)
+    expect((await clients(server, ACCOUNT2).sts.send(new AssumeRoleCommand({RoleArn: `arn:aws:iam::${ACCOUNT1}:role/by-user`, RoleSessionName: 'abc'}))).Credentials?.AccessKeyId).toMatch(/^ASIA/)
+    // A role principal trusts that role's sessions (role chaining), not the account's users.
+    await denied(ACCOUNT2, `arn:aws:iam::${ACCOUNT2}:role/chained`)
+    const first = (await clients(server, ACCOUNT1).sts.send(new AssumeRoleCommand({RoleArn: `arn:aws:iam::${ACCOUNT2}:role/deploy`, RoleSessionName: 'hop'}))).Credentials!
+    const session = new STSClient({region: REGION, endpoint: server.endpoint, maxAttempts: 1, credentials: {accessKeyId: first.AccessKeyId!, secretAccessKey: first.SecretAccessKey!, sessionToken: first.SessionToken!}})
+    expect((await session.send(new AssumeRoleCommand({RoleArn: `arn:aws:iam::${ACCOUNT2}:role/chained`, RoleSessionName: 'two'}))).AssumedRoleUser?.Arn).toBe(`arn:aws:sts::${ACCOUNT2}:assumed-role/chained/two`)
   })
 
   it('AssumeRole refuses unknown accounts, a missing external id and invalid input', async () => {

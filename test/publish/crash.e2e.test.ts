@@ -8,7 +8,7 @@ import {watch} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseLockfile} from '../../src/lock/io.js'
 import {startAwsServer, type AwsServer, type CallRecord} from '../support/aws-server/index.js'
-import {accountsYaml, EU, EXTERNAL_ID, makeProject, ROLE, TARGETS, versionsOf, type Project} from './support.js'
+import {accountsYaml, DEV, EU, EXTERNAL_ID, makeProject, ROLE, TARGETS, versionsOf, type Project} from './support.js'
 
 let server: AwsServer
 let project: Project
@@ -31,7 +31,7 @@ functions:
 `
 
 beforeAll(async () => {
-  server = await startAwsServer({roles: {[ROLE]: {externalId: EXTERNAL_ID}}})
+  server = await startAwsServer({roles: {[ROLE]: {externalId: EXTERNAL_ID, trust: [DEV]}}})
   project = makeProject(server, {
     'layers.yaml': MANIFEST,
     'layers/config/config.json': '{"round": 0}\n',

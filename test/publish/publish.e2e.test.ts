@@ -50,7 +50,7 @@ let server: AwsServer
 let project: Project
 
 beforeAll(async () => {
-  server = await startAwsServer({roles: {[ROLE]: {externalId: EXTERNAL_ID}}})
+  server = await startAwsServer({roles: {[ROLE]: {externalId: EXTERNAL_ID, trust: [DEV]}}})
   project = makeProject(server, {
     'layers.yaml': manifest(),
     'layers/config/nodejs/node_modules/@acme/config/index.js': 'export const stage = "one"\n',

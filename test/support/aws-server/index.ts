@@ -41,7 +41,10 @@ export interface AwsServerOptions {
   accountNames?: Record<string, string>
   /** accountId -> opt-in regions Account ListRegions reports ENABLED (default regions are ENABLED_BY_DEFAULT). */
   optInRegions?: Record<string, string[]>
-  /** Roles whose trust policy requires an sts:ExternalId. Any other role of a known account may be assumed. */
+  /**
+   * The roles that exist, each with its trust policy: the principals it trusts (default: its own account
+   * only) and an optional required sts:ExternalId. AssumeRole of any other role is AccessDenied.
+   */
   roles?: Record<string, RoleRule>
   /** Port on 127.0.0.1; default a free one. */
   port?: number
