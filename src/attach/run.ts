@@ -121,7 +121,11 @@ async function attachOne(target: FunctionTarget, env: AttachEnv, options: Attach
       if (update.status === 'ok') {
         const final = await waitForUpdate(api, target.functionName, update.state, options)
         if (final.lastUpdateStatus === 'Failed') {
-          return fail(outcome, {code: 'ERR_LAYERS_UPDATE_FAILED', message: `Lambda could not apply the update to ${target.functionName}: ${final.lastUpdateStatusReason ?? 'no reason given'}.`})
+          return fail(outcome, {
+            code: 'ERR_LAYERS_UPDATE_FAILED',
+            message: `Lambda could not apply the update to ${target.functionName} in account ${target.accountId} (${target.accountName}), region ${target.region}: LastUpdateStatus Failed: ${final.lastUpdateStatusReason ?? 'no reason given'}`,
+            hint: 'Lambda kept the previous configuration; fix the cause it names (see the function in the Lambda console), then run `layers attach` again.',
+          })
         }
         return {...outcome, status: 'updated'}
       }

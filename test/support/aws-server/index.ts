@@ -46,6 +46,14 @@ export interface AwsServerOptions {
    * only) and an optional required sts:ExternalId. AssumeRole of any other role is AccessDenied.
    */
   roles?: Record<string, RoleRule>
+  /**
+   * Function (`name`, or `accountId/region/name`) -> LastUpdateStatusReason: the next
+   * UpdateFunctionConfiguration of that function is accepted, then ends LastUpdateStatus Failed with
+   * this reason, and the function keeps its previous configuration (as Lambda aborts a failed update).
+   */
+  failUpdates?: Record<string, string>
+  /** The day (YYYY-MM-DD) AWS's runtime block dates are compared with; default today (UTC). */
+  today?: string
   /** Port on 127.0.0.1; default a free one. */
   port?: number
 }

@@ -3,7 +3,9 @@
 // delete, resource policies for sharing) and functions (create, get, get configuration, update
 // configuration and code with RevisionId preconditions and LastUpdateStatus InProgress -> Successful,
 // list 50 a page, delete). Errors carry the status, X-Amzn-ErrorType and body AWS sends, so the SDK
-// raises the same exception classes.
+// raises the same exception classes. Runtimes past AWS's block dates are refused for creating and
+// updating functions; an update can be made to fail (LastUpdateStatus Failed, the previous
+// configuration kept) with the `failUpdates` option.
 import {Architecture, Runtime} from '@aws-sdk/client-lambda'
 import {ApiError, awsDate, revisionId, sha256, token, type Reply, type RequestContext} from './common.js'
 import type {Persistence} from './persist.js'
@@ -17,6 +19,60 @@ const LAYER_NAME = /^(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-
 const LAYER_VERSION_ARN = /^arn:[a-zA-Z0-9-]+:lambda:([a-zA-Z0-9-]+):(\d{12}):layer:([a-zA-Z0-9-_]+):([0-9]+)$/
 const FUNCTION_NAME = /^(?:arn:(?:aws[a-zA-Z-]*)?:lambda:([a-z]{2}(?:-gov)?-[a-z]+-\d{1}):)?(?:(\d{12}):)?(?:function:)?([a-zA-Z0-9-_]+)(?::(\$LATEST|[a-zA-Z0-9-_]+))?$/
 const ROLE = /^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/
+
+/**
+ * AWS's block dates (YYYY-MM-DD, UTC) for deprecated runtimes: from then on CreateFunction (`create`)
+ * and any update of a function on the runtime (`update`) are refused. From the Lambda runtimes page's
+ * "Deprecated runtimes" table as checked in October 2026 (AWS moved several dates since 2024); the
+ * runtimes retired before that table are blocked for both since their deprecation.
+ */
+export const RUNTIME_BLOCK_DATES: Readonly<Record<string, {create: string; update: string}>> = {
+  nodejs: {create: '2016-10-31', update: '2016-10-31'},
+  'nodejs4.3': {create: '2020-03-05', update: '2020-03-05'},
+  'nodejs4.3-edge': {create: '2020-03-05', update: '2020-03-05'},
+  'nodejs6.10': {create: '2019-08-12', update: '2019-08-12'},
+  'nodejs8.10': {create: '2020-01-06', update: '2020-02-03'},
+  'nodejs10.x': {create: '2021-07-30', update: '2021-08-30'},
+  'nodejs12.x': {create: '2023-03-31', update: '2023-04-30'},
+  'nodejs14.x': {create: '2024-01-09', update: '2027-08-31'},
+  'nodejs16.x': {create: '2027-07-29', update: '2027-08-31'},
+  'nodejs18.x': {create: '2027-07-29', update: '2027-08-31'},
+  'nodejs20.x': {create: '2027-07-29', update: '2027-08-31'},
+  'nodejs22.x': {create: '2027-06-01', update: '2027-07-01'},
+  'python2.7': {create: '2021-07-15', update: '2022-05-30'},
+  'python3.6': {create: '2022-07-18', update: '2022-08-29'},
+  'python3.7': {create: '2024-01-09', update: '2027-08-31'},
+  'python3.8': {create: '2027-07-29', update: '2027-08-31'},
+  'python3.9': {create: '2027-07-29', update: '2027-08-31'},
+  'python3.10': {create: '2027-07-29', update: '2027-08-31'},
+  'python3.11': {create: '2027-07-29', update: '2027-08-31'},
+  java8: {create: '2024-02-08', update: '2027-08-31'},
+  'java8.al2': {create: '2027-07-29', update: '2027-08-31'},
+  java11: {create: '2027-07-29', update: '2027-08-31'},
+  java17: {create: '2027-07-29', update: '2027-08-31'},
+  'dotnetcore1.0': {create: '2019-07-30', update: '2019-07-30'},
+  'dotnetcore2.0': {create: '2019-05-30', update: '2019-05-30'},
+  'dotnetcore2.1': {create: '2022-01-05', update: '2022-01-05'},
+  'dotnetcore3.1': {create: '2023-04-03', update: '2023-05-03'},
+  dotnet6: {create: '2027-07-29', update: '2027-08-31'},
+  dotnet8: {create: '2027-07-29', update: '2027-08-31'},
+  'ruby2.5': {create: '2021-07-30', update: '2021-08-30'},
+  'ruby2.7': {create: '2023-12-07', update: '2024-01-09'},
+  'ruby3.2': {create: '2027-07-29', update: '2027-08-31'},
+  'ruby3.3': {create: '2027-07-29', update: '2027-08-31'},
+  'go1.x': {create: '2024-02-08', update: '2027-08-31'},
+  provided: {create: '2024-02-08', update: '2027-08-31'},
+  'provided.al2': {create: '2027-07-29', update: '2027-08-31'},
+}
+
+export interface LambdaOptions {
+  updateDelayMs: number
+  organizations: Record<string, string>
+  /** Function (`name` or `accountId/region/name`) -> LastUpdateStatusReason: its next update ends Failed. */
+  failUpdates?: Record<string, string>
+  /** The day (YYYY-MM-DD) runtime block dates are compared with; default today (UTC). */
+  today?: string
+}
 
 /** Where PublishLayerVersion/CreateFunction read S3 content from (the S3 side of this server). */
 export interface ObjectSource {
@@ -86,10 +142,16 @@ interface FunctionRecord {
   revisionId: string
   lastModified: string
   state: 'Pending' | 'Active'
-  lastUpdateStatus: 'InProgress' | 'Successful'
+  lastUpdateStatus: 'InProgress' | 'Successful' | 'Failed'
+  lastUpdateStatusReason?: string
+  /** Set while an update that is to fail is in progress: the configuration to go back to. */
+  failing?: {reason: string; previous: Pick<FunctionRecord, ConfigField>}
   /** Epoch ms when the pending create or in-progress update completes. */
   busyUntil: number
 }
+
+const CONFIG_FIELDS = ['layers', 'runtime', 'role', 'handler', 'description', 'timeout', 'memorySize', 'environment'] as const
+type ConfigField = (typeof CONFIG_FIELDS)[number]
 
 interface Route {
   method: string
@@ -180,12 +242,14 @@ function maxItems(url: URL, max: number): number {
 export class Lambda {
   private readonly layers = new Map<string, LayerRecord>()
   private readonly functions = new Map<string, FunctionRecord>()
+  /** failUpdates entries already used (each fails one update). */
+  private readonly failed = new Set<string>()
 
   constructor(
     private readonly persistence: Persistence,
     private readonly blobs: BlobStore,
     private readonly objects: ObjectSource,
-    private readonly options: {updateDelayMs: number; organizations: Record<string, string>},
+    private readonly options: LambdaOptions,
   ) {
     for (const row of persistence.all<LayerRecord>('lambda-layer')) {
       this.layers.set(row.id, row.value)
@@ -592,6 +656,16 @@ export class Lambda {
     if ((fn.state === 'Pending' || fn.lastUpdateStatus === 'InProgress') && Date.now() >= fn.busyUntil) {
       fn.state = 'Active'
       fn.lastUpdateStatus = 'Successful'
+      delete fn.lastUpdateStatusReason
+      if (fn.failing) {
+        // Lambda aborts a failed update: the function keeps its previous configuration.
+        const previous = fn.failing.previous
+        for (const field of CONFIG_FIELDS) if (!(field in previous)) delete (fn as Partial<FunctionRecord>)[field]
+        Object.assign(fn, previous)
+        fn.lastUpdateStatus = 'Failed'
+        fn.lastUpdateStatusReason = fn.failing.reason
+        delete fn.failing
+      }
       fn.revisionId = revisionId()
       this.saveFunction(fn)
     }
@@ -646,6 +720,7 @@ export class Lambda {
       ...(fn.state === 'Pending' ? {StateReason: 'The function is being created.', StateReasonCode: 'Creating'} : {}),
       LastUpdateStatus: fn.lastUpdateStatus,
       ...(fn.lastUpdateStatus === 'InProgress' ? {LastUpdateStatusReason: 'The function is being updated.', LastUpdateStatusReasonCode: 'InProgress'} : {}),
+      ...(fn.lastUpdateStatus === 'Failed' ? {LastUpdateStatusReason: fn.lastUpdateStatusReason ?? '', LastUpdateStatusReasonCode: 'InvalidConfiguration'} : {}),
       PackageType: 'Zip',
       Architectures: fn.architectures,
       EphemeralStorage: {Size: 512},
@@ -721,6 +796,7 @@ export class Lambda {
     if (this.functions.has(key)) throw new ApiError(409, 'ResourceConflictException', `Function already exist: ${ref.name}`)
     if (body.PackageType === 'Image') throw invalid('This test server serves Zip functions only.')
     if (typeof body.Runtime !== 'string') throw invalid('Runtime is required for functions with a Zip package type.')
+    this.checkRuntimeBlock(body.Runtime, 'create')
     if (typeof body.Handler !== 'string' && !String(body.Runtime).startsWith('provided')) throw invalid('Handler is required for functions with a Zip package type.')
     const zip = this.codeBytes(ctx, body.Code as Record<string, unknown> | undefined, 'code')
     const size = await unzippedSize(zip)
@@ -759,6 +835,15 @@ export class Lambda {
     return this.configurationOut(fn)
   }
 
+  /** InvalidParameterValueException for a runtime past its block date for creating (or updating) functions. */
+  private checkRuntimeBlock(runtime: string | undefined, kind: 'create' | 'update'): void {
+    const blocked = runtime === undefined ? undefined : RUNTIME_BLOCK_DATES[runtime]?.[kind]
+    const today = this.options.today ?? new Date().toISOString().slice(0, 10)
+    if (blocked !== undefined && today >= blocked) {
+      throw invalid(`The runtime parameter of ${runtime} is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.`)
+    }
+  }
+
   /** Refuses a change while the function is being created or updated, or when RevisionId is stale. */
   private beginUpdate(fn: FunctionRecord, body: Record<string, unknown>): void {
     if (fn.state === 'Pending') {
@@ -772,8 +857,19 @@ export class Lambda {
     }
   }
 
-  private markUpdated(fn: FunctionRecord): void {
+  /** The configuration an update that is to fail (options.failUpdates, once per function) goes back to. */
+  private failureFor(fn: FunctionRecord): FunctionRecord['failing'] {
+    const fail = this.options.failUpdates ?? {}
+    const key = [functionKey(fn.accountId, fn.region, fn.name), fn.name].find((candidate) => fail[candidate] !== undefined && !this.failed.has(`${candidate}\0${functionKey(fn.accountId, fn.region, fn.name)}`))
+    if (key === undefined) return undefined
+    this.failed.add(`${key}\0${functionKey(fn.accountId, fn.region, fn.name)}`)
+    const previous = structuredClone(Object.fromEntries(CONFIG_FIELDS.filter((field) => fn[field] !== undefined).map((field) => [field, fn[field]]))) as Pick<FunctionRecord, ConfigField>
+    return {reason: fail[key]!, previous}
+  }
+
+  private markUpdated(fn: FunctionRecord, failing?: FunctionRecord['failing']): void {
     const now = Date.now()
+    if (failing) fn.failing = failing
     fn.lastUpdateStatus = 'InProgress'
     fn.busyUntil = now + this.options.updateDelayMs
     fn.revisionId = revisionId()
@@ -784,8 +880,11 @@ export class Lambda {
     const fn = this.findFunction(ctx, raw)
     this.checkConfig(body)
     this.beginUpdate(fn, body)
+    this.checkRuntimeBlock(fn.runtime, 'update')
+    if (typeof body.Runtime === 'string') this.checkRuntimeBlock(body.Runtime, 'update')
     const layers = body.Layers === undefined ? fn.layers : this.checkLayers(ctx, body.Layers)
     this.checkTotalSize(fn.unzippedSize, layers)
+    const failing = this.failureFor(fn)
     fn.layers = layers
     if (typeof body.Runtime === 'string') fn.runtime = body.Runtime
     if (typeof body.Role === 'string') fn.role = body.Role
@@ -794,7 +893,7 @@ export class Lambda {
     if (typeof body.Timeout === 'number') fn.timeout = body.Timeout
     if (typeof body.MemorySize === 'number') fn.memorySize = body.MemorySize
     if (body.Environment && typeof body.Environment === 'object') fn.environment = (body.Environment as {Variables?: Record<string, string>}).Variables ?? {}
-    this.markUpdated(fn)
+    this.markUpdated(fn, failing)
     this.saveFunction(fn)
     return this.configurationOut(fn)
   }
@@ -803,6 +902,7 @@ export class Lambda {
     const fn = this.findFunction(ctx, raw)
     this.checkConfig({...(body.Architectures !== undefined ? {Architectures: body.Architectures} : {})})
     this.beginUpdate(fn, body)
+    this.checkRuntimeBlock(fn.runtime, 'update')
     const zip = this.codeBytes(ctx, body, 'code')
     const size = await unzippedSize(zip)
     if (size === undefined) throw invalid('Could not unzip uploaded file. Please check your file, then try to upload again.')

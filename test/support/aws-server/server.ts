@@ -77,7 +77,12 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
   const blobMap = new Map<string, Buffer>()
   const blobs: BlobStore = {get: (id) => blobMap.get(id), set: (id, bytes) => void blobMap.set(id, bytes), delete: (id) => void blobMap.delete(id)}
   const s3 = new S3(persistence)
-  const lambda = new Lambda(persistence, blobs, s3, {updateDelayMs: options.updateDelayMs ?? 0, organizations: options.organizations ?? {}})
+  const lambda = new Lambda(persistence, blobs, s3, {
+    updateDelayMs: options.updateDelayMs ?? 0,
+    organizations: options.organizations ?? {},
+    ...(options.failUpdates ? {failUpdates: options.failUpdates} : {}),
+    ...(options.today ? {today: options.today} : {}),
+  })
   const sts = new Sts(accounts, options.roles)
   const orgOptions = {organizations: options.organizations ?? {}, accountNames: options.accountNames ?? {}, optInRegions: options.optInRegions ?? {}}
   let endpoint = ''
