@@ -149,6 +149,16 @@ function layerFindings(input: FindingsInput, fn: ScannedFunction, at: At, spec: 
           : `Use a version of the layer built for ${fn.architecture}, or change the function's architecture.`,
       })
     }
+    // As `layers attach` refuses it (src/attach/plan.ts): a layer with no CompatibleRuntimes fits every runtime.
+    if (info?.status === 'ok' && fn.runtime && info.compatibleRuntimes.length > 0 && !info.compatibleRuntimes.includes(fn.runtime)) {
+      findings.push({
+        code: 'layer-runtime', severity: 'error', ...at, layer: ref.arn,
+        message: `runs on ${fn.runtime}, but ${ref.arn} declares only ${info.compatibleRuntimes.join(', ')}`,
+        fix: name
+          ? `Add ${fn.runtime} to the runtimes of layer ${name} in layers.yaml (or fix the function's runtime), then run \`layers publish ${name}\` and \`layers attach\`.`
+          : `Use a version of the layer built for ${fn.runtime}, or change the function's runtime.`,
+      })
+    }
   }
   if (spec) {
     const desired = input.desired[desiredKey(at.accountId, at.region, fn.name)]

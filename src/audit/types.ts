@@ -53,7 +53,7 @@ export type LayerVersionsByAccount = Record<string, Record<string, LayerVersionI
 export type Severity = 'error' | 'warning' | 'info'
 export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info']
 
-export const FINDING_CODES = ['drift', 'behind', 'missing', 'unmanaged', 'limits', 'runtime', 'arch'] as const
+export const FINDING_CODES = ['drift', 'behind', 'missing', 'unmanaged', 'limits', 'runtime', 'arch', 'layer-runtime'] as const
 export type FindingCode = (typeof FINDING_CODES)[number]
 
 export interface Finding {

@@ -12,6 +12,7 @@ import {
 } from '../../src/audit/findings.js'
 import type {LayerVersionInfo, ScannedFunction, TargetScan} from '../../src/audit/types.js'
 import type {Lockfile} from '../../src/lock/types.js'
+import {planAttach} from '../../src/attach/plan.js'
 
 const A = '111111111111'
 const B = '222222222222'
@@ -48,8 +49,8 @@ const lock: Lockfile = {
 }
 
 const catalog = buildCatalog(manifest, lock)
-const ok = (codeSize = 1000, architectures: Array<'x86_64' | 'arm64'> = ['x86_64', 'arm64'], sha = 'sha'): LayerVersionInfo => ({
-  status: 'ok', codeSize, codeSha256: sha, compatibleArchitectures: architectures, compatibleRuntimes: [],
+const ok = (codeSize = 1000, architectures: Array<'x86_64' | 'arm64'> = ['x86_64', 'arm64'], sha = 'sha', runtimes: string[] = []): LayerVersionInfo => ({
+  status: 'ok', codeSize, codeSha256: sha, compatibleArchitectures: architectures, compatibleRuntimes: runtimes,
 })
 
 function fn(name: string, layers: string[], extra: Partial<ScannedFunction> = {}): ScannedFunction {
@@ -209,6 +210,26 @@ describe('computeFindings', () => {
     )
     expect(codes(findings).filter((c) => c.includes('arch'))).toEqual([`error:arch:graviton:${x86Only}`])
     expect(findings.find((f) => f.code === 'arch')!.message).toBe(`runs on arm64, but ${x86Only} declares only x86_64`)
+  })
+
+  it('reports layer-runtime when a layer version declares runtimes without the function\'s, as attach refuses it; no runtimes declared fits all', () => {
+    const nodeOnly = arn(THIRD, 'tool', 1)
+    const undeclared = arn(THIRD, 'old', 1)
+    const findings = computeFindings(
+      input([fn('py', [nodeOnly, undeclared], {runtime: 'python3.12'}), fn('node', [nodeOnly], {runtime: 'nodejs22.x'})], {
+        layerVersions: {[A]: {[nodeOnly]: ok(1, undefined, undefined, ['nodejs22.x', 'nodejs24.x']), [undeclared]: ok(1)}},
+      }),
+    )
+    expect(codes(findings).filter((c) => c.includes('layer-runtime'))).toEqual([`error:layer-runtime:py:${nodeOnly}`])
+    expect(findings.find((f) => f.code === 'layer-runtime')!.message).toBe(`runs on python3.12, but ${nodeOnly} declares only nodejs22.x, nodejs24.x`)
+    // The same facts make attach refuse the function, with the same runtimes named.
+    const decision = planAttach({
+      target: {function: 'py', architecture: 'x86_64'},
+      current: {name: 'py', runtime: 'python3.12', architectures: ['x86_64'], codeSize: 1, layers: [], revisionId: 'r'},
+      desired: [nodeOnly, undeclared],
+      layers: {[nodeOnly]: {codeSize: 1, compatibleRuntimes: ['nodejs22.x', 'nodejs24.x']}, [undeclared]: {codeSize: 1}},
+    })
+    expect(decision).toMatchObject({action: 'refuse', reasons: [`${nodeOnly} declares runtimes nodejs22.x, nodejs24.x, not python3.12.`]})
   })
 
   it('skips failed targets and sorts findings by severity, account, region, function, code', () => {
