@@ -3,6 +3,7 @@
 // version the lock has per target and architecture, and which deployed functions the manifest manages.
 import type {Architecture, Manifest} from '../manifest/types.js'
 import {artifactArchitectures, type Lockfile} from '../lock/types.js'
+import {partitionOf} from '../manifest/regions.js'
 import {layerArnOf} from './arn.js'
 
 /** A version the lock records for one layer in one account and region. */
@@ -74,7 +75,7 @@ export function buildCatalog(manifest: CatalogManifest | undefined, lock: Lockfi
             remember(spec.arn.replaceAll('{region}', region), spec.name)
           } else {
             // Own layers are published under their manifest name in each account that uses them.
-            known[`arn:aws:lambda:${region}:${account.id}:layer:${spec.name}`] ??= spec.name
+            known[`arn:${partitionOf(region) ?? 'aws'}:lambda:${region}:${account.id}:layer:${spec.name}`] ??= spec.name
           }
         }
       }

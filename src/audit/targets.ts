@@ -3,6 +3,7 @@
 // an AWS Organization reached through a role (--org --role-name). Account and region listing sit
 // behind small interfaces; a listing that fails becomes a failed target, never a silent gap.
 import {UserInputError} from '../errors/index.js'
+import {partitionOf} from '../manifest/regions.js'
 import type {Account, Manifest} from '../manifest/types.js'
 import type {OrganizationsApi} from '../aws/organizations.js'
 import type {AuditTarget, TargetFailure} from './types.js'
@@ -83,12 +84,14 @@ async function chooseAccounts(manifest: Pick<Manifest, 'accounts' | 'settings'> 
     }
     const members = await deps.organizations!().listActiveAccounts()
     const wanted = flags.accounts && flags.accounts.length > 0 ? new Set(flags.accounts) : undefined
+    // The member roles live in the partition of the regions audited.
+    const partition = partitionOf(defaultRegions[0] ?? 'us-east-1') ?? 'aws'
     return members
       .filter((member) => !wanted || wanted.has(member.id) || wanted.has(member.name))
       .map((member) => ({
         name: member.name,
         id: member.id,
-        roleArn: `arn:aws:iam::${member.id}:role/${flags.roleName}`,
+        roleArn: `arn:${partition}:iam::${member.id}:role/${flags.roleName}`,
         sessionName: 'layers-audit',
         regions: defaultRegions,
       }))

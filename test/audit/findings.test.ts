@@ -232,6 +232,12 @@ describe('computeFindings', () => {
     expect(decision).toMatchObject({action: 'refuse', reasons: [`${nodeOnly} declares runtimes nodejs22.x, nodejs24.x, not python3.12.`]})
   })
 
+  it('knows the own layers of an account in aws-cn by their aws-cn layer ARN', () => {
+    const cn = {...manifest, accounts: {prod: {name: 'prod', id: A, regions: ['cn-north-1']}}} as unknown as CatalogManifest
+    expect(buildCatalog(cn, undefined).known[`arn:aws-cn:lambda:cn-north-1:${A}:layer:deps`]).toBe('deps')
+    expect(buildCatalog(cn, undefined).known[`arn:aws:lambda:cn-north-1:${A}:layer:deps`]).toBeUndefined()
+  })
+
   it('skips failed targets and sorts findings by severity, account, region, function, code', () => {
     const findings = computeFindings({
       ...input([]),

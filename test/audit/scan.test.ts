@@ -150,4 +150,12 @@ describe('resolveTargets', () => {
     ])
     expect(plan.failed).toEqual([{accountId: B, accountName: 'dev', region: '*', error: {code: 'AccessDeniedException', message: 'not authorized'}}])
   })
+
+  it('--org in aws-cn names the member roles in partition aws-cn', async () => {
+    const plan = await resolveTargets(manifest, {org: true, roleName: 'Audit', regions: ['cn-north-1']}, {
+      failure: failureOf,
+      organizations: () => ({listActiveAccounts: async () => [{id: '444444444444', name: 'sandbox'}]}),
+    })
+    expect(plan.targets.map((t) => t.account.roleArn)).toEqual(['arn:aws-cn:iam::444444444444:role/Audit'])
+  })
 })

@@ -30,6 +30,13 @@ export interface SessionCredentials {
   sessionToken: string
 }
 
+/** The partition of a region (cn-* in aws-cn, us-gov-* in aws-us-gov): ARNs of that region use it. */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn'
+  if (region.startsWith('us-gov-')) return 'aws-us-gov'
+  return 'aws'
+}
+
 /** Static keys (one or more per account) and the session keys AssumeRole hands out. */
 export class Accounts {
   private readonly keys = new Map<string, KeyEntry>()
@@ -92,7 +99,9 @@ export class Accounts {
     let key: Buffer = hmac(`AWS4${entry.secretAccessKey}`, date)
     for (const part of [region, service, 'aws4_request']) key = hmac(key, part)
     if (hmac(key, stringToSign).toString('hex') !== signature) throw authError(service, 'signature', '')
-    return {accessKeyId, accountId: entry.accountId, arn: entry.arn, userId: entry.userId, region, service}
+    // A static key's user is reported in the partition of the region it is used in.
+    const arn = entry.sessionToken ? entry.arn : entry.arn.replace(/^arn:aws:/, `arn:${partitionOf(region)}:`)
+    return {accessKeyId, accountId: entry.accountId, arn, userId: entry.userId, region, service}
   }
 }
 

@@ -7,6 +7,7 @@
 // updating functions; an update can be made to fail (LastUpdateStatus Failed, the previous
 // configuration kept) with the `failUpdates` option.
 import {Architecture, Runtime} from '@aws-sdk/client-lambda'
+import {partitionOf} from './auth.js'
 import {ApiError, awsDate, revisionId, sha256, token, type Reply, type RequestContext} from './common.js'
 import type {Persistence} from './persist.js'
 import {unzippedSize} from './zip.js'
@@ -344,11 +345,13 @@ export class Lambda {
     if (layerName.length > 140 || !LAYER_NAME.test(layerName)) {
       throw validation([`Value '${layerName}' at 'layerName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+`])
     }
-    const arn = /^arn:[a-zA-Z0-9-]+:lambda:([a-zA-Z0-9-]+):(\d{12}):layer:([a-zA-Z0-9-_]+)$/.exec(layerName)
-    const accountId = arn ? arn[2]! : ctx.accountId
-    const region = arn ? arn[1]! : ctx.region
-    const name = arn ? arn[3]! : layerName
-    return {accountId, region, name, arn: `arn:aws:lambda:${region}:${accountId}:layer:${name}`}
+    const arn = /^arn:([a-zA-Z0-9-]+):lambda:([a-zA-Z0-9-]+):(\d{12}):layer:([a-zA-Z0-9-_]+)$/.exec(layerName)
+    // An ARN whose partition is not its region's names nothing.
+    if (arn && arn[1] !== partitionOf(arn[2]!)) throw notFound('The resource you requested does not exist.')
+    const accountId = arn ? arn[3]! : ctx.accountId
+    const region = arn ? arn[2]! : ctx.region
+    const name = arn ? arn[4]! : layerName
+    return {accountId, region, name, arn: `arn:${partitionOf(region)}:lambda:${region}:${accountId}:layer:${name}`}
   }
 
   private versionNumber(raw: string): number {
@@ -366,7 +369,7 @@ export class Lambda {
     if (version.accountId === accountId) return true
     return (version.policy?.statements ?? []).some((statement) => {
       if (statement.principal === '*') return statement.organizationId === undefined || this.options.organizations[accountId] === statement.organizationId
-      return statement.principal === accountId || statement.principal === `arn:aws:iam::${accountId}:root`
+      return statement.principal === accountId || statement.principal === `arn:${partitionOf(version.region)}:iam::${accountId}:root`
     })
   }
 
@@ -389,7 +392,7 @@ export class Lambda {
     if (!match || arn.length > 140) {
       throw validation([`Value '${arn}' at 'arn' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+`])
     }
-    return this.readableVersion(ctx, `arn:aws:lambda:${match[1]}:${match[2]}:layer:${match[3]}`, match[4]!)
+    return this.readableVersion(ctx, arn.slice(0, arn.lastIndexOf(':')), match[4]!)
   }
 
   /** A version of the caller's own layer, for the write operations. */
@@ -403,7 +406,7 @@ export class Lambda {
   }
 
   private layerVersionOut(version: LayerVersion, ctx: RequestContext): Record<string, unknown> {
-    const layerArn = `arn:aws:lambda:${version.region}:${version.accountId}:layer:${version.name}`
+    const layerArn = `arn:${partitionOf(version.region)}:lambda:${version.region}:${version.accountId}:layer:${version.name}`
     return {
       Content: {Location: `${ctx.endpoint}/__aws-test-server/content/${version.contentId}`, CodeSha256: version.codeSha256, CodeSize: version.codeSize},
       LayerArn: layerArn,
@@ -419,7 +422,7 @@ export class Lambda {
 
   private listItem(version: LayerVersion): Record<string, unknown> {
     return {
-      LayerVersionArn: `arn:aws:lambda:${version.region}:${version.accountId}:layer:${version.name}:${version.version}`,
+      LayerVersionArn: `arn:${partitionOf(version.region)}:lambda:${version.region}:${version.accountId}:layer:${version.name}:${version.version}`,
       Version: version.version,
       ...(version.description !== undefined ? {Description: version.description} : {}),
       CreatedDate: version.createdDate,
@@ -566,7 +569,7 @@ export class Lambda {
     return {
       Layers: page.map((entry) => ({
         LayerName: entry.name,
-        LayerArn: `arn:aws:lambda:${ctx.region}:${ctx.accountId}:layer:${entry.name}`,
+        LayerArn: `arn:${partitionOf(ctx.region)}:lambda:${ctx.region}:${ctx.accountId}:layer:${entry.name}`,
         LatestMatchingVersion: this.listItem(entry.latest),
       })),
       ...(more ? {NextMarker: encodeMarker(page.at(-1)!.name)} : {}),
@@ -593,13 +596,13 @@ export class Lambda {
   }
 
   private statementJson(version: LayerVersion, statement: Statement): Record<string, unknown> {
-    const principal = statement.principal === '*' ? '*' : {AWS: /^\d{12}$/.test(statement.principal) ? `arn:aws:iam::${statement.principal}:root` : statement.principal}
+    const principal = statement.principal === '*' ? '*' : {AWS: /^\d{12}$/.test(statement.principal) ? `arn:${partitionOf(version.region)}:iam::${statement.principal}:root` : statement.principal}
     return {
       Sid: statement.sid,
       Effect: 'Allow',
       Principal: principal,
       Action: statement.action,
-      Resource: `arn:aws:lambda:${version.region}:${version.accountId}:layer:${version.name}:${version.version}`,
+      Resource: `arn:${partitionOf(version.region)}:lambda:${version.region}:${version.accountId}:layer:${version.name}:${version.version}`,
       ...(statement.organizationId ? {Condition: {StringEquals: {'aws:PrincipalOrgID': statement.organizationId}}} : {}),
     }
   }
@@ -677,7 +680,7 @@ export class Lambda {
   }
 
   private functionArn(fn: {region: string; accountId: string; name: string}): string {
-    return `arn:aws:lambda:${fn.region}:${fn.accountId}:function:${fn.name}`
+    return `arn:${partitionOf(fn.region)}:lambda:${fn.region}:${fn.accountId}:function:${fn.name}`
   }
 
   private parseFunctionName(ctx: RequestContext, raw: string): {accountId: string; region: string; name: string} {
@@ -731,7 +734,8 @@ export class Lambda {
 
   private layerByArn(arn: string): LayerVersion | undefined {
     const match = LAYER_VERSION_ARN.exec(arn)
-    return match ? this.findVersion(match[2]!, match[1]!, match[3]!, Number(match[4])) : undefined
+    if (!match || !arn.startsWith(`arn:${partitionOf(match[1]!)}:`)) return undefined
+    return this.findVersion(match[2]!, match[1]!, match[3]!, Number(match[4]))
   }
 
   /** Validates a function's Layers list the way Lambda does; returns the layer versions. */

@@ -6,6 +6,7 @@ import {CreateBucketCommand, PutObjectCommand, S3Client} from '@aws-sdk/client-s
 import {randomBytes} from 'node:crypto'
 import yazl from 'yazl'
 import type {AwsServer} from './index.js'
+import {partitionOf} from './auth.js'
 
 const INLINE_LIMIT = 5 * 1024 * 1024
 
@@ -64,7 +65,7 @@ export function seeder(server: AwsServer): Seeder {
   const config = (accountId: string, region: string) => ({region, endpoint: server.endpoint, credentials: server.credentials(accountId), maxAttempts: 1})
   const lambda = (accountId: string, region: string): LambdaClient => new LambdaClient(config(accountId, region))
   const parse = (arn: string): {region: string; accountId: string; name: string; version: number} => {
-    const match = /^arn:aws:lambda:([^:]+):(\d{12}):layer:([^:]+):(\d+)$/.exec(arn)
+    const match = /^arn:aws[a-z-]*:lambda:([^:]+):(\d{12}):layer:([^:]+):(\d+)$/.exec(arn)
     if (!match) throw new Error(`seed: not a layer version ARN: ${arn}`)
     return {region: match[1]!, accountId: match[2]!, name: match[3]!, version: Number(match[4])}
   }
@@ -108,7 +109,7 @@ export function seeder(server: AwsServer): Seeder {
       const created = await lambda(accountId, region).send(
         new CreateFunctionCommand({
           FunctionName: fn.name,
-          Role: `arn:aws:iam::${accountId}:role/${fn.name}-role`,
+          Role: `arn:${partitionOf(region)}:iam::${accountId}:role/${fn.name}-role`,
           Runtime: (fn.runtime ?? 'nodejs22.x') as Runtime,
           Handler: fn.handler ?? 'index.handler',
           Architectures: [fn.architecture ?? 'x86_64'],

@@ -3,7 +3,7 @@
 // roleArn targets reach the other account end to end. Roles exist only as the server's `roles` say, each
 // with a trust policy (its own account unless told otherwise, an optional external id): an unknown role
 // or a caller the trust policy does not name is AccessDenied, worded as AWS words it.
-import type {Accounts} from './auth.js'
+import {partitionOf, type Accounts} from './auth.js'
 import {ApiError, xmlEscape, type Reply, type RequestContext} from './common.js'
 
 const NS = 'https://sts.amazonaws.com/doc/2011-06-15/'
@@ -36,13 +36,13 @@ export class Sts {
       case 'GetCallerIdentity':
         return xml(`<GetCallerIdentityResponse xmlns="${NS}"><GetCallerIdentityResult><Arn>${xmlEscape(caller.arn)}</Arn><UserId>${xmlEscape(caller.userId)}</UserId><Account>${ctx.accountId}</Account></GetCallerIdentityResult>${requestId}</GetCallerIdentityResponse>`)
       case 'AssumeRole':
-        return xml(this.assumeRole(form, {arn: caller.arn, accountId: ctx.accountId}, requestId))
+        return xml(this.assumeRole(form, {arn: caller.arn, accountId: ctx.accountId, region: ctx.region}, requestId))
       default:
         throw new ApiError(400, 'InvalidAction', `Could not find operation ${ctx.operation} for version 2011-06-15`)
     }
   }
 
-  private assumeRole(form: URLSearchParams, caller: {arn: string; accountId: string}, requestId: string): string {
+  private assumeRole(form: URLSearchParams, caller: {arn: string; accountId: string; region: string}, requestId: string): string {
     const callerArn = caller.arn
     const roleArn = form.get('RoleArn')
     const sessionName = form.get('RoleSessionName')
@@ -55,7 +55,9 @@ export class Sts {
     if (!(duration >= 900 && duration <= 43200)) problems.push(`Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`)
     if (problems.length > 0) throw new ApiError(400, 'ValidationError', `${problems.length} validation error${problems.length > 1 ? 's' : ''} detected: ${problems.join('; ')}`)
     if (duration > 3600) throw new ApiError(400, 'ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.')
-    const role = /^arn:aws:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/.exec(roleArn!)
+    const partition = partitionOf(caller.region)
+    // A role of another partition does not exist for this partition's STS.
+    const role = new RegExp(`^arn:${partition}:iam::(\\d{12}):role\\/(?:[\\w+=,.@-]+\\/)*([\\w+=,.@-]+)$`).exec(roleArn!)
     const denied = new ApiError(403, 'AccessDenied', `User: ${callerArn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`)
     const rule = this.roles[roleArn!]
     if (!role || !rule || !this.accounts.has(role[1]!)) throw denied
@@ -63,7 +65,7 @@ export class Sts {
     if (rule.externalId !== undefined && rule.externalId !== form.get('ExternalId')) throw denied
     const [, accountId, roleName] = role as unknown as [string, string, string]
     const roleId = `AROA${accountId}${roleName.length.toString(16).padStart(4, '0').toUpperCase()}`
-    const arn = `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`
+    const arn = `arn:${partition}:sts::${accountId}:assumed-role/${roleName}/${sessionName}`
     const credentials = this.accounts.issueSession(accountId, arn, `${roleId}:${sessionName}`)
     const expiration = new Date(Date.now() + duration * 1000).toISOString()
     return `<AssumeRoleResponse xmlns="${NS}"><AssumeRoleResult><AssumedRoleUser><Arn>${xmlEscape(arn)}</Arn><AssumedRoleId>${roleId}:${xmlEscape(sessionName!)}</AssumedRoleId></AssumedRoleUser><Credentials><AccessKeyId>${credentials.accessKeyId}</AccessKeyId><SecretAccessKey>${credentials.secretAccessKey}</SecretAccessKey><SessionToken>${credentials.sessionToken}</SessionToken><Expiration>${expiration}</Expiration></Credentials></AssumeRoleResult>${requestId}</AssumeRoleResponse>`
