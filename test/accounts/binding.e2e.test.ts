@@ -131,6 +131,11 @@ describe('account binding (CLI, wrong-account credentials next to a right one)',
     expect(dev.status).toBe('failed')
     expectMismatch(dev.error)
     expect(result.json.units.find((unit: {accountName: string}) => unit.accountName === 'good')).toMatchObject({status: 'unchanged'})
+    // The arn layer's check (is the pinned version readable there?) is refused the same way.
+    const devCheck = result.json.arnChecks.find((check: {accountName: string}) => check.accountName === 'dev')
+    expect(devCheck.status).toBe('failed')
+    expectMismatch(devCheck.error)
+    expect(result.json.arnChecks.find((check: {accountName: string}) => check.accountName === 'good')).toMatchObject({status: 'ok'})
     expectUntouched(result.calls)
     // one GetCallerIdentity per account and run
     expect(result.calls.filter((call) => call.operation === 'GetCallerIdentity').map((call) => call.accountId).sort()).toEqual([OTHER, GOOD])
