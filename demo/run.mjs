@@ -60,8 +60,11 @@ const accessKeys = {}
 for (const id of new Set([...manifestAccounts.map(([, account]) => String(account.id)), ...providedLayers.map((layer) => layer.accountId)])) accessKeys[`AKIDDEMO${id}`] = id
 const roles = {}
 const defaultAccount = String((manifestAccounts.find(([, account]) => account.profile) ?? manifestAccounts[0])?.[1]?.id ?? Object.values(accessKeys)[0])
-// Each manifest role trusts the default credentials' account (the test server refuses any other caller).
-for (const [, account] of manifestAccounts) if (account.roleArn) roles[account.roleArn] = {trust: [defaultAccount], ...(account.externalId ? {externalId: account.externalId} : {})}
+// Each manifest role trusts the account of the credentials it is assumed with: the default ones, or
+// the account's own profile (the test server refuses any other caller).
+for (const [, account] of manifestAccounts) {
+  if (account.roleArn) roles[account.roleArn] = {trust: [account.profile ? String(account.id) : defaultAccount], ...(account.externalId ? {externalId: account.externalId} : {})}
+}
 
 const {startAwsServer} = await loadAwsServer()
 const server = await startAwsServer({dbFile: path.join(demoDir, 'aws.db'), accounts: accessKeys, roles})
