@@ -89,7 +89,8 @@ export function boundClients<F extends Pick<AwsClientFactory, 'lambda' | 'sts'> 
     ...(factory.account
       ? {
           account: async (account: Account) => {
-            await guard.verify(account, 'us-east-1')
+            // STS of the account's own partition: its first region (the Account API itself is global).
+            await guard.verify(account, account.regions[0] ?? 'us-east-1')
             return factory.account!(account)
           },
         }
