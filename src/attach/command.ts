@@ -23,6 +23,8 @@ export interface AttachCommandOptions {
   concurrency: number
   emit: EmitEvent
   waitTimeoutMs?: number
+  /** Fires on an interrupt (see AttachRunOptions.signal). */
+  signal?: AbortSignal
 }
 
 export async function attachCommand(options: AttachCommandOptions, clients: AwsClientFactory = awsClientFactory()): Promise<AttachResult> {
@@ -58,6 +60,7 @@ export async function attachCommand(options: AttachCommandOptions, clients: AwsC
         emit: options.emit,
         desired: (target) => desiredFromLock(manifest, lock, target.function, target.accountId, target.region, target.architecture),
         ...(options.waitTimeoutMs ? {waitTimeoutMs: options.waitTimeoutMs} : {}),
+        ...(options.signal ? {signal: options.signal} : {}),
       },
     )
   } finally {
