@@ -1,7 +1,7 @@
 // Owns `layers build`: for each artifact of each selected own layer, from the lockfile only, either
 // finds its zip in the build cache or collects its entries (builders.ts) and writes a deterministic
 // zip (zip.ts), records it in the state database, and reports sizes against Lambda's unzipped limit.
-// First it removes the temp files killed builds left in .layers/build (never a live build's). When
+// First it removes the temp files killed runs left in .layers (never a live run's). When
 // the run's AbortSignal fires it stops between artifacts (or inside one: reading, zipping), removes
 // that artifact's temp files and throws InterruptedError saying which artifacts were built and which not.
 import {readdir, rename, rm, rmdir} from 'node:fs/promises'
@@ -105,7 +105,8 @@ export async function buildLayers(manifest: Manifest, lock: Lockfile, options: B
     const by = InterruptedError.signalOf(signal!)
     return new InterruptedError(by, renderBuildInterrupted(by, built, notBuilt), {details: {built, notBuilt}})
   }
-  await removeDeadTemps(buildDir)
+  // .layers/build/<layer>/<artifact>/ is four levels down; .layers/package/ holds function zips' temp files.
+  await removeDeadTemps(options.stateDir, 4)
   try {
     for (const [index, job] of jobs.entries()) {
       if (signal?.aborted) throw interrupted(index)

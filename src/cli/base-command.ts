@@ -7,7 +7,7 @@ import {errorEnvelope, renderErrorText} from './render.js'
 import {installInterrupt, type Interrupt} from './interrupt.js'
 import {createReporter, type Reporter} from './reporter.js'
 
-export const EXIT_CODES_HELP = 'Exit codes: 0 success, 1 operational failure, 2 invalid input.'
+export const EXIT_CODES_HELP = 'Exit codes: 0 success, 1 operational failure, 2 invalid input, 130 interrupted (Ctrl-C; 143 for SIGTERM).'
 
 export abstract class LayersCommand extends Command {
   static override enableJsonFlag = true

@@ -3,7 +3,8 @@
 // while later units are still to come (one at a time, every PublishLayerVersion / UpdateFunctionConfiguration
 // slowed down). The run exits 130 and reports what it did (versions with their ARNs, functions
 // updated) and what it did not start; lockfile.json records exactly the reported versions; a rerun
-// converges with no duplicate version.
+// converges with no duplicate version. A second SIGINT, while the first waits on a slow call, exits
+// at once and leaves lockfile.json valid with every version recorded so far.
 import {existsSync, readdirSync} from 'node:fs'
 import path from 'node:path'
 import {GetFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
@@ -61,14 +62,21 @@ interface Ended {
   stderr: string
 }
 
-/** Starts the CLI and sends SIGINT once `when` holds for the calls the server answered since the start. */
-function interruptWhen(args: string[], when: (calls: CallRecord[]) => boolean): Promise<Ended> {
+/**
+ * Starts the CLI and sends SIGINT once `when` holds for the calls the server answered since the start;
+ * with `again`, a second SIGINT once the CLI said it is finishing the work in flight.
+ */
+function interruptWhen(args: string[], when: (calls: CallRecord[]) => boolean, again = false): Promise<Ended> {
   const mark = server.calls.length
   const child = project.start(args)
   let stdout = ''
   let stderr = ''
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    const before = stderr
+    stderr += chunk
+    if (again && !before.includes('finishing the work in flight') && stderr.includes('finishing the work in flight')) child.kill('SIGINT')
+  })
   const timer = setInterval(() => {
     if (when(server.calls.slice(mark))) {
       clearInterval(timer)
@@ -148,6 +156,35 @@ describe('layers publish interrupted', () => {
       for (const [account, region] of TARGETS) expect(await versionsOf(server, account, region, layer), `${layer} ${account}/${region}`).toHaveLength(1)
     }
     expect(Object.keys(recordedArns())).toHaveLength(8)
+  })
+})
+
+describe('layers publish interrupted twice', () => {
+  it('the second SIGINT exits at once, leaving lockfile.json valid and no temp file; the rerun records the version and converges', async () => {
+    project.write('layers/config/config.json', '{"stage": 2}\n')
+    await project.lock()
+    // Each grant takes a while: the first SIGINT lands after the first version, while its grant is in flight.
+    server.setFaults({latencyMs: 3000, operations: ['AddLayerVersionPermission']})
+    const ended = await interruptWhen(['publish', '--concurrency', '1'], answered('PublishLayerVersion'), true)
+    server.setFaults(undefined)
+    expect(ended.signal).toBeNull()
+    expect(ended.code, ended.stderr).toBe(130)
+    expect(ended.stderr).toContain('SIGINT again: stopping now')
+    expect(ended.stderr).not.toContain('ERR_LAYERS_INTERRUPTED')
+    expect(leftovers()).toEqual([])
+    // Valid JSON; the new version is recorded, or (when the second signal cut its write short) the old record stands.
+    const recorded = recordedArns()
+    const configVersions = await versionsOf(server, DEV, EU, 'config')
+    expect(configVersions).toHaveLength(2)
+    expect(configVersions.map((version) => version.arn)).toContain(recorded[`config ${DEV} ${EU}`])
+
+    const rerun = await project.run(['publish', '--json'])
+    expect(rerun.status, rerun.stderr).toBe(0)
+    for (const [account, region] of TARGETS) expect(await versionsOf(server, account, region, 'config'), `${account}/${region}`).toHaveLength(2)
+    const first = (rerun.json.units as UnitOutcome[]).find((unit) => unit.layer === 'config' && unit.accountId === DEV && unit.region === EU)!
+    expect(first.arn).toBe(configVersions[1]!.arn)
+    expect(['unchanged', 'adopted']).toContain(first.status)
+    expect(recordedArns()[`config ${DEV} ${EU}`]).toBe(configVersions[1]!.arn)
   })
 })
 
