@@ -163,15 +163,20 @@ describe('layers publish interrupted twice', () => {
   it('the second SIGINT exits at once, leaving lockfile.json valid and no temp file; the rerun records the version and converges', async () => {
     project.write('layers/config/config.json', '{"stage": 2}\n')
     await project.lock()
-    // Each grant takes a while: the first SIGINT lands after the first version, while its grant is in flight.
+    // The first SIGINT lands right after the first version (while it is recorded or granted); each grant
+    // takes 3 s, so the run is still finishing its work in flight when the second SIGINT comes.
     server.setFaults({latencyMs: 3000, operations: ['AddLayerVersionPermission']})
-    const ended = await interruptWhen(['publish', '--concurrency', '1'], answered('PublishLayerVersion'), true)
+    const ended = await interruptWhen(['publish', '--create-bucket', '--concurrency', '1'], answered('PublishLayerVersion'), true)
     server.setFaults(undefined)
     expect(ended.signal).toBeNull()
     expect(ended.code, ended.stderr).toBe(130)
     expect(ended.stderr).toContain('SIGINT again: stopping now')
     expect(ended.stderr).not.toContain('ERR_LAYERS_INTERRUPTED')
-    expect(leftovers()).toEqual([])
+    // A lock held at exit is removed with it; only one caught in the instant proper-lockfile takes it
+    // (an empty directory, taken over as stale by the next run) can stay.
+    const left = leftovers()
+    if (left.includes('lockfile.json.lock')) expect(readdirSync(path.join(project.dir, 'lockfile.json.lock'))).toEqual([])
+    expect(left.filter((name) => name !== 'lockfile.json.lock')).toEqual([])
     // Valid JSON; the new version is recorded, or (when the second signal cut its write short) the old record stands.
     const recorded = recordedArns()
     const configVersions = await versionsOf(server, DEV, EU, 'config')
