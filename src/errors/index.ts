@@ -84,7 +84,7 @@ export class InterruptedError extends LayersError {
   readonly signal: InterruptSignal
 
   constructor(signal: InterruptSignal, message: string, options: LayersErrorOptions = {}) {
-    super('ERR_LAYERS_INTERRUPTED', message, {hint: 'Run the same command again: it continues from what was done and does not repeat it.', ...options, details: {signal, ...options.details}})
+    super('ERR_LAYERS_INTERRUPTED', message, {hint: 'Run the same command again to finish what was not done.', ...options, details: {signal, ...options.details}})
     this.signal = signal
   }
 

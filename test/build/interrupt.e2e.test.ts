@@ -1,7 +1,8 @@
 // Interrupting `layers build` (the built CLI): SIGINT while a large artifact is being zipped stops it
 // with exit 130, a report of what was built and what not, and no temp file; a SIGKILLed build leaves
-// its temp files, and the next build removes them and writes the same zip bytes. Each signal is sent
-// when the build's temp file for that artifact appears (an event), not after a delay.
+// its temp files, and the next build removes them and writes the same zip bytes. `layers package` of a
+// large function stops the same way. Each signal is sent when the temp file of the zip being written
+// appears (an event), not after a delay.
 import {spawn, type ChildProcess} from 'node:child_process'
 import {createHash, randomBytes} from 'node:crypto'
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -19,6 +20,8 @@ settings:
 layers:
   small: {dir: layers/small}
   big: {dir: layers/big}
+functions:
+  big: {source: layers/big, handler: index.handler, runtime: nodejs22.x, architecture: x86_64, layers: [small]}
 `
 
 let dir: string
@@ -29,6 +32,7 @@ beforeEach(() => {
   mkdirSync(path.join(dir, 'layers/small'), {recursive: true})
   writeFileSync(path.join(dir, 'layers/small/config.json'), '{"small": true}\n')
   mkdirSync(path.join(dir, 'layers/big'), {recursive: true})
+  writeFileSync(path.join(dir, 'layers/big/index.js'), 'exports.handler = async () => "ok"\n')
   // Incompressible files above the zip writer's streaming threshold: zipping them takes a while.
   for (let index = 0; index < 4; index++) writeFileSync(path.join(dir, `layers/big/blob-${index}.bin`), randomBytes(12 * 1024 * 1024))
 })
@@ -80,9 +84,8 @@ function tempFiles(): string[] {
   return out
 }
 
-/** Resolves once a temp file of the `big` artifact (its pending zip) exists, or rejects when the build ended first. */
-function tempFileOfBig(build: Run): Promise<void> {
-  const outDir = path.join(dir, '.layers/build/big/x86_64')
+/** Resolves once a temp file of the `big` artifact (its pending zip; or, for package, the function's zip) exists, or rejects when the run ended first. */
+function tempFileOfBig(build: Run, outDir = path.join(dir, '.layers/build/big/x86_64')): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setInterval(() => {
       let names: string[] = []
@@ -179,5 +182,18 @@ describe('layers build interrupted', () => {
     expect(zipsOf('big')).toEqual(expected)
     const big = (JSON.parse(rerun.stdout).artifacts as Array<{layer: string; sha256Hex: string}>).find((artifact) => artifact.layer === 'big')!
     expect(Object.values(expected)).toEqual([big.sha256Hex])
+  })
+
+  it('package: SIGINT while a function zip is written exits 130, names the function not packaged, leaves no temp file', async () => {
+    expect((await run(['lock', '--json'])).code).toBe(0)
+    const packaging = start(['package', '--no-check'])
+    await tempFileOfBig(packaging, path.join(dir, '.layers/package'))
+    packaging.child.kill('SIGINT')
+    const ended = await packaging.ended
+    expect(ended.code, ended.stderr).toBe(130)
+    expect(ended.stderr).toMatch(/package interrupted by SIGINT: 0 function\(s\) packaged, 1 not packaged/)
+    expect(ended.stderr).toContain('not packaged: big')
+    expect(tempFiles()).toEqual([])
+    expect(readdirSync(path.join(dir, '.layers/package'))).toEqual([])
   })
 })
