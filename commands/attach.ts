@@ -44,6 +44,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
       concurrency: flags.concurrency,
       emit: this.reporter.emit,
       waitTimeoutMs: flags['wait-timeout'] * 1000,
+      signal: this.interruptSignal,
     })
     this.reporter.done()
     this.out(() => renderAttach(result))

@@ -29,7 +29,7 @@ ${EXIT_CODES_HELP}`
   async run(): Promise<{artifacts: BuiltArtifact[]; warnings: Problem[]}> {
     const {argv, flags} = await this.parse(Build)
     try {
-      const artifacts = await buildProject({manifestPath: this.manifestPath(flags), layers: argv as string[], emit: this.reporter.emit})
+      const artifacts = await buildProject({manifestPath: this.manifestPath(flags), layers: argv as string[], emit: this.reporter.emit, signal: this.interruptSignal})
       this.reporter.done()
       this.out(() => renderBuildTable(artifacts))
       return {artifacts, warnings: this.reporter.warnings}

@@ -37,7 +37,7 @@ ${EXIT_CODES_HELP}`
 
   async run(): Promise<LockProjectResult & {warnings: Problem[]}> {
     const {argv, flags} = await this.parse(Lock)
-    const result = await lockProject({manifestPath: this.manifestPath(flags), targets: argv as string[], update: flags.update, emit: this.reporter.emit})
+    const result = await lockProject({manifestPath: this.manifestPath(flags), targets: argv as string[], update: flags.update, emit: this.reporter.emit, signal: this.interruptSignal})
     this.reporter.done()
     this.out(() => renderLockResult(result))
     return {...result, warnings: this.reporter.warnings}

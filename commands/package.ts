@@ -35,7 +35,7 @@ ${EXIT_CODES_HELP}`
   async run(): Promise<PackageResult & {warnings: Problem[]}> {
     const {argv, flags} = await this.parse(Package)
     try {
-      const result = await packageProject({manifestPath: this.manifestPath(flags), functions: argv as string[], outDir: flags.out, check: flags.check, emit: this.reporter.emit})
+      const result = await packageProject({manifestPath: this.manifestPath(flags), functions: argv as string[], outDir: flags.out, check: flags.check, emit: this.reporter.emit, signal: this.interruptSignal})
       this.reporter.done()
       this.out(() => renderPackageTable(result.functions))
       return {...result, warnings: this.reporter.warnings}

@@ -48,6 +48,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a deletion or a listing failed.`
       maxAuditAge: flags['max-audit-age'],
       concurrency: flags.concurrency,
       emit: this.reporter.emit,
+      signal: this.interruptSignal,
     })
     this.reporter.done()
     this.out(() => renderPrune(result))

@@ -50,6 +50,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any target failed.`
       createBucket: flags['create-bucket'],
       concurrency: flags.concurrency,
       emit: this.reporter.emit,
+      signal: this.interruptSignal,
     })
     this.reporter.done()
     this.out(() => renderPublish(result))

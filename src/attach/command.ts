@@ -24,6 +24,8 @@ export interface AttachCommandOptions {
   concurrency: number
   emit: EmitEvent
   waitTimeoutMs?: number
+  /** Fires on an interrupt (see AttachRunOptions.signal). */
+  signal?: AbortSignal
 }
 
 export async function attachCommand(options: AttachCommandOptions, factory: AwsClientFactory = awsClientFactory()): Promise<AttachResult> {
@@ -61,6 +63,7 @@ export async function attachCommand(options: AttachCommandOptions, factory: AwsC
         emit: options.emit,
         desired: (target) => desiredFromLock(manifest, lock, target.function, target.accountId, target.region, target.architecture),
         ...(options.waitTimeoutMs ? {waitTimeoutMs: options.waitTimeoutMs} : {}),
+        ...(options.signal ? {signal: options.signal} : {}),
       },
     )
   } finally {

@@ -1,6 +1,8 @@
 // Owns the human output of `layers attach`: per function and target, its outcome and the diff of its
 // Layers (added, removed, version moved), then refusals and failures with their reasons, then a summary.
+// Also the message of an interrupted attach: the functions updated and those not started.
 import {renderTable} from '../cli/table.js'
+import type {InterruptSignal} from '../errors/index.js'
 import type {AttachOutcome, AttachResult} from './run.js'
 
 export function renderAttach(result: AttachResult): string {
@@ -31,4 +33,17 @@ function changes(outcome: AttachOutcome): string {
     ...(diff.reordered ? ['order changed'] : []),
   ]
   return parts.length > 0 ? parts.join('\n') : '-'
+}
+
+export function renderAttachInterrupted(signal: InterruptSignal, result: AttachResult): string {
+  const where = (outcome: AttachOutcome) => `${outcome.functionName} ${outcome.accountName}/${outcome.region}`
+  const of = (status: AttachOutcome['status']) => result.functions.filter((outcome) => outcome.status === status)
+  const s = result.summary
+  const lines = [`attach interrupted by ${signal}: ${s.updated} function target(s) updated, ${s.unchanged} unchanged, ${s.refused + s.conflicts + s.failed} refused or failed, ${s.notStarted ?? 0} not started.`]
+  for (const outcome of of('updated')) lines.push(`  updated: ${where(outcome)} -> ${outcome.after.join(', ') || '(no layers)'}`)
+  for (const status of ['refused', 'conflict', 'failed'] as const) {
+    for (const outcome of of(status)) lines.push(`  ${status}: ${where(outcome)}${outcome.error ? `: [${outcome.error.code}] ${outcome.error.message}` : outcome.reasons ? `: ${outcome.reasons.join('; ')}` : ''}`)
+  }
+  for (const outcome of of('not-started')) lines.push(`  not started: ${where(outcome)}`)
+  return lines.join('\n')
 }

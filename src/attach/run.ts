@@ -2,11 +2,15 @@
 // its Layers with the locked list, leave it alone when it is already right, refuse with the reasons
 // when it must not be changed, else update it under its RevisionId (re-read and retry once when it
 // changed underneath, or report the conflict) and wait, bounded, until LastUpdateStatus is Successful.
+// On an interrupt (options.signal) no function is updated any more; an update already sent stands (it
+// is reported updated without waiting for LastUpdateStatus), and InterruptedError lists the functions
+// updated and those not started.
 import pLimit from 'p-limit'
 import {targetError, type TargetError} from '../aws/errors.js'
 import type {FunctionsApi} from '../aws/lambda-functions.js'
-import {OperationalError} from '../errors/index.js'
+import {InterruptedError, OperationalError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
+import {renderAttachInterrupted} from './render.js'
 import {diffLayers, isSameList, planAttach, type FunctionState, type FunctionTarget, type LayerDiff, type LayerFacts} from './plan.js'
 
 export interface AttachEnv {
@@ -24,9 +28,12 @@ export interface AttachRunOptions {
   /** Longest wait for LastUpdateStatus to leave InProgress, in ms. */
   waitTimeoutMs?: number
   pollMs?: number
+  /** Fires on an interrupt: no further update is sent; runAttach then throws InterruptedError with the result in `details`. */
+  signal?: AbortSignal
 }
 
-export type AttachStatus = 'unchanged' | 'updated' | 'would-update' | 'refused' | 'conflict' | 'failed'
+/** `not-started`: an interrupted run did not update the function (it may have read it). */
+export type AttachStatus = 'unchanged' | 'updated' | 'would-update' | 'refused' | 'conflict' | 'failed' | 'not-started'
 
 export interface AttachOutcome {
   function: string
@@ -47,7 +54,7 @@ export interface AttachOutcome {
 export interface AttachResult {
   dryRun: boolean
   functions: AttachOutcome[]
-  summary: {targets: number; updated: number; unchanged: number; refused: number; conflicts: number; failed: number}
+  summary: {targets: number; updated: number; unchanged: number; refused: number; conflicts: number; failed: number; notStarted?: number}
 }
 
 const DEFAULT_WAIT_MS = 120_000
@@ -67,11 +74,23 @@ export async function runAttach(targets: FunctionTarget[], env: AttachEnv, optio
     ),
   )
   const count = (...statuses: AttachStatus[]) => functions.filter((outcome) => statuses.includes(outcome.status)).length
-  return {
+  const interrupted = options.signal?.aborted === true
+  const result: AttachResult = {
     dryRun: options.dryRun,
     functions,
-    summary: {targets: functions.length, updated: count('updated', 'would-update'), unchanged: count('unchanged'), refused: count('refused'), conflicts: count('conflict'), failed: count('failed')},
+    summary: {
+      targets: functions.length,
+      updated: count('updated', 'would-update'),
+      unchanged: count('unchanged'),
+      refused: count('refused'),
+      conflicts: count('conflict'),
+      failed: count('failed'),
+      ...(interrupted ? {notStarted: count('not-started')} : {}),
+    },
   }
+  if (!interrupted) return result
+  const signal = InterruptedError.signalOf(options.signal!)
+  throw new InterruptedError(signal, renderAttachInterrupted(signal, result), {details: {...result}})
 }
 
 async function attachOne(target: FunctionTarget, env: AttachEnv, options: AttachRunOptions, layerCache: Map<string, Promise<LayerFacts | undefined>>): Promise<AttachOutcome> {
@@ -86,6 +105,7 @@ async function attachOne(target: FunctionTarget, env: AttachEnv, options: Attach
     after: [],
     retried: false,
   }
+  if (options.signal?.aborted) return {...outcome, status: 'not-started'}
   try {
     const api = await env.functionsApi(target)
     const desired = options.desired(target)
@@ -117,6 +137,7 @@ async function attachOne(target: FunctionTarget, env: AttachEnv, options: Attach
       if (decision.action === 'noop') return {...outcome, status: 'unchanged'}
       if (decision.action === 'refuse') return {...outcome, status: 'refused', reasons: decision.reasons}
       if (options.dryRun) return {...outcome, status: 'would-update'}
+      if (options.signal?.aborted) return {...outcome, status: 'not-started'}
       const update = await api.updateLayers(target.functionName, desired.arns, current.revisionId)
       if (update.status === 'ok') {
         const final = await waitForUpdate(api, target.functionName, update.state, options)
@@ -191,7 +212,8 @@ async function waitForUpdate(api: FunctionsApi, name: string, state: FunctionSta
   const deadline = Date.now() + (options.waitTimeoutMs ?? DEFAULT_WAIT_MS)
   let delay = options.pollMs ?? 250
   let current = state
-  while (isBusy(current)) {
+  // Interrupted: the update was sent and stands; the rerun sees how it ended.
+  while (isBusy(current) && !options.signal?.aborted) {
     if (Date.now() >= deadline) {
       throw new OperationalError('ERR_LAYERS_ATTACH_TIMEOUT', `${name} was still updating (LastUpdateStatus InProgress) after ${Math.round((options.waitTimeoutMs ?? DEFAULT_WAIT_MS) / 1000)} s.`, {
         hint: 'Check the function in the Lambda console; run `layers attach` again once its update has finished.',

@@ -1,11 +1,14 @@
 // Owns `layers build`: for each artifact of each selected own layer, from the lockfile only, either
 // finds its zip in the build cache or collects its entries (builders.ts) and writes a deterministic
 // zip (zip.ts), records it in the state database, and reports sizes against Lambda's unzipped limit.
-import {randomBytes} from 'node:crypto'
+// First it removes the temp files killed runs left in .layers (never a live run's). When
+// the run's AbortSignal fires it stops between artifacts (or inside one: reading, zipping), removes
+// that artifact's temp files and throws InterruptedError saying which artifacts were built and which not.
 import {readdir, rename, rm, rmdir} from 'node:fs/promises'
 import path from 'node:path'
-import {OperationalError, UserInputError} from '../errors/index.js'
+import {InterruptedError, OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
+import {removeDeadTemps, tempPath, trackTemp} from '../fsutil/atomic.js'
 import {artifactArchitectures, type ArtifactKey, type LockedOwnLayer, type Lockfile} from '../lock/types.js'
 import {isOwnLayer, type Architecture, type Manifest, type OwnLayer} from '../manifest/types.js'
 import {openStateDatabase, type StateDatabase} from '../store/db.js'
@@ -13,6 +16,7 @@ import {layerBuilders, type LayerBuilder, type LayerBuildJob} from './builders.j
 import {BUILDER_VERSION, cacheKey, findCachedBuild, recordBuild, type CachedBuild} from './cache.js'
 import type {TarballSource} from './npm.js'
 import {createPruner, DEFAULT_PRUNE_VERSION, type Pruner} from './prune.js'
+import {renderBuildInterrupted} from './render.js'
 import {ContentSpool} from './spool.js'
 import {writeDeterministicZip, ZIP_FORMAT_ID} from './zip.js'
 
@@ -53,6 +57,14 @@ export interface BuildOptions {
   memoryBudget?: number
   /** Which layers the lockfile no longer matches (from the manifest fingerprint check). */
   staleLayers: (names: string[]) => string[]
+  /** Fires on an interrupt: no further artifact is started, the one in progress stops and leaves no temp file. */
+  signal?: AbortSignal
+}
+
+/** One artifact an interrupted build did not build. */
+export interface UnbuiltArtifact {
+  layer: string
+  artifactKey: ArtifactKey
 }
 
 const DEFAULT_MEMORY_BUDGET = 96 * 1024 * 1024
@@ -60,7 +72,8 @@ const DEFAULT_MEMORY_BUDGET = 96 * 1024 * 1024
 /**
  * Builds (or finds in the cache) every artifact of the selected layers. Throws UserInputError when a
  * layer is unknown, not buildable or not locked; OperationalError ERR_LAYERS_LAYER_TOO_LARGE (with the
- * built artifacts in `details.artifacts`) when an artifact exceeds Lambda's unzipped limit.
+ * built artifacts in `details.artifacts`) when an artifact exceeds Lambda's unzipped limit;
+ * InterruptedError (`details.built`, `details.notBuilt`) when `options.signal` fired.
  */
 export async function buildLayers(manifest: Manifest, lock: Lockfile, options: BuildOptions): Promise<BuiltArtifact[]> {
   const names = selectLayers(manifest, options.layers)
@@ -86,8 +99,17 @@ export async function buildLayers(manifest: Manifest, lock: Lockfile, options: B
     },
   }
   const built: BuiltArtifact[] = []
+  const signal = options.signal
+  const interrupted = (from: number): InterruptedError => {
+    const notBuilt = jobs.slice(from).map((job) => ({layer: job.name, artifactKey: job.artifactKey}))
+    const by = InterruptedError.signalOf(signal!)
+    return new InterruptedError(by, renderBuildInterrupted(by, built, notBuilt), {details: {built, notBuilt}})
+  }
+  // .layers/build/<layer>/<artifact>/ is four levels down; .layers/package/ holds function zips' temp files.
+  await removeDeadTemps(options.stateDir, 4)
   try {
-    for (const job of jobs) {
+    for (const [index, job] of jobs.entries()) {
+      if (signal?.aborted) throw interrupted(index)
       const layer = job.layer
       const pruner = createPruner({exclude: layer.exclude, defaultExcludes: layer.defaultExcludes})
       const builder = layerBuilders[layer.kind]!
@@ -99,13 +121,15 @@ export async function buildLayers(manifest: Manifest, lock: Lockfile, options: B
       }
       options.emit({type: 'progress', phase: 'build', message: `${job.name} (${job.artifactKey})`})
       const outDir = path.join(buildDir, job.name, job.artifactKey)
-      const spool = new ContentSpool(buildDir, options.memoryBudget ?? DEFAULT_MEMORY_BUDGET)
+      const spool = new ContentSpool(buildDir, options.memoryBudget ?? DEFAULT_MEMORY_BUDGET, signal)
       // Unique per run: two concurrent builds of the same artifact each write their own file, and the
       // content-addressed rename makes the second one a no-op replacement with identical bytes.
-      const pending = path.join(outDir, `.pending-${process.pid}-${randomBytes(4).toString('hex')}.zip`)
+      const pending = tempPath(outDir, 'pending')
+      const untrack = trackTemp(pending)
       try {
         const {entries, packages} = await builder.collect(job, {...tools, pruner, spool})
-        const zip = await writeDeterministicZip(pending, entries)
+        signal?.throwIfAborted()
+        const zip = await writeDeterministicZip(pending, entries, signal)
         const zipPath = path.join(outDir, `${zip.sha256Hex}.zip`)
         await rename(pending, zipPath)
         const record: CachedBuild = {layer: job.name, artifactKey: job.artifactKey, inputHash, ...zip, zipPath, packages}
@@ -115,8 +139,10 @@ export async function buildLayers(manifest: Manifest, lock: Lockfile, options: B
         await rm(pending, {force: true})
         await spool.close()
         await removeEmptyDirs([outDir, path.dirname(outDir), buildDir])
+        if (signal?.aborted) throw interrupted(index)
         throw error
       } finally {
+        untrack()
         await spool.close()
       }
     }

@@ -15,6 +15,8 @@ export interface BuildProjectOptions {
   /** Layer names; all own layers when empty. */
   layers?: string[]
   emit: EmitEvent
+  /** Fires on an interrupt (see BuildOptions.signal). */
+  signal?: AbortSignal
 }
 
 export async function buildProject(options: BuildProjectOptions): Promise<BuiltArtifact[]> {
@@ -33,5 +35,6 @@ export async function buildProject(options: BuildProjectOptions): Promise<BuiltA
     emit: options.emit,
     staleLayers: (names) => staleLayerNames(status, names),
     npmOptions: () => loadNpmOptions(paths.root),
+    ...(options.signal ? {signal: options.signal} : {}),
   })
 }

@@ -320,7 +320,7 @@ function endRecords(entries: number, centralOffset: number, centralSize: number)
 }
 
 /** Streams a large entry through CRC and deflate, then writes a data descriptor. */
-async function writeStreamed(output: ZipOutput, prepared: Prepared): Promise<CentralRecord> {
+async function writeStreamed(output: ZipOutput, prepared: Prepared, signal: AbortSignal | undefined): Promise<CentralRecord> {
   const {entry} = prepared
   const method = compressionLevelFor(entry.path, entry.size) === 0 ? 0 : 8
   const record: CentralRecord = {name: prepared.name, mode: prepared.mode, flags: FLAG_UTF8 | FLAG_DATA_DESCRIPTOR, method, crc: 0, compressedSize: 0, size: 0, offset: output.position}
@@ -340,11 +340,16 @@ async function writeStreamed(output: ZipOutput, prepared: Prepared): Promise<Cen
   let compressedSize = 0
   try {
     for await (const chunk of stream) {
+      if (signal?.aborted) break
       compressedSize += (chunk as Buffer).length
       await output.write(chunk as Buffer)
     }
   } catch (error) {
     throw cannotRead(entry.path, error)
+  }
+  if (signal?.aborted) {
+    input.destroy()
+    signal.throwIfAborted()
   }
   if (size !== entry.size) throw new Error(`Cannot read ${entry.path}: expected ${entry.size} bytes, got ${size}`)
   const zip64 = size >= MAX32 || compressedSize >= MAX32
@@ -364,9 +369,10 @@ async function writeStreamed(output: ZipOutput, prepared: Prepared): Promise<Cen
 
 /**
  * Writes `entries` as a deterministic zip to `file` (atomically: temp file + rename; on failure the
- * old file, if any, is left as it was and no temp file remains).
+ * old file, if any, is left as it was and no temp file remains). When `signal` fires the write stops
+ * (between entries, or between chunks of a large one) and rejects with its reason.
  */
-export async function writeDeterministicZip(file: string, entries: readonly ZipEntry[]): Promise<ZipResult> {
+export async function writeDeterministicZip(file: string, entries: readonly ZipEntry[], signal?: AbortSignal): Promise<ZipResult> {
   const sorted = sortZipEntries(entries)
   return withAtomicOutput(file, async (tempPath) => {
     const handle = await open(tempPath, 'w')
@@ -388,13 +394,14 @@ export async function writeDeterministicZip(file: string, entries: readonly ZipE
       const records: CentralRecord[] = []
       let unzippedBytes = 0
       for (let index = 0; index < sorted.length; index++) {
+        signal?.throwIfAborted()
         fillAhead()
         const prepared = await ahead.get(index)!
         ahead.delete(index)
         if (prepared.entry.size <= BUFFERED_MAX) aheadBytes -= prepared.entry.size
         unzippedBytes += prepared.entry.size
         if (!prepared.data) {
-          records.push(await writeStreamed(output, prepared))
+          records.push(await writeStreamed(output, prepared, signal))
           continue
         }
         const {crc, method, payload} = prepared.data

@@ -4,9 +4,10 @@ import {Command, Flags, Errors, Interfaces} from '@oclif/core'
 import path from 'node:path'
 import {LayersError, UserInputError, toLayersError} from '../errors/index.js'
 import {errorEnvelope, renderErrorText} from './render.js'
+import {installInterrupt, type Interrupt} from './interrupt.js'
 import {createReporter, type Reporter} from './reporter.js'
 
-export const EXIT_CODES_HELP = 'Exit codes: 0 success, 1 operational failure, 2 invalid input.'
+export const EXIT_CODES_HELP = 'Exit codes: 0 success, 1 operational failure, 2 invalid input, 130 interrupted (Ctrl-C; 143 for SIGTERM).'
 
 export abstract class LayersCommand extends Command {
   static override enableJsonFlag = true
@@ -27,6 +28,17 @@ export abstract class LayersCommand extends Command {
   protected get reporter(): Reporter {
     this.reporterInstance ??= createReporter({json: this.jsonEnabled()})
     return this.reporterInstance
+  }
+
+  private interruptInstance?: Interrupt
+
+  /**
+   * The run's interrupt signal. Asking for it installs the SIGINT/SIGTERM handlers (src/cli/interrupt.ts),
+   * so only commands whose services honour it stop cleanly; the others keep Node's default (exit at once).
+   */
+  protected get interruptSignal(): AbortSignal {
+    this.interruptInstance ??= installInterrupt()
+    return this.interruptInstance.signal
   }
 
   /** Absolute path of the manifest named by --manifest. */
@@ -58,6 +70,7 @@ export abstract class LayersCommand extends Command {
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
     this.reporterInstance?.done()
+    this.interruptInstance?.dispose()
     return super.finally(err)
   }
 }

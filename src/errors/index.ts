@@ -32,7 +32,7 @@ export interface LayersErrorOptions {
 }
 
 /** Exit codes every command documents: 0 success, 1 operational failure or findings, 2 invalid input. */
-export const ExitCode = {ok: 0, failure: 1, invalidInput: 2} as const
+export const ExitCode = {ok: 0, failure: 1, invalidInput: 2, interrupted: 130, terminated: 143} as const
 
 export abstract class LayersError extends Error {
   readonly code: ErrorCode
@@ -52,7 +52,7 @@ export abstract class LayersError extends Error {
     this.details = options.details ?? {}
   }
 
-  get exitCode(): 1 | 2 {
+  get exitCode(): number {
     return this.fault === 'user' ? ExitCode.invalidInput : ExitCode.failure
   }
 }
@@ -70,6 +70,32 @@ export class OperationalError extends LayersError {
 /** Findings above the threshold the user set (audit --fail-on, validate warnings in CI): exit 1. */
 export class FindingsError extends LayersError {
   readonly fault = 'tool' as const
+}
+
+export type InterruptSignal = 'SIGINT' | 'SIGTERM'
+
+/**
+ * The user stopped the run (Ctrl-C, or SIGTERM from a supervisor): the work in flight was finished or
+ * recorded and `details` says what was done and what was not. Exit 130 for SIGINT (the shell's 128 + 2),
+ * 143 for SIGTERM (128 + 15), as shells, CI runners and container supervisors expect.
+ */
+export class InterruptedError extends LayersError {
+  readonly fault = 'user' as const
+  readonly signal: InterruptSignal
+
+  constructor(signal: InterruptSignal, message: string, options: LayersErrorOptions = {}) {
+    super('ERR_LAYERS_INTERRUPTED', message, {hint: 'Run the same command again to finish what was not done.', ...options, details: {signal, ...options.details}})
+    this.signal = signal
+  }
+
+  override get exitCode(): number {
+    return this.signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted
+  }
+
+  /** The signal an interrupt's AbortSignal was aborted for (its reason's `signal`); SIGINT when it names none. */
+  static signalOf(signal: AbortSignal): InterruptSignal {
+    return (signal.reason as {signal?: unknown} | undefined)?.signal === 'SIGTERM' ? 'SIGTERM' : 'SIGINT'
+  }
 }
 
 /** Wraps anything that is not a LayersError, so it is rendered like one (never a bare stack trace). */

@@ -5,7 +5,7 @@ import {readFile, rm} from 'node:fs/promises'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {OperationalError, UserInputError} from '../errors/index.js'
-import {writeFileAtomically} from '../fsutil/atomic.js'
+import {trackTemp, writeFileAtomically} from '../fsutil/atomic.js'
 import {checkLockfileShape} from './shape.js'
 import {serializeLockfile} from './serialize.js'
 import {emptyLockfile, type Lockfile} from './types.js'
@@ -115,6 +115,8 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, option
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
   }
+  // Removed on exit while held (a second Ctrl-C), so no lock directory outlives this process.
+  const untrack = trackTemp(lockDir)
   try {
     writeFileSync(`${lockDir}/${OWNER_FILE}`, JSON.stringify({pid: process.pid, host: hostname()}))
   } catch {
@@ -126,6 +128,7 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, option
     // The owner note goes first: proper-lockfile releases with rmdir, which fails on a non-empty directory.
     await rm(`${lockDir}/${OWNER_FILE}`, {force: true}).catch(() => {})
     await release().catch(() => {})
+    untrack()
   }
 }
 

@@ -4,8 +4,9 @@
 // per-kind switch in lockLayer(), and writes lockfile.json once through updateLockfile (atomic,
 // under the inter-process lock, skipped when nothing changed). Layers whose lock still matches keep
 // their entry byte for byte; entries of layers gone from the manifest are dropped when every layer
-// is locked. npm options (and pacote) are loaded only when a layer needs the registry.
-import {OperationalError, UserInputError} from '../errors/index.js'
+// is locked. npm options (and pacote) are loaded only when a layer needs the registry. On an interrupt
+// (options.signal) no further layer is resolved and nothing is written (InterruptedError says so).
+import {InterruptedError, OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {loadManifest} from '../manifest/load.js'
 import type {Architecture, ArnLayer, DirLayer, LayerSpec, Manifest, NpmLayer, RuntimeLayer} from '../manifest/types.js'
@@ -19,6 +20,7 @@ import {lockRuntimeLayer, runtimeLockFits} from '../runtime/lock.js'
 import type {ArnPinEnv} from './arn-pin.js'
 import {layerInputs} from './fingerprint.js'
 import {readLockfile, updateLockfile} from './io.js'
+import {renderLockInterrupted} from './render.js'
 import {canonicalJson, serializeLockfile} from './serialize.js'
 import {artifactKey, type ArtifactKey, type LockedArtifact, type LockedLayer, type Lockfile, type Publications} from './types.js'
 
@@ -31,6 +33,8 @@ export interface LockProjectOptions {
   emit: EmitEvent
   /** Registry access (tests); default: pacote with the project's npm configuration. */
   source?: PackumentSource
+  /** Fires on an interrupt: no further layer is resolved, lockfile.json is not written. */
+  signal?: AbortSignal
 }
 
 export interface LockedArtifactSummary {
@@ -244,7 +248,14 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
   const registry = (): Promise<PackumentSource> =>
     (source ??= npmOptions().then((loaded) => new PackumentCache(withProgress(loaded ? pacotePackumentSource(loaded) : options.source!, options.emit))))
   const results = new Map<string, {locked: LockedLayer; status: LockedLayerSummary['status']}>()
+  const interrupted = (signal: AbortSignal): InterruptedError => {
+    const by = InterruptedError.signalOf(signal)
+    const resolved = selection.names.filter((name) => results.get(name)?.status === 'locked')
+    const notResolved = selection.names.filter((name) => !results.has(name))
+    return new InterruptedError(by, renderLockInterrupted(by, paths.lockfile, resolved, notResolved), {details: {written: false, resolved, notResolved}})
+  }
   for (const [index, name] of selection.names.entries()) {
+    if (options.signal?.aborted) throw interrupted(options.signal)
     const layer = manifest.layers[name]!
     const previous = current.layers[name]
     const inputs = layerInputs(layer, manifest.root)
@@ -268,6 +279,7 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
     })
     results.set(name, {locked, status: 'locked'})
   }
+  if (options.signal?.aborted) throw interrupted(options.signal)
   let written = false
   let removed: string[] = []
   await updateLockfile(paths.lockfile, (latest) => {

@@ -1,6 +1,7 @@
 // Owns the human output of `layers lock`: one table row per artifact of each layer considered, then
-// what happened to lockfile.json.
+// what happened to lockfile.json; and the message of an interrupted lock.
 import {renderTable} from '../cli/table.js'
+import type {InterruptSignal} from '../errors/index.js'
 import type {LockProjectResult} from './lock-project.js'
 
 export function renderLockResult(result: LockProjectResult): string {
@@ -12,5 +13,12 @@ export function renderLockResult(result: LockProjectResult): string {
   const lines = [rows.length > 0 ? renderTable(['Layer', 'Kind', 'Artifact', 'Packages', 'Status'], rows, {alignRight: [3]}) : 'The manifest declares no layers.']
   if (result.removed.length > 0) lines.push(`Removed from the lock (no longer in the manifest): ${result.removed.join(', ')}`)
   lines.push(result.written ? `Wrote ${result.lockfile}` : `${result.lockfile} is up to date`)
+  return lines.join('\n')
+}
+
+export function renderLockInterrupted(signal: InterruptSignal, lockfile: string, resolved: readonly string[], notResolved: readonly string[]): string {
+  const lines = [`lock interrupted by ${signal}: nothing written, ${lockfile} is as it was (${resolved.length} layer(s) resolved, ${notResolved.length} not).`]
+  if (resolved.length > 0) lines.push(`  resolved, not written: ${resolved.join(', ')}`)
+  if (notResolved.length > 0) lines.push(`  not resolved: ${notResolved.join(', ')}`)
   return lines.join('\n')
 }

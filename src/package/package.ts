@@ -3,11 +3,13 @@
 // to <outDir>/<function>.zip, and accounts sizes: the package, each layer's built artifact, the total
 // against Lambda's unzipped limit, and the fat package it replaces. Zips are written only when the
 // check passes; a function over the limit fails the command (exit 1) after every zip is written.
+// On an interrupt (options.signal) no further zip is started, the ones being written stop (their temp
+// files removed, an older zip left as it was), and InterruptedError lists what was packaged and what not.
 import path from 'node:path'
 import pLimit from 'p-limit'
 import {dirEntries} from '../build/dir.js'
 import {writeDeterministicZip, type ZipResult} from '../build/zip.js'
-import {OperationalError, UserInputError} from '../errors/index.js'
+import {InterruptedError, OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {checkImports, type ImportReport} from '../imports/check.js'
 import type {Lockfile} from '../lock/types.js'
@@ -17,6 +19,7 @@ import {openStateDatabase, type StateDatabase} from '../store/db.js'
 import {builtArtifactFinder, functionLayers, type BuiltArtifactFinder} from './artifacts.js'
 import {functionFileLister, type FunctionFileLister} from './files.js'
 import {loadFunctionProject} from './project.js'
+import {renderPackageInterrupted} from './render.js'
 import {fatPackageSize, FUNCTION_UNZIPPED_LIMIT} from './sizes.js'
 import {listZip, type ZipListing} from './zip-read.js'
 
@@ -66,6 +69,8 @@ export interface PackageOptions {
   check?: boolean
   emit: EmitEvent
   db?: StateDatabase
+  /** Fires on an interrupt: no further zip is written; packageFunctions then throws InterruptedError. */
+  signal?: AbortSignal
 }
 
 /** Memoised lookups shared by every function of one run. */
@@ -84,10 +89,10 @@ function layerListing(caches: RunCaches, zipPath: string): Promise<ZipListing[]>
   return listing
 }
 
-async function packageOne(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, outDir: string, caches: RunCaches): Promise<PackagedFunction> {
+async function packageOne(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, outDir: string, caches: RunCaches, signal?: AbortSignal): Promise<PackagedFunction> {
   const files = await caches.listFiles(fn)
   const zipPath = path.join(outDir, `${fn.key}.zip`)
-  const zip = await writeDeterministicZip(zipPath, dirEntries(files))
+  const zip = await writeDeterministicZip(zipPath, dirEntries(files), signal)
   const layers: LayerSize[] = []
   const layerListings: ZipListing[][] = []
   let allBuilt = true
@@ -152,16 +157,29 @@ export async function packageFunctions(manifest: Manifest, lock: Lockfile, funct
     const outDir = options.outDir ?? path.join(options.stateDir, 'package')
     const limit = pLimit(4)
     let done = 0
-    const packaged = await Promise.all(
+    const signal = options.signal
+    const written = await Promise.all(
       functions.map((fn) =>
         limit(async () => {
-          const result = await packageOne(manifest, lock, fn, outDir, caches)
-          options.emit({type: 'progress', phase: 'package', message: fn.key, current: ++done, total: functions.length})
-          return result
+          if (signal?.aborted) return undefined
+          try {
+            const result = await packageOne(manifest, lock, fn, outDir, caches, signal)
+            options.emit({type: 'progress', phase: 'package', message: fn.key, current: ++done, total: functions.length})
+            return result
+          } catch (error) {
+            if (signal?.aborted) return undefined
+            throw error
+          }
         }),
       ),
     )
+    const packaged = written.filter((fn): fn is PackagedFunction => fn !== undefined)
     recordPackages(db, packaged)
+    if (signal?.aborted) {
+      const notPackaged = functions.filter((_fn, index) => written[index] === undefined).map((fn) => fn.key)
+      const by = InterruptedError.signalOf(signal)
+      throw new InterruptedError(by, renderPackageInterrupted(by, packaged, notPackaged), {details: {functions: packaged, notPackaged}})
+    }
     for (const fn of packaged) {
       const missing = fn.layers.filter((layer) => !layer.built && layer.kind !== 'arn').map((layer) => layer.layer)
       if (missing.length > 0) {
@@ -187,6 +205,8 @@ export interface PackageProjectOptions {
   outDir?: string
   check?: boolean
   emit: EmitEvent
+  /** Fires on an interrupt (see PackageOptions.signal). */
+  signal?: AbortSignal
 }
 
 /** `layers package` from a manifest path: loads the project and packages the functions. */
@@ -197,5 +217,6 @@ export async function packageProject(options: PackageProjectOptions): Promise<Pa
     outDir: options.outDir === undefined ? undefined : path.resolve(options.outDir),
     check: options.check !== false,
     emit: options.emit,
+    ...(options.signal ? {signal: options.signal} : {}),
   })
 }

@@ -1,6 +1,8 @@
 // Owns the human output of `layers package`: one row per function with its package, its layers and
-// the total against Lambda's limit, and the fat package it replaces.
+// the total against Lambda's limit, and the fat package it replaces; and the message of an interrupted
+// package run (the zips written and the functions not packaged).
 import {formatBytes, renderTable} from '../cli/table.js'
+import type {InterruptSignal} from '../errors/index.js'
 import type {PackagedFunction} from './package.js'
 
 function percent(part: number, whole: number): string {
@@ -30,4 +32,11 @@ export function renderPackageTable(functions: readonly PackagedFunction[]): stri
   )
   const dir = functions[0]!.zipPath.slice(0, functions[0]!.zipPath.lastIndexOf('/'))
   return `${table}\nZips in ${dir}; limit ${functions[0]!.limitBytes} bytes unzipped per function with its layers.`
+}
+
+export function renderPackageInterrupted(signal: InterruptSignal, packaged: readonly PackagedFunction[], notPackaged: readonly string[]): string {
+  const lines = [`package interrupted by ${signal}: ${packaged.length} function(s) packaged, ${notPackaged.length} not packaged.`]
+  for (const fn of packaged) lines.push(`  packaged: ${fn.function} ${fn.zipPath} ${fn.codeSha256}`)
+  for (const name of notPackaged) lines.push(`  not packaged: ${name}`)
+  return lines.join('\n')
 }

@@ -22,6 +22,8 @@ export interface PruneCommandOptions {
   maxAuditAge: string
   concurrency: number
   emit: EmitEvent
+  /** Fires on an interrupt (see PruneRequest.signal). */
+  signal?: AbortSignal
 }
 
 export async function pruneCommand(options: PruneCommandOptions): Promise<PruneResult> {
@@ -45,6 +47,7 @@ export async function pruneCommand(options: PruneCommandOptions): Promise<PruneR
         db,
         runtimes: [...LAMBDA_RUNTIMES],
         emit: options.emit,
+        ...(options.signal ? {signal: options.signal} : {}),
       },
       awsAuditEnv(auditClientFactory(), (managed) => desiredFromLock(manifest!, lock, managed.key, managed.accountId, managed.region, manifest!.functions[managed.key]!.architecture)),
     )

@@ -1,6 +1,8 @@
-// Owns the human view of `layers prune`: what would go (or went), the storage freed, what is kept and why.
+// Owns the human view of `layers prune`: what would go (or went), the storage freed, what is kept and
+// why; and the message of an interrupted prune (the versions deleted and those not deleted).
 import {formatBytes, renderTable} from '../cli/table.js'
-import type {PruneResult} from './run.js'
+import type {InterruptSignal} from '../errors/index.js'
+import type {PrunedVersion, PruneResult} from './run.js'
 
 export function renderPrune(result: PruneResult): string {
   const parts: string[] = [`Audit #${result.audit.runId} (${result.audit.startedAt}${result.audit.reused ? ', saved run' : ', fresh'})`, '']
@@ -36,4 +38,11 @@ export function renderPrune(result: PruneResult): string {
       : `${listed.length} version(s) deleted, ${formatBytes(result.freedBytes)} freed.`,
   )
   return parts.join('\n') + '\n'
+}
+
+export function renderPruneInterrupted(signal: InterruptSignal, deleted: readonly PrunedVersion[], notDeleted: readonly PrunedVersion[]): string {
+  const lines = [`prune interrupted by ${signal}: ${deleted.length} version(s) deleted (recorded in the history), ${notDeleted.length} candidate(s) not deleted.`]
+  for (const entry of deleted) lines.push(`  deleted: ${entry.arn}`)
+  for (const entry of notDeleted) lines.push(`  not deleted: ${entry.arn}`)
+  return lines.join('\n')
 }

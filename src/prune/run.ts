@@ -2,8 +2,10 @@
 // for any target, not used by any function in a fresh audit, not among the N newest, old enough),
 // the storage they free, and, with --yes, deleting them and recording each deletion in the history.
 // The audit is run here, or the last saved one is used only while it is fresh and covers the targets.
+// On an interrupt (request.signal) no listing or deletion starts any more; the deletions in flight
+// finish and are recorded; InterruptedError lists the versions deleted and the candidates not deleted.
 import pLimit from 'p-limit'
-import {OperationalError, UserInputError} from '../errors/index.js'
+import {InterruptedError, OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {previousRun, recordPrune, runLayerUsage} from '../history/store.js'
 import type {Lockfile} from '../lock/types.js'
@@ -17,6 +19,7 @@ import {resolveTargets, type ResolvedTarget, type TargetFlags} from '../audit/ta
 import type {TargetFailure} from '../audit/types.js'
 import type {PruneLambdaApi} from './lambda.js'
 import {planPrune, type KeptVersion, type ListedVersion} from './plan.js'
+import {renderPruneInterrupted} from './render.js'
 
 export interface PruneEnv extends AuditEnv {
   pruneApiFor(target: ResolvedTarget): Promise<PruneLambdaApi>
@@ -39,6 +42,8 @@ export interface PruneRequest {
   runtimes: RuntimeDeprecation[]
   now?: () => Date
   emit: EmitEvent
+  /** Fires on an interrupt: no further listing or deletion starts; runPrune then throws InterruptedError. */
+  signal?: AbortSignal
 }
 
 export interface PrunedVersion extends ListedVersion {
@@ -83,6 +88,7 @@ export async function runPrune(request: PruneRequest, env: PruneEnv): Promise<Pr
     plan.targets.flatMap((target) =>
       layers.map((layer) =>
         limit(async () => {
+          if (request.signal?.aborted) return
           try {
             const key = `${target.accountId}/${target.region}`
             const api = apis.get(key) ?? (await env.pruneApiFor(target))
@@ -98,6 +104,7 @@ export async function runPrune(request: PruneRequest, env: PruneEnv): Promise<Pr
     ),
   )
 
+  if (request.signal?.aborted) throw interrupted(request.signal, [], [])
   const catalog = buildCatalog(request.manifest, request.lock)
   const sharedWith: Record<string, string[]> = {}
   const sharedBeyond: Record<string, string> = {}
@@ -137,6 +144,7 @@ export async function runPrune(request: PruneRequest, env: PruneEnv): Promise<Pr
     await Promise.all(
       candidates.map((entry) =>
         limit(async () => {
+          if (request.signal?.aborted) return
           try {
             await apis.get(`${entry.accountId}/${entry.region}`)!.deleteLayerVersion(entry.layer, entry.version)
             recordPrune(request.db, {...entry, auditRunId: audit.runId, deletedAt: now().toISOString()})
@@ -150,6 +158,9 @@ export async function runPrune(request: PruneRequest, env: PruneEnv): Promise<Pr
     )
     deleted.sort(compareVersions)
   }
+  if (request.signal?.aborted) {
+    throw interrupted(request.signal, deleted, request.yes ? candidates.filter((entry) => !deleted.includes(entry)).sort(compareVersions) : [])
+  }
   failures.sort((a, b) => `${a.accountId}/${a.region}/${a.arn ?? a.layer ?? ''}`.localeCompare(`${b.accountId}/${b.region}/${b.arn ?? b.layer ?? ''}`, 'en'))
   return {
     dryRun: !request.yes,
@@ -160,6 +171,11 @@ export async function runPrune(request: PruneRequest, env: PruneEnv): Promise<Pr
     deleted,
     failures,
   }
+}
+
+function interrupted(signal: AbortSignal, deleted: PrunedVersion[], notDeleted: PrunedVersion[]): InterruptedError {
+  const by = InterruptedError.signalOf(signal)
+  return new InterruptedError(by, renderPruneInterrupted(by, deleted, notDeleted), {details: {deleted, notDeleted}})
 }
 
 function compareVersions(a: ListedVersion, b: ListedVersion): number {

@@ -27,6 +27,8 @@ export interface PublishCommandOptions {
   createBucket: boolean
   concurrency: number
   emit: EmitEvent
+  /** Fires on an interrupt (see PublishRunOptions.signal; the build stops too). */
+  signal?: AbortSignal
 }
 
 export async function publishCommand(options: PublishCommandOptions, clients: AwsClientFactory = awsClientFactory()): Promise<PublishResult> {
@@ -46,7 +48,7 @@ export async function publishCommand(options: PublishCommandOptions, clients: Aw
     })
   }
   const own = names.filter((name) => isOwnLayer(manifest.layers[name]!))
-  const artifacts = own.length > 0 ? await buildProject({manifestPath: paths.manifest, layers: own, emit: options.emit}) : []
+  const artifacts = own.length > 0 ? await buildProject({manifestPath: paths.manifest, layers: own, emit: options.emit, ...(options.signal ? {signal: options.signal} : {})}) : []
   const plan = planPublish(manifest, lock, artifacts, {layers: names, accounts: options.accounts, regions: options.regions})
   const db = options.dryRun ? undefined : openStateDatabase(paths.stateDir)
   try {
@@ -56,6 +58,7 @@ export async function publishCommand(options: PublishCommandOptions, clients: Aw
       concurrency: options.concurrency,
       recorder: publicationRecorder(paths.lockfile, db),
       emit: options.emit,
+      ...(options.signal ? {signal: options.signal} : {}),
     })
   } finally {
     db?.close()

@@ -20,6 +20,8 @@ export interface PublicationRecord {
 export interface PublicationRecorder {
   /** Resolves once the record is in lockfile.json on disk (and in the database). */
   record(record: PublicationRecord): Promise<void>
+  /** Resolves once every record handed over so far is written (or has failed): before an interrupted run ends. */
+  flush(): Promise<void>
 }
 
 /** Puts the records into `lock` (mutating it); records of layers the lock no longer has are dropped. */
@@ -53,6 +55,7 @@ export function assertRecordable(record: PublicationRecord): void {
 export function publicationRecorder(lockfile: string, db: StateDatabase | undefined): PublicationRecorder {
   let pending: Array<{record: PublicationRecord; done: () => void; failed: (error: unknown) => void}> = []
   let active = false
+  let writing: Promise<void> = Promise.resolve()
   const insert = db?.prepare(
     `INSERT OR IGNORE INTO publications (layer, artifact, account_id, region, version, arn, code_sha256, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   )
@@ -90,8 +93,11 @@ export function publicationRecorder(lockfile: string, db: StateDatabase | undefi
       return new Promise<void>((resolve, reject) => {
         assertRecordable(record)
         pending.push({record, done: resolve, failed: reject})
-        if (!active) void flush()
+        if (!active) writing = flush()
       })
+    },
+    async flush() {
+      while (active || pending.length > 0) await writing.catch(() => {})
     },
   }
 }

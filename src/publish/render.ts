@@ -1,7 +1,9 @@
 // Owns the human output of `layers publish`: one row per artifact and target (and per pinned ARN
-// checked), then a summary line; failures carry their code, message and hint.
+// checked), then a summary line; failures carry their code, message and hint. Also the message of an
+// interrupted publish: the versions published or adopted (with their ARNs) and the units not started.
 import {renderTable} from '../cli/table.js'
-import type {PublishResult} from './run.js'
+import type {InterruptSignal} from '../errors/index.js'
+import type {PublishResult, UnitOutcome} from './run.js'
 
 export function renderPublish(result: PublishResult): string {
   if (result.units.length === 0 && result.arnChecks.length === 0) return 'Nothing to publish: no selected layer has a target (account and region).'
@@ -42,4 +44,20 @@ export function renderPublish(result: PublishResult): string {
 function grants(added: string[], removed: string[]): string {
   if (added.length === 0 && removed.length === 0) return '-'
   return [...added.map((sid) => `+${sid}`), ...removed.map((sid) => `-${sid}`)].join(' ')
+}
+
+export function renderPublishInterrupted(signal: InterruptSignal, result: PublishResult, arnChecksSkipped: number): string {
+  const where = (unit: UnitOutcome) => `${unit.layer} (${unit.artifact}) ${unit.accountName}/${unit.region}`
+  const of = (...statuses: UnitOutcome['status'][]) => result.units.filter((unit) => statuses.includes(unit.status))
+  const recorded = of('published', 'adopted', 'unchanged')
+  const notStarted = of('not-started')
+  const failed = of('failed')
+  const lines = [
+    `publish interrupted by ${signal}: ${of('published').length} version(s) published, ${of('adopted').length} adopted, ${of('unchanged').length} unchanged, ${failed.length} failed, ${notStarted.length} unit(s) not started; lockfile.json records every version listed here.`,
+  ]
+  for (const unit of recorded) lines.push(`  ${unit.status}: ${where(unit)} ${unit.arn}`)
+  for (const unit of failed) lines.push(`  failed: ${where(unit)}: [${unit.error?.code}] ${unit.error?.message}`)
+  for (const unit of notStarted) lines.push(`  not started: ${where(unit)}`)
+  if (arnChecksSkipped > 0) lines.push(`  not checked: ${arnChecksSkipped} pinned ARN(s) of arn layers`)
+  return lines.join('\n')
 }

@@ -3,15 +3,19 @@
 // (content-addressed, skipped when the object is there) and publish one version; record each version
 // the moment it exists; make its grants match the manifest. Units of one layer and target run one after
 // another, the rest concurrently with a limit; a failing unit fails alone. --dry-run only reads.
+// On an interrupt (options.signal) no unit starts a write any more (upload or publish); a
+// PublishLayerVersion already sent is awaited (not retried) and its version recorded; then the
+// recorder is flushed and InterruptedError lists what was published or adopted and what was not started.
 import pLimit from 'p-limit'
 import {isThrottling, isUncertain, targetError, type TargetError} from '../aws/errors.js'
 import type {LayerPublishApi, LayerVersionInfo} from '../aws/lambda-layers.js'
 import type {ArtifactStoreApi} from '../aws/s3-artifacts.js'
-import {OperationalError} from '../errors/index.js'
+import {InterruptedError, OperationalError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import type {Publication} from '../lock/types.js'
 import {candidateVersions, diffGrants, type ArnCheck, type Grant, type PublishPlan, type PublishTarget, type PublishUnit} from './plan.js'
 import type {PublicationRecorder} from './record.js'
+import {renderPublishInterrupted} from './render.js'
 
 export interface PublishEnv {
   layersApi(target: PublishTarget): Promise<LayerPublishApi>
@@ -26,9 +30,12 @@ export interface PublishRunOptions {
   emit: EmitEvent
   /** Waits between attempts of a publish that was throttled or whose outcome is unknown (ms, before jitter). */
   retryBaseMs?: number
+  /** Fires on an interrupt: units start no further write; runPublish then throws InterruptedError with the result in `details`. */
+  signal?: AbortSignal
 }
 
-export type UnitStatus = 'unchanged' | 'adopted' | 'published' | 'would-publish' | 'failed'
+/** `not-started`: an interrupted run wrote nothing for the unit (at most read, or uploaded the content-addressed zip). */
+export type UnitStatus = 'unchanged' | 'adopted' | 'published' | 'would-publish' | 'failed' | 'not-started'
 export type UploadStatus = 'not-needed' | 'exists' | 'uploaded' | 'would-upload'
 
 export interface UnitOutcome {
@@ -64,7 +71,7 @@ export interface PublishResult {
   dryRun: boolean
   units: UnitOutcome[]
   arnChecks: ArnCheckOutcome[]
-  summary: {units: number; published: number; adopted: number; unchanged: number; uploaded: number; grantChanges: number; failed: number}
+  summary: {units: number; published: number; adopted: number; unchanged: number; uploaded: number; grantChanges: number; failed: number; notStarted?: number}
 }
 
 const MAX_PUBLISH_ATTEMPTS = 8
@@ -93,10 +100,12 @@ export async function runPublish(plan: PublishPlan, env: PublishEnv, options: Pu
       }),
     ),
   )
-  const arnChecks = await Promise.all(plan.arnChecks.map((check) => limit(() => checkArn(check, env))))
+  const interrupted = options.signal?.aborted === true
+  // An interrupted run checks no pinned ARN (reads only; the rerun does them).
+  const arnChecks = interrupted ? [] : await Promise.all(plan.arnChecks.map((check) => limit(() => checkArn(check, env))))
   const units = outcomes.flat()
   const count = (status: UnitStatus) => units.filter((unit) => unit.status === status).length
-  return {
+  const result: PublishResult = {
     dryRun: options.dryRun,
     units,
     arnChecks,
@@ -108,8 +117,13 @@ export async function runPublish(plan: PublishPlan, env: PublishEnv, options: Pu
       uploaded: units.filter((unit) => unit.upload === 'uploaded' || unit.upload === 'would-upload').length,
       grantChanges: units.reduce((sum, unit) => sum + unit.grantsAdded.length + unit.grantsRemoved.length, 0),
       failed: count('failed') + arnChecks.filter((check) => check.status === 'failed').length,
+      ...(interrupted ? {notStarted: count('not-started')} : {}),
     },
   }
+  if (!interrupted) return result
+  await options.recorder.flush()
+  const signal = InterruptedError.signalOf(options.signal!)
+  throw new InterruptedError(signal, renderPublishInterrupted(signal, result, plan.arnChecks.length), {details: {...result}})
 }
 
 async function checkArn(check: ArnCheck, env: PublishEnv): Promise<ArnCheckOutcome> {
@@ -154,6 +168,7 @@ async function publishUnit(unit: PublishUnit, env: PublishEnv, options: PublishR
     grantsAdded: [],
     grantsRemoved: [],
   }
+  if (options.signal?.aborted) return {...outcome, status: 'not-started'}
   try {
     const api = await env.layersApi(unit.target)
     // 1. The lockfile's record for this very content: one read (the grants) and nothing else, unless
@@ -180,6 +195,7 @@ async function publishUnit(unit: PublishUnit, env: PublishEnv, options: PublishR
       return outcome
     }
     // 3. Upload (content-addressed) and publish exactly one version.
+    if (options.signal?.aborted) return {...outcome, status: 'not-started'}
     outcome.bucketCreated = await ensureBucket(unit, env, options, buckets)
     const store = await env.store(unit.target)
     const size = await store.objectSize(unit.bucket, unit.key)
@@ -196,7 +212,9 @@ async function publishUnit(unit: PublishUnit, env: PublishEnv, options: PublishR
       outcome.grantsAdded = unit.grants.map((grant) => grant.sid)
       return outcome
     }
-    const published = await publishOnce(api, unit, options.retryBaseMs ?? 200)
+    // The zip is uploaded (harmless: content-addressed) but no version exists yet: publish none.
+    if (options.signal?.aborted) return {...outcome, status: 'not-started'}
+    const published = await publishOnce(api, unit, options.retryBaseMs ?? 200, options.signal)
     Object.assign(outcome, {status: 'published', arn: published.arn, version: published.version})
     await options.recorder.record(recordOf(unit, published))
     await applyGrants(api, unit, published.version, [], false, outcome)
@@ -288,8 +306,10 @@ async function ensureBucket(unit: PublishUnit, env: PublishEnv, options: Publish
  * PublishLayerVersion is not idempotent: a retry after a lost answer would make a second version. So
  * the call goes out without SDK retries; after throttling (never applied) it is simply sent again,
  * after an unknown outcome the versions are listed first and a version with this content is taken.
+ * Once interrupted it is not sent again: an unknown outcome is looked up once (so a version that did
+ * land is recorded), then the error stands.
  */
-async function publishOnce(api: LayerPublishApi, unit: PublishUnit, retryBaseMs: number): Promise<LayerVersionInfo> {
+async function publishOnce(api: LayerPublishApi, unit: PublishUnit, retryBaseMs: number, signal?: AbortSignal): Promise<LayerVersionInfo> {
   const input = {
     layerName: unit.layer,
     bucket: unit.bucket,
@@ -304,11 +324,26 @@ async function publishOnce(api: LayerPublishApi, unit: PublishUnit, retryBaseMs:
       return await api.publish(input)
     } catch (error) {
       if (attempt >= MAX_PUBLISH_ATTEMPTS || !(isThrottling(error) || isUncertain(error))) throw error
-      await new Promise((resolve) => setTimeout(resolve, Math.min(5000, retryBaseMs * 2 ** (attempt - 1)) * (0.5 + Math.random())))
+      await pause(Math.min(5000, retryBaseMs * 2 ** (attempt - 1)) * (0.5 + Math.random()), signal)
       if (isUncertain(error) && !isThrottling(error)) {
         const landed = await findExisting(api, unit)
         if (landed) return landed
       }
+      if (signal?.aborted) throw error
     }
   }
+}
+
+/** Waits `ms`, or less when `signal` fires meanwhile. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve()
+    const done = (): void => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, {once: true})
+  })
 }
