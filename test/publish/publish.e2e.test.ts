@@ -11,6 +11,7 @@ import {DeleteLayerVersionCommand, GetLayerVersionPolicyCommand} from '@aws-sdk/
 import {Ajv} from 'ajv'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {UnitOutcome} from '../../src/publish/run.js'
+import type {LockedOwnLayer} from '../../src/lock/types.js'
 import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
 import {accountsYaml, DEV, EU, EXTERNAL_ID, lambdaAs, makeProject, PROD, ROLE, TARGETS, US, versionsOf, WRITE_OPERATIONS, type Project} from './support.js'
 
@@ -152,13 +153,13 @@ describe('layers publish', () => {
   })
 
   it('publishes the content again where its locked version was deleted, and only there', async () => {
-    const locked = project.lockfile().layers.tools.published[PROD][EU].arm64
+    const locked = (project.lockfile().layers.tools! as LockedOwnLayer).published![PROD]![EU]!.arm64!
     await lambdaAs(server, PROD, EU).send(new DeleteLayerVersionCommand({LayerName: 'tools', VersionNumber: locked.version}))
     const result = await project.run(['publish', '--json'])
     expect(result.status, result.stderr).toBe(0)
     expect(result.json.summary).toMatchObject({units: 8, published: 1, unchanged: 7, uploaded: 0})
     expect(result.json.units.find((unit: UnitOutcome) => unit.status === 'published')).toMatchObject({layer: 'tools', accountId: PROD, region: EU, version: locked.version + 1})
-    expect(project.lockfile().layers.tools.published[PROD][EU].arm64.version).toBe(locked.version + 1)
+    expect((project.lockfile().layers.tools! as LockedOwnLayer).published![PROD]![EU]!.arm64!.version).toBe(locked.version + 1)
   })
 
   it('publishes exactly one new version per target when the content changes, and the human output says so', async () => {
