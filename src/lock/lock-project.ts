@@ -9,7 +9,7 @@ import {OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {loadManifest} from '../manifest/load.js'
 import type {Architecture, ArnLayer, DirLayer, LayerSpec, Manifest, NpmLayer, RuntimeLayer} from '../manifest/types.js'
-import {loadNpmOptions, type NpmOptions} from '../npm/config.js'
+import {loadNpmOptions, type NpmConfigSources, type NpmOptions} from '../npm/config.js'
 import {projectPaths} from '../project/paths.js'
 import {resolveNpmLayer} from '../resolve/layer.js'
 import {pacotePackumentSource} from '../resolve/source.js'
@@ -31,6 +31,8 @@ export interface LockProjectOptions {
   emit: EmitEvent
   /** Registry access (tests); default: pacote with the project's npm configuration. */
   source?: PackumentSource
+  /** Where the npm configuration is read from besides the project's .npmrc (tests); default: this process's. */
+  npmConfig?: NpmConfigSources
 }
 
 export interface LockedArtifactSummary {
@@ -240,7 +242,7 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
   const selection = selectLayers(manifest, current, options.targets ?? [], options.update === true)
   let npm: Promise<NpmOptions | undefined> | undefined
   let source: Promise<PackumentSource> | undefined
-  const npmOptions = (): Promise<NpmOptions | undefined> => (npm ??= options.source ? Promise.resolve(undefined) : loadNpmOptions(paths.root))
+  const npmOptions = (): Promise<NpmOptions | undefined> => (npm ??= options.source ? Promise.resolve(undefined) : loadNpmOptions(paths.root, options.npmConfig))
   const registry = (): Promise<PackumentSource> =>
     (source ??= npmOptions().then((loaded) => new PackumentCache(withProgress(loaded ? pacotePackumentSource(loaded) : options.source!, options.emit))))
   const results = new Map<string, {locked: LockedLayer; status: LockedLayerSummary['status']}>()

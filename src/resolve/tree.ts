@@ -19,6 +19,7 @@ import pickManifest from 'npm-pick-manifest'
 import semver from 'semver'
 import {OperationalError, UserInputError, type Problem} from '../errors/index.js'
 import type {LockedPackage} from '../lock/types.js'
+import {normalizePackument, normalizeVersion} from './normalize.js'
 import {isPlatformSpecific, platformMismatch} from './platform.js'
 import type {BundledPackage, PackageVersion, Packument, PackumentSource, TarballId, TargetPlatform} from './types.js'
 
@@ -102,7 +103,10 @@ export async function resolveTree(request: ResolveTreeRequest, source: Packument
   }
 }
 
-/** Fetches each packument (abbreviated, or full for platform-specific packages) and each bundle once; shareable between resolutions. */
+/**
+ * Fetches each packument (abbreviated, or full for platform-specific packages) and each bundle once;
+ * shareable between resolutions. Packuments are handed out normalized (normalize.ts).
+ */
 export class PackumentCache implements PackumentSource {
   private readonly abbreviated = new Map<string, Promise<Packument>>()
   private readonly full = new Map<string, Promise<Packument>>()
@@ -118,7 +122,7 @@ export class PackumentCache implements PackumentSource {
     const cache = full ? this.full : this.abbreviated
     let found = cache.get(name)
     if (!found) {
-      found = this.source.packument(name, full ? {full: true} : undefined)
+      found = this.source.packument(name, full ? {full: true} : undefined).then(normalizePackument)
       // Prefetches nobody awaited yet must not become unhandled rejections; get() callers see the error.
       found.catch(() => {})
       cache.set(name, found)
@@ -198,17 +202,6 @@ export function hasInstallScript(manifest: PackageVersion): boolean {
   if (manifest.hasInstallScript) return true
   const scripts = manifest.scripts ?? {}
   return Boolean(scripts.preinstall || scripts.install || scripts.postinstall || (manifest.gypfile && !scripts.install && !scripts.preinstall))
-}
-
-export function normalizeBin(manifest: PackageVersion): Record<string, string> | undefined {
-  const bin = manifest.bin
-  if (bin === undefined) return undefined
-  if (typeof bin === 'string') {
-    const name = manifest.name.startsWith('@') ? manifest.name.split('/')[1]! : manifest.name
-    return {[name]: bin}
-  }
-  const entries = Object.entries(bin).filter(([key, value]) => typeof value === 'string' && key !== '' && !key.includes('/') && !key.includes('\\'))
-  return entries.length > 0 ? Object.fromEntries(entries) : undefined
 }
 
 class TreeBuilder {
@@ -399,15 +392,22 @@ class TreeBuilder {
     return manifest
   }
 
+  /**
+   * The version the previous lock holds for this spec: npm-pick-manifest's choice among the locked
+   * versions only (same tag and engine preferences), so over an unchanged registry keeping the lock
+   * picks what a fresh resolution picks, and the lock does not change.
+   */
   private lockedChoice(packument: Packument, parsed: ParsedSpec): PackageVersion | undefined {
     const update = this.request.update
     if (update === true || update?.has(parsed.realName) || parsed.kind === 'tag') return undefined
-    const versions = [...(this.request.locked?.get(parsed.realName) ?? [])].filter((version) => semver.valid(version)).sort((a, b) => semver.rcompare(a, b))
-    for (const version of versions) {
-      const manifest = packument.versions[version]
-      if (manifest && semver.satisfies(version, parsed.wanted, {loose: true})) return manifest
+    const versions = (this.request.locked?.get(parsed.realName) ?? []).filter((version) => packument.versions[version] && semver.satisfies(version, parsed.wanted, {loose: true}))
+    if (versions.length === 0) return undefined
+    const restricted: Packument = {name: packument.name, 'dist-tags': packument['dist-tags'], versions: Object.fromEntries(versions.map((version) => [version, packument.versions[version]!]))}
+    try {
+      return packument.versions[pickManifest(restricted, parsed.wanted, {defaultTag: 'latest', nodeVersion: this.request.nodeVersion}).version]
+    } catch {
+      return undefined
     }
-    return undefined
   }
 
   /**
@@ -531,7 +531,7 @@ class TreeBuilder {
         depth: parent.depth + 1,
         parent,
         children: new Map(),
-        manifest: {...item.manifest, name: item.manifest.name ?? name},
+        manifest: normalizeVersion({...item.manifest, name: item.manifest.name ?? name}),
         resolved: bundler.resolved,
         integrity: bundler.integrity,
         inBundle: true,
@@ -634,8 +634,7 @@ class TreeBuilder {
     if (optional) pkg.optional = true
     if (node.inBundle) pkg.inBundle = true
     if (hasInstallScript(manifest)) pkg.hasInstallScript = true
-    const bin = normalizeBin(manifest)
-    if (bin) pkg.bin = bin
+    if (manifest.bin && typeof manifest.bin === 'object') pkg.bin = {...manifest.bin}
     const copy = (value: Record<string, string> | undefined): Record<string, string> | undefined => (value && Object.keys(value).length > 0 ? {...value} : undefined)
     const dependencies = copy(manifest.dependencies)
     if (dependencies) pkg.dependencies = dependencies
