@@ -14,12 +14,12 @@
 //   npm would pick (npm-pick-manifest: the `latest` tag when it satisfies, else the highest).
 // Work is sequential and sorted (depth, then path, then name), so the same inputs give the same tree;
 // packuments are prefetched concurrently as soon as a package is placed.
-import npa from 'npm-package-arg'
 import pickManifest from 'npm-pick-manifest'
 import semver from 'semver'
 import {OperationalError, UserInputError, type Problem} from '../errors/index.js'
 import type {LockedPackage} from '../lock/types.js'
 import {normalizePackument, normalizeVersion} from './normalize.js'
+import {parseRegistrySpec, type RegistrySpec} from './spec.js'
 import {isPlatformSpecific, platformMismatch} from './platform.js'
 import type {BundledPackage, PackageVersion, Packument, PackumentSource, TarballId, TargetPlatform} from './types.js'
 
@@ -73,12 +73,7 @@ interface Node {
   edgesOut: Edge[]
 }
 
-interface ParsedSpec {
-  realName: string
-  kind: 'range' | 'tag'
-  /** A semver range or a dist-tag. */
-  wanted: string
-}
+type ParsedSpec = RegistrySpec
 
 /** An optional subtree failed: restart without the package that the optional edge brought in. */
 class OptionalFailure extends Error {
@@ -138,20 +133,8 @@ export class PackumentCache implements PackumentSource {
 }
 
 function parseSpec(name: string, spec: string): ParsedSpec | {unsupported: string} {
-  let parsed: npa.Result
-  try {
-    parsed = npa.resolve(name, spec === '' ? '*' : spec)
-  } catch (error) {
-    return {unsupported: (error as Error).message}
-  }
-  if (parsed.type === 'alias') {
-    const sub = (parsed as npa.AliasResult).subSpec
-    if (!sub || !sub.name || !['range', 'version', 'tag'].includes(sub.type)) return {unsupported: `${spec} is an alias to something that is not a registry package`}
-    return {realName: sub.name, kind: sub.type === 'tag' ? 'tag' : 'range', wanted: sub.fetchSpec ?? '*'}
-  }
-  if (parsed.type === 'range' || parsed.type === 'version') return {realName: name, kind: 'range', wanted: parsed.fetchSpec ?? '*'}
-  if (parsed.type === 'tag') return {realName: name, kind: 'tag', wanted: parsed.fetchSpec ?? 'latest'}
-  return {unsupported: `${spec} is a ${parsed.type} dependency; layers locks registry packages only`}
+  const parsed = parseRegistrySpec(name, spec)
+  return 'invalid' in parsed ? {unsupported: parsed.invalid} : parsed
 }
 
 function satisfies(node: Node, parsed: ParsedSpec): boolean {
