@@ -17,7 +17,9 @@
 import pickManifest from 'npm-pick-manifest'
 import semver from 'semver'
 import {OperationalError, UserInputError, type Problem} from '../errors/index.js'
+import {integrityProblem, tarballUrlProblem} from '../lock/check.js'
 import type {LockedPackage} from '../lock/types.js'
+import type {RegistryPolicy} from '../npm/config.js'
 import {normalizePackument, normalizeVersion} from './normalize.js'
 import {parseRegistrySpec, type RegistrySpec} from './spec.js'
 import {isPlatformSpecific, platformMismatch} from './platform.js'
@@ -37,6 +39,8 @@ export interface ResolveTreeRequest {
   nodeVersion?: string
   /** npm's legacy-peer-deps: peer dependencies are neither installed nor checked. */
   legacyPeerDeps?: boolean
+  /** The registries tarballs may come from (lockfile-lint's rules, src/lock/check.ts); unchecked when absent. */
+  registries?: RegistryPolicy
 }
 
 export interface ResolvedTree {
@@ -446,6 +450,14 @@ class TreeBuilder {
       inBundle: false,
       placedBy: edge,
       edgesOut: [],
+    }
+    const refused = node.resolved && node.integrity && this.request.registries ? (tarballUrlProblem(node.resolved, this.request.registries) ?? integrityProblem(node.integrity)) : undefined
+    if (refused) {
+      // Refused even below an optional dependency: a registry answer like this is never skipped quietly.
+      throw new UserInputError('ERR_LAYERS_REGISTRY_TARBALL_REFUSED', `Layer ${this.request.layer}: the registry's metadata for ${manifest.name}@${manifest.version} (${this.describe(edge)}) ${refused}.`, {
+        hint: 'A registry may only point at tarballs on a configured registry host (https, or the http of a registry you configured), with a sha512 integrity. Check the registries in .npmrc.',
+        details: {layer: this.request.layer, package: manifest.name, version: manifest.version, requiredBy: edge.from === this.root ? undefined : edge.from.path},
+      })
     }
     if (!node.resolved || !node.integrity) {
       throw new OperationalError('ERR_LAYERS_REGISTRY_METADATA', `The registry's metadata for ${manifest.name}@${manifest.version} (layer ${this.request.layer}) has no tarball URL or integrity.`, {
