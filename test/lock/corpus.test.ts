@@ -4,10 +4,12 @@
 // package or key; nothing is fetched or written: no zip, nothing outside the project, the lockfile
 // unchanged. 00-valid.json is the baseline every other file changes in one place.
 import {existsSync} from 'node:fs'
-import {copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {layerInputs} from '../../src/lock/fingerprint.js'
+import {loadManifest} from '../../src/manifest/load.js'
 import {REPO_ROOT, runCli} from '../support/cli.js'
 
 const CORPUS = path.join(REPO_ROOT, 'test/lock/corpus')
@@ -69,7 +71,9 @@ afterAll(async () => {
 
 /** Unsets the npm_config_* variables `npx` passes down, so the project's .npmrc decides. */
 function env(home: string): NodeJS.ProcessEnv {
-  return {...Object.fromEntries(Object.keys(process.env).filter((key) => /^npm_config_/i.test(key)).map((key) => [key, undefined])), HOME: home, CI: 'true'}
+  const unset = Object.fromEntries(Object.keys(process.env).filter((key) => /^npm_config_/i.test(key)).map((key) => [key, undefined]))
+  // A `git` first on PATH that leaves a marker: pacote runs git for git sources, layers must not.
+  return {...unset, HOME: home, CI: 'true', PATH: `${path.join(home, 'bin')}${path.delimiter}${process.env.PATH}`}
 }
 
 async function project(file: string): Promise<{dir: string; home: string; outside: string}> {
@@ -77,11 +81,22 @@ async function project(file: string): Promise<{dir: string; home: string; outsid
   const dir = path.join(outside, 'a', 'b', 'project')
   const home = path.join(outside, 'home')
   await mkdir(dir, {recursive: true})
-  await mkdir(home, {recursive: true})
+  await mkdir(path.join(home, 'bin'), {recursive: true})
+  await writeFile(path.join(home, 'bin', 'git'), `#!/bin/sh\ntouch ${JSON.stringify(path.join(home, 'git-ran'))}\nexit 1\n`, {mode: 0o755})
   await writeFile(path.join(dir, 'layers.yaml'), MANIFEST)
   await writeFile(path.join(dir, '.npmrc'), NPMRC)
-  await copyFile(path.join(CORPUS, file), path.join(dir, 'lockfile.json'))
+  // The corpus holds a placeholder for the layer's fingerprint: with the real one the lock matches the
+  // manifest, so nothing but the lockfile check stands between a hostile entry and the build.
+  const text = await readFile(path.join(CORPUS, file), 'utf8')
+  await writeFile(path.join(dir, 'lockfile.json'), text.replaceAll(PLACEHOLDER_INPUTS, await inputsOf(dir)))
   return {dir, home, outside}
+}
+
+const PLACEHOLDER_INPUTS = 'sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='
+
+async function inputsOf(dir: string): Promise<string> {
+  const manifest = await loadManifest(path.join(dir, 'layers.yaml'))
+  return layerInputs(manifest.layers.deps!, manifest.root)
 }
 
 async function zipsUnder(dir: string): Promise<string[]> {
@@ -94,10 +109,11 @@ describe('hostile lockfile corpus', () => {
     expect(files).toEqual(['00-valid.json', ...CASES.map(([file]) => file)].sort())
   })
 
-  it('accepts the baseline (validate finds it stale only)', async () => {
+  it('accepts the baseline, which matches the manifest', async () => {
     const p = await project('00-valid.json')
     const result = await runCli(['validate'], {cwd: p.dir, env: env(p.home)})
     expect(result.stderr).not.toContain('ERR_LAYERS_LOCKFILE')
+    expect(result.stdout + result.stderr).not.toContain('no longer matches')
     expect(result.code).toBe(0)
   })
 
@@ -118,6 +134,7 @@ describe('hostile lockfile corpus', () => {
     expect(existsSync(path.join(p.dir, '.layers', 'build'))).toBe(false)
     expect(await zipsUnder(p.outside)).toEqual([])
     expect(existsSync(path.join(p.outside, 'escape-zone'))).toBe(false)
+    expect(existsSync(path.join(p.home, 'git-ran'))).toBe(false)
     expect(await readFile(path.join(p.dir, 'lockfile.json'), 'utf8')).toBe(before)
   })
 
