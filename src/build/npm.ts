@@ -20,12 +20,11 @@
 import path from 'node:path'
 import type {Readable} from 'node:stream'
 import {inflateRawSync} from 'node:zlib'
-import npa from 'npm-package-arg'
 import pLimit from 'p-limit'
 import {Parser, type ReadEntry} from 'tar'
 import {OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
-import {integrityProblem, packagePathProblem} from '../lock/check.js'
+import {fetchableTarballProblem, packagePathProblem} from '../lock/check.js'
 import type {LockedArtifact, LockedPackage} from '../lock/types.js'
 import {installScriptsNotRun} from '../npm/warnings.js'
 import {entryPointsOf, splitInnerPackage, type Pruner} from './prune.js'
@@ -54,7 +53,7 @@ export interface TarballSource {
 export function pacoteTarballSource(npmOptions: Record<string, unknown>): TarballSource {
   return {
     async stream(pkg, handler) {
-      const refused = remoteTarballProblem(pkg)
+      const refused = fetchableTarballProblem(pkg)
       if (refused) {
         throw new UserInputError('ERR_LAYERS_LOCKFILE_UNSAFE', `${pkg.name}@${pkg.version} in lockfile.json ${refused}; refusing to fetch it.`, {
           hint: 'Restore lockfile.json from version control, or run `layers lock` to resolve the package again from the configured registries.',
@@ -69,20 +68,6 @@ export function pacoteTarballSource(npmOptions: Record<string, unknown>): Tarbal
       } as Parameters<typeof pacote.tarball.stream>[2])
     },
   }
-}
-
-/** Why pacote may not fetch this tarball (not an http(s) URL as npm reads the spec, or no valid integrity). */
-function remoteTarballProblem(pkg: TarballRef): string | undefined {
-  const integrity = integrityProblem(pkg.integrity)
-  if (integrity) return integrity
-  let type: string
-  try {
-    type = npa.resolve(pkg.name, pkg.resolved).type
-  } catch {
-    type = 'invalid'
-  }
-  const protocol = /^([a-z][a-z0-9+.-]*):/i.exec(pkg.resolved)?.[1]?.toLowerCase()
-  return type === 'remote' && (protocol === 'https' || protocol === 'http') ? undefined : `has resolved ${JSON.stringify(pkg.resolved.slice(0, 120))}, which is not a registry tarball URL`
 }
 
 export interface NpmCollectOptions {

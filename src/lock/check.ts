@@ -15,6 +15,7 @@
 //   arn layer's ARN is in its region.
 // Pure: takes the parsed lockfile and the registry policy, returns problems with their JSON paths
 // (io.ts turns the paths into lockfile.json:line:column).
+import npa from 'npm-package-arg'
 import validatePackageName from 'validate-npm-package-name'
 import {parseLayerVersionArn} from '../audit/arn.js'
 import type {RegistryPolicy} from '../npm/config.js'
@@ -71,6 +72,24 @@ function fetchedUrl(url: URL, policy: RegistryPolicy, registry: URL): URL {
   const replace = policy.replaceRegistryHost === 'npmjs' || policy.replaceRegistryHost === '' ? 'registry.npmjs.org' : policy.replaceRegistryHost
   if (replace === 'never' || (replace !== 'always' && replace !== url.host)) return url
   return new URL(url.pathname, registry)
+}
+
+/**
+ * Why pacote may not be handed this tarball: it must be an http(s) URL as npm reads the spec (pacote
+ * reads a `file:` spec from disk and runs git for a git one) with a valid integrity (without one pacote
+ * verifies nothing). The guard at the places that fetch, whatever was checked before.
+ */
+export function fetchableTarballProblem(tarball: {name: string; resolved: string; integrity: string}): string | undefined {
+  const integrity = integrityProblem(tarball.integrity)
+  if (integrity) return integrity
+  let type: string
+  try {
+    type = npa.resolve(tarball.name, tarball.resolved).type
+  } catch {
+    type = 'invalid'
+  }
+  const protocol = /^([a-z][a-z0-9+.-]*):/i.exec(tarball.resolved)?.[1]?.toLowerCase()
+  return type === 'remote' && (protocol === 'https' || protocol === 'http') ? undefined : `has resolved ${JSON.stringify(clip(tarball.resolved))}, which is not a registry tarball URL`
 }
 
 /** Why a package path is not `node_modules/<name>` segments with valid npm names; undefined when it is. */
