@@ -1,8 +1,9 @@
 // Owns reading and writing lockfile.json: clear errors for a missing, corrupt or hand-broken file, and
 // for content that may not be acted on (check.ts: tarball sources, integrity, paths, published ARNs),
-// each located at its lockfile.json:line:column (positions are found with the manifest's YAML reader,
-// JSON being YAML, and only when there is a problem to locate); atomic writes that are skipped when nothing changed; and an inter-process lock so two commands
-// never interleave their read-modify-write.
+// each at its lockfile.json:line:column (found with the manifest's YAML reader, which keeps source
+// ranges and reads JSON as the YAML it is, only when there is a problem to locate); atomic writes that
+// are skipped when nothing changed; and an inter-process lock so two commands never interleave their
+// read-modify-write.
 import {readFile, rm} from 'node:fs/promises'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'

@@ -10,8 +10,11 @@
 //   on the target platform (os/cpu/libc), or when something they need fails (the whole optional
 //   subtree is left out and the resolution restarts without it);
 // - bundled dependencies are read from their parent's tarball and kept as they are;
-// - versions locked before are kept when they still satisfy (unless updated); otherwise the version
-//   npm would pick (npm-pick-manifest: the `latest` tag when it satisfies, else the highest).
+// - versions locked before are kept when they still satisfy (unless updated), chosen among them as
+//   npm-pick-manifest chooses; otherwise the version npm would pick (npm-pick-manifest: the `latest`
+//   tag when it satisfies, else the highest);
+// - every package's metadata is normalized once (normalize.ts) and a tarball is refused unless it is
+//   on a configured registry with a sha512 integrity (src/lock/check.ts).
 // Work is sequential and sorted (depth, then path, then name), so the same inputs give the same tree;
 // packuments are prefetched concurrently as soon as a package is placed.
 import pickManifest from 'npm-pick-manifest'
@@ -77,8 +80,6 @@ interface Node {
   edgesOut: Edge[]
 }
 
-type ParsedSpec = RegistrySpec
-
 /** An optional subtree failed: restart without the package that the optional edge brought in. */
 class OptionalFailure extends Error {
   constructor(readonly key: string) {
@@ -136,12 +137,12 @@ export class PackumentCache implements PackumentSource {
   }
 }
 
-function parseSpec(name: string, spec: string): ParsedSpec | {unsupported: string} {
+function parseSpec(name: string, spec: string): RegistrySpec | {unsupported: string} {
   const parsed = parseRegistrySpec(name, spec)
   return 'invalid' in parsed ? {unsupported: parsed.invalid} : parsed
 }
 
-function satisfies(node: Node, parsed: ParsedSpec): boolean {
+function satisfies(node: Node, parsed: RegistrySpec): boolean {
   if (packageName(node) !== parsed.realName) return false
   if (parsed.kind === 'tag') return true
   return semver.satisfies(node.manifest.version, parsed.wanted, {loose: true})
@@ -327,7 +328,7 @@ class TreeBuilder {
   }
 
   /** Picks the version to install, or undefined for an optional edge that cannot be installed. */
-  private async pick(edge: Edge, parsed: ParsedSpec, optional: boolean): Promise<PackageVersion | undefined> {
+  private async pick(edge: Edge, parsed: RegistrySpec, optional: boolean): Promise<PackageVersion | undefined> {
     let packument: Packument
     try {
       packument = await this.packuments.get(parsed.realName)
@@ -384,7 +385,7 @@ class TreeBuilder {
    * versions only (same tag and engine preferences), so over an unchanged registry keeping the lock
    * picks what a fresh resolution picks, and the lock does not change.
    */
-  private lockedChoice(packument: Packument, parsed: ParsedSpec): PackageVersion | undefined {
+  private lockedChoice(packument: Packument, parsed: RegistrySpec): PackageVersion | undefined {
     const update = this.request.update
     if (update === true || update?.has(parsed.realName) || parsed.kind === 'tag') return undefined
     const versions = (this.request.locked?.get(parsed.realName) ?? []).filter((version) => packument.versions[version] && semver.satisfies(version, parsed.wanted, {loose: true}))
