@@ -1,6 +1,6 @@
 // The lock is a pure function of the manifest and the registry: any sequence of `lock`, `lock L`,
-// `lock --update L` and `lock --update` over unchanged inputs writes the same bytes as the first lock,
-// and keeps the layer's published records. Seeded random sequences run the lock in-process (the
+// `lock --update L`, `lock --update L/P` and `lock --update` over unchanged inputs writes the same
+// bytes as the first lock, and keeps the layer's published records. Seeded random sequences run the lock in-process (the
 // src/ function, with the project's npm configuration and the loopback registry); one sequence runs
 // through the built CLI. The fixture covers the fields that used to differ between the code paths
 // (a `bin` written `./dist/esm/bin/x` like uuid 11's, a string `bin`, engines, os/cpu as strings,
@@ -17,6 +17,8 @@ import {runCli} from '../support/cli.js'
 import {NpmRegistry} from '../support/npm-registry.js'
 
 const LAYERS = ['deps', 'native', 'config']
+/** Packages `lock --update LAYER/PACKAGE` may name, per npm layer (direct and transitive). */
+const PACKAGES: Record<string, string[]> = {deps: ['leaf', 'binpkg', 'peer-host', 'conflict-user'], native: ['with-native', '@scope/strbin', 'with-native-linux-x64']}
 const ACCOUNT = '111111111111'
 const REGION = 'eu-west-1'
 
@@ -122,7 +124,11 @@ function sequence(seed: number): Command[] {
   const next = random(seed)
   const pick = <T,>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!
   return Array.from({length: 3 + Math.floor(next() * 4)}, () => {
-    const kind = pick(['lock', 'lock L', 'lock --update L', 'lock --update'] as const)
+    const kind = pick(['lock', 'lock L', 'lock --update L', 'lock --update', 'lock --update L/P'] as const)
+    if (kind === 'lock --update L/P') {
+      const layer = pick(Object.keys(PACKAGES))
+      return {targets: [`${layer}/${pick(PACKAGES[layer]!)}`], update: true}
+    }
     return {targets: kind.endsWith('L') ? [pick(LAYERS)] : [], update: kind.includes('--update')}
   })
 }
