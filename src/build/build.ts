@@ -9,6 +9,7 @@ import path from 'node:path'
 import {InterruptedError, OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {removeDeadTemps, tempPath, trackTemp} from '../fsutil/atomic.js'
+import {ARTIFACT_KEYS} from '../lock/check.js'
 import {artifactArchitectures, type ArtifactKey, type LockedOwnLayer, type Lockfile} from '../lock/types.js'
 import {isOwnLayer, type Architecture, type Manifest, type OwnLayer} from '../manifest/types.js'
 import {openStateDatabase, type StateDatabase} from '../store/db.js'
@@ -207,6 +208,14 @@ function jobsFor(manifest: Manifest, lock: Lockfile, name: string): LayerBuildJo
     })
   }
   const ownLocked = locked as LockedOwnLayer
+  // The artifact key names the output directory: only the keys layers writes (the lockfile reader refuses others).
+  const foreign = Object.keys(ownLocked.artifacts).find((key) => !ARTIFACT_KEYS.includes(key))
+  if (foreign !== undefined) {
+    throw new UserInputError('ERR_LAYERS_LOCKFILE_UNSAFE', `Layer ${name}: artifact key ${JSON.stringify(foreign.slice(0, 120))} in lockfile.json is not one layers writes (${ARTIFACT_KEYS.join(', ')}); refusing to build it.`, {
+      hint: 'Restore lockfile.json from version control, or run `layers lock` to resolve the layer again.',
+      details: {layer: name},
+    })
+  }
   return Object.keys(ownLocked.artifacts)
     .sort()
     .map((key) => ({name, layer, locked: ownLocked, artifactKey: key, artifact: ownLocked.artifacts[key]!, manifest}))

@@ -15,6 +15,8 @@
 //   tarballs hold the same path, the deeper package (the one installed there) wins.
 // - `bin` links (node_modules/.bin) are not created: see the README build section.
 // - Install scripts are never run; packages that declare them are named in one warning.
+// - Only registry tarballs (http(s) URLs) with a sha512/sha1 integrity are fetched, and package paths
+//   must be node_modules/<name> segments (src/lock/check.ts), whatever the lockfile says.
 import path from 'node:path'
 import type {Readable} from 'node:stream'
 import {inflateRawSync} from 'node:zlib'
@@ -22,6 +24,7 @@ import pLimit from 'p-limit'
 import {Parser, type ReadEntry} from 'tar'
 import {OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
+import {fetchableTarballProblem, packagePathProblem} from '../lock/check.js'
 import type {LockedArtifact, LockedPackage} from '../lock/types.js'
 import {installScriptsNotRun} from '../npm/warnings.js'
 import {entryPointsOf, splitInnerPackage, type Pruner} from './prune.js'
@@ -40,10 +43,23 @@ export interface TarballSource {
   stream<T>(pkg: TarballRef, handler: (tgz: Readable) => Promise<T>): Promise<T>
 }
 
-/** A TarballSource on pacote with the project's npm options (registry, auth, cache). pacote is loaded on first use. */
+/**
+ * A TarballSource on pacote with the project's npm options (registry, auth, cache). pacote is loaded
+ * on first use. Only a registry tarball (an http(s) URL) with an integrity is ever handed to pacote:
+ * pacote would read a `file:` spec from disk and run git for a git one, and without an integrity it
+ * verifies nothing. The lockfile reader refuses those already (src/lock/check.ts); this is the guard
+ * at the one place that fetches.
+ */
 export function pacoteTarballSource(npmOptions: Record<string, unknown>): TarballSource {
   return {
     async stream(pkg, handler) {
+      const refused = fetchableTarballProblem(pkg)
+      if (refused) {
+        throw new UserInputError('ERR_LAYERS_LOCKFILE_UNSAFE', `${pkg.name}@${pkg.version} in lockfile.json ${refused}; refusing to fetch it.`, {
+          hint: 'Restore lockfile.json from version control, or run `layers lock` to resolve the package again from the configured registries.',
+          details: {package: pkg.name, version: pkg.version},
+        })
+      }
       const {default: pacote} = await import('pacote')
       return pacote.tarball.stream(`${pkg.name}@${pkg.resolved}`, (stream) => handler(stream), {
         ...npmOptions,
@@ -109,6 +125,15 @@ export async function collectNpmTree(options: NpmCollectOptions): Promise<Collec
   const scripted = packages.filter(([, pkg]) => pkg.hasInstallScript).map(([, pkg]) => `${pkg.name}@${pkg.version}`)
   if (scripted.length > 0) {
     options.emit({type: 'warning', warning: installScriptsNotRun(`${options.layer} (${options.artifactKey})`, scripted)})
+  }
+  for (const [lockPath] of packages) {
+    const problem = packagePathProblem(lockPath)
+    if (problem) {
+      throw new UserInputError('ERR_LAYERS_LOCKFILE_UNSAFE', `Layer ${options.layer} (${options.artifactKey}): ${problem}; refusing to build it.`, {
+        hint: 'Restore lockfile.json from version control, or run `layers lock` to resolve the layer again.',
+        details: {layer: options.layer, artifactKey: options.artifactKey, path: lockPath},
+      })
+    }
   }
   const fetched = packages.filter(([, pkg]) => !pkg.inBundle)
   const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY)
@@ -348,7 +373,8 @@ function linkTarget(options: NpmCollectOptions, pkg: LockedPackage, rel: string,
 
 function fetchError(options: NpmCollectOptions, lockPath: string, pkg: LockedPackage, error: unknown): Error {
   if (error instanceof UserInputError || error instanceof OperationalError) return error
-  const code = (error as {code?: string}).code ?? ''
+  // Not every error's code is a string (a child process's exit code is a number).
+  const code = String((error as {code?: unknown}).code ?? '')
   const message = (error as Error).message ?? String(error)
   const details = {layer: options.layer, package: pkg.name, version: pkg.version, path: lockPath}
   const what = `${pkg.name}@${pkg.version} (${lockPath}) of layer ${options.layer}`

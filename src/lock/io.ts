@@ -1,17 +1,32 @@
-// Owns reading and writing lockfile.json: clear errors for a missing, corrupt or hand-broken file;
-// atomic writes that are skipped when nothing changed; and an inter-process lock so two commands
-// never interleave their read-modify-write.
+// Owns reading and writing lockfile.json: clear errors for a missing, corrupt or hand-broken file, and
+// for content that may not be acted on (check.ts: tarball sources, integrity, paths, published ARNs),
+// each at its lockfile.json:line:column (found with the manifest's YAML reader, which keeps source
+// ranges and reads JSON as the YAML it is, only when there is a problem to locate); atomic writes that
+// are skipped when nothing changed; and an inter-process lock so two commands never interleave their
+// read-modify-write.
 import {readFile, rm} from 'node:fs/promises'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
-import {OperationalError, UserInputError} from '../errors/index.js'
+import path from 'node:path'
+import {OperationalError, UserInputError, type Problem} from '../errors/index.js'
 import {trackTemp, writeFileAtomically} from '../fsutil/atomic.js'
+import {readYaml} from '../manifest/document.js'
+import {loadRegistryPolicy, type NpmConfigSources, type RegistryPolicy} from '../npm/config.js'
+import {checkLockfileContent} from './check.js'
 import {checkLockfileShape} from './shape.js'
 import {serializeLockfile} from './serialize.js'
 import {emptyLockfile, type Lockfile} from './types.js'
 
-/** Reads the lockfile; undefined when it does not exist. Throws UserInputError (exit 2) when it is broken. */
-export async function readLockfile(file: string): Promise<Lockfile | undefined> {
+export interface ReadLockfileOptions {
+  /** Where the npm configuration (the registries tarballs may come from) is read besides the project's .npmrc (tests). */
+  npmConfig?: NpmConfigSources
+}
+
+/**
+ * Reads the lockfile; undefined when it does not exist. Throws UserInputError (exit 2) when it is
+ * broken or holds what may not be acted on (check.ts), before anything is fetched or written.
+ */
+export async function readLockfile(file: string, options: ReadLockfileOptions = {}): Promise<Lockfile | undefined> {
   let text: string
   try {
     text = await readFile(file, 'utf8')
@@ -19,7 +34,23 @@ export async function readLockfile(file: string): Promise<Lockfile | undefined> 
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw new OperationalError('ERR_LAYERS_LOCKFILE_READ', `Cannot read ${file}: ${(error as Error).message}`, {cause: error})
   }
-  return parseLockfile(file, text)
+  const lock = parseLockfile(file, text)
+  assertLockfileSafe(file, text, lock, loadRegistryPolicy(path.dirname(file), options.npmConfig))
+  return lock
+}
+
+/** Throws ERR_LAYERS_LOCKFILE_UNSAFE (exit 2) listing every problem check.ts finds, each at its line and column. */
+export function assertLockfileSafe(file: string, text: string, lock: Lockfile, policy: RegistryPolicy): void {
+  const found = checkLockfileContent(lock, policy)
+  if (found.length === 0) return
+  const source = readYaml(text, file)
+  const hint = 'Do not build or publish from this lockfile: restore it from version control, or remove the entry and run `layers lock` to resolve it again from the configured registries.'
+  const problems: Problem[] = found.map((problem) => ({severity: 'error', code: 'ERR_LAYERS_LOCKFILE_UNSAFE', message: problem.message, hint, location: source.locate(problem.path, problem.part)}))
+  throw new UserInputError('ERR_LAYERS_LOCKFILE_UNSAFE', `${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'} that layers refuses to act on.`, {
+    location: problems[0]!.location,
+    problems,
+    hint,
+  })
 }
 
 export function parseLockfile(file: string, text: string): Lockfile {
@@ -35,8 +66,8 @@ export function parseLockfile(file: string, text: string): Lockfile {
   }
   const problem = checkLockfileShape(data)
   if (problem) {
-    throw new UserInputError('ERR_LAYERS_LOCKFILE_CORRUPT', `${file} is not a valid layers lockfile: ${problem}`, {
-      location: {file, line: 1, column: 1},
+    throw new UserInputError('ERR_LAYERS_LOCKFILE_CORRUPT', `${file} is not a valid layers lockfile: ${problem.message}`, {
+      location: readYaml(text, file).locate(problem.path),
       hint: 'Restore it from version control, or delete it and run `layers lock` to resolve again.',
     })
   }
@@ -155,12 +186,12 @@ function ownerIsDead(lockDir: string): boolean {
 export async function updateLockfile(
   file: string,
   update: (lock: Lockfile) => Lockfile | Promise<Lockfile>,
-  options: LockOptions = {},
+  options: LockOptions & ReadLockfileOptions = {},
 ): Promise<Lockfile> {
   return withFileLock(
     file,
     async () => {
-      const current = (await readLockfile(file)) ?? emptyLockfile()
+      const current = (await readLockfile(file, options)) ?? emptyLockfile()
       const next = await update(current)
       await writeLockfile(file, next)
       return next

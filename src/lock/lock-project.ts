@@ -10,7 +10,7 @@ import {InterruptedError, OperationalError, UserInputError} from '../errors/inde
 import type {EmitEvent} from '../events.js'
 import {loadManifest} from '../manifest/load.js'
 import type {Architecture, ArnLayer, DirLayer, LayerSpec, Manifest, NpmLayer, RuntimeLayer} from '../manifest/types.js'
-import {loadNpmOptions, type NpmOptions} from '../npm/config.js'
+import {loadNpmOptions, loadRegistryPolicy, type NpmConfigSources, type NpmOptions, type RegistryPolicy} from '../npm/config.js'
 import {projectPaths} from '../project/paths.js'
 import {resolveNpmLayer} from '../resolve/layer.js'
 import {pacotePackumentSource} from '../resolve/source.js'
@@ -19,6 +19,7 @@ import type {PackumentSource} from '../resolve/types.js'
 import {lockRuntimeLayer, runtimeLockFits} from '../runtime/lock.js'
 import type {ArnPinEnv} from './arn-pin.js'
 import {layerInputs} from './fingerprint.js'
+import {checkLockfileContent} from './check.js'
 import {readLockfile, updateLockfile} from './io.js'
 import {renderLockInterrupted} from './render.js'
 import {canonicalJson, serializeLockfile} from './serialize.js'
@@ -35,6 +36,8 @@ export interface LockProjectOptions {
   source?: PackumentSource
   /** Fires on an interrupt: no further layer is resolved, lockfile.json is not written. */
   signal?: AbortSignal
+  /** Where the npm configuration is read from besides the project's .npmrc (tests); default: this process's. */
+  npmConfig?: NpmConfigSources
 }
 
 export interface LockedArtifactSummary {
@@ -75,6 +78,8 @@ export interface LayerLockContext {
   emit: EmitEvent
   /** Layer version reads for `arn` layers (tests); default: AWS through the shared client factory. */
   arnPins?: ArnPinEnv
+  /** The registries tarballs may come from (the project's npm configuration). */
+  registries?: RegistryPolicy
 }
 
 /** Locks one layer. Each layer kind is one case; a kind without a case is refused clearly. */
@@ -101,7 +106,7 @@ export async function lockLayer(layer: LayerSpec, previous: LockedLayer | undefi
 
 async function lockNpmLayer(layer: NpmLayer, previous: Extract<LockedLayer, {kind: 'npm'}> | undefined, context: LayerLockContext): Promise<LockedLayer> {
   const legacyPeerDeps = (await context.npmOptions())?.legacyPeerDeps
-  const resolved = await resolveNpmLayer(layer, {source: await context.source(), previous, update: context.update, legacyPeerDeps})
+  const resolved = await resolveNpmLayer(layer, {source: await context.source(), previous, update: context.update, legacyPeerDeps, registries: context.registries})
   for (const warning of resolved.warnings) context.emit({type: 'warning', warning})
   const published = keptPublications(previous?.published, previous?.artifacts, resolved.artifacts)
   return {kind: 'npm', inputs: context.inputs, artifacts: resolved.artifacts, ...(published ? {published} : {})}
@@ -151,6 +156,20 @@ export function keptPublications(
     }
   }
   return Object.keys(kept).length > 0 ? kept : undefined
+}
+
+/**
+ * What was resolved now passes the checks a lockfile is read with (tarball sources, integrity, paths)
+ * before anything is written; the npm resolver refuses a bad tarball URL earlier, naming who depends
+ * on the package, so this catches the other kinds (a runtime template's binary).
+ */
+function assertLockedSafe(layers: Array<[string, LockedLayer]>, policy: RegistryPolicy): void {
+  const problems = checkLockfileContent({lockfileVersion: 1, layers: Object.fromEntries(layers)}, policy)
+  if (problems.length === 0) return
+  throw new UserInputError('ERR_LAYERS_LOCK_REFUSED', `Nothing was written: ${problems.map((problem) => problem.message).join(' ')}`, {
+    hint: 'The registry answered with a tarball layers will not lock (another host, file: or git source, or no sha512 integrity). Check the registries in .npmrc.',
+    problems: problems.map((problem) => ({severity: 'error', code: 'ERR_LAYERS_LOCK_REFUSED', message: problem.message})),
+  })
 }
 
 /** Reports each packument fetch as progress (TTY only), so a long resolution shows it is moving. */
@@ -240,11 +259,12 @@ function summary(name: string, locked: LockedLayer, status: LockedLayerSummary['
 export async function lockProject(options: LockProjectOptions): Promise<LockProjectResult> {
   const paths = projectPaths(options.manifestPath)
   const manifest = await loadManifest(paths.manifest)
-  const current = (await readLockfile(paths.lockfile)) ?? {lockfileVersion: 1, layers: {}}
+  const current = (await readLockfile(paths.lockfile, {npmConfig: options.npmConfig})) ?? {lockfileVersion: 1, layers: {}}
+  const policy = loadRegistryPolicy(paths.root, options.npmConfig)
   const selection = selectLayers(manifest, current, options.targets ?? [], options.update === true)
   let npm: Promise<NpmOptions | undefined> | undefined
   let source: Promise<PackumentSource> | undefined
-  const npmOptions = (): Promise<NpmOptions | undefined> => (npm ??= options.source ? Promise.resolve(undefined) : loadNpmOptions(paths.root))
+  const npmOptions = (): Promise<NpmOptions | undefined> => (npm ??= options.source ? Promise.resolve(undefined) : loadNpmOptions(paths.root, options.npmConfig))
   const registry = (): Promise<PackumentSource> =>
     (source ??= npmOptions().then((loaded) => new PackumentCache(withProgress(loaded ? pacotePackumentSource(loaded) : options.source!, options.emit))))
   const results = new Map<string, {locked: LockedLayer; status: LockedLayerSummary['status']}>()
@@ -271,6 +291,7 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
     options.emit({type: 'progress', phase: 'lock', message: `${name} (${layer.kind})`, current: index + 1, total: selection.names.length})
     const locked = await lockLayer(layer, previous, {
       manifest,
+      registries: policy,
       inputs,
       update,
       emit: options.emit,
@@ -282,6 +303,7 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
   if (options.signal?.aborted) throw interrupted(options.signal)
   let written = false
   let removed: string[] = []
+  assertLockedSafe([...results].filter(([, {status}]) => status === 'locked').map(([name, {locked}]) => [name, locked]), policy)
   await updateLockfile(paths.lockfile, (latest) => {
     const layers = {...latest.layers}
     for (const [name, {locked}] of results) layers[name] = locked
@@ -292,7 +314,7 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
     const next: Lockfile = {...latest, layers}
     written = serializeLockfile(next) !== serializeLockfile(latest)
     return next
-  })
+  }, {npmConfig: options.npmConfig})
   return {
     lockfile: paths.lockfile,
     written,

@@ -1,56 +1,74 @@
 // Owns the structural check of a parsed lockfile, so a hand-broken file is reported with the path of
-// the first bad value instead of failing later with a TypeError.
+// the first bad value (io.ts locates it in the file) instead of failing later with a TypeError.
 import {LOCKFILE_VERSION} from './types.js'
+
+/** The first structural problem: what is wrong and the JSON path of the value. */
+export interface ShapeProblem {
+  message: string
+  path: Array<string | number>
+}
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value)
 
-/** Returns a description of the first problem, or undefined when the shape is right. */
-export function checkLockfileShape(data: unknown): string | undefined {
-  if (!isObject(data)) return 'the top level must be an object'
+/** `layers.a.artifacts.x86_64.packages["node_modules/x"]`: dotted, with keys that hold a slash in brackets. */
+function dotted(path: ReadonlyArray<string | number>): string {
+  return path.map((part, index) => (/[/.\s"[\]]/.test(String(part)) ? `[${JSON.stringify(part)}]` : `${index === 0 ? '' : '.'}${part}`)).join('')
+}
+
+/** Returns the first problem, or undefined when the shape is right. */
+export function checkLockfileShape(data: unknown): ShapeProblem | undefined {
+  const fail = (path: Array<string | number>, text: string): ShapeProblem => ({message: `${dotted(path)} ${text}`, path})
+  if (!isObject(data)) return {message: 'the top level must be an object', path: []}
   if (data.lockfileVersion !== LOCKFILE_VERSION) {
-    return `lockfileVersion is ${JSON.stringify(data.lockfileVersion)}, this layers understands ${LOCKFILE_VERSION}`
+    return fail(['lockfileVersion'], `is ${JSON.stringify(data.lockfileVersion)}, this layers understands ${LOCKFILE_VERSION}`)
   }
-  if (!isObject(data.layers)) return '"layers" must be an object'
+  if (!isObject(data.layers)) return fail(['layers'], 'must be an object')
   for (const [name, layer] of Object.entries(data.layers)) {
-    const at = `layers.${name}`
-    if (!isObject(layer)) return `${at} must be an object`
-    if (!['npm', 'dir', 'runtime', 'arn'].includes(layer.kind as string)) return `${at}.kind must be npm, dir, runtime or arn`
-    if (typeof layer.inputs !== 'string') return `${at}.inputs must be a string`
+    const at = ['layers', name]
+    if (!isObject(layer)) return fail(at, 'must be an object')
+    if (!['npm', 'dir', 'runtime', 'arn'].includes(layer.kind as string)) return fail([...at, 'kind'], 'must be npm, dir, runtime or arn')
+    if (typeof layer.inputs !== 'string') return fail([...at, 'inputs'], 'must be a string')
     if (layer.kind === 'arn') {
-      if (!isObject(layer.arns)) return `${at}.arns must be an object`
+      if (!isObject(layer.arns)) return fail([...at, 'arns'], 'must be an object')
       for (const [account, regions] of Object.entries(layer.arns)) {
-        if (!isObject(regions)) return `${at}.arns.${account} must be an object`
+        if (!isObject(regions)) return fail([...at, 'arns', account], 'must be an object')
         for (const [region, arn] of Object.entries(regions)) {
-          if (typeof arn !== 'string') return `${at}.arns.${account}.${region} must be a string`
+          if (typeof arn !== 'string') return fail([...at, 'arns', account, region], 'must be a string')
         }
       }
       continue
     }
-    if (!isObject(layer.artifacts)) return `${at}.artifacts must be an object`
+    if (!isObject(layer.artifacts)) return fail([...at, 'artifacts'], 'must be an object')
     for (const [key, artifact] of Object.entries(layer.artifacts)) {
-      if (!isObject(artifact) || !Array.isArray(artifact.architectures)) return `${at}.artifacts.${key}.architectures must be a list`
+      if (!isObject(artifact) || !Array.isArray(artifact.architectures)) return fail([...at, 'artifacts', key, 'architectures'], 'must be a list')
       if (artifact.packages !== undefined) {
-        if (!isObject(artifact.packages)) return `${at}.artifacts.${key}.packages must be an object`
+        if (!isObject(artifact.packages)) return fail([...at, 'artifacts', key, 'packages'], 'must be an object')
         for (const [pkgPath, pkg] of Object.entries(artifact.packages)) {
-          const p = `${at}.artifacts.${key}.packages["${pkgPath}"]`
-          if (!isObject(pkg)) return `${p} must be an object`
+          const p = [...at, 'artifacts', key, 'packages', pkgPath]
+          if (!isObject(pkg)) return fail(p, 'must be an object')
           for (const field of ['name', 'version', 'resolved', 'integrity']) {
-            if (typeof pkg[field] !== 'string') return `${p}.${field} must be a string`
+            if (typeof pkg[field] !== 'string') return fail(pkg[field] === undefined ? p : [...p, field], pkg[field] === undefined ? `has no ${field}` : 'must be a string')
           }
+        }
+      }
+      if (artifact.binary !== undefined) {
+        if (!isObject(artifact.binary)) return fail([...at, 'artifacts', key, 'binary'], 'must be an object')
+        for (const field of ['name', 'version', 'resolved', 'integrity']) {
+          const value = artifact.binary[field]
+          if (typeof value !== 'string') return fail(value === undefined ? [...at, 'artifacts', key, 'binary'] : [...at, 'artifacts', key, 'binary', field], value === undefined ? `has no ${field}` : 'must be a string')
         }
       }
     }
     if (layer.published !== undefined) {
-      if (!isObject(layer.published)) return `${at}.published must be an object`
+      if (!isObject(layer.published)) return fail([...at, 'published'], 'must be an object')
       for (const [account, regions] of Object.entries(layer.published)) {
-        if (!isObject(regions)) return `${at}.published.${account} must be an object`
+        if (!isObject(regions)) return fail([...at, 'published', account], 'must be an object')
         for (const [region, artifacts] of Object.entries(regions)) {
-          if (!isObject(artifacts)) return `${at}.published.${account}.${region} must be an object`
+          if (!isObject(artifacts)) return fail([...at, 'published', account, region], 'must be an object')
           for (const [key, publication] of Object.entries(artifacts)) {
-            const p = `${at}.published.${account}.${region}.${key}`
             if (!isObject(publication) || typeof publication.arn !== 'string' || typeof publication.version !== 'number' || typeof publication.codeSha256 !== 'string') {
-              return `${p} must have arn, version and codeSha256`
+              return fail([...at, 'published', account, region, key], 'must have arn, version and codeSha256')
             }
           }
         }

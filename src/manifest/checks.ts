@@ -7,6 +7,7 @@ import {existsSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import semver from 'semver'
 import validatePackageName from 'validate-npm-package-name'
+import {parseRegistrySpec} from '../resolve/spec.js'
 import type {Problem} from '../errors/index.js'
 import {checkLayerArn, REGION_PLACEHOLDER} from './arn.js'
 import type {DocPath, YamlSource} from './document.js'
@@ -254,9 +255,13 @@ function dependencyProblem(pkg: string, range: unknown): {code: string; message:
     return {code: 'INVALID_PACKAGE_NAME', message: `"${pkg}" is not a valid npm package name (${reasons}).`, hint: 'npm names are lowercase, URL-safe, at most 214 characters, optionally @scope/name.'}
   }
   if (typeof range !== 'string') return undefined
-  // A semver range, or a dist-tag such as latest or next (a word, never something version-like).
-  if (semver.validRange(range) !== null || /^[A-Za-z][\w-]*$/.test(range)) return undefined
-  return {code: 'INVALID_RANGE', message: `"${range}" for package ${pkg} is not a valid semver range.`, hint: 'Use a range such as ^1.2.0, ~4.17 or 5.x (layers resolve registry versions only).'}
+  // A semver range, a dist-tag (a word, never something version-like) or an npm: alias to one, read as npm reads it.
+  const spec = parseRegistrySpec(pkg, range)
+  if ('unsupported' in spec) {
+    return {code: 'UNSUPPORTED_SPEC', message: `"${range}" for package ${pkg}: ${spec.unsupported}.`, hint: 'Use a semver range, a version, a dist-tag or an npm: alias such as npm:left-pad@^1.3.0; publish git or local packages to a registry first.'}
+  }
+  if (!('invalid' in spec)) return undefined
+  return {code: 'INVALID_RANGE', message: `"${range}" for package ${pkg} is not a valid semver range.`, hint: 'Use a range such as ^1.2.0, ~4.17 or 5.x, a dist-tag, or an npm: alias such as npm:left-pad@^1.3.0 (layers resolve registry versions only).'}
 }
 
 function isDirectory(file: string): boolean {

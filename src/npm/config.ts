@@ -57,6 +57,33 @@ export async function loadNpmOptions(projectRoot: string, sources: NpmConfigSour
   return toPacoteOptions(config, home, env)
 }
 
+/** The registries a lockfile's tarball URLs may point at (see src/lock/check.ts). */
+export interface RegistryPolicy {
+  /** The default registry and every `@scope:registry`, with a final slash. */
+  registries: string[]
+  /** npm's replace-registry-host (`npmjs` when unset): tarball URLs on that host are fetched from the default registry. */
+  replaceRegistryHost: string
+}
+
+/**
+ * The registries of the project's npm configuration, read like loadNpmOptions but only for the
+ * registry keys: a `${VAR}` that is unset in another key (an auth token for a command that needs
+ * none) does not stop reading a lockfile.
+ */
+export function loadRegistryPolicy(projectRoot: string, sources: NpmConfigSources = {}): RegistryPolicy {
+  const env = sources.env ?? process.env
+  const home = sources.home ?? homedir()
+  const fromEnv = envConfig(env)
+  const globalFile = fromEnv.globalconfig ?? path.join(sources.globalPrefix ?? path.join(path.dirname(path.dirname(process.execPath)), 'etc'), 'npmrc')
+  const userFile = fromEnv.userconfig ?? path.join(home, '.npmrc')
+  const wanted = (key: string): boolean => key === 'registry' || key === 'replace-registry-host' || /^@[^:/]+:registry$/.test(key)
+  const layers = [readNpmrc(globalFile, env, wanted), readNpmrc(userFile, env, wanted), readNpmrc(path.join(projectRoot, '.npmrc'), env, wanted), fromEnv]
+  const config: Record<string, string | string[]> = Object.assign({}, ...layers)
+  const registries = [withSlash(String(config.registry ?? DEFAULT_REGISTRY))]
+  for (const [key, value] of Object.entries(config)) if (/^@[^:/]+:registry$/.test(key)) registries.push(withSlash(String(value)))
+  return {registries: [...new Set(registries)], replaceRegistryHost: String(config['replace-registry-host'] ?? 'npmjs')}
+}
+
 /** A printable summary of the options: registries and which of them have credentials, never the credentials. */
 export function describeNpmOptions(options: NpmOptions): {registry: string; scopes: Record<string, string>; authenticated: string[]; cache: string} {
   const scopes: Record<string, string> = {}
@@ -69,7 +96,8 @@ export function describeNpmOptions(options: NpmOptions): {registry: string; scop
   return {registry: options.registry, scopes, authenticated: [...authenticated].sort(), cache: options.cache}
 }
 
-function readNpmrc(file: string, env: NodeJS.ProcessEnv): Record<string, string | string[]> {
+/** Reads one npmrc; with `only`, just the keys it accepts (the others are not even expanded). */
+function readNpmrc(file: string, env: NodeJS.ProcessEnv, only?: (key: string) => boolean): Record<string, string | string[]> {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
@@ -86,6 +114,7 @@ function readNpmrc(file: string, env: NodeJS.ProcessEnv): Record<string, string 
   for (const [rawKey, rawValue] of Object.entries(parsed)) {
     // ini sections ([name]) are not npm configuration; npm ignores them as well.
     if (rawValue !== null && typeof rawValue === 'object' && !Array.isArray(rawValue)) continue
+    if (only && !only(rawKey)) continue
     const key = expandEnv(rawKey, env, file, rawKey)
     result[key] = Array.isArray(rawValue) ? rawValue.map((item) => expandEnv(String(item), env, file, key)) : expandEnv(String(rawValue), env, file, key)
   }

@@ -8,6 +8,7 @@ import type {Problem} from '../errors/index.js'
 import {canonicalJson} from '../lock/serialize.js'
 import {artifactKey, type ArtifactKey, type LockedArtifact, type LockedNpmLayer, type LockedPackage} from '../lock/types.js'
 import type {Architecture, NpmLayer} from '../manifest/types.js'
+import type {RegistryPolicy} from '../npm/config.js'
 import {installScriptsNotRun} from '../npm/warnings.js'
 import {nodeMajors, unsupportedNodeMajors} from './platform.js'
 import {PackumentCache, resolveTree} from './tree.js'
@@ -21,6 +22,8 @@ export interface ResolveLayerOptions {
   update?: ReadonlySet<string> | true
   /** npm's legacy-peer-deps (from .npmrc): peer dependencies are neither installed nor checked. */
   legacyPeerDeps?: boolean
+  /** The registries tarballs may come from; a registry pointing a tarball elsewhere is refused. */
+  registries?: RegistryPolicy
 }
 
 export interface ResolvedLayer {
@@ -45,6 +48,7 @@ export async function resolveNpmLayer(layer: NpmLayer, options: ResolveLayerOpti
         update: options.update,
         nodeVersion: majors.length > 0 ? `${majors[0]}.99.0` : undefined,
         legacyPeerDeps: options.legacyPeerDeps,
+        registries: options.registries,
       },
       source,
     )

@@ -4,6 +4,8 @@
 // tarball lands in the npm cache, so the build does not download it again). pacote and tar are loaded
 // on first use.
 import type {Readable} from 'node:stream'
+import {UserInputError} from '../errors/index.js'
+import {fetchableTarballProblem} from '../lock/check.js'
 import type {NpmOptions} from '../npm/config.js'
 import type {BundledPackage, PackageVersion, Packument, PackumentSource} from './types.js'
 
@@ -17,6 +19,13 @@ export function pacotePackumentSource(npmOptions: NpmOptions): PackumentSource {
       return packument as unknown as Packument
     },
     async bundled(tarball) {
+      const refused = fetchableTarballProblem(tarball)
+      if (refused) {
+        throw new UserInputError('ERR_LAYERS_REGISTRY_TARBALL_REFUSED', `The registry's metadata for ${tarball.name}@${tarball.version} ${refused}; refusing to fetch it.`, {
+          hint: 'Check the registries in .npmrc: a registry may only point at http(s) tarballs with an integrity.',
+          details: {package: tarball.name, version: tarball.version},
+        })
+      }
       const [{default: pacote}, {Parser}] = await Promise.all([import('pacote'), import('tar')])
       return pacote.tarball.stream(
         `${tarball.name}@${tarball.resolved}`,

@@ -10,15 +10,21 @@
 //   on the target platform (os/cpu/libc), or when something they need fails (the whole optional
 //   subtree is left out and the resolution restarts without it);
 // - bundled dependencies are read from their parent's tarball and kept as they are;
-// - versions locked before are kept when they still satisfy (unless updated); otherwise the version
-//   npm would pick (npm-pick-manifest: the `latest` tag when it satisfies, else the highest).
+// - versions locked before are kept when they still satisfy (unless updated), chosen among them as
+//   npm-pick-manifest chooses; otherwise the version npm would pick (npm-pick-manifest: the `latest`
+//   tag when it satisfies, else the highest);
+// - every package's metadata is normalized once (normalize.ts) and a tarball is refused unless it is
+//   on a configured registry with a sha512 integrity (src/lock/check.ts).
 // Work is sequential and sorted (depth, then path, then name), so the same inputs give the same tree;
 // packuments are prefetched concurrently as soon as a package is placed.
-import npa from 'npm-package-arg'
 import pickManifest from 'npm-pick-manifest'
 import semver from 'semver'
 import {OperationalError, UserInputError, type Problem} from '../errors/index.js'
+import {integrityProblem, tarballUrlProblem} from '../lock/check.js'
 import type {LockedPackage} from '../lock/types.js'
+import type {RegistryPolicy} from '../npm/config.js'
+import {normalizePackument, normalizeVersion} from './normalize.js'
+import {parseRegistrySpec, type RegistrySpec} from './spec.js'
 import {isPlatformSpecific, platformMismatch} from './platform.js'
 import type {BundledPackage, PackageVersion, Packument, PackumentSource, TarballId, TargetPlatform} from './types.js'
 
@@ -36,6 +42,8 @@ export interface ResolveTreeRequest {
   nodeVersion?: string
   /** npm's legacy-peer-deps: peer dependencies are neither installed nor checked. */
   legacyPeerDeps?: boolean
+  /** The registries tarballs may come from (lockfile-lint's rules, src/lock/check.ts); unchecked when absent. */
+  registries?: RegistryPolicy
 }
 
 export interface ResolvedTree {
@@ -72,13 +80,6 @@ interface Node {
   edgesOut: Edge[]
 }
 
-interface ParsedSpec {
-  realName: string
-  kind: 'range' | 'tag'
-  /** A semver range or a dist-tag. */
-  wanted: string
-}
-
 /** An optional subtree failed: restart without the package that the optional edge brought in. */
 class OptionalFailure extends Error {
   constructor(readonly key: string) {
@@ -102,7 +103,10 @@ export async function resolveTree(request: ResolveTreeRequest, source: Packument
   }
 }
 
-/** Fetches each packument (abbreviated, or full for platform-specific packages) and each bundle once; shareable between resolutions. */
+/**
+ * Fetches each packument (abbreviated, or full for platform-specific packages) and each bundle once;
+ * shareable between resolutions. Packuments are handed out normalized (normalize.ts).
+ */
 export class PackumentCache implements PackumentSource {
   private readonly abbreviated = new Map<string, Promise<Packument>>()
   private readonly full = new Map<string, Promise<Packument>>()
@@ -118,7 +122,7 @@ export class PackumentCache implements PackumentSource {
     const cache = full ? this.full : this.abbreviated
     let found = cache.get(name)
     if (!found) {
-      found = this.source.packument(name, full ? {full: true} : undefined)
+      found = this.source.packument(name, full ? {full: true} : undefined).then(normalizePackument)
       // Prefetches nobody awaited yet must not become unhandled rejections; get() callers see the error.
       found.catch(() => {})
       cache.set(name, found)
@@ -133,24 +137,12 @@ export class PackumentCache implements PackumentSource {
   }
 }
 
-function parseSpec(name: string, spec: string): ParsedSpec | {unsupported: string} {
-  let parsed: npa.Result
-  try {
-    parsed = npa.resolve(name, spec === '' ? '*' : spec)
-  } catch (error) {
-    return {unsupported: (error as Error).message}
-  }
-  if (parsed.type === 'alias') {
-    const sub = (parsed as npa.AliasResult).subSpec
-    if (!sub || !sub.name || !['range', 'version', 'tag'].includes(sub.type)) return {unsupported: `${spec} is an alias to something that is not a registry package`}
-    return {realName: sub.name, kind: sub.type === 'tag' ? 'tag' : 'range', wanted: sub.fetchSpec ?? '*'}
-  }
-  if (parsed.type === 'range' || parsed.type === 'version') return {realName: name, kind: 'range', wanted: parsed.fetchSpec ?? '*'}
-  if (parsed.type === 'tag') return {realName: name, kind: 'tag', wanted: parsed.fetchSpec ?? 'latest'}
-  return {unsupported: `${spec} is a ${parsed.type} dependency; layers locks registry packages only`}
+function parseSpec(name: string, spec: string): RegistrySpec | {unsupported: string} {
+  const parsed = parseRegistrySpec(name, spec)
+  return 'invalid' in parsed ? {unsupported: parsed.invalid} : parsed
 }
 
-function satisfies(node: Node, parsed: ParsedSpec): boolean {
+function satisfies(node: Node, parsed: RegistrySpec): boolean {
   if (packageName(node) !== parsed.realName) return false
   if (parsed.kind === 'tag') return true
   return semver.satisfies(node.manifest.version, parsed.wanted, {loose: true})
@@ -198,17 +190,6 @@ export function hasInstallScript(manifest: PackageVersion): boolean {
   if (manifest.hasInstallScript) return true
   const scripts = manifest.scripts ?? {}
   return Boolean(scripts.preinstall || scripts.install || scripts.postinstall || (manifest.gypfile && !scripts.install && !scripts.preinstall))
-}
-
-export function normalizeBin(manifest: PackageVersion): Record<string, string> | undefined {
-  const bin = manifest.bin
-  if (bin === undefined) return undefined
-  if (typeof bin === 'string') {
-    const name = manifest.name.startsWith('@') ? manifest.name.split('/')[1]! : manifest.name
-    return {[name]: bin}
-  }
-  const entries = Object.entries(bin).filter(([key, value]) => typeof value === 'string' && key !== '' && !key.includes('/') && !key.includes('\\'))
-  return entries.length > 0 ? Object.fromEntries(entries) : undefined
 }
 
 class TreeBuilder {
@@ -347,7 +328,7 @@ class TreeBuilder {
   }
 
   /** Picks the version to install, or undefined for an optional edge that cannot be installed. */
-  private async pick(edge: Edge, parsed: ParsedSpec, optional: boolean): Promise<PackageVersion | undefined> {
+  private async pick(edge: Edge, parsed: RegistrySpec, optional: boolean): Promise<PackageVersion | undefined> {
     let packument: Packument
     try {
       packument = await this.packuments.get(parsed.realName)
@@ -399,15 +380,22 @@ class TreeBuilder {
     return manifest
   }
 
-  private lockedChoice(packument: Packument, parsed: ParsedSpec): PackageVersion | undefined {
+  /**
+   * The version the previous lock holds for this spec: npm-pick-manifest's choice among the locked
+   * versions only (same tag and engine preferences), so over an unchanged registry keeping the lock
+   * picks what a fresh resolution picks, and the lock does not change.
+   */
+  private lockedChoice(packument: Packument, parsed: RegistrySpec): PackageVersion | undefined {
     const update = this.request.update
     if (update === true || update?.has(parsed.realName) || parsed.kind === 'tag') return undefined
-    const versions = [...(this.request.locked?.get(parsed.realName) ?? [])].filter((version) => semver.valid(version)).sort((a, b) => semver.rcompare(a, b))
-    for (const version of versions) {
-      const manifest = packument.versions[version]
-      if (manifest && semver.satisfies(version, parsed.wanted, {loose: true})) return manifest
+    const versions = (this.request.locked?.get(parsed.realName) ?? []).filter((version) => packument.versions[version] && semver.satisfies(version, parsed.wanted, {loose: true}))
+    if (versions.length === 0) return undefined
+    const restricted: Packument = {name: packument.name, 'dist-tags': packument['dist-tags'], versions: Object.fromEntries(versions.map((version) => [version, packument.versions[version]!]))}
+    try {
+      return packument.versions[pickManifest(restricted, parsed.wanted, {defaultTag: 'latest', nodeVersion: this.request.nodeVersion}).version]
+    } catch {
+      return undefined
     }
-    return undefined
   }
 
   /**
@@ -463,6 +451,14 @@ class TreeBuilder {
       inBundle: false,
       placedBy: edge,
       edgesOut: [],
+    }
+    const refused = node.resolved && node.integrity && this.request.registries ? (tarballUrlProblem(node.resolved, this.request.registries) ?? integrityProblem(node.integrity)) : undefined
+    if (refused) {
+      // Refused even below an optional dependency: a registry answer like this is never skipped quietly.
+      throw new UserInputError('ERR_LAYERS_REGISTRY_TARBALL_REFUSED', `Layer ${this.request.layer}: the registry's metadata for ${manifest.name}@${manifest.version} (${this.describe(edge)}) ${refused}.`, {
+        hint: 'A registry may only point at tarballs on a configured registry host (https, or the http of a registry you configured), with a sha512 integrity. Check the registries in .npmrc.',
+        details: {layer: this.request.layer, package: manifest.name, version: manifest.version, requiredBy: edge.from === this.root ? undefined : edge.from.path},
+      })
     }
     if (!node.resolved || !node.integrity) {
       throw new OperationalError('ERR_LAYERS_REGISTRY_METADATA', `The registry's metadata for ${manifest.name}@${manifest.version} (layer ${this.request.layer}) has no tarball URL or integrity.`, {
@@ -531,7 +527,7 @@ class TreeBuilder {
         depth: parent.depth + 1,
         parent,
         children: new Map(),
-        manifest: {...item.manifest, name: item.manifest.name ?? name},
+        manifest: normalizeVersion({...item.manifest, name: item.manifest.name ?? name}),
         resolved: bundler.resolved,
         integrity: bundler.integrity,
         inBundle: true,
@@ -634,8 +630,7 @@ class TreeBuilder {
     if (optional) pkg.optional = true
     if (node.inBundle) pkg.inBundle = true
     if (hasInstallScript(manifest)) pkg.hasInstallScript = true
-    const bin = normalizeBin(manifest)
-    if (bin) pkg.bin = bin
+    if (manifest.bin && typeof manifest.bin === 'object') pkg.bin = {...manifest.bin}
     const copy = (value: Record<string, string> | undefined): Record<string, string> | undefined => (value && Object.keys(value).length > 0 ? {...value} : undefined)
     const dependencies = copy(manifest.dependencies)
     if (dependencies) pkg.dependencies = dependencies

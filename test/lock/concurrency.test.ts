@@ -1,7 +1,8 @@
-// Two processes writing lockfile.json at once: the inter-process lock lets one win, the file stays
-// valid JSON, and the other reports the lock (ERR_LAYERS_LOCKFILE_BUSY) instead of corrupting it.
+// Two processes writing lockfile.json at once: while one holds the inter-process lock, the other
+// reports it (ERR_LAYERS_LOCKFILE_BUSY) instead of corrupting the file; the holder finishes and the
+// file stays valid JSON. Event-driven: the holder says when it has the lock and lets go when told.
 // A hand-broken lockfile is reported with its line and column, never with a stack trace.
-import {execFile} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -15,37 +16,64 @@ afterEach(() => {
   for (const dir of temps.splice(0)) rmSync(dir, {recursive: true, force: true})
 })
 
-/** A process that holds the lock for `holdMs` while it writes layer `name`. */
-function writer(file: string, name: string, holdMs: number): Promise<{code: number; stdout: string}> {
-  const io = pathToFileURL(path.join(REPO_ROOT, 'dist', 'src', 'lock', 'io.js')).href
+const IO = pathToFileURL(path.join(REPO_ROOT, 'dist', 'src', 'lock', 'io.js')).href
+
+/**
+ * A process that writes layer `name` under the lock. With `hold`, it prints `held` once it has the
+ * lock and keeps it until a line arrives on its stdin, so the test decides when it lets go (no timing).
+ */
+function writer(file: string, name: string, hold: boolean): {held: Promise<void>; release(): void; done: Promise<{code: number; stdout: string}>} {
   const script = `
-    const {updateLockfile} = await import(${JSON.stringify(io)})
+    const {updateLockfile} = await import(${JSON.stringify(IO)})
     try {
       await updateLockfile(${JSON.stringify(file)}, async (lock) => {
-        await new Promise((resolve) => setTimeout(resolve, ${holdMs}))
+        if (${hold}) {
+          process.stdout.write('held\\n')
+          await new Promise((resolve) => process.stdin.once('data', resolve))
+          process.stdin.pause()
+        }
         return {...lock, layers: {...lock.layers, [${JSON.stringify(name)}]: {kind: 'dir', inputs: 'sha256-x', artifacts: {x86_64: {architectures: ['x86_64']}}}}}
-      }, {waitMs: 300})
+      }, {waitMs: 200})
       console.log('wrote')
     } catch (error) {
       console.log(error.code)
       process.exitCode = error.exitCode
     }`
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--input-type=module', '-e', script], (error, stdout) => resolve({code: error ? Number(error.code) : 0, stdout: stdout.trim()}))
+  let stdout = ''
+  let held!: () => void
+  const heldPromise = new Promise<void>((resolve) => (held = resolve))
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {stdio: ['pipe', 'pipe', 'inherit']})
+  child.stdout.setEncoding('utf8')
+  child.stdout.on('data', (chunk: string) => {
+    stdout += chunk
+    if (stdout.includes('held\n')) held()
   })
+  const done = new Promise<{code: number; stdout: string}>((resolve) => {
+    child.on('close', (code, signal) => {
+      // A holder that died before taking the lock unblocks the test, which then fails on its output.
+      held()
+      resolve({code: code ?? (signal ? 128 : -1), stdout: stdout.replace('held\n', '').trim()})
+    })
+  })
+  return {held: heldPromise, release: () => child.stdin.end('go\n'), done}
 }
 
 describe('concurrent lockfile writers', () => {
-  it('lets one win and makes the other report the lock', async () => {
+  it('makes a second writer report the lock while the first holds it, and lets the first finish', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'layers-lock-'))
     temps.push(dir)
     const file = path.join(dir, 'lockfile.json')
-    const [a, b] = await Promise.all([writer(file, 'a', 1500), writer(file, 'b', 1500)])
-    const outcomes = [a.stdout, b.stdout].sort()
-    expect(outcomes).toEqual(['ERR_LAYERS_LOCKFILE_BUSY', 'wrote'])
-    expect([a.code, b.code].sort()).toEqual([0, 1])
+    const first = writer(file, 'a', true)
+    await first.held
+    const second = await writer(file, 'b', false).done
+    expect(second).toEqual({code: 1, stdout: 'ERR_LAYERS_LOCKFILE_BUSY'})
+    first.release()
+    expect(await first.done).toEqual({code: 0, stdout: 'wrote'})
     const lock = parseLockfile(file, readFileSync(file, 'utf8'))
-    expect(Object.keys(lock.layers)).toHaveLength(1)
+    expect(Object.keys(lock.layers)).toEqual(['a'])
+    // Released: the next writer gets the lock.
+    expect(await writer(file, 'b', false).done).toEqual({code: 0, stdout: 'wrote'})
+    expect(Object.keys(parseLockfile(file, readFileSync(file, 'utf8')).layers).sort()).toEqual(['a', 'b'])
   })
 
   it('reports a hand-broken lockfile with its position', async () => {

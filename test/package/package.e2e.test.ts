@@ -132,7 +132,8 @@ describe('layers package', () => {
     const {layerInputs} = await import('../../src/lock/fingerprint.js')
     const {readLockfile, writeLockfile} = await import('../../src/lock/io.js')
     const manifest = await loadManifest(manifestFile)
-    const lock = (await readLockfile(path.join(copy, 'lockfile.json')))!
+    // Read with the project's npm configuration (its registry comes from the environment): the lockfile check needs it.
+    const lock = (await readLockfile(path.join(copy, 'lockfile.json'), {npmConfig: {env: {...process.env, ...env}}}))!
     lock.layers.vendor = {kind: 'arn', inputs: layerInputs(manifest.layers.vendor!, manifest.root), arns: {'111111111111': {'eu-west-1': 'arn:aws:lambda:eu-west-1:123456789012:layer:vendor:3'}}}
     await writeLockfile(path.join(copy, 'lockfile.json'), lock)
     const result = await runCli(['package', 'cjs', '--json'], {cwd: copy, env})

@@ -33,6 +33,10 @@ export interface FixtureVersion {
   bundled?: Record<string, Omit<FixtureVersion, 'bundled'> & {name: string}>
   /** Serve other bytes than the integrity in the packument announces. */
   corrupt?: boolean
+  /** A `dist.tarball` other than this registry's URL (a hostile registry answer: another host, file:). */
+  tarballUrl?: string
+  /** A `dist.integrity` other than the tarball's (`''` leaves it out, as old registries with only a shasum do). */
+  integrity?: string
 }
 
 interface Stored {
@@ -106,7 +110,10 @@ export class NpmRegistry {
     const manifest: Record<string, unknown> = {
       ...packageJsonOf(name, fixture),
       ...(scripts.preinstall || scripts.install || scripts.postinstall ? {hasInstallScript: true} : {}),
-      dist: {tarball: `${this.url}${name}/-/${name.split('/').pop()}-${fixture.version}.tgz`, integrity: integrityOf(tarball)},
+      dist: {
+        tarball: fixture.tarballUrl ?? `${this.url}${name}/-/${name.split('/').pop()}-${fixture.version}.tgz`,
+        ...(fixture.integrity === '' ? {} : {integrity: fixture.integrity ?? integrityOf(tarball)}),
+      },
     }
     let versions = this.packages.get(name)
     if (!versions) this.packages.set(name, (versions = new Map()))
