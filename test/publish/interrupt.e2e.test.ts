@@ -36,7 +36,7 @@ let server: AwsServer
 let project: Project
 
 beforeAll(async () => {
-  server = await startAwsServer({roles: {[ROLE]: {externalId: EXTERNAL_ID}}})
+  server = await startAwsServer({roles: {[ROLE]: {externalId: EXTERNAL_ID, trust: [DEV]}}})
   project = makeProject(server, {
     'layers.yaml': MANIFEST,
     'layers/config/config.json': '{"stage": 1}\n',
