@@ -127,7 +127,8 @@ async function lockRuntime(layer: RuntimeLayer, previous: Extract<LockedLayer, {
 /** An arn layer's lock pins a version ARN per account and region that uses it (see arn-pin.ts). */
 async function lockArnLayer(layer: ArnLayer, context: LayerLockContext): Promise<LockedLayer> {
   const {arnPinTargets, awsArnPinEnv, pinArnLayer} = await import('./arn-pin.js')
-  const env = context.arnPins ?? awsArnPinEnv((await import('../aws/clients.js')).awsClientFactory())
+  // Bound like every other command's clients: a pin read with another account's credentials would be wrong.
+  const env = context.arnPins ?? awsArnPinEnv((await import('../aws/identity.js')).boundClients((await import('../aws/clients.js')).awsClientFactory()))
   return {kind: 'arn', inputs: context.inputs, arns: await pinArnLayer(layer, arnPinTargets(context.manifest, layer.name), env)}
 }
 

@@ -202,6 +202,15 @@ describe('account binding (CLI, wrong-account credentials next to a right one)',
     }
   })
 
+  it('lock of an arn layer: the pin is not read with credentials of another account', async () => {
+    const before = project.read('lockfile.json')
+    const result = await run(['lock', 'vendor', '--update', 'vendor', '--json'])
+    expect(result.status).toBe(1)
+    expectMismatch(result.json.error)
+    expectUntouched(result.calls)
+    expect(project.read('lockfile.json')).toBe(before)
+  })
+
   it('outdated: dev is an error row, good is compared', async () => {
     const result = await run(['outdated', '--json'])
     expect(result.status).toBe(1)
