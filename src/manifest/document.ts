@@ -1,7 +1,7 @@
 // Owns reading a YAML document with its source positions: syntax errors as problems, and the
 // file:line:column of any value or key by its path (e.g. ['functions', 'api', 'layers', 1]).
 import {isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node, type Pair} from 'yaml'
-import {shorten, type Problem, type SourceLocation} from '../errors/index.js'
+import {QUOTED_VALUE_MAX, quoteValue, shorten, type Problem, type SourceLocation} from '../errors/index.js'
 
 export type DocPath = ReadonlyArray<string | number>
 
@@ -19,6 +19,9 @@ const SYNTAX_HINTS: Record<string, string> = {
   BAD_INDENT: 'Check the indentation (spaces, not tabs) and that every [ and { is closed.',
   TAB_AS_INDENT: 'YAML indentation must use spaces, not tabs.',
 }
+
+/** The parser's own stack running out: a document nested thousands of levels deep. */
+const TOO_DEEP = /call stack size/i
 
 /** Aliases one document may expand (yaml's guard against alias bombs); a manifest needs few if any. */
 export const MAX_ALIAS_COUNT = 100
@@ -66,8 +69,13 @@ export function readYaml(text: string, file: string): YamlSource {
   const problems: Problem[] = doc.errors.map((error) => ({
     severity: 'error',
     code: error.code === 'DUPLICATE_KEY' ? 'ERR_LAYERS_MANIFEST_DUPLICATE_KEY' : 'ERR_LAYERS_MANIFEST_SYNTAX',
-    message: error.code === 'DUPLICATE_KEY' ? `Duplicate key ${JSON.stringify(keyAt(text, error.pos[0]))}.` : `YAML syntax error: ${error.message.split('\n')[0]}.`,
-    hint: SYNTAX_HINTS[error.code] ?? 'Fix the YAML syntax at this position (quotes, colons, indentation).',
+    message:
+      error.code === 'DUPLICATE_KEY'
+        ? `Duplicate key ${quoteValue(keyAt(text, error.pos[0]), 80)}.`
+        : TOO_DEEP.test(error.message)
+          ? 'The YAML nests too deeply to read (lists or mappings inside each other thousands of levels down).'
+          : `YAML syntax error: ${shorten(error.message.split('\n')[0] ?? '', QUOTED_VALUE_MAX)}.`,
+    hint: TOO_DEEP.test(error.message) ? 'A manifest nests a few levels; remove the runaway nesting that starts here.' : (SYNTAX_HINTS[error.code] ?? 'Fix the YAML syntax at this position (quotes, colons, indentation).'),
     location: at(error.pos[0]),
   }))
   const locate = (path: DocPath, part: 'value' | 'key' = 'value'): SourceLocation => {

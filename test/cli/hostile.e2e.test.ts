@@ -49,6 +49,7 @@ const CASES: Case[] = [
   {name: 'non-UTF-8 bytes', args: ['validate'], files: {'layers.yaml': Buffer.concat([Buffer.from('version: 1\nlayers:\n  a:\n    description: '), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from('\n    dir: x\n')])}},
   {name: 'a BOM and CRLF line ends (valid)', args: ['validate'], files: {'layers.yaml': '\uFEFF' + VALID.replaceAll('\n', '\r\n')}, code: 0},
   {name: 'deep nesting', args: ['validate'], files: {'layers.yaml': deep(5000)}},
+  {name: 'runaway nesting', args: ['validate'], files: {'layers.yaml': deep(100_000)}, says: 'nests too deeply'},
   {name: 'a 10 MB value', args: ['validate'], files: {'layers.yaml': `version: 1\nlayers:\n  a:\n    dir: layers/config\n    description: "${'x'.repeat(10 * 1024 * 1024)}"\n`}, says: 'more characters'},
   {name: 'a 1 MB key', args: ['validate'], files: {'layers.yaml': `version: 1\n? ${'k'.repeat(1024 * 1024)}\n: 1\n`}, says: 'more characters'},
   {name: 'an alias bomb', args: ['validate'], files: {'layers.yaml': 'version: 1\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n'}, says: 'ERR_LAYERS_MANIFEST_ALIAS_LIMIT'},
