@@ -1,6 +1,7 @@
 // The shared selection (src/manifest/select.ts), the bucket-per-region check, the S3 wrong-region
 // mapping, LAYERS_LOCK_WAIT_MS, and how values are quoted in messages: pure functions, no I/O.
 import {describe, expect, it} from 'vitest'
+import {targetError} from '../../src/aws/errors.js'
 import {wrongRegionError} from '../../src/aws/s3-artifacts.js'
 import {quoteValue, shortenMessage} from '../../src/errors/index.js'
 import {lockWaitMs} from '../../src/lock/io.js'
@@ -77,6 +78,8 @@ describe('S3 wrong-region answers', () => {
     expect(wrongRegionError(permanent, 'acme', 'eu-west-1')?.message).toContain('is in region sa-east-1')
     const illegal = Object.assign(new Error('The eu-west-1 location constraint is incompatible'), {name: 'IllegalLocationConstraintException', $metadata: {httpStatusCode: 400}})
     expect(wrongRegionError(illegal, 'acme', 'eu-west-1')).toMatchObject({code: 'ERR_LAYERS_BUCKET_WRONG_REGION', message: expect.stringContaining('cannot be used from region eu-west-1'), hint: expect.stringContaining('{region}')})
+    // Anywhere else a bare 301 is still named for what it is, with a hint, not "Unknown: UnknownError".
+    expect(targetError(redirect)).toMatchObject({code: 'PermanentRedirect', hint: expect.stringContaining('{region}')})
     expect(wrongRegionError(Object.assign(new Error('Access Denied'), {name: 'AccessDenied', $metadata: {httpStatusCode: 403}}), 'acme', 'eu-west-1')).toBeUndefined()
   })
 })
