@@ -103,6 +103,18 @@ const CASES: Case[] = [
   {name: 'a malformed ~/.aws/config', args: ['audit', '--fail-on', 'error'], files: {'.aws/config': '[profile dev\nregion = \n= = =\n[default]\naws_access_key_id\n'}, env: {AWS_PROFILE: 'dev'}, code: 1},
 ]
 
+const COMMANDS = ['attach', 'audit', 'build', 'history', 'init', 'lock', 'outdated', 'package', 'prune', 'publish', 'run', 'validate']
+const WITH_CONCURRENCY = ['attach', 'audit', 'outdated', 'prune', 'publish']
+// Every command: an unknown flag under --json is a usage error in the JSON envelope; every
+// --concurrency refuses 0 and a word.
+CASES.push(
+  ...COMMANDS.map((command) => ({name: `${command} with an unknown flag and --json`, args: [command, '--definitely-not-a-flag', '--json'], says: '"code": "ERR_LAYERS_USAGE"'})),
+  ...WITH_CONCURRENCY.flatMap((command) => [
+    {name: `${command} --concurrency 0`, args: [command, '--concurrency', '0', '--json'], says: 'ERR_LAYERS_USAGE'},
+    {name: `${command} --concurrency banana`, args: [command, '--concurrency', 'banana'], says: 'ERR_LAYERS_USAGE'},
+  ]),
+)
+
 let base: string
 
 beforeAll(() => {
