@@ -3,7 +3,7 @@
 // (one code per kind, with did-you-mean and the valid names), and a --region must be a region name
 // and, for commands acting on manifest targets, one of the selected accounts' regions. Pure: takes
 // the loaded manifest, returns plain data or throws a UserInputError.
-import {quoteValue, UserInputError} from '../errors/index.js'
+import {quoteValue, shorten, UserInputError} from '../errors/index.js'
 import {ALL_REGIONS, isKnownRegion} from './regions.js'
 import {didYouMean} from './suggest.js'
 import {isOwnLayer, type Account, type FunctionSpec, type LayerSpec, type Manifest} from './types.js'
@@ -16,12 +16,12 @@ function listOf(names: readonly string[]): string {
   return names.length > 0 ? names.join(', ') : '(none)'
 }
 
-function unknownName(kind: 'layer' | 'function' | 'account', name: string, valid: readonly string[], file: string, extra = ''): UserInputError {
+function unknownName(kind: 'layer' | 'function' | 'account', name: string, valid: readonly string[], file: string, orId = false): UserInputError {
   const code = kind === 'layer' ? 'ERR_LAYERS_UNKNOWN_LAYER' : kind === 'function' ? 'ERR_LAYERS_UNKNOWN_FUNCTION' : 'ERR_LAYERS_UNKNOWN_ACCOUNT'
   const plural = kind === 'layer' ? 'layers' : kind === 'function' ? 'functions' : 'accounts'
   return new UserInputError(code, `No ${kind} named ${quoteValue(name)} in ${file}.${didYouMean(name, valid)}`, {
-    hint: valid.length > 0 ? `${kind[0]!.toUpperCase()}${kind.slice(1)}s${extra} in the manifest: ${listOf(valid)}.` : `The manifest declares no ${plural}${extra}; declare it under \`${plural}:\`.`,
-    details: {[kind]: name},
+    hint: `${valid.length > 0 ? `${plural[0]!.toUpperCase()}${plural.slice(1)} in the manifest: ${listOf(valid)}.` : `The manifest declares no ${plural}; declare it under \`${plural}:\`.`}${orId ? ' Or give a 12-digit account id.' : ''}`,
+    details: {[kind]: shorten(name)},
   })
 }
 
@@ -87,7 +87,7 @@ export function selectAccounts(
     const account = all.find((entry) => entry.name === name || entry.id === name)
     if (account) return account
     if (options.ids && ACCOUNT_ID.test(name)) return {name, id: name, regions: options.defaultRegions ?? []}
-    throw unknownName('account', name, all.map((entry) => entry.name), manifest?.file ?? 'the manifest', options.ids ? ' (or a 12-digit account id)' : '')
+    throw unknownName('account', name, all.map((entry) => entry.name), manifest?.file ?? 'the manifest', options.ids === true)
   })
   return [...new Set(chosen)]
 }
