@@ -68,6 +68,9 @@ export abstract class LayersCommand extends Command {
  * on a piped stderr would lose its final `Error [...]` line), so every exit path waits for this first.
  */
 export function written(stream: NodeJS.WritableStream, text: string): Promise<void> {
+  // The process exits next: a reader that went away (EPIPE) must not turn the exit code into an
+  // uncaught stream error.
+  if (stream.listenerCount('error') === 0) stream.on('error', () => {})
   return new Promise((resolve) => {
     stream.write(text, () => resolve())
   })

@@ -224,4 +224,14 @@ describe('long output through a pipe', () => {
     expect(json.stdout.length).toBeGreaterThan(64 * 1024)
     expect(JSON.parse(json.stdout).error.problems).toHaveLength(2000)
   })
+
+  it('keeps the exit code when the reader goes away early (EPIPE)', async () => {
+    const dir = path.join(base, 'many')
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'validate'], {cwd: dir, stdio: ['ignore', 'ignore', 'pipe']})
+      child.stderr.once('data', () => child.stderr.destroy())
+      child.on('exit', (exitCode) => resolve(exitCode))
+    })
+    expect(code).toBe(2)
+  })
 })
