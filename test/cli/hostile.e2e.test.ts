@@ -99,6 +99,7 @@ const CASES: Case[] = [
   {name: 'LAYERS_LOCK_WAIT_MS=Infinity', args: ['lock'], env: {LAYERS_LOCK_WAIT_MS: 'Infinity'}, says: 'LAYERS_LOCK_WAIT_MS'},
   {name: 'LAYERS_LOCK_WAIT_MS=-1', args: ['lock'], env: {LAYERS_LOCK_WAIT_MS: '-1'}, says: 'LAYERS_LOCK_WAIT_MS'},
   {name: 'AWS_REGION=mars with --region mars', args: ['audit', '--account', '111111111111', '--region', 'mars'], env: {AWS_REGION: 'mars'}},
+  {name: 'AWS_REGION=mars alone (the manifest names the regions)', args: ['audit', '--account', '111111111111', '--json'], env: {AWS_REGION: 'mars', AWS_DEFAULT_REGION: 'mars'}, code: 1, says: 'ERR_LAYERS_AUDIT_TARGETS_FAILED'},
   {name: 'AWS_PROFILE names a missing profile', args: ['audit', '--fail-on', 'error'], env: {AWS_PROFILE: 'missing'}, code: 1},
   {name: 'a malformed ~/.aws/config', args: ['audit', '--fail-on', 'error'], files: {'.aws/config': '[profile dev\nregion = \n= = =\n[default]\naws_access_key_id\n'}, env: {AWS_PROFILE: 'dev'}, code: 1},
 ]
