@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
+import {EXIT_CODES_HELP, LayersCommand, written} from '../src/cli/base-command.js'
 import {FindingsError, OperationalError, toLayersError} from '../src/errors/index.js'
 import {renderErrorText} from '../src/cli/render.js'
 import {auditCommand} from '../src/audit/command.js'
@@ -72,8 +72,8 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
     const error = toLayersError(err)
     const report = error.details.report
     if (this.jsonEnabled() && report && (error instanceof FindingsError || error.code === 'ERR_LAYERS_AUDIT_TARGETS_FAILED')) {
-      process.stdout.write(JSON.stringify(report, null, 2) + '\n')
-      process.stderr.write(renderErrorText(error))
+      await written(process.stdout, JSON.stringify(report, null, 2) + '\n')
+      await written(process.stderr, renderErrorText(error))
       return this.exit(error.exitCode)
     }
     if (report) delete error.details.report

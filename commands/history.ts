@@ -26,7 +26,7 @@ ${EXIT_CODES_HELP}`
 
   async run(): Promise<LayerHistory> {
     const {args, flags} = await this.parse(History)
-    const history = historyCommand({manifestPath: this.manifestPath(flags), layer: args.layer, runs: flags.runs})
+    const history = await historyCommand({manifestPath: this.manifestPath(flags), layer: args.layer, runs: flags.runs})
     this.out(() => renderLayerHistory(history))
     return history
   }

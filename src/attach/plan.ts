@@ -3,7 +3,7 @@
 // moved, reordered), and whether the update must be refused (more than 5 layers, over 250 MiB
 // unzipped with the code, a runtime or architecture a layer does not declare, an unreadable layer,
 // a container image function, a deployed architecture that differs from the manifest).
-import {UserInputError} from '../errors/index.js'
+import {selectAccounts, selectFunctions, selectRegions} from '../manifest/select.js'
 import type {Account, Architecture, FunctionSpec, Manifest} from '../manifest/types.js'
 
 /** Lambda's limits for the layers of one function. */
@@ -65,36 +65,15 @@ export function selectFunctionTargets(
   manifest: Pick<Manifest, 'functions' | 'accounts' | 'file'>,
   wanted: { functions?: string[]; accounts?: string[]; regions?: string[] },
 ): FunctionTarget[] {
-  const all = Object.values(manifest.functions)
-  let chosen: FunctionSpec[] = all
-  if (wanted.functions && wanted.functions.length > 0) {
-    chosen = wanted.functions.map((name) => {
-      const fn = all.find((entry) => entry.key === name || entry.name === name)
-      if (!fn) {
-        throw new UserInputError('ERR_LAYERS_UNKNOWN_FUNCTION', `No function named ${name} in ${manifest.file}.`, {
-          hint: all.length > 0 ? `Functions in the manifest: ${all.map((entry) => entry.key).join(', ')}.` : 'Declare the function under `functions:` in the manifest.',
-          details: {function: name},
-        })
-      }
-      return fn
-    })
-  }
-  const accounts = Object.values(manifest.accounts)
-  for (const name of wanted.accounts ?? []) {
-    if (!accounts.some((account) => account.name === name || account.id === name)) {
-      throw new UserInputError('ERR_LAYERS_UNKNOWN_ACCOUNT', `--account ${name} is not an account of ${manifest.file}.`, {
-        hint: accounts.length > 0 ? `Accounts in the manifest: ${accounts.map((account) => account.name).join(', ')}.` : 'Declare the account under `accounts:` in the manifest.',
-        details: {account: name},
-      })
-    }
-  }
-  const accountOk = (account: Account) => !wanted.accounts || wanted.accounts.length === 0 || wanted.accounts.includes(account.name) || wanted.accounts.includes(account.id)
-  const regionOk = (region: string) => !wanted.regions || wanted.regions.length === 0 || wanted.regions.includes(region)
+  const chosen = selectFunctions(manifest, wanted.functions)
+  const selected = new Set(selectAccounts(manifest, wanted.accounts))
+  const accountsOf = (fn: FunctionSpec): Account[] => fn.accounts.map((name) => manifest.accounts[name]).filter((account): account is Account => account !== undefined && selected.has(account))
+  const reached = [...new Set(chosen.flatMap(accountsOf))]
+  const regions = selectRegions(manifest, reached.length > 0 ? reached : [...selected], wanted.regions)
+  const regionOk = (region: string) => !regions || regions.includes(region)
   const targets: FunctionTarget[] = []
-  for (const fn of [...new Set(chosen)]) {
-    for (const accountName of fn.accounts) {
-      const account = manifest.accounts[accountName]
-      if (!account || !accountOk(account)) continue
+  for (const fn of chosen) {
+    for (const account of accountsOf(fn)) {
       for (const region of account.regions) {
         if (!regionOk(region)) continue
         targets.push({function: fn.key, functionName: fn.name, architecture: fn.architecture, accountName: account.name, accountId: account.id, region})

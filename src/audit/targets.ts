@@ -2,8 +2,10 @@
 // extended by --account/--region, every enabled region (--all-regions), or every active account of
 // an AWS Organization reached through a role (--org --role-name). Account and region listing sit
 // behind small interfaces; a listing that fails becomes a failed target, never a silent gap.
-import {UserInputError} from '../errors/index.js'
+import {LayersError, OperationalError, UserInputError} from '../errors/index.js'
+import {targetError} from '../aws/errors.js'
 import {partitionOf} from '../manifest/regions.js'
+import {checkRegionNames, selectAccounts, selectRegions} from '../manifest/select.js'
 import type {Account, Manifest} from '../manifest/types.js'
 import type {OrganizationsApi} from '../aws/organizations.js'
 import type {AuditTarget, TargetFailure} from './types.js'
@@ -41,11 +43,10 @@ export interface TargetPlan {
   failed: Array<AuditTarget & {error: TargetFailure}>
 }
 
-const ACCOUNT_ID = /^\d{12}$/
 const ROLE_NAME = /^[\w+=,.@/-]{1,64}$/
 
 /** The accounts to cover, before regions are expanded. Pure apart from the organization listing. */
-export async function resolveTargets(manifest: Pick<Manifest, 'accounts' | 'settings'> | undefined, flags: TargetFlags, deps: TargetDeps): Promise<TargetPlan> {
+export async function resolveTargets(manifest: Pick<Manifest, 'accounts' | 'settings' | 'file'> | undefined, flags: TargetFlags, deps: TargetDeps): Promise<TargetPlan> {
   const accounts = await chooseAccounts(manifest, flags, deps)
   const targets: ResolvedTarget[] = []
   const failed: TargetPlan['failed'] = []
@@ -74,7 +75,8 @@ export async function resolveTargets(manifest: Pick<Manifest, 'accounts' | 'sett
   return {targets, failed}
 }
 
-async function chooseAccounts(manifest: Pick<Manifest, 'accounts' | 'settings'> | undefined, flags: TargetFlags, deps: TargetDeps): Promise<Account[]> {
+async function chooseAccounts(manifest: Pick<Manifest, 'accounts' | 'settings' | 'file'> | undefined, flags: TargetFlags, deps: TargetDeps): Promise<Account[]> {
+  checkRegionNames(flags.regions)
   const defaultRegions = flags.regions ?? manifest?.settings.regions ?? []
   if (flags.org) {
     if (!flags.roleName || !ROLE_NAME.test(flags.roleName)) {
@@ -82,7 +84,9 @@ async function chooseAccounts(manifest: Pick<Manifest, 'accounts' | 'settings'> 
         hint: 'Name the role every member account has for auditing, e.g. --org --role-name OrganizationAccountAccessRole.',
       })
     }
-    const members = await deps.organizations!().listActiveAccounts()
+    const members = await deps.organizations!().listActiveAccounts().catch((error: unknown) => {
+      throw organizationsFailure(error)
+    })
     const wanted = flags.accounts && flags.accounts.length > 0 ? new Set(flags.accounts) : undefined
     // The member roles live in the partition of the regions audited.
     const partition = partitionOf(defaultRegions[0] ?? 'us-east-1') ?? 'aws'
@@ -99,22 +103,36 @@ async function chooseAccounts(manifest: Pick<Manifest, 'accounts' | 'settings'> 
   if (flags.roleName) {
     throw new UserInputError('ERR_LAYERS_AUDIT_ROLE_NAME', '--role-name is only used with --org.', {hint: 'Add --org to audit every account of the organization through that role.'})
   }
-  const known = Object.values(manifest?.accounts ?? {})
   if (!flags.accounts || flags.accounts.length === 0) {
-    if (known.length === 0) {
+    if (Object.keys(manifest?.accounts ?? {}).length === 0) {
       throw new UserInputError('ERR_LAYERS_AUDIT_NO_TARGETS', 'There is nothing to audit: the manifest declares no accounts.', {
         hint: 'Declare accounts in layers.yaml, or name them with --account ACCOUNT_ID --region REGION, or use --org --role-name NAME.',
       })
     }
-    return known
   }
-  return flags.accounts.map((wanted) => {
-    const account = known.find((entry) => entry.name === wanted || entry.id === wanted)
-    if (account) return account
-    if (ACCOUNT_ID.test(wanted)) return {name: wanted, id: wanted, regions: defaultRegions}
-    throw new UserInputError('ERR_LAYERS_AUDIT_ACCOUNT', `--account ${wanted} is neither an account of the manifest nor a 12-digit account id.`, {
-      hint: known.length > 0 ? `Manifest accounts: ${known.map((entry) => entry.name).join(', ')}.` : 'Give a 12-digit account id, reached with the default credentials.',
-      details: {account: wanted},
+  const chosen = selectAccounts(manifest, flags.accounts, {ids: true, defaultRegions})
+  if (!flags.allRegions && manifest) selectRegions(manifest, chosen, flags.regions)
+  return chosen
+}
+
+/** A failed ListAccounts as the user-facing error it is: no organization, not allowed, or the AWS error named. */
+function organizationsFailure(error: unknown): LayersError {
+  if (error instanceof LayersError) return error
+  const {code, message} = targetError(error)
+  if (code === 'AWSOrganizationsNotInUseException') {
+    return new UserInputError('ERR_LAYERS_ORG_NOT_IN_USE', `--org: the account of these credentials is not in an AWS Organization (${message}).`, {
+      hint: 'Run --org with credentials of the organization\'s management account (or a delegated administrator), or audit accounts by name or id with --account.',
+      cause: error,
     })
+  }
+  if (code === 'AccessDeniedException' || code === 'AccessDenied') {
+    return new OperationalError('ERR_LAYERS_ORG_ACCESS_DENIED', `--org: these credentials may not list the organization's accounts (${code}: ${message}).`, {
+      hint: 'organizations:ListAccounts works only from the management account or a delegated administrator account; use credentials of one of them, or name the accounts with --account.',
+      cause: error,
+    })
+  }
+  return new OperationalError('ERR_LAYERS_ORG_LIST_FAILED', `--org: listing the organization's accounts failed (${code}: ${message}).`, {
+    hint: targetError(error).hint ?? 'Check the credentials and the network, then run again.',
+    cause: error,
   })
 }

@@ -45,12 +45,17 @@ const HINTS: Record<string, string> = {
   UnrecognizedClientException: 'The access key is not valid for this account; check the profile or environment credentials.',
   TooManyRequestsException: 'AWS throttled the calls even after retries: run again later or lower --concurrency.',
   ServiceException: 'AWS failed internally; run the command again.',
+  PermanentRedirect: 'The bucket is in another region: give each region its own bucket ({region} in settings.bucket).',
+  AuthorizationHeaderMalformed: 'The request went to the wrong region for this resource; check the region of the bucket or endpoint.',
+  IllegalLocationConstraintException: 'The bucket name is taken in another region, or the region does not match the endpoint; put {region} in settings.bucket.',
 }
 
 export function targetError(error: unknown): TargetError {
   if (error instanceof LayersError) return {code: error.code, message: redact(error.message), ...(error.hint ? {hint: error.hint} : {})}
   const err = error as SdkError
-  const code = typeof err?.code === 'string' && err.code.startsWith('ERR_LAYERS_') ? err.code : (err?.name ?? 'Error')
+  // S3 answers a HEAD for another region's bucket with a bare 301: the SDK can only call it "Unknown".
+  const bareRedirect = httpStatus(error) === 301 && (err?.name === undefined || err.name === 'Unknown')
+  const code = typeof err?.code === 'string' && err.code.startsWith('ERR_LAYERS_') ? err.code : bareRedirect ? 'PermanentRedirect' : (err?.name ?? 'Error')
   const message = redact(String(err?.message ?? error)).split('\n')[0] ?? ''
   const hint = HINTS[code] ?? (httpStatus(error) === undefined ? 'The endpoint did not answer; check the network (and AWS_ENDPOINT_URL when set) and run again.' : undefined)
   return {code, message, ...(hint ? {hint} : {})}

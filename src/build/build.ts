@@ -11,7 +11,8 @@ import type {EmitEvent} from '../events.js'
 import {removeDeadTemps, tempPath, trackTemp} from '../fsutil/atomic.js'
 import {ARTIFACT_KEYS} from '../lock/check.js'
 import {artifactArchitectures, type ArtifactKey, type LockedOwnLayer, type Lockfile} from '../lock/types.js'
-import {isOwnLayer, type Architecture, type Manifest, type OwnLayer} from '../manifest/types.js'
+import type {Architecture, Manifest, OwnLayer} from '../manifest/types.js'
+import {selectLayerNames} from '../manifest/select.js'
 import {openStateDatabase, type StateDatabase} from '../store/db.js'
 import {layerBuilders, type LayerBuilder, type LayerBuildJob} from './builders.js'
 import {BUILDER_VERSION, cacheKey, findCachedBuild, recordBuild, type CachedBuild} from './cache.js'
@@ -172,24 +173,7 @@ function toBuilt(build: CachedBuild, cached: boolean): BuiltArtifact {
 
 /** The own layers to build, in manifest order; throws on unknown or unbuildable names. */
 export function selectLayers(manifest: Manifest, requested: readonly string[] | undefined): string[] {
-  const own = Object.entries(manifest.layers).filter(([, layer]) => isOwnLayer(layer)).map(([name]) => name)
-  if (!requested || requested.length === 0) return own
-  for (const name of requested) {
-    const layer = manifest.layers[name]
-    if (!layer) {
-      throw new UserInputError('ERR_LAYERS_UNKNOWN_LAYER', `No layer named ${name} in ${manifest.file}.`, {
-        hint: own.length > 0 ? `Layers that can be built: ${own.join(', ')}.` : 'The manifest declares no npm, dir or runtime layers.',
-        details: {layer: name},
-      })
-    }
-    if (!isOwnLayer(layer)) {
-      throw new UserInputError('ERR_LAYERS_NOT_BUILDABLE', `Layer ${name} is an ARN layer: there is nothing to build.`, {
-        hint: 'Name npm, dir or runtime layers only.',
-        details: {layer: name},
-      })
-    }
-  }
-  return own.filter((name) => requested.includes(name))
+  return selectLayerNames(manifest, requested, {kinds: 'own', purpose: 'build'})
 }
 
 function jobsFor(manifest: Manifest, lock: Lockfile, name: string): LayerBuildJob[] {

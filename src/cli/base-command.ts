@@ -61,9 +61,9 @@ export abstract class LayersCommand extends Command {
     if (err instanceof Errors.ExitError) throw err
     const error = isOclifUsageError(err) ? usageError(err) : toLayersError(err)
     if (this.jsonEnabled()) {
-      process.stdout.write(JSON.stringify(errorEnvelope(error), null, 2) + '\n')
+      await written(process.stdout, JSON.stringify(errorEnvelope(error), null, 2) + '\n')
     } else {
-      process.stderr.write(renderErrorText(error, Boolean(process.env.LAYERS_DEBUG)))
+      await written(process.stderr, renderErrorText(error, Boolean(process.env.LAYERS_DEBUG)))
     }
     return this.exit(error.exitCode)
   }
@@ -73,6 +73,20 @@ export abstract class LayersCommand extends Command {
     this.interruptInstance?.dispose()
     return super.finally(err)
   }
+}
+
+/**
+ * Writes `text` and resolves once the stream has handed it (and everything written before it) to the
+ * OS. this.exit ends in process.exit, which drops what a pipe has not taken yet (a long problem list
+ * on a piped stderr would lose its final `Error [...]` line), so every exit path waits for this first.
+ */
+export function written(stream: NodeJS.WritableStream, text: string): Promise<void> {
+  // The process exits next: a reader that went away (EPIPE) must not turn the exit code into an
+  // uncaught stream error.
+  if (stream.listenerCount('error') === 0) stream.on('error', () => {})
+  return new Promise((resolve) => {
+    stream.write(text, () => resolve())
+  })
 }
 
 /** oclif's own parse errors (unknown flag, missing argument) are invalid input: exit 2. */

@@ -1,6 +1,6 @@
 // Owns how errors look: human text on stderr, or the JSON envelope under --json. The one place that
 // turns a LayersError into output; everything passes through redact().
-import {formatLocation, type LayersError, type Problem} from '../errors/index.js'
+import {formatLocation, shortenMessage, type LayersError, type Problem} from '../errors/index.js'
 import {redact} from './redact.js'
 
 export interface ErrorEnvelope {
@@ -19,17 +19,17 @@ export interface ErrorEnvelope {
 export function errorEnvelope(error: LayersError): ErrorEnvelope {
   const body: ErrorEnvelope['error'] = {
     code: error.code,
-    message: redact(error.message),
+    message: redact(shortenMessage(error.message)),
     fault: error.fault,
     exitCode: error.exitCode,
   }
-  if (error.hint) body.hint = redact(error.hint)
+  if (error.hint) body.hint = redact(shortenMessage(error.hint))
   if (error.location) body.location = formatLocation(error.location)
   if (error.problems.length > 0) {
     body.problems = error.problems.map((problem) => ({
       ...problem,
-      message: redact(problem.message),
-      ...(problem.hint ? {hint: redact(problem.hint)} : {}),
+      message: redact(shortenMessage(problem.message)),
+      ...(problem.hint ? {hint: redact(shortenMessage(problem.hint))} : {}),
       location: problem.location ? formatLocation(problem.location) : undefined,
     }))
   }
@@ -40,16 +40,16 @@ export function errorEnvelope(error: LayersError): ErrorEnvelope {
 /** One problem as a line an editor or CI log can jump to: `file:line:col: error CODE message`. */
 export function formatProblem(problem: Problem): string {
   const where = problem.location ? `${formatLocation(problem.location)}: ` : ''
-  const hint = problem.hint ? `\n    ${problem.hint}` : ''
-  return redact(`${where}${problem.severity} ${problem.code} ${problem.message}${hint}`)
+  const hint = problem.hint ? `\n    ${shortenMessage(problem.hint)}` : ''
+  return redact(`${where}${problem.severity} ${problem.code} ${shortenMessage(problem.message)}${hint}`)
 }
 
 export function renderErrorText(error: LayersError, debug = false): string {
   const lines: string[] = []
   for (const problem of error.problems) lines.push(formatProblem(problem))
   const where = error.location ? `${formatLocation(error.location)}: ` : ''
-  lines.push(`Error [${error.code}]: ${where}${error.message}`)
-  if (error.hint) lines.push(`Hint: ${error.hint}`)
+  lines.push(`Error [${error.code}]: ${where}${shortenMessage(error.message)}`)
+  if (error.hint) lines.push(`Hint: ${shortenMessage(error.hint)}`)
   if (debug && error.cause instanceof Error && error.cause.stack) lines.push(error.cause.stack)
   if (debug && error.stack) lines.push(error.stack)
   return redact(lines.join('\n')) + '\n'

@@ -111,3 +111,35 @@ export function toLayersError(error: unknown): LayersError {
 export function formatLocation(location: SourceLocation): string {
   return `${location.file}:${location.line}:${location.column}`
 }
+
+/** How many characters of a value a message quotes before cutting it. */
+export const QUOTED_VALUE_MAX = 200
+
+/**
+ * A value as it is quoted in a message: cut to `max` characters with "… (N more characters)", so a
+ * multi-megabyte input never floods the terminal or a CI log.
+ */
+export function shorten(text: string, max = QUOTED_VALUE_MAX): string {
+  if (text.length <= max) return text
+  return `${text.slice(0, max)}… (${text.length - max} more characters)`
+}
+
+/** A value as JSON.stringify writes it in a message (strings quoted, control characters escaped), cut like shorten(). */
+export function quoteValue(value: unknown, max = QUOTED_VALUE_MAX): string {
+  if (typeof value !== 'string') return shorten(JSON.stringify(value) ?? String(value), max)
+  if (value.length <= max) return JSON.stringify(value)
+  return `${JSON.stringify(value.slice(0, max))}… (${value.length - max} more characters)`
+}
+
+/** Longest message or hint rendered whole; anything longer is cut (a last guard; values are quoted with quoteValue). */
+export const MESSAGE_MAX = 4000
+
+/**
+ * A message with every quoted run ("...") longer than QUOTED_VALUE_MAX cut like quoteValue(), and
+ * the whole cut at MESSAGE_MAX: the renderer applies it to every message, so a value echoed by any
+ * check (an 8 MB description, a 10 MB key) reaches the terminal at a readable length.
+ */
+export function shortenMessage(text: string): string {
+  const quoted = text.length <= QUOTED_VALUE_MAX ? text : text.replace(/"((?:[^"\\]|\\.)*)"/g, (whole, inner: string) => (inner.length > QUOTED_VALUE_MAX ? `"${inner.slice(0, QUOTED_VALUE_MAX)}"… (${inner.length - QUOTED_VALUE_MAX} more characters)` : whole))
+  return shorten(quoted, MESSAGE_MAX)
+}

@@ -1,18 +1,40 @@
-// Owns `layers history LAYER` end to end: opens the project's state database and reads the layer's
-// history. The database is only read; a project with none yet gets an empty history.
+// Owns `layers history LAYER` end to end: checks LAYER (a layer of the manifest, or a layer ARN
+// without the version), opens the project's state database and reads the layer's history. The
+// database is only read; a project with none yet gets an empty history.
 import {existsSync} from 'node:fs'
 import path from 'node:path'
+import {quoteValue, UserInputError} from '../errors/index.js'
+import {checkLayerArn} from '../manifest/arn.js'
+import {loadManifest} from '../manifest/load.js'
+import {layerByName} from '../manifest/select.js'
 import {projectPaths} from '../project/paths.js'
 import {openStateDatabase} from '../store/db.js'
 import {layerHistory, type LayerHistory} from './store.js'
 
-export function historyCommand(options: {manifestPath: string; layer: string; runs: number}): LayerHistory {
-  const {stateDir} = projectPaths(options.manifestPath)
-  if (!existsSync(path.join(stateDir, 'state.db'))) return {layer: options.layer, publications: [], usage: [], prunes: []}
-  const db = openStateDatabase(stateDir)
-  try {
-    return layerHistory(db, options.layer, options.runs)
-  } finally {
-    db.close()
+export async function historyCommand(options: {manifestPath: string; layer: string; runs: number}): Promise<LayerHistory> {
+  const paths = projectPaths(options.manifestPath)
+  if (options.layer.startsWith('arn:')) {
+    const arn = checkLayerArn(options.layer)
+    if (!arn.ok || arn.arn.version !== undefined || arn.arn.region.includes('{')) {
+      throw new UserInputError('ERR_LAYERS_HISTORY_ARN', `${quoteValue(options.layer)} ${arn.ok ? 'is a layer version ARN or has {region}' : arn.problem}.`, {
+        hint: 'Give a layer ARN without the version, e.g. arn:aws:lambda:eu-west-1:123456789012:layer:deps, or a layer name of the manifest.',
+      })
+    }
   }
+  const empty: LayerHistory = {layer: options.layer, publications: [], usage: [], prunes: []}
+  const known = existsSync(path.join(paths.stateDir, 'state.db'))
+  let history = empty
+  if (known) {
+    const db = openStateDatabase(paths.stateDir)
+    try {
+      history = layerHistory(db, options.layer, options.runs)
+    } finally {
+      db.close()
+    }
+  }
+  // A name the manifest no longer declares still shows what the database recorded for it; a name
+  // neither knows is a typo.
+  const recorded = history.publications.length + history.usage.length + history.prunes.length > 0
+  if (!options.layer.startsWith('arn:') && !recorded) layerByName(await loadManifest(paths.manifest), options.layer)
+  return history
 }

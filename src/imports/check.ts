@@ -11,9 +11,9 @@ import path from 'node:path'
 import pLimit from 'p-limit'
 import semver from 'semver'
 import type {Problem, SourceLocation} from '../errors/index.js'
-import {UserInputError} from '../errors/index.js'
 import type {Lockfile, LockedOwnLayer} from '../lock/types.js'
 import {isOwnLayer, type FunctionSpec, type Manifest} from '../manifest/types.js'
+import {selectFunctions} from '../manifest/select.js'
 import {builtArtifactFinder, functionLayers, type BuiltArtifactFinder, type FunctionLayer} from '../package/artifacts.js'
 import {listFunctionFiles, type FunctionFile, type FunctionFileLister} from '../package/files.js'
 import {openStateDatabase} from '../store/db.js'
@@ -54,21 +54,6 @@ export interface CheckImportsOptions {
 
 const JS_FILE = /\.(?:js|mjs|cjs)$/
 
-/** Selects functions by manifest key (all when empty); throws on an unknown name. */
-export function selectFunctions(manifest: Manifest, names: readonly string[] | undefined): FunctionSpec[] {
-  const all = Object.values(manifest.functions)
-  if (!names || names.length === 0) return all
-  return names.map((name) => {
-    const fn = manifest.functions[name] ?? all.find((candidate) => candidate.name === name)
-    if (!fn) {
-      throw new UserInputError('ERR_LAYERS_UNKNOWN_FUNCTION', `No function named ${name} in ${manifest.file}.`, {
-        hint: all.length > 0 ? `Functions: ${all.map((candidate) => candidate.key).join(', ')}.` : 'The manifest declares no functions.',
-        details: {function: name},
-      })
-    }
-    return fn
-  })
-}
 
 /** Module format of a JS file: by extension, else the nearest package.json `type` among the function's files. */
 export function moduleFormat(rel: string, packageJsons: ReadonlyMap<string, PackageJsonData>): ModuleFormat {

@@ -9,6 +9,7 @@
 import {InterruptedError, OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {loadManifest} from '../manifest/load.js'
+import {layerByName} from '../manifest/select.js'
 import type {Architecture, ArnLayer, DirLayer, LayerSpec, Manifest, NpmLayer, RuntimeLayer} from '../manifest/types.js'
 import {loadNpmOptions, loadRegistryPolicy, type NpmConfigSources, type NpmOptions, type RegistryPolicy} from '../npm/config.js'
 import {projectPaths} from '../project/paths.js'
@@ -204,13 +205,7 @@ export function selectLayers(manifest: Manifest, lock: Lockfile, targets: readon
     const slash = target.indexOf('/')
     const name = slash === -1 ? target : target.slice(0, slash)
     const pkg = slash === -1 ? undefined : target.slice(slash + 1)
-    const layer = manifest.layers[name]
-    if (!layer) {
-      throw new UserInputError('ERR_LAYERS_UNKNOWN_LAYER', `No layer named ${name} in ${manifest.file}.`, {
-        hint: declared.length > 0 ? `Layers of the manifest: ${declared.join(', ')}.` : 'The manifest declares no layers.',
-        details: {layer: name},
-      })
-    }
+    const layer = layerByName(manifest, name)
     if (pkg !== undefined) {
       if (!update) {
         throw new UserInputError('ERR_LAYERS_USAGE', `${target} names a package: packages are named only with --update.`, {

@@ -6,6 +6,7 @@ import {readFile} from 'node:fs/promises'
 import path from 'node:path'
 import {UserInputError, type Problem} from '../errors/index.js'
 import {toolRoot} from '../project/paths.js'
+import {bucketProblems, DEFAULT_BUCKET} from './bucket.js'
 import {semanticProblems} from './checks.js'
 import {readYaml, type YamlSource} from './document.js'
 import {CUSTOM_RUNTIMES} from './runtimes.js'
@@ -13,7 +14,7 @@ import {schemaProblems} from './schema-check.js'
 import type {Account, Architecture, FunctionSpec, LayerSpec, Manifest, Settings, Share} from './types.js'
 
 export const DEFAULT_SETTINGS: Omit<Settings, 'regions'> & {regions: string[]} = {
-  bucket: 'layers-{accountId}-{region}',
+  bucket: DEFAULT_BUCKET,
   prefix: 'layers/',
   regions: [],
   architectures: ['x86_64'],
@@ -41,6 +42,7 @@ export function inspectManifestText(text: string, file: string): ManifestInspect
   const root = path.dirname(absolute)
   const problems = [...source.problems, ...schemaProblems(source)]
   if (source.data !== null && typeof source.data === 'object' && !Array.isArray(source.data)) {
+    problems.push(...bucketProblems(source.data as Record<string, unknown>, source))
     problems.push(...semanticProblems(source.data as Record<string, unknown>, {source, root, templates: runtimeTemplateNames(), today: new Date().toISOString().slice(0, 10)}))
   }
   problems.sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0) || (a.location?.column ?? 0) - (b.location?.column ?? 0))

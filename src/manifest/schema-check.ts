@@ -5,7 +5,7 @@ import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import path from 'node:path'
 import type {Ajv as AjvClass, ErrorObject, ValidateFunction} from 'ajv'
-import type {Problem} from '../errors/index.js'
+import {quoteValue, shorten, type Problem} from '../errors/index.js'
 import {toolRoot} from '../project/paths.js'
 import type {DocPath, YamlSource} from './document.js'
 import {didYouMean} from './suggest.js'
@@ -69,7 +69,7 @@ function pathOf(instancePath: string, data: unknown): Array<string | number> {
 
 /** How a path reads in a message: functions.api.layers[1] */
 export function dotted(path: DocPath): string {
-  return path.reduce<string>((text, segment) => (typeof segment === 'number' ? `${text}[${segment}]` : text ? `${text}.${segment}` : segment), '') || 'the manifest'
+  return path.reduce<string>((text, segment) => (typeof segment === 'number' ? `${text}[${segment}]` : text ? `${text}.${shorten(segment, 80)}` : shorten(segment, 80)), '') || 'the manifest'
 }
 
 const TYPE_WORDS: Record<string, string> = {
@@ -86,7 +86,7 @@ function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'nothing'
   if (Array.isArray(value)) return 'a list'
   if (typeof value === 'object') return 'a mapping'
-  return `${typeof value} ${JSON.stringify(value)}`
+  return `${typeof value} ${quoteValue(value)}`
 }
 
 /** Names other tools use for Lambda's architectures (spelling distance would suggest amd64 -> arm64). */
@@ -106,7 +106,7 @@ function translate(error: ErrorObject, source: YamlSource): Problem | undefined 
     case 'additionalProperties': {
       const key = (error.params as {additionalProperty: string}).additionalProperty
       const allowed = Object.keys((error.parentSchema as {properties?: Record<string, unknown>}).properties ?? {})
-      return problem('UNKNOWN_KEY', `Unknown key "${key}" in ${dotted(where)}.${didYouMean(key, allowed)}`, `Allowed keys here: ${allowed.join(', ')}.`, [...where, key], 'key')
+      return problem('UNKNOWN_KEY', `Unknown key ${quoteValue(key, 80)} in ${dotted(where)}.${didYouMean(key, allowed)}`, `Allowed keys here: ${allowed.join(', ')}.`, [...where, key], 'key')
     }
     case 'required': {
       const missing = (error.params as {missingProperty: string}).missingProperty
@@ -123,19 +123,19 @@ function translate(error: ErrorObject, source: YamlSource): Problem | undefined 
       const value = String(error.data)
       const alias = ARCHITECTURE_ALIASES[value.toLowerCase()]
       const suggestion = alias && allowed.includes(alias) ? ` Did you mean "${alias}"?` : didYouMean(value, allowed)
-      return problem('INVALID_VALUE', `${dotted(where)} is ${JSON.stringify(error.data)}; it must be one of ${allowed.join(', ')}.${suggestion}`, `Use one of: ${allowed.join(', ')}.`)
+      return problem('INVALID_VALUE', `${dotted(where)} is ${quoteValue(error.data)}; it must be one of ${allowed.join(', ')}.${suggestion}`, `Use one of: ${allowed.join(', ')}.`)
     }
     case 'const':
-      return problem('INVALID_VALUE', `${dotted(where)} is ${JSON.stringify(error.data)}; it must be ${JSON.stringify((error.params as {allowedValue: unknown}).allowedValue)}.`, description ? `${description}.` : 'Use the documented value.')
+      return problem('INVALID_VALUE', `${dotted(where)} is ${quoteValue(error.data)}; it must be ${JSON.stringify((error.params as {allowedValue: unknown}).allowedValue)}.`, description ? `${description}.` : 'Use the documented value.')
     case 'pattern':
     case 'minLength':
     case 'maxLength':
-      return problem('INVALID_VALUE', `${dotted(where)} is ${JSON.stringify(error.data)}, which is not ${description ?? 'valid'}.`, fix ?? `Write ${description ?? 'a valid value'}.`)
+      return problem('INVALID_VALUE', `${dotted(where)} is ${quoteValue(error.data)}, which is not ${description ?? 'valid'}.`, fix ?? `Write ${description ?? 'a valid value'}.`)
     case 'propertyNames': {
       const name = (error.params as {propertyName: string}).propertyName
       const nameSchema = (error.schema as {$ref?: string} | undefined)?.$ref?.split('/').pop()
       const what = nameSchema === 'layerName' ? 'a layer name' : nameSchema === 'functionName' ? 'a function name' : 'a name'
-      return problem('INVALID_NAME', `"${name}" in ${dotted(where)} is not ${what} of letters, digits, '-' and '_'.`, 'Rename it using only letters, digits, hyphens and underscores.', [...where, name], 'key')
+      return problem('INVALID_NAME', `${quoteValue(name, 80)} in ${dotted(where)} is not ${what} of letters, digits, '-' and '_'.`, 'Rename it using only letters, digits, hyphens and underscores.', [...where, name], 'key')
     }
     case 'minItems':
       return problem('INVALID_VALUE', `${dotted(where)} is an empty list.`, description ? `List at least one: ${description}.` : 'Add at least one item or remove the key.')
@@ -143,7 +143,7 @@ function translate(error: ErrorObject, source: YamlSource): Problem | undefined 
       return problem('INVALID_VALUE', `${dotted(where)} has ${(error.data as unknown[]).length} items; at most ${(error.params as {limit: number}).limit} are allowed.`, 'Remove the extra items.')
     case 'uniqueItems': {
       const {i, j} = error.params as {i: number; j: number}
-      return problem('DUPLICATE', `${dotted(where)} lists ${JSON.stringify((error.data as unknown[])[j])} twice (items ${j + 1} and ${i + 1}).`, 'Remove the repeated item.', [...where, i])
+      return problem('DUPLICATE', `${dotted(where)} lists ${quoteValue((error.data as unknown[])[j])} twice (items ${j + 1} and ${i + 1}).`, 'Remove the repeated item.', [...where, i])
     }
     case 'oneOf':
     case 'if':

@@ -2,10 +2,10 @@
 // the registry (packuments) and Lambda (newest readable version per pinned target) through small
 // interfaces, and returns rows from the pure plan. A failed lookup becomes an error on its row.
 import pLimit from 'p-limit'
-import {UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import type {Lockfile} from '../lock/types.js'
 import type {Account, Manifest} from '../manifest/types.js'
+import {selectAccounts, selectLayerNames, selectRegions} from '../manifest/select.js'
 import {parseLayerVersionArn} from '../audit/arn.js'
 import {failureOf} from '../audit/scan.js'
 import type {LayerProbeApi} from './newest-version.js'
@@ -38,16 +38,9 @@ export interface OutdatedResult {
 
 export async function runOutdated(request: OutdatedRequest, env: OutdatedEnv): Promise<OutdatedResult> {
   const {manifest, lock} = request
-  for (const name of request.layers) {
-    if (!manifest.layers[name]) {
-      throw new UserInputError('ERR_LAYERS_OUTDATED_LAYER', `${name} is not a layer of ${manifest.file}.`, {
-        hint: `Layers: ${Object.keys(manifest.layers).sort().join(', ') || '(none)'}.`,
-        details: {layer: name},
-      })
-    }
-  }
-  const selected = Object.values(manifest.layers)
-    .filter((layer) => request.layers.length === 0 || request.layers.includes(layer.name))
+  const names = selectLayerNames(manifest, request.layers)
+  selectRegions(manifest, selectAccounts(manifest, request.accounts, {ids: true, defaultRegions: manifest.settings.regions}), request.regions)
+  const selected = names.map((name) => manifest.layers[name]!)
     .sort((a, b) => (a.name < b.name ? -1 : 1))
   const limit = pLimit(Math.max(1, request.concurrency))
   const errors: OutdatedResult['errors'] = []

@@ -5,6 +5,7 @@
 // check passes; a function over the limit fails the command (exit 1) after every zip is written.
 // On an interrupt (options.signal) no further zip is started, the ones being written stop (their temp
 // files removed, an older zip left as it was), and InterruptedError lists what was packaged and what not.
+import {statSync, type Stats} from 'node:fs'
 import path from 'node:path'
 import pLimit from 'p-limit'
 import {dirEntries} from '../build/dir.js'
@@ -211,12 +212,36 @@ export interface PackageProjectOptions {
 
 /** `layers package` from a manifest path: loads the project and packages the functions. */
 export async function packageProject(options: PackageProjectOptions): Promise<PackageResult> {
+  const outDir = options.outDir === undefined ? undefined : path.resolve(options.outDir)
+  if (outDir !== undefined) checkOutDir(outDir)
   const project = await loadFunctionProject(options.manifestPath, options.functions, 'package')
   return packageFunctions(project.manifest, project.lock, project.functions, {
     stateDir: project.paths.stateDir,
-    outDir: options.outDir === undefined ? undefined : path.resolve(options.outDir),
+    outDir,
     check: options.check !== false,
     emit: options.emit,
     ...(options.signal ? {signal: options.signal} : {}),
   })
+}
+
+/** --out must be a directory, or a path whose nearest existing ancestor is one (it is created). */
+function checkOutDir(outDir: string): void {
+  for (let dir = outDir; ; dir = path.dirname(dir)) {
+    let stats: Stats
+    try {
+      stats = statSync(dir)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && path.dirname(dir) !== dir) continue
+      throw new UserInputError('ERR_LAYERS_PACKAGE_OUT', `--out ${outDir} cannot be used: ${dir} ${code === 'EACCES' ? 'is not accessible' : `cannot be read (${code ?? (error as Error).message})`}.`, {
+        hint: 'Give --out a directory you can write to.',
+        cause: error,
+      })
+    }
+    if (stats.isDirectory()) return
+    throw new UserInputError('ERR_LAYERS_PACKAGE_OUT', dir === outDir ? `--out ${outDir} is a file, not a directory.` : `--out ${outDir} cannot be created: ${dir} is a file.`, {
+      hint: 'Give --out a directory (it is created when missing); the zips are written into it as <function>.zip.',
+      details: {out: outDir},
+    })
+  }
 }

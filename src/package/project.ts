@@ -2,7 +2,7 @@
 // functions, and the lockfile, which must exist and match the manifest for the layers those functions
 // use (a function without layers needs no lock).
 import {UserInputError} from '../errors/index.js'
-import {selectFunctions} from '../imports/check.js'
+import {selectFunctions} from '../manifest/select.js'
 import {assertLockMatches} from '../lock/fingerprint.js'
 import {readLockfile} from '../lock/io.js'
 import {emptyLockfile, type Lockfile} from '../lock/types.js'

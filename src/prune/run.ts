@@ -10,6 +10,7 @@ import type {EmitEvent} from '../events.js'
 import {previousRun, recordPrune, runLayerUsage} from '../history/store.js'
 import type {Lockfile} from '../lock/types.js'
 import {isOwnLayer, type Manifest} from '../manifest/types.js'
+import {selectLayerNames} from '../manifest/select.js'
 import type {StateDatabase} from '../store/db.js'
 import {buildCatalog} from '../audit/catalog.js'
 import type {RuntimeDeprecation} from '../audit/findings.js'
@@ -63,16 +64,7 @@ export interface PruneResult {
 export async function runPrune(request: PruneRequest, env: PruneEnv): Promise<PruneResult> {
   const now = request.now ?? (() => new Date())
   const own = Object.values(request.manifest.layers).filter(isOwnLayer)
-  for (const name of request.layers) {
-    const spec = request.manifest.layers[name]
-    if (!spec || !isOwnLayer(spec)) {
-      throw new UserInputError('ERR_LAYERS_PRUNE_LAYER', spec ? `${name} is an \`arn\` layer: layers prunes only the manifest's own layers.` : `${name} is not a layer of ${request.manifest.file}.`, {
-        hint: `Own layers: ${own.map((layer) => layer.name).join(', ') || '(none)'}.`,
-        details: {layer: name},
-      })
-    }
-  }
-  const layers = request.layers.length > 0 ? [...new Set(request.layers)] : own.map((layer) => layer.name)
+  const layers = selectLayerNames(request.manifest, request.layers, {kinds: 'own', purpose: 'prune'})
   if (!Number.isInteger(request.keep) || request.keep < 0) {
     throw new UserInputError('ERR_LAYERS_PRUNE_KEEP', `--keep ${request.keep} is not a whole number of versions.`, {hint: 'Give --keep 0 or more, e.g. --keep 3.'})
   }

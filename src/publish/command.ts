@@ -14,7 +14,8 @@ import {loadManifest} from '../manifest/load.js'
 import {isOwnLayer, type Account, type Manifest} from '../manifest/types.js'
 import {projectPaths} from '../project/paths.js'
 import {openStateDatabase} from '../store/db.js'
-import {planPublish, selectAccounts, selectLayerNames, type PublishTarget} from './plan.js'
+import {selectAccounts, selectLayerNames, selectRegions} from '../manifest/select.js'
+import {planPublish, type PublishTarget} from './plan.js'
 import {publicationRecorder} from './record.js'
 import {runPublish, type PublishEnv, type PublishResult} from './run.js'
 
@@ -39,7 +40,7 @@ export async function publishCommand(options: PublishCommandOptions, clients: Aw
     throw new UserInputError('ERR_LAYERS_LOCK_MISSING', `${paths.lockfile} does not exist.`, {hint: 'Run `layers lock` first; `layers publish` publishes what the lockfile pins.'})
   }
   const names = selectLayerNames(manifest, options.layers)
-  selectAccounts(manifest, options.accounts)
+  selectRegions(manifest, selectAccounts(manifest, options.accounts), options.regions)
   const stale = staleLayerNames(await lockStatus(manifest, lock), names)
   if (stale.length > 0) {
     throw new UserInputError('ERR_LAYERS_LOCK_STALE', `lockfile.json does not match the manifest for layer${stale.length === 1 ? '' : 's'} ${stale.join(', ')}.`, {

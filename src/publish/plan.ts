@@ -3,8 +3,9 @@
 // content-addressed key and the description carrying the content hash, the grants the manifest's
 // `share` asks for, which existing version already holds the same content, and the grant changes that
 // make a version's policy match the manifest. The publish service (run.ts) does the I/O.
-import {UserInputError} from '../errors/index.js'
 import {artifactArchitectures, type ArtifactKey, type Lockfile, type Publication} from '../lock/types.js'
+import {bucketName} from '../manifest/bucket.js'
+import {selectAccounts, selectLayerNames, selectRegions} from '../manifest/select.js'
 import {isOwnLayer, type Account, type Architecture, type Manifest, type OwnLayer, type Share} from '../manifest/types.js'
 
 /** The content of one built artifact, as the build reports it. */
@@ -90,9 +91,6 @@ export function describedContent(description: string | undefined): string | unde
   return /^[0-9a-f]{64}$/.test(hex) ? hex : undefined
 }
 
-export function bucketName(template: string, target: Pick<PublishTarget, 'accountId' | 'region'>): string {
-  return template.replaceAll('{accountId}', target.accountId).replaceAll('{region}', target.region)
-}
 
 export function artifactObjectKey(prefix: string, layer: string, sha256Hex: string): string {
   return `${prefix}${layer}/${sha256Hex}.zip`
@@ -127,35 +125,6 @@ export function artifactFor(keys: readonly ArtifactKey[], architecture: Architec
   return keys
     .filter((key) => artifactArchitectures(key).includes(architecture))
     .sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0))[0]
-}
-
-export function selectAccounts(manifest: Pick<Manifest, 'accounts' | 'file'>, wanted: string[] | undefined): Account[] {
-  const all = Object.values(manifest.accounts)
-  if (!wanted || wanted.length === 0) return all
-  return wanted.map((name) => {
-    const account = all.find((entry) => entry.name === name || entry.id === name)
-    if (!account) {
-      throw new UserInputError('ERR_LAYERS_UNKNOWN_ACCOUNT', `--account ${name} is not an account of ${manifest.file}.`, {
-        hint: all.length > 0 ? `Accounts in the manifest: ${all.map((entry) => entry.name).join(', ')}.` : 'Declare the account under `accounts:` in the manifest.',
-        details: {account: name},
-      })
-    }
-    return account
-  })
-}
-
-export function selectLayerNames(manifest: Pick<Manifest, 'layers' | 'file'>, wanted: string[] | undefined): string[] {
-  const all = Object.keys(manifest.layers)
-  if (!wanted || wanted.length === 0) return all
-  for (const name of wanted) {
-    if (!manifest.layers[name]) {
-      throw new UserInputError('ERR_LAYERS_UNKNOWN_LAYER', `No layer named ${name} in ${manifest.file}.`, {
-        hint: all.length > 0 ? `Layers in the manifest: ${all.join(', ')}.` : 'Declare the layer under `layers:` in the manifest.',
-        details: {layer: name},
-      })
-    }
-  }
-  return all.filter((name) => wanted.includes(name))
 }
 
 /**
@@ -205,11 +174,12 @@ export function planPublish(
 ): PublishPlan {
   const accounts = selectAccounts(manifest, selection.accounts)
   const names = selectLayerNames(manifest, selection.layers)
+  const regions = selectRegions(manifest, accounts, selection.regions)
   const units: PublishUnit[] = []
   const arnChecks: ArnCheck[] = []
   for (const name of names) {
     const spec = manifest.layers[name]!
-    const targets = [...layerTargets(manifest, name, accounts, selection.regions).values()].sort((a, b) => targetOrder(a.target, b.target))
+    const targets = [...layerTargets(manifest, name, accounts, regions).values()].sort((a, b) => targetOrder(a.target, b.target))
     if (!isOwnLayer(spec)) {
       const locked = lock.layers[name]
       for (const {target} of targets) {

@@ -91,7 +91,7 @@ describe('selectFunctionTargets', () => {
   for (const dir of ['fn/a', 'fn/b']) mkdirSync(path.join(root, dir), {recursive: true})
   const manifest = parseManifest(
     `version: 1
-settings: {bucket: "b-{accountId}", regions: [eu-west-1]}
+settings: {bucket: "b-{accountId}-{region}", regions: [eu-west-1]}
 accounts:
   dev: {id: "111111111111"}
   prod: {id: "222222222222", regions: [eu-west-1, us-east-1]}

@@ -267,7 +267,7 @@ describe('layers prune (CLI)', () => {
   it('rejects an arn layer and a bad duration with exit 2', async () => {
     const arn = await prune(['ext'])
     expect(arn.status).toBe(2)
-    expect(arn.json.error.code).toBe('ERR_LAYERS_PRUNE_LAYER')
+    expect(arn.json.error.code).toBe('ERR_LAYERS_LAYER_KIND')
     const duration = await prune(['--older-than', 'soon'])
     expect(duration.status).toBe(2)
     expect(duration.json.error.code).toBe('ERR_LAYERS_DURATION')

@@ -114,21 +114,25 @@ describe('scanTargets', () => {
 
 describe('resolveTargets', () => {
   const manifest = {
+    file: '/p/layers.yaml',
     settings: {bucket: 'b', prefix: '', regions: ['eu-west-1'], architectures: ['x86_64' as const], runtimes: []},
     accounts: {prod: {name: 'prod', id: A, regions: ['eu-west-1', 'us-east-1']}, dev: {name: 'dev', id: B, profile: 'dev', regions: ['eu-west-1']}},
   }
   const deps = {failure: failureOf}
-  it('uses the manifest accounts and regions, narrowed by --account and overridden by --region', async () => {
+  it('uses the manifest accounts and regions, narrowed by --account and --region', async () => {
     const all = await resolveTargets(manifest, {}, deps)
     expect(all.targets.map((t) => `${t.accountName}/${t.region}`)).toEqual(['prod/eu-west-1', 'prod/us-east-1', 'dev/eu-west-1'])
-    const narrowed = await resolveTargets(manifest, {accounts: ['dev'], regions: ['ap-south-1']}, deps)
-    expect(narrowed.targets.map((t) => `${t.account.profile}/${t.region}`)).toEqual(['dev/ap-south-1'])
+    const narrowed = await resolveTargets(manifest, {accounts: ['prod'], regions: ['us-east-1']}, deps)
+    expect(narrowed.targets.map((t) => `${t.accountName}/${t.region}`)).toEqual(['prod/us-east-1'])
+    // A region outside the selected accounts' regions, or not a region at all, is refused before any call.
+    await expect(resolveTargets(manifest, {accounts: ['dev'], regions: ['us-east-1']}, deps)).rejects.toMatchObject({code: 'ERR_LAYERS_REGION_NOT_IN_MANIFEST', exitCode: 2, hint: expect.stringContaining('eu-west-1')})
+    await expect(resolveTargets(manifest, {regions: ['mars-1']}, deps)).rejects.toMatchObject({code: 'ERR_LAYERS_UNKNOWN_REGION', exitCode: 2})
     const byId = await resolveTargets(manifest, {accounts: ['333333333333'], regions: ['eu-west-1']}, deps)
     expect(byId.targets[0]!.account).toEqual({name: '333333333333', id: '333333333333', regions: ['eu-west-1']})
   })
 
   it('rejects an unknown account name and --org without a role', async () => {
-    await expect(resolveTargets(manifest, {accounts: ['staging']}, deps)).rejects.toMatchObject({code: 'ERR_LAYERS_AUDIT_ACCOUNT', exitCode: 2})
+    await expect(resolveTargets(manifest, {accounts: ['staging']}, deps)).rejects.toMatchObject({code: 'ERR_LAYERS_UNKNOWN_ACCOUNT', exitCode: 2})
     await expect(resolveTargets(manifest, {org: true}, deps)).rejects.toMatchObject({code: 'ERR_LAYERS_AUDIT_ROLE_NAME', exitCode: 2})
     await expect(resolveTargets(undefined, {}, deps)).rejects.toMatchObject({code: 'ERR_LAYERS_AUDIT_NO_TARGETS'})
   })

@@ -1,17 +1,17 @@
 // Runs the built CLI (dist/, via bin/run.js) as a user does, asynchronously (the loopback registry
 // lives in the test process), in a project whose .npmrc points at the registry, with a private HOME
 // and no npm_config_* variables from the environment that runs the tests.
-import {execFile} from 'node:child_process'
 import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {runCli as runSharedCli} from '../support/cli.js'
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-export const BIN = path.join(repo, 'bin/run.js')
+export {BIN} from '../support/cli.js'
 
 export interface CliResult {
+  /** The exit code; 128 + signal number when killed, -1 when it could not run (see test/support/cli.ts). */
   status: number
+  signal: NodeJS.Signals | null
   stdout: string
   stderr: string
   json: any // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -23,21 +23,10 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {...env, CI: 'true', ...extra}
 }
 
-export function runCli(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], {cwd, env: cleanEnv(env), maxBuffer: 64 * 1024 * 1024}, (error, stdout, stderr) => {
-      const status = error ? (typeof error.code === 'number' ? error.code : 1) : 0
-      let json: unknown
-      if (args.includes('--json')) {
-        try {
-          json = JSON.parse(stdout)
-        } catch {
-          json = undefined
-        }
-      }
-      resolve({status, stdout, stderr, json})
-    })
-  })
+/** The shared runner (test/support/cli.ts) in a clean environment; `json` only for --json runs. */
+export async function runCli(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const result = await runSharedCli(args, {cwd, baseEnv: cleanEnv(env), timeoutMs: 600_000})
+  return {status: result.code, signal: result.signal, stdout: result.stdout, stderr: result.stderr, json: args.includes('--json') ? result.json : undefined}
 }
 
 export interface Project {

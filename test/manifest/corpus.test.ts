@@ -119,6 +119,18 @@ const EXPECTED: Record<string, Expected[]> = {
     {at: "33-duplicate-key-and-more.yaml:21:3", code: "MISSING_KEY", message: "functions.api is missing the required key \"runtime\"."},
     {at: "33-duplicate-key-and-more.yaml:24:5", code: "UNKNOWN_KEY", message: "Unknown key \"runtme\" in functions.api. Did you mean \"runtime\"?"},
   ],
+  "34-alias-bomb.yaml": [
+    {at: "34-alias-bomb.yaml:4:7", code: "ALIAS_LIMIT", message: "The YAML aliases expand to more than 100 copies (aliases of anchors that hold aliases); layers refuses such a document."},
+  ],
+  "35-undefined-alias.yaml": [
+    {at: "35-undefined-alias.yaml:24:13", code: "ALIAS", message: "YAML alias *layer-list names no anchor (an alias must follow its &layer-list anchor)."},
+  ],
+  "36-bucket-one-for-two-regions.yaml": [
+    {at: "36-bucket-one-for-two-regions.yaml:3:11", code: "BUCKET_REGIONS", message: "settings.bucket \"acme-layers-{accountId}\" gives the regions eu-west-1, us-east-1 the same bucket acme-layers-111111111111: an S3 bucket lives in one region, and Lambda reads a layer's zip only from a bucket in the layer's region."},
+  ],
+  "37-huge-value.yaml": [
+    {at: "37-huge-value.yaml:16:14", code: "INVALID_VALUE", message: `layers.content.license is "${'L'.repeat(200)}"… (4800 more characters), which is not an SPDX license identifier or URL (at most 512 characters).`},
+  ],
   "99-many-problems.yaml": [
     {at: "99-many-problems.yaml:8:9", code: "INVALID_VALUE", message: "accounts.dev.id is \"1234\", which is not a 12-digit AWS account id."},
     {at: "99-many-problems.yaml:13:12", code: "INVALID_RANGE", message: "\"not-a-range!\" for package zod is not a valid semver range."},
@@ -153,7 +165,7 @@ describe('broken manifest corpus', () => {
     for (const problem of inspection.problems) expect(problem.hint, `hint for ${problem.code}`).toBeTruthy()
   })
 
-  const sample = ['01-yaml-syntax.yaml', '05-invalid-range.yaml', '20-empty.yaml', '26-missing-source-dir.yaml', '99-many-problems.yaml']
+  const sample = ['01-yaml-syntax.yaml', '05-invalid-range.yaml', '20-empty.yaml', '26-missing-source-dir.yaml', '34-alias-bomb.yaml', '35-undefined-alias.yaml', '99-many-problems.yaml']
   it.concurrent.each(sample)('the CLI reports %s with exit 2', async (file) => {
     const result = await runCli(['validate', '--json', '--manifest', path.join(CORPUS, file)])
     expect(result.stderr).not.toMatch(/\n\s+at /)

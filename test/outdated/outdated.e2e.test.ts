@@ -58,6 +58,6 @@ describe('layers outdated (CLI, npm layers)', () => {
     expect((run.json.errors as Array<{package: string}>).map((e) => e.package).sort()).toEqual(['leaf', 'steady', 'tagged'])
     const unknown = await project.cli(['outdated', 'nope', '--json'])
     expect(unknown.status).toBe(2)
-    expect(unknown.json.error.code).toBe('ERR_LAYERS_OUTDATED_LAYER')
+    expect(unknown.json.error.code).toBe('ERR_LAYERS_UNKNOWN_LAYER')
   })
 })

@@ -162,6 +162,6 @@ describe('layers package', () => {
     expect(result.json.error).toMatchObject({code: 'ERR_LAYERS_FUNCTION_LINK_ESCAPES', message: expect.stringContaining('Function order: manifest.yaml is a link to ../../layers.yaml')})
     const unknown = await runCli(['package', 'nope', '--json'], {cwd: copy, env})
     expect(unknown.code).toBe(2)
-    expect(unknown.json.error).toMatchObject({code: 'ERR_LAYERS_UNKNOWN_FUNCTION', hint: 'Functions: cjs, esm, order.'})
+    expect(unknown.json.error).toMatchObject({code: 'ERR_LAYERS_UNKNOWN_FUNCTION', hint: 'Functions in the manifest: cjs, esm, order.'})
   }, 60_000)
 })

@@ -9,7 +9,7 @@ import {runPrune, type PruneEnv, type PruneRequest} from '../../src/prune/run.js
 import type {ScannedFunction} from '../../src/audit/types.js'
 
 // Service test of prune's decisions and bookkeeping over in-memory Lambda interfaces; the CLI runs
-// against the AWS test server in test/prune/prune.e2e.test.ts.
+// against the AWS test server in test/audit/managed.e2e.test.ts ("layers prune (CLI)").
 const A = '111111111111'
 const R = 'eu-west-1'
 const arn = (version: number): string => `arn:aws:lambda:${R}:${A}:layer:deps:${version}`
@@ -104,7 +104,7 @@ describe('runPrune', () => {
   })
 
   it('rejects arn layers and unknown names with exit 2', async () => {
-    await expect(runPrune(request({layers: ['ext']}), env([], []))).rejects.toMatchObject({code: 'ERR_LAYERS_PRUNE_LAYER', exitCode: 2})
-    await expect(runPrune(request({layers: ['nope']}), env([], []))).rejects.toMatchObject({code: 'ERR_LAYERS_PRUNE_LAYER', exitCode: 2})
+    await expect(runPrune(request({layers: ['ext']}), env([], []))).rejects.toMatchObject({code: 'ERR_LAYERS_LAYER_KIND', exitCode: 2})
+    await expect(runPrune(request({layers: ['dpes']}), env([], []))).rejects.toMatchObject({code: 'ERR_LAYERS_UNKNOWN_LAYER', exitCode: 2, message: expect.stringContaining('Did you mean')})
   })
 })

@@ -238,7 +238,7 @@ describe('layers publish', () => {
   it('rejects an unknown layer or account with exit 2 and no stack trace', async () => {
     const result = await project.run(['publish', 'nope'])
     expect(result.status).toBe(2)
-    expect(result.stderr).toContain('No layer named nope')
+    expect(result.stderr).toContain('No layer named "nope"')
     expect(result.stderr).not.toMatch(/\n\s+at /)
     expect((await project.run(['publish', '--account', 'stage'])).status).toBe(2)
   })
