@@ -4,6 +4,7 @@
 import {desiredFromLock} from '../audit/desired.js'
 import {awsClientFactory, type AwsClientFactory} from '../aws/clients.js'
 import {functionsApi} from '../aws/lambda-functions.js'
+import type {AwsTimeouts} from '../aws/time-bounds.js'
 import {UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {lockStatus, staleLayerNames} from '../lock/fingerprint.js'
@@ -23,9 +24,11 @@ export interface AttachCommandOptions {
   concurrency: number
   emit: EmitEvent
   waitTimeoutMs?: number
+  /** Connect and read timeouts of the AWS calls (default: environment, else built in). */
+  timeouts?: AwsTimeouts
 }
 
-export async function attachCommand(options: AttachCommandOptions, clients: AwsClientFactory = awsClientFactory()): Promise<AttachResult> {
+export async function attachCommand(options: AttachCommandOptions, clients: AwsClientFactory = awsClientFactory({timeouts: options.timeouts, emit: options.emit})): Promise<AttachResult> {
   const paths = projectPaths(options.manifestPath)
   const manifest = await loadManifest(paths.manifest)
   const lock = await readLockfile(paths.lockfile)
