@@ -1,0 +1,149 @@
+// Time bounds of the AWS client factory (src/aws/clients.ts + src/aws/time-bounds.ts) with real SDK
+// clients on loopback: timeouts from flags, environment and defaults (bad values are exit 2 naming
+// their source); the read timeout is inactivity, not total time; retries stop 2 s into a call that got
+// no answer; a dead endpoint costs one timeout per run; a call still waiting is named on a terminal
+// (and not under --json).
+import {createServer, type Server} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {ListFunctionsCommand, ListLayersCommand} from '@aws-sdk/client-lambda'
+import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
+import {awsClientFactory} from '../../src/aws/clients.js'
+import {NO_ANSWER_RETRY_WINDOW_MS, resolveTimeouts} from '../../src/aws/time-bounds.js'
+import {createReporter} from '../../src/cli/reporter.js'
+import {UserInputError} from '../../src/errors/index.js'
+import type {Account} from '../../src/manifest/types.js'
+import {blackHoleEndpoint, refusedEndpoint} from '../support/aws-server/index.js'
+
+const DEV: Account = {name: 'dev', id: '111111111111', regions: ['eu-west-1']}
+const saved = {...process.env}
+
+beforeAll(() => {
+  Object.assign(process.env, {AWS_ACCESS_KEY_ID: 'AKIDACCOUNT1', AWS_SECRET_ACCESS_KEY: 'secret', AWS_EC2_METADATA_DISABLED: 'true'})
+  delete process.env.AWS_PROFILE
+})
+afterEach(() => {
+  delete process.env.AWS_ENDPOINT_URL
+})
+afterAll(() => {
+  process.env = saved
+})
+
+async function failure(promise: Promise<unknown>): Promise<Error & {code?: string}> {
+  try {
+    await promise
+  } catch (error) {
+    return error as Error & {code?: string}
+  }
+  throw new Error('expected the call to fail, it succeeded')
+}
+
+describe('timeouts from flags, environment, defaults', () => {
+  it('takes the flag over the variable over the default, in seconds (0: no limit)', () => {
+    expect(resolveTimeouts({}, {})).toEqual({connectTimeoutMs: 10_000, readTimeoutMs: 30_000})
+    expect(resolveTimeouts({}, {LAYERS_CONNECT_TIMEOUT: '2.5', LAYERS_READ_TIMEOUT: '0'})).toEqual({connectTimeoutMs: 2500, readTimeoutMs: 0})
+    expect(resolveTimeouts({readTimeout: '7'}, {LAYERS_READ_TIMEOUT: '3'})).toEqual({connectTimeoutMs: 10_000, readTimeoutMs: 7000})
+  })
+
+  it('refuses anything but seconds from 0 to 3600, naming the flag or the variable', () => {
+    for (const [settings, env, source] of [
+      [{readTimeout: 'banana'}, {}, '--read-timeout'],
+      [{connectTimeout: '-1'}, {}, '--connect-timeout'],
+      [{}, {LAYERS_READ_TIMEOUT: '10s'}, 'LAYERS_READ_TIMEOUT'],
+      [{}, {LAYERS_CONNECT_TIMEOUT: '1e9'}, 'LAYERS_CONNECT_TIMEOUT'],
+      [{readTimeout: '3601'}, {}, '--read-timeout'],
+    ] as const) {
+      let error: unknown
+      try {
+        resolveTimeouts(settings, env)
+      } catch (caught) {
+        error = caught
+      }
+      expect(error, source).toBeInstanceOf(UserInputError)
+      expect((error as UserInputError).code).toBe('ERR_LAYERS_TIMEOUT_INVALID')
+      expect((error as UserInputError).message).toContain(`${source} must be a number of seconds`)
+    }
+  })
+})
+
+describe('bounded calls', () => {
+  it('a refused port: retried, and given up within the no-answer window, naming the call', async () => {
+    process.env.AWS_ENDPOINT_URL = await refusedEndpoint()
+    const lambda = await awsClientFactory().lambda(DEV, 'eu-west-1')
+    const started = performance.now()
+    const error = await failure(lambda.send(new ListFunctionsCommand({})))
+    const elapsed = performance.now() - started
+    expect(error.code).toBe('ERR_LAYERS_AWS_NO_ANSWER')
+    expect(error.message).toMatch(new RegExp(`^No answer from lambda ListFunctions for account dev \\(111111111111\\), region eu-west-1, at ${process.env.AWS_ENDPOINT_URL}: the connection was refused; [2-9] attempts`))
+    expect(elapsed).toBeLessThan(NO_ANSWER_RETRY_WINDOW_MS + 1500)
+  })
+
+  it('a stalled endpoint: each attempt ends after the read timeout; the next call to it fails at once without connecting', async () => {
+    const hole = await blackHoleEndpoint()
+    try {
+      process.env.AWS_ENDPOINT_URL = hole.endpoint
+      const lambda = await awsClientFactory({timeouts: {connectTimeoutMs: 1000, readTimeoutMs: 400}}).lambda(DEV, 'eu-west-1')
+      const started = performance.now()
+      const error = await failure(lambda.send(new ListFunctionsCommand({})))
+      expect(performance.now() - started).toBeLessThan(NO_ANSWER_RETRY_WINDOW_MS + 1500)
+      expect(error.message).toContain('nothing came back for 0.4 s (--read-timeout)')
+      const connections = hole.connections
+      expect(connections).toBeGreaterThan(1)
+      const again = performance.now()
+      const second = await failure(lambda.send(new ListLayersCommand({})))
+      expect(performance.now() - again).toBeLessThan(500)
+      expect(second.code).toBe('ERR_LAYERS_AWS_NO_ANSWER')
+      expect(second.message).toContain(`No answer from lambda ListLayers for account dev (111111111111), region eu-west-1, at ${hole.endpoint}: not sent, as an earlier call to this endpoint in this run got no answer (nothing came back for 0.4 s (--read-timeout))`)
+      expect(hole.connections).toBe(connections)
+    } finally {
+      await hole.close()
+    }
+  })
+
+  it('the read timeout is inactivity: an answer that keeps trickling in for longer than it is read whole', async () => {
+    const server: Server = createServer((_req, res) => {
+      res.writeHead(200, {'content-type': 'application/json'})
+      res.write('{"Functions": [] ')
+      let ticks = 0
+      const timer = setInterval(() => {
+        if (++ticks < 15) return void res.write(' ')
+        clearInterval(timer)
+        res.end('}')
+      }, 100)
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      process.env.AWS_ENDPOINT_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      const lambda = await awsClientFactory({timeouts: {connectTimeoutMs: 1000, readTimeoutMs: 500}}).lambda(DEV, 'eu-west-1')
+      const started = performance.now()
+      expect((await lambda.send(new ListFunctionsCommand({}))).Functions).toEqual([])
+      expect(performance.now() - started).toBeGreaterThan(1400)
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+
+  it('names a call still waiting after 3 s on a terminal, and prints nothing under --json', async () => {
+    const hole = await blackHoleEndpoint()
+    const saveCi = process.env.CI
+    delete process.env.CI
+    try {
+      process.env.AWS_ENDPOINT_URL = hole.endpoint
+      const streams = [false, true].map((json) => {
+        const stream = {isTTY: true, columns: 300, text: '', write: (chunk: string) => ((stream.text += chunk), true)}
+        return {json, stream, reporter: createReporter({json, stream: stream as unknown as NodeJS.WriteStream})}
+      })
+      await Promise.all(
+        streams.map(async ({reporter}) => {
+          const lambda = await awsClientFactory({timeouts: {connectTimeoutMs: 1000, readTimeoutMs: 4000}, emit: reporter.emit}).lambda(DEV, 'eu-west-1')
+          await failure(lambda.send(new ListFunctionsCommand({})))
+        }),
+      )
+      expect(streams[0]!.stream.text).toContain(`waiting for lambda ListFunctions for account dev (111111111111), region eu-west-1, at ${hole.endpoint} (3 s)`)
+      expect(streams[1]!.stream.text).toBe('')
+    } finally {
+      if (saveCi !== undefined) process.env.CI = saveCi
+      await hole.close()
+    }
+  })
+})
