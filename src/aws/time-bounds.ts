@@ -166,8 +166,8 @@ interface RequestShape {
  * Build-step middleware (outside the retries, so it sees the whole call) for the clients of one run:
  * names a call on the terminal when it is still waiting after WAIT_NOTICE_MS; turns a call that ended
  * without any answer into ERR_LAYERS_AWS_NO_ANSWER naming the operation, account, region and endpoint;
- * and fails at once a call started after another call to the same endpoint got no answer (until a call
- * to it succeeds again), so a dead endpoint costs one timeout per run, not one per call.
+ * and fails at once a call started after another call to the same endpoint timed out or was refused
+ * (until a call to it succeeds again), so a dead endpoint costs one timeout per run, not one per call.
  */
 export function callWatcher(timeouts: AwsTimeouts, emit: EmitEvent | undefined, now: () => number = Date.now): (target: CallTarget) => BuildMiddleware<object, object> {
   const unanswered = new Map<string, string>()
@@ -199,7 +199,9 @@ export function callWatcher(timeouts: AwsTimeouts, emit: EmitEvent | undefined, 
     } catch (error) {
       if (!isNoAnswer(error) || error instanceof LayersError) throw error
       const reason = noAnswerReason(error as NetError, timeouts)
-      unanswered.set(endpoint, reason)
+      // A timeout or a refusal says the endpoint is down; a reset (a lost answer, a stale keep-alive
+      // socket) does not, and the caller may well have to look at what its write did.
+      if (isDeadEndpoint(error as NetError)) unanswered.set(endpoint, reason)
       const attempts = (error as NetError).$metadata?.attempts ?? 1
       throw new OperationalError(NO_ANSWER_CODE, `No answer from ${what}: ${reason}; ${attempts} attempt${attempts === 1 ? '' : 's'} in ${((now() - start) / 1000).toFixed(1)} s.`, {
         hint: NO_ANSWER_HINT,
@@ -215,11 +217,37 @@ export function callWatcher(timeouts: AwsTimeouts, emit: EmitEvent | undefined, 
 const NO_ANSWER_HINT =
   'Check the network, any proxy and AWS_ENDPOINT_URL (when set), then run again; on a slow link raise --connect-timeout / --read-timeout (or LAYERS_CONNECT_TIMEOUT / LAYERS_READ_TIMEOUT).'
 
-function noAnswerReason(error: NetError, timeouts: AwsTimeouts): string {
+type NoAnswerKind = 'refused' | 'connect-timeout' | 'read-timeout' | 'unresolved' | 'unreachable' | 'reset'
+
+/** What kind of no-answer: smithy names ECONNRESET and EPIPE TimeoutError too, so the code and message decide. */
+function noAnswerKind(error: NetError): NoAnswerKind {
   const message = error.message ?? ''
-  if (error.code === 'ECONNREFUSED') return 'the connection was refused'
-  if (/did not establish a connection/.test(message)) return `no connection within ${timeouts.connectTimeoutMs / 1000} s (--connect-timeout)`
-  if (/timed out after \d+ ms of inactivity/.test(message)) return `nothing came back for ${timeouts.readTimeoutMs / 1000} s (--read-timeout)`
-  if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') return 'the host name did not resolve'
-  return `the connection failed (${error.code ?? error.name ?? 'no answer'})`
+  if (error.code === 'ECONNREFUSED') return 'refused'
+  if (/did not establish a connection/.test(message)) return 'connect-timeout'
+  if (/timed out after \d+ ms of inactivity/.test(message)) return 'read-timeout'
+  if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') return 'unresolved'
+  if (['ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'].includes(error.code ?? '')) return 'unreachable'
+  return 'reset'
+}
+
+/** A timeout or a refusal says the endpoint is down; a reset (a lost answer, a stale keep-alive socket) does not. */
+function isDeadEndpoint(error: NetError): boolean {
+  return noAnswerKind(error) !== 'reset'
+}
+
+function noAnswerReason(error: NetError, timeouts: AwsTimeouts): string {
+  switch (noAnswerKind(error)) {
+    case 'refused':
+      return 'the connection was refused'
+    case 'connect-timeout':
+      return `no connection within ${timeouts.connectTimeoutMs / 1000} s (--connect-timeout)`
+    case 'read-timeout':
+      return `nothing came back for ${timeouts.readTimeoutMs / 1000} s (--read-timeout)`
+    case 'unresolved':
+      return 'the host name did not resolve'
+    case 'unreachable':
+      return `the host could not be reached (${error.code})`
+    case 'reset':
+      return `the connection was closed before an answer came (${error.code ?? error.name ?? 'reset'})`
+  }
 }
