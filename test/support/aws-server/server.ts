@@ -155,6 +155,7 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
     /** Holds the request until the faults no longer hold its operation (true) or the client went away first (false). */
     const held = (): Promise<boolean> => {
       hooks.record({...record, fault: 'held'})
+      if (req.socket.destroyed) return Promise.resolve(false)
       return new Promise((resolve) => {
         const timer = setInterval(() => {
           const polled = hooks.pollFaults()
