@@ -151,6 +151,11 @@ describe('faults', () => {
       expect.objectContaining({status: 0, fault: 'lost'}),
       expect.objectContaining({status: 500, fault: 'lost'}),
     ])
+    // loseAnswers: exactly the next N answers, then the calls answer again.
+    server.setFaults({loseAnswers: 2, operations: ['PublishLayerVersion']})
+    for (let i = 0; i < 2; i++) await failure(c.lambda.send(new PublishLayerVersionCommand({LayerName: 'lost-answers', Content: {ZipFile: zip}})))
+    expect((await c.lambda.send(new PublishLayerVersionCommand({LayerName: 'lost-answers', Content: {ZipFile: zip}}))).Version).toBe(5)
+    expect(await versionNumbers('lost-answers')).toEqual([5, 4, 3, 2, 1])
   })
 
   it('holds a listed operation unapplied, reports it, and applies it when the hold is lifted', async () => {
@@ -186,6 +191,7 @@ describe('faults', () => {
     expect(() => server.setFaults({stallRate: 2})).toThrow(/stallRate must be between 0 and 1/)
     expect(() => server.setFaults({dropRate: 0.6, loseAnswerRate: 0.6})).toThrow(/add up to 1.2/)
     expect(() => server.setFaults({loseAnswerAs: 'sometimes' as 'reset'})).toThrow(/loseAnswerAs must be reset or error/)
+    expect(() => server.setFaults({loseAnswers: 1.5})).toThrow(/loseAnswers must be a whole number/)
   })
 
   it('a black-hole endpoint accepts connections and never answers; a refused endpoint refuses them', async () => {

@@ -195,6 +195,42 @@ describe('layers publish', () => {
     project.write('layers.yaml', manifest())
   })
 
+  it('converges the grants when AddLayerVersionPermission / RemoveLayerVersionPermission answers are lost after they were applied', async () => {
+    const sids = async (): Promise<string[]> => {
+      const locked = project.lockfile().layers.config
+      if (!locked || locked.kind === 'arn') throw new Error('config not locked')
+      const version = Object.values(locked.published?.[PROD]?.[EU] ?? {})[0]!.version
+      const policy = await lambdaAs(server, PROD, EU).send(new GetLayerVersionPolicyCommand({LayerName: 'config', VersionNumber: version}))
+      return JSON.parse(policy.Policy!).Statement.map((s: {Sid: string}) => s.Sid).sort()
+    }
+    // From the previous test: 333333333333, the organization and public. Then back and forth, half of
+    // the grant writes (SDK retries included) having their answer lost, as a reset, then as a 500.
+    const rounds = [
+      {share: 'share: {accounts: [dev]}', expected: [`layers-account-${DEV}`], loseAnswerAs: 'reset'},
+      {share: 'share: {accounts: ["333333333333"], public: true}', expected: ['layers-account-333333333333', 'layers-public'], loseAnswerAs: 'error'},
+    ] as const
+    const lost: string[] = []
+    for (const round of rounds) {
+      project.write('layers.yaml', manifest(round.share))
+      const mark = server.calls.length
+      server.setFaults({loseAnswerRate: 0.5, seed: 8, loseAnswerAs: round.loseAnswerAs, operations: ['AddLayerVersionPermission', 'RemoveLayerVersionPermission']})
+      let result
+      try {
+        result = await project.run(['publish', '--json', 'config', '--account', 'prod', '--region', EU])
+      } finally {
+        server.setFaults(undefined)
+      }
+      expect(result.status, JSON.stringify(result.json?.units?.filter((u: UnitOutcome) => u.error)) ?? result.stderr).toBe(0)
+      lost.push(...callsSince(mark).filter((call) => call.fault === 'lost').map((call) => `${call.operation} ${round.loseAnswerAs}`))
+      expect(await sids(), round.loseAnswerAs).toEqual(round.expected)
+      const again = await project.run(['publish', '--json', 'config', '--account', 'prod', '--region', EU])
+      expect(again.json.summary.grantChanges).toBe(0)
+    }
+    // The faults did hit both operations, both ways.
+    expect(new Set(lost)).toEqual(new Set(['AddLayerVersionPermission reset', 'RemoveLayerVersionPermission reset', 'AddLayerVersionPermission error', 'RemoveLayerVersionPermission error']))
+    project.write('layers.yaml', manifest())
+  })
+
   it('reaches an account through an assume-role profile (role_arn + source_profile + external_id)', async () => {
     // No default credentials at all: only the named profile can reach prod.
     server.writeAwsConfig(path.join(project.dir, '.aws'), {dev: {accountId: DEV}, 'prod-deployer': {roleArn: ROLE, sourceProfile: 'dev', externalId: EXTERNAL_ID}})

@@ -12,6 +12,8 @@ export interface FaultConfig {
   stallRate?: number
   /** The request is handled (a write is applied) and then its answer is lost, as `loseAnswerAs` says. */
   loseAnswerRate?: number
+  /** The answers of the next this many calls the faults apply to are lost after they were handled (counted before any rate is drawn). */
+  loseAnswers?: number
   /** How a lost answer looks: `reset` (connection destroyed, the default) or `error` (a 500 instead of the real answer). */
   loseAnswerAs?: 'reset' | 'error'
   /**
@@ -44,6 +46,7 @@ export function seededRandom(seed: number): () => number {
 export class Faults {
   private config: FaultConfig | undefined
   private next: () => number = seededRandom(1)
+  private answersToLose = 0
 
   constructor(config?: FaultConfig) {
     this.set(config)
@@ -57,8 +60,10 @@ export class Faults {
     const sum = ['throttleRate', 'errorRate', 'dropRate', 'stallRate', 'loseAnswerRate'].reduce((total, rate) => total + ((config as Record<string, number> | undefined)?.[rate] ?? 0), 0)
     if (sum > 1) throw new Error(`aws-server: the fault rates add up to ${sum}, more than 1`)
     if (config?.loseAnswerAs !== undefined && !['reset', 'error'].includes(config.loseAnswerAs)) throw new Error(`aws-server: faults.loseAnswerAs must be reset or error, got ${config.loseAnswerAs}`)
+    if (config?.loseAnswers !== undefined && !(Number.isInteger(config.loseAnswers) && config.loseAnswers >= 0)) throw new Error(`aws-server: faults.loseAnswers must be a whole number, got ${config.loseAnswers}`)
     this.config = config
     this.next = seededRandom(config?.seed ?? 1)
+    this.answersToLose = config?.loseAnswers ?? 0
   }
 
   applies(operation: string): boolean {
@@ -87,6 +92,10 @@ export class Faults {
 
   decide(operation: string): FaultDecision {
     if (!this.config || !this.applies(operation)) return 'none'
+    if (this.answersToLose > 0) {
+      this.answersToLose--
+      return 'lose'
+    }
     const {dropRate = 0, throttleRate = 0, errorRate = 0, stallRate = 0, loseAnswerRate = 0} = this.config
     if (dropRate + throttleRate + errorRate + stallRate + loseAnswerRate === 0) return 'none'
     const draw = this.next()

@@ -137,13 +137,16 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
         if (fault === 'error') throw internalError(service)
         if (faults.holds(operation) && !(await held())) return 'discarded'
         const ctx: RequestContext = {service, operation, method, url, headers: req.headers, body, accountId: caller.accountId, region: caller.region, callerArn: caller.arn, endpoint}
-        const answer = await answerOf(ctx, caller)
         if (fault === 'lose') {
+          // Handled (an error answer, e.g. a 404, is lost as well), then the answer is lost.
+          await answerOf(ctx, caller).catch((error: unknown) => {
+            if (!(error instanceof ApiError)) throw error
+          })
           record.fault = 'lost'
           if (faults.loseAnswerAs() === 'reset') return 'drop'
           return errorReply(service, internalError(service), id, method)
         }
-        return answer
+        return await answerOf(ctx, caller)
       } catch (error) {
         if (error instanceof ApiError) return errorReply(service, error, id, method)
         if (error instanceof URIError) {
