@@ -15,7 +15,7 @@ import type {S3Client} from '@aws-sdk/client-s3'
 import type {STSClient} from '@aws-sdk/client-sts'
 import {fromIni, fromNodeProviderChain, fromTemporaryCredentials} from '@aws-sdk/credential-providers'
 import {NodeHttpHandler} from '@smithy/node-http-handler'
-import type {AwsCredentialIdentity, AwsCredentialIdentityProvider, RetryStrategyV2} from '@smithy/types'
+import type {AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable, RetryStrategyV2} from '@smithy/types'
 import type {EmitEvent} from '../events.js'
 import type {Account} from '../manifest/types.js'
 import {boundRetries, callWatcher, lazyRetryStrategy, resolveTimeouts, type AwsTimeouts, type CallTarget} from './time-bounds.js'
@@ -84,7 +84,10 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
           return (await template.config.retryStrategy()) as RetryStrategyV2
         }),
       }
-      const base = account?.profile ? fromIni({profile: account.profile, clientConfig: stsConfig}) : fromNodeProviderChain({clientConfig: stsConfig})
+      // Their calls are watched as well: a credentials call without an answer names STS and its endpoint
+      // (the SDK applies the plugins again on each credentials refresh, hence override).
+      const clientPlugins: Pluggable<object, object>[] = [{applyToStack: (stack) => stack.add(watch({service: 'sts', account: accountText(account), region}), {step: 'build', name: 'layersCallWatch', override: true})}]
+      const base = account?.profile ? fromIni({profile: account.profile, clientConfig: stsConfig, clientPlugins}) : fromNodeProviderChain({clientConfig: stsConfig, clientPlugins})
       provider = account?.roleArn
         ? fromTemporaryCredentials({
             masterCredentials: base,
@@ -94,6 +97,7 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
               ...(account.externalId ? {ExternalId: account.externalId} : {}),
             },
             clientConfig: {...stsConfig, region},
+            clientPlugins,
           })
         : base
       provider = sharedCredentials(provider)

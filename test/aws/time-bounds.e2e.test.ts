@@ -1,5 +1,7 @@
 // Time bounds end to end through the built CLI (node bin/run.js; run `npm run build` first): a project
-// published and attached against the local AWS test server, then every command that talks to AWS
+// (dev by a named profile, prod by a role assumed through STS, so the STS call behind the credentials
+// meets the dead endpoint too) published and attached against the local AWS test server, then every
+// command that talks to AWS
 // (publish, attach, attach --dry-run, audit, prune, outdated) pointed (AWS_ENDPOINT_URL) at a loopback
 // port that accepts connections and never answers, or at one that refuses them. Each must end with exit
 // 1 and an error naming the account, the region and the endpoint: with the default timeouts within
@@ -8,7 +10,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {blackHoleEndpoint, refusedEndpoint, startAwsServer, type AwsServer} from '../support/aws-server/index.js'
 import {seeder} from '../support/aws-server/seed.js'
-import {createFunction, DEV, EU, makeProject, type CliResult, type Project} from '../publish/support.js'
+import {accountsYaml, createFunction, DEV, EU, EXTERNAL_ID, makeProject, PROD, ROLE, type CliResult, type Project} from '../publish/support.js'
 
 const VENDOR = '333333333333'
 
@@ -18,17 +20,13 @@ settings:
   regions: [${EU}]
   architectures: [x86_64]
   runtimes: [nodejs22.x]
-accounts:
-  dev:
-    id: "${DEV}"
-    profile: dev
-layers:
+${accountsYaml([EU])}layers:
   config:
     dir: layers/config
   ext:
     arn: arn:aws:lambda:{region}:${VENDOR}:layer:ext:1
 functions:
-  api: {source: fns/api, handler: index.handler, runtime: nodejs22.x, architecture: x86_64, layers: [config, ext], accounts: [dev]}
+  api: {source: fns/api, handler: index.handler, runtime: nodejs22.x, architecture: x86_64, layers: [config, ext], accounts: [dev, prod]}
 `
 
 const COMMANDS: string[][] = [['publish'], ['attach'], ['attach', '--dry-run'], ['audit'], ['prune'], ['outdated']]
@@ -39,7 +37,7 @@ let blackHole: Awaited<ReturnType<typeof blackHoleEndpoint>>
 let refused: string
 
 beforeAll(async () => {
-  server = await startAwsServer({accounts: {AKIDACCOUNT1: DEV, AKIDVENDOR: VENDOR}})
+  server = await startAwsServer({accounts: {AKIDACCOUNT1: DEV, AKIDACCOUNT2: PROD, AKIDVENDOR: VENDOR}, roles: {[ROLE]: {externalId: EXTERNAL_ID}}})
   const seed = seeder(server)
   await seed.share(await seed.layerVersion(VENDOR, EU, 'ext', {runtimes: ['nodejs22.x'], architectures: ['x86_64']}), '*')
   project = makeProject(server, {
@@ -50,7 +48,7 @@ beforeAll(async () => {
   await project.lock()
   const published = await project.run(['publish', '--json', '--create-bucket'])
   expect(published.status, published.stderr).toBe(0)
-  await createFunction(server, DEV, EU, 'api')
+  for (const account of [DEV, PROD]) await createFunction(server, account, EU, 'api')
   const attached = await project.run(['attach', '--json'])
   expect(attached.status, attached.stderr).toBe(0)
   blackHole = await blackHoleEndpoint()
@@ -82,6 +80,7 @@ async function allAgainst(endpoint: string, extraArgs: string[] = [], env: NodeJ
     expect(run.status, `${run.command}: ${output}`).toBe(1)
     expect(output, run.command).toContain('ERR_LAYERS_AWS_NO_ANSWER')
     expect(output, run.command).toContain(`dev (${DEV})`)
+    expect(output, run.command).toContain(`prod (${PROD})`)
     expect(output, run.command).toContain(`region ${EU}`)
     expect(output, run.command).toContain(`at ${endpoint}`)
   }
