@@ -83,7 +83,8 @@ export function isNoAnswer(error: unknown): boolean {
 /**
  * The client's own retry strategy (adaptive, with its attempt count), bounded in time: after an error
  * without an answer the next attempt comes only within NO_ANSWER_RETRY_WINDOW_MS of the call's start
- * (with a backoff that ends inside it), after any error only within RETRY_WINDOW_MS. Counts, throttling
+ * (with a backoff that ends inside it; a first reset is retried once whenever it comes), after any
+ * error only within RETRY_WINDOW_MS. Counts, throttling
  * backoff and the adaptive rate limiter stay the SDK's.
  */
 export function timeBoundedRetries(inner: RetryStrategyV2, maxAttempts: number, now: () => number = Date.now): RetryStrategyV2 {
@@ -101,7 +102,10 @@ export function timeBoundedRetries(inner: RetryStrategyV2, maxAttempts: number, 
       let next: RetryToken
       if (isNoAnswer(errorInfo.error)) {
         const count = token.getRetryCount() + 1
-        const left = NO_ANSWER_RETRY_WINDOW_MS - elapsed
+        // A first reset (a stale keep-alive socket, a long upload cut off) is retried whenever it comes;
+        // timeouts and refusals only inside the window.
+        const firstReset = count === 1 && !isDeadEndpoint(errorInfo.error as NetError)
+        const left = firstReset ? Math.max(100, NO_ANSWER_RETRY_WINDOW_MS - elapsed) : NO_ANSWER_RETRY_WINDOW_MS - elapsed
         if (errorInfo.errorType !== 'TRANSIENT' || count >= maxAttempts || left <= 0) throw new Error('no answer: retry time window used up')
         // Full jitter on 100 ms x 2^n, as the SDK's, cut to end inside the window.
         const delay = Math.min(left, Math.floor(Math.random() * Math.min(20_000, 100 * 2 ** count)))

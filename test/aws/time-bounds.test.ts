@@ -1,7 +1,7 @@
 // Time bounds of the AWS client factory (src/aws/clients.ts + src/aws/time-bounds.ts) with real SDK
 // clients on loopback: timeouts from flags, environment and defaults (bad values are exit 2 naming
 // their source); the read timeout is inactivity, not total time; retries stop 2 s into a call that got
-// no answer; a dead endpoint costs one timeout per run; a call still waiting is named on a terminal
+// no answer (a first reset is retried whenever it comes); a dead endpoint costs one timeout per run; a call still waiting is named on a terminal
 // (and not under --json).
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
@@ -96,6 +96,26 @@ describe('bounded calls', () => {
       expect(hole.connections).toBe(connections)
     } finally {
       await hole.close()
+    }
+  })
+
+  it('a connection reset late in a call is retried once, though the no-answer window has passed', async () => {
+    let requests = 0
+    const server: Server = createServer((req, res) => {
+      if (++requests === 1) return void setTimeout(() => req.socket.destroy(), NO_ANSWER_RETRY_WINDOW_MS + 300)
+      res.writeHead(200, {'content-type': 'application/json'})
+      res.end('{"Functions": []}')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      process.env.AWS_ENDPOINT_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      const lambda = await awsClientFactory().lambda(DEV, 'eu-west-1')
+      const reply = await lambda.send(new ListFunctionsCommand({}))
+      expect(reply.Functions).toEqual([])
+      expect(reply.$metadata.attempts).toBe(2)
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
     }
   })
 
