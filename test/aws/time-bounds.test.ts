@@ -1,18 +1,25 @@
 // Time bounds of the AWS client factory (src/aws/clients.ts + src/aws/time-bounds.ts) with real SDK
 // clients on loopback: timeouts from flags, environment and defaults (bad values are exit 2 naming
 // their source); the read timeout is inactivity, not total time; retries stop 2 s into a call that got
-// no answer (a first reset is retried whenever it comes); a dead endpoint costs one timeout per run; a call still waiting is named on a terminal
-// (and not under --json).
+// no answer (a first reset is retried whenever it comes); a dead endpoint costs one timeout per run; a
+// multipart upload whose part stalls fails in bounds with that part's error; a call still waiting is
+// named on a terminal (and not under --json).
+import {randomBytes} from 'node:crypto'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
 import type {AddressInfo} from 'node:net'
 import {ListFunctionsCommand, ListLayersCommand} from '@aws-sdk/client-lambda'
+import {CreateBucketCommand} from '@aws-sdk/client-s3'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 import {awsClientFactory} from '../../src/aws/clients.js'
 import {NO_ANSWER_RETRY_WINDOW_MS, resolveTimeouts} from '../../src/aws/time-bounds.js'
 import {createReporter} from '../../src/cli/reporter.js'
 import {UserInputError} from '../../src/errors/index.js'
 import type {Account} from '../../src/manifest/types.js'
-import {blackHoleEndpoint, refusedEndpoint} from '../support/aws-server/index.js'
+import {artifactStoreApi, UPLOAD_PART_SIZE} from '../../src/aws/s3-artifacts.js'
+import {blackHoleEndpoint, refusedEndpoint, startAwsServer} from '../support/aws-server/index.js'
 
 const DEV: Account = {name: 'dev', id: '111111111111', regions: ['eu-west-1']}
 const saved = {...process.env}
@@ -164,6 +171,41 @@ describe('bounded calls', () => {
     } finally {
       if (saveCi !== undefined) process.env.CI = saveCi
       await hole.close()
+    }
+  })
+
+  it('a multipart upload whose part stalls fails within the bounds, naming s3 UploadPart; a refused part is aborted; unhindered it goes up', async () => {
+    const server = await startAwsServer()
+    const dir = mkdtempSync(path.join(tmpdir(), 'layers-upload-bounds-'))
+    try {
+      process.env.AWS_ENDPOINT_URL = server.endpoint
+      const keys = server.credentials(DEV.id)
+      Object.assign(process.env, {AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey})
+      const file = path.join(dir, 'big.zip')
+      const bytes = randomBytes(UPLOAD_PART_SIZE + 1024)
+      writeFileSync(file, bytes)
+      const input = {bucket: 'bounds-uploads', key: 'big.zip', file, bytes: bytes.length, sha256Base64: ''}
+      const upload = async () => {
+        const s3 = await awsClientFactory({timeouts: {connectTimeoutMs: 1000, readTimeoutMs: 500}}).s3(DEV, 'us-east-1')
+        await s3.send(new CreateBucketCommand({Bucket: input.bucket})).catch(() => undefined)
+        return artifactStoreApi(s3).upload(input)
+      }
+      server.setFaults({stallRate: 1, operations: ['UploadPart']})
+      const started = performance.now()
+      const error = await failure(upload())
+      expect(performance.now() - started).toBeLessThan(NO_ANSWER_RETRY_WINDOW_MS + 3000)
+      expect(error.code).toBe('ERR_LAYERS_AWS_NO_ANSWER')
+      expect(error.message).toMatch(/^No answer from s3 UploadPart for account dev \(111111111111\), region us-east-1, at http:\/\/127\.0\.0\.1:\d+: nothing came back for 0\.5 s/)
+      // A part refused outright: the upload fails with that error, and the multipart upload is aborted.
+      server.setFaults({deny: [DEV.id], operations: ['UploadPart']})
+      expect((await failure(upload())).name).toBe('AccessDenied')
+      expect(server.calls.filter((call) => call.operation === 'AbortMultipartUpload').map((call) => call.status)).toEqual([204])
+      server.setFaults(undefined)
+      await upload()
+      expect(server.calls.filter((call) => call.operation === 'CompleteMultipartUpload').map((call) => call.status)).toEqual([200])
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+      await server.close()
     }
   })
 })
