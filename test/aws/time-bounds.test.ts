@@ -12,9 +12,10 @@ import path from 'node:path'
 import type {AddressInfo} from 'node:net'
 import {ListFunctionsCommand, ListLayersCommand} from '@aws-sdk/client-lambda'
 import {CreateBucketCommand} from '@aws-sdk/client-s3'
+import type {RetryErrorInfo, RetryStrategyV2, StandardRetryToken} from '@smithy/types'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 import {awsClientFactory} from '../../src/aws/clients.js'
-import {NO_ANSWER_RETRY_WINDOW_MS, resolveTimeouts} from '../../src/aws/time-bounds.js'
+import {NO_ANSWER_RETRY_WINDOW_MS, resolveTimeouts, RETRY_WINDOW_MS, timeBoundedRetries} from '../../src/aws/time-bounds.js'
 import {createReporter} from '../../src/cli/reporter.js'
 import {UserInputError} from '../../src/errors/index.js'
 import type {Account} from '../../src/manifest/types.js'
@@ -69,6 +70,39 @@ describe('timeouts from flags, environment, defaults', () => {
       expect((error as UserInputError).code).toBe('ERR_LAYERS_TIMEOUT_INVALID')
       expect((error as UserInputError).message).toContain(`${source} must be a number of seconds`)
     }
+  })
+})
+
+describe('retries bounded in time', () => {
+  const token = (count: number): StandardRetryToken => ({getRetryCount: () => count, getRetryDelay: () => 0, getRetryCost: () => undefined})
+  /** The SDK's strategy stand-in: always allows another attempt. */
+  const inner: RetryStrategyV2 = {acquireInitialRetryToken: async () => token(0), refreshRetryTokenForRetry: async (t) => token(t.getRetryCount() + 1), recordSuccess: () => {}}
+  const throttled = {errorType: 'THROTTLING', error: {name: 'ThrottlingException', message: 'Rate exceeded', $metadata: {httpStatusCode: 400}}} as unknown as RetryErrorInfo
+  const refused = {errorType: 'TRANSIENT', error: {name: 'Error', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED', $metadata: {}}} as unknown as RetryErrorInfo
+
+  it('leaves answered errors to the SDK until the call has run RETRY_WINDOW_MS, no-answer errors until NO_ANSWER_RETRY_WINDOW_MS', async () => {
+    let clock = 0
+    const strategy = timeBoundedRetries(inner, 10, () => clock)
+    let call = await strategy.acquireInitialRetryToken('')
+    clock = RETRY_WINDOW_MS - 1
+    call = await strategy.refreshRetryTokenForRetry(call, throttled)
+    expect(call.getRetryCount()).toBe(1)
+    clock = RETRY_WINDOW_MS
+    await expect(strategy.refreshRetryTokenForRetry(call, throttled)).rejects.toThrow(/window/)
+
+    clock = 0
+    let other = await strategy.acquireInitialRetryToken('')
+    other = await strategy.refreshRetryTokenForRetry(other, refused)
+    // The backoff ends inside the window.
+    expect(other.getRetryDelay()).toBeLessThanOrEqual(NO_ANSWER_RETRY_WINDOW_MS)
+    clock = NO_ANSWER_RETRY_WINDOW_MS
+    await expect(strategy.refreshRetryTokenForRetry(other, refused)).rejects.toThrow(/window/)
+  })
+
+  it('keeps the attempt count: no retry past maxAttempts', async () => {
+    const strategy = timeBoundedRetries(inner, 2, () => 0)
+    const first = await strategy.refreshRetryTokenForRetry(await strategy.acquireInitialRetryToken(''), refused)
+    await expect(strategy.refreshRetryTokenForRetry(first, refused)).rejects.toThrow()
   })
 })
 
