@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import {AWS_TIME_BOUNDS_HELP, awsTimeoutFlags, awsTimeouts} from '../src/cli/aws-flags.js'
 import {EXIT_CODES_HELP, LayersCommand, written} from '../src/cli/base-command.js'
 import {FindingsError, OperationalError, toLayersError} from '../src/errors/index.js'
 import {renderErrorText} from '../src/cli/render.js'
@@ -11,6 +12,8 @@ export default class Audit extends LayersCommand {
   static override summary = 'Report which function, in which account and region, runs which layer version, and what is wrong.'
 
   static override description = `Scans every function (all pages) of each target concurrently with adaptive retries: the manifest's accounts and regions, narrowed with --account/--region, every enabled region with --all-regions, or every active account of an AWS Organization with --org --role-name NAME. Findings: drift (layers differ from what \`layers attach\` sets), behind (older than the locked version), missing (the layer version no longer exists), unmanaged (a layer neither layers.yaml nor the lock knows), limits (5 layers; code plus layers above 80% of 262,144,000 bytes unzipped, estimated as zipped x 3 where the exact size is unknown), runtime (deprecated or deprecated within 180 days), arch (the function's architecture is not declared by a layer version), layer-runtime (the function's runtime is not declared by a layer version that declares runtimes). A target that cannot be scanned is reported as failed. Each run is saved in .layers/state.db; --diff compares with the previous run. The --json output follows schema/audit.schema.json.
+
+${AWS_TIME_BOUNDS_HELP}
 
 ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report lists it as failed), or when findings reach --fail-on; under --json the report is still printed on stdout and the error on stderr.`
 
@@ -32,6 +35,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
     diff: Flags.boolean({description: 'Compare the findings with the previous saved audit.', default: false}),
     save: Flags.boolean({description: 'Save this run in the history (--no-save: do not).', default: true, allowNo: true}),
     concurrency: Flags.integer({description: 'Targets scanned at once.', default: 32, min: 1, max: 256}),
+    ...awsTimeoutFlags,
   }
 
   async run(): Promise<AuditReport> {
@@ -43,6 +47,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
       save: flags.save,
       diff: flags.diff,
       emit: this.reporter.emit,
+      timeouts: awsTimeouts(flags),
     })
     this.reporter.done()
     if (!this.jsonEnabled()) process.stdout.write(renderAudit(report, flags.format as AuditFormat))

@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {AWS_TIME_BOUNDS_HELP, awsTimeoutFlags, awsTimeouts} from '../src/cli/aws-flags.js'
 import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
 import {outdatedCommand} from '../src/outdated/command.js'
 import {renderOutdated} from '../src/outdated/render.js'
@@ -8,6 +9,8 @@ export default class Outdated extends LayersCommand {
   static override summary = 'Show npm dependencies and pinned layer ARNs that have newer versions.'
 
   static override description = `For npm layers, per direct dependency: the locked version, the newest version the manifest's range allows (wanted) and the registry's latest, as \`npm outdated\` shows them. For \`arn\` layers, per account and region the lock pins: whether a newer version exists that the account can read. Reads the registry with the project's npm configuration and AWS with each account's credentials; changes nothing.
+
+${AWS_TIME_BOUNDS_HELP}
 
 ${EXIT_CODES_HELP} Exit 1 also when a registry or AWS lookup failed.`
 
@@ -27,6 +30,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a registry or AWS lookup failed.`
     account: Flags.string({char: 'a', description: 'Only pins for this manifest account name or id (repeatable).', multiple: true}),
     region: Flags.string({char: 'r', description: 'Only pins in this region (repeatable).', multiple: true}),
     concurrency: Flags.integer({description: 'Lookups in flight at once.', default: 16, min: 1, max: 256}),
+    ...awsTimeoutFlags,
   }
 
   async run(): Promise<OutdatedResult> {
@@ -38,6 +42,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a registry or AWS lookup failed.`
       regions: flags.region,
       concurrency: flags.concurrency,
       emit: this.reporter.emit,
+      timeouts: awsTimeouts(flags),
     })
     this.reporter.done()
     this.out(() => renderOutdated(result, flags.all))

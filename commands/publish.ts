@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {AWS_TIME_BOUNDS_HELP, awsTimeoutFlags, awsTimeouts} from '../src/cli/aws-flags.js'
 import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
 import {publishCommand} from '../src/publish/command.js'
 import {renderPublish} from '../src/publish/render.js'
@@ -15,6 +16,8 @@ export default class Publish extends LayersCommand {
 - each version ARN is written to lockfile.json (published[account][region][artifact]) as soon as it exists, and to the local publication history (\`layers history\`).
 
 ARN layers are checked instead: the version lockfile.json pins for each target must be readable there. Targets run concurrently (--concurrency) with adaptive retries; one failing target does not stop the others, and the summary lists every outcome. --dry-run reads only: it prints what would be uploaded, published and shared and calls no AWS write API.
+
+${AWS_TIME_BOUNDS_HELP}
 
 ${EXIT_CODES_HELP} Exit 1 also when any target failed.`
 
@@ -37,6 +40,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any target failed.`
     'dry-run': Flags.boolean({description: 'Print the plan; call no AWS write API.', default: false}),
     'create-bucket': Flags.boolean({description: 'Create a missing artifact bucket (in the layer\'s region).', default: false}),
     concurrency: Flags.integer({description: 'Targets worked on at once.', default: 8, min: 1, max: 64}),
+    ...awsTimeoutFlags,
   }
 
   async run(): Promise<PublishResult> {
@@ -51,6 +55,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any target failed.`
       concurrency: flags.concurrency,
       emit: this.reporter.emit,
       signal: this.interruptSignal,
+      timeouts: awsTimeouts(flags),
     })
     this.reporter.done()
     this.out(() => renderPublish(result))

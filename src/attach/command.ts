@@ -5,6 +5,7 @@ import {desiredFromLock} from '../audit/desired.js'
 import {awsClientFactory, type AwsClientFactory} from '../aws/clients.js'
 import {boundClients} from '../aws/identity.js'
 import {functionsApi} from '../aws/lambda-functions.js'
+import type {AwsTimeouts} from '../aws/time-bounds.js'
 import {UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {lockStatus, staleLayerNames} from '../lock/fingerprint.js'
@@ -26,9 +27,11 @@ export interface AttachCommandOptions {
   waitTimeoutMs?: number
   /** Fires on an interrupt (see AttachRunOptions.signal). */
   signal?: AbortSignal
+  /** Connect and read timeouts of the AWS calls (default: environment, else built in). */
+  timeouts?: AwsTimeouts
 }
 
-export async function attachCommand(options: AttachCommandOptions, factory: AwsClientFactory = awsClientFactory()): Promise<AttachResult> {
+export async function attachCommand(options: AttachCommandOptions, factory: AwsClientFactory = awsClientFactory({timeouts: options.timeouts, emit: options.emit})): Promise<AttachResult> {
   // Each account is bound to its credentials before its first call, --dry-run included (src/aws/identity.ts).
   const clients = boundClients(factory)
   const paths = projectPaths(options.manifestPath)

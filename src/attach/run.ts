@@ -1,7 +1,8 @@
 // Owns running `layers attach` against AWS: per function and target, read the configuration, compare
 // its Layers with the locked list, leave it alone when it is already right, refuse with the reasons
 // when it must not be changed, else update it under its RevisionId (re-read and retry once when it
-// changed underneath, or report the conflict) and wait, bounded, until LastUpdateStatus is Successful.
+// changed underneath, or report the conflict; a re-read already showing the desired list means the
+// update landed, its answer lost) and wait, bounded, until LastUpdateStatus is Successful.
 // On an interrupt (options.signal) no function is updated any more; an update already sent stands (it
 // is reported updated without waiting for LastUpdateStatus), and InterruptedError lists the functions
 // updated and those not started.
@@ -128,6 +129,18 @@ async function attachOne(target: FunctionTarget, env: AttachEnv, options: Attach
       for (const arn of desired.arns) out[arn] = await layerFacts(api, env, target, arn, state, layerCache)
       return out
     }
+    /** Waits for an update to finish; updated, or failed when Lambda could not apply it. */
+    const settled = async (state: FunctionState): Promise<AttachOutcome> => {
+      const final = await waitForUpdate(api, target.functionName, state, options)
+      if (final.lastUpdateStatus === 'Failed') {
+        return fail(outcome, {
+          code: 'ERR_LAYERS_UPDATE_FAILED',
+          message: `Lambda could not apply the update to ${target.functionName} in account ${target.accountId} (${target.accountName}), region ${target.region}: LastUpdateStatus Failed: ${final.lastUpdateStatusReason ?? 'no reason given'}`,
+          hint: 'Lambda kept the previous configuration; fix the cause it names (see the function in the Lambda console), then run `layers attach` again.',
+        })
+      }
+      return {...outcome, status: 'updated'}
+    }
     for (let attempt = 1; ; attempt++) {
       // Already right (from the start, or made so by whoever changed it underneath): no write, no layer reads.
       if (isSameList(outcome.before, desired.arns)) return {...outcome, status: 'unchanged', diff: diffLayers(outcome.before, desired.arns)}
@@ -139,17 +152,7 @@ async function attachOne(target: FunctionTarget, env: AttachEnv, options: Attach
       if (options.dryRun) return {...outcome, status: 'would-update'}
       if (options.signal?.aborted) return {...outcome, status: 'not-started'}
       const update = await api.updateLayers(target.functionName, desired.arns, current.revisionId)
-      if (update.status === 'ok') {
-        const final = await waitForUpdate(api, target.functionName, update.state, options)
-        if (final.lastUpdateStatus === 'Failed') {
-          return fail(outcome, {
-            code: 'ERR_LAYERS_UPDATE_FAILED',
-            message: `Lambda could not apply the update to ${target.functionName} in account ${target.accountId} (${target.accountName}), region ${target.region}: LastUpdateStatus Failed: ${final.lastUpdateStatusReason ?? 'no reason given'}`,
-            hint: 'Lambda kept the previous configuration; fix the cause it names (see the function in the Lambda console), then run `layers attach` again.',
-          })
-        }
-        return {...outcome, status: 'updated'}
-      }
+      if (update.status === 'ok') return await settled(update.state)
       // Changed underneath (stale RevisionId) or another update still running: read again, retry once.
       if (attempt >= 2) {
         return {
@@ -166,7 +169,14 @@ async function attachOne(target: FunctionTarget, env: AttachEnv, options: Attach
       if (update.status === 'in-progress') await waitForUpdate(api, target.functionName, {...current, lastUpdateStatus: 'InProgress'}, options)
       current = await api.getFunction(target.functionName)
       if (!current) return fail(outcome, {code: 'ERR_LAYERS_FUNCTION_NOT_FOUND', message: `Function ${target.functionName} was deleted while layers was updating it.`})
-      outcome.before = current.layers.map((layer) => layer.arn)
+      const now = current.layers.map((layer) => layer.arn)
+      if (isSameList(now, desired.arns)) {
+        // It went from `before` to the desired list during our update: ours landed with its answer lost
+        // (the SDK's retry then met the moved RevisionId or the update in progress), or someone made
+        // the same change. Either way it is updated: wait for it like any update.
+        return await settled(current)
+      }
+      outcome.before = now
     }
   } catch (error) {
     return fail(outcome, targetError(error))

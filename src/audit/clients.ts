@@ -1,12 +1,12 @@
 // Owns the AWS clients of `layers audit`, `prune` and `outdated`: the shared client factory of
 // src/aws/clients.ts (per-account credentials by AWS conventions, adaptive retries, one keep-alive pool),
 // each account bound to its credentials before its first call (src/aws/identity.ts).
-import {AWS_MAX_ATTEMPTS, awsClientFactory, type AwsClientFactory} from '../aws/clients.js'
+import {AWS_MAX_ATTEMPTS, awsClientFactory, type AwsClientFactory, type AwsClientFactoryOptions} from '../aws/clients.js'
 import {boundClients} from '../aws/identity.js'
 
 /** Attempts per call: with 20% of calls throttled, 10 attempts leave about one failure in 10^7. */
 export const AUDIT_MAX_ATTEMPTS = AWS_MAX_ATTEMPTS
 
-export function auditClientFactory(options: {maxAttempts?: number} = {}): Pick<AwsClientFactory, 'lambda' | 'organizations' | 'account'> {
+export function auditClientFactory(options: AwsClientFactoryOptions = {}): Pick<AwsClientFactory, 'lambda' | 'organizations' | 'account'> {
   return boundClients(awsClientFactory(options))
 }

@@ -1,5 +1,6 @@
 // Owns `layers audit` end to end for the command: loads the project, wires AWS, runs the audit,
 // saves it in the history (unless told not to) and closes the database.
+import type {AwsTimeouts} from '../aws/time-bounds.js'
 import type {EmitEvent} from '../events.js'
 import {openStateDatabase} from '../store/db.js'
 import {auditClientFactory} from './clients.js'
@@ -18,6 +19,8 @@ export interface AuditCommandOptions {
   save: boolean
   diff: boolean
   emit: EmitEvent
+  /** Connect and read timeouts of the AWS calls (default: environment, else built in). */
+  timeouts?: AwsTimeouts
 }
 
 export async function auditCommand(options: AuditCommandOptions): Promise<AuditReport> {
@@ -25,7 +28,7 @@ export async function auditCommand(options: AuditCommandOptions): Promise<AuditR
   const project = await loadProject(options.manifestPath, !explicitTargets)
   const {manifest, lock} = project
   const env = awsAuditEnv(
-    auditClientFactory(),
+    auditClientFactory({timeouts: options.timeouts, emit: options.emit}),
     manifest ? (managed) => desiredFromLock(manifest, lock, managed.key, managed.accountId, managed.region, manifest.functions[managed.key]!.architecture) : undefined,
   )
   const db = options.save || options.diff ? openStateDatabase(project.paths.stateDir) : undefined

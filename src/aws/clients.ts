@@ -2,8 +2,9 @@
 // publish, attach): per manifest account, credentials by AWS conventions (a named profile, SSO and
 // assume-role profiles included; `roleArn` assumed through STS with its external id and session name
 // from the profile's or the default credentials; else the default chain), the endpoint from the
-// SDK's own AWS_ENDPOINT_URL handling, adaptive retries, and one keep-alive connection pool shared by
-// every client. Clients are made once per account, region and retry setting; each SDK package is
+// SDK's own AWS_ENDPOINT_URL handling, adaptive retries bounded in count and time, connect and read
+// (inactivity) timeouts (src/aws/time-bounds.ts), a "waiting for ..." progress line for slow calls, and
+// one keep-alive connection pool shared by every client. Clients are made once per account, region and retry setting; each SDK package is
 // loaded on first use (a no-op publish never loads S3, an audit never loads STS or S3).
 import http from 'node:http'
 import https from 'node:https'
@@ -14,8 +15,10 @@ import type {S3Client} from '@aws-sdk/client-s3'
 import type {STSClient} from '@aws-sdk/client-sts'
 import {fromIni, fromNodeProviderChain, fromTemporaryCredentials} from '@aws-sdk/credential-providers'
 import {NodeHttpHandler} from '@smithy/node-http-handler'
-import type {AwsCredentialIdentity, AwsCredentialIdentityProvider} from '@smithy/types'
+import type {AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable, RetryStrategyV2} from '@smithy/types'
+import type {EmitEvent} from '../events.js'
 import type {Account} from '../manifest/types.js'
+import {boundRetries, callWatcher, lazyRetryStrategy, resolveTimeouts, type AwsTimeouts, type CallTarget} from './time-bounds.js'
 
 /** Attempts per call: with 20% of calls throttled, 10 attempts leave about one failure in 10^7. */
 export const AWS_MAX_ATTEMPTS = 10
@@ -34,11 +37,37 @@ export interface AwsClientFactory {
   account(account: Account): Promise<AccountClient>
 }
 
-export function awsClientFactory(options: {maxAttempts?: number} = {}): AwsClientFactory {
+export interface AwsClientFactoryOptions {
+  maxAttempts?: number
+  /** Connect and read timeouts; default: LAYERS_CONNECT_TIMEOUT / LAYERS_READ_TIMEOUT, else 10 s and 30 s. */
+  timeouts?: AwsTimeouts
+  /** Where a call still waiting after a few seconds is named (progress on a terminal). */
+  emit?: EmitEvent
+}
+
+export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClientFactory {
+  const timeouts = options.timeouts ?? resolveTimeouts()
   const requestHandler = new NodeHttpHandler({
     httpAgent: new http.Agent({keepAlive: true, maxSockets: 256}),
     httpsAgent: new https.Agent({keepAlive: true, maxSockets: 256}),
+    // socketTimeout is inactivity (nothing sent or received), so an upload that keeps sending is never
+    // cut; requestTimeout (total time, and only a warning unless throwOnRequestTimeout) is not used.
+    connectionTimeout: timeouts.connectTimeoutMs,
+    socketTimeout: timeouts.readTimeoutMs,
   })
+  const watch = callWatcher(timeouts, options.emit)
+  const attempts = (maxAttempts?: number): number => maxAttempts ?? options.maxAttempts ?? AWS_MAX_ATTEMPTS
+  /** Time bounds and the waiting line on a client this factory made. */
+  const watched = <C extends {config: object; middlewareStack: {add(middleware: ReturnType<typeof watch>, options: {step: 'build'; name: string}): void}}>(
+    client: C,
+    target: CallTarget,
+    maxAttempts?: number,
+  ): C => {
+    boundRetries(client, attempts(maxAttempts))
+    client.middlewareStack.add(watch(target), {step: 'build', name: 'layersCallWatch'})
+    return client
+  }
+  const accountText = (account: Account | undefined): string => (account ? `${account.name} (${account.id})` : 'of the default credentials')
   const credentials = new Map<string, AwsCredentialIdentityProvider>()
   const credentialsFor = (account: Account | undefined, region: string): AwsCredentialIdentityProvider => {
     const key = account ? credentialKey(account) : ''
@@ -46,8 +75,19 @@ export function awsClientFactory(options: {maxAttempts?: number} = {}): AwsClien
     if (!provider) {
       // fromIni follows SSO (sso_session) and assume-role (role_arn + source_profile) profiles itself.
       // The STS calls behind credentials (assume-role profiles, roleArn) retry like every other call.
-      const stsConfig = {requestHandler, retryMode: 'adaptive', maxAttempts: options.maxAttempts ?? AWS_MAX_ATTEMPTS}
-      const base = account?.profile ? fromIni({profile: account.profile, clientConfig: stsConfig}) : fromNodeProviderChain({clientConfig: stsConfig})
+      // They share the pool (and so the timeouts) and are bounded in time like every other call.
+      const stsConfig = {
+        requestHandler,
+        retryStrategy: lazyRetryStrategy(async () => {
+          const {STSClient} = await import('@aws-sdk/client-sts')
+          const template = watched(new STSClient({...common(), region}), {service: 'sts', account: accountText(account), region})
+          return (await template.config.retryStrategy()) as RetryStrategyV2
+        }),
+      }
+      // Their calls are watched as well: a credentials call without an answer names STS and its endpoint
+      // (the SDK applies the plugins again on each credentials refresh, hence override).
+      const clientPlugins: Pluggable<object, object>[] = [{applyToStack: (stack) => stack.add(watch({service: 'sts', account: accountText(account), region}), {step: 'build', name: 'layersCallWatch', override: true})}]
+      const base = account?.profile ? fromIni({profile: account.profile, clientConfig: stsConfig, clientPlugins}) : fromNodeProviderChain({clientConfig: stsConfig, clientPlugins})
       provider = account?.roleArn
         ? fromTemporaryCredentials({
             masterCredentials: base,
@@ -57,6 +97,7 @@ export function awsClientFactory(options: {maxAttempts?: number} = {}): AwsClien
               ...(account.externalId ? {ExternalId: account.externalId} : {}),
             },
             clientConfig: {...stsConfig, region},
+            clientPlugins,
           })
         : base
       provider = sharedCredentials(provider)
@@ -74,32 +115,32 @@ export function awsClientFactory(options: {maxAttempts?: number} = {}): AwsClien
     return client
   }
   const accountKey = (account: Account): string => `${account.id}/${account.profile ?? ''}/${account.roleArn ?? ''}/${account.externalId ?? ''}`
-  const common = (maxAttempts?: number) => ({retryMode: 'adaptive', maxAttempts: maxAttempts ?? options.maxAttempts ?? AWS_MAX_ATTEMPTS, requestHandler}) as const
+  const common = (maxAttempts?: number) => ({retryMode: 'adaptive', maxAttempts: attempts(maxAttempts), requestHandler}) as const
   return {
     lambda: (account, region, clientOptions = {}) =>
       cached(`lambda/${accountKey(account)}/${region}/${clientOptions.maxAttempts ?? ''}`, async () => {
         const {LambdaClient} = await import('@aws-sdk/client-lambda')
-        return new LambdaClient({...common(clientOptions.maxAttempts), region, credentials: credentialsFor(account, region)})
+        return watched(new LambdaClient({...common(clientOptions.maxAttempts), region, credentials: credentialsFor(account, region)}), {service: 'lambda', account: accountText(account), region}, clientOptions.maxAttempts)
       }),
     s3: (account, region) =>
       cached(`s3/${accountKey(account)}/${region}`, async () => {
         const {S3Client} = await import('@aws-sdk/client-s3')
-        return new S3Client({...common(), region, credentials: credentialsFor(account, region)})
+        return watched(new S3Client({...common(), region, credentials: credentialsFor(account, region)}), {service: 's3', account: accountText(account), region})
       }),
     sts: (account, region) =>
       cached(`sts/${accountKey(account)}/${region}`, async () => {
         const {STSClient} = await import('@aws-sdk/client-sts')
-        return new STSClient({...common(), region, credentials: credentialsFor(account, region)})
+        return watched(new STSClient({...common(), region, credentials: credentialsFor(account, region)}), {service: 'sts', account: accountText(account), region})
       }),
     organizations: () =>
       cached('organizations', async () => {
         const {OrganizationsClient} = await import('@aws-sdk/client-organizations')
-        return new OrganizationsClient({...common(), region: 'us-east-1', credentials: credentialsFor(undefined, 'us-east-1')})
+        return watched(new OrganizationsClient({...common(), region: 'us-east-1', credentials: credentialsFor(undefined, 'us-east-1')}), {service: 'organizations', account: accountText(undefined), region: 'us-east-1'})
       }),
     account: (account) =>
       cached(`account/${accountKey(account)}`, async () => {
         const {AccountClient} = await import('@aws-sdk/client-account')
-        return new AccountClient({...common(), region: 'us-east-1', credentials: credentialsFor(account, 'us-east-1')})
+        return watched(new AccountClient({...common(), region: 'us-east-1', credentials: credentialsFor(account, 'us-east-1')}), {service: 'account', account: accountText(account), region: 'us-east-1'})
       }),
   }
 }

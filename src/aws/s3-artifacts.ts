@@ -1,11 +1,13 @@
 // Owns the S3 calls `layers publish` makes for layer artifacts, behind a small interface: does the
 // bucket exist (and is it reachable), create it in its region, does an object exist with a given size,
-// and upload a file (a single PUT for small zips, multipart through @aws-sdk/lib-storage for large ones).
+// and upload a file (a single PUT for small zips, multipart through @aws-sdk/lib-storage for large ones;
+// every part is bounded by the client's read timeout, which is inactivity, so a large upload that keeps
+// sending is never cut, and a failed multipart upload is aborted without the abort hiding the failure).
 // S3's answers for a bucket in another region (301 PermanentRedirect, often with no body;
 // AuthorizationHeaderMalformed naming the expected region; IllegalLocationConstraintException) become
 // one clear error naming the bucket, the region asked and the bucket's actual region when S3 says it.
 import {createReadStream} from 'node:fs'
-import {CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, type BucketLocationConstraint, type S3Client} from '@aws-sdk/client-s3'
+import {AbortMultipartUploadCommand, CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, type BucketLocationConstraint, type S3Client} from '@aws-sdk/client-s3'
 import {Upload} from '@aws-sdk/lib-storage'
 import {OperationalError} from '../errors/index.js'
 
@@ -115,7 +117,9 @@ export function artifactStoreApi(client: S3Client, options: {partSize?: number} 
         client,
         partSize,
         queueSize: 4,
-        leavePartsOnError: false,
+        // Aborted below: lib-storage's own abort throws its error in place of the part's (and to an
+        // endpoint that stopped answering it is not even sent), hiding why the upload failed.
+        leavePartsOnError: true,
         params: {
           Bucket: input.bucket,
           Key: input.key,
@@ -127,7 +131,13 @@ export function artifactStoreApi(client: S3Client, options: {partSize?: number} 
           ...(input.bytes <= partSize ? {ChecksumSHA256: input.sha256Base64, ContentLength: input.bytes} : {}),
         },
       })
-      await upload.done().catch((error: unknown) => rethrow(error, input.bucket))
+      try {
+        await upload.done()
+      } catch (error) {
+        // Best effort: parts left behind only cost storage (a lifecycle rule removes them); the failure is the news.
+        if (upload.uploadId) await client.send(new AbortMultipartUploadCommand({Bucket: input.bucket, Key: input.key, UploadId: upload.uploadId})).catch(() => undefined)
+        await rethrow(error, input.bucket)
+      }
     },
   }
 }

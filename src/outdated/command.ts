@@ -1,6 +1,7 @@
 // Owns `layers outdated` end to end for the command: loads the project, reads packuments with the
 // project's npm configuration (src/npm/config.ts, pacote) and layer versions with each account's
 // credentials, and runs the comparison.
+import type {AwsTimeouts} from '../aws/time-bounds.js'
 import pacote from 'pacote'
 import {auditClientFactory} from '../audit/clients.js'
 import {awsAuditEnv} from '../audit/env.js'
@@ -16,11 +17,13 @@ export interface OutdatedCommandOptions {
   regions?: string[]
   concurrency: number
   emit: EmitEvent
+  /** Connect and read timeouts of the AWS calls (default: environment, else built in). */
+  timeouts?: AwsTimeouts
 }
 
 export async function outdatedCommand(options: OutdatedCommandOptions): Promise<OutdatedResult> {
   const {paths, manifest, lock} = await loadProject(options.manifestPath, true)
-  const aws = awsAuditEnv(auditClientFactory())
+  const aws = awsAuditEnv(auditClientFactory({timeouts: options.timeouts, emit: options.emit}))
   let npmOptions: ReturnType<typeof loadNpmOptions> | undefined
   return runOutdated(
     {manifest: manifest!, lock, layers: options.layers, accounts: options.accounts, regions: options.regions, concurrency: options.concurrency, emit: options.emit},

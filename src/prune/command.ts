@@ -1,5 +1,6 @@
 // Owns `layers prune` end to end for the command: parses the durations, loads the project, wires
 // AWS and the state database, and runs the prune.
+import type {AwsTimeouts} from '../aws/time-bounds.js'
 import {auditClientFactory} from '../audit/clients.js'
 import {desiredFromLock} from '../audit/desired.js'
 import {awsAuditEnv} from '../audit/env.js'
@@ -24,6 +25,8 @@ export interface PruneCommandOptions {
   emit: EmitEvent
   /** Fires on an interrupt (see PruneRequest.signal). */
   signal?: AbortSignal
+  /** Connect and read timeouts of the AWS calls (default: environment, else built in). */
+  timeouts?: AwsTimeouts
 }
 
 export async function pruneCommand(options: PruneCommandOptions): Promise<PruneResult> {
@@ -49,7 +52,7 @@ export async function pruneCommand(options: PruneCommandOptions): Promise<PruneR
         emit: options.emit,
         ...(options.signal ? {signal: options.signal} : {}),
       },
-      awsAuditEnv(auditClientFactory(), (managed) => desiredFromLock(manifest!, lock, managed.key, managed.accountId, managed.region, manifest!.functions[managed.key]!.architecture)),
+      awsAuditEnv(auditClientFactory({timeouts: options.timeouts, emit: options.emit}), (managed) => desiredFromLock(manifest!, lock, managed.key, managed.accountId, managed.region, manifest!.functions[managed.key]!.architecture)),
     )
   } finally {
     db.close()

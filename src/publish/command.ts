@@ -5,6 +5,7 @@
 import {awsClientFactory, type AwsClientFactory} from '../aws/clients.js'
 import {boundClients} from '../aws/identity.js'
 import {layerPublishApi} from '../aws/lambda-layers.js'
+import type {AwsTimeouts} from '../aws/time-bounds.js'
 import {buildProject} from '../build/run.js'
 import {UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
@@ -30,9 +31,11 @@ export interface PublishCommandOptions {
   emit: EmitEvent
   /** Fires on an interrupt (see PublishRunOptions.signal; the build stops too). */
   signal?: AbortSignal
+  /** Connect and read timeouts of the AWS calls (default: environment, else built in). */
+  timeouts?: AwsTimeouts
 }
 
-export async function publishCommand(options: PublishCommandOptions, clients: AwsClientFactory = awsClientFactory()): Promise<PublishResult> {
+export async function publishCommand(options: PublishCommandOptions, clients: AwsClientFactory = awsClientFactory({timeouts: options.timeouts, emit: options.emit})): Promise<PublishResult> {
   const paths = projectPaths(options.manifestPath)
   const manifest = await loadManifest(paths.manifest)
   const lock = await readLockfile(paths.lockfile)

@@ -219,6 +219,34 @@ describe('layers attach', () => {
     }
     for (const account of [DEV, PROD]) for (const region of [EU, US]) expect((await layersOf(account, region, 'api')).arns[1]).toMatch(/:layer:tools:3$/)
   })
+
+  it('converges when UpdateFunctionConfiguration is applied and its answer lost (a reset, then a 500)', async () => {
+    for (const [round, loseAnswerAs] of [[4, 'reset'], [5, 'error']] as const) {
+      project.write('layers/tools/bin/tool', `echo ${round}\n`)
+      expect((await project.run(['publish', 'tools'])).status).toBe(0)
+      const mark = server.calls.length
+      server.setFaults({loseAnswers: 4, loseAnswerAs, operations: ['UpdateFunctionConfiguration']})
+      let result
+      try {
+        result = await project.run(['attach', '--json', 'api'])
+      } finally {
+        server.setFaults(undefined)
+      }
+      expect(result.status, result.stderr).toBe(0)
+      expect(server.calls.slice(mark).filter((call) => call.fault === 'lost'), loseAnswerAs).toHaveLength(4)
+      // Every function was changed by this run: reported as updated (retried where the answer was lost), never a conflict.
+      expect(result.json.functions.map((f: AttachOutcome) => f.status), loseAnswerAs).toEqual(['updated', 'updated', 'updated', 'updated'])
+      expect(result.json.functions.some((f: AttachOutcome) => f.retried)).toBe(true)
+      for (const f of result.json.functions as AttachOutcome[]) expect(f.before[1]).toMatch(new RegExp(`:layer:tools:${round - 1}$`))
+      for (const account of [DEV, PROD]) {
+        for (const region of [EU, US]) {
+          const {arns, status} = await layersOf(account, region, 'api')
+          expect(arns, `${account}/${region}`).toEqual([expect.stringMatching(/:layer:config:\d+$/), `arn:aws:lambda:${region}:${account}:layer:tools:${round}`])
+          expect(status).toBe('Successful')
+        }
+      }
+    }
+  })
 })
 
 describe('attach when the function changes underneath', () => {

@@ -1,11 +1,13 @@
-// Contract: seeded fault injection (latency, 429 throttling, 500s, dropped connections, per-operation
-// limits) as the SDK sees it, and the SDK's standard retry mode riding out 30% throttling.
-import {GetLayerVersionCommand, ListFunctionsCommand, ListLayersCommand, PublishLayerVersionCommand} from '@aws-sdk/client-lambda'
+// Contract: seeded fault injection (latency, 429 throttling, 500s, dropped connections, stalls, answers
+// lost after the write was applied, held requests, per-operation limits) as the SDK sees it, the SDK's
+// standard retry mode riding out 30% throttling, and the black-hole and refused endpoints.
+import {GetLayerVersionCommand, LambdaClient, ListFunctionsCommand, ListLayersCommand, ListLayerVersionsCommand, PublishLayerVersionCommand} from '@aws-sdk/client-lambda'
+import {NodeHttpHandler} from '@smithy/node-http-handler'
 import {GetCallerIdentityCommand} from '@aws-sdk/client-sts'
 import {HeadBucketCommand} from '@aws-sdk/client-s3'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
-import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
-import {ACCOUNT1, clients, failure, makeZip} from './helpers.js'
+import {blackHoleEndpoint, refusedEndpoint, startAwsServer, type AwsServer, type CallRecord} from '../support/aws-server/index.js'
+import {ACCOUNT1, clients, failure, makeZip, REGION} from './helpers.js'
 
 let server: AwsServer
 
@@ -16,6 +18,23 @@ afterEach(() => server.setFaults(undefined))
 afterAll(() => server.close())
 
 const statuses = (from: number): number[] => server.calls.slice(from).map((call) => call.status)
+
+/** Resolves with the first call since `from` that matches (the call log is shared memory: polled, not slept on). */
+async function callSeen(from: number, match: (call: CallRecord) => boolean): Promise<CallRecord> {
+  for (;;) {
+    const call = server.calls.slice(from).find(match)
+    if (call) return call
+    await new Promise((resolve) => setTimeout(resolve, 2))
+  }
+}
+
+/** A Lambda client whose attempts give up after `socketTimeoutMs` of silence, without retries. */
+function impatientLambda(socketTimeoutMs: number): LambdaClient {
+  return new LambdaClient({region: REGION, endpoint: server.endpoint, credentials: server.credentials(ACCOUNT1), maxAttempts: 1, requestHandler: new NodeHttpHandler({socketTimeout: socketTimeoutMs})})
+}
+
+const versionNumbers = async (layer: string): Promise<number[]> =>
+  ((await clients(server, ACCOUNT1).lambda.send(new ListLayerVersionsCommand({LayerName: layer}))).LayerVersions ?? []).map((version) => version.Version!)
 
 describe('faults', () => {
   it('adds latency to every call', async () => {
@@ -102,5 +121,91 @@ describe('faults', () => {
     expect(seen.filter((s) => s === 0).length).toBeGreaterThanOrEqual(1)
     expect(seen.filter((s) => s === 200)).toHaveLength(15)
     expect(Math.max(...results.map((result) => result.$metadata.attempts ?? 1))).toBeGreaterThanOrEqual(3)
+  })
+
+  it('stalls: accepts the request of a listed operation and never answers; the others answer', async () => {
+    server.setFaults({stallRate: 1, operations: ['ListFunctions']})
+    const before = server.calls.length
+    const client = impatientLambda(300)
+    const stalled = await failure(client.send(new ListFunctionsCommand({})))
+    expect(stalled.name).toBe('TimeoutError')
+    expect(server.calls.slice(before)).toEqual([expect.objectContaining({operation: 'ListFunctions', accountId: ACCOUNT1, status: 0, fault: 'stall'})])
+    expect((await client.send(new ListLayersCommand({}))).Layers).toBeDefined()
+    client.destroy()
+  })
+
+  it('loses the answer after the write was applied: a reset, or a 500 in place of the answer', async () => {
+    const c = clients(server, ACCOUNT1)
+    const zip = await makeZip({'a.txt': 'lost'})
+    server.setFaults({loseAnswerRate: 1, operations: ['PublishLayerVersion']})
+    const before = server.calls.length
+    const reset = await failure(c.lambda.send(new PublishLayerVersionCommand({LayerName: 'lost-answers', Content: {ZipFile: zip}})))
+    expect(reset.message).toMatch(/socket hang up|ECONNRESET/)
+    expect(await versionNumbers('lost-answers')).toEqual([1])
+    server.setFaults({loseAnswerRate: 1, loseAnswerAs: 'error', operations: ['PublishLayerVersion']})
+    const error = await failure(c.lambda.send(new PublishLayerVersionCommand({LayerName: 'lost-answers', Content: {ZipFile: zip}})))
+    expect(error.name).toBe('ServiceException')
+    expect(error.$metadata.httpStatusCode).toBe(500)
+    expect(await versionNumbers('lost-answers')).toEqual([2, 1])
+    expect(server.calls.slice(before).filter((call) => call.operation === 'PublishLayerVersion')).toEqual([
+      expect.objectContaining({status: 0, fault: 'lost'}),
+      expect.objectContaining({status: 500, fault: 'lost'}),
+    ])
+    // loseAnswers: exactly the next N answers, then the calls answer again.
+    server.setFaults({loseAnswers: 2, operations: ['PublishLayerVersion']})
+    for (let i = 0; i < 2; i++) await failure(c.lambda.send(new PublishLayerVersionCommand({LayerName: 'lost-answers', Content: {ZipFile: zip}})))
+    expect((await c.lambda.send(new PublishLayerVersionCommand({LayerName: 'lost-answers', Content: {ZipFile: zip}}))).Version).toBe(5)
+    expect(await versionNumbers('lost-answers')).toEqual([5, 4, 3, 2, 1])
+  })
+
+  it('holds a listed operation unapplied, reports it, and applies it when the hold is lifted', async () => {
+    const c = clients(server, ACCOUNT1)
+    server.setFaults({hold: ['PublishLayerVersion']})
+    const before = server.calls.length
+    const publishing = c.lambda.send(new PublishLayerVersionCommand({LayerName: 'held', Content: {ZipFile: await makeZip({'a.txt': 'held'})}}))
+    await callSeen(before, (call) => call.operation === 'PublishLayerVersion' && call.fault === 'held')
+    // Held means not applied: no version yet, and other operations still answer.
+    expect(await versionNumbers('held')).toEqual([])
+    server.setFaults(undefined)
+    expect((await publishing).Version).toBe(1)
+    expect(server.calls.slice(before).filter((call) => call.operation === 'PublishLayerVersion').map((call) => [call.status, call.fault])).toEqual([
+      [0, 'held'],
+      [201, undefined],
+    ])
+  })
+
+  it('discards a held request, unapplied, when its client goes away first', async () => {
+    server.setFaults({hold: ['PublishLayerVersion']})
+    const before = server.calls.length
+    const abort = new AbortController()
+    const publishing = clients(server, ACCOUNT1).lambda.send(new PublishLayerVersionCommand({LayerName: 'discarded', Content: {ZipFile: await makeZip({'a.txt': 'x'})}}), {abortSignal: abort.signal})
+    await callSeen(before, (call) => call.fault === 'held')
+    abort.abort()
+    expect((await failure(publishing)).name).toBe('AbortError')
+    await callSeen(before, (call) => call.fault === 'discarded')
+    server.setFaults(undefined)
+    expect(await versionNumbers('discarded')).toEqual([])
+  })
+
+  it('refuses rates outside 0..1, rates that add up to more than 1, and an unknown loseAnswerAs', () => {
+    expect(() => server.setFaults({stallRate: 2})).toThrow(/stallRate must be between 0 and 1/)
+    expect(() => server.setFaults({dropRate: 0.6, loseAnswerRate: 0.6})).toThrow(/add up to 1.2/)
+    expect(() => server.setFaults({loseAnswerAs: 'sometimes' as 'reset'})).toThrow(/loseAnswerAs must be reset or error/)
+    expect(() => server.setFaults({loseAnswers: 1.5})).toThrow(/loseAnswers must be a whole number/)
+  })
+
+  it('a black-hole endpoint accepts connections and never answers; a refused endpoint refuses them', async () => {
+    const hole = await blackHoleEndpoint()
+    try {
+      const client = new LambdaClient({region: REGION, endpoint: hole.endpoint, credentials: server.credentials(ACCOUNT1), maxAttempts: 1, requestHandler: new NodeHttpHandler({socketTimeout: 300})})
+      expect((await failure(client.send(new ListFunctionsCommand({})))).name).toBe('TimeoutError')
+      expect(hole.connections).toBe(1)
+      client.destroy()
+    } finally {
+      await hole.close()
+    }
+    const refused = new LambdaClient({region: REGION, endpoint: await refusedEndpoint(), credentials: server.credentials(ACCOUNT1), maxAttempts: 1})
+    expect((await failure(refused.send(new ListFunctionsCommand({})))) as unknown as {code: string}).toMatchObject({code: 'ECONNREFUSED'})
+    refused.destroy()
   })
 })

@@ -1,9 +1,11 @@
-// Crash safety of `layers publish`: the built CLI is killed with SIGKILL from outside at many points
-// (before and during the upload, after it, while PublishLayerVersion runs, right after it answered,
-// while the lockfile lock is held or its temp file written, while granting), timed on the calls the
-// local AWS test server sees and on the files appearing in the project. After each kill a rerun must
-// finish cleanly, and then every target holds exactly one version per distinct content, and
-// lockfile.json is valid and records the version holding the current content.
+// Crash safety of `layers publish`: the built CLI is killed with SIGKILL from outside at many points,
+// each fired by an event, never by a delay: while a write is in flight and certainly not applied (the
+// local AWS test server holds that operation's request, reports it, and discards it unapplied once the
+// killed client's connection is gone: an upload, PublishLayerVersion, a grant), right after a write was
+// answered (the server's call log), and while the lockfile lock is held or its temp file written (the
+// project directory watched). After each kill a rerun must finish cleanly, and then every target holds
+// exactly one version per distinct content, and lockfile.json is valid and records the version holding
+// the current content.
 import {watch} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseLockfile} from '../../src/lock/io.js'
@@ -41,8 +43,6 @@ beforeAll(async () => {
   await project.lock()
   const first = await project.run(['publish', '--json', '--create-bucket'])
   expect(first.status, first.stderr).toBe(0)
-  // Every call slower, so each kill lands inside the step it aims at.
-  server.setFaults({latencyMs: 8})
 })
 
 afterAll(async () => {
@@ -50,56 +50,65 @@ afterAll(async () => {
   await server?.close()
 })
 
-type Trigger = {calls: (call: CallRecord, seen: CallRecord[]) => boolean; delayMs?: number} | {file: RegExp}
+/**
+ * When to kill: `hold` an operation and kill once its first request is held (in flight, not applied);
+ * `calls` kill once the call log shows a matching call (answered writes); `file` kill once a matching
+ * name appears in the project directory.
+ */
+type Trigger = {hold: string} | {calls: (call: CallRecord, seen: CallRecord[]) => boolean} | {file: RegExp}
+
+const answered = (operation: string, status: number) => (call: CallRecord) => call.operation === operation && call.status === status
 
 const POINTS: Array<[string, Trigger]> = [
   ['after the first read, before any upload', {calls: (call) => call.operation === 'HeadObject'}],
-  ['while an upload is in flight', {calls: (call) => call.operation === 'PutObject'}],
-  ['right after an upload, before publishing', {calls: (call) => call.operation === 'PutObject' && call.status === 200}],
-  ['while PublishLayerVersion is in flight', {calls: (call) => call.operation === 'PublishLayerVersion'}],
-  ['right after PublishLayerVersion answered', {calls: (call) => call.operation === 'PublishLayerVersion' && call.status === 201}],
-  ['2 ms after PublishLayerVersion answered', {calls: (call) => call.operation === 'PublishLayerVersion' && call.status === 201, delayMs: 2}],
-  ['6 ms after PublishLayerVersion answered', {calls: (call) => call.operation === 'PublishLayerVersion' && call.status === 201, delayMs: 6}],
+  ['while an upload is in flight, not stored yet', {hold: 'PutObject'}],
+  ['right after an upload, before publishing', {calls: answered('PutObject', 200)}],
+  ['while PublishLayerVersion is in flight, not applied yet', {hold: 'PublishLayerVersion'}],
+  ['right after PublishLayerVersion answered', {calls: answered('PublishLayerVersion', 201)}],
   ['when the lockfile lock is taken', {file: /^lockfile\.json\.lock$/}],
   ['while the lockfile temp file is written', {file: /^lockfile\.json\.\d+$/}],
-  ['after the third version', {calls: (call, seen) => call.operation === 'PublishLayerVersion' && call.status === 201 && seen.filter((c) => c.operation === 'PublishLayerVersion' && c.status === 201).length >= 3}],
-  ['while granting', {calls: (call) => call.operation === 'AddLayerVersionPermission'}],
-  ['after the first grant', {calls: (call) => call.operation === 'AddLayerVersionPermission' && call.status === 201, delayMs: 1}],
+  ['after the third version', {calls: (call, seen) => answered('PublishLayerVersion', 201)(call) && seen.filter(answered('PublishLayerVersion', 201)).length >= 3}],
+  ['while granting, the grant not applied yet', {hold: 'AddLayerVersionPermission'}],
+  ['right after the first grant answered', {calls: answered('AddLayerVersionPermission', 201)}],
 ]
 
-/** Starts `layers publish --json` and SIGKILLs it when the trigger fires; resolves with how it ended. */
-function publishAndKill(trigger: Trigger): Promise<{signal: NodeJS.Signals | null; code: number | null}> {
-  const child = project.start(['publish', '--json'])
-  const mark = server.calls.length
-  let fired = false
-  const kill = () => {
-    if (fired) return
-    fired = true
-    child.kill('SIGKILL')
-  }
-  const stop: Array<() => void> = []
-  if ('file' in trigger) {
-    const watcher = watch(project.dir, (_event, name) => {
-      if (name && trigger.file.test(name.toString())) kill()
-    })
-    stop.push(() => watcher.close())
-  } else {
+/** Resolves once the call log since `mark` satisfies `done` (the log is shared memory: polled every millisecond). */
+function logShows(mark: number, done: (seen: CallRecord[]) => boolean): Promise<CallRecord[]> {
+  return new Promise((resolve) => {
     const timer = setInterval(() => {
       const seen = server.calls.slice(mark)
-      if (seen.some((call) => trigger.calls(call, seen))) {
+      if (done(seen)) {
         clearInterval(timer)
-        if (trigger.delayMs) setTimeout(kill, trigger.delayMs)
-        else kill()
+        resolve(seen)
       }
     }, 1)
-    stop.push(() => clearInterval(timer))
-  }
-  return new Promise((resolve) => {
-    child.on('exit', (code, signal) => {
-      for (const s of stop) s()
-      resolve({code, signal})
-    })
   })
+}
+
+/** Starts `layers publish --json` and SIGKILLs it when the trigger fires; resolves with how it ended. */
+async function publishAndKill(trigger: Trigger): Promise<{signal: NodeJS.Signals | null; code: number | null; seen: CallRecord[]}> {
+  const mark = server.calls.length
+  if ('hold' in trigger) server.setFaults({hold: [trigger.hold]})
+  const child = project.start(['publish', '--json'])
+  const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => child.on('exit', (code, signal) => resolve({code, signal})))
+  if ('file' in trigger) {
+    const watcher = watch(project.dir, (_event, name) => {
+      if (name && trigger.file.test(name.toString())) child.kill('SIGKILL')
+    })
+    void exited.then(() => watcher.close())
+  } else {
+    const fired = 'hold' in trigger ? (call: CallRecord) => call.operation === trigger.hold && call.fault === 'held' : trigger.calls
+    void Promise.race([logShows(mark, (seen) => seen.some((call) => fired(call, seen))), exited]).then(() => child.kill('SIGKILL'))
+  }
+  const ended = await exited
+  let seen = server.calls.slice(mark)
+  if ('hold' in trigger) {
+    // Every held request is discarded, unapplied, once the killed client's connection is gone; only
+    // then is the hold lifted, so none of them can land after the kill.
+    seen = await logShows(mark, (calls) => calls.filter((call) => call.fault === 'discarded').length === calls.filter((call) => call.fault === 'held').length)
+    server.setFaults(undefined)
+  }
+  return {...ended, seen}
 }
 
 describe('layers publish killed with SIGKILL', () => {
@@ -109,6 +118,12 @@ describe('layers publish killed with SIGKILL', () => {
     project.write('layers/tools/tool.sh', `echo ${round}\n`)
     const killed = await publishAndKill(trigger)
     expect(killed.signal, 'the kill point was reached before publish finished').toBe('SIGKILL')
+    if ('hold' in trigger) {
+      // The kill really fired while that write was in flight: held, then discarded, never answered.
+      const calls = killed.seen.filter((call) => call.operation === trigger.hold)
+      expect(calls.length).toBeGreaterThan(0)
+      expect(calls.every((call) => call.fault === 'held' || call.fault === 'discarded'), JSON.stringify(calls)).toBe(true)
+    }
 
     const rerun = await project.run(['publish', '--json'])
     expect(rerun.status, rerun.stderr).toBe(0)

@@ -2,8 +2,8 @@
 // server: two accounts (dev by a named profile, prod by an assumed role with an external id) x two
 // regions. Publish, re-publish (nothing new), a content change (exactly one new version per target),
 // a lost lockfile (existing versions adopted), sharing changes (grants added and removed), --dry-run
-// (no write call), a missing bucket, and throttled / dropped calls that still end with one version
-// per content.
+// (no write call), a missing bucket, and throttled calls and PublishLayerVersion answers lost after the
+// version was made that still end with one version per content.
 import {randomBytes} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
@@ -196,6 +196,42 @@ describe('layers publish', () => {
     project.write('layers.yaml', manifest())
   })
 
+  it('converges the grants when AddLayerVersionPermission / RemoveLayerVersionPermission answers are lost after they were applied', async () => {
+    const sids = async (): Promise<string[]> => {
+      const locked = project.lockfile().layers.config
+      if (!locked || locked.kind === 'arn') throw new Error('config not locked')
+      const version = Object.values(locked.published?.[PROD]?.[EU] ?? {})[0]!.version
+      const policy = await lambdaAs(server, PROD, EU).send(new GetLayerVersionPolicyCommand({LayerName: 'config', VersionNumber: version}))
+      return JSON.parse(policy.Policy!).Statement.map((s: {Sid: string}) => s.Sid).sort()
+    }
+    // From the previous test: 333333333333, the organization and public. Then back and forth, half of
+    // the grant writes (SDK retries included) having their answer lost, as a reset, then as a 500.
+    const rounds = [
+      {share: 'share: {accounts: [dev]}', expected: [`layers-account-${DEV}`], loseAnswerAs: 'reset'},
+      {share: 'share: {accounts: ["333333333333"], public: true}', expected: ['layers-account-333333333333', 'layers-public'], loseAnswerAs: 'error'},
+    ] as const
+    const lost: string[] = []
+    for (const round of rounds) {
+      project.write('layers.yaml', manifest(round.share))
+      const mark = server.calls.length
+      server.setFaults({loseAnswerRate: 0.5, seed: 8, loseAnswerAs: round.loseAnswerAs, operations: ['AddLayerVersionPermission', 'RemoveLayerVersionPermission']})
+      let result
+      try {
+        result = await project.run(['publish', '--json', 'config', '--account', 'prod', '--region', EU])
+      } finally {
+        server.setFaults(undefined)
+      }
+      expect(result.status, JSON.stringify(result.json?.units?.filter((u: UnitOutcome) => u.error)) ?? result.stderr).toBe(0)
+      lost.push(...callsSince(mark).filter((call) => call.fault === 'lost').map((call) => `${call.operation} ${round.loseAnswerAs}`))
+      expect(await sids(), round.loseAnswerAs).toEqual(round.expected)
+      const again = await project.run(['publish', '--json', 'config', '--account', 'prod', '--region', EU])
+      expect(again.json.summary.grantChanges).toBe(0)
+    }
+    // The faults did hit both operations, both ways.
+    expect(new Set(lost)).toEqual(new Set(['AddLayerVersionPermission reset', 'RemoveLayerVersionPermission reset', 'AddLayerVersionPermission error', 'RemoveLayerVersionPermission error']))
+    project.write('layers.yaml', manifest())
+  })
+
   it('reaches an account through an assume-role profile (role_arn + source_profile + external_id)', async () => {
     // No default credentials at all: only the named profile can reach prod.
     server.writeAwsConfig(path.join(project.dir, '.aws'), {dev: {accountId: DEV}, 'prod-deployer': {roleArn: ROLE, sourceProfile: 'dev', externalId: EXTERNAL_ID}})
@@ -256,7 +292,7 @@ describe('layers publish', () => {
     expect(callsSince(mark).filter((call) => call.operation === 'AssumeRole').map((call) => call.status)).toEqual([400, 400, 400, 400, 200])
   })
 
-  it('completes under 30% throttling and dropped PublishLayerVersion answers with one version per content', async () => {
+  it('completes under 30% throttling and lost PublishLayerVersion answers (applied, answer reset or 500) with one version per content', async () => {
     project.write('layers/config/nodejs/node_modules/@acme/config/index.js', 'export const stage = "three"\n')
     project.write('layers/tools/bin/tool', '#!/bin/sh\necho tool 3\n')
     server.setFaults({throttleRate: 0.3, seed: 7})
@@ -278,17 +314,37 @@ describe('layers publish', () => {
       server.setFaults(undefined)
     }
     expect(server.calls.filter((call) => call.operation === 'PutObject' && call.status === 503).length).toBeGreaterThan(0)
-    project.write('layers/config/nodejs/node_modules/@acme/config/index.js', 'export const stage = "four"\n')
-    // A dropped connection leaves the outcome unknown: publish looks at the versions before it sends again.
-    server.setFaults({dropRate: 0.5, seed: 3, operations: ['PublishLayerVersion']})
-    try {
-      const result = await project.run(['publish', '--json', 'config'])
-      expect(result.status, result.stderr).toBe(0)
-      expect(result.json.summary.failed).toBe(0)
-    } finally {
-      server.setFaults(undefined)
+    // A lost answer leaves the outcome unknown although the version exists: publish looks at the
+    // versions before it sends again, and takes the one that landed. Answers lost as a reset, then as a 500.
+    for (const [stage, loseAnswerAs] of [['four', 'reset'], ['five', 'error']] as const) {
+      project.write('layers/config/nodejs/node_modules/@acme/config/index.js', `export const stage = "${stage}"\n`)
+      const before = new Map<string, number>()
+      for (const [account, region] of TARGETS) before.set(`${account}/${region}`, (await versionsOf(server, account, region, 'config')).length)
+      const mark = server.calls.length
+      server.setFaults({loseAnswerRate: 0.5, loseAnswerAs, seed: 3, operations: ['PublishLayerVersion']})
+      let result
+      try {
+        result = await project.run(['publish', '--json', 'config'])
+      } finally {
+        server.setFaults(undefined)
+      }
+      expect(result.status, JSON.stringify(result.json?.units?.filter((u: UnitOutcome) => u.error)) ?? result.stderr).toBe(0)
+      expect(result.json.summary).toMatchObject({published: 4, failed: 0})
+      // The faults did hit: some versions were made and their answers lost.
+      expect(callsSince(mark).filter((call) => call.operation === 'PublishLayerVersion' && call.fault === 'lost').length, loseAnswerAs).toBeGreaterThan(0)
+      const lock = project.lockfile()
+      const locked = lock.layers.config
+      if (!locked || locked.kind === 'arn') throw new Error('config not locked')
+      for (const [account, region] of TARGETS) {
+        const versions = await versionsOf(server, account, region, 'config')
+        // Exactly one new version per target, and the lock records it with the content just published.
+        expect(versions.length, `${account}/${region} (${loseAnswerAs})`).toBe(before.get(`${account}/${region}`)! + 1)
+        const unit = (result.json.units as UnitOutcome[]).find((u) => u.layer === 'config' && u.accountId === account && u.region === region)!
+        expect(unit.status === 'published' || unit.status === 'adopted', `${unit.status}`).toBe(true)
+        expect(Object.values(locked.published?.[account]?.[region] ?? {})[0]).toMatchObject({arn: versions.at(-1)!.arn, codeSha256: unit.codeSha256})
+        expect(versions.at(-1)!.codeSha256).toBe(unit.codeSha256)
+      }
     }
-    expect(server.calls.filter((call) => call.operation === 'PublishLayerVersion' && call.status === 0).length).toBeGreaterThan(0)
     await assertOneVersionPerContent('config')
     await assertOneVersionPerContent('tools')
   })

@@ -2,7 +2,8 @@
 // through an endpoint override (AWS_ENDPOINT_URL). Requests are routed by the service of their SigV4
 // credential scope (lambda, s3, sts, and the organizations/account calls `layers audit` makes); the caller's account comes from the access key (session keys from
 // sts:AssumeRole act as the role's account), the region from the scope. State is in memory, optionally
-// persisted to SQLite. Faults (latency, throttling, 500s, dropped connections) are seeded per test.
+// persisted to SQLite. Faults (latency, throttling, 500s, dropped connections, stalls, lost answers, held
+// requests) are seeded per test.
 // Every call is recorded (service, operation, account, region, status) for assertions.
 //
 // Use: `const server = await startAwsServer()`, then spawn the CLI with
@@ -13,6 +14,7 @@
 // the worker's code is transpiled once into node_modules/.cache/layers-aws-server.
 import {createHash} from 'node:crypto'
 import {existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {createServer as createNetServer, type AddressInfo, type Socket} from 'node:net'
 import {dirname, join} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {Worker} from 'node:worker_threads'
@@ -63,8 +65,15 @@ export interface CallRecord {
   operation: string
   accountId: string
   region: string
-  /** HTTP status sent; 0 when the connection was dropped. */
+  /** HTTP status sent; 0 when the connection was dropped, stalled, held or discarded. */
   status: number
+  /**
+   * A fault that hit this call: `drop` (destroyed before handling), `stall` (never answered), `held`
+   * (reported when a held request arrives, before it is applied; a second record follows), `discarded`
+   * (a held request whose client went away: never applied), `lost` (applied, then the answer was lost:
+   * status 0 for a reset, 500 for an error answer).
+   */
+  fault?: 'drop' | 'stall' | 'held' | 'discarded' | 'lost'
 }
 
 export interface AwsProfile {
@@ -214,4 +223,42 @@ export function writeAwsConfig(
   writeAtomic(files.AWS_CONFIG_FILE, `${config.join('\n\n')}\n`)
   writeAtomic(files.AWS_SHARED_CREDENTIALS_FILE, `${creds.join('\n\n')}\n`)
   return files
+}
+
+/**
+ * A loopback endpoint that accepts connections and never answers (reads and ignores the request),
+ * for tests of stalled endpoints that need no AWS behaviour at all. `connections` counts the accepted ones.
+ */
+export async function blackHoleEndpoint(): Promise<{endpoint: string; readonly connections: number; close(): Promise<void>}> {
+  const sockets = new Set<Socket>()
+  let connections = 0
+  const server = createNetServer((socket) => {
+    connections++
+    sockets.add(socket)
+    socket.on('data', () => {})
+    socket.on('error', () => {})
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const {port} = server.address() as AddressInfo
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    get connections() {
+      return connections
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+/** A loopback endpoint whose port refuses connections: bound once for a free port number, then closed. */
+export async function refusedEndpoint(): Promise<string> {
+  const server = createNetServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const {port} = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return `http://127.0.0.1:${port}`
 }

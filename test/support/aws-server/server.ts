@@ -1,6 +1,7 @@
 // The HTTP side of the local AWS test server (it runs in a worker thread, see index.ts): routes each
 // request by the service of its SigV4 credential scope (lambda, s3, sts), authenticates it (account from
-// the access key, region from the scope), applies the current faults, lets the service answer, and
+// the access key, region from the scope), applies the current faults (before the service handles the
+// request: drop, throttle, 500, stall, hold; after it: a lost answer), lets the service answer, and
 // reports the call. Content Location URLs (layer and function zips) are served without signing, as
 // AWS's presigned URLs are.
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
@@ -120,7 +121,14 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
     const record: CallRecord = {service, operation, accountId: '', region: '', status: 0}
     const polled = hooks.pollFaults()
     if (polled !== 'unchanged') faults.set(polled)
-    const reply = async (): Promise<Reply | 'drop'> => {
+    const answerOf = async (ctx: RequestContext, caller: Parameters<Sts['handle']>[1]): Promise<Reply> => {
+      if (service === 'lambda') return await lambda.handle(ctx)
+      if (service === 'sts') return sts.handle(ctx, caller)
+      if (service === 'organizations') return handleOrganizations(ctx, orgOptions)
+      if (service === 'account') return handleAccount(ctx, orgOptions)
+      return s3.handle(ctx)
+    }
+    const reply = async (): Promise<Reply | 'drop' | 'stall' | 'discarded'> => {
       try {
         const caller = accounts.authenticate({method, rawUrl, headers: req.headers, body}, service)
         record.accountId = caller.accountId
@@ -129,15 +137,21 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
         if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency))
         if (faults.denies(operation, caller.accountId, caller.region)) throw deniedError(service, operation, caller.arn)
         const fault = faults.decide(operation)
-        if (fault === 'drop') return 'drop'
+        if (fault === 'drop' || fault === 'stall') return fault
         if (fault === 'throttle') throw throttleError(service)
         if (fault === 'error') throw internalError(service)
+        if (faults.holds(operation) && !(await held())) return 'discarded'
         const ctx: RequestContext = {service, operation, method, url, headers: req.headers, body, accountId: caller.accountId, region: caller.region, callerArn: caller.arn, endpoint}
-        if (service === 'lambda') return await lambda.handle(ctx)
-        if (service === 'sts') return sts.handle(ctx, caller)
-        if (service === 'organizations') return handleOrganizations(ctx, orgOptions)
-        if (service === 'account') return handleAccount(ctx, orgOptions)
-        return s3.handle(ctx)
+        if (fault === 'lose') {
+          // Handled (an error answer, e.g. a 404, is lost as well), then the answer is lost.
+          await answerOf(ctx, caller).catch((error: unknown) => {
+            if (!(error instanceof ApiError)) throw error
+          })
+          record.fault = 'lost'
+          if (faults.loseAnswerAs() === 'reset') return 'drop'
+          return errorReply(service, internalError(service), id, method)
+        }
+        return await answerOf(ctx, caller)
       } catch (error) {
         if (error instanceof ApiError) return errorReply(service, error, id, method)
         if (error instanceof URIError) {
@@ -146,8 +160,37 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
         return errorReply(service, new ApiError(500, internalError(service).code, `aws-server bug: ${(error as Error).stack ?? String(error)}`), id, method)
       }
     }
+    /** Holds the request until the faults no longer hold its operation (true) or the client went away first (false). */
+    const held = (): Promise<boolean> => {
+      hooks.record({...record, fault: 'held'})
+      if (req.socket.destroyed) return Promise.resolve(false)
+      return new Promise((resolve) => {
+        const timer = setInterval(() => {
+          const polled = hooks.pollFaults()
+          if (polled !== 'unchanged') faults.set(polled)
+          if (!faults.holds(operation)) finish(true)
+        }, 2)
+        const onClose = () => finish(false)
+        const finish = (apply: boolean) => {
+          clearInterval(timer)
+          req.socket.off('close', onClose)
+          resolve(apply)
+        }
+        req.socket.once('close', onClose)
+      })
+    }
     const result = await reply()
+    if (result === 'stall') {
+      // Accepted and never answered: the client's timeouts (or server.close) end it.
+      hooks.record({...record, fault: 'stall'})
+      return
+    }
+    if (result === 'discarded') {
+      hooks.record({...record, fault: 'discarded'})
+      return
+    }
     if (result === 'drop') {
+      record.fault ??= 'drop'
       hooks.record(record)
       req.socket.destroy()
       return

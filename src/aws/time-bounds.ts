@@ -1,0 +1,257 @@
+// Owns the time bounds of every AWS call layers makes: the connect and read (socket inactivity)
+// timeouts and where they come from (--connect-timeout/--read-timeout, LAYERS_CONNECT_TIMEOUT/
+// LAYERS_READ_TIMEOUT, defaults), retries bounded in time as well as count (a call that gets no answer
+// at all stops retrying after a few seconds, any call after a minute), the "waiting for ..." progress
+// line a slow call emits, and the error a call without an answer ends in (operation, account, region,
+// endpoint). Inactivity, not total time, ends an attempt: a large upload that keeps sending is never cut.
+import type {BuildMiddleware, RetryErrorInfo, RetryStrategy, RetryStrategyV2, RetryToken, StandardRetryToken} from '@smithy/types'
+import {LayersError, OperationalError, UserInputError} from '../errors/index.js'
+import type {EmitEvent} from '../events.js'
+
+export interface AwsTimeouts {
+  /** Longest wait for a TCP (and TLS) connection, in ms; 0: none. */
+  connectTimeoutMs: number
+  /** Longest time a socket may stay silent (nothing sent, nothing received) during a call, in ms; 0: none. */
+  readTimeoutMs: number
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_S = 10
+export const DEFAULT_READ_TIMEOUT_S = 30
+/** No new attempt once a call has gone this long without any HTTP answer (refused, reset, timed out). */
+export const NO_ANSWER_RETRY_WINDOW_MS = 2_000
+/** No new attempt once a call has run this long, whatever the errors (throttling, 5xx). */
+export const RETRY_WINDOW_MS = 60_000
+/** A call still unanswered after this long is named on the terminal, and again every WAIT_REPEAT_MS. */
+export const WAIT_NOTICE_MS = 3_000
+const WAIT_REPEAT_MS = 5_000
+
+/** The code of the error a call ends in when the endpoint never answered. */
+export const NO_ANSWER_CODE = 'ERR_LAYERS_AWS_NO_ANSWER'
+
+export interface TimeoutSettings {
+  /** --connect-timeout, in seconds as typed. */
+  connectTimeout?: string
+  /** --read-timeout, in seconds as typed. */
+  readTimeout?: string
+}
+
+/** The timeouts from the flags, else the environment, else the defaults; a bad value is exit 2 naming its flag or variable. */
+export function resolveTimeouts(settings: TimeoutSettings = {}, env: NodeJS.ProcessEnv = process.env): AwsTimeouts {
+  const pick = (flag: string, value: string | undefined, variable: string, fallback: number): number => {
+    if (value !== undefined) return seconds(value, `--${flag}`)
+    const fromEnv = env[variable]
+    if (fromEnv !== undefined && fromEnv !== '') return seconds(fromEnv, variable)
+    return fallback * 1000
+  }
+  return {
+    connectTimeoutMs: pick('connect-timeout', settings.connectTimeout, 'LAYERS_CONNECT_TIMEOUT', DEFAULT_CONNECT_TIMEOUT_S),
+    readTimeoutMs: pick('read-timeout', settings.readTimeout, 'LAYERS_READ_TIMEOUT', DEFAULT_READ_TIMEOUT_S),
+  }
+}
+
+function seconds(text: string, source: string): number {
+  const value = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : Number.NaN
+  if (!Number.isFinite(value) || value > 3600) {
+    const shown = text.length > 40 ? `${text.slice(0, 40)}...` : text
+    throw new UserInputError('ERR_LAYERS_TIMEOUT_INVALID', `${source} must be a number of seconds from 0 to 3600, got ${JSON.stringify(shown)}.`, {
+      hint: `Give seconds, e.g. ${source.startsWith('--') ? `${source} 30` : `${source}=30`} (0: no limit).`,
+      details: {source, value: shown},
+    })
+  }
+  return Math.round(value * 1000)
+}
+
+interface NetError {
+  name?: string
+  code?: string
+  message?: string
+  $metadata?: {httpStatusCode?: number; attempts?: number; totalRetryDelay?: number}
+  $response?: unknown
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'])
+
+/** True for a failure without any HTTP answer: refused, reset, no connection in time, a silent socket. */
+export function isNoAnswer(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false
+  if (error instanceof LayersError) return error.code === NO_ANSWER_CODE
+  const err = error as NetError
+  if (err.$metadata?.httpStatusCode !== undefined || err.$response !== undefined) return false
+  return err.name === 'TimeoutError' || NETWORK_CODES.has(err.code ?? '') || /socket hang up/.test(err.message ?? '')
+}
+
+/**
+ * The client's own retry strategy (adaptive, with its attempt count), bounded in time: after an error
+ * without an answer the next attempt comes only within NO_ANSWER_RETRY_WINDOW_MS of the call's start
+ * (with a backoff that ends inside it; a first reset is retried once whenever it comes), after any
+ * error only within RETRY_WINDOW_MS. Counts, throttling
+ * backoff and the adaptive rate limiter stay the SDK's.
+ */
+export function timeBoundedRetries(inner: RetryStrategyV2, maxAttempts: number, now: () => number = Date.now): RetryStrategyV2 {
+  const started = new WeakMap<RetryToken, number>()
+  const strategy: RetryStrategyV2 & {mode?: string} = {
+    async acquireInitialRetryToken(scope) {
+      const token = await inner.acquireInitialRetryToken(scope)
+      started.set(token, now())
+      return token
+    },
+    async refreshRetryTokenForRetry(token, errorInfo: RetryErrorInfo) {
+      const start = started.get(token) ?? now()
+      const elapsed = now() - start
+      if (elapsed >= RETRY_WINDOW_MS) throw new Error('retry time window used up')
+      let next: RetryToken
+      if (isNoAnswer(errorInfo.error)) {
+        const count = token.getRetryCount() + 1
+        // A first reset (a stale keep-alive socket, a long upload cut off) is retried whenever it comes;
+        // timeouts and refusals only inside the window.
+        const firstReset = count === 1 && !isDeadEndpoint(errorInfo.error as NetError)
+        const left = firstReset ? Math.max(100, NO_ANSWER_RETRY_WINDOW_MS - elapsed) : NO_ANSWER_RETRY_WINDOW_MS - elapsed
+        if (errorInfo.errorType !== 'TRANSIENT' || count >= maxAttempts || left <= 0) throw new Error('no answer: retry time window used up')
+        // Full jitter on 100 ms x 2^n, as the SDK's, cut to end inside the window.
+        const delay = Math.min(left, Math.floor(Math.random() * Math.min(20_000, 100 * 2 ** count)))
+        next = retryToken(count, delay)
+      } else {
+        next = await inner.refreshRetryTokenForRetry(token, errorInfo)
+      }
+      started.set(next, start)
+      return next
+    },
+    recordSuccess: (token) => inner.recordSuccess(token),
+  }
+  const mode = (inner as {mode?: string}).mode
+  if (mode) strategy.mode = mode
+  return strategy
+}
+
+function retryToken(count: number, delay: number): StandardRetryToken {
+  return {getRetryCount: () => count, getRetryDelay: () => delay, getRetryCost: () => undefined}
+}
+
+interface RetryConfigured {
+  config: object
+}
+
+/** Bounds in time the retries of a client the SDK made (its `retryStrategy` provider is wrapped once). */
+export function boundRetries(client: RetryConfigured, maxAttempts: number): void {
+  const config = client.config as {retryStrategy: () => Promise<RetryStrategy | RetryStrategyV2>}
+  const own = config.retryStrategy
+  let bounded: Promise<RetryStrategy | RetryStrategyV2> | undefined
+  config.retryStrategy = () =>
+    (bounded ??= own().then((strategy) => ('acquireInitialRetryToken' in strategy ? timeBoundedRetries(strategy, maxAttempts) : strategy)))
+}
+
+/** A retry strategy made on first use, for SDK clients layers does not construct (the STS and SSO clients behind credentials). */
+export function lazyRetryStrategy(make: () => Promise<RetryStrategyV2>): RetryStrategyV2 {
+  let strategy: Promise<RetryStrategyV2> | undefined
+  let made: RetryStrategyV2 | undefined
+  const get = () => (strategy ??= make().then((value) => (made = value)))
+  return {
+    acquireInitialRetryToken: async (scope) => (await get()).acquireInitialRetryToken(scope),
+    refreshRetryTokenForRetry: async (token, errorInfo) => (await get()).refreshRetryTokenForRetry(token, errorInfo),
+    recordSuccess: (token) => made?.recordSuccess(token),
+  }
+}
+
+/** What a client's calls are for, to name them while waiting and in errors. */
+export interface CallTarget {
+  service: string
+  /** e.g. `dev (111111111111)`, or `the default credentials`. */
+  account: string
+  region: string
+}
+
+interface RequestShape {
+  protocol?: string
+  hostname?: string
+  port?: number
+}
+
+/**
+ * Build-step middleware (outside the retries, so it sees the whole call) for the clients of one run:
+ * names a call on the terminal when it is still waiting after WAIT_NOTICE_MS; turns a call that ended
+ * without any answer into ERR_LAYERS_AWS_NO_ANSWER naming the operation, account, region and endpoint;
+ * and fails at once a call started after another call to the same endpoint timed out or was refused
+ * (until a call to it succeeds again), so a dead endpoint costs one timeout per run, not one per call.
+ */
+export function callWatcher(timeouts: AwsTimeouts, emit: EmitEvent | undefined, now: () => number = Date.now): (target: CallTarget) => BuildMiddleware<object, object> {
+  const unanswered = new Map<string, string>()
+  return (target) => (next, context) => async (args) => {
+    const request = args.request as RequestShape
+    const endpoint = request.hostname ? `${request.protocol ?? 'https:'}//${request.hostname}${request.port ? `:${request.port}` : ''}` : 'the default endpoint'
+    const operation = (context.commandName ?? 'call').replace(/Command$/, '')
+    const what = `${target.service} ${operation} for account ${target.account}, region ${target.region}, at ${endpoint}`
+    const details = {...target, operation, endpoint}
+    const earlier = unanswered.get(endpoint)
+    if (earlier) {
+      throw new OperationalError(NO_ANSWER_CODE, `No answer from ${what}: not sent, as an earlier call to this endpoint in this run got no answer (${earlier}).`, {hint: NO_ANSWER_HINT, details})
+    }
+    const start = now()
+    let timer: NodeJS.Timeout | undefined
+    if (emit) {
+      const notice = () => {
+        emit({type: 'progress', phase: 'waiting', message: `for ${what} (${Math.round((now() - start) / 1000)} s)`})
+        timer = setTimeout(notice, WAIT_REPEAT_MS)
+        timer.unref()
+      }
+      timer = setTimeout(notice, WAIT_NOTICE_MS)
+      timer.unref()
+    }
+    try {
+      const result = await next(args)
+      unanswered.delete(endpoint)
+      return result
+    } catch (error) {
+      if (!isNoAnswer(error) || error instanceof LayersError) throw error
+      const reason = noAnswerReason(error as NetError, timeouts)
+      // A timeout or a refusal says the endpoint is down; a reset (a lost answer, a stale keep-alive
+      // socket) does not, and the caller may well have to look at what its write did.
+      if (isDeadEndpoint(error as NetError)) unanswered.set(endpoint, reason)
+      const attempts = (error as NetError).$metadata?.attempts ?? 1
+      throw new OperationalError(NO_ANSWER_CODE, `No answer from ${what}: ${reason}; ${attempts} attempt${attempts === 1 ? '' : 's'} in ${((now() - start) / 1000).toFixed(1)} s.`, {
+        hint: NO_ANSWER_HINT,
+        cause: error,
+        details: {...details, error: (error as NetError).code ?? (error as NetError).name},
+      })
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}
+
+const NO_ANSWER_HINT =
+  'Check the network, any proxy and AWS_ENDPOINT_URL (when set), then run again; on a slow link raise --connect-timeout / --read-timeout (or LAYERS_CONNECT_TIMEOUT / LAYERS_READ_TIMEOUT).'
+
+type NoAnswerKind = 'refused' | 'connect-timeout' | 'read-timeout' | 'unresolved' | 'unreachable' | 'reset'
+
+/** What kind of no-answer: smithy names ECONNRESET and EPIPE TimeoutError too, so the code and message decide. */
+function noAnswerKind(error: NetError): NoAnswerKind {
+  const message = error.message ?? ''
+  if (error.code === 'ECONNREFUSED') return 'refused'
+  if (/did not establish a connection/.test(message)) return 'connect-timeout'
+  if (/timed out after \d+ ms of inactivity/.test(message)) return 'read-timeout'
+  if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') return 'unresolved'
+  if (['ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'].includes(error.code ?? '')) return 'unreachable'
+  return 'reset'
+}
+
+/** A timeout or a refusal says the endpoint is down; a reset (a lost answer, a stale keep-alive socket) does not. */
+function isDeadEndpoint(error: NetError): boolean {
+  return noAnswerKind(error) !== 'reset'
+}
+
+function noAnswerReason(error: NetError, timeouts: AwsTimeouts): string {
+  switch (noAnswerKind(error)) {
+    case 'refused':
+      return 'the connection was refused'
+    case 'connect-timeout':
+      return `no connection within ${timeouts.connectTimeoutMs / 1000} s (--connect-timeout)`
+    case 'read-timeout':
+      return `nothing came back for ${timeouts.readTimeoutMs / 1000} s (--read-timeout)`
+    case 'unresolved':
+      return 'the host name did not resolve'
+    case 'unreachable':
+      return `the host could not be reached (${error.code})`
+    case 'reset':
+      return `the connection was closed before an answer came (${error.code ?? error.name ?? 'reset'})`
+  }
+}
