@@ -37,7 +37,7 @@ let blackHole: Awaited<ReturnType<typeof blackHoleEndpoint>>
 let refused: string
 
 beforeAll(async () => {
-  server = await startAwsServer({accounts: {AKIDACCOUNT1: DEV, AKIDACCOUNT2: PROD, AKIDVENDOR: VENDOR}, roles: {[ROLE]: {externalId: EXTERNAL_ID}}})
+  server = await startAwsServer({accounts: {AKIDACCOUNT1: DEV, AKIDACCOUNT2: PROD, AKIDVENDOR: VENDOR}, roles: {[ROLE]: {externalId: EXTERNAL_ID, trust: [DEV]}}})
   const seed = seeder(server)
   await seed.share(await seed.layerVersion(VENDOR, EU, 'ext', {runtimes: ['nodejs22.x'], architectures: ['x86_64']}), '*')
   project = makeProject(server, {

@@ -41,7 +41,7 @@ let project: Project
 
 beforeAll(async () => {
   server = await startAwsServer({
-    roles: {[ROLE]: {externalId: EXTERNAL_ID}},
+    roles: {[ROLE]: {externalId: EXTERNAL_ID, trust: [DEV]}},
     accounts: {...DEFAULT_ACCOUNTS, AKIDACCOUNT3: LONELY},
     // 222222222222 manages the organization; 111111111111 is a member; 333333333333 is in none.
     organizations: {[PROD]: 'o-abc123', [DEV]: 'o-abc123'},
