@@ -6,7 +6,7 @@
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {Accounts} from './auth.js'
-import {ApiError, DEFAULT_ACCOUNTS, header, requestId, SERVICES, type Reply, type RequestContext, type ServiceName} from './common.js'
+import {ApiError, DEFAULT_ACCOUNTS, header, requestId, SERVICES, tick, type Reply, type RequestContext, type ServiceName} from './common.js'
 import {Faults, type FaultConfig} from './faults.js'
 import type {AwsServerOptions, CallRecord} from './index.js'
 import {Lambda, lambdaError, lambdaRoute, type BlobStore} from './lambda.js'
@@ -117,6 +117,7 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
       operation = 'MalformedRequest'
     }
     const id = requestId()
+    const received = tick()
     const record: CallRecord = {service, operation, accountId: '', region: '', status: 0}
     const polled = hooks.pollFaults()
     if (polled !== 'unchanged') faults.set(polled)
@@ -132,7 +133,7 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
         if (fault === 'drop') return 'drop'
         if (fault === 'throttle') throw throttleError(service)
         if (fault === 'error') throw internalError(service)
-        const ctx: RequestContext = {service, operation, method, url, headers: req.headers, body, accountId: caller.accountId, region: caller.region, callerArn: caller.arn, endpoint}
+        const ctx: RequestContext = {service, operation, method, url, headers: req.headers, body, accountId: caller.accountId, region: caller.region, callerArn: caller.arn, endpoint, received}
         if (service === 'lambda') return await lambda.handle(ctx)
         if (service === 'sts') return sts.handle(ctx, caller)
         if (service === 'organizations') return handleOrganizations(ctx, orgOptions)
