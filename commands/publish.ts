@@ -37,6 +37,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any target failed.`
     'dry-run': Flags.boolean({description: 'Print the plan; call no AWS write API.', default: false}),
     'create-bucket': Flags.boolean({description: 'Create a missing artifact bucket (in the layer\'s region).', default: false}),
     concurrency: Flags.integer({description: 'Targets worked on at once.', default: 8, min: 1, max: 64}),
+    'remote-state': Flags.boolean({description: 'Take the team-state lease in S3 around each layer, account and region (--no-remote-state: a single-user setup).', default: true, allowNo: true}),
   }
 
   async run(): Promise<PublishResult> {
@@ -49,6 +50,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any target failed.`
       dryRun: flags['dry-run'],
       createBucket: flags['create-bucket'],
       concurrency: flags.concurrency,
+      remoteState: flags['remote-state'],
       emit: this.reporter.emit,
     })
     this.reporter.done()

@@ -1,7 +1,8 @@
 // Owns `layers publish` end to end for the command: loads the manifest and the lockfile (which must
 // match), builds the selected own layers' artifacts (buildProject), plans, wires AWS (one client
 // factory: per-account credentials, adaptive retries, shared pool), the lockfile recorder and the
-// state database, and runs the plan.
+// state database, the team-state leases (settings.state, --no-remote-state, LAYERS_LEASE_MS), and
+// runs the plan.
 import {awsClientFactory, type AwsClientFactory} from '../aws/clients.js'
 import {boundClients} from '../aws/identity.js'
 import {layerPublishApi} from '../aws/lambda-layers.js'
@@ -11,10 +12,11 @@ import type {EmitEvent} from '../events.js'
 import {lockStatus, staleLayerNames} from '../lock/fingerprint.js'
 import {readLockfile} from '../lock/io.js'
 import {loadManifest} from '../manifest/load.js'
-import {isOwnLayer, type Account, type Manifest} from '../manifest/types.js'
+import {DEFAULT_STATE_SETTINGS, isOwnLayer, type Account, type Manifest} from '../manifest/types.js'
 import {projectPaths} from '../project/paths.js'
 import {openStateDatabase} from '../store/db.js'
-import {planPublish, selectAccounts, selectLayerNames, type PublishTarget} from './plan.js'
+import {DEFAULT_LEASE_WAIT_MS, leaseKey, leaseOwner, type LeaseConfig, type LeaseTarget} from './lease.js'
+import {bucketName, planPublish, selectAccounts, selectLayerNames, type PublishTarget, type PublishUnit} from './plan.js'
 import {publicationRecorder} from './record.js'
 import {runPublish, type PublishEnv, type PublishResult} from './run.js'
 
@@ -26,6 +28,8 @@ export interface PublishCommandOptions {
   dryRun: boolean
   createBucket: boolean
   concurrency: number
+  /** false: --no-remote-state (no leases), whatever settings.state.remote says. */
+  remoteState?: boolean
   emit: EmitEvent
 }
 
@@ -48,14 +52,17 @@ export async function publishCommand(options: PublishCommandOptions, clients: Aw
   const own = names.filter((name) => isOwnLayer(manifest.layers[name]!))
   const artifacts = own.length > 0 ? await buildProject({manifestPath: paths.manifest, layers: own, emit: options.emit}) : []
   const plan = planPublish(manifest, lock, artifacts, {layers: names, accounts: options.accounts, regions: options.regions})
+  const env = awsPublishEnv(manifest, clients)
+  const leases = options.remoteState === false ? undefined : teamLeases(manifest, env, options.emit)
   const db = options.dryRun ? undefined : openStateDatabase(paths.stateDir)
   try {
-    return await runPublish(plan, awsPublishEnv(manifest, clients), {
+    return await runPublish(plan, env, {
       dryRun: options.dryRun,
       createBucket: options.createBucket,
       concurrency: options.concurrency,
       recorder: publicationRecorder(paths.lockfile, db),
       emit: options.emit,
+      ...(leases ? {leases} : {}),
     })
   } finally {
     db?.close()
@@ -70,5 +77,41 @@ export function awsPublishEnv(manifest: Pick<Manifest, 'accounts'>, factory: Aws
     layersApi: async (target) => layerPublishApi(await clients.lambda(account(target), target.region), await clients.lambda(account(target), target.region, {maxAttempts: 1})),
     // S3 (and its SDK package) is loaded only when something is to be uploaded or published.
     store: async (target) => (await import('../aws/s3-artifacts.js')).artifactStoreApi(await clients.s3(account(target), target.region)),
+    leaseStore: async (target) => (await import('../aws/s3-leases.js')).leaseStoreApi(await clients.s3(account(target), target.region)),
+  }
+}
+
+/** A duration in ms from the environment (for tests and impatient CI), else `fallback`. */
+export function durationFromEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < 100 || value > 24 * 3600_000) {
+    throw new UserInputError('ERR_LAYERS_BAD_ENV', `${name}=${raw.slice(0, 40)} is not a duration in milliseconds (100 to 86400000).`, {hint: `Unset ${name} or give a whole number of milliseconds, e.g. ${name}=30000.`, details: {variable: name}})
+  }
+  return value
+}
+
+/**
+ * The lease of each layer, account and region, in the state bucket (settings.state.bucket, else the
+ * artifact bucket) under `<prefix>.layers-state/leases/`; undefined when settings.state.remote is false.
+ */
+export function teamLeases(manifest: Pick<Manifest, 'settings' | 'accounts'>, env: PublishEnv, emit: EmitEvent): {config: LeaseConfig; target(unit: PublishUnit): LeaseTarget} | undefined {
+  const state = manifest.settings.state ?? DEFAULT_STATE_SETTINGS
+  if (!state.remote) return undefined
+  const config: LeaseConfig = {
+    owner: leaseOwner('layers publish'),
+    durationMs: durationFromEnv('LAYERS_LEASE_MS', state.leaseSeconds * 1000),
+    waitMs: durationFromEnv('LAYERS_LEASE_WAIT_MS', DEFAULT_LEASE_WAIT_MS),
+    emit,
+  }
+  return {
+    config,
+    target: (unit) => ({
+      bucket: bucketName(state.bucket ?? manifest.settings.bucket, unit.target),
+      key: leaseKey(manifest.settings.prefix, unit.layer, unit.target.accountId, unit.target.region),
+      scope: `layer ${unit.layer} in ${unit.target.accountName} (${unit.target.accountId})/${unit.target.region}`,
+      store: () => env.leaseStore!(unit.target),
+    }),
   }
 }

@@ -5,6 +5,7 @@
 // is not in its own account and region is refused: no other account's version is ever recorded.
 import {parseLayerVersionArn} from '../audit/arn.js'
 import {OperationalError} from '../errors/index.js'
+import {recordPrune, type PruneRecord} from '../history/store.js'
 import {updateLockfile} from '../lock/io.js'
 import type {ArtifactKey, Lockfile, Publication} from '../lock/types.js'
 import type {StateDatabase} from '../store/db.js'
@@ -20,6 +21,8 @@ export interface PublicationRecord {
 export interface PublicationRecorder {
   /** Resolves once the record is in lockfile.json on disk (and in the database). */
   record(record: PublicationRecord): Promise<void>
+  /** A version publish deleted (a duplicate of the content it keeps), into the history. */
+  deleted?(record: PruneRecord): void
 }
 
 /** Puts the records into `lock` (mutating it); records of layers the lock no longer has are dropped. */
@@ -92,6 +95,9 @@ export function publicationRecorder(lockfile: string, db: StateDatabase | undefi
         pending.push({record, done: resolve, failed: reject})
         if (!active) void flush()
       })
+    },
+    deleted(record) {
+      if (db) recordPrune(db, record)
     },
   }
 }

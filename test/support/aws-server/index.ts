@@ -65,6 +65,8 @@ export interface CallRecord {
   region: string
   /** HTTP status sent; 0 when the connection was dropped. */
   status: number
+  /** S3 object calls: the object key. */
+  key?: string
 }
 
 export interface AwsProfile {

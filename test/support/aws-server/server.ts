@@ -11,7 +11,7 @@ import {Faults, type FaultConfig} from './faults.js'
 import type {AwsServerOptions, CallRecord} from './index.js'
 import {Lambda, lambdaError, lambdaRoute, type BlobStore} from './lambda.js'
 import {memoryOnly, sqlitePersistence} from './persist.js'
-import {S3, s3Error, s3Operation} from './s3.js'
+import {S3, s3Error, s3Operation, s3Target} from './s3.js'
 import {accountOperation, handleAccount, handleOrganizations, organizationsOperation} from './org.js'
 import {Sts, stsError} from './sts.js'
 
@@ -119,6 +119,14 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
     const id = requestId()
     const received = tick()
     const record: CallRecord = {service, operation, accountId: '', region: '', status: 0}
+    if (service === 's3') {
+      try {
+        const {key} = s3Target(url, header(req.headers, 'host') ?? '')
+        if (key !== undefined) record.key = key
+      } catch {
+        // a malformed path: the handler answers InvalidURI
+      }
+    }
     const polled = hooks.pollFaults()
     if (polled !== 'unchanged') faults.set(polled)
     const reply = async (): Promise<Reply | 'drop'> => {
