@@ -7,7 +7,7 @@ import {awsClientFactory, type AwsClientFactory} from '../aws/clients.js'
 import {boundClients} from '../aws/identity.js'
 import {layerPublishApi} from '../aws/lambda-layers.js'
 import {buildProject} from '../build/run.js'
-import {UserInputError} from '../errors/index.js'
+import {UserInputError, type Problem} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {lockStatus, staleLayerNames} from '../lock/fingerprint.js'
 import {readLockfile} from '../lock/io.js'
@@ -53,17 +53,23 @@ export async function publishCommand(options: PublishCommandOptions, clients: Aw
   const artifacts = own.length > 0 ? await buildProject({manifestPath: paths.manifest, layers: own, emit: options.emit}) : []
   const plan = planPublish(manifest, lock, artifacts, {layers: names, accounts: options.accounts, regions: options.regions})
   const env = awsPublishEnv(manifest, clients)
-  const leases = options.remoteState === false ? undefined : teamLeases(manifest, env, options.emit)
+  const warnings: Problem[] = []
+  const emit: EmitEvent = (event) => {
+    if (event.type === 'warning') warnings.push(event.warning)
+    options.emit(event)
+  }
+  const leases = options.remoteState === false ? undefined : teamLeases(manifest, env, emit)
   const db = options.dryRun ? undefined : openStateDatabase(paths.stateDir)
   try {
-    return await runPublish(plan, env, {
+    const result = await runPublish(plan, env, {
       dryRun: options.dryRun,
       createBucket: options.createBucket,
       concurrency: options.concurrency,
       recorder: publicationRecorder(paths.lockfile, db),
-      emit: options.emit,
+      emit,
       ...(leases ? {leases} : {}),
     })
+    return warnings.length > 0 ? {...result, warnings} : result
   } finally {
     db?.close()
   }

@@ -169,8 +169,9 @@ export class Lease {
     const store = await this.target.store()
     const {bucket, key} = this.target
     const started = this.now()
-    const poll = Math.min(1000, Math.max(25, durationMs / 10))
+    const poll = Math.min(500, Math.max(25, durationMs / 10))
     let seen: {etag: string; since: number} | undefined
+    let announced: string | undefined
     let prepared = false
     for (;;) {
       const acquiredAt = new Date(this.now()).toISOString()
@@ -193,10 +194,12 @@ export class Lease {
           const record = parseLeaseRecord(current.body)
           // Our own create, whose answer was lost and which the SDK sent again.
           if (current.body === body) return this.acquired(current.etag, body)
-          if (seen?.etag !== current.etag) {
-            seen = {etag: current.etag, since: this.now()}
-            emit({type: 'progress', phase: 'lease', message: `waiting for the lease on ${this.target.scope}, held by ${holderText(record)}`})
-          }
+          if (seen?.etag !== current.etag) seen = {etag: current.etag, since: this.now()}
+          // Said once per holder (in CI logs too), then as progress on a terminal.
+          const holder = record?.owner ?? current.etag
+          const message = `waiting for the lease on ${this.target.scope}, held by ${holderText(record)}`
+          emit(holder === announced ? {type: 'progress', phase: 'lease', message} : {type: 'info', message: `Waiting for the lease on ${this.target.scope}, held by ${holderText(record)}.`})
+          announced = holder
           // Unchanged for a whole lease duration by our own clock (no trust in other machines' clocks).
           if (this.now() - seen.since >= durationMs) {
             const takeover = await store.replace(bucket, key, body, current.etag)

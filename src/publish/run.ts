@@ -77,6 +77,8 @@ export interface PublishResult {
   units: UnitOutcome[]
   arnChecks: ArnCheckOutcome[]
   summary: {units: number; published: number; adopted: number; unchanged: number; uploaded: number; grantChanges: number; failed: number}
+  /** Set by the command when the run warned (lease taken over or lost, duplicates). */
+  warnings?: Problem[]
 }
 
 const MAX_PUBLISH_ATTEMPTS = 8

@@ -64,8 +64,8 @@ describe('lease', () => {
     const events: LayersEvent[] = []
     const second = new Lease(config({command: 'second', events}), target(key))
     const waiting = second.hold()
-    const progress = await when(events, (event) => event.type === 'progress' && event.phase === 'lease')
-    expect(progress).toMatchObject({message: expect.stringContaining(`held by first on ${record.host} (pid ${process.pid}) since ${record.acquiredAt}`)})
+    const info = await when(events, (event) => event.type === 'info')
+    expect(info).toMatchObject({message: expect.stringContaining(`held by first on ${record.host} (pid ${process.pid}) since ${record.acquiredAt}`)})
     expect(second.held).toBe(false)
     await first.release()
     await waiting

@@ -163,11 +163,12 @@ export async function versionsOf(server: AwsServer, accountId: string, region: s
   return out.sort((a, b) => a.version - b.version)
 }
 
-/** Operations the test server saw that change state. */
 /** A call on a team-state object (the leases under `.layers-state/`), not on a layer artifact. */
 export function isStateCall(call: CallRecord): boolean {
   return call.key?.includes('.layers-state/') ?? false
 }
+
+/** Operations the test server saw that change state. */
 
 export const WRITE_OPERATIONS = new Set([
   'PublishLayerVersion',
