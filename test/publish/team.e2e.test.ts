@@ -8,7 +8,7 @@ import {spawn} from 'node:child_process'
 import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {GetObjectCommand, S3Client} from '@aws-sdk/client-s3'
+import {CreateBucketCommand, GetObjectCommand, S3Client} from '@aws-sdk/client-s3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Lockfile} from '../../src/lock/types.js'
 import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
@@ -40,6 +40,12 @@ beforeAll(async () => {
   server = await startAwsServer()
   base = makeProject(server, {'layers.yaml': MANIFEST, [CONTENT]: 'export const v = 0\n'})
   await base.lock()
+  // The buckets exist, as on a team's account (the first test also passes --create-bucket: that path is raced too).
+  for (const region of [EU, US]) {
+    const s3 = new S3Client({endpoint: server.endpoint, region, credentials: server.credentials(DEV), forcePathStyle: true})
+    await s3.send(new CreateBucketCommand({Bucket: `team-${DEV}-${region}`, ...(region === US ? {} : {CreateBucketConfiguration: {LocationConstraint: region}})}))
+    s3.destroy()
+  }
   server.setFaults({latencyMs: 20})
 })
 
@@ -115,6 +121,28 @@ describe('team state: concurrent publishes from separate clones', () => {
         expect(expected, `${clone.dir} ${region}`).toBeDefined()
       }
     }
+  })
+
+  it('figures: a first publish adds 3 calls per target (lease create and release, one ListLayerVersions); a no-op adds none', async () => {
+    const [plain, leased] = clones(2, (index) => `export const v = "figures-${index}"\n`)
+    const measure = async (clone: Clone, flags: string[]) => {
+      const mark = server.calls.length
+      const started = Date.now()
+      const result = await clone.run(['publish', '--json', ...flags])
+      expect(result.status, result.stderr).toBe(0)
+      return {ms: Date.now() - started, calls: server.calls.slice(mark).filter((call) => call.service !== 'sts')}
+    }
+    const without = await measure(plain!, ['--no-remote-state'])
+    const withLease = await measure(leased!, [])
+    expect(withLease.calls.length - without.calls.length).toBe(2 * 3)
+    expect(withLease.calls.filter(isStateCall).map((call) => call.operation).sort()).toEqual(['DeleteObject', 'DeleteObject', 'PutObject', 'PutObject'])
+    const noopWithout = await measure(plain!, ['--no-remote-state'])
+    const noopWith = await measure(leased!, [])
+    expect(noopWith.calls.length).toBe(noopWithout.calls.length)
+    expect(noopWith.calls.filter(isStateCall)).toEqual([])
+    console.log(
+      `[figures] first publish, 2 targets, 20 ms latency: ${without.calls.length} calls ${without.ms} ms without remote state, ${withLease.calls.length} calls ${withLease.ms} ms with (+${withLease.calls.length - without.calls.length} calls, +${withLease.ms - without.ms} ms); no-op: ${noopWithout.calls.length} calls either way (${noopWithout.ms} ms / ${noopWith.ms} ms)`,
+    )
   })
 
   it('a holder killed with SIGKILL: its lease is taken over after expiry and the work converges', async () => {
