@@ -2,6 +2,8 @@
 // for any target, not used by any function in a fresh audit, not among the N newest, old enough),
 // the storage they free, and, with --yes, deleting them and recording each deletion in the history.
 // The audit is run here, or the last saved one is used only while it is fresh and covers the targets.
+// With team state, the deletions of one layer, account and region run under publish's lease
+// (src/publish/lease.ts), so a publish adopting a version and a prune deleting it never overlap.
 import pLimit from 'p-limit'
 import {OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
@@ -15,6 +17,7 @@ import {runAudit, type AuditEnv} from '../audit/run.js'
 import {failureOf} from '../audit/scan.js'
 import {resolveTargets, type ResolvedTarget, type TargetFlags} from '../audit/targets.js'
 import type {TargetFailure} from '../audit/types.js'
+import {withLease, type TeamLeases} from '../publish/lease.js'
 import type {PruneLambdaApi} from './lambda.js'
 import {planPrune, type KeptVersion, type ListedVersion} from './plan.js'
 
@@ -39,6 +42,8 @@ export interface PruneRequest {
   runtimes: RuntimeDeprecation[]
   now?: () => Date
   emit: EmitEvent
+  /** Team state (leases) for the deletions; undefined with --no-remote-state. */
+  leases?: TeamLeases
 }
 
 export interface PrunedVersion extends ListedVersion {
@@ -134,17 +139,32 @@ export async function runPrune(request: PruneRequest, env: PruneEnv): Promise<Pr
   )
   const deleted: PrunedVersion[] = []
   if (request.yes) {
+    // One lease per layer, account and region around its deletions.
+    const groups = new Map<string, PrunedVersion[]>()
+    for (const entry of candidates) {
+      const key = `${entry.layer}\u0000${entry.accountId}\u0000${entry.region}`
+      groups.set(key, [...(groups.get(key) ?? []), entry])
+    }
     await Promise.all(
-      candidates.map((entry) =>
+      [...groups.values()].map((entries) =>
         limit(async () => {
-          try {
-            await apis.get(`${entry.accountId}/${entry.region}`)!.deleteLayerVersion(entry.layer, entry.version)
-            recordPrune(request.db, {...entry, auditRunId: audit.runId, deletedAt: now().toISOString()})
-            deleted.push(entry)
-            request.emit({type: 'progress', phase: 'prune', message: `deleted ${entry.arn}`, current: deleted.length, total: candidates.length})
-          } catch (error) {
-            failures.push({accountId: entry.accountId, region: entry.region, layer: entry.layer, arn: entry.arn, error: failureOf(error)})
-          }
+          const first = entries[0]!
+          const account = plan.targets.find((target) => target.accountId === first.accountId)?.account
+          const leases = account ? request.leases : undefined
+          await withLease(leases?.config, leases ? leases.target(first.layer, account!, first.region) : NO_LEASE, async (lease) => {
+            for (const entry of entries) {
+              try {
+                // Taken before the first deletion; a lease that cannot be taken (or was lost) fails the rest of the group.
+                await lease?.hold()
+                await apis.get(`${entry.accountId}/${entry.region}`)!.deleteLayerVersion(entry.layer, entry.version)
+                recordPrune(request.db, {...entry, auditRunId: audit.runId, deletedAt: now().toISOString()})
+                deleted.push(entry)
+                request.emit({type: 'progress', phase: 'prune', message: `deleted ${entry.arn}`, current: deleted.length, total: candidates.length})
+              } catch (error) {
+                failures.push({accountId: entry.accountId, region: entry.region, layer: entry.layer, arn: entry.arn, error: failureOf(error)})
+              }
+            }
+          })
         }),
       ),
     )
@@ -161,6 +181,8 @@ export async function runPrune(request: PruneRequest, env: PruneEnv): Promise<Pr
     failures,
   }
 }
+
+const NO_LEASE = {bucket: '', key: '', scope: '', store: () => Promise.reject(new Error('no lease'))}
 
 function compareVersions(a: ListedVersion, b: ListedVersion): number {
   return `${a.layer}\u0000${a.accountId}\u0000${a.region}`.localeCompare(`${b.layer}\u0000${b.accountId}\u0000${b.region}`, 'en') || a.version - b.version

@@ -12,11 +12,11 @@ import type {EmitEvent} from '../events.js'
 import {lockStatus, staleLayerNames} from '../lock/fingerprint.js'
 import {readLockfile} from '../lock/io.js'
 import {loadManifest} from '../manifest/load.js'
-import {DEFAULT_STATE_SETTINGS, isOwnLayer, type Account, type Manifest} from '../manifest/types.js'
+import {isOwnLayer, type Account, type Manifest} from '../manifest/types.js'
 import {projectPaths} from '../project/paths.js'
 import {openStateDatabase} from '../store/db.js'
-import {DEFAULT_LEASE_WAIT_MS, leaseKey, leaseOwner, type LeaseConfig, type LeaseTarget} from './lease.js'
-import {bucketName, planPublish, selectAccounts, selectLayerNames, type PublishTarget, type PublishUnit} from './plan.js'
+import {teamLeases} from './lease.js'
+import {planPublish, selectAccounts, selectLayerNames, type PublishTarget, type PublishUnit} from './plan.js'
 import {publicationRecorder} from './record.js'
 import {runPublish, type PublishEnv, type PublishResult} from './run.js'
 
@@ -58,7 +58,8 @@ export async function publishCommand(options: PublishCommandOptions, clients: Aw
     if (event.type === 'warning') warnings.push(event.warning)
     options.emit(event)
   }
-  const leases = options.remoteState === false ? undefined : teamLeases(manifest, env, emit)
+  const team = options.remoteState === false ? undefined : teamLeases(manifest, 'layers publish', emit, (account, region) => env.leaseStore!({accountName: account.name, accountId: account.id, region}))
+  const leases = team && {config: team.config, target: (unit: PublishUnit) => team.target(unit.layer, manifest.accounts[unit.target.accountName]!, unit.target.region)}
   const db = options.dryRun ? undefined : openStateDatabase(paths.stateDir)
   try {
     const result = await runPublish(plan, env, {
@@ -87,37 +88,3 @@ export function awsPublishEnv(manifest: Pick<Manifest, 'accounts'>, factory: Aws
   }
 }
 
-/** A duration in ms from the environment (for tests and impatient CI), else `fallback`. */
-export function durationFromEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < 100 || value > 24 * 3600_000) {
-    throw new UserInputError('ERR_LAYERS_BAD_ENV', `${name}=${raw.slice(0, 40)} is not a duration in milliseconds (100 to 86400000).`, {hint: `Unset ${name} or give a whole number of milliseconds, e.g. ${name}=30000.`, details: {variable: name}})
-  }
-  return value
-}
-
-/**
- * The lease of each layer, account and region, in the state bucket (settings.state.bucket, else the
- * artifact bucket) under `<prefix>.layers-state/leases/`; undefined when settings.state.remote is false.
- */
-export function teamLeases(manifest: Pick<Manifest, 'settings' | 'accounts'>, env: PublishEnv, emit: EmitEvent): {config: LeaseConfig; target(unit: PublishUnit): LeaseTarget} | undefined {
-  const state = manifest.settings.state ?? DEFAULT_STATE_SETTINGS
-  if (!state.remote) return undefined
-  const config: LeaseConfig = {
-    owner: leaseOwner('layers publish'),
-    durationMs: durationFromEnv('LAYERS_LEASE_MS', state.leaseSeconds * 1000),
-    waitMs: durationFromEnv('LAYERS_LEASE_WAIT_MS', DEFAULT_LEASE_WAIT_MS),
-    emit,
-  }
-  return {
-    config,
-    target: (unit) => ({
-      bucket: bucketName(state.bucket ?? manifest.settings.bucket, unit.target),
-      key: leaseKey(manifest.settings.prefix, unit.layer, unit.target.accountId, unit.target.region),
-      scope: `layer ${unit.layer} in ${unit.target.accountName} (${unit.target.accountId})/${unit.target.region}`,
-      store: () => env.leaseStore!(unit.target),
-    }),
-  }
-}

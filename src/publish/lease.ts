@@ -10,8 +10,10 @@
 import {randomUUID} from 'node:crypto'
 import os from 'node:os'
 import type {LeaseStoreApi} from '../aws/s3-leases.js'
-import {OperationalError, type Problem} from '../errors/index.js'
+import {OperationalError, UserInputError, type Problem} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
+import {DEFAULT_STATE_SETTINGS, type Account, type Manifest} from '../manifest/types.js'
+import {bucketName} from './plan.js'
 
 /** Lease defaults: a holder renews every third of the duration; a waiter gives up after `waitMs`. */
 export const DEFAULT_LEASE_MS = 60_000
@@ -300,5 +302,54 @@ export async function withLease<T>(config: LeaseConfig | undefined, target: Leas
     return await work(lease)
   } finally {
     await lease.release()
+  }
+}
+
+/** A duration in ms from the environment (LAYERS_LEASE_MS, LAYERS_LEASE_WAIT_MS), else `fallback`. */
+export function durationFromEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < 100 || value > 24 * 3600_000) {
+    throw new UserInputError('ERR_LAYERS_BAD_ENV', `${name}=${raw.slice(0, 40)} is not a duration in milliseconds (100 to 86400000).`, {
+      hint: `Unset ${name} or give a whole number of milliseconds, e.g. ${name}=30000.`,
+      details: {variable: name},
+    })
+  }
+  return value
+}
+
+export interface TeamLeases {
+  config: LeaseConfig
+  target(layer: string, account: Account, region: string): LeaseTarget
+}
+
+/**
+ * The leases of a command (publish, prune): in the state bucket (settings.state.bucket, else the
+ * artifact bucket, {accountId}/{region} filled in) under `<prefix>.layers-state/leases/`, lasting
+ * settings.state.leaseSeconds (LAYERS_LEASE_MS overrides); undefined when settings.state.remote is false.
+ */
+export function teamLeases(
+  manifest: Pick<Manifest, 'settings'>,
+  command: string,
+  emit: EmitEvent,
+  store: (account: Account, region: string) => Promise<LeaseStoreApi>,
+): TeamLeases | undefined {
+  const state = manifest.settings.state ?? DEFAULT_STATE_SETTINGS
+  if (!state.remote) return undefined
+  const config: LeaseConfig = {
+    owner: leaseOwner(command),
+    durationMs: durationFromEnv('LAYERS_LEASE_MS', state.leaseSeconds * 1000),
+    waitMs: durationFromEnv('LAYERS_LEASE_WAIT_MS', DEFAULT_LEASE_WAIT_MS),
+    emit,
+  }
+  return {
+    config,
+    target: (layer, account, region) => ({
+      bucket: bucketName(state.bucket ?? manifest.settings.bucket, {accountId: account.id, region}),
+      key: leaseKey(manifest.settings.prefix, layer, account.id, region),
+      scope: `layer ${layer} in ${account.name} (${account.id})/${region}`,
+      store: () => store(account, region),
+    }),
   }
 }
