@@ -3,7 +3,8 @@
 // an S3 object (the key is leaseKey's) created with `If-None-Match: *` and holding its owner (random
 // per run), host, pid, command, start and expiry; it is renewed while the work runs (`If-Match` on its
 // ETag), released at the end (DeleteObject `If-Match`) and taken over, `If-Match` on the ETag seen,
-// once it has not changed for a whole lease duration (a holder that died). Waiting is bounded and
+// once it has not changed for a whole lease duration (a holder that died), or at once when its holder
+// was a process of this host that no longer runs (a killed run, rerun here). Waiting is bounded and
 // reported (who holds it, since when). A lease is taken lazily, on the first `hold()`, so read-only
 // paths (a no-op publish) make no call for it. Losing the lease (a renewal refused) makes the next
 // `hold()` throw, so the unit stops before its next write. The S3 calls are in src/aws/s3-leases.ts.
@@ -27,8 +28,9 @@ export interface LeaseOwner {
   command: string
 }
 
-export function leaseOwner(command: string): LeaseOwner {
-  return {id: randomUUID(), host: os.hostname(), pid: process.pid, command}
+/** LAYERS_HOSTNAME names this machine in leases (containers that share one host name set it apart). */
+export function leaseOwner(command: string, env: NodeJS.ProcessEnv = process.env): LeaseOwner {
+  return {id: randomUUID(), host: env.LAYERS_HOSTNAME || os.hostname(), pid: process.pid, command}
 }
 
 /** What a lease object holds (JSON). */
@@ -92,6 +94,17 @@ export function parseLeaseRecord(body: string): LeaseRecord | undefined {
 
 function holderText(record: LeaseRecord | undefined): string {
   return record ? `${record.command} on ${record.host} (pid ${record.pid}) since ${record.acquiredAt}` : 'an unreadable lease record'
+}
+
+/** The holder ran on this host (same host name) and its pid is gone. */
+export function deadHereAndNow(record: LeaseRecord, me: LeaseOwner): boolean {
+  if (record.host !== me.host || !Number.isInteger(record.pid) || record.pid <= 0 || record.pid === me.pid) return false
+  try {
+    process.kill(record.pid, 0)
+    return false
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH'
+  }
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -202,11 +215,13 @@ export class Lease {
           const message = `waiting for the lease on ${this.target.scope}, held by ${holderText(record)}`
           emit(holder === announced ? {type: 'progress', phase: 'lease', message} : {type: 'info', message: `Waiting for the lease on ${this.target.scope}, held by ${holderText(record)}.`})
           announced = holder
-          // Unchanged for a whole lease duration by our own clock (no trust in other machines' clocks).
-          if (this.now() - seen.since >= durationMs) {
+          // Unchanged for a whole lease duration by our own clock (no trust in other machines' clocks),
+          // or held by a process of this host that no longer runs (a killed run, rerun here).
+          if (this.now() - seen.since >= durationMs || (record && deadHereAndNow(record, this.config.owner))) {
             const takeover = await store.replace(bucket, key, body, current.etag)
             if (takeover.ok) {
-              this.warn('ERR_LAYERS_LEASE_TAKEN_OVER', `Took over the expired lease on ${this.target.scope} from ${holderText(record)} (not renewed for ${Math.round(durationMs / 1000)} s).`)
+              const why = this.now() - seen.since >= durationMs ? `not renewed for ${Math.round(durationMs / 1000)} s` : 'that process no longer runs on this host'
+              this.warn('ERR_LAYERS_LEASE_TAKEN_OVER', `Took over the expired lease on ${this.target.scope} from ${holderText(record)} (${why}).`)
               return this.acquired(takeover.etag, body)
             }
             continue

@@ -133,3 +133,21 @@ describe('lease', () => {
     expect(await body(key)).toBeUndefined()
   })
 })
+
+describe('a holder of this host that no longer runs', () => {
+  it('is taken over at once (a killed run, rerun on the same machine); a live one is not', async () => {
+    const key = 'rerun.json'
+    const me = leaseOwner('rerun')
+    // A pid that is not running here: a child that has exited.
+    const {spawnSync} = await import('node:child_process')
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!
+    const stale = {owner: 'killed', host: me.host, pid: gone, command: 'layers publish', scope: 'x', acquiredAt: '2026-01-01T00:00:00.000Z', expiresAt: '2099-01-01T00:00:00.000Z', renewals: 0}
+    await one.s3.send(new PutObjectCommand({Bucket: BUCKET, Key: key, Body: JSON.stringify(stale)}))
+    const events: LayersEvent[] = []
+    await withLease(config({owner: me, events}), target(key), (lease) => lease!.hold())
+    expect(events.find((event) => event.type === 'warning')).toMatchObject({warning: {code: 'ERR_LAYERS_LEASE_TAKEN_OVER', message: expect.stringContaining('no longer runs on this host')}})
+    // Alive (this very test process, seen from another run's owner): waited for, not taken over.
+    await one.s3.send(new PutObjectCommand({Bucket: BUCKET, Key: key, Body: JSON.stringify({...stale, pid: process.pid})}))
+    await expect(new Lease(config({owner: {...me, pid: process.pid + 1}, waitMs: 150}), target(key)).hold()).rejects.toMatchObject({code: 'ERR_LAYERS_LEASE_TIMEOUT'})
+  })
+})

@@ -151,8 +151,9 @@ describe('team state: concurrent publishes from separate clones', () => {
     // PublishLayerVersion takes 500 ms (less than the lease): the holder is killed with its publish in
     // flight, which still lands; the survivor must find that version, not publish a second one.
     server.setFaults({latencyMs: 500, operations: ['PublishLayerVersion']})
-    const procs = [first!, second!].map((clone) => {
-      const child = spawn(process.execPath, [bin, 'publish', '--json', '--create-bucket'], {cwd: clone.dir, env, stdio: ['ignore', 'pipe', 'pipe']})
+    // Two machines (LAYERS_HOSTNAME): the survivor cannot see that the holder's process is gone, only that its lease is not renewed.
+    const procs = [first!, second!].map((clone, index) => {
+      const child = spawn(process.execPath, [bin, 'publish', '--json', '--create-bucket'], {cwd: clone.dir, env: {...env, LAYERS_HOSTNAME: `machine-${index}`}, stdio: ['ignore', 'pipe', 'pipe']})
       let stdout = ''
       let stderr = ''
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
@@ -188,6 +189,7 @@ describe('team state: concurrent publishes from separate clones', () => {
     const finished = await survivor.done
     expect(finished.status, finished.stderr).toBe(0)
     expect(finished.stderr + finished.stdout).toContain('ERR_LAYERS_LEASE_TAKEN_OVER')
+    expect(finished.stdout).toContain('not renewed for 1 s')
     // The killed clone, run again, converges on the same versions.
     const again = await holder.clone.run(['publish', '--json'])
     expect(again.status, again.stderr).toBe(0)
