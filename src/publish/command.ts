@@ -15,9 +15,10 @@ import {loadManifest} from '../manifest/load.js'
 import {isOwnLayer, type Account, type Manifest} from '../manifest/types.js'
 import {projectPaths} from '../project/paths.js'
 import {openStateDatabase} from '../store/db.js'
-import {teamLeases} from './lease.js'
+import {sharingRecorder, type HistoryTarget} from '../history/shared.js'
+import {teamLeases, type TeamLeases} from './lease.js'
 import {planPublish, selectAccounts, selectLayerNames, type PublishTarget, type PublishUnit} from './plan.js'
-import {publicationRecorder} from './record.js'
+import {publicationRecorder, type PublicationRecord} from './record.js'
 import {runPublish, type PublishEnv, type PublishResult} from './run.js'
 
 export interface PublishCommandOptions {
@@ -66,7 +67,7 @@ export async function publishCommand(options: PublishCommandOptions, clients: Aw
       dryRun: options.dryRun,
       createBucket: options.createBucket,
       concurrency: options.concurrency,
-      recorder: publicationRecorder(paths.lockfile, db),
+      recorder: team && !options.dryRun ? sharingRecorder(publicationRecorder(paths.lockfile, db), manifest.settings.prefix, (record) => historyTarget(manifest, team, env, record), emit) : publicationRecorder(paths.lockfile, db),
       emit,
       ...(leases ? {leases} : {}),
     })
@@ -85,6 +86,14 @@ export function awsPublishEnv(manifest: Pick<Manifest, 'accounts'>, factory: Aws
     // S3 (and its SDK package) is loaded only when something is to be uploaded or published.
     store: async (target) => (await import('../aws/s3-artifacts.js')).artifactStoreApi(await clients.s3(account(target), target.region)),
     leaseStore: async (target) => (await import('../aws/s3-leases.js')).leaseStoreApi(await clients.s3(account(target), target.region)),
+    historyStore: async (target) => (await import('../aws/s3-history.js')).historyStoreApi(await clients.s3(account(target), target.region)),
   }
+}
+
+/** Where a record's shared-history event goes: the state bucket of its account and region. */
+function historyTarget(manifest: Pick<Manifest, 'accounts'>, team: TeamLeases, env: PublishEnv, record: PublicationRecord): HistoryTarget {
+  const account = Object.values(manifest.accounts).find((entry) => entry.id === record.accountId)!
+  const target = {accountName: account.name, accountId: account.id, region: record.region}
+  return {bucket: team.target(record.layer, account, record.region).bucket, accountId: account.id, region: record.region, store: () => env.historyStore!(target)}
 }
 

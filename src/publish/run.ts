@@ -10,6 +10,7 @@ import pLimit from 'p-limit'
 import {isThrottling, isUncertain, targetError, type TargetError} from '../aws/errors.js'
 import type {LayerPublishApi, LayerVersionInfo} from '../aws/lambda-layers.js'
 import type {ArtifactStoreApi} from '../aws/s3-artifacts.js'
+import type {HistoryStoreApi} from '../aws/s3-history.js'
 import type {LeaseStoreApi} from '../aws/s3-leases.js'
 import {OperationalError, type Problem} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
@@ -24,6 +25,8 @@ export interface PublishEnv {
   store(target: PublishTarget): Promise<ArtifactStoreApi>
   /** The team-state lease calls (src/aws/s3-leases.ts) in the target's account and region. */
   leaseStore?(target: PublishTarget): Promise<LeaseStoreApi>
+  /** The shared-history calls (src/aws/s3-history.ts) in the target's account and region. */
+  historyStore?(target: PublishTarget): Promise<HistoryStoreApi>
 }
 
 export interface PublishRunOptions {

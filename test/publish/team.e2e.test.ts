@@ -106,6 +106,17 @@ describe('team state: concurrent publishes from separate clones', () => {
     }
   })
 
+  it('two clones: a publish in one appears in `layers history` of the other (shared history)', async () => {
+    const [other] = clones(1, () => 'export const v = 1\n')
+    rmSync(path.join(other!.dir, '.layers', 'state.db'), {force: true})
+    const history = await other!.run(['history', LAYER, '--json'])
+    expect(history.status, history.stderr).toBe(0)
+    const published = [EU, US].map(async (region) => (await versionsOf(server, DEV, region, LAYER))[0]!.arn)
+    expect(history.json.publications.map((entry: {arn: string}) => entry.arn).sort()).toEqual((await Promise.all(published)).sort())
+    const local = await other!.run(['history', LAYER, '--json', '--no-remote-state'])
+    expect(local.json.publications).toHaveLength(2)
+  })
+
   it('8 processes, two contents: two versions per target, each content once', async () => {
     const team = clones(8, (index) => `export const v = ${index % 2 === 0 ? '"two-a"' : '"two-b"'}\n`)
     const before = new Map([[EU, (await versionsOf(server, DEV, EU, LAYER)).length], [US, (await versionsOf(server, DEV, US, LAYER)).length]])
@@ -123,7 +134,7 @@ describe('team state: concurrent publishes from separate clones', () => {
     }
   })
 
-  it('figures: a first publish adds 3 calls per target (lease create and release, one ListLayerVersions); a no-op adds none', async () => {
+  it('figures: a first publish adds 4 calls per target (lease create and release, one ListLayerVersions, the history event); a no-op adds none', async () => {
     const [plain, leased] = clones(2, (index) => `export const v = "figures-${index}"\n`)
     const measure = async (clone: Clone, flags: string[]) => {
       const mark = server.calls.length
@@ -134,8 +145,8 @@ describe('team state: concurrent publishes from separate clones', () => {
     }
     const without = await measure(plain!, ['--no-remote-state'])
     const withLease = await measure(leased!, [])
-    expect(withLease.calls.length - without.calls.length).toBe(2 * 3)
-    expect(withLease.calls.filter(isStateCall).map((call) => call.operation).sort()).toEqual(['DeleteObject', 'DeleteObject', 'PutObject', 'PutObject'])
+    expect(withLease.calls.length - without.calls.length).toBe(2 * 4)
+    expect(withLease.calls.filter(isStateCall).map((call) => call.operation).sort()).toEqual(['DeleteObject', 'DeleteObject', 'PutObject', 'PutObject', 'PutObject', 'PutObject'])
     const noopWithout = await measure(plain!, ['--no-remote-state'])
     const noopWith = await measure(leased!, [])
     expect(noopWith.calls.length).toBe(noopWithout.calls.length)
