@@ -8,7 +8,7 @@ import {spawn} from 'node:child_process'
 import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {CreateBucketCommand, GetObjectCommand, S3Client} from '@aws-sdk/client-s3'
+import {CreateBucketCommand, GetObjectCommand, S3Client, type BucketLocationConstraint} from '@aws-sdk/client-s3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Lockfile} from '../../src/lock/types.js'
 import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
@@ -43,7 +43,7 @@ beforeAll(async () => {
   // The buckets exist, as on a team's account (the first test also passes --create-bucket: that path is raced too).
   for (const region of [EU, US]) {
     const s3 = new S3Client({endpoint: server.endpoint, region, credentials: server.credentials(DEV), forcePathStyle: true})
-    await s3.send(new CreateBucketCommand({Bucket: `team-${DEV}-${region}`, ...(region === US ? {} : {CreateBucketConfiguration: {LocationConstraint: region}})}))
+    await s3.send(new CreateBucketCommand({Bucket: `team-${DEV}-${region}`, ...(region === US ? {} : {CreateBucketConfiguration: {LocationConstraint: region as BucketLocationConstraint}})}))
     s3.destroy()
   }
   server.setFaults({latencyMs: 20})
