@@ -67,6 +67,8 @@ export interface CallRecord {
   status: number
   /** S3 object calls: the object key. */
   key?: string
+  /** When the server answered (ms since the epoch). */
+  at?: number
 }
 
 export interface AwsProfile {

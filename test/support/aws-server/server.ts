@@ -156,6 +156,7 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
       }
     }
     const result = await reply()
+    record.at = Date.now()
     if (result === 'drop') {
       hooks.record(record)
       req.socket.destroy()
