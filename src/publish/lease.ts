@@ -235,6 +235,11 @@ export class Lease {
         } else {
           continue // released just now: try again at once
         }
+      } else if (this.now() - started >= waitMs) {
+        throw new OperationalError('ERR_LAYERS_LEASE_TIMEOUT', `Gave up waiting for the lease on ${this.target.scope} after ${Math.round(waitMs / 1000)} s: S3 kept answering ConditionalRequestConflict.`, {
+          hint: 'Other runs keep writing the lease at the same moment; run again.',
+          details: {bucket, key},
+        })
       }
       await this.sleep(poll * (0.5 + Math.random()))
     }
