@@ -2,12 +2,13 @@ import {Args, Flags} from '@oclif/core'
 import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
 import {historyCommand} from '../src/history/command.js'
 import {renderLayerHistory} from '../src/history/render.js'
+import {syncSharedHistory} from '../src/history/sync.js'
 import type {LayerHistory} from '../src/history/store.js'
 
 export default class History extends LayersCommand {
   static override summary = 'Show a layer\'s publications, its usage in each saved audit, and its pruned versions.'
 
-  static override description = `Reads the local state database (.layers/state.db beside the manifest): publications that \`layers publish\` recorded, the versions each saved \`layers audit\` run saw in use (how many functions in how many targets), and versions \`layers prune --yes\` deleted. LAYER is a manifest layer name or a layer ARN without the version.
+  static override description = `Reads the local state database (.layers/state.db beside the manifest): publications that \`layers publish\` recorded, the versions each saved \`layers audit\` run saw in use (how many functions in how many targets), and versions \`layers prune --yes\` deleted. LAYER is a manifest layer name or a layer ARN without the version. For a manifest layer, the publications other clones recorded in the shared history (the state bucket of each manifest account and region, see "Team state" in the README) are merged into the local database first; --no-remote-state reads the local database only.
 
 ${EXIT_CODES_HELP}`
 
@@ -22,10 +23,12 @@ ${EXIT_CODES_HELP}`
 
   static override flags = {
     runs: Flags.integer({description: 'How many of the latest audit runs that saw the layer to show.', default: 20, min: 1}),
+    'remote-state': Flags.boolean({description: 'Merge the shared history from the state bucket first (--no-remote-state: local only).', default: true, allowNo: true}),
   }
 
   async run(): Promise<LayerHistory> {
     const {args, flags} = await this.parse(History)
+    if (flags['remote-state']) await syncSharedHistory({manifestPath: this.manifestPath(flags), layer: args.layer, emit: this.reporter.emit})
     const history = await historyCommand({manifestPath: this.manifestPath(flags), layer: args.layer, runs: flags.runs})
     this.out(() => renderLayerHistory(history))
     return history

@@ -36,6 +36,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a deletion or a listing failed.`
     'max-audit-age': Flags.string({description: 'With --use-last-audit: refuse an audit older than this.', default: '15m'}),
     concurrency: Flags.integer({description: 'AWS calls in flight at once.', default: 16, min: 1, max: 256}),
     ...awsTimeoutFlags,
+    'remote-state': Flags.boolean({description: 'Delete under the team-state lease of each layer, account and region (--no-remote-state: a single-user setup).', default: true, allowNo: true}),
   }
 
   async run(): Promise<PruneResult> {
@@ -51,6 +52,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a deletion or a listing failed.`
       useLastAudit: flags['use-last-audit'],
       maxAuditAge: flags['max-audit-age'],
       concurrency: flags.concurrency,
+      remoteState: flags['remote-state'],
       emit: this.reporter.emit,
       signal: this.interruptSignal,
       timeouts: awsTimeouts(flags),

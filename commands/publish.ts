@@ -14,6 +14,7 @@ export default class Publish extends LayersCommand {
 - a version is published only when none holds the same CodeSha256: the lockfile's record is trusted first; without one (a new clone, an interrupted run) the layer's existing versions are looked at (the version description carries the content hash). Runtimes, architectures and licence come from the manifest.
 - every version gets exactly the grants of the layer's \`share\` (accounts, organization, public); grants the manifest no longer names are removed.
 - each version ARN is written to lockfile.json (published[account][region][artifact]) as soon as it exists, and to the local publication history (\`layers history\`).
+- team state: the work of each layer, account and region that may write runs under a lease in S3 (settings.state.bucket, default the artifact bucket, at <prefix>.layers-state/leases/...), so machines publishing at once never duplicate a version; a waiting run says who holds the lease. A no-op publish takes none. --no-remote-state for a single-user setup.
 
 ARN layers are checked instead: the version lockfile.json pins for each target must be readable there. Targets run concurrently (--concurrency) with adaptive retries; one failing target does not stop the others, and the summary lists every outcome. --dry-run reads only: it prints what would be uploaded, published and shared and calls no AWS write API.
 
@@ -41,6 +42,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any target failed.`
     'create-bucket': Flags.boolean({description: 'Create a missing artifact bucket (in the layer\'s region).', default: false}),
     concurrency: Flags.integer({description: 'Targets worked on at once.', default: 8, min: 1, max: 64}),
     ...awsTimeoutFlags,
+    'remote-state': Flags.boolean({description: 'Take the team-state lease in S3 around each layer, account and region (--no-remote-state: a single-user setup).', default: true, allowNo: true}),
   }
 
   async run(): Promise<PublishResult> {
@@ -53,6 +55,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any target failed.`
       dryRun: flags['dry-run'],
       createBucket: flags['create-bucket'],
       concurrency: flags.concurrency,
+      remoteState: flags['remote-state'],
       emit: this.reporter.emit,
       signal: this.interruptSignal,
       timeouts: awsTimeouts(flags),

@@ -1,12 +1,15 @@
 // Owns the Lambda layer calls `layers publish` and `layers lock` make, behind a small interface:
-// list and read versions, publish one from S3, read, add and remove the grants of a version, and read
-// another account's version by ARN. SDK errors that mean "not there" become undefined; the rest are
+// list and read versions, publish one from S3, read, add and remove the grants of a version, read
+// another account's version by ARN, delete a version, and list the layer versions the region's
+// functions use (for deleting a duplicate version safely). SDK errors that mean "not there" become undefined; the rest are
 // thrown as the SDK raised them (the services classify them).
 import {
   AddLayerVersionPermissionCommand,
+  DeleteLayerVersionCommand,
   GetLayerVersionByArnCommand,
   GetLayerVersionCommand,
   GetLayerVersionPolicyCommand,
+  ListFunctionsCommand,
   ListLayerVersionsCommand,
   PublishLayerVersionCommand,
   RemoveLayerVersionPermissionCommand,
@@ -57,6 +60,9 @@ export interface LayerPublishApi extends LayerVersionsApi {
   getGrants(layerName: string, version: number): Promise<LayerGrant[] | undefined>
   addGrant(layerName: string, version: number, grant: LayerGrant): Promise<void>
   removeGrant(layerName: string, version: number, sid: string): Promise<void>
+  deleteVersion(layerName: string, version: number): Promise<void>
+  /** Every layer version ARN the functions of this account and region use (all ListFunctions pages). */
+  layerArnsInUse(): Promise<Set<string>>
 }
 
 const NOT_THERE = new Set(['ResourceNotFoundException', 'AccessDeniedException', 'AccessDenied'])
@@ -136,6 +142,19 @@ export function layerPublishApi(reads: Pick<LambdaClient, 'send'>, writes: Pick<
     },
     async removeGrant(layerName, version, sid) {
       await reads.send(new RemoveLayerVersionPermissionCommand({LayerName: layerName, VersionNumber: version, StatementId: sid}))
+    },
+    async deleteVersion(layerName, version) {
+      await reads.send(new DeleteLayerVersionCommand({LayerName: layerName, VersionNumber: version}))
+    },
+    async layerArnsInUse() {
+      const arns = new Set<string>()
+      let marker: string | undefined
+      do {
+        const reply = await reads.send(new ListFunctionsCommand({MaxItems: 50, ...(marker ? {Marker: marker} : {})}))
+        for (const fn of reply.Functions ?? []) for (const layer of fn.Layers ?? []) if (layer.Arn) arns.add(layer.Arn)
+        marker = reply.NextMarker
+      } while (marker)
+      return arns
     },
   }
 }

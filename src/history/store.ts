@@ -120,6 +120,31 @@ export interface PruneRecord {
   deletedAt: string
 }
 
+/** A publication as the history keeps it (publish records them; the shared history imports them). */
+export interface PublicationRow {
+  layer: string
+  artifact: string
+  accountId: string
+  region: string
+  version: number
+  arn: string
+  codeSha256: string
+  publishedAt: string
+}
+
+/** Inserts publications in one transaction; one already there (same ARN) is kept as it is. */
+export function insertPublications(db: StateDatabase, rows: PublicationRow[]): void {
+  const insert = db.prepare(`INSERT OR IGNORE INTO publications (layer, artifact, account_id, region, version, arn, code_sha256, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+  db.transaction(() => {
+    for (const row of rows) insert.run(row.layer, row.artifact, row.accountId, row.region, row.version, row.arn, row.codeSha256, row.publishedAt)
+  })()
+}
+
+/** The ARNs of the layer's publications in the history. */
+export function knownPublicationArns(db: StateDatabase, layer: string): Set<string> {
+  return new Set((db.prepare(`SELECT arn FROM publications WHERE layer = ?`).all(layer) as Array<{arn: string}>).map((row) => row.arn))
+}
+
 export function recordPrune(db: StateDatabase, record: PruneRecord): void {
   db.prepare(`INSERT INTO prunes (layer, account_id, region, version, arn, code_size, audit_run_id, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(
     record.layer,

@@ -79,6 +79,30 @@ export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
     }
   }
 
+  // The team-state leases of an account and region are written with that account's credentials in
+  // that region: a state bucket template must name a different bucket for each.
+  const stateBucket = isObject(settings.state) && typeof settings.state.bucket === 'string' ? settings.state.bucket : undefined
+  if (stateBucket !== undefined && /^([a-z0-9.-]|\{accountId\}|\{region\}){3,63}$/.test(stateBucket)) {
+    const seen = new Map<string, string>()
+    for (const [name, account] of Object.entries(accounts)) {
+      if (!isObject(account) || typeof account.id !== 'string') continue
+      for (const region of strings(account.regions ?? settings.regions)) {
+        const bucket = stateBucket.replaceAll('{accountId}', account.id).replaceAll('{region}', region)
+        const other = seen.get(bucket)
+        if (other !== undefined && other !== `${name}/${region}`) {
+          report(
+            'STATE_BUCKET_SHARED',
+            `settings.state.bucket names the same bucket ${bucket} for ${other} and ${name}/${region}.`,
+            'A lease is written with each account\'s credentials in its region: put {region} (and {accountId} for several accounts) in the template, e.g. "layers-state-{accountId}-{region}".',
+            ['settings', 'state', 'bucket'],
+          )
+          break
+        }
+        seen.set(bucket, `${name}/${region}`)
+      }
+    }
+  }
+
   const ownLayerNames: string[] = []
   for (const [name, layer] of Object.entries(layers)) {
     if (!isObject(layer)) continue

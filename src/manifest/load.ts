@@ -11,7 +11,7 @@ import {semanticProblems} from './checks.js'
 import {readYaml, type YamlSource} from './document.js'
 import {CUSTOM_RUNTIMES} from './runtimes.js'
 import {schemaProblems} from './schema-check.js'
-import type {Account, Architecture, FunctionSpec, LayerSpec, Manifest, Settings, Share} from './types.js'
+import {DEFAULT_STATE_SETTINGS, type Account, type Architecture, type FunctionSpec, type LayerSpec, type Manifest, type Settings, type Share} from './types.js'
 
 export const DEFAULT_SETTINGS: Omit<Settings, 'regions'> & {regions: string[]} = {
   bucket: DEFAULT_BUCKET,
@@ -108,6 +108,11 @@ function toManifest(source: YamlSource, root: string): Manifest {
     regions: rawSettings.regions ?? DEFAULT_SETTINGS.regions,
     architectures: rawSettings.architectures ?? DEFAULT_SETTINGS.architectures,
     runtimes: rawSettings.runtimes ?? DEFAULT_SETTINGS.runtimes,
+    state: {
+      ...(rawSettings.state?.bucket === undefined ? {} : {bucket: rawSettings.state.bucket}),
+      remote: rawSettings.state?.remote ?? DEFAULT_STATE_SETTINGS.remote,
+      leaseSeconds: rawSettings.state?.leaseSeconds ?? DEFAULT_STATE_SETTINGS.leaseSeconds,
+    },
   }
   const accounts: Record<string, Account> = {}
   for (const [name, raw] of Object.entries((data.accounts ?? {}) as Record<string, Raw>)) {

@@ -13,7 +13,21 @@ export interface Settings {
   regions: string[]
   architectures: Architecture[]
   runtimes: string[]
+  /** Team state on S3 (leases); absent means the defaults (DEFAULT_STATE_SETTINGS). */
+  state?: StateSettings
 }
+
+/** `settings.state`: where the team-state leases live and how long a lease lasts without renewal. */
+export interface StateSettings {
+  /** Bucket name template ({accountId}, {region}) of the state; default: the artifact bucket (settings.bucket). */
+  bucket?: string
+  /** false: no remote state (a single-user setup), as --no-remote-state. */
+  remote: boolean
+  /** Seconds a lease lasts without renewal; a holder renews every third of it. */
+  leaseSeconds: number
+}
+
+export const DEFAULT_STATE_SETTINGS: StateSettings = {remote: true, leaseSeconds: 60}
 
 export interface Account {
   /** The manifest key, e.g. `prod`. */

@@ -1,5 +1,5 @@
 // Owns `layers prune` end to end for the command: parses the durations, loads the project, wires
-// AWS and the state database, and runs the prune.
+// AWS, the state database and the team-state leases (settings.state, --no-remote-state), and runs the prune.
 import type {AwsTimeouts} from '../aws/time-bounds.js'
 import {auditClientFactory} from '../audit/clients.js'
 import {desiredFromLock} from '../audit/desired.js'
@@ -7,6 +7,7 @@ import {awsAuditEnv} from '../audit/env.js'
 import {loadProject} from '../audit/project.js'
 import {LAMBDA_RUNTIMES} from '../manifest/runtimes.js'
 import type {EmitEvent} from '../events.js'
+import {teamLeases} from '../publish/lease.js'
 import {openStateDatabase} from '../store/db.js'
 import {parseDuration} from './duration.js'
 import {runPrune, type PruneResult} from './run.js'
@@ -22,6 +23,8 @@ export interface PruneCommandOptions {
   useLastAudit: boolean
   maxAuditAge: string
   concurrency: number
+  /** false: --no-remote-state (no leases). */
+  remoteState?: boolean
   emit: EmitEvent
   /** Fires on an interrupt (see PruneRequest.signal). */
   signal?: AbortSignal
@@ -33,6 +36,11 @@ export async function pruneCommand(options: PruneCommandOptions): Promise<PruneR
   const olderThanMs = options.olderThan === undefined ? undefined : parseDuration(options.olderThan, '--older-than')
   const maxAuditAgeMs = parseDuration(options.maxAuditAge, '--max-audit-age')
   const {paths, manifest, lock} = await loadProject(options.manifestPath, true)
+  const clients = auditClientFactory({timeouts: options.timeouts, emit: options.emit})
+  const leases =
+    options.yes && options.remoteState !== false
+      ? teamLeases(manifest!, 'layers prune', options.emit, async (account, region) => (await import('../aws/s3-leases.js')).leaseStoreApi(await clients.s3(account, region)))
+      : undefined
   const db = openStateDatabase(paths.stateDir)
   try {
     return await runPrune(
@@ -51,8 +59,9 @@ export async function pruneCommand(options: PruneCommandOptions): Promise<PruneR
         runtimes: [...LAMBDA_RUNTIMES],
         emit: options.emit,
         ...(options.signal ? {signal: options.signal} : {}),
+        ...(leases ? {leases} : {}),
       },
-      awsAuditEnv(auditClientFactory({timeouts: options.timeouts, emit: options.emit}), (managed) => desiredFromLock(manifest!, lock, managed.key, managed.accountId, managed.region, manifest!.functions[managed.key]!.architecture)),
+      awsAuditEnv(clients, (managed) => desiredFromLock(manifest!, lock, managed.key, managed.accountId, managed.region, manifest!.functions[managed.key]!.architecture)),
     )
   } finally {
     db.close()

@@ -4,6 +4,8 @@
 // The audit is run here, or the last saved one is used only while it is fresh and covers the targets.
 // On an interrupt (request.signal) no listing or deletion starts any more; the deletions in flight
 // finish and are recorded; InterruptedError lists the versions deleted and the candidates not deleted.
+// With team state, the deletions of one layer, account and region run under publish's lease
+// (src/publish/lease.ts), so a publish adopting a version and a prune deleting it never overlap.
 import pLimit from 'p-limit'
 import {InterruptedError, OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
@@ -18,6 +20,7 @@ import {runAudit, type AuditEnv} from '../audit/run.js'
 import {failureOf} from '../audit/scan.js'
 import {resolveTargets, type ResolvedTarget, type TargetFlags} from '../audit/targets.js'
 import type {TargetFailure} from '../audit/types.js'
+import {withLease, type TeamLeases} from '../publish/lease.js'
 import type {PruneLambdaApi} from './lambda.js'
 import {planPrune, type KeptVersion, type ListedVersion} from './plan.js'
 import {renderPruneInterrupted} from './render.js'
@@ -45,6 +48,8 @@ export interface PruneRequest {
   emit: EmitEvent
   /** Fires on an interrupt: no further listing or deletion starts; runPrune then throws InterruptedError. */
   signal?: AbortSignal
+  /** Team state (leases) for the deletions; undefined with --no-remote-state. */
+  leases?: TeamLeases
 }
 
 export interface PrunedVersion extends ListedVersion {
@@ -133,18 +138,33 @@ export async function runPrune(request: PruneRequest, env: PruneEnv): Promise<Pr
   )
   const deleted: PrunedVersion[] = []
   if (request.yes) {
+    // One lease per layer, account and region around its deletions.
+    const groups = new Map<string, PrunedVersion[]>()
+    for (const entry of candidates) {
+      const key = `${entry.layer}\u0000${entry.accountId}\u0000${entry.region}`
+      groups.set(key, [...(groups.get(key) ?? []), entry])
+    }
     await Promise.all(
-      candidates.map((entry) =>
+      [...groups.values()].map((entries) =>
         limit(async () => {
-          if (request.signal?.aborted) return
-          try {
-            await apis.get(`${entry.accountId}/${entry.region}`)!.deleteLayerVersion(entry.layer, entry.version)
-            recordPrune(request.db, {...entry, auditRunId: audit.runId, deletedAt: now().toISOString()})
-            deleted.push(entry)
-            request.emit({type: 'progress', phase: 'prune', message: `deleted ${entry.arn}`, current: deleted.length, total: candidates.length})
-          } catch (error) {
-            failures.push({accountId: entry.accountId, region: entry.region, layer: entry.layer, arn: entry.arn, error: failureOf(error)})
-          }
+          const first = entries[0]!
+          const account = plan.targets.find((target) => target.accountId === first.accountId)?.account
+          const leases = account ? request.leases : undefined
+          await withLease(leases?.config, leases ? leases.target(first.layer, account!, first.region) : NO_LEASE, async (lease) => {
+            for (const entry of entries) {
+              if (request.signal?.aborted) return
+              try {
+                // Taken before the first deletion; a lease that cannot be taken (or was lost) fails the rest of the group.
+                await lease?.hold()
+                await apis.get(`${entry.accountId}/${entry.region}`)!.deleteLayerVersion(entry.layer, entry.version)
+                recordPrune(request.db, {...entry, auditRunId: audit.runId, deletedAt: now().toISOString()})
+                deleted.push(entry)
+                request.emit({type: 'progress', phase: 'prune', message: `deleted ${entry.arn}`, current: deleted.length, total: candidates.length})
+              } catch (error) {
+                failures.push({accountId: entry.accountId, region: entry.region, layer: entry.layer, arn: entry.arn, error: failureOf(error)})
+              }
+            }
+          })
         }),
       ),
     )
@@ -169,6 +189,8 @@ function interrupted(signal: AbortSignal, deleted: PrunedVersion[], notDeleted: 
   const by = InterruptedError.signalOf(signal)
   return new InterruptedError(by, renderPruneInterrupted(by, deleted, notDeleted), {details: {deleted, notDeleted}})
 }
+
+const NO_LEASE = {bucket: '', key: '', scope: '', store: () => Promise.reject(new Error('no lease'))}
 
 function compareVersions(a: ListedVersion, b: ListedVersion): number {
   return `${a.layer}\u0000${a.accountId}\u0000${a.region}`.localeCompare(`${b.layer}\u0000${b.accountId}\u0000${b.region}`, 'en') || a.version - b.version

@@ -1,13 +1,14 @@
 // Owns `layers publish` end to end for the command: loads the manifest and the lockfile (which must
 // match), builds the selected own layers' artifacts (buildProject), plans, wires AWS (one client
 // factory: per-account credentials, adaptive retries, shared pool), the lockfile recorder and the
-// state database, and runs the plan.
+// state database, the team-state leases (settings.state, --no-remote-state, LAYERS_LEASE_MS), and
+// runs the plan.
 import {awsClientFactory, type AwsClientFactory} from '../aws/clients.js'
 import {boundClients} from '../aws/identity.js'
 import {layerPublishApi} from '../aws/lambda-layers.js'
 import type {AwsTimeouts} from '../aws/time-bounds.js'
 import {buildProject} from '../build/run.js'
-import {UserInputError} from '../errors/index.js'
+import {UserInputError, type Problem} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {lockStatus, staleLayerNames} from '../lock/fingerprint.js'
 import {readLockfile} from '../lock/io.js'
@@ -16,8 +17,10 @@ import {isOwnLayer, type Account, type Manifest} from '../manifest/types.js'
 import {projectPaths} from '../project/paths.js'
 import {openStateDatabase} from '../store/db.js'
 import {selectAccounts, selectLayerNames, selectRegions} from '../manifest/select.js'
-import {planPublish, type PublishTarget} from './plan.js'
-import {publicationRecorder} from './record.js'
+import {sharingRecorder, type HistoryTarget} from '../history/shared.js'
+import {teamLeases, type TeamLeases} from './lease.js'
+import {planPublish, type PublishTarget, type PublishUnit} from './plan.js'
+import {publicationRecorder, type PublicationRecord} from './record.js'
 import {runPublish, type PublishEnv, type PublishResult} from './run.js'
 
 export interface PublishCommandOptions {
@@ -28,6 +31,8 @@ export interface PublishCommandOptions {
   dryRun: boolean
   createBucket: boolean
   concurrency: number
+  /** false: --no-remote-state (no leases), whatever settings.state.remote says. */
+  remoteState?: boolean
   emit: EmitEvent
   /** Fires on an interrupt (see PublishRunOptions.signal; the build stops too). */
   signal?: AbortSignal
@@ -54,16 +59,26 @@ export async function publishCommand(options: PublishCommandOptions, clients: Aw
   const own = names.filter((name) => isOwnLayer(manifest.layers[name]!))
   const artifacts = own.length > 0 ? await buildProject({manifestPath: paths.manifest, layers: own, emit: options.emit, ...(options.signal ? {signal: options.signal} : {})}) : []
   const plan = planPublish(manifest, lock, artifacts, {layers: names, accounts: options.accounts, regions: options.regions})
+  const env = awsPublishEnv(manifest, clients)
+  const warnings: Problem[] = []
+  const emit: EmitEvent = (event) => {
+    if (event.type === 'warning') warnings.push(event.warning)
+    options.emit(event)
+  }
+  const team = options.remoteState === false ? undefined : teamLeases(manifest, 'layers publish', emit, (account, region) => env.leaseStore!({accountName: account.name, accountId: account.id, region}))
+  const leases = team && {config: team.config, target: (unit: PublishUnit) => team.target(unit.layer, manifest.accounts[unit.target.accountName]!, unit.target.region)}
   const db = options.dryRun ? undefined : openStateDatabase(paths.stateDir)
   try {
-    return await runPublish(plan, awsPublishEnv(manifest, clients), {
+    const result = await runPublish(plan, env, {
       dryRun: options.dryRun,
       createBucket: options.createBucket,
       concurrency: options.concurrency,
-      recorder: publicationRecorder(paths.lockfile, db),
-      emit: options.emit,
+      recorder: team && !options.dryRun ? sharingRecorder(publicationRecorder(paths.lockfile, db), manifest.settings.prefix, (record) => historyTarget(manifest, team, env, record), emit) : publicationRecorder(paths.lockfile, db),
+      emit,
+      ...(leases ? {leases} : {}),
       ...(options.signal ? {signal: options.signal} : {}),
     })
+    return warnings.length > 0 ? {...result, warnings} : result
   } finally {
     db?.close()
   }
@@ -77,5 +92,15 @@ export function awsPublishEnv(manifest: Pick<Manifest, 'accounts'>, factory: Aws
     layersApi: async (target) => layerPublishApi(await clients.lambda(account(target), target.region), await clients.lambda(account(target), target.region, {maxAttempts: 1})),
     // S3 (and its SDK package) is loaded only when something is to be uploaded or published.
     store: async (target) => (await import('../aws/s3-artifacts.js')).artifactStoreApi(await clients.s3(account(target), target.region)),
+    leaseStore: async (target) => (await import('../aws/s3-leases.js')).leaseStoreApi(await clients.s3(account(target), target.region)),
+    historyStore: async (target) => (await import('../aws/s3-history.js')).historyStoreApi(await clients.s3(account(target), target.region)),
   }
 }
+
+/** Where a record's shared-history event goes: the state bucket of its account and region. */
+function historyTarget(manifest: Pick<Manifest, 'accounts'>, team: TeamLeases, env: PublishEnv, record: PublicationRecord): HistoryTarget {
+  const account = Object.values(manifest.accounts).find((entry) => entry.id === record.accountId)!
+  const target = {accountName: account.name, accountId: account.id, region: record.region}
+  return {bucket: team.target(record.layer, account, record.region).bucket, accountId: account.id, region: record.region, store: () => env.historyStore!(target)}
+}
+

@@ -5,6 +5,7 @@
 // is not in its own account and region is refused: no other account's version is ever recorded.
 import {parseLayerVersionArn} from '../audit/arn.js'
 import {OperationalError} from '../errors/index.js'
+import {insertPublications, recordPrune, type PruneRecord, type PublicationRow} from '../history/store.js'
 import {updateLockfile} from '../lock/io.js'
 import type {ArtifactKey, Lockfile, Publication} from '../lock/types.js'
 import type {StateDatabase} from '../store/db.js'
@@ -22,6 +23,13 @@ export interface PublicationRecorder {
   record(record: PublicationRecord): Promise<void>
   /** Resolves once every record handed over so far is written (or has failed): before an interrupted run ends. */
   flush(): Promise<void>
+  /** A version publish deleted (a duplicate of the content it keeps), into the history. */
+  deleted?(record: PruneRecord): void
+}
+
+export function publicationRow(record: PublicationRecord, publishedAt: string): PublicationRow {
+  const {layer, artifactKey: artifact, accountId, region, publication} = record
+  return {layer, artifact, accountId, region, version: publication.version, arn: publication.arn, codeSha256: publication.codeSha256, publishedAt}
 }
 
 /** Puts the records into `lock` (mutating it); records of layers the lock no longer has are dropped. */
@@ -56,9 +64,6 @@ export function publicationRecorder(lockfile: string, db: StateDatabase | undefi
   let pending: Array<{record: PublicationRecord; done: () => void; failed: (error: unknown) => void}> = []
   let active = false
   let writing: Promise<void> = Promise.resolve()
-  const insert = db?.prepare(
-    `INSERT OR IGNORE INTO publications (layer, artifact, account_id, region, version, arn, code_sha256, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  )
   const flush = async (): Promise<void> => {
     active = true
     try {
@@ -74,13 +79,9 @@ export function publicationRecorder(lockfile: string, db: StateDatabase | undefi
       pending = []
       try {
         await updateLockfile(lockfile, (lock) => applyPublications(lock, batch.map((entry) => entry.record)), {waitMs: 30_000})
-        if (insert) {
+        if (db) {
           const at = new Date().toISOString()
-          db!.transaction(() => {
-            for (const {record} of batch) {
-              insert.run(record.layer, record.artifactKey, record.accountId, record.region, record.publication.version, record.publication.arn, record.publication.codeSha256, at)
-            }
-          })()
+          insertPublications(db, batch.map(({record}) => publicationRow(record, at)))
         }
         for (const entry of batch) entry.done()
       } catch (error) {
@@ -98,6 +99,9 @@ export function publicationRecorder(lockfile: string, db: StateDatabase | undefi
     },
     async flush() {
       while (active || pending.length > 0) await writing.catch(() => {})
+    },
+    deleted(record) {
+      if (db) recordPrune(db, record)
     },
   }
 }

@@ -6,13 +6,20 @@
 // On an interrupt (options.signal) no unit starts a write any more (upload or publish); a
 // PublishLayerVersion already sent is awaited (not retried) and its version recorded; then the
 // recorder is flushed and InterruptedError lists what was published or adopted and what was not started.
+// With team state, the units of one layer and target run under one lease (src/publish/lease.ts),
+// taken before their first write only, and a fresh publication is checked for duplicates
+// (src/publish/duplicates.ts).
 import pLimit from 'p-limit'
 import {isThrottling, isUncertain, targetError, type TargetError} from '../aws/errors.js'
 import type {LayerPublishApi, LayerVersionInfo} from '../aws/lambda-layers.js'
 import type {ArtifactStoreApi} from '../aws/s3-artifacts.js'
-import {InterruptedError, OperationalError} from '../errors/index.js'
+import type {HistoryStoreApi} from '../aws/s3-history.js'
+import type {LeaseStoreApi} from '../aws/s3-leases.js'
+import {InterruptedError, OperationalError, type Problem} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import type {Publication} from '../lock/types.js'
+import {settleDuplicates, type DuplicateReport} from './duplicates.js'
+import {withLease, type Lease, type LeaseConfig, type LeaseTarget} from './lease.js'
 import {candidateVersions, diffGrants, type ArnCheck, type Grant, type PublishPlan, type PublishTarget, type PublishUnit} from './plan.js'
 import type {PublicationRecorder} from './record.js'
 import {renderPublishInterrupted} from './render.js'
@@ -20,6 +27,10 @@ import {renderPublishInterrupted} from './render.js'
 export interface PublishEnv {
   layersApi(target: PublishTarget): Promise<LayerPublishApi>
   store(target: PublishTarget): Promise<ArtifactStoreApi>
+  /** The team-state lease calls (src/aws/s3-leases.ts) in the target's account and region. */
+  leaseStore?(target: PublishTarget): Promise<LeaseStoreApi>
+  /** The shared-history calls (src/aws/s3-history.ts) in the target's account and region. */
+  historyStore?(target: PublishTarget): Promise<HistoryStoreApi>
 }
 
 export interface PublishRunOptions {
@@ -32,6 +43,8 @@ export interface PublishRunOptions {
   retryBaseMs?: number
   /** Fires on an interrupt: units start no further write; runPublish then throws InterruptedError with the result in `details`. */
   signal?: AbortSignal
+  /** Team state (leases); undefined with --no-remote-state. Never used by --dry-run. */
+  leases?: {config: LeaseConfig; target(unit: PublishUnit): LeaseTarget}
 }
 
 /** `not-started`: an interrupted run wrote nothing for the unit (at most read, or uploaded the content-addressed zip). */
@@ -54,6 +67,8 @@ export interface UnitOutcome {
   version?: number
   grantsAdded: string[]
   grantsRemoved: string[]
+  /** Set when versions with this content were found besides the one kept (see duplicates.ts). */
+  duplicates?: DuplicateReport
   error?: TargetError
 }
 
@@ -72,13 +87,15 @@ export interface PublishResult {
   units: UnitOutcome[]
   arnChecks: ArnCheckOutcome[]
   summary: {units: number; published: number; adopted: number; unchanged: number; uploaded: number; grantChanges: number; failed: number; notStarted?: number}
+  /** Set by the command when the run warned (lease taken over or lost, duplicates). */
+  warnings?: Problem[]
 }
 
 const MAX_PUBLISH_ATTEMPTS = 8
 
 export async function runPublish(plan: PublishPlan, env: PublishEnv, options: PublishRunOptions): Promise<PublishResult> {
   const limit = pLimit(Math.max(1, options.concurrency))
-  const buckets = new Map<string, Promise<boolean>>()
+  const buckets: Buckets = new Map()
   // Units of one layer in one target share a queue: two artifacts with equal bytes must see each other's version.
   const groups = new Map<string, PublishUnit[]>()
   for (const unit of plan.units) {
@@ -89,15 +106,17 @@ export async function runPublish(plan: PublishPlan, env: PublishEnv, options: Pu
   const total = plan.units.length
   const outcomes = await Promise.all(
     [...groups.values()].map((units) =>
-      limit(async () => {
-        const results: UnitOutcome[] = []
-        for (const unit of units) {
-          results.push(await publishUnit(unit, env, options, buckets))
-          done++
-          options.emit({type: 'progress', phase: 'publish', message: `${unit.layer} (${unit.artifactKey}) ${unit.target.accountName}/${unit.target.region}`, current: done, total})
-        }
-        return results
-      }),
+      limit(() =>
+        withLease(leaseConfig(units[0]!, env, options, buckets), options.leases?.target(units[0]!) ?? noLease, async (lease) => {
+          const results: UnitOutcome[] = []
+          for (const unit of units) {
+            results.push(await publishUnit(unit, env, options, buckets, lease))
+            done++
+            options.emit({type: 'progress', phase: 'publish', message: `${unit.layer} (${unit.artifactKey}) ${unit.target.accountName}/${unit.target.region}`, current: done, total})
+          }
+          return results
+        }),
+      ),
     ),
   )
   const interrupted = options.signal?.aborted === true
@@ -126,6 +145,18 @@ export async function runPublish(plan: PublishPlan, env: PublishEnv, options: Pu
   throw new InterruptedError(signal, renderPublishInterrupted(signal, result, plan.arnChecks.length), {details: {...result}})
 }
 
+type Buckets = Map<string, {check: Promise<boolean>; reported: boolean}>
+
+const noLease: LeaseTarget = {bucket: '', key: '', scope: '', store: () => Promise.reject(new Error('no lease'))}
+
+/** The group's lease config (none for --dry-run or --no-remote-state); a missing artifact bucket that holds the lease is made as publish makes it. */
+function leaseConfig(unit: PublishUnit, env: PublishEnv, options: PublishRunOptions, buckets: Buckets): LeaseConfig | undefined {
+  if (!options.leases || options.dryRun) return undefined
+  const {config, target} = options.leases
+  if (target(unit).bucket !== unit.bucket) return config
+  return {...config, prepare: async () => void (await ensureBucket(unit, env, options, buckets, false))}
+}
+
 async function checkArn(check: ArnCheck, env: PublishEnv): Promise<ArnCheckOutcome> {
   const base = {layer: check.layer, accountName: check.target.accountName, accountId: check.target.accountId, region: check.target.region, ...(check.arn ? {arn: check.arn} : {})}
   if (!check.arn) {
@@ -152,7 +183,7 @@ async function checkArn(check: ArnCheck, env: PublishEnv): Promise<ArnCheckOutco
   }
 }
 
-async function publishUnit(unit: PublishUnit, env: PublishEnv, options: PublishRunOptions, buckets: Map<string, Promise<boolean>>): Promise<UnitOutcome> {
+async function publishUnit(unit: PublishUnit, env: PublishEnv, options: PublishRunOptions, buckets: Buckets, lease?: Lease): Promise<UnitOutcome> {
   const outcome: UnitOutcome = {
     layer: unit.layer,
     artifact: unit.artifactKey,
@@ -177,7 +208,7 @@ async function publishUnit(unit: PublishUnit, env: PublishEnv, options: PublishR
     if (unit.locked) {
       const current = await api.getGrants(unit.layer, unit.locked.version)
       const exists = current !== undefined || (await api.getVersion(unit.layer, unit.locked.version)) !== undefined
-      const applied = exists && (await applyGrants(api, unit, unit.locked.version, current ?? [], options.dryRun, outcome))
+      const applied = exists && (await applyGrants(api, unit, unit.locked.version, current ?? [], options.dryRun, outcome, lease))
       if (applied) {
         Object.assign(outcome, {status: 'unchanged', arn: unit.locked.arn, version: unit.locked.version})
         return outcome
@@ -186,12 +217,14 @@ async function publishUnit(unit: PublishUnit, env: PublishEnv, options: PublishR
       outcome.grantsAdded = []
       outcome.grantsRemoved = []
     }
-    // 2. No record: an existing version may hold this content (a lost lockfile, an interrupted run).
+    // 2. No record: an existing version may hold this content (a lost lockfile, an interrupted run,
+    // another machine's publish: from here on the unit may write, so it holds the lease).
+    if (!options.dryRun) await lease?.hold()
     const existing = await findExisting(api, unit)
     if (existing) {
       Object.assign(outcome, {status: 'adopted', arn: existing.arn, version: existing.version})
       if (!options.dryRun) await options.recorder.record(recordOf(unit, existing))
-      await applyGrants(api, unit, existing.version, (await api.getGrants(unit.layer, existing.version)) ?? [], options.dryRun, outcome)
+      await applyGrants(api, unit, existing.version, (await api.getGrants(unit.layer, existing.version)) ?? [], options.dryRun, outcome, lease)
       return outcome
     }
     // 3. Upload (content-addressed) and publish exactly one version.
@@ -214,15 +247,42 @@ async function publishUnit(unit: PublishUnit, env: PublishEnv, options: PublishR
     }
     // The zip is uploaded (harmless: content-addressed) but no version exists yet: publish none.
     if (options.signal?.aborted) return {...outcome, status: 'not-started'}
+    await lease?.hold()
     const published = await publishOnce(api, unit, options.retryBaseMs ?? 200, options.signal)
     Object.assign(outcome, {status: 'published', arn: published.arn, version: published.version})
     await options.recorder.record(recordOf(unit, published))
-    await applyGrants(api, unit, published.version, [], false, outcome)
+    if (lease) {
+      const {keep, report} = await settleDuplicates(api, unit, published)
+      if (report) {
+        outcome.duplicates = report
+        for (const gone of report.deleted) options.recorder.deleted?.({layer: unit.layer, accountId: unit.target.accountId, region: unit.target.region, version: gone.version, arn: gone.arn, codeSize: unit.content.zipBytes, deletedAt: new Date().toISOString()})
+        options.emit({type: 'warning', warning: duplicateWarning(unit, report)})
+      }
+      if (keep.version !== published.version) {
+        Object.assign(outcome, {status: 'adopted', arn: keep.arn, version: keep.version})
+        await options.recorder.record(recordOf(unit, keep))
+        await applyGrants(api, unit, keep.version, (await api.getGrants(unit.layer, keep.version)) ?? [], false, outcome, lease)
+        return outcome
+      }
+    }
+    await applyGrants(api, unit, published.version, [], false, outcome, lease)
     return outcome
   } catch (error) {
     outcome.status = 'failed'
     outcome.error = targetError(error)
     return outcome
+  }
+}
+
+function duplicateWarning(unit: PublishUnit, report: DuplicateReport): Problem {
+  const where = `${unit.layer} in ${unit.target.accountName} (${unit.target.accountId})/${unit.target.region}`
+  const deleted = report.deleted.length > 0 ? `; deleted unused duplicate${report.deleted.length === 1 ? '' : 's'} ${report.deleted.map((entry) => entry.version).join(', ')}` : ''
+  const left = report.left.map((entry) => `; kept duplicate ${entry.version} (${entry.reason})`).join('')
+  return {
+    severity: 'warning',
+    code: 'ERR_LAYERS_DUPLICATE_VERSIONS',
+    message: `Found more than one version of ${where} with this content: kept version ${report.kept}${deleted}${left}.`,
+    hint: 'Another publish ran without the team-state lease (--no-remote-state, an older layers). Duplicates left in place can be removed with `layers prune` once no function uses them.',
   }
 }
 
@@ -245,11 +305,12 @@ async function findExisting(api: LayerPublishApi, unit: PublishUnit): Promise<La
  * Makes the version's grants match the unit's. Returns false when a grant cannot be added because the
  * version is gone (deleted between the caller's existence check and this call).
  */
-async function applyGrants(api: LayerPublishApi, unit: PublishUnit, version: number, current: Grant[], dryRun: boolean, outcome: UnitOutcome): Promise<boolean> {
+async function applyGrants(api: LayerPublishApi, unit: PublishUnit, version: number, current: Grant[], dryRun: boolean, outcome: UnitOutcome, lease?: Lease): Promise<boolean> {
   const {add, remove} = diffGrants(unit.grants, current)
   outcome.grantsAdded = add.map((grant) => grant.sid)
   outcome.grantsRemoved = remove
   if (dryRun) return true
+  if (add.length > 0 || remove.length > 0) await lease?.hold()
   for (const sid of remove) {
     try {
       await api.removeGrant(unit.layer, version, sid)
@@ -271,10 +332,11 @@ async function applyGrants(api: LayerPublishApi, unit: PublishUnit, version: num
   return true
 }
 
-async function ensureBucket(unit: PublishUnit, env: PublishEnv, options: PublishRunOptions, buckets: Map<string, Promise<boolean>>): Promise<boolean> {
-  let check = buckets.get(unit.bucket)
-  if (!check) {
-    check = (async () => {
+/** Checks (once per bucket and run) that the bucket exists, creating it with --create-bucket; true for the first unit to report a creation. */
+async function ensureBucket(unit: PublishUnit, env: PublishEnv, options: PublishRunOptions, buckets: Buckets, report = true): Promise<boolean> {
+  let entry = buckets.get(unit.bucket)
+  if (!entry) {
+    const check = (async () => {
       const store = await env.store(unit.target)
       const state = await store.bucketState(unit.bucket)
       if (state === 'exists') return false
@@ -294,12 +356,14 @@ async function ensureBucket(unit: PublishUnit, env: PublishEnv, options: Publish
       await store.createBucket(unit.bucket, unit.target.region)
       return true
     })()
-    buckets.set(unit.bucket, check)
-    // The first unit to need the bucket reports its creation; the others see it as there.
-    return check
+    entry = {check, reported: false}
+    buckets.set(unit.bucket, entry)
   }
-  await check
-  return false
+  // The first unit to need the bucket reports its creation (a lease that needed it first does not); the others see it as there.
+  const created = await entry.check
+  if (!created || entry.reported || !report) return false
+  entry.reported = true
+  return true
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   GetBucketLocationCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -172,5 +173,81 @@ describe('multipart', () => {
     const aborted = await failure(one.s3.send(new UploadPartCommand({Bucket: 'artifacts-one', Key: 'mp/aborted', UploadId: second.UploadId, PartNumber: 1, Body: Buffer.from('x')})))
     expect(aborted.name).toBe('NoSuchUpload')
     expect(aborted.$metadata.httpStatusCode).toBe(404)
+  })
+})
+
+describe('conditional writes', () => {
+  const bucket = 'artifacts-one'
+  const put = (key: string, body: string, conditions: {IfNoneMatch?: string; IfMatch?: string} = {}) => one.s3.send(new PutObjectCommand({Bucket: bucket, Key: key, Body: body, ...conditions}))
+  const read = async (key: string): Promise<string> => (await (await one.s3.send(new GetObjectCommand({Bucket: bucket, Key: key}))).Body!.transformToString())
+
+  it('PutObject If-None-Match: * creates once (412 PreconditionFailed after); If-Match writes only over that ETag (412 otherwise, 404 NoSuchKey when missing)', async () => {
+    const created = await put('cond/lease.json', 'one', {IfNoneMatch: '*'})
+    const again = await failure(put('cond/lease.json', 'two', {IfNoneMatch: '*'}))
+    expect(again.name).toBe('PreconditionFailed')
+    expect(again.$metadata.httpStatusCode).toBe(412)
+    expect(await read('cond/lease.json')).toBe('one')
+    const renewed = await put('cond/lease.json', 'three', {IfMatch: created.ETag!})
+    expect(renewed.ETag).not.toBe(created.ETag)
+    const stale = await failure(put('cond/lease.json', 'four', {IfMatch: created.ETag!}))
+    expect(stale.name).toBe('PreconditionFailed')
+    expect(stale.$metadata.httpStatusCode).toBe(412)
+    // Unquoted ETags match as well (S3 compares the entity tag, quotes or not).
+    await put('cond/lease.json', 'five', {IfMatch: renewed.ETag!.replace(/"/g, '')})
+    expect(await read('cond/lease.json')).toBe('five')
+    const missing = await failure(put('cond/nothing.json', 'x', {IfMatch: created.ETag!}))
+    expect(missing.name).toBe('NoSuchKey')
+    expect(missing.$metadata.httpStatusCode).toBe(404)
+    const notStar = await failure(put('cond/other.json', 'x', {IfNoneMatch: created.ETag!}))
+    expect(notStar.$metadata.httpStatusCode).toBe(501)
+    expect(server.calls.filter((call) => call.operation === 'PutObject' && call.status === 412)).toHaveLength(2)
+  })
+
+  it('DeleteObject If-Match deletes only that ETag: 412 for another, 404 NoSuchKey when missing; unconditional deletes stay 204', async () => {
+    const {ETag} = await put('cond/del.json', 'one')
+    const other = await failure(one.s3.send(new DeleteObjectCommand({Bucket: bucket, Key: 'cond/del.json', IfMatch: '"0123456789abcdef0123456789abcdef"'})))
+    expect(other.name).toBe('PreconditionFailed')
+    expect(await read('cond/del.json')).toBe('one')
+    await one.s3.send(new DeleteObjectCommand({Bucket: bucket, Key: 'cond/del.json', IfMatch: ETag!}))
+    const gone = await failure(one.s3.send(new DeleteObjectCommand({Bucket: bucket, Key: 'cond/del.json', IfMatch: ETag!})))
+    expect(gone.name).toBe('NoSuchKey')
+    expect(gone.$metadata.httpStatusCode).toBe(404)
+    await one.s3.send(new DeleteObjectCommand({Bucket: bucket, Key: 'cond/del.json'}))
+  })
+
+  it('two conditional writes of one key in flight at once: one lands, the other is 409 ConditionalRequestConflict', async () => {
+    // Both requests are held 300 ms after they arrive, so the second is in flight when the first lands.
+    server.setFaults({latencyMs: 300, operations: ['PutObject']})
+    try {
+      const results = await Promise.allSettled([put('cond/race.json', 'a', {IfNoneMatch: '*'}), put('cond/race.json', 'b', {IfNoneMatch: '*'})])
+      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1)
+      const rejected = results.find((result) => result.status === 'rejected') as PromiseRejectedResult
+      expect((rejected.reason as {name: string}).name).toBe('ConditionalRequestConflict')
+      expect((rejected.reason as {$metadata: {httpStatusCode: number}}).$metadata.httpStatusCode).toBe(409)
+    } finally {
+      server.setFaults(undefined)
+    }
+    // Retried once the conflict is over, the condition decides: 412.
+    expect((await failure(put('cond/race.json', 'b', {IfNoneMatch: '*'}))).name).toBe('PreconditionFailed')
+  })
+
+  it('CompleteMultipartUpload: If-None-Match creates or 412s; a write of the key after the upload began is 409; If-Match checks the ETag', async () => {
+    const complete = async (key: string, conditions: {IfNoneMatch?: string; IfMatch?: string}, between?: () => Promise<unknown>) => {
+      const {UploadId} = await one.s3.send(new CreateMultipartUploadCommand({Bucket: bucket, Key: key}))
+      const part = await one.s3.send(new UploadPartCommand({Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: Buffer.from(`part of ${key}`)}))
+      await between?.()
+      return one.s3.send(new CompleteMultipartUploadCommand({Bucket: bucket, Key: key, UploadId, MultipartUpload: {Parts: [{PartNumber: 1, ETag: part.ETag}]}, ...conditions}))
+    }
+    const first = await complete('cond/mp.zip', {IfNoneMatch: '*'})
+    expect(first.ETag).toMatch(/-1"$/)
+    expect((await failure(complete('cond/mp.zip', {IfNoneMatch: '*'}))).name).toBe('PreconditionFailed')
+    const conflict = await failure(complete('cond/mp-race.zip', {IfNoneMatch: '*'}, () => put('cond/mp-race.zip', 'landed meanwhile')))
+    expect(conflict.name).toBe('ConditionalRequestConflict')
+    expect(conflict.$metadata.httpStatusCode).toBe(409)
+    expect(await read('cond/mp-race.zip')).toBe('landed meanwhile')
+    expect((await failure(complete('cond/mp.zip', {IfMatch: '"0123456789abcdef0123456789abcdef-1"'}))).name).toBe('PreconditionFailed')
+    const over = await complete('cond/mp.zip', {IfMatch: first.ETag!})
+    expect(over.ETag).toMatch(/-1"$/)
+    expect((await failure(complete('cond/mp-none.zip', {IfMatch: first.ETag!}))).name).toBe('NoSuchKey')
   })
 })

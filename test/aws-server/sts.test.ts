@@ -36,7 +36,7 @@ describe('STS', () => {
     expect(one.Account).toBe(ACCOUNT1)
     expect(one.Arn).toBe(`arn:aws:iam::${ACCOUNT1}:user/layers-test`)
     expect(two.Account).toBe(ACCOUNT2)
-    expect(server.calls.at(-1)).toEqual({service: 'sts', operation: 'GetCallerIdentity', accountId: ACCOUNT2, region: 'eu-west-1', status: 200})
+    expect(server.calls.at(-1)).toEqual({service: 'sts', operation: 'GetCallerIdentity', accountId: ACCOUNT2, region: 'eu-west-1', status: 200, at: expect.any(Number)})
   })
 
   it('AssumeRole returns session credentials that act as the role account', async () => {

@@ -7,6 +7,8 @@ import type {Lockfile} from '../../src/lock/types.js'
 import {openStateDatabase, type StateDatabase} from '../../src/store/db.js'
 import {runPrune, type PruneEnv, type PruneRequest} from '../../src/prune/run.js'
 import type {ScannedFunction} from '../../src/audit/types.js'
+import type {LeaseStoreApi} from '../../src/aws/s3-leases.js'
+import {teamLeases} from '../../src/publish/lease.js'
 
 // Service test of prune's decisions and bookkeeping over in-memory Lambda interfaces; the CLI runs
 // against the AWS test server in test/audit/managed.e2e.test.ts ("layers prune (CLI)").
@@ -54,6 +56,32 @@ function env(functions: ScannedFunction[], deleted: number[], options: {failList
   }
 }
 
+/** Conditional writes in memory, as S3 answers them (etag per write). */
+function memoryLeaseStore(): {objects: Map<string, {body: string; etag: string}>; api: LeaseStoreApi} {
+  const objects = new Map<string, {body: string; etag: string}>()
+  let writes = 0
+  const put = (key: string, body: string) => {
+    const etag = `"${++writes}"`
+    objects.set(key, {body, etag})
+    return {ok: true as const, etag}
+  }
+  return {
+    objects,
+    api: {
+      create: async (_bucket, key, body) => (objects.has(key) ? {ok: false, reason: 'taken'} : put(key, body)),
+      replace: async (_bucket, key, body, etag) => (!objects.has(key) ? {ok: false, reason: 'missing'} : objects.get(key)!.etag !== etag ? {ok: false, reason: 'changed'} : put(key, body)),
+      remove: async (_bucket, key, etag) => {
+        const current = objects.get(key)
+        if (!current) return {ok: false, reason: 'missing'}
+        if (current.etag !== etag) return {ok: false, reason: 'changed'}
+        objects.delete(key)
+        return {ok: true, etag}
+      },
+      read: async (_bucket, key) => objects.get(key),
+    },
+  }
+}
+
 describe('runPrune', () => {
   const dirs: string[] = []
   let db: StateDatabase | undefined
@@ -83,6 +111,23 @@ describe('runPrune', () => {
     expect(deleted).toEqual([1])
     const rows = db!.prepare('SELECT version, code_size, audit_run_id FROM prunes').all()
     expect(rows).toEqual([{version: 1, code_size: 1000, audit_run_id: real.audit.runId}])
+  })
+
+  it('deletes under the team-state lease of the layer, account and region, and deletes nothing while another run holds it', async () => {
+    const store = memoryLeaseStore()
+    const leases = teamLeases(manifest, 'layers prune', () => {}, async () => store.api)!
+    leases.config.waitMs = 100
+    const key = '.layers-state/leases/deps/111111111111/eu-west-1.json'
+    store.objects.set(key, {body: JSON.stringify({owner: 'other', host: 'ci', pid: 7, command: 'layers publish', acquiredAt: 'a', expiresAt: 'b'}), etag: '"held"'})
+    const deleted: number[] = []
+    const blocked = await runPrune(request({yes: true, leases}), env([user], deleted))
+    expect(deleted).toEqual([])
+    expect(blocked.failures.map((failure) => `${failure.arn}:${failure.error.code}`)).toEqual([`${arn(1)}:ERR_LAYERS_LEASE_TIMEOUT`, `${arn(3)}:ERR_LAYERS_LEASE_TIMEOUT`])
+    store.objects.delete(key)
+    const real = await runPrune(request({yes: true, leases}), env([user], deleted))
+    expect(real.deleted.map((c) => c.version)).toEqual([1, 3])
+    // Taken once for the group, released after.
+    expect(store.objects.size).toBe(0)
   })
 
   it('keeps everything when the audit could not scan the region', async () => {

@@ -72,6 +72,12 @@ function fake(): Fake {
     },
     async addGrant() {},
     async removeGrant() {},
+    async deleteVersion() {
+      throw new Error('an interrupted publish deletes nothing')
+    },
+    async layerArnsInUse() {
+      return new Set<string>()
+    },
   }
   const store: ArtifactStoreApi = {
     async bucketState() {

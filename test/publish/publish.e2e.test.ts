@@ -13,7 +13,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {UnitOutcome} from '../../src/publish/run.js'
 import type {LockedOwnLayer} from '../../src/lock/types.js'
 import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
-import {accountsYaml, DEV, EU, EXTERNAL_ID, lambdaAs, makeProject, PROD, ROLE, TARGETS, US, versionsOf, WRITE_OPERATIONS, type Project} from './support.js'
+import {accountsYaml, DEV, EU, EXTERNAL_ID, isStateCall, lambdaAs, makeProject, PROD, ROLE, TARGETS, US, versionsOf, WRITE_OPERATIONS, type Project} from './support.js'
 
 const schema = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../schema/publish.schema.json'), 'utf8'))
 const validate = new Ajv({allErrors: true, strict: false}).compile(schema)
@@ -150,6 +150,8 @@ describe('layers publish', () => {
     expect(calls.filter((call) => call.operation === 'GetLayerVersionPolicy')).toHaveLength(8)
     expect(calls.filter((call) => call.operation === 'GetLayerVersion')).toHaveLength(6)
     expect(calls).toHaveLength(14)
+    // A no-op takes no team-state lease: not one call more than without remote state.
+    expect(calls.filter(isStateCall)).toEqual([])
   })
 
   it('publishes the content again where its locked version was deleted, and only there', async () => {
@@ -179,7 +181,12 @@ describe('layers publish', () => {
     const result = await project.run(['publish', '--json'])
     expect(result.status, result.stderr).toBe(0)
     expect(result.json.summary).toMatchObject({published: 0, adopted: 8, uploaded: 0})
-    expect(callsSince(mark).filter((call) => WRITE_OPERATIONS.has(call.operation))).toEqual([])
+    expect(callsSince(mark).filter((call) => WRITE_OPERATIONS.has(call.operation) && !isStateCall(call))).toEqual([])
+    // Adopting may write (the lockfile, grants): each layer and target took and released its lease once
+    // (and wrote its publication to the shared history).
+    const leaseCalls = callsSince(mark).filter((call) => isStateCall(call) && call.key!.includes('/leases/')).map((call) => call.operation)
+    expect(leaseCalls.filter((op) => op === 'PutObject')).toHaveLength(8)
+    expect(leaseCalls.filter((op) => op === 'DeleteObject')).toHaveLength(8)
     expect(project.lockfile().layers.config).toMatchObject({published: {[DEV]: {[EU]: {'arm64+x86_64': {version: 2}}}}})
     await assertOneVersionPerContent('config')
   })
@@ -260,7 +267,7 @@ describe('layers publish', () => {
     const result = await project.run(['publish', '--json', 'big', '--account', 'dev', '--region', EU, '--create-bucket'])
     expect(result.status, result.stderr).toBe(0)
     expect(result.json.units[0]).toMatchObject({status: 'published', upload: 'uploaded', version: 1})
-    const operations = callsSince(mark).map((call) => call.operation)
+    const operations = callsSince(mark).filter((call) => !isStateCall(call)).map((call) => call.operation)
     expect(operations).toContain('CreateMultipartUpload')
     expect(operations.filter((op) => op === 'UploadPart').length).toBeGreaterThanOrEqual(2)
     expect(operations).toContain('CompleteMultipartUpload')

@@ -8,7 +8,7 @@ import path from 'node:path'
 import {CreateFunctionCommand, GetLayerVersionCommand, LambdaClient, ListLayerVersionsCommand} from '@aws-sdk/client-lambda'
 import yazl from 'yazl'
 import type {Lockfile} from '../../src/lock/types.js'
-import type {AwsServer} from '../support/aws-server/index.js'
+import type {AwsServer, CallRecord} from '../support/aws-server/index.js'
 
 export const DEV = '111111111111'
 export const PROD = '222222222222'
@@ -163,7 +163,13 @@ export async function versionsOf(server: AwsServer, accountId: string, region: s
   return out.sort((a, b) => a.version - b.version)
 }
 
+/** A call on a team-state object (the leases under `.layers-state/`), not on a layer artifact. */
+export function isStateCall(call: CallRecord): boolean {
+  return call.key?.includes('.layers-state/') ?? false
+}
+
 /** Operations the test server saw that change state. */
+
 export const WRITE_OPERATIONS = new Set([
   'PublishLayerVersion',
   'AddLayerVersionPermission',

@@ -24,6 +24,8 @@ export interface RequestContext {
   callerArn: string
   /** Origin of this server (http://127.0.0.1:PORT), for URLs the responses carry. */
   endpoint: string
+  /** When the request arrived, on the server's `tick()` clock: what changed after it was in flight. */
+  received: number
 }
 
 export interface Reply {
@@ -53,6 +55,16 @@ export function awsDate(time: number): string {
 
 export function xmlEscape(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
+}
+
+let clock = 0
+
+/**
+ * The server's logical clock: one step per request arrival and per stored change, so a handler can
+ * tell whether something changed while its request was in flight (S3's ConditionalRequestConflict).
+ */
+export function tick(): number {
+  return ++clock
 }
 
 export function requestId(): string {

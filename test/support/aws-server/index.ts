@@ -74,6 +74,10 @@ export interface CallRecord {
    * status 0 for a reset, 500 for an error answer).
    */
   fault?: 'drop' | 'stall' | 'held' | 'discarded' | 'lost'
+  /** S3 object calls: the object key. */
+  key?: string
+  /** When the server answered (ms since the epoch). */
+  at?: number
 }
 
 export interface AwsProfile {

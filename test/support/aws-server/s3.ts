@@ -2,8 +2,12 @@
 // GetBucketLocation, DeleteBucket, PutObject, HeadObject, GetObject (with Range), DeleteObject,
 // ListObjectsV2 and multipart uploads as @aws-sdk/lib-storage drives them. Bodies may arrive plain or
 // aws-chunked with checksum trailers; checksums (headers or trailers), Content-MD5 and signed payload
-// hashes are verified. Buckets live in one region and belong to one account.
-import {ApiError, header, md5, sha256, token, xmlEscape, type Reply, type RequestContext} from './common.js'
+// hashes are verified. Buckets live in one region and belong to one account. Conditional writes as S3
+// documents them: PutObject and CompleteMultipartUpload with `If-None-Match: *` or `If-Match: ETAG`,
+// DeleteObject with `If-Match` (412 PreconditionFailed, 404 NoSuchKey for If-Match on a missing key,
+// 409 ConditionalRequestConflict when the key changed while the request, or the multipart upload,
+// was in flight).
+import {ApiError, header, md5, sha256, tick, token, xmlEscape, type Reply, type RequestContext} from './common.js'
 import {algorithmOfHeader, checksum, checksumBytes, CHECKSUM_ALGORITHMS, ChunkedEncodingError, decodeAwsChunked, type ChecksumAlgorithm} from './checksums.js'
 import type {ObjectSource} from './lambda.js'
 import type {Persistence} from './persist.js'
@@ -48,6 +52,8 @@ interface Upload {
   algorithm?: ChecksumAlgorithm
   metadata: Record<string, string>
   parts: Map<number, Part>
+  /** When CreateMultipartUpload arrived: a change of the key after it conflicts with a conditional completion. */
+  created: number
 }
 
 /** Bucket and key of a request, path-style (/bucket/key) or virtual-host style (bucket.localhost). */
@@ -118,6 +124,8 @@ export class S3 implements ObjectSource {
   private readonly objects = new Map<string, S3Object>()
   private readonly bodies = new Map<string, Buffer>()
   private readonly uploads = new Map<string, Upload>()
+  /** Object id -> `tick()` of its last stored change (write or delete), for ConditionalRequestConflict. */
+  private readonly changed = new Map<string, number>()
 
   constructor(private readonly persistence: Persistence) {
     for (const row of persistence.all<Bucket>('s3-bucket')) this.buckets.set(row.id, row.value)
@@ -167,9 +175,12 @@ export class S3 implements ObjectSource {
         return this.getObject(ctx, bucket, key!)
       case 'DeleteObject': {
         const id = objectId(bucket.name, key!)
+        const ifMatch = header(ctx.headers, 'if-match')
+        if (ifMatch !== undefined) this.precondition(id, key!, ctx.received, {ifMatch})
         this.objects.delete(id)
         this.bodies.delete(id)
         this.persistence.remove('s3-object', id)
+        this.changed.set(id, tick())
         return {status: 204}
       }
       case 'CreateMultipartUpload':
@@ -294,6 +305,39 @@ export class S3 implements ObjectSource {
     this.objects.set(id, object)
     this.bodies.set(id, body)
     this.persistence.put('s3-object', id, object, body)
+    this.changed.set(id, tick())
+  }
+
+  /** The conditional headers of a write (PutObject, CompleteMultipartUpload) or a conditional delete. */
+  private conditions(ctx: RequestContext): {ifMatch?: string; ifNoneMatch?: string} {
+    const ifMatch = header(ctx.headers, 'if-match')
+    const ifNoneMatch = header(ctx.headers, 'if-none-match')
+    return {...(ifMatch !== undefined ? {ifMatch} : {}), ...(ifNoneMatch !== undefined ? {ifNoneMatch} : {})}
+  }
+
+  /**
+   * Checks a conditional write of object `id` whose request (or multipart upload) began at `since`:
+   * a change of the key after that is a conflicting concurrent operation (409, S3 asks to retry);
+   * `If-None-Match: *` fails on an existing key, `If-Match` on another ETag (412) or a missing key (404).
+   */
+  private precondition(id: string, key: string, since: number, conditions: {ifMatch?: string; ifNoneMatch?: string}): void {
+    const {ifMatch, ifNoneMatch} = conditions
+    if (ifMatch === undefined && ifNoneMatch === undefined) return
+    if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
+      throw new ApiError(501, 'NotImplemented', 'A header you provided implies functionality that is not implemented', {Header: 'If-None-Match'})
+    }
+    if ((this.changed.get(id) ?? 0) > since) {
+      throw new ApiError(409, 'ConditionalRequestConflict', 'A conflicting conditional operation is currently in progress against this resource. Please try again.', {Key: key})
+    }
+    const object = this.objects.get(id)
+    if (ifNoneMatch !== undefined && object) throw new ApiError(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {Condition: 'If-None-Match'})
+    if (ifMatch !== undefined) {
+      if (!object) throw new ApiError(404, 'NoSuchKey', 'The specified key does not exist.', {Key: key})
+      const unquote = (value: string): string => value.trim().replace(/^"(.*)"$/, '$1')
+      if (ifMatch.trim() !== '*' && unquote(ifMatch) !== unquote(object.etag)) {
+        throw new ApiError(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {Condition: 'If-Match'})
+      }
+    }
   }
 
   private checksumHeaders(stored: StoredChecksum | undefined): Record<string, string> {
@@ -304,6 +348,7 @@ export class S3 implements ObjectSource {
   private putObject(ctx: RequestContext, bucket: Bucket, key: string): Reply {
     if (Buffer.byteLength(key) > 1024) throw new ApiError(400, 'KeyTooLongError', 'Your key is too long')
     const {data, checksums} = this.payload(ctx)
+    this.precondition(objectId(bucket.name, key), key, ctx.received, this.conditions(ctx))
     const first = Object.entries(checksums)[0] as [ChecksumAlgorithm, string] | undefined
     const object: S3Object = {
       bucket: bucket.name,
@@ -426,6 +471,7 @@ export class S3 implements ObjectSource {
       ...(algorithm ? {algorithm: algorithm as ChecksumAlgorithm} : {}),
       metadata: this.metadata(ctx),
       parts: new Map(),
+      created: ctx.received,
     })
     const headers: Record<string, string> = algorithm ? {'x-amz-checksum-algorithm': algorithm, 'x-amz-checksum-type': 'COMPOSITE'} : {}
     return xml(`<InitiateMultipartUploadResult xmlns="${NS}"><Bucket>${xmlEscape(bucket.name)}</Bucket><Key>${xmlEscape(key)}</Key><UploadId>${uploadId}</UploadId></InitiateMultipartUploadResult>`, headers)
@@ -481,6 +527,7 @@ export class S3 implements ObjectSource {
         throw new ApiError(400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', {ProposedSize: String(part.body.length), MinSizeAllowed: String(MIN_PART), PartNumber: String(listed[index]!.number)})
       }
     })
+    this.precondition(objectId(bucket.name, key), key, upload.created, this.conditions(ctx))
     const data = Buffer.concat(parts.map((part) => part.body))
     const etag = `"${md5(Buffer.concat(parts.map((part) => Buffer.from(part.etag.slice(1, -1), 'hex')))).toString('hex')}-${parts.length}"`
     const stored: StoredChecksum | undefined = upload.algorithm

@@ -7,12 +7,12 @@
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {Accounts} from './auth.js'
-import {ApiError, DEFAULT_ACCOUNTS, header, requestId, SERVICES, type Reply, type RequestContext, type ServiceName} from './common.js'
+import {ApiError, DEFAULT_ACCOUNTS, header, requestId, SERVICES, tick, type Reply, type RequestContext, type ServiceName} from './common.js'
 import {Faults, type FaultConfig} from './faults.js'
 import type {AwsServerOptions, CallRecord} from './index.js'
 import {Lambda, lambdaError, lambdaRoute, type BlobStore} from './lambda.js'
 import {memoryOnly, sqlitePersistence} from './persist.js'
-import {S3, s3Error, s3Operation} from './s3.js'
+import {S3, s3Error, s3Operation, s3Target} from './s3.js'
 import {accountOperation, handleAccount, handleOrganizations, organizationsOperation} from './org.js'
 import {Sts, stsError} from './sts.js'
 
@@ -118,7 +118,16 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
       operation = 'MalformedRequest'
     }
     const id = requestId()
+    const received = tick()
     const record: CallRecord = {service, operation, accountId: '', region: '', status: 0}
+    if (service === 's3') {
+      try {
+        const {key} = s3Target(url, header(req.headers, 'host') ?? '')
+        if (key !== undefined) record.key = key
+      } catch {
+        // a malformed path: the handler answers InvalidURI
+      }
+    }
     const polled = hooks.pollFaults()
     if (polled !== 'unchanged') faults.set(polled)
     const answerOf = async (ctx: RequestContext, caller: Parameters<Sts['handle']>[1]): Promise<Reply> => {
@@ -141,7 +150,7 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
         if (fault === 'throttle') throw throttleError(service)
         if (fault === 'error') throw internalError(service)
         if (faults.holds(operation) && !(await held())) return 'discarded'
-        const ctx: RequestContext = {service, operation, method, url, headers: req.headers, body, accountId: caller.accountId, region: caller.region, callerArn: caller.arn, endpoint}
+        const ctx: RequestContext = {service, operation, method, url, headers: req.headers, body, accountId: caller.accountId, region: caller.region, callerArn: caller.arn, endpoint, received}
         if (fault === 'lose') {
           // Handled (an error answer, e.g. a 404, is lost as well), then the answer is lost.
           await answerOf(ctx, caller).catch((error: unknown) => {
@@ -180,6 +189,7 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
       })
     }
     const result = await reply()
+    record.at = Date.now()
     if (result === 'stall') {
       // Accepted and never answered: the client's timeouts (or server.close) end it.
       hooks.record({...record, fault: 'stall'})
