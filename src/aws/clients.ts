@@ -19,6 +19,7 @@ import type {AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable, Re
 import type {EmitEvent} from '../events.js'
 import type {Account} from '../manifest/types.js'
 import {boundRetries, callWatcher, lazyRetryStrategy, resolveTimeouts, type AwsTimeouts, type CallTarget} from './time-bounds.js'
+import {withWrongRegionErrors} from './s3-region.js'
 
 /** Attempts per call: with 20% of calls throttled, 10 attempts leave about one failure in 10^7. */
 export const AWS_MAX_ATTEMPTS = 10
@@ -125,7 +126,7 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
     s3: (account, region) =>
       cached(`s3/${accountKey(account)}/${region}`, async () => {
         const {S3Client} = await import('@aws-sdk/client-s3')
-        return watched(new S3Client({...common(), region, credentials: credentialsFor(account, region)}), {service: 's3', account: accountText(account), region})
+        return watched(withWrongRegionErrors(new S3Client({...common(), region, credentials: credentialsFor(account, region)})), {service: 's3', account: accountText(account), region})
       }),
     sts: (account, region) =>
       cached(`sts/${accountKey(account)}/${region}`, async () => {

@@ -3,13 +3,10 @@
 // and upload a file (a single PUT for small zips, multipart through @aws-sdk/lib-storage for large ones;
 // every part is bounded by the client's read timeout, which is inactivity, so a large upload that keeps
 // sending is never cut, and a failed multipart upload is aborted without the abort hiding the failure).
-// S3's answers for a bucket in another region (301 PermanentRedirect, often with no body;
-// AuthorizationHeaderMalformed naming the expected region; IllegalLocationConstraintException) become
-// one clear error naming the bucket, the region asked and the bucket's actual region when S3 says it.
+// S3's answers for a bucket in another region are named by the client itself (s3-region.ts).
 import {createReadStream} from 'node:fs'
 import {AbortMultipartUploadCommand, CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, type BucketLocationConstraint, type S3Client} from '@aws-sdk/client-s3'
 import {Upload} from '@aws-sdk/lib-storage'
-import {OperationalError} from '../errors/index.js'
 
 export type BucketState = 'exists' | 'missing' | 'forbidden'
 
@@ -28,54 +25,7 @@ function status(error: unknown): number | undefined {
   return (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode
 }
 
-interface S3Failure {
-  name?: string
-  message?: string
-  Region?: unknown
-  Endpoint?: unknown
-  $metadata?: {httpStatusCode?: number}
-  $response?: {headers?: Record<string, string | undefined>}
-}
-
-/** The region S3 says the bucket is in: the x-amz-bucket-region header, the Region element, or the Endpoint it names. */
-function bucketRegionOf(error: S3Failure): string | undefined {
-  const header = error.$response?.headers?.['x-amz-bucket-region']
-  if (header) return header
-  if (typeof error.Region === 'string' && error.Region) return error.Region
-  const endpoint = typeof error.Endpoint === 'string' ? /\.s3[.-]([a-z0-9-]+)\.amazonaws\.com/.exec(error.Endpoint)?.[1] : undefined
-  return endpoint && endpoint !== 'external-1' ? endpoint : undefined
-}
-
-/** A wrong-region answer as an error naming bucket and regions; undefined for any other failure. */
-export function wrongRegionError(error: unknown, bucket: string, region: string): OperationalError | undefined {
-  const failure = (error ?? {}) as S3Failure
-  const name = failure.name ?? ''
-  const wrongRegion =
-    failure.$metadata?.httpStatusCode === 301 ||
-    name === 'PermanentRedirect' ||
-    name === 'IllegalLocationConstraintException' ||
-    (name === 'AuthorizationHeaderMalformed' && (failure.Region !== undefined || /region/i.test(failure.message ?? '')))
-  if (!wrongRegion) return undefined
-  const actual = bucketRegionOf(failure)
-  const answer = `S3 answered ${name && name !== 'Unknown' ? name : `HTTP ${failure.$metadata?.httpStatusCode ?? '?'}`}`
-  const message = actual && actual !== region
-    ? `Bucket ${bucket} is in region ${actual}, not ${region} (${answer}): Lambda in ${region} reads a layer's zip only from a bucket in ${region}.`
-    : `Bucket ${bucket} cannot be used from region ${region}: it is not in that region (${answer}).`
-  return new OperationalError('ERR_LAYERS_BUCKET_WRONG_REGION', message, {
-    hint: 'Give every region its own bucket: put {region} in settings.bucket (e.g. "acme-layers-{accountId}-{region}"), or pick a bucket name that is free in this region.',
-    cause: error,
-    details: {bucket, region, ...(actual ? {bucketRegion: actual} : {})},
-  })
-}
-
 export function artifactStoreApi(client: S3Client, options: {partSize?: number} = {}): ArtifactStoreApi {
-  const clientRegion = async (): Promise<string> => {
-    const configured = client.config.region as string | (() => Promise<string>)
-    return typeof configured === 'function' ? configured() : configured
-  }
-  const rethrow = async (error: unknown, bucket: string, region?: string): Promise<never> => {
-    throw wrongRegionError(error, bucket, region ?? (await clientRegion())) ?? error
-  }
   return {
     async bucketState(bucket) {
       try {
@@ -85,7 +35,7 @@ export function artifactStoreApi(client: S3Client, options: {partSize?: number} 
         const code = status(error)
         if (code === 404 || (error as {name?: string}).name === 'NotFound' || (error as {name?: string}).name === 'NoSuchBucket') return 'missing'
         if (code === 403) return 'forbidden'
-        return rethrow(error, bucket)
+        throw error
       }
     },
     async createBucket(bucket, region) {
@@ -99,7 +49,7 @@ export function artifactStoreApi(client: S3Client, options: {partSize?: number} 
       } catch (error) {
         // A concurrent publish (or an earlier interrupted one) made it already: that is what we wanted.
         if ((error as {name?: string}).name === 'BucketAlreadyOwnedByYou') return
-        return rethrow(error, bucket, region)
+        throw error
       }
     },
     async objectSize(bucket, key) {
@@ -108,7 +58,7 @@ export function artifactStoreApi(client: S3Client, options: {partSize?: number} 
         return reply.ContentLength ?? 0
       } catch (error) {
         if (status(error) === 404 || (error as {name?: string}).name === 'NotFound' || (error as {name?: string}).name === 'NoSuchKey') return undefined
-        return rethrow(error, bucket)
+        throw error
       }
     },
     async upload(input) {
@@ -136,7 +86,7 @@ export function artifactStoreApi(client: S3Client, options: {partSize?: number} 
       } catch (error) {
         // Best effort: parts left behind only cost storage (a lifecycle rule removes them); the failure is the news.
         if (upload.uploadId) await client.send(new AbortMultipartUploadCommand({Bucket: input.bucket, Key: input.key, UploadId: upload.uploadId})).catch(() => undefined)
-        await rethrow(error, input.bucket)
+        throw error
       }
     },
   }

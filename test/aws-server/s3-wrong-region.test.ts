@@ -6,6 +6,7 @@
 import {CreateBucketCommand, HeadBucketCommand} from '@aws-sdk/client-s3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {artifactStoreApi} from '../../src/aws/s3-artifacts.js'
+import {withWrongRegionErrors} from '../../src/aws/s3-region.js'
 import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
 import {ACCOUNT1, clients, failure} from './helpers.js'
 
@@ -25,13 +26,13 @@ describe('a bucket in another region', () => {
   })
 
   it('the artifact store names bucket and both regions for every call, with a hint', async () => {
-    const store = artifactStoreApi(clients(server, ACCOUNT1, 'eu-west-1').s3)
+    const store = artifactStoreApi(withWrongRegionErrors(clients(server, ACCOUNT1, 'eu-west-1').s3))
     const expected = {code: 'ERR_LAYERS_BUCKET_WRONG_REGION', message: expect.stringContaining('Bucket east-only is in region us-east-1, not eu-west-1'), hint: expect.stringContaining('{region}'), details: {bucket: 'east-only', region: 'eu-west-1', bucketRegion: 'us-east-1'}}
     await expect(store.bucketState('east-only')).rejects.toMatchObject(expected)
     await expect(store.objectSize('east-only', 'layers/x.zip')).rejects.toMatchObject(expected)
     // A location constraint for another region than the endpoint's: IllegalLocationConstraintException.
     await expect(store.createBucket('fresh-bucket', 'us-west-2')).rejects.toMatchObject({code: 'ERR_LAYERS_BUCKET_WRONG_REGION', message: expect.stringContaining('IllegalLocationConstraintException'), details: {bucket: 'fresh-bucket', region: 'us-west-2'}})
     // A bucket in the client's own region is unaffected.
-    expect(await artifactStoreApi(clients(server, ACCOUNT1, 'us-east-1').s3).bucketState('east-only')).toBe('exists')
+    expect(await artifactStoreApi(withWrongRegionErrors(clients(server, ACCOUNT1, 'us-east-1').s3)).bucketState('east-only')).toBe('exists')
   })
 })

@@ -2,7 +2,7 @@
 // mapping, LAYERS_LOCK_WAIT_MS, and how values are quoted in messages: pure functions, no I/O.
 import {describe, expect, it} from 'vitest'
 import {targetError} from '../../src/aws/errors.js'
-import {wrongRegionError} from '../../src/aws/s3-artifacts.js'
+import {wrongRegionError} from '../../src/aws/s3-region.js'
 import {quoteValue, shortenMessage} from '../../src/errors/index.js'
 import {lockWaitMs} from '../../src/lock/io.js'
 import {readYaml} from '../../src/manifest/document.js'

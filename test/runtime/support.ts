@@ -57,6 +57,8 @@ export function startBootstrap(layerDir: string, taskRoot: string, handler: stri
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so stop() also ends the handler subshells still writing in TMPDIR.
+    detached: true,
   })
   let output = ''
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
@@ -67,7 +69,11 @@ export function startBootstrap(layerDir: string, taskRoot: string, handler: stri
     output: () => output,
     exited,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+      try {
+        process.kill(-child.pid!, 'SIGKILL')
+      } catch {
+        // the group is gone already
+      }
       await exited
     },
   }
