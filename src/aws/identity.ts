@@ -74,16 +74,13 @@ export function accountGuard(clients: Pick<AwsClientFactory, 'sts'>, env: NodeJS
 export function boundClients<F extends Pick<AwsClientFactory, 'lambda' | 'sts'> & Partial<AwsClientFactory>>(factory: F, guard: AccountGuard = accountGuard(factory)): F {
   return {
     ...factory,
-    lambda: async (account: Account, region: string, options?: Parameters<AwsClientFactory['lambda']>[2]) => {
-      await guard.verify(account, region)
-      return factory.lambda(account, region, options)
-    },
+    // Making a client calls nothing, so it is made (its SDK package loaded) while STS is asked; it is
+    // handed out only once the answer is in.
+    lambda: async (account: Account, region: string, options?: Parameters<AwsClientFactory['lambda']>[2]) =>
+      (await Promise.all([factory.lambda(account, region, options), guard.verify(account, region)]))[0],
     ...(factory.s3
       ? {
-          s3: async (account: Account, region: string) => {
-            await guard.verify(account, region)
-            return factory.s3!(account, region)
-          },
+          s3: async (account: Account, region: string) => (await Promise.all([factory.s3!(account, region), guard.verify(account, region)]))[0],
         }
       : {}),
     ...(factory.account
