@@ -21,6 +21,7 @@ import path from 'node:path'
 import type {Readable} from 'node:stream'
 import {inflateRawSync} from 'node:zlib'
 import pLimit from 'p-limit'
+import semver from 'semver'
 import {Parser, type ReadEntry} from 'tar'
 import {OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
@@ -200,6 +201,24 @@ function unsafe(options: NpmCollectOptions, pkg: LockedPackage, what: string): U
   })
 }
 
+/**
+ * The tarball must hold the package the lock names: pacote serves a cached tarball by integrity
+ * alone, so a lockfile whose integrity was swapped for another package's (and the resolved URL with it)
+ * would otherwise put that other package under this one's folder, verified and silent.
+ */
+function assertTarballIsLockedPackage(options: NpmCollectOptions, lockPath: string, pkg: LockedPackage, manifest: unknown): void {
+  if (typeof manifest !== 'object' || manifest === null) return
+  const {name, version} = manifest as {name?: unknown; version?: unknown}
+  const nameDiffers = typeof name === 'string' && name !== pkg.name
+  const versionDiffers = typeof version === 'string' && semver.valid(version) !== null && semver.valid(pkg.version) !== null && !semver.eq(version, pkg.version)
+  if (!nameDiffers && !versionDiffers) return
+  const found = `${typeof name === 'string' ? name : pkg.name}@${typeof version === 'string' ? version : '?'}`
+  throw new UserInputError('ERR_LAYERS_PACKAGE_MISMATCH', `Layer ${options.layer}: lockfile.json locks ${pkg.name}@${pkg.version} at ${lockPath}, but the tarball its integrity selects is ${found}; refusing to build it.`, {
+    hint: `lockfile.json was edited or corrupted (an integrity or resolved URL of another package). Restore it from version control, or run \`layers lock --update ${options.layer}/${pkg.name}\` to resolve it again.`,
+    details: {layer: options.layer, path: lockPath, package: pkg.name, version: pkg.version, found},
+  })
+}
+
 /** Splits a tar entry path into its path inside the package (first segment stripped); throws on unsafe paths. */
 function packageRelativePath(options: NpmCollectOptions, pkg: LockedPackage, raw: string): string | undefined {
   if (raw.startsWith('/') || /^[a-zA-Z]:/.test(raw)) throw unsafe(options, pkg, `an absolute path (${JSON.stringify(raw)})`)
@@ -219,6 +238,7 @@ async function readPackage(options: NpmCollectOptions, lockPath: string, pkg: Lo
     throw fetchError(options, lockPath, pkg, error)
   }
   const {files, links, manifests} = parsed
+  assertTarballIsLockedPackage(options, lockPath, pkg, manifests.get(''))
   // Links become copies of what they point to (resolved through other links, at most a few hops).
   for (const link of links) {
     let target = link.target

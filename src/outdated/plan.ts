@@ -3,6 +3,7 @@
 // tag, as `npm outdated` shows them; for `arn` layers, per target, the pinned version against the
 // newest version that target can read.
 import semver from 'semver'
+import {parseRegistrySpec} from '../resolve/spec.js'
 
 /** What the registry says about a package (from its packument). */
 export interface PackageVersions {
@@ -55,7 +56,9 @@ export function npmOutdated(layer: NpmLayerInput, registry: Record<string, Packa
       const spec = layer.dependencies[name]!
       const locked = [...new Set(layer.artifacts.map((packages) => packages[`node_modules/${name}`]?.version).filter((v): v is string => v !== undefined))].sort(semver.compare)
       const info = registry[name]
-      const wanted = info ? wantedVersion(spec, info) : undefined
+      // For an `npm:` alias (`npm:left-pad@^1.3.0`) the range is the alias target's.
+      const parsed = parseRegistrySpec(name, spec)
+      const wanted = info ? wantedVersion('realName' in parsed ? parsed.wanted : spec, info) : undefined
       const latest = info?.distTags.latest
       const outdated = locked.length === 0 || locked.some((version) => (wanted !== undefined && version !== wanted) || (latest !== undefined && semver.valid(latest) !== null && semver.lt(version, latest)))
       return {kind: 'npm' as const, layer: layer.layer, package: name, spec, locked, ...(wanted ? {wanted} : {}), ...(latest ? {latest} : {}), outdated}

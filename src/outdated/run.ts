@@ -10,6 +10,7 @@ import {parseLayerVersionArn} from '../audit/arn.js'
 import {failureOf} from '../audit/scan.js'
 import type {LayerProbeApi} from './newest-version.js'
 import {newestReadableVersion} from './newest-version.js'
+import {parseRegistrySpec} from '../resolve/spec.js'
 import {arnRow, npmOutdated, type OutdatedRow, type PackageVersions} from './plan.js'
 
 export interface OutdatedEnv {
@@ -66,7 +67,13 @@ export async function runOutdated(request: OutdatedRequest, env: OutdatedEnv): P
     if (layer.kind === 'npm') {
       const artifacts = locked && locked.kind === 'npm' ? Object.values(locked.artifacts).map((artifact) => artifact.packages ?? {}) : []
       const registry: Record<string, PackageVersions | undefined> = {}
-      await Promise.all(Object.keys(layer.dependencies).map(async (name) => (registry[name] = await packument(layer.name, name))))
+      // An `npm:` alias is looked up under the package it names, not under its folder name.
+      await Promise.all(
+        Object.entries(layer.dependencies).map(async ([name, spec]) => {
+          const parsed = parseRegistrySpec(name, spec)
+          registry[name] = await packument(layer.name, 'realName' in parsed ? parsed.realName : name)
+        }),
+      )
       rows.push(...npmOutdated({layer: layer.name, dependencies: layer.dependencies, artifacts}, registry))
     } else if (layer.kind === 'arn') {
       if (!locked || locked.kind !== 'arn') continue

@@ -312,6 +312,28 @@ describe('npm layer build', () => {
     expect(await leftovers(root)).toEqual([])
   })
 
+  it('refuses a tarball that is another package than the lock names (integrity swapped for another package\'s), fresh or from the cache', async () => {
+    const tarballs = path.join(dir, 'tarballs')
+    const good = await servedPackage(path.join(tarballs, 'good'), {name: 'good', version: '1.0.0', files: {'package.json': packageJson('good', '1.0.0')}})
+    const evil = await servedPackage(path.join(tarballs, 'evil'), {name: 'evil', version: '6.6.6', files: {'package.json': packageJson('evil', '6.6.6'), 'evil.js': 'evil'}})
+    const cache = path.join(dir, 'cache')
+    // Warm the cache with evil's tarball, as any earlier build of a layer that uses it does.
+    const warm = await project(path.join(dir, 'warm'), {'node_modules/evil': evil})
+    await buildLayers(warm.manifest, warm.lock, options(path.join(dir, 'warm'), countingSource(cache)))
+    const cases: Array<[string, LockedPackage]> = [
+      ['integrity and resolved of evil', {...good, resolved: evil.resolved, integrity: evil.integrity}],
+      ['integrity of evil only (served from the cache)', {...good, integrity: evil.integrity}],
+    ]
+    for (const [label, locked] of cases) {
+      const root = path.join(dir, label.replace(/\W+/g, '-'))
+      const {manifest, lock} = await project(root, {'node_modules/good': locked})
+      const error = await buildLayers(manifest, lock, options(root, countingSource(cache))).catch((caught: unknown) => caught)
+      expect(error, label).toMatchObject({code: 'ERR_LAYERS_PACKAGE_MISMATCH', exitCode: 2, details: {layer: 'deps', package: 'good', found: 'evil@6.6.6'}})
+      expect((error as Error).message, label).toContain('locks good@1.0.0 at node_modules/good')
+      expect(await leftovers(root), label).toEqual([])
+    }
+  })
+
   it('fails on a corrupt tarball or an integrity mismatch, naming layer and package, leaving nothing behind', async () => {
     const tarballs = path.join(dir, 'tarballs')
     const corrupt = await servedPackage(path.join(tarballs, 'corrupt'), {name: 'broken', version: '1.0.0', raw: Buffer.from('this is not a gzip file at all')})

@@ -14,7 +14,7 @@ let project: Project
 beforeAll(async () => {
   registry = await NpmRegistry.start()
   registry.publish('leaf', {version: '1.0.0'}).publish('steady', {version: '2.0.0'}).publish('tagged', {version: '3.0.0'})
-  project = await makeProject(registry.url, manifestWith(`  deps:\n    npm:\n      leaf: ^1.0.0\n      steady: ~2.0.0\n      tagged: ^3.0.0\n`))
+  project = await makeProject(registry.url, manifestWith(`  deps:\n    npm:\n      aliased: "npm:leaf@^1.0.0"\n      leaf: ^1.0.0\n      steady: ~2.0.0\n      tagged: ^3.0.0\n`))
   const locked = await project.cli(['lock', '--json'])
   expect(locked.status, locked.stderr).toBe(0)
   // Published after the lock: a minor within range, a major beyond it, a version beyond ~2.0.0 only.
@@ -34,6 +34,8 @@ describe('layers outdated (CLI, npm layers)', () => {
     expect(run.status, run.stderr).toBe(0)
     expect(run.json.errors).toEqual([])
     expect((run.json.rows as Row[]).map((r) => `${r.layer}/${r.package} ${r.spec} ${r.locked.join(',')} ${r.wanted} ${r.latest} ${r.outdated}`)).toEqual([
+      // An npm: alias is looked up under the package it names (not a 404 for "aliased").
+      'deps/aliased npm:leaf@^1.0.0 1.0.0 1.2.0 2.0.0 true',
       'deps/leaf ^1.0.0 1.0.0 1.2.0 2.0.0 true',
       'deps/steady ~2.0.0 2.0.0 2.0.0 2.1.0 true',
       'deps/tagged ^3.0.0 3.0.0 3.0.0 3.0.0 false',
@@ -45,7 +47,7 @@ describe('layers outdated (CLI, npm layers)', () => {
     expect(table.status, table.stderr).toBe(0)
     expect(table.stdout).toMatch(/^\s*deps\s+leaf\s+\^1\.0\.0\s+1\.0\.0\s+1\.2\.0\s+2\.0\.0\s*$/m)
     expect(table.stdout).not.toMatch(/tagged/)
-    expect(table.stdout).toContain('2 outdated.')
+    expect(table.stdout).toContain('3 outdated.')
     expect((await project.cli(['outdated', '--all'])).stdout).toMatch(/^\s*deps\s+tagged\s+\^3\.0\.0\s+3\.0\.0\s+3\.0\.0\s+3\.0\.0\s*$/m)
   })
 
