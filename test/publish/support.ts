@@ -63,6 +63,31 @@ export function accountsYaml(regions: string[] = [EU, US]): string {
 `
 }
 
+/** The roles accountsYaml() relies on, for startAwsServer: ROLE, with its external id, trusts dev (the default credentials). */
+export const ROLES = {[ROLE]: {externalId: EXTERNAL_ID, trust: [DEV]}}
+
+/**
+ * A manifest over accountsYaml() in EU only, x86_64, nodejs22.x: the dir layers `config` (shared with
+ * dev and prod) and `tools`, and the function lines given (YAML entries indented under `functions:`).
+ */
+export function configToolsManifest(bucket: string, functions: string): string {
+  return `version: 1
+settings:
+  bucket: "${bucket}"
+  regions: [${EU}]
+  architectures: [x86_64]
+  runtimes: [nodejs22.x]
+${accountsYaml()}
+layers:
+  config:
+    dir: layers/config
+    share: {accounts: [dev, prod]}
+  tools:
+    dir: layers/tools
+functions:
+${functions}`
+}
+
 export function makeProject(server: AwsServer, files: Record<string, string>): Project {
   const dir = mkdtempSync(path.join(tmpdir(), 'layers-publish-e2e-'))
   const write = (file: string, text: string) => {
