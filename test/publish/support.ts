@@ -88,6 +88,26 @@ functions:
 ${functions}`
 }
 
+/**
+ * A manifest with the one account dev (profile dev) in `region`, x86_64, the dir layer `config`, and
+ * a function per name (source fns/api, handler index.handler, layer config) on `runtime`.
+ */
+export function devConfigManifest(options: {bucket: string; region: string; runtime: string; functions: string[]}): string {
+  const {bucket, region, runtime, functions} = options
+  return `version: 1
+settings:
+  bucket: "${bucket}"
+  architectures: [x86_64]
+  runtimes: [${runtime}]
+accounts:
+  dev: {id: "${DEV}", profile: dev, regions: [${region}]}
+layers:
+  config:
+    dir: layers/config
+functions:
+${functions.map((name) => `  ${name}: {source: fns/api, handler: index.handler, runtime: ${runtime}, architecture: x86_64, layers: [config], accounts: [dev]}\n`).join('')}`
+}
+
 export function makeProject(server: AwsServer, files: Record<string, string>): Project {
   const dir = mkdtempSync(path.join(tmpdir(), 'layers-publish-e2e-'))
   const write = (file: string, text: string) => {
