@@ -102,10 +102,6 @@ export interface LockOptions {
 
 const OWNER_FILE = 'owner'
 
-/**
- * Runs `fn` holding the inter-process lock of `file` (a `<file>.lock` directory). A lock left by a
- * killed process on this host is taken over at once; a live one is waited for briefly, then reported.
- */
 /** The longest LAYERS_LOCK_WAIT_MS allows: every wait for the lock ends. */
 export const MAX_LOCK_WAIT_MS = 600_000
 
@@ -122,6 +118,10 @@ export function lockWaitMs(value: string | undefined): number {
   return ms
 }
 
+/**
+ * Runs `fn` holding the inter-process lock of `file` (a `<file>.lock` directory). A lock left by a
+ * killed process on this host is taken over at once; a live one is waited for briefly, then reported.
+ */
 export async function withFileLock<T>(file: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   const waitMs = options.waitMs ?? lockWaitMs(process.env.LAYERS_LOCK_WAIT_MS)
   const lockDir = `${file}.lock`
