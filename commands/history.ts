@@ -2,7 +2,6 @@ import {Args, Flags} from '@oclif/core'
 import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
 import {historyCommand} from '../src/history/command.js'
 import {renderLayerHistory} from '../src/history/render.js'
-import {syncSharedHistory} from '../src/history/sync.js'
 import type {LayerHistory} from '../src/history/store.js'
 
 export default class History extends LayersCommand {
@@ -28,8 +27,7 @@ ${EXIT_CODES_HELP}`
 
   async run(): Promise<LayerHistory> {
     const {args, flags} = await this.parse(History)
-    if (flags['remote-state']) await syncSharedHistory({manifestPath: this.manifestPath(flags), layer: args.layer, emit: this.reporter.emit})
-    const history = await historyCommand({manifestPath: this.manifestPath(flags), layer: args.layer, runs: flags.runs})
+    const history = await historyCommand({manifestPath: this.manifestPath(flags), layer: args.layer, runs: flags.runs, remoteState: flags['remote-state'], emit: this.reporter.emit})
     this.out(() => renderLayerHistory(history))
     return history
   }

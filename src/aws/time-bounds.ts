@@ -5,7 +5,7 @@
 // line a slow call emits, and the error a call without an answer ends in (operation, account, region,
 // endpoint). Inactivity, not total time, ends an attempt: a large upload that keeps sending is never cut.
 import type {BuildMiddleware, RetryErrorInfo, RetryStrategy, RetryStrategyV2, RetryToken, StandardRetryToken} from '@smithy/types'
-import {LayersError, OperationalError, UserInputError} from '../errors/index.js'
+import {LayersError, OperationalError, quoteValue, shorten, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 
 export interface AwsTimeouts {
@@ -52,10 +52,9 @@ export function resolveTimeouts(settings: TimeoutSettings = {}, env: NodeJS.Proc
 function seconds(text: string, source: string): number {
   const value = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : Number.NaN
   if (!Number.isFinite(value) || value > 3600) {
-    const shown = text.length > 40 ? `${text.slice(0, 40)}...` : text
-    throw new UserInputError('ERR_LAYERS_TIMEOUT_INVALID', `${source} must be a number of seconds from 0 to 3600, got ${JSON.stringify(shown)}.`, {
+    throw new UserInputError('ERR_LAYERS_TIMEOUT_INVALID', `${source} must be a number of seconds from 0 to 3600, got ${quoteValue(text, 40)}.`, {
       hint: `Give seconds, e.g. ${source.startsWith('--') ? `${source} 30` : `${source}=30`} (0: no limit).`,
-      details: {source, value: shown},
+      details: {source, value: shorten(text, 40)},
     })
   }
   return Math.round(value * 1000)

@@ -1,17 +1,21 @@
-// Owns `layers history LAYER` end to end: checks LAYER (a layer of the manifest, or a layer ARN
-// without the version), opens the project's state database and reads the layer's history. The
-// database is only read; a project with none yet gets an empty history.
+// Owns `layers history LAYER` end to end: merges the shared history into the local database first
+// (sync.ts; unless remoteState is false), checks LAYER (a layer of the manifest, or a layer ARN
+// without the version), opens the project's state database and reads the layer's history. A project
+// with no database yet gets an empty history.
 import {existsSync} from 'node:fs'
 import path from 'node:path'
 import {quoteValue, UserInputError} from '../errors/index.js'
+import type {EmitEvent} from '../events.js'
 import {checkLayerArn} from '../manifest/arn.js'
 import {loadManifest} from '../manifest/load.js'
 import {layerByName} from '../manifest/select.js'
 import {projectPaths} from '../project/paths.js'
 import {openStateDatabase} from '../store/db.js'
 import {layerHistory, type LayerHistory} from './store.js'
+import {syncSharedHistory} from './sync.js'
 
-export async function historyCommand(options: {manifestPath: string; layer: string; runs: number}): Promise<LayerHistory> {
+export async function historyCommand(options: {manifestPath: string; layer: string; runs: number; remoteState: boolean; emit: EmitEvent}): Promise<LayerHistory> {
+  if (options.remoteState) await syncSharedHistory({manifestPath: options.manifestPath, layer: options.layer, emit: options.emit})
   const paths = projectPaths(options.manifestPath)
   if (options.layer.startsWith('arn:')) {
     const arn = checkLayerArn(options.layer)

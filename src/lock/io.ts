@@ -8,7 +8,8 @@ import {readFile, rm} from 'node:fs/promises'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import path from 'node:path'
-import {OperationalError, quoteValue, UserInputError, type Problem} from '../errors/index.js'
+import {millisecondsFromEnv} from '../env.js'
+import {OperationalError, UserInputError, type Problem} from '../errors/index.js'
 import {trackTemp, writeFileAtomically} from '../fsutil/atomic.js'
 import {readYaml} from '../manifest/document.js'
 import {loadRegistryPolicy, type NpmConfigSources, type RegistryPolicy} from '../npm/config.js'
@@ -102,26 +103,18 @@ export interface LockOptions {
 
 const OWNER_FILE = 'owner'
 
-/**
- * Runs `fn` holding the inter-process lock of `file` (a `<file>.lock` directory). A lock left by a
- * killed process on this host is taken over at once; a live one is waited for briefly, then reported.
- */
 /** The longest LAYERS_LOCK_WAIT_MS allows: every wait for the lock ends. */
 export const MAX_LOCK_WAIT_MS = 600_000
 
 /** LAYERS_LOCK_WAIT_MS as a number of milliseconds (default 3000); anything but a whole number up to MAX_LOCK_WAIT_MS is refused. */
 export function lockWaitMs(value: string | undefined): number {
-  if (value === undefined || value.trim() === '') return 3000
-  const ms = /^\d{1,9}$/.test(value.trim()) ? Number(value.trim()) : Number.NaN
-  if (!Number.isInteger(ms) || ms > MAX_LOCK_WAIT_MS) {
-    throw new UserInputError('ERR_LAYERS_ENV', `LAYERS_LOCK_WAIT_MS=${quoteValue(value, 40)} is not a number of milliseconds from 0 to ${MAX_LOCK_WAIT_MS}.`, {
-      hint: 'Set LAYERS_LOCK_WAIT_MS to how long to wait for another layers command to release the lock, e.g. 3000, or unset it.',
-      details: {variable: 'LAYERS_LOCK_WAIT_MS'},
-    })
-  }
-  return ms
+  return millisecondsFromEnv('LAYERS_LOCK_WAIT_MS', value, {fallback: 3000, min: 0, max: MAX_LOCK_WAIT_MS, purpose: 'how long to wait for another layers command to release the lock', example: 3000})
 }
 
+/**
+ * Runs `fn` holding the inter-process lock of `file` (a `<file>.lock` directory). A lock left by a
+ * killed process on this host is taken over at once; a live one is waited for briefly, then reported.
+ */
 export async function withFileLock<T>(file: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   const waitMs = options.waitMs ?? lockWaitMs(process.env.LAYERS_LOCK_WAIT_MS)
   const lockDir = `${file}.lock`

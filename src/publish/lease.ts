@@ -11,7 +11,8 @@
 import {randomUUID} from 'node:crypto'
 import os from 'node:os'
 import type {LeaseStoreApi} from '../aws/s3-leases.js'
-import {OperationalError, UserInputError, type Problem} from '../errors/index.js'
+import {OperationalError, type Problem} from '../errors/index.js'
+import {millisecondsFromEnv} from '../env.js'
 import type {EmitEvent} from '../events.js'
 import {DEFAULT_STATE_SETTINGS, type Account, type Manifest} from '../manifest/types.js'
 import {bucketName} from '../manifest/bucket.js'
@@ -19,6 +20,8 @@ import {bucketName} from '../manifest/bucket.js'
 /** Lease defaults: a holder renews every third of the duration; a waiter gives up after `waitMs`. */
 export const DEFAULT_LEASE_MS = 60_000
 export const DEFAULT_LEASE_WAIT_MS = 10 * 60_000
+/** The longest LAYERS_LEASE_MS / LAYERS_LEASE_WAIT_MS allow (a day). */
+const LEASE_ENV_MAX_MS = 24 * 3600_000
 
 export interface LeaseOwner {
   /** Random per run: two runs on one host (or one pid reused) never share a lease. */
@@ -326,19 +329,6 @@ export async function withLease<T>(config: LeaseConfig | undefined, target: Leas
 }
 
 /** A duration in ms from the environment (LAYERS_LEASE_MS, LAYERS_LEASE_WAIT_MS), else `fallback`. */
-export function durationFromEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < 100 || value > 24 * 3600_000) {
-    throw new UserInputError('ERR_LAYERS_BAD_ENV', `${name}=${raw.slice(0, 40)} is not a duration in milliseconds (100 to 86400000).`, {
-      hint: `Unset ${name} or give a whole number of milliseconds, e.g. ${name}=30000.`,
-      details: {variable: name},
-    })
-  }
-  return value
-}
-
 export interface TeamLeases {
   config: LeaseConfig
   target(layer: string, account: Account, region: string): LeaseTarget
@@ -359,8 +349,8 @@ export function teamLeases(
   if (!state.remote) return undefined
   const config: LeaseConfig = {
     owner: leaseOwner(command),
-    durationMs: durationFromEnv('LAYERS_LEASE_MS', state.leaseSeconds * 1000),
-    waitMs: durationFromEnv('LAYERS_LEASE_WAIT_MS', DEFAULT_LEASE_WAIT_MS),
+    durationMs: millisecondsFromEnv('LAYERS_LEASE_MS', process.env.LAYERS_LEASE_MS, {fallback: state.leaseSeconds * 1000, min: 100, max: LEASE_ENV_MAX_MS, purpose: 'how long a lease lasts unless renewed', example: 30_000}),
+    waitMs: millisecondsFromEnv('LAYERS_LEASE_WAIT_MS', process.env.LAYERS_LEASE_WAIT_MS, {fallback: DEFAULT_LEASE_WAIT_MS, min: 100, max: LEASE_ENV_MAX_MS, purpose: 'how long to wait for another run\'s lease', example: 30_000}),
     emit,
   }
   return {

@@ -5,7 +5,7 @@
 import {GetFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
-import {createFunction, DEV, lambdaAs, makeProject, type Project} from '../publish/support.js'
+import {createFunction, devConfigManifest, DEV, lambdaAs, makeProject, type Project} from '../publish/support.js'
 
 const CN = 'cn-north-1'
 const LAYER = `arn:aws-cn:lambda:${CN}:${DEV}:layer:config:1`
@@ -15,19 +15,7 @@ let project: Project
 beforeAll(async () => {
   server = await startAwsServer()
   project = makeProject(server, {
-    'layers.yaml': `version: 1
-settings:
-  bucket: "cn-{accountId}-{region}"
-  architectures: [x86_64]
-  runtimes: [nodejs24.x]
-accounts:
-  dev: {id: "${DEV}", profile: dev, regions: [${CN}]}
-layers:
-  config:
-    dir: layers/config
-functions:
-  api: {source: fns/api, handler: index.handler, runtime: nodejs24.x, architecture: x86_64, layers: [config], accounts: [dev]}
-`,
+    'layers.yaml': devConfigManifest({bucket: 'cn-{accountId}-{region}', region: CN, runtime: 'nodejs24.x', functions: ['api']}),
     'layers/config/config.json': '{"a": 1}\n',
     'fns/api/index.js': 'exports.handler = async () => "ok"\n',
   })

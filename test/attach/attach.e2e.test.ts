@@ -13,7 +13,7 @@ import type {Problem} from '../../src/errors/index.js'
 import type {ArnCheckOutcome} from '../../src/publish/run.js'
 import {functionsApi, type FunctionsApi} from '../../src/aws/lambda-functions.js'
 import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
-import {accountsYaml, createFunction as deployFunction, DEV, EU, EXTERNAL_ID, lambdaAs, makeProject, PROD, ROLE, US, WRITE_OPERATIONS, type Project} from '../publish/support.js'
+import {accountsYaml, createFunction as deployFunction, DEV, EU, lambdaAs, makeProject, ROLES, PROD, US, WRITE_OPERATIONS, type Project} from '../publish/support.js'
 
 const schema = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../schema/attach.schema.json'), 'utf8'))
 const validate = new Ajv({allErrors: true, strict: false}).compile(schema)
@@ -64,7 +64,7 @@ async function layersOf(account: string, region: string, name: string): Promise<
 }
 
 beforeAll(async () => {
-  server = await startAwsServer({roles: {[ROLE]: {externalId: EXTERNAL_ID, trust: [DEV]}}, updateDelayMs: 150})
+  server = await startAwsServer({roles: ROLES, updateDelayMs: 150})
   project = makeProject(server, {
     'layers.yaml': manifest(),
     'layers/config/nodejs/node_modules/cfg/index.js': 'export default 1\n',

@@ -9,7 +9,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
-import {createFunction, DEV, EU, lambdaAs, makeProject, type Project} from '../publish/support.js'
+import {createFunction, devConfigManifest, DEV, EU, lambdaAs, makeProject, type Project} from '../publish/support.js'
 
 let server: AwsServer
 let project: Project
@@ -21,19 +21,7 @@ beforeAll(async () => {
   // python3.11: create blocked from 2027-07-29, updates from 2027-08-31.
   const before = await startAwsServer({dbFile, today: '2027-07-01'})
   project = makeProject(before, {
-    'layers.yaml': `version: 1
-settings:
-  bucket: "blocked-{accountId}-{region}"
-  architectures: [x86_64]
-  runtimes: [python3.11]
-accounts:
-  dev: {id: "${DEV}", profile: dev, regions: [${EU}]}
-layers:
-  config:
-    dir: layers/config
-functions:
-  api: {source: fns/api, handler: index.handler, runtime: python3.11, architecture: x86_64, layers: [config], accounts: [dev]}
-`,
+    'layers.yaml': devConfigManifest({bucket: 'blocked-{accountId}-{region}', region: EU, runtime: 'python3.11', functions: ['api']}),
     'layers/config/python/config.json': '{"a": 1}\n',
     'fns/api/index.py': 'def handler(event, context):\n    return "ok"\n',
   })

@@ -5,7 +5,7 @@
 import {GetFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
-import {createFunction, DEV, EU, lambdaAs, makeProject, type Project} from '../publish/support.js'
+import {createFunction, devConfigManifest, DEV, EU, lambdaAs, makeProject, type Project} from '../publish/support.js'
 
 const REASON = 'The role defined for the function cannot be assumed by Lambda.'
 let server: AwsServer
@@ -14,20 +14,7 @@ let project: Project
 beforeAll(async () => {
   server = await startAwsServer({updateDelayMs: 50, failUpdates: {[`${DEV}/${EU}/api`]: REASON}})
   project = makeProject(server, {
-    'layers.yaml': `version: 1
-settings:
-  bucket: "failed-{accountId}-{region}"
-  architectures: [x86_64]
-  runtimes: [nodejs22.x]
-accounts:
-  dev: {id: "${DEV}", profile: dev, regions: [${EU}]}
-layers:
-  config:
-    dir: layers/config
-functions:
-  api: {source: fns/api, handler: index.handler, runtime: nodejs22.x, architecture: x86_64, layers: [config], accounts: [dev]}
-  worker: {source: fns/api, handler: index.handler, runtime: nodejs22.x, architecture: x86_64, layers: [config], accounts: [dev]}
-`,
+    'layers.yaml': devConfigManifest({bucket: 'failed-{accountId}-{region}', region: EU, runtime: 'nodejs22.x', functions: ['api', 'worker']}),
     'layers/config/config.json': '{"a": 1}\n',
     'fns/api/index.js': 'exports.handler = async () => "ok"\n',
   })

@@ -13,6 +13,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {readLockfile, writeLockfile} from '../../src/lock/io.js'
 import {lockProject} from '../../src/lock/lock-project.js'
 import type {Lockfile} from '../../src/lock/types.js'
+import {seededRandom} from '../support/aws-server/faults.js'
 import {runCli} from '../support/cli.js'
 import {NpmRegistry} from '../support/npm-registry.js'
 
@@ -108,20 +109,8 @@ function describeCommand(command: Command): string {
   return ['lock', ...(command.update ? ['--update'] : []), ...command.targets].join(' ')
 }
 
-/** mulberry32: a small seeded generator, so a failing sequence can be replayed from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 function sequence(seed: number): Command[] {
-  const next = random(seed)
+  const next = seededRandom(seed)
   const pick = <T,>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!
   return Array.from({length: 3 + Math.floor(next() * 4)}, () => {
     const kind = pick(['lock', 'lock L', 'lock --update L', 'lock --update', 'lock --update L/P'] as const)

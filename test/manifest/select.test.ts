@@ -4,6 +4,7 @@ import {describe, expect, it} from 'vitest'
 import {targetError} from '../../src/aws/errors.js'
 import {wrongRegionError} from '../../src/aws/s3-region.js'
 import {quoteValue, shortenMessage} from '../../src/errors/index.js'
+import {millisecondsFromEnv} from '../../src/env.js'
 import {lockWaitMs} from '../../src/lock/io.js'
 import {readYaml} from '../../src/manifest/document.js'
 import {bucketProblems} from '../../src/manifest/bucket.js'
@@ -91,6 +92,17 @@ describe('input from the environment and echoed values', () => {
     expect(lockWaitMs(' 250 ')).toBe(250)
     for (const value of ['banana', '-1', '1e3', 'Infinity', '1.5', '600001', '99999999999']) {
       expect(() => lockWaitMs(value), value).toThrow(expect.objectContaining({code: 'ERR_LAYERS_ENV', exitCode: 2, message: expect.stringContaining('LAYERS_LOCK_WAIT_MS')}))
+    }
+  })
+
+  it('every millisecond variable is read the same way, its range and its name in the error', () => {
+    const range = {fallback: 60_000, min: 100, max: 86_400_000, purpose: 'how long a lease lasts unless renewed', example: 30_000}
+    expect(millisecondsFromEnv('LAYERS_LEASE_MS', undefined, range)).toBe(60_000)
+    expect(millisecondsFromEnv('LAYERS_LEASE_MS', ' 1000 ', range)).toBe(1000)
+    for (const value of ['99', '1e4', '0x3e8', '86400001']) {
+      expect(() => millisecondsFromEnv('LAYERS_LEASE_MS', value, range), value).toThrow(
+        expect.objectContaining({code: 'ERR_LAYERS_ENV', exitCode: 2, message: expect.stringContaining('LAYERS_LEASE_MS='), hint: expect.stringContaining('how long a lease lasts')}),
+      )
     }
   })
 

@@ -6,27 +6,12 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 import {InterruptedError} from '../../src/errors/index.js'
-import type {Lockfile} from '../../src/lock/types.js'
-import type {Manifest} from '../../src/manifest/types.js'
 import {runPrune, type PruneEnv, type PrunedVersion} from '../../src/prune/run.js'
 import {openStateDatabase, type StateDatabase} from '../../src/store/db.js'
+import {arn, lockWithDeps, pruneManifest} from './support.js'
 
-const A = '111111111111'
-const R = 'eu-west-1'
-const arn = (version: number): string => `arn:aws:lambda:${R}:${A}:layer:deps:${version}`
-
-const manifest = {
-  file: '/p/layers.yaml',
-  root: '/p',
-  version: 1,
-  settings: {bucket: 'b', prefix: '', regions: [R], architectures: ['x86_64'], runtimes: []},
-  accounts: {prod: {name: 'prod', id: A, regions: [R]}},
-  layers: {deps: {kind: 'npm', name: 'deps', runtimes: [], architectures: ['x86_64'], exclude: [], defaultExcludes: true, share: {accounts: [], public: false}, dependencies: {}}},
-  functions: {},
-  locate: () => undefined,
-} as unknown as Manifest
-
-const lock: Lockfile = {lockfileVersion: 1, layers: {deps: {kind: 'npm', inputs: 'x', artifacts: {}, published: {[A]: {[R]: {x86_64: {arn: arn(5), version: 5, codeSha256: 's'}}}}}}}
+const manifest = pruneManifest()
+const lock = lockWithDeps(5)
 
 let dir: string
 let db: StateDatabase

@@ -2,38 +2,17 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
-import type {Manifest} from '../../src/manifest/types.js'
-import type {Lockfile} from '../../src/lock/types.js'
 import {openStateDatabase, type StateDatabase} from '../../src/store/db.js'
 import {runPrune, type PruneEnv, type PruneRequest} from '../../src/prune/run.js'
 import type {ScannedFunction} from '../../src/audit/types.js'
 import type {LeaseStoreApi} from '../../src/aws/s3-leases.js'
 import {teamLeases} from '../../src/publish/lease.js'
+import {arn, lockWithDeps, pruneManifest} from './support.js'
 
 // Service test of prune's decisions and bookkeeping over in-memory Lambda interfaces; the CLI runs
 // against the AWS test server in test/audit/managed.e2e.test.ts ("layers prune (CLI)").
-const A = '111111111111'
-const R = 'eu-west-1'
-const arn = (version: number): string => `arn:aws:lambda:${R}:${A}:layer:deps:${version}`
-
-const manifest = {
-  file: '/p/layers.yaml',
-  root: '/p',
-  version: 1,
-  settings: {bucket: 'b', prefix: '', regions: [R], architectures: ['x86_64'], runtimes: []},
-  accounts: {prod: {name: 'prod', id: A, regions: [R]}},
-  layers: {
-    deps: {kind: 'npm', name: 'deps', runtimes: [], architectures: ['x86_64'], exclude: [], defaultExcludes: true, share: {accounts: [], public: false}, dependencies: {}},
-    ext: {kind: 'arn', name: 'ext', arn: 'arn:aws:lambda:eu-west-1:999999999999:layer:ext:1'},
-  },
-  functions: {},
-  locate: () => undefined,
-} as unknown as Manifest
-
-const lock: Lockfile = {
-  lockfileVersion: 1,
-  layers: {deps: {kind: 'npm', inputs: 'x', artifacts: {}, published: {[A]: {[R]: {x86_64: {arn: arn(4), version: 4, codeSha256: 's'}}}}}},
-}
+const manifest = pruneManifest({ext: {kind: 'arn', name: 'ext', arn: 'arn:aws:lambda:eu-west-1:999999999999:layer:ext:1'}})
+const lock = lockWithDeps(4)
 
 function env(functions: ScannedFunction[], deleted: number[], options: {failList?: boolean} = {}): PruneEnv {
   const versions = [1, 2, 3, 4]

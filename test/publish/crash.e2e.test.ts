@@ -10,30 +10,17 @@ import {watch} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseLockfile} from '../../src/lock/io.js'
 import {startAwsServer, type AwsServer, type CallRecord} from '../support/aws-server/index.js'
-import {accountsYaml, DEV, EU, EXTERNAL_ID, makeProject, ROLE, TARGETS, versionsOf, type Project} from './support.js'
+import {configToolsManifest, makeProject, ROLES, TARGETS, versionsOf, type Project} from './support.js'
 
 let server: AwsServer
 let project: Project
 
-const MANIFEST = `version: 1
-settings:
-  bucket: "crash-{accountId}-{region}"
-  regions: [${EU}]
-  architectures: [x86_64]
-  runtimes: [nodejs22.x]
-${accountsYaml()}
-layers:
-  config:
-    dir: layers/config
-    share: {accounts: [dev, prod]}
-  tools:
-    dir: layers/tools
-functions:
+const MANIFEST = configToolsManifest('crash-{accountId}-{region}', `
   api: {source: fns/api, handler: index.handler, runtime: nodejs22.x, architecture: x86_64, layers: [config, tools], accounts: [dev, prod]}
-`
+`)
 
 beforeAll(async () => {
-  server = await startAwsServer({roles: {[ROLE]: {externalId: EXTERNAL_ID, trust: [DEV]}}})
+  server = await startAwsServer({roles: ROLES})
   project = makeProject(server, {
     'layers.yaml': MANIFEST,
     'layers/config/config.json': '{"round": 0}\n',

@@ -12,31 +12,18 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseLockfile} from '../../src/lock/io.js'
 import type {UnitOutcome} from '../../src/publish/run.js'
 import {startAwsServer, type AwsServer, type CallRecord} from '../support/aws-server/index.js'
-import {accountsYaml, createFunction, DEV, EU, EXTERNAL_ID, lambdaAs, makeProject, ROLE, TARGETS, versionsOf, type Project} from './support.js'
+import {configToolsManifest, createFunction, DEV, EU, lambdaAs, makeProject, ROLES, TARGETS, versionsOf, type Project} from './support.js'
 
-const MANIFEST = `version: 1
-settings:
-  bucket: "interrupt-{accountId}-{region}"
-  regions: [${EU}]
-  architectures: [x86_64]
-  runtimes: [nodejs22.x]
-${accountsYaml()}
-layers:
-  config:
-    dir: layers/config
-    share: {accounts: [dev, prod]}
-  tools:
-    dir: layers/tools
-functions:
+const MANIFEST = configToolsManifest('interrupt-{accountId}-{region}', `
   api: {source: fns/api, handler: index.handler, runtime: nodejs22.x, architecture: x86_64, layers: [config, tools], accounts: [dev, prod]}
   worker: {source: fns/api, handler: index.handler, runtime: nodejs22.x, architecture: x86_64, layers: [config], accounts: [dev, prod]}
-`
+`)
 
 let server: AwsServer
 let project: Project
 
 beforeAll(async () => {
-  server = await startAwsServer({roles: {[ROLE]: {externalId: EXTERNAL_ID, trust: [DEV]}}})
+  server = await startAwsServer({roles: ROLES})
   project = makeProject(server, {
     'layers.yaml': MANIFEST,
     'layers/config/config.json': '{"stage": 1}\n',

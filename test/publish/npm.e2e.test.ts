@@ -7,7 +7,7 @@ import {GetFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {NpmRegistry} from '../support/npm-registry.js'
 import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
-import {accountsYaml, createFunction, DEV, EU, EXTERNAL_ID, lambdaAs, makeProject, ROLE, TARGETS, versionsOf, type Project} from './support.js'
+import {accountsYaml, createFunction, EU, lambdaAs, makeProject, ROLES, TARGETS, versionsOf, type Project} from './support.js'
 
 let server: AwsServer
 let registry: NpmRegistry
@@ -29,7 +29,7 @@ functions:
 `
 
 beforeAll(async () => {
-  server = await startAwsServer({roles: {[ROLE]: {externalId: EXTERNAL_ID, trust: [DEV]}}})
+  server = await startAwsServer({roles: ROLES})
   registry = await NpmRegistry.start()
   registry.publish('left-pad', {version: '1.0.0'})
   project = makeProject(server, {'layers.yaml': MANIFEST, 'fns/api/index.js': 'exports.handler = async () => "ok"\n'})

@@ -13,7 +13,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {UnitOutcome} from '../../src/publish/run.js'
 import type {LockedOwnLayer} from '../../src/lock/types.js'
 import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
-import {accountsYaml, DEV, EU, EXTERNAL_ID, isStateCall, lambdaAs, makeProject, PROD, ROLE, TARGETS, US, versionsOf, WRITE_OPERATIONS, type Project} from './support.js'
+import {accountsYaml, DEV, EU, EXTERNAL_ID, isStateCall, lambdaAs, makeProject, ROLES, PROD, ROLE, TARGETS, US, versionsOf, WRITE_OPERATIONS, type Project} from './support.js'
 
 const schema = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../schema/publish.schema.json'), 'utf8'))
 const validate = new Ajv({allErrors: true, strict: false}).compile(schema)
@@ -51,7 +51,7 @@ let server: AwsServer
 let project: Project
 
 beforeAll(async () => {
-  server = await startAwsServer({roles: {[ROLE]: {externalId: EXTERNAL_ID, trust: [DEV]}}})
+  server = await startAwsServer({roles: ROLES})
   project = makeProject(server, {
     'layers.yaml': manifest(),
     'layers/config/nodejs/node_modules/@acme/config/index.js': 'export const stage = "one"\n',

@@ -9,6 +9,7 @@ import {CreateFunctionCommand, GetLayerVersionCommand, LambdaClient, ListLayerVe
 import yazl from 'yazl'
 import type {Lockfile} from '../../src/lock/types.js'
 import type {AwsServer, CallRecord} from '../support/aws-server/index.js'
+import {BIN, runCli as runShared, type CliResult as SharedCliResult} from '../support/cli.js'
 
 export const DEV = '111111111111'
 export const PROD = '222222222222'
@@ -23,15 +24,13 @@ export const TARGETS = [
   [PROD, EU],
   [PROD, US],
 ] as const
-export const bin = path.resolve(import.meta.dirname, '../../bin/run.js')
 
-export interface CliResult {
+/**
+ * A run of the built CLI (test/support/cli.ts) with `status`: its exit code, or null when a signal ended
+ * it or it never ran, so neither can pass for an exit code the test expects.
+ */
+export interface CliResult extends SharedCliResult {
   status: number | null
-  stdout: string
-  stderr: string
-  /** The parsed --json output (shape per schema/<command>.schema.json), undefined when stdout is not JSON. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read fields the schemas check
-  json: any
 }
 
 export interface Project {
@@ -64,6 +63,51 @@ export function accountsYaml(regions: string[] = [EU, US]): string {
 `
 }
 
+/** The roles accountsYaml() relies on, for startAwsServer: ROLE, with its external id, trusts dev (the default credentials). */
+export const ROLES = {[ROLE]: {externalId: EXTERNAL_ID, trust: [DEV]}}
+
+/**
+ * A manifest over accountsYaml() in EU only, x86_64, nodejs22.x: the dir layers `config` (shared with
+ * dev and prod) and `tools`, and the function lines given (YAML entries indented under `functions:`).
+ */
+export function configToolsManifest(bucket: string, functions: string): string {
+  return `version: 1
+settings:
+  bucket: "${bucket}"
+  regions: [${EU}]
+  architectures: [x86_64]
+  runtimes: [nodejs22.x]
+${accountsYaml()}
+layers:
+  config:
+    dir: layers/config
+    share: {accounts: [dev, prod]}
+  tools:
+    dir: layers/tools
+functions:
+${functions}`
+}
+
+/**
+ * A manifest with the one account dev (profile dev) in `region`, x86_64, the dir layer `config`, and
+ * a function per name (source fns/api, handler index.handler, layer config) on `runtime`.
+ */
+export function devConfigManifest(options: {bucket: string; region: string; runtime: string; functions: string[]}): string {
+  const {bucket, region, runtime, functions} = options
+  return `version: 1
+settings:
+  bucket: "${bucket}"
+  architectures: [x86_64]
+  runtimes: [${runtime}]
+accounts:
+  dev: {id: "${DEV}", profile: dev, regions: [${region}]}
+layers:
+  config:
+    dir: layers/config
+functions:
+${functions.map((name) => `  ${name}: {source: fns/api, handler: index.handler, runtime: ${runtime}, architecture: x86_64, layers: [config], accounts: [dev]}\n`).join('')}`
+}
+
 export function makeProject(server: AwsServer, files: Record<string, string>): Project {
   const dir = mkdtempSync(path.join(tmpdir(), 'layers-publish-e2e-'))
   const write = (file: string, text: string) => {
@@ -93,32 +137,16 @@ export function makeProject(server: AwsServer, files: Record<string, string>): P
       return result
     },
     run: (args, extraEnv = {}) => runCli(dir, {...env, ...extraEnv}, args),
-    start: (args) => spawn(process.execPath, [bin, ...args], {cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe']}),
+    start: (args) => spawn(process.execPath, [BIN, ...args], {cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe']}),
     remove: () => rmSync(dir, {recursive: true, force: true}),
   }
   return project
 }
 
-export function runCli(cwd: string, env: NodeJS.ProcessEnv, args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {cwd, env, stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
-    child.on('error', reject)
-    child.on('close', (status) => {
-      clearTimeout(timer)
-      let json: unknown
-      try {
-        json = JSON.parse(stdout)
-      } catch {
-        json = undefined
-      }
-      resolve({status, stdout, stderr, json})
-    })
-  })
+/** Runs the built CLI in `cwd` with exactly `env` (asynchronously: the test server answers from this process). */
+export async function runCli(cwd: string, env: NodeJS.ProcessEnv, args: string[]): Promise<CliResult> {
+  const result = await runShared(args, {cwd, baseEnv: env})
+  return {...result, status: result.signal !== null || result.spawnError !== undefined ? null : result.code}
 }
 
 /** A Lambda client of the test server acting as `accountId`. */

@@ -12,7 +12,8 @@ import {CreateBucketCommand, GetObjectCommand, S3Client, type BucketLocationCons
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Lockfile} from '../../src/lock/types.js'
 import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
-import {bin, DEV, EU, isStateCall, makeProject, runCli, US, versionsOf, type CliResult, type Project} from './support.js'
+import {BIN} from '../support/cli.js'
+import {DEV, EU, isStateCall, makeProject, runCli, US, versionsOf, type CliResult, type Project} from './support.js'
 
 const LAYER = 'shared'
 const MANIFEST = `version: 1
@@ -174,7 +175,7 @@ describe('team state: concurrent publishes from separate clones', () => {
     server.setFaults({latencyMs: 500, operations: ['PublishLayerVersion']})
     // Two machines (LAYERS_HOSTNAME): the survivor cannot see that the holder's process is gone, only that its lease is not renewed.
     const procs = [first!, second!].map((clone, index) => {
-      const child = spawn(process.execPath, [bin, 'publish', '--json', '--create-bucket'], {cwd: clone.dir, env: {...env, LAYERS_HOSTNAME: `machine-${index}`}, stdio: ['ignore', 'pipe', 'pipe']})
+      const child = spawn(process.execPath, [BIN, 'publish', '--json', '--create-bucket'], {cwd: clone.dir, env: {...env, LAYERS_HOSTNAME: `machine-${index}`}, stdio: ['ignore', 'pipe', 'pipe']})
       let stdout = ''
       let stderr = ''
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))

@@ -31,7 +31,7 @@ export interface FaultConfig {
 
 export type FaultDecision = 'none' | 'drop' | 'throttle' | 'error' | 'stall' | 'lose'
 
-/** mulberry32: small, fast and good enough to spread faults evenly. */
+/** mulberry32: small, fast and good enough to spread faults evenly; seeded, so a failing run can be replayed. */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0
   return () => {
