@@ -5,7 +5,7 @@
 // check passes; a function over the limit fails the command (exit 1) after every zip is written.
 // On an interrupt (options.signal) no further zip is started, the ones being written stop (their temp
 // files removed, an older zip left as it was), and InterruptedError lists what was packaged and what not.
-import {statSync, type Stats} from 'node:fs'
+import {mkdirSync, statSync, type Stats} from 'node:fs'
 import path from 'node:path'
 import pLimit from 'p-limit'
 import {dirEntries} from '../build/dir.js'
@@ -224,24 +224,46 @@ export async function packageProject(options: PackageProjectOptions): Promise<Pa
   })
 }
 
-/** --out must be a directory, or a path whose nearest existing ancestor is one (it is created). */
+/**
+ * --out must be a directory, or a path whose nearest existing ancestor is one: the missing parts are
+ * made here one at a time (a recursive mkdir spins forever on EEXIST under /proc), so any failure
+ * is a clear input error.
+ */
 function checkOutDir(outDir: string): void {
+  const missing: string[] = []
   for (let dir = outDir; ; dir = path.dirname(dir)) {
     let stats: Stats
     try {
       stats = statSync(dir)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
-      if ((code === 'ENOENT' || code === 'ENOTDIR') && path.dirname(dir) !== dir) continue
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && path.dirname(dir) !== dir) {
+        missing.unshift(dir)
+        continue
+      }
       throw new UserInputError('ERR_LAYERS_PACKAGE_OUT', `--out ${outDir} cannot be used: ${dir} ${code === 'EACCES' ? 'is not accessible' : `cannot be read (${code ?? (error as Error).message})`}.`, {
         hint: 'Give --out a directory you can write to.',
         cause: error,
       })
     }
-    if (stats.isDirectory()) return
-    throw new UserInputError('ERR_LAYERS_PACKAGE_OUT', dir === outDir ? `--out ${outDir} is a file, not a directory.` : `--out ${outDir} cannot be created: ${dir} is a file.`, {
-      hint: 'Give --out a directory (it is created when missing); the zips are written into it as <function>.zip.',
-      details: {out: outDir},
-    })
+    if (!stats.isDirectory()) {
+      throw new UserInputError('ERR_LAYERS_PACKAGE_OUT', dir === outDir ? `--out ${outDir} is a file, not a directory.` : `--out ${outDir} cannot be created: ${dir} is a file.`, {
+        hint: 'Give --out a directory (it is created when missing); the zips are written into it as <function>.zip.',
+        details: {out: outDir},
+      })
+    }
+    for (const part of missing) {
+      try {
+        mkdirSync(part)
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST' && statSync(part, {throwIfNoEntry: false})?.isDirectory()) continue
+        throw new UserInputError('ERR_LAYERS_PACKAGE_OUT', `--out ${outDir} cannot be created: making ${part} failed (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, {
+          hint: 'Give --out a directory you can write to (it is created when missing).',
+          details: {out: outDir},
+          cause: error,
+        })
+      }
+    }
+    return
   }
 }

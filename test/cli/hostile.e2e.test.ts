@@ -92,6 +92,7 @@ const CASES: Case[] = [
   {name: '--arch that does not exist', args: ['run', 'api', '--arch', 'mips']},
   {name: 'package --out an existing file', args: ['package', '--out', 'afile', '--no-check'], files: {afile: 'x'}, says: 'ERR_LAYERS_PACKAGE_OUT'},
   {name: 'package --out under a file', args: ['package', '--out', 'afile/sub', '--no-check'], files: {afile: 'x'}, says: 'ERR_LAYERS_PACKAGE_OUT'},
+  {name: 'package --out under /proc (a recursive mkdir there spins on EEXIST)', args: ['package', '--out', '/proc/1/layers-out', '--no-check'], says: 'ERR_LAYERS_PACKAGE_OUT'},
   {name: 'lock --update with a package and no layer', args: ['lock', '--update', '/lodash']},
   {name: 'an unknown command', args: ['frobnicate']},
   // Environment
