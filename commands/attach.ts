@@ -34,6 +34,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
     'dry-run': Flags.boolean({description: 'Show the diffs; update nothing.', default: false}),
     concurrency: Flags.integer({description: 'Functions worked on at once.', default: 8, min: 1, max: 64}),
     'wait-timeout': Flags.integer({description: 'Seconds to wait for each update to finish (LastUpdateStatus).', default: 120, min: 1}),
+    'remote-state': Flags.boolean({description: 'Write each attached version to the shared history in the state bucket (--no-remote-state: local only).', default: true, allowNo: true}),
     ...awsTimeoutFlags,
   }
 
@@ -49,6 +50,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
       emit: this.reporter.emit,
       timeouts: awsTimeouts(flags),
       waitTimeoutMs: flags['wait-timeout'] * 1000,
+      remoteState: flags['remote-state'],
       signal: this.interruptSignal,
     })
     this.reporter.done()

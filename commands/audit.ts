@@ -34,6 +34,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
     'fail-on': Flags.string({description: 'Exit 1 when a finding of this severity (or worse) is found.', options: ['error', 'warning']}),
     diff: Flags.boolean({description: 'Compare the findings with the previous saved audit.', default: false}),
     save: Flags.boolean({description: 'Save this run in the history (--no-save: do not).', default: true, allowNo: true}),
+    'remote-state': Flags.boolean({description: 'Write the saved run\'s summary per layer and target to the shared history in the state bucket (--no-remote-state: local only).', default: true, allowNo: true}),
     concurrency: Flags.integer({description: 'Targets scanned at once.', default: 32, min: 1, max: 256}),
     ...awsTimeoutFlags,
   }
@@ -46,6 +47,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
       concurrency: flags.concurrency,
       save: flags.save,
       diff: flags.diff,
+      remoteState: flags['remote-state'],
       emit: this.reporter.emit,
       timeouts: awsTimeouts(flags),
     })

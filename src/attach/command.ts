@@ -13,6 +13,9 @@ import {readLockfile} from '../lock/io.js'
 import {loadManifest} from '../manifest/load.js'
 import {projectPaths} from '../project/paths.js'
 import {openStateDatabase} from '../store/db.js'
+import {parseLayerVersionArn} from '../audit/arn.js'
+import type {AttachEvent} from '../history/shared.js'
+import {sharedHistoryWriter} from '../history/sync.js'
 import {selectFunctionTargets} from './plan.js'
 import {runAttach, type AttachResult} from './run.js'
 
@@ -29,6 +32,8 @@ export interface AttachCommandOptions {
   signal?: AbortSignal
   /** Connect and read timeouts of the AWS calls (default: environment, else built in). */
   timeouts?: AwsTimeouts
+  /** false: --no-remote-state (nothing written to the shared history). */
+  remoteState?: boolean
 }
 
 export async function attachCommand(options: AttachCommandOptions, factory: AwsClientFactory = awsClientFactory({timeouts: options.timeouts, emit: options.emit})): Promise<AttachResult> {
@@ -54,7 +59,7 @@ export async function attachCommand(options: AttachCommandOptions, factory: AwsC
     const sizes = db.prepare(
       'SELECT unzipped_bytes AS bytes FROM builds WHERE code_sha256 = @sha UNION ALL SELECT unzipped_bytes FROM function_packages WHERE code_sha256 = @sha LIMIT 1',
     )
-    return await runAttach(
+    const result = await runAttach(
       targets,
       {
         functionsApi: async (target) => functionsApi(await clients.lambda(manifest.accounts[target.accountName]!, target.region)),
@@ -69,7 +74,24 @@ export async function attachCommand(options: AttachCommandOptions, factory: AwsC
         ...(options.signal ? {signal: options.signal} : {}),
       },
     )
+    // Each version an update attached goes to the shared history (its layer's account and region).
+    const share = options.dryRun ? undefined : sharedHistoryWriter(manifest, (account, region) => clients.s3(account, region), options.emit, options.remoteState)
+    await share?.(attachEvents(result))
+    return result
   } finally {
     db.close()
   }
+}
+
+function attachEvents(result: AttachResult): AttachEvent[] {
+  const at = new Date().toISOString()
+  return result.functions
+    .filter((outcome) => outcome.status === 'updated')
+    .flatMap((outcome) =>
+      outcome.after.flatMap((arn): AttachEvent[] => {
+        const parts = parseLayerVersionArn(arn)
+        if (!parts || outcome.before.includes(arn) || parts.accountId !== outcome.accountId || parts.region !== outcome.region) return []
+        return [{type: 'attach', layer: parts.name, accountId: parts.accountId, region: parts.region, at, version: parts.version, arn, function: outcome.functionName}]
+      }),
+    )
 }

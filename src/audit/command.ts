@@ -3,6 +3,9 @@
 import type {AwsTimeouts} from '../aws/time-bounds.js'
 import type {EmitEvent} from '../events.js'
 import {openStateDatabase} from '../store/db.js'
+import {auditSummaryEvents} from '../history/shared.js'
+import {sharedHistoryWriter} from '../history/sync.js'
+import {isOwnLayer} from '../manifest/types.js'
 import {auditClientFactory} from './clients.js'
 import {desiredFromLock} from './desired.js'
 import {awsAuditEnv} from './env.js'
@@ -21,19 +24,22 @@ export interface AuditCommandOptions {
   emit: EmitEvent
   /** Connect and read timeouts of the AWS calls (default: environment, else built in). */
   timeouts?: AwsTimeouts
+  /** false: --no-remote-state (the saved run's summary is not written to the shared history). */
+  remoteState?: boolean
 }
 
 export async function auditCommand(options: AuditCommandOptions): Promise<AuditReport> {
   const explicitTargets = Boolean(options.flags.org || options.flags.accounts?.some((account) => /^\d{12}$/.test(account)))
   const project = await loadProject(options.manifestPath, !explicitTargets)
   const {manifest, lock} = project
+  const clients = auditClientFactory({timeouts: options.timeouts, emit: options.emit})
   const env = awsAuditEnv(
-    auditClientFactory({timeouts: options.timeouts, emit: options.emit}),
+    clients,
     manifest ? (managed) => desiredFromLock(manifest, lock, managed.key, managed.accountId, managed.region, manifest.functions[managed.key]!.architecture) : undefined,
   )
   const db = options.save || options.diff ? openStateDatabase(project.paths.stateDir) : undefined
   try {
-    return await runAudit(
+    const report = await runAudit(
       {
         ...(manifest ? {manifest} : {}),
         ...(lock ? {lock} : {}),
@@ -46,6 +52,10 @@ export async function auditCommand(options: AuditCommandOptions): Promise<AuditR
       },
       env,
     )
+    // A saved run's per-target summary of each own layer goes to the shared history.
+    const share = manifest && report.runId !== undefined ? sharedHistoryWriter(manifest, (account, region) => clients.s3(account, region), options.emit, options.remoteState) : undefined
+    await share?.(auditSummaryEvents(report, Object.keys(manifest?.layers ?? {}).filter((name) => isOwnLayer(manifest!.layers[name]!))))
+    return report
   } finally {
     db?.close()
   }

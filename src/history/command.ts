@@ -25,7 +25,7 @@ export async function historyCommand(options: {manifestPath: string; layer: stri
       })
     }
   }
-  const empty: LayerHistory = {layer: options.layer, publications: [], usage: [], prunes: []}
+  const empty: LayerHistory = {layer: options.layer, publications: [], usage: [], prunes: [], grants: [], attaches: [], audits: []}
   const known = existsSync(path.join(paths.stateDir, 'state.db'))
   let history = empty
   if (known) {
@@ -38,7 +38,7 @@ export async function historyCommand(options: {manifestPath: string; layer: stri
   }
   // A name the manifest no longer declares still shows what the database recorded for it; a name
   // neither knows is a typo.
-  const recorded = history.publications.length + history.usage.length + history.prunes.length > 0
+  const recorded = history.publications.length + history.usage.length + history.prunes.length + history.grants.length + history.attaches.length + history.audits.length > 0
   if (!options.layer.startsWith('arn:') && !recorded) layerByName(await loadManifest(paths.manifest), options.layer)
   return history
 }

@@ -3,6 +3,7 @@
 // `audit --diff` and prune's freshness check, recording pruned versions, and a layer's history
 // (publications recorded by publish, usage per audit run, prunes) for `layers history`.
 import type {StateDatabase} from '../store/db.js'
+import type {AttachEvent, AuditEvent, GrantEvent, SharedEvent} from './shared.js'
 import type {AuditReport, Finding, FindingCode, LayerUsage, Severity, TargetReport} from '../audit/types.js'
 
 /** Saves a run; returns its id. */
@@ -145,6 +146,31 @@ export function knownPublicationArns(db: StateDatabase, layer: string): Set<stri
   return new Set((db.prepare(`SELECT arn FROM publications WHERE layer = ?`).all(layer) as Array<{arn: string}>).map((row) => row.arn))
 }
 
+/** The keys of the layer's shared events already merged into the cache. */
+export function knownEventKeys(db: StateDatabase, layer: string): Set<string> {
+  return new Set((db.prepare(`SELECT key FROM shared_events WHERE layer = ?`).all(layer) as Array<{key: string}>).map((row) => row.key))
+}
+
+/**
+ * Merges shared events (already validated) in one transaction: each is kept by its key; a publication
+ * also goes to the publications and a prune to the prunes (unless one of that ARN is there: this
+ * machine recorded it itself).
+ */
+export function insertSharedEvents(db: StateDatabase, events: Array<{key: string; event: SharedEvent}>): void {
+  const insert = db.prepare(`INSERT OR IGNORE INTO shared_events (key, type, layer, account_id, region, at, body) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+  const pruned = db.prepare(`SELECT 1 FROM prunes WHERE arn = ?`)
+  db.transaction(() => {
+    for (const {key, event} of events) {
+      insert.run(key, event.type, event.layer, event.accountId, event.region, event.at, JSON.stringify(event))
+      if (event.type === 'publication') {
+        insertPublications(db, [{layer: event.layer, artifact: event.artifact, accountId: event.accountId, region: event.region, version: event.version, arn: event.arn, codeSha256: event.codeSha256, publishedAt: event.publishedAt}])
+      } else if (event.type === 'prune' && pruned.get(event.arn) === undefined) {
+        recordPrune(db, {layer: event.layer, accountId: event.accountId, region: event.region, version: event.version, arn: event.arn, codeSize: event.codeSize, deletedAt: event.at})
+      }
+    }
+  })()
+}
+
 export function recordPrune(db: StateDatabase, record: PruneRecord): void {
   db.prepare(`INSERT INTO prunes (layer, account_id, region, version, arn, code_size, audit_run_id, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(
     record.layer,
@@ -164,6 +190,10 @@ export interface LayerHistory {
   /** Per audit run that saw the layer in use: which versions, how many functions, where. */
   usage: Array<{runId: number; startedAt: string; versions: Array<{version: number; arn: string; functions: number; targets: number}>}>
   prunes: Array<{accountId: string; region: string; version: number; arn: string; codeSize: number; deletedAt: string}>
+  /** From the shared history (merged by `layers history`): grant changes by publish, attaches, audit summaries of every clone. */
+  grants: GrantEvent[]
+  attaches: AttachEvent[]
+  audits: AuditEvent[]
 }
 
 /**
@@ -204,5 +234,18 @@ export function layerHistory(db: StateDatabase, layer: string, runs = 20): Layer
        WHERE ${byArn ? `substr(arn, 1, length(arn) - length(version) - 1) = ?` : 'layer = ?'} ORDER BY deleted_at, account_id, region, version`,
     )
     .all(layer) as LayerHistory['prunes']
-  return {layer, publications, usage, prunes}
+  const shared = <T extends SharedEvent>(type: T['type']): T[] => {
+    const rows = db.prepare(`SELECT body FROM shared_events WHERE layer = ? AND type = ? ORDER BY at, key`).all(byArn ? (parseLayerArn(layer)?.name ?? '') : layer, type) as Array<{body: string}>
+    const events = rows.map((row) => JSON.parse(row.body) as T)
+    if (!byArn) return events
+    const where = parseLayerArn(layer)
+    return events.filter((event) => event.accountId === where?.accountId && event.region === where.region)
+  }
+  return {layer, publications, usage, prunes, grants: shared<GrantEvent>('grant'), attaches: shared<AttachEvent>('attach'), audits: shared<AuditEvent>('audit')}
+}
+
+/** name, account and region of a layer ARN without the version. */
+function parseLayerArn(arn: string): {name: string; accountId: string; region: string} | undefined {
+  const match = /^arn:[\w-]+:lambda:([\w-]+):(\d{12}):layer:([\w-]+)$/.exec(arn)
+  return match ? {region: match[1]!, accountId: match[2]!, name: match[3]!} : undefined
 }

@@ -9,6 +9,7 @@ import {LAMBDA_RUNTIMES} from '../manifest/runtimes.js'
 import type {EmitEvent} from '../events.js'
 import {teamLeases} from '../publish/lease.js'
 import {openStateDatabase} from '../store/db.js'
+import {sharedHistoryWriter} from '../history/sync.js'
 import {parseDuration} from './duration.js'
 import {runPrune, type PruneResult} from './run.js'
 
@@ -43,7 +44,7 @@ export async function pruneCommand(options: PruneCommandOptions): Promise<PruneR
       : undefined
   const db = openStateDatabase(paths.stateDir)
   try {
-    return await runPrune(
+    const result = await runPrune(
       {
         manifest: manifest!,
         lock,
@@ -63,6 +64,11 @@ export async function pruneCommand(options: PruneCommandOptions): Promise<PruneR
       },
       awsAuditEnv(clients, (managed) => desiredFromLock(manifest!, lock, managed.key, managed.accountId, managed.region, manifest!.functions[managed.key]!.architecture)),
     )
+    // Each deleted version goes to the shared history (one PutObject each).
+    const share = options.yes ? sharedHistoryWriter(manifest!, (account, region) => clients.s3(account, region), options.emit, options.remoteState) : undefined
+    const at = new Date().toISOString()
+    await share?.(result.deleted.map((entry) => ({type: 'prune', layer: entry.layer, accountId: entry.accountId, region: entry.region, at, version: entry.version, arn: entry.arn, codeSize: entry.codeSize})))
+    return result
   } finally {
     db.close()
   }

@@ -17,7 +17,7 @@ import {isOwnLayer, type Account, type Manifest} from '../manifest/types.js'
 import {projectPaths} from '../project/paths.js'
 import {openStateDatabase} from '../store/db.js'
 import {selectAccounts, selectLayerNames, selectRegions} from '../manifest/select.js'
-import {sharingRecorder, type HistoryTarget} from '../history/shared.js'
+import {sharingRecorder, writeSharedEvents, type GrantEvent, type HistoryTarget} from '../history/shared.js'
 import {teamLeases, type TeamLeases} from './lease.js'
 import {planPublish, type PublishTarget, type PublishUnit} from './plan.js'
 import {publicationRecorder, type PublicationRecord} from './record.js'
@@ -78,6 +78,8 @@ export async function publishCommand(options: PublishCommandOptions, clients: Aw
       ...(leases ? {leases} : {}),
       ...(options.signal ? {signal: options.signal} : {}),
     })
+    // Grant changes go to the shared history too (none in a no-op publish: no call).
+    if (team && !options.dryRun) await writeSharedEvents(grantEvents(result), manifest.settings.prefix, (event) => historyTarget(manifest, team, env, event), emit, 'The grants are set; the shared history (layers history in other clones) lacks this change.')
     return warnings.length > 0 ? {...result, warnings} : result
   } finally {
     db?.close()
@@ -97,8 +99,16 @@ export function awsPublishEnv(manifest: Pick<Manifest, 'accounts'>, factory: Aws
   }
 }
 
+/** The grant changes of the units that did not fail, as shared-history events. */
+function grantEvents(result: PublishResult): GrantEvent[] {
+  const at = new Date().toISOString()
+  return result.units
+    .filter((unit) => (unit.status === 'published' || unit.status === 'adopted' || unit.status === 'unchanged') && unit.arn !== undefined && unit.version !== undefined && unit.grantsAdded.length + unit.grantsRemoved.length > 0)
+    .map((unit) => ({type: 'grant', layer: unit.layer, accountId: unit.accountId, region: unit.region, at, version: unit.version!, arn: unit.arn!, added: unit.grantsAdded, removed: unit.grantsRemoved}))
+}
+
 /** Where a record's shared-history event goes: the state bucket of its account and region. */
-function historyTarget(manifest: Pick<Manifest, 'accounts'>, team: TeamLeases, env: PublishEnv, record: PublicationRecord): HistoryTarget {
+function historyTarget(manifest: Pick<Manifest, 'accounts'>, team: TeamLeases, env: PublishEnv, record: Pick<PublicationRecord, 'layer' | 'accountId' | 'region'>): HistoryTarget {
   const account = Object.values(manifest.accounts).find((entry) => entry.id === record.accountId)!
   const target = {accountName: account.name, accountId: account.id, region: record.region}
   return {bucket: team.target(record.layer, account, record.region).bucket, accountId: account.id, region: record.region, store: () => env.historyStore!(target)}

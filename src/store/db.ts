@@ -136,6 +136,22 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    description: 'shared history events merged from the state bucket (grant changes, attaches, audit summaries; publications and prunes also go to their tables)',
+    sql: `
+      CREATE TABLE shared_events (
+        key TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        layer TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        at TEXT NOT NULL,
+        body TEXT NOT NULL
+      );
+      CREATE INDEX shared_events_layer ON shared_events (layer, type, at);
+    `,
+  },
 ]
 
 export function openStateDatabase(stateDir: string, migrations: Migration[] = MIGRATIONS): StateDatabase {
