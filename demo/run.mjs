@@ -2,7 +2,7 @@
 /* global process, console, Buffer */
 // `npm run demo [-- --fresh]`: the example project (layers.yaml, examples/) through the whole flow
 // against the local AWS test server, printing each command and what a user would see.
-//   1. builds the CLI (tsc) and the server (demo/load-server.mjs);
+//   1. builds the CLI and the local AWS double (npm run build: dist/aws-double);
 //   2. copies layers.yaml and examples/ into .layers/demo/project (the lockfile and build cache there
 //      are kept between runs, so a second run shows what is unchanged);
 //   3. starts the server with its state in .layers/demo/aws.db, one access key per manifest account,
@@ -20,7 +20,7 @@ import path from 'node:path'
 import {parseArgs} from 'node:util'
 import {parse} from 'yaml'
 import yazl from 'yazl'
-import {loadAwsServer, repo} from './load-server.mjs'
+import {loadAwsServer, repo} from './aws-double.mjs'
 
 const {values} = parseArgs({options: {fresh: {type: 'boolean', default: false}, manifest: {type: 'string'}}})
 // Another manifest (with its examples/ beside it) may stand in for the example project's.

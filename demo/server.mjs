@@ -7,7 +7,7 @@ import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {parseArgs} from 'node:util'
-import {loadAwsServer, repo} from './load-server.mjs'
+import {loadAwsServer, repo} from './aws-double.mjs'
 
 const {values} = parseArgs({
   options: {port: {type: 'string', default: '4566'}, db: {type: 'string'}, memory: {type: 'boolean', default: false}, region: {type: 'string', default: 'us-east-1'}},

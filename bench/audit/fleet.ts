@@ -1,9 +1,9 @@
 // The benchmark's fleet: `accounts` x `regions`, `functions` functions each, every region with three
 // versions of an own layer `deps` and an x86_64-only layer `ext`; some functions arm64, some on a
 // deprecated runtime, so the audit has findings to compute. Seeded over the SDK into the shared
-// local AWS test server (test/support/aws-server), as a deployment would create them.
+// local AWS test server (aws-double), as a deployment would create them.
 import pLimit from 'p-limit'
-import type {Seeder} from '../../test/support/aws-server/seed.js'
+import type {Seeder} from '../../aws-double/seed.js'
 
 export interface FleetShape {
   accounts: number

@@ -1,12 +1,12 @@
-// The benchmark's AWS endpoint: the shared local AWS test server (test/support/aws-server), started in
+// The benchmark's AWS endpoint: the shared local AWS test server (aws-double), started in
 // its own process so its CPU time is not on the measured client's event loop (AWS is remote too).
 // Seeds the bench fleet, writes AWS config files with one profile per account (bench-N) into
 // BENCH_DIR, prints {"endpoint", "aws": {AWS_CONFIG_FILE, ...}, "accounts": [{id, profile,
 // accessKeyId, secretAccessKey}]} on stdout, then takes one JSON command per stdin line: {"faults": {...}} and/or {"reset": true},
 // answering each with {"calls": {"Operation status": count}} for the calls since the last reset.
 import {createInterface} from 'node:readline'
-import {startAwsServer} from '../../test/support/aws-server/index.js'
-import {seeder} from '../../test/support/aws-server/seed.js'
+import {startAwsServer} from '../../aws-double/index.js'
+import {seeder} from '../../aws-double/seed.js'
 import {fleetAccessKey, fleetAccountId, seedFleet, type FleetShape} from './fleet.js'
 
 const shape = JSON.parse(process.env.BENCH_FLEET ?? '{}') as FleetShape

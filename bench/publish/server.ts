@@ -1,9 +1,9 @@
-// The benchmark's AWS endpoint (test/support/aws-server) in its own process, so its CPU time is not on
+// The benchmark's AWS endpoint (aws-double) in its own process, so its CPU time is not on
 // the measured CLI's machine budget twice (AWS is remote too). Writes AWS config files for profiles
 // `dev` and `prod` into BENCH_AWS_DIR, prints {"endpoint", "env"} on stdout, then answers one JSON
 // command per stdin line: {"calls": true, "reset"?: true} -> the calls seen (since the last reset).
 import {createInterface} from 'node:readline'
-import {startAwsServer} from '../../test/support/aws-server/index.js'
+import {startAwsServer} from '../../aws-double/index.js'
 
 const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 20)
 const server = await startAwsServer({faults: {latencyMs}})

@@ -4,7 +4,7 @@
 // manifest's own (no unmanaged or drift findings).
 import {GetFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
+import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {createFunction, devConfigManifest, DEV, lambdaAs, makeProject, type Project} from '../publish/support.js'
 
 const CN = 'cn-north-1'

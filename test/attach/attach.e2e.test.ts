@@ -12,7 +12,7 @@ import {runAttach, type AttachOutcome} from '../../src/attach/run.js'
 import type {Problem} from '../../src/errors/index.js'
 import type {ArnCheckOutcome} from '../../src/publish/run.js'
 import {functionsApi, type FunctionsApi} from '../../src/aws/lambda-functions.js'
-import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
+import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {accountsYaml, createFunction as deployFunction, DEV, EU, lambdaAs, makeProject, ROLES, PROD, US, WRITE_OPERATIONS, type Project} from '../publish/support.js'
 
 const schema = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../schema/attach.schema.json'), 'utf8'))

@@ -4,7 +4,7 @@
 // Lambda's reason) while the other function of the run is updated; the next attach succeeds.
 import {GetFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
+import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {createFunction, devConfigManifest, DEV, EU, lambdaAs, makeProject, type Project} from '../publish/support.js'
 
 const REASON = 'The role defined for the function cannot be assumed by Lambda.'

@@ -1,5 +1,5 @@
 // End to end through the built CLI (node bin/run.js; run `npx tsc` first) against the local AWS test
-// server (test/support/aws-server): an AWS Organization of four accounts (the management account and
+// server (aws-double): an AWS Organization of four accounts (the management account and
 // three members), each reached by assuming a role, x 2 regions, one target denied; functions seeded
 // over the SDK in the finding states an audit without a manifest can reach (drift and behind need
 // layers.yaml: see managed.e2e.test.ts).
@@ -10,8 +10,8 @@ import {parse} from 'csv-parse/sync'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {AuditReport} from '../../src/audit/types.js'
 import {runCli, type CliResult} from '../support/cli.js'
-import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
-import {seeder} from '../support/aws-server/seed.js'
+import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
+import {seeder} from '../../aws-double/seed.js'
 import {validateAuditJson} from './support/schema.js'
 
 const MGMT = '100000000000'

@@ -8,8 +8,8 @@
 // 60 s (stalled) and 10 s (refused), with --read-timeout/--connect-timeout or LAYERS_READ_TIMEOUT
 // sooner. Bad timeout values are exit 2 naming the flag or variable. The runs of one case go in parallel.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {blackHoleEndpoint, refusedEndpoint, startAwsServer, type AwsServer} from '../support/aws-server/index.js'
-import {seeder} from '../support/aws-server/seed.js'
+import {blackHoleEndpoint, refusedEndpoint, startAwsServer, type AwsServer} from '../../aws-double/index.js'
+import {seeder} from '../../aws-double/seed.js'
 import {accountsYaml, createFunction, DEV, EU, EXTERNAL_ID, makeProject, PROD, ROLE, type CliResult, type Project} from '../publish/support.js'
 
 const VENDOR = '333333333333'

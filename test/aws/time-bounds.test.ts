@@ -20,7 +20,7 @@ import {createReporter} from '../../src/cli/reporter.js'
 import {UserInputError} from '../../src/errors/index.js'
 import type {Account} from '../../src/manifest/types.js'
 import {artifactStoreApi, UPLOAD_PART_SIZE} from '../../src/aws/s3-artifacts.js'
-import {blackHoleEndpoint, refusedEndpoint, startAwsServer} from '../support/aws-server/index.js'
+import {blackHoleEndpoint, refusedEndpoint, startAwsServer} from '../../aws-double/index.js'
 
 const DEV: Account = {name: 'dev', id: '111111111111', regions: ['eu-west-1']}
 const saved = {...process.env}

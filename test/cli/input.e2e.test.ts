@@ -5,7 +5,7 @@
 // template giving two regions one bucket is a manifest error at its line.
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {DEFAULT_ACCOUNTS, startAwsServer, type AwsServer} from '../support/aws-server/index.js'
+import {DEFAULT_ACCOUNTS, startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {accountsYaml, DEV, EU, EXTERNAL_ID, makeProject, PROD, ROLE, US, type CliResult, type Project} from '../publish/support.js'
 
 const LONELY = '333333333333'

@@ -8,7 +8,7 @@ import {cpSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
+import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {accountsYaml, createFunction, DEV, EU, EXTERNAL_ID, isStateCall, makeProject, PROD, ROLE, runCli, versionsOf, type Project} from '../publish/support.js'
 
 const MANIFEST = `version: 1

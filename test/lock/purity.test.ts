@@ -13,7 +13,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {readLockfile, writeLockfile} from '../../src/lock/io.js'
 import {lockProject} from '../../src/lock/lock-project.js'
 import type {Lockfile} from '../../src/lock/types.js'
-import {seededRandom} from '../support/aws-server/faults.js'
+import {seededRandom} from '../../aws-double/faults.js'
 import {runCli} from '../support/cli.js'
 import {NpmRegistry} from '../support/npm-registry.js'
 

@@ -9,7 +9,7 @@
 import {watch} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseLockfile} from '../../src/lock/io.js'
-import {startAwsServer, type AwsServer, type CallRecord} from '../support/aws-server/index.js'
+import {startAwsServer, type AwsServer, type CallRecord} from '../../aws-double/index.js'
 import {configToolsManifest, makeProject, ROLES, TARGETS, versionsOf, type Project} from './support.js'
 
 let server: AwsServer

@@ -11,7 +11,7 @@ import {GetFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseLockfile} from '../../src/lock/io.js'
 import type {UnitOutcome} from '../../src/publish/run.js'
-import {startAwsServer, type AwsServer, type CallRecord} from '../support/aws-server/index.js'
+import {startAwsServer, type AwsServer, type CallRecord} from '../../aws-double/index.js'
 import {configToolsManifest, createFunction, DEV, EU, lambdaAs, makeProject, ROLES, TARGETS, versionsOf, type Project} from './support.js'
 
 const MANIFEST = configToolsManifest('interrupt-{accountId}-{region}', `

@@ -7,8 +7,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {leaseStoreApi} from '../../src/aws/s3-leases.js'
 import type {LayersEvent} from '../../src/events.js'
 import {Lease, leaseKey, leaseOwner, parseLeaseRecord, withLease, type LeaseConfig, type LeaseTarget} from '../../src/publish/lease.js'
-import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
-import {ACCOUNT1, clients, type Clients} from '../aws-server/helpers.js'
+import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
+import {ACCOUNT1, clients, type Clients} from '../aws-double/helpers.js'
 
 const BUCKET = 'lease-bucket'
 let server: AwsServer

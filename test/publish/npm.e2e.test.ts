@@ -6,7 +6,7 @@ import path from 'node:path'
 import {GetFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {NpmRegistry} from '../support/npm-registry.js'
-import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
+import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {accountsYaml, createFunction, EU, lambdaAs, makeProject, ROLES, TARGETS, versionsOf, type Project} from './support.js'
 
 let server: AwsServer

@@ -12,7 +12,7 @@ import {Ajv} from 'ajv'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {UnitOutcome} from '../../src/publish/run.js'
 import type {LockedOwnLayer} from '../../src/lock/types.js'
-import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
+import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {accountsYaml, DEV, EU, EXTERNAL_ID, isStateCall, lambdaAs, makeProject, ROLES, PROD, ROLE, TARGETS, US, versionsOf, WRITE_OPERATIONS, type Project} from './support.js'
 
 const schema = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../schema/publish.schema.json'), 'utf8'))

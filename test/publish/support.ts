@@ -8,7 +8,7 @@ import path from 'node:path'
 import {CreateFunctionCommand, GetLayerVersionCommand, LambdaClient, ListLayerVersionsCommand} from '@aws-sdk/client-lambda'
 import yazl from 'yazl'
 import type {Lockfile} from '../../src/lock/types.js'
-import type {AwsServer, CallRecord} from '../support/aws-server/index.js'
+import type {AwsServer, CallRecord} from '../../aws-double/index.js'
 import {BIN, runCli as runShared, type CliResult as SharedCliResult} from '../support/cli.js'
 
 export const DEV = '111111111111'

@@ -11,7 +11,7 @@ import path from 'node:path'
 import {CreateBucketCommand, GetObjectCommand, S3Client, type BucketLocationConstraint} from '@aws-sdk/client-s3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Lockfile} from '../../src/lock/types.js'
-import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
+import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {BIN} from '../support/cli.js'
 import {DEV, EU, isStateCall, makeProject, runCli, US, versionsOf, type CliResult, type Project} from './support.js'
 

@@ -1,8 +1,8 @@
 // The seeding helpers: what they create is visible through the SDK exactly as asked for.
 import {GetFunctionConfigurationCommand, GetLayerVersionByArnCommand, ListLayerVersionsCommand} from '@aws-sdk/client-lambda'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
-import {seeder, zipBytes, type Seeder} from '../support/aws-server/seed.js'
+import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
+import {seeder, zipBytes, type Seeder} from '../../aws-double/seed.js'
 import {ACCOUNT1, ACCOUNT2, clients, failure} from './helpers.js'
 
 let server: AwsServer

@@ -7,8 +7,8 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {RUNTIME_BLOCK_DATES} from '../support/aws-server/lambda.js'
-import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
+import {RUNTIME_BLOCK_DATES} from '../../aws-double/lambda.js'
+import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {ACCOUNT1, clients, failure, makeZip, type Clients} from './helpers.js'
 
 const ROLE = `arn:aws:iam::${ACCOUNT1}:role/lambda-exec`

@@ -6,7 +6,7 @@ import {NodeHttpHandler} from '@smithy/node-http-handler'
 import {GetCallerIdentityCommand} from '@aws-sdk/client-sts'
 import {HeadBucketCommand} from '@aws-sdk/client-s3'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
-import {blackHoleEndpoint, refusedEndpoint, startAwsServer, type AwsServer, type CallRecord} from '../support/aws-server/index.js'
+import {blackHoleEndpoint, refusedEndpoint, startAwsServer, type AwsServer, type CallRecord} from '../../aws-double/index.js'
 import {ACCOUNT1, clients, failure, makeZip, REGION} from './helpers.js'
 
 let server: AwsServer

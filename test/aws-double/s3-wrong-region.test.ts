@@ -7,7 +7,7 @@ import {CreateBucketCommand, HeadBucketCommand} from '@aws-sdk/client-s3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {artifactStoreApi} from '../../src/aws/s3-artifacts.js'
 import {withWrongRegionErrors} from '../../src/aws/s3-region.js'
-import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
+import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {ACCOUNT1, clients, failure} from './helpers.js'
 
 let server: AwsServer

@@ -3,8 +3,8 @@
 import {LambdaClient} from '@aws-sdk/client-lambda'
 import {S3Client} from '@aws-sdk/client-s3'
 import {STSClient} from '@aws-sdk/client-sts'
-import type {AwsServer} from '../support/aws-server/index.js'
-import {zipBytes} from '../support/aws-server/seed.js'
+import type {AwsServer} from '../../aws-double/index.js'
+import {zipBytes} from '../../aws-double/seed.js'
 
 export const ACCOUNT1 = '111111111111'
 export const ACCOUNT2 = '222222222222'

@@ -17,7 +17,7 @@ import {
   waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
+import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {ACCOUNT1, ACCOUNT2, clients, failure, makeZip, REGION, type Clients} from './helpers.js'
 
 const ROLE = `arn:aws:iam::${ACCOUNT1}:role/lambda-exec`

@@ -3,7 +3,7 @@
 import {AddLayerVersionPermissionCommand, CreateFunctionCommand, GetLayerVersionByArnCommand, GetLayerVersionCommand, PublishLayerVersionCommand} from '@aws-sdk/client-lambda'
 import {AssumeRoleCommand, GetCallerIdentityCommand} from '@aws-sdk/client-sts'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
+import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {ACCOUNT1, ACCOUNT2, clients, failure, makeZip, type Clients} from './helpers.js'
 
 const CN = 'cn-north-1'

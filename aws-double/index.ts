@@ -117,7 +117,7 @@ async function transpiled(sourceDir: string): Promise<string> {
   const hash = createHash('sha256')
   for (const [file, text] of sources) hash.update(`${file}\0${text}\0`)
   const digest = hash.digest('hex').slice(0, 16)
-  const root = join(sourceDir, '../../../node_modules/.cache/layers-aws-server')
+  const root = join(sourceDir, '../node_modules/.cache/layers-aws-server')
   const target = join(root, digest)
   if (existsSync(join(target, 'worker.js'))) return target
   const ts = (await import('typescript')).default

@@ -16,7 +16,7 @@ import {
 import {CreateBucketCommand, PutObjectCommand} from '@aws-sdk/client-s3'
 import {createHash} from 'node:crypto'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
+import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {ACCOUNT1, ACCOUNT2, clients, failure, makeZip, REGION, type Clients} from './helpers.js'
 
 const ORG = 'o-abcdef12345'

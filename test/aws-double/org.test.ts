@@ -3,7 +3,7 @@
 import {AccountClient, ListRegionsCommand, paginateListRegions} from '@aws-sdk/client-account'
 import {ListAccountsCommand, OrganizationsClient, paginateListAccounts} from '@aws-sdk/client-organizations'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
+import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {failure} from './helpers.js'
 
 const MGMT = '100000000000'

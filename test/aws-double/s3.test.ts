@@ -23,7 +23,7 @@ import {createHash} from 'node:crypto'
 import {Agent} from 'node:http'
 import {Readable} from 'node:stream'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {startAwsServer, type AwsServer} from '../support/aws-server/index.js'
+import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {ACCOUNT1, ACCOUNT2, clients, failure, type Clients} from './helpers.js'
 
 let server: AwsServer

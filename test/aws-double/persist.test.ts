@@ -6,7 +6,7 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
-import {startAwsServer} from '../support/aws-server/index.js'
+import {startAwsServer} from '../../aws-double/index.js'
 import {ACCOUNT1, clients, makeZip} from './helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'aws-server-db-'))
