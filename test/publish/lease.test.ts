@@ -134,6 +134,75 @@ describe('lease', () => {
   })
 })
 
+describe('answers lost after S3 applied the write (the SDK retries the same request)', () => {
+  const writes = (key: string, operation: string): number => server.calls.filter((call) => call.operation === operation && call.key === key).length
+  const lost = (key: string, operation: string): number => server.calls.filter((call) => call.operation === operation && call.key === key && call.fault === 'lost').length
+
+  it.each(['reset', 'error'] as const)('a create whose answer is lost (%s) is recognised as ours on the retry: held, not waited for', async (loseAnswerAs) => {
+    const key = `lost-create-${loseAnswerAs}.json`
+    const events: LayersEvent[] = []
+    const before = writes(key, 'PutObject')
+    server.setFaults({loseAnswers: 1, loseAnswerAs, operations: ['PutObject']})
+    const lease = new Lease(config({waitMs: 150, events}), target(key))
+    try {
+      await lease.hold()
+    } finally {
+      server.setFaults(undefined)
+    }
+    expect(lease.held).toBe(true)
+    // The first PutObject was applied (its answer lost), the retry got 412: two writes, one lease.
+    expect(writes(key, 'PutObject') - before).toBe(2)
+    expect(lost(key, 'PutObject')).toBe(1)
+    expect(events.filter((event) => event.type === 'info' || event.type === 'warning')).toEqual([])
+    await lease.release()
+    expect(await body(key)).toBeUndefined()
+  })
+
+  it('a renewal whose answer is lost keeps the lease (the retry sees our own body under a new ETag), and release still deletes it', async () => {
+    const key = 'lost-renewal.json'
+    const events: LayersEvent[] = []
+    const lease = new Lease(config({durationMs: 300, events}), target(key))
+    await lease.hold()
+    server.setFaults({loseAnswers: 1, operations: ['PutObject']})
+    // Resolves once the stored record counts n renewals; rejects at once if the lease was lost.
+    const renewed = (n: number) =>
+      new Promise<void>((resolve, reject) => {
+        const check = async (): Promise<void> => {
+          const warning = events.find((event) => event.type === 'warning')
+          if (warning) return reject(new Error(JSON.stringify(warning)))
+          if ((parseLeaseRecord((await body(key)) ?? '')?.renewals ?? 0) >= n) return resolve()
+          setImmediate(() => void check())
+        }
+        void check()
+      })
+    await renewed(1)
+    server.setFaults(undefined)
+    // A later renewal goes through with the ETag adopted from the lost one.
+    await renewed(2)
+    expect(lost(key, 'PutObject')).toBe(1)
+    await lease.hold()
+    expect(events.filter((event) => event.type === 'warning')).toEqual([])
+    await lease.release()
+    expect(await body(key)).toBeUndefined()
+  })
+
+  it('a release whose answer is lost leaves nothing behind and warns of nothing', async () => {
+    const key = 'lost-release.json'
+    const events: LayersEvent[] = []
+    const lease = new Lease(config({events}), target(key))
+    await lease.hold()
+    server.setFaults({loseAnswers: 1, operations: ['DeleteObject']})
+    try {
+      await lease.release()
+    } finally {
+      server.setFaults(undefined)
+    }
+    expect(lost(key, 'DeleteObject')).toBe(1)
+    expect(await body(key)).toBeUndefined()
+    expect(events.filter((event) => event.type === 'warning')).toEqual([])
+  })
+})
+
 describe('a holder of this host that no longer runs', () => {
   it('is taken over at once (a killed run, rerun on the same machine); a live one is not', async () => {
     const key = 'rerun.json'
