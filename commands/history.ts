@@ -5,9 +5,9 @@ import {renderLayerHistory} from '../src/history/render.js'
 import type {LayerHistory} from '../src/history/store.js'
 
 export default class History extends LayersCommand {
-  static override summary = 'Show a layer\'s publications, its usage in each saved audit, and its pruned versions.'
+  static override summary = 'Show a layer\'s publications, grant changes, attaches, usage in each saved audit, and pruned versions.'
 
-  static override description = `Reads the local state database (.layers/state.db beside the manifest): publications that \`layers publish\` recorded, the versions each saved \`layers audit\` run saw in use (how many functions in how many targets), and versions \`layers prune --yes\` deleted. LAYER is a manifest layer name or a layer ARN without the version. For a manifest layer, the publications other clones recorded in the shared history (the state bucket of each manifest account and region, see "Team state" in the README) are merged into the local database first; --no-remote-state reads the local database only.
+  static override description = `Reads the local state database (.layers/state.db beside the manifest): publications and grant changes that \`layers publish\` recorded, the versions \`layers attach\` attached, the versions each saved \`layers audit\` run saw in use (how many functions in how many targets), and versions \`layers prune --yes\` deleted. LAYER is a manifest layer name or a layer ARN without the version. For a manifest layer, the events every other clone wrote to the shared history (the state bucket of each manifest account and region, see "Team state" in the README) are merged into the local database first, so it is a cache of the team's history; --no-remote-state reads the local database only.
 
 ${EXIT_CODES_HELP}`
 
