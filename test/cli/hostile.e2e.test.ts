@@ -143,7 +143,8 @@ function project(index: number, testCase: Case): string {
 }
 
 describe('hostile CLI corpus', () => {
-  it.each(CASES.map((testCase, index) => [testCase.name, index, testCase] as const))('%s: a clear error, never an internal one', async (_name, index, testCase) => {
+  // Concurrent: each case has its own directory and process; the runs wait on their CLI, not the CPU alone.
+  it.concurrent.each(CASES.map((testCase, index) => [testCase.name, index, testCase] as const))('%s: a clear error, never an internal one', async (_name, index, testCase) => {
     const dir = project(index, testCase)
     const env: NodeJS.ProcessEnv = {
       HOME: dir,
