@@ -115,7 +115,7 @@ describe('history store', () => {
     ])
     expect(byArn.prunes.map((p) => p.version)).toEqual([1])
     expect(layerHistory(db, 'ext').publications.map((p) => p.arn)).toEqual([arn('ext', 2)])
-    expect(layerHistory(db, 'nothing')).toEqual({layer: 'nothing', publications: [], usage: [], prunes: []})
+    expect(layerHistory(db, 'nothing')).toEqual({layer: 'nothing', publications: [], usage: [], prunes: [], grants: [], attaches: [], audits: []})
     db.close()
   })
 })
