@@ -3,8 +3,8 @@
 // sh, with `layers` on PATH) in a copy of the example project (layers.yaml, examples/) locked against
 // a loopback npm registry with small stand-ins for its packages, against the local AWS double set up
 // as `npm run demo:server` sets it up (aws-double/example.ts). `init` starts a project, so its
-// examples run in an empty directory. Each must exit 0, or the exit its description documents
-// ("exits N").
+// examples run in an empty directory. Each must exit 0, or the exit its description ends with
+// ("... (exits 1)").
 import {execFile} from 'node:child_process'
 import {chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
@@ -32,7 +32,7 @@ async function helpExamples(): Promise<Example[]> {
     (command.examples ?? []).map((example) => {
       const {command: template, description = ''} = typeof example === 'string' ? {command: example} : example
       const run = template.replaceAll('<%= config.bin %>', 'layers').replaceAll('<%= command.id %>', id)
-      const documented = /\bexits? (\d+)\b/.exec(description)
+      const documented = /\(exits (\d+)\)$/.exec(description.trim())
       return {command: id, description, run, expectedExit: documented ? Number(documented[1]) : 0}
     }),
   )

@@ -72,9 +72,12 @@ describe('npm run demo:server', () => {
       for await (const line of createInterface({input: server.stdout!})) {
         const exported = /^\s+export (\w+)=(.*)$/.exec(line)
         if (exported) exports[exported[1]!] = exported[2]!
+        // The unset line ends the environment block, printed once the server is seeded and listening.
         const unsetLine = /^\s+unset (.*)$/.exec(line)
-        if (unsetLine) unset.push(...unsetLine[1]!.split(' '))
-        if (line.startsWith('Ready')) break
+        if (unsetLine) {
+          unset.push(...unsetLine[1]!.split(' '))
+          break
+        }
       }
       expect(Object.keys(exports).sort()).toEqual(['AWS_CONFIG_FILE', 'AWS_ENDPOINT_URL', 'AWS_SHARED_CREDENTIALS_FILE'])
       expect(unset).toContain('AWS_PROFILE')
