@@ -121,8 +121,9 @@ try {
   const region = dev.regions[0]
   const {LambdaClient, UpdateFunctionConfigurationCommand} = await import('@aws-sdk/client-lambda')
   const lambda = new LambdaClient({region, endpoint: server.endpoint, credentials: server.credentials(dev.id)})
-  await lambda.send(new UpdateFunctionConfigurationCommand({FunctionName: 'acme-api', Layers: [lockOf().layers.common.published[dev.id][region]['arm64+x86_64'].arn]}))
-  console.log(`    acme-api (${dev.id}/${region}): - config\n`)
+  const commonArn = lockOf().layers.common.published[dev.id][region]['arm64+x86_64'].arn
+  await lambda.send(new UpdateFunctionConfigurationCommand({FunctionName: 'acme-api', Layers: [commonArn]}))
+  console.log(`    as \`aws lambda update-function-configuration --profile ${dev.profile} --region ${region} --function-name acme-api --layers ${commonArn}\` does\n`)
   await layers(['audit', '--fail-on', 'error'], {expect: 1, why: 'audit finds the drift, as a CI gate would'})
   await layers(['attach', 'api', '--account', 'dev'])
   await layers(['audit', '--fail-on', 'error'])
