@@ -16,8 +16,8 @@ ${EXIT_CODES_HELP}`
 
   static override examples = [
     {description: 'Build every own layer of layers.yaml', command: '<%= config.bin %> <%= command.id %>'},
-    {description: 'Build two layers and print the result as JSON', command: '<%= config.bin %> <%= command.id %> deps tools --json'},
-    {description: 'Use another manifest', command: '<%= config.bin %> <%= command.id %> --manifest infra/layers.yaml'},
+    {description: 'Build two layers and print the result as JSON', command: '<%= config.bin %> <%= command.id %> common config --json'},
+    {description: 'Name the manifest by its path (lockfile.json and .layers/ are beside it; LAYERS_MANIFEST does the same)', command: '<%= config.bin %> <%= command.id %> --manifest ./layers.yaml'},
   ]
 
   static override strict = false

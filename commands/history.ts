@@ -12,8 +12,8 @@ export default class History extends LayersCommand {
 ${EXIT_CODES_HELP}`
 
   static override examples = [
-    {description: 'History of the manifest layer `deps`', command: '<%= config.bin %> <%= command.id %> deps'},
-    {description: 'A third-party layer by its ARN, over the last 5 audits, as JSON', command: '<%= config.bin %> <%= command.id %> arn:aws:lambda:eu-west-1:580247275435:layer:LambdaInsightsExtension --runs 5 --json'},
+    {description: 'History of the manifest layer `common`', command: '<%= config.bin %> <%= command.id %> common'},
+    {description: 'An AWS-provided layer by its ARN, over the last 5 audits, as JSON', command: '<%= config.bin %> <%= command.id %> arn:aws:lambda:eu-west-1:580247275435:layer:LambdaInsightsExtension --runs 5 --json'},
   ]
 
   static override args = {

@@ -17,9 +17,9 @@ ${EXIT_CODES_HELP}`
 
   static override examples = [
     {description: 'Lock every layer that changed in layers.yaml', command: '<%= config.bin %> <%= command.id %>'},
-    {description: 'Resolve one layer again and print the result as JSON', command: '<%= config.bin %> <%= command.id %> deps --json'},
+    {description: 'Resolve one layer again and print the result as JSON', command: '<%= config.bin %> <%= command.id %> common --json'},
     {description: 'Move every package of every layer to the newest matching version', command: '<%= config.bin %> <%= command.id %> --update'},
-    {description: 'Move one package of the layer deps to its newest matching version', command: '<%= config.bin %> <%= command.id %> --update deps/lodash'},
+    {description: 'Move one package of the layer common to its newest matching version', command: '<%= config.bin %> <%= command.id %> --update common/zod'},
   ]
 
   static override strict = false

@@ -16,7 +16,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a registry or AWS lookup failed.`
 
   static override examples = [
     {description: 'Everything outdated', command: '<%= config.bin %> <%= command.id %>'},
-    {description: 'One layer, every dependency, as JSON', command: '<%= config.bin %> <%= command.id %> deps --all --json'},
+    {description: 'One layer, every dependency, as JSON', command: '<%= config.bin %> <%= command.id %> common --all --json'},
   ]
 
   static override strict = false

@@ -17,7 +17,7 @@ ${EXIT_CODES_HELP}`
 
   static override examples = [
     {description: 'Package every function of layers.yaml', command: '<%= config.bin %> <%= command.id %>'},
-    {description: 'Package two functions into dist/ and print JSON', command: '<%= config.bin %> <%= command.id %> api worker --out dist --json'},
+    {description: 'Package two functions into dist/ and print JSON', command: '<%= config.bin %> <%= command.id %> api scheduler --out dist --json'},
     {description: 'Package without the import check', command: '<%= config.bin %> <%= command.id %> --no-check'},
   ]
 

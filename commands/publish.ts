@@ -25,7 +25,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any target failed.`
   static override examples = [
     {description: 'Publish every layer to every target', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'See what would happen, without writing anything', command: '<%= config.bin %> <%= command.id %> --dry-run'},
-    {description: 'Publish one layer to the prod account in one region, creating the bucket if needed', command: '<%= config.bin %> <%= command.id %> deps --account prod --region eu-west-1 --create-bucket'},
+    {description: 'Publish one layer to the prod account in one region, creating the bucket if needed', command: '<%= config.bin %> <%= command.id %> common --account prod --region eu-west-1 --create-bucket'},
     {description: 'Machine-readable outcomes', command: '<%= config.bin %> <%= command.id %> --json'},
   ]
 

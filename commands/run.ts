@@ -14,9 +14,10 @@ Prints the handler's result on stdout, or Lambda's error document (errorType, er
 ${EXIT_CODES_HELP} A function that fails (its error document printed) exits 1; layers not built for the current lock exit 2 (run \`layers build\`).`
 
   static override examples = [
-    {description: 'Invoke the api function with an event file', command: '<%= config.bin %> <%= command.id %> api --event events/order.json'},
+    {description: 'Invoke the api function with an event file', command: '<%= config.bin %> <%= command.id %> api --event examples/events/api-order.json'},
     {description: 'Read the event from stdin and print the result as JSON', command: 'echo \'{"every":"5m"}\' | <%= config.bin %> <%= command.id %> scheduler --event - --json'},
-    {description: 'Run the x86_64 artifacts with a 10-second timeout and a variable', command: '<%= config.bin %> <%= command.id %> thumbnails --arch x86_64 --timeout 10 --env STAGE=prod'},
+    {description: 'Render a thumbnail with sharp (native, from the images layer built for x86_64)', command: '<%= config.bin %> <%= command.id %> thumbnails --event examples/events/thumbnail.json'},
+    {description: 'Run the arm64 function api on its x86_64 artifacts, with a 10-second timeout and a variable', command: '<%= config.bin %> <%= command.id %> api --arch x86_64 --timeout 10 --env STAGE=prod --event examples/events/api-order.json'},
   ]
 
   static override args = {

@@ -11,7 +11,7 @@ ${EXIT_CODES_HELP}`
 
   static override examples = [
     {description: 'Validate layers.yaml in the current directory', command: '<%= config.bin %> <%= command.id %>'},
-    {description: 'Validate another manifest and get the result as JSON', command: '<%= config.bin %> <%= command.id %> --manifest infra/layers.yaml --json'},
+    {description: 'Validate a manifest named by its path and get the result as JSON', command: '<%= config.bin %> <%= command.id %> --manifest ./layers.yaml --json'},
   ]
 
   async run(): Promise<ValidationReport> {
