@@ -148,26 +148,23 @@ describe('--json output against schema/', () => {
 
   it('a real run of every command validates against its schema', async () => {
     const run = (args: string[]): Promise<CliResult> => project.run([...args, '--json'])
-    const [locked, validate, init, usage, problems] = await Promise.all([
+    const [locked, validate, init, problems] = await Promise.all([
       run(['lock']),
       run(['validate']),
       runCli(['init', '--json', '--manifest', path.join(scratch, 'init', 'layers.yaml')], {cwd: scratch}),
-      run(['lock', '--no-such-flag']),
       runCli(['validate', '--json', '--manifest', path.join(scratch, 'broken.yaml')], {cwd: scratch}),
     ])
     expectValid(locked, 'lock')
     expectValid(validate, 'validate')
     expectValid(init, 'init')
-    expectValid(usage, 'lock', 2)
     expectValid(problems, 'validate', 2)
     expect(problems.json.error.problems.length).toBeGreaterThan(1)
 
     // Newer versions after the lock: outdated reports them, lock --check --update would take them.
     registry.publish('leaf', {version: '1.2.0', files: {'index.js': "module.exports = 'leaf 1.2'\n"}})
     await publishVendor()
-    const [build, upToDate, wouldUpdate, outdated] = await Promise.all([run(['build']), run(['lock', '--check']), run(['lock', '--check', '--update', 'deps']), run(['outdated', '--all'])])
+    const [build, wouldUpdate, outdated] = await Promise.all([run(['build']), run(['lock', '--check', '--update', 'deps']), run(['outdated', '--all'])])
     expectValid(build, 'build')
-    expectValid(upToDate, 'lock')
     expectValid(wouldUpdate, 'lock', 1)
     expect(wouldUpdate.json.changes[0].differences.length).toBeGreaterThan(0)
     expectValid(outdated, 'outdated')
@@ -177,9 +174,7 @@ describe('--json output against schema/', () => {
     expectValid(packaged, 'package')
     expectValid(ran, 'run')
     expectValid(published, 'publish')
-    const [dryRun, attached] = await Promise.all([run(['attach', '--dry-run']), run(['attach'])])
-    expectValid(dryRun, 'attach')
-    expectValid(attached, 'attach')
+    expectValid(await run(['attach']), 'attach')
 
     const [audit, pruned, both] = await Promise.all([run(['audit']), run(['prune', '--dry-run', '--no-remote-state']), run(['prune', '--dry-run', '--yes'])])
     expectValid(audit, 'audit')
@@ -187,6 +182,7 @@ describe('--json output against schema/', () => {
     expect(audit.json.usage.length).toBeGreaterThan(0)
     // prune --dry-run lists the version made before publish (pinned by nothing, used by nothing) and deletes nothing; not with --yes.
     expect(pruned.json).toMatchObject({dryRun: true, deleted: [], candidates: [expect.objectContaining({layer: 'config', version: 1})], kept: [expect.anything(), expect.anything()]})
+    // A flag-parse error is the error envelope too.
     expectValid(both, 'prune', 2)
     expect(both.json.error.code).toBe('ERR_LAYERS_USAGE')
     expect(server.calls.filter((call) => call.operation === 'DeleteLayerVersion')).toEqual([])
