@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
 import type {Problem} from '../src/errors/index.js'
 import {lockProject, type LockProjectResult} from '../src/lock/lock-project.js'
-import {renderLockResult} from '../src/lock/render.js'
+import {renderLockCheck, renderLockResult} from '../src/lock/render.js'
 
 export default class Lock extends LayersCommand {
   static override summary = 'Resolve the layers of the manifest into lockfile.json.'
@@ -13,7 +13,9 @@ Registry, scoped registries, auth tokens and the npm cache come from .npmrc (pro
 
 Without LAYER, every layer whose lock no longer matches the manifest is resolved (layers gone from the manifest are dropped); named layers are resolved again. Locked versions that still satisfy their ranges are kept. --update moves the named layers (all layers without a name), or one package with LAYER/PACKAGE, to the newest versions their ranges allow.
 
-${EXIT_CODES_HELP}`
+--check (for CI, like \`npm ci\`, \`pnpm install --frozen-lockfile\` or \`cargo build --locked\`) resolves exactly as the same command without it would, writes nothing, and exits 1 when lockfile.json is missing or would change, listing per layer what would change (manifest entry, artifact, package version, integrity or tarball, runtime binary, pinned ARN, publication record; all of it under \`changes\` with --json).
+
+${EXIT_CODES_HELP} With --check, exit 1 also when lockfile.json is not up to date.`
 
   static override examples = [
     {description: 'Lock every layer that changed in layers.yaml', command: '<%= config.bin %> <%= command.id %>'},
@@ -33,13 +35,21 @@ ${EXIT_CODES_HELP}`
       description: 'Move the named layers or LAYER/PACKAGE (everything when none is named) to the newest versions their ranges allow, instead of keeping locked versions.',
       default: false,
     }),
+    check: Flags.boolean({
+      description: 'Write nothing; exit 1 with the differences when lockfile.json is missing or would change (for CI).',
+      default: false,
+    }),
   }
 
   async run(): Promise<LockProjectResult & {warnings: Problem[]}> {
     const {argv, flags} = await this.parse(Lock)
-    const result = await lockProject({manifestPath: this.manifestPath(flags), targets: argv as string[], update: flags.update, emit: this.reporter.emit, signal: this.interruptSignal})
+    const result = await lockProject({manifestPath: this.manifestPath(flags), targets: argv as string[], update: flags.update, check: flags.check, emit: this.reporter.emit, signal: this.interruptSignal})
     this.reporter.done()
-    this.out(() => renderLockResult(result))
+    this.out(() => (flags.check ? renderLockCheck(result) : renderLockResult(result)))
+    if (flags.check && !result.upToDate) {
+      process.exitCode = 1
+      process.stderr.write(`Error [ERR_LAYERS_LOCK_OUTDATED]: ${result.lockfile} is ${result.changes.length > 0 ? `out of date (${result.changes.length} layer(s) would change)` : 'missing'}.\nHint: Run \`layers lock\` and commit lockfile.json.\n`)
+    }
     return {...result, warnings: this.reporter.warnings}
   }
 }

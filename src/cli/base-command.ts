@@ -5,6 +5,7 @@ import path from 'node:path'
 import {LayersError, UserInputError, toLayersError} from '../errors/index.js'
 import {errorEnvelope, renderErrorText} from './render.js'
 import {installInterrupt, type Interrupt} from './interrupt.js'
+import {isJsonOutputName, withSchemaVersion} from './json-output.js'
 import {createReporter, type Reporter} from './reporter.js'
 
 export const EXIT_CODES_HELP = 'Exit codes: 0 success, 1 operational failure, 2 invalid input, 130 interrupted (Ctrl-C; 143 for SIGTERM).'
@@ -54,6 +55,15 @@ export abstract class LayersCommand extends Command {
     if (this.jsonEnabled()) return
     const text = render()
     process.stdout.write(text.endsWith('\n') ? text : text + '\n')
+  }
+
+  /**
+   * The --json output: `schemaVersion` (src/cli/json-output.ts) first, then the command's result. A
+   * command missing there prints its result as is (test/schema/json-output.e2e.test.ts fails for it).
+   */
+  protected override toSuccessJson(result: object): unknown {
+    const name = this.id ?? ''
+    return isJsonOutputName(name) ? withSchemaVersion(name, result) : result
   }
 
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {

@@ -1,9 +1,11 @@
 // Owns how errors look: human text on stderr, or the JSON envelope under --json. The one place that
 // turns a LayersError into output; everything passes through redact().
 import {formatLocation, shortenMessage, type LayersError, type Problem} from '../errors/index.js'
+import {withSchemaVersion} from './json-output.js'
 import {redact} from './redact.js'
 
 export interface ErrorEnvelope {
+  schemaVersion: number
   error: {
     code: string
     message: string
@@ -34,7 +36,7 @@ export function errorEnvelope(error: LayersError): ErrorEnvelope {
     }))
   }
   if (Object.keys(error.details).length > 0) body.details = JSON.parse(redact(JSON.stringify(error.details)))
-  return {error: body}
+  return withSchemaVersion('error', {error: body})
 }
 
 /** One problem as a line an editor or CI log can jump to: `file:line:col: error CODE message`. */

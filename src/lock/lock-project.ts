@@ -6,6 +6,8 @@
 // their entry byte for byte; entries of layers gone from the manifest are dropped when every layer
 // is locked. npm options (and pacote) are loaded only when a layer needs the registry. On an interrupt
 // (options.signal) no further layer is resolved and nothing is written (InterruptedError says so).
+// With `check` (`layers lock --check`) everything is resolved the same way but nothing is written or
+// locked: the result says whether lockfile.json is up to date and what would change (diff.ts).
 import {InterruptedError, OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {loadManifest} from '../manifest/load.js'
@@ -23,6 +25,7 @@ import {layerInputs} from './fingerprint.js'
 import {checkLockfileContent} from './check.js'
 import {readLockfile, updateLockfile} from './io.js'
 import {renderLockInterrupted} from './render.js'
+import {diffLockfiles, type LockLayerChange} from './diff.js'
 import {canonicalJson, serializeLockfile} from './serialize.js'
 import {artifactKey, type ArtifactKey, type LockedArtifact, type LockedLayer, type Lockfile, type Publications} from './types.js'
 
@@ -37,6 +40,8 @@ export interface LockProjectOptions {
   source?: PackumentSource
   /** Fires on an interrupt: no further layer is resolved, lockfile.json is not written. */
   signal?: AbortSignal
+  /** `layers lock --check`: resolve the same way, write nothing, report what would change. */
+  check?: boolean
   /** Where the npm configuration is read from besides the project's .npmrc (tests); default: this process's. */
   npmConfig?: NpmConfigSources
 }
@@ -58,8 +63,12 @@ export interface LockedLayerSummary {
 
 export interface LockProjectResult {
   lockfile: string
-  /** False when lockfile.json already held exactly this. */
+  /** False when lockfile.json already held exactly this (always false with `check`). */
   written: boolean
+  /** lockfile.json, as it was before this run, existed and already held exactly what was resolved (`lock --check` exits 1 when not). */
+  upToDate: boolean
+  /** What this run changed in lockfile.json (with `check`: what it would change), per layer. */
+  changes: LockLayerChange[]
   layers: LockedLayerSummary[]
   /** Layers dropped from the lock because the manifest no longer declares them. */
   removed: string[]
@@ -255,7 +264,9 @@ function summary(name: string, locked: LockedLayer, status: LockedLayerSummary['
 export async function lockProject(options: LockProjectOptions): Promise<LockProjectResult> {
   const paths = projectPaths(options.manifestPath)
   const manifest = await loadManifest(paths.manifest)
-  const current = (await readLockfile(paths.lockfile, {npmConfig: options.npmConfig})) ?? {lockfileVersion: 1, layers: {}}
+  const read = await readLockfile(paths.lockfile, {npmConfig: options.npmConfig})
+  const existed = read !== undefined
+  const current = read ?? {lockfileVersion: 1, layers: {}}
   const policy = loadRegistryPolicy(paths.root, options.npmConfig)
   const selection = selectLayers(manifest, current, options.targets ?? [], options.update === true)
   let npm: Promise<NpmOptions | undefined> | undefined
@@ -299,8 +310,10 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
   if (options.signal?.aborted) throw interrupted(options.signal)
   let written = false
   let removed: string[] = []
+  let changes: LockLayerChange[] = []
+  let upToDate = false
   assertLockedSafe([...results].filter(([, {status}]) => status === 'locked').map(([name, {locked}]) => [name, locked]), policy)
-  await updateLockfile(paths.lockfile, (latest) => {
+  const apply = (latest: Lockfile): Lockfile => {
     const layers = {...latest.layers}
     for (const [name, {locked}] of results) layers[name] = locked
     if (selection.all) {
@@ -308,13 +321,27 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
       for (const name of removed) delete layers[name]
     }
     const next: Lockfile = {...latest, layers}
-    written = serializeLockfile(next) !== serializeLockfile(latest)
+    changes = diffLockfiles(latest, next)
     return next
-  }, {npmConfig: options.npmConfig})
+  }
+  if (options.check) {
+    // Compared with the lockfile as read above; nothing is locked or written.
+    const next = apply(current)
+    upToDate = existed && serializeLockfile(next) === serializeLockfile(current)
+  } else {
+    await updateLockfile(paths.lockfile, (latest) => {
+      const next = apply(latest)
+      written = serializeLockfile(next) !== serializeLockfile(latest)
+      upToDate = existed && !written
+      return next
+    }, {npmConfig: options.npmConfig})
+  }
   return {
     lockfile: paths.lockfile,
     written,
+    upToDate,
     layers: selection.names.map((name) => summary(name, results.get(name)!.locked, results.get(name)!.status)),
     removed,
+    changes,
   }
 }

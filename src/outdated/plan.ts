@@ -23,7 +23,11 @@ export interface NpmOutdatedRow {
   latest?: string
   /** locked differs from wanted (within range) or from latest. */
   outdated: boolean
+  /** The biggest semver step from a locked version up to wanted or latest, when there is one. */
+  update?: UpdateLevel
 }
+
+export type UpdateLevel = 'major' | 'minor' | 'patch'
 
 export interface ArnOutdatedRow {
   kind: 'arn'
@@ -61,8 +65,44 @@ export function npmOutdated(layer: NpmLayerInput, registry: Record<string, Packa
       const wanted = info ? wantedVersion('realName' in parsed ? parsed.wanted : spec, info) : undefined
       const latest = info?.distTags.latest
       const outdated = locked.length === 0 || locked.some((version) => (wanted !== undefined && version !== wanted) || (latest !== undefined && semver.valid(latest) !== null && semver.lt(version, latest)))
-      return {kind: 'npm' as const, layer: layer.layer, package: name, spec, locked, ...(wanted ? {wanted} : {}), ...(latest ? {latest} : {}), outdated}
+      const update = outdated ? updateLevel(locked, [wanted, latest]) : undefined
+      return {kind: 'npm' as const, layer: layer.layer, package: name, spec, locked, ...(wanted ? {wanted} : {}), ...(latest ? {latest} : {}), outdated, ...(update ? {update} : {})}
     })
+}
+
+const LEVEL_RANK: Record<UpdateLevel, number> = {patch: 1, minor: 2, major: 3}
+
+/** The biggest step (major > minor > patch; a prerelease step counts as its release's) from any locked version up to a newer candidate. */
+export function updateLevel(locked: readonly string[], candidates: ReadonlyArray<string | undefined>): UpdateLevel | undefined {
+  let level: UpdateLevel | undefined
+  for (const version of locked) {
+    for (const candidate of candidates) {
+      if (candidate === undefined || semver.valid(candidate) === null || semver.valid(version) === null || !semver.gt(candidate, version)) continue
+      const diff = semver.diff(version, candidate)
+      const step: UpdateLevel = diff === 'major' || diff === 'premajor' ? 'major' : diff === 'minor' || diff === 'preminor' ? 'minor' : 'patch'
+      if (level === undefined || LEVEL_RANK[step] > LEVEL_RANK[level]) level = step
+    }
+  }
+  return level
+}
+
+/** What `layers outdated --fail-on` takes: `any` outdated row (npm's exit 1), or an npm update of at least that semver level. */
+export const FAIL_ON_LEVELS = ['any', 'major', 'minor', 'patch'] as const
+export type FailOn = (typeof FAIL_ON_LEVELS)[number]
+
+/**
+ * The rows that make `--fail-on LEVEL` exit 1. `any`: every outdated row, arn layers included. A level:
+ * npm rows whose update is at least that big; an npm row that is outdated without a level (not locked,
+ * or its locked version is outside the manifest's range) counts at every level; arn rows (layer
+ * versions have no semver) count only for `any`.
+ */
+export function failingRows(rows: readonly OutdatedRow[], failOn: FailOn): OutdatedRow[] {
+  return rows.filter((row) => {
+    if (!row.outdated) return false
+    if (failOn === 'any') return true
+    if (row.kind !== 'npm') return false
+    return row.update === undefined || LEVEL_RANK[row.update] >= LEVEL_RANK[failOn]
+  })
 }
 
 /** The version a spec selects: the highest version in range (or the tag's version); undefined for non-registry specs. */

@@ -62,4 +62,35 @@ describe('layers outdated (CLI, npm layers)', () => {
     expect(unknown.status).toBe(2)
     expect(unknown.json.error.code).toBe('ERR_LAYERS_UNKNOWN_LAYER')
   })
+
+  it('--fail-on exits 1 when a row is outdated at that level (npm outdated\'s exit 1), 0 below it, 2 for an unknown level', async () => {
+    // A layer whose only update is a minor one (steady 2.0.0 -> latest 2.1.0).
+    const minorOnly = await makeProject(registry.url, manifestWith(`  deps:\n    npm:\n      steady: ~2.0.0\n`))
+    try {
+      const [locked, major, minor, unknown] = await Promise.all([
+        minorOnly.cli(['lock', '--json']),
+        project.cli(['outdated', '--fail-on', 'major', '--json']),
+        project.cli(['outdated', '--fail-on=minor']),
+        project.cli(['outdated', '--fail-on', 'huge', '--json']),
+      ])
+      expect(locked.status, locked.stderr).toBe(0)
+      expect(major.status).toBe(1)
+      expect(major.stderr).toContain('Error [ERR_LAYERS_OUTDATED]: 2 outdated at --fail-on major: deps/aliased (major), deps/leaf (major).')
+      expect((major.json.rows as Array<Row & {update?: string}>).map((r) => `${r.package} ${r.update ?? '-'}`)).toEqual(['aliased major', 'leaf major', 'steady minor', 'tagged -'])
+      expect(minor.status).toBe(1)
+      expect(minor.stderr).toContain('3 outdated at --fail-on minor: deps/aliased (major), deps/leaf (major), deps/steady (minor).')
+      expect(minor.stdout).toContain('3 outdated.')
+      expect(unknown.status).toBe(2)
+      expect(unknown.json.error.code).toBe('ERR_LAYERS_USAGE')
+
+      // Below the level: exit 0 though the row is outdated; at it: exit 1 (the levels themselves: test/outdated/plan.test.ts).
+      const [belowMajor, atPatch] = await Promise.all([minorOnly.cli(['outdated', '--fail-on', 'major', '--json']), minorOnly.cli(['outdated', '--fail-on', 'patch', '--json'])])
+      expect(belowMajor.status, belowMajor.stderr).toBe(0)
+      expect(belowMajor.json.rows).toEqual([expect.objectContaining({package: 'steady', outdated: true, update: 'minor'})])
+      expect(belowMajor.stderr).toBe('')
+      expect(atPatch.status).toBe(1)
+    } finally {
+      await minorOnly.cleanup()
+    }
+  }, 120_000)
 })

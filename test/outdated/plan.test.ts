@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {arnRow, npmOutdated, wantedVersion} from '../../src/outdated/plan.js'
+import {arnRow, failingRows, npmOutdated, updateLevel, wantedVersion, type OutdatedRow} from '../../src/outdated/plan.js'
 import {newestReadableVersion} from '../../src/outdated/newest-version.js'
 
 const registry = {
@@ -70,5 +70,32 @@ describe('arnRow and newestReadableVersion', () => {
     expect(arnRow('ext', 'a', 'r', {arn: `${layer}:38`, version: 38}, {arn: `${layer}:40`, version: 40}).outdated).toBe(true)
     expect(arnRow('ext', 'a', 'r', {arn: `${layer}:38`, version: 38}, {arn: `${layer}:38`, version: 38}).outdated).toBe(false)
     expect(arnRow('ext', 'a', 'r', {arn: `${layer}:38`, version: 38}, {error: 'AccessDenied'})).toMatchObject({outdated: false, error: 'AccessDenied'})
+  })
+})
+
+describe('updateLevel and failingRows (--fail-on)', () => {
+  it('is the biggest semver step from a locked version up to wanted or latest', () => {
+    expect(updateLevel(['9.0.0'], ['9.0.1', '10.0.0'])).toBe('major')
+    expect(updateLevel(['9.0.0'], ['9.0.1', '9.1.0'])).toBe('minor')
+    expect(updateLevel(['9.0.0'], ['9.0.1', undefined])).toBe('patch')
+    expect(updateLevel(['1.0.0'], ['2.0.0-beta.1'])).toBe('major')
+    // As semver.diff: a prerelease of 1.0.0 to 1.0.0 itself is the major release arriving.
+    expect(updateLevel(['1.0.0-rc.1'], ['1.0.0'])).toBe('major')
+    expect(updateLevel(['1.2.3-rc.1'], ['1.2.3'])).toBe('patch')
+    expect(updateLevel(['2.0.0'], ['1.2.0', '2.0.0'])).toBeUndefined()
+    expect(updateLevel([], ['1.0.0'])).toBeUndefined()
+    const [uuid] = npmOutdated({layer: 'x', dependencies: {uuid: '^9.0.0'}, artifacts: [{'node_modules/uuid': {name: 'uuid', version: '9.0.0'}}]}, registry)
+    expect(uuid).toMatchObject({outdated: true, update: 'major'})
+  })
+
+  it('counts rows at or above the level; unlocked rows at every level; arn rows only for any', () => {
+    const npm = (name: string, update?: 'major' | 'minor' | 'patch', outdated = true): OutdatedRow => ({kind: 'npm', layer: 'l', package: name, spec: '*', locked: update ? ['1.0.0'] : [], outdated, ...(update ? {update} : {})})
+    const arn = arnRow('vendor', '111111111111', 'eu-west-1', {arn: 'arn:aws:lambda:eu-west-1:1:layer:v:1', version: 1}, {arn: 'arn:aws:lambda:eu-west-1:1:layer:v:2', version: 2})
+    const rows = [npm('ma', 'major'), npm('mi', 'minor'), npm('pa', 'patch'), npm('unlocked'), npm('current', undefined, false), arn]
+    const names = (failOn: 'any' | 'major' | 'minor' | 'patch') => failingRows(rows, failOn).map((row) => (row.kind === 'npm' ? row.package : row.layer))
+    expect(names('major')).toEqual(['ma', 'unlocked'])
+    expect(names('minor')).toEqual(['ma', 'mi', 'unlocked'])
+    expect(names('patch')).toEqual(['ma', 'mi', 'pa', 'unlocked'])
+    expect(names('any')).toEqual(['ma', 'mi', 'pa', 'unlocked', 'vendor'])
   })
 })

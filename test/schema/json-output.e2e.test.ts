@@ -1,0 +1,207 @@
+// Every command's --json output, from real runs of the built CLI against the local AWS double and the
+// loopback npm registry, validates against its schema/<command>.schema.json (and every failure against
+// schema/error.schema.json) with ajv in strict mode, and carries the schemaVersion its schema pins.
+// One project goes through the whole story once (lock, validate, init, build, lock --check, outdated,
+// package, run, publish, attach, audit, prune --dry-run, history, and failures), independent runs
+// started together. Also checks that every command with --json has a schema and a schemaVersion, and
+// covers prune --dry-run (lists, deletes nothing; refused with --yes).
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {AddLayerVersionPermissionCommand, PublishLayerVersionCommand} from '@aws-sdk/client-lambda'
+import {Ajv, type ValidateFunction} from 'ajv'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
+import {SCHEMA_VERSIONS} from '../../src/cli/json-output.js'
+import {createFunction, DEV, EU, functionZip, lambdaAs, makeProject, PROD, type Project} from '../publish/support.js'
+import {REPO_ROOT, runCli, type CliResult} from '../support/cli.js'
+import {NpmRegistry} from '../support/npm-registry.js'
+
+const SCHEMA_DIR = path.join(REPO_ROOT, 'schema')
+
+const ajv = new Ajv({allErrors: true, strict: true})
+ajv.addFormat('date-time', (text: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(text) && !Number.isNaN(Date.parse(text)))
+const validators = new Map<string, ValidateFunction>()
+
+function validatorOf(name: string): ValidateFunction {
+  if (!validators.has(name)) validators.set(name, ajv.compile(JSON.parse(readFileSync(path.join(SCHEMA_DIR, `${name}.schema.json`), 'utf8'))))
+  return validators.get(name)!
+}
+
+/** Problems of `json` against schema/<name>.schema.json, as `path message` lines (empty: valid). */
+function problemsOf(name: string, json: unknown): string[] {
+  const validate = validatorOf(name)
+  return validate(json) ? [] : (validate.errors ?? []).map((error) => `${error.instancePath || '/'} ${error.message} ${JSON.stringify(error.params)}`)
+}
+
+/** Which outputs were checked, per schema: the test at the end asserts every schema was exercised. */
+const checked = new Map<string, number>()
+
+/** Asserts a run's exit code and that its stdout is valid JSON matching the command's schema (the error schema when it failed). */
+function expectValid(result: CliResult, command: keyof typeof SCHEMA_VERSIONS, status = 0): void {
+  expect(result.code, `${command}: ${result.stderr}\n${result.stdout.slice(0, 2000)}`).toBe(status)
+  expect(result.json, `${command} printed no JSON: ${result.stdout.slice(0, 500)}`).toBeTypeOf('object')
+  // A failed command prints the error envelope, except those whose failure still prints their result (audit, outdated, prune, attach, lock --check).
+  const schema = result.json.error !== undefined ? 'error' : command
+  expect(problemsOf(schema, result.json), `${command} --json against ${schema}.schema.json`).toEqual([])
+  expect(result.json.schemaVersion).toBe(SCHEMA_VERSIONS[schema])
+  checked.set(schema, (checked.get(schema) ?? 0) + 1)
+}
+
+const MANIFEST = `version: 1
+settings:
+  bucket: "schema-{accountId}-{region}"
+  regions: [${EU}]
+  architectures: [x86_64]
+  runtimes: [nodejs22.x]
+accounts:
+  dev:
+    id: "${DEV}"
+    profile: dev
+    regions: [${EU}]
+layers:
+  deps:
+    npm:
+      leaf: ^1.0.0
+  config:
+    dir: layers/config
+  vendor:
+    arn: arn:aws:lambda:{region}:${PROD}:layer:vendor
+functions:
+  api:
+    source: fns/api
+    handler: index.handler
+    runtime: nodejs22.x
+    architecture: x86_64
+    layers: [deps, config, vendor]
+    accounts: [dev]
+  local:
+    source: fns/local
+    handler: index.handler
+    runtime: nodejs22.x
+    architecture: x86_64
+    layers: [deps, config]
+    accounts: [dev]
+`
+
+let server: AwsServer
+let registry: NpmRegistry
+let project: Project
+let scratch: string
+
+/** Publishes a version of `layer` in `account` (EU); returns its version number. */
+async function publishLayer(account: string, layer: string): Promise<number> {
+  const lambda = lambdaAs(server, account, EU)
+  const published = await lambda.send(new PublishLayerVersionCommand({LayerName: layer, Content: {ZipFile: await functionZip()}, CompatibleRuntimes: ['nodejs22.x']}))
+  lambda.destroy()
+  return published.Version!
+}
+
+/** Publishes a version of prod's `vendor` layer, readable by dev (the manifest's arn layer). */
+async function publishVendor(): Promise<void> {
+  const version = await publishLayer(PROD, 'vendor')
+  const lambda = lambdaAs(server, PROD, EU)
+  await lambda.send(new AddLayerVersionPermissionCommand({LayerName: 'vendor', VersionNumber: version, StatementId: 'dev', Action: 'lambda:GetLayerVersion', Principal: DEV}))
+  lambda.destroy()
+}
+
+beforeAll(async () => {
+  ;[server, registry] = await Promise.all([startAwsServer(), NpmRegistry.start()])
+  registry.publish('leaf', {version: '1.0.0', files: {'index.js': "module.exports = 'leaf'\n"}})
+  scratch = mkdtempSync(path.join(tmpdir(), 'layers-schema-'))
+  mkdirSync(path.join(scratch, 'init'))
+  // Two problems at once: the error envelope's problems list.
+  writeFileSync(path.join(scratch, 'broken.yaml'), 'version: 1\nsettings:\n  bucket: b\n  regionz: [eu-west-1]\nlayers:\n  x:\n    npm: {"not a name!": "^1"}\n')
+  project = makeProject(server, {
+    'layers.yaml': MANIFEST,
+    '.npmrc': `registry=${registry.url}\ncache=${path.join(scratch, 'npm-cache')}\nfetch-retries=0\n`,
+    'layers/config/nodejs/node_modules/cfg/index.js': 'module.exports = 1\n',
+    'fns/api/index.js': "exports.handler = async () => require('leaf')\n",
+    'fns/local/index.js': "exports.handler = async (event) => ({leaf: require('leaf'), cfg: require('cfg'), event})\n",
+    'event.json': '{"n": 1}\n',
+  })
+  // config version 1 exists before `layers publish` makes version 2: pinned by nothing and used by nothing, a prune candidate.
+  await Promise.all([publishVendor(), publishLayer(DEV, 'config'), createFunction(server, DEV, EU, 'api'), createFunction(server, DEV, EU, 'local')])
+}, 60_000)
+
+afterAll(async () => {
+  project?.remove()
+  if (scratch) rmSync(scratch, {recursive: true, force: true})
+  await Promise.all([server?.close(), registry?.stop()])
+})
+
+describe('--json output against schema/', () => {
+  it('every command with --json has a schema and a schemaVersion, and every schema pins it', () => {
+    const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {flags: Record<string, unknown>}>}
+    const withJson = Object.keys(manifest.commands).filter((id) => 'json' in manifest.commands[id]!.flags).sort()
+    expect(withJson.length).toBeGreaterThan(10)
+    expect(Object.keys(SCHEMA_VERSIONS).filter((name) => name !== 'error').sort()).toEqual(withJson)
+    const schemas = readdirSync(SCHEMA_DIR).filter((file) => file.endsWith('.schema.json') && file !== 'layers.schema.json').map((file) => file.replace('.schema.json', '')).sort()
+    expect(schemas).toEqual(Object.keys(SCHEMA_VERSIONS).sort())
+    for (const name of schemas) {
+      const schema = JSON.parse(readFileSync(path.join(SCHEMA_DIR, `${name}.schema.json`), 'utf8'))
+      expect(schema.required, name).toContain('schemaVersion')
+      expect(schema.properties.schemaVersion, name).toEqual({const: SCHEMA_VERSIONS[name as keyof typeof SCHEMA_VERSIONS], description: expect.any(String)})
+      expect(schema.additionalProperties, name).toBe(false)
+    }
+  })
+
+  it('a real run of every command validates against its schema', async () => {
+    const run = (args: string[]): Promise<CliResult> => project.run([...args, '--json'])
+    const [locked, validate, init, problems] = await Promise.all([
+      run(['lock']),
+      run(['validate']),
+      runCli(['init', '--json', '--manifest', path.join(scratch, 'init', 'layers.yaml')], {cwd: scratch}),
+      runCli(['validate', '--json', '--manifest', path.join(scratch, 'broken.yaml')], {cwd: scratch}),
+    ])
+    expectValid(locked, 'lock')
+    expectValid(validate, 'validate')
+    expectValid(init, 'init')
+    expectValid(problems, 'validate', 2)
+    expect(problems.json.error.problems.length).toBeGreaterThan(1)
+
+    // Newer versions after the lock: outdated reports them, lock --check --update would take them.
+    registry.publish('leaf', {version: '1.2.0', files: {'index.js': "module.exports = 'leaf 1.2'\n"}})
+    await publishVendor()
+    const [build, wouldUpdate, outdated] = await Promise.all([run(['build']), run(['lock', '--check', '--update', 'deps']), run(['outdated', '--all'])])
+    expectValid(build, 'build')
+    expectValid(wouldUpdate, 'lock', 1)
+    expect(wouldUpdate.json.changes[0].differences.length).toBeGreaterThan(0)
+    expectValid(outdated, 'outdated')
+    expect(outdated.json.rows.map((row: {kind: string; outdated: boolean}) => `${row.kind} ${row.outdated}`).sort()).toEqual(['arn true', 'npm true'])
+
+    const [packaged, ran, published] = await Promise.all([run(['package', 'local']), run(['run', 'local', '--event', 'event.json']), run(['publish', '--create-bucket'])])
+    expectValid(packaged, 'package')
+    expectValid(ran, 'run')
+    expectValid(published, 'publish')
+    expectValid(await run(['attach']), 'attach')
+
+    const [audit, pruned, both] = await Promise.all([run(['audit']), run(['prune', '--dry-run', '--no-remote-state']), run(['prune', '--dry-run', '--yes'])])
+    expectValid(audit, 'audit')
+    expectValid(pruned, 'prune')
+    expect(audit.json.usage.length).toBeGreaterThan(0)
+    // prune --dry-run lists the version made before publish (pinned by nothing, used by nothing) and deletes nothing; not with --yes.
+    expect(pruned.json).toMatchObject({dryRun: true, deleted: [], candidates: [expect.objectContaining({layer: 'config', version: 1})], kept: [expect.anything(), expect.anything()]})
+    // A flag-parse error is the error envelope too.
+    expectValid(both, 'prune', 2)
+    expect(both.json.error.code).toBe('ERR_LAYERS_USAGE')
+    expect(server.calls.filter((call) => call.operation === 'DeleteLayerVersion')).toEqual([])
+
+    const [history, unknownLayer] = await Promise.all([run(['history', 'config']), run(['history', 'nope'])])
+    expectValid(history, 'history')
+    expectValid(unknownLayer, 'history', 2)
+    for (const list of ['publications', 'usage', 'attaches']) expect(history.json[list].length, `history ${list}`).toBeGreaterThan(0)
+
+    // Every schema had at least one real output.
+    expect([...checked.keys()].sort()).toEqual(Object.keys(SCHEMA_VERSIONS).sort())
+  }, 120_000)
+
+  it('a schema rejects a missing or misspelled field', () => {
+    const output = {schemaVersion: 1, lockfile: '/p/lockfile.json', written: false, upToDate: true, layers: [], removed: [], changes: [], warnings: []}
+    expect(problemsOf('lock', output)).toEqual([])
+    const {upToDate: _dropped, ...missing} = output
+    expect(problemsOf('lock', missing).join('\n')).toContain("must have required property 'upToDate'")
+    expect(problemsOf('lock', {...missing, uptodate: true}).join('\n')).toContain('must NOT have additional properties')
+    expect(problemsOf('error', {schemaVersion: 1, error: {code: 'ERR_LAYERS_X', message: 'm', fault: 'user', exitcode: 2}}).join('\n')).toContain('must NOT have additional properties')
+  })
+})
