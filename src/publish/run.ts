@@ -54,8 +54,11 @@ export interface PublishRunOptions {
   confirmedRemovals?: ReadonlySet<string>
 }
 
-/** GetLayerVersionPolicy answers by grantReadKey (undefined: the version has no policy, or is gone). */
-export type GrantReads = Map<string, Grant[] | undefined>
+/**
+ * GetLayerVersionPolicy answers by grantReadKey: the grants (undefined: the version has no policy, or
+ * is gone), or the error the read failed with (the unit fails with it; it is not read again).
+ */
+export type GrantReads = Map<string, {grants: Grant[] | undefined} | {error: unknown}>
 
 /** Grants a publish would remove from the version the lockfile records for a unit's content. */
 export interface GrantRemoval {
@@ -95,10 +98,11 @@ export async function lockedGrantRemovals(plan: PublishPlan, env: PublishEnv, co
         let current: Grant[] | undefined
         try {
           current = await (await env.layersApi(unit.target)).getGrants(unit.layer, unit.locked.version)
-        } catch {
-          return // The run reads it again and reports the failure on its unit.
+        } catch (error) {
+          reads.set(key, {error}) // The run fails the unit with it.
+          return
         }
-        reads.set(key, current)
+        reads.set(key, {grants: current})
         const {remove} = diffGrants(unit.grants, current ?? [])
         if (remove.length > 0) removals.push({layer: unit.layer, accountName, accountId, region, version: unit.locked.version, arn: unit.locked.arn, sids: remove})
       }),
@@ -268,9 +272,10 @@ async function publishUnit(unit: PublishUnit, env: PublishEnv, options: PublishR
     // grants and for a deleted one, so a second read (GetLayerVersion) tells them apart.
     if (unit.locked) {
       const readKey = grantReadKey(unit.target.accountId, unit.target.region, unit.layer, unit.locked.version)
-      const prefetched = options.grantReads?.has(readKey) === true
-      const current = prefetched ? options.grantReads!.get(readKey) : await api.getGrants(unit.layer, unit.locked.version)
+      const prefetched = options.grantReads?.get(readKey)
       options.grantReads?.delete(readKey)
+      if (prefetched && 'error' in prefetched) throw prefetched.error
+      const current = prefetched ? prefetched.grants : await api.getGrants(unit.layer, unit.locked.version)
       const exists = current !== undefined || (await api.getVersion(unit.layer, unit.locked.version)) !== undefined
       const applied = exists && (await applyGrants(api, unit, unit.locked.version, current ?? [], options, outcome, lease))
       if (applied) {

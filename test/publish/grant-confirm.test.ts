@@ -44,7 +44,11 @@ function fake(): {env: PublishEnv; calls: string[]} {
     publish: async () => {
       throw new Error('nothing is published here')
     },
-    getGrants: async (layer, number) => (calls.push(`policy ${layer}:${number}`), policies[arn(layer, number)]),
+    getGrants: async (layer, number) => {
+      calls.push(`policy ${layer}:${number}`)
+      if (layer === 'denied') throw Object.assign(new Error('User is not authorized to perform: lambda:GetLayerVersionPolicy'), {name: 'AccessDeniedException'})
+      return policies[arn(layer, number)]
+    },
     addGrant: async (layer, number, added) => void calls.push(`add ${layer}:${number} ${added.sid}`),
     removeGrant: async (layer, number, sid) => void calls.push(`remove ${layer}:${number} ${sid}`),
     deleteVersion: async () => {},
@@ -75,5 +79,15 @@ describe('grant removals are asked about before a publish removes them', () => {
     expect(events.warnings()).toEqual([
       expect.objectContaining({code: 'ERR_LAYERS_GRANTS_LEFT', message: expect.stringContaining(`Version 5 of adopted in dev (${ACCOUNT})/${REGION}, taken over during this run, keeps grant(s) the manifest no longer names: layers-account-444444444444`)}),
     ])
+  })
+
+  it('a read that failed while asking fails its unit in the run, without being sent again (no second round of retries)', async () => {
+    const plan: PublishPlan = {units: [unit('denied', [], 3)], arnChecks: []}
+    const {env, calls} = fake()
+    const {removals, reads} = await lockedGrantRemovals(plan, env, 4)
+    expect(removals).toEqual([])
+    const result = await runPublish(plan, env, {dryRun: false, createBucket: false, concurrency: 1, recorder: {record: async () => {}, flush: async () => {}}, emit: () => {}, grantReads: reads, confirmedRemovals: new Set()})
+    expect(result.units[0]).toMatchObject({status: 'failed', error: {message: expect.stringContaining('GetLayerVersionPolicy')}})
+    expect(calls).toEqual(['policy denied:3'])
   })
 })
