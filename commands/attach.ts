@@ -4,6 +4,7 @@ import {renderAttach} from '../src/attach/render.js'
 import type {AttachResult} from '../src/attach/run.js'
 import {AWS_TIME_BOUNDS_HELP, awsTimeoutFlags, awsTimeouts} from '../src/cli/aws-flags.js'
 import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
+import {terminalConfirm} from '../src/cli/confirm.js'
 
 export default class Attach extends LayersCommand {
   static override summary = 'Put functions on exactly the locked layer versions.'
@@ -11,6 +12,8 @@ export default class Attach extends LayersCommand {
   static override description = `For every named function (all when none are named), in each of its accounts and regions, the desired Layers list is the function's manifest order mapped to the versions lockfile.json records for that account, region and architecture. The diff (added, removed, version moved) is shown per function. A function already on that list is left untouched (no AWS write).
 
 The update is refused, with the reason, when the function would have more than 5 layers, its code plus layers would exceed 262,144,000 bytes unzipped, a layer's runtimes or architectures exclude the function's, a layer version cannot be read from that account, or a layer is not published to that target yet (\`layers publish LAYER\` publishes it). Updates carry the function's RevisionId: when it changed underneath, attach reads it again and retries once, else reports the conflict. It then waits (bounded) until LastUpdateStatus is Successful. --dry-run shows the diffs and writes nothing.
+
+Functions in an account marked \`protected: true\` in the manifest are changed only after confirmation: attach first reads what it would change (as --dry-run does), lists the changes in protected accounts and asks on a terminal (y/N; Enter, Ctrl-D or Ctrl-C change nothing); without a terminal it refuses with ERR_LAYERS_CONFIRMATION_REQUIRED (exit 2) before updating anything. --yes skips the question.
 
 ${AWS_TIME_BOUNDS_HELP}
 
@@ -32,6 +35,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
     account: Flags.string({char: 'a', description: 'Manifest account name or id (repeatable); default: each function\'s accounts.', multiple: true}),
     region: Flags.string({char: 'r', description: 'Region (repeatable); default: each account\'s regions.', multiple: true}),
     'dry-run': Flags.boolean({description: 'Show the diffs; update nothing.', default: false}),
+    yes: Flags.boolean({char: 'y', description: 'Update functions in protected accounts without asking (needed without a terminal).', default: false}),
     concurrency: Flags.integer({description: 'Functions worked on at once.', default: 8, min: 1, max: 64}),
     'wait-timeout': Flags.integer({description: 'Seconds to wait for each update to finish (LastUpdateStatus).', default: 120, min: 1}),
     'remote-state': Flags.boolean({description: 'Write each attached version to the shared history in the state bucket (--no-remote-state: local only).', default: true, allowNo: true}),
@@ -46,6 +50,8 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
       accounts: flags.account,
       regions: flags.region,
       dryRun: flags['dry-run'],
+      yes: flags.yes,
+      confirm: terminalConfirm({yes: flags.yes, beforeAsk: () => this.reporter.done(), signal: this.interruptSignal}),
       concurrency: flags.concurrency,
       emit: this.reporter.emit,
       timeouts: awsTimeouts(flags),

@@ -1,14 +1,15 @@
 import {Args, Flags} from '@oclif/core'
 import {AWS_TIME_BOUNDS_HELP, awsTimeoutFlags, awsTimeouts} from '../src/cli/aws-flags.js'
 import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
+import {terminalConfirm} from '../src/cli/confirm.js'
 import {pruneCommand} from '../src/prune/command.js'
 import {renderPrune} from '../src/prune/render.js'
 import type {PruneResult} from '../src/prune/run.js'
 
 export default class Prune extends LayersCommand {
-  static override summary = 'Delete versions of the manifest\'s own layers that nothing uses (dry run unless --yes).'
+  static override summary = 'Delete versions of the manifest\'s own layers that nothing uses (asks first; --yes does not).'
 
-  static override description = `A version is a candidate when lockfile.json pins it for no target, no function uses it in a fresh audit of the targets, it is not among the --keep newest versions of its layer in that account and region, and (with --older-than) it is old enough. Versions in a region where the audit could not scan every target, or shared with an account the audit did not scan, are kept; so are all versions of a layer shared with an organization or publicly (no audit sees every account that may use them). By default prune runs the audit itself; with --use-last-audit it uses the last saved audit and refuses one older than --max-audit-age. Without --yes (or with --dry-run, which says so explicitly, like attach's) it only lists what it would delete and the storage freed, and deletes nothing; with --yes it deletes them and records each deletion (see \`layers history\`). Note: a deleted version keeps working for functions that already use it, but can no longer be added to a function.
+  static override description = `A version is a candidate when lockfile.json pins it for no target, no function uses it in a fresh audit of the targets, it is not among the --keep newest versions of its layer in that account and region, and (with --older-than) it is old enough. Versions in a region where the audit could not scan every target, or shared with an account the audit did not scan, are kept; so are all versions of a layer shared with an organization or publicly (no audit sees every account that may use them). By default prune runs the audit itself; with --use-last-audit it uses the last saved audit and refuses one older than --max-audit-age. Before deleting anything it lists what it would delete and the storage freed and, on a terminal, asks (y/N; Enter, Ctrl-D or Ctrl-C delete nothing); with --yes it deletes without asking; with --dry-run (like attach's) it only lists them and never asks. Without a terminal (CI, a pipe) and without --yes or --dry-run it refuses with ERR_LAYERS_CONFIRMATION_REQUIRED (exit 2) when there is anything to delete, naming it. Each deletion is recorded (see \`layers history\`). Note: a deleted version keeps working for functions that already use it, but can no longer be added to a function.
 
 ${AWS_TIME_BOUNDS_HELP}
 
@@ -29,7 +30,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a deletion or a listing failed.`
   static override flags = {
     keep: Flags.integer({description: 'Keep this many newest versions per layer, account and region.', default: 0, min: 0}),
     'older-than': Flags.string({description: 'Only versions created longer ago than this (e.g. 30d, 12h, 2w).'}),
-    yes: Flags.boolean({char: 'y', description: 'Delete the candidates (default: dry run).', default: false}),
+    yes: Flags.boolean({char: 'y', description: 'Delete the candidates without asking (needed without a terminal).', default: false}),
     'dry-run': Flags.boolean({description: 'List the candidates and the storage they would free; delete nothing.', default: false, exclusive: ['yes']}),
     account: Flags.string({char: 'a', description: 'Manifest account name or id (repeatable).', multiple: true}),
     region: Flags.string({char: 'r', description: 'Region (repeatable); default: the account\'s regions.', multiple: true}),
@@ -48,6 +49,8 @@ ${EXIT_CODES_HELP} Exit 1 also when a deletion or a listing failed.`
       keep: flags.keep,
       olderThan: flags['older-than'],
       yes: flags.yes && !flags['dry-run'],
+      // --dry-run passes no confirmation: the service then only plans.
+      confirm: flags['dry-run'] ? undefined : terminalConfirm({yes: flags.yes, beforeAsk: () => this.reporter.done(), signal: this.interruptSignal}),
       accounts: flags.account,
       regions: flags.region,
       useLastAudit: flags['use-last-audit'],

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {AWS_TIME_BOUNDS_HELP, awsTimeoutFlags, awsTimeouts} from '../src/cli/aws-flags.js'
 import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
+import {terminalConfirm} from '../src/cli/confirm.js'
 import {publishCommand} from '../src/publish/command.js'
 import {renderPublish} from '../src/publish/render.js'
 import type {PublishResult} from '../src/publish/run.js'
@@ -12,7 +13,7 @@ export default class Publish extends LayersCommand {
 
 - the zip goes to the manifest's bucket (settings.bucket, {accountId} and {region} filled in) under <prefix><layer>/<sha256>.zip; an object already there is not uploaded again; large zips go up in parts. A missing bucket is an error unless --create-bucket is given.
 - a version is published only when none holds the same CodeSha256: the lockfile's record is trusted first; without one (a new clone, an interrupted run) the layer's existing versions are looked at (the version description carries the content hash). Runtimes, architectures and licence come from the manifest.
-- every version gets exactly the grants of the layer's \`share\` (accounts, organization, public); grants the manifest no longer names are removed.
+- every version gets exactly the grants of the layer's \`share\` (accounts, organization, public); grants the manifest no longer names are removed, after confirmation: without --yes, publish first reads what it would change (as --dry-run does) and, when grants would be removed, lists them and asks on a terminal (y/N; Enter, Ctrl-D or Ctrl-C change nothing), or without a terminal refuses with ERR_LAYERS_CONFIRMATION_REQUIRED (exit 2) before writing anything.
 - each version ARN is written to lockfile.json (published[account][region][artifact]) as soon as it exists, and to the local publication history (\`layers history\`).
 - team state: the work of each layer, account and region that may write runs under a lease in S3 (settings.state.bucket, default the artifact bucket, at <prefix>.layers-state/leases/...), so machines publishing at once never duplicate a version; a waiting run says who holds the lease. A no-op publish takes none. --no-remote-state for a single-user setup.
 
@@ -39,6 +40,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any target failed.`
     account: Flags.string({char: 'a', description: 'Manifest account name or id (repeatable); default: all.', multiple: true}),
     region: Flags.string({char: 'r', description: 'Region (repeatable); default: each account\'s regions.', multiple: true}),
     'dry-run': Flags.boolean({description: 'Print the plan; call no AWS write API.', default: false}),
+    yes: Flags.boolean({char: 'y', description: 'Remove grants the manifest no longer names without asking (needed without a terminal).', default: false}),
     'create-bucket': Flags.boolean({description: 'Create a missing artifact bucket (in the layer\'s region).', default: false}),
     concurrency: Flags.integer({description: 'Targets worked on at once.', default: 8, min: 1, max: 64}),
     ...awsTimeoutFlags,
@@ -53,6 +55,8 @@ ${EXIT_CODES_HELP} Exit 1 also when any target failed.`
       accounts: flags.account,
       regions: flags.region,
       dryRun: flags['dry-run'],
+      yes: flags.yes,
+      confirm: terminalConfirm({yes: flags.yes, beforeAsk: () => this.reporter.done(), signal: this.interruptSignal}),
       createBucket: flags['create-bucket'],
       concurrency: flags.concurrency,
       remoteState: flags['remote-state'],

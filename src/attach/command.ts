@@ -1,12 +1,16 @@
 // Owns `layers attach` end to end for the command: loads the manifest and the lockfile (which must
 // match for the layers the chosen functions use), picks the function targets, wires AWS (shared
-// client factory) and the build records (unzipped sizes), and runs the attach.
+// client factory) and the build records (unzipped sizes), and runs the attach. When a target is in an
+// account marked `protected: true` and --yes is not given, the attach is run read-only first (as
+// --dry-run) and `confirm` is asked about the changes in protected accounts before anything is
+// written; a read-only pass that finds nothing to change is the result (no second pass).
 import {desiredFromLock} from '../audit/desired.js'
 import {awsClientFactory, type AwsClientFactory} from '../aws/clients.js'
 import {boundClients} from '../aws/identity.js'
 import {functionsApi} from '../aws/lambda-functions.js'
 import type {AwsTimeouts} from '../aws/time-bounds.js'
-import {UserInputError} from '../errors/index.js'
+import type {Confirm} from '../cli/confirm.js'
+import {InterruptedError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {lockStatus, staleLayerNames} from '../lock/fingerprint.js'
 import {readLockfile} from '../lock/io.js'
@@ -16,8 +20,9 @@ import {openStateDatabase} from '../store/db.js'
 import {parseLayerVersionArn} from '../audit/arn.js'
 import type {AttachEvent} from '../history/shared.js'
 import {sharedHistoryWriter} from '../history/sync.js'
-import {selectFunctionTargets} from './plan.js'
-import {runAttach, type AttachResult} from './run.js'
+import {selectFunctionTargets, type FunctionTarget} from './plan.js'
+import {attachConfirmation} from './render.js'
+import {runAttach, type AttachEnv, type AttachResult, type AttachRunOptions} from './run.js'
 
 export interface AttachCommandOptions {
   manifestPath: string
@@ -25,6 +30,10 @@ export interface AttachCommandOptions {
   accounts?: string[]
   regions?: string[]
   dryRun: boolean
+  /** Change functions in protected accounts without asking. */
+  yes?: boolean
+  /** Without --yes: asked before functions in protected accounts are changed (see the header); absent: not asked. */
+  confirm?: Confirm
   concurrency: number
   emit: EmitEvent
   waitTimeoutMs?: number
@@ -59,27 +68,46 @@ export async function attachCommand(options: AttachCommandOptions, factory: AwsC
     const sizes = db.prepare(
       'SELECT unzipped_bytes AS bytes FROM builds WHERE code_sha256 = @sha UNION ALL SELECT unzipped_bytes FROM function_packages WHERE code_sha256 = @sha LIMIT 1',
     )
-    const result = await runAttach(
-      targets,
-      {
-        functionsApi: async (target) => functionsApi(await clients.lambda(manifest.accounts[target.accountName]!, target.region)),
-        unzippedBytes: (codeSha256) => (sizes.get({sha: codeSha256}) as {bytes: number} | undefined)?.bytes,
-      },
-      {
-        dryRun: options.dryRun,
-        concurrency: options.concurrency,
-        emit: options.emit,
-        desired: (target) => desiredFromLock(manifest, lock, target.function, target.accountId, target.region, target.architecture),
-        ...(options.waitTimeoutMs ? {waitTimeoutMs: options.waitTimeoutMs} : {}),
-        ...(options.signal ? {signal: options.signal} : {}),
-      },
-    )
+    const env: AttachEnv = {
+      functionsApi: async (target) => functionsApi(await clients.lambda(manifest.accounts[target.accountName]!, target.region)),
+      unzippedBytes: (codeSha256) => (sizes.get({sha: codeSha256}) as {bytes: number} | undefined)?.bytes,
+    }
+    const runOptions: AttachRunOptions = {
+      dryRun: options.dryRun,
+      concurrency: options.concurrency,
+      emit: options.emit,
+      desired: (target) => desiredFromLock(manifest, lock, target.function, target.accountId, target.region, target.architecture),
+      ...(options.waitTimeoutMs ? {waitTimeoutMs: options.waitTimeoutMs} : {}),
+      ...(options.signal ? {signal: options.signal} : {}),
+    }
+    const isProtected = (target: Pick<FunctionTarget, 'accountName'>): boolean => manifest.accounts[target.accountName]?.protected === true
+    if (!options.dryRun && !options.yes && options.confirm && targets.some(isProtected)) {
+      const preview = await previewAttach(targets, env, {...runOptions, dryRun: true})
+      const changes = preview.functions.filter((outcome) => outcome.status === 'would-update')
+      const guarded = changes.filter(isProtected)
+      if (guarded.length > 0) {
+        if (!(await options.confirm(attachConfirmation(guarded)))) return preview
+      } else if (changes.length === 0) {
+        return {...preview, dryRun: false}
+      }
+    }
+    const result = await runAttach(targets, env, runOptions)
     // Each version an update attached goes to the shared history (its layer's account and region).
     const share = options.dryRun ? undefined : sharedHistoryWriter(manifest, (account, region) => clients.s3(account, region), options.emit, options.remoteState)
     await share?.(attachEvents(result))
     return result
   } finally {
     db.close()
+  }
+}
+
+/** The attach run read-only; an interrupt while it runs has changed nothing. */
+async function previewAttach(targets: FunctionTarget[], env: AttachEnv, options: AttachRunOptions): Promise<AttachResult> {
+  try {
+    return await runAttach(targets, env, options)
+  } catch (error) {
+    if (!(error instanceof InterruptedError)) throw error
+    throw new InterruptedError(error.signal, `attach interrupted by ${error.signal} while reading what it would change: no function was updated.`)
   }
 }
 

@@ -1,6 +1,8 @@
 // Owns the human output of `layers attach`: per function and target, its outcome and the diff of its
 // Layers (added, removed, version moved), then refusals and failures with their reasons, then a summary.
-// Also the message of an interrupted attach: the functions updated and those not started.
+// Also the message of an interrupted attach: the functions updated and those not started; and the
+// plan attach asks about before changing functions in protected accounts.
+import type {ConfirmRequest} from '../cli/confirm.js'
 import {renderTable} from '../cli/table.js'
 import type {InterruptSignal} from '../errors/index.js'
 import type {AttachOutcome, AttachResult} from './run.js'
@@ -46,4 +48,15 @@ export function renderAttachInterrupted(signal: InterruptSignal, result: AttachR
   }
   for (const outcome of of('not-started')) lines.push(`  not started: ${where(outcome)}`)
   return lines.join('\n')
+}
+
+/** What attach asks before updating functions in protected accounts (`outcomes`: at least one would-update). */
+export function attachConfirmation(outcomes: readonly AttachOutcome[]): ConfirmRequest {
+  return {
+    plan: `layers attach would update ${outcomes.length} function(s) in protected accounts:`,
+    items: outcomes.map((outcome) => `${outcome.functionName} in ${outcome.accountName} (${outcome.accountId})/${outcome.region}: ${changes(outcome).split('\n').join(', ')}`),
+    question: 'Update them?',
+    notDone: 'no function was updated',
+    details: {functions: outcomes.map((outcome) => ({function: outcome.functionName, accountId: outcome.accountId, region: outcome.region, before: outcome.before, after: outcome.after}))},
+  }
 }

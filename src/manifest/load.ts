@@ -124,6 +124,7 @@ function toManifest(source: YamlSource, root: string): Manifest {
       ...(raw.externalId === undefined ? {} : {externalId: raw.externalId}),
       ...(raw.sessionName === undefined ? {} : {sessionName: raw.sessionName}),
       regions: raw.regions ?? settings.regions,
+      ...(raw.protected === true ? {protected: true} : {}),
     }
   }
   const layers: Record<string, LayerSpec> = {}

@@ -41,6 +41,8 @@ export interface Account {
   externalId?: string
   sessionName?: string
   regions: string[]
+  /** `protected: true`: attach asks before changing a function here (refuses without a terminal unless --yes). */
+  protected?: boolean
 }
 
 export interface Share {

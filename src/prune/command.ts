@@ -1,6 +1,8 @@
 // Owns `layers prune` end to end for the command: parses the durations, loads the project, wires
-// AWS, the state database and the team-state leases (settings.state, --no-remote-state), and runs the prune.
+// AWS, the state database and the team-state leases (settings.state, --no-remote-state), and runs the
+// prune (which deletes with --yes or once `confirm` says yes).
 import type {AwsTimeouts} from '../aws/time-bounds.js'
+import type {Confirm} from '../cli/confirm.js'
 import {auditClientFactory} from '../audit/clients.js'
 import {desiredFromLock} from '../audit/desired.js'
 import {awsAuditEnv} from '../audit/env.js'
@@ -19,6 +21,8 @@ export interface PruneCommandOptions {
   keep: number
   olderThan?: string
   yes: boolean
+  /** Without --yes: asked before the first deletion (see PruneRequest.confirm). */
+  confirm?: Confirm
   accounts?: string[]
   regions?: string[]
   useLastAudit: boolean
@@ -39,7 +43,7 @@ export async function pruneCommand(options: PruneCommandOptions): Promise<PruneR
   const {paths, manifest, lock} = await loadProject(options.manifestPath, true)
   const clients = auditClientFactory({timeouts: options.timeouts, emit: options.emit})
   const leases =
-    options.yes && options.remoteState !== false
+    (options.yes || options.confirm) && options.remoteState !== false
       ? teamLeases(manifest!, 'layers prune', options.emit, async (account, region) => (await import('../aws/s3-leases.js')).leaseStoreApi(await clients.s3(account, region)))
       : undefined
   const db = openStateDatabase(paths.stateDir)
@@ -52,6 +56,7 @@ export async function pruneCommand(options: PruneCommandOptions): Promise<PruneR
         keep: options.keep,
         ...(olderThanMs === undefined ? {} : {olderThanMs}),
         yes: options.yes,
+        ...(options.confirm ? {confirm: options.confirm} : {}),
         useLastAudit: options.useLastAudit,
         maxAuditAgeMs,
         flags: {accounts: options.accounts, regions: options.regions},
@@ -65,7 +70,7 @@ export async function pruneCommand(options: PruneCommandOptions): Promise<PruneR
       awsAuditEnv(clients, (managed) => desiredFromLock(manifest!, lock, managed.key, managed.accountId, managed.region, manifest!.functions[managed.key]!.architecture)),
     )
     // Each deleted version goes to the shared history (one PutObject each).
-    const share = options.yes ? sharedHistoryWriter(manifest!, (account, region) => clients.s3(account, region), options.emit, options.remoteState) : undefined
+    const share = result.dryRun ? undefined : sharedHistoryWriter(manifest!, (account, region) => clients.s3(account, region), options.emit, options.remoteState)
     const at = new Date().toISOString()
     await share?.(result.deleted.map((entry) => ({type: 'prune', layer: entry.layer, accountId: entry.accountId, region: entry.region, at, version: entry.version, arn: entry.arn, codeSize: entry.codeSize})))
     return result

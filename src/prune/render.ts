@@ -1,5 +1,7 @@
 // Owns the human view of `layers prune`: what would go (or went), the storage freed, what is kept and
-// why; and the message of an interrupted prune (the versions deleted and those not deleted).
+// why; the plan prune asks about before deleting; and the message of an interrupted prune (the
+// versions deleted and those not deleted).
+import type {ConfirmRequest} from '../cli/confirm.js'
 import {formatBytes, renderTable} from '../cli/table.js'
 import type {InterruptSignal} from '../errors/index.js'
 import type {PrunedVersion, PruneResult} from './run.js'
@@ -34,7 +36,7 @@ export function renderPrune(result: PruneResult): string {
   }
   parts.push(
     result.dryRun
-      ? `${listed.length} version(s), ${formatBytes(result.freedBytes)} would be freed. Dry run: run again with --yes to delete them.`
+      ? `${listed.length} version(s), ${formatBytes(result.freedBytes)} would be freed; nothing was deleted (run again with --yes to delete them without asking).`
       : `${listed.length} version(s) deleted, ${formatBytes(result.freedBytes)} freed.`,
   )
   return parts.join('\n') + '\n'
@@ -45,4 +47,17 @@ export function renderPruneInterrupted(signal: InterruptSignal, deleted: readonl
   for (const entry of deleted) lines.push(`  deleted: ${entry.arn}`)
   for (const entry of notDeleted) lines.push(`  not deleted: ${entry.arn}`)
   return lines.join('\n')
+}
+
+/** What prune asks before deleting `candidates` (at least one); `failures` are the listings and reads that failed (their versions are kept). */
+export function pruneConfirmation(candidates: readonly PrunedVersion[], failures: PruneResult['failures']): ConfirmRequest {
+  const bytes = candidates.reduce((sum, entry) => sum + entry.codeSize, 0)
+  const failed = failures.length > 0 ? ` (${failures.length} listing(s) or read(s) failed: what they would have found is kept)` : ''
+  return {
+    plan: `layers prune would delete ${candidates.length} layer version(s), freeing ${formatBytes(bytes)}${failed}:`,
+    items: candidates.map((entry) => `${entry.arn} (created ${entry.createdDate}, ${formatBytes(entry.codeSize)})`),
+    question: `Delete ${candidates.length === 1 ? 'it' : `these ${candidates.length} versions`}?`,
+    notDone: 'nothing was deleted',
+    details: {candidates: candidates.map((entry) => entry.arn), freedBytes: bytes, ...(failures.length > 0 ? {failures} : {})},
+  }
 }

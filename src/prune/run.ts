@@ -1,6 +1,7 @@
 // Owns `layers prune`: which versions of the manifest's own layers can go (not pinned by the lock
 // for any target, not used by any function in a fresh audit, not among the N newest, old enough),
-// the storage they free, and, with --yes, deleting them and recording each deletion in the history.
+// the storage they free, and, with --yes or once request.confirm says yes (src/cli/confirm.ts),
+// deleting them and recording each deletion in the history; without either it only plans.
 // The audit is run here, or the last saved one is used only while it is fresh and covers the targets.
 // On an interrupt (request.signal) no listing or deletion starts any more; the deletions in flight
 // finish and are recorded; InterruptedError lists the versions deleted and the candidates not deleted.
@@ -23,7 +24,8 @@ import type {TargetFailure} from '../audit/types.js'
 import {withLease, type TeamLeases} from '../publish/lease.js'
 import type {PruneLambdaApi} from './lambda.js'
 import {planPrune, type KeptVersion, type ListedVersion} from './plan.js'
-import {renderPruneInterrupted} from './render.js'
+import type {Confirm} from '../cli/confirm.js'
+import {pruneConfirmation, renderPruneInterrupted} from './render.js'
 
 export interface PruneEnv extends AuditEnv {
   pruneApiFor(target: ResolvedTarget): Promise<PruneLambdaApi>
@@ -36,7 +38,10 @@ export interface PruneRequest {
   layers: string[]
   keep: number
   olderThanMs?: number
+  /** Delete the candidates without asking. */
   yes: boolean
+  /** Without `yes`: asked with the candidates before the first deletion (it may refuse by throwing); absent: plan only. */
+  confirm?: Confirm
   /** Use the newest saved audit instead of running one; refused when older than maxAuditAgeMs. */
   useLastAudit: boolean
   maxAuditAgeMs: number
@@ -136,8 +141,10 @@ export async function runPrune(request: PruneRequest, env: PruneEnv): Promise<Pr
       }),
     ),
   )
+  candidates.sort(compareVersions)
+  const approved = request.yes || (candidates.length > 0 && request.confirm !== undefined && (await request.confirm(pruneConfirmation(candidates, failures))))
   const deleted: PrunedVersion[] = []
-  if (request.yes) {
+  if (approved) {
     // One lease per layer, account and region around its deletions.
     const groups = new Map<string, PrunedVersion[]>()
     for (const entry of candidates) {
@@ -171,15 +178,15 @@ export async function runPrune(request: PruneRequest, env: PruneEnv): Promise<Pr
     deleted.sort(compareVersions)
   }
   if (request.signal?.aborted) {
-    throw interrupted(request.signal, deleted, request.yes ? candidates.filter((entry) => !deleted.includes(entry)).sort(compareVersions) : [])
+    throw interrupted(request.signal, deleted, approved ? candidates.filter((entry) => !deleted.includes(entry)) : [])
   }
   failures.sort((a, b) => `${a.accountId}/${a.region}/${a.arn ?? a.layer ?? ''}`.localeCompare(`${b.accountId}/${b.region}/${b.arn ?? b.layer ?? ''}`, 'en'))
   return {
-    dryRun: !request.yes,
+    dryRun: !approved,
     audit: {runId: audit.runId, startedAt: audit.startedAt, reused: request.useLastAudit},
-    candidates: candidates.sort(compareVersions),
+    candidates,
     kept: decided.kept,
-    freedBytes: (request.yes ? deleted : candidates).reduce((sum, entry) => sum + entry.codeSize, 0),
+    freedBytes: (approved ? deleted : candidates).reduce((sum, entry) => sum + entry.codeSize, 0),
     deleted,
     failures,
   }

@@ -2,13 +2,18 @@
 // match), builds the selected own layers' artifacts (buildProject), plans, wires AWS (one client
 // factory: per-account credentials, adaptive retries, shared pool), the lockfile recorder and the
 // state database, the team-state leases (settings.state, --no-remote-state, LAYERS_LEASE_MS), and
-// runs the plan.
+// runs the plan. Grants the manifest no longer names are removed only when confirmed: without --yes,
+// the grants of the locked versions are read first (the run's own first read, not repeated) and
+// `confirm` is asked about those that would go before anything is written; a "no" ends in the
+// --dry-run result. A removal on a version adopted during the run was not asked about: it is left,
+// with a warning (the next publish asks).
 import {awsClientFactory, type AwsClientFactory} from '../aws/clients.js'
 import {boundClients} from '../aws/identity.js'
 import {layerPublishApi} from '../aws/lambda-layers.js'
 import type {AwsTimeouts} from '../aws/time-bounds.js'
 import {buildProject} from '../build/run.js'
-import {UserInputError, type Problem} from '../errors/index.js'
+import type {Confirm} from '../cli/confirm.js'
+import {InterruptedError, UserInputError, type Problem} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {lockStatus, staleLayerNames} from '../lock/fingerprint.js'
 import {readLockfile} from '../lock/io.js'
@@ -19,9 +24,10 @@ import {openStateDatabase} from '../store/db.js'
 import {selectAccounts, selectLayerNames, selectRegions} from '../manifest/select.js'
 import {sharingRecorder, writeSharedEvents, type GrantEvent, type HistoryTarget} from '../history/shared.js'
 import {teamLeases, type TeamLeases} from './lease.js'
-import {planPublish, type PublishTarget, type PublishUnit} from './plan.js'
+import {planPublish, type PublishPlan, type PublishTarget, type PublishUnit} from './plan.js'
 import {publicationRecorder, type PublicationRecord} from './record.js'
-import {runPublish, type PublishEnv, type PublishResult} from './run.js'
+import {publishConfirmation} from './render.js'
+import {lockedGrantRemovals, removalKey, runPublish, type PublishEnv, type PublishResult, type PublishRunOptions} from './run.js'
 
 export interface PublishCommandOptions {
   manifestPath: string
@@ -29,6 +35,10 @@ export interface PublishCommandOptions {
   accounts?: string[]
   regions?: string[]
   dryRun: boolean
+  /** Remove grants the manifest no longer names without asking. */
+  yes?: boolean
+  /** Without --yes: asked before grants are removed (see the header); absent: they are removed. */
+  confirm?: Confirm
   createBucket: boolean
   concurrency: number
   /** false: --no-remote-state (no leases), whatever settings.state.remote says. */
@@ -68,8 +78,9 @@ export async function publishCommand(options: PublishCommandOptions, clients: Aw
   const team = options.remoteState === false ? undefined : teamLeases(manifest, 'layers publish', emit, (account, region) => env.leaseStore!({accountName: account.name, accountId: account.id, region}))
   const leases = team && {config: team.config, target: (unit: PublishUnit) => team.target(unit.layer, manifest.accounts[unit.target.accountName]!, unit.target.region)}
   const db = options.dryRun ? undefined : openStateDatabase(paths.stateDir)
+  const done = (result: PublishResult): PublishResult => (warnings.length > 0 ? {...result, warnings} : result)
   try {
-    const result = await runPublish(plan, env, {
+    const runOptions: PublishRunOptions = {
       dryRun: options.dryRun,
       createBucket: options.createBucket,
       concurrency: options.concurrency,
@@ -77,10 +88,20 @@ export async function publishCommand(options: PublishCommandOptions, clients: Aw
       emit,
       ...(leases ? {leases} : {}),
       ...(options.signal ? {signal: options.signal} : {}),
-    })
+    }
+    if (!options.dryRun && !options.yes && options.confirm) {
+      // Nothing is written before the answer; the run then uses the grants read for the question.
+      const {removals, reads} = await askedGrants(plan, env, options.concurrency, options.signal)
+      if (removals.length > 0 && !(await options.confirm(publishConfirmation(removals)))) {
+        return done(await runPublish(plan, env, {...runOptions, dryRun: true, recorder: publicationRecorder(paths.lockfile, undefined), grantReads: reads}))
+      }
+      runOptions.grantReads = reads
+      runOptions.confirmedRemovals = new Set(removals.flatMap((entry) => entry.sids.map((sid) => removalKey(entry.accountId, entry.region, entry.layer, entry.version, sid))))
+    }
+    const result = await runPublish(plan, env, runOptions)
     // Grant changes go to the shared history too (none in a no-op publish: no call).
     if (team && !options.dryRun) await writeSharedEvents(grantEvents(result), manifest.settings.prefix, (event) => historyTarget(manifest, team, env, event), emit, 'The grants are set; the shared history (layers history in other clones) lacks this change.')
-    return warnings.length > 0 ? {...result, warnings} : result
+    return done(result)
   } finally {
     db?.close()
   }
@@ -97,6 +118,16 @@ export function awsPublishEnv(manifest: Pick<Manifest, 'accounts'>, factory: Aws
     leaseStore: async (target) => (await import('../aws/s3-leases.js')).leaseStoreApi(await clients.s3(account(target), target.region)),
     historyStore: async (target) => (await import('../aws/s3-history.js')).historyStoreApi(await clients.s3(account(target), target.region)),
   }
+}
+
+/** The grant removals to ask about (lockedGrantRemovals); an interrupt while reading them has written nothing. */
+async function askedGrants(plan: PublishPlan, env: PublishEnv, concurrency: number, signal: AbortSignal | undefined): Promise<Awaited<ReturnType<typeof lockedGrantRemovals>>> {
+  const asked = await lockedGrantRemovals(plan, env, concurrency)
+  if (signal?.aborted) {
+    const by = InterruptedError.signalOf(signal)
+    throw new InterruptedError(by, `publish interrupted by ${by} while reading the grants it would change: nothing was uploaded, published or shared.`)
+  }
+  return asked
 }
 
 /** The grant changes of the units that did not fail, as shared-history events. */

@@ -1,9 +1,11 @@
 // Owns the human output of `layers publish`: one row per artifact and target (and per pinned ARN
 // checked), then a summary line; failures carry their code, message and hint. Also the message of an
-// interrupted publish: the versions published or adopted (with their ARNs) and the units not started.
+// interrupted publish: the versions published or adopted (with their ARNs) and the units not started;
+// and the plan publish asks about before removing grants.
+import type {ConfirmRequest} from '../cli/confirm.js'
 import {renderTable} from '../cli/table.js'
 import type {InterruptSignal} from '../errors/index.js'
-import type {PublishResult, UnitOutcome} from './run.js'
+import type {GrantRemoval, PublishResult, UnitOutcome} from './run.js'
 
 export function renderPublish(result: PublishResult): string {
   if (result.units.length === 0 && result.arnChecks.length === 0) return 'Nothing to publish: no selected layer has a target (account and region).'
@@ -60,4 +62,16 @@ export function renderPublishInterrupted(signal: InterruptSignal, result: Publis
   for (const unit of notStarted) lines.push(`  not started: ${where(unit)}`)
   if (arnChecksSkipped > 0) lines.push(`  not checked: ${arnChecksSkipped} pinned ARN(s) of arn layers`)
   return lines.join('\n')
+}
+
+/** What publish asks before removing grants the manifest no longer names (at least one). */
+export function publishConfirmation(removals: readonly GrantRemoval[]): ConfirmRequest {
+  const count = removals.reduce((sum, entry) => sum + entry.sids.length, 0)
+  return {
+    plan: `layers publish would remove ${count} grant(s) the manifest no longer names (the accounts they name can no longer read these versions or add them to a function; functions already using them keep working):`,
+    items: removals.map((entry) => `${entry.arn} in ${entry.accountName} (${entry.accountId})/${entry.region}: ${entry.sids.join(', ')}`),
+    question: 'Publish and remove these grants?',
+    notDone: 'nothing was uploaded, published or shared',
+    details: {grantRemovals: removals.map((entry) => ({arn: entry.arn, accountId: entry.accountId, region: entry.region, statementIds: entry.sids}))},
+  }
 }

@@ -45,6 +45,71 @@ export interface PublishRunOptions {
   signal?: AbortSignal
   /** Team state (leases); undefined with --no-remote-state. Never used by --dry-run. */
   leases?: {config: LeaseConfig; target(unit: PublishUnit): LeaseTarget}
+  /** Grants of locked versions read just before (lockedGrantRemovals): each is used once instead of reading it again. */
+  grantReads?: GrantReads
+  /**
+   * When set, a grant is removed only when listed here (removalKey): the removals the user confirmed.
+   * Any other (on a version adopted during the run) is left in place, with a warning.
+   */
+  confirmedRemovals?: ReadonlySet<string>
+}
+
+/**
+ * GetLayerVersionPolicy answers by grantReadKey: the grants (undefined: the version has no policy, or
+ * is gone), or the error the read failed with (the unit fails with it; it is not read again).
+ */
+export type GrantReads = Map<string, {grants: Grant[] | undefined} | {error: unknown}>
+
+/** Grants a publish would remove from the version the lockfile records for a unit's content. */
+export interface GrantRemoval {
+  layer: string
+  accountName: string
+  accountId: string
+  region: string
+  version: number
+  arn: string
+  sids: string[]
+}
+
+export function grantReadKey(accountId: string, region: string, layer: string, version: number): string {
+  return `${accountId}\u0000${region}\u0000${layer}\u0000${version}`
+}
+
+export function removalKey(accountId: string, region: string, layer: string, version: number, sid: string): string {
+  return `${grantReadKey(accountId, region, layer, version)}\u0000${sid}`
+}
+
+/**
+ * What to ask before a publish that may remove grants: the grants of each unit's locked version (one
+ * GetLayerVersionPolicy each, the read the run starts with) that the manifest no longer names, and
+ * the answers, for the run to use (`grantReads`) instead of reading again. Writes nothing.
+ */
+export async function lockedGrantRemovals(plan: PublishPlan, env: PublishEnv, concurrency: number): Promise<{removals: GrantRemoval[]; reads: GrantReads}> {
+  const limit = pLimit(Math.max(1, concurrency))
+  const reads: GrantReads = new Map()
+  const removals: GrantRemoval[] = []
+  await Promise.all(
+    plan.units.map((unit) =>
+      limit(async () => {
+        if (!unit.locked) return
+        const {accountId, accountName, region} = unit.target
+        const key = grantReadKey(accountId, region, unit.layer, unit.locked.version)
+        if (reads.has(key)) return
+        let current: Grant[] | undefined
+        try {
+          current = await (await env.layersApi(unit.target)).getGrants(unit.layer, unit.locked.version)
+        } catch (error) {
+          reads.set(key, {error}) // The run fails the unit with it.
+          return
+        }
+        reads.set(key, {grants: current})
+        const {remove} = diffGrants(unit.grants, current ?? [])
+        if (remove.length > 0) removals.push({layer: unit.layer, accountName, accountId, region, version: unit.locked.version, arn: unit.locked.arn, sids: remove})
+      }),
+    ),
+  )
+  removals.sort((a, b) => a.arn.localeCompare(b.arn, 'en'))
+  return {removals, reads}
 }
 
 /** `not-started`: an interrupted run wrote nothing for the unit (at most read, or uploaded the content-addressed zip). */
@@ -206,9 +271,13 @@ async function publishUnit(unit: PublishUnit, env: PublishEnv, options: PublishR
     // the version has no policy: GetLayerVersionPolicy answers NotFound both for a version without
     // grants and for a deleted one, so a second read (GetLayerVersion) tells them apart.
     if (unit.locked) {
-      const current = await api.getGrants(unit.layer, unit.locked.version)
+      const readKey = grantReadKey(unit.target.accountId, unit.target.region, unit.layer, unit.locked.version)
+      const prefetched = options.grantReads?.get(readKey)
+      options.grantReads?.delete(readKey)
+      if (prefetched && 'error' in prefetched) throw prefetched.error
+      const current = prefetched ? prefetched.grants : await api.getGrants(unit.layer, unit.locked.version)
       const exists = current !== undefined || (await api.getVersion(unit.layer, unit.locked.version)) !== undefined
-      const applied = exists && (await applyGrants(api, unit, unit.locked.version, current ?? [], options.dryRun, outcome, lease))
+      const applied = exists && (await applyGrants(api, unit, unit.locked.version, current ?? [], options, outcome, lease))
       if (applied) {
         Object.assign(outcome, {status: 'unchanged', arn: unit.locked.arn, version: unit.locked.version})
         return outcome
@@ -224,7 +293,7 @@ async function publishUnit(unit: PublishUnit, env: PublishEnv, options: PublishR
     if (existing) {
       Object.assign(outcome, {status: 'adopted', arn: existing.arn, version: existing.version})
       if (!options.dryRun) await options.recorder.record(recordOf(unit, existing))
-      await applyGrants(api, unit, existing.version, (await api.getGrants(unit.layer, existing.version)) ?? [], options.dryRun, outcome, lease)
+      await applyGrants(api, unit, existing.version, (await api.getGrants(unit.layer, existing.version)) ?? [], options, outcome, lease)
       return outcome
     }
     // 3. Upload (content-addressed) and publish exactly one version.
@@ -261,16 +330,25 @@ async function publishUnit(unit: PublishUnit, env: PublishEnv, options: PublishR
       if (keep.version !== published.version) {
         Object.assign(outcome, {status: 'adopted', arn: keep.arn, version: keep.version})
         await options.recorder.record(recordOf(unit, keep))
-        await applyGrants(api, unit, keep.version, (await api.getGrants(unit.layer, keep.version)) ?? [], false, outcome, lease)
+        await applyGrants(api, unit, keep.version, (await api.getGrants(unit.layer, keep.version)) ?? [], options, outcome, lease)
         return outcome
       }
     }
-    await applyGrants(api, unit, published.version, [], false, outcome, lease)
+    await applyGrants(api, unit, published.version, [], options, outcome, lease)
     return outcome
   } catch (error) {
     outcome.status = 'failed'
     outcome.error = targetError(error)
     return outcome
+  }
+}
+
+function grantsLeftWarning(unit: PublishUnit, version: number, sids: string[]): Problem {
+  return {
+    severity: 'warning',
+    code: 'ERR_LAYERS_GRANTS_LEFT',
+    message: `Version ${version} of ${unit.layer} in ${unit.target.accountName} (${unit.target.accountId})/${unit.target.region}, taken over during this run, keeps grant(s) the manifest no longer names: ${sids.join(', ')} (their removal was not confirmed).`,
+    hint: 'Run `layers publish` again: it lists them and asks before removing them (--yes removes them without asking).',
   }
 }
 
@@ -302,14 +380,20 @@ async function findExisting(api: LayerPublishApi, unit: PublishUnit): Promise<La
 }
 
 /**
- * Makes the version's grants match the unit's. Returns false when a grant cannot be added because the
- * version is gone (deleted between the caller's existence check and this call).
+ * Makes the version's grants match the unit's (a removal not in options.confirmedRemovals, when set,
+ * is left, with a warning). Returns false when a grant cannot be added because the version is gone
+ * (deleted between the caller's existence check and this call).
  */
-async function applyGrants(api: LayerPublishApi, unit: PublishUnit, version: number, current: Grant[], dryRun: boolean, outcome: UnitOutcome, lease?: Lease): Promise<boolean> {
-  const {add, remove} = diffGrants(unit.grants, current)
+async function applyGrants(api: LayerPublishApi, unit: PublishUnit, version: number, current: Grant[], options: PublishRunOptions, outcome: UnitOutcome, lease?: Lease): Promise<boolean> {
+  const {add, remove: wanted} = diffGrants(unit.grants, current)
+  const {accountId, region} = unit.target
+  const confirmed = options.confirmedRemovals
+  const remove = confirmed ? wanted.filter((sid) => confirmed.has(removalKey(accountId, region, unit.layer, version, sid))) : wanted
+  const left = wanted.filter((sid) => !remove.includes(sid))
+  if (left.length > 0) options.emit({type: 'warning', warning: grantsLeftWarning(unit, version, left)})
   outcome.grantsAdded = add.map((grant) => grant.sid)
   outcome.grantsRemoved = remove
-  if (dryRun) return true
+  if (options.dryRun) return true
   if (add.length > 0 || remove.length > 0) await lease?.hold()
   for (const sid of remove) {
     try {

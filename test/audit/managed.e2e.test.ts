@@ -4,7 +4,7 @@
 // functions are created over the SDK in every state an audit with a manifest reports (clean, drift,
 // behind, missing, unmanaged), then: findings asserted exactly, a denied target reported while the
 // others complete, --fail-on exit codes, JSON against schema/audit.schema.json, `layers history`,
-// `layers prune` (dry run, a region it cannot see kept, --yes deleting only unused old versions, a
+// `layers prune` (refused without --yes off a terminal, a region it cannot see kept, --yes deleting only unused old versions, a
 // stale saved audit refused) and `layers outdated` for the pinned `arn` layer.
 import path from 'node:path'
 import Database from 'better-sqlite3'
@@ -205,17 +205,20 @@ describe('layers history (CLI)', () => {
 describe('layers prune (CLI)', () => {
   const prune = async (args: string[]) => {
     const run = await project.run(['prune', '--json', ...args])
-    return {...run, arns: ((run.json?.candidates ?? []) as Array<{arn: string}>).map((c) => c.arn)}
+    // Without --yes and without a terminal, prune refuses to delete candidates; the refusal names them.
+    const refused = run.json?.error?.code === 'ERR_LAYERS_CONFIRMATION_REQUIRED' ? (run.json.error.details.candidates as string[]) : undefined
+    return {...run, arns: refused ?? ((run.json?.candidates ?? []) as Array<{arn: string}>).map((c) => c.arn)}
   }
 
-  it('dry run: lists unused unlocked versions beyond --keep and the storage freed, deletes nothing', async () => {
+  it('without --yes and without a terminal: refuses (exit 2) naming the unused unlocked versions beyond --keep and the storage freed, deletes nothing', async () => {
     const mark = server.calls.length
     const run = await prune(['--keep', '2'])
-    expect(run.status, run.stderr).toBe(0)
-    expect(run.json.dryRun).toBe(true)
+    expect(run.status, run.stderr).toBe(2)
+    expect(run.json.error).toMatchObject({code: 'ERR_LAYERS_CONFIRMATION_REQUIRED', hint: expect.stringContaining('--yes')})
     expect(run.arns).toEqual([config(EU, DEV, 1), config(US, DEV, 1), config(EU, PROD, 1), config(US, PROD, 1)])
-    expect(run.json.freedBytes).toBe((run.json.candidates as Array<{codeSize: number}>).reduce((sum, c) => sum + c.codeSize, 0))
-    expect(run.json.freedBytes).toBeGreaterThan(0)
+    expect(run.json.error.message).toContain(`layers prune would delete 4 layer version(s)`)
+    for (const arn of run.arns) expect(run.json.error.message).toContain(arn)
+    expect(run.json.error.details.freedBytes).toBeGreaterThan(0)
     expect(server.calls.slice(mark).filter((call) => call.operation === 'DeleteLayerVersion')).toEqual([])
   })
 
@@ -223,9 +226,9 @@ describe('layers prune (CLI)', () => {
     server.setFaults({deny: [`${PROD}/${US}`]})
     try {
       const run = await prune([])
-      expect(run.status).toBe(1)
+      expect(run.status).toBe(2)
       expect(run.arns).toEqual([config(EU, DEV, 1), config(EU, DEV, 2), config(EU, PROD, 1), config(EU, PROD, 2)])
-      expect(run.json.failures.map((f: {accountId: string; region: string}) => `${f.accountId}/${f.region}`)).toContain(`${PROD}/${US}`)
+      expect(run.json.error.details.failures.map((f: {accountId: string; region: string}) => `${f.accountId}/${f.region}`)).toContain(`${PROD}/${US}`)
     } finally {
       server.setFaults(undefined)
     }

@@ -131,6 +131,9 @@ const EXPECTED: Record<string, Expected[]> = {
   "37-huge-value.yaml": [
     {at: "37-huge-value.yaml:16:14", code: "INVALID_VALUE", message: `layers.content.license is "${'L'.repeat(200)}"… (4800 more characters), which is not an SPDX license identifier or URL (at most 512 characters).`},
   ],
+  "38-protected-not-boolean.yaml": [
+    {at: "38-protected-not-boolean.yaml:10:16", code: "WRONG_TYPE", message: "accounts.dev.protected must be true or false, not string \"yes\"."},
+  ],
   "99-many-problems.yaml": [
     {at: "99-many-problems.yaml:8:9", code: "INVALID_VALUE", message: "accounts.dev.id is \"1234\", which is not a 12-digit AWS account id."},
     {at: "99-many-problems.yaml:13:12", code: "INVALID_RANGE", message: "\"not-a-range!\" for package zod is not a valid semver range."},

@@ -191,9 +191,20 @@ describe('layers publish', () => {
     await assertOneVersionPerContent('config')
   })
 
-  it('removes grants the manifest no longer names and adds the new ones', async () => {
+  it('removes grants the manifest no longer names only with --yes (without a terminal it refuses first, writing nothing), and adds the new ones', async () => {
     project.write('layers.yaml', manifest(`share: {accounts: ["333333333333"], organization: o-abcdef1234, public: true}`))
-    const result = await project.run(['publish', '--json', 'config', '--account', 'prod', '--region', EU])
+    const mark = server.calls.length
+    const refused = await project.run(['publish', '--json', 'config', '--account', 'prod', '--region', EU])
+    expect(refused.status, refused.stderr).toBe(2)
+    expect(refused.json.error).toMatchObject({
+      code: 'ERR_LAYERS_CONFIRMATION_REQUIRED',
+      message: expect.stringContaining(`layers publish would remove 1 grant(s) the manifest no longer names`),
+      hint: expect.stringContaining('--yes'),
+      details: {grantRemovals: [{accountId: PROD, region: EU, statementIds: [`layers-account-${DEV}`]}]},
+    })
+    expect(refused.json.error.message).toContain(`layers-account-${DEV}`)
+    expect(callsSince(mark).filter((call) => WRITE_OPERATIONS.has(call.operation))).toEqual([])
+    const result = await project.run(['publish', '--json', '--yes', 'config', '--account', 'prod', '--region', EU])
     expect(result.status, result.stderr).toBe(0)
     expect(result.json.units[0]).toMatchObject({status: 'unchanged', grantsAdded: ['layers-account-333333333333', 'layers-org-o-abcdef1234', 'layers-public'], grantsRemoved: [`layers-account-${DEV}`]})
     const policy = await lambdaAs(server, PROD, EU).send(new GetLayerVersionPolicyCommand({LayerName: 'config', VersionNumber: 2}))
@@ -224,7 +235,7 @@ describe('layers publish', () => {
       server.setFaults({loseAnswerRate: 0.5, seed: 8, loseAnswerAs: round.loseAnswerAs, operations: ['AddLayerVersionPermission', 'RemoveLayerVersionPermission']})
       let result
       try {
-        result = await project.run(['publish', '--json', 'config', '--account', 'prod', '--region', EU])
+        result = await project.run(['publish', '--json', '--yes', 'config', '--account', 'prod', '--region', EU])
       } finally {
         server.setFaults(undefined)
       }
@@ -246,7 +257,8 @@ describe('layers publish', () => {
     expect(project.read('layers.yaml')).toContain('profile: prod-deployer')
     try {
       const mark = server.calls.length
-      const result = await project.run(['publish', '--json', 'config', '--account', 'prod', '--region', EU])
+      // --yes: the grants the previous test left (333333333333, public) go back to the manifest's (dev).
+      const result = await project.run(['publish', '--json', '--yes', 'config', '--account', 'prod', '--region', EU])
       expect(result.status, result.stderr).toBe(0)
       expect(result.json.units[0]).toMatchObject({accountId: PROD, status: 'unchanged'})
       const calls = callsSince(mark)
