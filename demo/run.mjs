@@ -130,7 +130,7 @@ try {
 
   say('What happened to common, and what is no longer used:')
   await layers(['history', 'common'])
-  await layers(['prune'])
+  await layers(['prune', '--dry-run'])
   from = server.calls.length
   await layers(['prune', '--yes'], {
     check: () => {

@@ -65,7 +65,7 @@ export function refusal(request: ConfirmRequest): UserInputError {
   const more = request.items.length - shown.length
   const list = shown.join('; ') + (more > 0 ? `; and ${more} more` : '')
   return new UserInputError(CONFIRMATION_REQUIRED, `${request.plan} ${list}. There is no terminal to ask on (stdin and stderr must both be one), so ${request.notDone}.`, {
-    hint: 'Pass --yes to go ahead without being asked (as in CI), or run the command on a terminal to see the plan and answer.',
+    hint: 'Pass --yes to go ahead without being asked (as in CI), --dry-run (prune, attach, publish) to only see the plan, or run the command on a terminal to see the plan and answer.',
     details: {items: request.items, ...request.details},
   })
 }

@@ -50,7 +50,7 @@ describe('npm run demo', () => {
       '$ layers attach api --account dev',
       '$ layers audit --fail-on error',
       '$ layers history common',
-      '$ layers prune',
+      '$ layers prune --dry-run',
       '$ layers prune --yes',
       '$ layers outdated',
       '$ layers run api --event examples/events/api-order.json',
