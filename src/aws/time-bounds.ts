@@ -159,6 +159,29 @@ export interface CallTarget {
   region: string
 }
 
+/** How callWatcher names a call: for errors raised about its answer (describedCall). */
+export interface DescribedCall {
+  /** e.g. `lambda GetLayerVersion for account dev (111111111111), region eu-west-1, at https://...`. */
+  what: string
+  details: CallTarget & {operation: string; endpoint: string}
+}
+
+const CALL = Symbol('layers.call')
+
+/**
+ * How the call of a middleware `context` is named in errors: as callWatcher named it (service,
+ * operation, account, region, endpoint) when the client is one of the factory's, else from what the
+ * SDK resolved (operation and endpoint).
+ */
+export function describedCall(context: object, service: string): DescribedCall {
+  const watched = (context as Record<symbol, DescribedCall | undefined>)[CALL]
+  if (watched) return watched
+  const {commandName, endpointV2} = context as {commandName?: string; endpointV2?: {url?: URL}}
+  const operation = (commandName ?? 'call').replace(/Command$/, '')
+  const endpoint = endpointV2?.url ? endpointV2.url.origin : 'the default endpoint'
+  return {what: `${service} ${operation} at ${endpoint}`, details: {service, account: 'unknown', region: 'unknown', operation, endpoint}}
+}
+
 interface RequestShape {
   protocol?: string
   hostname?: string
@@ -180,6 +203,7 @@ export function callWatcher(timeouts: AwsTimeouts, emit: EmitEvent | undefined, 
     const operation = (context.commandName ?? 'call').replace(/Command$/, '')
     const what = `${target.service} ${operation} for account ${target.account}, region ${target.region}, at ${endpoint}`
     const details = {...target, operation, endpoint}
+    ;(context as Record<symbol, unknown>)[CALL] = {what, details} satisfies DescribedCall
     const earlier = unanswered.get(endpoint)
     if (earlier) {
       throw new OperationalError(NO_ANSWER_CODE, `No answer from ${what}: not sent, as an earlier call to this endpoint in this run got no answer (${earlier}).`, {hint: NO_ANSWER_HINT, details})
