@@ -23,7 +23,9 @@ import {
 import type {InitializeMiddleware} from '@smithy/types'
 import {parseLayerVersionArn} from '../audit/arn.js'
 import {OperationalError, UserInputError, quoteValue} from '../errors/index.js'
-import {describedCall} from './time-bounds.js'
+import {describedCall, MALFORMED_ANSWER_CODE, MALFORMED_ANSWER_HINT} from './time-bounds.js'
+
+export {MALFORMED_ANSWER_CODE} from './time-bounds.js'
 
 export interface LayerVersionInfo {
   arn: string
@@ -38,9 +40,6 @@ export interface LayerVersionInfo {
 
 /** A version as GetLayerVersion answers it: the content's hash and size are always there. */
 export type ReadLayerVersion = LayerVersionInfo & {codeSha256: string; codeSize: number}
-
-/** The code of the error an answer without the fields AWS always returns ends in. */
-export const MALFORMED_ANSWER_CODE = 'ERR_LAYERS_AWS_MALFORMED_ANSWER'
 
 /**
  * One layer version, read with GetLayerVersion: `layer` is the layer name (the caller's own layer) or
@@ -61,7 +60,7 @@ export async function readLayerVersion(client: Pick<LambdaClient, 'send'>, layer
       const call = describedCall(context, 'lambda')
       const asked = request.LayerName.startsWith('arn:') ? `${request.LayerName}:${request.VersionNumber}` : `version ${request.VersionNumber} of layer ${request.LayerName}`
       throw new OperationalError(MALFORMED_ANSWER_CODE, `The answer to ${call.what} for ${asked} ${problem}: that is not an answer AWS gives, so the version was not treated as readable.`, {
-        hint: 'The endpoint does not implement GetLayerVersion as AWS does: when AWS_ENDPOINT_URL points at a local AWS double (moto, LocalStack ...), update it or use one that does; see "Local AWS doubles" in the README.',
+        hint: MALFORMED_ANSWER_HINT,
         details: {...call.details, layer: request.LayerName, version: request.VersionNumber},
       })
     }

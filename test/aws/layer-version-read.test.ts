@@ -3,7 +3,8 @@
 // stub Lambda endpoint on loopback. The stub answers as moto 5 does: GetLayerVersionByArn's path
 // (GET /layers?find=LayerVersion&Arn=...) is ListLayers there, 200 with no layer version in it, so
 // only GetLayerVersion with the layer ARN reads a version. An answer without the fields AWS always
-// returns is ERR_LAYERS_AWS_MALFORMED_ANSWER, never a readable version of size 0.
+// returns, or one the SDK cannot read at all, is ERR_LAYERS_AWS_MALFORMED_ANSWER, never a readable
+// version of size 0.
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {LambdaClient} from '@aws-sdk/client-lambda'
@@ -105,13 +106,28 @@ describe('readLayerVersion (GetLayerVersion with the layer ARN)', () => {
   it('names the account and region too on a client of the factory', async () => {
     reply = () => ({status: 200, body: '{}'})
     const saved = {...process.env}
-    Object.assign(process.env, {AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'AKIDSTUB', AWS_SECRET_ACCESS_KEY: 'secret', AWS_PROFILE: ''})
+    Object.assign(process.env, {AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'AKIDSTUB', AWS_SECRET_ACCESS_KEY: 'secret'})
     delete process.env.AWS_PROFILE
     try {
       const lambda = await awsClientFactory({maxAttempts: 1}).lambda({name: 'dev', id: ACCOUNT, regions: [REGION]}, REGION)
       const error = await readLayerVersion(lambda, V2).catch((caught: unknown) => caught)
       expect(error).toMatchObject({code: MALFORMED_ANSWER_CODE, details: {account: `dev (${ACCOUNT})`, region: REGION, endpoint, operation: 'GetLayerVersion'}})
       expect((error as Error).message).toContain(`lambda GetLayerVersion for account dev (${ACCOUNT}), region ${REGION}, at ${endpoint}`)
+    } finally {
+      process.env = saved
+    }
+  })
+
+  it('turns an answer the SDK cannot read (an HTML page where JSON belongs) into the same error, naming the call and HTTP status', async () => {
+    reply = () => ({status: 404, body: '<!doctype html><title>404 Not Found</title>'})
+    const saved = {...process.env}
+    Object.assign(process.env, {AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'AKIDSTUB', AWS_SECRET_ACCESS_KEY: 'secret'})
+    delete process.env.AWS_PROFILE
+    try {
+      const lambda = await awsClientFactory({maxAttempts: 1}).lambda({name: 'dev', id: ACCOUNT, regions: [REGION]}, REGION)
+      const error = await readLayerVersion(lambda, V2).catch((caught: unknown) => caught)
+      expect(error).toMatchObject({code: MALFORMED_ANSWER_CODE, details: {operation: 'GetLayerVersion', endpoint, httpStatus: 404}})
+      expect((error as Error).message).toMatch(new RegExp(`^The answer to lambda GetLayerVersion for account dev \\(${ACCOUNT}\\), region ${REGION}, at ${endpoint} is not one AWS gives \\(HTTP 404: `))
     } finally {
       process.env = saved
     }

@@ -173,7 +173,7 @@ functions:
   })
 
   it('prune --yes deletes the version nothing pins or uses, with its size from GetLayerVersion, and keeps the rest', async () => {
-    const run = await layers(['prune', '--yes', '--no-remote-state'])
+    const run = await layers(['prune', '--yes'])
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
     expect(run.json.candidates.map((c: {arn: string; codeSize: number}) => [c.arn, c.codeSize])).toEqual([[`${layerArn(DEV, 'config')}:1`, strayConfigSize]])
