@@ -131,7 +131,7 @@ if (script.result !== TOTAL) throw new Error(`script scan counted ${script.resul
 const ratio = median(concurrent) / median(sequential)
 console.log(`fleet: ${shape.accounts * REGIONS.length} account-regions x ${shape.functions} functions, ${LATENCY_MS} ms per call, median of ${RUNS}`)
 console.log(`sequential list-functions scan: ${median(sequential).toFixed(3)} s`)
-console.log(`layers audit:                   ${median(concurrent).toFixed(3)} s (all pages, GetLayerVersionByArn per account and distinct ARN, findings)`)
+console.log(`layers audit:                   ${median(concurrent).toFixed(3)} s (all pages, GetLayerVersion per account and distinct ARN, findings)`)
 console.log(`ratio audit/sequential:         ${ratio.toFixed(3)} (target <= 0.1) ${ratio <= 0.1 ? 'OK' : 'MISSED'}`)
 console.log(`one CLI process per region:     ${script.seconds.toFixed(3)} s (once); ratio audit/that ${(median(concurrent) / script.seconds).toFixed(3)}`)
 

@@ -35,7 +35,7 @@ export function awsAuditEnv(clients: AuditClientFactory, desiredLayers?: AuditEn
   return {
     readApiFor: async (target) => lambdaReadApi(await lambda(target.account, target.region)),
     pruneApiFor: async (target) => pruneLambdaApi(await lambda(target.account, target.region)),
-    probeApiFor: async (account, region) => layerProbeApi(await lambda(account, region), account.id),
+    probeApiFor: async (account, region) => layerProbeApi(await lambda(account, region), account.id, region),
     organizations: () => ({listActiveAccounts: async () => organizationsApi(await clients.organizations()).listActiveAccounts()}),
     regions: () => ({listEnabledRegions: async (account) => listEnabledRegions(await clients.account(account))}),
     ...(desiredLayers ? {desiredLayers} : {}),

@@ -1,7 +1,9 @@
 // Owns the audit's Lambda reads over the AWS SDK: ListFunctions pages mapped to ScannedFunction,
-// GetLayerVersionByArn mapped to LayerVersionInfo (not found -> missing). The client comes from
-// src/aws (credentials, endpoint, adaptive retries); this module only shapes requests and replies.
-import {GetLayerVersionByArnCommand, ListFunctionsCommand, type FunctionConfiguration, type LambdaClient} from '@aws-sdk/client-lambda'
+// one layer version read (src/aws readLayerVersion: GetLayerVersion with the layer ARN) mapped to
+// LayerVersionInfo (not found -> missing). The client comes from src/aws (credentials, endpoint,
+// adaptive retries); this module only shapes requests and replies.
+import {ListFunctionsCommand, type FunctionConfiguration, type LambdaClient} from '@aws-sdk/client-lambda'
+import {readLayerVersion} from '../aws/lambda-layers.js'
 import type {Architecture} from '../manifest/types.js'
 import type {LambdaReadApi} from './scan.js'
 import type {LayerVersionInfo, ScannedFunction} from './types.js'
@@ -16,15 +18,15 @@ export function lambdaReadApi(client: Pick<LambdaClient, 'send'>): LambdaReadApi
       const reply = await client.send(new ListFunctionsCommand({MaxItems: LIST_FUNCTIONS_PAGE, ...(marker === undefined ? {} : {Marker: marker})}))
       return {functions: (reply.Functions ?? []).map(toScannedFunction), ...(reply.NextMarker ? {nextMarker: reply.NextMarker} : {})}
     },
-    async getLayerVersionByArn(arn) {
+    async readLayerVersion(arn) {
       try {
-        const reply = await client.send(new GetLayerVersionByArnCommand({Arn: arn}))
+        const version = await readLayerVersion(client, arn)
         return {
           status: 'ok',
-          codeSize: reply.Content?.CodeSize ?? 0,
-          codeSha256: reply.Content?.CodeSha256 ?? '',
-          compatibleArchitectures: (reply.CompatibleArchitectures ?? []) as Architecture[],
-          compatibleRuntimes: reply.CompatibleRuntimes ?? [],
+          codeSize: version.codeSize,
+          codeSha256: version.codeSha256,
+          compatibleArchitectures: (version.compatibleArchitectures ?? []) as Architecture[],
+          compatibleRuntimes: version.compatibleRuntimes ?? [],
         } satisfies LayerVersionInfo
       } catch (error) {
         if ((error as {name?: string}).name === 'ResourceNotFoundException') return {status: 'missing'}

@@ -1,5 +1,5 @@
 // Owns scanning: every target (account and region) concurrently under a limit, every page of its
-// functions, and one GetLayerVersionByArn per account and distinct layer version ARN (started as soon
+// functions, and one layer version read (GetLayerVersion with the layer ARN) per account and distinct layer version ARN (started as soon
 // as a page names the ARN, so lookups overlap the next page; at most 8 at once per target). A target
 // that fails is returned as failed with its error; the others complete. AWS access sits behind
 // LambdaReadApi.
@@ -12,8 +12,8 @@ import type {AuditTarget, LayerVersionInfo, LayerVersionsByAccount, ScannedFunct
 export interface LambdaReadApi {
   /** One page of ListFunctions (Marker / NextMarker). */
   listFunctions(marker: string | undefined): Promise<{functions: ScannedFunction[]; nextMarker?: string}>
-  /** GetLayerVersionByArn; `missing` when Lambda says it does not exist. */
-  getLayerVersionByArn(arn: string): Promise<LayerVersionInfo>
+  /** One layer version by its ARN (GetLayerVersion); `missing` when Lambda says it does not exist. */
+  readLayerVersion(arn: string): Promise<LayerVersionInfo>
 }
 
 /** Gives the read API of a target (resolving its credentials); a rejection fails that target only. */
@@ -31,7 +31,7 @@ export interface ScanOptions {
 
 export interface ScanResult {
   scans: TargetScan[]
-  /** Account id -> layer version ARN -> what that account's GetLayerVersionByArn said. */
+  /** Account id -> layer version ARN -> what reading it as that account said. */
   layerVersions: LayerVersionsByAccount
 }
 
@@ -48,7 +48,7 @@ export async function scanTargets(targets: AuditTarget[], apiFor: ReadApiForTarg
     if (ofAccount.has(arn)) return
     ofAccount.set(
       arn,
-      lookupLimit(() => api.getLayerVersionByArn(arn)).catch((error: unknown): LayerVersionInfo => ({status: 'unreadable', error: failureOf(error)})),
+      lookupLimit(() => api.readLayerVersion(arn)).catch((error: unknown): LayerVersionInfo => ({status: 'unreadable', error: failureOf(error)})),
     )
   }
 

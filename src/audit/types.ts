@@ -41,13 +41,13 @@ export type TargetScan =
   | (AuditTarget & {status: 'ok'; functions: ScannedFunction[]})
   | (AuditTarget & {status: 'failed'; error: TargetFailure})
 
-/** What GetLayerVersionByArn said about one layer version. */
+/** What reading one layer version (GetLayerVersion) said about it. */
 export type LayerVersionInfo =
   | {status: 'ok'; codeSize: number; codeSha256: string; compatibleArchitectures: Architecture[]; compatibleRuntimes: string[]}
   | {status: 'missing'}
   | {status: 'unreadable'; error: TargetFailure}
 
-/** Account id -> layer version ARN -> what GetLayerVersionByArn said to that account. */
+/** Account id -> layer version ARN -> what reading it said to that account. */
 export type LayerVersionsByAccount = Record<string, Record<string, LayerVersionInfo>>
 
 export type Severity = 'error' | 'warning' | 'info'

@@ -3,7 +3,7 @@
 // layers code, redacted message, a hint) that publish and attach put in their summaries.
 import {LayersError} from '../errors/index.js'
 import {redact} from '../cli/redact.js'
-import {NO_ANSWER_CODE} from './time-bounds.js'
+import {MALFORMED_ANSWER_CODE, NO_ANSWER_CODE} from './time-bounds.js'
 
 export interface TargetError {
   /** The AWS error name or a layers error code, e.g. AccessDeniedException. */
@@ -30,9 +30,12 @@ export function isThrottling(error: unknown): boolean {
   return THROTTLING.has((error as SdkError)?.name ?? '') || httpStatus(error) === 429
 }
 
-/** True when the request may or may not have been applied: a 5xx, or no HTTP answer at all (ERR_LAYERS_AWS_NO_ANSWER included). */
+/**
+ * True when the request may or may not have been applied: a 5xx, no HTTP answer at all
+ * (ERR_LAYERS_AWS_NO_ANSWER included), or an answer that could not be read (ERR_LAYERS_AWS_MALFORMED_ANSWER).
+ */
 export function isUncertain(error: unknown): boolean {
-  if (error instanceof LayersError) return error.code === NO_ANSWER_CODE
+  if (error instanceof LayersError) return error.code === NO_ANSWER_CODE || error.code === MALFORMED_ANSWER_CODE
   const status = httpStatus(error)
   if (status === undefined) return true
   return status >= 500

@@ -3,10 +3,12 @@
 // another account's version by ARN, delete a version, and list the layer versions the region's
 // functions use (for deleting a duplicate version safely). SDK errors that mean "not there" become undefined; the rest are
 // thrown as the SDK raised them (the services classify them).
+// Also owns reading one layer version for every command (readLayerVersion): GetLayerVersion with the
+// layer name or ARN and the version number, never GetLayerVersionByArn (the same call on AWS, which
+// local doubles such as moto lack), and an answer without the fields AWS always returns is an error.
 import {
   AddLayerVersionPermissionCommand,
   DeleteLayerVersionCommand,
-  GetLayerVersionByArnCommand,
   GetLayerVersionCommand,
   GetLayerVersionPolicyCommand,
   ListFunctionsCommand,
@@ -14,8 +16,16 @@ import {
   PublishLayerVersionCommand,
   RemoveLayerVersionPermissionCommand,
   type Architecture,
+  type GetLayerVersionCommandInput,
+  type GetLayerVersionCommandOutput,
   type LambdaClient,
 } from '@aws-sdk/client-lambda'
+import type {InitializeMiddleware} from '@smithy/types'
+import {parseLayerVersionArn} from '../audit/arn.js'
+import {OperationalError, UserInputError, quoteValue} from '../errors/index.js'
+import {describedCall, MALFORMED_ANSWER_CODE, MALFORMED_ANSWER_HINT} from './time-bounds.js'
+
+export {MALFORMED_ANSWER_CODE} from './time-bounds.js'
 
 export interface LayerVersionInfo {
   arn: string
@@ -26,6 +36,66 @@ export interface LayerVersionInfo {
   codeSize?: number
   compatibleRuntimes?: string[]
   compatibleArchitectures?: string[]
+}
+
+/** A version as GetLayerVersion answers it: the content's hash and size are always there. */
+export type ReadLayerVersion = LayerVersionInfo & {codeSha256: string; codeSize: number}
+
+/**
+ * One layer version, read with GetLayerVersion: `layer` is the layer name (the caller's own layer) or
+ * the layer ARN without the version (any account's; a version ARN is split into both), as AWS takes
+ * it. Errors are thrown as the SDK raised them (ResourceNotFoundException, AccessDeniedException ...);
+ * an answer that lacks Version, LayerVersionArn or Content (CodeSha256, CodeSize), or is about
+ * another version, is ERR_LAYERS_AWS_MALFORMED_ANSWER naming the version, account, region and
+ * endpoint: an endpoint that does not implement the call as AWS does (an empty 200) never passes for
+ * a readable version of size 0.
+ */
+export async function readLayerVersion(client: Pick<LambdaClient, 'send'>, layer: string, version?: number): Promise<ReadLayerVersion> {
+  const request = layerVersionRequest(layer, version)
+  const command = new GetLayerVersionCommand(request)
+  const check: InitializeMiddleware<GetLayerVersionCommandInput, GetLayerVersionCommandOutput> = (next, context) => async (args) => {
+    const result = await next(args)
+    const problem = malformed(result.output, request)
+    if (problem) {
+      const call = describedCall(context, 'lambda')
+      const asked = request.LayerName.startsWith('arn:') ? `${request.LayerName}:${request.VersionNumber}` : `version ${request.VersionNumber} of layer ${request.LayerName}`
+      throw new OperationalError(MALFORMED_ANSWER_CODE, `The answer to ${call.what} for ${asked} ${problem}: that is not an answer AWS gives, so the version was not treated as readable.`, {
+        hint: MALFORMED_ANSWER_HINT,
+        details: {...call.details, layer: request.LayerName, version: request.VersionNumber},
+      })
+    }
+    return result
+  }
+  command.middlewareStack.add(check, {step: 'initialize', name: 'layersLayerVersionAnswer'})
+  return toInfo(await client.send(command)) as ReadLayerVersion
+}
+
+function layerVersionRequest(layer: string, version: number | undefined): {LayerName: string; VersionNumber: number} {
+  if (version !== undefined) return {LayerName: layer, VersionNumber: version}
+  const parts = parseLayerVersionArn(layer)
+  if (!parts) {
+    throw new UserInputError('ERR_LAYERS_LAYER_ARN_INVALID', `${quoteValue(layer)} is not a layer version ARN (arn:PARTITION:lambda:REGION:ACCOUNT:layer:NAME:VERSION).`, {
+      hint: 'Give the full layer version ARN, ending in :VERSION.',
+      details: {arn: layer},
+    })
+  }
+  return {LayerName: parts.layerArn, VersionNumber: parts.version}
+}
+
+/** What is wrong with a GetLayerVersion answer, or undefined when it has what AWS always sends. */
+function malformed(reply: SdkLayerVersion | undefined, request: {LayerName: string; VersionNumber: number}): string | undefined {
+  const missing = [
+    typeof reply?.Version === 'number' ? '' : 'Version',
+    typeof reply?.LayerVersionArn === 'string' ? '' : 'LayerVersionArn',
+    reply?.Content && typeof reply.Content === 'object' ? '' : 'Content',
+    reply?.Content && typeof reply.Content.CodeSha256 !== 'string' ? 'Content.CodeSha256' : '',
+    reply?.Content && typeof reply.Content.CodeSize !== 'number' ? 'Content.CodeSize' : '',
+  ].filter(Boolean)
+  if (missing.length > 0) return `lacks ${missing.join(', ')}`
+  const arn = reply!.LayerVersionArn!
+  const expected = request.LayerName.startsWith('arn:') ? arn === `${request.LayerName}:${request.VersionNumber}` : arn.endsWith(`:layer:${request.LayerName}:${request.VersionNumber}`)
+  if (!expected || reply!.Version !== request.VersionNumber) return `is about another version (${quoteValue(arn)}, Version ${String(reply!.Version)})`
+  return undefined
 }
 
 /** One grant of lambda:GetLayerVersion: an account id, or `*` (optionally narrowed to an organization). */
@@ -178,14 +248,8 @@ export function layerVersionsApi(client: Pick<LambdaClient, 'send'>): LayerVersi
       } while (marker)
       return versions.sort((a, b) => a.version - b.version)
     },
-    async getVersion(layerName, version) {
-      const reply = await orUndefined(() => client.send(new GetLayerVersionCommand({LayerName: layerName, VersionNumber: version})), new Set(['ResourceNotFoundException']))
-      return reply ? toInfo(reply) : undefined
-    },
-    async readByArn(arn) {
-      const reply = await orUndefined(() => client.send(new GetLayerVersionByArnCommand({Arn: arn})))
-      return reply ? toInfo(reply) : undefined
-    },
+    getVersion: (layerName, version) => orUndefined(() => readLayerVersion(client, layerName, version), new Set(['ResourceNotFoundException'])),
+    readByArn: (arn) => orUndefined(() => readLayerVersion(client, arn)),
   }
 }
 

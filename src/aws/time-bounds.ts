@@ -2,8 +2,8 @@
 // timeouts and where they come from (--connect-timeout/--read-timeout, LAYERS_CONNECT_TIMEOUT/
 // LAYERS_READ_TIMEOUT, defaults), retries bounded in time as well as count (a call that gets no answer
 // at all stops retrying after a few seconds, any call after a minute), the "waiting for ..." progress
-// line a slow call emits, and the error a call without an answer ends in (operation, account, region,
-// endpoint). Inactivity, not total time, ends an attempt: a large upload that keeps sending is never cut.
+// line a slow call emits, and the error a call without an answer (or with one the SDK cannot read as
+// AWS's: ERR_LAYERS_AWS_MALFORMED_ANSWER) ends in (operation, account, region, endpoint). Inactivity, not total time, ends an attempt: a large upload that keeps sending is never cut.
 import type {BuildMiddleware, RetryErrorInfo, RetryStrategy, RetryStrategyV2, RetryToken, StandardRetryToken} from '@smithy/types'
 import {LayersError, OperationalError, quoteValue, shorten, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
@@ -27,6 +27,12 @@ const WAIT_REPEAT_MS = 5_000
 
 /** The code of the error a call ends in when the endpoint never answered. */
 export const NO_ANSWER_CODE = 'ERR_LAYERS_AWS_NO_ANSWER'
+
+/** The code of the error a call ends in when the endpoint's answer is not one AWS gives (unparsable, or lacking what AWS always sends). */
+export const MALFORMED_ANSWER_CODE = 'ERR_LAYERS_AWS_MALFORMED_ANSWER'
+
+export const MALFORMED_ANSWER_HINT =
+  'The endpoint does not implement this call as AWS does: when AWS_ENDPOINT_URL points at a local AWS double (moto, LocalStack ...), update it or use one that does (see "Local AWS doubles" in the README); else check any proxy between you and AWS.'
 
 export interface TimeoutSettings {
   /** --connect-timeout, in seconds as typed. */
@@ -69,6 +75,11 @@ interface NetError {
 }
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'])
+
+/** True for an HTTP answer the SDK could not deserialize: it attaches `$response` to the parser's error, which is no service exception (no `$fault`). */
+function isUnreadableAnswer(error: unknown): boolean {
+  return !!error && typeof error === 'object' && '$response' in error && !('$fault' in error)
+}
 
 /** True for a failure without any HTTP answer: refused, reset, no connection in time, a silent socket. */
 export function isNoAnswer(error: unknown): boolean {
@@ -159,6 +170,29 @@ export interface CallTarget {
   region: string
 }
 
+/** How callWatcher names a call: for errors raised about its answer (describedCall). */
+export interface DescribedCall {
+  /** e.g. `lambda GetLayerVersion for account dev (111111111111), region eu-west-1, at https://...`. */
+  what: string
+  details: CallTarget & {operation: string; endpoint: string}
+}
+
+const CALL = Symbol('layers.call')
+
+/**
+ * How the call of a middleware `context` is named in errors: as callWatcher named it (service,
+ * operation, account, region, endpoint) when the client is one of the factory's, else from what the
+ * SDK resolved (operation and endpoint).
+ */
+export function describedCall(context: object, service: string): DescribedCall {
+  const watched = (context as Record<symbol, DescribedCall | undefined>)[CALL]
+  if (watched) return watched
+  const {commandName, endpointV2} = context as {commandName?: string; endpointV2?: {url?: URL}}
+  const operation = (commandName ?? 'call').replace(/Command$/, '')
+  const endpoint = endpointV2?.url ? endpointV2.url.origin : 'the default endpoint'
+  return {what: `${service} ${operation} at ${endpoint}`, details: {service, account: 'unknown', region: 'unknown', operation, endpoint}}
+}
+
 interface RequestShape {
   protocol?: string
   hostname?: string
@@ -180,6 +214,7 @@ export function callWatcher(timeouts: AwsTimeouts, emit: EmitEvent | undefined, 
     const operation = (context.commandName ?? 'call').replace(/Command$/, '')
     const what = `${target.service} ${operation} for account ${target.account}, region ${target.region}, at ${endpoint}`
     const details = {...target, operation, endpoint}
+    ;(context as Record<symbol, unknown>)[CALL] = {what, details} satisfies DescribedCall
     const earlier = unanswered.get(endpoint)
     if (earlier) {
       throw new OperationalError(NO_ANSWER_CODE, `No answer from ${what}: not sent, as an earlier call to this endpoint in this run got no answer (${earlier}).`, {hint: NO_ANSWER_HINT, details})
@@ -200,6 +235,16 @@ export function callWatcher(timeouts: AwsTimeouts, emit: EmitEvent | undefined, 
       unanswered.delete(endpoint)
       return result
     } catch (error) {
+      // The SDK could not read the answer as the operation's (an HTML 404 page, a body of another shape).
+      if (!(error instanceof LayersError) && isUnreadableAnswer(error)) {
+        const status = (error as {$response?: {statusCode?: number}}).$response?.statusCode
+        const reason = String((error as Error).message ?? error).split('\n')[0] ?? ''
+        throw new OperationalError(MALFORMED_ANSWER_CODE, `The answer to ${what} is not one AWS gives (HTTP ${status ?? 'status unknown'}: ${shorten(reason, 120)}).`, {
+          hint: MALFORMED_ANSWER_HINT,
+          cause: error,
+          details: {...details, ...(status !== undefined ? {httpStatus: status} : {})},
+        })
+      }
       if (!isNoAnswer(error) || error instanceof LayersError) throw error
       const reason = noAnswerReason(error as NetError, timeouts)
       // A timeout or a refusal says the endpoint is down; a reset (a lost answer, a stale keep-alive

@@ -1,7 +1,7 @@
 // Owns locking `arn` layers: for every account and region that uses the layer (the targets of its
 // functions; every manifest account when no function does), `{region}` is expanded, a versioned ARN
 // is checked to be readable there, and a versionless ARN is resolved to the newest version that
-// account can read (its own layer: ListLayerVersions; another account's: GetLayerVersionByArn probes,
+// account can read (its own layer: ListLayerVersions; another account's: GetLayerVersion probes,
 // since listing shows only the caller's own layers). The result is the lock's `arns` map.
 import {OperationalError, UserInputError} from '../errors/index.js'
 import type {AwsClientFactory} from '../aws/clients.js'
@@ -84,7 +84,7 @@ export function awsArnPinEnv(clients: Pick<AwsClientFactory, 'lambda'>): ArnPinE
   return {
     probeApi: async (target) => {
       const {layerProbeApi} = await import('../outdated/lambda.js')
-      return layerProbeApi(await clients.lambda(target.account, target.region), target.account.id)
+      return layerProbeApi(await clients.lambda(target.account, target.region), target.account.id, target.region)
     },
   }
 }

@@ -1,6 +1,6 @@
 // Owns finding the newest version of a layer that a target can read. ListLayerVersions lists only
 // the caller's own layers, so for another account's layer (shared, or AWS-provided) versions above
-// the pinned one are probed with GetLayerVersionByArn, a batch at a time: deleted numbers leave gaps,
+// the pinned one are probed with GetLayerVersion (layer ARN and number), a batch at a time: deleted numbers leave gaps,
 // so the search stops only after a whole batch finds nothing.
 import {parseLayerVersionArn} from '../audit/arn.js'
 

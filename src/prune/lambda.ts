@@ -1,7 +1,8 @@
 // Owns prune's Lambda calls over the AWS SDK: every version of a layer (all pages of
-// ListLayerVersions), one version's zipped size, and deleting a version. The client comes from
-// src/aws (credentials, endpoint, adaptive retries).
-import {DeleteLayerVersionCommand, GetLayerVersionByArnCommand, ListLayerVersionsCommand, type LambdaClient} from '@aws-sdk/client-lambda'
+// ListLayerVersions), one version's zipped size (src/aws readLayerVersion), and deleting a version.
+// The client comes from src/aws (credentials, endpoint, adaptive retries).
+import {DeleteLayerVersionCommand, ListLayerVersionsCommand, type LambdaClient} from '@aws-sdk/client-lambda'
+import {readLayerVersion} from '../aws/lambda-layers.js'
 
 export interface LayerVersionSummary {
   version: number
@@ -38,10 +39,7 @@ export function pruneLambdaApi(client: Pick<LambdaClient, 'send'>): PruneLambdaA
       } while (marker)
       return versions
     },
-    async layerVersionSize(arn) {
-      const reply = await client.send(new GetLayerVersionByArnCommand({Arn: arn}))
-      return reply.Content?.CodeSize ?? 0
-    },
+    layerVersionSize: async (arn) => (await readLayerVersion(client, arn)).codeSize,
     async deleteLayerVersion(name, version) {
       await client.send(new DeleteLayerVersionCommand({LayerName: name, VersionNumber: version}))
     },

@@ -55,7 +55,7 @@ beforeAll(async () => {
   await seed.function(PROD, EU, {name: 'arch-fn', runtime: 'nodejs24.x', architecture: 'arm64', layers: [layer.tool]})
   await seed.function(PROD, EU, {name: 'old-fn', runtime: 'nodejs16.x'})
   await seed.function(PROD, EU, {name: 'missing-fn', runtime: 'nodejs24.x', layers: [layer.shared1]})
-  // Deleted after use: the function keeps it, GetLayerVersionByArn no longer finds it.
+  // Deleted after use: the function keeps it, GetLayerVersion no longer finds it.
   await seed.deleteLayerVersion(layer.shared1)
   await seed.function(PROD, EU, {name: 'five-fn', runtime: 'nodejs24.x', layers: five})
   // 70 MB zipped, estimated x3 unzipped: above 80% of 262,144,000 bytes.

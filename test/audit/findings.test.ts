@@ -131,7 +131,7 @@ describe('computeFindings', () => {
     expect(other).toEqual([])
   })
 
-  it('reports missing (error) for a layer version GetLayerVersionByArn did not find', () => {
+  it('reports missing (error) for a layer version GetLayerVersion did not find', () => {
     const gone = arn(A, 'deps', 3)
     const findings = computeFindings(input([fn('api-fn', [gone, arn(THIRD, 'LambdaInsightsExtension', 38)])], {layerVersions: {[A]: {[gone]: {status: 'missing'}}}}))
     expect(codes(findings)).toEqual([`error:missing:api-fn:${gone}`])

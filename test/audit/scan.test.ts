@@ -19,7 +19,7 @@ function fakeApi(functions: ScannedFunction[], calls: string[], options: {failAt
       const page = functions.slice(start, start + 2)
       return {functions: page, ...(start + 2 < functions.length ? {nextMarker: String(start + 2)} : {})}
     },
-    async getLayerVersionByArn(arn) {
+    async readLayerVersion(arn) {
       calls.push(`get:${arn}`)
       if (arn === layer(9)) return {status: 'missing'}
       if (arn === layer(8)) throw Object.assign(new Error('User: x is not authorized'), {name: 'AccessDeniedException'})
@@ -74,7 +74,7 @@ describe('scanTargets', () => {
           running--
           return {functions: []}
         },
-        getLayerVersionByArn: async () => ({status: 'missing'}),
+        readLayerVersion: async () => ({status: 'missing'}),
       }),
       {concurrency: 3, emit: () => {}},
     )
@@ -94,7 +94,7 @@ describe('scanTargets', () => {
         listFunctions: async () => ({
           functions: [{...fn('f', []), layers: Array.from({length: 12}, (_, n) => ({arn: `arn:aws:lambda:${target.region}:${A}:layer:l:${n + 1}`, codeSize: 1}))}],
         }),
-        async getLayerVersionByArn() {
+        async readLayerVersion() {
           inFlight.set(target.region, (inFlight.get(target.region) ?? 0) + 1)
           peakPerTarget.set(target.region, Math.max(peakPerTarget.get(target.region) ?? 0, inFlight.get(target.region)!))
           peak = Math.max(peak, ++running)

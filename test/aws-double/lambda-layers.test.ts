@@ -121,6 +121,23 @@ describe('GetLayerVersion, ListLayers, ListLayerVersions, DeleteLayerVersion', (
     expect(badArn.name).toBe('ValidationException')
   })
 
+  it('GetLayerVersion takes the layer ARN as LayerName, as AWS does, and refuses what AWS refuses', async () => {
+    const published = await one.lambda.send(new PublishLayerVersionCommand({LayerName: 'byarn', Content: {ZipFile: zip}, CompatibleArchitectures: ['arm64']}))
+    const got = await one.lambda.send(new GetLayerVersionCommand({LayerName: published.LayerArn, VersionNumber: 1}))
+    expect(got).toMatchObject({LayerVersionArn: published.LayerVersionArn, Version: 1, CompatibleArchitectures: ['arm64'], Content: {CodeSize: zip.length, CodeSha256: published.Content!.CodeSha256}})
+    // The same layer named in another region: not there (its owner) or not readable (anyone else).
+    const otherRegion = `arn:aws:lambda:eu-west-1:${ACCOUNT1}:layer:byarn`
+    expect((await failure(one.lambda.send(new GetLayerVersionCommand({LayerName: otherRegion, VersionNumber: 1})))).name).toBe('ResourceNotFoundException')
+    expect((await failure(two.lambda.send(new GetLayerVersionCommand({LayerName: otherRegion, VersionNumber: 1})))).name).toBe('AccessDeniedException')
+    // A partition that is not the region's names nothing.
+    expect((await failure(one.lambda.send(new GetLayerVersionCommand({LayerName: `arn:aws-cn:lambda:${REGION}:${ACCOUNT1}:layer:byarn`, VersionNumber: 1})))).name).toBe('ResourceNotFoundException')
+    // A layer version ARN is not a LayerName; a version that does not exist is not found.
+    expect((await failure(one.lambda.send(new GetLayerVersionCommand({LayerName: published.LayerVersionArn, VersionNumber: 1})))).name).toBe('ValidationException')
+    expect((await failure(one.lambda.send(new GetLayerVersionCommand({LayerName: published.LayerArn, VersionNumber: 2})))).name).toBe('ResourceNotFoundException')
+    // Not shared: another account is denied, as for GetLayerVersionByArn.
+    expect((await failure(two.lambda.send(new GetLayerVersionCommand({LayerName: published.LayerArn, VersionNumber: 1})))).name).toBe('AccessDeniedException')
+  })
+
   it('ListLayerVersions pages newest first with Marker/MaxItems and filters by runtime and architecture', async () => {
     const c = clients(server, ACCOUNT1, 'ap-southeast-2')
     for (let i = 1; i <= 7; i++) {

@@ -22,7 +22,7 @@ function env(functions: ScannedFunction[], deleted: number[], options: {failList
         if (options.failList) throw Object.assign(new Error('denied'), {name: 'AccessDeniedException'})
         return {functions}
       },
-      getLayerVersionByArn: async () => ({status: 'ok', codeSize: 10, codeSha256: 's', compatibleArchitectures: [], compatibleRuntimes: []}),
+      readLayerVersion: async () => ({status: 'ok', codeSize: 10, codeSha256: 's', compatibleArchitectures: [], compatibleRuntimes: []}),
     }),
     pruneApiFor: async () => ({
       listLayerVersions: async (name) =>
