@@ -80,7 +80,7 @@ async function chooseAccounts(manifest: Pick<Manifest, 'accounts' | 'settings' |
   const defaultRegions = flags.regions ?? manifest?.settings.regions ?? []
   if (flags.org) {
     if (!flags.roleName || !ROLE_NAME.test(flags.roleName)) {
-      throw new UserInputError('ERR_LAYERS_AUDIT_ROLE_NAME', flags.roleName ? `--role-name ${JSON.stringify(flags.roleName)} is not an IAM role name.` : '--org needs --role-name.', {
+      throw new UserInputError(flags.roleName ? 'ERR_LAYERS_FLAG_VALUE' : 'ERR_LAYERS_USAGE', flags.roleName ? `--role-name ${JSON.stringify(flags.roleName)} is not an IAM role name.` : '--org needs --role-name.', {
         hint: 'Name the role every member account has for auditing, e.g. --org --role-name OrganizationAccountAccessRole.',
       })
     }
@@ -101,7 +101,7 @@ async function chooseAccounts(manifest: Pick<Manifest, 'accounts' | 'settings' |
       }))
   }
   if (flags.roleName) {
-    throw new UserInputError('ERR_LAYERS_AUDIT_ROLE_NAME', '--role-name is only used with --org.', {hint: 'Add --org to audit every account of the organization through that role.'})
+    throw new UserInputError('ERR_LAYERS_USAGE', '--role-name is only used with --org.', {hint: 'Add --org to audit every account of the organization through that role.'})
   }
   if (!flags.accounts || flags.accounts.length === 0) {
     if (Object.keys(manifest?.accounts ?? {}).length === 0) {
