@@ -1,14 +1,17 @@
 import {Args, Flags} from '@oclif/core'
-import {AWS_TIME_BOUNDS_HELP, awsTimeoutFlags, awsTimeouts} from '../src/cli/aws-flags.js'
-import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
+import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP} from '../src/cli/aws-flags.js'
+import {EXIT_CODES_HELP, LayersAwsCommand} from '../src/cli/base-command.js'
+import {OperationalError} from '../src/errors/index.js'
 import {outdatedCommand} from '../src/outdated/command.js'
 import {renderOutdated} from '../src/outdated/render.js'
 import type {OutdatedResult} from '../src/outdated/run.js'
 
-export default class Outdated extends LayersCommand {
+export default class Outdated extends LayersAwsCommand {
   static override summary = 'Show npm dependencies and pinned layer ARNs that have newer versions.'
 
   static override description = `For npm layers, per direct dependency: the locked version, the newest version the manifest's range allows (wanted) and the registry's latest, as \`npm outdated\` shows them. For \`arn\` layers, per account and region the lock pins: whether a newer version exists that the account can read. Reads the registry with the project's npm configuration and AWS with each account's credentials; changes nothing.
+
+${AWS_CONVENTIONS_HELP}
 
 ${AWS_TIME_BOUNDS_HELP}
 
@@ -30,7 +33,6 @@ ${EXIT_CODES_HELP} Exit 1 also when a registry or AWS lookup failed.`
     account: Flags.string({char: 'a', description: 'Only pins for this manifest account name or id (repeatable).', multiple: true}),
     region: Flags.string({char: 'r', description: 'Only pins in this region (repeatable).', multiple: true}),
     concurrency: Flags.integer({description: 'Lookups in flight at once.', default: 16, min: 1, max: 256}),
-    ...awsTimeoutFlags,
   }
 
   async run(): Promise<OutdatedResult> {
@@ -42,13 +44,12 @@ ${EXIT_CODES_HELP} Exit 1 also when a registry or AWS lookup failed.`
       regions: flags.region,
       concurrency: flags.concurrency,
       emit: this.reporter.emit,
-      timeouts: awsTimeouts(flags),
+      ...this.awsConnection(flags),
     })
     this.reporter.done()
     this.out(() => renderOutdated(result, flags.all))
     if (result.errors.length > 0) {
-      process.exitCode = 1
-      process.stderr.write(`Error [ERR_LAYERS_OUTDATED_LOOKUP]: ${result.errors.length} lookup(s) failed; see "errors".\n`)
+      await this.reportFailure(new OperationalError('ERR_LAYERS_OUTDATED_LOOKUP', `${result.errors.length} lookup(s) failed; see "errors".`, {hint: 'Each error names the registry or account and region it could not read; the other rows are complete.'}))
     }
     return result
   }

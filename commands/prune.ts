@@ -1,14 +1,17 @@
 import {Args, Flags} from '@oclif/core'
-import {AWS_TIME_BOUNDS_HELP, awsTimeoutFlags, awsTimeouts} from '../src/cli/aws-flags.js'
-import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
+import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP} from '../src/cli/aws-flags.js'
+import {EXIT_CODES_HELP, LayersAwsCommand} from '../src/cli/base-command.js'
+import {OperationalError} from '../src/errors/index.js'
 import {pruneCommand} from '../src/prune/command.js'
 import {renderPrune} from '../src/prune/render.js'
 import type {PruneResult} from '../src/prune/run.js'
 
-export default class Prune extends LayersCommand {
+export default class Prune extends LayersAwsCommand {
   static override summary = 'Delete versions of the manifest\'s own layers that nothing uses (dry run unless --yes).'
 
   static override description = `A version is a candidate when lockfile.json pins it for no target, no function uses it in a fresh audit of the targets, it is not among the --keep newest versions of its layer in that account and region, and (with --older-than) it is old enough. Versions in a region where the audit could not scan every target, or shared with an account the audit did not scan, are kept; so are all versions of a layer shared with an organization or publicly (no audit sees every account that may use them). By default prune runs the audit itself; with --use-last-audit it uses the last saved audit and refuses one older than --max-audit-age. Without --yes it only lists what it would delete and the storage freed; with --yes it deletes them and records each deletion (see \`layers history\`). Note: a deleted version keeps working for functions that already use it, but can no longer be added to a function.
+
+${AWS_CONVENTIONS_HELP}
 
 ${AWS_TIME_BOUNDS_HELP}
 
@@ -35,7 +38,6 @@ ${EXIT_CODES_HELP} Exit 1 also when a deletion or a listing failed.`
     'use-last-audit': Flags.boolean({description: 'Use the last saved audit instead of running a fresh one.', default: false}),
     'max-audit-age': Flags.string({description: 'With --use-last-audit: refuse an audit older than this.', default: '15m'}),
     concurrency: Flags.integer({description: 'AWS calls in flight at once.', default: 16, min: 1, max: 256}),
-    ...awsTimeoutFlags,
     'remote-state': Flags.boolean({description: 'Delete under the team-state lease of each layer, account and region (--no-remote-state: a single-user setup).', default: true, allowNo: true}),
   }
 
@@ -55,13 +57,12 @@ ${EXIT_CODES_HELP} Exit 1 also when a deletion or a listing failed.`
       remoteState: flags['remote-state'],
       emit: this.reporter.emit,
       signal: this.interruptSignal,
-      timeouts: awsTimeouts(flags),
+      ...this.awsConnection(flags),
     })
     this.reporter.done()
     this.out(() => renderPrune(result))
     if (result.failures.length > 0) {
-      process.exitCode = 1
-      process.stderr.write(`Error [ERR_LAYERS_PRUNE_FAILED]: ${result.failures.length} listing(s) or deletion(s) failed; see "failures".\n`)
+      await this.reportFailure(new OperationalError('ERR_LAYERS_PRUNE_FAILED', `${result.failures.length} listing(s) or deletion(s) failed; see "failures".`, {hint: 'Each failure names its layer, account and region; run prune again once they are fixed (nothing in use is ever deleted).'}))
     }
     return result
   }

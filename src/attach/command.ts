@@ -2,10 +2,9 @@
 // match for the layers the chosen functions use), picks the function targets, wires AWS (shared
 // client factory) and the build records (unzipped sizes), and runs the attach.
 import {desiredFromLock} from '../audit/desired.js'
-import {awsClientFactory, type AwsClientFactory} from '../aws/clients.js'
+import {awsClientFactory, type AwsClientFactory, type AwsConnection} from '../aws/clients.js'
 import {boundClients} from '../aws/identity.js'
 import {functionsApi} from '../aws/lambda-functions.js'
-import type {AwsTimeouts} from '../aws/time-bounds.js'
 import {UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {lockStatus, staleLayerNames} from '../lock/fingerprint.js'
@@ -19,7 +18,8 @@ import {sharedHistoryWriter} from '../history/sync.js'
 import {selectFunctionTargets} from './plan.js'
 import {runAttach, type AttachResult} from './run.js'
 
-export interface AttachCommandOptions {
+/** The AWS connection (timeouts, --profile, --endpoint-url; default: environment, else built in). */
+export interface AttachCommandOptions extends AwsConnection {
   manifestPath: string
   functions: string[]
   accounts?: string[]
@@ -30,13 +30,11 @@ export interface AttachCommandOptions {
   waitTimeoutMs?: number
   /** Fires on an interrupt (see AttachRunOptions.signal). */
   signal?: AbortSignal
-  /** Connect and read timeouts of the AWS calls (default: environment, else built in). */
-  timeouts?: AwsTimeouts
   /** false: --no-remote-state (nothing written to the shared history). */
   remoteState?: boolean
 }
 
-export async function attachCommand(options: AttachCommandOptions, factory: AwsClientFactory = awsClientFactory({timeouts: options.timeouts, emit: options.emit})): Promise<AttachResult> {
+export async function attachCommand(options: AttachCommandOptions, factory: AwsClientFactory = awsClientFactory(options)): Promise<AttachResult> {
   // Each account is bound to its credentials before its first call, --dry-run included (src/aws/identity.ts).
   const clients = boundClients(factory)
   const paths = projectPaths(options.manifestPath)

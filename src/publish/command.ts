@@ -3,10 +3,9 @@
 // factory: per-account credentials, adaptive retries, shared pool), the lockfile recorder and the
 // state database, the team-state leases (settings.state, --no-remote-state, LAYERS_LEASE_MS), and
 // runs the plan.
-import {awsClientFactory, type AwsClientFactory} from '../aws/clients.js'
+import {awsClientFactory, type AwsClientFactory, type AwsConnection} from '../aws/clients.js'
 import {boundClients} from '../aws/identity.js'
 import {layerPublishApi} from '../aws/lambda-layers.js'
-import type {AwsTimeouts} from '../aws/time-bounds.js'
 import {buildProject} from '../build/run.js'
 import {UserInputError, type Problem} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
@@ -23,7 +22,8 @@ import {planPublish, type PublishTarget, type PublishUnit} from './plan.js'
 import {publicationRecorder, type PublicationRecord} from './record.js'
 import {runPublish, type PublishEnv, type PublishResult} from './run.js'
 
-export interface PublishCommandOptions {
+/** The AWS connection (timeouts, --profile, --endpoint-url; default: environment, else built in). */
+export interface PublishCommandOptions extends AwsConnection {
   manifestPath: string
   layers: string[]
   accounts?: string[]
@@ -36,11 +36,9 @@ export interface PublishCommandOptions {
   emit: EmitEvent
   /** Fires on an interrupt (see PublishRunOptions.signal; the build stops too). */
   signal?: AbortSignal
-  /** Connect and read timeouts of the AWS calls (default: environment, else built in). */
-  timeouts?: AwsTimeouts
 }
 
-export async function publishCommand(options: PublishCommandOptions, clients: AwsClientFactory = awsClientFactory({timeouts: options.timeouts, emit: options.emit})): Promise<PublishResult> {
+export async function publishCommand(options: PublishCommandOptions, clients: AwsClientFactory = awsClientFactory(options)): Promise<PublishResult> {
   const paths = projectPaths(options.manifestPath)
   const manifest = await loadManifest(paths.manifest)
   const lock = await readLockfile(paths.lockfile)
