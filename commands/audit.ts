@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP} from '../src/cli/aws-flags.js'
 import {EXIT_CODES_HELP, LayersAwsCommand, written} from '../src/cli/base-command.js'
 import {FindingsError, OperationalError, toLayersError} from '../src/errors/index.js'
-import {renderErrorText} from '../src/cli/render.js'
+import {writeError} from '../src/cli/render.js'
 import {auditCommand} from '../src/audit/command.js'
 import {reachesThreshold} from '../src/audit/findings.js'
 import {renderAudit, type AuditFormat} from '../src/audit/render.js'
@@ -81,7 +81,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
     const report = error.details.report
     if (this.jsonEnabled() && report && (error instanceof FindingsError || error.code === 'ERR_LAYERS_AUDIT_TARGETS_FAILED')) {
       await written(process.stdout, JSON.stringify(report, null, 2) + '\n')
-      await written(process.stderr, renderErrorText(error))
+      await writeError(error, {json: false, debug: this.debugEnabled()})
       return this.exit(error.exitCode)
     }
     if (report) delete error.details.report
