@@ -21,11 +21,9 @@ export async function execute(options: {dir: string; args?: string[]}): Promise<
     await run(argv, options.dir)
     await flush()
   } catch (caught) {
-    // A command's catch has already rendered its error and asked for this exit code.
-    if (caught instanceof Errors.ExitError) {
-      process.exitCode = caught.oclif.exit ?? 1
-      return
-    }
+    // A command's catch has already rendered (and flushed) its error and asked for this exit code;
+    // as oclif's own handler, exit now: a keep-alive socket or a retry timer must not hold it back.
+    if (caught instanceof Errors.ExitError) process.exit(caught.oclif.exit ?? 1)
     const error = caught instanceof LayersError ? caught : caught instanceof Error && isParseError(caught) ? usageError(caught, {}) : toLayersError(caught)
     await writeError(error, {json: argvHasFlag(argv, JSON_FLAG), debug: Boolean(process.env.LAYERS_DEBUG) || argvHasFlag(argv, DEBUG_FLAG)})
     // As oclif's own handler: nothing left running (a keep-alive socket) may hold the exit back.
