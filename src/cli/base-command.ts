@@ -11,7 +11,7 @@ import type {AwsConnection} from '../aws/clients.js'
 import {writeError} from './render.js'
 import {installInterrupt, type Interrupt} from './interrupt.js'
 import {createReporter, type Reporter} from './reporter.js'
-import {isParseError, usageError, type FlagSpec} from './usage.js'
+import {isParseError, usageError} from './usage.js'
 
 export {written} from './render.js'
 
@@ -99,7 +99,7 @@ export abstract class LayersCommand extends Command {
     if (err instanceof LayersError) return err
     if (isParseError(err)) {
       const ctor = this.constructor as typeof LayersCommand
-      return usageError(err, {...ctor.baseFlags, ...ctor.flags, json: {}} as Record<string, FlagSpec>)
+      return usageError(err, {...ctor.baseFlags, ...ctor.flags, json: {}})
     }
     return toLayersError(err)
   }

@@ -7,10 +7,8 @@ import {closest, didYouMean} from '../manifest/suggest.js'
 
 const HELP_HINT = 'Run the command with --help to see its arguments, flags and examples.'
 
-/** A flag's definition as far as suggestions need it. */
-export interface FlagSpec {
-  allowNo?: boolean
-}
+/** The command's flag definitions (oclif's), by name: suggestions need the names and `allowNo`. */
+export type FlagDefinitions = Readonly<Record<string, unknown>>
 
 /** `layers NAME` where no command is called NAME (ERR_LAYERS_UNKNOWN_COMMAND). */
 export function unknownCommandError(bin: string, id: string, commandIds: readonly string[]): UserInputError {
@@ -34,7 +32,7 @@ export function isParseError(error: Error & {oclif?: {exit?: number}}): boolean 
  * One of oclif's parse errors (exit 2) as a UserInputError. `flags` are the command's flags (to
  * suggest the one meant); anything else oclif refused keeps oclif's reason as the message.
  */
-export function usageError(error: Error & {flags?: unknown; args?: unknown}, flags: Readonly<Record<string, FlagSpec>>): UserInputError {
+export function usageError(error: Error & {flags?: unknown; args?: unknown}, flags: FlagDefinitions): UserInputError {
   const message = plain(error.message).replace(/\s*See more help with --help\s*$/, '')
   if (Array.isArray(error.flags) && error.flags.every((flag) => typeof flag === 'string')) return unknownFlagError(error.flags as string[], flags)
   const parsing = /^Parsing --([\w-]+) \n\t([\s\S]*)$/.exec(message)
@@ -56,8 +54,8 @@ export function flagValueError(flag: string, reason: string, hint = HELP_HINT): 
   return new UserInputError('ERR_LAYERS_FLAG_VALUE', `--${flag}: ${text.charAt(0).toLowerCase()}${text.slice(1)}${/[.?!]$/.test(text) ? '' : '.'}`, {hint, details: {flag}})
 }
 
-function unknownFlagError(typed: readonly string[], flags: Readonly<Record<string, FlagSpec>>): UserInputError {
-  const names = Object.entries(flags).flatMap(([name, spec]) => [`--${name}`, ...(spec.allowNo ? [`--no-${name}`] : [])])
+function unknownFlagError(typed: readonly string[], flags: FlagDefinitions): UserInputError {
+  const names = Object.entries(flags).flatMap(([name, spec]) => [`--${name}`, ...((spec as {allowNo?: boolean}).allowNo ? [`--no-${name}`] : [])])
   const bare = typed.map((flag) => flag.split('=')[0]!)
   const message =
     bare.length === 1
