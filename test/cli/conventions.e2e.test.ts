@@ -46,8 +46,8 @@ beforeAll(async () => {
     LAYERS_CONNECT_TIMEOUT: '2',
     NO_COLOR: '1',
   }
-  const lock = await layers(['lock', '--json'])
-  if (lock.code !== 0) throw new Error(`layers lock failed: ${lock.stderr}`)
+  // What `layers lock` writes for a manifest without layers.
+  writeFileSync(path.join(dir, 'lockfile.json'), '{\n  "lockfileVersion": 1,\n  "layers": {}\n}\n')
 }, 60_000)
 
 afterAll(async () => {
