@@ -149,14 +149,18 @@ describe('the AWS CLI conventions', () => {
 
   it('--profile gives the credentials of accounts without profile or roleArn, over AWS_PROFILE', async () => {
     const mark = server.calls.length
-    const [withDefault, withFlag, overVariable] = await Promise.all([
+    const [withDefault, wrongProfile, withFlag, overVariable] = await Promise.all([
       layers(audit(PROD, ['--region', 'eu-west-1'])),
+      layers(audit(DEV, ['--region', 'eu-west-1', '--profile', 'prod'])),
       layers(audit(PROD, ['--region', 'eu-west-1', '--profile', 'prod'])),
       layers(audit(PROD, ['--region', 'us-east-1', '--profile', 'prod']), {AWS_PROFILE: 'default'}),
     ])
     // The default credentials are the dev account's: refused before any Lambda call.
     expect(withDefault.code).toBe(1)
     expect(JSON.stringify(withDefault.json)).toContain('ERR_LAYERS_ACCOUNT_MISMATCH')
+    // Credentials from --profile that reach another account say so.
+    expect(wrongProfile.code).toBe(1)
+    expect(JSON.stringify(wrongProfile.json)).toContain(`The credentials for account ${DEV} (--profile prod) belong to account ${PROD}`)
     for (const result of [withFlag, overVariable]) {
       expect(result.code, result.stderr).toBe(0)
       expect(result.json.summary.failedTargets).toBe(0)
