@@ -2,11 +2,12 @@ import {Args, Flags} from '@oclif/core'
 import {attachCommand} from '../src/attach/command.js'
 import {renderAttach} from '../src/attach/render.js'
 import type {AttachResult} from '../src/attach/run.js'
-import {AWS_TIME_BOUNDS_HELP, awsTimeoutFlags, awsTimeouts} from '../src/cli/aws-flags.js'
-import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
 import {terminalConfirm} from '../src/cli/confirm.js'
+import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP} from '../src/cli/aws-flags.js'
+import {EXIT_CODES_HELP, LayersAwsCommand} from '../src/cli/base-command.js'
+import {OperationalError} from '../src/errors/index.js'
 
-export default class Attach extends LayersCommand {
+export default class Attach extends LayersAwsCommand {
   static override summary = 'Put functions on exactly the locked layer versions.'
 
   static override description = `For every named function (all when none are named), in each of its accounts and regions, the desired Layers list is the function's manifest order mapped to the versions lockfile.json records for that account, region and architecture. The diff (added, removed, version moved) is shown per function. A function already on that list is left untouched (no AWS write).
@@ -14,6 +15,7 @@ export default class Attach extends LayersCommand {
 The update is refused, with the reason, when the function would have more than 5 layers, its code plus layers would exceed 262,144,000 bytes unzipped, a layer's runtimes or architectures exclude the function's, a layer version cannot be read from that account, or a layer is not published to that target yet (\`layers publish LAYER\` publishes it). Updates carry the function's RevisionId: when it changed underneath, attach reads it again and retries once, else reports the conflict. It then waits (bounded) until LastUpdateStatus is Successful. --dry-run shows the diffs and writes nothing.
 
 Functions in an account marked \`protected: true\` in the manifest are changed only after confirmation: attach first reads what it would change (as --dry-run does), lists the changes in protected accounts and asks on a terminal (y/N; Enter, Ctrl-D or Ctrl-C change nothing); without a terminal it refuses with ERR_LAYERS_CONFIRMATION_REQUIRED (exit 2) before updating anything. --yes skips the question.
+${AWS_CONVENTIONS_HELP}
 
 ${AWS_TIME_BOUNDS_HELP}
 
@@ -39,7 +41,6 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
     concurrency: Flags.integer({description: 'Functions worked on at once.', default: 8, min: 1, max: 64}),
     'wait-timeout': Flags.integer({description: 'Seconds to wait for each update to finish (LastUpdateStatus).', default: 120, min: 1}),
     'remote-state': Flags.boolean({description: 'Write each attached version to the shared history in the state bucket (--no-remote-state: local only).', default: true, allowNo: true}),
-    ...awsTimeoutFlags,
   }
 
   async run(): Promise<AttachResult> {
@@ -54,7 +55,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
       confirm: terminalConfirm({yes: flags.yes, beforeAsk: () => this.reporter.done(), signal: this.interruptSignal}),
       concurrency: flags.concurrency,
       emit: this.reporter.emit,
-      timeouts: awsTimeouts(flags),
+      ...this.awsConnection(flags),
       waitTimeoutMs: flags['wait-timeout'] * 1000,
       remoteState: flags['remote-state'],
       signal: this.interruptSignal,
@@ -63,8 +64,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
     this.out(() => renderAttach(result))
     const bad = result.summary.refused + result.summary.conflicts + result.summary.failed
     if (bad > 0) {
-      process.exitCode = 1
-      process.stderr.write(`Error [ERR_LAYERS_ATTACH_FAILED]: ${bad} function target(s) refused, conflicted or failed; see the summary.\n`)
+      await this.reportFailure(new OperationalError('ERR_LAYERS_ATTACH_FAILED', `${bad} function target(s) refused, conflicted or failed; see the summary.`, {hint: 'Each outcome says why; fix those and run attach again (functions already on their versions are left untouched).'}))
     }
     return result
   }

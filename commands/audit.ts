@@ -1,17 +1,19 @@
 import {Flags} from '@oclif/core'
-import {AWS_TIME_BOUNDS_HELP, awsTimeoutFlags, awsTimeouts} from '../src/cli/aws-flags.js'
-import {EXIT_CODES_HELP, LayersCommand, written} from '../src/cli/base-command.js'
+import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP} from '../src/cli/aws-flags.js'
+import {EXIT_CODES_HELP, LayersAwsCommand, written} from '../src/cli/base-command.js'
 import {FindingsError, OperationalError, toLayersError} from '../src/errors/index.js'
-import {renderErrorText} from '../src/cli/render.js'
+import {writeError} from '../src/cli/render.js'
 import {auditCommand} from '../src/audit/command.js'
 import {reachesThreshold} from '../src/audit/findings.js'
 import {renderAudit, type AuditFormat} from '../src/audit/render.js'
 import type {AuditReport} from '../src/audit/types.js'
 
-export default class Audit extends LayersCommand {
+export default class Audit extends LayersAwsCommand {
   static override summary = 'Report which function, in which account and region, runs which layer version, and what is wrong.'
 
   static override description = `Scans every function (all pages) of each target concurrently with adaptive retries: the manifest's accounts and regions, narrowed with --account/--region, every enabled region with --all-regions, or every active account of an AWS Organization with --org --role-name NAME. Findings: drift (layers differ from what \`layers attach\` sets), behind (older than the locked version), missing (the layer version no longer exists), unmanaged (a layer neither layers.yaml nor the lock knows), limits (5 layers; code plus layers above 80% of 262,144,000 bytes unzipped, estimated as zipped x 3 where the exact size is unknown), runtime (deprecated or deprecated within 180 days), arch (the function's architecture is not declared by a layer version), layer-runtime (the function's runtime is not declared by a layer version that declares runtimes). A target that cannot be scanned is reported as failed. Each run is saved in .layers/state.db; --diff compares with the previous run. The --json output follows schema/audit.schema.json.
+
+${AWS_CONVENTIONS_HELP}
 
 ${AWS_TIME_BOUNDS_HELP}
 
@@ -36,7 +38,6 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
     save: Flags.boolean({description: 'Save this run in the history (--no-save: do not).', default: true, allowNo: true}),
     'remote-state': Flags.boolean({description: 'Write the saved run\'s summary per layer and target to the shared history in the state bucket (--no-remote-state: local only).', default: true, allowNo: true}),
     concurrency: Flags.integer({description: 'Targets scanned at once.', default: 32, min: 1, max: 256}),
-    ...awsTimeoutFlags,
   }
 
   async run(): Promise<AuditReport> {
@@ -49,7 +50,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
       diff: flags.diff,
       remoteState: flags['remote-state'],
       emit: this.reporter.emit,
-      timeouts: awsTimeouts(flags),
+      ...this.awsConnection(flags),
     })
     this.reporter.done()
     if (!this.jsonEnabled()) process.stdout.write(renderAudit(report, flags.format as AuditFormat))
@@ -80,7 +81,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
     const report = error.details.report
     if (this.jsonEnabled() && report && (error instanceof FindingsError || error.code === 'ERR_LAYERS_AUDIT_TARGETS_FAILED')) {
       await written(process.stdout, JSON.stringify(report, null, 2) + '\n')
-      await written(process.stderr, renderErrorText(error))
+      await writeError(error, {json: false, debug: this.debugEnabled()})
       return this.exit(error.exitCode)
     }
     if (report) delete error.details.report

@@ -1,4 +1,5 @@
 import {Args, Command, loadHelpClass} from '@oclif/core'
+import {unknownCommandError} from '../src/cli/usage.js'
 
 export default class HelpCommand extends Command {
   static override summary = 'Show help for layers or for one of its commands.'
@@ -18,6 +19,8 @@ export default class HelpCommand extends Command {
 
   async run(): Promise<void> {
     const {argv} = await this.parse(HelpCommand)
+    const id = (argv as string[]).join(':')
+    if (id !== '' && !this.config.findCommand(id) && !this.config.findTopic(id)) throw unknownCommandError(this.config.bin, id, this.config.commandIDs)
     const Help = await loadHelpClass(this.config)
     await new Help(this.config, {all: true}).showHelp(argv as string[])
   }

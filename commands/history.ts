@@ -1,13 +1,16 @@
 import {Args, Flags} from '@oclif/core'
-import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
+import {AWS_CONVENTIONS_HELP} from '../src/cli/aws-flags.js'
+import {EXIT_CODES_HELP, LayersAwsCommand} from '../src/cli/base-command.js'
 import {historyCommand} from '../src/history/command.js'
 import {renderLayerHistory} from '../src/history/render.js'
 import type {LayerHistory} from '../src/history/store.js'
 
-export default class History extends LayersCommand {
+export default class History extends LayersAwsCommand {
   static override summary = 'Show a layer\'s publications, grant changes, attaches, usage in each saved audit, and pruned versions.'
 
   static override description = `Reads the local state database (.layers/state.db beside the manifest): publications and grant changes that \`layers publish\` recorded, the versions \`layers attach\` attached, the versions each saved \`layers audit\` run saw in use (how many functions in how many targets), and versions \`layers prune --yes\` deleted. LAYER is a manifest layer name or a layer ARN without the version. For a manifest layer, the events every other clone wrote to the shared history (the state bucket of each manifest account and region, see "Team state" in the README) are merged into the local database first, so it is a cache of the team's history; --no-remote-state reads the local database only.
+
+${AWS_CONVENTIONS_HELP}
 
 ${EXIT_CODES_HELP}`
 
@@ -27,7 +30,7 @@ ${EXIT_CODES_HELP}`
 
   async run(): Promise<LayerHistory> {
     const {args, flags} = await this.parse(History)
-    const history = await historyCommand({manifestPath: this.manifestPath(flags), layer: args.layer, runs: flags.runs, remoteState: flags['remote-state'], emit: this.reporter.emit})
+    const history = await historyCommand({manifestPath: this.manifestPath(flags), layer: args.layer, runs: flags.runs, remoteState: flags['remote-state'], emit: this.reporter.emit, aws: this.awsConnection(flags)})
     this.out(() => renderLayerHistory(history))
     return history
   }

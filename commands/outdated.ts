@@ -1,17 +1,19 @@
 import {Args, Flags} from '@oclif/core'
-import {AWS_TIME_BOUNDS_HELP, awsTimeoutFlags, awsTimeouts} from '../src/cli/aws-flags.js'
-import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
+import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP} from '../src/cli/aws-flags.js'
+import {EXIT_CODES_HELP, LayersAwsCommand} from '../src/cli/base-command.js'
+import {FindingsError, OperationalError} from '../src/errors/index.js'
 import {outdatedCommand} from '../src/outdated/command.js'
 import {renderOutdated} from '../src/outdated/render.js'
 import {FAIL_ON_LEVELS, failingRows} from '../src/outdated/plan.js'
 import type {OutdatedResult} from '../src/outdated/run.js'
 
-export default class Outdated extends LayersCommand {
+export default class Outdated extends LayersAwsCommand {
   static override summary = 'Show npm dependencies and pinned layer ARNs that have newer versions.'
 
   static override description = `For npm layers, per direct dependency: the locked version, the newest version the manifest's range allows (wanted) and the registry's latest, as \`npm outdated\` shows them. For \`arn\` layers, per account and region the lock pins: whether a newer version exists that the account can read. Reads the registry with the project's npm configuration and AWS with each account's credentials; changes nothing.
 
 --fail-on makes outdated dependencies exit 1 (for CI; \`npm outdated\` always does): \`any\` for every outdated row, arn layers included (npm's behaviour); \`major\`, \`minor\` or \`patch\` for an npm dependency whose locked version is behind wanted or latest by at least that semver step (\`patch\`: any semver update; a dependency that is not locked or outside its range counts at every level; arn layer versions have no semver and count only for \`any\`). Each npm row's \`update\` in --json says its step. Without --fail-on, outdated rows exit 0.
+${AWS_CONVENTIONS_HELP}
 
 ${AWS_TIME_BOUNDS_HELP}
 
@@ -34,7 +36,6 @@ ${EXIT_CODES_HELP} Exit 1 also when a registry or AWS lookup failed, and with --
     region: Flags.string({char: 'r', description: 'Only pins in this region (repeatable).', multiple: true}),
     'fail-on': Flags.option({options: FAIL_ON_LEVELS, description: 'Exit 1 when a row is outdated at this level: any (every outdated row, as npm), or an npm update of at least major, minor or patch.'})(),
     concurrency: Flags.integer({description: 'Lookups in flight at once.', default: 16, min: 1, max: 256}),
-    ...awsTimeoutFlags,
   }
 
   async run(): Promise<OutdatedResult> {
@@ -46,19 +47,17 @@ ${EXIT_CODES_HELP} Exit 1 also when a registry or AWS lookup failed, and with --
       regions: flags.region,
       concurrency: flags.concurrency,
       emit: this.reporter.emit,
-      timeouts: awsTimeouts(flags),
+      ...this.awsConnection(flags),
     })
     this.reporter.done()
     this.out(() => renderOutdated(result, flags.all))
     if (result.errors.length > 0) {
-      process.exitCode = 1
-      process.stderr.write(`Error [ERR_LAYERS_OUTDATED_LOOKUP]: ${result.errors.length} lookup(s) failed; see "errors".\n`)
+      await this.reportFailure(new OperationalError('ERR_LAYERS_OUTDATED_LOOKUP', `${result.errors.length} lookup(s) failed; see "errors".`, {hint: 'Each error names the registry or account and region it could not read; the other rows are complete.'}))
     }
     const failing = flags['fail-on'] ? failingRows(result.rows, flags['fail-on']) : []
     if (failing.length > 0) {
-      process.exitCode = 1
       const named = failing.map((row) => (row.kind === 'npm' ? `${row.layer}/${row.package}${row.update ? ` (${row.update})` : ''}` : `${row.layer} in ${row.accountId}/${row.region}`))
-      process.stderr.write(`Error [ERR_LAYERS_OUTDATED]: ${failing.length} outdated at --fail-on ${flags['fail-on']}: ${named.join(', ')}.\nHint: Run \`layers lock --update\` (within the manifest's ranges) or raise the ranges in the manifest.\n`)
+      await this.reportFailure(new FindingsError('ERR_LAYERS_OUTDATED', `${failing.length} outdated at --fail-on ${flags['fail-on']}: ${named.join(', ')}.`, {hint: 'Run `layers lock --update` (within the manifest\'s ranges) or raise the ranges in the manifest.'}))
     }
     return result
   }

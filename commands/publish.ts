@@ -1,12 +1,13 @@
 import {Args, Flags} from '@oclif/core'
-import {AWS_TIME_BOUNDS_HELP, awsTimeoutFlags, awsTimeouts} from '../src/cli/aws-flags.js'
-import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
+import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP} from '../src/cli/aws-flags.js'
+import {EXIT_CODES_HELP, LayersAwsCommand} from '../src/cli/base-command.js'
 import {terminalConfirm} from '../src/cli/confirm.js'
+import {OperationalError} from '../src/errors/index.js'
 import {publishCommand} from '../src/publish/command.js'
 import {renderPublish} from '../src/publish/render.js'
 import type {PublishResult} from '../src/publish/run.js'
 
-export default class Publish extends LayersCommand {
+export default class Publish extends LayersAwsCommand {
   static override summary = 'Publish layer versions: once per distinct content, per account and region, shared as the manifest says.'
 
   static override description = `Builds the named own layers (all when none are named) from lockfile.json and, for every account and region of the functions that use each one (every account when no function does), makes sure exactly one layer version holds that content:
@@ -18,6 +19,8 @@ export default class Publish extends LayersCommand {
 - team state: the work of each layer, account and region that may write runs under a lease in S3 (settings.state.bucket, default the artifact bucket, at <prefix>.layers-state/leases/...), so machines publishing at once never duplicate a version; a waiting run says who holds the lease. A no-op publish takes none. --no-remote-state for a single-user setup.
 
 ARN layers are checked instead: the version lockfile.json pins for each target must be readable there. Targets run concurrently (--concurrency) with adaptive retries; one failing target does not stop the others, and the summary lists every outcome. --dry-run reads only: it prints what would be uploaded, published and shared and calls no AWS write API.
+
+${AWS_CONVENTIONS_HELP}
 
 ${AWS_TIME_BOUNDS_HELP}
 
@@ -43,7 +46,6 @@ ${EXIT_CODES_HELP} Exit 1 also when any target failed.`
     yes: Flags.boolean({char: 'y', description: 'Remove grants the manifest no longer names without asking (needed without a terminal).', default: false}),
     'create-bucket': Flags.boolean({description: 'Create a missing artifact bucket (in the layer\'s region).', default: false}),
     concurrency: Flags.integer({description: 'Targets worked on at once.', default: 8, min: 1, max: 64}),
-    ...awsTimeoutFlags,
     'remote-state': Flags.boolean({description: 'Take the team-state lease in S3 around each layer, account and region (--no-remote-state: a single-user setup).', default: true, allowNo: true}),
   }
 
@@ -62,13 +64,12 @@ ${EXIT_CODES_HELP} Exit 1 also when any target failed.`
       remoteState: flags['remote-state'],
       emit: this.reporter.emit,
       signal: this.interruptSignal,
-      timeouts: awsTimeouts(flags),
+      ...this.awsConnection(flags),
     })
     this.reporter.done()
     this.out(() => renderPublish(result))
     if (result.summary.failed > 0) {
-      process.exitCode = 1
-      process.stderr.write(`Error [ERR_LAYERS_PUBLISH_FAILED]: ${result.summary.failed} target(s) failed; see the summary${this.jsonEnabled() ? ' ("units" and "arnChecks")' : ''}.\n`)
+      await this.reportFailure(new OperationalError('ERR_LAYERS_PUBLISH_FAILED', `${result.summary.failed} target(s) failed; see the summary${this.jsonEnabled() ? ' ("units" and "arnChecks")' : ''}.`, {hint: 'Each failed target says why; run publish again once they are fixed (what was published is kept and not published twice).'}))
     }
     return result
   }

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
-import {UserInputError} from '../src/errors/index.js'
+import {flagValueError} from '../src/cli/usage.js'
+import {quoteValue} from '../src/errors/index.js'
 import {ARCHITECTURES, type Architecture} from '../src/manifest/types.js'
 import {DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS, readEvent, runFunction, type RunResult} from '../src/run/run.js'
 
@@ -38,7 +39,7 @@ ${EXIT_CODES_HELP} A function that fails (its error document printed) exits 1; l
     const env: Record<string, string> = {}
     for (const pair of flags.env ?? []) {
       const equals = pair.indexOf('=')
-      if (equals <= 0) throw new UserInputError('ERR_LAYERS_USAGE', `--env ${pair} is not KEY=VALUE.`, {hint: 'Pass each variable as --env NAME=value.'})
+      if (equals <= 0) throw flagValueError('env', `${quoteValue(pair)} is not KEY=VALUE.`, 'Pass each variable as --env NAME=value.')
       env[pair.slice(0, equals)] = pair.slice(equals + 1)
     }
     const result = await runFunction({
@@ -55,7 +56,7 @@ ${EXIT_CODES_HELP} A function that fails (its error document printed) exits 1; l
     })
     this.reporter.done()
     this.out(() => result.payloadEncoding === 'text' ? String(result.payload) : JSON.stringify(result.payload))
-    if (!this.jsonEnabled()) {
+    if (!this.jsonEnabled() && (!this.quietEnabled() || result.functionError)) {
       process.stderr.write(`${result.functionError ? `Function error (${result.status}). ` : ''}RequestId ${result.requestId}, ${result.durationMs} ms${result.directory ? `, assembled in ${result.directory}` : ''}.\n`)
     }
     if (result.functionError) process.exitCode = 1

@@ -3,7 +3,7 @@
 // splitting), so a command loads only what it uses. Node then reads a handful of files instead of
 // resolving several hundred modules, most of a short command's time: a cache-hit `layers build`
 // went from 0.40 s to about 0.31 s (bench/build). bin/run.js and oclif (package.json
-// `oclif.commands`, `oclif.helpClass`) use dist/cli; dist/src stays for the benchmarks that import
+// `oclif.commands`, `oclif.helpClass`, `oclif.hooks`) use dist/cli; dist/src stays for the benchmarks that import
 // the library directly.
 import {copyFileSync, readdirSync, rmSync} from 'node:fs'
 import path from 'node:path'
@@ -20,6 +20,7 @@ const {metafile} = await build({
   entryPoints: {
     main: path.join(dist, 'src', 'cli', 'main.js'),
     help: path.join(dist, 'src', 'cli', 'help.js'),
+    'command-not-found': path.join(dist, 'src', 'cli', 'command-not-found.js'),
     ...Object.fromEntries(commands.map((file) => [`commands/${file.slice(0, -3)}`, path.join(dist, 'commands', file)])),
   },
   outdir: out,

@@ -5,10 +5,9 @@
 // --dry-run) and `confirm` is asked about the changes in protected accounts before anything is
 // written; a read-only pass that finds nothing to change is the result (no second pass).
 import {desiredFromLock} from '../audit/desired.js'
-import {awsClientFactory, type AwsClientFactory} from '../aws/clients.js'
+import {awsClientFactory, type AwsClientFactory, type AwsConnection} from '../aws/clients.js'
 import {boundClients} from '../aws/identity.js'
 import {functionsApi} from '../aws/lambda-functions.js'
-import type {AwsTimeouts} from '../aws/time-bounds.js'
 import type {Confirm} from '../cli/confirm.js'
 import {InterruptedError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
@@ -24,7 +23,8 @@ import {selectFunctionTargets, type FunctionTarget} from './plan.js'
 import {attachConfirmation} from './render.js'
 import {runAttach, type AttachEnv, type AttachResult, type AttachRunOptions} from './run.js'
 
-export interface AttachCommandOptions {
+/** The AWS connection (timeouts, --profile, --endpoint-url; default: environment, else built in). */
+export interface AttachCommandOptions extends AwsConnection {
   manifestPath: string
   functions: string[]
   accounts?: string[]
@@ -39,13 +39,11 @@ export interface AttachCommandOptions {
   waitTimeoutMs?: number
   /** Fires on an interrupt (see AttachRunOptions.signal). */
   signal?: AbortSignal
-  /** Connect and read timeouts of the AWS calls (default: environment, else built in). */
-  timeouts?: AwsTimeouts
   /** false: --no-remote-state (nothing written to the shared history). */
   remoteState?: boolean
 }
 
-export async function attachCommand(options: AttachCommandOptions, factory: AwsClientFactory = awsClientFactory({timeouts: options.timeouts, emit: options.emit})): Promise<AttachResult> {
+export async function attachCommand(options: AttachCommandOptions, factory: AwsClientFactory = awsClientFactory(options)): Promise<AttachResult> {
   // Each account is bound to its credentials before its first call, --dry-run included (src/aws/identity.ts).
   const clients = boundClients(factory)
   const paths = projectPaths(options.manifestPath)

@@ -1,6 +1,6 @@
 // Owns `layers audit` end to end for the command: loads the project, wires AWS, runs the audit,
 // saves it in the history (unless told not to) and closes the database.
-import type {AwsTimeouts} from '../aws/time-bounds.js'
+import type {AwsConnection} from '../aws/clients.js'
 import type {EmitEvent} from '../events.js'
 import {openStateDatabase} from '../store/db.js'
 import {auditSummaryEvents} from '../history/shared.js'
@@ -15,15 +15,14 @@ import {LAMBDA_RUNTIMES} from '../manifest/runtimes.js'
 import type {TargetFlags} from './targets.js'
 import type {AuditReport} from './types.js'
 
-export interface AuditCommandOptions {
+/** The AWS connection (timeouts, --profile, --endpoint-url; default: environment, else built in). */
+export interface AuditCommandOptions extends AwsConnection {
   manifestPath: string
   flags: TargetFlags
   concurrency: number
   save: boolean
   diff: boolean
   emit: EmitEvent
-  /** Connect and read timeouts of the AWS calls (default: environment, else built in). */
-  timeouts?: AwsTimeouts
   /** false: --no-remote-state (the saved run's summary is not written to the shared history). */
   remoteState?: boolean
 }
@@ -32,7 +31,7 @@ export async function auditCommand(options: AuditCommandOptions): Promise<AuditR
   const explicitTargets = Boolean(options.flags.org || options.flags.accounts?.some((account) => /^\d{12}$/.test(account)))
   const project = await loadProject(options.manifestPath, !explicitTargets)
   const {manifest, lock} = project
-  const clients = auditClientFactory({timeouts: options.timeouts, emit: options.emit})
+  const clients = auditClientFactory(options)
   const env = awsAuditEnv(
     clients,
     manifest ? (managed) => desiredFromLock(manifest, lock, managed.key, managed.accountId, managed.region, manifest.functions[managed.key]!.architecture) : undefined,

@@ -5,7 +5,7 @@
 import {LayersError, OperationalError, UserInputError} from '../errors/index.js'
 import {targetError} from '../aws/errors.js'
 import {partitionOf} from '../manifest/regions.js'
-import {checkRegionNames, selectAccounts, selectRegions} from '../manifest/select.js'
+import {checkRegionNames, flagTargetRegions, selectAccounts, selectRegions} from '../manifest/select.js'
 import type {Account, Manifest} from '../manifest/types.js'
 import type {OrganizationsApi} from '../aws/organizations.js'
 import type {AuditTarget, TargetFailure} from './types.js'
@@ -67,7 +67,7 @@ export async function resolveTargets(manifest: Pick<Manifest, 'accounts' | 'sett
   )
   if (targets.length === 0 && failed.length === 0) {
     throw new UserInputError('ERR_LAYERS_AUDIT_NO_TARGETS', 'There is nothing to audit: no account has a region.', {
-      hint: 'Give regions with --region, use --all-regions, or list regions for the accounts in layers.yaml.',
+      hint: 'Give regions with --region (or AWS_REGION), use --all-regions, or list regions for the accounts in layers.yaml.',
     })
   }
   targets.sort((a, b) => (a.accountId + a.region < b.accountId + b.region ? -1 : 1))
@@ -77,10 +77,10 @@ export async function resolveTargets(manifest: Pick<Manifest, 'accounts' | 'sett
 
 async function chooseAccounts(manifest: Pick<Manifest, 'accounts' | 'settings' | 'file'> | undefined, flags: TargetFlags, deps: TargetDeps): Promise<Account[]> {
   checkRegionNames(flags.regions)
-  const defaultRegions = flags.regions ?? manifest?.settings.regions ?? []
+  const defaultRegions = flagTargetRegions(flags.regions, manifest?.settings.regions)
   if (flags.org) {
     if (!flags.roleName || !ROLE_NAME.test(flags.roleName)) {
-      throw new UserInputError('ERR_LAYERS_AUDIT_ROLE_NAME', flags.roleName ? `--role-name ${JSON.stringify(flags.roleName)} is not an IAM role name.` : '--org needs --role-name.', {
+      throw new UserInputError(flags.roleName ? 'ERR_LAYERS_FLAG_VALUE' : 'ERR_LAYERS_USAGE', flags.roleName ? `--role-name ${JSON.stringify(flags.roleName)} is not an IAM role name.` : '--org needs --role-name.', {
         hint: 'Name the role every member account has for auditing, e.g. --org --role-name OrganizationAccountAccessRole.',
       })
     }
@@ -101,7 +101,7 @@ async function chooseAccounts(manifest: Pick<Manifest, 'accounts' | 'settings' |
       }))
   }
   if (flags.roleName) {
-    throw new UserInputError('ERR_LAYERS_AUDIT_ROLE_NAME', '--role-name is only used with --org.', {hint: 'Add --org to audit every account of the organization through that role.'})
+    throw new UserInputError('ERR_LAYERS_USAGE', '--role-name is only used with --org.', {hint: 'Add --org to audit every account of the organization through that role.'})
   }
   if (!flags.accounts || flags.accounts.length === 0) {
     if (Object.keys(manifest?.accounts ?? {}).length === 0) {

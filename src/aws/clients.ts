@@ -1,8 +1,9 @@
 // Owns making AWS SDK clients for every command that talks to AWS (audit, prune, outdated, lock,
 // publish, attach): per manifest account, credentials by AWS conventions (a named profile, SSO and
 // assume-role profiles included; `roleArn` assumed through STS with its external id and session name
-// from the profile's or the default credentials; else the default chain), the endpoint from the
-// SDK's own AWS_ENDPOINT_URL handling, adaptive retries bounded in count and time, connect and read
+// from the profile's or the default credentials; else --profile, else the default chain), the endpoint
+// (--endpoint-url for every service, as the AWS CLI's; else the SDK's own AWS_ENDPOINT_URL and
+// AWS_ENDPOINT_URL_<SERVICE> handling), adaptive retries bounded in count and time, connect and read
 // (inactivity) timeouts (src/aws/time-bounds.ts), a "waiting for ..." progress line for slow calls, and
 // one keep-alive connection pool shared by every client. Clients are made once per account, region and retry setting; each SDK package is
 // loaded on first use (a no-op publish never loads S3, an audit never loads STS or S3).
@@ -36,12 +37,25 @@ export interface AwsClientFactory {
   /** The organization's management (or delegated administrator) account, with the default credentials. */
   organizations(): Promise<OrganizationsClient>
   account(account: Account): Promise<AccountClient>
+  /** --profile of this run, for messages naming where credentials came from. */
+  readonly profile?: string
 }
 
-export interface AwsClientFactoryOptions {
-  maxAttempts?: number
+/** How this run reaches AWS: the global flags of every command that talks to it (src/cli/aws-flags.ts). */
+export interface AwsConnection {
   /** Connect and read timeouts; default: LAYERS_CONNECT_TIMEOUT / LAYERS_READ_TIMEOUT, else 10 s and 30 s. */
   timeouts?: AwsTimeouts
+  /**
+   * --profile: the shared-config profile for accounts that name neither `profile` nor `roleArn`, and
+   * the source credentials of `roleArn` (as AWS_PROFILE, which it overrides); default: the SDK's chain.
+   */
+  profile?: string
+  /** --endpoint-url: every service's endpoint (over AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE> and the config file). */
+  endpoint?: string
+}
+
+export interface AwsClientFactoryOptions extends AwsConnection {
+  maxAttempts?: number
   /** Where a call still waiting after a few seconds is named (progress on a terminal). */
   emit?: EmitEvent
 }
@@ -57,6 +71,8 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
     socketTimeout: timeouts.readTimeoutMs,
   })
   const watch = callWatcher(timeouts, options.emit)
+  // Given to the SDK as `endpoint`, which it prefers to every environment and config-file setting.
+  const endpoint = options.endpoint ? {endpoint: options.endpoint} : {}
   const attempts = (maxAttempts?: number): number => maxAttempts ?? options.maxAttempts ?? AWS_MAX_ATTEMPTS
   /** Time bounds and the waiting line on a client this factory made. */
   const watched = <C extends {config: object; middlewareStack: {add(middleware: ReturnType<typeof watch>, options: {step: 'build'; name: string}): void}}>(
@@ -79,6 +95,7 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
       // They share the pool (and so the timeouts) and are bounded in time like every other call.
       const stsConfig = {
         requestHandler,
+        ...endpoint,
         retryStrategy: lazyRetryStrategy(async () => {
           const {STSClient} = await import('@aws-sdk/client-sts')
           const template = watched(new STSClient({...common(), region}), {service: 'sts', account: accountText(account), region})
@@ -88,7 +105,9 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
       // Their calls are watched as well: a credentials call without an answer names STS and its endpoint
       // (the SDK applies the plugins again on each credentials refresh, hence override).
       const clientPlugins: Pluggable<object, object>[] = [{applyToStack: (stack) => stack.add(watch({service: 'sts', account: accountText(account), region}), {step: 'build', name: 'layersCallWatch', override: true})}]
-      const base = account?.profile ? fromIni({profile: account.profile, clientConfig: stsConfig, clientPlugins}) : fromNodeProviderChain({clientConfig: stsConfig, clientPlugins})
+      // An explicit --profile is that profile alone (as the AWS CLI: not the environment's keys before it).
+      const profile = account?.profile ?? options.profile
+      const base = profile ? fromIni({profile, clientConfig: stsConfig, clientPlugins}) : fromNodeProviderChain({clientConfig: stsConfig, clientPlugins})
       provider = account?.roleArn
         ? fromTemporaryCredentials({
             masterCredentials: base,
@@ -116,8 +135,9 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
     return client
   }
   const accountKey = (account: Account): string => `${account.id}/${account.profile ?? ''}/${account.roleArn ?? ''}/${account.externalId ?? ''}`
-  const common = (maxAttempts?: number) => ({retryMode: 'adaptive', maxAttempts: attempts(maxAttempts), requestHandler}) as const
+  const common = (maxAttempts?: number) => ({retryMode: 'adaptive', maxAttempts: attempts(maxAttempts), requestHandler, ...endpoint}) as const
   return {
+    ...(options.profile ? {profile: options.profile} : {}),
     lambda: (account, region, clientOptions = {}) =>
       cached(`lambda/${accountKey(account)}/${region}/${clientOptions.maxAttempts ?? ''}`, async () => {
         const {LambdaClient} = await import('@aws-sdk/client-lambda')
@@ -176,13 +196,15 @@ export function credentialKey(account: Account): string {
  * Where the credentials of `account` come from, in the order credentialsFor (and the SDK's default
  * chain: AWS_PROFILE before the environment keys) looks: for error messages.
  */
-export function credentialSource(account: Pick<Account, 'profile' | 'roleArn'>, env: NodeJS.ProcessEnv = process.env): string {
+export function credentialSource(account: Pick<Account, 'profile' | 'roleArn'>, env: NodeJS.ProcessEnv = process.env, profileFlag?: string): string {
   const base = account.profile
     ? `the manifest profile ${account.profile}`
-    : env.AWS_PROFILE
-      ? `AWS_PROFILE=${env.AWS_PROFILE}`
-      : env.AWS_ACCESS_KEY_ID
-        ? 'environment variables AWS_ACCESS_KEY_ID'
-        : 'the default credential chain'
+    : profileFlag
+      ? `--profile ${profileFlag}`
+      : env.AWS_PROFILE
+        ? `AWS_PROFILE=${env.AWS_PROFILE}`
+        : env.AWS_ACCESS_KEY_ID
+          ? 'environment variables AWS_ACCESS_KEY_ID'
+          : 'the default credential chain'
   return account.roleArn ? `roleArn ${account.roleArn} assumed with ${base}` : base
 }

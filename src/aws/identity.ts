@@ -15,7 +15,7 @@ export function accountMismatch(account: string, expected: string, actual: strin
     'ERR_LAYERS_ACCOUNT_MISMATCH',
     `The credentials for account ${account} (${source}) belong to account ${actual}, not ${expected}: nothing was read or written with them.`,
     {
-      hint: `Fix the account's id, profile or roleArn in the manifest (or AWS_PROFILE / the environment credentials) so they reach ${expected}.`,
+      hint: `Fix the account's id, profile or roleArn in the manifest (or --profile, AWS_PROFILE, the environment credentials) so they reach ${expected}.`,
       details: {account, expected, actual, source},
     },
   )
@@ -45,7 +45,7 @@ export interface AccountGuard {
 }
 
 /** One GetCallerIdentity per distinct credentials and expected id for the guard's lifetime (a run). */
-export function accountGuard(clients: Pick<AwsClientFactory, 'sts'>, env: NodeJS.ProcessEnv = process.env): AccountGuard {
+export function accountGuard(clients: Pick<AwsClientFactory, 'sts' | 'profile'>, env: NodeJS.ProcessEnv = process.env): AccountGuard {
   const checks = new Map<string, Promise<void>>()
   return {
     verify(account, region) {
@@ -56,9 +56,9 @@ export function accountGuard(clients: Pick<AwsClientFactory, 'sts'>, env: NodeJS
           const sts = await clients.sts(account, region)
           const {GetCallerIdentityCommand} = await import('@aws-sdk/client-sts')
           const actual = (await (sts as Pick<STSClient, 'send'>).send(new GetCallerIdentityCommand({})).catch((error: unknown) => {
-            throw account.roleArn && isAssumeRoleDenied(error) ? roleDenied(account, credentialSource({...account, roleArn: undefined}, env), error) : error
+            throw account.roleArn && isAssumeRoleDenied(error) ? roleDenied(account, credentialSource({...account, roleArn: undefined}, env, clients.profile), error) : error
           })).Account ?? ''
-          if (actual !== account.id) throw accountMismatch(account.name, account.id, actual || '(none reported)', credentialSource(account, env))
+          if (actual !== account.id) throw accountMismatch(account.name, account.id, actual || '(none reported)', credentialSource(account, env, clients.profile))
         })()
         checks.set(key, check)
       }

@@ -58,7 +58,8 @@ export function resolveTimeouts(settings: TimeoutSettings = {}, env: NodeJS.Proc
 function seconds(text: string, source: string): number {
   const value = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : Number.NaN
   if (!Number.isFinite(value) || value > 3600) {
-    throw new UserInputError('ERR_LAYERS_TIMEOUT_INVALID', `${source} must be a number of seconds from 0 to 3600, got ${quoteValue(text, 40)}.`, {
+    // A bad flag is the same kind of problem as every other bad flag value, a bad variable as every other bad variable.
+    throw new UserInputError(source.startsWith('--') ? 'ERR_LAYERS_FLAG_VALUE' : 'ERR_LAYERS_ENV', `${source} must be a number of seconds from 0 to 3600, got ${quoteValue(text, 40)}.`, {
       hint: `Give seconds, e.g. ${source.startsWith('--') ? `${source} 30` : `${source}=30`} (0: no limit).`,
       details: {source, value: shorten(text, 40)},
     })

@@ -47,13 +47,13 @@ export async function listDirLayer(layer: string, dir: string, pruner: Pruner): 
         try {
           target = await realpath(childAbs)
         } catch {
-          throw new UserInputError('ERR_LAYERS_DIR_LINK_DANGLING', `Layer ${layer}: ${childRel} is a link to ${link}, which does not exist.`, {
+          throw new UserInputError('ERR_LAYERS_LINK_DANGLING', `Layer ${layer}: ${childRel} is a link to ${link}, which does not exist.`, {
             hint: 'Remove the link, point it at a file inside the directory, or exclude it in the manifest.',
             details: {layer, path: childRel, target: link},
           })
         }
         if (target !== root && !target.startsWith(root + path.sep)) {
-          throw new UserInputError('ERR_LAYERS_DIR_LINK_ESCAPES', `Layer ${layer}: ${childRel} is a link to ${link}, outside the layer directory ${dir}.`, {
+          throw new UserInputError('ERR_LAYERS_LINK_ESCAPES', `Layer ${layer}: ${childRel} is a link to ${link}, outside the layer directory ${dir}.`, {
             hint: 'Links must stay inside the directory: copy the target into it, or exclude the link in the manifest.',
             details: {layer, path: childRel, target: link},
           })

@@ -264,7 +264,7 @@ async function readPackage(options: NpmCollectOptions, lockPath: string, pkg: Lo
       type: 'warning',
       warning: {
         severity: 'warning',
-        code: 'ERR_LAYERS_DANGLING_LINK',
+        code: 'ERR_LAYERS_LINK_DANGLING',
         message: `Layer ${options.layer}: ${pkg.name}@${pkg.version} has a link ${link.rel} to ${target}, which is not in the package; it is left out.`,
       },
     })

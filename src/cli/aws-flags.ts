@@ -1,10 +1,26 @@
-// Owns the flags every command that talks to AWS shares (publish, attach, audit, prune, outdated):
-// --connect-timeout and --read-timeout, in seconds as the AWS CLI's --cli-connect-timeout and
-// --cli-read-timeout, with LAYERS_CONNECT_TIMEOUT / LAYERS_READ_TIMEOUT as their environment fallback.
+// Owns the flags every command that talks to AWS shares (publish, attach, audit, prune, outdated, lock,
+// history; LayersAwsCommand in base-command.ts gives them to each), as the AWS CLI names them:
+// --profile, --endpoint-url, and --connect-timeout / --read-timeout in seconds as its
+// --cli-connect-timeout / --cli-read-timeout (LAYERS_CONNECT_TIMEOUT / LAYERS_READ_TIMEOUT as their
+// environment fallback).
 import {Flags} from '@oclif/core'
-import {DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_READ_TIMEOUT_S, NO_ANSWER_RETRY_WINDOW_MS, resolveTimeouts, RETRY_WINDOW_MS, WAIT_NOTICE_MS, type AwsTimeouts} from '../aws/time-bounds.js'
+import type {AwsConnection} from '../aws/clients.js'
+import {DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_READ_TIMEOUT_S, NO_ANSWER_RETRY_WINDOW_MS, resolveTimeouts, RETRY_WINDOW_MS, WAIT_NOTICE_MS} from '../aws/time-bounds.js'
+import {flagValueError} from './usage.js'
 
-export const awsTimeoutFlags = {
+export const awsFlags = {
+  profile: Flags.string({
+    description: 'Shared-config profile for the accounts that name neither profile nor roleArn in the manifest, and the source credentials of roleArn (overrides AWS_PROFILE).',
+    helpGroup: 'AWS',
+  }),
+  'endpoint-url': Flags.string({
+    description: 'Send every AWS call (Lambda, S3, STS, Organizations, Account) to this URL, e.g. a local AWS double; overrides AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>.',
+    helpGroup: 'AWS',
+    parse: async (input) => {
+      if (!/^https?:\/\/[^\s/]+/i.test(input)) throw new Error(`"${input}" is not an http:// or https:// URL, e.g. http://localhost:4566`)
+      return input
+    },
+  }),
   'connect-timeout': Flags.string({
     description: `Seconds to wait for a connection to AWS before the attempt fails; 0: no limit. Default ${DEFAULT_CONNECT_TIMEOUT_S}, or LAYERS_CONNECT_TIMEOUT.`,
     helpGroup: 'AWS',
@@ -15,10 +31,29 @@ export const awsTimeoutFlags = {
   }),
 }
 
+export interface AwsFlagValues {
+  profile?: string
+  'endpoint-url'?: string
+  'connect-timeout'?: string
+  'read-timeout'?: string
+}
+
+/** What the help of each of those commands says about credentials, endpoints and regions. */
+export const AWS_CONVENTIONS_HELP = `Credentials: an account's manifest profile or roleArn; else --profile, else AWS_PROFILE, else the SDK's default chain (environment keys, SSO, web identity, container and instance roles); roleArn is assumed with the account's profile, else --profile, else the same chain. Endpoint: --endpoint-url for every service, else AWS_ENDPOINT_URL_<SERVICE> (e.g. AWS_ENDPOINT_URL_LAMBDA), else AWS_ENDPOINT_URL, else the profile's endpoint_url, else AWS. Regions: the manifest's (an account's regions, else settings.regions), narrowed with --region; an account named by id with --account or found by --org has --region, else settings.regions, else AWS_REGION, else AWS_DEFAULT_REGION.`
+
 /** What the help of each of those commands says about time bounds. */
 export const AWS_TIME_BOUNDS_HELP = `Every AWS call is bounded: --connect-timeout and --read-timeout per attempt; retries stop ${NO_ANSWER_RETRY_WINDOW_MS / 1000} s into a call that got no answer at all (refused, reset, timed out), and ${RETRY_WINDOW_MS / 1000} s into any call (throttling, server errors). A call still waiting after ${WAIT_NOTICE_MS / 1000} s is named on the terminal; one that got no answer fails with ERR_LAYERS_AWS_NO_ANSWER, naming the operation, account, region and endpoint, and later calls to that endpoint in the same run fail at once (until one to it succeeds).`
 
-/** The timeouts of this run: the flags, else the environment, else the defaults (a bad value is exit 2 naming it). */
-export function awsTimeouts(flags: {'connect-timeout'?: string; 'read-timeout'?: string}): AwsTimeouts {
-  return resolveTimeouts({connectTimeout: flags['connect-timeout'], readTimeout: flags['read-timeout']})
+/** How this run reaches AWS, from those flags: the timeouts (flags, else environment, else defaults; a bad value is exit 2 naming it), profile and endpoint. */
+export function awsConnection(flags: AwsFlagValues): AwsConnection {
+  return {
+    timeouts: resolveTimeouts({connectTimeout: flags['connect-timeout'], readTimeout: flags['read-timeout']}),
+    ...(flags.profile !== undefined ? {profile: profileName(flags.profile)} : {}),
+    ...(flags['endpoint-url'] !== undefined ? {endpoint: flags['endpoint-url']} : {}),
+  }
+}
+
+function profileName(name: string): string {
+  if (name.trim() === '') throw flagValueError('profile', 'a profile name is needed, and none was given.', 'Name a profile of ~/.aws/config, e.g. --profile dev, or leave --profile out.')
+  return name
 }

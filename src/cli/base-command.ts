@@ -1,12 +1,20 @@
-// Owns what every command shares: the --json and --manifest flags, the event reporter, and error
-// rendering with the documented exit codes (0 ok, 1 operational failure or findings, 2 invalid input).
+// Owns what every command shares: the global flags (--json, --manifest, --debug, --quiet; and for the
+// commands that talk to AWS, LayersAwsCommand, those of src/cli/aws-flags.ts), the event reporter,
+// and error rendering (oclif's parse errors included, src/cli/usage.ts) with the documented exit
+// codes (0 ok, 1 operational failure or findings, 2 invalid input).
 import {Command, Flags, Errors, Interfaces} from '@oclif/core'
 import path from 'node:path'
-import {LayersError, UserInputError, toLayersError} from '../errors/index.js'
-import {errorEnvelope, renderErrorText} from './render.js'
+import {LayersError, toLayersError} from '../errors/index.js'
+import {argvHasFlag, DEBUG_FLAG, QUIET_FLAG} from './argv.js'
+import {awsConnection, awsFlags, type AwsFlagValues} from './aws-flags.js'
+import type {AwsConnection} from '../aws/clients.js'
+import {writeError} from './render.js'
 import {installInterrupt, type Interrupt} from './interrupt.js'
 import {isJsonOutputName, withSchemaVersion} from './json-output.js'
 import {createReporter, type Reporter} from './reporter.js'
+import {isParseError, usageError} from './usage.js'
+
+export {written} from './render.js'
 
 export const EXIT_CODES_HELP = 'Exit codes: 0 success, 1 operational failure, 2 invalid input, 130 interrupted (Ctrl-C; 143 for SIGTERM).'
 
@@ -21,13 +29,25 @@ export abstract class LayersCommand extends Command {
       helpGroup: 'GLOBAL',
       env: 'LAYERS_MANIFEST',
     }),
+    debug: Flags.boolean({
+      description: 'On an error, print the stack traces too (the same as LAYERS_DEBUG=1).',
+      helpGroup: 'GLOBAL',
+    }),
+    // The AWS CLI's --no-cli-pager keeps its output plain for scripts; layers has no pager, and what
+    // scripts and CI logs want gone is the progress and the chatter, so the flag is cargo's, git's and
+    // pip's -q/--quiet (npm's --quiet likewise still shows warnings).
+    quiet: Flags.boolean({
+      char: 'q',
+      description: 'No progress and no notices on stderr (results, warnings and errors are still shown).',
+      helpGroup: 'GLOBAL',
+    }),
   }
 
   private reporterInstance?: Reporter
 
   /** The reporter for this run: progress to stderr on a TTY, warnings collected for --json. */
   protected get reporter(): Reporter {
-    this.reporterInstance ??= createReporter({json: this.jsonEnabled()})
+    this.reporterInstance ??= createReporter({json: this.jsonEnabled(), quiet: this.quietEnabled()})
     return this.reporterInstance
   }
 
@@ -40,6 +60,16 @@ export abstract class LayersCommand extends Command {
   protected get interruptSignal(): AbortSignal {
     this.interruptInstance ??= installInterrupt()
     return this.interruptInstance.signal
+  }
+
+  /** --quiet (read from argv, so it holds before and while the flags are parsed). */
+  protected quietEnabled(): boolean {
+    return argvHasFlag(this.argv, QUIET_FLAG)
+  }
+
+  /** --debug or LAYERS_DEBUG: errors come with their stack traces. */
+  protected debugEnabled(): boolean {
+    return Boolean(process.env.LAYERS_DEBUG) || argvHasFlag(this.argv, DEBUG_FLAG)
   }
 
   /** Absolute path of the manifest named by --manifest. */
@@ -69,13 +99,28 @@ export abstract class LayersCommand extends Command {
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     this.reporterInstance?.done()
     if (err instanceof Errors.ExitError) throw err
-    const error = isOclifUsageError(err) ? usageError(err) : toLayersError(err)
-    if (this.jsonEnabled()) {
-      await written(process.stdout, JSON.stringify(errorEnvelope(error), null, 2) + '\n')
-    } else {
-      await written(process.stderr, renderErrorText(error, Boolean(process.env.LAYERS_DEBUG)))
-    }
+    const error = this.toError(err)
+    await writeError(error, {json: this.jsonEnabled(), debug: this.debugEnabled()})
     return this.exit(error.exitCode)
+  }
+
+  /** Any failure as the LayersError it is reported as: oclif's parse errors (exit 2) with their reason. */
+  protected toError(err: Error & {oclif?: {exit?: number}}): LayersError {
+    if (err instanceof LayersError) return err
+    if (isParseError(err)) {
+      const ctor = this.constructor as typeof LayersCommand
+      return usageError(err, {...ctor.baseFlags, ...ctor.flags, json: {}})
+    }
+    return toLayersError(err)
+  }
+
+  /**
+   * Reports a run that finished but failed for some targets (its result printed, exit 1): the same
+   * renderer as every other error, after the result.
+   */
+  protected async reportFailure(error: LayersError): Promise<void> {
+    process.exitCode = error.exitCode
+    await writeError(error, {json: false, debug: this.debugEnabled()})
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
@@ -85,29 +130,14 @@ export abstract class LayersCommand extends Command {
   }
 }
 
-/**
- * Writes `text` and resolves once the stream has handed it (and everything written before it) to the
- * OS. this.exit ends in process.exit, which drops what a pipe has not taken yet (a long problem list
- * on a piped stderr would lose its final `Error [...]` line), so every exit path waits for this first.
- */
-export function written(stream: NodeJS.WritableStream, text: string): Promise<void> {
-  // The process exits next: a reader that went away (EPIPE) must not turn the exit code into an
-  // uncaught stream error.
-  if (stream.listenerCount('error') === 0) stream.on('error', () => {})
-  return new Promise((resolve) => {
-    stream.write(text, () => resolve())
-  })
-}
-
-/** oclif's own parse errors (unknown flag, missing argument) are invalid input: exit 2. */
-function isOclifUsageError(err: Error & {oclif?: {exit?: number}}): boolean {
-  return !(err instanceof LayersError) && err.oclif?.exit === 2
-}
-
-function usageError(err: Error): LayersError {
-  return new UserInputError('ERR_LAYERS_USAGE', err.message.split('\n')[0] ?? err.message, {
-    hint: 'Run the command with --help to see its arguments, flags and examples.',
-  })
-}
-
 export type InferredFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof LayersCommand)['baseFlags'] & T['flags']>
+
+/** The base of every command that talks to AWS: the global AWS flags (src/cli/aws-flags.ts) besides the others. */
+export abstract class LayersAwsCommand extends LayersCommand {
+  static override baseFlags = {...LayersCommand.baseFlags, ...awsFlags}
+
+  /** How this run reaches AWS (--profile, --endpoint-url, the timeouts), for the command's service. */
+  protected awsConnection(flags: AwsFlagValues): AwsConnection {
+    return awsConnection(flags)
+  }
+}

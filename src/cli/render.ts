@@ -1,5 +1,6 @@
-// Owns how errors look: human text on stderr, or the JSON envelope under --json. The one place that
-// turns a LayersError into output; everything passes through redact().
+// Owns how errors look and where they go: human text on stderr, or the JSON envelope on stdout under
+// --json. The one place that turns a LayersError into output (commands, oclif's parse errors and the
+// entry's own, src/cli/main.ts, all come through writeError); everything passes through redact().
 import {formatLocation, shortenMessage, type LayersError, type Problem} from '../errors/index.js'
 import {withSchemaVersion} from './json-output.js'
 import {redact} from './redact.js'
@@ -55,4 +56,24 @@ export function renderErrorText(error: LayersError, debug = false): string {
   if (debug && error.cause instanceof Error && error.cause.stack) lines.push(error.cause.stack)
   if (debug && error.stack) lines.push(error.stack)
   return redact(lines.join('\n')) + '\n'
+}
+
+/** Writes `error` as every command reports it: the JSON envelope on stdout under --json, else text on stderr. */
+export async function writeError(error: LayersError, options: {json: boolean; debug: boolean}): Promise<void> {
+  if (options.json) await written(process.stdout, JSON.stringify(errorEnvelope(error), null, 2) + '\n')
+  else await written(process.stderr, renderErrorText(error, options.debug))
+}
+
+/**
+ * Writes `text` and resolves once the stream has handed it (and everything written before it) to the
+ * OS. this.exit ends in process.exit, which drops what a pipe has not taken yet (a long problem list
+ * on a piped stderr would lose its final `Error [...]` line), so every exit path waits for this first.
+ */
+export function written(stream: NodeJS.WritableStream, text: string): Promise<void> {
+  // The process exits next: a reader that went away (EPIPE) must not turn the exit code into an
+  // uncaught stream error.
+  if (stream.listenerCount('error') === 0) stream.on('error', () => {})
+  return new Promise((resolve) => {
+    stream.write(text, () => resolve())
+  })
 }

@@ -1,5 +1,6 @@
-// Owns turning LayersEvents into stderr text: progress only on a TTY and never under --json;
-// warnings always (as text, or kept for the --json result).
+// Owns turning LayersEvents into stderr text: progress only on a TTY and never under --json or
+// --quiet; notices (info) unless --json or --quiet; warnings always (as text, or kept for the --json
+// result).
 import type {Problem} from '../errors/index.js'
 import type {EmitEvent, LayersEvent} from '../events.js'
 import {formatProblem} from './render.js'
@@ -13,9 +14,9 @@ export interface Reporter {
   done(): void
 }
 
-export function createReporter(options: {json: boolean; stream?: NodeJS.WriteStream}): Reporter {
+export function createReporter(options: {json: boolean; quiet?: boolean; stream?: NodeJS.WriteStream}): Reporter {
   const stream = options.stream ?? process.stderr
-  const showProgress = !options.json && stream.isTTY === true && process.env.CI !== 'true'
+  const showProgress = !options.json && !options.quiet && stream.isTTY === true && process.env.CI !== 'true'
   const warnings: Problem[] = []
   let progressShown = false
 
@@ -45,7 +46,7 @@ export function createReporter(options: {json: boolean; stream?: NodeJS.WriteStr
         break
       }
       case 'info': {
-        if (!options.json) {
+        if (!options.json && !options.quiet) {
           clearProgress()
           stream.write(redact(event.message) + '\n')
         }

@@ -104,7 +104,7 @@ export function toLayersError(error: unknown): LayersError {
   const message = error instanceof Error ? error.message : String(error)
   return new OperationalError('ERR_LAYERS_INTERNAL', `Unexpected failure: ${message}`, {
     cause: error,
-    hint: 'This is a bug in layers or an unexpected environment. Re-run with LAYERS_DEBUG=1 for the stack trace and report it.',
+    hint: 'This is a bug in layers or an unexpected environment. Re-run with --debug (or LAYERS_DEBUG=1) for the stack trace and report it.',
   })
 }
 

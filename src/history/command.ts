@@ -3,6 +3,7 @@
 // without the version), opens the project's state database and reads the layer's history. A project
 // with no database yet gets an empty history.
 import {existsSync} from 'node:fs'
+import type {AwsConnection} from '../aws/clients.js'
 import path from 'node:path'
 import {quoteValue, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
@@ -14,8 +15,8 @@ import {openStateDatabase} from '../store/db.js'
 import {layerHistory, type LayerHistory} from './store.js'
 import {syncSharedHistory} from './sync.js'
 
-export async function historyCommand(options: {manifestPath: string; layer: string; runs: number; remoteState: boolean; emit: EmitEvent}): Promise<LayerHistory> {
-  if (options.remoteState) await syncSharedHistory({manifestPath: options.manifestPath, layer: options.layer, emit: options.emit})
+export async function historyCommand(options: {manifestPath: string; layer: string; runs: number; remoteState: boolean; emit: EmitEvent; aws?: AwsConnection}): Promise<LayerHistory> {
+  if (options.remoteState) await syncSharedHistory({manifestPath: options.manifestPath, layer: options.layer, emit: options.emit, ...(options.aws ? {aws: options.aws} : {})})
   const paths = projectPaths(options.manifestPath)
   if (options.layer.startsWith('arn:')) {
     const arn = checkLayerArn(options.layer)

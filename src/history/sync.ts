@@ -3,7 +3,7 @@
 // each, with that account's credentials) that the local database lacks are imported. An ARN layer, a
 // project without remote state and --no-remote-state read the local database only. Also owns the
 // writer attach, prune and audit hand their events to (publish writes through its own clients).
-import {awsClientFactory, type AwsClientFactory} from '../aws/clients.js'
+import {awsClientFactory, type AwsClientFactory, type AwsConnection} from '../aws/clients.js'
 import {boundClients} from '../aws/identity.js'
 import {UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
@@ -15,7 +15,7 @@ import {openStateDatabase} from '../store/db.js'
 import type {S3Client} from '@aws-sdk/client-s3'
 import {mergeSharedHistory, writeSharedEvents, type HistoryTarget, type SharedEvent} from './shared.js'
 
-export async function syncSharedHistory(options: {manifestPath: string; layer: string; emit: EmitEvent}, factory: AwsClientFactory = awsClientFactory()): Promise<number> {
+export async function syncSharedHistory(options: {manifestPath: string; layer: string; emit: EmitEvent; aws?: AwsConnection}, factory: AwsClientFactory = awsClientFactory({...options.aws, emit: options.emit})): Promise<number> {
   const paths = projectPaths(options.manifestPath)
   // Without a loadable manifest there is nothing to merge from: the local history is shown as before.
   const manifest = await loadManifest(paths.manifest).catch((error: unknown) => {

@@ -8,6 +8,7 @@
 // (options.signal) no further layer is resolved and nothing is written (InterruptedError says so).
 // With `check` (`layers lock --check`) everything is resolved the same way but nothing is written or
 // locked: the result says whether lockfile.json is up to date and what would change (diff.ts).
+import type {AwsConnection} from '../aws/clients.js'
 import {InterruptedError, OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {loadManifest} from '../manifest/load.js'
@@ -44,6 +45,8 @@ export interface LockProjectOptions {
   check?: boolean
   /** Where the npm configuration is read from besides the project's .npmrc (tests); default: this process's. */
   npmConfig?: NpmConfigSources
+  /** How `arn` layers' pins are read from AWS (timeouts, --profile, --endpoint-url); default: environment, else built in. */
+  aws?: AwsConnection
 }
 
 export interface LockedArtifactSummary {
@@ -88,6 +91,8 @@ export interface LayerLockContext {
   emit: EmitEvent
   /** Layer version reads for `arn` layers (tests); default: AWS through the shared client factory. */
   arnPins?: ArnPinEnv
+  /** How the default layer version reads reach AWS. */
+  aws?: AwsConnection
   /** The registries tarballs may come from (the project's npm configuration). */
   registries?: RegistryPolicy
 }
@@ -138,7 +143,7 @@ async function lockRuntime(layer: RuntimeLayer, previous: Extract<LockedLayer, {
 async function lockArnLayer(layer: ArnLayer, context: LayerLockContext): Promise<LockedLayer> {
   const {arnPinTargets, awsArnPinEnv, pinArnLayer} = await import('./arn-pin.js')
   // Bound like every other command's clients: a pin read with another account's credentials would be wrong.
-  const env = context.arnPins ?? awsArnPinEnv((await import('../aws/identity.js')).boundClients((await import('../aws/clients.js')).awsClientFactory()))
+  const env = context.arnPins ?? awsArnPinEnv((await import('../aws/identity.js')).boundClients((await import('../aws/clients.js')).awsClientFactory({...context.aws, emit: context.emit})))
   return {kind: 'arn', inputs: context.inputs, arns: await pinArnLayer(layer, arnPinTargets(context.manifest, layer.name), env)}
 }
 
@@ -304,6 +309,7 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
       emit: options.emit,
       source: registry,
       npmOptions,
+      ...(options.aws ? {aws: options.aws} : {}),
     })
     results.set(name, {locked, status: 'locked'})
   }

@@ -37,10 +37,16 @@ export interface CheckContext {
   today: string
 }
 
+/**
+ * Kinds of problem that are not the manifest's alone: a name nothing declares is ERR_LAYERS_UNKNOWN_LAYER
+ * (ACCOUNT, REGION) whether the manifest or the command line names it; the location says which.
+ */
+const SHARED_KINDS: ReadonlySet<string> = new Set(['UNKNOWN_LAYER', 'UNKNOWN_ACCOUNT', 'UNKNOWN_REGION'])
+
 export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
   const problems: Problem[] = []
   const report = (code: string, message: string, hint: string, at: DocPath, part: 'value' | 'key' = 'value', severity: Problem['severity'] = 'error'): void => {
-    problems.push({severity, code: `ERR_LAYERS_MANIFEST_${code}`, message, hint, location: context.source.locate(at, part)})
+    problems.push({severity, code: SHARED_KINDS.has(code) ? `ERR_LAYERS_${code}` : `ERR_LAYERS_MANIFEST_${code}`, message, hint, location: context.source.locate(at, part)})
   }
   const settings = isObject(data.settings) ? data.settings : {}
   const accounts = isObject(data.accounts) ? data.accounts : {}

@@ -104,6 +104,23 @@ export function checkRegionNames(regions: readonly string[] | undefined, flag = 
 }
 
 /**
+ * The regions of an account the flags name rather than the manifest (a 12-digit id with --account,
+ * the members --org finds): --region, else settings.regions, else AWS_REGION, else AWS_DEFAULT_REGION,
+ * as the AWS CLI picks its region after the flag (environment region names are checked like --region).
+ */
+export function flagTargetRegions(flagRegions: readonly string[] | undefined, settingsRegions: readonly string[] | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
+  if (flagRegions && flagRegions.length > 0) return [...flagRegions]
+  if (settingsRegions && settingsRegions.length > 0) return [...settingsRegions]
+  for (const variable of ['AWS_REGION', 'AWS_DEFAULT_REGION']) {
+    const region = env[variable]?.trim()
+    if (!region) continue
+    checkRegionNames([region], variable)
+    return [region]
+  }
+  return []
+}
+
+/**
  * The --region values for commands that act on the manifest's targets: each must be a region name
  * and one of the regions of the selected accounts. Returns the regions (undefined: every region).
  */

@@ -1,7 +1,7 @@
 // Owns `layers outdated` end to end for the command: loads the project, reads packuments with the
 // project's npm configuration (src/npm/config.ts, pacote) and layer versions with each account's
 // credentials, and runs the comparison.
-import type {AwsTimeouts} from '../aws/time-bounds.js'
+import type {AwsConnection} from '../aws/clients.js'
 import pacote from 'pacote'
 import {auditClientFactory} from '../audit/clients.js'
 import {awsAuditEnv} from '../audit/env.js'
@@ -10,20 +10,19 @@ import type {EmitEvent} from '../events.js'
 import {loadNpmOptions} from '../npm/config.js'
 import {runOutdated, type OutdatedResult} from './run.js'
 
-export interface OutdatedCommandOptions {
+/** The AWS connection (timeouts, --profile, --endpoint-url; default: environment, else built in). */
+export interface OutdatedCommandOptions extends AwsConnection {
   manifestPath: string
   layers: string[]
   accounts?: string[]
   regions?: string[]
   concurrency: number
   emit: EmitEvent
-  /** Connect and read timeouts of the AWS calls (default: environment, else built in). */
-  timeouts?: AwsTimeouts
 }
 
 export async function outdatedCommand(options: OutdatedCommandOptions): Promise<OutdatedResult> {
   const {paths, manifest, lock} = await loadProject(options.manifestPath, true)
-  const aws = awsAuditEnv(auditClientFactory({timeouts: options.timeouts, emit: options.emit}))
+  const aws = awsAuditEnv(auditClientFactory(options))
   let npmOptions: ReturnType<typeof loadNpmOptions> | undefined
   return runOutdated(
     {manifest: manifest!, lock, layers: options.layers, accounts: options.accounts, regions: options.regions, concurrency: options.concurrency, emit: options.emit},

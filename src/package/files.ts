@@ -76,13 +76,13 @@ export async function listFunctionFiles(fn: FunctionSpec): Promise<FunctionFile[
       if (info.isSymbolicLink()) {
         const link = await readlink(childAbs)
         target = await realpath(childAbs).catch(() => {
-          throw new UserInputError('ERR_LAYERS_FUNCTION_LINK_DANGLING', `Function ${fn.key}: ${childRel} is a link to ${link}, which does not exist.`, {
+          throw new UserInputError('ERR_LAYERS_LINK_DANGLING', `Function ${fn.key}: ${childRel} is a link to ${link}, which does not exist.`, {
             hint: 'Remove the link, point it at a file inside the source directory, or list it in .layersignore.',
             details: {function: fn.key, path: childRel, target: link},
           })
         })
         if (target !== root && !target.startsWith(root + path.sep)) {
-          throw new UserInputError('ERR_LAYERS_FUNCTION_LINK_ESCAPES', `Function ${fn.key}: ${childRel} is a link to ${link}, outside the function source ${fn.source}.`, {
+          throw new UserInputError('ERR_LAYERS_LINK_ESCAPES', `Function ${fn.key}: ${childRel} is a link to ${link}, outside the function source ${fn.source}.`, {
             hint: 'A function package holds only files under `source`: copy the target in, or list the link in .layersignore.',
             details: {function: fn.key, path: childRel, target: link},
           })

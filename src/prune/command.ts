@@ -1,7 +1,7 @@
 // Owns `layers prune` end to end for the command: parses the durations, loads the project, wires
 // AWS, the state database and the team-state leases (settings.state, --no-remote-state), and runs the
 // prune (which deletes with --yes or once `confirm` says yes).
-import type {AwsTimeouts} from '../aws/time-bounds.js'
+import type {AwsConnection} from '../aws/clients.js'
 import type {Confirm} from '../cli/confirm.js'
 import {auditClientFactory} from '../audit/clients.js'
 import {desiredFromLock} from '../audit/desired.js'
@@ -15,7 +15,8 @@ import {sharedHistoryWriter} from '../history/sync.js'
 import {parseDuration} from './duration.js'
 import {runPrune, type PruneResult} from './run.js'
 
-export interface PruneCommandOptions {
+/** The AWS connection (timeouts, --profile, --endpoint-url; default: environment, else built in). */
+export interface PruneCommandOptions extends AwsConnection {
   manifestPath: string
   layers: string[]
   keep: number
@@ -33,15 +34,13 @@ export interface PruneCommandOptions {
   emit: EmitEvent
   /** Fires on an interrupt (see PruneRequest.signal). */
   signal?: AbortSignal
-  /** Connect and read timeouts of the AWS calls (default: environment, else built in). */
-  timeouts?: AwsTimeouts
 }
 
 export async function pruneCommand(options: PruneCommandOptions): Promise<PruneResult> {
   const olderThanMs = options.olderThan === undefined ? undefined : parseDuration(options.olderThan, '--older-than')
   const maxAuditAgeMs = parseDuration(options.maxAuditAge, '--max-audit-age')
   const {paths, manifest, lock} = await loadProject(options.manifestPath, true)
-  const clients = auditClientFactory({timeouts: options.timeouts, emit: options.emit})
+  const clients = auditClientFactory(options)
   const leases =
     (options.yes || options.confirm) && options.remoteState !== false
       ? teamLeases(manifest!, 'layers prune', options.emit, async (account, region) => (await import('../aws/s3-leases.js')).leaseStoreApi(await clients.s3(account, region)))

@@ -12,7 +12,7 @@ export function parseDuration(text: string, flag = '--older-than'): number {
     for (const [, amount, unit] of trimmed.matchAll(/(\d+)([mhdw])/g)) total += Number(amount) * UNIT_MS[unit as string]!
     if (total > 0 && Number.isSafeInteger(total)) return total
   }
-  throw new UserInputError('ERR_LAYERS_DURATION', `${flag} ${JSON.stringify(text)} is not a duration.`, {
+  throw new UserInputError('ERR_LAYERS_FLAG_VALUE', `${flag} ${JSON.stringify(text)} is not a duration.`, {
     hint: `Give a positive whole number and a unit: m (minutes), h (hours), d (days) or w (weeks), e.g. ${flag} 30d or ${flag} 1w2d.`,
     details: {flag, value: text},
   })

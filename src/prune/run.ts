@@ -76,7 +76,7 @@ export async function runPrune(request: PruneRequest, env: PruneEnv): Promise<Pr
   const own = Object.values(request.manifest.layers).filter(isOwnLayer)
   const layers = selectLayerNames(request.manifest, request.layers, {kinds: 'own', purpose: 'prune'})
   if (!Number.isInteger(request.keep) || request.keep < 0) {
-    throw new UserInputError('ERR_LAYERS_PRUNE_KEEP', `--keep ${request.keep} is not a whole number of versions.`, {hint: 'Give --keep 0 or more, e.g. --keep 3.'})
+    throw new UserInputError('ERR_LAYERS_FLAG_VALUE', `--keep ${request.keep} is not a whole number of versions.`, {hint: 'Give --keep 0 or more, e.g. --keep 3.'})
   }
 
   const plan = await resolveTargets(request.manifest, request.flags, {...(env.regions ? {regions: env.regions} : {}), failure: failureOf})

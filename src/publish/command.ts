@@ -7,10 +7,9 @@
 // `confirm` is asked about those that would go before anything is written; a "no" ends in the
 // --dry-run result. A removal on a version adopted during the run was not asked about: it is left,
 // with a warning (the next publish asks).
-import {awsClientFactory, type AwsClientFactory} from '../aws/clients.js'
+import {awsClientFactory, type AwsClientFactory, type AwsConnection} from '../aws/clients.js'
 import {boundClients} from '../aws/identity.js'
 import {layerPublishApi} from '../aws/lambda-layers.js'
-import type {AwsTimeouts} from '../aws/time-bounds.js'
 import {buildProject} from '../build/run.js'
 import type {Confirm} from '../cli/confirm.js'
 import {InterruptedError, UserInputError, type Problem} from '../errors/index.js'
@@ -29,7 +28,8 @@ import {publicationRecorder, type PublicationRecord} from './record.js'
 import {publishConfirmation} from './render.js'
 import {lockedGrantRemovals, removalKey, runPublish, type PublishEnv, type PublishResult, type PublishRunOptions} from './run.js'
 
-export interface PublishCommandOptions {
+/** The AWS connection (timeouts, --profile, --endpoint-url; default: environment, else built in). */
+export interface PublishCommandOptions extends AwsConnection {
   manifestPath: string
   layers: string[]
   accounts?: string[]
@@ -46,11 +46,9 @@ export interface PublishCommandOptions {
   emit: EmitEvent
   /** Fires on an interrupt (see PublishRunOptions.signal; the build stops too). */
   signal?: AbortSignal
-  /** Connect and read timeouts of the AWS calls (default: environment, else built in). */
-  timeouts?: AwsTimeouts
 }
 
-export async function publishCommand(options: PublishCommandOptions, clients: AwsClientFactory = awsClientFactory({timeouts: options.timeouts, emit: options.emit})): Promise<PublishResult> {
+export async function publishCommand(options: PublishCommandOptions, clients: AwsClientFactory = awsClientFactory(options)): Promise<PublishResult> {
   const paths = projectPaths(options.manifestPath)
   const manifest = await loadManifest(paths.manifest)
   const lock = await readLockfile(paths.lockfile)

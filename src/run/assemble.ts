@@ -49,7 +49,7 @@ export async function assembleFunction(manifest: Manifest, lock: Lockfile, fn: F
   const missing = built.filter(({layer, build}) => layer.spec.kind !== 'arn' && !build).map(({layer}) => layer)
   if (missing.length > 0) {
     const names = missing.map((layer) => layer.name)
-    throw new UserInputError('ERR_LAYERS_NOT_BUILT', `Function ${fn.key} needs layer${names.length === 1 ? '' : 's'} ${missing.map((layer) => `${layer.name} (${layer.artifactKey})`).join(', ')}, not built for the current lock and content.`, {
+    throw new UserInputError('ERR_LAYERS_LAYER_NOT_BUILT', `Function ${fn.key} needs layer${names.length === 1 ? '' : 's'} ${missing.map((layer) => `${layer.name} (${layer.artifactKey})`).join(', ')}, not built for the current lock and content.`, {
       hint: `Run \`layers build ${names.join(' ')}\` first; \`layers run\` uses the built artifacts.`,
       details: {function: fn.key, layers: names},
     })

@@ -183,7 +183,7 @@ describe('layers audit (CLI, organization via assume-role)', () => {
   it('rejects --org without --role-name and an unknown account name with exit 2', async () => {
     const noRole = await layers(['audit', '--org', '--region', EU, '--json'])
     expect(noRole.code).toBe(2)
-    expect(noRole.json.error.code).toBe('ERR_LAYERS_AUDIT_ROLE_NAME')
+    expect(noRole.json.error.code).toBe('ERR_LAYERS_USAGE')
     const bad = await layers(['audit', '--account', 'staging', '--region', EU, '--json'])
     expect(bad.code).toBe(2)
     expect(bad.stderr + bad.stdout).not.toMatch(/at .*\.js:\d+/)

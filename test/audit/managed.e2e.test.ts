@@ -273,7 +273,7 @@ describe('layers prune (CLI)', () => {
     expect(arn.json.error.code).toBe('ERR_LAYERS_LAYER_KIND')
     const duration = await prune(['--older-than', 'soon'])
     expect(duration.status).toBe(2)
-    expect(duration.json.error.code).toBe('ERR_LAYERS_DURATION')
+    expect(duration.json.error.code).toBe('ERR_LAYERS_FLAG_VALUE')
   })
 })
 

@@ -129,7 +129,7 @@ describe('parseDuration', () => {
   })
   it('rejects anything else with exit 2 and the flag named', () => {
     for (const bad of ['', '30', 'd', '1.5d', '-3d', '0d', '3 days', '3y']) {
-      expect(() => parseDuration(bad)).toThrowError(expect.objectContaining({code: 'ERR_LAYERS_DURATION', exitCode: 2}))
+      expect(() => parseDuration(bad)).toThrowError(expect.objectContaining({code: 'ERR_LAYERS_FLAG_VALUE', exitCode: 2}))
     }
     expect(() => parseDuration('soon')).toThrow('--older-than "soon" is not a duration.')
   })

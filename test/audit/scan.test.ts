@@ -133,7 +133,7 @@ describe('resolveTargets', () => {
 
   it('rejects an unknown account name and --org without a role', async () => {
     await expect(resolveTargets(manifest, {accounts: ['staging']}, deps)).rejects.toMatchObject({code: 'ERR_LAYERS_UNKNOWN_ACCOUNT', exitCode: 2})
-    await expect(resolveTargets(manifest, {org: true}, deps)).rejects.toMatchObject({code: 'ERR_LAYERS_AUDIT_ROLE_NAME', exitCode: 2})
+    await expect(resolveTargets(manifest, {org: true}, deps)).rejects.toMatchObject({code: 'ERR_LAYERS_USAGE', exitCode: 2})
     await expect(resolveTargets(undefined, {}, deps)).rejects.toMatchObject({code: 'ERR_LAYERS_AUDIT_NO_TARGETS'})
   })
 

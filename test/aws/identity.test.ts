@@ -65,4 +65,10 @@ describe('credentialSource', () => {
     expect(credentialSource({roleArn: 'arn:aws:iam::222222222222:role/deployer'}, {})).toBe('roleArn arn:aws:iam::222222222222:role/deployer assumed with the default credential chain')
     expect(credentialSource({roleArn: 'arn:aws:iam::222222222222:role/deployer', profile: 'ci'}, {})).toBe('roleArn arn:aws:iam::222222222222:role/deployer assumed with the manifest profile ci')
   })
+
+  it('names --profile after the manifest profile and before AWS_PROFILE', () => {
+    expect(credentialSource({}, {AWS_PROFILE: 'other', AWS_ACCESS_KEY_ID: 'AKID'}, 'prod')).toBe('--profile prod')
+    expect(credentialSource({profile: 'ci'}, {}, 'prod')).toBe('the manifest profile ci')
+    expect(credentialSource({roleArn: 'arn:aws:iam::222222222222:role/deployer'}, {AWS_PROFILE: 'other'}, 'prod')).toBe('roleArn arn:aws:iam::222222222222:role/deployer assumed with --profile prod')
+  })
 })

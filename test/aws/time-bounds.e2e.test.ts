@@ -136,9 +136,10 @@ describe('every AWS command is bounded in time', () => {
       timed(['attach', '--connect-timeout=-1'], {}),
     ])
     expect(flag.status).toBe(2)
-    expect(flag.json.error).toMatchObject({code: 'ERR_LAYERS_TIMEOUT_INVALID'})
+    expect(flag.json.error).toMatchObject({code: 'ERR_LAYERS_FLAG_VALUE'})
     expect(flag.json.error.message).toContain('--read-timeout must be a number of seconds')
     expect(variable.status).toBe(2)
+    expect(variable.json.error).toMatchObject({code: 'ERR_LAYERS_ENV'})
     expect(variable.json.error.message).toContain('LAYERS_CONNECT_TIMEOUT must be a number of seconds')
     expect(negative.status).toBe(2)
     expect(negative.json.error.message).toContain('--connect-timeout must be a number of seconds')

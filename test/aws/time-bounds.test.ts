@@ -67,7 +67,7 @@ describe('timeouts from flags, environment, defaults', () => {
         error = caught
       }
       expect(error, source).toBeInstanceOf(UserInputError)
-      expect((error as UserInputError).code).toBe('ERR_LAYERS_TIMEOUT_INVALID')
+      expect((error as UserInputError).code).toBe(source.startsWith('--') ? 'ERR_LAYERS_FLAG_VALUE' : 'ERR_LAYERS_ENV')
       expect((error as UserInputError).message).toContain(`${source} must be a number of seconds`)
     }
   })

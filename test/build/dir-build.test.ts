@@ -93,7 +93,7 @@ describe('dir layer build', () => {
     const root = path.join(dir, 'project')
     const {manifest, lock} = setup(root, layerDir)
     await expect(buildLayers(manifest, lock, options(root))).rejects.toMatchObject({
-      code: 'ERR_LAYERS_DIR_LINK_ESCAPES',
+      code: 'ERR_LAYERS_LINK_ESCAPES',
       exitCode: 2,
       message: expect.stringContaining('Layer tools: leak.txt is a link to ../secret.txt, outside the layer directory'),
     })

@@ -377,7 +377,7 @@ describe('npm layer build', () => {
       'nodejs/node_modules/linked/package.json',
     ])
     expect(execFileSync('unzip', ['-p', built!.zipPath, 'nodejs/node_modules/linked/index.js']).toString()).toBe("module.exports = 'real'\n")
-    expect(events.warnings()).toEqual([expect.objectContaining({code: 'ERR_LAYERS_DANGLING_LINK', message: expect.stringContaining('gone.js')})])
+    expect(events.warnings()).toEqual([expect.objectContaining({code: 'ERR_LAYERS_LINK_DANGLING', message: expect.stringContaining('gone.js')})])
   })
 
   it('stops with "run layers lock" when the lock does not match the manifest', async () => {

@@ -74,7 +74,7 @@ const CASES: Case[] = [
   {name: '--concurrency banana', args: ['attach', '--concurrency', 'banana']},
   {name: '--concurrency -1', args: ['audit', '--concurrency=-1']},
   {name: 'an unknown flag', args: ['build', '--nope']},
-  {name: 'an unknown flag with --json', args: ['lock', '--frobnicate', '--json'], says: 'ERR_LAYERS_USAGE'},
+  {name: 'an unknown flag with --json', args: ['lock', '--frobnicate', '--json'], says: 'ERR_LAYERS_UNKNOWN_FLAG'},
   {name: 'a flag without its value', args: ['publish', '--region']},
   {name: '--format that does not exist', args: ['audit', '--format', 'xml']},
   {name: '--keep banana', args: ['prune', '--keep', 'banana']},
@@ -107,13 +107,13 @@ const CASES: Case[] = [
 
 const COMMANDS = ['attach', 'audit', 'build', 'history', 'init', 'lock', 'outdated', 'package', 'prune', 'publish', 'run', 'validate']
 const WITH_CONCURRENCY = ['attach', 'audit', 'outdated', 'prune', 'publish']
-// Every command: an unknown flag under --json is a usage error in the JSON envelope; every
-// --concurrency refuses 0 and a word.
+// Every command: an unknown flag under --json is ERR_LAYERS_UNKNOWN_FLAG in the JSON envelope; every
+// --concurrency refuses 0 and a word (ERR_LAYERS_FLAG_VALUE).
 CASES.push(
-  ...COMMANDS.map((command) => ({name: `${command} with an unknown flag and --json`, args: [command, '--definitely-not-a-flag', '--json'], says: '"code": "ERR_LAYERS_USAGE"'})),
+  ...COMMANDS.map((command) => ({name: `${command} with an unknown flag and --json`, args: [command, '--definitely-not-a-flag', '--json'], says: '"code": "ERR_LAYERS_UNKNOWN_FLAG"'})),
   ...WITH_CONCURRENCY.flatMap((command) => [
-    {name: `${command} --concurrency 0`, args: [command, '--concurrency', '0', '--json'], says: 'ERR_LAYERS_USAGE'},
-    {name: `${command} --concurrency banana`, args: [command, '--concurrency', 'banana'], says: 'ERR_LAYERS_USAGE'},
+    {name: `${command} --concurrency 0`, args: [command, '--concurrency', '0', '--json'], says: 'ERR_LAYERS_FLAG_VALUE'},
+    {name: `${command} --concurrency banana`, args: [command, '--concurrency', 'banana'], says: 'ERR_LAYERS_FLAG_VALUE'},
   ]),
 )
 

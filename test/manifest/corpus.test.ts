@@ -161,7 +161,7 @@ describe('broken manifest corpus', () => {
     expect(inspection.manifest).toBeUndefined()
     const problems = inspection.problems.map((problem) => ({
       at: path.relative(CORPUS, `${problem.location?.file}:${problem.location?.line}:${problem.location?.column}`),
-      code: problem.code.replace('ERR_LAYERS_MANIFEST_', ''),
+      code: problem.code.replace(/^ERR_LAYERS_(MANIFEST_)?/, ''),
       message: problem.message.replaceAll(CORPUS, '<dir>'),
     }))
     expect(problems).toEqual(EXPECTED[file])
@@ -176,7 +176,7 @@ describe('broken manifest corpus', () => {
     expect(result.json.error.code).toBe('ERR_LAYERS_MANIFEST_INVALID')
     const problems = (result.json.error.problems as Array<{location: string; code: string; message: string; hint?: string}>).map((problem) => ({
       at: path.relative(CORPUS, problem.location),
-      code: problem.code.replace('ERR_LAYERS_MANIFEST_', ''),
+      code: problem.code.replace(/^ERR_LAYERS_(MANIFEST_)?/, ''),
       message: problem.message.replaceAll(CORPUS, '<dir>'),
     }))
     expect(problems).toEqual(EXPECTED[file])
@@ -187,7 +187,7 @@ describe('broken manifest corpus', () => {
     const result = await runCli(['validate', '--manifest', path.join(CORPUS, '12-unknown-layer.yaml')])
     expect(result.code).toBe(2)
     expect(result.stdout).toBe('')
-    expect(result.stderr).toContain(`${path.join(CORPUS, '12-unknown-layer.yaml')}:24:20: error ERR_LAYERS_MANIFEST_UNKNOWN_LAYER functions.api uses layer "contnet"`)
+    expect(result.stderr).toContain(`${path.join(CORPUS, '12-unknown-layer.yaml')}:24:20: error ERR_LAYERS_UNKNOWN_LAYER functions.api uses layer "contnet"`)
     expect(result.stderr).toContain('Did you mean "content"?')
   })
 })

@@ -159,7 +159,7 @@ describe('layers package', () => {
     execFileSync('ln', ['-s', '../../layers.yaml', path.join(copy, 'fns', 'order', 'manifest.yaml')])
     const result = await runCli(['package', 'order', '--json'], {cwd: copy, env})
     expect(result.code).toBe(2)
-    expect(result.json.error).toMatchObject({code: 'ERR_LAYERS_FUNCTION_LINK_ESCAPES', message: expect.stringContaining('Function order: manifest.yaml is a link to ../../layers.yaml')})
+    expect(result.json.error).toMatchObject({code: 'ERR_LAYERS_LINK_ESCAPES', message: expect.stringContaining('Function order: manifest.yaml is a link to ../../layers.yaml')})
     const unknown = await runCli(['package', 'nope', '--json'], {cwd: copy, env})
     expect(unknown.code).toBe(2)
     expect(unknown.json.error).toMatchObject({code: 'ERR_LAYERS_UNKNOWN_FUNCTION', hint: 'Functions in the manifest: cjs, esm, order.'})

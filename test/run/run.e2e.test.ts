@@ -29,7 +29,7 @@ describe('layers run', () => {
   it('asks for a build when the layers are not built', async () => {
     const result = await runCli(['run', 'cjs', '--json'], {cwd: project, env})
     expect(result.code).toBe(2)
-    expect(result.json.error).toMatchObject({code: 'ERR_LAYERS_NOT_BUILT', message: expect.stringContaining('layer deps (x86_64)'), hint: expect.stringContaining('layers build deps')})
+    expect(result.json.error).toMatchObject({code: 'ERR_LAYERS_LAYER_NOT_BUILT', message: expect.stringContaining('layer deps (x86_64)'), hint: expect.stringContaining('layers build deps')})
   }, 30_000)
 
   it("returns the handler's real output with Lambda's environment, a thrown error as Lambda's error document, and the later layer's file", async () => {
