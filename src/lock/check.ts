@@ -10,6 +10,9 @@
 // - artifact keys are the ones layers writes (x86_64, arm64, arm64+x86_64) and match their
 //   architectures; package paths are `node_modules/<name>[/node_modules/<name>...]` with valid npm
 //   names: no `..`, no absolute paths, no backslashes, so nothing built from them leaves its directory;
+// - pip wheels: a hex sha256, a wheel file name whose project is the key it is locked under, a runtime
+//   layers resolves for, and (when the Python indexes are given) a URL without credentials on the host
+//   of a configured index (src/python/config.ts wheelSourceProblem);
 // - a published ARN recorded under published[accountId][region] is in that account and region (a
 //   lockfile holding another account's ARN would make publish and attach act on it), and a pinned
 //   arn layer's ARN is in its region.

@@ -130,18 +130,32 @@ async function withTempDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * The host interpreter uv is pointed at (`--python`), found once: without it uv searches PATH for an
+ * interpreter of the target's version on every run, and querying each candidate (pyenv shims ...)
+ * costs seconds. uv only reads its version and markers; --python-version/--python-platform decide.
+ */
+async function hostInterpreter(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const python = env.LAYERS_PYTHON ?? 'python3'
+  const result = await run(python, ['-I', '-c', 'import sys; print(sys.executable)'], env)
+  const executable = result.stdout.trim()
+  return !result.error && result.status === 0 && path.isAbsolute(executable) ? executable : undefined
+}
+
 export function uvResolver(command: string, options: ResolverEnv = {}): Resolver {
+  let interpreter: Promise<string | undefined> | undefined
   return {
     name: 'uv',
     pins: (request) =>
       withTempDir(async (dir) => {
+        const python = await (interpreter ??= hostInterpreter(options.env ?? process.env))
         const input = path.join(dir, 'requirements.in')
         const output = path.join(dir, 'requirements.txt')
         await writeFile(input, request.requirements.join('\n') + '\n')
         // uv prefers the versions of an existing output file: the previous lock's pins.
         await writeFile(output, request.preferred.map((pin) => `${pin.name}==${pin.version}`).join('\n') + '\n')
         const upgrade = request.upgrade === true ? ['--upgrade'] : [...(request.upgrade ?? [])].flatMap((name) => ['--upgrade-package', name])
-        const args = ['pip', 'compile', input, '-o', output, '--python-platform', uvPlatform(request.target), '--python-version', pythonVersion(request.target), '--only-binary', ':all:', '--generate-hashes', '--no-header', '--no-annotate', '--quiet', '--color', 'never', ...upgrade]
+        const args = ['pip', 'compile', input, '-o', output, '--python-platform', uvPlatform(request.target), '--python-version', pythonVersion(request.target), '--only-binary', ':all:', '--generate-hashes', '--no-header', '--no-annotate', '--quiet', '--color', 'never', ...(python ? ['--python', python] : []), ...upgrade]
         const result = await run(command, args, resolverEnv(options.env ?? process.env, request.config))
         if (result.error) throw missingResolver(result.error)
         if (result.status !== 0) throw failure(request, 'uv', result)
