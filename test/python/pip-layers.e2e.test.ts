@@ -8,9 +8,15 @@ import {execFileSync} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import {Ajv} from 'ajv'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCli} from '../support/cli.js'
 import {startPyPIIndex, type PyPIIndex} from '../support/pypi-index.js'
+
+const schema = (name: string): object => JSON.parse(readFileSync(path.resolve(import.meta.dirname, `../../schema/${name}.schema.json`), 'utf8'))
+const ajv = new Ajv({allErrors: true})
+const validLock = ajv.compile(schema('lock'))
+const validBuild = ajv.compile(schema('build'))
 
 let index: PyPIIndex
 let privateIndex: PyPIIndex
@@ -113,6 +119,8 @@ describe.skipIf(!hasUv)('pip layers with uv and a local index', () => {
     const [lockA, lockB] = await Promise.all([runCli(['lock', '--json'], {cwd: a.dir, env: a.env}), runCli(['lock', '--json'], {cwd: b.dir, env: b.env})])
     expect(lockA.code, lockA.stderr).toBe(0)
     expect(lockB.code, lockB.stderr).toBe(0)
+    expect(validLock(lockA.json), JSON.stringify(validLock.errors)).toBe(true)
+    expect(lockA.json.layers.find((layer: {layer: string}) => layer.layer === 'deps')).toMatchObject({kind: 'pip', artifacts: [{artifactKey: 'arm64', packages: 4}, {artifactKey: 'x86_64', packages: 3}]})
     const text = readFileSync(path.join(a.dir, 'lockfile.json'), 'utf8')
     expect(readFileSync(path.join(b.dir, 'lockfile.json'), 'utf8')).toBe(text)
     const lock = JSON.parse(text)
@@ -135,6 +143,7 @@ describe.skipIf(!hasUv)('pip layers with uv and a local index', () => {
     const [buildA, buildB] = await Promise.all([runCli(['build', '--json'], {cwd: a.dir, env: a.env}), runCli(['build', '--json'], {cwd: b.dir, env: b.env})])
     expect(buildA.code, buildA.stderr).toBe(0)
     expect(buildB.code, buildB.stderr).toBe(0)
+    expect(validBuild(buildA.json), JSON.stringify(validBuild.errors)).toBe(true)
     const sums = (result: typeof buildA): string[] => result.json.artifacts.map((artifact: {layer: string; artifactKey: string; sha256Hex: string}) => `${artifact.layer}/${artifact.artifactKey}/${artifact.sha256Hex}`)
     expect(sums(buildB)).toEqual(sums(buildA))
     const zipOf = (layer: string, key: string): string => buildA.json.artifacts.find((artifact: {layer: string; artifactKey: string}) => artifact.layer === layer && artifact.artifactKey === key).zipPath
