@@ -1,8 +1,10 @@
 // Owns the manifest checks a schema cannot express: a layer is exactly one kind, ARNs, npm package
-// names and semver ranges, regions and runtimes that exist, references between sections (layers,
-// accounts) with did-you-mean, Lambda's limits on a function's layers, and compatibility of a
-// function's runtime and architecture with its own layers. Works on the raw document data after the
-// schema check, skipping values of the wrong type (the schema has reported those already).
+// names and semver ranges, PEP 508 requirements of pip layers (src/python/requirements.ts), npm and
+// pip layers on runtimes of their language, regions and runtimes that exist, references between
+// sections (layers, accounts) with did-you-mean, Lambda's limits on a function's layers, and
+// compatibility of a function's runtime (and its language) and architecture with its own layers. Works
+// on the raw document data after the schema check, skipping values of the wrong type (the schema has
+// reported those already).
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import semver from 'semver'
