@@ -125,7 +125,7 @@ async function lockNpmLayer(layer: NpmLayer, previous: Extract<LockedLayer, {kin
 /** A pip layer's lock: the wheels of every runtime and architecture (src/python/lock.ts, loaded only for pip layers). */
 async function lockPipLayer(layer: PipLayer, previous: Extract<LockedLayer, {kind: 'pip'}> | undefined, context: LayerLockContext): Promise<LockedLayer> {
   const {lockPipArtifacts} = await import('../python/lock.js')
-  const artifacts = await lockPipArtifacts(layer, {root: context.manifest.root, previous: previous?.artifacts, update: context.update, config: context.pythonConfig})
+  const artifacts = await lockPipArtifacts(layer, {root: context.manifest.root, previous: previous?.artifacts, update: context.update, config: context.pythonConfig, emit: context.emit})
   const published = keptPublications(previous?.published, previous?.artifacts, artifacts)
   return {kind: 'pip', inputs: context.inputs, artifacts, ...(published ? {published} : {})}
 }

@@ -4,6 +4,7 @@
 // same wheels (pure-Python sets). The result depends only on the requirements, the targets, the
 // indexes' answers and the previous lock (its versions are preferred), so locking again is a no-op.
 import pLimit from 'p-limit'
+import type {EmitEvent} from '../events.js'
 import {canonicalJson} from '../lock/serialize.js'
 import {artifactKey, type ArtifactKey, type LockedArtifact, type LockedWheel} from '../lock/types.js'
 import type {Architecture, PipLayer} from '../manifest/types.js'
@@ -18,6 +19,7 @@ export interface PipLockOptions {
   previous?: Record<ArtifactKey, LockedArtifact>
   /** True: newest versions for the whole layer; a set: for those projects only. */
   update?: ReadonlySet<string> | true
+  emit: EmitEvent
   /** Tests: the configuration sources, resolver and index access. */
   config?: PythonConfigSources
   resolver?: Resolver
@@ -34,6 +36,17 @@ export async function lockPipArtifacts(layer: PipLayer, options: PipLockOptions)
   const config: PythonIndexConfig = loadPythonIndexes(options.root, options.config)
   const resolver = options.resolver ?? (await findResolver({env: options.config?.env}))
   const client = options.client ?? fetchIndexClient(config)
+  if (resolver.name === 'pip') {
+    options.emit({
+      type: 'warning',
+      warning: {
+        severity: 'warning',
+        code: 'ERR_LAYERS_PYTHON_PIP_FALLBACK',
+        message: `Layer ${layer.name} is resolved with pip, which evaluates environment markers (python_version, platform_machine ...) for the host interpreter, not for ${[...new Set(layer.runtimes)].join(', ')} on ${[...new Set(layer.architectures)].join(', ')}.`,
+        hint: 'Install uv (`pip install uv`) so layers resolves the markers for each Lambda target, then run `layers lock --update` for the layer.',
+      },
+    })
+  }
   const architectures = [...new Set(layer.architectures)].sort()
   const runtimes = [...new Set(layer.runtimes)].sort()
   const limit = pLimit(4)

@@ -168,7 +168,7 @@ interface PipReport {
   install?: Array<{metadata?: {name?: string; version?: string}; download_info?: {url?: string; archive_info?: {hashes?: {sha256?: string}; hash?: string}}}>
 }
 
-/** pip's resolution for a foreign target. pip evaluates markers other than python_version on the host: prefer uv. */
+/** pip's resolution for a foreign target. pip evaluates environment markers (python_version too) on the host interpreter: prefer uv. */
 export function pipResolver(python: string, options: ResolverEnv = {}): Resolver {
   return {
     name: 'pip',

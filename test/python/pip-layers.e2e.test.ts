@@ -198,6 +198,16 @@ describe.skipIf(!hasUv)('pip layers with uv and a local index', () => {
     expect(JSON.stringify(builds[3]!.json.error)).toContain('not a configured index')
   })
 
+  it('falls back to pip (--platform, --python-version, --only-binary) when uv is not there: the same wheels for x86_64, and a warning that markers are the host\'s', async () => {
+    const p = project('pip-fallback', '  deps:\n    pip: {app: "*", yank: "*"}\n    runtimes: [python3.12]\n')
+    const lock = await runCli(['lock', '--json'], {cwd: p.dir, env: {...p.env, LAYERS_UV: path.join(p.dir, 'no-uv')}})
+    expect(lock.code, lock.stderr).toBe(0)
+    const wheels = JSON.parse(readFileSync(path.join(p.dir, 'lockfile.json'), 'utf8')).layers.deps.artifacts.x86_64.wheels['python3.12']
+    // The distributions without markers get the wheels uv picks (oldpy's python_version marker is the host's to pip).
+    expect(Object.fromEntries(Object.entries(wheels as Record<string, {filename: string}>).map(([name, wheel]) => [name, wheel.filename]))).toMatchObject({'app': 'app-1.0-py3-none-any.whl', 'nat': 'nat-1.0-cp312-cp312-manylinux_2_28_x86_64.whl', 'yank': 'yank-1.0-py3-none-any.whl'})
+    expect(lock.json.warnings).toEqual([expect.objectContaining({code: 'ERR_LAYERS_PYTHON_PIP_FALLBACK'})])
+  })
+
   it('reads a private index with credentials from the configuration and never writes them', async () => {
     const p = project('private', '  internal:\n    pip: {internal: "==0.3"}\n    runtimes: [python3.13]\n    architectures: [arm64]\n')
     const env = {...p.env, UV_DEFAULT_INDEX: '', PIP_INDEX_URL: privateIndex.url}
