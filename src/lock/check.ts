@@ -117,7 +117,8 @@ export function wheelProblem(key: string, wheel: {name: unknown; version: unknow
   if (typeof wheel.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(wheel.sha256)) return 'has no sha256 (every wheel must carry its hex sha256, verified on fetch)'
   const parsed = typeof wheel.filename === 'string' && /^[A-Za-z0-9._+!-]+$/.test(wheel.filename) ? parseWheelName(wheel.filename) : undefined
   if (!parsed) return `has file name ${JSON.stringify(clip(String(wheel.filename)))}, which is not a wheel file name`
-  if (parsed.name !== key || wheel.name !== key) return `is keyed ${JSON.stringify(clip(key))} but names ${JSON.stringify(clip(String(wheel.name)))} (file ${wheel.filename})`
+  if (parsed.name !== key) return `is keyed ${JSON.stringify(clip(key))} but its file ${wheel.filename} is a wheel of ${parsed.name}`
+  if (wheel.name !== key) return `is keyed ${JSON.stringify(clip(key))} but names ${JSON.stringify(clip(String(wheel.name)))}`
   return python ? wheelSourceProblem(wheel, python) : undefined
 }
 
