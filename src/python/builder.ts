@@ -31,6 +31,9 @@ import {wheelProblem} from '../lock/check.js'
 import type {LockedWheel} from '../lock/types.js'
 import {authorizationFor, loadPythonIndexes, withoutCredentials, type PythonIndexConfig} from './config.js'
 
+/** A wheel download that has not finished after this long fails the build instead of hanging it. */
+const WHEEL_TIMEOUT_MS = 600_000
+
 /** Bump when a rule above changes: it is part of the build cache key. */
 const PIP_LAYOUT_VERSION = 1
 
@@ -69,17 +72,16 @@ async function sha256Of(file: string): Promise<string | undefined> {
 }
 
 /** The wheel's path in the cache, fetched (and verified) first when it is not there or no longer matches. */
-async function fetchWheel(layer: string, runtime: string, wheel: LockedWheel, config: PythonIndexConfig, signal?: AbortSignal): Promise<string> {
+async function fetchWheel(layer: string, runtime: string, wheel: LockedWheel, config: PythonIndexConfig): Promise<string> {
   const file = path.join(wheelCacheDir(), wheel.sha256.slice(0, 2), `${wheel.sha256}.whl`)
   if ((await sha256Of(file)) === wheel.sha256) return file
   const authorization = authorizationFor(wheel.url, config)
   let body: Buffer
   try {
-    const response = await fetch(wheel.url, {headers: authorization ? {authorization} : {}, signal})
+    const response = await fetch(wheel.url, {headers: authorization ? {authorization} : {}, signal: AbortSignal.timeout(WHEEL_TIMEOUT_MS)})
     if (!response.ok) throw new Error(`HTTP ${response.status}`)
     body = Buffer.from(await response.arrayBuffer())
   } catch (error) {
-    signal?.throwIfAborted()
     throw new OperationalError('ERR_LAYERS_PYTHON_FETCH', `Layer ${layer} (${runtime}): cannot fetch ${wheel.filename} from ${withoutCredentials(wheel.url)}: ${withoutCredentials((error as Error).message)}.`, {
       hint: 'Check the network and the index credentials (pip.conf / uv.toml), then run `layers build` again.',
       details: {layer, runtime, package: wheel.name},

@@ -19,6 +19,8 @@ export interface IndexClient {
 }
 
 const JSON_TYPE = 'application/vnd.pypi.simple.v1+json'
+/** A project page that has not arrived after this long fails the lock instead of hanging it. */
+const PAGE_TIMEOUT_MS = 60_000
 
 function decodeHtml(text: string): string {
   return text.replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'")
@@ -60,7 +62,7 @@ export function fetchIndexClient(config: PythonIndexConfig, fetcher: typeof fetc
           const authorization = authorizationFor(page, config)
           let response: Response
           try {
-            response = await fetcher(page, {headers: {accept: `${JSON_TYPE}, text/html;q=0.1`, ...(authorization ? {authorization} : {})}, redirect: 'follow'})
+            response = await fetcher(page, {headers: {accept: `${JSON_TYPE}, text/html;q=0.1`, ...(authorization ? {authorization} : {})}, redirect: 'follow', signal: AbortSignal.timeout(PAGE_TIMEOUT_MS)})
           } catch (error) {
             throw new OperationalError('ERR_LAYERS_PYTHON_INDEX_UNREACHABLE', `Cannot read ${page}: ${withoutCredentials((error as Error).message)}.`, {hint: 'Check the network and the index URL in pip.conf / uv.toml.', cause: error})
           }
