@@ -14,7 +14,7 @@ import {artifactArchitectures, type ArtifactKey, type LockedOwnLayer, type Lockf
 import type {Architecture, Manifest, OwnLayer} from '../manifest/types.js'
 import {selectLayerNames} from '../manifest/select.js'
 import {openStateDatabase, type StateDatabase} from '../store/db.js'
-import {layerBuilders, type LayerBuilder, type LayerBuildJob} from './builders.js'
+import {layerBuilders, loadLayerBuilder, type LayerBuilder, type LayerBuildJob} from './builders.js'
 import {BUILDER_VERSION, cacheKey, findCachedBuild, recordBuild, type CachedBuild} from './cache.js'
 import type {TarballSource} from './npm.js'
 import {createPruner, DEFAULT_PRUNE_VERSION, type Pruner} from './prune.js'
@@ -79,8 +79,8 @@ const DEFAULT_MEMORY_BUDGET = 96 * 1024 * 1024
  */
 export async function buildLayers(manifest: Manifest, lock: Lockfile, options: BuildOptions): Promise<BuiltArtifact[]> {
   const names = selectLayers(manifest, options.layers)
-  // The runtime builder (src/runtime/builder.ts) registers itself when loaded; only runtime layers need it.
-  if (names.some((name) => manifest.layers[name]?.kind === 'runtime')) await import('../runtime/builder.js')
+  // The runtime and pip builders register themselves when loaded; only layers of their kind need them.
+  for (const kind of new Set(names.map((name) => (manifest.layers[name] as OwnLayer).kind))) await loadLayerBuilder(kind)
   const stale = options.staleLayers(names)
   if (stale.length > 0) {
     throw new UserInputError('ERR_LAYERS_LOCK_STALE', `lockfile.json does not match the manifest for layer${stale.length === 1 ? '' : 's'} ${stale.join(', ')}.`, {

@@ -1,6 +1,7 @@
 // Owns the per-kind layer builders: what decides an artifact's bytes (its cache inputs, computed
 // offline and fast) and how its zip entries are collected. `build.ts` dispatches through
-// `layerBuilders`; another layer kind plugs in with registerLayerBuilder (e.g. `runtime`).
+// `layerBuilders`; another layer kind plugs in with registerLayerBuilder (`runtime`, `pip`), loaded
+// on first use by loadLayerBuilder.
 import {UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import type {ArtifactKey, LockedArtifact, LockedOwnLayer} from '../lock/types.js'
@@ -80,6 +81,13 @@ const dirBuilder: LayerBuilder = {
 }
 
 export const layerBuilders: Partial<Record<OwnLayer['kind'], LayerBuilder>> = {npm: npmBuilder, dir: dirBuilder}
+
+/** The builder of a kind, first loading the module that registers it (runtime, pip) when it is not loaded yet. */
+export async function loadLayerBuilder(kind: OwnLayer['kind']): Promise<LayerBuilder | undefined> {
+  if (!layerBuilders[kind] && kind === 'runtime') await import('../runtime/builder.js')
+  if (!layerBuilders[kind] && kind === 'pip') await import('../python/builder.js')
+  return layerBuilders[kind]
+}
 
 export function registerLayerBuilder(kind: OwnLayer['kind'], builder: LayerBuilder): void {
   layerBuilders[kind] = builder

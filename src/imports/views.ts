@@ -13,6 +13,7 @@ import {listDirLayer} from '../build/dir.js'
 import {createPruner} from '../build/prune.js'
 import type {BuiltArtifactFinder, FunctionLayer} from '../package/artifacts.js'
 import {listZip, readZipEntries} from '../package/zip-read.js'
+import type {LayerSpec} from '../manifest/types.js'
 
 export interface PackageJsonData {
   name?: string
@@ -40,7 +41,7 @@ export type ViewSource = 'zip' | 'dir' | 'lock' | 'none'
 
 export interface LayerView {
   layer: string
-  kind: 'npm' | 'dir' | 'runtime' | 'arn'
+  kind: LayerSpec['kind']
   source: ViewSource
   packages: ProvidedPackage[]
   /** Absolute path of the built zip the view was read from. */

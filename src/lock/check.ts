@@ -10,6 +10,9 @@
 // - artifact keys are the ones layers writes (x86_64, arm64, arm64+x86_64) and match their
 //   architectures; package paths are `node_modules/<name>[/node_modules/<name>...]` with valid npm
 //   names: no `..`, no absolute paths, no backslashes, so nothing built from them leaves its directory;
+// - pip wheels: a hex sha256, a wheel file name whose project is the key it is locked under, a runtime
+//   layers resolves for, and (when the Python indexes are given) a URL without credentials on the host
+//   of a configured index (src/python/config.ts wheelSourceProblem);
 // - a published ARN recorded under published[accountId][region] is in that account and region (a
 //   lockfile holding another account's ARN would make publish and attach act on it), and a pinned
 //   arn layer's ARN is in its region.
@@ -19,6 +22,8 @@ import npa from 'npm-package-arg'
 import validatePackageName from 'validate-npm-package-name'
 import {parseLayerVersionArn} from '../audit/arn.js'
 import type {RegistryPolicy} from '../npm/config.js'
+import {wheelSourceProblem, type PythonIndexConfig} from '../python/config.js'
+import {parseWheelName, PYTHON_RUNTIME_NAMES} from '../python/targets.js'
 import {artifactKey, type Lockfile} from './types.js'
 
 export type LockPath = Array<string | number>
@@ -107,8 +112,18 @@ export function packagePathProblem(lockPath: string): string | undefined {
   return undefined
 }
 
+/** Why a locked wheel is not one layers may fetch and unpack; undefined when it is. `python` absent: its source is not checked. */
+export function wheelProblem(key: string, wheel: {name: unknown; version: unknown; filename: unknown; url: unknown; sha256: unknown; index: unknown}, python: PythonIndexConfig | undefined): string | undefined {
+  if (typeof wheel.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(wheel.sha256)) return 'has no sha256 (every wheel must carry its hex sha256, verified on fetch)'
+  const parsed = typeof wheel.filename === 'string' && /^[A-Za-z0-9._+!-]+$/.test(wheel.filename) ? parseWheelName(wheel.filename) : undefined
+  if (!parsed) return `has file name ${JSON.stringify(clip(String(wheel.filename)))}, which is not a wheel file name`
+  if (parsed.name !== key) return `is keyed ${JSON.stringify(clip(key))} but its file ${wheel.filename} is a wheel of ${parsed.name}`
+  if (wheel.name !== key) return `is keyed ${JSON.stringify(clip(key))} but names ${JSON.stringify(clip(String(wheel.name)))}`
+  return python ? wheelSourceProblem(wheel, python) : undefined
+}
+
 /** Every problem of the lockfile's content (its shape was checked before: shape.ts). */
-export function checkLockfileContent(lock: Lockfile, policy: RegistryPolicy): LockProblem[] {
+export function checkLockfileContent(lock: Lockfile, policy: RegistryPolicy, python?: PythonIndexConfig): LockProblem[] {
   const problems: LockProblem[] = []
   const tarball = (at: LockPath, what: string, resolved: unknown, integrity: unknown): void => {
     const url = tarballUrlProblem(resolved, policy)
@@ -145,6 +160,16 @@ export function checkLockfileContent(lock: Lockfile, policy: RegistryPolicy): Lo
           continue
         }
         tarball(pkgAt, `Layer ${name} (${key}): ${clip(pkg.name)}@${clip(pkg.version)} (${lockPath})`, pkg.resolved, pkg.integrity)
+      }
+      for (const [runtime, wheels] of Object.entries(artifact.wheels ?? {})) {
+        if (!PYTHON_RUNTIME_NAMES.includes(runtime)) {
+          problems.push({path: [...where, 'wheels', runtime], part: 'key', message: `Layer ${name} (${key}): ${JSON.stringify(clip(runtime))} is not a Python runtime layers resolves for.`})
+          continue
+        }
+        for (const [project, wheel] of Object.entries(wheels)) {
+          const problem = wheelProblem(project, wheel, python)
+          if (problem) problems.push({path: [...where, 'wheels', runtime, project], message: `Layer ${name} (${key}, ${runtime}): the wheel of ${clip(project)} ${problem}.`})
+        }
       }
       if (artifact.binary) tarball([...where, 'binary'], `Layer ${name} (${key}): the runtime binary ${clip(String(artifact.binary.name))}@${clip(String(artifact.binary.version))}`, artifact.binary.resolved, artifact.binary.integrity)
     }

@@ -17,6 +17,8 @@ export function layerLockInputs(layer: LayerSpec, root: string): unknown {
       return {kind: 'arn', arn: layer.arn}
     case 'npm':
       return {kind: 'npm', dependencies: layer.dependencies, architectures: [...layer.architectures].sort(), runtimes: [...layer.runtimes].sort()}
+    case 'pip':
+      return {kind: 'pip', requirements: layer.requirements, architectures: [...layer.architectures].sort(), runtimes: [...layer.runtimes].sort()}
     case 'dir':
       return {kind: 'dir', dir: relative(root, layer.dir), architectures: [...layer.architectures].sort()}
     case 'runtime':

@@ -13,6 +13,7 @@ import {OperationalError, UserInputError, type Problem} from '../errors/index.js
 import {trackTemp, writeFileAtomically} from '../fsutil/atomic.js'
 import {readYaml} from '../manifest/document.js'
 import {loadRegistryPolicy, type NpmConfigSources, type RegistryPolicy} from '../npm/config.js'
+import {loadPythonIndexes, type PythonConfigSources, type PythonIndexConfig} from '../python/config.js'
 import {checkLockfileContent} from './check.js'
 import {checkLockfileShape} from './shape.js'
 import {serializeLockfile} from './serialize.js'
@@ -21,6 +22,8 @@ import {emptyLockfile, type Lockfile} from './types.js'
 export interface ReadLockfileOptions {
   /** Where the npm configuration (the registries tarballs may come from) is read besides the project's .npmrc (tests). */
   npmConfig?: NpmConfigSources
+  /** Where pip's and uv's configuration (the indexes wheels may come from) is read (tests). */
+  pythonConfig?: PythonConfigSources
 }
 
 /**
@@ -36,13 +39,15 @@ export async function readLockfile(file: string, options: ReadLockfileOptions = 
     throw new OperationalError('ERR_LAYERS_LOCKFILE_READ', `Cannot read ${file}: ${(error as Error).message}`, {cause: error})
   }
   const lock = parseLockfile(file, text)
-  assertLockfileSafe(file, text, lock, loadRegistryPolicy(path.dirname(file), options.npmConfig))
+  // The Python indexes are read only for a lock with pip layers (a uv.toml is parsed by python3).
+  const python = Object.values(lock.layers).some((layer) => layer.kind === 'pip') ? loadPythonIndexes(path.dirname(file), options.pythonConfig) : undefined
+  assertLockfileSafe(file, text, lock, loadRegistryPolicy(path.dirname(file), options.npmConfig), python)
   return lock
 }
 
 /** Throws ERR_LAYERS_LOCKFILE_UNSAFE (exit 2) listing every problem check.ts finds, each at its line and column. */
-export function assertLockfileSafe(file: string, text: string, lock: Lockfile, policy: RegistryPolicy): void {
-  const found = checkLockfileContent(lock, policy)
+export function assertLockfileSafe(file: string, text: string, lock: Lockfile, policy: RegistryPolicy, python?: PythonIndexConfig): void {
+  const found = checkLockfileContent(lock, policy, python)
   if (found.length === 0) return
   const source = readYaml(text, file)
   const hint = 'Do not build or publish from this lockfile: restore it from version control, or remove the entry and run `layers lock` to resolve it again from the configured registries.'

@@ -13,9 +13,12 @@ import {InterruptedError, OperationalError, UserInputError} from '../errors/inde
 import type {EmitEvent} from '../events.js'
 import {loadManifest} from '../manifest/load.js'
 import {layerByName} from '../manifest/select.js'
-import type {Architecture, ArnLayer, DirLayer, LayerSpec, Manifest, NpmLayer, RuntimeLayer} from '../manifest/types.js'
+import type {Architecture, ArnLayer, DirLayer, LayerSpec, Manifest, NpmLayer, PipLayer, RuntimeLayer} from '../manifest/types.js'
 import {loadNpmOptions, loadRegistryPolicy, type NpmConfigSources, type NpmOptions, type RegistryPolicy} from '../npm/config.js'
 import {projectPaths} from '../project/paths.js'
+import {loadPythonIndexes, type PythonConfigSources} from '../python/config.js'
+import {parseRequirement} from '../python/requirements.js'
+import {normalizeName} from '../python/targets.js'
 import {resolveNpmLayer} from '../resolve/layer.js'
 import {pacotePackumentSource} from '../resolve/source.js'
 import {PackumentCache} from '../resolve/tree.js'
@@ -47,6 +50,8 @@ export interface LockProjectOptions {
   npmConfig?: NpmConfigSources
   /** How `arn` layers' pins are read from AWS (timeouts, --profile, --endpoint-url); default: environment, else built in. */
   aws?: AwsConnection
+  /** Where pip's and uv's configuration (the Python indexes) is read (tests); default: this process's. */
+  pythonConfig?: PythonConfigSources
 }
 
 export interface LockedArtifactSummary {
@@ -95,6 +100,8 @@ export interface LayerLockContext {
   aws?: AwsConnection
   /** The registries tarballs may come from (the project's npm configuration). */
   registries?: RegistryPolicy
+  /** Where pip's and uv's configuration is read (tests); default: this process's environment and files. */
+  pythonConfig?: PythonConfigSources
 }
 
 /** Locks one layer. Each layer kind is one case; a kind without a case is refused clearly. */
@@ -102,6 +109,8 @@ export async function lockLayer(layer: LayerSpec, previous: LockedLayer | undefi
   switch (layer.kind) {
     case 'npm':
       return lockNpmLayer(layer, previous?.kind === 'npm' ? previous : undefined, context)
+    case 'pip':
+      return lockPipLayer(layer, previous?.kind === 'pip' ? previous : undefined, context)
     case 'dir':
       return lockDirLayer(layer, previous?.kind === 'dir' ? previous : undefined, context)
     case 'runtime':
@@ -125,6 +134,14 @@ async function lockNpmLayer(layer: NpmLayer, previous: Extract<LockedLayer, {kin
   for (const warning of resolved.warnings) context.emit({type: 'warning', warning})
   const published = keptPublications(previous?.published, previous?.artifacts, resolved.artifacts)
   return {kind: 'npm', inputs: context.inputs, artifacts: resolved.artifacts, ...(published ? {published} : {})}
+}
+
+/** A pip layer's lock: the wheels of every runtime and architecture (src/python/lock.ts, loaded only for pip layers). */
+async function lockPipLayer(layer: PipLayer, previous: Extract<LockedLayer, {kind: 'pip'}> | undefined, context: LayerLockContext): Promise<LockedLayer> {
+  const {lockPipArtifacts} = await import('../python/lock.js')
+  const artifacts = await lockPipArtifacts(layer, {root: context.manifest.root, previous: previous?.artifacts, update: context.update, config: context.pythonConfig, emit: context.emit})
+  const published = keptPublications(previous?.published, previous?.artifacts, artifacts)
+  return {kind: 'pip', inputs: context.inputs, artifacts, ...(published ? {published} : {})}
 }
 
 async function lockRuntime(layer: RuntimeLayer, previous: Extract<LockedLayer, {kind: 'runtime'}> | undefined, context: LayerLockContext): Promise<LockedLayer> {
@@ -179,11 +196,12 @@ export function keptPublications(
  * before anything is written; the npm resolver refuses a bad tarball URL earlier, naming who depends
  * on the package, so this catches the other kinds (a runtime template's binary).
  */
-function assertLockedSafe(layers: Array<[string, LockedLayer]>, policy: RegistryPolicy): void {
-  const problems = checkLockfileContent({lockfileVersion: 1, layers: Object.fromEntries(layers)}, policy)
+function assertLockedSafe(layers: Array<[string, LockedLayer]>, policy: RegistryPolicy, root: string, pythonConfig?: PythonConfigSources): void {
+  const python = layers.some(([, layer]) => layer.kind === 'pip') ? loadPythonIndexes(root, pythonConfig) : undefined
+  const problems = checkLockfileContent({lockfileVersion: 1, layers: Object.fromEntries(layers)}, policy, python)
   if (problems.length === 0) return
   throw new UserInputError('ERR_LAYERS_LOCK_REFUSED', `Nothing was written: ${problems.map((problem) => problem.message).join(' ')}`, {
-    hint: 'The registry answered with a tarball layers will not lock (another host, file: or git source, or no sha512 integrity). Check the registries in .npmrc.',
+    hint: 'The registry answered with a tarball or wheel layers will not lock (another host, file: or git source, no sha512 integrity or sha256). Check the registries in .npmrc and the indexes in pip.conf / uv.toml.',
     problems: problems.map((problem) => ({severity: 'error', code: 'ERR_LAYERS_LOCK_REFUSED', message: problem.message})),
   })
 }
@@ -226,12 +244,12 @@ export function selectLayers(manifest: Manifest, lock: Lockfile, targets: readon
           hint: `Run \`layers lock --update ${target}\` to move ${pkg} to the newest version its range allows, or \`layers lock ${name}\`.`,
         })
       }
-      if (layer.kind !== 'npm') {
-        throw new UserInputError('ERR_LAYERS_USAGE', `${target}: layer ${name} is a ${layer.kind} layer and has no npm packages.`, {hint: `Run \`layers lock --update ${name}\`.`})
+      if (layer.kind !== 'npm' && layer.kind !== 'pip') {
+        throw new UserInputError('ERR_LAYERS_USAGE', `${target}: layer ${name} is a ${layer.kind} layer and has no packages.`, {hint: `Run \`layers lock --update ${name}\`.`})
       }
       if (pkg === '' || !knownPackage(layer, lock, pkg)) {
         throw new UserInputError('ERR_LAYERS_UNKNOWN_PACKAGE', `Layer ${name} has no package named ${pkg || '(empty)'}.`, {
-          hint: `Name a dependency of the layer or a package in its lock, e.g. ${Object.keys(layer.dependencies)[0] ?? 'lodash'}.`,
+          hint: `Name a dependency of the layer or a package in its lock, e.g. ${(layer.kind === 'npm' ? Object.keys(layer.dependencies)[0] : pipProjects(layer)[0]) ?? 'lodash'}.`,
           details: {layer: name, package: pkg},
         })
       }
@@ -248,11 +266,27 @@ export function selectLayers(manifest: Manifest, lock: Lockfile, targets: readon
   return {names, update: updates, all}
 }
 
-function knownPackage(layer: NpmLayer, lock: Lockfile, pkg: string): boolean {
-  if (pkg in layer.dependencies) return true
+function knownPackage(layer: NpmLayer | PipLayer, lock: Lockfile, pkg: string): boolean {
   const locked = lock.layers[layer.name]
+  if (layer.kind === 'pip') {
+    const project = normalizeName(pkg)
+    if (pipProjects(layer).includes(project)) return true
+    return locked?.kind === 'pip' && Object.values(locked.artifacts).some((artifact) => Object.values(artifact.wheels ?? {}).some((wheels) => project in wheels))
+  }
+  if (pkg in layer.dependencies) return true
   if (locked?.kind !== 'npm') return false
   return Object.values(locked.artifacts).some((artifact) => Object.values(artifact.packages ?? {}).some((entry) => entry.name === pkg))
+}
+
+/** The normalized project names a pip layer requires directly. */
+function pipProjects(layer: PipLayer): string[] {
+  return layer.requirements.map((requirement) => parseRequirement(requirement)).flatMap((parsed) => (typeof parsed === 'string' ? [] : [parsed.name]))
+}
+
+/** npm packages of an artifact, or the distinct Python distributions over its runtimes. */
+function packageCount(artifact: LockedArtifact): number {
+  if (artifact.wheels) return new Set(Object.values(artifact.wheels).flatMap((wheels) => Object.keys(wheels))).size
+  return Object.keys(artifact.packages ?? {}).length
 }
 
 function summary(name: string, locked: LockedLayer, status: LockedLayerSummary['status']): LockedLayerSummary {
@@ -261,7 +295,7 @@ function summary(name: string, locked: LockedLayer, status: LockedLayerSummary['
       ? []
       : Object.keys(locked.artifacts)
           .sort()
-          .map((key) => ({artifactKey: key, architectures: locked.artifacts[key]!.architectures, packages: Object.keys(locked.artifacts[key]!.packages ?? {}).length}))
+          .map((key) => ({artifactKey: key, architectures: locked.artifacts[key]!.architectures, packages: packageCount(locked.artifacts[key]!)}))
   return {layer: name, kind: locked.kind, status, artifacts}
 }
 
@@ -269,7 +303,7 @@ function summary(name: string, locked: LockedLayer, status: LockedLayerSummary['
 export async function lockProject(options: LockProjectOptions): Promise<LockProjectResult> {
   const paths = projectPaths(options.manifestPath)
   const manifest = await loadManifest(paths.manifest)
-  const read = await readLockfile(paths.lockfile, {npmConfig: options.npmConfig})
+  const read = await readLockfile(paths.lockfile, {npmConfig: options.npmConfig, pythonConfig: options.pythonConfig})
   const existed = read !== undefined
   const current = read ?? {lockfileVersion: 1, layers: {}}
   const policy = loadRegistryPolicy(paths.root, options.npmConfig)
@@ -310,6 +344,7 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
       source: registry,
       npmOptions,
       ...(options.aws ? {aws: options.aws} : {}),
+      pythonConfig: options.pythonConfig,
     })
     results.set(name, {locked, status: 'locked'})
   }
@@ -318,7 +353,7 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
   let removed: string[] = []
   let changes: LockLayerChange[] = []
   let upToDate = false
-  assertLockedSafe([...results].filter(([, {status}]) => status === 'locked').map(([name, {locked}]) => [name, locked]), policy)
+  assertLockedSafe([...results].filter(([, {status}]) => status === 'locked').map(([name, {locked}]) => [name, locked]), policy, paths.root, options.pythonConfig)
   const apply = (latest: Lockfile): Lockfile => {
     const layers = {...latest.layers}
     for (const [name, {locked}] of results) layers[name] = locked

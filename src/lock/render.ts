@@ -10,7 +10,7 @@ export function renderLockResult(result: LockProjectResult): string {
   const rows = result.layers.flatMap((layer) =>
     layer.artifacts.length === 0
       ? [[layer.layer, layer.kind, null, null, layer.status]]
-      : layer.artifacts.map((artifact) => [layer.layer, layer.kind, artifact.artifactKey, layer.kind === 'npm' ? artifact.packages : null, layer.status]),
+      : layer.artifacts.map((artifact) => [layer.layer, layer.kind, artifact.artifactKey, layer.kind === 'npm' || layer.kind === 'pip' ? artifact.packages : null, layer.status]),
   )
   const lines = [rows.length > 0 ? renderTable(['Layer', 'Kind', 'Artifact', 'Packages', 'Status'], rows, {alignRight: [3]}) : 'The manifest declares no layers.']
   if (result.removed.length > 0) lines.push(`Removed from the lock (no longer in the manifest): ${result.removed.join(', ')}`)

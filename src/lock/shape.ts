@@ -27,7 +27,7 @@ export function checkLockfileShape(data: unknown): ShapeProblem | undefined {
   for (const [name, layer] of Object.entries(data.layers)) {
     const at = ['layers', name]
     if (!isObject(layer)) return fail(at, 'must be an object')
-    if (!['npm', 'dir', 'runtime', 'arn'].includes(layer.kind as string)) return fail([...at, 'kind'], 'must be npm, dir, runtime or arn')
+    if (!['npm', 'pip', 'dir', 'runtime', 'arn'].includes(layer.kind as string)) return fail([...at, 'kind'], 'must be npm, pip, dir, runtime or arn')
     if (typeof layer.inputs !== 'string') return fail([...at, 'inputs'], 'must be a string')
     if (layer.kind === 'arn') {
       if (!isObject(layer.arns)) return fail([...at, 'arns'], 'must be an object')
@@ -49,6 +49,19 @@ export function checkLockfileShape(data: unknown): ShapeProblem | undefined {
           if (!isObject(pkg)) return fail(p, 'must be an object')
           for (const field of ['name', 'version', 'resolved', 'integrity']) {
             if (typeof pkg[field] !== 'string') return fail(pkg[field] === undefined ? p : [...p, field], pkg[field] === undefined ? `has no ${field}` : 'must be a string')
+          }
+        }
+      }
+      if (artifact.wheels !== undefined) {
+        if (!isObject(artifact.wheels)) return fail([...at, 'artifacts', key, 'wheels'], 'must be an object')
+        for (const [runtime, wheels] of Object.entries(artifact.wheels)) {
+          if (!isObject(wheels)) return fail([...at, 'artifacts', key, 'wheels', runtime], 'must be an object')
+          for (const [project, wheel] of Object.entries(wheels)) {
+            const p = [...at, 'artifacts', key, 'wheels', runtime, project]
+            if (!isObject(wheel)) return fail(p, 'must be an object')
+            for (const field of ['name', 'version', 'filename', 'url', 'sha256', 'index']) {
+              if (typeof wheel[field] !== 'string') return fail(wheel[field] === undefined ? p : [...p, field], wheel[field] === undefined ? `has no ${field}` : 'must be a string')
+            }
           }
         }
       }

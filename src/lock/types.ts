@@ -1,4 +1,4 @@
-// Owns the shape of `lockfile.json` (version 1): per layer, what was resolved (npm tree, runtime
+// Owns the shape of `lockfile.json` (version 1): per layer, what was resolved (npm tree, Python wheels, runtime
 // binary, pinned ARNs) and where each artifact was published (version ARN per account, region and
 // artifact). It never holds credentials, timestamps or host paths.
 import type {Architecture} from '../manifest/types.js'
@@ -50,10 +50,26 @@ export interface LockedBinary {
   integrity: string
 }
 
+/** One wheel of a pip layer, as the index listed it (the URL never with credentials). */
+export interface LockedWheel {
+  /** Normalized project name (PEP 503). */
+  name: string
+  version: string
+  /** The wheel's file name, whose tags fit the runtime and architecture it is locked for. */
+  filename: string
+  url: string
+  /** Hex SHA-256 of the file; verified on every fetch. */
+  sha256: string
+  /** The configured index (without credentials) whose project page listed the file. */
+  index: string
+}
+
 export interface LockedArtifact {
   architectures: Architecture[]
   /** npm layers: the whole installed tree. */
   packages?: Record<string, LockedPackage>
+  /** pip layers: runtime (e.g. python3.12) -> normalized project name -> the wheel installed for it. */
+  wheels?: Record<string, Record<string, LockedWheel>>
   /** runtime layers: the binary package for these architectures (absent for binary-less templates). */
   binary?: LockedBinary
 }
@@ -80,6 +96,10 @@ export interface LockedNpmLayer extends LockedOwnLayerBase {
   kind: 'npm'
 }
 
+export interface LockedPipLayer extends LockedOwnLayerBase {
+  kind: 'pip'
+}
+
 export interface LockedDirLayer extends LockedOwnLayerBase {
   kind: 'dir'
 }
@@ -96,7 +116,7 @@ export interface LockedArnLayer {
   arns: Record<string, Record<string, string>>
 }
 
-export type LockedOwnLayer = LockedNpmLayer | LockedDirLayer | LockedRuntimeLayer
+export type LockedOwnLayer = LockedNpmLayer | LockedPipLayer | LockedDirLayer | LockedRuntimeLayer
 export type LockedLayer = LockedOwnLayer | LockedArnLayer
 
 export interface Lockfile {

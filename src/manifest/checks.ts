@@ -1,12 +1,16 @@
 // Owns the manifest checks a schema cannot express: a layer is exactly one kind, ARNs, npm package
-// names and semver ranges, regions and runtimes that exist, references between sections (layers,
-// accounts) with did-you-mean, Lambda's limits on a function's layers, and compatibility of a
-// function's runtime and architecture with its own layers. Works on the raw document data after the
-// schema check, skipping values of the wrong type (the schema has reported those already).
+// names and semver ranges, PEP 508 requirements of pip layers (src/python/requirements.ts), npm and
+// pip layers on runtimes of their language, regions and runtimes that exist, references between
+// sections (layers, accounts) with did-you-mean, Lambda's limits on a function's layers, and
+// compatibility of a function's runtime (and its language) and architecture with its own layers. Works
+// on the raw document data after the schema check, skipping values of the wrong type (the schema has
+// reported those already).
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import semver from 'semver'
 import validatePackageName from 'validate-npm-package-name'
+import {mapRequirement, parseRequirement, readRequirementsFile} from '../python/requirements.js'
+import {PYTHON_RUNTIME_NAMES} from '../python/targets.js'
 import {parseRegistrySpec} from '../resolve/spec.js'
 import type {Problem} from '../errors/index.js'
 import {checkLayerArn, REGION_PLACEHOLDER} from './arn.js'
@@ -19,7 +23,7 @@ import {didYouMean} from './suggest.js'
 /** Lambda's limit on the layers of one function. */
 export const MAX_LAYERS_PER_FUNCTION = 5
 
-export const LAYER_KINDS = ['npm', 'dir', 'runtime', 'arn'] as const
+export const LAYER_KINDS = ['npm', 'pip', 'dir', 'runtime', 'arn'] as const
 const OWN_LAYER_KEYS = ['runtimes', 'architectures', 'license', 'description', 'exclude', 'defaultExcludes', 'share']
 
 type Raw = Record<string, unknown>
@@ -115,7 +119,7 @@ export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
     const at: DocPath = ['layers', name]
     const kinds = LAYER_KINDS.filter((kind) => layer[kind] !== undefined)
     if (kinds.length === 0) {
-      report('LAYER_KIND', `Layer ${name} has none of npm, dir, runtime or arn.`, 'Give the layer exactly one source: npm (dependencies), dir (a directory), runtime (a template) or arn (an existing layer).', at, 'key')
+      report('LAYER_KIND', `Layer ${name} has none of npm, pip, dir, runtime or arn.`, 'Give the layer exactly one source: npm (dependencies), pip (Python requirements), dir (a directory), runtime (a template) or arn (an existing layer).', at, 'key')
       continue
     }
     if (kinds.length > 1) {
@@ -137,6 +141,8 @@ export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
     checkRuntimes(layer.runtimes, [...at, 'runtimes'])
     checkShare(layer.share, [...at, 'share'], accounts, report)
     if (kind === 'npm') checkNpm(name, layer.npm, [...at, 'npm'], context.root, report)
+    if (kind === 'pip') checkPip(name, layer.pip, [...at, 'pip'], context.root, report)
+    if (kind === 'npm' || kind === 'pip') checkLanguageRuntimes(name, kind, layer.runtimes, settings.runtimes, at, report)
     if (kind === 'dir' && typeof layer.dir === 'string') {
       const dir = path.resolve(context.root, layer.dir)
       if (!isDirectory(dir)) report('MISSING_PATH', `layers.${name}.dir: ${dir} is not a directory.`, 'Create the directory or fix the path (relative to the manifest).', [...at, 'dir'])
@@ -229,7 +235,10 @@ export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
       }
       const defaultRuntimes = layer.runtime !== undefined ? [...CUSTOM_RUNTIMES] : settings.runtimes
       const layerRuntimes = strings(layer.runtimes ?? defaultRuntimes)
-      if (runtime !== undefined && lambdaRuntime(runtime) && layerRuntimes.length > 0 && !layerRuntimes.includes(runtime)) {
+      const language = layer.pip !== undefined ? 'python' : layer.npm !== undefined ? 'nodejs' : undefined
+      if (runtime !== undefined && language !== undefined && runtimeLanguage(runtime) !== undefined && runtimeLanguage(runtime) !== language) {
+        report('RUNTIME_MISMATCH', `functions.${key} runs on ${runtime}, but layer ${entry} is ${language === 'python' ? 'a Python (pip) layer' : 'a Node.js (npm) layer'}.`, `Use a ${language === 'python' ? 'python3.x' : 'nodejs'} runtime for the function, or a layer for ${runtimeLanguage(runtime) === 'python' ? 'Python (pip:)' : 'Node.js (npm:)'} instead.`, itemAt)
+      } else if (runtime !== undefined && lambdaRuntime(runtime) && layerRuntimes.length > 0 && !layerRuntimes.includes(runtime)) {
         report('RUNTIME_MISMATCH', `functions.${key} uses runtime ${runtime}, but layer ${entry} declares ${layerRuntimes.join(', ')} only.`, `Add ${runtime} to layers.${entry}.runtimes, or change the function's runtime.`, itemAt)
       }
     })
@@ -249,6 +258,55 @@ function checkShare(share: unknown, at: DocPath, accounts: Raw, report: Report):
     report('UNKNOWN_ACCOUNT', `${dotted(at)}.accounts names "${account}", which is neither a 12-digit account id nor in accounts:.${didYouMean(account, Object.keys(accounts))}`, 'Use an account name from accounts: or a 12-digit id (quoted).', [...at, 'accounts', index])
   })
 }
+
+/** The language a runtime identifier runs, for the npm/pip layer checks. */
+function runtimeLanguage(runtime: string): 'nodejs' | 'python' | undefined {
+  return runtime.startsWith('nodejs') ? 'nodejs' : runtime.startsWith('python') ? 'python' : undefined
+}
+
+/** An npm layer runs on Node.js runtimes only, a pip layer on the Python runtimes layers resolves for. */
+function checkLanguageRuntimes(name: string, kind: 'npm' | 'pip', runtimes: unknown, defaults: unknown, at: DocPath, report: Report): void {
+  const own = runtimes !== undefined
+  const listed = strings(own ? runtimes : (defaults ?? ['nodejs22.x']))
+  const fits = (runtime: string): boolean => (kind === 'npm' ? runtimeLanguage(runtime) !== 'python' : PYTHON_RUNTIME_NAMES.includes(runtime))
+  const what = kind === 'npm' ? 'an npm layer, for Node.js runtimes' : `a pip layer, for the Python runtimes ${PYTHON_RUNTIME_NAMES.join(', ')}`
+  listed.forEach((runtime, index) => {
+    if (fits(runtime) || !lambdaRuntime(runtime)) return
+    if (own) report('RUNTIME_MISMATCH', `Layer ${name} lists runtime ${runtime}, but it is ${what}.`, kind === 'npm' ? 'Remove the Python runtime, or make a pip: layer for Python functions.' : 'List Python runtimes such as python3.12 in runtimes.', [...at, 'runtimes', index])
+    else report('RUNTIME_MISMATCH', `Layer ${name} takes runtime ${runtime} from settings.runtimes, but it is ${what}.`, `Give layers.${name} its own runtimes, e.g. [${kind === 'npm' ? 'nodejs22.x' : 'python3.12'}].`, at, 'key')
+  })
+}
+
+function checkPip(name: string, pip: unknown, at: DocPath, root: string, report: Report): void {
+  if (typeof pip === 'string') {
+    const file = path.resolve(root, pip)
+    const {lines, problems} = readRequirementsFile(file)
+    for (const problem of problems) report('INVALID_REQUIREMENT', `layers.${name}.pip: ${file}${problem.line === undefined ? '' : `:${problem.line}`} ${problem.message}.`, 'Point pip at a requirements.txt or pyproject.toml (relative to the manifest) holding PEP 508 requirements; index options go in pip.conf or uv.toml.', at)
+    if (problems.length === 0 && lines.length === 0) report('EMPTY_LAYER', `layers.${name}.pip: ${file} lists no requirements.`, 'Add requirements or remove the layer.', at)
+    for (const line of lines) {
+      const parsed = parseRequirement(line.requirement)
+      if (typeof parsed === 'string') report('INVALID_REQUIREMENT', `layers.${name}.pip (${file}${line.line === undefined ? '' : `:${line.line}`}): ${parsed}.`, REQUIREMENT_HINT, at)
+    }
+    return
+  }
+  if (!isObject(pip)) return
+  if (Object.keys(pip).length === 0) report('EMPTY_LAYER', `layers.${name}.pip lists no requirements.`, 'Add requirements (name: specifier) or remove the layer.', at)
+  const seen = new Map<string, string>()
+  for (const [key, value] of Object.entries(pip)) {
+    if (typeof value !== 'string') continue
+    const parsed = parseRequirement(mapRequirement(key, value))
+    if (typeof parsed === 'string') {
+      const keyProblem = typeof parseRequirement(key) === 'string' || /[<>=!~;@]/.test(key)
+      report('INVALID_REQUIREMENT', `layers.${name}.pip.${key}: ${parsed}.`, REQUIREMENT_HINT, [...at, key], keyProblem ? 'key' : 'value')
+      continue
+    }
+    const other = seen.get(parsed.name)
+    if (other !== undefined && parsed.marker === undefined) report('DUPLICATE_REQUIREMENT', `layers.${name}.pip lists ${key} and ${other}, the same project ${parsed.name}.`, 'Keep one entry per project (combine the specifiers with a comma).', [...at, key], 'key')
+    seen.set(parsed.name, key)
+  }
+}
+
+const REQUIREMENT_HINT = 'Write a project name (optionally with [extras]) and a PEP 440 specifier such as ">=2.31,<3", "==2.*" or "*", optionally followed by "; python_version >= \'3.12\'".'
 
 function checkNpm(name: string, npm: unknown, at: DocPath, root: string, report: Report): void {
   if (typeof npm === 'string') {

@@ -9,6 +9,7 @@ import {toolRoot} from '../project/paths.js'
 import {bucketProblems, DEFAULT_BUCKET} from './bucket.js'
 import {semanticProblems} from './checks.js'
 import {readYaml, type YamlSource} from './document.js'
+import {mapRequirement, readRequirementsFile} from '../python/requirements.js'
 import {CUSTOM_RUNTIMES} from './runtimes.js'
 import {schemaProblems} from './schema-check.js'
 import {DEFAULT_STATE_SETTINGS, type Account, type Architecture, type FunctionSpec, type LayerSpec, type Manifest, type Settings, type Share} from './types.js'
@@ -171,6 +172,13 @@ function toLayer(name: string, raw: Raw, settings: Settings, accounts: Record<st
     const template: string = raw.runtime.template
     const local = template.startsWith('.') || path.isAbsolute(template)
     return {...base, kind: 'runtime', template: local ? path.resolve(root, template) : template, version: raw.runtime.version ?? ''}
+  }
+  if (raw.pip !== undefined) {
+    if (typeof raw.pip === 'string') {
+      const requirementsFile = path.resolve(root, raw.pip)
+      return {...base, kind: 'pip', requirements: readRequirementsFile(requirementsFile).lines.map((line) => line.requirement.trim()), requirementsFile}
+    }
+    return {...base, kind: 'pip', requirements: Object.entries(raw.pip as Record<string, string>).map(([key, value]) => mapRequirement(key, value))}
   }
   if (typeof raw.npm === 'string') {
     const packageJson = path.resolve(root, raw.npm)

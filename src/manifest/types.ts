@@ -74,6 +74,14 @@ export interface NpmLayer extends OwnLayerBase {
   packageJson?: string
 }
 
+export interface PipLayer extends OwnLayerBase {
+  kind: 'pip'
+  /** PEP 508 requirements in source order, from the manifest map or the file it names. */
+  requirements: string[]
+  /** Absolute path of the requirements.txt or pyproject.toml the requirements were read from, when the manifest named one. */
+  requirementsFile?: string
+}
+
 export interface DirLayer extends OwnLayerBase {
   kind: 'dir'
   /** Absolute path of the directory whose content is the layer. */
@@ -95,7 +103,7 @@ export interface ArnLayer {
   arn: string
 }
 
-export type OwnLayer = NpmLayer | DirLayer | RuntimeLayer
+export type OwnLayer = NpmLayer | PipLayer | DirLayer | RuntimeLayer
 export type LayerSpec = OwnLayer | ArnLayer
 
 export interface FunctionSpec {

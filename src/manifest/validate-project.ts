@@ -8,12 +8,12 @@ import {readLockfile} from '../lock/io.js'
 import {projectPaths} from '../project/paths.js'
 import {importWarningsForValidate} from '../imports/validate-hook.js'
 import {inspectManifest} from './load.js'
-import type {Manifest} from './types.js'
+import type {LayerSpec, Manifest} from './types.js'
 
 export interface ValidationReport {
   manifest: string
   valid: true
-  layers: Record<'npm' | 'dir' | 'runtime' | 'arn', number>
+  layers: Record<LayerSpec['kind'], number>
   functions: number
   accounts: number
   /** Problems of severity warning (errors make validation throw). */
@@ -33,7 +33,7 @@ export async function validateProject(manifestPath: string): Promise<{report: Va
     })
   }
   await checkRuntimeTemplates(manifest)
-  const layers = {npm: 0, dir: 0, runtime: 0, arn: 0}
+  const layers = {npm: 0, pip: 0, dir: 0, runtime: 0, arn: 0}
   for (const layer of Object.values(manifest.layers)) layers[layer.kind] += 1
   const lock = await readLockfile(paths.lockfile)
   let lockReport: ValidationReport['lock'] = {file: paths.lockfile, state: 'absent'}

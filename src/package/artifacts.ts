@@ -5,7 +5,7 @@
 // take it from the cache: a changed dir layer or a re-locked npm layer is "not built".
 import {artifactInputHash} from '../build/build.js'
 import {findCachedBuild, type CachedBuild} from '../build/cache.js'
-import {layerBuilders} from '../build/builders.js'
+import {loadLayerBuilder} from '../build/builders.js'
 import {createPruner} from '../build/prune.js'
 import {UserInputError} from '../errors/index.js'
 import type {ArtifactKey, LockedArtifact, LockedOwnLayer, Lockfile} from '../lock/types.js'
@@ -81,7 +81,7 @@ export function builtArtifactFinder(manifest: Manifest, db: StateDatabase | unde
 export async function findBuiltArtifact(manifest: Manifest, layer: FunctionLayer, db: StateDatabase, stateDir: string): Promise<CachedBuild | undefined> {
   if (!isOwnLayer(layer.spec) || !layer.locked || !layer.artifactKey || !layer.artifact) return undefined
   const spec: OwnLayer = layer.spec
-  const builder = layerBuilders[spec.kind]
+  const builder = await loadLayerBuilder(spec.kind)
   if (!builder) return undefined
   const job = {name: layer.name, layer: spec, locked: layer.locked, artifactKey: layer.artifactKey, artifact: layer.artifact, manifest}
   const pruner = createPruner({exclude: spec.exclude, defaultExcludes: spec.defaultExcludes})

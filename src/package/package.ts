@@ -14,7 +14,7 @@ import {InterruptedError, OperationalError, UserInputError} from '../errors/inde
 import type {EmitEvent} from '../events.js'
 import {checkImports, type ImportReport} from '../imports/check.js'
 import type {Lockfile} from '../lock/types.js'
-import type {FunctionSpec, Manifest} from '../manifest/types.js'
+import type {FunctionSpec, LayerSpec, Manifest} from '../manifest/types.js'
 import {ensureStateDir} from '../project/paths.js'
 import {openStateDatabase, type StateDatabase} from '../store/db.js'
 import {builtArtifactFinder, functionLayers, type BuiltArtifactFinder} from './artifacts.js'
@@ -26,7 +26,7 @@ import {listZip, type ZipListing} from './zip-read.js'
 
 export interface LayerSize {
   layer: string
-  kind: 'npm' | 'dir' | 'runtime' | 'arn'
+  kind: LayerSpec['kind']
   /** The artifact used for the function's architecture (absent for ARN layers). */
   artifactKey?: string
   /** False when the artifact is not built for the current lock (sizes unknown). */

@@ -102,7 +102,7 @@ const EXPECTED: Record<string, Expected[]> = {
     {at: "28-duplicate-function-name.yaml:27:11", code: "DUPLICATE_FUNCTION", message: "Functions api and api2 both deploy as \"api\"."},
   ],
   "29-layer-without-kind.yaml": [
-    {at: "29-layer-without-kind.yaml:14:3", code: "LAYER_KIND", message: "Layer content has none of npm, dir, runtime or arn."},
+    {at: "29-layer-without-kind.yaml:14:3", code: "LAYER_KIND", message: "Layer content has none of npm, pip, dir, runtime or arn."},
   ],
   "30-arn-layer-option.yaml": [
     {at: "30-arn-layer-option.yaml:18:5", code: "ARN_LAYER_OPTION", message: "Layer ext is an arn layer, which cannot take \"runtimes\" (its publisher sets it)."},

@@ -1,0 +1,80 @@
+// Owns reading a project's files from a simple repository index: the PEP 691 JSON form
+// (application/vnd.pypi.simple.v1+json) when the index offers it, else the PEP 503 HTML page
+// (anchors with a #sha256= fragment, data-yanked, data-requires-python). Only what locking needs:
+// file name, absolute URL (without credentials), sha256 and whether the file is yanked. Credentials of
+// the configured index go in an Authorization header, never in a URL that could be recorded.
+import {OperationalError} from '../errors/index.js'
+import {authorizationFor, withoutCredentials, type PythonIndex, type PythonIndexConfig} from './config.js'
+
+export interface IndexFile {
+  filename: string
+  url: string
+  sha256?: string
+  yanked: boolean
+}
+
+export interface IndexClient {
+  /** The files an index lists for a project; empty when the index does not have it (404). */
+  files(index: PythonIndex, project: string): Promise<IndexFile[]>
+}
+
+const JSON_TYPE = 'application/vnd.pypi.simple.v1+json'
+/** A project page that has not arrived after this long fails the lock instead of hanging it. */
+const PAGE_TIMEOUT_MS = 60_000
+
+function decodeHtml(text: string): string {
+  return text.replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'")
+}
+
+function fileFrom(filename: string, href: string, base: string, sha256: string | undefined, yanked: boolean): IndexFile {
+  const url = new URL(href, base)
+  const hash = url.hash.startsWith('#sha256=') ? url.hash.slice('#sha256='.length) : undefined
+  url.hash = ''
+  url.username = ''
+  url.password = ''
+  return {filename, url: url.toString(), sha256: (sha256 ?? hash)?.toLowerCase(), yanked}
+}
+
+export function parseIndexPage(body: string, contentType: string, base: string): IndexFile[] {
+  if (contentType.includes('json')) {
+    const data = JSON.parse(body) as {files?: Array<{filename: string; url: string; hashes?: {sha256?: string}; yanked?: boolean | string}>}
+    return (data.files ?? []).map((file) => fileFrom(file.filename, file.url, base, file.hashes?.sha256, file.yanked !== undefined && file.yanked !== false))
+  }
+  const files: IndexFile[] = []
+  for (const match of body.matchAll(/<a\s([^>]*)>([^<]*)<\/a>/gi)) {
+    const attributes = match[1]!
+    const href = /href\s*=\s*"([^"]*)"|href\s*=\s*'([^']*)'/i.exec(attributes)
+    if (!href) continue
+    files.push(fileFrom(decodeHtml(match[2]!.trim()), decodeHtml(href[1] ?? href[2]!), base, undefined, /data-yanked/i.test(attributes)))
+  }
+  return files
+}
+
+/** An IndexClient over fetch, caching each page for its lifetime (one lock run). */
+export function fetchIndexClient(config: PythonIndexConfig, fetcher: typeof fetch = fetch): IndexClient {
+  const pages = new Map<string, Promise<IndexFile[]>>()
+  return {
+    files(index, project) {
+      const page = `${index.public}${project}/`
+      let files = pages.get(page)
+      if (!files) {
+        files = (async () => {
+          const authorization = authorizationFor(page, config)
+          let response: Response
+          try {
+            response = await fetcher(page, {headers: {accept: `${JSON_TYPE}, text/html;q=0.1`, ...(authorization ? {authorization} : {})}, redirect: 'follow', signal: AbortSignal.timeout(PAGE_TIMEOUT_MS)})
+          } catch (error) {
+            throw new OperationalError('ERR_LAYERS_PYTHON_INDEX_UNREACHABLE', `Cannot read ${page}: ${withoutCredentials((error as Error).message)}.`, {hint: 'Check the network and the index URL in pip.conf / uv.toml.', cause: error})
+          }
+          if (response.status === 404) return []
+          if (!response.ok) {
+            throw new OperationalError('ERR_LAYERS_PYTHON_INDEX_UNREACHABLE', `${page} answered HTTP ${response.status}.`, {hint: response.status === 401 || response.status === 403 ? 'Put the index credentials in the index URL of pip.conf or uv.toml (https://user:token@host/simple/).' : 'Retry later, or check the index URL.'})
+          }
+          return parseIndexPage(await response.text(), response.headers.get('content-type') ?? '', response.url || page)
+        })()
+        pages.set(page, files)
+      }
+      return files
+    },
+  }
+}

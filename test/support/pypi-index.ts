@@ -1,0 +1,218 @@
+// A Python package index over HTTP on 127.0.0.1 for tests: the PEP 691 JSON project pages (and the
+// PEP 503 HTML form when JSON is not asked for), PEP 658 core metadata next to each wheel (so a
+// resolver never downloads a wheel to read it), yanked files (PEP 592), and the files themselves.
+// Wheels are crafted here from a project description: platform tags, Requires-Dist with markers,
+// files, and hostile entries (a `..` path, a symbolic link) written by a small stored-zip writer,
+// since zip libraries refuse to write such entries. Optional basic auth; a file can be switched to
+// serve other bytes than its listed sha256 (a compromised index).
+import {createHash} from 'node:crypto'
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {crc32} from 'node:zlib'
+
+export interface ZipItem {
+  path: string
+  data: string | Buffer
+  /** Unix mode with file type (default 0o100644); 0o120777 makes a symbolic link whose target is `data`. */
+  mode?: number
+}
+
+/** A zip of stored (uncompressed) entries, written as given: no path checks, for hostile fixtures. */
+export function storedZip(items: readonly ZipItem[]): Buffer {
+  const locals: Buffer[] = []
+  const centrals: Buffer[] = []
+  let offset = 0
+  for (const item of items) {
+    const name = Buffer.from(item.path, 'utf8')
+    const data = typeof item.data === 'string' ? Buffer.from(item.data, 'utf8') : item.data
+    const crc = crc32(data)
+    const local = Buffer.alloc(30)
+    local.writeUInt32LE(0x04034b50, 0)
+    local.writeUInt16LE(20, 4)
+    local.writeUInt16LE(0x0800, 6)
+    local.writeUInt32LE(crc, 14)
+    local.writeUInt32LE(data.length, 18)
+    local.writeUInt32LE(data.length, 22)
+    local.writeUInt16LE(name.length, 26)
+    const central = Buffer.alloc(46)
+    central.writeUInt32LE(0x02014b50, 0)
+    central.writeUInt16LE((3 << 8) | 20, 4)
+    central.writeUInt16LE(20, 6)
+    central.writeUInt16LE(0x0800, 8)
+    central.writeUInt32LE(crc, 16)
+    central.writeUInt32LE(data.length, 20)
+    central.writeUInt32LE(data.length, 24)
+    central.writeUInt16LE(name.length, 28)
+    central.writeUInt32LE(((item.mode ?? 0o100644) << 16) >>> 0, 38)
+    central.writeUInt32LE(offset, 42)
+    locals.push(local, name, data)
+    centrals.push(central, name)
+    offset += local.length + name.length + data.length
+  }
+  const directory = Buffer.concat(centrals)
+  const end = Buffer.alloc(22)
+  end.writeUInt32LE(0x06054b50, 0)
+  end.writeUInt16LE(items.length, 8)
+  end.writeUInt16LE(items.length, 10)
+  end.writeUInt32LE(directory.length, 12)
+  end.writeUInt32LE(offset, 16)
+  return Buffer.concat([...locals, directory, end])
+}
+
+export interface WheelFixture {
+  /** `interpreter-abi-platform`, e.g. `py3-none-any` or `cp312-cp312-manylinux_2_28_x86_64`. */
+  tag: string
+  /** Files besides the dist-info (default: `<module>/__init__.py` saying the project, version and tag). */
+  files?: ZipItem[]
+  yanked?: boolean
+}
+
+export interface ProjectFixture {
+  name: string
+  version: string
+  /** Requires-Dist lines, e.g. `armonly ; platform_machine == "aarch64"`. */
+  requires?: string[]
+  requiresPython?: string
+  wheels: WheelFixture[]
+  /** Publish a source distribution (.tar.gz) too. */
+  sdist?: boolean
+}
+
+interface StoredFile {
+  filename: string
+  project: string
+  bytes: Buffer
+  sha256: string
+  metadata?: Buffer
+  yanked: boolean
+  /** Bytes served instead of `bytes` (the index lists `sha256` of `bytes`). */
+  tampered?: Buffer
+}
+
+const module = (name: string): string => name.replace(/[-.]/g, '_')
+const normalize = (name: string): string => name.replace(/[-_.]+/g, '-').toLowerCase()
+
+function metadataOf(project: ProjectFixture): string {
+  return [
+    'Metadata-Version: 2.1',
+    `Name: ${project.name}`,
+    `Version: ${project.version}`,
+    ...(project.requiresPython ? [`Requires-Python: ${project.requiresPython}`] : []),
+    ...(project.requires ?? []).map((line) => `Requires-Dist: ${line}`),
+    '',
+    '',
+  ].join('\n')
+}
+
+/** The bytes of a wheel for `project` with `wheel.tag`. */
+export function wheelBytes(project: ProjectFixture, wheel: WheelFixture): Buffer {
+  const distInfo = `${module(project.name)}-${project.version}.dist-info`
+  const files = wheel.files ?? [{path: `${module(project.name)}/__init__.py`, data: `NAME = ${JSON.stringify(project.name)}\nVERSION = ${JSON.stringify(project.version)}\nTAG = ${JSON.stringify(wheel.tag)}\n`}]
+  const meta: ZipItem[] = [
+    {path: `${distInfo}/METADATA`, data: metadataOf(project)},
+    {path: `${distInfo}/WHEEL`, data: `Wheel-Version: 1.0\nGenerator: layers-tests\nRoot-Is-Purelib: ${wheel.tag.endsWith('-any')}\nTag: ${wheel.tag}\n`},
+  ]
+  const record = [...files, ...meta].map((item) => `${item.path},,`).join('\n') + `\n${distInfo}/RECORD,,\n`
+  return storedZip([...files, ...meta, {path: `${distInfo}/RECORD`, data: record}])
+}
+
+export function wheelFilename(project: ProjectFixture, wheel: WheelFixture): string {
+  return `${module(project.name)}-${project.version}-${wheel.tag}.whl`
+}
+
+export interface PyPIIndex {
+  /** The simple index URL, e.g. http://127.0.0.1:PORT/simple/ (with credentials when auth is on). */
+  url: string
+  /** Without credentials. */
+  publicUrl: string
+  /** Requests received (method and path), for assertions about what was fetched. */
+  requests: string[]
+  publish(project: ProjectFixture): void
+  /** Serve other bytes for a file from now on (its listed sha256 stays). */
+  tamper(filename: string): void
+  close(): Promise<void>
+}
+
+export async function startPyPIIndex(options: {auth?: {username: string; password: string}} = {}): Promise<PyPIIndex> {
+  const files = new Map<string, StoredFile>()
+  const requests: string[] = []
+  const handler = (request: IncomingMessage, response: ServerResponse): void => {
+    const url = new URL(request.url ?? '/', 'http://localhost')
+    requests.push(`${request.method} ${url.pathname}`)
+    if (options.auth) {
+      const expected = 'Basic ' + Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')
+      if (request.headers.authorization !== expected) {
+        response.writeHead(401, {'www-authenticate': 'Basic realm="test"'}).end()
+        return
+      }
+    }
+    const project = /^\/simple\/([^/]+)\/$/.exec(url.pathname)?.[1]
+    if (project !== undefined) {
+      const listed = [...files.values()].filter((file) => file.project === normalize(project)).sort((a, b) => (a.filename < b.filename ? -1 : 1))
+      if (listed.length === 0) {
+        response.writeHead(404).end()
+        return
+      }
+      if ((request.headers.accept ?? '').includes('application/vnd.pypi.simple.v1+json')) {
+        const body = {
+          meta: {'api-version': '1.1'},
+          name: normalize(project),
+          files: listed.map((file) => ({
+            filename: file.filename,
+            url: `/files/${file.filename}`,
+            hashes: {sha256: file.sha256},
+            ...(file.yanked ? {yanked: true} : {}),
+            ...(file.metadata ? {'core-metadata': {sha256: createHash('sha256').update(file.metadata).digest('hex')}} : {}),
+          })),
+        }
+        response.writeHead(200, {'content-type': 'application/vnd.pypi.simple.v1+json'}).end(JSON.stringify(body))
+        return
+      }
+      const anchors = listed.map((file) => `<a href="/files/${file.filename}#sha256=${file.sha256}"${file.yanked ? ' data-yanked=""' : ''}>${file.filename}</a><br/>`)
+      response.writeHead(200, {'content-type': 'text/html'}).end(`<!DOCTYPE html><html><body>${anchors.join('\n')}</body></html>`)
+      return
+    }
+    const file = /^\/files\/([^/]+)$/.exec(url.pathname)?.[1]
+    if (file !== undefined) {
+      const metadata = file.endsWith('.metadata') ? files.get(file.slice(0, -'.metadata'.length))?.metadata : undefined
+      const stored = files.get(file)
+      const bytes = metadata ?? (stored ? (stored.tampered ?? stored.bytes) : undefined)
+      if (!bytes) {
+        response.writeHead(404).end()
+        return
+      }
+      response.writeHead(200, {'content-type': 'application/octet-stream', 'content-length': bytes.length}).end(bytes)
+      return
+    }
+    response.writeHead(404).end()
+  }
+  const server: Server = createServer(handler)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  const publicUrl = `http://127.0.0.1:${port}/simple/`
+  const auth = options.auth ? `${encodeURIComponent(options.auth.username)}:${encodeURIComponent(options.auth.password)}@` : ''
+  return {
+    url: `http://${auth}127.0.0.1:${port}/simple/`,
+    publicUrl,
+    requests,
+    publish(project) {
+      const metadata = Buffer.from(metadataOf(project))
+      for (const wheel of project.wheels) {
+        const bytes = wheelBytes(project, wheel)
+        const filename = wheelFilename(project, wheel)
+        files.set(filename, {filename, project: normalize(project.name), bytes, sha256: createHash('sha256').update(bytes).digest('hex'), metadata, yanked: wheel.yanked === true})
+      }
+      if (project.sdist) {
+        const filename = `${module(project.name)}-${project.version}.tar.gz`
+        const bytes = Buffer.from(`not really a tarball of ${project.name}`)
+        files.set(filename, {filename, project: normalize(project.name), bytes, sha256: createHash('sha256').update(bytes).digest('hex'), yanked: false})
+      }
+    },
+    tamper(filename) {
+      const stored = files.get(filename)
+      if (!stored) throw new Error(`no file ${filename}`)
+      stored.tampered = Buffer.concat([stored.bytes, Buffer.from('tampered')])
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}
