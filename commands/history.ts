@@ -3,6 +3,7 @@ import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
 import {historyCommand} from '../src/history/command.js'
 import {renderLayerHistory} from '../src/history/render.js'
 import type {LayerHistory} from '../src/history/store.js'
+import {manifestAccountNames} from '../src/cli/account-names.js'
 
 export default class History extends LayersCommand {
   static override summary = 'Show a layer\'s publications, its usage in each saved audit, and its pruned versions.'
@@ -28,7 +29,8 @@ ${EXIT_CODES_HELP}`
   async run(): Promise<LayerHistory> {
     const {args, flags} = await this.parse(History)
     const history = await historyCommand({manifestPath: this.manifestPath(flags), layer: args.layer, runs: flags.runs, remoteState: flags['remote-state'], emit: this.reporter.emit})
-    this.out(() => renderLayerHistory(history))
+    const accountNames = this.jsonEnabled() ? new Map<string, string>() : await manifestAccountNames(this.manifestPath(flags))
+    this.out(() => renderLayerHistory(history, accountNames))
     return history
   }
 }

@@ -4,6 +4,7 @@ import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
 import {outdatedCommand} from '../src/outdated/command.js'
 import {renderOutdated} from '../src/outdated/render.js'
 import type {OutdatedResult} from '../src/outdated/run.js'
+import {manifestAccountNames} from '../src/cli/account-names.js'
 
 export default class Outdated extends LayersCommand {
   static override summary = 'Show npm dependencies and pinned layer ARNs that have newer versions.'
@@ -45,7 +46,8 @@ ${EXIT_CODES_HELP} Exit 1 also when a registry or AWS lookup failed.`
       timeouts: awsTimeouts(flags),
     })
     this.reporter.done()
-    this.out(() => renderOutdated(result, flags.all))
+    const accountNames = this.jsonEnabled() ? new Map<string, string>() : await manifestAccountNames(this.manifestPath(flags))
+    this.out(() => renderOutdated(result, flags.all, accountNames))
     if (result.errors.length > 0) {
       process.exitCode = 1
       process.stderr.write(`Error [ERR_LAYERS_OUTDATED_LOOKUP]: ${result.errors.length} lookup(s) failed; see "errors".\n`)

@@ -4,6 +4,7 @@ import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
 import {pruneCommand} from '../src/prune/command.js'
 import {renderPrune} from '../src/prune/render.js'
 import type {PruneResult} from '../src/prune/run.js'
+import {manifestAccountNames} from '../src/cli/account-names.js'
 
 export default class Prune extends LayersCommand {
   static override summary = 'Delete versions of the manifest\'s own layers that nothing uses (dry run unless --yes).'
@@ -58,7 +59,8 @@ ${EXIT_CODES_HELP} Exit 1 also when a deletion or a listing failed.`
       timeouts: awsTimeouts(flags),
     })
     this.reporter.done()
-    this.out(() => renderPrune(result))
+    const accountNames = this.jsonEnabled() ? new Map<string, string>() : await manifestAccountNames(this.manifestPath(flags))
+    this.out(() => renderPrune(result, accountNames))
     if (result.failures.length > 0) {
       process.exitCode = 1
       process.stderr.write(`Error [ERR_LAYERS_PRUNE_FAILED]: ${result.failures.length} listing(s) or deletion(s) failed; see "failures".\n`)

@@ -39,8 +39,7 @@ export function createReporter(options: {json: boolean; stream?: NodeJS.WriteStr
       case 'progress': {
         if (!showProgress) break
         const count = event.total === undefined ? '' : ` [${event.current ?? 0}/${event.total}]`
-        const columns = stream.columns ?? 100
-        stream.write(`\r\u001B[2K${redact(`${event.phase}${count} ${event.message}`).slice(0, columns - 1)}`)
+        stream.write(`\r\u001B[2K${progressLine(`${event.phase}${count} ${event.message}`, stream.columns)}`)
         progressShown = true
         break
       }
@@ -55,4 +54,14 @@ export function createReporter(options: {json: boolean; stream?: NodeJS.WriteStr
   }
 
   return {emit, warnings, done: clearProgress}
+}
+
+/**
+ * One progress line, kept to one terminal row so `\r` can overwrite it: cut to `columns - 1` when the
+ * terminal reports its width; whole when it reports none or 0 (some terminals and pseudo-terminals do),
+ * as a cut there would lose every character.
+ */
+export function progressLine(text: string, columns: number | undefined): string {
+  const line = redact(text)
+  return columns !== undefined && columns > 1 ? line.slice(0, columns - 1) : line
 }
