@@ -4,9 +4,10 @@ import {accountLabel, formatDate} from '../cli/style.js'
 import {formatBytes, renderTable} from '../cli/table.js'
 import type {LayerHistory} from './store.js'
 
+// Dates never wrap (ISO 8601, 20 columns); at 80 columns the ARN of a publication (its account,
+// region and version are shown) and the host and run of a shared audit summary give way.
 export function renderLayerHistory(history: LayerHistory, accountNames: ReadonlyMap<string, string> = new Map()): string {
   const account = (accountId: string) => accountLabel(accountId, accountNames.get(accountId))
-  const at = {header: 'at', wrap: 10}
   const accountColumn = {header: 'account', wrap: 14}
   const parts: string[] = []
   parts.push(`Publications of ${history.layer}`)
@@ -14,7 +15,7 @@ export function renderLayerHistory(history: LayerHistory, accountNames: Readonly
     history.publications.length === 0
       ? '  none recorded here (layers publish records them)'
       : renderTable(
-          [{...at, header: 'published'}, accountColumn, 'region', {header: 'artifact', wrap: 6}, {header: 'version', align: 'right'}, {header: 'arn', wrap: 20, drop: 1}],
+          ['published', accountColumn, 'region', {header: 'artifact', wrap: 6}, {header: 'version', align: 'right'}, {header: 'arn', wrap: 24, drop: 1}],
           history.publications.map((entry) => [formatDate(entry.publishedAt), account(entry.accountId), entry.region, entry.artifact, entry.version, entry.arn]),
         ),
     '',
@@ -24,7 +25,7 @@ export function renderLayerHistory(history: LayerHistory, accountNames: Readonly
     history.usage.length === 0
       ? '  no saved audit saw it in use (run layers audit)'
       : renderTable(
-          ['run', {...at, header: 'audited'}, {header: 'version', align: 'right'}, {header: 'functions', align: 'right'}, {header: 'targets', align: 'right'}],
+          ['run', 'audited', {header: 'version', align: 'right'}, {header: 'functions', align: 'right'}, {header: 'targets', align: 'right'}],
           history.usage.flatMap((run) => run.versions.map((entry) => [`#${run.runId}`, formatDate(run.startedAt), entry.version, entry.functions, entry.targets])),
         ),
     '',
@@ -33,7 +34,7 @@ export function renderLayerHistory(history: LayerHistory, accountNames: Readonly
     parts.push(
       'Pruned versions',
       renderTable(
-        [{...at, header: 'deleted'}, accountColumn, 'region', {header: 'version', align: 'right'}, {header: 'size', align: 'right'}],
+        ['deleted', accountColumn, 'region', {header: 'version', align: 'right'}, {header: 'size', align: 'right'}],
         history.prunes.map((entry) => [formatDate(entry.deletedAt), account(entry.accountId), entry.region, entry.version, formatBytes(entry.codeSize)]),
       ),
       '',
@@ -43,7 +44,7 @@ export function renderLayerHistory(history: LayerHistory, accountNames: Readonly
     parts.push(
       'Grant changes',
       renderTable(
-        [{...at, header: 'changed'}, accountColumn, 'region', {header: 'version', align: 'right'}, {header: 'added', wrap: 12}, {header: 'removed', wrap: 12}],
+        ['changed', accountColumn, 'region', {header: 'version', align: 'right'}, {header: 'added', wrap: 8}, {header: 'removed', wrap: 8}],
         history.grants.map((entry) => [formatDate(entry.at), account(entry.accountId), entry.region, entry.version, entry.added.join(', ') || '-', entry.removed.join(', ') || '-']),
       ),
       '',
@@ -53,7 +54,7 @@ export function renderLayerHistory(history: LayerHistory, accountNames: Readonly
     parts.push(
       'Attached to functions',
       renderTable(
-        [{...at, header: 'attached'}, accountColumn, 'region', {header: 'function', wrap: 10}, {header: 'version', align: 'right'}],
+        ['attached', accountColumn, 'region', {header: 'function', wrap: 10}, {header: 'version', align: 'right'}],
         history.attaches.map((entry) => [formatDate(entry.at), account(entry.accountId), entry.region, entry.function, entry.version]),
       ),
       '',
@@ -63,7 +64,7 @@ export function renderLayerHistory(history: LayerHistory, accountNames: Readonly
     parts.push(
       'Audit summaries (shared)',
       renderTable(
-        [{...at, header: 'audited'}, {header: 'host', wrap: 8, drop: 1}, 'run', accountColumn, 'region', {header: 'functions', align: 'right'}, {header: 'findings', align: 'right'}, {header: 'versions', wrap: 8}],
+        ['audited', {header: 'host', wrap: 8, drop: 1}, {header: 'run', drop: 2}, accountColumn, 'region', {header: 'functions', align: 'right'}, {header: 'findings', align: 'right'}, {header: 'versions', wrap: 8}],
         history.audits.map((entry) => [formatDate(entry.at), entry.host, `#${entry.runId}`, account(entry.accountId), entry.region, entry.functions, entry.findings, entry.versions.map((item) => `${item.version} (${item.functions})`).join(', ')]),
       ),
       '',
