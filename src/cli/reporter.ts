@@ -1,9 +1,10 @@
 // Owns turning LayersEvents into stderr text: progress only on a TTY and never under --json;
-// warnings always (as text, or kept for the --json result).
+// warnings always (as text, coloured by severity when the stream allows, or kept for the --json result).
 import type {Problem} from '../errors/index.js'
 import type {EmitEvent, LayersEvent} from '../events.js'
 import {formatProblem} from './render.js'
 import {redact} from './redact.js'
+import {colorEnabled, paint, toneOf} from './style.js'
 
 export interface Reporter {
   emit: EmitEvent
@@ -16,6 +17,8 @@ export interface Reporter {
 export function createReporter(options: {json: boolean; stream?: NodeJS.WriteStream}): Reporter {
   const stream = options.stream ?? process.stderr
   const showProgress = !options.json && stream.isTTY === true && process.env.CI !== 'true'
+  // Warnings coloured by severity as the stream allows (NO_COLOR, FORCE_COLOR, a terminal).
+  const color = colorEnabled({env: process.env, isTTY: stream.isTTY === true, json: options.json})
   const warnings: Problem[] = []
   let progressShown = false
 
@@ -32,7 +35,9 @@ export function createReporter(options: {json: boolean; stream?: NodeJS.WriteStr
         warnings.push(event.warning)
         if (!options.json) {
           clearProgress()
-          stream.write(formatProblem(event.warning) + '\n')
+          const line = formatProblem(event.warning)
+          const severity = `${event.warning.severity} ${event.warning.code}`
+          stream.write((color ? line.replace(severity, paint(toneOf(event.warning.severity), severity, true)) : line) + '\n')
         }
         break
       }

@@ -37,11 +37,6 @@ export function stdoutStyle(): {color: boolean; columns: number} {
   return {color: colorEnabled({env: process.env, isTTY}), columns: outputColumns({env: process.env, isTTY, columns: stream.columns})}
 }
 
-/** Whether stderr (warnings, errors, progress) carries colour. */
-export function stderrColor(): boolean {
-  return colorEnabled({env: process.env, isTTY: process.stderr.isTTY === true})
-}
-
 export type Tone = 'good' | 'bad' | 'warn' | 'info' | 'dim' | 'strong'
 
 const TONES: Record<Tone, Parameters<typeof styleText>[0]> = {
@@ -75,6 +70,8 @@ export function toneOf(word: string): Tone | undefined {
     case 'outdated':
       return 'warn'
     case 'info':
+    case 'would-publish':
+    case 'would-update':
       return 'info'
     case 'published':
     case 'updated':

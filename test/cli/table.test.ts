@@ -5,7 +5,7 @@ import {describe, expect, it} from 'vitest'
 import {groupFindings, renderText} from '../../src/audit/render.js'
 import type {AuditReport, Finding} from '../../src/audit/types.js'
 import {groupFailures} from '../../src/cli/failures.js'
-import {progressLine} from '../../src/cli/reporter.js'
+import {createReporter, progressLine} from '../../src/cli/reporter.js'
 import {accountLabel, colorEnabled, formatDate, outputColumns} from '../../src/cli/style.js'
 import {fitColumns, renderTable, wrapText} from '../../src/cli/table.js'
 
@@ -75,6 +75,28 @@ describe('colour and width decisions', () => {
     expect(progressLine('publish [1/2] common dev/eu-west-1', 0)).toBe('publish [1/2] common dev/eu-west-1')
     expect(progressLine('publish [1/2] common dev/eu-west-1', undefined)).toBe('publish [1/2] common dev/eu-west-1')
     expect(progressLine('publish [1/2] common', 10)).toBe('publish [')
+  })
+})
+
+describe('warnings on stderr', () => {
+  const warn = (env: Record<string, string | undefined>, isTTY: boolean) => {
+    const saved = {NO_COLOR: process.env.NO_COLOR, FORCE_COLOR: process.env.FORCE_COLOR}
+    Object.assign(process.env, env)
+    for (const [key, value] of Object.entries(env)) if (value === undefined) delete process.env[key]
+    try {
+      const written: string[] = []
+      const stream = {isTTY, columns: 80, write: (text: string) => written.push(text)} as unknown as NodeJS.WriteStream
+      createReporter({json: false, stream}).emit({type: 'warning', warning: {severity: 'warning', code: 'ERR_LAYERS_X', message: 'Careful.'}})
+      return written.join('')
+    } finally {
+      for (const [key, value] of Object.entries(saved)) if (value === undefined) delete process.env[key]
+      else process.env[key] = value
+    }
+  }
+  it('colour the severity as the stream allows', () => {
+    expect(warn({FORCE_COLOR: '1', NO_COLOR: undefined}, false)).toBe('\u001B[33mwarning ERR_LAYERS_X\u001B[39m Careful.\n')
+    expect(warn({FORCE_COLOR: undefined, NO_COLOR: '1'}, true)).toBe('warning ERR_LAYERS_X Careful.\n')
+    expect(warn({FORCE_COLOR: undefined, NO_COLOR: undefined}, false)).toBe('warning ERR_LAYERS_X Careful.\n')
   })
 })
 
