@@ -4,6 +4,7 @@ import {EXIT_CODES_HELP, LayersAwsCommand} from '../src/cli/base-command.js'
 import {historyCommand} from '../src/history/command.js'
 import {renderLayerHistory} from '../src/history/render.js'
 import type {LayerHistory} from '../src/history/store.js'
+import {manifestAccountNames} from '../src/cli/account-names.js'
 
 export default class History extends LayersAwsCommand {
   static override summary = 'Show a layer\'s publications, grant changes, attaches, usage in each saved audit, and pruned versions.'
@@ -31,7 +32,8 @@ ${EXIT_CODES_HELP}`
   async run(): Promise<LayerHistory> {
     const {args, flags} = await this.parse(History)
     const history = await historyCommand({manifestPath: this.manifestPath(flags), layer: args.layer, runs: flags.runs, remoteState: flags['remote-state'], emit: this.reporter.emit, aws: this.awsConnection(flags)})
-    this.out(() => renderLayerHistory(history))
+    const accountNames = this.jsonEnabled() ? new Map<string, string>() : await manifestAccountNames(this.manifestPath(flags))
+    this.out(() => renderLayerHistory(history, accountNames))
     return history
   }
 }

@@ -6,6 +6,7 @@ import {outdatedCommand} from '../src/outdated/command.js'
 import {renderOutdated} from '../src/outdated/render.js'
 import {FAIL_ON_LEVELS, failingRows} from '../src/outdated/plan.js'
 import type {OutdatedResult} from '../src/outdated/run.js'
+import {manifestAccountNames} from '../src/cli/account-names.js'
 
 export default class Outdated extends LayersAwsCommand {
   static override summary = 'Show npm dependencies and pinned layer ARNs that have newer versions.'
@@ -50,7 +51,8 @@ ${EXIT_CODES_HELP} Exit 1 also when a registry or AWS lookup failed, and with --
       ...this.awsConnection(flags),
     })
     this.reporter.done()
-    this.out(() => renderOutdated(result, flags.all))
+    const accountNames = this.jsonEnabled() ? new Map<string, string>() : await manifestAccountNames(this.manifestPath(flags))
+    this.out(() => renderOutdated(result, flags.all, accountNames))
     if (result.errors.length > 0) {
       await this.reportFailure(new OperationalError('ERR_LAYERS_OUTDATED_LOOKUP', `${result.errors.length} lookup(s) failed; see "errors".`, {hint: 'Each error names the registry or account and region it could not read; the other rows are complete.'}))
     }

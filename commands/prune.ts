@@ -6,6 +6,7 @@ import {OperationalError} from '../src/errors/index.js'
 import {pruneCommand} from '../src/prune/command.js'
 import {renderPrune} from '../src/prune/render.js'
 import type {PruneResult} from '../src/prune/run.js'
+import {manifestAccountNames} from '../src/cli/account-names.js'
 
 export default class Prune extends LayersAwsCommand {
   static override summary = 'Delete versions of the manifest\'s own layers that nothing uses (asks first; --yes does not).'
@@ -64,7 +65,8 @@ ${EXIT_CODES_HELP} Exit 1 also when a deletion or a listing failed.`
       ...this.awsConnection(flags),
     })
     this.reporter.done()
-    this.out(() => renderPrune(result))
+    const accountNames = this.jsonEnabled() ? new Map<string, string>() : await manifestAccountNames(this.manifestPath(flags))
+    this.out(() => renderPrune(result, accountNames))
     if (result.failures.length > 0) {
       await this.reportFailure(new OperationalError('ERR_LAYERS_PRUNE_FAILED', `${result.failures.length} listing(s) or deletion(s) failed; see "failures".`, {hint: 'Each failure names its layer, account and region; run prune again once they are fixed (nothing in use is ever deleted).'}))
     }

@@ -3,41 +3,62 @@
 // Also the message of an interrupted attach: the functions updated and those not started; and the
 // plan attach asks about before changing functions in protected accounts.
 import type {ConfirmRequest} from '../cli/confirm.js'
+import {renderFailures} from '../cli/failures.js'
+import {accountLabel, paint, stdoutStyle, targetLabel, toneOf} from '../cli/style.js'
 import {renderTable} from '../cli/table.js'
 import type {InterruptSignal} from '../errors/index.js'
 import type {AttachOutcome, AttachResult} from './run.js'
 
 export function renderAttach(result: AttachResult): string {
   if (result.functions.length === 0) return 'Nothing to attach: no selected function has a target (account and region).'
+  const {color} = stdoutStyle()
   const lines = [
     renderTable(
-      ['Function', 'Account', 'Region', 'Outcome', 'Changes'],
-      result.functions.map((outcome) => [outcome.functionName, `${outcome.accountName} (${outcome.accountId})`, outcome.region, outcome.status, changes(outcome)]),
+      [{header: 'Function', wrap: 10}, {header: 'Account', wrap: 14}, 'Region', {header: 'Outcome', tone: toneOf}, {header: 'Changes', wrap: 24}],
+      result.functions.map((outcome) => [outcome.functionName, accountLabel(outcome.accountId, outcome.accountName), outcome.region, outcome.status, changes(outcome)]),
     ),
   ]
-  for (const outcome of result.functions) {
-    const where = `${outcome.functionName} ${outcome.accountName}/${outcome.region}`
-    if (outcome.reasons) for (const reason of outcome.reasons) lines.push(`${where}: refused: ${reason}`)
-    if (outcome.error) lines.push(`${where}: [${outcome.error.code}] ${outcome.error.message}${outcome.error.hint ? `\n  hint: ${outcome.error.hint}` : ''}`)
-  }
+  const names = (outcome: AttachOutcome) => [outcome.accountId, outcome.accountName, outcome.region, outcome.functionName]
+  const refusals = result.functions.flatMap((outcome) => (outcome.reasons ?? []).map((reason) => `${where(outcome)}: ${paint('bad', 'refused', color)}: ${reason}`))
+  const failures = renderFailures(
+    result.functions.filter((outcome) => outcome.error).map((outcome) => ({where: where(outcome), names: names(outcome), error: outcome.error!})),
+    color,
+  )
+  if (refusals.length + failures.length > 0) lines.push('', ...refusals, ...failures)
   const s = result.summary
-  lines.push('', `${result.dryRun ? 'Dry run: would update' : 'Updated'} ${s.updated}, unchanged ${s.unchanged}, refused ${s.refused}, conflicts ${s.conflicts}, failed ${s.failed}.`)
+  const bad = (count: number) => (count > 0 ? paint('bad', String(count), color) : String(count))
+  lines.push('', `${result.dryRun ? 'Dry run: would update' : 'Updated'} ${s.updated}, unchanged ${s.unchanged}, refused ${bad(s.refused)}, conflicts ${bad(s.conflicts)}, failed ${bad(s.failed)}.`)
   return lines.join('\n')
 }
 
+function where(outcome: AttachOutcome): string {
+  return `${outcome.functionName} ${targetLabel(outcome)}`
+}
+
+/**
+ * The diff of a function's Layers, each version as `name:version` when it lives in the row's account
+ * and region, `account:name:version` in another account of that region, else its whole ARN (--json
+ * has whole ARNs).
+ */
 function changes(outcome: AttachOutcome): string {
   const diff = outcome.diff
   if (!diff) return '-'
+  const short = (arn: string) => {
+    const match = /^arn:[^:]+:lambda:([^:]+):(\d{12}):layer:(.+)$/.exec(arn)
+    if (!match || match[1] !== outcome.region) return arn
+    return match[2] === outcome.accountId ? match[3]! : `${match[2]}:${match[3]}`
+  }
   const parts = [
-    ...diff.added.map((arn) => `+ ${arn}`),
-    ...diff.removed.map((arn) => `- ${arn}`),
-    ...diff.moved.map((move) => `~ ${move.from} -> ${move.to.slice(move.to.lastIndexOf(':') + 1)}`),
+    ...diff.added.map((arn) => `+ ${short(arn)}`),
+    ...diff.removed.map((arn) => `- ${short(arn)}`),
+    ...diff.moved.map((move) => `~ ${short(move.from)} -> ${move.to.slice(move.to.lastIndexOf(':') + 1)}`),
     ...(diff.reordered ? ['order changed'] : []),
   ]
   return parts.length > 0 ? parts.join('\n') : '-'
 }
 
 export function renderAttachInterrupted(signal: InterruptSignal, result: AttachResult): string {
+  // The message of the error (stderr and --json): `function account/region`, as scripts read it.
   const where = (outcome: AttachOutcome) => `${outcome.functionName} ${outcome.accountName}/${outcome.region}`
   const of = (status: AttachOutcome['status']) => result.functions.filter((outcome) => outcome.status === status)
   const s = result.summary

@@ -1,8 +1,10 @@
 // Owns how an audit report is shown: the human summary (findings table, then the layer x version
 // usage matrix), CSV (one row per finding) and Markdown. JSON is the report object itself.
 import {stringify} from 'csv-stringify/sync'
-import {renderTable} from '../cli/table.js'
-import type {AuditReport, Finding, LayerUsage} from './types.js'
+import {renderFailures} from '../cli/failures.js'
+import {formatDate, paint, stdoutStyle, targetLabel, toneOf} from '../cli/style.js'
+import {renderTable, wrapParagraph} from '../cli/table.js'
+import {SEVERITIES, type AuditReport, type Finding, type LayerUsage} from './types.js'
 
 export type AuditFormat = 'table' | 'json' | 'csv' | 'markdown'
 
@@ -28,61 +30,101 @@ export function renderCsv(findings: Finding[]): string {
   )
 }
 
-function target(row: {accountId: string; region: string}): string {
-  return `${row.accountId}/${row.region}`
+/** Account id -> manifest name, from the report's targets. */
+function accountNames(report: AuditReport): Map<string, string> {
+  const names = new Map<string, string>()
+  for (const entry of report.targets) if (entry.accountName) names.set(entry.accountId, entry.accountName)
+  return names
 }
 
-function usageTargets(usage: LayerUsage): string {
-  return usage.targets.map((entry) => `${target(entry)}:${entry.functions}`).join(' ')
+type Names = ReadonlyMap<string, string>
+
+function target(row: {accountId: string; region: string}, names: Names): string {
+  return targetLabel({...row, accountName: names.get(row.accountId)})
 }
 
-function summaryLine(report: AuditReport): string {
+function usageTargets(usage: LayerUsage, names: Names, separator: string): string {
+  return usage.targets.map((entry) => `${target(entry, names)}: ${entry.functions}`).join(separator)
+}
+
+function summaryLine(report: AuditReport, color = false): string {
   const {summary} = report
+  const count = (n: number, word: string, tone: 'bad' | 'warn' | 'info') => (n > 0 ? paint(tone, `${n} ${word}`, color) : `${n} ${word}`)
   return (
     `${summary.functions} functions in ${summary.targets - summary.failedTargets} of ${summary.targets} targets; ` +
-    `${summary.findings.error} errors, ${summary.findings.warning} warnings, ${summary.findings.info} notes`
+    `${count(summary.findings.error, 'errors', 'bad')}, ${count(summary.findings.warning, 'warnings', 'warn')}, ${count(summary.findings.info, 'notes', 'info')}`
   )
 }
 
-export function renderText(report: AuditReport): string {
+export interface FindingGroup {
+  severity: Finding['severity']
+  code: Finding['code']
+  fix: string
+  findings: Finding[]
+}
+
+/** Findings grouped by severity, code and fix (so each fix is said once), errors first, then by code. */
+export function groupFindings(findings: readonly Finding[]): FindingGroup[] {
+  const groups = new Map<string, FindingGroup>()
+  for (const finding of findings) {
+    const key = `${finding.severity}\0${finding.code}\0${finding.fix}`
+    const group = groups.get(key)
+    if (group) group.findings.push(finding)
+    else groups.set(key, {severity: finding.severity, code: finding.code, fix: finding.fix, findings: [finding]})
+  }
+  const rank = (severity: Finding['severity']) => SEVERITIES.indexOf(severity)
+  return [...groups.values()].sort((a, b) => rank(a.severity) - rank(b.severity) || a.code.localeCompare(b.code))
+}
+
+export function renderText(report: AuditReport, style: {color: boolean; columns: number} = stdoutStyle()): string {
+  const {color, columns} = style
+  const names = accountNames(report)
   const parts: string[] = []
   const failed = report.targets.filter((entry) => entry.status === 'failed')
   if (failed.length > 0) {
-    parts.push('Failed targets', renderTable(['target', 'error', 'message'], failed.map((entry) => [target(entry), entry.error?.code, entry.error?.message])), '')
+    parts.push(
+      paint('strong', 'Failed targets', color),
+      ...renderFailures(failed.map((entry) => ({where: targetLabel(entry), names: [entry.accountId, entry.accountName ?? '', entry.region], error: entry.error ?? {code: 'unknown', message: 'no error reported'}})), color),
+      '',
+    )
   }
   if (report.findings.length === 0) {
     parts.push('No findings.', '')
   } else {
-    parts.push(
-      'Findings',
-      renderTable(
-        ['severity', 'code', 'target', 'function', 'message', 'fix'],
-        report.findings.map((finding) => [finding.severity, finding.code, target(finding), finding.function, finding.message, finding.fix]),
-      ),
-      '',
-    )
+    parts.push(paint('strong', 'Findings', color))
+    for (const group of groupFindings(report.findings)) {
+      const count = `${group.findings.length} finding${group.findings.length === 1 ? '' : 's'}`
+      parts.push(`${paint(toneOf(group.severity), group.severity, color)} ${paint('strong', group.code, color)} (${count})`)
+      parts.push(`  fix: ${wrapParagraph(group.fix, {indent: 7, columns})}`)
+      const table = renderTable(
+        [{header: 'target', wrap: 14}, {header: 'function', wrap: 10}, {header: 'message', wrap: 24}],
+        group.findings.map((finding) => [target(finding, names), finding.function, finding.message]),
+        {columns: columns - 2, color},
+      )
+      parts.push(table.split('\n').map((line) => `  ${line}`).join('\n'), '')
+    }
   }
   if (report.usage.length > 0) {
     parts.push(
-      'Layer usage',
+      paint('strong', 'Layer usage', color),
       renderTable(
-        ['layer', 'version', 'functions', 'targets (account/region:functions)'],
-        report.usage.map((usage) => [usage.name ?? usage.layerArn, usage.version, usage.functions, usageTargets(usage)]),
-        {alignRight: [1, 2]},
+        [{header: 'layer', wrap: 12}, {header: 'version', align: 'right'}, {header: 'functions', align: 'right'}, 'targets (functions)'],
+        report.usage.map((usage) => [usage.name ?? usage.layerArn, usage.version, usage.functions, usageTargets(usage, names, '\n')]),
+        {columns, color},
       ),
       '',
     )
   }
-  if (report.diff) parts.push(renderDiffText(report.diff), '')
-  parts.push(summaryLine(report))
+  if (report.diff) parts.push(renderDiffText(report.diff, names), '')
+  parts.push(summaryLine(report, color))
   return parts.join('\n') + '\n'
 }
 
-function renderDiffText(diff: NonNullable<AuditReport['diff']>): string {
+function renderDiffText(diff: NonNullable<AuditReport['diff']>, names: Names): string {
   if (diff.previousRunId === undefined) return 'No previous audit to compare with.'
-  const lines = [`Since audit #${diff.previousRunId} (${diff.previousStartedAt}): ${diff.added.length} new, ${diff.resolved.length} resolved, ${diff.unchanged} unchanged`]
-  for (const finding of diff.added) lines.push(`  + ${finding.severity} ${finding.code} ${target(finding)} ${finding.function}: ${finding.message}`)
-  for (const finding of diff.resolved) lines.push(`  - ${finding.severity} ${finding.code} ${target(finding)} ${finding.function}: ${finding.message}`)
+  const lines = [`Since audit #${diff.previousRunId} (${formatDate(diff.previousStartedAt)}): ${diff.added.length} new, ${diff.resolved.length} resolved, ${diff.unchanged} unchanged`]
+  for (const finding of diff.added) lines.push(`  + ${finding.severity} ${finding.code} ${target(finding, names)} ${finding.function}: ${finding.message}`)
+  for (const finding of diff.resolved) lines.push(`  - ${finding.severity} ${finding.code} ${target(finding, names)} ${finding.function}: ${finding.message}`)
   return lines.join('\n')
 }
 
@@ -99,10 +141,11 @@ function markdownTable(head: string[], rows: Array<Array<string | number | undef
 }
 
 export function renderMarkdown(report: AuditReport): string {
-  const parts = ['# Layers audit', '', `${summaryLine(report)} (${report.startedAt}).`, '']
+  const names = accountNames(report)
+  const parts = ['# Layers audit', '', `${summaryLine(report)} (${formatDate(report.startedAt)}).`, '']
   const failed = report.targets.filter((entry) => entry.status === 'failed')
   if (failed.length > 0) {
-    parts.push('## Failed targets', '', markdownTable(['target', 'error', 'message'], failed.map((entry) => [target(entry), entry.error?.code, entry.error?.message])), '')
+    parts.push('## Failed targets', '', markdownTable(['target', 'error', 'message'], failed.map((entry) => [target(entry, names), entry.error?.code, entry.error?.message])), '')
   }
   parts.push('## Findings', '')
   parts.push(
@@ -110,7 +153,7 @@ export function renderMarkdown(report: AuditReport): string {
       ? 'No findings.'
       : markdownTable(
           ['severity', 'code', 'target', 'function', 'message', 'fix'],
-          report.findings.map((finding) => [finding.severity, finding.code, target(finding), finding.function, finding.message, finding.fix]),
+          report.findings.map((finding) => [finding.severity, finding.code, target(finding, names), finding.function, finding.message, finding.fix]),
         ),
     '',
   )
@@ -118,9 +161,9 @@ export function renderMarkdown(report: AuditReport): string {
   parts.push(
     report.usage.length === 0
       ? 'No function uses a layer.'
-      : markdownTable(['layer', 'version', 'functions', 'targets'], report.usage.map((usage) => [usage.name ?? usage.layerArn, usage.version, usage.functions, usageTargets(usage)])),
+      : markdownTable(['layer', 'version', 'functions', 'targets'], report.usage.map((usage) => [usage.name ?? usage.layerArn, usage.version, usage.functions, usageTargets(usage, names, ', ')])),
     '',
   )
-  if (report.diff) parts.push('## Changes', '', renderDiffText(report.diff), '')
+  if (report.diff) parts.push('## Changes', '', renderDiffText(report.diff, names), '')
   return parts.join('\n')
 }

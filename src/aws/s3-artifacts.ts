@@ -15,7 +15,8 @@ export interface ArtifactStoreApi {
   createBucket(bucket: string, region: string): Promise<void>
   /** The object's size in bytes; undefined when it does not exist. */
   objectSize(bucket: string, key: string): Promise<number | undefined>
-  upload(input: {bucket: string; key: string; file: string; bytes: number; sha256Base64: string}): Promise<void>
+  /** `onProgress` hears the bytes sent so far after each part of a multipart upload (a single PUT, over at once, says nothing). */
+  upload(input: {bucket: string; key: string; file: string; bytes: number; sha256Base64: string; onProgress?: (sent: number, total: number) => void}): Promise<void>
 }
 
 /** Part size for multipart uploads; a zip up to this size goes up in a single PUT. */
@@ -81,6 +82,7 @@ export function artifactStoreApi(client: S3Client, options: {partSize?: number} 
           ...(input.bytes <= partSize ? {ChecksumSHA256: input.sha256Base64, ContentLength: input.bytes} : {}),
         },
       })
+      if (input.onProgress && input.bytes > partSize) upload.on('httpUploadProgress', (progress) => input.onProgress!(progress.loaded ?? 0, progress.total ?? input.bytes))
       try {
         await upload.done()
       } catch (error) {

@@ -1,24 +1,35 @@
 // Owns the human output of `layers build`: one table row per artifact; and what an interrupted build
 // did and did not build.
+import {toneOf} from '../cli/style.js'
 import {formatBytes, renderTable} from '../cli/table.js'
 import type {InterruptSignal} from '../errors/index.js'
 import type {BuiltArtifact, UnbuiltArtifact} from './build.js'
 
 export function renderBuildTable(built: readonly BuiltArtifact[]): string {
   if (built.length === 0) return 'No own layers to build (the manifest declares only ARN layers).'
+  // At 80 columns the hash wraps onto two lines and the architectures one per line; the exact byte
+  // counts are in --json.
   return renderTable(
-    ['Layer', 'Architectures', 'Packages', 'Files', 'Unzipped', 'Zip', 'CodeSha256', 'Cache'],
+    [
+      {header: 'Layer', wrap: 12},
+      {header: 'Arch', wrap: 6},
+      {header: 'Packages', align: 'right'},
+      {header: 'Files', align: 'right', drop: 1},
+      {header: 'Unzipped', align: 'right'},
+      {header: 'Zip', align: 'right'},
+      {header: 'CodeSha256', wrap: 22, anywhere: true},
+      {header: 'Cache', tone: toneOf},
+    ],
     built.map((artifact) => [
       artifact.layer,
       artifact.architectures.join(', '),
       artifact.packages,
       artifact.files,
-      `${formatBytes(artifact.unzippedBytes)} (${artifact.unzippedBytes})`,
+      formatBytes(artifact.unzippedBytes),
       formatBytes(artifact.zipBytes),
       artifact.codeSha256,
       artifact.cached ? 'hit' : 'built',
     ]),
-    {alignRight: [2, 3, 4, 5]},
   )
 }
 

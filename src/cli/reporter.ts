@@ -1,10 +1,11 @@
 // Owns turning LayersEvents into stderr text: progress only on a TTY and never under --json or
-// --quiet; notices (info) unless --json or --quiet; warnings always (as text, or kept for the --json
-// result).
+// --quiet; notices (info) unless --json or --quiet; warnings always (as text, coloured by severity
+// when the stream allows, or kept for the --json result).
 import type {Problem} from '../errors/index.js'
 import type {EmitEvent, LayersEvent} from '../events.js'
 import {formatProblem} from './render.js'
 import {redact} from './redact.js'
+import {colorEnabled, paint, toneOf} from './style.js'
 
 export interface Reporter {
   emit: EmitEvent
@@ -17,6 +18,8 @@ export interface Reporter {
 export function createReporter(options: {json: boolean; quiet?: boolean; stream?: NodeJS.WriteStream}): Reporter {
   const stream = options.stream ?? process.stderr
   const showProgress = !options.json && !options.quiet && stream.isTTY === true && process.env.CI !== 'true'
+  // Warnings coloured by severity as the stream allows (NO_COLOR, FORCE_COLOR, a terminal).
+  const color = colorEnabled({env: process.env, isTTY: stream.isTTY === true, json: options.json})
   const warnings: Problem[] = []
   let progressShown = false
 
@@ -33,15 +36,16 @@ export function createReporter(options: {json: boolean; quiet?: boolean; stream?
         warnings.push(event.warning)
         if (!options.json) {
           clearProgress()
-          stream.write(formatProblem(event.warning) + '\n')
+          const line = formatProblem(event.warning)
+          const severity = `${event.warning.severity} ${event.warning.code}`
+          stream.write((color ? line.replace(severity, paint(toneOf(event.warning.severity), severity, true)) : line) + '\n')
         }
         break
       }
       case 'progress': {
         if (!showProgress) break
         const count = event.total === undefined ? '' : ` [${event.current ?? 0}/${event.total}]`
-        const columns = stream.columns ?? 100
-        stream.write(`\r\u001B[2K${redact(`${event.phase}${count} ${event.message}`).slice(0, columns - 1)}`)
+        stream.write(`\r\u001B[2K${progressLine(`${event.phase}${count} ${event.message}`, stream.columns)}`)
         progressShown = true
         break
       }
@@ -56,4 +60,14 @@ export function createReporter(options: {json: boolean; quiet?: boolean; stream?
   }
 
   return {emit, warnings, done: clearProgress}
+}
+
+/**
+ * One progress line, kept to one terminal row so `\r` can overwrite it: cut to `columns - 1` when the
+ * terminal reports its width; whole when it reports none or 0 (some terminals and pseudo-terminals do),
+ * as a cut there would lose every character.
+ */
+export function progressLine(text: string, columns: number | undefined): string {
+  const line = redact(text)
+  return columns !== undefined && columns > 1 ? line.slice(0, columns - 1) : line
 }

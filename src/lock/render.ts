@@ -1,6 +1,7 @@
 // Owns the human output of `layers lock`: one table row per artifact of each layer considered, then
 // what happened to lockfile.json; what `layers lock --check` found; and the message of an interrupted lock.
 import path from 'node:path'
+import {toneOf} from '../cli/style.js'
 import {renderTable} from '../cli/table.js'
 import type {InterruptSignal} from '../errors/index.js'
 import type {LockDifference, LockedPackageRef, LockLayerChange} from './diff.js'
@@ -12,7 +13,7 @@ export function renderLockResult(result: LockProjectResult): string {
       ? [[layer.layer, layer.kind, null, null, layer.status]]
       : layer.artifacts.map((artifact) => [layer.layer, layer.kind, artifact.artifactKey, layer.kind === 'npm' || layer.kind === 'pip' ? artifact.packages : null, layer.status]),
   )
-  const lines = [rows.length > 0 ? renderTable(['Layer', 'Kind', 'Artifact', 'Packages', 'Status'], rows, {alignRight: [3]}) : 'The manifest declares no layers.']
+  const lines = [rows.length > 0 ? renderTable([{header: 'Layer', wrap: 12}, 'Kind', {header: 'Artifact', wrap: 6}, {header: 'Packages', align: 'right'}, {header: 'Status', tone: toneOf}], rows) : 'The manifest declares no layers.']
   if (result.removed.length > 0) lines.push(`Removed from the lock (no longer in the manifest): ${result.removed.join(', ')}`)
   lines.push(result.written ? `Wrote ${result.lockfile}` : `${result.lockfile} is up to date`)
   return lines.join('\n')

@@ -34,7 +34,7 @@ export function inspectManifestText(text: string, file: string): ManifestInspect
   const source = readYaml(text, absolute)
   // A duplicate key still leaves a well-formed document (the last one wins), so the rest is checked
   // too and every problem is reported at once; any other syntax error stops here.
-  if (source.problems.some((problem) => problem.code !== 'ERR_LAYERS_MANIFEST_DUPLICATE_KEY')) return {problems: source.problems}
+  if (source.problems.some((problem) => problem.code !== 'ERR_LAYERS_MANIFEST_DUPLICATE_KEY')) return {problems: firstSyntaxError(source.problems)}
   if (source.problems.length === 0 && (source.data === undefined || source.data === null)) {
     return {
       problems: [{severity: 'error', code: 'ERR_LAYERS_MANIFEST_EMPTY', message: 'The manifest is empty.', hint: 'Start from `layers init`, or add at least `version: 1`.', location: {file: absolute, line: 1, column: 1}}],
@@ -49,6 +49,20 @@ export function inspectManifestText(text: string, file: string): ManifestInspect
   problems.sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0) || (a.location?.column ?? 0) - (b.location?.column ?? 0))
   if (problems.some((problem) => problem.severity === 'error')) return {problems}
   return {manifest: toManifest(source, root), problems}
+}
+
+/**
+ * The first syntax error alone, saying how many follow: after one broken line the parser reports the
+ * rest of the document as broken too (an unclosed quote yields dozens of errors), so only the first is
+ * worth reading; fixing it usually clears the others.
+ */
+export function firstSyntaxError(problems: readonly Problem[]): Problem[] {
+  const syntax = problems.filter((problem) => problem.code !== 'ERR_LAYERS_MANIFEST_DUPLICATE_KEY')
+  const first = [...syntax].sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0) || (a.location?.column ?? 0) - (b.location?.column ?? 0))[0]!
+  const more = syntax.length - 1
+  if (more === 0) return [first]
+  const tail = ` (${more} more syntax error${more === 1 ? '' : 's'} after it, most often caused by this one)`
+  return [{...first, message: first.message.replace(/\.?$/, `${tail}.`), hint: `${first.hint ?? 'Fix the YAML at this position.'} Then run \`layers validate\` again.`}]
 }
 
 /** Reads and checks a manifest file; a missing or unreadable file is itself a problem. */

@@ -11,8 +11,20 @@ function percent(part: number, whole: number): string {
 
 export function renderPackageTable(functions: readonly PackagedFunction[]): string {
   if (functions.length === 0) return 'No functions to package (the manifest declares none).'
+  // At 80 columns Files, then Thin/fat, then Unzipped give way (exact byte counts are in --json).
   const table = renderTable(
-    ['Function', 'Arch', 'Files', 'Zip', 'Unzipped', 'Layers', 'Total unzipped', 'Of limit', 'Fat zip', 'Thin/fat'],
+    [
+      {header: 'Function', wrap: 12},
+      {header: 'Arch', wrap: 6},
+      {header: 'Files', align: 'right', drop: 1},
+      {header: 'Zip', align: 'right'},
+      {header: 'Unzipped', align: 'right', drop: 3},
+      {header: 'Layers', wrap: 8},
+      {header: 'Total unzipped', align: 'right', wrap: 8},
+      {header: 'Of limit', align: 'right', wrap: 5, tone: (text) => (text.endsWith('OVER') ? 'bad' : undefined)},
+      {header: 'Fat zip', align: 'right', wrap: 7},
+      {header: 'Thin/fat', align: 'right', drop: 2},
+    ],
     functions.map((fn) => {
       const layerBytes = fn.layers.every((layer) => layer.unzippedBytes !== null) ? fn.layers.reduce((sum, layer) => sum + layer.unzippedBytes!, 0) : null
       return [
@@ -22,13 +34,12 @@ export function renderPackageTable(functions: readonly PackagedFunction[]): stri
         formatBytes(fn.zipBytes),
         formatBytes(fn.unzippedBytes),
         fn.layers.length === 0 ? 'none' : layerBytes === null ? `${fn.layers.length}, not built` : `${fn.layers.length}, ${formatBytes(layerBytes)}`,
-        fn.totalUnzippedBytes === null ? null : `${formatBytes(fn.totalUnzippedBytes)} (${fn.totalUnzippedBytes})`,
+        fn.totalUnzippedBytes === null ? null : formatBytes(fn.totalUnzippedBytes),
         fn.totalUnzippedBytes === null ? null : `${percent(fn.totalUnzippedBytes, fn.limitBytes)}${fn.withinLimit ? '' : ' OVER'}`,
         fn.fat === null ? null : formatBytes(fn.fat.zipBytes),
         fn.fat === null ? null : percent(fn.zipBytes, fn.fat.zipBytes),
       ]
     }),
-    {alignRight: [2, 3, 4, 6, 7, 8, 9]},
   )
   const dir = functions[0]!.zipPath.slice(0, functions[0]!.zipPath.lastIndexOf('/'))
   return `${table}\nZips in ${dir}; limit ${functions[0]!.limitBytes} bytes unzipped per function with its layers.`

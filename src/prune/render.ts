@@ -2,35 +2,48 @@
 // why; the plan prune asks about before deleting; and the message of an interrupted prune (the
 // versions deleted and those not deleted).
 import type {ConfirmRequest} from '../cli/confirm.js'
+import {renderFailures} from '../cli/failures.js'
+import {accountLabel, formatDate, paint, stdoutStyle, targetLabel} from '../cli/style.js'
 import {formatBytes, renderTable} from '../cli/table.js'
 import type {InterruptSignal} from '../errors/index.js'
 import type {PrunedVersion, PruneResult} from './run.js'
 
-export function renderPrune(result: PruneResult): string {
-  const parts: string[] = [`Audit #${result.audit.runId} (${result.audit.startedAt}${result.audit.reused ? ', saved run' : ', fresh'})`, '']
+export function renderPrune(result: PruneResult, accountNames: ReadonlyMap<string, string> = new Map()): string {
+  const {color} = stdoutStyle()
+  const account = (accountId: string) => accountLabel(accountId, accountNames.get(accountId))
+  const parts: string[] = [`Audit #${result.audit.runId} (${formatDate(result.audit.startedAt)}${result.audit.reused ? ', saved run' : ', fresh'})`, '']
   const listed = result.dryRun ? result.candidates : result.deleted
-  parts.push(result.dryRun ? 'Would delete' : 'Deleted')
+  parts.push(paint('strong', result.dryRun ? 'Would delete' : 'Deleted', color))
   parts.push(
     listed.length === 0
       ? '  nothing'
       : renderTable(
-          ['layer', 'account', 'region', 'version', 'created', 'size'],
-          listed.map((entry) => [entry.layer, entry.accountId, entry.region, entry.version, entry.createdDate, formatBytes(entry.codeSize)]),
-          {alignRight: [3, 5]},
+          [{header: 'layer', wrap: 10}, {header: 'account', wrap: 14}, 'region', {header: 'version', align: 'right'}, {header: 'created', wrap: 10, drop: 1}, {header: 'size', align: 'right'}],
+          listed.map((entry) => [entry.layer, account(entry.accountId), entry.region, entry.version, formatDate(entry.createdDate), formatBytes(entry.codeSize)]),
         ),
     '',
   )
   if (result.kept.length > 0) {
     parts.push(
-      'Kept',
-      renderTable(['layer', 'account', 'region', 'version', 'why'], result.kept.map((entry) => [entry.layer, entry.accountId, entry.region, entry.version, entry.detail]), {alignRight: [3]}),
+      paint('strong', 'Kept', color),
+      renderTable(
+        [{header: 'layer', wrap: 10}, {header: 'account', wrap: 14}, 'region', {header: 'version', align: 'right'}, {header: 'why', wrap: 20}],
+        result.kept.map((entry) => [entry.layer, account(entry.accountId), entry.region, entry.version, entry.detail]),
+      ),
       '',
     )
   }
   if (result.failures.length > 0) {
     parts.push(
-      'Failed',
-      renderTable(['account', 'region', 'layer', 'error'], result.failures.map((entry) => [entry.accountId, entry.region, entry.arn ?? entry.layer, `${entry.error.code}: ${entry.error.message}`])),
+      paint('bad', 'Failed', color),
+      ...renderFailures(
+        result.failures.map((entry) => ({
+          where: `${entry.arn ?? entry.layer ?? 'listing'} ${targetLabel({accountId: entry.accountId, accountName: accountNames.get(entry.accountId), region: entry.region})}`,
+          names: [entry.accountId, accountNames.get(entry.accountId) ?? '', entry.region, entry.arn ?? '', entry.layer ?? ''],
+          error: entry.error,
+        })),
+        color,
+      ),
       '',
     )
   }

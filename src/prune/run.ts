@@ -86,6 +86,8 @@ export async function runPrune(request: PruneRequest, env: PruneEnv): Promise<Pr
   const limit = pLimit(Math.max(1, request.concurrency))
   const versions: ListedVersion[] = []
   const apis = new Map<string, PruneLambdaApi>()
+  const listings = plan.targets.length * layers.length
+  let listed = 0
   await Promise.all(
     plan.targets.flatMap((target) =>
       layers.map((layer) =>
@@ -101,6 +103,7 @@ export async function runPrune(request: PruneRequest, env: PruneEnv): Promise<Pr
           } catch (error) {
             failures.push({accountId: target.accountId, region: target.region, layer, error: failureOf(error)})
           }
+          request.emit({type: 'progress', phase: 'prune', message: `listed ${layer} ${target.accountName ?? target.accountId}/${target.region}`, current: ++listed, total: listings})
         }),
       ),
     ),
@@ -129,6 +132,7 @@ export async function runPrune(request: PruneRequest, env: PruneEnv): Promise<Pr
   })
 
   const candidates: PrunedVersion[] = []
+  let sized = 0
   await Promise.all(
     decided.candidates.map((entry) =>
       limit(async () => {
@@ -138,6 +142,7 @@ export async function runPrune(request: PruneRequest, env: PruneEnv): Promise<Pr
         } catch (error) {
           failures.push({accountId: entry.accountId, region: entry.region, layer: entry.layer, arn: entry.arn, error: failureOf(error)})
         }
+        request.emit({type: 'progress', phase: 'prune', message: `sized ${entry.arn}`, current: ++sized, total: decided.candidates.length})
       }),
     ),
   )

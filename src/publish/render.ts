@@ -3,21 +3,33 @@
 // interrupted publish: the versions published or adopted (with their ARNs) and the units not started;
 // and the plan publish asks about before removing grants.
 import type {ConfirmRequest} from '../cli/confirm.js'
+import {renderFailures} from '../cli/failures.js'
+import {accountLabel, paint, stdoutStyle, targetLabel, toneOf} from '../cli/style.js'
 import {renderTable} from '../cli/table.js'
 import type {InterruptSignal} from '../errors/index.js'
 import type {GrantRemoval, PublishResult, UnitOutcome} from './run.js'
 
 export function renderPublish(result: PublishResult): string {
   if (result.units.length === 0 && result.arnChecks.length === 0) return 'Nothing to publish: no selected layer has a target (account and region).'
+  const {color} = stdoutStyle()
   const lines: string[] = []
   if (result.units.length > 0) {
     lines.push(
       renderTable(
-        ['Layer', 'Artifact', 'Account', 'Region', 'Outcome', 'Version', 'Upload', 'Grants'],
+        [
+          {header: 'Layer', wrap: 10},
+          {header: 'Artifact', wrap: 6},
+          'Account',
+          'Region',
+          {header: 'Outcome', tone: toneOf},
+          {header: 'Version', align: 'right'},
+          {header: 'Upload', wrap: 8, drop: 1},
+          {header: 'Grants', wrap: 10},
+        ],
         result.units.map((unit) => [
           unit.layer,
           unit.artifact,
-          `${unit.accountName} (${unit.accountId})`,
+          accountLabel(unit.accountId, unit.accountName),
           unit.region,
           unit.status,
           unit.version,
@@ -28,17 +40,26 @@ export function renderPublish(result: PublishResult): string {
     )
   }
   if (result.arnChecks.length > 0) {
-    lines.push('', renderTable(['ARN layer', 'Account', 'Region', 'Pinned', 'Check'], result.arnChecks.map((check) => [check.layer, `${check.accountName} (${check.accountId})`, check.region, check.arn, check.status])))
+    lines.push(
+      '',
+      renderTable(
+        [{header: 'ARN layer', wrap: 10}, {header: 'Account', wrap: 14}, 'Region', {header: 'Pinned', wrap: 20}, {header: 'Check', tone: toneOf}],
+        result.arnChecks.map((check) => [check.layer, accountLabel(check.accountId, check.accountName), check.region, check.arn, check.status]),
+      ),
+    )
   }
-  const failures = [
-    ...result.units.filter((unit) => unit.error).map((unit) => ({where: `${unit.layer} (${unit.artifact}) ${unit.accountName}/${unit.region}`, error: unit.error!})),
-    ...result.arnChecks.filter((check) => check.error).map((check) => ({where: `${check.layer} ${check.accountName}/${check.region}`, error: check.error!})),
-  ]
-  for (const {where, error} of failures) lines.push('', `${where}: [${error.code}] ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`)
+  const failures = renderFailures(
+    [
+      ...result.units.filter((unit) => unit.error).map((unit) => ({where: `${unit.layer} (${unit.artifact}) ${targetLabel(unit)}`, names: [unit.accountId, unit.accountName, unit.region], error: unit.error!})),
+      ...result.arnChecks.filter((check) => check.error).map((check) => ({where: `${check.layer} ${targetLabel(check)}`, names: [check.accountId, check.accountName, check.region], error: check.error!})),
+    ],
+    color,
+  )
+  if (failures.length > 0) lines.push('', ...failures)
   const s = result.summary
   lines.push(
     '',
-    `${result.dryRun ? 'Dry run: would publish' : 'Published'} ${s.published}, adopted ${s.adopted}, unchanged ${s.unchanged}, ${result.dryRun ? 'would upload' : 'uploaded'} ${s.uploaded}, grant changes ${s.grantChanges}, failed ${s.failed}.`,
+    `${result.dryRun ? 'Dry run: would publish' : 'Published'} ${s.published}, adopted ${s.adopted}, unchanged ${s.unchanged}, ${result.dryRun ? 'would upload' : 'uploaded'} ${s.uploaded}, grant changes ${s.grantChanges}, failed ${s.failed > 0 ? paint('bad', String(s.failed), color) : s.failed}.`,
   )
   return lines.join('\n')
 }

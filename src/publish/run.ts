@@ -13,6 +13,7 @@ import pLimit from 'p-limit'
 import {isThrottling, isUncertain, targetError, type TargetError} from '../aws/errors.js'
 import type {LayerPublishApi, LayerVersionInfo} from '../aws/lambda-layers.js'
 import type {ArtifactStoreApi} from '../aws/s3-artifacts.js'
+import {formatBytes} from '../cli/table.js'
 import type {HistoryStoreApi} from '../aws/s3-history.js'
 import type {LeaseStoreApi} from '../aws/s3-leases.js'
 import {InterruptedError, OperationalError, type Problem} from '../errors/index.js'
@@ -306,7 +307,10 @@ async function publishUnit(unit: PublishUnit, env: PublishEnv, options: PublishR
     } else if (options.dryRun) {
       outcome.upload = 'would-upload'
     } else {
-      await store.upload({bucket: unit.bucket, key: unit.key, file: unit.content.zipPath, bytes: unit.content.zipBytes, sha256Base64: unit.content.codeSha256})
+      // A large (multipart) upload says how far it is, part by part.
+      const onProgress = (sent: number, total: number) =>
+        options.emit({type: 'progress', phase: 'upload', message: `${unit.layer} (${unit.artifactKey}) ${unit.target.accountName}/${unit.target.region}: ${formatBytes(sent)} of ${formatBytes(total)}`})
+      await store.upload({bucket: unit.bucket, key: unit.key, file: unit.content.zipPath, bytes: unit.content.zipBytes, sha256Base64: unit.content.codeSha256, onProgress})
       outcome.upload = 'uploaded'
     }
     if (options.dryRun) {

@@ -132,10 +132,14 @@ describe('layers audit with layers.yaml and lockfile.json (CLI)', () => {
   it('prints the findings and the layer x version matrix as a table', async () => {
     const run = await project.run(['audit', '--no-save'])
     expect(run.status, run.stderr).toBe(0)
-    for (const [, code, , , fn] of FINDINGS()) expect(run.stdout).toMatch(new RegExp(`${code}.*${fn}|${fn}.*${code}`))
+    // Findings grouped under `severity code (n findings)`, a row per target and function.
+    for (const [severity, code, account, region, fn] of FINDINGS()) {
+      expect(run.stdout).toMatch(new RegExp(`^${severity} ${code} \\(\\d+ findings?\\)$`, 'm'))
+      expect(run.stdout).toMatch(new RegExp(`^ {2}(dev|prod) \\(${account}\\) ${region}\\s+${fn}\\s`, 'm'))
+    }
     // The usage matrix: one row per layer version (manifest name when known), its functions and targets.
-    expect(run.stdout).toMatch(new RegExp(`^\\s*config\\s+2\\s+1\\s+${DEV}/${US}:1\\s*$`, 'm'))
-    expect(run.stdout).toMatch(new RegExp(`^\\s*ext\\s+2\\s+1\\s+${PROD}/${US}:1\\s*$`, 'm'))
+    expect(run.stdout).toMatch(new RegExp(`^config\\s+2\\s+1\\s+dev \\(${DEV}\\) ${US}: 1$`, 'm'))
+    expect(run.stdout).toMatch(new RegExp(`^ext\\s+2\\s+1\\s+prod \\(${PROD}\\) ${US}: 1$`, 'm'))
   })
 
   it('--fail-on gates on severity', async () => {

@@ -5,7 +5,7 @@ import {parse} from 'csv-parse/sync'
 import {afterEach, describe, expect, it} from 'vitest'
 import {buildCatalog} from '../../src/audit/catalog.js'
 import {buildReport, diffFindings} from '../../src/audit/findings.js'
-import {CSV_COLUMNS, renderAudit} from '../../src/audit/render.js'
+import {CSV_COLUMNS, renderAudit, renderText} from '../../src/audit/render.js'
 import type {AuditReport} from '../../src/audit/types.js'
 import {layerHistory, previousRun, recordPrune, runFindings, runLayerUsage, saveAuditRun} from '../../src/history/store.js'
 import {openStateDatabase} from '../../src/store/db.js'
@@ -63,12 +63,13 @@ describe('audit output', () => {
   })
 
   it('the table shows failed targets, findings, then the usage matrix and a summary line', () => {
-    const text = renderAudit(sampleReport(), 'table')
+    const text = renderText(sampleReport(), {color: false, columns: 120})
     const order = ['Failed targets', 'AccessDeniedException', 'Findings', 'Layer usage', '2 functions in 1 of 2 targets; 1 errors, 0 warnings, 3 notes']
     const positions = order.map((word) => text.indexOf(word))
     expect(positions.every((position) => position >= 0)).toBe(true)
     expect([...positions].sort((a, b) => a - b)).toEqual(positions)
-    expect(text).toMatch(/arn:aws:lambda:eu-west-1:111111111111:layer:ext\s+1\s+1\s+111111111111\/eu-west-1:1/)
+    expect(text).toMatch(/^arn:aws:lambda:eu-west-1:111111111111:layer:ext\s+1\s+1\s+prod \(111111111111\) eu-west-1: 1$/m)
+    expect(renderAudit(sampleReport(), 'table')).toContain('Layer usage')
   })
 
   it('Markdown escapes pipes in cells', () => {

@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 import {checkLayerArn} from '../../src/manifest/arn.js'
-import {inspectManifest, loadManifest, parseManifest} from '../../src/manifest/load.js'
+import {inspectManifest, inspectManifestText, loadManifest, parseManifest} from '../../src/manifest/load.js'
 import {closest} from '../../src/manifest/suggest.js'
 import {REPO_ROOT, runCli} from '../support/cli.js'
 
@@ -133,5 +133,15 @@ describe('help', () => {
     const [viaCommand, viaShortFlag, viaFlag] = await Promise.all([runCli(['help', 'audit']), runCli(['audit', '-h']), runCli(['audit', '--help'])])
     expect(viaCommand.stdout).toBe(viaFlag.stdout)
     expect(viaShortFlag.stdout).toBe(viaFlag.stdout)
+  })
+})
+
+describe('a YAML syntax error', () => {
+  it('is reported once (a tab-indented file gives the parser an error per line), at the first error, with a count of those after it', () => {
+    const text = `version: 1\nlayers:\n\tconfig:\n\t\tdir: x\n\tother:\n\t\tdir: y\n`
+    const {problems} = inspectManifestText(text, '/p/layers.yaml')
+    expect(problems).toHaveLength(1)
+    expect(problems[0]!.location).toMatchObject({line: 3, column: 1})
+    expect(problems[0]!.message).toMatch(/\(\d+ more syntax errors after it/)
   })
 })

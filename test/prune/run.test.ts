@@ -2,6 +2,7 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
+import {collectEvents} from '../../src/events.js'
 import {openStateDatabase, type StateDatabase} from '../../src/store/db.js'
 import {runPrune, type PruneEnv, type PruneRequest} from '../../src/prune/run.js'
 import type {ScannedFunction} from '../../src/audit/types.js'
@@ -79,7 +80,12 @@ describe('runPrune', () => {
 
   it('dry run lists unlocked, unused versions and the storage they free; --yes deletes and records them', async () => {
     const deleted: number[] = []
-    const dry = await runPrune(request({}), env([user], deleted))
+    const events = collectEvents()
+    const dry = await runPrune(request({emit: events.emit}), env([user], deleted))
+    // Progress while listing each layer per target and reading each candidate's size.
+    const progress = events.events.flatMap((event) => (event.type === 'progress' && event.phase === 'prune' ? [`${event.message.split(' ')[0]} ${event.current}/${event.total}`] : []))
+    expect(progress.filter((line) => line.startsWith('listed')).at(-1)).toMatch(/^listed (\d+)\/\1$/)
+    expect(progress.filter((line) => line.startsWith('sized'))).toEqual(['sized 1/2', 'sized 2/2'])
     expect(dry.dryRun).toBe(true)
     expect(dry.candidates.map((c) => c.version)).toEqual([1, 3])
     expect(dry.freedBytes).toBe(4000)
