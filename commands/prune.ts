@@ -20,7 +20,7 @@ ${AWS_TIME_BOUNDS_HELP}
 ${EXIT_CODES_HELP} Exit 1 also when a deletion or a listing failed.`
 
   static override examples = [
-    {description: 'What would go, keeping the 3 newest versions of each layer (deletes nothing, asks nothing)', command: '<%= config.bin %> <%= command.id %> --keep 3 --dry-run'},
+    {description: 'What would go, keeping the 3 newest versions of each layer', command: '<%= config.bin %> <%= command.id %> --keep 3 --dry-run'},
     {description: 'Delete unused versions of `common` older than 90 days', command: '<%= config.bin %> <%= command.id %> common --older-than 90d --yes'},
     {description: 'Use the audit saved in the last 10 minutes instead of running one', command: '<%= config.bin %> <%= command.id %> --use-last-audit --max-audit-age 10m --dry-run'},
   ]

@@ -187,7 +187,10 @@ function migrate(db: StateDatabase, migrations: Migration[], file: string): void
   }
   for (const migration of migrations) {
     if (migration.version <= current) continue
+    // Read again under the write lock (BEGIN IMMEDIATE): another process opening a fresh database at
+    // the same moment may have applied this migration while this one waited for the lock.
     db.transaction(() => {
+      if (schemaVersion(db) >= migration.version) return
       db.exec(migration.sql)
       db.pragma(`user_version = ${migration.version}`)
     }).immediate()

@@ -81,7 +81,7 @@ describe('layers outdated (CLI, npm layers)', () => {
       expect(minor.stderr).toContain('3 outdated at --fail-on minor: deps/aliased (major), deps/leaf (major), deps/steady (minor).')
       expect(minor.stdout).toContain('3 outdated.')
       expect(unknown.status).toBe(2)
-      expect(unknown.json.error.code).toBe('ERR_LAYERS_USAGE')
+      expect(unknown.json.error.code).toBe('ERR_LAYERS_FLAG_VALUE')
 
       // Below the level: exit 0 though the row is outdated; at it: exit 1 (the levels themselves: test/outdated/plan.test.ts).
       const [belowMajor, atPatch] = await Promise.all([minorOnly.cli(['outdated', '--fail-on', 'major', '--json']), minorOnly.cli(['outdated', '--fail-on', 'patch', '--json'])])
