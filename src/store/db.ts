@@ -1,6 +1,7 @@
 // Owns the local state database (.layers/state.db, better-sqlite3): opening it, and its versioned
 // schema migrations. Later modules add tables by appending a migration, never by editing one.
 import Database from 'better-sqlite3'
+import {createRequire} from 'node:module'
 import path from 'node:path'
 import {OperationalError} from '../errors/index.js'
 import {ensureStateDir} from '../project/paths.js'
@@ -164,6 +165,8 @@ export function openStateDatabase(stateDir: string, migrations: Migration[] = MI
     db.pragma('busy_timeout = 5000')
     db.pragma('foreign_keys = ON')
   } catch (error) {
+    const native = nativeModuleProblem(error)
+    if (native) throw new OperationalError('ERR_LAYERS_NATIVE_MODULE', `Cannot open the state database ${file}: ${native.message}`, {cause: error, hint: native.hint})
     throw new OperationalError('ERR_LAYERS_STATE_DB', `Cannot open the state database ${file}: ${(error as Error).message}`, {
       cause: error,
       hint: `It holds only local history and caches: move ${file} aside and run the command again to start a fresh one.`,
@@ -171,6 +174,34 @@ export function openStateDatabase(stateDir: string, migrations: Migration[] = MI
   }
   migrate(db, migrations, file)
   return db
+}
+
+/**
+ * Why better-sqlite3's addon did not load, when that is the failure: built for another Node.js (after a
+ * switch of Node version), not loadable here, or never built (installed with --ignore-scripts). The
+ * database file is not at fault then, so the hint is a rebuild, where the package is installed.
+ */
+function nativeModuleProblem(error: unknown): {message: string; hint: string} | undefined {
+  const text = error instanceof Error ? error.message : String(error)
+  const dlopen = (error as {code?: unknown} | null)?.code === 'ERR_DLOPEN_FAILED'
+  if (!dlopen && !text.startsWith('Could not locate the bindings file')) return undefined
+  let packageDir: string | undefined
+  try {
+    packageDir = path.dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json'))
+  } catch {
+    packageDir = undefined
+  }
+  const builtFor = /NODE_MODULE_VERSION (\d+)/.exec(text)?.[1]
+  const why = builtFor
+    ? `it was built for another Node.js version (NODE_MODULE_VERSION ${builtFor})`
+    : dlopen
+      ? `its addon does not load (${text.split('\n')[0]})`
+      : 'its addon was never built (installed with --ignore-scripts?)'
+  const where = packageDir ? ` in ${path.dirname(path.dirname(packageDir))}` : ''
+  return {
+    message: `better-sqlite3${packageDir ? ` (${packageDir})` : ''}, the native module it needs, does not load on Node.js ${process.version} (NODE_MODULE_VERSION ${process.versions.modules}): ${why}.`,
+    hint: `Rebuild it for this Node.js: run \`npm rebuild better-sqlite3\`${where} with this Node.js first on PATH (building needs python3, make and a C++ compiler).`,
+  }
 }
 
 export function schemaVersion(db: StateDatabase): number {

@@ -142,6 +142,37 @@ describe('writeDeterministicZip', () => {
     expect(again.sha256Hex).toBe(result.sha256Hex)
   })
 
+  // The zips' promise (the same CodeSha256 on any machine) holds across the supported Node.js versions
+  // only while their zlib builds deflate alike (ZIP_FORMAT_ID keys the build cache on process.versions.zlib,
+  // which differs between Node 22 and 24). CI runs this file on Node 20, 22 and 24 (.ci/node-matrix.sh),
+  // so a Node whose zlib deflates otherwise fails here, not in a user's spurious publish.
+  it('gives the same bytes on every supported Node.js (a fixed SHA-256 for buffered, stored and streamed entries)', async () => {
+    let seed = 42
+    const random = (): number => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32
+    const words = ['const', 'require', 'module.exports', 'function', 'return', 'await', '=>', '{', '}', '(', ')', ';\n', 'layer', 'node_modules', '0x1f', 'undefined']
+    const text = (bytes: number): Buffer => {
+      const parts: string[] = []
+      for (let length = 0; length < bytes; ) {
+        const word = words[Math.floor(random() * words.length)]!
+        parts.push(word, ' ')
+        length += word.length + 1
+      }
+      return Buffer.from(parts.join('').slice(0, bytes))
+    }
+    const noise = Buffer.from(Array.from({length: 40_000}, () => Math.floor(random() * 256)))
+    const block = text(1 << 20)
+    const streamed = Buffer.concat(Array.from({length: BUFFERED_MAX / block.length + 1}, () => block))
+    const entries = [
+      bufferEntry('nodejs/node_modules/a/index.js', text(200_000)),
+      bufferEntry('nodejs/node_modules/a/README.md', text(3_000)),
+      bufferEntry('nodejs/node_modules/a/noise.bin', noise),
+      bufferEntry('nodejs/node_modules/a/bin/cli.js', '#!/usr/bin/env node\n' + 'x'.repeat(70_000), 0o755),
+      {path: 'nodejs/node_modules/b/big.js', mode: 0o644, size: streamed.length, open: () => Readable.from([streamed.subarray(0, 1 << 20), streamed.subarray(1 << 20)])},
+    ]
+    const result = await writeDeterministicZip(path.join(dir, 'golden.zip'), entries)
+    expect({sha256Hex: result.sha256Hex, zipBytes: result.zipBytes}).toEqual({sha256Hex: '79f32c758387abe6954783440d216943109998df7939af2d15c491fa10fee1b0', zipBytes: 1_447_408})
+  })
+
   it('refuses unsafe and duplicate paths', () => {
     expect(zipPathProblem('/etc/passwd')).toBe('absolute path')
     expect(zipPathProblem('a/../b')).toBe("'..' path segment")
