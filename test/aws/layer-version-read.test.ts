@@ -103,34 +103,31 @@ describe('readLayerVersion (GetLayerVersion with the layer ARN)', () => {
     expect((error as Error).message).toMatch(/lacks Version, LayerVersionArn, Content/)
   })
 
-  it('names the account and region too on a client of the factory', async () => {
-    reply = () => ({status: 200, body: '{}'})
+  /** Reads V2 through a Lambda client of the product's factory (credentials and endpoint from the environment). */
+  async function readThroughFactory(): Promise<unknown> {
     const saved = {...process.env}
     Object.assign(process.env, {AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'AKIDSTUB', AWS_SECRET_ACCESS_KEY: 'secret'})
     delete process.env.AWS_PROFILE
     try {
       const lambda = await awsClientFactory({maxAttempts: 1}).lambda({name: 'dev', id: ACCOUNT, regions: [REGION]}, REGION)
-      const error = await readLayerVersion(lambda, V2).catch((caught: unknown) => caught)
-      expect(error).toMatchObject({code: MALFORMED_ANSWER_CODE, details: {account: `dev (${ACCOUNT})`, region: REGION, endpoint, operation: 'GetLayerVersion'}})
-      expect((error as Error).message).toContain(`lambda GetLayerVersion for account dev (${ACCOUNT}), region ${REGION}, at ${endpoint}`)
+      return await readLayerVersion(lambda, V2).catch((caught: unknown) => caught)
     } finally {
       process.env = saved
     }
+  }
+
+  it('names the account and region too on a client of the factory', async () => {
+    reply = () => ({status: 200, body: '{}'})
+    const error = await readThroughFactory()
+    expect(error).toMatchObject({code: MALFORMED_ANSWER_CODE, details: {account: `dev (${ACCOUNT})`, region: REGION, endpoint, operation: 'GetLayerVersion'}})
+    expect((error as Error).message).toContain(`lambda GetLayerVersion for account dev (${ACCOUNT}), region ${REGION}, at ${endpoint}`)
   })
 
   it('turns an answer the SDK cannot read (an HTML page where JSON belongs) into the same error, naming the call and HTTP status', async () => {
     reply = () => ({status: 404, body: '<!doctype html><title>404 Not Found</title>'})
-    const saved = {...process.env}
-    Object.assign(process.env, {AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'AKIDSTUB', AWS_SECRET_ACCESS_KEY: 'secret'})
-    delete process.env.AWS_PROFILE
-    try {
-      const lambda = await awsClientFactory({maxAttempts: 1}).lambda({name: 'dev', id: ACCOUNT, regions: [REGION]}, REGION)
-      const error = await readLayerVersion(lambda, V2).catch((caught: unknown) => caught)
-      expect(error).toMatchObject({code: MALFORMED_ANSWER_CODE, details: {operation: 'GetLayerVersion', endpoint, httpStatus: 404}})
-      expect((error as Error).message).toMatch(new RegExp(`^The answer to lambda GetLayerVersion for account dev \\(${ACCOUNT}\\), region ${REGION}, at ${endpoint} is not one AWS gives \\(HTTP 404: `))
-    } finally {
-      process.env = saved
-    }
+    const error = await readThroughFactory()
+    expect(error).toMatchObject({code: MALFORMED_ANSWER_CODE, details: {operation: 'GetLayerVersion', endpoint, httpStatus: 404}})
+    expect((error as Error).message).toMatch(new RegExp(`^The answer to lambda GetLayerVersion for account dev \\(${ACCOUNT}\\), region ${REGION}, at ${endpoint} is not one AWS gives \\(HTTP 404: `))
   })
 
   it('never lets an empty or partial answer pass for a readable version of size 0 in any caller', async () => {

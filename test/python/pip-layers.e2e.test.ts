@@ -11,6 +11,7 @@ import path from 'node:path'
 import {Ajv} from 'ajv'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCli} from '../support/cli.js'
+import {hasUv} from '../support/uv.js'
 import {startPyPIIndex, type PyPIIndex} from '../support/pypi-index.js'
 
 const schema = (name: string): object => JSON.parse(readFileSync(path.resolve(import.meta.dirname, `../../schema/${name}.schema.json`), 'utf8'))
@@ -22,14 +23,6 @@ let index: PyPIIndex
 let privateIndex: PyPIIndex
 let root: string
 
-const hasUv = (() => {
-  try {
-    execFileSync('uv', ['--version'], {stdio: 'ignore'})
-    return true
-  } catch {
-    return false
-  }
-})()
 
 beforeAll(async () => {
   root = mkdtempSync(path.join(tmpdir(), 'layers-pip-'))

@@ -1,21 +1,13 @@
 // A pip layer goes through publish and attach like any own layer: locked from a local index, published
 // to the local AWS test server once (a second publish changes nothing), its version ARN recorded in the
 // lock, attached to a python3.12 function, and audited without findings.
-import {execFileSync} from 'node:child_process'
 import {GetFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {createFunction, DEV, EU, lambdaAs, makeProject, type Project} from '../publish/support.js'
+import {hasUv} from '../support/uv.js'
 import {startPyPIIndex, type PyPIIndex} from '../support/pypi-index.js'
 
-const hasUv = (() => {
-  try {
-    execFileSync('uv', ['--version'], {stdio: 'ignore'})
-    return true
-  } catch {
-    return false
-  }
-})()
 
 let server: AwsServer
 let index: PyPIIndex
