@@ -311,6 +311,8 @@ describe('layers publish', () => {
     expect(callsSince(mark).filter((call) => call.operation === 'AssumeRole').map((call) => call.status)).toEqual([400, 400, 400, 400, 200])
   })
 
+  // Four publishes in a row, each waiting out the SDK's retry backoff: more than the default 60 s on a
+  // loaded 2-core CI machine (it timed out there once at 60 s).
   it('completes under 30% throttling and lost PublishLayerVersion answers (applied, answer reset or 500) with one version per content', async () => {
     project.write('layers/config/nodejs/node_modules/@acme/config/index.js', 'export const stage = "three"\n')
     project.write('layers/tools/bin/tool', '#!/bin/sh\necho tool 3\n')
@@ -366,5 +368,5 @@ describe('layers publish', () => {
     }
     await assertOneVersionPerContent('config')
     await assertOneVersionPerContent('tools')
-  })
+  }, 180_000)
 })
