@@ -139,7 +139,9 @@ export function pipOutdated(layer: PipLayerInput, index: Record<string, readonly
       const b = candidate === undefined ? undefined : parseVersion(candidate)
       return a !== undefined && b !== undefined && compareVersions(a, b) !== 0
     }
-    const outdated = locked.length === 0 || locked.some((version) => differs(version, wanted) || behind(version, latest))
+    // Nothing locked is outdated (the lock is behind the manifest), unless a marker may have excluded
+    // every target (markers are not evaluated here).
+    const outdated = (locked.length === 0 && requirement.marker === undefined) || locked.some((version) => differs(version, wanted) || behind(version, latest))
     let update: UpdateLevel | undefined
     if (outdated) {
       for (const version of locked) {

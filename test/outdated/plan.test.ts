@@ -156,6 +156,8 @@ describe('pipOutdated and installableVersions', () => {
       "pydantic '==2.*' 2.7.0 2.7.0.post1 2.7.0.post1 true patch",
       "requests '>=2.28,<3' 2.31.0 2.32.3 2.32.3 true minor",
     ])
+    // Not locked because its marker excludes every target: not outdated.
+    expect(pipOutdated({layer: 'py', requirements: ['tomli ; python_version < "3.11"'], wheels: []}, {tomli: ['2.0.1']})[0]).toMatchObject({locked: [], wanted: '2.0.1', outdated: false})
     const current = pipOutdated({layer: 'py', requirements: ['six'], wheels: [{name: 'six', version: '1.16.0'}]}, {six: ['1.15', '1.16.0']})
     expect(current[0]).toMatchObject({outdated: false, wanted: '1.16.0', latest: '1.16.0'})
     expect(current[0]!.update).toBeUndefined()
