@@ -3,7 +3,8 @@
 // releases (a minor within the specifier, a major beyond it, a pre-release, a yanked file, a release
 // with a wheel for one architecture only, an sdist-only release), and `outdated` reports locked /
 // wanted / latest per requirement in the --json shape of schema/outdated.schema.json, exits by
-// --fail-on level, and never prints the index credentials.
+// --fail-on level; an index that cannot be reached is an error per project (exit 1); the index
+// credentials are never printed.
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -61,7 +62,7 @@ describe.skipIf(!hasUv)('layers outdated (CLI, pip layers, local index)', () => 
     if (dir) rmSync(dir, {recursive: true, force: true})
   })
 
-  it('reports locked, wanted and latest per requirement from the index, in the schema\'s shape, and exits by --fail-on level', async () => {
+  it('reports locked, wanted and latest per requirement from the index, in the schema\'s shape, exits by --fail-on level, and reports an unreachable index per project without its credentials', async () => {
     const [json, table, major, patch] = await Promise.all([
       runCli(['outdated', '--all', '--json'], {cwd: dir, env}),
       runCli(['outdated'], {cwd: dir, env}),
@@ -84,6 +85,13 @@ describe.skipIf(!hasUv)('layers outdated (CLI, pip layers, local index)', () => 
     expect(major.stderr).toContain('Error [ERR_LAYERS_OUTDATED]: 1 outdated at --fail-on major: py/nat (major).')
     expect(patch.code).toBe(1)
     expect(patch.stderr).toContain('2 outdated at --fail-on patch: py/nat (major), py/pure (patch).')
-    for (const run of [json, table, major, patch]) expect(run.stdout + run.stderr).not.toContain(PASSWORD)
+    // The index (its URL with credentials) gone: an error per project, exit 1.
+    await index.close()
+    const unreachable = await runCli(['outdated', '--json'], {cwd: dir, env})
+    expect(unreachable.code, unreachable.stdout).toBe(1)
+    expect(unreachable.stderr).toContain('ERR_LAYERS_OUTDATED_LOOKUP')
+    expect((unreachable.json.errors as Array<{package: string; code: string}>).map((e) => `${e.package} ${e.code}`)).toEqual(['nat ERR_LAYERS_PYTHON_INDEX_UNREACHABLE', 'pure ERR_LAYERS_PYTHON_INDEX_UNREACHABLE', 'steady ERR_LAYERS_PYTHON_INDEX_UNREACHABLE'])
+    expect(validOutdated(unreachable.json), JSON.stringify(validOutdated.errors)).toBe(true)
+    for (const run of [json, table, major, patch, unreachable]) expect(run.stdout + run.stderr).not.toContain(PASSWORD)
   })
 })
