@@ -1,6 +1,8 @@
 // Owns `layers outdated` end to end for the command: loads the project, reads packuments with the
-// project's npm configuration (src/npm/config.ts, pacote) and layer versions with each account's
-// credentials, and runs the comparison.
+// project's npm configuration (src/npm/config.ts, pacote), Python project pages from the indexes the
+// lock uses (pip's and uv's configuration, src/python/config.ts; the lock's index client, with its
+// timeout and credentials kept out of messages) and layer versions with each account's credentials,
+// and runs the comparison.
 import type {AwsConnection} from '../aws/clients.js'
 import pacote from 'pacote'
 import {auditClientFactory} from '../audit/clients.js'
@@ -8,6 +10,8 @@ import {awsAuditEnv} from '../audit/env.js'
 import {loadProject} from '../audit/project.js'
 import type {EmitEvent} from '../events.js'
 import {loadNpmOptions} from '../npm/config.js'
+import {loadPythonIndexes, type PythonIndexConfig} from '../python/config.js'
+import {fetchIndexClient, firstListing, type IndexClient} from '../python/index.js'
 import {runOutdated, type OutdatedResult} from './run.js'
 
 /** The AWS connection (timeouts, --profile, --endpoint-url; default: environment, else built in). */
@@ -24,6 +28,7 @@ export async function outdatedCommand(options: OutdatedCommandOptions): Promise<
   const {paths, manifest, lock} = await loadProject(options.manifestPath, true)
   const aws = awsAuditEnv(auditClientFactory(options))
   let npmOptions: ReturnType<typeof loadNpmOptions> | undefined
+  let python: {config: PythonIndexConfig; client: IndexClient} | undefined
   return runOutdated(
     {manifest: manifest!, lock, layers: options.layers, accounts: options.accounts, regions: options.regions, concurrency: options.concurrency, emit: options.emit},
     {
@@ -31,6 +36,13 @@ export async function outdatedCommand(options: OutdatedCommandOptions): Promise<
         npmOptions ??= loadNpmOptions(paths.root)
         const packument = await pacote.packument(name, {...(await npmOptions), fullMetadata: false})
         return {versions: Object.keys(packument.versions ?? {}), distTags: (packument['dist-tags'] ?? {}) as Record<string, string>}
+      },
+      async pythonFiles(project) {
+        if (!python) {
+          const config = loadPythonIndexes(paths.root)
+          python = {config, client: fetchIndexClient(config)}
+        }
+        return (await firstListing(python.config, python.client, project))?.files ?? []
       },
       probeApiFor: aws.probeApiFor,
     },

@@ -1,8 +1,14 @@
 // Owns what `layers outdated` reports, from plain data: for npm layers, per direct dependency, the
 // locked version against the newest the manifest's range allows (wanted) and the registry's latest
-// tag, as `npm outdated` shows them; for `arn` layers, per target, the pinned version against the
-// newest version that target can read.
+// tag, as `npm outdated` shows them; for pip layers, per requirement, the locked versions against the
+// newest release the specifier allows and the newest release, counting only releases with a
+// non-yanked wheel every target of the layer can install (PEP 440 rules, src/python/pep440.ts); for
+// `arn` layers, per target, the pinned version against the newest version that target can read.
 import semver from 'semver'
+import type {IndexFile} from '../python/index.js'
+import {compareVersions, maxSatisfying, parseVersion, releaseStep, specifierAllowsPrereleases} from '../python/pep440.js'
+import {parseRequirement} from '../python/requirements.js'
+import {parseWheelName, tagRanking, wheelRank, type PythonTarget} from '../python/targets.js'
 import {parseRegistrySpec} from '../resolve/spec.js'
 
 /** What the registry says about a package (from its packument). */
@@ -43,7 +49,23 @@ export interface ArnOutdatedRow {
   error?: string
 }
 
-export type OutdatedRow = NpmOutdatedRow | ArnOutdatedRow
+export interface PipOutdatedRow {
+  kind: 'pip'
+  layer: string
+  /** Normalized project name (PEP 503). */
+  package: string
+  /** The requirement's PEP 440 specifier ('' for any version). */
+  spec: string
+  /** Versions in the lock (over every runtime and architecture; usually one). */
+  locked: string[]
+  wanted?: string
+  latest?: string
+  outdated: boolean
+  /** The biggest step (release segments) from a locked version up to wanted or latest. */
+  update?: UpdateLevel
+}
+
+export type OutdatedRow = NpmOutdatedRow | PipOutdatedRow | ArnOutdatedRow
 
 export interface NpmLayerInput {
   layer: string
@@ -70,6 +92,70 @@ export function npmOutdated(layer: NpmLayerInput, registry: Record<string, Packa
     })
 }
 
+export interface PipLayerInput {
+  layer: string
+  /** PEP 508 requirements as the manifest gives them. */
+  requirements: string[]
+  /** Locked wheels of every artifact and runtime. */
+  wheels: Array<{name: string; version: string}>
+}
+
+/**
+ * The versions of a project that count for `targets`: those with a non-yanked wheel every target can
+ * install (the lock would take no other; sdists never count, layers does not build them), oldest first.
+ */
+export function installableVersions(files: readonly IndexFile[], targets: readonly PythonTarget[]): string[] {
+  const rankings = targets.map((target) => tagRanking(target))
+  const fits = new Map<string, boolean[]>()
+  for (const file of files) {
+    const wheel = file.yanked ? undefined : parseWheelName(file.filename)
+    if (!wheel || !parseVersion(wheel.version)) continue
+    const ok = fits.get(wheel.version) ?? rankings.map(() => false)
+    rankings.forEach((ranking, index) => (ok[index] ||= wheelRank(file.filename, ranking) !== undefined))
+    fits.set(wheel.version, ok)
+  }
+  return [...fits].filter(([, ok]) => ok.every(Boolean)).map(([version]) => version).sort((a, b) => compareVersions(parseVersion(a)!, parseVersion(b)!))
+}
+
+/** The newest version `specifier` allows: pre-releases when `prereleasesFrom` names one, or when nothing else fits (as pip and uv do). */
+function newestAllowed(versions: readonly string[], specifier: string, prereleasesFrom = specifier): string | undefined {
+  return maxSatisfying(versions, specifier, specifierAllowsPrereleases(prereleasesFrom)) ?? maxSatisfying(versions, specifier, true)
+}
+
+/** Rows for one pip layer; `index` holds the installable versions per normalized project name (absent: not fetched). */
+export function pipOutdated(layer: PipLayerInput, index: Record<string, readonly string[] | undefined>): PipOutdatedRow[] {
+  const rows: PipOutdatedRow[] = []
+  for (const text of layer.requirements) {
+    const requirement = parseRequirement(text)
+    if (typeof requirement === 'string') continue
+    const {name, specifier: spec} = requirement
+    const locked = [...new Set(layer.wheels.filter((wheel) => wheel.name === name).map((wheel) => wheel.version))].sort((a, b) => compareVersions(parseVersion(a) ?? {epoch: 0, release: [0]}, parseVersion(b) ?? {epoch: 0, release: [0]}))
+    const versions = index[name]
+    const wanted = versions ? newestAllowed(versions, spec) : undefined
+    const latest = versions ? newestAllowed(versions, '', spec) : undefined
+    const behind = (version: string, candidate: string | undefined): boolean => candidate !== undefined && releaseStep(version, candidate) !== undefined
+    const differs = (version: string, candidate: string | undefined): boolean => {
+      const a = parseVersion(version)
+      const b = candidate === undefined ? undefined : parseVersion(candidate)
+      return a !== undefined && b !== undefined && compareVersions(a, b) !== 0
+    }
+    // Nothing locked is outdated (the lock is behind the manifest), unless a marker may have excluded
+    // every target (markers are not evaluated here).
+    const outdated = (locked.length === 0 && requirement.marker === undefined) || locked.some((version) => differs(version, wanted) || behind(version, latest))
+    let update: UpdateLevel | undefined
+    if (outdated) {
+      for (const version of locked) {
+        for (const candidate of [wanted, latest]) {
+          const step = candidate === undefined ? undefined : releaseStep(version, candidate)
+          if (step && (update === undefined || LEVEL_RANK[step] > LEVEL_RANK[update])) update = step
+        }
+      }
+    }
+    rows.push({kind: 'pip', layer: layer.layer, package: name, spec, locked, ...(wanted ? {wanted} : {}), ...(latest ? {latest} : {}), outdated, ...(update ? {update} : {})})
+  }
+  return rows.sort((a, b) => (a.package < b.package ? -1 : a.package > b.package ? 1 : 0))
+}
+
 const LEVEL_RANK: Record<UpdateLevel, number> = {patch: 1, minor: 2, major: 3}
 
 /** The biggest step (major > minor > patch; a prerelease step counts as its release's) from any locked version up to a newer candidate. */
@@ -86,21 +172,21 @@ export function updateLevel(locked: readonly string[], candidates: ReadonlyArray
   return level
 }
 
-/** What `layers outdated --fail-on` takes: `any` outdated row (npm's exit 1), or an npm update of at least that semver level. */
+/** What `layers outdated --fail-on` takes: `any` outdated row (npm's exit 1), or an npm or pip update of at least that level. */
 export const FAIL_ON_LEVELS = ['any', 'major', 'minor', 'patch'] as const
 export type FailOn = (typeof FAIL_ON_LEVELS)[number]
 
 /**
  * The rows that make `--fail-on LEVEL` exit 1. `any`: every outdated row, arn layers included. A level:
- * npm rows whose update is at least that big; an npm row that is outdated without a level (not locked,
- * or its locked version is outside the manifest's range) counts at every level; arn rows (layer
- * versions have no semver) count only for `any`.
+ * npm and pip rows whose update is at least that big (semver for npm, PEP 440 release segments for
+ * pip); such a row that is outdated without a level (not locked, or its locked version is outside the
+ * manifest's range) counts at every level; arn rows (layer versions have no semver) count only for `any`.
  */
 export function failingRows(rows: readonly OutdatedRow[], failOn: FailOn): OutdatedRow[] {
   return rows.filter((row) => {
     if (!row.outdated) return false
     if (failOn === 'any') return true
-    if (row.kind !== 'npm') return false
+    if (row.kind === 'arn') return false
     return row.update === undefined || LEVEL_RANK[row.update] >= LEVEL_RANK[failOn]
   })
 }

@@ -1,5 +1,5 @@
-// Owns the human view of `layers outdated`: npm dependencies as `npm outdated` lists them, then arn
-// layers per target.
+// Owns the human view of `layers outdated`: npm and pip dependencies as `npm outdated` lists them
+// (a pip requirement without a specifier shows `*`), then arn layers per target.
 import {renderFailures} from '../cli/failures.js'
 import {accountLabel, stdoutStyle, targetLabel} from '../cli/style.js'
 import {renderTable} from '../cli/table.js'
@@ -7,13 +7,13 @@ import type {OutdatedResult} from './run.js'
 
 export function renderOutdated(result: OutdatedResult, all: boolean, accountNames: ReadonlyMap<string, string> = new Map()): string {
   const parts: string[] = []
-  const npm = result.rows.filter((row) => row.kind === 'npm' && (all || row.outdated))
+  const npm = result.rows.filter((row) => row.kind !== 'arn' && (all || row.outdated))
   const arn = result.rows.filter((row) => row.kind === 'arn' && (all || row.outdated || row.error))
   if (npm.length > 0) {
     parts.push(
       renderTable(
         [{header: 'layer', wrap: 10}, {header: 'package', wrap: 14}, {header: 'spec', wrap: 8}, {header: 'locked', wrap: 8}, {header: 'wanted', wrap: 8}, {header: 'latest', wrap: 8}],
-        npm.map((row) => (row.kind === 'npm' ? [row.layer, row.package, row.spec, row.locked.join(', ') || 'not locked', row.wanted, row.latest] : [])),
+        npm.map((row) => (row.kind === 'arn' ? [] : [row.layer, row.package, row.spec || (row.kind === 'pip' ? '*' : ''), row.locked.join(', ') || 'not locked', row.wanted, row.latest])),
       ),
       '',
     )

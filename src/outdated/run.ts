@@ -1,6 +1,7 @@
-// Owns `layers outdated`: gathers what the lock has for each npm and arn layer of the manifest, asks
-// the registry (packuments) and Lambda (newest readable version per pinned target) through small
-// interfaces, and returns rows from the pure plan. A failed lookup becomes an error on its row.
+// Owns `layers outdated`: gathers what the lock has for each npm, pip and arn layer of the manifest,
+// asks the npm registry (packuments), the Python indexes (project pages) and Lambda (newest readable
+// version per pinned target) through small interfaces, and returns rows from the pure plan. A failed
+// lookup becomes an error on its row.
 import pLimit from 'p-limit'
 import type {EmitEvent} from '../events.js'
 import type {Lockfile} from '../lock/types.js'
@@ -11,11 +12,16 @@ import {failureOf} from '../audit/scan.js'
 import type {LayerProbeApi} from './newest-version.js'
 import {newestReadableVersion} from './newest-version.js'
 import {parseRegistrySpec} from '../resolve/spec.js'
-import {arnRow, npmOutdated, type OutdatedRow, type PackageVersions} from './plan.js'
+import type {IndexFile} from '../python/index.js'
+import {parseRequirement} from '../python/requirements.js'
+import {pythonRuntime, type PythonTarget} from '../python/targets.js'
+import {arnRow, installableVersions, npmOutdated, pipOutdated, type OutdatedRow, type PackageVersions} from './plan.js'
 
 export interface OutdatedEnv {
   /** The registry's versions and dist-tags of a package (pacote.packument with the project's npm config). */
   packument(name: string): Promise<PackageVersions>
+  /** The files the configured Python indexes list for a project (the first index listing it, as the lock reads them); empty: none does. */
+  pythonFiles(project: string): Promise<IndexFile[]>
   /** Layer reads with the credentials of `account` in `region`. */
   probeApiFor(account: Account, region: string): Promise<LayerProbeApi>
 }
@@ -23,7 +29,7 @@ export interface OutdatedEnv {
 export interface OutdatedRequest {
   manifest: Manifest
   lock: Lockfile | undefined
-  /** Layer names; empty: every npm and arn layer. */
+  /** Layer names; empty: every npm, pip and arn layer. */
   layers: string[]
   accounts?: string[]
   regions?: string[]
@@ -59,6 +65,19 @@ export async function runOutdated(request: OutdatedRequest, env: OutdatedEnv): P
     }
     return packuments.get(name)!
   }
+  const pythonPages = new Map<string, Promise<IndexFile[] | undefined>>()
+  const pythonFiles = (layer: string, name: string): Promise<IndexFile[] | undefined> => {
+    if (!pythonPages.has(name)) {
+      pythonPages.set(
+        name,
+        limit(() => env.pythonFiles(name)).catch((error: unknown) => {
+          errors.push({layer, package: name, ...failureOf(error)})
+          return undefined
+        }),
+      )
+    }
+    return pythonPages.get(name)!
+  }
   const wantAccount = (account: Account): boolean => !request.accounts?.length || request.accounts.includes(account.name) || request.accounts.includes(account.id)
   const wantRegion = (region: string): boolean => !request.regions?.length || request.regions.includes(region)
 
@@ -75,6 +94,22 @@ export async function runOutdated(request: OutdatedRequest, env: OutdatedEnv): P
         }),
       )
       rows.push(...npmOutdated({layer: layer.name, dependencies: layer.dependencies, artifacts}, registry))
+    } else if (layer.kind === 'pip') {
+      const wheels = locked && locked.kind === 'pip' ? Object.values(locked.artifacts).flatMap((artifact) => Object.values(artifact.wheels ?? {}).flatMap((byName) => Object.values(byName))) : []
+      const targets: PythonTarget[] = [...new Set(layer.runtimes)].flatMap((runtime) => {
+        const python = pythonRuntime(runtime)
+        return python ? [...new Set(layer.architectures)].map((architecture) => ({runtime: python, architecture})) : []
+      })
+      const index: Record<string, string[] | undefined> = {}
+      await Promise.all(
+        layer.requirements.map(async (text) => {
+          const requirement = parseRequirement(text)
+          if (typeof requirement === 'string') return
+          const files = await pythonFiles(layer.name, requirement.name)
+          index[requirement.name] = files && installableVersions(files, targets)
+        }),
+      )
+      rows.push(...pipOutdated({layer: layer.name, requirements: layer.requirements, wheels}, index))
     } else if (layer.kind === 'arn') {
       if (!locked || locked.kind !== 'arn') continue
       const pins = Object.entries(locked.arns).flatMap(([accountId, regions]) => Object.entries(regions).map(([region, arn]) => ({accountId, region, arn})))

@@ -2,7 +2,9 @@
 // (application/vnd.pypi.simple.v1+json) when the index offers it, else the PEP 503 HTML page
 // (anchors with a #sha256= fragment, data-yanked, data-requires-python). Only what locking needs:
 // file name, absolute URL (without credentials), sha256 and whether the file is yanked. Credentials of
-// the configured index go in an Authorization header, never in a URL that could be recorded.
+// the configured index go in an Authorization header, never in a URL that could be recorded. Which
+// index's listing counts for a project (the first in uv's order) is decided here, for the lock and
+// for `layers outdated`.
 import {OperationalError} from '../errors/index.js'
 import {authorizationFor, withoutCredentials, type PythonIndex, type PythonIndexConfig} from './config.js'
 
@@ -77,4 +79,17 @@ export function fetchIndexClient(config: PythonIndexConfig, fetcher: typeof fetc
       return files
     },
   }
+}
+
+/**
+ * The files of a project from the first configured index that lists it, searched in uv's order (extra
+ * indexes first, then the default one); undefined when no index has the project.
+ */
+export async function firstListing(config: PythonIndexConfig, client: IndexClient, project: string): Promise<{index: PythonIndex; files: IndexFile[]} | undefined> {
+  const [primary, ...extras] = config.indexes
+  for (const entry of [...extras, primary!]) {
+    const files = await client.files(entry, project)
+    if (files.length > 0) return {index: entry, files}
+  }
+  return undefined
 }

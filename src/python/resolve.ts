@@ -14,7 +14,7 @@ import path from 'node:path'
 import {OperationalError, UserInputError} from '../errors/index.js'
 import type {LockedWheel} from '../lock/types.js'
 import {withoutCredentials, type PythonIndexConfig} from './config.js'
-import type {IndexClient, IndexFile} from './index.js'
+import {firstListing, type IndexClient, type IndexFile} from './index.js'
 import {describeTarget, platformTags, pythonVersion, tagRanking, wheelMachine, wheelRank, normalizeName, type PythonTarget} from './targets.js'
 
 /** One resolved distribution: its version and the sha256 of the files the resolver accepts. */
@@ -220,28 +220,27 @@ export async function findResolver(options: ResolverEnv = {}): Promise<Resolver>
  */
 export async function chooseWheel(layer: string, pin: Pin, target: PythonTarget, config: PythonIndexConfig, client: IndexClient): Promise<LockedWheel> {
   const ranking = tagRanking(target)
-  const [primary, ...extras] = config.indexes
-  for (const entry of [...extras, primary!]) {
-    const files = await client.files(entry, pin.name)
-    if (files.length === 0) continue
-    const candidates = files
-      .filter((file): file is IndexFile & {sha256: string} => file.sha256 !== undefined && (pin.hashes.length === 0 || pin.hashes.includes(file.sha256)))
-      .map((file) => ({file, rank: wheelRank(file.filename, ranking)}))
-      .filter((candidate): candidate is {file: IndexFile & {sha256: string}; rank: number} => candidate.rank !== undefined && versionOf(candidate.file.filename) === normalizeVersion(pin.version))
-      .sort((a, b) => Number(a.file.yanked) - Number(b.file.yanked) || a.rank - b.rank || (a.file.filename < b.file.filename ? -1 : a.file.filename > b.file.filename ? 1 : 0))
-    const best = candidates[0]
-    if (!best) {
-      throw new UserInputError('ERR_LAYERS_PYTHON_NO_WHEEL', `Layer ${layer} (${describeTarget(target)}): ${entry.public} lists no wheel of ${pin.name} ${pin.version} for cp${target.runtime.major}${target.runtime.minor} manylinux (glibc ${target.runtime.glibc.join('.')}) ${wheelMachine(target.architecture)} with a sha256 the resolver accepted.`, {
-        hint: 'Pin a version that ships a wheel for this runtime and architecture, or drop the runtime or architecture from the layer.',
-        details: {layer, package: pin.name, version: pin.version, runtime: target.runtime.runtime, architecture: target.architecture},
-      })
-    }
-    return {name: pin.name, version: pin.version, filename: best.file.filename, url: best.file.url, sha256: best.file.sha256, index: entry.public}
+  const listing = await firstListing(config, client, pin.name)
+  if (!listing) {
+    throw new UserInputError('ERR_LAYERS_PYTHON_NO_WHEEL', `Layer ${layer} (${describeTarget(target)}): no configured index lists ${pin.name} (${config.indexes.map((entry) => entry.public).join(', ')}).`, {
+      hint: 'Check the index configuration in pip.conf or uv.toml.',
+      details: {layer, package: pin.name},
+    })
   }
-  throw new UserInputError('ERR_LAYERS_PYTHON_NO_WHEEL', `Layer ${layer} (${describeTarget(target)}): no configured index lists ${pin.name} (${config.indexes.map((entry) => entry.public).join(', ')}).`, {
-    hint: 'Check the index configuration in pip.conf or uv.toml.',
-    details: {layer, package: pin.name},
-  })
+  const {index: entry, files} = listing
+  const candidates = files
+    .filter((file): file is IndexFile & {sha256: string} => file.sha256 !== undefined && (pin.hashes.length === 0 || pin.hashes.includes(file.sha256)))
+    .map((file) => ({file, rank: wheelRank(file.filename, ranking)}))
+    .filter((candidate): candidate is {file: IndexFile & {sha256: string}; rank: number} => candidate.rank !== undefined && versionOf(candidate.file.filename) === normalizeVersion(pin.version))
+    .sort((a, b) => Number(a.file.yanked) - Number(b.file.yanked) || a.rank - b.rank || (a.file.filename < b.file.filename ? -1 : a.file.filename > b.file.filename ? 1 : 0))
+  const best = candidates[0]
+  if (!best) {
+    throw new UserInputError('ERR_LAYERS_PYTHON_NO_WHEEL', `Layer ${layer} (${describeTarget(target)}): ${entry.public} lists no wheel of ${pin.name} ${pin.version} for cp${target.runtime.major}${target.runtime.minor} manylinux (glibc ${target.runtime.glibc.join('.')}) ${wheelMachine(target.architecture)} with a sha256 the resolver accepted.`, {
+      hint: 'Pin a version that ships a wheel for this runtime and architecture, or drop the runtime or architecture from the layer.',
+      details: {layer, package: pin.name, version: pin.version, runtime: target.runtime.runtime, architecture: target.architecture},
+    })
+  }
+  return {name: pin.name, version: pin.version, filename: best.file.filename, url: best.file.url, sha256: best.file.sha256, index: entry.public}
 }
 
 function versionOf(filename: string): string {

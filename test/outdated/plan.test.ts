@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest'
-import {arnRow, failingRows, npmOutdated, updateLevel, wantedVersion, type OutdatedRow} from '../../src/outdated/plan.js'
+import {arnRow, failingRows, installableVersions, npmOutdated, pipOutdated, updateLevel, wantedVersion, type OutdatedRow} from '../../src/outdated/plan.js'
+import {pythonRuntime} from '../../src/python/targets.js'
 import {newestReadableVersion} from '../../src/outdated/newest-version.js'
 
 const registry = {
@@ -97,5 +98,76 @@ describe('updateLevel and failingRows (--fail-on)', () => {
     expect(names('minor')).toEqual(['ma', 'mi', 'unlocked'])
     expect(names('patch')).toEqual(['ma', 'mi', 'pa', 'unlocked'])
     expect(names('any')).toEqual(['ma', 'mi', 'pa', 'unlocked', 'vendor'])
+  })
+})
+
+describe('pipOutdated and installableVersions', () => {
+  const file = (filename: string, yanked = false) => ({filename, url: `https://files.example/${filename}`, sha256: '0'.repeat(64), yanked})
+  const py312 = pythonRuntime('python3.12')!
+  const py311 = pythonRuntime('python3.11')!
+
+  it('counts only versions with a non-yanked wheel every target can install (no sdists)', () => {
+    const files = [
+      file('nat-1.0-cp312-cp312-manylinux_2_17_x86_64.whl'),
+      file('nat-1.0-cp312-cp312-manylinux_2_17_aarch64.whl'),
+      // 1.1: no arm64 wheel; 1.2: the arm64 wheel needs glibc 2.39 (AL2023 has 2.34); 1.3: yanked.
+      file('nat-1.1-cp312-cp312-manylinux_2_17_x86_64.whl'),
+      file('nat-1.2-cp312-cp312-manylinux_2_17_x86_64.whl'),
+      file('nat-1.2-cp312-cp312-manylinux_2_39_aarch64.whl'),
+      file('nat-1.3-py3-none-any.whl', true),
+      file('nat-1.4.tar.gz'),
+      file('nat-1.10-cp38-abi3-manylinux2014_x86_64.whl'),
+      file('nat-1.10-cp38-abi3-manylinux2014_aarch64.whl'),
+    ]
+    expect(installableVersions(files, [{runtime: py312, architecture: 'x86_64'}, {runtime: py312, architecture: 'arm64'}])).toEqual(['1.0', '1.10'])
+    expect(installableVersions(files, [{runtime: py312, architecture: 'x86_64'}])).toEqual(['1.0', '1.1', '1.2', '1.10'])
+    // A cp312 wheel is no use to python3.11.
+    expect(installableVersions(files, [{runtime: py311, architecture: 'x86_64'}])).toEqual(['1.10'])
+  })
+
+  it('reports locked, wanted (within the specifier) and latest per requirement, with the release step', () => {
+    const rows = pipOutdated(
+      {
+        layer: 'py',
+        requirements: ['Requests>=2.28,<3', 'numpy ~=1.26.0', 'pydantic[email]==2.*', 'beta >=1.0b1', 'missing', 'gone'],
+        wheels: [
+          {name: 'requests', version: '2.31.0'},
+          {name: 'numpy', version: '1.26.0'},
+          {name: 'numpy', version: '1.26.4'},
+          {name: 'pydantic', version: '2.7.0'},
+          {name: 'beta', version: '1.0b1'},
+          {name: 'gone', version: '1.0'},
+        ],
+      },
+      {
+        requests: ['2.31.0', '2.32.3', '3.0.0rc1'],
+        numpy: ['1.26.4', '2.0.0', '2.1.0.dev0'],
+        pydantic: ['2.7.0', '2.7.0.post1'],
+        beta: ['1.0b1', '1.0b2'],
+        missing: ['0.1'],
+      },
+    )
+    expect(rows.map((row) => `${row.package} '${row.spec}' ${row.locked.join(',') || '-'} ${row.wanted ?? '-'} ${row.latest ?? '-'} ${row.outdated} ${row.update ?? '-'}`)).toEqual([
+      "beta '>=1.0b1' 1.0b1 1.0b2 1.0b2 true patch",
+      // Not fetched (the index lookup failed): nothing to compare with.
+      "gone '' 1.0 - - false -",
+      "missing '' - 0.1 0.1 true -",
+      "numpy '~=1.26.0' 1.26.0,1.26.4 1.26.4 2.0.0 true major",
+      "pydantic '==2.*' 2.7.0 2.7.0.post1 2.7.0.post1 true patch",
+      "requests '>=2.28,<3' 2.31.0 2.32.3 2.32.3 true minor",
+    ])
+    // Not locked because its marker excludes every target: not outdated.
+    expect(pipOutdated({layer: 'py', requirements: ['tomli ; python_version < "3.11"'], wheels: []}, {tomli: ['2.0.1']})[0]).toMatchObject({locked: [], wanted: '2.0.1', outdated: false})
+    const current = pipOutdated({layer: 'py', requirements: ['six'], wheels: [{name: 'six', version: '1.16.0'}]}, {six: ['1.15', '1.16.0']})
+    expect(current[0]).toMatchObject({outdated: false, wanted: '1.16.0', latest: '1.16.0'})
+    expect(current[0]!.update).toBeUndefined()
+  })
+
+  it('--fail-on levels apply to pip rows as to npm rows', () => {
+    const rows = pipOutdated({layer: 'py', requirements: ['a', 'b', 'c'], wheels: [{name: 'a', version: '1.0'}, {name: 'b', version: '1.0'}, {name: 'c', version: '1.0'}]}, {a: ['1.0', '2.0'], b: ['1.0', '1.1'], c: ['1.0', '1.0.1']})
+    const names = (failOn: 'any' | 'major' | 'minor' | 'patch') => failingRows(rows, failOn).map((row) => (row.kind === 'arn' ? row.layer : row.package))
+    expect(names('major')).toEqual(['a'])
+    expect(names('minor')).toEqual(['a', 'b'])
+    expect(names('patch')).toEqual(['a', 'b', 'c'])
   })
 })
