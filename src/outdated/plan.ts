@@ -17,20 +17,29 @@ export interface PackageVersions {
   distTags: Record<string, string>
 }
 
-export interface NpmOutdatedRow {
-  kind: 'npm'
+/** A row of a package manager's dependency (npm or pip): the manifest's spec, the locked versions and the newest ones. */
+interface DependencyOutdatedRow {
   layer: string
+  /** The package (npm) or normalized project name (pip, PEP 503). */
   package: string
-  /** The range (or tag) the manifest gives. */
+  /** The range or tag (npm), or the PEP 440 specifier ('' for any version, pip), the manifest gives. */
   spec: string
-  /** Versions in the lock (one per artifact; usually one). */
+  /** Versions in the lock (one per artifact, or over every runtime and architecture; usually one). */
   locked: string[]
   wanted?: string
   latest?: string
-  /** locked differs from wanted (within range) or from latest. */
+  /** locked differs from wanted (within the spec) or from latest. */
   outdated: boolean
-  /** The biggest semver step from a locked version up to wanted or latest, when there is one. */
+  /** The biggest step (semver, or PEP 440 release segments) from a locked version up to wanted or latest. */
   update?: UpdateLevel
+}
+
+export interface NpmOutdatedRow extends DependencyOutdatedRow {
+  kind: 'npm'
+}
+
+export interface PipOutdatedRow extends DependencyOutdatedRow {
+  kind: 'pip'
 }
 
 export type UpdateLevel = 'major' | 'minor' | 'patch'
@@ -47,22 +56,6 @@ export interface ArnOutdatedRow {
   outdated: boolean
   /** Why the newest version is unknown, when it is. */
   error?: string
-}
-
-export interface PipOutdatedRow {
-  kind: 'pip'
-  layer: string
-  /** Normalized project name (PEP 503). */
-  package: string
-  /** The requirement's PEP 440 specifier ('' for any version). */
-  spec: string
-  /** Versions in the lock (over every runtime and architecture; usually one). */
-  locked: string[]
-  wanted?: string
-  latest?: string
-  outdated: boolean
-  /** The biggest step (release segments) from a locked version up to wanted or latest. */
-  update?: UpdateLevel
 }
 
 export type OutdatedRow = NpmOutdatedRow | PipOutdatedRow | ArnOutdatedRow
