@@ -9,6 +9,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {REPO_ROOT, runCli, type CliResult} from '../support/cli.js'
 
+const LOCAL_RUNTIME = `nodejs${process.versions.node.split('.')[0]}.x`
+
 const DEV = '111111111111'
 const PROD = '222222222222'
 /** Nothing listens here: a call sent to it is refused at once. */
@@ -34,7 +36,9 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'fns', 'api', 'index.js'), 'exports.handler = async () => "ok"\n')
   writeFileSync(
     path.join(dir, 'layers.yaml'),
-    'version: 1\nsettings:\n  architectures: [x86_64]\n  runtimes: [nodejs20.x]\nlayers: {}\nfunctions:\n  api: {source: fns/api, handler: index.handler, runtime: nodejs20.x, layers: []}\n',
+    // The function's runtime is the Node.js running the tests (CI runs them on 20, 22 and 24), so `layers
+    // run` has no version-mismatch warning that --quiet rightly keeps.
+    `version: 1\nsettings:\n  architectures: [x86_64]\n  runtimes: [${LOCAL_RUNTIME}]\nlayers: {}\nfunctions:\n  api: {source: fns/api, handler: index.handler, runtime: ${LOCAL_RUNTIME}, layers: []}\n`,
   )
   env = {
     PATH: process.env.PATH,
