@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP} from '../src/cli/aws-flags.js'
 import {EXIT_CODES_HELP, LayersAwsCommand} from '../src/cli/base-command.js'
-import {FindingsError, OperationalError} from '../src/errors/index.js'
-import {outdatedCommand} from '../src/outdated/command.js'
+import {OperationalError} from '../src/errors/index.js'
+import {failOnError, outdatedCommand} from '../src/outdated/command.js'
 import {renderOutdated} from '../src/outdated/render.js'
-import {FAIL_ON_LEVELS, failingRows} from '../src/outdated/plan.js'
+import {FAIL_ON_LEVELS} from '../src/outdated/plan.js'
 import type {OutdatedResult} from '../src/outdated/run.js'
 import {manifestAccountNames} from '../src/cli/account-names.js'
 
@@ -56,11 +56,8 @@ ${EXIT_CODES_HELP} Exit 1 also when a registry or AWS lookup failed, and with --
     if (result.errors.length > 0) {
       await this.reportFailure(new OperationalError('ERR_LAYERS_OUTDATED_LOOKUP', `${result.errors.length} lookup(s) failed; see "errors".`, {hint: 'Each error names the registry or account and region it could not read; the other rows are complete.'}))
     }
-    const failing = flags['fail-on'] ? failingRows(result.rows, flags['fail-on']) : []
-    if (failing.length > 0) {
-      const named = failing.map((row) => (row.kind !== 'arn' ? `${row.layer}/${row.package}${row.update ? ` (${row.update})` : ''}` : `${row.layer} in ${row.accountId}/${row.region}`))
-      await this.reportFailure(new FindingsError('ERR_LAYERS_OUTDATED', `${failing.length} outdated at --fail-on ${flags['fail-on']}: ${named.join(', ')}.`, {hint: 'Run `layers lock --update` (within the manifest\'s ranges) or raise the ranges in the manifest.'}))
-    }
+    const failOn = flags['fail-on'] ? failOnError(result.rows, flags['fail-on']) : undefined
+    if (failOn) await this.reportFailure(failOn)
     return result
   }
 }

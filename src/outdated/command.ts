@@ -8,10 +8,12 @@ import pacote from 'pacote'
 import {auditClientFactory} from '../audit/clients.js'
 import {awsAuditEnv} from '../audit/env.js'
 import {loadProject} from '../audit/project.js'
+import {FindingsError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {loadNpmOptions} from '../npm/config.js'
 import {loadPythonIndexes, type PythonIndexConfig} from '../python/config.js'
 import {fetchIndexClient, firstListing, type IndexClient} from '../python/index.js'
+import {failingRows, type FailOn, type OutdatedRow} from './plan.js'
 import {runOutdated, type OutdatedResult} from './run.js'
 
 /** The AWS connection (timeouts, --profile, --endpoint-url; default: environment, else built in). */
@@ -47,4 +49,12 @@ export async function outdatedCommand(options: OutdatedCommandOptions): Promise<
       probeApiFor: aws.probeApiFor,
     },
   )
+}
+
+/** The `--fail-on LEVEL` failure (exit 1) naming the rows at that level, or undefined when none is. */
+export function failOnError(rows: readonly OutdatedRow[], failOn: FailOn): FindingsError | undefined {
+  const failing = failingRows(rows, failOn)
+  if (failing.length === 0) return undefined
+  const named = failing.map((row) => (row.kind !== 'arn' ? `${row.layer}/${row.package}${row.update ? ` (${row.update})` : ''}` : `${row.layer} in ${row.accountId}/${row.region}`))
+  return new FindingsError('ERR_LAYERS_OUTDATED', `${failing.length} outdated at --fail-on ${failOn}: ${named.join(', ')}.`, {hint: 'Run `layers lock --update` (within the manifest\'s ranges) or raise the ranges in the manifest.'})
 }

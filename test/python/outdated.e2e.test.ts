@@ -11,7 +11,7 @@ import path from 'node:path'
 import {Ajv} from 'ajv'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCli} from '../support/cli.js'
-import {startPyPIIndex, type PyPIIndex} from '../support/pypi-index.js'
+import {startPyPIIndex, type PyPIIndex, pipTestEnv} from '../support/pypi-index.js'
 import {hasUv} from '../support/uv.js'
 
 const PASSWORD = 'outdated-s3cr3t'
@@ -33,18 +33,7 @@ describe.skipIf(!hasUv)('layers outdated (CLI, pip layers, local index)', () => 
     index.publish({name: 'steady', version: '3.1', wheels: [{tag: 'py3-none-any'}]})
     writeFileSync(path.join(dir, 'layers.yaml'), ['version: 1', 'settings:', '  regions: [us-east-1]', 'layers:', '  py:', '    pip: {nat: ">=1.0,<2", pure: "~=2.0", steady: "*"}', '    runtimes: [python3.12]', '    architectures: [x86_64, arm64]', ''].join('\n'))
     mkdirSync(path.join(dir, '.config'))
-    env = {
-      UV_DEFAULT_INDEX: index.url,
-      UV_INDEX_URL: '',
-      UV_EXTRA_INDEX_URL: '',
-      UV_INDEX: '',
-      PIP_INDEX_URL: '',
-      PIP_EXTRA_INDEX_URL: '',
-      PIP_CONFIG_FILE: path.join(dir, 'no-pip.conf'),
-      UV_CACHE_DIR: path.join(dir, '.uv-cache'),
-      XDG_CACHE_HOME: path.join(dir, '.cache'),
-      XDG_CONFIG_HOME: path.join(dir, '.config'),
-    }
+    env = pipTestEnv(index.url, dir)
     const lock = await runCli(['lock', '--json'], {cwd: dir, env})
     expect(lock.code, lock.stderr).toBe(0)
     // Published after the lock.

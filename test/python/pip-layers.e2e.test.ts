@@ -12,7 +12,7 @@ import {Ajv} from 'ajv'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCli} from '../support/cli.js'
 import {hasUv} from '../support/uv.js'
-import {startPyPIIndex, type PyPIIndex} from '../support/pypi-index.js'
+import {startPyPIIndex, type PyPIIndex, pipTestEnv} from '../support/pypi-index.js'
 
 const schema = (name: string): object => JSON.parse(readFileSync(path.resolve(import.meta.dirname, `../../schema/${name}.schema.json`), 'utf8'))
 const ajv = new Ajv({allErrors: true})
@@ -70,18 +70,7 @@ function project(name: string, layers: string): {dir: string; env: NodeJS.Proces
   const dir = path.join(root, name)
   mkdirSync(dir, {recursive: true})
   writeFileSync(path.join(dir, 'layers.yaml'), `version: 1\nsettings:\n  regions: [us-east-1]\nlayers:\n${layers}`)
-  const env: NodeJS.ProcessEnv = {
-    UV_DEFAULT_INDEX: index.url,
-    UV_INDEX_URL: '',
-    UV_EXTRA_INDEX_URL: '',
-    UV_INDEX: '',
-    PIP_INDEX_URL: '',
-    PIP_EXTRA_INDEX_URL: '',
-    PIP_CONFIG_FILE: path.join(dir, 'no-pip.conf'),
-    UV_CACHE_DIR: path.join(root, '.uv-cache'),
-    XDG_CACHE_HOME: path.join(dir, '.cache'),
-    XDG_CONFIG_HOME: path.join(dir, '.config'),
-  }
+  const env: NodeJS.ProcessEnv = pipTestEnv(index.url, dir, path.join(root, '.uv-cache'))
   return {dir, env}
 }
 

@@ -216,3 +216,22 @@ export async function startPyPIIndex(options: {auth?: {username: string; passwor
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }
+
+/**
+ * The environment of a `layers` run that must see only `indexUrl`: every uv/pip index variable blanked,
+ * no pip.conf, and its caches and config home under `dir` (the uv cache under `uvCacheDir` when shared).
+ */
+export function pipTestEnv(indexUrl: string, dir: string, uvCacheDir = `${dir}/.uv-cache`): NodeJS.ProcessEnv {
+  return {
+    UV_DEFAULT_INDEX: indexUrl,
+    UV_INDEX_URL: '',
+    UV_EXTRA_INDEX_URL: '',
+    UV_INDEX: '',
+    PIP_INDEX_URL: '',
+    PIP_EXTRA_INDEX_URL: '',
+    PIP_CONFIG_FILE: `${dir}/no-pip.conf`,
+    UV_CACHE_DIR: uvCacheDir,
+    XDG_CACHE_HOME: `${dir}/.cache`,
+    XDG_CONFIG_HOME: `${dir}/.config`,
+  }
+}
