@@ -72,6 +72,17 @@ export interface NpmLayer extends OwnLayerBase {
   dependencies: Record<string, string>
   /** Absolute path of the package.json the dependencies were read from, when the manifest named one. */
   packageJson?: string
+  /** npm `overrides`: the layer's `overrides:` key, else the package.json's `overrides` field. */
+  overrides?: NpmOverrides
+}
+
+export interface NpmOverrides {
+  /** The rules as written (checked by validate; read by src/resolve/overrides.ts). */
+  rules: unknown
+  /** What `$name` values refer to: the package's own specs (devDependencies first, as npm looks them up). */
+  references: Record<string, string>
+  /** Where the rules were written, for messages: the manifest or the package.json path. */
+  where: string
 }
 
 export interface PipLayer extends OwnLayerBase {

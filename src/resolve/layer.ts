@@ -10,6 +10,7 @@ import {artifactKey, type ArtifactKey, type LockedArtifact, type LockedNpmLayer,
 import type {Architecture, NpmLayer} from '../manifest/types.js'
 import type {RegistryPolicy} from '../npm/config.js'
 import {installScriptsNotRun} from '../npm/warnings.js'
+import {readOverrides} from './overrides.js'
 import {nodeMajors, unsupportedNodeMajors} from './platform.js'
 import {PackumentCache, resolveTree} from './tree.js'
 import {targetPlatform, type PackumentSource} from './types.js'
@@ -38,6 +39,7 @@ export async function resolveNpmLayer(layer: NpmLayer, options: ResolveLayerOpti
   const majors = nodeMajors(layer.runtimes)
   const trees = new Map<Architecture, Record<string, LockedPackage>>()
   const warnings: Problem[] = []
+  const overrides = layer.overrides ? readOverrides(layer.overrides.rules, layer.dependencies, layer.overrides.references, {layer: layer.name, where: layer.overrides.where}) : undefined
   for (const architecture of architectures) {
     const tree = await resolveTree(
       {
@@ -49,6 +51,7 @@ export async function resolveNpmLayer(layer: NpmLayer, options: ResolveLayerOpti
         nodeVersion: majors.length > 0 ? `${majors[0]}.99.0` : undefined,
         legacyPeerDeps: options.legacyPeerDeps,
         registries: options.registries,
+        overrides,
       },
       source,
     )

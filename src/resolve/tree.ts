@@ -13,6 +13,8 @@
 // - versions locked before are kept when they still satisfy (unless updated), chosen among them as
 //   npm-pick-manifest chooses; otherwise the version npm would pick (npm-pick-manifest: the `latest`
 //   tag when it satisfies, else the highest);
+// - npm `overrides` (overrides.ts) replace the specs of the edges they match, below the packages their
+//   rules are scoped to; a package is shared between edges only when the same rules apply to both;
 // - every package's metadata is normalized once (normalize.ts) and a tarball is refused unless it is
 //   on a configured registry with a sha512 integrity (src/lock/check.ts).
 // Work is sequential and sorted (depth, then path, then name), so the same inputs give the same tree;
@@ -24,6 +26,7 @@ import {integrityProblem, tarballUrlProblem} from '../lock/check.js'
 import type {LockedPackage} from '../lock/types.js'
 import type {RegistryPolicy} from '../npm/config.js'
 import {normalizePackument, normalizeVersion} from './normalize.js'
+import {OverrideRule, type RootOverrides} from './overrides.js'
 import {parseRegistrySpec, type RegistrySpec} from './spec.js'
 import {isPlatformSpecific, platformMismatch} from './platform.js'
 import type {BundledPackage, PackageVersion, Packument, PackumentSource, TarballId, TargetPlatform} from './types.js'
@@ -44,6 +47,8 @@ export interface ResolveTreeRequest {
   legacyPeerDeps?: boolean
   /** The registries tarballs may come from (lockfile-lint's rules, src/lock/check.ts); unchecked when absent. */
   registries?: RegistryPolicy
+  /** The layer's npm overrides (readOverrides), applied as npm applies them. */
+  overrides?: RootOverrides
 }
 
 export interface ResolvedTree {
@@ -57,8 +62,13 @@ type EdgeType = 'prod' | 'optional' | 'peer' | 'peerOptional'
 interface Edge {
   from: Node
   name: string
+  /** The spec resolved: the dependency's own, or the override's. */
   spec: string
+  /** The dependency's own spec, as its package declares it. */
+  rawSpec: string
   type: EdgeType
+  /** The override rules in force for this edge (and for the package it places). */
+  overrides?: OverrideRule
   to?: Node
 }
 
@@ -78,6 +88,8 @@ interface Node {
   /** For bundled nodes: the package whose tarball holds them. */
   bundler?: Node
   edgesOut: Edge[]
+  /** The override rules in force for its dependencies: those of the edge that placed it. */
+  overrides?: OverrideRule
 }
 
 /** An optional subtree failed: restart without the package that the optional edge brought in. */
@@ -88,6 +100,8 @@ class OptionalFailure extends Error {
 }
 
 const MAX_RESTARTS = 100
+/** How often override rules may send resolved packages back to the queue in one resolution. */
+const MAX_RERESOLVED = 10_000
 
 /** Resolves the layer's tree for one platform. Throws UserInputError / OperationalError naming layer and package. */
 export async function resolveTree(request: ResolveTreeRequest, source: PackumentSource): Promise<ResolvedTree> {
@@ -148,6 +162,21 @@ function satisfies(node: Node, parsed: RegistrySpec): boolean {
   return semver.satisfies(node.manifest.version, parsed.wanted, {loose: true})
 }
 
+/**
+ * Whether an installed package satisfies an edge, as npm's Edge.satisfiedBy decides under overrides:
+ * the overridden spec, or else the edge's own spec for a version the override's key does not cover;
+ * and a package with dependencies only when the edge's rules can be shared with the package's.
+ */
+function satisfiesEdge(node: Node, edge: Edge, parsed: RegistrySpec): boolean {
+  if (node.overrides && edge.overrides && !node.inBundle && Object.keys({...node.manifest.dependencies, ...node.manifest.optionalDependencies}).length > 0 && !OverrideRule.shared(node.overrides, edge.overrides)) return false
+  if (satisfies(node, parsed)) return true
+  const rule = edge.overrides
+  if (!rule?.keySpec || edge.spec === edge.rawSpec) return false
+  const raw = parseSpec(edge.name, edge.rawSpec)
+  if ('unsupported' in raw || !satisfies(node, raw)) return false
+  return !semver.satisfies(node.manifest.version, rule.keySpec, {loose: true})
+}
+
 function packageName(node: Node): string {
   return node.manifest.name
 }
@@ -197,6 +226,7 @@ class TreeBuilder {
   private readonly queue: Node[] = []
   private readonly edgesByName = new Map<string, Edge[]>()
   private readonly warnings: Problem[] = []
+  private reresolved = 0
 
   constructor(
     private readonly request: ResolveTreeRequest,
@@ -214,6 +244,7 @@ class TreeBuilder {
       integrity: '',
       inBundle: false,
       edgesOut: [],
+      ...(request.overrides ? {overrides: request.overrides.rules} : {}),
     }
   }
 
@@ -251,17 +282,27 @@ class TreeBuilder {
   private edgesOf(node: Node): Edge[] {
     const manifest = node.manifest
     const edges = new Map<string, Edge>()
-    for (const [name, spec] of Object.entries(manifest.dependencies ?? {})) edges.set(name, {from: node, name, spec, type: 'prod'})
-    for (const [name, spec] of Object.entries(manifest.optionalDependencies ?? {})) edges.set(name, {from: node, name, spec, type: 'optional'})
+    const edge = (name: string, spec: string, type: EdgeType): Edge => this.overridden({from: node, name, spec, rawSpec: spec, type})
+    for (const [name, spec] of Object.entries(manifest.dependencies ?? {})) edges.set(name, edge(name, spec, 'prod'))
+    for (const [name, spec] of Object.entries(manifest.optionalDependencies ?? {})) edges.set(name, edge(name, spec, 'optional'))
     if (node !== this.root && !this.request.legacyPeerDeps) {
       for (const [name, spec] of Object.entries(manifest.peerDependencies ?? {})) {
         if (edges.has(name)) continue
-        edges.set(name, {from: node, name, spec, type: manifest.peerDependenciesMeta?.[name]?.optional ? 'peerOptional' : 'peer'})
+        edges.set(name, edge(name, spec, manifest.peerDependenciesMeta?.[name]?.optional ? 'peerOptional' : 'peer'))
       }
     }
     const sorted = [...edges.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     node.edgesOut = sorted
     return sorted
+  }
+
+  /** The edge with the override rules of its package applied (npm never overrides inside a bundle). */
+  private overridden(edge: Edge): Edge {
+    const rules = edge.from.overrides
+    if (!rules || edge.from.inBundle) return edge
+    const rule = rules.edgeRule(edge.name, edge.rawSpec)
+    const spec = rule.specFor(edge.name, this.request.overrides!.references)
+    return {...edge, overrides: rule, ...(spec === undefined ? {} : {spec})}
   }
 
   /** Where resolution of the edge starts: peers from the folder holding the package, others from the package. */
@@ -280,6 +321,27 @@ class TreeBuilder {
     return undefined
   }
 
+  /**
+   * A package reached by one more edge takes the rules npm would give it (OverrideRule.shared); when
+   * they change after its dependencies were resolved, they are resolved again under the new rules.
+   */
+  private shareOverrides(node: Node, edge: Edge): void {
+    if (!node.overrides || !edge.overrides || node.inBundle) return
+    const shared = OverrideRule.shared(node.overrides, edge.overrides)
+    if (!shared || shared === node.overrides) return
+    node.overrides = shared
+    if (this.queue.includes(node)) return
+    if (++this.reresolved > MAX_RERESOLVED) {
+      throw new OperationalError('ERR_LAYERS_OVERRIDES_UNSETTLED', `Layer ${this.request.layer}: the overrides keep moving ${packageName(node)}@${node.manifest.version} (${node.path}) between rule sets.`, {
+        hint: 'Simplify the overrides (fewer nested rules for the same package), then run `layers lock` again.',
+        details: {layer: this.request.layer, package: packageName(node)},
+      })
+    }
+    const stale = new Set(node.edgesOut)
+    for (const [name, list] of this.edgesByName) this.edgesByName.set(name, list.filter((other) => !stale.has(other)))
+    this.enqueue(node)
+  }
+
   private record(edge: Edge, to: Node): void {
     edge.to = to
     let list = this.edgesByName.get(edge.name)
@@ -289,7 +351,8 @@ class TreeBuilder {
 
   private describe(edge: Edge): string {
     const from = edge.from === this.root ? `layer ${this.request.layer}` : `${packageName(edge.from)}@${edge.from.manifest.version} (${edge.from.path})`
-    return `${edge.name}@${edge.spec} (${edge.type === 'prod' ? 'dependency' : edge.type === 'optional' ? 'optional dependency' : 'peer dependency'} of ${from})`
+    const overridden = edge.spec === edge.rawSpec ? '' : `, overridden from ${edge.rawSpec} by the override ${edge.overrides!.describe()}`
+    return `${edge.name}@${edge.spec} (${edge.type === 'prod' ? 'dependency' : edge.type === 'optional' ? 'optional dependency' : 'peer dependency'} of ${from}${overridden})`
   }
 
   private async resolveEdge(edge: Edge): Promise<void> {
@@ -301,7 +364,10 @@ class TreeBuilder {
       if (optional) return
       throw this.inputError(edge, 'ERR_LAYERS_UNSUPPORTED_SPEC', `${this.describe(edge)} cannot be locked: ${parsed.unsupported}.`, 'Use a semver range, a version, a dist-tag or an npm: alias.')
     }
-    if (existing && satisfies(existing, parsed)) return this.record(edge, existing)
+    if (existing && satisfiesEdge(existing, edge, parsed)) {
+      this.shareOverrides(existing, edge)
+      return this.record(edge, existing)
+    }
     if (edge.type === 'peerOptional') {
       if (existing) this.warn('ERR_LAYERS_PEER_CONFLICT', `${this.describe(edge)} is not satisfied by ${packageName(existing)}@${existing.manifest.version} installed at ${existing.path}.`)
       return
@@ -451,6 +517,7 @@ class TreeBuilder {
       inBundle: false,
       placedBy: edge,
       edgesOut: [],
+      ...(edge.overrides ? {overrides: edge.overrides} : {}),
     }
     const refused = node.resolved && node.integrity && this.request.registries ? (tarballUrlProblem(node.resolved, this.request.registries) ?? integrityProblem(node.integrity)) : undefined
     if (refused) {
