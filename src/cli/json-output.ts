@@ -17,6 +17,7 @@ export const SCHEMA_VERSIONS = {
   prune: 1,
   publish: 1,
   run: 1,
+  size: 1,
   validate: 1,
   /** The `{error: ...}` envelope of every failed command (schema/error.schema.json). */
   error: 1,

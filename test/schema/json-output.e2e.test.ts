@@ -170,7 +170,9 @@ describe('--json output against schema/', () => {
     expectValid(outdated, 'outdated')
     expect(outdated.json.rows.map((row: {kind: string; outdated: boolean}) => `${row.kind} ${row.outdated}`).sort()).toEqual(['arn true', 'npm true'])
 
-    const [packaged, ran, published] = await Promise.all([run(['package', 'local']), run(['run', 'local', '--event', 'event.json']), run(['publish', '--create-bucket'])])
+    const [packaged, ran, published, sized] = await Promise.all([run(['package', 'local']), run(['run', 'local', '--event', 'event.json']), run(['publish', '--create-bucket']), run(['size'])])
+    expectValid(sized, 'size')
+    expect(sized.json.functions.length).toBeGreaterThan(0)
     expectValid(packaged, 'package')
     expectValid(ran, 'run')
     expectValid(published, 'publish')
