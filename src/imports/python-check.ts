@@ -229,7 +229,7 @@ export async function checkPythonFiles(input: PythonCheckInput): Promise<PythonC
       parsed = findPythonImports(code)
     } catch (error) {
       if (!(error instanceof ParseFailure)) throw error
-      result.problems.push({severity: 'error', code: 'ERR_LAYERS_IMPORT_SYNTAX', message: `Function ${fn.key}: ${file.rel} cannot be read as Python: ${error.message}.`, hint: 'Fix the syntax error; Lambda would fail with Runtime.UserCodeSyntaxError.', location: input.locate(file, error)})
+      result.problems.push({severity: 'error', code: 'ERR_LAYERS_IMPORT_SYNTAX', message: `Function ${fn.key}: ${file.rel} cannot be read as Python: ${error.message}.`, hint: 'Fix the syntax error; Lambda would fail with Runtime.UserCodeSyntaxError.', location: input.locate(file, {line: error.line, column: error.column})})
       continue
     }
     result.parsed.set(file.rel, parsed)
@@ -237,7 +237,7 @@ export async function checkPythonFiles(input: PythonCheckInput): Promise<PythonC
     for (const found of parsed.imports) {
       result.imports++
       const problems = found.level > 0 ? relativeImportProblems(ownFiles, file.rel, found) : resolvePythonImport(ctx, found, ownTop).problems
-      for (const entry of problems) result.problems.push({...entry, message: `Function ${fn.key}: ${entry.message}`, location: input.locate(file, found)})
+      for (const entry of problems) result.problems.push({...entry, message: `Function ${fn.key}: ${entry.message}`, location: input.locate(file, {line: found.line, column: found.column})})
     }
   }
   return result

@@ -261,7 +261,6 @@ class Lexer {
         }
         depth--
       } else if (char === ':' && depth === 0 && text[this.pos + 1] !== '=') inSpec = true
-      else if (char === '!' && depth === 0 && text[this.pos + 1] !== '=') inSpec = false
       this.pos++
     }
   }

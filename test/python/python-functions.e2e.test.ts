@@ -5,13 +5,19 @@
 // `layers run` invokes a handler on the local Python with the layer on sys.path, and reports a raised
 // exception as Lambda's Python runtime formats it.
 import {execFileSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import {Ajv} from 'ajv'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCli} from '../support/cli.js'
 import {hasUv} from '../support/uv.js'
 import {pipTestEnv, startPyPIIndex, type PyPIIndex} from '../support/pypi-index.js'
+
+const ajv = new Ajv({allErrors: true, strict: false})
+const validator = (name: string) => ajv.compile(JSON.parse(readFileSync(path.resolve(import.meta.dirname, `../../schema/${name}.schema.json`), 'utf8')))
+const validPackage = validator('package')
+const validRun = validator('run')
 
 let index: PyPIIndex
 let root: string
@@ -97,6 +103,7 @@ describe.skipIf(!hasUv)('Python functions', () => {
     ])
 
     expect(good.code, good.stderr).toBe(0)
+    expect(validPackage(good.json), JSON.stringify(validPackage.errors)).toBe(true)
     const okReport = good.json.imports.functions.find((fn: {function: string}) => fn.function === 'ok')
     expect(okReport).toMatchObject({runtime: `python${hostPython}`, files: 5, layers: [{layer: 'deps', source: 'zip'}]})
     expect(good.json.imports.errors).toBe(0)
@@ -116,6 +123,8 @@ describe.skipIf(!hasUv)('Python functions', () => {
     ])
 
     expect(run.code, run.stderr).toBe(0)
+    expect(validRun(run.json), JSON.stringify(validRun.errors)).toBe(true)
+    expect(validRun(boom.json), JSON.stringify(validRun.errors)).toBe(true)
     expect(run.json).toMatchObject({function: 'ok', status: 'success', runtime: `python${hostPython}`})
     expect(run.json.payload).toMatchObject({message: 'HELLO WORLD!', yaml: 'yamlish', fn: 'ok', memory: '128', left: true, request: run.json.requestId, group: '/aws/lambda/ok', path: ['task', `opt/python/lib/python${hostPython}/site-packages`, 'opt/python']})
 
