@@ -3,7 +3,7 @@
 // distribution whose module name differs from its project name included), the standard library
 // and the runtime's boto3; a missing module fails with file:line:column and a hint, before any zip.
 // `layers run` invokes a handler on the local Python with the layer on sys.path, and reports a raised
-// exception as Lambda's Python runtime formats it.
+// exception as Lambda's Python runtime formats it, and an import failure as its init error.
 import {execFileSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -94,12 +94,13 @@ describe.skipIf(!hasUv)('Python functions', () => {
     const build = await runCli(['build', '--json'], {cwd: root, env})
     expect(build.code, build.stderr).toBe(0)
 
-    const [good, broken, run, boom, noPython] = await Promise.all([
+    const [good, broken, run, boom, noPython, unimportable] = await Promise.all([
       runCli(['package', 'ok', 'boom', '--json'], {cwd: root, env}),
       runCli(['package', 'broken', '--json'], {cwd: root, env}),
       runCli(['run', 'ok', '--event', 'events/world.json', '--json'], {cwd: root, env}),
       runCli(['run', 'boom', '--json'], {cwd: root, env}),
       runCli(['run', 'ok', '--python', path.join(root, 'no-such-python3'), '--json'], {cwd: root, env}),
+      runCli(['run', 'broken', '--json'], {cwd: root, env}),
     ])
 
     expect(good.code, good.stderr).toBe(0)
@@ -134,6 +135,10 @@ describe.skipIf(!hasUv)('Python functions', () => {
       expect.stringMatching(/^ {2}File "\/var\/task\/app\.py", line 9, in handler\n {4}fail\(event\.get\("name", "one"\)\)\n$/),
       expect.stringMatching(/^ {2}File "\/var\/task\/app\.py", line 5, in fail\n/),
     ])
+
+    // What package refused fails on Lambda at init: the runtime's init error.
+    expect(unimportable.code).toBe(1)
+    expect(unimportable.json).toMatchObject({status: 'init-error', payload: {errorType: 'Runtime.ImportModuleError', errorMessage: "Unable to import module 'app': No module named 'requests'", stackTrace: []}})
 
     expect(noPython.code).toBe(2)
     expect(noPython.json.error).toMatchObject({code: 'ERR_LAYERS_RUN_NO_PYTHON', message: expect.stringContaining('no-such-python3 was not found (from --python)'), hint: expect.stringContaining(`Install Python ${hostPython}`)})
