@@ -5,6 +5,7 @@
 // library of the runtime's Python version (python-stdlib-data.ts, generated from each CPython), then
 // the libraries the runtime ships (boto3, botocore and their dependencies: a warning, AWS picks their
 // version). Relative imports resolve within the function's own files, from the file's package.
+// Branches that never run on the runtime's Python (TYPE_CHECKING, sys.version_info checks) are skipped.
 // An import nothing provides is an error located at file:line:column with the layer that could
 // provide it; inside try/except ImportError it is a warning (Lambda runs the fallback), and so is an
 // `importlib.import_module("x")` with a literal name. The handler's module must be a file of the
@@ -220,13 +221,15 @@ export async function checkPythonFiles(input: PythonCheckInput): Promise<PythonC
   const ownTop = ownTopLevel(ownFiles)
   const ctx: PythonResolveContext = {functionKey: fn.key, runtime: fn.runtime, ownFiles, views: input.views, otherViews: input.otherViews}
   const result: PythonCheckResult = {files: 0, imports: 0, dynamicUnchecked: 0, problems: [], parsed: new Map(), ownFiles}
+  const minor = /^python3\.(\d+)$/.exec(fn.runtime)?.[1]
+  const scanOptions = minor === undefined ? {} : {version: {major: 3, minor: Number(minor)}}
   for (const file of input.files) {
     if (!isPythonSource(file.rel)) continue
     result.files++
     const code = await readFile(file.source, 'utf8')
     let parsed: ParsedPythonFile
     try {
-      parsed = findPythonImports(code)
+      parsed = findPythonImports(code, scanOptions)
     } catch (error) {
       if (!(error instanceof ParseFailure)) throw error
       result.problems.push({severity: 'error', code: 'ERR_LAYERS_IMPORT_SYNTAX', message: `Function ${fn.key}: ${file.rel} cannot be read as Python: ${error.message}.`, hint: 'Fix the syntax error; Lambda would fail with Runtime.UserCodeSyntaxError.', location: input.locate(file, {line: error.line, column: error.column})})

@@ -7,8 +7,10 @@
 // - `importlib.import_module("x")` / `import_module("x")` / `__import__("x")` with a plain string
 //   literal as `dynamic` (other arguments are counted as unchecked).
 // Each import says whether it is optional: inside the body of a `try` whose `except` catches
-// ImportError, ModuleNotFoundError, Exception or BaseException (or is bare). Imports under
-// `if TYPE_CHECKING:` / `if typing.TYPE_CHECKING:` never run and are left out. Also returned: the
+// ImportError, ModuleNotFoundError, Exception or BaseException (or is bare). Imports in a branch that
+// never runs on the target are left out: `if TYPE_CHECKING:` / `if typing.TYPE_CHECKING:` (and its
+// else branch kept), and, given the target's Python version, `if sys.version_info >= (3, 11):`
+// style comparisons with a (major, minor) tuple, their elif/else chain included. Also returned: the
 // names the module binds at top level (for the handler check). Lexical errors (an unterminated
 // string, unbalanced brackets) throw ParseFailure. Pure: text in, data out.
 import {ParseFailure} from './parse.js'
@@ -277,7 +279,8 @@ interface Block {
   indent: number
   /** The try whose body this is. */
   tryBody?: TryRecord
-  typeChecking?: boolean
+  /** A branch that never runs on the target (TYPE_CHECKING, a false version check). */
+  skipped?: boolean
   /** A def or class body: names bound there are not the module's. */
   scope?: boolean
 }
@@ -383,8 +386,28 @@ function parseImportStatement(tokens: readonly Token[], add: (found: Omit<FoundP
   add({module: dotted?.name ?? '', level, names, kind: 'from', line: at.line, column: at.column})
 }
 
+export interface PythonScanOptions {
+  /** The target's Python version, for `sys.version_info` checks (unknown: both branches count). */
+  version?: {major: number; minor: number}
+}
+
+const VERSION_CHECK = /^sys\.version_info(\[:2\]|\[0:2\])?(>=|>|<=|<|==|!=)\((\d+),(\d+),?\)$/
+
+/** The value of an `if` condition on the target: true, false, or undefined when it cannot be known. */
+export function conditionValue(condition: string, options: PythonScanOptions): boolean | undefined {
+  if (condition === 'TYPE_CHECKING' || condition === 'typing.TYPE_CHECKING' || condition === 'False') return false
+  if (condition === 'True') return true
+  const match = VERSION_CHECK.exec(condition)
+  if (!match || !options.version) return undefined
+  const [, sliced, op, major, minor] = match as unknown as [string, string | undefined, string, string, string]
+  const {version} = options
+  // Tuple order: the first differing element decides; equal (major, minor) makes the full version_info the greater.
+  const sign = version.major !== Number(major) ? Math.sign(version.major - Number(major)) : version.minor !== Number(minor) ? Math.sign(version.minor - Number(minor)) : sliced ? 0 : 1
+  return {'>=': sign >= 0, '>': sign > 0, '<=': sign <= 0, '<': sign < 0, '==': sign === 0, '!=': sign !== 0}[op]
+}
+
 /** Parses `code` and lists what it imports (see the module comment). Throws ParseFailure on a lexical error. */
-export function findPythonImports(code: string): ParsedPythonFile {
+export function findPythonImports(code: string, options: PythonScanOptions = {}): ParsedPythonFile {
   const lines = new Lexer(code).run()
   const pending: Pending[] = []
   let dynamicUnchecked = 0
@@ -393,9 +416,11 @@ export function findPythonImports(code: string): ParsedPythonFile {
   const stack: Block[] = []
   /** The last `try` header seen at each indentation, until a statement other than except/else/finally ends it. */
   const lastTry = new Map<number, TryRecord>()
+  /** The if/elif chain at each indentation: whether a branch surely ran, until another statement ends it. */
+  const ifChain = new Map<number, {taken: boolean}>()
 
   const handleSimple = (tokens: readonly Token[], blocks: readonly Block[], topLevel: boolean): void => {
-    if (blocks.some((block) => block.typeChecking)) return
+    if (blocks.some((block) => block.skipped)) return
     const tries = blocks.flatMap((block) => (block.tryBody ? [block.tryBody] : []))
     const add = (found: Omit<FoundPythonImport, 'optional'>): void => void pending.push({found, tries})
     const bind = (name: string): void => void (topLevel && topNames.add(name))
@@ -426,6 +451,7 @@ export function findPythonImports(code: string): ParsedPythonFile {
     while (stack.length > 0 && stack.at(-1)!.indent >= indent) stack.pop()
     const keyword = tokens[0]!.type === 'name' ? tokens[0]!.value : ''
     if (keyword !== 'except' && keyword !== 'else' && keyword !== 'finally') for (const at of [...lastTry.keys()]) if (at >= indent) lastTry.delete(at)
+    if (keyword !== 'elif' && keyword !== 'else') for (const at of [...ifChain.keys()]) if (at >= indent) ifChain.delete(at)
     const blocks = [...stack]
     const topLevel = !stack.some((entry) => entry.scope)
     const soft = (keyword === 'match' || keyword === 'case') && isOp(tokens.at(-1), ':') && tokens.length > 1 && !isOp(tokens[1], '=') && !isOp(tokens[1], '.')
@@ -450,11 +476,15 @@ export function findPythonImports(code: string): ParsedPythonFile {
       const types = header.slice(1).filter((token, index, all) => isName(token) && token.value !== 'as' && !isName(all[index - 1], 'as') && !isOp(all[index + 1], '.'))
       if (record && (types.length === 0 || types.some((token) => CATCHES_IMPORT_ERROR.has(token.value)))) record.catchesImportError = true
     } else if (keyword === 'if' || keyword === 'elif') {
-      const condition = header.slice(1).map((token) => token.value).join('')
-      if (condition === 'TYPE_CHECKING' || condition === 'typing.TYPE_CHECKING') block.typeChecking = true
+      const chain = keyword === 'elif' ? ifChain.get(indent) : undefined
+      const value = conditionValue(header.slice(1).map((token) => token.value).join(''), options)
+      if (chain?.taken || value === false) block.skipped = true
+      ifChain.set(indent, {taken: (chain?.taken ?? false) || value === true})
+    } else if (keyword === 'else' && ifChain.get(indent)?.taken) {
+      block.skipped = true
     }
     // Headers can hold dynamic imports (`if importlib.import_module("x"):`).
-    if (!blocks.some((entry) => entry.typeChecking)) {
+    if (!blocks.some((entry) => entry.skipped)) {
       const tries = blocks.flatMap((entry) => (entry.tryBody ? [entry.tryBody] : []))
       scanDynamic(header, (found) => void pending.push({found, tries}), () => dynamicUnchecked++)
     }

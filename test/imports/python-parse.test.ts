@@ -41,6 +41,16 @@ describe('findPythonImports', () => {
     expect(modules(code)).toEqual(['typing:TYPE_CHECKING@1:6', 'typing@2:8', 'runtime_only@7:12', 'after@9:8'])
   })
 
+  it("leaves out the branches of sys.version_info checks that do not run on the target's Python", () => {
+    const code = ['import sys', 'if sys.version_info >= (3, 11):', '    import tomllib', 'else:', '    import tomli as tomllib', 'if sys.version_info[:2] == (3, 12): import only312', 'elif sys.version_info < (3, 10):', '    import old', 'else:', '    import other'].join('\n')
+    const at = (minor: number) => findPythonImports(code, {version: {major: 3, minor}}).imports.map((found) => found.module)
+    expect(at(12)).toEqual(['sys', 'tomllib', 'only312'])
+    expect(at(11)).toEqual(['sys', 'tomllib', 'other'])
+    expect(at(9)).toEqual(['sys', 'tomli', 'old'])
+    // Without a version every branch counts.
+    expect(findPythonImports(code).imports.map((found) => found.module)).toEqual(['sys', 'tomllib', 'tomli', 'only312', 'old', 'other'])
+  })
+
   it('marks imports in try bodies whose except catches ImportError as optional', () => {
     const code = [
       'try:',
