@@ -86,9 +86,16 @@ class RuntimeApi:
         self.connection = http.client.HTTPConnection(host.strip("[]"), int(port))
 
     def request(self, method, path, body=None, headers=None):
-        self.connection.request(method, BASE + path, body=body, headers=headers or {})
-        response = self.connection.getresponse()
-        return response.status, response.headers, response.read()
+        # The connection is kept alive; a server that closed it while the handler ran gets a new one.
+        for attempt in (1, 2):
+            try:
+                self.connection.request(method, BASE + path, body=body, headers=headers or {})
+                response = self.connection.getresponse()
+                return response.status, response.headers, response.read()
+            except (http.client.HTTPException, ConnectionError):
+                self.connection.close()
+                if attempt == 2:
+                    raise
 
     def post(self, path, document, error_type=None):
         headers = {"Content-Type": ERROR_CONTENT_TYPE, "Lambda-Runtime-Function-Error-Type": error_type} if error_type else {"Content-Type": "application/json"}
