@@ -99,7 +99,16 @@ describe('aliases (CLI)', () => {
     await seeder(server).layerVersion(DEV, EU, 'config')
     server.setFaults({deny: [PROD], operations: ['ListAliases']})
     try {
-      const [json, human] = await Promise.all([project.run(['prune', '--yes', '--no-remote-state', '--json']), project.run(['prune', '--yes', '--no-remote-state'])])
+      const [json, human, audit] = await Promise.all([
+        project.run(['prune', '--yes', '--no-remote-state', '--json']),
+        project.run(['prune', '--yes', '--no-remote-state']),
+        project.run(['audit', '--json', '--no-save']),
+      ])
+      // The audit judges what it read and exits 1 for the target it could not read completely.
+      expect(audit.status).toBe(1)
+      expect(audit.stderr).toContain('ERR_LAYERS_AUDIT_TARGETS_FAILED')
+      expect((audit.json as AuditReport).targets.map((t) => `${t.accountName}/${t.status}`)).toEqual(['dev/ok', 'prod/incomplete'])
+      expect((audit.json as AuditReport).findings.map((f) => f.alias)).toEqual(['canary', 'live'])
       expect(json.status, json.stderr).toBe(0)
       const result = json.json as PruneResult
       expect(result.deleted).toEqual([])
