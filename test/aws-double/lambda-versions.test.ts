@@ -20,6 +20,9 @@ import {
   paginateListAliases,
   paginateListVersionsByFunction,
 } from '@aws-sdk/client-lambda'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {ACCOUNT1, ACCOUNT2, clients, failure, makeZip, REGION, type Clients} from './helpers.js'
@@ -206,5 +209,34 @@ describe('DeleteFunction with a Qualifier', () => {
     await createFunction('del')
     expect((await one.lambda.send(new ListAliasesCommand({FunctionName: 'del'}))).Aliases).toEqual([])
     expect((await one.lambda.send(new PublishVersionCommand({FunctionName: 'del'}))).Version).toBe('1')
+  })
+})
+
+describe('persistence', () => {
+  it('keeps versions (with their code), their numbering and aliases across restarts (dbFile)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aws-versions-db-'))
+    try {
+      const dbFile = join(dir, 'aws.db')
+      const first = await startAwsServer({dbFile})
+      const a = clients(first, ACCOUNT1)
+      await a.lambda.send(new CreateFunctionCommand({FunctionName: 'kept', Role: ROLE, Runtime: 'nodejs20.x', Handler: 'index.handler', Code: {ZipFile: code}}))
+      await a.lambda.send(new PublishVersionCommand({FunctionName: 'kept'}))
+      await a.lambda.send(new CreateAliasCommand({FunctionName: 'kept', Name: 'live', FunctionVersion: '1'}))
+      await first.close()
+      const second = await startAwsServer({dbFile})
+      try {
+        const b = clients(second, ACCOUNT1)
+        expect((await b.lambda.send(new GetAliasCommand({FunctionName: 'kept', Name: 'live'}))).FunctionVersion).toBe('1')
+        const got = await b.lambda.send(new GetFunctionCommand({FunctionName: 'kept', Qualifier: 'live'}))
+        expect(got.Configuration?.Version).toBe('1')
+        expect(Buffer.from(await (await fetch(got.Code!.Location!)).arrayBuffer())).toEqual(code)
+        await b.lambda.send(new UpdateFunctionConfigurationCommand({FunctionName: 'kept', Timeout: 10}))
+        expect((await b.lambda.send(new PublishVersionCommand({FunctionName: 'kept'}))).Version).toBe('2')
+      } finally {
+        await second.close()
+      }
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 })
