@@ -41,6 +41,8 @@ export interface FunctionHooks<F extends SnapshotSource> {
 interface PublishedVersion<F> {
   version: number
   snapshot: F
+  /** $LATEST's description when it was published (the snapshot carries PublishVersion's Description). */
+  sourceDescription: string
 }
 
 interface Alias {
@@ -72,7 +74,7 @@ export const VERSION_ROUTES = [
 const OPERATIONS = new Set(VERSION_ROUTES.map((route) => route.operation))
 const ALIAS_NAME = /^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$/
 const VERSION = /^(\$LATEST|[0-9]+)$/
-/** Fields of a snapshot that say nothing about code or configuration (not compared by PublishVersion). */
+/** Fields not compared by PublishVersion: state, not code or configuration (the description is compared apart). */
 const VOLATILE = new Set(['revisionId', 'lastModified', 'state', 'lastUpdateStatus', 'lastUpdateStatusReason', 'busyUntil', 'contentId', 'failing', 'description', 'tags'])
 
 function validation(problem: string): ApiError {
@@ -262,7 +264,7 @@ export class FunctionVersions<F extends SnapshotSource> {
     const record = this.records.get(key(fn)) ?? {latest: 0, versions: [], aliases: []}
     const last = record.versions.at(-1)
     // Lambda publishes no version when code and configuration are those of the last published one.
-    if (last && sameConfiguration(last.snapshot, fn)) return this.versionOut(fn, last)
+    if (last && last.sourceDescription === fn.description && sameConfiguration(last.snapshot, fn)) return this.versionOut(fn, last)
     const bytes = this.hooks.blob(fn.contentId)
     const snapshot = structuredClone(fn)
     snapshot.contentId = token()
@@ -271,7 +273,7 @@ export class FunctionVersions<F extends SnapshotSource> {
     snapshot.lastUpdateStatus = 'Successful'
     if (typeof body.Description === 'string') snapshot.description = body.Description
     record.latest += 1
-    const published: PublishedVersion<F> = {version: record.latest, snapshot}
+    const published: PublishedVersion<F> = {version: record.latest, snapshot, sourceDescription: fn.description}
     record.versions.push(published)
     this.records.set(key(fn), record)
     if (bytes) {

@@ -79,8 +79,13 @@ describe('PublishVersion', () => {
     const first = await one.lambda.send(new PublishVersionCommand({FunctionName: 'same'}))
     const again = await one.lambda.send(new PublishVersionCommand({FunctionName: 'same'}))
     expect(again.Version).toBe(first.Version)
+    // PublishVersion's own Description is the version's, not a change of $LATEST.
+    expect((await one.lambda.send(new PublishVersionCommand({FunctionName: 'same', Description: 'again'}))).Version).toBe(first.Version)
     await setLayers('same', [layerV1])
     expect((await one.lambda.send(new PublishVersionCommand({FunctionName: 'same'}))).Version).toBe('2')
+    await one.lambda.send(new UpdateFunctionConfigurationCommand({FunctionName: 'same', Description: 'described'}))
+    expect((await one.lambda.send(new PublishVersionCommand({FunctionName: 'same', Description: 'v3'}))).Version).toBe('3')
+    expect((await one.lambda.send(new PublishVersionCommand({FunctionName: 'same'}))).Version).toBe('3')
   })
 
   it('refuses a stale RevisionId or CodeSha256, and an update in progress', async () => {
