@@ -17,7 +17,7 @@ ${AWS_CONVENTIONS_HELP}
 
 ${AWS_TIME_BOUNDS_HELP}
 
-${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report lists it as failed), or when findings reach --fail-on; under --json the report is still printed on stdout and the error on stderr.`
+${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report lists it as failed) or the aliases of some of its functions could not be read (incomplete), or when findings reach --fail-on; under --json the report is still printed on stdout and the error on stderr.`
 
   static override examples = [
     {description: 'Audit every account and region of the manifest', command: '<%= config.bin %> <%= command.id %>'},
@@ -62,10 +62,10 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
         details: {report},
       })
     }
-    if (report.summary.failedTargets > 0) {
-      const failed = report.targets.filter((target) => target.status === 'failed').map((target) => `${target.accountId}/${target.region} (${target.error?.code})`)
-      throw new OperationalError('ERR_LAYERS_AUDIT_TARGETS_FAILED', `${failed.length} target(s) could not be scanned: ${failed.join(', ')}.`, {
-        hint: 'Check the credentials and permissions (lambda:ListFunctions, lambda:GetLayerVersion) for those accounts and regions; the other targets were audited.',
+    const failed = report.targets.filter((target) => target.status !== 'ok').map((target) => `${target.accountId}/${target.region} (${target.status === 'incomplete' ? 'incomplete, ' : ''}${target.error?.code})`)
+    if (failed.length > 0) {
+      throw new OperationalError('ERR_LAYERS_AUDIT_TARGETS_FAILED', `${failed.length} target(s) could not be scanned completely: ${failed.join(', ')}.`, {
+        hint: 'Check the credentials and permissions (lambda:ListFunctions, lambda:GetLayerVersion, lambda:ListAliases, lambda:GetFunctionConfiguration) for those accounts and regions; the other targets were audited.',
         details: {report},
       })
     }

@@ -80,7 +80,7 @@ function desiredFor(scans: TargetScan[], managed: ManagedFunction[], env: AuditE
   if (!env.desiredLayers) return desired
   const byKey = new Map(managed.map((entry) => [desiredKey(entry.accountId, entry.region, entry.name), entry]))
   for (const scan of scans) {
-    if (scan.status !== 'ok') continue
+    if (scan.status === 'failed') continue
     for (const fn of scan.functions) {
       const key = desiredKey(scan.accountId, scan.region, fn.name)
       const spec = byKey.get(key)

@@ -1,12 +1,14 @@
 // Owns scanning: every target (account and region) concurrently under a limit, every page of its
-// functions, and one layer version read (GetLayerVersion with the layer ARN) per account and distinct layer version ARN (started as soon
-// as a page names the ARN, so lookups overlap the next page; at most 8 at once per target). A target
-// that fails is returned as failed with its error; the others complete. AWS access sits behind
-// LambdaReadApi.
+// functions, the aliases of each function (ListAliases) and each published version they point at, read
+// once per function however many aliases name it ($LATEST is not read again: ListFunctions gave it),
+// and one layer version read (GetLayerVersion with the layer ARN) per account and distinct layer
+// version ARN. Reads start as soon as a page names what they need, so they overlap the next page; at
+// most 8 at once per target. A target that fails is returned as failed with its error, one whose
+// aliases could not all be read as incomplete; the others complete. AWS access sits behind LambdaReadApi.
 import pLimit, {type LimitFunction} from 'p-limit'
 import {redact} from '../cli/redact.js'
 import type {EmitEvent} from '../events.js'
-import type {AuditTarget, LayerVersionInfo, LayerVersionsByAccount, ScannedFunction, TargetFailure, TargetScan} from './types.js'
+import type {AuditTarget, LayerVersionInfo, LayerVersionsByAccount, ScannedAlias, ScannedFunction, ScannedVersion, TargetFailure, TargetScan} from './types.js'
 
 /** The Lambda reads an audit makes in one target. */
 export interface LambdaReadApi {
@@ -14,6 +16,10 @@ export interface LambdaReadApi {
   listFunctions(marker: string | undefined): Promise<{functions: ScannedFunction[]; nextMarker?: string}>
   /** One layer version by its ARN (GetLayerVersion); `missing` when Lambda says it does not exist. */
   readLayerVersion(arn: string): Promise<LayerVersionInfo>
+  /** One page of a function's aliases (ListAliases, Marker / NextMarker). */
+  listAliases(functionName: string, marker: string | undefined): Promise<{aliases: ScannedAlias[]; nextMarker?: string}>
+  /** One published version of a function (GetFunctionConfiguration with the version as Qualifier). */
+  readFunctionVersion(functionName: string, version: string): Promise<ScannedVersion>
 }
 
 /** Gives the read API of a target (resolving its credentials); a rejection fails that target only. */
@@ -52,6 +58,27 @@ export async function scanTargets(targets: AuditTarget[], apiFor: ReadApiForTarg
     )
   }
 
+  /** Reads the aliases of `fn` and the versions they point at into it; lookups for their layers start. */
+  const readAliases = async (api: LambdaReadApi, lookupLimit: LimitFunction, accountId: string, fn: ScannedFunction): Promise<void> => {
+    const aliases: ScannedAlias[] = []
+    const seen = new Set<string>()
+    let marker: string | undefined
+    do {
+      const page = await lookupLimit(() => api.listAliases(fn.name, marker))
+      aliases.push(...page.aliases)
+      marker = page.nextMarker
+      if (marker !== undefined) {
+        if (seen.has(marker)) throw Object.assign(new Error(`ListAliases of ${fn.name} returned marker ${marker} twice`), {name: 'PaginationLoop'})
+        seen.add(marker)
+      }
+    } while (marker !== undefined)
+    const wanted = [...new Set(aliases.flatMap((alias) => [alias.version, ...(alias.additional ? [alias.additional.version] : [])]))].filter((version) => version !== '$LATEST')
+    const versions = await Promise.all(wanted.map((version) => lookupLimit(() => api.readFunctionVersion(fn.name, version))))
+    for (const version of versions) for (const layer of version.layers) lookUp(api, lookupLimit, accountId, layer.arn)
+    fn.aliases = aliases
+    fn.versions = versions.sort((a, b) => Number(a.version) - Number(b.version))
+  }
+
   const scanOne = async (target: AuditTarget): Promise<TargetScan> => {
     try {
       const api = await apiFor(target)
@@ -59,6 +86,8 @@ export async function scanTargets(targets: AuditTarget[], apiFor: ReadApiForTarg
       // and a global limit would queue the lookups of a large fleet behind each other.
       const lookupLimit = pLimit(Math.max(1, options.lookupsPerTarget ?? LOOKUPS_PER_TARGET))
       const functions: ScannedFunction[] = []
+      const aliasReads: Array<Promise<void>> = []
+      const unread: Array<{name: string; error: TargetFailure}> = []
       let marker: string | undefined
       const seen = new Set<string>()
       do {
@@ -66,6 +95,7 @@ export async function scanTargets(targets: AuditTarget[], apiFor: ReadApiForTarg
         for (const fn of page.functions) {
           functions.push(fn)
           for (const layer of fn.layers) lookUp(api, lookupLimit, target.accountId, layer.arn)
+          aliasReads.push(readAliases(api, lookupLimit, target.accountId, fn).catch((error: unknown) => void unread.push({name: fn.name, error: failureOf(error)})))
         }
         marker = page.nextMarker
         if (marker !== undefined) {
@@ -74,6 +104,13 @@ export async function scanTargets(targets: AuditTarget[], apiFor: ReadApiForTarg
           seen.add(marker)
         }
       } while (marker !== undefined)
+      await Promise.all(aliasReads)
+      if (unread.length > 0) {
+        unread.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        const first = unread[0]!
+        const more = unread.length > 1 ? ` (and ${unread.length - 1} more function${unread.length > 2 ? 's' : ''})` : ''
+        return {...target, status: 'incomplete', functions, error: {code: first.error.code, message: `aliases of ${first.name} could not be read: ${first.error.message}${more}`}}
+      }
       return {...target, status: 'ok', functions}
     } catch (error) {
       return {...target, status: 'failed', error: failureOf(error)}
