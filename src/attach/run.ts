@@ -163,7 +163,17 @@ async function attachOne(target: FunctionTarget, env: AttachEnv, options: Attach
       if (decision.action === 'refuse') return {...outcome, status: 'refused', reasons: decision.reasons}
       if (!ownerRead && current.arn) {
         ownerRead = true
-        const owner = ownerOf(await api.listTags(current.arn), options.ownershipTags)
+        let tags: Record<string, string> | undefined
+        try {
+          tags = await api.listTags(current.arn)
+        } catch (error) {
+          // Unknown ownership: --force goes ahead (it would update an owned function too); else refused, saying why.
+          const failure = targetError(error)
+          if (!options.force) {
+            return {...outcome, status: 'refused', reasons: [`could not read the tags of ${target.functionName} (${failure.code}: ${failure.message}) to tell whether infrastructure as code owns it; allow lambda:ListTags on it, or pass --force.`]}
+          }
+        }
+        const owner = tags ? ownerOf(tags, options.ownershipTags) : undefined
         if (owner) outcome.owner = owner
       }
       if (outcome.owner && !options.force) {

@@ -2,7 +2,8 @@
 // A function a CloudFormation stack created (the double's `stacks` option gives it CloudFormation's
 // tags) and one tagged ManagedBy=terraform (settings.ownershipTags) are refused by attach, a plain one
 // updated, with ListTags only for the functions attach would change; audit reports their drift as
-// drift-iac with the stack; --force updates the stack's function. Export writes every format from the
+// drift-iac with the stack; --force updates the stack's function; with ListTags denied attach refuses
+// (ownership unknown) and audit falls back to drift with a warning. Export writes every format from the
 // published lock (Terraform and CloudFormation parsed back to the locked ARNs), the same bytes twice,
 // and refuses a region nothing was published to.
 import {readFileSync} from 'node:fs'
@@ -108,6 +109,16 @@ describe('attach and audit respect infrastructure as code', () => {
     expect(forced.stdout).toMatch(/owned .* updated/)
     expect(forced.stderr).toMatch(/ERR_LAYERS_ATTACH_OWNED owned in dev\/eu-west-1 belongs to CloudFormation stack orders-prod/)
     expect(await layersOf('owned')).toEqual([locked])
+
+    // ListTags denied: attach refuses (it cannot tell who owns tf), audit reports plain drift and warns.
+    server.setFaults({deny: [DEV], operations: ['ListTags']})
+    const [blind, blindAudit] = await Promise.all([project.run(['attach', 'tf', '--region', EU, '--json']), project.run(['audit', '--region', EU, '--format', 'json', '--no-save'])])
+    server.setFaults(undefined)
+    expect(blind.status).toBe(1)
+    expect(blind.json.functions[0]).toMatchObject({status: 'refused', reasons: [expect.stringMatching(/could not read the tags of tf \(AccessDeniedException.*allow lambda:ListTags.*--force/)]})
+    expect(blindAudit.status, blindAudit.stderr).toBe(0)
+    expect(JSON.parse(blindAudit.stdout).findings.map((finding: {code: string; function: string}) => `${finding.code} ${finding.function}`)).toContain('drift tf')
+    expect(blindAudit.stderr).toMatch(/ERR_LAYERS_AUDIT_TAGS_UNREADABLE Could not read function tags in 111111111111\/eu-west-1 \(AccessDeniedException/)
   })
 })
 
