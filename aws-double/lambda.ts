@@ -10,6 +10,7 @@ import {Architecture, Runtime} from '@aws-sdk/client-lambda'
 import {partitionOf} from './auth.js'
 import {ApiError, awsDate, revisionId, sha256, token, type Reply, type RequestContext} from './common.js'
 import {FunctionVersions, VERSION_ROUTES} from './lambda-versions.js'
+import {checkTags, stackTags, TAG_ROUTES, taggedFunctionRef, untag} from './lambda-tags.js'
 import type {Persistence} from './persist.js'
 import {unzippedSize} from './zip.js'
 
@@ -74,6 +75,8 @@ export interface LambdaOptions {
   failUpdates?: Record<string, string>
   /** The day (YYYY-MM-DD) runtime block dates are compared with; default today (UTC). */
   today?: string
+  /** Function (`name` or `accountId/region/name`) -> the CloudFormation stack that created it (lambda-tags.ts). */
+  stacks?: Record<string, string>
 }
 
 /** Where PublishLayerVersion/CreateFunction read S3 content from (the S3 side of this server). */
@@ -178,6 +181,7 @@ const ROUTES: Route[] = [
   {method: 'PUT', pattern: /^\/2015-03-31\/functions\/([^/]+)\/configuration$/, operation: 'UpdateFunctionConfiguration'},
   {method: 'PUT', pattern: /^\/2015-03-31\/functions\/([^/]+)\/code$/, operation: 'UpdateFunctionCode'},
   ...VERSION_ROUTES,
+  ...TAG_ROUTES,
 ]
 
 /** The operation a request names, and its path labels (URL-decoded). */
@@ -327,6 +331,15 @@ export class Lambda {
         this.functions.delete(key)
         this.persistence.remove('lambda-function', key)
         this.blobs.delete(fn.contentId)
+        return json(204)
+      }
+      case 'ListTags':
+        return json(200, {Tags: this.taggedFunction(ctx, labels[0]!).tags ?? {}})
+      case 'TagResource':
+      case 'UntagResource': {
+        const fn = this.taggedFunction(ctx, labels[0]!)
+        fn.tags = operation === 'TagResource' ? checkTags(body.Tags, fn.tags) : untag(ctx, fn.tags ?? {})
+        this.saveFunction(fn)
         return json(204)
       }
       default: {
@@ -708,6 +721,14 @@ export class Lambda {
     return {region: match[1] ?? ctx.region, accountId: match[2] ?? ctx.accountId, name: match[3]!, ...(match[4] === undefined ? {} : {qualifier: match[4]})}
   }
 
+  /** The function a tagging call names by its ARN (lambda-tags.ts). */
+  private taggedFunction(ctx: RequestContext, resource: string): FunctionRecord {
+    const ref = taggedFunctionRef(ctx, resource)
+    const fn = this.functions.get(functionKey(ref.accountId, ref.region, ref.name))
+    if (!fn) throw notFound(`Function not found: ${resource}`)
+    return fn
+  }
+
   private findFunction(ctx: RequestContext, raw: string): FunctionRecord {
     const ref = this.parseFunctionName(ctx, raw)
     if (ref.accountId !== ctx.accountId) {
@@ -825,6 +846,7 @@ export class Lambda {
     if (size >= MAX_UNZIPPED) throw invalid(`Unzipped size must be smaller than ${MAX_UNZIPPED} bytes`)
     const layers = body.Layers === undefined ? [] : this.checkLayers(ctx, body.Layers)
     this.checkTotalSize(size, layers)
+    const tags = {...(body.Tags === undefined ? {} : checkTags(body.Tags)), ...stackTags(ref, this.options.stacks)}
     const now = Date.now()
     const fn: FunctionRecord = {
       accountId: ref.accountId,
@@ -839,7 +861,7 @@ export class Lambda {
       ...(body.Environment && typeof body.Environment === 'object' ? {environment: ((body.Environment as {Variables?: Record<string, string>}).Variables ?? {})} : {}),
       architectures: Array.isArray(body.Architectures) ? (body.Architectures as string[]) : ['x86_64'],
       layers,
-      ...(body.Tags && typeof body.Tags === 'object' ? {tags: body.Tags as Record<string, string>} : {}),
+      ...(Object.keys(tags).length > 0 ? {tags} : {}),
       codeSha256: sha256(zip).toString('base64'),
       codeSize: zip.length,
       unzippedSize: size,

@@ -3,6 +3,9 @@
 // each layer version, the runtime deprecation table) to the findings (per function, and per alias as
 // `alias prod -> 42 runs common:3, behind`), the layer x version usage matrix and the report. Pure: no
 // AWS, no files, no clock.
+// A managed function infrastructure as code owns (`owners`, from its tags) that drifts is `drift-iac`:
+// its fix is a redeploy of the stack that owns it, not `layers attach`.
+import {describeOwner, redeployHint, type Owner} from '../iac/ownership.js'
 import type {Architecture} from '../manifest/types.js'
 import {parseLayerVersionArn} from './arn.js'
 import {compareText, lockedVersionFor, type LayerCatalog, type ManagedFunction} from './catalog.js'
@@ -57,6 +60,8 @@ export interface FindingsInput {
   runtimes: RuntimeDeprecation[]
   /** ISO timestamp the runtime dates are compared with. */
   now: string
+  /** Keyed by desiredKey: who else owns a managed function (read for those behind or drifting only). */
+  owners?: Record<string, Owner>
 }
 
 export function desiredKey(accountId: string, region: string, functionName: string): string {
@@ -81,7 +86,7 @@ export function computeFindings(input: FindingsInput): Finding[] {
     for (const fn of scan.functions) {
       const at = {accountId: scan.accountId, region: scan.region, function: fn.name}
       const spec = managed.get(desiredKey(scan.accountId, scan.region, fn.name))
-      findings.push(...layerFindings(input, fn, at, spec))
+      findings.push(...layerFindings(input, fn, at, spec, input.owners?.[desiredKey(scan.accountId, scan.region, fn.name)]))
       findings.push(...limitFindings(input, fn, at))
       const runtime = runtimeFinding(fn, at, runtimes, input.now, hintFor)
       if (runtime) findings.push(runtime)
@@ -149,8 +154,17 @@ function aliasLayerFinding(code: Finding['code'], severity: Finding['severity'],
   return {code, severity, ...where(at), layer: arn, message: `${at.route} runs ${shortName(arn, name)}, ${state}: ${detail}`, fix}
 }
 
-function layerFindings(input: FindingsInput, fn: ScannedFunction, at: At, spec: ManagedFunction | undefined): Finding[] {
-  const {findings, caughtUp} = versionLayerFindings(input, fn, at, spec)
+/** The managed functions whose layers are behind the lock or drift from it: whose owner the audit asks about. */
+export function ownershipCandidates(input: FindingsInput): string[] {
+  const keys = computeFindings({...input, owners: {}})
+    .filter((finding) => finding.code === 'behind' || (finding.code === 'drift' && 'arns' in (input.desired[desiredKey(finding.accountId, finding.region, finding.function)] ?? {})))
+    .map((finding) => desiredKey(finding.accountId, finding.region, finding.function))
+  const managed = new Set(input.catalog.managed.map((entry) => desiredKey(entry.accountId, entry.region, entry.name)))
+  return [...new Set(keys)].filter((key) => managed.has(key)).sort(compareText)
+}
+
+function layerFindings(input: FindingsInput, fn: ScannedFunction, at: At, spec: ManagedFunction | undefined, owner?: Owner): Finding[] {
+  const {findings, caughtUp} = versionLayerFindings(input, fn, at, spec, owner)
   if (spec) {
     const desired = input.desired[desiredKey(at.accountId, at.region, fn.name)]
     const actual = fn.layers.map((ref) => ref.arn)
@@ -159,6 +173,12 @@ function layerFindings(input: FindingsInput, fn: ScannedFunction, at: At, spec: 
         code: 'drift', severity: 'error', ...at,
         message: `is declared in layers.yaml, but its desired layers cannot be computed: ${desired.error}`,
         fix: `Fix the cause, then run \`${attachCommand(spec)}\`.`,
+      })
+    } else if (desired && !sameList(caughtUp, desired.arns) && owner) {
+      findings.push({
+        code: 'drift-iac', severity: 'error', ...at, ...(owner.kind === 'cloudformation' ? {stack: owner.stack} : {}),
+        message: `belongs to ${describeOwner(owner)}, and its layers differ from the lock: ${describeListChange(actual, desired.arns)}`,
+        fix: `${capitalised(redeployHint(owner))}; \`layers attach\` refuses the function (--force overrides, and the next deploy reverts it).`,
       })
     } else if (desired && !sameList(caughtUp, desired.arns)) {
       findings.push({
@@ -176,7 +196,7 @@ function layerFindings(input: FindingsInput, fn: ScannedFunction, at: At, spec: 
  * to (at.route set: messages start with the route, fixes publish a new version; no `unmanaged` notes,
  * which $LATEST's findings give), and the layer list with every `behind` layer moved to its locked version.
  */
-function versionLayerFindings(input: FindingsInput, fn: Pick<ScannedFunction, 'layers' | 'architecture' | 'runtime'>, at: At, spec: ManagedFunction | undefined): {findings: Finding[]; caughtUp: string[]} {
+function versionLayerFindings(input: FindingsInput, fn: Pick<ScannedFunction, 'layers' | 'architecture' | 'runtime'>, at: At, spec: ManagedFunction | undefined, owner?: Owner): {findings: Finding[]; caughtUp: string[]} {
   const findings: Finding[] = []
   /** The function's list with every `behind` layer moved to its locked version. */
   const caughtUp: string[] = []
@@ -224,7 +244,7 @@ function versionLayerFindings(input: FindingsInput, fn: Pick<ScannedFunction, 'l
         findings.push({
           code: 'behind', severity: 'warning', ...at, layer: ref.arn,
           message: `uses version ${parts.version} of layer ${name}; the lock has version ${lockedParts.version} for ${at.accountId}/${at.region}`,
-          fix: spec ? `Run \`${attachCommand(spec)}\`.` : `Move the function to ${locked!.arn}.`,
+          fix: spec && owner ? `${capitalised(redeployHint(owner))}.` : spec ? `Run \`${attachCommand(spec)}\`.` : `Move the function to ${locked!.arn}.`,
         })
       }
     }
@@ -288,6 +308,10 @@ function aliasVersionFindings(
     findings.push(aliasLayerFinding('layer-runtime', 'error', at, arn, name, 'built for other runtimes', `the version runs on ${fn.runtime}, the layer declares only ${info.compatibleRuntimes.join(', ')}`, aliasFix(spec, `with a version of the layer built for ${fn.runtime}`)))
   }
   return findings
+}
+
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

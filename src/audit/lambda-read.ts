@@ -50,6 +50,7 @@ export function lambdaReadApi(client: Pick<LambdaClient, 'send'>): LambdaReadApi
 export function toScannedFunction(config: FunctionConfiguration): ScannedFunction {
   return {
     name: config.FunctionName ?? '',
+    ...(config.FunctionArn ? {arn: config.FunctionArn} : {}),
     ...(config.Runtime ? {runtime: config.Runtime} : {}),
     architecture: (config.Architectures?.[0] ?? 'x86_64') as Architecture,
     codeSize: config.CodeSize ?? 0,

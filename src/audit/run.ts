@@ -1,13 +1,17 @@
 // Owns one `layers audit` run end to end: resolve the targets, scan them, judge the findings against
-// the manifest and lock, save the run in the history and compare it with the previous one. Every AWS
-// and project dependency comes in through AuditEnv, so tests and the benchmark swap endpoints only.
+// the manifest and lock, save the run in the history and compare it with the previous one. The tags of
+// managed functions that are behind or drift (only those) are read to tell the ones infrastructure as
+// code owns (drift-iac). Every AWS and project dependency comes in through AuditEnv, so tests and the
+// benchmark swap endpoints only.
+import pLimit from 'p-limit'
 import type {EmitEvent} from '../events.js'
+import {ownerOf, type Owner} from '../iac/ownership.js'
 import type {Lockfile} from '../lock/types.js'
 import type {Manifest} from '../manifest/types.js'
 import type {StateDatabase} from '../store/db.js'
 import {previousRun, runFindings, saveAuditRun} from '../history/store.js'
 import {buildCatalog, type ManagedFunction} from './catalog.js'
-import {buildReport, desiredKey, diffFindings, type DesiredLayers, type RuntimeDeprecation} from './findings.js'
+import {buildReport, desiredKey, diffFindings, ownershipCandidates, type DesiredLayers, type FindingsInput, type RuntimeDeprecation} from './findings.js'
 import {failureOf, scanTargets, type LambdaReadApi} from './scan.js'
 import {resolveTargets, type OrganizationsApi, type RegionsApi, type ResolvedTarget, type TargetFlags} from './targets.js'
 import type {AuditReport, ScannedFunction, TargetScan} from './types.js'
@@ -21,6 +25,8 @@ export interface AuditEnv {
   regions?: () => RegionsApi
   /** What `layers attach` would set on a managed function (src/attach/plan.ts). */
   desiredLayers?(managed: ManagedFunction, deployed: ScannedFunction): DesiredLayers
+  /** A function's tags (ListTags with its ARN), in its target. */
+  functionTags?(target: ResolvedTarget, functionArn: string): Promise<Record<string, string>>
 }
 
 export interface AuditRequest {
@@ -52,7 +58,7 @@ export async function runAudit(request: AuditRequest, env: AuditEnv): Promise<Au
   )
   const scans: TargetScan[] = [...scanned.scans, ...plan.failed.map((failure) => ({...failure, status: 'failed' as const}))]
   const catalog = buildCatalog(request.manifest, request.lock)
-  const report = buildReport({
+  const input: FindingsInput = {
     scans,
     catalog,
     desired: desiredFor(scans, catalog.managed, env),
@@ -60,9 +66,9 @@ export async function runAudit(request: AuditRequest, env: AuditEnv): Promise<Au
     unzippedBytes: request.db ? builtUnzippedBytes(request.db) : {},
     runtimes: request.runtimes,
     now: startedAt,
-    startedAt,
-    finishedAt: now().toISOString(),
-  })
+  }
+  const owners = await ownersOf(input, byKey, env, request)
+  const report = buildReport({...input, owners, startedAt, finishedAt: now().toISOString()})
   if (!request.db) return report
   const previous = previousRun(request.db)
   const runId = saveAuditRun(request.db, report)
@@ -73,6 +79,41 @@ export async function runAudit(request: AuditRequest, env: AuditEnv): Promise<Au
       : {added: report.findings, resolved: [], unchanged: 0}
   }
   return result
+}
+
+/** The owners (CloudFormation stack, ownership tag) of the managed functions that are behind or drift; a target whose tags cannot be read is warned about once. */
+async function ownersOf(input: FindingsInput, targets: Map<string, ResolvedTarget>, env: AuditEnv, request: AuditRequest): Promise<Record<string, Owner>> {
+  const owners: Record<string, Owner> = {}
+  if (!env.functionTags) return owners
+  const functions = new Map<string, {target: ResolvedTarget; arn: string}>()
+  for (const scan of input.scans) {
+    if (scan.status !== 'ok') continue
+    for (const fn of scan.functions) if (fn.arn) functions.set(desiredKey(scan.accountId, scan.region, fn.name), {target: targets.get(`${scan.accountId}/${scan.region}`)!, arn: fn.arn})
+  }
+  const limit = pLimit(8)
+  const warned = new Set<string>()
+  await Promise.all(
+    ownershipCandidates(input).map((key) =>
+      limit(async () => {
+        const fn = functions.get(key)
+        if (!fn) return
+        try {
+          const owner = ownerOf(await env.functionTags!(fn.target, fn.arn), request.manifest?.settings.ownershipTags)
+          if (owner) owners[key] = owner
+        } catch (error) {
+          const where = `${fn.target.accountId}/${fn.target.region}`
+          if (warned.has(where)) return
+          warned.add(where)
+          const failure = failureOf(error)
+          request.emit({
+            type: 'warning',
+            warning: {severity: 'warning', code: 'ERR_LAYERS_AUDIT_TAGS_UNREADABLE', message: `Could not read function tags in ${where} (${failure.code}: ${failure.message}): drift there is reported as drift, without its CloudFormation stack.`, hint: 'Allow lambda:ListTags to the audit\'s credentials in that account.'},
+          })
+        }
+      }),
+    ),
+  )
+  return owners
 }
 
 function desiredFor(scans: TargetScan[], managed: ManagedFunction[], env: AuditEnv): Record<string, DesiredLayers> {

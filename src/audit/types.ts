@@ -3,7 +3,8 @@
 // history stores. The JSON form of AuditReport is documented in schema/audit.schema.json.
 import type {Architecture} from '../manifest/types.js'
 
-export const AUDIT_SCHEMA_VERSION = 1
+/** 2: finding code `drift-iac` (a new enum value, see src/cli/json-output.ts). */
+export const AUDIT_SCHEMA_VERSION = 2
 
 /** One account and region to scan. */
 export interface AuditTarget {
@@ -23,6 +24,8 @@ export interface FunctionLayerRef {
 /** One function as ListFunctions reports it (only what the audit reads), with its aliases. */
 export interface ScannedFunction {
   name: string
+  /** FunctionArn (what ListTags takes). */
+  arn?: string
   /** Absent for container-image functions. */
   runtime?: string
   architecture: Architecture
@@ -82,7 +85,7 @@ export type LayerVersionsByAccount = Record<string, Record<string, LayerVersionI
 export type Severity = 'error' | 'warning' | 'info'
 export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info']
 
-export const FINDING_CODES = ['drift', 'behind', 'missing', 'unmanaged', 'limits', 'runtime', 'arch', 'layer-runtime'] as const
+export const FINDING_CODES = ['drift', 'drift-iac', 'behind', 'missing', 'unmanaged', 'limits', 'runtime', 'arch', 'layer-runtime'] as const
 export type FindingCode = (typeof FINDING_CODES)[number]
 
 export interface Finding {
@@ -95,6 +98,8 @@ export interface Finding {
   alias?: string
   /** The layer version ARN the finding is about, when it is about one. */
   layer?: string
+  /** drift-iac of a function a CloudFormation stack owns: the stack to redeploy. */
+  stack?: string
   message: string
   /** One line saying how to fix it. */
   fix: string

@@ -129,6 +129,8 @@ function toManifest(source: YamlSource, root: string): Manifest {
       remote: rawSettings.state?.remote ?? DEFAULT_STATE_SETTINGS.remote,
       leaseSeconds: rawSettings.state?.leaseSeconds ?? DEFAULT_STATE_SETTINGS.leaseSeconds,
     },
+    ...(rawSettings.ssm?.parameterName === undefined ? {} : {ssm: {parameterName: rawSettings.ssm.parameterName}}),
+    ...(rawSettings.ownershipTags === undefined ? {} : {ownershipTags: rawSettings.ownershipTags}),
   }
   const accounts: Record<string, Account> = {}
   for (const [name, raw] of Object.entries((data.accounts ?? {}) as Record<string, Raw>)) {

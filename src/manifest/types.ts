@@ -15,6 +15,10 @@ export interface Settings {
   runtimes: string[]
   /** Team state on S3 (leases); absent means the defaults (DEFAULT_STATE_SETTINGS). */
   state?: StateSettings
+  /** `settings.ssm`: the SSM parameter name template (src/ssm/names.ts; default DEFAULT_PARAMETER_NAME). */
+  ssm?: {parameterName?: string}
+  /** Function tags (`KEY=VALUE`, or `KEY` for any value) meaning another tool owns the function (src/iac/ownership.ts). */
+  ownershipTags?: string[]
 }
 
 /** `settings.state`: where the team-state leases live and how long a lease lasts without renewal. */

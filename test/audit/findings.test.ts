@@ -7,6 +7,7 @@ import {
   desiredKey,
   diffFindings,
   estimateUnzippedBytes,
+  ownershipCandidates,
   reachesThreshold,
   type FindingsInput,
 } from '../../src/audit/findings.js'
@@ -100,6 +101,35 @@ describe('computeFindings', () => {
     expect(reordered[0]!.message).toContain('order differs')
     const behindAndExtra = computeFindings(input([fn('api-fn', [arn(A, 'deps', 1)])]))
     expect(codes(behindAndExtra)).toEqual(['error:drift:api-fn', `warning:behind:api-fn:${arn(A, 'deps', 1)}`])
+  })
+
+  it('reports drift-iac with the stack name for a function a CloudFormation stack owns, and a redeploy fix', () => {
+    const owners = {[desiredKey(A, R, 'api-fn')]: {kind: 'cloudformation' as const, stack: 'orders-prod'}}
+    const findings = computeFindings(input([fn('api-fn', [arn(A, 'deps', 3)])], {owners}))
+    expect(codes(findings)).toEqual(['error:drift-iac:api-fn'])
+    expect(findings[0]).toMatchObject({stack: 'orders-prod', message: expect.stringContaining('belongs to CloudFormation stack orders-prod')})
+    expect(findings[0]!.fix).toMatch(/^Redeploy stack orders-prod, /)
+    expect(findings[0]!.fix).toContain('layers export')
+    const behind = computeFindings(input([fn('api-fn', [arn(A, 'deps', 2), arn(THIRD, 'LambdaInsightsExtension', 38)])], {owners}))
+    expect(codes(behind)).toEqual([`warning:behind:api-fn:${arn(A, 'deps', 2)}`])
+    expect(behind[0]!.fix).toMatch(/^Redeploy stack orders-prod/)
+  })
+
+  it('reports drift-iac without a stack for an ownership tag, and plain drift for an unowned function', () => {
+    const tagged = computeFindings(input([fn('api-fn', [])], {owners: {[desiredKey(A, R, 'api-fn')]: {kind: 'tag', tag: 'ManagedBy=terraform'}}}))
+    expect(codes(tagged)).toEqual(['error:drift-iac:api-fn'])
+    expect(tagged[0]!.stack).toBeUndefined()
+    expect(tagged[0]!.message).toContain('tag ManagedBy=terraform')
+    expect(codes(computeFindings(input([fn('api-fn', [])], {owners: {}})))).toEqual(['error:drift:api-fn'])
+  })
+
+  it('asks about the owners of managed functions that are behind or drift only', () => {
+    const scans: TargetScan[] = [
+      {accountId: A, region: R, status: 'ok', functions: [fn('api-fn', [arn(A, 'deps', 2), arn(THIRD, 'LambdaInsightsExtension', 38)]), fn('other', [])]},
+    ]
+    expect(ownershipCandidates({...input([]), scans})).toEqual([desiredKey(A, R, 'api-fn')])
+    expect(ownershipCandidates(input([fn('api-fn', [arn(A, 'deps', 3), arn(THIRD, 'LambdaInsightsExtension', 38)])]))).toEqual([])
+    expect(ownershipCandidates(input([fn('api-fn', [])], {desired: {[desiredKey(A, R, 'api-fn')]: {error: 'not published'}}}))).toEqual([])
   })
 
   it('reports drift when the desired list cannot be computed', () => {

@@ -2,7 +2,7 @@
 // loopback npm registry, validates against its schema/<command>.schema.json (and every failure against
 // schema/error.schema.json) with ajv in strict mode, and carries the schemaVersion its schema pins.
 // One project goes through the whole story once (lock, validate, init, build, lock --check, outdated,
-// package, run, publish, attach, audit, prune --dry-run, history, and failures), independent runs
+// package, run, publish, attach, audit, prune --dry-run, history, export, and failures), independent runs
 // started together. Also checks that every command with --json has a schema and a schemaVersion, and
 // covers prune --dry-run (lists, deletes nothing; refused with --yes).
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -189,9 +189,10 @@ describe('--json output against schema/', () => {
     expect(both.json.error.code).toBe('ERR_LAYERS_USAGE')
     expect(server.calls.filter((call) => call.operation === 'DeleteLayerVersion')).toEqual([])
 
-    const [history, unknownLayer] = await Promise.all([run(['history', 'config']), run(['history', 'nope'])])
+    const [history, unknownLayer, exported] = await Promise.all([run(['history', 'config']), run(['history', 'nope']), run(['export', '--format', 'json', '--output', path.join(scratch, 'export.json')])])
     expectValid(history, 'history')
     expectValid(unknownLayer, 'history', 2)
+    expectValid(exported, 'export')
     for (const list of ['publications', 'usage', 'attaches']) expect(history.json[list].length, `history ${list}`).toBeGreaterThan(0)
 
     // Every schema had at least one real output.
