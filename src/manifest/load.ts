@@ -10,6 +10,7 @@ import {bucketProblems, DEFAULT_BUCKET} from './bucket.js'
 import {semanticProblems} from './checks.js'
 import {readYaml, type YamlSource} from './document.js'
 import {mapRequirement, readRequirementsFile} from '../python/requirements.js'
+import {findTeamLockfile, teamLockRef} from '../resolve/teamlock/find.js'
 import {CUSTOM_RUNTIMES} from './runtimes.js'
 import {schemaProblems} from './schema-check.js'
 import {DEFAULT_STATE_SETTINGS, type Account, type Architecture, type FunctionSpec, type LayerSpec, type Manifest, type Settings, type Share} from './types.js'
@@ -196,8 +197,12 @@ function toLayer(name: string, raw: Raw, settings: Settings, accounts: Record<st
   }
   if (typeof raw.npm === 'string') {
     const packageJson = path.resolve(root, raw.npm)
-    const dependencies = (JSON.parse(readFileSync(packageJson, 'utf8')) as {dependencies?: Record<string, string>}).dependencies ?? {}
-    return {...base, kind: 'npm', dependencies, packageJson}
+    const json = JSON.parse(readFileSync(packageJson, 'utf8')) as {dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>}
+    // As npm does: a name in optionalDependencies is an optional dependency even when dependencies lists it too.
+    const optional = json.optionalDependencies !== null && typeof json.optionalDependencies === 'object' && Object.keys(json.optionalDependencies).length > 0 ? json.optionalDependencies : undefined
+    const dependencies = Object.fromEntries(Object.entries(json.dependencies ?? {}).filter(([name]) => !optional || !Object.hasOwn(optional, name)))
+    const lockfile = raw.lockfile === 'ignore' ? undefined : findTeamLockfile(packageJson)
+    return {...base, kind: 'npm', dependencies, packageJson, ...(optional ? {optionalDependencies: optional} : {}), ...(lockfile ? {teamLock: teamLockRef(lockfile)} : {})}
   }
   return {...base, kind: 'npm', dependencies: raw.npm}
 }

@@ -72,6 +72,18 @@ export interface NpmLayer extends OwnLayerBase {
   dependencies: Record<string, string>
   /** Absolute path of the package.json the dependencies were read from, when the manifest named one. */
   packageJson?: string
+  /** The package.json's optionalDependencies (installed when they can be, as npm does). */
+  optionalDependencies?: Record<string, string>
+  /** The team's lockfile that pins the package.json's dependencies (absent with `lockfile: ignore` or when there is none). */
+  teamLock?: TeamLockRef
+}
+
+/** A team lockfile (package-lock.json, npm-shrinkwrap.json, pnpm-lock.yaml, yarn.lock) as the manifest was loaded. */
+export interface TeamLockRef {
+  /** Absolute path of the lockfile. */
+  file: string
+  /** Hex sha256 of its bytes. */
+  sha256: string
 }
 
 export interface PipLayer extends OwnLayerBase {

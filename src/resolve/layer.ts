@@ -11,7 +11,7 @@ import type {Architecture, NpmLayer} from '../manifest/types.js'
 import type {RegistryPolicy} from '../npm/config.js'
 import {installScriptsNotRun} from '../npm/warnings.js'
 import {nodeMajors, unsupportedNodeMajors} from './platform.js'
-import {PackumentCache, resolveTree} from './tree.js'
+import {PackumentCache, resolveTree, type ResolveTreeRequest} from './tree.js'
 import {targetPlatform, type PackumentSource} from './types.js'
 
 export interface ResolveLayerOptions {
@@ -24,6 +24,8 @@ export interface ResolveLayerOptions {
   legacyPeerDeps?: boolean
   /** The registries tarballs may come from; a registry pointing a tarball elsewhere is refused. */
   registries?: RegistryPolicy
+  /** The team's lockfile, read (teamlock/find.ts): it decides every version it pins. */
+  teamLock?: ResolveTreeRequest['teamLock']
 }
 
 export interface ResolvedLayer {
@@ -43,6 +45,8 @@ export async function resolveNpmLayer(layer: NpmLayer, options: ResolveLayerOpti
       {
         layer: layer.name,
         dependencies: layer.dependencies,
+        ...(layer.optionalDependencies ? {optionalDependencies: layer.optionalDependencies} : {}),
+        ...(options.teamLock ? {teamLock: options.teamLock} : {}),
         platform: targetPlatform(architecture),
         locked: lockedVersions(options.previous, architecture),
         update: options.update,
