@@ -15,7 +15,7 @@ import type {EmitEvent} from '../events.js'
 import {loadManifest} from '../manifest/load.js'
 import {layerByName} from '../manifest/select.js'
 import type {Architecture, ArnLayer, DirLayer, LayerSpec, Manifest, NpmLayer, PipLayer, RuntimeLayer} from '../manifest/types.js'
-import {loadNpmOptions, loadRegistryPolicy, type NpmConfigSources, type NpmOptions, type RegistryPolicy} from '../npm/config.js'
+import {loadNpmOptions, loadRegistryPolicy, registryOf, type NpmConfigSources, type NpmOptions, type RegistryPolicy} from '../npm/config.js'
 import {projectPaths} from '../project/paths.js'
 import {loadPythonIndexes, type PythonConfigSources} from '../python/config.js'
 import {parseRequirement} from '../python/requirements.js'
@@ -136,13 +136,14 @@ export async function lockLayer(layer: LayerSpec, previous: LockedLayer | undefi
  * pins (src/resolve/teamlock/), recorded with the lockfile's path and sha256 as `source`.
  */
 async function lockNpmLayer(layer: NpmLayer, previous: Extract<LockedLayer, {kind: 'npm'}> | undefined, context: LayerLockContext): Promise<LockedLayer> {
-  const legacyPeerDeps = (await context.npmOptions())?.legacyPeerDeps
+  const npmOptions = await context.npmOptions()
+  const legacyPeerDeps = npmOptions?.legacyPeerDeps
   let team: {graph: TeamLockGraph; sha256: string; shownAs: string; packageJson: string} | undefined
   if (layer.teamLock && layer.packageJson) {
     const shownAs = path.relative(context.manifest.root, layer.teamLock.file).split(path.sep).join('/')
     const packageJson = path.relative(context.manifest.root, layer.packageJson).split(path.sep).join('/')
     const {readTeamLockfile} = await import('../resolve/teamlock/find.js')
-    const read = readTeamLockfile(layer.teamLock, layer.packageJson, {...layer.dependencies, ...layer.optionalDependencies}, shownAs)
+    const read = readTeamLockfile(layer.teamLock, layer.packageJson, {...layer.dependencies, ...layer.optionalDependencies}, shownAs, npmOptions ? (name) => registryOf(npmOptions, name) : undefined)
     team = {...read, shownAs, packageJson}
     if (context.update !== undefined) {
       context.emit({

@@ -240,7 +240,7 @@ class TreeBuilder {
   }
 
   async build(): Promise<ResolvedTree> {
-    this.prefetch(this.root.manifest)
+    this.prefetch(this.root)
     this.enqueue(this.root)
     while (this.queue.length > 0) {
       const node = this.queue.shift()!
@@ -262,9 +262,16 @@ class TreeBuilder {
     this.queue.splice(low, 0, node)
   }
 
-  private prefetch(manifest: PackageVersion): void {
+  /** Starts fetching the packuments `node`'s dependencies will need (none for those the team's lockfile pins with their metadata). */
+  private prefetch(node: Node): void {
+    const manifest = node.manifest
     const specs = {...manifest.dependencies, ...manifest.optionalDependencies, ...manifest.peerDependencies}
+    const graph = this.request.teamLock?.graph
+    const pinned = graph && node.pinned ? graph.packages.get(pinKey(manifest.name, manifest.version)) : undefined
     for (const [name, spec] of Object.entries(specs)) {
+      const root = node === this.root ? graph?.root.get(name) : undefined
+      const keys = root ? [root] : pinned?.dependencies.get(name)
+      if (keys && keys.length > 0 && keys.every((key) => graph!.packages.get(key)?.manifest)) continue
       const parsed = parseSpec(name, spec)
       if (!('unsupported' in parsed)) void this.packuments.get(parsed.realName)
     }
@@ -372,7 +379,7 @@ class TreeBuilder {
   }
 
   /** The version the team's lockfile pins for the edge (with its integrity checked against the registry's). */
-  private pinnedChoice(edge: Edge, parsed: RegistrySpec, packument: Packument, pins: PinKey[]): PackageVersion {
+  private async pinnedChoice(edge: Edge, parsed: RegistrySpec, optional: boolean, pins: PinKey[]): Promise<PackageVersion | undefined> {
     const {graph} = this.request.teamLock!
     const local = pins.find((key) => key.startsWith('link:'))
     if (local) {
@@ -388,6 +395,16 @@ class TreeBuilder {
       throw this.staleError(edge, `${graph.file} pins ${pinnedAs} for ${this.describe(edge)}, which does not satisfy ${edge.spec}`)
     }
     const best = fitting.sort((a, b) => semver.rcompare(a.version, b.version, true))[0]!
+    // npm lockfiles carry each package's metadata, as npm ci reads it: no packument is fetched, and the
+    // build verifies the tarball against the lockfile's integrity.
+    if (best.manifest) return normalizeVersion(best.manifest)
+    let packument: Packument
+    try {
+      packument = await this.packuments.get(parsed.realName)
+    } catch (error) {
+      if (optional && (error as {code?: string}).code === 'E404') return undefined
+      throw this.fetchError(edge, parsed.realName, error)
+    }
     const manifest = packument.versions[best.version]
     if (!manifest) {
       throw new UserInputError('ERR_LAYERS_TEAM_LOCK_NOT_IN_REGISTRY', `Layer ${this.request.layer}: ${graph.file} pins ${best.name}@${best.version} (${this.describe(edge)}), which the registry does not have.`, {
@@ -417,6 +434,10 @@ class TreeBuilder {
 
   /** Picks the version to install, or undefined for an optional edge that cannot be installed. */
   private async pick(edge: Edge, parsed: RegistrySpec, optional: boolean, pins: PinKey[] | undefined): Promise<{manifest: PackageVersion; pinned: boolean} | undefined> {
+    if (pins) {
+      const manifest = await this.pinnedChoice(edge, parsed, optional, pins)
+      return manifest ? this.checked(edge, parsed, optional, manifest, true) : undefined
+    }
     let packument: Packument
     try {
       packument = await this.packuments.get(parsed.realName)
@@ -424,7 +445,7 @@ class TreeBuilder {
       if (optional && (error as {code?: string}).code === 'E404') return undefined
       throw this.fetchError(edge, parsed.realName, error)
     }
-    let manifest = pins ? this.pinnedChoice(edge, parsed, packument, pins) : this.lockedChoice(packument, parsed)
+    let manifest = this.lockedChoice(packument, parsed)
     if (!manifest) {
       try {
         const picked = pickManifest(packument, parsed.wanted, {defaultTag: 'latest', nodeVersion: this.request.nodeVersion})
@@ -444,9 +465,16 @@ class TreeBuilder {
         throw this.fetchError(edge, parsed.realName, error)
       }
     }
+    return this.checked(edge, parsed, optional, manifest, false)
+  }
+
+  /** The picked version, unless it is left out (an excluded optional) or does not install on the layer's platform. */
+  private async checked(edge: Edge, parsed: RegistrySpec, optional: boolean, picked: PackageVersion, pinned: boolean): Promise<{manifest: PackageVersion; pinned: boolean} | undefined> {
+    let manifest = picked
     if (optional && this.excluded.has(`${manifest.name}@${manifest.version}`)) return undefined
-    if (isPlatformSpecific(manifest) && manifest.libc === undefined) {
-      // Abbreviated metadata never carries libc: ask for the full document of platform packages only.
+    if (isPlatformSpecific(manifest) && manifest.libc === undefined && platformMismatch(manifest, this.request.platform).length === 0) {
+      // Abbreviated metadata never carries libc: ask for the full document of platform packages only
+      // (and only of those whose os and cpu fit: libc cannot make the others fit).
       try {
         const full = await this.packuments.get(parsed.realName, true)
         manifest = {...manifest, libc: full.versions[manifest.version]?.libc}
@@ -465,7 +493,7 @@ class TreeBuilder {
         'Remove the package from the layer, or restrict the layer to architectures the package supports.',
       )
     }
-    return {manifest, pinned: pins !== undefined}
+    return {manifest, pinned}
   }
 
   /**
@@ -564,7 +592,7 @@ class TreeBuilder {
     target.children.set(edge.name, node)
     this.record(edge, node)
     this.enqueue(node)
-    this.prefetch(manifest)
+    this.prefetch(node)
     if (bundledNames(manifest).length > 0) await this.addBundle(node)
     return node
   }
@@ -625,7 +653,7 @@ class TreeBuilder {
       }
       parent.children.set(name, node)
       this.enqueue(node)
-      this.prefetch(node.manifest)
+      this.prefetch(node)
     }
   }
 

@@ -9,7 +9,8 @@ import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {UserInputError} from '../../src/errors/index.js'
+import {buildProject} from '../../src/build/run.js'
+import {LayersError, UserInputError} from '../../src/errors/index.js'
 import type {LayersEvent} from '../../src/events.js'
 import {lockStatus} from '../../src/lock/fingerprint.js'
 import {lockProject} from '../../src/lock/lock-project.js'
@@ -281,10 +282,17 @@ describe('layers from the team lockfile', () => {
         ...Object.fromEntries(Object.entries(rest).filter(([key]) => key !== '')),
       },
     }
+    // As npm writes it with omit-lockfile-registry-resolved: no tarball URLs (npm derives them from the registry).
+    for (const entry of Object.values(workspaceLock.packages) as Array<Record<string, unknown>>) delete entry.resolved
+    workspaceLock.packages['node_modules/svc'] = {resolved: 'packages/svc', link: true}
     const target = await project('workspace', {'package.json': {name: 'mono', private: true, workspaces: ['packages/*']}, 'package-lock.json': workspaceLock, 'packages/svc/package.json': {...PACKAGE_JSON, name: 'svc'}}, '  deps:\n    npm: ./packages/svc/package.json\n')
+    const before = registry.requests.length
     const {lock: locked} = await target.lock()
     expect(sets(locked)).toEqual(EXPECTED)
+    // A package-lock.json carries the metadata npm ci installs from: nothing is asked of the registry.
+    expect(registry.requests.slice(before)).toEqual([])
     const deps = locked.layers.deps
+    expect(deps?.kind === 'npm' && deps.artifacts.x86_64!.packages!['node_modules/tl-beta']!.resolved).toBe(tarball('tl-beta', '2.0.0'))
     expect(deps?.kind === 'npm' && deps.source?.lockfile).toBe('package-lock.json')
   })
 
@@ -306,12 +314,23 @@ describe('layers from the team lockfile', () => {
     await expect(readFile(path.join(missing.dir, 'lockfile.json'))).rejects.toThrow()
   })
 
-  it('refuses a lockfile whose integrity is not the registry tarball\'s', async () => {
-    const target = await project('integrity', {'package.json': PACKAGE_JSON, 'package-lock.json': packageLock({integrity: {'tl-beta': registry.integrity('tl-beta', '2.1.0')}})})
-    const error = await lockError(target)
+  it('refuses a lockfile whose integrity is not the tarball\'s: at lock against the registry (pnpm), at build against the tarball (npm)', async () => {
+    const wrong = registry.integrity('tl-beta', '2.1.0')
+    const pnpm = await project('integrity-pnpm', {'package.json': PACKAGE_JSON, 'pnpm-lock.yaml': pnpmLock('9.0').replace(registry.integrity('tl-beta', '2.0.0'), wrong)})
+    const error = await lockError(pnpm)
     expect(error.code).toBe('ERR_LAYERS_TEAM_LOCK_INTEGRITY')
-    expect(error.message).toContain('package-lock.json records integrity')
+    expect(error.message).toContain('pnpm-lock.yaml records integrity')
     expect(error.message).toContain('tl-beta@2.0.0')
+
+    // npm lockfiles carry the metadata npm ci installs from: the lock takes the team's integrity, and the build checks the tarball against it.
+    const npm = await project('integrity-npm', {'package.json': PACKAGE_JSON, 'package-lock.json': packageLock({integrity: {'tl-beta': wrong}})})
+    const {lock} = await npm.lock()
+    const deps = lock.layers.deps
+    expect(deps?.kind === 'npm' && deps.artifacts.x86_64!.packages!['node_modules/tl-beta']!.integrity).toBe(wrong)
+    const built = await buildProject({manifestPath: path.join(npm.dir, 'layers.yaml'), emit: () => {}}).then(() => undefined, (thrown: unknown) => thrown)
+    expect(built).toBeInstanceOf(LayersError)
+    expect((built as LayersError).message).toMatch(/tl-beta@2\.0\.0/)
+    expect((built as LayersError).message).toMatch(/integrity/i)
   })
 
   it('reports the layer stale when the team lockfile changes, and takes the new pins on the next lock', async () => {

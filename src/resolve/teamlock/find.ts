@@ -67,7 +67,7 @@ export function teamLockRef(file: string): TeamLockRef {
  * Reads the team lockfile for the package.json's `dependencies` (name -> spec); `shownAs` is how
  * messages name the file. The sha256 returned is of the bytes parsed.
  */
-export function readTeamLockfile(ref: TeamLockRef, packageJson: string, dependencies: Record<string, string>, shownAs: string): {graph: TeamLockGraph; sha256: string} {
+export function readTeamLockfile(ref: TeamLockRef, packageJson: string, dependencies: Record<string, string>, shownAs: string, registryOf?: (name: string) => string): {graph: TeamLockGraph; sha256: string} {
   let bytes: Buffer
   try {
     bytes = readFileSync(ref.file)
@@ -79,7 +79,7 @@ export function readTeamLockfile(ref: TeamLockRef, packageJson: string, dependen
     })
   }
   const importer = path.relative(path.dirname(ref.file), path.dirname(path.resolve(packageJson))).split(path.sep).join('/')
-  const input = {file: shownAs, importer, dependencies}
+  const input = {file: shownAs, importer, dependencies, ...(registryOf ? {registryOf} : {})}
   const text = bytes.toString('utf8')
   const kind = LOCKFILES.find(([name]) => name === path.basename(ref.file))?.[1]
   const graph = kind === 'npm' ? readNpmLock(text, input) : kind === 'pnpm' ? readPnpmLock(text, input) : readYarnLock(text, input)

@@ -5,6 +5,7 @@
 // as plain data and picks exactly these versions, so a tree from a team lockfile goes through the same
 // tree, lock and build path as one resolved from ranges. Pure: the readers take the file's text.
 import {UserInputError} from '../../errors/index.js'
+import type {PackageVersion} from '../types.js'
 
 export type TeamLockKind = 'npm' | 'pnpm' | 'yarn-classic' | 'yarn-berry'
 
@@ -18,6 +19,8 @@ export interface PinnedPackage {
   integrity?: string
   /** Dependency (folder) name -> the keys the lockfile resolves it to from this package. */
   dependencies: Map<string, PinKey[]>
+  /** The package's metadata as the lockfile records it (npm lockfiles record all the resolver needs); absent: read from the registry. */
+  manifest?: PackageVersion
 }
 
 export interface TeamLockGraph {
@@ -37,6 +40,8 @@ export interface TeamLockInput {
   importer: string
   /** The package.json's production dependencies and optional dependencies (name -> spec). */
   dependencies: Record<string, string>
+  /** The registry a package is fetched from (npm's configuration), for lockfiles that leave registry tarball URLs out. */
+  registryOf?: (name: string) => string
 }
 
 export function pinKey(name: string, version: string): PinKey {
