@@ -572,7 +572,8 @@ class TreeBuilder {
     const refused = node.resolved && node.integrity && this.request.registries ? (tarballUrlProblem(node.resolved, this.request.registries) ?? integrityProblem(node.integrity)) : undefined
     if (refused) {
       // Refused even below an optional dependency: a registry answer like this is never skipped quietly.
-      throw new UserInputError('ERR_LAYERS_REGISTRY_TARBALL_REFUSED', `Layer ${this.request.layer}: the registry's metadata for ${manifest.name}@${manifest.version} (${this.describe(edge)}) ${refused}.`, {
+      const from = pinned && this.request.teamLock?.graph.packages.get(pinKey(manifest.name, manifest.version))?.manifest ? this.request.teamLock.graph.file : "the registry's metadata"
+      throw new UserInputError('ERR_LAYERS_REGISTRY_TARBALL_REFUSED', `Layer ${this.request.layer}: ${from} for ${manifest.name}@${manifest.version} (${this.describe(edge)}) ${refused}.`, {
         hint: 'A registry may only point at tarballs on a configured registry host (https, or the http of a registry you configured), with a sha512 integrity. Check the registries in .npmrc.',
         details: {layer: this.request.layer, package: manifest.name, version: manifest.version, requiredBy: edge.from === this.root ? undefined : edge.from.path},
       })

@@ -333,6 +333,16 @@ describe('layers from the team lockfile', () => {
     expect((built as LayersError).message).toMatch(/integrity/i)
   })
 
+  it('refuses a package-lock.json pointing a tarball at a host that is not a configured registry', async () => {
+    const lock = packageLock() as {packages: Record<string, Record<string, unknown>>}
+    lock.packages['node_modules/tl-beta']!.resolved = 'https://evil.example/tl-beta-2.0.0.tgz'
+    const target = await project('other-host', {'package.json': PACKAGE_JSON, 'package-lock.json': lock})
+    const error = await lockError(target)
+    expect(error.code).toBe('ERR_LAYERS_REGISTRY_TARBALL_REFUSED')
+    expect(error.message).toContain('package-lock.json for tl-beta@2.0.0')
+    expect(error.message).toContain('evil.example')
+  })
+
   it('reports the layer stale when the team lockfile changes, and takes the new pins on the next lock', async () => {
     const target = await project('changed', {'package.json': PACKAGE_JSON, 'package-lock.json': packageLock()})
     const {lock} = await target.lock()
