@@ -144,6 +144,12 @@ async function lockNpmLayer(layer: NpmLayer, previous: Extract<LockedLayer, {kin
     const packageJson = path.relative(context.manifest.root, layer.packageJson).split(path.sep).join('/')
     const {readTeamLockfile} = await import('../resolve/teamlock/find.js')
     const read = readTeamLockfile(layer.teamLock, layer.packageJson, {...layer.dependencies, ...layer.optionalDependencies}, shownAs, npmOptions ? (name) => registryOf(npmOptions, name) : undefined)
+    if (read.sha256 !== layer.teamLock.sha256) {
+      throw new OperationalError('ERR_LAYERS_TEAM_LOCKFILE_CHANGED', `${shownAs} changed while layer ${layer.name} was being locked.`, {
+        hint: 'Run `layers lock` again once the package manager has finished writing it.',
+        details: {layer: layer.name, lockfile: shownAs},
+      })
+    }
     team = {...read, shownAs, packageJson}
     if (context.update !== undefined) {
       context.emit({

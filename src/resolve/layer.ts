@@ -1,6 +1,6 @@
 // Owns locking one npm layer: resolves its tree once per architecture of the layer (Lambda's
 // platform: linux, glibc, x64 or arm64), keeps versions of the previous lock that still satisfy
-// (unless updated), and merges the per-architecture trees into one artifact (`arm64+x86_64`) when
+// (unless updated) or, with the team's lockfile (teamlock/), exactly the versions it pins, and merges the per-architecture trees into one artifact (`arm64+x86_64`) when
 // they are identical, else one artifact per architecture. Also reports, as warnings, packages whose
 // `engines.node` no release of the layer's Node.js runtimes satisfies and packages with install
 // scripts (never run; they may not work on Lambda).
