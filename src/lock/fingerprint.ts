@@ -1,6 +1,6 @@
 // Owns whether lockfile.json still matches the manifest: each layer's `inputs` fingerprint is a hash
 // of the parts of its manifest entry that decide what gets resolved (never host paths, so a clone in
-// another directory matches), and lockStatus compares them (runtime layers also against their
+// another directory matches; for an npm layer with a team lockfile, that lockfile's path and sha256), and lockStatus compares them (runtime layers also against their
 // template, whose template.json can change under an unchanged manifest entry). `layers build` and
 // `publish` refuse a stale lock; `layers validate` reports it.
 import {createHash} from 'node:crypto'
@@ -20,6 +20,9 @@ export function layerLockInputs(layer: LayerSpec, root: string): unknown {
       return {
         kind: 'npm',
         dependencies: layer.dependencies,
+        ...(layer.optionalDependencies ? {optionalDependencies: layer.optionalDependencies} : {}),
+        // The team's lockfile decides the versions: a change to it makes the layer stale.
+        ...(layer.teamLock ? {lockfile: {path: relative(root, layer.teamLock.file), sha256: layer.teamLock.sha256}} : {}),
         architectures: [...layer.architectures].sort(),
         runtimes: [...layer.runtimes].sort(),
         ...(layer.overrides ? {overrides: layer.overrides.rules, overrideReferences: referencedSpecs(layer.overrides)} : {}),

@@ -94,6 +94,8 @@ interface LockedOwnLayerBase {
 
 export interface LockedNpmLayer extends LockedOwnLayerBase {
   kind: 'npm'
+  /** The team's lockfile the versions came from: its path relative to the manifest and the hex sha256 of its bytes. */
+  source?: {lockfile: string; sha256: string}
 }
 
 export interface LockedPipLayer extends LockedOwnLayerBase {

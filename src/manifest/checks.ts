@@ -128,6 +128,15 @@ export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
       continue
     }
     const kind = kinds[0]!
+    if (layer.lockfile !== undefined && (kind !== 'npm' || typeof layer.npm !== 'string')) {
+      report(
+        'LOCKFILE_OPTION',
+        `layers.${name}.lockfile applies only to an npm layer given as a package.json path (npm: ./package.json); this layer ${kind === 'npm' ? 'lists its dependencies inline' : `is a ${kind} layer`}.`,
+        `Remove lockfile from layers.${name}.`,
+        [...at, 'lockfile'],
+        'key',
+      )
+    }
     if (kind === 'arn') {
       for (const key of OWN_LAYER_KEYS) {
         if (layer[key] !== undefined) report('ARN_LAYER_OPTION', `Layer ${name} is an arn layer, which cannot take "${key}" (its publisher sets it).`, `Remove ${key} from layers.${name}.`, [...at, key], 'key')
@@ -339,17 +348,20 @@ function checkNpm(name: string, npm: unknown, at: DocPath, root: string, report:
   if (typeof npm === 'string') {
     const file = path.resolve(root, npm)
     let dependencies: unknown
+    let optional: unknown
     let pkg: Raw
     try {
       pkg = JSON.parse(readFileSync(file, 'utf8')) as Raw
       dependencies = pkg.dependencies
+      optional = pkg.optionalDependencies
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read as JSON (${(error as Error).message})`
       report('MISSING_PATH', `layers.${name}.npm: ${file} ${reason}.`, 'Point npm at a package.json (relative to the manifest), or list the dependencies inline.', at)
       return
     }
     if (dependencies !== undefined && !isObject(dependencies)) report('INVALID_PACKAGE_JSON', `layers.${name}.npm: "dependencies" in ${file} is not an object.`, 'Fix the package.json.', at)
-    for (const [pkg, range] of Object.entries(isObject(dependencies) ? dependencies : {})) {
+    if (optional !== undefined && !isObject(optional)) report('INVALID_PACKAGE_JSON', `layers.${name}.npm: "optionalDependencies" in ${file} is not an object.`, 'Fix the package.json.', at)
+    for (const [pkg, range] of [...Object.entries(isObject(dependencies) ? dependencies : {}), ...Object.entries(isObject(optional) ? optional : {})]) {
       const problem = dependencyProblem(pkg, range)
       if (problem) report(problem.code, `layers.${name}.npm (${file}): ${problem.message}`, problem.hint, at)
     }

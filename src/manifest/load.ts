@@ -11,6 +11,7 @@ import {semanticProblems} from './checks.js'
 import {readYaml, type YamlSource} from './document.js'
 import {mapRequirement, readRequirementsFile} from '../python/requirements.js'
 import {packageSpecs} from '../resolve/overrides.js'
+import {findTeamLockfile, teamLockRef} from '../resolve/teamlock/find.js'
 import {CUSTOM_RUNTIMES} from './runtimes.js'
 import {schemaProblems} from './schema-check.js'
 import {DEFAULT_STATE_SETTINGS, type Account, type Architecture, type FunctionSpec, type LayerSpec, type Manifest, type NpmOverrides, type Settings, type Share} from './types.js'
@@ -200,10 +201,15 @@ function toLayer(name: string, raw: Raw, settings: Settings, accounts: Record<st
   if (typeof raw.npm === 'string') {
     const packageJson = path.resolve(root, raw.npm)
     const pkg = JSON.parse(readFileSync(packageJson, 'utf8')) as Record<string, unknown>
-    const {dependencies, references} = packageSpecs(pkg)
+    const {dependencies: declared, references} = packageSpecs(pkg)
     const overrides: NpmOverrides | undefined =
       raw.overrides !== undefined ? {rules: raw.overrides, references, where: manifestFile} : pkg.overrides !== undefined ? {rules: pkg.overrides, references, where: packageJson} : undefined
-    return {...base, kind: 'npm', dependencies, packageJson, ...(overrides ? {overrides} : {})}
+    const optionalField = pkg.optionalDependencies as Record<string, string> | null | undefined
+    // As npm does: a name in optionalDependencies is an optional dependency even when dependencies lists it too.
+    const optional = optionalField !== null && typeof optionalField === 'object' && Object.keys(optionalField).length > 0 ? optionalField : undefined
+    const dependencies = Object.fromEntries(Object.entries(declared).filter(([name]) => !optional || !Object.hasOwn(optional, name)))
+    const lockfile = raw.lockfile === 'ignore' ? undefined : findTeamLockfile(packageJson)
+    return {...base, kind: 'npm', dependencies, packageJson, ...(optional ? {optionalDependencies: optional} : {}), ...(lockfile ? {teamLock: teamLockRef(lockfile)} : {}), ...(overrides ? {overrides} : {})}
   }
   return {...base, kind: 'npm', dependencies: raw.npm, ...(raw.overrides !== undefined ? {overrides: {rules: raw.overrides, references: {...raw.npm}, where: manifestFile}} : {})}
 }

@@ -78,6 +78,10 @@ export interface NpmLayer extends OwnLayerBase {
   packageJson?: string
   /** npm `overrides`: the layer's `overrides:` key, else the package.json's `overrides` field. */
   overrides?: NpmOverrides
+  /** The package.json's optionalDependencies (installed when they can be, as npm does). */
+  optionalDependencies?: Record<string, string>
+  /** The team's lockfile that pins the package.json's dependencies (absent with `lockfile: ignore` or when there is none). */
+  teamLock?: TeamLockRef
 }
 
 export interface NpmOverrides {
@@ -87,6 +91,14 @@ export interface NpmOverrides {
   references: Record<string, string>
   /** Where the rules were written, for messages: the manifest or the package.json path. */
   where: string
+}
+
+/** A team lockfile (package-lock.json, npm-shrinkwrap.json, pnpm-lock.yaml, yarn.lock) as the manifest was loaded. */
+export interface TeamLockRef {
+  /** Absolute path of the lockfile. */
+  file: string
+  /** Hex sha256 of its bytes. */
+  sha256: string
 }
 
 export interface PipLayer extends OwnLayerBase {
