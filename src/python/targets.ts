@@ -105,6 +105,18 @@ export function parseWheelName(filename: string): WheelName | undefined {
   return {name: normalizeName(name), version, tags}
 }
 
+const SDIST_SUFFIXES = ['.tar.gz', '.zip'] as const
+
+/** The project and version of a source distribution file name (`name-version.tar.gz` or `.zip`); undefined when it is not one. */
+export function parseSdistName(filename: string): {name: string; version: string} | undefined {
+  const suffix = SDIST_SUFFIXES.find((ending) => filename.endsWith(ending))
+  if (!suffix) return undefined
+  const stem = filename.slice(0, -suffix.length)
+  const dash = stem.lastIndexOf('-')
+  if (dash <= 0 || dash === stem.length - 1) return undefined
+  return {name: normalizeName(stem.slice(0, dash)), version: stem.slice(dash + 1)}
+}
+
 /** PEP 503 normalized project name. */
 export function normalizeName(name: string): string {
   return name.replace(/[-_.]+/g, '-').toLowerCase()
