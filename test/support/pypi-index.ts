@@ -1,6 +1,7 @@
 // A Python package index over HTTP on 127.0.0.1 for tests: the PEP 691 JSON project pages (and the
 // PEP 503 HTML form when JSON is not asked for), PEP 658 core metadata next to each wheel (so a
-// resolver never downloads a wheel to read it), yanked files (PEP 592), and the files themselves.
+// resolver never downloads a wheel to read it), yanked files (PEP 592), Requires-Python (PEP 691
+// `requires-python`, PEP 503 `data-requires-python`), and the files themselves.
 // Wheels are crafted here from a project description: platform tags, Requires-Dist with markers,
 // files, and hostile entries (a `..` path, a symbolic link) written by a small stored-zip writer,
 // since zip libraries refuse to write such entries. Optional basic auth; a file can be switched to
@@ -127,6 +128,7 @@ interface StoredFile {
   sha256: string
   metadata?: Buffer
   yanked: boolean
+  requiresPython?: string
   /** Bytes served instead of `bytes` (the index lists `sha256` of `bytes`). */
   tampered?: Buffer
 }
@@ -204,13 +206,14 @@ export async function startPyPIIndex(options: {auth?: {username: string; passwor
             url: `/files/${file.filename}`,
             hashes: {sha256: file.sha256},
             ...(file.yanked ? {yanked: true} : {}),
+            ...(file.requiresPython ? {'requires-python': file.requiresPython} : {}),
             ...(file.metadata ? {'core-metadata': {sha256: createHash('sha256').update(file.metadata).digest('hex')}} : {}),
           })),
         }
         response.writeHead(200, {'content-type': 'application/vnd.pypi.simple.v1+json'}).end(JSON.stringify(body))
         return
       }
-      const anchors = listed.map((file) => `<a href="/files/${file.filename}#sha256=${file.sha256}"${file.yanked ? ' data-yanked=""' : ''}>${file.filename}</a><br/>`)
+      const anchors = listed.map((file) => `<a href="/files/${file.filename}#sha256=${file.sha256}"${file.yanked ? ' data-yanked=""' : ''}${file.requiresPython ? ` data-requires-python="${file.requiresPython.replace(/</g, '&lt;').replace(/>/g, '&gt;')}"` : ''}>${file.filename}</a><br/>`)
       response.writeHead(200, {'content-type': 'text/html'}).end(`<!DOCTYPE html><html><body>${anchors.join('\n')}</body></html>`)
       return
     }
@@ -242,7 +245,7 @@ export async function startPyPIIndex(options: {auth?: {username: string; passwor
       for (const wheel of project.wheels) {
         const bytes = wheelBytes(project, wheel)
         const filename = wheelFilename(project, wheel)
-        files.set(filename, {filename, project: normalize(project.name), bytes, sha256: createHash('sha256').update(bytes).digest('hex'), metadata, yanked: wheel.yanked === true})
+        files.set(filename, {filename, project: normalize(project.name), bytes, sha256: createHash('sha256').update(bytes).digest('hex'), metadata, yanked: wheel.yanked === true, ...(project.requiresPython ? {requiresPython: project.requiresPython} : {})})
       }
       if (project.sdist) {
         const filename = `${module(project.name)}-${project.version}.tar.gz`
