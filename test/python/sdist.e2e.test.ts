@@ -3,15 +3,19 @@
 // the lock pins the sdist (file name, URL, sha256), the build fetches it verified and builds it into a
 // pure-Python wheel with its backend (from the configured index), the same zip bytes from two clones
 // with their own caches, the built wheel cached by the sdist's sha256 (a warm build does not build
-// again); an sdist that builds native code is refused naming the package and the target.
+// again), `lock --check` naming the distribution that would be added; an sdist that builds native
+// code is refused naming the package and the target.
 import {execFileSync} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import {Ajv} from 'ajv'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCli} from '../support/cli.js'
 import {hasUv} from '../support/uv.js'
 import {startPyPIIndex, TINY_BACKEND, type PyPIIndex, pipTestEnv} from '../support/pypi-index.js'
+
+const validLock = new Ajv({allErrors: true}).compile(JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../schema/lock.schema.json'), 'utf8')))
 
 let index: PyPIIndex
 let root: string
@@ -21,6 +25,7 @@ beforeAll(async () => {
   index = await startPyPIIndex()
   index.publish(TINY_BACKEND)
   index.publish({name: 'wheely', version: '1.0', wheels: [{tag: 'py3-none-any'}]})
+  index.publish({name: 'newdep', version: '1.0', wheels: [{tag: 'py3-none-any'}]})
   index.publish({name: 'pure-src', version: '1.2', requires: ['wheely'], wheels: [], sdist: {files: [{path: 'pure_src/__init__.py', data: 'ANSWER = 42\n'}, {path: 'pure_src/data.txt', data: 'data\n'}]}})
   index.publish({name: 'native-src', version: '0.9', wheels: [], sdist: {native: true, files: [{path: 'native_src/__init__.py', data: ''}]}})
 })
@@ -88,6 +93,17 @@ describe.skipIf(!hasUv)('pip layers from sdists', () => {
     expect(warm.code, warm.stderr).toBe(0)
     expect(warm.json.artifacts[0]).toMatchObject({cached: false, sha256Hex: buildA.json.artifacts[0].sha256Hex})
     expect(a.builds()).toHaveLength(1)
+
+    // `lock --check` names each distribution that would change, per runtime and artifact.
+    writeFileSync(path.join(b.dir, 'layers.yaml'), `version: 1\nsettings:\n  regions: [us-east-1]\nlayers:\n${PURE.replace('{pure-src: "*"}', '{pure-src: "*", newdep: "*"}')}`)
+    const [check, human] = await Promise.all([runCli(['lock', '--check', '--json'], {cwd: b.dir, env: b.env}), runCli(['lock', '--check'], {cwd: b.dir, env: b.env})])
+    expect(check.code, check.stderr).toBe(1)
+    expect(validLock(check.json), JSON.stringify(validLock.errors)).toBe(true)
+    expect(check.json.changes[0].differences).toEqual([
+      {field: 'inputs', before: expect.any(String), after: expect.any(String)},
+      {field: 'wheel', artifact: 'arm64+x86_64', runtime: 'python3.12', name: 'newdep', after: {name: 'newdep', version: '1.0', filename: 'newdep-1.0-py3-none-any.whl', sha256: expect.stringMatching(/^[0-9a-f]{64}$/)}},
+    ])
+    expect(human.stdout).toContain('arm64+x86_64 python3.12 added newdep==1.0 (newdep-1.0-py3-none-any.whl, sha256 ')
   })
 
   it('refuses an sdist that builds native code, naming the package, the runtime and the architecture', async () => {
