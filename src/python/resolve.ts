@@ -8,8 +8,9 @@
 // pip cannot (--platform needs --only-binary :all:), so with pip such a project is an error.
 // Each pins name==version with the hashes of its files; the wheel is then chosen from the configured
 // indexes' project pages as the target's interpreter would choose it (tag order, targets.ts): the best
-// ranked compatible, non-yanked file among those hashes, else the sdist (.tar.gz before .zip). uv gets the previous pins as preferences (it
-// reads its existing output file), so an unchanged requirement keeps its version; pip has no such input.
+// ranked compatible, non-yanked file among those hashes, else the sdist (.tar.gz before .zip). uv gets
+// the previous pins as preferences (it reads its existing output file), so an unchanged requirement
+// keeps its version; pip has no such input.
 import {spawn} from 'node:child_process'
 import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
