@@ -10,6 +10,7 @@ import {Architecture, Runtime} from '@aws-sdk/client-lambda'
 import {partitionOf} from './auth.js'
 import {ApiError, awsDate, revisionId, sha256, token, type Reply, type RequestContext} from './common.js'
 import type {Persistence} from './persist.js'
+import {LambdaQuotas, type QuotaSetting} from './quotas.js'
 import {unzippedSize} from './zip.js'
 
 export const MAX_UNZIPPED = 262_144_000
@@ -73,6 +74,8 @@ export interface LambdaOptions {
   failUpdates?: Record<string, string>
   /** The day (YYYY-MM-DD) runtime block dates are compared with; default today (UTC). */
   today?: string
+  /** The API request quotas in force (faults.quotas); none: not enforced. */
+  quotas?: () => QuotaSetting | undefined
 }
 
 /** Where PublishLayerVersion/CreateFunction read S3 content from (the S3 side of this server). */
@@ -245,6 +248,7 @@ export class Lambda {
   private readonly functions = new Map<string, FunctionRecord>()
   /** failUpdates entries already used (each fails one update). */
   private readonly failed = new Set<string>()
+  private readonly quotas = new LambdaQuotas()
 
   constructor(
     private readonly persistence: Persistence,
@@ -267,6 +271,8 @@ export class Lambda {
 
   async handle(ctx: RequestContext): Promise<Reply> {
     const {operation, labels} = lambdaRoute(ctx.method, ctx.url)
+    this.quotas.configure(this.options.quotas?.())
+    this.quotas.admit(ctx.accountId, ctx.region, operation)
     const body = this.parseBody(ctx)
     switch (operation) {
       case 'PublishLayerVersion':

@@ -83,6 +83,7 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
     organizations: options.organizations ?? {},
     ...(options.failUpdates ? {failUpdates: options.failUpdates} : {}),
     ...(options.today ? {today: options.today} : {}),
+    quotas: () => faults.quotas(),
   })
   const sts = new Sts(accounts, options.roles)
   const orgOptions = {organizations: options.organizations ?? {}, accountNames: options.accountNames ?? {}, optInRegions: options.optInRegions ?? {}}

@@ -15,7 +15,7 @@ export interface Reporter {
   done(): void
 }
 
-export function createReporter(options: {json: boolean; quiet?: boolean; stream?: NodeJS.WriteStream}): Reporter {
+export function createReporter(options: {json: boolean; quiet?: boolean; stream?: NodeJS.WriteStream; progressSuffix?: () => string | undefined}): Reporter {
   const stream = options.stream ?? process.stderr
   const showProgress = !options.json && !options.quiet && stream.isTTY === true && process.env.CI !== 'true'
   // Warnings coloured by severity as the stream allows (NO_COLOR, FORCE_COLOR, a terminal).
@@ -45,7 +45,8 @@ export function createReporter(options: {json: boolean; quiet?: boolean; stream?
       case 'progress': {
         if (!showProgress) break
         const count = event.total === undefined ? '' : ` [${event.current ?? 0}/${event.total}]`
-        stream.write(`\r\u001B[2K${progressLine(`${event.phase}${count} ${event.message}`, stream.columns)}`)
+        const suffix = options.progressSuffix?.()
+        stream.write(`\r\u001B[2K${progressLine(`${event.phase}${count} ${event.message}${suffix ? ` · ${suffix}` : ''}`, stream.columns)}`)
         progressShown = true
         break
       }
