@@ -6,6 +6,7 @@ import type {Lockfile} from '../lock/types.js'
 import type {Manifest} from '../manifest/types.js'
 import type {StateDatabase} from '../store/db.js'
 import {previousRun, runFindings, saveAuditRun} from '../history/store.js'
+import {layerVersionCache} from '../store/layer-versions.js'
 import {buildCatalog, type ManagedFunction} from './catalog.js'
 import {buildReport, desiredKey, diffFindings, type DesiredLayers, type RuntimeDeprecation} from './findings.js'
 import {failureOf, scanTargets, type LambdaReadApi} from './scan.js'
@@ -28,7 +29,7 @@ export interface AuditRequest {
   lock?: Lockfile
   flags: TargetFlags
   concurrency?: number
-  /** Where the run is saved (and the previous one read for --diff); none: not saved. */
+  /** Where the run is saved (and the previous one read for --diff) and layer versions read before are cached; none: not saved. */
   db?: StateDatabase
   diff?: boolean
   runtimes: RuntimeDeprecation[]
@@ -48,7 +49,7 @@ export async function runAudit(request: AuditRequest, env: AuditEnv): Promise<Au
   const scanned = await scanTargets(
     plan.targets.map(({account: _account, ...target}) => target),
     (target) => env.readApiFor(byKey.get(`${target.accountId}/${target.region}`)!),
-    {concurrency: request.concurrency ?? DEFAULT_AUDIT_CONCURRENCY, emit: request.emit},
+    {concurrency: request.concurrency ?? DEFAULT_AUDIT_CONCURRENCY, emit: request.emit, ...(request.db ? {cache: layerVersionCache(request.db)} : {})},
   )
   const scans: TargetScan[] = [...scanned.scans, ...plan.failed.map((failure) => ({...failure, status: 'failed' as const}))]
   const catalog = buildCatalog(request.manifest, request.lock)

@@ -1,11 +1,13 @@
 // Owns scanning: every target (account and region) concurrently under a limit, every page of its
 // functions, and one layer version read (GetLayerVersion with the layer ARN) per account and distinct layer version ARN (started as soon
-// as a page names the ARN, so lookups overlap the next page; at most 8 at once per target). A target
+// as a page names the ARN, so lookups overlap the next page; at most 8 at once per target), none for a
+// version the cache of earlier runs knows (src/store/layer-versions.ts). A target
 // that fails is returned as failed with its error; the others complete. AWS access sits behind
 // LambdaReadApi.
 import pLimit, {type LimitFunction} from 'p-limit'
 import {redact} from '../cli/redact.js'
 import type {EmitEvent} from '../events.js'
+import type {LayerVersionCache} from '../store/layer-versions.js'
 import type {AuditTarget, LayerVersionInfo, LayerVersionsByAccount, ScannedFunction, TargetFailure, TargetScan} from './types.js'
 
 /** The Lambda reads an audit makes in one target. */
@@ -27,6 +29,8 @@ export interface ScanOptions {
   /** Layer version lookups in flight at once in one target (default 8). */
   lookupsPerTarget?: number
   emit: EmitEvent
+  /** Layer versions read before (any run, any target): not read again. */
+  cache?: LayerVersionCache
 }
 
 export interface ScanResult {
@@ -46,9 +50,20 @@ export async function scanTargets(targets: AuditTarget[], apiFor: ReadApiForTarg
     let ofAccount = lookups.get(accountId)
     if (!ofAccount) lookups.set(accountId, (ofAccount = new Map()))
     if (ofAccount.has(arn)) return
+    const cached = options.cache?.get(arn)
+    if (cached) {
+      ofAccount.set(arn, Promise.resolve({status: 'ok', ...cached}))
+      return
+    }
     ofAccount.set(
       arn,
-      lookupLimit(() => api.readLayerVersion(arn)).catch((error: unknown): LayerVersionInfo => ({status: 'unreadable', error: failureOf(error)})),
+      lookupLimit(() => api.readLayerVersion(arn)).then(
+        (info) => {
+          if (info.status === 'ok') options.cache?.put(arn, {codeSha256: info.codeSha256, codeSize: info.codeSize, compatibleRuntimes: info.compatibleRuntimes, compatibleArchitectures: info.compatibleArchitectures})
+          return info
+        },
+        (error: unknown): LayerVersionInfo => ({status: 'unreadable', error: failureOf(error)}),
+      ),
     )
   }
 

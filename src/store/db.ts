@@ -153,6 +153,20 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX shared_events_layer ON shared_events (layer, type, at);
     `,
   },
+  {
+    version: 5,
+    description: 'layer versions read from Lambda (immutable: content hash, size, runtimes, architectures), so later audits need not read them again',
+    sql: `
+      CREATE TABLE layer_versions (
+        arn TEXT PRIMARY KEY,
+        code_sha256 TEXT NOT NULL,
+        code_size INTEGER NOT NULL,
+        runtimes TEXT NOT NULL,
+        architectures TEXT NOT NULL,
+        read_at TEXT NOT NULL
+      );
+    `,
+  },
 ]
 
 export function openStateDatabase(stateDir: string, migrations: Migration[] = MIGRATIONS): StateDatabase {

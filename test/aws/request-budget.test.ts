@@ -5,6 +5,7 @@ import {ListFunctionsCommand} from '@aws-sdk/client-lambda'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {awsClientFactory} from '../../src/aws/clients.js'
+import {awsConnection} from '../../src/cli/aws-flags.js'
 import {budgetText, DEFAULT_MAX_RPS, lambdaQuotaOf, RequestBudget, TokenBucket, type BudgetClock} from '../../src/aws/request-budget.js'
 
 /** A clock that only moves when told; sleep resolves once the clock passed its end. */
@@ -98,6 +99,16 @@ describe('RequestBudget', () => {
     expect(budgetText(budget.use())).toBe('budget 10/s per account-region (default): up to 10/s in use, 2 account-regions busy')
     await clock.advance(5000)
     expect(budget.use().activeTargets).toBe(0)
+  })
+})
+
+describe('--max-rps', () => {
+  it('is a rate above 0 and at most 1000; anything else is ERR_LAYERS_FLAG_VALUE naming the flag', () => {
+    expect(awsConnection({'max-rps': '12.5'}).maxRps).toBe(12.5)
+    expect(awsConnection({}).maxRps).toBeUndefined()
+    for (const bad of ['0', '-1', 'fast', '1001', '']) {
+      expect(() => awsConnection({'max-rps': bad})).toThrow(expect.objectContaining({code: 'ERR_LAYERS_FLAG_VALUE', message: expect.stringContaining('--max-rps: requests per second must be a number above 0')}))
+    }
   })
 })
 
