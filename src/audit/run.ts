@@ -13,7 +13,8 @@ import {failureOf, scanTargets, type LambdaReadApi} from './scan.js'
 import {resolveTargets, type OrganizationsApi, type RegionsApi, type ResolvedTarget, type TargetFlags} from './targets.js'
 import type {AuditReport, ScannedFunction, TargetScan} from './types.js'
 
-export const DEFAULT_AUDIT_CONCURRENCY = 32
+/** Targets scanned at once: Lambda's quotas are per account and region, and the request budget keeps each within its share, so targets need not wait for each other. */
+export const DEFAULT_AUDIT_CONCURRENCY = 256
 
 export interface AuditEnv {
   /** Lambda reads in one target, with that target's credentials. */

@@ -6,6 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {awsClientFactory} from '../../src/aws/clients.js'
 import {awsConnection} from '../../src/cli/aws-flags.js'
+import {createReporter} from '../../src/cli/reporter.js'
 import {budgetText, DEFAULT_MAX_RPS, lambdaQuotaOf, RequestBudget, TokenBucket, type BudgetClock} from '../../src/aws/request-budget.js'
 
 /** A clock that only moves when told; sleep resolves once the clock passed its end. */
@@ -99,6 +100,23 @@ describe('RequestBudget', () => {
     expect(budgetText(budget.use())).toBe('budget 10/s per account-region (default): up to 10/s in use, 2 account-regions busy')
     await clock.advance(5000)
     expect(budget.use().activeTargets).toBe(0)
+  })
+})
+
+describe('progress', () => {
+  it('shows the targets done and the budget in use on a terminal', () => {
+    const saved = process.env.CI
+    delete process.env.CI
+    try {
+      const budget = new RequestBudget(fakeClock())
+      for (let i = 0; i < 4; i++) void budget.take('111111111111', 'eu-west-1', 'ListFunctions')
+      const written: string[] = []
+      const stream = {isTTY: true, columns: 200, write: (text: string) => written.push(text)} as unknown as NodeJS.WriteStream
+      createReporter({json: false, stream, progressSuffix: () => budgetText(budget.use())}).emit({type: 'progress', phase: 'audit', message: '111111111111/eu-west-1', current: 3, total: 8})
+      expect(written.join('')).toBe('\r\u001B[2Kaudit [3/8] 111111111111/eu-west-1 · budget 10/s per account-region (default): up to 4/s in use, 1 account-region busy')
+    } finally {
+      if (saved !== undefined) process.env.CI = saved
+    }
   })
 })
 
