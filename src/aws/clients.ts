@@ -33,7 +33,7 @@ export interface ClientOptions {
 }
 
 export interface AwsClientFactory {
-  /** The request budget the Lambda clients share (for progress). */
+  /** The request budget the Lambda clients share (a command that loads the manifest later gives it settings.maxRps). */
   readonly budget: RequestBudget
   lambda(account: Account, region: string, options?: ClientOptions): Promise<LambdaClient>
   s3(account: Account, region: string): Promise<S3Client>

@@ -113,7 +113,7 @@ describe('progress', () => {
       const written: string[] = []
       const stream = {isTTY: true, columns: 200, write: (text: string) => written.push(text)} as unknown as NodeJS.WriteStream
       createReporter({json: false, stream, progressSuffix: () => budgetText(budget.use())}).emit({type: 'progress', phase: 'audit', message: '111111111111/eu-west-1', current: 3, total: 8})
-      expect(written.join('')).toBe('\r\u001B[2Kaudit [3/8] 111111111111/eu-west-1 · budget 10/s per account-region (default): up to 4/s in use, 1 account-region busy')
+      expect(written.join('')).toBe('\r\u001B[2Kaudit [3/8] 111111111111/eu-west-1; budget 10/s per account-region (default): up to 4/s in use, 1 account-region busy')
     } finally {
       if (saved !== undefined) process.env.CI = saved
     }
