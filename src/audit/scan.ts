@@ -1,7 +1,7 @@
 // Owns scanning: every target (account and region) concurrently under a limit, every page of its
 // functions, and one layer version read (GetLayerVersion with the layer ARN) per account and distinct layer version ARN (started as soon
 // as a page names the ARN, so lookups overlap the next page; at most 8 at once per target), none for a
-// version the cache of earlier runs knows (src/store/layer-versions.ts). A target
+// version the account read in an earlier run (src/store/layer-versions.ts). A target
 // that fails is returned as failed with its error; the others complete. AWS access sits behind
 // LambdaReadApi.
 import pLimit, {type LimitFunction} from 'p-limit'
@@ -50,7 +50,7 @@ export async function scanTargets(targets: AuditTarget[], apiFor: ReadApiForTarg
     let ofAccount = lookups.get(accountId)
     if (!ofAccount) lookups.set(accountId, (ofAccount = new Map()))
     if (ofAccount.has(arn)) return
-    const cached = options.cache?.get(arn)
+    const cached = options.cache?.get(accountId, arn)
     if (cached) {
       ofAccount.set(arn, Promise.resolve({status: 'ok', ...cached}))
       return
@@ -59,7 +59,7 @@ export async function scanTargets(targets: AuditTarget[], apiFor: ReadApiForTarg
       arn,
       lookupLimit(() => api.readLayerVersion(arn)).then(
         (info) => {
-          if (info.status === 'ok') options.cache?.put(arn, {codeSha256: info.codeSha256, codeSize: info.codeSize, compatibleRuntimes: info.compatibleRuntimes, compatibleArchitectures: info.compatibleArchitectures})
+          if (info.status === 'ok') options.cache?.put(accountId, arn, {codeSha256: info.codeSha256, codeSize: info.codeSize, compatibleRuntimes: info.compatibleRuntimes, compatibleArchitectures: info.compatibleArchitectures})
           return info
         },
         (error: unknown): LayerVersionInfo => ({status: 'unreadable', error: failureOf(error)}),

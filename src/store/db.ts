@@ -155,15 +155,17 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 5,
-    description: 'layer versions read from Lambda (immutable: content hash, size, runtimes, architectures), so later audits need not read them again',
+    description: 'layer versions each account read from Lambda (immutable: content hash, size, runtimes, architectures), so later audits need not read them again',
     sql: `
       CREATE TABLE layer_versions (
-        arn TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        arn TEXT NOT NULL,
         code_sha256 TEXT NOT NULL,
         code_size INTEGER NOT NULL,
         runtimes TEXT NOT NULL,
         architectures TEXT NOT NULL,
-        read_at TEXT NOT NULL
+        read_at TEXT NOT NULL,
+        PRIMARY KEY (account_id, arn)
       );
     `,
   },

@@ -1,10 +1,12 @@
-// Owns the cache of layer versions in the state database (migration 5): what GetLayerVersion said
-// about a layer version ARN that exists (content hash, size, compatible runtimes and architectures).
-// A layer version never changes and its number is never reused, so an answer holds for every later
-// run and every target (regions and accounts alike: the content does not depend on who reads it).
-// Only existence can change, by deletion: a version layers pruned (here, or in another clone of the
-// project, merged from the shared history) is never answered from the cache; `missing` and unreadable
-// answers are never stored, so they are asked again each run. Prune and attach always ask Lambda.
+// Owns the cache of layer versions in the state database (migration 5): what GetLayerVersion said,
+// to an account, about a layer version ARN that exists (content hash, size, compatible runtimes and
+// architectures). A layer version never changes and its number is never reused, so an answer holds
+// for every later run and every region of that account. It is kept per reading account: whether
+// another account's version can be read depends on its grants, so one account's answer is not
+// another's. Only existence can change, by deletion: a version layers pruned (here, or in another clone
+// of the project, merged from the shared history) is never answered from the cache; `missing` and
+// unreadable answers are never stored, so they are asked again each run. Prune and attach always ask
+// Lambda.
 import type {Architecture} from '../manifest/types.js'
 import type {StateDatabase} from './db.js'
 
@@ -17,26 +19,26 @@ export interface CachedLayerVersion {
 }
 
 export interface LayerVersionCache {
-  /** What is known about the version, or undefined when it has to be read from Lambda. */
-  get(arn: string): CachedLayerVersion | undefined
-  /** Remembers what Lambda said about a version that exists. */
-  put(arn: string, version: CachedLayerVersion): void
+  /** What `accountId` was told about the version, or undefined when it has to be read from Lambda. */
+  get(accountId: string, arn: string): CachedLayerVersion | undefined
+  /** Remembers what Lambda said to `accountId` about a version that exists. */
+  put(accountId: string, arn: string, version: CachedLayerVersion): void
 }
 
 export function layerVersionCache(db: StateDatabase, now: () => Date = () => new Date()): LayerVersionCache {
   const select = db.prepare(
     `SELECT code_sha256 AS codeSha256, code_size AS codeSize, runtimes, architectures FROM layer_versions
-     WHERE arn = ? AND NOT EXISTS (SELECT 1 FROM prunes WHERE prunes.arn = layer_versions.arn)`,
+     WHERE account_id = ? AND arn = ? AND NOT EXISTS (SELECT 1 FROM prunes WHERE prunes.arn = layer_versions.arn)`,
   )
-  const insert = db.prepare(`INSERT OR REPLACE INTO layer_versions (arn, code_sha256, code_size, runtimes, architectures, read_at) VALUES (?, ?, ?, ?, ?, ?)`)
+  const insert = db.prepare(`INSERT OR REPLACE INTO layer_versions (account_id, arn, code_sha256, code_size, runtimes, architectures, read_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
   return {
-    get(arn) {
-      const row = select.get(arn) as {codeSha256: string; codeSize: number; runtimes: string; architectures: string} | undefined
+    get(accountId, arn) {
+      const row = select.get(accountId, arn) as {codeSha256: string; codeSize: number; runtimes: string; architectures: string} | undefined
       if (!row) return undefined
       return {codeSha256: row.codeSha256, codeSize: row.codeSize, compatibleRuntimes: JSON.parse(row.runtimes) as string[], compatibleArchitectures: JSON.parse(row.architectures) as Architecture[]}
     },
-    put(arn, version) {
-      insert.run(arn, version.codeSha256, version.codeSize, JSON.stringify(version.compatibleRuntimes), JSON.stringify(version.compatibleArchitectures), now().toISOString())
+    put(accountId, arn, version) {
+      insert.run(accountId, arn, version.codeSha256, version.codeSize, JSON.stringify(version.compatibleRuntimes), JSON.stringify(version.compatibleArchitectures), now().toISOString())
     },
   }
 }

@@ -1,6 +1,6 @@
 // The layer version cache of the state database (src/store/layer-versions.ts, migration 5): an answer
-// survives closing and reopening the database; a version layers pruned (a row in prunes, here or merged
-// from the shared history) is never answered from the cache.
+// survives closing and reopening the database, is the reading account's only, and a version layers
+// pruned (a row in prunes, here or merged from the shared history) is never answered from the cache.
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -12,21 +12,25 @@ import {layerVersionCache} from '../../src/store/layer-versions.js'
 const dir = mkdtempSync(path.join(tmpdir(), 'layers-layer-cache-'))
 afterAll(() => rmSync(dir, {recursive: true, force: true}))
 
+const A = '111111111111'
+const B = '222222222222'
 const ARN = 'arn:aws:lambda:eu-west-1:111111111111:layer:deps:3'
 const VERSION = {codeSha256: 'c2hhMjU2', codeSize: 4096, compatibleRuntimes: ['nodejs22.x', 'nodejs24.x'], compatibleArchitectures: ['arm64' as const]}
 
 describe('layerVersionCache', () => {
-  it('keeps what Lambda said about a version across runs, and forgets a version layers pruned', () => {
+  it('keeps what Lambda said to an account about a version across runs, and forgets a version layers pruned', () => {
     const stateDir = path.join(dir, '.layers')
     let db = openStateDatabase(stateDir)
-    expect(layerVersionCache(db).get(ARN)).toBeUndefined()
-    layerVersionCache(db).put(ARN, VERSION)
+    expect(layerVersionCache(db).get(A, ARN)).toBeUndefined()
+    layerVersionCache(db).put(A, ARN, VERSION)
     db.close()
     db = openStateDatabase(stateDir)
-    expect(layerVersionCache(db).get(ARN)).toEqual(VERSION)
-    expect(layerVersionCache(db).get(`${ARN.slice(0, -1)}4`)).toBeUndefined()
+    expect(layerVersionCache(db).get(A, ARN)).toEqual(VERSION)
+    expect(layerVersionCache(db).get(A, `${ARN.slice(0, -1)}4`)).toBeUndefined()
+    // Another account may not be allowed to read it: its own answer is needed.
+    expect(layerVersionCache(db).get(B, ARN)).toBeUndefined()
     recordPrune(db, {layer: 'deps', accountId: '111111111111', region: 'eu-west-1', version: 3, arn: ARN, codeSize: 4096, deletedAt: '2026-01-01T00:00:00.000Z'})
-    expect(layerVersionCache(db).get(ARN)).toBeUndefined()
+    expect(layerVersionCache(db).get(A, ARN)).toBeUndefined()
     db.close()
   })
 })
