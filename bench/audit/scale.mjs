@@ -82,12 +82,14 @@ function audit(root) {
 
 const sum = (targets, key) => Object.values(targets).reduce((total, target) => total + target[key], 0)
 
-await control({faults: {latencyMs: LATENCY_MS, quotas: true}, reset: true})
+const before = await control({faults: {latencyMs: LATENCY_MS, quotas: true}, reset: true})
 const big = project('big', TARGETS)
 const first = await audit(big)
-const firstCalls = (await control({reset: true})).targets
+const afterFirst = await control({reset: true})
+const firstCalls = afterFirst.targets
 const second = await audit(big)
-const secondCalls = (await control({reset: true})).targets
+const afterSecond = await control({reset: true})
+const secondCalls = afterSecond.targets
 const small = SMALL < TARGETS ? await audit(project('small', SMALL)) : first
 await control({reset: true})
 child.stdin.end()
@@ -100,6 +102,7 @@ const throttled = sum(firstCalls, 'throttled') + sum(secondCalls, 'throttled')
 const callRatio = (sum(secondCalls, 'ok') + sum(secondCalls, 'throttled')) / (sum(firstCalls, 'ok') + sum(firstCalls, 'throttled'))
 console.log(`fleet: ${shape.accounts * REGIONS.length} account-regions x ${shape.functions} functions x ${shape.aliases} aliases, ${LATENCY_MS} ms per call, Lambda quotas enforced (seeded in ${seeded.toFixed(0)} s)`)
 console.log(`first audit:   ${first.seconds.toFixed(2)} s (${first.cpuSeconds.toFixed(2)} s CPU); floor ${floor.toFixed(2)} s (${neededMost} calls in the busiest target / ${DEFAULT_MAX_RPS} per s); ratio ${(first.seconds / floor).toFixed(2)} (goal <= 1.2)`)
+console.log(`AWS double:    ${(afterFirst.cpuSeconds - before.cpuSeconds).toFixed(2)} s CPU answering the first audit, ${(afterSecond.cpuSeconds - afterFirst.cpuSeconds).toFixed(2)} s the second (one process: a load on this machine, not on the client)`)
 console.log(`throttled:     ${throttled} answers 429 at the default budget (goal 0)`)
 console.log(`peak RSS:      ${small.maxRssMB.toFixed(0)} MB at ${SMALL} account-regions, ${first.maxRssMB.toFixed(0)} MB at ${TARGETS} (goal < 200 MB, flat)`)
 console.log(`second audit:  ${second.seconds.toFixed(2)} s (${second.cpuSeconds.toFixed(2)} s CPU), ${sum(secondCalls, 'ok')} Lambda calls against ${sum(firstCalls, 'ok')} (ratio ${callRatio.toFixed(3)}, goal <= 0.5)`)

@@ -4,7 +4,8 @@
 // BENCH_DIR, prints {"endpoint", "aws": {AWS_CONFIG_FILE, ...}, "accounts": [{id, profile,
 // accessKeyId, secretAccessKey}]} on stdout, then takes one JSON command per stdin line: {"faults": {...}} and/or {"reset": true},
 // answering each with {"calls": {"Operation status": count}} for the calls since the last reset, and
-// {"targets": {"accountId/region": {"ok": n, "throttled": n}}} for their Lambda calls (2xx, 429).
+// {"targets": {"accountId/region": {"ok": n, "throttled": n}}} for their Lambda calls (2xx, 429), and
+// {"cpuSeconds"} the server process has used so far.
 import {createInterface} from 'node:readline'
 import {startAwsServer} from '../../aws-double/index.js'
 import {seeder} from '../../aws-double/seed.js'
@@ -33,6 +34,7 @@ for await (const line of createInterface({input: process.stdin})) {
     else if (call.status === 429) target.throttled++
   }
   if (command.reset) since = all.length
-  process.stdout.write(JSON.stringify({calls, targets}) + '\n')
+  const cpu = process.cpuUsage()
+  process.stdout.write(JSON.stringify({calls, targets, cpuSeconds: (cpu.user + cpu.system) / 1e6}) + '\n')
 }
 await server.close()
