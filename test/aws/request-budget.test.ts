@@ -7,6 +7,7 @@ import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {awsClientFactory} from '../../src/aws/clients.js'
 import {awsConnection} from '../../src/cli/aws-flags.js'
 import {createReporter} from '../../src/cli/reporter.js'
+import {inspectManifestText} from '../../src/manifest/load.js'
 import {budgetText, DEFAULT_MAX_RPS, lambdaQuotaOf, RequestBudget, TokenBucket, type BudgetClock} from '../../src/aws/request-budget.js'
 
 /** A clock that only moves when told; sleep resolves once the clock passed its end. */
@@ -100,6 +101,17 @@ describe('RequestBudget', () => {
     expect(budgetText(budget.use())).toBe('budget 10/s per account-region (default): up to 10/s in use, 2 account-regions busy')
     await clock.advance(5000)
     expect(budget.use().activeTargets).toBe(0)
+  })
+})
+
+describe('settings.maxRps', () => {
+  const inspect = (setting: string) => inspectManifestText(`version: 1\nsettings:\n  bucket: "layers-{accountId}-{region}"\n${setting}\naccounts:\n  dev:\n    id: "111111111111"\n    regions: [eu-west-1]\n`, '/project/layers.yaml')
+  it('is the project\'s budget; absent, the default; not a rate above 0 and at most 1000, a located manifest error', () => {
+    expect(inspect('  maxRps: 4.5').manifest!.settings.maxRps).toBe(4.5)
+    expect(inspect('').manifest!.settings.maxRps).toBeUndefined()
+    for (const bad of ['0', '1001', '"fast"']) {
+      expect(inspect(`  maxRps: ${bad}`).problems.map((problem) => ({message: problem.message, at: `${problem.location?.line}:${problem.location?.column}`}))).toEqual([expect.objectContaining({at: '4:11', message: expect.stringContaining('settings.maxRps')})])
+    }
   })
 })
 
