@@ -12,6 +12,7 @@ import {ApiError, awsDate, revisionId, sha256, token, type Reply, type RequestCo
 import {FunctionVersions, VERSION_ROUTES} from './lambda-versions.js'
 import {checkTags, stackTags, TAG_ROUTES, taggedFunctionRef, untag} from './lambda-tags.js'
 import type {Persistence} from './persist.js'
+import {LambdaQuotas, type QuotaSetting} from './quotas.js'
 import {unzippedSize} from './zip.js'
 
 export const MAX_UNZIPPED = 262_144_000
@@ -77,6 +78,8 @@ export interface LambdaOptions {
   today?: string
   /** Function (`name` or `accountId/region/name`) -> the CloudFormation stack that created it (lambda-tags.ts). */
   stacks?: Record<string, string>
+  /** The API request quotas in force (faults.quotas); none: not enforced. */
+  quotas?: () => QuotaSetting | undefined
 }
 
 /** Where PublishLayerVersion/CreateFunction read S3 content from (the S3 side of this server). */
@@ -253,6 +256,7 @@ export class Lambda {
   private readonly failed = new Set<string>()
   /** Published versions and aliases (lambda-versions.ts). */
   private readonly versions: FunctionVersions<FunctionRecord>
+  private readonly quotas = new LambdaQuotas()
 
   constructor(
     private readonly persistence: Persistence,
@@ -283,6 +287,8 @@ export class Lambda {
 
   async handle(ctx: RequestContext): Promise<Reply> {
     const {operation, labels} = lambdaRoute(ctx.method, ctx.url)
+    this.quotas.configure(this.options.quotas?.())
+    this.quotas.admit(ctx.accountId, ctx.region, operation)
     const body = this.parseBody(ctx)
     switch (operation) {
       case 'PublishLayerVersion':

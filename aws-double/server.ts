@@ -84,6 +84,7 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
     ...(options.failUpdates ? {failUpdates: options.failUpdates} : {}),
     ...(options.today ? {today: options.today} : {}),
     ...(options.stacks ? {stacks: options.stacks} : {}),
+    quotas: () => faults.quotas(),
   })
   const sts = new Sts(accounts, options.roles)
   const orgOptions = {organizations: options.organizations ?? {}, accountNames: options.accountNames ?? {}, optInRegions: options.optInRegions ?? {}}

@@ -37,7 +37,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
     diff: Flags.boolean({description: 'Compare the findings with the previous saved audit.', default: false}),
     save: Flags.boolean({description: 'Save this run in the history (--no-save: do not).', default: true, allowNo: true}),
     'remote-state': Flags.boolean({description: 'Write the saved run\'s summary per layer and target to the shared history in the state bucket (--no-remote-state: local only).', default: true, allowNo: true}),
-    concurrency: Flags.integer({description: 'Targets scanned at once.', default: 32, min: 1, max: 256}),
+    concurrency: Flags.integer({description: 'Targets scanned at once (each account and region stays within its request budget, --max-rps).', default: 256, min: 1, max: 256}),
   }
 
   async run(): Promise<AuditReport> {

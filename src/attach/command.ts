@@ -50,6 +50,7 @@ export async function attachCommand(options: AttachCommandOptions, factory: AwsC
   const clients = boundClients(factory)
   const paths = projectPaths(options.manifestPath)
   const manifest = await loadManifest(paths.manifest)
+  factory.budget.useSetting(manifest.settings.maxRps)
   const lock = await readLockfile(paths.lockfile)
   if (!lock) {
     throw new UserInputError('ERR_LAYERS_LOCK_MISSING', `${paths.lockfile} does not exist.`, {hint: 'Run `layers lock` and `layers publish` first; `layers attach` attaches the versions the lockfile records.'})

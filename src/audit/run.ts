@@ -10,13 +10,15 @@ import type {Lockfile} from '../lock/types.js'
 import type {Manifest} from '../manifest/types.js'
 import type {StateDatabase} from '../store/db.js'
 import {previousRun, runFindings, saveAuditRun} from '../history/store.js'
+import {layerVersionCache} from '../store/layer-versions.js'
 import {buildCatalog, type ManagedFunction} from './catalog.js'
 import {buildReport, desiredKey, diffFindings, ownershipCandidates, type DesiredLayers, type FindingsInput, type RuntimeDeprecation} from './findings.js'
 import {failureOf, scanTargets, type LambdaReadApi} from './scan.js'
 import {resolveTargets, type OrganizationsApi, type RegionsApi, type ResolvedTarget, type TargetFlags} from './targets.js'
 import type {AuditReport, ScannedFunction, TargetScan} from './types.js'
 
-export const DEFAULT_AUDIT_CONCURRENCY = 32
+/** Targets scanned at once: Lambda's quotas are per account and region, and the request budget keeps each within its share, so targets need not wait for each other. */
+export const DEFAULT_AUDIT_CONCURRENCY = 256
 
 export interface AuditEnv {
   /** Lambda reads in one target, with that target's credentials. */
@@ -34,7 +36,7 @@ export interface AuditRequest {
   lock?: Lockfile
   flags: TargetFlags
   concurrency?: number
-  /** Where the run is saved (and the previous one read for --diff); none: not saved. */
+  /** Where the run is saved (and the previous one read for --diff) and layer versions read before are cached; none: not saved. */
   db?: StateDatabase
   diff?: boolean
   runtimes: RuntimeDeprecation[]
@@ -54,7 +56,7 @@ export async function runAudit(request: AuditRequest, env: AuditEnv): Promise<Au
   const scanned = await scanTargets(
     plan.targets.map(({account: _account, ...target}) => target),
     (target) => env.readApiFor(byKey.get(`${target.accountId}/${target.region}`)!),
-    {concurrency: request.concurrency ?? DEFAULT_AUDIT_CONCURRENCY, emit: request.emit},
+    {concurrency: request.concurrency ?? DEFAULT_AUDIT_CONCURRENCY, emit: request.emit, ...(request.db ? {cache: layerVersionCache(request.db)} : {})},
   )
   const scans: TargetScan[] = [...scanned.scans, ...plan.failed.map((failure) => ({...failure, status: 'failed' as const}))]
   const catalog = buildCatalog(request.manifest, request.lock)

@@ -2,12 +2,14 @@
 // functions, the aliases of each function (ListAliases) and each published version they point at, read
 // once per function however many aliases name it ($LATEST is not read again: ListFunctions gave it),
 // and one layer version read (GetLayerVersion with the layer ARN) per account and distinct layer
-// version ARN. Reads start as soon as a page names what they need, so they overlap the next page; at
-// most 8 at once per target. A target that fails is returned as failed with its error, one whose
-// aliases could not all be read as incomplete; the others complete. AWS access sits behind LambdaReadApi.
+// version ARN, none for a version the account read in an earlier run (src/store/layer-versions.ts).
+// Reads start as soon as a page names what they need, so they overlap the next page; at most 8 at once
+// per target. A target that fails is returned as failed with its error, one whose aliases could not
+// all be read as incomplete; the others complete. AWS access sits behind LambdaReadApi.
 import pLimit, {type LimitFunction} from 'p-limit'
 import {redact} from '../cli/redact.js'
 import type {EmitEvent} from '../events.js'
+import type {LayerVersionCache} from '../store/layer-versions.js'
 import type {AuditTarget, LayerVersionInfo, LayerVersionsByAccount, ScannedAlias, ScannedFunction, ScannedVersion, TargetFailure, TargetScan} from './types.js'
 
 /** The Lambda reads an audit makes in one target. */
@@ -33,6 +35,8 @@ export interface ScanOptions {
   /** Layer version lookups in flight at once in one target (default 8). */
   lookupsPerTarget?: number
   emit: EmitEvent
+  /** Layer versions read before (any run, any target): not read again. */
+  cache?: LayerVersionCache
 }
 
 export interface ScanResult {
@@ -52,9 +56,20 @@ export async function scanTargets(targets: AuditTarget[], apiFor: ReadApiForTarg
     let ofAccount = lookups.get(accountId)
     if (!ofAccount) lookups.set(accountId, (ofAccount = new Map()))
     if (ofAccount.has(arn)) return
+    const cached = options.cache?.get(accountId, arn)
+    if (cached) {
+      ofAccount.set(arn, Promise.resolve({status: 'ok', ...cached}))
+      return
+    }
     ofAccount.set(
       arn,
-      lookupLimit(() => api.readLayerVersion(arn)).catch((error: unknown): LayerVersionInfo => ({status: 'unreadable', error: failureOf(error)})),
+      lookupLimit(() => api.readLayerVersion(arn)).then(
+        (info) => {
+          if (info.status === 'ok') options.cache?.put(accountId, arn, {codeSha256: info.codeSha256, codeSize: info.codeSize, compatibleRuntimes: info.compatibleRuntimes, compatibleArchitectures: info.compatibleArchitectures})
+          return info
+        },
+        (error: unknown): LayerVersionInfo => ({status: 'unreadable', error: failureOf(error)}),
+      ),
     )
   }
 

@@ -193,7 +193,7 @@ async function lockRuntime(layer: RuntimeLayer, previous: Extract<LockedLayer, {
 async function lockArnLayer(layer: ArnLayer, context: LayerLockContext): Promise<LockedLayer> {
   const {arnPinTargets, awsArnPinEnv, pinArnLayer} = await import('./arn-pin.js')
   // Bound like every other command's clients: a pin read with another account's credentials would be wrong.
-  const env = context.arnPins ?? awsArnPinEnv((await import('../aws/identity.js')).boundClients((await import('../aws/clients.js')).awsClientFactory({...context.aws, emit: context.emit})))
+  const env = context.arnPins ?? awsArnPinEnv((await import('../aws/identity.js')).boundClients((await import('../aws/clients.js')).awsClientFactory({...context.aws, emit: context.emit, ...(context.manifest.settings.maxRps !== undefined ? {manifestMaxRps: context.manifest.settings.maxRps} : {})})))
   return {kind: 'arn', inputs: context.inputs, arns: await pinArnLayer(layer, arnPinTargets(context.manifest, layer.name), env)}
 }
 

@@ -125,6 +125,7 @@ function toManifest(source: YamlSource, root: string): Manifest {
     regions: rawSettings.regions ?? DEFAULT_SETTINGS.regions,
     architectures: rawSettings.architectures ?? DEFAULT_SETTINGS.architectures,
     runtimes: rawSettings.runtimes ?? DEFAULT_SETTINGS.runtimes,
+    ...(rawSettings.maxRps === undefined ? {} : {maxRps: rawSettings.maxRps}),
     state: {
       ...(rawSettings.state?.bucket === undefined ? {} : {bucket: rawSettings.state.bucket}),
       remote: rawSettings.state?.remote ?? DEFAULT_STATE_SETTINGS.remote,

@@ -13,6 +13,8 @@ export interface Settings {
   regions: string[]
   architectures: Architecture[]
   runtimes: string[]
+  /** Lambda control-plane requests per second per account and region (the request budget); absent: --max-rps, else the default. */
+  maxRps?: number
   /** Team state on S3 (leases); absent means the defaults (DEFAULT_STATE_SETTINGS). */
   state?: StateSettings
   /** `settings.ssm`: the SSM parameter name template (src/ssm/names.ts; default DEFAULT_PARAMETER_NAME). */
