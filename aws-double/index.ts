@@ -56,12 +56,17 @@ export interface AwsServerOptions {
   failUpdates?: Record<string, string>
   /** The day (YYYY-MM-DD) AWS's runtime block dates are compared with; default today (UTC). */
   today?: string
+  /**
+   * SSM public parameters (name under `/aws/service/` -> String value, `{region}` filled in per region),
+   * readable with GetParameter(s)/GetParametersByPath from every account and region (aws-double/ssm.ts).
+   */
+  publicParameters?: Record<string, string>
   /** Port on 127.0.0.1; default a free one. */
   port?: number
 }
 
 export interface CallRecord {
-  service: 'lambda' | 's3' | 'sts' | 'organizations' | 'account'
+  service: 'lambda' | 's3' | 'sts' | 'organizations' | 'account' | 'ssm'
   operation: string
   accountId: string
   region: string
