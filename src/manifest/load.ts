@@ -12,6 +12,7 @@ import {readYaml, type YamlSource} from './document.js'
 import {mapRequirement, readRequirementsFile} from '../python/requirements.js'
 import {CUSTOM_RUNTIMES} from './runtimes.js'
 import {schemaProblems} from './schema-check.js'
+import {DEFAULT_SSM_PARAMETER_NAME} from '../ssm/names.js'
 import {DEFAULT_STATE_SETTINGS, type Account, type Architecture, type FunctionSpec, type LayerSpec, type Manifest, type Settings, type Share} from './types.js'
 
 export const DEFAULT_SETTINGS: Omit<Settings, 'regions'> & {regions: string[]} = {
@@ -128,6 +129,7 @@ function toManifest(source: YamlSource, root: string): Manifest {
       remote: rawSettings.state?.remote ?? DEFAULT_STATE_SETTINGS.remote,
       leaseSeconds: rawSettings.state?.leaseSeconds ?? DEFAULT_STATE_SETTINGS.leaseSeconds,
     },
+    ...(rawSettings.ssm === undefined ? {} : {ssm: {parameterName: rawSettings.ssm?.parameterName ?? DEFAULT_SSM_PARAMETER_NAME}}),
   }
   const accounts: Record<string, Account> = {}
   for (const [name, raw] of Object.entries((data.accounts ?? {}) as Record<string, Raw>)) {
@@ -164,7 +166,7 @@ function toManifest(source: YamlSource, root: string): Manifest {
 }
 
 function toLayer(name: string, raw: Raw, settings: Settings, accounts: Record<string, Account>, root: string): LayerSpec {
-  if (raw.arn !== undefined) return {kind: 'arn', name, arn: raw.arn}
+  if (raw.arn !== undefined) return {kind: 'arn', name, arn: raw.arn, ...(raw.ssm === undefined ? {} : {ssm: raw.ssm})}
   const rawShare: Raw = raw.share ?? {}
   const share: Share = {
     accounts: [...new Set<string>((rawShare.accounts ?? []).map((account: string) => accounts[account]?.id ?? account))].sort(),
@@ -180,6 +182,7 @@ function toLayer(name: string, raw: Raw, settings: Settings, accounts: Record<st
     exclude: raw.exclude ?? [],
     defaultExcludes: raw.defaultExcludes ?? true,
     share,
+    ...(raw.channels === undefined ? {} : {channels: raw.channels as string[]}),
   }
   if (raw.dir !== undefined) return {...base, kind: 'dir', dir: path.resolve(root, raw.dir)}
   if (raw.runtime !== undefined) {
