@@ -3,7 +3,7 @@
 // none (one GetParameters call per target); a dependency update moves exactly that layer's
 // parameters; `publish --channel beta` moves beta only and `promote --from beta --to prod` one
 // account and region of prod only; --prune-parameters removes a parameter the manifest no longer
-// names (and nothing outside the template's shape); `outdated` reads a vendor's public parameter
+// names (and nothing outside the template's shape); `prune` keeps the versions channels hold; `outdated` reads a vendor's public parameter
 // (for a layer name probing cannot find).
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -143,7 +143,14 @@ describe('channels and SSM parameters', () => {
     await ssmAs(DEV, EU).call('PutParameter', {Name: '/layers/notes', Value: 'kept', Type: 'String'})
     // Both read only: run together.
     const mark = server.calls.length
-    const [listed, outdated] = await Promise.all([project.run(['publish', '--prune-parameters', '--dry-run', '--json']), project.run(['outdated', 'vendor', '--all', '--json'])])
+    const [listed, outdated, prune] = await Promise.all([
+      project.run(['publish', '--prune-parameters', '--dry-run', '--json']),
+      project.run(['outdated', 'vendor', '--all', '--json']),
+      project.run(['prune', '--dry-run', '--keep', '0', '--no-remote-state', '--json']),
+    ])
+    // config:1 is what channel prod holds everywhere but prod/EU (promoted to 2): layers prune keeps it there.
+    expect(prune.status, prune.stderr).toBe(0)
+    expect(prune.json.candidates.filter((entry: {layer: string}) => entry.layer === 'config').map((entry: {accountId: string; region: string; version: number}) => `${entry.accountId}/${entry.region} ${entry.version}`)).toEqual([`${PROD}/${EU} 1`])
     expect(outdated.status, outdated.stderr).toBe(0)
     const rows = outdated.json.rows.filter((row: {layer: string}) => row.layer === 'vendor')
     expect(rows).toContainEqual(expect.objectContaining({accountId: DEV, region: EU, lockedVersion: 1, latest: `arn:aws:lambda:${EU}:${VENDOR}:layer:vendor-v2:4`, outdated: true, feed: FEED.replace('{region}', EU)}))
