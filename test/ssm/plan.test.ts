@@ -2,6 +2,8 @@
 // lockfile's channels give (an artifact for both architectures gives two names), the stale ones of
 // the template's shape, channel moves, and the manifest's channel and settings.ssm checks (located).
 import {describe, expect, it} from 'vitest'
+import {checkLockfileContent} from '../../src/lock/check.js'
+import {checkLockfileShape} from '../../src/lock/shape.js'
 import type {Lockfile} from '../../src/lock/types.js'
 import {inspectManifestText, parseManifest} from '../../src/manifest/load.js'
 import type {OwnLayer} from '../../src/manifest/types.js'
@@ -92,5 +94,19 @@ describe('manifest: channels and settings.ssm', () => {
       '14:ERR_LAYERS_MANIFEST_ARN_LAYER_OPTION',
       '17:ERR_LAYERS_MANIFEST_OWN_LAYER_SSM',
     ])
+  })
+})
+
+describe('lockfile channels', () => {
+  it('reads lockfiles without channels, and checks a channel\'s ARNs as the published ones', () => {
+    expect(checkLockfileShape(JSON.parse(JSON.stringify({...lock, layers: {both: lock.layers.both}})))).toBeUndefined()
+    expect(checkLockfileShape(lock)).toBeUndefined()
+    expect(checkLockfileShape({lockfileVersion: 1, layers: {chan: {...lock.layers.chan, channels: {prod: {[T.accountId]: {[T.region]: {x86_64: {arn: 'x'}}}}}}}})?.message).toBe('layers.chan.channels.prod.111111111111.eu-west-1.x86_64 must have arn, version and codeSha256')
+    const foreign = structuredClone(lock)
+    const chan = foreign.layers.chan as {channels: Record<string, Record<string, Record<string, Record<string, {arn: string}>>>>}
+    chan.channels.prod![T.accountId]![T.region]!.x86_64!.arn = 'arn:aws:lambda:eu-west-1:999999999999:layer:chan:4'
+    const problems = checkLockfileContent(foreign, {registries: ['https://registry.npmjs.org/'], replaceRegistryHost: 'npmjs'})
+    expect(problems.map((problem) => problem.path.join('.'))).toEqual(['layers.chan.channels.prod.111111111111.eu-west-1.x86_64.arn'])
+    expect(problems[0]!.message).toMatch(/belongs to account 999999999999/)
   })
 })
