@@ -17,8 +17,8 @@ ${AWS_TIME_BOUNDS_HELP}
 ${EXIT_CODES_HELP} Exit 1 also when an SSM parameter could not be written.`
 
   static override examples = [
-    {description: 'Promote what beta holds to prod everywhere (the example project declares no channels) (exits 2)', command: '<%= config.bin %> <%= command.id %> common --from beta --to prod'},
-    {description: 'One account and region, as a dry run (exits 2)', command: '<%= config.bin %> <%= command.id %> common --from beta --to prod --account prod --region eu-west-1 --dry-run'},
+    {description: 'Promote beta to prod everywhere (exits 2)', command: '<%= config.bin %> <%= command.id %> common --from beta --to prod'},
+    {description: 'Only prod in eu-west-1, as a dry run (exits 2)', command: '<%= config.bin %> <%= command.id %> common --from beta --to prod --account prod --region eu-west-1 --dry-run'},
   ]
 
   static override args = {
