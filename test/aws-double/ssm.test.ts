@@ -3,6 +3,9 @@
 // there (MOTO_ENDPOINT, or moto_server on PATH; see test/contract/moto-server.ts); the double-only ones
 // cover what moto does not (per-account state with our keys, seeded public parameters). Each run
 // works under its own prefix, so a shared moto needs no reset.
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {SsmClient} from '../../src/aws/ssm-client.js'
@@ -145,5 +148,30 @@ describe('SSM on the double only', () => {
     expect(byPath.Parameters!.map((p) => p.Name)).toEqual([POWERTOOLS])
     expect((await failure(doubleClient(ACCOUNT1).call('PutParameter', {Name: POWERTOOLS, Value: 'x', Type: 'String', Overwrite: true}))).name).toBe('ParameterPatternMismatchException')
     expect((await failure(doubleClient(ACCOUNT1).call('DeleteParameter', {Name: POWERTOOLS}))).name).toBe('ParameterNotFound')
+  })
+})
+
+describe('SSM persisted with dbFile (the demo)', () => {
+  it('keeps parameters, versions and tags across a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'layers-ssm-persist-'))
+    try {
+      const dbFile = join(dir, 'aws.db')
+      const client = (endpoint: string, credentials: {accessKeyId: string; secretAccessKey: string}) => new SsmClient({region: REGION, endpoint, credentials: async () => credentials, maxAttempts: 1})
+      const first = await startAwsServer({dbFile})
+      const ssm = client(first.endpoint, first.credentials(ACCOUNT1))
+      await ssm.call('PutParameter', {Name: '/kept/a', Value: 'one', Type: 'String', Tags: [{Key: 'k', Value: 'v'}]})
+      await ssm.call('PutParameter', {Name: '/kept/a', Value: 'two', Type: 'String', Overwrite: true})
+      await first.close()
+      const second = await startAwsServer({dbFile})
+      try {
+        const again = client(second.endpoint, second.credentials(ACCOUNT1))
+        expect((await again.call('GetParameter', {Name: '/kept/a'})).Parameter).toMatchObject({Value: 'two', Version: 2})
+        expect((await again.call('ListTagsForResource', {ResourceType: 'Parameter', ResourceId: '/kept/a'})).TagList).toEqual([{Key: 'k', Value: 'v'}])
+      } finally {
+        await second.close()
+      }
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 })
