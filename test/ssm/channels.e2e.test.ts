@@ -136,6 +136,12 @@ describe('channels and SSM parameters', () => {
     expect(await value(PROD, EU, '/layers/config/prod/x86_64')).toBe(`arn:aws:lambda:${EU}:${PROD}:layer:config:2`)
     expect(await value(PROD, US, '/layers/config/prod/x86_64')).toBe(`arn:aws:lambda:${US}:${PROD}:layer:config:1`)
     expect(project.lockfile().layers.config).toMatchObject({channels: {prod: {[PROD]: {[EU]: {x86_64: {version: 2}}, [US]: {x86_64: {version: 1}}}}}})
+
+    // Locking config again (its manifest entry changed) keeps what its channels hold.
+    project.write('layers.yaml', MANIFEST.replace('    channels: [prod, beta]\n', '    channels: [prod, beta]\n    description: shared config\n'))
+    const relocked = await project.lock(['config'])
+    expect(relocked.json.layers).toEqual([expect.objectContaining({layer: 'config', status: 'locked'})])
+    expect(project.lockfile().layers.config).toMatchObject({channels: {prod: {[PROD]: {[EU]: {x86_64: {version: 2}}, [US]: {x86_64: {version: 1}}}}, beta: {[DEV]: {[EU]: {x86_64: {version: 2}}}}}})
   })
 
   it('--prune-parameters removes a parameter the manifest no longer names, and nothing of another shape; outdated reads a vendor\'s public parameter', async () => {
