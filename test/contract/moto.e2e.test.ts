@@ -6,7 +6,7 @@
 // account 123456789012 (dev), and `roleArn` credentials from STS AssumeRole belong to the role's
 // account (prod, 222222222222). Every layer version is read with GetLayerVersion and the layer ARN,
 // the call moto has (it answers GetLayerVersionByArn's path as ListLayers, 200 with no version).
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {AssumeRoleCommand, STSClient} from '@aws-sdk/client-sts'
@@ -79,6 +79,7 @@ layers:
 functions:
   api: {name: api, source: fns/api, handler: index.handler, runtime: nodejs24.x, architecture: x86_64, layers: [config], accounts: [dev, prod]}
   worker: {name: worker, source: fns/api, handler: index.handler, runtime: nodejs24.x, architecture: x86_64, layers: [config, ext], accounts: [dev]}
+  stacked: {name: stacked, source: fns/api, handler: index.handler, runtime: nodejs24.x, architecture: x86_64, layers: [config], accounts: [dev]}
 `,
     )
     env = {
@@ -107,8 +108,8 @@ functions:
     const code = await zipBytes()
     const layer = async (name: string, text: string, architectures?: Array<'arm64' | 'x86_64'>) =>
       lambda.send(new PublishLayerVersionCommand({LayerName: name, Content: {ZipFile: await zipBytes({'nodejs/node_modules/x/index.js': text})}, CompatibleRuntimes: ['nodejs24.x'], ...(architectures ? {CompatibleArchitectures: architectures} : {})}))
-    const fn = (name: string, layerArns: string[] = []) =>
-      lambda.send(new CreateFunctionCommand({FunctionName: name, Runtime: 'nodejs24.x', Role: role, Handler: 'index.handler', Code: {ZipFile: code}, Architectures: ['x86_64'], Layers: layerArns}))
+    const fn = (name: string, layerArns: string[] = [], tags?: Record<string, string>) =>
+      lambda.send(new CreateFunctionCommand({FunctionName: name, Runtime: 'nodejs24.x', Role: role, Handler: 'index.handler', Code: {ZipFile: code}, Architectures: ['x86_64'], Layers: layerArns, ...(tags ? {Tags: tags} : {})}))
     await layer('ext', 'ext 1', ['arm64'])
     await layer('ext', 'ext 2', ['arm64', 'x86_64'])
     strayConfigSize = (await layer('config', 'published by hand')).Content!.CodeSize!
@@ -117,6 +118,8 @@ functions:
       fn('api'),
       fn('worker'),
       fn('legacy', [old.LayerVersionArn!]),
+      // As CloudFormation tags the functions of a stack: attach must leave it to the stack.
+      fn('stacked', [], {'aws:cloudformation:stack-name': 'api-stack'}),
       prod.send(new CreateFunctionCommand({FunctionName: 'api', Runtime: 'nodejs24.x', Role: prodRole, Handler: 'index.handler', Code: {ZipFile: code}, Architectures: ['x86_64']})),
     ])
     prod.destroy()
@@ -160,6 +163,18 @@ functions:
     expect(byName[`api@${PROD}`]).toMatchObject({status: 'updated', after: [`${layerArn(PROD, 'config')}:1`]})
     expect(byName[`worker@${DEV}`]).toMatchObject({status: 'refused', before: []})
     expect(byName[`worker@${DEV}`].reasons).toEqual([`${layerArn(DEV, 'ext')}:1 declares architectures arm64, not x86_64.`])
+    // Owned by a CloudFormation stack (its tag read with ListTags): refused, unchanged.
+    expect(byName[`stacked@${DEV}`]).toMatchObject({status: 'refused', before: []})
+    expect(JSON.stringify(byName[`stacked@${DEV}`])).toContain('api-stack')
+  })
+
+  it('export: the Terraform variables hold the ARNs the lock records', async () => {
+    const file = path.join(dir, 'layers.auto.tfvars.json')
+    const run = await layers(['export', '--format', 'terraform', '--output', file])
+    expect(run.code, run.stderr).toBe(0)
+    const lock = JSON.parse(readFileSync(path.join(dir, 'lockfile.json'), 'utf8'))
+    const arns = JSON.parse(readFileSync(file, 'utf8')).layer_arns.config
+    for (const account of [DEV, PROD]) expect(arns[account][EU].x86_64).toBe(Object.values(lock.layers.config.published[account][EU] as Record<string, {arn: string}>)[0]!.arn)
   })
 
   it('audit reports the deleted layer version in use as missing; outdated finds the newer version of the arn layer', async () => {
@@ -167,11 +182,13 @@ functions:
     expect(audit.stderr).toBe('')
     expect(audit.code).toBe(0)
     expect(audit.json.targets.map((t: {accountId: string; status: string; functions: number}) => [t.accountId, t.status, t.functions])).toEqual([
-      [DEV, 'ok', 3],
+      [DEV, 'ok', 4],
       [PROD, 'ok', 1],
     ])
     const findings = audit.json.findings.map((f: {severity: string; code: string; function: string; layer?: string}) => [f.severity, f.code, f.function, f.layer ?? ''])
     expect(findings).toContainEqual(['error', 'missing', 'legacy', `${layerArn(DEV, 'old')}:1`])
+    // The stack's function drifts from the lock: the fix is a redeploy of its stack.
+    expect(audit.json.findings.find((f: {code: string; function: string}) => f.function === 'stacked')).toMatchObject({code: 'drift-iac', stack: 'api-stack'})
     // Every other layer version was read (none unreadable), and none of the findings is about api.
     expect(findings.filter(([severity, code]: string[]) => code === 'missing' && severity !== 'error')).toEqual([])
     expect(findings.filter(([, , fn]: string[]) => fn === 'api')).toEqual([])
