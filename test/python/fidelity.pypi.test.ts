@@ -97,5 +97,5 @@ describe.skipIf(!available)('pip layers against PyPI', () => {
       const imported = execFileSync('python3', ['-I', '-c', `import sys; sys.path.insert(0, sys.argv[1]); exec(${JSON.stringify(script)})`, site], {encoding: 'utf8'}).trim().split(' ')
       expect(imported).toEqual(expect.arrayContaining(['PIL', 'cryptography', 'numpy', 'pydantic', 'pydantic_core', 'requests', 'urllib3']))
     }
-  })
+  }, 300_000)
 })
