@@ -9,11 +9,12 @@ import {countAtThreshold} from '../src/audit/findings.js'
 import {jsonlOfPart, jsonlSummary, renderAudit, type AuditFormat} from '../src/audit/render.js'
 import type {AuditStreamResult} from '../src/audit/run.js'
 import type {AuditReport, TargetReport} from '../src/audit/types.js'
+import {auditHtml} from '../src/report/template.js'
 
 export default class Audit extends LayersAwsCommand {
   static override summary = 'Report which function, in which account and region, runs which layer version, and what is wrong.'
 
-  static override description = `Scans every function (all pages) of each target concurrently with adaptive retries: the manifest's accounts and regions, narrowed with --account/--region, every enabled region with --all-regions, or every active account of an AWS Organization with --org --role-name NAME. Findings: drift (layers differ from what \`layers attach\` sets), behind (older than the locked version), missing (the layer version no longer exists), unmanaged (a layer neither layers.yaml nor the lock knows), limits (5 layers; code plus layers above 80% of 262,144,000 bytes unzipped, estimated as zipped x 3 where the exact size is unknown), runtime (deprecated or deprecated within 180 days), arch (the function's architecture is not declared by a layer version), layer-runtime (the function's runtime is not declared by a layer version that declares runtimes). A target that cannot be scanned is reported as failed. Each run is saved in .layers/state.db; --diff compares with the previous run. The --json output follows schema/audit.schema.json. --format jsonl streams one JSON object per line as each target finishes (a target line, its function and finding lines, a summary line last; schema/audit-line.schema.json), keeping nothing of a finished target, for fleets of any size. --output FILE writes any format to a file instead of stdout.
+  static override description = `Scans every function (all pages) of each target concurrently with adaptive retries: the manifest's accounts and regions, narrowed with --account/--region, every enabled region with --all-regions, or every active account of an AWS Organization with --org --role-name NAME. Findings: drift (layers differ from what \`layers attach\` sets), behind (older than the locked version), missing (the layer version no longer exists), unmanaged (a layer neither layers.yaml nor the lock knows), limits (5 layers; code plus layers above 80% of 262,144,000 bytes unzipped, estimated as zipped x 3 where the exact size is unknown), runtime (deprecated or deprecated within 180 days), arch (the function's architecture is not declared by a layer version), layer-runtime (the function's runtime is not declared by a layer version that declares runtimes). A target that cannot be scanned is reported as failed. Each run is saved in .layers/state.db; --diff compares with the previous run. The --json output follows schema/audit.schema.json. --format jsonl streams one JSON object per line as each target finishes (a target line, its function and finding lines, a summary line last; schema/audit-line.schema.json), keeping nothing of a finished target, for fleets of any size. --format html writes one self-contained page to share (no network, no external assets): the layers x account-regions matrix coloured by version and drift, the findings grouped with each fix said once, the runtime deprecation timeline and the saved versions over time of each manifest layer; --output FILE writes any format to a file instead of stdout.
 
 ${AWS_CONVENTIONS_HELP}
 
@@ -26,6 +27,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
     {description: 'One account in two regions, as CSV', command: '<%= config.bin %> <%= command.id %> --account prod --region eu-west-1 --region us-east-1 --format csv'},
     {description: 'Every enabled region of every account in the organization', command: '<%= config.bin %> <%= command.id %> --org --role-name OrganizationAccountAccessRole --all-regions'},
     {description: 'CI gate: fail on any error finding, and show what changed since the last run', command: '<%= config.bin %> <%= command.id %> --fail-on error --diff'},
+    {description: 'A report page to share with the platform team', command: '<%= config.bin %> <%= command.id %> --format html --output audit.html'},
     {description: 'Stream the findings of a large fleet, one JSON object per line', command: '<%= config.bin %> <%= command.id %> --format jsonl'},
   ]
 
@@ -35,7 +37,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
     'all-regions': Flags.boolean({description: 'Scan every region enabled for each account (account:ListRegions).', default: false}),
     org: Flags.boolean({description: 'Audit every active account of the AWS Organization (organizations:ListAccounts).', default: false}),
     'role-name': Flags.string({description: 'With --org: the IAM role assumed in each member account.'}),
-    format: Flags.string({char: 'f', description: 'Output format.', options: ['table', 'json', 'jsonl', 'csv', 'markdown'], default: 'table'}),
+    format: Flags.string({char: 'f', description: 'Output format.', options: ['table', 'json', 'jsonl', 'csv', 'markdown', 'html'], default: 'table'}),
     output: Flags.string({char: 'o', description: 'Write the --format output to FILE (atomically) instead of stdout.', exclusive: ['json']}),
     'fail-on': Flags.string({description: 'Exit 1 when a finding of this severity (or worse) is found.', options: ['error', 'warning']}),
     diff: Flags.boolean({description: 'Compare the findings with the previous saved audit.', default: false}),
@@ -75,7 +77,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
     const report = await auditCommand(options)
     this.reporter.done()
     if (!this.jsonEnabled()) {
-      const text = renderAudit(report, flags.format as AuditFormat)
+      const text = flags.format === 'html' ? await auditHtml(report, options.manifestPath) : renderAudit(report, flags.format as AuditFormat)
       await writeOutput(flags.output, (write) => write(text))
     }
     this.verdict(report.summary, report.targets.filter((target) => target.status === 'failed'), failOn, report)
