@@ -1,13 +1,13 @@
 // Owns the audit and prune history in the state database (tables of migration 2): saving an audit
-// run whole (targets, functions, layer usage, findings) in one transaction or target by target as a
-// streamed audit finishes them (unfinished runs are invisible to readers), reading runs back for
+// run (targets, functions, layer usage, findings) target by target as the audit streams them, each
+// target in one transaction (a run is invisible to readers until it is finished), reading runs back for
 // `audit --diff` and prune's freshness check, recording pruned versions, and a layer's history
 // (publications recorded by publish, usage per audit run, prunes) for `layers history`.
 import type {StateDatabase} from '../store/db.js'
 import type {AttachEvent, AuditEvent, GrantEvent, SharedEvent} from './shared.js'
 import type {AuditReport, Finding, FindingCode, LayerUsage, Severity, TargetReport} from '../audit/types.js'
 
-/** The inserts of a run's rows (migration 2's tables), shared by a whole save and a streamed one. */
+/** The inserts of a run's rows (migration 2's tables). */
 function runRows(db: StateDatabase) {
   const insertTarget = db.prepare(
     `INSERT INTO audit_targets (run_id, account_id, account_name, region, status, functions, error_code, error_message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -39,23 +39,6 @@ function runRows(db: StateDatabase) {
   }
 }
 
-const INSERT_RUN = `INSERT INTO audit_runs (started_at, finished_at, targets, failed_targets, functions, errors, warnings, infos) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-
-/** Saves a run; returns its id. */
-export function saveAuditRun(db: StateDatabase, report: AuditReport): number {
-  const insertRun = db.prepare(INSERT_RUN)
-  const insertRows = runRows(db)
-  return db.transaction(() => {
-    const {summary} = report
-    const runId = Number(
-      insertRun.run(report.startedAt, report.finishedAt, summary.targets, summary.failedTargets, summary.functions, summary.findings.error, summary.findings.warning, summary.findings.info)
-        .lastInsertRowid,
-    )
-    insertRows(runId, report)
-    return runId
-  }).immediate()
-}
-
 /** A run saved target by target while an audit streams (`layers audit --format jsonl`). */
 export interface AuditRunWriter {
   runId: number
@@ -73,7 +56,9 @@ export interface AuditRunWriter {
  * skips it; a run a killed process left unfinished stays invisible.
  */
 export function openAuditRun(db: StateDatabase, startedAt: string): AuditRunWriter {
-  const runId = Number(db.prepare(INSERT_RUN).run(startedAt, '', 0, 0, 0, 0, 0, 0).lastInsertRowid)
+  const runId = Number(
+    db.prepare(`INSERT INTO audit_runs (started_at, finished_at, targets, failed_targets, functions, errors, warnings, infos) VALUES (?, '', 0, 0, 0, 0, 0, 0)`).run(startedAt).lastInsertRowid,
+  )
   const insertRows = runRows(db)
   return {
     runId,
