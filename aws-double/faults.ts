@@ -27,7 +27,11 @@ export interface FaultConfig {
   operations?: string[]
   /** Refuse every call from these `accountId` or `accountId/region` targets (AccessDenied, explicit deny). */
   deny?: string[]
+  /** Lambda's API request quotas per account and region (quotas.ts): true for AWS's, or other rates; not limited by `operations`. */
+  quotas?: QuotaSetting
 }
+
+import {LambdaQuotas, type QuotaSetting} from './quotas.js'
 
 export type FaultDecision = 'none' | 'drop' | 'throttle' | 'error' | 'stall' | 'lose'
 
@@ -61,6 +65,7 @@ export class Faults {
     if (sum > 1) throw new Error(`aws-server: the fault rates add up to ${sum}, more than 1`)
     if (config?.loseAnswerAs !== undefined && !['reset', 'error'].includes(config.loseAnswerAs)) throw new Error(`aws-server: faults.loseAnswerAs must be reset or error, got ${config.loseAnswerAs}`)
     if (config?.loseAnswers !== undefined && !(Number.isInteger(config.loseAnswers) && config.loseAnswers >= 0)) throw new Error(`aws-server: faults.loseAnswers must be a whole number, got ${config.loseAnswers}`)
+    new LambdaQuotas().configure(config?.quotas) // throws on a bad rate, in the caller's stack
     this.config = config
     this.next = seededRandom(config?.seed ?? 1)
     this.answersToLose = config?.loseAnswers ?? 0
@@ -80,6 +85,10 @@ export class Faults {
   /** True while requests of this operation are to be held unapplied. */
   holds(operation: string): boolean {
     return this.config?.hold?.includes(operation) ?? false
+  }
+
+  quotas(): QuotaSetting | undefined {
+    return this.config?.quotas
   }
 
   loseAnswerAs(): 'reset' | 'error' {

@@ -56,6 +56,11 @@ export interface AwsServerOptions {
   failUpdates?: Record<string, string>
   /** The day (YYYY-MM-DD) AWS's runtime block dates are compared with; default today (UTC). */
   today?: string
+  /**
+   * Function (`name`, or `accountId/region/name`) -> the CloudFormation stack that created it: its
+   * CreateFunction adds CloudFormation's `aws:cloudformation:*` tags (stack-name, stack-id, logical-id).
+   */
+  stacks?: Record<string, string>
   /** Port on 127.0.0.1; default a free one. */
   port?: number
 }

@@ -2,14 +2,17 @@
 // zip or an S3 object, get, get by ARN, list with Marker/MaxItems and runtime/architecture filters,
 // delete, resource policies for sharing) and functions (create, get, get configuration, update
 // configuration and code with RevisionId preconditions and LastUpdateStatus InProgress -> Successful,
-// list 50 a page, delete). Errors carry the status, X-Amzn-ErrorType and body AWS sends, so the SDK
+// list 50 a page, delete; published versions and aliases in lambda-versions.ts). Errors carry the status, X-Amzn-ErrorType and body AWS sends, so the SDK
 // raises the same exception classes. Runtimes past AWS's block dates are refused for creating and
 // updating functions; an update can be made to fail (LastUpdateStatus Failed, the previous
 // configuration kept) with the `failUpdates` option.
 import {Architecture, Runtime} from '@aws-sdk/client-lambda'
 import {partitionOf} from './auth.js'
 import {ApiError, awsDate, revisionId, sha256, token, type Reply, type RequestContext} from './common.js'
+import {FunctionVersions, VERSION_ROUTES} from './lambda-versions.js'
+import {checkTags, stackTags, TAG_ROUTES, taggedFunctionRef, untag} from './lambda-tags.js'
 import type {Persistence} from './persist.js'
+import {LambdaQuotas, type QuotaSetting} from './quotas.js'
 import {unzippedSize} from './zip.js'
 
 export const MAX_UNZIPPED = 262_144_000
@@ -73,6 +76,10 @@ export interface LambdaOptions {
   failUpdates?: Record<string, string>
   /** The day (YYYY-MM-DD) runtime block dates are compared with; default today (UTC). */
   today?: string
+  /** Function (`name` or `accountId/region/name`) -> the CloudFormation stack that created it (lambda-tags.ts). */
+  stacks?: Record<string, string>
+  /** The API request quotas in force (faults.quotas); none: not enforced. */
+  quotas?: () => QuotaSetting | undefined
 }
 
 /** Where PublishLayerVersion/CreateFunction read S3 content from (the S3 side of this server). */
@@ -176,6 +183,8 @@ const ROUTES: Route[] = [
   {method: 'GET', pattern: /^\/2015-03-31\/functions\/([^/]+)\/configuration$/, operation: 'GetFunctionConfiguration'},
   {method: 'PUT', pattern: /^\/2015-03-31\/functions\/([^/]+)\/configuration$/, operation: 'UpdateFunctionConfiguration'},
   {method: 'PUT', pattern: /^\/2015-03-31\/functions\/([^/]+)\/code$/, operation: 'UpdateFunctionCode'},
+  ...VERSION_ROUTES,
+  ...TAG_ROUTES,
 ]
 
 /** The operation a request names, and its path labels (URL-decoded). */
@@ -245,6 +254,9 @@ export class Lambda {
   private readonly functions = new Map<string, FunctionRecord>()
   /** failUpdates entries already used (each fails one update). */
   private readonly failed = new Set<string>()
+  /** Published versions and aliases (lambda-versions.ts). */
+  private readonly versions: FunctionVersions<FunctionRecord>
+  private readonly quotas = new LambdaQuotas()
 
   constructor(
     private readonly persistence: Persistence,
@@ -263,10 +275,20 @@ export class Lambda {
       this.functions.set(row.id, row.value)
       if (row.blob) blobs.set(row.value.contentId, row.blob)
     }
+    this.versions = new FunctionVersions<FunctionRecord>(persistence, {
+      find: (ctx, raw) => this.findFunction(ctx, raw),
+      qualifierOf: (ctx, raw) => this.parseFunctionName(ctx, raw).qualifier,
+      configuration: (fn) => this.configurationOut(fn),
+      blob: (id) => blobs.get(id),
+      storeBlob: (id, bytes) => blobs.set(id, bytes),
+      deleteBlob: (id) => blobs.delete(id),
+    })
   }
 
   async handle(ctx: RequestContext): Promise<Reply> {
     const {operation, labels} = lambdaRoute(ctx.method, ctx.url)
+    this.quotas.configure(this.options.quotas?.())
+    this.quotas.admit(ctx.accountId, ctx.region, operation)
     const body = this.parseBody(ctx)
     switch (operation) {
       case 'PublishLayerVersion':
@@ -292,15 +314,15 @@ export class Lambda {
       case 'CreateFunction':
         return json(201, await this.createFunction(ctx, body))
       case 'GetFunction': {
-        const fn = this.findFunction(ctx, labels[0]!)
+        const {record, configuration, fn} = this.versions.resolve(ctx, labels[0]!)
         return json(200, {
-          Configuration: this.configurationOut(fn),
-          Code: {RepositoryType: 'S3', Location: `${ctx.endpoint}/__aws-test-server/content/${fn.contentId}`},
+          Configuration: configuration,
+          Code: {RepositoryType: 'S3', Location: `${ctx.endpoint}/__aws-test-server/content/${record.contentId}`},
           ...(fn.tags ? {Tags: fn.tags} : {}),
         })
       }
       case 'GetFunctionConfiguration':
-        return json(200, this.configurationOut(this.findFunction(ctx, labels[0]!)))
+        return json(200, this.versions.resolve(ctx, labels[0]!).configuration)
       case 'UpdateFunctionConfiguration':
         return json(200, this.updateFunctionConfiguration(ctx, labels[0]!, body))
       case 'UpdateFunctionCode':
@@ -308,15 +330,29 @@ export class Lambda {
       case 'ListFunctions':
         return json(200, this.listFunctions(ctx))
       case 'DeleteFunction': {
+        if (this.versions.deleteQualified(ctx, labels[0]!)) return json(204)
         const fn = this.findFunction(ctx, labels[0]!)
+        this.versions.forget(fn)
         const key = functionKey(fn.accountId, fn.region, fn.name)
         this.functions.delete(key)
         this.persistence.remove('lambda-function', key)
         this.blobs.delete(fn.contentId)
         return json(204)
       }
-      default:
-        throw new ApiError(404, 'UnknownOperationException', `Unknown operation ${operation}`)
+      case 'ListTags':
+        return json(200, {Tags: this.taggedFunction(ctx, labels[0]!).tags ?? {}})
+      case 'TagResource':
+      case 'UntagResource': {
+        const fn = this.taggedFunction(ctx, labels[0]!)
+        fn.tags = operation === 'TagResource' ? checkTags(body.Tags, fn.tags) : untag(ctx, fn.tags ?? {})
+        this.saveFunction(fn)
+        return json(204)
+      }
+      default: {
+        if (!FunctionVersions.owns(operation)) throw new ApiError(404, 'UnknownOperationException', `Unknown operation ${operation}`)
+        const reply = this.versions.handle(ctx, operation, labels, body)
+        return json(reply.status, reply.body)
+      }
     }
   }
 
@@ -683,12 +719,20 @@ export class Lambda {
     return `arn:${partitionOf(fn.region)}:lambda:${fn.region}:${fn.accountId}:function:${fn.name}`
   }
 
-  private parseFunctionName(ctx: RequestContext, raw: string): {accountId: string; region: string; name: string} {
+  private parseFunctionName(ctx: RequestContext, raw: string): {accountId: string; region: string; name: string; qualifier?: string} {
     const match = raw.length <= 170 ? FUNCTION_NAME.exec(raw) : null
     if (!match) {
       throw validation([`Value '${raw}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?`])
     }
-    return {region: match[1] ?? ctx.region, accountId: match[2] ?? ctx.accountId, name: match[3]!}
+    return {region: match[1] ?? ctx.region, accountId: match[2] ?? ctx.accountId, name: match[3]!, ...(match[4] === undefined ? {} : {qualifier: match[4]})}
+  }
+
+  /** The function a tagging call names by its ARN (lambda-tags.ts). */
+  private taggedFunction(ctx: RequestContext, resource: string): FunctionRecord {
+    const ref = taggedFunctionRef(ctx, resource)
+    const fn = this.functions.get(functionKey(ref.accountId, ref.region, ref.name))
+    if (!fn) throw notFound(`Function not found: ${resource}`)
+    return fn
   }
 
   private findFunction(ctx: RequestContext, raw: string): FunctionRecord {
@@ -808,6 +852,7 @@ export class Lambda {
     if (size >= MAX_UNZIPPED) throw invalid(`Unzipped size must be smaller than ${MAX_UNZIPPED} bytes`)
     const layers = body.Layers === undefined ? [] : this.checkLayers(ctx, body.Layers)
     this.checkTotalSize(size, layers)
+    const tags = {...(body.Tags === undefined ? {} : checkTags(body.Tags)), ...stackTags(ref, this.options.stacks)}
     const now = Date.now()
     const fn: FunctionRecord = {
       accountId: ref.accountId,
@@ -822,7 +867,7 @@ export class Lambda {
       ...(body.Environment && typeof body.Environment === 'object' ? {environment: ((body.Environment as {Variables?: Record<string, string>}).Variables ?? {})} : {}),
       architectures: Array.isArray(body.Architectures) ? (body.Architectures as string[]) : ['x86_64'],
       layers,
-      ...(body.Tags && typeof body.Tags === 'object' ? {tags: body.Tags as Record<string, string>} : {}),
+      ...(Object.keys(tags).length > 0 ? {tags} : {}),
       codeSha256: sha256(zip).toString('base64'),
       codeSize: zip.length,
       unzippedSize: size,

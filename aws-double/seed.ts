@@ -25,6 +25,8 @@ export interface SeedFunction {
   architecture?: 'x86_64' | 'arm64'
   handler?: string
   layers?: string[]
+  /** Tags of CreateFunction (user tags; CloudFormation's come from the server's `stacks` option). */
+  tags?: Record<string, string>
   /** The code zip; default a small one, or one of exactly `codeSize` bytes (CodeSize as Lambda reports it). */
   zip?: Buffer
   codeSize?: number
@@ -115,6 +117,7 @@ export function seeder(server: AwsServer): Seeder {
           Architectures: [fn.architecture ?? 'x86_64'],
           Code: await content(accountId, region, zip),
           ...(fn.layers ? {Layers: fn.layers} : {}),
+          ...(fn.tags ? {Tags: fn.tags} : {}),
         }),
       )
       return created.FunctionArn!

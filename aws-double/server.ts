@@ -22,7 +22,7 @@ const CONTENT_PREFIX = '/__aws-test-server/content/'
 function serviceOf(req: IncomingMessage, body: Buffer): ServiceName {
   const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(req.headers.authorization ?? '')
   if (scope && (SERVICES as readonly string[]).includes(scope[1]!)) return scope[1] as ServiceName
-  if (/^\/20(15-03-31|18-10-31)\//.test(req.url ?? '')) return 'lambda'
+  if (/^\/20(15-03-31|17-03-31|18-10-31)\//.test(req.url ?? '')) return 'lambda'
   if (/^AWSOrganizations/.test(header(req.headers, 'x-amz-target') ?? '')) return 'organizations'
   if (req.method === 'POST' && /(^|&)Action=/.test(body.toString('utf8'))) return 'sts'
   return 's3'
@@ -83,6 +83,8 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
     organizations: options.organizations ?? {},
     ...(options.failUpdates ? {failUpdates: options.failUpdates} : {}),
     ...(options.today ? {today: options.today} : {}),
+    ...(options.stacks ? {stacks: options.stacks} : {}),
+    quotas: () => faults.quotas(),
   })
   const sts = new Sts(accounts, options.roles)
   const orgOptions = {organizations: options.organizations ?? {}, accountNames: options.accountNames ?? {}, optInRegions: options.optInRegions ?? {}}

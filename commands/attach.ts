@@ -14,6 +14,8 @@ export default class Attach extends LayersAwsCommand {
 
 The update is refused, with the reason, when the function would have more than 5 layers, its code plus layers would exceed 262,144,000 bytes unzipped, a layer's runtimes or architectures exclude the function's, a layer version cannot be read from that account, or a layer is not published to that target yet (\`layers publish LAYER\` publishes it). Updates carry the function's RevisionId: when it changed underneath, attach reads it again and retries once, else reports the conflict. It then waits (bounded) until LastUpdateStatus is Successful. --dry-run shows the diffs and writes nothing.
 
+A function infrastructure as code owns is refused too, unless --force: one CloudFormation, SAM or CDK deployed (tag aws:cloudformation:stack-name) or one carrying a tag of settings.ownershipTags (e.g. ManagedBy=terraform). An attach there is drift the next deploy reverts: have its template read the locked ARNs from the SSM parameters or a file of \`layers export\`, and redeploy it. Its tags are read (ListTags) only when attach would change the function; with --force it is updated, with a warning.
+
 Functions in an account marked \`protected: true\` in the manifest are changed only after confirmation: attach first reads what it would change (as --dry-run does), lists the changes in protected accounts and asks on a terminal (y/N; Enter, Ctrl-D or Ctrl-C change nothing); without a terminal it refuses with ERR_LAYERS_CONFIRMATION_REQUIRED (exit 2) before updating anything. --yes skips the question.
 ${AWS_CONVENTIONS_HELP}
 
@@ -40,6 +42,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
     yes: Flags.boolean({char: 'y', description: 'Update functions in protected accounts without asking (needed without a terminal).', default: false}),
     concurrency: Flags.integer({description: 'Functions worked on at once.', default: 8, min: 1, max: 64}),
     'wait-timeout': Flags.integer({description: 'Seconds to wait for each update to finish (LastUpdateStatus).', default: 120, min: 1}),
+    force: Flags.boolean({description: 'Also update functions a CloudFormation stack or an ownership tag says another tool owns (its next deploy reverts the change).', default: false}),
     'remote-state': Flags.boolean({description: 'Write each attached version to the shared history in the state bucket (--no-remote-state: local only).', default: true, allowNo: true}),
   }
 
@@ -58,13 +61,18 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
       ...this.awsConnection(flags),
       waitTimeoutMs: flags['wait-timeout'] * 1000,
       remoteState: flags['remote-state'],
+      force: flags.force,
       signal: this.interruptSignal,
     })
     this.reporter.done()
     this.out(() => renderAttach(result))
     const bad = result.summary.refused + result.summary.conflicts + result.summary.failed
     if (bad > 0) {
-      await this.reportFailure(new OperationalError('ERR_LAYERS_ATTACH_FAILED', `${bad} function target(s) refused, conflicted or failed; see the summary.`, {hint: 'Each outcome says why; fix those and run attach again (functions already on their versions are left untouched).'}))
+      const owned = result.functions.some((outcome) => outcome.status === 'refused' && outcome.owner)
+      const hint = owned
+        ? 'Each outcome says why. Functions infrastructure as code owns get their layers from a redeploy of their stack (read the ARNs from the SSM parameters or `layers export`); `layers attach --force` updates them anyway.'
+        : 'Each outcome says why; fix those and run attach again (functions already on their versions are left untouched).'
+      await this.reportFailure(new OperationalError('ERR_LAYERS_ATTACH_FAILED', `${bad} function target(s) refused, conflicted or failed; see the summary.`, {hint}))
     }
     return result
   }

@@ -14,13 +14,13 @@ import {auditHtml} from '../src/report/template.js'
 export default class Audit extends LayersAwsCommand {
   static override summary = 'Report which function, in which account and region, runs which layer version, and what is wrong.'
 
-  static override description = `Scans every function (all pages) of each target concurrently with adaptive retries: the manifest's accounts and regions, narrowed with --account/--region, every enabled region with --all-regions, or every active account of an AWS Organization with --org --role-name NAME. Findings: drift (layers differ from what \`layers attach\` sets), behind (older than the locked version), missing (the layer version no longer exists), unmanaged (a layer neither layers.yaml nor the lock knows), limits (5 layers; code plus layers above 80% of 262,144,000 bytes unzipped, estimated as zipped x 3 where the exact size is unknown), runtime (deprecated or deprecated within 180 days), arch (the function's architecture is not declared by a layer version), layer-runtime (the function's runtime is not declared by a layer version that declares runtimes). A target that cannot be scanned is reported as failed. Each run is saved in .layers/state.db; --diff compares with the previous run. The --json output follows schema/audit.schema.json. --format jsonl streams one JSON object per line as each target finishes (a target line, its function and finding lines, a summary line last; schema/audit-line.schema.json), keeping nothing of a finished target, for fleets of any size. --format html writes one self-contained page to share (no network, no external assets): the layers x account-regions matrix coloured by version and drift, the findings grouped with each fix said once, the runtime deprecation timeline and the saved versions over time of each manifest layer; --output FILE writes any format to a file instead of stdout.
+  static override description = `Scans every function (all pages) of each target concurrently with adaptive retries: the manifest's accounts and regions, narrowed with --account/--region, every enabled region with --all-regions, or every active account of an AWS Organization with --org --role-name NAME. Findings: drift (layers differ from what \`layers attach\` sets), drift-iac (that drift on a function infrastructure as code owns: tag aws:cloudformation:stack-name, whose stack the finding names, or one of settings.ownershipTags; the fix is a redeploy; tags are read, with ListTags, only for managed functions that are behind or drift), behind (older than the locked version), missing (the layer version no longer exists), unmanaged (a layer neither layers.yaml nor the lock knows), limits (5 layers; code plus layers above 80% of 262,144,000 bytes unzipped, estimated as zipped x 3 where the exact size is unknown), runtime (deprecated or deprecated within 180 days), arch (the function's architecture is not declared by a layer version), layer-runtime (the function's runtime is not declared by a layer version that declares runtimes). A target that cannot be scanned is reported as failed, one whose aliases could not all be read as incomplete. Each run is saved in .layers/state.db; --diff compares with the previous run. The --json output follows schema/audit.schema.json. --format jsonl streams one JSON object per line as each target finishes (a target line, its function and finding lines, a summary line last; schema/audit-line.schema.json), keeping nothing of a finished target, for fleets of any size. --format html writes one self-contained page to share (no network, no external assets): the layers x account-regions matrix coloured by version and drift, the findings grouped with each fix said once, the runtime deprecation timeline and the saved versions over time of each manifest layer; --output FILE writes any format to a file instead of stdout.
 
 ${AWS_CONVENTIONS_HELP}
 
 ${AWS_TIME_BOUNDS_HELP}
 
-${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report lists it as failed), or when findings reach --fail-on; under --json the report is still printed on stdout and the error on stderr.`
+${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report lists it as failed) or the aliases of some of its functions could not be read (incomplete), or when findings reach --fail-on; under --json the report is still printed on stdout and the error on stderr.`
 
   static override examples = [
     {description: 'Audit every account and region of the manifest', command: '<%= config.bin %> <%= command.id %>'},
@@ -43,7 +43,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
     diff: Flags.boolean({description: 'Compare the findings with the previous saved audit.', default: false}),
     save: Flags.boolean({description: 'Save this run in the history (--no-save: do not).', default: true, allowNo: true}),
     'remote-state': Flags.boolean({description: 'Write the saved run\'s summary per layer and target to the shared history in the state bucket (--no-remote-state: local only).', default: true, allowNo: true}),
-    concurrency: Flags.integer({description: 'Targets scanned at once.', default: 32, min: 1, max: 256}),
+    concurrency: Flags.integer({description: 'Targets scanned at once (each account and region stays within its request budget, --max-rps).', default: 256, min: 1, max: 256}),
   }
 
   async run(): Promise<AuditReport | AuditStreamResult> {
@@ -71,7 +71,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
         return done
       })
       this.reporter.done()
-      this.verdict(result.summary, result.failedTargets, failOn, undefined)
+      this.verdict(result.summary, result.notScannedCompletely, failOn, undefined)
       return result
     }
     const report = await auditCommand(options)
@@ -80,12 +80,12 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
       const text = flags.format === 'html' ? await auditHtml(report, options.manifestPath) : renderAudit(report, flags.format as AuditFormat)
       await writeOutput(flags.output, (write) => write(text))
     }
-    this.verdict(report.summary, report.targets.filter((target) => target.status === 'failed'), failOn, report)
+    this.verdict(report.summary, report.targets.filter((target) => target.status !== 'ok'), failOn, report)
     return report
   }
 
-  /** Exit 1 when findings reach --fail-on, or when a target could not be scanned (the report, if any, goes with the error). */
-  private verdict(summary: AuditReport['summary'], failedTargets: TargetReport[], failOn: 'error' | 'warning' | undefined, report: AuditReport | undefined): void {
+  /** Exit 1 when findings reach --fail-on, or when a target could not be scanned completely (failed or incomplete; the report, if any, goes with the error). */
+  private verdict(summary: AuditReport['summary'], notScannedCompletely: TargetReport[], failOn: 'error' | 'warning' | undefined, report: AuditReport | undefined): void {
     const count = countAtThreshold(summary.findings, failOn)
     if (count > 0) {
       throw new FindingsError('ERR_LAYERS_AUDIT_FINDINGS', `${count} finding(s) at or above --fail-on ${failOn}.`, {
@@ -93,10 +93,10 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
         details: report ? {report} : {},
       })
     }
-    if (failedTargets.length > 0) {
-      const failed = failedTargets.map((target) => `${target.accountId}/${target.region} (${target.error?.code})`)
-      throw new OperationalError('ERR_LAYERS_AUDIT_TARGETS_FAILED', `${failed.length} target(s) could not be scanned: ${failed.join(', ')}.`, {
-        hint: 'Check the credentials and permissions (lambda:ListFunctions, lambda:GetLayerVersion) for those accounts and regions; the other targets were audited.',
+    const failed = notScannedCompletely.map((target) => `${target.accountId}/${target.region} (${target.status === 'incomplete' ? 'incomplete, ' : ''}${target.error?.code})`)
+    if (failed.length > 0) {
+      throw new OperationalError('ERR_LAYERS_AUDIT_TARGETS_FAILED', `${failed.length} target(s) could not be scanned completely: ${failed.join(', ')}.`, {
+        hint: 'Check the credentials and permissions (lambda:ListFunctions, lambda:GetLayerVersion, lambda:ListAliases, lambda:GetFunctionConfiguration) for those accounts and regions; the other targets were audited.',
         details: report ? {report} : {},
       })
     }

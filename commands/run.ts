@@ -8,9 +8,9 @@ import {DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS, readEvent, runFunction, type
 export default class Run extends LayersCommand {
   static override summary = 'Invoke a function locally, assembled from its built layers exactly as Lambda lays it out.'
 
-  static override description = `Assembles the function in a temp directory as Lambda does: each of its layers' built zips (from \`layers build\`, for the current lock) extracted into opt/ in the function's layer order, a later layer's file replacing an earlier one's, and the function's package (what \`layers package\` zips) in task/. Then starts the runtime against a local Lambda Runtime API with the variables Lambda sets (_HANDLER, LAMBDA_TASK_ROOT, NODE_PATH, AWS_LAMBDA_FUNCTION_NAME, AWS_REGION, AWS_LAMBDA_RUNTIME_API ...; /opt and /var/task stand for the temp directories) and sends one event. nodejs*.x functions run on the local Node.js, with ES module imports from layers resolved as on Lambda; provided.* functions run their bootstrap (from the package root, else from a layer).
+  static override description = `Assembles the function in a temp directory as Lambda does: each of its layers' built zips (from \`layers build\`, for the current lock) extracted into opt/ in the function's layer order, a later layer's file replacing an earlier one's, and the function's package (what \`layers package\` zips) in task/. Then starts the runtime against a local Lambda Runtime API with the variables Lambda sets (_HANDLER, LAMBDA_TASK_ROOT, NODE_PATH, AWS_LAMBDA_FUNCTION_NAME, AWS_REGION, AWS_LAMBDA_RUNTIME_API ...; /opt and /var/task stand for the temp directories) and sends one event. nodejs*.x functions run on the local Node.js, with ES module imports from layers resolved as on Lambda; python3.x functions on the local Python (--python, else LAYERS_PYTHON, else python3 on PATH; a warning when its version is not the runtime's) with sys.path as Lambda orders it: the function, then /opt/python/lib/pythonX.Y/site-packages and /opt/python, then the standard library (no host site-packages); provided.* functions run their bootstrap (from the package root, else from a layer).
 
-Prints the handler's result on stdout, or Lambda's error document (errorType, errorMessage, trace) when it throws, fails to load, times out or exits; the function's own output goes to stderr. ARN layers cannot be fetched and are left out (with a warning). The AWS SDK that the managed runtimes ship is not available locally.
+Prints the handler's result on stdout, or Lambda's error document when it throws, fails to load, times out or exits (Node.js: errorType, errorMessage, trace; Python: errorMessage, errorType, requestId, stackTrace); the function's own output goes to stderr. ARN layers cannot be fetched and are left out (with a warning). The AWS SDK that the managed runtimes ship (boto3 for Python) is not available locally.
 
 ${EXIT_CODES_HELP} A function that fails (its error document printed) exits 1; layers not built for the current lock exit 2 (run \`layers build\`).`
 
@@ -32,6 +32,7 @@ ${EXIT_CODES_HELP} A function that fails (its error document printed) exits 1; l
     memory: Flags.integer({description: 'Memory size reported to the function, in MB.', default: DEFAULT_MEMORY_MB, min: 128, max: 10240}),
     env: Flags.string({description: 'Function environment variable KEY=VALUE (repeatable).', multiple: true}),
     keep: Flags.boolean({description: 'Keep the assembled directory and print its path.', default: false}),
+    python: Flags.string({description: 'Python interpreter for python3.x functions (default: $LAYERS_PYTHON, else python3 on PATH).'}),
   }
 
   async run(): Promise<RunResult> {
@@ -51,6 +52,7 @@ ${EXIT_CODES_HELP} A function that fails (its error document printed) exits 1; l
       memoryMb: flags.memory,
       env,
       keep: flags.keep,
+      python: flags.python,
       emit: this.reporter.emit,
       logs: process.stderr,
     })

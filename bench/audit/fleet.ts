@@ -1,14 +1,19 @@
 // The benchmark's fleet: `accounts` x `regions`, `functions` functions each, every region with three
 // versions of an own layer `deps` and an x86_64-only layer `ext`; some functions arm64, some on a
-// deprecated runtime, so the audit has findings to compute. Seeded over the SDK into the shared
-// local AWS test server (aws-double), as a deployment would create them.
+// deprecated runtime, so the audit has findings to compute; optionally `aliases` aliases per function
+// on one published version (PublishVersion, CreateAlias: the double has them once aliases are merged).
+// Seeded over the SDK into the shared local AWS test server (aws-double), as a deployment would create them.
+import {CreateAliasCommand, LambdaClient, PublishVersionCommand} from '@aws-sdk/client-lambda'
 import pLimit from 'p-limit'
+import type {AwsServer} from '../../aws-double/index.js'
 import type {Seeder} from '../../aws-double/seed.js'
 
 export interface FleetShape {
   accounts: number
   regions: string[]
   functions: number
+  /** Aliases per function (default 0). */
+  aliases?: number
 }
 
 export function fleetAccountId(index: number): string {
@@ -19,8 +24,19 @@ export function fleetAccessKey(index: number): string {
   return `AKIDBENCH${String(index).padStart(11, '0')}`
 }
 
-export async function seedFleet(seed: Seeder, shape: FleetShape): Promise<void> {
+export async function seedFleet(seed: Seeder, shape: FleetShape, server: AwsServer): Promise<void> {
   const limit = pLimit(16)
+  const lambdas = new Map<string, LambdaClient>()
+  const lambda = (id: string, region: string): LambdaClient => {
+    let client = lambdas.get(`${id}/${region}`)
+    if (!client) lambdas.set(`${id}/${region}`, (client = new LambdaClient({region, endpoint: server.endpoint, credentials: server.credentials(id), maxAttempts: 1})))
+    return client
+  }
+  const withAliases = async (id: string, region: string, name: string): Promise<void> => {
+    if (!shape.aliases) return
+    const {Version} = await lambda(id, region).send(new PublishVersionCommand({FunctionName: name}))
+    for (let alias = 0; alias < shape.aliases; alias++) await lambda(id, region).send(new CreateAliasCommand({FunctionName: name, Name: `alias-${alias}`, FunctionVersion: Version}))
+  }
   const targets = Array.from({length: shape.accounts}, (_, account) => shape.regions.map((region) => ({id: fleetAccountId(account), region}))).flat()
   await Promise.all(
     targets.map(async ({id, region}) => {
@@ -29,14 +45,16 @@ export async function seedFleet(seed: Seeder, shape: FleetShape): Promise<void> 
       const ext = await limit(() => seed.layerVersion(id, region, 'ext', {architectures: ['x86_64']}))
       await Promise.all(
         Array.from({length: shape.functions}, (_, index) =>
-          limit(() =>
-            seed.function(id, region, {
-              name: `fn-${String(index).padStart(3, '0')}`,
+          limit(async () => {
+            const name = `fn-${String(index).padStart(3, '0')}`
+            await seed.function(id, region, {
+              name,
               runtime: index % 10 === 0 ? 'nodejs16.x' : 'nodejs24.x',
               architecture: index % 4 === 0 ? 'arm64' : 'x86_64',
               layers: index % 3 === 0 ? [deps[index % 3]!, ext] : [deps[index % 3]!],
-            }),
-          ),
+            })
+            await withAliases(id, region, name)
+          }),
         ),
       )
     }),

@@ -8,7 +8,8 @@
 //   ratio b/a (target <= 0.25); layers lock vs npm install --package-lock-only, both with no lockfile
 //   and the warm cache, and both cold (empty npm cache, BENCH_COLD_RUNS runs, default 1);
 //   a no-op layers build (cache hit, target < 0.3 s); peak RSS of the build (target < 300 MB).
-// Every timed step runs BENCH_RUNS times (default 3) and the median is reported.
+// Every timed step runs BENCH_RUNS times (default 3) and the median is reported. Then team-lock.mjs:
+// cold layers lock from the team's package-lock.json against cold npm ci --omit=dev --ignore-scripts.
 import {execFileSync, spawnSync} from 'node:child_process'
 import {copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
@@ -159,3 +160,6 @@ console.log('ratios')
 console.log(`  build b/a                           ${(b / a).toFixed(3)}  target <= 0.25`)
 console.log(`  lock layers/npm, warm cache         ${(median(lockTimes) / median(npmLockTimes)).toFixed(3)}`)
 console.log(`  lock layers/npm, cold               ${(median(coldLayers) / median(coldNpm)).toFixed(3)}`)
+
+// The layer locked from the team's own package-lock.json, cold, against npm ci (team-lock.mjs).
+await import('./team-lock.mjs')

@@ -41,6 +41,8 @@ export interface AttachCommandOptions extends AwsConnection {
   signal?: AbortSignal
   /** false: --no-remote-state (nothing written to the shared history). */
   remoteState?: boolean
+  /** --force: update functions infrastructure as code owns too (src/iac/ownership.ts). */
+  force?: boolean
 }
 
 export async function attachCommand(options: AttachCommandOptions, factory: AwsClientFactory = awsClientFactory(options)): Promise<AttachResult> {
@@ -48,6 +50,7 @@ export async function attachCommand(options: AttachCommandOptions, factory: AwsC
   const clients = boundClients(factory)
   const paths = projectPaths(options.manifestPath)
   const manifest = await loadManifest(paths.manifest)
+  factory.budget.useSetting(manifest.settings.maxRps)
   const lock = await readLockfile(paths.lockfile)
   if (!lock) {
     throw new UserInputError('ERR_LAYERS_LOCK_MISSING', `${paths.lockfile} does not exist.`, {hint: 'Run `layers lock` and `layers publish` first; `layers attach` attaches the versions the lockfile records.'})
@@ -77,6 +80,8 @@ export async function attachCommand(options: AttachCommandOptions, factory: AwsC
       desired: (target) => desiredFromLock(manifest, lock, target.function, target.accountId, target.region, target.architecture),
       ...(options.waitTimeoutMs ? {waitTimeoutMs: options.waitTimeoutMs} : {}),
       ...(options.signal ? {signal: options.signal} : {}),
+      ...(manifest.settings.ownershipTags ? {ownershipTags: manifest.settings.ownershipTags} : {}),
+      ...(options.force ? {force: true} : {}),
     }
     const isProtected = (target: Pick<FunctionTarget, 'accountName'>): boolean => manifest.accounts[target.accountName]?.protected === true
     if (!options.dryRun && !options.yes && options.confirm && targets.some(isProtected)) {

@@ -24,6 +24,8 @@ export interface FunctionTarget {
 /** What GetFunctionConfiguration says about a function. */
 export interface FunctionState {
   name: string
+  /** FunctionArn (what ListTags takes). */
+  arn?: string
   runtime?: string
   packageType?: string
   architectures: string[]

@@ -3,6 +3,9 @@
 // when it must not be changed, else update it under its RevisionId (re-read and retry once when it
 // changed underneath, or report the conflict; a re-read already showing the desired list means the
 // update landed, its answer lost) and wait, bounded, until LastUpdateStatus is Successful.
+// A function infrastructure as code owns (src/iac/ownership.ts: a CloudFormation stack's, or one with
+// a manifest ownership tag) is refused unless `force`; its tags are read (ListTags) only for a
+// function attach would otherwise change.
 // On an interrupt (options.signal) no function is updated any more; an update already sent stands (it
 // is reported updated without waiting for LastUpdateStatus), and InterruptedError lists the functions
 // updated and those not started.
@@ -11,6 +14,7 @@ import {targetError, type TargetError} from '../aws/errors.js'
 import type {FunctionsApi} from '../aws/lambda-functions.js'
 import {InterruptedError, OperationalError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
+import {describeOwner, ownerOf, redeployHint, type Owner} from '../iac/ownership.js'
 import {renderAttachInterrupted} from './render.js'
 import {diffLayers, isSameList, planAttach, type FunctionState, type FunctionTarget, type LayerDiff, type LayerFacts} from './plan.js'
 
@@ -31,6 +35,10 @@ export interface AttachRunOptions {
   pollMs?: number
   /** Fires on an interrupt: no further update is sent; runAttach then throws InterruptedError with the result in `details`. */
   signal?: AbortSignal
+  /** The manifest's settings.ownershipTags (beside CloudFormation's stack tag). */
+  ownershipTags?: readonly string[]
+  /** Update functions infrastructure as code owns too (a warning says the next deploy reverts it). */
+  force?: boolean
 }
 
 /** `not-started`: an interrupted run did not update the function (it may have read it). */
@@ -47,6 +55,8 @@ export interface AttachOutcome {
   after: string[]
   diff?: LayerDiff
   reasons?: string[]
+  /** Who else owns the function (read only when attach would change it). */
+  owner?: Owner
   /** True when the function changed underneath and the update was retried on a fresh read. */
   retried: boolean
   error?: TargetError
@@ -141,6 +151,8 @@ async function attachOne(target: FunctionTarget, env: AttachEnv, options: Attach
       }
       return {...outcome, status: 'updated'}
     }
+    // Tags are read once, the first time the function would be changed (a retry keeps the answer).
+    let ownerRead = false
     for (let attempt = 1; ; attempt++) {
       // Already right (from the start, or made so by whoever changed it underneath): no write, no layer reads.
       if (isSameList(outcome.before, desired.arns)) return {...outcome, status: 'unchanged', diff: diffLayers(outcome.before, desired.arns)}
@@ -149,6 +161,28 @@ async function attachOne(target: FunctionTarget, env: AttachEnv, options: Attach
       outcome.diff = decision.diff
       if (decision.action === 'noop') return {...outcome, status: 'unchanged'}
       if (decision.action === 'refuse') return {...outcome, status: 'refused', reasons: decision.reasons}
+      if (!ownerRead && current.arn) {
+        ownerRead = true
+        let tags: Record<string, string> | undefined
+        try {
+          tags = await api.listTags(current.arn)
+        } catch (error) {
+          // Unknown ownership: --force goes ahead (it would update an owned function too); else refused, saying why.
+          const failure = targetError(error)
+          if (!options.force) {
+            return {...outcome, status: 'refused', reasons: [`could not read the tags of ${target.functionName} (${failure.code}: ${failure.message}) to tell whether infrastructure as code owns it; allow lambda:ListTags on it, or pass --force.`]}
+          }
+        }
+        const owner = tags ? ownerOf(tags, options.ownershipTags) : undefined
+        if (owner) outcome.owner = owner
+      }
+      if (outcome.owner && !options.force) {
+        const message = `${target.functionName} belongs to ${describeOwner(outcome.owner)}: an update by layers attach is drift its next deploy reverts; ${redeployHint(outcome.owner)} (or pass --force).`
+        return {...outcome, status: 'refused', reasons: [message]}
+      }
+      if (outcome.owner && !options.dryRun) {
+        options.emit({type: 'warning', warning: {severity: 'warning', code: 'ERR_LAYERS_ATTACH_OWNED', message: `${target.functionName} in ${target.accountName}/${target.region} belongs to ${describeOwner(outcome.owner)}; updated because of --force, its next deploy sets its layers back.`, hint: redeployHint(outcome.owner)}})
+      }
       if (options.dryRun) return {...outcome, status: 'would-update'}
       if (options.signal?.aborted) return {...outcome, status: 'not-started'}
       const update = await api.updateLayers(target.functionName, desired.arns, current.revisionId)

@@ -72,7 +72,7 @@ async function withAuditProject<T>(options: AuditCommandOptions, audit: (setup: 
   const explicitTargets = Boolean(options.flags.org || options.flags.accounts?.some((account) => /^\d{12}$/.test(account)))
   const project = await loadProject(options.manifestPath, !explicitTargets)
   const {manifest, lock} = project
-  const clients = auditClientFactory(options)
+  const clients = auditClientFactory({...options, ...(manifest?.settings.maxRps !== undefined ? {manifestMaxRps: manifest.settings.maxRps} : {})})
   const env = awsAuditEnv(
     clients,
     manifest ? (managed) => desiredFromLock(manifest, lock, managed.key, managed.accountId, managed.region, manifest.functions[managed.key]!.architecture) : undefined,

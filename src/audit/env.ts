@@ -3,6 +3,7 @@
 // read/write interfaces the services take. Clients are made once per account and region.
 import type {AccountClient} from '@aws-sdk/client-account'
 import type {LambdaClient} from '@aws-sdk/client-lambda'
+import {listFunctionTags} from '../aws/lambda-functions.js'
 import type {OrganizationsClient} from '@aws-sdk/client-organizations'
 import {organizationsApi} from '../aws/organizations.js'
 import {listEnabledRegions} from '../aws/regions.js'
@@ -34,6 +35,7 @@ export function awsAuditEnv(clients: AuditClientFactory, desiredLayers?: AuditEn
   }
   return {
     readApiFor: async (target) => lambdaReadApi(await lambda(target.account, target.region)),
+    functionTags: async (target, functionArn) => listFunctionTags(await lambda(target.account, target.region), functionArn),
     pruneApiFor: async (target) => pruneLambdaApi(await lambda(target.account, target.region)),
     probeApiFor: async (account, region) => layerProbeApi(await lambda(account, region), account.id, region),
     organizations: () => ({listActiveAccounts: async () => organizationsApi(await clients.organizations()).listActiveAccounts()}),

@@ -1,6 +1,11 @@
-// Owns the audit's judgement: from plain data (what each target's functions use, what the manifest
-// and lock say, what Lambda said about each layer version, the runtime deprecation table) to the
-// findings, the layer x version usage matrix and the report. Pure: no AWS, no files, no clock.
+// Owns the audit's judgement: from plain data (what each target's functions use, in $LATEST and in the
+// published versions their aliases point at, what the manifest and lock say, what Lambda said about
+// each layer version, the runtime deprecation table) to the findings (per function, and per alias as
+// `alias prod -> 42 runs common:3, behind`), the layer x version usage matrix and the report. Pure: no
+// AWS, no files, no clock.
+// A managed function infrastructure as code owns (`owners`, from its tags) that drifts is `drift-iac`:
+// its fix is a redeploy of the stack that owns it, not `layers attach`.
+import {describeOwner, redeployHint, type Owner} from '../iac/ownership.js'
 import type {Architecture} from '../manifest/types.js'
 import {parseLayerVersionArn} from './arn.js'
 import {compareText, lockedVersionFor, type LayerCatalog, type ManagedFunction} from './catalog.js'
@@ -9,10 +14,12 @@ import {
   type AuditReport,
   type Finding,
   type FunctionReport,
+  type AliasReport,
   type LayerUsage,
   type LayerVersionInfo,
   type LayerVersionsByAccount,
   type ScannedFunction,
+  type ScannedVersion,
   type Severity,
   type TargetReport,
   type TargetScan,
@@ -53,6 +60,8 @@ export interface FindingsInput {
   runtimes: RuntimeDeprecation[]
   /** ISO timestamp the runtime dates are compared with. */
   now: string
+  /** Keyed by desiredKey: who else owns a managed function (read for those behind or drifting only). */
+  owners?: Record<string, Owner>
 }
 
 export function desiredKey(accountId: string, region: string, functionName: string): string {
@@ -73,26 +82,121 @@ export function computeFindings(input: FindingsInput): Finding[] {
   }
   const findings: Finding[] = []
   for (const scan of input.scans) {
-    if (scan.status !== 'ok') continue
+    if (scan.status === 'failed') continue
     for (const fn of scan.functions) {
       const at = {accountId: scan.accountId, region: scan.region, function: fn.name}
       const spec = managed.get(desiredKey(scan.accountId, scan.region, fn.name))
-      findings.push(...layerFindings(input, fn, at, spec))
+      findings.push(...layerFindings(input, fn, at, spec, input.owners?.[desiredKey(scan.accountId, scan.region, fn.name)]))
       findings.push(...limitFindings(input, fn, at))
       const runtime = runtimeFinding(fn, at, runtimes, input.now, hintFor)
       if (runtime) findings.push(runtime)
+      for (const route of aliasRoutes(fn)) {
+        // An alias on $LATEST runs what the findings above are about already.
+        if (!route.published) continue
+        const aliasAt: At = {...at, alias: route.alias, route: `alias ${route.alias} -> ${route.version}${route.weight < 1 ? ` (${Math.round(route.weight * 100)}%)` : ''}`}
+        findings.push(...versionLayerFindings(input, route.published, aliasAt, spec).findings)
+        const aliasRuntime = runtimeFinding(route.published, aliasAt, runtimes, input.now, hintFor)
+        if (aliasRuntime) findings.push(aliasRuntime)
+      }
     }
   }
   return sortFindings(findings)
 }
 
-type At = {accountId: string; region: string; function: string}
+/** Where a finding is: the function, and for a published version an alias routes to, the alias and how (`alias prod -> 42 (90%)`). */
+type At = {accountId: string; region: string; function: string; alias?: string; route?: string}
+
+/** The finding's location fields (the route is said in the message only). */
+function where(at: At): Pick<Finding, 'accountId' | 'region' | 'function' | 'alias'> {
+  return {accountId: at.accountId, region: at.region, function: at.function, ...(at.alias === undefined ? {} : {alias: at.alias})}
+}
+
+export interface AliasRoute {
+  alias: string
+  version: string
+  /** Share of the alias's traffic (1 for an alias on one version). */
+  weight: number
+  /** The published version's configuration; absent for `$LATEST` or a version that was not read. */
+  published?: ScannedVersion
+}
+
+/** Every (alias, version) pair a function's aliases route to, with the version read for it. */
+export function aliasRoutes(fn: ScannedFunction): AliasRoute[] {
+  const byVersion = new Map((fn.versions ?? []).map((version) => [version.version, version]))
+  const route = (alias: string, version: string, weight: number): AliasRoute => {
+    const published = version === '$LATEST' ? undefined : byVersion.get(version)
+    return {alias, version, weight, ...(published ? {published} : {})}
+  }
+  return (fn.aliases ?? []).flatMap((alias) =>
+    alias.additional ? [route(alias.name, alias.version, 1 - alias.additional.weight), route(alias.name, alias.additional.version, alias.additional.weight)] : [route(alias.name, alias.version, 1)],
+  )
+}
 
 function attachCommand(spec: ManagedFunction): string {
   return `layers attach ${spec.key} --account ${spec.accountName} --region ${spec.region}`
 }
 
-function layerFindings(input: FindingsInput, fn: ScannedFunction, at: At, spec: ManagedFunction | undefined): Finding[] {
+/** `common:3` (the manifest's name) or the ARN, as an alias finding names a layer version. */
+function shortName(arn: string, name: string | undefined): string {
+  const parts = parseLayerVersionArn(arn)
+  return name !== undefined && parts ? `${name}:${parts.version}` : arn
+}
+
+/** The fix of a finding about the version an alias routes to: a new function version, and the alias moved to it. */
+function aliasFix(spec: ManagedFunction | undefined, what: string): string {
+  return spec
+    ? `Run \`${attachCommand(spec)}\`, publish a new version of the function and point the alias at it.`
+    : `Publish a new version of the function ${what} and point the alias at it.`
+}
+
+/** Findings about the layers of one published version an alias routes to (at.route says which). */
+function aliasLayerFinding(code: Finding['code'], severity: Finding['severity'], at: At, arn: string, name: string | undefined, state: string, detail: string, fix: string): Finding {
+  return {code, severity, ...where(at), layer: arn, message: `${at.route} runs ${shortName(arn, name)}, ${state}: ${detail}`, fix}
+}
+
+/** The managed functions whose layers are behind the lock or drift from it: whose owner the audit asks about. */
+export function ownershipCandidates(input: FindingsInput): string[] {
+  const keys = computeFindings({...input, owners: {}})
+    .filter((finding) => finding.code === 'behind' || (finding.code === 'drift' && 'arns' in (input.desired[desiredKey(finding.accountId, finding.region, finding.function)] ?? {})))
+    .map((finding) => desiredKey(finding.accountId, finding.region, finding.function))
+  const managed = new Set(input.catalog.managed.map((entry) => desiredKey(entry.accountId, entry.region, entry.name)))
+  return [...new Set(keys)].filter((key) => managed.has(key)).sort(compareText)
+}
+
+function layerFindings(input: FindingsInput, fn: ScannedFunction, at: At, spec: ManagedFunction | undefined, owner?: Owner): Finding[] {
+  const {findings, caughtUp} = versionLayerFindings(input, fn, at, spec, owner)
+  if (spec) {
+    const desired = input.desired[desiredKey(at.accountId, at.region, fn.name)]
+    const actual = fn.layers.map((ref) => ref.arn)
+    if (desired && 'error' in desired) {
+      findings.push({
+        code: 'drift', severity: 'error', ...at,
+        message: `is declared in layers.yaml, but its desired layers cannot be computed: ${desired.error}`,
+        fix: `Fix the cause, then run \`${attachCommand(spec)}\`.`,
+      })
+    } else if (desired && !sameList(caughtUp, desired.arns) && owner) {
+      findings.push({
+        code: 'drift-iac', severity: 'error', ...at, ...(owner.kind === 'cloudformation' ? {stack: owner.stack} : {}),
+        message: `belongs to ${describeOwner(owner)}, and its layers differ from the lock: ${describeListChange(actual, desired.arns)}`,
+        fix: `${capitalised(redeployHint(owner))}; \`layers attach\` refuses the function (--force overrides, and the next deploy reverts it).`,
+      })
+    } else if (desired && !sameList(caughtUp, desired.arns)) {
+      findings.push({
+        code: 'drift', severity: 'error', ...at,
+        message: `layers differ from what \`layers attach\` would set: ${describeListChange(actual, desired.arns)}`,
+        fix: `Run \`${attachCommand(spec)}\`.`,
+      })
+    }
+  }
+  return findings
+}
+
+/**
+ * The findings about each layer of $LATEST (at.route absent) or of a published version an alias routes
+ * to (at.route set: messages start with the route, fixes publish a new version; no `unmanaged` notes,
+ * which $LATEST's findings give), and the layer list with every `behind` layer moved to its locked version.
+ */
+function versionLayerFindings(input: FindingsInput, fn: Pick<ScannedFunction, 'layers' | 'architecture' | 'runtime'>, at: At, spec: ManagedFunction | undefined, owner?: Owner): {findings: Finding[]; caughtUp: string[]} {
   const findings: Finding[] = []
   /** The function's list with every `behind` layer moved to its locked version. */
   const caughtUp: string[] = []
@@ -101,6 +205,10 @@ function layerFindings(input: FindingsInput, fn: ScannedFunction, at: At, spec: 
     const parts = parseLayerVersionArn(ref.arn)
     const name = parts ? input.catalog.known[parts.layerArn] : undefined
     const info = input.layerVersions[at.accountId]?.[ref.arn]
+    if (at.route !== undefined) {
+      findings.push(...aliasVersionFindings(input, fn, at, spec, ref.arn, name, info))
+      continue
+    }
     if (info?.status === 'missing') {
       findings.push({
         code: 'missing', severity: 'error', ...at, layer: ref.arn,
@@ -136,7 +244,7 @@ function layerFindings(input: FindingsInput, fn: ScannedFunction, at: At, spec: 
         findings.push({
           code: 'behind', severity: 'warning', ...at, layer: ref.arn,
           message: `uses version ${parts.version} of layer ${name}; the lock has version ${lockedParts.version} for ${at.accountId}/${at.region}`,
-          fix: spec ? `Run \`${attachCommand(spec)}\`.` : `Move the function to ${locked!.arn}.`,
+          fix: spec && owner ? `${capitalised(redeployHint(owner))}.` : spec ? `Run \`${attachCommand(spec)}\`.` : `Move the function to ${locked!.arn}.`,
         })
       }
     }
@@ -160,24 +268,50 @@ function layerFindings(input: FindingsInput, fn: ScannedFunction, at: At, spec: 
       })
     }
   }
-  if (spec) {
-    const desired = input.desired[desiredKey(at.accountId, at.region, fn.name)]
-    const actual = fn.layers.map((ref) => ref.arn)
-    if (desired && 'error' in desired) {
-      findings.push({
-        code: 'drift', severity: 'error', ...at,
-        message: `is declared in layers.yaml, but its desired layers cannot be computed: ${desired.error}`,
-        fix: `Fix the cause, then run \`${attachCommand(spec)}\`.`,
-      })
-    } else if (desired && !sameList(caughtUp, desired.arns)) {
-      findings.push({
-        code: 'drift', severity: 'error', ...at,
-        message: `layers differ from what \`layers attach\` would set: ${describeListChange(actual, desired.arns)}`,
-        fix: `Run \`${attachCommand(spec)}\`.`,
-      })
+  return {findings, caughtUp}
+}
+
+/** The findings about one layer of a published version an alias routes to. */
+function aliasVersionFindings(
+  input: FindingsInput,
+  fn: Pick<ScannedFunction, 'architecture' | 'runtime'>,
+  at: At,
+  spec: ManagedFunction | undefined,
+  arn: string,
+  name: string | undefined,
+  info: LayerVersionInfo | undefined,
+): Finding[] {
+  const findings: Finding[] = []
+  if (info?.status === 'missing') {
+    findings.push(aliasLayerFinding('missing', 'error', at, arn, name, 'missing', 'the layer version no longer exists; the version keeps running it, but no new version can be published with it', aliasFix(spec, 'with an existing version of the layer')))
+  }
+  if (info?.status === 'unreadable') {
+    const denied = info.error.code === 'AccessDeniedException'
+    findings.push(
+      aliasLayerFinding('missing', 'warning', at, arn, name, 'unreadable',
+        denied ? `account ${at.accountId} cannot read it (${info.error.code}): it was deleted, or is no longer shared with this account` : `it could not be checked (${info.error.code}: ${info.error.message})`,
+        aliasFix(spec, 'with a version of the layer this account can read')),
+    )
+  }
+  const parts = parseLayerVersionArn(arn)
+  if (parts && name !== undefined) {
+    const locked = lockedVersionFor(input.catalog, name, at.accountId, at.region, fn.architecture)
+    const lockedParts = locked ? parseLayerVersionArn(locked.arn) : undefined
+    if (lockedParts && lockedParts.layerArn === parts.layerArn && lockedParts.version > parts.version) {
+      findings.push(aliasLayerFinding('behind', 'warning', at, arn, name, 'behind', `the lock has version ${lockedParts.version} for ${at.accountId}/${at.region}`, aliasFix(spec, `with ${locked!.arn}`)))
     }
   }
+  if (info?.status === 'ok' && info.compatibleArchitectures.length > 0 && !info.compatibleArchitectures.includes(fn.architecture)) {
+    findings.push(aliasLayerFinding('arch', 'error', at, arn, name, 'built for another architecture', `the version runs on ${fn.architecture}, the layer declares only ${info.compatibleArchitectures.join(', ')}`, aliasFix(spec, `with a version of the layer built for ${fn.architecture}`)))
+  }
+  if (info?.status === 'ok' && fn.runtime && info.compatibleRuntimes.length > 0 && !info.compatibleRuntimes.includes(fn.runtime)) {
+    findings.push(aliasLayerFinding('layer-runtime', 'error', at, arn, name, 'built for other runtimes', `the version runs on ${fn.runtime}, the layer declares only ${info.compatibleRuntimes.join(', ')}`, aliasFix(spec, `with a version of the layer built for ${fn.runtime}`)))
+  }
   return findings
+}
+
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
@@ -247,17 +381,20 @@ function limitFindings(input: FindingsInput, fn: ScannedFunction, at: At): Findi
 
 const DAY_MS = 86_400_000
 
-function runtimeFinding(fn: ScannedFunction, at: At, runtimes: Map<string, RuntimeDeprecation>, now: string, hintFor: (runtime: string) => string): Finding | undefined {
+function runtimeFinding(fn: Pick<ScannedFunction, 'runtime'>, at: At, runtimes: Map<string, RuntimeDeprecation>, now: string, hintFor: (runtime: string) => string): Finding | undefined {
   if (!fn.runtime) return undefined
   const date = runtimes.get(fn.runtime)?.deprecated
   if (!date) return undefined
   const daysLeft = Math.ceil((Date.parse(`${date}T00:00:00Z`) - Date.parse(now)) / DAY_MS)
   if (daysLeft > RUNTIME_WARNING_DAYS) return undefined
   const deprecated = daysLeft <= 0
+  const state = deprecated ? `deprecated since ${date}` : `deprecated on ${date} (in ${daysLeft} days)`
   return {
-    code: 'runtime', severity: deprecated ? 'error' : 'warning', ...at,
-    message: deprecated ? `runs on ${fn.runtime}, deprecated since ${date}` : `runs on ${fn.runtime}, deprecated on ${date} (in ${daysLeft} days)`,
-    fix: `Move the function (and the runtimes of its layers in layers.yaml) to a supported runtime${hintFor(fn.runtime)}.`,
+    code: 'runtime', severity: deprecated ? 'error' : 'warning', ...where(at),
+    message: at.route === undefined ? `runs on ${fn.runtime}, ${state}` : `${at.route} runs ${fn.runtime}, ${state}`,
+    fix:
+      `Move the function (and the runtimes of its layers in layers.yaml) to a supported runtime${hintFor(fn.runtime)}` +
+      (at.route === undefined ? '.' : ', publish a new version and point the alias at it.'),
   }
 }
 
@@ -296,13 +433,24 @@ export function sortFindings(findings: Finding[]): Finding[] {
   )
 }
 
-/** The layer x version usage matrix: per layer version, how many functions use it, per target. */
+/** Every layer version ARN a function runs: in $LATEST and in each published version an alias routes to. */
+export function usedLayerArns(fn: ScannedFunction): string[] {
+  const arns = new Set(fn.layers.map((ref) => ref.arn))
+  for (const route of aliasRoutes(fn)) for (const ref of route.published?.layers ?? []) arns.add(ref.arn)
+  return [...arns]
+}
+
+/**
+ * The layer x version usage matrix: per layer version, how many functions use it (in $LATEST or in a
+ * version an alias routes to; a function counts once per layer version), per target.
+ */
 export function usageMatrix(scans: TargetScan[], known: Record<string, string>): LayerUsage[] {
   const rows = new Map<string, LayerUsage & {perTarget: Map<string, {accountId: string; region: string; functions: number}>}>()
   for (const scan of scans) {
-    if (scan.status !== 'ok') continue
+    if (scan.status === 'failed') continue
     for (const fn of scan.functions) {
-      for (const ref of fn.layers) {
+      for (const arn of usedLayerArns(fn)) {
+        const ref = {arn}
         const parts = parseLayerVersionArn(ref.arn)
         let row = rows.get(ref.arn)
         if (!row) {
@@ -331,6 +479,18 @@ function compareUsage(a: LayerUsage, b: LayerUsage): number {
   return compareText(a.name ?? '\uffff' + a.layerArn, b.name ?? '\uffff' + b.layerArn) || compareText(a.layerArn, b.layerArn) || a.version - b.version
 }
 
+/** The aliases of a function as the report shows them: the versions each routes to, with their layers. */
+function aliasReports(fn: ScannedFunction): AliasReport[] {
+  const reports = new Map<string, AliasReport>()
+  for (const route of aliasRoutes(fn)) {
+    const layers = route.version === '$LATEST' ? fn.layers : (route.published?.layers ?? [])
+    const report = reports.get(route.alias) ?? {name: route.alias, routes: []}
+    report.routes.push({version: route.version, weight: route.weight, layers: layers.map((ref) => ref.arn)})
+    reports.set(route.alias, report)
+  }
+  return [...reports.values()].sort((a, b) => compareText(a.name, b.name))
+}
+
 export interface ReportInput extends FindingsInput {
   startedAt: string
   finishedAt: string
@@ -357,11 +517,12 @@ export function targetPart(scan: TargetScan, input: FindingsInput): TargetPart {
     ...(scan.accountName === undefined ? {} : {accountName: scan.accountName}),
     region: scan.region,
     status: scan.status,
-    functions: scan.status === 'ok' ? scan.functions.length : 0,
-    ...(scan.status === 'failed' ? {error: scan.error} : {}),
+    functions: scan.status === 'failed' ? 0 : scan.functions.length,
+    ...(scan.status === 'ok' ? {} : {error: scan.error}),
   }
+  // An incomplete target lists its functions (only some of their aliases could not be read).
   const functions: FunctionReport[] =
-    scan.status === 'ok'
+    scan.status !== 'failed'
       ? scan.functions
           .map((fn) => ({
             accountId: scan.accountId,
@@ -372,6 +533,7 @@ export function targetPart(scan: TargetScan, input: FindingsInput): TargetPart {
             codeSize: fn.codeSize,
             layers: fn.layers.map((ref) => ref.arn),
             managed: managed.has(desiredKey(scan.accountId, scan.region, fn.name)),
+            ...(fn.aliases && fn.aliases.length > 0 ? {aliases: aliasReports(fn)} : {}),
           }))
           .sort((a, b) => compareText(a.name, b.name))
       : []

@@ -1,15 +1,18 @@
 // Owns the audit's Lambda reads over the AWS SDK: ListFunctions pages mapped to ScannedFunction,
-// one layer version read (src/aws readLayerVersion: GetLayerVersion with the layer ARN) mapped to
+// ListAliases pages mapped to ScannedAlias, one published function version (GetFunctionConfiguration
+// with the version as Qualifier) mapped to ScannedVersion, one layer version read (src/aws readLayerVersion: GetLayerVersion with the layer ARN) mapped to
 // LayerVersionInfo (not found -> missing). The client comes from src/aws (credentials, endpoint,
 // adaptive retries); this module only shapes requests and replies.
-import {ListFunctionsCommand, type FunctionConfiguration, type LambdaClient} from '@aws-sdk/client-lambda'
+import {GetFunctionConfigurationCommand, ListAliasesCommand, ListFunctionsCommand, type AliasConfiguration, type FunctionConfiguration, type LambdaClient} from '@aws-sdk/client-lambda'
 import {readLayerVersion} from '../aws/lambda-layers.js'
 import type {Architecture} from '../manifest/types.js'
 import type {LambdaReadApi} from './scan.js'
-import type {LayerVersionInfo, ScannedFunction} from './types.js'
+import type {LayerVersionInfo, ScannedAlias, ScannedFunction} from './types.js'
 
 /** ListFunctions' largest page. */
 export const LIST_FUNCTIONS_PAGE = 50
+/** ListAliases' largest page. */
+export const LIST_ALIASES_PAGE = 50
 
 /** The read API of one target; the client's account was bound to its credentials (src/aws/identity.ts). */
 export function lambdaReadApi(client: Pick<LambdaClient, 'send'>): LambdaReadApi {
@@ -17,6 +20,14 @@ export function lambdaReadApi(client: Pick<LambdaClient, 'send'>): LambdaReadApi
     async listFunctions(marker) {
       const reply = await client.send(new ListFunctionsCommand({MaxItems: LIST_FUNCTIONS_PAGE, ...(marker === undefined ? {} : {Marker: marker})}))
       return {functions: (reply.Functions ?? []).map(toScannedFunction), ...(reply.NextMarker ? {nextMarker: reply.NextMarker} : {})}
+    },
+    async listAliases(functionName, marker) {
+      const reply = await client.send(new ListAliasesCommand({FunctionName: functionName, MaxItems: LIST_ALIASES_PAGE, ...(marker === undefined ? {} : {Marker: marker})}))
+      return {aliases: (reply.Aliases ?? []).map(toScannedAlias), ...(reply.NextMarker ? {nextMarker: reply.NextMarker} : {})}
+    },
+    async readFunctionVersion(functionName, version) {
+      const {name: _name, codeSize: _codeSize, ...config} = toScannedFunction(await client.send(new GetFunctionConfigurationCommand({FunctionName: functionName, Qualifier: version})))
+      return {version, ...config}
     },
     async readLayerVersion(arn) {
       try {
@@ -39,9 +50,15 @@ export function lambdaReadApi(client: Pick<LambdaClient, 'send'>): LambdaReadApi
 export function toScannedFunction(config: FunctionConfiguration): ScannedFunction {
   return {
     name: config.FunctionName ?? '',
+    ...(config.FunctionArn ? {arn: config.FunctionArn} : {}),
     ...(config.Runtime ? {runtime: config.Runtime} : {}),
     architecture: (config.Architectures?.[0] ?? 'x86_64') as Architecture,
     codeSize: config.CodeSize ?? 0,
     layers: (config.Layers ?? []).map((layer) => ({arn: layer.Arn ?? '', codeSize: layer.CodeSize ?? 0})),
   }
+}
+
+export function toScannedAlias(alias: AliasConfiguration): ScannedAlias {
+  const [extra] = Object.entries(alias.RoutingConfig?.AdditionalVersionWeights ?? {})
+  return {name: alias.Name ?? '', version: alias.FunctionVersion ?? '$LATEST', ...(extra ? {additional: {version: extra[0], weight: extra[1]}} : {})}
 }

@@ -73,6 +73,11 @@ function usageTargets(usage: LayerUsage, names: Names, separator: string): strin
   return usage.targets.map((entry) => `${target(entry, names)}: ${entry.functions}`).join(separator)
 }
 
+/** Failed targets, and incomplete ones (functions listed, some aliases unread). */
+function unreadHeading(targets: AuditReport['targets']): string {
+  return targets.some((entry) => entry.status === 'incomplete') ? 'Failed or incomplete targets' : 'Failed targets'
+}
+
 function summaryLine(report: AuditReport, color = false): string {
   const {summary} = report
   const count = (n: number, word: string, tone: 'bad' | 'warn' | 'info') => (n > 0 ? paint(tone, `${n} ${word}`, color) : `${n} ${word}`)
@@ -106,11 +111,11 @@ export function renderText(report: AuditReport, style: {color: boolean; columns:
   const {color, columns} = style
   const names = accountNames(report)
   const parts: string[] = []
-  const failed = report.targets.filter((entry) => entry.status === 'failed')
+  const failed = report.targets.filter((entry) => entry.status !== 'ok')
   if (failed.length > 0) {
     parts.push(
-      paint('strong', 'Failed targets', color),
-      ...renderFailures(failed.map((entry) => ({where: targetLabel(entry), names: [entry.accountId, entry.accountName ?? '', entry.region], error: entry.error ?? {code: 'unknown', message: 'no error reported'}})), color),
+      paint('strong', unreadHeading(failed), color),
+      ...renderFailures(failed.map((entry) => ({where: `${targetLabel(entry)}${entry.status === 'incomplete' ? ' (incomplete)' : ''}`, names: [entry.accountId, entry.accountName ?? '', entry.region], error: entry.error ?? {code: 'unknown', message: 'no error reported'}})), color),
       '',
     )
   }
@@ -169,9 +174,9 @@ function markdownTable(head: string[], rows: Array<Array<string | number | undef
 export function renderMarkdown(report: AuditReport): string {
   const names = accountNames(report)
   const parts = ['# Layers audit', '', `${summaryLine(report)} (${formatDate(report.startedAt)}).`, '']
-  const failed = report.targets.filter((entry) => entry.status === 'failed')
+  const failed = report.targets.filter((entry) => entry.status !== 'ok')
   if (failed.length > 0) {
-    parts.push('## Failed targets', '', markdownTable(['target', 'error', 'message'], failed.map((entry) => [target(entry, names), entry.error?.code, entry.error?.message])), '')
+    parts.push(`## ${unreadHeading(failed)}`, '', markdownTable(['target', 'status', 'error', 'message'], failed.map((entry) => [target(entry, names), entry.status, entry.error?.code, entry.error?.message])), '')
   }
   parts.push('## Findings', '')
   parts.push(

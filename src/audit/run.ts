@@ -1,20 +1,25 @@
 // Owns one `layers audit` run end to end: resolve the targets, scan them, judge each target's findings
 // against the manifest and lock as it finishes (streamAudit hands them on and keeps none), save the
 // run in the history target by target, and (runAudit) collect the whole report and compare it with the
-// previous run. Every AWS
-// and project dependency comes in through AuditEnv, so tests and the benchmark swap endpoints only.
+// previous run. In each target, the tags of managed functions that are behind or drift (only those)
+// are read to tell the ones infrastructure as code owns (drift-iac). Every AWS and project dependency
+// comes in through AuditEnv, so tests and the benchmark swap endpoints only.
+import pLimit from 'p-limit'
 import type {EmitEvent} from '../events.js'
+import {ownerOf, type Owner} from '../iac/ownership.js'
 import type {Lockfile} from '../lock/types.js'
 import type {Manifest} from '../manifest/types.js'
 import type {StateDatabase} from '../store/db.js'
 import {openAuditRun, previousRun, runFindings} from '../history/store.js'
+import {layerVersionCache} from '../store/layer-versions.js'
 import {buildCatalog, type ManagedFunction} from './catalog.js'
-import {addToSummary, assembleReport, desiredKey, diffFindings, emptySummary, targetPart, type DesiredLayers, type RuntimeDeprecation, type TargetPart} from './findings.js'
+import {addToSummary, assembleReport, desiredKey, diffFindings, emptySummary, ownershipCandidates, targetPart, type DesiredLayers, type FindingsInput, type RuntimeDeprecation, type TargetPart} from './findings.js'
 import {failureOf, streamTargets, type LambdaReadApi} from './scan.js'
 import {resolveTargets, type OrganizationsApi, type RegionsApi, type ResolvedTarget, type TargetFlags} from './targets.js'
 import type {AuditReport, LayerVersionsByAccount, ScannedFunction, TargetReport, TargetScan} from './types.js'
 
-export const DEFAULT_AUDIT_CONCURRENCY = 32
+/** Targets scanned at once: Lambda's quotas are per account and region, and the request budget keeps each within its share, so targets need not wait for each other. */
+export const DEFAULT_AUDIT_CONCURRENCY = 256
 
 export interface AuditEnv {
   /** Lambda reads in one target, with that target's credentials. */
@@ -23,6 +28,8 @@ export interface AuditEnv {
   regions?: () => RegionsApi
   /** What `layers attach` would set on a managed function (src/attach/plan.ts). */
   desiredLayers?(managed: ManagedFunction, deployed: ScannedFunction): DesiredLayers
+  /** A function's tags (ListTags with its ARN), in its target. */
+  functionTags?(target: ResolvedTarget, functionArn: string): Promise<Record<string, string>>
 }
 
 export interface AuditRequest {
@@ -30,7 +37,7 @@ export interface AuditRequest {
   lock?: Lockfile
   flags: TargetFlags
   concurrency?: number
-  /** Where the run is saved (and the previous one read for --diff); none: not saved. */
+  /** Where the run is saved (and the previous one read for --diff) and layer versions read before are cached; none: not saved. */
   db?: StateDatabase
   diff?: boolean
   runtimes: RuntimeDeprecation[]
@@ -47,8 +54,8 @@ export interface AuditStreamResult {
   startedAt: string
   finishedAt: string
   summary: AuditReport['summary']
-  /** The targets that could not be scanned (for the exit status and its message). */
-  failedTargets: TargetReport[]
+  /** The targets that could not be scanned completely, failed or incomplete (for the exit status and its message). */
+  notScannedCompletely: TargetReport[]
 }
 
 /**
@@ -70,16 +77,19 @@ export async function streamAudit(request: AuditRequest, env: AuditEnv, onTarget
   const writer = request.db ? openAuditRun(request.db, startedAt) : undefined
   const run = {...(writer ? {runId: writer.runId} : {}), startedAt}
   const summary = emptySummary()
-  const failedTargets: TargetReport[] = []
+  const notScannedCompletely: TargetReport[] = []
   // Once the run failed (the consumer threw), targets still in flight are dropped, not saved.
   let stopped = false
   const take = async (scan: TargetScan, layerVersions: LayerVersionsByAccount): Promise<void> => {
     if (stopped) return
     const scans = [scan]
-    const part = targetPart(scan, {scans, catalog, desired: desiredFor(scans, catalog.managed, env), layerVersions, unzippedBytes, runtimes: request.runtimes, now: startedAt})
+    const input: FindingsInput = {scans, catalog, desired: desiredFor(scans, catalog.managed, env), layerVersions, unzippedBytes, runtimes: request.runtimes, now: startedAt}
+    const owners = await ownersOf(input, byKey, env, request)
+    if (stopped) return
+    const part = targetPart(scan, {...input, owners})
     writer?.add({targets: [part.target], functions: part.functions, usage: part.usage, findings: part.findings})
     addToSummary(summary, part)
-    if (part.target.status === 'failed') failedTargets.push(part.target)
+    if (part.target.status !== 'ok') notScannedCompletely.push(part.target)
     await onTarget(part, run)
   }
   try {
@@ -87,7 +97,7 @@ export async function streamAudit(request: AuditRequest, env: AuditEnv, onTarget
     await streamTargets(
       plan.targets.map(({account: _account, ...target}) => target),
       (target) => env.readApiFor(byKey.get(`${target.accountId}/${target.region}`)!),
-      {concurrency: request.concurrency ?? DEFAULT_AUDIT_CONCURRENCY, emit: request.emit},
+      {concurrency: request.concurrency ?? DEFAULT_AUDIT_CONCURRENCY, emit: request.emit, ...(request.db ? {cache: layerVersionCache(request.db)} : {})},
       take,
     )
   } catch (error) {
@@ -97,7 +107,7 @@ export async function streamAudit(request: AuditRequest, env: AuditEnv, onTarget
   }
   const finishedAt = now().toISOString()
   writer?.finish({finishedAt, summary})
-  return {...run, finishedAt, summary, failedTargets}
+  return {...run, finishedAt, summary, notScannedCompletely}
 }
 
 /** An audit's whole report: the stream collected (and, with --diff, compared with the previous saved run). */
@@ -119,12 +129,47 @@ export async function runAudit(request: AuditRequest, env: AuditEnv): Promise<Au
   return result
 }
 
+/** The owners (CloudFormation stack, ownership tag) of the managed functions of `input.scans` that are behind or drift; a target whose tags cannot be read is warned about once. */
+async function ownersOf(input: FindingsInput, targets: Map<string, ResolvedTarget>, env: AuditEnv, request: AuditRequest): Promise<Record<string, Owner>> {
+  const owners: Record<string, Owner> = {}
+  if (!env.functionTags) return owners
+  const functions = new Map<string, {target: ResolvedTarget; arn: string}>()
+  for (const scan of input.scans) {
+    if (scan.status === 'failed') continue
+    for (const fn of scan.functions) if (fn.arn) functions.set(desiredKey(scan.accountId, scan.region, fn.name), {target: targets.get(`${scan.accountId}/${scan.region}`)!, arn: fn.arn})
+  }
+  const limit = pLimit(8)
+  const warned = new Set<string>()
+  await Promise.all(
+    ownershipCandidates(input).map((key) =>
+      limit(async () => {
+        const fn = functions.get(key)
+        if (!fn) return
+        try {
+          const owner = ownerOf(await env.functionTags!(fn.target, fn.arn), request.manifest?.settings.ownershipTags)
+          if (owner) owners[key] = owner
+        } catch (error) {
+          const where = `${fn.target.accountId}/${fn.target.region}`
+          if (warned.has(where)) return
+          warned.add(where)
+          const failure = failureOf(error)
+          request.emit({
+            type: 'warning',
+            warning: {severity: 'warning', code: 'ERR_LAYERS_AUDIT_TAGS_UNREADABLE', message: `Could not read function tags in ${where} (${failure.code}: ${failure.message}): drift there is reported as drift, without its CloudFormation stack.`, hint: 'Allow lambda:ListTags to the audit\'s credentials in that account.'},
+          })
+        }
+      }),
+    ),
+  )
+  return owners
+}
+
 function desiredFor(scans: TargetScan[], managed: ManagedFunction[], env: AuditEnv): Record<string, DesiredLayers> {
   const desired: Record<string, DesiredLayers> = {}
   if (!env.desiredLayers) return desired
   const byKey = new Map(managed.map((entry) => [desiredKey(entry.accountId, entry.region, entry.name), entry]))
   for (const scan of scans) {
-    if (scan.status !== 'ok') continue
+    if (scan.status === 'failed') continue
     for (const fn of scan.functions) {
       const key = desiredKey(scan.accountId, scan.region, fn.name)
       const spec = byKey.get(key)

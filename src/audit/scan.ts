@@ -1,13 +1,18 @@
 // Owns scanning: every target (account and region) concurrently under a limit, every page of its
-// functions, and one layer version read (GetLayerVersion with the layer ARN) per account and distinct layer version ARN (started as soon
-// as a page names the ARN, so lookups overlap the next page; at most 8 at once per target). A target
-// that fails is returned as failed with its error; the others complete. streamTargets hands each
-// target over as soon as it and its layer version reads are done and keeps no function after that
-// (memory flat in fleet size); scanTargets collects them. AWS access sits behind LambdaReadApi.
+// functions, the aliases of each function (ListAliases) and each published version they point at, read
+// once per function however many aliases name it ($LATEST is not read again: ListFunctions gave it),
+// and one layer version read (GetLayerVersion with the layer ARN) per account and distinct layer
+// version ARN, none for a version the account read in an earlier run (src/store/layer-versions.ts).
+// Reads start as soon as a page names what they need, so they overlap the next page; at most 8 at once
+// per target. A target that fails is returned as failed with its error, one whose aliases could not
+// all be read as incomplete; the others complete. streamTargets hands each target over as soon as it
+// and its layer version reads are done and keeps no function after that (memory flat in fleet size);
+// scanTargets collects them. AWS access sits behind LambdaReadApi.
 import pLimit, {type LimitFunction} from 'p-limit'
 import {redact} from '../cli/redact.js'
 import type {EmitEvent} from '../events.js'
-import type {AuditTarget, LayerVersionInfo, LayerVersionsByAccount, ScannedFunction, TargetFailure, TargetScan} from './types.js'
+import type {LayerVersionCache} from '../store/layer-versions.js'
+import type {AuditTarget, LayerVersionInfo, LayerVersionsByAccount, ScannedAlias, ScannedFunction, ScannedVersion, TargetFailure, TargetScan} from './types.js'
 
 /** The Lambda reads an audit makes in one target. */
 export interface LambdaReadApi {
@@ -15,6 +20,10 @@ export interface LambdaReadApi {
   listFunctions(marker: string | undefined): Promise<{functions: ScannedFunction[]; nextMarker?: string}>
   /** One layer version by its ARN (GetLayerVersion); `missing` when Lambda says it does not exist. */
   readLayerVersion(arn: string): Promise<LayerVersionInfo>
+  /** One page of a function's aliases (ListAliases, Marker / NextMarker). */
+  listAliases(functionName: string, marker: string | undefined): Promise<{aliases: ScannedAlias[]; nextMarker?: string}>
+  /** One published version of a function (GetFunctionConfiguration with the version as Qualifier). */
+  readFunctionVersion(functionName: string, version: string): Promise<ScannedVersion>
 }
 
 /** Gives the read API of a target (resolving its credentials); a rejection fails that target only. */
@@ -28,6 +37,8 @@ export interface ScanOptions {
   /** Layer version lookups in flight at once in one target (default 8). */
   lookupsPerTarget?: number
   emit: EmitEvent
+  /** Layer versions read before (any run, any target): not read again. */
+  cache?: LayerVersionCache
 }
 
 export interface ScanResult {
@@ -55,10 +66,42 @@ export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTa
     let ofAccount = lookups.get(accountId)
     if (!ofAccount) lookups.set(accountId, (ofAccount = new Map()))
     if (ofAccount.has(arn)) return
+    const cached = options.cache?.get(accountId, arn)
+    if (cached) {
+      ofAccount.set(arn, Promise.resolve({status: 'ok', ...cached}))
+      return
+    }
     ofAccount.set(
       arn,
-      lookupLimit(() => api.readLayerVersion(arn)).catch((error: unknown): LayerVersionInfo => ({status: 'unreadable', error: failureOf(error)})),
+      lookupLimit(() => api.readLayerVersion(arn)).then(
+        (info) => {
+          if (info.status === 'ok') options.cache?.put(accountId, arn, {codeSha256: info.codeSha256, codeSize: info.codeSize, compatibleRuntimes: info.compatibleRuntimes, compatibleArchitectures: info.compatibleArchitectures})
+          return info
+        },
+        (error: unknown): LayerVersionInfo => ({status: 'unreadable', error: failureOf(error)}),
+      ),
     )
+  }
+
+  /** Reads the aliases of `fn` and the versions they point at into it; lookups for their layers start. */
+  const readAliases = async (api: LambdaReadApi, lookupLimit: LimitFunction, accountId: string, fn: ScannedFunction): Promise<void> => {
+    const aliases: ScannedAlias[] = []
+    const seen = new Set<string>()
+    let marker: string | undefined
+    do {
+      const page = await lookupLimit(() => api.listAliases(fn.name, marker))
+      aliases.push(...page.aliases)
+      marker = page.nextMarker
+      if (marker !== undefined) {
+        if (seen.has(marker)) throw Object.assign(new Error(`ListAliases of ${fn.name} returned marker ${marker} twice`), {name: 'PaginationLoop'})
+        seen.add(marker)
+      }
+    } while (marker !== undefined)
+    const wanted = [...new Set(aliases.flatMap((alias) => [alias.version, ...(alias.additional ? [alias.additional.version] : [])]))].filter((version) => version !== '$LATEST')
+    const versions = await Promise.all(wanted.map((version) => lookupLimit(() => api.readFunctionVersion(fn.name, version))))
+    for (const version of versions) for (const layer of version.layers) lookUp(api, lookupLimit, accountId, layer.arn)
+    fn.aliases = aliases
+    fn.versions = versions.sort((a, b) => Number(a.version) - Number(b.version))
   }
 
   const scanOne = async (target: AuditTarget): Promise<TargetScan> => {
@@ -68,6 +111,8 @@ export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTa
       // and a global limit would queue the lookups of a large fleet behind each other.
       const lookupLimit = pLimit(Math.max(1, options.lookupsPerTarget ?? LOOKUPS_PER_TARGET))
       const functions: ScannedFunction[] = []
+      const aliasReads: Array<Promise<void>> = []
+      const unread: Array<{name: string; error: TargetFailure}> = []
       let marker: string | undefined
       const seen = new Set<string>()
       do {
@@ -75,6 +120,7 @@ export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTa
         for (const fn of page.functions) {
           functions.push(fn)
           for (const layer of fn.layers) lookUp(api, lookupLimit, target.accountId, layer.arn)
+          aliasReads.push(readAliases(api, lookupLimit, target.accountId, fn).catch((error: unknown) => void unread.push({name: fn.name, error: failureOf(error)})))
         }
         marker = page.nextMarker
         if (marker !== undefined) {
@@ -83,6 +129,13 @@ export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTa
           seen.add(marker)
         }
       } while (marker !== undefined)
+      await Promise.all(aliasReads)
+      if (unread.length > 0) {
+        unread.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        const first = unread[0]!
+        const more = unread.length > 1 ? ` (and ${unread.length - 1} more function${unread.length > 2 ? 's' : ''})` : ''
+        return {...target, status: 'incomplete', functions, error: {code: first.error.code, message: `aliases of ${first.name} could not be read: ${first.error.message}${more}`}}
+      }
       return {...target, status: 'ok', functions}
     } catch (error) {
       return {...target, status: 'failed', error: failureOf(error)}
@@ -93,9 +146,10 @@ export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTa
   const versionsOf = async (scan: TargetScan): Promise<LayerVersionsByAccount> => {
     const ofAccount = lookups.get(scan.accountId)
     const versions: Record<string, LayerVersionInfo> = {}
-    if (scan.status === 'ok' && ofAccount) {
+    // An incomplete target has its functions (only some aliases are missing): their versions count too.
+    if (scan.status !== 'failed' && ofAccount) {
       for (const fn of scan.functions) {
-        for (const layer of fn.layers) {
+        for (const layer of [...fn.layers, ...(fn.versions ?? []).flatMap((version) => version.layers)]) {
           const info = ofAccount.get(layer.arn)
           if (info && !(layer.arn in versions)) versions[layer.arn] = await info
         }

@@ -3,7 +3,8 @@
 // history stores. The JSON form of AuditReport is documented in schema/audit.schema.json.
 import type {Architecture} from '../manifest/types.js'
 
-export const AUDIT_SCHEMA_VERSION = 1
+/** 2: finding code `drift-iac` (a new enum value, see src/cli/json-output.ts). */
+export const AUDIT_SCHEMA_VERSION = 2
 
 /** One account and region to scan. */
 export interface AuditTarget {
@@ -20,14 +21,37 @@ export interface FunctionLayerRef {
   codeSize: number
 }
 
-/** One function as ListFunctions reports it (only what the audit reads). */
+/** One function as ListFunctions reports it (only what the audit reads), with its aliases. */
 export interface ScannedFunction {
   name: string
+  /** FunctionArn (what ListTags takes). */
+  arn?: string
   /** Absent for container-image functions. */
   runtime?: string
   architecture: Architecture
   /** Zipped size of the deployment package. */
   codeSize: number
+  layers: FunctionLayerRef[]
+  /** Its aliases (ListAliases); absent when they were not read. */
+  aliases?: ScannedAlias[]
+  /** The published versions its aliases point at (GetFunctionConfiguration with the version as qualifier), each once. */
+  versions?: ScannedVersion[]
+}
+
+/** An alias as ListAliases reports it: the version it points at, and the second one of a weighted alias. */
+export interface ScannedAlias {
+  name: string
+  /** A version number, or `$LATEST`. */
+  version: string
+  /** RoutingConfig.AdditionalVersionWeights: the other version and the share of traffic it gets (0..1). */
+  additional?: {version: string; weight: number}
+}
+
+/** A published function version (immutable: its layers are those it was published with). */
+export interface ScannedVersion {
+  version: string
+  runtime?: string
+  architecture: Architecture
   layers: FunctionLayerRef[]
 }
 
@@ -37,9 +61,17 @@ export interface TargetFailure {
   message: string
 }
 
+/**
+ * `incomplete`: the functions were listed and judged, but the aliases or alias versions of some could
+ * not be read (`error` names the first); what those aliases run is unknown, so prune treats the target
+ * as unread.
+ */
 export type TargetScan =
   | (AuditTarget & {status: 'ok'; functions: ScannedFunction[]})
+  | (AuditTarget & {status: 'incomplete'; functions: ScannedFunction[]; error: TargetFailure})
   | (AuditTarget & {status: 'failed'; error: TargetFailure})
+
+export type TargetStatus = TargetScan['status']
 
 /** What reading one layer version (GetLayerVersion) said about it. */
 export type LayerVersionInfo =
@@ -53,7 +85,7 @@ export type LayerVersionsByAccount = Record<string, Record<string, LayerVersionI
 export type Severity = 'error' | 'warning' | 'info'
 export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info']
 
-export const FINDING_CODES = ['drift', 'behind', 'missing', 'unmanaged', 'limits', 'runtime', 'arch', 'layer-runtime'] as const
+export const FINDING_CODES = ['drift', 'drift-iac', 'behind', 'missing', 'unmanaged', 'limits', 'runtime', 'arch', 'layer-runtime'] as const
 export type FindingCode = (typeof FINDING_CODES)[number]
 
 export interface Finding {
@@ -62,8 +94,12 @@ export interface Finding {
   accountId: string
   region: string
   function: string
+  /** The alias whose version the finding is about (absent: `$LATEST`, and in findings read back from the history). */
+  alias?: string
   /** The layer version ARN the finding is about, when it is about one. */
   layer?: string
+  /** drift-iac of a function a CloudFormation stack owns: the stack to redeploy. */
+  stack?: string
   message: string
   /** One line saying how to fix it. */
   fix: string
@@ -82,7 +118,7 @@ export interface LayerUsage {
 }
 
 export interface TargetReport extends AuditTarget {
-  status: 'ok' | 'failed'
+  status: TargetStatus
   functions: number
   error?: TargetFailure
 }
@@ -97,6 +133,14 @@ export interface FunctionReport {
   layers: string[]
   /** True when the manifest declares the function for this account and region. */
   managed: boolean
+  /** Its aliases and the layers of the versions they point at. */
+  aliases?: AliasReport[]
+}
+
+export interface AliasReport {
+  name: string
+  /** The versions it routes to: one, or two for a weighted alias (weights add up to 1). */
+  routes: Array<{version: string; weight: number; layers: string[]}>
 }
 
 export interface FindingsDiff {

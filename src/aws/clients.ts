@@ -5,7 +5,8 @@
 // (--endpoint-url for every service, as the AWS CLI's; else the SDK's own AWS_ENDPOINT_URL and
 // AWS_ENDPOINT_URL_<SERVICE> handling), adaptive retries bounded in count and time, connect and read
 // (inactivity) timeouts (src/aws/time-bounds.ts), a "waiting for ..." progress line for slow calls, and
-// one keep-alive connection pool shared by every client. Clients are made once per account, region and retry setting; each SDK package is
+// one keep-alive connection pool shared by every client, and the run's request budget on every Lambda
+// client (src/aws/request-budget.ts: a token per attempt from its account and region's bucket). Clients are made once per account, region and retry setting; each SDK package is
 // loaded on first use (a no-op publish never loads S3, an audit never loads STS or S3).
 import http from 'node:http'
 import https from 'node:https'
@@ -19,6 +20,7 @@ import {NodeHttpHandler} from '@smithy/node-http-handler'
 import type {AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable, RetryStrategyV2} from '@smithy/types'
 import type {EmitEvent} from '../events.js'
 import type {Account} from '../manifest/types.js'
+import {BUDGET_MIDDLEWARE, budgetMiddleware, runBudget, type RequestBudget} from './request-budget.js'
 import {boundRetries, callWatcher, lazyRetryStrategy, resolveTimeouts, type AwsTimeouts, type CallTarget} from './time-bounds.js'
 import {withWrongRegionErrors} from './s3-region.js'
 
@@ -31,6 +33,8 @@ export interface ClientOptions {
 }
 
 export interface AwsClientFactory {
+  /** The request budget the Lambda clients share (a command that loads the manifest later gives it settings.maxRps). */
+  readonly budget: RequestBudget
   lambda(account: Account, region: string, options?: ClientOptions): Promise<LambdaClient>
   s3(account: Account, region: string): Promise<S3Client>
   sts(account: Account, region: string): Promise<STSClient>
@@ -52,12 +56,18 @@ export interface AwsConnection {
   profile?: string
   /** --endpoint-url: every service's endpoint (over AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE> and the config file). */
   endpoint?: string
+  /** --max-rps: Lambda control-plane requests per second per account and region (over settings.maxRps). */
+  maxRps?: number
 }
 
 export interface AwsClientFactoryOptions extends AwsConnection {
   maxAttempts?: number
   /** Where a call still waiting after a few seconds is named (progress on a terminal). */
   emit?: EmitEvent
+  /** The buckets Lambda calls take their tokens from; default the process's (runBudget). */
+  budget?: RequestBudget
+  /** settings.maxRps of the manifest the run works on (--max-rps wins). */
+  manifestMaxRps?: number
 }
 
 export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClientFactory {
@@ -71,6 +81,9 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
     socketTimeout: timeouts.readTimeoutMs,
   })
   const watch = callWatcher(timeouts, options.emit)
+  const budget = options.budget ?? runBudget
+  budget.useFlag(options.maxRps)
+  if (options.manifestMaxRps !== undefined) budget.useSetting(options.manifestMaxRps)
   // Given to the SDK as `endpoint`, which it prefers to every environment and config-file setting.
   const endpoint = options.endpoint ? {endpoint: options.endpoint} : {}
   const attempts = (maxAttempts?: number): number => maxAttempts ?? options.maxAttempts ?? AWS_MAX_ATTEMPTS
@@ -138,10 +151,13 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
   const common = (maxAttempts?: number) => ({retryMode: 'adaptive', maxAttempts: attempts(maxAttempts), requestHandler, ...endpoint}) as const
   return {
     ...(options.profile ? {profile: options.profile} : {}),
+    budget,
     lambda: (account, region, clientOptions = {}) =>
       cached(`lambda/${accountKey(account)}/${region}/${clientOptions.maxAttempts ?? ''}`, async () => {
         const {LambdaClient} = await import('@aws-sdk/client-lambda')
-        return watched(new LambdaClient({...common(clientOptions.maxAttempts), region, credentials: credentialsFor(account, region)}), {service: 'lambda', account: accountText(account), region}, clientOptions.maxAttempts)
+        const client = watched(new LambdaClient({...common(clientOptions.maxAttempts), region, credentials: credentialsFor(account, region)}), {service: 'lambda', account: accountText(account), region}, clientOptions.maxAttempts)
+        client.middlewareStack.addRelativeTo(budgetMiddleware(budget, account.id, region), BUDGET_MIDDLEWARE)
+        return client
       }),
     s3: (account, region) =>
       cached(`s3/${accountKey(account)}/${region}`, async () => {

@@ -1,8 +1,8 @@
 // Owns the Lambda function calls `layers attach` makes, behind a small interface: read a function's
-// configuration, replace its Layers list under a RevisionId precondition, and read a layer version by
-// ARN. The two update failures attach handles (stale revision, update in progress) come back as
+// configuration, replace its Layers list under a RevisionId precondition, read a layer version by
+// ARN, and list a function's tags (ListTags, by the function ARN). The two update failures attach handles (stale revision, update in progress) come back as
 // typed outcomes; every other error is thrown as the SDK raised it.
-import {GetFunctionConfigurationCommand, UpdateFunctionConfigurationCommand, type FunctionConfiguration, type LambdaClient} from '@aws-sdk/client-lambda'
+import {GetFunctionConfigurationCommand, ListTagsCommand, UpdateFunctionConfigurationCommand, type FunctionConfiguration, type LambdaClient} from '@aws-sdk/client-lambda'
 import type {FunctionState} from '../attach/plan.js'
 import {layerVersionsApi, type LayerVersionInfo} from './lambda-layers.js'
 
@@ -13,11 +13,14 @@ export interface FunctionsApi {
   getFunction(name: string): Promise<FunctionState | undefined>
   updateLayers(name: string, layers: string[], revisionId: string): Promise<UpdateOutcome>
   readLayer(arn: string): Promise<LayerVersionInfo | undefined>
+  /** The function's tags (ListTags takes the function ARN, not its name). */
+  listTags(functionArn: string): Promise<Record<string, string>>
 }
 
 export function toFunctionState(config: FunctionConfiguration): FunctionState {
   return {
     name: config.FunctionName ?? '',
+    ...(config.FunctionArn ? {arn: config.FunctionArn} : {}),
     ...(config.Runtime ? {runtime: config.Runtime} : {}),
     ...(config.PackageType ? {packageType: config.PackageType} : {}),
     architectures: config.Architectures ?? ['x86_64'],
@@ -29,6 +32,11 @@ export function toFunctionState(config: FunctionConfiguration): FunctionState {
     ...(config.LastUpdateStatusReason ? {lastUpdateStatusReason: config.LastUpdateStatusReason} : {}),
     ...(config.State ? {state: config.State} : {}),
   }
+}
+
+/** A function's tags: ListTags takes the function ARN, not its name. */
+export async function listFunctionTags(client: Pick<LambdaClient, 'send'>, functionArn: string): Promise<Record<string, string>> {
+  return (await client.send(new ListTagsCommand({Resource: functionArn}))).Tags ?? {}
 }
 
 export function functionsApi(client: Pick<LambdaClient, 'send'>): FunctionsApi {
@@ -54,5 +62,6 @@ export function functionsApi(client: Pick<LambdaClient, 'send'>): FunctionsApi {
       }
     },
     readLayer: (arn) => layers.readByArn(arn),
+    listTags: (functionArn) => listFunctionTags(client, functionArn),
   }
 }

@@ -2,10 +2,11 @@
 // history; LayersAwsCommand in base-command.ts gives them to each), as the AWS CLI names them:
 // --profile, --endpoint-url, and --connect-timeout / --read-timeout in seconds as its
 // --cli-connect-timeout / --cli-read-timeout (LAYERS_CONNECT_TIMEOUT / LAYERS_READ_TIMEOUT as their
-// environment fallback).
+// environment fallback), and --max-rps, the run's Lambda request budget (src/aws/request-budget.ts).
 import {Flags} from '@oclif/core'
 import type {AwsConnection} from '../aws/clients.js'
 import {DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_READ_TIMEOUT_S, NO_ANSWER_RETRY_WINDOW_MS, resolveTimeouts, RETRY_WINDOW_MS, WAIT_NOTICE_MS} from '../aws/time-bounds.js'
+import {DEFAULT_MAX_RPS, LAMBDA_QUOTAS} from '../aws/request-budget.js'
 import {flagValueError} from './usage.js'
 
 export const awsFlags = {
@@ -29,6 +30,10 @@ export const awsFlags = {
     description: `Seconds an AWS call may go without sending or receiving anything (a stalled endpoint; an upload that keeps sending is never cut); 0: no limit. Default ${DEFAULT_READ_TIMEOUT_S}, or LAYERS_READ_TIMEOUT.`,
     helpGroup: 'AWS',
   }),
+  'max-rps': Flags.string({
+    description: `Lambda control-plane requests per second per account and region, for every call of this run (GetFunction and GetPolicy get the same share of their own quotas); Lambda allows ${LAMBDA_QUOTAS.control}/s for the whole account and region. Default settings.maxRps, else ${DEFAULT_MAX_RPS}.`,
+    helpGroup: 'AWS',
+  }),
 }
 
 export interface AwsFlagValues {
@@ -36,6 +41,7 @@ export interface AwsFlagValues {
   'endpoint-url'?: string
   'connect-timeout'?: string
   'read-timeout'?: string
+  'max-rps'?: string
 }
 
 /** What the help of each of those commands says about credentials, endpoints and regions. */
@@ -50,7 +56,17 @@ export function awsConnection(flags: AwsFlagValues): AwsConnection {
     timeouts: resolveTimeouts({connectTimeout: flags['connect-timeout'], readTimeout: flags['read-timeout']}),
     ...(flags.profile !== undefined ? {profile: profileName(flags.profile)} : {}),
     ...(flags['endpoint-url'] !== undefined ? {endpoint: flags['endpoint-url']} : {}),
+    ...(flags['max-rps'] !== undefined ? {maxRps: maxRps(flags['max-rps'])} : {}),
   }
+}
+
+/** --max-rps: a number of requests per second above 0, at most 1000. */
+function maxRps(text: string): number {
+  const value = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : Number.NaN
+  if (!(value > 0 && value <= 1000)) {
+    throw flagValueError('max-rps', `requests per second must be a number above 0 and at most 1000, got "${text}".`, `e.g. --max-rps ${DEFAULT_MAX_RPS} (Lambda allows ${LAMBDA_QUOTAS.control}/s per account and region for every caller together).`)
+  }
+  return value
 }
 
 function profileName(name: string): string {

@@ -7,6 +7,7 @@ import path from 'node:path'
 import {LayersError, toLayersError} from '../errors/index.js'
 import {argvHasFlag, DEBUG_FLAG, QUIET_FLAG} from './argv.js'
 import {awsConnection, awsFlags, type AwsFlagValues} from './aws-flags.js'
+import {budgetText, runBudget} from '../aws/request-budget.js'
 import type {AwsConnection} from '../aws/clients.js'
 import {writeError} from './render.js'
 import {installInterrupt, type Interrupt} from './interrupt.js'
@@ -47,9 +48,12 @@ export abstract class LayersCommand extends Command {
 
   /** The reporter for this run: progress to stderr on a TTY, warnings collected for --json. */
   protected get reporter(): Reporter {
-    this.reporterInstance ??= createReporter({json: this.jsonEnabled(), quiet: this.quietEnabled()})
+    this.reporterInstance ??= createReporter({json: this.jsonEnabled(), quiet: this.quietEnabled(), ...(this.progressSuffix ? {progressSuffix: this.progressSuffix} : {})})
     return this.reporterInstance
   }
+
+  /** What every progress line ends with (the AWS commands: the request budget in use). */
+  protected progressSuffix?: () => string | undefined
 
   private interruptInstance?: Interrupt
 
@@ -139,5 +143,11 @@ export abstract class LayersAwsCommand extends LayersCommand {
   /** How this run reaches AWS (--profile, --endpoint-url, the timeouts), for the command's service. */
   protected awsConnection(flags: AwsFlagValues): AwsConnection {
     return awsConnection(flags)
+  }
+
+  /** Once a Lambda call was made: the run's request budget and its use (src/aws/request-budget.ts). */
+  protected override progressSuffix = (): string | undefined => {
+    const use = runBudget.use()
+    return use.calls > 0 ? budgetText(use) : undefined
   }
 }

@@ -9,6 +9,7 @@ export const SCHEMA_VERSIONS = {
   /** The audit report carries it itself (also in the saved history and `--format json`). */
   audit: AUDIT_SCHEMA_VERSION,
   build: 1,
+  export: 1,
   history: 1,
   init: 1,
   lock: 1,
@@ -17,6 +18,7 @@ export const SCHEMA_VERSIONS = {
   prune: 1,
   publish: 1,
   run: 1,
+  size: 1,
   validate: 1,
   /** The `{error: ...}` envelope of every failed command (schema/error.schema.json). */
   error: 1,

@@ -1,6 +1,7 @@
 // Owns turning LayersEvents into stderr text: progress only on a TTY and never under --json or
-// --quiet; notices (info) unless --json or --quiet; warnings always (as text, coloured by severity
-// when the stream allows, or kept for the --json result).
+// --quiet (each line ending with what the command adds: the AWS commands' request budget); notices
+// (info) unless --json or --quiet; warnings always (as text, coloured by severity when the stream
+// allows, or kept for the --json result).
 import type {Problem} from '../errors/index.js'
 import type {EmitEvent, LayersEvent} from '../events.js'
 import {formatProblem} from './render.js'
@@ -15,7 +16,7 @@ export interface Reporter {
   done(): void
 }
 
-export function createReporter(options: {json: boolean; quiet?: boolean; stream?: NodeJS.WriteStream}): Reporter {
+export function createReporter(options: {json: boolean; quiet?: boolean; stream?: NodeJS.WriteStream; progressSuffix?: () => string | undefined}): Reporter {
   const stream = options.stream ?? process.stderr
   const showProgress = !options.json && !options.quiet && stream.isTTY === true && process.env.CI !== 'true'
   // Warnings coloured by severity as the stream allows (NO_COLOR, FORCE_COLOR, a terminal).
@@ -45,7 +46,8 @@ export function createReporter(options: {json: boolean; quiet?: boolean; stream?
       case 'progress': {
         if (!showProgress) break
         const count = event.total === undefined ? '' : ` [${event.current ?? 0}/${event.total}]`
-        stream.write(`\r\u001B[2K${progressLine(`${event.phase}${count} ${event.message}`, stream.columns)}`)
+        const suffix = options.progressSuffix?.()
+        stream.write(`\r\u001B[2K${progressLine(`${event.phase}${count} ${event.message}${suffix ? `; ${suffix}` : ''}`, stream.columns)}`)
         progressShown = true
         break
       }

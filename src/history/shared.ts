@@ -106,7 +106,7 @@ export function publicationEvent(record: PublicationRecord, at: string): Publica
 }
 
 /**
- * The audit summary events of a saved run: per layer of `layers` and target scanned (status ok), the
+ * The audit summary events of a saved run: per layer of `layers` and target scanned (status ok or incomplete), the
  * functions using its versions there and the findings about them. A layer the target does not use and
  * no finding names writes nothing. Only versions in the target's own account and region count.
  */
@@ -114,7 +114,7 @@ export function auditSummaryEvents(report: AuditReport, layers: string[], env: N
   if (report.runId === undefined) return []
   const host = env.LAYERS_HOSTNAME || os.hostname()
   const events: AuditEvent[] = []
-  for (const target of report.targets.filter((entry) => entry.status === 'ok')) {
+  for (const target of report.targets.filter((entry) => entry.status !== 'failed')) {
     const here = (arn: string | undefined, layer: string) => {
       const parts = arn === undefined ? undefined : parseLayerVersionArn(arn)
       return parts !== undefined && parts.name === layer && parts.accountId === target.accountId && parts.region === target.region ? parts : undefined

@@ -5,7 +5,7 @@
 // (publications recorded by publish, usage per audit run, prunes) for `layers history`.
 import type {StateDatabase} from '../store/db.js'
 import type {AttachEvent, AuditEvent, GrantEvent, SharedEvent} from './shared.js'
-import type {AuditReport, Finding, FindingCode, LayerUsage, Severity, TargetReport} from '../audit/types.js'
+import type {AuditReport, Finding, FindingCode, LayerUsage, Severity, TargetReport, TargetStatus} from '../audit/types.js'
 
 /** The inserts of a run's rows (migration 2's tables). */
 function runRows(db: StateDatabase) {
@@ -90,7 +90,7 @@ interface RunRow {
 function targetsOf(db: StateDatabase, runId: number): TargetReport[] {
   const rows = db
     .prepare(`SELECT account_id, account_name, region, status, functions, error_code, error_message FROM audit_targets WHERE run_id = ? ORDER BY account_id, region`)
-    .all(runId) as Array<{account_id: string; account_name: string | null; region: string; status: 'ok' | 'failed'; functions: number; error_code: string | null; error_message: string | null}>
+    .all(runId) as Array<{account_id: string; account_name: string | null; region: string; status: TargetStatus; functions: number; error_code: string | null; error_message: string | null}>
   return rows.map((row) => ({
     accountId: row.account_id,
     ...(row.account_name === null ? {} : {accountName: row.account_name}),

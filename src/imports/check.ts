@@ -1,4 +1,6 @@
-// Owns the import check of functions against their layers: every .js/.mjs/.cjs file of each
+// Owns the import check of functions against their layers. Python functions (python3.x runtimes) are
+// checked by python-check.ts against their layers' Python modules (python-views.ts); for the others
+// every .js/.mjs/.cjs file of each
 // function's package is parsed (its module format from the extension and the nearest package.json
 // `type`, as Node decides it; Lambda turns module-syntax detection off), every import is resolved
 // (resolve.ts) against views of the function's layers for its architecture (views.ts), and the
@@ -21,16 +23,18 @@ import {projectPaths} from '../project/paths.js'
 import {findImports, ParseFailure, type ModuleFormat, type ParsedFile} from './parse.js'
 import {findInLayers, resolveImport, type ResolveContext} from './resolve.js'
 import {layerView, readPackageJson, type LayerView, type PackageJsonData, type ViewSource} from './views.js'
+import {checkPythonFiles, layersProvide, pythonHandlerProblems} from './python-check.js'
+import {pythonLayerView, type PythonLayerView} from './python-views.js'
 
 export interface FunctionImportReport {
   function: string
   runtime: string
   architecture: string
-  /** JavaScript files parsed. */
+  /** JavaScript (or, for Python functions, .py) files parsed. */
   files: number
   /** Imports with a literal specifier that were checked. */
   imports: number
-  /** `import()` / `require()` calls with a computed specifier (not checkable). */
+  /** `import()` / `require()` (Python: `importlib.import_module()` / `__import__()`) calls with a computed specifier (not checkable). */
   dynamicUnchecked: number
   /** Where each layer's content was read from: the built zip, the directory, the lockfile, or nothing (ARN layers). */
   layers: Array<{layer: string; source: ViewSource}>
@@ -76,26 +80,31 @@ function lineOf(text: string, needle: string): {line: number; column: number} {
 }
 
 /** A view per (layer, artifact), shared by every function that uses it. */
-class ViewCache {
-  private readonly views = new Map<string, Promise<LayerView>>()
-  constructor(private readonly findBuilt: BuiltArtifactFinder) {}
+class ViewCache<View> {
+  private readonly views = new Map<string, Promise<View>>()
+  constructor(private readonly load: (layer: FunctionLayer) => Promise<View>) {}
 
-  get(layer: FunctionLayer): Promise<LayerView> {
+  get(layer: FunctionLayer): Promise<View> {
     const key = `${layer.name}\0${layer.artifactKey ?? ''}`
     let view = this.views.get(key)
     if (!view) {
-      view = layerView(layer, this.findBuilt)
+      view = this.load(layer)
       this.views.set(key, view)
     }
     return view
   }
 }
 
+interface ViewCaches {
+  npm: ViewCache<LayerView>
+  python: ViewCache<PythonLayerView>
+}
+
 /** Manifest layers the function does not use, as views (for "layer X could provide it"). */
-async function otherLayerViews(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, cache: ViewCache): Promise<LayerView[]> {
-  const others: LayerView[] = []
+async function otherLayerViews<View>(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, cache: ViewCache<View>, kinds?: ReadonlySet<string>): Promise<View[]> {
+  const others: View[] = []
   for (const [name, spec] of Object.entries(manifest.layers)) {
-    if (fn.layers.includes(name) || !isOwnLayer(spec)) continue
+    if (fn.layers.includes(name) || !isOwnLayer(spec) || (kinds && !kinds.has(spec.kind))) continue
     const locked = lock.layers[name]
     if (!locked || locked.kind !== spec.kind) continue
     const own = locked as LockedOwnLayer
@@ -109,7 +118,27 @@ async function otherLayerViews(manifest: Manifest, lock: Lockfile, fn: FunctionS
   return others
 }
 
-async function checkFunction(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, cache: ViewCache, listFiles: FunctionFileLister): Promise<FunctionImportReport> {
+const PYTHON_LAYER_KINDS = new Set(['pip', 'dir'])
+
+async function checkPythonFunction(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, cache: ViewCache<PythonLayerView>, listFiles: FunctionFileLister): Promise<FunctionImportReport> {
+  const views = await Promise.all(functionLayers(manifest, lock, fn).map((layer) => cache.get(layer)))
+  const files = await listFiles(fn)
+  const checked = await checkPythonFiles({
+    fn,
+    files,
+    views,
+    otherViews: await otherLayerViews(manifest, lock, fn, cache, PYTHON_LAYER_KINDS),
+    locate: (file, at) => ({file: path.relative(manifest.root, path.join(fn.source, file.rel)) || file.rel, ...at}),
+  })
+  const problems = checked.problems
+  const at = manifest.locate(['functions', fn.key, 'handler'])
+  for (const problem of pythonHandlerProblems(fn, checked.ownFiles, checked.parsed, layersProvide(views, fn.runtime))) problems.push(at ? {...problem, location: {...at, file: path.relative(manifest.root, at.file) || at.file}} : problem)
+  return {function: fn.key, runtime: fn.runtime, architecture: fn.architecture, files: checked.files, imports: checked.imports, dynamicUnchecked: checked.dynamicUnchecked, layers: views.map((view) => ({layer: view.layer, source: view.source})), problems}
+}
+
+async function checkFunction(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, caches: ViewCaches, listFiles: FunctionFileLister): Promise<FunctionImportReport> {
+  if (fn.runtime.startsWith('python')) return checkPythonFunction(manifest, lock, fn, caches.python, listFiles)
+  const cache = caches.npm
   const layers = functionLayers(manifest, lock, fn)
   const views = await Promise.all(layers.map((layer) => cache.get(layer)))
   const files = await listFiles(fn)
@@ -248,9 +277,10 @@ export async function checkImports(manifest: Manifest, lock: Lockfile, functionN
   const stateDir = options.stateDir ?? projectPaths(manifest.file).stateDir
   const db = options.findBuilt || !existsSync(path.join(stateDir, 'state.db')) ? undefined : openStateDatabase(stateDir)
   try {
-    const cache = new ViewCache(options.findBuilt ?? builtArtifactFinder(manifest, db, stateDir))
+    const findBuilt = options.findBuilt ?? builtArtifactFinder(manifest, db, stateDir)
+    const caches: ViewCaches = {npm: new ViewCache((layer) => layerView(layer, findBuilt)), python: new ViewCache((layer) => pythonLayerView(layer, findBuilt))}
     const limit = pLimit(8)
-    const reports = await Promise.all(functions.map((fn) => limit(() => checkFunction(manifest, lock, fn, cache, options.listFiles ?? listFunctionFiles))))
+    const reports = await Promise.all(functions.map((fn) => limit(() => checkFunction(manifest, lock, fn, caches, options.listFiles ?? listFunctionFiles))))
     const all = reports.flatMap((report) => report.problems)
     return {functions: reports, errors: all.filter((problem) => problem.severity === 'error').length, warnings: all.filter((problem) => problem.severity === 'warning').length}
   } finally {

@@ -10,7 +10,7 @@
 // - artifact keys are the ones layers writes (x86_64, arm64, arm64+x86_64) and match their
 //   architectures; package paths are `node_modules/<name>[/node_modules/<name>...]` with valid npm
 //   names: no `..`, no absolute paths, no backslashes, so nothing built from them leaves its directory;
-// - pip wheels: a hex sha256, a wheel file name whose project is the key it is locked under, a runtime
+// - pip wheels: a hex sha256, a wheel (or sdist) file name whose project is the key it is locked under, a runtime
 //   layers resolves for, and (when the Python indexes are given) a URL without credentials on the host
 //   of a configured index (src/python/config.ts wheelSourceProblem);
 // - a published ARN recorded under published[accountId][region] is in that account and region (a
@@ -23,7 +23,7 @@ import validatePackageName from 'validate-npm-package-name'
 import {parseLayerVersionArn} from '../audit/arn.js'
 import type {RegistryPolicy} from '../npm/config.js'
 import {wheelSourceProblem, type PythonIndexConfig} from '../python/config.js'
-import {parseWheelName, PYTHON_RUNTIME_NAMES} from '../python/targets.js'
+import {parseSdistName, parseWheelName, PYTHON_RUNTIME_NAMES} from '../python/targets.js'
 import {artifactKey, type Lockfile} from './types.js'
 
 export type LockPath = Array<string | number>
@@ -115,9 +115,9 @@ export function packagePathProblem(lockPath: string): string | undefined {
 /** Why a locked wheel is not one layers may fetch and unpack; undefined when it is. `python` absent: its source is not checked. */
 export function wheelProblem(key: string, wheel: {name: unknown; version: unknown; filename: unknown; url: unknown; sha256: unknown; index: unknown}, python: PythonIndexConfig | undefined): string | undefined {
   if (typeof wheel.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(wheel.sha256)) return 'has no sha256 (every wheel must carry its hex sha256, verified on fetch)'
-  const parsed = typeof wheel.filename === 'string' && /^[A-Za-z0-9._+!-]+$/.test(wheel.filename) ? parseWheelName(wheel.filename) : undefined
-  if (!parsed) return `has file name ${JSON.stringify(clip(String(wheel.filename)))}, which is not a wheel file name`
-  if (parsed.name !== key) return `is keyed ${JSON.stringify(clip(key))} but its file ${wheel.filename} is a wheel of ${parsed.name}`
+  const parsed = typeof wheel.filename === 'string' && /^[A-Za-z0-9._+!-]+$/.test(wheel.filename) ? (parseWheelName(wheel.filename) ?? parseSdistName(wheel.filename)) : undefined
+  if (!parsed) return `has file name ${JSON.stringify(clip(String(wheel.filename)))}, which is not a wheel or sdist file name`
+  if (parsed.name !== key) return `is keyed ${JSON.stringify(clip(key))} but its file ${wheel.filename} is a distribution of ${parsed.name}`
   if (wheel.name !== key) return `is keyed ${JSON.stringify(clip(key))} but names ${JSON.stringify(clip(String(wheel.name)))}`
   return python ? wheelSourceProblem(wheel, python) : undefined
 }

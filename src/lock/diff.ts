@@ -1,9 +1,10 @@
 // Owns what changes between two lockfiles, from plain data: per layer added, removed or changed, and
 // for a changed layer each difference (its inputs fingerprint, an artifact, an installed package's
-// version / integrity / tarball, a runtime binary, a pinned ARN, a publication record). `layers lock`
+// version / integrity / tarball, a pip layer's distribution per runtime (version, file name, sha256),
+// a runtime binary, a pinned ARN, a publication record). `layers lock`
 // reports it as what it wrote, `layers lock --check` as what it would write.
 import {canonicalJson} from './serialize.js'
-import type {LockedArtifact, LockedLayer, LockedPackage, Lockfile, Publication} from './types.js'
+import type {LockedArtifact, LockedLayer, LockedPackage, LockedWheel, Lockfile, Publication} from './types.js'
 
 /** A package or runtime binary as a difference shows it. */
 export interface LockedPackageRef {
@@ -11,6 +12,14 @@ export interface LockedPackageRef {
   version: string
   integrity: string
   resolved: string
+}
+
+/** A locked wheel (or sdist) of a pip layer as a difference shows it. */
+export interface LockedWheelRef {
+  name: string
+  version: string
+  filename: string
+  sha256: string
 }
 
 export type LockDifference =
@@ -21,6 +30,8 @@ export type LockDifference =
   /** `path` is the install path (node_modules/a/node_modules/b); before/after equal versions: only its metadata changed. */
   | {field: 'package'; artifact: string; path: string; before?: LockedPackageRef; after?: LockedPackageRef}
   | {field: 'binary'; artifact: string; before?: LockedPackageRef; after?: LockedPackageRef}
+  /** A pip layer's distribution for one runtime of an artifact; before/after equal: only its URL or index changed. */
+  | {field: 'wheel'; artifact: string; runtime: string; name: string; before?: LockedWheelRef; after?: LockedWheelRef}
   | {field: 'arn'; accountId: string; region: string; before?: string; after?: string}
   | {field: 'published'; accountId: string; region: string; artifact: string; before?: string; after?: string}
 
@@ -92,6 +103,17 @@ function diffArtifact(key: string, a: LockedArtifact | undefined, b: LockedArtif
     if (before && after && canonicalJson(before) === canonicalJson(after)) continue
     out.push({field: 'package', artifact: key, path, ...defined('before', before && ref(before)), ...defined('after', after && ref(after))})
   }
+  const wheelsA = a?.wheels ?? {}
+  const wheelsB = b?.wheels ?? {}
+  for (const runtime of keys(wheelsA, wheelsB)) {
+    const byNameA = wheelsA[runtime] ?? {}
+    const byNameB = wheelsB[runtime] ?? {}
+    for (const name of keys(byNameA, byNameB)) {
+      const [before, after] = [byNameA[name], byNameB[name]]
+      if (before && after && canonicalJson(before) === canonicalJson(after)) continue
+      out.push({field: 'wheel', artifact: key, runtime, name, ...defined('before', before && wheelRef(before)), ...defined('after', after && wheelRef(after))})
+    }
+  }
   if (canonicalJson(a?.binary ?? null) !== canonicalJson(b?.binary ?? null)) {
     out.push({field: 'binary', artifact: key, ...defined('before', a?.binary && ref(a.binary)), ...defined('after', b?.binary && ref(b.binary))})
   }
@@ -100,6 +122,10 @@ function diffArtifact(key: string, a: LockedArtifact | undefined, b: LockedArtif
 
 function ref(entry: LockedPackage | LockedPackageRef): LockedPackageRef {
   return {name: entry.name, version: entry.version, integrity: entry.integrity, resolved: entry.resolved}
+}
+
+function wheelRef(wheel: LockedWheel): LockedWheelRef {
+  return {name: wheel.name, version: wheel.version, filename: wheel.filename, sha256: wheel.sha256}
 }
 
 function samePublication(a: Publication | undefined, b: Publication | undefined): boolean {

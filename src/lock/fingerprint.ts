@@ -1,12 +1,12 @@
 // Owns whether lockfile.json still matches the manifest: each layer's `inputs` fingerprint is a hash
 // of the parts of its manifest entry that decide what gets resolved (never host paths, so a clone in
-// another directory matches), and lockStatus compares them (runtime layers also against their
+// another directory matches; for an npm layer with a team lockfile, that lockfile's path and sha256), and lockStatus compares them (runtime layers also against their
 // template, whose template.json can change under an unchanged manifest entry). `layers build` and
 // `publish` refuse a stale lock; `layers validate` reports it.
 import {createHash} from 'node:crypto'
 import path from 'node:path'
 import {UserInputError} from '../errors/index.js'
-import {isOwnLayer, type LayerSpec, type Manifest} from '../manifest/types.js'
+import {isOwnLayer, type LayerSpec, type Manifest, type NpmOverrides} from '../manifest/types.js'
 import {canonicalJson} from './serialize.js'
 import type {Lockfile} from './types.js'
 
@@ -16,7 +16,17 @@ export function layerLockInputs(layer: LayerSpec, root: string): unknown {
     case 'arn':
       return {kind: 'arn', arn: layer.arn}
     case 'npm':
-      return {kind: 'npm', dependencies: layer.dependencies, architectures: [...layer.architectures].sort(), runtimes: [...layer.runtimes].sort()}
+      // Overrides (and what their `$` references read) count only when given, so older locks stay fresh.
+      return {
+        kind: 'npm',
+        dependencies: layer.dependencies,
+        ...(layer.optionalDependencies ? {optionalDependencies: layer.optionalDependencies} : {}),
+        // The team's lockfile decides the versions: a change to it makes the layer stale.
+        ...(layer.teamLock ? {lockfile: {path: relative(root, layer.teamLock.file), sha256: layer.teamLock.sha256}} : {}),
+        architectures: [...layer.architectures].sort(),
+        runtimes: [...layer.runtimes].sort(),
+        ...(layer.overrides ? {overrides: layer.overrides.rules, overrideReferences: referencedSpecs(layer.overrides)} : {}),
+      }
     case 'pip':
       return {kind: 'pip', requirements: layer.requirements, architectures: [...layer.architectures].sort(), runtimes: [...layer.runtimes].sort()}
     case 'dir':
@@ -24,6 +34,17 @@ export function layerLockInputs(layer: LayerSpec, root: string): unknown {
     case 'runtime':
       return {kind: 'runtime', template: path.isAbsolute(layer.template) ? relative(root, layer.template) : layer.template, version: layer.version, architectures: [...layer.architectures].sort()}
   }
+}
+
+/** The specs the overrides' `$name` values read (not the whole package.json: other edits do not re-lock). */
+function referencedSpecs(overrides: NpmOverrides): Record<string, string> {
+  const names = new Set<string>()
+  const collect = (value: unknown): void => {
+    if (typeof value === 'string' && value.startsWith('$')) names.add(value.slice(1))
+    else if (value !== null && typeof value === 'object') for (const child of Object.values(value)) collect(child)
+  }
+  collect(overrides.rules)
+  return Object.fromEntries([...names].sort().map((name) => [name, overrides.references[name] ?? '']))
 }
 
 /** The fingerprint stored as a locked layer's `inputs`. */

@@ -8,13 +8,14 @@
 // (options.signal) no further layer is resolved and nothing is written (InterruptedError says so).
 // With `check` (`layers lock --check`) everything is resolved the same way but nothing is written or
 // locked: the result says whether lockfile.json is up to date and what would change (diff.ts).
+import path from 'node:path'
 import type {AwsConnection} from '../aws/clients.js'
 import {InterruptedError, OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {loadManifest} from '../manifest/load.js'
 import {layerByName} from '../manifest/select.js'
 import type {Architecture, ArnLayer, DirLayer, LayerSpec, Manifest, NpmLayer, PipLayer, RuntimeLayer} from '../manifest/types.js'
-import {loadNpmOptions, loadRegistryPolicy, type NpmConfigSources, type NpmOptions, type RegistryPolicy} from '../npm/config.js'
+import {loadNpmOptions, loadRegistryPolicy, registryOf, type NpmConfigSources, type NpmOptions, type RegistryPolicy} from '../npm/config.js'
 import {projectPaths} from '../project/paths.js'
 import {loadPythonIndexes, type PythonConfigSources} from '../python/config.js'
 import {parseRequirement} from '../python/requirements.js'
@@ -22,6 +23,7 @@ import {normalizeName} from '../python/targets.js'
 import {resolveNpmLayer} from '../resolve/layer.js'
 import {pacotePackumentSource} from '../resolve/source.js'
 import {PackumentCache} from '../resolve/tree.js'
+import type {TeamLockGraph} from '../resolve/teamlock/graph.js'
 import type {PackumentSource} from '../resolve/types.js'
 import {lockRuntimeLayer, runtimeLockFits} from '../runtime/lock.js'
 import type {ArnPinEnv} from './arn-pin.js'
@@ -128,12 +130,43 @@ export async function lockLayer(layer: LayerSpec, previous: LockedLayer | undefi
   }
 }
 
+/**
+ * An npm layer's lock: resolved from its ranges (keeping the previous lock's versions that still
+ * satisfy), or, when the layer's package.json has a team lockfile, exactly the versions that lockfile
+ * pins (src/resolve/teamlock/), recorded with the lockfile's path and sha256 as `source`.
+ */
 async function lockNpmLayer(layer: NpmLayer, previous: Extract<LockedLayer, {kind: 'npm'}> | undefined, context: LayerLockContext): Promise<LockedLayer> {
-  const legacyPeerDeps = (await context.npmOptions())?.legacyPeerDeps
-  const resolved = await resolveNpmLayer(layer, {source: await context.source(), previous, update: context.update, legacyPeerDeps, registries: context.registries})
+  const npmOptions = await context.npmOptions()
+  const legacyPeerDeps = npmOptions?.legacyPeerDeps
+  let team: {graph: TeamLockGraph; sha256: string; shownAs: string; packageJson: string} | undefined
+  if (layer.teamLock && layer.packageJson) {
+    const shownAs = path.relative(context.manifest.root, layer.teamLock.file).split(path.sep).join('/')
+    const packageJson = path.relative(context.manifest.root, layer.packageJson).split(path.sep).join('/')
+    const {readTeamLockfile} = await import('../resolve/teamlock/find.js')
+    const read = readTeamLockfile(layer.teamLock, layer.packageJson, {...layer.dependencies, ...layer.optionalDependencies}, shownAs, npmOptions ? (name) => registryOf(npmOptions, name) : undefined)
+    if (read.sha256 !== layer.teamLock.sha256) {
+      throw new OperationalError('ERR_LAYERS_TEAM_LOCKFILE_CHANGED', `${shownAs} changed while layer ${layer.name} was being locked.`, {
+        hint: 'Run `layers lock` again once the package manager has finished writing it.',
+        details: {layer: layer.name, lockfile: shownAs},
+      })
+    }
+    team = {...read, shownAs, packageJson}
+    if (context.update !== undefined) {
+      context.emit({
+        type: 'warning',
+        warning: {severity: 'warning', code: 'ERR_LAYERS_TEAM_LOCK_UPDATE', message: `Layer ${layer.name} takes its versions from ${shownAs}; --update does not move them.`, hint: `Update ${shownAs} with its package manager, or set \`lockfile: ignore\` on layer ${layer.name}.`},
+      })
+    }
+  }
+  const resolved = await resolveNpmLayer(layer, {
+    source: await context.source(),
+    ...(team ? {teamLock: {graph: team.graph, packageJson: team.packageJson}} : {previous, update: context.update}),
+    legacyPeerDeps,
+    registries: context.registries,
+  })
   for (const warning of resolved.warnings) context.emit({type: 'warning', warning})
   const published = keptPublications(previous?.published, previous?.artifacts, resolved.artifacts)
-  return {kind: 'npm', inputs: context.inputs, artifacts: resolved.artifacts, ...(published ? {published} : {})}
+  return {kind: 'npm', inputs: context.inputs, artifacts: resolved.artifacts, ...(team ? {source: {lockfile: team.shownAs, sha256: team.sha256}} : {}), ...(published ? {published} : {})}
 }
 
 /** A pip layer's lock: the wheels of every runtime and architecture (src/python/lock.ts, loaded only for pip layers). */
@@ -160,7 +193,7 @@ async function lockRuntime(layer: RuntimeLayer, previous: Extract<LockedLayer, {
 async function lockArnLayer(layer: ArnLayer, context: LayerLockContext): Promise<LockedLayer> {
   const {arnPinTargets, awsArnPinEnv, pinArnLayer} = await import('./arn-pin.js')
   // Bound like every other command's clients: a pin read with another account's credentials would be wrong.
-  const env = context.arnPins ?? awsArnPinEnv((await import('../aws/identity.js')).boundClients((await import('../aws/clients.js')).awsClientFactory({...context.aws, emit: context.emit})))
+  const env = context.arnPins ?? awsArnPinEnv((await import('../aws/identity.js')).boundClients((await import('../aws/clients.js')).awsClientFactory({...context.aws, emit: context.emit, ...(context.manifest.settings.maxRps !== undefined ? {manifestMaxRps: context.manifest.settings.maxRps} : {})})))
   return {kind: 'arn', inputs: context.inputs, arns: await pinArnLayer(layer, arnPinTargets(context.manifest, layer.name), env)}
 }
 

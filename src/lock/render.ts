@@ -4,7 +4,7 @@ import path from 'node:path'
 import {toneOf} from '../cli/style.js'
 import {renderTable} from '../cli/table.js'
 import type {InterruptSignal} from '../errors/index.js'
-import type {LockDifference, LockedPackageRef, LockLayerChange} from './diff.js'
+import type {LockDifference, LockedPackageRef, LockedWheelRef, LockLayerChange} from './diff.js'
 import type {LockProjectResult} from './lock-project.js'
 
 export function renderLockResult(result: LockProjectResult): string {
@@ -73,6 +73,8 @@ function describeDifference(difference: LockDifference): string {
       const what = difference.field === 'package' ? `${difference.artifact} ${difference.path}` : `${difference.artifact} binary`
       return `${what} ${packageChange(difference.before, difference.after)}`
     }
+    case 'wheel':
+      return `${difference.artifact} ${difference.runtime} ${wheelChange(difference.name, difference.before, difference.after)}`
     case 'arn':
       return `${difference.accountId}/${difference.region} ${change(difference.before, difference.after)}`
     case 'published':
@@ -87,6 +89,15 @@ function packageChange(before: LockedPackageRef | undefined, after: LockedPackag
   if (before.integrity !== after.integrity) return `${after.name}@${after.version} integrity ${short(before.integrity)} → ${short(after.integrity)}`
   if (before.resolved !== after.resolved) return `${after.name}@${after.version} tarball ${before.resolved} → ${after.resolved}`
   return `${after.name}@${after.version} metadata changed (dependencies, engines, bin ...)`
+}
+
+function wheelChange(name: string, before: LockedWheelRef | undefined, after: LockedWheelRef | undefined): string {
+  if (!before) return `added ${name}==${after!.version} (${after!.filename}, sha256 ${short(after!.sha256)})`
+  if (!after) return `removed ${name}==${before.version} (${before.filename})`
+  if (before.version !== after.version) return `${name} ${before.version} → ${after.version} (${before.filename} → ${after.filename}, sha256 ${short(after.sha256)})`
+  if (before.filename !== after.filename) return `${name}==${after.version} file ${before.filename} → ${after.filename} (sha256 ${short(before.sha256)} → ${short(after.sha256)})`
+  if (before.sha256 !== after.sha256) return `${name}==${after.version} ${after.filename} sha256 ${short(before.sha256)} → ${short(after.sha256)}`
+  return `${name}==${after.version} ${after.filename} url or index changed`
 }
 
 function change(before: string | undefined, after: string | undefined): string {

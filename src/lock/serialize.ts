@@ -4,7 +4,8 @@ import type {Lockfile} from './types.js'
 
 const TOP_LEVEL_ORDER = ['lockfileVersion', 'layers']
 
-function sortKeys(value: unknown): unknown {
+/** `value` with every object's keys sorted (undefined members dropped), recursively. */
+export function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys)
   if (value !== null && typeof value === 'object') {
     const sorted: Record<string, unknown> = {}

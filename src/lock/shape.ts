@@ -40,6 +40,11 @@ export function checkLockfileShape(data: unknown): ShapeProblem | undefined {
       continue
     }
     if (!isObject(layer.artifacts)) return fail([...at, 'artifacts'], 'must be an object')
+    if (layer.source !== undefined) {
+      if (layer.kind !== 'npm' || !isObject(layer.source)) return fail([...at, 'source'], 'must be an object (npm layers only)')
+      if (typeof layer.source.lockfile !== 'string') return fail([...at, 'source', 'lockfile'], 'must be a string')
+      if (typeof layer.source.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(layer.source.sha256)) return fail([...at, 'source', 'sha256'], 'must be a hex sha256')
+    }
     for (const [key, artifact] of Object.entries(layer.artifacts)) {
       if (!isObject(artifact) || !Array.isArray(artifact.architectures)) return fail([...at, 'artifacts', key, 'architectures'], 'must be a list')
       if (artifact.packages !== undefined) {

@@ -50,12 +50,16 @@ export interface LockedBinary {
   integrity: string
 }
 
-/** One wheel of a pip layer, as the index listed it (the URL never with credentials). */
+/**
+ * One wheel of a pip layer, as the index listed it (the URL never with credentials); or, for a project
+ * with no wheel for the target, its source distribution (`filename` ends in .tar.gz or .zip), which
+ * the build turns into a pure-Python wheel (src/python/sdist.ts).
+ */
 export interface LockedWheel {
   /** Normalized project name (PEP 503). */
   name: string
   version: string
-  /** The wheel's file name, whose tags fit the runtime and architecture it is locked for. */
+  /** The wheel's file name, whose tags fit the runtime and architecture it is locked for (or the sdist's). */
   filename: string
   url: string
   /** Hex SHA-256 of the file; verified on every fetch. */
@@ -94,6 +98,8 @@ interface LockedOwnLayerBase {
 
 export interface LockedNpmLayer extends LockedOwnLayerBase {
   kind: 'npm'
+  /** The team's lockfile the versions came from: its path relative to the manifest and the hex sha256 of its bytes. */
+  source?: {lockfile: string; sha256: string}
 }
 
 export interface LockedPipLayer extends LockedOwnLayerBase {

@@ -12,7 +12,8 @@ import validatePackageName from 'validate-npm-package-name'
 import {mapRequirement, parseRequirement, readRequirementsFile} from '../python/requirements.js'
 import {PYTHON_RUNTIME_NAMES} from '../python/targets.js'
 import {parseRegistrySpec} from '../resolve/spec.js'
-import type {Problem} from '../errors/index.js'
+import {LayersError, type Problem} from '../errors/index.js'
+import {packageSpecs, readOverrides} from '../resolve/overrides.js'
 import {checkLayerArn, REGION_PLACEHOLDER} from './arn.js'
 import type {DocPath, YamlSource} from './document.js'
 import {isKnownRegion, ALL_REGIONS} from './regions.js'
@@ -127,6 +128,15 @@ export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
       continue
     }
     const kind = kinds[0]!
+    if (layer.lockfile !== undefined && (kind !== 'npm' || typeof layer.npm !== 'string')) {
+      report(
+        'LOCKFILE_OPTION',
+        `layers.${name}.lockfile applies only to an npm layer given as a package.json path (npm: ./package.json); this layer ${kind === 'npm' ? 'lists its dependencies inline' : `is a ${kind} layer`}.`,
+        `Remove lockfile from layers.${name}.`,
+        [...at, 'lockfile'],
+        'key',
+      )
+    }
     if (kind === 'arn') {
       for (const key of OWN_LAYER_KEYS) {
         if (layer[key] !== undefined) report('ARN_LAYER_OPTION', `Layer ${name} is an arn layer, which cannot take "${key}" (its publisher sets it).`, `Remove ${key} from layers.${name}.`, [...at, key], 'key')
@@ -141,6 +151,7 @@ export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
     checkRuntimes(layer.runtimes, [...at, 'runtimes'])
     checkShare(layer.share, [...at, 'share'], accounts, report)
     if (kind === 'npm') checkNpm(name, layer.npm, [...at, 'npm'], context.root, report)
+    if (layer.overrides !== undefined) checkOverrides(name, kind, layer, at, context.root, report)
     if (kind === 'pip') checkPip(name, layer.pip, [...at, 'pip'], context.root, report)
     if (kind === 'npm' || kind === 'pip') checkLanguageRuntimes(name, kind, layer.runtimes, settings.runtimes, at, report)
     if (kind === 'dir' && typeof layer.dir === 'string') {
@@ -308,21 +319,60 @@ function checkPip(name: string, pip: unknown, at: DocPath, root: string, report:
 
 const REQUIREMENT_HINT = 'Write a project name (optionally with [extras]) and a PEP 440 specifier such as ">=2.31,<3", "==2.*" or "*", optionally followed by "; python_version >= \'3.12\'".'
 
+/** npm overrides: on npm layers only, in the manifest or the package.json (not both), well-formed as npm reads them. */
+function checkOverrides(name: string, kind: string, layer: Raw, at: DocPath, root: string, report: Report): void {
+  const where = [...at, 'overrides']
+  if (kind !== 'npm') return report('OVERRIDES_NOT_NPM', `Layer ${name} is a ${kind} layer; overrides are npm's and apply to npm layers only.`, `Remove overrides from layers.${name}.`, where, 'key')
+  let dependencies: Record<string, string> = isObject(layer.npm) ? (layer.npm as Record<string, string>) : {}
+  let references = dependencies
+  if (typeof layer.npm === 'string') {
+    const file = path.resolve(root, layer.npm)
+    let pkg: Raw
+    try {
+      pkg = JSON.parse(readFileSync(file, 'utf8')) as Raw
+    } catch {
+      return // checkNpm reports the unreadable package.json.
+    }
+    if (pkg.overrides !== undefined) return report('OVERRIDES_TWICE', `layers.${name}.overrides and the "overrides" of ${file} both give overrides for the layer.`, 'Keep the overrides in one place: the package.json (as npm reads them) or the manifest.', where, 'key')
+    ;({dependencies, references} = packageSpecs(pkg))
+  }
+  try {
+    readOverrides(layer.overrides, dependencies, references, {layer: name, where: 'the manifest'})
+  } catch (error) {
+    if (!(error instanceof LayersError)) throw error
+    report('INVALID_OVERRIDES', error.message, error.hint ?? '', where)
+  }
+}
+
 function checkNpm(name: string, npm: unknown, at: DocPath, root: string, report: Report): void {
   if (typeof npm === 'string') {
     const file = path.resolve(root, npm)
     let dependencies: unknown
+    let optional: unknown
+    let pkg: Raw
     try {
-      dependencies = (JSON.parse(readFileSync(file, 'utf8')) as {dependencies?: unknown}).dependencies
+      pkg = JSON.parse(readFileSync(file, 'utf8')) as Raw
+      dependencies = pkg.dependencies
+      optional = pkg.optionalDependencies
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read as JSON (${(error as Error).message})`
       report('MISSING_PATH', `layers.${name}.npm: ${file} ${reason}.`, 'Point npm at a package.json (relative to the manifest), or list the dependencies inline.', at)
       return
     }
     if (dependencies !== undefined && !isObject(dependencies)) report('INVALID_PACKAGE_JSON', `layers.${name}.npm: "dependencies" in ${file} is not an object.`, 'Fix the package.json.', at)
-    for (const [pkg, range] of Object.entries(isObject(dependencies) ? dependencies : {})) {
+    if (optional !== undefined && !isObject(optional)) report('INVALID_PACKAGE_JSON', `layers.${name}.npm: "optionalDependencies" in ${file} is not an object.`, 'Fix the package.json.', at)
+    for (const [pkg, range] of [...Object.entries(isObject(dependencies) ? dependencies : {}), ...Object.entries(isObject(optional) ? optional : {})]) {
       const problem = dependencyProblem(pkg, range)
       if (problem) report(problem.code, `layers.${name}.npm (${file}): ${problem.message}`, problem.hint, at)
+    }
+    if (pkg.overrides !== undefined) {
+      const specs = packageSpecs(pkg)
+      try {
+        readOverrides(pkg.overrides, specs.dependencies, specs.references, {layer: name, where: file})
+      } catch (error) {
+        if (!(error instanceof LayersError)) throw error
+        report('INVALID_OVERRIDES', error.message, error.hint ?? '', at)
+      }
     }
     return
   }

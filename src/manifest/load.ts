@@ -10,9 +10,11 @@ import {bucketProblems, DEFAULT_BUCKET} from './bucket.js'
 import {semanticProblems} from './checks.js'
 import {readYaml, type YamlSource} from './document.js'
 import {mapRequirement, readRequirementsFile} from '../python/requirements.js'
+import {packageSpecs} from '../resolve/overrides.js'
+import {findTeamLockfile, teamLockRef} from '../resolve/teamlock/find.js'
 import {CUSTOM_RUNTIMES} from './runtimes.js'
 import {schemaProblems} from './schema-check.js'
-import {DEFAULT_STATE_SETTINGS, type Account, type Architecture, type FunctionSpec, type LayerSpec, type Manifest, type Settings, type Share} from './types.js'
+import {DEFAULT_STATE_SETTINGS, type Account, type Architecture, type FunctionSpec, type LayerSpec, type Manifest, type NpmOverrides, type Settings, type Share} from './types.js'
 
 export const DEFAULT_SETTINGS: Omit<Settings, 'regions'> & {regions: string[]} = {
   bucket: DEFAULT_BUCKET,
@@ -123,11 +125,14 @@ function toManifest(source: YamlSource, root: string): Manifest {
     regions: rawSettings.regions ?? DEFAULT_SETTINGS.regions,
     architectures: rawSettings.architectures ?? DEFAULT_SETTINGS.architectures,
     runtimes: rawSettings.runtimes ?? DEFAULT_SETTINGS.runtimes,
+    ...(rawSettings.maxRps === undefined ? {} : {maxRps: rawSettings.maxRps}),
     state: {
       ...(rawSettings.state?.bucket === undefined ? {} : {bucket: rawSettings.state.bucket}),
       remote: rawSettings.state?.remote ?? DEFAULT_STATE_SETTINGS.remote,
       leaseSeconds: rawSettings.state?.leaseSeconds ?? DEFAULT_STATE_SETTINGS.leaseSeconds,
     },
+    ...(rawSettings.ssm?.parameterName === undefined ? {} : {ssm: {parameterName: rawSettings.ssm.parameterName}}),
+    ...(rawSettings.ownershipTags === undefined ? {} : {ownershipTags: rawSettings.ownershipTags}),
   }
   const accounts: Record<string, Account> = {}
   for (const [name, raw] of Object.entries((data.accounts ?? {}) as Record<string, Raw>)) {
@@ -144,7 +149,7 @@ function toManifest(source: YamlSource, root: string): Manifest {
   }
   const layers: Record<string, LayerSpec> = {}
   for (const [name, raw] of Object.entries((data.layers ?? {}) as Record<string, Raw>)) {
-    layers[name] = toLayer(name, raw, settings, accounts, root)
+    layers[name] = toLayer(name, raw, settings, accounts, root, source.file)
   }
   const functions: Record<string, FunctionSpec> = {}
   for (const [key, raw] of Object.entries((data.functions ?? {}) as Record<string, Raw>)) {
@@ -163,7 +168,7 @@ function toManifest(source: YamlSource, root: string): Manifest {
   return {file: source.file, root, version: 1, settings, accounts, layers, functions, locate: (at) => source.locate(at)}
 }
 
-function toLayer(name: string, raw: Raw, settings: Settings, accounts: Record<string, Account>, root: string): LayerSpec {
+function toLayer(name: string, raw: Raw, settings: Settings, accounts: Record<string, Account>, root: string, manifestFile: string): LayerSpec {
   if (raw.arn !== undefined) return {kind: 'arn', name, arn: raw.arn}
   const rawShare: Raw = raw.share ?? {}
   const share: Share = {
@@ -196,8 +201,17 @@ function toLayer(name: string, raw: Raw, settings: Settings, accounts: Record<st
   }
   if (typeof raw.npm === 'string') {
     const packageJson = path.resolve(root, raw.npm)
-    const dependencies = (JSON.parse(readFileSync(packageJson, 'utf8')) as {dependencies?: Record<string, string>}).dependencies ?? {}
-    return {...base, kind: 'npm', dependencies, packageJson}
+    const pkg = JSON.parse(readFileSync(packageJson, 'utf8')) as Record<string, unknown>
+    const {dependencies: declared, references} = packageSpecs(pkg)
+    const overrides: NpmOverrides | undefined =
+      raw.overrides !== undefined ? {rules: raw.overrides, references, where: manifestFile} : pkg.overrides !== undefined ? {rules: pkg.overrides, references, where: packageJson} : undefined
+    const optionalField = pkg.optionalDependencies as Record<string, string> | null | undefined
+    // As npm does: a name in optionalDependencies is an optional dependency even when dependencies lists it too.
+    const optional = optionalField !== null && typeof optionalField === 'object' && Object.keys(optionalField).length > 0 ? optionalField : undefined
+    const dependencies = Object.fromEntries(Object.entries(declared).filter(([name]) => !optional || !Object.hasOwn(optional, name)))
+    const lockfile = raw.lockfile === 'ignore' ? undefined : findTeamLockfile(packageJson)
+    return {...base, kind: 'npm', dependencies, packageJson, ...(optional ? {optionalDependencies: optional} : {}), ...(lockfile ? {teamLock: teamLockRef(lockfile)} : {}), ...(overrides ? {overrides} : {})}
   }
-  return {...base, kind: 'npm', dependencies: raw.npm}
+  return {...base, kind: 'npm', dependencies: raw.npm, ...(raw.overrides !== undefined ? {overrides: {rules: raw.overrides, references: {...raw.npm}, where: manifestFile}} : {})}
 }
+

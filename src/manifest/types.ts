@@ -13,8 +13,14 @@ export interface Settings {
   regions: string[]
   architectures: Architecture[]
   runtimes: string[]
+  /** Lambda control-plane requests per second per account and region (the request budget); absent: --max-rps, else the default. */
+  maxRps?: number
   /** Team state on S3 (leases); absent means the defaults (DEFAULT_STATE_SETTINGS). */
   state?: StateSettings
+  /** `settings.ssm`: the SSM parameter name template (src/ssm/names.ts; default DEFAULT_PARAMETER_NAME). */
+  ssm?: {parameterName?: string}
+  /** Function tags (`KEY=VALUE`, or `KEY` for any value) meaning another tool owns the function (src/iac/ownership.ts). */
+  ownershipTags?: string[]
 }
 
 /** `settings.state`: where the team-state leases live and how long a lease lasts without renewal. */
@@ -72,6 +78,29 @@ export interface NpmLayer extends OwnLayerBase {
   dependencies: Record<string, string>
   /** Absolute path of the package.json the dependencies were read from, when the manifest named one. */
   packageJson?: string
+  /** npm `overrides`: the layer's `overrides:` key, else the package.json's `overrides` field. */
+  overrides?: NpmOverrides
+  /** The package.json's optionalDependencies (installed when they can be, as npm does). */
+  optionalDependencies?: Record<string, string>
+  /** The team's lockfile that pins the package.json's dependencies (absent with `lockfile: ignore` or when there is none). */
+  teamLock?: TeamLockRef
+}
+
+export interface NpmOverrides {
+  /** The rules as written (checked by validate; read by src/resolve/overrides.ts). */
+  rules: unknown
+  /** What `$name` values refer to: the package's own specs (devDependencies first, as npm looks them up). */
+  references: Record<string, string>
+  /** Where the rules were written, for messages: the manifest or the package.json path. */
+  where: string
+}
+
+/** A team lockfile (package-lock.json, npm-shrinkwrap.json, pnpm-lock.yaml, yarn.lock) as the manifest was loaded. */
+export interface TeamLockRef {
+  /** Absolute path of the lockfile. */
+  file: string
+  /** Hex sha256 of its bytes. */
+  sha256: string
 }
 
 export interface PipLayer extends OwnLayerBase {

@@ -84,6 +84,12 @@ export function loadRegistryPolicy(projectRoot: string, sources: NpmConfigSource
   return {registries: [...new Set(registries)], replaceRegistryHost: String(config['replace-registry-host'] ?? 'npmjs')}
 }
 
+/** The registry (with a final slash) npm fetches `name` from: its scope's `@scope:registry`, else `registry`. */
+export function registryOf(options: NpmOptions, name: string): string {
+  const scoped = name.startsWith('@') ? options[`${name.split('/')[0]}:registry`] : undefined
+  return withSlash(typeof scoped === 'string' ? scoped : options.registry)
+}
+
 /** A printable summary of the options: registries and which of them have credentials, never the credentials. */
 export function describeNpmOptions(options: NpmOptions): {registry: string; scopes: Record<string, string>; authenticated: string[]; cache: string} {
   const scopes: Record<string, string> = {}

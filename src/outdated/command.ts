@@ -28,7 +28,7 @@ export interface OutdatedCommandOptions extends AwsConnection {
 
 export async function outdatedCommand(options: OutdatedCommandOptions): Promise<OutdatedResult> {
   const {paths, manifest, lock} = await loadProject(options.manifestPath, true)
-  const aws = awsAuditEnv(auditClientFactory(options))
+  const aws = awsAuditEnv(auditClientFactory({...options, ...(manifest?.settings.maxRps !== undefined ? {manifestMaxRps: manifest.settings.maxRps} : {})}))
   let npmOptions: ReturnType<typeof loadNpmOptions> | undefined
   let python: {config: PythonIndexConfig; client: IndexClient} | undefined
   return runOutdated(

@@ -2,13 +2,14 @@
 // locked version against the newest the manifest's range allows (wanted) and the registry's latest
 // tag, as `npm outdated` shows them; for pip layers, per requirement, the locked versions against the
 // newest release the specifier allows and the newest release, counting only releases with a
-// non-yanked wheel every target of the layer can install (PEP 440 rules, src/python/pep440.ts); for
+// non-yanked wheel every target the requirement's marker holds for can install (tags and
+// Requires-Python; PEP 440 rules, src/python/pep440.ts); for
 // `arn` layers, per target, the pinned version against the newest version that target can read.
 import semver from 'semver'
 import type {IndexFile} from '../python/index.js'
 import {compareVersions, maxSatisfying, parseVersion, releaseStep, specifierAllowsPrereleases} from '../python/pep440.js'
-import {parseRequirement} from '../python/requirements.js'
-import {parseWheelName, tagRanking, wheelRank, type PythonTarget} from '../python/targets.js'
+import {evaluateMarker, parseRequirement, type ParsedRequirement} from '../python/requirements.js'
+import {admitsPython, markerEnvironment, parseWheelName, tagRanking, wheelRank, type PythonTarget} from '../python/targets.js'
 import {parseRegistrySpec} from '../resolve/spec.js'
 
 /** What the registry says about a package (from its packument). */
@@ -89,13 +90,17 @@ export interface PipLayerInput {
   layer: string
   /** PEP 508 requirements as the manifest gives them. */
   requirements: string[]
+  /** Every runtime x architecture of the layer. */
+  targets: PythonTarget[]
   /** Locked wheels of every artifact and runtime. */
   wheels: Array<{name: string; version: string}>
 }
 
 /**
  * The versions of a project that count for `targets`: those with a non-yanked wheel every target can
- * install (the lock would take no other; sdists never count, layers does not build them), oldest first.
+ * install, its tags and its Requires-Python admitting the target's interpreter (the lock would take
+ * no other wheel; sdists do not count: the lock takes a wheel whenever one fits, and whether an sdist
+ * builds pure Python is known only by building it), oldest first.
  */
 export function installableVersions(files: readonly IndexFile[], targets: readonly PythonTarget[]): string[] {
   const rankings = targets.map((target) => tagRanking(target))
@@ -104,7 +109,7 @@ export function installableVersions(files: readonly IndexFile[], targets: readon
     const wheel = file.yanked ? undefined : parseWheelName(file.filename)
     if (!wheel || !parseVersion(wheel.version)) continue
     const ok = fits.get(wheel.version) ?? rankings.map(() => false)
-    rankings.forEach((ranking, index) => (ok[index] ||= wheelRank(file.filename, ranking) !== undefined))
+    rankings.forEach((ranking, index) => (ok[index] ||= wheelRank(file.filename, ranking) !== undefined && admitsPython(file.requiresPython, targets[index]!)))
     fits.set(wheel.version, ok)
   }
   return [...fits].filter(([, ok]) => ok.every(Boolean)).map(([version]) => version).sort((a, b) => compareVersions(parseVersion(a)!, parseVersion(b)!))
@@ -115,15 +120,28 @@ function newestAllowed(versions: readonly string[], specifier: string, prereleas
   return maxSatisfying(versions, specifier, specifierAllowsPrereleases(prereleasesFrom)) ?? maxSatisfying(versions, specifier, true)
 }
 
-/** Rows for one pip layer; `index` holds the installable versions per normalized project name (absent: not fetched). */
-export function pipOutdated(layer: PipLayerInput, index: Record<string, readonly string[] | undefined>): PipOutdatedRow[] {
+/** The targets of the layer a requirement applies to: those its environment marker holds for (all without one). */
+export function requirementTargets(requirement: ParsedRequirement, targets: readonly PythonTarget[]): PythonTarget[] {
+  const {marker} = requirement
+  return marker === undefined ? [...targets] : targets.filter((target) => evaluateMarker(marker, markerEnvironment(target)))
+}
+
+/**
+ * Rows for one pip layer; `index` holds the files the index lists per normalized project name (absent:
+ * not fetched). A requirement counts only for the targets its marker holds for; one whose marker
+ * excludes every target of the layer has no row.
+ */
+export function pipOutdated(layer: PipLayerInput, index: Record<string, readonly IndexFile[] | undefined>): PipOutdatedRow[] {
   const rows: PipOutdatedRow[] = []
   for (const text of layer.requirements) {
     const requirement = parseRequirement(text)
     if (typeof requirement === 'string') continue
+    const targets = requirementTargets(requirement, layer.targets)
+    if (targets.length === 0) continue
     const {name, specifier: spec} = requirement
     const locked = [...new Set(layer.wheels.filter((wheel) => wheel.name === name).map((wheel) => wheel.version))].sort((a, b) => compareVersions(parseVersion(a) ?? {epoch: 0, release: [0]}, parseVersion(b) ?? {epoch: 0, release: [0]}))
-    const versions = index[name]
+    const files = index[name]
+    const versions = files && installableVersions(files, targets)
     const wanted = versions ? newestAllowed(versions, spec) : undefined
     const latest = versions ? newestAllowed(versions, '', spec) : undefined
     const behind = (version: string, candidate: string | undefined): boolean => candidate !== undefined && releaseStep(version, candidate) !== undefined
@@ -132,9 +150,8 @@ export function pipOutdated(layer: PipLayerInput, index: Record<string, readonly
       const b = candidate === undefined ? undefined : parseVersion(candidate)
       return a !== undefined && b !== undefined && compareVersions(a, b) !== 0
     }
-    // Nothing locked is outdated (the lock is behind the manifest), unless a marker may have excluded
-    // every target (markers are not evaluated here).
-    const outdated = (locked.length === 0 && requirement.marker === undefined) || locked.some((version) => differs(version, wanted) || behind(version, latest))
+    // Nothing locked for a requirement that applies: the lock is behind the manifest.
+    const outdated = locked.length === 0 || locked.some((version) => differs(version, wanted) || behind(version, latest))
     let update: UpdateLevel | undefined
     if (outdated) {
       for (const version of locked) {

@@ -15,7 +15,7 @@ import {parseRegistrySpec} from '../resolve/spec.js'
 import type {IndexFile} from '../python/index.js'
 import {parseRequirement} from '../python/requirements.js'
 import {pythonRuntime, type PythonTarget} from '../python/targets.js'
-import {arnRow, installableVersions, npmOutdated, pipOutdated, type OutdatedRow, type PackageVersions} from './plan.js'
+import {arnRow, npmOutdated, pipOutdated, requirementTargets, type OutdatedRow, type PackageVersions} from './plan.js'
 
 export interface OutdatedEnv {
   /** The registry's versions and dist-tags of a package (pacote.packument with the project's npm config). */
@@ -100,16 +100,15 @@ export async function runOutdated(request: OutdatedRequest, env: OutdatedEnv): P
         const python = pythonRuntime(runtime)
         return python ? [...new Set(layer.architectures)].map((architecture) => ({runtime: python, architecture})) : []
       })
-      const index: Record<string, string[] | undefined> = {}
+      const index: Record<string, IndexFile[] | undefined> = {}
       await Promise.all(
         layer.requirements.map(async (text) => {
           const requirement = parseRequirement(text)
-          if (typeof requirement === 'string') return
-          const files = await pythonFiles(layer.name, requirement.name)
-          index[requirement.name] = files && installableVersions(files, targets)
+          if (typeof requirement === 'string' || requirementTargets(requirement, targets).length === 0) return
+          index[requirement.name] = await pythonFiles(layer.name, requirement.name)
         }),
       )
-      rows.push(...pipOutdated({layer: layer.name, requirements: layer.requirements, wheels}, index))
+      rows.push(...pipOutdated({layer: layer.name, requirements: layer.requirements, targets, wheels}, index))
     } else if (layer.kind === 'arn') {
       if (!locked || locked.kind !== 'arn') continue
       const pins = Object.entries(locked.arns).flatMap(([accountId, regions]) => Object.entries(regions).map(([region, arn]) => ({accountId, region, arn})))

@@ -40,7 +40,7 @@ export async function pruneCommand(options: PruneCommandOptions): Promise<PruneR
   const olderThanMs = options.olderThan === undefined ? undefined : parseDuration(options.olderThan, '--older-than')
   const maxAuditAgeMs = parseDuration(options.maxAuditAge, '--max-audit-age')
   const {paths, manifest, lock} = await loadProject(options.manifestPath, true)
-  const clients = auditClientFactory(options)
+  const clients = auditClientFactory({...options, ...(manifest?.settings.maxRps !== undefined ? {manifestMaxRps: manifest.settings.maxRps} : {})})
   const leases =
     (options.yes || options.confirm) && options.remoteState !== false
       ? teamLeases(manifest!, 'layers prune', options.emit, async (account, region) => (await import('../aws/s3-leases.js')).leaseStoreApi(await clients.s3(account, region)))

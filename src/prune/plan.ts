@@ -1,6 +1,8 @@
 // Owns deciding which layer versions `layers prune` may delete. Pure: from the versions Lambda lists
-// for the manifest's own layers, the ARNs the lock pins anywhere, the ARNs a fresh audit saw in use,
-// and the audit's coverage, to candidates and kept versions with the reason each is kept.
+// for the manifest's own layers, the ARNs the lock pins anywhere, the ARNs a fresh audit saw in use
+// ($LATEST or a version an alias routes to), and the audit's coverage (an account it could not read
+// keeps every version that account could use: its own, and those shared with it), to candidates and
+// kept versions with the reason each is kept.
 export interface ListedVersion {
   layer: string
   accountId: string
@@ -24,8 +26,11 @@ export interface PrunePlanInput {
   lockedArns: ReadonlySet<string>
   /** Every layer version ARN a function used in the audit. */
   usedArns: ReadonlySet<string>
-  /** Regions where every audited target was scanned (usage there is complete for the audited accounts). */
-  completeRegions: ReadonlySet<string>
+  /**
+   * Targets the audit could not read completely (failed, aliases unread, or not in the audit used), with
+   * why; region `*` for every region of the account. Each keeps the versions that account could use.
+   */
+  unread: ReadonlyArray<{accountId: string; region: string; reason: string}>
   /** Account ids the audit scanned, per region. */
   auditedAccounts: ReadonlyMap<string, ReadonlySet<string>>
   /** Per layer: account ids the manifest shares it with (other than its own). */
@@ -64,9 +69,18 @@ export function planPrune(input: PrunePlanInput): PrunePlan {
       if (input.lockedArns.has(entry.arn)) return keepIt('locked', 'lockfile.json pins it')
       if (input.usedArns.has(entry.arn)) return keepIt('in-use', 'a function uses it')
       if (index < input.keep) return keepIt('newest', `among the ${input.keep} newest versions`)
-      if (!input.completeRegions.has(entry.region)) return keepIt('audit-incomplete', `the audit could not scan every target in ${entry.region}`)
+      const shared = input.sharedWith[entry.layer] ?? []
+      const blocking = input.unread.filter(
+        (target) =>
+          (target.region === entry.region || target.region === '*') &&
+          (target.accountId === entry.accountId || shared.includes(target.accountId) || input.sharedBeyond[entry.layer] !== undefined),
+      )
+      if (blocking.length > 0) {
+        const which = blocking.map((target) => `account ${target.accountId}${target.region === '*' ? '' : ` in ${target.region}`} (${target.reason})`)
+        return keepIt('audit-incomplete', `the audit could not read ${which.join('; ')}, whose functions may use it`)
+      }
       const audited = input.auditedAccounts.get(entry.region) ?? new Set<string>()
-      const unaudited = (input.sharedWith[entry.layer] ?? []).filter((account) => account !== entry.accountId && !audited.has(account))
+      const unaudited = shared.filter((account) => account !== entry.accountId && !audited.has(account))
       if (unaudited.length > 0) return keepIt('shared-unaudited', `shared with ${unaudited.join(', ')}, not audited in ${entry.region}`)
       const beyond = input.sharedBeyond[entry.layer]
       if (beyond) return keepIt('shared-beyond-audit', `shared with ${beyond}, whose use no audit sees (delete it by hand if you are sure)`)

@@ -1,5 +1,5 @@
 // Owns `layers prune`: which versions of the manifest's own layers can go (not pinned by the lock
-// for any target, not used by any function in a fresh audit, not among the N newest, old enough),
+// for any target, not used by any function ($LATEST or a version an alias routes to) in a fresh audit, not among the N newest, old enough),
 // the storage they free, and, with --yes or once request.confirm says yes (src/cli/confirm.ts),
 // deleting them and recording each deletion in the history; without either it only plans.
 // The audit is run here, or the last saved one is used only while it is fresh and covers the targets.
@@ -20,7 +20,7 @@ import type {RuntimeDeprecation} from '../audit/findings.js'
 import {runAudit, type AuditEnv} from '../audit/run.js'
 import {failureOf} from '../audit/scan.js'
 import {resolveTargets, type ResolvedTarget, type TargetFlags} from '../audit/targets.js'
-import type {TargetFailure} from '../audit/types.js'
+import type {TargetFailure, TargetReport} from '../audit/types.js'
 import {withLease, type TeamLeases} from '../publish/lease.js'
 import type {PruneLambdaApi} from './lambda.js'
 import {planPrune, type KeptVersion, type ListedVersion} from './plan.js'
@@ -122,7 +122,7 @@ export async function runPrune(request: PruneRequest, env: PruneEnv): Promise<Pr
     versions,
     lockedArns: new Set(catalog.locked.map((entry) => entry.arn)),
     usedArns: audit.usedArns,
-    completeRegions: audit.completeRegions,
+    unread: audit.unread,
     auditedAccounts: audit.auditedAccounts,
     sharedWith,
     sharedBeyond,
@@ -212,12 +212,12 @@ interface AuditUse {
   runId: number
   startedAt: string
   usedArns: Set<string>
-  completeRegions: Set<string>
+  unread: Array<{accountId: string; region: string; reason: string}>
   auditedAccounts: Map<string, Set<string>>
 }
 
 async function auditFor(request: PruneRequest, env: PruneEnv, targets: ResolvedTarget[], now: () => Date): Promise<AuditUse> {
-  let run: {id: number; startedAt: string; targets: Array<{accountId: string; region: string; status: 'ok' | 'failed'}>}
+  let run: {id: number; startedAt: string; targets: TargetReport[]}
   if (request.useLastAudit) {
     const last = previousRun(request.db)
     if (!last) {
@@ -242,13 +242,13 @@ async function auditFor(request: PruneRequest, env: PruneEnv, targets: ResolvedT
     run = {id: report.runId!, startedAt: report.startedAt, targets: report.targets}
   }
   const scanned = new Map(run.targets.map((target) => [`${target.accountId}/${target.region}`, target.status]))
-  const completeRegions = new Set(targets.map((target) => target.region))
+  const unread: AuditUse['unread'] = []
   const auditedAccounts = new Map<string, Set<string>>()
   for (const target of run.targets) {
     if (target.status !== 'ok') {
-      // A failed target, even one outside this prune's targets, may hold functions using a shared version.
-      completeRegions.delete(target.region)
-      if (target.region === '*') completeRegions.clear()
+      // A target not read completely, even one outside this prune's targets, may hold functions using a shared version.
+      const error = target.error ? `${target.error.code}: ${target.error.message}` : 'no error reported'
+      unread.push({accountId: target.accountId, region: target.region, reason: target.status === 'incomplete' ? error : `audit failed, ${error}`})
       continue
     }
     const accounts = auditedAccounts.get(target.region) ?? new Set<string>()
@@ -256,7 +256,7 @@ async function auditFor(request: PruneRequest, env: PruneEnv, targets: ResolvedT
     auditedAccounts.set(target.region, accounts)
   }
   for (const target of targets) {
-    if (scanned.get(`${target.accountId}/${target.region}`) !== 'ok') completeRegions.delete(target.region)
+    if (!scanned.has(`${target.accountId}/${target.region}`)) unread.push({accountId: target.accountId, region: target.region, reason: `not in audit #${run.id}`})
   }
-  return {runId: run.id, startedAt: run.startedAt, usedArns: new Set(runLayerUsage(request.db, run.id).map((row) => row.arn)), completeRegions, auditedAccounts}
+  return {runId: run.id, startedAt: run.startedAt, usedArns: new Set(runLayerUsage(request.db, run.id).map((row) => row.arn)), unread, auditedAccounts}
 }

@@ -51,6 +51,7 @@ export interface PublishCommandOptions extends AwsConnection {
 export async function publishCommand(options: PublishCommandOptions, clients: AwsClientFactory = awsClientFactory(options)): Promise<PublishResult> {
   const paths = projectPaths(options.manifestPath)
   const manifest = await loadManifest(paths.manifest)
+  clients.budget.useSetting(manifest.settings.maxRps)
   const lock = await readLockfile(paths.lockfile)
   if (!lock) {
     throw new UserInputError('ERR_LAYERS_LOCK_MISSING', `${paths.lockfile} does not exist.`, {hint: 'Run `layers lock` first; `layers publish` publishes what the lockfile pins.'})

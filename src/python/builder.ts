@@ -12,10 +12,12 @@
 // - the mode is 0755 when the wheel gives any execute bit, else 0644;
 // - two wheels writing one path with different bytes: the later one in (runtime, project) order wins,
 //   with a warning. The default prune list is for npm packages and does not apply; `exclude` does.
+// A locked sdist (a project with no wheel for the target) is fetched and verified the same way, then
+// built into a pure-Python wheel (sdist.ts) that is unpacked by these rules.
 // The wheel cache is content-addressed by sha256 ($XDG_CACHE_HOME/layers/wheels, or ~/.cache/...).
 import {createHash} from 'node:crypto'
 import {createReadStream} from 'node:fs'
-import {mkdir, rename, rm, writeFile} from 'node:fs/promises'
+import {writeFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import path from 'node:path'
 import {pipeline} from 'node:stream/promises'
@@ -26,10 +28,12 @@ import type {ContentSpool, SpooledContent} from '../build/spool.js'
 import {zipPathProblem, type ZipEntry} from '../build/zip.js'
 import {OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
-import {tempPath, trackTemp} from '../fsutil/atomic.js'
+import {withAtomicOutput} from '../fsutil/atomic.js'
 import {wheelProblem} from '../lock/check.js'
 import type {LockedWheel} from '../lock/types.js'
 import {authorizationFor, loadPythonIndexes, withoutCredentials, type PythonIndexConfig} from './config.js'
+import {wheelFromSdist} from './sdist.js'
+import {parseSdistName, pythonRuntime} from './targets.js'
 
 /** A wheel download that has not finished after this long fails the build instead of hanging it. */
 const WHEEL_TIMEOUT_MS = 600_000
@@ -71,9 +75,10 @@ async function sha256Of(file: string): Promise<string | undefined> {
   return hash.digest('hex')
 }
 
-/** The wheel's path in the cache, fetched (and verified) first when it is not there or no longer matches. */
+/** The locked file's path in the cache (a wheel, or an sdist), fetched (and verified) first when it is not there or no longer matches. */
 async function fetchWheel(layer: string, runtime: string, wheel: LockedWheel, config: PythonIndexConfig): Promise<string> {
-  const file = path.join(wheelCacheDir(), wheel.sha256.slice(0, 2), `${wheel.sha256}.whl`)
+  const suffix = wheel.filename.endsWith('.whl') ? '.whl' : wheel.filename.endsWith('.zip') ? '.sdist.zip' : '.sdist.tar.gz'
+  const file = path.join(wheelCacheDir(), wheel.sha256.slice(0, 2), `${wheel.sha256}${suffix}`)
   if ((await sha256Of(file)) === wheel.sha256) return file
   const authorization = authorizationFor(wheel.url, config)
   let body: Buffer
@@ -94,16 +99,7 @@ async function fetchWheel(layer: string, runtime: string, wheel: LockedWheel, co
       details: {layer, runtime, package: wheel.name, expected: wheel.sha256, actual},
     })
   }
-  await mkdir(path.dirname(file), {recursive: true})
-  const temp = tempPath(path.dirname(file), 'wheel')
-  const untrack = trackTemp(temp)
-  try {
-    await writeFile(temp, body)
-    await rename(temp, file)
-  } finally {
-    await rm(temp, {force: true})
-    untrack()
-  }
+  await withAtomicOutput(file, (temp) => writeFile(temp, body))
   return file
 }
 
@@ -211,7 +207,10 @@ export const pipLayerBuilder: LayerBuilder = {
       wheels.map(({runtime, wheel}) =>
         limit(async () => {
           tools.emit({type: 'progress', phase: 'build', message: `${job.name}: ${wheel.filename}`})
-          const file = await fetchWheel(job.name, runtime, wheel, config)
+          const fetched = await fetchWheel(job.name, runtime, wheel, config)
+          const file = parseSdistName(wheel.filename)
+            ? await wheelFromSdist({layer: job.name, where: `${runtime}, ${job.artifactKey}`, targets: job.artifact.architectures.map((architecture) => ({runtime: pythonRuntime(runtime)!, architecture})), sdist: wheel, file: fetched, config, cacheDir: wheelCacheDir()})
+            : fetched
           return unpackWheel(job.name, runtime, wheel, file, roots.get(runtime)!, tools.spool)
         }),
       ),

@@ -1,10 +1,10 @@
 // Owns reading a project's files from a simple repository index: the PEP 691 JSON form
 // (application/vnd.pypi.simple.v1+json) when the index offers it, else the PEP 503 HTML page
-// (anchors with a #sha256= fragment, data-yanked, data-requires-python). Only what locking needs:
-// file name, absolute URL (without credentials), sha256 and whether the file is yanked. Credentials of
-// the configured index go in an Authorization header, never in a URL that could be recorded. Which
-// index's listing counts for a project (the first in uv's order) is decided here, for the lock and
-// for `layers outdated`.
+// (anchors with a #sha256= fragment, data-yanked, data-requires-python). Only what locking and
+// `outdated` need: file name, absolute URL (without credentials), sha256, whether the file is yanked
+// and its Requires-Python. Credentials of the configured index go in an Authorization header, never
+// in a URL that could be recorded. Which index's listing counts for a project (the first in uv's
+// order) is decided here, for the lock and for `layers outdated`.
 import {OperationalError} from '../errors/index.js'
 import {authorizationFor, withoutCredentials, type PythonIndex, type PythonIndexConfig} from './config.js'
 
@@ -13,6 +13,8 @@ export interface IndexFile {
   url: string
   sha256?: string
   yanked: boolean
+  /** The file's Requires-Python (PEP 345 / data-requires-python), when the index gives one. */
+  requiresPython?: string
 }
 
 export interface IndexClient {
@@ -28,26 +30,27 @@ function decodeHtml(text: string): string {
   return text.replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'")
 }
 
-function fileFrom(filename: string, href: string, base: string, sha256: string | undefined, yanked: boolean): IndexFile {
+function fileFrom(filename: string, href: string, base: string, sha256: string | undefined, yanked: boolean, requiresPython: string | undefined): IndexFile {
   const url = new URL(href, base)
   const hash = url.hash.startsWith('#sha256=') ? url.hash.slice('#sha256='.length) : undefined
   url.hash = ''
   url.username = ''
   url.password = ''
-  return {filename, url: url.toString(), sha256: (sha256 ?? hash)?.toLowerCase(), yanked}
+  return {filename, url: url.toString(), sha256: (sha256 ?? hash)?.toLowerCase(), yanked, ...(requiresPython ? {requiresPython} : {})}
 }
 
 export function parseIndexPage(body: string, contentType: string, base: string): IndexFile[] {
   if (contentType.includes('json')) {
-    const data = JSON.parse(body) as {files?: Array<{filename: string; url: string; hashes?: {sha256?: string}; yanked?: boolean | string}>}
-    return (data.files ?? []).map((file) => fileFrom(file.filename, file.url, base, file.hashes?.sha256, file.yanked !== undefined && file.yanked !== false))
+    const data = JSON.parse(body) as {files?: Array<{filename: string; url: string; hashes?: {sha256?: string}; yanked?: boolean | string; 'requires-python'?: string | null}>}
+    return (data.files ?? []).map((file) => fileFrom(file.filename, file.url, base, file.hashes?.sha256, file.yanked !== undefined && file.yanked !== false, file['requires-python'] ?? undefined))
   }
   const files: IndexFile[] = []
   for (const match of body.matchAll(/<a\s([^>]*)>([^<]*)<\/a>/gi)) {
     const attributes = match[1]!
     const href = /href\s*=\s*"([^"]*)"|href\s*=\s*'([^']*)'/i.exec(attributes)
     if (!href) continue
-    files.push(fileFrom(decodeHtml(match[2]!.trim()), decodeHtml(href[1] ?? href[2]!), base, undefined, /data-yanked/i.test(attributes)))
+    const requiresPython = /data-requires-python\s*=\s*"([^"]*)"|data-requires-python\s*=\s*'([^']*)'/i.exec(attributes)
+    files.push(fileFrom(decodeHtml(match[2]!.trim()), decodeHtml(href[1] ?? href[2]!), base, undefined, /data-yanked/i.test(attributes), requiresPython ? decodeHtml(requiresPython[1] ?? requiresPython[2]!) : undefined))
   }
   return files
 }

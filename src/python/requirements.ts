@@ -5,6 +5,7 @@
 // `project.dependencies` of a pyproject.toml (see toml.ts). Direct URL
 // requirements (`name @ https://...`) are refused: a layer resolves from the configured indexes only.
 import {existsSync, readFileSync} from 'node:fs'
+import {parseVersion, specifierMatches} from './pep440.js'
 import {normalizeName} from './targets.js'
 import {readToml} from './toml.js'
 
@@ -53,8 +54,15 @@ function clauseProblem(clause: string): string | undefined {
   return undefined
 }
 
-/** Why a marker expression is not PEP 508; undefined when it is. */
-export function markerProblem(marker: string): string | undefined {
+/** A parsed marker: a comparison of two values (a variable or a quoted string), or `and`/`or` of two markers. */
+export type MarkerNode =
+  | {op: 'and' | 'or'; left: MarkerNode; right: MarkerNode}
+  | {op: 'compare'; left: MarkerValue; comparison: string; right: MarkerValue}
+
+type MarkerValue = {variable: string} | {literal: string}
+
+/** Parses a PEP 508 marker expression; a string says why it is not one. */
+export function parseMarker(marker: string): MarkerNode | string {
   const tokens: string[] = []
   const pattern = /\s*(\(|\)|'[^']*'|"[^"]*"|===|==|!=|<=|>=|~=|<|>|not\s+in\b|in\b|and\b|or\b|[A-Za-z_][A-Za-z0-9_.]*)/y
   let index = 0
@@ -68,55 +76,100 @@ export function markerProblem(marker: string): string | undefined {
   }
   let at = 0
   const comparisons = new Set(['===', '==', '!=', '<=', '>=', '~=', '<', '>', 'in', 'not in'])
-  const value = (): string | undefined => {
+  const value = (): MarkerValue | string => {
     const token = tokens[at]
     if (token === undefined) return 'a value is missing at the end'
     if (/^['"]/.test(token)) {
       at++
-      return undefined
+      return {literal: token.slice(1, -1)}
     }
     if (MARKER_VARIABLES.has(token)) {
       at++
-      return undefined
+      return {variable: token}
     }
     return `"${token}" is not a marker variable or a quoted string`
   }
-  const atom = (): string | undefined => {
+  const atom = (): MarkerNode | string => {
     if (tokens[at] === '(') {
       at++
       const inner = orExpression()
-      if (inner) return inner
+      if (typeof inner === 'string') return inner
       if (tokens[at] !== ')') return 'a parenthesis is not closed'
       at++
-      return undefined
+      return inner
     }
     const left = value()
-    if (left) return left
+    if (typeof left === 'string') return left
     const op = tokens[at]
     if (op === undefined || !comparisons.has(op)) return `expected a comparison after "${tokens[at - 1]}"`
     at++
-    return value()
+    const right = value()
+    return typeof right === 'string' ? right : {op: 'compare', left, comparison: op, right}
   }
-  const andExpression = (): string | undefined => {
-    let problem = atom()
-    while (!problem && tokens[at] === 'and') {
+  const chain = (op: 'and' | 'or', operand: () => MarkerNode | string): MarkerNode | string => {
+    let node = operand()
+    while (typeof node !== 'string' && tokens[at] === op) {
       at++
-      problem = atom()
+      const right = operand()
+      node = typeof right === 'string' ? right : {op, left: node, right}
     }
-    return problem
+    return node
   }
-  const orExpression = (): string | undefined => {
-    let problem = andExpression()
-    while (!problem && tokens[at] === 'or') {
-      at++
-      problem = andExpression()
-    }
-    return problem
-  }
+  const andExpression = (): MarkerNode | string => chain('and', atom)
+  const orExpression = (): MarkerNode | string => chain('or', andExpression)
   if (tokens.length === 0) return 'the marker is empty'
-  const problem = orExpression()
-  if (problem) return problem
-  return at < tokens.length ? `unexpected "${tokens[at]}"` : undefined
+  const node = orExpression()
+  if (typeof node === 'string') return node
+  return at < tokens.length ? `unexpected "${tokens[at]}"` : node
+}
+
+/** Why a marker expression is not PEP 508; undefined when it is. */
+export function markerProblem(marker: string): string | undefined {
+  const node = parseMarker(marker)
+  return typeof node === 'string' ? node : undefined
+}
+
+/** Marker variables of one interpreter (PEP 508 names; the legacy dotted names map to them). */
+export type MarkerEnvironment = Record<string, string>
+
+const LEGACY_VARIABLES: Record<string, string> = {'os.name': 'os_name', 'sys.platform': 'sys_platform', 'platform.version': 'platform_version', 'platform.machine': 'platform_machine', 'platform.python_implementation': 'platform_python_implementation', 'python_implementation': 'platform_python_implementation'}
+
+/**
+ * Whether a marker holds in `environment` (PEP 508): a comparison uses PEP 440 rules when the right
+ * side is a version (or version pattern) and the left one a version, else string comparison as in
+ * Python; `in` / `not in` test substrings. An unparsable marker holds (validation reports it).
+ */
+export function evaluateMarker(marker: string, environment: MarkerEnvironment): boolean {
+  const node = parseMarker(marker)
+  return typeof node === 'string' ? true : evaluate(node, environment)
+}
+
+function evaluate(node: MarkerNode, environment: MarkerEnvironment): boolean {
+  if (node.op !== 'compare') return node.op === 'and' ? evaluate(node.left, environment) && evaluate(node.right, environment) : evaluate(node.left, environment) || evaluate(node.right, environment)
+  const resolve = (value: MarkerValue): string => ('literal' in value ? value.literal : (environment[LEGACY_VARIABLES[value.variable] ?? value.variable] ?? ''))
+  const left = resolve(node.left)
+  const right = resolve(node.right)
+  const {comparison} = node
+  if (comparison === 'in') return right.includes(left)
+  if (comparison === 'not in') return !right.includes(left)
+  if (comparison !== '===' && parseVersion(left) && parseVersion(right.replace(/\.\*$/, ''))) return specifierMatches(`${comparison}${right}`, left, true)
+  switch (comparison) {
+    case '==':
+    case '===':
+      return left === right
+    case '!=':
+      return left !== right
+    case '<':
+      return left < right
+    case '<=':
+      return left <= right
+    case '>':
+      return left > right
+    case '>=':
+      return left >= right
+    default:
+      return false
+  }
 }
 
 /** Parses a PEP 508 requirement; a string says why it is not one (or is one layers refuses). */

@@ -2,11 +2,15 @@
 // choosing the exact wheel of every distribution. The resolver is uv (`uv pip compile` with
 // --python-platform <machine>-manylinux_2_<glibc> and --python-version, markers evaluated for that
 // target), else pip (`pip install --dry-run --report` with --platform/--python-version/--abi/
-// --implementation cp); both with --only-binary :all:, so no build of a package ever runs on the host.
+// --implementation cp); both with --only-binary :all:. uv is then run again letting the projects it
+// found no usable wheel of come from their sdist (--no-binary <project>: uv reads the sdist's metadata,
+// or has its build backend prepare it; sdist.ts builds the wheel at build time and refuses native code);
+// pip cannot (--platform needs --only-binary :all:), so with pip such a project is an error.
 // Each pins name==version with the hashes of its files; the wheel is then chosen from the configured
 // indexes' project pages as the target's interpreter would choose it (tag order, targets.ts): the best
-// ranked compatible, non-yanked file among those hashes. uv gets the previous pins as preferences (it
-// reads its existing output file), so an unchanged requirement keeps its version; pip has no such input.
+// ranked compatible, non-yanked file among those hashes, else the sdist (.tar.gz before .zip). uv gets
+// the previous pins as preferences (it reads its existing output file), so an unchanged requirement
+// keeps its version; pip has no such input.
 import {spawn} from 'node:child_process'
 import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
@@ -15,7 +19,7 @@ import {OperationalError, UserInputError} from '../errors/index.js'
 import type {LockedWheel} from '../lock/types.js'
 import {withoutCredentials, type PythonIndexConfig} from './config.js'
 import {firstListing, type IndexClient, type IndexFile} from './index.js'
-import {describeTarget, platformTags, pythonVersion, tagRanking, wheelMachine, wheelRank, normalizeName, type PythonTarget} from './targets.js'
+import {describeTarget, parseSdistName, platformTags, pythonVersion, tagRanking, wheelMachine, wheelRank, normalizeName, type PythonTarget} from './targets.js'
 
 /** One resolved distribution: its version and the sha256 of the files the resolver accepts. */
 export interface Pin {
@@ -45,16 +49,17 @@ export interface ResolverEnv {
   env?: NodeJS.ProcessEnv
 }
 
-interface Run {
+export interface Run {
   status: number | null
   stdout: string
   stderr: string
   error?: Error
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+/** Runs a tool (uv, pip, python) to completion, collecting its output; a tool that cannot start resolves with `error`. */
+export function runTool(command: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, {env, stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(command, args, {env, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? {cwd} : {})})
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
@@ -65,7 +70,7 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<R
 }
 
 /** The environment of a resolver run: the caller's, with every index and config setting of uv and pip replaced by the project's indexes. */
-function resolverEnv(base: NodeJS.ProcessEnv, config: PythonIndexConfig): NodeJS.ProcessEnv {
+export function resolverEnv(base: NodeJS.ProcessEnv, config: PythonIndexConfig): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [key, value] of Object.entries(base)) if (!/^(UV_(?!CACHE_DIR)|PIP_)/.test(key)) env[key] = value
   const [primary, ...extras] = config.indexes
@@ -99,13 +104,20 @@ export function parsePinnedRequirements(text: string): Pin[] {
   return pins
 }
 
+/** The projects uv's output says have no usable wheel for the target (normalized names). */
+export function withoutWheels(output: string): string[] {
+  const name = '([A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]|[A-Za-z0-9])'
+  const patterns = [new RegExp(`${name}(?:\\[[^\\]]*\\])?(?:==|>=|<=|!=|~=|<|>)\\S+ (?:has|have) no (?:usable wheels|wheels with a matching)`, 'g'), new RegExp(`all versions of ${name} have no (?:usable wheels|wheels with a matching)`, 'g'), new RegExp(`Wheels are required for \`${name}\``, 'g')]
+  return [...new Set(patterns.flatMap((pattern) => [...output.matchAll(pattern)].map((match) => normalizeName(match[1]!))))].sort()
+}
+
 function failure(request: ResolveRequest, tool: string, result: Run): UserInputError | OperationalError {
   const output = withoutCredentials(result.stderr.trim()).split('\n').slice(-12).join('\n')
   const where = `layer ${request.layer} (${describeTarget(request.target)}: cp${request.target.runtime.major}${request.target.runtime.minor}, manylinux up to glibc ${request.target.runtime.glibc.join('.')}, ${wheelMachine(request.target.architecture)})`
   if (/no (usable |matching )?wheels|building from source is disabled|only-binary|no matching distribution|has no wheels with a matching/i.test(output)) {
     const names = [...new Set([...output.matchAll(/(?:Because |all versions of |no wheels? (?:for|of) |distribution found for |requirement )`?([A-Za-z0-9][A-Za-z0-9._-]*)/g)].map((match) => match[1]!))]
     return new UserInputError('ERR_LAYERS_PYTHON_NO_WHEEL', `No wheel fits ${where}${names.length > 0 ? ` for ${names.join(', ')}` : ''}:\n${output}`, {
-      hint: 'layers installs wheels only and never builds a package on the host: pin a version that ships a wheel for this runtime and architecture (cpXY or abi3, manylinux), remove the runtime or architecture from the layer, or publish a wheel of it to your index.',
+      hint: 'layers installs wheels, and builds a pure-Python sdist (with uv as the resolver) but never native code on the host: pin a version that ships a wheel for this runtime and architecture (cpXY or abi3, manylinux), remove the runtime or architecture from the layer, or publish a wheel of it to your index.',
       details: {layer: request.layer, runtime: request.target.runtime.runtime, architecture: request.target.architecture, packages: names},
     })
   }
@@ -135,9 +147,9 @@ async function withTempDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
  * interpreter of the target's version on every run, and querying each candidate (pyenv shims ...)
  * costs seconds. uv only reads its version and markers; --python-version/--python-platform decide.
  */
-async function hostInterpreter(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+export async function hostInterpreter(env: NodeJS.ProcessEnv): Promise<string | undefined> {
   const python = env.LAYERS_PYTHON ?? 'python3'
-  const result = await run(python, ['-I', '-c', 'import sys; print(sys.executable)'], env)
+  const result = await runTool(python, ['-I', '-c', 'import sys; print(sys.executable)'], env)
   const executable = result.stdout.trim()
   return !result.error && result.status === 0 && path.isAbsolute(executable) ? executable : undefined
 }
@@ -155,11 +167,22 @@ export function uvResolver(command: string, options: ResolverEnv = {}): Resolver
         // uv prefers the versions of an existing output file: the previous lock's pins.
         await writeFile(output, request.preferred.map((pin) => `${pin.name}==${pin.version}`).join('\n') + '\n')
         const upgrade = request.upgrade === true ? ['--upgrade'] : [...(request.upgrade ?? [])].flatMap((name) => ['--upgrade-package', name])
-        const args = ['pip', 'compile', input, '-o', output, '--python-platform', uvPlatform(request.target), '--python-version', pythonVersion(request.target), '--only-binary', ':all:', '--generate-hashes', '--no-header', '--no-annotate', '--quiet', '--color', 'never', ...(python ? ['--python', python] : []), ...upgrade]
-        const result = await run(command, args, resolverEnv(options.env ?? process.env, request.config))
-        if (result.error) throw missingResolver(result.error)
-        if (result.status !== 0) throw failure(request, 'uv', result)
-        return parsePinnedRequirements(await readFile(output, 'utf8'))
+        // Wheels only, except for the projects uv found no usable wheel of: those may come from their sdist
+        // (uv reads or builds its metadata with the build backend; the build checks the result is pure Python).
+        const fromSource = new Set<string>()
+        let previous: Run | undefined
+        for (;;) {
+          const sources = [...fromSource].sort().flatMap((name) => ['--no-binary', name])
+          const args = ['pip', 'compile', input, '-o', output, '--python-platform', uvPlatform(request.target), '--python-version', pythonVersion(request.target), '--only-binary', ':all:', ...sources, '--generate-hashes', '--no-header', '--no-annotate', '--quiet', '--color', 'never', ...(python ? ['--python', python] : []), ...upgrade]
+          const result = await runTool(command, args, resolverEnv(options.env ?? process.env, request.config))
+          if (result.error) throw missingResolver(result.error)
+          if (result.status === 0) return parsePinnedRequirements(await readFile(output, 'utf8'))
+          const more = withoutWheels(result.stderr).filter((name) => !fromSource.has(name))
+          // A project without an sdist either: the run that said it has no usable wheel explains that best.
+          if (more.length === 0) throw failure(request, 'uv', previous && /has no source distribution/.test(result.stderr) ? previous : result)
+          for (const name of more) fromSource.add(name)
+          previous = result
+        }
       }),
   }
 }
@@ -180,7 +203,7 @@ export function pipResolver(python: string, options: ResolverEnv = {}): Resolver
         const {major, minor} = request.target.runtime
         const platforms = platformTags(request.target).flatMap((tag) => ['--platform', tag])
         const args = ['-m', 'pip', 'install', '--dry-run', '--ignore-installed', '--quiet', '--report', report, '--target', path.join(dir, 'target'), '--only-binary=:all:', '--implementation', 'cp', '--python-version', `${major}.${minor}`, '--abi', `cp${major}${minor}`, ...platforms, '-r', input]
-        const result = await run(python, args, resolverEnv(options.env ?? process.env, request.config))
+        const result = await runTool(python, args, resolverEnv(options.env ?? process.env, request.config))
         if (result.error) throw missingResolver(result.error)
         if (result.status !== 0) throw failure(request, 'pip', result)
         const parsed = JSON.parse(await readFile(report, 'utf8')) as PipReport
@@ -203,10 +226,10 @@ function missingResolver(error: Error): UserInputError {
 export async function findResolver(options: ResolverEnv = {}): Promise<Resolver> {
   const env = options.env ?? process.env
   const uv = env.LAYERS_UV ?? 'uv'
-  const probe = await run(uv, ['--version'], env)
+  const probe = await runTool(uv, ['--version'], env)
   if (!probe.error && probe.status === 0) return uvResolver(uv, options)
   const python = env.LAYERS_PYTHON ?? 'python3'
-  const pip = await run(python, ['-m', 'pip', '--version'], env)
+  const pip = await runTool(python, ['-m', 'pip', '--version'], env)
   const version = /^pip (\d+)\.(\d+)/.exec(pip.stdout)
   if (!pip.error && pip.status === 0 && version && (Number(version[1]) > 22 || (Number(version[1]) === 22 && Number(version[2]) >= 2))) return pipResolver(python, options)
   throw missingResolver(new Error(`neither ${uv} nor ${python} -m pip (22.2 or later) can be run`))
@@ -217,6 +240,7 @@ export async function findResolver(options: ResolverEnv = {}): Promise<Resolver>
  * one; the first index listing the project decides), among files with one of the pin's hashes, the
  * best-ranked compatible non-yanked wheel (a yanked one only when nothing else fits: the resolver took
  * it for an exact == pin); ties go to the file name, so the choice never depends on listing order.
+ * When no wheel fits, the pin's sdist (the resolver was let take it): locked like a wheel.
  */
 export async function chooseWheel(layer: string, pin: Pin, target: PythonTarget, config: PythonIndexConfig, client: IndexClient): Promise<LockedWheel> {
   const ranking = tagRanking(target)
@@ -233,14 +257,18 @@ export async function chooseWheel(layer: string, pin: Pin, target: PythonTarget,
     .map((file) => ({file, rank: wheelRank(file.filename, ranking)}))
     .filter((candidate): candidate is {file: IndexFile & {sha256: string}; rank: number} => candidate.rank !== undefined && versionOf(candidate.file.filename) === normalizeVersion(pin.version))
     .sort((a, b) => Number(a.file.yanked) - Number(b.file.yanked) || a.rank - b.rank || (a.file.filename < b.file.filename ? -1 : a.file.filename > b.file.filename ? 1 : 0))
-  const best = candidates[0]
+  // No wheel fits: the pin came from the project's sdist (uv was let build it), locked the same way.
+  const sdists = files
+    .filter((file): file is IndexFile & {sha256: string} => file.sha256 !== undefined && (pin.hashes.length === 0 || pin.hashes.includes(file.sha256)) && normalizeVersion(parseSdistName(file.filename)?.version ?? '') === normalizeVersion(pin.version))
+    .sort((a, b) => Number(a.yanked) - Number(b.yanked) || Number(b.filename.endsWith('.tar.gz')) - Number(a.filename.endsWith('.tar.gz')) || (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0))
+  const best = candidates[0]?.file ?? sdists[0]
   if (!best) {
     throw new UserInputError('ERR_LAYERS_PYTHON_NO_WHEEL', `Layer ${layer} (${describeTarget(target)}): ${entry.public} lists no wheel of ${pin.name} ${pin.version} for cp${target.runtime.major}${target.runtime.minor} manylinux (glibc ${target.runtime.glibc.join('.')}) ${wheelMachine(target.architecture)} with a sha256 the resolver accepted.`, {
       hint: 'Pin a version that ships a wheel for this runtime and architecture, or drop the runtime or architecture from the layer.',
       details: {layer, package: pin.name, version: pin.version, runtime: target.runtime.runtime, architecture: target.architecture},
     })
   }
-  return {name: pin.name, version: pin.version, filename: best.file.filename, url: best.file.url, sha256: best.file.sha256, index: entry.public}
+  return {name: pin.name, version: pin.version, filename: best.filename, url: best.url, sha256: best.sha256, index: entry.public}
 }
 
 function versionOf(filename: string): string {

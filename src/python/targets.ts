@@ -2,8 +2,10 @@
 // the glibc of the OS it runs on (python3.9 to 3.11 on Amazon Linux 2, glibc 2.26; python3.12 and
 // later on Amazon Linux 2023, glibc 2.34) and the machine of each architecture; and which wheel tags
 // such a target accepts, most preferred first (the order of `packaging.tags.sys_tags()` on that
-// interpreter), so a wheel file is chosen as pip would choose it there. Pure.
+// interpreter), so a wheel file is chosen as pip would choose it there; its marker variables and
+// whether a Requires-Python admits it. Pure.
 import type {Architecture} from '../manifest/types.js'
+import {specifierMatches} from './pep440.js'
 
 export interface PythonRuntime {
   runtime: string
@@ -47,6 +49,40 @@ export function describeTarget(target: PythonTarget): string {
 /** The `--python-version` of a target, e.g. `3.12`. */
 export function pythonVersion(target: PythonTarget): string {
   return `${target.runtime.major}.${target.runtime.minor}`
+}
+
+/**
+ * The PEP 508 marker variables of the target's interpreter: CPython X.Y on Linux, the machine of the
+ * architecture. The patch version is unknown (Lambda updates it), so `.0`, as uv takes
+ * `--python-version X.Y`.
+ */
+export function markerEnvironment(target: PythonTarget): Record<string, string> {
+  const full = `${pythonVersion(target)}.0`
+  return {
+    python_version: pythonVersion(target),
+    python_full_version: full,
+    implementation_version: full,
+    implementation_name: 'cpython',
+    platform_python_implementation: 'CPython',
+    os_name: 'posix',
+    sys_platform: 'linux',
+    platform_system: 'Linux',
+    platform_machine: wheelMachine(target.architecture),
+    platform_release: '',
+    platform_version: '',
+    extra: '',
+  }
+}
+
+/**
+ * Whether a file's Requires-Python admits the target's interpreter (X.Y.0, as the lock resolves it).
+ * Absent, or with a clause that is not PEP 440 (old uploads carry such), it does: pip and uv ignore those.
+ */
+export function admitsPython(requiresPython: string | undefined, target: PythonTarget): boolean {
+  if (requiresPython === undefined || requiresPython.trim() === '') return true
+  const clauses = requiresPython.split(',').map((clause) => clause.trim()).filter(Boolean)
+  if (clauses.some((clause) => !/^(===|~=|==|!=|<=|>=|<|>)\s*v?\d+(\.\d+)*(\.\*)?$/.test(clause))) return true
+  return specifierMatches(clauses.join(','), `${pythonVersion(target)}.0`, true)
 }
 
 /**
@@ -103,6 +139,18 @@ export function parseWheelName(filename: string): WheelName | undefined {
   const [interpreters, abis, platforms] = parts.slice(-3).map((part) => part.split('.')) as [string[], string[], string[]]
   const tags = interpreters.flatMap((interpreter) => abis.flatMap((abi) => platforms.map((platform) => `${interpreter}-${abi}-${platform}`)))
   return {name: normalizeName(name), version, tags}
+}
+
+const SDIST_SUFFIXES = ['.tar.gz', '.zip'] as const
+
+/** The project and version of a source distribution file name (`name-version.tar.gz` or `.zip`); undefined when it is not one. */
+export function parseSdistName(filename: string): {name: string; version: string} | undefined {
+  const suffix = SDIST_SUFFIXES.find((ending) => filename.endsWith(ending))
+  if (!suffix) return undefined
+  const stem = filename.slice(0, -suffix.length)
+  const dash = stem.lastIndexOf('-')
+  if (dash <= 0 || dash === stem.length - 1) return undefined
+  return {name: normalizeName(stem.slice(0, dash)), version: stem.slice(dash + 1)}
 }
 
 /** PEP 503 normalized project name. */

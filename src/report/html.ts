@@ -6,7 +6,7 @@
 import {parseLayerVersionArn} from '../audit/arn.js'
 import {compareText} from '../audit/catalog.js'
 import {RUNTIME_WARNING_DAYS, type RuntimeDeprecation} from '../audit/findings.js'
-import {SEVERITIES, type AuditReport, type Finding, type Severity} from '../audit/types.js'
+import {SEVERITIES, type AuditReport, type Finding, type Severity, type TargetStatus} from '../audit/types.js'
 import {accountLabel, formatDate, targetLabel} from '../cli/style.js'
 import {formatBytes} from '../cli/table.js'
 import type {LayerHistory} from '../history/store.js'
@@ -48,7 +48,7 @@ export interface MatrixRow {
   label: string
   accountId: string
   region: string
-  status: 'ok' | 'failed'
+  status: TargetStatus
   functions: number
   error?: string
   /** One entry per column; undefined: no function of the target uses the layer. */
@@ -106,7 +106,7 @@ export function auditMatrix(report: AuditReport): Matrix {
   for (const finding of report.findings) {
     if (finding.code === 'missing' && finding.severity === 'error') worsen(finding, 'missing')
     if (finding.code === 'behind') worsen(finding, 'behind')
-    if (finding.code === 'drift') drifting.add(`${finding.accountId}\0${finding.region}\0${finding.function}`)
+    if (finding.code === 'drift' || finding.code === 'drift-iac') drifting.add(`${finding.accountId}\0${finding.region}\0${finding.function}`)
   }
   for (const fn of report.functions) {
     if (!drifting.has(`${fn.accountId}\0${fn.region}\0${fn.name}`)) continue
@@ -154,7 +154,9 @@ function renderMatrix(matrix: Matrix): string {
     .join('')
   const body = matrix.rows
     .map((row) => {
-      const label = `<th class="target" scope="row">${escapeHtml(row.label)} <span class="count">${row.functions} fn</span></th>`
+      // An incomplete target shows what it could read; the label says some aliases are missing, and why.
+      const incomplete = row.status === 'incomplete' ? {title: ` title="${escapeHtml(`incomplete: ${row.error ?? ''}`)}"`, note: ', incomplete'} : {title: '', note: ''}
+      const label = `<th class="target" scope="row"${incomplete.title}>${escapeHtml(row.label)} <span class="count">${row.functions} fn${incomplete.note}</span></th>`
       if (row.status === 'failed') {
         return `<tr class="failed" data-search="${escapeHtml(row.label)}">${label}<td class="error" colspan="${Math.max(1, matrix.columns.length)}">not scanned: ${escapeHtml(row.error ?? 'failed')}</td></tr>`
       }
@@ -235,8 +237,8 @@ function renderFindings(report: AuditReport): string {
         .map((finding, row) => {
           const where = names.get(`${finding.accountId}/${finding.region}`) ?? `${finding.accountId} ${finding.region}`
           const command = group.commands ? `<td><code>${escapeHtml(group.commands[row] ?? '')}</code></td>` : ''
-          const search = [where, finding.function, finding.layer ?? '', finding.message, finding.code].join(' ')
-          return `<tr data-search="${escapeHtml(search)}"><td>${escapeHtml(where)}</td><td class="mono">${escapeHtml(finding.function)}</td><td>${renderCode(finding.message)}</td>${command}</tr>`
+          const search = [where, finding.function, finding.alias ?? '', finding.layer ?? '', finding.message, finding.code].join(' ')
+          return `<tr data-search="${escapeHtml(search)}"><td>${escapeHtml(where)}</td><td class="mono">${escapeHtml(finding.alias === undefined ? finding.function : `${finding.function}:${finding.alias}`)}</td><td>${renderCode(finding.message)}</td>${command}</tr>`
         })
         .join('\n')
       // Errors open, the rest collapsed: a long list of notes does not bury the errors.

@@ -1,6 +1,6 @@
 // Owns locking one npm layer: resolves its tree once per architecture of the layer (Lambda's
 // platform: linux, glibc, x64 or arm64), keeps versions of the previous lock that still satisfy
-// (unless updated), and merges the per-architecture trees into one artifact (`arm64+x86_64`) when
+// (unless updated) or, with the team's lockfile (teamlock/), exactly the versions it pins, and merges the per-architecture trees into one artifact (`arm64+x86_64`) when
 // they are identical, else one artifact per architecture. Also reports, as warnings, packages whose
 // `engines.node` no release of the layer's Node.js runtimes satisfies and packages with install
 // scripts (never run; they may not work on Lambda).
@@ -10,8 +10,9 @@ import {artifactKey, type ArtifactKey, type LockedArtifact, type LockedNpmLayer,
 import type {Architecture, NpmLayer} from '../manifest/types.js'
 import type {RegistryPolicy} from '../npm/config.js'
 import {installScriptsNotRun} from '../npm/warnings.js'
+import {readOverrides} from './overrides.js'
 import {nodeMajors, unsupportedNodeMajors} from './platform.js'
-import {PackumentCache, resolveTree} from './tree.js'
+import {PackumentCache, resolveTree, type ResolveTreeRequest} from './tree.js'
 import {targetPlatform, type PackumentSource} from './types.js'
 
 export interface ResolveLayerOptions {
@@ -24,6 +25,8 @@ export interface ResolveLayerOptions {
   legacyPeerDeps?: boolean
   /** The registries tarballs may come from; a registry pointing a tarball elsewhere is refused. */
   registries?: RegistryPolicy
+  /** The team's lockfile, read (teamlock/find.ts): it decides every version it pins. */
+  teamLock?: ResolveTreeRequest['teamLock']
 }
 
 export interface ResolvedLayer {
@@ -38,17 +41,21 @@ export async function resolveNpmLayer(layer: NpmLayer, options: ResolveLayerOpti
   const majors = nodeMajors(layer.runtimes)
   const trees = new Map<Architecture, Record<string, LockedPackage>>()
   const warnings: Problem[] = []
+  const overrides = layer.overrides ? readOverrides(layer.overrides.rules, layer.dependencies, layer.overrides.references, {layer: layer.name, where: layer.overrides.where}) : undefined
   for (const architecture of architectures) {
     const tree = await resolveTree(
       {
         layer: layer.name,
         dependencies: layer.dependencies,
+        ...(layer.optionalDependencies ? {optionalDependencies: layer.optionalDependencies} : {}),
+        ...(options.teamLock ? {teamLock: options.teamLock} : {}),
         platform: targetPlatform(architecture),
         locked: lockedVersions(options.previous, architecture),
         update: options.update,
         nodeVersion: majors.length > 0 ? `${majors[0]}.99.0` : undefined,
         legacyPeerDeps: options.legacyPeerDeps,
         registries: options.registries,
+        overrides,
       },
       source,
     )

@@ -13,8 +13,17 @@
 // - versions locked before are kept when they still satisfy (unless updated), chosen among them as
 //   npm-pick-manifest chooses; otherwise the version npm would pick (npm-pick-manifest: the `latest`
 //   tag when it satisfies, else the highest);
+// - npm `overrides` (overrides.ts) replace the specs of the edges they match, below the packages their
+//   rules are scoped to; a package is shared between edges only when the same rules apply to both;
 // - every package's metadata is normalized once (normalize.ts) and a tarball is refused unless it is
 //   on a configured registry with a sha512 integrity (src/lock/check.ts).
+// - with the team's lockfile (`teamLock`, src/resolve/teamlock/), every package it governs (the
+//   layer's dependencies, and the dependencies of packages it pinned) gets exactly the version the
+//   lockfile pins for that edge, whose integrity must be the registry's: a pin that does not satisfy
+//   the range, or a dependency the lockfile lacks, is a stale lockfile (refused as `npm ci` refuses);
+//   an optional dependency the lockfile lacks is resolved from the registry with a warning, a peer
+//   it lacks is left out as the lockfile's package manager left it (with a warning). Platform
+//   packages the lockfile lists for every platform are then chosen by the layer's platform as above.
 // Work is sequential and sorted (depth, then path, then name), so the same inputs give the same tree;
 // packuments are prefetched concurrently as soon as a package is placed.
 import pickManifest from 'npm-pick-manifest'
@@ -24,8 +33,10 @@ import {integrityProblem, tarballUrlProblem} from '../lock/check.js'
 import type {LockedPackage} from '../lock/types.js'
 import type {RegistryPolicy} from '../npm/config.js'
 import {normalizePackument, normalizeVersion} from './normalize.js'
+import {OverrideRule, type RootOverrides} from './overrides.js'
 import {parseRegistrySpec, type RegistrySpec} from './spec.js'
 import {isPlatformSpecific, platformMismatch} from './platform.js'
+import {pinKey, type PinKey, type TeamLockGraph} from './teamlock/graph.js'
 import type {BundledPackage, PackageVersion, Packument, PackumentSource, TarballId, TargetPlatform} from './types.js'
 
 export interface ResolveTreeRequest {
@@ -33,6 +44,10 @@ export interface ResolveTreeRequest {
   layer: string
   /** The layer's dependencies: name -> npm spec (semver range, version, dist-tag or `npm:` alias). */
   dependencies: Record<string, string>
+  /** The layer's optional dependencies (a package.json's optionalDependencies). */
+  optionalDependencies?: Record<string, string>
+  /** The team's lockfile (and the package.json it locks, as messages name it): its pins decide the versions. */
+  teamLock?: {graph: TeamLockGraph; packageJson: string}
   platform: TargetPlatform
   /** Versions of each package in the previous lock, kept when they satisfy (name -> versions). */
   locked?: ReadonlyMap<string, readonly string[]>
@@ -44,6 +59,8 @@ export interface ResolveTreeRequest {
   legacyPeerDeps?: boolean
   /** The registries tarballs may come from (lockfile-lint's rules, src/lock/check.ts); unchecked when absent. */
   registries?: RegistryPolicy
+  /** The layer's npm overrides (readOverrides), applied as npm applies them. */
+  overrides?: RootOverrides
 }
 
 export interface ResolvedTree {
@@ -57,8 +74,13 @@ type EdgeType = 'prod' | 'optional' | 'peer' | 'peerOptional'
 interface Edge {
   from: Node
   name: string
+  /** The spec resolved: the dependency's own, or the override's. */
   spec: string
+  /** The dependency's own spec, as its package declares it. */
+  rawSpec: string
   type: EdgeType
+  /** The override rules in force for this edge (and for the package it places). */
+  overrides?: OverrideRule
   to?: Node
 }
 
@@ -73,11 +95,15 @@ interface Node {
   resolved: string
   integrity: string
   inBundle: boolean
+  /** True when the team's lockfile pinned the node: its dependencies are pinned by the lockfile too. */
+  pinned?: boolean
   /** The edge that placed the node (absent for root and bundled nodes). */
   placedBy?: Edge
   /** For bundled nodes: the package whose tarball holds them. */
   bundler?: Node
   edgesOut: Edge[]
+  /** The override rules in force for its dependencies: those of the edge that placed it. */
+  overrides?: OverrideRule
 }
 
 /** An optional subtree failed: restart without the package that the optional edge brought in. */
@@ -88,6 +114,8 @@ class OptionalFailure extends Error {
 }
 
 const MAX_RESTARTS = 100
+/** How often override rules may send resolved packages back to the queue in one resolution. */
+const MAX_RERESOLVED = 10_000
 
 /** Resolves the layer's tree for one platform. Throws UserInputError / OperationalError naming layer and package. */
 export async function resolveTree(request: ResolveTreeRequest, source: PackumentSource): Promise<ResolvedTree> {
@@ -148,6 +176,21 @@ function satisfies(node: Node, parsed: RegistrySpec): boolean {
   return semver.satisfies(node.manifest.version, parsed.wanted, {loose: true})
 }
 
+/**
+ * Whether an installed package satisfies an edge, as npm's Edge.satisfiedBy decides under overrides:
+ * the overridden spec, or else the edge's own spec for a version the override's key does not cover;
+ * and a package with dependencies only when the edge's rules can be shared with the package's.
+ */
+function satisfiesEdge(node: Node, edge: Edge, parsed: RegistrySpec): boolean {
+  if (node.overrides && edge.overrides && !node.inBundle && Object.keys({...node.manifest.dependencies, ...node.manifest.optionalDependencies}).length > 0 && !OverrideRule.shared(node.overrides, edge.overrides)) return false
+  if (satisfies(node, parsed)) return true
+  const rule = edge.overrides
+  if (!rule?.keySpec || edge.spec === edge.rawSpec) return false
+  const raw = parseSpec(edge.name, edge.rawSpec)
+  if ('unsupported' in raw || !satisfies(node, raw)) return false
+  return !semver.satisfies(node.manifest.version, rule.keySpec, {loose: true})
+}
+
 function packageName(node: Node): string {
   return node.manifest.name
 }
@@ -159,6 +202,14 @@ function childPath(parent: Node, name: string): string {
 function isAncestorOrSelf(ancestor: Node, node: Node): boolean {
   for (let current: Node | undefined = node; current; current = current.parent) if (current === ancestor) return true
   return false
+}
+
+/** What of the registry's hashes differs from the lockfile's `integrity` (same algorithm); undefined when they agree or cannot be compared. */
+function integrityMismatch(integrity: string, manifest: PackageVersion): string | undefined {
+  const algorithm = integrity.split('-')[0]
+  const registry = [...(manifest.dist?.integrity?.split(/\s+/) ?? []), ...(manifest.dist?.shasum ? [`sha1-${Buffer.from(manifest.dist.shasum, 'hex').toString('base64')}`] : [])]
+  const same = registry.filter((hash) => hash.split('-')[0] === algorithm)
+  return same.length === 0 || same.includes(integrity) ? undefined : same[0]
 }
 
 function integrityOf(manifest: PackageVersion): string {
@@ -197,6 +248,7 @@ class TreeBuilder {
   private readonly queue: Node[] = []
   private readonly edgesByName = new Map<string, Edge[]>()
   private readonly warnings: Problem[] = []
+  private reresolved = 0
 
   constructor(
     private readonly request: ResolveTreeRequest,
@@ -209,16 +261,17 @@ class TreeBuilder {
       path: '',
       depth: 0,
       children: new Map(),
-      manifest: {name: `layer:${request.layer}`, version: '0.0.0', dependencies: request.dependencies},
+      manifest: {name: `layer:${request.layer}`, version: '0.0.0', dependencies: request.dependencies, ...(request.optionalDependencies ? {optionalDependencies: request.optionalDependencies} : {})},
       resolved: '',
       integrity: '',
       inBundle: false,
       edgesOut: [],
+      ...(request.overrides ? {overrides: request.overrides.rules} : {}),
     }
   }
 
   async build(): Promise<ResolvedTree> {
-    this.prefetch(this.root.manifest)
+    this.prefetch(this.root)
     this.enqueue(this.root)
     while (this.queue.length > 0) {
       const node = this.queue.shift()!
@@ -240,9 +293,16 @@ class TreeBuilder {
     this.queue.splice(low, 0, node)
   }
 
-  private prefetch(manifest: PackageVersion): void {
+  /** Starts fetching the packuments `node`'s dependencies will need (none for those the team's lockfile pins with their metadata). */
+  private prefetch(node: Node): void {
+    const manifest = node.manifest
     const specs = {...manifest.dependencies, ...manifest.optionalDependencies, ...manifest.peerDependencies}
+    const graph = this.request.teamLock?.graph
+    const pinned = graph && node.pinned ? graph.packages.get(pinKey(manifest.name, manifest.version)) : undefined
     for (const [name, spec] of Object.entries(specs)) {
+      const root = node === this.root ? graph?.root.get(name) : undefined
+      const keys = root ? [root] : pinned?.dependencies.get(name)
+      if (keys && keys.length > 0 && keys.every((key) => graph!.packages.get(key)?.manifest)) continue
       const parsed = parseSpec(name, spec)
       if (!('unsupported' in parsed)) void this.packuments.get(parsed.realName)
     }
@@ -251,17 +311,27 @@ class TreeBuilder {
   private edgesOf(node: Node): Edge[] {
     const manifest = node.manifest
     const edges = new Map<string, Edge>()
-    for (const [name, spec] of Object.entries(manifest.dependencies ?? {})) edges.set(name, {from: node, name, spec, type: 'prod'})
-    for (const [name, spec] of Object.entries(manifest.optionalDependencies ?? {})) edges.set(name, {from: node, name, spec, type: 'optional'})
+    const edge = (name: string, spec: string, type: EdgeType): Edge => this.overridden({from: node, name, spec, rawSpec: spec, type})
+    for (const [name, spec] of Object.entries(manifest.dependencies ?? {})) edges.set(name, edge(name, spec, 'prod'))
+    for (const [name, spec] of Object.entries(manifest.optionalDependencies ?? {})) edges.set(name, edge(name, spec, 'optional'))
     if (node !== this.root && !this.request.legacyPeerDeps) {
       for (const [name, spec] of Object.entries(manifest.peerDependencies ?? {})) {
         if (edges.has(name)) continue
-        edges.set(name, {from: node, name, spec, type: manifest.peerDependenciesMeta?.[name]?.optional ? 'peerOptional' : 'peer'})
+        edges.set(name, edge(name, spec, manifest.peerDependenciesMeta?.[name]?.optional ? 'peerOptional' : 'peer'))
       }
     }
     const sorted = [...edges.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     node.edgesOut = sorted
     return sorted
+  }
+
+  /** The edge with the override rules of its package applied (npm never overrides inside a bundle). */
+  private overridden(edge: Edge): Edge {
+    const rules = edge.from.overrides
+    if (!rules || edge.from.inBundle) return edge
+    const rule = rules.edgeRule(edge.name, edge.rawSpec)
+    const spec = rule.specFor(edge.name, this.request.overrides!.references)
+    return {...edge, overrides: rule, ...(spec === undefined ? {} : {spec})}
   }
 
   /** Where resolution of the edge starts: peers from the folder holding the package, others from the package. */
@@ -280,6 +350,27 @@ class TreeBuilder {
     return undefined
   }
 
+  /**
+   * A package reached by one more edge takes the rules npm would give it (OverrideRule.shared); when
+   * they change after its dependencies were resolved, they are resolved again under the new rules.
+   */
+  private shareOverrides(node: Node, edge: Edge): void {
+    if (!node.overrides || !edge.overrides || node.inBundle) return
+    const shared = OverrideRule.shared(node.overrides, edge.overrides)
+    if (!shared || shared === node.overrides) return
+    node.overrides = shared
+    if (this.queue.includes(node)) return
+    if (++this.reresolved > MAX_RERESOLVED) {
+      throw new OperationalError('ERR_LAYERS_OVERRIDES_UNSETTLED', `Layer ${this.request.layer}: the overrides keep moving ${packageName(node)}@${node.manifest.version} (${node.path}) between rule sets.`, {
+        hint: 'Simplify the overrides (fewer nested rules for the same package), then run `layers lock` again.',
+        details: {layer: this.request.layer, package: packageName(node)},
+      })
+    }
+    const stale = new Set(node.edgesOut)
+    for (const [name, list] of this.edgesByName) this.edgesByName.set(name, list.filter((other) => !stale.has(other)))
+    this.enqueue(node)
+  }
+
   private record(edge: Edge, to: Node): void {
     edge.to = to
     let list = this.edgesByName.get(edge.name)
@@ -289,7 +380,8 @@ class TreeBuilder {
 
   private describe(edge: Edge): string {
     const from = edge.from === this.root ? `layer ${this.request.layer}` : `${packageName(edge.from)}@${edge.from.manifest.version} (${edge.from.path})`
-    return `${edge.name}@${edge.spec} (${edge.type === 'prod' ? 'dependency' : edge.type === 'optional' ? 'optional dependency' : 'peer dependency'} of ${from})`
+    const overridden = edge.spec === edge.rawSpec ? '' : `, overridden from ${edge.rawSpec} by the override ${edge.overrides!.describe()}`
+    return `${edge.name}@${edge.spec} (${edge.type === 'prod' ? 'dependency' : edge.type === 'optional' ? 'optional dependency' : 'peer dependency'} of ${from}${overridden})`
   }
 
   private async resolveEdge(edge: Edge): Promise<void> {
@@ -301,13 +393,26 @@ class TreeBuilder {
       if (optional) return
       throw this.inputError(edge, 'ERR_LAYERS_UNSUPPORTED_SPEC', `${this.describe(edge)} cannot be locked: ${parsed.unsupported}.`, 'Use a semver range, a version, a dist-tag or an npm: alias.')
     }
-    if (existing && satisfies(existing, parsed)) return this.record(edge, existing)
+    let pins = this.pinsOf(edge)
+    const pinnedHere = (node: Node): boolean => node.inBundle || !pins || pins.length === 0 || pins.includes(pinKey(node.manifest.name, node.manifest.version))
+    if (existing && satisfiesEdge(existing, edge, parsed) && pinnedHere(existing)) {
+      this.shareOverrides(existing, edge)
+      return this.record(edge, existing)
+    }
     if (edge.type === 'peerOptional') {
       if (existing) this.warn('ERR_LAYERS_PEER_CONFLICT', `${this.describe(edge)} is not satisfied by ${packageName(existing)}@${existing.manifest.version} installed at ${existing.path}.`)
       return
     }
-    const manifest = await this.pick(edge, parsed, optional)
-    if (!manifest) return
+    if (pins?.length === 0) {
+      const file = this.request.teamLock!.graph.file
+      if (edge.type === 'peer') return this.warn('ERR_LAYERS_TEAM_LOCK_PEER_MISSING', `${this.describe(edge)} is not in ${file}; it is left out, as the package manager that wrote the lockfile left it out.`)
+      if (edge.type !== 'optional' || edge.from === this.root) throw this.staleError(edge, `${file} has no entry for ${this.describe(edge)}`)
+      this.warn('ERR_LAYERS_TEAM_LOCK_OPTIONAL_MISSING', `${this.describe(edge)} is not in ${file}; it is resolved from the registry instead.`)
+      pins = undefined
+    }
+    const picked = await this.pick(edge, parsed, optional, pins)
+    if (!picked) return
+    const {manifest, pinned} = picked
     const target = this.placement(start, edge.name, manifest)
     if (!target) {
       const holder = start.children.get(edge.name)!
@@ -324,11 +429,81 @@ class TreeBuilder {
       if (optional) return
       return this.warn(edge.type === 'peer' ? 'ERR_LAYERS_PEER_CONFLICT' : 'ERR_LAYERS_DEPENDENCY_CONFLICT', message)
     }
-    await this.place(target, edge, manifest)
+    await this.place(target, edge, manifest, pinned)
+  }
+
+  /** The keys the team's lockfile resolves the edge to; undefined when no team lockfile governs it. */
+  private pinsOf(edge: Edge): PinKey[] | undefined {
+    const graph = this.request.teamLock?.graph
+    if (!graph) return undefined
+    if (edge.from === this.root) {
+      const key = graph.root.get(edge.name)
+      return key ? [key] : []
+    }
+    if (!edge.from.pinned) return undefined
+    return graph.packages.get(pinKey(edge.from.manifest.name, edge.from.manifest.version))?.dependencies.get(edge.name) ?? []
+  }
+
+  /** The version the team's lockfile pins for the edge (with its integrity checked against the registry's). */
+  private async pinnedChoice(edge: Edge, parsed: RegistrySpec, optional: boolean, pins: PinKey[]): Promise<PackageVersion | undefined> {
+    const {graph} = this.request.teamLock!
+    const local = pins.find((key) => key.startsWith('link:'))
+    if (local) {
+      throw new UserInputError('ERR_LAYERS_UNSUPPORTED_SPEC', `Layer ${this.request.layer}: ${this.describe(edge)} is a workspace or local package in ${graph.file} (${local.slice(5)}); layers locks registry packages only.`, {
+        hint: `Publish ${edge.name} to a registry and depend on its version, or put it in a dir layer.`,
+        details: {layer: this.request.layer, package: edge.name, lockfile: graph.file},
+      })
+    }
+    const refs = pins.flatMap((key) => graph.packages.get(key) ?? [])
+    const fitting = refs.filter((pkg) => pkg.name === parsed.realName && (parsed.kind === 'tag' || semver.satisfies(pkg.version, parsed.wanted, {loose: true})))
+    if (fitting.length === 0) {
+      const pinnedAs = refs.map((pkg) => `${pkg.name}@${pkg.version}`).join(', ') || pins.join(', ')
+      throw this.staleError(edge, `${graph.file} pins ${pinnedAs} for ${this.describe(edge)}, which does not satisfy ${edge.spec}`)
+    }
+    const best = fitting.sort((a, b) => semver.rcompare(a.version, b.version, true))[0]!
+    // npm lockfiles carry each package's metadata, as npm ci reads it: no packument is fetched, and the
+    // build verifies the tarball against the lockfile's integrity.
+    if (best.manifest) return normalizeVersion(best.manifest)
+    let packument: Packument
+    try {
+      packument = await this.packuments.get(parsed.realName)
+    } catch (error) {
+      if (optional && (error as {code?: string}).code === 'E404') return undefined
+      throw this.fetchError(edge, parsed.realName, error)
+    }
+    const manifest = packument.versions[best.version]
+    if (!manifest) {
+      throw new UserInputError('ERR_LAYERS_TEAM_LOCK_NOT_IN_REGISTRY', `Layer ${this.request.layer}: ${graph.file} pins ${best.name}@${best.version} (${this.describe(edge)}), which the registry does not have.`, {
+        hint: 'Check the registry in .npmrc (the lockfile may come from another registry), or update the lockfile with its package manager.',
+        details: {layer: this.request.layer, package: best.name, version: best.version, lockfile: graph.file},
+      })
+    }
+    const mismatch = best.integrity ? integrityMismatch(best.integrity, manifest) : undefined
+    if (mismatch) {
+      throw new UserInputError('ERR_LAYERS_TEAM_LOCK_INTEGRITY', `Layer ${this.request.layer}: ${graph.file} records integrity ${best.integrity} for ${best.name}@${best.version}, but the registry's tarball has ${mismatch}.`, {
+        hint: 'The tarball is not the one the team locked: check the registry in .npmrc; if the lockfile was edited, restore it from version control. Never copy an integrity without checking where it came from.',
+        details: {layer: this.request.layer, package: best.name, version: best.version, lockfile: graph.file},
+      })
+    }
+    return manifest
+  }
+
+  /** The team's lockfile is out of date with the package.json: refused, as `npm ci` refuses. */
+  private staleError(edge: Edge, problem: string): UserInputError {
+    const {graph, packageJson} = this.request.teamLock!
+    const tool = graph.kind === 'npm' ? 'npm install' : graph.kind === 'pnpm' ? 'pnpm install' : 'yarn install'
+    return new UserInputError('ERR_LAYERS_TEAM_LOCK_STALE', `Layer ${this.request.layer}: ${graph.file} is out of date with ${packageJson}: ${problem}.`, {
+      hint: `Run \`${tool}\` to update ${graph.file} and commit it, or set \`lockfile: ignore\` on layer ${this.request.layer} to resolve its ranges afresh.`,
+      details: {layer: this.request.layer, package: edge.name, spec: edge.spec, lockfile: graph.file, requiredBy: edge.from === this.root ? undefined : edge.from.path},
+    })
   }
 
   /** Picks the version to install, or undefined for an optional edge that cannot be installed. */
-  private async pick(edge: Edge, parsed: RegistrySpec, optional: boolean): Promise<PackageVersion | undefined> {
+  private async pick(edge: Edge, parsed: RegistrySpec, optional: boolean, pins: PinKey[] | undefined): Promise<{manifest: PackageVersion; pinned: boolean} | undefined> {
+    if (pins) {
+      const manifest = await this.pinnedChoice(edge, parsed, optional, pins)
+      return manifest ? this.checked(edge, parsed, optional, manifest, true) : undefined
+    }
     let packument: Packument
     try {
       packument = await this.packuments.get(parsed.realName)
@@ -356,9 +531,16 @@ class TreeBuilder {
         throw this.fetchError(edge, parsed.realName, error)
       }
     }
+    return this.checked(edge, parsed, optional, manifest, false)
+  }
+
+  /** The picked version, unless it is left out (an excluded optional) or does not install on the layer's platform. */
+  private async checked(edge: Edge, parsed: RegistrySpec, optional: boolean, picked: PackageVersion, pinned: boolean): Promise<{manifest: PackageVersion; pinned: boolean} | undefined> {
+    let manifest = picked
     if (optional && this.excluded.has(`${manifest.name}@${manifest.version}`)) return undefined
-    if (isPlatformSpecific(manifest) && manifest.libc === undefined) {
-      // Abbreviated metadata never carries libc: ask for the full document of platform packages only.
+    if (isPlatformSpecific(manifest) && manifest.libc === undefined && platformMismatch(manifest, this.request.platform).length === 0) {
+      // Abbreviated metadata never carries libc: ask for the full document of platform packages only
+      // (and only of those whose os and cpu fit: libc cannot make the others fit).
       try {
         const full = await this.packuments.get(parsed.realName, true)
         manifest = {...manifest, libc: full.versions[manifest.version]?.libc}
@@ -377,7 +559,7 @@ class TreeBuilder {
         'Remove the package from the layer, or restrict the layer to architectures the package supports.',
       )
     }
-    return manifest
+    return {manifest, pinned}
   }
 
   /**
@@ -438,7 +620,7 @@ class TreeBuilder {
     return false
   }
 
-  private async place(target: Node, edge: Edge, manifest: PackageVersion): Promise<Node> {
+  private async place(target: Node, edge: Edge, manifest: PackageVersion, pinned: boolean): Promise<Node> {
     const node: Node = {
       name: edge.name,
       path: childPath(target, edge.name),
@@ -449,13 +631,16 @@ class TreeBuilder {
       resolved: withoutCredentials(manifest.dist?.tarball ?? ''),
       integrity: integrityOf(manifest),
       inBundle: false,
+      ...(pinned ? {pinned: true} : {}),
       placedBy: edge,
       edgesOut: [],
+      ...(edge.overrides ? {overrides: edge.overrides} : {}),
     }
     const refused = node.resolved && node.integrity && this.request.registries ? (tarballUrlProblem(node.resolved, this.request.registries) ?? integrityProblem(node.integrity)) : undefined
     if (refused) {
       // Refused even below an optional dependency: a registry answer like this is never skipped quietly.
-      throw new UserInputError('ERR_LAYERS_REGISTRY_TARBALL_REFUSED', `Layer ${this.request.layer}: the registry's metadata for ${manifest.name}@${manifest.version} (${this.describe(edge)}) ${refused}.`, {
+      const from = pinned && this.request.teamLock?.graph.packages.get(pinKey(manifest.name, manifest.version))?.manifest ? this.request.teamLock.graph.file : "the registry's metadata"
+      throw new UserInputError('ERR_LAYERS_REGISTRY_TARBALL_REFUSED', `Layer ${this.request.layer}: ${from} for ${manifest.name}@${manifest.version} (${this.describe(edge)}) ${refused}.`, {
         hint: 'A registry may only point at tarballs on a configured registry host (https, or the http of a registry you configured), with a sha512 integrity. Check the registries in .npmrc.',
         details: {layer: this.request.layer, package: manifest.name, version: manifest.version, requiredBy: edge.from === this.root ? undefined : edge.from.path},
       })
@@ -475,7 +660,7 @@ class TreeBuilder {
     target.children.set(edge.name, node)
     this.record(edge, node)
     this.enqueue(node)
-    this.prefetch(manifest)
+    this.prefetch(node)
     if (bundledNames(manifest).length > 0) await this.addBundle(node)
     return node
   }
@@ -536,7 +721,7 @@ class TreeBuilder {
       }
       parent.children.set(name, node)
       this.enqueue(node)
-      this.prefetch(node.manifest)
+      this.prefetch(node)
     }
   }
 

@@ -22,8 +22,8 @@ export interface EnvironmentInput {
   memoryMb: number
   runtimeApi: string
   dirs: RunDirs
-  /** Directory of the local `node` binary (stands for /var/lang/bin). */
-  nodeBinDir: string
+  /** Directory of the local `node` (or `python3`) binary (stands for /var/lang/bin). */
+  langBinDir: string
   /** The caller's environment (only AWS credential variables are taken from it). */
   host: Readonly<Record<string, string | undefined>>
   /** User-given variables (the function's configuration); they win over everything but the reserved ones. */
@@ -79,12 +79,16 @@ export function lambdaEnvironment(input: EnvironmentInput): Record<string, strin
     LAMBDA_RUNTIME_DIR: dirs.runtime,
     LANG: 'en_US.UTF-8',
     TZ: ':UTC',
-    PATH: [input.nodeBinDir, '/usr/local/bin', '/usr/bin', '/bin', path.join(dirs.opt, 'bin')].join(':'),
+    PATH: [input.langBinDir, '/usr/local/bin', '/usr/bin', '/bin', path.join(dirs.opt, 'bin')].join(':'),
     LD_LIBRARY_PATH: ['/lib64', '/usr/lib64', dirs.runtime, path.join(dirs.runtime, 'lib'), dirs.task, path.join(dirs.task, 'lib'), path.join(dirs.opt, 'lib')].join(':'),
   })
   if (input.runtime.startsWith('nodejs')) {
     env.AWS_EXECUTION_ENV = `AWS_Lambda_${input.runtime}`
     env.NODE_PATH = nodePath(input.runtime, dirs).join(':')
+  }
+  if (input.runtime.startsWith('python')) {
+    env.AWS_EXECUTION_ENV = `AWS_Lambda_${input.runtime}`
+    env.PYTHONPATH = dirs.runtime
   }
   return env
 }

@@ -2,10 +2,11 @@
 // (src/runtime/api-server.ts) with the event queued, and starts the runtime against it with Lambda's
 // environment (env.ts): for nodejs runtimes the local `node` running the JavaScript Runtime API loop of
 // the `node` runtime template (its `runtime/lambda-runtime.mjs`) with ES module imports resolved
-// from the layers as on Lambda (its `runtime/esm-layers.mjs`); for provided.* runtimes the `bootstrap` of the function
+// from the layers as on Lambda (its `runtime/esm-layers.mjs`); for python3.x runtimes a local Python
+// (python.ts) running templates/run/python/bootstrap.py; for provided.* runtimes the `bootstrap` of the function
 // package or, failing that, of /opt. Returns the handler's result or Lambda's error document: as the
-// nodejs runtimes report it (errorType, errorMessage, trace) for nodejs functions, as the bootstrap
-// posted it otherwise. Temp paths in error documents are shown as /var/task, /opt and /var/runtime.
+// nodejs runtimes report it (errorType, errorMessage, trace) for nodejs functions, as the runtime
+// posted it otherwise (Python: errorMessage, errorType, requestId, stackTrace). Temp paths in error documents are shown as /var/task, /opt and /var/runtime.
 import {spawn, type ChildProcess} from 'node:child_process'
 import {randomBytes, randomUUID} from 'node:crypto'
 import {existsSync, statSync} from 'node:fs'
@@ -20,6 +21,7 @@ import {startRuntimeApiServer, type InvocationResult, type LambdaErrorDocument} 
 import {openStateDatabase} from '../store/db.js'
 import {assembleFunction, type AssembledLayer, type Assembly} from './assemble.js'
 import {lambdaEnvironment, type RunDirs} from './env.js'
+import {findHostPython, pythonArgs, pythonBootstrap, warnPythonVersion} from './python.js'
 
 /** Lambda's default function timeout and memory size. */
 export const DEFAULT_TIMEOUT_SECONDS = 3
@@ -38,6 +40,8 @@ export interface RunOptions {
   memoryMb?: number
   /** Function environment variables. */
   env?: Record<string, string>
+  /** The Python interpreter for python3.x functions (default: LAYERS_PYTHON, else python3 on PATH). */
+  python?: string
   /** Keep the assembled directory (its path is returned). */
   keep?: boolean
   emit: EmitEvent
@@ -96,8 +100,19 @@ function functionArn(manifest: Manifest, fn: FunctionSpec): {arn: string; region
   return {arn: `arn:aws:lambda:${region}:${account?.id ?? '000000000000'}:function:${fn.name}`, region}
 }
 
+interface RuntimeCommand {
+  command: string
+  args: string[]
+  /** The local Runtime API loop, and the path Lambda's own has (for error documents and logs). */
+  loop?: {file: string; shownAs: string}
+  /** Stands for /var/lang/bin on PATH. */
+  binDir: string
+}
+
 /** The command that starts the runtime, or a UserInputError saying why the function cannot run. */
-async function runtimeCommand(fn: FunctionSpec, dirs: RunDirs, emit: EmitEvent): Promise<{command: string; args: string[]; loop?: string}> {
+async function runtimeCommand(fn: FunctionSpec, dirs: RunDirs, options: Pick<RunOptions, 'emit' | 'python'>): Promise<RuntimeCommand> {
+  const {emit} = options
+  const nodeBin = path.dirname(process.execPath)
   if (fn.runtime.startsWith('nodejs')) {
     const major = /^nodejs(\d+)\.x$/.exec(fn.runtime)?.[1]
     const host = process.versions.node.split('.')[0]
@@ -106,7 +121,13 @@ async function runtimeCommand(fn: FunctionSpec, dirs: RunDirs, emit: EmitEvent):
     }
     // The node template's loop registers its ES module hook for imports from the layers itself.
     const loop = await nodeRuntimeLoop()
-    return {command: process.execPath, args: [loop], loop}
+    return {command: process.execPath, args: [loop], loop: {file: loop, shownAs: '/var/runtime/index.mjs'}, binDir: nodeBin}
+  }
+  if (fn.runtime.startsWith('python')) {
+    const python = await findHostPython(fn, options.python)
+    warnPythonVersion(fn, python, emit)
+    const bootstrap = pythonBootstrap()
+    return {command: python.executable, args: pythonArgs(fn, dirs, bootstrap), loop: {file: bootstrap, shownAs: '/var/runtime/bootstrap.py'}, binDir: path.dirname(python.executable)}
   }
   if (fn.runtime.startsWith('provided')) {
     const bootstrap = [path.join(dirs.task, 'bootstrap'), path.join(dirs.opt, 'bootstrap')].find((file) => existsSync(file))
@@ -122,14 +143,14 @@ async function runtimeCommand(fn: FunctionSpec, dirs: RunDirs, emit: EmitEvent):
         details: {function: fn.key},
       })
     }
-    return {command: bootstrap, args: []}
+    return {command: bootstrap, args: [], binDir: nodeBin}
   }
-  throw new UserInputError('ERR_LAYERS_RUN_UNSUPPORTED_RUNTIME', `Function ${fn.key} uses runtime ${fn.runtime}; \`layers run\` runs nodejs*.x and provided.* functions.`, {details: {function: fn.key}})
+  throw new UserInputError('ERR_LAYERS_RUN_UNSUPPORTED_RUNTIME', `Function ${fn.key} uses runtime ${fn.runtime}; \`layers run\` runs nodejs*.x, python3.x and provided.* functions.`, {details: {function: fn.key}})
 }
 
 /** Shows temp paths (and the local runtime loop) as the paths Lambda uses. */
-function lambdaPaths(text: string, dirs: RunDirs, loop: string | undefined): string {
-  const mapped = loop === undefined ? text : text.split(loop).join('/var/runtime/index.mjs')
+function lambdaPaths(text: string, dirs: RunDirs, loop: RuntimeCommand['loop']): string {
+  const mapped = loop === undefined ? text : text.split(loop.file).join(loop.shownAs)
   return mapped.split(dirs.task).join('/var/task').split(dirs.opt).join('/opt').split(dirs.runtime).join('/var/runtime')
 }
 
@@ -175,7 +196,7 @@ type Outcome = Omit<RunResult, 'layers' | 'skippedLayers' | 'directory' | 'logTa
 
 async function invokeAssembled(fn: FunctionSpec, manifest: Manifest, assembly: Assembly, options: RunOptions): Promise<Omit<RunResult, 'layers' | 'skippedLayers' | 'directory'>> {
   const {dirs} = assembly
-  const {command, args, loop} = await runtimeCommand(fn, dirs, options.emit)
+  const {command, args, loop, binDir} = await runtimeCommand(fn, dirs, options)
   const {arn, region} = functionArn(manifest, fn)
   const timeoutMs = Math.round((options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000)
   const server = await startRuntimeApiServer()
@@ -197,7 +218,7 @@ async function invokeAssembled(fn: FunctionSpec, manifest: Manifest, assembly: A
       memoryMb: options.memoryMb ?? DEFAULT_MEMORY_MB,
       runtimeApi: server.address,
       dirs,
-      nodeBinDir: path.dirname(process.execPath),
+      langBinDir: binDir,
       host: process.env,
       extra: options.env ?? {},
       now: new Date(),

@@ -153,6 +153,22 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX shared_events_layer ON shared_events (layer, type, at);
     `,
   },
+  {
+    version: 5,
+    description: 'layer versions each account read from Lambda (immutable: content hash, size, runtimes, architectures), so later audits need not read them again',
+    sql: `
+      CREATE TABLE layer_versions (
+        account_id TEXT NOT NULL,
+        arn TEXT NOT NULL,
+        code_sha256 TEXT NOT NULL,
+        code_size INTEGER NOT NULL,
+        runtimes TEXT NOT NULL,
+        architectures TEXT NOT NULL,
+        read_at TEXT NOT NULL,
+        PRIMARY KEY (account_id, arn)
+      );
+    `,
+  },
 ]
 
 export function openStateDatabase(stateDir: string, migrations: Migration[] = MIGRATIONS): StateDatabase {

@@ -148,7 +148,7 @@ describe('layers audit (CLI, organization via assume-role)', () => {
     expect(lines.code).toBe(1)
     expect(lines.stderr).toContain('ERR_LAYERS_AUDIT_TARGETS_FAILED')
     const parsed = lines.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as {type: string; [key: string]: unknown})
-    expect(parsed.at(-1)).toMatchObject({type: 'summary', schemaVersion: 1, summary: report.summary})
+    expect(parsed.at(-1)).toMatchObject({type: 'summary', schemaVersion: 2, summary: report.summary})
     expect(parsed.filter((line) => line.type === 'summary')).toHaveLength(1)
     const byTarget = (a: {accountId: string; region: string; name?: string}, b: {accountId: string; region: string; name?: string}) => compareText(a.accountId, b.accountId) || compareText(a.region, b.region) || compareText(a.name ?? '', b.name ?? '')
     const of = (type: string) => parsed.filter((line) => line.type === type).map((line) => line[type] as never)

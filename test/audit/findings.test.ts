@@ -8,6 +8,7 @@ import {
   diffFindings,
   estimateUnzippedBytes,
   countAtThreshold,
+  ownershipCandidates,
   type FindingsInput,
 } from '../../src/audit/findings.js'
 import type {LayerVersionInfo, ScannedFunction, TargetScan} from '../../src/audit/types.js'
@@ -100,6 +101,35 @@ describe('computeFindings', () => {
     expect(reordered[0]!.message).toContain('order differs')
     const behindAndExtra = computeFindings(input([fn('api-fn', [arn(A, 'deps', 1)])]))
     expect(codes(behindAndExtra)).toEqual(['error:drift:api-fn', `warning:behind:api-fn:${arn(A, 'deps', 1)}`])
+  })
+
+  it('reports drift-iac with the stack name for a function a CloudFormation stack owns, and a redeploy fix', () => {
+    const owners = {[desiredKey(A, R, 'api-fn')]: {kind: 'cloudformation' as const, stack: 'orders-prod'}}
+    const findings = computeFindings(input([fn('api-fn', [arn(A, 'deps', 3)])], {owners}))
+    expect(codes(findings)).toEqual(['error:drift-iac:api-fn'])
+    expect(findings[0]).toMatchObject({stack: 'orders-prod', message: expect.stringContaining('belongs to CloudFormation stack orders-prod')})
+    expect(findings[0]!.fix).toMatch(/^Redeploy stack orders-prod, /)
+    expect(findings[0]!.fix).toContain('layers export')
+    const behind = computeFindings(input([fn('api-fn', [arn(A, 'deps', 2), arn(THIRD, 'LambdaInsightsExtension', 38)])], {owners}))
+    expect(codes(behind)).toEqual([`warning:behind:api-fn:${arn(A, 'deps', 2)}`])
+    expect(behind[0]!.fix).toMatch(/^Redeploy stack orders-prod/)
+  })
+
+  it('reports drift-iac without a stack for an ownership tag, and plain drift for an unowned function', () => {
+    const tagged = computeFindings(input([fn('api-fn', [])], {owners: {[desiredKey(A, R, 'api-fn')]: {kind: 'tag', tag: 'ManagedBy=terraform'}}}))
+    expect(codes(tagged)).toEqual(['error:drift-iac:api-fn'])
+    expect(tagged[0]!.stack).toBeUndefined()
+    expect(tagged[0]!.message).toContain('tag ManagedBy=terraform')
+    expect(codes(computeFindings(input([fn('api-fn', [])], {owners: {}})))).toEqual(['error:drift:api-fn'])
+  })
+
+  it('asks about the owners of managed functions that are behind or drift only', () => {
+    const scans: TargetScan[] = [
+      {accountId: A, region: R, status: 'ok', functions: [fn('api-fn', [arn(A, 'deps', 2), arn(THIRD, 'LambdaInsightsExtension', 38)]), fn('other', [])]},
+    ]
+    expect(ownershipCandidates({...input([]), scans})).toEqual([desiredKey(A, R, 'api-fn')])
+    expect(ownershipCandidates(input([fn('api-fn', [arn(A, 'deps', 3), arn(THIRD, 'LambdaInsightsExtension', 38)])]))).toEqual([])
+    expect(ownershipCandidates(input([fn('api-fn', [])], {desired: {[desiredKey(A, R, 'api-fn')]: {error: 'not published'}}}))).toEqual([])
   })
 
   it('reports drift when the desired list cannot be computed', () => {
@@ -276,6 +306,54 @@ describe('buildReport', () => {
       ['deps', 3, 2, `${A}:1 ${B}:1`],
       ['insights', 38, 1, `${A}:1`],
     ])
+  })
+})
+
+describe('aliases', () => {
+  const on = (layers: string[], version: string, runtime = 'nodejs20.x') => ({version, runtime, architecture: 'x86_64' as const, layers: layers.map((layer) => ({arn: layer, codeSize: 1000}))})
+  const current = [arn(A, 'deps', 3), arn(THIRD, 'LambdaInsightsExtension', 38)]
+  const aliased = fn('api-fn', current, {
+    aliases: [
+      {name: 'dev', version: '$LATEST'},
+      {name: 'live', version: '42'},
+      {name: 'prod', version: '42', additional: {version: '43', weight: 0.1}},
+    ],
+    versions: [on([arn(A, 'deps', 2)], '42', 'nodejs16.x'), on([arn(A, 'deps', 1)], '43')],
+  })
+
+  it("reports each alias's published version as `alias prod -> 42 runs deps:2, behind`, none for an alias on $LATEST", () => {
+    const findings = computeFindings(input([aliased], {layerVersions: {[A]: {[arn(A, 'deps', 1)]: {status: 'missing'}}}}))
+    expect(findings.map((f) => [f.alias ?? '$LATEST', f.code, f.message])).toEqual([
+      ['prod', 'missing', `alias prod -> 43 (10%) runs deps:1, missing: the layer version no longer exists; the version keeps running it, but no new version can be published with it`],
+      ['live', 'runtime', 'alias live -> 42 runs nodejs16.x, deprecated since 2024-06-12'],
+      ['prod', 'runtime', 'alias prod -> 42 (90%) runs nodejs16.x, deprecated since 2024-06-12'],
+      ['prod', 'behind', `alias prod -> 43 (10%) runs deps:1, behind: the lock has version 3 for ${A}/${R}`],
+      ['live', 'behind', `alias live -> 42 runs deps:2, behind: the lock has version 3 for ${A}/${R}`],
+      ['prod', 'behind', `alias prod -> 42 (90%) runs deps:2, behind: the lock has version 3 for ${A}/${R}`],
+    ])
+    expect(findings.find((f) => f.alias === 'live' && f.code === 'behind')!.fix).toBe('Run `layers attach api --account prod --region eu-west-1`, publish a new version of the function and point the alias at it.')
+  })
+
+  it('counts the layers of alias versions in the usage matrix (a function once per version) and lists the routes per function', () => {
+    const report = buildReport({...input([aliased]), startedAt: 's', finishedAt: 'f'})
+    expect(report.usage.map((row) => [row.name, row.version, row.functions])).toEqual([
+      ['deps', 1, 1],
+      ['deps', 2, 1],
+      ['deps', 3, 1],
+      ['insights', 38, 1],
+    ])
+    expect(report.functions[0]!.aliases).toEqual([
+      {name: 'dev', routes: [{version: '$LATEST', weight: 1, layers: current}]},
+      {name: 'live', routes: [{version: '42', weight: 1, layers: [arn(A, 'deps', 2)]}]},
+      {name: 'prod', routes: [{version: '42', weight: 0.9, layers: [arn(A, 'deps', 2)]}, {version: '43', weight: 0.1, layers: [arn(A, 'deps', 1)]}]},
+    ])
+  })
+
+  it('judges the functions of an incomplete target, and reports it with its error', () => {
+    const scans: TargetScan[] = [{accountId: A, region: R, status: 'incomplete', functions: [fn('x', [arn(A, 'deps', 2)])], error: {code: 'AccessDeniedException', message: 'aliases of x could not be read: denied'}}]
+    const report = buildReport({...input([]), scans, startedAt: 's', finishedAt: 'f'})
+    expect(report.findings.map((f) => f.code)).toContain('behind')
+    expect(report.targets).toEqual([{accountId: A, region: R, status: 'incomplete', functions: 1, error: {code: 'AccessDeniedException', message: 'aliases of x could not be read: denied'}}])
   })
 })
 

@@ -4,7 +4,7 @@
 // functions are created over the SDK in every state an audit with a manifest reports (clean, drift,
 // behind, missing, unmanaged), then: findings asserted exactly, a denied target reported while the
 // others complete, --fail-on exit codes, JSON against schema/audit.schema.json, `layers history`,
-// `layers prune` (refused without --yes off a terminal, a region it cannot see kept, --yes deleting only unused old versions, a
+// `layers prune` (refused without --yes off a terminal, what an account it cannot see could use kept, --yes deleting only unused old versions, a
 // stale saved audit refused) and `layers outdated` for the pinned `arn` layer.
 import path from 'node:path'
 import Database from 'better-sqlite3'
@@ -226,12 +226,13 @@ describe('layers prune (CLI)', () => {
     expect(server.calls.slice(mark).filter((call) => call.operation === 'DeleteLayerVersion')).toEqual([])
   })
 
-  it('keeps every version in a region it could not audit completely', async () => {
+  it('keeps every version an account it could not audit could use there (its own; config is not shared)', async () => {
     server.setFaults({deny: [`${PROD}/${US}`]})
     try {
       const run = await prune([])
       expect(run.status).toBe(2)
-      expect(run.arns).toEqual([config(EU, DEV, 1), config(EU, DEV, 2), config(EU, PROD, 1), config(EU, PROD, 2)])
+      // prod's versions in us-east-1 are kept; dev's there are not prod's to use.
+      expect(run.arns).toEqual([config(EU, DEV, 1), config(EU, DEV, 2), config(US, DEV, 1), config(EU, PROD, 1), config(EU, PROD, 2)])
       expect(run.json.error.details.failures.map((f: {accountId: string; region: string}) => `${f.accountId}/${f.region}`)).toContain(`${PROD}/${US}`)
     } finally {
       server.setFaults(undefined)

@@ -19,6 +19,8 @@ function fakeApi(functions: ScannedFunction[], calls: string[], options: {failAt
       const page = functions.slice(start, start + 2)
       return {functions: page, ...(start + 2 < functions.length ? {nextMarker: String(start + 2)} : {})}
     },
+    listAliases: async () => ({aliases: []}),
+    readFunctionVersion: async () => Promise.reject(new Error('no versions')),
     async readLayerVersion(arn) {
       calls.push(`get:${arn}`)
       if (arn === layer(9)) return {status: 'missing'}
@@ -74,6 +76,8 @@ describe('scanTargets', () => {
           running--
           return {functions: []}
         },
+        listAliases: async () => ({aliases: []}),
+        readFunctionVersion: async () => Promise.reject(new Error('no versions')),
         readLayerVersion: async () => ({status: 'missing'}),
       }),
       {concurrency: 3, emit: () => {}},
@@ -94,6 +98,8 @@ describe('scanTargets', () => {
         listFunctions: async () => ({
           functions: [{...fn('f', []), layers: Array.from({length: 12}, (_, n) => ({arn: `arn:aws:lambda:${target.region}:${A}:layer:l:${n + 1}`, codeSize: 1}))}],
         }),
+        listAliases: async () => ({aliases: []}),
+        readFunctionVersion: async () => Promise.reject(new Error('no versions')),
         async readLayerVersion() {
           inFlight.set(target.region, (inFlight.get(target.region) ?? 0) + 1)
           peakPerTarget.set(target.region, Math.max(peakPerTarget.get(target.region) ?? 0, inFlight.get(target.region)!))
@@ -109,6 +115,47 @@ describe('scanTargets', () => {
     expect(Object.keys(result.layerVersions[A]!)).toHaveLength(72)
     expect([...peakPerTarget.values()]).toEqual([4, 4, 4, 4, 4, 4])
     expect(peak).toBe(24)
+  })
+})
+
+describe('scanTargets: aliases', () => {
+  const aliased = (calls: string[], options: {failAliasesOf?: string} = {}): LambdaReadApi => ({
+    ...fakeApi([fn('a', [1]), fn('b', [])], calls),
+    async listAliases(name, marker) {
+      calls.push(`aliases:${name}:${marker ?? ''}`)
+      if (name === options.failAliasesOf) throw Object.assign(new Error('not authorized to perform: lambda:ListAliases'), {name: 'AccessDeniedException'})
+      if (name === 'b') return {aliases: []}
+      // Two pages: prod and canary share version 3; dev is on $LATEST.
+      return marker === undefined
+        ? {aliases: [{name: 'canary', version: '3'}, {name: 'dev', version: '$LATEST'}], nextMarker: 'm'}
+        : {aliases: [{name: 'prod', version: '2', additional: {version: '3', weight: 0.25}}]}
+    },
+    async readFunctionVersion(name, version) {
+      calls.push(`version:${name}:${version}`)
+      return {version, architecture: 'x86_64', layers: [{arn: layer(Number(version) + 10), codeSize: 1}]}
+    },
+  })
+
+  it("reads each function's aliases (every page) and each version they point at once, never $LATEST again, and looks up those versions' layers", async () => {
+    const calls: string[] = []
+    const result = await scanTargets([{accountId: A, region: 'eu-west-1'}], async () => aliased(calls), {concurrency: 1, emit: () => {}})
+    const scan = result.scans[0]!
+    expect(scan.status).toBe('ok')
+    const a = scan.status === 'ok' ? scan.functions[0]! : undefined
+    expect(a?.aliases?.map((alias) => alias.name)).toEqual(['canary', 'dev', 'prod'])
+    expect(a?.versions?.map((version) => version.version)).toEqual(['2', '3'])
+    expect(calls.filter((call) => call.startsWith('version:')).sort()).toEqual(['version:a:2', 'version:a:3'])
+    expect(calls.filter((call) => call.startsWith('aliases:')).sort()).toEqual(['aliases:a:', 'aliases:a:m', 'aliases:b:'])
+    expect(Object.keys(result.layerVersions[A]!).sort()).toEqual([layer(1), layer(12), layer(13)].sort())
+  })
+
+  it('a function whose aliases cannot be read leaves the target incomplete, its functions still judged', async () => {
+    const result = await scanTargets([{accountId: A, region: 'eu-west-1'}], async () => aliased([], {failAliasesOf: 'b'}), {concurrency: 1, emit: () => {}})
+    expect(result.scans[0]).toMatchObject({
+      status: 'incomplete',
+      functions: [{name: 'a'}, {name: 'b'}],
+      error: {code: 'AccessDeniedException', message: 'aliases of b could not be read: not authorized to perform: lambda:ListAliases'},
+    })
   })
 })
 

@@ -27,6 +27,12 @@ function env(release: Promise<void>): AuditEnv {
     async readLayerVersion() {
       return {status: 'ok', codeSize: 1, codeSha256: 's', compatibleArchitectures: [], compatibleRuntimes: []}
     },
+    async listAliases() {
+      return {aliases: []}
+    },
+    async readFunctionVersion() {
+      throw new Error('no function here has aliases')
+    },
   })
   return {readApiFor: async (target) => (target.accountId === A ? api([fn('a1'), fn('a2')]) : api([fn('b1')], release))}
 }
@@ -66,7 +72,7 @@ describe('streamAudit', () => {
       }
     })
     expect(seen).toEqual([`${A}:a1,a2:runtime,runtime,unmanaged,unmanaged`, `${B}:b1:runtime,unmanaged`])
-    expect(result).toMatchObject({runId: 1, summary: {targets: 2, failedTargets: 0, functions: 3, findings: {error: 3, warning: 0, info: 3}}, failedTargets: []})
+    expect(result).toMatchObject({runId: 1, summary: {targets: 2, failedTargets: 0, functions: 3, findings: {error: 3, warning: 0, info: 3}}, notScannedCompletely: []})
     expect(previousRun(db)?.id).toBe(1)
     expect(runFindings(db, 1)).toHaveLength(6)
     // The collected report of the same fleet says the same.
@@ -74,6 +80,42 @@ describe('streamAudit', () => {
     expect(report.summary).toEqual(result.summary)
     expect(report.functions.map((f) => f.name)).toEqual(['a1', 'a2', 'b1'])
     db.close()
+  })
+
+  it('streams the findings of each alias with its target, and an incomplete target fails the run like a failed one', async () => {
+    const gone = `arn:aws:lambda:${EU}:${A}:layer:gone:1`
+    const aliased: LambdaReadApi = {
+      async listFunctions() {
+        return {functions: [fn('a1')]}
+      },
+      async readLayerVersion(arn) {
+        return arn === gone ? {status: 'missing'} : {status: 'ok', codeSize: 1, codeSha256: 's', compatibleArchitectures: [], compatibleRuntimes: []}
+      },
+      async listAliases() {
+        return {aliases: [{name: 'prod', version: '3'}]}
+      },
+      async readFunctionVersion(_name, version) {
+        return {version, runtime: 'nodejs22.x', architecture: 'x86_64', layers: [{arn: gone, codeSize: 1}]}
+      },
+    }
+    const unreadable: LambdaReadApi = {
+      ...aliased,
+      async listFunctions() {
+        return {functions: [fn('b1')]}
+      },
+      async listAliases() {
+        throw Object.assign(new Error('not allowed'), {name: 'AccessDeniedException'})
+      },
+    }
+    const parts: Array<{status: string; functions: string[]; findings: string[]}> = []
+    const result = await streamAudit(request(), {readApiFor: async (target) => (target.accountId === A ? aliased : unreadable)}, (part) => {
+      parts.push({status: part.target.status, functions: part.functions.map((f) => f.name), findings: part.findings.map((f) => `${f.function}${f.alias ? `:${f.alias}` : ''} ${f.code}`)})
+    })
+    // The layer of the version alias prod routes to was read with A's target, so its deletion is found there.
+    expect(parts.find((part) => part.functions.includes('a1'))).toEqual({status: 'ok', functions: ['a1'], findings: ['a1:prod missing', 'a1 runtime', 'a1 unmanaged']})
+    expect(parts.find((part) => part.functions.includes('b1'))?.status).toBe('incomplete')
+    expect(result.notScannedCompletely).toEqual([expect.objectContaining({accountId: B, status: 'incomplete', error: expect.objectContaining({code: 'AccessDeniedException'})})])
+    expect(result.summary).toMatchObject({targets: 2, failedTargets: 0, functions: 2})
   })
 
   it('removes the run when the consumer fails, so no half run is ever read', async () => {

@@ -105,7 +105,7 @@ const CASES: Case[] = [
   {name: 'a malformed ~/.aws/config', args: ['audit', '--fail-on', 'error'], files: {'.aws/config': '[profile dev\nregion = \n= = =\n[default]\naws_access_key_id\n'}, env: {AWS_PROFILE: 'dev'}, code: 1},
 ]
 
-const COMMANDS = ['attach', 'audit', 'build', 'history', 'init', 'lock', 'outdated', 'package', 'prune', 'publish', 'run', 'validate']
+const COMMANDS = ['attach', 'audit', 'build', 'export', 'history', 'init', 'lock', 'outdated', 'package', 'prune', 'publish', 'run', 'validate']
 const WITH_CONCURRENCY = ['attach', 'audit', 'outdated', 'prune', 'publish']
 // Every command: an unknown flag under --json is ERR_LAYERS_UNKNOWN_FLAG in the JSON envelope; every
 // --concurrency refuses 0 and a word (ERR_LAYERS_FLAG_VALUE).

@@ -2,6 +2,7 @@
 // reports, and nothing for an entry that is the same.
 import {describe, expect, it} from 'vitest'
 import {diffLockfiles} from '../../src/lock/diff.js'
+import {renderLockChanges} from '../../src/lock/render.js'
 import type {LockedPackage, Lockfile} from '../../src/lock/types.js'
 
 const pkg = (name: string, version: string, integrity = `sha512-${name}${version}`): LockedPackage => ({name, version, resolved: `https://registry.example/${name}-${version}.tgz`, integrity})
@@ -61,6 +62,57 @@ describe('diffLockfiles', () => {
         change: 'changed',
         differences: [{field: 'arn', accountId: '111111111111', region: 'eu-west-1', before: 'arn:aws:lambda:eu-west-1:222222222222:layer:v:1', after: 'arn:aws:lambda:eu-west-1:222222222222:layer:v:2'}],
       },
+    ])
+  })
+})
+
+describe('diffLockfiles, pip layers', () => {
+  const wheel = (name: string, version: string, filename: string, sha: string) => ({name, version, filename, url: `https://files.pythonhosted.org/${filename}`, sha256: sha.repeat(64), index: 'https://pypi.org/simple/'})
+  const lock = (artifacts: Record<string, Record<string, Record<string, ReturnType<typeof wheel>>>>): Lockfile => ({
+    lockfileVersion: 1,
+    layers: {py: {kind: 'pip', inputs: 'p', artifacts: Object.fromEntries(Object.entries(artifacts).map(([key, wheels]) => [key, {architectures: key.split('+') as Array<'arm64' | 'x86_64'>, wheels}]))}},
+  })
+
+  it('names each distribution that changed per runtime and artifact: version, file name, sha256, added, removed', () => {
+    const requests = wheel('requests', '2.31.0', 'requests-2.31.0-py3-none-any.whl', 'a')
+    const nat = wheel('nat', '1.0', 'nat-1.0-cp312-cp312-manylinux_2_17_x86_64.whl', 'b')
+    const idna = wheel('idna', '3.7', 'idna-3.7-py3-none-any.whl', 'f')
+    const before = lock({x86_64: {'python3.12': {requests, nat, six: wheel('six', '1.16.0', 'six-1.16.0-py2.py3-none-any.whl', 'c')}, 'python3.11': {requests}}})
+    const after = lock({
+      x86_64: {
+        'python3.12': {requests: wheel('requests', '2.32.3', 'requests-2.32.3-py3-none-any.whl', 'd'), nat: wheel('nat', '1.0', 'nat-1.0-cp312-cp312-manylinux_2_28_x86_64.whl', 'e'), idna},
+        'python3.11': {requests: {...requests, sha256: '9'.repeat(64)}},
+      },
+    })
+    const [change] = diffLockfiles(before, after)
+    const ref = (entry: ReturnType<typeof wheel>) => ({name: entry.name, version: entry.version, filename: entry.filename, sha256: entry.sha256})
+    expect(change!.differences).toEqual([
+      {field: 'wheel', artifact: 'x86_64', runtime: 'python3.11', name: 'requests', before: ref(requests), after: {...ref(requests), sha256: '9'.repeat(64)}},
+      {field: 'wheel', artifact: 'x86_64', runtime: 'python3.12', name: 'idna', after: ref(idna)},
+      {field: 'wheel', artifact: 'x86_64', runtime: 'python3.12', name: 'nat', before: ref(nat), after: expect.objectContaining({filename: 'nat-1.0-cp312-cp312-manylinux_2_28_x86_64.whl'})},
+      {field: 'wheel', artifact: 'x86_64', runtime: 'python3.12', name: 'requests', before: ref(requests), after: expect.objectContaining({version: '2.32.3'})},
+      {field: 'wheel', artifact: 'x86_64', runtime: 'python3.12', name: 'six', before: expect.objectContaining({version: '1.16.0'})},
+    ])
+    expect(renderLockChanges(diffLockfiles(before, after))).toEqual([
+      '  py: changed',
+      `    x86_64 python3.11 requests==2.31.0 requests-2.31.0-py3-none-any.whl sha256 ${'a'.repeat(24)}… → ${'9'.repeat(24)}…`,
+      `    x86_64 python3.12 added idna==3.7 (idna-3.7-py3-none-any.whl, sha256 ${'f'.repeat(24)}…)`,
+      `    x86_64 python3.12 nat==1.0 file nat-1.0-cp312-cp312-manylinux_2_17_x86_64.whl → nat-1.0-cp312-cp312-manylinux_2_28_x86_64.whl (sha256 ${'b'.repeat(24)}… → ${'e'.repeat(24)}…)`,
+      `    x86_64 python3.12 requests 2.31.0 → 2.32.3 (requests-2.31.0-py3-none-any.whl → requests-2.32.3-py3-none-any.whl, sha256 ${'d'.repeat(24)}…)`,
+      '    x86_64 python3.12 removed six==1.16.0 (six-1.16.0-py2.py3-none-any.whl)',
+    ])
+  })
+
+  it('lists the wheels of an artifact split per architecture as removed from the old and added to the new ones', () => {
+    const pure = wheel('pure', '1.0', 'pure-1.0-py3-none-any.whl', 'a')
+    const changes = diffLockfiles(lock({'arm64+x86_64': {'python3.12': {pure}}}), lock({arm64: {'python3.12': {pure}}, x86_64: {'python3.12': {pure}}}))
+    expect(changes[0]!.differences.map((d) => `${d.field} ${'artifact' in d ? d.artifact : ''} ${'before' in d && d.before ? 'before' : ''}${'after' in d && d.after ? 'after' : ''}`)).toEqual([
+      'artifact arm64 after',
+      'wheel arm64 after',
+      'artifact arm64+x86_64 before',
+      'wheel arm64+x86_64 before',
+      'artifact x86_64 after',
+      'wheel x86_64 after',
     ])
   })
 })

@@ -134,6 +134,9 @@ const EXPECTED: Record<string, Expected[]> = {
   "38-protected-not-boolean.yaml": [
     {at: "38-protected-not-boolean.yaml:10:16", code: "WRONG_TYPE", message: "accounts.dev.protected must be true or false, not string \"yes\"."},
   ],
+  "39-ownership-tag.yaml": [
+    {at: "39-ownership-tag.yaml:6:40", code: "INVALID_VALUE", message: "settings.ownershipTags[1] is \"=terraform\", which is not a tag as KEY=VALUE or KEY (a key of 1 to 128 characters without '=', a value of at most 256)."},
+  ],
   "99-many-problems.yaml": [
     {at: "99-many-problems.yaml:8:9", code: "INVALID_VALUE", message: "accounts.dev.id is \"1234\", which is not a 12-digit AWS account id."},
     {at: "99-many-problems.yaml:13:12", code: "INVALID_RANGE", message: "\"not-a-range!\" for package zod is not a valid semver range."},

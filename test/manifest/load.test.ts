@@ -127,7 +127,7 @@ describe('help', () => {
   it('every command has examples, and `layers help COMMAND` and `-h` show the same help as --help', async () => {
     const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, unknown>}
     const ids = Object.keys(manifest.commands)
-    expect(ids).toEqual(expect.arrayContaining(['attach', 'audit', 'build', 'help', 'history', 'init', 'lock', 'outdated', 'package', 'prune', 'publish', 'run', 'validate']))
+    expect(ids).toEqual(expect.arrayContaining(['attach', 'audit', 'build', 'export', 'help', 'history', 'init', 'lock', 'outdated', 'package', 'prune', 'publish', 'run', 'validate']))
     const helps = await Promise.all(ids.map((id) => runCli([id, '--help'])))
     for (const [index, help] of helps.entries()) expect(help.stdout, ids[index]).toMatch(/^EXAMPLES\n {2}\S.*\n\n {4}\$ layers /m)
     const [viaCommand, viaShortFlag, viaFlag] = await Promise.all([runCli(['help', 'audit']), runCli(['audit', '-h']), runCli(['audit', '--help'])])

@@ -105,6 +105,9 @@ describe('pipOutdated and installableVersions', () => {
   const file = (filename: string, yanked = false) => ({filename, url: `https://files.example/${filename}`, sha256: '0'.repeat(64), yanked})
   const py312 = pythonRuntime('python3.12')!
   const py311 = pythonRuntime('python3.11')!
+  const x86 = [{runtime: py312, architecture: 'x86_64' as const}]
+  /** Each project's versions as pure wheels. */
+  const pure = (versions: Record<string, string[]>) => Object.fromEntries(Object.entries(versions).map(([name, list]) => [name, list.map((version) => file(`${name}-${version}-py3-none-any.whl`))]))
 
   it('counts only versions with a non-yanked wheel every target can install (no sdists)', () => {
     const files = [
@@ -125,10 +128,50 @@ describe('pipOutdated and installableVersions', () => {
     expect(installableVersions(files, [{runtime: py311, architecture: 'x86_64'}])).toEqual(['1.10'])
   })
 
+  it('counts a release only when its Requires-Python admits the target\'s interpreter', () => {
+    const withPython = (filename: string, requiresPython?: string) => ({...file(filename), ...(requiresPython === undefined ? {} : {requiresPython})})
+    const files = [
+      withPython('lib-1.0-py3-none-any.whl', '>=3.8'),
+      withPython('lib-1.1-py3-none-any.whl', '>=3.12'),
+      withPython('lib-1.2-py3-none-any.whl', '>= 3.13'),
+      withPython('lib-1.3-py3-none-any.whl', '>=3.9,!=3.12.*'),
+      // Not PEP 440: ignored, as pip and uv ignore it.
+      withPython('lib-1.4-py3-none-any.whl', '>=3.6.*'),
+      withPython('lib-1.5-py3-none-any.whl', ''),
+    ]
+    expect(installableVersions(files, x86)).toEqual(['1.0', '1.1', '1.4', '1.5'])
+    expect(installableVersions(files, [{runtime: py311, architecture: 'x86_64'}])).toEqual(['1.0', '1.3', '1.4', '1.5'])
+    expect(installableVersions(files, [{runtime: pythonRuntime('python3.13')!, architecture: 'arm64'}])).toEqual(['1.0', '1.1', '1.2', '1.3', '1.4', '1.5'])
+    // Only python3.12 and python3.13 in the layer: a release python3.12 cannot use does not count.
+    const rows = pipOutdated({layer: 'py', targets: [...x86, {runtime: pythonRuntime('python3.13')!, architecture: 'x86_64'}], requirements: ['lib'], wheels: [{name: 'lib', version: '1.1'}]}, {lib: files.slice(0, 4)})
+    expect(rows[0]).toMatchObject({locked: ['1.1'], wanted: '1.1', latest: '1.1', outdated: false})
+  })
+
+  it('evaluates a requirement\'s marker for each target: only the targets it holds for count, none: no row', () => {
+    const both = [{runtime: py312, architecture: 'x86_64' as const}, {runtime: py312, architecture: 'arm64' as const}]
+    const files = {
+      armonly: [file('armonly-1.0-cp312-cp312-manylinux_2_17_aarch64.whl'), file('armonly-1.1-cp312-cp312-manylinux_2_17_aarch64.whl')],
+      tomli: [file('tomli-2.0.1-py3-none-any.whl')],
+      six: [file('six-1.16.0-py3-none-any.whl'), file('six-1.17.0-py3-none-any.whl')],
+    }
+    const rows = pipOutdated(
+      {
+        layer: 'py',
+        targets: both,
+        requirements: ['armonly ; platform_machine == "aarch64"', 'tomli ; python_version < "3.11"', 'six ; sys_platform == "linux" and (python_full_version >= "3.12" or os_name == "nt")'],
+        wheels: [{name: 'armonly', version: '1.0'}, {name: 'six', version: '1.16.0'}],
+      },
+      files,
+    )
+    // armonly has wheels for aarch64 only, which is all its marker asks for; tomli applies to no target.
+    expect(rows.map((row) => `${row.package} ${row.locked.join(',')} ${row.wanted} ${row.latest} ${row.outdated}`)).toEqual(['armonly 1.0 1.1 1.1 true', 'six 1.16.0 1.17.0 1.17.0 true'])
+  })
+
   it('reports locked, wanted (within the specifier) and latest per requirement, with the release step', () => {
     const rows = pipOutdated(
       {
         layer: 'py',
+        targets: x86,
         requirements: ['Requests>=2.28,<3', 'numpy ~=1.26.0', 'pydantic[email]==2.*', 'beta >=1.0b1', 'missing', 'gone'],
         wheels: [
           {name: 'requests', version: '2.31.0'},
@@ -139,13 +182,13 @@ describe('pipOutdated and installableVersions', () => {
           {name: 'gone', version: '1.0'},
         ],
       },
-      {
+      pure({
         requests: ['2.31.0', '2.32.3', '3.0.0rc1'],
         numpy: ['1.26.4', '2.0.0', '2.1.0.dev0'],
         pydantic: ['2.7.0', '2.7.0.post1'],
         beta: ['1.0b1', '1.0b2'],
         missing: ['0.1'],
-      },
+      }),
     )
     expect(rows.map((row) => `${row.package} '${row.spec}' ${row.locked.join(',') || '-'} ${row.wanted ?? '-'} ${row.latest ?? '-'} ${row.outdated} ${row.update ?? '-'}`)).toEqual([
       "beta '>=1.0b1' 1.0b1 1.0b2 1.0b2 true patch",
@@ -156,15 +199,13 @@ describe('pipOutdated and installableVersions', () => {
       "pydantic '==2.*' 2.7.0 2.7.0.post1 2.7.0.post1 true patch",
       "requests '>=2.28,<3' 2.31.0 2.32.3 2.32.3 true minor",
     ])
-    // Not locked because its marker excludes every target: not outdated.
-    expect(pipOutdated({layer: 'py', requirements: ['tomli ; python_version < "3.11"'], wheels: []}, {tomli: ['2.0.1']})[0]).toMatchObject({locked: [], wanted: '2.0.1', outdated: false})
-    const current = pipOutdated({layer: 'py', requirements: ['six'], wheels: [{name: 'six', version: '1.16.0'}]}, {six: ['1.15', '1.16.0']})
+    const current = pipOutdated({layer: 'py', targets: x86, requirements: ['six'], wheels: [{name: 'six', version: '1.16.0'}]}, pure({six: ['1.15', '1.16.0']}))
     expect(current[0]).toMatchObject({outdated: false, wanted: '1.16.0', latest: '1.16.0'})
     expect(current[0]!.update).toBeUndefined()
   })
 
   it('--fail-on levels apply to pip rows as to npm rows', () => {
-    const rows = pipOutdated({layer: 'py', requirements: ['a', 'b', 'c'], wheels: [{name: 'a', version: '1.0'}, {name: 'b', version: '1.0'}, {name: 'c', version: '1.0'}]}, {a: ['1.0', '2.0'], b: ['1.0', '1.1'], c: ['1.0', '1.0.1']})
+    const rows = pipOutdated({layer: 'py', targets: x86, requirements: ['a', 'b', 'c'], wheels: [{name: 'a', version: '1.0'}, {name: 'b', version: '1.0'}, {name: 'c', version: '1.0'}]}, pure({a: ['1.0', '2.0'], b: ['1.0', '1.1'], c: ['1.0', '1.0.1']}))
     const names = (failOn: 'any' | 'major' | 'minor' | 'patch') => failingRows(rows, failOn).map((row) => (row.kind === 'arn' ? row.layer : row.package))
     expect(names('major')).toEqual(['a'])
     expect(names('minor')).toEqual(['a', 'b'])

@@ -27,7 +27,7 @@ describe('runPrune interrupted', () => {
     const controller = new AbortController()
     const deleteCalls: number[] = []
     const env: PruneEnv = {
-      readApiFor: async () => ({listFunctions: async () => ({functions: []}), readLayerVersion: async () => ({status: 'ok', codeSize: 10, codeSha256: 's', compatibleArchitectures: [], compatibleRuntimes: []})}),
+      readApiFor: async () => ({listFunctions: async () => ({functions: []}), listAliases: async () => ({aliases: []}), readFunctionVersion: async () => Promise.reject(new Error('no versions')), readLayerVersion: async () => ({status: 'ok', codeSize: 10, codeSha256: 's', compatibleArchitectures: [], compatibleRuntimes: []})}),
       pruneApiFor: async () => ({
         listLayerVersions: async () => [1, 2, 3, 4, 5].map((version) => ({version, arn: arn(version), createdDate: '2025-01-01T00:00:00.000+0000'})),
         layerVersionSize: async () => 100,

@@ -15,7 +15,7 @@ function input(overrides: Partial<PrunePlanInput>): PrunePlanInput {
     versions: [1, 2, 3, 4, 5].map((n) => v(n)),
     lockedArns: new Set([v(5).arn]),
     usedArns: new Set([v(2).arn]),
-    completeRegions: new Set([R]),
+    unread: [],
     auditedAccounts: new Map([[R, new Set([A])]]),
     sharedWith: {},
     sharedBeyond: {},
@@ -46,10 +46,18 @@ describe('planPrune', () => {
     expect(plan.kept.filter((entry) => entry.reason === 'too-recent').map((entry) => entry.version)).toEqual([3, 4])
   })
 
-  it('keeps everything in a region the audit could not scan completely', () => {
-    const plan = planPrune(input({versions: [v(1), v(1, 100, 'us-east-1')], completeRegions: new Set([R])}))
+  it('keeps the versions an account the audit could not read may use: its own and those shared with it, in that region', () => {
+    const unread = [{accountId: A, region: 'us-east-1', reason: 'audit failed, AccessDeniedException: denied'}]
+    const plan = planPrune(input({versions: [v(1), v(1, 100, 'us-east-1')], unread}))
     expect(plan.candidates.map((entry) => entry.region)).toEqual([R])
-    expect(plan.kept.map((entry) => entry.reason)).toEqual(['audit-incomplete'])
+    expect(plan.kept.map((entry) => [entry.region, entry.reason, entry.detail])).toEqual([
+      ['us-east-1', 'audit-incomplete', `the audit could not read account ${A} in us-east-1 (audit failed, AccessDeniedException: denied), whose functions may use it`],
+    ])
+    // B unread: blocks A's layer only where it is shared with B; `*` stands for every region.
+    const other = [{accountId: B, region: '*', reason: 'not in audit #3'}]
+    expect(versions(planPrune(input({versions: [v(1)], unread: other})).candidates)).toEqual([1])
+    const shared = planPrune(input({versions: [v(1)], unread: other, sharedWith: {deps: [B]}, auditedAccounts: new Map([[R, new Set([A, B])]])}))
+    expect(shared.kept.map((entry) => entry.detail)).toEqual([`the audit could not read account ${B} (not in audit #3), whose functions may use it`])
   })
 
   it('keeps versions shared with an account the audit did not scan in that region', () => {

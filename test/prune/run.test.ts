@@ -5,24 +5,30 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {collectEvents} from '../../src/events.js'
 import {openStateDatabase, type StateDatabase} from '../../src/store/db.js'
 import {runPrune, type PruneEnv, type PruneRequest} from '../../src/prune/run.js'
-import type {ScannedFunction} from '../../src/audit/types.js'
+import type {ScannedAlias, ScannedFunction} from '../../src/audit/types.js'
 import type {LeaseStoreApi} from '../../src/aws/s3-leases.js'
 import {teamLeases} from '../../src/publish/lease.js'
-import {arn, lockWithDeps, pruneManifest} from './support.js'
+import {A, arn, lockWithDeps, pruneManifest, R} from './support.js'
 
 // Service test of prune's decisions and bookkeeping over in-memory Lambda interfaces; the CLI runs
 // against the AWS test server in test/audit/managed.e2e.test.ts ("layers prune (CLI)").
 const manifest = pruneManifest({ext: {kind: 'arn', name: 'ext', arn: 'arn:aws:lambda:eu-west-1:999999999999:layer:ext:1'}})
 const lock = lockWithDeps(4)
 
-function env(functions: ScannedFunction[], deleted: number[], options: {failList?: boolean} = {}): PruneEnv {
+/** `aliases`: function name -> its aliases, each on one version whose layers are `versionLayers[version]`. */
+function env(functions: ScannedFunction[], deleted: number[], options: {failList?: boolean; aliases?: Record<string, ScannedAlias[]>; versionLayers?: Record<string, number[]>; failAliases?: boolean} = {}): PruneEnv {
   const versions = [1, 2, 3, 4]
   return {
     readApiFor: async () => ({
       listFunctions: async () => {
         if (options.failList) throw Object.assign(new Error('denied'), {name: 'AccessDeniedException'})
-        return {functions}
+        return {functions: structuredClone(functions)}
       },
+      listAliases: async (name) => {
+        if (options.failAliases) throw Object.assign(new Error('User: x is not authorized to perform: lambda:ListAliases'), {name: 'AccessDeniedException'})
+        return {aliases: options.aliases?.[name] ?? []}
+      },
+      readFunctionVersion: async (_name, version) => ({version, architecture: 'x86_64', layers: (options.versionLayers?.[version] ?? []).map((v) => ({arn: arn(v), codeSize: 10}))}),
       readLayerVersion: async () => ({status: 'ok', codeSize: 10, codeSha256: 's', compatibleArchitectures: [], compatibleRuntimes: []}),
     }),
     pruneApiFor: async () => ({
@@ -113,6 +119,23 @@ describe('runPrune', () => {
     expect(real.deleted.map((c) => c.version)).toEqual([1, 3])
     // Taken once for the group, released after.
     expect(store.objects.size).toBe(0)
+  })
+
+  it("keeps a version only an alias's published version uses, and lets it go once no alias does", async () => {
+    const prod: ScannedAlias[] = [{name: 'prod', version: '7', additional: {version: '8', weight: 0.1}}]
+    const used = await runPrune(request({}), env([user], [], {aliases: {f: prod}, versionLayers: {'7': [1], '8': [3]}}))
+    expect(used.candidates).toEqual([])
+    expect(used.kept.map((k) => `${k.version}:${k.reason}`)).toEqual(['1:in-use', '2:in-use', '3:in-use', '4:locked'])
+    const moved = await runPrune(request({}), env([user], [], {aliases: {f: [{name: 'prod', version: '8'}]}, versionLayers: {'7': [1], '8': [3]}}))
+    expect(moved.candidates.map((c) => c.version)).toEqual([1])
+  })
+
+  it("keeps everything the account could use when its functions' aliases could not be read, saying why", async () => {
+    const result = await runPrune(request({}), env([user], [], {failAliases: true}))
+    expect(result.candidates).toEqual([])
+    const kept = result.kept.filter((k) => k.reason === 'audit-incomplete')
+    expect(kept.map((k) => k.version)).toEqual([1, 3])
+    expect(kept[0]!.detail).toBe(`the audit could not read account ${A} in ${R} (AccessDeniedException: aliases of f could not be read: User: x is not authorized to perform: lambda:ListAliases), whose functions may use it`)
   })
 
   it('keeps everything when the audit could not scan the region', async () => {

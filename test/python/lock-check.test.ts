@@ -39,9 +39,9 @@ describe('locked wheels', () => {
       ['layers.py.artifacts.x86_64.wheels.python3.12.requests', 'requests has a url with credentials in it (credentials belong in pip.conf or uv.toml, never in the lockfile).'],
       ['layers.py.artifacts.x86_64.wheels.python3.12.urllib3', 'urllib3 has url https://evil.example/urllib3-2.0-py3-none-any.whl on evil.example, not on its index\'s host files.pythonhosted.org or pypi.org.'],
       ['layers.py.artifacts.x86_64.wheels.python3.12.idna', 'idna comes from index "https://evil.example/simple/", which is not a configured index (https://pypi.org/simple/).'],
-      ['layers.py.artifacts.x86_64.wheels.python3.12.certifi', 'certifi is keyed "certifi" but its file requests-2.32.3-py3-none-any.whl is a wheel of requests.'],
+      ['layers.py.artifacts.x86_64.wheels.python3.12.certifi', 'certifi is keyed "certifi" but its file requests-2.32.3-py3-none-any.whl is a distribution of requests.'],
       ['layers.py.artifacts.x86_64.wheels.python3.12.six', 'six has no sha256 (every wheel must carry its hex sha256, verified on fetch).'],
-      ['layers.py.artifacts.x86_64.wheels.python3.12.evil', 'evil has file name "../evil-1.0-py3-none-any.whl", which is not a wheel file name.'],
+      ['layers.py.artifacts.x86_64.wheels.python3.12.evil', 'evil has file name "../evil-1.0-py3-none-any.whl", which is not a wheel or sdist file name.'],
       ['layers.py.artifacts.x86_64.wheels.python2.7', 'Layer py (x86_64): "python2.7" is not a Python runtime layers resolves for.'],
     ])
   })

@@ -1,7 +1,7 @@
 // `layers outdated` for pip layers end to end (the built CLI; run `npm run build` first): a layer is
 // locked with uv against a local PEP 691 index that needs credentials, the index then gets newer
 // releases (a minor within the specifier, a major beyond it, a pre-release, a yanked file, a release
-// with a wheel for one architecture only, an sdist-only release), and `outdated` reports locked /
+// with a wheel for one architecture only, an sdist-only release, one whose Requires-Python excludes the runtime), and `outdated` reports locked /
 // wanted / latest per requirement in the --json shape of schema/outdated.schema.json, exits by
 // --fail-on level; an index that cannot be reached is an error per project (exit 1); the index
 // credentials are never printed.
@@ -44,6 +44,7 @@ describe.skipIf(!hasUv)('layers outdated (CLI, pip layers, local index)', () => 
     index.publish({name: 'nat', version: '2.1rc1', wheels: both}) // pre-release: not asked for
     index.publish({name: 'pure', version: '2.0.1', wheels: [{tag: 'py3-none-any', yanked: true}]}) // yanked: does not count
     index.publish({name: 'pure', version: '2.0.2', wheels: [{tag: 'py3-none-any'}]})
+    index.publish({name: 'pure', version: '2.1', requiresPython: '>=3.13', wheels: [{tag: 'py3-none-any'}]}) // not for python3.12: does not count
   }, 60_000)
 
   afterAll(async () => {

@@ -51,7 +51,7 @@ beforeAll(async () => {
       },
     ],
   })
-  index.publish({name: 'srconly', version: '1.0', wheels: [], sdist: true})
+  index.publish({name: 'srconly', version: '1.0', wheels: [{tag: 'cp312-cp312-win_amd64'}]})
   index.publish({name: 'evil', version: '1.0', wheels: [{tag: 'py3-none-any', files: [{path: 'evil/__init__.py', data: ''}, {path: '../../escape.py', data: 'print("escaped")\n'}]}]})
   index.publish({name: 'linky', version: '1.0', wheels: [{tag: 'py3-none-any', files: [{path: 'linky/__init__.py', data: ''}, {path: 'linky/passwd', data: '/etc/passwd', mode: 0o120777}]}]})
   index.publish({name: 'tam', version: '1.0', wheels: [{tag: 'py3-none-any'}]})

@@ -54,7 +54,7 @@ export function fleetReport(accounts: number, regions = 2): AuditReport {
   const sorted = sortFindings(findings)
   const count = (severity: Finding['severity']) => sorted.filter((finding) => finding.severity === severity).length
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     runId: 7,
     startedAt: '2026-03-01T10:00:00.000Z',
     finishedAt: '2026-03-01T10:02:30.000Z',

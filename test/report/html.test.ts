@@ -42,6 +42,24 @@ describe('the HTML report', () => {
     expect(row(1).cells[1]).toMatchObject({state: 'current', functions: 2})
   })
 
+  it('names the alias of a per-alias finding, marks drift-iac as drift, and shows an incomplete target\'s cells', () => {
+    const small = fleetReport(2, 1)
+    const [accountId, region] = ['100000000001', 'eu-west-1']
+    const common = `arn:aws:lambda:${region}:999999999999:layer:common:3`
+    small.findings.push(
+      {code: 'behind', severity: 'warning', accountId, region, function: 'worker', alias: 'prod', layer: common, message: 'alias prod -> 7 runs common:3, behind: the lock has version 4', fix: 'Publish a new version of the function and point the alias at it.'},
+      {code: 'drift-iac', severity: 'error', accountId, region, function: 'api', stack: 'api-stack', message: 'belongs to CloudFormation stack api-stack, and its layers differ from the lock', fix: 'Redeploy the stack api-stack.'},
+    )
+    const target = small.targets.find((entry) => entry.accountId === accountId)!
+    Object.assign(target, {status: 'incomplete', error: {code: 'AccessDeniedException', message: 'aliases of cron could not be read'}})
+    const row = auditMatrix(small).rows.find((entry) => entry.accountId === accountId)!
+    expect(row.cells.map((cell) => cell?.drift)).toEqual([1, 1, 0])
+    const html = renderAuditHtml({report: small, runtimes: LAMBDA_RUNTIMES, histories: []}, TEMPLATE)
+    expect(html).toContain('<td class="mono">worker:prod</td>')
+    expect(html).toContain('title="incomplete: AccessDeniedException: aliases of cron could not be read"')
+    expect(html).not.toContain('not scanned: AccessDeniedException: aliases of cron')
+  })
+
   it('an older version than another target runs of the same layer ARN is `older` even without a lock', () => {
     const small = fleetReport(2, 1)
     const insights = small.usage.find((usage) => usage.arn.includes('LambdaInsightsExtension'))!

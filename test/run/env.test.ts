@@ -17,7 +17,7 @@ function env(runtime: string, extra: Record<string, string> = {}) {
     memoryMb: 256,
     runtimeApi: '127.0.0.1:9001',
     dirs,
-    nodeBinDir: '/usr/local/node/bin',
+    langBinDir: '/usr/local/node/bin',
     host: {HOME: '/home/me', AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 'secret', AWS_PROFILE: 'dev', PATH: '/home/me/bin'},
     extra,
     now: new Date('2026-11-25T10:00:00Z'),

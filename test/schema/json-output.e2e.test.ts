@@ -2,7 +2,7 @@
 // loopback npm registry, validates against its schema/<command>.schema.json (and every failure against
 // schema/error.schema.json) with ajv in strict mode, and carries the schemaVersion its schema pins.
 // One project goes through the whole story once (lock, validate, init, build, lock --check, outdated,
-// package, run, publish, attach, audit, prune --dry-run, history, and failures), independent runs
+// package, run, publish, attach, audit, prune --dry-run, history, export, and failures), independent runs
 // started together. Also checks that every command with --json has a schema and a schemaVersion, and
 // covers prune --dry-run (lists, deletes nothing; refused with --yes).
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -170,7 +170,9 @@ describe('--json output against schema/', () => {
     expectValid(outdated, 'outdated')
     expect(outdated.json.rows.map((row: {kind: string; outdated: boolean}) => `${row.kind} ${row.outdated}`).sort()).toEqual(['arn true', 'npm true'])
 
-    const [packaged, ran, published] = await Promise.all([run(['package', 'local']), run(['run', 'local', '--event', 'event.json']), run(['publish', '--create-bucket'])])
+    const [packaged, ran, published, sized] = await Promise.all([run(['package', 'local']), run(['run', 'local', '--event', 'event.json']), run(['publish', '--create-bucket']), run(['size'])])
+    expectValid(sized, 'size')
+    expect(sized.json.functions.length).toBeGreaterThan(0)
     expectValid(packaged, 'package')
     expectValid(ran, 'run')
     expectValid(published, 'publish')
@@ -195,9 +197,10 @@ describe('--json output against schema/', () => {
     expect(both.json.error.code).toBe('ERR_LAYERS_USAGE')
     expect(server.calls.filter((call) => call.operation === 'DeleteLayerVersion')).toEqual([])
 
-    const [history, unknownLayer] = await Promise.all([run(['history', 'config']), run(['history', 'nope'])])
+    const [history, unknownLayer, exported] = await Promise.all([run(['history', 'config']), run(['history', 'nope']), run(['export', '--format', 'json', '--output', path.join(scratch, 'export.json')])])
     expectValid(history, 'history')
     expectValid(unknownLayer, 'history', 2)
+    expectValid(exported, 'export')
     for (const list of ['publications', 'usage', 'attaches']) expect(history.json[list].length, `history ${list}`).toBeGreaterThan(0)
 
     // Every schema had at least one real output.
@@ -208,8 +211,8 @@ describe('--json output against schema/', () => {
     const schema = JSON.parse(readFileSync(path.join(SCHEMA_DIR, 'audit-line.schema.json'), 'utf8'))
     expect(schema.properties.schemaVersion).toEqual({const: SCHEMA_VERSIONS.audit})
     validatorOf('audit')
-    expect(problemsOf('audit-line', {type: 'finding', schemaVersion: 1, finding: {code: 'drift'}})).not.toEqual([])
-    expect(problemsOf('audit-line', {type: 'usage', schemaVersion: 1})).not.toEqual([])
+    expect(problemsOf('audit-line', {type: 'finding', schemaVersion: 2, finding: {code: 'drift'}})).not.toEqual([])
+    expect(problemsOf('audit-line', {type: 'usage', schemaVersion: 2})).not.toEqual([])
   })
 
   it('a schema rejects a missing or misspelled field', () => {

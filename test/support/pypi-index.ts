@@ -1,14 +1,20 @@
 // A Python package index over HTTP on 127.0.0.1 for tests: the PEP 691 JSON project pages (and the
 // PEP 503 HTML form when JSON is not asked for), PEP 658 core metadata next to each wheel (so a
-// resolver never downloads a wheel to read it), yanked files (PEP 592), and the files themselves.
+// resolver never downloads a wheel to read it), yanked files (PEP 592), Requires-Python (PEP 691
+// `requires-python`, PEP 503 `data-requires-python`), and the files themselves.
 // Wheels are crafted here from a project description: platform tags, Requires-Dist with markers,
 // files, and hostile entries (a `..` path, a symbolic link) written by a small stored-zip writer,
 // since zip libraries refuse to write such entries. Optional basic auth; a file can be switched to
-// serve other bytes than its listed sha256 (a compromised index).
+// serve other bytes than its listed sha256 (a compromised index). Real sdists are built from a project
+// description too, naming a tiny in-repo build backend (tiny_backend.py) the index serves as a wheel.
 import {createHash} from 'node:crypto'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
 import {crc32} from 'node:zlib'
+import {create as createTar} from 'tar'
 
 export interface ZipItem {
   path: string
@@ -74,8 +80,45 @@ export interface ProjectFixture {
   requires?: string[]
   requiresPython?: string
   wheels: WheelFixture[]
-  /** Publish a source distribution (.tar.gz) too. */
-  sdist?: boolean
+  /**
+   * Publish a source distribution (.tar.gz) too: `true` for bytes that are not a tarball; a SdistFixture
+   * for a real one, built by the tiny PEP 517 backend (TINY_BACKEND, published separately).
+   */
+  sdist?: boolean | SdistFixture
+}
+
+export interface SdistFixture {
+  /** Files under the sdist's src/ (they land at the wheel's root). */
+  files: ZipItem[]
+  /** The backend builds a CPython-tagged wheel with an extension module, as a compiled package would. */
+  native?: boolean
+}
+
+/** The wheel of the tiny build backend the crafted sdists name (test/support/tiny_backend.py); it honours SOURCE_DATE_EPOCH and logs each build to $TINY_BACKEND_LOG. */
+export const TINY_BACKEND: ProjectFixture = {
+  name: 'tiny-backend',
+  version: '1.0',
+  wheels: [{tag: 'py3-none-any', files: [{path: 'tiny_backend.py', data: readFileSync(path.join(import.meta.dirname, 'tiny_backend.py'))}]}],
+}
+
+/** A real sdist (.tar.gz) of `project`: PKG-INFO, a pyproject.toml naming the tiny backend, the files under src/. */
+function sdistBytes(project: ProjectFixture, sdist: SdistFixture): Buffer {
+  const dir = mkdtempSync(path.join(tmpdir(), 'layers-sdist-fixture-'))
+  try {
+    const top = `${module(project.name)}-${project.version}`
+    const write = (file: string, data: string | Buffer): void => {
+      mkdirSync(path.dirname(path.join(dir, top, file)), {recursive: true})
+      writeFileSync(path.join(dir, top, file), data)
+    }
+    write('PKG-INFO', metadataOf(project))
+    write('pyproject.toml', '[build-system]\nrequires = ["tiny-backend"]\nbuild-backend = "tiny_backend"\n')
+    for (const item of sdist.files) write(path.join('src', item.path), item.data)
+    if (sdist.native) write('NATIVE', '')
+    createTar({sync: true, gzip: true, portable: true, mtime: new Date(0), cwd: dir, file: path.join(dir, 'sdist.tar.gz')}, [top])
+    return readFileSync(path.join(dir, 'sdist.tar.gz'))
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
 }
 
 interface StoredFile {
@@ -85,6 +128,7 @@ interface StoredFile {
   sha256: string
   metadata?: Buffer
   yanked: boolean
+  requiresPython?: string
   /** Bytes served instead of `bytes` (the index lists `sha256` of `bytes`). */
   tampered?: Buffer
 }
@@ -162,13 +206,14 @@ export async function startPyPIIndex(options: {auth?: {username: string; passwor
             url: `/files/${file.filename}`,
             hashes: {sha256: file.sha256},
             ...(file.yanked ? {yanked: true} : {}),
+            ...(file.requiresPython ? {'requires-python': file.requiresPython} : {}),
             ...(file.metadata ? {'core-metadata': {sha256: createHash('sha256').update(file.metadata).digest('hex')}} : {}),
           })),
         }
         response.writeHead(200, {'content-type': 'application/vnd.pypi.simple.v1+json'}).end(JSON.stringify(body))
         return
       }
-      const anchors = listed.map((file) => `<a href="/files/${file.filename}#sha256=${file.sha256}"${file.yanked ? ' data-yanked=""' : ''}>${file.filename}</a><br/>`)
+      const anchors = listed.map((file) => `<a href="/files/${file.filename}#sha256=${file.sha256}"${file.yanked ? ' data-yanked=""' : ''}${file.requiresPython ? ` data-requires-python="${file.requiresPython.replace(/</g, '&lt;').replace(/>/g, '&gt;')}"` : ''}>${file.filename}</a><br/>`)
       response.writeHead(200, {'content-type': 'text/html'}).end(`<!DOCTYPE html><html><body>${anchors.join('\n')}</body></html>`)
       return
     }
@@ -200,11 +245,11 @@ export async function startPyPIIndex(options: {auth?: {username: string; passwor
       for (const wheel of project.wheels) {
         const bytes = wheelBytes(project, wheel)
         const filename = wheelFilename(project, wheel)
-        files.set(filename, {filename, project: normalize(project.name), bytes, sha256: createHash('sha256').update(bytes).digest('hex'), metadata, yanked: wheel.yanked === true})
+        files.set(filename, {filename, project: normalize(project.name), bytes, sha256: createHash('sha256').update(bytes).digest('hex'), metadata, yanked: wheel.yanked === true, ...(project.requiresPython ? {requiresPython: project.requiresPython} : {})})
       }
       if (project.sdist) {
         const filename = `${module(project.name)}-${project.version}.tar.gz`
-        const bytes = Buffer.from(`not really a tarball of ${project.name}`)
+        const bytes = project.sdist === true ? Buffer.from(`not really a tarball of ${project.name}`) : sdistBytes(project, project.sdist)
         files.set(filename, {filename, project: normalize(project.name), bytes, sha256: createHash('sha256').update(bytes).digest('hex'), yanked: false})
       }
     },

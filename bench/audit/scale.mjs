@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+/* global process, console, performance */
+// Benchmark of `layers audit` at organization scale (issue 16); prints its figures, not part of `npm test`.
+// Run: npm run build && node bench/audit/scale.mjs
+// A fleet of BENCH_TARGETS account-regions (default 200: half as many accounts x eu-west-1, us-east-1)
+// x BENCH_FUNCTIONS functions (default 200) x BENCH_ALIASES aliases per function (default 0: the
+// double's PublishVersion/CreateAlias come with the aliases work), on the shared local AWS test server
+// (bench/audit/server.ts, its own process) with BENCH_LATENCY_MS per call (default 20) and Lambda's
+// API request quotas enforced (faults.quotas: 15/s control plane per account and region, 100/s
+// GetFunction, 15/s GetPolicy). Each audit runs in a child process of its own (audit-child.mjs: the
+// product's auditCommand from dist/, at the default budget of 10/s) in a fresh project. Prints:
+//   - wall time against the floor: the most Lambda calls any target needed, divided by the budget
+//     (targets run in parallel, each within its own budget); goal <= 1.2x;
+//   - throttled answers (429) at the default budget, counted at the double; goal 0;
+//   - peak RSS of the audit process, at BENCH_SMALL (default 50) and at BENCH_TARGETS account-regions;
+//     goal < 200 MB and flat;
+//   - the Lambda calls of a second audit of the unchanged fleet (same project: the layer version cache)
+//     against the first; goal <= 0.5.
+import {execFile, spawn} from 'node:child_process'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {createInterface} from 'node:readline'
+import {fileURLToPath} from 'node:url'
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const {DEFAULT_MAX_RPS} = await import(path.join(repo, 'dist/src/aws/request-budget.js'))
+
+const REGIONS = ['eu-west-1', 'us-east-1']
+const TARGETS = Number(process.env.BENCH_TARGETS ?? 200)
+const SMALL = Math.min(TARGETS, Number(process.env.BENCH_SMALL ?? 50))
+const shape = {accounts: Math.ceil(TARGETS / REGIONS.length), regions: REGIONS, functions: Number(process.env.BENCH_FUNCTIONS ?? 200), aliases: Number(process.env.BENCH_ALIASES ?? 0)}
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20)
+
+const dir = mkdtempSync(path.join(tmpdir(), 'layers-bench-scale-'))
+const seedStart = performance.now()
+const child = spawn(process.execPath, [path.join(repo, 'node_modules/vite-node/vite-node.mjs'), path.join(repo, 'bench/audit/server.ts')], {
+  cwd: repo,
+  env: {...process.env, BENCH_FLEET: JSON.stringify(shape), BENCH_DIR: path.join(dir, 'aws')},
+  stdio: ['pipe', 'pipe', 'inherit'],
+})
+const lines = createInterface({input: child.stdout})[Symbol.asyncIterator]()
+const reply = async () => JSON.parse(String((await lines.next()).value))
+const {endpoint, aws, accounts} = await reply()
+const seeded = (performance.now() - seedStart) / 1000
+const control = async (command) => {
+  child.stdin.write(JSON.stringify(command) + '\n')
+  return reply()
+}
+
+/** A project of the first `targets` account-regions (whole accounts), empty state. */
+function project(name, targets) {
+  const root = path.join(dir, name)
+  mkdirSync(root, {recursive: true})
+  const used = accounts.slice(0, Math.ceil(targets / REGIONS.length))
+  writeFileSync(
+    path.join(root, 'layers.yaml'),
+    `version: 1
+settings:
+  bucket: "bench-{accountId}-{region}"
+  regions: [${REGIONS.join(', ')}]
+  architectures: [x86_64, arm64]
+  runtimes: [nodejs22.x]
+accounts:
+${used.map((account, index) => `  acc${index}:\n    id: "${account.id}"\n    profile: ${account.profile}\n`).join('')}layers: {}
+functions: {}
+`,
+  )
+  return root
+}
+
+function audit(root) {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [path.join(repo, 'bench/audit/audit-child.mjs')],
+      {env: {...process.env, ...aws, AWS_ENDPOINT_URL: endpoint, AWS_EC2_METADATA_DISABLED: 'true', BENCH_PROJECT: root}, maxBuffer: 16 * 1024 * 1024},
+      (error, stdout, stderr) => (error ? reject(new Error(`audit failed: ${stderr || error.message}`)) : resolve(JSON.parse(stdout))),
+    )
+  })
+}
+
+const sum = (targets, key) => Object.values(targets).reduce((total, target) => total + target[key], 0)
+
+const before = await control({faults: {latencyMs: LATENCY_MS, quotas: true}, reset: true})
+const big = project('big', TARGETS)
+const first = await audit(big)
+const afterFirst = await control({reset: true})
+const firstCalls = afterFirst.targets
+const second = await audit(big)
+const afterSecond = await control({reset: true})
+const secondCalls = afterSecond.targets
+const small = SMALL < TARGETS ? await audit(project('small', SMALL)) : first
+await control({reset: true})
+child.stdin.end()
+
+const expected = shape.accounts * REGIONS.length * shape.functions
+if (first.functions !== expected || first.failed !== 0 || second.functions !== expected) throw new Error(`audit mismatch: ${JSON.stringify({first, second, expected})}`)
+const neededMost = Math.max(...Object.values(firstCalls).map((target) => target.ok))
+const floor = neededMost / DEFAULT_MAX_RPS
+const throttled = sum(firstCalls, 'throttled') + sum(secondCalls, 'throttled')
+const callRatio = (sum(secondCalls, 'ok') + sum(secondCalls, 'throttled')) / (sum(firstCalls, 'ok') + sum(firstCalls, 'throttled'))
+console.log(`fleet: ${shape.accounts * REGIONS.length} account-regions x ${shape.functions} functions x ${shape.aliases} aliases, ${LATENCY_MS} ms per call, Lambda quotas enforced (seeded in ${seeded.toFixed(0)} s)`)
+console.log(`first audit:   ${first.seconds.toFixed(2)} s (${first.cpuSeconds.toFixed(2)} s CPU); floor ${floor.toFixed(2)} s (${neededMost} calls in the busiest target / ${DEFAULT_MAX_RPS} per s); ratio ${(first.seconds / floor).toFixed(2)} (goal <= 1.2)`)
+console.log(`AWS double:    ${(afterFirst.cpuSeconds - before.cpuSeconds).toFixed(2)} s CPU answering the first audit, ${(afterSecond.cpuSeconds - afterFirst.cpuSeconds).toFixed(2)} s the second (one process: a load on this machine, not on the client)`)
+console.log(`throttled:     ${throttled} answers 429 at the default budget (goal 0)`)
+console.log(`peak RSS:      ${small.maxRssMB.toFixed(0)} MB at ${SMALL} account-regions, ${first.maxRssMB.toFixed(0)} MB at ${TARGETS} (goal < 200 MB, flat)`)
+console.log(`second audit:  ${second.seconds.toFixed(2)} s (${second.cpuSeconds.toFixed(2)} s CPU), ${sum(secondCalls, 'ok')} Lambda calls against ${sum(firstCalls, 'ok')} (ratio ${callRatio.toFixed(3)}, goal <= 0.5)`)
+rmSync(dir, {recursive: true, force: true})
+if (throttled > 0 || callRatio > 0.5 || first.maxRssMB >= 200) process.exitCode = 1
