@@ -61,12 +61,17 @@ export interface AwsServerOptions {
    * CreateFunction adds CloudFormation's `aws:cloudformation:*` tags (stack-name, stack-id, logical-id).
    */
   stacks?: Record<string, string>
+  /**
+   * SSM public parameters (name under `/aws/service/` -> String value, `{region}` filled in per region),
+   * readable with GetParameter(s)/GetParametersByPath from every account and region (aws-double/ssm.ts).
+   */
+  publicParameters?: Record<string, string>
   /** Port on 127.0.0.1; default a free one. */
   port?: number
 }
 
 export interface CallRecord {
-  service: 'lambda' | 's3' | 'sts' | 'organizations' | 'account'
+  service: 'lambda' | 's3' | 'sts' | 'organizations' | 'account' | 'ssm'
   operation: string
   accountId: string
   region: string

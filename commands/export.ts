@@ -30,6 +30,7 @@ ${EXIT_CODES_HELP}`
     format: Flags.string({description: 'What to write.', options: [...EXPORT_FORMATS], required: true}),
     account: Flags.string({char: 'a', description: 'Manifest account name or id (repeatable); default: every account.', multiple: true}),
     region: Flags.string({char: 'r', description: 'Region (repeatable); default: every region.', multiple: true}),
+    channel: Flags.string({description: 'The channel whose versions to export, for layers that declare channels (default: `default`, the one channel of layers that declare none).'}),
     output: Flags.string({char: 'o', description: 'The file to write (cloudformation: the directory); default: the format\'s usual file name in the current directory.'}),
   }
 
@@ -41,6 +42,7 @@ ${EXIT_CODES_HELP}`
       ...(flags.account ? {accounts: flags.account} : {}),
       ...(flags.region ? {regions: flags.region} : {}),
       ...(flags.output ? {output: flags.output} : {}),
+      ...(flags.channel ? {channel: flags.channel} : {}),
     })
     this.out(() => renderExport(result))
     return result

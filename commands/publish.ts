@@ -46,6 +46,8 @@ ${EXIT_CODES_HELP} Exit 1 also when any target failed.`
     yes: Flags.boolean({char: 'y', description: 'Remove grants the manifest no longer names without asking (needed without a terminal).', default: false}),
     'create-bucket': Flags.boolean({description: 'Create a missing artifact bucket (in the layer\'s region).', default: false}),
     concurrency: Flags.integer({description: 'Targets worked on at once.', default: 8, min: 1, max: 64}),
+    channel: Flags.string({description: 'Move only this channel of each layer to the published version (default: every channel; see "Channels and SSM parameters" in the README).'}),
+    'prune-parameters': Flags.boolean({description: 'Delete SSM parameters of settings.ssm.parameterName\'s shape that the manifest no longer names (with --dry-run: list them).', default: false}),
     'remote-state': Flags.boolean({description: 'Take the team-state lease in S3 around each layer, account and region (--no-remote-state: a single-user setup).', default: true, allowNo: true}),
   }
 
@@ -62,14 +64,18 @@ ${EXIT_CODES_HELP} Exit 1 also when any target failed.`
       createBucket: flags['create-bucket'],
       concurrency: flags.concurrency,
       remoteState: flags['remote-state'],
+      ...(flags.channel === undefined ? {} : {channel: flags.channel}),
+      pruneParameters: flags['prune-parameters'],
       emit: this.reporter.emit,
       signal: this.interruptSignal,
       ...this.awsConnection(flags),
     })
     this.reporter.done()
     this.out(() => renderPublish(result))
-    if (result.summary.failed > 0) {
-      await this.reportFailure(new OperationalError('ERR_LAYERS_PUBLISH_FAILED', `${result.summary.failed} target(s) failed; see the summary${this.jsonEnabled() ? ' ("units" and "arnChecks")' : ''}.`, {hint: 'Each failed target says why; run publish again once they are fixed (what was published is kept and not published twice).'}))
+    const parametersFailed = result.parameters?.summary.failed ?? 0
+    if (result.summary.failed > 0 || parametersFailed > 0) {
+      const what = parametersFailed === 0 ? `${result.summary.failed} target(s) failed` : `${result.summary.failed} target(s) and ${parametersFailed} SSM parameter(s) failed`
+      await this.reportFailure(new OperationalError('ERR_LAYERS_PUBLISH_FAILED', `${what}; see the summary${this.jsonEnabled() ? (parametersFailed === 0 ? ' ("units" and "arnChecks")' : ' ("units", "arnChecks" and "parameters")') : ''}.`, {hint: 'Each failed target says why; run publish again once they are fixed (what was published is kept and not published twice).'}))
     }
     return result
   }

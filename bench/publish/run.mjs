@@ -7,7 +7,9 @@
 //   1. `layers lock` (dir layers: no registry), then a first `layers publish --create-bucket`: time and calls;
 //   2. a no-op `layers publish` (nothing changed): time and calls. It must make at most one read call
 //      per layer and target (60) plus one GetCallerIdentity per account (2: each account is bound to its
-//      credentials before its first call), upload nothing and publish nothing; the script exits 1 otherwise.
+//      credentials before its first call), upload nothing and publish nothing; with settings.ssm (one
+//      parameter per layer target: 60), make no SSM write and at most one SSM read call per 10
+//      parameters (GetParameters batches); the script exits 1 otherwise.
 import {spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {loadavg, tmpdir} from 'node:os'
@@ -20,6 +22,8 @@ const LAYERS = 10
 const REGIONS = ['eu-west-1', 'us-east-1', 'ap-southeast-2']
 const ACCOUNTS = 2
 const TARGETS = LAYERS * ACCOUNTS * REGIONS.length
+/** One SSM parameter per layer target (one channel, one architecture). */
+const PARAMETERS = TARGETS
 const dir = mkdtempSync(path.join(tmpdir(), 'layers-bench-publish-'))
 
 const server = spawn(process.execPath, [path.join(repo, 'node_modules/vite-node/vite-node.mjs'), path.join(repo, 'bench/publish/server.ts')], {
@@ -55,6 +59,7 @@ settings:
   regions: [${REGIONS.join(', ')}]
   architectures: [x86_64]
   runtimes: [nodejs22.x]
+  ssm: {}
 accounts:
   dev: {id: "111111111111", profile: dev}
   prod: {id: "222222222222", profile: prod}
@@ -82,7 +87,7 @@ function layers(args) {
 function count(calls, predicate) {
   return calls.filter(predicate).length
 }
-const WRITES = new Set(['PublishLayerVersion', 'AddLayerVersionPermission', 'RemoveLayerVersionPermission', 'PutObject', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload', 'CreateBucket'])
+const WRITES = new Set(['PublishLayerVersion', 'AddLayerVersionPermission', 'RemoveLayerVersionPermission', 'PutObject', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload', 'CreateBucket', 'PutParameter', 'AddTagsToResource', 'DeleteParameter', 'DeleteParameters'])
 const byOperation = (calls) => Object.entries(calls.reduce((acc, call) => ({...acc, [call.operation]: (acc[call.operation] ?? 0) + 1}), {})).map(([op, n]) => `${op} ${n}`).sort().join(', ')
 
 let failed = false
@@ -100,9 +105,22 @@ try {
   const noop = await layers(['publish', '--json'])
   if (noop.status !== 0) throw new Error(`no-op publish failed: ${noop.stderr}`)
   const noopCalls = await ask({calls: true, reset: true})
-  const reads = count(noopCalls, (call) => !WRITES.has(call.operation))
-  const writes = count(noopCalls, (call) => WRITES.has(call.operation))
+  const reads = count(noopCalls, (call) => call.service !== 'ssm' && !WRITES.has(call.operation))
+  const writes = count(noopCalls, (call) => call.service !== 'ssm' && WRITES.has(call.operation))
+  const ssmReads = count(noopCalls, (call) => call.service === 'ssm' && !WRITES.has(call.operation))
+  const ssmWrites = count(noopCalls, (call) => call.service === 'ssm' && WRITES.has(call.operation))
+  const parameters = JSON.parse(noop.stdout).parameters?.summary
   console.log(`no-op publish: ${(noop.ms / 1000).toFixed(2)} s, ${noopCalls.length} calls (${byOperation(noopCalls)}); ${reads} reads for ${TARGETS} layer targets, ${writes} writes`)
+  console.log(`no-op publish, SSM: ${ssmReads} read calls and ${ssmWrites} writes for ${parameters?.parameters ?? 0} parameters (at most ${Math.ceil(PARAMETERS / 10)} reads allowed)`)
+  const firstParameters = JSON.parse(first.stdout).parameters?.summary
+  if (firstParameters?.written !== PARAMETERS) {
+    console.error(`FAIL: the first publish wrote ${firstParameters?.written} SSM parameters, expected ${PARAMETERS}`)
+    failed = true
+  }
+  if (parameters?.parameters !== PARAMETERS || ssmWrites > 0 || ssmReads > Math.ceil(PARAMETERS / 10)) {
+    console.error(`FAIL: a no-op publish must check ${PARAMETERS} SSM parameters with at most ${Math.ceil(PARAMETERS / 10)} read calls and no writes`)
+    failed = true
+  }
 
   const version = await layers(['--version'])
   console.log(`(CLI start-up alone, \`layers --version\`: ${(version.ms / 1000).toFixed(2)} s; load average ${loadavg()[0].toFixed(1)} on this machine)`)

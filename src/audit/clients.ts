@@ -7,7 +7,7 @@ import {boundClients} from '../aws/identity.js'
 /** Attempts per call: with 20% of calls throttled, 10 attempts leave about one failure in 10^7. */
 export const AUDIT_MAX_ATTEMPTS = AWS_MAX_ATTEMPTS
 
-/** `s3` serves prune's team-state leases only (its SDK package loads on first use). */
-export function auditClientFactory(options: AwsClientFactoryOptions = {}): Pick<AwsClientFactory, 'lambda' | 'organizations' | 'account' | 's3'> {
+/** `s3` serves prune's team-state leases only, `ssm` outdated's publisher feeds (each client loads on first use). */
+export function auditClientFactory(options: AwsClientFactoryOptions = {}): Pick<AwsClientFactory, 'lambda' | 'organizations' | 'account' | 's3' | 'ssm'> {
   return boundClients(awsClientFactory(options))
 }

@@ -6,8 +6,9 @@
 // AWS_ENDPOINT_URL_<SERVICE> handling), adaptive retries bounded in count and time, connect and read
 // (inactivity) timeouts (src/aws/time-bounds.ts), a "waiting for ..." progress line for slow calls, and
 // one keep-alive connection pool shared by every client, and the run's request budget on every Lambda
-// client (src/aws/request-budget.ts: a token per attempt from its account and region's bucket). Clients are made once per account, region and retry setting; each SDK package is
-// loaded on first use (a no-op publish never loads S3, an audit never loads STS or S3).
+// client (src/aws/request-budget.ts: a token per attempt from its account and region's bucket). Clients
+// are made once per account, region and retry setting; each SDK package is loaded on first use (a no-op
+// publish never loads S3, an audit never loads STS or S3); SSM's client is src/aws/ssm-client.ts.
 import http from 'node:http'
 import https from 'node:https'
 import type {AccountClient} from '@aws-sdk/client-account'
@@ -15,6 +16,7 @@ import type {LambdaClient} from '@aws-sdk/client-lambda'
 import type {OrganizationsClient} from '@aws-sdk/client-organizations'
 import type {S3Client} from '@aws-sdk/client-s3'
 import type {STSClient} from '@aws-sdk/client-sts'
+import type {SsmClient} from './ssm-client.js'
 import {fromIni, fromNodeProviderChain, fromTemporaryCredentials} from '@aws-sdk/credential-providers'
 import {NodeHttpHandler} from '@smithy/node-http-handler'
 import type {AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable, RetryStrategyV2} from '@smithy/types'
@@ -38,6 +40,8 @@ export interface AwsClientFactory {
   lambda(account: Account, region: string, options?: ClientOptions): Promise<LambdaClient>
   s3(account: Account, region: string): Promise<S3Client>
   sts(account: Account, region: string): Promise<STSClient>
+  /** SSM Parameter Store (src/aws/ssm-client.ts). */
+  ssm(account: Account, region: string): Promise<SsmClient>
   /** The organization's management (or delegated administrator) account, with the default credentials. */
   organizations(): Promise<OrganizationsClient>
   account(account: Account): Promise<AccountClient>
@@ -168,6 +172,11 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
       cached(`sts/${accountKey(account)}/${region}`, async () => {
         const {STSClient} = await import('@aws-sdk/client-sts')
         return watched(new STSClient({...common(), region, credentials: credentialsFor(account, region)}), {service: 'sts', account: accountText(account), region})
+      }),
+    ssm: (account, region) =>
+      cached(`ssm/${accountKey(account)}/${region}`, async () => {
+        const {SsmClient} = await import('./ssm-client.js')
+        return watched(new SsmClient({...common(), region, credentials: credentialsFor(account, region)}), {service: 'ssm', account: accountText(account), region})
       }),
     organizations: () =>
       cached('organizations', async () => {

@@ -83,6 +83,11 @@ export function boundClients<F extends Pick<AwsClientFactory, 'lambda' | 'sts'> 
           s3: async (account: Account, region: string) => (await Promise.all([factory.s3!(account, region), guard.verify(account, region)]))[0],
         }
       : {}),
+    ...(factory.ssm
+      ? {
+          ssm: async (account: Account, region: string) => (await Promise.all([factory.ssm!(account, region), guard.verify(account, region)]))[0],
+        }
+      : {}),
     ...(factory.account
       ? {
           account: async (account: Account) => {

@@ -15,6 +15,7 @@ export const SCHEMA_VERSIONS = {
   lock: 1,
   outdated: 1,
   package: 1,
+  promote: 1,
   prune: 1,
   publish: 1,
   run: 1,

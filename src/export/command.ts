@@ -21,6 +21,8 @@ export interface ExportCommandOptions {
   /** A file (a directory for cloudformation); relative to `cwd`. */
   output?: string
   cwd?: string
+  /** The channel whose versions to export (default: the implicit channel of layers without channels). */
+  channel?: string
 }
 
 export interface ExportResult {
@@ -54,7 +56,7 @@ export async function exportCommand(options: ExportCommandOptions): Promise<Expo
     named ? `account${accounts.length === 1 ? '' : 's'} ${accounts.map((account) => `${account.name} (${account.id})`).join(', ')}` : 'any account',
     regions ? `region${regions.length === 1 ? '' : 's'} ${regions.join(', ')}` : 'any region',
   ].join(', ')
-  const entries = exportEntries(manifest, lock, {...(named ? {accountIds: accounts.map((account) => account.id)} : {}), ...(regions ? {regions} : {}), asked})
+  const entries = exportEntries(manifest, lock, {...(named ? {accountIds: accounts.map((account) => account.id)} : {}), ...(regions ? {regions} : {}), asked, ...(options.channel ? {channel: options.channel} : {})})
   const cwd = options.cwd ?? process.cwd()
   const target = path.resolve(cwd, options.output ?? (options.format === 'cloudformation' ? '.' : DEFAULT_FILES[options.format]))
   const kind = await stat(target).then((info) => (info.isDirectory() ? 'directory' : 'file'), () => undefined)

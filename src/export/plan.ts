@@ -12,7 +12,8 @@ import {UserInputError} from '../errors/index.js'
 import {sortKeys} from '../lock/serialize.js'
 import {artifactArchitectures, type Lockfile} from '../lock/types.js'
 import {isOwnLayer, type Manifest} from '../manifest/types.js'
-import {DEFAULT_CHANNEL, DEFAULT_PARAMETER_NAME, ssmParameterName} from '../ssm/names.js'
+import {DEFAULT_SSM_PARAMETER_NAME, ssmParameterName} from '../ssm/names.js'
+import {DEFAULT_CHANNEL, layerChannels} from '../manifest/types.js'
 
 export const EXPORT_FORMATS = ['terraform', 'cloudformation', 'cdk', 'serverless', 'json'] as const
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
@@ -54,20 +55,23 @@ const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 export function exportEntries(
   manifest: Pick<Manifest, 'layers' | 'settings' | 'file'>,
   lock: Lockfile,
-  selection: {accountIds?: readonly string[]; regions?: readonly string[]; asked: string},
+  selection: {accountIds?: readonly string[]; regions?: readonly string[]; asked: string; channel?: string},
 ): ExportEntry[] {
-  const template = manifest.settings.ssm?.parameterName ?? DEFAULT_PARAMETER_NAME
+  const template = manifest.settings.ssm?.parameterName ?? DEFAULT_SSM_PARAMETER_NAME
+  const channel = selection.channel ?? DEFAULT_CHANNEL
   const entries: ExportEntry[] = []
   for (const [layer, locked] of Object.entries(lock.layers)) {
     const spec = manifest.layers[layer]
-    if (!spec || !isOwnLayer(spec) || locked.kind === 'arn') continue
-    for (const [accountId, regions] of Object.entries(locked.published ?? {})) {
+    if (!spec || !isOwnLayer(spec) || locked.kind === 'arn' || !layerChannels(spec).includes(channel)) continue
+    // A layer without channels has the implicit one, whose versions are the published ones.
+    const held = spec.channels ? locked.channels?.[channel] : locked.published
+    for (const [accountId, regions] of Object.entries(held ?? {})) {
       if (selection.accountIds && !selection.accountIds.includes(accountId)) continue
       for (const [region, artifacts] of Object.entries(regions)) {
         if (selection.regions && !selection.regions.includes(region)) continue
         for (const [key, publication] of Object.entries(artifacts)) {
           for (const architecture of artifactArchitectures(key)) {
-            const parameter = ssmParameterName(template, {layer, channel: DEFAULT_CHANNEL, architecture})
+            const parameter = ssmParameterName(template, {layer, channel, architecture})
             entries.push({layer, accountId, region, architecture, arn: publication.arn, version: publication.version, codeSha256: publication.codeSha256, parameter})
           }
         }
@@ -75,7 +79,7 @@ export function exportEntries(
     }
   }
   if (entries.length === 0) {
-    throw new UserInputError('ERR_LAYERS_EXPORT_NOTHING_PUBLISHED', `lockfile.json records no published layer version for ${selection.asked}.`, {
+    throw new UserInputError('ERR_LAYERS_EXPORT_NOTHING_PUBLISHED', `lockfile.json records no published layer version for ${selection.asked}${channel === DEFAULT_CHANNEL ? '' : ` in channel ${channel}`}.`, {
       hint: 'Run `layers publish` for those accounts and regions first (export reads the ARNs the lockfile records), or pick others with --account and --region.',
     })
   }

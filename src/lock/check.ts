@@ -24,7 +24,7 @@ import {parseLayerVersionArn} from '../audit/arn.js'
 import type {RegistryPolicy} from '../npm/config.js'
 import {wheelSourceProblem, type PythonIndexConfig} from '../python/config.js'
 import {parseSdistName, parseWheelName, PYTHON_RUNTIME_NAMES} from '../python/targets.js'
-import {artifactKey, type Lockfile} from './types.js'
+import {artifactKey, type Lockfile, type Publications} from './types.js'
 
 export type LockPath = Array<string | number>
 
@@ -173,10 +173,12 @@ export function checkLockfileContent(lock: Lockfile, policy: RegistryPolicy, pyt
       }
       if (artifact.binary) tarball([...where, 'binary'], `Layer ${name} (${key}): the runtime binary ${clip(String(artifact.binary.name))}@${clip(String(artifact.binary.version))}`, artifact.binary.resolved, artifact.binary.integrity)
     }
-    for (const [account, regions] of Object.entries(layer.published ?? {})) {
+    // A channel's versions are written to SSM as they are: checked as the published ones.
+    const recorded: Array<[LockPath, Publications]> = [[[...at, 'published'], layer.published ?? {}], ...Object.entries(layer.channels ?? {}).map(([channel, byAccount]): [LockPath, Publications] => [[...at, 'channels', channel], byAccount])]
+    for (const [base, publications] of recorded) for (const [account, regions] of Object.entries(publications)) {
       for (const [region, byKey] of Object.entries(regions)) {
         for (const [key, publication] of Object.entries(byKey)) {
-          const pubAt: LockPath = [...at, 'published', account, region, key]
+          const pubAt: LockPath = [...base, account, region, key]
           if (!ARTIFACT_KEYS.includes(key)) {
             problems.push({path: pubAt, part: 'key', message: `Layer ${name}: published artifact key ${JSON.stringify(clip(key))} (account ${account}, region ${region}) is not one layers writes (${ARTIFACT_KEYS.join(', ')}).`})
             continue

@@ -14,7 +14,7 @@ import {InterruptedError, OperationalError, UserInputError} from '../errors/inde
 import type {EmitEvent} from '../events.js'
 import {loadManifest} from '../manifest/load.js'
 import {layerByName} from '../manifest/select.js'
-import type {Architecture, ArnLayer, DirLayer, LayerSpec, Manifest, NpmLayer, PipLayer, RuntimeLayer} from '../manifest/types.js'
+import {isOwnLayer, type Architecture, type ArnLayer, type DirLayer, type LayerSpec, type Manifest, type NpmLayer, type PipLayer, type RuntimeLayer} from '../manifest/types.js'
 import {loadNpmOptions, loadRegistryPolicy, registryOf, type NpmConfigSources, type NpmOptions, type RegistryPolicy} from '../npm/config.js'
 import {projectPaths} from '../project/paths.js'
 import {loadPythonIndexes, type PythonConfigSources} from '../python/config.js'
@@ -106,8 +106,16 @@ export interface LayerLockContext {
   pythonConfig?: PythonConfigSources
 }
 
-/** Locks one layer. Each layer kind is one case; a kind without a case is refused clearly. */
+/** Locks one layer; an own layer keeps what its channels hold (for the channels the manifest still declares). */
 export async function lockLayer(layer: LayerSpec, previous: LockedLayer | undefined, context: LayerLockContext): Promise<LockedLayer> {
+  const locked = await lockLayerKind(layer, previous, context)
+  if (locked.kind === 'arn' || !isOwnLayer(layer) || !layer.channels || !previous || previous.kind === 'arn' || !previous.channels) return locked
+  const channels = Object.fromEntries(Object.entries(previous.channels).filter(([channel]) => layer.channels!.includes(channel)))
+  return Object.keys(channels).length > 0 ? {...locked, channels} : locked
+}
+
+/** Locks one layer. Each layer kind is one case; a kind without a case is refused clearly. */
+async function lockLayerKind(layer: LayerSpec, previous: LockedLayer | undefined, context: LayerLockContext): Promise<LockedLayer> {
   switch (layer.kind) {
     case 'npm':
       return lockNpmLayer(layer, previous?.kind === 'npm' ? previous : undefined, context)

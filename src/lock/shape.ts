@@ -79,16 +79,31 @@ export function checkLockfileShape(data: unknown): ShapeProblem | undefined {
       }
     }
     if (layer.published !== undefined) {
-      if (!isObject(layer.published)) return fail([...at, 'published'], 'must be an object')
-      for (const [account, regions] of Object.entries(layer.published)) {
-        if (!isObject(regions)) return fail([...at, 'published', account], 'must be an object')
-        for (const [region, artifacts] of Object.entries(regions)) {
-          if (!isObject(artifacts)) return fail([...at, 'published', account, region], 'must be an object')
-          for (const [key, publication] of Object.entries(artifacts)) {
-            if (!isObject(publication) || typeof publication.arn !== 'string' || typeof publication.version !== 'number' || typeof publication.codeSha256 !== 'string') {
-              return fail([...at, 'published', account, region, key], 'must have arn, version and codeSha256')
-            }
-          }
+      const problem = publicationsProblem(layer.published, [...at, 'published'])
+      if (problem) return problem
+    }
+    if (layer.channels !== undefined) {
+      if (!isObject(layer.channels)) return fail([...at, 'channels'], 'must be an object')
+      for (const [channel, publications] of Object.entries(layer.channels)) {
+        const problem = publicationsProblem(publications, [...at, 'channels', channel])
+        if (problem) return problem
+      }
+    }
+  }
+  return undefined
+}
+
+/** The first problem of an accountId -> region -> artifact key -> {arn, version, codeSha256} map at `at`. */
+function publicationsProblem(value: unknown, at: Array<string | number>): ShapeProblem | undefined {
+  const fail = (path: Array<string | number>, text: string): ShapeProblem => ({message: `${dotted(path)} ${text}`, path})
+  if (!isObject(value)) return fail(at, 'must be an object')
+  for (const [account, regions] of Object.entries(value)) {
+    if (!isObject(regions)) return fail([...at, account], 'must be an object')
+    for (const [region, artifacts] of Object.entries(regions)) {
+      if (!isObject(artifacts)) return fail([...at, account, region], 'must be an object')
+      for (const [key, publication] of Object.entries(artifacts)) {
+        if (!isObject(publication) || typeof publication.arn !== 'string' || typeof publication.version !== 'number' || typeof publication.codeSha256 !== 'string') {
+          return fail([...at, account, region, key], 'must have arn, version and codeSha256')
         }
       }
     }

@@ -1,6 +1,7 @@
 // Owns the shape of `lockfile.json` (version 1): per layer, what was resolved (npm tree, Python wheels, runtime
 // binary, pinned ARNs) and where each artifact was published (version ARN per account, region and
-// artifact). It never holds credentials, timestamps or host paths.
+// artifact), and for layers that declare channels, the version each channel holds there. It never holds
+// credentials, timestamps or host paths.
 import type {Architecture} from '../manifest/types.js'
 
 export const LOCKFILE_VERSION = 1
@@ -94,6 +95,13 @@ interface LockedOwnLayerBase {
   inputs: string
   artifacts: Record<ArtifactKey, LockedArtifact>
   published?: Publications
+  /**
+   * Layers with `channels` in the manifest: channel -> the version it holds per account, region and
+   * artifact key (publish moves the channels it publishes to, promote copies one to another). Absent
+   * in lockfiles from before channels, and for layers without them (their implicit channel is
+   * `published`). Kept by `layers lock` for the channels the manifest still declares.
+   */
+  channels?: Record<string, Publications>
 }
 
 export interface LockedNpmLayer extends LockedOwnLayerBase {

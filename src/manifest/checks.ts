@@ -25,7 +25,7 @@ import {didYouMean} from './suggest.js'
 export const MAX_LAYERS_PER_FUNCTION = 5
 
 export const LAYER_KINDS = ['npm', 'pip', 'dir', 'runtime', 'arn'] as const
-const OWN_LAYER_KEYS = ['runtimes', 'architectures', 'license', 'description', 'exclude', 'defaultExcludes', 'share']
+const OWN_LAYER_KEYS = ['runtimes', 'architectures', 'license', 'description', 'exclude', 'defaultExcludes', 'share', 'channels']
 
 type Raw = Record<string, unknown>
 
@@ -114,6 +114,8 @@ export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
     }
   }
 
+  checkSsmSettings(settings.ssm, layers, settings.architectures, report)
+
   const ownLayerNames: string[] = []
   for (const [name, layer] of Object.entries(layers)) {
     if (!isObject(layer)) continue
@@ -147,6 +149,7 @@ export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
       }
       continue
     }
+    if (layer.ssm !== undefined) report('OWN_LAYER_SSM', `Layer ${name} is an own layer; "ssm" names the parameter a publisher of an arn layer keeps.`, `Remove ssm from layers.${name}; publish writes own layers' parameters as settings.ssm says.`, [...at, 'ssm'], 'key')
     ownLayerNames.push(name)
     checkRuntimes(layer.runtimes, [...at, 'runtimes'])
     checkShare(layer.share, [...at, 'share'], accounts, report)
@@ -261,6 +264,23 @@ export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
 }
 
 type Report = (code: string, message: string, hint: string, at: DocPath, part?: 'value' | 'key') => void
+
+/**
+ * settings.ssm.parameterName (the schema checks its characters): it must tell layers and channels
+ * apart, and architectures too when a layer has two; and AWS reserves names starting aws or ssm.
+ */
+function checkSsmSettings(ssm: unknown, layers: Raw, defaultArchitectures: unknown, report: Report): void {
+  if (!isObject(ssm) || typeof ssm.parameterName !== 'string') return
+  const template = ssm.parameterName
+  const at: DocPath = ['settings', 'ssm', 'parameterName']
+  if (/^\/?(aws|ssm)/i.test(template)) report('SSM_RESERVED_NAME', `settings.ssm.parameterName ${template} starts with "aws" or "ssm", which AWS reserves.`, 'Start it with another path, e.g. /layers/{layer}/{channel}/{architecture}.', at)
+  const missing = ['layer', 'channel'].filter((part) => !template.includes(`{${part}}`))
+  const twoArchitectures = Object.values(layers).some((layer) => isObject(layer) && layer.arn === undefined && new Set(strings(layer.architectures ?? defaultArchitectures)).size > 1)
+  if (twoArchitectures && !template.includes('{architecture}')) missing.push('architecture')
+  if (missing.length > 0) {
+    report('SSM_NAME_AMBIGUOUS', `settings.ssm.parameterName ${template} lacks ${missing.map((part) => `{${part}}`).join(' and ')}: two parameters would get one name.`, 'Use every placeholder, e.g. /layers/{layer}/{channel}/{architecture}.', at)
+  }
+}
 
 function checkShare(share: unknown, at: DocPath, accounts: Raw, report: Report): void {
   if (!isObject(share)) return

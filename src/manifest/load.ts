@@ -14,6 +14,7 @@ import {packageSpecs} from '../resolve/overrides.js'
 import {findTeamLockfile, teamLockRef} from '../resolve/teamlock/find.js'
 import {CUSTOM_RUNTIMES} from './runtimes.js'
 import {schemaProblems} from './schema-check.js'
+import {DEFAULT_SSM_PARAMETER_NAME} from '../ssm/names.js'
 import {DEFAULT_STATE_SETTINGS, type Account, type Architecture, type FunctionSpec, type LayerSpec, type Manifest, type NpmOverrides, type Settings, type Share} from './types.js'
 
 export const DEFAULT_SETTINGS: Omit<Settings, 'regions'> & {regions: string[]} = {
@@ -131,7 +132,7 @@ function toManifest(source: YamlSource, root: string): Manifest {
       remote: rawSettings.state?.remote ?? DEFAULT_STATE_SETTINGS.remote,
       leaseSeconds: rawSettings.state?.leaseSeconds ?? DEFAULT_STATE_SETTINGS.leaseSeconds,
     },
-    ...(rawSettings.ssm?.parameterName === undefined ? {} : {ssm: {parameterName: rawSettings.ssm.parameterName}}),
+    ...(rawSettings.ssm === undefined ? {} : {ssm: {parameterName: rawSettings.ssm?.parameterName ?? DEFAULT_SSM_PARAMETER_NAME}}),
     ...(rawSettings.ownershipTags === undefined ? {} : {ownershipTags: rawSettings.ownershipTags}),
   }
   const accounts: Record<string, Account> = {}
@@ -169,7 +170,7 @@ function toManifest(source: YamlSource, root: string): Manifest {
 }
 
 function toLayer(name: string, raw: Raw, settings: Settings, accounts: Record<string, Account>, root: string, manifestFile: string): LayerSpec {
-  if (raw.arn !== undefined) return {kind: 'arn', name, arn: raw.arn}
+  if (raw.arn !== undefined) return {kind: 'arn', name, arn: raw.arn, ...(raw.ssm === undefined ? {} : {ssm: raw.ssm})}
   const rawShare: Raw = raw.share ?? {}
   const share: Share = {
     accounts: [...new Set<string>((rawShare.accounts ?? []).map((account: string) => accounts[account]?.id ?? account))].sort(),
@@ -185,6 +186,7 @@ function toLayer(name: string, raw: Raw, settings: Settings, accounts: Record<st
     exclude: raw.exclude ?? [],
     defaultExcludes: raw.defaultExcludes ?? true,
     share,
+    ...(raw.channels === undefined ? {} : {channels: raw.channels as string[]}),
   }
   if (raw.dir !== undefined) return {...base, kind: 'dir', dir: path.resolve(root, raw.dir)}
   if (raw.runtime !== undefined) {

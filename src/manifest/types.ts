@@ -17,11 +17,20 @@ export interface Settings {
   maxRps?: number
   /** Team state on S3 (leases); absent means the defaults (DEFAULT_STATE_SETTINGS). */
   state?: StateSettings
-  /** `settings.ssm`: the SSM parameter name template (src/ssm/names.ts; default DEFAULT_PARAMETER_NAME). */
-  ssm?: {parameterName?: string}
+  /** `settings.ssm`: publish (and promote) write each channel's version ARN to SSM Parameter Store; absent: no parameters. */
+  ssm?: SsmSettings
   /** Function tags (`KEY=VALUE`, or `KEY` for any value) meaning another tool owns the function (src/iac/ownership.ts). */
   ownershipTags?: string[]
 }
+
+/** `settings.ssm`: where the version ARN of each own layer, channel and architecture is published. */
+export interface SsmSettings {
+  /** Parameter name template with {layer}, {channel} and {architecture} (src/ssm/names.ts); default DEFAULT_SSM_PARAMETER_NAME. */
+  parameterName: string
+}
+
+/** The channel of a layer that declares no `channels`. */
+export const DEFAULT_CHANNEL = 'default'
 
 /** `settings.state`: where the team-state leases live and how long a lease lasts without renewal. */
 export interface StateSettings {
@@ -70,6 +79,12 @@ interface OwnLayerBase {
   /** False turns the documented default prune list off. */
   defaultExcludes: boolean
   share: Share
+  /**
+   * `channels:` as declared (e.g. prod, beta): each points at one version per account, region and
+   * artifact (lockfile `channels`). Absent: the one implicit channel DEFAULT_CHANNEL, always the
+   * version of the locked content (lockfile `published`).
+   */
+  channels?: string[]
 }
 
 export interface NpmLayer extends OwnLayerBase {
@@ -130,6 +145,8 @@ export interface ArnLayer {
   name: string
   /** A layer ARN or layer version ARN; may contain `{region}`; versionless means newest at lock time. */
   arn: string
+  /** An SSM parameter (e.g. a vendor's public `/aws/service/...` one; may contain `{region}`) holding the publisher's current version ARN, for `outdated`. */
+  ssm?: string
 }
 
 export type OwnLayer = NpmLayer | PipLayer | DirLayer | RuntimeLayer
@@ -168,4 +185,9 @@ export interface Manifest {
 
 export function isOwnLayer(layer: LayerSpec): layer is OwnLayer {
   return layer.kind !== 'arn'
+}
+
+/** The channels of an own layer: those it declares, else the implicit DEFAULT_CHANNEL. */
+export function layerChannels(layer: OwnLayer): string[] {
+  return layer.channels ?? [DEFAULT_CHANNEL]
 }

@@ -1,11 +1,13 @@
 // Owns `layers outdated` end to end for the command: loads the project, reads packuments with the
 // project's npm configuration (src/npm/config.ts, pacote), Python project pages from the indexes the
 // lock uses (pip's and uv's configuration, src/python/config.ts; the lock's index client, with its
-// timeout and credentials kept out of messages) and layer versions with each account's credentials,
+// timeout and credentials kept out of messages) and layer versions (or, for an arn layer naming its
+// publisher's `ssm` parameter, that parameter) with each account's credentials,
 // and runs the comparison.
 import type {AwsConnection} from '../aws/clients.js'
 import pacote from 'pacote'
 import {auditClientFactory} from '../audit/clients.js'
+import {ssmParameterApi} from '../aws/ssm-parameters.js'
 import {awsAuditEnv} from '../audit/env.js'
 import {loadProject} from '../audit/project.js'
 import {FindingsError} from '../errors/index.js'
@@ -28,7 +30,8 @@ export interface OutdatedCommandOptions extends AwsConnection {
 
 export async function outdatedCommand(options: OutdatedCommandOptions): Promise<OutdatedResult> {
   const {paths, manifest, lock} = await loadProject(options.manifestPath, true)
-  const aws = awsAuditEnv(auditClientFactory({...options, ...(manifest?.settings.maxRps !== undefined ? {manifestMaxRps: manifest.settings.maxRps} : {})}))
+  const clients = auditClientFactory({...options, ...(manifest?.settings.maxRps !== undefined ? {manifestMaxRps: manifest.settings.maxRps} : {})})
+  const aws = awsAuditEnv(clients)
   let npmOptions: ReturnType<typeof loadNpmOptions> | undefined
   let python: {config: PythonIndexConfig; client: IndexClient} | undefined
   return runOutdated(
@@ -47,6 +50,7 @@ export async function outdatedCommand(options: OutdatedCommandOptions): Promise<
         return (await firstListing(python.config, python.client, project))?.files ?? []
       },
       probeApiFor: aws.probeApiFor,
+      ssmValue: async (account, region, name) => ssmParameterApi(await clients.ssm(account, region)).value(name),
     },
   )
 }

@@ -57,6 +57,8 @@ export interface ArnOutdatedRow {
   outdated: boolean
   /** Why the newest version is unknown, when it is. */
   error?: string
+  /** The publisher's SSM parameter `latest` was read from (the manifest's `ssm`, {region} filled in). */
+  feed?: string
 }
 
 export type OutdatedRow = NpmOutdatedRow | PipOutdatedRow | ArnOutdatedRow
@@ -211,6 +213,18 @@ export function wantedVersion(spec: string, info: PackageVersions): string | und
   const latest = info.distTags.latest
   if (latest && semver.satisfies(latest, range)) return latest
   return semver.maxSatisfying(info.versions, range) ?? undefined
+}
+
+/**
+ * An arn layer's row from its publisher's SSM parameter: the parameter's value is the current version
+ * ARN. Outdated when it is another version: a higher number of the same layer, or another layer (a
+ * publisher may move to a new layer name, e.g. a major version), never a lower number of the same one.
+ */
+export function feedRow(layer: string, accountId: string, region: string, locked: {arn: string; version: number}, feed: string, value: {arn: string; version: number; layerArn: string} | {error: string}): ArnOutdatedRow {
+  const base = {kind: 'arn' as const, layer, accountId, region, locked: locked.arn, lockedVersion: locked.version, feed}
+  if ('error' in value) return {...base, outdated: false, error: value.error}
+  const sameLayer = locked.arn.slice(0, locked.arn.lastIndexOf(':')) === value.layerArn
+  return {...base, latest: value.arn, latestVersion: value.version, outdated: value.arn !== locked.arn && (!sameLayer || value.version > locked.version)}
 }
 
 export function arnRow(

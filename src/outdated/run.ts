@@ -15,7 +15,7 @@ import {parseRegistrySpec} from '../resolve/spec.js'
 import type {IndexFile} from '../python/index.js'
 import {parseRequirement} from '../python/requirements.js'
 import {pythonRuntime, type PythonTarget} from '../python/targets.js'
-import {arnRow, npmOutdated, pipOutdated, requirementTargets, type OutdatedRow, type PackageVersions} from './plan.js'
+import {arnRow, feedRow, npmOutdated, pipOutdated, requirementTargets, type OutdatedRow, type PackageVersions} from './plan.js'
 
 export interface OutdatedEnv {
   /** The registry's versions and dist-tags of a package (pacote.packument with the project's npm config). */
@@ -24,6 +24,8 @@ export interface OutdatedEnv {
   pythonFiles(project: string): Promise<IndexFile[]>
   /** Layer reads with the credentials of `account` in `region`. */
   probeApiFor(account: Account, region: string): Promise<LayerProbeApi>
+  /** The value of an SSM parameter (an arn layer's `ssm` feed) read as `account` in `region`; undefined when it does not exist. */
+  ssmValue?(account: Account, region: string, name: string): Promise<string | undefined>
 }
 
 export interface OutdatedRequest {
@@ -118,6 +120,24 @@ export async function runOutdated(request: OutdatedRequest, env: OutdatedEnv): P
           if (!wantAccount(account) || !wantRegion(pin.region)) return undefined
           const parts = parseLayerVersionArn(pin.arn)
           if (!parts) return undefined
+          const feed = layer.ssm?.replace(/\{region\}/g, pin.region)
+          if (feed !== undefined && env.ssmValue) {
+            const locked = {arn: pin.arn, version: parts.version}
+            try {
+              const value = await limit(() => env.ssmValue!(account, pin.region, feed))
+              const latest = value === undefined ? undefined : parseLayerVersionArn(value)
+              if (latest) return feedRow(layer.name, pin.accountId, pin.region, locked, feed, {arn: value!, version: latest.version, layerArn: latest.layerArn})
+              const failure = value === undefined
+                ? {code: 'ERR_LAYERS_SSM_FEED_MISSING', message: `SSM parameter ${feed} (layers.${layer.name}.ssm) does not exist in ${pin.region} for account ${pin.accountId}.`}
+                : {code: 'ERR_LAYERS_SSM_FEED_INVALID', message: `SSM parameter ${feed} (layers.${layer.name}.ssm) in ${pin.region} holds ${JSON.stringify(value.slice(0, 200))}, not a layer version ARN.`}
+              errors.push({layer: layer.name, accountId: pin.accountId, region: pin.region, ...failure})
+              return feedRow(layer.name, pin.accountId, pin.region, locked, feed, {error: `${failure.code}: ${failure.message}`})
+            } catch (error) {
+              const failure = failureOf(error)
+              errors.push({layer: layer.name, accountId: pin.accountId, region: pin.region, ...failure})
+              return feedRow(layer.name, pin.accountId, pin.region, locked, feed, {error: `${failure.code}: ${failure.message}`})
+            }
+          }
           try {
             const api = await env.probeApiFor(account, pin.region)
             const newest = await limit(() => newestReadableVersion(api, pin.arn))

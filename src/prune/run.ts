@@ -120,7 +120,8 @@ export async function runPrune(request: PruneRequest, env: PruneEnv): Promise<Pr
   }
   const decided = planPrune({
     versions,
-    lockedArns: new Set(catalog.locked.map((entry) => entry.arn)),
+    // A version a channel holds (lockfile `channels`: what IaC reads through SSM) is pinned like a locked one.
+    lockedArns: new Set([...catalog.locked.map((entry) => entry.arn), ...channelArns(request.lock)]),
     usedArns: audit.usedArns,
     unread: audit.unread,
     auditedAccounts: audit.auditedAccounts,
@@ -259,4 +260,11 @@ async function auditFor(request: PruneRequest, env: PruneEnv, targets: ResolvedT
     if (!scanned.has(`${target.accountId}/${target.region}`)) unread.push({accountId: target.accountId, region: target.region, reason: `not in audit #${run.id}`})
   }
   return {runId: run.id, startedAt: run.startedAt, usedArns: new Set(runLayerUsage(request.db, run.id).map((row) => row.arn)), unread, auditedAccounts}
+}
+
+/** Every version ARN a channel of an own layer holds in the lockfile. */
+function channelArns(lock: Lockfile | undefined): string[] {
+  return Object.values(lock?.layers ?? {}).flatMap((layer) =>
+    layer.kind === 'arn' ? [] : Object.values(layer.channels ?? {}).flatMap((byAccount) => Object.values(byAccount).flatMap((byRegion) => Object.values(byRegion).flatMap((byKey) => Object.values(byKey).map((publication) => publication.arn)))),
+  )
 }

@@ -6,7 +6,8 @@
 // the grants of the locked versions are read first (the run's own first read, not repeated) and
 // `confirm` is asked about those that would go before anything is written; a "no" ends in the
 // --dry-run result. A removal on a version adopted during the run was not asked about: it is left,
-// with a warning (the next publish asks).
+// with a warning (the next publish asks). Then the channels move (--channel, else all) and, with
+// settings.ssm, the SSM parameters are made to match (src/ssm/publish.ts).
 import {awsClientFactory, type AwsClientFactory, type AwsConnection} from '../aws/clients.js'
 import {boundClients} from '../aws/identity.js'
 import {layerPublishApi} from '../aws/lambda-layers.js'
@@ -22,6 +23,7 @@ import {projectPaths} from '../project/paths.js'
 import {openStateDatabase} from '../store/db.js'
 import {selectAccounts, selectLayerNames, selectRegions} from '../manifest/select.js'
 import {sharingRecorder, writeSharedEvents, type GrantEvent, type HistoryTarget} from '../history/shared.js'
+import {assertChannel, moveAndSync, publishMoves, ssmApis} from '../ssm/publish.js'
 import {teamLeases, type TeamLeases} from './lease.js'
 import {planPublish, type PublishPlan, type PublishTarget, type PublishUnit} from './plan.js'
 import {publicationRecorder, type PublicationRecord} from './record.js'
@@ -46,6 +48,10 @@ export interface PublishCommandOptions extends AwsConnection {
   emit: EmitEvent
   /** Fires on an interrupt (see PublishRunOptions.signal; the build stops too). */
   signal?: AbortSignal
+  /** --channel: move only this channel (default: every channel of each layer). */
+  channel?: string
+  /** --prune-parameters: delete the SSM parameters of the template's shape the manifest no longer names. */
+  pruneParameters?: boolean
 }
 
 export async function publishCommand(options: PublishCommandOptions, clients: AwsClientFactory = awsClientFactory(options)): Promise<PublishResult> {
@@ -65,6 +71,7 @@ export async function publishCommand(options: PublishCommandOptions, clients: Aw
       details: {layers: stale},
     })
   }
+  assertChannel(manifest, names, options.channel)
   const own = names.filter((name) => isOwnLayer(manifest.layers[name]!))
   const artifacts = own.length > 0 ? await buildProject({manifestPath: paths.manifest, layers: own, emit: options.emit, ...(options.signal ? {signal: options.signal} : {})}) : []
   const plan = planPublish(manifest, lock, artifacts, {layers: names, accounts: options.accounts, regions: options.regions})
@@ -100,7 +107,24 @@ export async function publishCommand(options: PublishCommandOptions, clients: Aw
     const result = await runPublish(plan, env, runOptions)
     // Grant changes go to the shared history too (none in a no-op publish: no call).
     if (team && !options.dryRun) await writeSharedEvents(grantEvents(result), manifest.settings.prefix, (event) => historyTarget(manifest, team, env, event), emit, 'The grants are set; the shared history (layers history in other clones) lacks this change.')
-    return done(result)
+    const {parameters} = await moveAndSync({
+      manifest,
+      lockfile: paths.lockfile,
+      lock: (await readLockfile(paths.lockfile)) ?? lock,
+      moves: publishMoves(manifest, result.units, options.channel),
+      targets: result.units.map((unit) => ({layer: unit.layer, target: {accountName: unit.accountName, accountId: unit.accountId, region: unit.region}})),
+      prune: options.pruneParameters === true,
+      dryRun: options.dryRun,
+      concurrency: options.concurrency,
+      ...(options.signal ? {signal: options.signal} : {}),
+      api: env.ssm!,
+    })
+    const full = parameters ? {...result, parameters} : result
+    if (options.signal?.aborted && parameters?.summary.notStarted) {
+      const by = InterruptedError.signalOf(options.signal)
+      throw new InterruptedError(by, `publish interrupted by ${by} while writing SSM parameters: ${parameters.summary.written} written, ${parameters.summary.notStarted} not started (every layer version is published and recorded).`, {details: {...full}})
+    }
+    return done(full)
   } finally {
     db?.close()
   }
@@ -116,6 +140,7 @@ export function awsPublishEnv(manifest: Pick<Manifest, 'accounts'>, factory: Aws
     store: async (target) => (await import('../aws/s3-artifacts.js')).artifactStoreApi(await clients.s3(account(target), target.region)),
     leaseStore: async (target) => (await import('../aws/s3-leases.js')).leaseStoreApi(await clients.s3(account(target), target.region)),
     historyStore: async (target) => (await import('../aws/s3-history.js')).historyStoreApi(await clients.s3(account(target), target.region)),
+    ssm: ssmApis(manifest, clients),
   }
 }
 

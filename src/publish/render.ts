@@ -1,12 +1,13 @@
 // Owns the human output of `layers publish`: one row per artifact and target (and per pinned ARN
 // checked), then a summary line; failures carry their code, message and hint. Also the message of an
 // interrupted publish: the versions published or adopted (with their ARNs) and the units not started;
-// and the plan publish asks about before removing grants.
+// and the plan publish asks about before removing grants. The SSM parameters follow (src/ssm/render.ts).
 import type {ConfirmRequest} from '../cli/confirm.js'
 import {renderFailures} from '../cli/failures.js'
 import {accountLabel, paint, stdoutStyle, targetLabel, toneOf} from '../cli/style.js'
 import {renderTable} from '../cli/table.js'
 import type {InterruptSignal} from '../errors/index.js'
+import {renderParameters} from '../ssm/render.js'
 import type {GrantRemoval, PublishResult, UnitOutcome} from './run.js'
 
 export function renderPublish(result: PublishResult): string {
@@ -61,6 +62,7 @@ export function renderPublish(result: PublishResult): string {
     '',
     `${result.dryRun ? 'Dry run: would publish' : 'Published'} ${s.published}, adopted ${s.adopted}, unchanged ${s.unchanged}, ${result.dryRun ? 'would upload' : 'uploaded'} ${s.uploaded}, grant changes ${s.grantChanges}, failed ${s.failed > 0 ? paint('bad', String(s.failed), color) : s.failed}.`,
   )
+  if (result.parameters) lines.push(...renderParameters(result.parameters, result.dryRun, color))
   return lines.join('\n')
 }
 

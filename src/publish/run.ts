@@ -13,12 +13,14 @@ import pLimit from 'p-limit'
 import {isThrottling, isUncertain, targetError, type TargetError} from '../aws/errors.js'
 import type {LayerPublishApi, LayerVersionInfo} from '../aws/lambda-layers.js'
 import type {ArtifactStoreApi} from '../aws/s3-artifacts.js'
+import type {SsmParameterApi} from '../aws/ssm-parameters.js'
 import {formatBytes} from '../cli/table.js'
 import type {HistoryStoreApi} from '../aws/s3-history.js'
 import type {LeaseStoreApi} from '../aws/s3-leases.js'
 import {InterruptedError, OperationalError, type Problem} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import type {Publication} from '../lock/types.js'
+import type {SsmSyncResult} from '../ssm/sync.js'
 import {settleDuplicates, type DuplicateReport} from './duplicates.js'
 import {withLease, type Lease, type LeaseConfig, type LeaseTarget} from './lease.js'
 import {candidateVersions, diffGrants, type ArnCheck, type Grant, type PublishPlan, type PublishTarget, type PublishUnit} from './plan.js'
@@ -32,6 +34,8 @@ export interface PublishEnv {
   leaseStore?(target: PublishTarget): Promise<LeaseStoreApi>
   /** The shared-history calls (src/aws/s3-history.ts) in the target's account and region. */
   historyStore?(target: PublishTarget): Promise<HistoryStoreApi>
+  /** SSM Parameter Store (src/aws/ssm-parameters.ts) in the target's account and region. */
+  ssm?(target: PublishTarget): Promise<SsmParameterApi>
 }
 
 export interface PublishRunOptions {
@@ -155,6 +159,8 @@ export interface PublishResult {
   summary: {units: number; published: number; adopted: number; unchanged: number; uploaded: number; grantChanges: number; failed: number; notStarted?: number}
   /** Set by the command when the run warned (lease taken over or lost, duplicates). */
   warnings?: Problem[]
+  /** With settings.ssm: the SSM parameters of the channels (src/ssm/sync.ts), set by the command. */
+  parameters?: SsmSyncResult
 }
 
 const MAX_PUBLISH_ATTEMPTS = 8

@@ -1,20 +1,20 @@
-// Owns the names of the SSM parameters that hold each layer's version ARN (what infrastructure as code
-// reads): the template of settings.ssm.parameterName, default `/layers/{layer}/{channel}/{architecture}`,
-// filled in per layer, channel and architecture. A lock without channels has the one channel
-// DEFAULT_CHANNEL. Pure.
+// Owns the SSM parameter names of published layers: `settings.ssm.parameterName` (default
+// DEFAULT_SSM_PARAMETER_NAME) with {layer}, {channel} and {architecture} filled in. Pure: no I/O.
 
-export const DEFAULT_PARAMETER_NAME = '/layers/{layer}/{channel}/{architecture}'
+/** The default template of `settings.ssm.parameterName`. */
+export const DEFAULT_SSM_PARAMETER_NAME = '/layers/{layer}/{channel}/{architecture}'
 
-/** The channel of a layer whose lock names none. */
-export const DEFAULT_CHANNEL = 'default'
+/** The placeholders a template may use. */
+export const SSM_NAME_PLACEHOLDERS = ['layer', 'channel', 'architecture'] as const
 
-export interface ParameterNameValues {
+export interface SsmNameParts {
   layer: string
   channel: string
+  /** An artifact key: `x86_64`, `arm64`, or `arm64+x86_64` for one artifact serving both. */
   architecture: string
 }
 
-/** The parameter name `template` gives these values (each {layer}, {channel} and {architecture} replaced). */
-export function ssmParameterName(template: string, values: ParameterNameValues): string {
-  return template.replaceAll('{layer}', values.layer).replaceAll('{channel}', values.channel).replaceAll('{architecture}', values.architecture)
+/** The parameter name for one layer, channel and architecture: every `{placeholder}` of `template` replaced. */
+export function ssmParameterName(template: string, {layer, channel, architecture}: SsmNameParts): string {
+  return template.replace(/\{(layer|channel|architecture)\}/g, (_, key: string) => (key === 'layer' ? layer : key === 'channel' ? channel : architecture))
 }

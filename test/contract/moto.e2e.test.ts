@@ -1,5 +1,6 @@
 // Contract suite against a real moto server (moto[server] 5.2.1; see test/contract/moto-server.ts for
-// where it comes from): the built CLI runs lock, publish --create-bucket, attach, audit (a `missing`
+// where it comes from): the built CLI runs lock, publish --create-bucket (with SSM parameters, and a
+// second publish that writes none), attach, audit (a `missing`
 // finding for a deleted layer version included), outdated and prune --yes as a team that tests
 // against moto would. Two accounts as moto maps credentials: any plain access key is moto's default
 // account 123456789012 (dev), and `roleArn` credentials from STS AssumeRole belong to the role's
@@ -62,6 +63,7 @@ settings:
   regions: [${EU}]
   architectures: [x86_64]
   runtimes: [nodejs24.x]
+  ssm: {}
 accounts:
   dev:
     id: "${DEV}"
@@ -139,6 +141,14 @@ functions:
     ])
     // The pinned arn layer was checked with GetLayerVersion, not taken as readable from an empty answer.
     expect(run.json.arnChecks.map((c: {arn: string; status: string}) => [c.arn, c.status])).toEqual([[`${layerArn(DEV, 'ext')}:1`, 'ok']])
+    // settings.ssm: config's parameter in each account, written once; a second publish writes none.
+    expect(run.json.parameters.parameters.map((p: {accountId: string; name: string; value: string; status: string}) => [p.accountId, p.name, p.value, p.status])).toEqual([
+      [DEV, '/layers/config/default/x86_64', `${layerArn(DEV, 'config')}:2`, 'created'],
+      [PROD, '/layers/config/default/x86_64', `${layerArn(PROD, 'config')}:1`, 'created'],
+    ])
+    const again = await layers(['publish'])
+    expect(again.code).toBe(0)
+    expect(again.json.parameters.summary).toMatchObject({parameters: 2, written: 0, unchanged: 2})
   })
 
   it("attach: sets the locked layers, and refuses a layer version whose architectures exclude the function's", async () => {

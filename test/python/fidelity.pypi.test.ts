@@ -1,5 +1,6 @@
 // Fidelity against the real PyPI (needs the network and uv; skipped without them; `*.pypi.test.ts`
-// names the tests that reach PyPI): a pip layer of requests + pydantic (pydantic-core is native) for
+// names the tests that reach PyPI): a pip layer of requests (pure) and pydantic (pydantic-core),
+// cryptography (cffi), numpy and pillow (all native) for
 // python3.12 on x86_64 and arm64 holds the distributions and versions `pip install --platform ...
 // --only-binary=:all: --python-version 3.12 --implementation cp --target` picks, every native
 // extension in the arm64 zip is an aarch64 ELF and in the x86_64 zip an x86-64 one, and the python3.11
@@ -25,6 +26,8 @@ const available = await (async () => {
 const root = mkdtempSync(path.join(tmpdir(), 'layers-pypi-'))
 afterAll(() => rmSync(root, {recursive: true, force: true}))
 
+/** The issue's set: pure (requests) and native (pydantic-core, cryptography, numpy, pillow) distributions. */
+const SET = ['requests', 'pydantic', 'cryptography', 'numpy', 'pillow']
 const ELF_MACHINE = {x86_64: 62, arm64: 183} as const
 const hostPython = (() => {
   try {
@@ -34,11 +37,15 @@ const hostPython = (() => {
   }
 })()
 
-/** name==version of every distribution `pip install --target` would install for the platform. */
+/**
+ * name==version of every distribution `pip install --target` would install for the platform. pip 23.2
+ * checks Requires-Python against the host's Python under --target despite --python-version (it picks
+ * numpy 2.4 for 3.12 on a 3.11 host, where numpy 2.5 requires >=3.12), hence --ignore-requires-python.
+ */
 function pipChoice(machine: 'x86_64' | 'aarch64', version: string): string[] {
   const report = path.join(root, `pip-${machine}-${version}.json`)
   const platforms = [`manylinux_2_34_${machine}`, `manylinux_2_28_${machine}`, `manylinux2014_${machine}`].flatMap((platform) => ['--platform', platform])
-  execFileSync('python3', ['-m', 'pip', 'install', '--dry-run', '--ignore-installed', '--quiet', '--report', report, '--target', path.join(root, `target-${machine}`), ...platforms, '--only-binary=:all:', '--python-version', version, '--implementation', 'cp', 'requests', 'pydantic'], {
+  execFileSync('python3', ['-m', 'pip', 'install', '--dry-run', '--ignore-installed', '--quiet', '--report', report, '--target', path.join(root, `target-${machine}`), ...platforms, '--only-binary=:all:', '--python-version', version, '--implementation', 'cp', '--ignore-requires-python', ...SET], {
     env: {...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1'},
     stdio: 'ignore',
   })
@@ -52,7 +59,7 @@ describe.skipIf(!available)('pip layers against PyPI', () => {
     mkdirSync(dir)
     writeFileSync(
       path.join(dir, 'layers.yaml'),
-      ['version: 1', 'settings:', '  regions: [us-east-1]', 'layers:', '  py:', '    pip: {requests: "*", pydantic: "*"}', '    runtimes: [python3.12]', '    architectures: [x86_64, arm64]', '  py311:', '    pip: {requests: "*", pydantic: "*"}', '    runtimes: [python3.11]', ''].join('\n'),
+      ['version: 1', 'settings:', '  regions: [us-east-1]', 'layers:', '  py:', `    pip: {${SET.map((name) => `${name}: "*"`).join(', ')}}`, '    runtimes: [python3.12]', '    architectures: [x86_64, arm64]', '  py311:', `    pip: {${SET.map((name) => `${name}: "*"`).join(', ')}}`, '    runtimes: [python3.11]', ''].join('\n'),
     )
     const env = {XDG_CACHE_HOME: path.join(root, 'cache'), UV_DEFAULT_INDEX: '', UV_INDEX_URL: '', PIP_INDEX_URL: '', UV_INDEX: '', UV_EXTRA_INDEX_URL: '', PIP_EXTRA_INDEX_URL: ''}
     const lock = await runCli(['lock', '--json'], {cwd: dir, env})
@@ -88,7 +95,7 @@ describe.skipIf(!available)('pip layers against PyPI', () => {
         'print(" ".join(names))',
       ].join('\n')
       const imported = execFileSync('python3', ['-I', '-c', `import sys; sys.path.insert(0, sys.argv[1]); exec(${JSON.stringify(script)})`, site], {encoding: 'utf8'}).trim().split(' ')
-      expect(imported).toEqual(expect.arrayContaining(['pydantic', 'pydantic_core', 'requests', 'urllib3']))
+      expect(imported).toEqual(expect.arrayContaining(['PIL', 'cryptography', 'numpy', 'pydantic', 'pydantic_core', 'requests', 'urllib3']))
     }
   })
 })

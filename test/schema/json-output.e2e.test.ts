@@ -54,6 +54,7 @@ settings:
   regions: [${EU}]
   architectures: [x86_64]
   runtimes: [nodejs22.x]
+  ssm: {}
 accounts:
   dev:
     id: "${DEV}"
@@ -65,6 +66,7 @@ layers:
       leaf: ^1.0.0
   config:
     dir: layers/config
+    channels: [prod, beta]
   vendor:
     arn: arn:aws:lambda:{region}:${PROD}:layer:vendor
 functions:
@@ -197,8 +199,10 @@ describe('--json output against schema/', () => {
     expect(both.json.error.code).toBe('ERR_LAYERS_USAGE')
     expect(server.calls.filter((call) => call.operation === 'DeleteLayerVersion')).toEqual([])
 
-    const [history, unknownLayer, exported] = await Promise.all([run(['history', 'config']), run(['history', 'nope']), run(['export', '--format', 'json', '--output', path.join(scratch, 'export.json')])])
+    const [history, unknownLayer, exported, promoted] = await Promise.all([run(['history', 'config']), run(['history', 'nope']), run(['export', '--format', 'json', '--output', path.join(scratch, 'export.json')]), run(['promote', 'config', '--from', 'beta', '--to', 'prod'])])
     expectValid(history, 'history')
+    expectValid(promoted, 'promote')
+    expect(promoted.json.parameters.summary).toMatchObject({parameters: 1, written: 0})
     expectValid(unknownLayer, 'history', 2)
     expectValid(exported, 'export')
     for (const list of ['publications', 'usage', 'attaches']) expect(history.json[list].length, `history ${list}`).toBeGreaterThan(0)
