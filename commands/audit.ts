@@ -1,17 +1,20 @@
 import {Flags} from '@oclif/core'
 import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP} from '../src/cli/aws-flags.js'
 import {EXIT_CODES_HELP, LayersAwsCommand, written} from '../src/cli/base-command.js'
-import {FindingsError, OperationalError, toLayersError} from '../src/errors/index.js'
+import {FindingsError, OperationalError, toLayersError, UserInputError} from '../src/errors/index.js'
 import {writeError} from '../src/cli/render.js'
-import {auditCommand} from '../src/audit/command.js'
-import {reachesThreshold} from '../src/audit/findings.js'
-import {renderAudit, type AuditFormat} from '../src/audit/render.js'
-import type {AuditReport} from '../src/audit/types.js'
+import {writeOutput} from '../src/cli/output.js'
+import {auditCommand, auditStreamCommand, type AuditCommandOptions} from '../src/audit/command.js'
+import {countAtThreshold} from '../src/audit/findings.js'
+import {jsonlOfPart, jsonlSummary, renderAudit, type AuditFormat} from '../src/audit/render.js'
+import type {AuditStreamResult} from '../src/audit/run.js'
+import type {AuditReport, TargetReport} from '../src/audit/types.js'
+import {auditHtml} from '../src/report/template.js'
 
 export default class Audit extends LayersAwsCommand {
   static override summary = 'Report which function, in which account and region, runs which layer version, and what is wrong.'
 
-  static override description = `Scans every function (all pages) of each target concurrently with adaptive retries: the manifest's accounts and regions, narrowed with --account/--region, every enabled region with --all-regions, or every active account of an AWS Organization with --org --role-name NAME. Findings: drift (layers differ from what \`layers attach\` sets), drift-iac (that drift on a function infrastructure as code owns: tag aws:cloudformation:stack-name, whose stack the finding names, or one of settings.ownershipTags; the fix is a redeploy; tags are read, with ListTags, only for managed functions that are behind or drift), behind (older than the locked version), missing (the layer version no longer exists), unmanaged (a layer neither layers.yaml nor the lock knows), limits (5 layers; code plus layers above 80% of 262,144,000 bytes unzipped, estimated as zipped x 3 where the exact size is unknown), runtime (deprecated or deprecated within 180 days), arch (the function's architecture is not declared by a layer version), layer-runtime (the function's runtime is not declared by a layer version that declares runtimes). A target that cannot be scanned is reported as failed. Each run is saved in .layers/state.db; --diff compares with the previous run. The --json output follows schema/audit.schema.json.
+  static override description = `Scans every function (all pages) of each target concurrently with adaptive retries: the manifest's accounts and regions, narrowed with --account/--region, every enabled region with --all-regions, or every active account of an AWS Organization with --org --role-name NAME. Findings: drift (layers differ from what \`layers attach\` sets), drift-iac (that drift on a function infrastructure as code owns: tag aws:cloudformation:stack-name, whose stack the finding names, or one of settings.ownershipTags; the fix is a redeploy; tags are read, with ListTags, only for managed functions that are behind or drift), behind (older than the locked version), missing (the layer version no longer exists), unmanaged (a layer neither layers.yaml nor the lock knows), limits (5 layers; code plus layers above 80% of 262,144,000 bytes unzipped, estimated as zipped x 3 where the exact size is unknown), runtime (deprecated or deprecated within 180 days), arch (the function's architecture is not declared by a layer version), layer-runtime (the function's runtime is not declared by a layer version that declares runtimes). A target that cannot be scanned is reported as failed, one whose aliases could not all be read as incomplete. Each run is saved in .layers/state.db; --diff compares with the previous run. The --json output follows schema/audit.schema.json. --format jsonl streams one JSON object per line as each target finishes (a target line, its function and finding lines, a summary line last; schema/audit-line.schema.json), keeping nothing of a finished target, for fleets of any size. --format html writes one self-contained page to share (no network, no external assets): the layers x account-regions matrix coloured by version and drift, the findings grouped with each fix said once, the runtime deprecation timeline and the saved versions over time of each manifest layer; --output FILE writes any format to a file instead of stdout.
 
 ${AWS_CONVENTIONS_HELP}
 
@@ -24,6 +27,8 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
     {description: 'One account in two regions, as CSV', command: '<%= config.bin %> <%= command.id %> --account prod --region eu-west-1 --region us-east-1 --format csv'},
     {description: 'Every enabled region of every account in the organization', command: '<%= config.bin %> <%= command.id %> --org --role-name OrganizationAccountAccessRole --all-regions'},
     {description: 'CI gate: fail on any error finding, and show what changed since the last run', command: '<%= config.bin %> <%= command.id %> --fail-on error --diff'},
+    {description: 'A report page to share with the platform team', command: '<%= config.bin %> <%= command.id %> --format html --output audit.html'},
+    {description: 'Stream the findings of a large fleet, one JSON object per line', command: '<%= config.bin %> <%= command.id %> --format jsonl'},
   ]
 
   static override flags = {
@@ -32,7 +37,8 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
     'all-regions': Flags.boolean({description: 'Scan every region enabled for each account (account:ListRegions).', default: false}),
     org: Flags.boolean({description: 'Audit every active account of the AWS Organization (organizations:ListAccounts).', default: false}),
     'role-name': Flags.string({description: 'With --org: the IAM role assumed in each member account.'}),
-    format: Flags.string({char: 'f', description: 'Output format.', options: ['table', 'json', 'csv', 'markdown'], default: 'table'}),
+    format: Flags.string({char: 'f', description: 'Output format.', options: ['table', 'json', 'jsonl', 'csv', 'markdown', 'html'], default: 'table'}),
+    output: Flags.string({char: 'o', description: 'Write the --format output to FILE (atomically) instead of stdout.', exclusive: ['json']}),
     'fail-on': Flags.string({description: 'Exit 1 when a finding of this severity (or worse) is found.', options: ['error', 'warning']}),
     diff: Flags.boolean({description: 'Compare the findings with the previous saved audit.', default: false}),
     save: Flags.boolean({description: 'Save this run in the history (--no-save: do not).', default: true, allowNo: true}),
@@ -40,9 +46,9 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
     concurrency: Flags.integer({description: 'Targets scanned at once (each account and region stays within its request budget, --max-rps).', default: 256, min: 1, max: 256}),
   }
 
-  async run(): Promise<AuditReport> {
+  async run(): Promise<AuditReport | AuditStreamResult> {
     const {flags} = await this.parse(Audit)
-    const report = await auditCommand({
+    const options: AuditCommandOptions = {
       manifestPath: this.manifestPath(flags),
       flags: {accounts: flags.account, regions: flags.region, allRegions: flags['all-regions'], org: flags.org, roleName: flags['role-name']},
       concurrency: flags.concurrency,
@@ -51,25 +57,49 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
       remoteState: flags['remote-state'],
       emit: this.reporter.emit,
       ...this.awsConnection(flags),
-    })
-    this.reporter.done()
-    if (!this.jsonEnabled()) process.stdout.write(renderAudit(report, flags.format as AuditFormat))
+    }
     const failOn = flags['fail-on'] as 'error' | 'warning' | undefined
-    if (reachesThreshold(report.findings, failOn)) {
-      const count = report.findings.filter((finding) => finding.severity === 'error' || (failOn === 'warning' && finding.severity === 'warning')).length
+    if (flags.format === 'jsonl' && !this.jsonEnabled()) {
+      if (flags.diff) {
+        throw new UserInputError('ERR_LAYERS_USAGE', '--diff cannot be streamed: --format jsonl writes each target as it finishes, before the run can be compared.', {
+          hint: 'Use --format json (or --json) with --diff, or drop --diff.',
+        })
+      }
+      const result = await writeOutput(flags.output, async (write) => {
+        const done = await auditStreamCommand(options, (part) => write(jsonlOfPart(part)))
+        await write(jsonlSummary(done))
+        return done
+      })
+      this.reporter.done()
+      this.verdict(result.summary, result.notScannedCompletely, failOn, undefined)
+      return result
+    }
+    const report = await auditCommand(options)
+    this.reporter.done()
+    if (!this.jsonEnabled()) {
+      const text = flags.format === 'html' ? await auditHtml(report, options.manifestPath) : renderAudit(report, flags.format as AuditFormat)
+      await writeOutput(flags.output, (write) => write(text))
+    }
+    this.verdict(report.summary, report.targets.filter((target) => target.status !== 'ok'), failOn, report)
+    return report
+  }
+
+  /** Exit 1 when findings reach --fail-on, or when a target could not be scanned completely (failed or incomplete; the report, if any, goes with the error). */
+  private verdict(summary: AuditReport['summary'], notScannedCompletely: TargetReport[], failOn: 'error' | 'warning' | undefined, report: AuditReport | undefined): void {
+    const count = countAtThreshold(summary.findings, failOn)
+    if (count > 0) {
       throw new FindingsError('ERR_LAYERS_AUDIT_FINDINGS', `${count} finding(s) at or above --fail-on ${failOn}.`, {
         hint: 'Fix them as each finding\'s fix says, or raise the threshold.',
-        details: {report},
+        details: report ? {report} : {},
       })
     }
-    const failed = report.targets.filter((target) => target.status !== 'ok').map((target) => `${target.accountId}/${target.region} (${target.status === 'incomplete' ? 'incomplete, ' : ''}${target.error?.code})`)
+    const failed = notScannedCompletely.map((target) => `${target.accountId}/${target.region} (${target.status === 'incomplete' ? 'incomplete, ' : ''}${target.error?.code})`)
     if (failed.length > 0) {
       throw new OperationalError('ERR_LAYERS_AUDIT_TARGETS_FAILED', `${failed.length} target(s) could not be scanned completely: ${failed.join(', ')}.`, {
         hint: 'Check the credentials and permissions (lambda:ListFunctions, lambda:GetLayerVersion, lambda:ListAliases, lambda:GetFunctionConfiguration) for those accounts and regions; the other targets were audited.',
-        details: {report},
+        details: report ? {report} : {},
       })
     }
-    return report
   }
 
   /**

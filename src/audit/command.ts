@@ -1,16 +1,19 @@
-// Owns `layers audit` end to end for the command: loads the project, wires AWS, runs the audit,
-// saves it in the history (unless told not to) and closes the database.
+// Owns `layers audit` end to end for the command: loads the project, wires AWS, runs the audit (whole,
+// or streamed target by target for --format jsonl), saves it in the history (unless told not to),
+// shares its summary and closes the database.
 import type {AwsConnection} from '../aws/clients.js'
 import type {EmitEvent} from '../events.js'
 import {openStateDatabase} from '../store/db.js'
-import {auditSummaryEvents} from '../history/shared.js'
+import {auditSummaryEvents, type AuditEvent, type SharedEvent} from '../history/shared.js'
 import {sharedHistoryWriter} from '../history/sync.js'
 import {isOwnLayer} from '../manifest/types.js'
 import {auditClientFactory} from './clients.js'
 import {desiredFromLock} from './desired.js'
 import {awsAuditEnv} from './env.js'
 import {loadProject} from './project.js'
-import {runAudit} from './run.js'
+import {compareText} from './catalog.js'
+import {assembleReport} from './findings.js'
+import {runAudit, streamAudit, type AuditEnv, type AuditRequest, type AuditStreamResult, type OnTargetPart} from './run.js'
 import {LAMBDA_RUNTIMES} from '../manifest/runtimes.js'
 import type {TargetFlags} from './targets.js'
 import type {AuditReport} from './types.js'
@@ -28,6 +31,44 @@ export interface AuditCommandOptions extends AwsConnection {
 }
 
 export async function auditCommand(options: AuditCommandOptions): Promise<AuditReport> {
+  return withAuditProject(options, async ({request, env, ownLayers, share}) => {
+    const report = await runAudit(request, env)
+    // A saved run's per-target summary of each own layer goes to the shared history.
+    await share?.(auditSummaryEvents(report, ownLayers))
+    return report
+  })
+}
+
+/**
+ * `layers audit --format jsonl`: the audit streamed, each target's part handed to `onTarget` as it
+ * finishes (and saved in the history as it goes); returns the counts once every target is done.
+ */
+export async function auditStreamCommand(options: AuditCommandOptions, onTarget: OnTargetPart): Promise<AuditStreamResult> {
+  return withAuditProject(options, async ({request, env, ownLayers, share}) => {
+    // Only the shared history's small per-layer summaries are kept, not the parts themselves.
+    const events: Array<{key: string; events: AuditEvent[]}> = []
+    const result = await streamAudit(request, env, async (part, run) => {
+      if (share && run.runId !== undefined) {
+        const one = {...assembleReport([part], {startedAt: run.startedAt, finishedAt: run.startedAt}), runId: run.runId}
+        events.push({key: `${part.target.accountId}/${part.target.region}`, events: auditSummaryEvents(one, ownLayers)})
+      }
+      await onTarget(part, run)
+    })
+    await share?.(events.sort((a, b) => compareText(a.key, b.key)).flatMap((entry) => entry.events))
+    return result
+  })
+}
+
+interface AuditSetup {
+  request: AuditRequest
+  env: AuditEnv
+  /** The manifest's own layers (those the shared history records). */
+  ownLayers: string[]
+  /** Writes events to the shared history; absent when nothing is shared (no manifest, no save, --no-remote-state). */
+  share: ((events: SharedEvent[]) => Promise<void>) | undefined
+}
+
+async function withAuditProject<T>(options: AuditCommandOptions, audit: (setup: AuditSetup) => Promise<T>): Promise<T> {
   const explicitTargets = Boolean(options.flags.org || options.flags.accounts?.some((account) => /^\d{12}$/.test(account)))
   const project = await loadProject(options.manifestPath, !explicitTargets)
   const {manifest, lock} = project
@@ -38,23 +79,19 @@ export async function auditCommand(options: AuditCommandOptions): Promise<AuditR
   )
   const db = options.save || options.diff ? openStateDatabase(project.paths.stateDir) : undefined
   try {
-    const report = await runAudit(
-      {
-        ...(manifest ? {manifest} : {}),
-        ...(lock ? {lock} : {}),
-        flags: options.flags,
-        concurrency: options.concurrency,
-        ...(db ? {db} : {}),
-        diff: options.diff,
-        runtimes: [...LAMBDA_RUNTIMES],
-        emit: options.emit,
-      },
-      env,
-    )
-    // A saved run's per-target summary of each own layer goes to the shared history.
-    const share = manifest && report.runId !== undefined ? sharedHistoryWriter(manifest, (account, region) => clients.s3(account, region), options.emit, options.remoteState) : undefined
-    await share?.(auditSummaryEvents(report, Object.keys(manifest?.layers ?? {}).filter((name) => isOwnLayer(manifest!.layers[name]!))))
-    return report
+    const request: AuditRequest = {
+      ...(manifest ? {manifest} : {}),
+      ...(lock ? {lock} : {}),
+      flags: options.flags,
+      concurrency: options.concurrency,
+      ...(db ? {db} : {}),
+      diff: options.diff,
+      runtimes: [...LAMBDA_RUNTIMES],
+      emit: options.emit,
+    }
+    const share = manifest && db ? sharedHistoryWriter(manifest, (account, region) => clients.s3(account, region), options.emit, options.remoteState) : undefined
+    const ownLayers = Object.keys(manifest?.layers ?? {}).filter((name) => isOwnLayer(manifest!.layers[name]!))
+    return await audit({request, env, ownLayers, share})
   } finally {
     db?.close()
   }

@@ -472,7 +472,11 @@ export function usageMatrix(scans: TargetScan[], known: Record<string, string>):
       ...row,
       targets: [...perTarget.values()].sort((a, b) => compareText(a.accountId, b.accountId) || compareText(a.region, b.region)),
     }))
-    .sort((a, b) => compareText(a.name ?? '\uffff' + a.layerArn, b.name ?? '\uffff' + b.layerArn) || compareText(a.layerArn, b.layerArn) || a.version - b.version)
+    .sort(compareUsage)
+}
+
+function compareUsage(a: LayerUsage, b: LayerUsage): number {
+  return compareText(a.name ?? '\uffff' + a.layerArn, b.name ?? '\uffff' + b.layerArn) || compareText(a.layerArn, b.layerArn) || a.version - b.version
 }
 
 /** The aliases of a function as the report shows them: the versions each routes to, with their layers. */
@@ -492,24 +496,35 @@ export interface ReportInput extends FindingsInput {
   finishedAt: string
 }
 
-/** The whole report of one audit run (without run id and diff, which the history adds). */
-export function buildReport(input: ReportInput): AuditReport {
-  const findings = computeFindings(input)
+/**
+ * What one target contributes to a report: its row, its functions, its findings and its layer usage,
+ * each sorted. An audit streams these as targets finish (`layers audit --format jsonl` writes them
+ * out and keeps none); assembleReport folds them into the whole report.
+ */
+export interface TargetPart {
+  target: TargetReport
+  functions: FunctionReport[]
+  findings: Finding[]
+  usage: LayerUsage[]
+}
+
+/** The part of one scanned target; `input.layerVersions` needs only that target's account. */
+export function targetPart(scan: TargetScan, input: FindingsInput): TargetPart {
   const managed = new Set(input.catalog.managed.map((entry) => desiredKey(entry.accountId, entry.region, entry.name)))
-  const targets: TargetReport[] = input.scans
-    .map((scan) => ({
-      accountId: scan.accountId,
-      ...(scan.accountName === undefined ? {} : {accountName: scan.accountName}),
-      region: scan.region,
-      status: scan.status,
-      functions: scan.status === 'failed' ? 0 : scan.functions.length,
-      ...(scan.status === 'ok' ? {} : {error: scan.error}),
-    }))
-    .sort((a, b) => compareText(a.accountId, b.accountId) || compareText(a.region, b.region))
-  const functions: FunctionReport[] = input.scans
-    .flatMap((scan) =>
-      scan.status !== 'failed'
-        ? scan.functions.map((fn) => ({
+  const scans = [scan]
+  const target: TargetReport = {
+    accountId: scan.accountId,
+    ...(scan.accountName === undefined ? {} : {accountName: scan.accountName}),
+    region: scan.region,
+    status: scan.status,
+    functions: scan.status === 'failed' ? 0 : scan.functions.length,
+    ...(scan.status === 'ok' ? {} : {error: scan.error}),
+  }
+  // An incomplete target lists its functions (only some of their aliases could not be read).
+  const functions: FunctionReport[] =
+    scan.status !== 'failed'
+      ? scan.functions
+          .map((fn) => ({
             accountId: scan.accountId,
             region: scan.region,
             name: fn.name,
@@ -520,25 +535,60 @@ export function buildReport(input: ReportInput): AuditReport {
             managed: managed.has(desiredKey(scan.accountId, scan.region, fn.name)),
             ...(fn.aliases && fn.aliases.length > 0 ? {aliases: aliasReports(fn)} : {}),
           }))
-        : [],
-    )
-    .sort((a, b) => compareText(a.accountId, b.accountId) || compareText(a.region, b.region) || compareText(a.name, b.name))
-  const count = (severity: Severity): number => findings.filter((finding) => finding.severity === severity).length
+          .sort((a, b) => compareText(a.name, b.name))
+      : []
+  return {target, functions, findings: computeFindings({...input, scans}), usage: usageMatrix(scans, input.catalog.known)}
+}
+
+/** Counts of a report's summary, added up part by part. */
+export function addToSummary(summary: AuditReport['summary'], part: TargetPart): void {
+  summary.targets++
+  if (part.target.status === 'failed') summary.failedTargets++
+  summary.functions += part.functions.length
+  for (const finding of part.findings) summary.findings[finding.severity]++
+}
+
+export function emptySummary(): AuditReport['summary'] {
+  return {targets: 0, failedTargets: 0, functions: 0, findings: {error: 0, warning: 0, info: 0}}
+}
+
+/** The whole report from the parts of every target (in any order): the same sorted arrays buildReport gives. */
+export function assembleReport(parts: readonly TargetPart[], times: {startedAt: string; finishedAt: string}): AuditReport {
+  const byTarget = (a: {accountId: string; region: string}, b: {accountId: string; region: string}) => compareText(a.accountId, b.accountId) || compareText(a.region, b.region)
+  const sorted = [...parts].sort((a, b) => byTarget(a.target, b.target))
+  const summary = emptySummary()
+  for (const part of sorted) addToSummary(summary, part)
+  // One usage row per layer version ARN over all targets (each target's part has at most one per ARN).
+  const usage = new Map<string, LayerUsage>()
+  for (const part of sorted) {
+    for (const row of part.usage) {
+      const merged = usage.get(row.arn)
+      if (merged) {
+        merged.functions += row.functions
+        merged.targets.push(...row.targets)
+      } else {
+        usage.set(row.arn, {...row, targets: [...row.targets]})
+      }
+    }
+  }
   return {
     schemaVersion: AUDIT_SCHEMA_VERSION,
-    startedAt: input.startedAt,
-    finishedAt: input.finishedAt,
-    summary: {
-      targets: targets.length,
-      failedTargets: targets.filter((target) => target.status === 'failed').length,
-      functions: functions.length,
-      findings: {error: count('error'), warning: count('warning'), info: count('info')},
-    },
-    targets,
-    findings,
-    usage: usageMatrix(input.scans, input.catalog.known),
-    functions,
+    startedAt: times.startedAt,
+    finishedAt: times.finishedAt,
+    summary,
+    targets: sorted.map((part) => part.target),
+    findings: sortFindings(sorted.flatMap((part) => part.findings)),
+    usage: [...usage.values()].sort(compareUsage),
+    functions: sorted.flatMap((part) => part.functions),
   }
+}
+
+/** The whole report of one audit run (without run id and diff, which the history adds). */
+export function buildReport(input: ReportInput): AuditReport {
+  return assembleReport(
+    input.scans.map((scan) => targetPart(scan, input)),
+    input,
+  )
 }
 
 /**
@@ -560,8 +610,8 @@ export function diffFindings(previous: Finding[], current: Finding[]): {added: F
   }
 }
 
-/** Whether findings reach the --fail-on threshold. */
-export function reachesThreshold(findings: Finding[], failOn: 'error' | 'warning' | undefined): boolean {
-  if (!failOn) return false
-  return findings.some((finding) => finding.severity === 'error' || (failOn === 'warning' && finding.severity === 'warning'))
+/** How many findings (by their counts per severity) are at or above the --fail-on threshold. */
+export function countAtThreshold(counts: Record<Severity, number>, failOn: 'error' | 'warning' | undefined): number {
+  if (!failOn) return 0
+  return counts.error + (failOn === 'warning' ? counts.warning : 0)
 }

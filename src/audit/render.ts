@@ -1,12 +1,38 @@
 // Owns how an audit report is shown: the human summary (findings table, then the layer x version
-// usage matrix), CSV (one row per finding) and Markdown. JSON is the report object itself.
+// usage matrix), CSV (one row per finding) and Markdown. JSON is the report object itself. JSON Lines
+// (--format jsonl, schema/audit-line.schema.json) are written per target as the audit streams.
 import {stringify} from 'csv-stringify/sync'
 import {renderFailures} from '../cli/failures.js'
 import {formatDate, paint, stdoutStyle, targetLabel, toneOf} from '../cli/style.js'
 import {renderTable, wrapParagraph} from '../cli/table.js'
-import {SEVERITIES, type AuditReport, type Finding, type LayerUsage} from './types.js'
+import type {TargetPart} from './findings.js'
+import type {AuditStreamResult} from './run.js'
+import {AUDIT_SCHEMA_VERSION, SEVERITIES, type AuditReport, type Finding, type LayerUsage} from './types.js'
 
 export type AuditFormat = 'table' | 'json' | 'csv' | 'markdown'
+
+/**
+ * One target's JSON Lines, in this order: its `target` line, a `function` line per function, a
+ * `finding` line per finding. Each line is {type, schemaVersion, <type>: object of schema/audit.schema.json}.
+ */
+export function jsonlOfPart(part: TargetPart): string {
+  const line = (type: 'target' | 'function' | 'finding', value: object) => JSON.stringify({type, schemaVersion: AUDIT_SCHEMA_VERSION, [type]: value}) + '\n'
+  return line('target', part.target) + part.functions.map((fn) => line('function', fn)).join('') + part.findings.map((finding) => line('finding', finding)).join('')
+}
+
+/** The last line of --format jsonl: the run's counts (the same summary as --json). */
+export function jsonlSummary(result: AuditStreamResult): string {
+  return (
+    JSON.stringify({
+      type: 'summary',
+      schemaVersion: AUDIT_SCHEMA_VERSION,
+      ...(result.runId === undefined ? {} : {runId: result.runId}),
+      startedAt: result.startedAt,
+      finishedAt: result.finishedAt,
+      summary: result.summary,
+    }) + '\n'
+  )
+}
 
 export const CSV_COLUMNS = ['severity', 'code', 'accountId', 'region', 'function', 'layer', 'message', 'fix'] as const
 

@@ -1,21 +1,22 @@
-// Owns one `layers audit` run end to end: resolve the targets, scan them, judge the findings against
-// the manifest and lock, save the run in the history and compare it with the previous one. The tags of
-// managed functions that are behind or drift (only those) are read to tell the ones infrastructure as
-// code owns (drift-iac). Every AWS and project dependency comes in through AuditEnv, so tests and the
-// benchmark swap endpoints only.
+// Owns one `layers audit` run end to end: resolve the targets, scan them, judge each target's findings
+// against the manifest and lock as it finishes (streamAudit hands them on and keeps none), save the
+// run in the history target by target, and (runAudit) collect the whole report and compare it with the
+// previous run. In each target, the tags of managed functions that are behind or drift (only those)
+// are read to tell the ones infrastructure as code owns (drift-iac). Every AWS and project dependency
+// comes in through AuditEnv, so tests and the benchmark swap endpoints only.
 import pLimit from 'p-limit'
 import type {EmitEvent} from '../events.js'
 import {ownerOf, type Owner} from '../iac/ownership.js'
 import type {Lockfile} from '../lock/types.js'
 import type {Manifest} from '../manifest/types.js'
 import type {StateDatabase} from '../store/db.js'
-import {previousRun, runFindings, saveAuditRun} from '../history/store.js'
+import {openAuditRun, previousRun, runFindings} from '../history/store.js'
 import {layerVersionCache} from '../store/layer-versions.js'
 import {buildCatalog, type ManagedFunction} from './catalog.js'
-import {buildReport, desiredKey, diffFindings, ownershipCandidates, type DesiredLayers, type FindingsInput, type RuntimeDeprecation} from './findings.js'
-import {failureOf, scanTargets, type LambdaReadApi} from './scan.js'
+import {addToSummary, assembleReport, desiredKey, diffFindings, emptySummary, ownershipCandidates, targetPart, type DesiredLayers, type FindingsInput, type RuntimeDeprecation, type TargetPart} from './findings.js'
+import {failureOf, streamTargets, type LambdaReadApi} from './scan.js'
 import {resolveTargets, type OrganizationsApi, type RegionsApi, type ResolvedTarget, type TargetFlags} from './targets.js'
-import type {AuditReport, ScannedFunction, TargetScan} from './types.js'
+import type {AuditReport, LayerVersionsByAccount, ScannedFunction, TargetReport, TargetScan} from './types.js'
 
 /** Targets scanned at once: Lambda's quotas are per account and region, and the request budget keeps each within its share, so targets need not wait for each other. */
 export const DEFAULT_AUDIT_CONCURRENCY = 256
@@ -44,7 +45,25 @@ export interface AuditRequest {
   emit: EmitEvent
 }
 
-export async function runAudit(request: AuditRequest, env: AuditEnv): Promise<AuditReport> {
+/** Called as each target finishes, with the history run it is saved in (when saved). */
+export type OnTargetPart = (part: TargetPart, run: {runId?: number; startedAt: string}) => void | Promise<void>
+
+/** What a streamed audit returns once every target is done: the counts, not the findings. */
+export interface AuditStreamResult {
+  runId?: number
+  startedAt: string
+  finishedAt: string
+  summary: AuditReport['summary']
+  /** The targets that could not be scanned completely, failed or incomplete (for the exit status and its message). */
+  notScannedCompletely: TargetReport[]
+}
+
+/**
+ * Runs an audit and hands each target's part (its row, functions, findings, layer usage) to
+ * `onTarget` as soon as the target is scanned, saving it in the history as it goes; nothing of a
+ * finished target is kept, so memory stays flat in fleet size. Failed target resolutions come first.
+ */
+export async function streamAudit(request: AuditRequest, env: AuditEnv, onTarget: OnTargetPart): Promise<AuditStreamResult> {
   const now = request.now ?? (() => new Date())
   const startedAt = now().toISOString()
   const plan = await resolveTargets(request.manifest, request.flags, {
@@ -53,29 +72,56 @@ export async function runAudit(request: AuditRequest, env: AuditEnv): Promise<Au
     failure: failureOf,
   })
   const byKey = new Map(plan.targets.map((target) => [`${target.accountId}/${target.region}`, target]))
-  const scanned = await scanTargets(
-    plan.targets.map(({account: _account, ...target}) => target),
-    (target) => env.readApiFor(byKey.get(`${target.accountId}/${target.region}`)!),
-    {concurrency: request.concurrency ?? DEFAULT_AUDIT_CONCURRENCY, emit: request.emit, ...(request.db ? {cache: layerVersionCache(request.db)} : {})},
-  )
-  const scans: TargetScan[] = [...scanned.scans, ...plan.failed.map((failure) => ({...failure, status: 'failed' as const}))]
   const catalog = buildCatalog(request.manifest, request.lock)
-  const input: FindingsInput = {
-    scans,
-    catalog,
-    desired: desiredFor(scans, catalog.managed, env),
-    layerVersions: scanned.layerVersions,
-    unzippedBytes: request.db ? builtUnzippedBytes(request.db) : {},
-    runtimes: request.runtimes,
-    now: startedAt,
+  const unzippedBytes = request.db ? builtUnzippedBytes(request.db) : {}
+  const writer = request.db ? openAuditRun(request.db, startedAt) : undefined
+  const run = {...(writer ? {runId: writer.runId} : {}), startedAt}
+  const summary = emptySummary()
+  const notScannedCompletely: TargetReport[] = []
+  // Once the run failed (the consumer threw), targets still in flight are dropped, not saved.
+  let stopped = false
+  const take = async (scan: TargetScan, layerVersions: LayerVersionsByAccount): Promise<void> => {
+    if (stopped) return
+    const scans = [scan]
+    const input: FindingsInput = {scans, catalog, desired: desiredFor(scans, catalog.managed, env), layerVersions, unzippedBytes, runtimes: request.runtimes, now: startedAt}
+    const owners = await ownersOf(input, byKey, env, request)
+    if (stopped) return
+    const part = targetPart(scan, {...input, owners})
+    writer?.add({targets: [part.target], functions: part.functions, usage: part.usage, findings: part.findings})
+    addToSummary(summary, part)
+    if (part.target.status !== 'ok') notScannedCompletely.push(part.target)
+    await onTarget(part, run)
   }
-  const owners = await ownersOf(input, byKey, env, request)
-  const report = buildReport({...input, owners, startedAt, finishedAt: now().toISOString()})
-  if (!request.db) return report
-  const previous = previousRun(request.db)
-  const runId = saveAuditRun(request.db, report)
+  try {
+    for (const failure of plan.failed) await take({...failure, status: 'failed'}, {})
+    await streamTargets(
+      plan.targets.map(({account: _account, ...target}) => target),
+      (target) => env.readApiFor(byKey.get(`${target.accountId}/${target.region}`)!),
+      {concurrency: request.concurrency ?? DEFAULT_AUDIT_CONCURRENCY, emit: request.emit, ...(request.db ? {cache: layerVersionCache(request.db)} : {})},
+      take,
+    )
+  } catch (error) {
+    stopped = true
+    writer?.abandon()
+    throw error
+  }
+  const finishedAt = now().toISOString()
+  writer?.finish({finishedAt, summary})
+  return {...run, finishedAt, summary, notScannedCompletely}
+}
+
+/** An audit's whole report: the stream collected (and, with --diff, compared with the previous saved run). */
+export async function runAudit(request: AuditRequest, env: AuditEnv): Promise<AuditReport> {
+  const parts: TargetPart[] = []
+  const streamed = await streamAudit(request, env, (part) => {
+    parts.push(part)
+  })
+  const report = assembleReport(parts, streamed)
+  if (!request.db || streamed.runId === undefined) return report
+  const runId = streamed.runId
   const result: AuditReport = {...report, runId}
   if (request.diff) {
+    const previous = previousRun(request.db, runId)
     result.diff = previous
       ? {previousRunId: previous.id, previousStartedAt: previous.startedAt, ...diffFindings(runFindings(request.db, previous.id), report.findings)}
       : {added: report.findings, resolved: [], unchanged: 0}
@@ -83,13 +129,13 @@ export async function runAudit(request: AuditRequest, env: AuditEnv): Promise<Au
   return result
 }
 
-/** The owners (CloudFormation stack, ownership tag) of the managed functions that are behind or drift; a target whose tags cannot be read is warned about once. */
+/** The owners (CloudFormation stack, ownership tag) of the managed functions of `input.scans` that are behind or drift; a target whose tags cannot be read is warned about once. */
 async function ownersOf(input: FindingsInput, targets: Map<string, ResolvedTarget>, env: AuditEnv, request: AuditRequest): Promise<Record<string, Owner>> {
   const owners: Record<string, Owner> = {}
   if (!env.functionTags) return owners
   const functions = new Map<string, {target: ResolvedTarget; arn: string}>()
   for (const scan of input.scans) {
-    if (scan.status !== 'ok') continue
+    if (scan.status === 'failed') continue
     for (const fn of scan.functions) if (fn.arn) functions.set(desiredKey(scan.accountId, scan.region, fn.name), {target: targets.get(`${scan.accountId}/${scan.region}`)!, arn: fn.arn})
   }
   const limit = pLimit(8)

@@ -5,7 +5,9 @@
 // version ARN, none for a version the account read in an earlier run (src/store/layer-versions.ts).
 // Reads start as soon as a page names what they need, so they overlap the next page; at most 8 at once
 // per target. A target that fails is returned as failed with its error, one whose aliases could not
-// all be read as incomplete; the others complete. AWS access sits behind LambdaReadApi.
+// all be read as incomplete; the others complete. streamTargets hands each target over as soon as it
+// and its layer version reads are done and keeps no function after that (memory flat in fleet size);
+// scanTargets collects them. AWS access sits behind LambdaReadApi.
 import pLimit, {type LimitFunction} from 'p-limit'
 import {redact} from '../cli/redact.js'
 import type {EmitEvent} from '../events.js'
@@ -45,7 +47,15 @@ export interface ScanResult {
   layerVersions: LayerVersionsByAccount
 }
 
-export async function scanTargets(targets: AuditTarget[], apiFor: ReadApiForTarget, options: ScanOptions): Promise<ScanResult> {
+/** A finished target, with what reading each layer version its functions name said to its account. */
+export type OnTargetScanned = (scan: TargetScan, layerVersions: LayerVersionsByAccount) => void | Promise<void>
+
+/**
+ * Scans every target and calls `onScan` for each as soon as it is done (in completion order; the
+ * next target waiting for a slot starts once `onScan` returns, so a slow consumer holds the scan
+ * back instead of piling up results). Layer version reads are shared by the targets of an account.
+ */
+export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTarget, options: ScanOptions, onScan: OnTargetScanned): Promise<void> {
   const limit = pLimit(Math.max(1, options.concurrency))
   // Per account, not per ARN alone: whether a shared version can be read (and what Lambda answers for
   // a deleted one) depends on who asks; regions of one account share the account's answers.
@@ -129,18 +139,48 @@ export async function scanTargets(targets: AuditTarget[], apiFor: ReadApiForTarg
       return {...target, status: 'ok', functions}
     } catch (error) {
       return {...target, status: 'failed', error: failureOf(error)}
-    } finally {
-      done++
-      options.emit({type: 'progress', phase: 'audit', message: `${target.accountId}/${target.region}`, current: done, total: targets.length})
     }
   }
 
-  const scans = await Promise.all(targets.map((target) => limit(() => scanOne(target))))
-  const layerVersions: LayerVersionsByAccount = {}
-  for (const [accountId, ofAccount] of lookups) {
-    layerVersions[accountId] = {}
-    for (const [arn, info] of ofAccount) layerVersions[accountId][arn] = await info
+  /** What the account said about each layer version the target's functions name. */
+  const versionsOf = async (scan: TargetScan): Promise<LayerVersionsByAccount> => {
+    const ofAccount = lookups.get(scan.accountId)
+    const versions: Record<string, LayerVersionInfo> = {}
+    // An incomplete target has its functions (only some aliases are missing): their versions count too.
+    if (scan.status !== 'failed' && ofAccount) {
+      for (const fn of scan.functions) {
+        for (const layer of [...fn.layers, ...(fn.versions ?? []).flatMap((version) => version.layers)]) {
+          const info = ofAccount.get(layer.arn)
+          if (info && !(layer.arn in versions)) versions[layer.arn] = await info
+        }
+      }
+    }
+    return {[scan.accountId]: versions}
   }
+
+  await Promise.all(
+    targets.map((target) =>
+      limit(async () => {
+        const scan = await scanOne(target)
+        await onScan(scan, await versionsOf(scan))
+        done++
+        options.emit({type: 'progress', phase: 'audit', message: `${target.accountId}/${target.region}`, current: done, total: targets.length})
+      }),
+    ),
+  )
+}
+
+/** Every target scanned, collected (streamTargets keeping all of it). */
+export async function scanTargets(targets: AuditTarget[], apiFor: ReadApiForTarget, options: ScanOptions): Promise<ScanResult> {
+  const scans: TargetScan[] = []
+  const layerVersions: LayerVersionsByAccount = {}
+  await streamTargets(targets, apiFor, options, (scan, versions) => {
+    scans.push(scan)
+    for (const [accountId, ofAccount] of Object.entries(versions)) Object.assign((layerVersions[accountId] ??= {}), ofAccount)
+  })
+  // In the order of `targets`, as before streaming.
+  const order = new Map(targets.map((target, index) => [`${target.accountId}/${target.region}`, index]))
+  scans.sort((a, b) => order.get(`${a.accountId}/${a.region}`)! - order.get(`${b.accountId}/${b.region}`)!)
   return {scans, layerVersions}
 }
 

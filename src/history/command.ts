@@ -1,7 +1,8 @@
 // Owns `layers history LAYER` end to end: merges the shared history into the local database first
 // (sync.ts; unless remoteState is false), checks LAYER (a layer of the manifest, or a layer ARN
 // without the version), opens the project's state database and reads the layer's history. A project
-// with no database yet gets an empty history.
+// with no database yet gets an empty history. Also reads the saved histories of several layers for
+// the audit's HTML report.
 import {existsSync} from 'node:fs'
 import type {AwsConnection} from '../aws/clients.js'
 import path from 'node:path'
@@ -42,4 +43,19 @@ export async function historyCommand(options: {manifestPath: string; layer: stri
   const recorded = history.publications.length + history.usage.length + history.prunes.length + history.grants.length + history.attaches.length + history.audits.length > 0
   if (!options.layer.startsWith('arn:') && !recorded) layerByName(await loadManifest(paths.manifest), options.layer)
   return history
+}
+
+/**
+ * The saved histories of `layers` (manifest layer names) for the audit's HTML report (a layer's
+ * versions over time); none when the project has no state database yet.
+ */
+export function savedLayerHistories(manifestPath: string, layers: readonly string[], runs: number): LayerHistory[] {
+  const paths = projectPaths(manifestPath)
+  if (layers.length === 0 || !existsSync(path.join(paths.stateDir, 'state.db'))) return []
+  const db = openStateDatabase(paths.stateDir)
+  try {
+    return layers.map((layer) => layerHistory(db, layer, runs))
+  } finally {
+    db.close()
+  }
 }

@@ -1,17 +1,14 @@
 // Owns the audit and prune history in the state database (tables of migration 2): saving an audit
-// run whole (targets, functions, layer usage, findings) in one transaction, reading runs back for
+// run (targets, functions, layer usage, findings) target by target as the audit streams them, each
+// target in one transaction (a run is invisible to readers until it is finished), reading runs back for
 // `audit --diff` and prune's freshness check, recording pruned versions, and a layer's history
 // (publications recorded by publish, usage per audit run, prunes) for `layers history`.
 import type {StateDatabase} from '../store/db.js'
 import type {AttachEvent, AuditEvent, GrantEvent, SharedEvent} from './shared.js'
 import type {AuditReport, Finding, FindingCode, LayerUsage, Severity, TargetReport, TargetStatus} from '../audit/types.js'
 
-/** Saves a run; returns its id. */
-export function saveAuditRun(db: StateDatabase, report: AuditReport): number {
-  const insertRun = db.prepare(
-    `INSERT INTO audit_runs (started_at, finished_at, targets, failed_targets, functions, errors, warnings, infos)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  )
+/** The inserts of a run's rows (migration 2's tables). */
+function runRows(db: StateDatabase) {
   const insertTarget = db.prepare(
     `INSERT INTO audit_targets (run_id, account_id, account_name, region, status, functions, error_code, error_message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   )
@@ -24,28 +21,57 @@ export function saveAuditRun(db: StateDatabase, report: AuditReport): number {
   const insertFinding = db.prepare(
     `INSERT INTO audit_findings (run_id, code, severity, account_id, region, function, layer, message, fix) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   )
-  return db.transaction(() => {
-    const {summary} = report
-    const runId = Number(
-      insertRun.run(report.startedAt, report.finishedAt, summary.targets, summary.failedTargets, summary.functions, summary.findings.error, summary.findings.warning, summary.findings.info)
-        .lastInsertRowid,
-    )
-    for (const target of report.targets) {
+  return (runId: number, rows: Pick<AuditReport, 'targets' | 'functions' | 'usage' | 'findings'>): void => {
+    for (const target of rows.targets) {
       insertTarget.run(runId, target.accountId, target.accountName ?? null, target.region, target.status, target.functions, target.error?.code ?? null, target.error?.message ?? null)
     }
-    for (const fn of report.functions) {
+    for (const fn of rows.functions) {
       insertFunction.run(runId, fn.accountId, fn.region, fn.name, fn.runtime ?? null, fn.architecture, fn.codeSize, JSON.stringify(fn.layers), fn.managed ? 1 : 0)
     }
-    for (const usage of report.usage) {
+    for (const usage of rows.usage) {
       for (const target of usage.targets) {
         insertUsage.run(runId, usage.arn, usage.layerArn, usage.name ?? null, usage.version, target.accountId, target.region, target.functions)
       }
     }
-    for (const finding of report.findings) {
+    for (const finding of rows.findings) {
       insertFinding.run(runId, finding.code, finding.severity, finding.accountId, finding.region, finding.function, finding.layer ?? null, finding.message, finding.fix)
     }
-    return runId
-  }).immediate()
+  }
+}
+
+/** A run saved target by target while an audit streams (`layers audit --format jsonl`). */
+export interface AuditRunWriter {
+  runId: number
+  /** One target's rows, in one short transaction. */
+  add(rows: Pick<AuditReport, 'targets' | 'functions' | 'usage' | 'findings'>): void
+  /** Sets the run's counts and end time: from now on readers see it. */
+  finish(report: Pick<AuditReport, 'finishedAt' | 'summary'>): void
+  /** Deletes the run and its rows (the audit did not finish). */
+  abandon(): void
+}
+
+/**
+ * Opens a run that is saved as its targets finish, so a streamed audit keeps none of them. Until
+ * finish() its finished_at is empty, and every reader of the history (previousRun, layerHistory)
+ * skips it; a run a killed process left unfinished stays invisible.
+ */
+export function openAuditRun(db: StateDatabase, startedAt: string): AuditRunWriter {
+  const runId = Number(
+    db.prepare(`INSERT INTO audit_runs (started_at, finished_at, targets, failed_targets, functions, errors, warnings, infos) VALUES (?, '', 0, 0, 0, 0, 0, 0)`).run(startedAt).lastInsertRowid,
+  )
+  const insertRows = runRows(db)
+  return {
+    runId,
+    add: (rows) => db.transaction(() => insertRows(runId, rows)).immediate(),
+    finish: ({finishedAt, summary}) => {
+      db.prepare(`UPDATE audit_runs SET finished_at = ?, targets = ?, failed_targets = ?, functions = ?, errors = ?, warnings = ?, infos = ? WHERE id = ?`).run(
+        finishedAt, summary.targets, summary.failedTargets, summary.functions, summary.findings.error, summary.findings.warning, summary.findings.info, runId,
+      )
+    },
+    abandon: () => {
+      db.prepare(`DELETE FROM audit_runs WHERE id = ?`).run(runId)
+    },
+  }
 }
 
 export interface StoredRun {
@@ -82,7 +108,7 @@ function toStoredRun(db: StateDatabase, row: RunRow | undefined): StoredRun | un
 /** The newest saved run before `beforeRunId` (or the newest of all). */
 export function previousRun(db: StateDatabase, beforeRunId?: number): StoredRun | undefined {
   const row = db
-    .prepare(`SELECT id, started_at, finished_at FROM audit_runs WHERE id < ? ORDER BY id DESC LIMIT 1`)
+    .prepare(`SELECT id, started_at, finished_at FROM audit_runs WHERE id < ? AND finished_at <> '' ORDER BY id DESC LIMIT 1`)
     .get(beforeRunId ?? Number.MAX_SAFE_INTEGER) as RunRow | undefined
   return toStoredRun(db, row)
 }
@@ -214,7 +240,7 @@ export function layerHistory(db: StateDatabase, layer: string, runs = 20): Layer
     .prepare(
       `SELECT u.run_id AS runId, r.started_at AS startedAt, u.version, u.arn, SUM(u.functions) AS functions, COUNT(*) AS targets
        FROM audit_layer_usage u JOIN audit_runs r ON r.id = u.run_id
-       WHERE u.run_id IN (SELECT DISTINCT run_id FROM audit_layer_usage WHERE ${byArn ? 'layer_arn' : 'layer_name'} = ? ORDER BY run_id DESC LIMIT ?)
+       WHERE u.run_id IN (SELECT DISTINCT u2.run_id FROM audit_layer_usage u2 JOIN audit_runs r2 ON r2.id = u2.run_id WHERE r2.finished_at <> '' AND u2.${byArn ? 'layer_arn' : 'layer_name'} = ? ORDER BY u2.run_id DESC LIMIT ?)
          AND ${byArn ? 'u.layer_arn' : 'u.layer_name'} = ?
        GROUP BY u.run_id, u.arn ORDER BY u.run_id, u.version, u.arn`,
     )

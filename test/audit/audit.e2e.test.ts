@@ -13,6 +13,9 @@ import {runCli, type CliResult} from '../support/cli.js'
 import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {seeder} from '../../aws-double/seed.js'
 import {validateAuditJson} from './support/schema.js'
+import {existsSync, readFileSync} from 'node:fs'
+import {sortFindings} from '../../src/audit/findings.js'
+import {compareText} from '../../src/audit/catalog.js'
 
 const MGMT = '100000000000'
 const PROD = '111111111111'
@@ -132,6 +135,46 @@ describe('layers audit (CLI, organization via assume-role)', () => {
     expect(table.stdout).toContain('AccessDeniedException')
   })
 
+  it('--format jsonl streams the --json report line by line, a summary last; --format html writes one page, to stdout or --output', async () => {
+    const out = path.join(dir, 'reports', 'audit.html')
+    const [lines, html, toFile, diff, json] = await Promise.all([
+      layers([...ORG, '--format', 'jsonl', '--no-save']),
+      layers([...ORG, '--format', 'html', '--no-save']),
+      layers([...ORG, '--format', 'html', '--no-save', '--output', out]),
+      layers([...ORG, '--format', 'jsonl', '--diff']),
+      layers([...ORG, '--json', '--output', out]),
+    ])
+    // The failed target still fails the run, after every line was written.
+    expect(lines.code).toBe(1)
+    expect(lines.stderr).toContain('ERR_LAYERS_AUDIT_TARGETS_FAILED')
+    const parsed = lines.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as {type: string; [key: string]: unknown})
+    expect(parsed.at(-1)).toMatchObject({type: 'summary', schemaVersion: 2, summary: report.summary})
+    expect(parsed.filter((line) => line.type === 'summary')).toHaveLength(1)
+    const byTarget = (a: {accountId: string; region: string; name?: string}, b: {accountId: string; region: string; name?: string}) => compareText(a.accountId, b.accountId) || compareText(a.region, b.region) || compareText(a.name ?? '', b.name ?? '')
+    const of = (type: string) => parsed.filter((line) => line.type === type).map((line) => line[type] as never)
+    expect([...of('target')].sort(byTarget)).toEqual(report.targets)
+    expect([...of('function')].sort(byTarget)).toEqual(report.functions)
+    expect(sortFindings(of('finding'))).toEqual(report.findings)
+    // Each target's lines come together: its target line, then its functions and findings.
+    const first = parsed.findIndex((line) => line.type === 'function' && (line.function as {name: string}).name === 'bulk-00')
+    expect(parsed[first - 1]).toMatchObject({type: 'target', target: {accountId: PROD, region: US}})
+
+    expect(html.code).toBe(1)
+    expect(html.stdout).toMatch(/^<!doctype html>/)
+    expect(html.stdout).toContain('<table class="matrix">')
+    expect(html.stdout).toContain('AccessDeniedException')
+    expect(html.stdout).not.toMatch(/https?:\/\//)
+    expect(toFile.code).toBe(1)
+    expect(toFile.stdout).toBe('')
+    // The same page, but for the run's own times (two runs, two audits).
+    const times = (page: string) => page.replace(/Audit from \S+ to \S+\./, 'Audit from - to -.')
+    expect(existsSync(out) && times(readFileSync(out, 'utf8'))).toBe(times(html.stdout))
+
+    expect(diff.code).toBe(2)
+    expect(diff.stderr).toContain('--diff cannot be streamed')
+    expect(json.code).toBe(2)
+  })
+
   it('--fail-on sets the exit code; --diff compares with the previous run', async () => {
     const ops = ['audit', '--org', '--role-name', 'Audit', '--account', OPS, '--region', EU]
     expect((await layers([...ops, '--json'])).code).toBe(0)
@@ -155,6 +198,9 @@ describe('layers audit (CLI, organization via assume-role)', () => {
     // Saved runs that scanned prod/eu-west-1: #1, the prod --fail-on runs (#4, #5) and the --diff run (#6).
     expect(history.usage.map((run) => run.runId)).toEqual([1, 4, 5, 6])
     expect(history.usage.every((run) => run.versions.length === 1 && run.versions[0]!.version === 1 && run.versions[0]!.functions === 1)).toBe(true)
+    const page = await layers(['history', `arn:aws:lambda:${EU}:${PROD}:layer:tool`, '--format', 'html'])
+    expect(page.code, page.stderr).toBe(0)
+    expect(page.stdout.match(/<g class="run"/g)).toHaveLength(4)
   })
 
   it('--all-regions scans every region Account ListRegions reports enabled for the account', async () => {

@@ -7,8 +7,8 @@ import {
   desiredKey,
   diffFindings,
   estimateUnzippedBytes,
+  countAtThreshold,
   ownershipCandidates,
-  reachesThreshold,
   type FindingsInput,
 } from '../../src/audit/findings.js'
 import type {LayerVersionInfo, ScannedFunction, TargetScan} from '../../src/audit/types.js'
@@ -365,7 +365,7 @@ describe('describeListChange', () => {
   })
 })
 
-describe('diffFindings and reachesThreshold', () => {
+describe('diffFindings and countAtThreshold', () => {
   const f = (code: 'runtime' | 'limits', fnName: string, message: string, severity: 'error' | 'warning' | 'info' = 'warning') => ({
     code, severity, accountId: A, region: R, function: fnName, message, fix: 'x',
   })
@@ -378,10 +378,12 @@ describe('diffFindings and reachesThreshold', () => {
     expect(diff.resolved.map((x) => x.function)).toEqual(['b'])
   })
   it('--fail-on error counts errors only; warning counts both; info never fails', () => {
-    expect(reachesThreshold([f('runtime', 'a', 'm', 'warning')], 'error')).toBe(false)
-    expect(reachesThreshold([f('runtime', 'a', 'm', 'warning')], 'warning')).toBe(true)
-    expect(reachesThreshold([f('runtime', 'a', 'm', 'error')], 'error')).toBe(true)
-    expect(reachesThreshold([f('runtime', 'a', 'm', 'info')], 'warning')).toBe(false)
-    expect(reachesThreshold([f('runtime', 'a', 'm', 'error')], undefined)).toBe(false)
+    const counts = (error: number, warning: number, info: number) => ({error, warning, info})
+    expect(countAtThreshold(counts(0, 1, 0), 'error')).toBe(0)
+    expect(countAtThreshold(counts(0, 1, 0), 'warning')).toBe(1)
+    expect(countAtThreshold(counts(2, 1, 5), 'error')).toBe(2)
+    expect(countAtThreshold(counts(2, 1, 5), 'warning')).toBe(3)
+    expect(countAtThreshold(counts(0, 0, 3), 'warning')).toBe(0)
+    expect(countAtThreshold(counts(1, 0, 0), undefined)).toBe(0)
   })
 })

@@ -7,14 +7,22 @@ import {buildCatalog} from '../../src/audit/catalog.js'
 import {buildReport, diffFindings} from '../../src/audit/findings.js'
 import {CSV_COLUMNS, renderAudit, renderText} from '../../src/audit/render.js'
 import type {AuditReport} from '../../src/audit/types.js'
-import {layerHistory, previousRun, recordPrune, runFindings, runLayerUsage, saveAuditRun} from '../../src/history/store.js'
-import {openStateDatabase} from '../../src/store/db.js'
+import {layerHistory, openAuditRun, previousRun, recordPrune, runFindings, runLayerUsage} from '../../src/history/store.js'
+import {openStateDatabase, type StateDatabase} from '../../src/store/db.js'
 import {parseDuration} from '../../src/prune/duration.js'
 import {validateAuditJson} from './support/schema.js'
 
 const A = '111111111111'
 const R = 'eu-west-1'
 const arn = (name: string, version: number): string => `arn:aws:lambda:${R}:${A}:layer:${name}:${version}`
+
+/** Saves a whole report as one run (as an audit saves it, target by target); returns its id. */
+function saveRun(db: StateDatabase, report: AuditReport): number {
+  const run = openAuditRun(db, report.startedAt)
+  run.add(report)
+  run.finish(report)
+  return run.runId
+}
 
 export function sampleReport(): AuditReport {
   return buildReport({
@@ -90,8 +98,8 @@ describe('history store', () => {
     dirs.push(dir)
     const db = openStateDatabase(dir)
     const report = sampleReport()
-    const first = saveAuditRun(db, report)
-    const second = saveAuditRun(db, {...report, findings: report.findings.slice(1), startedAt: '2025-01-02T00:00:00.000Z'})
+    const first = saveRun(db, report)
+    const second = saveRun(db, {...report, findings: report.findings.slice(1), startedAt: '2025-01-02T00:00:00.000Z'})
     expect(second).toBeGreaterThan(first)
     expect(previousRun(db)?.id).toBe(second)
     const prior = previousRun(db, second)!

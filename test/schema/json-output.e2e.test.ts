@@ -138,7 +138,7 @@ describe('--json output against schema/', () => {
     const withJson = Object.keys(manifest.commands).filter((id) => 'json' in manifest.commands[id]!.flags).sort()
     expect(withJson.length).toBeGreaterThan(10)
     expect(Object.keys(SCHEMA_VERSIONS).filter((name) => name !== 'error').sort()).toEqual(withJson)
-    const schemas = readdirSync(SCHEMA_DIR).filter((file) => file.endsWith('.schema.json') && file !== 'layers.schema.json').map((file) => file.replace('.schema.json', '')).sort()
+    const schemas = readdirSync(SCHEMA_DIR).filter((file) => file.endsWith('.schema.json') && file !== 'layers.schema.json' && !file.endsWith('-line.schema.json')).map((file) => file.replace('.schema.json', '')).sort()
     expect(schemas).toEqual(Object.keys(SCHEMA_VERSIONS).sort())
     for (const name of schemas) {
       const schema = JSON.parse(readFileSync(path.join(SCHEMA_DIR, `${name}.schema.json`), 'utf8'))
@@ -182,6 +182,14 @@ describe('--json output against schema/', () => {
 
     const [audit, pruned, both] = await Promise.all([run(['audit']), run(['prune', '--dry-run', '--no-remote-state']), run(['prune', '--dry-run', '--yes'])])
     expectValid(audit, 'audit')
+    // --format jsonl: every line validates against schema/audit-line.schema.json, the summary line last.
+    const lines = await project.run(['audit', '--format', 'jsonl', '--no-save'])
+    expect(lines.code, lines.stderr).toBe(0)
+    const parsed = lines.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as {type: string; schemaVersion: number})
+    validatorOf('audit')
+    for (const line of parsed) expect(problemsOf('audit-line', line), JSON.stringify(line)).toEqual([])
+    expect(parsed.map((line) => line.type)).toEqual(['target', ...audit.json.functions.map(() => 'function'), ...audit.json.findings.map(() => 'finding'), 'summary'])
+    expect(parsed.every((line) => line.schemaVersion === SCHEMA_VERSIONS.audit)).toBe(true)
     expectValid(pruned, 'prune')
     expect(audit.json.usage.length).toBeGreaterThan(0)
     // prune --dry-run lists the version made before publish (pinned by nothing, used by nothing) and deletes nothing; not with --yes.
@@ -202,6 +210,14 @@ describe('--json output against schema/', () => {
     // Every schema had at least one real output.
     expect([...checked.keys()].sort()).toEqual(Object.keys(SCHEMA_VERSIONS).sort())
   }, 120_000)
+
+  it('the jsonl line schema pins the audit schemaVersion and rejects an unknown line', () => {
+    const schema = JSON.parse(readFileSync(path.join(SCHEMA_DIR, 'audit-line.schema.json'), 'utf8'))
+    expect(schema.properties.schemaVersion).toEqual({const: SCHEMA_VERSIONS.audit})
+    validatorOf('audit')
+    expect(problemsOf('audit-line', {type: 'finding', schemaVersion: 2, finding: {code: 'drift'}})).not.toEqual([])
+    expect(problemsOf('audit-line', {type: 'usage', schemaVersion: 2})).not.toEqual([])
+  })
 
   it('a schema rejects a missing or misspelled field', () => {
     const output = {schemaVersion: 1, lockfile: '/p/lockfile.json', written: false, upToDate: true, layers: [], removed: [], changes: [], warnings: []}
