@@ -8,15 +8,15 @@
 // one keep-alive connection pool shared by every client, and the run's request budget on every Lambda
 // client (src/aws/request-budget.ts: a token per attempt from its account and region's bucket). Clients
 // are made once per account, region and retry setting; each SDK package is loaded on first use (a no-op
-// publish never loads S3, an audit never loads STS or S3); SSM's client is src/aws/ssm-client.ts.
+// publish never loads S3, an audit never loads STS, S3 or SSM).
 import http from 'node:http'
 import https from 'node:https'
 import type {AccountClient} from '@aws-sdk/client-account'
 import type {LambdaClient} from '@aws-sdk/client-lambda'
 import type {OrganizationsClient} from '@aws-sdk/client-organizations'
 import type {S3Client} from '@aws-sdk/client-s3'
+import type {SSMClient} from '@aws-sdk/client-ssm'
 import type {STSClient} from '@aws-sdk/client-sts'
-import type {SsmClient} from './ssm-client.js'
 import {fromIni, fromNodeProviderChain, fromTemporaryCredentials} from '@aws-sdk/credential-providers'
 import {NodeHttpHandler} from '@smithy/node-http-handler'
 import type {AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable, RetryStrategyV2} from '@smithy/types'
@@ -40,8 +40,8 @@ export interface AwsClientFactory {
   lambda(account: Account, region: string, options?: ClientOptions): Promise<LambdaClient>
   s3(account: Account, region: string): Promise<S3Client>
   sts(account: Account, region: string): Promise<STSClient>
-  /** SSM Parameter Store (src/aws/ssm-client.ts). */
-  ssm(account: Account, region: string): Promise<SsmClient>
+  /** SSM Parameter Store (used through src/aws/ssm-parameters.ts). */
+  ssm(account: Account, region: string): Promise<SSMClient>
   /** The organization's management (or delegated administrator) account, with the default credentials. */
   organizations(): Promise<OrganizationsClient>
   account(account: Account): Promise<AccountClient>
@@ -175,8 +175,8 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
       }),
     ssm: (account, region) =>
       cached(`ssm/${accountKey(account)}/${region}`, async () => {
-        const {SsmClient} = await import('./ssm-client.js')
-        return watched(new SsmClient({...common(), region, credentials: credentialsFor(account, region)}), {service: 'ssm', account: accountText(account), region})
+        const {SSMClient} = await import('@aws-sdk/client-ssm')
+        return watched(new SSMClient({...common(), region, credentials: credentialsFor(account, region)}), {service: 'ssm', account: accountText(account), region})
       }),
     organizations: () =>
       cached('organizations', async () => {

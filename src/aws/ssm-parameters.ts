@@ -2,8 +2,10 @@
 // most 10 names (GetParameters, the API's limit), write one String parameter (PutParameter; tags go
 // with the creation, an overwrite sets them with AddTagsToResource, as AWS refuses Tags with
 // Overwrite), list the parameters under a path (GetParametersByPath, recursive, paged), delete up to 10
-// at once (DeleteParameters), and read one parameter (GetParameter) for `outdated`.
-import type {SsmClient, SsmTag} from './ssm-client.js'
+// at once (DeleteParameters), and read one parameter (GetParameters) for `outdated`. The client is
+// the AWS SDK's SSMClient (src/aws/clients.ts); callers import this module on first use, so a run that
+// writes no parameter never loads @aws-sdk/client-ssm.
+import {AddTagsToResourceCommand, DeleteParametersCommand, GetParametersByPathCommand, GetParametersCommand, PutParameterCommand, type SSMClient, type Tag} from '@aws-sdk/client-ssm'
 
 /** GetParameters and DeleteParameters take at most this many names a call. */
 export const SSM_BATCH = 10
@@ -27,13 +29,13 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out
 }
 
-export function ssmParameterApi(client: SsmClient): SsmParameterApi {
-  const tagList = (tags: Record<string, string>): SsmTag[] => Object.keys(tags).sort().map((Key) => ({Key, Value: tags[Key]!}))
+export function ssmParameterApi(client: SSMClient): SsmParameterApi {
+  const tagList = (tags: Record<string, string>): Tag[] => Object.keys(tags).sort().map((Key) => ({Key, Value: tags[Key]!}))
   return {
     async values(names) {
       const found = new Map<string, string>()
       for (const batch of chunks(names, SSM_BATCH)) {
-        const answer = await client.call('GetParameters', {Names: batch})
+        const answer = await client.send(new GetParametersCommand({Names: batch}))
         for (const parameter of answer.Parameters ?? []) if (parameter.Name !== undefined && parameter.Value !== undefined) found.set(parameter.Name, parameter.Value)
       }
       return found
@@ -41,21 +43,21 @@ export function ssmParameterApi(client: SsmClient): SsmParameterApi {
     async put(name, value, tags, exists) {
       if (!exists) {
         try {
-          await client.call('PutParameter', {Name: name, Value: value, Type: 'String', Tags: tagList(tags)})
+          await client.send(new PutParameterCommand({Name: name, Value: value, Type: 'String', Tags: tagList(tags)}))
           return
         } catch (error) {
           // Created meanwhile (or by an attempt whose answer was lost): overwrite it.
           if ((error as {name?: string}).name !== 'ParameterAlreadyExists') throw error
         }
       }
-      await client.call('PutParameter', {Name: name, Value: value, Type: 'String', Overwrite: true})
-      await client.call('AddTagsToResource', {ResourceType: 'Parameter', ResourceId: name, Tags: tagList(tags)})
+      await client.send(new PutParameterCommand({Name: name, Value: value, Type: 'String', Overwrite: true}))
+      await client.send(new AddTagsToResourceCommand({ResourceType: 'Parameter', ResourceId: name, Tags: tagList(tags)}))
     },
     async list(path) {
       const found = new Map<string, string>()
       let token: string | undefined
       do {
-        const page = await client.call('GetParametersByPath', {Path: path, Recursive: true, MaxResults: SSM_BATCH, ...(token ? {NextToken: token} : {})})
+        const page = await client.send(new GetParametersByPathCommand({Path: path, Recursive: true, MaxResults: SSM_BATCH, ...(token ? {NextToken: token} : {})}))
         for (const parameter of page.Parameters ?? []) if (parameter.Name !== undefined) found.set(parameter.Name, parameter.Value ?? '')
         token = page.NextToken
       } while (token)
@@ -63,11 +65,11 @@ export function ssmParameterApi(client: SsmClient): SsmParameterApi {
     },
     async remove(names) {
       const gone: string[] = []
-      for (const batch of chunks(names, SSM_BATCH)) gone.push(...((await client.call('DeleteParameters', {Names: batch})).InvalidParameters ?? []))
+      for (const batch of chunks(names, SSM_BATCH)) gone.push(...((await client.send(new DeleteParametersCommand({Names: batch}))).InvalidParameters ?? []))
       return gone
     },
     async value(name) {
-      const answer = await client.call('GetParameters', {Names: [name]})
+      const answer = await client.send(new GetParametersCommand({Names: [name]}))
       return answer.Parameters?.find((parameter) => parameter.Name === name)?.Value
     },
   }

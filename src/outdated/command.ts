@@ -7,7 +7,6 @@
 import type {AwsConnection} from '../aws/clients.js'
 import pacote from 'pacote'
 import {auditClientFactory} from '../audit/clients.js'
-import {ssmParameterApi} from '../aws/ssm-parameters.js'
 import {awsAuditEnv} from '../audit/env.js'
 import {loadProject} from '../audit/project.js'
 import {FindingsError} from '../errors/index.js'
@@ -50,7 +49,7 @@ export async function outdatedCommand(options: OutdatedCommandOptions): Promise<
         return (await firstListing(python.config, python.client, project))?.files ?? []
       },
       probeApiFor: aws.probeApiFor,
-      ssmValue: async (account, region, name) => ssmParameterApi(await clients.ssm(account, region)).value(name),
+      ssmValue: async (account, region, name) => (await import('../aws/ssm-parameters.js')).ssmParameterApi(await clients.ssm(account, region)).value(name),
     },
   )
 }

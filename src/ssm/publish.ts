@@ -4,7 +4,7 @@
 // every channel's version ARN for the targets worked on (settings.ssm; src/ssm/sync.ts), with stale
 // parameters removed under --prune-parameters. `promote` copies one channel to another per account and
 // region from the lockfile, and writes that channel's parameters only.
-import {ssmParameterApi, type SsmParameterApi} from '../aws/ssm-parameters.js'
+import type {SsmParameterApi} from '../aws/ssm-parameters.js'
 import type {AwsClientFactory} from '../aws/clients.js'
 import {UserInputError} from '../errors/index.js'
 import {updateLockfile} from '../lock/io.js'
@@ -103,5 +103,5 @@ export async function moveAndSync(options: ParameterRunOptions): Promise<{lock: 
 
 /** SSM clients bound to their account (src/aws/identity.ts), one per account and region. */
 export function ssmApis(manifest: Pick<Manifest, 'accounts'>, clients: Pick<AwsClientFactory, 'ssm'>): (target: SsmTarget) => Promise<SsmParameterApi> {
-  return async (target) => ssmParameterApi(await clients.ssm(manifest.accounts[target.accountName]!, target.region))
+  return async (target) => (await import('../aws/ssm-parameters.js')).ssmParameterApi(await clients.ssm(manifest.accounts[target.accountName]!, target.region))
 }

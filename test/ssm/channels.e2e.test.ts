@@ -9,7 +9,7 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer, type CallRecord} from '../../aws-double/index.js'
 import {seeder} from '../../aws-double/seed.js'
-import {SsmClient} from '../../src/aws/ssm-client.js'
+import {GetParametersCommand, ListTagsForResourceCommand, PutParameterCommand, SSMClient} from '@aws-sdk/client-ssm'
 import {NpmRegistry} from '../support/npm-registry.js'
 import {accountsYaml, DEV, EU, makeProject, PROD, ROLES, TARGETS, US, type Project} from '../publish/support.js'
 
@@ -40,7 +40,7 @@ layers:
     ssm: ${FEED}
 `
 
-const ssmAs = (account: string, region: string) => new SsmClient({region, endpoint: server.endpoint, credentials: async () => server.credentials(account), maxAttempts: 1})
+const ssmAs = (account: string, region: string) => new SSMClient({region, endpoint: server.endpoint, credentials: async () => server.credentials(account), maxAttempts: 1})
 const WRITES = new Set(['PutParameter', 'AddTagsToResource', 'DeleteParameter', 'DeleteParameters'])
 
 /** The SSM calls a run made (those recorded after `from`). */
@@ -49,7 +49,7 @@ function ssmCalls(from: number): CallRecord[] {
 }
 
 async function value(account: string, region: string, name: string): Promise<string | undefined> {
-  return (await ssmAs(account, region).call('GetParameters', {Names: [name]})).Parameters?.[0]?.Value
+  return (await ssmAs(account, region).send(new GetParametersCommand({Names: [name]}))).Parameters?.[0]?.Value
 }
 
 beforeAll(async () => {
@@ -89,7 +89,7 @@ describe('channels and SSM parameters', () => {
       expect(await value(account, region, '/layers/config/prod/x86_64')).toBe(`arn:aws:lambda:${region}:${account}:layer:config:1`)
       expect(await value(account, region, '/layers/config/beta/x86_64')).toBe(`arn:aws:lambda:${region}:${account}:layer:config:1`)
     }
-    const tags = (await ssmAs(PROD, US).call('ListTagsForResource', {ResourceType: 'Parameter', ResourceId: '/layers/config/beta/x86_64'})).TagList!
+    const tags = (await ssmAs(PROD, US).send(new ListTagsForResourceCommand({ResourceType: 'Parameter', ResourceId: '/layers/config/beta/x86_64'}))).TagList!
     expect(tags.map((tag) => tag.Key).sort()).toEqual(['layers:codeSha256', 'layers:publishedAt'])
     expect(project.lockfile().layers.config).toMatchObject({channels: {prod: {[PROD]: {[US]: {x86_64: {version: 1}}}}, beta: {[DEV]: {[EU]: {x86_64: {version: 1}}}}}})
 
@@ -145,8 +145,8 @@ describe('channels and SSM parameters', () => {
   })
 
   it('--prune-parameters removes a parameter the manifest no longer names, and nothing of another shape; outdated reads a vendor\'s public parameter', async () => {
-    await ssmAs(DEV, EU).call('PutParameter', {Name: '/layers/gone/default/x86_64', Value: `arn:aws:lambda:${EU}:${DEV}:layer:gone:1`, Type: 'String'})
-    await ssmAs(DEV, EU).call('PutParameter', {Name: '/layers/notes', Value: 'kept', Type: 'String'})
+    await ssmAs(DEV, EU).send(new PutParameterCommand({Name: '/layers/gone/default/x86_64', Value: `arn:aws:lambda:${EU}:${DEV}:layer:gone:1`, Type: 'String'}))
+    await ssmAs(DEV, EU).send(new PutParameterCommand({Name: '/layers/notes', Value: 'kept', Type: 'String'}))
     // Both read only: run together.
     const mark = server.calls.length
     const [listed, outdated, prune] = await Promise.all([
