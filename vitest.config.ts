@@ -1,9 +1,15 @@
 import {availableParallelism} from 'node:os'
-import {defineConfig} from 'vitest/config'
+import {configDefaults, defineConfig} from 'vitest/config'
+
+// The fidelity tests against the real PyPI and npm registry (`*.pypi.test.ts`, `*.npmjs.test.ts`) take
+// minutes of downloads: `npm test` leaves them out, `npm run test:network` runs only them (CI runs both).
+const NETWORK = ['test/**/*.pypi.test.ts', 'test/**/*.npmjs.test.ts']
+const networkOnly = process.env.LAYERS_NETWORK_TESTS === 'only'
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+    include: networkOnly ? NETWORK : ['test/**/*.test.ts', 'src/**/*.test.ts'],
+    exclude: networkOnly ? configDefaults.exclude : [...configDefaults.exclude, ...NETWORK],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

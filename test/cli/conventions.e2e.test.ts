@@ -112,7 +112,7 @@ describe('did-you-mean and one error format', () => {
       layers(['run']),
     ])
     expectTextError(zero, 'ERR_LAYERS_FLAG_VALUE', '--concurrency: expected an integer greater than or equal to 1 but received: 0.')
-    expectTextError(option, 'ERR_LAYERS_FLAG_VALUE', '--format: "xml" is not one of table, json, csv, markdown.')
+    expectTextError(option, 'ERR_LAYERS_FLAG_VALUE', '--format: "xml" is not one of table, json, jsonl, csv, markdown, html.')
     expectJsonError(json, 'ERR_LAYERS_FLAG_VALUE', 'greater than or equal to 1')
     expect(json.json.error.details).toEqual({flag: 'concurrency'})
     expectTextError(missing, 'ERR_LAYERS_USAGE', 'Missing the required argument FUNCTION')
@@ -213,7 +213,7 @@ describe('the AWS CLI conventions', () => {
     const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {flags: Record<string, unknown>}>}
     for (const [id, command] of Object.entries(manifest.commands)) {
       if (id === 'help') continue
-      const aws = ['publish', 'attach', 'audit', 'prune', 'outdated', 'lock', 'history'].includes(id)
+      const aws = ['publish', 'promote', 'attach', 'audit', 'prune', 'outdated', 'lock', 'history'].includes(id)
       for (const flag of ['debug', 'quiet', 'json', 'manifest']) expect(command.flags, `${id} --${flag}`).toHaveProperty(flag)
       for (const flag of ['profile', 'endpoint-url', 'connect-timeout', 'read-timeout']) expect(Object.hasOwn(command.flags, flag), `${id} --${flag}`).toBe(aws)
     }
