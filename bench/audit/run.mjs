@@ -25,6 +25,7 @@ import http from 'node:http'
 import {LambdaClient} from '@aws-sdk/client-lambda'
 import {NodeHttpHandler} from '@smithy/node-http-handler'
 import {countFunctions} from './count-functions.mjs'
+import {fleetManifest} from './manifest.mjs'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const {runAudit} = await import(path.join(repo, 'dist/src/audit/run.js'))
@@ -52,16 +53,7 @@ const {endpoint, aws, accounts} = await reply()
 Object.assign(process.env, aws, {AWS_ENDPOINT_URL: endpoint, AWS_EC2_METADATA_DISABLED: 'true'})
 writeFileSync(
   path.join(dir, 'layers.yaml'),
-  `version: 1
-settings:
-  bucket: "bench-{accountId}-{region}"
-  regions: [${REGIONS.join(', ')}]
-  architectures: [x86_64, arm64]
-  runtimes: [nodejs22.x]
-accounts:
-${accounts.map((account, index) => `  acc${index}:\n    id: "${account.id}"\n    profile: ${account.profile}\n`).join('')}layers: {}
-functions: {}
-`,
+  fleetManifest(accounts, REGIONS),
 )
 const manifest = await loadManifest(path.join(dir, 'layers.yaml'))
 const control = async (command) => {

@@ -22,6 +22,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
+import {fleetManifest} from './manifest.mjs'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const {DEFAULT_MAX_RPS} = await import(path.join(repo, 'dist/src/aws/request-budget.js'))
@@ -55,16 +56,7 @@ function project(name, targets) {
   const used = accounts.slice(0, Math.ceil(targets / REGIONS.length))
   writeFileSync(
     path.join(root, 'layers.yaml'),
-    `version: 1
-settings:
-  bucket: "bench-{accountId}-{region}"
-  regions: [${REGIONS.join(', ')}]
-  architectures: [x86_64, arm64]
-  runtimes: [nodejs22.x]
-accounts:
-${used.map((account, index) => `  acc${index}:\n    id: "${account.id}"\n    profile: ${account.profile}\n`).join('')}layers: {}
-functions: {}
-`,
+    fleetManifest(used, REGIONS),
   )
   return root
 }

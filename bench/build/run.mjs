@@ -14,6 +14,7 @@ import {execFileSync, spawnSync} from 'node:child_process'
 import {copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {fmt, fresh, median} from '../util.mjs'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const depsFile = process.env.BENCH_DEPS ?? path.resolve(repo, '../shared/bench/deps-package.json')
@@ -35,18 +36,6 @@ function run(command, args, options = {}) {
   return {seconds, stdout: result.stdout, rssMb: rss ? Number(rss) / 1024 : undefined}
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]
-}
-
-function fresh(dir) {
-  rmSync(dir, {recursive: true, force: true})
-  mkdirSync(dir, {recursive: true})
-  return dir
-}
-
-const fmt = (seconds) => `${seconds.toFixed(2)} s`
 const deps = JSON.parse(readFileSync(depsFile, 'utf8'))
 console.log(`layers build benchmark: ${Object.keys(deps.dependencies).length} direct dependencies from ${depsFile}`)
 console.log(`node ${process.version}, npm ${execFileSync('npm', ['--version']).toString().trim()}, ${runs} runs each (median)\n`)

@@ -8,9 +8,10 @@
 // whose package.json sits beside that lock (no lockfile.json), x86_64; prints the ratio (goal <= 0.3).
 // Uses the real npm registry and the built CLI (dist/; run `npm run build` first).
 import {spawnSync} from 'node:child_process'
-import {copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {copyFileSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {fmt, fresh, median} from '../util.mjs'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const depsFile = process.env.BENCH_DEPS ?? path.resolve(repo, '../shared/bench/deps-package.json')
@@ -30,14 +31,6 @@ function run(command, args, options = {}) {
   return {seconds, stdout: result.stdout}
 }
 
-function fresh(dir) {
-  rmSync(dir, {recursive: true, force: true})
-  mkdirSync(dir, {recursive: true})
-  return dir
-}
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
-const fmt = (seconds) => `${seconds.toFixed(2)} s`
 
 const team = fresh(path.join(work, 'team'))
 copyFileSync(depsFile, path.join(team, 'package.json'))

@@ -17,6 +17,7 @@ import {execFileSync, spawnSync} from 'node:child_process'
 import {mkdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {fmt, fresh, median} from '../util.mjs'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const runs = Number(process.env.BENCH_RUNS ?? 3)
@@ -37,18 +38,6 @@ function run(command, args, options = {}) {
   return {seconds, stdout: result.stdout}
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]
-}
-
-function fresh(dir) {
-  rmSync(dir, {recursive: true, force: true})
-  mkdirSync(dir, {recursive: true})
-  return dir
-}
-
-const fmt = (seconds) => `${seconds.toFixed(2)} s`
 mkdirSync(work, {recursive: true})
 console.log(`pip layer benchmark: ${requirements.length} requirements (${requirements.join(', ')}), python3.12 x86_64`)
 console.log(`${execFileSync(python, ['-m', 'pip', '--version']).toString().trim().split(' from ')[0]}, ${execFileSync('uv', ['--version']).toString().trim()}, node ${process.version}, ${runs} runs each (median)\n`)

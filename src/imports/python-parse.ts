@@ -133,16 +133,7 @@ class Lexer {
         continue
       }
       if (NAME_START.test(char)) {
-        const start = this.pos
-        while (this.pos < text.length && NAME_PART.test(text[this.pos]!)) this.pos++
-        const word = text.slice(start, this.pos)
-        const quote = text[this.pos]
-        if ((quote === '"' || quote === "'") && STRING_PREFIX.test(word)) {
-          this.pos = start
-          this.current.push(this.string(word))
-          continue
-        }
-        this.current.push({type: 'name', value: word, line: this.line, column: this.column(start)})
+        this.current.push(this.nameOrPrefixedString())
         continue
       }
       const number = /[\d.]/.test(char) ? NUMBER.exec(text.slice(this.pos, this.pos + 200)) : null
@@ -165,6 +156,20 @@ class Lexer {
     if (open) this.fail(`'${open.char}' was never closed`, open.line, open.column)
     this.endLogicalLine()
     return this.lines
+  }
+
+  /** Reads the name at the cursor, or the string literal it prefixes (`r'...'`, `f"..."`, `rb'...'`). */
+  private nameOrPrefixedString(): Token {
+    const {text} = this
+    const start = this.pos
+    while (this.pos < text.length && NAME_PART.test(text[this.pos]!)) this.pos++
+    const word = text.slice(start, this.pos)
+    const quote = text[this.pos]
+    if ((quote === '"' || quote === "'") && STRING_PREFIX.test(word)) {
+      this.pos = start
+      return this.string(word)
+    }
+    return {type: 'name', value: word, line: this.line, column: this.column(start)}
   }
 
   /** A string literal starting at this.pos (after `prefix`), f-string expressions included. */
@@ -244,14 +249,7 @@ class Lexer {
         continue
       }
       if (NAME_START.test(char)) {
-        const start = this.pos
-        while (this.pos < text.length && NAME_PART.test(text[this.pos]!)) this.pos++
-        const word = text.slice(start, this.pos)
-        const quote = text[this.pos]
-        if ((quote === '"' || quote === "'") && STRING_PREFIX.test(word)) {
-          this.pos = start
-          this.string(word)
-        }
+        this.nameOrPrefixedString()
         continue
       }
       if (char === '(' || char === '[' || char === '{') depth++

@@ -464,13 +464,8 @@ class TreeBuilder {
     // npm lockfiles carry each package's metadata, as npm ci reads it: no packument is fetched, and the
     // build verifies the tarball against the lockfile's integrity.
     if (best.manifest) return normalizeVersion(best.manifest)
-    let packument: Packument
-    try {
-      packument = await this.packuments.get(parsed.realName)
-    } catch (error) {
-      if (optional && (error as {code?: string}).code === 'E404') return undefined
-      throw this.fetchError(edge, parsed.realName, error)
-    }
+    const packument = await this.packumentOf(edge, parsed, optional)
+    if (!packument) return undefined
     const manifest = packument.versions[best.version]
     if (!manifest) {
       throw new UserInputError('ERR_LAYERS_TEAM_LOCK_NOT_IN_REGISTRY', `Layer ${this.request.layer}: ${graph.file} pins ${best.name}@${best.version} (${this.describe(edge)}), which the registry does not have.`, {
@@ -504,13 +499,8 @@ class TreeBuilder {
       const manifest = await this.pinnedChoice(edge, parsed, optional, pins)
       return manifest ? this.checked(edge, parsed, optional, manifest, true) : undefined
     }
-    let packument: Packument
-    try {
-      packument = await this.packuments.get(parsed.realName)
-    } catch (error) {
-      if (optional && (error as {code?: string}).code === 'E404') return undefined
-      throw this.fetchError(edge, parsed.realName, error)
-    }
+    const packument = await this.packumentOf(edge, parsed, optional)
+    if (!packument) return undefined
     let manifest = this.lockedChoice(packument, parsed)
     if (!manifest) {
       try {
@@ -738,6 +728,16 @@ class TreeBuilder {
       current = from?.placedBy
     }
     return undefined
+  }
+
+  /** The edge's packument, or undefined for an optional edge whose package the registry does not have. */
+  private async packumentOf(edge: Edge, parsed: RegistrySpec, optional: boolean): Promise<Packument | undefined> {
+    try {
+      return await this.packuments.get(parsed.realName)
+    } catch (error) {
+      if (optional && (error as {code?: string}).code === 'E404') return undefined
+      throw this.fetchError(edge, parsed.realName, error)
+    }
   }
 
   /** When the failing edge hangs below an optional dependency (not yet left out), that dependency is left out instead. */

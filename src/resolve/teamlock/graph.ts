@@ -4,6 +4,7 @@
 // dependencies, with the integrity the lockfile records. The resolver (src/resolve/tree.ts) takes it
 // as plain data and picks exactly these versions, so a tree from a team lockfile goes through the same
 // tree, lock and build path as one resolved from ranges. Pure: the readers take the file's text.
+import {parse} from 'yaml'
 import {UserInputError} from '../../errors/index.js'
 import type {PackageVersion} from '../types.js'
 
@@ -87,4 +88,16 @@ export function firstIntegrity(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined
   const hashes = value.trim().split(/\s+/)
   return hashes.find((hash) => hash.startsWith('sha512-')) ?? hashes.find((hash) => hash.startsWith('sha1-'))
+}
+
+/** A YAML lockfile's (pnpm-lock.yaml, berry yarn.lock) top-level mapping; no aliases, no duplicate keys. */
+export function parseYamlLock(text: string, file: string): Record<string, unknown> {
+  let data: unknown
+  try {
+    data = parse(text, {maxAliasCount: 0, uniqueKeys: true})
+  } catch (error) {
+    throw teamLockFormatError(file, `is not YAML (${(error as Error).message.split('\n')[0]})`)
+  }
+  if (!isObject(data)) throw teamLockFormatError(file, 'is not a YAML mapping')
+  return data
 }

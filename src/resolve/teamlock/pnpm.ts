@@ -4,8 +4,7 @@
 // (pnpm's peer suffix, ignored here), an alias target (`real@1.2.3`, v6 `/real@1.2.3`) or a local
 // package (`link:`, `file:`). v9 keeps integrity in `packages` and dependencies in `snapshots`; v6 keeps
 // both in `packages` under `/name@version` keys. pnpm lists every platform's optional packages.
-import {parse} from 'yaml'
-import {addDependency, firstIntegrity, isObject, pinKey, pinnedPackage, splitNameVersion, teamLockFormatError, type PinKey, type TeamLockGraph, type TeamLockInput} from './graph.js'
+import {addDependency, firstIntegrity, isObject, pinKey, parseYamlLock, pinnedPackage, splitNameVersion, teamLockFormatError, type PinKey, type TeamLockGraph, type TeamLockInput} from './graph.js'
 
 /** `name@version` (peer suffix and v6 leading `/` dropped), or undefined for a key of another shape. */
 function baseOf(key: string): {name: string; version: string} | undefined {
@@ -23,13 +22,7 @@ function targetOf(name: string, value: string): PinKey | undefined {
 }
 
 export function readPnpmLock(text: string, input: TeamLockInput): TeamLockGraph {
-  let data: unknown
-  try {
-    data = parse(text, {maxAliasCount: 0, uniqueKeys: true})
-  } catch (error) {
-    throw teamLockFormatError(input.file, `is not YAML (${(error as Error).message.split('\n')[0]})`)
-  }
-  if (!isObject(data)) throw teamLockFormatError(input.file, 'is not a YAML mapping')
+  const data = parseYamlLock(text, input.file)
   const version = String(data.lockfileVersion ?? '')
   const major = Number.parseInt(version, 10)
   if (major !== 6 && major !== 9) throw teamLockFormatError(input.file, `has lockfileVersion ${JSON.stringify(data.lockfileVersion)}; layers reads pnpm lockfiles 6.x and 9.0 (pnpm 8 and 9 and later)`)

@@ -6,8 +6,7 @@
 // of Yarn's own cache archive, not of the registry tarball, so berry pins carry no integrity (the
 // registry's sha512 is locked and verified on every fetch). Workspace and local packages
 // (`workspace:`, `file:`, `link:`, `portal:`) are `link:<path>`.
-import {parse} from 'yaml'
-import {addDependency, firstIntegrity, isObject, pinKey, pinnedPackage, teamLockFormatError, type PinKey, type PinnedPackage, type TeamLockGraph, type TeamLockInput} from './graph.js'
+import {addDependency, firstIntegrity, isObject, pinKey, parseYamlLock, pinnedPackage, teamLockFormatError, type PinKey, type PinnedPackage, type TeamLockGraph, type TeamLockInput} from './graph.js'
 import {parseYarnClassic, YARN_CLASSIC_HEADER, type YarnClassicMap} from './yarn-classic.js'
 
 const LOCAL = /^(workspace|file|link|portal):/
@@ -72,13 +71,7 @@ function berryDescriptor(name: string, range: string): string {
 }
 
 function readBerry(text: string, input: TeamLockInput): TeamLockGraph {
-  let data: unknown
-  try {
-    data = parse(text, {maxAliasCount: 0, uniqueKeys: true})
-  } catch (error) {
-    throw teamLockFormatError(input.file, `is not YAML (${(error as Error).message.split('\n')[0]})`)
-  }
-  if (!isObject(data)) throw teamLockFormatError(input.file, 'is not a YAML mapping')
+  const data = parseYamlLock(text, input.file)
   const graph: TeamLockGraph = {kind: 'yarn-berry', file: input.file, root: new Map(), packages: new Map()}
   const keys = new Map<string, PinKey>()
   const pending: Array<[PinnedPackage, Record<string, unknown>]> = []
