@@ -5,12 +5,11 @@
 import {execFileSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
-import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {NpmRegistry} from '../support/npm-registry.js'
-import {makeProject, manifestWith, type Project} from './cli.js'
+import {projectMaker} from './cli.js'
 
 let registry: NpmRegistry
-const projects: Project[] = []
 
 beforeAll(async () => {
   registry = await NpmRegistry.start()
@@ -21,15 +20,7 @@ afterAll(async () => {
   await registry.stop()
 })
 
-afterEach(async () => {
-  while (projects.length > 0) await projects.pop()!.cleanup()
-})
-
-async function project(layers: string): Promise<Project> {
-  const created = await makeProject(registry.url, manifestWith(layers))
-  projects.push(created)
-  return created
-}
+const project = projectMaker(() => registry.url)
 
 describe('npm: aliases', () => {
   it('validate, lock and build install the target package under the alias name', async () => {

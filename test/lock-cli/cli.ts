@@ -4,6 +4,7 @@
 import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import {afterEach} from 'vitest'
 import {runCli as runSharedCli} from '../support/cli.js'
 
 export {BIN} from '../support/cli.js'
@@ -56,6 +57,19 @@ export async function makeProject(registryUrl: string, manifest: string, npmrc =
     write,
     cli: (args, env = {}) => runCli(dir, args, {HOME: home, ...env}),
     cleanup: () => rm(base, {recursive: true, force: true, maxRetries: 5}),
+  }
+}
+
+/** A maker of projects from manifestWith(layers) for one test file; each is removed after its test. */
+export function projectMaker(registryUrl: () => string): (layers: string) => Promise<Project> {
+  const made: Project[] = []
+  afterEach(async () => {
+    while (made.length > 0) await made.pop()!.cleanup()
+  })
+  return async (layers) => {
+    const created = await makeProject(registryUrl(), manifestWith(layers))
+    made.push(created)
+    return created
   }
 }
 

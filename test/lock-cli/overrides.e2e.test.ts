@@ -3,12 +3,11 @@
 // or changing them makes the lock stale; malformed ones are refused by validate with their location.
 import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {NpmRegistry} from '../support/npm-registry.js'
-import {makeProject, manifestWith, type Project} from './cli.js'
+import {projectMaker, type Project} from './cli.js'
 
 let registry: NpmRegistry
-const projects: Project[] = []
 
 beforeAll(async () => {
   registry = await NpmRegistry.start()
@@ -23,15 +22,7 @@ afterAll(async () => {
   await registry.stop()
 })
 
-afterEach(async () => {
-  while (projects.length > 0) await projects.pop()!.cleanup()
-})
-
-async function project(layers: string): Promise<Project> {
-  const created = await makeProject(registry.url, manifestWith(layers))
-  projects.push(created)
-  return created
-}
+const project = projectMaker(() => registry.url)
 
 function lockedPaths(p: Project): Record<string, string> {
   const lock = JSON.parse(readFileSync(path.join(p.dir, 'lockfile.json'), 'utf8'))
