@@ -22,8 +22,12 @@ export interface FunctionProject {
 export async function loadFunctionProject(manifestPath: string, names: readonly string[] | undefined, command: string): Promise<FunctionProject> {
   const paths = projectPaths(manifestPath)
   const manifest = await loadManifest(paths.manifest)
-  const functions = selectFunctions(manifest, names)
-  const used = [...new Set(functions.flatMap((fn) => fn.layers))]
+  return functionProjectOf(paths, manifest, selectFunctions(manifest, names), command)
+}
+
+/** The project of an already loaded manifest: the lock must exist and match for the functions' layers and `layers`. */
+export async function functionProjectOf(paths: ProjectPaths, manifest: Manifest, functions: FunctionSpec[], command: string, layers: readonly string[] = []): Promise<FunctionProject> {
+  const used = [...new Set([...functions.flatMap((fn) => fn.layers), ...layers])]
   const lock = await readLockfile(paths.lockfile)
   if (!lock) {
     if (used.length > 0) {

@@ -9,8 +9,7 @@ import type {LockedOwnLayer} from '../lock/types.js'
 import {isOwnLayer, type FunctionSpec, type Manifest} from '../manifest/types.js'
 import {builtArtifactFinder, functionLayers, type FunctionLayer} from '../package/artifacts.js'
 import {listFunctionFiles} from '../package/files.js'
-import {loadFunctionProject} from '../package/project.js'
-import {assertLockMatches} from '../lock/fingerprint.js'
+import {functionProjectOf} from '../package/project.js'
 import {loadManifest} from '../manifest/load.js'
 import {projectPaths} from '../project/paths.js'
 import {FUNCTION_UNZIPPED_LIMIT} from '../package/sizes.js'
@@ -47,12 +46,10 @@ function choose(manifest: Manifest, names: readonly string[]): {layers: string[]
 }
 
 export async function sizeProject(options: SizeOptions): Promise<SizeReport> {
-  const chosen = choose(await loadManifest(projectPaths(options.manifestPath).manifest), options.names ?? [])
-  const {manifest, lock, paths, locked} = await loadFunctionProject(options.manifestPath, chosen.functions.map((fn) => fn.key), 'size')
-  if (chosen.layers.length > 0) {
-    if (!locked) throw new UserInputError('ERR_LAYERS_LOCK_MISSING', `${paths.lockfile} does not exist.`, {hint: 'Run `layers lock`, then `layers build`; `layers size` reads the built layers.'})
-    await assertLockMatches(manifest, lock, chosen.layers)
-  }
+  const projectFiles = projectPaths(options.manifestPath)
+  const loaded = await loadManifest(projectFiles.manifest)
+  const chosen = choose(loaded, options.names ?? [])
+  const {manifest, lock, paths} = await functionProjectOf(projectFiles, loaded, chosen.functions, 'size', chosen.layers)
   const db = openStateDatabase(paths.stateDir)
   try {
     const findBuilt = builtArtifactFinder(manifest, db, paths.stateDir)
