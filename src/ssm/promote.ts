@@ -5,7 +5,7 @@
 // target where A holds nothing is refused before anything changes.
 import type {AwsClientFactory, AwsConnection} from '../aws/clients.js'
 import {awsClientFactory} from '../aws/clients.js'
-import {boundClients} from '../aws/identity.js'
+import {accountGuard, boundClients} from '../aws/identity.js'
 import {InterruptedError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {readLockfile} from '../lock/io.js'
@@ -93,7 +93,14 @@ export async function promoteCommand(options: PromoteCommandOptions, clients: Aw
       report.push({...target, artifact, arn: publication.arn, version: publication.version, ...(before ? {previousVersion: before.version} : {}), status: same ? 'unchanged' : options.dryRun ? 'would-move' : 'moved'})
     }
   }
-  const bound = boundClients(clients)
+  const guard = accountGuard(clients)
+  // With parameters to write, every target's credentials must reach its account before the lockfile
+  // records the move: a promotion refused there must leave the lock as it was.
+  if (manifest.settings.ssm && !options.dryRun && moves.length > 0) {
+    const byId = new Map(accounts.map((account) => [account.id, account]))
+    await Promise.all(targets.map((target) => guard.verify(byId.get(target.accountId)!, target.region)))
+  }
+  const bound = boundClients(clients, guard)
   const {parameters} = await moveAndSync({
     manifest,
     lockfile: paths.lockfile,

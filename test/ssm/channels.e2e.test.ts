@@ -144,6 +144,18 @@ describe('channels and SSM parameters', () => {
     expect(project.lockfile().layers.config).toMatchObject({channels: {prod: {[PROD]: {[EU]: {x86_64: {version: 2}}, [US]: {x86_64: {version: 1}}}}, beta: {[DEV]: {[EU]: {x86_64: {version: 2}}}}}})
   })
 
+  it("promote with another account's credentials is refused before any SSM write, and changes nothing", async () => {
+    // The dev profile now reaches the vendor's account: its identity is checked before SSM is called.
+    const wrong = server.writeAwsConfig(path.join(project.dir, '.aws-wrong'), {default: {accountId: VENDOR}, dev: {accountId: VENDOR}})
+    const before = project.read('lockfile.json')
+    const mark = server.calls.length
+    const promoted = await project.run(['promote', 'config', '--from', 'beta', '--to', 'prod', '--account', 'dev', '--region', EU, '--json'], wrong)
+    expect(promoted.status, promoted.stderr).toBe(1)
+    expect(JSON.stringify(promoted.json)).toContain('ERR_LAYERS_ACCOUNT_MISMATCH')
+    expect(ssmCalls(mark)).toEqual([])
+    expect(project.read('lockfile.json')).toBe(before)
+  })
+
   it('--prune-parameters removes a parameter the manifest no longer names, and nothing of another shape; outdated reads a vendor\'s public parameter', async () => {
     await ssmAs(DEV, EU).send(new PutParameterCommand({Name: '/layers/gone/default/x86_64', Value: `arn:aws:lambda:${EU}:${DEV}:layer:gone:1`, Type: 'String'}))
     await ssmAs(DEV, EU).send(new PutParameterCommand({Name: '/layers/notes', Value: 'kept', Type: 'String'}))
