@@ -20,6 +20,8 @@ export interface AuditClientFactory {
   /** The organization's management (or delegated administrator) account, with the default credentials. */
   organizations(): Promise<Pick<OrganizationsClient, 'send'>>
   account(account: Account): Promise<Pick<AccountClient, 'send'>>
+  /** The region of this run's profile in the shared config, the last fallback for accounts the flags name. */
+  profileRegion?(): Promise<string | undefined>
 }
 
 export function awsAuditEnv(clients: AuditClientFactory, desiredLayers?: AuditEnv['desiredLayers']): PruneEnv & Pick<OutdatedEnv, 'probeApiFor'> {
@@ -40,6 +42,7 @@ export function awsAuditEnv(clients: AuditClientFactory, desiredLayers?: AuditEn
     probeApiFor: async (account, region) => layerProbeApi(await lambda(account, region), account.id, region),
     organizations: () => ({listActiveAccounts: async () => organizationsApi(await clients.organizations()).listActiveAccounts()}),
     regions: () => ({listEnabledRegions: async (account) => listEnabledRegions(await clients.account(account))}),
+    ...(clients.profileRegion ? {profileRegion: () => clients.profileRegion!()} : {}),
     ...(desiredLayers ? {desiredLayers} : {}),
   }
 }

@@ -26,6 +26,8 @@ export interface AuditEnv {
   readApiFor(target: ResolvedTarget): Promise<LambdaReadApi>
   organizations?: () => OrganizationsApi
   regions?: () => RegionsApi
+  /** The region of this run's profile in ~/.aws/config (accounts named by id or found by --org, when nothing else names one). */
+  profileRegion?: () => Promise<string | undefined>
   /** What `layers attach` would set on a managed function (src/attach/plan.ts). */
   desiredLayers?(managed: ManagedFunction, deployed: ScannedFunction): DesiredLayers
   /** A function's tags (ListTags with its ARN), in its target. */
@@ -69,6 +71,7 @@ export async function streamAudit(request: AuditRequest, env: AuditEnv, onTarget
   const plan = await resolveTargets(request.manifest, request.flags, {
     ...(env.organizations ? {organizations: env.organizations} : {}),
     ...(env.regions ? {regions: env.regions} : {}),
+    ...(env.profileRegion ? {profileRegion: env.profileRegion} : {}),
     failure: failureOf,
   })
   const byKey = new Map(plan.targets.map((target) => [`${target.accountId}/${target.region}`, target]))

@@ -34,6 +34,8 @@ export interface RegionsApi {
 export interface TargetDeps {
   organizations?: () => OrganizationsApi
   regions?: () => RegionsApi
+  /** The region of this run's profile in the shared config: the last fallback, as the AWS CLI's. */
+  profileRegion?: () => Promise<string | undefined>
   failure: (error: unknown) => TargetFailure
 }
 
@@ -77,7 +79,7 @@ export async function resolveTargets(manifest: Pick<Manifest, 'accounts' | 'sett
 
 async function chooseAccounts(manifest: Pick<Manifest, 'accounts' | 'settings' | 'file'> | undefined, flags: TargetFlags, deps: TargetDeps): Promise<Account[]> {
   checkRegionNames(flags.regions)
-  const defaultRegions = flagTargetRegions(flags.regions, manifest?.settings.regions)
+  const defaultRegions = await regionsForFlagAccounts(manifest, flags, deps)
   if (flags.org) {
     if (!flags.roleName || !ROLE_NAME.test(flags.roleName)) {
       throw new UserInputError(flags.roleName ? 'ERR_LAYERS_FLAG_VALUE' : 'ERR_LAYERS_USAGE', flags.roleName ? `--role-name ${JSON.stringify(flags.roleName)} is not an IAM role name.` : '--org needs --role-name.', {
@@ -113,6 +115,21 @@ async function chooseAccounts(manifest: Pick<Manifest, 'accounts' | 'settings' |
   const chosen = selectAccounts(manifest, flags.accounts, {ids: true, defaultRegions})
   if (!flags.allRegions && manifest) selectRegions(manifest, chosen, flags.regions)
   return chosen
+}
+
+/**
+ * The regions of accounts the flags name (by id, or found by --org): --region, settings.regions,
+ * AWS_REGION, AWS_DEFAULT_REGION, then the profile's `region` in the shared config file. The profile is
+ * read only when an account is named by id or --org is given and nothing before it names a region.
+ */
+async function regionsForFlagAccounts(manifest: Pick<Manifest, 'accounts' | 'settings'> | undefined, flags: TargetFlags, deps: TargetDeps): Promise<string[]> {
+  const regions = flagTargetRegions(flags.regions, manifest?.settings.regions)
+  const namesAnId = (flags.accounts ?? []).some((name) => /^\d{12}$/.test(name) && !Object.values(manifest?.accounts ?? {}).some((account) => account.id === name || account.name === name))
+  if (regions.length > 0 || !deps.profileRegion || !(flags.org || namesAnId)) return regions
+  const region = (await deps.profileRegion())?.trim()
+  if (!region) return []
+  checkRegionNames([region], "the profile's region (shared config file)")
+  return [region]
 }
 
 /** A failed ListAccounts as the user-facing error it is: no organization, not allowed, or the AWS error named. */

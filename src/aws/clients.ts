@@ -47,6 +47,8 @@ export interface AwsClientFactory {
   account(account: Account): Promise<AccountClient>
   /** --profile of this run, for messages naming where credentials came from. */
   readonly profile?: string
+  /** The region of this run's profile (--profile, else AWS_PROFILE, else default) in the shared config; undefined when it has none. */
+  profileRegion(): Promise<string | undefined>
 }
 
 /** How this run reaches AWS: the global flags of every command that talks to it (src/cli/aws-flags.ts). */
@@ -182,6 +184,19 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
       cached('organizations', async () => {
         const {OrganizationsClient} = await import('@aws-sdk/client-organizations')
         return watched(new OrganizationsClient({...common(), region: 'us-east-1', credentials: credentialsFor(undefined, 'us-east-1')}), {service: 'organizations', account: accountText(undefined), region: 'us-east-1'})
+      }),
+    profileRegion: () =>
+      cached('profile-region', async () => {
+        // The SDK's own region chain (AWS_REGION, then the profile's `region`), as the AWS CLI reads it.
+        const {STSClient} = await import('@aws-sdk/client-sts')
+        const client = new STSClient(options.profile ? {profile: options.profile} : {})
+        try {
+          return await client.config.region()
+        } catch {
+          return undefined
+        } finally {
+          client.destroy()
+        }
       }),
     account: (account) =>
       cached(`account/${accountKey(account)}`, async () => {

@@ -79,7 +79,7 @@ export async function runPrune(request: PruneRequest, env: PruneEnv): Promise<Pr
     throw new UserInputError('ERR_LAYERS_FLAG_VALUE', `--keep ${request.keep} is not a whole number of versions.`, {hint: 'Give --keep 0 or more, e.g. --keep 3.'})
   }
 
-  const plan = await resolveTargets(request.manifest, request.flags, {...(env.regions ? {regions: env.regions} : {}), failure: failureOf})
+  const plan = await resolveTargets(request.manifest, request.flags, {...(env.regions ? {regions: env.regions} : {}), ...(env.profileRegion ? {profileRegion: env.profileRegion} : {}), failure: failureOf})
   const audit = await auditFor(request, env, plan.targets, now)
 
   const failures: PruneResult['failures'] = plan.failed.map((entry) => ({accountId: entry.accountId, region: entry.region, error: entry.error}))

@@ -26,7 +26,7 @@ beforeAll(async () => {
   // Credentials without any endpoint_url: the endpoint comes from the environment or --endpoint-url only.
   const key = (account: string) => server.credentials(account)
   mkdirSync(path.join(dir, '.aws'))
-  writeFileSync(path.join(dir, '.aws', 'config'), '[default]\n[profile prod]\n')
+  writeFileSync(path.join(dir, '.aws', 'config'), '[default]\n[profile prod]\nregion = ap-south-1\n')
   writeFileSync(
     path.join(dir, '.aws', 'credentials'),
     `[default]\naws_access_key_id = ${key(DEV).accessKeyId}\naws_secret_access_key = ${key(DEV).secretAccessKey}\n` +
@@ -172,17 +172,23 @@ describe('the AWS CLI conventions', () => {
     expect(lambdaTargets(mark)).toEqual([`${PROD}/eu-west-1`, `${PROD}/us-east-1`])
   })
 
-  it('an account named by id is audited in --region, else AWS_REGION, else AWS_DEFAULT_REGION', async () => {
+  it("an account named by id is audited in --region, else AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region", async () => {
     const targets = (result: CliResult) => (result.json?.targets ?? []).map((target: {region: string}) => target.region)
-    const [flag, region, fallback, neither] = await Promise.all([
+    const [flag, region, fallback, profileRegion, variableOverProfile, neither] = await Promise.all([
       layers(audit(DEV, ['--region', 'us-east-1']), {AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'eu-central-1'}),
       layers(audit(DEV), {AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'eu-central-1'}),
       layers(audit(DEV), {AWS_DEFAULT_REGION: 'eu-central-1'}),
+      layers(audit(PROD, ['--profile', 'prod'])),
+      layers(audit(PROD), {AWS_PROFILE: 'prod', AWS_REGION: 'eu-west-1'}),
       layers(audit(DEV)),
     ])
     expect(targets(flag)).toEqual(['us-east-1'])
     expect(targets(region)).toEqual(['eu-west-1'])
     expect(targets(fallback)).toEqual(['eu-central-1'])
+    // [profile prod] has `region = ap-south-1` in the config file: the last fallback, as the AWS CLI's.
+    expect(profileRegion.code, profileRegion.stderr).toBe(0)
+    expect(targets(profileRegion)).toEqual(['ap-south-1'])
+    expect(targets(variableOverProfile)).toEqual(['eu-west-1'])
     expect(neither.code).toBe(2)
     expect(neither.json.error.code).toBe('ERR_LAYERS_AUDIT_NO_TARGETS')
     expect(neither.json.error.hint).toContain('AWS_REGION')
