@@ -16,6 +16,7 @@ import {LambdaQuotas, type QuotaSetting} from './quotas.js'
 import {unzippedSize} from './zip.js'
 
 export const MAX_UNZIPPED = 262_144_000
+/** Requests must be smaller than this: 50 MiB (52,428,800 bytes) of ZipFile in base64 (a larger zip comes from S3). */
 const MAX_INLINE_REQUEST = 69_905_067
 const RUNTIMES = new Set<string>(Object.values(Runtime))
 const ARCHITECTURES = new Set<string>(Object.values(Architecture))
@@ -357,8 +358,9 @@ export class Lambda {
   }
 
   private parseBody(ctx: RequestContext): Record<string, unknown> {
-    if (ctx.body.length > MAX_INLINE_REQUEST) {
-      throw new ApiError(413, 'RequestTooLargeException', `Request must be smaller than ${MAX_INLINE_REQUEST} bytes for the ${ctx.operation} operation`)
+    // Lambda's front end answers RequestEntityTooLargeException (HTTP 413), not the modelled RequestTooLargeException.
+    if (ctx.body.length >= MAX_INLINE_REQUEST) {
+      throw new ApiError(413, 'RequestEntityTooLargeException', `Request must be smaller than ${MAX_INLINE_REQUEST} bytes for the ${ctx.operation} operation`)
     }
     if (ctx.body.length === 0) return {}
     try {

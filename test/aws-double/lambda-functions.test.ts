@@ -16,6 +16,8 @@ import {
   waitUntilFunctionActiveV2,
   waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda'
+import {CreateBucketCommand, PutObjectCommand} from '@aws-sdk/client-s3'
+import {createHash, randomBytes} from 'node:crypto'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {ACCOUNT1, ACCOUNT2, clients, failure, makeZip, REGION, type Clients} from './helpers.js'
@@ -166,6 +168,23 @@ describe('UpdateFunctionConfiguration layers', () => {
     const codeUnzipped = 'export const handler = async () => 1\n'.length
     expect(error.message).toBe(`Function code combined with layers exceeds the maximum allowed size of 262144000 bytes. The actual size is ${2 * 140 * 1024 * 1024 + codeUnzipped} bytes.`)
   })
+})
+
+describe('code above 50 MB', () => {
+  it('refuses a ZipFile above 50 MB with RequestEntityTooLargeException and takes the same zip from S3, its CodeSha256 recomputed', async () => {
+    await createFunction(one, 'big')
+    await waitUntilFunctionActiveV2({client: one.lambda, maxWaitTime: 10, minDelay: 1}, {FunctionName: 'big'})
+    // Random bytes do not compress: the zip is just over 51 MiB.
+    const big = await makeZip({'index.js': 'export const handler = async () => 1\n', 'blob.bin': randomBytes(51 * 1024 * 1024)})
+    const direct = await failure(one.lambda.send(new UpdateFunctionCodeCommand({FunctionName: 'big', ZipFile: big})))
+    expect(direct.name).toBe('RequestEntityTooLargeException')
+    expect(direct.$metadata.httpStatusCode).toBe(413)
+    expect(direct.message).toBe('Request must be smaller than 69905067 bytes for the UpdateFunctionCode operation')
+    await one.s3.send(new CreateBucketCommand({Bucket: 'big-code'}))
+    await one.s3.send(new PutObjectCommand({Bucket: 'big-code', Key: 'big.zip', Body: big}))
+    const updated = await one.lambda.send(new UpdateFunctionCodeCommand({FunctionName: 'big', S3Bucket: 'big-code', S3Key: 'big.zip'}))
+    expect(updated).toMatchObject({CodeSha256: createHash('sha256').update(big).digest('base64'), CodeSize: big.length, LastUpdateStatus: 'InProgress'})
+  }, 60_000)
 })
 
 describe('RevisionId and LastUpdateStatus', () => {
