@@ -251,16 +251,25 @@ function isBusy(state: FunctionState): boolean {
   return state.lastUpdateStatus === 'InProgress' || state.state === 'Pending'
 }
 
-/** Polls until LastUpdateStatus leaves InProgress (and State leaves Pending); throws ERR_LAYERS_ATTACH_TIMEOUT after the bound. */
-async function waitForUpdate(api: FunctionsApi, name: string, state: FunctionState, options: AttachRunOptions): Promise<FunctionState> {
+/** What a wait is for, in its timeout error (default: attach's layer update). */
+export interface UpdateWait {
+  /** e.g. `the code update (UpdateFunctionCode)`. */
+  what?: string
+  /** The command to run again (default attach). */
+  command?: string
+}
+
+/** Polls until LastUpdateStatus leaves InProgress (and State leaves Pending); throws ERR_LAYERS_<COMMAND>_TIMEOUT after the bound. */
+export async function waitForUpdate(api: Pick<FunctionsApi, 'getFunction'>, name: string, state: FunctionState, options: Pick<AttachRunOptions, 'waitTimeoutMs' | 'pollMs' | 'signal'>, wait: UpdateWait = {}): Promise<FunctionState> {
   const deadline = Date.now() + (options.waitTimeoutMs ?? DEFAULT_WAIT_MS)
   let delay = options.pollMs ?? 250
   let current = state
+  const command = wait.command ?? 'attach'
   // Interrupted: the update was sent and stands; the rerun sees how it ended.
   while (isBusy(current) && !options.signal?.aborted) {
     if (Date.now() >= deadline) {
-      throw new OperationalError('ERR_LAYERS_ATTACH_TIMEOUT', `${name} was still updating (LastUpdateStatus InProgress) after ${Math.round((options.waitTimeoutMs ?? DEFAULT_WAIT_MS) / 1000)} s.`, {
-        hint: 'Check the function in the Lambda console; run `layers attach` again once its update has finished.',
+      throw new OperationalError(`ERR_LAYERS_${command.toUpperCase()}_TIMEOUT`, `${name} was still updating (LastUpdateStatus InProgress${wait.what ? `, after ${wait.what}` : ''}) after ${Math.round((options.waitTimeoutMs ?? DEFAULT_WAIT_MS) / 1000)} s.`, {
+        hint: `Check the function in the Lambda console; run \`layers ${command}\` again once its update has finished.`,
       })
     }
     await new Promise((resolve) => setTimeout(resolve, delay))

@@ -9,6 +9,7 @@ export const SCHEMA_VERSIONS = {
   /** The audit report carries it itself (also in the saved history and `--format json`). */
   audit: AUDIT_SCHEMA_VERSION,
   build: 1,
+  deploy: 1,
   export: 1,
   history: 1,
   init: 1,
@@ -18,6 +19,7 @@ export const SCHEMA_VERSIONS = {
   promote: 1,
   prune: 1,
   publish: 1,
+  rollback: 1,
   run: 1,
   size: 1,
   validate: 1,

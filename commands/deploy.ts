@@ -1,0 +1,76 @@
+import {Args, Flags} from '@oclif/core'
+import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP} from '../src/cli/aws-flags.js'
+import {EXIT_CODES_HELP, LayersAwsCommand} from '../src/cli/base-command.js'
+import {deployCommand} from '../src/deploy/command.js'
+import {renderDeploy} from '../src/deploy/render.js'
+import type {DeployResult} from '../src/deploy/run.js'
+import {OperationalError} from '../src/errors/index.js'
+
+export default class Deploy extends LayersAwsCommand {
+  static override summary = 'Put each function\'s code and its locked layers on Lambda; optionally publish a version and move an alias.'
+
+  static override description = `For every named function (all when none are named), in each of its accounts and regions: the function is packaged as \`layers package\` does (the import check, then the thin zip), and compared with what Lambda has. When its CodeSha256 (base64 SHA-256 of the zip) differs, the zip is uploaded to the artifact bucket (settings.bucket) under a content-addressed key (<prefix>functions/<function>/<sha256>.zip; an object already there is not sent again; multipart above 8 MiB, so packages over Lambda's 50 MB direct-upload limit work) and UpdateFunctionCode takes it from S3 under the function's RevisionId; deploy waits (bounded by --wait-timeout) for LastUpdateStatus Successful, then puts the locked layers on in one UpdateFunctionConfiguration, as \`layers attach\` does (same refusals, checked before the code moves). A function whose code and layers already match is not written to.
+
+--publish publishes a version (PublishVersion with the package's CodeSha256 and the RevisionId as preconditions; none when a version with this code and these layers exists). --alias NAME (implies --publish) creates the alias or moves it to that version, recording the version it pointed at before in its description (what \`layers rollback\` moves it back to); --traffic N leaves the alias on its version and sends N% of its traffic to the new one (RoutingConfig); a later deploy without --traffic moves it all.
+
+The function must exist (deploy does not create functions) and be a Zip function. A function infrastructure as code owns (tag aws:cloudformation:stack-name, or one of settings.ownershipTags) is refused unless --force, as attach refuses it. The credentials of each account are checked (STS) before anything is read or written there. --dry-run packages and reads, and writes nothing to AWS.
+
+${AWS_CONVENTIONS_HELP}
+
+${AWS_TIME_BOUNDS_HELP}
+
+${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or failed.`
+
+  static override examples = [
+    {description: 'Show what deploying the api function to dev would change', command: '<%= config.bin %> <%= command.id %> api --account dev --dry-run'},
+    {description: 'Deploy it, publish a version and point the alias live at it', command: '<%= config.bin %> <%= command.id %> api --account dev --publish --alias live'},
+    {description: 'Send 10% of live\'s traffic to a new version, machine-readable', command: '<%= config.bin %> <%= command.id %> api --account dev --alias live --traffic 10 --json'},
+  ]
+
+  static override strict = false
+
+  static override args = {
+    function: Args.string({description: 'Function keys or names from the manifest (default: all).', required: false}),
+  }
+
+  static override flags = {
+    account: Flags.string({char: 'a', description: 'Manifest account name or id (repeatable); default: each function\'s accounts.', multiple: true}),
+    region: Flags.string({char: 'r', description: 'Region (repeatable); default: each account\'s regions.', multiple: true}),
+    'dry-run': Flags.boolean({description: 'Package and show what would change; write nothing to AWS.', default: false}),
+    publish: Flags.boolean({description: 'Publish a function version holding the deployed code and layers.', default: false}),
+    alias: Flags.string({description: 'Create or move this alias to the published version (implies --publish).'}),
+    traffic: Flags.integer({description: 'Percent of the alias\'s traffic for the new version (1-100; below 100 the alias stays on its version). Needs --alias.', min: 1, max: 100}),
+    force: Flags.boolean({description: 'Also deploy functions a CloudFormation stack or an ownership tag says another tool owns (its next deploy reverts the change).', default: false}),
+    'create-bucket': Flags.boolean({description: 'Create the artifact bucket (settings.bucket) where it does not exist.', default: false}),
+    concurrency: Flags.integer({description: 'Function targets worked on at once.', default: 4, min: 1, max: 64}),
+    'wait-timeout': Flags.integer({description: 'Seconds to wait for each update to finish (LastUpdateStatus).', default: 120, min: 1}),
+  }
+
+  async run(): Promise<DeployResult> {
+    const {argv, flags} = await this.parse(Deploy)
+    const result = await deployCommand({
+      manifestPath: this.manifestPath(flags),
+      functions: argv as string[],
+      accounts: flags.account,
+      regions: flags.region,
+      dryRun: flags['dry-run'],
+      publish: flags.publish,
+      ...(flags.alias !== undefined ? {alias: flags.alias} : {}),
+      ...(flags.traffic !== undefined ? {traffic: flags.traffic} : {}),
+      createBucket: flags['create-bucket'],
+      concurrency: flags.concurrency,
+      emit: this.reporter.emit,
+      ...this.awsConnection(flags),
+      waitTimeoutMs: flags['wait-timeout'] * 1000,
+      force: flags.force,
+      signal: this.interruptSignal,
+    })
+    this.reporter.done()
+    this.out(() => renderDeploy(result))
+    const bad = result.summary.refused + result.summary.conflicts + result.summary.failed
+    if (bad > 0) {
+      await this.reportFailure(new OperationalError('ERR_LAYERS_DEPLOY_FAILED', `${bad} function target(s) refused, conflicted or failed; see the summary.`, {hint: 'Each outcome says why; fix those and run deploy again (what is already in place is not written again).'}))
+    }
+    return result
+  }
+}

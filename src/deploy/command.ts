@@ -1,0 +1,144 @@
+// Owns `layers deploy` and `layers rollback` end to end for their commands: loads the manifest and the
+// lockfile (which must match for the layers the chosen functions use), picks the function targets,
+// packages the functions (src/package: the import check, then the thin zips; before any AWS call),
+// wires AWS (the shared client factory, every account bound to its credentials by STS before its first
+// call, src/aws/identity.ts) and the build records (unzipped sizes), and runs the deploy or rollback.
+import {desiredFromLock} from '../audit/desired.js'
+import {selectFunctionTargets} from '../attach/plan.js'
+import {awsClientFactory, type AwsClientFactory, type AwsConnection} from '../aws/clients.js'
+import {boundClients} from '../aws/identity.js'
+import {deployApi} from '../aws/lambda-deploy.js'
+import {functionsApi} from '../aws/lambda-functions.js'
+import {artifactStoreApi} from '../aws/s3-artifacts.js'
+import {UserInputError} from '../errors/index.js'
+import type {EmitEvent} from '../events.js'
+import {bucketName} from '../manifest/bucket.js'
+import type {Account} from '../manifest/types.js'
+import {packageFunctions} from '../package/package.js'
+import {loadFunctionProject} from '../package/project.js'
+import {loadManifest} from '../manifest/load.js'
+import {projectPaths} from '../project/paths.js'
+import {openStateDatabase} from '../store/db.js'
+import {packageObjectKey} from './plan.js'
+import {runRollback, type RollbackResult} from './rollback.js'
+import {runDeploy, type DeployPackage, type DeployResult, type DeployTarget} from './run.js'
+
+interface TargetOptions extends AwsConnection {
+  manifestPath: string
+  functions: string[]
+  accounts?: string[]
+  regions?: string[]
+  dryRun: boolean
+  concurrency: number
+  emit: EmitEvent
+  /** Fires on an interrupt (no further write starts; InterruptedError says what was done). */
+  signal?: AbortSignal
+  /** --force: also change functions infrastructure as code owns (src/iac/ownership.ts). */
+  force?: boolean
+}
+
+export interface DeployCommandOptions extends TargetOptions {
+  publish: boolean
+  alias?: string
+  /** --traffic: percent of the alias's traffic for the new version. */
+  traffic?: number
+  createBucket: boolean
+  waitTimeoutMs?: number
+}
+
+export interface RollbackCommandOptions extends TargetOptions {
+  alias: string
+}
+
+const ALIAS_NAME = /^(?!\d+$)[a-zA-Z0-9_-]{1,128}$/
+
+function checkAlias(alias: string | undefined): void {
+  if (alias !== undefined && !ALIAS_NAME.test(alias)) {
+    throw new UserInputError('ERR_LAYERS_FLAG_VALUE', `--alias ${JSON.stringify(alias)} is not a Lambda alias name.`, {
+      hint: 'An alias name is 1 to 128 letters, digits, hyphens and underscores, not all digits (e.g. live).',
+      details: {flag: 'alias', value: alias},
+    })
+  }
+}
+
+async function project(options: TargetOptions) {
+  const loaded = await loadFunctionProject(options.manifestPath, options.functions, 'deploy')
+  const targets = selectFunctionTargets(loaded.manifest, {functions: options.functions, accounts: options.accounts, regions: options.regions})
+  return {...loaded, targets}
+}
+
+export async function deployCommand(options: DeployCommandOptions, factory: AwsClientFactory = awsClientFactory(options)): Promise<DeployResult> {
+  checkAlias(options.alias)
+  if (options.traffic !== undefined && options.alias === undefined) {
+    throw new UserInputError('ERR_LAYERS_FLAG_VALUE', '--traffic needs --alias: it is the share of the alias\'s traffic the new version gets.', {hint: 'Add --alias NAME (e.g. --alias live --traffic 10).', details: {flag: 'traffic'}})
+  }
+  const clients = boundClients(factory)
+  const {manifest, lock, paths, targets} = await project(options)
+  factory.budget.useSetting(manifest.settings.maxRps)
+  const deployed = [...new Set(targets.map((target) => target.function))].map((key) => manifest.functions[key]!)
+  const db = openStateDatabase(paths.stateDir)
+  try {
+    // The import check and the zips first: nothing is read from or written to AWS for a package that fails.
+    const packaged = deployed.length > 0 ? await packageFunctions(manifest, lock, deployed, {stateDir: paths.stateDir, emit: options.emit, db, ...(options.signal ? {signal: options.signal} : {})}) : {functions: []}
+    const packages = new Map(packaged.functions.map((fn) => [fn.function, {zipPath: fn.zipPath, codeSha256: fn.codeSha256, zipBytes: fn.zipBytes, sha256Hex: fn.sha256Hex}]))
+    const deployTargets: DeployTarget[] = targets.map((target) => ({
+      ...target,
+      bucket: bucketName(manifest.settings.bucket, target),
+      key: packageObjectKey(manifest.settings.prefix, target.function, packages.get(target.function)!.sha256Hex),
+    }))
+    const account = (name: string): Account => manifest.accounts[name]!
+    const sizes = db.prepare('SELECT unzipped_bytes AS bytes FROM builds WHERE code_sha256 = @sha UNION ALL SELECT unzipped_bytes FROM function_packages WHERE code_sha256 = @sha LIMIT 1')
+    return await runDeploy(
+      deployTargets,
+      {
+        functionsApi: async (target) => functionsApi(await clients.lambda(account(target.accountName), target.region)),
+        deployApi: async (target) => deployApi(await clients.lambda(account(target.accountName), target.region)),
+        store: async (target) => artifactStoreApi(await clients.s3(account(target.accountName), target.region)),
+        unzippedBytes: (codeSha256) => (sizes.get({sha: codeSha256}) as {bytes: number} | undefined)?.bytes,
+      },
+      {
+        dryRun: options.dryRun,
+        concurrency: options.concurrency,
+        emit: options.emit,
+        packageOf: (key): DeployPackage => packages.get(key)!,
+        desired: (target) => desiredFromLock(manifest, lock, target.function, target.accountId, target.region, target.architecture),
+        publish: options.publish || options.alias !== undefined,
+        ...(options.alias !== undefined ? {alias: options.alias} : {}),
+        ...(options.traffic !== undefined ? {traffic: options.traffic} : {}),
+        createBucket: options.createBucket,
+        ...(options.waitTimeoutMs ? {waitTimeoutMs: options.waitTimeoutMs} : {}),
+        ...(options.signal ? {signal: options.signal} : {}),
+        ...(manifest.settings.ownershipTags ? {ownershipTags: manifest.settings.ownershipTags} : {}),
+        ...(options.force ? {force: true} : {}),
+      },
+    )
+  } finally {
+    db.close()
+  }
+}
+
+export async function rollbackCommand(options: RollbackCommandOptions, factory: AwsClientFactory = awsClientFactory(options)): Promise<RollbackResult> {
+  checkAlias(options.alias)
+  const clients = boundClients(factory)
+  // No lock needed: a rollback moves an alias back to a version, whatever the lockfile says now.
+  const manifest = await loadManifest(projectPaths(options.manifestPath).manifest)
+  const targets = selectFunctionTargets(manifest, {functions: options.functions, accounts: options.accounts, regions: options.regions})
+  factory.budget.useSetting(manifest.settings.maxRps)
+  const account = (name: string): Account => manifest.accounts[name]!
+  return runRollback(
+    targets,
+    {
+      functionsApi: async (target) => functionsApi(await clients.lambda(account(target.accountName), target.region)),
+      deployApi: async (target) => deployApi(await clients.lambda(account(target.accountName), target.region)),
+    },
+    {
+      alias: options.alias,
+      dryRun: options.dryRun,
+      concurrency: options.concurrency,
+      emit: options.emit,
+      ...(options.signal ? {signal: options.signal} : {}),
+      ...(manifest.settings.ownershipTags ? {ownershipTags: manifest.settings.ownershipTags} : {}),
+      ...(options.force ? {force: true} : {}),
+    },
+  )
+}

@@ -1,0 +1,77 @@
+// Owns planning `layers deploy` and `layers rollback`, as pure functions over plain data: the S3 key a
+// function package is uploaded under (content-addressed, beside the layer artifacts), where an alias
+// is to point after a deploy (moved to the new version, or a weighted shift that leaves it on its
+// version and sends a share to the new one) and after a rollback, and the record of the version an
+// alias pointed at before, which deploy writes into the alias's description in the same UpdateAlias
+// call that moves it (so it lives with the alias in its account: a rollback works from any machine or
+// CI job, whoever deployed last, and the record cannot drift from the move).
+import {artifactObjectKey} from '../publish/plan.js'
+
+/** Where an alias points: its version, and the one other version it sends a share of the traffic to (empty: none). */
+export interface AliasRoute {
+  functionVersion: string
+  /** Version -> weight (0..1) of RoutingConfig.AdditionalVersionWeights. */
+  weights: Record<string, number>
+  description: string
+}
+
+export interface AliasState extends AliasRoute {
+  name: string
+  revisionId: string
+}
+
+/** Content-addressed key of a function package in the artifact bucket: <prefix>functions/<function>/<sha256 hex>.zip. */
+export function packageObjectKey(prefix: string, functionKey: string, sha256Hex: string): string {
+  return artifactObjectKey(prefix, `functions/${functionKey}`, sha256Hex)
+}
+
+const PREVIOUS = /^layers: previous version (\d+)\b/
+
+/** The alias description that records the version it pointed at before (at most 256 characters, as Lambda allows). */
+export function previousVersionDescription(version: string): string {
+  return `layers: previous version ${version} (layers rollback moves the alias back to it)`
+}
+
+/** The version an alias pointed at before layers deploy moved it, from its description; undefined when none is recorded. */
+export function recordedPreviousVersion(description: string): string | undefined {
+  return PREVIOUS.exec(description)?.[1]
+}
+
+function sameRoute(alias: AliasState, route: AliasRoute): boolean {
+  const a = Object.entries(alias.weights).sort()
+  const b = Object.entries(route.weights).sort()
+  return alias.functionVersion === route.functionVersion && a.length === b.length && a.every(([version, weight], index) => b[index]![0] === version && b[index]![1] === weight)
+}
+
+export type AliasPlan = {action: 'noop'} | {action: 'create' | 'update'; route: AliasRoute} | {action: 'refuse'; reason: string}
+
+/**
+ * Where alias `name` goes for the new `version`: all traffic (traffic undefined or 100), or `traffic`
+ * percent of it with the alias left on its version. The version it pointed at before is recorded.
+ */
+export function planAliasMove(name: string, current: AliasState | undefined, version: string, traffic?: number): AliasPlan {
+  const weighted = traffic !== undefined && traffic < 100
+  if (!current) {
+    if (weighted) return {action: 'refuse', reason: `alias ${name} does not exist yet, so there is no version to keep the other ${100 - traffic}% of the traffic on; deploy with --alias ${name} and no --traffic first.`}
+    return {action: 'create', route: {functionVersion: version, weights: {}, description: ''}}
+  }
+  const description = previousVersionDescription(current.functionVersion)
+  // Already all on the new version: a weighted shift to it has nothing to shift.
+  const route: AliasRoute =
+    weighted && current.functionVersion !== version
+      ? {functionVersion: current.functionVersion, weights: {[version]: traffic / 100}, description}
+      : {functionVersion: version, weights: {}, description: current.functionVersion === version ? current.description : description}
+  return sameRoute(current, route) ? {action: 'noop'} : {action: 'update', route}
+}
+
+/** Where alias `name` goes back to: the recorded previous version, all traffic on it. */
+export function planRollback(name: string, current: AliasState): AliasPlan {
+  const previous = recordedPreviousVersion(current.description)
+  if (previous === undefined) {
+    return {action: 'refuse', reason: `alias ${name} records no previous version (layers deploy --alias writes it into the alias's description when it moves the alias); move it with \`aws lambda update-alias\`.`}
+  }
+  // Rolled back from a version the alias pointed at: that one becomes the previous (a second rollback goes forward again).
+  const description = current.functionVersion === previous ? current.description : previousVersionDescription(current.functionVersion)
+  const route: AliasRoute = {functionVersion: previous, weights: {}, description}
+  return sameRoute(current, route) ? {action: 'noop'} : {action: 'update', route}
+}

@@ -1,0 +1,94 @@
+// Owns the human output of `layers deploy` and `layers rollback`: per function and target, its outcome
+// and what moved (code, layers, version, alias), then refusals and failures with their reasons, then a
+// summary; and the messages of an interrupted run (what each target got, what was not started).
+import {renderFailures} from '../cli/failures.js'
+import {accountLabel, paint, stdoutStyle, targetLabel, toneOf} from '../cli/style.js'
+import {renderTable} from '../cli/table.js'
+import type {InterruptSignal} from '../errors/index.js'
+import type {AliasRoute} from './plan.js'
+import type {RollbackOutcome, RollbackResult} from './rollback.js'
+import type {DeployOutcome, DeployResult} from './run.js'
+
+interface Row {
+  functionName: string
+  accountId: string
+  accountName: string
+  region: string
+  status: string
+  reasons?: string[]
+  error?: DeployOutcome['error']
+}
+
+function where(outcome: Row): string {
+  return `${outcome.functionName} ${targetLabel(outcome)}`
+}
+
+/** `3`, or `3 (90%) + 4 (10%)` for a weighted alias. */
+function route(value: AliasRoute | undefined): string {
+  if (!value) return '-'
+  const [extra, weight] = Object.entries(value.weights)[0] ?? []
+  if (extra === undefined || weight === undefined) return value.functionVersion
+  const share = Math.round(weight * 100)
+  return `${value.functionVersion} (${100 - share}%) + ${extra} (${share}%)`
+}
+
+function table(headers: string[], rows: Row[], changes: (row: Row) => string, summary: string): string {
+  const {color} = stdoutStyle()
+  const lines = [
+    renderTable(
+      [{header: headers[0]!, wrap: 10}, {header: 'Account', wrap: 14}, 'Region', {header: 'Outcome', tone: toneOf}, {header: headers[1]!, wrap: 28}],
+      rows.map((row) => [row.functionName, accountLabel(row.accountId, row.accountName), row.region, row.status, changes(row)]),
+    ),
+  ]
+  const refusals = rows.flatMap((row) => (row.reasons ?? []).map((reason) => `${where(row)}: ${paint('bad', 'refused', color)}: ${reason}`))
+  const failures = renderFailures(
+    rows.filter((row) => row.error).map((row) => ({where: where(row), names: [row.accountId, row.accountName, row.region, row.functionName], error: row.error!})),
+    color,
+  )
+  if (refusals.length + failures.length > 0) lines.push('', ...refusals, ...failures)
+  lines.push('', summary)
+  return lines.join('\n')
+}
+
+function deployChanges(outcome: DeployOutcome): string {
+  const parts: string[] = []
+  if (outcome.code !== 'unchanged') parts.push(`code ${outcome.code}${outcome.s3 ? ` (s3 ${outcome.s3.upload})` : ''}`)
+  if (outcome.layers.status !== 'unchanged') parts.push(`layers ${outcome.layers.status}: ${outcome.layers.after.map((arn) => arn.slice(arn.lastIndexOf(':layer:') + 7)).join(', ') || '(none)'}`)
+  if (outcome.version !== undefined) parts.push(`version ${outcome.version}${outcome.published ? ' published' : ''}`)
+  if (outcome.alias && outcome.alias.status !== 'unchanged') parts.push(`alias ${outcome.alias.name} ${outcome.alias.status}: ${route(outcome.alias.before)} -> ${route(outcome.alias.after)}`)
+  return parts.length > 0 ? parts.join('\n') : '-'
+}
+
+export function renderDeploy(result: DeployResult): string {
+  if (result.functions.length === 0) return 'Nothing to deploy: no selected function has a target (account and region).'
+  const s = result.summary
+  return table(['Function', 'Changes'], result.functions, (row) => deployChanges(row as DeployOutcome), `${result.dryRun ? 'Dry run: would deploy' : 'Deployed'} ${s.deployed}, unchanged ${s.unchanged}, refused ${s.refused}, conflicts ${s.conflicts}, failed ${s.failed}.`)
+}
+
+export function renderRollback(result: RollbackResult): string {
+  if (result.functions.length === 0) return 'Nothing to roll back: no selected function has a target (account and region).'
+  const s = result.summary
+  const changes = (row: Row) => {
+    const outcome = row as RollbackOutcome
+    return outcome.after ? `alias ${outcome.alias}: ${route(outcome.before)} -> ${route(outcome.after)}` : outcome.before ? `alias ${outcome.alias}: ${route(outcome.before)}` : '-'
+  }
+  return table(['Function', 'Alias'], result.functions, changes, `${result.dryRun ? 'Dry run: would roll back' : 'Rolled back'} ${s.rolledBack}, unchanged ${s.unchanged}, refused ${s.refused}, conflicts ${s.conflicts}, failed ${s.failed}.`)
+}
+
+function interrupted(command: string, signal: InterruptSignal, rows: Row[], describe: (row: Row) => string): string {
+  const lines = [`${command} interrupted by ${signal}:`]
+  for (const row of rows) lines.push(`  ${row.status}: ${row.functionName} ${row.accountName}/${row.region}${describe(row)}`)
+  return lines.join('\n')
+}
+
+export function renderDeployInterrupted(signal: InterruptSignal, result: DeployResult): string {
+  return interrupted('deploy', signal, result.functions, (row) => {
+    const outcome = row as DeployOutcome
+    const done = [outcome.code === 'updated' ? 'code updated' : '', outcome.layers.status === 'updated' ? 'layers updated' : '', outcome.published ? `version ${outcome.version} published` : '', outcome.alias && ['moved', 'created'].includes(outcome.alias.status) ? `alias ${outcome.alias.name} ${outcome.alias.status}` : ''].filter(Boolean)
+    return done.length > 0 ? ` (${done.join(', ')}; the rest not done)` : outcome.error ? `: [${outcome.error.code}] ${outcome.error.message}` : ''
+  })
+}
+
+export function renderRollbackInterrupted(signal: InterruptSignal, result: RollbackResult): string {
+  return interrupted('rollback', signal, result.functions, (row) => ((row as RollbackOutcome).after ? ` -> version ${(row as RollbackOutcome).after!.functionVersion}` : ''))
+}

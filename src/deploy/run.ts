@@ -1,0 +1,360 @@
+// Owns running `layers deploy` against AWS, per function and target: read the function, decide what
+// differs (its CodeSha256 from the package's, its Layers from the locked list, with --publish/--alias
+// whether a version holding both exists and where the alias points), and leave it untouched when
+// nothing does (no write at all). Otherwise, in Lambda's order: the ownership check (a function
+// infrastructure as code owns is refused unless `force`, as attach does), the layer refusals (attach's
+// own plan, read-only, so a refused layer list fails before the code moves), the package uploaded
+// content-addressed to the artifact bucket (skipped when the object is there), UpdateFunctionCode from
+// S3 under the RevisionId, a bounded wait for LastUpdateStatus Successful, the locked layers in one
+// UpdateFunctionConfiguration (runAttach for the one target), then PublishVersion under CodeSha256 and
+// RevisionId preconditions and the alias moved (or shifted by weight) under its RevisionId, the version
+// it pointed at before recorded in its description (src/deploy/plan.ts).
+// On an interrupt (options.signal) no further write is started; one already sent stands, and
+// InterruptedError lists what each target got.
+import pLimit from 'p-limit'
+import type {AttachEnv, AttachOutcome} from '../attach/run.js'
+import {runAttach, waitForUpdate} from '../attach/run.js'
+import {isSameList, type FunctionState, type FunctionTarget, type LayerDiff} from '../attach/plan.js'
+import {targetError, type TargetError} from '../aws/errors.js'
+import type {DeployApi} from '../aws/lambda-deploy.js'
+import type {ArtifactStoreApi} from '../aws/s3-artifacts.js'
+import {InterruptedError, OperationalError} from '../errors/index.js'
+import type {EmitEvent} from '../events.js'
+import {describeOwner, ownerOf, type Owner} from '../iac/ownership.js'
+import {formatBytes} from '../cli/table.js'
+import {planAliasMove, type AliasRoute} from './plan.js'
+import {renderDeployInterrupted} from './render.js'
+
+/** The package of one function (src/package) and where it goes in the artifact bucket. */
+export interface DeployPackage {
+  zipPath: string
+  codeSha256: string
+  zipBytes: number
+}
+
+export interface DeployTarget extends FunctionTarget {
+  bucket: string
+  key: string
+}
+
+export interface DeployEnv extends AttachEnv {
+  deployApi(target: DeployTarget): Promise<DeployApi>
+  store(target: DeployTarget): Promise<ArtifactStoreApi>
+}
+
+export interface DeployRunOptions {
+  dryRun: boolean
+  concurrency: number
+  emit: EmitEvent
+  /** The package of a manifest function. */
+  packageOf(functionKey: string): DeployPackage
+  /** The desired Layers list of a target, or why there is none (attach's). */
+  desired(target: FunctionTarget): {arns: string[]} | {error: string}
+  publish: boolean
+  alias?: string
+  /** Percent of the alias's traffic for the new version (below 100: a weighted shift). */
+  traffic?: number
+  createBucket: boolean
+  waitTimeoutMs?: number
+  pollMs?: number
+  signal?: AbortSignal
+  ownershipTags?: readonly string[]
+  force?: boolean
+}
+
+/** `interrupted`: an interrupt came after some of the target's writes (they stand). */
+export type DeployStatus = 'unchanged' | 'deployed' | 'would-deploy' | 'refused' | 'conflict' | 'failed' | 'not-started' | 'interrupted'
+export type StepStatus = 'unchanged' | 'updated' | 'would-update' | 'not-done'
+
+export interface DeployOutcome {
+  function: string
+  functionName: string
+  accountName: string
+  accountId: string
+  region: string
+  status: DeployStatus
+  /** Base64 SHA-256 of the package (what CodeSha256 becomes). */
+  codeSha256: string
+  /** The function's CodeSha256 before. */
+  previousCodeSha256?: string
+  code: StepStatus
+  /** The package in the artifact bucket (read or written only when the code changes). */
+  s3?: {bucket: string; key: string; upload: 'exists' | 'uploaded' | 'would-upload'}
+  layers: {status: StepStatus; before: string[]; after: string[]; diff?: LayerDiff}
+  /** The published version the alias is to route to (with --publish or --alias). */
+  version?: string
+  /** True when PublishVersion was called (false: an existing version holds this code and these layers). */
+  published?: boolean
+  alias?: {name: string; status: 'unchanged' | 'created' | 'moved' | 'would-create' | 'would-move' | 'not-done'; before?: AliasRoute; after?: AliasRoute}
+  owner?: Owner
+  reasons?: string[]
+  error?: TargetError
+}
+
+export interface DeployResult {
+  dryRun: boolean
+  functions: DeployOutcome[]
+  summary: {targets: number; deployed: number; unchanged: number; refused: number; conflicts: number; failed: number; notStarted?: number}
+}
+
+export async function runDeploy(targets: DeployTarget[], env: DeployEnv, options: DeployRunOptions): Promise<DeployResult> {
+  const limit = pLimit(Math.max(1, options.concurrency))
+  let done = 0
+  const functions = await Promise.all(
+    targets.map((target) =>
+      limit(async () => {
+        const outcome = await deployOne(target, env, options)
+        options.emit({type: 'progress', phase: 'deploy', message: `${target.functionName} ${target.accountName}/${target.region}: ${outcome.status}`, current: ++done, total: targets.length})
+        return outcome
+      }),
+    ),
+  )
+  const count = (...statuses: DeployStatus[]) => functions.filter((outcome) => statuses.includes(outcome.status)).length
+  const interrupted = options.signal?.aborted === true
+  const result: DeployResult = {
+    dryRun: options.dryRun,
+    functions,
+    summary: {
+      targets: functions.length,
+      deployed: count('deployed', 'would-deploy'),
+      unchanged: count('unchanged'),
+      refused: count('refused'),
+      conflicts: count('conflict'),
+      failed: count('failed'),
+      ...(interrupted ? {notStarted: count('not-started', 'interrupted')} : {}),
+    },
+  }
+  if (!interrupted) return result
+  const signal = InterruptedError.signalOf(options.signal!)
+  throw new InterruptedError(signal, renderDeployInterrupted(signal, result), {details: {...result}})
+}
+
+/** Thrown inside deployOne to end a target with an outcome. */
+class Stop extends Error {
+  constructor(readonly patch: Partial<DeployOutcome>) {
+    super('stop')
+  }
+}
+
+async function deployOne(target: DeployTarget, env: DeployEnv, options: DeployRunOptions): Promise<DeployOutcome> {
+  const pkg = options.packageOf(target.function)
+  const outcome: DeployOutcome = {
+    function: target.function,
+    functionName: target.functionName,
+    accountName: target.accountName,
+    accountId: target.accountId,
+    region: target.region,
+    status: 'unchanged',
+    codeSha256: pkg.codeSha256,
+    code: 'unchanged',
+    layers: {status: 'unchanged', before: [], after: []},
+  }
+  const where = `${target.functionName} in account ${target.accountId} (${target.accountName}), region ${target.region}`
+  let wrote = false
+  /** Before each write: an interrupt ends the target here (what was written stands). */
+  const beforeWrite = () => {
+    if (options.signal?.aborted) throw new Stop({status: wrote ? 'interrupted' : 'not-started'})
+  }
+  if (options.signal?.aborted) return {...outcome, status: 'not-started'}
+  try {
+    const api = await env.functionsApi(target)
+    const current = await api.getFunction(target.functionName)
+    if (!current) {
+      throw new Stop({status: 'failed', error: {code: 'ERR_LAYERS_FUNCTION_NOT_FOUND', message: `Function ${where} does not exist.`, hint: 'layers deploy updates existing functions: create it first (console, CLI or IaC), or fix its `name` or `accounts` in the manifest.'}})
+    }
+    outcome.previousCodeSha256 = current.codeSha256 ?? ''
+    outcome.layers.before = current.layers.map((layer) => layer.arn)
+    outcome.layers.after = outcome.layers.before
+    if (current.packageType === 'Image') {
+      throw new Stop({status: 'refused', reasons: [`${target.functionName} is a container image function (PackageType Image); layers deploy puts .zip packages on Zip functions.`]})
+    }
+    const desired = options.desired(target)
+    if ('error' in desired) throw new Stop({status: 'refused', reasons: [desired.error]})
+    outcome.layers.after = desired.arns
+    const codeChanged = current.codeSha256 !== pkg.codeSha256
+    const layersChanged = !isSameList(outcome.layers.before, desired.arns)
+    if (codeChanged) outcome.code = options.dryRun ? 'would-update' : 'not-done'
+    if (layersChanged) outcome.layers.status = options.dryRun ? 'would-update' : 'not-done'
+    const deploy = await env.deployApi(target)
+    // A version holding this code and these layers already (nothing to publish), read only when $LATEST stays as it is.
+    const routed = options.publish || options.alias !== undefined
+    const existing = routed && !codeChanged && !layersChanged ? await deploy.findVersion(target.functionName, pkg.codeSha256, desired.arns) : undefined
+    const alias = options.alias === undefined ? undefined : await deploy.getAlias(target.functionName, options.alias)
+    if (options.alias !== undefined && alias) outcome.alias = {name: options.alias, status: 'unchanged', before: routeOf(alias)}
+    if (existing) outcome.version = existing
+    // The alias's move is known now when the version is; a new version's number is known once published.
+    const aliasPlan = options.alias === undefined ? undefined : planAliasMove(options.alias, alias, existing ?? 'new', options.traffic)
+    if (aliasPlan?.action === 'refuse') throw new Stop({status: 'refused', reasons: [aliasPlan.reason]})
+    const needsVersion = routed && !existing
+    if (!codeChanged && !layersChanged && !needsVersion && (aliasPlan === undefined || aliasPlan.action === 'noop')) return outcome
+    await checkOwner(api, current, target, options, outcome)
+    // The layer list's refusals (attach's plan: 5 layers, sizes, runtimes, architectures, readable versions) before anything moves.
+    if (layersChanged) {
+      const check = await attachStep(target, env, options, desired.arns, true)
+      if (check.status !== 'would-update') throw new Stop(layerFailure(check))
+      outcome.layers.diff = check.diff
+    }
+    if (options.dryRun) {
+      if (codeChanged) outcome.s3 = {bucket: target.bucket, key: target.key, upload: (await uploadState(env, target, pkg, options)) ? 'exists' : 'would-upload'}
+      if (needsVersion) outcome.published = true
+      if (options.alias !== undefined) outcome.alias = {...(outcome.alias ?? {name: options.alias}), status: alias ? 'would-move' : 'would-create', ...(aliasPlan && aliasPlan.action !== 'noop' && existing ? {after: aliasPlan.route} : {})}
+      return {...outcome, status: 'would-deploy'}
+    }
+    if (codeChanged) {
+      const there = await uploadState(env, target, pkg, options)
+      if (!there) {
+        beforeWrite()
+        const store = await env.store(target)
+        const onProgress = (sent: number, total: number) => options.emit({type: 'progress', phase: 'upload', message: `${target.functionName} ${target.accountName}/${target.region}: ${formatBytes(sent)} of ${formatBytes(total)}`})
+        await store.upload({bucket: target.bucket, key: target.key, file: pkg.zipPath, bytes: pkg.zipBytes, sha256Base64: pkg.codeSha256, onProgress})
+      }
+      outcome.s3 = {bucket: target.bucket, key: target.key, upload: there ? 'exists' : 'uploaded'}
+      beforeWrite()
+      const update = await deploy.updateCode(target.functionName, {bucket: target.bucket, key: target.key}, current.revisionId)
+      if (update.status !== 'ok') throw new Stop(conflict(target, update.status, 'UpdateFunctionCode'))
+      wrote = true
+      outcome.code = 'updated'
+      if (update.state.codeSha256 !== pkg.codeSha256) {
+        throw new Stop({status: 'failed', error: {code: 'ERR_LAYERS_CODE_MISMATCH', message: `Lambda reports CodeSha256 ${update.state.codeSha256 ?? '(none)'} for ${where}, not the package's ${pkg.codeSha256}.`, hint: `The object s3://${target.bucket}/${target.key} holds other bytes than the package: delete it and run layers deploy again.`}})
+      }
+      options.emit({type: 'progress', phase: 'deploy', message: `${target.functionName} ${target.accountName}/${target.region}: waiting for LastUpdateStatus Successful after UpdateFunctionCode`})
+      await settle(api, target, update.state, options, 'the code update (UpdateFunctionCode)')
+    }
+    if (layersChanged) {
+      beforeWrite()
+      const attached = await attachStep(target, env, options, desired.arns, false)
+      if (attached.status !== 'updated' && attached.status !== 'unchanged') throw new Stop(layerFailure(attached))
+      wrote = wrote || attached.status === 'updated'
+      outcome.layers = {status: attached.status, before: attached.before, after: attached.after, ...(attached.diff ? {diff: attached.diff} : {})}
+      if (options.signal?.aborted) throw new Stop({status: 'interrupted'})
+    }
+    let version = existing
+    if (needsVersion) {
+      beforeWrite()
+      const fresh = await api.getFunction(target.functionName)
+      if (!fresh) throw new Stop({status: 'failed', error: {code: 'ERR_LAYERS_FUNCTION_NOT_FOUND', message: `Function ${where} was deleted while layers deploy was updating it.`}})
+      const published = await deploy.publishVersion(target.functionName, pkg.codeSha256, fresh.revisionId)
+      if (published.status !== 'ok') throw new Stop(conflict(target, published.status, 'PublishVersion'))
+      wrote = true
+      version = published.version
+      outcome.version = version
+      outcome.published = true
+    } else if (existing) {
+      outcome.published = false
+    }
+    if (options.alias !== undefined && version !== undefined) {
+      const plan = planAliasMove(options.alias, alias, version, options.traffic)
+      if (plan.action === 'refuse') throw new Stop({status: 'refused', reasons: [plan.reason]})
+      if (plan.action !== 'noop') {
+        beforeWrite()
+        const moved = await deploy.putAlias(target.functionName, options.alias, plan.route, alias)
+        if (moved.status !== 'ok') throw new Stop(conflict(target, moved.status, alias ? 'UpdateAlias' : 'CreateAlias'))
+        wrote = true
+        outcome.alias = {name: options.alias, status: alias ? 'moved' : 'created', ...(alias ? {before: routeOf(alias)} : {}), after: routeOf(moved.alias)}
+      }
+    }
+    return {...outcome, status: 'deployed'}
+  } catch (error) {
+    if (error instanceof Stop) return {...outcome, ...error.patch}
+    if (error instanceof InterruptedError) return {...outcome, status: wrote ? 'interrupted' : 'not-started'}
+    return {...outcome, status: 'failed', error: targetError(error)}
+  }
+}
+
+function routeOf(alias: AliasRoute): AliasRoute {
+  return {functionVersion: alias.functionVersion, weights: alias.weights, description: alias.description}
+}
+
+function conflict(target: DeployTarget, kind: 'stale-revision' | 'in-progress', call: string): Partial<DeployOutcome> {
+  return {
+    status: 'conflict',
+    error: {
+      code: 'ERR_LAYERS_DEPLOY_CONFLICT',
+      message: `${target.functionName} in ${target.accountName}/${target.region} changed while layers deploy was updating it (${call}: ${kind === 'stale-revision' ? 'RevisionId moved' : 'another update in progress'}).`,
+      hint: 'Wait for the other deployment to finish and run `layers deploy` again (what is already in place is not written again).',
+    },
+  }
+}
+
+function layerFailure(attached: AttachOutcome): Partial<DeployOutcome> {
+  if (attached.status === 'refused') return {status: 'refused', reasons: attached.reasons ?? [], ...(attached.owner ? {owner: attached.owner} : {})}
+  if (attached.status === 'conflict') return {status: 'conflict', ...(attached.error ? {error: attached.error} : {})}
+  if (attached.status === 'not-started') return {status: 'interrupted'}
+  return {status: 'failed', ...(attached.error ? {error: attached.error} : {})}
+}
+
+/** The layers of one target through attach (its refusals, RevisionId retry and bounded wait). */
+async function attachStep(target: DeployTarget, env: DeployEnv, options: DeployRunOptions, arns: string[], dryRun: boolean): Promise<AttachOutcome> {
+  const result = await runAttach([target], env, {
+    dryRun,
+    concurrency: 1,
+    emit: options.emit,
+    desired: () => ({arns}),
+    ...(options.waitTimeoutMs ? {waitTimeoutMs: options.waitTimeoutMs} : {}),
+    ...(options.pollMs ? {pollMs: options.pollMs} : {}),
+    ...(options.signal ? {signal: options.signal} : {}),
+    ...(options.ownershipTags ? {ownershipTags: options.ownershipTags} : {}),
+    // Ownership was decided by deploy already (refused, or --force).
+    force: true,
+  })
+  return result.functions[0]!
+}
+
+/** Refuses (Stop) a function infrastructure as code owns unless --force; with --force warns. */
+async function checkOwner(api: Awaited<ReturnType<DeployEnv['functionsApi']>>, current: FunctionState, target: DeployTarget, options: DeployRunOptions, outcome: DeployOutcome): Promise<void> {
+  if (!current.arn) return
+  let tags: Record<string, string> | undefined
+  try {
+    tags = await api.listTags(current.arn)
+  } catch (error) {
+    const failure = targetError(error)
+    if (!options.force) throw new Stop({status: 'refused', reasons: [`could not read the tags of ${target.functionName} (${failure.code}: ${failure.message}) to tell whether infrastructure as code owns it; allow lambda:ListTags on it, or pass --force.`]})
+  }
+  const owner = tags ? ownerOf(tags, options.ownershipTags) : undefined
+  if (!owner) return
+  outcome.owner = owner
+  const redeploy = owner.kind === 'cloudformation' ? `deploy its code with stack ${owner.stack}` : `deploy it with the tool its tag ${owner.tag} names`
+  if (!options.force) throw new Stop({status: 'refused', reasons: [`${target.functionName} belongs to ${describeOwner(owner)}: code and layers put there by layers deploy are drift its next deploy reverts; ${redeploy} (or pass --force).`]})
+  if (!options.dryRun) {
+    options.emit({type: 'warning', warning: {severity: 'warning', code: 'ERR_LAYERS_DEPLOY_OWNED', message: `${target.functionName} in ${target.accountName}/${target.region} belongs to ${describeOwner(owner)}; deployed because of --force, its next deploy sets its code and layers back.`, hint: `${redeploy[0]!.toUpperCase()}${redeploy.slice(1)}.`}})
+  }
+}
+
+/** Waits (bounded) for an update to finish; Stop with a failure when Lambda could not apply it. */
+async function settle(api: Awaited<ReturnType<DeployEnv['functionsApi']>>, target: DeployTarget, state: FunctionState, options: DeployRunOptions, what: string): Promise<FunctionState> {
+  const final = await waitForUpdate(api, target.functionName, state, options, {what, command: 'deploy'})
+  if (options.signal?.aborted) throw new Stop({status: 'interrupted'})
+  if (final.lastUpdateStatus === 'Failed') {
+    throw new Stop({
+      status: 'failed',
+      error: {
+        code: 'ERR_LAYERS_UPDATE_FAILED',
+        message: `Lambda could not apply ${what} to ${target.functionName} in account ${target.accountId} (${target.accountName}), region ${target.region}: LastUpdateStatus Failed: ${final.lastUpdateStatusReason ?? 'no reason given'}`,
+        hint: 'Lambda kept the previous code; fix the cause it names, then run `layers deploy` again.',
+      },
+    })
+  }
+  return final
+}
+
+/** True when the package is in the bucket already (same key, same size); checks the bucket first (once per run per bucket is enough, S3 answers fast). */
+async function uploadState(env: DeployEnv, target: DeployTarget, pkg: DeployPackage, options: DeployRunOptions): Promise<boolean> {
+  const store = await env.store(target)
+  const state = await store.bucketState(target.bucket)
+  if (state === 'forbidden') {
+    throw new OperationalError('ERR_LAYERS_BUCKET_FORBIDDEN', `Bucket ${target.bucket} exists but account ${target.accountId} (${target.accountName}) cannot use it.`, {
+      hint: 'S3 bucket names are global: choose another `settings.bucket` template (e.g. with {accountId} and {region}), or grant this account access.',
+    })
+  }
+  if (state === 'missing') {
+    if (!options.createBucket) {
+      throw new OperationalError('ERR_LAYERS_BUCKET_MISSING', `Bucket ${target.bucket} (settings.bucket) does not exist in account ${target.accountId} (${target.accountName}), region ${target.region}.`, {
+        hint: 'Run `layers deploy --create-bucket` to create it, or create it yourself in the function\'s region (Lambda reads the package only from there).',
+      })
+    }
+    if (options.dryRun) return false
+    await store.createBucket(target.bucket, target.region)
+    return false
+  }
+  return (await store.objectSize(target.bucket, target.key)) === pkg.zipBytes
+}

@@ -1,0 +1,43 @@
+import {describe, expect, it} from 'vitest'
+import {packageObjectKey, planAliasMove, planRollback, previousVersionDescription, recordedPreviousVersion, type AliasState} from '../../src/deploy/plan.js'
+
+const alias = (functionVersion: string, weights: Record<string, number> = {}, description = ''): AliasState => ({name: 'live', functionVersion, weights, description, revisionId: 'r1'})
+
+describe('deploy plan', () => {
+  it('keys a package by function and content under the prefix', () => {
+    expect(packageObjectKey('layers/', 'api', 'ab12')).toBe('layers/functions/api/ab12.zip')
+  })
+
+  it('records the previous version in a description it can read back (and nothing else counts)', () => {
+    expect(recordedPreviousVersion(previousVersionDescription('7'))).toBe('7')
+    expect(previousVersionDescription('7').length).toBeLessThanOrEqual(256)
+    expect(recordedPreviousVersion('prod traffic')).toBeUndefined()
+  })
+
+  it('creates a missing alias on the version, and refuses a weighted shift without one', () => {
+    expect(planAliasMove('live', undefined, '1')).toEqual({action: 'create', route: {functionVersion: '1', weights: {}, description: ''}})
+    expect(planAliasMove('live', undefined, '1', 10)).toMatchObject({action: 'refuse', reason: expect.stringContaining('alias live does not exist yet')})
+  })
+
+  it('moves all traffic, or shifts a share leaving the alias on its version, recording where it was', () => {
+    expect(planAliasMove('live', alias('1'), '2')).toEqual({action: 'update', route: {functionVersion: '2', weights: {}, description: previousVersionDescription('1')}})
+    expect(planAliasMove('live', alias('1'), '2', 10)).toEqual({action: 'update', route: {functionVersion: '1', weights: {'2': 0.1}, description: previousVersionDescription('1')}})
+    expect(planAliasMove('live', alias('1'), '2', 100)).toMatchObject({route: {functionVersion: '2', weights: {}}})
+    // After a shift, the full move records the version it kept the rest on.
+    expect(planAliasMove('live', alias('1', {'2': 0.1}), '2')).toEqual({action: 'update', route: {functionVersion: '2', weights: {}, description: previousVersionDescription('1')}})
+  })
+
+  it('is a no-op when the alias routes as asked already', () => {
+    expect(planAliasMove('live', alias('2', {}, 'x'), '2')).toEqual({action: 'noop'})
+    expect(planAliasMove('live', alias('1', {'2': 0.1}), '2', 10)).toEqual({action: 'noop'})
+    expect(planAliasMove('live', alias('2'), '2', 10)).toEqual({action: 'noop'})
+  })
+
+  it('rolls back to the recorded version with all traffic, so a second rollback goes forward again', () => {
+    expect(planRollback('live', alias('2', {}, previousVersionDescription('1')))).toEqual({action: 'update', route: {functionVersion: '1', weights: {}, description: previousVersionDescription('2')}})
+    // A weighted shift undone: the routing is cleared, the record kept.
+    expect(planRollback('live', alias('1', {'2': 0.1}, previousVersionDescription('1')))).toEqual({action: 'update', route: {functionVersion: '1', weights: {}, description: previousVersionDescription('1')}})
+    expect(planRollback('live', alias('1', {}, previousVersionDescription('1')))).toEqual({action: 'noop'})
+    expect(planRollback('live', alias('3'))).toMatchObject({action: 'refuse', reason: expect.stringContaining('records no previous version')})
+  })
+})
