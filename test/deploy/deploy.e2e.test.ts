@@ -2,12 +2,14 @@
 // wait for LastUpdateStatus is real): deploy (code from S3, then the locked layers), deploy again (no
 // write), changed code (--dry-run writes nothing; then exactly one UpdateFunctionCode), a 60 MB package
 // (multipart upload, code from S3 as Lambda requires above 50 MB), --alias live (a version published,
-// the alias made), a weighted shift (--traffic 10), the full move and rollback, and credentials of
-// another account (refused before anything is read or written in the manifest's account).
+// the alias made), a weighted shift (--traffic 10), the full move and rollback, SIGINT after the code
+// update (no version, no alias; the rerun does only those), credentials of another account (refused
+// before anything is read or written in the manifest's account), and a function terraform owns
+// (refused unless --force).
 import {createHash, randomBytes} from 'node:crypto'
 import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {GetAliasCommand, GetFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
+import {GetAliasCommand, GetFunctionConfigurationCommand, TagResourceCommand} from '@aws-sdk/client-lambda'
 import {Ajv} from 'ajv'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer, type CallRecord} from '../../aws-double/index.js'
@@ -22,6 +24,7 @@ settings:
   bucket: "deploy-{accountId}-{region}"
   architectures: [x86_64]
   runtimes: [nodejs22.x]
+  ownershipTags: [ManagedBy=terraform]
 accounts:
   dev: {id: "${DEV}", profile: dev, regions: [${EU}]}
 layers:
@@ -163,6 +166,30 @@ describe('layers deploy', () => {
     expect(await alias('api')).toEqual({version: '1', weights: {}})
   })
 
+  it('SIGINT once the code is updated: exit 130, no version or alias written; the rerun publishes and moves the alias only', async () => {
+    project.write('fns/api/index.js', 'exports.handler = async () => "v5"\n')
+    const mark = server.calls.length
+    const child = project.start(['deploy', 'api', '--alias', 'live'])
+    let stderr = ''
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    const timer = setInterval(() => {
+      if (server.calls.slice(mark).some((call) => call.operation === 'UpdateFunctionCode' && call.status === 200)) {
+        clearInterval(timer)
+        child.kill('SIGINT')
+      }
+    }, 2)
+    const code = await new Promise<number | null>((resolve) => child.on('close', (exit) => resolve(exit)))
+    clearInterval(timer)
+    expect(code, stderr).toBe(130)
+    expect(stderr).toContain('deploy interrupted by SIGINT:\n  interrupted: api dev/eu-west-1 (code updated; the rest not done)')
+    const ops = server.calls.slice(mark).map((call) => call.operation)
+    expect(ops.filter((op) => WRITES.has(op))).toEqual(['PutObject', 'UpdateFunctionCode'])
+    const rerun = await run(['deploy', 'api', '--alias', 'live', '--json'])
+    expect(rerun.status, rerun.stderr).toBe(0)
+    expect(rerun.json.functions[0]).toMatchObject({status: 'deployed', code: 'unchanged', version: '3', published: true, alias: {status: 'moved', after: {functionVersion: '3'}}})
+    expect(rerun.writes).toEqual(['PublishVersion', 'UpdateAlias'])
+  })
+
   it('refuses credentials of another account before reading or writing anything in the manifest\'s', async () => {
     project.write('fns/api/index.js', 'exports.handler = async () => "v4"\n')
     const before = (await configuration('api')).CodeSha256
@@ -172,5 +199,18 @@ describe('layers deploy', () => {
     expect(result.json.functions[0]).toMatchObject({status: 'failed', error: {code: 'ERR_LAYERS_ACCOUNT_MISMATCH', message: expect.stringContaining(`belong to account ${PROD}, not ${DEV}`)}})
     expect(result.calls.map((call) => `${call.accountId}:${call.operation}`)).toEqual([`${PROD}:GetCallerIdentity`])
     expect((await configuration('api')).CodeSha256).toBe(before)
+  })
+
+  it('refuses a function an ownership tag of the manifest says terraform owns, writing nothing, unless --force', async () => {
+    const config = await configuration('api')
+    await lambdaAs(server, DEV, EU).send(new TagResourceCommand({Resource: config.FunctionArn!, Tags: {ManagedBy: 'terraform'}}))
+    const refused = await run(['deploy', 'api', '--json'])
+    expect(refused.status).toBe(1)
+    expect(refused.json.functions[0]).toMatchObject({status: 'refused', code: 'not-done', owner: {kind: 'tag', tag: 'ManagedBy=terraform'}, reasons: [expect.stringContaining('belongs to tag ManagedBy=terraform')]})
+    expect(refused.writes).toEqual([])
+    const forced = await run(['deploy', 'api', '--force', '--json'])
+    expect(forced.status, forced.stderr).toBe(0)
+    expect(forced.json.functions[0]).toMatchObject({status: 'deployed', code: 'updated'})
+    expect(forced.writes).toEqual(['PutObject', 'UpdateFunctionCode'])
   })
 })
