@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP} from '../src/cli/aws-flags.js'
+import {terminalConfirm} from '../src/cli/confirm.js'
 import {EXIT_CODES_HELP, LayersAwsCommand} from '../src/cli/base-command.js'
 import {deployCommand} from '../src/deploy/command.js'
 import {renderDeploy} from '../src/deploy/render.js'
@@ -14,6 +15,8 @@ export default class Deploy extends LayersAwsCommand {
 --publish publishes a version (PublishVersion with the package's CodeSha256 and the RevisionId as preconditions; none when a version with this code and these layers exists). --alias NAME (implies --publish) creates the alias or moves it to that version, recording the version it pointed at before in its description (what \`layers rollback\` moves it back to); --traffic N leaves the alias on its version and sends N% of its traffic to the new one (RoutingConfig); a later deploy without --traffic moves it all.
 
 The function must exist (deploy does not create functions) and be a Zip function. A function infrastructure as code owns (tag aws:cloudformation:stack-name, or one of settings.ownershipTags) is refused unless --force, as attach refuses it. The credentials of each account are checked (STS) before anything is read or written there. --dry-run packages and reads, and writes nothing to AWS.
+
+Functions in an account marked \`protected: true\` are changed only after confirmation, as attach asks: deploy first reads what it would change (as --dry-run does), lists the changes in protected accounts and asks on a terminal (y/N); without a terminal it refuses with ERR_LAYERS_CONFIRMATION_REQUIRED (exit 2) before writing anything. --yes skips the question.
 
 ${AWS_CONVENTIONS_HELP}
 
@@ -40,6 +43,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
     publish: Flags.boolean({description: 'Publish a function version holding the deployed code and layers.', default: false}),
     alias: Flags.string({description: 'Create or move this alias to the published version (implies --publish).'}),
     traffic: Flags.integer({description: 'Percent of the alias\'s traffic for the new version (1-100; below 100 the alias stays on its version). Needs --alias.', min: 1, max: 100}),
+    yes: Flags.boolean({char: 'y', description: 'Deploy to functions in protected accounts without asking (needed without a terminal).', default: false}),
     force: Flags.boolean({description: 'Also deploy functions a CloudFormation stack or an ownership tag says another tool owns (its next deploy reverts the change).', default: false}),
     'create-bucket': Flags.boolean({description: 'Create the artifact bucket (settings.bucket) where it does not exist.', default: false}),
     concurrency: Flags.integer({description: 'Function targets worked on at once.', default: 4, min: 1, max: 64}),
@@ -54,6 +58,8 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
       accounts: flags.account,
       regions: flags.region,
       dryRun: flags['dry-run'],
+      yes: flags.yes,
+      confirm: terminalConfirm({yes: flags.yes, beforeAsk: () => this.reporter.done(), signal: this.interruptSignal}),
       publish: flags.publish,
       ...(flags.alias !== undefined ? {alias: flags.alias} : {}),
       ...(flags.traffic !== undefined ? {traffic: flags.traffic} : {}),

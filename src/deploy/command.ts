@@ -10,7 +10,8 @@ import {boundClients} from '../aws/identity.js'
 import {deployApi} from '../aws/lambda-deploy.js'
 import {functionsApi} from '../aws/lambda-functions.js'
 import {artifactStoreApi} from '../aws/s3-artifacts.js'
-import {UserInputError} from '../errors/index.js'
+import type {Confirm} from '../cli/confirm.js'
+import {InterruptedError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {bucketName} from '../manifest/bucket.js'
 import type {Account} from '../manifest/types.js'
@@ -21,7 +22,8 @@ import {projectPaths} from '../project/paths.js'
 import {openStateDatabase} from '../store/db.js'
 import {packageObjectKey} from './plan.js'
 import {runRollback, type RollbackResult} from './rollback.js'
-import {runDeploy, type DeployPackage, type DeployResult, type DeployTarget} from './run.js'
+import {deployConfirmation} from './render.js'
+import {runDeploy, type DeployEnv, type DeployPackage, type DeployResult, type DeployRunOptions, type DeployTarget} from './run.js'
 
 interface TargetOptions extends AwsConnection {
   manifestPath: string
@@ -38,6 +40,10 @@ interface TargetOptions extends AwsConnection {
 }
 
 export interface DeployCommandOptions extends TargetOptions {
+  /** Deploy to accounts marked `protected: true` without asking. */
+  yes?: boolean
+  /** Without --yes: asked before functions in protected accounts are changed (as attach asks); absent: not asked. */
+  confirm?: Confirm
   publish: boolean
   alias?: string
   /** --traffic: percent of the alias's traffic for the new version. */
@@ -88,30 +94,40 @@ export async function deployCommand(options: DeployCommandOptions, factory: AwsC
     }))
     const account = (name: string): Account => manifest.accounts[name]!
     const sizes = db.prepare('SELECT unzipped_bytes AS bytes FROM builds WHERE code_sha256 = @sha UNION ALL SELECT unzipped_bytes FROM function_packages WHERE code_sha256 = @sha LIMIT 1')
-    return await runDeploy(
-      deployTargets,
-      {
-        functionsApi: async (target) => functionsApi(await clients.lambda(account(target.accountName), target.region)),
-        deployApi: async (target) => deployApi(await clients.lambda(account(target.accountName), target.region)),
-        store: async (target) => artifactStoreApi(await clients.s3(account(target.accountName), target.region)),
-        unzippedBytes: (codeSha256) => (sizes.get({sha: codeSha256}) as {bytes: number} | undefined)?.bytes,
-      },
-      {
-        dryRun: options.dryRun,
-        concurrency: options.concurrency,
-        emit: options.emit,
-        packageOf: (key): DeployPackage => packages.get(key)!,
-        desired: (target) => desiredFromLock(manifest, lock, target.function, target.accountId, target.region, target.architecture),
-        publish: options.publish || options.alias !== undefined,
-        ...(options.alias !== undefined ? {alias: options.alias} : {}),
-        ...(options.traffic !== undefined ? {traffic: options.traffic} : {}),
-        createBucket: options.createBucket,
-        ...(options.waitTimeoutMs ? {waitTimeoutMs: options.waitTimeoutMs} : {}),
-        ...(options.signal ? {signal: options.signal} : {}),
-        ...(manifest.settings.ownershipTags ? {ownershipTags: manifest.settings.ownershipTags} : {}),
-        ...(options.force ? {force: true} : {}),
-      },
-    )
+    const env: DeployEnv = {
+      functionsApi: async (target) => functionsApi(await clients.lambda(account(target.accountName), target.region)),
+      deployApi: async (target) => deployApi(await clients.lambda(account(target.accountName), target.region)),
+      store: async (target) => artifactStoreApi(await clients.s3(account(target.accountName), target.region)),
+      unzippedBytes: (codeSha256) => (sizes.get({sha: codeSha256}) as {bytes: number} | undefined)?.bytes,
+    }
+    const runOptions: DeployRunOptions = {
+      dryRun: options.dryRun,
+      concurrency: options.concurrency,
+      emit: options.emit,
+      packageOf: (key): DeployPackage => packages.get(key)!,
+      desired: (target) => desiredFromLock(manifest, lock, target.function, target.accountId, target.region, target.architecture),
+      publish: options.publish || options.alias !== undefined,
+      ...(options.alias !== undefined ? {alias: options.alias} : {}),
+      ...(options.traffic !== undefined ? {traffic: options.traffic} : {}),
+      createBucket: options.createBucket,
+      ...(options.waitTimeoutMs ? {waitTimeoutMs: options.waitTimeoutMs} : {}),
+      ...(options.signal ? {signal: options.signal} : {}),
+      ...(manifest.settings.ownershipTags ? {ownershipTags: manifest.settings.ownershipTags} : {}),
+      ...(options.force ? {force: true} : {}),
+    }
+    // Accounts marked `protected: true`: read what would change first (as --dry-run), ask, then deploy (as attach does).
+    const isProtected = (target: {accountName: string}): boolean => manifest.accounts[target.accountName]?.protected === true
+    if (!options.dryRun && !options.yes && options.confirm && deployTargets.some(isProtected)) {
+      const preview = await previewDeploy(deployTargets, env, {...runOptions, dryRun: true})
+      const changes = preview.functions.filter((outcome) => outcome.status === 'would-deploy')
+      const guarded = changes.filter(isProtected)
+      if (guarded.length > 0) {
+        if (!(await options.confirm(deployConfirmation(guarded)))) return preview
+      } else if (changes.length === 0) {
+        return {...preview, dryRun: false}
+      }
+    }
+    return await runDeploy(deployTargets, env, runOptions)
   } finally {
     db.close()
   }
@@ -141,4 +157,14 @@ export async function rollbackCommand(options: RollbackCommandOptions, factory: 
       ...(options.force ? {force: true} : {}),
     },
   )
+}
+
+/** The deploy run read-only; an interrupt while it runs has changed nothing. */
+async function previewDeploy(targets: DeployTarget[], env: DeployEnv, options: DeployRunOptions): Promise<DeployResult> {
+  try {
+    return await runDeploy(targets, env, options)
+  } catch (error) {
+    if (!(error instanceof InterruptedError)) throw error
+    throw new InterruptedError(error.signal, `deploy interrupted by ${error.signal} while reading what it would change: nothing was written.`)
+  }
 }

@@ -1,6 +1,8 @@
 // Owns the human output of `layers deploy` and `layers rollback`: per function and target, its outcome
 // and what moved (code, layers, version, alias), then refusals and failures with their reasons, then a
-// summary; and the messages of an interrupted run (what each target got, what was not started).
+// summary; the messages of an interrupted run (what each target got, what was not started); and the
+// plan deploy asks about before changing functions in protected accounts.
+import type {ConfirmRequest} from '../cli/confirm.js'
 import {renderFailures} from '../cli/failures.js'
 import {accountLabel, paint, stdoutStyle, targetLabel, toneOf} from '../cli/style.js'
 import {renderTable} from '../cli/table.js'
@@ -91,4 +93,15 @@ export function renderDeployInterrupted(signal: InterruptSignal, result: DeployR
 
 export function renderRollbackInterrupted(signal: InterruptSignal, result: RollbackResult): string {
   return interrupted('rollback', signal, result.functions, (row) => ((row as RollbackOutcome).after ? ` -> version ${(row as RollbackOutcome).after!.functionVersion}` : ''))
+}
+
+/** What deploy asks before changing functions in protected accounts (`outcomes`: at least one would-deploy). */
+export function deployConfirmation(outcomes: readonly DeployOutcome[]): ConfirmRequest {
+  return {
+    plan: `layers deploy would change ${outcomes.length} function(s) in protected accounts:`,
+    items: outcomes.map((outcome) => `${outcome.functionName} in ${outcome.accountName} (${outcome.accountId})/${outcome.region}: ${deployChanges(outcome).split('\n').join(', ')}`),
+    question: 'Deploy them?',
+    notDone: 'nothing was deployed',
+    details: {functions: outcomes.map((outcome) => ({function: outcome.functionName, accountId: outcome.accountId, region: outcome.region, code: outcome.code, layers: outcome.layers.status}))},
+  }
 }

@@ -194,6 +194,21 @@ describe('layers deploy', () => {
     project.write('fns/api/index.js', 'exports.handler = async () => "v4"\n')
     const before = (await configuration('api')).CodeSha256
     const wrong = server.writeAwsConfig(path.join(project.dir, '.aws-wrong'), {default: {accountId: PROD}, dev: {accountId: PROD}})
+    // A protected account without a terminal and without --yes: refused after reading, before any write (exit 2).
+    project.write('layers.yaml', MANIFEST.replace(`profile: dev, regions`, `profile: dev, protected: true, regions`))
+    try {
+      const guarded = await run(['deploy', 'api', '--json'])
+      expect(guarded.status).toBe(2)
+      expect(guarded.json.error).toMatchObject({code: 'ERR_LAYERS_CONFIRMATION_REQUIRED', message: expect.stringContaining('layers deploy would change 1 function(s) in protected accounts')})
+      expect(guarded.writes).toEqual([])
+    } finally {
+      project.write('layers.yaml', MANIFEST)
+    }
+    // A flag that needs another is refused before any AWS call (exit 2).
+    const usage = await run(['deploy', 'api', '--traffic', '10', '--json'])
+    expect(usage.status).toBe(2)
+    expect(usage.json.error).toMatchObject({code: 'ERR_LAYERS_FLAG_VALUE', message: expect.stringContaining('--traffic needs --alias')})
+    expect(usage.calls).toEqual([])
     const result = await run(['deploy', 'api', '--alias', 'live', '--json'], wrong)
     expect(result.status).toBe(1)
     expect(result.json.functions[0]).toMatchObject({status: 'failed', error: {code: 'ERR_LAYERS_ACCOUNT_MISMATCH', message: expect.stringContaining(`belong to account ${PROD}, not ${DEV}`)}})
