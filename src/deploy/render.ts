@@ -52,10 +52,12 @@ function table(headers: string[], rows: Row[], changes: (row: Row) => string, su
   return lines.join('\n')
 }
 
+const STEP: Record<DeployOutcome['code'], string> = {unchanged: 'unchanged', updated: 'updated', 'would-update': 'would update', 'not-done': 'differs, not written'}
+
 function deployChanges(outcome: DeployOutcome): string {
   const parts: string[] = []
-  if (outcome.code !== 'unchanged') parts.push(`code ${outcome.code}${outcome.s3 ? ` (s3 ${outcome.s3.upload})` : ''}`)
-  if (outcome.layers.status !== 'unchanged') parts.push(`layers ${outcome.layers.status}: ${outcome.layers.after.map((arn) => arn.slice(arn.lastIndexOf(':layer:') + 7)).join(', ') || '(none)'}`)
+  if (outcome.code !== 'unchanged') parts.push(`code ${STEP[outcome.code]}${outcome.s3 ? ` (s3 ${outcome.s3.upload})` : ''}`)
+  if (outcome.layers.status !== 'unchanged') parts.push(`layers ${STEP[outcome.layers.status]}: ${outcome.layers.after.map((arn) => arn.slice(arn.lastIndexOf(':layer:') + 7)).join(', ') || '(none)'}`)
   if (outcome.version !== undefined) parts.push(`version ${outcome.version}${outcome.published ? ' published' : ''}`)
   if (outcome.alias && outcome.alias.status !== 'unchanged') parts.push(`alias ${outcome.alias.name} ${outcome.alias.status}: ${route(outcome.alias.before)} -> ${route(outcome.alias.after)}`)
   return parts.length > 0 ? parts.join('\n') : '-'
