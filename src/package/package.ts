@@ -164,10 +164,10 @@ export async function packageFunctions(manifest: Manifest, lock: Lockfile, funct
     }
     const shadowing = new Map<string, ShadowFinding[]>()
     for (const fn of functions) shadowing.set(fn.key, await functionShadowing(manifest, lock, fn, caches.findBuilt, caches.readContent))
-    const shadowed = shadowingProblems(functions.map((fn) => ({fn, findings: shadowing.get(fn.key)!})))
+    const checked = functions.map((fn) => ({fn, findings: shadowing.get(fn.key)!}))
+    if (options.check !== false) assertNoShadowingErrors(checked, 'No package was written.')
     // Under --no-check the errors are reported as warnings and every zip is written.
-    for (const warning of shadowed) if (options.check === false || warning.severity === 'warning') options.emit({type: 'warning', warning: {...warning, severity: 'warning'}})
-    if (options.check !== false) assertNoShadowingErrors(shadowed, 'No package was written.')
+    for (const warning of shadowingProblems(checked)) options.emit({type: 'warning', warning: {...warning, severity: 'warning'}})
     if (!options.outDir) ensureStateDir(options.stateDir)
     const outDir = options.outDir ?? path.join(options.stateDir, 'package')
     const limit = pLimit(4)

@@ -89,20 +89,24 @@ export async function functionShadowing(manifest: Manifest, lock: Lockfile, fn: 
   return shadowFindings({function: fn.key, runtime: fn.runtime, layers, own: await ownPackages(fn, manifest.root)})
 }
 
+type Checked = ReadonlyArray<{fn: FunctionSpec; findings: readonly ShadowFinding[]}>
+
 /** The problems of each function's findings (errors and warnings, in function order). */
-export function shadowingProblems(checked: ReadonlyArray<{fn: FunctionSpec; findings: readonly ShadowFinding[]}>): Problem[] {
+export function shadowingProblems(checked: Checked): Problem[] {
   return checked.flatMap(({fn, findings}) => findings.flatMap((finding) => shadowProblem(finding, fn.architecture) ?? []))
 }
 
-/** Throws for the error problems (version or architecture); `consequence` says what was not done. */
-export function assertNoShadowingErrors(problems: readonly Problem[], consequence: string): void {
-  const errors = problems.filter((problem) => problem.severity === 'error')
-  if (errors.length === 0) return
-  const code = errors.some((problem) => problem.code === 'ERR_LAYERS_SHADOWED_ARCHITECTURE') ? 'ERR_LAYERS_SHADOWED_ARCHITECTURE' : 'ERR_LAYERS_SHADOWED_VERSION'
-  const message = errors.length === 1 ? errors[0]!.message : `${errors.length} packages or files are provided more than once in copies that differ in version or architecture (each named below).`
-  throw new UserInputError(code, consequence ? `${message} ${consequence}` : message, {
-    problems: errors,
-    hint: errors.length === 1 ? errors[0]!.hint! : 'Fix each one as its hint says (one version and one architecture of each package per function), then run the command again.',
+/** Throws when copies differ in version or architecture: each one a problem (both copies, the fix); `consequence` says what was not done. */
+export function assertNoShadowingErrors(checked: Checked, consequence: string): void {
+  const failing = checked.flatMap(({fn, findings}) => findings.filter((finding) => finding.kind !== 'duplicate').map((finding) => ({fn, finding})))
+  if (failing.length === 0) return
+  const problems = failing.map(({fn, finding}) => shadowProblem(finding, fn.architecture)!)
+  const code = failing.some(({finding}) => finding.kind === 'architecture') ? 'ERR_LAYERS_SHADOWED_ARCHITECTURE' : 'ERR_LAYERS_SHADOWED_VERSION'
+  const what = failing.map(({finding}) => `${finding.what === 'package' ? 'package' : 'file /opt/'}${finding.what === 'package' ? ` ${finding.name}` : finding.name} of function ${finding.function} (${finding.kind})`)
+  throw new UserInputError(code, `Copies that differ in version or architecture: ${what.join(', ')}; the function would load another copy than the other code expects (both copies named above).${consequence ? ` ${consequence}` : ''}`, {
+    problems,
+    hint: problems.length === 1 ? problems[0]!.hint! : 'Fix each one as its hint says (one version and one architecture of each package per function), then run the command again.',
+    details: {shadowing: failing.map(({finding}) => finding)},
   })
 }
 
@@ -121,9 +125,8 @@ export async function shadowingWarningsForValidate(manifest: Manifest, lock: Loc
     const readContent = layerContentReader()
     const checked = []
     for (const fn of functions) checked.push({fn, findings: await functionShadowing(manifest, lock, fn, findBuilt, readContent)})
-    const problems = shadowingProblems(checked)
-    assertNoShadowingErrors(problems, '')
-    return problems
+    assertNoShadowingErrors(checked, '')
+    return shadowingProblems(checked)
   } finally {
     db?.close()
   }
