@@ -2,8 +2,8 @@
 // built layer zips read once per run (the central directory's paths, sizes and CRC-32s, the version
 // in each package's package.json, and the ELF header of every file that may be a native binary) and
 // the packages of its own source `node_modules`; and the check as `layers validate` runs it, for the
-// functions whose layers the lock matches. A layer not built for the current lock cannot be read
-// and is left out (`layers package` warns about it).
+// functions whose layers the lock matches. An npm layer not built for the current lock is known from
+// the lock (its packages' versions only); other layers not built cannot be read and are left out.
 import {existsSync} from 'node:fs'
 import {readdir, readFile} from 'node:fs/promises'
 import path from 'node:path'
@@ -79,12 +79,18 @@ export async function ownPackages(fn: FunctionSpec, root: string): Promise<OwnPa
   )
 }
 
-/** The shadowing findings of one function, from its built layers (in its order) and its own node_modules. */
+/** An npm layer's top-level packages from the lock, as the folders the build lays them out in. */
+function lockedTopLevel(packages: Readonly<Record<string, {version: string}>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(packages).flatMap(([lockPath, pkg]) => (/^node_modules\/(?:@[^/]+\/)?[^/]+$/.test(lockPath) ? [[`nodejs/${lockPath}`, pkg.version]] : [])))
+}
+
+/** The shadowing findings of one function, from its layers (in its order: built zips, else npm layers from the lock) and its own node_modules. */
 export async function functionShadowing(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, findBuilt: BuiltArtifactFinder, readContent: LayerContentReader): Promise<ShadowFinding[]> {
   const layers: LayerContent[] = []
   for (const layer of functionLayers(manifest, lock, fn)) {
     const built = await findBuilt(layer)
     if (built) layers.push({layer: layer.name, ...(await readContent(built.zipPath))})
+    else if (layer.spec.kind === 'npm' && layer.artifact?.packages) layers.push({layer: layer.name, files: [], versions: lockedTopLevel(layer.artifact.packages)})
   }
   return shadowFindings({function: fn.key, runtime: fn.runtime, layers, own: await ownPackages(fn, manifest.root)})
 }

@@ -83,8 +83,9 @@ export interface ShadowFile {
 
 export interface LayerContent {
   layer: string
+  /** The built zip's files; empty for an npm layer known from the lock only (its packages are `versions`). */
   files: readonly ShadowFile[]
-  /** Package folder (`nodejs/node_modules/uuid`) -> the version in its package.json. */
+  /** Package folder (`nodejs/node_modules/uuid`) -> the version in its package.json (or the lock). */
   versions: Readonly<Record<string, string>>
 }
 
@@ -176,6 +177,8 @@ function layerItems(content: LayerContent): Item[] {
     const fingerprint = files.map((file) => `${file.path.slice(folder.length)}:${file.size}:${file.crc32}`).sort().join('\n')
     items.push({path: folder, what: 'package', ...(version ? {version} : {}), fingerprint, ...architecturesOf(files)})
   }
+  // Packages known by version only (an npm layer not built yet): their files are unknown.
+  for (const [folder, version] of Object.entries(content.versions)) if (!folders.has(folder) && layerFolderOf(`${folder}/`) === folder) items.push({path: folder, what: 'package', version})
   return items
 }
 
@@ -191,7 +194,7 @@ function kindOf(copies: readonly Item[]): ShadowKind {
   return versions.size > 1 ? 'version' : 'duplicate'
 }
 
-/** Layer copies are the same when their files are; with the function's own copy (files unknown), when every version is known and equal. */
+/** Copies are the same when their files are; when some files are unknown (the function's own copy, a layer not built), when every version is known and equal. */
 function sameCopies(copies: readonly Item[]): boolean {
   if (copies.every((copy) => copy.fingerprint !== undefined)) return new Set(copies.map((copy) => copy.fingerprint)).size === 1
   return copies.every((copy) => copy.version !== undefined) && new Set(copies.map((copy) => copy.version)).size === 1

@@ -84,6 +84,14 @@ describe('shadowing', () => {
     })
   })
 
+  it('an npm layer not built yet counts by the versions of its lock', () => {
+    const locked = {layer: 'deps', files: [], versions: {'nodejs/node_modules/uuid': '9.0.1'}}
+    const [differ] = shadowFindings({function: 'api', runtime: 'nodejs20.x', own: [], layers: [locked, layer('tools', [['nodejs/node_modules/uuid', '10.0.0']])]})
+    expect(differ).toMatchObject({kind: 'version', copies: [{layer: 'deps', path: 'nodejs/node_modules/uuid', version: '9.0.1'}, {layer: 'tools', version: '10.0.0'}]})
+    const [same] = shadowFindings({function: 'api', runtime: 'nodejs20.x', own: [], layers: [locked, layer('tools', [['nodejs/node_modules/uuid', '9.0.1']])]})
+    expect(same).toMatchObject({kind: 'duplicate', same: true})
+  })
+
   it('nodeNN before node_modules, whatever the layer order; only the runtime major counts', () => {
     const layers = [
       layer('first', [['nodejs/node22/node_modules/uuid', '9.0.1'], ['nodejs/node20/node_modules/ms', '2.0.0']]),
