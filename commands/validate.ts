@@ -5,7 +5,7 @@ import {renderValidation, validateProject, type ValidationReport} from '../src/m
 export default class Validate extends LayersCommand {
   static override summary = 'Check layers.yaml and report every problem at once.'
 
-  static override description = `Checks the manifest against its schema (schema/layers.schema.json) and Lambda's rules: YAML syntax, unknown keys (with did-you-mean), types, npm package names and semver ranges, layer ARNs (partition, region, account, name, version), regions and runtimes that exist, references to undefined layers or accounts, at most 5 layers per function, no layer twice, and that every own layer a function lists supports its runtime and architecture. Each problem names its file:line:column and how to fix it. Also says whether lockfile.json still matches the manifest.
+  static override description = `Checks the manifest against its schema (schema/layers.schema.json) and Lambda's rules: YAML syntax, unknown keys (with did-you-mean), types, npm package names and semver ranges, layer ARNs (partition, region, account, name, version), regions and runtimes that exist, references to undefined layers or accounts, at most 5 layers per function, no layer twice, and that every own layer a function lists supports its runtime and architecture. Each problem names its file:line:column and how to fix it. Also says whether lockfile.json still matches the manifest. With a lock, checks every function's imports against its layers and reports packages or files two copies provide (from the built layers): copies differing in version or architecture are errors.
 
 ${EXIT_CODES_HELP}`
 

@@ -1,12 +1,13 @@
 // Owns `layers validate` for a project: every manifest problem at once (via inspectManifest), the
-// runtime templates the manifest names (what `layers lock` would refuse), and whether lockfile.json
-// still matches the manifest. Returns plain data; the command renders it.
+// runtime templates the manifest names (what `layers lock` would refuse), whether lockfile.json
+// still matches the manifest, and (with a lock) the import and shadowing checks of the functions. Returns plain data; the command renders it.
 import type {Problem} from '../errors/index.js'
 import {UserInputError} from '../errors/index.js'
 import {lockIsCurrent, lockStatus, type LockStatus} from '../lock/fingerprint.js'
 import {readLockfile} from '../lock/io.js'
 import {projectPaths} from '../project/paths.js'
 import {importWarningsForValidate} from '../imports/validate-hook.js'
+import {shadowingWarningsForValidate} from '../package/shadowing-check.js'
 import {inspectManifest} from './load.js'
 import type {LayerSpec, Manifest} from './types.js'
 
@@ -43,6 +44,8 @@ export async function validateProject(manifestPath: string): Promise<{report: Va
     lockReport = {file: paths.lockfile, state: lockIsCurrent(status) ? 'current' : 'stale', ...status}
     // Functions checked against their locked layers (throws on import errors); see src/imports.
     importWarnings = await importWarningsForValidate(manifest, lock, status)
+    // Packages and files two copies provide, from the built layers (throws when copies differ in version or architecture).
+    importWarnings.push(...(await shadowingWarningsForValidate(manifest, lock, status)))
   }
   return {
     manifest,

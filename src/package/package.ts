@@ -1,8 +1,9 @@
 // Owns `layers package`: for each selected function, checks its imports against its layers (unless
 // told not to), writes one deterministic zip of its own code (files.ts rules, src/build/zip.ts bytes)
 // to <outDir>/<function>.zip, and accounts sizes: the package, each layer's built artifact, the total
-// against Lambda's unzipped limit, and the fat package it replaces. Zips are written only when the
-// check passes; a function over the limit fails the command (exit 1) after every zip is written.
+// against Lambda's unzipped limit, and the fat package it replaces. It reports every package or file
+// provided twice (shadowing-check.ts); copies differing in version or architecture fail the check.
+// Zips are written only when the check passes; a function over the limit fails the command (exit 1) after every zip is written.
 // On an interrupt (options.signal) no further zip is started, the ones being written stop (their temp
 // files removed, an older zip left as it was), and InterruptedError lists what was packaged and what not.
 import {mkdirSync, statSync, type Stats} from 'node:fs'
@@ -21,6 +22,8 @@ import {builtArtifactFinder, functionLayers, type BuiltArtifactFinder} from './a
 import {functionFileLister, type FunctionFileLister} from './files.js'
 import {loadFunctionProject} from './project.js'
 import {renderPackageInterrupted} from './render.js'
+import {assertNoShadowingErrors, functionShadowing, layerContentReader, shadowingProblems, type LayerContentReader} from './shadowing-check.js'
+import type {ShadowFinding} from './shadowing.js'
 import {fatPackageSize, FUNCTION_UNZIPPED_LIMIT} from './sizes.js'
 import {listZip, type ZipListing} from './zip-read.js'
 
@@ -52,6 +55,8 @@ export interface PackagedFunction extends ZipResult {
   withinLimit: boolean | null
   /** The package with its own layers' node_modules inside (what it would be without layers; ARN layers left out); null when one is not built. */
   fat: {zipBytes: number; unzippedBytes: number; files: number} | null
+  /** Packages and files provided more than once (by two built layers, nodeNN and node_modules, or the function's own node_modules), with the copy Lambda loads. */
+  shadowing: ShadowFinding[]
 }
 
 export interface PackageResult {
@@ -79,6 +84,7 @@ interface RunCaches {
   findBuilt: BuiltArtifactFinder
   listings: Map<string, Promise<ZipListing[]>>
   listFiles: FunctionFileLister
+  readContent: LayerContentReader
 }
 
 function layerListing(caches: RunCaches, zipPath: string): Promise<ZipListing[]> {
@@ -90,7 +96,7 @@ function layerListing(caches: RunCaches, zipPath: string): Promise<ZipListing[]>
   return listing
 }
 
-async function packageOne(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, outDir: string, caches: RunCaches, signal?: AbortSignal): Promise<PackagedFunction> {
+async function packageOne(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, shadowing: ShadowFinding[], outDir: string, caches: RunCaches, signal?: AbortSignal): Promise<PackagedFunction> {
   const files = await caches.listFiles(fn)
   const zipPath = path.join(outDir, `${fn.key}.zip`)
   const zip = await writeDeterministicZip(zipPath, dirEntries(files), signal)
@@ -123,6 +129,7 @@ async function packageOne(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, 
     limitBytes: FUNCTION_UNZIPPED_LIMIT,
     withinLimit: totalUnzippedBytes === null ? null : totalUnzippedBytes <= FUNCTION_UNZIPPED_LIMIT,
     fat: ownBuilt ? fatPackageSize(await listZip(zipPath), layerListings) : null,
+    shadowing,
   }
 }
 
@@ -137,7 +144,8 @@ function recordPackages(db: StateDatabase, packaged: readonly PackagedFunction[]
 /** Checks and packages functions of a loaded manifest (see the module comment). */
 export async function packageFunctions(manifest: Manifest, lock: Lockfile, functions: readonly FunctionSpec[], options: PackageOptions): Promise<PackageResult> {
   const db = options.db ?? openStateDatabase(options.stateDir)
-  const caches: RunCaches = {findBuilt: builtArtifactFinder(manifest, db, options.stateDir), listings: new Map(), listFiles: functionFileLister()}
+  const listings = new Map<string, Promise<ZipListing[]>>()
+  const caches: RunCaches = {findBuilt: builtArtifactFinder(manifest, db, options.stateDir), listings, listFiles: functionFileLister(), readContent: layerContentReader((zipPath) => layerListing(caches, zipPath))}
   try {
     let imports: ImportReport | undefined
     if (options.check !== false) {
@@ -154,6 +162,12 @@ export async function packageFunctions(manifest: Manifest, lock: Lockfile, funct
         })
       }
     }
+    const shadowing = new Map<string, ShadowFinding[]>()
+    for (const fn of functions) shadowing.set(fn.key, await functionShadowing(manifest, lock, fn, caches.findBuilt, caches.readContent))
+    const checked = functions.map((fn) => ({fn, findings: shadowing.get(fn.key)!}))
+    if (options.check !== false) assertNoShadowingErrors(checked, 'No package was written.')
+    // Under --no-check the errors are reported as warnings and every zip is written.
+    for (const warning of shadowingProblems(checked)) options.emit({type: 'warning', warning: {...warning, severity: 'warning'}})
     if (!options.outDir) ensureStateDir(options.stateDir)
     const outDir = options.outDir ?? path.join(options.stateDir, 'package')
     const limit = pLimit(4)
@@ -164,7 +178,7 @@ export async function packageFunctions(manifest: Manifest, lock: Lockfile, funct
         limit(async () => {
           if (signal?.aborted) return undefined
           try {
-            const result = await packageOne(manifest, lock, fn, outDir, caches, signal)
+            const result = await packageOne(manifest, lock, fn, shadowing.get(fn.key)!, outDir, caches, signal)
             options.emit({type: 'progress', phase: 'package', message: fn.key, current: ++done, total: functions.length})
             return result
           } catch (error) {

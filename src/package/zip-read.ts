@@ -1,5 +1,5 @@
 // Owns reading built zips (layer artifacts, function packages) with yauzl: the central directory
-// (names, sizes, modes), the content of a few named entries, and extracting a whole zip into a
+// (names, sizes, CRC-32s, modes), the content (or the first bytes) of a few named entries, and extracting a whole zip into a
 // directory the way Lambda extracts layers into /opt (a file replaces the same path from an earlier
 // zip). Every name is checked with the writer's path rules first: no absolute paths, no `..`, no
 // backslashes, so nothing is ever written outside the target directory.
@@ -15,6 +15,8 @@ export interface ZipListing {
   path: string
   size: number
   compressedSize: number
+  /** The entry's CRC-32 from the central directory (same bytes, same CRC). */
+  crc32: number
   /** Unix mode from the external attributes (0 when the zip was not made on Unix). */
   mode: number
   /** Data descriptor present (the writer's streamed entries). */
@@ -63,6 +65,7 @@ export async function listZip(file: string): Promise<ZipListing[]> {
       path: entry.fileName,
       size: entry.uncompressedSize,
       compressedSize: entry.compressedSize,
+      crc32: entry.crc32,
       mode: entry.externalFileAttributes >>> 16,
       descriptor: (entry.generalPurposeBitFlag & 0x8) !== 0,
     })
@@ -71,13 +74,26 @@ export async function listZip(file: string): Promise<ZipListing[]> {
 }
 
 /** The content of the entries of `file` whose path `wanted` accepts. */
-export async function readZipEntries(file: string, wanted: (entryPath: string) => boolean): Promise<Map<string, Buffer>> {
+export function readZipEntries(file: string, wanted: (entryPath: string) => boolean): Promise<Map<string, Buffer>> {
+  return readZipHeads(file, (entryPath) => (wanted(entryPath) ? Infinity : 0))
+}
+
+/** The first `bytesOf(path)` bytes of each entry of `file` (entries given 0 are not read), e.g. ELF headers. */
+export async function readZipHeads(file: string, bytesOf: (entryPath: string) => number): Promise<Map<string, Buffer>> {
   const found = new Map<string, Buffer>()
   await eachEntry(file, async (entry, zip) => {
-    if (entry.fileName.endsWith('/') || !wanted(entry.fileName)) return
+    const wanted = entry.fileName.endsWith('/') ? 0 : bytesOf(entry.fileName)
+    if (wanted <= 0) return
     const chunks: Buffer[] = []
-    for await (const chunk of await zip.openReadStreamPromise(entry)) chunks.push(chunk as Buffer)
-    found.set(entry.fileName, Buffer.concat(chunks))
+    let length = 0
+    for await (const chunk of await zip.openReadStreamPromise(entry)) {
+      chunks.push(chunk as Buffer)
+      length += (chunk as Buffer).length
+      // Leaving the loop destroys the stream: the rest of the entry is never inflated.
+      if (length >= wanted) break
+    }
+    const content = Buffer.concat(chunks)
+    found.set(entry.fileName, length > wanted ? content.subarray(0, wanted) : content)
   })
   return found
 }

@@ -4,6 +4,8 @@
 // put at the same place in /opt (the later layer's copy wins, as Lambda extracts layers in order),
 // and the packages its runtime already provides (the AWS SDK v3 on nodejs18.x and later, boto3 and
 // botocore on Python) with the manifest setting that leaves them out. Pure: listings in, report out.
+// Which copies load before which is src/package/shadowing.ts's grouping (nodeNN before node_modules).
+import {shadowedPlaces} from '../package/shadowing.js'
 import type {ZipListing} from '../package/zip-read.js'
 import {zipEntryBytes} from '../package/sizes.js'
 
@@ -50,10 +52,11 @@ export interface RuntimeProvided {
 }
 
 export interface DuplicatePackage {
-  /** The folder both layers hold (`nodejs/node_modules/uuid`). */
+  /** The folder of the copy the function loads (`nodejs/node_modules/uuid`, `nodejs/node22/node_modules/uuid`). */
   path: string
-  copies: Array<{layer: string; version?: string; unzippedBytes: number}>
-  /** The layer whose copy the function loads (the last one in its layers). */
+  /** From the copy found last to the one loaded (the function's layer order; nodeNN after the plain node_modules). */
+  copies: Array<{layer: string; path: string; version?: string; unzippedBytes: number}>
+  /** The layer whose copy the function loads (the last copy). */
   wins: string
   /** True when the copies differ in version or size (not just the same bytes twice). */
   differ: boolean
@@ -178,17 +181,12 @@ function functionReport(fn: FunctionInput, options: {limitBytes: number; top: nu
   const known = layers.every((layer) => layer.unzippedBytes !== null)
   const totalUnzippedBytes = known ? fn.codeUnzippedBytes + layers.reduce((sum, layer) => sum + layer.unzippedBytes!, 0) : null
   const all = perLayer.flatMap(({listing, packages}) => packages.map((pkg) => ({...pkg, layer: listing.layer})))
-  const byPath = new Map<string, Array<PackageSize & {layer: string}>>()
-  for (const pkg of all.filter(isTopLevel)) byPath.set(pkg.path, [...(byPath.get(pkg.path) ?? []), pkg])
-  const duplicates: DuplicatePackage[] = [...byPath.entries()]
-    .filter(([, copies]) => new Set(copies.map((copy) => copy.layer)).size > 1)
-    .map(([folder, copies]) => ({
-      path: folder,
-      copies: copies.map((copy) => ({layer: copy.layer, ...(copy.version ? {version: copy.version} : {}), unzippedBytes: copy.unzippedBytes})),
-      wins: copies.at(-1)!.layer,
-      differ: new Set(copies.map((copy) => `${copy.version ?? ''}\0${copy.unzippedBytes}`)).size > 1,
-    }))
-    .sort((a, b) => (a.path < b.path ? -1 : 1))
+  const duplicates: DuplicatePackage[] = shadowedPlaces(fn.runtime, perLayer.map(({listing, packages}) => ({layer: listing.layer, items: packages.filter(isTopLevel)}))).map(({copies}) => ({
+    path: copies.at(-1)!.path,
+    copies: copies.map((copy) => ({layer: copy.layer, path: copy.path, ...(copy.version ? {version: copy.version} : {}), unzippedBytes: copy.unzippedBytes})),
+    wins: copies.at(-1)!.layer,
+    differ: new Set(copies.map((copy) => `${copy.version ?? ''}\0${copy.unzippedBytes}`)).size > 1,
+  }))
   const runtimeProvided = all.filter((pkg) => providedByRuntime(fn.runtime, pkg)).map(({layer, ...pkg}) => ({layer, package: pkg}))
   const leaveOut = [...new Set(runtimeProvided.map((item) => item.layer))].map((layer) => ({layer, exclude: runtimeProvided.filter((item) => item.layer === layer).map((item) => `${item.package.path}/**`).sort()}))
   return {

@@ -27,7 +27,7 @@ function renderFunction(fn: FunctionSizeReport): string {
     lines.push(renderTable([{header: 'Biggest package', wrap: 20}, {header: 'Layer', wrap: 8}, {header: 'Unzipped', align: 'right'}, {header: 'Of limit', align: 'right', drop: 1}], fn.biggest.map((pkg) => [pkg.path, pkg.layer, formatBytes(pkg.unzippedBytes), percent(pkg.unzippedBytes / fn.limitBytes)])))
   }
   for (const duplicate of fn.duplicates) {
-    const copies = duplicate.copies.map((copy) => `${copy.layer}${copy.version ? ` ${copy.version}` : ''} (${formatBytes(copy.unzippedBytes)})`).join(', ')
+    const copies = duplicate.copies.map((copy) => `${copy.layer}${copy.version ? ` ${copy.version}` : ''} (${copy.path === duplicate.path ? '' : `/opt/${copy.path}, `}${formatBytes(copy.unzippedBytes)})`).join(', ')
     lines.push(`  ${duplicate.differ ? 'Different copies' : 'Same copy twice'}: /opt/${duplicate.path} from ${copies}; ${duplicate.wins}'s wins.`)
   }
   for (const leave of fn.leaveOut) {

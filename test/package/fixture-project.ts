@@ -1,6 +1,7 @@
 // A small project for the package/run CLI tests: npm layers from a loopback registry, dir layers, and
 // functions in CommonJS and ESM (one importing a subpath, one importing a package no layer of it
-// provides, two layers holding the same file). Written into a per-test temp directory.
+// provides, two layers holding the same package in one version with different files). Written into a
+// per-test temp directory.
 import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -89,7 +90,7 @@ export const FILES: Record<string, string> = {
   'layers/first/nodejs/node_modules/shared/package.json': '{"name": "shared", "version": "1.0.0"}\n',
   'layers/first/nodejs/node_modules/shared/index.js': "module.exports = 'first'\n",
   'layers/first/nodejs/node_modules/only-first/index.js': "module.exports = 'only in first'\n",
-  'layers/second/nodejs/node_modules/shared/package.json': '{"name": "shared", "version": "2.0.0"}\n',
+  'layers/second/nodejs/node_modules/shared/package.json': '{"name": "shared", "version": "1.0.0"}\n',
   'layers/second/nodejs/node_modules/shared/index.js': "module.exports = 'second'\n",
   'fns/cjs/index.js': [
     "'use strict'",

@@ -73,6 +73,13 @@ describe('layers package', () => {
     expect(cjs.fat).toEqual({zipBytes: fatZip.zipBytes, unzippedBytes: fatZip.unzippedBytes, files: fatZip.files})
     expect(cjs.fat.zipBytes).toBeGreaterThan(cjs.zipBytes)
     expect(order.layers.map((layer: {layer: string}) => layer.layer)).toEqual(['first', 'second'])
+    // Both layers hold shared@1.0.0 with different files: the later layer's copy is loaded, a warning.
+    expect(order.shadowing).toEqual([
+      {function: 'order', what: 'package', name: 'shared', kind: 'duplicate', copies: [{layer: 'first', path: 'nodejs/node_modules/shared', version: '1.0.0'}, {layer: 'second', path: 'nodejs/node_modules/shared', version: '1.0.0'}], winner: {layer: 'second', path: 'nodejs/node_modules/shared', version: '1.0.0'}, same: false},
+    ])
+    // The function's own node_modules copy (no package.json) is never packaged: the layer's is loaded.
+    expect(cjs.shadowing).toEqual([expect.objectContaining({name: 'greeter', kind: 'duplicate', copies: [{path: 'fns/cjs/node_modules/greeter'}, {layer: 'deps', path: 'nodejs/node_modules/greeter', version: '1.2.0'}], same: false})])
+    expect(result.json.warnings).toContainEqual(expect.objectContaining({code: 'ERR_LAYERS_SHADOWED', message: expect.stringContaining('Function order: package shared is provided 2 times with different content; Lambda loads shared@1.0.0 from layer second')}))
     expect(result.json.imports.errors).toBe(0)
 
     // Warnings: the function's package.json wants greeter ^2 but the layer has 1.2.0.
@@ -120,6 +127,27 @@ describe('layers package', () => {
     expect(unchecked.code, unchecked.stderr).toBe(0)
     expect(unchecked.json.imports).toBeUndefined()
   }, 120_000)
+
+  it('fails two layers providing a package in different versions, naming both copies, writing nothing', async () => {
+    const copy = path.join(dir, 'shadow-project')
+    await cp(project, copy, {recursive: true})
+    await rm(path.join(copy, '.layers', 'package'), {recursive: true, force: true})
+    await writeFile(path.join(copy, 'layers/second/nodejs/node_modules/shared/package.json'), '{"name": "shared", "version": "2.0.0"}\n')
+    const build = await runCli(['build', 'second', '--json'], {cwd: copy, env})
+    expect(build.code, build.stderr).toBe(0)
+    const result = await runCli(['package', '--json'], {cwd: copy, env})
+    expect(result.code).toBe(2)
+    expect(result.json.error).toMatchObject({
+      code: 'ERR_LAYERS_SHADOWED_VERSION',
+      message: expect.stringMatching(/^Copies that differ in version or architecture: package shared of function order \(version\);.* No package was written\.$/),
+      hint: expect.stringContaining('exclude: ["nodejs/node_modules/shared/**"]'),
+      problems: [expect.objectContaining({code: 'ERR_LAYERS_SHADOWED_VERSION', message: 'Function order: package shared is provided 2 times in different versions; Lambda loads shared@2.0.0 from layer second (/opt/nodejs/node_modules/shared), which shadows shared@1.0.0 from layer first (/opt/nodejs/node_modules/shared).'})],
+    })
+    expect(existsSync(path.join(copy, '.layers', 'package'))).toBe(false)
+    const validate = await runCli(['validate', '--json'], {cwd: copy, env})
+    expect(validate.code).toBe(2)
+    expect(validate.json.error.problems).toEqual([expect.objectContaining({code: 'ERR_LAYERS_SHADOWED_VERSION', message: expect.stringContaining('shared@2.0.0 from layer second')})])
+  }, 60_000)
 
   it('leaves ARN layers out of the fat package and the total, and refuses a stale lock', async () => {
     const copy = path.join(dir, 'arn-project')

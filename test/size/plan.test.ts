@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 import type {ZipListing} from '../../src/package/zip-read.js'
 import {layerPackages, sizeReport, type LayerListing} from '../../src/size/plan.js'
 
-const entry = (path: string, size: number, compressedSize = Math.ceil(size / 2)): ZipListing => ({path, size, compressedSize, mode: 0o100644, descriptor: true})
+const entry = (path: string, size: number, compressedSize = Math.ceil(size / 2)): ZipListing => ({path, size, compressedSize, crc32: 0, mode: 0o100644, descriptor: true})
 
 const sdk: LayerListing = {
   layer: 'deps',
@@ -56,7 +56,7 @@ describe('layers size plan', () => {
     expect(fn.shareOfLimit).toBeCloseTo(8000 / 262_144_000)
     expect(fn.biggest.map((pkg) => pkg.path)).toEqual(['nodejs/node_modules/@aws-sdk/client-s3', 'nodejs/node_modules/uuid'])
     expect(fn.duplicates).toEqual([
-      {path: 'nodejs/node_modules/uuid', copies: [{layer: 'deps', version: '9.0.1', unzippedBytes: 300}, {layer: 'tools', version: '10.0.0', unzippedBytes: 400}], wins: 'tools', differ: true},
+      {path: 'nodejs/node_modules/uuid', copies: [{layer: 'deps', path: 'nodejs/node_modules/uuid', version: '9.0.1', unzippedBytes: 300}, {layer: 'tools', path: 'nodejs/node_modules/uuid', version: '10.0.0', unzippedBytes: 400}], wins: 'tools', differ: true},
     ])
     expect(fn.runtimeProvided.map((item) => `${item.layer} ${item.package.name}`)).toEqual(['deps @aws-sdk/client-s3'])
     expect(fn.leaveOut).toEqual([{layer: 'deps', exclude: ['nodejs/node_modules/@aws-sdk/client-s3/**']}])
