@@ -10,6 +10,7 @@ export const SCHEMA_VERSIONS = {
   audit: AUDIT_SCHEMA_VERSION,
   build: 1,
   export: 1,
+  find: 1,
   history: 1,
   init: 1,
   lock: 1,

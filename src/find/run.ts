@@ -1,0 +1,42 @@
+// Owns `layers find`'s reads, all local and offline: lockfile.json, and from the state database the
+// artifact trees, the publications, the layer versions audits read and the latest finished audit's
+// functions; src/find/plan.ts answers from them.
+import {UserInputError} from '../errors/index.js'
+import {previousRun, runFunctions} from '../history/store.js'
+import {readLockfile} from '../lock/io.js'
+import {projectPaths} from '../project/paths.js'
+import {artifactTrees} from '../store/artifact-trees.js'
+import {openStateDatabase} from '../store/db.js'
+import {findPackage, type FindQuery, type FindReport, type KnownPublication} from './plan.js'
+
+export interface FindOptions {
+  manifestPath: string
+  query: FindQuery
+}
+
+export async function findInProject(options: FindOptions): Promise<FindReport> {
+  const paths = projectPaths(options.manifestPath)
+  const lock = await readLockfile(paths.lockfile)
+  if (!lock) {
+    throw new UserInputError('ERR_LAYERS_LOCK_MISSING', `${paths.lockfile} does not exist: there is nothing to search.`, {
+      hint: 'Run `layers lock` (and `layers publish`, `layers audit`) first, or pass --manifest for another project.',
+    })
+  }
+  const db = openStateDatabase(paths.stateDir)
+  try {
+    const publications = db
+      .prepare(`SELECT layer, artifact AS artifactKey, account_id AS accountId, region, version, arn, code_sha256 AS codeSha256 FROM publications ORDER BY id`)
+      .all() as KnownPublication[]
+    const hashes = db.prepare(`SELECT account_id AS accountId, arn, code_sha256 AS codeSha256 FROM layer_versions`).all() as Array<{accountId: string; arn: string; codeSha256: string}>
+    const run = previousRun(db)
+    return findPackage(options.query, {
+      lock,
+      trees: artifactTrees(db),
+      publications,
+      layerVersionHashes: new Map(hashes.map((row) => [`${row.accountId} ${row.arn}`, row.codeSha256])),
+      ...(run ? {audit: {runId: run.id, finishedAt: run.finishedAt, functions: runFunctions(db, run.id)}} : {}),
+    })
+  } finally {
+    db.close()
+  }
+}

@@ -1,0 +1,91 @@
+// `layers find` end to end through the built CLI: an npm layer locked against the loopback registry
+// with ms 2.0.0 (through dep 1.0.0) and published to two accounts, then updated to dep 1.1.0 (ms 2.1.3)
+// and published again; a function whose alias still runs the first version and whose $LATEST runs the
+// second; after `layers audit`, find traces the old ms to the earlier content, its publications and
+// the alias, offline (the AWS test server is closed by then), and refuses a bad range with exit 2.
+import path from 'node:path'
+import {CreateAliasCommand, PublishVersionCommand, UpdateFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
+import type {FindReport} from '../../src/find/plan.js'
+import {NpmRegistry} from '../support/npm-registry.js'
+import {accountsYaml, createFunction, DEV, EU, lambdaAs, makeProject, PROD, ROLES, type Project} from '../publish/support.js'
+
+let server: AwsServer | undefined
+let registry: NpmRegistry
+let project: Project
+
+const MANIFEST = `version: 1
+settings:
+  bucket: "find-{accountId}-{region}"
+  regions: [${EU}]
+  architectures: [x86_64]
+  runtimes: [nodejs22.x]
+${accountsYaml([EU])}
+layers:
+  deps:
+    npm:
+      dep: ^1.0.0
+functions:
+  api: {source: fns/api, handler: index.handler, runtime: nodejs22.x, architecture: x86_64, layers: [deps], accounts: [dev, prod]}
+`
+const deps = (accountId: string, version: number): string => `arn:aws:lambda:${EU}:${accountId}:layer:deps:${version}`
+
+beforeAll(async () => {
+  server = await startAwsServer({roles: ROLES})
+  registry = await NpmRegistry.start()
+  registry.publish('ms', {version: '2.0.0'})
+  registry.publish('ms', {version: '2.1.3'})
+  registry.publish('dep', {version: '1.0.0', dependencies: {ms: '2.0.0'}})
+  project = makeProject(server, {'layers.yaml': MANIFEST, 'fns/api/index.js': 'exports.handler = async () => "ok"\n'})
+  Object.assign(project.env, {npm_config_registry: registry.url, npm_config_cache: path.join(project.dir, '.npm-cache'), npm_config_userconfig: path.join(project.dir, 'npmrc')})
+  await project.lock()
+  expect((await project.run(['publish', '--json', '--create-bucket'])).status).toBe(0)
+  registry.publish('dep', {version: '1.1.0', dependencies: {ms: '^2.1.0'}})
+  await project.lock(['--update', 'deps'])
+  expect((await project.run(['publish', '--json'])).status).toBe(0)
+  // dev's api: alias live on a published version that runs deps:1, $LATEST on deps:2.
+  await createFunction(server, DEV, EU, 'api')
+  const lambda = lambdaAs(server, DEV, EU)
+  await lambda.send(new UpdateFunctionConfigurationCommand({FunctionName: 'api', Layers: [deps(DEV, 1)]}))
+  await lambda.send(new PublishVersionCommand({FunctionName: 'api'}))
+  await lambda.send(new CreateAliasCommand({FunctionName: 'api', Name: 'live', FunctionVersion: '1'}))
+  await lambda.send(new UpdateFunctionConfigurationCommand({FunctionName: 'api', Layers: [deps(DEV, 2)]}))
+  lambda.destroy()
+  const audit = await project.run(['audit', '--json'])
+  expect(audit.status === 0 || audit.status === 1, audit.stderr).toBe(true)
+  // Everything find needs is local: no AWS endpoint from here on.
+  await server.close()
+  server = undefined
+}, 240_000)
+
+afterAll(async () => {
+  project?.remove()
+  await registry?.stop()
+  await server?.close()
+})
+
+describe('layers find', () => {
+  it('traces an old transitive version to the earlier content, its versions and the alias running it', async () => {
+    const run = await project.run(['find', 'ms@<2.1', '--json'])
+    expect(run.status, run.stderr).toBe(0)
+    const report = run.json as FindReport
+    expect(report.contents).toHaveLength(1)
+    expect(report.contents[0]).toMatchObject({layer: 'deps', artifactKey: 'x86_64', current: false})
+    expect(report.contents[0]!.packages).toEqual([{name: 'ms', version: '2.0.0', path: 'node_modules/ms', requiredBy: ['dep@1.0.0'], chain: ['dep@1.0.0', 'ms@2.0.0']}])
+    expect(report.contents[0]!.published.map((publication) => publication.arn)).toEqual([deps(DEV, 1), deps(PROD, 1)])
+    expect(report.functions.map((fn) => `${fn.accountId} ${fn.function} ${fn.qualifier} ${fn.functionVersion ?? ''} ${fn.arn}`)).toEqual([`${DEV} api live 1 ${deps(DEV, 1)}`])
+
+    const text = await project.run(['find', 'ms'])
+    expect(text.status, text.stderr).toBe(0)
+    expect(text.stdout).toContain('Layer deps (x86_64), in the current lock:\n  ms@2.1.3 at node_modules/ms, via dep@1.1.0 > ms@2.1.3')
+    expect(text.stdout).toMatch(/earlier content \S+:\n {2}ms@2\.0\.0 at node_modules\/ms, via dep@1\.0\.0 > ms@2\.0\.0/)
+    expect(text.stdout).toContain(`${DEV}  ${EU}`)
+  })
+
+  it('refuses a range that is not semver, with exit 2', async () => {
+    const run = await project.run(['find', 'ms@>=>2', '--json'])
+    expect(run.status).toBe(2)
+    expect(run.json.error.code).toBe('ERR_LAYERS_FIND_QUERY')
+  })
+})
