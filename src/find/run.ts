@@ -1,6 +1,8 @@
 // Owns `layers find`'s reads, all local and offline: lockfile.json, and from the state database the
 // artifact trees, the publications, the layer versions audits read and the latest finished audit's
 // functions; src/find/plan.ts answers from them.
+import {existsSync} from 'node:fs'
+import path from 'node:path'
 import {UserInputError} from '../errors/index.js'
 import {previousRun, runFunctions} from '../history/store.js'
 import {readLockfile} from '../lock/io.js'
@@ -22,6 +24,9 @@ export async function findInProject(options: FindOptions): Promise<FindReport> {
       hint: 'Run `layers lock` (and `layers publish`, `layers audit`) first, or pass --manifest for another project.',
     })
   }
+  // A project never built, published or audited here has no database: the lock alone answers, and
+  // find creates nothing.
+  if (!existsSync(path.join(paths.stateDir, 'state.db'))) return findPackage(options.query, {lock, trees: [], publications: [], layerVersionHashes: new Map()})
   const db = openStateDatabase(paths.stateDir)
   try {
     const publications = db

@@ -3,11 +3,14 @@
 // and published again; a function whose alias still runs the first version and whose $LATEST runs the
 // second; after `layers audit`, find traces the old ms to the earlier content, its publications and
 // the alias, offline (the AWS test server is closed by then), and refuses a bad range with exit 2.
+import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {CreateAliasCommand, PublishVersionCommand, UpdateFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import type {FindReport} from '../../src/find/plan.js'
+import {runCli} from '../support/cli.js'
 import {NpmRegistry} from '../support/npm-registry.js'
 import {accountsYaml, createFunction, DEV, EU, lambdaAs, makeProject, PROD, ROLES, type Project} from '../publish/support.js'
 
@@ -81,6 +84,19 @@ describe('layers find', () => {
     expect(text.stdout).toContain('Layer deps (x86_64), in the current lock:\n  ms@2.1.3 at node_modules/ms, via dep@1.1.0 > ms@2.1.3')
     expect(text.stdout).toMatch(/earlier content \S+:\n {2}ms@2\.0\.0 at node_modules\/ms, via dep@1\.0\.0 > ms@2\.0\.0/)
     expect(text.stdout).toContain(`${DEV}  ${EU}`)
+  })
+
+  it('answers from the lock alone in a clone that never built, and creates nothing there', async () => {
+    const clone = mkdtempSync(path.join(tmpdir(), 'layers-find-clone-'))
+    try {
+      for (const file of ['layers.yaml', 'lockfile.json']) writeFileSync(path.join(clone, file), project.read(file))
+      const run = await runCli(['find', 'ms', '--json'], {cwd: clone, env: project.env})
+      expect(run.code, run.stderr).toBe(0)
+      expect((run.json as FindReport).contents.map((content) => `${content.current} ${content.codeSha256 ?? 'unbuilt'} ${content.packages[0]!.version}`)).toEqual(['true unbuilt 2.1.3'])
+      expect(existsSync(path.join(clone, '.layers'))).toBe(false)
+    } finally {
+      rmSync(clone, {recursive: true, force: true})
+    }
   })
 
   it('refuses a range that is not semver, with exit 2', async () => {
