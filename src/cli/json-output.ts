@@ -5,6 +5,7 @@
 import {AUDIT_SCHEMA_VERSION} from '../audit/types.js'
 
 export const SCHEMA_VERSIONS = {
+  advisories: 1,
   attach: 1,
   /** The audit report carries it itself (also in the saved history and `--format json`). */
   audit: AUDIT_SCHEMA_VERSION,

@@ -60,6 +60,8 @@ export interface FoundPackage {
   path: string
   /** The packages that require this copy (name@version), none for a package the layer itself names. */
   requiredBy: string[]
+  /** The ranges those packages declare for it (for Python projects: none). */
+  requiredRanges: string[]
   /** The shortest chain from a top-level package down to this copy (name@version each), itself last. */
   chain: string[]
 }
@@ -148,6 +150,11 @@ function dependentsOf(packages: Record<string, LockedPackage>): (to: string) => 
   }
 }
 
+/** The spec a package declares for a dependency (a regular, optional or peer one). */
+function declaredRange(from: LockedPackage, name: string): string {
+  return from.dependencies?.[name] ?? from.optionalDependencies?.[name] ?? from.peerDependencies?.[name] ?? '*'
+}
+
 const id = (pkg: {name: string; version: string}): string => `${pkg.name}@${pkg.version}`
 
 /** The shortest chain of dependents from a package nothing requires down to `target` (breadth first, paths in order). */
@@ -182,6 +189,7 @@ function npmMatches(packages: Record<string, LockedPackage>, query: FindQuery): 
       version: pkg.version,
       path: lockPath,
       requiredBy: [...new Set(dependents(lockPath).map((from) => id(packages[from]!)))].sort(),
+      requiredRanges: [...new Set(dependents(lockPath).map((from) => declaredRange(packages[from]!, pkg.name)))].sort(),
       chain: chainTo(lockPath, dependents).map((step) => id(packages[step]!)),
     }))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
@@ -194,7 +202,7 @@ function pythonMatches(wheels: NonNullable<LockedArtifact['wheels']>, query: Fin
     for (const wheel of Object.values(wheels[runtime]!)) {
       if (normalizePythonName(wheel.name) !== wanted || !versionMatches(wheel.version, query.range, true)) continue
       // Wheels record no dependency edges: the chain is the project itself.
-      found.push({name: wheel.name, version: wheel.version, path: `${runtime}/${wheel.filename}`, requiredBy: [], chain: [id(wheel)]})
+      found.push({name: wheel.name, version: wheel.version, path: `${runtime}/${wheel.filename}`, requiredBy: [], requiredRanges: [], chain: [id(wheel)]})
     }
   }
   return found

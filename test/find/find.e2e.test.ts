@@ -3,6 +3,9 @@
 // and published again; a function whose alias still runs the first version and whose $LATEST runs the
 // second; after `layers audit`, find traces the old ms to the earlier content, its publications and
 // the alias, offline (the AWS test server is closed by then), and refuses a bad range with exit 2.
+// Then `layers advisories` against the registry's bulk advisory endpoint: an advisory on the old ms
+// traced to the alias (fixed by attach), one the lock's ranges can fix (lock --update), one only an
+// override can fix, a deprecated version, --fail-on exit codes, and a registry without the endpoint.
 import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -11,7 +14,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import type {FindReport} from '../../src/find/plan.js'
 import {runCli} from '../support/cli.js'
-import {NpmRegistry} from '../support/npm-registry.js'
+import {NpmRegistry, type BulkAdvisory} from '../support/npm-registry.js'
+import type {AdvisoriesReport} from '../../src/advisories/plan.js'
 import {accountsYaml, createFunction, DEV, EU, lambdaAs, makeProject, PROD, ROLES, type Project} from '../publish/support.js'
 
 let server: AwsServer | undefined
@@ -75,7 +79,7 @@ describe('layers find', () => {
     const report = run.json as FindReport
     expect(report.contents).toHaveLength(1)
     expect(report.contents[0]).toMatchObject({layer: 'deps', artifactKey: 'x86_64', current: false})
-    expect(report.contents[0]!.packages).toEqual([{name: 'ms', version: '2.0.0', path: 'node_modules/ms', requiredBy: ['dep@1.0.0'], chain: ['dep@1.0.0', 'ms@2.0.0']}])
+    expect(report.contents[0]!.packages).toEqual([{name: 'ms', version: '2.0.0', path: 'node_modules/ms', requiredBy: ['dep@1.0.0'], requiredRanges: ['2.0.0'], chain: ['dep@1.0.0', 'ms@2.0.0']}])
     expect(report.contents[0]!.published.map((publication) => publication.arn)).toEqual([deps(DEV, 1), deps(PROD, 1)])
     expect(report.functions.map((fn) => `${fn.accountId} ${fn.function} ${fn.qualifier} ${fn.functionVersion ?? ''} ${fn.arn}`)).toEqual([`${DEV} api live 1 ${deps(DEV, 1)}`])
 
@@ -103,5 +107,59 @@ describe('layers find', () => {
     const run = await project.run(['find', 'ms@>=>2', '--json'])
     expect(run.status).toBe(2)
     expect(run.json.error.code).toBe('ERR_LAYERS_FIND_QUERY')
+  })
+})
+
+const advisory = (id: number, severity: BulkAdvisory['severity'], range: string): BulkAdvisory => ({
+  id,
+  url: `https://github.com/advisories/GHSA-test-${id}`,
+  title: `ms advisory ${id}`,
+  severity,
+  vulnerable_versions: range,
+  cwe: ['CWE-1333'],
+  cvss: {score: 5.3, vectorString: null},
+})
+
+describe('layers advisories', () => {
+  it('traces each advisory to layers, versions and functions, with the fix that applies, and gates on --fail-on', async () => {
+    registry.publish('ms', {version: '2.1.4'}).publish('ms', {version: '3.0.0'})
+    registry.publish('dep', {version: '1.0.0', dependencies: {ms: '2.0.0'}, deprecated: 'dep 1.0 is unmaintained'})
+    registry.advise('ms', advisory(1, 'high', '<2.1.0')).advise('ms', advisory(2, 'moderate', '>=2.1.0 <2.1.4')).advise('ms', advisory(3, 'critical', '>=2.1.0 <3.0.0'))
+    const run = await project.run(['advisories', '--json'])
+    expect(run.status, run.stderr).toBe(0)
+    const report = run.json as AdvisoriesReport
+    // One bulk call with every locked version, the older content's included.
+    expect(registry.advisoryQueries).toEqual([{dep: ['1.0.0', '1.1.0'], ms: ['2.0.0', '2.1.3']}])
+    expect(report.advisories.map((finding) => [finding.id, finding.severity, finding.fixedIn, finding.contents.map((content) => content.current), finding.functions.map((fn) => fn.qualifier)])).toEqual([
+      ['3', 'critical', '3.0.0', [true], ['$LATEST']],
+      ['1', 'high', '2.1.3', [false], ['live']],
+      ['2', 'moderate', '2.1.4', [true], ['$LATEST']],
+    ])
+    const fix = (id: string): string => report.advisories.find((finding) => finding.id === id)!.fixes.map((item) => item.fix).join(' | ')
+    expect(fix('3')).toMatch(/^No version the dependents allow is fixed \(dep@1\.1\.0 requires \^2\.1\.0\): add `overrides: \{"ms": "\^3\.0\.0"\}` to layer deps/)
+    expect(fix('1')).toMatch(/^The lock's deps is not affected, but api:live \(111111111111\/eu-west-1\) still runs an older version: run `layers attach`/)
+    expect(fix('2')).toBe('Run `layers lock --update deps`: the ranges that require ms allow 2.1.4.')
+    // dep 1.0.0 is deprecated, but only the older content holds it: the lock's versions are reported.
+    expect(report.deprecated).toEqual([])
+    expect(report.summary).toMatchObject({critical: 1, high: 1, moderate: 1, functions: 1})
+
+    const gate = await project.run(['advisories', '--fail-on', 'critical'])
+    expect(gate.status).toBe(1)
+    expect(gate.stdout).toContain('CRITICAL ms >=2.1.0 <3.0.0: ms advisory 3')
+    expect(gate.stderr).toContain('ERR_LAYERS_ADVISORY_FINDINGS')
+  })
+
+  it('reports deprecated versions of the lock', async () => {
+    registry.publish('dep', {version: '1.1.0', dependencies: {ms: '^2.1.0'}, deprecated: 'use dep 2'})
+    const run = await project.run(['advisories', '--json'])
+    expect((run.json as AdvisoriesReport).deprecated).toEqual([{name: 'dep', version: '1.1.0', message: 'use dep 2', locations: [{layer: 'deps', artifactKey: 'x86_64', path: 'node_modules/dep'}]}])
+  })
+
+  it('names a registry that does not offer the bulk endpoint', async () => {
+    registry.withoutAdvisories()
+    const run = await project.run(['advisories', '--json'])
+    expect(run.status).toBe(1)
+    expect(run.json.error.code).toBe('ERR_LAYERS_ADVISORIES_UNSUPPORTED')
+    expect(run.json.error.message).toContain(`${registry.url}-/npm/v1/security/advisories/bulk answered 405`)
   })
 })

@@ -88,7 +88,7 @@ describe('findPackage', () => {
         artifactKey: 'x86_64',
         codeSha256: 'OLD=',
         current: false,
-        packages: [{name: 'ms', version: '2.0.0', path: 'node_modules/ms', requiredBy: ['debug@2.6.9'], chain: ['express@4.21.2', 'debug@2.6.9', 'ms@2.0.0']}],
+        packages: [{name: 'ms', version: '2.0.0', path: 'node_modules/ms', requiredBy: ['debug@2.6.9'], requiredRanges: ['2.0.0'], chain: ['express@4.21.2', 'debug@2.6.9', 'ms@2.0.0']}],
         published: [{accountId: ACCOUNT, region: REGION, version: 1, arn: arn(ACCOUNT, 1)}],
       },
     ])
@@ -121,7 +121,7 @@ describe('findPackage', () => {
         layer: 'web',
         artifactKey: 'x86_64',
         current: true,
-        packages: [{name: 'debug', version: '4.4.1', path: 'node_modules/debug', requiredBy: ['express@5.1.0'], chain: ['express@5.1.0', 'debug@4.4.1']}],
+        packages: [{name: 'debug', version: '4.4.1', path: 'node_modules/debug', requiredBy: ['express@5.1.0'], requiredRanges: ['^4.4.0'], chain: ['express@5.1.0', 'debug@4.4.1']}],
         published: [],
       },
     ])
