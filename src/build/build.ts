@@ -13,6 +13,7 @@ import {ARTIFACT_KEYS} from '../lock/check.js'
 import {artifactArchitectures, type ArtifactKey, type LockedOwnLayer, type Lockfile} from '../lock/types.js'
 import type {Architecture, Manifest, OwnLayer} from '../manifest/types.js'
 import {selectLayerNames} from '../manifest/select.js'
+import {recordArtifactTree, type ArtifactTree} from '../store/artifact-trees.js'
 import {openStateDatabase, type StateDatabase} from '../store/db.js'
 import {layerBuilders, loadLayerBuilder, type LayerBuilder, type LayerBuildJob} from './builders.js'
 import {BUILDER_VERSION, cacheKey, findCachedBuild, recordBuild, type CachedBuild} from './cache.js'
@@ -118,6 +119,8 @@ export async function buildLayers(manifest: Manifest, lock: Lockfile, options: B
       const inputHash = await artifactInputHash(job, builder, pruner)
       const cached = findCachedBuild(db, options.stateDir, job.name, job.artifactKey, inputHash)
       if (cached) {
+        // Builds cached before the trees were kept (migration 6) get theirs now.
+        recordArtifactTree(db, treeOf(job, cached.codeSha256))
         built.push(toBuilt(cached, true))
         continue
       }
@@ -135,7 +138,10 @@ export async function buildLayers(manifest: Manifest, lock: Lockfile, options: B
         const zipPath = path.join(outDir, `${zip.sha256Hex}.zip`)
         await rename(pending, zipPath)
         const record: CachedBuild = {layer: job.name, artifactKey: job.artifactKey, inputHash, ...zip, zipPath, packages}
-        recordBuild(db, options.stateDir, record)
+        db.transaction(() => {
+          recordBuild(db, options.stateDir, record)
+          recordArtifactTree(db, treeOf(job, record.codeSha256))
+        })()
         built.push(toBuilt(record, false))
       } catch (error) {
         await rm(pending, {force: true})
@@ -153,6 +159,11 @@ export async function buildLayers(manifest: Manifest, lock: Lockfile, options: B
   }
   checkSizes(built, options.emit)
   return built
+}
+
+function treeOf(job: LayerBuildJob, codeSha256: string): ArtifactTree {
+  const {packages, wheels} = job.artifact
+  return {codeSha256, layer: job.name, artifactKey: job.artifactKey, ...(packages ? {packages} : {}), ...(wheels ? {wheels} : {})}
 }
 
 function toBuilt(build: CachedBuild, cached: boolean): BuiltArtifact {

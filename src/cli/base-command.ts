@@ -95,6 +95,14 @@ export abstract class LayersCommand extends Command {
    * The --json output: `schemaVersion` (src/cli/json-output.ts) first, then the command's result. A
    * command missing there prints its result as is (test/schema/json-output.e2e.test.ts fails for it).
    */
+  /**
+   * Plain JSON, never coloured: oclif's logJson colourizes by re-slicing the whole text at every token,
+   * which takes seconds for an output of a few megabytes (an audit of a big fleet, `layers find`).
+   */
+  override logJson(json: unknown): void {
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+  }
+
   protected override toSuccessJson(result: object): unknown {
     const name = this.id ?? ''
     return isJsonOutputName(name) ? withSchemaVersion(name, result) : result

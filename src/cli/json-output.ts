@@ -5,12 +5,14 @@
 import {AUDIT_SCHEMA_VERSION} from '../audit/types.js'
 
 export const SCHEMA_VERSIONS = {
+  advisories: 1,
   attach: 1,
   /** The audit report carries it itself (also in the saved history and `--format json`). */
   audit: AUDIT_SCHEMA_VERSION,
   build: 1,
   deploy: 1,
   export: 1,
+  find: 1,
   history: 1,
   init: 1,
   lock: 1,

@@ -5,7 +5,7 @@
 // (publications recorded by publish, usage per audit run, prunes) for `layers history`.
 import type {StateDatabase} from '../store/db.js'
 import type {AttachEvent, AuditEvent, GrantEvent, SharedEvent} from './shared.js'
-import type {AuditReport, Finding, FindingCode, LayerUsage, Severity, TargetReport, TargetStatus} from '../audit/types.js'
+import type {AliasReport, AuditReport, Finding, FindingCode, FunctionReport, LayerUsage, Severity, TargetReport, TargetStatus} from '../audit/types.js'
 
 /** The inserts of a run's rows (migration 2's tables). */
 function runRows(db: StateDatabase) {
@@ -13,7 +13,7 @@ function runRows(db: StateDatabase) {
     `INSERT INTO audit_targets (run_id, account_id, account_name, region, status, functions, error_code, error_message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   )
   const insertFunction = db.prepare(
-    `INSERT INTO audit_functions (run_id, account_id, region, name, runtime, architecture, code_size, layers, managed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO audit_functions (run_id, account_id, region, name, runtime, architecture, code_size, layers, managed, aliases) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   )
   const insertUsage = db.prepare(
     `INSERT INTO audit_layer_usage (run_id, arn, layer_arn, layer_name, version, account_id, region, functions) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -26,7 +26,7 @@ function runRows(db: StateDatabase) {
       insertTarget.run(runId, target.accountId, target.accountName ?? null, target.region, target.status, target.functions, target.error?.code ?? null, target.error?.message ?? null)
     }
     for (const fn of rows.functions) {
-      insertFunction.run(runId, fn.accountId, fn.region, fn.name, fn.runtime ?? null, fn.architecture, fn.codeSize, JSON.stringify(fn.layers), fn.managed ? 1 : 0)
+      insertFunction.run(runId, fn.accountId, fn.region, fn.name, fn.runtime ?? null, fn.architecture, fn.codeSize, JSON.stringify(fn.layers), fn.managed ? 1 : 0, fn.aliases ? JSON.stringify(fn.aliases) : null)
     }
     for (const usage of rows.usage) {
       for (const target of usage.targets) {
@@ -274,4 +274,22 @@ export function layerHistory(db: StateDatabase, layer: string, runs = 20): Layer
 function parseLayerArn(arn: string): {name: string; accountId: string; region: string} | undefined {
   const match = /^arn:[\w-]+:lambda:([\w-]+):(\d{12}):layer:([\w-]+)$/.exec(arn)
   return match ? {region: match[1]!, accountId: match[2]!, name: match[3]!} : undefined
+}
+
+/** The functions a run saw, with the layers of `$LATEST` and of the versions their aliases route to. */
+export function runFunctions(db: StateDatabase, runId: number): Array<Pick<FunctionReport, 'accountId' | 'region' | 'name' | 'layers' | 'aliases'>> {
+  const rows = db.prepare(`SELECT account_id, region, name, layers, aliases FROM audit_functions WHERE run_id = ? ORDER BY account_id, region, name`).all(runId) as Array<{
+    account_id: string
+    region: string
+    name: string
+    layers: string
+    aliases: string | null
+  }>
+  return rows.map((row) => ({
+    accountId: row.account_id,
+    region: row.region,
+    name: row.name,
+    layers: JSON.parse(row.layers) as string[],
+    ...(row.aliases === null ? {} : {aliases: JSON.parse(row.aliases) as AliasReport[]}),
+  }))
 }

@@ -169,6 +169,20 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    description: 'the locked tree (npm packages, Python wheels) of every artifact content built, by content hash, and the aliases of audited functions, so `layers find` answers for published versions after the lock moved on and for the versions aliases run',
+    sql: `
+      CREATE TABLE artifact_trees (
+        code_sha256 TEXT PRIMARY KEY,
+        layer TEXT NOT NULL,
+        artifact TEXT NOT NULL,
+        tree TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+      );
+      ALTER TABLE audit_functions ADD COLUMN aliases TEXT;
+    `,
+  },
 ]
 
 export function openStateDatabase(stateDir: string, migrations: Migration[] = MIGRATIONS): StateDatabase {

@@ -2,7 +2,8 @@
 // loopback npm registry, validates against its schema/<command>.schema.json (and every failure against
 // schema/error.schema.json) with ajv in strict mode, and carries the schemaVersion its schema pins.
 // One project goes through the whole story once (lock, validate, init, build, lock --check, outdated,
-// package, run, publish, attach, audit, prune --dry-run, history, export, deploy, rollback, and failures), independent runs
+// package, run, publish, attach, audit, prune --dry-run, history, export, deploy, rollback, find, advisories, and
+// failures), independent runs
 // started together. Also checks that every command with --json has a schema and a schemaVersion, and
 // covers prune --dry-run (lists, deletes nothing; refused with --yes).
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -199,8 +200,20 @@ describe('--json output against schema/', () => {
     expect(both.json.error.code).toBe('ERR_LAYERS_USAGE')
     expect(server.calls.filter((call) => call.operation === 'DeleteLayerVersion')).toEqual([])
 
-    const [history, unknownLayer, exported, promoted] = await Promise.all([run(['history', 'config']), run(['history', 'nope']), run(['export', '--format', 'json', '--output', path.join(scratch, 'export.json')]), run(['promote', 'config', '--from', 'beta', '--to', 'prod'])])
+    const [history, unknownLayer, exported, promoted, found, advised] = await Promise.all([
+      run(['history', 'config']),
+      run(['history', 'nope']),
+      run(['export', '--format', 'json', '--output', path.join(scratch, 'export.json')]),
+      run(['promote', 'config', '--from', 'beta', '--to', 'prod']),
+      run(['find', 'leaf@^1']),
+      run(['advisories']),
+    ])
     expectValid(history, 'history')
+    expectValid(found, 'find')
+    // advisories.schema.json refers to find.schema.json's definitions.
+    expectValid(advised, 'advisories')
+    expect(advised.json.summary).toMatchObject({critical: 0, high: 0, deprecated: 0})
+    expect(found.json.contents.map((content: {layer: string; current: boolean}) => `${content.layer} ${content.current}`)).toEqual(['deps true'])
     expectValid(promoted, 'promote')
     expect(promoted.json.parameters.summary).toMatchObject({parameters: 1, written: 0})
     expectValid(unknownLayer, 'history', 2)

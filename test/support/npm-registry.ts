@@ -3,9 +3,13 @@
 // `libc` and no `scripts` but `hasInstallScript`) and gzipped tarballs with correct sha512 integrity,
 // built from fixture packages the tests publish. Optional bearer-token auth per scope, and fault
 // modes: the next N requests fail with a status (then it recovers), or a tarball is served corrupt.
+// Also npm's bulk advisory endpoint as `npm audit` calls it (POST /-/npm/v1/security/advisories/bulk,
+// a JSON `{name: [versions]}` body, gzipped when content-encoding says so, answered with the
+// advisories that cover at least one version asked about), or a 405 for it, as registries without it answer.
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
-import {gzipSync} from 'node:zlib'
+import semver from 'semver'
+import {gunzipSync, gzipSync} from 'node:zlib'
 import {integrityOf, tarBytes, type TarEntry} from '../build/fixtures.js'
 
 export interface FixtureVersion {
@@ -59,12 +63,27 @@ function defaultFiles(name: string, version: string): Record<string, string> {
   return {'index.js': `module.exports = {name: ${JSON.stringify(name)}, version: ${JSON.stringify(version)}}\n`}
 }
 
+/** An advisory as the bulk endpoint answers it. */
+export interface BulkAdvisory {
+  id: number
+  url: string
+  title: string
+  severity: 'info' | 'low' | 'moderate' | 'high' | 'critical'
+  vulnerable_versions: string
+  cwe: string[]
+  cvss: {score: number; vectorString: string | null}
+}
+
 export class NpmRegistry {
   readonly requests: Array<{method: string; url: string; accept: string; authorization?: string}> = []
   private readonly packages = new Map<string, Map<string, Stored>>()
   private readonly tags = new Map<string, Record<string, string>>()
   private readonly tokens = new Map<string, string>()
   private failures: {count: number; status: number} = {count: 0, status: 500}
+  private readonly advisories = new Map<string, BulkAdvisory[]>()
+  private advisoriesOffered = true
+  /** The bodies of the bulk advisory calls, decoded. */
+  readonly advisoryQueries: Array<Record<string, string[]>> = []
 
   private constructor(
     private readonly server: Server,
@@ -136,6 +155,18 @@ export class NpmRegistry {
     return this
   }
 
+  /** Adds an advisory on `name`, served by the bulk endpoint. */
+  advise(name: string, advisory: BulkAdvisory): this {
+    this.advisories.set(name, [...(this.advisories.get(name) ?? []), advisory])
+    return this
+  }
+
+  /** The bulk advisory endpoint answers 405, as a registry without it (the one reachable here) does. */
+  withoutAdvisories(): this {
+    this.advisoriesOffered = false
+    return this
+  }
+
   integrity(name: string, version: string): string {
     return (this.packages.get(name)!.get(version)!.manifest.dist as {integrity: string}).integrity
   }
@@ -148,6 +179,7 @@ export class NpmRegistry {
       return this.send(response, this.failures.status, {error: 'injected failure'})
     }
     const path = decodeURIComponent((request.url ?? '/').split('?')[0]!.slice(1))
+    if (path === '-/npm/v1/security/advisories/bulk') return this.bulkAdvisories(request, response)
     const tarball = /^(.+)\/-\/[^/]+-([^/]+)\.tgz$/.exec(path)
     const name = tarball ? tarball[1]! : path
     const scope = name.startsWith('@') ? name.split('/')[0]! : undefined
@@ -175,6 +207,29 @@ export class NpmRegistry {
     }
     if (!corgi) packument._id = name
     this.send(response, 200, packument, corgi ? CORGI : 'application/json')
+  }
+
+  private bulkAdvisories(request: IncomingMessage, response: ServerResponse): void {
+    if (request.method !== 'POST' || !this.advisoriesOffered) return this.send(response, 405, {error: 'Method Not Allowed'})
+    const chunks: Buffer[] = []
+    request.on('data', (chunk: Buffer) => chunks.push(chunk))
+    request.on('end', () => {
+      let query: Record<string, string[]>
+      try {
+        const raw = Buffer.concat(chunks)
+        query = JSON.parse((request.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8')) as Record<string, string[]>
+        if (!query || typeof query !== 'object' || Object.values(query).some((versions) => !Array.isArray(versions))) throw new Error('not {name: [versions]}')
+      } catch (error) {
+        return this.send(response, 400, {error: `invalid body: ${(error as Error).message}`})
+      }
+      this.advisoryQueries.push(query)
+      const answer: Record<string, BulkAdvisory[]> = {}
+      for (const [name, versions] of Object.entries(query)) {
+        const covering = (this.advisories.get(name) ?? []).filter((advisory) => versions.some((version) => semver.satisfies(version, advisory.vulnerable_versions, {includePrerelease: true})))
+        if (covering.length > 0) answer[name] = covering
+      }
+      this.send(response, 200, answer)
+    })
   }
 
   private send(response: ServerResponse, status: number, body: unknown, type = 'application/json'): void {

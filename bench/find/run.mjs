@@ -1,0 +1,126 @@
+/* global process, console */
+// Benchmark of `layers find` (issue 15): a project of 50 npm layers x 300 packages each (a tree with
+// nested copies and dependency edges), every layer published as two contents (the current lock and
+// an earlier one, both recorded in the state database) in 20 account-regions, and a saved audit of
+// 20 account-regions x 100 functions, each running three of the layers ($LATEST and an alias). Times
+// the built CLI (`node bin/run.js find ... --json`, process start included) for a package found in
+// every layer and for one found nowhere, and the search in process (lock and database reads included),
+// and prints each against the goal of 1 s.
+// Run: npm run build && node bench/find/run.mjs
+import {execFileSync} from 'node:child_process'
+import os from 'node:os'
+import {createHash} from 'node:crypto'
+import {writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {fmt, fresh, median} from '../util.mjs'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const {openStateDatabase} = await import(path.join(root, 'dist/src/store/db.js'))
+const {recordArtifactTree} = await import(path.join(root, 'dist/src/store/artifact-trees.js'))
+const {openAuditRun, insertPublications} = await import(path.join(root, 'dist/src/history/store.js'))
+const {serializeLockfile} = await import(path.join(root, 'dist/src/lock/serialize.js'))
+const {findInProject} = await import(path.join(root, 'dist/src/find/run.js'))
+const {parseFindQuery} = await import(path.join(root, 'dist/src/find/plan.js'))
+
+const LAYERS = 50
+const PACKAGES = 300
+const TARGETS = 20
+const FUNCTIONS = 100
+const RUNS = 5
+
+const integrity = (text) => `sha512-${createHash('sha512').update(text).digest('base64')}`
+const sha = (text) => createHash('sha256').update(text).digest('base64')
+const accounts = Array.from({length: TARGETS / 2}, (_, index) => String(100000000000 + index))
+const targets = accounts.flatMap((accountId) => ['eu-west-1', 'us-east-1'].map((region) => ({accountId, region})))
+
+/** 300 packages: pkg-0..pkg-269 at the top (each depending on the next two), and 30 nested second copies of ms-like leaves. */
+function tree(layer, generation) {
+  const packages = {}
+  const add = (lockPath, name, version, dependencies) => {
+    packages[lockPath] = {
+      name,
+      version,
+      resolved: `https://registry.npmjs.org/${name}/-/${name}-${version}.tgz`,
+      integrity: integrity(`${name}@${version}`),
+      ...(dependencies ? {dependencies} : {}),
+    }
+  }
+  const top = PACKAGES - 30
+  for (let index = 0; index < top; index++) {
+    const deps = [index + 1, index + 2].filter((next) => next < top)
+    const dependencies = Object.fromEntries(deps.map((next) => [`pkg-${next}`, `^${1 + generation}.0.0`]))
+    if (index < 30) dependencies.ms = '^2.0.0'
+    add(`node_modules/pkg-${index}`, `pkg-${index}`, `${1 + generation}.${layer % 7}.0`, dependencies)
+  }
+  for (let index = 0; index < 30; index++) add(`node_modules/pkg-${index}/node_modules/ms`, 'ms', `2.${generation}.${index % 4}`)
+  return packages
+}
+
+const dir = fresh(path.join(root, 'bench', '.work', 'find'))
+writeFileSync(path.join(dir, 'layers.yaml'), 'version: 1\nlayers: {}\nfunctions: {}\n')
+const lock = {lockfileVersion: 1, layers: {}}
+const db = openStateDatabase(path.join(dir, '.layers'))
+const publications = []
+for (let layer = 0; layer < LAYERS; layer++) {
+  const name = `layer-${layer}`
+  const published = {}
+  for (const [generation, version] of [[0, 1], [1, 2]]) {
+    const packages = tree(layer, generation)
+    const codeSha256 = sha(`${name}:${generation}`)
+    recordArtifactTree(db, {codeSha256, layer: name, artifactKey: 'x86_64', packages})
+    for (const {accountId, region} of targets) {
+      const arn = `arn:aws:lambda:${region}:${accountId}:layer:${name}:${version}`
+      publications.push({layer: name, artifact: 'x86_64', accountId, region, version, arn, codeSha256, publishedAt: '2026-12-01T00:00:00.000Z'})
+      if (generation === 1) ((published[accountId] ??= {})[region] = {x86_64: {arn, version, codeSha256}})
+    }
+    if (generation === 1) lock.layers[name] = {kind: 'npm', inputs: sha(name), artifacts: {x86_64: {architectures: ['x86_64'], packages}}, published}
+  }
+}
+insertPublications(db, publications)
+const run = openAuditRun(db, '2026-12-02T00:00:00.000Z')
+for (const {accountId, region} of targets) {
+  const functions = Array.from({length: FUNCTIONS}, (_, index) => {
+    const uses = [0, 1, 2].map((offset) => `arn:aws:lambda:${region}:${accountId}:layer:layer-${(index + offset * 17) % LAYERS}:2`)
+    return {
+      accountId,
+      region,
+      name: `fn-${index}`,
+      runtime: 'nodejs22.x',
+      architecture: 'x86_64',
+      codeSize: 1000,
+      layers: uses,
+      managed: true,
+      aliases: [{name: 'live', routes: [{version: '3', weight: 1, layers: uses.map((arn) => arn.replace(/:2$/, ':1'))}]}],
+    }
+  })
+  run.add({targets: [{accountId, region, status: 'ok', functions: FUNCTIONS}], functions, usage: [], findings: []})
+}
+run.finish({finishedAt: '2026-12-02T00:01:00.000Z', summary: {targets: TARGETS, failedTargets: 0, functions: TARGETS * FUNCTIONS, findings: {error: 0, warning: 0, info: 0}}})
+db.close()
+writeFileSync(path.join(dir, 'lockfile.json'), serializeLockfile(lock))
+
+async function timeFind(query) {
+  const times = []
+  let report
+  for (let index = 0; index < RUNS; index++) {
+    const started = process.hrtime.bigint()
+    const stdout = execFileSync(process.execPath, [path.join(root, 'bin/run.js'), 'find', query, '--json'], {cwd: dir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024})
+    times.push(Number(process.hrtime.bigint() - started) / 1e9)
+    report = JSON.parse(stdout)
+  }
+  const inProcess = []
+  for (let index = 0; index < RUNS; index++) {
+    const started = process.hrtime.bigint()
+    await findInProject({manifestPath: path.join(dir, 'layers.yaml'), query: parseFindQuery(query)})
+    inProcess.push(Number(process.hrtime.bigint() - started) / 1e9)
+  }
+  return {seconds: median(times), inProcess: median(inProcess), report}
+}
+
+const packageCount = LAYERS * PACKAGES
+console.log(`layers find: ${LAYERS} layers x ${PACKAGES} packages (${packageCount} in the lock, ${2 * packageCount} in recorded trees), ${TARGETS} account-regions x ${FUNCTIONS} functions in the last audit, median of ${RUNS} runs (load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs)`)
+for (const query of ['ms@<2.1', 'nothing-like-this']) {
+  const {seconds, inProcess, report} = await timeFind(query)
+  console.log(`  find ${query}: ${fmt(seconds)} for the CLI (${fmt(inProcess)} of it reading and searching) = ${(seconds / 1).toFixed(2)}x the 1 s goal; ${report.contents.length} contents, ${report.functions.length} function runs`)
+}
