@@ -1,14 +1,18 @@
-/* global process, console */
+/* global process, console, Buffer */
 // Benchmark of `layers find` (issue 15): a project of 50 npm layers x 300 packages each (a tree with
 // nested copies and dependency edges), every layer published as two contents (the current lock and
 // an earlier one, both recorded in the state database) in 20 account-regions, and a saved audit of
 // 20 account-regions x 100 functions, each running three of the layers ($LATEST and an alias). Times
 // the built CLI (`node bin/run.js find ... --json`, process start included) for a package found in
 // every layer and for one found nowhere, and the search in process (lock and database reads included),
-// and prints each against the goal of 1 s.
+// and `layers advisories` against a loopback registry (bulk advisory endpoint and packuments, npm cache
+// cold on the first run), and prints each against the goal of 1 s.
 // Run: npm run build && node bench/find/run.mjs
-import {execFileSync} from 'node:child_process'
+import {execFile} from 'node:child_process'
+import http from 'node:http'
 import os from 'node:os'
+import {promisify} from 'node:util'
+import {gunzipSync} from 'node:zlib'
 import {createHash} from 'node:crypto'
 import {writeFileSync} from 'node:fs'
 import path from 'node:path'
@@ -78,7 +82,7 @@ for (let layer = 0; layer < LAYERS; layer++) {
   }
 }
 insertPublications(db, publications)
-const run = openAuditRun(db, '2026-12-02T00:00:00.000Z')
+const auditRun = openAuditRun(db, '2026-12-02T00:00:00.000Z')
 for (const {accountId, region} of targets) {
   const functions = Array.from({length: FUNCTIONS}, (_, index) => {
     const uses = [0, 1, 2].map((offset) => `arn:aws:lambda:${region}:${accountId}:layer:layer-${(index + offset * 17) % LAYERS}:2`)
@@ -94,18 +98,21 @@ for (const {accountId, region} of targets) {
       aliases: [{name: 'live', routes: [{version: '3', weight: 1, layers: uses.map((arn) => arn.replace(/:2$/, ':1'))}]}],
     }
   })
-  run.add({targets: [{accountId, region, status: 'ok', functions: FUNCTIONS}], functions, usage: [], findings: []})
+  auditRun.add({targets: [{accountId, region, status: 'ok', functions: FUNCTIONS}], functions, usage: [], findings: []})
 }
-run.finish({finishedAt: '2026-12-02T00:01:00.000Z', summary: {targets: TARGETS, failedTargets: 0, functions: TARGETS * FUNCTIONS, findings: {error: 0, warning: 0, info: 0}}})
+auditRun.finish({finishedAt: '2026-12-02T00:01:00.000Z', summary: {targets: TARGETS, failedTargets: 0, functions: TARGETS * FUNCTIONS, findings: {error: 0, warning: 0, info: 0}}})
 db.close()
 writeFileSync(path.join(dir, 'lockfile.json'), serializeLockfile(lock))
+
+const execFileAsync = promisify(execFile)
+const run = (args, env = {}) => execFileAsync(process.execPath, [path.join(root, 'bin/run.js'), ...args], {cwd: dir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: {...process.env, ...env}})
 
 async function timeFind(query) {
   const times = []
   let report
   for (let index = 0; index < RUNS; index++) {
     const started = process.hrtime.bigint()
-    const stdout = execFileSync(process.execPath, [path.join(root, 'bin/run.js'), 'find', query, '--json'], {cwd: dir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024})
+    const {stdout} = await run(['find', query, '--json'])
     times.push(Number(process.hrtime.bigint() - started) / 1e9)
     report = JSON.parse(stdout)
   }
@@ -124,3 +131,53 @@ for (const query of ['ms@<2.1', 'nothing-like-this']) {
   const {seconds, inProcess, report} = await timeFind(query)
   console.log(`  find ${query}: ${fmt(seconds)} for the CLI (${fmt(inProcess)} of it reading and searching) = ${(seconds / 1).toFixed(2)}x the 1 s goal; ${report.contents.length} contents, ${report.functions.length} function runs`)
 }
+
+// The advisory registry: the bulk endpoint answers two advisories (on ms and on pkg-5); every locked
+// name has a small packument (pkg-7's locked versions deprecated), cacheable as npm's registry serves them.
+const ADVISORIES = {
+  ms: [{id: 1, url: 'https://github.com/advisories/GHSA-bench-1', title: 'ms ReDoS', severity: 'high', vulnerable_versions: '<2.1.0', cwe: ['CWE-1333'], cvss: {score: 7.5, vectorString: null}}],
+  'pkg-5': [{id: 2, url: 'https://github.com/advisories/GHSA-bench-2', title: 'pkg-5 prototype pollution', severity: 'moderate', vulnerable_versions: '<2.0.0', cwe: [], cvss: {score: 0, vectorString: null}}],
+}
+const lockedVersionsOf = new Map()
+for (const locked of Object.values(lock.layers)) for (const pkg of Object.values(locked.artifacts.x86_64.packages)) (lockedVersionsOf.get(pkg.name) ?? lockedVersionsOf.set(pkg.name, new Set()).get(pkg.name)).add(pkg.version)
+let bulkCalls = 0
+const registry = http.createServer((request, response) => {
+  const name = decodeURIComponent(request.url.slice(1))
+  if (name === '-/npm/v1/security/advisories/bulk') {
+    const chunks = []
+    request.on('data', (chunk) => chunks.push(chunk))
+    request.on('end', () => {
+      bulkCalls++
+      const raw = Buffer.concat(chunks)
+      const query = JSON.parse((request.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8'))
+      const answer = Object.fromEntries(Object.keys(query).filter((asked) => ADVISORIES[asked]).map((asked) => [asked, ADVISORIES[asked]]))
+      response.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify(answer))
+    })
+    return
+  }
+  const versions = [...(lockedVersionsOf.get(name) ?? [])]
+  if (versions.length === 0) return response.writeHead(404, {'content-type': 'application/json'}).end('{"error":"Not found"}')
+  const all = [...versions, '2.1.3', '3.0.0']
+  const body = {
+    name,
+    'dist-tags': {latest: '3.0.0'},
+    versions: Object.fromEntries(all.map((version) => [version, {name, version, ...(name === 'pkg-7' && version !== '3.0.0' ? {deprecated: 'pkg-7 is unmaintained'} : {}), dist: {tarball: `https://registry.npmjs.org/${name}/-/${name}-${version}.tgz`, integrity: integrity(`${name}@${version}`)}}])),
+  }
+  // As registry.npmjs.org answers packuments: cacheable for 5 minutes, with an ETag to revalidate.
+  const text = JSON.stringify(body)
+  const etag = `"${createHash('sha1').update(text).digest('hex')}"`
+  if (request.headers['if-none-match'] === etag) return response.writeHead(304, {etag, 'cache-control': 'public, max-age=300'}).end()
+  response.writeHead(200, {'content-type': 'application/json', 'cache-control': 'public, max-age=300', etag}).end(text)
+})
+await new Promise((resolve) => registry.listen(0, '127.0.0.1', resolve))
+const registryEnv = {npm_config_registry: `http://127.0.0.1:${registry.address().port}/`, npm_config_cache: fresh(path.join(dir, '.npm-cache')), npm_config_userconfig: path.join(dir, 'npmrc')}
+const advisoryTimes = []
+let advised
+for (let index = 0; index < RUNS; index++) {
+  const started = process.hrtime.bigint()
+  advised = JSON.parse((await run(['advisories', '--json'], registryEnv)).stdout)
+  advisoryTimes.push(Number(process.hrtime.bigint() - started) / 1e9)
+}
+registry.close()
+const advisoriesSeconds = median(advisoryTimes)
+console.log(`  advisories: ${fmt(advisoriesSeconds)} for the CLI (first, cold npm cache: ${fmt(advisoryTimes[0])}) = ${advisoriesSeconds.toFixed(2)}x the 1 s goal; ${advised.advisories.length} advisories over ${advised.advisories.reduce((sum, finding) => sum + finding.contents.length, 0)} contents, ${advised.summary.functions} functions affected, ${advised.deprecated.length} deprecated version(s), ${bulkCalls / RUNS} bulk call(s) a run, ${lockedVersionsOf.size} packuments a run`)
