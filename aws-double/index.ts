@@ -100,10 +100,32 @@ export interface AwsProfile {
   region?: string
 }
 
+/**
+ * A Lambda API call (its REST method, path with query, and JSON body, as the SDK would send it) made as
+ * `accountId` in `region`, applied straight to the server's state: the same handler and rules, but no
+ * HTTP, signing, faults, latency, quota or call record. For seeding large states fast (aws-double/seed.ts).
+ */
+export interface DirectCall {
+  accountId: string
+  region: string
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE'
+  path: string
+  body?: unknown
+}
+
+/** A direct call's answer: the HTTP status and the JSON body, or the AWS error. */
+export interface DirectReply {
+  status: number
+  body?: unknown
+  error?: {code: string; message: string}
+}
+
 export interface AwsServer {
   /** http://127.0.0.1:PORT */
   endpoint: string
   calls: CallRecord[]
+  /** Applies Lambda calls straight to the state, in order (see DirectCall); the replies in the same order. */
+  direct(calls: DirectCall[]): Promise<DirectReply[]>
   setFaults(f: FaultConfig | undefined): void
   credentials(accountId: string): {accessKeyId: string; secretAccessKey: string}
   /** Writes `config` and `credentials` files for these profiles into `dir`; returns the env a spawned CLI needs. */
@@ -174,8 +196,28 @@ export async function startAwsServer(options: AwsServerOptions = {}): Promise<Aw
   const readCalls = callReader(channels.calls)
   const calls: CallRecord[] = []
   let closed: Promise<void> | undefined
+  // Direct batches in flight, by id; the worker is kept referenced while there are any (the caller may
+  // have nothing else keeping its process alive while it waits).
+  const batches = new Map<number, {resolve(replies: DirectReply[]): void; reject(error: Error): void}>()
+  let batchId = 0
+  worker.on('message', (message: {direct?: number; replies?: DirectReply[]; failed?: string}) => {
+    if (typeof message?.direct !== 'number') return
+    const batch = batches.get(message.direct)
+    batches.delete(message.direct)
+    if (batches.size === 0) worker.unref()
+    if (message.failed !== undefined) batch?.reject(new Error(`aws-server: direct call failed: ${message.failed}`))
+    else batch?.resolve(message.replies ?? [])
+  })
   return {
     endpoint,
+    direct: (batch) =>
+      new Promise<DirectReply[]>((resolve, reject) => {
+        if (exited) return reject(new Error('aws-server: the server is closed'))
+        const id = batchId++
+        if (batches.size === 0) worker.ref()
+        batches.set(id, {resolve, reject})
+        worker.postMessage({direct: id, calls: batch})
+      }),
     get calls() {
       for (const call of readCalls()) calls.push(call)
       return calls
@@ -191,7 +233,12 @@ export async function startAwsServer(options: AwsServerOptions = {}): Promise<Aw
         if (exited) return resolve()
         worker.ref()
         worker.once('exit', () => resolve())
-        worker.once('message', () => void worker.terminate())
+        const onClosed = (message: {closed?: boolean}) => {
+          if (!message?.closed) return
+          worker.off('message', onClosed)
+          void worker.terminate()
+        }
+        worker.on('message', onClosed)
         worker.postMessage('close')
       })
       return closed

@@ -287,9 +287,14 @@ export class Lambda {
   }
 
   async handle(ctx: RequestContext): Promise<Reply> {
-    const {operation, labels} = lambdaRoute(ctx.method, ctx.url)
     this.quotas.configure(this.options.quotas?.())
-    this.quotas.admit(ctx.accountId, ctx.region, operation)
+    this.quotas.admit(ctx.accountId, ctx.region, ctx.operation)
+    return this.apply(ctx)
+  }
+
+  /** Answers a call without taking from its quota (index.ts's direct calls: seeding, not a client). */
+  async apply(ctx: RequestContext): Promise<Reply> {
+    const {operation, labels} = lambdaRoute(ctx.method, ctx.url)
     const body = this.parseBody(ctx)
     switch (operation) {
       case 'PublishLayerVersion':

@@ -2,14 +2,16 @@
 // request by the service of its SigV4 credential scope (lambda, s3, sts, organizations, account, ssm), authenticates it (account from
 // the access key, region from the scope), applies the current faults (before the service handles the
 // request: drop, throttle, 500, stall, hold; after it: a lost answer), lets the service answer, and
-// reports the call. Content Location URLs (layer and function zips) are served without signing, as
+// reports the call. Direct calls (bulk seeding) skip all of that: a Lambda call applied to the state as
+// the handler would apply it, with no HTTP, signing, faults, quota or record. Content Location URLs (layer and function zips) are served without signing, as
 // AWS's presigned URLs are.
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {Accounts} from './auth.js'
 import {ApiError, DEFAULT_ACCOUNTS, header, requestId, SERVICES, tick, type Reply, type RequestContext, type ServiceName} from './common.js'
 import {Faults, type FaultConfig} from './faults.js'
-import type {AwsServerOptions, CallRecord} from './index.js'
+import {partitionOf} from './auth.js'
+import type {AwsServerOptions, CallRecord, DirectCall, DirectReply} from './index.js'
 import {Lambda, lambdaError, lambdaRoute, type BlobStore} from './lambda.js'
 import {memoryOnly, sqlitePersistence} from './persist.js'
 import {S3, s3Error, s3Operation, s3Target} from './s3.js'
@@ -78,7 +80,7 @@ export interface ServerHooks {
 }
 
 /** Starts the HTTP server in this thread (the worker); the test talks to it through `hooks`. */
-export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): Promise<{endpoint: string; close(): Promise<void>}> {
+export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): Promise<{endpoint: string; direct(call: DirectCall): Promise<DirectReply>; close(): Promise<void>}> {
   const accounts = new Accounts(options.accounts ?? DEFAULT_ACCOUNTS)
   const faults = new Faults(options.faults)
   const persistence = options.dbFile ? sqlitePersistence(options.dbFile) : memoryOnly
@@ -234,8 +236,24 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
   })
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 
+  const direct = async (call: DirectCall): Promise<DirectReply> => {
+    const url = new URL(`http://127.0.0.1${call.path}`)
+    const body = call.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(call.body))
+    const operation = lambdaRoute(call.method, url).operation
+    const callerArn = `arn:${partitionOf(call.region)}:iam::${call.accountId}:root`
+    const ctx: RequestContext = {service: 'lambda', operation, method: call.method, url, headers: {}, body, accountId: call.accountId, region: call.region, callerArn, endpoint, received: tick()}
+    try {
+      const reply = await lambda.apply(ctx)
+      return {status: reply.status, ...(reply.body === undefined || reply.body.length === 0 ? {} : {body: JSON.parse(reply.body.toString()) as unknown})}
+    } catch (error) {
+      if (error instanceof ApiError) return {status: error.status, error: {code: error.code, message: error.message}}
+      throw error
+    }
+  }
+
   return {
     endpoint,
+    direct,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()

@@ -1,20 +1,25 @@
 #!/usr/bin/env node
-/* global process, performance */
+/* global process, performance, Buffer */
 // One `layers audit` as the CLI runs it, minus process start and rendering to a terminal (bench/audit/
 // scale.mjs runs it in a child of its own, so its peak RSS is the audit's alone): the built product's
 // auditCommand (dist/) on the project in BENCH_PROJECT (layers.yaml, .layers/state.db: the layer
-// version cache), the budget --max-rps BENCH_MAX_RPS would set (unset: the default), the report
-// serialised as --json prints it. Prints {seconds, cpuSeconds, maxRssMB, functions, failed, bytes, budget} on stdout.
+// and function version caches), the budget --max-rps BENCH_MAX_RPS would set (unset: the default), the
+// report serialised as --json prints it; with BENCH_FORMAT=jsonl, auditStreamCommand as --format jsonl
+// runs it instead, each target's lines written to BENCH_PROJECT/audit.jsonl as the target finishes.
+// Prints {seconds, cpuSeconds, maxRssMB, functions, failed, bytes, budget} on stdout.
+import {createWriteStream} from 'node:fs'
+import {once} from 'node:events'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-const {auditCommand} = await import(path.join(repo, 'dist/src/audit/command.js'))
+const {auditCommand, auditStreamCommand} = await import(path.join(repo, 'dist/src/audit/command.js'))
+const {jsonlOfPart, jsonlSummary} = await import(path.join(repo, 'dist/src/audit/render.js'))
 const {runBudget} = await import(path.join(repo, 'dist/src/aws/request-budget.js'))
 
 const start = performance.now()
 const cpu = process.cpuUsage()
-const report = await auditCommand({
+const options = {
   manifestPath: path.join(process.env.BENCH_PROJECT, 'layers.yaml'),
   flags: {},
   concurrency: 256,
@@ -23,10 +28,26 @@ const report = await auditCommand({
   remoteState: false,
   emit: () => {},
   ...(process.env.BENCH_MAX_RPS ? {maxRps: Number(process.env.BENCH_MAX_RPS)} : {}),
-})
-const json = JSON.stringify(report, null, 2)
+}
+
+/** --format jsonl: the lines of each target written as it finishes (waiting when the file falls behind). */
+async function streamed() {
+  const out = createWriteStream(path.join(process.env.BENCH_PROJECT, 'audit.jsonl'))
+  let bytes = 0
+  const write = async (text) => {
+    bytes += Buffer.byteLength(text)
+    if (!out.write(text)) await once(out, 'drain')
+  }
+  const done = await auditStreamCommand(options, (part) => write(jsonlOfPart(part)))
+  await write(jsonlSummary(done))
+  out.end()
+  await once(out, 'finish')
+  return {summary: done.summary, bytes}
+}
+
+const {summary, bytes} = process.env.BENCH_FORMAT === 'jsonl' ? await streamed() : await auditCommand(options).then((report) => ({summary: report.summary, bytes: JSON.stringify(report, null, 2).length}))
 const seconds = (performance.now() - start) / 1000
 const used = process.cpuUsage(cpu)
 process.stdout.write(
-  JSON.stringify({seconds, cpuSeconds: (used.user + used.system) / 1e6, maxRssMB: process.resourceUsage().maxRSS / 1024, functions: report.summary.functions, failed: report.summary.failedTargets, bytes: json.length, budget: runBudget.maxRps}) + '\n',
+  JSON.stringify({seconds, cpuSeconds: (used.user + used.system) / 1e6, maxRssMB: process.resourceUsage().maxRSS / 1024, functions: summary.functions, failed: summary.failedTargets, bytes, budget: runBudget.maxRps}) + '\n',
 )

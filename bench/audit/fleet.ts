@@ -1,11 +1,9 @@
 // The benchmark's fleet: `accounts` x `regions`, `functions` functions each, every region with three
 // versions of an own layer `deps` and an x86_64-only layer `ext`; some functions arm64, some on a
 // deprecated runtime, so the audit has findings to compute; optionally `aliases` aliases per function
-// on one published version (PublishVersion, CreateAlias: the double has them once aliases are merged).
-// Seeded over the SDK into the shared local AWS test server (aws-double), as a deployment would create them.
-import {CreateAliasCommand, LambdaClient, PublishVersionCommand} from '@aws-sdk/client-lambda'
+// on one published version. Seeded with aws-double/seed.ts's direct calls into the shared local AWS test
+// server (the server's own handlers, no HTTP), so 200 account-regions x 200 functions take seconds.
 import pLimit from 'p-limit'
-import type {AwsServer} from '../../aws-double/index.js'
 import type {Seeder} from '../../aws-double/seed.js'
 
 export interface FleetShape {
@@ -24,18 +22,13 @@ export function fleetAccessKey(index: number): string {
   return `AKIDBENCH${String(index).padStart(11, '0')}`
 }
 
-export async function seedFleet(seed: Seeder, shape: FleetShape, server: AwsServer): Promise<void> {
-  const limit = pLimit(16)
-  const lambdas = new Map<string, LambdaClient>()
-  const lambda = (id: string, region: string): LambdaClient => {
-    let client = lambdas.get(`${id}/${region}`)
-    if (!client) lambdas.set(`${id}/${region}`, (client = new LambdaClient({region, endpoint: server.endpoint, credentials: server.credentials(id), maxAttempts: 1})))
-    return client
-  }
+export async function seedFleet(seed: Seeder, shape: FleetShape): Promise<void> {
+  // Enough direct calls in flight to keep the server's worker busy.
+  const limit = pLimit(64)
   const withAliases = async (id: string, region: string, name: string): Promise<void> => {
     if (!shape.aliases) return
-    const {Version} = await lambda(id, region).send(new PublishVersionCommand({FunctionName: name}))
-    for (let alias = 0; alias < shape.aliases; alias++) await lambda(id, region).send(new CreateAliasCommand({FunctionName: name, Name: `alias-${alias}`, FunctionVersion: Version}))
+    const version = await seed.publishVersion(id, region, name)
+    for (let alias = 0; alias < shape.aliases; alias++) await seed.alias(id, region, name, `alias-${alias}`, version)
   }
   const targets = Array.from({length: shape.accounts}, (_, account) => shape.regions.map((region) => ({id: fleetAccountId(account), region}))).flat()
   await Promise.all(

@@ -1,21 +1,22 @@
 #!/usr/bin/env node
 /* global process, console, performance */
 // Benchmark of `layers audit` at organization scale (issue 16); prints its figures, not part of `npm test`.
-// Run: npm run build && node bench/audit/scale.mjs
+// Run: npm run build && node bench/audit/scale.mjs [--format jsonl]
 // A fleet of BENCH_TARGETS account-regions (default 200: half as many accounts x eu-west-1, us-east-1)
-// x BENCH_FUNCTIONS functions (default 200) x BENCH_ALIASES aliases per function (default 0: the
-// double's PublishVersion/CreateAlias come with the aliases work), on the shared local AWS test server
+// x BENCH_FUNCTIONS functions (default 200) x BENCH_ALIASES aliases per function (default 2, on one
+// published version of each function), seeded directly into the state of the shared local AWS test server
 // (bench/audit/server.ts, its own process) with BENCH_LATENCY_MS per call (default 20) and Lambda's
 // API request quotas enforced (faults.quotas: 15/s control plane per account and region, 100/s
 // GetFunction, 15/s GetPolicy). Each audit runs in a child process of its own (audit-child.mjs: the
-// product's auditCommand from dist/, at the default budget of 10/s) in a fresh project. Prints:
+// product's auditCommand from dist/, at the default budget of 10/s; with --format jsonl, streamed as
+// `layers audit --format jsonl` streams it) in a fresh project. Prints:
 //   - wall time against the floor: the most Lambda calls any target needed, divided by the budget
 //     (targets run in parallel, each within its own budget); goal <= 1.2x;
 //   - throttled answers (429) at the default budget, counted at the double; goal 0;
 //   - peak RSS of the audit process, at BENCH_SMALL (default 50) and at BENCH_TARGETS account-regions;
 //     goal < 200 MB and flat;
-//   - the Lambda calls of a second audit of the unchanged fleet (same project: the layer version cache)
-//     against the first; goal <= 0.5.
+//   - the Lambda calls of a second audit of the unchanged fleet (same project: the layer and function
+//     version caches) against the first; goal <= 0.5.
 import {execFile, spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -30,8 +31,11 @@ const {DEFAULT_MAX_RPS} = await import(path.join(repo, 'dist/src/aws/request-bud
 const REGIONS = ['eu-west-1', 'us-east-1']
 const TARGETS = Number(process.env.BENCH_TARGETS ?? 200)
 const SMALL = Math.min(TARGETS, Number(process.env.BENCH_SMALL ?? 50))
-const shape = {accounts: Math.ceil(TARGETS / REGIONS.length), regions: REGIONS, functions: Number(process.env.BENCH_FUNCTIONS ?? 200), aliases: Number(process.env.BENCH_ALIASES ?? 0)}
+const shape = {accounts: Math.ceil(TARGETS / REGIONS.length), regions: REGIONS, functions: Number(process.env.BENCH_FUNCTIONS ?? 200), aliases: Number(process.env.BENCH_ALIASES ?? 2)}
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20)
+const formatAt = process.argv.indexOf('--format')
+const FORMAT = formatAt === -1 ? 'json' : process.argv[formatAt + 1]
+if (FORMAT !== 'json' && FORMAT !== 'jsonl') throw new Error(`--format takes json or jsonl, not ${FORMAT}`)
 
 const dir = mkdtempSync(path.join(tmpdir(), 'layers-bench-scale-'))
 const seedStart = performance.now()
@@ -66,7 +70,7 @@ function audit(root) {
     execFile(
       process.execPath,
       [path.join(repo, 'bench/audit/audit-child.mjs')],
-      {env: {...process.env, ...aws, AWS_ENDPOINT_URL: endpoint, AWS_EC2_METADATA_DISABLED: 'true', BENCH_PROJECT: root}, maxBuffer: 16 * 1024 * 1024},
+      {env: {...process.env, ...aws, AWS_ENDPOINT_URL: endpoint, AWS_EC2_METADATA_DISABLED: 'true', BENCH_PROJECT: root, BENCH_FORMAT: FORMAT}, maxBuffer: 16 * 1024 * 1024},
       (error, stdout, stderr) => (error ? reject(new Error(`audit failed: ${stderr || error.message}`)) : resolve(JSON.parse(stdout))),
     )
   })
@@ -87,16 +91,18 @@ await control({reset: true})
 child.stdin.end()
 
 const expected = shape.accounts * REGIONS.length * shape.functions
-if (first.functions !== expected || first.failed !== 0 || second.functions !== expected) throw new Error(`audit mismatch: ${JSON.stringify({first, second, expected})}`)
+// Targets that failed (e.g. no connection within the timeout on a loaded machine) are reported, not thrown: the figures still say where the time and memory went.
+const incomplete = [first, second, small].filter((run) => run.functions !== (run === small ? Math.ceil(SMALL / REGIONS.length) * REGIONS.length * shape.functions : expected) || run.failed !== 0)
 const neededMost = Math.max(...Object.values(firstCalls).map((target) => target.ok))
 const floor = neededMost / DEFAULT_MAX_RPS
 const throttled = sum(firstCalls, 'throttled') + sum(secondCalls, 'throttled')
 const callRatio = (sum(secondCalls, 'ok') + sum(secondCalls, 'throttled')) / (sum(firstCalls, 'ok') + sum(firstCalls, 'throttled'))
-console.log(`fleet: ${shape.accounts * REGIONS.length} account-regions x ${shape.functions} functions x ${shape.aliases} aliases, ${LATENCY_MS} ms per call, Lambda quotas enforced (seeded in ${seeded.toFixed(0)} s)`)
+console.log(`fleet: ${shape.accounts * REGIONS.length} account-regions x ${shape.functions} functions x ${shape.aliases} aliases, ${LATENCY_MS} ms per call, Lambda quotas enforced (server started and seeded in ${seeded.toFixed(0)} s); --format ${FORMAT}`)
 console.log(`first audit:   ${first.seconds.toFixed(2)} s (${first.cpuSeconds.toFixed(2)} s CPU); floor ${floor.toFixed(2)} s (${neededMost} calls in the busiest target / ${DEFAULT_MAX_RPS} per s); ratio ${(first.seconds / floor).toFixed(2)} (goal <= 1.2)`)
 console.log(`AWS double:    ${(afterFirst.cpuSeconds - before.cpuSeconds).toFixed(2)} s CPU answering the first audit, ${(afterSecond.cpuSeconds - afterFirst.cpuSeconds).toFixed(2)} s the second (one process: a load on this machine, not on the client)`)
 console.log(`throttled:     ${throttled} answers 429 at the default budget (goal 0)`)
 console.log(`peak RSS:      ${small.maxRssMB.toFixed(0)} MB at ${SMALL} account-regions, ${first.maxRssMB.toFixed(0)} MB at ${TARGETS} (goal < 200 MB, flat)`)
 console.log(`second audit:  ${second.seconds.toFixed(2)} s (${second.cpuSeconds.toFixed(2)} s CPU), ${sum(secondCalls, 'ok')} Lambda calls against ${sum(firstCalls, 'ok')} (ratio ${callRatio.toFixed(3)}, goal <= 0.5)`)
+console.log(`failed:        ${first.failed} targets in the first audit, ${second.failed} in the second, ${small.failed} at ${SMALL} (functions read: ${first.functions}, ${second.functions} of ${expected})`)
 rmSync(dir, {recursive: true, force: true})
-if (throttled > 0 || callRatio > 0.5 || first.maxRssMB >= 200) process.exitCode = 1
+if (incomplete.length > 0 || throttled > 0 || callRatio > 0.5 || first.maxRssMB >= 200) process.exitCode = 1

@@ -1,6 +1,6 @@
 // The benchmark's AWS endpoint: the shared local AWS test server (aws-double), started in
 // its own process so its CPU time is not on the measured client's event loop (AWS is remote too).
-// Seeds the bench fleet, writes AWS config files with one profile per account (bench-N) into
+// Seeds the bench fleet (fleet.ts; prints how long that took on stderr), writes AWS config files with one profile per account (bench-N) into
 // BENCH_DIR, prints {"endpoint", "aws": {AWS_CONFIG_FILE, ...}, "accounts": [{id, profile,
 // accessKeyId, secretAccessKey}]} on stdout, then takes one JSON command per stdin line: {"faults": {...}} and/or {"reset": true},
 // answering each with {"calls": {"Operation status": count}} for the calls since the last reset, and
@@ -14,7 +14,9 @@ import {fleetAccessKey, fleetAccountId, seedFleet, type FleetShape} from './flee
 const shape = JSON.parse(process.env.BENCH_FLEET ?? '{}') as FleetShape
 const accessKeys = Object.fromEntries(Array.from({length: shape.accounts}, (_, index) => [fleetAccessKey(index), fleetAccountId(index)]))
 const server = await startAwsServer({accounts: accessKeys})
-await seedFleet(seeder(server), shape, server)
+const seedStart = performance.now()
+await seedFleet(seeder(server), shape)
+process.stderr.write(`bench server: seeded ${shape.accounts * shape.regions.length} account-regions x ${shape.functions} functions x ${shape.aliases ?? 0} aliases in ${((performance.now() - seedStart) / 1000).toFixed(1)} s\n`)
 const accounts = Object.values(accessKeys).map((id, index) => ({id, profile: `bench-${index}`, ...server.credentials(id)}))
 const aws = server.writeAwsConfig(process.env.BENCH_DIR!, Object.fromEntries(accounts.map((account) => [account.profile, {accountId: account.id}])))
 let since = server.calls.length

@@ -26,8 +26,9 @@ export function lambdaReadApi(client: Pick<LambdaClient, 'send'>): LambdaReadApi
       return {aliases: (reply.Aliases ?? []).map(toScannedAlias), ...(reply.NextMarker ? {nextMarker: reply.NextMarker} : {})}
     },
     async readFunctionVersion(functionName, version) {
-      const {name: _name, codeSize: _codeSize, ...config} = toScannedFunction(await client.send(new GetFunctionConfigurationCommand({FunctionName: functionName, Qualifier: version})))
-      return {version, ...config}
+      const reply = await client.send(new GetFunctionConfigurationCommand({FunctionName: functionName, Qualifier: version}))
+      const {name: _name, arn: _arn, codeSize: _codeSize, ...config} = toScannedFunction(reply)
+      return {version, ...config, ...(reply.CodeSha256 ? {codeSha256: reply.CodeSha256} : {})}
     },
     async readLayerVersion(arn) {
       try {
@@ -60,5 +61,10 @@ export function toScannedFunction(config: FunctionConfiguration): ScannedFunctio
 
 export function toScannedAlias(alias: AliasConfiguration): ScannedAlias {
   const [extra] = Object.entries(alias.RoutingConfig?.AdditionalVersionWeights ?? {})
-  return {name: alias.Name ?? '', version: alias.FunctionVersion ?? '$LATEST', ...(extra ? {additional: {version: extra[0], weight: extra[1]}} : {})}
+  return {
+    name: alias.Name ?? '',
+    version: alias.FunctionVersion ?? '$LATEST',
+    ...(extra ? {additional: {version: extra[0], weight: extra[1]}} : {}),
+    ...(alias.RevisionId ? {revisionId: alias.RevisionId} : {}),
+  }
 }

@@ -11,6 +11,7 @@ import type {Lockfile} from '../lock/types.js'
 import type {Manifest} from '../manifest/types.js'
 import type {StateDatabase} from '../store/db.js'
 import {openAuditRun, previousRun, runFindings} from '../history/store.js'
+import {functionVersionCache} from '../store/function-versions.js'
 import {layerVersionCache} from '../store/layer-versions.js'
 import {buildCatalog, type ManagedFunction} from './catalog.js'
 import {addToSummary, assembleReport, desiredKey, diffFindings, emptySummary, ownershipCandidates, targetPart, type DesiredLayers, type FindingsInput, type RuntimeDeprecation, type TargetPart} from './findings.js'
@@ -100,7 +101,11 @@ export async function streamAudit(request: AuditRequest, env: AuditEnv, onTarget
     await streamTargets(
       plan.targets.map(({account: _account, ...target}) => target),
       (target) => env.readApiFor(byKey.get(`${target.accountId}/${target.region}`)!),
-      {concurrency: request.concurrency ?? DEFAULT_AUDIT_CONCURRENCY, emit: request.emit, ...(request.db ? {cache: layerVersionCache(request.db)} : {})},
+      {
+        concurrency: request.concurrency ?? DEFAULT_AUDIT_CONCURRENCY,
+        emit: request.emit,
+        ...(request.db ? {cache: layerVersionCache(request.db), functionVersions: functionVersionCache(request.db)} : {}),
+      },
       take,
     )
   } catch (error) {

@@ -1,7 +1,8 @@
 // Owns scanning: every target (account and region) concurrently under a limit, every page of its
 // functions, the aliases of each function (ListAliases) and each published version they point at, read
-// once per function however many aliases name it ($LATEST is not read again: ListFunctions gave it),
-// and one layer version read (GetLayerVersion with the layer ARN) per account and distinct layer
+// once per function however many aliases name it ($LATEST is not read again: ListFunctions gave it) and
+// not at all when an earlier run read it under a revision of an alias routing to it now
+// (src/store/function-versions.ts), and one layer version read (GetLayerVersion with the layer ARN) per account and distinct layer
 // version ARN, none for a version the account read in an earlier run (src/store/layer-versions.ts).
 // Reads start as soon as a page names what they need, so they overlap the next page; at most 8 at once
 // per target. A target that fails is returned as failed with its error, one whose aliases could not
@@ -11,6 +12,7 @@
 import pLimit, {type LimitFunction} from 'p-limit'
 import {redact} from '../cli/redact.js'
 import type {EmitEvent} from '../events.js'
+import type {FunctionVersionCache} from '../store/function-versions.js'
 import type {LayerVersionCache} from '../store/layer-versions.js'
 import type {AuditTarget, LayerVersionInfo, LayerVersionsByAccount, ScannedAlias, ScannedFunction, ScannedVersion, TargetFailure, TargetScan} from './types.js'
 
@@ -39,6 +41,8 @@ export interface ScanOptions {
   emit: EmitEvent
   /** Layer versions read before (any run, any target): not read again. */
   cache?: LayerVersionCache
+  /** Published function versions read before under an alias revision seen again: not read again. */
+  functionVersions?: FunctionVersionCache
 }
 
 export interface ScanResult {
@@ -83,8 +87,21 @@ export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTa
     )
   }
 
+  /** A published version of `fn` its aliases route to: from the cache when read before under one of their revisions. */
+  const readVersion = async (api: LambdaReadApi, lookupLimit: LimitFunction, target: AuditTarget, fn: ScannedFunction, version: string, aliases: ScannedAlias[]): Promise<ScannedVersion> => {
+    const cache = options.functionVersions
+    if (!cache || fn.arn === undefined) return lookupLimit(() => api.readFunctionVersion(fn.name, version))
+    const key = {accountId: target.accountId, region: target.region, functionArn: fn.arn, version}
+    const revisions = aliases.filter((alias) => alias.version === version || alias.additional?.version === version).flatMap((alias) => (alias.revisionId ? [alias.revisionId] : []))
+    const cached = cache.get(key, revisions)
+    if (cached) return cached
+    const read = await lookupLimit(() => api.readFunctionVersion(fn.name, version))
+    cache.put(key, revisions, read)
+    return read
+  }
+
   /** Reads the aliases of `fn` and the versions they point at into it; lookups for their layers start. */
-  const readAliases = async (api: LambdaReadApi, lookupLimit: LimitFunction, accountId: string, fn: ScannedFunction): Promise<void> => {
+  const readAliases = async (api: LambdaReadApi, lookupLimit: LimitFunction, target: AuditTarget, fn: ScannedFunction): Promise<void> => {
     const aliases: ScannedAlias[] = []
     const seen = new Set<string>()
     let marker: string | undefined
@@ -98,8 +115,8 @@ export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTa
       }
     } while (marker !== undefined)
     const wanted = [...new Set(aliases.flatMap((alias) => [alias.version, ...(alias.additional ? [alias.additional.version] : [])]))].filter((version) => version !== '$LATEST')
-    const versions = await Promise.all(wanted.map((version) => lookupLimit(() => api.readFunctionVersion(fn.name, version))))
-    for (const version of versions) for (const layer of version.layers) lookUp(api, lookupLimit, accountId, layer.arn)
+    const versions = await Promise.all(wanted.map((version) => readVersion(api, lookupLimit, target, fn, version, aliases)))
+    for (const version of versions) for (const layer of version.layers) lookUp(api, lookupLimit, target.accountId, layer.arn)
     fn.aliases = aliases
     fn.versions = versions.sort((a, b) => Number(a.version) - Number(b.version))
   }
@@ -120,7 +137,7 @@ export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTa
         for (const fn of page.functions) {
           functions.push(fn)
           for (const layer of fn.layers) lookUp(api, lookupLimit, target.accountId, layer.arn)
-          aliasReads.push(readAliases(api, lookupLimit, target.accountId, fn).catch((error: unknown) => void unread.push({name: fn.name, error: failureOf(error)})))
+          aliasReads.push(readAliases(api, lookupLimit, target, fn).catch((error: unknown) => void unread.push({name: fn.name, error: failureOf(error)})))
         }
         marker = page.nextMarker
         if (marker !== undefined) {

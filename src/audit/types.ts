@@ -45,6 +45,8 @@ export interface ScannedAlias {
   version: string
   /** RoutingConfig.AdditionalVersionWeights: the other version and the share of traffic it gets (0..1). */
   additional?: {version: string; weight: number}
+  /** The alias's RevisionId: changes whenever the alias does (and a recreated function's aliases are new). */
+  revisionId?: string
 }
 
 /** A published function version (immutable: its layers are those it was published with). */
@@ -53,6 +55,8 @@ export interface ScannedVersion {
   runtime?: string
   architecture: Architecture
   layers: FunctionLayerRef[]
+  /** CodeSha256 of the version's deployment package. */
+  codeSha256?: string
 }
 
 export interface TargetFailure {

@@ -183,6 +183,25 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE audit_functions ADD COLUMN aliases TEXT;
     `,
   },
+  {
+    version: 7,
+    description: 'published function versions audits read (immutable: runtime, architectures, layers, code hash), each under the revision of an alias that routed to it, so later audits need not read them again',
+    sql: `
+      CREATE TABLE function_versions (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        function_arn TEXT NOT NULL,
+        version TEXT NOT NULL,
+        alias_revision TEXT NOT NULL,
+        runtime TEXT,
+        architecture TEXT NOT NULL,
+        layers TEXT NOT NULL,
+        code_sha256 TEXT,
+        read_at TEXT NOT NULL,
+        PRIMARY KEY (account_id, region, function_arn, version, alias_revision)
+      );
+    `,
+  },
 ]
 
 export function openStateDatabase(stateDir: string, migrations: Migration[] = MIGRATIONS): StateDatabase {

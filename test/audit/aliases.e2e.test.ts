@@ -3,7 +3,7 @@
 // in dev/eu-west-1 (the lock pins 4, the layer is shared with prod), the function `api` on version 4
 // in $LATEST, its published version 1 on config 2 and version 2 on config 3, alias `live` on version 1
 // and alias `canary` splitting version 1 and 2. Checked: the audit's findings per alias and the reads it
-// makes (each version once), prune keeping a version only an alias uses and deleting it once no alias
+// makes (each version once, and none a second saved audit: they are cached), prune keeping a version only an alias uses and deleting it once no alias
 // does, and prune blocked by an account whose aliases the audit could not read, with the reason.
 import {CreateAliasCommand, PublishVersionCommand, UpdateAliasCommand, UpdateFunctionConfigurationCommand, type LambdaClient} from '@aws-sdk/client-lambda'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -79,6 +79,23 @@ describe('aliases (CLI)', () => {
     const calls = server.calls.slice(mark)
     expect(calls.filter((c) => c.operation === 'ListAliases')).toHaveLength(4)
     expect(calls.filter((c) => c.operation === 'GetFunctionConfiguration')).toHaveLength(4)
+  })
+
+  it('a second saved audit of the unchanged aliases reads no published version again (the state database has them)', async () => {
+    const audit = async (): Promise<{report: AuditReport; calls: string[]}> => {
+      const mark = server.calls.length
+      const result = await project.run(['audit', '--json', '--no-remote-state'])
+      expect(result.status, result.stderr).toBe(0)
+      return {report: result.json as AuditReport, calls: server.calls.slice(mark).map((c) => c.operation)}
+    }
+    const first = await audit()
+    expect(first.calls.filter((c) => c === 'GetFunctionConfiguration')).toHaveLength(2)
+    const second = await audit()
+    expect(second.calls.filter((c) => c === 'GetFunctionConfiguration')).toEqual([])
+    // Aliases can move, so they are listed again; what they run is judged as before.
+    expect(second.calls.filter((c) => c === 'ListAliases')).toHaveLength(2)
+    expect(second.report.findings).toEqual(first.report.findings)
+    expect(second.report.functions).toEqual(first.report.functions)
   })
 
   it('prune keeps a version only an alias uses, and deletes it once the aliases moved', async () => {

@@ -1,9 +1,14 @@
+import {mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {collectEvents} from '../../src/events.js'
 import {scanTargets, type LambdaReadApi} from '../../src/audit/scan.js'
 import {resolveTargets} from '../../src/audit/targets.js'
 import {failureOf} from '../../src/audit/scan.js'
 import type {ScannedFunction} from '../../src/audit/types.js'
+import {openStateDatabase} from '../../src/store/db.js'
+import {functionVersionCache} from '../../src/store/function-versions.js'
 
 const A = '111111111111'
 const B = '222222222222'
@@ -147,6 +152,33 @@ describe('scanTargets: aliases', () => {
     expect(calls.filter((call) => call.startsWith('version:')).sort()).toEqual(['version:a:2', 'version:a:3'])
     expect(calls.filter((call) => call.startsWith('aliases:')).sort()).toEqual(['aliases:a:', 'aliases:a:m', 'aliases:b:'])
     expect(Object.keys(result.layerVersions[A]!).sort()).toEqual([layer(1), layer(12), layer(13)].sort())
+  })
+
+  it('reads a published version again only when no alias routing to it now has a revision it was read under', async () => {
+    const db = openStateDatabase(mkdtempSync(path.join(tmpdir(), 'layers-scan-versions-')))
+    const withArn = (calls: string[], revisions: Record<string, string>): LambdaReadApi => ({
+      ...aliased(calls),
+      listFunctions: async () => ({functions: [{...fn('a', [1]), arn: `arn:aws:lambda:eu-west-1:${A}:function:a`}]}),
+      async listAliases(name) {
+        calls.push(`aliases:${name}:`)
+        return {aliases: [{name: 'canary', version: '3', revisionId: revisions.canary!}, {name: 'dev', version: '$LATEST', revisionId: 'd'}, {name: 'prod', version: '2', additional: {version: '3', weight: 0.25}, revisionId: revisions.prod!}]}
+      },
+    })
+    const scan = async (revisions: Record<string, string>): Promise<{calls: string[]; versions: unknown}> => {
+      const calls: string[] = []
+      const result = await scanTargets([{accountId: A, region: 'eu-west-1'}], async () => withArn(calls, revisions), {concurrency: 1, emit: () => {}, functionVersions: functionVersionCache(db)})
+      const scanned = result.scans[0]!
+      return {calls: calls.filter((call) => call.startsWith('version:')).sort(), versions: scanned.status === 'ok' ? scanned.functions[0]!.versions : undefined}
+    }
+    const first = await scan({canary: 'c1', prod: 'p1'})
+    expect(first.calls).toEqual(['version:a:2', 'version:a:3'])
+    // Unchanged aliases: nothing read, the same versions.
+    expect(await scan({canary: 'c1', prod: 'p1'})).toEqual({calls: [], versions: first.versions})
+    // prod changed (a new revision): version 2 only prod routes to is read again; 3 is known through canary.
+    expect((await scan({canary: 'c1', prod: 'p2'})).calls).toEqual(['version:a:2'])
+    // Every alias new (the function deleted and created again): every version read again.
+    expect((await scan({canary: 'c9', prod: 'p9'})).calls).toEqual(['version:a:2', 'version:a:3'])
+    db.close()
   })
 
   it('a function whose aliases cannot be read leaves the target incomplete, its functions still judged', async () => {

@@ -1,0 +1,75 @@
+// Owns the cache of published function versions in the state database (migration 7): what
+// GetFunctionConfiguration with a version number as Qualifier said about it (runtime, architecture,
+// layers, code hash). A published version never changes, so the answer holds for later runs; `$LATEST`
+// changes and is never stored. A version number is not unique for ever, though: a function deleted and
+// created again under the same name numbers its versions from 1 again. So an answer is kept under the
+// RevisionId of each alias that routed to the version when it was read, and found again only through
+// an alias revision seen then: a recreated function's aliases are new (new revisions), so its versions
+// are read again, and an alias moved since (a new revision) makes one read. A version no alias routes
+// to any more (deleted, or left behind) is not looked up at all: the audit reads only what ListAliases
+// names.
+import type {ScannedVersion} from '../audit/types.js'
+import type {StateDatabase} from './db.js'
+
+/** Where a published version is: the reading account and region, the function's ARN, the version number. */
+export interface FunctionVersionKey {
+  accountId: string
+  region: string
+  functionArn: string
+  version: string
+}
+
+export interface FunctionVersionCache {
+  /** The version as read under one of `aliasRevisions`, or undefined when it has to be read from Lambda. */
+  get(key: FunctionVersionKey, aliasRevisions: string[]): ScannedVersion | undefined
+  /** Remembers what Lambda said about a published version, under each alias revision routing to it now. */
+  put(key: FunctionVersionKey, aliasRevisions: string[], version: ScannedVersion): void
+}
+
+/** A published version's number: `$LATEST` (mutable) and anything else are never cached. */
+const PUBLISHED = /^[0-9]+$/
+
+interface Row {
+  version: string
+  runtime: string | null
+  architecture: ScannedVersion['architecture']
+  layers: string
+  codeSha256: string | null
+}
+
+export function functionVersionCache(db: StateDatabase, now: () => Date = () => new Date()): FunctionVersionCache {
+  const select = db.prepare(
+    `SELECT version, runtime, architecture, layers, code_sha256 AS codeSha256 FROM function_versions
+     WHERE account_id = ? AND region = ? AND function_arn = ? AND version = ? AND alias_revision = ?`,
+  )
+  const insert = db.prepare(
+    `INSERT OR REPLACE INTO function_versions (account_id, region, function_arn, version, alias_revision, runtime, architecture, layers, code_sha256, read_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  )
+  const putAll = db.transaction((key: FunctionVersionKey, revisions: string[], version: ScannedVersion, at: string) => {
+    for (const revision of revisions) {
+      insert.run(key.accountId, key.region, key.functionArn, key.version, revision, version.runtime ?? null, version.architecture, JSON.stringify(version.layers), version.codeSha256 ?? null, at)
+    }
+  })
+  return {
+    get(key, aliasRevisions) {
+      if (!PUBLISHED.test(key.version)) return undefined
+      for (const revision of aliasRevisions) {
+        const row = select.get(key.accountId, key.region, key.functionArn, key.version, revision) as Row | undefined
+        if (!row) continue
+        return {
+          version: row.version,
+          ...(row.runtime === null ? {} : {runtime: row.runtime}),
+          architecture: row.architecture,
+          layers: JSON.parse(row.layers) as ScannedVersion['layers'],
+          ...(row.codeSha256 === null ? {} : {codeSha256: row.codeSha256}),
+        }
+      }
+      return undefined
+    },
+    put(key, aliasRevisions, version) {
+      if (!PUBLISHED.test(key.version) || version.version !== key.version || aliasRevisions.length === 0) return
+      putAll(key, aliasRevisions, version, now().toISOString())
+    },
+  }
+}
