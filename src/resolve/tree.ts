@@ -798,14 +798,26 @@ class TreeBuilder {
     const reachable = reach(() => true)
     const required = reach((edge) => edge.type === 'prod' || edge.type === 'peer')
     const packages: Record<string, LockedPackage> = {}
+    const deprecated: string[] = []
     const visit = (node: Node): void => {
       for (const child of node.children.values()) {
         if (!reachable.has(child)) continue
         packages[child.path] = this.locked(child, !required.has(child))
+        const message = child.manifest.deprecated
+        if (typeof message === 'string' && message !== '') deprecated.push(`${child.manifest.name}@${child.manifest.version} (${child.path}): ${JSON.stringify(message)}`)
         visit(child)
       }
     }
     visit(this.root)
+    // The registry's deprecation is reported, never locked: it can change while the versions stay.
+    if (deprecated.length > 0) {
+      this.warnings.push({
+        severity: 'warning',
+        code: 'ERR_LAYERS_DEPRECATED',
+        message: `Layer ${this.request.layer}: ${deprecated.length === 1 ? 'a deprecated version is' : `${deprecated.length} deprecated versions are`} locked: ${deprecated.sort().join('; ')}.`,
+        hint: 'Update or replace them (`layers outdated` lists newer versions; `layers advisories` lists every deprecated version in the lock).',
+      })
+    }
     return packages
   }
 

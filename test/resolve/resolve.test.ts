@@ -272,6 +272,16 @@ describe('resolveNpmLayer', () => {
     ])
   })
 
+  it('reports the deprecated versions it locks (once per layer, with the registry message), and never locks the message', async () => {
+    registry.publish('retired', {version: '1.0.0', deprecated: 'use successor instead'})
+    project = await tempProject(registry.url)
+    const resolved = await resolveNpmLayer(layer('deps', {retired: '1.0.0', 'chain-a': '^1.0.0'}), {source: project.source})
+    expect(resolved.warnings.filter((warning) => warning.code === 'ERR_LAYERS_DEPRECATED').map((warning) => warning.message)).toEqual([
+      'Layer deps: a deprecated version is locked: retired@1.0.0 (node_modules/retired): "use successor instead".',
+    ])
+    expect(JSON.stringify(resolved.artifacts)).not.toContain('successor')
+  })
+
   it('keeps the previous lock of the layer for the same architecture', async () => {
     project = await tempProject(registry.url)
     const first = await resolveNpmLayer(layer('deps', {'chain-b': '^1.0.0'}, {architectures: ['arm64']}), {source: project.source})
