@@ -9,7 +9,7 @@
 // On an interrupt (options.signal) no function is updated any more; an update already sent stands (it
 // is reported updated without waiting for LastUpdateStatus), and InterruptedError lists the functions
 // updated and those not started.
-import pLimit from 'p-limit'
+import {outcomeCounts, runPerTarget} from './outcomes.js'
 import {targetError, type TargetError} from '../aws/errors.js'
 import type {FunctionsApi} from '../aws/lambda-functions.js'
 import {InterruptedError, OperationalError} from '../errors/index.js'
@@ -71,34 +71,11 @@ export interface AttachResult {
 const DEFAULT_WAIT_MS = 120_000
 
 export async function runAttach(targets: FunctionTarget[], env: AttachEnv, options: AttachRunOptions): Promise<AttachResult> {
-  const limit = pLimit(Math.max(1, options.concurrency))
   const layerCache = new Map<string, Promise<LayerFacts | undefined>>()
-  let done = 0
-  const functions = await Promise.all(
-    targets.map((target) =>
-      limit(async () => {
-        const outcome = await attachOne(target, env, options, layerCache)
-        done++
-        options.emit({type: 'progress', phase: 'attach', message: `${target.functionName} ${target.accountName}/${target.region}: ${outcome.status}`, current: done, total: targets.length})
-        return outcome
-      }),
-    ),
-  )
-  const count = (...statuses: AttachStatus[]) => functions.filter((outcome) => statuses.includes(outcome.status)).length
+  const functions = await runPerTarget(targets, {concurrency: options.concurrency, phase: 'attach', emit: options.emit}, (target) => attachOne(target, env, options, layerCache))
   const interrupted = options.signal?.aborted === true
-  const result: AttachResult = {
-    dryRun: options.dryRun,
-    functions,
-    summary: {
-      targets: functions.length,
-      updated: count('updated', 'would-update'),
-      unchanged: count('unchanged'),
-      refused: count('refused'),
-      conflicts: count('conflict'),
-      failed: count('failed'),
-      ...(interrupted ? {notStarted: count('not-started')} : {}),
-    },
-  }
+  const {count, counts} = outcomeCounts<AttachStatus>(functions, interrupted, ['not-started'])
+  const result: AttachResult = {dryRun: options.dryRun, functions, summary: {targets: functions.length, updated: count('updated', 'would-update'), ...counts}}
   if (!interrupted) return result
   const signal = InterruptedError.signalOf(options.signal!)
   throw new InterruptedError(signal, renderAttachInterrupted(signal, result), {details: {...result}})

@@ -3,7 +3,7 @@
 // src/deploy/plan.ts), leave it alone when it is there already, refuse a function infrastructure as code
 // owns unless `force` (as deploy and attach), and move all of its traffic back under the alias's
 // RevisionId. On an interrupt no further alias is moved; InterruptedError lists what was done.
-import pLimit from 'p-limit'
+import {outcomeCounts, runPerTarget} from '../attach/outcomes.js'
 import type {FunctionTarget} from '../attach/plan.js'
 import {targetError, type TargetError} from '../aws/errors.js'
 import type {DeployApi} from '../aws/lambda-deploy.js'
@@ -53,23 +53,10 @@ export interface RollbackResult {
 }
 
 export async function runRollback(targets: FunctionTarget[], env: RollbackEnv, options: RollbackRunOptions): Promise<RollbackResult> {
-  const limit = pLimit(Math.max(1, options.concurrency))
-  const functions = await Promise.all(targets.map((target) => limit(() => rollbackOne(target, env, options))))
-  const count = (...statuses: RollbackStatus[]) => functions.filter((outcome) => statuses.includes(outcome.status)).length
+  const functions = await runPerTarget(targets, {concurrency: options.concurrency, phase: 'rollback', emit: options.emit}, (target) => rollbackOne(target, env, options))
   const interrupted = options.signal?.aborted === true
-  const result: RollbackResult = {
-    dryRun: options.dryRun,
-    functions,
-    summary: {
-      targets: functions.length,
-      rolledBack: count('rolled-back', 'would-roll-back'),
-      unchanged: count('unchanged'),
-      refused: count('refused'),
-      conflicts: count('conflict'),
-      failed: count('failed'),
-      ...(interrupted ? {notStarted: count('not-started')} : {}),
-    },
-  }
+  const {count, counts} = outcomeCounts<RollbackStatus>(functions, interrupted, ['not-started'])
+  const result: RollbackResult = {dryRun: options.dryRun, functions, summary: {targets: functions.length, rolledBack: count('rolled-back', 'would-roll-back'), ...counts}}
   if (!interrupted) return result
   const signal = InterruptedError.signalOf(options.signal!)
   throw new InterruptedError(signal, renderRollbackInterrupted(signal, result), {details: {...result}})

@@ -11,7 +11,7 @@
 // it pointed at before recorded in its description (src/deploy/plan.ts).
 // On an interrupt (options.signal) no further write is started; one already sent stands, and
 // InterruptedError lists what each target got.
-import pLimit from 'p-limit'
+import {outcomeCounts, runPerTarget} from '../attach/outcomes.js'
 import type {AttachEnv, AttachOutcome} from '../attach/run.js'
 import {runAttach, waitForUpdate} from '../attach/run.js'
 import {isSameList, type FunctionState, type FunctionTarget, type LayerDiff} from '../attach/plan.js'
@@ -98,32 +98,10 @@ export interface DeployResult {
 }
 
 export async function runDeploy(targets: DeployTarget[], env: DeployEnv, options: DeployRunOptions): Promise<DeployResult> {
-  const limit = pLimit(Math.max(1, options.concurrency))
-  let done = 0
-  const functions = await Promise.all(
-    targets.map((target) =>
-      limit(async () => {
-        const outcome = await deployOne(target, env, options)
-        options.emit({type: 'progress', phase: 'deploy', message: `${target.functionName} ${target.accountName}/${target.region}: ${outcome.status}`, current: ++done, total: targets.length})
-        return outcome
-      }),
-    ),
-  )
-  const count = (...statuses: DeployStatus[]) => functions.filter((outcome) => statuses.includes(outcome.status)).length
+  const functions = await runPerTarget(targets, {concurrency: options.concurrency, phase: 'deploy', emit: options.emit}, (target) => deployOne(target, env, options))
   const interrupted = options.signal?.aborted === true
-  const result: DeployResult = {
-    dryRun: options.dryRun,
-    functions,
-    summary: {
-      targets: functions.length,
-      deployed: count('deployed', 'would-deploy'),
-      unchanged: count('unchanged'),
-      refused: count('refused'),
-      conflicts: count('conflict'),
-      failed: count('failed'),
-      ...(interrupted ? {notStarted: count('not-started', 'interrupted')} : {}),
-    },
-  }
+  const {count, counts} = outcomeCounts<DeployStatus>(functions, interrupted, ['not-started', 'interrupted'])
+  const result: DeployResult = {dryRun: options.dryRun, functions, summary: {targets: functions.length, deployed: count('deployed', 'would-deploy'), ...counts}}
   if (!interrupted) return result
   const signal = InterruptedError.signalOf(options.signal!)
   throw new InterruptedError(signal, renderDeployInterrupted(signal, result), {details: {...result}})
