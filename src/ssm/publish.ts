@@ -2,7 +2,7 @@
 // moves (--channel, else every channel of each layer that declares channels) to the versions its units
 // ended on, recording them in lockfile.json (`channels`), and then making SSM Parameter Store hold
 // every channel's version ARN for the targets worked on (settings.ssm; src/ssm/sync.ts), with stale
-// parameters removed under --prune-parameters. `promote` copies one channel to another per account and
+// parameters always reported there and removed under --prune-parameters. `promote` copies one channel to another per account and
 // region from the lockfile, and writes that channel's parameters only.
 import type {SsmParameterApi} from '../aws/ssm-parameters.js'
 import type {AwsClientFactory} from '../aws/clients.js'
@@ -80,19 +80,20 @@ export async function moveAndSync(options: ParameterRunOptions): Promise<{lock: 
   const ssm = options.manifest.settings.ssm
   if (!ssm) return {lock}
   const byLayer = new Map<string, SsmTarget[]>()
-  const pruneTargets = new Map<string, SsmTarget>()
+  const listed = new Map<string, SsmTarget>()
   for (const {layer, target} of options.targets) {
     const list = byLayer.get(layer) ?? []
     if (!list.some((entry) => entry.accountId === target.accountId && entry.region === target.region)) list.push(target)
     byLayer.set(layer, list)
-    pruneTargets.set(`${target.accountId}\u0000${target.region}`, target)
+    listed.set(`${target.accountId}\u0000${target.region}`, target)
   }
   const layers = [...byLayer].map(([name, targets]) => ({layer: options.manifest.layers[name] as OwnLayer, targets}))
   const own = Object.values(options.manifest.layers).filter(isOwnLayer)
   const parameters = await syncParameters(desiredParameters(ssm.parameterName, lock, layers, options.channels), options.api, {
     template: ssm.parameterName,
     named: namedParameters(ssm.parameterName, own),
-    ...(options.prune ? {pruneTargets: [...pruneTargets.values()]} : {}),
+    targets: [...listed.values()],
+    prune: options.prune,
     dryRun: options.dryRun,
     concurrency: options.concurrency,
     ...(options.signal ? {signal: options.signal} : {}),

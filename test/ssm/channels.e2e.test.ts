@@ -1,9 +1,9 @@
 // Channels and SSM parameters end to end through the built CLI against the local AWS double: publish
 // writes one parameter per layer, channel, account, region and architecture; a second publish writes
-// none (one GetParameters call per target); a dependency update moves exactly that layer's
+// none (one GetParametersByPath call per target); a dependency update moves exactly that layer's
 // parameters; `publish --channel beta` moves beta only and `promote --from beta --to prod` one
-// account and region of prod only; --prune-parameters removes a parameter the manifest no longer
-// names (and nothing outside the template's shape); `prune` keeps the versions channels hold; `outdated` reads a vendor's public parameter
+// account and region of prod only; a parameter the manifest no longer names is reported by every
+// publish and removed only with --prune-parameters (and nothing outside the template's shape); `prune` keeps the versions channels hold; `outdated` reads a vendor's public parameter
 // (for a layer name probing cannot find).
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -99,8 +99,8 @@ describe('channels and SSM parameters', () => {
     expect(again.json.parameters.summary).toMatchObject({parameters: 12, written: 0, unchanged: 12})
     const reads = ssmCalls(mark)
     expect(reads.filter((call) => WRITES.has(call.operation))).toEqual([])
-    // One GetParameters call per account and region (3 parameters each, at most 10 a call).
-    expect(reads.map((call) => call.operation)).toEqual(Array(4).fill('GetParameters'))
+    // One GetParametersByPath call per account and region (3 parameters under /layers each, at most 10 a page).
+    expect(reads.map((call) => call.operation)).toEqual(Array(4).fill('GetParametersByPath'))
 
     registry.publish('left-pad', {version: '1.1.0'})
     await project.lock(['--update', 'deps'])
@@ -156,9 +156,16 @@ describe('channels and SSM parameters', () => {
     expect(project.read('lockfile.json')).toBe(before)
   })
 
-  it('--prune-parameters removes a parameter the manifest no longer names, and nothing of another shape; outdated reads a vendor\'s public parameter', async () => {
-    await ssmAs(DEV, EU).send(new PutParameterCommand({Name: '/layers/gone/default/x86_64', Value: `arn:aws:lambda:${EU}:${DEV}:layer:gone:1`, Type: 'String'}))
+  it('publish reports a parameter the manifest no longer names, --prune-parameters removes it and nothing of another shape; outdated reads a vendor\'s public parameter', async () => {
+    const gone = `arn:aws:lambda:${EU}:${DEV}:layer:gone:1`
+    await ssmAs(DEV, EU).send(new PutParameterCommand({Name: '/layers/gone/default/x86_64', Value: gone, Type: 'String'}))
     await ssmAs(DEV, EU).send(new PutParameterCommand({Name: '/layers/notes', Value: 'kept', Type: 'String'}))
+    // (deps alone: a publish of config would move its prod channel everywhere.)
+    const reported = await project.run(['publish', 'deps'])
+    expect(reported.status, reported.stderr).toBe(0)
+    expect(reported.stdout).toMatch(/\/layers\/gone\/default\/x86_64 .* stale, kept/)
+    expect(reported.stdout).toContain('stale 1 (kept 1: `layers publish --prune-parameters` removes them)')
+    expect(reported.stdout).not.toContain('/layers/notes')
     // Both read only: run together.
     const mark = server.calls.length
     const [listed, outdated, prune] = await Promise.all([
