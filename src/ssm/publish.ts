@@ -10,7 +10,8 @@ import {UserInputError} from '../errors/index.js'
 import {updateLockfile} from '../lock/io.js'
 import type {Lockfile} from '../lock/types.js'
 import {isOwnLayer, layerChannels, type Manifest, type OwnLayer} from '../manifest/types.js'
-import {applyChannelMoves, desiredParameters, namedParameters, type ChannelMove, type SsmTarget} from './plan.js'
+import {Lease, type TeamLeases} from '../publish/lease.js'
+import {applyChannelMoves, changingMoves, desiredParameters, namedParameters, type ChannelMove, type SsmTarget} from './plan.js'
 import {syncParameters, type SsmSyncResult} from './sync.js'
 
 /** Refuses a --channel that one of the selected own layers does not declare (located at its `channels`). */
@@ -68,14 +69,44 @@ export interface ParameterRunOptions {
   dryRun: boolean
   concurrency: number
   signal?: AbortSignal
+  /** Team state; undefined with --no-remote-state (never used by a dry run). */
+  leases?: TeamLeases
   api(target: SsmTarget): Promise<SsmParameterApi>
 }
 
-/** Records the moves (not on a dry run) and syncs the parameters; undefined when the manifest has no settings.ssm. */
+/**
+ * Records the moves that change the lockfile (not on a dry run) and syncs the parameters, each layer,
+ * account and region under its lease; undefined parameters when the manifest has no settings.ssm.
+ */
 export async function moveAndSync(options: ParameterRunOptions): Promise<{lock: Lockfile; parameters?: SsmSyncResult}> {
+  const leases = new Map<string, Lease>()
+  const hold = async (layer: string, target: SsmTarget): Promise<void> => {
+    if (!options.leases || options.dryRun) return
+    const key = `${layer}\u0000${target.accountId}\u0000${target.region}`
+    let lease = leases.get(key)
+    if (!lease) {
+      lease = new Lease(options.leases.config, options.leases.target(layer, options.manifest.accounts[target.accountName]!, target.region))
+      leases.set(key, lease)
+    }
+    await lease.hold()
+  }
+  try {
+    return await sync(options, hold)
+  } finally {
+    await Promise.all([...leases.values()].map((lease) => lease.release()))
+  }
+}
+
+async function sync(options: ParameterRunOptions, hold: (layer: string, target: SsmTarget) => Promise<void>): Promise<{lock: Lockfile; parameters?: SsmSyncResult}> {
   let lock = options.lock
-  if (options.moves.length > 0) {
-    lock = options.dryRun ? applyChannelMoves(structuredClone(lock), options.moves) : await updateLockfile(options.lockfile, (current) => applyChannelMoves(current, options.moves))
+  const moves = changingMoves(lock, options.moves)
+  if (moves.length > 0) {
+    if (options.dryRun) lock = applyChannelMoves(structuredClone(lock), moves)
+    else {
+      // Every lease first: a move refused there leaves lockfile.json as it was.
+      await Promise.all(moves.map((move) => hold(move.layer, move)))
+      lock = await updateLockfile(options.lockfile, (current) => applyChannelMoves(current, moves))
+    }
   }
   const ssm = options.manifest.settings.ssm
   if (!ssm) return {lock}
@@ -97,6 +128,7 @@ export async function moveAndSync(options: ParameterRunOptions): Promise<{lock: 
     dryRun: options.dryRun,
     concurrency: options.concurrency,
     ...(options.signal ? {signal: options.signal} : {}),
+    beforeWrite: (parameter) => hold(parameter.layer, parameter),
     now: () => new Date().toISOString(),
   })
   return {lock, parameters}

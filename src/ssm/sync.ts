@@ -51,6 +51,8 @@ export interface SsmSyncOptions {
   dryRun: boolean
   concurrency: number
   signal?: AbortSignal
+  /** Awaited before each parameter's write (the team-state lease of its layer, account and region); a throw fails that parameter. */
+  beforeWrite?(parameter: DesiredParameter): Promise<void>
   /** The publication time written as a tag (ISO 8601). */
   now(): string
 }
@@ -141,6 +143,7 @@ async function syncTarget(
       continue
     }
     try {
+      await options.beforeWrite?.(parameter)
       await client.put(parameter.name, parameter.value, {[TAG_CODE_SHA256]: parameter.codeSha256, [TAG_PUBLISHED_AT]: options.now()}, existing !== undefined)
       parameters.push(outcome(parameter, existing === undefined ? 'created' : 'updated'))
     } catch (error) {
