@@ -136,5 +136,9 @@ async function sync(options: ParameterRunOptions, hold: (layer: string, target: 
 
 /** SSM clients bound to their account (src/aws/identity.ts), one per account and region. */
 export function ssmApis(manifest: Pick<Manifest, 'accounts'>, clients: Pick<AwsClientFactory, 'ssm'>): (target: SsmTarget) => Promise<SsmParameterApi> {
-  return async (target) => (await import('../aws/ssm-parameters.js')).ssmParameterApi(await clients.ssm(manifest.accounts[target.accountName]!, target.region))
+  return async (target) => {
+    const account = manifest.accounts[target.accountName]!
+    const [{ssmParameterApi}, reads, writes] = await Promise.all([import('../aws/ssm-parameters.js'), clients.ssm(account, target.region), clients.ssm(account, target.region, {maxAttempts: 1})])
+    return ssmParameterApi(reads, writes)
+  }
 }
