@@ -8,7 +8,7 @@ import {renderPromote} from '../src/ssm/render.js'
 export default class Promote extends LayersAwsCommand {
   static override summary = 'Point one channel of a layer at the version another channel holds, per account and region, without publishing.'
 
-  static override description = `For every account and region the layer is published to (narrowed by --account and --region), channel --to is pointed at the layer version channel --from holds there, for each artifact (architecture). Nothing is built or published: the versions exist already. lockfile.json records the channels (channels[channel][account][region][artifact]); with settings.ssm, the --to channel's SSM parameters there are written (only that channel's; see "Channels and SSM parameters" in the README). A target where --from holds nothing is refused (ERR_LAYERS_CHANNEL_EMPTY, exit 2) before anything changes. --dry-run changes nothing and says what would move.
+  static override description = `For every account and region the layer is published to (narrowed by --account and --region), channel --to is pointed at the layer version channel --from holds there, for each artifact (architecture). Nothing is built or published: the versions exist already. lockfile.json records the channels (channels[channel][account][region][artifact]); with settings.ssm, the --to channel's SSM parameters there are written (only that channel's; see "Channels and SSM parameters" in the README). A target where --from holds nothing is refused (ERR_LAYERS_CHANNEL_EMPTY, exit 2) before anything changes. With team state, each account and region is moved and written under the layer's team-state lease, the one publish takes (see "Team state" in the README): a run that holds it makes promote wait (LAYERS_LEASE_WAIT_MS) and then fail with ERR_LAYERS_LEASE_TIMEOUT, lockfile.json unchanged; --no-remote-state for a single-user setup. --dry-run changes nothing and says what would move.
 
 ${AWS_CONVENTIONS_HELP}
 
@@ -32,6 +32,7 @@ ${EXIT_CODES_HELP} Exit 1 also when an SSM parameter could not be written.`
     region: Flags.string({char: 'r', description: 'Region (repeatable); default: each account\'s regions.', multiple: true}),
     'dry-run': Flags.boolean({description: 'Say what would move; change nothing.', default: false}),
     concurrency: Flags.integer({description: 'Accounts and regions worked on at once.', default: 8, min: 1, max: 64}),
+    'remote-state': Flags.boolean({description: 'Move and write under the team-state lease of the layer in each account and region, as publish does (--no-remote-state: a single-user setup).', default: true, allowNo: true}),
   }
 
   async run(): Promise<PromoteResult> {
@@ -45,6 +46,7 @@ ${EXIT_CODES_HELP} Exit 1 also when an SSM parameter could not be written.`
       regions: flags.region,
       dryRun: flags['dry-run'],
       concurrency: flags.concurrency,
+      remoteState: flags['remote-state'],
       emit: this.reporter.emit,
       signal: this.interruptSignal,
       ...this.awsConnection(flags),

@@ -40,8 +40,8 @@ export interface AwsClientFactory {
   lambda(account: Account, region: string, options?: ClientOptions): Promise<LambdaClient>
   s3(account: Account, region: string): Promise<S3Client>
   sts(account: Account, region: string): Promise<STSClient>
-  /** SSM Parameter Store (used through src/aws/ssm-parameters.ts). */
-  ssm(account: Account, region: string): Promise<SSMClient>
+  /** SSM Parameter Store (used through src/aws/ssm-parameters.ts); `maxAttempts: 1` for writes that must not be repeated blindly. */
+  ssm(account: Account, region: string, options?: ClientOptions): Promise<SSMClient>
   /** The organization's management (or delegated administrator) account, with the default credentials. */
   organizations(): Promise<OrganizationsClient>
   account(account: Account): Promise<AccountClient>
@@ -175,10 +175,10 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
         const {STSClient} = await import('@aws-sdk/client-sts')
         return watched(new STSClient({...common(), region, credentials: credentialsFor(account, region)}), {service: 'sts', account: accountText(account), region})
       }),
-    ssm: (account, region) =>
-      cached(`ssm/${accountKey(account)}/${region}`, async () => {
+    ssm: (account, region, clientOptions = {}) =>
+      cached(`ssm/${accountKey(account)}/${region}/${clientOptions.maxAttempts ?? ''}`, async () => {
         const {SSMClient} = await import('@aws-sdk/client-ssm')
-        return watched(new SSMClient({...common(), region, credentials: credentialsFor(account, region)}), {service: 'ssm', account: accountText(account), region})
+        return watched(new SSMClient({...common(clientOptions.maxAttempts), region, credentials: credentialsFor(account, region)}), {service: 'ssm', account: accountText(account), region}, clientOptions.maxAttempts)
       }),
     organizations: () =>
       cached('organizations', async () => {

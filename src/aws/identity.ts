@@ -85,7 +85,7 @@ export function boundClients<F extends Pick<AwsClientFactory, 'lambda' | 'sts'> 
       : {}),
     ...(factory.ssm
       ? {
-          ssm: async (account: Account, region: string) => (await Promise.all([factory.ssm!(account, region), guard.verify(account, region)]))[0],
+          ssm: async (account: Account, region: string, options?: Parameters<AwsClientFactory['ssm']>[2]) => (await Promise.all([factory.ssm!(account, region, options), guard.verify(account, region)]))[0],
         }
       : {}),
     ...(factory.account

@@ -94,6 +94,14 @@ export interface ChannelMove extends SsmTarget {
   publication: Publication
 }
 
+/** The moves that change `lock`: the channel holds another version there (or none). */
+export function changingMoves(lock: Lockfile, moves: readonly ChannelMove[]): ChannelMove[] {
+  return moves.filter((move) => {
+    const layer = lock.layers[move.layer]
+    return layer !== undefined && layer.kind !== 'arn' && layer.channels?.[move.channel]?.[move.accountId]?.[move.region]?.[move.artifactKey]?.arn !== move.publication.arn
+  })
+}
+
 /** Points each move's channel at its publication in `lock` (mutating it); moves of layers the lock lacks are dropped. */
 export function applyChannelMoves(lock: Lockfile, moves: readonly ChannelMove[]): Lockfile {
   for (const move of moves) {

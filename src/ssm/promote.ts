@@ -2,7 +2,9 @@
 // targets, narrowed by --account/--region), channel B is pointed at the versions channel A holds there
 // (every artifact), recorded in lockfile.json, without publishing anything; then, with settings.ssm,
 // channel B's SSM parameters there are written (only B's: the other channels are not touched). A
-// target where A holds nothing is refused before anything changes.
+// target where A holds nothing is refused before anything changes. With team state (settings.state,
+// --no-remote-state) each account and region's move and writes run under the layer's team-state lease,
+// as publish's do (src/ssm/publish.ts moveAndSync).
 import type {AwsClientFactory, AwsConnection} from '../aws/clients.js'
 import {awsClientFactory} from '../aws/clients.js'
 import {accountGuard, boundClients} from '../aws/identity.js'
@@ -13,6 +15,7 @@ import {loadManifest} from '../manifest/load.js'
 import {layerByName, selectAccounts, selectRegions} from '../manifest/select.js'
 import {isOwnLayer} from '../manifest/types.js'
 import {projectPaths} from '../project/paths.js'
+import {teamLeases} from '../publish/lease.js'
 import {layerTargets} from '../publish/plan.js'
 import {assertChannel, moveAndSync, ssmApis} from './publish.js'
 import type {ChannelMove} from './plan.js'
@@ -27,6 +30,8 @@ export interface PromoteCommandOptions extends AwsConnection {
   regions?: string[]
   dryRun: boolean
   concurrency: number
+  /** false: --no-remote-state (no leases), whatever settings.state.remote says. */
+  remoteState?: boolean
   emit: EmitEvent
   signal?: AbortSignal
 }
@@ -101,6 +106,10 @@ export async function promoteCommand(options: PromoteCommandOptions, clients: Aw
     await Promise.all(targets.map((target) => guard.verify(byId.get(target.accountId)!, target.region)))
   }
   const bound = boundClients(clients, guard)
+  const leases =
+    options.remoteState === false || options.dryRun
+      ? undefined
+      : teamLeases(manifest, 'layers promote', options.emit, async (account, region) => (await import('../aws/s3-leases.js')).leaseStoreApi(await bound.s3(account, region)))
   const {parameters} = await moveAndSync({
     manifest,
     lockfile: paths.lockfile,
@@ -112,6 +121,7 @@ export async function promoteCommand(options: PromoteCommandOptions, clients: Aw
     dryRun: options.dryRun,
     concurrency: options.concurrency,
     ...(options.signal ? {signal: options.signal} : {}),
+    ...(leases ? {leases} : {}),
     api: ssmApis(manifest, bound),
   })
   const result: PromoteResult = {layer: options.layer, from: options.from, to: options.to, dryRun: options.dryRun, moves: report, ...(parameters ? {parameters} : {})}

@@ -2,7 +2,7 @@
 // moves (--channel, else every channel of each layer that declares channels) to the versions its units
 // ended on, recording them in lockfile.json (`channels`), and then making SSM Parameter Store hold
 // every channel's version ARN for the targets worked on (settings.ssm; src/ssm/sync.ts), with stale
-// parameters removed under --prune-parameters. `promote` copies one channel to another per account and
+// parameters always reported there and removed under --prune-parameters. `promote` copies one channel to another per account and
 // region from the lockfile, and writes that channel's parameters only.
 import type {SsmParameterApi} from '../aws/ssm-parameters.js'
 import type {AwsClientFactory} from '../aws/clients.js'
@@ -10,7 +10,8 @@ import {UserInputError} from '../errors/index.js'
 import {updateLockfile} from '../lock/io.js'
 import type {Lockfile} from '../lock/types.js'
 import {isOwnLayer, layerChannels, type Manifest, type OwnLayer} from '../manifest/types.js'
-import {applyChannelMoves, desiredParameters, namedParameters, type ChannelMove, type SsmTarget} from './plan.js'
+import {Lease, type TeamLeases} from '../publish/lease.js'
+import {applyChannelMoves, changingMoves, desiredParameters, namedParameters, type ChannelMove, type SsmTarget} from './plan.js'
 import {syncParameters, type SsmSyncResult} from './sync.js'
 
 /** Refuses a --channel that one of the selected own layers does not declare (located at its `channels`). */
@@ -68,34 +69,66 @@ export interface ParameterRunOptions {
   dryRun: boolean
   concurrency: number
   signal?: AbortSignal
+  /** Team state; undefined with --no-remote-state (never used by a dry run). */
+  leases?: TeamLeases
   api(target: SsmTarget): Promise<SsmParameterApi>
 }
 
-/** Records the moves (not on a dry run) and syncs the parameters; undefined when the manifest has no settings.ssm. */
+/**
+ * Records the moves that change the lockfile (not on a dry run) and syncs the parameters, each layer,
+ * account and region under its lease; undefined parameters when the manifest has no settings.ssm.
+ */
 export async function moveAndSync(options: ParameterRunOptions): Promise<{lock: Lockfile; parameters?: SsmSyncResult}> {
+  const leases = new Map<string, Lease>()
+  const hold = async (layer: string, target: SsmTarget): Promise<void> => {
+    if (!options.leases || options.dryRun) return
+    const key = `${layer}\u0000${target.accountId}\u0000${target.region}`
+    let lease = leases.get(key)
+    if (!lease) {
+      lease = new Lease(options.leases.config, options.leases.target(layer, options.manifest.accounts[target.accountName]!, target.region))
+      leases.set(key, lease)
+    }
+    await lease.hold()
+  }
+  try {
+    return await sync(options, hold)
+  } finally {
+    await Promise.all([...leases.values()].map((lease) => lease.release()))
+  }
+}
+
+async function sync(options: ParameterRunOptions, hold: (layer: string, target: SsmTarget) => Promise<void>): Promise<{lock: Lockfile; parameters?: SsmSyncResult}> {
   let lock = options.lock
-  if (options.moves.length > 0) {
-    lock = options.dryRun ? applyChannelMoves(structuredClone(lock), options.moves) : await updateLockfile(options.lockfile, (current) => applyChannelMoves(current, options.moves))
+  const moves = changingMoves(lock, options.moves)
+  if (moves.length > 0) {
+    if (options.dryRun) lock = applyChannelMoves(structuredClone(lock), moves)
+    else {
+      // Every lease first: a move refused there leaves lockfile.json as it was.
+      await Promise.all(moves.map((move) => hold(move.layer, move)))
+      lock = await updateLockfile(options.lockfile, (current) => applyChannelMoves(current, moves))
+    }
   }
   const ssm = options.manifest.settings.ssm
   if (!ssm) return {lock}
   const byLayer = new Map<string, SsmTarget[]>()
-  const pruneTargets = new Map<string, SsmTarget>()
+  const listed = new Map<string, SsmTarget>()
   for (const {layer, target} of options.targets) {
     const list = byLayer.get(layer) ?? []
     if (!list.some((entry) => entry.accountId === target.accountId && entry.region === target.region)) list.push(target)
     byLayer.set(layer, list)
-    pruneTargets.set(`${target.accountId}\u0000${target.region}`, target)
+    listed.set(`${target.accountId}\u0000${target.region}`, target)
   }
   const layers = [...byLayer].map(([name, targets]) => ({layer: options.manifest.layers[name] as OwnLayer, targets}))
   const own = Object.values(options.manifest.layers).filter(isOwnLayer)
   const parameters = await syncParameters(desiredParameters(ssm.parameterName, lock, layers, options.channels), options.api, {
     template: ssm.parameterName,
     named: namedParameters(ssm.parameterName, own),
-    ...(options.prune ? {pruneTargets: [...pruneTargets.values()]} : {}),
+    targets: [...listed.values()],
+    prune: options.prune,
     dryRun: options.dryRun,
     concurrency: options.concurrency,
     ...(options.signal ? {signal: options.signal} : {}),
+    beforeWrite: (parameter) => hold(parameter.layer, parameter),
     now: () => new Date().toISOString(),
   })
   return {lock, parameters}
@@ -103,5 +136,9 @@ export async function moveAndSync(options: ParameterRunOptions): Promise<{lock: 
 
 /** SSM clients bound to their account (src/aws/identity.ts), one per account and region. */
 export function ssmApis(manifest: Pick<Manifest, 'accounts'>, clients: Pick<AwsClientFactory, 'ssm'>): (target: SsmTarget) => Promise<SsmParameterApi> {
-  return async (target) => (await import('../aws/ssm-parameters.js')).ssmParameterApi(await clients.ssm(manifest.accounts[target.accountName]!, target.region))
+  return async (target) => {
+    const account = manifest.accounts[target.accountName]!
+    const [{ssmParameterApi}, reads, writes] = await Promise.all([import('../aws/ssm-parameters.js'), clients.ssm(account, target.region), clients.ssm(account, target.region, {maxAttempts: 1})])
+    return ssmParameterApi(reads, writes)
+  }
 }

@@ -23,7 +23,8 @@ export function renderParameters(result: SsmSyncResult, dryRun: boolean, color: 
   )
   if (failures.length > 0) lines.push('', ...failures)
   const s = result.summary
-  const stale = s.stale > 0 ? `, stale ${s.stale} (${dryRun ? 'would remove' : 'removed'} ${s.removed})` : ''
+  const kept = result.stale.filter((entry) => entry.status === 'kept').length
+  const stale = s.stale > 0 ? `, stale ${s.stale} (${kept > 0 ? `kept ${kept}: \`layers publish --prune-parameters\` removes them` : `${dryRun ? 'would remove' : 'removed'} ${s.removed}`})` : ''
   lines.push('', `SSM parameters: ${s.parameters}, ${dryRun ? 'would write' : 'written'} ${s.written}, unchanged ${s.unchanged}${stale}, failed ${s.failed > 0 ? paint('bad', String(s.failed), color) : s.failed}.`)
   return lines
 }

@@ -1,18 +1,20 @@
-// Owns making SSM Parameter Store hold what src/ssm/plan.ts says, per account and region: read the
-// current values in batches of 10 names (GetParameters) and write only the parameters whose value is
-// not the channel's version ARN (a no-op run writes nothing and reads one call per 10 parameters),
-// each write tagged with the content hash (`layers:codeSha256`) and the time it was written
-// (`layers:publishedAt`); in the prune targets, list the template's path for parameters of the template's shape
-// the manifest no longer names, and delete them (a dry run only reports them). Targets run
-// concurrently; a failing target fails its parameters alone. On an interrupt no write starts any more;
-// what was not written is `not-started` (the next run writes it).
+// Owns making SSM Parameter Store hold what src/ssm/plan.ts says, per account and region: list the
+// template's fixed path once (GetParametersByPath, recursive, 10 a page), which gives both the current
+// values and the parameters of the template's shape the manifest no longer names (stale); write only the
+// parameters whose value is not the channel's version ARN (a no-op run writes nothing and reads one call
+// per 10 parameters under the path), each write tagged with the content hash (`layers:codeSha256`) and
+// the time it was written (`layers:publishedAt`); stale parameters are always reported and deleted only
+// with `prune` (a dry run only says it would). Targets run concurrently; a failing target fails its
+// parameters alone. On an interrupt no write starts any more; what was not written is `not-started`
+// (the next run writes it).
 import pLimit from 'p-limit'
 import {targetError, type TargetError} from '../aws/errors.js'
 import type {SsmParameterApi} from '../aws/ssm-parameters.js'
 import {staleParameters, templatePath, type DesiredParameter, type SsmTarget} from './plan.js'
 
 export type ParameterStatus = 'unchanged' | 'created' | 'updated' | 'would-create' | 'would-update' | 'failed' | 'not-started'
-export type StaleStatus = 'removed' | 'would-remove' | 'failed'
+/** `kept`: reported, not deleted (no `prune`). */
+export type StaleStatus = 'removed' | 'would-remove' | 'kept' | 'failed'
 
 export interface ParameterOutcome extends SsmTarget {
   name: string
@@ -40,13 +42,17 @@ export interface SsmSyncResult {
 export interface SsmSyncOptions {
   /** The parameter name template (settings.ssm.parameterName). */
   template: string
-  /** Every name the manifest names (namedParameters): nothing else of the template's shape is kept with `prune`. */
+  /** Every name the manifest names (namedParameters): anything else of the template's shape is stale. */
   named: ReadonlySet<string>
-  /** Targets whose path is listed for stale parameters, which are deleted (a dry run only reports them); default: none. */
-  pruneTargets?: readonly SsmTarget[]
+  /** Targets listed for stale parameters besides those of `desired` (a target with no parameter to hold). */
+  targets?: readonly SsmTarget[]
+  /** Delete the stale parameters (a dry run only reports them as `would-remove`); else they are `kept`. */
+  prune: boolean
   dryRun: boolean
   concurrency: number
   signal?: AbortSignal
+  /** Awaited before each parameter's write (the team-state lease of its layer, account and region); a throw fails that parameter. */
+  beforeWrite?(parameter: DesiredParameter): Promise<void>
   /** The publication time written as a tag (ISO 8601). */
   now(): string
 }
@@ -58,19 +64,19 @@ const targetKey = (target: SsmTarget): string => `${target.accountId}\u0000${tar
 
 export async function syncParameters(desired: readonly DesiredParameter[], api: (target: SsmTarget) => Promise<SsmParameterApi>, options: SsmSyncOptions): Promise<SsmSyncResult> {
   const limit = pLimit(Math.max(1, options.concurrency))
-  const groups = new Map<string, {target: SsmTarget; parameters: DesiredParameter[]; prune: boolean}>()
+  const groups = new Map<string, {target: SsmTarget; parameters: DesiredParameter[]}>()
   const group = (target: SsmTarget) => {
     const key = targetKey(target)
     let entry = groups.get(key)
     if (!entry) {
-      entry = {target: {accountName: target.accountName, accountId: target.accountId, region: target.region}, parameters: [], prune: false}
+      entry = {target: {accountName: target.accountName, accountId: target.accountId, region: target.region}, parameters: []}
       groups.set(key, entry)
     }
     return entry
   }
   for (const parameter of desired) group(parameter).parameters.push(parameter)
-  for (const target of options.pruneTargets ?? []) group(target).prune = true
-  const results = await Promise.all([...groups.values()].map((entry) => limit(() => syncTarget(entry.target, entry.parameters, entry.prune, api, options))))
+  for (const target of options.targets ?? []) group(target)
+  const results = await Promise.all([...groups.values()].map((entry) => limit(() => syncTarget(entry.target, entry.parameters, api, options))))
   const parameters = results.flatMap((result) => result.parameters)
   const stale = results.flatMap((result) => result.stale)
   const count = (...statuses: ParameterStatus[]) => parameters.filter((parameter) => statuses.includes(parameter.status)).length
@@ -93,7 +99,6 @@ export async function syncParameters(desired: readonly DesiredParameter[], api: 
 async function syncTarget(
   target: SsmTarget,
   desired: readonly DesiredParameter[],
-  prune: boolean,
   api: (target: SsmTarget) => Promise<SsmParameterApi>,
   options: SsmSyncOptions,
 ): Promise<{parameters: ParameterOutcome[]; stale: StaleParameterOutcome[]}> {
@@ -110,14 +115,17 @@ async function syncTarget(
     ...(error ? {error} : {}),
   })
   if (options.signal?.aborted) return {parameters: desired.map((parameter) => outcome(parameter, 'not-started')), stale: []}
+  const path = templatePath(options.template)
   let client: SsmParameterApi
   let current: Map<string, string>
   try {
     client = await api(target)
-    current = desired.length > 0 ? await client.values(desired.map((parameter) => parameter.name)) : new Map()
+    // Every name the template gives is under its path: the listing has every current value.
+    current = await client.list(path)
   } catch (error) {
     const failure = targetError(error)
-    return {parameters: desired.map((parameter) => outcome(parameter, 'failed', failure)), stale: []}
+    const listing: StaleParameterOutcome = {...target, name: `${path}/*`, value: '', status: 'failed', error: failure}
+    return {parameters: desired.map((parameter) => outcome(parameter, 'failed', failure)), stale: desired.length === 0 ? [listing] : []}
   }
   const parameters: ParameterOutcome[] = []
   for (const parameter of desired) {
@@ -135,21 +143,17 @@ async function syncTarget(
       continue
     }
     try {
+      await options.beforeWrite?.(parameter)
       await client.put(parameter.name, parameter.value, {[TAG_CODE_SHA256]: parameter.codeSha256, [TAG_PUBLISHED_AT]: options.now()}, existing !== undefined)
       parameters.push(outcome(parameter, existing === undefined ? 'created' : 'updated'))
     } catch (error) {
       parameters.push(outcome(parameter, 'failed', targetError(error)))
     }
   }
-  if (!prune || options.signal?.aborted) return {parameters, stale: []}
   const staleOutcome = (entry: {name: string; value: string}, status: StaleStatus, error?: TargetError): StaleParameterOutcome => ({...target, ...entry, status, ...(error ? {error} : {})})
-  let stale: Array<{name: string; value: string}>
-  try {
-    stale = staleParameters(options.template, await client.list(templatePath(options.template)), options.named)
-  } catch (error) {
-    return {parameters, stale: [staleOutcome({name: `${templatePath(options.template)}/*`, value: ''}, 'failed', targetError(error))]}
-  }
+  const stale = staleParameters(options.template, current, options.named)
   if (stale.length === 0) return {parameters, stale: []}
+  if (!options.prune || options.signal?.aborted) return {parameters, stale: stale.map((entry) => staleOutcome(entry, 'kept'))}
   if (options.dryRun) return {parameters, stale: stale.map((entry) => staleOutcome(entry, 'would-remove'))}
   try {
     await client.remove(stale.map((entry) => entry.name))

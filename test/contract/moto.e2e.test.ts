@@ -10,6 +10,7 @@ import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {AssumeRoleCommand, STSClient} from '@aws-sdk/client-sts'
+import {GetParametersCommand, SSMClient} from '@aws-sdk/client-ssm'
 import {CreateFunctionCommand, DeleteLayerVersionCommand, LambdaClient, ListLayerVersionsCommand, PublishLayerVersionCommand} from '@aws-sdk/client-lambda'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {zipBytes} from '../../aws-double/seed.js'
@@ -208,5 +209,72 @@ functions:
     expect(run.json.failures).toEqual([])
     const left = await lambda.send(new ListLayerVersionsCommand({LayerName: 'config'}))
     expect(left.LayerVersions?.map((v) => v.Version)).toEqual([2])
+  })
+})
+
+// promote on moto: `publish --channel beta` then `promote --from beta --to prod` writes prod's SSM
+// parameter with the version ARN beta holds, under the team-state lease (S3 conditional writes), and
+// publishes nothing. No moto gap met here: GetParametersByPath (Recursive, MaxResults 10), PutParameter
+// with Tags / Overwrite, AddTagsToResource and S3 If-None-Match / If-Match behave as AWS's for these
+// calls (the name and value limits moto does not enforce are noted in test/aws-double/ssm.test.ts).
+describe.skipIf(source.kind === 'absent')('layers promote against moto', () => {
+  let moto: Moto
+  let dir: string
+  let env: NodeJS.ProcessEnv
+  const layers = (args: string[]): Promise<CliResult> => runCli([...args, '--json'], {cwd: dir, baseEnv: env, timeoutMs: 60_000})
+
+  beforeAll(async () => {
+    moto = await startMoto(source as Exclude<typeof source, {kind: 'absent'}>)
+    dir = mkdtempSync(path.join(tmpdir(), 'layers-moto-promote-'))
+    mkdirSync(path.join(dir, 'layers/flag/nodejs/node_modules/flag'), {recursive: true})
+    writeFileSync(path.join(dir, 'layers/flag/nodejs/node_modules/flag/index.js'), 'module.exports = {on: true}\n')
+    writeFileSync(
+      path.join(dir, 'layers.yaml'),
+      `version: 1
+settings:
+  bucket: "layers-moto-promote-{accountId}-{region}"
+  regions: [${EU}]
+  architectures: [x86_64]
+  runtimes: [nodejs24.x]
+  ssm: {}
+accounts:
+  dev:
+    id: "${DEV}"
+layers:
+  flag:
+    dir: layers/flag
+    channels: [prod, beta]
+`,
+    )
+    env = {PATH: process.env.PATH, HOME: dir, AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: KEY, AWS_SECRET_ACCESS_KEY: KEY, AWS_EC2_METADATA_DISABLED: 'true', LAYERS_CONNECT_TIMEOUT: '5', LAYERS_READ_TIMEOUT: '20', NO_COLOR: '1'}
+    const lock = await layers(['lock'])
+    if (lock.code !== 0) throw new Error(`layers lock failed (${lock.code}): ${lock.stderr}`)
+  }, 90_000)
+
+  afterAll(async () => {
+    await moto?.stop()
+    if (dir) rmSync(dir, {recursive: true, force: true})
+  })
+
+  it('publish --channel beta, then promote beta to prod: the prod parameter holds the ARN beta holds', async () => {
+    const published = await layers(['publish', '--channel', 'beta', '--create-bucket'])
+    expect(published.code, published.stderr).toBe(0)
+    const arn = published.json.units[0].arn as string
+    expect(published.json.parameters.parameters.map((p: {name: string; value: string; status: string}) => `${p.name} ${p.value} ${p.status}`)).toEqual([`/layers/flag/beta/x86_64 ${arn} created`])
+
+    const promoted = await layers(['promote', 'flag', '--from', 'beta', '--to', 'prod'])
+    expect(promoted.code, promoted.stderr).toBe(0)
+    expect(promoted.json.moves).toEqual([expect.objectContaining({accountId: DEV, region: EU, arn, status: 'moved'})])
+    expect(promoted.json.parameters.parameters.map((p: {name: string; value: string; status: string}) => `${p.name} ${p.value} ${p.status}`)).toEqual([`/layers/flag/prod/x86_64 ${arn} created`])
+    const ssm = new SSMClient({endpoint: moto.endpoint, region: EU, credentials: {accessKeyId: KEY, secretAccessKey: KEY}, maxAttempts: 1})
+    expect((await ssm.send(new GetParametersCommand({Names: ['/layers/flag/prod/x86_64']}))).Parameters?.[0]?.Value).toBe(arn)
+    ssm.destroy()
+    const lock = JSON.parse(readFileSync(path.join(dir, 'lockfile.json'), 'utf8')) as {layers: {flag: {channels: Record<string, unknown>}}}
+    expect(lock.layers.flag.channels.prod).toEqual(lock.layers.flag.channels.beta)
+
+    // Again: nothing to move or write.
+    const again = await layers(['promote', 'flag', '--from', 'beta', '--to', 'prod'])
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.json.parameters.summary).toMatchObject({written: 0, unchanged: 1, stale: 0})
   })
 })

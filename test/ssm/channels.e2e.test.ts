@@ -1,15 +1,18 @@
 // Channels and SSM parameters end to end through the built CLI against the local AWS double: publish
 // writes one parameter per layer, channel, account, region and architecture; a second publish writes
-// none (one GetParameters call per target); a dependency update moves exactly that layer's
+// none (one GetParametersByPath call per target); a dependency update moves exactly that layer's
 // parameters; `publish --channel beta` moves beta only and `promote --from beta --to prod` one
-// account and region of prod only; --prune-parameters removes a parameter the manifest no longer
-// names (and nothing outside the template's shape); `prune` keeps the versions channels hold; `outdated` reads a vendor's public parameter
-// (for a layer name probing cannot find).
+// account and region of prod only; a parameter the manifest no longer names is reported by every
+// publish and removed only with --prune-parameters (and nothing outside the template's shape); `prune` keeps the versions channels hold; `outdated` reads a vendor's public parameter
+// (for a layer name probing cannot find); promote takes the team-state lease publish takes: a lease
+// another run holds makes it wait, and fail with ERR_LAYERS_LEASE_TIMEOUT (lockfile unchanged), or go
+// on once the lease is released.
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer, type CallRecord} from '../../aws-double/index.js'
 import {seeder} from '../../aws-double/seed.js'
 import {GetParametersCommand, ListTagsForResourceCommand, PutParameterCommand, SSMClient} from '@aws-sdk/client-ssm'
+import {DeleteObjectCommand, PutObjectCommand, S3Client} from '@aws-sdk/client-s3'
 import {NpmRegistry} from '../support/npm-registry.js'
 import {accountsYaml, DEV, EU, makeProject, PROD, ROLES, TARGETS, US, type Project} from '../publish/support.js'
 
@@ -99,8 +102,8 @@ describe('channels and SSM parameters', () => {
     expect(again.json.parameters.summary).toMatchObject({parameters: 12, written: 0, unchanged: 12})
     const reads = ssmCalls(mark)
     expect(reads.filter((call) => WRITES.has(call.operation))).toEqual([])
-    // One GetParameters call per account and region (3 parameters each, at most 10 a call).
-    expect(reads.map((call) => call.operation)).toEqual(Array(4).fill('GetParameters'))
+    // One GetParametersByPath call per account and region (3 parameters under /layers each, at most 10 a page).
+    expect(reads.map((call) => call.operation)).toEqual(Array(4).fill('GetParametersByPath'))
 
     registry.publish('left-pad', {version: '1.1.0'})
     await project.lock(['--update', 'deps'])
@@ -156,9 +159,16 @@ describe('channels and SSM parameters', () => {
     expect(project.read('lockfile.json')).toBe(before)
   })
 
-  it('--prune-parameters removes a parameter the manifest no longer names, and nothing of another shape; outdated reads a vendor\'s public parameter', async () => {
-    await ssmAs(DEV, EU).send(new PutParameterCommand({Name: '/layers/gone/default/x86_64', Value: `arn:aws:lambda:${EU}:${DEV}:layer:gone:1`, Type: 'String'}))
+  it('publish reports a parameter the manifest no longer names, --prune-parameters removes it and nothing of another shape; outdated reads a vendor\'s public parameter', async () => {
+    const gone = `arn:aws:lambda:${EU}:${DEV}:layer:gone:1`
+    await ssmAs(DEV, EU).send(new PutParameterCommand({Name: '/layers/gone/default/x86_64', Value: gone, Type: 'String'}))
     await ssmAs(DEV, EU).send(new PutParameterCommand({Name: '/layers/notes', Value: 'kept', Type: 'String'}))
+    // (deps alone: a publish of config would move its prod channel everywhere.)
+    const reported = await project.run(['publish', 'deps'])
+    expect(reported.status, reported.stderr).toBe(0)
+    expect(reported.stdout).toMatch(/\/layers\/gone\/default\/x86_64 .* stale, kept/)
+    expect(reported.stdout).toContain('stale 1 (kept 1: `layers publish --prune-parameters` removes them)')
+    expect(reported.stdout).not.toContain('/layers/notes')
     // Both read only: run together.
     const mark = server.calls.length
     const [listed, outdated, prune] = await Promise.all([
@@ -183,5 +193,40 @@ describe('channels and SSM parameters', () => {
     expect(pruned.json.parameters.stale.map((entry: {name: string; status: string}) => `${entry.name} ${entry.status}`)).toEqual(['/layers/gone/default/x86_64 removed'])
     expect(await value(DEV, EU, '/layers/gone/default/x86_64')).toBeUndefined()
     expect(await value(DEV, EU, '/layers/notes')).toBe('kept')
+  })
+
+  it('promote waits for a lease another run holds: it fails with ERR_LAYERS_LEASE_TIMEOUT, lockfile unchanged, or moves once it is released', async () => {
+    // (The last publish moved prod to config:2 everywhere: beta gets config:3 in dev/EU to promote.)
+    project.write('layers/config/config.json', '{"stage": 3}\n')
+    const beta = await project.run(['publish', 'config', '--channel', 'beta', '--account', 'dev', '--region', EU, '--json'])
+    expect(beta.status, beta.stderr).toBe(0)
+    const s3 = new S3Client({endpoint: server.endpoint, region: EU, credentials: server.credentials(DEV), forcePathStyle: true})
+    const lease = {Bucket: `ssm-${DEV}-${EU}`, Key: `layers/.layers-state/leases/config/${DEV}/${EU}.json`}
+    const holder = {owner: 'other-run', host: 'ci-runner-7', pid: 4242, command: 'layers publish', scope: `layer config in dev (${DEV})/${EU}`, acquiredAt: '2026-01-01T00:00:00.000Z', expiresAt: '2999-01-01T00:00:00.000Z', renewals: 0}
+    await s3.send(new PutObjectCommand({...lease, Body: JSON.stringify(holder), ContentType: 'application/json'}))
+    const before = project.read('lockfile.json')
+    const promote = ['promote', 'config', '--from', 'beta', '--to', 'prod', '--account', 'dev', '--region', EU]
+    let mark = server.calls.length
+    // (Without --json: the waiting line a user sees.)
+    const refused = await project.run(promote, {LAYERS_LEASE_WAIT_MS: '1000'})
+    expect(refused.status, refused.stderr).toBe(1)
+    expect(refused.stderr).toContain(`Waiting for the lease on layer config in dev (${DEV})/${EU}, held by layers publish on ci-runner-7 (pid 4242) since 2026-01-01T00:00:00.000Z.`)
+    expect(refused.stderr).toContain('ERR_LAYERS_LEASE_TIMEOUT')
+    expect(refused.stderr).toContain(`Gave up waiting for the lease on layer config in dev (${DEV})/${EU} after 1 s: it is held by layers publish on ci-runner-7 (pid 4242) since 2026-01-01T00:00:00.000Z.`)
+    expect(project.read('lockfile.json')).toBe(before)
+    expect(ssmCalls(mark).filter((call) => WRITES.has(call.operation))).toEqual([])
+
+    // Released while promote waits: it takes the lease, moves and writes, and releases it.
+    mark = server.calls.length
+    const waiting = project.run([...promote, '--json'], {LAYERS_LEASE_WAIT_MS: '30000'})
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    await s3.send(new DeleteObjectCommand(lease))
+    const moved = await waiting
+    expect(moved.status, moved.stderr).toBe(0)
+    expect(moved.json.moves).toEqual([expect.objectContaining({accountId: DEV, region: EU, version: 3, previousVersion: 2, status: 'moved'})])
+    expect(await value(DEV, EU, '/layers/config/prod/x86_64')).toBe(`arn:aws:lambda:${EU}:${DEV}:layer:config:3`)
+    const leaseCalls = server.calls.slice(mark).filter((call) => call.service === 's3' && call.key === lease.Key && call.operation !== 'GetObject')
+    expect(leaseCalls.map((call) => call.operation)).toContain('DeleteObject')
+    expect(leaseCalls.at(-1)!.operation).toBe('DeleteObject')
   })
 })

@@ -8,7 +8,7 @@ import type {Lockfile} from '../../src/lock/types.js'
 import {inspectManifestText, parseManifest} from '../../src/manifest/load.js'
 import type {OwnLayer} from '../../src/manifest/types.js'
 import {ssmParameterName} from '../../src/ssm/names.js'
-import {applyChannelMoves, desiredParameters, matchesTemplate, namedParameters, staleParameters, templatePath} from '../../src/ssm/plan.js'
+import {applyChannelMoves, changingMoves, desiredParameters, matchesTemplate, namedParameters, staleParameters, templatePath} from '../../src/ssm/plan.js'
 
 const TEMPLATE = '/layers/{layer}/{channel}/{architecture}'
 const T = {accountName: 'dev', accountId: '111111111111', region: 'eu-west-1'}
@@ -64,6 +64,11 @@ describe('SSM parameter plan', () => {
     expect(moved.layers.chan).toMatchObject({channels: {prod: {[T.accountId]: {[T.region]: {x86_64: {version: 4}}}}, beta: {[T.accountId]: {[T.region]: {x86_64: {version: 5}}}}}})
     expect(moved.layers.gone).toBeUndefined()
     expect(lock.layers.chan).not.toHaveProperty('channels.beta')
+  })
+
+  it('keeps only the moves that change the lock (what takes a lease and writes lockfile.json)', () => {
+    const move = (channel: string, version: number, name = 'chan') => ({...T, layer: name, channel, artifactKey: 'x86_64', publication: pub(name, version)})
+    expect(changingMoves(lock, [move('prod', 4), move('prod', 5), move('beta', 5), move('prod', 1, 'gone')]).map((m) => `${m.channel} ${m.publication.version}`)).toEqual(['prod 5', 'beta 5'])
   })
 })
 

@@ -1,6 +1,7 @@
-// syncParameters against an in-memory SSM: values read in batches of 10 names per account and region,
-// only wrong values written (with the tags), a failing target failing its parameters alone, stale names
-// removed only in the prune targets, a dry run writing nothing, and an interrupt starting no write.
+// syncParameters against an in-memory SSM: values read by listing the template's path once per account
+// and region (10 a page), only wrong values written (with the tags), a failing target failing its
+// parameters alone, stale names always reported and removed only with prune, a dry run writing
+// nothing, and an interrupt starting no write.
 import {describe, expect, it} from 'vitest'
 import type {SsmParameterApi} from '../../src/aws/ssm-parameters.js'
 import type {DesiredParameter, SsmTarget} from '../../src/ssm/plan.js'
@@ -20,19 +21,16 @@ function fakeSsm(initial: Record<string, Record<string, string>> = {}, options: 
       if (options.failing === target.accountId) throw Object.assign(new Error('denied'), {name: 'AccessDeniedException', $metadata: {httpStatusCode: 400}})
     }
     return {
-      async values(names) {
-        for (let i = 0; i < names.length; i += 10) calls.push(`${target.accountId} GetParameters ${Math.min(10, names.length - i)}`)
-        fail()
-        return new Map(names.filter((name) => store.has(name)).map((name) => [name, store.get(name)!]))
-      },
       async put(name, value, tags, exists) {
         calls.push(`${target.accountId} put ${name} ${exists ? 'overwrite' : 'create'} ${Object.keys(tags).sort().join(',')}`)
         store.set(name, value)
         options.onPut?.()
       },
-      async list() {
-        calls.push(`${target.accountId} list`)
-        return new Map(store)
+      async list(path) {
+        const under = [...store].filter(([name]) => name.startsWith(`${path}/`))
+        for (let i = 0; i === 0 || i < under.length; i += 10) calls.push(`${target.accountId} GetParametersByPath ${path} ${Math.min(10, under.length - i)}`)
+        fail()
+        return new Map(under)
       },
       async remove(names) {
         calls.push(`${target.accountId} remove ${names.join(',')}`)
@@ -59,32 +57,40 @@ const parameter = (target: SsmTarget, layer: string, version: number): DesiredPa
   codeSha256: `${'A'.repeat(43)}=`,
 })
 
-const options = (extra: Partial<SsmSyncOptions> = {}): SsmSyncOptions => ({template: TEMPLATE, named: new Set(), dryRun: false, concurrency: 4, now: () => '2026-01-01T00:00:00.000Z', ...extra})
+const options = (extra: Partial<SsmSyncOptions> = {}): SsmSyncOptions => ({template: TEMPLATE, named: new Set(), prune: false, dryRun: false, concurrency: 4, now: () => '2026-01-01T00:00:00.000Z', ...extra})
 
 describe('syncParameters', () => {
-  it('reads 10 names a call and writes only what is wrong, tagged', async () => {
+  it('lists the path once (10 a page) for the current values and writes only what is wrong, tagged', async () => {
     const desired = Array.from({length: 12}, (_, i) => parameter(DEV, `l${String(i).padStart(2, '0')}`, 1))
-    const ssm = fakeSsm({[DEV.accountId]: {[desired[0]!.name]: desired[0]!.value, [desired[1]!.name]: 'old'}})
-    const result = await syncParameters(desired, ssm.api, options())
-    expect(result.summary).toMatchObject({parameters: 12, written: 11, unchanged: 1, failed: 0})
-    expect(ssm.calls.filter((call) => call.includes('GetParameters'))).toEqual([`${DEV.accountId} GetParameters 10`, `${DEV.accountId} GetParameters 2`])
+    const named = new Set(desired.map((p) => p.name))
+    const ssm = fakeSsm({[DEV.accountId]: {[desired[0]!.name]: desired[0]!.value, [desired[1]!.name]: 'old', '/elsewhere/x': 'y'}})
+    const result = await syncParameters(desired, ssm.api, options({named}))
+    expect(result.summary).toMatchObject({parameters: 12, written: 11, unchanged: 1, failed: 0, stale: 0})
+    expect(ssm.calls.filter((call) => call.includes('GetParametersByPath'))).toEqual([`${DEV.accountId} GetParametersByPath /layers 2`])
     expect(ssm.calls).toContain(`${DEV.accountId} put /layers/l01/default/x86_64 overwrite layers:codeSha256,layers:publishedAt`)
     expect(result.parameters.find((p) => p.layer === 'l01')!.status).toBe('updated')
     ssm.calls.length = 0
-    const again = await syncParameters(desired, ssm.api, options())
+    const again = await syncParameters(desired, ssm.api, options({named}))
     expect(again.summary).toMatchObject({written: 0, unchanged: 12})
-    expect(ssm.calls.filter((call) => !call.includes('GetParameters'))).toEqual([])
+    expect(ssm.calls).toEqual([`${DEV.accountId} GetParametersByPath /layers 10`, `${DEV.accountId} GetParametersByPath /layers 2`])
   })
 
-  it('fails a target alone, writes nothing on a dry run, and removes stale names only in prune targets', async () => {
+  it('fails a target alone, writes nothing on a dry run, reports stale names and removes them only with prune', async () => {
     const ssm = fakeSsm({[DEV.accountId]: {'/layers/gone/default/x86_64': 'x', '/layers/other': 'y'}}, {failing: PROD.accountId})
     const desired = [parameter(DEV, 'a', 1), parameter(PROD, 'a', 1)]
-    const dry = await syncParameters(desired, ssm.api, options({dryRun: true, pruneTargets: [DEV], named: new Set(['/layers/a/default/x86_64'])}))
+    const named = new Set(['/layers/a/default/x86_64'])
+    const dry = await syncParameters(desired, ssm.api, options({dryRun: true, prune: true, named}))
     expect(dry.parameters.map((p) => `${p.accountName} ${p.status}${p.error ? ` ${p.error.code}` : ''}`)).toEqual(['dev would-create', 'prod failed AccessDeniedException'])
     expect(dry.stale.map((entry) => `${entry.name} ${entry.status}`)).toEqual(['/layers/gone/default/x86_64 would-remove'])
     expect(ssm.calls.some((call) => / put | remove /.test(call))).toBe(false)
-    const real = await syncParameters(desired, ssm.api, options({pruneTargets: [DEV], named: new Set(['/layers/a/default/x86_64'])}))
-    expect(real.summary).toMatchObject({written: 1, failed: 1, stale: 1, removed: 1})
+    const kept = await syncParameters(desired, ssm.api, options({named}))
+    expect(kept.summary).toMatchObject({written: 1, failed: 1, stale: 1, removed: 0})
+    expect(kept.stale.map((entry) => `${entry.accountName} ${entry.name} ${entry.status}`)).toEqual(['dev /layers/gone/default/x86_64 kept'])
+    expect(ssm.stores.get(DEV.accountId)!.has('/layers/gone/default/x86_64')).toBe(true)
+    // A target with no parameter to hold is listed too; its failing listing is reported.
+    const real = await syncParameters([parameter(DEV, 'a', 1)], ssm.api, options({prune: true, named, targets: [DEV, PROD]}))
+    expect(real.summary).toMatchObject({written: 0, failed: 1, stale: 2, removed: 1})
+    expect(real.stale.find((entry) => entry.accountName === 'prod')).toMatchObject({name: '/layers/*', status: 'failed', error: {code: 'AccessDeniedException'}})
     expect([...ssm.stores.get(DEV.accountId)!.keys()].sort()).toEqual(['/layers/a/default/x86_64', '/layers/other'])
   })
 
