@@ -18,7 +18,7 @@ ${AWS_TIME_BOUNDS_HELP}
 ${EXIT_CODES_HELP} Exit 1 also when any alias was refused, conflicted or failed.`
 
   static override examples = [
-    {description: 'Where the alias live of scheduler would go back to: it has none yet (exits 1)', command: '<%= config.bin %> <%= command.id %> scheduler --alias live --dry-run'},
+    {description: 'Where alias live of scheduler goes back to, none yet (exits 1)', command: '<%= config.bin %> <%= command.id %> scheduler --alias live --dry-run'},
   ]
 
   static override strict = false

@@ -118,7 +118,7 @@ describe('help', () => {
     expect(root.code).toBe(0)
     expect(root.stdout).toMatch(/^EXAMPLES\n {2}Start a project/m)
     expect(root.stdout).toContain('$ layers validate && layers lock && layers build')
-    expect(root.stdout).toMatch(/^ {2}validate {2}Check layers\.yaml/m)
+    expect(root.stdout).toMatch(/^ {2}validate +Check layers\.yaml/m)
     const validate = await runCli(['validate', '--help'])
     expect(validate.stdout).toContain('EXAMPLES')
     expect(validate.stdout).toContain('Exit codes: 0 success')
