@@ -10,13 +10,11 @@ export default class Sbom extends LayersCommand {
 
 The output is deterministic: the same lock (and built contents) gives the same bytes; the serial number (CycloneDX) and document namespace (SPDX) are UUIDs derived from the content, and no clock time is written (SPDX's required creationInfo.created is 1970-01-01T00:00:00Z).
 
-One document goes to stdout, or to --output FILE; several need --output DIR, which gets LAYER.ARTIFACT.cdx.json or LAYER.ARTIFACT.spdx.json each. The command has no --json: its output is the document itself.
+One document goes to stdout, or to --output FILE; several need --output DIR, which gets LAYER.ARTIFACT.cdx.json or LAYER.ARTIFACT.spdx.json each. With --json, stdout gets a list of the documents (each parsed, or the file it was written to).
 
 Reads lockfile.json and .layers/state.db only: no network.
 
 ${EXIT_CODES_HELP}`
-
-  static override enableJsonFlag = false
 
   static override examples = [
     {description: 'CycloneDX of the common layer to stdout', command: '<%= config.bin %> <%= command.id %> common'},
@@ -34,7 +32,7 @@ ${EXIT_CODES_HELP}`
     output: Flags.string({char: 'o', description: 'The file to write (one document) or the directory (several); default: stdout.'}),
   }
 
-  async run(): Promise<void> {
+  async run(): Promise<{documents: Array<{layer: string; artifactKey: string; format: SbomFormat; file?: string; document?: unknown}>}> {
     const {argv, flags} = await this.parse(Sbom)
     const result = await writeSboms({
       manifestPath: this.manifestPath(flags),
@@ -42,8 +40,16 @@ ${EXIT_CODES_HELP}`
       format: flags.format as SbomFormat,
       ...(flags.output ? {output: flags.output} : {}),
       toolVersion: this.config.version,
+      json: this.jsonEnabled(),
     })
-    if (result.files.length === 0) process.stdout.write(result.documents[0]!.text)
+    if (result.files.length === 0 && !this.jsonEnabled()) process.stdout.write(result.documents[0]!.text)
     else this.out(() => result.files.map((file) => `Wrote ${file}`).join('\n'))
+    return {
+      documents: result.documents.map((document, index) =>
+        result.files.length > 0
+          ? {layer: document.layer, artifactKey: document.artifactKey, format: document.format, file: result.files[index]!}
+          : {layer: document.layer, artifactKey: document.artifactKey, format: document.format, document: JSON.parse(document.text) as unknown},
+      ),
+    }
   }
 }

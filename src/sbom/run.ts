@@ -1,6 +1,7 @@
 // Owns `layers sbom`'s I/O: reads lockfile.json and the built contents' trees from the state database
 // (read only; a project without one is answered from the lock alone), builds the documents with
-// src/sbom/plan.ts and writes them: one to --output FILE or stdout, several into the --output directory.
+// src/sbom/plan.ts and writes them: one to --output FILE or stdout, several into the --output directory
+// (or, under --json, into the JSON result).
 import {existsSync, statSync} from 'node:fs'
 import {mkdir} from 'node:fs/promises'
 import path from 'node:path'
@@ -19,11 +20,13 @@ export interface SbomOptions {
   /** A file (one document) or a directory (several); absent: stdout, which takes one document. */
   output?: string
   toolVersion: string
+  /** --json: the documents go into the JSON result when not written to files, so stdout may take several. */
+  json: boolean
 }
 
 export interface SbomResult {
   documents: SbomDocument[]
-  /** The files written; empty when the document goes to stdout. */
+  /** The files written, in the order of the documents; empty when they go to stdout. */
   files: string[]
 }
 
@@ -51,7 +54,7 @@ export async function writeSboms(options: SbomOptions): Promise<SbomResult> {
     throw new UserInputError('ERR_LAYERS_SBOM_EMPTY', `lockfile.json holds no artifact of ${options.layers.length > 0 ? options.layers.join(', ') : 'any own layer'}.`, {hint: 'Run `layers lock` after declaring npm, pip, dir or runtime layers in the manifest.'})
   }
   if (options.output === undefined) {
-    if (documents.length > 1) {
+    if (documents.length > 1 && !options.json) {
       throw new UserInputError('ERR_LAYERS_SBOM_OUTPUT', `${documents.length} artifacts to describe (${documents.map((document) => `${document.layer} ${document.artifactKey}`).join(', ')}) and stdout takes one document.`, {
         hint: 'Name one layer with one artifact, or pass --output DIR to write one file per artifact.',
       })
