@@ -23,6 +23,7 @@ export const SCHEMA_VERSIONS = {
   publish: 1,
   rollback: 1,
   run: 1,
+  sbom: 1,
   size: 1,
   validate: 1,
   /** The `{error: ...}` envelope of every failed command (schema/error.schema.json). */

@@ -200,16 +200,19 @@ describe('--json output against schema/', () => {
     expect(both.json.error.code).toBe('ERR_LAYERS_USAGE')
     expect(server.calls.filter((call) => call.operation === 'DeleteLayerVersion')).toEqual([])
 
-    const [history, unknownLayer, exported, promoted, found, advised] = await Promise.all([
+    const [history, unknownLayer, exported, promoted, found, advised, sbom] = await Promise.all([
       run(['history', 'config']),
       run(['history', 'nope']),
       run(['export', '--format', 'json', '--output', path.join(scratch, 'export.json')]),
       run(['promote', 'config', '--from', 'beta', '--to', 'prod']),
       run(['find', 'leaf@^1']),
       run(['advisories']),
+      run(['sbom', '--format', 'spdx']),
     ])
     expectValid(history, 'history')
     expectValid(found, 'find')
+    expectValid(sbom, 'sbom')
+    expect(sbom.json.documents.length).toBeGreaterThan(0)
     // advisories.schema.json refers to find.schema.json's definitions.
     expectValid(advised, 'advisories')
     expect(advised.json.summary).toMatchObject({critical: 0, high: 0, deprecated: 0})

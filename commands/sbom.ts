@@ -1,0 +1,55 @@
+import {Args, Flags} from '@oclif/core'
+import {EXIT_CODES_HELP, LayersCommand} from '../src/cli/base-command.js'
+import {SBOM_FORMATS, type SbomFormat} from '../src/sbom/plan.js'
+import {writeSboms} from '../src/sbom/run.js'
+
+export default class Sbom extends LayersCommand {
+  static override summary = 'Write the SBOM (CycloneDX 1.5 or SPDX 2.3 JSON) of each layer artifact from the lock.'
+
+  static override description = `One document per artifact (architecture key) of each named own layer (default: all of them): every installed package with name, version, purl, the tarball's or wheel's hashes from the lock's integrity, where it was downloaded from, and the dependency graph (each declared dependency resolved from the package's path as Node.js resolves it). The artifact's CodeSha256 is included when the content was built here (the state database keeps each built tree) or published (the lock's publications). Licences are not in the lock: CycloneDX components carry none, SPDX says NOASSERTION.
+
+The output is deterministic: the same lock (and built contents) gives the same bytes; the serial number (CycloneDX) and document namespace (SPDX) are UUIDs derived from the content, and no clock time is written (SPDX's required creationInfo.created is 1970-01-01T00:00:00Z).
+
+One document goes to stdout, or to --output FILE; several need --output DIR, which gets LAYER.ARTIFACT.cdx.json or LAYER.ARTIFACT.spdx.json each. With --json, stdout gets a list of the documents (each parsed, or the file it was written to).
+
+Reads lockfile.json and .layers/state.db only: no network.
+
+${EXIT_CODES_HELP}`
+
+  static override examples = [
+    {description: 'CycloneDX of the common layer to stdout', command: '<%= config.bin %> <%= command.id %> common'},
+    {description: 'SPDX of every artifact of every layer into a directory', command: '<%= config.bin %> <%= command.id %> --format spdx --output sbom'},
+  ]
+
+  static override strict = false
+
+  static override args = {
+    layer: Args.string({description: 'Layer names (default: every own layer of the lock).'}),
+  }
+
+  static override flags = {
+    format: Flags.string({description: 'Document format.', options: [...SBOM_FORMATS], default: 'cyclonedx'}),
+    output: Flags.string({char: 'o', description: 'The file to write (one document) or the directory (several); default: stdout.'}),
+  }
+
+  async run(): Promise<{documents: Array<{layer: string; artifactKey: string; format: SbomFormat; file?: string; document?: unknown}>}> {
+    const {argv, flags} = await this.parse(Sbom)
+    const result = await writeSboms({
+      manifestPath: this.manifestPath(flags),
+      layers: argv as string[],
+      format: flags.format as SbomFormat,
+      ...(flags.output ? {output: flags.output} : {}),
+      toolVersion: this.config.version,
+      json: this.jsonEnabled(),
+    })
+    if (result.files.length === 0 && !this.jsonEnabled()) process.stdout.write(result.documents[0]!.text)
+    else this.out(() => result.files.map((file) => `Wrote ${file}`).join('\n'))
+    return {
+      documents: result.documents.map((document, index) =>
+        result.files.length > 0
+          ? {layer: document.layer, artifactKey: document.artifactKey, format: document.format, file: result.files[index]!}
+          : {layer: document.layer, artifactKey: document.artifactKey, format: document.format, document: JSON.parse(document.text) as unknown},
+      ),
+    }
+  }
+}
