@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-/* global process, performance, Buffer */
+/* global process, performance, Buffer, setInterval */
 // One `layers audit` as the CLI runs it, minus process start and rendering to a terminal (bench/audit/
 // scale.mjs runs it in a child of its own, so its peak RSS is the audit's alone): the built product's
 // auditCommand (dist/) on the project in BENCH_PROJECT (layers.yaml, .layers/state.db: the layer
 // and function version caches), the budget --max-rps BENCH_MAX_RPS would set (unset: the default), the
 // report serialised as --json prints it; with BENCH_FORMAT=jsonl, auditStreamCommand as --format jsonl
 // runs it instead, each target's lines written to BENCH_PROJECT/audit.jsonl as the target finishes.
-// Prints {seconds, cpuSeconds, maxRssMB, functions, failed, bytes, budget} on stdout.
+// Prints {seconds, cpuSeconds, maxRssMB, peakMB (heapTotal, heapUsed, external), functions, failed, bytes, budget} on stdout.
 import {createWriteStream} from 'node:fs'
 import {once} from 'node:events'
 import path from 'node:path'
@@ -16,13 +16,22 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const {auditCommand, auditStreamCommand} = await import(path.join(repo, 'dist/src/audit/command.js'))
 const {jsonlOfPart, jsonlSummary} = await import(path.join(repo, 'dist/src/audit/render.js'))
 const {runBudget} = await import(path.join(repo, 'dist/src/aws/request-budget.js'))
+const {DEFAULT_AUDIT_CONCURRENCY} = await import(path.join(repo, 'dist/src/audit/run.js'))
 
 const start = performance.now()
+// Peaks of the heap's parts, sampled every 200 ms: where the peak RSS goes (V8 heap or outside it).
+const peak = {heapTotal: 0, heapUsed: 0, external: 0}
+const sampler = setInterval(() => {
+  const usage = process.memoryUsage()
+  for (const key of Object.keys(peak)) peak[key] = Math.max(peak[key], usage[key])
+}, 200)
+sampler.unref()
 const cpu = process.cpuUsage()
 const options = {
   manifestPath: path.join(process.env.BENCH_PROJECT, 'layers.yaml'),
   flags: {},
-  concurrency: 256,
+  // The CLI's default, unless BENCH_CONCURRENCY (--concurrency) says otherwise.
+  concurrency: Number(process.env.BENCH_CONCURRENCY ?? DEFAULT_AUDIT_CONCURRENCY),
   save: true,
   diff: false,
   remoteState: false,
@@ -49,5 +58,5 @@ const {summary, bytes} = process.env.BENCH_FORMAT === 'jsonl' ? await streamed()
 const seconds = (performance.now() - start) / 1000
 const used = process.cpuUsage(cpu)
 process.stdout.write(
-  JSON.stringify({seconds, cpuSeconds: (used.user + used.system) / 1e6, maxRssMB: process.resourceUsage().maxRSS / 1024, functions: summary.functions, failed: summary.failedTargets, bytes, budget: runBudget.maxRps}) + '\n',
+  JSON.stringify({seconds, cpuSeconds: (used.user + used.system) / 1e6, maxRssMB: process.resourceUsage().maxRSS / 1024, peakMB: Object.fromEntries(Object.entries(peak).map(([key, bytes]) => [key, Math.round(bytes / 2 ** 20)])), functions: summary.functions, failed: summary.failedTargets, bytes, budget: runBudget.maxRps}) + '\n',
 )

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /* global process, console, performance */
 // Benchmark of `layers audit` at organization scale (issue 16); prints its figures, not part of `npm test`.
-// Run: npm run build && node bench/audit/scale.mjs [--format jsonl]
+// Run: npm run build && node bench/audit/scale.mjs [--format jsonl]; BENCH_NODE_ARGS adds node flags to
+// the audit children (profiling: --cpu-prof --cpu-prof-dir=DIR, --heap-prof).
 // A fleet of BENCH_TARGETS account-regions (default 200: half as many accounts x eu-west-1, us-east-1)
 // x BENCH_FUNCTIONS functions (default 200) x BENCH_ALIASES aliases per function (default 2, on one
 // published version of each function), seeded directly into the state of the shared local AWS test server
@@ -33,6 +34,8 @@ const TARGETS = Number(process.env.BENCH_TARGETS ?? 200)
 const SMALL = Math.min(TARGETS, Number(process.env.BENCH_SMALL ?? 50))
 const shape = {accounts: Math.ceil(TARGETS / REGIONS.length), regions: REGIONS, functions: Number(process.env.BENCH_FUNCTIONS ?? 200), aliases: Number(process.env.BENCH_ALIASES ?? 2)}
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20)
+// BENCH_NODE_ARGS: node flags for the audit children, e.g. --cpu-prof --cpu-prof-dir=/tmp/p (not allowed in NODE_OPTIONS).
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
 const formatAt = process.argv.indexOf('--format')
 const FORMAT = formatAt === -1 ? 'json' : process.argv[formatAt + 1]
 if (FORMAT !== 'json' && FORMAT !== 'jsonl') throw new Error(`--format takes json or jsonl, not ${FORMAT}`)
@@ -69,7 +72,7 @@ function audit(root) {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      [path.join(repo, 'bench/audit/audit-child.mjs')],
+      [...NODE_ARGS, path.join(repo, 'bench/audit/audit-child.mjs')],
       {env: {...process.env, ...aws, AWS_ENDPOINT_URL: endpoint, AWS_EC2_METADATA_DISABLED: 'true', BENCH_PROJECT: root, BENCH_FORMAT: FORMAT}, maxBuffer: 16 * 1024 * 1024},
       (error, stdout, stderr) => (error ? reject(new Error(`audit failed: ${stderr || error.message}`)) : resolve(JSON.parse(stdout))),
     )
@@ -101,7 +104,8 @@ console.log(`fleet: ${shape.accounts * REGIONS.length} account-regions x ${shape
 console.log(`first audit:   ${first.seconds.toFixed(2)} s (${first.cpuSeconds.toFixed(2)} s CPU); floor ${floor.toFixed(2)} s (${neededMost} calls in the busiest target / ${DEFAULT_MAX_RPS} per s); ratio ${(first.seconds / floor).toFixed(2)} (goal <= 1.2)`)
 console.log(`AWS double:    ${(afterFirst.cpuSeconds - before.cpuSeconds).toFixed(2)} s CPU answering the first audit, ${(afterSecond.cpuSeconds - afterFirst.cpuSeconds).toFixed(2)} s the second (one process: a load on this machine, not on the client)`)
 console.log(`throttled:     ${throttled} answers 429 at the default budget (goal 0)`)
-console.log(`peak RSS:      ${small.maxRssMB.toFixed(0)} MB at ${SMALL} account-regions, ${first.maxRssMB.toFixed(0)} MB at ${TARGETS} (goal < 200 MB, flat)`)
+const heap = (run) => `heap ${run.peakMB.heapUsed} MB used of ${run.peakMB.heapTotal}, external ${run.peakMB.external}`
+console.log(`peak RSS:      ${small.maxRssMB.toFixed(0)} MB at ${SMALL} account-regions (${heap(small)}), ${first.maxRssMB.toFixed(0)} MB at ${TARGETS} (${heap(first)}) (goal < 200 MB, flat)`)
 console.log(`second audit:  ${second.seconds.toFixed(2)} s (${second.cpuSeconds.toFixed(2)} s CPU), ${sum(secondCalls, 'ok')} Lambda calls against ${sum(firstCalls, 'ok')} (ratio ${callRatio.toFixed(3)}, goal <= 0.5)`)
 console.log(`failed:        ${first.failed} targets in the first audit, ${second.failed} in the second, ${small.failed} at ${SMALL} (functions read: ${first.functions}, ${second.functions} of ${expected})`)
 rmSync(dir, {recursive: true, force: true})
