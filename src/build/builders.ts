@@ -6,6 +6,7 @@ import {UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import type {ArtifactKey, LockedArtifact, LockedOwnLayer} from '../lock/types.js'
 import type {Manifest, OwnLayer} from '../manifest/types.js'
+import {isLocalResolved, type LocalPackages} from '../resolve/local.js'
 import {dirEntries, hashDirFiles, listDirLayer} from './dir.js'
 import type {TarballSource} from './npm.js'
 import type {Pruner} from './prune.js'
@@ -40,6 +41,12 @@ export interface LayerBuilder {
 
 const npmBuilder: LayerBuilder = {
   async cacheInputs(job) {
+    // A local package whose files changed is refused before a cached zip of its old content is reused.
+    const local = await localPackagesOf(job)
+    if (local) {
+      const {packLockedPackage} = await import('../resolve/local.js')
+      for (const [lockPath, pkg] of Object.entries(job.artifact.packages ?? {})) if (isLocalResolved(pkg.resolved)) await packLockedPackage(local, job.name, lockPath, pkg)
+    }
     // Everything of a locked package that changes the files or their modes in the zip.
     const packages = Object.entries(job.artifact.packages ?? {}).map(([lockPath, pkg]) => [lockPath, pkg.name, pkg.version, pkg.integrity, pkg.inBundle === true, pkg.bin ?? {}])
     return {kind: 'npm', packages}
@@ -48,6 +55,7 @@ const npmBuilder: LayerBuilder = {
     requirePackages(job)
     // Loaded on demand: tar and the tarball code are not needed for a cache hit.
     const {collectNpmTree} = await import('./npm.js')
+    const local = await localPackagesOf(job)
     return collectNpmTree({
       layer: job.name,
       artifactKey: job.artifactKey,
@@ -56,8 +64,16 @@ const npmBuilder: LayerBuilder = {
       spool: tools.spool,
       pruner: tools.pruner,
       emit: tools.emit,
+      ...(local ? {local} : {}),
     })
   },
+}
+
+/** The layer's local packages (src/resolve/local.ts), when its lock holds any. */
+async function localPackagesOf(job: LayerBuildJob): Promise<LocalPackages | undefined> {
+  if (!Object.values(job.artifact.packages ?? {}).some((pkg) => isLocalResolved(pkg.resolved))) return undefined
+  const {LocalPackages} = await import('../resolve/local.js')
+  return new LocalPackages({manifestRoot: job.manifest.root, layer: job.name})
 }
 
 function requirePackages(job: LayerBuildJob): void {

@@ -28,6 +28,7 @@ import type {EmitEvent} from '../events.js'
 import {fetchableTarballProblem, packagePathProblem} from '../lock/check.js'
 import type {LockedArtifact, LockedPackage} from '../lock/types.js'
 import {installScriptsNotRun} from '../npm/warnings.js'
+import {isLocalResolved, packLockedPackage, type LocalPackages} from '../resolve/local.js'
 import {entryPointsOf, splitInnerPackage, type Pruner} from './prune.js'
 import type {ContentSpool, SpooledContent} from './spool.js'
 import {BUFFERED_MAX, compressEntry, type ZipEntry} from './zip.js'
@@ -79,6 +80,8 @@ export interface NpmCollectOptions {
   spool: ContentSpool
   pruner: Pruner
   emit: EmitEvent
+  /** Where local packages (`resolved: file:...`) are packed from again, instead of fetching a tarball. */
+  local?: LocalPackages
   concurrency?: number
 }
 
@@ -233,7 +236,7 @@ function packageRelativePath(options: NpmCollectOptions, pkg: LockedPackage, raw
 async function readPackage(options: NpmCollectOptions, lockPath: string, pkg: LockedPackage): Promise<Omit<CollectedFile, 'depth'>[]> {
   let parsed: {files: Map<string, PackageFile>; links: PackageLink[]; manifests: Map<string, unknown>}
   try {
-    parsed = await options.source.stream(pkg, (tgz) => parseTarball(options, lockPath, pkg, tgz))
+    parsed = isLocalResolved(pkg.resolved) ? await readLocalPackage(options, lockPath, pkg) : await options.source.stream(pkg, (tgz) => parseTarball(options, lockPath, pkg, tgz))
   } catch (error) {
     throw fetchError(options, lockPath, pkg, error)
   }
@@ -283,6 +286,25 @@ async function readPackage(options: NpmCollectOptions, lockPath: string, pkg: Lo
     result.push({zipPath, mode: executable ? 0o755 : 0o644, stored})
   }
   return result
+}
+
+/** A local package's files as `npm pack` packs them (src/resolve/local.ts), refused when they no longer have the locked hash. */
+async function readLocalPackage(options: NpmCollectOptions, lockPath: string, pkg: LockedPackage): Promise<{files: Map<string, PackageFile>; links: PackageLink[]; manifests: Map<string, unknown>}> {
+  if (!options.local) throw new OperationalError('ERR_LAYERS_LOCAL_PACKAGE_UNREADABLE', `Layer ${options.layer}: ${pkg.name} (${lockPath}) is a local package, but this build reads no local packages.`, {details: {layer: options.layer, package: pkg.name}})
+  const packed = await packLockedPackage(options.local, options.layer, lockPath, pkg)
+  const files = new Map<string, PackageFile>()
+  const manifests = new Map<string, unknown>()
+  for (const file of packed.files) {
+    files.set(file.rel, {rel: file.rel, mode: file.mode, deferred: file.data})
+    const {dir, inner} = splitInnerPackage(file.rel)
+    if (inner !== 'package.json') continue
+    try {
+      manifests.set(dir, JSON.parse(file.data.toString('utf8')))
+    } catch {
+      // As for tarballs: an unparsable package.json protects no entry points.
+    }
+  }
+  return {files, links: [], manifests}
 }
 
 function contentSize(content: SpooledContent): number {

@@ -33,7 +33,8 @@ export async function buildProject(options: BuildProjectOptions): Promise<BuiltA
     layers: options.layers,
     stateDir: paths.stateDir,
     emit: options.emit,
-    staleLayers: (names) => staleLayerNames(status, names),
+    // A layer stale only because a local package changed is refused by its builder, naming the package.
+    staleLayers: (names) => staleLayerNames({...status, stale: status.stale.filter((name) => !status.localChanged?.includes(name))}, names),
     npmOptions: () => loadNpmOptions(paths.root),
     ...(options.signal ? {signal: options.signal} : {}),
   })

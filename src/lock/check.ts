@@ -24,6 +24,7 @@ import {parseLayerVersionArn} from '../audit/arn.js'
 import type {RegistryPolicy} from '../npm/config.js'
 import {wheelSourceProblem, type PythonIndexConfig} from '../python/config.js'
 import {parseSdistName, parseWheelName, PYTHON_RUNTIME_NAMES} from '../python/targets.js'
+import {isLocalResolved} from '../resolve/local.js'
 import {artifactKey, type Lockfile, type Publications} from './types.js'
 
 export type LockPath = Array<string | number>
@@ -159,7 +160,13 @@ export function checkLockfileContent(lock: Lockfile, policy: RegistryPolicy, pyt
           problems.push({path: pkgAt, part: 'key', message: `Layer ${name} (${key}): ${pathProblem}.`})
           continue
         }
-        tarball(pkgAt, `Layer ${name} (${key}): ${clip(pkg.name)}@${clip(pkg.version)} (${lockPath})`, pkg.resolved, pkg.integrity)
+        const what = `Layer ${name} (${key}): ${clip(pkg.name)}@${clip(pkg.version)} (${lockPath})`
+        if (isLocalResolved(pkg.resolved)) {
+          // A local package (src/resolve/local.ts): the build packs it again from inside the repository and checks its hash.
+          if (!SHA512.test(String(pkg.integrity))) problems.push({path: [...pkgAt, 'integrity'], message: `${what} has no sha512 integrity of its packed content.`})
+          continue
+        }
+        tarball(pkgAt, what, pkg.resolved, pkg.integrity)
       }
       for (const [runtime, wheels] of Object.entries(artifact.wheels ?? {})) {
         if (!PYTHON_RUNTIME_NAMES.includes(runtime)) {

@@ -7,8 +7,9 @@ import {createHash} from 'node:crypto'
 import path from 'node:path'
 import {UserInputError} from '../errors/index.js'
 import {isOwnLayer, type LayerSpec, type Manifest, type NpmOverrides} from '../manifest/types.js'
+import {isLocalResolved} from '../resolve/local.js'
 import {canonicalJson} from './serialize.js'
-import type {Lockfile} from './types.js'
+import type {LockedNpmLayer, Lockfile} from './types.js'
 
 /** What of a layer's manifest entry its lock depends on, as plain data (paths relative to the manifest). */
 export function layerLockInputs(layer: LayerSpec, root: string): unknown {
@@ -59,6 +60,8 @@ export interface LockStatus {
   missing: string[]
   /** In the lock, no longer in the manifest. */
   extra: string[]
+  /** Of `stale`: the npm layers whose manifest entry still matches but whose local packages (file:, workspaces) pack to other content now. */
+  localChanged?: string[]
 }
 
 /**
@@ -74,10 +77,30 @@ export async function lockStatus(manifest: Manifest, lock: Lockfile): Promise<Lo
     else if (layer.kind === 'runtime' && locked.kind === 'runtime') {
       const {runtimeLockFits} = await import('../runtime/lock.js')
       if (!(await runtimeLockFits(layer, locked, manifest.root))) status.stale.push(name)
+    } else if (locked.kind === 'npm' && (await localPackagesChanged(manifest, name, locked))) {
+      status.stale.push(name)
+      ;(status.localChanged ??= []).push(name)
     }
   }
   for (const name of Object.keys(lock.layers)) if (!(name in manifest.layers)) status.extra.push(name)
-  return {stale: status.stale.sort(), missing: status.missing.sort(), extra: status.extra.sort()}
+  return {stale: status.stale.sort(), missing: status.missing.sort(), extra: status.extra.sort(), ...(status.localChanged ? {localChanged: status.localChanged.sort()} : {})}
+}
+
+/** Whether a local package of the locked npm layer packs to other content than was locked (loaded only for layers holding one). */
+export async function localPackagesChanged(manifest: Manifest, name: string, locked: LockedNpmLayer): Promise<boolean> {
+  const entries = Object.values(locked.artifacts).flatMap((artifact) => Object.entries(artifact.packages ?? {})).filter(([, pkg]) => isLocalResolved(pkg.resolved))
+  if (entries.length === 0) return false
+  const {LocalPackages} = await import('../resolve/local.js')
+  const local = new LocalPackages({manifestRoot: manifest.root, layer: name})
+  for (const [, pkg] of entries) {
+    try {
+      if ((await local.pack(local.lockedFolder(pkg.name, pkg.resolved))).integrity !== pkg.integrity) return true
+    } catch (error) {
+      if (error instanceof UserInputError) return true
+      throw error
+    }
+  }
+  return false
 }
 
 export function lockIsCurrent(status: LockStatus): boolean {

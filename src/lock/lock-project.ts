@@ -27,7 +27,7 @@ import type {TeamLockGraph} from '../resolve/teamlock/graph.js'
 import type {PackumentSource} from '../resolve/types.js'
 import {lockRuntimeLayer, runtimeLockFits} from '../runtime/lock.js'
 import type {ArnPinEnv} from './arn-pin.js'
-import {layerInputs} from './fingerprint.js'
+import {layerInputs, localPackagesChanged} from './fingerprint.js'
 import {checkLockfileContent} from './check.js'
 import {readLockfile, updateLockfile} from './io.js'
 import {renderLockInterrupted} from './render.js'
@@ -166,8 +166,11 @@ async function lockNpmLayer(layer: NpmLayer, previous: Extract<LockedLayer, {kin
       })
     }
   }
+  const {LocalPackages} = await import('../resolve/local.js')
+  const local = {packages: new LocalPackages({manifestRoot: context.manifest.root, layer: layer.name}), from: layer.packageJson ? path.dirname(layer.packageJson) : context.manifest.root}
   const resolved = await resolveNpmLayer(layer, {
     source: await context.source(),
+    local,
     ...(team ? {teamLock: {graph: team.graph, packageJson: team.packageJson}} : {previous, update: context.update}),
     legacyPeerDeps,
     registries: context.registries,
@@ -370,7 +373,9 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
     const unchanged =
       selection.all && previous?.kind === layer.kind && previous.inputs === inputs && update === undefined &&
       // A runtime layer's template.json can change under an unchanged manifest entry.
-      (layer.kind !== 'runtime' || previous.kind !== 'runtime' || (await runtimeLockFits(layer, previous, manifest.root)))
+      (layer.kind !== 'runtime' || previous.kind !== 'runtime' || (await runtimeLockFits(layer, previous, manifest.root))) &&
+      // A local package (file:, workspaces) can change under an unchanged manifest entry too.
+      (previous.kind !== 'npm' || !(await localPackagesChanged(manifest, name, previous)))
     if (unchanged && previous) {
       results.set(name, {locked: previous, status: 'unchanged'})
       continue

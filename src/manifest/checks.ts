@@ -11,6 +11,7 @@ import semver from 'semver'
 import validatePackageName from 'validate-npm-package-name'
 import {mapRequirement, parseRequirement, readRequirementsFile} from '../python/requirements.js'
 import {PYTHON_RUNTIME_NAMES} from '../python/targets.js'
+import {isLocalSpec, localSpecOutside} from '../resolve/local.js'
 import {parseRegistrySpec} from '../resolve/spec.js'
 import {LayersError, type Problem} from '../errors/index.js'
 import {packageSpecs, readOverrides} from '../resolve/overrides.js'
@@ -401,6 +402,8 @@ function checkNpm(name: string, npm: unknown, at: DocPath, root: string, report:
   for (const [pkg, range] of Object.entries(npm)) {
     const problem = dependencyProblem(pkg, range)
     if (problem) report(problem.code, problem.message, problem.hint, [...at, pkg], problem.code === 'INVALID_PACKAGE_NAME' ? 'key' : 'value')
+    const outside = typeof range === 'string' ? localSpecOutside(root, range) : undefined
+    if (outside) report('LOCAL_PACKAGE_OUTSIDE', `"${range}" for package ${pkg} points at ${outside}, outside the repository.`, "A layer may only hold local packages from inside the repository (the manifest's folder or the workspace root above it).", [...at, pkg], 'value')
   }
 }
 
@@ -412,7 +415,8 @@ function dependencyProblem(pkg: string, range: unknown): {code: string; message:
     const reasons = rules.join('; ')
     return {code: 'INVALID_PACKAGE_NAME', message: `"${pkg}" is not a valid npm package name (${reasons}).`, hint: 'npm names are lowercase, URL-safe, at most 214 characters, optionally @scope/name.'}
   }
-  if (typeof range !== 'string') return undefined
+  // file: and workspace: packages are checked when the layer is locked (src/resolve/local.ts).
+  if (typeof range !== 'string' || isLocalSpec(range)) return undefined
   // A semver range, a dist-tag (a word, never something version-like) or an npm: alias to one, read as npm reads it.
   const spec = parseRegistrySpec(pkg, range)
   if ('unsupported' in spec) {

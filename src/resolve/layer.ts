@@ -27,6 +27,8 @@ export interface ResolveLayerOptions {
   registries?: RegistryPolicy
   /** The team's lockfile, read (teamlock/find.ts): it decides every version it pins. */
   teamLock?: ResolveTreeRequest['teamLock']
+  /** Local packages (file:, workspace:, workspaces) the layer may hold (local.ts). */
+  local?: ResolveTreeRequest['local']
 }
 
 export interface ResolvedLayer {
@@ -49,6 +51,7 @@ export async function resolveNpmLayer(layer: NpmLayer, options: ResolveLayerOpti
         dependencies: layer.dependencies,
         ...(layer.optionalDependencies ? {optionalDependencies: layer.optionalDependencies} : {}),
         ...(options.teamLock ? {teamLock: options.teamLock} : {}),
+        ...(options.local ? {local: options.local} : {}),
         platform: targetPlatform(architecture),
         locked: lockedVersions(options.previous, architecture),
         update: options.update,

@@ -34,6 +34,7 @@ import type {LockedPackage} from '../lock/types.js'
 import type {RegistryPolicy} from '../npm/config.js'
 import {normalizePackument, normalizeVersion} from './normalize.js'
 import {OverrideRule, type RootOverrides} from './overrides.js'
+import type {LocalPackage, LocalPackages} from './local.js'
 import {parseRegistrySpec, type RegistrySpec} from './spec.js'
 import {isPlatformSpecific, platformMismatch} from './platform.js'
 import {pinKey, type PinKey, type TeamLockGraph} from './teamlock/graph.js'
@@ -61,6 +62,8 @@ export interface ResolveTreeRequest {
   registries?: RegistryPolicy
   /** The layer's npm overrides (readOverrides), applied as npm applies them. */
   overrides?: RootOverrides
+  /** Local packages (file:, workspace:, workspaces; local.ts) and the folder the layer's own specs are relative to. */
+  local?: {packages: LocalPackages; from: string}
 }
 
 export interface ResolvedTree {
@@ -104,6 +107,8 @@ interface Node {
   edgesOut: Edge[]
   /** The override rules in force for its dependencies: those of the edge that placed it. */
   overrides?: OverrideRule
+  /** For local packages (local.ts): the folder it is packed from; its own file: specs are relative to it. */
+  localDir?: string
 }
 
 /** An optional subtree failed: restart without the package that the optional edge brought in. */
@@ -303,6 +308,7 @@ class TreeBuilder {
       const root = node === this.root ? graph?.root.get(name) : undefined
       const keys = root ? [root] : pinned?.dependencies.get(name)
       if (keys && keys.length > 0 && keys.every((key) => graph!.packages.get(key)?.manifest)) continue
+      if (this.localFolder(node, name, spec)) continue
       const parsed = parseSpec(name, spec)
       if (!('unsupported' in parsed)) void this.packuments.get(parsed.realName)
     }
@@ -388,6 +394,8 @@ class TreeBuilder {
     const optional = edge.type === 'optional' || edge.type === 'peerOptional'
     const start = this.startOf(edge)
     const existing = this.lookup(this.lookupStart(edge), edge.name)
+    const folder = this.localFolder(edge.from, edge.name, edge.spec)
+    if (folder) return this.resolveLocal(edge, start, existing, folder)
     const parsed = parseSpec(edge.name, edge.spec)
     if ('unsupported' in parsed) {
       if (optional) return
@@ -430,6 +438,31 @@ class TreeBuilder {
       return this.warn(edge.type === 'peer' ? 'ERR_LAYERS_PEER_CONFLICT' : 'ERR_LAYERS_DEPENDENCY_CONFLICT', message)
     }
     await this.place(target, edge, manifest, pinned)
+  }
+
+  /**
+   * The folder of a local package the dependency names, when the package declaring it is the layer or
+   * a local package (a registry package's file: dependency stays unsupported). Throws when it points
+   * outside the repository.
+   */
+  private localFolder(from: Node, name: string, spec: string): string | undefined {
+    const local = this.request.local
+    if (!local || from.inBundle) return undefined
+    const base = from === this.root ? local.from : from.localDir
+    return base === undefined ? undefined : local.packages.folderOf(name, spec, base)
+  }
+
+  /** Places a local package (packed and hashed once per folder) as a registry package would be placed. */
+  private async resolveLocal(edge: Edge, start: Node, existing: Node | undefined, folder: string): Promise<void> {
+    if (existing?.localDir === folder) return this.record(edge, existing)
+    const local = await this.request.local!.packages.load(folder)
+    const manifest = normalizeVersion(local.manifest)
+    const target = this.placement(start, edge.name, manifest)
+    if (!target) {
+      const holder = start.children.get(edge.name)!
+      throw this.inputError(edge, 'ERR_LAYERS_DEPENDENCY_CONFLICT', `${this.describe(edge)} (${local.resolved}) conflicts with ${packageName(holder)}@${holder.manifest.version} installed at ${holder.path}.`, `Depend on one copy of ${edge.name} in the layer.`)
+    }
+    await this.place(target, edge, manifest, false, local)
   }
 
   /** The keys the team's lockfile resolves the edge to; undefined when no team lockfile governs it. */
@@ -610,7 +643,7 @@ class TreeBuilder {
     return false
   }
 
-  private async place(target: Node, edge: Edge, manifest: PackageVersion, pinned: boolean): Promise<Node> {
+  private async place(target: Node, edge: Edge, manifest: PackageVersion, pinned: boolean, local?: LocalPackage): Promise<Node> {
     const node: Node = {
       name: edge.name,
       path: childPath(target, edge.name),
@@ -618,15 +651,16 @@ class TreeBuilder {
       parent: target,
       children: new Map(),
       manifest,
-      resolved: withoutCredentials(manifest.dist?.tarball ?? ''),
-      integrity: integrityOf(manifest),
+      resolved: local ? local.resolved : withoutCredentials(manifest.dist?.tarball ?? ''),
+      integrity: local ? local.integrity : integrityOf(manifest),
       inBundle: false,
       ...(pinned ? {pinned: true} : {}),
+      ...(local ? {localDir: local.dir} : {}),
       placedBy: edge,
       edgesOut: [],
       ...(edge.overrides ? {overrides: edge.overrides} : {}),
     }
-    const refused = node.resolved && node.integrity && this.request.registries ? (tarballUrlProblem(node.resolved, this.request.registries) ?? integrityProblem(node.integrity)) : undefined
+    const refused = !local && node.resolved && node.integrity && this.request.registries ? (tarballUrlProblem(node.resolved, this.request.registries) ?? integrityProblem(node.integrity)) : undefined
     if (refused) {
       // Refused even below an optional dependency: a registry answer like this is never skipped quietly.
       const from = pinned && this.request.teamLock?.graph.packages.get(pinKey(manifest.name, manifest.version))?.manifest ? this.request.teamLock.graph.file : "the registry's metadata"
@@ -651,7 +685,8 @@ class TreeBuilder {
     this.record(edge, node)
     this.enqueue(node)
     this.prefetch(node)
-    if (bundledNames(manifest).length > 0) await this.addBundle(node)
+    // A local package's bundleDependencies are resolved as its other dependencies are (local.ts).
+    if (!local && bundledNames(manifest).length > 0) await this.addBundle(node)
     return node
   }
 

@@ -1,7 +1,8 @@
 // `npm:` aliases in a layer's dependencies (`my-alias: "npm:left-pad@^1.3.0"`, as the README
 // documents): validate accepts them, lock records the target package under the alias's folder, and
 // the built zip holds left-pad's content at nodejs/node_modules/my-alias, as npm installs it.
-// Non-registry specs (git, file:, link:, github shorthand) are refused by validate at their line.
+// Non-registry specs (git, link:, github shorthand, tarball URLs) are refused by validate at their line;
+// file: packages are local packages (test/lock-cli/workspaces.e2e.test.ts).
 import {execFileSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
@@ -48,7 +49,6 @@ describe('npm: aliases', () => {
   it.each([
     ['git+file:///tmp/repo.git', 'git'],
     ['github:someone/left-pad', 'git'],
-    ['file:../outside', 'directory'],
     ['link:../outside', 'not a registry package'],
     ['https://example.com/left-pad.tgz', 'remote'],
     ['npm:git+ssh://git@github.com/a/b.git', 'not a registry package'],
