@@ -236,7 +236,9 @@ settings:
   regions: [${EU}]
   architectures: [x86_64]
   runtimes: [nodejs24.x]
-  ssm: {}
+  # Its own path: a moto server CI shares holds the other suite's /layers/ parameters, which this
+  # manifest does not name and publish rightly reports as stale.
+  ssm: {parameterName: "/promote/{layer}/{channel}/{architecture}"}
 accounts:
   dev:
     id: "${DEV}"
@@ -260,14 +262,14 @@ layers:
     const published = await layers(['publish', '--channel', 'beta', '--create-bucket'])
     expect(published.code, published.stderr).toBe(0)
     const arn = published.json.units[0].arn as string
-    expect(published.json.parameters.parameters.map((p: {name: string; value: string; status: string}) => `${p.name} ${p.value} ${p.status}`)).toEqual([`/layers/flag/beta/x86_64 ${arn} created`])
+    expect(published.json.parameters.parameters.map((p: {name: string; value: string; status: string}) => `${p.name} ${p.value} ${p.status}`)).toEqual([`/promote/flag/beta/x86_64 ${arn} created`])
 
     const promoted = await layers(['promote', 'flag', '--from', 'beta', '--to', 'prod'])
     expect(promoted.code, promoted.stderr).toBe(0)
     expect(promoted.json.moves).toEqual([expect.objectContaining({accountId: DEV, region: EU, arn, status: 'moved'})])
-    expect(promoted.json.parameters.parameters.map((p: {name: string; value: string; status: string}) => `${p.name} ${p.value} ${p.status}`)).toEqual([`/layers/flag/prod/x86_64 ${arn} created`])
+    expect(promoted.json.parameters.parameters.map((p: {name: string; value: string; status: string}) => `${p.name} ${p.value} ${p.status}`)).toEqual([`/promote/flag/prod/x86_64 ${arn} created`])
     const ssm = new SSMClient({endpoint: moto.endpoint, region: EU, credentials: {accessKeyId: KEY, secretAccessKey: KEY}, maxAttempts: 1})
-    expect((await ssm.send(new GetParametersCommand({Names: ['/layers/flag/prod/x86_64']}))).Parameters?.[0]?.Value).toBe(arn)
+    expect((await ssm.send(new GetParametersCommand({Names: ['/promote/flag/prod/x86_64']}))).Parameters?.[0]?.Value).toBe(arn)
     ssm.destroy()
     const lock = JSON.parse(readFileSync(path.join(dir, 'lockfile.json'), 'utf8')) as {layers: {flag: {channels: Record<string, unknown>}}}
     expect(lock.layers.flag.channels.prod).toEqual(lock.layers.flag.channels.beta)
