@@ -7,7 +7,7 @@
 // attach` when only versions older than the lock are affected. Also the deprecated versions of the
 // current lock (the packument's `deprecated`), and the `--fail-on` threshold.
 import semver from 'semver'
-import {findPackage, type FindInputs, type FoundContent, type FoundFunction, type FoundPackage} from '../find/plan.js'
+import {findPackage, type FindInputs, type FindReport, type FoundContent, type FoundFunction, type FoundPackage} from '../find/plan.js'
 import type {Packument} from '../resolve/types.js'
 import type {RegistryAdvisory} from './registry.js'
 
@@ -111,16 +111,27 @@ function lockFix(layer: string, name: string, copies: FoundPackage[], range: str
   return `Run \`layers lock --update ${layer}\`: the ranges that require ${name} allow ${target ?? fixedIn}.`
 }
 
+/** The contents and functions of a find report narrowed to the copies in `range` (what findPackage with that range answers). */
+function inRange(found: FindReport, range: string): Pick<FindReport, 'contents' | 'functions'> {
+  const versionOf = (id: string): string => id.slice(id.lastIndexOf('@') + 1)
+  return {
+    contents: found.contents.map((content) => ({...content, packages: content.packages.filter((pkg) => vulnerable(pkg.version, range))})).filter((content) => content.packages.length > 0),
+    functions: found.functions.map((fn) => ({...fn, packages: fn.packages.filter((id) => vulnerable(versionOf(id), range))})).filter((fn) => fn.packages.length > 0),
+  }
+}
+
 export function advisoriesReport(inputs: FindInputs, answered: Record<string, RegistryAdvisory[]>, packuments: Map<string, Packument>): AdvisoriesReport {
   const locked = lockedVersions(inputs)
   const findings: AdvisoryFinding[] = []
   for (const name of Object.keys(answered).sort()) {
+    // Every copy of the package is found once; each advisory keeps the copies in its range.
+    let everyCopy: FindReport | undefined
     for (const advisory of answered[name] ?? []) {
       const range = advisory.vulnerable_versions
       if (typeof range !== 'string' || semver.validRange(range) === null) continue
       // The endpoint may answer for versions not asked about: only what is locked counts.
       if (![...(locked.get(name) ?? [])].some((version) => vulnerable(version, range))) continue
-      const found = findPackage({name, range}, inputs)
+      const found = inRange((everyCopy ??= findPackage({name}, inputs)), range)
       if (found.contents.length === 0) continue
       const versions = stableVersions(packuments.get(name))
       const highest = found.contents.flatMap((content) => content.packages.map((pkg) => pkg.version)).sort(semver.compare).at(-1)!
