@@ -4,7 +4,7 @@
 // not at all when an earlier run read it under a revision of an alias routing to it now
 // (src/store/function-versions.ts), and one layer version read (GetLayerVersion with the layer ARN) per account and distinct layer
 // version ARN, none for a version the account read in an earlier run (src/store/layer-versions.ts).
-// Reads start as soon as a page names what they need, so they overlap the next page; at most 8 at once
+// Reads start as soon as a page names what they need, so they overlap the next page; at most 3 at once
 // per target. A target that fails is returned as failed with its error, one whose aliases could not
 // all be read as incomplete; the others complete. streamTargets hands each target over as soon as it
 // and its layer version reads are done and keeps no function after that (memory flat in fleet size);
@@ -12,7 +12,7 @@
 import pLimit, {type LimitFunction} from 'p-limit'
 import {redact} from '../cli/redact.js'
 import type {EmitEvent} from '../events.js'
-import type {FunctionVersionCache} from '../store/function-versions.js'
+import type {FunctionVersionCache, FunctionVersionEntry} from '../store/function-versions.js'
 import type {LayerVersionCache} from '../store/layer-versions.js'
 import type {AuditTarget, LayerVersionInfo, LayerVersionsByAccount, ScannedAlias, ScannedFunction, ScannedVersion, TargetFailure, TargetScan} from './types.js'
 
@@ -31,12 +31,17 @@ export interface LambdaReadApi {
 /** Gives the read API of a target (resolving its credentials); a rejection fails that target only. */
 export type ReadApiForTarget = (target: AuditTarget) => Promise<LambdaReadApi>
 
-const LOOKUPS_PER_TARGET = 8
+/**
+ * Reads in flight at once per target: the request budget (10/s by default) lets no more through, so
+ * more in flight would only wait inside the SDK for their token, each holding a serialized request;
+ * 3 keep the budget busy up to 300 ms per call.
+ */
+const LOOKUPS_PER_TARGET = 3
 
 export interface ScanOptions {
   /** Targets scanned at once. */
   concurrency: number
-  /** Layer version lookups in flight at once in one target (default 8). */
+  /** Lambda reads in flight at once in one target (default 3). */
   lookupsPerTarget?: number
   emit: EmitEvent
   /** Layer versions read before (any run, any target): not read again. */
@@ -87,8 +92,8 @@ export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTa
     )
   }
 
-  /** A published version of `fn` its aliases route to: from the cache when read before under one of their revisions. */
-  const readVersion = async (api: LambdaReadApi, lookupLimit: LimitFunction, target: AuditTarget, fn: ScannedFunction, version: string, aliases: ScannedAlias[]): Promise<ScannedVersion> => {
+  /** A published version of `fn` its aliases route to: from the cache when read before under one of their revisions; a version read from Lambda is added to `reads` (the target's, cached once it is done). */
+  const readVersion = async (api: LambdaReadApi, lookupLimit: LimitFunction, target: AuditTarget, fn: ScannedFunction, version: string, aliases: ScannedAlias[], reads: FunctionVersionEntry[]): Promise<ScannedVersion> => {
     const cache = options.functionVersions
     if (!cache || fn.arn === undefined) return lookupLimit(() => api.readFunctionVersion(fn.name, version))
     const key = {accountId: target.accountId, region: target.region, functionArn: fn.arn, version}
@@ -96,12 +101,12 @@ export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTa
     const cached = cache.get(key, revisions)
     if (cached) return cached
     const read = await lookupLimit(() => api.readFunctionVersion(fn.name, version))
-    cache.put(key, revisions, read)
+    if (revisions.length > 0) reads.push({key, aliasRevisions: revisions, version: read})
     return read
   }
 
   /** Reads the aliases of `fn` and the versions they point at into it; lookups for their layers start. */
-  const readAliases = async (api: LambdaReadApi, lookupLimit: LimitFunction, target: AuditTarget, fn: ScannedFunction): Promise<void> => {
+  const readAliases = async (api: LambdaReadApi, lookupLimit: LimitFunction, target: AuditTarget, fn: ScannedFunction, reads: FunctionVersionEntry[]): Promise<void> => {
     const aliases: ScannedAlias[] = []
     const seen = new Set<string>()
     let marker: string | undefined
@@ -115,7 +120,7 @@ export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTa
       }
     } while (marker !== undefined)
     const wanted = [...new Set(aliases.flatMap((alias) => [alias.version, ...(alias.additional ? [alias.additional.version] : [])]))].filter((version) => version !== '$LATEST')
-    const versions = await Promise.all(wanted.map((version) => readVersion(api, lookupLimit, target, fn, version, aliases)))
+    const versions = await Promise.all(wanted.map((version) => readVersion(api, lookupLimit, target, fn, version, aliases, reads)))
     for (const version of versions) for (const layer of version.layers) lookUp(api, lookupLimit, target.accountId, layer.arn)
     fn.aliases = aliases
     fn.versions = versions.sort((a, b) => Number(a.version) - Number(b.version))
@@ -130,6 +135,7 @@ export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTa
       const functions: ScannedFunction[] = []
       const aliasReads: Array<Promise<void>> = []
       const unread: Array<{name: string; error: TargetFailure}> = []
+      const reads: FunctionVersionEntry[] = []
       let marker: string | undefined
       const seen = new Set<string>()
       do {
@@ -137,7 +143,7 @@ export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTa
         for (const fn of page.functions) {
           functions.push(fn)
           for (const layer of fn.layers) lookUp(api, lookupLimit, target.accountId, layer.arn)
-          aliasReads.push(readAliases(api, lookupLimit, target, fn).catch((error: unknown) => void unread.push({name: fn.name, error: failureOf(error)})))
+          aliasReads.push(readAliases(api, lookupLimit, target, fn, reads).catch((error: unknown) => void unread.push({name: fn.name, error: failureOf(error)})))
         }
         marker = page.nextMarker
         if (marker !== undefined) {
@@ -147,6 +153,9 @@ export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTa
         }
       } while (marker !== undefined)
       await Promise.all(aliasReads)
+      // In one transaction per target (one per version cost more CPU than the reads' own answers); the
+      // versions read are cached even when other aliases of the target could not be read.
+      options.functionVersions?.put(reads)
       if (unread.length > 0) {
         unread.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
         const first = unread[0]!

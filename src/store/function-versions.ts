@@ -22,8 +22,18 @@ export interface FunctionVersionKey {
 export interface FunctionVersionCache {
   /** The version as read under one of `aliasRevisions`, or undefined when it has to be read from Lambda. */
   get(key: FunctionVersionKey, aliasRevisions: string[]): ScannedVersion | undefined
-  /** Remembers what Lambda said about a published version, under each alias revision routing to it now. */
-  put(key: FunctionVersionKey, aliasRevisions: string[], version: ScannedVersion): void
+  /**
+   * Remembers what Lambda said about published versions, each under every alias revision routing to it
+   * now: one transaction for all of them (a target's reads are written at once, not one by one).
+   */
+  put(entries: FunctionVersionEntry[]): void
+}
+
+/** One published version as read, and the alias revisions routing to it when it was read. */
+export interface FunctionVersionEntry {
+  key: FunctionVersionKey
+  aliasRevisions: string[]
+  version: ScannedVersion
 }
 
 /** A published version's number: `$LATEST` (mutable) and anything else are never cached. */
@@ -46,9 +56,13 @@ export function functionVersionCache(db: StateDatabase, now: () => Date = () => 
     `INSERT OR REPLACE INTO function_versions (account_id, region, function_arn, version, alias_revision, runtime, architecture, layers, code_sha256, read_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   )
-  const putAll = db.transaction((key: FunctionVersionKey, revisions: string[], version: ScannedVersion, at: string) => {
-    for (const revision of revisions) {
-      insert.run(key.accountId, key.region, key.functionArn, key.version, revision, version.runtime ?? null, version.architecture, JSON.stringify(version.layers), version.codeSha256 ?? null, at)
+  const putAll = db.transaction((entries: FunctionVersionEntry[], at: string) => {
+    for (const {key, aliasRevisions, version} of entries) {
+      if (!PUBLISHED.test(key.version) || version.version !== key.version) continue
+      const layers = JSON.stringify(version.layers)
+      for (const revision of aliasRevisions) {
+        insert.run(key.accountId, key.region, key.functionArn, key.version, revision, version.runtime ?? null, version.architecture, layers, version.codeSha256 ?? null, at)
+      }
     }
   })
   return {
@@ -67,9 +81,8 @@ export function functionVersionCache(db: StateDatabase, now: () => Date = () => 
       }
       return undefined
     },
-    put(key, aliasRevisions, version) {
-      if (!PUBLISHED.test(key.version) || version.version !== key.version || aliasRevisions.length === 0) return
-      putAll(key, aliasRevisions, version, now().toISOString())
+    put(entries) {
+      if (entries.length > 0) putAll(entries, now().toISOString())
     },
   }
 }

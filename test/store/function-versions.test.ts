@@ -21,12 +21,17 @@ describe('functionVersionCache', () => {
     const stateDir = path.join(dir, '.layers')
     let db = openStateDatabase(stateDir)
     expect(functionVersionCache(db).get(KEY, ['r1'])).toBeUndefined()
-    functionVersionCache(db).put(KEY, ['r1', 'r2'], VERSION)
+    // A target's reads are written together.
+    functionVersionCache(db).put([
+      {key: KEY, aliasRevisions: ['r1', 'r2'], version: VERSION},
+      {key: {...KEY, version: '7'}, aliasRevisions: ['r5'], version: {...VERSION, version: '7', runtime: 'nodejs22.x'}},
+    ])
     db.close()
     db = openStateDatabase(stateDir)
     const cache = functionVersionCache(db)
     expect(cache.get(KEY, ['r2'])).toEqual(VERSION)
     expect(cache.get(KEY, ['r9', 'r1'])).toEqual(VERSION)
+    expect(cache.get({...KEY, version: '7'}, ['r5'])).toEqual({...VERSION, version: '7', runtime: 'nodejs22.x'})
     // An alias revision not seen then (the alias moved, or the function was deleted and created again).
     expect(cache.get(KEY, ['r3'])).toBeUndefined()
     expect(cache.get(KEY, [])).toBeUndefined()
@@ -40,7 +45,7 @@ describe('functionVersionCache', () => {
   it('never stores $LATEST, which changes', () => {
     const db = openStateDatabase(path.join(dir, 'latest'))
     const cache = functionVersionCache(db)
-    cache.put({...KEY, version: '$LATEST'}, ['r1'], {...VERSION, version: '$LATEST'})
+    cache.put([{key: {...KEY, version: '$LATEST'}, aliasRevisions: ['r1'], version: {...VERSION, version: '$LATEST'}}])
     expect(cache.get({...KEY, version: '$LATEST'}, ['r1'])).toBeUndefined()
     expect((db.prepare('SELECT COUNT(*) AS n FROM function_versions').get() as {n: number}).n).toBe(0)
     db.close()
