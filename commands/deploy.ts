@@ -10,7 +10,7 @@ import {OperationalError} from '../src/errors/index.js'
 export default class Deploy extends LayersAwsCommand {
   static override summary = 'Put each function\'s code and its locked layers on Lambda; optionally publish a version and move an alias.'
 
-  static override description = `For every named function (all when none are named), in each of its accounts and regions: the function is packaged as \`layers package\` does (the import check, then the thin zip), and compared with what Lambda has. When its CodeSha256 (base64 SHA-256 of the zip) differs, the zip is uploaded to the artifact bucket (settings.bucket) under a content-addressed key (<prefix>functions/<function>/<sha256>.zip; an object already there is not sent again; multipart above 8 MiB, so packages over Lambda's 50 MB direct-upload limit work) and UpdateFunctionCode takes it from S3 under the function's RevisionId; deploy waits (bounded by --wait-timeout) for LastUpdateStatus Successful, then puts the locked layers on in one UpdateFunctionConfiguration, as \`layers attach\` does (same refusals, checked before the code moves). A function whose code and layers already match is not written to.
+  static override description = `For every named function (all when none are named), in each of its accounts and regions: the function is packaged as \`layers package\` does (the import check, then the thin zip), and compared with what Lambda has. When its CodeSha256 (base64 SHA-256 of the zip) differs, the zip is uploaded to the artifact bucket (settings.bucket) under a content-addressed key (<prefix>functions/<function>/<sha256>.zip; an object already there is not sent again; multipart above 8 MiB, so packages over Lambda's 50 MB direct-upload limit work) and UpdateFunctionCode takes it from S3 under the function's RevisionId (--direct-upload: the zip goes in UpdateFunctionCode itself and no bucket is used; a package over 50 MB is refused, exit 2, before any AWS call); deploy waits (bounded by --wait-timeout) for LastUpdateStatus Successful, then puts the locked layers on in one UpdateFunctionConfiguration, as \`layers attach\` does (same refusals, checked before the code moves). A function whose code and layers already match is not written to.
 
 --publish publishes a version (PublishVersion with the package's CodeSha256 and the RevisionId as preconditions; none when a version with this code and these layers exists). --alias NAME (implies --publish) creates the alias or moves it to that version, recording the version it pointed at before in its description (what \`layers rollback\` moves it back to); --traffic N leaves the alias on its version and sends N% of its traffic to the new one (RoutingConfig); a later deploy without --traffic moves it all.
 
@@ -45,7 +45,8 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
     traffic: Flags.integer({description: 'Percent of the alias\'s traffic for the new version (1-100; below 100 the alias stays on its version). Needs --alias.', min: 1, max: 100}),
     yes: Flags.boolean({char: 'y', description: 'Deploy to functions in protected accounts without asking (needed without a terminal).', default: false}),
     force: Flags.boolean({description: 'Also deploy functions a CloudFormation stack or an ownership tag says another tool owns (its next deploy reverts the change).', default: false}),
-    'create-bucket': Flags.boolean({description: 'Create the artifact bucket (settings.bucket) where it does not exist.', default: false}),
+    'create-bucket': Flags.boolean({description: 'Create the artifact bucket (settings.bucket) where it does not exist.', default: false, exclusive: ['direct-upload']}),
+    'direct-upload': Flags.boolean({description: 'Send the zip in UpdateFunctionCode itself (ZipFile), not through the artifact bucket; refused (exit 2) for a package over Lambda\'s 50 MB direct-upload limit.', default: false}),
     concurrency: Flags.integer({description: 'Function targets worked on at once.', default: 4, min: 1, max: 64}),
     'wait-timeout': Flags.integer({description: 'Seconds to wait for each update to finish (LastUpdateStatus).', default: 120, min: 1}),
   }
@@ -64,6 +65,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
       ...(flags.alias !== undefined ? {alias: flags.alias} : {}),
       ...(flags.traffic !== undefined ? {traffic: flags.traffic} : {}),
       createBucket: flags['create-bucket'],
+      directUpload: flags['direct-upload'],
       concurrency: flags.concurrency,
       emit: this.reporter.emit,
       ...this.awsConnection(flags),

@@ -1,5 +1,5 @@
 // Owns the Lambda calls `layers deploy` and `layers rollback` make beyond attach's (lambda-functions.ts),
-// behind a small interface: UpdateFunctionCode from an S3 object under the function's RevisionId,
+// behind a small interface: UpdateFunctionCode from an S3 object (or the zip itself, ZipFile) under the function's RevisionId,
 // PublishVersion under CodeSha256 and RevisionId preconditions, the newest published version holding
 // given code and layers (ListVersionsByFunction), and an alias: GetAlias, CreateAlias, UpdateAlias
 // (RoutingConfig AdditionalVersionWeights, under the alias's RevisionId). The conflicts deploy reports
@@ -22,7 +22,8 @@ import {toFunctionState} from './lambda-functions.js'
 export type Conflict = {status: 'stale-revision'} | {status: 'in-progress'}
 
 export interface DeployApi {
-  updateCode(name: string, source: {bucket: string; key: string}, revisionId: string): Promise<UpdateOutcome>
+  /** From an S3 object, or the zip bytes themselves (ZipFile; the request must stay under Lambda's direct-upload limit). */
+  updateCode(name: string, source: {bucket: string; key: string} | {zip: Uint8Array}, revisionId: string): Promise<UpdateOutcome>
   /** The version number PublishVersion made (or returned: Lambda makes none when nothing changed since the last). */
   publishVersion(name: string, codeSha256: string, revisionId: string): Promise<{status: 'ok'; version: string} | Conflict>
   /** The newest published version whose code and layers are these; undefined when none is. */
@@ -58,7 +59,7 @@ export function deployApi(client: Pick<LambdaClient, 'send'>): DeployApi {
   return {
     async updateCode(name, source, revisionId) {
       try {
-        const reply = await client.send(new UpdateFunctionCodeCommand({FunctionName: name, S3Bucket: source.bucket, S3Key: source.key, RevisionId: revisionId}))
+        const reply = await client.send(new UpdateFunctionCodeCommand({FunctionName: name, ...('zip' in source ? {ZipFile: source.zip} : {S3Bucket: source.bucket, S3Key: source.key}), RevisionId: revisionId}))
         return {status: 'ok', state: toFunctionState(reply)}
       } catch (error) {
         const conflict = conflictOf(error)

@@ -20,7 +20,7 @@ import {loadFunctionProject} from '../package/project.js'
 import {loadManifest} from '../manifest/load.js'
 import {projectPaths} from '../project/paths.js'
 import {openStateDatabase} from '../store/db.js'
-import {packageObjectKey} from './plan.js'
+import {DIRECT_UPLOAD_MAX_REQUEST, fitsDirectUpload, packageObjectKey} from './plan.js'
 import {runRollback, type RollbackResult} from './rollback.js'
 import {deployConfirmation} from './render.js'
 import {runDeploy, type DeployEnv, type DeployPackage, type DeployResult, type DeployRunOptions, type DeployTarget} from './run.js'
@@ -49,6 +49,8 @@ export interface DeployCommandOptions extends TargetOptions {
   /** --traffic: percent of the alias's traffic for the new version. */
   traffic?: number
   createBucket: boolean
+  /** --direct-upload: UpdateFunctionCode with the zip itself (ZipFile) when it fits Lambda's request limit. */
+  directUpload?: boolean
   waitTimeoutMs?: number
 }
 
@@ -86,6 +88,7 @@ export async function deployCommand(options: DeployCommandOptions, factory: AwsC
   try {
     // The import check and the zips first: nothing is read from or written to AWS for a package that fails.
     const packaged = deployed.length > 0 ? await packageFunctions(manifest, lock, deployed, {stateDir: paths.stateDir, emit: options.emit, db, ...(options.signal ? {signal: options.signal} : {})}) : {functions: []}
+    if (options.directUpload) checkDirectUpload(packaged.functions)
     const packages = new Map(packaged.functions.map((fn) => [fn.function, {zipPath: fn.zipPath, codeSha256: fn.codeSha256, zipBytes: fn.zipBytes, sha256Hex: fn.sha256Hex}]))
     const deployTargets: DeployTarget[] = targets.map((target) => ({
       ...target,
@@ -110,6 +113,7 @@ export async function deployCommand(options: DeployCommandOptions, factory: AwsC
       ...(options.alias !== undefined ? {alias: options.alias} : {}),
       ...(options.traffic !== undefined ? {traffic: options.traffic} : {}),
       createBucket: options.createBucket,
+      ...(options.directUpload ? {directUpload: true} : {}),
       ...(options.waitTimeoutMs ? {waitTimeoutMs: options.waitTimeoutMs} : {}),
       ...(options.signal ? {signal: options.signal} : {}),
       ...(manifest.settings.ownershipTags ? {ownershipTags: manifest.settings.ownershipTags} : {}),
@@ -131,6 +135,17 @@ export async function deployCommand(options: DeployCommandOptions, factory: AwsC
   } finally {
     db.close()
   }
+}
+
+/** --direct-upload: every package must fit Lambda's request limit (before any AWS call); larger ones go through S3. */
+function checkDirectUpload(packages: ReadonlyArray<{function: string; zipPath: string; zipBytes: number}>): void {
+  const large = packages.filter((pkg) => !fitsDirectUpload(pkg.zipBytes))
+  if (large.length === 0) return
+  const list = large.map((pkg) => `${pkg.function} (${pkg.zipPath}, ${pkg.zipBytes} bytes)`).join(', ')
+  throw new UserInputError('ERR_LAYERS_DIRECT_UPLOAD_TOO_LARGE', `--direct-upload: the package of ${list} is over Lambda's 50 MB direct-upload limit (an UpdateFunctionCode request under ${DIRECT_UPLOAD_MAX_REQUEST} bytes, the zip base64-encoded).`, {
+    hint: 'Deploy without --direct-upload: the package then goes through the artifact bucket (settings.bucket), as Lambda requires above 50 MB.',
+    details: {flag: 'direct-upload', functions: large.map((pkg) => pkg.function)},
+  })
 }
 
 export async function rollbackCommand(options: RollbackCommandOptions, factory: AwsClientFactory = awsClientFactory(options)): Promise<RollbackResult> {

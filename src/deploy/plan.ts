@@ -1,5 +1,6 @@
 // Owns planning `layers deploy` and `layers rollback`, as pure functions over plain data: the S3 key a
-// function package is uploaded under (content-addressed, beside the layer artifacts), where an alias
+// function package is uploaded under (content-addressed, beside the layer artifacts), whether a package
+// fits a direct upload (ZipFile) within Lambda's request limit, where an alias
 // is to point after a deploy (moved to the new version, or a weighted shift that leaves it on its
 // version and sends a share to the new one) and after a rollback, and the record of the version an
 // alias pointed at before, which deploy writes into the alias's description in the same UpdateAlias
@@ -25,6 +26,19 @@ export function packageObjectKey(prefix: string, functionKey: string, sha256Hex:
   return artifactObjectKey(prefix, `functions/${functionKey}`, sha256Hex)
 }
 
+/**
+ * Lambda refuses an UpdateFunctionCode request of 69,905,067 bytes or more (RequestEntityTooLargeException):
+ * its 50 MB direct-upload limit (52,428,800 bytes of zip) once the zip is base64-encoded in the JSON body.
+ */
+export const DIRECT_UPLOAD_MAX_REQUEST = 69_905_067
+/** Room in that body for everything but the zip's base64 (the field names, the RevisionId). */
+const REQUEST_OVERHEAD = 256
+
+/** Whether a zip of this many bytes goes to UpdateFunctionCode as ZipFile within Lambda's request limit. */
+export function fitsDirectUpload(zipBytes: number): boolean {
+  return 4 * Math.ceil(zipBytes / 3) + REQUEST_OVERHEAD < DIRECT_UPLOAD_MAX_REQUEST
+}
+
 const PREVIOUS = /^layers: previous version (\d+)\b/
 
 /** The alias description that records the version it pointed at before (at most 256 characters, as Lambda allows). */
@@ -37,7 +51,8 @@ export function recordedPreviousVersion(description: string): string | undefined
   return PREVIOUS.exec(description)?.[1]
 }
 
-function sameRoute(alias: AliasState, route: AliasRoute): boolean {
+/** Whether the alias routes as `route` does (its version and weights; the description is not compared). */
+export function sameRoute(alias: Pick<AliasRoute, 'functionVersion' | 'weights'>, route: Pick<AliasRoute, 'functionVersion' | 'weights'>): boolean {
   const a = Object.entries(alias.weights).sort()
   const b = Object.entries(route.weights).sort()
   return alias.functionVersion === route.functionVersion && a.length === b.length && a.every(([version, weight], index) => b[index]![0] === version && b[index]![1] === weight)

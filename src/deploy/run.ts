@@ -5,24 +5,27 @@
 // infrastructure as code owns is refused unless `force`, as attach does), the layer refusals (attach's
 // own plan, read-only, so a refused layer list fails before the code moves), the package uploaded
 // content-addressed to the artifact bucket (skipped when the object is there), UpdateFunctionCode from
-// S3 under the RevisionId, a bounded wait for LastUpdateStatus Successful, the locked layers in one
+// S3 (or with the zip itself under --direct-upload) under the RevisionId, a bounded wait for LastUpdateStatus Successful, the locked layers in one
 // UpdateFunctionConfiguration (runAttach for the one target), then PublishVersion under CodeSha256 and
 // RevisionId preconditions and the alias moved (or shifted by weight) under its RevisionId, the version
-// it pointed at before recorded in its description (src/deploy/plan.ts).
+// it pointed at before recorded in its description (src/deploy/plan.ts). A write whose answer was lost
+// (the SDK's retry then meets its own moved RevisionId) or of unknown outcome is read back (`landed`):
+// what Lambda holds decides whether it is done, so a rerun or a retry never updates or publishes twice.
 // On an interrupt (options.signal) no further write is started; one already sent stands, and
 // InterruptedError lists what each target got.
+import {readFile} from 'node:fs/promises'
 import {outcomeCounts, runPerTarget} from '../attach/outcomes.js'
 import type {AttachEnv, AttachOutcome} from '../attach/run.js'
 import {runAttach, waitForUpdate} from '../attach/run.js'
 import {isSameList, type FunctionState, type FunctionTarget, type LayerDiff} from '../attach/plan.js'
-import {targetError, type TargetError} from '../aws/errors.js'
-import type {DeployApi} from '../aws/lambda-deploy.js'
+import {isUncertain, targetError, type TargetError} from '../aws/errors.js'
+import type {Conflict, DeployApi} from '../aws/lambda-deploy.js'
 import type {ArtifactStoreApi} from '../aws/s3-artifacts.js'
 import {InterruptedError, OperationalError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {describeOwner, ownerOf, type Owner} from '../iac/ownership.js'
 import {formatBytes} from '../cli/table.js'
-import {planAliasMove, type AliasRoute} from './plan.js'
+import {planAliasMove, sameRoute, type AliasRoute} from './plan.js'
 import {renderDeployInterrupted} from './render.js'
 
 /** The package of one function (src/package) and where it goes in the artifact bucket. */
@@ -55,6 +58,8 @@ export interface DeployRunOptions {
   /** Percent of the alias's traffic for the new version (below 100: a weighted shift). */
   traffic?: number
   createBucket: boolean
+  /** --direct-upload: the zip goes in UpdateFunctionCode itself (ZipFile), no artifact bucket (the command checks the size). */
+  directUpload?: boolean
   waitTimeoutMs?: number
   pollMs?: number
   signal?: AbortSignal
@@ -173,22 +178,29 @@ async function deployOne(target: DeployTarget, env: DeployEnv, options: DeployRu
       outcome.layers.diff = check.diff
     }
     if (options.dryRun) {
-      if (codeChanged) outcome.s3 = {bucket: target.bucket, key: target.key, upload: (await uploadState(env, target, pkg, options)) ? 'exists' : 'would-upload'}
+      if (codeChanged && !options.directUpload) outcome.s3 = {bucket: target.bucket, key: target.key, upload: (await uploadState(env, target, pkg, options)) ? 'exists' : 'would-upload'}
       if (needsVersion) outcome.published = true
       if (options.alias !== undefined) outcome.alias = {...(outcome.alias ?? {name: options.alias}), status: alias ? 'would-move' : 'would-create', ...(aliasPlan && aliasPlan.action !== 'noop' && existing ? {after: aliasPlan.route} : {})}
       return {...outcome, status: 'would-deploy'}
     }
     if (codeChanged) {
-      const there = await uploadState(env, target, pkg, options)
+      const there = options.directUpload || (await uploadState(env, target, pkg, options))
       if (!there) {
         beforeWrite()
         const store = await env.store(target)
         const onProgress = (sent: number, total: number) => options.emit({type: 'progress', phase: 'upload', message: `${target.functionName} ${target.accountName}/${target.region}: ${formatBytes(sent)} of ${formatBytes(total)}`})
         await store.upload({bucket: target.bucket, key: target.key, file: pkg.zipPath, bytes: pkg.zipBytes, sha256Base64: pkg.codeSha256, onProgress})
       }
-      outcome.s3 = {bucket: target.bucket, key: target.key, upload: there ? 'exists' : 'uploaded'}
+      if (!options.directUpload) outcome.s3 = {bucket: target.bucket, key: target.key, upload: there ? 'exists' : 'uploaded'}
       beforeWrite()
-      const update = await deploy.updateCode(target.functionName, {bucket: target.bucket, key: target.key}, current.revisionId)
+      const source = options.directUpload ? {zip: await readFile(pkg.zipPath)} : {bucket: target.bucket, key: target.key}
+      const update = await landed(
+        () => deploy.updateCode(target.functionName, source, current.revisionId),
+        async () => {
+          const now = await api.getFunction(target.functionName)
+          return now?.codeSha256 === pkg.codeSha256 ? {status: 'ok' as const, state: now} : undefined
+        },
+      )
       if (update.status !== 'ok') throw new Stop(conflict(target, update.status, 'UpdateFunctionCode'))
       wrote = true
       outcome.code = 'updated'
@@ -211,7 +223,17 @@ async function deployOne(target: DeployTarget, env: DeployEnv, options: DeployRu
       beforeWrite()
       const fresh = await api.getFunction(target.functionName)
       if (!fresh) throw new Stop({status: 'failed', error: {code: 'ERR_LAYERS_FUNCTION_NOT_FOUND', message: `Function ${where} was deleted while layers deploy was updating it.`}})
-      const published = await deploy.publishVersion(target.functionName, pkg.codeSha256, fresh.revisionId)
+      // Another deploy changed the code or the layers after ours: publishing would snapshot theirs.
+      if (fresh.codeSha256 !== pkg.codeSha256 || !isSameList(fresh.layers.map((layer) => layer.arn), desired.arns)) throw new Stop(conflict(target, 'changed', 'PublishVersion'))
+      // The RevisionId read just now: a change after it fails the call (PreconditionFailedException). Of unknown
+      // outcome, the newest version holding this code and these layers is the one it made (or an identical one).
+      const published = await landed(
+        () => deploy.publishVersion(target.functionName, pkg.codeSha256, fresh.revisionId),
+        async () => {
+          const found = await deploy.findVersion(target.functionName, pkg.codeSha256, desired.arns)
+          return found === undefined ? undefined : {status: 'ok' as const, version: found}
+        },
+      )
       if (published.status !== 'ok') throw new Stop(conflict(target, published.status, 'PublishVersion'))
       wrote = true
       version = published.version
@@ -225,7 +247,14 @@ async function deployOne(target: DeployTarget, env: DeployEnv, options: DeployRu
       if (plan.action === 'refuse') throw new Stop({status: 'refused', reasons: [plan.reason]})
       if (plan.action !== 'noop') {
         beforeWrite()
-        const moved = await deploy.putAlias(target.functionName, options.alias, plan.route, alias)
+        const route = plan.route
+        const moved = await landed(
+          () => deploy.putAlias(target.functionName, options.alias!, route, alias),
+          async () => {
+            const now = await deploy.getAlias(target.functionName, options.alias!)
+            return now && sameRoute(now, route) ? {status: 'ok' as const, alias: now} : undefined
+          },
+        )
         if (moved.status !== 'ok') throw new Stop(conflict(target, moved.status, alias ? 'UpdateAlias' : 'CreateAlias'))
         wrote = true
         outcome.alias = {name: options.alias, status: alias ? 'moved' : 'created', ...(alias ? {before: routeOf(alias)} : {}), after: routeOf(moved.alias)}
@@ -243,12 +272,33 @@ function routeOf(alias: AliasRoute): AliasRoute {
   return {functionVersion: alias.functionVersion, weights: alias.weights, description: alias.description}
 }
 
-function conflict(target: DeployTarget, kind: 'stale-revision' | 'in-progress', call: string): Partial<DeployOutcome> {
+/**
+ * One write of a deploy, sent with the SDK's retries: when its answer is lost after Lambda applied it, the
+ * retry meets the RevisionId the write moved (or the update it started, or the alias it made) and the
+ * write comes back as a conflict; a write that ends of unknown outcome (5xx, no answer) may have landed
+ * too. Either way `readBack` looks at what Lambda holds now: when that is what the write was to make, it
+ * counts as done (ours, or another deploy's making the same change); else the conflict or the error stands.
+ */
+async function landed<T extends {status: 'ok'}>(write: () => Promise<T | Conflict>, readBack: () => Promise<T | undefined>): Promise<T | Conflict> {
+  let result: T | Conflict
+  try {
+    result = await write()
+  } catch (error) {
+    if (!isUncertain(error)) throw error
+    const seen = await readBack().catch(() => undefined)
+    if (seen) return seen
+    throw error
+  }
+  return result.status === 'ok' ? result : ((await readBack()) ?? result)
+}
+
+function conflict(target: DeployTarget, kind: Conflict['status'] | 'changed', call: string): Partial<DeployOutcome> {
+  const why = kind === 'stale-revision' ? 'RevisionId moved' : kind === 'in-progress' ? 'another update in progress' : 'its code or layers are no longer the ones deployed'
   return {
     status: 'conflict',
     error: {
       code: 'ERR_LAYERS_DEPLOY_CONFLICT',
-      message: `${target.functionName} in ${target.accountName}/${target.region} changed while layers deploy was updating it (${call}: ${kind === 'stale-revision' ? 'RevisionId moved' : 'another update in progress'}).`,
+      message: `${target.functionName} in ${target.accountName}/${target.region} changed while layers deploy was updating it (${call}: ${why}).`,
       hint: 'Wait for the other deployment to finish and run `layers deploy` again (what is already in place is not written again).',
     },
   }

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {packageObjectKey, planAliasMove, planRollback, previousVersionDescription, recordedPreviousVersion, type AliasState} from '../../src/deploy/plan.js'
+import {fitsDirectUpload, packageObjectKey, planAliasMove, planRollback, previousVersionDescription, recordedPreviousVersion, type AliasState} from '../../src/deploy/plan.js'
 
 const alias = (functionVersion: string, weights: Record<string, number> = {}, description = ''): AliasState => ({name: 'live', functionVersion, weights, description, revisionId: 'r1'})
 
@@ -39,5 +39,14 @@ describe('deploy plan', () => {
     expect(planRollback('live', alias('1', {'2': 0.1}, previousVersionDescription('1')))).toEqual({action: 'update', route: {functionVersion: '1', weights: {}, description: previousVersionDescription('1')}})
     expect(planRollback('live', alias('1', {}, previousVersionDescription('1')))).toEqual({action: 'noop'})
     expect(planRollback('live', alias('3'))).toMatchObject({action: 'refuse', reason: expect.stringContaining('records no previous version')})
+  })
+})
+
+describe('fitsDirectUpload', () => {
+  it('takes a zip whose base64 request stays under Lambda\'s 69,905,067 bytes, not a 50 MiB one', () => {
+    expect(fitsDirectUpload(1024)).toBe(true)
+    expect(fitsDirectUpload(52_428_800 - 1024)).toBe(true)
+    expect(fitsDirectUpload(52_428_800)).toBe(false)
+    expect(fitsDirectUpload(60 * 1024 * 1024)).toBe(false)
   })
 })
