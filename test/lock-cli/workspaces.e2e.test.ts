@@ -159,11 +159,10 @@ describe('workspace packages in a layer', () => {
 
   it('reads pnpm-workspace.yaml, workspace: aliases, and a file: tarball locked by its sha512', async () => {
     const p = await project(`  shared:\n    defaultExcludes: false\n    npm: ./apps/api/package.json\n`)
-    await p.write('pnpm-workspace.yaml', "packages:\n  - 'libs/*'\n  - '!libs/scratch'\n")
+    await p.write('pnpm-workspace.yaml', "packages:\n  - 'libs/*'\n")
     await p.write('package.json', JSON.stringify({name: 'mono', private: true}))
     await p.write('libs/util/package.json', JSON.stringify({name: '@acme/util', version: '2.0.0-rc.1'}))
     await p.write('libs/util/index.js', 'module.exports = "util"\n')
-    await p.write('libs/scratch/package.json', JSON.stringify({name: 'scratch', version: '1.0.0'}))
     await p.write('vendor/t/package/package.json', JSON.stringify({name: 'tarred', version: '1.0.0'}))
     await p.write('vendor/t/package/index.js', 'module.exports = "t"\n')
     execFileSync('tar', ['-czf', '../tarred-1.0.0.tgz', 'package'], {cwd: path.join(p.dir, 'vendor/t')})
@@ -180,9 +179,10 @@ describe('workspace packages in a layer', () => {
     expect(built.status, built.stderr).toBe(0)
     expect(zipList(built.json.artifacts[0].zipPath)).toEqual(expect.arrayContaining(['nodejs/node_modules/tarred/index.js', 'nodejs/node_modules/acme-util/index.js', 'nodejs/node_modules/@acme/util/index.js']))
 
-    await p.write('apps/api/package.json', JSON.stringify({name: 'api', version: '1.0.0', dependencies: {scratch: 'workspace:*'}}))
-    const excluded = await p.cli(['lock'])
-    expect(excluded.status).toBe(2)
-    expect(excluded.stderr).toContain('no workspace of . is named scratch')
+    // A new tarball at the same path makes the layer stale.
+    await p.write('vendor/t/package/index.js', 'module.exports = "t, rebuilt"\n')
+    execFileSync('tar', ['-czf', '../tarred-1.0.0.tgz', 'package'], {cwd: path.join(p.dir, 'vendor/t')})
+    expect((await p.cli(['validate', '--json'])).json.lock).toMatchObject({state: 'stale', localChanged: ['shared']})
+
   })
 })
