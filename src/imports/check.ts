@@ -3,7 +3,8 @@
 // every .js/.mjs/.cjs file of each
 // function's package is parsed (its module format from the extension and the nearest package.json
 // `type`, as Node decides it; Lambda turns module-syntax detection off), every import is resolved
-// (resolve.ts) against views of the function's layers for its architecture (views.ts), and the
+// (resolve.ts) against views of the function's layers for its architecture (views.ts; the repository's
+// workspace packages are named so an import of one says which layer carries it), and the
 // function's package.json ranges are compared with the versions its layers provide. Returns problems
 // located at file:line:column (paths relative to the manifest's directory); it never throws for a
 // finding, only for input it cannot read (the manifest's functions, layers and lock are checked).
@@ -25,6 +26,7 @@ import {findInLayers, resolveImport, type ResolveContext} from './resolve.js'
 import {layerView, readPackageJson, type LayerView, type PackageJsonData, type ViewSource} from './views.js'
 import {checkPythonFiles, layersProvide, pythonHandlerProblems} from './python-check.js'
 import {pythonLayerView, type PythonLayerView} from './python-views.js'
+import {repositoryRoot, workspaceDirs} from '../resolve/local.js'
 
 export interface FunctionImportReport {
   function: string
@@ -136,7 +138,7 @@ async function checkPythonFunction(manifest: Manifest, lock: Lockfile, fn: Funct
   return {function: fn.key, runtime: fn.runtime, architecture: fn.architecture, files: checked.files, imports: checked.imports, dynamicUnchecked: checked.dynamicUnchecked, layers: views.map((view) => ({layer: view.layer, source: view.source})), problems}
 }
 
-async function checkFunction(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, caches: ViewCaches, listFiles: FunctionFileLister): Promise<FunctionImportReport> {
+async function checkFunction(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, caches: ViewCaches, listFiles: FunctionFileLister, workspaces: ReadonlyMap<string, string>): Promise<FunctionImportReport> {
   if (fn.runtime.startsWith('python')) return checkPythonFunction(manifest, lock, fn, caches.python, listFiles)
   const cache = caches.npm
   const layers = functionLayers(manifest, lock, fn)
@@ -160,6 +162,7 @@ async function checkFunction(manifest: Manifest, lock: Lockfile, fn: FunctionSpe
     views,
     otherViews: await otherLayerViews(manifest, lock, fn, cache),
     hostNodeMajor: Number(process.versions.node.split('.')[0]),
+    workspaces,
   }
   const located = (file: FunctionFile, at: {line: number; column: number}): SourceLocation => ({file: path.relative(manifest.root, path.join(fn.source, file.rel)) || file.rel, ...at})
   const report: FunctionImportReport = {
@@ -279,8 +282,9 @@ export async function checkImports(manifest: Manifest, lock: Lockfile, functionN
   try {
     const findBuilt = options.findBuilt ?? builtArtifactFinder(manifest, db, stateDir)
     const caches: ViewCaches = {npm: new ViewCache((layer) => layerView(layer, findBuilt)), python: new ViewCache((layer) => pythonLayerView(layer, findBuilt))}
+    const workspaces = new Map([...workspaceDirs(repositoryRoot(manifest.root))].map(([name, dir]) => [name, path.relative(manifest.root, dir).split(path.sep).join('/') || '.']))
     const limit = pLimit(8)
-    const reports = await Promise.all(functions.map((fn) => limit(() => checkFunction(manifest, lock, fn, caches, options.listFiles ?? listFunctionFiles))))
+    const reports = await Promise.all(functions.map((fn) => limit(() => checkFunction(manifest, lock, fn, caches, options.listFiles ?? listFunctionFiles, workspaces))))
     const all = reports.flatMap((report) => report.problems)
     return {functions: reports, errors: all.filter((problem) => problem.severity === 'error').length, warnings: all.filter((problem) => problem.severity === 'warning').length}
   } finally {

@@ -3,7 +3,8 @@
 // node_modules, /var/runtime/node_modules, /var/task): a builtin, a file of the function, a package
 // of the merged /opt (the last of the function's layers holding it wins, as extraction replaces
 // earlier files), or the AWS SDK v3 of the nodejs18.x+ runtimes. Anything else is a problem naming
-// which manifest layer could provide the package. Subpaths are checked against the package's
+// which manifest layer could provide the package (for a workspace package of the repository: which
+// layer carries it, or how to add it to one). Subpaths are checked against the package's
 // `exports` (resolve.exports, Node's conditions: node + import or require) and, when the layer's files
 // are known, against the files the layer really holds. Pure: plain data in, plain data out.
 import {isBuiltin} from 'node:module'
@@ -26,6 +27,8 @@ export interface ResolveContext {
   otherViews: readonly LayerView[]
   /** Major version of the Node.js running this check (builtins are those of this version). */
   hostNodeMajor: number
+  /** Workspace packages of the repository: name -> folder (as shown, relative to the manifest). */
+  workspaces?: ReadonlyMap<string, string>
 }
 
 export type ProblemWithoutLocation = Omit<Problem, 'location'>
@@ -142,7 +145,9 @@ function checkPackageSubpath(found: {view: LayerView; pkg: ProvidedPackage}, sub
 
 function whoCouldProvide(ctx: ResolveContext, name: string): string {
   const others = ctx.otherViews.filter((view) => view.packages.some((pkg) => pkg.name === name)).map((view) => view.layer)
-  if (others.length > 0) return `Layer ${others.join(', ')} provides it: add ${others.length === 1 ? 'it' : 'one of them'} to functions.${ctx.functionKey}.layers.`
+  const folder = ctx.workspaces?.get(name)
+  if (others.length > 0) return `Layer ${others.join(', ')} ${folder === undefined ? 'provides it' : `carries the workspace package ${name}`}: add ${others.length === 1 ? 'it' : 'one of them'} to functions.${ctx.functionKey}.layers.`
+  if (folder !== undefined) return `No layer in the manifest carries the workspace package ${name} (${folder}): add "${name}": "workspace:*" to the npm dependencies of a layer of function ${ctx.functionKey} and run \`layers lock\`. A function package never holds node_modules, so the workspace's link there is not packaged.`
   return `No layer in the manifest provides it: add ${name} to the dependencies of an npm layer of this function and run \`layers lock\`.`
 }
 
@@ -181,10 +186,11 @@ export function resolveImport(ctx: ResolveContext, importer: string, format: Mod
     }
   }
   const layerList = ctx.views.length > 0 ? `its layers (${ctx.views.map((view) => view.layer).join(', ')})` : 'its layers (it has none)'
+  const workspace = ctx.workspaces?.get(name)
   const aws = name.startsWith('@aws-sdk/') ? ` The ${ctx.runtime} runtime does not provide the AWS SDK v3.` : ''
   return {
     resolution: {kind: 'unresolved'},
-    problems: [problem('error', 'ERR_LAYERS_IMPORT_UNRESOLVED', `'${specifier}' is not a builtin, a file of function ${ctx.functionKey}, or a package of ${layerList}: Lambda fails with Runtime.ImportModuleError.${aws}`, whoCouldProvide(ctx, name))],
+    problems: [problem('error', 'ERR_LAYERS_IMPORT_UNRESOLVED', `'${specifier}' is not a builtin, a file of function ${ctx.functionKey}, or a package of ${layerList}${workspace === undefined ? '' : ` (it is the workspace package ${name}, ${workspace}, which none of them carries)`}: Lambda fails with Runtime.ImportModuleError.${aws}`, whoCouldProvide(ctx, name))],
   }
 }
 

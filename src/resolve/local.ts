@@ -1,7 +1,8 @@
 // Owns local npm packages of a layer: `file:<dir>` and `workspace:<range>` dependencies, and npm
 // workspace packages named by a range their version satisfies (npm links those instead of fetching).
 // - The repository is the manifest's folder, or the workspace root above it (the nearest folder whose
-//   package.json declares `workspaces`). A local package's folder must lie inside it, both as written
+//   package.json declares `workspaces`, or that holds a pnpm-workspace.yaml: pnpm lists its workspaces
+//   there, `packages` globs with `!` exclusions, not in package.json). A local package's folder must lie inside it, both as written
 //   and with symlinks resolved (realpath); anything else is refused (exit 2) naming the path.
 // - A package is packed as `npm pack` packs it, by npm-packlist itself (the `files` field, .npmignore
 //   else .gitignore, the workspace root's ignore files for a workspace, package.json/README/LICENSE
@@ -9,7 +10,10 @@
 //   but reads only its path, package.json, bundle edges and workspaces, so it gets a one-node tree
 //   (@npmcli/arborist is not a dependency): bundleDependencies are not packed from node_modules; they
 //   are resolved from the registry like the package's other dependencies.
-// - What is packed is locked by one sha512 SRI over the sorted listing (path, byte length, bytes of
+// - A `file:` path to a tarball (.tgz, .tar.gz, .tar) is what npm installs from it: its files under the
+//   top folder (`package/`), regular files only (links and entries leaving the package are refused),
+//   locked by the sha512 SRI of the tarball's bytes as npm locks it.
+// - What is packed from a folder is locked by one sha512 SRI over the sorted listing (path, byte length, bytes of
 //   each file), recorded as the package's `integrity` with `resolved: "file:<path from the manifest>"`.
 //   The build packs again and refuses content that no longer has the locked hash.
 import {createHash} from 'node:crypto'
@@ -17,6 +21,7 @@ import {existsSync, readFileSync, realpathSync, statSync} from 'node:fs'
 import path from 'node:path'
 import semver from 'semver'
 import {globSync} from 'tinyglobby'
+import {parse as parseYaml} from 'yaml'
 import {UserInputError} from '../errors/index.js'
 import type {PackageVersion} from './types.js'
 
@@ -66,6 +71,29 @@ export function repositoryRoot(start: string): string {
 }
 
 function workspacePatterns(dir: string): string[] | undefined {
+  return pnpmWorkspacePatterns(dir) ?? npmWorkspacePatterns(dir)
+}
+
+function pnpmWorkspacePatterns(dir: string): string[] | undefined {
+  let text: string
+  try {
+    text = readFileSync(path.join(dir, 'pnpm-workspace.yaml'), 'utf8')
+  } catch {
+    return undefined
+  }
+  const file = path.join(dir, 'pnpm-workspace.yaml')
+  let parsed: unknown
+  try {
+    parsed = parseYaml(text)
+  } catch (error) {
+    throw new UserInputError('ERR_LAYERS_WORKSPACE_INVALID', `${file} is not valid YAML: ${(error as Error).message}`, {hint: 'Fix the file (pnpm reads its `packages` list of globs).', details: {path: file}})
+  }
+  const list = parsed && typeof parsed === 'object' ? (parsed as {packages?: unknown}).packages : undefined
+  // pnpm treats a pnpm-workspace.yaml without `packages` as a workspace of the root alone.
+  return Array.isArray(list) ? list.filter((item): item is string => typeof item === 'string') : []
+}
+
+function npmWorkspacePatterns(dir: string): string[] | undefined {
   try {
     const json = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {workspaces?: unknown}
     const field = json.workspaces
@@ -119,28 +147,28 @@ export class LocalPackages {
   /** The folder `spec` of dependency `name` (declared in folder `from`) points at, or undefined when it is a registry spec. */
   folderOf(name: string, spec: string, from: string): string | undefined {
     if (spec.startsWith('file:')) {
-      const dir = path.resolve(from, spec.slice('file:'.length))
+      const dir = path.resolve(isTarball(from) ? path.dirname(from) : from, spec.slice('file:'.length))
       this.assertInside(name, spec, dir)
       return dir
     }
     if (spec.startsWith('workspace:')) {
-      const wanted = spec.slice('workspace:'.length)
+      const {target, wanted} = workspaceAlias(name, spec.slice('workspace:'.length))
       if (wanted.startsWith('.') || wanted.startsWith('/')) {
         const dir = path.resolve(from, wanted)
         this.assertInside(name, spec, dir)
         return dir
       }
-      const dir = this.workspaces.get(name)
+      const dir = this.workspaces.get(target)
       if (!dir) {
-        throw new UserInputError('ERR_LAYERS_LOCAL_PACKAGE_NOT_FOUND', `Layer ${this.context.layer}: ${name}@${spec} names a workspace package, but no workspace of ${this.shown(this.root)} is named ${name}.`, {
+        throw new UserInputError('ERR_LAYERS_LOCAL_PACKAGE_NOT_FOUND', `Layer ${this.context.layer}: ${name}@${spec} names a workspace package, but no workspace of ${this.shown(this.root)} is named ${target}.`, {
           hint: `Add the package's folder to \`workspaces\` in ${this.shown(path.join(this.root, 'package.json'))}, or depend on it with file:<path>.`,
           details: {layer: this.context.layer, package: name, spec},
         })
       }
       const range = wanted === '*' || wanted === '^' || wanted === '~' || wanted === '' ? '*' : wanted
       const version = readManifest(dir).version ?? '0.0.0'
-      if (!semver.satisfies(version, range, {loose: true})) {
-        throw new UserInputError('ERR_LAYERS_NO_MATCHING_VERSION', `Layer ${this.context.layer}: ${name}@${spec} does not match the workspace package ${name}@${version} (${this.shown(dir)}).`, {
+      if (range !== '*' && !semver.satisfies(version, range, {loose: true})) {
+        throw new UserInputError('ERR_LAYERS_NO_MATCHING_VERSION', `Layer ${this.context.layer}: ${name}@${spec} does not match the workspace package ${target}@${version} (${this.shown(dir)}).`, {
           hint: `Change the range to one ${version} satisfies, e.g. workspace:*.`,
           details: {layer: this.context.layer, package: name, spec},
         })
@@ -162,8 +190,13 @@ export class LocalPackages {
 
   pack(dir: string): Promise<PackedPackage> {
     let found = this.packed.get(dir)
-    if (!found) this.packed.set(dir, (found = packDirectory(dir, this.root, [...this.workspaces.values()])))
+    if (!found) this.packed.set(dir, (found = isTarball(dir) ? packTarball(dir) : packDirectory(dir, this.root, [...this.workspaces.values()])))
     return found
+  }
+
+    /** Workspace package name -> absolute folder, for the repository of this layer. */
+  workspacePackages(): ReadonlyMap<string, string> {
+    return this.workspaces
   }
 
   /** The folder a locked `resolved: file:<path>` names, checked to be inside the repository. */
@@ -179,6 +212,13 @@ export class LocalPackages {
       throw new UserInputError('ERR_LAYERS_LOCAL_PACKAGE_OUTSIDE', `Layer ${this.context.layer}: ${name}@${spec} points at ${escapes}, outside the repository ${this.root}${escapes === dir ? '' : ' (through a symlink)'}; refusing to pack it.`, {
         hint: 'A layer may only hold local packages from inside the repository (the manifest\'s folder or the workspace root). Move the package into the repository, or publish it to a registry and depend on its version.',
         details: {layer: this.context.layer, package: name, spec, path: escapes},
+      })
+    }
+    if (isTarball(dir)) {
+      if (existsSync(dir) && statSync(dir).isFile()) return
+      throw new UserInputError('ERR_LAYERS_LOCAL_PACKAGE_NOT_FOUND', `Layer ${this.context.layer}: ${name}@${spec} points at ${this.shown(dir)}, which is not a file.`, {
+        hint: 'Fix the path to the tarball (relative to the package.json that declares the dependency), or remove the dependency.',
+        details: {layer: this.context.layer, package: name, spec, path: dir},
       })
     }
     if (!existsSync(dir) || !statSync(dir).isDirectory() || !existsSync(path.join(dir, 'package.json'))) {
@@ -216,12 +256,26 @@ function readManifest(dir: string): PackageVersion {
   return JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as PackageVersion
 }
 
-/** Workspace package name -> absolute folder, from the root package.json's `workspaces` globs. */
-function workspaceDirs(root: string): Map<string, string> {
+/**
+ * The workspace package a `workspace:` spec of dependency `name` names, and the range it asks for:
+ * pnpm's alias form `workspace:<target>@<range>` (e.g. `workspace:@acme/real@*`) names `target`;
+ * otherwise it is `name` itself. A path (`workspace:./x`) is returned as the range.
+ */
+export function workspaceAlias(name: string, rest: string): {target: string; wanted: string} {
+  if (rest.startsWith('.') || rest.startsWith('/')) return {target: name, wanted: rest}
+  const at = rest.indexOf('@', rest.startsWith('@') ? 1 : 0)
+  return at > 0 ? {target: rest.slice(0, at), wanted: rest.slice(at + 1)} : {target: name, wanted: rest}
+}
+
+/** Workspace package name -> absolute folder, from the workspace globs of the root (pnpm-workspace.yaml, else package.json). */
+export function workspaceDirs(root: string): Map<string, string> {
   const found = new Map<string, string>()
   const patterns = workspacePatterns(root)
   if (!patterns || patterns.length === 0) return found
-  const manifests = globSync(patterns.map((pattern) => `${pattern.replace(/\/+$/, '')}/package.json`), {cwd: root, ignore: ['**/node_modules/**'], absolute: true}).sort()
+  const manifestOf = (pattern: string): string => `${pattern.replace(/\/+$/, '')}/package.json`
+  const included = patterns.filter((pattern) => !pattern.startsWith('!')).map(manifestOf)
+  const excluded = patterns.filter((pattern) => pattern.startsWith('!')).flatMap((pattern) => [manifestOf(pattern.slice(1)), `${pattern.slice(1).replace(/\/+$/, '')}/**`])
+  const manifests = globSync(included, {cwd: root, ignore: ['**/node_modules/**', ...excluded], absolute: true}).sort()
   for (const file of manifests) {
     const dir = path.dirname(path.resolve(file))
     try {
@@ -232,6 +286,50 @@ function workspaceDirs(root: string): Map<string, string> {
     }
   }
   return found
+}
+
+/** Whether a local package path names a tarball (npm installs `file:x.tgz` from the tarball). */
+export function isTarball(file: string): boolean {
+  return /\.(?:tgz|tar\.gz|tar)$/i.test(file)
+}
+
+/** The files of the package tarball `file` (under its top folder), with the tarball's sha512 as integrity. */
+export async function packTarball(file: string): Promise<PackedPackage> {
+  const data = readFileSync(file)
+  const refuse = (what: string): UserInputError =>
+    new UserInputError('ERR_LAYERS_LOCAL_TARBALL_INVALID', `The package tarball ${file} ${what}.`, {hint: 'Make the tarball with `npm pack`, or depend on the package\'s folder instead.', details: {path: file}})
+  const {Parser} = await import('tar')
+  const files: PackedFile[] = []
+  await new Promise<void>((resolve, reject) => {
+    const parser = new Parser({
+      strict: true,
+      onReadEntry: (entry) => {
+        const parts = entry.path.split('/').filter((part) => part !== '' && part !== '.')
+        const rel = parts.slice(1).join('/')
+        if (entry.type === 'Directory' || rel === '') return entry.resume()
+        if (parts.includes('..') || entry.path.startsWith('/') || entry.type !== 'File') {
+          entry.resume()
+          return reject(refuse(`holds ${entry.path} (${entry.type}), which npm would not install as a file of the package`))
+        }
+        const chunks: Buffer[] = []
+        entry.on('data', (chunk: Buffer) => chunks.push(chunk))
+        entry.on('end', () => files.push({rel, data: Buffer.concat(chunks), mode: (entry.mode ?? 0o644) & 0o777}))
+      },
+    })
+    parser.on('error', (error: Error) => reject(refuse(`cannot be read (${error.message})`)))
+    parser.on('end', () => resolve())
+    parser.end(data)
+  })
+  files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0))
+  const json = files.find((entry) => entry.rel === 'package.json')
+  if (!json) throw refuse('has no package.json in its top folder')
+  let manifest: PackageVersion
+  try {
+    manifest = JSON.parse(json.data.toString('utf8')) as PackageVersion
+  } catch (error) {
+    throw refuse(`has a package.json that does not parse (${(error as Error).message})`)
+  }
+  return {files, integrity: `sha512-${createHash('sha512').update(data).digest('base64')}`, manifest: {...manifest, name: manifest.name, version: manifest.version ?? '0.0.0'}}
 }
 
 /** Packs `dir` as npm pack would (npm-packlist) and hashes what is packed. */

@@ -193,6 +193,25 @@ describe('resolveImport', () => {
     expect(resolveImport(context({views: [arn]}), 'index.js', 'commonjs', imp('lodash')).problems).toEqual([expect.objectContaining({severity: 'warning', code: 'ERR_LAYERS_IMPORT_UNVERIFIED'})])
   })
 
+  it('says of a workspace package which layer carries it, or that none does and how to add it', () => {
+    const workspaces = new Map([['@acme/a', 'packages/a'], ['@acme/c', 'packages/c']])
+    const carried = view('shared', ['nodejs/node_modules/@acme/a/index.js'])
+    expect(resolveImport(context({views: [carried], workspaces}), 'index.js', 'commonjs', imp('@acme/a')).resolution).toMatchObject({kind: 'layer', layer: 'shared'})
+    const elsewhere = resolveImport(context({views: [view('deps', [])], otherViews: [carried], workspaces}), 'index.js', 'commonjs', imp('@acme/a'))
+    expect(elsewhere.problems).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        code: 'ERR_LAYERS_IMPORT_UNRESOLVED',
+        message: expect.stringContaining('(it is the workspace package @acme/a, packages/a, which none of them carries)'),
+        hint: 'Layer shared carries the workspace package @acme/a: add it to functions.api.layers.',
+      }),
+    ])
+    const nowhere = resolveImport(context({views: [carried], workspaces}), 'index.js', 'commonjs', imp('@acme/c/sub'))
+    expect(nowhere.problems).toEqual([expect.objectContaining({code: 'ERR_LAYERS_IMPORT_UNRESOLVED', hint: expect.stringContaining('No layer in the manifest carries the workspace package @acme/c (packages/c): add "@acme/c": "workspace:*" to the npm dependencies of a layer of function api')})])
+    // A registry package keeps the registry wording.
+    expect(resolveImport(context({workspaces}), 'index.js', 'commonjs', imp('lodash')).problems[0]!.hint).toContain('No layer in the manifest provides it')
+  })
+
   it('splits package names and subpaths', () => {
     expect(packageNameOf('a')).toEqual({name: 'a', subpath: '.'})
     expect(packageNameOf('a/b/c')).toEqual({name: 'a', subpath: './b/c'})
