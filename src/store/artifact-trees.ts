@@ -3,7 +3,7 @@
 // packages the lock held for it. The lock only holds the current tree of each layer; this keeps the
 // trees of every earlier content, so the versions still published and run answer `layers find`.
 import type {LockedArtifact} from '../lock/types.js'
-import type {StateDatabase} from './db.js'
+import {storedJson, type StateDatabase} from './db.js'
 
 export interface ArtifactTree {
   codeSha256: string
@@ -27,7 +27,7 @@ export function recordArtifactTree(db: StateDatabase, tree: ArtifactTree, record
   )
 }
 
-/** Every recorded tree, oldest first. */
+/** Every recorded tree, oldest first; a row whose tree does not parse reads as not recorded (as a content built in another clone). */
 export function artifactTrees(db: StateDatabase): ArtifactTree[] {
   const rows = db.prepare(`SELECT code_sha256, layer, artifact, tree FROM artifact_trees ORDER BY recorded_at, code_sha256`).all() as Array<{
     code_sha256: string
@@ -35,5 +35,15 @@ export function artifactTrees(db: StateDatabase): ArtifactTree[] {
     artifact: string
     tree: string
   }>
-  return rows.map((row) => ({codeSha256: row.code_sha256, layer: row.layer, artifactKey: row.artifact, ...(JSON.parse(row.tree) as Pick<ArtifactTree, 'packages' | 'wheels'>)}))
+  return rows.flatMap((row) => {
+    const tree = storedJson(row.tree, isTreeBody)
+    return tree ? [{codeSha256: row.code_sha256, layer: row.layer, artifactKey: row.artifact, ...tree}] : []
+  })
+}
+
+function isTreeBody(value: unknown): value is Pick<ArtifactTree, 'packages' | 'wheels'> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const {packages, wheels} = value as {packages?: unknown; wheels?: unknown}
+  const isRecord = (field: unknown) => field === undefined || (typeof field === 'object' && field !== null && !Array.isArray(field))
+  return isRecord(packages) && isRecord(wheels) && (packages !== undefined || wheels !== undefined)
 }

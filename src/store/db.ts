@@ -253,6 +253,24 @@ function nativeModuleProblem(error: unknown): {message: string; hint: string} | 
   }
 }
 
+/**
+ * A JSON column's value, or undefined when the text does not parse or is not of the expected shape.
+ * Every such column is a cache or a record that can be missing: a row damaged outside layers then reads
+ * as absent (and is rewritten by the next read from AWS or build) instead of ending the command.
+ */
+export function storedJson<T>(text: string, isExpected: (value: unknown) => value is T): T | undefined {
+  try {
+    const value: unknown = JSON.parse(text)
+    return isExpected(value) ? value : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string')
+}
+
 export function schemaVersion(db: StateDatabase): number {
   return db.pragma('user_version', {simple: true}) as number
 }

@@ -9,7 +9,7 @@
 // to any more (deleted, or left behind) is not looked up at all: the audit reads only what ListAliases
 // names.
 import type {ScannedVersion} from '../audit/types.js'
-import type {StateDatabase} from './db.js'
+import {storedJson, type StateDatabase} from './db.js'
 
 /** Where a published version is: the reading account and region, the function's ARN, the version number. */
 export interface FunctionVersionKey {
@@ -71,11 +71,13 @@ export function functionVersionCache(db: StateDatabase, now: () => Date = () => 
       for (const revision of aliasRevisions) {
         const row = select.get(key.accountId, key.region, key.functionArn, key.version, revision) as Row | undefined
         if (!row) continue
+        const layers = storedJson(row.layers, isLayerRefs)
+        if (!layers) continue
         return {
           version: row.version,
           ...(row.runtime === null ? {} : {runtime: row.runtime}),
           architecture: row.architecture,
-          layers: JSON.parse(row.layers) as ScannedVersion['layers'],
+          layers,
           ...(row.codeSha256 === null ? {} : {codeSha256: row.codeSha256}),
         }
       }
@@ -85,4 +87,8 @@ export function functionVersionCache(db: StateDatabase, now: () => Date = () => 
       if (entries.length > 0) putAll(entries, now().toISOString())
     },
   }
+}
+
+function isLayerRefs(value: unknown): value is ScannedVersion['layers'] {
+  return Array.isArray(value) && value.every((ref: {arn?: unknown; codeSize?: unknown} | null) => typeof ref?.arn === 'string' && typeof ref.codeSize === 'number')
 }

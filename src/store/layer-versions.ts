@@ -8,7 +8,7 @@
 // unreadable answers are never stored, so they are asked again each run. Prune and attach always ask
 // Lambda.
 import type {Architecture} from '../manifest/types.js'
-import type {StateDatabase} from './db.js'
+import {isStringArray, storedJson, type StateDatabase} from './db.js'
 
 /** A version as Lambda described it. */
 export interface CachedLayerVersion {
@@ -35,7 +35,10 @@ export function layerVersionCache(db: StateDatabase, now: () => Date = () => new
     get(accountId, arn) {
       const row = select.get(accountId, arn) as {codeSha256: string; codeSize: number; runtimes: string; architectures: string} | undefined
       if (!row) return undefined
-      return {codeSha256: row.codeSha256, codeSize: row.codeSize, compatibleRuntimes: JSON.parse(row.runtimes) as string[], compatibleArchitectures: JSON.parse(row.architectures) as Architecture[]}
+      const compatibleRuntimes = storedJson(row.runtimes, isStringArray)
+      const compatibleArchitectures = storedJson(row.architectures, isStringArray)
+      if (!compatibleRuntimes || !compatibleArchitectures) return undefined
+      return {codeSha256: row.codeSha256, codeSize: row.codeSize, compatibleRuntimes, compatibleArchitectures: compatibleArchitectures as Architecture[]}
     },
     put(accountId, arn, version) {
       insert.run(accountId, arn, version.codeSha256, version.codeSize, JSON.stringify(version.compatibleRuntimes), JSON.stringify(version.compatibleArchitectures), now().toISOString())
