@@ -3,6 +3,8 @@
 // and upload a file (a single PUT for small zips, multipart through @aws-sdk/lib-storage for large ones;
 // every part is bounded by the client's read timeout, which is inactivity, so a large upload that keeps
 // sending is never cut, and a failed multipart upload is aborted without the abort hiding the failure).
+// An interrupt (`signal`) cancels an upload in flight: the object is content-addressed and S3 stores
+// no part of an unfinished PUT or multipart upload, so the rerun uploads it whole and nothing is lost.
 // S3's answers for a bucket in another region are named by the client itself (s3-region.ts).
 import {createReadStream} from 'node:fs'
 import {AbortMultipartUploadCommand, CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, type BucketLocationConstraint, type S3Client} from '@aws-sdk/client-s3'
@@ -15,8 +17,11 @@ export interface ArtifactStoreApi {
   createBucket(bucket: string, region: string): Promise<void>
   /** The object's size in bytes; undefined when it does not exist. */
   objectSize(bucket: string, key: string): Promise<number | undefined>
-  /** `onProgress` hears the bytes sent so far after each part of a multipart upload (a single PUT, over at once, says nothing). */
-  upload(input: {bucket: string; key: string; file: string; bytes: number; sha256Base64: string; onProgress?: (sent: number, total: number) => void}): Promise<void>
+  /**
+   * `onProgress` hears the bytes sent so far after each part of a multipart upload (a single PUT, over at
+   * once, says nothing). Resolves false when `signal` cancelled the upload (nothing stored), true when stored.
+   */
+  upload(input: {bucket: string; key: string; file: string; bytes: number; sha256Base64: string; onProgress?: (sent: number, total: number) => void; signal?: AbortSignal}): Promise<boolean>
 }
 
 /** Part size for multipart uploads; a zip up to this size goes up in a single PUT. */
@@ -64,8 +69,13 @@ export function artifactStoreApi(client: S3Client, options: {partSize?: number} 
     },
     async upload(input) {
       const partSize = options.partSize ?? UPLOAD_PART_SIZE
+      if (input.signal?.aborted) return false
+      const cancel = new AbortController()
+      const onInterrupt = () => cancel.abort()
+      input.signal?.addEventListener('abort', onInterrupt, {once: true})
       const upload = new Upload({
         client,
+        abortController: cancel,
         partSize,
         queueSize: 4,
         // Aborted below: lib-storage's own abort throws its error in place of the part's (and to an
@@ -85,10 +95,14 @@ export function artifactStoreApi(client: S3Client, options: {partSize?: number} 
       if (input.onProgress && input.bytes > partSize) upload.on('httpUploadProgress', (progress) => input.onProgress!(progress.loaded ?? 0, progress.total ?? input.bytes))
       try {
         await upload.done()
+        return true
       } catch (error) {
         // Best effort: parts left behind only cost storage (a lifecycle rule removes them); the failure is the news.
         if (upload.uploadId) await client.send(new AbortMultipartUploadCommand({Bucket: input.bucket, Key: input.key, UploadId: upload.uploadId})).catch(() => undefined)
+        if (cancel.signal.aborted) return false
         throw error
+      } finally {
+        input.signal?.removeEventListener('abort', onInterrupt)
       }
     },
   }

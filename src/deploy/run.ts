@@ -189,7 +189,8 @@ async function deployOne(target: DeployTarget, env: DeployEnv, options: DeployRu
         beforeWrite()
         const store = await env.store(target)
         const onProgress = (sent: number, total: number) => options.emit({type: 'progress', phase: 'upload', message: `${target.functionName} ${target.accountName}/${target.region}: ${formatBytes(sent)} of ${formatBytes(total)}`})
-        await store.upload({bucket: target.bucket, key: target.key, file: pkg.zipPath, bytes: pkg.zipBytes, sha256Base64: pkg.codeSha256, onProgress})
+        const stored = await store.upload({bucket: target.bucket, key: target.key, file: pkg.zipPath, bytes: pkg.zipBytes, sha256Base64: pkg.codeSha256, onProgress, ...(options.signal ? {signal: options.signal} : {})})
+        if (!stored) throw new Stop({status: wrote ? 'interrupted' : 'not-started'})
       }
       if (!options.directUpload) outcome.s3 = {bucket: target.bucket, key: target.key, upload: there ? 'exists' : 'uploaded'}
       beforeWrite()

@@ -316,7 +316,8 @@ async function publishUnit(unit: PublishUnit, env: PublishEnv, options: PublishR
       // A large (multipart) upload says how far it is, part by part.
       const onProgress = (sent: number, total: number) =>
         options.emit({type: 'progress', phase: 'upload', message: `${unit.layer} (${unit.artifactKey}) ${unit.target.accountName}/${unit.target.region}: ${formatBytes(sent)} of ${formatBytes(total)}`})
-      await store.upload({bucket: unit.bucket, key: unit.key, file: unit.content.zipPath, bytes: unit.content.zipBytes, sha256Base64: unit.content.codeSha256, onProgress})
+      const stored = await store.upload({bucket: unit.bucket, key: unit.key, file: unit.content.zipPath, bytes: unit.content.zipBytes, sha256Base64: unit.content.codeSha256, onProgress, ...(options.signal ? {signal: options.signal} : {})})
+      if (!stored) return {...outcome, status: 'not-started'}
       outcome.upload = 'uploaded'
     }
     if (options.dryRun) {

@@ -1,6 +1,7 @@
 // The artifact store's upload progress: a multipart upload (a zip larger than one part) reports the
-// bytes sent after each part, ending at the whole size; a single PUT reports nothing.
-import {CreateBucketCommand} from '@aws-sdk/client-s3'
+// bytes sent after each part, ending at the whole size; a single PUT reports nothing. An interrupt
+// cancels an upload in flight and stores nothing.
+import {CreateBucketCommand, HeadObjectCommand} from '@aws-sdk/client-s3'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -41,5 +42,22 @@ describe('artifact upload progress', () => {
     const {createHash} = await import('node:crypto')
     await store.upload({bucket: 'progress', key: 'small.zip', file: small, bytes: 4, sha256Base64: createHash('sha256').update('tiny').digest('base64'), onProgress: (sent) => none.push(sent)})
     expect(none).toEqual([])
+  })
+
+  it('cancels a multipart upload when interrupted: nothing is stored and the upload says so', async () => {
+    const s3 = clients(server, ACCOUNT1).s3
+    const store = artifactStoreApi(s3, {partSize: PART})
+    const big = path.join(dir, 'cancelled.zip')
+    const bytes = 6 * PART
+    writeFileSync(big, Buffer.alloc(bytes, 9))
+    const interrupt = new AbortController()
+    const stored = await store.upload({bucket: 'progress', key: 'cancelled.zip', file: big, bytes, sha256Base64: '', signal: interrupt.signal, onProgress: () => interrupt.abort()})
+    expect(stored).toBe(false)
+    const head = await s3.send(new HeadObjectCommand({Bucket: 'progress', Key: 'cancelled.zip'})).then(
+      () => 'found',
+      (error: {name?: string}) => error.name,
+    )
+    expect(head).toBe('NotFound')
+    expect(await store.upload({bucket: 'progress', key: 'cancelled.zip', file: big, bytes, sha256Base64: '', signal: interrupt.signal})).toBe(false)
   })
 })

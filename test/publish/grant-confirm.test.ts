@@ -54,7 +54,7 @@ function fake(): {env: PublishEnv; calls: string[]} {
     deleteVersion: async () => {},
     layerArnsInUse: async () => new Set<string>(),
   }
-  const store: ArtifactStoreApi = {bucketState: async () => 'exists', createBucket: async () => {}, objectSize: async () => 10, upload: async () => {}}
+  const store: ArtifactStoreApi = {bucketState: async () => 'exists', createBucket: async () => {}, objectSize: async () => 10, upload: async () => true}
   return {env: {layersApi: async () => api, store: async () => store}, calls}
 }
 

@@ -89,6 +89,7 @@ function fake(): Fake {
     },
     async upload() {
       calls.push('upload')
+      return true
     },
   }
   return {
