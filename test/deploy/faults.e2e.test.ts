@@ -13,6 +13,7 @@ import {GetAliasCommand, GetFunctionConfigurationCommand, ListVersionsByFunction
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer, type CallRecord} from '../../aws-double/index.js'
 import {createFunction, DEV, EU, lambdaAs, makeProject, type Project} from '../publish/support.js'
+import {whileStalled} from '../support/stall.js'
 
 const MANIFEST = `version: 1
 settings:
@@ -102,11 +103,7 @@ describe('layers deploy under faults', () => {
   it('a stalled UpdateFunctionCode ends within the time bounds naming the call, function, account and region (exit 1); the rerun converges', async () => {
     project.write('fns/api/index.js', handler('v2'))
     const before = await codeOf()
-    server.setFaults({stallRate: 1, operations: ['UpdateFunctionCode']})
-    const started = performance.now()
-    const stalled = await project.run(['deploy', 'api', '--create-bucket', '--read-timeout', '1', '--json'])
-    const seconds = (performance.now() - started) / 1000
-    server.setFaults(undefined)
+    const {result: stalled, seconds} = await whileStalled(server, ['UpdateFunctionCode'], () => project.run(['deploy', 'api', '--create-bucket', '--read-timeout', '1', '--json']))
     expect(stalled.status, stalled.stderr).toBe(1)
     expect(seconds).toBeLessThan(15)
     expect(stalled.json.functions[0]).toMatchObject({status: 'failed', code: 'not-done', error: {code: 'ERR_LAYERS_AWS_NO_ANSWER', message: expect.stringContaining(`No answer from lambda UpdateFunctionCode for account dev (${DEV}), region ${EU}`)}})

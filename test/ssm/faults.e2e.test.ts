@@ -10,6 +10,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer, type CallRecord} from '../../aws-double/index.js'
 import {parseLockfile} from '../../src/lock/io.js'
 import {accountsYaml, DEV, EU, makeProject, PROD, ROLES, type Project} from '../publish/support.js'
+import {whileStalled} from '../support/stall.js'
 
 const MANIFEST = `version: 1
 settings:
@@ -68,11 +69,7 @@ afterAll(async () => {
 describe('SSM parameter writes under faults', () => {
   it('a stalled PutParameter ends within the time bounds naming the parameter, account and region (exit 1); the rerun converges', async () => {
     await deleteAll()
-    server.setFaults({stallRate: 1, operations: ['PutParameter']})
-    const started = performance.now()
-    const stalled = await project.run(['publish', '--read-timeout', '1', '--concurrency', '1', '--no-remote-state'])
-    const seconds = (performance.now() - started) / 1000
-    server.setFaults(undefined)
+    const {result: stalled, seconds} = await whileStalled(server, ['PutParameter'], () => project.run(['publish', '--read-timeout', '1', '--concurrency', '1', '--no-remote-state']))
     expect(stalled.status, stalled.stderr).toBe(1)
     // Six parameters, each stalled once (no second attempt after no answer at all) within a 1 s read timeout.
     expect(seconds).toBeLessThan(25)
