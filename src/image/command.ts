@@ -85,7 +85,7 @@ export async function imageCommand(options: ImageCommandOptions, factory: AwsCli
   }
   const timeouts = options.timeouts ?? resolveTimeouts()
   const clients = boundClients(factory)
-  const env: PushFunctionImageEnv = {ecr: (account, region) => clients.ecr(account, region), timeouts, ...(options.signal ? {signal: options.signal} : {})}
+  const env: PushFunctionImageEnv = {ecr: (account, region) => clients.ecr(account, region), timeouts, emit: options.emit, ...(options.signal ? {signal: options.signal} : {})}
   const db = openStateDatabase(paths.stateDir)
   try {
     const packaged = await packageFunctions(manifest, lock, [fn], {stateDir: paths.stateDir, emit: options.emit, db, ...(options.signal ? {signal: options.signal} : {})})

@@ -6,6 +6,7 @@
 import type {ECRClient} from '@aws-sdk/client-ecr'
 import type {AwsTimeouts} from '../aws/time-bounds.js'
 import {UserInputError} from '../errors/index.js'
+import type {EmitEvent} from '../events.js'
 import type {Lockfile} from '../lock/types.js'
 import type {Account, FunctionSpec, Manifest} from '../manifest/types.js'
 import {functionLayers, type BuiltArtifactFinder} from '../package/artifacts.js'
@@ -85,6 +86,7 @@ export interface PushFunctionImageEnv {
   ecr(account: Account, region: string): Promise<Pick<ECRClient, 'send'>>
   timeouts: AwsTimeouts
   signal?: AbortSignal
+  emit?: EmitEvent
 }
 
 export interface PushedFunctionImage extends PushedImage {
@@ -105,6 +107,6 @@ export async function pushFunctionImage(image: FunctionImage, target: PushFuncti
   const client = await env.ecr(target.account, target.region)
   const registry = login ?? (await ecrRegistry(client, where))
   const created = (await ensureRepository(client, target.repository, target.createRepository === true, where)) === 'created'
-  const pushed = await pushImage(image, registryClient(registry.host, [registry], env.timeouts, env.signal), target.repository, target.tag ? {tag: target.tag} : {})
+  const pushed = await pushImage(image, registryClient(registry.host, [registry], env.timeouts, env.signal), target.repository, {...(target.tag ? {tag: target.tag} : {}), ...(env.emit ? {emit: env.emit} : {})})
   return {...pushed, ...where, repository: target.repository, repositoryCreated: created}
 }

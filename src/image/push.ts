@@ -40,7 +40,9 @@ export async function pushImage(image: FunctionImage, registry: Registry, reposi
       blobsMounted++
       continue
     }
-    await registry.uploadBlob(repository, digest, await image.blob(digest))
+    const bytes = await image.blob(digest)
+    options.emit?.({type: 'progress', phase: 'image', message: `uploading blob ${digest.slice(0, 19)} (${bytes.length} bytes) to ${registry.host}/${repository}`})
+    await registry.uploadBlob(repository, digest, bytes)
     blobsPushed++
   }
   if (options.tag) await registry.putManifest(repository, options.tag, image.manifest.mediaType, image.manifestBytes)
