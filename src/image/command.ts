@@ -3,13 +3,16 @@
 // to the ECR registry of every push target first (each account verified by STS before its first ECR
 // call; a base image in one of those registries is read with its credentials), assembles the image
 // once (src/image/function-image.ts), writes it as an OCI layout (--output) and pushes it (--push) to
-// the repository in each of the function's accounts and regions (narrowed by --account/--region).
+// the repository in each of the function's accounts and regions (narrowed by --account/--region). On an
+// interrupt the registry request in flight finishes, nothing new starts, and InterruptedError says
+// whether the layout was written and which targets have the image (a push's manifest goes last, so a
+// target either has the whole image or does not show it).
 import path from 'node:path'
 import {selectFunctionTargets} from '../attach/plan.js'
 import {awsClientFactory, type AwsClientFactory, type AwsConnection} from '../aws/clients.js'
 import {boundClients} from '../aws/identity.js'
 import {resolveTimeouts} from '../aws/time-bounds.js'
-import {UserInputError} from '../errors/index.js'
+import {InterruptedError, UserInputError, type InterruptSignal} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import type {FunctionSpec} from '../manifest/types.js'
 import {builtArtifactFinder} from '../package/artifacts.js'
@@ -87,6 +90,8 @@ export async function imageCommand(options: ImageCommandOptions, factory: AwsCli
   const clients = boundClients(factory)
   const env: PushFunctionImageEnv = {ecr: (account, region) => clients.ecr(account, region), timeouts, emit: options.emit, ...(options.signal ? {signal: options.signal} : {})}
   const db = openStateDatabase(paths.stateDir)
+  const pushes: PushedFunctionImage[] = []
+  let output: string | null = null
   try {
     const packaged = await packageFunctions(manifest, lock, [fn], {stateDir: paths.stateDir, emit: options.emit, db, ...(options.signal ? {signal: options.signal} : {})})
     const logins = new Map<string, EcrRegistry>()
@@ -106,14 +111,13 @@ export async function imageCommand(options: ImageCommandOptions, factory: AwsCli
       timeouts,
       ...(options.signal ? {signal: options.signal} : {}),
     })
-    let output: string | null = null
     if (options.output !== undefined) {
       options.emit({type: 'progress', phase: 'image', message: `writing the OCI layout ${options.output}`})
       output = path.resolve(options.output)
       await writeOciLayout(output, image, fn.key)
     }
-    const pushes: PushedFunctionImage[] = []
     for (const target of targets) {
+      if (options.signal?.aborted) throw options.signal.reason
       options.emit({type: 'progress', phase: 'image', message: `pushing to ${repository} in account ${target.accountName} (${target.accountId}), ${target.region}`})
       pushes.push(
         await pushFunctionImage(
@@ -139,6 +143,12 @@ export async function imageCommand(options: ImageCommandOptions, factory: AwsCli
       output,
       pushes,
     }
+  } catch (error) {
+    if (!options.signal?.aborted) throw error
+    const signal: InterruptSignal = (options.signal.reason as {signal?: InterruptSignal} | undefined)?.signal ?? 'SIGINT'
+    const pushed = pushes.map((push) => `${push.account} (${push.accountId}) ${push.region}`)
+    const notPushed = targets.slice(pushes.length).map((target) => `${target.accountName} (${target.accountId}) ${target.region}`)
+    throw new InterruptedError(signal, `layers image interrupted by ${signal}: ${output ? `the OCI layout ${output} was written` : 'no OCI layout was written'}; pushed to ${pushed.length > 0 ? pushed.join(', ') : 'no target'}${notPushed.length > 0 ? `; not pushed to ${notPushed.join(', ')}` : ''}.`, {details: {output, pushed, notPushed}})
   } finally {
     db.close()
   }

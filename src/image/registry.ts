@@ -4,8 +4,9 @@
 // manifests put by tag or digest. Authentication follows the registry's challenge (WWW-Authenticate):
 // Basic with the credentials given (ECR's GetAuthorizationToken), or Bearer with a token fetched from
 // the challenge's realm for its service and scope (anonymously, or with the credentials), as
-// public.ecr.aws and Docker Hub ask. Every request has a connect and a read (inactivity) timeout, and
-// every failure names the registry, the repository and the manifest or blob.
+// public.ecr.aws and Docker Hub ask. Every request has a connect and a read (inactivity) timeout; an
+// operation that got no answer or a 429/5xx is tried again (3 attempts in all, backing off), and every
+// failure names the registry, the repository and the manifest or blob.
 import http from 'node:http'
 import https from 'node:https'
 import {OperationalError, UserInputError} from '../errors/index.js'
@@ -39,6 +40,8 @@ export interface FetchedManifest {
   digest: string
 }
 
+const RETRY_ATTEMPTS = 3
+const RETRY_BASE_MS = 250
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/
 
 export function defaultScheme(host: string): 'http' | 'https' {
@@ -68,12 +71,30 @@ export class Registry {
     this.origin = `${options.scheme ?? defaultScheme(options.host)}://${options.host}`
   }
 
-  private fail(what: string, detail: string, cause?: unknown): OperationalError {
+  private fail(what: string, detail: string, cause?: unknown, transient = false): OperationalError {
     return new OperationalError('ERR_LAYERS_REGISTRY', `Registry ${this.host}: ${what}: ${detail}.`, {
       hint: 'Check the registry address and your access to the repository (for ECR: the repository exists in the account and region, and the credentials may push); run again when the registry answers.',
-      details: {registry: this.host},
+      details: {registry: this.host, ...(transient ? {transient: true} : {})},
       ...(cause === undefined ? {} : {cause}),
     })
+  }
+
+  /**
+   * Runs one registry operation, again (up to RETRY_ATTEMPTS in all, backing off) when it ended without
+   * an answer or with 429/5xx: every operation here is idempotent (reads, digest-addressed writes; an
+   * upload starts a new session). An interrupt stops the retries.
+   */
+  private async retrying<T>(operation: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.options.signal?.aborted) throw this.options.signal.reason
+      try {
+        return await operation()
+      } catch (error) {
+        const transient = error instanceof OperationalError && error.details.transient === true
+        if (!transient || attempt >= RETRY_ATTEMPTS) throw error
+        await new Promise((resolve) => setTimeout(resolve, RETRY_BASE_MS * 2 ** (attempt - 1)))
+      }
+    }
   }
 
   /** One HTTP exchange with the connect and read timeouts; no auth handling. */
@@ -81,7 +102,8 @@ export class Registry {
     const {connectTimeoutMs, readTimeoutMs} = this.options.timeouts
     return new Promise<Answer>((resolve, reject) => {
       const transport = url.protocol === 'http:' ? http : https
-      const request = transport.request(url, {method, headers: {...headers, ...(body ? {'content-length': String(body.length)} : {})}, ...(this.options.signal ? {signal: this.options.signal} : {})})
+      // Not aborted by an interrupt: the request in flight finishes (retrying starts nothing new).
+      const request = transport.request(url, {method, headers: {...headers, ...(body ? {'content-length': String(body.length)} : {})}})
       let connectTimer: NodeJS.Timeout | undefined
       if (connectTimeoutMs > 0) {
         connectTimer = setTimeout(() => request.destroy(new Error(`no connection within ${connectTimeoutMs / 1000} s`)), connectTimeoutMs)
@@ -93,12 +115,12 @@ export class Registry {
       if (readTimeoutMs > 0) request.setTimeout(readTimeoutMs, () => request.destroy(new Error(`no answer for ${readTimeoutMs / 1000} s`)))
       request.once('error', (error) => {
         clearTimeout(connectTimer)
-        reject(this.fail(what, error.message, error))
+        reject(this.fail(what, error.message, error, true))
       })
       request.once('response', (response) => {
         const chunks: Buffer[] = []
         response.on('data', (chunk: Buffer) => chunks.push(chunk))
-        response.once('error', (error) => reject(this.fail(what, error.message, error)))
+        response.once('error', (error) => reject(this.fail(what, error.message, error, true)))
         response.once('end', () => resolve({status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks)}))
       })
       request.end(body)
@@ -147,10 +169,15 @@ export class Registry {
       answer = await this.exchange(method, url, withAuth(), body, what)
     }
     if (answer.status === 401 || answer.status === 403) throw this.fail(what, `access denied (HTTP ${answer.status}${errorText(answer)})`)
+    if (answer.status === 429 || answer.status >= 500) throw this.fail(what, `HTTP ${answer.status}${errorText(answer)}`, undefined, true)
     return answer
   }
 
-  async manifest(repository: string, reference: string): Promise<FetchedManifest> {
+  manifest(repository: string, reference: string): Promise<FetchedManifest> {
+    return this.retrying(() => this.manifestOnce(repository, reference))
+  }
+
+  private async manifestOnce(repository: string, reference: string): Promise<FetchedManifest> {
     const what = `manifest ${repository}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`
     const answer = await this.send('GET', `/v2/${repository}/manifests/${reference}`, {accept: MANIFEST_ACCEPT}, undefined, what)
     if (answer.status === 404) throw new UserInputError('ERR_LAYERS_IMAGE_NOT_FOUND', `Registry ${this.host}: ${what} does not exist.`, {hint: 'Check the image reference (repository, tag or digest) of --base or the function\'s base image.', details: {registry: this.host, repository, reference}})
@@ -167,7 +194,11 @@ export class Registry {
     return {mediaType: declared ?? mediaType, bytes: answer.body, digest}
   }
 
-  async blob(repository: string, digest: string): Promise<Buffer> {
+  blob(repository: string, digest: string): Promise<Buffer> {
+    return this.retrying(() => this.blobOnce(repository, digest))
+  }
+
+  private async blobOnce(repository: string, digest: string): Promise<Buffer> {
     const what = `blob ${digest} of ${repository}`
     if (!DIGEST_PATTERN.test(digest)) throw this.fail(what, 'not a sha256 digest')
     let answer = await this.send('GET', `/v2/${repository}/blobs/${digest}`, {}, undefined, what)
@@ -183,7 +214,11 @@ export class Registry {
     return answer.body
   }
 
-  async hasBlob(repository: string, digest: string): Promise<boolean> {
+  hasBlob(repository: string, digest: string): Promise<boolean> {
+    return this.retrying(() => this.hasBlobOnce(repository, digest))
+  }
+
+  private async hasBlobOnce(repository: string, digest: string): Promise<boolean> {
     const what = `blob ${digest} of ${repository}`
     const answer = await this.send('HEAD', `/v2/${repository}/blobs/${digest}`, {}, undefined, what)
     if (answer.status === 200) return true
@@ -192,7 +227,11 @@ export class Registry {
   }
 
   /** Mounts a blob from another repository of this registry; false when the registry did not (it then opened an upload, left unused). */
-  async mountBlob(repository: string, digest: string, from: string): Promise<boolean> {
+  mountBlob(repository: string, digest: string, from: string): Promise<boolean> {
+    return this.retrying(() => this.mountBlobOnce(repository, digest, from))
+  }
+
+  private async mountBlobOnce(repository: string, digest: string, from: string): Promise<boolean> {
     const what = `mounting blob ${digest} from ${from} into ${repository}`
     const answer = await this.send('POST', `/v2/${repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`, {'content-length': '0'}, undefined, what)
     if (answer.status === 201) return true
@@ -200,7 +239,11 @@ export class Registry {
     throw this.fail(what, `HTTP ${answer.status}${errorText(answer)}`)
   }
 
-  async uploadBlob(repository: string, digest: string, bytes: Buffer): Promise<void> {
+  uploadBlob(repository: string, digest: string, bytes: Buffer): Promise<void> {
+    return this.retrying(() => this.uploadBlobOnce(repository, digest, bytes))
+  }
+
+  private async uploadBlobOnce(repository: string, digest: string, bytes: Buffer): Promise<void> {
     const what = `uploading blob ${digest} (${bytes.length} bytes) to ${repository}`
     const start = await this.send('POST', `/v2/${repository}/blobs/uploads/`, {'content-length': '0'}, undefined, what)
     const location = first(start.headers.location)
@@ -212,7 +255,11 @@ export class Registry {
   }
 
   /** Puts a manifest under a tag or its digest; returns the digest the registry reports (checked against the bytes). */
-  async putManifest(repository: string, reference: string, mediaType: string, bytes: Buffer): Promise<string> {
+  putManifest(repository: string, reference: string, mediaType: string, bytes: Buffer): Promise<string> {
+    return this.retrying(() => this.putManifestOnce(repository, reference, mediaType, bytes))
+  }
+
+  private async putManifestOnce(repository: string, reference: string, mediaType: string, bytes: Buffer): Promise<string> {
     const digest = sha256Digest(bytes)
     const what = `putting manifest ${digest} as ${repository}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`
     const answer = await this.send('PUT', `/v2/${repository}/manifests/${reference}`, {'content-type': mediaType}, bytes, what)

@@ -27,6 +27,7 @@ let server: Server
 let host: string
 const scopes: string[] = []
 let corrupt = false
+let unavailable = 0
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -39,6 +40,11 @@ beforeAll(async () => {
     const repository = /^\/v2\/(.+?)\/(manifests|blobs)\//.exec(url.pathname)?.[1] ?? ''
     if (req.headers.authorization !== `Bearer t:repository:${repository}:pull`) {
       res.writeHead(401, {'www-authenticate': `Bearer realm="http://${host}/token",service="test",scope="repository:${repository}:pull"`}).end('{"errors":[{"code":"UNAUTHORIZED"}]}')
+      return
+    }
+    if (unavailable > 0) {
+      unavailable--
+      res.writeHead(503).end('{"errors":[{"code":"UNAVAILABLE","message":"try later"}]}')
       return
     }
     const reference = url.pathname.split('/').at(-1)!
@@ -68,6 +74,14 @@ describe('registry client', () => {
     } finally {
       corrupt = false
     }
+  })
+
+  it('tries an operation again after a 503, up to three attempts', async () => {
+    unavailable = 2
+    expect((await new Registry({host, timeouts}).blob('lambda/nodejs', sha256Digest(layer))).equals(layer)).toBe(true)
+    unavailable = 3
+    await expect(new Registry({host, timeouts}).blob('lambda/nodejs', sha256Digest(layer))).rejects.toThrow(/HTTP 503: UNAVAILABLE try later/)
+    unavailable = 0
   })
 
   it('says a missing image does not exist (exit 2) and parses challenges', async () => {
