@@ -4,7 +4,7 @@
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {loadBaseImage} from '../../src/image/base.js'
+import {defaultBaseReference, loadBaseImage, parseImageReference} from '../../src/image/base.js'
 import {canonicalBytes, OCI_CONFIG, OCI_INDEX, OCI_LAYER_GZIP, OCI_MANIFEST, sha256Digest} from '../../src/image/oci.js'
 import {parseChallenge, Registry} from '../../src/image/registry.js'
 
@@ -82,6 +82,14 @@ describe('registry client', () => {
     unavailable = 3
     await expect(new Registry({host, timeouts}).blob('lambda/nodejs', sha256Digest(layer))).rejects.toThrow(/HTTP 503: UNAVAILABLE try later/)
     unavailable = 0
+  })
+
+  it('defaults to AWS\'s Lambda base image of the runtime and parses references as Docker does', () => {
+    expect(['nodejs22.x', 'python3.12', 'provided.al2023', 'java21', 'nodejs4.3-edge'].map(defaultBaseReference)).toEqual(['public.ecr.aws/lambda/nodejs:22', 'public.ecr.aws/lambda/python:3.12', 'public.ecr.aws/lambda/provided:al2023', 'public.ecr.aws/lambda/java:21', undefined])
+    expect(parseImageReference('public.ecr.aws/lambda/nodejs:22')).toEqual({host: 'public.ecr.aws', repository: 'lambda/nodejs', reference: '22'})
+    expect(parseImageReference('alpine')).toEqual({host: 'registry-1.docker.io', repository: 'library/alpine', reference: 'latest'})
+    expect(parseImageReference(`127.0.0.1:5000/a/b@${sha256Digest('x')}`)).toEqual({host: '127.0.0.1:5000', repository: 'a/b', reference: sha256Digest('x')})
+    expect(() => parseImageReference('Bad/Name:tag')).toThrow(/is not an image reference/)
   })
 
   it('says a missing image does not exist (exit 2) and parses challenges', async () => {
