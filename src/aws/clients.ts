@@ -12,6 +12,7 @@
 import http from 'node:http'
 import https from 'node:https'
 import type {AccountClient} from '@aws-sdk/client-account'
+import type {ECRClient} from '@aws-sdk/client-ecr'
 import type {LambdaClient} from '@aws-sdk/client-lambda'
 import type {OrganizationsClient} from '@aws-sdk/client-organizations'
 import type {S3Client} from '@aws-sdk/client-s3'
@@ -42,6 +43,8 @@ export interface AwsClientFactory {
   sts(account: Account, region: string): Promise<STSClient>
   /** SSM Parameter Store (used through src/aws/ssm-parameters.ts); `maxAttempts: 1` for writes that must not be repeated blindly. */
   ssm(account: Account, region: string, options?: ClientOptions): Promise<SSMClient>
+  /** ECR (src/image/ecr.ts): authorization tokens and repositories for container images. */
+  ecr(account: Account, region: string): Promise<ECRClient>
   /** The organization's management (or delegated administrator) account, with the default credentials. */
   organizations(): Promise<OrganizationsClient>
   account(account: Account): Promise<AccountClient>
@@ -179,6 +182,11 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
       cached(`ssm/${accountKey(account)}/${region}/${clientOptions.maxAttempts ?? ''}`, async () => {
         const {SSMClient} = await import('@aws-sdk/client-ssm')
         return watched(new SSMClient({...common(clientOptions.maxAttempts), region, credentials: credentialsFor(account, region)}), {service: 'ssm', account: accountText(account), region}, clientOptions.maxAttempts)
+      }),
+    ecr: (account, region) =>
+      cached(`ecr/${accountKey(account)}/${region}`, async () => {
+        const {ECRClient} = await import('@aws-sdk/client-ecr')
+        return watched(new ECRClient({...common(), region, credentials: credentialsFor(account, region)}), {service: 'ecr', account: accountText(account), region})
       }),
     organizations: () =>
       cached('organizations', async () => {

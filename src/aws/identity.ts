@@ -88,6 +88,11 @@ export function boundClients<F extends Pick<AwsClientFactory, 'lambda' | 'sts'> 
           ssm: async (account: Account, region: string, options?: Parameters<AwsClientFactory['ssm']>[2]) => (await Promise.all([factory.ssm!(account, region, options), guard.verify(account, region)]))[0],
         }
       : {}),
+    ...(factory.ecr
+      ? {
+          ecr: async (account: Account, region: string) => (await Promise.all([factory.ecr!(account, region), guard.verify(account, region)]))[0],
+        }
+      : {}),
     ...(factory.account
       ? {
           account: async (account: Account) => {

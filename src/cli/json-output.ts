@@ -14,6 +14,7 @@ export const SCHEMA_VERSIONS = {
   export: 1,
   find: 1,
   history: 1,
+  image: 1,
   init: 1,
   lock: 1,
   outdated: 1,

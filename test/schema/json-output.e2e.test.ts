@@ -2,7 +2,7 @@
 // loopback npm registry, validates against its schema/<command>.schema.json (and every failure against
 // schema/error.schema.json) with ajv in strict mode, and carries the schemaVersion its schema pins.
 // One project goes through the whole story once (lock, validate, init, build, lock --check, outdated,
-// package, run, publish, attach, audit, prune --dry-run, history, export, deploy, rollback, find, advisories, and
+// package, run, publish, attach, audit, prune --dry-run, history, export, deploy, rollback, image, find, advisories, and
 // failures), independent runs
 // started together. Also checks that every command with --json has a schema and a schemaVersion, and
 // covers prune --dry-run (lists, deletes nothing; refused with --yes).
@@ -224,7 +224,9 @@ describe('--json output against schema/', () => {
     for (const list of ['publications', 'usage', 'attaches']) expect(history.json[list].length, `history ${list}`).toBeGreaterThan(0)
 
     // deploy: new code on local (its layers are on already), a version and the alias made; rollback: an alias with no recorded version.
-    const [deployed, rolledBack] = await Promise.all([run(['deploy', 'local', '--alias', 'live']), run(['rollback', 'api', '--alias', 'live'])])
+    const [deployed, rolledBack, imaged] = await Promise.all([run(['deploy', 'local', '--alias', 'live']), run(['rollback', 'api', '--alias', 'live']), run(['image', 'local', '--base', 'scratch', '--output', path.join(scratch, 'image')])])
+    expectValid(imaged, 'image')
+    expect(imaged.json.layers.map((layer: {source: string}) => layer.source).at(-1)).toBe('code')
     expectValid(deployed, 'deploy')
     expect(deployed.json.functions[0]).toMatchObject({status: 'deployed', code: 'updated', version: '1', alias: {status: 'created'}})
     expectValid(rolledBack, 'rollback', 1)

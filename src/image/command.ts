@@ -1,0 +1,155 @@
+// Owns `layers image FUNCTION` end to end for its command: loads the project (the lock must match the
+// function's layers), packages the function (src/package: the import check, then the thin zip), logs in
+// to the ECR registry of every push target first (each account verified by STS before its first ECR
+// call; a base image in one of those registries is read with its credentials), assembles the image
+// once (src/image/function-image.ts), writes it as an OCI layout (--output) and pushes it (--push) to
+// the repository in each of the function's accounts and regions (narrowed by --account/--region). On an
+// interrupt the registry request in flight finishes, nothing new starts, and InterruptedError says
+// whether the layout was written and which targets have the image (a push's manifest goes last, so a
+// target either has the whole image or does not show it).
+import path from 'node:path'
+import {selectFunctionTargets} from '../attach/plan.js'
+import {awsClientFactory, type AwsClientFactory, type AwsConnection} from '../aws/clients.js'
+import {boundClients} from '../aws/identity.js'
+import {resolveTimeouts} from '../aws/time-bounds.js'
+import {InterruptedError, UserInputError, type InterruptSignal} from '../errors/index.js'
+import type {EmitEvent} from '../events.js'
+import type {FunctionSpec} from '../manifest/types.js'
+import {builtArtifactFinder} from '../package/artifacts.js'
+import {packageFunctions} from '../package/package.js'
+import {loadFunctionProject} from '../package/project.js'
+import {openStateDatabase} from '../store/db.js'
+import type {ImagePart} from './assemble.js'
+import type {EcrRegistry} from './ecr.js'
+import {buildFunctionImage, ecrLogin, pushFunctionImage, type PushedFunctionImage, type PushFunctionImageEnv} from './function-image.js'
+import {writeOciLayout} from './layout.js'
+
+export interface ImageCommandOptions extends AwsConnection {
+  manifestPath: string
+  function: string
+  base?: string
+  /** --output: write the image as an OCI image layout into this directory. */
+  output?: string
+  push: boolean
+  repository?: string
+  tag?: string
+  createRepository: boolean
+  accounts?: string[]
+  regions?: string[]
+  emit: EmitEvent
+  signal?: AbortSignal
+}
+
+export interface ImageResult {
+  function: string
+  functionName: string
+  runtime: string
+  architecture: string
+  handler: string
+  base: {reference: string; digest: string | null}
+  /** The image manifest's digest. */
+  digest: string
+  mediaType: string
+  configDigest: string
+  /** Bytes of every layer, the config and the manifest. */
+  sizeBytes: number
+  layers: ImagePart[]
+  /** The OCI layout written (absolute), or null. */
+  output: string | null
+  pushes: PushedFunctionImage[]
+}
+
+const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/
+
+function repositoryOf(fn: FunctionSpec, flag: string | undefined): string {
+  const name = flag ?? fn.name.toLowerCase()
+  if (name.length < 2 || name.length > 256 || !REPOSITORY_NAME.test(name)) {
+    throw new UserInputError('ERR_LAYERS_FLAG_VALUE', `${flag === undefined ? `The repository name derived from function ${fn.key} (${fn.name})` : `--repository ${JSON.stringify(flag)}`}, ${JSON.stringify(name)}, is not an ECR repository name.`, {
+      hint: 'Give --repository NAME: 2 to 256 lowercase letters, digits and ._-/ separators (e.g. acme/api).',
+      details: {flag: 'repository', value: name},
+    })
+  }
+  return name
+}
+
+export async function imageCommand(options: ImageCommandOptions, factory: AwsClientFactory = awsClientFactory(options)): Promise<ImageResult> {
+  if (options.tag !== undefined && !/^[\w][\w.-]{0,127}$/.test(options.tag)) {
+    throw new UserInputError('ERR_LAYERS_FLAG_VALUE', `--tag ${JSON.stringify(options.tag)} is not an image tag.`, {hint: 'A tag is 1 to 128 letters, digits, _ . and -, not starting with . or -.', details: {flag: 'tag', value: options.tag}})
+  }
+  if (!options.push && (options.repository !== undefined || options.tag !== undefined || options.createRepository)) {
+    throw new UserInputError('ERR_LAYERS_FLAG_VALUE', '--repository, --tag and --create-repository say where --push puts the image; --push is not given.', {hint: 'Add --push, or leave those flags out.', details: {flag: 'push'}})
+  }
+  const {manifest, lock, paths, functions} = await loadFunctionProject(options.manifestPath, [options.function], 'image')
+  const fn = functions[0]!
+  const repository = options.push ? repositoryOf(fn, options.repository) : undefined
+  const targets = options.push ? selectFunctionTargets(manifest, {functions: [fn.key], accounts: options.accounts, regions: options.regions}) : []
+  if (options.push && targets.length === 0) {
+    throw new UserInputError('ERR_LAYERS_NO_TARGETS', `Function ${fn.key} has no account and region to push to (with the --account/--region given).`, {hint: `Give the function accounts (functions.${fn.key}.accounts), or change --account/--region.`, details: {function: fn.key}})
+  }
+  const timeouts = options.timeouts ?? resolveTimeouts()
+  const clients = boundClients(factory)
+  const env: PushFunctionImageEnv = {ecr: (account, region) => clients.ecr(account, region), timeouts, emit: options.emit, ...(options.signal ? {signal: options.signal} : {})}
+  const db = openStateDatabase(paths.stateDir)
+  const pushes: PushedFunctionImage[] = []
+  let output: string | null = null
+  try {
+    const packaged = await packageFunctions(manifest, lock, [fn], {stateDir: paths.stateDir, emit: options.emit, db, ...(options.signal ? {signal: options.signal} : {})})
+    const logins = new Map<string, EcrRegistry>()
+    for (const target of targets) {
+      options.emit({type: 'progress', phase: 'image', message: `ECR login: account ${target.accountName} (${target.accountId}), ${target.region}`})
+      logins.set(`${target.accountId}/${target.region}`, await ecrLogin(env, manifest.accounts[target.accountName]!, target.region))
+    }
+    options.emit({type: 'progress', phase: 'image', message: `assembling the image of ${fn.key}`})
+    const image = await buildFunctionImage({
+      manifest,
+      lock,
+      fn,
+      codeZipPath: packaged.functions[0]!.zipPath,
+      findBuilt: builtArtifactFinder(manifest, db, paths.stateDir),
+      ...(options.base !== undefined ? {base: options.base} : {}),
+      registries: [...logins.values()],
+      timeouts,
+      ...(options.signal ? {signal: options.signal} : {}),
+    })
+    if (options.output !== undefined) {
+      options.emit({type: 'progress', phase: 'image', message: `writing the OCI layout ${options.output}`})
+      output = path.resolve(options.output)
+      await writeOciLayout(output, image, fn.key)
+    }
+    for (const target of targets) {
+      if (options.signal?.aborted) throw options.signal.reason
+      options.emit({type: 'progress', phase: 'image', message: `pushing to ${repository} in account ${target.accountName} (${target.accountId}), ${target.region}`})
+      pushes.push(
+        await pushFunctionImage(
+          image,
+          {account: manifest.accounts[target.accountName]!, region: target.region, repository: repository!, createRepository: options.createRepository, ...(options.tag !== undefined ? {tag: options.tag} : {})},
+          env,
+          logins.get(`${target.accountId}/${target.region}`),
+        ),
+      )
+    }
+    return {
+      function: fn.key,
+      functionName: fn.name,
+      runtime: fn.runtime,
+      architecture: fn.architecture,
+      handler: fn.handler,
+      base: {reference: image.base.reference, digest: image.base.manifestDigest ?? null},
+      digest: image.digest,
+      mediaType: image.manifest.mediaType,
+      configDigest: image.configDigest,
+      sizeBytes: image.parts.reduce((sum, part) => sum + part.size, 0) + image.manifest.config.size + image.manifestBytes.length,
+      layers: image.parts,
+      output,
+      pushes,
+    }
+  } catch (error) {
+    if (!options.signal?.aborted) throw error
+    const signal: InterruptSignal = (options.signal.reason as {signal?: InterruptSignal} | undefined)?.signal ?? 'SIGINT'
+    const pushed = pushes.map((push) => `${push.account} (${push.accountId}) ${push.region}`)
+    const notPushed = targets.slice(pushes.length).map((target) => `${target.accountName} (${target.accountId}) ${target.region}`)
+    throw new InterruptedError(signal, `layers image interrupted by ${signal}: ${output ? `the OCI layout ${output} was written` : 'no OCI layout was written'}; pushed to ${pushed.length > 0 ? pushed.join(', ') : 'no target'}${notPushed.length > 0 ? `; not pushed to ${notPushed.join(', ')}` : ''}.`, {details: {output, pushed, notPushed}})
+  } finally {
+    db.close()
+  }
+}
