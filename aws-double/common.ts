@@ -4,7 +4,7 @@
 import {createHash, randomBytes, randomUUID} from 'node:crypto'
 import type {IncomingHttpHeaders} from 'node:http'
 
-export const SERVICES = ['lambda', 's3', 'sts', 'organizations', 'account', 'ssm'] as const
+export const SERVICES = ['lambda', 's3', 'sts', 'organizations', 'account', 'ssm', 'ecr'] as const
 export type ServiceName = (typeof SERVICES)[number]
 
 /** The accounts a server knows when the test names none: access key id -> account id. */

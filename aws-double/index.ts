@@ -1,6 +1,6 @@
 // The local AWS test server: one HTTP endpoint on 127.0.0.1 that the unmodified AWS SDK clients reach
 // through an endpoint override (AWS_ENDPOINT_URL). Requests are routed by the service of their SigV4
-// credential scope (lambda, s3, sts, and the organizations/account calls `layers audit` makes); the caller's account comes from the access key (session keys from
+// credential scope (lambda, s3, sts, ssm, ecr, and the organizations/account calls `layers audit` makes); the caller's account comes from the access key (session keys from
 // sts:AssumeRole act as the role's account), the region from the scope. State is in memory, optionally
 // persisted to SQLite. Faults (latency, throttling, 500s, dropped connections, stalls, lost answers, held
 // requests) are seeded per test.
@@ -23,6 +23,7 @@ import {callReader, createChannels, writeFaults} from './channel.js'
 import {Faults, type FaultConfig} from './faults.js'
 import {DEFAULT_ACCOUNTS} from './common.js'
 import type {RoleRule} from './sts.js'
+import type {EcrOptions} from './ecr.js'
 
 export type {FaultConfig} from './faults.js'
 
@@ -66,12 +67,17 @@ export interface AwsServerOptions {
    * readable with GetParameter(s)/GetParametersByPath from every account and region (aws-double/ssm.ts).
    */
   publicParameters?: Record<string, string>
+  /**
+   * The OCI registry behind ECR (test/support/oci-registry.ts: its `url` and `password`): what
+   * GetAuthorizationToken hands out and where DescribeImages/BatchGetImage read (aws-double/ecr.ts).
+   */
+  ecr?: EcrOptions
   /** Port on 127.0.0.1; default a free one. */
   port?: number
 }
 
 export interface CallRecord {
-  service: 'lambda' | 's3' | 'sts' | 'organizations' | 'account' | 'ssm'
+  service: 'lambda' | 's3' | 'sts' | 'organizations' | 'account' | 'ssm' | 'ecr'
   operation: string
   accountId: string
   region: string

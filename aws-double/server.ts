@@ -1,5 +1,5 @@
 // The HTTP side of the local AWS test server (it runs in a worker thread, see index.ts): routes each
-// request by the service of its SigV4 credential scope (lambda, s3, sts, organizations, account, ssm), authenticates it (account from
+// request by the service of its SigV4 credential scope (lambda, s3, sts, organizations, account, ssm, ecr), authenticates it (account from
 // the access key, region from the scope), applies the current faults (before the service handles the
 // request: drop, throttle, 500, stall, hold; after it: a lost answer), lets the service answer, and
 // reports the call. Direct calls (bulk seeding) skip all of that: a Lambda call applied to the state as
@@ -17,6 +17,7 @@ import {memoryOnly, sqlitePersistence} from './persist.js'
 import {S3, s3Error, s3Operation, s3Target} from './s3.js'
 import {accountOperation, handleAccount, handleOrganizations, organizationsOperation} from './org.js'
 import {Ssm, ssmError, ssmOperation} from './ssm.js'
+import {Ecr, ECR_TARGET_PREFIX, ecrError, ecrOperation} from './ecr.js'
 import {Sts, stsError} from './sts.js'
 
 const CONTENT_PREFIX = '/__aws-test-server/content/'
@@ -28,6 +29,7 @@ function serviceOf(req: IncomingMessage, body: Buffer): ServiceName {
   if (/^\/20(15-03-31|17-03-31|18-10-31)\//.test(req.url ?? '')) return 'lambda'
   if (/^AWSOrganizations/.test(header(req.headers, 'x-amz-target') ?? '')) return 'organizations'
   if (/^AmazonSSM\./.test(header(req.headers, 'x-amz-target') ?? '')) return 'ssm'
+  if ((header(req.headers, 'x-amz-target') ?? '').startsWith(ECR_TARGET_PREFIX)) return 'ecr'
   if (req.method === 'POST' && /(^|&)Action=/.test(body.toString('utf8'))) return 'sts'
   return 's3'
 }
@@ -37,12 +39,14 @@ function operationOf(service: ServiceName, req: IncomingMessage, url: URL, body:
   if (service === 'sts') return Sts.operation(body)
   if (service === 'organizations') return organizationsOperation(header(req.headers, 'x-amz-target'))
   if (service === 'ssm') return ssmOperation(header(req.headers, 'x-amz-target'))
+  if (service === 'ecr') return ecrOperation(header(req.headers, 'x-amz-target'))
   if (service === 'account') return accountOperation(req.method ?? 'GET', url)
   return s3Operation(req.method ?? 'GET', url, header(req.headers, 'host') ?? '', req.headers)
 }
 
 function errorReply(service: ServiceName, error: ApiError, id: string, method: string): Reply {
   if (service === 'ssm') return ssmError(error, id)
+  if (service === 'ecr') return ecrError(error, id)
   if (service === 'lambda' || service === 'organizations' || service === 'account') return lambdaError(error, id)
   if (service === 'sts') return stsError(error, id)
   return s3Error(error, id, method)
@@ -53,7 +57,7 @@ function throttleError(service: ServiceName): ApiError {
   if (service === 'sts') return new ApiError(400, 'Throttling', 'Rate exceeded')
   if (service === 'organizations') return new ApiError(400, 'TooManyRequestsException', 'You have sent too many requests in too short a period of time.')
   if (service === 'account') return new ApiError(429, 'TooManyRequestsException', 'Rate exceeded')
-  if (service === 'ssm') return new ApiError(400, 'ThrottlingException', 'Rate exceeded')
+  if (service === 'ssm' || service === 'ecr') return new ApiError(400, 'ThrottlingException', 'Rate exceeded')
   return new ApiError(429, 'TooManyRequestsException', 'Rate exceeded', {Reason: 'CallerRateLimitExceeded'})
 }
 
@@ -62,7 +66,7 @@ function deniedError(service: ServiceName, operation: string, callerArn: string)
   if (service === 's3') return new ApiError(403, 'AccessDenied', 'Access Denied')
   if (service === 'sts') return new ApiError(403, 'AccessDenied', `User: ${callerArn} is not authorized to perform: sts:${operation} with an explicit deny`)
   if (service === 'organizations') return new ApiError(400, 'AccessDeniedException', "You don't have permissions to access this resource.")
-  if (service === 'ssm') return new ApiError(400, 'AccessDeniedException', `User: ${callerArn} is not authorized to perform: ssm:${operation} with an explicit deny in an identity-based policy`)
+  if (service === 'ssm' || service === 'ecr') return new ApiError(400, 'AccessDeniedException', `User: ${callerArn} is not authorized to perform: ${service}:${operation} with an explicit deny in an identity-based policy`)
   return new ApiError(403, 'AccessDeniedException', `User: ${callerArn} is not authorized to perform: ${service}:${operation} with an explicit deny in an identity-based policy`)
 }
 
@@ -70,6 +74,7 @@ function internalError(service: ServiceName): ApiError {
   if (service === 's3') return new ApiError(500, 'InternalError', 'We encountered an internal error. Please try again.')
   if (service === 'sts') return new ApiError(500, 'InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.')
   if (service === 'ssm') return new ApiError(500, 'InternalServerError', 'An error occurred on the server side.')
+  if (service === 'ecr') return new ApiError(500, 'ServerException', 'An error occurred on the server side.')
   return new ApiError(500, 'ServiceException', 'An internal error occurred.')
 }
 
@@ -97,6 +102,7 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
   })
   const sts = new Sts(accounts, options.roles)
   const ssm = new Ssm(persistence, options.publicParameters)
+  const ecr = new Ecr(options.ecr)
   const orgOptions = {organizations: options.organizations ?? {}, accountNames: options.accountNames ?? {}, optInRegions: options.optInRegions ?? {}}
   let endpoint = ''
 
@@ -148,6 +154,7 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
       if (service === 'organizations') return handleOrganizations(ctx, orgOptions)
       if (service === 'account') return handleAccount(ctx, orgOptions)
       if (service === 'ssm') return ssm.handle(ctx)
+      if (service === 'ecr') return await ecr.handle(ctx)
       return s3.handle(ctx)
     }
     const reply = async (): Promise<Reply | 'drop' | 'stall' | 'discarded'> => {
