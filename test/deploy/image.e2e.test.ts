@@ -4,7 +4,8 @@
 // no write), a Zip function refused (exit 2, the hint says how to recreate it), a digest the registry
 // does not hold (Lambda's refusal, naming the function, account and region), a tag refused before any
 // AWS call, a zip deploy to the Image function refused pointing at --image-uri, and --alias live
-// (version published, alias made, moved by the next image) then rollback.
+// (version published, alias made, moved by the next image) then rollback; a lost answer of the image
+// update read back (one update, no conflict).
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {CreateRepositoryCommand, ECRClient} from '@aws-sdk/client-ecr'
@@ -141,5 +142,22 @@ describe('layers deploy --image-uri', () => {
     expect((await lambda().send(new GetAliasCommand({FunctionName: 'img', Name: 'live'}))).FunctionVersion).toBe('1')
     // Version 1 still runs the first image.
     expect((await lambda().send(new GetFunctionConfigurationCommand({FunctionName: 'img', Qualifier: '1'}))).CodeSha256).toBe(v2.slice(7))
+  })
+
+  it('a lost answer of UpdateFunctionCode ImageUri is read back, not reported as a conflict: one image update, the rerun writes nothing', async () => {
+    const mark = server.calls.length
+    server.setFaults({loseAnswers: 1, loseAnswerAs: 'error', operations: ['UpdateFunctionCode']})
+    const result = await project.run(['deploy', 'img', '--image-uri', uri(v2), '--json'])
+    server.setFaults(undefined)
+    expect(result.status, result.stderr).toBe(0)
+    const updates = server.calls.slice(mark).filter((call) => call.operation === 'UpdateFunctionCode')
+    expect(updates[0]?.fault).toBe('lost')
+    // The SDK's retry met the update the first call started, and was refused: one update applied.
+    expect(updates.slice(1).every((call) => call.status === 409 || call.status === 412)).toBe(true)
+    expect(result.json.functions[0]).toMatchObject({status: 'deployed', code: 'updated'})
+    expect((await lambda().send(new GetFunctionConfigurationCommand({FunctionName: 'img'}))).CodeSha256).toBe(v2.slice(7))
+    const rerun = await run(['deploy', 'img', '--image-uri', uri(v2), '--json'])
+    expect(rerun.json.functions[0]).toMatchObject({status: 'unchanged'})
+    expect(rerun.writes).toEqual([])
   })
 })
