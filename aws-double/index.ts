@@ -69,7 +69,9 @@ export interface AwsServerOptions {
   publicParameters?: Record<string, string>
   /**
    * The OCI registry behind ECR (test/support/oci-registry.ts: its `url` and `password`): what
-   * GetAuthorizationToken hands out and where DescribeImages/BatchGetImage read (aws-double/ecr.ts).
+   * GetAuthorizationToken hands out and where DescribeImages/BatchGetImage read (aws-double/ecr.ts),
+   * and where Lambda looks up the ImageUri of CreateFunction/UpdateFunctionCode (lambda-images.ts);
+   * without it no image exists.
    */
   ecr?: EcrOptions
   /** Port on 127.0.0.1; default a free one. */

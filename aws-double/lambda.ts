@@ -2,7 +2,8 @@
 // zip or an S3 object, get, get by ARN, list with Marker/MaxItems and runtime/architecture filters,
 // delete, resource policies for sharing) and functions (create, get, get configuration, update
 // configuration and code with RevisionId preconditions and LastUpdateStatus InProgress -> Successful,
-// list 50 a page, delete; published versions and aliases in lambda-versions.ts). Errors carry the status, X-Amzn-ErrorType and body AWS sends, so the SDK
+// list 50 a page, delete; published versions and aliases in lambda-versions.ts; container image
+// functions, PackageType Image, with their ImageUri checked in lambda-images.ts). Errors carry the status, X-Amzn-ErrorType and body AWS sends, so the SDK
 // raises the same exception classes. Runtimes past AWS's block dates are refused for creating and
 // updating functions; an update can be made to fail (LastUpdateStatus Failed, the previous
 // configuration kept) with the `failUpdates` option.
@@ -10,6 +11,7 @@ import {Architecture, Runtime} from '@aws-sdk/client-lambda'
 import {partitionOf} from './auth.js'
 import {ApiError, awsDate, revisionId, sha256, token, type Reply, type RequestContext} from './common.js'
 import {FunctionVersions, VERSION_ROUTES} from './lambda-versions.js'
+import {checkImageConfig, resolveImage, type FunctionImage, type ImageSource} from './lambda-images.js'
 import {checkTags, stackTags, TAG_ROUTES, taggedFunctionRef, untag} from './lambda-tags.js'
 import type {Persistence} from './persist.js'
 import {LambdaQuotas, type QuotaSetting} from './quotas.js'
@@ -81,6 +83,8 @@ export interface LambdaOptions {
   stacks?: Record<string, string>
   /** The API request quotas in force (faults.quotas); none: not enforced. */
   quotas?: () => QuotaSetting | undefined
+  /** Where ImageUri images are looked up (the ECR double, lambda-images.ts); none: no image exists. */
+  images?: ImageSource
 }
 
 /** Where PublishLayerVersion/CreateFunction read S3 content from (the S3 side of this server). */
@@ -144,6 +148,10 @@ interface FunctionRecord {
   architectures: string[]
   layers: string[]
   tags?: Record<string, string>
+  /** Absent in records saved before image functions: Zip. */
+  packageType?: 'Zip' | 'Image'
+  /** The container image of an Image function. */
+  image?: FunctionImage
   codeSha256: string
   codeSize: number
   unzippedSize: number
@@ -159,7 +167,7 @@ interface FunctionRecord {
   busyUntil: number
 }
 
-const CONFIG_FIELDS = ['layers', 'runtime', 'role', 'handler', 'description', 'timeout', 'memorySize', 'environment'] as const
+const CONFIG_FIELDS = ['layers', 'runtime', 'role', 'handler', 'description', 'timeout', 'memorySize', 'environment', 'image'] as const
 type ConfigField = (typeof CONFIG_FIELDS)[number]
 
 interface Route {
@@ -323,7 +331,9 @@ export class Lambda {
         const {record, configuration, fn} = this.versions.resolve(ctx, labels[0]!)
         return json(200, {
           Configuration: configuration,
-          Code: {RepositoryType: 'S3', Location: `${ctx.endpoint}/__aws-test-server/content/${record.contentId}`},
+          Code: record.image
+            ? {RepositoryType: 'ECR', ImageUri: record.image.uri, ResolvedImageUri: record.image.resolved}
+            : {RepositoryType: 'S3', Location: `${ctx.endpoint}/__aws-test-server/content/${record.contentId}`},
           ...(fn.tags ? {Tags: fn.tags} : {}),
         })
       }
@@ -775,7 +785,8 @@ export class Lambda {
       LastUpdateStatus: fn.lastUpdateStatus,
       ...(fn.lastUpdateStatus === 'InProgress' ? {LastUpdateStatusReason: 'The function is being updated.', LastUpdateStatusReasonCode: 'InProgress'} : {}),
       ...(fn.lastUpdateStatus === 'Failed' ? {LastUpdateStatusReason: fn.lastUpdateStatusReason ?? '', LastUpdateStatusReasonCode: 'InvalidConfiguration'} : {}),
-      PackageType: 'Zip',
+      PackageType: fn.packageType ?? 'Zip',
+      ...(fn.image?.config ? {ImageConfigResponse: {ImageConfig: fn.image.config}} : {}),
       Architectures: fn.architectures,
       EphemeralStorage: {Size: 512},
       SnapStart: {ApplyOn: 'None', OptimizationStatus: 'Off'},
@@ -849,23 +860,21 @@ export class Lambda {
     if (ref.accountId !== ctx.accountId || ref.region !== ctx.region) throw this.denied(ctx, 'CreateFunction', this.functionArn(ref))
     const key = functionKey(ref.accountId, ref.region, ref.name)
     if (this.functions.has(key)) throw new ApiError(409, 'ResourceConflictException', `Function already exist: ${ref.name}`)
-    if (body.PackageType === 'Image') throw invalid('This test server serves Zip functions only.')
-    if (typeof body.Runtime !== 'string') throw invalid('Runtime is required for functions with a Zip package type.')
-    this.checkRuntimeBlock(body.Runtime, 'create')
-    if (typeof body.Handler !== 'string' && !String(body.Runtime).startsWith('provided')) throw invalid('Handler is required for functions with a Zip package type.')
-    const zip = this.codeBytes(ctx, body.Code as Record<string, unknown> | undefined, 'code')
-    const size = await unzippedSize(zip)
-    if (size === undefined) throw invalid('Could not unzip uploaded file. Please check your file, then try to upload again.')
-    if (size >= MAX_UNZIPPED) throw invalid(`Unzipped size must be smaller than ${MAX_UNZIPPED} bytes`)
+    if (body.PackageType !== undefined && body.PackageType !== 'Zip' && body.PackageType !== 'Image') {
+      throw validation([`Value '${String(body.PackageType)}' at 'packageType' failed to satisfy constraint: Member must satisfy enum value set: [Image, Zip]`])
+    }
+    const code = body.PackageType === 'Image' ? await this.createImageCode(ctx, body) : await this.createZipCode(ctx, body)
+    // The code was read asynchronously: another create of the name may have landed meanwhile.
+    if (this.functions.has(key)) throw new ApiError(409, 'ResourceConflictException', `Function already exist: ${ref.name}`)
     const layers = body.Layers === undefined ? [] : this.checkLayers(ctx, body.Layers)
-    this.checkTotalSize(size, layers)
+    this.checkTotalSize(code.size, layers)
     const tags = {...(body.Tags === undefined ? {} : checkTags(body.Tags)), ...stackTags(ref, this.options.stacks)}
     const now = Date.now()
     const fn: FunctionRecord = {
       accountId: ref.accountId,
       region: ref.region,
       name: ref.name,
-      runtime: body.Runtime,
+      ...(typeof body.Runtime === 'string' ? {runtime: body.Runtime} : {}),
       role: body.Role,
       ...(typeof body.Handler === 'string' ? {handler: body.Handler} : {}),
       description: typeof body.Description === 'string' ? body.Description : '',
@@ -875,9 +884,8 @@ export class Lambda {
       architectures: Array.isArray(body.Architectures) ? (body.Architectures as string[]) : ['x86_64'],
       layers,
       ...(Object.keys(tags).length > 0 ? {tags} : {}),
-      codeSha256: sha256(zip).toString('base64'),
-      codeSize: zip.length,
-      unzippedSize: size,
+      ...('image' in code ? {packageType: 'Image' as const, image: code.image, codeSha256: code.codeSha256, codeSize: 0} : {codeSha256: sha256(code.zip).toString('base64'), codeSize: code.zip.length}),
+      unzippedSize: code.size,
       contentId: token(),
       revisionId: revisionId(),
       lastModified: awsDate(now),
@@ -886,9 +894,43 @@ export class Lambda {
       busyUntil: now + this.options.updateDelayMs,
     }
     this.functions.set(key, fn)
-    this.blobs.set(fn.contentId, zip)
-    this.saveFunction(fn, zip)
+    if ('zip' in code) this.blobs.set(fn.contentId, code.zip)
+    this.saveFunction(fn, 'zip' in code ? code.zip : undefined)
     return this.configurationOut(fn)
+  }
+
+  /** CreateFunction's zip (PackageType Zip, the default): runtime and handler required, no image fields. */
+  private async createZipCode(ctx: RequestContext, body: Record<string, unknown>): Promise<{zip: Buffer; size: number}> {
+    if (typeof body.Runtime !== 'string') throw invalid('Runtime is required for functions with a Zip package type.')
+    this.checkRuntimeBlock(body.Runtime, 'create')
+    if (typeof body.Handler !== 'string' && !String(body.Runtime).startsWith('provided')) throw invalid('Handler is required for functions with a Zip package type.')
+    const code = body.Code as Record<string, unknown> | undefined
+    if (code && typeof code === 'object' && code.ImageUri !== undefined) throw invalid("Please don't provide ImageUri when the intended function PackageType is Zip.")
+    if (body.ImageConfig !== undefined) throw invalid("Please don't provide ImageConfig when the intended function PackageType is Zip.")
+    const zip = this.codeBytes(ctx, code, 'code')
+    return {zip, size: await this.checkedUnzippedSize(zip)}
+  }
+
+  /** CreateFunction's container image (PackageType Image): an ImageUri Lambda can read; no runtime, handler or layers (the image has them). */
+  private async createImageCode(ctx: RequestContext, body: Record<string, unknown>): Promise<{image: FunctionImage; codeSha256: string; size: number}> {
+    if (body.Runtime !== undefined || body.Handler !== undefined || (Array.isArray(body.Layers) && body.Layers.length > 0)) {
+      throw invalid("Please don't provide Handler or Runtime or Layer when the intended function PackageType is Image.")
+    }
+    const code = body.Code as Record<string, unknown> | undefined
+    if (!code || typeof code !== 'object') throw validation(["Value null at 'code' failed to satisfy constraint: Member must not be null"])
+    if (code.ZipFile !== undefined || code.S3Bucket !== undefined || code.S3Key !== undefined) throw invalid("Please don't provide ZipFile or S3Bucket or S3Key when the intended function PackageType is Image.")
+    if (code.ImageUri === undefined) throw invalid('Please provide ImageUri when the intended function PackageType is Image.')
+    const config = body.ImageConfig === undefined ? undefined : checkImageConfig(body.ImageConfig)
+    const image = await resolveImage(this.options.images, ctx, code.ImageUri)
+    return {image: {uri: image.uri, resolved: image.resolved, ...(config ? {config} : {})}, codeSha256: image.digest.slice('sha256:'.length), size: 0}
+  }
+
+  /** The unzipped size of function code, refused as Lambda refuses a zip it cannot open or one too large. */
+  private async checkedUnzippedSize(zip: Buffer): Promise<number> {
+    const size = await unzippedSize(zip)
+    if (size === undefined) throw invalid('Could not unzip uploaded file. Please check your file, then try to upload again.')
+    if (size >= MAX_UNZIPPED) throw invalid(`Unzipped size must be smaller than ${MAX_UNZIPPED} bytes`)
+    return size
   }
 
   /** InvalidParameterValueException for a runtime past its block date for creating (or updating) functions. */
@@ -938,10 +980,12 @@ export class Lambda {
     this.beginUpdate(fn, body)
     this.checkRuntimeBlock(fn.runtime, 'update')
     if (typeof body.Runtime === 'string') this.checkRuntimeBlock(body.Runtime, 'update')
+    const config = this.checkConfigForPackage(fn, body)
     const layers = body.Layers === undefined ? fn.layers : this.checkLayers(ctx, body.Layers)
     this.checkTotalSize(fn.unzippedSize, layers)
     const failing = this.failureFor(fn)
     fn.layers = layers
+    if (config) fn.image = {...fn.image!, config}
     if (typeof body.Runtime === 'string') fn.runtime = body.Runtime
     if (typeof body.Role === 'string') fn.role = body.Role
     if (typeof body.Handler === 'string') fn.handler = body.Handler
@@ -954,15 +998,30 @@ export class Lambda {
     return this.configurationOut(fn)
   }
 
+  /**
+   * What UpdateFunctionConfiguration may change for the function's package type: an Image function
+   * takes no layers, runtime or handler (the image has them) and may change its ImageConfig; a Zip
+   * function has no ImageConfig. Returns the new ImageConfig, if one is given.
+   */
+  private checkConfigForPackage(fn: FunctionRecord, body: Record<string, unknown>): FunctionImage['config'] | undefined {
+    if (fn.packageType !== 'Image') {
+      if (body.ImageConfig !== undefined) throw invalid("Please don't provide ImageConfig when updating a function with packageType Zip.")
+      return undefined
+    }
+    if (Array.isArray(body.Layers) && body.Layers.length > 0) throw invalid('Lambda layers are not supported for functions created with container images.')
+    if (body.Runtime !== undefined || body.Handler !== undefined) throw invalid("Please don't provide Handler or Runtime or Layer when the intended function PackageType is Image.")
+    return body.ImageConfig === undefined ? undefined : checkImageConfig(body.ImageConfig)
+  }
+
   private async updateFunctionCode(ctx: RequestContext, raw: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const fn = this.findFunction(ctx, raw)
     this.checkConfig({...(body.Architectures !== undefined ? {Architectures: body.Architectures} : {})})
     this.beginUpdate(fn, body)
+    if (fn.packageType === 'Image') return this.updateImageCode(ctx, fn, body)
+    if (body.ImageUri !== undefined) throw invalid("Please don't provide ImageUri when updating a function with packageType Zip.")
     this.checkRuntimeBlock(fn.runtime, 'update')
     const zip = this.codeBytes(ctx, body, 'code')
-    const size = await unzippedSize(zip)
-    if (size === undefined) throw invalid('Could not unzip uploaded file. Please check your file, then try to upload again.')
-    if (size >= MAX_UNZIPPED) throw invalid(`Unzipped size must be smaller than ${MAX_UNZIPPED} bytes`)
+    const size = await this.checkedUnzippedSize(zip)
     this.checkTotalSize(size, fn.layers)
     // The zip was read asynchronously: another update may have begun meanwhile.
     this.beginUpdate(fn, body)
@@ -975,6 +1034,20 @@ export class Lambda {
     this.blobs.set(fn.contentId, zip)
     this.markUpdated(fn)
     this.saveFunction(fn, zip)
+    return this.configurationOut(fn)
+  }
+
+  /** UpdateFunctionCode of an Image function: a new ImageUri (resolved to its digest now), never a zip. */
+  private async updateImageCode(ctx: RequestContext, fn: FunctionRecord, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (body.ImageUri === undefined) throw invalid('Please provide ImageUri when updating a function with packageType Image.')
+    const image = await resolveImage(this.options.images, ctx, body.ImageUri)
+    // The image was looked up asynchronously: another update may have begun meanwhile.
+    this.beginUpdate(fn, body)
+    fn.image = {...fn.image, uri: image.uri, resolved: image.resolved}
+    fn.codeSha256 = image.digest.slice('sha256:'.length)
+    if (Array.isArray(body.Architectures)) fn.architectures = body.Architectures as string[]
+    this.markUpdated(fn)
+    this.saveFunction(fn)
     return this.configurationOut(fn)
   }
 

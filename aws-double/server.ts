@@ -92,17 +92,18 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
   const blobMap = new Map<string, Buffer>()
   const blobs: BlobStore = {get: (id) => blobMap.get(id), set: (id, bytes) => void blobMap.set(id, bytes), delete: (id) => void blobMap.delete(id)}
   const s3 = new S3(persistence)
+  const ecr = new Ecr(options.ecr)
   const lambda = new Lambda(persistence, blobs, s3, {
     updateDelayMs: options.updateDelayMs ?? 0,
     organizations: options.organizations ?? {},
     ...(options.failUpdates ? {failUpdates: options.failUpdates} : {}),
     ...(options.today ? {today: options.today} : {}),
     ...(options.stacks ? {stacks: options.stacks} : {}),
+    ...(options.ecr ? {images: {host: new URL(options.ecr.registry).host, imageOf: (ctx, uri) => ecr.imageOf(ctx, uri)}} : {}),
     quotas: () => faults.quotas(),
   })
   const sts = new Sts(accounts, options.roles)
   const ssm = new Ssm(persistence, options.publicParameters)
-  const ecr = new Ecr(options.ecr)
   const orgOptions = {organizations: options.organizations ?? {}, accountNames: options.accountNames ?? {}, optInRegions: options.optInRegions ?? {}}
   let endpoint = ''
 

@@ -4,8 +4,8 @@ import {terminalConfirm} from '../src/cli/confirm.js'
 import {EXIT_CODES_HELP, LayersAwsCommand} from '../src/cli/base-command.js'
 import {deployCommand} from '../src/deploy/command.js'
 import {renderDeploy} from '../src/deploy/render.js'
-import type {DeployResult} from '../src/deploy/run.js'
-import {OperationalError} from '../src/errors/index.js'
+import {PACKAGE_TYPE_REFUSED, type DeployResult} from '../src/deploy/run.js'
+import {OperationalError, UserInputError} from '../src/errors/index.js'
 
 export default class Deploy extends LayersAwsCommand {
   static override summary = 'Put each function\'s code and its locked layers on Lambda; optionally publish a version and move an alias.'
@@ -14,7 +14,9 @@ export default class Deploy extends LayersAwsCommand {
 
 --publish publishes a version (PublishVersion with the package's CodeSha256 and the RevisionId as preconditions; none when a version with this code and these layers exists). --alias NAME (implies --publish) creates the alias or moves it to that version, recording the version it pointed at before in its description (what \`layers rollback\` moves it back to); --traffic N leaves the alias on its version and sends N% of its traffic to the new one (RoutingConfig); a later deploy without --traffic moves it all.
 
-The function must exist (deploy does not create functions) and be a Zip function. A function infrastructure as code owns (tag aws:cloudformation:stack-name, or one of settings.ownershipTags) is refused unless --force, as attach refuses it. The credentials of each account are checked (STS) before anything is read or written there. --dry-run packages and reads, and writes nothing to AWS.
+--image-uri ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY@sha256:DIGEST deploys that container image to the one named function instead of its package: nothing is packaged or uploaded, UpdateFunctionCode takes the ImageUri (not when the function's CodeSha256 is that digest already), deploy waits for LastUpdateStatus Successful, and no layers are set (an Image function has none: they are in the image); --publish, --alias and --traffic work as for zips. The image is named by digest: a tag is refused (exit 2), as it can move to another image between deploy's read and its write. Lambda takes images from ECR in the function's region only, and never changes a function's package type: a Zip function is refused (exit 2) with the commands that recreate it as an Image function, as is a zip deploy to an Image function.
+
+The function must exist (deploy does not create functions). A function infrastructure as code owns (tag aws:cloudformation:stack-name, or one of settings.ownershipTags) is refused unless --force, as attach refuses it. The credentials of each account are checked (STS) before anything is read or written there. --dry-run packages and reads, and writes nothing to AWS.
 
 Functions in an account marked \`protected: true\` are changed only after confirmation, as attach asks: deploy first reads what it would change (as --dry-run does), lists the changes in protected accounts and asks on a terminal (y/N); without a terminal it refuses with ERR_LAYERS_CONFIRMATION_REQUIRED (exit 2) before writing anything. --yes skips the question.
 
@@ -47,6 +49,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
     force: Flags.boolean({description: 'Also deploy functions a CloudFormation stack or an ownership tag says another tool owns (its next deploy reverts the change).', default: false}),
     'create-bucket': Flags.boolean({description: 'Create the artifact bucket (settings.bucket) where it does not exist.', default: false, exclusive: ['direct-upload']}),
     'direct-upload': Flags.boolean({description: 'Send the zip in UpdateFunctionCode itself (ZipFile), not through the artifact bucket; refused (exit 2) for a package over Lambda\'s 50 MB direct-upload limit.', default: false}),
+    'image-uri': Flags.string({description: 'Deploy this ECR container image (ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY@sha256:DIGEST) to the one named Image function instead of its package.', exclusive: ['direct-upload', 'create-bucket']}),
     concurrency: Flags.integer({description: 'Function targets worked on at once.', default: 4, min: 1, max: 64}),
     'wait-timeout': Flags.integer({description: 'Seconds to wait for each update to finish (LastUpdateStatus).', default: 120, min: 1}),
   }
@@ -66,6 +69,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
       ...(flags.traffic !== undefined ? {traffic: flags.traffic} : {}),
       createBucket: flags['create-bucket'],
       directUpload: flags['direct-upload'],
+      ...(flags['image-uri'] !== undefined ? {imageUri: flags['image-uri']} : {}),
       concurrency: flags.concurrency,
       emit: this.reporter.emit,
       ...this.awsConnection(flags),
@@ -76,7 +80,12 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
     this.reporter.done()
     this.out(() => renderDeploy(result))
     const bad = result.summary.refused + result.summary.conflicts + result.summary.failed
-    if (bad > 0) {
+    const wrongType = result.functions.filter((outcome) => outcome.error?.code === PACKAGE_TYPE_REFUSED)
+    if (bad > 0 && wrongType.length === bad) {
+      // Only the package type stood in the way: the input (zip or image) was wrong for these functions.
+      const first = wrongType[0]!.error!
+      await this.reportFailure(new UserInputError(PACKAGE_TYPE_REFUSED, wrongType.length === 1 ? first.message : `${wrongType.length} function target(s) have the other package type; the first: ${first.message}`, first.hint ? {hint: first.hint} : {}))
+    } else if (bad > 0) {
       await this.reportFailure(new OperationalError('ERR_LAYERS_DEPLOY_FAILED', `${bad} function target(s) refused, conflicted or failed; see the summary.`, {hint: 'Each outcome says why; fix those and run deploy again (what is already in place is not written again).'}))
     }
     return result

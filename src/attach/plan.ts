@@ -122,8 +122,12 @@ export function planAttach(input: {
   const {current, desired} = input
   const diff = diffLayers(current.layers.map((layer) => layer.arn), desired)
   if (isSameList(current.layers.map((layer) => layer.arn), desired)) return {action: 'noop', diff}
+  // The other checks are about layers on a function; an Image function takes none at all.
+  if (current.packageType === 'Image') {
+    const key = input.target.function
+    return {action: 'refuse', diff, reasons: [`${current.name} is a container image function (PackageType Image): Lambda puts no layers on those, an image carries its layers in /opt. \`layers image ${key}\` builds one with the locked layers; \`layers deploy ${key} --image-uri REPOSITORY@sha256:DIGEST\` deploys it.`]}
+  }
   const reasons: string[] = []
-  if (current.packageType === 'Image') reasons.push(`${current.name} is a container image function; Lambda does not add layers to those.`)
   if (desired.length > MAX_LAYERS) reasons.push(`${desired.length} layers requested; a function can use at most ${MAX_LAYERS}.`)
   const deployedArch = current.architectures[0] ?? 'x86_64'
   if (deployedArch !== input.target.architecture) {

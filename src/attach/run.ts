@@ -134,7 +134,7 @@ async function attachOne(target: FunctionTarget, env: AttachEnv, options: Attach
       // Already right (from the start, or made so by whoever changed it underneath): no write, no layer reads.
       if (isSameList(outcome.before, desired.arns)) return {...outcome, status: 'unchanged', diff: diffLayers(outcome.before, desired.arns)}
       const codeUnzippedBytes = current.codeSha256 ? env.unzippedBytes(current.codeSha256) : undefined
-      const decision = planAttach({target, current, desired: desired.arns, layers: await facts(current), ...(codeUnzippedBytes === undefined ? {} : {codeUnzippedBytes})})
+      const decision = planAttach({target, current, desired: desired.arns, layers: current.packageType === 'Image' ? {} : await facts(current), ...(codeUnzippedBytes === undefined ? {} : {codeUnzippedBytes})})
       outcome.diff = decision.diff
       if (decision.action === 'noop') return {...outcome, status: 'unchanged'}
       if (decision.action === 'refuse') return {...outcome, status: 'refused', reasons: decision.reasons}

@@ -4,7 +4,8 @@
 // `alias prod -> 42 runs common:3, behind`), the layer x version usage matrix and the report. Pure: no
 // AWS, no files, no clock.
 // A managed function infrastructure as code owns (`owners`, from its tags) that drifts is `drift-iac`:
-// its fix is a redeploy of the stack that owns it, not `layers attach`.
+// its fix is a redeploy of the stack that owns it, not `layers attach`. A managed container image
+// function is `image` (info), not drift: its layers are in the image.
 import {describeOwner, redeployHint, type Owner} from '../iac/ownership.js'
 import type {Architecture} from '../manifest/types.js'
 import {parseLayerVersionArn} from './arn.js'
@@ -165,7 +166,14 @@ export function ownershipCandidates(input: FindingsInput): string[] {
 
 function layerFindings(input: FindingsInput, fn: ScannedFunction, at: At, spec: ManagedFunction | undefined, owner?: Owner): Finding[] {
   const {findings, caughtUp} = versionLayerFindings(input, fn, at, spec, owner)
-  if (spec) {
+  // A container image takes no layers: the lock's are in the image, so an empty list is not drift.
+  if (spec && fn.packageType === 'Image') {
+    findings.push({
+      code: 'image', severity: 'info', ...at,
+      message: 'is a container image function (PackageType Image): its layers are in its image, not on the function',
+      fix: `Build and push the image with the locked layers (\`layers image ${spec.key}\`), then \`layers deploy ${spec.key} --account ${spec.accountName} --region ${spec.region} --image-uri REPOSITORY@sha256:DIGEST\`.`,
+    })
+  } else if (spec) {
     const desired = input.desired[desiredKey(at.accountId, at.region, fn.name)]
     const actual = fn.layers.map((ref) => ref.arn)
     if (desired && 'error' in desired) {
@@ -529,6 +537,7 @@ export function targetPart(scan: TargetScan, input: FindingsInput): TargetPart {
             region: scan.region,
             name: fn.name,
             ...(fn.runtime === undefined ? {} : {runtime: fn.runtime}),
+            ...(fn.packageType ? {packageType: fn.packageType} : {}),
             architecture: fn.architecture as Architecture,
             codeSize: fn.codeSize,
             layers: fn.layers.map((ref) => ref.arn),

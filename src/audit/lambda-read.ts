@@ -53,6 +53,7 @@ export function toScannedFunction(config: FunctionConfiguration): ScannedFunctio
     name: config.FunctionName ?? '',
     ...(config.FunctionArn ? {arn: config.FunctionArn} : {}),
     ...(config.Runtime ? {runtime: config.Runtime} : {}),
+    ...(config.PackageType === 'Image' ? {packageType: 'Image' as const} : {}),
     architecture: (config.Architectures?.[0] ?? 'x86_64') as Architecture,
     codeSize: config.CodeSize ?? 0,
     layers: (config.Layers ?? []).map((layer) => ({arn: layer.Arn ?? '', codeSize: layer.CodeSize ?? 0})),

@@ -28,6 +28,8 @@ export interface ScannedFunction {
   arn?: string
   /** Absent for container-image functions. */
   runtime?: string
+  /** Set for container-image functions (PackageType Image), which take no layers. */
+  packageType?: 'Image'
   architecture: Architecture
   /** Zipped size of the deployment package. */
   codeSize: number
@@ -89,7 +91,7 @@ export type LayerVersionsByAccount = Record<string, Record<string, LayerVersionI
 export type Severity = 'error' | 'warning' | 'info'
 export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info']
 
-export const FINDING_CODES = ['drift', 'drift-iac', 'behind', 'missing', 'unmanaged', 'limits', 'runtime', 'arch', 'layer-runtime'] as const
+export const FINDING_CODES = ['drift', 'drift-iac', 'behind', 'missing', 'unmanaged', 'limits', 'runtime', 'arch', 'layer-runtime', 'image'] as const
 export type FindingCode = (typeof FINDING_CODES)[number]
 
 export interface Finding {
@@ -132,6 +134,8 @@ export interface FunctionReport {
   region: string
   name: string
   runtime?: string
+  /** Set for container-image functions. */
+  packageType?: 'Image'
   architecture: Architecture
   codeSize: number
   layers: string[]

@@ -1,5 +1,5 @@
 // Owns the Lambda calls `layers deploy` and `layers rollback` make beyond attach's (lambda-functions.ts),
-// behind a small interface: UpdateFunctionCode from an S3 object (or the zip itself, ZipFile) under the function's RevisionId,
+// behind a small interface: UpdateFunctionCode from an S3 object (or the zip itself, ZipFile; or a container image, ImageUri) under the function's RevisionId,
 // PublishVersion under CodeSha256 and RevisionId preconditions, the newest published version holding
 // given code and layers (ListVersionsByFunction), and an alias: GetAlias, CreateAlias, UpdateAlias
 // (RoutingConfig AdditionalVersionWeights, under the alias's RevisionId). The conflicts deploy reports
@@ -22,8 +22,8 @@ import {toFunctionState} from './lambda-functions.js'
 export type Conflict = {status: 'stale-revision'} | {status: 'in-progress'}
 
 export interface DeployApi {
-  /** From an S3 object, or the zip bytes themselves (ZipFile; the request must stay under Lambda's direct-upload limit). */
-  updateCode(name: string, source: {bucket: string; key: string} | {zip: Uint8Array}, revisionId: string): Promise<UpdateOutcome>
+  /** From an S3 object, the zip bytes themselves (ZipFile; the request must stay under Lambda's direct-upload limit), or an ECR image (an Image function's). */
+  updateCode(name: string, source: {bucket: string; key: string} | {zip: Uint8Array} | {imageUri: string}, revisionId: string): Promise<UpdateOutcome>
   /** The version number PublishVersion made (or returned: Lambda makes none when nothing changed since the last). */
   publishVersion(name: string, codeSha256: string, revisionId: string): Promise<{status: 'ok'; version: string} | Conflict>
   /** The newest published version whose code and layers are these; undefined when none is. */
@@ -55,11 +55,17 @@ function aliasState(config: AliasConfiguration): AliasState {
   }
 }
 
+function codeSource(source: Parameters<DeployApi['updateCode']>[1]): {ZipFile: Uint8Array} | {S3Bucket: string; S3Key: string} | {ImageUri: string} {
+  if ('zip' in source) return {ZipFile: source.zip}
+  if ('imageUri' in source) return {ImageUri: source.imageUri}
+  return {S3Bucket: source.bucket, S3Key: source.key}
+}
+
 export function deployApi(client: Pick<LambdaClient, 'send'>): DeployApi {
   return {
     async updateCode(name, source, revisionId) {
       try {
-        const reply = await client.send(new UpdateFunctionCodeCommand({FunctionName: name, ...('zip' in source ? {ZipFile: source.zip} : {S3Bucket: source.bucket, S3Key: source.key}), RevisionId: revisionId}))
+        const reply = await client.send(new UpdateFunctionCodeCommand({FunctionName: name, ...codeSource(source), RevisionId: revisionId}))
         return {status: 'ok', state: toFunctionState(reply)}
       } catch (error) {
         const conflict = conflictOf(error)

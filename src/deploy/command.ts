@@ -3,6 +3,8 @@
 // packages the functions (src/package: the import check, then the thin zips; before any AWS call),
 // wires AWS (the shared client factory, every account bound to its credentials by STS before its first
 // call, src/aws/identity.ts) and the build records (unzipped sizes), and runs the deploy or rollback.
+// With an image URI (--image-uri) nothing is packaged and no lockfile is read: the one named function
+// gets that ECR image (by digest), in the targets of the image's region.
 import {desiredFromLock} from '../audit/desired.js'
 import {selectFunctionTargets} from '../attach/plan.js'
 import {awsClientFactory, type AwsClientFactory, type AwsConnection} from '../aws/clients.js'
@@ -14,16 +16,16 @@ import type {Confirm} from '../cli/confirm.js'
 import {InterruptedError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {bucketName} from '../manifest/bucket.js'
-import type {Account} from '../manifest/types.js'
+import type {Account, Manifest} from '../manifest/types.js'
 import {packageFunctions} from '../package/package.js'
 import {loadFunctionProject} from '../package/project.js'
 import {loadManifest} from '../manifest/load.js'
 import {projectPaths} from '../project/paths.js'
 import {openStateDatabase} from '../store/db.js'
-import {DIRECT_UPLOAD_MAX_REQUEST, fitsDirectUpload, packageObjectKey} from './plan.js'
+import {DIRECT_UPLOAD_MAX_REQUEST, fitsDirectUpload, packageObjectKey, parseImageUri} from './plan.js'
 import {runRollback, type RollbackResult} from './rollback.js'
 import {deployConfirmation} from './render.js'
-import {runDeploy, type DeployEnv, type DeployPackage, type DeployResult, type DeployRunOptions, type DeployTarget} from './run.js'
+import {runDeploy, type DeployEnv, type DeployImage, type DeployPackage, type DeployResult, type DeployRunOptions, type DeployTarget} from './run.js'
 
 interface TargetOptions extends AwsConnection {
   manifestPath: string
@@ -51,6 +53,8 @@ export interface DeployCommandOptions extends TargetOptions {
   createBucket: boolean
   /** --direct-upload: UpdateFunctionCode with the zip itself (ZipFile) when it fits Lambda's request limit. */
   directUpload?: boolean
+  /** --image-uri: deploy this ECR image (ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO@sha256:DIGEST) to the one named Image function instead of its package. */
+  imageUri?: string
   waitTimeoutMs?: number
 }
 
@@ -80,6 +84,7 @@ export async function deployCommand(options: DeployCommandOptions, factory: AwsC
   if (options.traffic !== undefined && options.alias === undefined) {
     throw new UserInputError('ERR_LAYERS_FLAG_VALUE', '--traffic needs --alias: it is the share of the alias\'s traffic the new version gets.', {hint: 'Add --alias NAME (e.g. --alias live --traffic 10).', details: {flag: 'traffic'}})
   }
+  if (options.imageUri !== undefined) return deployImageCommand({...options, imageUri: options.imageUri}, factory)
   const clients = boundClients(factory)
   const {manifest, lock, paths, targets} = await project(options)
   factory.budget.useSetting(manifest.settings.maxRps)
@@ -95,46 +100,94 @@ export async function deployCommand(options: DeployCommandOptions, factory: AwsC
       bucket: bucketName(manifest.settings.bucket, target),
       key: packageObjectKey(manifest.settings.prefix, target.function, packages.get(target.function)!.sha256Hex),
     }))
-    const account = (name: string): Account => manifest.accounts[name]!
     const sizes = db.prepare('SELECT unzipped_bytes AS bytes FROM builds WHERE code_sha256 = @sha UNION ALL SELECT unzipped_bytes FROM function_packages WHERE code_sha256 = @sha LIMIT 1')
-    const env: DeployEnv = {
-      functionsApi: async (target) => functionsApi(await clients.lambda(account(target.accountName), target.region)),
-      deployApi: async (target) => deployApi(await clients.lambda(account(target.accountName), target.region)),
-      store: async (target) => artifactStoreApi(await clients.s3(account(target.accountName), target.region)),
-      unzippedBytes: (codeSha256) => (sizes.get({sha: codeSha256}) as {bytes: number} | undefined)?.bytes,
-    }
+    const env = deployEnv(clients, manifest, (codeSha256) => (sizes.get({sha: codeSha256}) as {bytes: number} | undefined)?.bytes)
     const runOptions: DeployRunOptions = {
-      dryRun: options.dryRun,
-      concurrency: options.concurrency,
-      emit: options.emit,
+      ...runSettings(options, manifest),
       packageOf: (key): DeployPackage => packages.get(key)!,
       desired: (target) => desiredFromLock(manifest, lock, target.function, target.accountId, target.region, target.architecture),
-      publish: options.publish || options.alias !== undefined,
-      ...(options.alias !== undefined ? {alias: options.alias} : {}),
-      ...(options.traffic !== undefined ? {traffic: options.traffic} : {}),
       createBucket: options.createBucket,
       ...(options.directUpload ? {directUpload: true} : {}),
-      ...(options.waitTimeoutMs ? {waitTimeoutMs: options.waitTimeoutMs} : {}),
-      ...(options.signal ? {signal: options.signal} : {}),
-      ...(manifest.settings.ownershipTags ? {ownershipTags: manifest.settings.ownershipTags} : {}),
-      ...(options.force ? {force: true} : {}),
     }
-    // Accounts marked `protected: true`: read what would change first (as --dry-run), ask, then deploy (as attach does).
-    const isProtected = (target: {accountName: string}): boolean => manifest.accounts[target.accountName]?.protected === true
-    if (!options.dryRun && !options.yes && options.confirm && deployTargets.some(isProtected)) {
-      const preview = await previewDeploy(deployTargets, env, {...runOptions, dryRun: true})
-      const changes = preview.functions.filter((outcome) => outcome.status === 'would-deploy')
-      const guarded = changes.filter(isProtected)
-      if (guarded.length > 0) {
-        if (!(await options.confirm(deployConfirmation(guarded)))) return preview
-      } else if (changes.length === 0) {
-        return {...preview, dryRun: false}
-      }
-    }
-    return await runDeploy(deployTargets, env, runOptions)
+    return await confirmAndDeploy(deployTargets, env, runOptions, options, manifest)
   } finally {
     db.close()
   }
+}
+
+/**
+ * `layers deploy FUNCTION --image-uri URI`: the image (by digest, in ECR of the targets' region) on the
+ * one named function, with the same account binding, ownership refusal, confirmation, versions and
+ * alias as a zip deploy; no package, no lockfile, no artifact bucket, no layers (they are in the image).
+ */
+export async function deployImageCommand(options: DeployCommandOptions & {imageUri: string}, factory: AwsClientFactory = awsClientFactory(options)): Promise<DeployResult> {
+  const flagError = (message: string, hint: string, flag = 'image-uri') => new UserInputError('ERR_LAYERS_FLAG_VALUE', message, {hint, details: {flag, value: options.imageUri}})
+  const ref = parseImageUri(options.imageUri)
+  if ('error' in ref) throw flagError(`--image-uri ${options.imageUri} ${ref.error}`, 'Pass the digest of an image in ECR (`layers image FUNCTION` pushes one and prints it), e.g. --image-uri 111111111111.dkr.ecr.us-east-1.amazonaws.com/api@sha256:<64 hex digits>.')
+  if (options.directUpload || options.createBucket) {
+    throw flagError(`--image-uri cannot be combined with --${options.directUpload ? 'direct-upload' : 'create-bucket'}: an image is not uploaded, Lambda reads it from ECR.`, `Drop --${options.directUpload ? 'direct-upload' : 'create-bucket'}.`, options.directUpload ? 'direct-upload' : 'create-bucket')
+  }
+  if (options.functions.length !== 1) {
+    throw flagError(`--image-uri deploys one image to one function; ${options.functions.length === 0 ? 'no function was' : `${options.functions.length} functions were`} named.`, 'Name the function: layers deploy FUNCTION --image-uri URI.')
+  }
+  const clients = boundClients(factory)
+  const manifest = await loadManifest(projectPaths(options.manifestPath).manifest)
+  const targets = selectFunctionTargets(manifest, {functions: options.functions, accounts: options.accounts, regions: options.regions})
+  factory.budget.useSetting(manifest.settings.maxRps)
+  // Lambda reads an image only from ECR in the function's region: targets elsewhere cannot take it.
+  const region = ref.ecr?.region
+  const elsewhere = region === undefined ? [] : targets.filter((target) => target.region !== region)
+  if (elsewhere.length > 0) {
+    const list = elsewhere.map((target) => `${target.functionName} in account ${target.accountId} (${target.accountName}), region ${target.region}`).join('; ')
+    throw flagError(`--image-uri ${options.imageUri} is in ECR of region ${region}, and Lambda takes an image only from the function's own region: ${list}.`, `Deploy region by region (--region ${region}), with the image pushed to each region's ECR.`)
+  }
+  const image: DeployImage = {imageUri: options.imageUri, digest: ref.digest, codeSha256: ref.digest.slice('sha256:'.length)}
+  const deployTargets: DeployTarget[] = targets.map((target) => ({...target, bucket: '', key: ''}))
+  const env = deployEnv(clients, manifest, () => undefined)
+  const runOptions: DeployRunOptions = {...runSettings(options, manifest), packageOf: () => image, desired: () => ({arns: []}), createBucket: false}
+  return confirmAndDeploy(deployTargets, env, runOptions, options, manifest)
+}
+
+function deployEnv(clients: AwsClientFactory, manifest: Manifest, unzippedBytes: DeployEnv['unzippedBytes']): DeployEnv {
+  const account = (name: string): Account => manifest.accounts[name]!
+  return {
+    functionsApi: async (target) => functionsApi(await clients.lambda(account(target.accountName), target.region)),
+    deployApi: async (target) => deployApi(await clients.lambda(account(target.accountName), target.region)),
+    store: async (target) => artifactStoreApi(await clients.s3(account(target.accountName), target.region)),
+    unzippedBytes,
+  }
+}
+
+/** The run options every deploy takes from the command's options and the manifest (the code's own are added by the caller). */
+function runSettings(options: DeployCommandOptions, manifest: Manifest): Omit<DeployRunOptions, 'packageOf' | 'desired' | 'createBucket'> {
+  return {
+    dryRun: options.dryRun,
+    concurrency: options.concurrency,
+    emit: options.emit,
+    publish: options.publish || options.alias !== undefined,
+    ...(options.alias !== undefined ? {alias: options.alias} : {}),
+    ...(options.traffic !== undefined ? {traffic: options.traffic} : {}),
+    ...(options.waitTimeoutMs ? {waitTimeoutMs: options.waitTimeoutMs} : {}),
+    ...(options.signal ? {signal: options.signal} : {}),
+    ...(manifest.settings.ownershipTags ? {ownershipTags: manifest.settings.ownershipTags} : {}),
+    ...(options.force ? {force: true} : {}),
+  }
+}
+
+/** Accounts marked `protected: true`: read what would change first (as --dry-run), ask, then deploy (as attach does). */
+async function confirmAndDeploy(targets: DeployTarget[], env: DeployEnv, runOptions: DeployRunOptions, options: DeployCommandOptions, manifest: Manifest): Promise<DeployResult> {
+  const isProtected = (target: {accountName: string}): boolean => manifest.accounts[target.accountName]?.protected === true
+  if (!options.dryRun && !options.yes && options.confirm && targets.some(isProtected)) {
+    const preview = await previewDeploy(targets, env, {...runOptions, dryRun: true})
+    const changes = preview.functions.filter((outcome) => outcome.status === 'would-deploy')
+    const guarded = changes.filter(isProtected)
+    if (guarded.length > 0) {
+      if (!(await options.confirm(deployConfirmation(guarded)))) return preview
+    } else if (changes.length === 0) {
+      return {...preview, dryRun: false}
+    }
+  }
+  return runDeploy(targets, env, runOptions)
 }
 
 /** --direct-upload: every package must fit Lambda's request limit (before any AWS call); larger ones go through S3. */

@@ -5,7 +5,8 @@
 // version and sends a share to the new one) and after a rollback, and the record of the version an
 // alias pointed at before, which deploy writes into the alias's description in the same UpdateAlias
 // call that moves it (so it lives with the alias in its account: a rollback works from any machine or
-// CI job, whoever deployed last, and the record cannot drift from the move).
+// CI job, whoever deployed last, and the record cannot drift from the move); and the ECR image an
+// --image-uri names (by digest only).
 import {artifactObjectKey} from '../publish/plan.js'
 
 /** Where an alias points: its version, and the one other version it sends a share of the traffic to (empty: none). */
@@ -89,4 +90,33 @@ export function planRollback(name: string, current: AliasState): AliasPlan {
   const description = current.functionVersion === previous ? current.description : previousVersionDescription(current.functionVersion)
   const route: AliasRoute = {functionVersion: previous, weights: {}, description}
   return sameRoute(current, route) ? {action: 'noop'} : {action: 'update', route}
+}
+
+/** A container image named by digest, as `layers deploy --image-uri` takes it. */
+export interface ImageRef {
+  /** host[:port] of the registry. */
+  host: string
+  repository: string
+  /** sha256:HEX */
+  digest: string
+  /** Account and region of an ECR host (ACCOUNT.dkr.ecr.REGION.amazonaws.com); absent for another host, which Lambda judges. */
+  ecr?: {accountId: string; region: string}
+}
+
+const IMAGE_URI = /^([^/@:]+(?::\d+)?)\/([a-z0-9]+(?:[._/-][a-z0-9]+)*)(?:(@sha256:[a-f0-9]{64})|:([\w][\w.-]{0,127}))?$/
+const ECR_HOST = /^(\d{12})\.dkr\.ecr\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.amazonaws\.com(?:\.cn)?$/
+
+/**
+ * The image an --image-uri names, or why it is not one deploy takes. A tag is refused: it can move
+ * between reading and deploying (Lambda resolves it when UpdateFunctionCode runs, to whatever was pushed
+ * last), so "already deployed" could not be decided without a write, and a published version or a
+ * rollback would not say which image it holds; the digest does, and `layers image` prints it.
+ */
+export function parseImageUri(uri: string): ImageRef | {error: string} {
+  const match = IMAGE_URI.exec(uri)
+  if (!match) return {error: 'is not a container image URI: Lambda takes images from Amazon ECR, as ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY@sha256:DIGEST.'}
+  const [, host, repository, digest, tag] = match as unknown as [string, string, string, string | undefined, string | undefined]
+  if (!digest) return {error: `names the image by ${tag === undefined ? 'no tag or digest' : `tag ${tag}`}, not by digest: a tag can move to another image between this deploy's read and its write, so deploy takes the digest (@sha256:...), which \`layers image\` prints.`}
+  const ecr = ECR_HOST.exec(host)
+  return {host, repository, digest: digest.slice(1), ...(ecr ? {ecr: {accountId: ecr[1]!, region: ecr[2]!}} : {})}
 }

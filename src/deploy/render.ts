@@ -56,7 +56,8 @@ const STEP: Record<DeployOutcome['code'], string> = {unchanged: 'unchanged', upd
 
 function deployChanges(outcome: DeployOutcome): string {
   const parts: string[] = []
-  if (outcome.code !== 'unchanged') parts.push(`code ${STEP[outcome.code]}${outcome.s3 ? ` (s3 ${outcome.s3.upload})` : ''}`)
+  const via = outcome.s3 ? ` (s3 ${outcome.s3.upload})` : outcome.image ? ` (image ${outcome.image.digest.slice(0, 19)}...)` : ''
+  if (outcome.code !== 'unchanged') parts.push(`code ${STEP[outcome.code]}${via}`)
   if (outcome.layers.status !== 'unchanged') parts.push(`layers ${STEP[outcome.layers.status]}: ${outcome.layers.after.map((arn) => arn.slice(arn.lastIndexOf(':layer:') + 7)).join(', ') || '(none)'}`)
   if (outcome.version !== undefined) parts.push(`version ${outcome.version}${outcome.published ? ' published' : ''}`)
   if (outcome.alias && outcome.alias.status !== 'unchanged') parts.push(`alias ${outcome.alias.name} ${outcome.alias.status}: ${route(outcome.alias.before)} -> ${route(outcome.alias.after)}`)

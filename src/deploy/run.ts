@@ -13,6 +13,10 @@
 // what Lambda holds decides whether it is done, so a rerun or a retry never updates or publishes twice.
 // On an interrupt (options.signal) no further write is started; one already sent stands, and
 // InterruptedError lists what each target got.
+// A container image (DeployImage, --image-uri) goes the same way with UpdateFunctionCode ImageUri in
+// place of the package and its upload, and no layers step (an Image function has none: they are in
+// the image); CodeSha256 is then the image's manifest digest (hex), so the same comparisons, version
+// lookups and read-backs hold. Each kind of code is refused on a function of the other package type.
 import {readFile} from 'node:fs/promises'
 import {outcomeCounts, runPerTarget} from '../attach/outcomes.js'
 import type {AttachEnv, AttachOutcome} from '../attach/run.js'
@@ -35,6 +39,15 @@ export interface DeployPackage {
   zipBytes: number
 }
 
+/** A container image in ECR, named by its digest (src/deploy/plan.ts parseImageUri). */
+export interface DeployImage {
+  imageUri: string
+  /** sha256:HEX, the manifest digest. */
+  digest: string
+  /** The digest's HEX: what Lambda reports as an Image function's CodeSha256. */
+  codeSha256: string
+}
+
 export interface DeployTarget extends FunctionTarget {
   bucket: string
   key: string
@@ -49,8 +62,8 @@ export interface DeployRunOptions {
   dryRun: boolean
   concurrency: number
   emit: EmitEvent
-  /** The package of a manifest function. */
-  packageOf(functionKey: string): DeployPackage
+  /** The code of a manifest function: its package, or the container image to deploy. */
+  packageOf(functionKey: string): DeployPackage | DeployImage
   /** The desired Layers list of a target, or why there is none (attach's). */
   desired(target: FunctionTarget): {arns: string[]} | {error: string}
   publish: boolean
@@ -78,8 +91,10 @@ export interface DeployOutcome {
   accountId: string
   region: string
   status: DeployStatus
-  /** Base64 SHA-256 of the package (what CodeSha256 becomes). */
+  /** Base64 SHA-256 of the package, or the image digest's hex (what CodeSha256 becomes). */
   codeSha256: string
+  /** The container image deployed (--image-uri). */
+  image?: {uri: string; digest: string}
   /** The function's CodeSha256 before. */
   previousCodeSha256?: string
   code: StepStatus
@@ -121,6 +136,8 @@ class Stop extends Error {
 
 async function deployOne(target: DeployTarget, env: DeployEnv, options: DeployRunOptions): Promise<DeployOutcome> {
   const pkg = options.packageOf(target.function)
+  const image = 'imageUri' in pkg ? pkg : undefined
+  const zip = 'imageUri' in pkg ? undefined : pkg
   const outcome: DeployOutcome = {
     function: target.function,
     functionName: target.functionName,
@@ -131,6 +148,7 @@ async function deployOne(target: DeployTarget, env: DeployEnv, options: DeployRu
     codeSha256: pkg.codeSha256,
     code: 'unchanged',
     layers: {status: 'unchanged', before: [], after: []},
+    ...(image ? {image: {uri: image.imageUri, digest: image.digest}} : {}),
   }
   const where = `${target.functionName} in account ${target.accountId} (${target.accountName}), region ${target.region}`
   let wrote = false
@@ -148,10 +166,9 @@ async function deployOne(target: DeployTarget, env: DeployEnv, options: DeployRu
     outcome.previousCodeSha256 = current.codeSha256 ?? ''
     outcome.layers.before = current.layers.map((layer) => layer.arn)
     outcome.layers.after = outcome.layers.before
-    if (current.packageType === 'Image') {
-      throw new Stop({status: 'refused', reasons: [`${target.functionName} is a container image function (PackageType Image); layers deploy puts .zip packages on Zip functions.`]})
-    }
-    const desired = options.desired(target)
+    if ((current.packageType === 'Image') !== (image !== undefined)) throw new Stop({status: 'refused', error: packageTypeRefusal(target, where, image)})
+    // An Image function's layers are in its image: its (empty) Layers list is left as it is.
+    const desired = image ? {arns: outcome.layers.before} : options.desired(target)
     if ('error' in desired) throw new Stop({status: 'refused', reasons: [desired.error]})
     outcome.layers.after = desired.arns
     const codeChanged = current.codeSha256 !== pkg.codeSha256
@@ -178,25 +195,16 @@ async function deployOne(target: DeployTarget, env: DeployEnv, options: DeployRu
       outcome.layers.diff = check.diff
     }
     if (options.dryRun) {
-      if (codeChanged && !options.directUpload) outcome.s3 = {bucket: target.bucket, key: target.key, upload: (await uploadState(env, target, pkg, options)) ? 'exists' : 'would-upload'}
+      if (codeChanged && !options.directUpload && zip) outcome.s3 = {bucket: target.bucket, key: target.key, upload: (await uploadState(env, target, zip, options)) ? 'exists' : 'would-upload'}
       if (needsVersion) outcome.published = true
       if (options.alias !== undefined) outcome.alias = {...(outcome.alias ?? {name: options.alias}), status: alias ? 'would-move' : 'would-create', ...(aliasPlan && aliasPlan.action !== 'noop' && existing ? {after: aliasPlan.route} : {})}
       return {...outcome, status: 'would-deploy'}
     }
     if (codeChanged) {
-      const there = options.directUpload || (await uploadState(env, target, pkg, options))
-      if (!there) {
-        beforeWrite()
-        const store = await env.store(target)
-        const onProgress = (sent: number, total: number) => options.emit({type: 'progress', phase: 'upload', message: `${target.functionName} ${target.accountName}/${target.region}: ${formatBytes(sent)} of ${formatBytes(total)}`})
-        const stored = await store.upload({bucket: target.bucket, key: target.key, file: pkg.zipPath, bytes: pkg.zipBytes, sha256Base64: pkg.codeSha256, onProgress, ...(options.signal ? {signal: options.signal} : {})})
-        if (!stored) throw new Stop({status: wrote ? 'interrupted' : 'not-started'})
-      }
-      if (!options.directUpload) outcome.s3 = {bucket: target.bucket, key: target.key, upload: there ? 'exists' : 'uploaded'}
+      const source = zip ? await zipSource(target, env, options, zip, outcome, beforeWrite) : {imageUri: image!.imageUri}
       beforeWrite()
-      const source = options.directUpload ? {zip: await readFile(pkg.zipPath)} : {bucket: target.bucket, key: target.key}
       const update = await landed(
-        () => deploy.updateCode(target.functionName, source, current.revisionId),
+        () => imageRefusal(deploy.updateCode(target.functionName, source, current.revisionId), where, image),
         async () => {
           const now = await api.getFunction(target.functionName)
           return now?.codeSha256 === pkg.codeSha256 ? {status: 'ok' as const, state: now} : undefined
@@ -206,10 +214,12 @@ async function deployOne(target: DeployTarget, env: DeployEnv, options: DeployRu
       wrote = true
       outcome.code = 'updated'
       if (update.state.codeSha256 !== pkg.codeSha256) {
-        throw new Stop({status: 'failed', error: {code: 'ERR_LAYERS_CODE_MISMATCH', message: `Lambda reports CodeSha256 ${update.state.codeSha256 ?? '(none)'} for ${where}, not the package's ${pkg.codeSha256}.`, hint: `The object s3://${target.bucket}/${target.key} holds other bytes than the package: delete it and run layers deploy again.`}})
+        const hint = image ? `Lambda resolved ${image.imageUri} to other content: check the image URI and run layers deploy again.` : `The object s3://${target.bucket}/${target.key} holds other bytes than the package: delete it and run layers deploy again.`
+        throw new Stop({status: 'failed', error: {code: 'ERR_LAYERS_CODE_MISMATCH', message: `Lambda reports CodeSha256 ${update.state.codeSha256 ?? '(none)'} for ${where}, not the ${image ? "image's" : "package's"} ${pkg.codeSha256}.`, hint}})
       }
-      options.emit({type: 'progress', phase: 'deploy', message: `${target.functionName} ${target.accountName}/${target.region}: waiting for LastUpdateStatus Successful after UpdateFunctionCode`})
-      await settle(api, target, update.state, options, 'the code update (UpdateFunctionCode)')
+      const what = image ? `the image update (UpdateFunctionCode ImageUri ${image.digest})` : 'the code update (UpdateFunctionCode)'
+      options.emit({type: 'progress', phase: 'deploy', message: `${target.functionName} ${target.accountName}/${target.region}: waiting for LastUpdateStatus Successful after ${what}`})
+      await settle(api, target, update.state, options, what)
     }
     if (layersChanged) {
       beforeWrite()
@@ -266,6 +276,61 @@ async function deployOne(target: DeployTarget, env: DeployEnv, options: DeployRu
     if (error instanceof Stop) return {...outcome, ...error.patch}
     if (error instanceof InterruptedError) return {...outcome, status: wrote ? 'interrupted' : 'not-started'}
     return {...outcome, status: 'failed', error: targetError(error)}
+  }
+}
+
+/** The zip's source for UpdateFunctionCode: the package itself (--direct-upload), or its object in the artifact bucket, uploaded when it is not there. */
+async function zipSource(target: DeployTarget, env: DeployEnv, options: DeployRunOptions, pkg: DeployPackage, outcome: DeployOutcome, beforeWrite: () => void): Promise<{zip: Uint8Array} | {bucket: string; key: string}> {
+  if (options.directUpload) return {zip: await readFile(pkg.zipPath)}
+  const there = await uploadState(env, target, pkg, options)
+  if (!there) {
+    beforeWrite()
+    const store = await env.store(target)
+    const onProgress = (sent: number, total: number) => options.emit({type: 'progress', phase: 'upload', message: `${target.functionName} ${target.accountName}/${target.region}: ${formatBytes(sent)} of ${formatBytes(total)}`})
+    const stored = await store.upload({bucket: target.bucket, key: target.key, file: pkg.zipPath, bytes: pkg.zipBytes, sha256Base64: pkg.codeSha256, onProgress, ...(options.signal ? {signal: options.signal} : {})})
+    // Cancelled by an interrupt (S3 kept nothing): the target ends here, as before any write.
+    if (!stored) beforeWrite()
+  }
+  outcome.s3 = {bucket: target.bucket, key: target.key, upload: there ? 'exists' : 'uploaded'}
+  return {bucket: target.bucket, key: target.key}
+}
+
+/** Error code of a deploy refused for the function's package type (the command exits 2 when these are all that went wrong). */
+export const PACKAGE_TYPE_REFUSED = 'ERR_LAYERS_PACKAGE_TYPE'
+
+/** Why the code cannot go on this function: a zip on an Image function, or an image on a Zip function (Lambda never changes a function's package type). */
+function packageTypeRefusal(target: DeployTarget, where: string, image: DeployImage | undefined): TargetError {
+  if (!image) {
+    return {
+      code: PACKAGE_TYPE_REFUSED,
+      message: `${where} is a container image function (PackageType Image); a .zip package cannot be put on it.`,
+      hint: `Deploy an image to it: \`layers image ${target.function}\` builds and pushes one (the locked layers in /opt, the code in /var/task), then \`layers deploy ${target.function} --image-uri ${target.accountId}.dkr.ecr.${target.region}.amazonaws.com/REPOSITORY@sha256:DIGEST\`.`,
+    }
+  }
+  return {
+    code: PACKAGE_TYPE_REFUSED,
+    message: `${where} is a .zip function (PackageType Zip); --image-uri deploys container images to Image functions, and Lambda cannot change a function's package type.`,
+    hint:
+      `Deploy its code as a zip with \`layers deploy ${target.function}\`, or recreate it as an Image function: ` +
+      `\`aws lambda delete-function --function-name ${target.functionName} --region ${target.region}\`, then ` +
+      `\`aws lambda create-function --function-name ${target.functionName} --region ${target.region} --package-type Image --code ImageUri=${image.imageUri} --role ROLE_ARN\` ` +
+      `(its versions, aliases, triggers and permissions go with the old function: recreate them), or create a new Image function and move its triggers.`,
+  }
+}
+
+/** Lambda's refusal of the image itself (not there, another region, not readable, not supported) as an error naming the image, the function and how to fix it. */
+async function imageRefusal<T>(write: Promise<T>, where: string, image: DeployImage | undefined): Promise<T> {
+  try {
+    return await write
+  } catch (error) {
+    const name = (error as {name?: string}).name
+    if (!image || (name !== 'InvalidParameterValueException' && name !== 'AccessDeniedException')) throw error
+    throw new OperationalError('ERR_LAYERS_IMAGE_REFUSED', `Lambda refused image ${image.imageUri} for ${where}: ${(error as Error).message}`, {
+      hint:
+        name === 'AccessDeniedException'
+          ? "Lambda reads an image of another account only when its ECR repository's policy allows lambda.amazonaws.com ecr:BatchGetImage and ecr:GetDownloadUrlForLayer; grant that, or push the image to this account's ECR."
+          : 'Push the image to ECR in the function\'s account and region first (`layers image FUNCTION` builds and pushes it and prints its digest), and pass that digest.',
+    })
   }
 }
 

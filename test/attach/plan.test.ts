@@ -41,6 +41,13 @@ describe('planAttach', () => {
     expect(decision).toMatchObject({action: 'update', diff: {moved: [{from: L('a', 1), to: L('a', 2)}]}})
   })
 
+  it('refuses a container image function with one reason naming it and how its layers get there instead', () => {
+    const decision = planAttach({target, current: state([], {packageType: 'Image', runtime: undefined, codeSize: 0}), desired: [L('a', 1)], layers: {}})
+    expect(decision.action === 'refuse' && decision.reasons).toEqual([
+      'api is a container image function (PackageType Image): Lambda puts no layers on those, an image carries its layers in /opt. `layers image api` builds one with the locked layers; `layers deploy api --image-uri REPOSITORY@sha256:DIGEST` deploys it.',
+    ])
+  })
+
   it('refuses a sixth layer', () => {
     const desired = [1, 2, 3, 4, 5, 6].map((n) => L(`l${n}`, 1))
     const decision = planAttach({target, current: state([]), desired, layers: Object.fromEntries(desired.map((arn) => [arn, facts()]))})

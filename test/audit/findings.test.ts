@@ -103,6 +103,14 @@ describe('computeFindings', () => {
     expect(codes(behindAndExtra)).toEqual(['error:drift:api-fn', `warning:behind:api-fn:${arn(A, 'deps', 1)}`])
   })
 
+  it('reports a managed container image function as image (info), not drift, and lists it with its package type', () => {
+    const image = fn('api-fn', [], {packageType: 'Image', codeSize: 0, runtime: undefined})
+    const findings = computeFindings(input([image]))
+    expect(codes(findings)).toEqual(['info:image:api-fn'])
+    expect(findings[0]!.fix).toContain('layers image api')
+    expect(buildReport({...input([image]), startedAt: 's', finishedAt: 'f'}).functions).toMatchObject([{name: 'api-fn', packageType: 'Image', layers: [], managed: true}])
+  })
+
   it('reports drift-iac with the stack name for a function a CloudFormation stack owns, and a redeploy fix', () => {
     const owners = {[desiredKey(A, R, 'api-fn')]: {kind: 'cloudformation' as const, stack: 'orders-prod'}}
     const findings = computeFindings(input([fn('api-fn', [arn(A, 'deps', 3)])], {owners}))

@@ -1,5 +1,6 @@
 // Helpers for the AWS test server's contract suite: SDK clients aimed at the server, zips built in
-// memory, and a way to capture the exception an SDK call throws.
+// memory, a way to capture the exception an SDK call throws, and a tiny image pushed to the loopback registry.
+import {createHash} from 'node:crypto'
 import {LambdaClient} from '@aws-sdk/client-lambda'
 import {S3Client} from '@aws-sdk/client-s3'
 import {STSClient} from '@aws-sdk/client-sts'
@@ -34,4 +35,25 @@ export async function failure(promise: Promise<unknown>): Promise<Error & {name:
     return error as Error & {name: string; $metadata: {httpStatusCode?: number}}
   }
   throw new Error('expected the call to fail, it succeeded')
+}
+
+/**
+ * Pushes a tiny image (a config blob and an OCI manifest with no layers; `label` makes it distinct)
+ * to `repository` of the loopback registry under `tag`, with plain HTTP PUTs as a registry client
+ * sends them; the repository must exist in the ECR double for Lambda to see it. Returns the manifest digest.
+ */
+export async function pushTestImage(registry: {url: string; username: string; password: string}, repository: string, tag: string, label = tag): Promise<string> {
+  const auth = {authorization: `Basic ${Buffer.from(`${registry.username}:${registry.password}`).toString('base64')}`}
+  const digestOf = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`
+  const config = Buffer.from(JSON.stringify({architecture: 'amd64', os: 'linux', config: {Labels: {test: label}}, rootfs: {type: 'layers', diff_ids: []}}))
+  const start = await fetch(`${registry.url}/v2/${repository}/blobs/uploads/`, {method: 'POST', headers: auth})
+  if (start.status !== 202) throw new Error(`pushTestImage: starting the upload answered ${start.status}`)
+  const location = new URL(start.headers.get('location')!, registry.url)
+  location.searchParams.set('digest', digestOf(config))
+  const blob = await fetch(location, {method: 'PUT', headers: {...auth, 'content-type': 'application/octet-stream'}, body: config})
+  if (blob.status !== 201) throw new Error(`pushTestImage: the config blob PUT answered ${blob.status}`)
+  const manifest = Buffer.from(JSON.stringify({schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: {mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(config), size: config.length}, layers: []}))
+  const put = await fetch(`${registry.url}/v2/${repository}/manifests/${tag}`, {method: 'PUT', headers: {...auth, 'content-type': 'application/vnd.oci.image.manifest.v1+json'}, body: manifest})
+  if (put.status !== 201) throw new Error(`pushTestImage: the manifest PUT answered ${put.status}`)
+  return digestOf(manifest)
 }

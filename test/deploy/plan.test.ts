@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {fitsDirectUpload, packageObjectKey, planAliasMove, planRollback, previousVersionDescription, recordedPreviousVersion, type AliasState} from '../../src/deploy/plan.js'
+import {fitsDirectUpload, packageObjectKey, parseImageUri, planAliasMove, planRollback, previousVersionDescription, recordedPreviousVersion, type AliasState} from '../../src/deploy/plan.js'
 
 const alias = (functionVersion: string, weights: Record<string, number> = {}, description = ''): AliasState => ({name: 'live', functionVersion, weights, description, revisionId: 'r1'})
 
@@ -48,5 +48,14 @@ describe('fitsDirectUpload', () => {
     expect(fitsDirectUpload(52_428_800 - 1024)).toBe(true)
     expect(fitsDirectUpload(52_428_800)).toBe(false)
     expect(fitsDirectUpload(60 * 1024 * 1024)).toBe(false)
+  })
+
+  it('takes an image URI by digest, with the account and region of an ECR host, and refuses tags and other shapes', () => {
+    const digest = `sha256:${'ab'.repeat(32)}`
+    expect(parseImageUri(`111111111111.dkr.ecr.eu-west-1.amazonaws.com/team/api@${digest}`)).toEqual({host: '111111111111.dkr.ecr.eu-west-1.amazonaws.com', repository: 'team/api', digest, ecr: {accountId: '111111111111', region: 'eu-west-1'}})
+    expect(parseImageUri(`127.0.0.1:5000/api@${digest}`)).toEqual({host: '127.0.0.1:5000', repository: 'api', digest})
+    expect(parseImageUri('111111111111.dkr.ecr.eu-west-1.amazonaws.com/api:latest')).toEqual({error: expect.stringContaining('by tag latest, not by digest')})
+    expect(parseImageUri('111111111111.dkr.ecr.eu-west-1.amazonaws.com/api')).toEqual({error: expect.stringContaining('by no tag or digest')})
+    for (const bad of ['api', `Api@${digest}`, `host/api@sha256:abc`, '']) expect(parseImageUri(bad)).toEqual({error: expect.stringContaining('is not a container image URI')})
   })
 })
