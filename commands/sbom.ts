@@ -15,7 +15,7 @@ The output is deterministic: the same lock (and built contents) gives the same b
 
 One document goes to stdout, or to --output FILE; several need --output DIR, which gets LAYER.ARTIFACT.cdx.json or LAYER.ARTIFACT.spdx.json each. With --json, stdout gets a list of the documents (each parsed, or the file it was written to).
 
-Reads lockfile.json and .layers/state.db only: no network.
+Without --published it reads lockfile.json and .layers/state.db only: no network.
 
 --published ARN (or LAYER:VERSION, when this project's publications name one content for it) gives the SBOM of a published layer version, even after the lock moved on: from the tree .layers/state.db kept for its content (CodeSha256), else the CycloneDX document \`layers publish\` uploaded beside the zip (<prefix><layer>/<sha256>.cdx.json, named in the version's description; one GetLayerVersion and one GetObject in the version's account, checked against its SHA-256).
 
