@@ -4,7 +4,7 @@
 // itself, src/sbom/content.ts, is uploaded beside the zip), the grants the manifest's
 // `share` asks for, which existing version already holds the same content, and the grant changes that
 // make a version's policy match the manifest. The publish service (run.ts) does the I/O.
-import {OperationalError} from '../errors/index.js'
+import {UserInputError} from '../errors/index.js'
 import {artifactArchitectures, type ArtifactKey, type Lockfile, type Publication} from '../lock/types.js'
 import {bucketName} from '../manifest/bucket.js'
 import {selectAccounts, selectLayerNames, selectRegions} from '../manifest/select.js'
@@ -216,10 +216,13 @@ export function planPublish(
     const built = artifacts.filter((artifact) => artifact.layer === name)
     const keys = built.map((artifact) => artifact.artifactKey)
     const locked = lock.layers[name]
+    // One document per content, whatever the number of targets.
+    const sboms = new Map<ArtifactKey, UnitSbom>()
     for (const {target, architectures} of targets) {
       const wanted = architectures === 'all' ? new Set(keys) : new Set([...architectures].flatMap((arch) => artifactFor(keys, arch) ?? []))
       for (const content of built.filter((artifact) => wanted.has(artifact.artifactKey)).sort((a, b) => (a.artifactKey < b.artifactKey ? -1 : 1))) {
-        const sbom = unitSbom(name, locked, content, manifest.settings.prefix, toolVersion)
+        const sbom = sboms.get(content.artifactKey) ?? unitSbom(name, locked, content, manifest.settings.prefix, toolVersion)
+        sboms.set(content.artifactKey, sbom)
         const record = locked && locked.kind !== 'arn' ? locked.published?.[target.accountId]?.[target.region]?.[content.artifactKey] : undefined
         units.push({
           layer: name,
@@ -245,7 +248,7 @@ export function planPublish(
 function unitSbom(layer: string, locked: Lockfile['layers'][string] | undefined, content: ArtifactContent, prefix: string, toolVersion: string): UnitSbom {
   if (!locked || locked.kind === 'arn' || !locked.artifacts[content.artifactKey]) {
     // The command checks the lock against the manifest first, and builds from the lock: never seen there.
-    throw new OperationalError('ERR_LAYERS_LOCK_STALE', `lockfile.json holds no artifact ${content.artifactKey} of layer ${layer} for the content built (${content.sha256Hex}).`, {hint: `Run \`layers lock ${layer}\` and publish again.`})
+    throw new UserInputError('ERR_LAYERS_LOCK_STALE', `lockfile.json holds no artifact ${content.artifactKey} of layer ${layer} for the content built (${content.sha256Hex}).`, {hint: `Run \`layers lock ${layer}\` and publish again.`})
   }
   const {text, sha256Hex} = contentSbom(layer, locked, content.artifactKey, content.codeSha256, 'cyclonedx', toolVersion)
   return {key: sbomObjectKey(prefix, layer, sha256Hex), text, sha256Hex}
