@@ -13,6 +13,7 @@ export default class Publish extends LayersAwsCommand {
   static override description = `Builds the named own layers (all when none are named) from lockfile.json and, for every account and region of the functions that use each one (every account when no function does), makes sure exactly one layer version holds that content:
 
 - the zip goes to the manifest's bucket (settings.bucket, {accountId} and {region} filled in) under <prefix><layer>/<sha256>.zip; an object already there is not uploaded again; large zips go up in parts. A missing bucket is an error unless --create-bucket is given.
+- beside it, before a version is published, the content's CycloneDX SBOM (the bytes \`layers sbom LAYER\` prints once that content is published) under <prefix><layer>/<sha256 of the SBOM>.cdx.json, also only when not there; the new version's description names it (layers-sbom:<sha256>), so \`layers sbom --published ARN\` finds it from any clone.
 - a version is published only when none holds the same CodeSha256: the lockfile's record is trusted first; without one (a new clone, an interrupted run) the layer's existing versions are looked at (the version description carries the content hash). Runtimes, architectures and licence come from the manifest.
 - every version gets exactly the grants of the layer's \`share\` (accounts, organization, public); grants the manifest no longer names are removed, after confirmation: without --yes, publish first reads what it would change (as --dry-run does) and, when grants would be removed, lists them and asks on a terminal (y/N; Enter, Ctrl-D or Ctrl-C change nothing), or without a terminal refuses with ERR_LAYERS_CONFIRMATION_REQUIRED (exit 2) before writing anything.
 - each version ARN is written to lockfile.json (published[account][region][artifact]) as soon as it exists, and to the local publication history (\`layers history\`).
@@ -66,6 +67,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any target failed.`
       remoteState: flags['remote-state'],
       ...(flags.channel === undefined ? {} : {channel: flags.channel}),
       pruneParameters: flags['prune-parameters'],
+      toolVersion: this.config.version,
       emit: this.reporter.emit,
       signal: this.interruptSignal,
       ...this.awsConnection(flags),

@@ -1,13 +1,14 @@
 // Owns the S3 calls `layers publish` makes for layer artifacts, behind a small interface: does the
 // bucket exist (and is it reachable), create it in its region, does an object exist with a given size,
-// and upload a file (a single PUT for small zips, multipart through @aws-sdk/lib-storage for large ones;
+// put a small object (an SBOM) in one PUT and read one back, and upload a file (a single PUT for small zips, multipart through @aws-sdk/lib-storage for large ones;
 // every part is bounded by the client's read timeout, which is inactivity, so a large upload that keeps
 // sending is never cut, and a failed multipart upload is aborted without the abort hiding the failure).
 // An interrupt (`signal`) cancels an upload in flight: the object is content-addressed and S3 stores
 // no part of an unfinished PUT or multipart upload, so the rerun uploads it whole and nothing is lost.
 // S3's answers for a bucket in another region are named by the client itself (s3-region.ts).
 import {createReadStream} from 'node:fs'
-import {AbortMultipartUploadCommand, CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, type BucketLocationConstraint, type S3Client} from '@aws-sdk/client-s3'
+import {createHash} from 'node:crypto'
+import {AbortMultipartUploadCommand, CreateBucketCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, type BucketLocationConstraint, type S3Client} from '@aws-sdk/client-s3'
 import {Upload} from '@aws-sdk/lib-storage'
 
 export type BucketState = 'exists' | 'missing' | 'forbidden'
@@ -22,6 +23,10 @@ export interface ArtifactStoreApi {
    * once, says nothing). Resolves false when `signal` cancelled the upload (nothing stored), true when stored.
    */
   upload(input: {bucket: string; key: string; file: string; bytes: number; sha256Base64: string; onProgress?: (sent: number, total: number) => void; signal?: AbortSignal}): Promise<boolean>
+  /** A small object in one PUT, its SHA-256 sent for S3 to verify (resent whole by the SDK's retries: the same bytes). */
+  putObject(input: {bucket: string; key: string; body: Uint8Array; contentType: string}): Promise<void>
+  /** The object's bytes; undefined when it does not exist. */
+  readObject(bucket: string, key: string): Promise<Uint8Array | undefined>
 }
 
 /** Part size for multipart uploads; a zip up to this size goes up in a single PUT. */
@@ -29,6 +34,11 @@ export const UPLOAD_PART_SIZE = 8 * 1024 * 1024
 
 function status(error: unknown): number | undefined {
   return (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode
+}
+
+function isMissing(error: unknown): boolean {
+  const name = (error as {name?: string}).name
+  return status(error) === 404 || name === 'NotFound' || name === 'NoSuchKey'
 }
 
 export function artifactStoreApi(client: S3Client, options: {partSize?: number} = {}): ArtifactStoreApi {
@@ -63,7 +73,20 @@ export function artifactStoreApi(client: S3Client, options: {partSize?: number} 
         const reply = await client.send(new HeadObjectCommand({Bucket: bucket, Key: key}))
         return reply.ContentLength ?? 0
       } catch (error) {
-        if (status(error) === 404 || (error as {name?: string}).name === 'NotFound' || (error as {name?: string}).name === 'NoSuchKey') return undefined
+        if (isMissing(error)) return undefined
+        throw error
+      }
+    },
+    async putObject(input) {
+      const sha256Base64 = createHash('sha256').update(input.body).digest('base64')
+      await client.send(new PutObjectCommand({Bucket: input.bucket, Key: input.key, Body: input.body, ContentType: input.contentType, ContentLength: input.body.byteLength, ChecksumSHA256: sha256Base64}))
+    },
+    async readObject(bucket, key) {
+      try {
+        const reply = await client.send(new GetObjectCommand({Bucket: bucket, Key: key}))
+        return await reply.Body!.transformToByteArray()
+      } catch (error) {
+        if (isMissing(error)) return undefined
         throw error
       }
     },

@@ -52,6 +52,8 @@ export interface PublishCommandOptions extends AwsConnection {
   channel?: string
   /** --prune-parameters: delete the SSM parameters of the template's shape the manifest no longer names. */
   pruneParameters?: boolean
+  /** The version of layers, named as the tool in each SBOM uploaded. */
+  toolVersion: string
 }
 
 export async function publishCommand(options: PublishCommandOptions, clients: AwsClientFactory = awsClientFactory(options)): Promise<PublishResult> {
@@ -74,7 +76,7 @@ export async function publishCommand(options: PublishCommandOptions, clients: Aw
   assertChannel(manifest, names, options.channel)
   const own = names.filter((name) => isOwnLayer(manifest.layers[name]!))
   const artifacts = own.length > 0 ? await buildProject({manifestPath: paths.manifest, layers: own, emit: options.emit, ...(options.signal ? {signal: options.signal} : {})}) : []
-  const plan = planPublish(manifest, lock, artifacts, {layers: names, accounts: options.accounts, regions: options.regions})
+  const plan = planPublish(manifest, lock, artifacts, {layers: names, accounts: options.accounts, regions: options.regions}, options.toolVersion)
   const env = awsPublishEnv(manifest, clients)
   const warnings: Problem[] = []
   const emit: EmitEvent = (event) => {

@@ -1,12 +1,15 @@
 // Owns planning `layers publish`, as pure functions over plain data: which artifact of which own layer
 // goes to which account and region (the targets of the functions that use it), the bucket, the
-// content-addressed key and the description carrying the content hash, the grants the manifest's
+// content-addressed key and the description carrying the content hash and its SBOM's (the SBOM
+// itself, src/sbom/content.ts, is uploaded beside the zip), the grants the manifest's
 // `share` asks for, which existing version already holds the same content, and the grant changes that
 // make a version's policy match the manifest. The publish service (run.ts) does the I/O.
+import {UserInputError} from '../errors/index.js'
 import {artifactArchitectures, type ArtifactKey, type Lockfile, type Publication} from '../lock/types.js'
 import {bucketName} from '../manifest/bucket.js'
 import {selectAccounts, selectLayerNames, selectRegions} from '../manifest/select.js'
 import {isOwnLayer, type Account, type Architecture, type Manifest, type OwnLayer, type Share} from '../manifest/types.js'
+import {contentSbom, sbomObjectKey} from '../sbom/content.js'
 
 /** The content of one built artifact, as the build reports it. */
 export interface ArtifactContent {
@@ -45,9 +48,17 @@ export interface PublishUnit {
   bucket: string
   key: string
   description: string
+  /** The content's CycloneDX SBOM and its content-addressed key in `bucket`, uploaded before the version is published. */
+  sbom: UnitSbom
   grants: Grant[]
   /** The lockfile's record for this artifact and target when it holds this very content. */
   locked?: Publication
+}
+
+export interface UnitSbom {
+  key: string
+  text: string
+  sha256Hex: string
 }
 
 /** A pinned `arn` layer a function uses in a target: publish checks that the target can read it. */
@@ -73,10 +84,16 @@ export interface PublishSelection {
 
 /** Marker put in every version's description: ListLayerVersions does not report CodeSha256, the description does. */
 export const CONTENT_MARKER = 'layers-sha256:'
+/**
+ * Marker of the SBOM's SHA-256 (hex), after the content's: the version itself names its SBOM, so any
+ * clone (and a lock that moved on) finds it with one GetLayerVersionByArn; its key follows
+ * (sbomObjectKey). 76 characters: the layer's own description keeps 100 of Lambda's 256.
+ */
+export const SBOM_MARKER = 'layers-sbom:'
 const DESCRIPTION_LIMIT = 256
 
-export function versionDescription(layer: Pick<OwnLayer, 'description'>, sha256Hex: string): string {
-  const marker = `${CONTENT_MARKER}${sha256Hex}`
+export function versionDescription(layer: Pick<OwnLayer, 'description'>, sha256Hex: string, sbomSha256Hex: string): string {
+  const marker = `${CONTENT_MARKER}${sha256Hex} ${SBOM_MARKER}${sbomSha256Hex}`
   const text = (layer.description ?? '').trim()
   if (!text) return marker
   const room = DESCRIPTION_LIMIT - marker.length - 1
@@ -89,6 +106,12 @@ export function describedContent(description: string | undefined): string | unde
   if (at < 0) return undefined
   const hex = description!.slice(at + CONTENT_MARKER.length, at + CONTENT_MARKER.length + 64)
   return /^[0-9a-f]{64}$/.test(hex) ? hex : undefined
+}
+
+/** The SBOM hash a description carries, if any (versions published before SBOMs carry none). */
+export function describedSbom(description: string | undefined): string | undefined {
+  const match = /(?:^| )layers-sbom:([0-9a-f]{64})(?: |$)/.exec(description ?? '')
+  return match?.[1]
 }
 
 
@@ -171,6 +194,8 @@ export function planPublish(
   lock: Lockfile,
   artifacts: ArtifactContent[],
   selection: PublishSelection,
+  /** The version of layers: the SBOM names its tool. */
+  toolVersion: string,
 ): PublishPlan {
   const accounts = selectAccounts(manifest, selection.accounts)
   const names = selectLayerNames(manifest, selection.layers)
@@ -191,9 +216,13 @@ export function planPublish(
     const built = artifacts.filter((artifact) => artifact.layer === name)
     const keys = built.map((artifact) => artifact.artifactKey)
     const locked = lock.layers[name]
+    // One document per content, whatever the number of targets.
+    const sboms = new Map<ArtifactKey, UnitSbom>()
     for (const {target, architectures} of targets) {
       const wanted = architectures === 'all' ? new Set(keys) : new Set([...architectures].flatMap((arch) => artifactFor(keys, arch) ?? []))
       for (const content of built.filter((artifact) => wanted.has(artifact.artifactKey)).sort((a, b) => (a.artifactKey < b.artifactKey ? -1 : 1))) {
+        const sbom = sboms.get(content.artifactKey) ?? unitSbom(name, locked, content, manifest.settings.prefix, toolVersion)
+        sboms.set(content.artifactKey, sbom)
         const record = locked && locked.kind !== 'arn' ? locked.published?.[target.accountId]?.[target.region]?.[content.artifactKey] : undefined
         units.push({
           layer: name,
@@ -205,7 +234,8 @@ export function planPublish(
           content,
           bucket: bucketName(manifest.settings.bucket, target),
           key: artifactObjectKey(manifest.settings.prefix, name, content.sha256Hex),
-          description: versionDescription(spec, content.sha256Hex),
+          description: versionDescription(spec, content.sha256Hex, sbom.sha256Hex),
+          sbom,
           grants: desiredGrants(spec.share, target.accountId),
           ...(record && record.codeSha256 === content.codeSha256 ? {locked: record} : {}),
         })
@@ -213,4 +243,13 @@ export function planPublish(
     }
   }
   return {units, arnChecks}
+}
+
+function unitSbom(layer: string, locked: Lockfile['layers'][string] | undefined, content: ArtifactContent, prefix: string, toolVersion: string): UnitSbom {
+  if (!locked || locked.kind === 'arn' || !locked.artifacts[content.artifactKey]) {
+    // The command checks the lock against the manifest first, and builds from the lock: never seen there.
+    throw new UserInputError('ERR_LAYERS_LOCK_STALE', `lockfile.json holds no artifact ${content.artifactKey} of layer ${layer} for the content built (${content.sha256Hex}).`, {hint: `Run \`layers lock ${layer}\` and publish again.`})
+  }
+  const {text, sha256Hex} = contentSbom(layer, locked, content.artifactKey, content.codeSha256, 'cyclonedx', toolVersion)
+  return {key: sbomObjectKey(prefix, layer, sha256Hex), text, sha256Hex}
 }

@@ -1,6 +1,7 @@
 // Owns running a publish plan against AWS: per unit (artifact x account x region), trust the lockfile's
-// record when it holds this content, else look for an existing version carrying it, else upload the zip
-// (content-addressed, skipped when the object is there) and publish one version; record each version
+// record when it holds this content, else look for an existing version carrying it, else upload the
+// content's SBOM and zip (content-addressed, each skipped when the object is there) and publish one
+// version, whose description names both; record each version
 // the moment it exists; make its grants match the manifest. Units of one layer and target run one after
 // another, the rest concurrently with a limit; a failing unit fails alone. --dry-run only reads.
 // On an interrupt (options.signal) no unit starts a write any more (upload or publish); a
@@ -18,6 +19,7 @@ import {formatBytes} from '../cli/table.js'
 import type {HistoryStoreApi} from '../aws/s3-history.js'
 import type {LeaseStoreApi} from '../aws/s3-leases.js'
 import {InterruptedError, OperationalError, type Problem} from '../errors/index.js'
+import {CYCLONEDX_MEDIA_TYPE} from '../sbom/content.js'
 import type {EmitEvent} from '../events.js'
 import type {Publication} from '../lock/types.js'
 import type {SsmSyncResult} from '../ssm/sync.js'
@@ -117,9 +119,11 @@ export async function lockedGrantRemovals(plan: PublishPlan, env: PublishEnv, co
   return {removals, reads}
 }
 
-/** `not-started`: an interrupted run wrote nothing for the unit (at most read, or uploaded the content-addressed zip). */
+/** `not-started`: an interrupted run wrote nothing for the unit (at most read, or uploaded the content-addressed SBOM and zip). */
 export type UnitStatus = 'unchanged' | 'adopted' | 'published' | 'would-publish' | 'failed' | 'not-started'
 export type UploadStatus = 'not-needed' | 'exists' | 'uploaded' | 'would-upload'
+/** `present`: the SBOM object was in the bucket already (an earlier run, or its lost answer). */
+export type SbomUploadStatus = 'uploaded' | 'present' | 'would-upload'
 
 export interface UnitOutcome {
   layer: string
@@ -132,6 +136,9 @@ export interface UnitOutcome {
   bucket: string
   key: string
   upload: UploadStatus
+  /** The SBOM's key in `bucket`, for a unit that publishes (or would): the new version's description names it. */
+  sbomKey?: string
+  sbomUpload?: SbomUploadStatus
   bucketCreated: boolean
   arn?: string
   version?: number
@@ -307,6 +314,9 @@ async function publishUnit(unit: PublishUnit, env: PublishEnv, options: PublishR
     if (options.signal?.aborted) return {...outcome, status: 'not-started'}
     outcome.bucketCreated = await ensureBucket(unit, env, options, buckets)
     const store = await env.store(unit.target)
+    // The SBOM first: small, and once the version exists every reader may look for it.
+    outcome.sbomKey = unit.sbom.key
+    outcome.sbomUpload = await uploadSbom(store, unit, options.dryRun)
     const size = await store.objectSize(unit.bucket, unit.key)
     if (size === unit.content.zipBytes) {
       outcome.upload = 'exists'
@@ -352,6 +362,15 @@ async function publishUnit(unit: PublishUnit, env: PublishEnv, options: PublishR
     outcome.error = targetError(error)
     return outcome
   }
+}
+
+/** HEAD, then PUT only when the object is absent (or not these bytes): a no-op, or a rerun after a lost answer, writes nothing. */
+async function uploadSbom(store: ArtifactStoreApi, unit: PublishUnit, dryRun: boolean): Promise<SbomUploadStatus> {
+  const body = Buffer.from(unit.sbom.text, 'utf8')
+  if ((await store.objectSize(unit.bucket, unit.sbom.key)) === body.byteLength) return 'present'
+  if (dryRun) return 'would-upload'
+  await store.putObject({bucket: unit.bucket, key: unit.sbom.key, body, contentType: CYCLONEDX_MEDIA_TYPE})
+  return 'uploaded'
 }
 
 function grantsLeftWarning(unit: PublishUnit, version: number, sids: string[]): Problem {

@@ -1,7 +1,8 @@
 // Owns `layers sbom`'s I/O: reads lockfile.json and the built contents' trees from the state database
 // (read only; a project without one is answered from the lock alone), builds the documents with
 // src/sbom/plan.ts and writes them: one to --output FILE or stdout, several into the --output directory
-// (or, under --json, into the JSON result).
+// (or, under --json, into the JSON result). With --published, the one document of a published version
+// (src/sbom/published.ts).
 import {existsSync, statSync} from 'node:fs'
 import {mkdir} from 'node:fs/promises'
 import path from 'node:path'
@@ -9,9 +10,12 @@ import {UserInputError} from '../errors/index.js'
 import {writeFileAtomically} from '../fsutil/atomic.js'
 import {readLockfile} from '../lock/io.js'
 import {projectPaths} from '../project/paths.js'
+import type {AwsConnection} from '../aws/clients.js'
+import type {EmitEvent} from '../events.js'
 import {artifactTrees} from '../store/artifact-trees.js'
 import {openStateDatabase} from '../store/db.js'
 import {renderSbom, sbomArtifacts, sbomFileName, type BuiltContent, type SbomDocument, type SbomFormat} from './plan.js'
+import {publishedSbom, type PublishedSource} from './published.js'
 
 export interface SbomOptions {
   manifestPath: string
@@ -22,10 +26,12 @@ export interface SbomOptions {
   toolVersion: string
   /** --json: the documents go into the JSON result when not written to files, so stdout may take several. */
   json: boolean
+  /** --published ARN|LAYER:VERSION (then `layers` is empty), and how to reach AWS when this clone does not have its tree. */
+  published?: {ref: string; connection: AwsConnection; emit: EmitEvent}
 }
 
 export interface SbomResult {
-  documents: SbomDocument[]
+  documents: Array<SbomDocument & {published?: PublishedSource}>
   /** The files written, in the order of the documents; empty when they go to stdout. */
   files: string[]
 }
@@ -49,7 +55,10 @@ export async function buildSboms(options: SbomOptions): Promise<SbomDocument[]> 
 }
 
 export async function writeSboms(options: SbomOptions): Promise<SbomResult> {
-  const documents = await buildSboms(options)
+  const {published} = options
+  const documents = published
+    ? [await publishedSbom({...published.connection, manifestPath: options.manifestPath, published: published.ref, format: options.format, toolVersion: options.toolVersion, emit: published.emit})]
+    : await buildSboms(options)
   if (documents.length === 0) {
     throw new UserInputError('ERR_LAYERS_SBOM_EMPTY', `lockfile.json holds no artifact of ${options.layers.length > 0 ? options.layers.join(', ') : 'any own layer'}.`, {hint: 'Run `layers lock` after declaring npm, pip, dir or runtime layers in the manifest.'})
   }

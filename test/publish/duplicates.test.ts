@@ -16,7 +16,7 @@ const unit = {layer: 'deps', content: {sha256Hex: SHA_HEX, codeSha256: CODE}} as
 function fakeApi(versions: Array<{version: number; hex?: string; code?: string; grants?: LayerGrant[]}>, inUse: string[] | Error = []) {
   const calls: string[] = []
   const live = new Map(versions.map((entry) => [entry.version, entry]))
-  const info = (entry: {version: number; hex?: string; code?: string}): LayerVersionInfo => ({arn: arn(entry.version), version: entry.version, description: versionDescription({}, entry.hex ?? SHA_HEX), codeSha256: entry.code ?? CODE})
+  const info = (entry: {version: number; hex?: string; code?: string}): LayerVersionInfo => ({arn: arn(entry.version), version: entry.version, description: versionDescription({}, entry.hex ?? SHA_HEX, SHA_HEX), codeSha256: entry.code ?? CODE})
   const api = {
     async listVersions() {
       calls.push('ListLayerVersions')

@@ -27,6 +27,7 @@ function unit(layer: string, grants: LayerGrant[], locked?: number): PublishUnit
     bucket: 'b',
     key: `${layer}/${SHA_HEX}.zip`,
     description: `${CONTENT_MARKER}${SHA_HEX}`,
+    sbom: {key: `${layer}/${SHA_HEX}.cdx.json`, text: '{}\n', sha256Hex: SHA_HEX},
     grants,
     ...(locked === undefined ? {} : {locked: {arn: arn(layer, locked), version: locked, codeSha256: CODE_SHA}}),
   }
@@ -54,7 +55,7 @@ function fake(): {env: PublishEnv; calls: string[]} {
     deleteVersion: async () => {},
     layerArnsInUse: async () => new Set<string>(),
   }
-  const store: ArtifactStoreApi = {bucketState: async () => 'exists', createBucket: async () => {}, objectSize: async () => 10, upload: async () => true}
+  const store: ArtifactStoreApi = {bucketState: async () => 'exists', createBucket: async () => {}, objectSize: async () => 10, upload: async () => true, putObject: async () => {}, readObject: async () => undefined}
   return {env: {layersApi: async () => api, store: async () => store}, calls}
 }
 

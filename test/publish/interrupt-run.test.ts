@@ -25,6 +25,7 @@ function unit(layer: string, region: string): PublishUnit {
     bucket: `b-${region}`,
     key: `${layer}/${SHA_HEX}.zip`,
     description: `${CONTENT_MARKER}${SHA_HEX}`,
+    sbom: {key: `${layer}/${SHA_HEX}.cdx.json`, text: '{}\n', sha256Hex: SHA_HEX},
     grants: [],
   }
 }
@@ -90,6 +91,12 @@ function fake(): Fake {
     async upload() {
       calls.push('upload')
       return true
+    },
+    async putObject() {
+      calls.push('put sbom')
+    },
+    async readObject() {
+      return undefined
     },
   }
   return {

@@ -8,6 +8,7 @@ import {
   artifactFor,
   candidateVersions,
   describedContent,
+  describedSbom,
   desiredGrants,
   diffGrants,
   planPublish,
@@ -58,11 +59,19 @@ const content = (layer: string, key: string, c: string): ArtifactContent => ({
   zipPath: `/z/${c}.zip`,
 })
 
+/** The lock of the dir layers cfg and lonely, as `layers lock` writes it for the manifest above. */
+function dirLock(): Lockfile {
+  const lock = emptyLockfile()
+  lock.layers.cfg = {kind: 'dir', inputs: 'x', artifacts: {arm64: {architectures: ['arm64']}, x86_64: {architectures: ['x86_64']}}}
+  lock.layers.lonely = {kind: 'dir', inputs: 'z', artifacts: {arm64: {architectures: ['arm64']}}}
+  return lock
+}
+
 describe('planPublish', () => {
   const artifacts = [content('cfg', 'arm64', 'a'), content('cfg', 'x86_64', 'b'), content('lonely', 'arm64', 'c')]
 
   it('publishes each artifact to the targets of the functions that use it, one architecture each', () => {
-    const plan = planPublish(manifest, emptyLockfile(), artifacts, {})
+    const plan = planPublish(manifest, dirLock(), artifacts, {}, '1.0.0')
     const rows = plan.units.map((unit) => `${unit.layer} ${unit.artifactKey} ${unit.target.accountId} ${unit.target.region}`)
     expect(rows).toEqual([
       // dev/eu-west-1: only function a (arm64); prod/eu-west-1 and us-east-1: a (arm64) and b (x86_64)
@@ -79,7 +88,15 @@ describe('planPublish', () => {
     const unit = plan.units[1]!
     expect(unit.bucket).toBe('art-222222222222-eu-west-1')
     expect(unit.key).toBe(`layers/cfg/${hex('a')}.zip`)
-    expect(unit.description).toBe(`Shared config layers-sha256:${hex('a')}`)
+    // The content's SBOM: named by its SHA-256 beside the zip, and in the description after the content.
+    expect(unit.sbom.key).toBe(`layers/cfg/${unit.sbom.sha256Hex}.cdx.json`)
+    expect(unit.description).toBe(`Shared config layers-sha256:${hex('a')} layers-sbom:${unit.sbom.sha256Hex}`)
+    const bom = JSON.parse(unit.sbom.text)
+    expect(bom.metadata.component.properties).toContainEqual({name: 'aws:lambda:CodeSha256', value: content('cfg', 'arm64', 'a').codeSha256})
+    expect(bom.metadata.tools.components[0].version).toBe('1.0.0')
+    // Each content its own SBOM; the same content in another target the same.
+    expect(plan.units[2]!.sbom.sha256Hex).not.toBe(unit.sbom.sha256Hex)
+    expect(plan.units[0]!.sbom).toEqual(unit.sbom)
     expect(unit.license).toBe('MIT')
     expect(unit.architectures).toEqual(['arm64'])
     // never granted to the owner itself
@@ -92,7 +109,7 @@ describe('planPublish', () => {
   })
 
   it('narrows by layer, account (name or id) and region', () => {
-    const plan = planPublish(manifest, emptyLockfile(), artifacts, {layers: ['cfg'], accounts: ['222222222222'], regions: ['us-east-1']})
+    const plan = planPublish(manifest, dirLock(), artifacts, {layers: ['cfg'], accounts: ['222222222222'], regions: ['us-east-1']}, '1.0.0')
     expect(plan.units.map((unit) => `${unit.artifactKey} ${unit.target.accountName} ${unit.target.region}`)).toEqual(['arm64 prod us-east-1', 'x86_64 prod us-east-1'])
     expect(plan.arnChecks).toEqual([])
   })
@@ -104,7 +121,7 @@ describe('planPublish', () => {
         cfg: {
           kind: 'dir',
           inputs: 'x',
-          artifacts: {},
+          artifacts: {arm64: {architectures: ['arm64']}, x86_64: {architectures: ['x86_64']}},
           published: {
             '222222222222': {
               'eu-west-1': {arm64: {arn: 'arn:aws:lambda:eu-west-1:222222222222:layer:cfg:4', version: 4, codeSha256: content('cfg', 'arm64', 'a').codeSha256}},
@@ -115,23 +132,28 @@ describe('planPublish', () => {
         ext: {kind: 'arn', inputs: 'y', arns: {'111111111111': {'eu-west-1': 'arn:aws:lambda:eu-west-1:580247275435:layer:Ext:3'}}},
       },
     }
-    const plan = planPublish(manifest, lock, artifacts, {layers: ['cfg', 'ext'], accounts: ['prod', 'dev']})
+    const plan = planPublish(manifest, lock, artifacts, {layers: ['cfg', 'ext'], accounts: ['prod', 'dev']}, '1.0.0')
     const locked = plan.units.filter((unit) => unit.locked).map((unit) => `${unit.target.region} ${unit.artifactKey} v${unit.locked!.version}`)
     expect(locked).toEqual(['eu-west-1 arm64 v4'])
     expect(plan.arnChecks[0]).toMatchObject({arn: 'arn:aws:lambda:eu-west-1:580247275435:layer:Ext:3', target: {accountId: '111111111111'}})
   })
 
   it('rejects unknown layers and accounts with exit 2 and the known names', () => {
-    expect(() => planPublish(manifest, emptyLockfile(), artifacts, {layers: ['cfgg']})).toThrow(expect.objectContaining({code: 'ERR_LAYERS_UNKNOWN_LAYER', exitCode: 2, hint: expect.stringContaining('cfg, lonely, ext')}))
-    expect(() => planPublish(manifest, emptyLockfile(), artifacts, {accounts: ['stage']})).toThrow(expect.objectContaining({code: 'ERR_LAYERS_UNKNOWN_ACCOUNT', exitCode: 2}))
+    expect(() => planPublish(manifest, emptyLockfile(), artifacts, {layers: ['cfgg']}, '1.0.0')).toThrow(expect.objectContaining({code: 'ERR_LAYERS_UNKNOWN_LAYER', exitCode: 2, hint: expect.stringContaining('cfg, lonely, ext')}))
+    expect(() => planPublish(manifest, emptyLockfile(), artifacts, {accounts: ['stage']}, '1.0.0')).toThrow(expect.objectContaining({code: 'ERR_LAYERS_UNKNOWN_ACCOUNT', exitCode: 2}))
   })
 })
 
 describe('content marker', () => {
   it('round-trips through the description and fits Lambda\'s 256 characters', () => {
-    expect(describedContent(versionDescription({description: 'x'.repeat(300)}, hex('f')))).toBe(hex('f'))
-    expect(versionDescription({description: 'x'.repeat(300)}, hex('f')).length).toBeLessThanOrEqual(256)
-    expect(versionDescription({}, hex('1'))).toBe(`layers-sha256:${hex('1')}`)
+    expect(describedContent(versionDescription({description: 'x'.repeat(300)}, hex('f'), hex('e')))).toBe(hex('f'))
+    expect(describedSbom(versionDescription({description: 'x'.repeat(300)}, hex('f'), hex('e')))).toBe(hex('e'))
+    expect(versionDescription({description: 'x'.repeat(300)}, hex('f'), hex('e')).length).toBe(256)
+    expect(versionDescription({}, hex('1'), hex('2'))).toBe(`layers-sha256:${hex('1')} layers-sbom:${hex('2')}`)
+    // Versions published before SBOMs: the content still found, no SBOM named.
+    expect(describedContent(`layers-sha256:${hex('1')}`)).toBe(hex('1'))
+    expect(describedSbom(`layers-sha256:${hex('1')}`)).toBeUndefined()
+    expect(describedSbom(`layers-sbom:${hex('2')}x`)).toBeUndefined()
     expect(describedContent('hand made')).toBeUndefined()
     expect(describedContent('layers-sha256:nothex')).toBeUndefined()
   })

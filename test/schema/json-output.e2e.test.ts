@@ -179,6 +179,9 @@ describe('--json output against schema/', () => {
     expectValid(packaged, 'package')
     expectValid(ran, 'run')
     expectValid(published, 'publish')
+    // Each unit that published uploaded its content's SBOM beside the zip.
+    const depsUnit = published.json.units.find((unit: {layer: string}) => unit.layer === 'deps')
+    expect(depsUnit).toMatchObject({status: 'published', sbomUpload: 'uploaded', sbomKey: expect.stringMatching(/\/deps\/[0-9a-f]{64}\.cdx\.json$/)})
     expectValid(await run(['attach']), 'attach')
 
     const [audit, pruned, both] = await Promise.all([run(['audit']), run(['prune', '--dry-run', '--no-remote-state']), run(['prune', '--dry-run', '--yes'])])
@@ -200,7 +203,7 @@ describe('--json output against schema/', () => {
     expect(both.json.error.code).toBe('ERR_LAYERS_USAGE')
     expect(server.calls.filter((call) => call.operation === 'DeleteLayerVersion')).toEqual([])
 
-    const [history, unknownLayer, exported, promoted, found, advised, sbom] = await Promise.all([
+    const [history, unknownLayer, exported, promoted, found, advised, sbom, publishedSbom] = await Promise.all([
       run(['history', 'config']),
       run(['history', 'nope']),
       run(['export', '--format', 'json', '--output', path.join(scratch, 'export.json')]),
@@ -208,11 +211,14 @@ describe('--json output against schema/', () => {
       run(['find', 'leaf@^1']),
       run(['advisories']),
       run(['sbom', '--format', 'spdx']),
+      run(['sbom', '--published', depsUnit.arn]),
     ])
     expectValid(history, 'history')
     expectValid(found, 'find')
     expectValid(sbom, 'sbom')
     expect(sbom.json.documents.length).toBeGreaterThan(0)
+    expectValid(publishedSbom, 'sbom')
+    expect(publishedSbom.json.documents[0].published).toEqual({arn: depsUnit.arn, codeSha256: depsUnit.codeSha256, source: 'state'})
     // advisories.schema.json refers to find.schema.json's definitions.
     expectValid(advised, 'advisories')
     expect(advised.json.summary).toMatchObject({critical: 0, high: 0, deprecated: 0})
