@@ -15,6 +15,7 @@ export const SCHEMA_VERSIONS = {
   find: 1,
   history: 1,
   init: 1,
+  licenses: 1,
   lock: 1,
   outdated: 1,
   package: 1,
