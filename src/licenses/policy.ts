@@ -67,6 +67,17 @@ export function policyEntryProblem(entry: string): {reason: string; suggestion?:
   return undefined
 }
 
+/** The licence when it is an SPDX expression as written (for SBOMs), else undefined (free text, UNLICENSED, NOASSERTION). */
+export function spdxExpression(license: string | undefined): string | undefined {
+  if (license === undefined || WORDS.has(license)) return undefined
+  try {
+    parse(license)
+    return license
+  } catch {
+    return undefined
+  }
+}
+
 type Term = parse.LicenseInfo | {word: string}
 
 /** The OR choices of an expression, each the licences it needs together; undefined when it is not SPDX. */
