@@ -16,6 +16,7 @@ export const SCHEMA_VERSIONS = {
   history: 1,
   image: 1,
   init: 1,
+  licenses: 1,
   lock: 1,
   outdated: 1,
   package: 1,

@@ -128,7 +128,7 @@ export function resolveFrom(packages: Record<string, LockedPackage>, fromPath: s
  * The paths of the packages whose dependencies resolve to a path, computed on demand: an index of who
  * declares a dependency on each name, resolved (Node's walk up) only for the names asked about.
  */
-function dependentsOf(packages: Record<string, LockedPackage>): (to: string) => string[] {
+export function dependentsOf(packages: Record<string, LockedPackage>): (to: string) => string[] {
   const declaring = new Map<string, string[]>()
   for (const [from, pkg] of Object.entries(packages)) {
     const names = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})])
@@ -158,7 +158,7 @@ function declaredRange(from: LockedPackage, name: string): string {
 const id = (pkg: {name: string; version: string}): string => `${pkg.name}@${pkg.version}`
 
 /** The shortest chain of dependents from a package nothing requires down to `target` (breadth first, paths in order). */
-function chainTo(target: string, dependents: (to: string) => string[]): string[] {
+export function chainTo(target: string, dependents: (to: string) => string[]): string[] {
   const previous = new Map<string, string | undefined>([[target, undefined]])
   const queue = [target]
   for (let at = 0; at < queue.length; at++) {

@@ -6,6 +6,7 @@
 import {createHash} from 'node:crypto'
 import path from 'node:path'
 import {UserInputError} from '../errors/index.js'
+import {hasLicensePolicy, layersWithoutLicenses} from '../licenses/check.js'
 import {isOwnLayer, type LayerSpec, type Manifest, type NpmOverrides} from '../manifest/types.js'
 import {isLocalResolved} from '../resolve/local.js'
 import {canonicalJson} from './serialize.js'
@@ -62,6 +63,8 @@ export interface LockStatus {
   extra: string[]
   /** Of `stale`: the npm layers whose manifest entry still matches but whose local packages (file:, workspaces) pack to other content now. */
   localChanged?: string[]
+  /** Of `stale`: with a licence policy (settings.licenses), the npm layers locked before licences were recorded. */
+  licensesMissing?: string[]
 }
 
 /**
@@ -80,10 +83,19 @@ export async function lockStatus(manifest: Manifest, lock: Lockfile): Promise<Lo
     } else if (locked.kind === 'npm' && (await localPackagesChanged(manifest, name, locked))) {
       status.stale.push(name)
       ;(status.localChanged ??= []).push(name)
+    } else if (locked.kind === 'npm' && hasLicensePolicy(manifest.settings) && layersWithoutLicenses([[name, locked]]).length > 0) {
+      status.stale.push(name)
+      ;(status.licensesMissing ??= []).push(name)
     }
   }
   for (const name of Object.keys(lock.layers)) if (!(name in manifest.layers)) status.extra.push(name)
-  return {stale: status.stale.sort(), missing: status.missing.sort(), extra: status.extra.sort(), ...(status.localChanged ? {localChanged: status.localChanged.sort()} : {})}
+  return {
+    stale: status.stale.sort(),
+    missing: status.missing.sort(),
+    extra: status.extra.sort(),
+    ...(status.localChanged ? {localChanged: status.localChanged.sort()} : {}),
+    ...(status.licensesMissing ? {licensesMissing: status.licensesMissing.sort()} : {}),
+  }
 }
 
 /** Whether a local package of the locked npm layer packs to other content than was locked (loaded only for layers holding one). */

@@ -4,7 +4,8 @@
 // per-kind switch in lockLayer(), and writes lockfile.json once through updateLockfile (atomic,
 // under the inter-process lock, skipped when nothing changed). Layers whose lock still matches keep
 // their entry byte for byte; entries of layers gone from the manifest are dropped when every layer
-// is locked. npm options (and pacote) are loaded only when a layer needs the registry. On an interrupt
+// is locked. The manifest's licence policy (settings.licenses, src/licenses/) is checked on every
+// selected layer before anything is written. npm options (and pacote) are loaded only when a layer needs the registry. On an interrupt
 // (options.signal) no further layer is resolved and nothing is written (InterruptedError says so).
 // With `check` (`layers lock --check`) everything is resolved the same way but nothing is written or
 // locked: the result says whether lockfile.json is up to date and what would change (diff.ts).
@@ -12,6 +13,7 @@ import path from 'node:path'
 import type {AwsConnection} from '../aws/clients.js'
 import {InterruptedError, OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
+import {hasLicensePolicy, layersWithoutLicenses, licensePolicyError, licenseViolations} from '../licenses/check.js'
 import {loadManifest} from '../manifest/load.js'
 import {layerByName} from '../manifest/select.js'
 import {isOwnLayer, type Architecture, type ArnLayer, type DirLayer, type LayerSpec, type Manifest, type NpmLayer, type PipLayer, type RuntimeLayer} from '../manifest/types.js'
@@ -172,6 +174,7 @@ async function lockNpmLayer(layer: NpmLayer, previous: Extract<LockedLayer, {kin
     source: await context.source(),
     local,
     ...(team ? {teamLock: {graph: team.graph, packageJson: team.packageJson}} : {previous, update: context.update}),
+    ...(previous ? {licensesFrom: previous} : {}),
     legacyPeerDeps,
     registries: context.registries,
   })
@@ -216,14 +219,16 @@ async function lockDirLayer(layer: DirLayer, previous: Extract<LockedLayer, {kin
   return {kind: 'dir', inputs: context.inputs, artifacts, ...(published ? {published} : {})}
 }
 
-/** Publications of artifacts whose lock entry did not change (same key, same content) are kept. */
+/** Publications of artifacts whose lock entry did not change (same key, same content; licences aside, they do not change the zip) are kept. */
 export function keptPublications(
   published: Publications | undefined,
   before: Record<ArtifactKey, LockedArtifact> | undefined,
   after: Record<ArtifactKey, LockedArtifact>,
 ): Publications | undefined {
   if (!published || !before) return undefined
-  const same = new Set(Object.keys(after).filter((key) => before[key] !== undefined && canonicalJson(before[key]) === canonicalJson(after[key])))
+  const content = (artifact: LockedArtifact): string =>
+    canonicalJson(artifact.packages ? {...artifact, packages: Object.fromEntries(Object.entries(artifact.packages).map(([lockPath, pkg]) => [lockPath, {...pkg, license: undefined}]))} : artifact)
+  const same = new Set(Object.keys(after).filter((key) => before[key] !== undefined && content(before[key]) === content(after[key]!)))
   const kept: Publications = {}
   for (const [account, regions] of Object.entries(published)) {
     for (const [region, byKey] of Object.entries(regions)) {
@@ -260,6 +265,10 @@ function withProgress(source: PackumentSource, emit: EmitEvent): PackumentSource
       return source.packument(name, options)
     },
     bundled: (tarball) => source.bundled(tarball),
+    tarballManifest(tarball) {
+      emit({type: 'progress', phase: 'lock', message: `${tarball.name}@${tarball.version} (licence)`})
+      return source.tarballManifest(tarball)
+    },
   }
 }
 
@@ -358,6 +367,7 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
   const registry = (): Promise<PackumentSource> =>
     (source ??= npmOptions().then((loaded) => new PackumentCache(withProgress(loaded ? pacotePackumentSource(loaded) : options.source!, options.emit))))
   const results = new Map<string, {locked: LockedLayer; status: LockedLayerSummary['status']}>()
+  const licensePolicy = hasLicensePolicy(manifest.settings)
   const interrupted = (signal: AbortSignal): InterruptedError => {
     const by = InterruptedError.signalOf(signal)
     const resolved = selection.names.filter((name) => results.get(name)?.status === 'locked')
@@ -375,7 +385,9 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
       // A runtime layer's template.json can change under an unchanged manifest entry.
       (layer.kind !== 'runtime' || previous.kind !== 'runtime' || (await runtimeLockFits(layer, previous, manifest.root))) &&
       // A local package (file:, workspaces) can change under an unchanged manifest entry too.
-      (previous.kind !== 'npm' || !(await localPackagesChanged(manifest, name, previous)))
+      (previous.kind !== 'npm' || !(await localPackagesChanged(manifest, name, previous))) &&
+      // A lock from before licences cannot be checked against a licence policy: it is locked again for them.
+      !(licensePolicy && layersWithoutLicenses([[name, previous]]).length > 0)
     if (unchanged && previous) {
       results.set(name, {locked: previous, status: 'unchanged'})
       continue
@@ -399,6 +411,8 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
   let removed: string[] = []
   let changes: LockLayerChange[] = []
   let upToDate = false
+  const violations = licenseViolations(manifest, [...results].map(([name, {locked}]) => [name, locked]))
+  if (violations.length > 0) throw licensePolicyError(manifest, violations, `nothing was written to ${paths.lockfile}`)
   assertLockedSafe([...results].filter(([, {status}]) => status === 'locked').map(([name, {locked}]) => [name, locked]), policy, paths.root, options.pythonConfig)
   const apply = (latest: Lockfile): Lockfile => {
     const layers = {...latest.layers}

@@ -55,6 +55,7 @@ export function checkLockfileShape(data: unknown): ShapeProblem | undefined {
           for (const field of ['name', 'version', 'resolved', 'integrity']) {
             if (typeof pkg[field] !== 'string') return fail(pkg[field] === undefined ? p : [...p, field], pkg[field] === undefined ? `has no ${field}` : 'must be a string')
           }
+          if (pkg.license !== undefined && typeof pkg.license !== 'string') return fail([...p, 'license'], 'must be a string')
         }
       }
       if (artifact.wheels !== undefined) {

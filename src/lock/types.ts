@@ -25,6 +25,12 @@ export interface LockedPackage {
   resolved: string
   /** SRI sha512 integrity of the tarball; verified on every fetch. */
   integrity: string
+  /**
+   * The licence its package.json declares (an SPDX expression, UNLICENSED or free text), NOASSERTION
+   * when it declares none; absent in locks from before licences (src/licenses/). Never part of the
+   * build cache key or of what decides whether a publication is kept: it does not change the zip.
+   */
+  license?: string
   /** Present and true when the package is only an optional dependency. */
   optional?: true
   /** Present and true when the package came bundled inside its parent's tarball. */

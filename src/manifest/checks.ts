@@ -1,4 +1,4 @@
-// Owns the manifest checks a schema cannot express: a layer is exactly one kind, ARNs, npm package
+// Owns the manifest checks a schema cannot express: SPDX ids of the licence policy, a layer is exactly one kind, ARNs, npm package
 // names and semver ranges, PEP 508 requirements of pip layers (src/python/requirements.ts), npm and
 // pip layers on runtimes of their language, regions and runtimes that exist, references between
 // sections (layers, accounts) with did-you-mean, Lambda's limits on a function's layers, and
@@ -14,6 +14,7 @@ import {PYTHON_RUNTIME_NAMES} from '../python/targets.js'
 import {isLocalSpec, localSpecOutside} from '../resolve/local.js'
 import {parseRegistrySpec} from '../resolve/spec.js'
 import {LayersError, type Problem} from '../errors/index.js'
+import {policyEntryProblem} from '../licenses/policy.js'
 import {packageSpecs, readOverrides} from '../resolve/overrides.js'
 import {checkLayerArn, REGION_PLACEHOLDER} from './arn.js'
 import type {DocPath, YamlSource} from './document.js'
@@ -72,6 +73,20 @@ export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
 
   checkRegions(settings.regions, ['settings', 'regions'])
   checkRuntimes(settings.runtimes, ['settings', 'runtimes'])
+  const licenses = isObject(settings.licenses) ? settings.licenses : {}
+  for (const list of ['allow', 'deny'] as const) {
+    const entries = Array.isArray(licenses[list]) ? (licenses[list] as unknown[]) : []
+    entries.forEach((entry, index) => {
+      const problem = typeof entry === 'string' ? policyEntryProblem(entry) : undefined
+      if (!problem) return
+      report(
+        'LICENSE_ID',
+        `settings.licenses.${list}[${index}] "${entry as string}" ${problem.reason}.${problem.suggestion ? ` Did you mean "${problem.suggestion}"?` : ''}`,
+        `Name one licence per entry by its SPDX identifier (https://spdx.org/licenses/), e.g. ${problem.suggestion ?? 'MIT or Apache-2.0'}; a package licensed "A OR B" passes when A or B is allowed.`,
+        ['settings', 'licenses', list, index],
+      )
+    })
+  }
 
   const accountIds = new Map<string, string>()
   for (const [name, account] of Object.entries(accounts)) {

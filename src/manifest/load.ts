@@ -134,6 +134,9 @@ function toManifest(source: YamlSource, root: string): Manifest {
     },
     ...(rawSettings.ssm === undefined ? {} : {ssm: {parameterName: rawSettings.ssm?.parameterName ?? DEFAULT_SSM_PARAMETER_NAME}}),
     ...(rawSettings.ownershipTags === undefined ? {} : {ownershipTags: rawSettings.ownershipTags}),
+    ...(rawSettings.licenses === undefined
+      ? {}
+      : {licenses: {...(rawSettings.licenses.allow ? {allow: rawSettings.licenses.allow} : {}), ...(rawSettings.licenses.deny ? {deny: rawSettings.licenses.deny} : {})}}),
   }
   const accounts: Record<string, Account> = {}
   for (const [name, raw] of Object.entries((data.accounts ?? {}) as Record<string, Raw>)) {

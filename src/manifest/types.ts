@@ -21,6 +21,16 @@ export interface Settings {
   ssm?: SsmSettings
   /** Function tags (`KEY=VALUE`, or `KEY` for any value) meaning another tool owns the function (src/iac/ownership.ts). */
   ownershipTags?: string[]
+  /** `settings.licenses`: the licence policy `layers lock` and `validate` enforce (src/licenses/policy.ts); absent: none. */
+  licenses?: LicenseSettings
+}
+
+/** `settings.licenses`: single SPDX licences (or UNLICENSED / NOASSERTION) every locked package must fit. */
+export interface LicenseSettings {
+  /** When set, every package needs an OR choice of its licence made only of these. */
+  allow?: string[]
+  /** No package may need one of these (deny wins over allow). */
+  deny?: string[]
 }
 
 /** `settings.ssm`: where the version ARN of each own layer, channel and architecture is published. */

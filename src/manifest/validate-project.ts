@@ -1,8 +1,9 @@
 // Owns `layers validate` for a project: every manifest problem at once (via inspectManifest), the
 // runtime templates the manifest names (what `layers lock` would refuse), whether lockfile.json
-// still matches the manifest, and (with a lock) the import and shadowing checks of the functions. Returns plain data; the command renders it.
+// still matches the manifest, and (with a lock) the licence policy (settings.licenses) on what is locked and the import and shadowing checks of the functions. Returns plain data; the command renders it.
 import type {Problem} from '../errors/index.js'
 import {UserInputError} from '../errors/index.js'
+import {licensePolicyError, licenseViolations} from '../licenses/check.js'
 import {lockIsCurrent, lockStatus, type LockStatus} from '../lock/fingerprint.js'
 import {readLockfile} from '../lock/io.js'
 import {projectPaths} from '../project/paths.js'
@@ -42,6 +43,9 @@ export async function validateProject(manifestPath: string): Promise<{report: Va
   if (lock) {
     const status = await lockStatus(manifest, lock)
     lockReport = {file: paths.lockfile, state: lockIsCurrent(status) ? 'current' : 'stale', ...status}
+    // The licence policy holds for what is locked now (layers locked before licences are reported stale above).
+    const violations = licenseViolations(manifest, Object.entries(lock.layers).filter(([name]) => name in manifest.layers))
+    if (violations.length > 0) throw licensePolicyError(manifest, violations, `${paths.lockfile} holds ${violations.length === 1 ? 'it' : 'them'}`)
     // Functions checked against their locked layers (throws on import errors); see src/imports.
     importWarnings = await importWarningsForValidate(manifest, lock, status)
     // Packages and files two copies provide, from the built layers (throws when copies differ in version or architecture).
@@ -89,8 +93,10 @@ export function renderValidation(report: ValidationReport): string {
   if (report.lock.state === 'absent') lines.push('lockfile.json does not exist yet: run `layers lock`.')
   if (report.lock.state === 'current') lines.push('lockfile.json matches the manifest.')
   if (report.lock.state === 'stale') {
+    const changed = (report.lock.stale ?? []).filter((name) => !report.lock.licensesMissing?.includes(name))
     const parts = [
-      report.lock.stale?.length ? `changed since locked: ${report.lock.stale.join(', ')}` : '',
+      changed.length > 0 ? `changed since locked: ${changed.join(', ')}` : '',
+      report.lock.licensesMissing?.length ? `locked before licences were recorded, which settings.licenses needs: ${report.lock.licensesMissing.join(', ')}` : '',
       report.lock.missing?.length ? `not locked: ${report.lock.missing.join(', ')}` : '',
       report.lock.extra?.length ? `no longer in the manifest: ${report.lock.extra.join(', ')}` : '',
     ].filter(Boolean)

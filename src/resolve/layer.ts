@@ -3,8 +3,12 @@
 // (unless updated) or, with the team's lockfile (teamlock/), exactly the versions it pins, and merges the per-architecture trees into one artifact (`arm64+x86_64`) when
 // they are identical, else one artifact per architecture. Also reports, as warnings, packages whose
 // `engines.node` no release of the layer's Node.js runtimes satisfies and packages with install
-// scripts (never run; they may not work on Lambda).
-import type {Problem} from '../errors/index.js'
+// scripts (never run; they may not work on Lambda). Every package gets the licence its package.json
+// declares: registry packages' from their tarball (read through the npm cache, which the build then
+// reuses), or the previous lock's for the same name, version and integrity.
+import pLimit from 'p-limit'
+import {LayersError, OperationalError, type Problem} from '../errors/index.js'
+import {declaredLicense} from '../licenses/policy.js'
 import {canonicalJson} from '../lock/serialize.js'
 import {artifactKey, type ArtifactKey, type LockedArtifact, type LockedNpmLayer, type LockedPackage} from '../lock/types.js'
 import type {Architecture, NpmLayer} from '../manifest/types.js'
@@ -19,6 +23,8 @@ export interface ResolveLayerOptions {
   source: PackumentSource
   /** The layer as it is in the current lockfile, if any: its versions are kept when they still satisfy. */
   previous?: LockedNpmLayer
+  /** A lock of the layer whose packages' licences are reused for the same name, version and integrity (no tarball read); default `previous`. */
+  licensesFrom?: LockedNpmLayer
   /** Package names to move to their newest matching version; `true` moves every package of the layer. */
   update?: ReadonlySet<string> | true
   /** npm's legacy-peer-deps (from .npmrc): peer dependencies are neither installed nor checked. */
@@ -65,6 +71,7 @@ export async function resolveNpmLayer(layer: NpmLayer, options: ResolveLayerOpti
     trees.set(architecture, tree.packages)
     warnings.push(...tree.warnings)
   }
+  await addLicenses(layer.name, [...trees.values()], source, options.licensesFrom ?? options.previous)
   const artifacts: Record<ArtifactKey, LockedArtifact> = {}
   const distinct = new Set([...trees.values()].map((packages) => canonicalJson(packages)))
   if (distinct.size <= 1) {
@@ -74,6 +81,58 @@ export async function resolveNpmLayer(layer: NpmLayer, options: ResolveLayerOpti
   }
   warnings.push(...packageWarnings(layer, artifacts, majors))
   return {artifacts, warnings: dedupe(warnings)}
+}
+
+/** How many tarballs are read at once for their package.json. */
+const LICENSE_READS = 8
+
+/**
+ * Sets the licence of every registry package from its tarball's package.json (abbreviated metadata has
+ * none), reusing the previous lock's for the same name, version and integrity. Bundled and local
+ * packages got theirs from the package.json the resolver read.
+ */
+async function addLicenses(layer: string, trees: Array<Record<string, LockedPackage>>, source: PackumentCache, previous: LockedNpmLayer | undefined): Promise<void> {
+  const known = new Map<string, string>()
+  for (const artifact of Object.values(previous?.artifacts ?? {})) {
+    for (const pkg of Object.values(artifact.packages ?? {})) if (pkg.license !== undefined) known.set(`${pkg.name}@${pkg.version}\u0000${pkg.integrity}`, pkg.license)
+  }
+  const missing = trees.flatMap((packages) => Object.entries(packages)).filter(([, pkg]) => pkg.license === undefined)
+  const limit = pLimit(LICENSE_READS)
+  await Promise.all(
+    missing.map(([lockPath, pkg]) =>
+      limit(async () => {
+        const reused = known.get(`${pkg.name}@${pkg.version}\u0000${pkg.integrity}`)
+        if (reused !== undefined) {
+          pkg.license = reused
+          return
+        }
+        try {
+          pkg.license = declaredLicense(await source.tarballManifest({name: pkg.name, version: pkg.version, resolved: pkg.resolved, integrity: pkg.integrity}))
+        } catch (error) {
+          throw tarballError(layer, lockPath, pkg, error)
+        }
+      }),
+    ),
+  )
+}
+
+function tarballError(layer: string, lockPath: string, pkg: LockedPackage, error: unknown): Error {
+  if (error instanceof LayersError) return error
+  const code = String((error as {code?: unknown}).code ?? '')
+  const what = `${pkg.name}@${pkg.version} (${lockPath}) of layer ${layer}`
+  const details = {layer, package: pkg.name, version: pkg.version, path: lockPath}
+  if (code === 'EINTEGRITY') {
+    return new OperationalError('ERR_LAYERS_INTEGRITY_MISMATCH', `The tarball of ${what} does not match the integrity it is being locked with; nothing was written.`, {
+      cause: error,
+      details,
+      hint: "The registry (or a proxy) served other bytes than its metadata (or the team's lockfile) records. Do not trust them: check the registry in .npmrc and the team's lockfile, or pin another version.",
+    })
+  }
+  return new OperationalError('ERR_LAYERS_TARBALL_FETCH', `Cannot read the package.json (for its licence) in the tarball of ${what}: ${(error as Error).message ?? String(error)}`, {
+    cause: error,
+    details,
+    hint: 'Check the network, the proxy and the registry in .npmrc, then run `layers lock` again.',
+  })
 }
 
 /** name -> versions in the previous lock's artifact(s) for this architecture. */

@@ -30,6 +30,7 @@ import pickManifest from 'npm-pick-manifest'
 import semver from 'semver'
 import {OperationalError, UserInputError, type Problem} from '../errors/index.js'
 import {integrityProblem, tarballUrlProblem} from '../lock/check.js'
+import {declaredLicense} from '../licenses/policy.js'
 import type {LockedPackage} from '../lock/types.js'
 import type {RegistryPolicy} from '../npm/config.js'
 import {normalizePackument, normalizeVersion} from './normalize.js'
@@ -137,13 +138,14 @@ export async function resolveTree(request: ResolveTreeRequest, source: Packument
 }
 
 /**
- * Fetches each packument (abbreviated, or full for platform-specific packages) and each bundle once;
+ * Fetches each packument (abbreviated, or full for platform-specific packages) each bundle and each tarball manifest once;
  * shareable between resolutions. Packuments are handed out normalized (normalize.ts).
  */
 export class PackumentCache implements PackumentSource {
   private readonly abbreviated = new Map<string, Promise<Packument>>()
   private readonly full = new Map<string, Promise<Packument>>()
   private readonly bundles = new Map<string, Promise<BundledPackage[]>>()
+  private readonly tarballManifests = new Map<string, Promise<PackageVersion>>()
 
   constructor(private readonly source: PackumentSource) {}
 
@@ -166,6 +168,12 @@ export class PackumentCache implements PackumentSource {
   bundled(tarball: TarballId): Promise<BundledPackage[]> {
     let found = this.bundles.get(tarball.integrity)
     if (!found) this.bundles.set(tarball.integrity, (found = this.source.bundled(tarball)))
+    return found
+  }
+
+  tarballManifest(tarball: TarballId): Promise<PackageVersion> {
+    let found = this.tarballManifests.get(tarball.integrity)
+    if (!found) this.tarballManifests.set(tarball.integrity, (found = this.source.tarballManifest(tarball)))
     return found
   }
 }
@@ -862,6 +870,8 @@ class TreeBuilder {
     if (optional) pkg.optional = true
     if (node.inBundle) pkg.inBundle = true
     if (hasInstallScript(manifest)) pkg.hasInstallScript = true
+    // Bundled and local packages have their package.json at hand; registry ones get theirs from the tarball (layer.ts).
+    if (node.inBundle || node.localDir !== undefined) pkg.license = declaredLicense(manifest)
     if (manifest.bin && typeof manifest.bin === 'object') pkg.bin = {...manifest.bin}
     const copy = (value: Record<string, string> | undefined): Record<string, string> | undefined => (value && Object.keys(value).length > 0 ? {...value} : undefined)
     const dependencies = copy(manifest.dependencies)

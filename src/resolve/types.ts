@@ -22,6 +22,10 @@ export interface PackageVersion {
   scripts?: Record<string, string>
   gypfile?: boolean
   deprecated?: string
+  /** The licence as package.json declares it (absent from abbreviated metadata); see src/licenses/policy.ts. */
+  license?: unknown
+  /** The legacy form: a list of `{type}`. */
+  licenses?: unknown
   dist?: {tarball: string; integrity?: string; shasum?: string}
 }
 
@@ -51,6 +55,8 @@ export interface PackumentSource {
   packument(name: string, options?: {full?: boolean}): Promise<Packument>
   /** The packages bundled in a tarball (its `node_modules/**` package.json files). */
   bundled(tarball: TarballId): Promise<BundledPackage[]>
+  /** The package.json inside a tarball (abbreviated metadata lacks fields such as `license`). */
+  tarballManifest(tarball: TarballId): Promise<PackageVersion>
 }
 
 /** The platform a layer runs on: Lambda is Linux with glibc; cpu from the layer's architecture. */

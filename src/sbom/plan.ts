@@ -1,6 +1,6 @@
 // Owns the SBOM of each layer artifact, from plain data: which artifacts `layers sbom` documents, the
 // neutral model of one artifact (every installed package with its purl, hashes from the lock's SRI
-// integrity, its dependency edges resolved from its path as Node.js does, and the content's
+// integrity, its licence as locked, its dependency edges resolved from its path as Node.js does, and the content's
 // CodeSha256 when built or published), and that model as CycloneDX 1.5 JSON (through
 // @cyclonedx/cyclonedx-library's model and serializer) or SPDX 2.3 JSON. Output is deterministic: lists
 // sorted, no clock time, and the serial number / document namespace a UUID derived from the content.
@@ -8,6 +8,8 @@ import {createHash} from 'node:crypto'
 import {Enums, Models, Serialize, Spec} from '@cyclonedx/cyclonedx-library'
 import {UserInputError} from '../errors/index.js'
 import {resolveFrom} from '../find/plan.js'
+import {NOASSERTION, spdxExpression} from '../licenses/policy.js'
+import {canonicalJson} from '../lock/serialize.js'
 import type {ArtifactKey, LockedArtifact, LockedOwnLayer, Lockfile} from '../lock/types.js'
 
 export const SBOM_FORMATS = ['cyclonedx', 'spdx'] as const
@@ -46,6 +48,8 @@ export interface SbomComponent {
   downloadLocation: string
   /** The refs of the components it depends on, sorted. */
   dependsOn: string[]
+  /** The licence as locked (package.json's; NOASSERTION when it declares none); absent when the lock holds none. */
+  license?: string
 }
 
 export interface SbomArtifact {
@@ -97,7 +101,10 @@ export function pypiPurl(name: string, version: string, filename: string): strin
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 function sameTree(built: BuiltContent, artifact: LockedArtifact): boolean {
-  return JSON.stringify(built.packages ?? null) === JSON.stringify(artifact.packages ?? null) && JSON.stringify(built.wheels ?? null) === JSON.stringify(artifact.wheels ?? null)
+  // Licences do not change the zip: a tree recorded before the lock held them is the same content.
+  const tree = (packages: LockedArtifact['packages']): string =>
+    canonicalJson(packages ? Object.fromEntries(Object.entries(packages).map(([at, pkg]) => [at, {...pkg, license: undefined}])) : null)
+  return tree(built.packages) === tree(artifact.packages) && JSON.stringify(built.wheels ?? null) === JSON.stringify(artifact.wheels ?? null)
 }
 
 /** The model of one artifact of an own layer. */
@@ -112,7 +119,16 @@ export function sbomArtifact(layer: string, locked: LockedOwnLayer, artifactKey:
       const target = resolveFrom(packages, at, name)
       if (target !== undefined && target !== at) dependsOn.add(target)
     }
-    components.push({ref: at, name: pkg.name, version: pkg.version, purl: npmPurl(pkg.name, pkg.version), hashes: sriHashes(pkg.integrity), downloadLocation: pkg.resolved, dependsOn: [...dependsOn].sort(byString)})
+    components.push({
+      ref: at,
+      name: pkg.name,
+      version: pkg.version,
+      purl: npmPurl(pkg.name, pkg.version),
+      hashes: sriHashes(pkg.integrity),
+      downloadLocation: pkg.resolved,
+      dependsOn: [...dependsOn].sort(byString),
+      ...(pkg.license === undefined ? {} : {license: pkg.license}),
+    })
   }
   for (const [runtime, wheels] of Object.entries(artifact.wheels ?? {})) {
     for (const wheel of Object.values(wheels)) {
@@ -201,6 +217,10 @@ export function cyclonedxJson(artifact: SbomArtifact, toolVersion: string): stri
   for (const item of artifact.components) {
     const component = new Models.Component(Enums.ComponentType.Library, item.name, {bomRef: item.ref, version: item.version, purl: item.purl})
     for (const hash of item.hashes) component.hashes.set(CDX_ALGORITHMS[hash.algorithm], hash.hex)
+    // An SPDX expression as such; other declared text (UNLICENSED, "SEE LICENSE IN ...") by name; none for NOASSERTION.
+    const expression = spdxExpression(item.license)
+    if (expression) component.licenses.add(new Models.LicenseExpression(expression))
+    else if (item.license !== undefined && item.license !== NOASSERTION) component.licenses.add(new Models.NamedLicense(item.license))
     component.externalReferences.add(new Models.ExternalReference(item.downloadLocation, Enums.ExternalReferenceType.Distribution))
     byRef.set(item.ref, component)
     bom.components.add(component)
@@ -222,7 +242,7 @@ interface SpdxPackage {
   downloadLocation: string
   filesAnalyzed: false
   licenseConcluded: 'NOASSERTION'
-  licenseDeclared: 'NOASSERTION'
+  licenseDeclared: string
   copyrightText: 'NOASSERTION'
   supplier?: 'NOASSERTION'
   checksums?: Array<{algorithm: 'SHA512' | 'SHA384' | 'SHA256' | 'SHA1'; checksumValue: string}>
@@ -248,7 +268,12 @@ interface SpdxDocument {
  */
 export const SPDX_CREATED = '1970-01-01T00:00:00Z'
 
-/** The artifact as an SPDX 2.3 JSON document: the layer artifact is the described package, DEPENDS_ON for each edge. Licences are NOASSERTION (the lock holds none). */
+function spdxDeclared(license: string | undefined): string {
+  const expression = spdxExpression(license)
+  return expression && !/\b(LicenseRef|DocumentRef)-/.test(expression) ? expression : NOASSERTION
+}
+
+/** The artifact as an SPDX 2.3 JSON document: the layer artifact is the described package, DEPENDS_ON for each edge, each package's declared licence (NOASSERTION when not an SPDX expression or absent). */
 export function spdxJson(artifact: SbomArtifact, toolVersion: string): string {
   const rootId = 'SPDXRef-Layer'
   const ids = new Map(artifact.components.map((component, index) => [component.ref, `SPDXRef-Package-${index + 1}`]))
@@ -272,7 +297,8 @@ export function spdxJson(artifact: SbomArtifact, toolVersion: string): string {
     downloadLocation: component.downloadLocation || 'NOASSERTION',
     filesAnalyzed: false,
     licenseConcluded: 'NOASSERTION',
-    licenseDeclared: 'NOASSERTION',
+    // What the package declares, when it is an SPDX expression without LicenseRefs (those would need hasExtractedLicensingInfos); nothing is concluded.
+    licenseDeclared: spdxDeclared(component.license),
     copyrightText: 'NOASSERTION',
     primaryPackagePurpose: 'LIBRARY',
     checksums: component.hashes.map((hash) => ({algorithm: hash.algorithm.replace('-', '') as 'SHA512', checksumValue: hash.hex})),

@@ -34,7 +34,7 @@ describe('npm: aliases', () => {
     expect(locked.status).toBe(0)
     const lock = JSON.parse(readFileSync(path.join(p.dir, 'lockfile.json'), 'utf8'))
     expect(lock.layers.deps.artifacts['arm64+x86_64'].packages).toEqual({
-      'node_modules/my-alias': {name: 'left-pad', version: '1.3.0', resolved: `${registry.url}left-pad/-/left-pad-1.3.0.tgz`, integrity: registry.integrity('left-pad', '1.3.0')},
+      'node_modules/my-alias': {name: 'left-pad', version: '1.3.0', resolved: `${registry.url}left-pad/-/left-pad-1.3.0.tgz`, integrity: registry.integrity('left-pad', '1.3.0'), license: 'NOASSERTION'},
     })
     expect((await p.cli(['validate', '--json'])).status).toBe(0)
     const built = await p.cli(['build', '--json'])

@@ -132,7 +132,7 @@ describe('layers lock', () => {
       'node_modules/with-native': '1.0.0',
       'node_modules/with-native-linux-x64': '1.0.0',
     })
-    expect(x64['node_modules/leaf']).toEqual({name: 'leaf', version: '2.0.0', resolved: `${registry.url}leaf/-/leaf-2.0.0.tgz`, integrity: registry.integrity('leaf', '2.0.0')})
+    expect(x64['node_modules/leaf']).toEqual({name: 'leaf', version: '2.0.0', resolved: `${registry.url}leaf/-/leaf-2.0.0.tgz`, integrity: registry.integrity('leaf', '2.0.0'), license: 'NOASSERTION'})
     expect(x64['node_modules/with-native-linux-x64']).toMatchObject({optional: true, os: ['linux'], cpu: ['x64'], libc: ['glibc']})
     expect(x64['node_modules/bundling/node_modules/bundled-inner']).toMatchObject({inBundle: true, integrity: registry.integrity('bundling', '1.0.0')})
     expect(x64['node_modules/cli-tool'].bin).toEqual({'cli-tool': 'bin/cli.js'})
@@ -286,19 +286,24 @@ describe('layers lock and build failures', () => {
     expect(unreachable.result.json.error.hint).toMatch(/network/)
   })
 
-  it('stops a build on a corrupt tarball or one escaping its package, naming layer and package, leaving no zip', async () => {
-    for (const [pkg, code, status] of [['corrupt', 'ERR_LAYERS_INTEGRITY_MISMATCH', 1], ['traversal', 'ERR_LAYERS_PACKAGE_UNSAFE', 2]] as const) {
-      const p = await project(`  deps:\n    npm:\n      leaf: ^1.0.0\n      ${pkg}: ^1.0.0\n`)
-      expect((await p.cli(['lock', '--json'])).status).toBe(0)
-      const build = await p.cli(['build', '--json'])
-      expect(build.status).toBe(status)
-      expect(build.json.error.code).toBe(code)
-      expect(build.json.error.message).toContain(`${pkg}@1.0.0`)
-      expect(build.json.error.message).toMatch(/layer deps|Layer deps/)
-      const buildDir = path.join(p.dir, '.layers', 'build')
-      const zips = existsSync(buildDir) ? readdirSync(buildDir, {recursive: true}).filter((file) => String(file).endsWith('.zip')) : []
-      expect(zips).toEqual([])
-    }
+  it('refuses a corrupt tarball at lock (its package.json is read for the licence) and stops a build on one escaping its package, naming layer and package', async () => {
+    const corrupt = await project(`  deps:\n    npm:\n      leaf: ^1.0.0\n      corrupt: ^1.0.0\n`)
+    const locked = await corrupt.cli(['lock', '--json'])
+    expect(locked.status).toBe(1)
+    expect(locked.json.error.code).toBe('ERR_LAYERS_INTEGRITY_MISMATCH')
+    expect(locked.json.error.message).toMatch(/corrupt@1\.0\.0 \(node_modules\/corrupt\) of layer deps/)
+    expect(existsSync(path.join(corrupt.dir, 'lockfile.json'))).toBe(false)
+
+    const p = await project(`  deps:\n    npm:\n      leaf: ^1.0.0\n      traversal: ^1.0.0\n`)
+    expect((await p.cli(['lock', '--json'])).status).toBe(0)
+    const build = await p.cli(['build', '--json'])
+    expect(build.status).toBe(2)
+    expect(build.json.error.code).toBe('ERR_LAYERS_PACKAGE_UNSAFE')
+    expect(build.json.error.message).toContain('traversal@1.0.0')
+    expect(build.json.error.message).toMatch(/layer deps|Layer deps/)
+    const buildDir = path.join(p.dir, '.layers', 'build')
+    const zips = existsSync(buildDir) ? readdirSync(buildDir, {recursive: true}).filter((file) => String(file).endsWith('.zip')) : []
+    expect(zips).toEqual([])
   })
 
   it('stops on a peer conflict with a direct dependency unless .npmrc sets legacy-peer-deps', async () => {

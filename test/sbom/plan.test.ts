@@ -17,7 +17,7 @@ const pkg = (name: string, version: string, dependencies?: Record<string, string
 const packages = {
   'node_modules/dep': pkg('dep', '1.0.0', {ms: '2.0.0', missing: '^1'}),
   'node_modules/dep/node_modules/ms': pkg('ms', '2.0.0'),
-  'node_modules/ms': pkg('ms', '2.1.3'),
+  'node_modules/ms': {...pkg('ms', '2.1.3'), license: 'MIT'},
   'node_modules/@scope/tool': pkg('@scope/tool', '1.0.0-rc.1+build', {ms: '^2.1.0', dep: '1'}),
 }
 const CODE = Buffer.alloc(32, 7).toString('base64')
@@ -56,6 +56,9 @@ describe('sbomArtifacts', () => {
       ],
     })
     expect(deps!.codeSha256).toEqual([CODE, other].sort())
+    // A tree recorded before the lock held licences is the same content.
+    const unlicensed = Object.fromEntries(Object.entries(packages).map(([at, entry]) => [at, {...entry, license: undefined}]))
+    expect(sbomArtifacts({lock, layers: ['deps'], built: [{layer: 'deps', artifactKey: 'x86_64', codeSha256: other, packages: unlicensed}]})[0]!.codeSha256).toEqual([CODE, other].sort())
   })
 
   it('describes every own layer by default, wheels as pypi purls, and refuses unknown and ARN layers', () => {
@@ -86,7 +89,7 @@ describe('documents', () => {
     expect(JSON.parse(cyclonedxJson(changed, '9.9.9')).serialNumber).not.toBe(bom.serialNumber)
   })
 
-  it('SPDX: NOASSERTION licences, checksums, purls, DESCRIBES and DEPENDS_ON, a namespace derived from the content', () => {
+  it('SPDX: declared licences (NOASSERTION when unknown), checksums, purls, DESCRIBES and DEPENDS_ON, a namespace derived from the content', () => {
     const text = spdxJson(deps!, '9.9.9')
     expect(spdxJson(deps!, '9.9.9')).toBe(text)
     const doc = JSON.parse(text)
@@ -100,6 +103,12 @@ describe('documents', () => {
       'dep@1.0.0 DEPENDS_ON ms@2.0.0',
     ])
     expect(doc.packages[1]).toMatchObject({licenseConcluded: 'NOASSERTION', licenseDeclared: 'NOASSERTION', checksums: [{algorithm: 'SHA512'}], externalRefs: [{referenceType: 'purl', referenceLocator: 'pkg:npm/%40scope/tool@1.0.0-rc.1%2Bbuild'}]})
+    expect(doc.packages.map((entry: {name: string; versionInfo: string; licenseDeclared: string}) => `${entry.name}@${entry.versionInfo} ${entry.licenseDeclared}`).slice(1)).toEqual([
+      '@scope/tool@1.0.0-rc.1+build NOASSERTION',
+      'dep@1.0.0 NOASSERTION',
+      'ms@2.0.0 NOASSERTION',
+      'ms@2.1.3 MIT',
+    ])
     expect(doc.documentNamespace).toMatch(/^https:\/\/spdx\.org\/spdxdocs\/layers\/deps-x86_64-[0-9a-f-]{36}$/)
   })
 

@@ -46,9 +46,9 @@ const readSchema = (file: string): object => JSON.parse(readFileSync(path.join(c
 beforeAll(async () => {
   server = await startAwsServer({roles: ROLES})
   registry = await NpmRegistry.start()
-  registry.publish('ms', {version: '2.0.0'})
-  registry.publish('ms', {version: '2.1.3'})
-  registry.publish('dep', {version: '1.0.0', dependencies: {ms: '2.0.0'}})
+  registry.publish('ms', {version: '2.0.0', license: 'MIT'})
+  registry.publish('ms', {version: '2.1.3', license: 'UNLICENSED'})
+  registry.publish('dep', {version: '1.0.0', license: '(MIT OR Apache-2.0)', dependencies: {ms: '2.0.0'}})
   project = makeProject(server, {'layers.yaml': MANIFEST})
   Object.assign(project.env, {npm_config_registry: registry.url, npm_config_cache: path.join(project.dir, '.npm-cache'), npm_config_userconfig: path.join(project.dir, 'npmrc')})
   await project.lock()
@@ -80,6 +80,8 @@ describe('layers sbom', () => {
     expect(bom.dependencies).toContainEqual({ref: 'layer:deps:x86_64', dependsOn: ['node_modules/dep', 'node_modules/ms']})
     expect(bom.metadata.component.properties).toContainEqual({name: 'aws:lambda:CodeSha256', value: codeSha256})
     expect(bom.components[0].hashes[0].alg).toBe('SHA-512')
+    // Licences from the lock: SPDX expressions as such, other declared text by name.
+    expect(bom.components.map((component: {licenses?: unknown}) => component.licenses)).toEqual([[{expression: '(MIT OR Apache-2.0)'}], [{expression: 'MIT'}], [{license: {name: 'UNLICENSED'}}]])
   })
 
   it('writes SPDX 2.3 with every required field, and the same bytes from the lock in two other directories', async () => {
@@ -98,6 +100,7 @@ describe('layers sbom', () => {
     }
     expect(ids.size).toBe(doc.packages.length)
     for (const relation of doc.relationships) expect(ids.has(relation.relatedSpdxElement) && (ids.has(relation.spdxElementId) || relation.spdxElementId === 'SPDXRef-DOCUMENT')).toBe(true)
+    expect(doc.packages.slice(1).map((entry: {licenseDeclared: string; licenseConcluded: string}) => `${entry.licenseDeclared} ${entry.licenseConcluded}`)).toEqual(['(MIT OR Apache-2.0) NOASSERTION', 'MIT NOASSERTION', 'NOASSERTION NOASSERTION'])
     expect(doc.packages[0].checksums).toEqual([{algorithm: 'SHA256', checksumValue: Buffer.from(codeSha256, 'base64').toString('hex')}])
 
     const outputs: string[] = []

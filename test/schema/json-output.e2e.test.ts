@@ -2,7 +2,7 @@
 // loopback npm registry, validates against its schema/<command>.schema.json (and every failure against
 // schema/error.schema.json) with ajv in strict mode, and carries the schemaVersion its schema pins.
 // One project goes through the whole story once (lock, validate, init, build, lock --check, outdated,
-// package, run, publish, attach, audit, prune --dry-run, history, export, deploy, rollback, image, find, advisories, and
+// package, run, publish, attach, audit, prune --dry-run, history, export, deploy, rollback, image, find, advisories, licenses, and
 // failures), independent runs
 // started together. Also checks that every command with --json has a schema and a schemaVersion, and
 // covers prune --dry-run (lists, deletes nothing; refused with --yes).
@@ -110,7 +110,7 @@ async function publishVendor(): Promise<void> {
 
 beforeAll(async () => {
   ;[server, registry] = await Promise.all([startAwsServer(), NpmRegistry.start()])
-  registry.publish('leaf', {version: '1.0.0', files: {'index.js': "module.exports = 'leaf'\n"}})
+  registry.publish('leaf', {version: '1.0.0', license: 'MIT', files: {'index.js': "module.exports = 'leaf'\n"}})
   scratch = mkdtempSync(path.join(tmpdir(), 'layers-schema-'))
   mkdirSync(path.join(scratch, 'init'))
   // Two problems at once: the error envelope's problems list.
@@ -164,7 +164,7 @@ describe('--json output against schema/', () => {
     expect(problems.json.error.problems.length).toBeGreaterThan(1)
 
     // Newer versions after the lock: outdated reports them, lock --check --update would take them.
-    registry.publish('leaf', {version: '1.2.0', files: {'index.js': "module.exports = 'leaf 1.2'\n"}})
+    registry.publish('leaf', {version: '1.2.0', license: 'MIT', files: {'index.js': "module.exports = 'leaf 1.2'\n"}})
     await publishVendor()
     const [build, wouldUpdate, outdated] = await Promise.all([run(['build']), run(['lock', '--check', '--update', 'deps']), run(['outdated', '--all'])])
     expectValid(build, 'build')
@@ -203,7 +203,7 @@ describe('--json output against schema/', () => {
     expect(both.json.error.code).toBe('ERR_LAYERS_USAGE')
     expect(server.calls.filter((call) => call.operation === 'DeleteLayerVersion')).toEqual([])
 
-    const [history, unknownLayer, exported, promoted, found, advised, sbom, publishedSbom] = await Promise.all([
+    const [history, unknownLayer, exported, promoted, found, advised, sbom, publishedSbom, licenses] = await Promise.all([
       run(['history', 'config']),
       run(['history', 'nope']),
       run(['export', '--format', 'json', '--output', path.join(scratch, 'export.json')]),
@@ -212,7 +212,10 @@ describe('--json output against schema/', () => {
       run(['advisories']),
       run(['sbom', '--format', 'spdx']),
       run(['sbom', '--published', depsUnit.arn]),
+      run(['licenses']),
     ])
+    expectValid(licenses, 'licenses')
+    expect(licenses.json.layers.find((layer: {layer: string}) => layer.layer === 'deps').licenses).toEqual([{license: 'MIT', packages: 1, status: 'unchecked'}])
     expectValid(history, 'history')
     expectValid(found, 'find')
     expectValid(sbom, 'sbom')

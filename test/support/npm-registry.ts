@@ -29,6 +29,10 @@ export interface FixtureVersion {
   type?: 'module' | 'commonjs'
   exports?: unknown
   deprecated?: string
+  /** The licence package.json declares (a string, or the legacy `{type}`); the abbreviated packument leaves it out, as npm's does. */
+  license?: string | {type: string}
+  /** The legacy list form. */
+  licenses?: Array<{type: string}>
   /** Files of the package besides package.json (default: an index.js exporting name and version). */
   files?: Record<string, string | Buffer>
   /** Raw tar entries instead of files (hostile tarballs); package.json is not added. */
@@ -50,7 +54,7 @@ interface Stored {
 }
 
 const CORGI = 'application/vnd.npm.install-v1+json'
-const MANIFEST_FIELDS = ['dependencies', 'optionalDependencies', 'peerDependencies', 'peerDependenciesMeta', 'bundleDependencies', 'bin', 'engines', 'os', 'cpu', 'libc', 'scripts', 'main', 'type', 'exports', 'deprecated'] as const
+const MANIFEST_FIELDS = ['dependencies', 'optionalDependencies', 'peerDependencies', 'peerDependenciesMeta', 'bundleDependencies', 'bin', 'engines', 'os', 'cpu', 'libc', 'scripts', 'main', 'type', 'exports', 'deprecated', 'license', 'licenses'] as const
 const CORGI_FIELDS = ['name', 'version', 'dependencies', 'optionalDependencies', 'peerDependencies', 'peerDependenciesMeta', 'bundleDependencies', 'bin', 'engines', 'os', 'cpu', 'dist', 'deprecated', 'hasInstallScript'] as const
 
 function packageJsonOf(name: string, fixture: Omit<FixtureVersion, 'bundled'>): Record<string, unknown> {
