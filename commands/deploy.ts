@@ -16,6 +16,8 @@ export default class Deploy extends LayersAwsCommand {
 
 --image-uri ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY@sha256:DIGEST deploys that container image to the one named function instead of its package: nothing is packaged or uploaded, UpdateFunctionCode takes the ImageUri (not when the function's CodeSha256 is that digest already), deploy waits for LastUpdateStatus Successful, and no layers are set (an Image function has none: they are in the image); --publish, --alias and --traffic work as for zips. The image is named by digest: a tag is refused (exit 2), as it can move to another image between deploy's read and its write. Lambda takes images from ECR in the function's region only, and never changes a function's package type: a Zip function is refused (exit 2) with the commands that recreate it as an Image function, as is a zip deploy to an Image function.
 
+--image builds the function's image as \`layers image FUNCTION --push\` does (--base, --repository, --create-repository as there), pushes it to ECR in each of the function's accounts and regions (blobs the repository holds are not sent again) and deploys each region's copy by digest as --image-uri does; it is refused with --dry-run, as pushing writes to ECR.
+
 The function must exist (deploy does not create functions). A function infrastructure as code owns (tag aws:cloudformation:stack-name, or one of settings.ownershipTags) is refused unless --force, as attach refuses it. The credentials of each account are checked (STS) before anything is read or written there. --dry-run packages and reads, and writes nothing to AWS.
 
 Functions in an account marked \`protected: true\` are changed only after confirmation, as attach asks: deploy first reads what it would change (as --dry-run does), lists the changes in protected accounts and asks on a terminal (y/N); without a terminal it refuses with ERR_LAYERS_CONFIRMATION_REQUIRED (exit 2) before writing anything. --yes skips the question.
@@ -49,6 +51,10 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
     force: Flags.boolean({description: 'Also deploy functions a CloudFormation stack or an ownership tag says another tool owns (its next deploy reverts the change).', default: false}),
     'create-bucket': Flags.boolean({description: 'Create the artifact bucket (settings.bucket) where it does not exist.', default: false, exclusive: ['direct-upload']}),
     'direct-upload': Flags.boolean({description: 'Send the zip in UpdateFunctionCode itself (ZipFile), not through the artifact bucket; refused (exit 2) for a package over Lambda\'s 50 MB direct-upload limit.', default: false}),
+    image: Flags.boolean({description: 'Build the one named function\'s container image (as `layers image --push`), push it to ECR in each of its accounts and regions, and deploy it there.', default: false, exclusive: ['image-uri', 'direct-upload', 'create-bucket', 'dry-run']}),
+    base: Flags.string({description: 'With --image: the base image (as `layers image --base`; default: AWS\'s Lambda base image for the runtime).', dependsOn: ['image']}),
+    repository: Flags.string({description: 'With --image: the ECR repository (default: the function\'s name in lower case).', dependsOn: ['image']}),
+    'create-repository': Flags.boolean({description: 'With --image: create the ECR repository where it does not exist.', default: false, dependsOn: ['image']}),
     'image-uri': Flags.string({description: 'Deploy this ECR container image (ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY@sha256:DIGEST) to the one named Image function instead of its package.', exclusive: ['direct-upload', 'create-bucket']}),
     concurrency: Flags.integer({description: 'Function targets worked on at once.', default: 4, min: 1, max: 64}),
     'wait-timeout': Flags.integer({description: 'Seconds to wait for each update to finish (LastUpdateStatus).', default: 120, min: 1}),
@@ -70,6 +76,9 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
       createBucket: flags['create-bucket'],
       directUpload: flags['direct-upload'],
       ...(flags['image-uri'] !== undefined ? {imageUri: flags['image-uri']} : {}),
+      ...(flags.image
+        ? {image: {createRepository: flags['create-repository'], ...(flags.base !== undefined ? {base: flags.base} : {}), ...(flags.repository !== undefined ? {repository: flags.repository} : {})}}
+        : {}),
       concurrency: flags.concurrency,
       emit: this.reporter.emit,
       ...this.awsConnection(flags),

@@ -55,7 +55,16 @@ export interface DeployCommandOptions extends TargetOptions {
   directUpload?: boolean
   /** --image-uri: deploy this ECR image (ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO@sha256:DIGEST) to the one named Image function instead of its package. */
   imageUri?: string
+  /** --image: build the one named function's image as `layers image --push` does, push it to ECR in each target's account and region, and deploy it there. */
+  image?: DeployImageBuild
   waitTimeoutMs?: number
+}
+
+/** How --image builds and pushes the image (the flags `layers image` takes for them). */
+export interface DeployImageBuild {
+  base?: string
+  repository?: string
+  createRepository: boolean
 }
 
 export interface RollbackCommandOptions extends TargetOptions {
@@ -85,6 +94,7 @@ export async function deployCommand(options: DeployCommandOptions, factory: AwsC
     throw new UserInputError('ERR_LAYERS_FLAG_VALUE', '--traffic needs --alias: it is the share of the alias\'s traffic the new version gets.', {hint: 'Add --alias NAME (e.g. --alias live --traffic 10).', details: {flag: 'traffic'}})
   }
   if (options.imageUri !== undefined) return deployImageCommand({...options, imageUri: options.imageUri}, factory)
+  if (options.image !== undefined) return deployBuiltImageCommand(options, options.image, factory)
   const clients = boundClients(factory)
   const {manifest, lock, paths, targets} = await project(options)
   factory.budget.useSetting(manifest.settings.maxRps)
@@ -104,7 +114,7 @@ export async function deployCommand(options: DeployCommandOptions, factory: AwsC
     const env = deployEnv(clients, manifest, (codeSha256) => (sizes.get({sha: codeSha256}) as {bytes: number} | undefined)?.bytes)
     const runOptions: DeployRunOptions = {
       ...runSettings(options, manifest),
-      packageOf: (key): DeployPackage => packages.get(key)!,
+      packageOf: (target): DeployPackage => packages.get(target.function)!,
       desired: (target) => desiredFromLock(manifest, lock, target.function, target.accountId, target.region, target.architecture),
       createBucket: options.createBucket,
       ...(options.directUpload ? {directUpload: true} : {}),
@@ -121,30 +131,79 @@ export async function deployCommand(options: DeployCommandOptions, factory: AwsC
  * alias as a zip deploy; no package, no lockfile, no artifact bucket, no layers (they are in the image).
  */
 export async function deployImageCommand(options: DeployCommandOptions & {imageUri: string}, factory: AwsClientFactory = awsClientFactory(options)): Promise<DeployResult> {
-  const flagError = (message: string, hint: string, flag = 'image-uri') => new UserInputError('ERR_LAYERS_FLAG_VALUE', message, {hint, details: {flag, value: options.imageUri}})
   const ref = parseImageUri(options.imageUri)
-  if ('error' in ref) throw flagError(`--image-uri ${options.imageUri} ${ref.error}`, 'Pass the digest of an image in ECR (`layers image FUNCTION` pushes one and prints it), e.g. --image-uri 111111111111.dkr.ecr.us-east-1.amazonaws.com/api@sha256:<64 hex digits>.')
+  if ('error' in ref) {
+    throw new UserInputError('ERR_LAYERS_FLAG_VALUE', `--image-uri ${options.imageUri} ${ref.error}`, {
+      hint: 'Pass the digest of an image in ECR (`layers image FUNCTION` pushes one and prints it), e.g. --image-uri 111111111111.dkr.ecr.us-east-1.amazonaws.com/api@sha256:<64 hex digits>.',
+      details: {flag: 'image-uri', value: options.imageUri},
+    })
+  }
+  checkImageFlags(options, 'image-uri')
+  const image: DeployImage = {imageUri: options.imageUri, digest: ref.digest, codeSha256: ref.digest.slice('sha256:'.length)}
+  return deployImages(options, factory, () => image, ref.ecr?.region)
+}
+
+/**
+ * `layers deploy FUNCTION --image`: the image is built and pushed to ECR in each of the function's
+ * targets as `layers image FUNCTION --push` does (a blob the repository holds is not sent again), then
+ * each target takes its own region's copy by digest as --image-uri deploys it. Pushing writes to ECR, so
+ * --dry-run is refused: `layers image --output` builds offline, `deploy --image-uri --dry-run` previews.
+ */
+async function deployBuiltImageCommand(options: DeployCommandOptions, build: DeployImageBuild, factory: AwsClientFactory): Promise<DeployResult> {
+  checkImageFlags(options, 'image')
+  if (options.dryRun) {
+    throw new UserInputError('ERR_LAYERS_FLAG_VALUE', '--image pushes the image to ECR before deploying it, and --dry-run writes nothing.', {
+      hint: `Build it offline with \`layers image ${options.functions[0]} --output DIR\`, or preview the deploy of a pushed image with \`layers deploy ${options.functions[0]} --image-uri URI --dry-run\`.`,
+      details: {flag: 'dry-run'},
+    })
+  }
+  // The image builder (and ECR's SDK package) is loaded only for --image.
+  const {imageCommand} = await import('../image/command.js')
+  const built = await imageCommand(
+    {
+      ...options,
+      function: options.functions[0]!,
+      push: true,
+      createRepository: build.createRepository,
+      ...(build.base !== undefined ? {base: build.base} : {}),
+      ...(build.repository !== undefined ? {repository: build.repository} : {}),
+    },
+    factory,
+  )
+  const images = new Map(built.pushes.map((push) => [`${push.accountId}/${push.region}`, {imageUri: push.imageUri, digest: push.digest, codeSha256: push.digest.slice('sha256:'.length)}]))
+  return deployImages(options, factory, (target) => images.get(`${target.accountId}/${target.region}`)!)
+}
+
+/** --image and --image-uri put one image on one function, and upload nothing to the artifact bucket. */
+function checkImageFlags(options: DeployCommandOptions, flag: 'image' | 'image-uri'): void {
+  const flagError = (message: string, hint: string, on: string = flag) => new UserInputError('ERR_LAYERS_FLAG_VALUE', message, {hint, details: {flag: on}})
   if (options.directUpload || options.createBucket) {
-    throw flagError(`--image-uri cannot be combined with --${options.directUpload ? 'direct-upload' : 'create-bucket'}: an image is not uploaded, Lambda reads it from ECR.`, `Drop --${options.directUpload ? 'direct-upload' : 'create-bucket'}.`, options.directUpload ? 'direct-upload' : 'create-bucket')
+    const other = options.directUpload ? 'direct-upload' : 'create-bucket'
+    throw flagError(`--${flag} cannot be combined with --${other}: an image is not uploaded, Lambda reads it from ECR.`, `Drop --${other}.`, other)
   }
   if (options.functions.length !== 1) {
-    throw flagError(`--image-uri deploys one image to one function; ${options.functions.length === 0 ? 'no function was' : `${options.functions.length} functions were`} named.`, 'Name the function: layers deploy FUNCTION --image-uri URI.')
+    throw flagError(`--${flag} deploys one image to one function; ${options.functions.length === 0 ? 'no function was' : `${options.functions.length} functions were`} named.`, `Name the function: layers deploy FUNCTION --${flag}${flag === 'image' ? '' : ' URI'}.`)
   }
+}
+
+/** Deploys `imageOf(target)` to each target of the one named Image function (`ecrRegion`: the one region an --image-uri can serve). */
+async function deployImages(options: DeployCommandOptions, factory: AwsClientFactory, imageOf: (target: DeployTarget) => DeployImage, ecrRegion?: string): Promise<DeployResult> {
   const clients = boundClients(factory)
   const manifest = await loadManifest(projectPaths(options.manifestPath).manifest)
   const targets = selectFunctionTargets(manifest, {functions: options.functions, accounts: options.accounts, regions: options.regions})
   factory.budget.useSetting(manifest.settings.maxRps)
   // Lambda reads an image only from ECR in the function's region: targets elsewhere cannot take it.
-  const region = ref.ecr?.region
-  const elsewhere = region === undefined ? [] : targets.filter((target) => target.region !== region)
+  const elsewhere = ecrRegion === undefined ? [] : targets.filter((target) => target.region !== ecrRegion)
   if (elsewhere.length > 0) {
     const list = elsewhere.map((target) => `${target.functionName} in account ${target.accountId} (${target.accountName}), region ${target.region}`).join('; ')
-    throw flagError(`--image-uri ${options.imageUri} is in ECR of region ${region}, and Lambda takes an image only from the function's own region: ${list}.`, `Deploy region by region (--region ${region}), with the image pushed to each region's ECR.`)
+    throw new UserInputError('ERR_LAYERS_FLAG_VALUE', `--image-uri ${options.imageUri} is in ECR of region ${ecrRegion}, and Lambda takes an image only from the function's own region: ${list}.`, {
+      hint: `Deploy region by region (--region ${ecrRegion}), with the image pushed to each region's ECR (or use --image, which pushes it to each).`,
+      details: {flag: 'image-uri', value: options.imageUri},
+    })
   }
-  const image: DeployImage = {imageUri: options.imageUri, digest: ref.digest, codeSha256: ref.digest.slice('sha256:'.length)}
   const deployTargets: DeployTarget[] = targets.map((target) => ({...target, bucket: '', key: ''}))
   const env = deployEnv(clients, manifest, () => undefined)
-  const runOptions: DeployRunOptions = {...runSettings(options, manifest), packageOf: () => image, desired: () => ({arns: []}), createBucket: false}
+  const runOptions: DeployRunOptions = {...runSettings(options, manifest), packageOf: imageOf, desired: () => ({arns: []}), createBucket: false}
   return confirmAndDeploy(deployTargets, env, runOptions, options, manifest)
 }
 

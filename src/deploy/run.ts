@@ -63,7 +63,7 @@ export interface DeployRunOptions {
   concurrency: number
   emit: EmitEvent
   /** The code of a manifest function: its package, or the container image to deploy. */
-  packageOf(functionKey: string): DeployPackage | DeployImage
+  packageOf(target: DeployTarget): DeployPackage | DeployImage
   /** The desired Layers list of a target, or why there is none (attach's). */
   desired(target: FunctionTarget): {arns: string[]} | {error: string}
   publish: boolean
@@ -135,7 +135,7 @@ class Stop extends Error {
 }
 
 async function deployOne(target: DeployTarget, env: DeployEnv, options: DeployRunOptions): Promise<DeployOutcome> {
-  const pkg = options.packageOf(target.function)
+  const pkg = options.packageOf(target)
   const image = 'imageUri' in pkg ? pkg : undefined
   const zip = 'imageUri' in pkg ? undefined : pkg
   const outcome: DeployOutcome = {

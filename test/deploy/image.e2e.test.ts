@@ -5,7 +5,8 @@
 // does not hold (Lambda's refusal, naming the function, account and region), a tag refused before any
 // AWS call, a zip deploy to the Image function refused pointing at --image-uri, and --alias live
 // (version published, alias made, moved by the next image) then rollback; a lost answer of the image
-// update read back (one update, no conflict).
+// update read back (one update, no conflict); --image builds and pushes the function's image to its
+// ECR and deploys it by digest (again: no blob sent, no write), and is refused with --dry-run.
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {CreateRepositoryCommand, ECRClient} from '@aws-sdk/client-ecr'
@@ -159,5 +160,28 @@ describe('layers deploy --image-uri', () => {
     const rerun = await run(['deploy', 'img', '--image-uri', uri(v2), '--json'])
     expect(rerun.json.functions[0]).toMatchObject({status: 'unchanged'})
     expect(rerun.writes).toEqual([])
+  })
+
+  it('--image builds the image, pushes it to the function\'s ECR and deploys it by digest; again sends no blob and writes nothing; refused with --dry-run', async () => {
+    const args = ['deploy', 'img', '--image', '--base', 'scratch', '--repository', 'fn/img', '--json']
+    const first = await run(args)
+    expect(first.status, first.stderr).toBe(0)
+    const digest: string = first.json.functions[0].image.digest
+    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/)
+    expect(first.json.functions[0]).toMatchObject({status: 'deployed', code: 'updated', codeSha256: digest.slice(7), image: {uri: uri(digest)}})
+    expect(first.writes).toEqual(['UpdateFunctionCode'])
+    expect((await lambda().send(new GetFunctionConfigurationCommand({FunctionName: 'img'}))).CodeSha256).toBe(digest.slice(7))
+
+    const before = (await registry.settled()).length
+    const again = await run(args)
+    expect(again.status, again.stderr).toBe(0)
+    expect(again.json.functions[0]).toMatchObject({status: 'unchanged', image: {digest}})
+    expect(again.writes).toEqual([])
+    const sent = (await registry.settled()).slice(before).filter((request) => request.method === 'POST' || (request.method === 'PUT' && request.uri.includes('/blobs/')))
+    expect(sent).toEqual([])
+
+    const dry = await run([...args, '--dry-run'])
+    expect(dry.status).toBe(2)
+    expect(dry.calls).toEqual([])
   })
 })
