@@ -161,7 +161,19 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
     lambda: (account, region, clientOptions = {}) =>
       cached(`lambda/${accountKey(account)}/${region}/${clientOptions.maxAttempts ?? ''}`, async () => {
         const {LambdaClient} = await import('@aws-sdk/client-lambda')
-        const client = watched(new LambdaClient({...common(clientOptions.maxAttempts), region, credentials: credentialsFor(account, region)}), {service: 'lambda', account: accountText(account), region}, clientOptions.maxAttempts)
+        // cacheMiddleware: each operation's middleware stack is resolved once per client, not on every
+        // call (a seventh of an audit's CPU). Safe for Lambda: its commands add no middleware of their own
+        // but the endpoint's (from the client's config only), this factory adds its middleware before the
+        // first call, and the one per-command check (readLayerVersion's) reads the call's own input. The
+        // cached handler shares one context between concurrent calls of an operation: what the SDK and
+        // the call watcher write there is the same for every call of one client (endpoint, signing
+        // region, user agent features, call description) but the identity, and any identity the
+        // credentials provider gave is one of this account's.
+        const client = watched(
+          new LambdaClient({...common(clientOptions.maxAttempts), region, credentials: credentialsFor(account, region), cacheMiddleware: true}),
+          {service: 'lambda', account: accountText(account), region},
+          clientOptions.maxAttempts,
+        )
         client.middlewareStack.addRelativeTo(budgetMiddleware(budget, account.id, region), BUDGET_MIDDLEWARE)
         return client
       }),
