@@ -12,7 +12,7 @@
 import http from 'node:http'
 import https from 'node:https'
 import type {AccountClient} from '@aws-sdk/client-account'
-import type {LambdaClient} from '@aws-sdk/client-lambda'
+import type {LambdaClient, ServiceInputTypes as LambdaInput, ServiceOutputTypes as LambdaOutput} from '@aws-sdk/client-lambda'
 import type {OrganizationsClient} from '@aws-sdk/client-organizations'
 import type {S3Client} from '@aws-sdk/client-s3'
 import type {SSMClient} from '@aws-sdk/client-ssm'
@@ -22,7 +22,7 @@ import {NodeHttpHandler} from '@smithy/node-http-handler'
 import type {AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable, RetryStrategyV2} from '@smithy/types'
 import type {EmitEvent} from '../events.js'
 import type {Account} from '../manifest/types.js'
-import {BUDGET_MIDDLEWARE, budgetMiddleware, runBudget, type RequestBudget} from './request-budget.js'
+import {BUDGET_FIRST_ATTEMPT, BUDGET_RETRIES, budgetMiddleware, runBudget, type RequestBudget} from './request-budget.js'
 import {boundRetries, callWatcher, lazyRetryStrategy, resolveTimeouts, type AwsTimeouts, type CallTarget} from './time-bounds.js'
 import {withWrongRegionErrors} from './s3-region.js'
 
@@ -174,7 +174,9 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
           {service: 'lambda', account: accountText(account), region},
           clientOptions.maxAttempts,
         )
-        client.middlewareStack.addRelativeTo(budgetMiddleware(budget, account.id, region), BUDGET_MIDDLEWARE)
+        const {first, retries} = budgetMiddleware<LambdaInput, LambdaOutput>(budget, account.id, region)
+        client.middlewareStack.add(first, BUDGET_FIRST_ATTEMPT)
+        client.middlewareStack.addRelativeTo(retries, BUDGET_RETRIES)
         return client
       }),
     s3: (account, region) =>
