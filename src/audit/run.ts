@@ -84,17 +84,22 @@ export async function streamAudit(request: AuditRequest, env: AuditEnv, onTarget
   const notScannedCompletely: TargetReport[] = []
   // Once the run failed (the consumer threw), targets still in flight are dropped, not saved.
   let stopped = false
+  // Targets scanned in parallel within their own budgets finish together: one at a time is judged and
+  // handed on, so a waiting target holds its scan only, not its part and its output as well.
+  const handOn = pLimit(1)
   const take = async (scan: TargetScan, layerVersions: LayerVersionsByAccount): Promise<void> => {
     if (stopped) return
     const scans = [scan]
     const input: FindingsInput = {scans, catalog, desired: desiredFor(scans, catalog.managed, env), layerVersions, unzippedBytes, runtimes: request.runtimes, now: startedAt}
     const owners = await ownersOf(input, byKey, env, request)
-    if (stopped) return
-    const part = targetPart(scan, {...input, owners})
-    writer?.add({targets: [part.target], functions: part.functions, usage: part.usage, findings: part.findings})
-    addToSummary(summary, part)
-    if (part.target.status !== 'ok') notScannedCompletely.push(part.target)
-    await onTarget(part, run)
+    await handOn(async () => {
+      if (stopped) return
+      const part = targetPart(scan, {...input, owners})
+      writer?.add({targets: [part.target], functions: part.functions, usage: part.usage, findings: part.findings})
+      addToSummary(summary, part)
+      if (part.target.status !== 'ok') notScannedCompletely.push(part.target)
+      await onTarget(part, run)
+    })
   }
   try {
     for (const failure of plan.failed) await take({...failure, status: 'failed'}, {})

@@ -131,11 +131,28 @@ export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTa
       const api = await apiFor(target)
       // Limited per target, not over all of them: Lambda throttles each account and region on its own,
       // and a global limit would queue the lookups of a large fleet behind each other.
-      const lookupLimit = pLimit(Math.max(1, options.lookupsPerTarget ?? LOOKUPS_PER_TARGET))
+      const lookups = Math.max(1, options.lookupsPerTarget ?? LOOKUPS_PER_TARGET)
+      const lookupLimit = pLimit(lookups)
       const functions: ScannedFunction[] = []
-      const aliasReads: Array<Promise<void>> = []
       const unread: Array<{name: string; error: TargetFailure}> = []
       const reads: FunctionVersionEntry[] = []
+      // The functions' aliases are read in listing order by at most `lookups` readers: a function still
+      // waiting costs its place in `functions`, not a pending call (promises, closures) per function of
+      // the target, so a large fleet scanned all at once holds little besides its functions.
+      let nextToRead = 0
+      const readers = new Set<Promise<void>>()
+      const reader = async (): Promise<void> => {
+        while (nextToRead < functions.length) {
+          const fn = functions[nextToRead++]!
+          await readAliases(api, lookupLimit, target, fn, reads).catch((error: unknown) => void unread.push({name: fn.name, error: failureOf(error)}))
+        }
+      }
+      const startReaders = (): void => {
+        while (readers.size < lookups && nextToRead < functions.length) {
+          const running: Promise<void> = reader().finally(() => readers.delete(running))
+          readers.add(running)
+        }
+      }
       let marker: string | undefined
       const seen = new Set<string>()
       do {
@@ -143,8 +160,8 @@ export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTa
         for (const fn of page.functions) {
           functions.push(fn)
           for (const layer of fn.layers) lookUp(api, lookupLimit, target.accountId, layer.arn)
-          aliasReads.push(readAliases(api, lookupLimit, target, fn, reads).catch((error: unknown) => void unread.push({name: fn.name, error: failureOf(error)})))
         }
+        startReaders()
         marker = page.nextMarker
         if (marker !== undefined) {
           // A marker seen twice would loop for ever: treat it as the server's bug, not ours.
@@ -152,7 +169,7 @@ export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTa
           seen.add(marker)
         }
       } while (marker !== undefined)
-      await Promise.all(aliasReads)
+      while (readers.size > 0) await Promise.all(readers)
       // In one transaction per target (one per version cost more CPU than the reads' own answers); the
       // versions read are cached even when other aliases of the target could not be read.
       options.functionVersions?.put(reads)

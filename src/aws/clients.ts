@@ -13,7 +13,7 @@ import http from 'node:http'
 import https from 'node:https'
 import type {AccountClient} from '@aws-sdk/client-account'
 import type {ECRClient} from '@aws-sdk/client-ecr'
-import type {LambdaClient} from '@aws-sdk/client-lambda'
+import type {LambdaClient, ServiceInputTypes as LambdaInput, ServiceOutputTypes as LambdaOutput} from '@aws-sdk/client-lambda'
 import type {OrganizationsClient} from '@aws-sdk/client-organizations'
 import type {S3Client} from '@aws-sdk/client-s3'
 import type {SSMClient} from '@aws-sdk/client-ssm'
@@ -23,7 +23,7 @@ import {NodeHttpHandler} from '@smithy/node-http-handler'
 import type {AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable, RetryStrategyV2} from '@smithy/types'
 import type {EmitEvent} from '../events.js'
 import type {Account} from '../manifest/types.js'
-import {BUDGET_MIDDLEWARE, budgetMiddleware, runBudget, type RequestBudget} from './request-budget.js'
+import {BUDGET_FIRST_ATTEMPT, BUDGET_RETRIES, budgetMiddleware, runBudget, type RequestBudget} from './request-budget.js'
 import {boundRetries, callWatcher, lazyRetryStrategy, resolveTimeouts, type AwsTimeouts, type CallTarget} from './time-bounds.js'
 import {withWrongRegionErrors} from './s3-region.js'
 
@@ -164,8 +164,22 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
     lambda: (account, region, clientOptions = {}) =>
       cached(`lambda/${accountKey(account)}/${region}/${clientOptions.maxAttempts ?? ''}`, async () => {
         const {LambdaClient} = await import('@aws-sdk/client-lambda')
-        const client = watched(new LambdaClient({...common(clientOptions.maxAttempts), region, credentials: credentialsFor(account, region)}), {service: 'lambda', account: accountText(account), region}, clientOptions.maxAttempts)
-        client.middlewareStack.addRelativeTo(budgetMiddleware(budget, account.id, region), BUDGET_MIDDLEWARE)
+        // cacheMiddleware: each operation's middleware stack is resolved once per client, not on every
+        // call (a seventh of an audit's CPU). Safe for Lambda: its commands add no middleware of their own
+        // but the endpoint's (from the client's config only), this factory adds its middleware before the
+        // first call, and the one per-command check (readLayerVersion's) reads the call's own input. The
+        // cached handler shares one context between concurrent calls of an operation: what the SDK and
+        // the call watcher write there is the same for every call of one client (endpoint, signing
+        // region, user agent features, call description) but the identity, and any identity the
+        // credentials provider gave is one of this account's.
+        const client = watched(
+          new LambdaClient({...common(clientOptions.maxAttempts), region, credentials: credentialsFor(account, region), cacheMiddleware: true}),
+          {service: 'lambda', account: accountText(account), region},
+          clientOptions.maxAttempts,
+        )
+        const {first, retries} = budgetMiddleware<LambdaInput, LambdaOutput>(budget, account.id, region)
+        client.middlewareStack.add(first, BUDGET_FIRST_ATTEMPT)
+        client.middlewareStack.addRelativeTo(retries, BUDGET_RETRIES)
         return client
       }),
     s3: (account, region) =>

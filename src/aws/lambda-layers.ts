@@ -51,23 +51,29 @@ export type ReadLayerVersion = LayerVersionInfo & {codeSha256: string; codeSize:
  * a readable version of size 0.
  */
 export async function readLayerVersion(client: Pick<LambdaClient, 'send'>, layer: string, version?: number): Promise<ReadLayerVersion> {
-  const request = layerVersionRequest(layer, version)
-  const command = new GetLayerVersionCommand(request)
-  const check: InitializeMiddleware<GetLayerVersionCommandInput, GetLayerVersionCommandOutput> = (next, context) => async (args) => {
-    const result = await next(args)
-    const problem = malformed(result.output, request)
-    if (problem) {
-      const call = describedCall(context, 'lambda')
-      const asked = request.LayerName.startsWith('arn:') ? `${request.LayerName}:${request.VersionNumber}` : `version ${request.VersionNumber} of layer ${request.LayerName}`
-      throw new OperationalError(MALFORMED_ANSWER_CODE, `The answer to ${call.what} for ${asked} ${problem}: that is not an answer AWS gives, so the version was not treated as readable.`, {
-        hint: MALFORMED_ANSWER_HINT,
-        details: {...call.details, layer: request.LayerName, version: request.VersionNumber},
-      })
-    }
-    return result
-  }
-  command.middlewareStack.add(check, {step: 'initialize', name: 'layersLayerVersionAnswer'})
+  const command = new GetLayerVersionCommand(layerVersionRequest(layer, version))
+  command.middlewareStack.add(layerVersionAnswerCheck, {step: 'initialize', name: 'layersLayerVersionAnswer'})
   return toInfo(await client.send(command)) as ReadLayerVersion
+}
+
+/**
+ * Refuses an answer that is not about the version asked for. It reads the request from the call's
+ * own input, never from the command it was added to: a client with cacheMiddleware (the factory's
+ * Lambda clients) runs every GetLayerVersion through the stack of its first one.
+ */
+const layerVersionAnswerCheck: InitializeMiddleware<GetLayerVersionCommandInput, GetLayerVersionCommandOutput> = (next, context) => async (args) => {
+  const result = await next(args)
+  const request = args.input as {LayerName: string; VersionNumber: number}
+  const problem = malformed(result.output, request)
+  if (problem) {
+    const call = describedCall(context, 'lambda')
+    const asked = request.LayerName.startsWith('arn:') ? `${request.LayerName}:${request.VersionNumber}` : `version ${request.VersionNumber} of layer ${request.LayerName}`
+    throw new OperationalError(MALFORMED_ANSWER_CODE, `The answer to ${call.what} for ${asked} ${problem}: that is not an answer AWS gives, so the version was not treated as readable.`, {
+      hint: MALFORMED_ANSWER_HINT,
+      details: {...call.details, layer: request.LayerName, version: request.VersionNumber},
+    })
+  }
+  return result
 }
 
 function layerVersionRequest(layer: string, version: number | undefined): {LayerName: string; VersionNumber: number} {

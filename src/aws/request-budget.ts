@@ -1,12 +1,12 @@
 // Owns the request budget of a run: client-side token buckets, one per account, region and Lambda
 // quota, that every Lambda call of the process takes a token from before each attempt (retries
-// included), so an inventory never uses more than its share of Lambda's control-plane quota and
-// leaves the rest to the account's own deployments. Lambda's quotas (AWS Lambda quotas page, "API
+// included; the first attempt waits before its request is built), so an inventory never uses more
+// than its share of Lambda's control-plane quota and leaves the rest to the account's own deployments. Lambda's quotas (AWS Lambda quotas page, "API
 // requests"; not adjustable): GetFunction 100/s, GetPolicy 15/s, every other control-plane call one
 // shared 15/s bucket per account and region. The budget (--max-rps, else settings.maxRps, else
 // DEFAULT_MAX_RPS) is the control-plane rate; the separate quotas get the same share of theirs.
 // The clock is a parameter, so tests run without sleeping.
-import type {FinalizeRequestMiddleware} from '@smithy/types'
+import type {FinalizeRequestMiddleware, InitializeMiddleware} from '@smithy/types'
 
 /** Lambda's API request quotas per account and region, per second. */
 export const LAMBDA_QUOTAS = {control: 15, GetFunction: 100, GetPolicy: 15} as const
@@ -191,14 +191,30 @@ function formatRate(rate: number): string {
 }
 
 /**
- * Finalize-step middleware for a Lambda client of one account and region, placed after the retry
- * middleware: every attempt (a retry after a 429 included) waits for its token first.
+ * The budget on a Lambda client of one account and region: every attempt of a call waits for its token.
+ * The first attempt waits in the initialize step, before the SDK serializes and signs anything, so a
+ * call queued behind the budget holds its input only (the request built after a wait of up to a few
+ * hundred ms would outlive the young generation and be collected as old garbage); each retry waits in
+ * the finalize step, after the retry middleware. Add both: `stack.add(first, BUDGET_FIRST_ATTEMPT)` and
+ * `stack.addRelativeTo(retries, BUDGET_RETRIES)`.
  */
-export function budgetMiddleware<I extends object, O extends object>(budget: RequestBudget, accountId: string, region: string): FinalizeRequestMiddleware<I, O> {
-  return (next, context) => async (args) => {
-    await budget.take(accountId, region, (context.commandName ?? '').replace(/Command$/, ''))
-    return next(args)
+export function budgetMiddleware<I extends object, O extends object>(budget: RequestBudget, accountId: string, region: string): {first: InitializeMiddleware<I, O>; retries: FinalizeRequestMiddleware<I, O>} {
+  // The inputs of calls whose first attempt has its token (an input object is a call's own; one sent
+  // twice at once would only pay twice).
+  const paid = new WeakSet<object>()
+  const take = (commandName: string | undefined) => budget.take(accountId, region, (commandName ?? '').replace(/Command$/, ''))
+  return {
+    first: (next, context) => async (args) => {
+      await take(context.commandName)
+      paid.add(args.input)
+      return next(args)
+    },
+    retries: (next, context) => async (args) => {
+      if (!paid.delete(args.input)) await take(context.commandName)
+      return next(args)
+    },
   }
 }
 
-export const BUDGET_MIDDLEWARE = {relation: 'after', toMiddleware: 'retryMiddleware', name: 'layersRequestBudget'} as const
+export const BUDGET_FIRST_ATTEMPT = {step: 'initialize', name: 'layersRequestBudgetFirstAttempt'} as const
+export const BUDGET_RETRIES = {relation: 'after', toMiddleware: 'retryMiddleware', name: 'layersRequestBudget'} as const

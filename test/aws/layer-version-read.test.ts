@@ -24,6 +24,7 @@ const V2 = `${LAYER_ARN}:2`
 /** What GetLayerVersion answers for version 2 of `tool`: as AWS (and moto) do, unless a test sets `reply`. */
 let reply: ((layerName: string, version: string) => {status: number; body: string}) | undefined
 const requests: string[] = []
+const userAgents: string[] = []
 
 const full = (version = 2) => ({
   Content: {Location: 'https://example.invalid/zip', CodeSha256: 'c2hhMjU2', CodeSize: 4096},
@@ -42,6 +43,7 @@ beforeAll(async () => {
   server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://stub')
     requests.push(`${request.method} ${url.pathname}${url.search}`)
+    userAgents.push(String(request.headers['user-agent']))
     const send = (status: number, body: string, type?: string) => {
       response.writeHead(status, {'content-type': 'application/json', ...(type ? {'x-amzn-errortype': type} : {})})
       response.end(body)
@@ -69,6 +71,7 @@ afterAll(async () => {
 afterEach(() => {
   reply = undefined
   requests.length = 0
+  userAgents.length = 0
 })
 
 const client = () => new LambdaClient({endpoint, region: REGION, maxAttempts: 1, credentials: {accessKeyId: 'AKIDSTUB', secretAccessKey: 'secret'}})
@@ -103,18 +106,36 @@ describe('readLayerVersion (GetLayerVersion with the layer ARN)', () => {
     expect((error as Error).message).toMatch(/lacks Version, LayerVersionArn, Content/)
   })
 
-  /** Reads V2 through a Lambda client of the product's factory (credentials and endpoint from the environment). */
-  async function readThroughFactory(): Promise<unknown> {
+  /** Runs `use` with a Lambda client of the product's factory (credentials and endpoint from the environment). */
+  async function withFactoryLambda<T>(use: (lambda: LambdaClient) => Promise<T>): Promise<T> {
     const saved = {...process.env}
     Object.assign(process.env, {AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'AKIDSTUB', AWS_SECRET_ACCESS_KEY: 'secret'})
     delete process.env.AWS_PROFILE
     try {
-      const lambda = await awsClientFactory({maxAttempts: 1}).lambda({name: 'dev', id: ACCOUNT, regions: [REGION]}, REGION)
-      return await readLayerVersion(lambda, V2).catch((caught: unknown) => caught)
+      return await use(await awsClientFactory({maxAttempts: 1}).lambda({name: 'dev', id: ACCOUNT, regions: [REGION]}, REGION))
     } finally {
       process.env = saved
     }
   }
+
+  /** Reads V2 through a Lambda client of the product's factory. */
+  const readThroughFactory = (): Promise<unknown> => withFactoryLambda((lambda) => readLayerVersion(lambda, V2).catch((caught: unknown) => caught))
+
+  it('checks every answer against its own call on a factory client (whose middleware stack is resolved once), with the same user agent every time', async () => {
+    reply = (_layer, version) => ({status: 200, body: JSON.stringify(full(Number(version)))})
+    await withFactoryLambda(async (lambda) => {
+      const versions = await Promise.all([2, 3, 4, 2, 3, 4].map((version) => readLayerVersion(lambda, `${LAYER_ARN}:${version}`)))
+      expect(versions.map((read) => read.version)).toEqual([2, 3, 4, 2, 3, 4])
+      // Every answer is about version 2 now: only the calls for 2 pass, the others are refused as their own.
+      reply = () => ({status: 200, body: JSON.stringify(full(2))})
+      const results = await Promise.all([3, 2, 4].map((version) => readLayerVersion(lambda, `${LAYER_ARN}:${version}`).then((read) => read.version, (error: Error) => error.message)))
+      expect(results[0]).toMatch(new RegExp(`for ${LAYER_ARN}:3 is about another version`))
+      expect(results[1]).toBe(2)
+      expect(results[2]).toMatch(new RegExp(`for ${LAYER_ARN}:4 is about another version`))
+    })
+    expect(userAgents).toHaveLength(9)
+    expect(new Set(userAgents).size).toBe(1)
+  })
 
   it('names the account and region too on a client of the factory', async () => {
     reply = () => ({status: 200, body: '{}'})
