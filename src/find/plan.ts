@@ -180,7 +180,11 @@ function chainTo(target: string, dependents: (to: string) => string[]): string[]
 }
 
 function npmMatches(packages: Record<string, LockedPackage>, query: FindQuery): FoundPackage[] {
-  const hits = Object.entries(packages).filter(([, pkg]) => pkg.name === query.name && versionMatches(pkg.version, query.range, false))
+  const hits: Array<[string, LockedPackage]> = []
+  for (const lockPath in packages) {
+    const pkg = packages[lockPath]!
+    if (pkg.name === query.name && versionMatches(pkg.version, query.range, false)) hits.push([lockPath, pkg])
+  }
   if (hits.length === 0) return []
   const dependents = dependentsOf(packages)
   return hits
@@ -213,14 +217,21 @@ function matchesIn(tree: Pick<LockedArtifact, 'packages' | 'wheels'>, query: Fin
 }
 
 /**
- * What decides a tree's bytes, cheaply: each package's path and tarball integrity (each wheel's file
- * and hash). Two trees with the same identity build the same content.
+ * Whether two trees build the same content, cheaply: the same package paths with the same tarball
+ * integrity (the same wheel files with the same hashes). Trees with the same identity build the same bytes.
  */
-function treeIdentity(tree: Pick<LockedArtifact, 'packages' | 'wheels'>): string {
-  const packages = tree.packages ?? {}
-  const lines = Object.keys(packages).map((lockPath) => `${lockPath} ${packages[lockPath]!.integrity}`)
-  for (const [runtime, wheels] of Object.entries(tree.wheels ?? {})) for (const wheel of Object.values(wheels)) lines.push(`${runtime}/${wheel.filename} ${wheel.sha256}`)
-  return lines.sort().join('\n')
+function sameTree(a: Pick<LockedArtifact, 'packages' | 'wheels'>, b: Pick<LockedArtifact, 'packages' | 'wheels'>): boolean {
+  const left = a.packages ?? {}
+  const right = b.packages ?? {}
+  const paths = Object.keys(left)
+  if (paths.length !== Object.keys(right).length || !paths.every((lockPath) => right[lockPath]?.integrity === left[lockPath]!.integrity)) return false
+  const wheelsOf = (tree: Pick<LockedArtifact, 'wheels'>): string[] =>
+    Object.entries(tree.wheels ?? {})
+      .flatMap(([runtime, wheels]) => Object.values(wheels).map((wheel) => `${runtime}/${wheel.filename} ${wheel.sha256}`))
+      .sort()
+  const leftWheels = wheelsOf(a)
+  const rightWheels = wheelsOf(b)
+  return leftWheels.length === rightWheels.length && leftWheels.every((line, index) => line === rightWheels[index])
 }
 
 /** Publications from the state database and from the lock (a clone may have the lock without the history), one per ARN. */
@@ -269,8 +280,7 @@ export function findPackage(query: FindQuery, inputs: FindInputs): FindReport {
     for (const [artifactKey, artifact] of Object.entries(locked.artifacts)) {
       const packages = matchesIn(artifact, query)
       if (packages.length === 0) continue
-      const identity = treeIdentity(artifact)
-      const same = contents.filter((content) => content.layer === layer && content.artifactKey === artifactKey && content.packages.length > 0 && treeIdentity(treeBySha.get(content.codeSha256!)!) === identity)
+      const same = contents.filter((content) => content.layer === layer && content.artifactKey === artifactKey && content.packages.length > 0 && sameTree(treeBySha.get(content.codeSha256!)!, artifact))
       if (same.length > 0) {
         for (const content of same) content.current = true
       } else {
