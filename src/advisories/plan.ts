@@ -9,7 +9,7 @@
 // and the `--fail-on` threshold (also `layers audit --fail-on-advisory`).
 import semver from 'semver'
 import {FindingsError} from '../errors/index.js'
-import {findPackage, type FindInputs, type FindReport, type FoundContent, type FoundFunction, type FoundPackage} from '../find/plan.js'
+import {findPackage, treeIndex, type FindInputs, type FindReport, type FoundContent, type FoundFunction, type FoundPackage} from '../find/plan.js'
 import type {Packument} from '../resolve/types.js'
 import type {RegistryAdvisory} from './registry.js'
 
@@ -142,6 +142,7 @@ export interface AdvisoryAnswers {
 export function advisoriesReport(inputs: FindInputs, {answered, packuments, deprecations}: AdvisoryAnswers): AdvisoriesReport {
   const locked = lockedVersions(inputs)
   const vulnerable = vulnerabilityTest()
+  const index = treeIndex()
   const findings: AdvisoryFinding[] = []
   for (const name of Object.keys(answered).sort()) {
     // Every copy of the package is found once; each advisory keeps the copies in its range.
@@ -151,7 +152,7 @@ export function advisoriesReport(inputs: FindInputs, {answered, packuments, depr
       if (typeof range !== 'string' || semver.validRange(range) === null) continue
       // The endpoint may answer for versions not asked about: only what is locked counts.
       if (![...(locked.get(name) ?? [])].some((version) => vulnerable(version, range))) continue
-      const found = inRange((everyCopy ??= findPackage({name}, inputs)), range, vulnerable)
+      const found = inRange((everyCopy ??= findPackage({name}, inputs, index)), range, vulnerable)
       if (found.contents.length === 0) continue
       const versions = stableVersions(packuments.get(name))
       const highest = found.contents.flatMap((content) => content.packages.map((pkg) => pkg.version)).sort(semver.compare).at(-1)!
