@@ -10,11 +10,15 @@ import {jsonlOfPart, jsonlSummary, renderAudit, type AuditFormat} from '../src/a
 import type {AuditStreamResult} from '../src/audit/run.js'
 import type {AuditReport, TargetReport} from '../src/audit/types.js'
 import {auditHtml} from '../src/report/template.js'
+import {advisoryGate, SEVERITIES, type AdvisorySeverity} from '../src/advisories/plan.js'
+import {renderAdvisories} from '../src/advisories/render.js'
 
 export default class Audit extends LayersAwsCommand {
   static override summary = 'Report which function, in which account and region, runs which layer version, and what is wrong.'
 
   static override description = `Scans every function (all pages) of each target concurrently with adaptive retries: the manifest's accounts and regions, narrowed with --account/--region, every enabled region with --all-regions, or every active account of an AWS Organization with --org --role-name NAME. Findings: drift (layers differ from what \`layers attach\` sets), drift-iac (that drift on a function infrastructure as code owns: tag aws:cloudformation:stack-name, whose stack the finding names, or one of settings.ownershipTags; the fix is a redeploy; tags are read, with ListTags, only for managed functions that are behind or drift), behind (older than the locked version), missing (the layer version no longer exists), unmanaged (a layer neither layers.yaml nor the lock knows), limits (5 layers; code plus layers above 80% of 262,144,000 bytes unzipped, estimated as zipped x 3 where the exact size is unknown), runtime (deprecated or deprecated within 180 days), arch (the function's architecture is not declared by a layer version), layer-runtime (the function's runtime is not declared by a layer version that declares runtimes). A target that cannot be scanned is reported as failed, one whose aliases could not all be read as incomplete. Each run is saved in .layers/state.db; --diff compares with the previous run. The --json output follows schema/audit.schema.json. --format jsonl streams one JSON object per line as each target finishes (a target line, its function and finding lines, a summary line last; schema/audit-line.schema.json), keeping nothing of a finished target, for fleets of any size. --format html writes one self-contained page to share (no network, no external assets): the layers x account-regions matrix coloured by version and drift, the findings grouped with each fix said once, the runtime deprecation timeline and the saved versions over time of each manifest layer; --output FILE writes any format to a file instead of stdout.
+
+--advisories also runs \`layers advisories\` for the lock (npm's bulk advisory endpoint on each package's registry, asked while the targets are scanned) and traces each advisory to the functions of this audit; the report (table or JSON, field \`advisories\`) adds them, with the lock's deprecated versions. --fail-on-advisory SEVERITY exits 1 when one reaches it (ERR_LAYERS_ADVISORY_FINDINGS). A registry without the endpoint fails the command (ERR_LAYERS_ADVISORIES_UNSUPPORTED) after the audit is saved.
 
 ${AWS_CONVENTIONS_HELP}
 
@@ -29,6 +33,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
     {description: 'CI gate: fail on any error finding, and show what changed since the last run', command: '<%= config.bin %> <%= command.id %> --fail-on error --diff'},
     {description: 'A report page to share with the platform team', command: '<%= config.bin %> <%= command.id %> --format html --output audit.html'},
     {description: 'Stream the findings of a large fleet, one JSON object per line', command: '<%= config.bin %> <%= command.id %> --format jsonl'},
+    {description: 'CI gate: also fail on high or critical advisories of the locked packages, traced to the functions just audited', command: '<%= config.bin %> <%= command.id %> --advisories --fail-on-advisory high'},
   ]
 
   static override flags = {
@@ -43,6 +48,8 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
     diff: Flags.boolean({description: 'Compare the findings with the previous saved audit.', default: false}),
     save: Flags.boolean({description: 'Save this run in the history (--no-save: do not).', default: true, allowNo: true}),
     'remote-state': Flags.boolean({description: 'Write the saved run\'s summary per layer and target to the shared history in the state bucket (--no-remote-state: local only).', default: true, allowNo: true}),
+    advisories: Flags.boolean({description: 'Also report the security advisories and deprecated versions of the locked npm packages, traced to the audited functions (as `layers advisories`).', default: false}),
+    'fail-on-advisory': Flags.option({options: SEVERITIES.filter((severity) => severity !== 'info'), description: 'With --advisories: exit 1 when an advisory of this severity or worse is found.', dependsOn: ['advisories']})(),
     concurrency: Flags.integer({description: 'Targets scanned at once (each account and region stays within its request budget, --max-rps).', default: 256, min: 1, max: 256}),
   }
 
@@ -55,10 +62,16 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
       save: flags.save,
       diff: flags.diff,
       remoteState: flags['remote-state'],
+      advisories: flags.advisories,
       emit: this.reporter.emit,
       ...this.awsConnection(flags),
     }
     const failOn = flags['fail-on'] as 'error' | 'warning' | undefined
+    if (flags.advisories && !this.jsonEnabled() && flags.format !== 'table' && flags.format !== 'json') {
+      throw new UserInputError('ERR_LAYERS_USAGE', `--advisories cannot be combined with --format ${flags.format}: the advisories are part of the table and JSON reports only${flags.format === 'jsonl' ? ' (a stream has no place for findings that span every target)' : ''}.`, {
+        hint: `Use --format table or --json with --advisories, or run \`layers advisories\` after this audit: it traces the advisories to the functions of the latest saved audit.`,
+      })
+    }
     if (flags.format === 'jsonl' && !this.jsonEnabled()) {
       if (flags.diff) {
         throw new UserInputError('ERR_LAYERS_USAGE', '--diff cannot be streamed: --format jsonl writes each target as it finishes, before the run can be compared.', {
@@ -78,9 +91,14 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
     this.reporter.done()
     if (!this.jsonEnabled()) {
       const text = flags.format === 'html' ? await auditHtml(report, options.manifestPath) : renderAudit(report, flags.format as AuditFormat)
-      await writeOutput(flags.output, (write) => write(text))
+      // The JSON formats carry them as the field `advisories`; the table gets their section below it.
+      const advisories = report.advisories && flags.format === 'table' ? `${text.endsWith('\n') ? '' : '\n'}\n${renderAdvisories(report.advisories, {inAudit: true})}\n` : ''
+      await writeOutput(flags.output, (write) => write(text + advisories))
     }
     this.verdict(report.summary, report.targets.filter((target) => target.status !== 'ok'), failOn, report)
+    // Under --json the report goes with the error, as for --fail-on.
+    const gate = report.advisories ? advisoryGate(report.advisories, flags['fail-on-advisory'] as AdvisorySeverity | undefined, '--fail-on-advisory', {report}) : undefined
+    if (gate) throw gate
     return report
   }
 

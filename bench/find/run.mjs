@@ -5,9 +5,11 @@
 // 20 account-regions x 100 functions, each running three of the layers ($LATEST and an alias). Times
 // the built CLI (`node bin/run.js find ... --json`, process start included) for a package found in
 // every layer and for one found nowhere, and the search in process (lock and database reads included),
-// and `layers advisories` against a loopback registry (bulk advisory endpoint and packuments, npm cache
-// cold on the first run), and prints each against the goal of 1 s.
-// Run: npm run build && node bench/find/run.mjs
+// and `layers advisories` against a loopback registry (bulk advisory endpoint and packuments; the first
+// run has a cold npm cache and no cached deprecations, the later ones read only the packuments of the
+// packages with findings), and `layers sbom` of one benchmark layer (CycloneDX and SPDX), and prints
+// each against the goal of 1 s.
+// Run: npm run build && node bench/find/run.mjs (BENCH_CPU_PROF=DIR: every CLI run writes a CPU profile there)
 import {execFile} from 'node:child_process'
 import http from 'node:http'
 import os from 'node:os'
@@ -105,7 +107,8 @@ db.close()
 writeFileSync(path.join(dir, 'lockfile.json'), serializeLockfile(lock))
 
 const execFileAsync = promisify(execFile)
-const run = (args, env = {}) => execFileAsync(process.execPath, [path.join(root, 'bin/run.js'), ...args], {cwd: dir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: {...process.env, ...env}})
+const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : []
+const run = (args, env = {}) => execFileAsync(process.execPath, [...profile, path.join(root, 'bin/run.js'), ...args], {cwd: dir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: {...process.env, ...env}})
 
 async function timeFind(query) {
   const times = []
@@ -141,6 +144,7 @@ const ADVISORIES = {
 const lockedVersionsOf = new Map()
 for (const locked of Object.values(lock.layers)) for (const pkg of Object.values(locked.artifacts.x86_64.packages)) (lockedVersionsOf.get(pkg.name) ?? lockedVersionsOf.set(pkg.name, new Set()).get(pkg.name)).add(pkg.version)
 let bulkCalls = 0
+let packumentReads = 0
 const registry = http.createServer((request, response) => {
   const name = decodeURIComponent(request.url.slice(1))
   if (name === '-/npm/v1/security/advisories/bulk') {
@@ -155,6 +159,7 @@ const registry = http.createServer((request, response) => {
     })
     return
   }
+  packumentReads++
   const versions = [...(lockedVersionsOf.get(name) ?? [])]
   if (versions.length === 0) return response.writeHead(404, {'content-type': 'application/json'}).end('{"error":"Not found"}')
   const all = [...versions, '2.1.3', '3.0.0']
@@ -172,12 +177,31 @@ const registry = http.createServer((request, response) => {
 await new Promise((resolve) => registry.listen(0, '127.0.0.1', resolve))
 const registryEnv = {npm_config_registry: `http://127.0.0.1:${registry.address().port}/`, npm_config_cache: fresh(path.join(dir, '.npm-cache')), npm_config_userconfig: path.join(dir, 'npmrc')}
 const advisoryTimes = []
+const packumentsPerRun = []
 let advised
 for (let index = 0; index < RUNS; index++) {
+  packumentReads = 0
   const started = process.hrtime.bigint()
   advised = JSON.parse((await run(['advisories', '--json'], registryEnv)).stdout)
   advisoryTimes.push(Number(process.hrtime.bigint() - started) / 1e9)
+  packumentsPerRun.push(packumentReads)
 }
 registry.close()
 const advisoriesSeconds = median(advisoryTimes)
-console.log(`  advisories: ${fmt(advisoriesSeconds)} for the CLI (first, cold npm cache: ${fmt(advisoryTimes[0])}) = ${advisoriesSeconds.toFixed(2)}x the 1 s goal; ${advised.advisories.length} advisories over ${advised.advisories.reduce((sum, finding) => sum + finding.contents.length, 0)} contents, ${advised.summary.functions} functions affected, ${advised.deprecated.length} deprecated version(s), ${bulkCalls / RUNS} bulk call(s) a run, ${lockedVersionsOf.size} packuments a run`)
+console.log(
+  `  advisories: ${fmt(advisoriesSeconds)} for the CLI (first, cold npm cache and no cached deprecations: ${fmt(advisoryTimes[0])}, ${packumentsPerRun[0]} packuments read; then ${packumentsPerRun.slice(1).join(', ')}) = ${advisoriesSeconds.toFixed(2)}x the 1 s goal; ` +
+    `${advised.advisories.length} advisories over ${advised.advisories.reduce((sum, finding) => sum + finding.contents.length, 0)} contents, ${advised.summary.functions} functions affected, ${advised.deprecated.length} deprecated version(s), ${bulkCalls / RUNS} bulk call(s) a run`,
+)
+
+for (const format of ['cyclonedx', 'spdx']) {
+  const times = []
+  let components = 0
+  for (let index = 0; index < RUNS; index++) {
+    const started = process.hrtime.bigint()
+    const {stdout} = await run(['sbom', 'layer-0', '--format', format, '--json'])
+    times.push(Number(process.hrtime.bigint() - started) / 1e9)
+    const document = JSON.parse(stdout).documents[0].document
+    components = (document.components ?? document.packages).length
+  }
+  console.log(`  sbom layer-0 --format ${format}: ${fmt(median(times))} for the CLI; ${components} ${format === 'spdx' ? 'packages' : 'components'}`)
+}

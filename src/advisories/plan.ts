@@ -5,9 +5,11 @@
 // with its severity, the first fixed version and the fix: `layers lock --update LAYER` when the ranges
 // that require the package allow a fixed version, an npm `overrides` entry when they do not, `layers
 // attach` when only versions older than the lock are affected. Also the deprecated versions of the
-// current lock (the packument's `deprecated`), and the `--fail-on` threshold.
+// current lock (the packument's `deprecated`, as the registry or the deprecation cache answered it),
+// and the `--fail-on` threshold (also `layers audit --fail-on-advisory`).
 import semver from 'semver'
-import {findPackage, type FindInputs, type FindReport, type FoundContent, type FoundFunction, type FoundPackage} from '../find/plan.js'
+import {FindingsError} from '../errors/index.js'
+import {findPackage, treeIndex, type FindInputs, type FindReport, type FoundContent, type FoundFunction, type FoundPackage} from '../find/plan.js'
 import type {Packument} from '../resolve/types.js'
 import type {RegistryAdvisory} from './registry.js'
 
@@ -65,14 +67,9 @@ export function lockedVersions(inputs: Pick<FindInputs, 'lock' | 'trees'>): Map<
   return versions
 }
 
-/** The names of the current lock's npm packages (whose deprecation is reported). */
-export function currentNames(inputs: Pick<FindInputs, 'lock'>): string[] {
-  const names = new Set<string>()
-  for (const locked of Object.values(inputs.lock.layers)) {
-    if (locked.kind === 'arn') continue
-    for (const artifact of Object.values(locked.artifacts)) for (const pkg of Object.values(artifact.packages ?? {})) names.add(pkg.name)
-  }
-  return [...names].sort()
+/** name -> versions of the current lock's npm packages (whose deprecation is reported). */
+export function currentVersions(inputs: Pick<FindInputs, 'lock'>): Map<string, Set<string>> {
+  return lockedVersions({lock: inputs.lock, trees: []})
 }
 
 function severityOf(text: string): AdvisorySeverity {
@@ -83,7 +80,22 @@ export function atLeast(severity: AdvisorySeverity, threshold: AdvisorySeverity)
   return SEVERITIES.indexOf(severity) >= SEVERITIES.indexOf(threshold)
 }
 
-const vulnerable = (version: string, range: string): boolean => semver.satisfies(version, range, {includePrerelease: true})
+/**
+ * Whether a version is in an advisory's range: each range is compiled once and each version tested
+ * once (a report tests the same few versions of a package for thousands of function runs).
+ */
+type VulnerableTest = (version: string, range: string) => boolean
+
+function vulnerabilityTest(): VulnerableTest {
+  const tests = new Map<string, {range: semver.Range; answers: Map<string, boolean>}>()
+  return (version, range) => {
+    let test = tests.get(range)
+    if (!test) tests.set(range, (test = {range: new semver.Range(range, {includePrerelease: true}), answers: new Map()}))
+    let answer = test.answers.get(version)
+    if (answer === undefined) test.answers.set(version, (answer = test.range.test(version)))
+    return answer
+  }
+}
 
 /** Stable versions of the packument, lowest first. */
 function stableVersions(packument: Packument | undefined): string[] {
@@ -93,7 +105,7 @@ function stableVersions(packument: Packument | undefined): string[] {
 }
 
 /** What fixes one layer's affected copies in the current lock. */
-function lockFix(layer: string, name: string, copies: FoundPackage[], range: string, fixedIn: string | undefined, versions: string[]): string {
+function lockFix(layer: string, name: string, copies: FoundPackage[], range: string, fixedIn: string | undefined, versions: string[], vulnerable: VulnerableTest): string {
   if (fixedIn === undefined) return `No version of ${name} outside ${range} is published: remove it from layer ${layer}, or replace what requires it (${copies.flatMap((copy) => copy.requiredBy).join(', ') || 'the layer itself'}).`
   const blocking: string[] = []
   let target: string | undefined
@@ -112,7 +124,7 @@ function lockFix(layer: string, name: string, copies: FoundPackage[], range: str
 }
 
 /** The contents and functions of a find report narrowed to the copies in `range` (what findPackage with that range answers). */
-function inRange(found: FindReport, range: string): Pick<FindReport, 'contents' | 'functions'> {
+function inRange(found: FindReport, range: string, vulnerable: VulnerableTest): Pick<FindReport, 'contents' | 'functions'> {
   const versionOf = (id: string): string => id.slice(id.lastIndexOf('@') + 1)
   return {
     contents: found.contents.map((content) => ({...content, packages: content.packages.filter((pkg) => vulnerable(pkg.version, range))})).filter((content) => content.packages.length > 0),
@@ -120,8 +132,17 @@ function inRange(found: FindReport, range: string): Pick<FindReport, 'contents' 
   }
 }
 
-export function advisoriesReport(inputs: FindInputs, answered: Record<string, RegistryAdvisory[]>, packuments: Map<string, Packument>): AdvisoriesReport {
+/** What the registries answered: the bulk advisories, the packuments read, and the current lock's deprecated versions (`name@version` -> message). */
+export interface AdvisoryAnswers {
+  answered: Record<string, RegistryAdvisory[]>
+  packuments: Map<string, Packument>
+  deprecations: Map<string, string>
+}
+
+export function advisoriesReport(inputs: FindInputs, {answered, packuments, deprecations}: AdvisoryAnswers): AdvisoriesReport {
   const locked = lockedVersions(inputs)
+  const vulnerable = vulnerabilityTest()
+  const index = treeIndex()
   const findings: AdvisoryFinding[] = []
   for (const name of Object.keys(answered).sort()) {
     // Every copy of the package is found once; each advisory keeps the copies in its range.
@@ -131,7 +152,7 @@ export function advisoriesReport(inputs: FindInputs, answered: Record<string, Re
       if (typeof range !== 'string' || semver.validRange(range) === null) continue
       // The endpoint may answer for versions not asked about: only what is locked counts.
       if (![...(locked.get(name) ?? [])].some((version) => vulnerable(version, range))) continue
-      const found = inRange((everyCopy ??= findPackage({name}, inputs)), range)
+      const found = inRange((everyCopy ??= findPackage({name}, inputs, index)), range, vulnerable)
       if (found.contents.length === 0) continue
       const versions = stableVersions(packuments.get(name))
       const highest = found.contents.flatMap((content) => content.packages.map((pkg) => pkg.version)).sort(semver.compare).at(-1)!
@@ -141,7 +162,7 @@ export function advisoriesReport(inputs: FindInputs, answered: Record<string, Re
       for (const layer of layers) {
         const current = found.contents.filter((content) => content.layer === layer && content.current)
         if (current.length > 0) {
-          fixes.push({layer, fix: lockFix(layer, name, current.flatMap((content) => content.packages), range, fixedIn, versions)})
+          fixes.push({layer, fix: lockFix(layer, name, current.flatMap((content) => content.packages), range, fixedIn, versions, vulnerable)})
           continue
         }
         const running = found.functions.filter((fn) => fn.layer === layer)
@@ -173,9 +194,9 @@ export function advisoriesReport(inputs: FindInputs, answered: Record<string, Re
     if (lockedLayer.kind === 'arn') continue
     for (const [artifactKey, artifact] of Object.entries(lockedLayer.artifacts)) {
       for (const [lockPath, pkg] of Object.entries(artifact.packages ?? {})) {
-        const message = packuments.get(pkg.name)?.versions[pkg.version]?.deprecated
-        if (typeof message !== 'string' || message === '') continue
         const key = `${pkg.name}@${pkg.version}`
+        const message = deprecations.get(key)
+        if (message === undefined) continue
         let entry = deprecated.get(key)
         if (!entry) deprecated.set(key, (entry = {name: pkg.name, version: pkg.version, message, locations: []}))
         entry.locations.push({layer, artifactKey, path: lockPath})
@@ -192,4 +213,17 @@ export function advisoriesReport(inputs: FindInputs, answered: Record<string, Re
     summary,
     ...(inputs.audit ? {audit: {runId: inputs.audit.runId, finishedAt: inputs.audit.finishedAt}} : {}),
   }
+}
+
+/** The findings of `report` at or above `threshold`, as the error that fails the command (exit 1), or undefined when none. */
+export function advisoryGate(report: Pick<AdvisoriesReport, 'advisories'>, threshold: AdvisorySeverity | undefined, flag: string, details: Record<string, unknown> = {}): FindingsError | undefined {
+  const reached = threshold ? report.advisories.filter((finding) => atLeast(finding.severity, threshold)) : []
+  if (reached.length === 0) return undefined
+  return new FindingsError('ERR_LAYERS_ADVISORY_FINDINGS', `${reached.length} advisor${reached.length === 1 ? 'y' : 'ies'} at or above ${flag} ${threshold}: ${[...new Set(reached.map((finding) => finding.package))].join(', ')}.`, {hint: 'Apply each advisory\'s fix, or raise the threshold.', details})
+}
+
+/** The message of a packument's `deprecated` for a version (none: not deprecated; npm treats an empty message as not deprecated). */
+export function deprecationOf(packument: Packument, version: string): string | undefined {
+  const message = packument.versions[version]?.deprecated
+  return typeof message === 'string' && message !== '' ? message : undefined
 }

@@ -1,10 +1,11 @@
 // Owns the human output of `layers advisories`: per advisory (worst first) the package, the affected
 // copies by layer (current lock or older content, with the chain that pulls each in), the published
 // versions and audited functions that carry them, the fixed version and each layer's fix; then the
-// deprecated versions of the lock, and a one-line summary.
+// deprecated versions of the lock, and a one-line summary (also the advisories section of `layers
+// audit --advisories`, whose functions are the audit's own).
 import type {AdvisoriesReport} from './plan.js'
 
-export function renderAdvisories(report: AdvisoriesReport): string {
+export function renderAdvisories(report: Omit<AdvisoriesReport, 'audit'> & Partial<Pick<AdvisoriesReport, 'audit'>>, options: {inAudit?: boolean} = {}): string {
   const lines: string[] = []
   for (const finding of report.advisories) {
     lines.push(`${finding.severity.toUpperCase()} ${finding.package} ${finding.vulnerableVersions}: ${finding.title}${finding.url ? ` (${finding.url})` : ''}`)
@@ -30,7 +31,11 @@ export function renderAdvisories(report: AdvisoriesReport): string {
   if (lines.length > 0) lines.push('')
   lines.push(
     `${counts.length === 0 ? 'No advisories' : `${report.advisories.length} advisor${report.advisories.length === 1 ? 'y' : 'ies'} (${counts.join(', ')})`} for the locked packages, ${summary.deprecated} deprecated version(s)` +
-      (report.audit ? `; ${summary.functions} audited function(s) affected (audit ${report.audit.runId} of ${report.audit.finishedAt}).` : '; run `layers audit` to see which functions are affected.'),
+      (options.inAudit
+        ? `; ${summary.functions} function(s) of this audit affected.`
+        : report.audit
+          ? `; ${summary.functions} audited function(s) affected (audit ${report.audit.runId} of ${report.audit.finishedAt}).`
+          : '; run `layers audit` to see which functions are affected.'),
   )
   return lines.join('\n')
 }

@@ -1,6 +1,8 @@
 // Owns `layers audit` end to end for the command: loads the project, wires AWS, runs the audit (whole,
 // or streamed target by target for --format jsonl), saves it in the history (unless told not to),
-// shares its summary and closes the database.
+// shares its summary and closes the database; with --advisories, adds the advisories of the lock
+// traced to the functions just audited (src/advisories/run.ts).
+import {startAdvisories} from '../advisories/run.js'
 import type {AwsConnection} from '../aws/clients.js'
 import type {EmitEvent} from '../events.js'
 import {openStateDatabase} from '../store/db.js'
@@ -28,15 +30,20 @@ export interface AuditCommandOptions extends AwsConnection {
   emit: EmitEvent
   /** false: --no-remote-state (the saved run's summary is not written to the shared history). */
   remoteState?: boolean
+  /** --advisories: also ask the registries for advisories (while the targets are scanned) and trace them to the audited functions. */
+  advisories?: boolean
 }
 
 export async function auditCommand(options: AuditCommandOptions): Promise<AuditReport> {
-  return withAuditProject(options, async ({request, env, ownLayers, share}) => {
+  // Started before the scan: a missing lock fails before any AWS call, and the answers arrive meanwhile.
+  const advisories = options.advisories ? await startAdvisories({manifestPath: options.manifestPath, emit: options.emit}) : undefined
+  const report = await withAuditProject(options, async ({request, env, ownLayers, share}) => {
     const report = await runAudit(request, env)
     // A saved run's per-target summary of each own layer goes to the shared history.
     await share?.(auditSummaryEvents(report, ownLayers))
     return report
   })
+  return advisories ? {...report, advisories: await advisories.report(report.functions, report.finishedAt)} : report
 }
 
 /**

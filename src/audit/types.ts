@@ -1,6 +1,7 @@
 // Owns the plain data an audit works with: the targets scanned, what each target's functions use,
 // what is known about each layer version, the findings, and the report the CLI prints and the
 // history stores. The JSON form of AuditReport is documented in schema/audit.schema.json.
+import type {AdvisoriesReport} from '../advisories/plan.js'
 import type {Architecture} from '../manifest/types.js'
 
 /** 2: finding code `drift-iac` (a new enum value, see src/cli/json-output.ts). */
@@ -177,4 +178,6 @@ export interface AuditReport {
   usage: LayerUsage[]
   functions: FunctionReport[]
   diff?: FindingsDiff
+  /** With --advisories: the advisories of the locked packages traced to this audit's functions (as `layers advisories` reports them). */
+  advisories?: Omit<AdvisoriesReport, 'audit'>
 }

@@ -106,10 +106,19 @@ export function normalizePythonName(name: string): string {
   return name.toLowerCase().replace(/[-_.]+/g, '-')
 }
 
-function versionMatches(version: string, range: string | undefined, python: boolean): boolean {
-  if (range === undefined) return true
-  if (semver.valid(version)) return semver.satisfies(version, range, {includePrerelease: true})
-  return python && version === range
+/** A query's version test: the range compiled once, each version tested once (a package has a few versions across thousands of copies). */
+type VersionTest = (version: string, python: boolean) => boolean
+
+function versionTest(range: string | undefined): VersionTest {
+  if (range === undefined) return () => true
+  const compiled = new semver.Range(range, {includePrerelease: true})
+  const answers = new Map<string, boolean | 'not semver'>()
+  return (version, python) => {
+    let answer = answers.get(version)
+    if (answer === undefined) answers.set(version, (answer = semver.valid(version) ? compiled.test(version) : 'not semver'))
+    // A Python version that is not semver matches only exactly.
+    return answer === 'not semver' ? python && version === range : answer
+  }
 }
 
 /** Where Node.js finds `name` from the package installed at `fromPath` (its own node_modules, then each ancestor's, then the top). */
@@ -179,10 +188,48 @@ export function chainTo(target: string, dependents: (to: string) => string[]): s
   return [target]
 }
 
-function npmMatches(packages: Record<string, LockedPackage>, query: FindQuery): FoundPackage[] {
-  const hits = Object.entries(packages).filter(([, pkg]) => pkg.name === query.name && versionMatches(pkg.version, query.range, false))
+/**
+ * For many queries over the same trees (`layers advisories` asks one per package with an advisory):
+ * each tree's package paths by name and its dependents, computed on a tree's first query and reused.
+ */
+export interface TreeIndex {
+  pathsOf(packages: Record<string, LockedPackage>, name: string): string[]
+  dependents(packages: Record<string, LockedPackage>): (to: string) => string[]
+}
+
+export function treeIndex(): TreeIndex {
+  const byName = new WeakMap<Record<string, LockedPackage>, Map<string, string[]>>()
+  const dependents = new WeakMap<Record<string, LockedPackage>, (to: string) => string[]>()
+  return {
+    pathsOf(packages, name) {
+      let paths = byName.get(packages)
+      if (!paths) {
+        byName.set(packages, (paths = new Map()))
+        for (const lockPath in packages) {
+          const list = paths.get(packages[lockPath]!.name)
+          if (list) list.push(lockPath)
+          else paths.set(packages[lockPath]!.name, [lockPath])
+        }
+      }
+      return paths.get(name) ?? []
+    },
+    dependents(packages) {
+      let found = dependents.get(packages)
+      if (!found) dependents.set(packages, (found = dependentsOf(packages)))
+      return found
+    },
+  }
+}
+
+function npmMatches(packages: Record<string, LockedPackage>, query: FindQuery, matches: VersionTest, index: TreeIndex | undefined): FoundPackage[] {
+  const hits: Array<[string, LockedPackage]> = []
+  const named = index ? index.pathsOf(packages, query.name) : Object.keys(packages)
+  for (const lockPath of named) {
+    const pkg = packages[lockPath]!
+    if (pkg.name === query.name && matches(pkg.version, false)) hits.push([lockPath, pkg])
+  }
   if (hits.length === 0) return []
-  const dependents = dependentsOf(packages)
+  const dependents = index ? index.dependents(packages) : dependentsOf(packages)
   return hits
     .map(([lockPath, pkg]) => ({
       name: pkg.name,
@@ -195,12 +242,12 @@ function npmMatches(packages: Record<string, LockedPackage>, query: FindQuery): 
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
 }
 
-function pythonMatches(wheels: NonNullable<LockedArtifact['wheels']>, query: FindQuery): FoundPackage[] {
+function pythonMatches(wheels: NonNullable<LockedArtifact['wheels']>, query: FindQuery, matches: VersionTest): FoundPackage[] {
   const wanted = normalizePythonName(query.name)
   const found: FoundPackage[] = []
   for (const runtime of Object.keys(wheels).sort()) {
     for (const wheel of Object.values(wheels[runtime]!)) {
-      if (normalizePythonName(wheel.name) !== wanted || !versionMatches(wheel.version, query.range, true)) continue
+      if (normalizePythonName(wheel.name) !== wanted || !matches(wheel.version, true)) continue
       // Wheels record no dependency edges: the chain is the project itself.
       found.push({name: wheel.name, version: wheel.version, path: `${runtime}/${wheel.filename}`, requiredBy: [], requiredRanges: [], chain: [id(wheel)]})
     }
@@ -208,19 +255,26 @@ function pythonMatches(wheels: NonNullable<LockedArtifact['wheels']>, query: Fin
   return found
 }
 
-function matchesIn(tree: Pick<LockedArtifact, 'packages' | 'wheels'>, query: FindQuery): FoundPackage[] {
-  return [...npmMatches(tree.packages ?? {}, query), ...pythonMatches(tree.wheels ?? {}, query)]
+function matchesIn(tree: Pick<LockedArtifact, 'packages' | 'wheels'>, query: FindQuery, matches: VersionTest, index: TreeIndex | undefined): FoundPackage[] {
+  return [...npmMatches(tree.packages ?? {}, query, matches, index), ...pythonMatches(tree.wheels ?? {}, query, matches)]
 }
 
 /**
- * What decides a tree's bytes, cheaply: each package's path and tarball integrity (each wheel's file
- * and hash). Two trees with the same identity build the same content.
+ * Whether two trees build the same content, cheaply: the same package paths with the same tarball
+ * integrity (the same wheel files with the same hashes). Trees with the same identity build the same bytes.
  */
-function treeIdentity(tree: Pick<LockedArtifact, 'packages' | 'wheels'>): string {
-  const packages = tree.packages ?? {}
-  const lines = Object.keys(packages).map((lockPath) => `${lockPath} ${packages[lockPath]!.integrity}`)
-  for (const [runtime, wheels] of Object.entries(tree.wheels ?? {})) for (const wheel of Object.values(wheels)) lines.push(`${runtime}/${wheel.filename} ${wheel.sha256}`)
-  return lines.sort().join('\n')
+function sameTree(a: Pick<LockedArtifact, 'packages' | 'wheels'>, b: Pick<LockedArtifact, 'packages' | 'wheels'>): boolean {
+  const left = a.packages ?? {}
+  const right = b.packages ?? {}
+  const paths = Object.keys(left)
+  if (paths.length !== Object.keys(right).length || !paths.every((lockPath) => right[lockPath]?.integrity === left[lockPath]!.integrity)) return false
+  const wheelsOf = (tree: Pick<LockedArtifact, 'wheels'>): string[] =>
+    Object.entries(tree.wheels ?? {})
+      .flatMap(([runtime, wheels]) => Object.values(wheels).map((wheel) => `${runtime}/${wheel.filename} ${wheel.sha256}`))
+      .sort()
+  const leftWheels = wheelsOf(a)
+  const rightWheels = wheelsOf(b)
+  return leftWheels.length === rightWheels.length && leftWheels.every((line, index) => line === rightWheels[index])
 }
 
 /** Publications from the state database and from the lock (a clone may have the lock without the history), one per ARN. */
@@ -243,7 +297,9 @@ function allPublications(inputs: FindInputs): KnownPublication[] {
   return [...byArn.values()]
 }
 
-export function findPackage(query: FindQuery, inputs: FindInputs): FindReport {
+/** The answer for one query; `index` when the same inputs answer many. */
+export function findPackage(query: FindQuery, inputs: FindInputs, index?: TreeIndex): FindReport {
+  const matches = versionTest(query.range)
   const publications = allPublications(inputs)
   const hashesOf = new Map<string, Set<string>>()
   for (const publication of publications) {
@@ -259,7 +315,7 @@ export function findPackage(query: FindQuery, inputs: FindInputs): FindReport {
   const contentBySha = new Map<string, FoundContent>()
   const treeBySha = new Map<string, RecordedTree>()
   for (const tree of inputs.trees) {
-    const content: FoundContent = {layer: tree.layer, artifactKey: tree.artifactKey, codeSha256: tree.codeSha256, current: false, packages: matchesIn(tree, query), published: []}
+    const content: FoundContent = {layer: tree.layer, artifactKey: tree.artifactKey, codeSha256: tree.codeSha256, current: false, packages: matchesIn(tree, query, matches, index), published: []}
     contents.push(content)
     contentBySha.set(tree.codeSha256, content)
     treeBySha.set(tree.codeSha256, tree)
@@ -267,10 +323,9 @@ export function findPackage(query: FindQuery, inputs: FindInputs): FindReport {
   for (const [layer, locked] of Object.entries(inputs.lock.layers)) {
     if (locked.kind === 'arn') continue
     for (const [artifactKey, artifact] of Object.entries(locked.artifacts)) {
-      const packages = matchesIn(artifact, query)
+      const packages = matchesIn(artifact, query, matches, index)
       if (packages.length === 0) continue
-      const identity = treeIdentity(artifact)
-      const same = contents.filter((content) => content.layer === layer && content.artifactKey === artifactKey && content.packages.length > 0 && treeIdentity(treeBySha.get(content.codeSha256!)!) === identity)
+      const same = contents.filter((content) => content.layer === layer && content.artifactKey === artifactKey && content.packages.length > 0 && sameTree(treeBySha.get(content.codeSha256!)!, artifact))
       if (same.length > 0) {
         for (const content of same) content.current = true
       } else {

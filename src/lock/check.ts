@@ -62,7 +62,7 @@ export function tarballUrlProblem(url: unknown, policy: RegistryPolicy): string 
     return `has tarball URL ${JSON.stringify(clip(url))}: ${parsed.protocol} sources are refused, only registry tarballs over https`
   }
   if (parsed.username || parsed.password) return 'has a tarball URL with credentials in it (credentials belong in .npmrc, never in the lockfile)'
-  const registries = policy.registries.map((registry) => new URL(registry))
+  const registries = registryUrls(policy)
   const effective = fetchedUrl(parsed, policy, registries[0]!)
   const allowed = registries.some((registry) => registry.host === effective.host && (effective.protocol === 'https:' || registry.protocol === 'http:'))
   if (allowed) return undefined
@@ -71,6 +71,14 @@ export function tarballUrlProblem(url: unknown, policy: RegistryPolicy): string 
     return `has tarball URL ${JSON.stringify(clip(url))} over http, but that registry is configured with https (${configured})`
   }
   return `has tarball URL ${JSON.stringify(clip(url))} on ${effective.host}, which is not a configured registry (${configured})`
+}
+
+/** Each policy's registries parsed once (a lock checks thousands of tarball URLs against them). */
+const parsedRegistries = new WeakMap<RegistryPolicy, URL[]>()
+function registryUrls(policy: RegistryPolicy): URL[] {
+  let urls = parsedRegistries.get(policy)
+  if (!urls) parsedRegistries.set(policy, (urls = policy.registries.map((registry) => new URL(registry))))
+  return urls
 }
 
 /** The URL pacote fetches for `url`: npm's replace-registry-host moves tarballs of that host to the default registry. */
@@ -98,6 +106,15 @@ export function fetchableTarballProblem(tarball: {name: string; resolved: string
   return type === 'remote' && (protocol === 'https' || protocol === 'http') ? undefined : `has resolved ${JSON.stringify(clip(tarball.resolved))}, which is not a registry tarball URL`
 }
 
+/** Names found valid, remembered: a lock names the same packages in many layers and nested copies. */
+const validNames = new Set<string>()
+function validName(name: string): boolean {
+  if (validNames.has(name)) return true
+  const valid = validatePackageName(name).validForOldPackages
+  if (valid) validNames.add(name)
+  return valid
+}
+
 /** Why a package path is not `node_modules/<name>` segments with valid npm names; undefined when it is. */
 export function packagePathProblem(lockPath: string): string | undefined {
   const segments = lockPath.split('/')
@@ -107,7 +124,7 @@ export function packagePathProblem(lockPath: string): string | undefined {
     if (segments[index] !== 'node_modules') return `${bad} is not node_modules/<name>[/node_modules/<name>...]`
     const scoped = segments[index + 1]?.startsWith('@') === true
     const name = scoped ? `${segments[index + 1]}/${segments[index + 2] ?? ''}` : (segments[index + 1] ?? '')
-    if (name === '' || !validatePackageName(name).validForOldPackages) return `${bad} has ${JSON.stringify(clip(name))}, which is not a valid npm package name`
+    if (name === '' || !validName(name)) return `${bad} has ${JSON.stringify(clip(name))}, which is not a valid npm package name`
     index += scoped ? 3 : 2
   }
   return undefined

@@ -202,6 +202,20 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    description: 'package deprecations: the registry\'s `deprecated` answer for each npm name@version `layers advisories` asked about (NULL: not deprecated), with when it was read, so later runs within a day need no packument',
+    sql: `
+      CREATE TABLE package_deprecations (
+        registry TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        message TEXT,
+        checked_at TEXT NOT NULL,
+        PRIMARY KEY (registry, name, version)
+      );
+    `,
+  },
 ]
 
 export function openStateDatabase(stateDir: string, migrations: Migration[] = MIGRATIONS): StateDatabase {

@@ -5,7 +5,8 @@
 // the alias, offline (the AWS test server is closed by then), and refuses a bad range with exit 2.
 // Then `layers advisories` against the registry's bulk advisory endpoint: an advisory on the old ms
 // traced to the alias (fixed by attach), one the lock's ranges can fix (lock --update), one only an
-// override can fix, a deprecated version, --fail-on exit codes, and a registry without the endpoint.
+// override can fix, a deprecated version (and its cache), --fail-on exit codes, and a registry without
+// the endpoint.
 import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -149,9 +150,14 @@ describe('layers advisories', () => {
     expect(gate.stderr).toContain('ERR_LAYERS_ADVISORY_FINDINGS')
   })
 
-  it('reports deprecated versions of the lock', async () => {
+  it('reports deprecated versions of the lock, cached for a day unless --refresh', async () => {
     registry.publish('dep', {version: '1.1.0', dependencies: {ms: '^2.1.0'}, deprecated: 'use dep 2'})
-    const run = await project.run(['advisories', '--json'])
+    const requests = registry.requests.length
+    // The previous run's answer for dep@1.1.0 (not deprecated) is less than a day old: dep's packument is not read.
+    const cached = await project.run(['advisories', '--json'])
+    expect((cached.json as AdvisoriesReport).deprecated).toEqual([])
+    expect(registry.requests.slice(requests).filter((request) => request.method === 'GET' && request.url.includes('dep'))).toEqual([])
+    const run = await project.run(['advisories', '--refresh', '--json'])
     expect((run.json as AdvisoriesReport).deprecated).toEqual([{name: 'dep', version: '1.1.0', message: 'use dep 2', locations: [{layer: 'deps', artifactKey: 'x86_64', path: 'node_modules/dep'}]}])
   })
 

@@ -24,8 +24,11 @@ const ajv = new Ajv({allErrors: true, strict: true})
 ajv.addFormat('date-time', (text: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(text) && !Number.isNaN(Date.parse(text)))
 const validators = new Map<string, ValidateFunction>()
 
+// Every schema is known up front: some refer to others' definitions (audit to advisories', advisories to find's).
+for (const file of readdirSync(SCHEMA_DIR).filter((name) => name.endsWith('.schema.json'))) ajv.addSchema(JSON.parse(readFileSync(path.join(SCHEMA_DIR, file), 'utf8')))
+
 function validatorOf(name: string): ValidateFunction {
-  if (!validators.has(name)) validators.set(name, ajv.compile(JSON.parse(readFileSync(path.join(SCHEMA_DIR, `${name}.schema.json`), 'utf8'))))
+  if (!validators.has(name)) validators.set(name, ajv.getSchema(`https://layers.dev/schema/${name}.schema.json`)!)
   return validators.get(name)!
 }
 
@@ -184,8 +187,11 @@ describe('--json output against schema/', () => {
     expect(depsUnit).toMatchObject({status: 'published', sbomUpload: 'uploaded', sbomKey: expect.stringMatching(/\/deps\/[0-9a-f]{64}\.cdx\.json$/)})
     expectValid(await run(['attach']), 'attach')
 
-    const [audit, pruned, both] = await Promise.all([run(['audit']), run(['prune', '--dry-run', '--no-remote-state']), run(['prune', '--dry-run', '--yes'])])
+    // audit --advisories: the advisories section (schema/advisories.schema.json's parts) validates too.
+    registry.advise('leaf', {id: 7, url: 'https://github.com/advisories/GHSA-schema-7', title: 'leaf advisory', severity: 'low', vulnerable_versions: '>=0.0.0', cwe: [], cvss: {score: 0, vectorString: null}})
+    const [audit, pruned, both] = await Promise.all([run(['audit', '--advisories']), run(['prune', '--dry-run', '--no-remote-state']), run(['prune', '--dry-run', '--yes'])])
     expectValid(audit, 'audit')
+    expect(audit.json.advisories.advisories.map((finding: {id: string; functions: unknown[]}) => [finding.id, finding.functions.length > 0])).toEqual([['7', true]])
     // --format jsonl: every line validates against schema/audit-line.schema.json, the summary line last.
     const lines = await project.run(['audit', '--format', 'jsonl', '--no-save'])
     expect(lines.code, lines.stderr).toBe(0)
@@ -222,9 +228,8 @@ describe('--json output against schema/', () => {
     expect(sbom.json.documents.length).toBeGreaterThan(0)
     expectValid(publishedSbom, 'sbom')
     expect(publishedSbom.json.documents[0].published).toEqual({arn: depsUnit.arn, codeSha256: depsUnit.codeSha256, source: 'state'})
-    // advisories.schema.json refers to find.schema.json's definitions.
     expectValid(advised, 'advisories')
-    expect(advised.json.summary).toMatchObject({critical: 0, high: 0, deprecated: 0})
+    expect(advised.json.summary).toMatchObject({critical: 0, high: 0, low: 1, deprecated: 0})
     expect(found.json.contents.map((content: {layer: string; current: boolean}) => `${content.layer} ${content.current}`)).toEqual(['deps true'])
     expectValid(promoted, 'promote')
     expect(promoted.json.parameters.summary).toMatchObject({parameters: 1, written: 0})
