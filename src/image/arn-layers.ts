@@ -34,6 +34,12 @@ export interface ArnLayerEnv {
   emit?: EmitEvent
 }
 
+/** An ARN layer's zip as Lambda gives it: the cached file and the version ARN it was read as. */
+export interface ArnLayerZip {
+  zipPath: string
+  arn: string
+}
+
 /** The state dir's cache of ARN layer zips. */
 export function arnLayerCacheDir(stateDir: string): string {
   return path.join(stateDir, 'cache', 'arn-layers')
@@ -45,11 +51,11 @@ export function usesArnLayers(manifest: Manifest, fn: FunctionSpec): boolean {
 }
 
 /**
- * The zip of every ARN layer of `fn` (manifest layer name -> cached zip path), read in `targets`
+ * The zip of every ARN layer of `fn` (by manifest layer name), read in `targets`
  * (the first one's content is the image's; every other must hold the same).
  */
-export async function arnLayerZips(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, targets: readonly ArnLayerTarget[], env: ArnLayerEnv): Promise<Map<string, string>> {
-  const zips = new Map<string, string>()
+export async function arnLayerZips(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, targets: readonly ArnLayerTarget[], env: ArnLayerEnv): Promise<Map<string, ArnLayerZip>> {
+  const zips = new Map<string, ArnLayerZip>()
   for (const layer of functionLayers(manifest, lock, fn)) {
     if (layer.spec.kind !== 'arn') continue
     const locked = lock.layers[layer.name]
@@ -78,7 +84,7 @@ export async function arnLayerZips(manifest: Manifest, lock: Lockfile, fn: Funct
         })
       }
     }
-    if (first) zips.set(layer.name, await cachedZip(env, first.arn, first.version, layer.name))
+    if (first) zips.set(layer.name, {zipPath: await cachedZip(env, first.arn, first.version, layer.name), arn: first.arn})
   }
   return zips
 }

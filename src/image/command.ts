@@ -23,7 +23,7 @@ import {packageFunctions} from '../package/package.js'
 import {loadFunctionProject} from '../package/project.js'
 import {openStateDatabase} from '../store/db.js'
 import type {ImagePart} from './assemble.js'
-import {arnLayerCacheDir, arnLayerZips as readArnLayerZips, usesArnLayers, type ArnLayerEnv} from './arn-layers.js'
+import {arnLayerCacheDir, arnLayerZips as readArnLayerZips, usesArnLayers, type ArnLayerEnv, type ArnLayerZip} from './arn-layers.js'
 import type {EcrRegistry} from './ecr.js'
 import {buildFunctionImage, ecrLogin, pushFunctionImage, type PushedFunctionImage, type PushFunctionImageEnv} from './function-image.js'
 import {writeOciLayout} from './layout.js'
@@ -77,7 +77,7 @@ function repositoryOf(fn: FunctionSpec, flag: string | undefined): string {
 }
 
 /** The ARN layers' zips, read in the push targets, else (an offline --output build) in the function's first account and region. */
-async function readArnLayers(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, pushTargets: readonly FunctionTarget[], env: ArnLayerEnv): Promise<Map<string, string>> {
+async function readArnLayers(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, pushTargets: readonly FunctionTarget[], env: ArnLayerEnv): Promise<Map<string, ArnLayerZip>> {
   const targets = pushTargets.length > 0 ? pushTargets : selectFunctionTargets(manifest, {functions: [fn.key]}).slice(0, 1)
   if (targets.length === 0) {
     throw new UserInputError('ERR_LAYERS_NO_TARGETS', `Function ${fn.key} uses ARN layers, which are read from Lambda in one of the function's accounts and regions, and it has none.`, {

@@ -10,6 +10,7 @@ import type {EmitEvent} from '../events.js'
 import type {Lockfile} from '../lock/types.js'
 import type {Account, FunctionSpec, Manifest} from '../manifest/types.js'
 import {functionLayers, type BuiltArtifactFinder} from '../package/artifacts.js'
+import type {ArnLayerZip} from './arn-layers.js'
 import {assembleFunctionImage, type FunctionImage} from './assemble.js'
 import {defaultBaseReference, loadBaseImage} from './base.js'
 import {ecrRegistry, ensureRepository, type EcrRegistry} from './ecr.js'
@@ -24,7 +25,7 @@ export interface BuildFunctionImageInput {
   codeZipPath: string
   findBuilt: BuiltArtifactFinder
   /** The zip of each ARN layer of the function, by manifest layer name (src/image/arn-layers.ts). */
-  arnLayerZips?: ReadonlyMap<string, string>
+  arnLayerZips?: ReadonlyMap<string, ArnLayerZip>
   /** --base: a registry reference, oci:DIR or scratch; default AWS's Lambda base image for the runtime. */
   base?: string
   /** Registries whose credentials are known (ECR logins of this run): a base image there is read with them. */
@@ -51,12 +52,12 @@ export function baseReferenceOf(fn: FunctionSpec, base: string | undefined): str
 
 export async function buildFunctionImage(input: BuildFunctionImageInput): Promise<FunctionImage> {
   const {fn} = input
-  const layers: Array<{name: string; zipPath: string}> = []
+  const layers: Array<{name: string; zipPath: string; origin?: string}> = []
   for (const layer of functionLayers(input.manifest, input.lock, fn)) {
     if (layer.spec.kind === 'arn') {
-      const zipPath = input.arnLayerZips?.get(layer.name)
-      if (zipPath === undefined) throw new Error(`ARN layer ${layer.name} of function ${fn.key} was not read before assembling its image`)
-      layers.push({name: layer.name, zipPath})
+      const read = input.arnLayerZips?.get(layer.name)
+      if (read === undefined) throw new Error(`ARN layer ${layer.name} of function ${fn.key} was not read before assembling its image`)
+      layers.push({name: layer.name, zipPath: read.zipPath, origin: `layer ${layer.name} (${read.arn})`})
       continue
     }
     const built = await input.findBuilt(layer)

@@ -69,7 +69,8 @@ describe('arnLayerZips', () => {
     served = GOOD
     const before = downloads
     const zips = await arnLayerZips(manifest, lock, fn, [{account: DEV, region: 'eu-west-1'}], env(cacheDir))
-    expect(path.dirname(zips.get('vendor')!)).toBe(cacheDir)
+    expect(zips.get('vendor')).toEqual({zipPath: expect.stringMatching(/^.*\.zip$/), arn: ARN('eu-west-1')})
+    expect(path.dirname(zips.get('vendor')!.zipPath)).toBe(cacheDir)
     expect(await arnLayerZips(manifest, lock, fn, [{account: DEV, region: 'eu-west-1'}], env(cacheDir))).toEqual(zips)
     expect(downloads - before).toBe(1)
   })
