@@ -32,6 +32,8 @@ export interface ArnLayerEnv {
   /** The content-addressed zip cache (STATE_DIR/cache/arn-layers). */
   cacheDir: string
   emit?: EmitEvent
+  /** An interrupt: no new read or download starts (the one in flight finishes). */
+  signal?: AbortSignal
 }
 
 /** An ARN layer's zip as Lambda gives it: the cached file and the version ARN it was read as. */
@@ -72,6 +74,7 @@ export async function arnLayerZips(manifest: Manifest, lock: Lockfile, fn: Funct
           details: {function: fn.key, layer: layer.name, account: target.account.id, region: target.region},
         })
       }
+      if (env.signal?.aborted) throw env.signal.reason
       const version = await readVersion(env, target, arn, layer.name, where)
       if (!first) {
         first = {arn, version, where}
@@ -126,6 +129,7 @@ async function cachedZip(env: ArnLayerEnv, arn: string, version: ReadLayerVersio
   const file = path.join(env.cacheDir, `${expected}.zip`)
   const cached = await readFile(file).catch(() => undefined)
   if (cached && sha256Hex(cached) === expected) return file
+  if (env.signal?.aborted) throw env.signal.reason
   if (!version.location) {
     throw new OperationalError('ERR_LAYERS_AWS_MALFORMED_ANSWER', `GetLayerVersion for ${arn} (layer ${layer}) answered no Content.Location to download the layer from.`, {
       hint: 'Check the endpoint (AWS_ENDPOINT_URL) or any proxy between you and AWS.',

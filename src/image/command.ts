@@ -115,7 +115,7 @@ export async function imageCommand(options: ImageCommandOptions, factory: AwsCli
       options.emit({type: 'progress', phase: 'image', message: `ECR login: account ${target.accountName} (${target.accountId}), ${target.region}`})
       logins.set(`${target.accountId}/${target.region}`, await ecrLogin(env, manifest.accounts[target.accountName]!, target.region))
     }
-    const arnLayerZips = usesArnLayers(manifest, fn) ? await readArnLayers(manifest, lock, fn, targets, {lambda: (account, region) => clients.lambda(account, region), timeouts, cacheDir: arnLayerCacheDir(paths.stateDir), emit: options.emit}) : undefined
+    const arnLayerZips = usesArnLayers(manifest, fn) ? await readArnLayers(manifest, lock, fn, targets, {lambda: (account, region) => clients.lambda(account, region), timeouts, cacheDir: arnLayerCacheDir(paths.stateDir), emit: options.emit, ...(options.signal ? {signal: options.signal} : {})}) : undefined
     options.emit({type: 'progress', phase: 'image', message: `assembling the image of ${fn.key}`})
     const image = await buildFunctionImage({
       manifest,
