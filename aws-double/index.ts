@@ -80,6 +80,7 @@ export interface AwsServerOptions {
 
 export interface CallRecord {
   service: 'lambda' | 's3' | 'sts' | 'organizations' | 'account' | 'ssm' | 'ecr'
+  /** The API operation; `DownloadContent` for a GET or HEAD of a Content Location URL (unsigned: accountId and region ''). */
   operation: string
   accountId: string
   region: string

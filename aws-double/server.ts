@@ -4,7 +4,7 @@
 // request: drop, throttle, 500, stall, hold; after it: a lost answer), lets the service answer, and
 // reports the call. Direct calls (bulk seeding) skip all of that: a Lambda call applied to the state as
 // the handler would apply it, with no HTTP, signing, faults, quota or record. Content Location URLs (layer and function zips) are served without signing, as
-// AWS's presigned URLs are.
+// AWS's presigned URLs are, and reported as operation DownloadContent (no account or region).
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {Accounts} from './auth.js'
@@ -127,6 +127,7 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
       const bytes = blobs.get(url.pathname.slice(CONTENT_PREFIX.length))
       res.writeHead(bytes ? 200 : 404, {'content-type': bytes ? 'application/zip' : 'text/plain', 'content-length': String(bytes ? bytes.length : 9)})
       res.end(bytes ?? 'Not Found')
+      hooks.record({service: 'lambda', operation: 'DownloadContent', accountId: '', region: '', status: bytes ? 200 : 404, at: Date.now()})
       return
     }
     const service = serviceOf(req, body)

@@ -38,8 +38,12 @@ export interface LayerVersionInfo {
   compatibleArchitectures?: string[]
 }
 
-/** A version as GetLayerVersion answers it: the content's hash and size are always there. */
-export type ReadLayerVersion = LayerVersionInfo & {codeSha256: string; codeSize: number}
+/**
+ * A version as GetLayerVersion answers it: the content's hash and size are always there; `location` is
+ * Content.Location, a presigned URL of the zip valid for minutes (a secret while valid: never written
+ * or printed), when the answer has one.
+ */
+export type ReadLayerVersion = LayerVersionInfo & {codeSha256: string; codeSize: number; location?: string}
 
 /**
  * One layer version, read with GetLayerVersion: `layer` is the layer name (the caller's own layer) or
@@ -53,7 +57,8 @@ export type ReadLayerVersion = LayerVersionInfo & {codeSha256: string; codeSize:
 export async function readLayerVersion(client: Pick<LambdaClient, 'send'>, layer: string, version?: number): Promise<ReadLayerVersion> {
   const command = new GetLayerVersionCommand(layerVersionRequest(layer, version))
   command.middlewareStack.add(layerVersionAnswerCheck, {step: 'initialize', name: 'layersLayerVersionAnswer'})
-  return toInfo(await client.send(command)) as ReadLayerVersion
+  const reply = await client.send(command)
+  return {...toInfo(reply), ...(reply.Content?.Location !== undefined ? {location: reply.Content.Location} : {})} as ReadLayerVersion
 }
 
 /**
@@ -160,7 +165,7 @@ interface SdkLayerVersion {
   LayerVersionArn?: string
   Version?: number
   Description?: string
-  Content?: {CodeSha256?: string; CodeSize?: number}
+  Content?: {CodeSha256?: string; CodeSize?: number; Location?: string}
   CompatibleRuntimes?: string[]
   CompatibleArchitectures?: string[]
 }

@@ -5,6 +5,8 @@
 // is the base's with Cmd = [handler] (Entrypoint, Env, WorkingDir kept), the base's `created` (else
 // the epoch) and one history entry per added layer; config and manifest are canonical JSON, so the
 // same inputs give the same manifest digest anywhere (src/image/tar.ts says how the layers are fixed).
+import path from 'node:path'
+import {UserInputError} from '../errors/index.js'
 import type {FunctionSpec} from '../manifest/types.js'
 import {listZip, readZipEntries} from '../package/zip-read.js'
 import type {BaseImage} from './base.js'
@@ -41,18 +43,36 @@ export interface FunctionImage {
 
 export interface ImageInputs {
   fn: Pick<FunctionSpec, 'key' | 'handler' | 'architecture'>
-  /** The function's layers in Lambda's order, each its built zip. */
-  layers: ReadonlyArray<{name: string; zipPath: string}>
+  /** The function's layers in Lambda's order, each its zip (built, or an ARN layer's as Lambda gives it); `origin` names it in errors (default the zip's path). */
+  layers: ReadonlyArray<{name: string; zipPath: string; origin?: string}>
   /** The function's code zip. */
   codeZipPath: string
   base: BaseImage
 }
 
-/** A zip's files placed under `prefix` (e.g. opt/), modes from the zip. */
-async function zipAsTar(zipPath: string, prefix: string): Promise<TarFile[]> {
+const SYMLINK = 0o120000
+
+/**
+ * A zip's files placed under `prefix` (e.g. opt/), modes from the zip; a symbolic link (a vendor's
+ * layer may hold them, Lambda extracts them as links) stays one when it points inside the zip's tree,
+ * and is an error naming `origin` when it points outside (absolute, or up past the root).
+ */
+async function zipAsTar(zipPath: string, prefix: string, origin: string): Promise<TarFile[]> {
   const listing = await listZip(zipPath)
   const contents = await readZipEntries(zipPath, () => true)
-  return listing.map((entry) => ({path: `${prefix}${entry.path}`, mode: entry.mode, data: contents.get(entry.path) ?? Buffer.alloc(0)}))
+  return listing.map((entry) => {
+    const data = contents.get(entry.path) ?? Buffer.alloc(0)
+    if ((entry.mode & 0o170000) !== SYMLINK) return {path: `${prefix}${entry.path}`, mode: entry.mode, data}
+    const target = data.toString('utf8')
+    const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(entry.path), target))
+    if (target === '' || target.includes('\0') || path.posix.isAbsolute(target) || resolved === '..' || resolved.startsWith('../')) {
+      throw new UserInputError('ERR_LAYERS_IMAGE_PATH', `${origin}: ${JSON.stringify(entry.path)} is a symbolic link to ${JSON.stringify(target)}, outside the layer.`, {
+        hint: 'Use a layer whose links stay inside it (Lambda lays each layer out in /opt).',
+        details: {entry: entry.path, target},
+      })
+    }
+    return {path: `${prefix}${entry.path}`, mode: entry.mode, data: Buffer.alloc(0), linkTarget: target}
+  })
 }
 
 export async function assembleFunctionImage(inputs: ImageInputs): Promise<FunctionImage> {
@@ -60,15 +80,15 @@ export async function assembleFunctionImage(inputs: ImageInputs): Promise<Functi
   const own = new Map<string, Buffer>()
   const parts: ImagePart[] = base.layers.map((layer) => ({source: 'base', digest: layer.digest, size: layer.size}))
   const added: Array<{part: ImagePart; diffId: string; createdBy: string}> = []
-  const add = async (source: 'layer' | 'code', zipPath: string, prefix: string, createdBy: string, name?: string) => {
-    const files = await zipAsTar(zipPath, prefix)
-    const blob = await layerBlob(files, zipPath)
+  const add = async (source: 'layer' | 'code', zipPath: string, prefix: string, createdBy: string, name?: string, origin = zipPath) => {
+    const files = await zipAsTar(zipPath, prefix, origin)
+    const blob = await layerBlob(files, origin)
     own.set(blob.digest, blob.bytes)
     const part: ImagePart = {source, ...(name === undefined ? {} : {name}), digest: blob.digest, size: blob.bytes.length, diffId: blob.diffId, files: files.length}
     parts.push(part)
     added.push({part, diffId: blob.diffId, createdBy})
   }
-  for (const layer of inputs.layers) await add('layer', layer.zipPath, 'opt/', `layers image: layer ${layer.name} in /opt`, layer.name)
+  for (const layer of inputs.layers) await add('layer', layer.zipPath, 'opt/', `layers image: layer ${layer.name} in /opt`, layer.name, layer.origin)
   await add('code', inputs.codeZipPath, 'var/task/', `layers image: function ${fn.key} in /var/task`)
 
   const created = base.config.created ?? EPOCH

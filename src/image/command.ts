@@ -1,25 +1,29 @@
 // Owns `layers image FUNCTION` end to end for its command: loads the project (the lock must match the
 // function's layers), packages the function (src/package: the import check, then the thin zip), logs in
 // to the ECR registry of every push target first (each account verified by STS before its first ECR
-// call; a base image in one of those registries is read with its credentials), assembles the image
+// call; a base image in one of those registries is read with its credentials), reads the function's
+// ARN layers from Lambda in the push targets (without --push: in the function's first account and
+// region; src/image/arn-layers.ts, the image needs the same content in all), assembles the image
 // once (src/image/function-image.ts), writes it as an OCI layout (--output) and pushes it (--push) to
 // the repository in each of the function's accounts and regions (narrowed by --account/--region). On an
 // interrupt the registry request in flight finishes, nothing new starts, and InterruptedError says
 // whether the layout was written and which targets have the image (a push's manifest goes last, so a
 // target either has the whole image or does not show it).
 import path from 'node:path'
-import {selectFunctionTargets} from '../attach/plan.js'
+import {selectFunctionTargets, type FunctionTarget} from '../attach/plan.js'
 import {awsClientFactory, type AwsClientFactory, type AwsConnection} from '../aws/clients.js'
 import {boundClients} from '../aws/identity.js'
 import {resolveTimeouts} from '../aws/time-bounds.js'
 import {InterruptedError, UserInputError, type InterruptSignal} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
-import type {FunctionSpec} from '../manifest/types.js'
+import type {Lockfile} from '../lock/types.js'
+import type {FunctionSpec, Manifest} from '../manifest/types.js'
 import {builtArtifactFinder} from '../package/artifacts.js'
 import {packageFunctions} from '../package/package.js'
 import {loadFunctionProject} from '../package/project.js'
 import {openStateDatabase} from '../store/db.js'
 import type {ImagePart} from './assemble.js'
+import {arnLayerCacheDir, arnLayerZips as readArnLayerZips, usesArnLayers, type ArnLayerEnv, type ArnLayerZip} from './arn-layers.js'
 import type {EcrRegistry} from './ecr.js'
 import {buildFunctionImage, ecrLogin, pushFunctionImage, type PushedFunctionImage, type PushFunctionImageEnv} from './function-image.js'
 import {writeOciLayout} from './layout.js'
@@ -72,6 +76,18 @@ function repositoryOf(fn: FunctionSpec, flag: string | undefined): string {
   return name
 }
 
+/** The ARN layers' zips, read in the push targets, else (an offline --output build) in the function's first account and region. */
+async function readArnLayers(manifest: Manifest, lock: Lockfile, fn: FunctionSpec, pushTargets: readonly FunctionTarget[], env: ArnLayerEnv): Promise<Map<string, ArnLayerZip>> {
+  const targets = pushTargets.length > 0 ? pushTargets : selectFunctionTargets(manifest, {functions: [fn.key]}).slice(0, 1)
+  if (targets.length === 0) {
+    throw new UserInputError('ERR_LAYERS_NO_TARGETS', `Function ${fn.key} uses ARN layers, which are read from Lambda in one of the function's accounts and regions, and it has none.`, {
+      hint: `Give the function accounts (functions.${fn.key}.accounts), or remove its ARN layers.`,
+      details: {function: fn.key},
+    })
+  }
+  return readArnLayerZips(manifest, lock, fn, targets.map((target) => ({account: manifest.accounts[target.accountName]!, region: target.region})), env)
+}
+
 export async function imageCommand(options: ImageCommandOptions, factory: AwsClientFactory = awsClientFactory(options)): Promise<ImageResult> {
   if (options.tag !== undefined && !/^[\w][\w.-]{0,127}$/.test(options.tag)) {
     throw new UserInputError('ERR_LAYERS_FLAG_VALUE', `--tag ${JSON.stringify(options.tag)} is not an image tag.`, {hint: 'A tag is 1 to 128 letters, digits, _ . and -, not starting with . or -.', details: {flag: 'tag', value: options.tag}})
@@ -99,6 +115,7 @@ export async function imageCommand(options: ImageCommandOptions, factory: AwsCli
       options.emit({type: 'progress', phase: 'image', message: `ECR login: account ${target.accountName} (${target.accountId}), ${target.region}`})
       logins.set(`${target.accountId}/${target.region}`, await ecrLogin(env, manifest.accounts[target.accountName]!, target.region))
     }
+    const arnLayerZips = usesArnLayers(manifest, fn) ? await readArnLayers(manifest, lock, fn, targets, {lambda: (account, region) => clients.lambda(account, region), timeouts, cacheDir: arnLayerCacheDir(paths.stateDir), emit: options.emit, ...(options.signal ? {signal: options.signal} : {})}) : undefined
     options.emit({type: 'progress', phase: 'image', message: `assembling the image of ${fn.key}`})
     const image = await buildFunctionImage({
       manifest,
@@ -106,6 +123,7 @@ export async function imageCommand(options: ImageCommandOptions, factory: AwsCli
       fn,
       codeZipPath: packaged.functions[0]!.zipPath,
       findBuilt: builtArtifactFinder(manifest, db, paths.stateDir),
+      ...(arnLayerZips ? {arnLayerZips} : {}),
       ...(options.base !== undefined ? {base: options.base} : {}),
       registries: [...logins.values()],
       timeouts,

@@ -1,6 +1,6 @@
-// Owns a function's container image as other commands use it (`layers image`, later `deploy --image`):
-// buildFunctionImage finds the function's locked, built layer zips (as src/package does) and its thin
-// code zip, reads the base image and assembles the image (src/image/assemble.ts); pushFunctionImage
+// Owns a function's container image as other commands use it (`layers image`, `deploy --image`):
+// buildFunctionImage finds the function's locked, built layer zips (as src/package does), the zips of
+// its ARN layers as read from Lambda (src/image/arn-layers.ts) and its thin code zip, reads the base image and assembles the image (src/image/assemble.ts); pushFunctionImage
 // pushes it to an ECR repository of one account and region (the account verified through the bound
 // clients before any ECR call, the registry credentials from GetAuthorizationToken).
 import type {ECRClient} from '@aws-sdk/client-ecr'
@@ -10,6 +10,7 @@ import type {EmitEvent} from '../events.js'
 import type {Lockfile} from '../lock/types.js'
 import type {Account, FunctionSpec, Manifest} from '../manifest/types.js'
 import {functionLayers, type BuiltArtifactFinder} from '../package/artifacts.js'
+import type {ArnLayerZip} from './arn-layers.js'
 import {assembleFunctionImage, type FunctionImage} from './assemble.js'
 import {defaultBaseReference, loadBaseImage} from './base.js'
 import {ecrRegistry, ensureRepository, type EcrRegistry} from './ecr.js'
@@ -23,6 +24,8 @@ export interface BuildFunctionImageInput {
   /** The function's thin zip (src/package). */
   codeZipPath: string
   findBuilt: BuiltArtifactFinder
+  /** The zip of each ARN layer of the function, by manifest layer name (src/image/arn-layers.ts). */
+  arnLayerZips?: ReadonlyMap<string, ArnLayerZip>
   /** --base: a registry reference, oci:DIR or scratch; default AWS's Lambda base image for the runtime. */
   base?: string
   /** Registries whose credentials are known (ECR logins of this run): a base image there is read with them. */
@@ -49,13 +52,13 @@ export function baseReferenceOf(fn: FunctionSpec, base: string | undefined): str
 
 export async function buildFunctionImage(input: BuildFunctionImageInput): Promise<FunctionImage> {
   const {fn} = input
-  const layers: Array<{name: string; zipPath: string}> = []
+  const layers: Array<{name: string; zipPath: string; origin?: string}> = []
   for (const layer of functionLayers(input.manifest, input.lock, fn)) {
     if (layer.spec.kind === 'arn') {
-      throw new UserInputError('ERR_LAYERS_IMAGE_ARN_LAYER', `Function ${fn.key} uses layer ${layer.name} (${layer.spec.arn}), an ARN layer: \`layers image\` builds images from the layers it builds itself.`, {
-        hint: `Remove ${layer.name} from functions.${fn.key}.layers for the image (a container image uses no Lambda layers; put what it provides in a layer of your own, or in the base image).`,
-        details: {function: fn.key, layer: layer.name, arn: layer.spec.arn},
-      })
+      const read = input.arnLayerZips?.get(layer.name)
+      if (read === undefined) throw new Error(`ARN layer ${layer.name} of function ${fn.key} was not read before assembling its image`)
+      layers.push({name: layer.name, zipPath: read.zipPath, origin: `layer ${layer.name} (${read.arn})`})
+      continue
     }
     const built = await input.findBuilt(layer)
     if (!built) {

@@ -7,10 +7,9 @@
 // public.ecr.aws and Docker Hub ask. Every request has a connect and a read (inactivity) timeout; an
 // operation that got no answer or a 429/5xx is tried again (3 attempts in all, backing off), and every
 // failure names the registry, the repository and the manifest or blob.
-import http from 'node:http'
-import https from 'node:https'
 import {OperationalError, UserInputError} from '../errors/index.js'
 import type {AwsTimeouts} from '../aws/time-bounds.js'
+import {httpExchange, type HttpAnswer} from './http.js'
 import {DIGEST_PATTERN, MANIFEST_ACCEPT, sha256Digest} from './oci.js'
 
 export interface RegistryCredentials {
@@ -28,11 +27,7 @@ export interface RegistryOptions {
   signal?: AbortSignal
 }
 
-interface Answer {
-  status: number
-  headers: http.IncomingHttpHeaders
-  body: Buffer
-}
+type Answer = HttpAnswer
 
 export interface FetchedManifest {
   mediaType: string
@@ -98,33 +93,12 @@ export class Registry {
   }
 
   /** One HTTP exchange with the connect and read timeouts; no auth handling. */
-  private exchange(method: string, url: URL, headers: Record<string, string>, body: Buffer | undefined, what: string): Promise<Answer> {
-    const {connectTimeoutMs, readTimeoutMs} = this.options.timeouts
-    return new Promise<Answer>((resolve, reject) => {
-      const transport = url.protocol === 'http:' ? http : https
-      // Not aborted by an interrupt: the request in flight finishes (retrying starts nothing new).
-      const request = transport.request(url, {method, headers: {...headers, ...(body ? {'content-length': String(body.length)} : {})}})
-      let connectTimer: NodeJS.Timeout | undefined
-      if (connectTimeoutMs > 0) {
-        connectTimer = setTimeout(() => request.destroy(new Error(`no connection within ${connectTimeoutMs / 1000} s`)), connectTimeoutMs)
-        request.once('socket', (socket) => {
-          if (!socket.connecting) clearTimeout(connectTimer)
-          else socket.once('connect', () => clearTimeout(connectTimer))
-        })
-      }
-      if (readTimeoutMs > 0) request.setTimeout(readTimeoutMs, () => request.destroy(new Error(`no answer for ${readTimeoutMs / 1000} s`)))
-      request.once('error', (error) => {
-        clearTimeout(connectTimer)
-        reject(this.fail(what, error.message, error, true))
-      })
-      request.once('response', (response) => {
-        const chunks: Buffer[] = []
-        response.on('data', (chunk: Buffer) => chunks.push(chunk))
-        response.once('error', (error) => reject(this.fail(what, error.message, error, true)))
-        response.once('end', () => resolve({status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks)}))
-      })
-      request.end(body)
-    })
+  private async exchange(method: string, url: URL, headers: Record<string, string>, body: Buffer | undefined, what: string): Promise<Answer> {
+    try {
+      return await httpExchange(method, url, headers, body, this.options.timeouts)
+    } catch (error) {
+      throw this.fail(what, (error as Error).message, error, true)
+    }
   }
 
   /** Answers the registry's 401 challenge once: Basic with the credentials, or a Bearer token for the challenge's scope. */

@@ -2,8 +2,10 @@
 // give the same bytes (hence the same diff id and digest) in any directory, time zone, day or machine:
 // - entries sorted by path (UTF-8 bytes), every parent directory written explicitly before its content;
 // - POSIX ustar headers: mtime 0, uid/gid 0, empty uname/gname, mode 0755 for directories and for files
-//   with any execute bit, else 0644; only directories and regular files;
-// - a path over ustar's 100 (+155 prefix) bytes gets a pax header holding `path` only (no times);
+//   with any execute bit, else 0644, 0777 for symbolic links; only directories, regular files and
+//   symbolic links (a vendor's layer zip may hold them; the caller checks where they point);
+// - a path over ustar's 100 (+155 prefix) bytes, or a link target over 100, gets a pax header holding
+//   `path` / `linkpath` only (no times);
 // - gzip by hand: a fixed 10-byte header (no name, mtime 0, XFL 0, OS 255 "unknown": Node's gzip writes
 //   the OS it runs on), raw deflate, then CRC-32 and size. Caveat: deflate is Node's bundled zlib
 //   (process.versions.zlib); another zlib build may compress the same tar to other, equally valid
@@ -24,6 +26,8 @@ export interface TarFile {
   /** Unix mode; only "any execute bit set" is kept. */
   mode: number
   data: Buffer
+  /** A symbolic link to this (relative) target; `data` is not written. */
+  linkTarget?: string
 }
 
 export interface LayerBlob {
@@ -49,7 +53,7 @@ function splitUstarPath(name: Buffer): {name: Buffer; prefix: Buffer} | undefine
   return undefined
 }
 
-function header(name: Buffer, prefix: Buffer, mode: number, size: number, type: '0' | '5' | 'x'): Buffer {
+function header(name: Buffer, prefix: Buffer, mode: number, size: number, type: '0' | '2' | '5' | 'x', linkName: Buffer = Buffer.alloc(0)): Buffer {
   const block = Buffer.alloc(BLOCK)
   name.copy(block, 0)
   block.write(octal(mode, 8), 100, 'ascii')
@@ -59,6 +63,7 @@ function header(name: Buffer, prefix: Buffer, mode: number, size: number, type: 
   block.write(octal(0, 12), 136, 'ascii')
   block.fill(0x20, 148, 156)
   block.write(type, 156, 'ascii')
+  linkName.copy(block, 157)
   block.write('ustar\0', 257, 'ascii')
   block.write('00', 263, 'ascii')
   prefix.copy(block, 345)
@@ -79,22 +84,28 @@ function paxRecord(key: string, value: string): Buffer {
   return Buffer.from(`${length}${body}`, 'utf8')
 }
 
-function entryBlocks(path: string, mode: number, data: Buffer | undefined): Buffer[] {
-  const type = data === undefined ? '5' : '0'
-  const full = Buffer.from(data === undefined ? `${path}/` : path, 'utf8')
+function entryBlocks(path: string, mode: number, data: Buffer | undefined, linkTarget?: string): Buffer[] {
+  const type = linkTarget !== undefined ? '2' : data === undefined ? '5' : '0'
+  const full = Buffer.from(type === '5' ? `${path}/` : path, 'utf8')
   const split = splitUstarPath(full)
+  const link = Buffer.from(linkTarget ?? '', 'utf8')
   const blocks: Buffer[] = []
   let name = split?.name ?? Buffer.from('././@LongPath', 'ascii')
   let prefix = split?.prefix ?? Buffer.alloc(0)
+  const pax: Buffer[] = []
   if (!split) {
-    const pax = paxRecord('path', full.toString('utf8'))
-    blocks.push(header(Buffer.from('././@PaxHeader', 'ascii'), Buffer.alloc(0), 0o644, pax.length, 'x'), pax, padding(pax.length))
+    pax.push(paxRecord('path', full.toString('utf8')))
     name = full.subarray(0, 100)
     prefix = Buffer.alloc(0)
   }
-  const size = data?.length ?? 0
-  blocks.push(header(name, prefix, mode, size, type))
-  if (data) blocks.push(data, padding(size))
+  if (link.length > 100) pax.push(paxRecord('linkpath', linkTarget!))
+  if (pax.length > 0) {
+    const records = Buffer.concat(pax)
+    blocks.push(header(Buffer.from('././@PaxHeader', 'ascii'), Buffer.alloc(0), 0o644, records.length, 'x'), records, padding(records.length))
+  }
+  const size = type === '0' ? data!.length : 0
+  blocks.push(header(name, prefix, mode, size, type, link.subarray(0, 100)))
+  if (type === '0') blocks.push(data!, padding(size))
   return blocks
 }
 
@@ -120,7 +131,8 @@ export function deterministicTar(files: readonly TarFile[], origin: string): Buf
   // A directory sorts as "path/" so it comes right before its content.
   const entries = [...[...dirs].map((dir) => ({key: `${dir}/`, path: dir, file: undefined})), ...[...byPath.values()].map((file) => ({key: file.path, path: file.path, file}))].sort((a, b) => compareBytes(a.key, b.key))
   const blocks: Buffer[] = []
-  for (const entry of entries) blocks.push(...entryBlocks(entry.path, entry.file === undefined || (entry.file.mode & 0o111) !== 0 ? 0o755 : 0o644, entry.file?.data))
+  const modeOf = (file: TarFile | undefined) => (file?.linkTarget !== undefined ? 0o777 : file === undefined || (file.mode & 0o111) !== 0 ? 0o755 : 0o644)
+  for (const entry of entries) blocks.push(...entryBlocks(entry.path, modeOf(entry.file), entry.file?.data, entry.file?.linkTarget))
   blocks.push(Buffer.alloc(BLOCK * 2))
   return Buffer.concat(blocks)
 }

@@ -78,7 +78,7 @@ const client = () => new LambdaClient({endpoint, region: REGION, maxAttempts: 1,
 
 describe('readLayerVersion (GetLayerVersion with the layer ARN)', () => {
   it('reads a version by its ARN with GetLayerVersion (LayerName = layer ARN, VersionNumber), never GetLayerVersionByArn', async () => {
-    expect(await readLayerVersion(client(), V2)).toEqual({arn: V2, version: 2, codeSha256: 'c2hhMjU2', codeSize: 4096, compatibleRuntimes: ['nodejs22.x'], compatibleArchitectures: ['arm64']})
+    expect(await readLayerVersion(client(), V2)).toEqual({arn: V2, version: 2, codeSha256: 'c2hhMjU2', codeSize: 4096, location: 'https://example.invalid/zip', compatibleRuntimes: ['nodejs22.x'], compatibleArchitectures: ['arm64']})
     expect(requests).toEqual([`GET /2018-10-31/layers/${encodeURIComponent(LAYER_ARN)}/versions/2`])
   })
 

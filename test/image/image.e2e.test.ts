@@ -8,11 +8,13 @@ import {chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmS
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {DescribeImagesCommand, ECRClient} from '@aws-sdk/client-ecr'
+import {AddLayerVersionPermissionCommand, GetLayerVersionByArnCommand, PublishLayerVersionCommand} from '@aws-sdk/client-lambda'
+import yazl from 'yazl'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {canonicalBytes, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, sha256Digest} from '../../src/image/oci.js'
 import {layerBlob} from '../../src/image/tar.js'
-import {DEV, EU, makeProject, type Project} from '../publish/support.js'
+import {DEV, EU, lambdaAs, makeProject, PROD, type Project} from '../publish/support.js'
 import {startOciRegistry, type OciRegistry} from '../support/oci-registry.js'
 
 const MANIFEST = `version: 1
@@ -28,8 +30,11 @@ layers:
     dir: layers/first
   second:
     dir: layers/second
+  vendor:
+    arn: "arn:aws:lambda:${EU}:${PROD}:layer:vendor:1"
 functions:
   api: {name: acme-api, source: fns/api, handler: index.handler, runtime: nodejs22.x, architecture: x86_64, layers: [first, second], accounts: [dev]}
+  vendored: {name: acme-vendored, source: fns/api, handler: index.handler, runtime: nodejs22.x, architecture: x86_64, layers: [first, vendor], accounts: [dev]}
 `
 
 const FILES = {
@@ -48,6 +53,42 @@ let two: Project
 let scratch: string
 let baseLayout: string
 const auth = () => `Basic ${Buffer.from(`AWS:${registry.password}`).toString('base64')}`
+
+const VENDOR_ARN = `arn:aws:lambda:${EU}:${PROD}:layer:vendor:1`
+let vendorSha256 = ''
+
+function zipOf(files: Record<string, string>): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const zip = new yazl.ZipFile()
+    for (const [name, text] of Object.entries(files)) zip.addBuffer(Buffer.from(text), name, {mtime: new Date(0)})
+    zip.end()
+    const chunks: Buffer[] = []
+    zip.outputStream.on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject)
+  })
+}
+
+/** A vendor's layer in another account, readable by dev only once granted (as on AWS). */
+async function publishVendorLayer(): Promise<void> {
+  const vendor = lambdaAs(server, PROD, EU)
+  const dev = lambdaAs(server, DEV, EU)
+  const zip = await zipOf({'nodejs/node_modules/shared/index.js': "module.exports = 'vendor'\n", 'extensions/vendor-agent': 'agent\n'})
+  const published = await vendor.send(new PublishLayerVersionCommand({LayerName: 'vendor', Content: {ZipFile: zip}}))
+  expect(published.LayerVersionArn).toBe(VENDOR_ARN)
+  await expect(dev.send(new GetLayerVersionByArnCommand({Arn: VENDOR_ARN}))).rejects.toMatchObject({name: 'AccessDeniedException'})
+  await vendor.send(new AddLayerVersionPermissionCommand({LayerName: 'vendor', VersionNumber: 1, StatementId: 'dev', Action: 'lambda:GetLayerVersion', Principal: DEV}))
+  vendorSha256 = (await dev.send(new GetLayerVersionByArnCommand({Arn: VENDOR_ARN}))).Content!.CodeSha256!
+  vendor.destroy()
+  dev.destroy()
+}
+
+/** Extracts the layers of the one image of an OCI layout in order into `root`. */
+function extractFromLayout(layout: string, root: string): void {
+  const blob = (digest: string) => readFileSync(path.join(layout, 'blobs', 'sha256', digest.slice(7)))
+  const index = JSON.parse(readFileSync(path.join(layout, 'index.json'), 'utf8')) as {manifests: Array<{digest: string}>}
+  const manifest = JSON.parse(blob(index.manifests[0]!.digest).toString('utf8')) as {layers: Array<{digest: string}>}
+  mkdirSync(root, {recursive: true})
+  for (const layer of manifest.layers) execFileSync('tar', ['-xzf', path.join(layout, 'blobs', 'sha256', layer.digest.slice(7)), '-C', root])
+}
 
 /** A tiny base image (one layer with /var/runtime/bootstrap, an entrypoint, env and workdir), as an OCI layout and in the registry as lambda/base:1. */
 async function makeBase(): Promise<void> {
@@ -73,6 +114,7 @@ beforeAll(async () => {
   scratch = mkdtempSync(path.join(tmpdir(), 'layers-image-e2e-'))
   baseLayout = path.join(scratch, 'base')
   await makeBase()
+  await publishVendorLayer()
   one = makeProject(server, FILES)
   two = makeProject(server, FILES)
   for (const project of [one, two]) chmodSync(path.join(project.dir, 'layers/first/bin/tool'), 0o755)
@@ -165,6 +207,33 @@ describe('layers image', () => {
     // Five blobs found (HEAD 200); the first request of the run is also answered 401 (the auth challenge).
     expect(secondPush.filter((request) => request.method === 'HEAD' && request.status === 200)).toHaveLength(5)
   }, 180_000)
+
+  it('lays an ARN layer of another account (granted) under /opt in the function order, its bytes verified, downloaded once', async () => {
+    const mark = server.calls.length
+    const first = await one.run(['image', 'vendored', '--base', `oci:${baseLayout}`, '--output', 'vendored', '--json'])
+    expect(first.status, first.stderr).toBe(0)
+    expect(first.json.layers.map((layer: {source: string; name?: string}) => layer.name ?? layer.source)).toEqual(['base', 'first', 'vendor', 'code'])
+    const calls = server.calls.slice(mark)
+    expect(calls.filter((call) => call.operation.startsWith('GetLayerVersion')).map((call) => call.accountId)).toEqual([DEV])
+    expect(calls.filter((call) => call.operation === 'DownloadContent')).toHaveLength(1)
+    const cached = path.join(one.dir, '.layers', 'cache', 'arn-layers', `${Buffer.from(vendorSha256, 'base64').toString('hex')}.zip`)
+    expect(sha256Digest(readFileSync(cached))).toBe(`sha256:${Buffer.from(vendorSha256, 'base64').toString('hex')}`)
+
+    const root = path.join(scratch, 'vendored-rootfs')
+    extractFromLayout(path.join(one.dir, 'vendored'), root)
+    // The later layer (vendor) wins over first; what only first has stays.
+    expect(readFileSync(path.join(root, 'opt/nodejs/node_modules/shared/index.js'), 'utf8')).toBe("module.exports = 'vendor'\n")
+    expect(readFileSync(path.join(root, 'opt/nodejs/node_modules/only-first/index.js'), 'utf8')).toBe("module.exports = 'only first'\n")
+    expect(readFileSync(path.join(root, 'opt/extensions/vendor-agent'), 'utf8')).toBe('agent\n')
+    expect(existsSync(path.join(root, 'var/task/index.js'))).toBe(true)
+
+    // Again: the version is read (the account may still use it), its zip comes from the cache.
+    const again = server.calls.length
+    const second = await one.run(['image', 'vendored', '--base', `oci:${baseLayout}`, '--output', 'vendored', '--json'])
+    expect(second.status, second.stderr).toBe(0)
+    expect(second.json.digest).toBe(first.json.digest)
+    expect(server.calls.slice(again).filter((call) => call.operation === 'DownloadContent')).toEqual([])
+  }, 60_000)
 
   it('refuses a push to a repository that does not exist, naming it, account and region (exit 2)', async () => {
     const result = await one.run(['image', 'api', '--base', `oci:${baseLayout}`, '--push', '--repository', 'nope/missing', '--json'])

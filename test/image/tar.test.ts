@@ -1,7 +1,7 @@
 // The layer bytes are a pure function of the entries: sorted, explicit parent directories, fixed
 // headers (no times, owners or OS), normalised modes; tar(1) reads them back as written.
 import {execFileSync} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {gunzipSync} from 'node:zlib'
@@ -11,6 +11,19 @@ import {loadBaseImage} from '../../src/image/base.js'
 import {canonicalBytes, sha256Digest} from '../../src/image/oci.js'
 import {deterministicGzip, deterministicTar, layerBlob} from '../../src/image/tar.js'
 import {writeDeterministicZip} from '../../src/build/zip.js'
+import yazl from 'yazl'
+
+/** A zip as a vendor might make it: regular files and symbolic links (mode 0120777, the target as data). */
+function vendorZip(file: string, entries: Record<string, string>, links: Record<string, string>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const zip = new yazl.ZipFile()
+    for (const [name, text] of Object.entries(entries)) zip.addBuffer(Buffer.from(text), name, {mtime: new Date(0), mode: 0o100644})
+    for (const [name, target] of Object.entries(links)) zip.addBuffer(Buffer.from(target), name, {mtime: new Date(0), mode: 0o120777})
+    zip.end()
+    const chunks: Buffer[] = []
+    zip.outputStream.on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', () => resolve(writeFileSync(file, Buffer.concat(chunks)))).on('error', reject)
+  })
+}
 
 const files = [
   {path: 'opt/nodejs/node_modules/b/index.js', mode: 0o600, data: Buffer.from('b\n')},
@@ -85,5 +98,29 @@ describe('deterministic layers', () => {
     }
     delete process.env.TZ
     expect(digests[1]).toBe(digests[0])
+  })
+
+  it("keeps a layer zip's symbolic links inside the layer as links; refuses one pointing outside, naming the layer", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'layers-image-links-'))
+    try {
+      await vendorZip(path.join(dir, 'vendor.zip'), {'lib/libfoo.so.1': 'elf'}, {'lib/libfoo.so': 'libfoo.so.1', [`bin/${'long-'.repeat(30)}`]: `../${'x/'.repeat(60)}tool`})
+      await vendorZip(path.join(dir, 'escape.zip'), {}, {'lib/passwd': '../../etc/passwd'})
+      await writeDeterministicZip(path.join(dir, 'code.zip'), [{path: 'index.js', mode: 0o644, size: 3, open: () => Buffer.from('x;\n')}])
+      const base = await loadBaseImage('scratch', 'x86_64', () => {
+        throw new Error('no registry')
+      })
+      const assemble = (zip: string) => assembleFunctionImage({fn: {key: 'api', handler: 'index.handler', architecture: 'x86_64'}, layers: [{name: 'vendor', zipPath: path.join(dir, zip), origin: 'layer vendor (arn:aws:lambda:eu-west-1:222222222222:layer:vendor:1)'}], codeZipPath: path.join(dir, 'code.zip'), base})
+      const image = await assemble('vendor.zip')
+      writeFileSync(path.join(dir, 'layer.tgz'), await image.blob(image.manifest.layers[0]!.digest))
+      execFileSync('mkdir', [path.join(dir, 'root')])
+      execFileSync('tar', ['-xzf', path.join(dir, 'layer.tgz'), '-C', path.join(dir, 'root')])
+      expect(lstatSync(path.join(dir, 'root/opt/lib/libfoo.so')).isSymbolicLink()).toBe(true)
+      expect(readlinkSync(path.join(dir, 'root/opt/lib/libfoo.so'))).toBe('libfoo.so.1')
+      expect(readFileSync(path.join(dir, 'root/opt/lib/libfoo.so'), 'utf8')).toBe('elf')
+      expect(readlinkSync(path.join(dir, `root/opt/bin/${'long-'.repeat(30)}`))).toBe(`../${'x/'.repeat(60)}tool`)
+      await expect(assemble('escape.zip')).rejects.toMatchObject({code: 'ERR_LAYERS_IMAGE_PATH', message: expect.stringContaining('layer vendor (arn:aws:lambda:eu-west-1:222222222222:layer:vendor:1): "lib/passwd" is a symbolic link to "../../etc/passwd"')})
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 })
