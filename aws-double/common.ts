@@ -92,3 +92,22 @@ export function header(headers: IncomingHttpHeaders, name: string): string | und
   const value = headers[name.toLowerCase()]
   return Array.isArray(value) ? value[0] : value
 }
+
+/** The operation an AWS JSON 1.1 request names in X-Amz-Target (`<prefix><Operation>`), as SSM, ECR and Organizations take them. */
+export function json11Operation(prefix: string, target: string | undefined): string {
+  return target?.startsWith(prefix) ? target.slice(prefix.length) : 'UnknownOperation'
+}
+
+/** An AWS JSON 1.1 success reply. */
+export function json11(body: unknown): Reply {
+  return {status: 200, headers: {'content-type': 'application/x-amz-json-1.1'}, body: JSON.stringify(body)}
+}
+
+/** The AWS JSON 1.1 error body the SDK reads (`__type` and `message`). */
+export function json11Error(error: ApiError, requestId: string): Reply {
+  return {
+    status: error.status,
+    headers: {'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId, ...error.headers},
+    body: JSON.stringify({__type: error.code, message: error.message, ...error.extra}),
+  }
+}

@@ -8,7 +8,7 @@
 // each account and region has its own registry host; here all share the one loopback registry, so a
 // repository name is one namespace on the wire. `imageOf` resolves an ImageUri the way Lambda checks it
 // (the repository exists for the caller, the tag or digest exists in the registry).
-import {ApiError, type Reply, type RequestContext} from './common.js'
+import {ApiError, json11, type Reply, type RequestContext} from './common.js'
 
 export const ECR_TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.'
 
@@ -41,23 +41,6 @@ const TAG = /^[\w][\w.-]{0,127}$/
 const DIGEST = /^sha256:[0-9a-f]{64}$/
 const REGISTRY_TIMEOUT_MS = 10_000
 const TOKEN_LIFETIME_S = 12 * 60 * 60
-
-export function ecrOperation(target: string | undefined): string {
-  return target?.startsWith(ECR_TARGET_PREFIX) ? target.slice(ECR_TARGET_PREFIX.length) : 'UnknownOperation'
-}
-
-/** The JSON 1.1 error body the SDK reads (`__type` and `message`). */
-export function ecrError(error: ApiError, requestId: string): Reply {
-  return {
-    status: error.status,
-    headers: {'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId, ...error.headers},
-    body: JSON.stringify({__type: error.code, message: error.message, ...error.extra}),
-  }
-}
-
-function json(body: unknown): Reply {
-  return {status: 200, headers: {'content-type': 'application/x-amz-json-1.1'}, body: JSON.stringify(body)}
-}
 
 function invalid(message: string): ApiError {
   return new ApiError(400, 'InvalidParameterException', message)
@@ -199,7 +182,7 @@ export class Ecr {
     switch (ctx.operation) {
       case 'GetAuthorizationToken': {
         const {registry, password} = this.configured()
-        return json({
+        return json11({
           authorizationData: [
             {
               authorizationToken: Buffer.from(`AWS:${password}`).toString('base64'),
@@ -214,17 +197,17 @@ export class Ecr {
         if (this.repositories.has(this.key(ctx, name))) throw new ApiError(400, 'RepositoryAlreadyExistsException', `The repository with name '${name}' already exists in the registry with id '${ctx.accountId}'`)
         const record = {name, createdAt: Date.now()}
         this.repositories.set(this.key(ctx, name), record)
-        return json({repository: this.repositoryJson(ctx, record)})
+        return json11({repository: this.repositoryJson(ctx, record)})
       }
       case 'DescribeRepositories': {
         const names = input.repositoryNames
         if (names !== undefined) {
           if (!Array.isArray(names) || names.length === 0 || names.length > 100) throw invalid("Invalid parameter at 'repositoryNames' failed to satisfy constraint: 'Member must have length between 1 and 100'")
-          return json({repositories: names.map((name) => this.repositoryJson(ctx, this.repositoryOf(ctx, checkRepositoryName(name))))})
+          return json11({repositories: names.map((name) => this.repositoryJson(ctx, this.repositoryOf(ctx, checkRepositoryName(name))))})
         }
         const prefix = `${ctx.accountId}/${ctx.region}/`
         const own = [...this.repositories.entries()].filter(([key]) => key.startsWith(prefix)).map(([, record]) => record)
-        return json({repositories: own.sort((a, b) => a.name.localeCompare(b.name)).map((record) => this.repositoryJson(ctx, record))})
+        return json11({repositories: own.sort((a, b) => a.name.localeCompare(b.name)).map((record) => this.repositoryJson(ctx, record))})
       }
       case 'DescribeImages': {
         const name = checkRepositoryName(input.repositoryName)
@@ -248,7 +231,7 @@ export class Ecr {
             imageManifestMediaType: stored.mediaType,
           })
         }
-        return json({imageDetails: details})
+        return json11({imageDetails: details})
       }
       case 'BatchGetImage': {
         const name = checkRepositoryName(input.repositoryName)
@@ -266,7 +249,7 @@ export class Ecr {
             images.push({registryId: ctx.accountId, repositoryName: name, imageId: {imageDigest: stored.digest, ...(id.imageTag ? {imageTag: id.imageTag} : {})}, imageManifest: stored.body, imageManifestMediaType: stored.mediaType})
           }
         }
-        return json({images, failures})
+        return json11({images, failures})
       }
       default:
         throw new ApiError(400, 'UnknownOperationException', `aws-double: ECR operation ${ctx.operation} is not served`)

@@ -1,7 +1,7 @@
 // The two account-discovery calls `layers audit` makes: Organizations ListAccounts (JSON 1.1, from the
 // organization's management account: every member, 20 a page) and Account ListRegions (REST-JSON:
 // the default regions ENABLED_BY_DEFAULT, opt-in regions DISABLED unless enabled for the account).
-import {ApiError, type Reply, type RequestContext} from './common.js'
+import {ApiError, json11, type Reply, type RequestContext} from './common.js'
 
 const DEFAULT_REGIONS = ['ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-south-1', 'ap-southeast-1', 'ap-southeast-2', 'ca-central-1', 'eu-central-1', 'eu-north-1', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'sa-east-1', 'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2']
 const OPT_IN_REGIONS = ['af-south-1', 'ap-east-1', 'ap-south-2', 'ap-southeast-3', 'ap-southeast-4', 'ca-west-1', 'eu-central-2', 'eu-south-1', 'eu-south-2', 'il-central-1', 'me-central-1', 'me-south-1']
@@ -12,10 +12,6 @@ export interface OrgOptions {
   accountNames: Record<string, string>
   /** accountId -> opt-in regions enabled for it. */
   optInRegions: Record<string, string[]>
-}
-
-function json(body: unknown): Reply {
-  return {status: 200, headers: {'content-type': 'application/x-amz-json-1.1'}, body: JSON.stringify(body)}
 }
 
 function page<T>(items: T[], token: string | undefined, size: number): {items: T[]; next?: string} {
@@ -44,7 +40,7 @@ export function handleOrganizations(ctx: RequestContext, options: OrgOptions): R
   const size = input.MaxResults ?? 20
   if (!Number.isInteger(size) || size < 1 || size > 20) throw new ApiError(400, 'InvalidInputException', 'You provided a value that does not match the required pattern.')
   const result = page([...members].sort(), input.NextToken, size)
-  return json({
+  return json11({
     Accounts: result.items.map((id) => ({
       Id: id,
       Arn: `arn:aws:organizations::${management}:account/${orgId}/${id}`,

@@ -8,7 +8,7 @@
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {Accounts} from './auth.js'
-import {ApiError, DEFAULT_ACCOUNTS, header, requestId, SERVICES, tick, type Reply, type RequestContext, type ServiceName} from './common.js'
+import {ApiError, DEFAULT_ACCOUNTS, header, json11Error, json11Operation, requestId, SERVICES, tick, type Reply, type RequestContext, type ServiceName} from './common.js'
 import {Faults, type FaultConfig} from './faults.js'
 import {partitionOf} from './auth.js'
 import type {AwsServerOptions, CallRecord, DirectCall, DirectReply} from './index.js'
@@ -16,8 +16,8 @@ import {Lambda, lambdaError, lambdaRoute, type BlobStore} from './lambda.js'
 import {memoryOnly, sqlitePersistence} from './persist.js'
 import {S3, s3Error, s3Operation, s3Target} from './s3.js'
 import {accountOperation, handleAccount, handleOrganizations, organizationsOperation} from './org.js'
-import {Ssm, ssmError, ssmOperation} from './ssm.js'
-import {Ecr, ECR_TARGET_PREFIX, ecrError, ecrOperation} from './ecr.js'
+import {Ssm, SSM_TARGET_PREFIX} from './ssm.js'
+import {Ecr, ECR_TARGET_PREFIX} from './ecr.js'
 import {Sts, stsError} from './sts.js'
 
 const CONTENT_PREFIX = '/__aws-test-server/content/'
@@ -38,15 +38,14 @@ function operationOf(service: ServiceName, req: IncomingMessage, url: URL, body:
   if (service === 'lambda') return lambdaRoute(req.method ?? 'GET', url).operation
   if (service === 'sts') return Sts.operation(body)
   if (service === 'organizations') return organizationsOperation(header(req.headers, 'x-amz-target'))
-  if (service === 'ssm') return ssmOperation(header(req.headers, 'x-amz-target'))
-  if (service === 'ecr') return ecrOperation(header(req.headers, 'x-amz-target'))
+  if (service === 'ssm') return json11Operation(SSM_TARGET_PREFIX, header(req.headers, 'x-amz-target'))
+  if (service === 'ecr') return json11Operation(ECR_TARGET_PREFIX, header(req.headers, 'x-amz-target'))
   if (service === 'account') return accountOperation(req.method ?? 'GET', url)
   return s3Operation(req.method ?? 'GET', url, header(req.headers, 'host') ?? '', req.headers)
 }
 
 function errorReply(service: ServiceName, error: ApiError, id: string, method: string): Reply {
-  if (service === 'ssm') return ssmError(error, id)
-  if (service === 'ecr') return ecrError(error, id)
+  if (service === 'ssm' || service === 'ecr') return json11Error(error, id)
   if (service === 'lambda' || service === 'organizations' || service === 'account') return lambdaError(error, id)
   if (service === 'sts') return stsError(error, id)
   return s3Error(error, id, method)

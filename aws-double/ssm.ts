@@ -10,7 +10,7 @@
 // characters; at most 50 tags. Not served: SecureString encryption, labels, `name:version` selectors,
 // the Advanced tier and policies.
 import {partitionOf} from './auth.js'
-import {ApiError, type Reply, type RequestContext} from './common.js'
+import {ApiError, json11, type Reply, type RequestContext} from './common.js'
 import type {Persistence} from './persist.js'
 
 export const SSM_TARGET_PREFIX = 'AmazonSSM.'
@@ -33,23 +33,6 @@ const MAX_NAME = 2048
 const MAX_VALUE = 4096
 const MAX_LEVELS = 15
 const MAX_TAGS = 50
-
-export function ssmOperation(target: string | undefined): string {
-  return target?.startsWith(SSM_TARGET_PREFIX) ? target.slice(SSM_TARGET_PREFIX.length) : 'UnknownOperation'
-}
-
-/** The JSON 1.1 error body the SDK reads (`__type` and `message`). */
-export function ssmError(error: ApiError, requestId: string): Reply {
-  return {
-    status: error.status,
-    headers: {'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId, ...error.headers},
-    body: JSON.stringify({__type: error.code, message: error.message, ...error.extra}),
-  }
-}
-
-function json(body: unknown): Reply {
-  return {status: 200, headers: {'content-type': 'application/x-amz-json-1.1'}, body: JSON.stringify(body)}
-}
 
 function validation(message: string): ApiError {
   return new ApiError(400, 'ValidationException', message)
@@ -163,12 +146,12 @@ export class Ssm {
     const scope = `${ctx.accountId}/${ctx.region}`
     switch (ctx.operation) {
       case 'PutParameter':
-        return json(this.put(ctx, scope, input))
+        return json11(this.put(ctx, scope, input))
       case 'GetParameter': {
         const name = checkName(input.Name)
         const record = this.read(ctx, name)
         if (!record) throw notFound(name)
-        return json({Parameter: this.view(ctx, record)})
+        return json11({Parameter: this.view(ctx, record)})
       }
       case 'GetParameters': {
         const names = this.names(input.Names)
@@ -179,26 +162,26 @@ export class Ssm {
           if (record) found.push(this.view(ctx, record))
           else invalid.push(name)
         }
-        return json({Parameters: found, InvalidParameters: invalid})
+        return json11({Parameters: found, InvalidParameters: invalid})
       }
       case 'GetParametersByPath':
-        return json(this.byPath(ctx, scope, input))
+        return json11(this.byPath(ctx, scope, input))
       case 'DeleteParameter': {
         const name = checkName(input.Name)
         if (!this.deleteOne(scope, name)) throw notFound(name)
-        return json({})
+        return json11({})
       }
       case 'DeleteParameters': {
         const names = this.names(input.Names)
         const deleted: string[] = []
         const invalid: string[] = []
         for (const name of names) (this.deleteOne(scope, checkName(name, 'names')) ? deleted : invalid).push(name)
-        return json({DeletedParameters: deleted, InvalidParameters: invalid})
+        return json11({DeletedParameters: deleted, InvalidParameters: invalid})
       }
       case 'AddTagsToResource':
       case 'RemoveTagsFromResource':
       case 'ListTagsForResource':
-        return json(this.tags(ctx, scope, input))
+        return json11(this.tags(ctx, scope, input))
       default:
         throw new ApiError(400, 'InvalidAction', `${ctx.operation} is not served by this test server`)
     }

@@ -3,41 +3,27 @@
 // registry's bulk advisory endpoint and traces an advisory on the transitive ms to that function in
 // the same report (validated against schema/audit.schema.json), fails with --fail-on-advisory, refuses
 // a format that cannot carry advisories, and names a registry without the endpoint.
-import path from 'node:path'
 import {UpdateFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import type {AuditReport} from '../../src/audit/types.js'
 import {validateAuditJson} from '../audit/support/schema.js'
+import {depsManifest, publishDeps} from '../find/fixture.js'
 import {NpmRegistry} from '../support/npm-registry.js'
-import {accountsYaml, createFunction, DEV, EU, lambdaAs, makeProject, ROLES, type Project} from '../publish/support.js'
+import {createFunction, DEV, EU, lambdaAs, makeProject, type Project, ROLES, useRegistry} from '../publish/support.js'
 
 let server: AwsServer
 let registry: NpmRegistry
 let project: Project
 
-const MANIFEST = `version: 1
-settings:
-  bucket: "advis-{accountId}-{region}"
-  regions: [${EU}]
-  architectures: [x86_64]
-  runtimes: [nodejs22.x]
-${accountsYaml([EU])}
-layers:
-  deps:
-    npm:
-      dep: ^1.0.0
-functions:
-  api: {source: fns/api, handler: index.handler, runtime: nodejs22.x, architecture: x86_64, layers: [deps], accounts: [dev]}
-`
+const MANIFEST = depsManifest('advis', ['dev'])
 
 beforeAll(async () => {
   server = await startAwsServer({roles: ROLES})
   registry = await NpmRegistry.start()
-  registry.publish('ms', {version: '2.0.0'}).publish('ms', {version: '2.1.3'})
-  registry.publish('dep', {version: '1.0.0', dependencies: {ms: '2.0.0'}})
+  publishDeps(registry)
   project = makeProject(server, {'layers.yaml': MANIFEST, 'fns/api/index.js': 'exports.handler = async () => "ok"\n'})
-  Object.assign(project.env, {npm_config_registry: registry.url, npm_config_cache: path.join(project.dir, '.npm-cache'), npm_config_userconfig: path.join(project.dir, 'npmrc')})
+  useRegistry(project, registry.url)
   await project.lock()
   expect((await project.run(['publish', '--json', '--create-bucket'])).status).toBe(0)
   await createFunction(server, DEV, EU, 'api')

@@ -16,37 +16,23 @@ import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import type {FindReport} from '../../src/find/plan.js'
 import {runCli} from '../support/cli.js'
 import {NpmRegistry, type BulkAdvisory} from '../support/npm-registry.js'
+import {depsManifest, publishDeps} from './fixture.js'
 import type {AdvisoriesReport} from '../../src/advisories/plan.js'
-import {accountsYaml, createFunction, DEV, EU, lambdaAs, makeProject, PROD, ROLES, type Project} from '../publish/support.js'
+import {createFunction, DEV, EU, lambdaAs, makeProject, PROD, type Project, ROLES, useRegistry} from '../publish/support.js'
 
 let server: AwsServer | undefined
 let registry: NpmRegistry
 let project: Project
 
-const MANIFEST = `version: 1
-settings:
-  bucket: "find-{accountId}-{region}"
-  regions: [${EU}]
-  architectures: [x86_64]
-  runtimes: [nodejs22.x]
-${accountsYaml([EU])}
-layers:
-  deps:
-    npm:
-      dep: ^1.0.0
-functions:
-  api: {source: fns/api, handler: index.handler, runtime: nodejs22.x, architecture: x86_64, layers: [deps], accounts: [dev, prod]}
-`
+const MANIFEST = depsManifest('find', ['dev', 'prod'])
 const deps = (accountId: string, version: number): string => `arn:aws:lambda:${EU}:${accountId}:layer:deps:${version}`
 
 beforeAll(async () => {
   server = await startAwsServer({roles: ROLES})
   registry = await NpmRegistry.start()
-  registry.publish('ms', {version: '2.0.0'})
-  registry.publish('ms', {version: '2.1.3'})
-  registry.publish('dep', {version: '1.0.0', dependencies: {ms: '2.0.0'}})
+  publishDeps(registry)
   project = makeProject(server, {'layers.yaml': MANIFEST, 'fns/api/index.js': 'exports.handler = async () => "ok"\n'})
-  Object.assign(project.env, {npm_config_registry: registry.url, npm_config_cache: path.join(project.dir, '.npm-cache'), npm_config_userconfig: path.join(project.dir, 'npmrc')})
+  useRegistry(project, registry.url)
   await project.lock()
   expect((await project.run(['publish', '--json', '--create-bucket'])).status).toBe(0)
   registry.publish('dep', {version: '1.1.0', dependencies: {ms: '^2.1.0'}})

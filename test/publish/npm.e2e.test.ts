@@ -2,12 +2,11 @@
 // `layers publish` to two accounts x two regions on the local AWS test server, a re-publish that
 // changes nothing, then a dependency update (`layers lock --update`) that makes exactly one new
 // version per target, and an attach that moves the function to it.
-import path from 'node:path'
 import {GetFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {NpmRegistry} from '../support/npm-registry.js'
 import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
-import {accountsYaml, createFunction, EU, lambdaAs, makeProject, ROLES, TARGETS, versionsOf, type Project} from './support.js'
+import {accountsYaml, createFunction, EU, lambdaAs, makeProject, type Project, ROLES, TARGETS, useRegistry, versionsOf} from './support.js'
 
 let server: AwsServer
 let registry: NpmRegistry
@@ -33,7 +32,7 @@ beforeAll(async () => {
   registry = await NpmRegistry.start()
   registry.publish('left-pad', {version: '1.0.0'})
   project = makeProject(server, {'layers.yaml': MANIFEST, 'fns/api/index.js': 'exports.handler = async () => "ok"\n'})
-  Object.assign(project.env, {npm_config_registry: registry.url, npm_config_cache: path.join(project.dir, '.npm-cache'), npm_config_userconfig: path.join(project.dir, 'npmrc')})
+  useRegistry(project, registry.url)
   for (const [account, region] of TARGETS) await createFunction(server, account, region, 'api')
 })
 

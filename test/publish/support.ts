@@ -108,6 +108,11 @@ functions:
 ${functions.map((name) => `  ${name}: {source: fns/api, handler: index.handler, runtime: ${runtime}, architecture: x86_64, layers: [config], accounts: [dev]}\n`).join('')}`
 }
 
+/** Points the project's npm at `registryUrl` (the loopback test registry), with a cache and user config of its own. */
+export function useRegistry(project: Project, registryUrl: string): void {
+  Object.assign(project.env, {npm_config_registry: registryUrl, npm_config_cache: path.join(project.dir, '.npm-cache'), npm_config_userconfig: path.join(project.dir, 'npmrc')})
+}
+
 export function makeProject(server: AwsServer, files: Record<string, string>): Project {
   const dir = mkdtempSync(path.join(tmpdir(), 'layers-publish-e2e-'))
   const write = (file: string, text: string) => {

@@ -15,8 +15,9 @@ import {Ajv} from 'ajv'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {runCli} from '../support/cli.js'
+import {publishDeps} from '../find/fixture.js'
 import {NpmRegistry} from '../support/npm-registry.js'
-import {DEV, EU, lambdaAs, makeProject, ROLES, versionsOf, type Project} from '../publish/support.js'
+import {DEV, EU, lambdaAs, makeProject, type Project, ROLES, useRegistry, versionsOf} from '../publish/support.js'
 
 const schemaOf = (name: string) => new Ajv({allErrors: true, strict: false}).compile(JSON.parse(readFileSync(path.resolve(import.meta.dirname, `../../schema/${name}.schema.json`), 'utf8')))
 const validatePublish = schemaOf('publish')
@@ -49,12 +50,10 @@ const scratch: string[] = []
 beforeAll(async () => {
   server = await startAwsServer({roles: ROLES})
   registry = await NpmRegistry.start()
-  registry.publish('ms', {version: '2.0.0'})
-  registry.publish('ms', {version: '2.1.3'})
-  registry.publish('dep', {version: '1.0.0', dependencies: {ms: '2.0.0'}})
+  publishDeps(registry)
   registry.publish('extra', {version: '1.0.0'})
   project = makeProject(server, {'layers.yaml': manifest('dep: ^1.0.0')})
-  Object.assign(project.env, {npm_config_registry: registry.url, npm_config_cache: path.join(project.dir, '.npm-cache'), npm_config_userconfig: path.join(project.dir, 'npmrc')})
+  useRegistry(project, registry.url)
   await project.lock()
 }, 120_000)
 

@@ -13,7 +13,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {runCli} from '../support/cli.js'
 import {NpmRegistry} from '../support/npm-registry.js'
-import {EU, makeProject, ROLES, type Project} from '../publish/support.js'
+import {EU, makeProject, type Project, ROLES, useRegistry} from '../publish/support.js'
 
 let server: AwsServer
 let registry: NpmRegistry
@@ -50,7 +50,7 @@ beforeAll(async () => {
   registry.publish('ms', {version: '2.1.3', license: 'UNLICENSED'})
   registry.publish('dep', {version: '1.0.0', license: '(MIT OR Apache-2.0)', dependencies: {ms: '2.0.0'}})
   project = makeProject(server, {'layers.yaml': MANIFEST})
-  Object.assign(project.env, {npm_config_registry: registry.url, npm_config_cache: path.join(project.dir, '.npm-cache'), npm_config_userconfig: path.join(project.dir, 'npmrc')})
+  useRegistry(project, registry.url)
   await project.lock()
   const built = await project.run(['build', 'deps', '--json'])
   expect(built.status, built.stderr).toBe(0)

@@ -14,7 +14,7 @@ import {seeder} from '../../aws-double/seed.js'
 import {GetParametersCommand, ListTagsForResourceCommand, PutParameterCommand, SSMClient} from '@aws-sdk/client-ssm'
 import {DeleteObjectCommand, PutObjectCommand, S3Client} from '@aws-sdk/client-s3'
 import {NpmRegistry} from '../support/npm-registry.js'
-import {accountsYaml, DEV, EU, makeProject, PROD, ROLES, TARGETS, US, type Project} from '../publish/support.js'
+import {accountsYaml, DEV, EU, makeProject, PROD, type Project, ROLES, TARGETS, US, useRegistry} from '../publish/support.js'
 
 const VENDOR = '094274105915'
 const FEED = '/aws/service/vendor/layer/{region}/latest'
@@ -68,7 +68,7 @@ beforeAll(async () => {
   const seed = seeder(server)
   for (const region of [EU, US]) await seed.share(await seed.layerVersion(VENDOR, region, 'vendor'), '*')
   project = makeProject(server, {'layers.yaml': MANIFEST, 'layers/config/config.json': '{"stage": 1}\n'})
-  Object.assign(project.env, {npm_config_registry: registry.url, npm_config_cache: path.join(project.dir, '.npm-cache'), npm_config_userconfig: path.join(project.dir, 'npmrc')})
+  useRegistry(project, registry.url)
   await project.lock()
 })
 
