@@ -20,8 +20,8 @@ ${AWS_TIME_BOUNDS_HELP}
 ${EXIT_CODES_HELP}`
 
   static override examples = [
-    {description: 'Write the api function as an OCI image layout with no base image, and print its digest', command: '<%= config.bin %> <%= command.id %> api --base scratch --output .layers/image/api --json'},
-    {description: 'Build it on a base image from an OCI layout on disk (here the one just written) and show its layers', command: '<%= config.bin %> <%= command.id %> api --base oci:.layers/image/api'},
+    {description: 'Write the api function as an OCI image layout on no base image, as JSON', command: '<%= config.bin %> <%= command.id %> api --base scratch --output .layers/image/api --json'},
+    {description: 'Build it on the base image of an OCI layout (the one just written)', command: '<%= config.bin %> <%= command.id %> api --base oci:.layers/image/api'},
   ]
 
   static override args = {

@@ -219,7 +219,7 @@ describe('the AWS CLI conventions', () => {
     const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {flags: Record<string, unknown>}>}
     for (const [id, command] of Object.entries(manifest.commands)) {
       if (id === 'help') continue
-      const aws = ['publish', 'promote', 'attach', 'deploy', 'rollback', 'audit', 'prune', 'outdated', 'lock', 'history', 'sbom'].includes(id)
+      const aws = ['publish', 'promote', 'attach', 'deploy', 'rollback', 'audit', 'prune', 'outdated', 'lock', 'history', 'sbom', 'image'].includes(id)
       for (const flag of ['debug', 'quiet', 'json', 'manifest']) expect(command.flags, `${id} --${flag}`).toHaveProperty(flag)
       for (const flag of ['profile', 'endpoint-url', 'connect-timeout', 'read-timeout']) expect(Object.hasOwn(command.flags, flag), `${id} --${flag}`).toBe(aws)
     }
