@@ -65,8 +65,9 @@ export interface ImageResult {
 
 const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/
 
+/** --repository, else the function's `image.repository` (checked by the manifest schema), else its name in lower case. */
 function repositoryOf(fn: FunctionSpec, flag: string | undefined): string {
-  const name = flag ?? fn.name.toLowerCase()
+  const name = flag ?? fn.image?.repository ?? fn.name.toLowerCase()
   if (name.length < 2 || name.length > 256 || !REPOSITORY_NAME.test(name)) {
     throw new UserInputError('ERR_LAYERS_FLAG_VALUE', `${flag === undefined ? `The repository name derived from function ${fn.key} (${fn.name})` : `--repository ${JSON.stringify(flag)}`}, ${JSON.stringify(name)}, is not an ECR repository name.`, {
       hint: 'Give --repository NAME: 2 to 256 lowercase letters, digits and ._-/ separators (e.g. acme/api).',
@@ -98,6 +99,7 @@ export async function imageCommand(options: ImageCommandOptions, factory: AwsCli
   const {manifest, lock, paths, functions} = await loadFunctionProject(options.manifestPath, [options.function], 'image')
   const fn = functions[0]!
   const repository = options.push ? repositoryOf(fn, options.repository) : undefined
+  const base = options.base ?? fn.image?.base
   const targets = options.push ? selectFunctionTargets(manifest, {functions: [fn.key], accounts: options.accounts, regions: options.regions}) : []
   if (options.push && targets.length === 0) {
     throw new UserInputError('ERR_LAYERS_NO_TARGETS', `Function ${fn.key} has no account and region to push to (with the --account/--region given).`, {hint: `Give the function accounts (functions.${fn.key}.accounts), or change --account/--region.`, details: {function: fn.key}})
@@ -124,7 +126,7 @@ export async function imageCommand(options: ImageCommandOptions, factory: AwsCli
       codeZipPath: packaged.functions[0]!.zipPath,
       findBuilt: builtArtifactFinder(manifest, db, paths.stateDir),
       ...(arnLayerZips ? {arnLayerZips} : {}),
-      ...(options.base !== undefined ? {base: options.base} : {}),
+      ...(base !== undefined ? {base} : {}),
       registries: [...logins.values()],
       timeouts,
       ...(options.signal ? {signal: options.signal} : {}),

@@ -15,7 +15,7 @@ import {findTeamLockfile, teamLockRef} from '../resolve/teamlock/find.js'
 import {CUSTOM_RUNTIMES} from './runtimes.js'
 import {schemaProblems} from './schema-check.js'
 import {DEFAULT_SSM_PARAMETER_NAME} from '../ssm/names.js'
-import {DEFAULT_STATE_SETTINGS, type Account, type Architecture, type FunctionSpec, type LayerSpec, type Manifest, type NpmOverrides, type Settings, type Share} from './types.js'
+import {DEFAULT_STATE_SETTINGS, type Account, type Architecture, type FunctionImageSettings, type FunctionSpec, type LayerSpec, type Manifest, type NpmOverrides, type Settings, type Share} from './types.js'
 
 export const DEFAULT_SETTINGS: Omit<Settings, 'regions'> & {regions: string[]} = {
   bucket: DEFAULT_BUCKET,
@@ -167,9 +167,16 @@ function toManifest(source: YamlSource, root: string): Manifest {
       layers: raw.layers ?? [],
       accounts: raw.accounts ?? Object.keys(accounts),
       exclude: raw.exclude ?? [],
+      ...(raw.image === undefined ? {} : {image: imageSettings(raw.image, root)}),
     }
   }
   return {file: source.file, root, version: 1, settings, accounts, layers, functions, locate: (at) => source.locate(at)}
+}
+
+/** A function's `image:`; an `oci:DIR` base is relative to the manifest, as every path in it is. */
+function imageSettings(raw: Raw, root: string): FunctionImageSettings {
+  const base = typeof raw.base === 'string' && raw.base.startsWith('oci:') ? `oci:${path.resolve(root, raw.base.slice('oci:'.length))}` : (raw.base as string | undefined)
+  return {...(base === undefined ? {} : {base}), ...(raw.repository === undefined ? {} : {repository: raw.repository as string})}
 }
 
 function toLayer(name: string, raw: Raw, settings: Settings, accounts: Record<string, Account>, root: string, manifestFile: string): LayerSpec {

@@ -177,6 +177,14 @@ export interface FunctionSpec {
   /** Account names from `accounts:`. */
   accounts: string[]
   exclude: string[]
+  /** `image:` — the container image's base and ECR repository for `layers image` and `deploy --image` (their flags win). */
+  image?: FunctionImageSettings
+}
+
+export interface FunctionImageSettings {
+  /** A registry reference, `oci:<absolute dir>` (resolved from the manifest's directory) or `scratch`. */
+  base?: string
+  repository?: string
 }
 
 export interface Manifest {

@@ -28,7 +28,7 @@ settings:
 accounts:
   dev: {id: "${DEV}", profile: dev, regions: [${US}]}
 functions:
-  img: {source: fns/img, handler: index.handler, runtime: nodejs22.x, architecture: x86_64, accounts: [dev]}
+  img: {source: fns/img, handler: index.handler, runtime: nodejs22.x, architecture: x86_64, accounts: [dev], image: {base: scratch, repository: fn/img}}
   api: {source: fns/api, handler: index.handler, runtime: nodejs22.x, architecture: x86_64, accounts: [dev]}
 `
 
@@ -163,7 +163,8 @@ describe('layers deploy --image-uri', () => {
   })
 
   it('--image builds the image, pushes it to the function\'s ECR and deploys it by digest; again sends no blob and writes nothing; refused with --dry-run', async () => {
-    const args = ['deploy', 'img', '--image', '--base', 'scratch', '--repository', 'fn/img', '--json']
+    // The base and the repository come from the function's image: settings.
+    const args = ['deploy', 'img', '--image', '--json']
     const first = await run(args)
     expect(first.status, first.stderr).toBe(0)
     const digest: string = first.json.functions[0].image.digest
