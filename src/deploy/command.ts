@@ -8,7 +8,7 @@
 import {desiredFromLock} from '../audit/desired.js'
 import {selectFunctionTargets} from '../attach/plan.js'
 import {awsClientFactory, type AwsClientFactory, type AwsConnection} from '../aws/clients.js'
-import {boundClients} from '../aws/identity.js'
+import {accountGuard, boundClients, type AccountGuard} from '../aws/identity.js'
 import {deployApi} from '../aws/lambda-deploy.js'
 import {functionsApi} from '../aws/lambda-functions.js'
 import {artifactStoreApi} from '../aws/s3-artifacts.js'
@@ -157,8 +157,10 @@ async function deployBuiltImageCommand(options: DeployCommandOptions, build: Dep
       details: {flag: 'dry-run'},
     })
   }
-  // The image builder (and ECR's SDK package) is loaded only for --image.
+  // The image builder (and ECR's SDK package) is loaded only for --image. Each account is checked by
+  // STS once, for the push and the deploy.
   const {imageCommand} = await import('../image/command.js')
+  const guard = accountGuard(factory)
   const built = await imageCommand(
     {
       ...options,
@@ -169,9 +171,10 @@ async function deployBuiltImageCommand(options: DeployCommandOptions, build: Dep
       ...(build.repository !== undefined ? {repository: build.repository} : {}),
     },
     factory,
+    guard,
   )
   const images = new Map(built.pushes.map((push) => [`${push.accountId}/${push.region}`, {imageUri: push.imageUri, digest: push.digest, codeSha256: push.digest.slice('sha256:'.length)}]))
-  return deployImages(options, factory, (target) => images.get(`${target.accountId}/${target.region}`)!)
+  return deployImages(options, factory, (target) => images.get(`${target.accountId}/${target.region}`)!, undefined, guard)
 }
 
 /** --image and --image-uri put one image on one function, and upload nothing to the artifact bucket. */
@@ -187,8 +190,8 @@ function checkImageFlags(options: DeployCommandOptions, flag: 'image' | 'image-u
 }
 
 /** Deploys `imageOf(target)` to each target of the one named Image function (`ecrRegion`: the one region an --image-uri can serve). */
-async function deployImages(options: DeployCommandOptions, factory: AwsClientFactory, imageOf: (target: DeployTarget) => DeployImage, ecrRegion?: string): Promise<DeployResult> {
-  const clients = boundClients(factory)
+async function deployImages(options: DeployCommandOptions, factory: AwsClientFactory, imageOf: (target: DeployTarget) => DeployImage, ecrRegion?: string, guard: AccountGuard = accountGuard(factory)): Promise<DeployResult> {
+  const clients = boundClients(factory, guard)
   const manifest = await loadManifest(projectPaths(options.manifestPath).manifest)
   const targets = selectFunctionTargets(manifest, {functions: options.functions, accounts: options.accounts, regions: options.regions})
   factory.budget.useSetting(manifest.settings.maxRps)

@@ -12,7 +12,7 @@
 import path from 'node:path'
 import {selectFunctionTargets, type FunctionTarget} from '../attach/plan.js'
 import {awsClientFactory, type AwsClientFactory, type AwsConnection} from '../aws/clients.js'
-import {boundClients} from '../aws/identity.js'
+import {accountGuard, boundClients, type AccountGuard} from '../aws/identity.js'
 import {resolveTimeouts} from '../aws/time-bounds.js'
 import {InterruptedError, UserInputError, type InterruptSignal} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
@@ -89,7 +89,8 @@ async function readArnLayers(manifest: Manifest, lock: Lockfile, fn: FunctionSpe
   return readArnLayerZips(manifest, lock, fn, targets.map((target) => ({account: manifest.accounts[target.accountName]!, region: target.region})), env)
 }
 
-export async function imageCommand(options: ImageCommandOptions, factory: AwsClientFactory = awsClientFactory(options)): Promise<ImageResult> {
+/** `guard`: the accounts' STS checks, shared with a caller that goes on to use the same accounts (deploy --image). */
+export async function imageCommand(options: ImageCommandOptions, factory: AwsClientFactory = awsClientFactory(options), guard: AccountGuard = accountGuard(factory)): Promise<ImageResult> {
   if (options.tag !== undefined && !/^[\w][\w.-]{0,127}$/.test(options.tag)) {
     throw new UserInputError('ERR_LAYERS_FLAG_VALUE', `--tag ${JSON.stringify(options.tag)} is not an image tag.`, {hint: 'A tag is 1 to 128 letters, digits, _ . and -, not starting with . or -.', details: {flag: 'tag', value: options.tag}})
   }
@@ -105,7 +106,7 @@ export async function imageCommand(options: ImageCommandOptions, factory: AwsCli
     throw new UserInputError('ERR_LAYERS_NO_TARGETS', `Function ${fn.key} has no account and region to push to (with the --account/--region given).`, {hint: `Give the function accounts (functions.${fn.key}.accounts), or change --account/--region.`, details: {function: fn.key}})
   }
   const timeouts = options.timeouts ?? resolveTimeouts()
-  const clients = boundClients(factory)
+  const clients = boundClients(factory, guard)
   const env: PushFunctionImageEnv = {ecr: (account, region) => clients.ecr(account, region), timeouts, emit: options.emit, ...(options.signal ? {signal: options.signal} : {})}
   const db = openStateDatabase(paths.stateDir)
   const pushes: PushedFunctionImage[] = []

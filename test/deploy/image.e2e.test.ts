@@ -171,6 +171,9 @@ describe('layers deploy --image-uri', () => {
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/)
     expect(first.json.functions[0]).toMatchObject({status: 'deployed', code: 'updated', codeSha256: digest.slice(7), image: {uri: uri(digest)}})
     expect(first.writes).toEqual(['UpdateFunctionCode'])
+    // The account is checked once, before the push, for the push and the deploy.
+    expect(first.calls.filter((call) => call.operation === 'GetCallerIdentity')).toHaveLength(1)
+    expect(first.calls[0]?.operation).toBe('GetCallerIdentity')
     expect((await lambda().send(new GetFunctionConfigurationCommand({FunctionName: 'img'}))).CodeSha256).toBe(digest.slice(7))
 
     const before = (await registry.settled()).length
