@@ -6,7 +6,7 @@ import {writeError} from '../src/cli/render.js'
 import {writeOutput} from '../src/cli/output.js'
 import {auditCommand, auditStreamCommand, type AuditCommandOptions} from '../src/audit/command.js'
 import {countAtThreshold} from '../src/audit/findings.js'
-import {jsonlOfPart, jsonlSummary, renderAudit, type AuditFormat} from '../src/audit/render.js'
+import {jsonlOfFunction, jsonlOfTarget, jsonlSummary, renderAudit, type AuditFormat} from '../src/audit/render.js'
 import type {AuditStreamResult} from '../src/audit/run.js'
 import type {AuditReport, TargetReport} from '../src/audit/types.js'
 import {auditHtml} from '../src/report/template.js'
@@ -16,7 +16,7 @@ import {renderAdvisories} from '../src/advisories/render.js'
 export default class Audit extends LayersAwsCommand {
   static override summary = 'Report which function, in which account and region, runs which layer version, and what is wrong.'
 
-  static override description = `Scans every function (all pages) of each target concurrently with adaptive retries: the manifest's accounts and regions, narrowed with --account/--region, every enabled region with --all-regions, or every active account of an AWS Organization with --org --role-name NAME. Findings: drift (layers differ from what \`layers attach\` sets), drift-iac (that drift on a function infrastructure as code owns: tag aws:cloudformation:stack-name, whose stack the finding names, or one of settings.ownershipTags; the fix is a redeploy; tags are read, with ListTags, only for managed functions that are behind or drift), behind (older than the locked version), missing (the layer version no longer exists), unmanaged (a layer neither layers.yaml nor the lock knows), limits (5 layers; code plus layers above 80% of 262,144,000 bytes unzipped, estimated as zipped x 3 where the exact size is unknown), runtime (deprecated or deprecated within 180 days), arch (the function's architecture is not declared by a layer version), layer-runtime (the function's runtime is not declared by a layer version that declares runtimes). A target that cannot be scanned is reported as failed, one whose aliases could not all be read as incomplete. Each run is saved in .layers/state.db; --diff compares with the previous run. The --json output follows schema/audit.schema.json. --format jsonl streams one JSON object per line as each target finishes (a target line, its function and finding lines, a summary line last; schema/audit-line.schema.json), keeping nothing of a finished target, for fleets of any size. --format html writes one self-contained page to share (no network, no external assets): the layers x account-regions matrix coloured by version and drift, the findings grouped with each fix said once, the runtime deprecation timeline and the saved versions over time of each manifest layer; --output FILE writes any format to a file instead of stdout.
+  static override description = `Scans every function (all pages) of each target concurrently with adaptive retries: the manifest's accounts and regions, narrowed with --account/--region, every enabled region with --all-regions, or every active account of an AWS Organization with --org --role-name NAME. Findings: drift (layers differ from what \`layers attach\` sets), drift-iac (that drift on a function infrastructure as code owns: tag aws:cloudformation:stack-name, whose stack the finding names, or one of settings.ownershipTags; the fix is a redeploy; tags are read, with ListTags, only for managed functions that are behind or drift), behind (older than the locked version), missing (the layer version no longer exists), unmanaged (a layer neither layers.yaml nor the lock knows), limits (5 layers; code plus layers above 80% of 262,144,000 bytes unzipped, estimated as zipped x 3 where the exact size is unknown), runtime (deprecated or deprecated within 180 days), arch (the function's architecture is not declared by a layer version), layer-runtime (the function's runtime is not declared by a layer version that declares runtimes). A target that cannot be scanned is reported as failed, one whose aliases could not all be read as incomplete. Each run is saved in .layers/state.db; --diff compares with the previous run. The --json output follows schema/audit.schema.json. --format jsonl streams one JSON object per line: a function line and its finding lines as soon as the function is judged, a target line (its status and function count) once all its functions are, a summary line last (schema/audit-line.schema.json); nothing of a judged function is kept, so memory stays flat for fleets of any size. --format html writes one self-contained page to share (no network, no external assets): the layers x account-regions matrix coloured by version and drift, the findings grouped with each fix said once, the runtime deprecation timeline and the saved versions over time of each manifest layer; --output FILE writes any format to a file instead of stdout.
 
 --advisories also runs \`layers advisories\` for the lock (npm's bulk advisory endpoint on each package's registry, asked while the targets are scanned) and traces each advisory to the functions of this audit; the report (table or JSON, field \`advisories\`) adds them, with the lock's deprecated versions. --fail-on-advisory SEVERITY exits 1 when one reaches it (ERR_LAYERS_ADVISORY_FINDINGS). A registry without the endpoint fails the command (ERR_LAYERS_ADVISORIES_UNSUPPORTED) after the audit is saved.
 
@@ -74,12 +74,12 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
     }
     if (flags.format === 'jsonl' && !this.jsonEnabled()) {
       if (flags.diff) {
-        throw new UserInputError('ERR_LAYERS_USAGE', '--diff cannot be streamed: --format jsonl writes each target as it finishes, before the run can be compared.', {
+        throw new UserInputError('ERR_LAYERS_USAGE', '--diff cannot be streamed: --format jsonl writes each function as it is judged, before the run can be compared.', {
           hint: 'Use --format json (or --json) with --diff, or drop --diff.',
         })
       }
       const result = await writeOutput(flags.output, async (write) => {
-        const done = await auditStreamCommand(options, (part) => write(jsonlOfPart(part)))
+        const done = await auditStreamCommand(options, {function: (part) => write(jsonlOfFunction(part)), target: (part) => write(jsonlOfTarget(part))})
         await write(jsonlSummary(done))
         return done
       })

@@ -5,7 +5,7 @@
 // auditCommand (dist/) on the project in BENCH_PROJECT (layers.yaml, .layers/state.db: the layer
 // and function version caches), the budget --max-rps BENCH_MAX_RPS would set (unset: the default), the
 // report serialised as --json prints it; with BENCH_FORMAT=jsonl, auditStreamCommand as --format jsonl
-// runs it instead, each target's lines written to BENCH_PROJECT/audit.jsonl as the target finishes.
+// runs it instead, each function's lines written to BENCH_PROJECT/audit.jsonl as it is judged, each target's as it finishes.
 // Prints {seconds, cpuSeconds, maxRssMB, peakMB (heapTotal, heapUsed, external), functions, failed, bytes, budget} on stdout.
 import {createWriteStream} from 'node:fs'
 import {once} from 'node:events'
@@ -14,7 +14,7 @@ import {fileURLToPath} from 'node:url'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const {auditCommand, auditStreamCommand} = await import(path.join(repo, 'dist/src/audit/command.js'))
-const {jsonlOfPart, jsonlSummary} = await import(path.join(repo, 'dist/src/audit/render.js'))
+const {jsonlOfFunction, jsonlOfTarget, jsonlSummary} = await import(path.join(repo, 'dist/src/audit/render.js'))
 const {runBudget} = await import(path.join(repo, 'dist/src/aws/request-budget.js'))
 const {DEFAULT_AUDIT_CONCURRENCY} = await import(path.join(repo, 'dist/src/audit/run.js'))
 
@@ -47,7 +47,7 @@ async function streamed() {
     bytes += Buffer.byteLength(text)
     if (!out.write(text)) await once(out, 'drain')
   }
-  const done = await auditStreamCommand(options, (part) => write(jsonlOfPart(part)))
+  const done = await auditStreamCommand(options, {function: (part) => write(jsonlOfFunction(part)), target: (part) => write(jsonlOfTarget(part))})
   await write(jsonlSummary(done))
   out.end()
   await once(out, 'finish')

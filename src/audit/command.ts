@@ -14,11 +14,11 @@ import {desiredFromLock} from './desired.js'
 import {awsAuditEnv} from './env.js'
 import {loadProject} from './project.js'
 import {compareText} from './catalog.js'
-import {assembleReport} from './findings.js'
-import {runAudit, streamAudit, type AuditEnv, type AuditRequest, type AuditStreamResult, type OnTargetPart} from './run.js'
+import {parseLayerVersionArn} from './arn.js'
+import {runAudit, streamAudit, type AuditConsumer, type AuditEnv, type AuditRequest, type AuditStreamResult} from './run.js'
 import {LAMBDA_RUNTIMES} from '../manifest/runtimes.js'
 import type {TargetFlags} from './targets.js'
-import type {AuditReport} from './types.js'
+import type {AuditReport, Finding} from './types.js'
 
 /** The AWS connection (timeouts, --profile, --endpoint-url; default: environment, else built in). */
 export interface AuditCommandOptions extends AwsConnection {
@@ -47,19 +47,38 @@ export async function auditCommand(options: AuditCommandOptions): Promise<AuditR
 }
 
 /**
- * `layers audit --format jsonl`: the audit streamed, each target's part handed to `onTarget` as it
- * finishes (and saved in the history as it goes); returns the counts once every target is done.
+ * `layers audit --format jsonl`: the audit streamed, each function handed to `consumer` as it is judged
+ * and each target once it is done (and saved in the history as it goes); returns the counts once every
+ * target is done.
  */
-export async function auditStreamCommand(options: AuditCommandOptions, onTarget: OnTargetPart): Promise<AuditStreamResult> {
+export async function auditStreamCommand(options: AuditCommandOptions, consumer: AuditConsumer): Promise<AuditStreamResult> {
   return withAuditProject(options, async ({request, env, ownLayers, share}) => {
-    // Only the shared history's small per-layer summaries are kept, not the parts themselves.
+    // Only the shared history's small per-layer summaries are kept, and of a target in flight the
+    // findings about own layers they count, not the functions or the other findings.
     const events: Array<{key: string; events: AuditEvent[]}> = []
-    const result = await streamAudit(request, env, async (part, run) => {
-      if (share && run.runId !== undefined) {
-        const one = {...assembleReport([part], {startedAt: run.startedAt, finishedAt: run.startedAt}), runId: run.runId}
-        events.push({key: `${part.target.accountId}/${part.target.region}`, events: auditSummaryEvents(one, ownLayers)})
-      }
-      await onTarget(part, run)
+    const own = new Set(ownLayers)
+    const ownLayerFindings = new Map<string, Array<Pick<Finding, 'accountId' | 'region' | 'layer'>>>()
+    const keyOf = (at: {accountId: string; region: string}) => `${at.accountId}/${at.region}`
+    const result = await streamAudit(request, env, {
+      async function(part, run) {
+        if (share && run.runId !== undefined) {
+          for (const {accountId, region, layer} of part.findings) {
+            const name = layer === undefined ? undefined : parseLayerVersionArn(layer)?.name
+            if (name === undefined || !own.has(name)) continue
+            const key = keyOf(part.function)
+            ownLayerFindings.set(key, [...(ownLayerFindings.get(key) ?? []), {accountId, region, layer}])
+          }
+        }
+        await consumer.function(part, run)
+      },
+      async target(part, run) {
+        const key = keyOf(part.target)
+        if (share && run.runId !== undefined) {
+          events.push({key, events: auditSummaryEvents({runId: run.runId, startedAt: run.startedAt, targets: [part.target], usage: part.usage, findings: ownLayerFindings.get(key) ?? []}, ownLayers)})
+        }
+        ownLayerFindings.delete(key)
+        await consumer.target(part, run)
+      },
     })
     await share?.(events.sort((a, b) => compareText(a.key, b.key)).flatMap((entry) => entry.events))
     return result

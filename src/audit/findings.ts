@@ -7,11 +7,11 @@
 // its fix is a redeploy of the stack that owns it, not `layers attach`. A managed container image
 // function is `image` (info), not drift: its layers are in the image.
 import {describeOwner, redeployHint, type Owner} from '../iac/ownership.js'
-import type {Architecture} from '../manifest/types.js'
 import {parseLayerVersionArn} from './arn.js'
 import {compareText, lockedVersionFor, type LayerCatalog, type ManagedFunction} from './catalog.js'
 import {
   AUDIT_SCHEMA_VERSION,
+  type AuditTarget,
   type AuditReport,
   type Finding,
   type FunctionReport,
@@ -69,8 +69,27 @@ export function desiredKey(accountId: string, region: string, functionName: stri
   return `${accountId}/${region}/${functionName}`
 }
 
-/** Every finding for every function of every scanned target, sorted. */
-export function computeFindings(input: FindingsInput): Finding[] {
+/** What judging one function needs besides the function itself. */
+export interface FunctionFacts {
+  /** What its account said of each layer version it runs ($LATEST and alias versions); absent: not looked up. */
+  layerVersions: Record<string, LayerVersionInfo>
+  /** What `layers attach` would set on it (managed functions). */
+  desired?: DesiredLayers
+  /** Who else owns it (read for managed functions behind or drifting only). */
+  owner?: Owner
+}
+
+/** Judges functions one at a time against one manifest and lock, runtime table, build sizes and clock. */
+export interface FunctionJudge {
+  /** The manifest's entry of the function, when the manifest declares it for that account and region. */
+  managed(target: AuditTarget, name: string): ManagedFunction | undefined
+  /** The findings of one function ($LATEST and every alias version), unsorted. */
+  findings(target: AuditTarget, fn: ScannedFunction, facts: FunctionFacts): Finding[]
+  /** The function as the report lists it. */
+  report(target: AuditTarget, fn: ScannedFunction): FunctionReport
+}
+
+export function functionJudge(input: Pick<FindingsInput, 'catalog' | 'unzippedBytes' | 'runtimes' | 'now'>): FunctionJudge {
   const managed = new Map<string, ManagedFunction>()
   for (const entry of input.catalog.managed) managed.set(desiredKey(entry.accountId, entry.region, entry.name), entry)
   const runtimes = new Map(input.runtimes.map((entry) => [entry.runtime, entry]))
@@ -81,27 +100,68 @@ export function computeFindings(input: FindingsInput): Finding[] {
     if (hint === undefined) hints.set(runtime, (hint = newerRuntimeHint(runtime, runtimes)))
     return hint
   }
-  const findings: Finding[] = []
-  for (const scan of input.scans) {
-    if (scan.status === 'failed') continue
-    for (const fn of scan.functions) {
-      const at = {accountId: scan.accountId, region: scan.region, function: fn.name}
-      const spec = managed.get(desiredKey(scan.accountId, scan.region, fn.name))
-      findings.push(...layerFindings(input, fn, at, spec, input.owners?.[desiredKey(scan.accountId, scan.region, fn.name)]))
-      findings.push(...limitFindings(input, fn, at))
+  const specOf = (target: AuditTarget, name: string) => managed.get(desiredKey(target.accountId, target.region, name))
+  return {
+    managed: specOf,
+    findings(target, fn, facts) {
+      const context: JudgeContext = {catalog: input.catalog, unzippedBytes: input.unzippedBytes, ...facts}
+      const at = {accountId: target.accountId, region: target.region, function: fn.name}
+      const spec = specOf(target, fn.name)
+      const findings = [...layerFindings(context, fn, at, spec), ...limitFindings(context, fn, at)]
       const runtime = runtimeFinding(fn, at, runtimes, input.now, hintFor)
       if (runtime) findings.push(runtime)
       for (const route of aliasRoutes(fn)) {
         // An alias on $LATEST runs what the findings above are about already.
         if (!route.published) continue
         const aliasAt: At = {...at, alias: route.alias, route: `alias ${route.alias} -> ${route.version}${route.weight < 1 ? ` (${Math.round(route.weight * 100)}%)` : ''}`}
-        findings.push(...versionLayerFindings(input, route.published, aliasAt, spec).findings)
+        findings.push(...versionLayerFindings(context, route.published, aliasAt, spec).findings)
         const aliasRuntime = runtimeFinding(route.published, aliasAt, runtimes, input.now, hintFor)
         if (aliasRuntime) findings.push(aliasRuntime)
       }
-    }
+      return findings
+    },
+    report(target, fn) {
+      return {
+        accountId: target.accountId,
+        region: target.region,
+        name: fn.name,
+        ...(fn.runtime === undefined ? {} : {runtime: fn.runtime}),
+        ...(fn.packageType ? {packageType: fn.packageType} : {}),
+        architecture: fn.architecture,
+        codeSize: fn.codeSize,
+        layers: fn.layers.map((ref) => ref.arn),
+        managed: specOf(target, fn.name) !== undefined,
+        ...(fn.aliases && fn.aliases.length > 0 ? {aliases: aliasReports(fn)} : {}),
+      }
+    },
+  }
+}
+
+/** What the finding helpers read: the catalog and build sizes of the run, the facts of the function. */
+type JudgeContext = Pick<FindingsInput, 'catalog' | 'unzippedBytes'> & FunctionFacts
+
+/** The facts of one function of `input`. */
+function factsOf(input: FindingsInput, scan: AuditTarget, fn: ScannedFunction): FunctionFacts {
+  const key = desiredKey(scan.accountId, scan.region, fn.name)
+  const desired = input.desired[key]
+  const owner = input.owners?.[key]
+  return {layerVersions: input.layerVersions[scan.accountId] ?? {}, ...(desired ? {desired} : {}), ...(owner ? {owner} : {})}
+}
+
+/** Every finding for every function of every scanned target, sorted. */
+export function computeFindings(input: FindingsInput): Finding[] {
+  const judge = functionJudge(input)
+  const findings: Finding[] = []
+  for (const scan of input.scans) {
+    if (scan.status === 'failed') continue
+    for (const fn of scan.functions) findings.push(...judge.findings(scan, fn, factsOf(input, scan, fn)))
   }
   return sortFindings(findings)
+}
+
+/** Whether who owns a managed function matters to its findings: its layers are behind the lock, or drift from what attach would set. */
+export function asksOwner(findings: readonly Finding[], desired: DesiredLayers | undefined): boolean {
+  return findings.some((finding) => finding.code === 'behind' || (finding.code === 'drift' && desired !== undefined && 'arns' in desired))
 }
 
 /** Where a finding is: the function, and for a published version an alias routes to, the alias and how (`alias prod -> 42 (90%)`). */
@@ -157,15 +217,22 @@ function aliasLayerFinding(code: Finding['code'], severity: Finding['severity'],
 
 /** The managed functions whose layers are behind the lock or drift from it: whose owner the audit asks about. */
 export function ownershipCandidates(input: FindingsInput): string[] {
-  const keys = computeFindings({...input, owners: {}})
-    .filter((finding) => finding.code === 'behind' || (finding.code === 'drift' && 'arns' in (input.desired[desiredKey(finding.accountId, finding.region, finding.function)] ?? {})))
-    .map((finding) => desiredKey(finding.accountId, finding.region, finding.function))
-  const managed = new Set(input.catalog.managed.map((entry) => desiredKey(entry.accountId, entry.region, entry.name)))
-  return [...new Set(keys)].filter((key) => managed.has(key)).sort(compareText)
+  const judge = functionJudge(input)
+  const keys: string[] = []
+  for (const scan of input.scans) {
+    if (scan.status === 'failed') continue
+    for (const fn of scan.functions) {
+      if (!judge.managed(scan, fn.name)) continue
+      const {owner: _owner, ...facts} = factsOf(input, scan, fn)
+      if (asksOwner(judge.findings(scan, fn, facts), facts.desired)) keys.push(desiredKey(scan.accountId, scan.region, fn.name))
+    }
+  }
+  return [...new Set(keys)].sort(compareText)
 }
 
-function layerFindings(input: FindingsInput, fn: ScannedFunction, at: At, spec: ManagedFunction | undefined, owner?: Owner): Finding[] {
-  const {findings, caughtUp} = versionLayerFindings(input, fn, at, spec, owner)
+function layerFindings(context: JudgeContext, fn: ScannedFunction, at: At, spec: ManagedFunction | undefined): Finding[] {
+  const owner = context.owner
+  const {findings, caughtUp} = versionLayerFindings(context, fn, at, spec)
   // A container image takes no layers: the lock's are in the image, so an empty list is not drift.
   if (spec && fn.packageType === 'Image') {
     findings.push({
@@ -174,7 +241,7 @@ function layerFindings(input: FindingsInput, fn: ScannedFunction, at: At, spec: 
       fix: `Build and push the image with the locked layers (\`layers image ${spec.key}\`), then \`layers deploy ${spec.key} --account ${spec.accountName} --region ${spec.region} --image-uri REPOSITORY@sha256:DIGEST\`.`,
     })
   } else if (spec) {
-    const desired = input.desired[desiredKey(at.accountId, at.region, fn.name)]
+    const desired = context.desired
     const actual = fn.layers.map((ref) => ref.arn)
     if (desired && 'error' in desired) {
       findings.push({
@@ -204,17 +271,18 @@ function layerFindings(input: FindingsInput, fn: ScannedFunction, at: At, spec: 
  * to (at.route set: messages start with the route, fixes publish a new version; no `unmanaged` notes,
  * which $LATEST's findings give), and the layer list with every `behind` layer moved to its locked version.
  */
-function versionLayerFindings(input: FindingsInput, fn: Pick<ScannedFunction, 'layers' | 'architecture' | 'runtime'>, at: At, spec: ManagedFunction | undefined, owner?: Owner): {findings: Finding[]; caughtUp: string[]} {
+function versionLayerFindings(context: JudgeContext, fn: Pick<ScannedFunction, 'layers' | 'architecture' | 'runtime'>, at: At, spec: ManagedFunction | undefined): {findings: Finding[]; caughtUp: string[]} {
+  const owner = at.route === undefined ? context.owner : undefined
   const findings: Finding[] = []
   /** The function's list with every `behind` layer moved to its locked version. */
   const caughtUp: string[] = []
   for (const ref of fn.layers) {
     caughtUp.push(ref.arn)
     const parts = parseLayerVersionArn(ref.arn)
-    const name = parts ? input.catalog.known[parts.layerArn] : undefined
-    const info = input.layerVersions[at.accountId]?.[ref.arn]
+    const name = parts ? context.catalog.known[parts.layerArn] : undefined
+    const info = context.layerVersions[ref.arn]
     if (at.route !== undefined) {
-      findings.push(...aliasVersionFindings(input, fn, at, spec, ref.arn, name, info))
+      findings.push(...aliasVersionFindings(context, fn, at, spec, ref.arn, name, info))
       continue
     }
     if (info?.status === 'missing') {
@@ -245,7 +313,7 @@ function versionLayerFindings(input: FindingsInput, fn: Pick<ScannedFunction, 'l
         fix: 'Declare it in layers.yaml as an `arn` layer to track it, or remove it from the function.',
       })
     } else {
-      const locked = lockedVersionFor(input.catalog, name, at.accountId, at.region, fn.architecture)
+      const locked = lockedVersionFor(context.catalog, name, at.accountId, at.region, fn.architecture)
       const lockedParts = locked ? parseLayerVersionArn(locked.arn) : undefined
       if (lockedParts && lockedParts.layerArn === parts.layerArn && lockedParts.version > parts.version) {
         caughtUp[caughtUp.length - 1] = locked!.arn
@@ -281,7 +349,7 @@ function versionLayerFindings(input: FindingsInput, fn: Pick<ScannedFunction, 'l
 
 /** The findings about one layer of a published version an alias routes to. */
 function aliasVersionFindings(
-  input: FindingsInput,
+  context: JudgeContext,
   fn: Pick<ScannedFunction, 'architecture' | 'runtime'>,
   at: At,
   spec: ManagedFunction | undefined,
@@ -303,7 +371,7 @@ function aliasVersionFindings(
   }
   const parts = parseLayerVersionArn(arn)
   if (parts && name !== undefined) {
-    const locked = lockedVersionFor(input.catalog, name, at.accountId, at.region, fn.architecture)
+    const locked = lockedVersionFor(context.catalog, name, at.accountId, at.region, fn.architecture)
     const lockedParts = locked ? parseLayerVersionArn(locked.arn) : undefined
     if (lockedParts && lockedParts.layerArn === parts.layerArn && lockedParts.version > parts.version) {
       findings.push(aliasLayerFinding('behind', 'warning', at, arn, name, 'behind', `the lock has version ${lockedParts.version} for ${at.accountId}/${at.region}`, aliasFix(spec, `with ${locked!.arn}`)))
@@ -363,7 +431,7 @@ export function estimateUnzippedBytes(
   return {bytes: Math.round(bytes), estimated}
 }
 
-function limitFindings(input: FindingsInput, fn: ScannedFunction, at: At): Finding[] {
+function limitFindings(context: JudgeContext, fn: ScannedFunction, at: At): Finding[] {
   const findings: Finding[] = []
   if (fn.layers.length >= MAX_LAYERS) {
     findings.push({
@@ -372,7 +440,7 @@ function limitFindings(input: FindingsInput, fn: ScannedFunction, at: At): Findi
       fix: 'Merge layers (for example two npm layers into one), or move a dependency into the function package.',
     })
   }
-  const size = estimateUnzippedBytes(fn, input.layerVersions[at.accountId] ?? {}, input.unzippedBytes)
+  const size = estimateUnzippedBytes(fn, context.layerVersions, context.unzippedBytes)
   const threshold = MAX_UNZIPPED_BYTES * SIZE_WARNING_RATIO
   if (size.bytes > threshold) {
     const percent = Math.round((size.bytes / MAX_UNZIPPED_BYTES) * 100)
@@ -448,39 +516,52 @@ export function usedLayerArns(fn: ScannedFunction): string[] {
   return [...arns]
 }
 
+/** Counts, per layer version, the functions that run it, per target: the usage matrix, function by function. */
+export interface UsageCounter {
+  /** A function of `target` (counted once per layer version it runs, in $LATEST or a version an alias routes to). */
+  add(target: AuditTarget, fn: ScannedFunction): void
+  /** The rows so far, sorted; each row's targets sorted. */
+  rows(): LayerUsage[]
+}
+
+export function usageCounter(known: Record<string, string>): UsageCounter {
+  const rows = new Map<string, LayerUsage & {perTarget: Map<string, {accountId: string; region: string; functions: number}>}>()
+  return {
+    add(target, fn) {
+      const key = `${target.accountId}/${target.region}`
+      for (const arn of usedLayerArns(fn)) {
+        let row = rows.get(arn)
+        if (!row) {
+          const parts = parseLayerVersionArn(arn)
+          const layerArn = parts?.layerArn ?? arn
+          const name = known[layerArn]
+          row = {layerArn, ...(name === undefined ? {} : {name}), version: parts?.version ?? 0, arn, functions: 0, targets: [], perTarget: new Map()}
+          rows.set(arn, row)
+        }
+        row.functions++
+        const counted = row.perTarget.get(key) ?? {accountId: target.accountId, region: target.region, functions: 0}
+        counted.functions++
+        row.perTarget.set(key, counted)
+      }
+    },
+    rows: () =>
+      [...rows.values()]
+        .map(({perTarget, ...row}) => ({
+          ...row,
+          targets: [...perTarget.values()].sort((a, b) => compareText(a.accountId, b.accountId) || compareText(a.region, b.region)),
+        }))
+        .sort(compareUsage),
+  }
+}
+
 /**
  * The layer x version usage matrix: per layer version, how many functions use it (in $LATEST or in a
  * version an alias routes to; a function counts once per layer version), per target.
  */
 export function usageMatrix(scans: TargetScan[], known: Record<string, string>): LayerUsage[] {
-  const rows = new Map<string, LayerUsage & {perTarget: Map<string, {accountId: string; region: string; functions: number}>}>()
-  for (const scan of scans) {
-    if (scan.status === 'failed') continue
-    for (const fn of scan.functions) {
-      for (const arn of usedLayerArns(fn)) {
-        const ref = {arn}
-        const parts = parseLayerVersionArn(ref.arn)
-        let row = rows.get(ref.arn)
-        if (!row) {
-          const layerArn = parts?.layerArn ?? ref.arn
-          const name = known[layerArn]
-          row = {layerArn, ...(name === undefined ? {} : {name}), version: parts?.version ?? 0, arn: ref.arn, functions: 0, targets: [], perTarget: new Map()}
-          rows.set(ref.arn, row)
-        }
-        row.functions++
-        const key = `${scan.accountId}/${scan.region}`
-        const target = row.perTarget.get(key) ?? {accountId: scan.accountId, region: scan.region, functions: 0}
-        target.functions++
-        row.perTarget.set(key, target)
-      }
-    }
-  }
-  return [...rows.values()]
-    .map(({perTarget, ...row}) => ({
-      ...row,
-      targets: [...perTarget.values()].sort((a, b) => compareText(a.accountId, b.accountId) || compareText(a.region, b.region)),
-    }))
-    .sort(compareUsage)
+  const counter = usageCounter(known)
+  for (const scan of scans) if (scan.status !== 'failed') for (const fn of scan.functions) counter.add(scan, fn)
+  return counter.rows()
 }
 
 function compareUsage(a: LayerUsage, b: LayerUsage): number {
@@ -518,7 +599,7 @@ export interface TargetPart {
 
 /** The part of one scanned target; `input.layerVersions` needs only that target's account. */
 export function targetPart(scan: TargetScan, input: FindingsInput): TargetPart {
-  const managed = new Set(input.catalog.managed.map((entry) => desiredKey(entry.accountId, entry.region, entry.name)))
+  const judge = functionJudge(input)
   const scans = [scan]
   const target: TargetReport = {
     accountId: scan.accountId,
@@ -529,23 +610,7 @@ export function targetPart(scan: TargetScan, input: FindingsInput): TargetPart {
     ...(scan.status === 'ok' ? {} : {error: scan.error}),
   }
   // An incomplete target lists its functions (only some of their aliases could not be read).
-  const functions: FunctionReport[] =
-    scan.status !== 'failed'
-      ? scan.functions
-          .map((fn) => ({
-            accountId: scan.accountId,
-            region: scan.region,
-            name: fn.name,
-            ...(fn.runtime === undefined ? {} : {runtime: fn.runtime}),
-            ...(fn.packageType ? {packageType: fn.packageType} : {}),
-            architecture: fn.architecture as Architecture,
-            codeSize: fn.codeSize,
-            layers: fn.layers.map((ref) => ref.arn),
-            managed: managed.has(desiredKey(scan.accountId, scan.region, fn.name)),
-            ...(fn.aliases && fn.aliases.length > 0 ? {aliases: aliasReports(fn)} : {}),
-          }))
-          .sort((a, b) => compareText(a.name, b.name))
-      : []
+  const functions = scan.status !== 'failed' ? scan.functions.map((fn) => judge.report(scan, fn)).sort((a, b) => compareText(a.name, b.name)) : []
   return {target, functions, findings: computeFindings({...input, scans}), usage: usageMatrix(scans, input.catalog.known)}
 }
 

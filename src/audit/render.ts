@@ -5,19 +5,28 @@ import {stringify} from 'csv-stringify/sync'
 import {renderFailures} from '../cli/failures.js'
 import {formatDate, paint, stdoutStyle, targetLabel, toneOf} from '../cli/style.js'
 import {renderTable, wrapParagraph} from '../cli/table.js'
-import type {TargetPart} from './findings.js'
-import type {AuditStreamResult} from './run.js'
+import type {AuditStreamResult, FunctionPart, TargetEndPart} from './run.js'
 import {AUDIT_SCHEMA_VERSION, SEVERITIES, type AuditReport, type Finding, type LayerUsage} from './types.js'
 
 export type AuditFormat = 'table' | 'json' | 'csv' | 'markdown'
 
+const jsonLine = (type: 'target' | 'function' | 'finding', value: object): string => JSON.stringify({type, schemaVersion: AUDIT_SCHEMA_VERSION, [type]: value}) + '\n'
+
 /**
- * One target's JSON Lines, in this order: its `target` line, a `function` line per function, a
- * `finding` line per finding. Each line is {type, schemaVersion, <type>: object of schema/audit.schema.json}.
+ * One function's JSON Lines, written as soon as it is judged: its `function` line, then a `finding`
+ * line per finding of it. Each line is {type, schemaVersion, <type>: object of schema/audit.schema.json}.
  */
-export function jsonlOfPart(part: TargetPart): string {
-  const line = (type: 'target' | 'function' | 'finding', value: object) => JSON.stringify({type, schemaVersion: AUDIT_SCHEMA_VERSION, [type]: value}) + '\n'
-  return line('target', part.target) + part.functions.map((fn) => line('function', fn)).join('') + part.findings.map((finding) => line('finding', finding)).join('')
+export function jsonlOfFunction(part: FunctionPart): string {
+  return jsonLine('function', part.function) + part.findings.map((finding) => jsonLine('finding', finding)).join('')
+}
+
+/**
+ * A target's `target` line, written once all its functions' lines were: its status and function count
+ * are known only then. A failed target's function lines written before (its listing broke off) stand
+ * as what was read; the target and the summary count no functions for it.
+ */
+export function jsonlOfTarget(part: TargetEndPart): string {
+  return jsonLine('target', part.target)
 }
 
 /** The last line of --format jsonl: the run's counts (the same summary as --json). */

@@ -1,8 +1,8 @@
-// Owns one `layers audit` run end to end: resolve the targets, scan them, judge each target's findings
-// against the manifest and lock as it finishes (streamAudit hands them on and keeps none), save the
-// run in the history target by target, and (runAudit) collect the whole report and compare it with the
-// previous run. In each target, the tags of managed functions that are behind or drift (only those)
-// are read to tell the ones infrastructure as code owns (drift-iac). Every AWS and project dependency
+// Owns one `layers audit` run end to end: resolve the targets, scan them, judge each function against
+// the manifest and lock as soon as it is read (streamAudit hands it on and keeps counts only), save the
+// run in the history as it goes, and (runAudit) collect the whole report and compare it with the
+// previous run. The tags of managed functions that are behind or drift (only those) are read to tell
+// the ones infrastructure as code owns (drift-iac). Every AWS and project dependency
 // comes in through AuditEnv, so tests and the benchmark swap endpoints only.
 import pLimit from 'p-limit'
 import type {EmitEvent} from '../events.js'
@@ -13,11 +13,11 @@ import type {StateDatabase} from '../store/db.js'
 import {openAuditRun, previousRun, runFindings} from '../history/store.js'
 import {functionVersionCache} from '../store/function-versions.js'
 import {layerVersionCache} from '../store/layer-versions.js'
-import {buildCatalog, type ManagedFunction} from './catalog.js'
-import {addToSummary, assembleReport, desiredKey, diffFindings, emptySummary, ownershipCandidates, targetPart, type DesiredLayers, type FindingsInput, type RuntimeDeprecation, type TargetPart} from './findings.js'
-import {failureOf, streamTargets, type LambdaReadApi} from './scan.js'
+import {compareText, buildCatalog, type ManagedFunction} from './catalog.js'
+import {asksOwner, assembleReport, diffFindings, emptySummary, functionJudge, sortFindings, usageCounter, type DesiredLayers, type RuntimeDeprecation, type TargetPart, type UsageCounter} from './findings.js'
+import {failureOf, streamTargets, type LambdaReadApi, type TargetEnd} from './scan.js'
 import {resolveTargets, type OrganizationsApi, type RegionsApi, type ResolvedTarget, type TargetFlags} from './targets.js'
-import type {AuditReport, LayerVersionsByAccount, ScannedFunction, TargetReport, TargetScan} from './types.js'
+import {SEVERITIES, type AuditReport, type AuditTarget, type Finding, type FunctionReport, type LayerUsage, type LayerVersionInfo, type ScannedFunction, type Severity, type TargetReport} from './types.js'
 
 /** Targets scanned at once: Lambda's quotas are per account and region, and the request budget keeps each within its share, so targets need not wait for each other. */
 export const DEFAULT_AUDIT_CONCURRENCY = 256
@@ -48,8 +48,30 @@ export interface AuditRequest {
   emit: EmitEvent
 }
 
-/** Called as each target finishes, with the history run it is saved in (when saved). */
-export type OnTargetPart = (part: TargetPart, run: {runId?: number; startedAt: string}) => void | Promise<void>
+/** The history run an audit is saved in (when saved). */
+export interface AuditRunInfo {
+  runId?: number
+  startedAt: string
+}
+
+/** One judged function: its row and its findings, sorted. */
+export interface FunctionPart {
+  function: FunctionReport
+  findings: Finding[]
+}
+
+/** A target done: its row and its layer usage (its functions were handed on before, unless it failed before listing any). */
+export interface TargetEndPart {
+  target: TargetReport
+  usage: LayerUsage[]
+}
+
+/** Where a streamed audit hands what it judged; each call is awaited, one at a time, so a slow consumer holds the scan back. */
+export interface AuditConsumer {
+  function(part: FunctionPart, run: AuditRunInfo): void | Promise<void>
+  /** After every function of the target. A failed target (its listing broke off) has no usage; functions it handed on before stand as read. */
+  target(part: TargetEndPart, run: AuditRunInfo): void | Promise<void>
+}
 
 /** What a streamed audit returns once every target is done: the counts, not the findings. */
 export interface AuditStreamResult {
@@ -61,12 +83,22 @@ export interface AuditStreamResult {
   notScannedCompletely: TargetReport[]
 }
 
+/** Function rows (of any target) saved in the history at once, in one short transaction. */
+const HISTORY_BATCH = 500
+
+/** What streamAudit keeps of a target in flight: counts and its usage matrix. */
+interface TargetTally {
+  functions: number
+  findings: Record<Severity, number>
+  usage: UsageCounter
+}
+
 /**
- * Runs an audit and hands each target's part (its row, functions, findings, layer usage) to
- * `onTarget` as soon as the target is scanned, saving it in the history as it goes; nothing of a
- * finished target is kept, so memory stays flat in fleet size. Failed target resolutions come first.
+ * Runs an audit and hands each function to `consumer` as soon as it is judged (its findings with it),
+ * and each target once it is done, saving them in the history as it goes; nothing of a judged function
+ * is kept but counts, so memory stays flat in fleet size. Failed target resolutions come first.
  */
-export async function streamAudit(request: AuditRequest, env: AuditEnv, onTarget: OnTargetPart): Promise<AuditStreamResult> {
+export async function streamAudit(request: AuditRequest, env: AuditEnv, consumer: AuditConsumer): Promise<AuditStreamResult> {
   const now = request.now ?? (() => new Date())
   const startedAt = now().toISOString()
   const plan = await resolveTargets(request.manifest, request.flags, {
@@ -75,49 +107,108 @@ export async function streamAudit(request: AuditRequest, env: AuditEnv, onTarget
     ...(env.profileRegion ? {profileRegion: env.profileRegion} : {}),
     failure: failureOf,
   })
-  const byKey = new Map(plan.targets.map((target) => [`${target.accountId}/${target.region}`, target]))
+  const byKey = new Map(plan.targets.map((target) => [targetKey(target), target]))
   const catalog = buildCatalog(request.manifest, request.lock)
-  const unzippedBytes = request.db ? builtUnzippedBytes(request.db) : {}
+  const judge = functionJudge({catalog, unzippedBytes: request.db ? builtUnzippedBytes(request.db) : {}, runtimes: request.runtimes, now: startedAt})
   const writer = request.db ? openAuditRun(request.db, startedAt) : undefined
-  const run = {...(writer ? {runId: writer.runId} : {}), startedAt}
+  const run: AuditRunInfo = {...(writer ? {runId: writer.runId} : {}), startedAt}
   const summary = emptySummary()
   const notScannedCompletely: TargetReport[] = []
-  // Once the run failed (the consumer threw), targets still in flight are dropped, not saved.
+  const tallies = new Map<string, TargetTally>()
+  const tallyOf = (target: AuditTarget): TargetTally => {
+    let tally = tallies.get(targetKey(target))
+    if (!tally) tallies.set(targetKey(target), (tally = {functions: 0, findings: {error: 0, warning: 0, info: 0}, usage: usageCounter(catalog.known)}))
+    return tally
+  }
+  // Function and finding rows of every target not yet saved in the history.
+  let unsaved: {functions: FunctionReport[]; findings: Finding[]} = {functions: [], findings: []}
+  const save = (): void => {
+    if (unsaved.functions.length > 0 || unsaved.findings.length > 0) writer?.add({targets: [], functions: unsaved.functions, usage: [], findings: unsaved.findings})
+    unsaved = {functions: [], findings: []}
+  }
+  const tagsWarned = new Set<string>()
+  // Once the run failed (the consumer threw), functions and targets still in flight are dropped, not saved.
   let stopped = false
-  // Targets scanned in parallel within their own budgets finish together: one at a time is judged and
-  // handed on, so a waiting target holds its scan only, not its part and its output as well.
+  // Functions of many targets are judged at once: one at a time is handed on, so lines never interleave.
   const handOn = pLimit(1)
-  const take = async (scan: TargetScan, layerVersions: LayerVersionsByAccount): Promise<void> => {
+
+  const takeFunction = async (target: AuditTarget, fn: ScannedFunction, layerVersions: Record<string, LayerVersionInfo>): Promise<void> => {
     if (stopped) return
-    const scans = [scan]
-    const input: FindingsInput = {scans, catalog, desired: desiredFor(scans, catalog.managed, env), layerVersions, unzippedBytes, runtimes: request.runtimes, now: startedAt}
-    const owners = await ownersOf(input, byKey, env, request)
+    const spec = judge.managed(target, fn.name)
+    const desired = spec ? desiredOf(spec, fn, env) : undefined
+    const facts = {layerVersions, ...(desired ? {desired} : {})}
+    let findings = judge.findings(target, fn, facts)
+    if (spec && asksOwner(findings, desired)) {
+      const owner = await ownerOfFunction(byKey.get(targetKey(target))!, fn, env, request, tagsWarned)
+      if (owner) findings = judge.findings(target, fn, {...facts, owner})
+    }
+    const part: FunctionPart = {function: judge.report(target, fn), findings: sortFindings(findings)}
     await handOn(async () => {
       if (stopped) return
-      const part = targetPart(scan, {...input, owners})
-      writer?.add({targets: [part.target], functions: part.functions, usage: part.usage, findings: part.findings})
-      addToSummary(summary, part)
-      if (part.target.status !== 'ok') notScannedCompletely.push(part.target)
-      await onTarget(part, run)
+      const tally = tallyOf(target)
+      tally.functions++
+      for (const finding of part.findings) tally.findings[finding.severity]++
+      tally.usage.add(target, fn)
+      if (writer) {
+        unsaved.functions.push(part.function)
+        unsaved.findings.push(...part.findings)
+        if (unsaved.functions.length >= HISTORY_BATCH) save()
+      }
+      await consumer.function(part, run)
     })
   }
+
+  const takeTarget = async (end: TargetEnd): Promise<void> => {
+    await handOn(async () => {
+      if (stopped) return
+      const tally = tallyOf(end)
+      tallies.delete(targetKey(end))
+      const failed = end.status === 'failed'
+      const target: TargetReport = {
+        accountId: end.accountId,
+        ...(end.accountName === undefined ? {} : {accountName: end.accountName}),
+        region: end.region,
+        status: end.status,
+        functions: failed ? 0 : tally.functions,
+        ...(end.status === 'ok' ? {} : {error: end.error}),
+      }
+      const usage = failed ? [] : tally.usage.rows()
+      if (failed && writer) {
+        // A failed target is saved as unread: the rows of the functions it gave before it failed go.
+        const other = (row: {accountId: string; region: string}) => row.accountId !== end.accountId || row.region !== end.region
+        unsaved = {functions: unsaved.functions.filter(other), findings: unsaved.findings.filter(other)}
+        writer.dropTarget(end)
+      }
+      writer?.add({targets: [target], functions: [], usage, findings: []})
+      summary.targets++
+      if (failed) summary.failedTargets++
+      else {
+        summary.functions += tally.functions
+        for (const severity of SEVERITIES) summary.findings[severity] += tally.findings[severity]
+      }
+      if (end.status !== 'ok') notScannedCompletely.push(target)
+      await consumer.target({target, usage}, run)
+    })
+  }
+
   try {
-    for (const failure of plan.failed) await take({...failure, status: 'failed'}, {})
+    for (const failure of plan.failed) await takeTarget({...failure, status: 'failed', functions: 0})
     await streamTargets(
       plan.targets.map(({account: _account, ...target}) => target),
-      (target) => env.readApiFor(byKey.get(`${target.accountId}/${target.region}`)!),
+      (target) => env.readApiFor(byKey.get(targetKey(target))!),
       {
         concurrency: request.concurrency ?? DEFAULT_AUDIT_CONCURRENCY,
         emit: request.emit,
         ...(request.db ? {cache: layerVersionCache(request.db), functionVersions: functionVersionCache(request.db)} : {}),
       },
-      take,
+      {function: takeFunction, target: takeTarget},
     )
   } catch (error) {
     stopped = true
     writer?.abandon()
     throw error
   }
+  save()
   const finishedAt = now().toISOString()
   writer?.finish({finishedAt, summary})
   return {...run, finishedAt, summary, notScannedCompletely}
@@ -126,8 +217,22 @@ export async function streamAudit(request: AuditRequest, env: AuditEnv, onTarget
 /** An audit's whole report: the stream collected (and, with --diff, compared with the previous saved run). */
 export async function runAudit(request: AuditRequest, env: AuditEnv): Promise<AuditReport> {
   const parts: TargetPart[] = []
-  const streamed = await streamAudit(request, env, (part) => {
-    parts.push(part)
+  const judged = new Map<string, FunctionPart[]>()
+  const streamed = await streamAudit(request, env, {
+    function(part) {
+      const key = targetKey(part.function)
+      judged.set(key, [...(judged.get(key) ?? []), part])
+    },
+    target({target, usage}) {
+      const functions = target.status === 'failed' ? [] : (judged.get(targetKey(target)) ?? [])
+      judged.delete(targetKey(target))
+      parts.push({
+        target,
+        functions: functions.map((part) => part.function).sort((a, b) => compareText(a.name, b.name)),
+        findings: sortFindings(functions.flatMap((part) => part.findings)),
+        usage,
+      })
+    },
   })
   const report = assembleReport(parts, streamed)
   if (!request.db || streamed.runId === undefined) return report
@@ -142,59 +247,36 @@ export async function runAudit(request: AuditRequest, env: AuditEnv): Promise<Au
   return result
 }
 
-/** The owners (CloudFormation stack, ownership tag) of the managed functions of `input.scans` that are behind or drift; a target whose tags cannot be read is warned about once. */
-async function ownersOf(input: FindingsInput, targets: Map<string, ResolvedTarget>, env: AuditEnv, request: AuditRequest): Promise<Record<string, Owner>> {
-  const owners: Record<string, Owner> = {}
-  if (!env.functionTags) return owners
-  const functions = new Map<string, {target: ResolvedTarget; arn: string}>()
-  for (const scan of input.scans) {
-    if (scan.status === 'failed') continue
-    for (const fn of scan.functions) if (fn.arn) functions.set(desiredKey(scan.accountId, scan.region, fn.name), {target: targets.get(`${scan.accountId}/${scan.region}`)!, arn: fn.arn})
-  }
-  const limit = pLimit(8)
-  const warned = new Set<string>()
-  await Promise.all(
-    ownershipCandidates(input).map((key) =>
-      limit(async () => {
-        const fn = functions.get(key)
-        if (!fn) return
-        try {
-          const owner = ownerOf(await env.functionTags!(fn.target, fn.arn), request.manifest?.settings.ownershipTags)
-          if (owner) owners[key] = owner
-        } catch (error) {
-          const where = `${fn.target.accountId}/${fn.target.region}`
-          if (warned.has(where)) return
-          warned.add(where)
-          const failure = failureOf(error)
-          request.emit({
-            type: 'warning',
-            warning: {severity: 'warning', code: 'ERR_LAYERS_AUDIT_TAGS_UNREADABLE', message: `Could not read function tags in ${where} (${failure.code}: ${failure.message}): drift there is reported as drift, without its CloudFormation stack.`, hint: 'Allow lambda:ListTags to the audit\'s credentials in that account.'},
-          })
-        }
-      }),
-    ),
-  )
-  return owners
+function targetKey(target: {accountId: string; region: string}): string {
+  return `${target.accountId}/${target.region}`
 }
 
-function desiredFor(scans: TargetScan[], managed: ManagedFunction[], env: AuditEnv): Record<string, DesiredLayers> {
-  const desired: Record<string, DesiredLayers> = {}
-  if (!env.desiredLayers) return desired
-  const byKey = new Map(managed.map((entry) => [desiredKey(entry.accountId, entry.region, entry.name), entry]))
-  for (const scan of scans) {
-    if (scan.status === 'failed') continue
-    for (const fn of scan.functions) {
-      const key = desiredKey(scan.accountId, scan.region, fn.name)
-      const spec = byKey.get(key)
-      if (!spec) continue
-      try {
-        desired[key] = env.desiredLayers(spec, fn)
-      } catch (error) {
-        desired[key] = {error: (error as Error).message}
-      }
-    }
+/** What `layers attach` would set on a managed function, or why it cannot be computed. */
+function desiredOf(spec: ManagedFunction, fn: ScannedFunction, env: AuditEnv): DesiredLayers | undefined {
+  if (!env.desiredLayers) return undefined
+  try {
+    return env.desiredLayers(spec, fn)
+  } catch (error) {
+    return {error: (error as Error).message}
   }
-  return desired
+}
+
+/** Who owns a managed function besides layers.yaml (CloudFormation stack, ownership tag), from its tags; a target whose tags cannot be read is warned about once. */
+async function ownerOfFunction(target: ResolvedTarget, fn: ScannedFunction, env: AuditEnv, request: AuditRequest, warned: Set<string>): Promise<Owner | undefined> {
+  if (!env.functionTags || fn.arn === undefined) return undefined
+  try {
+    return ownerOf(await env.functionTags(target, fn.arn), request.manifest?.settings.ownershipTags)
+  } catch (error) {
+    const where = targetKey(target)
+    if (warned.has(where)) return undefined
+    warned.add(where)
+    const failure = failureOf(error)
+    request.emit({
+      type: 'warning',
+      warning: {severity: 'warning', code: 'ERR_LAYERS_AUDIT_TAGS_UNREADABLE', message: `Could not read function tags in ${where} (${failure.code}: ${failure.message}): drift there is reported as drift, without its CloudFormation stack.`, hint: 'Allow lambda:ListTags to the audit\'s credentials in that account.'},
+    })
+    return undefined
+  }
 }
 
 /** Exact unzipped sizes of zips built here, keyed by base64 SHA-256 (as Lambda reports CodeSha256). */

@@ -4,17 +4,18 @@
 // not at all when an earlier run read it under a revision of an alias routing to it now
 // (src/store/function-versions.ts), and one layer version read (GetLayerVersion with the layer ARN) per account and distinct layer
 // version ARN, none for a version the account read in an earlier run (src/store/layer-versions.ts).
-// Reads start as soon as a page names what they need, so they overlap the next page; at most 3 at once
-// per target. A target that fails is returned as failed with its error, one whose aliases could not
-// all be read as incomplete; the others complete. streamTargets hands each target over as soon as it
-// and its layer version reads are done and keeps no function after that (memory flat in fleet size);
-// scanTargets collects them. AWS access sits behind LambdaReadApi.
+// Reads start as soon as a page names what they need; at most 3 at once per target. Each function is
+// handed over as soon as its aliases, versions and layer versions are read, and dropped: the next page
+// of a listing is asked for only when few listed functions are left to read, so a target holds about a
+// page of functions however many it has (memory flat in fleet size). A target that fails is ended as
+// failed with its error, one whose aliases could not all be read as incomplete; the others complete.
+// AWS access sits behind LambdaReadApi.
 import pLimit, {type LimitFunction} from 'p-limit'
 import {redact} from '../cli/redact.js'
 import type {EmitEvent} from '../events.js'
 import type {FunctionVersionCache, FunctionVersionEntry} from '../store/function-versions.js'
 import type {LayerVersionCache} from '../store/layer-versions.js'
-import type {AuditTarget, LayerVersionInfo, LayerVersionsByAccount, ScannedAlias, ScannedFunction, ScannedVersion, TargetFailure, TargetScan} from './types.js'
+import type {AuditTarget, LayerVersionInfo, ScannedAlias, ScannedFunction, ScannedVersion, TargetFailure, TargetStatus} from './types.js'
 
 /** The Lambda reads an audit makes in one target. */
 export interface LambdaReadApi {
@@ -37,6 +38,10 @@ export type ReadApiForTarget = (target: AuditTarget) => Promise<LambdaReadApi>
  * 3 keep the budget busy up to 300 ms per call.
  */
 const LOOKUPS_PER_TARGET = 3
+/** Listed functions left to read below which the next ListFunctions page is asked for: enough for the readers to go on while it comes. */
+const LISTED_AHEAD = 10
+/** Function versions read (by every target) are cached in transactions of this many: one per version cost more CPU than the reads' own answers, and a batch per target would hold the versions of every target in flight. */
+const VERSION_CACHE_BATCH = 500
 
 export interface ScanOptions {
   /** Targets scanned at once. */
@@ -50,26 +55,33 @@ export interface ScanOptions {
   functionVersions?: FunctionVersionCache
 }
 
-export interface ScanResult {
-  scans: TargetScan[]
-  /** Account id -> layer version ARN -> what reading it as that account said. */
-  layerVersions: LayerVersionsByAccount
+/** How a target's scan ended; its functions were handed over one by one before. */
+export type TargetEnd = AuditTarget & {functions: number} & ({status: 'ok'} | {status: Exclude<TargetStatus, 'ok'>; error: TargetFailure})
+
+/** Where a scan hands its results: each is awaited, so a slow consumer holds the scan back instead of piling results up. */
+export interface ScanSink {
+  /** A function of `target` with its aliases and the versions they route to (none when they could not be read), and what its account said of each layer version it runs. */
+  function(target: AuditTarget, fn: ScannedFunction, layerVersions: Record<string, LayerVersionInfo>): void | Promise<void>
+  /** `target` is done: every function it handed over came before. A failed target's listing broke off (`functions` were handed over before it did). */
+  target(end: TargetEnd): void | Promise<void>
 }
 
-/** A finished target, with what reading each layer version its functions name said to its account. */
-export type OnTargetScanned = (scan: TargetScan, layerVersions: LayerVersionsByAccount) => void | Promise<void>
-
 /**
- * Scans every target and calls `onScan` for each as soon as it is done (in completion order; the
- * next target waiting for a slot starts once `onScan` returns, so a slow consumer holds the scan
- * back instead of piling up results). Layer version reads are shared by the targets of an account.
+ * Scans every target, handing over each function as soon as it is read and each target once it is
+ * done (in completion order; the next target waiting for a slot starts once the sink took the last).
+ * Layer version reads are shared by the targets of an account.
  */
-export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTarget, options: ScanOptions, onScan: OnTargetScanned): Promise<void> {
+export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTarget, options: ScanOptions, sink: ScanSink): Promise<void> {
   const limit = pLimit(Math.max(1, options.concurrency))
   // Per account, not per ARN alone: whether a shared version can be read (and what Lambda answers for
   // a deleted one) depends on who asks; regions of one account share the account's answers.
   const lookups = new Map<string, Map<string, Promise<LayerVersionInfo>>>()
   let done = 0
+  /** Function versions read and not yet cached, of every target. */
+  const reads: FunctionVersionEntry[] = []
+  const cacheReads = (): void => {
+    if (reads.length > 0) options.functionVersions?.put(reads.splice(0))
+  }
 
   const lookUp = (api: LambdaReadApi, lookupLimit: LimitFunction, accountId: string, arn: string): void => {
     let ofAccount = lookups.get(accountId)
@@ -92,8 +104,20 @@ export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTa
     )
   }
 
-  /** A published version of `fn` its aliases route to: from the cache when read before under one of their revisions; a version read from Lambda is added to `reads` (the target's, cached once it is done). */
-  const readVersion = async (api: LambdaReadApi, lookupLimit: LimitFunction, target: AuditTarget, fn: ScannedFunction, version: string, aliases: ScannedAlias[], reads: FunctionVersionEntry[]): Promise<ScannedVersion> => {
+  /** What the account said about each layer version `fn` runs ($LATEST and the versions its aliases route to). */
+  const layerVersionsOf = async (accountId: string, fn: ScannedFunction): Promise<Record<string, LayerVersionInfo>> => {
+    const ofAccount = lookups.get(accountId)
+    const versions: Record<string, LayerVersionInfo> = {}
+    if (!ofAccount) return versions
+    for (const layer of [...fn.layers, ...(fn.versions ?? []).flatMap((version) => version.layers)]) {
+      const info = ofAccount.get(layer.arn)
+      if (info && !(layer.arn in versions)) versions[layer.arn] = await info
+    }
+    return versions
+  }
+
+  /** A published version of `fn` its aliases route to: from the cache when read before under one of their revisions; a version read from Lambda is cached (in batches). */
+  const readVersion = async (api: LambdaReadApi, lookupLimit: LimitFunction, target: AuditTarget, fn: ScannedFunction, version: string, aliases: ScannedAlias[]): Promise<ScannedVersion> => {
     const cache = options.functionVersions
     if (!cache || fn.arn === undefined) return lookupLimit(() => api.readFunctionVersion(fn.name, version))
     const key = {accountId: target.accountId, region: target.region, functionArn: fn.arn, version}
@@ -101,12 +125,15 @@ export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTa
     const cached = cache.get(key, revisions)
     if (cached) return cached
     const read = await lookupLimit(() => api.readFunctionVersion(fn.name, version))
-    if (revisions.length > 0) reads.push({key, aliasRevisions: revisions, version: read})
+    if (revisions.length > 0) {
+      reads.push({key, aliasRevisions: revisions, version: read})
+      if (reads.length >= VERSION_CACHE_BATCH) cacheReads()
+    }
     return read
   }
 
   /** Reads the aliases of `fn` and the versions they point at into it; lookups for their layers start. */
-  const readAliases = async (api: LambdaReadApi, lookupLimit: LimitFunction, target: AuditTarget, fn: ScannedFunction, reads: FunctionVersionEntry[]): Promise<void> => {
+  const readAliases = async (api: LambdaReadApi, lookupLimit: LimitFunction, target: AuditTarget, fn: ScannedFunction): Promise<void> => {
     const aliases: ScannedAlias[] = []
     const seen = new Set<string>()
     let marker: string | undefined
@@ -120,45 +147,71 @@ export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTa
       }
     } while (marker !== undefined)
     const wanted = [...new Set(aliases.flatMap((alias) => [alias.version, ...(alias.additional ? [alias.additional.version] : [])]))].filter((version) => version !== '$LATEST')
-    const versions = await Promise.all(wanted.map((version) => readVersion(api, lookupLimit, target, fn, version, aliases, reads)))
+    const versions = await Promise.all(wanted.map((version) => readVersion(api, lookupLimit, target, fn, version, aliases)))
     for (const version of versions) for (const layer of version.layers) lookUp(api, lookupLimit, target.accountId, layer.arn)
     fn.aliases = aliases
     fn.versions = versions.sort((a, b) => Number(a.version) - Number(b.version))
   }
 
-  const scanOne = async (target: AuditTarget): Promise<TargetScan> => {
+  const scanOne = async (target: AuditTarget): Promise<TargetEnd> => {
+    let handedOver = 0
+    let api: LambdaReadApi
     try {
-      const api = await apiFor(target)
-      // Limited per target, not over all of them: Lambda throttles each account and region on its own,
-      // and a global limit would queue the lookups of a large fleet behind each other.
-      const lookups = Math.max(1, options.lookupsPerTarget ?? LOOKUPS_PER_TARGET)
-      const lookupLimit = pLimit(lookups)
-      const functions: ScannedFunction[] = []
-      const unread: Array<{name: string; error: TargetFailure}> = []
-      const reads: FunctionVersionEntry[] = []
-      // The functions' aliases are read in listing order by at most `lookups` readers: a function still
-      // waiting costs its place in `functions`, not a pending call (promises, closures) per function of
-      // the target, so a large fleet scanned all at once holds little besides its functions.
-      let nextToRead = 0
-      const readers = new Set<Promise<void>>()
-      const reader = async (): Promise<void> => {
-        while (nextToRead < functions.length) {
-          const fn = functions[nextToRead++]!
-          await readAliases(api, lookupLimit, target, fn, reads).catch((error: unknown) => void unread.push({name: fn.name, error: failureOf(error)}))
+      api = await apiFor(target)
+    } catch (error) {
+      return {...target, status: 'failed', functions: 0, error: failureOf(error)}
+    }
+    // Limited per target, not over all of them: Lambda throttles each account and region on its own,
+    // and a global limit would queue the lookups of a large fleet behind each other.
+    const lookups = Math.max(1, options.lookupsPerTarget ?? LOOKUPS_PER_TARGET)
+    const lookupLimit = pLimit(lookups)
+    /** Listed, not yet read. */
+    const listed: ScannedFunction[] = []
+    const unread: Array<{name: string; error: TargetFailure}> = []
+    let sinkFailure: {error: unknown} | undefined
+    // Wakes the listing when the readers have taken listed functions down to LISTED_AHEAD.
+    let wakeListing: (() => void) | undefined
+    // At most `lookups` readers take listed functions in listing order: a function waiting costs its
+    // place in `listed`, not a pending call (promises, closures) per function of the target.
+    const readers = new Set<Promise<void>>()
+    const reader = async (): Promise<void> => {
+      for (let fn = listed.shift(); fn !== undefined && !sinkFailure; fn = listed.shift()) {
+        if (listed.length <= LISTED_AHEAD && wakeListing) {
+          wakeListing()
+          wakeListing = undefined
+        }
+        await readAliases(api, lookupLimit, target, fn).catch((error: unknown) => void unread.push({name: fn!.name, error: failureOf(error)}))
+        try {
+          await sink.function(target, fn, await layerVersionsOf(target.accountId, fn))
+          handedOver++
+        } catch (error) {
+          sinkFailure ??= {error}
         }
       }
-      const startReaders = (): void => {
-        while (readers.size < lookups && nextToRead < functions.length) {
-          const running: Promise<void> = reader().finally(() => readers.delete(running))
-          readers.add(running)
-        }
+    }
+    const startReaders = (): void => {
+      while (readers.size < lookups && listed.length > 0) {
+        const running: Promise<void> = reader().finally(() => {
+          readers.delete(running)
+          // A reader stops when nothing listed is left, or when the sink failed: the listing goes on or ends.
+          wakeListing?.()
+          wakeListing = undefined
+        })
+        readers.add(running)
       }
+    }
+    const readersDone = async (): Promise<void> => {
+      while (readers.size > 0) await Promise.all(readers)
+    }
+    try {
       let marker: string | undefined
       const seen = new Set<string>()
       do {
+        while (listed.length > LISTED_AHEAD && !sinkFailure) await new Promise<void>((resolve) => (wakeListing = resolve))
+        if (sinkFailure) break
         const page = await api.listFunctions(marker)
         for (const fn of page.functions) {
-          functions.push(fn)
+          listed.push(fn)
           for (const layer of fn.layers) lookUp(api, lookupLimit, target.accountId, layer.arn)
         }
         startReaders()
@@ -169,62 +222,38 @@ export async function streamTargets(targets: AuditTarget[], apiFor: ReadApiForTa
           seen.add(marker)
         }
       } while (marker !== undefined)
-      while (readers.size > 0) await Promise.all(readers)
-      // In one transaction per target (one per version cost more CPU than the reads' own answers); the
-      // versions read are cached even when other aliases of the target could not be read.
-      options.functionVersions?.put(reads)
-      if (unread.length > 0) {
-        unread.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-        const first = unread[0]!
-        const more = unread.length > 1 ? ` (and ${unread.length - 1} more function${unread.length > 2 ? 's' : ''})` : ''
-        return {...target, status: 'incomplete', functions, error: {code: first.error.code, message: `aliases of ${first.name} could not be read: ${first.error.message}${more}`}}
-      }
-      return {...target, status: 'ok', functions}
+      await readersDone()
     } catch (error) {
-      return {...target, status: 'failed', error: failureOf(error)}
+      if (sinkFailure) throw sinkFailure.error
+      // What was listed before the listing broke off is not read: the target failed.
+      listed.length = 0
+      await readersDone()
+      return {...target, status: 'failed', functions: handedOver, error: failureOf(error)}
     }
+    if (sinkFailure) throw sinkFailure.error
+    if (unread.length > 0) {
+      unread.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      const first = unread[0]!
+      const more = unread.length > 1 ? ` (and ${unread.length - 1} more function${unread.length > 2 ? 's' : ''})` : ''
+      return {...target, status: 'incomplete', functions: handedOver, error: {code: first.error.code, message: `aliases of ${first.name} could not be read: ${first.error.message}${more}`}}
+    }
+    return {...target, status: 'ok', functions: handedOver}
   }
 
-  /** What the account said about each layer version the target's functions name. */
-  const versionsOf = async (scan: TargetScan): Promise<LayerVersionsByAccount> => {
-    const ofAccount = lookups.get(scan.accountId)
-    const versions: Record<string, LayerVersionInfo> = {}
-    // An incomplete target has its functions (only some aliases are missing): their versions count too.
-    if (scan.status !== 'failed' && ofAccount) {
-      for (const fn of scan.functions) {
-        for (const layer of [...fn.layers, ...(fn.versions ?? []).flatMap((version) => version.layers)]) {
-          const info = ofAccount.get(layer.arn)
-          if (info && !(layer.arn in versions)) versions[layer.arn] = await info
-        }
-      }
-    }
-    return {[scan.accountId]: versions}
+  try {
+    await Promise.all(
+      targets.map((target) =>
+        limit(async () => {
+          await sink.target(await scanOne(target))
+          done++
+          options.emit({type: 'progress', phase: 'audit', message: `${target.accountId}/${target.region}`, current: done, total: targets.length})
+        }),
+      ),
+    )
+  } finally {
+    // Versions read are cached whatever became of their targets (a failed or incomplete one included).
+    cacheReads()
   }
-
-  await Promise.all(
-    targets.map((target) =>
-      limit(async () => {
-        const scan = await scanOne(target)
-        await onScan(scan, await versionsOf(scan))
-        done++
-        options.emit({type: 'progress', phase: 'audit', message: `${target.accountId}/${target.region}`, current: done, total: targets.length})
-      }),
-    ),
-  )
-}
-
-/** Every target scanned, collected (streamTargets keeping all of it). */
-export async function scanTargets(targets: AuditTarget[], apiFor: ReadApiForTarget, options: ScanOptions): Promise<ScanResult> {
-  const scans: TargetScan[] = []
-  const layerVersions: LayerVersionsByAccount = {}
-  await streamTargets(targets, apiFor, options, (scan, versions) => {
-    scans.push(scan)
-    for (const [accountId, ofAccount] of Object.entries(versions)) Object.assign((layerVersions[accountId] ??= {}), ofAccount)
-  })
-  // In the order of `targets`, as before streaming.
-  const order = new Map(targets.map((target, index) => [`${target.accountId}/${target.region}`, index]))
-  scans.sort((a, b) => order.get(`${a.accountId}/${a.region}`)! - order.get(`${b.accountId}/${b.region}`)!)
-  return {scans, layerVersions}
 }
 
 /** The AWS error name and message of a failure, secrets redacted. */

@@ -9,7 +9,7 @@
 import {createHash} from 'node:crypto'
 import os from 'node:os'
 import {parseLayerVersionArn} from '../audit/arn.js'
-import type {AuditReport} from '../audit/types.js'
+import type {AuditReport, Finding} from '../audit/types.js'
 import type {HistoryStoreApi} from '../aws/s3-history.js'
 import type {EmitEvent} from '../events.js'
 import type {PublicationRecord, PublicationRecorder} from '../publish/record.js'
@@ -105,12 +105,15 @@ export function publicationEvent(record: PublicationRecord, at: string): Publica
   return {type: 'publication', layer, accountId, region, at, artifact, version: publication.version, arn: publication.arn, codeSha256: publication.codeSha256, publishedAt: at}
 }
 
+/** What the audit summary events are made of: a saved run's targets and usage, and where its findings are. */
+export type AuditSummarySource = Pick<AuditReport, 'runId' | 'startedAt' | 'targets' | 'usage'> & {findings: ReadonlyArray<Pick<Finding, 'accountId' | 'region' | 'layer'>>}
+
 /**
  * The audit summary events of a saved run: per layer of `layers` and target scanned (status ok or incomplete), the
  * functions using its versions there and the findings about them. A layer the target does not use and
  * no finding names writes nothing. Only versions in the target's own account and region count.
  */
-export function auditSummaryEvents(report: AuditReport, layers: string[], env: NodeJS.ProcessEnv = process.env): AuditEvent[] {
+export function auditSummaryEvents(report: AuditSummarySource, layers: string[], env: NodeJS.ProcessEnv = process.env): AuditEvent[] {
   if (report.runId === undefined) return []
   const host = env.LAYERS_HOSTNAME || os.hostname()
   const events: AuditEvent[] = []

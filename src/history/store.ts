@@ -39,11 +39,13 @@ function runRows(db: StateDatabase) {
   }
 }
 
-/** A run saved target by target while an audit streams (`layers audit --format jsonl`). */
+/** A run saved as an audit streams, function rows in batches and each target's row once it is done. */
 export interface AuditRunWriter {
   runId: number
-  /** One target's rows, in one short transaction. */
+  /** Rows of the run (a batch of functions and their findings, or a target's row and usage), in one short transaction. */
   add(rows: Pick<AuditReport, 'targets' | 'functions' | 'usage' | 'findings'>): void
+  /** Removes the function and finding rows saved so far of one target (it failed after giving some). */
+  dropTarget(target: {accountId: string; region: string}): void
   /** Sets the run's counts and end time: from now on readers see it. */
   finish(report: Pick<AuditReport, 'finishedAt' | 'summary'>): void
   /** Deletes the run and its rows (the audit did not finish). */
@@ -63,6 +65,12 @@ export function openAuditRun(db: StateDatabase, startedAt: string): AuditRunWrit
   return {
     runId,
     add: (rows) => db.transaction(() => insertRows(runId, rows)).immediate(),
+    dropTarget: ({accountId, region}) =>
+      db
+        .transaction(() => {
+          for (const table of ['audit_functions', 'audit_findings']) db.prepare(`DELETE FROM ${table} WHERE run_id = ? AND account_id = ? AND region = ?`).run(runId, accountId, region)
+        })
+        .immediate(),
     finish: ({finishedAt, summary}) => {
       db.prepare(`UPDATE audit_runs SET finished_at = ?, targets = ?, failed_targets = ?, functions = ?, errors = ?, warnings = ?, infos = ? WHERE id = ?`).run(
         finishedAt, summary.targets, summary.failedTargets, summary.functions, summary.findings.error, summary.findings.warning, summary.findings.info, runId,

@@ -155,9 +155,17 @@ describe('layers audit (CLI, organization via assume-role)', () => {
     expect([...of('target')].sort(byTarget)).toEqual(report.targets)
     expect([...of('function')].sort(byTarget)).toEqual(report.functions)
     expect(sortFindings(of('finding'))).toEqual(report.findings)
-    // Each target's lines come together: its target line, then its functions and findings.
-    const first = parsed.findIndex((line) => line.type === 'function' && (line.function as {name: string}).name === 'bulk-00')
-    expect(parsed[first - 1]).toMatchObject({type: 'target', target: {accountId: PROD, region: US}})
+    // A function's finding lines follow its function line; its target's line comes after all its functions.
+    const at = (line: (typeof parsed)[number]) => line[line.type] as {accountId: string; region: string; name?: string; function?: string}
+    for (const [index, line] of parsed.entries()) {
+      if (line.type !== 'finding') continue
+      const owner = parsed.slice(0, index).findLast((earlier) => earlier.type === 'function')
+      expect(owner && at(owner)).toMatchObject({accountId: at(line).accountId, region: at(line).region, name: at(line).function})
+    }
+    const targetLine = parsed.findIndex((line) => line.type === 'target' && at(line).accountId === PROD && at(line).region === US)
+    const lastFunction = parsed.findLastIndex((line) => line.type === 'function' && at(line).accountId === PROD && at(line).region === US)
+    expect(lastFunction).toBeGreaterThan(-1)
+    expect(targetLine).toBeGreaterThan(lastFunction)
 
     expect(html.code).toBe(1)
     expect(html.stdout).toMatch(/^<!doctype html>/)

@@ -3,7 +3,8 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {collectEvents} from '../../src/events.js'
-import {scanTargets, type LambdaReadApi} from '../../src/audit/scan.js'
+import {streamTargets, type LambdaReadApi} from '../../src/audit/scan.js'
+import {scanTargets} from '../support/scan-targets.js'
 import {resolveTargets} from '../../src/audit/targets.js'
 import {failureOf} from '../../src/audit/scan.js'
 import type {ScannedFunction} from '../../src/audit/types.js'
@@ -120,6 +121,41 @@ describe('scanTargets', () => {
     expect(Object.keys(result.layerVersions[A]!)).toHaveLength(72)
     expect([...peakPerTarget.values()]).toEqual([4, 4, 4, 4, 4, 4])
     expect(peak).toBe(24)
+  })
+})
+
+describe('streamTargets', () => {
+  it('asks for the next page only when few listed functions are left to read, so a target holds about a page of them', async () => {
+    const names = Array.from({length: 300}, (_, index) => `f${String(index).padStart(3, '0')}`)
+    let listed = 0
+    let handedOver = 0
+    let mostHeld = 0
+    const api: LambdaReadApi = {
+      async listFunctions(marker) {
+        const start = marker ? Number(marker) : 0
+        const page = names.slice(start, start + 50).map((name) => fn(name, [1]))
+        listed += page.length
+        return {functions: page, ...(start + 50 < names.length ? {nextMarker: String(start + 50)} : {})}
+      },
+      // Each function's aliases take a while, as under the request budget.
+      listAliases: () => new Promise((resolve) => setTimeout(() => resolve({aliases: []}), 1)),
+      readFunctionVersion: async () => Promise.reject(new Error('no versions')),
+      readLayerVersion: async () => ({status: 'ok', codeSize: 1, codeSha256: 's', compatibleArchitectures: [], compatibleRuntimes: []}),
+    }
+    const ends: string[] = []
+    await streamTargets([{accountId: A, region: 'eu-west-1'}], async () => api, {concurrency: 1, emit: () => {}}, {
+      function() {
+        mostHeld = Math.max(mostHeld, listed - handedOver)
+        handedOver++
+      },
+      target(end) {
+        ends.push(`${end.status}:${end.functions}`)
+      },
+    })
+    expect(ends).toEqual(['ok:300'])
+    // A page, the few left to read when it was asked for, and those being read: never two pages.
+    expect(mostHeld).toBeGreaterThan(0)
+    expect(mostHeld).toBeLessThan(100)
   })
 })
 

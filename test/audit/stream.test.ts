@@ -1,6 +1,6 @@
-// streamAudit: each target's part (row, functions, findings, usage) is handed on as soon as that
-// target is done, before the others finish, and saved in the history target by target; a run still
-// streaming is invisible to the history's readers, and one that fails is removed.
+// streamAudit: each function (its row and findings) is handed on as soon as it is judged and each
+// target (row, usage) once its functions are, before the others finish, and saved in the history as it
+// goes; a run still streaming is invisible to the history's readers, and one that fails is removed.
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -62,19 +62,26 @@ describe('streamAudit', () => {
     let release!: () => void
     const blocked = new Promise<void>((resolve) => (release = resolve))
     const seen: string[] = []
-    const result = await streamAudit(request(db), env(blocked), (part, run) => {
-      seen.push(`${part.target.accountId}:${part.functions.map((f) => f.name).join(',')}:${part.findings.map((f) => f.code).join(',')}`)
-      // A's part arrives while B's listing still waits: only now does B go on. Its rows are saved, the run is not finished.
-      if (part.target.accountId === A) {
-        expect(db.prepare('SELECT COUNT(*) AS n FROM audit_functions WHERE run_id = ?').get(run.runId)).toEqual({n: 2})
-        expect(previousRun(db)).toBeUndefined()
-        release()
-      }
+    const result = await streamAudit(request(db), env(blocked), {
+      function(part) {
+        seen.push(`${part.function.accountId}:${part.function.name}:${part.findings.map((f) => f.code).join(',')}`)
+      },
+      target(part, run) {
+        seen.push(`${part.target.accountId} done: ${part.target.functions} functions, ${part.usage.map((row) => `${row.arn} x${row.functions}`).join(',')}`)
+        // A's target ends while B's listing still waits: only now does B go on. Its row is saved, the run is not finished.
+        if (part.target.accountId === A) {
+          expect(db.prepare('SELECT account_id AS accountId, functions FROM audit_targets WHERE run_id = ?').all(run.runId)).toEqual([{accountId: A, functions: 2}])
+          expect(previousRun(db)).toBeUndefined()
+          release()
+        }
+      },
     })
-    expect(seen).toEqual([`${A}:a1,a2:runtime,runtime,unmanaged,unmanaged`, `${B}:b1:runtime,unmanaged`])
+    const l1 = `arn:aws:lambda:${EU}:${A}:layer:l:1`
+    expect(seen).toEqual([`${A}:a1:runtime,unmanaged`, `${A}:a2:runtime,unmanaged`, `${A} done: 2 functions, ${l1} x2`, `${B}:b1:runtime,unmanaged`, `${B} done: 1 functions, ${l1} x1`])
     expect(result).toMatchObject({runId: 1, summary: {targets: 2, failedTargets: 0, functions: 3, findings: {error: 3, warning: 0, info: 3}}, notScannedCompletely: []})
     expect(previousRun(db)?.id).toBe(1)
     expect(runFindings(db, 1)).toHaveLength(6)
+    expect(db.prepare('SELECT COUNT(*) AS n FROM audit_functions WHERE run_id = 1').get()).toEqual({n: 3})
     // The collected report of the same fleet says the same.
     const report = await runAudit(request(), env(Promise.resolve()))
     expect(report.summary).toEqual(result.summary)
@@ -107,22 +114,66 @@ describe('streamAudit', () => {
         throw Object.assign(new Error('not allowed'), {name: 'AccessDeniedException'})
       },
     }
-    const parts: Array<{status: string; functions: string[]; findings: string[]}> = []
-    const result = await streamAudit(request(), {readApiFor: async (target) => (target.accountId === A ? aliased : unreadable)}, (part) => {
-      parts.push({status: part.target.status, functions: part.functions.map((f) => f.name), findings: part.findings.map((f) => `${f.function}${f.alias ? `:${f.alias}` : ''} ${f.code}`)})
+    const findings = new Map<string, string[]>()
+    const statuses = new Map<string, string>()
+    const result = await streamAudit(request(), {readApiFor: async (target) => (target.accountId === A ? aliased : unreadable)}, {
+      function(part) {
+        findings.set(part.function.name, part.findings.map((f) => `${f.function}${f.alias ? `:${f.alias}` : ''} ${f.code}`))
+      },
+      target(part) {
+        statuses.set(part.target.accountId, part.target.status)
+      },
     })
-    // The layer of the version alias prod routes to was read with A's target, so its deletion is found there.
-    expect(parts.find((part) => part.functions.includes('a1'))).toEqual({status: 'ok', functions: ['a1'], findings: ['a1:prod missing', 'a1 runtime', 'a1 unmanaged']})
-    expect(parts.find((part) => part.functions.includes('b1'))?.status).toBe('incomplete')
+    // The layer of the version alias prod routes to was read with A's function, so its deletion is found there.
+    expect(findings.get('a1')).toEqual(['a1:prod missing', 'a1 runtime', 'a1 unmanaged'])
+    expect(statuses).toEqual(new Map([[A, 'ok'], [B, 'incomplete']]))
+    // B's function is still judged, without what its aliases run.
+    expect(findings.get('b1')).toEqual(['b1 runtime', 'b1 unmanaged'])
     expect(result.notScannedCompletely).toEqual([expect.objectContaining({accountId: B, status: 'incomplete', error: expect.objectContaining({code: 'AccessDeniedException'})})])
     expect(result.summary).toMatchObject({targets: 2, failedTargets: 0, functions: 2})
+  })
+
+  it('a target whose listing breaks off after a page fails as unread: its functions handed on stand, the summary and the history count none of them', async () => {
+    const db = database()
+    // A first page of 60 (more than the history saves at once), then a failure once all of them were read.
+    const first = Array.from({length: 60}, (_, index) => fn(`b${index}`))
+    const breaking: LambdaReadApi = {
+      async listFunctions(marker) {
+        if (marker === undefined) return {functions: first, nextMarker: 'next'}
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        throw Object.assign(new Error('Rate exceeded'), {name: 'TooManyRequestsException'})
+      },
+      readLayerVersion: async () => ({status: 'ok', codeSize: 1, codeSha256: 's', compatibleArchitectures: [], compatibleRuntimes: []}),
+      listAliases: async () => ({aliases: []}),
+      readFunctionVersion: async () => Promise.reject(new Error('no versions')),
+    }
+    const handed: string[] = []
+    const targets: Array<{status: string; functions: number; usage: number}> = []
+    const result = await streamAudit({...request(db), flags: {accounts: [B], regions: [EU]}}, {readApiFor: async () => breaking}, {
+      function(part) {
+        handed.push(part.function.name)
+      },
+      target(part) {
+        targets.push({status: part.target.status, functions: part.target.functions, usage: part.usage.length})
+      },
+    })
+    expect(handed).toHaveLength(60)
+    expect(targets).toEqual([{status: 'failed', functions: 0, usage: 0}])
+    expect(result.summary).toEqual({targets: 1, failedTargets: 1, functions: 0, findings: {error: 0, warning: 0, info: 0}})
+    expect(db.prepare('SELECT COUNT(*) AS n FROM audit_functions').get()).toEqual({n: 0})
+    expect(db.prepare('SELECT COUNT(*) AS n FROM audit_findings').get()).toEqual({n: 0})
+    expect(db.prepare('SELECT status FROM audit_targets').all()).toEqual([{status: 'failed'}])
+    db.close()
   })
 
   it('removes the run when the consumer fails, so no half run is ever read', async () => {
     const db = database()
     await expect(
-      streamAudit(request(db), env(Promise.resolve()), () => {
-        throw new Error('stdout closed')
+      streamAudit(request(db), env(Promise.resolve()), {
+        function() {},
+        target() {
+          throw new Error('stdout closed')
+        },
       }),
     ).rejects.toThrow('stdout closed')
     expect(db.prepare('SELECT COUNT(*) AS n FROM audit_runs').get()).toEqual({n: 0})

@@ -6,7 +6,7 @@
 import {LambdaClient} from '@aws-sdk/client-lambda'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {lambdaReadApi} from '../../src/audit/lambda-read.js'
-import {scanTargets} from '../../src/audit/scan.js'
+import {scanTargets} from '../support/scan-targets.js'
 import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {seeder} from '../../aws-double/seed.js'
 
