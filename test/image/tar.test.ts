@@ -60,6 +60,30 @@ describe('deterministic layers', () => {
     }
   })
 
+  it('pins the tar bytes (node-tar encodes the headers: an upgrade that changes them changes every diff id)', () => {
+    const links = [
+      {path: 'opt/lib/libfoo.so', mode: 0o120777, data: Buffer.alloc(0), linkTarget: 'libfoo.so.1'},
+      {path: 'opt/bin/far', mode: 0o120777, data: Buffer.alloc(0), linkTarget: `../${'x/'.repeat(60)}tool`},
+    ]
+    const odd = [
+      {path: 'opt/lib/caf\u00e9.js', mode: 0o644, data: Buffer.from('u\n')},
+      {path: `opt/${'x'.repeat(120)}.txt`, mode: 0o644, data: Buffer.from('wide\n')},
+    ]
+    const tar = deterministicTar([...files, ...links, ...odd], 'test')
+    expect(sha256Digest(tar)).toBe('sha256:714b30853fd392e051c7f894a6582ec52da81c9d67fbe58352d400719c675913')
+    const dir = mkdtempSync(path.join(tmpdir(), 'layers-tar-'))
+    try {
+      writeFileSync(path.join(dir, 'layer.tar'), tar)
+      const listing = execFileSync('tar', ['-tvf', path.join(dir, 'layer.tar')], {encoding: 'utf8'})
+      expect(listing).toContain(`opt/bin/far -> ../${'x/'.repeat(60)}tool\n`)
+      expect(listing).toContain('opt/lib/libfoo.so -> libfoo.so.1\n')
+      expect(listing).toContain('opt/lib/caf\u00e9.js\n')
+      expect(listing).toContain(`opt/${'x'.repeat(120)}.txt\n`)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
   it('refuses unsafe and duplicate paths, naming where they came from', () => {
     expect(() => deterministicTar([{path: 'opt/../etc/passwd', mode: 0o644, data: Buffer.alloc(0)}], 'layer.zip')).toThrow(/layer\.zip: "opt\/\.\.\/etc\/passwd"/)
     expect(() => deterministicTar([files[0]!, files[0]!], 'layer.zip')).toThrow(/appears twice/)
