@@ -5,7 +5,7 @@
 // are skipped when nothing changed; and an inter-process lock so two commands never interleave their
 // read-modify-write.
 import {readFile, rm} from 'node:fs/promises'
-import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import path from 'node:path'
 import {millisecondsFromEnv} from '../env.js'
@@ -162,18 +162,35 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, option
   }
   // Removed on exit while held (a second Ctrl-C), so no lock directory outlives this process.
   const untrack = trackTemp(lockDir)
-  try {
-    writeFileSync(`${lockDir}/${OWNER_FILE}`, JSON.stringify({pid: process.pid, host: hostname()}))
-  } catch {
-    // The owner note only speeds up recovery after a kill; the lock itself holds without it.
-  }
+  writeOwner(lockDir)
   try {
     return await fn()
   } finally {
     // The owner note goes first: proper-lockfile releases with rmdir, which fails on a non-empty directory.
-    await rm(`${lockDir}/${OWNER_FILE}`, {force: true}).catch(() => {})
+    // Both in one turn: the note's removal changes the directory's mtime, which proper-lockfile's next
+    // refresh would take for a takeover (and then refuse to release), unless the release comes first.
+    try {
+      rmSync(`${lockDir}/${OWNER_FILE}`, {force: true})
+    } catch {
+      // Left in place, the note keeps the directory (rmdir fails): the next command reads its dead pid and takes over.
+    }
     await release().catch(() => {})
     untrack()
+  }
+}
+
+/**
+ * Writes the owner note (pid and host) into the lock directory, keeping the directory's mtime:
+ * proper-lockfile refreshes the lock only while the mtime is the one it set, and otherwise treats the
+ * lock as taken over (it stops refreshing and never removes it, so the next command found it busy).
+ */
+function writeOwner(lockDir: string): void {
+  try {
+    const {atime, mtime} = statSync(lockDir)
+    writeFileSync(`${lockDir}/${OWNER_FILE}`, JSON.stringify({pid: process.pid, host: hostname()}))
+    utimesSync(lockDir, atime, mtime)
+  } catch {
+    // The owner note only speeds up recovery after a kill; the lock itself holds without it.
   }
 }
 

@@ -1,9 +1,10 @@
 // Two processes writing lockfile.json at once: while one holds the inter-process lock, the other
 // reports it (ERR_LAYERS_LOCKFILE_BUSY) instead of corrupting the file; the holder finishes and the
-// file stays valid JSON. Event-driven: the holder says when it has the lock and lets go when told.
+// file stays valid JSON, and the lock the holder kept past its refresh is gone once it lets go.
+// Event-driven: the holder says when it has the lock and lets go when told.
 // A hand-broken lockfile is reported with its line and column, never with a stack trace.
 import {spawn} from 'node:child_process'
-import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
@@ -65,6 +66,10 @@ describe('concurrent lockfile writers', () => {
     const file = path.join(dir, 'lockfile.json')
     const first = writer(file, 'a', true)
     await first.held
+    // Held past proper-lockfile's first refresh (2 s): the holder's owner note must not make the refresh
+    // take the lock for someone else's (it then stopped refreshing and never removed the directory).
+    const {mtimeMs} = statSync(`${file}.lock`)
+    await expect.poll(() => statSync(`${file}.lock`).mtimeMs, {message: 'the holder refreshes its lock directory', timeout: 8000, interval: 50}).not.toBe(mtimeMs)
     const second = await writer(file, 'b', false).done
     expect(second).toEqual({code: 1, stdout: 'ERR_LAYERS_LOCKFILE_BUSY'})
     first.release()

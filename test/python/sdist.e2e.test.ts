@@ -47,6 +47,13 @@ function project(name: string, layers: string): {dir: string; env: NodeJS.Proces
 
 const PURE = '  deps:\n    pip: {pure-src: "*"}\n    runtimes: [python3.12]\n    architectures: [x86_64, arm64]\n'
 
+// The first test runs the CLI 7 times, which start about 25 uv and Python processes (4 resolutions a
+// lock, an isolated build environment per clone): 28 s on 2 busy cores, over 60 s (vitest's default
+// limit) with the suite's other workers on them. The second runs 2 CLIs (15 s busy). Each CLI run has
+// its own 120 s limit (runCli), so a hung one still fails the test on its own.
+const CLONES_MS = 240_000
+const NATIVE_MS = 120_000
+
 describe.skipIf(!hasUv)('pip layers from sdists', () => {
   it('locks the sdist of a project without wheels, builds it into the same zip bytes in two clones, and does not build it again when warm', async () => {
     const a = project('clone-a', PURE)
@@ -104,7 +111,7 @@ describe.skipIf(!hasUv)('pip layers from sdists', () => {
       {field: 'wheel', artifact: 'arm64+x86_64', runtime: 'python3.12', name: 'newdep', after: {name: 'newdep', version: '1.0', filename: 'newdep-1.0-py3-none-any.whl', sha256: expect.stringMatching(/^[0-9a-f]{64}$/)}},
     ])
     expect(human.stdout).toContain('arm64+x86_64 python3.12 added newdep==1.0 (newdep-1.0-py3-none-any.whl, sha256 ')
-  })
+  }, CLONES_MS)
 
   it('refuses an sdist that builds native code, naming the package, the runtime and the architecture', async () => {
     const p = project('native', '  fast:\n    pip: {native-src: "*"}\n    runtimes: [python3.12]\n    architectures: [x86_64]\n')
@@ -116,5 +123,5 @@ describe.skipIf(!hasUv)('pip layers from sdists', () => {
     expect(build.json.error.message).toMatch(/^Layer fast \(python3\.12, x86_64\): native-src 0\.9 has no wheel .*native_src-0\.9\.tar\.gz is not pure Python: the wheel it builds is tagged cp\d+-cp\d+-linux_x86_64/)
     expect(build.json.error.hint).toContain('python3.12 x86_64')
     expect(build.json.artifacts).toBeUndefined()
-  })
+  }, NATIVE_MS)
 })
