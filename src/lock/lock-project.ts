@@ -9,6 +9,8 @@
 // (options.signal) no further layer is resolved and nothing is written (InterruptedError says so).
 // With `check` (`layers lock --check`) everything is resolved the same way but nothing is written or
 // locked: the result says whether lockfile.json is up to date and what would change (diff.ts).
+// After a write, the deprecation of every npm version resolved from a packument goes to the state
+// database's cache (deprecations.ts), for `layers advisories`.
 import path from 'node:path'
 import type {AwsConnection} from '../aws/clients.js'
 import {InterruptedError, OperationalError, UserInputError} from '../errors/index.js'
@@ -255,6 +257,18 @@ function assertLockedSafe(layers: Array<[string, LockedLayer]>, policy: Registry
   })
 }
 
+/**
+ * What the packuments read for the layers locked now say of their versions' deprecation, into the
+ * state database's cache (src/lock/deprecations.ts); nothing when no packument was read or the
+ * registry access is not the project's npm configuration (tests' own sources have no registry URL).
+ */
+async function recordLockedDeprecations(stateDir: string, locked: LockedLayer[], source: Promise<PackumentCache> | undefined, npm: Promise<NpmOptions | undefined> | undefined): Promise<void> {
+  const npmOptions = await npm
+  if (!source || !npmOptions) return
+  const {lockedDeprecations, recordDeprecations} = await import('./deprecations.js')
+  recordDeprecations(stateDir, await lockedDeprecations(locked, await source, (name) => registryOf(npmOptions, name)), new Date())
+}
+
 /** Reports each packument fetch as progress (TTY only), so a long resolution shows it is moving. */
 function withProgress(source: PackumentSource, emit: EmitEvent): PackumentSource {
   let fetched = 0
@@ -362,9 +376,9 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
   const policy = loadRegistryPolicy(paths.root, options.npmConfig)
   const selection = selectLayers(manifest, current, options.targets ?? [], options.update === true)
   let npm: Promise<NpmOptions | undefined> | undefined
-  let source: Promise<PackumentSource> | undefined
+  let source: Promise<PackumentCache> | undefined
   const npmOptions = (): Promise<NpmOptions | undefined> => (npm ??= options.source ? Promise.resolve(undefined) : loadNpmOptions(paths.root, options.npmConfig))
-  const registry = (): Promise<PackumentSource> =>
+  const registry = (): Promise<PackumentCache> =>
     (source ??= npmOptions().then((loaded) => new PackumentCache(withProgress(loaded ? pacotePackumentSource(loaded) : options.source!, options.emit))))
   const results = new Map<string, {locked: LockedLayer; status: LockedLayerSummary['status']}>()
   const licensePolicy = hasLicensePolicy(manifest.settings)
@@ -436,6 +450,7 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
       upToDate = existed && !written
       return next
     }, {npmConfig: options.npmConfig})
+    await recordLockedDeprecations(paths.stateDir, [...results.values()].filter(({status}) => status === 'locked').map(({locked}) => locked), source, npm)
   }
   return {
     lockfile: paths.lockfile,
