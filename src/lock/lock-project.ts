@@ -37,7 +37,7 @@ import {readLockfile, updateLockfile} from './io.js'
 import {renderLockInterrupted} from './render.js'
 import {diffLockfiles, type LockLayerChange} from './diff.js'
 import {canonicalJson, serializeLockfile} from './serialize.js'
-import {artifactKey, type ArtifactKey, type LockedArtifact, type LockedLayer, type Lockfile, type Publications} from './types.js'
+import {artifactKey, withoutLicenses, type ArtifactKey, type LockedArtifact, type LockedLayer, type Lockfile, type Publications} from './types.js'
 
 export interface LockProjectOptions {
   manifestPath: string
@@ -228,8 +228,7 @@ export function keptPublications(
   after: Record<ArtifactKey, LockedArtifact>,
 ): Publications | undefined {
   if (!published || !before) return undefined
-  const content = (artifact: LockedArtifact): string =>
-    canonicalJson(artifact.packages ? {...artifact, packages: Object.fromEntries(Object.entries(artifact.packages).map(([lockPath, pkg]) => [lockPath, {...pkg, license: undefined}]))} : artifact)
+  const content = (artifact: LockedArtifact): string => canonicalJson(withoutLicenses(artifact))
   const same = new Set(Object.keys(after).filter((key) => before[key] !== undefined && content(before[key]) === content(after[key]!)))
   const kept: Publications = {}
   for (const [account, regions] of Object.entries(published)) {
