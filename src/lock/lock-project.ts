@@ -261,11 +261,17 @@ function assertLockedSafe(layers: Array<[string, LockedLayer]>, policy: Registry
  * state database's cache (src/lock/deprecations.ts); nothing when no packument was read or the
  * registry access is not the project's npm configuration (tests' own sources have no registry URL).
  */
-async function recordLockedDeprecations(stateDir: string, locked: LockedLayer[], source: Promise<PackumentCache> | undefined, npm: Promise<NpmOptions | undefined> | undefined): Promise<void> {
+async function recordLockedDeprecations(stateDir: string, locked: LockedLayer[], source: Promise<PackumentCache> | undefined, npm: Promise<NpmOptions | undefined> | undefined, emit: EmitEvent): Promise<void> {
   const npmOptions = await npm
   if (!source || !npmOptions) return
   const {lockedDeprecations, recordDeprecations} = await import('./deprecations.js')
-  recordDeprecations(stateDir, await lockedDeprecations(locked, await source, (name) => registryOf(npmOptions, name)), new Date())
+  try {
+    recordDeprecations(stateDir, await lockedDeprecations(locked, await source, (name) => registryOf(npmOptions, name)), new Date())
+  } catch (error) {
+    // The lock is written by now and needs no cache: a state database that does not open costs only the cache.
+    const cause = error as {code?: string; message?: string; hint?: string}
+    emit({type: 'warning', warning: {severity: 'warning', code: 'ERR_LAYERS_STATE_DB', message: `The deprecations this lock read were not cached for \`layers advisories\`: ${cause.message ?? String(error)}`, ...(cause.hint ? {hint: cause.hint} : {})}})
+  }
 }
 
 /** Reports each packument fetch as progress (TTY only), so a long resolution shows it is moving. */
@@ -449,7 +455,7 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
       upToDate = existed && !written
       return next
     }, {npmConfig: options.npmConfig})
-    await recordLockedDeprecations(paths.stateDir, [...results.values()].filter(({status}) => status === 'locked').map(({locked}) => locked), source, npm)
+    await recordLockedDeprecations(paths.stateDir, [...results.values()].filter(({status}) => status === 'locked').map(({locked}) => locked), source, npm, options.emit)
   }
   return {
     lockfile: paths.lockfile,

@@ -1,7 +1,7 @@
 // `layers lock` fills the deprecation cache of the state database from the packuments it reads: every
 // version it resolved, deprecated or not, so a following `layers advisories` reads no packument and
-// still reports the deprecated one; the lockfile never holds the message. In a project without a
-// state database lock creates none.
+// still reports the deprecated one; the lockfile never holds the message. A state database that does
+// not open costs only the cache (a warning); in a project without one lock creates none.
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -44,6 +44,15 @@ describe('lock and the deprecation cache', () => {
     expect(advisories.status, advisories.stderr).toBe(0)
     expect((advisories.json as AdvisoriesReport).deprecated.map((item) => `${item.name}@${item.version}: ${item.message}`)).toEqual(['old@1.0.0: use new'])
     expect(registry.requests.slice(before).map((request) => `${request.method} ${request.url}`)).toEqual(['POST /-/npm/v1/security/advisories/bulk'])
+  })
+
+  it('still locks when the state database does not open, and says the deprecations were not cached', async () => {
+    const p = await project(LAYERS)
+    await p.write('.layers/state.db', 'not a database')
+    const lock = await p.cli(['lock'])
+    expect(lock.status, lock.stderr).toBe(0)
+    expect(lock.stderr).toContain('were not cached for `layers advisories`')
+    expect(existsSync(path.join(p.dir, 'lockfile.json'))).toBe(true)
   })
 
   it('creates no state database in a project that has none', async () => {
