@@ -1,9 +1,8 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 import {attachCommand} from '../src/attach/command.js'
 import {renderAttach} from '../src/attach/render.js'
 import type {AttachResult} from '../src/attach/run.js'
-import {terminalConfirm} from '../src/cli/confirm.js'
-import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP} from '../src/cli/aws-flags.js'
+import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP, functionTargetArgs, ownedForceFlag, protectedYesFlag, targetFlags, waitTimeoutFlag} from '../src/cli/aws-flags.js'
 import {EXIT_CODES_HELP, LayersAwsCommand} from '../src/cli/base-command.js'
 import {OperationalError} from '../src/errors/index.js'
 
@@ -31,38 +30,24 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
 
   static override strict = false
 
-  static override args = {
-    function: Args.string({description: 'Function keys or names from the manifest (default: all).', required: false}),
-  }
+  static override args = functionTargetArgs
 
   static override flags = {
-    account: Flags.string({char: 'a', description: 'Manifest account name or id (repeatable); default: each function\'s accounts.', multiple: true}),
-    region: Flags.string({char: 'r', description: 'Region (repeatable); default: each account\'s regions.', multiple: true}),
+    ...targetFlags({accounts: "each function's accounts", regions: "each account's regions"}),
     'dry-run': Flags.boolean({description: 'Show the diffs; update nothing.', default: false}),
-    yes: Flags.boolean({char: 'y', description: 'Update functions in protected accounts without asking (needed without a terminal).', default: false}),
+    yes: protectedYesFlag('Update'),
     concurrency: Flags.integer({description: 'Functions worked on at once.', default: 8, min: 1, max: 64}),
-    'wait-timeout': Flags.integer({description: 'Seconds to wait for each update to finish (LastUpdateStatus).', default: 120, min: 1}),
-    force: Flags.boolean({description: 'Also update functions a CloudFormation stack or an ownership tag says another tool owns (its next deploy reverts the change).', default: false}),
+    'wait-timeout': waitTimeoutFlag,
+    force: ownedForceFlag('update'),
     'remote-state': Flags.boolean({description: 'Write each attached version to the shared history in the state bucket (--no-remote-state: local only).', default: true, allowNo: true}),
   }
 
   async run(): Promise<AttachResult> {
     const {argv, flags} = await this.parse(Attach)
     const result = await attachCommand({
-      manifestPath: this.manifestPath(flags),
-      functions: argv as string[],
-      accounts: flags.account,
-      regions: flags.region,
-      dryRun: flags['dry-run'],
-      yes: flags.yes,
-      confirm: terminalConfirm({yes: flags.yes, beforeAsk: () => this.reporter.done(), signal: this.interruptSignal}),
+      ...this.functionChangeOptions(argv, flags),
       concurrency: flags.concurrency,
-      emit: this.reporter.emit,
-      ...this.awsConnection(flags),
-      waitTimeoutMs: flags['wait-timeout'] * 1000,
       remoteState: flags['remote-state'],
-      force: flags.force,
-      signal: this.interruptSignal,
     })
     this.reporter.done()
     this.out(() => renderAttach(result))

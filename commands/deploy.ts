@@ -1,6 +1,5 @@
-import {Args, Flags} from '@oclif/core'
-import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP} from '../src/cli/aws-flags.js'
-import {terminalConfirm} from '../src/cli/confirm.js'
+import {Flags} from '@oclif/core'
+import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP, functionTargetArgs, ownedForceFlag, protectedYesFlag, targetFlags, waitTimeoutFlag} from '../src/cli/aws-flags.js'
 import {EXIT_CODES_HELP, LayersAwsCommand} from '../src/cli/base-command.js'
 import {deployCommand} from '../src/deploy/command.js'
 import {renderDeploy} from '../src/deploy/render.js'
@@ -36,19 +35,16 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
 
   static override strict = false
 
-  static override args = {
-    function: Args.string({description: 'Function keys or names from the manifest (default: all).', required: false}),
-  }
+  static override args = functionTargetArgs
 
   static override flags = {
-    account: Flags.string({char: 'a', description: 'Manifest account name or id (repeatable); default: each function\'s accounts.', multiple: true}),
-    region: Flags.string({char: 'r', description: 'Region (repeatable); default: each account\'s regions.', multiple: true}),
+    ...targetFlags({accounts: "each function's accounts", regions: "each account's regions"}),
     'dry-run': Flags.boolean({description: 'Package and show what would change; write nothing to AWS.', default: false}),
     publish: Flags.boolean({description: 'Publish a function version holding the deployed code and layers.', default: false}),
     alias: Flags.string({description: 'Create or move this alias to the published version (implies --publish).'}),
     traffic: Flags.integer({description: 'Percent of the alias\'s traffic for the new version (1-100; below 100 the alias stays on its version). Needs --alias.', min: 1, max: 100}),
-    yes: Flags.boolean({char: 'y', description: 'Deploy to functions in protected accounts without asking (needed without a terminal).', default: false}),
-    force: Flags.boolean({description: 'Also deploy functions a CloudFormation stack or an ownership tag says another tool owns (its next deploy reverts the change).', default: false}),
+    yes: protectedYesFlag('Deploy to'),
+    force: ownedForceFlag('deploy'),
     'create-bucket': Flags.boolean({description: 'Create the artifact bucket (settings.bucket) where it does not exist.', default: false, exclusive: ['direct-upload']}),
     'direct-upload': Flags.boolean({description: 'Send the zip in UpdateFunctionCode itself (ZipFile), not through the artifact bucket; refused (exit 2) for a package over Lambda\'s 50 MB direct-upload limit.', default: false}),
     image: Flags.boolean({description: 'Build the one named function\'s container image (as `layers image --push`), push it to ECR in each of its accounts and regions, and deploy it there.', default: false, exclusive: ['image-uri', 'direct-upload', 'create-bucket', 'dry-run']}),
@@ -57,19 +53,13 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
     'create-repository': Flags.boolean({description: 'With --image: create the ECR repository where it does not exist.', default: false, dependsOn: ['image']}),
     'image-uri': Flags.string({description: 'Deploy this ECR container image (ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY@sha256:DIGEST) to the one named Image function instead of its package.', exclusive: ['direct-upload', 'create-bucket']}),
     concurrency: Flags.integer({description: 'Function targets worked on at once.', default: 4, min: 1, max: 64}),
-    'wait-timeout': Flags.integer({description: 'Seconds to wait for each update to finish (LastUpdateStatus).', default: 120, min: 1}),
+    'wait-timeout': waitTimeoutFlag,
   }
 
   async run(): Promise<DeployResult> {
     const {argv, flags} = await this.parse(Deploy)
     const result = await deployCommand({
-      manifestPath: this.manifestPath(flags),
-      functions: argv as string[],
-      accounts: flags.account,
-      regions: flags.region,
-      dryRun: flags['dry-run'],
-      yes: flags.yes,
-      confirm: terminalConfirm({yes: flags.yes, beforeAsk: () => this.reporter.done(), signal: this.interruptSignal}),
+      ...this.functionChangeOptions(argv, flags),
       publish: flags.publish,
       ...(flags.alias !== undefined ? {alias: flags.alias} : {}),
       ...(flags.traffic !== undefined ? {traffic: flags.traffic} : {}),
@@ -80,11 +70,6 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
         ? {image: {createRepository: flags['create-repository'], ...(flags.base !== undefined ? {base: flags.base} : {}), ...(flags.repository !== undefined ? {repository: flags.repository} : {})}}
         : {}),
       concurrency: flags.concurrency,
-      emit: this.reporter.emit,
-      ...this.awsConnection(flags),
-      waitTimeoutMs: flags['wait-timeout'] * 1000,
-      force: flags.force,
-      signal: this.interruptSignal,
     })
     this.reporter.done()
     this.out(() => renderDeploy(result))

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP} from '../src/cli/aws-flags.js'
+import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP, targetFlags} from '../src/cli/aws-flags.js'
 import {EXIT_CODES_HELP, LayersAwsCommand} from '../src/cli/base-command.js'
 import {OperationalError} from '../src/errors/index.js'
 import {promoteCommand, type PromoteResult} from '../src/ssm/promote.js'
@@ -28,8 +28,7 @@ ${EXIT_CODES_HELP} Exit 1 also when an SSM parameter could not be written.`
   static override flags = {
     from: Flags.string({description: 'The channel whose versions are taken.', required: true}),
     to: Flags.string({description: 'The channel that is moved.', required: true}),
-    account: Flags.string({char: 'a', description: 'Manifest account name or id (repeatable); default: all.', multiple: true}),
-    region: Flags.string({char: 'r', description: 'Region (repeatable); default: each account\'s regions.', multiple: true}),
+    ...targetFlags({accounts: 'all', regions: "each account's regions"}),
     'dry-run': Flags.boolean({description: 'Say what would move; change nothing.', default: false}),
     concurrency: Flags.integer({description: 'Accounts and regions worked on at once.', default: 8, min: 1, max: 64}),
     'remote-state': Flags.boolean({description: 'Move and write under the team-state lease of the layer in each account and region, as publish does (--no-remote-state: a single-user setup).', default: true, allowNo: true}),

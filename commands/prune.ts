@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP} from '../src/cli/aws-flags.js'
+import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP, targetFlags} from '../src/cli/aws-flags.js'
 import {EXIT_CODES_HELP, LayersAwsCommand} from '../src/cli/base-command.js'
 import {terminalConfirm} from '../src/cli/confirm.js'
 import {OperationalError} from '../src/errors/index.js'
@@ -36,8 +36,7 @@ ${EXIT_CODES_HELP} Exit 1 also when a deletion or a listing failed.`
     'older-than': Flags.string({description: 'Only versions created longer ago than this (e.g. 30d, 12h, 2w).'}),
     yes: Flags.boolean({char: 'y', description: 'Delete the candidates without asking (needed without a terminal).', default: false}),
     'dry-run': Flags.boolean({description: 'List the candidates and the storage they would free; delete nothing.', default: false, exclusive: ['yes']}),
-    account: Flags.string({char: 'a', description: 'Manifest account name or id (repeatable).', multiple: true}),
-    region: Flags.string({char: 'r', description: 'Region (repeatable); default: the account\'s regions.', multiple: true}),
+    ...targetFlags({regions: "the account's regions"}),
     'use-last-audit': Flags.boolean({description: 'Use the last saved audit instead of running a fresh one.', default: false}),
     'max-audit-age': Flags.string({description: 'With --use-last-audit: refuse an audit older than this.', default: '15m'}),
     concurrency: Flags.integer({description: 'AWS calls in flight at once.', default: 16, min: 1, max: 256}),

@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
-import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP} from '../src/cli/aws-flags.js'
+import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP, targetFlags} from '../src/cli/aws-flags.js'
 import {EXIT_CODES_HELP, LayersAwsCommand} from '../src/cli/base-command.js'
-import {terminalConfirm} from '../src/cli/confirm.js'
 import {OperationalError} from '../src/errors/index.js'
 import {publishCommand} from '../src/publish/command.js'
 import {renderPublish} from '../src/publish/render.js'
@@ -41,8 +40,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any target failed.`
   }
 
   static override flags = {
-    account: Flags.string({char: 'a', description: 'Manifest account name or id (repeatable); default: all.', multiple: true}),
-    region: Flags.string({char: 'r', description: 'Region (repeatable); default: each account\'s regions.', multiple: true}),
+    ...targetFlags({accounts: 'all', regions: "each account's regions"}),
     'dry-run': Flags.boolean({description: 'Print the plan; call no AWS write API.', default: false}),
     yes: Flags.boolean({char: 'y', description: 'Remove grants the manifest no longer names without asking (needed without a terminal).', default: false}),
     'create-bucket': Flags.boolean({description: 'Create a missing artifact bucket (in the layer\'s region).', default: false}),
@@ -55,13 +53,8 @@ ${EXIT_CODES_HELP} Exit 1 also when any target failed.`
   async run(): Promise<PublishResult> {
     const {argv, flags} = await this.parse(Publish)
     const result = await publishCommand({
-      manifestPath: this.manifestPath(flags),
+      ...this.confirmedTargetOptions(flags),
       layers: argv as string[],
-      accounts: flags.account,
-      regions: flags.region,
-      dryRun: flags['dry-run'],
-      yes: flags.yes,
-      confirm: terminalConfirm({yes: flags.yes, beforeAsk: () => this.reporter.done(), signal: this.interruptSignal}),
       createBucket: flags['create-bucket'],
       concurrency: flags.concurrency,
       remoteState: flags['remote-state'],

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP} from '../src/cli/aws-flags.js'
+import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP, targetFlags} from '../src/cli/aws-flags.js'
 import {EXIT_CODES_HELP, LayersAwsCommand} from '../src/cli/base-command.js'
 import {rollbackCommand} from '../src/deploy/command.js'
 import {renderRollback} from '../src/deploy/render.js'
@@ -29,8 +29,7 @@ ${EXIT_CODES_HELP} Exit 1 also when any alias was refused, conflicted or failed.
 
   static override flags = {
     alias: Flags.string({description: 'The alias to move back.', required: true}),
-    account: Flags.string({char: 'a', description: 'Manifest account name or id (repeatable); default: the function\'s accounts.', multiple: true}),
-    region: Flags.string({char: 'r', description: 'Region (repeatable); default: each account\'s regions.', multiple: true}),
+    ...targetFlags({accounts: "the function's accounts", regions: "each account's regions"}),
     'dry-run': Flags.boolean({description: 'Show where each alias would go; move nothing.', default: false}),
     force: Flags.boolean({description: 'Also move aliases of functions infrastructure as code owns.', default: false}),
     concurrency: Flags.integer({description: 'Function targets worked on at once.', default: 8, min: 1, max: 64}),

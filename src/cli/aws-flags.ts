@@ -3,7 +3,10 @@
 // --profile, --endpoint-url, and --connect-timeout / --read-timeout in seconds as its
 // --cli-connect-timeout / --cli-read-timeout (LAYERS_CONNECT_TIMEOUT / LAYERS_READ_TIMEOUT as their
 // environment fallback), and --max-rps, the run's Lambda request budget (src/aws/request-budget.ts).
-import {Flags} from '@oclif/core'
+// Also the flags several of them declare alike: --account and --region (targetFlags), and for the
+// commands that change functions (deploy, attach) --yes, --force and --wait-timeout, and their
+// FUNCTION arguments.
+import {Args, Flags} from '@oclif/core'
 import type {AwsConnection} from '../aws/clients.js'
 import {DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_READ_TIMEOUT_S, NO_ANSWER_RETRY_WINDOW_MS, resolveTimeouts, RETRY_WINDOW_MS, WAIT_NOTICE_MS} from '../aws/time-bounds.js'
 import {DEFAULT_MAX_RPS, LAMBDA_QUOTAS} from '../aws/request-budget.js'
@@ -34,6 +37,50 @@ export const awsFlags = {
     description: `Lambda control-plane requests per second per account and region, for every call of this run (GetFunction and GetPolicy get the same share of their own quotas); Lambda allows ${LAMBDA_QUOTAS.control}/s for the whole account and region. Default settings.maxRps, else ${DEFAULT_MAX_RPS}.`,
     helpGroup: 'AWS',
   }),
+}
+
+/**
+ * --account and --region, the manifest targets a command works on; each description ends with what
+ * the command takes when the flag is not given (`accounts` absent: nothing is said).
+ */
+export function targetFlags(defaults: {accounts?: string; regions: string}) {
+  return {
+    account: Flags.string({char: 'a', description: `Manifest account name or id (repeatable)${defaults.accounts === undefined ? '' : `; default: ${defaults.accounts}`}.`, multiple: true}),
+    region: Flags.string({char: 'r', description: `Region (repeatable); default: ${defaults.regions}.`, multiple: true}),
+  }
+}
+
+/** The FUNCTION arguments of a command that changes functions (strict = false: any number of them). */
+export const functionTargetArgs = {
+  function: Args.string({description: 'Function keys or names from the manifest (default: all).', required: false}),
+}
+
+/** --yes of a command that changes functions: `action` is what it does to them, e.g. "Deploy to". */
+export function protectedYesFlag(action: string) {
+  return Flags.boolean({char: 'y', description: `${action} functions in protected accounts without asking (needed without a terminal).`, default: false})
+}
+
+/** --force of a command that changes functions: `verb` is what it does to them, e.g. "deploy". */
+export function ownedForceFlag(verb: string) {
+  return Flags.boolean({description: `Also ${verb} functions a CloudFormation stack or an ownership tag says another tool owns (its next deploy reverts the change).`, default: false})
+}
+
+/** --wait-timeout of a command that waits for each function update to finish. */
+export const waitTimeoutFlag = Flags.integer({description: 'Seconds to wait for each update to finish (LastUpdateStatus).', default: 120, min: 1})
+
+/** The values of targetFlags with --dry-run and --yes (each command says what they do), of a command that asks before some writes. */
+export interface ConfirmedTargetFlagValues {
+  manifest: string
+  account?: string[]
+  region?: string[]
+  'dry-run': boolean
+  yes: boolean
+}
+
+/** Those of a command that changes functions. */
+export interface FunctionChangeFlagValues extends ConfirmedTargetFlagValues, AwsFlagValues {
+  force: boolean
+  'wait-timeout': number
 }
 
 export interface AwsFlagValues {

@@ -6,7 +6,8 @@ import {Command, Flags, Errors, Interfaces} from '@oclif/core'
 import path from 'node:path'
 import {LayersError, toLayersError} from '../errors/index.js'
 import {argvHasFlag, DEBUG_FLAG, QUIET_FLAG} from './argv.js'
-import {awsConnection, awsFlags, type AwsFlagValues} from './aws-flags.js'
+import {awsConnection, awsFlags, type AwsFlagValues, type ConfirmedTargetFlagValues, type FunctionChangeFlagValues} from './aws-flags.js'
+import {terminalConfirm} from './confirm.js'
 import {budgetText, runBudget} from '../aws/request-budget.js'
 import type {AwsConnection} from '../aws/clients.js'
 import {writeError} from './render.js'
@@ -151,6 +152,31 @@ export abstract class LayersAwsCommand extends LayersCommand {
   /** How this run reaches AWS (--profile, --endpoint-url, the timeouts), for the command's service. */
   protected awsConnection(flags: AwsFlagValues): AwsConnection {
     return awsConnection(flags)
+  }
+
+  /** The targets, --dry-run and the confirmation (asked on the terminal unless --yes) a command that asks before some writes hands its service (publish, deploy, attach). */
+  protected confirmedTargetOptions(flags: ConfirmedTargetFlagValues) {
+    return {
+      manifestPath: this.manifestPath(flags),
+      accounts: flags.account,
+      regions: flags.region,
+      dryRun: flags['dry-run'],
+      yes: flags.yes,
+      confirm: terminalConfirm({yes: flags.yes, beforeAsk: () => this.reporter.done(), signal: this.interruptSignal}),
+    }
+  }
+
+  /** What a command that changes functions (deploy, attach) hands its service from its FUNCTION arguments and their shared flags. */
+  protected functionChangeOptions(argv: unknown[], flags: FunctionChangeFlagValues) {
+    return {
+      ...this.confirmedTargetOptions(flags),
+      functions: argv as string[],
+      emit: this.reporter.emit,
+      ...this.awsConnection(flags),
+      waitTimeoutMs: flags['wait-timeout'] * 1000,
+      force: flags.force,
+      signal: this.interruptSignal,
+    }
   }
 
   /** Once a Lambda call was made: the run's request budget and its use (src/aws/request-budget.ts). */

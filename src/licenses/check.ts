@@ -1,11 +1,12 @@
-// Owns applying the manifest's licence policy to locked npm layers: per layer, every package (by its
-// node_modules path) that breaks it, with its licence, the dependency chain from the layer's top-level
-// package down to it, and the policy entry it breaks (located in the manifest); the one error `layers
+// Owns applying the manifest's licence policy to locked npm and pip layers: per layer, every package
+// (by its node_modules path, or RUNTIME/FILE for a Python distribution) that breaks it, with its
+// licence, the dependency chain from the layer's top-level package down to it (npm; a Python
+// distribution's chain is itself: the lock holds no dependency graph), and the policy entry it breaks (located in the manifest); the one error `layers
 // lock` and `layers validate` throw for them (all violations, not only the first); and which layers'
 // locks predate licences (their packages carry none, so the policy cannot be checked). Pure: plain data in and out.
 import {UserInputError, type Problem, type SourceLocation} from '../errors/index.js'
 import {chainTo, dependentsOf} from '../find/plan.js'
-import type {LockedLayer, LockedPackage} from '../lock/types.js'
+import type {LockedArtifact, LockedLayer, LockedPackage} from '../lock/types.js'
 import type {LicenseSettings} from '../manifest/types.js'
 import {evaluateLicense, type LicenseVerdict, type PolicyEntry} from './policy.js'
 
@@ -47,38 +48,69 @@ function breaks(source: PolicySource, verdict: Extract<LicenseVerdict, {status: 
   return verdict.entries.map((entry: PolicyEntry) => ({list: entry.list, index: entry.index, entry: entry.entry, ...at(['settings', 'licenses', entry.list, entry.index])}))
 }
 
-/** Every package of the given npm layers that breaks the policy, by layer, then path. */
+/** One licensed thing of an artifact: an npm package at its node_modules path, or a Python distribution at RUNTIME/FILE. */
+export interface LicensedEntry {
+  path: string
+  name: string
+  version: string
+  /** Absent: locked before licences. */
+  license?: string
+  /** name@version from a top-level package down to this one. */
+  chain(): string[]
+}
+
+/** The npm packages and Python distributions of an artifact, each with its licence as locked. */
+export function licensedEntries(artifact: LockedArtifact): LicensedEntry[] {
+  const packages = artifact.packages ?? {}
+  let dependents: ((to: string) => string[]) | undefined
+  const npm = Object.entries(packages).map(([lockPath, pkg]) => ({
+    path: lockPath,
+    name: pkg.name,
+    version: pkg.version,
+    ...(pkg.license === undefined ? {} : {license: pkg.license}),
+    chain: () => chainTo(lockPath, (dependents ??= dependentsOf(packages))).map((step) => idOf(packages[step]!)),
+  }))
+  const python = Object.entries(artifact.wheels ?? {}).flatMap(([runtime, wheels]) =>
+    Object.values(wheels).map((wheel) => ({
+      path: `${runtime}/${wheel.filename}`,
+      name: wheel.name,
+      version: wheel.version,
+      ...(wheel.license === undefined ? {} : {license: wheel.license}),
+      chain: () => [`${wheel.name}@${wheel.version}`],
+    })),
+  )
+  return [...npm, ...python]
+}
+
+/** Every package of the given npm and pip layers that breaks the policy, by layer, then path. */
 export function licenseViolations(source: PolicySource, layers: ReadonlyArray<[string, LockedLayer]>): LicenseViolation[] {
   const policy = source.settings.licenses ?? {}
   if (!hasLicensePolicy(source.settings)) return []
   const found = new Map<string, LicenseViolation>()
   for (const [name, layer] of layers) {
-    if (layer.kind !== 'npm') continue
+    if (layer.kind !== 'npm' && layer.kind !== 'pip') continue
     for (const key of Object.keys(layer.artifacts).sort()) {
-      const packages = layer.artifacts[key]!.packages ?? {}
-      let dependents: ((to: string) => string[]) | undefined
-      for (const [lockPath, pkg] of Object.entries(packages)) {
-        if (pkg.license === undefined) continue
-        const id = `${name}\u0000${lockPath}\u0000${pkg.name}@${pkg.version}`
+      for (const entry of licensedEntries(layer.artifacts[key]!)) {
+        if (entry.license === undefined) continue
+        const id = `${name}\u0000${entry.path}\u0000${entry.name}@${entry.version}`
         const seen = found.get(id)
         if (seen) {
           seen.artifacts.push(key)
           continue
         }
-        const verdict = evaluateLicense(pkg.license, policy)
+        const verdict = evaluateLicense(entry.license, policy)
         if (verdict.status !== 'denied' && verdict.status !== 'not-allowed') continue
-        dependents ??= dependentsOf(packages)
         found.set(id, {
           layer: name,
           artifacts: [key],
-          path: lockPath,
-          name: pkg.name,
-          version: pkg.version,
-          license: pkg.license,
+          path: entry.path,
+          name: entry.name,
+          version: entry.version,
+          license: entry.license,
           ...(verdict.readAs ? {readAs: verdict.readAs} : {}),
           status: verdict.status,
           breaks: breaks(source, verdict),
-          chain: chainTo(lockPath, dependents).map((step) => idOf(packages[step]!)),
+          chain: entry.chain(),
         })
       }
     }
@@ -121,10 +153,10 @@ export function licensePolicyError(source: PolicySource, violations: LicenseViol
   )
 }
 
-/** npm layers whose lock holds packages without a licence (locked before licences were recorded). */
+/** npm and pip layers whose lock holds packages without a licence (locked before licences were recorded). */
 export function layersWithoutLicenses(layers: ReadonlyArray<[string, LockedLayer]>): string[] {
   return layers
-    .filter(([, layer]) => layer.kind === 'npm' && Object.values(layer.artifacts).some((artifact) => Object.values(artifact.packages ?? {}).some((pkg) => pkg.license === undefined)))
+    .filter(([, layer]) => (layer.kind === 'npm' || layer.kind === 'pip') && Object.values(layer.artifacts).some((artifact) => licensedEntries(artifact).some((entry) => entry.license === undefined)))
     .map(([name]) => name)
     .sort()
 }

@@ -19,7 +19,7 @@ export function renderLicenses(report: LicensesReport): string {
   }
   if (report.violations > 0) lines.push('', `${report.violations} package${report.violations === 1 ? ' breaks' : 's break'} the policy: \`layers lock\` and \`layers validate\` refuse ${report.violations === 1 ? 'it' : 'them'}.`)
   if (report.unknown > 0) {
-    lines.push('', `${report.unknown} package${report.unknown === 1 ? "'s licence is" : "s' licences are"} unknown: npm layers locked before licences get them on \`layers lock\` (run \`layers lock --update LAYER\` for one not due); Python wheels' licences are not read.`)
+    lines.push('', `${report.unknown} package${report.unknown === 1 ? "'s licence is" : "s' licences are"} unknown: layers locked before licences get them on \`layers lock\` (run \`layers lock --update LAYER\` for one not due).`)
   }
   return lines.join('\n')
 }

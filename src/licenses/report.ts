@@ -1,12 +1,13 @@
 // Owns the licence report of locked layers (`layers licenses`): per npm or pip layer, its packages
 // grouped by licence with counts, and each package's status under the manifest's policy
-// (settings.licenses; `unchecked` without one). Packages of locks from before licences, and Python
-// wheels (their licence is in the wheel's METADATA, which the lock does not read), are `unknown`.
+// (settings.licenses; `unchecked` without one). npm packages carry the licence of their package.json,
+// Python distributions that of their core metadata (src/python/license.ts); packages of locks from
+// before licences are `unknown`.
 // Pure: plain data in and out.
 import type {LockedLayer} from '../lock/types.js'
 import type {LicenseSettings} from '../manifest/types.js'
 import {evaluateLicense, type LicenseVerdict} from './policy.js'
-import {licenseViolations, type LicenseViolation, type PolicySource} from './check.js'
+import {licensedEntries, licenseViolations, type LicenseViolation, type PolicySource} from './check.js'
 
 export type LicenseStatus = LicenseVerdict['status'] | 'unknown'
 
@@ -55,20 +56,16 @@ export function licensesReport(source: PolicySource, layers: ReadonlyArray<[stri
       else packages.set(key, {...entry, artifacts: [artifact]})
     }
     for (const key of Object.keys(layer.artifacts).sort()) {
-      const artifact = layer.artifacts[key]!
-      for (const [lockPath, pkg] of Object.entries(artifact.packages ?? {})) {
-        const verdict: LicenseVerdict | undefined = pkg.license === undefined ? undefined : evaluateLicense(pkg.license, policy)
-        add(`${lockPath}\u0000${pkg.name}@${pkg.version}`, key, {
-          name: pkg.name,
-          version: pkg.version,
-          path: lockPath,
-          ...(pkg.license === undefined ? {} : {license: pkg.license}),
+      for (const entry of licensedEntries(layer.artifacts[key]!)) {
+        const verdict: LicenseVerdict | undefined = entry.license === undefined ? undefined : evaluateLicense(entry.license, policy)
+        add(`${entry.path}\u0000${entry.name}@${entry.version}`, key, {
+          name: entry.name,
+          version: entry.version,
+          path: entry.path,
+          ...(entry.license === undefined ? {} : {license: entry.license}),
           ...(verdict && 'readAs' in verdict && verdict.readAs ? {readAs: verdict.readAs} : {}),
           status: verdict?.status ?? 'unknown',
         })
-      }
-      for (const [runtime, wheels] of Object.entries(artifact.wheels ?? {})) {
-        for (const wheel of Object.values(wheels)) add(`${runtime}/${wheel.filename}`, key, {name: wheel.name, version: wheel.version, path: `${runtime}/${wheel.filename}`, status: 'unknown'})
       }
     }
     const list = [...packages.values()].sort(byPath)

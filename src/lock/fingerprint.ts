@@ -63,7 +63,7 @@ export interface LockStatus {
   extra: string[]
   /** Of `stale`: the npm layers whose manifest entry still matches but whose local packages (file:, workspaces) pack to other content now. */
   localChanged?: string[]
-  /** Of `stale`: with a licence policy (settings.licenses), the npm layers locked before licences were recorded. */
+  /** Of `stale`: with a licence policy (settings.licenses), the npm and pip layers locked before licences were recorded. */
   licensesMissing?: string[]
 }
 

@@ -9,6 +9,8 @@
 // (options.signal) no further layer is resolved and nothing is written (InterruptedError says so).
 // With `check` (`layers lock --check`) everything is resolved the same way but nothing is written or
 // locked: the result says whether lockfile.json is up to date and what would change (diff.ts).
+// After a write, the deprecation of every npm version resolved from a packument goes to the state
+// database's cache (deprecations.ts), for `layers advisories`.
 import path from 'node:path'
 import type {AwsConnection} from '../aws/clients.js'
 import {InterruptedError, OperationalError, UserInputError} from '../errors/index.js'
@@ -35,7 +37,7 @@ import {readLockfile, updateLockfile} from './io.js'
 import {renderLockInterrupted} from './render.js'
 import {diffLockfiles, type LockLayerChange} from './diff.js'
 import {canonicalJson, serializeLockfile} from './serialize.js'
-import {artifactKey, type ArtifactKey, type LockedArtifact, type LockedLayer, type Lockfile, type Publications} from './types.js'
+import {artifactKey, withoutLicenses, type ArtifactKey, type LockedArtifact, type LockedLayer, type Lockfile, type Publications} from './types.js'
 
 export interface LockProjectOptions {
   manifestPath: string
@@ -226,8 +228,7 @@ export function keptPublications(
   after: Record<ArtifactKey, LockedArtifact>,
 ): Publications | undefined {
   if (!published || !before) return undefined
-  const content = (artifact: LockedArtifact): string =>
-    canonicalJson(artifact.packages ? {...artifact, packages: Object.fromEntries(Object.entries(artifact.packages).map(([lockPath, pkg]) => [lockPath, {...pkg, license: undefined}]))} : artifact)
+  const content = (artifact: LockedArtifact): string => canonicalJson(withoutLicenses(artifact))
   const same = new Set(Object.keys(after).filter((key) => before[key] !== undefined && content(before[key]) === content(after[key]!)))
   const kept: Publications = {}
   for (const [account, regions] of Object.entries(published)) {
@@ -253,6 +254,24 @@ function assertLockedSafe(layers: Array<[string, LockedLayer]>, policy: Registry
     hint: 'The registry answered with a tarball or wheel layers will not lock (another host, file: or git source, no sha512 integrity or sha256). Check the registries in .npmrc and the indexes in pip.conf / uv.toml.',
     problems: problems.map((problem) => ({severity: 'error', code: 'ERR_LAYERS_LOCK_REFUSED', message: problem.message})),
   })
+}
+
+/**
+ * What the packuments read for the layers locked now say of their versions' deprecation, into the
+ * state database's cache (src/lock/deprecations.ts); nothing when no packument was read or the
+ * registry access is not the project's npm configuration (tests' own sources have no registry URL).
+ */
+async function recordLockedDeprecations(stateDir: string, locked: LockedLayer[], source: Promise<PackumentCache> | undefined, npm: Promise<NpmOptions | undefined> | undefined, emit: EmitEvent): Promise<void> {
+  const npmOptions = await npm
+  if (!source || !npmOptions) return
+  const {lockedDeprecations, recordDeprecations} = await import('./deprecations.js')
+  try {
+    recordDeprecations(stateDir, await lockedDeprecations(locked, await source, (name) => registryOf(npmOptions, name)), new Date())
+  } catch (error) {
+    // The lock is written by now and needs no cache: a state database that does not open costs only the cache.
+    const cause = error as {code?: string; message?: string; hint?: string}
+    emit({type: 'warning', warning: {severity: 'warning', code: 'ERR_LAYERS_STATE_DB', message: `The deprecations this lock read were not cached for \`layers advisories\`: ${cause.message ?? String(error)}`, ...(cause.hint ? {hint: cause.hint} : {})}})
+  }
 }
 
 /** Reports each packument fetch as progress (TTY only), so a long resolution shows it is moving. */
@@ -362,9 +381,9 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
   const policy = loadRegistryPolicy(paths.root, options.npmConfig)
   const selection = selectLayers(manifest, current, options.targets ?? [], options.update === true)
   let npm: Promise<NpmOptions | undefined> | undefined
-  let source: Promise<PackumentSource> | undefined
+  let source: Promise<PackumentCache> | undefined
   const npmOptions = (): Promise<NpmOptions | undefined> => (npm ??= options.source ? Promise.resolve(undefined) : loadNpmOptions(paths.root, options.npmConfig))
-  const registry = (): Promise<PackumentSource> =>
+  const registry = (): Promise<PackumentCache> =>
     (source ??= npmOptions().then((loaded) => new PackumentCache(withProgress(loaded ? pacotePackumentSource(loaded) : options.source!, options.emit))))
   const results = new Map<string, {locked: LockedLayer; status: LockedLayerSummary['status']}>()
   const licensePolicy = hasLicensePolicy(manifest.settings)
@@ -436,6 +455,7 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
       upToDate = existed && !written
       return next
     }, {npmConfig: options.npmConfig})
+    await recordLockedDeprecations(paths.stateDir, [...results.values()].filter(({status}) => status === 'locked').map(({locked}) => locked), source, npm, options.emit)
   }
   return {
     lockfile: paths.lockfile,

@@ -68,6 +68,7 @@ export function checkLockfileShape(data: unknown): ShapeProblem | undefined {
             for (const field of ['name', 'version', 'filename', 'url', 'sha256', 'index']) {
               if (typeof wheel[field] !== 'string') return fail(wheel[field] === undefined ? p : [...p, field], wheel[field] === undefined ? `has no ${field}` : 'must be a string')
             }
+            if (wheel.license !== undefined && typeof wheel.license !== 'string') return fail([...p, 'license'], 'must be a string')
           }
         }
       }

@@ -73,6 +73,13 @@ export interface LockedWheel {
   sha256: string
   /** The configured index (without credentials) whose project page listed the file. */
   index: string
+  /**
+   * The licence its core metadata declares (src/python/license.ts: License-Expression, else an SPDX
+   * License field, else the licence classifiers as SPDX), NOASSERTION when it declares none layers
+   * can read; absent in locks from before Python licences. Like LockedPackage.license, never part of
+   * the build cache key or of what decides whether a publication is kept.
+   */
+  license?: string
 }
 
 export interface LockedArtifact {
@@ -83,6 +90,16 @@ export interface LockedArtifact {
   wheels?: Record<string, Record<string, LockedWheel>>
   /** runtime layers: the binary package for these architectures (absent for binary-less templates). */
   binary?: LockedBinary
+}
+
+/** The artifact's tree without licences (set to undefined): what its content depends on, since licences do not change the zip. */
+export function withoutLicenses<T extends Pick<LockedArtifact, 'packages' | 'wheels'>>(artifact: T): T {
+  const {packages, wheels} = artifact
+  return {
+    ...artifact,
+    ...(packages ? {packages: Object.fromEntries(Object.entries(packages).map(([at, pkg]) => [at, {...pkg, license: undefined}]))} : {}),
+    ...(wheels ? {wheels: Object.fromEntries(Object.entries(wheels).map(([runtime, byName]) => [runtime, Object.fromEntries(Object.entries(byName).map(([name, wheel]) => [name, {...wheel, license: undefined}]))]))} : {}),
+  }
 }
 
 export interface Publication {

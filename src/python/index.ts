@@ -1,9 +1,10 @@
 // Owns reading a project's files from a simple repository index: the PEP 691 JSON form
 // (application/vnd.pypi.simple.v1+json) when the index offers it, else the PEP 503 HTML page
 // (anchors with a #sha256= fragment, data-yanked, data-requires-python). Only what locking and
-// `outdated` need: file name, absolute URL (without credentials), sha256, whether the file is yanked
-// and its Requires-Python. Credentials of the configured index go in an Authorization header, never
-// in a URL that could be recorded. Which index's listing counts for a project (the first in uv's
+// `outdated` need: file name, absolute URL (without credentials), sha256, whether the file is yanked,
+// its Requires-Python, and whether its core metadata is served beside it (PEP 658 / 714, for the
+// licence, src/python/license.ts). Credentials of the configured index go in an Authorization
+// header, never in a URL that could be recorded. Which index's listing counts for a project (the first in uv's
 // order) is decided here, for the lock and for `layers outdated`.
 import {OperationalError} from '../errors/index.js'
 import {authorizationFor, withoutCredentials, type PythonIndex, type PythonIndexConfig} from './config.js'
@@ -15,6 +16,8 @@ export interface IndexFile {
   yanked: boolean
   /** The file's Requires-Python (PEP 345 / data-requires-python), when the index gives one. */
   requiresPython?: string
+  /** The index serves the file's core metadata at `<url>.metadata` (PEP 658): its sha256 when given, else true. */
+  coreMetadata?: {sha256: string} | true
 }
 
 export interface IndexClient {
@@ -30,19 +33,38 @@ function decodeHtml(text: string): string {
   return text.replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'")
 }
 
-function fileFrom(filename: string, href: string, base: string, sha256: string | undefined, yanked: boolean, requiresPython: string | undefined): IndexFile {
+/** PEP 691's `core-metadata` (or the older `dist-info-metadata`): true, or hashes; false or absent: not served. */
+function coreMetadataOf(value: unknown): IndexFile['coreMetadata'] {
+  if (value === true) return true
+  if (value !== null && typeof value === 'object' && typeof (value as {sha256?: unknown}).sha256 === 'string') return {sha256: (value as {sha256: string}).sha256.toLowerCase()}
+  return value !== null && typeof value === 'object' ? true : undefined
+}
+
+/** PEP 714's `data-core-metadata` (or `data-dist-info-metadata`) attribute: "true" or "sha256=HEX"; "false" or absent: not served. */
+function coreMetadataAttribute(attributes: string): IndexFile['coreMetadata'] {
+  const match = /data-(?:core|dist-info)-metadata\s*=\s*(?:"([^"]*)"|'([^']*)')/i.exec(attributes)
+  if (!match) return undefined
+  const value = decodeHtml(match[1] ?? match[2]!).trim()
+  if (value === 'false') return undefined
+  const sha256 = /^sha256=([0-9a-fA-F]{64})$/.exec(value)?.[1]
+  return sha256 ? {sha256: sha256.toLowerCase()} : true
+}
+
+function fileFrom(filename: string, href: string, base: string, sha256: string | undefined, yanked: boolean, requiresPython: string | undefined, coreMetadata: IndexFile['coreMetadata']): IndexFile {
   const url = new URL(href, base)
   const hash = url.hash.startsWith('#sha256=') ? url.hash.slice('#sha256='.length) : undefined
   url.hash = ''
   url.username = ''
   url.password = ''
-  return {filename, url: url.toString(), sha256: (sha256 ?? hash)?.toLowerCase(), yanked, ...(requiresPython ? {requiresPython} : {})}
+  return {filename, url: url.toString(), sha256: (sha256 ?? hash)?.toLowerCase(), yanked, ...(requiresPython ? {requiresPython} : {}), ...(coreMetadata ? {coreMetadata} : {})}
 }
 
 export function parseIndexPage(body: string, contentType: string, base: string): IndexFile[] {
   if (contentType.includes('json')) {
-    const data = JSON.parse(body) as {files?: Array<{filename: string; url: string; hashes?: {sha256?: string}; yanked?: boolean | string; 'requires-python'?: string | null}>}
-    return (data.files ?? []).map((file) => fileFrom(file.filename, file.url, base, file.hashes?.sha256, file.yanked !== undefined && file.yanked !== false, file['requires-python'] ?? undefined))
+    const data = JSON.parse(body) as {files?: Array<{filename: string; url: string; hashes?: {sha256?: string}; yanked?: boolean | string; 'requires-python'?: string | null; 'core-metadata'?: unknown; 'dist-info-metadata'?: unknown}>}
+    return (data.files ?? []).map((file) =>
+      fileFrom(file.filename, file.url, base, file.hashes?.sha256, file.yanked !== undefined && file.yanked !== false, file['requires-python'] ?? undefined, coreMetadataOf(file['core-metadata'] ?? file['dist-info-metadata'])),
+    )
   }
   const files: IndexFile[] = []
   for (const match of body.matchAll(/<a\s([^>]*)>([^<]*)<\/a>/gi)) {
@@ -50,7 +72,7 @@ export function parseIndexPage(body: string, contentType: string, base: string):
     const href = /href\s*=\s*"([^"]*)"|href\s*=\s*'([^']*)'/i.exec(attributes)
     if (!href) continue
     const requiresPython = /data-requires-python\s*=\s*"([^"]*)"|data-requires-python\s*=\s*'([^']*)'/i.exec(attributes)
-    files.push(fileFrom(decodeHtml(match[2]!.trim()), decodeHtml(href[1] ?? href[2]!), base, undefined, /data-yanked/i.test(attributes), requiresPython ? decodeHtml(requiresPython[1] ?? requiresPython[2]!) : undefined))
+    files.push(fileFrom(decodeHtml(match[2]!.trim()), decodeHtml(href[1] ?? href[2]!), base, undefined, /data-yanked/i.test(attributes), requiresPython ? decodeHtml(requiresPython[1] ?? requiresPython[2]!) : undefined, coreMetadataAttribute(attributes)))
   }
   return files
 }

@@ -1,15 +1,18 @@
 // Owns locking a pip layer: for every runtime and architecture of the layer, the resolver's pins
 // (resolve.ts) and the exact wheel of each (file name, URL, sha256, index) from the configured indexes.
 // One artifact per architecture, or one `arm64+x86_64` artifact when both architectures get the very
-// same wheels (pure-Python sets). The result depends only on the requirements, the targets, the
-// indexes' answers and the previous lock (its versions are preferred), so locking again is a no-op.
+// same wheels (pure-Python sets). Each distribution carries its licence (license.ts), read once per
+// file, or kept from the previous lock for the same file name and sha256. The result depends only on
+// the requirements, the targets, the indexes' answers and the previous lock (its versions are
+// preferred), so locking again is a no-op.
 import pLimit from 'p-limit'
 import type {EmitEvent} from '../events.js'
 import {canonicalJson} from '../lock/serialize.js'
 import {artifactKey, type ArtifactKey, type LockedArtifact, type LockedWheel} from '../lock/types.js'
 import type {Architecture, PipLayer} from '../manifest/types.js'
 import {loadPythonIndexes, type PythonConfigSources, type PythonIndexConfig} from './config.js'
-import {fetchIndexClient, type IndexClient} from './index.js'
+import {fetchIndexClient, firstListing, type IndexClient} from './index.js'
+import {wheelLicense} from './license.js'
 import {chooseWheel, findResolver, type Resolver} from './resolve.js'
 import {pythonRuntime, type PythonTarget} from './targets.js'
 
@@ -49,6 +52,21 @@ export async function lockPipArtifacts(layer: PipLayer, options: PipLockOptions)
   }
   const architectures = [...new Set(layer.architectures)].sort()
   const runtimes = [...new Set(layer.runtimes)].sort()
+  const known = new Map<string, string>()
+  for (const artifact of Object.values(options.previous ?? {})) {
+    for (const wheels of Object.values(artifact.wheels ?? {})) for (const wheel of Object.values(wheels)) if (wheel.license !== undefined) known.set(`${wheel.filename} ${wheel.sha256}`, wheel.license)
+  }
+  const licenses = new Map<string, Promise<string>>()
+  const withLicense = async (wheel: LockedWheel): Promise<LockedWheel> => {
+    const key = `${wheel.filename} ${wheel.sha256}`
+    let license = licenses.get(key)
+    if (!license) {
+      const kept = known.get(key)
+      license = kept !== undefined ? Promise.resolve(kept) : firstListing(config, client, wheel.name).then((listing) => wheelLicense(layer.name, wheel, listing?.files.find((file) => file.filename === wheel.filename), config))
+      licenses.set(key, license)
+    }
+    return {...wheel, license: await license}
+  }
   const limit = pLimit(4)
   const byArchitecture = new Map<Architecture, Record<string, Record<string, LockedWheel>>>()
   await Promise.all(
@@ -64,7 +82,7 @@ export async function lockPipArtifacts(layer: PipLayer, options: PipLockOptions)
             preferred: previousWheels(options.previous, architecture, runtime),
             ...(options.update === undefined ? {} : {upgrade: options.update}),
           })
-          const wheels = await Promise.all(pins.map((pin) => chooseWheel(layer.name, pin, target, config, client)))
+          const wheels = await Promise.all(pins.map(async (pin) => withLicense(await chooseWheel(layer.name, pin, target, config, client))))
           const entry = byArchitecture.get(architecture) ?? {}
           entry[runtime] = Object.fromEntries(wheels.sort((a, b) => (a.name < b.name ? -1 : 1)).map((wheel) => [wheel.name, wheel]))
           byArchitecture.set(architecture, entry)

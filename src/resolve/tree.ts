@@ -165,6 +165,11 @@ export class PackumentCache implements PackumentSource {
     return found
   }
 
+  /** The packument of `name` already fetched (abbreviated, else full), without fetching; undefined when none was. */
+  fetched(name: string): Promise<Packument> | undefined {
+    return this.abbreviated.get(name) ?? this.full.get(name)
+  }
+
   bundled(tarball: TarballId): Promise<BundledPackage[]> {
     let found = this.bundles.get(tarball.integrity)
     if (!found) this.bundles.set(tarball.integrity, (found = this.source.bundled(tarball)))

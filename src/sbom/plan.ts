@@ -10,7 +10,7 @@ import {UserInputError} from '../errors/index.js'
 import {resolveFrom} from '../find/plan.js'
 import {NOASSERTION, spdxExpression} from '../licenses/policy.js'
 import {canonicalJson} from '../lock/serialize.js'
-import type {ArtifactKey, LockedArtifact, LockedOwnLayer, Lockfile} from '../lock/types.js'
+import {withoutLicenses, type ArtifactKey, type LockedArtifact, type LockedOwnLayer, type Lockfile} from '../lock/types.js'
 
 export const SBOM_FORMATS = ['cyclonedx', 'spdx'] as const
 export type SbomFormat = (typeof SBOM_FORMATS)[number]
@@ -102,9 +102,11 @@ const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 function sameTree(built: BuiltContent, artifact: LockedArtifact): boolean {
   // Licences do not change the zip: a tree recorded before the lock held them is the same content.
-  const tree = (packages: LockedArtifact['packages']): string =>
-    canonicalJson(packages ? Object.fromEntries(Object.entries(packages).map(([at, pkg]) => [at, {...pkg, license: undefined}])) : null)
-  return tree(built.packages) === tree(artifact.packages) && JSON.stringify(built.wheels ?? null) === JSON.stringify(artifact.wheels ?? null)
+  const tree = (content: Pick<LockedArtifact, 'packages' | 'wheels'>): string => {
+    const {packages, wheels} = withoutLicenses(content)
+    return canonicalJson({packages: packages ?? null, wheels: wheels ?? null})
+  }
+  return tree(built) === tree(artifact)
 }
 
 /** The model of one artifact of an own layer. */
@@ -140,6 +142,7 @@ export function sbomArtifact(layer: string, locked: LockedOwnLayer, artifactKey:
         hashes: [{algorithm: 'SHA-256', hex: wheel.sha256}],
         downloadLocation: wheel.url,
         dependsOn: [],
+        ...(wheel.license === undefined ? {} : {license: wheel.license}),
       })
     }
   }

@@ -1,7 +1,8 @@
 // Owns the package deprecation cache in the state database (migration 8): for each registry and npm
 // name@version, the registry's `deprecated` message (none: not deprecated) and when it was read. A
 // version's deprecation can change while the version stays, so an answer is trusted only for a while
-// (DEPRECATION_MAX_AGE_MS); `layers advisories --refresh` reads every packument again.
+// (DEPRECATION_MAX_AGE_MS); `layers advisories --refresh` reads every packument again. `layers lock`
+// records the answers of the packuments it read (src/lock/deprecations.ts).
 import type {StateDatabase} from './db.js'
 
 /** How long a cached deprecation answer is used before the packument is read again. */

@@ -64,10 +64,10 @@ describe.skipIf(!hasUv)('pip layers from sdists', () => {
     const text = readFileSync(path.join(a.dir, 'lockfile.json'), 'utf8')
     expect(readFileSync(path.join(b.dir, 'lockfile.json'), 'utf8')).toBe(text)
     const lock = JSON.parse(text)
-    // Pure Python: one artifact for both architectures.
+    // Pure Python: one artifact for both architectures. The index serves no metadata of the sdist: its licence is NOASSERTION.
     expect(Object.keys(lock.layers.deps.artifacts)).toEqual(['arm64+x86_64'])
     const wheels = lock.layers.deps.artifacts['arm64+x86_64'].wheels['python3.12']
-    expect(wheels['pure-src']).toEqual({name: 'pure-src', version: '1.2', filename: 'pure_src-1.2.tar.gz', url: `${index.publicUrl.replace('/simple/', '')}/files/pure_src-1.2.tar.gz`, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), index: index.publicUrl})
+    expect(wheels['pure-src']).toEqual({name: 'pure-src', version: '1.2', filename: 'pure_src-1.2.tar.gz', url: `${index.publicUrl.replace('/simple/', '')}/files/pure_src-1.2.tar.gz`, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), index: index.publicUrl, license: 'NOASSERTION'})
     expect(wheels.wheely.filename).toBe('wheely-1.0-py3-none-any.whl')
 
     const [buildA, buildB] = await Promise.all([runCli(['build', '--json'], {cwd: a.dir, env: a.env}), runCli(['build', '--json'], {cwd: b.dir, env: b.env})])

@@ -1,6 +1,6 @@
 // A Python package index over HTTP on 127.0.0.1 for tests: the PEP 691 JSON project pages (and the
 // PEP 503 HTML form when JSON is not asked for), PEP 658 core metadata next to each wheel (so a
-// resolver never downloads a wheel to read it), yanked files (PEP 592), Requires-Python (PEP 691
+// resolver never downloads a wheel to read it; a project can go without), yanked files (PEP 592), Requires-Python (PEP 691
 // `requires-python`, PEP 503 `data-requires-python`), and the files themselves.
 // Wheels are crafted here from a project description: platform tags, Requires-Dist with markers,
 // files, and hostile entries (a `..` path, a symbolic link) written by a small stored-zip writer,
@@ -79,6 +79,10 @@ export interface ProjectFixture {
   /** Requires-Dist lines, e.g. `armonly ; platform_machine == "aarch64"`. */
   requires?: string[]
   requiresPython?: string
+  /** More core metadata lines, e.g. `License-Expression: MIT` or `Classifier: License :: OSI Approved :: MIT License`. */
+  metadata?: string[]
+  /** The index serves no PEP 658 metadata file for its wheels (a reader must open the wheel). */
+  noCoreMetadata?: boolean
   wheels: WheelFixture[]
   /**
    * Publish a source distribution (.tar.gz) too: `true` for bytes that are not a tarball; a SdistFixture
@@ -143,6 +147,7 @@ function metadataOf(project: ProjectFixture): string {
     `Version: ${project.version}`,
     ...(project.requiresPython ? [`Requires-Python: ${project.requiresPython}`] : []),
     ...(project.requires ?? []).map((line) => `Requires-Dist: ${line}`),
+    ...(project.metadata ?? []),
     '',
     '',
   ].join('\n')
@@ -241,11 +246,11 @@ export async function startPyPIIndex(options: {auth?: {username: string; passwor
     publicUrl,
     requests,
     publish(project) {
-      const metadata = Buffer.from(metadataOf(project))
+      const metadata = project.noCoreMetadata ? undefined : Buffer.from(metadataOf(project))
       for (const wheel of project.wheels) {
         const bytes = wheelBytes(project, wheel)
         const filename = wheelFilename(project, wheel)
-        files.set(filename, {filename, project: normalize(project.name), bytes, sha256: createHash('sha256').update(bytes).digest('hex'), metadata, yanked: wheel.yanked === true, ...(project.requiresPython ? {requiresPython: project.requiresPython} : {})})
+        files.set(filename, {filename, project: normalize(project.name), bytes, sha256: createHash('sha256').update(bytes).digest('hex'), ...(metadata ? {metadata} : {}), yanked: wheel.yanked === true, ...(project.requiresPython ? {requiresPython: project.requiresPython} : {})})
       }
       if (project.sdist) {
         const filename = `${module(project.name)}-${project.version}.tar.gz`
