@@ -110,6 +110,6 @@ export async function pushFunctionImage(image: FunctionImage, target: PushFuncti
   const client = await env.ecr(target.account, target.region)
   const registry = login ?? (await ecrRegistry(client, where))
   const created = (await ensureRepository(client, target.repository, target.createRepository === true, where)) === 'created'
-  const pushed = await pushImage(image, registryClient(registry.host, [registry], env.timeouts, env.signal), target.repository, {...(target.tag ? {tag: target.tag} : {}), ...(env.emit ? {emit: env.emit} : {})})
+  const pushed = await pushImage(image, registryClient(registry.host, [registry], env.timeouts, env.signal), target.repository, {...(target.tag ? {tag: target.tag} : {}), ...(env.emit ? {emit: env.emit} : {}), ...(env.signal ? {signal: env.signal} : {})})
   return {...pushed, ...where, repository: target.repository, repositoryCreated: created}
 }
