@@ -153,6 +153,7 @@ export async function prepareImage(options: ImageCommandOptions, factory: AwsCli
       ...(base !== undefined ? {base} : {}),
       registries: [...logins.values()],
       timeouts,
+      emit: options.emit,
       ...(options.signal ? {signal: options.signal} : {}),
     })
     if (options.output !== undefined) {

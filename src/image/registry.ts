@@ -4,13 +4,15 @@
 // manifests put by tag or digest. Authentication follows the registry's challenge (WWW-Authenticate):
 // Basic with the credentials given (ECR's GetAuthorizationToken), or Bearer with a token fetched from
 // the challenge's realm for its service and scope (anonymously, or with the credentials), as
-// public.ecr.aws and Docker Hub ask. Every request has a connect and a read (inactivity) timeout; an
+// public.ecr.aws and Docker Hub ask. Every request has a connect and a read (inactivity) timeout and,
+// when it is slow, says on the terminal what it waits for (as AWS calls do); an
 // operation that got no answer or a 429/5xx is tried again (3 attempts in all, backing off), and every
 // failure names the registry, the repository and the manifest or blob. An interrupt (the signal) cuts
 // the request in flight, except a manifest put (it finishes: whether the image is visible is then
 // known), and starts nothing new.
 import {OperationalError, UserInputError} from '../errors/index.js'
-import type {AwsTimeouts} from '../aws/time-bounds.js'
+import {WAIT_NOTICE_MS, WAIT_REPEAT_MS, type AwsTimeouts} from '../aws/time-bounds.js'
+import type {EmitEvent} from '../events.js'
 import {httpExchange, type HttpAnswer} from './http.js'
 import {DIGEST_PATTERN, MANIFEST_ACCEPT, sha256Digest} from './oci.js'
 
@@ -27,6 +29,8 @@ export interface RegistryOptions {
   credentials?: RegistryCredentials
   timeouts: AwsTimeouts
   signal?: AbortSignal
+  /** For the "waiting for ..." line of a slow request. */
+  emit?: EmitEvent
 }
 
 type Answer = HttpAnswer
@@ -97,10 +101,20 @@ export class Registry {
 
   /** One HTTP exchange with the connect and read timeouts, cut by an interrupt unless `finish`; no auth handling. */
   private async exchange(method: string, url: URL, headers: Record<string, string>, body: Buffer | undefined, what: string, finish = false): Promise<Answer> {
+    const {emit} = this.options
+    const start = Date.now()
+    let timer: NodeJS.Timeout | undefined
+    const notice = () => {
+      emit?.({type: 'progress', phase: 'waiting', message: `for registry ${this.host}: ${what} (${Math.round((Date.now() - start) / 1000)} s)`})
+      timer = setTimeout(notice, WAIT_REPEAT_MS).unref()
+    }
+    if (emit) timer = setTimeout(notice, WAIT_NOTICE_MS).unref()
     try {
       return await httpExchange(method, url, headers, body, this.options.timeouts, finish ? undefined : this.options.signal)
     } catch (error) {
       throw this.fail(what, (error as Error).message, error, true)
+    } finally {
+      clearTimeout(timer)
     }
   }
 

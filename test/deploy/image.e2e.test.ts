@@ -96,6 +96,8 @@ describe('layers deploy --image-uri', () => {
   it('refuses a Zip function (exit 2) with the way to recreate it as an Image function, and a tag before any AWS call', async () => {
     const zip = await run(['deploy', 'api', '--image-uri', uri(v2), '--json'])
     expect(zip.status, zip.stderr).toBe(2)
+    expect(validDeploy(zip.json), JSON.stringify(validDeploy.errors)).toBe(true)
+    expect(zip.json).toMatchObject({dryRun: false, summary: {targets: 1, deployed: 0, refused: 1}})
     expect(zip.json.functions[0]).toMatchObject({status: 'refused', code: 'unchanged', error: {code: 'ERR_LAYERS_PACKAGE_TYPE'}})
     expect(zip.json.functions[0].error.message).toContain(`api in account ${DEV} (dev), region ${US} is a .zip function (PackageType Zip)`)
     expect(zip.stderr).toContain('aws lambda delete-function --function-name api')
@@ -175,6 +177,8 @@ describe('layers deploy --image-uri', () => {
     }
     const zip = await pushing(['deploy', 'api', '--image', '--base', 'scratch', '--repository', 'fn/img', '--json'])
     expect(zip.status, zip.stderr).toBe(2)
+    expect(validDeploy(zip.json), JSON.stringify(validDeploy.errors)).toBe(true)
+    expect(zip.json).toMatchObject({dryRun: false, summary: {targets: 1, deployed: 0, refused: 1}})
     expect(zip.json.functions[0]).toMatchObject({status: 'refused', code: 'unchanged', error: {code: 'ERR_LAYERS_PACKAGE_TYPE'}})
     expect(zip.stderr).toContain('aws lambda delete-function --function-name api')
     expect(zip.uploads).toEqual([])
