@@ -5,12 +5,13 @@
 // uploads only the blobs missing (same digest); Ctrl-C during an upload cuts it (exit 130) saying what
 // the repository got and that the manifest was not put, leaves no temp file, and the rerun converges;
 // credentials of another account are refused by STS before any ECR call or registry request (image
-// --push and deploy --image alike).
+// --push and deploy --image alike); deploy --image interrupted while it pushes changes no function.
 import {readdirSync} from 'node:fs'
 import path from 'node:path'
+import {CreateFunctionCommand} from '@aws-sdk/client-lambda'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
-import {DEV, EU, makeProject, PROD, type Project} from '../publish/support.js'
+import {DEV, EU, lambdaAs, makeProject, PROD, type Project} from '../publish/support.js'
 import {startOciRegistry, type OciRegistry} from '../support/oci-registry.js'
 import {startStallingProxy, type ProxiedRequest, type StallingProxy} from '../support/stalling-proxy.js'
 
@@ -45,6 +46,31 @@ async function uploadsDuring<T>(run: () => Promise<T>): Promise<{result: T; uplo
   const before = (await registry.settled()).length
   const result = await run()
   return {result, uploads: (await registry.settled()).slice(before).filter((request) => blobPut({method: request.method, url: request.uri})).length}
+}
+
+/**
+ * Starts the CLI with the blob uploads after the first `skip` stalled, and sends SIGINT once one is
+ * held; `seconds` from the SIGINT to the exit.
+ */
+async function interruptedUpload(args: string[], skip: number): Promise<{code: number | null; stdout: string; stderr: string; seconds: number}> {
+  proxy.stall(blobPut, skip)
+  const child = project.start(args)
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  let sentAt = Number.NaN
+  const timer = setInterval(() => {
+    if (proxy.stalled.length > 0) {
+      clearInterval(timer)
+      sentAt = performance.now()
+      child.kill('SIGINT')
+    }
+  }, 5)
+  const code = await new Promise<number | null>((resolve) => child.on('close', (exit) => resolve(exit)))
+  clearInterval(timer)
+  proxy.release()
+  return {code, stdout, stderr, seconds: (performance.now() - sentAt) / 1000}
 }
 
 /** Temp files (tempPath's `.NAME.PID.HEX.tmp`) anywhere in the project. */
@@ -93,24 +119,7 @@ describe('layers image --push under faults', () => {
   })
 
   it('SIGINT during an upload: the upload is cut, exit 130 saying what the repository got; no temp file; the rerun converges', async () => {
-    proxy.stall(blobPut, 1)
-    const child = project.start([...push('fn/sigint'), '--create-repository'])
-    let stdout = ''
-    let stderr = ''
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    let sentAt = 0
-    const timer = setInterval(() => {
-      if (proxy.stalled.length > 0) {
-        clearInterval(timer)
-        sentAt = performance.now()
-        child.kill('SIGINT')
-      }
-    }, 5)
-    const code = await new Promise<number | null>((resolve) => child.on('close', (exit) => resolve(exit)))
-    clearInterval(timer)
-    const seconds = (performance.now() - sentAt) / 1000
-    proxy.release()
+    const {code, stdout, stderr, seconds} = await interruptedUpload([...push('fn/sigint'), '--create-repository'], 1)
     expect(code, stderr).toBe(130)
     // Cut at once, not after the 30 s read timeout of the upload the registry never answers.
     expect(seconds).toBeLessThan(5)
@@ -125,6 +134,27 @@ describe('layers image --push under faults', () => {
     expect(rerun.json.pushes[0]).toMatchObject({digest, blobsPushed: 2, blobsSkipped: 1})
     expect(uploads).toBe(2)
   }, 30_000)
+
+  it('deploy --image: SIGINT during the push exits 130 with no function changed; the rerun pushes what is missing and deploys', async () => {
+    // An Image function running the image the first test pushed to fn/stall; then other code.
+    await lambdaAs(server, DEV, EU).send(new CreateFunctionCommand({FunctionName: 'api', Role: `arn:aws:iam::${DEV}:role/fn`, PackageType: 'Image', Code: {ImageUri: `${proxy.host}/fn/stall@${digest}`}}))
+    project.write('fns/api/index.js', 'exports.handler = async () => "v2"\n')
+    const deploy = ['deploy', 'api', '--image', '--base', 'scratch', '--repository', 'fn/stall', '--json']
+    const mark = server.calls.length
+    const {code, stdout, stderr, seconds} = await interruptedUpload(deploy, 0)
+    expect(code, stderr).toBe(130)
+    expect(seconds).toBeLessThan(5)
+    const error = JSON.parse(stdout).error
+    // The layer blob is there already; the code's upload was cut.
+    expect(error.message).toBe(`layers deploy interrupted by SIGINT while pushing the image of api: pushed to no target; not pushed to ${target} (${target}: 0 of 3 blobs uploaded, 1 already there, 0 mounted; the manifest not put (the image is not there)); no function was changed.`)
+    expect(server.calls.slice(mark).filter((call) => call.service === 'lambda' && !/^(Get|List)/.test(call.operation))).toEqual([])
+    expect(tempFiles()).toEqual([])
+
+    const {result: rerun, uploads} = await uploadsDuring(() => project.run(deploy))
+    expect(rerun.status, rerun.stderr).toBe(0)
+    expect(rerun.json.functions[0]).toMatchObject({status: 'deployed', code: 'updated', previousCodeSha256: digest.slice(7)})
+    expect(uploads).toBe(2)
+  })
 
   it('credentials of another account: refused by STS before any ECR call or registry request (image --push and deploy --image)', async () => {
     const wrong = server.writeAwsConfig(path.join(project.dir, '.aws-wrong'), {default: {accountId: PROD}, dev: {accountId: PROD}})
