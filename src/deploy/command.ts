@@ -174,7 +174,10 @@ async function deployBuiltImageCommand(options: DeployCommandOptions, build: Dep
     },
     factory,
     guard,
-  )
+  ).catch((error: unknown) => {
+    if (!(error instanceof InterruptedError)) throw error
+    throw new InterruptedError(error.signal, `layers deploy interrupted by ${error.signal} while building the image of ${options.functions[0]}: nothing was pushed and no function was changed.`)
+  })
   const {digest} = prepared.result
   const imageOf = (target: DeployTarget): DeployImage => ({imageUri: prepared.imageUri(target), digest, codeSha256: digest.slice('sha256:'.length)})
   const push = async (targets: DeployTarget[]): Promise<void> => {
