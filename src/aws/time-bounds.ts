@@ -23,7 +23,8 @@ export const NO_ANSWER_RETRY_WINDOW_MS = 2_000
 export const RETRY_WINDOW_MS = 60_000
 /** A call still unanswered after this long is named on the terminal, and again every WAIT_REPEAT_MS. */
 export const WAIT_NOTICE_MS = 3_000
-const WAIT_REPEAT_MS = 5_000
+/** ... and again every WAIT_REPEAT_MS while it waits. */
+export const WAIT_REPEAT_MS = 5_000
 
 /** The code of the error a call ends in when the endpoint never answered. */
 export const NO_ANSWER_CODE = 'ERR_LAYERS_AWS_NO_ANSWER'

@@ -4,7 +4,8 @@
 // wires AWS (the shared client factory, every account bound to its credentials by STS before its first
 // call, src/aws/identity.ts) and the build records (unzipped sizes), and runs the deploy or rollback.
 // With an image URI (--image-uri) nothing is packaged and no lockfile is read: the one named function
-// gets that ECR image (by digest), in the targets of the image's region.
+// gets that ECR image (by digest), in the targets of the image's region. With --image the image is
+// built, every target read (and the protected-account question asked) before it is pushed to ECR.
 import {desiredFromLock} from '../audit/desired.js'
 import {selectFunctionTargets} from '../attach/plan.js'
 import {awsClientFactory, type AwsClientFactory, type AwsConnection} from '../aws/clients.js'
@@ -25,7 +26,7 @@ import {openStateDatabase} from '../store/db.js'
 import {DIRECT_UPLOAD_MAX_REQUEST, fitsDirectUpload, packageObjectKey, parseImageUri} from './plan.js'
 import {runRollback, type RollbackResult} from './rollback.js'
 import {deployConfirmation} from './render.js'
-import {runDeploy, type DeployEnv, type DeployImage, type DeployPackage, type DeployResult, type DeployRunOptions, type DeployTarget} from './run.js'
+import {deployResult, runDeploy, type DeployEnv, type DeployImage, type DeployOutcome, type DeployPackage, type DeployResult, type DeployRunOptions, type DeployTarget, type StepStatus} from './run.js'
 
 interface TargetOptions extends AwsConnection {
   manifestPath: string
@@ -144,10 +145,12 @@ export async function deployImageCommand(options: DeployCommandOptions & {imageU
 }
 
 /**
- * `layers deploy FUNCTION --image`: the image is built and pushed to ECR in each of the function's
- * targets as `layers image FUNCTION --push` does (a blob the repository holds is not sent again), then
- * each target takes its own region's copy by digest as --image-uri deploys it. Pushing writes to ECR, so
- * --dry-run is refused: `layers image --output` builds offline, `deploy --image-uri --dry-run` previews.
+ * `layers deploy FUNCTION --image`: the image is built as `layers image FUNCTION --push` builds it (each
+ * account checked by STS once, for the push and the deploy), then every target is read before anything
+ * goes to ECR (pushThenDeploy), then it is pushed to the targets that take it and each takes its own
+ * region's copy by digest as --image-uri deploys it (a blob the repository holds is not sent again).
+ * Pushing writes to ECR, so --dry-run is refused: `layers image --output` builds offline,
+ * `deploy --image-uri --dry-run` previews.
  */
 async function deployBuiltImageCommand(options: DeployCommandOptions, build: DeployImageBuild, factory: AwsClientFactory): Promise<DeployResult> {
   checkImageFlags(options, 'image')
@@ -157,11 +160,10 @@ async function deployBuiltImageCommand(options: DeployCommandOptions, build: Dep
       details: {flag: 'dry-run'},
     })
   }
-  // The image builder (and ECR's SDK package) is loaded only for --image. Each account is checked by
-  // STS once, for the push and the deploy.
-  const {imageCommand} = await import('../image/command.js')
+  // The image builder (and ECR's SDK package) is loaded only for --image.
+  const {prepareImage} = await import('../image/command.js')
   const guard = accountGuard(factory)
-  const built = await imageCommand(
+  const prepared = await prepareImage(
     {
       ...options,
       function: options.functions[0]!,
@@ -172,9 +174,21 @@ async function deployBuiltImageCommand(options: DeployCommandOptions, build: Dep
     },
     factory,
     guard,
-  )
-  const images = new Map(built.pushes.map((push) => [`${push.accountId}/${push.region}`, {imageUri: push.imageUri, digest: push.digest, codeSha256: push.digest.slice('sha256:'.length)}]))
-  return deployImages(options, factory, (target) => images.get(`${target.accountId}/${target.region}`)!, undefined, guard)
+  ).catch((error: unknown) => {
+    if (!(error instanceof InterruptedError)) throw error
+    throw new InterruptedError(error.signal, `layers deploy interrupted by ${error.signal} while building the image of ${options.functions[0]}: nothing was pushed and no function was changed.`)
+  })
+  const {digest} = prepared.result
+  const imageOf = (target: DeployTarget): DeployImage => ({imageUri: prepared.imageUri(target), digest, codeSha256: digest.slice('sha256:'.length)})
+  const push = async (targets: DeployTarget[]): Promise<void> => {
+    try {
+      await prepared.push(targets)
+    } catch (error) {
+      if (!(error instanceof InterruptedError)) throw error
+      throw new InterruptedError(error.signal, `layers deploy interrupted by ${error.signal} while pushing the image of ${prepared.result.function}: ${error.message}; no function was changed.`, {details: {...error.details}})
+    }
+  }
+  return deployImages(options, factory, imageOf, undefined, guard, push)
 }
 
 /** --image and --image-uri put one image on one function, and upload nothing to the artifact bucket. */
@@ -189,8 +203,18 @@ function checkImageFlags(options: DeployCommandOptions, flag: 'image' | 'image-u
   }
 }
 
-/** Deploys `imageOf(target)` to each target of the one named Image function (`ecrRegion`: the one region an --image-uri can serve). */
-async function deployImages(options: DeployCommandOptions, factory: AwsClientFactory, imageOf: (target: DeployTarget) => DeployImage, ecrRegion?: string, guard: AccountGuard = accountGuard(factory)): Promise<DeployResult> {
+/**
+ * Deploys `imageOf(target)` to each target of the one named Image function (`ecrRegion`: the one region
+ * an --image-uri can serve); `push` (--image) puts the image in the ECR of the targets that take it first.
+ */
+async function deployImages(
+  options: DeployCommandOptions,
+  factory: AwsClientFactory,
+  imageOf: (target: DeployTarget) => DeployImage,
+  ecrRegion?: string,
+  guard: AccountGuard = accountGuard(factory),
+  push?: (targets: DeployTarget[]) => Promise<void>,
+): Promise<DeployResult> {
   const clients = boundClients(factory, guard)
   const manifest = await loadManifest(projectPaths(options.manifestPath).manifest)
   const targets = selectFunctionTargets(manifest, {functions: options.functions, accounts: options.accounts, regions: options.regions})
@@ -207,7 +231,7 @@ async function deployImages(options: DeployCommandOptions, factory: AwsClientFac
   const deployTargets: DeployTarget[] = targets.map((target) => ({...target, bucket: '', key: ''}))
   const env = deployEnv(clients, manifest, () => undefined)
   const runOptions: DeployRunOptions = {...runSettings(options, manifest), packageOf: imageOf, desired: () => ({arns: []}), createBucket: false}
-  return confirmAndDeploy(deployTargets, env, runOptions, options, manifest)
+  return push ? pushThenDeploy(deployTargets, env, runOptions, options, manifest, push) : confirmAndDeploy(deployTargets, env, runOptions, options, manifest)
 }
 
 function deployEnv(clients: AwsClientFactory, manifest: Manifest, unzippedBytes: DeployEnv['unzippedBytes']): DeployEnv {
@@ -236,9 +260,14 @@ function runSettings(options: DeployCommandOptions, manifest: Manifest): Omit<De
   }
 }
 
+const isProtectedIn =
+  (manifest: Manifest) =>
+  (target: {accountName: string}): boolean =>
+    manifest.accounts[target.accountName]?.protected === true
+
 /** Accounts marked `protected: true`: read what would change first (as --dry-run), ask, then deploy (as attach does). */
 async function confirmAndDeploy(targets: DeployTarget[], env: DeployEnv, runOptions: DeployRunOptions, options: DeployCommandOptions, manifest: Manifest): Promise<DeployResult> {
-  const isProtected = (target: {accountName: string}): boolean => manifest.accounts[target.accountName]?.protected === true
+  const isProtected = isProtectedIn(manifest)
   if (!options.dryRun && !options.yes && options.confirm && targets.some(isProtected)) {
     const preview = await previewDeploy(targets, env, {...runOptions, dryRun: true})
     const changes = preview.functions.filter((outcome) => outcome.status === 'would-deploy')
@@ -250,6 +279,37 @@ async function confirmAndDeploy(targets: DeployTarget[], env: DeployEnv, runOpti
     }
   }
   return runDeploy(targets, env, runOptions)
+}
+
+/**
+ * --image: nothing goes to ECR before the deploy is known to go ahead. Every target is read first (as
+ * --dry-run: the function, its package type, its owner, the alias); one refused or failing there gets no
+ * push and keeps that outcome (a Zip function: ERR_LAYERS_PACKAGE_TYPE, exit 2); changes in protected
+ * accounts are asked about (refused without a terminal and --yes); then the image is pushed to the
+ * other targets and deployed there.
+ */
+async function pushThenDeploy(targets: DeployTarget[], env: DeployEnv, runOptions: DeployRunOptions, options: DeployCommandOptions, manifest: Manifest, push: (targets: DeployTarget[]) => Promise<void>): Promise<DeployResult> {
+  const preview = await previewDeploy(targets, env, {...runOptions, dryRun: true})
+  const guarded = preview.functions.filter((outcome) => outcome.status === 'would-deploy' && isProtectedIn(manifest)(outcome))
+  if (!options.yes && options.confirm && guarded.length > 0 && !(await options.confirm(deployConfirmation(guarded)))) return preview
+  const ready = targets.filter((_, index) => ['would-deploy', 'unchanged'].includes(preview.functions[index]!.status))
+  if (ready.length > 0) await push(ready)
+  const deployed = new Map((ready.length > 0 ? (await runDeploy(ready, env, runOptions)).functions : []).map((outcome) => [targetKey(outcome), outcome]))
+  return deployResult(
+    false,
+    preview.functions.map((outcome) => deployed.get(targetKey(outcome)) ?? notDone(outcome)),
+    false,
+  )
+}
+
+function targetKey(target: {function: string; accountId: string; region: string}): string {
+  return `${target.function}/${target.accountId}/${target.region}`
+}
+
+/** A target's read-only outcome as the deploy's: what it would have changed was not done. */
+function notDone(outcome: DeployOutcome): DeployOutcome {
+  const asNotDone = (status: StepStatus): StepStatus => (status === 'would-update' ? 'not-done' : status)
+  return {...outcome, code: asNotDone(outcome.code), layers: {...outcome.layers, status: asNotDone(outcome.layers.status)}}
 }
 
 /** --direct-upload: every package must fit Lambda's request limit (before any AWS call); larger ones go through S3. */

@@ -117,11 +117,16 @@ export interface DeployResult {
   summary: {targets: number; deployed: number; unchanged: number; refused: number; conflicts: number; failed: number; notStarted?: number}
 }
 
+/** The result of a deploy's outcomes, with its summary. */
+export function deployResult(dryRun: boolean, functions: DeployOutcome[], interrupted: boolean): DeployResult {
+  const {count, counts} = outcomeCounts<DeployStatus>(functions, interrupted, ['not-started', 'interrupted'])
+  return {dryRun, functions, summary: {targets: functions.length, deployed: count('deployed', 'would-deploy'), ...counts}}
+}
+
 export async function runDeploy(targets: DeployTarget[], env: DeployEnv, options: DeployRunOptions): Promise<DeployResult> {
   const functions = await runPerTarget(targets, {concurrency: options.concurrency, phase: 'deploy', emit: options.emit}, (target) => deployOne(target, env, options))
   const interrupted = options.signal?.aborted === true
-  const {count, counts} = outcomeCounts<DeployStatus>(functions, interrupted, ['not-started', 'interrupted'])
-  const result: DeployResult = {dryRun: options.dryRun, functions, summary: {targets: functions.length, deployed: count('deployed', 'would-deploy'), ...counts}}
+  const result = deployResult(options.dryRun, functions, interrupted)
   if (!interrupted) return result
   const signal = InterruptedError.signalOf(options.signal!)
   throw new InterruptedError(signal, renderDeployInterrupted(signal, result), {details: {...result}})

@@ -15,7 +15,7 @@ import {assembleFunctionImage, type FunctionImage} from './assemble.js'
 import {defaultBaseReference, loadBaseImage} from './base.js'
 import {ecrRegistry, ensureRepository, type EcrRegistry} from './ecr.js'
 import {pushImage, type PushedImage} from './push.js'
-import {Registry} from './registry.js'
+import {Registry, type RegistryOptions} from './registry.js'
 
 export interface BuildFunctionImageInput {
   manifest: Manifest
@@ -32,11 +32,12 @@ export interface BuildFunctionImageInput {
   registries?: readonly EcrRegistry[]
   timeouts: AwsTimeouts
   signal?: AbortSignal
+  emit?: EmitEvent
 }
 
-export function registryClient(host: string, registries: readonly EcrRegistry[], timeouts: AwsTimeouts, signal?: AbortSignal): Registry {
+export function registryClient(host: string, registries: readonly EcrRegistry[], options: Pick<RegistryOptions, 'timeouts' | 'signal' | 'emit'>): Registry {
   const known = registries.find((registry) => registry.host === host)
-  return new Registry({host, timeouts, ...(known ? {scheme: known.scheme, credentials: known.credentials} : {}), ...(signal ? {signal} : {})})
+  return new Registry({host, ...options, ...(known ? {scheme: known.scheme, credentials: known.credentials} : {})})
 }
 
 export function baseReferenceOf(fn: FunctionSpec, base: string | undefined): string {
@@ -70,7 +71,7 @@ export async function buildFunctionImage(input: BuildFunctionImageInput): Promis
     layers.push({name: layer.name, zipPath: built.zipPath})
   }
   const reference = baseReferenceOf(fn, input.base)
-  const base = await loadBaseImage(reference, fn.architecture, (host) => registryClient(host, input.registries ?? [], input.timeouts, input.signal))
+  const base = await loadBaseImage(reference, fn.architecture, (host) => registryClient(host, input.registries ?? [], {timeouts: input.timeouts, ...(input.signal ? {signal: input.signal} : {}), ...(input.emit ? {emit: input.emit} : {})}))
   return assembleFunctionImage({fn, layers, codeZipPath: input.codeZipPath, base})
 }
 
@@ -110,6 +111,6 @@ export async function pushFunctionImage(image: FunctionImage, target: PushFuncti
   const client = await env.ecr(target.account, target.region)
   const registry = login ?? (await ecrRegistry(client, where))
   const created = (await ensureRepository(client, target.repository, target.createRepository === true, where)) === 'created'
-  const pushed = await pushImage(image, registryClient(registry.host, [registry], env.timeouts, env.signal), target.repository, {...(target.tag ? {tag: target.tag} : {}), ...(env.emit ? {emit: env.emit} : {})})
+  const pushed = await pushImage(image, registryClient(registry.host, [registry], {timeouts: env.timeouts, ...(env.signal ? {signal: env.signal} : {}), ...(env.emit ? {emit: env.emit} : {})}), target.repository, {...(target.tag ? {tag: target.tag} : {}), ...(env.emit ? {emit: env.emit} : {}), ...(env.signal ? {signal: env.signal} : {})})
   return {...pushed, ...where, repository: target.repository, repositoryCreated: created}
 }

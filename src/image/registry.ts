@@ -4,11 +4,15 @@
 // manifests put by tag or digest. Authentication follows the registry's challenge (WWW-Authenticate):
 // Basic with the credentials given (ECR's GetAuthorizationToken), or Bearer with a token fetched from
 // the challenge's realm for its service and scope (anonymously, or with the credentials), as
-// public.ecr.aws and Docker Hub ask. Every request has a connect and a read (inactivity) timeout; an
+// public.ecr.aws and Docker Hub ask. Every request has a connect and a read (inactivity) timeout and,
+// when it is slow, says on the terminal what it waits for (as AWS calls do); an
 // operation that got no answer or a 429/5xx is tried again (3 attempts in all, backing off), and every
-// failure names the registry, the repository and the manifest or blob.
+// failure names the registry, the repository and the manifest or blob. An interrupt (the signal) cuts
+// the request in flight, except a manifest put (it finishes: whether the image is visible is then
+// known), and starts nothing new.
 import {OperationalError, UserInputError} from '../errors/index.js'
-import type {AwsTimeouts} from '../aws/time-bounds.js'
+import {WAIT_NOTICE_MS, WAIT_REPEAT_MS, type AwsTimeouts} from '../aws/time-bounds.js'
+import type {EmitEvent} from '../events.js'
 import {httpExchange, type HttpAnswer} from './http.js'
 import {DIGEST_PATTERN, MANIFEST_ACCEPT, sha256Digest} from './oci.js'
 
@@ -25,6 +29,8 @@ export interface RegistryOptions {
   credentials?: RegistryCredentials
   timeouts: AwsTimeouts
   signal?: AbortSignal
+  /** For the "waiting for ..." line of a slow request. */
+  emit?: EmitEvent
 }
 
 type Answer = HttpAnswer
@@ -85,6 +91,7 @@ export class Registry {
       try {
         return await operation()
       } catch (error) {
+        if (this.options.signal?.aborted) throw this.options.signal.reason
         const transient = error instanceof OperationalError && error.details.transient === true
         if (!transient || attempt >= RETRY_ATTEMPTS) throw error
         await new Promise((resolve) => setTimeout(resolve, RETRY_BASE_MS * 2 ** (attempt - 1)))
@@ -92,12 +99,22 @@ export class Registry {
     }
   }
 
-  /** One HTTP exchange with the connect and read timeouts; no auth handling. */
-  private async exchange(method: string, url: URL, headers: Record<string, string>, body: Buffer | undefined, what: string): Promise<Answer> {
+  /** One HTTP exchange with the connect and read timeouts, cut by an interrupt unless `finish`; no auth handling. */
+  private async exchange(method: string, url: URL, headers: Record<string, string>, body: Buffer | undefined, what: string, finish = false): Promise<Answer> {
+    const {emit} = this.options
+    const start = Date.now()
+    let timer: NodeJS.Timeout | undefined
+    const notice = () => {
+      emit?.({type: 'progress', phase: 'waiting', message: `for registry ${this.host}: ${what} (${Math.round((Date.now() - start) / 1000)} s)`})
+      timer = setTimeout(notice, WAIT_REPEAT_MS).unref()
+    }
+    if (emit) timer = setTimeout(notice, WAIT_NOTICE_MS).unref()
     try {
-      return await httpExchange(method, url, headers, body, this.options.timeouts)
+      return await httpExchange(method, url, headers, body, this.options.timeouts, finish ? undefined : this.options.signal)
     } catch (error) {
       throw this.fail(what, (error as Error).message, error, true)
+    } finally {
+      clearTimeout(timer)
     }
   }
 
@@ -133,14 +150,14 @@ export class Registry {
   }
 
   /** A request with authentication: on 401 the challenge is answered and the request sent again, once. */
-  private async send(method: string, path: string, headers: Record<string, string>, body: Buffer | undefined, what: string): Promise<Answer> {
+  private async send(method: string, path: string, headers: Record<string, string>, body: Buffer | undefined, what: string, finish = false): Promise<Answer> {
     const url = new URL(path, this.origin)
     const withAuth = () => (this.authorization ? {...headers, authorization: this.authorization} : headers)
-    let answer = await this.exchange(method, url, withAuth(), body, what)
+    let answer = await this.exchange(method, url, withAuth(), body, what, finish)
     const challenge = first(answer.headers['www-authenticate'])
     if (answer.status === 401 && challenge) {
       this.authorization = await this.authorize(challenge, what)
-      answer = await this.exchange(method, url, withAuth(), body, what)
+      answer = await this.exchange(method, url, withAuth(), body, what, finish)
     }
     if (answer.status === 401 || answer.status === 403) throw this.fail(what, `access denied (HTTP ${answer.status}${errorText(answer)})`)
     if (answer.status === 429 || answer.status >= 500) throw this.fail(what, `HTTP ${answer.status}${errorText(answer)}`, undefined, true)
@@ -236,7 +253,7 @@ export class Registry {
   private async putManifestOnce(repository: string, reference: string, mediaType: string, bytes: Buffer): Promise<string> {
     const digest = sha256Digest(bytes)
     const what = `putting manifest ${digest} as ${repository}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`
-    const answer = await this.send('PUT', `/v2/${repository}/manifests/${reference}`, {'content-type': mediaType}, bytes, what)
+    const answer = await this.send('PUT', `/v2/${repository}/manifests/${reference}`, {'content-type': mediaType}, bytes, what, true)
     if (answer.status !== 201) throw this.fail(what, `HTTP ${answer.status}${errorText(answer)}`)
     const reported = first(answer.headers['docker-content-digest'])
     if (reported && reported !== digest) throw this.fail(what, `the registry reports digest ${reported}`)

@@ -6,7 +6,10 @@
 // AWS call, a zip deploy to the Image function refused pointing at --image-uri, and --alias live
 // (version published, alias made, moved by the next image) then rollback; a lost answer of the image
 // update read back (one update, no conflict); --image builds and pushes the function's image to its
-// ECR and deploys it by digest (again: no blob sent, no write), and is refused with --dry-run.
+// ECR and deploys it by digest (again: no blob sent, no write), and is refused with --dry-run; before
+// it pushes anything it reads the function (after STS): a Zip function is refused (exit 2) and a
+// protected account without a terminal or --yes refused (exit 2), the registry's access log showing no
+// upload and ECR no repository call.
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {CreateRepositoryCommand, ECRClient} from '@aws-sdk/client-ecr'
@@ -93,6 +96,8 @@ describe('layers deploy --image-uri', () => {
   it('refuses a Zip function (exit 2) with the way to recreate it as an Image function, and a tag before any AWS call', async () => {
     const zip = await run(['deploy', 'api', '--image-uri', uri(v2), '--json'])
     expect(zip.status, zip.stderr).toBe(2)
+    expect(validDeploy(zip.json), JSON.stringify(validDeploy.errors)).toBe(true)
+    expect(zip.json).toMatchObject({dryRun: false, summary: {targets: 1, deployed: 0, refused: 1}})
     expect(zip.json.functions[0]).toMatchObject({status: 'refused', code: 'unchanged', error: {code: 'ERR_LAYERS_PACKAGE_TYPE'}})
     expect(zip.json.functions[0].error.message).toContain(`api in account ${DEV} (dev), region ${US} is a .zip function (PackageType Zip)`)
     expect(zip.stderr).toContain('aws lambda delete-function --function-name api')
@@ -160,6 +165,43 @@ describe('layers deploy --image-uri', () => {
     const rerun = await run(['deploy', 'img', '--image-uri', uri(v2), '--json'])
     expect(rerun.json.functions[0]).toMatchObject({status: 'unchanged'})
     expect(rerun.writes).toEqual([])
+  })
+
+  it('--image reads the function before pushing: a Zip function, and a protected account without --yes, are refused (exit 2) with nothing uploaded', async () => {
+    /** The run's uploads (blob POST/PUT, manifest PUT) as the registry logged them, and its ECR operations. */
+    const pushing = async (args: string[]) => {
+      const before = (await registry.settled()).length
+      const result = await run(args)
+      const uploads = (await registry.settled()).slice(before).filter((request) => request.method === 'POST' || request.method === 'PUT' || request.method === 'PATCH')
+      return {...result, uploads, ecr: result.calls.filter((call) => call.service === 'ecr').map((call) => call.operation)}
+    }
+    const zip = await pushing(['deploy', 'api', '--image', '--base', 'scratch', '--repository', 'fn/img', '--json'])
+    expect(zip.status, zip.stderr).toBe(2)
+    expect(validDeploy(zip.json), JSON.stringify(validDeploy.errors)).toBe(true)
+    expect(zip.json).toMatchObject({dryRun: false, summary: {targets: 1, deployed: 0, refused: 1}})
+    expect(zip.json.functions[0]).toMatchObject({status: 'refused', code: 'unchanged', error: {code: 'ERR_LAYERS_PACKAGE_TYPE'}})
+    expect(zip.stderr).toContain('aws lambda delete-function --function-name api')
+    expect(zip.uploads).toEqual([])
+    expect(zip.ecr).toEqual(['GetAuthorizationToken'])
+    expect(zip.writes).toEqual([])
+    // STS first, then (the ECR login of the build) the function is read.
+    const ops = zip.calls.map((call) => call.operation)
+    expect(ops[0]).toBe('GetCallerIdentity')
+    expect(ops).toEqual(['GetCallerIdentity', 'GetAuthorizationToken', 'GetFunctionConfiguration'])
+
+    project.write('layers.yaml', MANIFEST.replace('profile: dev, regions', 'profile: dev, protected: true, regions'))
+    project.write('fns/img/index.js', 'exports.handler = async () => "img protected"\n')
+    try {
+      const guarded = await pushing(['deploy', 'img', '--image', '--json'])
+      expect(guarded.status, guarded.stderr).toBe(2)
+      expect(guarded.json.error).toMatchObject({code: 'ERR_LAYERS_CONFIRMATION_REQUIRED', message: expect.stringContaining('layers deploy would change 1 function(s) in protected accounts')})
+      expect(guarded.uploads).toEqual([])
+      expect(guarded.ecr).toEqual(['GetAuthorizationToken'])
+      expect(guarded.writes).toEqual([])
+    } finally {
+      project.write('layers.yaml', MANIFEST)
+      project.write('fns/img/index.js', 'exports.handler = async () => "img"\n')
+    }
   })
 
   it('--image builds the image, pushes it to the function\'s ECR and deploys it by digest; again sends no blob and writes nothing; refused with --dry-run', async () => {

@@ -1,6 +1,7 @@
 // The distribution client against a loopback server that behaves as public.ecr.aws and Docker Hub do:
 // a Bearer challenge answered with a token from the realm for the challenge's scope, a multi-platform
-// index resolved to linux/<arch>, and bytes that do not match their digest refused.
+// index resolved to linux/<arch>, and bytes that do not match their digest refused; a request it never
+// answers is named while it waits (after 3 s) and cut by an interrupt.
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -32,6 +33,8 @@ let unavailable = 0
 beforeAll(async () => {
   server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x')
+    // Taken in, never answered.
+    if (url.pathname.startsWith('/v2/silent/')) return
     if (url.pathname === '/token') {
       scopes.push(url.searchParams.get('scope') ?? '')
       res.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify({token: `t:${url.searchParams.get('scope')}`}))
@@ -56,7 +59,10 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   host = `127.0.0.1:${(server.address() as AddressInfo).port}`
 })
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+afterAll(() => {
+  server.closeAllConnections()
+  return new Promise<void>((resolve) => server.close(() => resolve()))
+})
 
 describe('registry client', () => {
   it('answers a Bearer challenge anonymously and picks linux/arm64 from the index', async () => {
@@ -90,6 +96,21 @@ describe('registry client', () => {
     expect(parseImageReference('alpine')).toEqual({host: 'registry-1.docker.io', repository: 'library/alpine', reference: 'latest'})
     expect(parseImageReference(`127.0.0.1:5000/a/b@${sha256Digest('x')}`)).toEqual({host: '127.0.0.1:5000', repository: 'a/b', reference: sha256Digest('x')})
     expect(() => parseImageReference('Bad/Name:tag')).toThrow(/is not an image reference/)
+  })
+
+  it('names a request still waiting after 3 s (what, in which registry), and an interrupt cuts it at once', async () => {
+    const messages: string[] = []
+    const controller = new AbortController()
+    const registry = new Registry({host, timeouts: {connectTimeoutMs: 2000, readTimeoutMs: 10_000}, signal: controller.signal, emit: (event) => void (event.type === 'progress' && messages.push(`${event.phase} ${event.message}`))})
+    const digest = sha256Digest(layer)
+    const upload = registry.uploadBlob('silent/repo', digest, layer)
+    await new Promise((resolve) => setTimeout(resolve, 3300))
+    expect(messages).toEqual([`waiting for registry ${host}: uploading blob ${digest} (${layer.length} bytes) to silent/repo (3 s)`])
+    const reason = Object.assign(new Error('Interrupted by SIGINT'), {name: 'AbortError', signal: 'SIGINT'})
+    const aborted = performance.now()
+    controller.abort(reason)
+    await expect(upload).rejects.toBe(reason)
+    expect(performance.now() - aborted).toBeLessThan(500)
   })
 
   it('says a missing image does not exist (exit 2) and parses challenges', async () => {
