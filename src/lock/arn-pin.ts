@@ -39,10 +39,11 @@ export async function pinArnLayer(layer: ArnLayer, targets: ArnPinTarget[], env:
   await Promise.all(
     targets.map(async (target) => {
       const arn = arnForRegion(layer.arn, target.region)
-      const api = await env.probeApi(target)
       const where = `account ${target.account.id} (${target.account.name}), region ${target.region}`
       let resolved: string
       try {
+        // Inside the try: the client's credentials (and the account check) fail here when they fail.
+        const api = await env.probeApi(target)
         resolved = VERSIONED.test(arn) ? ((await api.canRead(arn)) ? arn : '') : await newestVersion(api, arn)
       } catch (error) {
         throw new OperationalError('ERR_LAYERS_ARN_PIN_FAILED', `Could not read ${arn} (layer ${layer.name}) from ${where}: ${(error as Error).message}`, {

@@ -62,4 +62,13 @@ describe('pinArnLayer', () => {
       message: expect.stringContaining('account 222222222222 (prod), region eu-west-1'),
     })
   })
+
+  it('names the layer and target when the account has no usable credentials, instead of an internal error', async () => {
+    const env: ArnPinEnv = {probeApi: async () => Promise.reject(Object.assign(new Error('Could not load credentials from any providers'), {name: 'CredentialsProviderError'}))}
+    await expect(pinArnLayer({kind: 'arn', name: 'ext', arn: 'arn:aws:lambda:{region}:580247275435:layer:Ext'}, [{account: dev, region: 'eu-west-1'}], env)).rejects.toMatchObject({
+      code: 'ERR_LAYERS_ARN_PIN_FAILED',
+      exitCode: 1,
+      message: expect.stringContaining('(layer ext) from account 111111111111 (dev), region eu-west-1: Could not load credentials'),
+    })
+  })
 })
