@@ -3,7 +3,7 @@
 // is checked to be readable there, and a versionless ARN is resolved to the newest version that
 // account can read (its own layer: ListLayerVersions; another account's: GetLayerVersion probes,
 // since listing shows only the caller's own layers). The result is the lock's `arns` map.
-import {OperationalError, UserInputError} from '../errors/index.js'
+import {LayersError, OperationalError, UserInputError} from '../errors/index.js'
 import type {AwsClientFactory} from '../aws/clients.js'
 import {arnForRegion} from '../manifest/arn.js'
 import type {Account, ArnLayer, Manifest} from '../manifest/types.js'
@@ -46,6 +46,8 @@ export async function pinArnLayer(layer: ArnLayer, targets: ArnPinTarget[], env:
         const api = await env.probeApi(target)
         resolved = VERSIONED.test(arn) ? ((await api.canRead(arn)) ? arn : '') : await newestVersion(api, arn)
       } catch (error) {
+        // Ours already say what and where (the account check: credentials of another account).
+        if (error instanceof LayersError) throw error
         throw new OperationalError('ERR_LAYERS_ARN_PIN_FAILED', `Could not read ${arn} (layer ${layer.name}) from ${where}: ${(error as Error).message}`, {
           cause: error,
           hint: 'Check the credentials and network for that account, then run `layers lock` again.',
