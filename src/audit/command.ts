@@ -66,7 +66,9 @@ export async function auditStreamCommand(options: AuditCommandOptions, consumer:
             const name = layer === undefined ? undefined : parseLayerVersionArn(layer)?.name
             if (name === undefined || !own.has(name)) continue
             const key = keyOf(part.function)
-            ownLayerFindings.set(key, [...(ownLayerFindings.get(key) ?? []), {accountId, region, layer}])
+            const ofTarget = ownLayerFindings.get(key)
+            if (ofTarget) ofTarget.push({accountId, region, layer})
+            else ownLayerFindings.set(key, [{accountId, region, layer}])
           }
         }
         await consumer.function(part, run)

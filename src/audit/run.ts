@@ -221,7 +221,9 @@ export async function runAudit(request: AuditRequest, env: AuditEnv): Promise<Au
   const streamed = await streamAudit(request, env, {
     function(part) {
       const key = targetKey(part.function)
-      judged.set(key, [...(judged.get(key) ?? []), part])
+      const ofTarget = judged.get(key)
+      if (ofTarget) ofTarget.push(part)
+      else judged.set(key, [part])
     },
     target({target, usage}) {
       const functions = target.status === 'failed' ? [] : (judged.get(targetKey(target)) ?? [])

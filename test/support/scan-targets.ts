@@ -10,7 +10,9 @@ export async function scanTargets(targets: AuditTarget[], apiFor: ReadApiForTarg
   const key = (target: AuditTarget) => `${target.accountId}/${target.region}`
   await streamTargets(targets, apiFor, options, {
     function(target, fn, versions) {
-      functions.set(key(target), [...(functions.get(key(target)) ?? []), fn])
+      const ofTarget = functions.get(key(target))
+      if (ofTarget) ofTarget.push(fn)
+      else functions.set(key(target), [fn])
       Object.assign((layerVersions[target.accountId] ??= {}), versions)
     },
     target(end) {
