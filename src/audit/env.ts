@@ -3,6 +3,7 @@
 // read/write interfaces the services take. Clients are made once per account and region.
 import type {AccountClient} from '@aws-sdk/client-account'
 import type {LambdaClient} from '@aws-sdk/client-lambda'
+import type {LambdaRestGet} from '../aws/lambda-rest.js'
 import {listFunctionTags} from '../aws/lambda-functions.js'
 import type {OrganizationsClient} from '@aws-sdk/client-organizations'
 import {organizationsApi} from '../aws/organizations.js'
@@ -17,6 +18,8 @@ import type {AuditEnv} from './run.js'
 
 export interface AuditClientFactory {
   lambda(account: Account, region: string): Promise<Pick<LambdaClient, 'send'>>
+  /** The audit's hot reads (ListFunctions, ListAliases, GetFunctionConfiguration) of that account and region. */
+  lambdaGet(account: Account, region: string): Promise<LambdaRestGet>
   /** The organization's management (or delegated administrator) account, with the default credentials. */
   organizations(): Promise<Pick<OrganizationsClient, 'send'>>
   account(account: Account): Promise<Pick<AccountClient, 'send'>>
@@ -36,7 +39,10 @@ export function awsAuditEnv(clients: AuditClientFactory, desiredLayers?: AuditEn
     return client
   }
   return {
-    readApiFor: async (target) => lambdaReadApi(await lambda(target.account, target.region)),
+    readApiFor: async (target) => {
+      const [client, get] = await Promise.all([lambda(target.account, target.region), clients.lambdaGet(target.account, target.region)])
+      return lambdaReadApi(client, get)
+    },
     functionTags: async (target, functionArn) => listFunctionTags(await lambda(target.account, target.region), functionArn),
     pruneApiFor: async (target) => pruneLambdaApi(await lambda(target.account, target.region)),
     probeApiFor: async (account, region) => layerProbeApi(await lambda(account, region), account.id, region),

@@ -1,10 +1,13 @@
-// Owns the audit's Lambda reads over the AWS SDK: ListFunctions pages mapped to ScannedFunction,
-// ListAliases pages mapped to ScannedAlias, one published function version (GetFunctionConfiguration
-// with the version as Qualifier) mapped to ScannedVersion, one layer version read (src/aws readLayerVersion: GetLayerVersion with the layer ARN) mapped to
-// LayerVersionInfo (not found -> missing). The client comes from src/aws (credentials, endpoint,
-// adaptive retries); this module only shapes requests and replies.
-import {GetFunctionConfigurationCommand, ListAliasesCommand, ListFunctionsCommand, type AliasConfiguration, type FunctionConfiguration, type LambdaClient} from '@aws-sdk/client-lambda'
+// Owns the audit's Lambda reads: ListFunctions pages mapped to ScannedFunction, ListAliases pages
+// mapped to ScannedAlias, one published function version (GetFunctionConfiguration with the version as
+// Qualifier) mapped to ScannedVersion (these three are most of an audit's calls: sent through
+// src/aws/lambda-rest.ts, without the SDK's per-call middleware), and one layer version read (src/aws
+// readLayerVersion over the SDK: GetLayerVersion with the layer ARN) mapped to LayerVersionInfo (not
+// found -> missing). The client and the GET come from src/aws (credentials, endpoint, adaptive retries,
+// the budget); this module only shapes requests and replies.
+import type {AliasConfiguration, FunctionConfiguration, LambdaClient, ListAliasesResponse, ListFunctionsResponse} from '@aws-sdk/client-lambda'
 import {readLayerVersion} from '../aws/lambda-layers.js'
+import {pathLabel, type LambdaRestGet} from '../aws/lambda-rest.js'
 import type {Architecture} from '../manifest/types.js'
 import type {LambdaReadApi} from './scan.js'
 import type {LayerVersionInfo, ScannedAlias, ScannedFunction} from './types.js'
@@ -15,18 +18,19 @@ export const LIST_FUNCTIONS_PAGE = 50
 export const LIST_ALIASES_PAGE = 50
 
 /** The read API of one target; the client's account was bound to its credentials (src/aws/identity.ts). */
-export function lambdaReadApi(client: Pick<LambdaClient, 'send'>): LambdaReadApi {
+export function lambdaReadApi(client: Pick<LambdaClient, 'send'>, get: LambdaRestGet): LambdaReadApi {
+  const page = (marker: string | undefined, size: number): Record<string, string> => ({MaxItems: String(size), ...(marker === undefined ? {} : {Marker: marker})})
   return {
     async listFunctions(marker) {
-      const reply = await client.send(new ListFunctionsCommand({MaxItems: LIST_FUNCTIONS_PAGE, ...(marker === undefined ? {} : {Marker: marker})}))
+      const reply = await get<ListFunctionsResponse>('ListFunctions', '/2015-03-31/functions', page(marker, LIST_FUNCTIONS_PAGE))
       return {functions: (reply.Functions ?? []).map(toScannedFunction), ...(reply.NextMarker ? {nextMarker: reply.NextMarker} : {})}
     },
     async listAliases(functionName, marker) {
-      const reply = await client.send(new ListAliasesCommand({FunctionName: functionName, MaxItems: LIST_ALIASES_PAGE, ...(marker === undefined ? {} : {Marker: marker})}))
+      const reply = await get<ListAliasesResponse>('ListAliases', `/2015-03-31/functions/${pathLabel(functionName)}/aliases`, page(marker, LIST_ALIASES_PAGE))
       return {aliases: (reply.Aliases ?? []).map(toScannedAlias), ...(reply.NextMarker ? {nextMarker: reply.NextMarker} : {})}
     },
     async readFunctionVersion(functionName, version) {
-      const reply = await client.send(new GetFunctionConfigurationCommand({FunctionName: functionName, Qualifier: version}))
+      const reply = await get<FunctionConfiguration>('GetFunctionConfiguration', `/2015-03-31/functions/${pathLabel(functionName)}/configuration`, {Qualifier: version})
       const {name: _name, arn: _arn, codeSize: _codeSize, ...config} = toScannedFunction(reply)
       return {version, ...config, ...(reply.CodeSha256 ? {codeSha256: reply.CodeSha256} : {})}
     },

@@ -24,8 +24,9 @@ import type {AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable, Re
 import type {EmitEvent} from '../events.js'
 import type {Account} from '../manifest/types.js'
 import {BUDGET_FIRST_ATTEMPT, BUDGET_RETRIES, budgetMiddleware, runBudget, type RequestBudget} from './request-budget.js'
-import {boundRetries, callWatcher, lazyRetryStrategy, resolveTimeouts, type AwsTimeouts, type CallTarget} from './time-bounds.js'
+import {boundRetries, callWatcher, lazyRetryStrategy, resolveTimeouts, watchMiddleware, type AwsTimeouts, type CallTarget} from './time-bounds.js'
 import {withWrongRegionErrors} from './s3-region.js'
+import type {LambdaRestGet} from './lambda-rest.js'
 
 /** Attempts per call: with 20% of calls throttled, 10 attempts leave about one failure in 10^7. */
 export const AWS_MAX_ATTEMPTS = 10
@@ -39,6 +40,8 @@ export interface AwsClientFactory {
   /** The request budget the Lambda clients share (a command that loads the manifest later gives it settings.maxRps). */
   readonly budget: RequestBudget
   lambda(account: Account, region: string, options?: ClientOptions): Promise<LambdaClient>
+  /** Lambda REST-JSON reads over the Lambda client of that account and region, without the SDK's per-call middleware (src/aws/lambda-rest.ts). */
+  lambdaGet(account: Account, region: string): Promise<LambdaRestGet>
   s3(account: Account, region: string): Promise<S3Client>
   sts(account: Account, region: string): Promise<STSClient>
   /** SSM Parameter Store (used through src/aws/ssm-parameters.ts); `maxAttempts: 1` for writes that must not be repeated blindly. */
@@ -97,13 +100,13 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
   const endpoint = options.endpoint ? {endpoint: options.endpoint} : {}
   const attempts = (maxAttempts?: number): number => maxAttempts ?? options.maxAttempts ?? AWS_MAX_ATTEMPTS
   /** Time bounds and the waiting line on a client this factory made. */
-  const watched = <C extends {config: object; middlewareStack: {add(middleware: ReturnType<typeof watch>, options: {step: 'build'; name: string}): void}}>(
+  const watched = <C extends {config: object; middlewareStack: {add(middleware: ReturnType<typeof watchMiddleware>, options: {step: 'build'; name: string}): void}}>(
     client: C,
     target: CallTarget,
     maxAttempts?: number,
   ): C => {
     boundRetries(client, attempts(maxAttempts))
-    client.middlewareStack.add(watch(target), {step: 'build', name: 'layersCallWatch'})
+    client.middlewareStack.add(watchMiddleware(watch, target), {step: 'build', name: 'layersCallWatch'})
     return client
   }
   const accountText = (account: Account | undefined): string => (account ? `${account.name} (${account.id})` : 'of the default credentials')
@@ -126,7 +129,7 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
       }
       // Their calls are watched as well: a credentials call without an answer names STS and its endpoint
       // (the SDK applies the plugins again on each credentials refresh, hence override).
-      const clientPlugins: Pluggable<object, object>[] = [{applyToStack: (stack) => stack.add(watch({service: 'sts', account: accountText(account), region}), {step: 'build', name: 'layersCallWatch', override: true})}]
+      const clientPlugins: Pluggable<object, object>[] = [{applyToStack: (stack) => stack.add(watchMiddleware(watch, {service: 'sts', account: accountText(account), region}), {step: 'build', name: 'layersCallWatch', override: true})}]
       // An explicit --profile is that profile alone (as the AWS CLI: not the environment's keys before it).
       const profile = account?.profile ?? options.profile
       const base = profile ? fromIni({profile, clientConfig: stsConfig, clientPlugins}) : fromNodeProviderChain({clientConfig: stsConfig, clientPlugins})
@@ -158,7 +161,7 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
   }
   const accountKey = (account: Account): string => `${account.id}/${account.profile ?? ''}/${account.roleArn ?? ''}/${account.externalId ?? ''}`
   const common = (maxAttempts?: number) => ({retryMode: 'adaptive', maxAttempts: attempts(maxAttempts), requestHandler, ...endpoint}) as const
-  return {
+  const factory: AwsClientFactory = {
     ...(options.profile ? {profile: options.profile} : {}),
     budget,
     lambda: (account, region, clientOptions = {}) =>
@@ -181,6 +184,11 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
         client.middlewareStack.add(first, BUDGET_FIRST_ATTEMPT)
         client.middlewareStack.addRelativeTo(retries, BUDGET_RETRIES)
         return client
+      }),
+    lambdaGet: (account, region) =>
+      cached(`lambda-get/${accountKey(account)}/${region}`, async () => {
+        const [{lambdaRestGet}, client] = await Promise.all([import('./lambda-rest.js'), factory.lambda(account, region)])
+        return lambdaRestGet(client, {budget, accountId: account.id, region, watch, target: {service: 'lambda', account: accountText(account), region}})
       }),
     s3: (account, region) =>
       cached(`s3/${accountKey(account)}/${region}`, async () => {
@@ -226,6 +234,7 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
         return watched(new AccountClient({...common(), region: 'us-east-1', credentials: credentialsFor(account, 'us-east-1')}), {service: 'account', account: accountText(account), region: 'us-east-1'})
       }),
   }
+  return factory
 }
 
 /**

@@ -78,6 +78,11 @@ export function boundClients<F extends Pick<AwsClientFactory, 'lambda' | 'sts'> 
     // handed out only once the answer is in.
     lambda: async (account: Account, region: string, options?: Parameters<AwsClientFactory['lambda']>[2]) =>
       (await Promise.all([factory.lambda(account, region, options), guard.verify(account, region)]))[0],
+    ...(factory.lambdaGet
+      ? {
+          lambdaGet: async (account: Account, region: string) => (await Promise.all([factory.lambdaGet!(account, region), guard.verify(account, region)]))[0],
+        }
+      : {}),
     ...(factory.s3
       ? {
           s3: async (account: Account, region: string) => (await Promise.all([factory.s3!(account, region), guard.verify(account, region)]))[0],

@@ -201,22 +201,21 @@ interface RequestShape {
   port?: number
 }
 
+/** Watches one whole call (retries included) of `target`: `operation` to `endpoint`, `run` sending it. */
+export type WatchCall = <T>(target: CallTarget, operation: string, endpoint: string, run: (described: DescribedCall) => Promise<T>) => Promise<T>
+
 /**
- * Build-step middleware (outside the retries, so it sees the whole call) for the clients of one run:
- * names a call on the terminal when it is still waiting after WAIT_NOTICE_MS; turns a call that ended
- * without any answer into ERR_LAYERS_AWS_NO_ANSWER naming the operation, account, region and endpoint;
- * and fails at once a call started after another call to the same endpoint timed out or was refused
- * (until a call to it succeeds again), so a dead endpoint costs one timeout per run, not one per call.
+ * Watches the calls of one run (outside the retries, so it sees each whole call): names a call on the
+ * terminal when it is still waiting after WAIT_NOTICE_MS; turns a call that ended without any answer
+ * into ERR_LAYERS_AWS_NO_ANSWER naming the operation, account, region and endpoint; and fails at once a
+ * call started after another call to the same endpoint timed out or was refused (until a call to it
+ * succeeds again), so a dead endpoint costs one timeout per run, not one per call.
  */
-export function callWatcher(timeouts: AwsTimeouts, emit: EmitEvent | undefined, now: () => number = Date.now): (target: CallTarget) => BuildMiddleware<object, object> {
+export function callWatcher(timeouts: AwsTimeouts, emit: EmitEvent | undefined, now: () => number = Date.now): WatchCall {
   const unanswered = new Map<string, string>()
-  return (target) => (next, context) => async (args) => {
-    const request = args.request as RequestShape
-    const endpoint = request.hostname ? `${request.protocol ?? 'https:'}//${request.hostname}${request.port ? `:${request.port}` : ''}` : 'the default endpoint'
-    const operation = (context.commandName ?? 'call').replace(/Command$/, '')
+  return async (target, operation, endpoint, run) => {
     const what = `${target.service} ${operation} for account ${target.account}, region ${target.region}, at ${endpoint}`
     const details = {...target, operation, endpoint}
-    ;(context as Record<symbol, unknown>)[CALL] = {what, details} satisfies DescribedCall
     const earlier = unanswered.get(endpoint)
     if (earlier) {
       throw new OperationalError(NO_ANSWER_CODE, `No answer from ${what}: not sent, as an earlier call to this endpoint in this run got no answer (${earlier}).`, {hint: NO_ANSWER_HINT, details})
@@ -233,11 +232,11 @@ export function callWatcher(timeouts: AwsTimeouts, emit: EmitEvent | undefined, 
       timer.unref()
     }
     try {
-      const result = await next(args)
+      const result = await run({what, details})
       unanswered.delete(endpoint)
       return result
     } catch (error) {
-      // The SDK could not read the answer as the operation's (an HTML 404 page, a body of another shape).
+      // The answer could not be read as the operation's (an HTML 404 page, a body of another shape).
       if (!(error instanceof LayersError) && isUnreadableAnswer(error)) {
         const status = (error as {$response?: {statusCode?: number}}).$response?.statusCode
         const reason = String((error as Error).message ?? error).split('\n')[0] ?? ''
@@ -261,6 +260,19 @@ export function callWatcher(timeouts: AwsTimeouts, emit: EmitEvent | undefined, 
     } finally {
       clearTimeout(timer)
     }
+  }
+}
+
+/** `watch` as build-step middleware of an SDK client: each call is named as describedCall reads it back. */
+export function watchMiddleware(watch: WatchCall, target: CallTarget): BuildMiddleware<object, object> {
+  return (next, context) => (args) => {
+    const request = args.request as RequestShape
+    const endpoint = request.hostname ? `${request.protocol ?? 'https:'}//${request.hostname}${request.port ? `:${request.port}` : ''}` : 'the default endpoint'
+    const operation = (context.commandName ?? 'call').replace(/Command$/, '')
+    return watch(target, operation, endpoint, (described) => {
+      ;(context as Record<symbol, unknown>)[CALL] = described satisfies DescribedCall
+      return next(args)
+    })
   }
 }
 

@@ -6,6 +6,7 @@
 import {LambdaClient} from '@aws-sdk/client-lambda'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {lambdaReadApi} from '../../src/audit/lambda-read.js'
+import {lambdaGetOf} from '../support/lambda-get.js'
 import {scanTargets} from '../support/scan-targets.js'
 import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {seeder} from '../../aws-double/seed.js'
@@ -44,7 +45,8 @@ describe('audit scan with the SDK (adaptive retries)', () => {
       ],
       async (target) => {
         const endpoint = target.accountId === A && target.region === US ? throttled : server
-        return lambdaReadApi(new LambdaClient({endpoint: endpoint.endpoint, region: target.region, credentials: endpoint.credentials(target.accountId), retryMode: 'adaptive', maxAttempts: ATTEMPTS}))
+        const client = new LambdaClient({endpoint: endpoint.endpoint, region: target.region, credentials: endpoint.credentials(target.accountId), retryMode: 'adaptive', maxAttempts: ATTEMPTS})
+        return lambdaReadApi(client, await lambdaGetOf(client, target.accountId, target.region))
       },
       {concurrency: 3, emit: () => {}},
     )

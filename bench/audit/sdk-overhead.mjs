@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+/* global process, console */
+// Benchmark behind src/aws/lambda-rest.ts (the audit's hot reads sent without the SDK's per-call
+// middleware stack); not part of `npm test`. Run: npm run build && node bench/audit/sdk-overhead.mjs.
+// The same GetFunctionConfiguration, BENCH_CALLS times (default 20000) with 40 in flight, against a
+// local server in a process of its own that answers every request with one fixed function
+// configuration (so only the client's CPU is measured): through the SDK's LambdaClient.send (adaptive
+// retries, cacheMiddleware on, as src/aws/clients.ts makes it) and through lambdaRestGet over that same
+// client. Prints the client CPU per call of each, alternating rounds (median of BENCH_ROUNDS, default
+// 5), and the ratio REST/SDK (below 1: the REST path costs less).
+import {spawn} from 'node:child_process'
+import {once} from 'node:events'
+import path from 'node:path'
+import {createRequire} from 'node:module'
+import {createInterface} from 'node:readline'
+import {fileURLToPath} from 'node:url'
+import {median} from '../util.mjs'
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const {LambdaClient, GetFunctionConfigurationCommand} = createRequire(path.join(repo, 'package.json'))('@aws-sdk/client-lambda')
+const {lambdaRestGet} = await import(path.join(repo, 'dist/src/aws/lambda-rest.js'))
+const {RequestBudget} = await import(path.join(repo, 'dist/src/aws/request-budget.js'))
+const {callWatcher, resolveTimeouts} = await import(path.join(repo, 'dist/src/aws/time-bounds.js'))
+
+const CALLS = Number(process.env.BENCH_CALLS ?? 20000)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+const IN_FLIGHT = 40
+const REGION = 'eu-west-1'
+
+const answer = JSON.stringify({
+  FunctionName: 'orders',
+  FunctionArn: `arn:aws:lambda:${REGION}:111111111111:function:orders:1`,
+  Runtime: 'nodejs22.x',
+  Role: 'arn:aws:iam::111111111111:role/orders',
+  Handler: 'index.handler',
+  CodeSize: 1234,
+  Timeout: 3,
+  MemorySize: 128,
+  LastModified: '2026-01-01T00:00:00.000+0000',
+  CodeSha256: 'c2hhMjU2',
+  Version: '1',
+  RevisionId: 'r1',
+  Layers: [{Arn: `arn:aws:lambda:${REGION}:111111111111:layer:common:3`, CodeSize: 100}],
+  State: 'Active',
+  PackageType: 'Zip',
+  Architectures: ['x86_64'],
+})
+const serverCode = `
+const http = require('node:http')
+const body = Buffer.from(process.argv[1])
+http.createServer((request, response) => {
+  request.resume()
+  request.on('end', () => { response.writeHead(200, {'content-type': 'application/json', 'x-amzn-requestid': 'bench'}); response.end(body) })
+}).listen(0, '127.0.0.1', function () { console.log(this.address().port) })`
+const server = spawn(process.execPath, ['-e', serverCode, answer], {stdio: ['ignore', 'pipe', 'inherit']})
+const port = Number((await createInterface({input: server.stdout})[Symbol.asyncIterator]().next()).value)
+
+const client = new LambdaClient({region: REGION, endpoint: `http://127.0.0.1:${port}`, credentials: {accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench'}, retryMode: 'adaptive', cacheMiddleware: true})
+const budget = new RequestBudget()
+budget.useFlag(1e9)
+const get = await lambdaRestGet(client, {budget, accountId: '111111111111', region: REGION, watch: callWatcher(resolveTimeouts(), undefined), target: {service: 'lambda', account: 'bench', region: REGION}})
+
+const ways = {
+  sdk: () => client.send(new GetFunctionConfigurationCommand({FunctionName: 'orders', Qualifier: '1'})),
+  rest: () => get('GetFunctionConfiguration', '/2015-03-31/functions/orders/configuration', {Qualifier: '1'}),
+}
+
+/** Client CPU ms per call of CALLS calls, IN_FLIGHT at once. */
+async function cpuPerCall(call) {
+  let started = 0
+  const cpu = process.cpuUsage()
+  await Promise.all(
+    Array.from({length: IN_FLIGHT}, async () => {
+      while (started++ < CALLS) {
+        const reply = await call()
+        if (reply.FunctionName !== 'orders') throw new Error(`unexpected answer ${JSON.stringify(reply)}`)
+      }
+    }),
+  )
+  const used = process.cpuUsage(cpu)
+  return (used.user + used.system) / 1000 / CALLS
+}
+
+// Warm both paths (JIT, sockets) before measuring.
+for (const call of Object.values(ways)) await cpuPerCall(call)
+const samples = {sdk: [], rest: []}
+for (let round = 0; round < ROUNDS; round++) for (const [name, call] of Object.entries(ways)) samples[name].push(await cpuPerCall(call))
+server.kill()
+await once(server, 'exit')
+const sdk = median(samples.sdk)
+const rest = median(samples.rest)
+console.log(`GetFunctionConfiguration x ${CALLS}, ${IN_FLIGHT} in flight, client CPU per call (median of ${ROUNDS} rounds):`)
+console.log(`  SDK LambdaClient.send: ${sdk.toFixed(3)} ms`)
+console.log(`  lambdaRestGet:         ${rest.toFixed(3)} ms`)
+console.log(`ratio REST/SDK: ${(rest / sdk).toFixed(2)} (below 1: the REST path costs less CPU per call)`)
