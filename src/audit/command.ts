@@ -5,6 +5,7 @@
 import {startAdvisories} from '../advisories/run.js'
 import type {AwsConnection} from '../aws/clients.js'
 import type {EmitEvent} from '../events.js'
+import {useFleetHeapGrowth} from '../cli/fleet-memory.js'
 import {openStateDatabase} from '../store/db.js'
 import {auditSummaryEvents, type AuditEvent, type SharedEvent} from '../history/shared.js'
 import {sharedHistoryWriter} from '../history/sync.js'
@@ -97,6 +98,7 @@ interface AuditSetup {
 }
 
 async function withAuditProject<T>(options: AuditCommandOptions, audit: (setup: AuditSetup) => Promise<T>): Promise<T> {
+  useFleetHeapGrowth()
   const explicitTargets = Boolean(options.flags.org || options.flags.accounts?.some((account) => /^\d{12}$/.test(account)))
   const project = await loadProject(options.manifestPath, !explicitTargets)
   const {manifest, lock} = project
