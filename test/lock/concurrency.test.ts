@@ -1,12 +1,13 @@
 // Two processes writing lockfile.json at once: while one holds the inter-process lock, the other
 // reports it (ERR_LAYERS_LOCKFILE_BUSY) instead of corrupting the file; the holder finishes and the
 // file stays valid JSON, and the lock the holder kept past its refresh is gone once it lets go.
-// Writers that find a killed holder's lock all at once take it over one at a time.
+// Writers that find a killed holder's lock all at once take it over one at a time; a hung holder's
+// lock (unrefreshed past 10 s) and a dead holder's lock an earlier version left are taken over too.
 // Event-driven: the holder says when it has the lock and lets go when told.
 // A hand-broken lockfile is reported with its line and column, never with a stack trace.
-import {spawn} from 'node:child_process'
-import {cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {spawn, spawnSync} from 'node:child_process'
+import {cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
+import {hostname, tmpdir} from 'node:os'
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {afterEach, describe, expect, it} from 'vitest'
@@ -124,6 +125,29 @@ describe('concurrent lockfile writers', () => {
     // No update lost, and nothing left beside the lockfile and the log.
     expect(Object.keys(parseLockfile(file, readFileSync(file, 'utf8')).layers).sort()).toEqual(names)
     expect(readdirSync(dir).sort()).toEqual(['lockfile.json', 'turns.log'])
+  })
+
+  it('takes over a live holder\'s lock left unrefreshed past 10 s (a hung holder), and a dead holder\'s lock an earlier version left', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'layers-lock-'))
+    temps.push(dir)
+    const file = path.join(dir, 'lockfile.json')
+    const lockDir = `${file}.lock`
+    const hung = writer(file, 'hung', true)
+    await hung.held
+    const past = new Date(Date.now() - 60_000)
+    for (const entry of [lockDir, ...readdirSync(lockDir).map((name) => path.join(lockDir, name))]) utimesSync(entry, past, past)
+    expect(await writer(file, 'b', false).done).toEqual({code: 0, stdout: 'wrote'})
+    // The hung holder, let go, finishes its atomic write and leaves the lock it lost alone.
+    hung.release()
+    expect(await hung.done).toEqual({code: 0, stdout: 'wrote'})
+    expect(readdirSync(dir)).toEqual(['lockfile.json'])
+
+    // Earlier versions (proper-lockfile) left one `owner` note with the pid.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid
+    mkdirSync(lockDir)
+    writeFileSync(path.join(lockDir, 'owner'), JSON.stringify({pid: dead, host: hostname()}))
+    expect(await writer(file, 'c', false).done).toEqual({code: 0, stdout: 'wrote'})
+    expect(readdirSync(dir)).toEqual(['lockfile.json'])
   })
 
   it('reports a hand-broken lockfile with its position', async () => {
