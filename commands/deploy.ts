@@ -2,9 +2,8 @@ import {Flags} from '@oclif/core'
 import {AWS_CONVENTIONS_HELP, AWS_TIME_BOUNDS_HELP, functionTargetArgs, ownedForceFlag, protectedYesFlag, targetFlags, waitTimeoutFlag} from '../src/cli/aws-flags.js'
 import {EXIT_CODES_HELP, LayersAwsCommand} from '../src/cli/base-command.js'
 import {deployCommand} from '../src/deploy/command.js'
-import {renderDeploy} from '../src/deploy/render.js'
-import {PACKAGE_TYPE_REFUSED, type DeployResult} from '../src/deploy/run.js'
-import {OperationalError, UserInputError} from '../src/errors/index.js'
+import {deployFailure, renderDeploy} from '../src/deploy/render.js'
+import type {DeployResult} from '../src/deploy/run.js'
 
 export default class Deploy extends LayersAwsCommand {
   static override summary = 'Put each function\'s code and its locked layers on Lambda; optionally publish a version and move an alias.'
@@ -15,7 +14,7 @@ export default class Deploy extends LayersAwsCommand {
 
 --image-uri ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY@sha256:DIGEST deploys that container image to the one named function instead of its package: nothing is packaged or uploaded, UpdateFunctionCode takes the ImageUri (not when the function's CodeSha256 is that digest already), deploy waits for LastUpdateStatus Successful, and no layers are set (an Image function has none: they are in the image); --publish, --alias and --traffic work as for zips. The image is named by digest: a tag is refused (exit 2), as it can move to another image between deploy's read and its write. Lambda takes images from ECR in the function's region only, and never changes a function's package type: a Zip function is refused (exit 2) with the commands that recreate it as an Image function, as is a zip deploy to an Image function.
 
---image builds the function's image as \`layers image FUNCTION --push\` does (--base, --repository, --create-repository as there), reads each target first (a Zip function is refused, exit 2, and changes in protected accounts are asked about, as below, before anything is pushed; a target refused or failing there gets no push), pushes it to ECR in the function's other accounts and regions (blobs the repository holds are not sent again) and deploys each region's copy by digest as --image-uri does; it is refused with --dry-run, as pushing writes to ECR.
+--image builds the function's image as \`layers image FUNCTION --push\` does (--base, --repository, --create-repository as there), reads each target first (a Zip function is refused, exit 2, and changes in protected accounts are asked about, as below, before anything is pushed; when any target is refused or fails there, nothing is pushed and no target is deployed, the error naming each one), pushes it to ECR in each of the function's accounts and regions (blobs the repository holds are not sent again) and deploys each region's copy by digest as --image-uri does; it is refused with --dry-run, as pushing writes to ECR.
 
 The function must exist (deploy does not create functions). A function infrastructure as code owns (tag aws:cloudformation:stack-name, or one of settings.ownershipTags) is refused unless --force, as attach refuses it. The credentials of each account are checked (STS) before anything is read or written there. --dry-run packages and reads, and writes nothing to AWS.
 
@@ -73,15 +72,8 @@ ${EXIT_CODES_HELP} Exit 1 also when any function was refused, conflicted or fail
     })
     this.reporter.done()
     this.out(() => renderDeploy(result))
-    const bad = result.summary.refused + result.summary.conflicts + result.summary.failed
-    const wrongType = result.functions.filter((outcome) => outcome.error?.code === PACKAGE_TYPE_REFUSED)
-    if (bad > 0 && wrongType.length === bad) {
-      // Only the package type stood in the way: the input (zip or image) was wrong for these functions.
-      const first = wrongType[0]!.error!
-      await this.reportFailure(new UserInputError(PACKAGE_TYPE_REFUSED, wrongType.length === 1 ? first.message : `${wrongType.length} function target(s) have the other package type; the first: ${first.message}`, first.hint ? {hint: first.hint} : {}))
-    } else if (bad > 0) {
-      await this.reportFailure(new OperationalError('ERR_LAYERS_DEPLOY_FAILED', `${bad} function target(s) refused, conflicted or failed; see the summary.`, {hint: 'Each outcome says why; fix those and run deploy again (what is already in place is not written again).'}))
-    }
+    const failure = deployFailure(result, flags.image)
+    if (failure) await this.reportFailure(failure)
     return result
   }
 }

@@ -282,28 +282,28 @@ async function confirmAndDeploy(targets: DeployTarget[], env: DeployEnv, runOpti
 }
 
 /**
- * --image: nothing goes to ECR before the deploy is known to go ahead. Every target is read first (as
- * --dry-run: the function, its package type, its owner, the alias); one refused or failing there gets no
- * push and keeps that outcome (a Zip function: ERR_LAYERS_PACKAGE_TYPE, exit 2); changes in protected
- * accounts are asked about (refused without a terminal and --yes); then the image is pushed to the
- * other targets and deployed there.
+ * --image: one image for every target of the function, or none. Nothing goes to ECR before the deploy
+ * is known to go ahead everywhere: every target is read first (as --dry-run: the function, its package
+ * type, its owner, the alias); when one is refused or fails there (a Zip function:
+ * ERR_LAYERS_PACKAGE_TYPE, exit 2), nothing is pushed and no target is deployed (the others end
+ * not-started), as for a bad flag: the fix and one rerun deploy them all, instead of some accounts and
+ * regions running the new image and the rest the old. Changes in protected accounts are asked about
+ * (refused without a terminal and --yes); then the image is pushed to every target and deployed there.
  */
 async function pushThenDeploy(targets: DeployTarget[], env: DeployEnv, runOptions: DeployRunOptions, options: DeployCommandOptions, manifest: Manifest, push: (targets: DeployTarget[]) => Promise<void>): Promise<DeployResult> {
   const preview = await previewDeploy(targets, env, {...runOptions, dryRun: true})
+  const takesImage = (outcome: DeployOutcome): boolean => outcome.status === 'would-deploy' || outcome.status === 'unchanged'
+  if (!preview.functions.every(takesImage)) {
+    return deployResult(
+      false,
+      preview.functions.map((outcome) => (takesImage(outcome) ? {...notDone(outcome), status: 'not-started'} : notDone(outcome))),
+      true,
+    )
+  }
   const guarded = preview.functions.filter((outcome) => outcome.status === 'would-deploy' && isProtectedIn(manifest)(outcome))
-  if (!options.yes && options.confirm && guarded.length > 0 && !(await options.confirm(deployConfirmation(guarded)))) return preview
-  const ready = targets.filter((_, index) => ['would-deploy', 'unchanged'].includes(preview.functions[index]!.status))
-  if (ready.length > 0) await push(ready)
-  const deployed = new Map((ready.length > 0 ? (await runDeploy(ready, env, runOptions)).functions : []).map((outcome) => [targetKey(outcome), outcome]))
-  return deployResult(
-    false,
-    preview.functions.map((outcome) => deployed.get(targetKey(outcome)) ?? notDone(outcome)),
-    false,
-  )
-}
-
-function targetKey(target: {function: string; accountId: string; region: string}): string {
-  return `${target.function}/${target.accountId}/${target.region}`
+  if (!options.yes && options.confirm && guarded.length > 0 && !(await options.confirm(deployConfirmation(guarded, 'nothing was pushed to ECR and nothing was deployed')))) return preview
+  await push(targets)
+  return runDeploy(targets, env, runOptions)
 }
 
 /** A target's read-only outcome as the deploy's: what it would have changed was not done. */

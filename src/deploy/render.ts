@@ -6,10 +6,10 @@ import type {ConfirmRequest} from '../cli/confirm.js'
 import {renderFailures} from '../cli/failures.js'
 import {accountLabel, paint, stdoutStyle, targetLabel, toneOf} from '../cli/style.js'
 import {renderTable} from '../cli/table.js'
-import type {InterruptSignal} from '../errors/index.js'
+import {OperationalError, UserInputError, type InterruptSignal, type LayersError} from '../errors/index.js'
 import type {AliasRoute} from './plan.js'
 import type {RollbackOutcome, RollbackResult} from './rollback.js'
-import type {DeployOutcome, DeployResult} from './run.js'
+import {PACKAGE_TYPE_REFUSED, type DeployOutcome, type DeployResult} from './run.js'
 
 interface Row {
   functionName: string
@@ -64,6 +64,29 @@ function deployChanges(outcome: DeployOutcome): string {
   return parts.length > 0 ? parts.join('\n') : '-'
 }
 
+/**
+ * The error a deploy ends with, naming every target that stood in the way: ERR_LAYERS_PACKAGE_TYPE
+ * (exit 2) when only package types did, else ERR_LAYERS_DEPLOY_FAILED (exit 1); with `image`
+ * (deploy --image), the targets held back for them are said to have got nothing.
+ */
+export function deployFailure(result: DeployResult, image: boolean): LayersError | undefined {
+  const bad = result.functions.filter((outcome) => ['refused', 'conflict', 'failed'].includes(outcome.status))
+  if (bad.length === 0) return undefined
+  const list = bad.map((outcome) => `${outcome.functionName} in account ${outcome.accountId} (${outcome.accountName}), region ${outcome.region}`).join('; ')
+  const heldBack = image ? result.functions.filter((outcome) => outcome.status === 'not-started').length : 0
+  const nothingDone = heldBack > 0 ? ` The image was pushed nowhere and no function was changed: deploy --image goes ahead only when every target can take it (${heldBack} other target(s) not started).` : ''
+  const wrongType = bad.filter((outcome) => outcome.error?.code === PACKAGE_TYPE_REFUSED)
+  if (wrongType.length === bad.length) {
+    // Only the package type stood in the way: the input (zip or image) was wrong for these functions.
+    const first = wrongType[0]!.error!
+    const message = wrongType.length === 1 ? first.message : `${wrongType.length} function target(s) have the other package type: ${list}. The first: ${first.message}`
+    return new UserInputError(PACKAGE_TYPE_REFUSED, `${message}${nothingDone}`, first.hint ? {hint: first.hint} : {})
+  }
+  return new OperationalError('ERR_LAYERS_DEPLOY_FAILED', `${bad.length} function target(s) refused, conflicted or failed: ${list}; see the summary.${nothingDone}`, {
+    hint: 'Each outcome says why; fix those and run deploy again (what is already in place is not written again).',
+  })
+}
+
 export function renderDeploy(result: DeployResult): string {
   if (result.functions.length === 0) return 'Nothing to deploy: no selected function has a target (account and region).'
   const s = result.summary
@@ -99,12 +122,12 @@ export function renderRollbackInterrupted(signal: InterruptSignal, result: Rollb
 }
 
 /** What deploy asks before changing functions in protected accounts (`outcomes`: at least one would-deploy). */
-export function deployConfirmation(outcomes: readonly DeployOutcome[]): ConfirmRequest {
+export function deployConfirmation(outcomes: readonly DeployOutcome[], notDone = 'nothing was deployed'): ConfirmRequest {
   return {
     plan: `layers deploy would change ${outcomes.length} function(s) in protected accounts:`,
     items: outcomes.map((outcome) => `${outcome.functionName} in ${outcome.accountName} (${outcome.accountId})/${outcome.region}: ${deployChanges(outcome).split('\n').join(', ')}`),
     question: 'Deploy them?',
-    notDone: 'nothing was deployed',
+    notDone,
     details: {functions: outcomes.map((outcome) => ({function: outcome.functionName, accountId: outcome.accountId, region: outcome.region, code: outcome.code, layers: outcome.layers.status}))},
   }
 }

@@ -117,9 +117,9 @@ export interface DeployResult {
   summary: {targets: number; deployed: number; unchanged: number; refused: number; conflicts: number; failed: number; notStarted?: number}
 }
 
-/** The result of a deploy's outcomes, with its summary. */
-export function deployResult(dryRun: boolean, functions: DeployOutcome[], interrupted: boolean): DeployResult {
-  const {count, counts} = outcomeCounts<DeployStatus>(functions, interrupted, ['not-started', 'interrupted'])
+/** The result of a deploy's outcomes, with its summary (`notStarted` counted when some targets were held back: an interrupt, or deploy --image stopped by another target). */
+export function deployResult(dryRun: boolean, functions: DeployOutcome[], heldBack: boolean): DeployResult {
+  const {count, counts} = outcomeCounts<DeployStatus>(functions, heldBack, ['not-started', 'interrupted'])
   return {dryRun, functions, summary: {targets: functions.length, deployed: count('deployed', 'would-deploy'), ...counts}}
 }
 

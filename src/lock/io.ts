@@ -2,19 +2,19 @@
 // for content that may not be acted on (check.ts: tarball sources, integrity, paths, published ARNs),
 // each at its lockfile.json:line:column (found with the manifest's YAML reader, which keeps source
 // ranges and reads JSON as the YAML it is, only when there is a problem to locate); atomic writes that
-// are skipped when nothing changed; and an inter-process lock so two commands never interleave their
-// read-modify-write.
-import {readFile, rm} from 'node:fs/promises'
-import {existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
-import {hostname} from 'node:os'
+// are skipped when nothing changed; and the read-modify-write under the inter-process lock of
+// file-lock.ts, so two commands never interleave theirs.
+import {readFile} from 'node:fs/promises'
+import {existsSync} from 'node:fs'
 import path from 'node:path'
 import {millisecondsFromEnv} from '../env.js'
 import {OperationalError, UserInputError, type Problem} from '../errors/index.js'
-import {trackTemp, writeFileAtomically} from '../fsutil/atomic.js'
+import {writeFileAtomically} from '../fsutil/atomic.js'
 import {readYaml} from '../manifest/document.js'
 import {loadRegistryPolicy, type NpmConfigSources, type RegistryPolicy} from '../npm/config.js'
 import {loadPythonIndexes, type PythonConfigSources, type PythonIndexConfig} from '../python/config.js'
 import {checkLockfileContent} from './check.js'
+import {withFileLock} from './file-lock.js'
 import {checkLockfileShape} from './shape.js'
 import {serializeLockfile} from './serialize.js'
 import {emptyLockfile, type Lockfile} from './types.js'
@@ -106,111 +106,12 @@ export interface LockOptions {
   waitMs?: number
 }
 
-const OWNER_FILE = 'owner'
-
 /** The longest LAYERS_LOCK_WAIT_MS allows: every wait for the lock ends. */
 export const MAX_LOCK_WAIT_MS = 600_000
 
 /** LAYERS_LOCK_WAIT_MS as a number of milliseconds (default 3000); anything but a whole number up to MAX_LOCK_WAIT_MS is refused. */
 export function lockWaitMs(value: string | undefined): number {
   return millisecondsFromEnv('LAYERS_LOCK_WAIT_MS', value, {fallback: 3000, min: 0, max: MAX_LOCK_WAIT_MS, purpose: 'how long to wait for another layers command to release the lock', example: 3000})
-}
-
-/**
- * Runs `fn` holding the inter-process lock of `file` (a `<file>.lock` directory). A lock left by a
- * killed process on this host is taken over at once; a live one is waited for briefly, then reported.
- */
-export async function withFileLock<T>(file: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-  const waitMs = options.waitMs ?? lockWaitMs(process.env.LAYERS_LOCK_WAIT_MS)
-  const lockDir = `${file}.lock`
-  const deadline = Date.now() + waitMs
-  // Loaded here, not at start-up: read-only commands (a cache-hit build) never lock.
-  const {default: lockfile} = await import('proper-lockfile')
-  let release: (() => Promise<void>) | undefined
-  for (;;) {
-    try {
-      release = await lockfile.lock(file, {
-        realpath: false,
-        lockfilePath: lockDir,
-        stale: 10_000,
-        update: 2_000,
-        onCompromised: () => {
-          // Another process took the lock over after we stalled for > stale; our writes are still atomic.
-        },
-      })
-      break
-    } catch (error) {
-      // ENOTEMPTY: proper-lockfile found a stale lock (no update for `stale` ms) and could not rmdir it
-      // because of our owner note; nobody holds it any more, so it is removed here.
-      if ((error as NodeJS.ErrnoException).code === 'ENOTEMPTY') {
-        await rm(lockDir, {recursive: true, force: true})
-        continue
-      }
-      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error
-      if (ownerIsDead(lockDir)) {
-        await rm(lockDir, {recursive: true, force: true})
-        continue
-      }
-      if (Date.now() >= deadline) {
-        const owner = readOwner(lockDir)
-        throw new OperationalError('ERR_LAYERS_LOCKFILE_BUSY', `${file} is locked by another layers command${owner ? ` (pid ${owner.pid} on ${owner.host})` : ''}.`, {
-          hint: `Wait for that command to finish and run this one again. If no layers command is running, remove ${lockDir}.`,
-        })
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-  }
-  // Removed on exit while held (a second Ctrl-C), so no lock directory outlives this process.
-  const untrack = trackTemp(lockDir)
-  writeOwner(lockDir)
-  try {
-    return await fn()
-  } finally {
-    // The owner note goes first: proper-lockfile releases with rmdir, which fails on a non-empty directory.
-    // Both in one turn: the note's removal changes the directory's mtime, which proper-lockfile's next
-    // refresh would take for a takeover (and then refuse to release), unless the release comes first.
-    try {
-      rmSync(`${lockDir}/${OWNER_FILE}`, {force: true})
-    } catch {
-      // Left in place, the note keeps the directory (rmdir fails): the next command reads its dead pid and takes over.
-    }
-    await release().catch(() => {})
-    untrack()
-  }
-}
-
-/**
- * Writes the owner note (pid and host) into the lock directory, keeping the directory's mtime:
- * proper-lockfile refreshes the lock only while the mtime is the one it set, and otherwise treats the
- * lock as taken over (it stops refreshing and never removes it, so the next command found it busy).
- */
-function writeOwner(lockDir: string): void {
-  try {
-    const {atime, mtime} = statSync(lockDir)
-    writeFileSync(`${lockDir}/${OWNER_FILE}`, JSON.stringify({pid: process.pid, host: hostname()}))
-    utimesSync(lockDir, atime, mtime)
-  } catch {
-    // The owner note only speeds up recovery after a kill; the lock itself holds without it.
-  }
-}
-
-function readOwner(lockDir: string): {pid: number; host: string} | undefined {
-  try {
-    return JSON.parse(readFileSync(`${lockDir}/${OWNER_FILE}`, 'utf8')) as {pid: number; host: string}
-  } catch {
-    return undefined
-  }
-}
-
-function ownerIsDead(lockDir: string): boolean {
-  const owner = readOwner(lockDir)
-  if (!owner || owner.host !== hostname() || owner.pid === process.pid) return false
-  try {
-    process.kill(owner.pid, 0)
-    return false
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH'
-  }
 }
 
 /** Read-modify-write of the lockfile under its lock. `update` returns the new lock (or the same object). */
@@ -227,6 +128,6 @@ export async function updateLockfile(
       await writeLockfile(file, next)
       return next
     },
-    options,
+    options.waitMs ?? lockWaitMs(process.env.LAYERS_LOCK_WAIT_MS),
   )
 }

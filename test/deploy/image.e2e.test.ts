@@ -9,7 +9,9 @@
 // ECR and deploys it by digest (again: no blob sent, no write), and is refused with --dry-run; before
 // it pushes anything it reads the function (after STS): a Zip function is refused (exit 2) and a
 // protected account without a terminal or --yes refused (exit 2), the registry's access log showing no
-// upload and ECR no repository call.
+// upload and ECR no repository call; on several targets it goes ahead in all or none: a Zip function
+// in one region, or a protected account without --yes, and no target gets the image (the error names
+// each target in the way and says nothing was pushed); with --yes both accounts get the same image.
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {CreateRepositoryCommand, ECRClient} from '@aws-sdk/client-ecr'
@@ -19,7 +21,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer, type CallRecord} from '../../aws-double/index.js'
 import {pushTestImage} from '../aws-double/helpers.js'
 import {startOciRegistry, type OciRegistry} from '../support/oci-registry.js'
-import {createFunction, DEV, lambdaAs, makeProject, US, WRITE_OPERATIONS, type CliResult, type Project} from '../publish/support.js'
+import {createFunction, DEV, EU, lambdaAs, makeProject, PROD, US, WRITE_OPERATIONS, type CliResult, type Project} from '../publish/support.js'
 
 const validDeploy = new Ajv({allErrors: true, strict: false}).compile(JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../schema/deploy.schema.json'), 'utf8')))
 
@@ -53,6 +55,14 @@ async function run(args: string[]): Promise<CliResult & {calls: CallRecord[]; wr
 }
 
 const lambda = () => lambdaAs(server, DEV, US)
+
+/** The run's uploads (blob POST/PUT, manifest PUT) as the registry logged them, and its ECR operations. */
+async function pushing(args: string[]) {
+  const before = (await registry.settled()).length
+  const result = await run(args)
+  const uploads = (await registry.settled()).slice(before).filter((request) => request.method === 'POST' || request.method === 'PUT' || request.method === 'PATCH')
+  return {...result, uploads, ecr: result.calls.filter((call) => call.service === 'ecr').map((call) => call.operation)}
+}
 
 beforeAll(async () => {
   registry = await startOciRegistry()
@@ -168,13 +178,6 @@ describe('layers deploy --image-uri', () => {
   })
 
   it('--image reads the function before pushing: a Zip function, and a protected account without --yes, are refused (exit 2) with nothing uploaded', async () => {
-    /** The run's uploads (blob POST/PUT, manifest PUT) as the registry logged them, and its ECR operations. */
-    const pushing = async (args: string[]) => {
-      const before = (await registry.settled()).length
-      const result = await run(args)
-      const uploads = (await registry.settled()).slice(before).filter((request) => request.method === 'POST' || request.method === 'PUT' || request.method === 'PATCH')
-      return {...result, uploads, ecr: result.calls.filter((call) => call.service === 'ecr').map((call) => call.operation)}
-    }
     const zip = await pushing(['deploy', 'api', '--image', '--base', 'scratch', '--repository', 'fn/img', '--json'])
     expect(zip.status, zip.stderr).toBe(2)
     expect(validDeploy(zip.json), JSON.stringify(validDeploy.errors)).toBe(true)
@@ -229,5 +232,55 @@ describe('layers deploy --image-uri', () => {
     const dry = await run([...args, '--dry-run'])
     expect(dry.status).toBe(2)
     expect(dry.calls).toEqual([])
+  })
+
+  it('--image on several targets goes ahead in all or none: a Zip function in one region, or a protected account without --yes, and nothing is pushed anywhere (exit 2)', async () => {
+    await createFunction(server, DEV, EU, 'img')
+    const ecr = new ECRClient({region: US, endpoint: server.endpoint, credentials: server.credentials(PROD), maxAttempts: 1})
+    await ecr.send(new CreateRepositoryCommand({repositoryName: 'fn/img'}))
+    ecr.destroy()
+    await lambdaAs(server, PROD, US).send(new CreateFunctionCommand({FunctionName: 'img', Role: `arn:aws:iam::${PROD}:role/fn`, PackageType: 'Image', Code: {ImageUri: uri(v1)}}))
+    server.writeAwsConfig(path.join(project.dir, '.aws'), {default: {accountId: DEV}, dev: {accountId: DEV}, prod: {accountId: PROD}})
+    const devImage = (await lambda().send(new GetFunctionConfigurationCommand({FunctionName: 'img'}))).CodeSha256
+    project.write('fns/img/index.js', 'exports.handler = async () => "img everywhere"\n')
+    try {
+      // dev us-east-1 would take the image; dev eu-west-1 is a Zip function.
+      project.write('layers.yaml', MANIFEST.replace(`regions: [${US}]}`, `regions: [${US}, ${EU}]}`))
+      const zip = await pushing(['deploy', 'img', '--image', '--json'])
+      expect(zip.status, zip.stderr).toBe(2)
+      expect(validDeploy(zip.json), JSON.stringify(validDeploy.errors)).toBe(true)
+      expect(zip.json.summary).toEqual({targets: 2, deployed: 0, unchanged: 0, refused: 1, conflicts: 0, failed: 0, notStarted: 1})
+      expect(zip.json.functions).toMatchObject([
+        {region: EU, status: 'refused', code: 'unchanged', error: {code: 'ERR_LAYERS_PACKAGE_TYPE'}},
+        {region: US, status: 'not-started', code: 'not-done'},
+      ])
+      expect(zip.stderr).toContain(`img in account ${DEV} (dev), region ${EU} is a .zip function`)
+      expect(zip.stderr).toContain('The image was pushed nowhere and no function was changed')
+      expect(zip.uploads).toEqual([])
+      expect(zip.ecr.every((operation) => operation === 'GetAuthorizationToken')).toBe(true)
+      expect(zip.writes).toEqual([])
+
+      // dev takes it without asking; prod is protected, and there is no terminal to ask on.
+      const twoAccounts = MANIFEST.replace('accounts: [dev], image', 'accounts: [dev, prod], image').replace('accounts:\n', `accounts:\n  prod: {id: "${PROD}", profile: prod, protected: true, regions: [${US}]}\n`)
+      project.write('layers.yaml', twoAccounts)
+      const guarded = await pushing(['deploy', 'img', '--image', '--json'])
+      expect(guarded.status, guarded.stderr).toBe(2)
+      expect(guarded.json.error).toMatchObject({code: 'ERR_LAYERS_CONFIRMATION_REQUIRED', message: expect.stringContaining(`img in prod (${PROD})/${US}`)})
+      expect(guarded.json.error.message).toContain('nothing was pushed to ECR and nothing was deployed')
+      expect(guarded.json.error.message).not.toContain(`(${DEV})`)
+      expect(guarded.uploads).toEqual([])
+      expect(guarded.writes).toEqual([])
+      expect((await lambda().send(new GetFunctionConfigurationCommand({FunctionName: 'img'}))).CodeSha256).toBe(devImage)
+
+      // With --yes both take the same image, each from its own account's ECR.
+      const both = await run(['deploy', 'img', '--image', '--yes', '--json'])
+      expect(both.status, both.stderr).toBe(0)
+      expect(both.json.functions.map((outcome: {accountId: string; status: string}) => [outcome.accountId, outcome.status])).toEqual([[DEV, 'deployed'], [PROD, 'deployed']])
+      expect(new Set(both.json.functions.map((outcome: {image: {digest: string}}) => outcome.image.digest)).size).toBe(1)
+      expect(both.writes).toEqual(['UpdateFunctionCode', 'UpdateFunctionCode'])
+    } finally {
+      project.write('layers.yaml', MANIFEST)
+      project.write('fns/img/index.js', 'exports.handler = async () => "img"\n')
+    }
   })
 })

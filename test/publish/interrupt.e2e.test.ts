@@ -159,8 +159,8 @@ describe('layers publish interrupted twice', () => {
     expect(ended.code, ended.stderr).toBe(130)
     expect(ended.stderr).toContain('SIGINT again: stopping now')
     expect(ended.stderr).not.toContain('ERR_LAYERS_INTERRUPTED')
-    // A lock held at exit is removed with it; only one caught in the instant proper-lockfile takes it
-    // (an empty directory, taken over as stale by the next run) can stay.
+    // A lock held at exit is removed with it; only an emptied one (its note gone, the directory not yet)
+    // can stay, and the next run's lock takes its place.
     const left = leftovers()
     if (left.includes('lockfile.json.lock')) expect(readdirSync(path.join(project.dir, 'lockfile.json.lock'))).toEqual([])
     expect(left.filter((name) => name !== 'lockfile.json.lock')).toEqual([])
