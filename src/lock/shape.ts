@@ -1,5 +1,6 @@
 // Owns the structural check of a parsed lockfile, so a hand-broken file is reported with the path of
 // the first bad value (io.ts locates it in the file) instead of failing later with a TypeError.
+import {isReservedName, reservedNameReason} from '../manifest/reserved-names.js'
 import {LOCKFILE_VERSION} from './types.js'
 
 /** The first structural problem: what is wrong and the JSON path of the value. */
@@ -20,6 +21,8 @@ function dotted(path: ReadonlyArray<string | number>): string {
 export function checkLockfileShape(data: unknown): ShapeProblem | undefined {
   const fail = (path: Array<string | number>, text: string): ShapeProblem => ({message: `${dotted(path)} ${text}`, path})
   if (!isObject(data)) return {message: 'the top level must be an object', path: []}
+  const reserved = reservedKey(data)
+  if (reserved) return fail(reserved, `has a reserved name: ${reservedNameReason(String(reserved.at(-1)))}`)
   if (data.lockfileVersion !== LOCKFILE_VERSION) {
     return fail(['lockfileVersion'], `is ${JSON.stringify(data.lockfileVersion)}, this layers understands ${LOCKFILE_VERSION}`)
   }
@@ -91,6 +94,37 @@ export function checkLockfileShape(data: unknown): ShapeProblem | undefined {
         if (problem) return problem
       }
     }
+  }
+  return undefined
+}
+
+/**
+ * The path of the first key anywhere in the file that is a reserved name (src/manifest/reserved-names.ts):
+ * layers never writes one, and the checks below would read `layers.toString` as an inherited property.
+ * Walked with a stack, not recursion: a hand-made file may nest deeper than the call stack goes.
+ */
+function reservedKey(data: Record<string, unknown>): Array<string | number> | undefined {
+  // Each node links to its parent instead of carrying its path: paths are built only for the key found.
+  interface Node {
+    value: unknown
+    key?: string | number
+    parent?: Node
+  }
+  const pathOf = (node: Node): Array<string | number> => {
+    const path: Array<string | number> = []
+    for (let at: Node | undefined = node; at?.parent; at = at.parent) path.push(at.key!)
+    return path.reverse()
+  }
+  const pending: Node[] = [{value: data}]
+  while (pending.length > 0) {
+    const node = pending.pop()!
+    if (node.value === null || typeof node.value !== 'object') continue
+    const children: Node[] = Array.isArray(node.value)
+      ? node.value.map((value: unknown, key) => ({value, key, parent: node}))
+      : Object.entries(node.value).map(([key, value]) => ({value, key, parent: node}))
+    const found = children.find((child) => typeof child.key === 'string' && isReservedName(child.key))
+    if (found) return pathOf(found)
+    pending.push(...children.reverse())
   }
   return undefined
 }
