@@ -99,8 +99,9 @@ export function checkLockfileShape(data: unknown): ShapeProblem | undefined {
 }
 
 /**
- * The path of the first key anywhere in the file that is a reserved name (src/manifest/reserved-names.ts):
- * layers never writes one, and the checks below would read `layers.toString` as an inherited property.
+ * The path of the first key anywhere in the file (but a wheel's project name) that is a reserved name
+ * (src/manifest/reserved-names.ts): layers never writes one, and would read `layers.toString` as an
+ * inherited property.
  * Walked with a stack, not recursion: a hand-made file may nest deeper than the call stack goes.
  */
 function reservedKey(data: Record<string, unknown>): Array<string | number> | undefined {
@@ -122,7 +123,9 @@ function reservedKey(data: Record<string, unknown>): Array<string | number> | un
     const children: Node[] = Array.isArray(node.value)
       ? node.value.map((value: unknown, key) => ({value, key, parent: node}))
       : Object.entries(node.value).map(([key, value]) => ({value, key, parent: node}))
-    const found = children.find((child) => typeof child.key === 'string' && isReservedName(child.key))
+    // Wheels are keyed by the project's name, which is PyPI's to give (there is a `constructor`).
+    const projects = node.parent?.key === 'wheels' && pathOf(node).length === 6 && pathOf(node)[2] === 'artifacts'
+    const found = projects ? undefined : children.find((child) => typeof child.key === 'string' && isReservedName(child.key))
     if (found) return pathOf(found)
     pending.push(...children.reverse())
   }

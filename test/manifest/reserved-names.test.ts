@@ -81,6 +81,11 @@ describe('reserved names in the lockfile', () => {
     const published = `{"kind": "dir", "inputs": "sha256-x", "artifacts": {"x86_64": {"architectures": ["x86_64"]}}, "channels": {"constructor": {}}}`
     expect(checkLockfileShape(lockfile(`{"a": ${published}}`))?.path).toEqual(['layers', 'a', 'channels', 'constructor'])
     expect(checkLockfileShape(lockfile(`{"a": ${DIR_LAYER}}`))).toBeUndefined()
+    // A wheel is keyed by its PyPI project name, and PyPI has a project named constructor.
+    const wheel = '{"name": "constructor", "version": "3.9.0", "filename": "constructor-3.9.0-py3-none-any.whl", "url": "https://files.example/c.whl", "sha256": "00", "index": "https://pypi.org/simple"}'
+    const pip = `{"kind": "pip", "inputs": "sha256-x", "artifacts": {"x86_64": {"architectures": ["x86_64"], "wheels": {"python3.12": {"constructor": ${wheel}}}}}}`
+    expect(checkLockfileShape(lockfile(`{"a": ${pip}}`))).toBeUndefined()
+    expect(checkLockfileShape(lockfile(`{"a": ${pip.replace('"python3.12"', '"toString"')}}`))?.path).toEqual(['layers', 'a', 'artifacts', 'x86_64', 'wheels', 'toString'])
   })
 
   it('walks a file nested far deeper than the call stack without failing', () => {
