@@ -13,7 +13,7 @@ const REGION_NAME = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/
 const ACCOUNT_ID = /^\d{12}$/
 
 /** The entry a typed name keys, never a property every object inherits (`--layer toString`). */
-function own<V>(record: Readonly<Record<string, V>>, name: string): V | undefined {
+export function entryNamed<V>(record: Readonly<Record<string, V>>, name: string): V | undefined {
   return Object.hasOwn(record, name) ? record[name] : undefined
 }
 
@@ -45,7 +45,7 @@ export function selectLayerNames(manifest: Pick<Manifest, 'layers' | 'file'>, wa
     .map((layer) => layer.name)
   if (!wanted || wanted.length === 0) return allowed
   for (const name of wanted) {
-    const layer = own(manifest.layers, name)
+    const layer = entryNamed(manifest.layers, name)
     if (!layer) throw unknownName('layer', name, Object.keys(manifest.layers), manifest.file)
     if (!allowed.includes(name)) {
       const what = kinds === 'own' ? 'npm, dir or runtime' : 'npm or arn'
@@ -60,7 +60,7 @@ export function selectLayerNames(manifest: Pick<Manifest, 'layers' | 'file'>, wa
 
 /** The manifest's layer named `name`, or the unknown-layer error. */
 export function layerByName(manifest: Pick<Manifest, 'layers' | 'file'>, name: string): LayerSpec {
-  const layer = own(manifest.layers, name)
+  const layer = entryNamed(manifest.layers, name)
   if (!layer) throw unknownName('layer', name, Object.keys(manifest.layers), manifest.file)
   return layer
 }
@@ -70,7 +70,7 @@ export function selectFunctions(manifest: Pick<Manifest, 'functions' | 'file'>, 
   const all = Object.values(manifest.functions)
   if (!wanted || wanted.length === 0) return all
   const chosen = wanted.map((name) => {
-    const fn = own(manifest.functions, name) ?? all.find((entry) => entry.name === name)
+    const fn = entryNamed(manifest.functions, name) ?? all.find((entry) => entry.name === name)
     if (!fn) throw unknownName('function', name, all.map((entry) => entry.key), manifest.file)
     return fn
   })

@@ -1,6 +1,7 @@
 // Names every JavaScript object inherits, through the built CLI: `validate` and `lock` on a manifest
 // declaring them exit 2 naming each at its file:line:column (lock crashed in its lockfile diff), a
-// lockfile holding one as a key is refused the same way, and `prototype` (not inherited) locks.
+// lockfile holding one as a key is refused the same way, `prototype` (not inherited) locks, and one
+// typed on the command line (size, sbom, build) is an unknown name.
 import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {existsSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -67,6 +68,11 @@ describe('reserved names through the CLI', () => {
     const file = path.join(dir, 'lockfile.json')
     const lock = JSON.parse(await readFile(file, 'utf8')) as {layers: Record<string, unknown>}
     expect(Object.keys(lock.layers)).toEqual(['prototype'])
+    // Names typed on the command line are looked up as own entries, not inherited properties.
+    for (const [command, code] of [['size', 'ERR_LAYERS_UNKNOWN_NAME'], ['sbom', 'ERR_LAYERS_SBOM_LAYER'], ['build', 'ERR_LAYERS_UNKNOWN_LAYER']]) {
+      const typed = await runCli([command!, 'toString', '--json'], {cwd: dir, env: env()})
+      expect([command, typed.code, typed.json?.error?.code]).toEqual([command, 2, code])
+    }
     // As a hand edit would: a second layer keyed "__proto__" (JSON.parse keeps it as an own key).
     const text = await readFile(file, 'utf8')
     await writeFile(file, text.replace('"layers": {', `"layers": {\n    "__proto__": ${JSON.stringify(lock.layers.prototype)},`))
