@@ -47,8 +47,8 @@ export function diffLockfiles(before: Lockfile | undefined, after: Lockfile): Lo
   const names = [...new Set([...Object.keys(old), ...Object.keys(after.layers)])].sort()
   const changes: LockLayerChange[] = []
   for (const name of names) {
-    const a = old[name]
-    const b = after.layers[name]
+    const a = own(old, name)
+    const b = own(after.layers, name)
     if (a !== undefined && b !== undefined && canonicalJson(a) === canonicalJson(b)) continue
     changes.push({layer: name, change: a === undefined ? 'added' : b === undefined ? 'removed' : 'changed', differences: diffLayer(a, b)})
   }
@@ -64,26 +64,27 @@ function diffLayer(a: LockedLayer | undefined, b: LockedLayer | undefined): Lock
   if (templateA !== undefined && templateB !== undefined && templateA !== templateB) out.push({field: 'template', before: templateA, after: templateB})
   const artifactsA = a && a.kind !== 'arn' ? a.artifacts : {}
   const artifactsB = b && b.kind !== 'arn' ? b.artifacts : {}
-  for (const key of keys(artifactsA, artifactsB)) out.push(...diffArtifact(key, artifactsA[key], artifactsB[key]))
+  for (const key of keys(artifactsA, artifactsB)) out.push(...diffArtifact(key, own(artifactsA, key), own(artifactsB, key)))
   const arnsA = a?.kind === 'arn' ? a.arns : {}
   const arnsB = b?.kind === 'arn' ? b.arns : {}
   for (const accountId of keys(arnsA, arnsB)) {
-    const regionsA = arnsA[accountId] ?? {}
-    const regionsB = arnsB[accountId] ?? {}
+    const regionsA = own(arnsA, accountId) ?? {}
+    const regionsB = own(arnsB, accountId) ?? {}
     for (const region of keys(regionsA, regionsB)) {
-      if (regionsA[region] !== regionsB[region]) out.push({field: 'arn', accountId, region, ...defined('before', regionsA[region]), ...defined('after', regionsB[region])})
+      const [before, after] = [own(regionsA, region), own(regionsB, region)]
+      if (before !== after) out.push({field: 'arn', accountId, region, ...defined('before', before), ...defined('after', after)})
     }
   }
   const publishedA = a && a.kind !== 'arn' ? (a.published ?? {}) : {}
   const publishedB = b && b.kind !== 'arn' ? (b.published ?? {}) : {}
   for (const accountId of keys(publishedA, publishedB)) {
-    const regionsA = publishedA[accountId] ?? {}
-    const regionsB = publishedB[accountId] ?? {}
+    const regionsA = own(publishedA, accountId) ?? {}
+    const regionsB = own(publishedB, accountId) ?? {}
     for (const region of keys(regionsA, regionsB)) {
-      const byKeyA = regionsA[region] ?? {}
-      const byKeyB = regionsB[region] ?? {}
+      const byKeyA = own(regionsA, region) ?? {}
+      const byKeyB = own(regionsB, region) ?? {}
       for (const artifact of keys(byKeyA, byKeyB)) {
-        const [before, after] = [byKeyA[artifact], byKeyB[artifact]]
+        const [before, after] = [own(byKeyA, artifact), own(byKeyB, artifact)]
         if (!samePublication(before, after)) out.push({field: 'published', accountId, region, artifact, ...defined('before', before?.arn), ...defined('after', after?.arn)})
       }
     }
@@ -99,17 +100,17 @@ function diffArtifact(key: string, a: LockedArtifact | undefined, b: LockedArtif
   const packagesA = a?.packages ?? {}
   const packagesB = b?.packages ?? {}
   for (const path of keys(packagesA, packagesB)) {
-    const [before, after] = [packagesA[path], packagesB[path]]
+    const [before, after] = [own(packagesA, path), own(packagesB, path)]
     if (before && after && canonicalJson(before) === canonicalJson(after)) continue
     out.push({field: 'package', artifact: key, path, ...defined('before', before && ref(before)), ...defined('after', after && ref(after))})
   }
   const wheelsA = a?.wheels ?? {}
   const wheelsB = b?.wheels ?? {}
   for (const runtime of keys(wheelsA, wheelsB)) {
-    const byNameA = wheelsA[runtime] ?? {}
-    const byNameB = wheelsB[runtime] ?? {}
+    const byNameA = own(wheelsA, runtime) ?? {}
+    const byNameB = own(wheelsB, runtime) ?? {}
     for (const name of keys(byNameA, byNameB)) {
-      const [before, after] = [byNameA[name], byNameB[name]]
+      const [before, after] = [own(byNameA, name), own(byNameB, name)]
       if (before && after && canonicalJson(before) === canonicalJson(after)) continue
       out.push({field: 'wheel', artifact: key, runtime, name, ...defined('before', before && wheelRef(before)), ...defined('after', after && wheelRef(after))})
     }
@@ -130,6 +131,11 @@ function wheelRef(wheel: LockedWheel): LockedWheelRef {
 
 function samePublication(a: Publication | undefined, b: Publication | undefined): boolean {
   return canonicalJson(a ?? null) === canonicalJson(b ?? null)
+}
+
+/** The entry at a key of the lockfile's own, never an inherited property (a layer named toString). */
+function own<V>(record: Readonly<Record<string, V>>, key: string): V | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined
 }
 
 function keys(...records: Array<Record<string, unknown>>): string[] {

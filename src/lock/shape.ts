@@ -1,5 +1,6 @@
 // Owns the structural check of a parsed lockfile, so a hand-broken file is reported with the path of
 // the first bad value (io.ts locates it in the file) instead of failing later with a TypeError.
+import {isReservedName, reservedNameReason} from '../manifest/reserved-names.js'
 import {LOCKFILE_VERSION} from './types.js'
 
 /** The first structural problem: what is wrong and the JSON path of the value. */
@@ -24,6 +25,8 @@ export function checkLockfileShape(data: unknown): ShapeProblem | undefined {
     return fail(['lockfileVersion'], `is ${JSON.stringify(data.lockfileVersion)}, this layers understands ${LOCKFILE_VERSION}`)
   }
   if (!isObject(data.layers)) return fail(['layers'], 'must be an object')
+  const reservedLayer = reservedKey(data.layers, ['layers'])
+  if (reservedLayer) return reservedLayer
   for (const [name, layer] of Object.entries(data.layers)) {
     const at = ['layers', name]
     if (!isObject(layer)) return fail(at, 'must be an object')
@@ -31,8 +34,12 @@ export function checkLockfileShape(data: unknown): ShapeProblem | undefined {
     if (typeof layer.inputs !== 'string') return fail([...at, 'inputs'], 'must be a string')
     if (layer.kind === 'arn') {
       if (!isObject(layer.arns)) return fail([...at, 'arns'], 'must be an object')
+      const reservedAccount = reservedKey(layer.arns, [...at, 'arns'])
+      if (reservedAccount) return reservedAccount
       for (const [account, regions] of Object.entries(layer.arns)) {
         if (!isObject(regions)) return fail([...at, 'arns', account], 'must be an object')
+        const reservedRegion = reservedKey(regions, [...at, 'arns', account])
+        if (reservedRegion) return reservedRegion
         for (const [region, arn] of Object.entries(regions)) {
           if (typeof arn !== 'string') return fail([...at, 'arns', account, region], 'must be a string')
         }
@@ -40,6 +47,8 @@ export function checkLockfileShape(data: unknown): ShapeProblem | undefined {
       continue
     }
     if (!isObject(layer.artifacts)) return fail([...at, 'artifacts'], 'must be an object')
+    const reservedArtifact = reservedKey(layer.artifacts, [...at, 'artifacts'])
+    if (reservedArtifact) return reservedArtifact
     if (layer.source !== undefined) {
       if (layer.kind !== 'npm' || !isObject(layer.source)) return fail([...at, 'source'], 'must be an object (npm layers only)')
       if (typeof layer.source.lockfile !== 'string') return fail([...at, 'source', 'lockfile'], 'must be a string')
@@ -60,6 +69,8 @@ export function checkLockfileShape(data: unknown): ShapeProblem | undefined {
       }
       if (artifact.wheels !== undefined) {
         if (!isObject(artifact.wheels)) return fail([...at, 'artifacts', key, 'wheels'], 'must be an object')
+        const reservedRuntime = reservedKey(artifact.wheels, [...at, 'artifacts', key, 'wheels'])
+        if (reservedRuntime) return reservedRuntime
         for (const [runtime, wheels] of Object.entries(artifact.wheels)) {
           if (!isObject(wheels)) return fail([...at, 'artifacts', key, 'wheels', runtime], 'must be an object')
           for (const [project, wheel] of Object.entries(wheels)) {
@@ -86,6 +97,8 @@ export function checkLockfileShape(data: unknown): ShapeProblem | undefined {
     }
     if (layer.channels !== undefined) {
       if (!isObject(layer.channels)) return fail([...at, 'channels'], 'must be an object')
+      const reservedChannel = reservedKey(layer.channels, [...at, 'channels'])
+      if (reservedChannel) return reservedChannel
       for (const [channel, publications] of Object.entries(layer.channels)) {
         const problem = publicationsProblem(publications, [...at, 'channels', channel])
         if (problem) return problem
@@ -95,14 +108,31 @@ export function checkLockfileShape(data: unknown): ShapeProblem | undefined {
   return undefined
 }
 
+/**
+ * A key of a map keyed by what layers names (layers, channels, accounts, regions, artifact keys, runtimes)
+ * that is a reserved name (src/manifest/reserved-names.ts): layers never writes one, and would read
+ * `layers.toString` as an inherited property. Package and project names are the registries' to give
+ * (npm and PyPI both have a `constructor`), and are not refused.
+ */
+function reservedKey(record: Record<string, unknown>, at: Array<string | number>): ShapeProblem | undefined {
+  const key = Object.keys(record).find(isReservedName)
+  return key === undefined ? undefined : {message: `${dotted([...at, key])} has a reserved name: ${reservedNameReason(key)}`, path: [...at, key]}
+}
+
 /** The first problem of an accountId -> region -> artifact key -> {arn, version, codeSha256} map at `at`. */
 function publicationsProblem(value: unknown, at: Array<string | number>): ShapeProblem | undefined {
   const fail = (path: Array<string | number>, text: string): ShapeProblem => ({message: `${dotted(path)} ${text}`, path})
   if (!isObject(value)) return fail(at, 'must be an object')
+  const reservedAccount = reservedKey(value, at)
+  if (reservedAccount) return reservedAccount
   for (const [account, regions] of Object.entries(value)) {
     if (!isObject(regions)) return fail([...at, account], 'must be an object')
+    const reservedRegion = reservedKey(regions, [...at, account])
+    if (reservedRegion) return reservedRegion
     for (const [region, artifacts] of Object.entries(regions)) {
       if (!isObject(artifacts)) return fail([...at, account, region], 'must be an object')
+      const reservedArtifact = reservedKey(artifacts, [...at, account, region])
+      if (reservedArtifact) return reservedArtifact
       for (const [key, publication] of Object.entries(artifacts)) {
         if (!isObject(publication) || typeof publication.arn !== 'string' || typeof publication.version !== 'number' || typeof publication.codeSha256 !== 'string') {
           return fail([...at, account, region, key], 'must have arn, version and codeSha256')

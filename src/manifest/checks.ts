@@ -1,4 +1,5 @@
-// Owns the manifest checks a schema cannot express: SPDX ids of the licence policy, a layer is exactly one kind, ARNs, npm package
+// Owns the manifest checks a schema cannot express: names that are no reserved JavaScript property
+// names (src/manifest/reserved-names.ts), SPDX ids of the licence policy, a layer is exactly one kind, ARNs, npm package
 // names and semver ranges, PEP 508 requirements of pip layers (src/python/requirements.ts), npm and
 // pip layers on runtimes of their language, regions and runtimes that exist, references between
 // sections (layers, accounts) with did-you-mean, Lambda's limits on a function's layers, and
@@ -19,6 +20,7 @@ import {packageSpecs, readOverrides} from '../resolve/overrides.js'
 import {checkLayerArn, REGION_PLACEHOLDER} from './arn.js'
 import type {DocPath, YamlSource} from './document.js'
 import {isKnownRegion, ALL_REGIONS} from './regions.js'
+import {isReservedName, reservedNameReason} from './reserved-names.js'
 import {CUSTOM_RUNTIMES, lambdaRuntime, RUNTIME_NAMES} from './runtimes.js'
 import {dotted} from './schema-check.js'
 import {didYouMean} from './suggest.js'
@@ -32,6 +34,8 @@ const OWN_LAYER_KEYS = ['runtimes', 'architectures', 'license', 'description', '
 type Raw = Record<string, unknown>
 
 const isObject = (value: unknown): value is Raw => value !== null && typeof value === 'object' && !Array.isArray(value)
+/** The entry a user-chosen name keys, never a property every object inherits (`accounts.constructor`). */
+const own = (record: Raw, name: string): unknown => (Object.hasOwn(record, name) ? record[name] : undefined)
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [])
 
 export interface CheckContext {
@@ -69,6 +73,18 @@ export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
     strings(value).forEach((runtime, index) => {
       if (!lambdaRuntime(runtime)) report('UNKNOWN_RUNTIME', `Unknown Lambda runtime "${runtime}".${didYouMean(runtime, RUNTIME_NAMES)}`, 'Use a runtime identifier such as nodejs22.x or provided.al2023.', [...at, index])
     })
+  }
+
+  const checkName = (name: string, what: string, at: DocPath, part: 'value' | 'key'): void => {
+    if (!isReservedName(name)) return
+    const rename = `${name.replace(/^_+|_+$/g, '')}-${what.split(' ')[0]!.toLowerCase()}`
+    report('RESERVED_NAME', `${dotted(at)}: ${what} ${reservedNameReason(name)}.`, `Rename it (letters, digits, - and _), e.g. ${rename}, here and wherever it is referenced.`, at, part)
+  }
+  for (const [section, what] of [['accounts', 'account name'], ['layers', 'layer name'], ['functions', 'function name']] as const) {
+    for (const name of Object.keys(isObject(data[section]) ? data[section] : {})) checkName(name, what, [section, name], 'key')
+  }
+  for (const [name, layer] of Object.entries(layers)) {
+    if (isObject(layer)) strings(layer.channels).forEach((channel, index) => checkName(channel, 'channel name', ['layers', name, 'channels', index], 'value'))
   }
 
   checkRegions(settings.regions, ['settings', 'regions'])
@@ -231,7 +247,7 @@ export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
       report('RUNTIME_DEPRECATED', `functions.${key} uses ${runtime}, deprecated by AWS since ${deprecated}.`, 'Move the function (and the runtimes of its layers) to a supported runtime; Lambda later blocks creating and updating functions on it.', [...at, 'runtime'], 'value', 'warning')
     }
     strings(fn.accounts).forEach((account, index) => {
-      if (accounts[account] === undefined) report('UNKNOWN_ACCOUNT', `functions.${key}.accounts names "${account}", which is not in accounts:.${didYouMean(account, Object.keys(accounts))}`, `Use one of: ${Object.keys(accounts).join(', ') || '(define accounts: first)'}.`, [...at, 'accounts', index])
+      if (own(accounts, account) === undefined) report('UNKNOWN_ACCOUNT', `functions.${key}.accounts names "${account}", which is not in accounts:.${didYouMean(account, Object.keys(accounts))}`, `Use one of: ${Object.keys(accounts).join(', ') || '(define accounts: first)'}.`, [...at, 'accounts', index])
     })
     // An invalid architecture is reported by the schema; comparing it with layers would only repeat it.
     const architecture = fn.architecture === undefined ? 'x86_64' : fn.architecture === 'x86_64' || fn.architecture === 'arm64' ? fn.architecture : undefined
@@ -239,7 +255,12 @@ export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
     const seen = new Map<string, number>()
     /** Versionless ARN of each `arn` layer listed so far -> its manifest name. */
     const arnLayersSeen = new Map<string, string>()
-    const regions = new Set(strings(fn.accounts).flatMap((account) => (isObject(accounts[account]) ? strings(accounts[account].regions ?? settings.regions) : [])))
+    const regions = new Set(
+      strings(fn.accounts).flatMap((account) => {
+        const declared = own(accounts, account)
+        return isObject(declared) ? strings(declared.regions ?? settings.regions) : []
+      }),
+    )
     listed.forEach((entry, index) => {
       if (typeof entry !== 'string') return
       const itemAt: DocPath = [...at, 'layers', index]
@@ -249,7 +270,7 @@ export function semanticProblems(data: Raw, context: CheckContext): Problem[] {
         return
       }
       seen.set(entry, index)
-      const layer = layers[entry]
+      const layer = own(layers, entry)
       if (!isObject(layer)) {
         report('UNKNOWN_LAYER', `functions.${key} uses layer "${entry}", which is not defined in layers:.${didYouMean(entry, Object.keys(layers))}`, `Define layers.${entry} or use one of: ${Object.keys(layers).join(', ') || '(none defined)'}.`, itemAt)
         return
@@ -301,7 +322,7 @@ function checkSsmSettings(ssm: unknown, layers: Raw, defaultArchitectures: unkno
 function checkShare(share: unknown, at: DocPath, accounts: Raw, report: Report): void {
   if (!isObject(share)) return
   strings(share.accounts).forEach((account, index) => {
-    if (/^\d{12}$/.test(account) || accounts[account] !== undefined) return
+    if (/^\d{12}$/.test(account) || own(accounts, account) !== undefined) return
     report('UNKNOWN_ACCOUNT', `${dotted(at)}.accounts names "${account}", which is neither a 12-digit account id nor in accounts:.${didYouMean(account, Object.keys(accounts))}`, 'Use an account name from accounts: or a 12-digit id (quoted).', [...at, 'accounts', index])
   })
 }

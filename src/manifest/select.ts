@@ -12,6 +12,11 @@ import {isOwnLayer, type Account, type FunctionSpec, type LayerSpec, type Manife
 const REGION_NAME = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/
 const ACCOUNT_ID = /^\d{12}$/
 
+/** The entry a typed name keys, never a property every object inherits (`--layer toString`). */
+export function entryNamed<V>(record: Readonly<Record<string, V>>, name: string): V | undefined {
+  return Object.hasOwn(record, name) ? record[name] : undefined
+}
+
 function listOf(names: readonly string[]): string {
   return names.length > 0 ? names.join(', ') : '(none)'
 }
@@ -40,7 +45,7 @@ export function selectLayerNames(manifest: Pick<Manifest, 'layers' | 'file'>, wa
     .map((layer) => layer.name)
   if (!wanted || wanted.length === 0) return allowed
   for (const name of wanted) {
-    const layer = manifest.layers[name]
+    const layer = entryNamed(manifest.layers, name)
     if (!layer) throw unknownName('layer', name, Object.keys(manifest.layers), manifest.file)
     if (!allowed.includes(name)) {
       const what = kinds === 'own' ? 'npm, dir or runtime' : 'npm or arn'
@@ -55,7 +60,7 @@ export function selectLayerNames(manifest: Pick<Manifest, 'layers' | 'file'>, wa
 
 /** The manifest's layer named `name`, or the unknown-layer error. */
 export function layerByName(manifest: Pick<Manifest, 'layers' | 'file'>, name: string): LayerSpec {
-  const layer = manifest.layers[name]
+  const layer = entryNamed(manifest.layers, name)
   if (!layer) throw unknownName('layer', name, Object.keys(manifest.layers), manifest.file)
   return layer
 }
@@ -65,7 +70,7 @@ export function selectFunctions(manifest: Pick<Manifest, 'functions' | 'file'>, 
   const all = Object.values(manifest.functions)
   if (!wanted || wanted.length === 0) return all
   const chosen = wanted.map((name) => {
-    const fn = manifest.functions[name] ?? all.find((entry) => entry.name === name)
+    const fn = entryNamed(manifest.functions, name) ?? all.find((entry) => entry.name === name)
     if (!fn) throw unknownName('function', name, all.map((entry) => entry.key), manifest.file)
     return fn
   })

@@ -44,7 +44,7 @@ export async function validateProject(manifestPath: string): Promise<{report: Va
     const status = await lockStatus(manifest, lock)
     lockReport = {file: paths.lockfile, state: lockIsCurrent(status) ? 'current' : 'stale', ...status}
     // The licence policy holds for what is locked now (layers locked before licences are reported stale above).
-    const violations = licenseViolations(manifest, Object.entries(lock.layers).filter(([name]) => name in manifest.layers))
+    const violations = licenseViolations(manifest, Object.entries(lock.layers).filter(([name]) => Object.hasOwn(manifest.layers, name)))
     if (violations.length > 0) throw licensePolicyError(manifest, violations, `${paths.lockfile} holds ${violations.length === 1 ? 'it' : 'them'}`)
     // Functions checked against their locked layers (throws on import errors); see src/imports.
     importWarnings = await importWarningsForValidate(manifest, lock, status)

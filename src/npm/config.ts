@@ -4,7 +4,10 @@
 // What is honoured: `registry`, `@scope:registry`, per-registry auth (`//host/path/:_authToken`,
 // `:_auth`, `:username` + `:_password`, `:certfile` + `:keyfile`), the cache directory (pacote gets
 // `<cache>/_cacache`, so a warm `~/.npm` is used), retries and timeouts, TLS and proxy settings,
-// offline / prefer-offline / prefer-online, and legacy-peer-deps (for the resolver). The options hold credentials: never log, lock or store them
+// offline / prefer-offline / prefer-online, and legacy-peer-deps (for the resolver). Values of the types
+// npm documents for those keys (registry: an http(s) URL; strict-ssl ...: a boolean; fetch-*: a number)
+// are checked, a bad one is ERR_LAYERS_NPMRC_INVALID naming its file and line (or variable); npm would
+// warn and fall back to its default. The options hold credentials: never log, lock or store them
 // (describeNpmOptions gives a printable summary without them).
 import {readFileSync} from 'node:fs'
 import {homedir} from 'node:os'
@@ -45,16 +48,32 @@ export interface NpmConfigSources {
 const DEFAULT_REGISTRY = 'https://registry.npmjs.org/'
 const AUTH_SUFFIXES = [':_authToken', ':_auth', ':username', ':_password', ':certfile', ':keyfile', ':email', ':always-auth']
 
+type ConfigValues = Record<string, string | string[]>
+
+/** Where a value was set: a line of an npmrc (when it can be found), or an npm_config_* variable. */
+type Origin = {file: string; line?: number} | {variable: string}
+
+/** The merged configuration and where each key's winning value was set. */
+interface Config {
+  values: ConfigValues
+  origin(key: string): Origin
+}
+
 /** Reads the npm configuration of a project (its `.npmrc`), of the user and of the environment. */
 export async function loadNpmOptions(projectRoot: string, sources: NpmConfigSources = {}): Promise<NpmOptions> {
   const env = sources.env ?? process.env
   const home = sources.home ?? homedir()
+  return toPacoteOptions(readConfig(projectRoot, sources, env, home), home, env)
+}
+
+/** global < user < project npmrc < npm_config_* variables; with `only`, just the keys it accepts. */
+function readConfig(projectRoot: string, sources: NpmConfigSources, env: NodeJS.ProcessEnv, home: string, only?: (key: string) => boolean): Config {
   const fromEnv = envConfig(env)
-  const globalFile = fromEnv.globalconfig ?? path.join(sources.globalPrefix ?? path.join(path.dirname(path.dirname(process.execPath)), 'etc'), 'npmrc')
-  const userFile = fromEnv.userconfig ?? path.join(home, '.npmrc')
-  const layers = [readNpmrc(globalFile, env), readNpmrc(userFile, env), readNpmrc(path.join(projectRoot, '.npmrc'), env), fromEnv]
-  const config: Record<string, string | string[]> = Object.assign({}, ...layers)
-  return toPacoteOptions(config, home, env)
+  const globalFile = fromEnv.values.globalconfig ?? path.join(sources.globalPrefix ?? path.join(path.dirname(path.dirname(process.execPath)), 'etc'), 'npmrc')
+  const userFile = fromEnv.values.userconfig ?? path.join(home, '.npmrc')
+  const layers = [readNpmrc(String(globalFile), env, only), readNpmrc(String(userFile), env, only), readNpmrc(path.join(projectRoot, '.npmrc'), env, only), fromEnv]
+  const values: ConfigValues = Object.assign({}, ...layers.map((layer) => layer.values))
+  return {values, origin: (key) => layers.findLast((layer) => Object.hasOwn(layer.values, key))!.origin(key)}
 }
 
 /** The registries a lockfile's tarball URLs may point at (see src/lock/check.ts). */
@@ -71,17 +90,44 @@ export interface RegistryPolicy {
  * none) does not stop reading a lockfile.
  */
 export function loadRegistryPolicy(projectRoot: string, sources: NpmConfigSources = {}): RegistryPolicy {
-  const env = sources.env ?? process.env
-  const home = sources.home ?? homedir()
-  const fromEnv = envConfig(env)
-  const globalFile = fromEnv.globalconfig ?? path.join(sources.globalPrefix ?? path.join(path.dirname(path.dirname(process.execPath)), 'etc'), 'npmrc')
-  const userFile = fromEnv.userconfig ?? path.join(home, '.npmrc')
-  const wanted = (key: string): boolean => key === 'registry' || key === 'replace-registry-host' || /^@[^:/]+:registry$/.test(key)
-  const layers = [readNpmrc(globalFile, env, wanted), readNpmrc(userFile, env, wanted), readNpmrc(path.join(projectRoot, '.npmrc'), env, wanted), fromEnv]
-  const config: Record<string, string | string[]> = Object.assign({}, ...layers)
-  const registries = [withSlash(String(config.registry ?? DEFAULT_REGISTRY))]
-  for (const [key, value] of Object.entries(config)) if (/^@[^:/]+:registry$/.test(key)) registries.push(withSlash(String(value)))
-  return {registries: [...new Set(registries)], replaceRegistryHost: String(config['replace-registry-host'] ?? 'npmjs')}
+  const wanted = (key: string): boolean => key === 'registry' || key === 'replace-registry-host' || SCOPE_REGISTRY.test(key)
+  const config = readConfig(projectRoot, sources, sources.env ?? process.env, sources.home ?? homedir(), wanted)
+  const {registry, scopes} = registriesOf(config)
+  return {registries: [...new Set([registry, ...Object.values(scopes)])], replaceRegistryHost: String(config.values['replace-registry-host'] ?? 'npmjs')}
+}
+
+const SCOPE_REGISTRY = /^@[^:/]+:registry$/
+
+/** The default registry and each `@scope:registry` (key -> URL), each with a final slash; each must be an http(s) URL. */
+function registriesOf(config: Config): {registry: string; scopes: Record<string, string>} {
+  const url = (key: string): string => {
+    const value = String(config.values[key])
+    let protocol: string | undefined
+    try {
+      protocol = new URL(value).protocol
+    } catch {
+      protocol = undefined
+    }
+    if (protocol !== 'http:' && protocol !== 'https:') {
+      throw invalidValue(config, key, 'an http:// or https:// URL', `Set ${key} to the registry's URL, e.g. ${key}=https://registry.npmjs.org/, or remove the line.`)
+    }
+    return withSlash(value)
+  }
+  const scopes: Record<string, string> = {}
+  for (const key of Object.keys(config.values)) if (SCOPE_REGISTRY.test(key)) scopes[key] = url(key)
+  return {registry: config.values.registry === undefined ? DEFAULT_REGISTRY : url('registry'), scopes}
+}
+
+/** ERR_LAYERS_NPMRC_INVALID for the value of `key`, at the line (or variable) that set it; credentials in a URL are not shown. */
+function invalidValue(config: Config, key: string, expected: string, hint: string): UserInputError {
+  const origin = config.origin(key)
+  const shown = JSON.stringify(String(config.values[key])).replace(/\/\/[^/@\s]*@/, '//***@')
+  const where = 'variable' in origin ? `from the environment variable ${origin.variable}` : `in ${origin.file}${origin.line === undefined ? '' : ` (line ${origin.line})`}`
+  return new UserInputError('ERR_LAYERS_NPMRC_INVALID', `${key} = ${shown} ${where} is not ${expected}.`, {
+    hint,
+    ...('file' in origin && origin.line !== undefined ? {location: {file: origin.file, line: origin.line, column: 1}} : {}),
+    details: {...origin, key},
+  })
 }
 
 /** The registry (with a final slash) npm fetches `name` from: its scope's `@scope:registry`, else `registry`. */
@@ -103,28 +149,46 @@ export function describeNpmOptions(options: NpmOptions): {registry: string; scop
 }
 
 /** Reads one npmrc; with `only`, just the keys it accepts (the others are not even expanded). */
-function readNpmrc(file: string, env: NodeJS.ProcessEnv, only?: (key: string) => boolean): Record<string, string | string[]> {
+function readNpmrc(file: string, env: NodeJS.ProcessEnv, only?: (key: string) => boolean): {values: ConfigValues; origin(key: string): Origin} {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return {}
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return {values: {}, origin: () => ({file})}
     throw new UserInputError('ERR_LAYERS_NPMRC_UNREADABLE', `Cannot read ${file}: ${(error as Error).message}`, {
       hint: 'Fix the file permissions or remove the file.',
       details: {file},
     })
   }
   const parsed = ini.parse(text) as Record<string, unknown>
-  const result: Record<string, string | string[]> = {}
+  const result: ConfigValues = {}
+  const rawKeys = new Map<string, string>()
   for (const [rawKey, rawValue] of Object.entries(parsed)) {
     // ini sections ([name]) are not npm configuration; npm ignores them as well.
     if (rawValue !== null && typeof rawValue === 'object' && !Array.isArray(rawValue)) continue
     if (only && !only(rawKey)) continue
     const key = expandEnv(rawKey, env, file, rawKey)
     result[key] = Array.isArray(rawValue) ? rawValue.map((item) => expandEnv(String(item), env, file, key)) : expandEnv(String(rawValue), env, file, key)
+    rawKeys.set(key, rawKey)
   }
-  return result
+  return {values: result, origin: (key) => ({file, ...lineOf(text, rawKeys.get(key) ?? key)})}
+}
+
+/**
+ * The line that sets a top-level key (the last one: the last wins), found again in the text since ini
+ * keeps no positions: `key = value`, `"key" = value` or `key[] = value`, before any [section].
+ */
+function lineOf(text: string, rawKey: string): {line?: number} {
+  let found: number | undefined
+  for (const [index, line] of text.split(/\r?\n/).entries()) {
+    if (/^\s*\[[^\]]*\]\s*$/.test(line)) break
+    const equals = line.indexOf('=')
+    if (equals < 0 || /^\s*[;#]/.test(line)) continue
+    const key = line.slice(0, equals).trim().replace(/^(["'])(.*)\1$/, '$2').replace(/\[\]$/, '')
+    if (key === rawKey) found = index + 1
+  }
+  return found === undefined ? {} : {line: found}
 }
 
 /** npm's env expansion: `${VAR}` (error when unset) and `${VAR?}` (empty when unset); `\${` stays literal. */
@@ -142,35 +206,36 @@ function expandEnv(value: string, env: NodeJS.ProcessEnv, file: string, key: str
 }
 
 /** `npm_config_foo_bar` / `NPM_CONFIG_FOO_BAR` -> `foo-bar` (keys starting with `//` or `@` keep their form). */
-function envConfig(env: NodeJS.ProcessEnv): Record<string, string> {
+function envConfig(env: NodeJS.ProcessEnv): {values: Record<string, string>; origin(key: string): Origin} {
   const result: Record<string, string> = {}
+  const variables = new Map<string, string>()
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined || !/^npm_config_/i.test(name)) continue
     const raw = name.slice('npm_config_'.length)
     const key = raw.startsWith('//') || raw.startsWith('@') ? raw : raw.toLowerCase().replace(/(?!^)_/g, '-')
     if (key === '') continue
     result[key] = value
+    variables.set(key, name)
   }
-  return result
+  return {values: result, origin: (key) => ({variable: variables.get(key) ?? key})}
 }
 
-function numberOf(config: Record<string, string | string[]>, key: string, fallback: number, file = 'npm configuration'): number {
-  const value = config[key]
+function numberOf(config: Config, key: string, fallback: number): number {
+  const value = config.values[key]
   if (value === undefined || value === '') return fallback
-  const number = Number(value)
-  if (!Number.isFinite(number) || number < 0) {
-    throw new UserInputError('ERR_LAYERS_NPMRC_INVALID', `${key} = ${JSON.stringify(value)} in the ${file} is not a number.`, {
-      hint: `Set ${key} to a non-negative number in .npmrc, or remove it.`,
-    })
-  }
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN
+  if (!Number.isFinite(number) || number < 0) throw invalidValue(config, key, 'a number', `Set ${key} to a non-negative number, e.g. ${key}=${fallback} (the default), or remove the line.`)
   return number
 }
 
-function flagOf(config: Record<string, string | string[]>, key: string): boolean | undefined {
-  const value = config[key]
+/** A key npm documents as a Boolean: true or false (any case); empty is false, as npm reads it. */
+function flagOf(config: Config, key: string): boolean | undefined {
+  const value = config.values[key]
   if (value === undefined) return undefined
-  const text = String(value).toLowerCase()
-  return !(text === 'false' || text === '' || text === '0')
+  const text = typeof value === 'string' ? value.trim().toLowerCase() : undefined
+  if (text === 'true') return true
+  if (text === 'false' || text === '') return false
+  throw invalidValue(config, key, 'true or false', `Set ${key}=true or ${key}=false, or remove the line.`)
 }
 
 function withSlash(url: string): string {
@@ -181,25 +246,27 @@ function expandHome(file: string, home: string): string {
   return file === '~' ? home : file.startsWith('~/') ? path.join(home, file.slice(2)) : file
 }
 
-function toPacoteOptions(config: Record<string, string | string[]>, home: string, env: NodeJS.ProcessEnv): NpmOptions {
+function toPacoteOptions(npmConfig: Config, home: string, env: NodeJS.ProcessEnv): NpmOptions {
+  const config = npmConfig.values
+  const {registry, scopes} = registriesOf(npmConfig)
   const cacheDir = path.resolve(expandHome(String(config.cache ?? (env.LOCALAPPDATA && process.platform === 'win32' ? path.join(env.LOCALAPPDATA, 'npm-cache') : path.join(home, '.npm'))), home))
   const options: NpmOptions = {
-    registry: withSlash(String(config.registry ?? DEFAULT_REGISTRY)),
+    registry,
     cache: path.join(cacheDir, '_cacache'),
     retry: {
-      retries: numberOf(config, 'fetch-retries', 2),
-      factor: numberOf(config, 'fetch-retry-factor', 10),
-      minTimeout: numberOf(config, 'fetch-retry-mintimeout', 10_000),
-      maxTimeout: numberOf(config, 'fetch-retry-maxtimeout', 60_000),
+      retries: numberOf(npmConfig, 'fetch-retries', 2),
+      factor: numberOf(npmConfig, 'fetch-retry-factor', 10),
+      minTimeout: numberOf(npmConfig, 'fetch-retry-mintimeout', 10_000),
+      maxTimeout: numberOf(npmConfig, 'fetch-retry-maxtimeout', 60_000),
     },
-    timeout: numberOf(config, 'fetch-timeout', 5 * 60 * 1000),
-    strictSSL: flagOf(config, 'strict-ssl') ?? true,
-    maxSockets: numberOf(config, 'maxsockets', 16),
+    timeout: numberOf(npmConfig, 'fetch-timeout', 5 * 60 * 1000),
+    strictSSL: flagOf(npmConfig, 'strict-ssl') ?? true,
+    maxSockets: numberOf(npmConfig, 'maxsockets', 16),
   }
-  if (flagOf(config, 'prefer-online')) options.preferOnline = true
-  if (flagOf(config, 'prefer-offline')) options.preferOffline = true
-  if (flagOf(config, 'offline')) options.offline = true
-  if (flagOf(config, 'legacy-peer-deps')) options.legacyPeerDeps = true
+  if (flagOf(npmConfig, 'prefer-online')) options.preferOnline = true
+  if (flagOf(npmConfig, 'prefer-offline')) options.preferOffline = true
+  if (flagOf(npmConfig, 'offline')) options.offline = true
+  if (flagOf(npmConfig, 'legacy-peer-deps')) options.legacyPeerDeps = true
   const proxy = config.proxy ?? env.HTTP_PROXY ?? env.http_proxy
   const httpsProxy = config['https-proxy'] ?? env.HTTPS_PROXY ?? env.https_proxy ?? proxy
   const noProxy = config.noproxy ?? env.NO_PROXY ?? env.no_proxy
@@ -209,9 +276,9 @@ function toPacoteOptions(config: Record<string, string | string[]>, home: string
   if (config['replace-registry-host'] !== undefined) options.replaceRegistryHost = String(config['replace-registry-host'])
   const ca = config.ca ?? (config.cafile ? readCaFile(expandHome(String(config.cafile), home)) : undefined)
   if (ca !== undefined && ca !== 'null') options.ca = ca
+  Object.assign(options, scopes)
   for (const [key, value] of Object.entries(config)) {
-    if (/^@[^:/]+:registry$/.test(key)) options[key] = withSlash(String(value))
-    else if (key.startsWith('//') && AUTH_SUFFIXES.some((suffix) => key.endsWith(suffix))) {
+    if (key.startsWith('//') && AUTH_SUFFIXES.some((suffix) => key.endsWith(suffix))) {
       options[key] = key.endsWith(':certfile') || key.endsWith(':keyfile') ? expandHome(String(value), home) : String(value)
     }
   }

@@ -10,6 +10,7 @@ import {UserInputError} from '../errors/index.js'
 import {resolveFrom} from '../find/plan.js'
 import {NOASSERTION, spdxExpression} from '../licenses/policy.js'
 import {canonicalJson} from '../lock/serialize.js'
+import {entryNamed} from '../manifest/select.js'
 import {withoutLicenses, type ArtifactKey, type LockedArtifact, type LockedOwnLayer, type Lockfile} from '../lock/types.js'
 
 export const SBOM_FORMATS = ['cyclonedx', 'spdx'] as const
@@ -176,7 +177,7 @@ export function sbomArtifacts(inputs: SbomInputs): SbomArtifact[] {
   const names = inputs.layers.length > 0 ? [...new Set(inputs.layers)] : Object.keys(inputs.lock.layers).filter((name) => inputs.lock.layers[name]!.kind !== 'arn')
   const artifacts: SbomArtifact[] = []
   for (const name of names.sort(byString)) {
-    const locked = inputs.lock.layers[name]
+    const locked = entryNamed(inputs.lock.layers, name)
     if (!locked) {
       throw new UserInputError('ERR_LAYERS_SBOM_LAYER', `Layer ${name} is not in lockfile.json.`, {hint: `Name one of: ${Object.keys(inputs.lock.layers).sort(byString).join(', ') || '(none)'}; or run \`layers lock\` after adding it to the manifest.`})
     }

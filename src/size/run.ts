@@ -2,6 +2,7 @@
 // one when none is), reads the built zips of their artifacts (`layers build` output for the current
 // lock; a layer not built has unknown sizes and a warning) and the functions' own files, and returns
 // the report src/size/plan.ts makes from them.
+import {entryNamed} from '../manifest/select.js'
 import {didYouMean} from '../manifest/suggest.js'
 import {UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
@@ -32,10 +33,11 @@ function choose(manifest: Manifest, names: readonly string[]): {layers: string[]
   const layers: string[] = []
   const functions: FunctionSpec[] = []
   for (const name of names) {
-    const fn = manifest.functions[name] ?? Object.values(manifest.functions).find((candidate) => candidate.name === name)
-    if (manifest.layers[name]) layers.push(name)
+    const fn = entryNamed(manifest.functions, name) ?? Object.values(manifest.functions).find((candidate) => candidate.name === name)
+    const layer = entryNamed(manifest.layers, name)
+    if (layer) layers.push(name)
     if (fn) functions.push(fn)
-    if (!manifest.layers[name] && !fn) {
+    if (!layer && !fn) {
       throw new UserInputError('ERR_LAYERS_UNKNOWN_NAME', `${name} is neither a layer nor a function of ${manifest.file}.${didYouMean(name, [...Object.keys(manifest.layers), ...Object.keys(manifest.functions)])}`, {
         hint: 'Name layers (under `layers:`) or functions (under `functions:`) of the manifest, or none for all of them.',
         details: {name},

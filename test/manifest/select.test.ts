@@ -8,7 +8,7 @@ import {millisecondsFromEnv} from '../../src/env.js'
 import {lockWaitMs} from '../../src/lock/io.js'
 import {readYaml} from '../../src/manifest/document.js'
 import {bucketProblems} from '../../src/manifest/bucket.js'
-import {checkRegionNames, selectAccounts, selectFunctions, selectLayerNames, selectRegions} from '../../src/manifest/select.js'
+import {checkRegionNames, layerByName, selectAccounts, selectFunctions, selectLayerNames, selectRegions} from '../../src/manifest/select.js'
 import type {Manifest} from '../../src/manifest/types.js'
 
 const manifest = {
@@ -39,6 +39,13 @@ describe('selection', () => {
     expect(() => selectAccounts(manifest, ['333333333333'])).toThrow(expect.objectContaining({code: 'ERR_LAYERS_UNKNOWN_ACCOUNT'}))
     expect(selectAccounts(manifest, ['333333333333'], {ids: true, defaultRegions: ['eu-west-1']})).toEqual([{name: '333333333333', id: '333333333333', regions: ['eu-west-1']}])
     expect(() => selectAccounts(manifest, ['prd'], {ids: true})).toThrow(expect.objectContaining({code: 'ERR_LAYERS_UNKNOWN_ACCOUNT', message: expect.stringContaining('Did you mean "prod"?')}))
+  })
+
+  it('names a typed name every object inherits (toString, constructor) as unknown, not as an entry', () => {
+    expect(() => selectLayerNames(manifest, ['toString'])).toThrowError(expect.objectContaining({code: 'ERR_LAYERS_UNKNOWN_LAYER', exitCode: 2}))
+    expect(() => layerByName(manifest, 'hasOwnProperty')).toThrowError(expect.objectContaining({code: 'ERR_LAYERS_UNKNOWN_LAYER'}))
+    expect(() => selectFunctions(manifest, ['constructor'])).toThrowError(expect.objectContaining({code: 'ERR_LAYERS_UNKNOWN_FUNCTION'}))
+    expect(() => selectAccounts(manifest, ['valueOf'])).toThrowError(expect.objectContaining({code: 'ERR_LAYERS_UNKNOWN_ACCOUNT'}))
   })
 
   it('takes region names only, and for manifest targets only the selected accounts\' regions', () => {

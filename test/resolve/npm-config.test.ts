@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {LayersError} from '../../src/errors/index.js'
-import {describeNpmOptions, loadNpmOptions} from '../../src/npm/config.js'
+import {describeNpmOptions, loadNpmOptions, loadRegistryPolicy} from '../../src/npm/config.js'
 
 let dir: string
 let project: string
@@ -84,6 +84,48 @@ describe('loadNpmOptions', () => {
     await writeFile(path.join(project, '.npmrc'), `cafile=${path.join(dir, 'nope.pem')}\n`)
     const cafile = await load().catch((error: unknown) => error)
     expect((cafile as LayersError).code).toBe('ERR_LAYERS_NPMRC_CAFILE')
+  })
+
+  it('refuses a registry that is not an http(s) URL, a boolean that is not true or false and a number that is not one, naming file, line, key and value', async () => {
+    const npmrc = path.join(project, '.npmrc')
+    const refused = async (text: string, env: NodeJS.ProcessEnv = {}): Promise<LayersError> => {
+      await writeFile(npmrc, text)
+      const error = await load(env).catch((caught: unknown) => caught)
+      expect(error).toBeInstanceOf(LayersError)
+      expect((error as LayersError).code).toBe('ERR_LAYERS_NPMRC_INVALID')
+      expect((error as LayersError).exitCode).toBe(2)
+      return error as LayersError
+    }
+    const ftp = await refused('; the team mirror\nregistry=ftp://deploy:s3cret@mirror.example/npm/\n')
+    expect(ftp.message).toBe(`registry = "ftp://***@mirror.example/npm/" in ${npmrc} (line 2) is not an http:// or https:// URL.`)
+    expect(ftp.location).toEqual({file: npmrc, line: 2, column: 1})
+    expect(ftp.hint).toBe('Set registry to the registry\'s URL, e.g. registry=https://registry.npmjs.org/, or remove the line.')
+    expect((await refused('fetch-retries=2\n"registry" = not a url\n')).message).toBe(`registry = "not a url" in ${npmrc} (line 2) is not an http:// or https:// URL.`)
+    expect((await refused('registry=https://registry.npmjs.org/\n@corp:registry = ftp://corp.example/\n')).message).toBe(`@corp:registry = "ftp://corp.example/" in ${npmrc} (line 2) is not an http:// or https:// URL.`)
+    const strict = await refused('strict-ssl=maybe\n')
+    expect(strict.message).toBe(`strict-ssl = "maybe" in ${npmrc} (line 1) is not true or false.`)
+    expect(strict.hint).toBe('Set strict-ssl=true or strict-ssl=false, or remove the line.')
+    const timeout = await refused('fetch-timeout=abc\n')
+    expect(timeout.message).toBe(`fetch-timeout = "abc" in ${npmrc} (line 1) is not a number.`)
+    expect(timeout.hint).toBe('Set fetch-timeout to a non-negative number, e.g. fetch-timeout=300000 (the default), or remove the line.')
+    // The last line of a key wins, as in ini; a value from the environment names its variable.
+    expect((await refused('offline=false\noffline=yes\n')).location?.line).toBe(2)
+    expect((await refused('', {NPM_CONFIG_PREFER_OFFLINE: 'sometimes'})).message).toBe('prefer-offline = "sometimes" from the environment variable NPM_CONFIG_PREFER_OFFLINE is not true or false.')
+    // A user config: its own path and line.
+    await writeFile(path.join(home, '.npmrc'), 'maxsockets=-1\n')
+    expect((await refused('')).message).toBe(`maxsockets = "-1" in ${path.join(home, '.npmrc')} (line 1) is not a number.`)
+    await writeFile(path.join(home, '.npmrc'), '')
+
+    // The registries a lockfile is checked against are read the same way.
+    await writeFile(npmrc, '@corp:registry=not a url\n')
+    expect(() => loadRegistryPolicy(project, {env: {}, home, globalPrefix})).toThrowError(expect.objectContaining({code: 'ERR_LAYERS_NPMRC_INVALID', message: `@corp:registry = "not a url" in ${npmrc} (line 1) is not an http:// or https:// URL.`}))
+  })
+
+  it('accepts what npm documents: http(s) registries, true/false in any case or empty, numbers; ignores keys of [sections]', async () => {
+    await writeFile(path.join(project, '.npmrc'), 'registry=http://127.0.0.1:4873\n@corp:registry=HTTPS://corp.example/r\nstrict-ssl=FALSE\noffline=\nprefer-online=True\nfetch-timeout=\nmaxsockets=4\n[section]\nregistry=not a url\nstrict-ssl=maybe\n')
+    const options = await load()
+    expect(options).toMatchObject({registry: 'http://127.0.0.1:4873/', '@corp:registry': 'HTTPS://corp.example/r/', strictSSL: false, preferOnline: true, timeout: 300_000, maxSockets: 4})
+    expect(options.offline).toBeUndefined()
   })
 
   it('reads certificates from cafile and keeps proxies', async () => {

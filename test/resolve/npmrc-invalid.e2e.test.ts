@@ -1,0 +1,39 @@
+// A project .npmrc with a value of the wrong type, through the built CLI: `lock` exits 2 with
+// ERR_LAYERS_NPMRC_INVALID at the .npmrc's file:line, naming the key and the value, before anything
+// is fetched (the registry is not reachable here: a fetch would fail differently) or written.
+import {existsSync} from 'node:fs'
+import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {runCli} from '../support/cli.js'
+
+let dir: string
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'layers-npmrc-e2e-'))
+  await writeFile(path.join(dir, 'layers.yaml'), 'version: 1\nsettings:\n  regions: [eu-west-1]\nlayers:\n  deps:\n    npm:\n      left-pad: ^1.3.0\n')
+})
+afterAll(async () => {
+  if (dir) await rm(dir, {recursive: true, force: true})
+})
+
+/** Without the npm_config_* variables `npx` passes down, so the project's .npmrc decides. */
+function env(): NodeJS.ProcessEnv {
+  const unset = Object.fromEntries(Object.keys(process.env).filter((key) => /^npm_config_/i.test(key)).map((key) => [key, undefined]))
+  return {...unset, HOME: dir, CI: 'true'}
+}
+
+describe('an invalid .npmrc value', () => {
+  it.each([
+    ['registry=ftp://mirror.example/npm/', 'registry = "ftp://mirror.example/npm/"', 'is not an http:// or https:// URL.'],
+    ['strict-ssl=maybe', 'strict-ssl = "maybe"', 'is not true or false.'],
+    ['fetch-timeout=abc', 'fetch-timeout = "abc"', 'is not a number.'],
+  ])('%s: lock exits 2 at the .npmrc line, writing nothing', async (line, setting, problem) => {
+    const npmrc = path.join(dir, '.npmrc')
+    await writeFile(npmrc, `; the team's settings\n${line}\n`)
+    const result = await runCli(['lock', '--json'], {cwd: dir, env: env()})
+    expect(result.code, result.stderr).toBe(2)
+    expect(result.json.error).toMatchObject({code: 'ERR_LAYERS_NPMRC_INVALID', message: `${setting} in ${npmrc} (line 2) ${problem}`, location: `${npmrc}:2:1`, hint: expect.stringMatching(/^Set /)})
+    expect(existsSync(path.join(dir, 'lockfile.json'))).toBe(false)
+  })
+})
