@@ -8,6 +8,7 @@ import type {Readable} from 'node:stream'
 import {UserInputError} from '../errors/index.js'
 import {fetchableTarballProblem} from '../lock/check.js'
 import type {NpmOptions} from '../npm/config.js'
+import {fetchTarball} from '../npm/tarball.js'
 import type {BundledPackage, PackageVersion, Packument, PackumentSource, TarballId} from './types.js'
 
 export function pacotePackumentSource(npmOptions: NpmOptions): PackumentSource {
@@ -30,7 +31,7 @@ export function pacotePackumentSource(npmOptions: NpmOptions): PackumentSource {
   }
 }
 
-/** A tarball on a configured registry with its integrity, streamed through the npm cache (verified by pacote). */
+/** A tarball on a configured registry with its integrity, streamed through the npm cache (verified; src/npm/tarball.ts). */
 async function readTarball<T>(npmOptions: NpmOptions, tarball: TarballId, read: (stream: Readable, Parser: typeof import('tar').Parser) => Promise<T>): Promise<T> {
   const refused = fetchableTarballProblem(tarball)
   if (refused) {
@@ -39,12 +40,8 @@ async function readTarball<T>(npmOptions: NpmOptions, tarball: TarballId, read: 
       details: {package: tarball.name, version: tarball.version},
     })
   }
-  const [{default: pacote}, {Parser}] = await Promise.all([import('pacote'), import('tar')])
-  return pacote.tarball.stream(`${tarball.name}@${tarball.resolved}`, (stream) => read(stream, Parser), {
-    ...npmOptions,
-    integrity: tarball.integrity,
-    resolved: tarball.resolved,
-  } as Parameters<typeof pacote.tarball.stream>[2])
+  const {Parser} = await import('tar')
+  return fetchTarball(npmOptions, tarball, (stream) => read(stream, Parser))
 }
 
 /** `node_modules/**\/package.json` below the package folder: group 1 is the bundled package's path. */
