@@ -64,7 +64,7 @@ export function pacoteTarballSource(npmOptions: Record<string, unknown>, options
           details: {package: pkg.name, version: pkg.version},
         })
       }
-      return fetchTarball(npmOptions, pkg, handler, {...options, phase: 'build'})
+      return fetchTarball(npmOptions, pkg, handler, options)
     },
   }
 }

@@ -6,7 +6,7 @@
 //   and pacote's single immediate refetch (it drops a corrupt cache entry first) is all that happens.
 // - No answer (refused, reset, timed out) and HTTP 408/420/429/5xx are transient: tried again per the
 //   npm retry settings (`fetch-retries`, `fetch-retry-factor`, `fetch-retry-mintimeout`,
-//   `fetch-retry-maxtimeout`, as npm counts them), each wait announced as progress.
+//   `fetch-retry-maxtimeout`, as npm counts them), each wait announced.
 // - `signal` aborts the request in flight (npm-registry-fetch passes it on) and any wait.
 import {setTimeout as sleep} from 'node:timers/promises'
 import type {Readable} from 'node:stream'
@@ -25,8 +25,6 @@ export interface TarballFetchOptions {
   signal?: AbortSignal
   /** Where the waits between attempts are announced. */
   emit?: EmitEvent
-  /** The progress phase of those announcements. */
-  phase?: string
 }
 
 type Retry = NpmOptions['retry']
@@ -74,7 +72,7 @@ export async function fetchTarball<T>(npmOptions: Record<string, unknown>, tarba
       if (signal?.aborted || attempt >= retry.retries || !isTransientFetchError(error)) throw error
       const delay = retryDelay(retry, attempt)
       const why = (error as {code?: unknown}).code ?? (error as Error).message
-      options.emit?.({type: 'progress', phase: options.phase ?? 'fetch', message: `waiting ${(delay / 1000).toFixed(1)} s to fetch ${tarball.name}@${tarball.version} again (attempt ${attempt + 1} failed: ${String(why)})`})
+      options.emit?.({type: 'info', message: `Waiting ${(delay / 1000).toFixed(1)} s to fetch the tarball of ${tarball.name}@${tarball.version} again: attempt ${attempt + 1} of ${retry.retries + 1} failed (${String(why)}).`})
       await sleep(delay, undefined, signal ? {signal} : {})
     }
   }
