@@ -95,9 +95,10 @@ export async function buildLayers(manifest: Manifest, lock: Lockfile, options: B
   let tarballs: TarballSource | undefined = options.tarballSource
   const tools = {
     emit: options.emit,
+    ...(options.signal ? {signal: options.signal} : {}),
     tarballs: async (): Promise<TarballSource> => {
       const {pacoteTarballSource} = await import('./npm.js')
-      tarballs ??= pacoteTarballSource(options.npmOptions ? await options.npmOptions() : {})
+      tarballs ??= pacoteTarballSource(options.npmOptions ? await options.npmOptions() : {}, {emit: options.emit, ...(options.signal ? {signal: options.signal} : {})})
       return tarballs
     },
   }

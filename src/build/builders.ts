@@ -28,6 +28,8 @@ export interface LayerBuildTools {
   pruner: Pruner
   /** Holds file contents between reading and zipping (bounded memory, spills to disk). */
   spool: ContentSpool
+  /** Fires on an interrupt: downloads in flight stop (see BuildOptions.signal). */
+  signal?: AbortSignal
   /** Tarball fetching with the project's npm options; created on first call (no network before). */
   tarballs(): Promise<TarballSource>
 }

@@ -27,6 +27,7 @@ import {OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {fetchableTarballProblem, packagePathProblem} from '../lock/check.js'
 import type {LockedArtifact, LockedPackage} from '../lock/types.js'
+import {fetchTarball, integrityMismatchOf} from '../npm/tarball.js'
 import {installScriptsNotRun} from '../npm/warnings.js'
 import {isLocalResolved, packLockedPackage, type LocalPackages} from '../resolve/local.js'
 import {entryPointsOf, splitInnerPackage, type Pruner} from './prune.js'
@@ -46,13 +47,14 @@ export interface TarballSource {
 }
 
 /**
- * A TarballSource on pacote with the project's npm options (registry, auth, cache). pacote is loaded
- * on first use. Only a registry tarball (an http(s) URL) with an integrity is ever handed to pacote:
- * pacote would read a `file:` spec from disk and run git for a git one, and without an integrity it
- * verifies nothing. The lockfile reader refuses those already (src/lock/check.ts); this is the guard
- * at the one place that fetches.
+ * A TarballSource on pacote with the project's npm options (registry, auth, cache), fetched by
+ * src/npm/tarball.ts (an integrity mismatch fails at once; transient failures are tried again, each
+ * wait announced; `signal` stops the fetch). Only a registry tarball (an http(s) URL) with an
+ * integrity is ever handed to pacote: pacote would read a `file:` spec from disk and run git for a git
+ * one, and without an integrity it verifies nothing. The lockfile reader refuses those already
+ * (src/lock/check.ts); this is the guard at the one place that fetches.
  */
-export function pacoteTarballSource(npmOptions: Record<string, unknown>): TarballSource {
+export function pacoteTarballSource(npmOptions: Record<string, unknown>, options: {signal?: AbortSignal; emit?: EmitEvent} = {}): TarballSource {
   return {
     async stream(pkg, handler) {
       const refused = fetchableTarballProblem(pkg)
@@ -62,12 +64,7 @@ export function pacoteTarballSource(npmOptions: Record<string, unknown>): Tarbal
           details: {package: pkg.name, version: pkg.version},
         })
       }
-      const {default: pacote} = await import('pacote')
-      return pacote.tarball.stream(`${pkg.name}@${pkg.resolved}`, (stream) => handler(stream), {
-        ...npmOptions,
-        integrity: pkg.integrity,
-        resolved: pkg.resolved,
-      } as Parameters<typeof pacote.tarball.stream>[2])
+      return fetchTarball(npmOptions, pkg, handler, options)
     },
   }
 }
@@ -420,11 +417,12 @@ function fetchError(options: NpmCollectOptions, lockPath: string, pkg: LockedPac
   const message = (error as Error).message ?? String(error)
   const details = {layer: options.layer, package: pkg.name, version: pkg.version, path: lockPath}
   const what = `${pkg.name}@${pkg.version} (${lockPath}) of layer ${options.layer}`
-  if (code === 'EINTEGRITY') {
-    return new OperationalError('ERR_LAYERS_INTEGRITY_MISMATCH', `The tarball of ${what} does not match its integrity in lockfile.json.`, {
+  const mismatch = integrityMismatchOf(error)
+  if (mismatch) {
+    return new OperationalError('ERR_LAYERS_INTEGRITY_MISMATCH', `The tarball of ${what} from ${pkg.resolved} does not match its integrity in lockfile.json: expected ${mismatch.expected}, got ${mismatch.actual}; nothing was built.`, {
       cause: error,
-      details,
-      hint: `The registry (or a proxy) served other bytes than were locked. Do not trust them; if the lock itself is wrong, run \`layers lock --update ${options.layer}/${pkg.name}\`.`,
+      details: {...details, ...mismatch},
+      hint: `Either the registry (or a proxy) now serves other bytes than were locked: do not trust them, check the registry in .npmrc; or lockfile.json is wrong (edited, or locked from another registry): run \`layers lock --update ${options.layer}/${pkg.name}\` to lock it again.`,
     })
   }
   if (code.startsWith('TAR_') || code.startsWith('Z_') || /zlib|unexpected end|Truncated input|TAR_/i.test(message)) {

@@ -384,7 +384,7 @@ export async function lockProject(options: LockProjectOptions): Promise<LockProj
   let source: Promise<PackumentCache> | undefined
   const npmOptions = (): Promise<NpmOptions | undefined> => (npm ??= options.source ? Promise.resolve(undefined) : loadNpmOptions(paths.root, options.npmConfig))
   const registry = (): Promise<PackumentCache> =>
-    (source ??= npmOptions().then((loaded) => new PackumentCache(withProgress(loaded ? pacotePackumentSource(loaded) : options.source!, options.emit))))
+    (source ??= npmOptions().then((loaded) => new PackumentCache(withProgress(loaded ? pacotePackumentSource(loaded, options.emit) : options.source!, options.emit))))
   const results = new Map<string, {locked: LockedLayer; status: LockedLayerSummary['status']}>()
   const licensePolicy = hasLicensePolicy(manifest.settings)
   const interrupted = (signal: AbortSignal): InterruptedError => {

@@ -14,13 +14,8 @@
 //   with a warning. The default prune list is for npm packages and does not apply; `exclude` does.
 // A locked sdist (a project with no wheel for the target) is fetched and verified the same way, then
 // built into a pure-Python wheel (sdist.ts) that is unpacked by these rules.
-// The wheel cache is content-addressed by sha256 ($XDG_CACHE_HOME/layers/wheels, or ~/.cache/...).
+// Fetched files are kept in the wheel cache (wheel-cache.ts), content-addressed by sha256.
 import {createHash} from 'node:crypto'
-import {createReadStream} from 'node:fs'
-import {writeFile} from 'node:fs/promises'
-import {homedir} from 'node:os'
-import path from 'node:path'
-import {pipeline} from 'node:stream/promises'
 import pLimit from 'p-limit'
 import yauzl from 'yauzl'
 import {registerLayerBuilder, type LayerBuilder, type LayerBuildJob} from '../build/builders.js'
@@ -28,12 +23,12 @@ import type {ContentSpool, SpooledContent} from '../build/spool.js'
 import {zipPathProblem, type ZipEntry} from '../build/zip.js'
 import {OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
-import {withAtomicOutput} from '../fsutil/atomic.js'
 import {wheelProblem} from '../lock/check.js'
 import type {LockedWheel} from '../lock/types.js'
 import {authorizationFor, loadPythonIndexes, withoutCredentials, type PythonIndexConfig} from './config.js'
 import {wheelFromSdist} from './sdist.js'
 import {parseSdistName, pythonRuntime} from './targets.js'
+import {cacheDistribution, cachedDistribution, wheelCacheDir} from './wheel-cache.js'
 
 /** A wheel download that has not finished after this long fails the build instead of hanging it. */
 const WHEEL_TIMEOUT_MS = 600_000
@@ -60,33 +55,19 @@ function lockedWheels(job: LayerBuildJob): Array<{runtime: string; wheel: Locked
     .flatMap((runtime) => Object.keys(wheels[runtime]!).sort().map((name) => ({runtime, wheel: wheels[runtime]![name]!})))
 }
 
-export function wheelCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'layers', 'wheels')
-}
-
-async function sha256Of(file: string): Promise<string | undefined> {
-  const hash = createHash('sha256')
-  try {
-    await pipeline(createReadStream(file), hash)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
-  return hash.digest('hex')
-}
-
 /** The locked file's path in the cache (a wheel, or an sdist), fetched (and verified) first when it is not there or no longer matches. */
-async function fetchWheel(layer: string, runtime: string, wheel: LockedWheel, config: PythonIndexConfig): Promise<string> {
-  const suffix = wheel.filename.endsWith('.whl') ? '.whl' : wheel.filename.endsWith('.zip') ? '.sdist.zip' : '.sdist.tar.gz'
-  const file = path.join(wheelCacheDir(), wheel.sha256.slice(0, 2), `${wheel.sha256}${suffix}`)
-  if ((await sha256Of(file)) === wheel.sha256) return file
+async function fetchWheel(layer: string, runtime: string, wheel: LockedWheel, config: PythonIndexConfig, signal: AbortSignal | undefined): Promise<string> {
+  const cached = await cachedDistribution(wheel)
+  if (cached) return cached
   const authorization = authorizationFor(wheel.url, config)
   let body: Buffer
   try {
-    const response = await fetch(wheel.url, {headers: authorization ? {authorization} : {}, signal: AbortSignal.timeout(WHEEL_TIMEOUT_MS)})
+    const timeout = AbortSignal.timeout(WHEEL_TIMEOUT_MS)
+    const response = await fetch(wheel.url, {headers: authorization ? {authorization} : {}, signal: signal ? AbortSignal.any([signal, timeout]) : timeout})
     if (!response.ok) throw new Error(`HTTP ${response.status}`)
     body = Buffer.from(await response.arrayBuffer())
   } catch (error) {
+    signal?.throwIfAborted()
     throw new OperationalError('ERR_LAYERS_PYTHON_FETCH', `Layer ${layer} (${runtime}): cannot fetch ${wheel.filename} from ${withoutCredentials(wheel.url)}: ${withoutCredentials((error as Error).message)}.`, {
       hint: 'Check the network and the index credentials (pip.conf / uv.toml), then run `layers build` again.',
       details: {layer, runtime, package: wheel.name},
@@ -94,13 +75,12 @@ async function fetchWheel(layer: string, runtime: string, wheel: LockedWheel, co
   }
   const actual = createHash('sha256').update(body).digest('hex')
   if (actual !== wheel.sha256) {
-    throw new OperationalError('ERR_LAYERS_PYTHON_HASH_MISMATCH', `Layer ${layer} (${runtime}): ${wheel.filename} from ${withoutCredentials(wheel.url)} has sha256 ${actual}, but lockfile.json locks ${wheel.sha256}; nothing was unpacked.`, {
-      hint: 'The index served other bytes than were locked. If the change is expected, run `layers lock --update` for the layer; otherwise treat the index as compromised.',
-      details: {layer, runtime, package: wheel.name, expected: wheel.sha256, actual},
+    throw new OperationalError('ERR_LAYERS_INTEGRITY_MISMATCH', `Layer ${layer} (${runtime}): ${wheel.filename} (${wheel.name} ${wheel.version}) from ${withoutCredentials(wheel.url)} does not match its sha256 in lockfile.json: expected ${wheel.sha256}, got ${actual}; nothing was unpacked.`, {
+      hint: `Either the index (or a proxy) now serves other bytes than were locked: do not trust them, check the index in pip.conf / uv.toml; or lockfile.json is wrong (edited, or locked from another index): run \`layers lock --update ${layer}/${wheel.name}\` to lock it again.`,
+      details: {layer, runtime, package: wheel.name, version: wheel.version, expected: wheel.sha256, actual},
     })
   }
-  await withAtomicOutput(file, (temp) => writeFile(temp, body))
-  return file
+  return cacheDistribution(wheel, body)
 }
 
 interface WheelFile {
@@ -207,7 +187,7 @@ export const pipLayerBuilder: LayerBuilder = {
       wheels.map(({runtime, wheel}) =>
         limit(async () => {
           tools.emit({type: 'progress', phase: 'build', message: `${job.name}: ${wheel.filename}`})
-          const fetched = await fetchWheel(job.name, runtime, wheel, config)
+          const fetched = await fetchWheel(job.name, runtime, wheel, config, tools.signal)
           const file = parseSdistName(wheel.filename)
             ? await wheelFromSdist({layer: job.name, where: `${runtime}, ${job.artifactKey}`, targets: job.artifact.architectures.map((architecture) => ({runtime: pythonRuntime(runtime)!, architecture})), sdist: wheel, file: fetched, config, cacheDir: wheelCacheDir()})
             : fetched

@@ -4,9 +4,11 @@
 // common licences as SPDX ids (several joined by OR, as a choice; one classifier without a mapping
 // makes it unknown); else NOASSERTION, as for an npm package that declares none (src/licenses/).
 // The metadata is read from the file PEP 658 serves beside the wheel (`<url>.metadata`, sha256
-// checked when the index gives one), else from the wheel itself (sha256 checked against the lock);
-// an sdist's only from such a metadata file (else NOASSERTION). Every read is bounded by a timeout.
+// checked when the index gives one), else from the wheel itself (sha256 checked against the lock),
+// taken from the wheel cache when there and put there when downloaded, so the build does not download
+// it again; an sdist's only from such a metadata file (else NOASSERTION). Every read is bounded by a timeout.
 import {createHash} from 'node:crypto'
+import {readFile} from 'node:fs/promises'
 import parse from 'spdx-expression-parse'
 import yauzl from 'yauzl'
 import {OperationalError} from '../errors/index.js'
@@ -14,6 +16,7 @@ import {NOASSERTION} from '../licenses/policy.js'
 import type {LockedWheel} from '../lock/types.js'
 import {authorizationFor, withoutCredentials, type PythonIndexConfig} from './config.js'
 import type {IndexFile} from './index.js'
+import {cacheDistribution, cachedDistribution} from './wheel-cache.js'
 
 /** A core metadata file that has not arrived after this long fails the lock instead of hanging it. */
 const METADATA_TIMEOUT_MS = 60_000
@@ -99,8 +102,14 @@ export async function wheelLicense(layer: string, wheel: LockedWheel, file: Inde
     checkSha256(layer, `the core metadata of ${wheel.filename}`, body, sha256)
     return coreMetadataLicense(body.toString('utf8'))
   }
-  const body = await download(layer, wheel.url, wheel.filename, config, WHEEL_TIMEOUT_MS, fetcher)
-  checkSha256(layer, wheel.filename, body, wheel.sha256)
+  const cached = await cachedDistribution(wheel)
+  let body: Buffer
+  if (cached) body = await readFile(cached)
+  else {
+    body = await download(layer, wheel.url, wheel.filename, config, WHEEL_TIMEOUT_MS, fetcher)
+    checkSha256(layer, wheel.filename, body, wheel.sha256)
+    await cacheForBuild(wheel, body)
+  }
   const metadata = await wheelMetadata(body)
   return metadata === undefined ? NOASSERTION : coreMetadataLicense(metadata)
 }
@@ -119,12 +128,21 @@ async function download(layer: string, url: string, what: string, config: Python
   }
 }
 
+/** Keeps a wheel read whole for the build (wheel-cache.ts). Only a saved download: a cache that cannot be written costs the build one fetch, never the lock. */
+async function cacheForBuild(wheel: LockedWheel, body: Buffer): Promise<void> {
+  try {
+    await cacheDistribution(wheel, body)
+  } catch {
+    // See above: the build fetches (and verifies) the wheel itself.
+  }
+}
+
 function checkSha256(layer: string, what: string, body: Buffer, expected: string | undefined): void {
   if (expected === undefined) return
   const actual = createHash('sha256').update(body).digest('hex')
   if (actual === expected.toLowerCase()) return
-  throw new OperationalError('ERR_LAYERS_PYTHON_HASH_MISMATCH', `Layer ${layer}: ${what} has sha256 ${actual}, but the index lists ${expected}; its licence was not read and nothing was locked.`, {
-    hint: 'The index served other bytes than it lists: treat it as compromised, or retry once it is consistent.',
+  throw new OperationalError('ERR_LAYERS_INTEGRITY_MISMATCH', `Layer ${layer}: ${what} does not match the sha256 the index lists: expected ${expected}, got ${actual}; its licence was not read and nothing was locked.`, {
+    hint: 'The index (or a proxy) served other bytes than it lists: treat it as compromised, or lock again once it is consistent.',
     details: {layer, expected, actual},
   })
 }

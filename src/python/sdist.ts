@@ -61,7 +61,7 @@ export interface SdistBuild {
   /** The verified sdist file. */
   file: string
   config: PythonIndexConfig
-  /** The wheel cache root (builder.ts wheelCacheDir). */
+  /** The wheel cache root (wheel-cache.ts wheelCacheDir). */
   cacheDir: string
   env?: NodeJS.ProcessEnv
 }

@@ -13,6 +13,7 @@ import {canonicalJson} from '../lock/serialize.js'
 import {artifactKey, type ArtifactKey, type LockedArtifact, type LockedNpmLayer, type LockedPackage} from '../lock/types.js'
 import type {Architecture, NpmLayer} from '../manifest/types.js'
 import type {RegistryPolicy} from '../npm/config.js'
+import {integrityMismatchOf} from '../npm/tarball.js'
 import {installScriptsNotRun} from '../npm/warnings.js'
 import {readOverrides} from './overrides.js'
 import {nodeMajors, unsupportedNodeMajors} from './platform.js'
@@ -118,13 +119,13 @@ async function addLicenses(layer: string, trees: Array<Record<string, LockedPack
 
 function tarballError(layer: string, lockPath: string, pkg: LockedPackage, error: unknown): Error {
   if (error instanceof LayersError) return error
-  const code = String((error as {code?: unknown}).code ?? '')
   const what = `${pkg.name}@${pkg.version} (${lockPath}) of layer ${layer}`
   const details = {layer, package: pkg.name, version: pkg.version, path: lockPath}
-  if (code === 'EINTEGRITY') {
-    return new OperationalError('ERR_LAYERS_INTEGRITY_MISMATCH', `The tarball of ${what} does not match the integrity it is being locked with; nothing was written.`, {
+  const mismatch = integrityMismatchOf(error)
+  if (mismatch) {
+    return new OperationalError('ERR_LAYERS_INTEGRITY_MISMATCH', `The tarball of ${what} from ${pkg.resolved} does not match the integrity it is being locked with: expected ${mismatch.expected}, got ${mismatch.actual}; nothing was written.`, {
       cause: error,
-      details,
+      details: {...details, ...mismatch},
       hint: "The registry (or a proxy) served other bytes than its metadata (or the team's lockfile) records. Do not trust them: check the registry in .npmrc and the team's lockfile, or pin another version.",
     })
   }

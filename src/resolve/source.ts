@@ -6,11 +6,14 @@
 // on first use.
 import type {Readable} from 'node:stream'
 import {UserInputError} from '../errors/index.js'
+import type {EmitEvent} from '../events.js'
 import {fetchableTarballProblem} from '../lock/check.js'
 import type {NpmOptions} from '../npm/config.js'
+import {fetchTarball} from '../npm/tarball.js'
 import type {BundledPackage, PackageVersion, Packument, PackumentSource, TarballId} from './types.js'
 
-export function pacotePackumentSource(npmOptions: NpmOptions): PackumentSource {
+/** `emit` hears the waits before a tarball is fetched again (src/npm/tarball.ts). */
+export function pacotePackumentSource(npmOptions: NpmOptions, emit?: EmitEvent): PackumentSource {
   // pacote's own packument memo, keyed by abbreviated/full and URL.
   const packumentCache = new Map<string, unknown>()
   return {
@@ -20,18 +23,18 @@ export function pacotePackumentSource(npmOptions: NpmOptions): PackumentSource {
       return packument as unknown as Packument
     },
     bundled(tarball) {
-      return readTarball(npmOptions, tarball, (stream, Parser) => readManifests(stream, Parser, BUNDLED_MANIFEST)).then((found) => found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)))
+      return readTarball(npmOptions, emit, tarball, (stream, Parser) => readManifests(stream, Parser, BUNDLED_MANIFEST)).then((found) => found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)))
     },
     async tarballManifest(tarball) {
-      const found = await readTarball(npmOptions, tarball, (stream, Parser) => readManifests(stream, Parser, OWN_MANIFEST))
+      const found = await readTarball(npmOptions, emit, tarball, (stream, Parser) => readManifests(stream, Parser, OWN_MANIFEST))
       // A tarball without a readable package.json declares nothing (its licence is NOASSERTION).
       return found[0]?.manifest ?? {name: tarball.name, version: tarball.version}
     },
   }
 }
 
-/** A tarball on a configured registry with its integrity, streamed through the npm cache (verified by pacote). */
-async function readTarball<T>(npmOptions: NpmOptions, tarball: TarballId, read: (stream: Readable, Parser: typeof import('tar').Parser) => Promise<T>): Promise<T> {
+/** A tarball on a configured registry with its integrity, streamed through the npm cache (verified; src/npm/tarball.ts). */
+async function readTarball<T>(npmOptions: NpmOptions, emit: EmitEvent | undefined, tarball: TarballId, read: (stream: Readable, Parser: typeof import('tar').Parser) => Promise<T>): Promise<T> {
   const refused = fetchableTarballProblem(tarball)
   if (refused) {
     throw new UserInputError('ERR_LAYERS_REGISTRY_TARBALL_REFUSED', `The registry's metadata for ${tarball.name}@${tarball.version} ${refused}; refusing to fetch it.`, {
@@ -39,12 +42,8 @@ async function readTarball<T>(npmOptions: NpmOptions, tarball: TarballId, read: 
       details: {package: tarball.name, version: tarball.version},
     })
   }
-  const [{default: pacote}, {Parser}] = await Promise.all([import('pacote'), import('tar')])
-  return pacote.tarball.stream(`${tarball.name}@${tarball.resolved}`, (stream) => read(stream, Parser), {
-    ...npmOptions,
-    integrity: tarball.integrity,
-    resolved: tarball.resolved,
-  } as Parameters<typeof pacote.tarball.stream>[2])
+  const {Parser} = await import('tar')
+  return fetchTarball(npmOptions, tarball, (stream) => read(stream, Parser), emit ? {emit} : {})
 }
 
 /** `node_modules/**\/package.json` below the package folder: group 1 is the bundled package's path. */

@@ -13,6 +13,7 @@ import {registerLayerBuilder, type LayerBuilder, type LayerBuildJob, type LayerB
 import type {ContentSpool, SpooledContent} from '../build/spool.js'
 import type {ZipEntry} from '../build/zip.js'
 import type {LockedBinary} from '../lock/types.js'
+import {integrityMismatchOf} from '../npm/tarball.js'
 import type {RuntimeLayer} from '../manifest/types.js'
 import {loadRuntimeTemplate, type RuntimeTemplate} from './template.js'
 
@@ -155,13 +156,13 @@ async function extractFiles(tgz: Readable, wanted: ReadonlySet<string>, spool: C
 
 function tarballError(job: LayerBuildJob, binary: LockedBinary, error: unknown): Error {
   if (error instanceof UserInputError || error instanceof OperationalError) return error
-  const code = (error as {code?: string}).code ?? ''
   const message = (error as Error).message ?? String(error)
   const details = {layer: job.name, package: binary.name, version: binary.version}
-  if (code === 'EINTEGRITY') {
-    return new OperationalError('ERR_LAYERS_INTEGRITY_MISMATCH', `The tarball of ${binary.name}@${binary.version} (layer ${job.name}) does not match its integrity in lockfile.json.`, {
+  const mismatch = integrityMismatchOf(error)
+  if (mismatch) {
+    return new OperationalError('ERR_LAYERS_INTEGRITY_MISMATCH', `The tarball of ${binary.name}@${binary.version} (layer ${job.name}) from ${binary.resolved} does not match its integrity in lockfile.json: expected ${mismatch.expected}, got ${mismatch.actual}; nothing was built.`, {
       cause: error,
-      details,
+      details: {...details, ...mismatch},
       hint: `The registry (or a proxy) served other bytes than were locked. Do not trust them; if the lock itself is wrong, run \`layers lock ${job.name}\`.`,
     })
   }

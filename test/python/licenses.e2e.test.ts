@@ -2,8 +2,9 @@
 // distribution's licence from its core metadata (License-Expression, an SPDX License field, a licence
 // classifier read from the wheel itself when the index serves no metadata file, NOASSERTION when none);
 // locking again writes the same bytes; a denied licence makes lock exit 2 naming the distribution,
-// leaving lockfile.json as it was; `layers licenses --json` reports the pip layer's licences.
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+// leaving lockfile.json as it was; `layers licenses --json` reports the pip layer's licences; a wheel
+// lock read whole is not downloaded again by the build.
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -59,5 +60,26 @@ describe.skipIf(!hasUv)('Python licences', () => {
     const layer = (report.json as LicensesReport).layers[0]!
     expect(layer.licenses.map((entry) => `${entry.license} ${entry.status}`).sort()).toEqual(['BSD-3-Clause allowed', 'GPL-3.0-only denied', 'MIT OR Apache-2.0 allowed', 'NOASSERTION allowed'])
     expect(layer.violations.map((violation) => violation.name)).toEqual(['classic'])
+  })
+
+  it('downloads a wheel once when lock reads it whole for its licence (no PEP 658 metadata): the build takes it from the wheel cache', async () => {
+    const project = path.join(dir, 'once')
+    mkdirSync(project)
+    writeFileSync(path.join(project, 'layers.yaml'), manifest(''))
+    const env = pipTestEnv(index.url, project)
+    const layersFetches = (filename: string): number => index.requests.filter((request) => request === `GET /files/${filename}`).length
+    const classic = 'classic-1.0-py3-none-any.whl'
+    const expr = 'expr-1.0-py3-none-any.whl'
+    const start = {classic: layersFetches(classic), expr: layersFetches(expr)}
+    const lock = await runCli(['lock', '--json'], {cwd: project, env})
+    expect(lock.code, lock.stderr).toBe(0)
+    const locked = {classic: layersFetches(classic), expr: layersFetches(expr)}
+    // uv reads classic's wheel for its dependencies (into its own cache), layers once for the licence.
+    expect(locked.classic - start.classic).toBeGreaterThanOrEqual(1)
+    const build = await runCli(['build', '--json'], {cwd: project, env})
+    expect(build.code, build.stderr).toBe(0)
+    expect(layersFetches(classic) - locked.classic).toBe(0)
+    // A wheel whose licence came from its metadata file is fetched by the build, once.
+    expect(layersFetches(expr) - locked.expr).toBe(1)
   })
 })

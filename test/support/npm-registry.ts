@@ -2,7 +2,8 @@
 // abbreviated "corgi" one when asked by Accept header, which like registry.npmjs.org carries no
 // `libc` and no `scripts` but `hasInstallScript`) and gzipped tarballs with correct sha512 integrity,
 // built from fixture packages the tests publish. Optional bearer-token auth per scope, and fault
-// modes: the next N requests fail with a status (then it recovers), or a tarball is served corrupt.
+// modes: the next N requests fail with a status or have their connection cut (then it recovers), a
+// tarball is served corrupt (from publish, or tampered with later), or tarball requests are never answered.
 // Also npm's bulk advisory endpoint as `npm audit` calls it (POST /-/npm/v1/security/advisories/bulk,
 // a JSON `{name: [versions]}` body, gzipped when content-encoding says so, answered with the
 // advisories that cover at least one version asked about), or a 405 for it, as registries without it answer.
@@ -84,6 +85,10 @@ export class NpmRegistry {
   private readonly tags = new Map<string, Record<string, string>>()
   private readonly tokens = new Map<string, string>()
   private failures: {count: number; status: number} = {count: 0, status: 500}
+  private resets = 0
+  private tarballsStalled = false
+  /** Tarball requests held unanswered so far (see stallTarballs). */
+  stalled = 0
   private readonly advisories = new Map<string, BulkAdvisory[]>()
   private advisoriesOffered = true
   /** The bodies of the bulk advisory calls, decoded. */
@@ -159,6 +164,26 @@ export class NpmRegistry {
     return this
   }
 
+  /** The next `count` requests have their connection cut without an answer (the client sees ECONNRESET). */
+  resetNext(count: number): this {
+    this.resets = count
+    return this
+  }
+
+  /** From now on name@version's tarball is served with other bytes than its integrity (a tampered registry or proxy); the packument is unchanged. */
+  tamper(name: string, version: string): this {
+    const stored = this.packages.get(name)!.get(version)!
+    // Still a valid gzipped tar (two more zero blocks), so only the integrity tells.
+    stored.served = gzipSync(Buffer.concat([gunzipSync(stored.tarball), Buffer.alloc(1024)]))
+    return this
+  }
+
+  /** Tarball requests are taken in and never answered (until stallTarballs(false) or stop()); each one held is counted in `stalled`. */
+  stallTarballs(stalled = true): this {
+    this.tarballsStalled = stalled
+    return this
+  }
+
   /** Adds an advisory on `name`, served by the bulk endpoint. */
   advise(name: string, advisory: BulkAdvisory): this {
     this.advisories.set(name, [...(this.advisories.get(name) ?? []), advisory])
@@ -182,6 +207,11 @@ export class NpmRegistry {
       this.failures.count--
       return this.send(response, this.failures.status, {error: 'injected failure'})
     }
+    if (this.resets > 0) {
+      this.resets--
+      request.socket.destroy()
+      return
+    }
     const path = decodeURIComponent((request.url ?? '/').split('?')[0]!.slice(1))
     if (path === '-/npm/v1/security/advisories/bulk') return this.bulkAdvisories(request, response)
     const tarball = /^(.+)\/-\/[^/]+-([^/]+)\.tgz$/.exec(path)
@@ -194,6 +224,10 @@ export class NpmRegistry {
     if (tarball) {
       const stored = versions.get(tarball[2]!)
       if (!stored) return this.send(response, 404, {error: 'Not found'})
+      if (this.tarballsStalled) {
+        this.stalled++
+        return
+      }
       response.writeHead(200, {'content-type': 'application/octet-stream', 'content-length': stored.served.length})
       response.end(stored.served)
       return

@@ -5,8 +5,8 @@
 // Wheels are crafted here from a project description: platform tags, Requires-Dist with markers,
 // files, and hostile entries (a `..` path, a symbolic link) written by a small stored-zip writer,
 // since zip libraries refuse to write such entries. Optional basic auth; a file can be switched to
-// serve other bytes than its listed sha256 (a compromised index). Real sdists are built from a project
-// description too, naming a tiny in-repo build backend (tiny_backend.py) the index serves as a wheel.
+// serve other bytes than its listed sha256 (a compromised index), or never be answered (a hanging
+// one). Real sdists are built from a project description too, naming a tiny in-repo build backend (tiny_backend.py) the index serves as a wheel.
 import {createHash} from 'node:crypto'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
@@ -179,12 +179,17 @@ export interface PyPIIndex {
   publish(project: ProjectFixture): void
   /** Serve other bytes for a file from now on (its listed sha256 stays). */
   tamper(filename: string): void
+  /** Requests for a file are taken in and never answered from now on (an index that hangs); `stalled` counts them. */
+  stall(filename: string): void
+  readonly stalled: number
   close(): Promise<void>
 }
 
 export async function startPyPIIndex(options: {auth?: {username: string; password: string}} = {}): Promise<PyPIIndex> {
   const files = new Map<string, StoredFile>()
   const requests: string[] = []
+  const stalledFiles = new Set<string>()
+  let stalled = 0
   const handler = (request: IncomingMessage, response: ServerResponse): void => {
     const url = new URL(request.url ?? '/', 'http://localhost')
     requests.push(`${request.method} ${url.pathname}`)
@@ -224,6 +229,10 @@ export async function startPyPIIndex(options: {auth?: {username: string; passwor
     }
     const file = /^\/files\/([^/]+)$/.exec(url.pathname)?.[1]
     if (file !== undefined) {
+      if (stalledFiles.has(file)) {
+        stalled++
+        return
+      }
       const metadata = file.endsWith('.metadata') ? files.get(file.slice(0, -'.metadata'.length))?.metadata : undefined
       const stored = files.get(file)
       const bytes = metadata ?? (stored ? (stored.tampered ?? stored.bytes) : undefined)
@@ -263,7 +272,16 @@ export async function startPyPIIndex(options: {auth?: {username: string; passwor
       if (!stored) throw new Error(`no file ${filename}`)
       stored.tampered = Buffer.concat([stored.bytes, Buffer.from('tampered')])
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    stall(filename) {
+      stalledFiles.add(filename)
+    },
+    get stalled() {
+      return stalled
+    },
+    close: () => {
+      server.closeAllConnections()
+      return new Promise<void>((resolve) => server.close(() => resolve()))
+    },
   }
 }
 
