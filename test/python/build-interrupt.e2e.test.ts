@@ -1,12 +1,11 @@
 // `layers build` of a pip layer (the built CLI) interrupted while the index does not answer a wheel
 // download (test/support/pypi-index.ts holds the request): SIGTERM stops it within two seconds, exit
 // 143, leaving no zip, no temp file and nothing in the wheel cache.
-import {spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {BIN, runCli} from '../support/cli.js'
+import {runCli, terminateWhenHeld} from '../support/cli.js'
 import {pipTestEnv, startPyPIIndex, type PyPIIndex} from '../support/pypi-index.js'
 import {hasUv} from '../support/uv.js'
 
@@ -36,27 +35,9 @@ describe.skipIf(!hasUv)('layers build of a pip layer interrupted', () => {
     const lock = await runCli(['lock', '--json'], {cwd: dir, env})
     expect(lock.code, lock.stderr).toBe(0)
     index.stall('slow-1.0-py3-none-any.whl')
-    const child = spawn(process.execPath, [BIN, 'build', '--json'], {cwd: dir, env: {...process.env, LAYERS_DEBUG: '', ...env}, stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-    const ended = new Promise<{code: number | null; at: number}>((resolve) => child.on('close', (code) => resolve({code, at: performance.now()})))
-    await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        if (index.stalled > 0) {
-          clearInterval(timer)
-          resolve()
-        }
-      }, 5)
-      void ended.then(() => {
-        clearInterval(timer)
-        reject(new Error(`the build ended before its wheel request arrived: ${stdout}`))
-      })
-    })
-    const sent = performance.now()
-    child.kill('SIGTERM')
-    const {code, at} = await ended
+    const {code, seconds, stdout} = await terminateWhenHeld(['build', '--json'], {cwd: dir, env: {...process.env, LAYERS_DEBUG: '', ...env}}, () => index.stalled, 'wheel')
     expect(code).toBe(143)
-    expect((at - sent) / 1000).toBeLessThan(2)
+    expect(seconds).toBeLessThan(2)
     expect(JSON.parse(stdout).error.code).toBe('ERR_LAYERS_INTERRUPTED')
     expect(filesUnder(path.join(dir, '.layers', 'build'))).toEqual([])
     expect(filesUnder(path.join(dir, '.cache', 'layers', 'wheels'))).toEqual([])
