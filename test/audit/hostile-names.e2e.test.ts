@@ -45,7 +45,12 @@ beforeAll(async () => {
   server = await startAwsServer({accounts: {AKIDACCOUNT1: DEV, AKIDACCOUNT2: PROD}, roles: ROLES})
   project = makeProject(server, {'layers.yaml': manifest, 'layers/config/config.json': '{}\n', 'fns/api/index.js': 'exports.handler = async () => 1\n'})
   // The lock as `layers publish` leaves it: version 2 of config in dev (version 3 is unused: prune's candidate).
-  project.write('lockfile.json', JSON.stringify({lockfileVersion: 1, layers: {config: {kind: 'dir', inputs: 'x', artifacts: {}, published: {[DEV]: {[EU]: {x86_64: {arn: config(2), version: 2, codeSha256: 's'}}}}}}}, null, 2) + '\n')
+  await project.lock()
+  const lock = project.lockfile()
+  const locked = lock.layers.config!
+  if (locked.kind === 'arn') throw new Error('config is a dir layer')
+  locked.published = {[DEV]: {[EU]: {x86_64: {arn: config(2), version: 2, codeSha256: 's'}}}}
+  project.write('lockfile.json', JSON.stringify(lock, null, 2) + '\n')
   const seed = seeder(server)
   for (const version of [1, 2, 3]) expect(await seed.layerVersion(DEV, EU, 'config', {architectures: ['x86_64']})).toBe(config(version))
   expect(await seed.layerVersion(PROD, EU, 'constructor')).toBe(prodConstructor)
@@ -119,10 +124,28 @@ describe('function, alias and layer names every JavaScript object inherits (CLI)
     expect(html.stdout).toContain(`>${report.findings.length} in `)
   })
 
-  it('history and prune --dry-run see the functions of those names', async () => {
-    const [history, prune] = await Promise.all([project.run(['history', 'config', '--json', '--no-remote-state']), project.run(['prune', '--dry-run', '--json', '--no-remote-state'])])
+  it('history, audit --diff, attach --dry-run and prune --dry-run see the functions of those names', async () => {
+    const mark = server.calls.length
+    const [history, byArn, typed, diff, attach, prune] = await Promise.all([
+      project.run(['history', 'config', '--json', '--no-remote-state']),
+      project.run(['history', `arn:aws:lambda:${EU}:${PROD}:layer:constructor`, '--json', '--no-remote-state']),
+      project.run(['history', 'constructor', '--json']),
+      project.run(['audit', '--json', '--diff', '--no-save', '--no-remote-state']),
+      project.run(['attach', 'api', '--dry-run', '--json']),
+      project.run(['prune', '--dry-run', '--json', '--no-remote-state']),
+    ])
     expect(history.status, history.stderr).toBe(0)
-    expect(JSON.stringify(history.json)).toContain('"functions":2')
+    expect((history.json as {usage: Array<{versions: Array<{version: number; functions: number}>}>}).usage.map((run) => run.versions.map((v) => [v.version, v.functions]))).toEqual([[[1, 2], [2, 1]]])
+    expect(byArn.status, byArn.stderr).toBe(0)
+    expect((byArn.json as {usage: Array<{versions: Array<{version: number; functions: number}>}>}).usage.map((run) => run.versions.map((v) => [v.version, v.functions]))).toEqual([[[1, 1]]])
+    // A typed name the manifest lacks is a typo, even one every object inherits, and nothing is read for it.
+    expect(typed.status, typed.stderr).toBe(2)
+    expect(typed.stdout + typed.stderr).toContain('ERR_LAYERS_UNKNOWN_LAYER')
+    expect(server.calls.slice(mark).filter((call) => call.service === 's3').map((call) => call.operation)).toEqual([])
+    expect(diff.status, diff.stderr).toBe(0)
+    expect((diff.json as AuditReport).diff).toMatchObject({added: [], resolved: [], unchanged: 5})
+    expect(attach.status, attach.stdout + attach.stderr).toBe(0)
+    expect((attach.json as {functions: Array<{functionName: string; status: string; after: string[]}>}).functions).toMatchObject([{functionName: 'toString', status: 'would-update', after: [config(2)]}])
     expect(prune.status, prune.stderr).toBe(0)
     const result = prune.json as PruneResult
     expect(result.kept.map((entry) => `${entry.layer}:${entry.version}:${entry.reason}`)).toEqual(['config:1:in-use', 'config:2:locked'])
