@@ -3,8 +3,10 @@
 // layer names such as `__proto__`, `constructor` and `toString`, which every plain JavaScript object
 // inherits. The dev account runs functions `__proto__` (alias `constructor` on a version behind the
 // lock), `constructor` (prod's layer `constructor`, shared with dev) and `toString` (the manifest's
-// `api`, behind and drifting, with dev's own layer `toString`). Checked: audit --json, --format jsonl
-// and --format html, history and prune --dry-run report every one of them, with the right counts.
+// `api`, behind and drifting, with dev's own layer `toString`). Checked: audit --json, --format jsonl,
+// --format html and --diff, history (of config, and of prod's layer by ARN), attach --dry-run and
+// prune --dry-run report every one of them with the right counts; `layers history constructor` is an
+// unknown layer (exit 2), with no S3 read for it.
 import {UpdateFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {AuditReport} from '../../src/audit/types.js'
