@@ -66,8 +66,10 @@ export function untag(ctx: RequestContext, existing: Readonly<Record<string, str
 
 /** The tags CloudFormation adds to a function it creates in stack `stack` (the `stacks` option). */
 export function stackTags(fn: {accountId: string; region: string; name: string}, stacks: Readonly<Record<string, string>> | undefined): Record<string, string> {
-  const stack = stacks?.[`${fn.accountId}/${fn.region}/${fn.name}`] ?? stacks?.[fn.name]
-  if (stack === undefined) return {}
+  // Keyed by name: a function named `toString` must not find Object.prototype's.
+  const key = [`${fn.accountId}/${fn.region}/${fn.name}`, fn.name].find((candidate) => stacks !== undefined && Object.hasOwn(stacks, candidate))
+  if (key === undefined) return {}
+  const stack = stacks![key]!
   return {
     'aws:cloudformation:stack-name': stack,
     'aws:cloudformation:stack-id': `arn:${partitionOf(fn.region)}:cloudformation:${fn.region}:${fn.accountId}:stack/${stack}/00000000-0000-4000-8000-000000000000`,

@@ -958,7 +958,7 @@ export class Lambda {
   /** The configuration an update that is to fail (options.failUpdates, once per function) goes back to. */
   private failureFor(fn: FunctionRecord): FunctionRecord['failing'] {
     const fail = this.options.failUpdates ?? {}
-    const key = [functionKey(fn.accountId, fn.region, fn.name), fn.name].find((candidate) => fail[candidate] !== undefined && !this.failed.has(`${candidate}\0${functionKey(fn.accountId, fn.region, fn.name)}`))
+    const key = [functionKey(fn.accountId, fn.region, fn.name), fn.name].find((candidate) => Object.hasOwn(fail, candidate) && !this.failed.has(`${candidate}\0${functionKey(fn.accountId, fn.region, fn.name)}`))
     if (key === undefined) return undefined
     this.failed.add(`${key}\0${functionKey(fn.accountId, fn.region, fn.name)}`)
     const previous = structuredClone(Object.fromEntries(CONFIG_FIELDS.filter((field) => fn[field] !== undefined).map((field) => [field, fn[field]]))) as Pick<FunctionRecord, ConfigField>

@@ -8,6 +8,7 @@ import {boundClients} from '../aws/identity.js'
 import {UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {loadManifest} from '../manifest/load.js'
+import {entryNamed} from '../manifest/select.js'
 import {isOwnLayer, type Account, type Manifest} from '../manifest/types.js'
 import {projectPaths} from '../project/paths.js'
 import {teamLeases} from '../publish/lease.js'
@@ -23,7 +24,7 @@ export async function syncSharedHistory(options: {manifestPath: string; layer: s
     throw error
   })
   if (!manifest) return 0
-  const spec = manifest.layers[options.layer]
+  const spec = entryNamed(manifest.layers, options.layer)
   if (!spec || !isOwnLayer(spec)) return 0
   const clients = boundClients(factory)
   const team = teamLeases(manifest, 'layers history', options.emit, () => Promise.reject(new Error('history takes no lease')))
@@ -59,7 +60,7 @@ export function sharedHistoryWriter(
   const team = remoteState ? teamLeases(manifest, 'layers', emit, () => Promise.reject(new Error('the history writer takes no lease'))) : undefined
   if (!team) return undefined
   const target = (event: SharedEvent): HistoryTarget | undefined => {
-    const spec = manifest.layers[event.layer]
+    const spec = entryNamed(manifest.layers, event.layer)
     const account = Object.values(manifest.accounts).find((entry) => entry.id === event.accountId)
     if (!spec || !isOwnLayer(spec) || !account || !account.regions.includes(event.region)) return undefined
     return {

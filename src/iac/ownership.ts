@@ -12,12 +12,15 @@ export type Owner = {kind: 'cloudformation'; stack: string} | {kind: 'tag'; tag:
 
 /** The owner the tags name (the CloudFormation stack first), or undefined for a function nobody else owns. */
 export function ownerOf(tags: Readonly<Record<string, string>>, ownershipTags: readonly string[] = []): Owner | undefined {
-  const stack = tags[STACK_NAME_TAG]
+  // Only the function's own tags: an ownership tag `constructor` must not match what every object inherits.
+  const tagged = (key: string): string | undefined => (Object.hasOwn(tags, key) ? tags[key] : undefined)
+  const stack = tagged(STACK_NAME_TAG)
   if (stack !== undefined) return {kind: 'cloudformation', stack}
   for (const tag of ownershipTags) {
     const split = tag.indexOf('=')
     const [key, value] = split === -1 ? [tag, undefined] : [tag.slice(0, split), tag.slice(split + 1)]
-    if (tags[key] !== undefined && (value === undefined || tags[key] === value)) return {kind: 'tag', tag: value === undefined ? key : `${key}=${tags[key]}`}
+    const found = tagged(key)
+    if (found !== undefined && (value === undefined || found === value)) return {kind: 'tag', tag: value === undefined ? key : `${key}=${found}`}
   }
   return undefined
 }
