@@ -14,13 +14,14 @@ import {homedir} from 'node:os'
 import path from 'node:path'
 import ini from 'ini'
 import {UserInputError} from '../errors/index.js'
+import type {RetrySettings} from '../net/retry.js'
 
 /** Options handed to pacote: camelCase npm-registry-fetch options plus the raw per-registry keys. */
 export interface NpmOptions {
   registry: string
   /** The cacache directory (`<npm cache>/_cacache`). */
   cache: string
-  retry: {retries: number; factor: number; minTimeout: number; maxTimeout: number}
+  retry: RetrySettings
   timeout: number
   strictSSL: boolean
   maxSockets: number
