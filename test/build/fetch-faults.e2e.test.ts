@@ -4,12 +4,12 @@
 // and tried again), whether the registry was tampered with or lockfile.json was edited; a cut
 // connection and 5xx answers are tried again within the retry settings; SIGTERM while a tarball
 // request hangs stops the build within two seconds, leaving no zip and no temp file.
-import {spawn} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
-import {BIN, cleanEnv, makeProject, manifestWith, type Project} from '../lock-cli/cli.js'
+import {cleanEnv, makeProject, manifestWith, type Project} from '../lock-cli/cli.js'
 import {NpmRegistry} from '../support/npm-registry.js'
+import {sigtermWhen} from '../support/sigterm.js'
 
 /** npm's own retry settings, over the fast ones makeProject's .npmrc sets (environment wins). */
 const NPM_DEFAULT_RETRIES = {npm_config_fetch_retries: '2', npm_config_fetch_retry_factor: '10', npm_config_fetch_retry_mintimeout: '10000', npm_config_fetch_retry_maxtimeout: '60000'}
@@ -128,27 +128,9 @@ describe('layers build when a tarball fetch goes wrong', () => {
   it('SIGTERM while the tarball request hangs: exit 143 within two seconds, no zip and no temp file left', async () => {
     const project = await lockedProject('hanging-leaf')
     registry.stallTarballs()
-    const child = spawn(process.execPath, [BIN, 'build', '--json'], {cwd: project.dir, env: cleanEnv({HOME: project.home, LAYERS_DEBUG: '', ...NPM_DEFAULT_RETRIES}), stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-    const ended = new Promise<{code: number | null; at: number}>((resolve) => child.on('close', (code) => resolve({code, at: performance.now()})))
-    await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        if (registry.stalled > 0) {
-          clearInterval(timer)
-          resolve()
-        }
-      }, 5)
-      void ended.then(() => {
-        clearInterval(timer)
-        reject(new Error(`the build ended before its tarball request arrived: ${stdout}`))
-      })
-    })
-    const sent = performance.now()
-    child.kill('SIGTERM')
-    const {code, at} = await ended
+    const {code, seconds, stdout} = await sigtermWhen(['build', '--json'], project.dir, cleanEnv({HOME: project.home, LAYERS_DEBUG: '', ...NPM_DEFAULT_RETRIES}), () => registry.stalled > 0)
     expect(code).toBe(143)
-    expect((at - sent) / 1000).toBeLessThan(2)
+    expect(seconds).toBeLessThan(2)
     expect(JSON.parse(stdout).error.code).toBe('ERR_LAYERS_INTERRUPTED')
     expect(buildOutputs(project)).toEqual([])
   })

@@ -2,13 +2,13 @@
 // download (test/support/pypi-index.ts holds the request), or while it waits to try a download again
 // after 503s: SIGTERM stops it within two seconds, exit 143, leaving no zip, no temp file and nothing in
 // the wheel cache.
-import {spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {BIN, runCli} from '../support/cli.js'
+import {runCli} from '../support/cli.js'
 import {pipTestEnv, startPyPIIndex, type PyPIIndex} from '../support/pypi-index.js'
+import {sigtermWhen} from '../support/sigterm.js'
 import {hasUv} from '../support/uv.js'
 
 let index: PyPIIndex
@@ -33,27 +33,9 @@ function filesUnder(root: string): string[] {
 
 /** Runs `layers build --json` in `dir`, sends SIGTERM once `ready()` holds, and checks it stopped within two seconds leaving nothing behind. */
 async function interruptedBuild(env: NodeJS.ProcessEnv, ready: () => boolean): Promise<void> {
-  const child = spawn(process.execPath, [BIN, 'build', '--json'], {cwd: dir, env: {...process.env, LAYERS_DEBUG: '', ...env}, stdio: ['ignore', 'pipe', 'pipe']})
-  let stdout = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-  const ended = new Promise<{code: number | null; at: number}>((resolve) => child.on('close', (code) => resolve({code, at: performance.now()})))
-  await new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (ready()) {
-        clearInterval(timer)
-        resolve()
-      }
-    }, 5)
-    void ended.then(() => {
-      clearInterval(timer)
-      reject(new Error(`the build ended before it was interrupted: ${stdout}`))
-    })
-  })
-  const sent = performance.now()
-  child.kill('SIGTERM')
-  const {code, at} = await ended
+  const {code, seconds, stdout} = await sigtermWhen(['build', '--json'], dir, {...process.env, LAYERS_DEBUG: '', ...env}, ready)
   expect(code).toBe(143)
-  expect((at - sent) / 1000).toBeLessThan(2)
+  expect(seconds).toBeLessThan(2)
   expect(JSON.parse(stdout).error.code).toBe('ERR_LAYERS_INTERRUPTED')
   expect(filesUnder(path.join(dir, '.layers', 'build'))).toEqual([])
   expect(filesUnder(path.join(dir, '.cache', 'layers', 'wheels'))).toEqual([])
