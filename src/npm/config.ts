@@ -5,7 +5,7 @@
 // `:_auth`, `:username` + `:_password`, `:certfile` + `:keyfile`), the cache directory (pacote gets
 // `<cache>/_cacache`, so a warm `~/.npm` is used), retries and timeouts, TLS and proxy settings,
 // offline / prefer-offline / prefer-online, and legacy-peer-deps (for the resolver). Values of the types
-// npm documents for those keys (registry: an http(s) URL; strict-ssl ...: a boolean; fetch-*: a number)
+// npm documents for those keys (registry, proxy, https-proxy: an http(s) URL; strict-ssl ...: a boolean; fetch-*: a number)
 // are checked, a bad one is ERR_LAYERS_NPMRC_INVALID naming its file and line (or variable); npm would
 // warn and fall back to its default. The options hold credentials: never log, lock or store them
 // (describeNpmOptions gives a printable summary without them).
@@ -14,13 +14,14 @@ import {homedir} from 'node:os'
 import path from 'node:path'
 import ini from 'ini'
 import {UserInputError} from '../errors/index.js'
+import type {RetrySettings} from '../net/retry.js'
 
 /** Options handed to pacote: camelCase npm-registry-fetch options plus the raw per-registry keys. */
 export interface NpmOptions {
   registry: string
   /** The cacache directory (`<npm cache>/_cacache`). */
   cache: string
-  retry: {retries: number; factor: number; minTimeout: number; maxTimeout: number}
+  retry: RetrySettings
   timeout: number
   strictSSL: boolean
   maxSockets: number
@@ -98,19 +99,30 @@ export function loadRegistryPolicy(projectRoot: string, sources: NpmConfigSource
 
 const SCOPE_REGISTRY = /^@[^:/]+:registry$/
 
+function isHttpUrl(value: string): boolean {
+  try {
+    const {protocol} = new URL(value)
+    return protocol === 'http:' || protocol === 'https:'
+  } catch {
+    return false
+  }
+}
+
+/** `proxy` / `https-proxy` from npm's config: an http(s) URL, or unset (absent, empty, `null`, `false`, as npm reads them). */
+function proxyOf(config: Config, key: 'proxy' | 'https-proxy'): string | undefined {
+  const value = config.values[key]
+  if (value === undefined) return undefined
+  const text = String(value).trim()
+  if (text === '' || text === 'null' || text === 'false') return undefined
+  if (!isHttpUrl(text)) throw invalidValue(config, key, 'an http:// or https:// URL', `Set ${key} to the proxy's URL, e.g. ${key}=http://proxy.example:8080/ (credentials as http://user:password@proxy.example:8080/), or remove the line.`)
+  return text
+}
+
 /** The default registry and each `@scope:registry` (key -> URL), each with a final slash; each must be an http(s) URL. */
 function registriesOf(config: Config): {registry: string; scopes: Record<string, string>} {
   const url = (key: string): string => {
     const value = String(config.values[key])
-    let protocol: string | undefined
-    try {
-      protocol = new URL(value).protocol
-    } catch {
-      protocol = undefined
-    }
-    if (protocol !== 'http:' && protocol !== 'https:') {
-      throw invalidValue(config, key, 'an http:// or https:// URL', `Set ${key} to the registry's URL, e.g. ${key}=https://registry.npmjs.org/, or remove the line.`)
-    }
+    if (!isHttpUrl(value)) throw invalidValue(config, key, 'an http:// or https:// URL', `Set ${key} to the registry's URL, e.g. ${key}=https://registry.npmjs.org/, or remove the line.`)
     return withSlash(value)
   }
   const scopes: Record<string, string> = {}
@@ -121,7 +133,8 @@ function registriesOf(config: Config): {registry: string; scopes: Record<string,
 /** ERR_LAYERS_NPMRC_INVALID for the value of `key`, at the line (or variable) that set it; credentials in a URL are not shown. */
 function invalidValue(config: Config, key: string, expected: string, hint: string): UserInputError {
   const origin = config.origin(key)
-  const shown = JSON.stringify(String(config.values[key])).replace(/\/\/[^/@\s]*@/, '//***@')
+  // The userinfo of a URL (`//user:pass@`), or of a value without a scheme (`user:pass@host`).
+  const shown = JSON.stringify(String(config.values[key])).replace(/(^"|\/\/)[^/@\s"]*@/, '$1***@')
   const where = 'variable' in origin ? `from the environment variable ${origin.variable}` : `in ${origin.file}${origin.line === undefined ? '' : ` (line ${origin.line})`}`
   return new UserInputError('ERR_LAYERS_NPMRC_INVALID', `${key} = ${shown} ${where} is not ${expected}.`, {
     hint,
@@ -267,8 +280,8 @@ function toPacoteOptions(npmConfig: Config, home: string, env: NodeJS.ProcessEnv
   if (flagOf(npmConfig, 'prefer-offline')) options.preferOffline = true
   if (flagOf(npmConfig, 'offline')) options.offline = true
   if (flagOf(npmConfig, 'legacy-peer-deps')) options.legacyPeerDeps = true
-  const proxy = config.proxy ?? env.HTTP_PROXY ?? env.http_proxy
-  const httpsProxy = config['https-proxy'] ?? env.HTTPS_PROXY ?? env.https_proxy ?? proxy
+  const proxy = proxyOf(npmConfig, 'proxy') ?? (config.proxy === undefined ? (env.HTTP_PROXY ?? env.http_proxy) : undefined)
+  const httpsProxy = proxyOf(npmConfig, 'https-proxy') ?? (config['https-proxy'] === undefined ? (env.HTTPS_PROXY ?? env.https_proxy ?? proxy) : undefined)
   const noProxy = config.noproxy ?? env.NO_PROXY ?? env.no_proxy
   if (proxy && proxy !== 'null' && proxy !== 'false') options.proxy = String(proxy)
   if (httpsProxy && httpsProxy !== 'null' && httpsProxy !== 'false') options.httpsProxy = String(httpsProxy)

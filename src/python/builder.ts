@@ -14,7 +14,7 @@
 //   with a warning. The default prune list is for npm packages and does not apply; `exclude` does.
 // A locked sdist (a project with no wheel for the target) is fetched and verified the same way, then
 // built into a pure-Python wheel (sdist.ts) that is unpacked by these rules.
-// Fetched files are kept in the wheel cache (wheel-cache.ts), content-addressed by sha256.
+// Fetched files (download.ts: pip's retries and timeout) are kept in the wheel cache (wheel-cache.ts), content-addressed by sha256.
 import {createHash} from 'node:crypto'
 import pLimit from 'p-limit'
 import yauzl from 'yauzl'
@@ -25,12 +25,13 @@ import {OperationalError, UserInputError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import {wheelProblem} from '../lock/check.js'
 import type {LockedWheel} from '../lock/types.js'
-import {authorizationFor, loadPythonIndexes, withoutCredentials, type PythonIndexConfig} from './config.js'
+import {loadPythonIndexes, withoutCredentials, type PythonIndexConfig} from './config.js'
+import {downloadFromIndex, IndexDownloadError} from './download.js'
 import {wheelFromSdist} from './sdist.js'
 import {parseSdistName, pythonRuntime} from './targets.js'
 import {cacheDistribution, cachedDistribution, wheelCacheDir} from './wheel-cache.js'
 
-/** A wheel download that has not finished after this long fails the build instead of hanging it. */
+/** A wheel download attempt that has not finished after this long fails (however steadily its bytes arrive). */
 const WHEEL_TIMEOUT_MS = 600_000
 
 /** Bump when a rule above changes: it is part of the build cache key. */
@@ -55,22 +56,18 @@ function lockedWheels(job: LayerBuildJob): Array<{runtime: string; wheel: Locked
     .flatMap((runtime) => Object.keys(wheels[runtime]!).sort().map((name) => ({runtime, wheel: wheels[runtime]![name]!})))
 }
 
-/** The locked file's path in the cache (a wheel, or an sdist), fetched (and verified) first when it is not there or no longer matches. */
-async function fetchWheel(layer: string, runtime: string, wheel: LockedWheel, config: PythonIndexConfig, signal: AbortSignal | undefined): Promise<string> {
+/** The locked file's path in the cache (a wheel, or an sdist), fetched (tried again per download.ts) and verified first when it is not there or no longer matches. */
+async function fetchWheel(layer: string, runtime: string, wheel: LockedWheel, config: PythonIndexConfig, signal: AbortSignal | undefined, emit: EmitEvent): Promise<string> {
   const cached = await cachedDistribution(wheel)
   if (cached) return cached
-  const authorization = authorizationFor(wheel.url, config)
   let body: Buffer
   try {
-    const timeout = AbortSignal.timeout(WHEEL_TIMEOUT_MS)
-    const response = await fetch(wheel.url, {headers: authorization ? {authorization} : {}, signal: signal ? AbortSignal.any([signal, timeout]) : timeout})
-    if (!response.ok) throw new Error(`HTTP ${response.status}`)
-    body = Buffer.from(await response.arrayBuffer())
+    body = await downloadFromIndex(wheel.url, config, {what: `${wheel.filename} (layer ${layer})`, totalTimeoutMs: WHEEL_TIMEOUT_MS, signal, emit})
   } catch (error) {
-    signal?.throwIfAborted()
-    throw new OperationalError('ERR_LAYERS_PYTHON_FETCH', `Layer ${layer} (${runtime}): cannot fetch ${wheel.filename} from ${withoutCredentials(wheel.url)}: ${withoutCredentials((error as Error).message)}.`, {
-      hint: 'Check the network and the index credentials (pip.conf / uv.toml), then run `layers build` again.',
-      details: {layer, runtime, package: wheel.name},
+    if (!(error instanceof IndexDownloadError)) throw error
+    throw new OperationalError('ERR_LAYERS_PYTHON_FETCH', `Layer ${layer} (${runtime}): cannot fetch ${wheel.filename} from ${withoutCredentials(wheel.url)} (index ${wheel.index}): ${error.message}.`, {
+      hint: 'Check the network and the index credentials (pip.conf / uv.toml), then run `layers build` again; pip\'s `retries` and `timeout` (pip.conf, PIP_RETRIES, PIP_TIMEOUT) set how long it is tried.',
+      details: {layer, runtime, package: wheel.name, index: wheel.index, attempts: error.attempts},
     })
   }
   const actual = createHash('sha256').update(body).digest('hex')
@@ -187,7 +184,7 @@ export const pipLayerBuilder: LayerBuilder = {
       wheels.map(({runtime, wheel}) =>
         limit(async () => {
           tools.emit({type: 'progress', phase: 'build', message: `${job.name}: ${wheel.filename}`})
-          const fetched = await fetchWheel(job.name, runtime, wheel, config, tools.signal)
+          const fetched = await fetchWheel(job.name, runtime, wheel, config, tools.signal, tools.emit)
           const file = parseSdistName(wheel.filename)
             ? await wheelFromSdist({layer: job.name, where: `${runtime}, ${job.artifactKey}`, targets: job.artifact.architectures.map((architecture) => ({runtime: pythonRuntime(runtime)!, architecture})), sdist: wheel, file: fetched, config, cacheDir: wheelCacheDir()})
             : fetched

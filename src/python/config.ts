@@ -4,6 +4,8 @@
 // extra-index-url, [[index]] url/default) and pip.conf (PIP_CONFIG_FILE, ~/.config/pip/pip.conf,
 // ~/.pip/pip.conf, /etc/pip.conf; [global] or [install] index-url / extra-index-url). The default index
 // is the first one set in that order (else https://pypi.org/simple/); extra indexes are all of them.
+// pip's `retries` and `timeout` (PIP_RETRIES, PIP_TIMEOUT / PIP_DEFAULT_TIMEOUT, else pip.conf) bound
+// layers' own downloads from the indexes (download.ts) as they bound pip's.
 // An index URL may carry credentials (https://user:token@host/simple/): they stay here, in memory,
 // and are handed to uv/pip through the environment and to the wheel fetch as a header; the lockfile
 // and every message carry the URL without them. A locked file must come from a configured index.
@@ -26,6 +28,16 @@ export interface PythonIndex {
 export interface PythonIndexConfig {
   /** The default index first, then the extra ones. */
   indexes: PythonIndex[]
+  /** pip's `retries` and `timeout` as configured (loadPythonIndexes always sets it); absent: pip's defaults. */
+  network?: PythonNetworkSettings
+}
+
+/** How downloads from an index are tried again (src/python/download.ts). */
+export interface PythonNetworkSettings {
+  /** Attempts after the first (pip's `--retries`). */
+  retries: number
+  /** An attempt with nothing received for this long fails (pip's `--timeout`, a socket timeout). */
+  timeoutMs: number
 }
 
 export interface PythonConfigSources {
@@ -60,6 +72,9 @@ const words = (value: unknown): string[] => (typeof value === 'string' ? value.s
 interface Found {
   defaults: Array<[string, string]>
   extras: Array<[string, string]>
+  /** pip's `retries` and `timeout` as [value, where], the first found of each winning. */
+  retries: Array<[string, string]>
+  timeout: Array<[string, string]>
 }
 
 function fromUvToml(file: string, env: NodeJS.ProcessEnv, found: Found): void {
@@ -90,6 +105,10 @@ function fromPipConf(file: string, found: Found): void {
   for (const section of ['install', 'global']) {
     for (const url of words(parsed[section]?.['index-url'])) found.defaults.push([url, `${file} [${section}]`])
     for (const url of words(parsed[section]?.['extra-index-url'])) found.extras.push([url, `${file} [${section}]`])
+    for (const key of ['retries', 'timeout'] as const) {
+      const value = parsed[section]?.[key]
+      if (value !== undefined) found[key].push([String(value), `${file} [${section}] ${key}`])
+    }
   }
 }
 
@@ -97,7 +116,10 @@ function fromPipConf(file: string, found: Found): void {
 export function loadPythonIndexes(root: string, sources: PythonConfigSources = {}): PythonIndexConfig {
   const env = sources.env ?? process.env
   const home = sources.home ?? homedir()
-  const found: Found = {defaults: [], extras: []}
+  const found: Found = {defaults: [], extras: [], retries: [], timeout: []}
+  for (const [key, names] of [['retries', ['PIP_RETRIES']], ['timeout', ['PIP_TIMEOUT', 'PIP_DEFAULT_TIMEOUT']]] as const) {
+    for (const name of names) if (env[name]?.trim()) found[key].push([env[name], `$${name}`])
+  }
   const fromEnv = (name: string, list: Array<[string, string]>): void => {
     for (const url of words(env[name])) list.push([url, `$${name}`])
   }
@@ -121,7 +143,26 @@ export function loadPythonIndexes(root: string, sources: PythonConfigSources = {
     const extra = index(url, from)
     if (!indexes.some((known) => known.public === extra.public)) indexes.push(extra)
   }
-  return {indexes}
+  return {indexes, network: networkSettings(found)}
+}
+
+/** pip's defaults (`--retries 5`, `--timeout 15`). */
+export const PIP_NETWORK_DEFAULTS: PythonNetworkSettings = {retries: 5, timeoutMs: 15_000}
+
+/** pip's `retries` (a whole number up to 20) and `timeout` (seconds, above 0, up to 600), its defaults for those not set; exit 2 naming where a value is wrong. */
+function networkSettings(found: Found): PythonNetworkSettings {
+  const [retries] = found.retries
+  const [timeout] = found.timeout
+  const check = (entry: [string, string] | undefined, valid: (value: number) => boolean, what: string, fallback: number): number => {
+    if (!entry) return fallback
+    const value = /^\s*\d+(\.\d+)?\s*$/.test(entry[0]) ? Number(entry[0]) : Number.NaN
+    if (valid(value)) return value
+    throw new UserInputError('ERR_LAYERS_PYTHON_CONFIG', `${entry[1]} is ${JSON.stringify(entry[0].slice(0, 40))}, not ${what}.`, {hint: `Set it to ${what}, or remove it (pip's default applies).`})
+  }
+  return {
+    retries: check(retries, (value) => Number.isInteger(value) && value <= 20, 'a whole number of retries from 0 to 20', PIP_NETWORK_DEFAULTS.retries),
+    timeoutMs: check(timeout, (value) => value > 0 && value <= 600, 'a number of seconds above 0 and up to 600', PIP_NETWORK_DEFAULTS.timeoutMs / 1000) * 1000,
+  }
 }
 
 /**

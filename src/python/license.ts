@@ -6,7 +6,8 @@
 // The metadata is read from the file PEP 658 serves beside the wheel (`<url>.metadata`, sha256
 // checked when the index gives one), else from the wheel itself (sha256 checked against the lock),
 // taken from the wheel cache when there and put there when downloaded, so the build does not download
-// it again; an sdist's only from such a metadata file (else NOASSERTION). Every read is bounded by a timeout.
+// it again; an sdist's only from such a metadata file (else NOASSERTION). Every read is bounded by a
+// timeout and tried again as download.ts says.
 import {createHash} from 'node:crypto'
 import {readFile} from 'node:fs/promises'
 import parse from 'spdx-expression-parse'
@@ -14,7 +15,9 @@ import yauzl from 'yauzl'
 import {OperationalError} from '../errors/index.js'
 import {NOASSERTION} from '../licenses/policy.js'
 import type {LockedWheel} from '../lock/types.js'
-import {authorizationFor, withoutCredentials, type PythonIndexConfig} from './config.js'
+import type {EmitEvent} from '../events.js'
+import {withoutCredentials, type PythonIndexConfig} from './config.js'
+import {downloadFromIndex, IndexDownloadError} from './download.js'
 import type {IndexFile} from './index.js'
 import {cacheDistribution, cachedDistribution} from './wheel-cache.js'
 
@@ -94,11 +97,11 @@ export function coreMetadataLicense(text: string): string {
 }
 
 /** The licence of a locked distribution, read as the header says; `file` is its index listing (for PEP 658 metadata). */
-export async function wheelLicense(layer: string, wheel: LockedWheel, file: IndexFile | undefined, config: PythonIndexConfig, fetcher: typeof fetch = fetch): Promise<string> {
+export async function wheelLicense(layer: string, wheel: LockedWheel, file: IndexFile | undefined, config: PythonIndexConfig, emit?: EmitEvent): Promise<string> {
   if (!wheel.filename.endsWith('.whl') && !file?.coreMetadata) return NOASSERTION
   if (file?.coreMetadata) {
     const sha256 = file.coreMetadata === true ? undefined : file.coreMetadata.sha256
-    const body = await download(layer, `${wheel.url}.metadata`, `the core metadata of ${wheel.filename}`, config, METADATA_TIMEOUT_MS, fetcher)
+    const body = await download(layer, wheel, `${wheel.url}.metadata`, `the core metadata of ${wheel.filename}`, config, METADATA_TIMEOUT_MS, emit)
     checkSha256(layer, `the core metadata of ${wheel.filename}`, body, sha256)
     return coreMetadataLicense(body.toString('utf8'))
   }
@@ -106,7 +109,7 @@ export async function wheelLicense(layer: string, wheel: LockedWheel, file: Inde
   let body: Buffer
   if (cached) body = await readFile(cached)
   else {
-    body = await download(layer, wheel.url, wheel.filename, config, WHEEL_TIMEOUT_MS, fetcher)
+    body = await download(layer, wheel, wheel.url, wheel.filename, config, WHEEL_TIMEOUT_MS, emit)
     checkSha256(layer, wheel.filename, body, wheel.sha256)
     await cacheForBuild(wheel, body)
   }
@@ -114,16 +117,14 @@ export async function wheelLicense(layer: string, wheel: LockedWheel, file: Inde
   return metadata === undefined ? NOASSERTION : coreMetadataLicense(metadata)
 }
 
-async function download(layer: string, url: string, what: string, config: PythonIndexConfig, timeoutMs: number, fetcher: typeof fetch): Promise<Buffer> {
-  const authorization = authorizationFor(url, config)
+async function download(layer: string, wheel: LockedWheel, url: string, what: string, config: PythonIndexConfig, timeoutMs: number, emit: EmitEvent | undefined): Promise<Buffer> {
   try {
-    const response = await fetcher(url, {headers: authorization ? {authorization} : {}, redirect: 'follow', signal: AbortSignal.timeout(timeoutMs)})
-    if (!response.ok) throw new Error(`HTTP ${response.status}`)
-    return Buffer.from(await response.arrayBuffer())
+    return await downloadFromIndex(url, config, {what: `${what} (layer ${layer}, for its licence)`, totalTimeoutMs: timeoutMs, emit})
   } catch (error) {
-    throw new OperationalError('ERR_LAYERS_PYTHON_FETCH', `Layer ${layer}: cannot read ${what} from ${withoutCredentials(url)} (for its licence): ${withoutCredentials((error as Error).message)}.`, {
-      hint: 'Check the network and the index credentials (pip.conf / uv.toml), then run `layers lock` again.',
-      details: {layer, url: withoutCredentials(url)},
+    if (!(error instanceof IndexDownloadError)) throw error
+    throw new OperationalError('ERR_LAYERS_PYTHON_FETCH', `Layer ${layer}: cannot read ${what} from ${withoutCredentials(url)} (index ${wheel.index}, for its licence): ${error.message}.`, {
+      hint: 'Check the network and the index credentials (pip.conf / uv.toml), then run `layers lock` again; pip\'s `retries` and `timeout` (pip.conf, PIP_RETRIES, PIP_TIMEOUT) set how long it is tried.',
+      details: {layer, url: withoutCredentials(url), index: wheel.index, attempts: error.attempts},
     })
   }
 }

@@ -62,7 +62,7 @@ export async function lockPipArtifacts(layer: PipLayer, options: PipLockOptions)
     let license = licenses.get(key)
     if (!license) {
       const kept = known.get(key)
-      license = kept !== undefined ? Promise.resolve(kept) : firstListing(config, client, wheel.name).then((listing) => wheelLicense(layer.name, wheel, listing?.files.find((file) => file.filename === wheel.filename), config))
+      license = kept !== undefined ? Promise.resolve(kept) : firstListing(config, client, wheel.name).then((listing) => wheelLicense(layer.name, wheel, listing?.files.find((file) => file.filename === wheel.filename), config, options.emit))
       licenses.set(key, license)
     }
     return {...wheel, license: await license}

@@ -8,8 +8,8 @@ import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node
 import path from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 import {cleanEnv, makeProject, manifestWith, type Project} from '../lock-cli/cli.js'
-import {terminateWhenHeld} from '../support/cli.js'
 import {NpmRegistry} from '../support/npm-registry.js'
+import {sigtermWhen} from '../support/sigterm.js'
 
 /** npm's own retry settings, over the fast ones makeProject's .npmrc sets (environment wins). */
 const NPM_DEFAULT_RETRIES = {npm_config_fetch_retries: '2', npm_config_fetch_retry_factor: '10', npm_config_fetch_retry_mintimeout: '10000', npm_config_fetch_retry_maxtimeout: '60000'}
@@ -128,7 +128,7 @@ describe('layers build when a tarball fetch goes wrong', () => {
   it('SIGTERM while the tarball request hangs: exit 143 within two seconds, no zip and no temp file left', async () => {
     const project = await lockedProject('hanging-leaf')
     registry.stallTarballs()
-    const {code, seconds, stdout} = await terminateWhenHeld(['build', '--json'], {cwd: project.dir, env: cleanEnv({HOME: project.home, LAYERS_DEBUG: '', ...NPM_DEFAULT_RETRIES})}, () => registry.stalled, 'tarball')
+    const {code, seconds, stdout} = await sigtermWhen(['build', '--json'], project.dir, cleanEnv({HOME: project.home, LAYERS_DEBUG: '', ...NPM_DEFAULT_RETRIES}), () => registry.stalled > 0)
     expect(code).toBe(143)
     expect(seconds).toBeLessThan(2)
     expect(JSON.parse(stdout).error.code).toBe('ERR_LAYERS_INTERRUPTED')

@@ -1,7 +1,8 @@
-// Which tarball fetch failures src/npm/tarball.ts tries again, and how long it waits, as npm's retry
+// Which fetch failures src/net/retry.ts (npm tarballs, Python downloads) tries again, and how long it waits, as npm's retry
 // settings count it.
 import {describe, expect, it} from 'vitest'
-import {integrityMismatchOf, isTransientFetchError, retryDelay} from '../../src/npm/tarball.js'
+import {isTransientFetchError, retryDelay} from '../../src/net/retry.js'
+import {integrityMismatchOf} from '../../src/npm/tarball.js'
 
 describe('tarball fetch retries', () => {
   it('tries again after no answer or a "later" status, never after other bytes or a client error', () => {

@@ -61,4 +61,18 @@ describe('Python index configuration', () => {
     expect(authorizationFor('https://extra.example/files/x.whl', config)).toBeUndefined()
     expect(loadPythonIndexes(dir, {env: {XDG_CONFIG_HOME: dir, UV_NO_CONFIG: '1'}, home: dir}).indexes.map((index) => index.public)).toEqual(['https://pypi.org/simple/'])
   })
+
+  it("reads pip's retries and timeout (environment first, then pip.conf), its defaults otherwise, and refuses other values naming where", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'layers-pyconf-'))
+    temps.push(dir)
+    const conf = path.join(dir, 'pip.conf')
+    writeFileSync(conf, '[global]\nretries = 3\ntimeout = 2.5\n')
+    const base = {UV_NO_CONFIG: '1', XDG_CONFIG_HOME: dir}
+    expect(loadPythonIndexes(dir, {env: base, home: dir}).network).toEqual({retries: 5, timeoutMs: 15_000})
+    expect(loadPythonIndexes(dir, {env: {...base, PIP_CONFIG_FILE: conf}, home: dir}).network).toEqual({retries: 3, timeoutMs: 2500})
+    expect(loadPythonIndexes(dir, {env: {...base, PIP_CONFIG_FILE: conf, PIP_RETRIES: '0', PIP_DEFAULT_TIMEOUT: '60'}, home: dir}).network).toEqual({retries: 0, timeoutMs: 60_000})
+    expect(() => loadPythonIndexes(dir, {env: {...base, PIP_RETRIES: 'many'}, home: dir})).toThrow(expect.objectContaining({code: 'ERR_LAYERS_PYTHON_CONFIG', message: '$PIP_RETRIES is "many", not a whole number of retries from 0 to 20.'}))
+    writeFileSync(conf, '[global]\ntimeout = 0\n')
+    expect(() => loadPythonIndexes(dir, {env: {...base, PIP_CONFIG_FILE: conf}, home: dir})).toThrow(expect.objectContaining({code: 'ERR_LAYERS_PYTHON_CONFIG', message: `${conf} [global] timeout is "0", not a number of seconds above 0 and up to 600.`}))
+  })
 })

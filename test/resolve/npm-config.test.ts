@@ -137,4 +137,16 @@ describe('loadNpmOptions', () => {
     expect(options.httpsProxy).toBe('http://proxy.example:3128')
     expect(options.noProxy).toBe('localhost,127.0.0.1')
   })
+
+  it('takes proxy and https-proxy only as http(s) URLs (null, false or empty: none) and noproxy as a list', async () => {
+    await writeFile(path.join(project, '.npmrc'), 'proxy=null\nhttps-proxy=https://deploy:s3cret@proxy.example:3128/\nnoproxy[]=localhost\nnoproxy[]=.corp.example\n')
+    const options = await load()
+    expect(options.proxy).toBeUndefined()
+    expect(options.httpsProxy).toBe('https://deploy:s3cret@proxy.example:3128/')
+    expect(options.noProxy).toBe('localhost,.corp.example')
+    await writeFile(path.join(project, '.npmrc'), 'https-proxy=ftp://deploy:s3cret@proxy.example/\n')
+    const error = await load().then(() => undefined, (thrown: unknown) => thrown as Error & {code: string})
+    expect(error).toMatchObject({code: 'ERR_LAYERS_NPMRC_INVALID', message: `https-proxy = "ftp://***@proxy.example/" in ${path.join(project, '.npmrc')} (line 1) is not an http:// or https:// URL.`})
+    expect(error!.message).not.toContain('s3cret')
+  })
 })

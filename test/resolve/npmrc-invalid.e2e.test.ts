@@ -1,5 +1,5 @@
 // A project .npmrc with a value of the wrong type, through the built CLI: `lock` exits 2 with
-// ERR_LAYERS_NPMRC_INVALID at the .npmrc's file:line, naming the key and the value, before anything
+// ERR_LAYERS_NPMRC_INVALID at the .npmrc's file:line, naming the key and the value (a URL's credentials hidden), before anything
 // is fetched (the registry is not reachable here: a fetch would fail differently) or written.
 import {existsSync} from 'node:fs'
 import {mkdtemp, rm, writeFile} from 'node:fs/promises'
@@ -28,6 +28,10 @@ describe('an invalid .npmrc value', () => {
     ['registry=ftp://mirror.example/npm/', 'registry = "ftp://mirror.example/npm/"', 'is not an http:// or https:// URL.'],
     ['strict-ssl=maybe', 'strict-ssl = "maybe"', 'is not true or false.'],
     ['fetch-timeout=abc', 'fetch-timeout = "abc"', 'is not a number.'],
+    // Proxies: an http(s) URL; the credentials of what is shown are hidden.
+    ['https-proxy=socks5://deploy:s3cret@proxy.example:1080', 'https-proxy = "socks5://***@proxy.example:1080"', 'is not an http:// or https:// URL.'],
+    ['proxy=deploy:s3cret@proxy.example:8080', 'proxy = "***@proxy.example:8080"', 'is not an http:// or https:// URL.'],
+    ['proxy=proxy.example:8080', 'proxy = "proxy.example:8080"', 'is not an http:// or https:// URL.'],
   ])('%s: lock exits 2 at the .npmrc line, writing nothing', async (line, setting, problem) => {
     const npmrc = path.join(dir, '.npmrc')
     await writeFile(npmrc, `; the team's settings\n${line}\n`)
@@ -35,5 +39,6 @@ describe('an invalid .npmrc value', () => {
     expect(result.code, result.stderr).toBe(2)
     expect(result.json.error).toMatchObject({code: 'ERR_LAYERS_NPMRC_INVALID', message: `${setting} in ${npmrc} (line 2) ${problem}`, location: `${npmrc}:2:1`, hint: expect.stringMatching(/^Set /)})
     expect(existsSync(path.join(dir, 'lockfile.json'))).toBe(false)
+    expect(result.stdout + result.stderr).not.toContain('s3cret')
   })
 })

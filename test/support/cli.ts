@@ -2,7 +2,7 @@
 // a signal (a crash, the timeout) or that could not be spawned never passes for an ordinary exit:
 // `signal` names the signal, `code` is 128 + its number as a shell reports it, and a spawn failure
 // is code -1 with `spawnError`.
-import {execFile, spawn} from 'node:child_process'
+import {execFile} from 'node:child_process'
 import {constants} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -56,31 +56,4 @@ export function runCli(args: readonly string[], options: RunOptions = {}): Promi
       },
     )
   })
-}
-
-/**
- * Runs the CLI and sends it SIGTERM as soon as `held()` says a request of `what` reached the server
- * (and is held there): the exit code, the seconds from the signal to the exit, and stdout.
- */
-export async function terminateWhenHeld(args: readonly string[], options: {cwd: string; env: NodeJS.ProcessEnv}, held: () => number, what: string): Promise<{code: number | null; seconds: number; stdout: string}> {
-  const child = spawn(process.execPath, [BIN, ...args], {cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe']})
-  let stdout = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-  const ended = new Promise<{code: number | null; at: number}>((resolve) => child.on('close', (code) => resolve({code, at: performance.now()})))
-  await new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (held() > 0) {
-        clearInterval(timer)
-        resolve()
-      }
-    }, 5)
-    void ended.then(() => {
-      clearInterval(timer)
-      reject(new Error(`the command ended before its ${what} request arrived: ${stdout}`))
-    })
-  })
-  const sent = performance.now()
-  child.kill('SIGTERM')
-  const {code, at} = await ended
-  return {code, seconds: (at - sent) / 1000, stdout}
 }

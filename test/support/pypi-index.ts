@@ -6,7 +6,7 @@
 // files, and hostile entries (a `..` path, a symbolic link) written by a small stored-zip writer,
 // since zip libraries refuse to write such entries. Optional basic auth; a file can be switched to
 // serve other bytes than its listed sha256 (a compromised index), or never be answered (a hanging
-// one). Real sdists are built from a project description too, naming a tiny in-repo build backend (tiny_backend.py) the index serves as a wheel.
+// one), or answer its next requests with faults (an HTTP status, or a cut connection) and then recover. Real sdists are built from a project description too, naming a tiny in-repo build backend (tiny_backend.py) the index serves as a wheel.
 import {createHash} from 'node:crypto'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
@@ -182,6 +182,8 @@ export interface PyPIIndex {
   /** Requests for a file are taken in and never answered from now on (an index that hangs); `stalled` counts them. */
   stall(filename: string): void
   readonly stalled: number
+  /** The next requests for a file (or its `.metadata`, by that name) are answered with these faults in turn: an HTTP status, or 'reset' (the connection cut without an answer); then it is served again. `userAgent`: only requests whose User-Agent starts with it count (`node`: layers' own, not uv's). */
+  failNext(filename: string, faults: Array<number | 'reset'>, options?: {userAgent?: string}): void
   close(): Promise<void>
 }
 
@@ -189,6 +191,7 @@ export async function startPyPIIndex(options: {auth?: {username: string; passwor
   const files = new Map<string, StoredFile>()
   const requests: string[] = []
   const stalledFiles = new Set<string>()
+  const faults = new Map<string, {next: Array<number | 'reset'>; userAgent: string}>()
   let stalled = 0
   const handler = (request: IncomingMessage, response: ServerResponse): void => {
     const url = new URL(request.url ?? '/', 'http://localhost')
@@ -231,6 +234,16 @@ export async function startPyPIIndex(options: {auth?: {username: string; passwor
     if (file !== undefined) {
       if (stalledFiles.has(file)) {
         stalled++
+        return
+      }
+      const planned = faults.get(file)
+      const fault = planned && (request.headers['user-agent'] ?? '').startsWith(planned.userAgent) ? planned.next.shift() : undefined
+      if (fault === 'reset') {
+        request.socket.destroy()
+        return
+      }
+      if (fault !== undefined) {
+        response.writeHead(fault, {'content-type': 'text/plain'}).end(`injected ${fault}`)
         return
       }
       const metadata = file.endsWith('.metadata') ? files.get(file.slice(0, -'.metadata'.length))?.metadata : undefined
@@ -277,6 +290,9 @@ export async function startPyPIIndex(options: {auth?: {username: string; passwor
     },
     get stalled() {
       return stalled
+    },
+    failNext(filename, next, options = {}) {
+      faults.set(filename, {next: [...next], userAgent: options.userAgent ?? ''})
     },
     close: () => {
       server.closeAllConnections()

@@ -1,0 +1,51 @@
+// src/python/download.ts against a plain HTTP server on loopback: an attempt that receives nothing for
+// pip's `timeout` fails as ETIMEDOUT and is tried again (the wait said); a 404 is not tried again.
+import {createServer, type Server} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import type {PythonIndexConfig} from '../../src/python/config.js'
+import {downloadFromIndex, IndexDownloadError} from '../../src/python/download.js'
+import type {LayersEvent} from '../../src/events.js'
+
+let server: Server
+let base: string
+const hits = new Map<string, number>()
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    const count = (hits.get(request.url!) ?? 0) + 1
+    hits.set(request.url!, count)
+    if (request.url === '/files/stalls-once.whl') {
+      // The first answer sends its headers and part of the body, then nothing.
+      if (count === 1) return void response.writeHead(200, {'content-length': '10'}).write('12345')
+      return void response.writeHead(200).end('1234567890')
+    }
+    response.writeHead(404).end()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+
+afterAll(async () => {
+  server.closeAllConnections()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+})
+
+const config = (): PythonIndexConfig => ({indexes: [{url: `${base}/simple/`, public: `${base}/simple/`}], network: {retries: 2, timeoutMs: 200}})
+
+describe('downloads from a Python index', () => {
+  it('an attempt with nothing received for the timeout fails as ETIMEDOUT and is tried again, the wait said', async () => {
+    const events: LayersEvent[] = []
+    const body = await downloadFromIndex(`${base}/files/stalls-once.whl`, config(), {what: 'stalls-once.whl', totalTimeoutMs: 10_000, emit: (event) => events.push(event)})
+    expect(body.toString()).toBe('1234567890')
+    expect(hits.get('/files/stalls-once.whl')).toBe(2)
+    expect(events).toEqual([{type: 'info', message: 'Waiting 0.5 s to fetch stalls-once.whl again: attempt 1 of 3 failed (ETIMEDOUT).'}])
+  })
+
+  it('a 404 fails at once, naming the status', async () => {
+    const error = await downloadFromIndex(`${base}/files/missing.whl`, config(), {what: 'missing.whl', totalTimeoutMs: 10_000}).catch((thrown: unknown) => thrown)
+    expect(error).toBeInstanceOf(IndexDownloadError)
+    expect(error).toMatchObject({message: 'HTTP 404', attempts: 1, statusCode: 404})
+    expect(hits.get('/files/missing.whl')).toBe(1)
+  })
+})

@@ -1,0 +1,85 @@
+// `layers build` and `layers lock` of a pip layer (the built CLI) when the local index
+// (test/support/pypi-index.ts) answers a download with faults: a 503 and a cut connection are tried
+// again with pip's retry count, each wait said on stderr, with exact request counts; past the retries
+// (PIP_RETRIES) the error names the wheel, the index and the last failure; a 404 fails at once.
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {runCli} from '../support/cli.js'
+import {pipTestEnv, startPyPIIndex, type PyPIIndex} from '../support/pypi-index.js'
+import {hasUv} from '../support/uv.js'
+
+const WHEEL = 'flaky-1.0-py3-none-any.whl'
+let index: PyPIIndex
+let dir: string
+let env: NodeJS.ProcessEnv
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'layers-pip-retry-'))
+  index = await startPyPIIndex()
+  index.publish({name: 'flaky', version: '1.0', metadata: ['License-Expression: MIT'], wheels: [{tag: 'py3-none-any'}]})
+  env = pipTestEnv(index.url, dir)
+})
+
+afterAll(async () => {
+  await index?.close()
+  if (dir) rmSync(dir, {recursive: true, force: true})
+})
+
+const requestsFor = (file: string): number => index.requests.filter((request) => request.endsWith(`/files/${file}`)).length
+
+/** Builds with nothing cached (no build cache, no wheel cache), so the wheel is downloaded. */
+function build(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
+  rmSync(path.join(dir, '.layers'), {recursive: true, force: true})
+  rmSync(path.join(dir, '.cache', 'layers'), {recursive: true, force: true})
+  return runCli(['build', ...args], {cwd: dir, env: {...env, ...extraEnv}})
+}
+
+describe.skipIf(!hasUv)('pip layer downloads when the index answers with faults', () => {
+  it('build: a 503 then a cut connection are tried again (3 requests, 2 waits said); past PIP_RETRIES the error names wheel, index and failure; a 404 at once', async () => {
+    writeFileSync(path.join(dir, 'layers.yaml'), 'version: 1\nsettings:\n  regions: [us-east-1]\nlayers:\n  deps:\n    pip: {flaky: "*"}\n    runtimes: [python3.12]\n    architectures: [x86_64]\n')
+    const lock = await runCli(['lock', '--json'], {cwd: dir, env})
+    expect(lock.code, lock.stderr).toBe(0)
+
+    let before = requestsFor(WHEEL)
+    index.failNext(WHEEL, [503, 'reset'])
+    const recovered = await build([])
+    expect(recovered.code, recovered.stderr).toBe(0)
+    expect(requestsFor(WHEEL) - before).toBe(3)
+    expect(recovered.stderr).toContain(`Waiting 0.5 s to fetch ${WHEEL} (layer deps) again: attempt 1 of 6 failed (E503).\n`)
+    expect(recovered.stderr).toMatch(new RegExp(`Waiting 1\\.0 s to fetch ${WHEEL.replace(/\./g, '\\.')} \\(layer deps\\) again: attempt 2 of 6 failed \\((ECONNRESET|UND_ERR_SOCKET)\\)\\.\n`))
+    expect(existsSync(path.join(dir, '.layers', 'build'))).toBe(true)
+
+    before = requestsFor(WHEEL)
+    index.failNext(WHEEL, [503, 503, 503])
+    const failed = await build(['--json'], {PIP_RETRIES: '1'})
+    expect(failed.code, failed.stderr).toBe(1)
+    expect(requestsFor(WHEEL) - before).toBe(2)
+    expect(failed.json.error.code).toBe('ERR_LAYERS_PYTHON_FETCH')
+    expect(failed.json.error.message).toBe(`Layer deps (python3.12): cannot fetch ${WHEEL} from ${index.publicUrl.replace('/simple/', '/files/')}${WHEEL} (index ${index.publicUrl}): HTTP 503, after 2 attempts.`)
+    expect(failed.json.error.details).toMatchObject({layer: 'deps', package: 'flaky', index: index.publicUrl, attempts: 2})
+    index.failNext(WHEEL, [])
+
+    before = requestsFor(WHEEL)
+    index.failNext(WHEEL, [404])
+    const missing = await build(['--json'])
+    expect(missing.code, missing.stderr).toBe(1)
+    expect(requestsFor(WHEEL) - before).toBe(1)
+    expect(missing.json.error.message).toContain(`(index ${index.publicUrl}): HTTP 404.`)
+  })
+
+  it('lock: a 503 on the PEP 658 metadata read for the licence is tried again, the wait said; the licence is locked', async () => {
+    rmSync(path.join(dir, 'lockfile.json'), {force: true})
+    const metadata = `${WHEEL}.metadata`
+    const before = requestsFor(metadata)
+    index.failNext(metadata, [503], {userAgent: 'node'})
+    const lock = await runCli(['lock'], {cwd: dir, env})
+    expect(lock.code, lock.stderr).toBe(0)
+    expect(lock.stderr).toContain(`Waiting 0.5 s to fetch the core metadata of ${WHEEL} (layer deps, for its licence) again: attempt 1 of 6 failed (E503).\n`)
+    // layers read it twice (the 503, then the file); uv, which resolves first, at most once more.
+    expect(requestsFor(metadata) - before).toBeGreaterThanOrEqual(2)
+    expect(requestsFor(metadata) - before).toBeLessThanOrEqual(3)
+    expect(readFileSync(path.join(dir, 'lockfile.json'), 'utf8')).toContain('"license": "MIT"')
+  })
+})
