@@ -219,14 +219,16 @@ describe('bounded calls', () => {
       const bytes = randomBytes(UPLOAD_PART_SIZE + 1024)
       writeFileSync(file, bytes)
       const input = {bucket: 'bounds-uploads', key: 'big.zip', file, bytes: bytes.length, sha256Base64: ''}
-      const upload = async () => {
-        const s3 = await awsClientFactory({timeouts: {connectTimeoutMs: 1000, readTimeoutMs: 500}}).s3(DEV, 'us-east-1')
+      // The stall is judged with a 0.5 s read timeout; the other uploads get 10 s, as a loaded machine
+      // may take longer than 0.5 s to answer a 5 MB part (CI failed so once).
+      const upload = async (readTimeoutMs = 10_000) => {
+        const s3 = await awsClientFactory({timeouts: {connectTimeoutMs: 1000, readTimeoutMs}}).s3(DEV, 'us-east-1')
         await s3.send(new CreateBucketCommand({Bucket: input.bucket})).catch(() => undefined)
         return artifactStoreApi(s3).upload(input)
       }
       server.setFaults({stallRate: 1, operations: ['UploadPart']})
       const started = performance.now()
-      const error = await failure(upload())
+      const error = await failure(upload(500))
       expect(performance.now() - started).toBeLessThan(NO_ANSWER_RETRY_WINDOW_MS + 3000)
       expect(error.code).toBe('ERR_LAYERS_AWS_NO_ANSWER')
       expect(error.message).toMatch(/^No answer from s3 UploadPart for account dev \(111111111111\), region us-east-1, at http:\/\/127\.0\.0\.1:\d+: nothing came back for 0\.5 s/)
