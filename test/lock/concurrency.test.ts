@@ -27,7 +27,7 @@ const IO = pathToFileURL(path.join(REPO_ROOT, 'dist', 'src', 'lock', 'io.js')).h
  * With `log`, it prints `ready` once loaded, starts when a line arrives (all contenders at once), and
  * appends `enter <name>` and `exit <name>` to that file around a short stay under the lock.
  */
-function writer(file: string, name: string, hold: boolean, options: {log?: string; waitMs?: number} = {}): {held: Promise<void>; release(): void; done: Promise<{code: number; stdout: string}>; kill(): void} {
+function writer(file: string, name: string, hold: boolean, options: {log?: string; waitMs?: number} = {}): {held: Promise<void>; release(): void; done: Promise<{code: number; stdout: string}>; kill(): void; stop(): void; resume(): void} {
   const script = `
     const {updateLockfile} = await import(${JSON.stringify(IO)})
     const {appendFileSync} = await import('node:fs')
@@ -71,7 +71,7 @@ function writer(file: string, name: string, hold: boolean, options: {log?: strin
       resolve({code: code ?? (signal ? 128 : -1), stdout: stdout.replace(/^(held|ready)\n/m, '').trim()})
     })
   })
-  return {held: heldPromise, release: () => child.stdin.end('go\n'), done, kill: () => child.kill('SIGKILL')}
+  return {held: heldPromise, release: () => child.stdin.end('go\n'), done, kill: () => child.kill('SIGKILL'), stop: () => child.kill('SIGSTOP'), resume: () => child.kill('SIGCONT')}
 }
 
 describe('concurrent lockfile writers', () => {
@@ -134,10 +134,14 @@ describe('concurrent lockfile writers', () => {
     const lockDir = `${file}.lock`
     const hung = writer(file, 'hung', true)
     await hung.held
+    // Stopped, so it truly hangs: a holder whose event loop runs would refresh its note every 2 s, and
+    // on a loaded machine the next writer starts after that refresh (CI failed so once).
+    hung.stop()
     const past = new Date(Date.now() - 60_000)
     for (const entry of [lockDir, ...readdirSync(lockDir).map((name) => path.join(lockDir, name))]) utimesSync(entry, past, past)
     expect(await writer(file, 'b', false).done).toEqual({code: 0, stdout: 'wrote'})
     // The hung holder, let go, finishes its atomic write and leaves the lock it lost alone.
+    hung.resume()
     hung.release()
     expect(await hung.done).toEqual({code: 0, stdout: 'wrote'})
     expect(readdirSync(dir)).toEqual(['lockfile.json'])
