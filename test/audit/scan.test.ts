@@ -1,6 +1,8 @@
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import v8 from 'node:v8'
+import {runInNewContext} from 'node:vm'
 import {describe, expect, it} from 'vitest'
 import {collectEvents} from '../../src/events.js'
 import {streamTargets, type LambdaReadApi} from '../../src/audit/scan.js'
@@ -156,6 +158,44 @@ describe('streamTargets', () => {
     // A page, the few left to read when it was asked for, and those being read: never two pages.
     expect(mostHeld).toBeGreaterThan(0)
     expect(mostHeld).toBeLessThan(100)
+  })
+  it('keeps no function it handed over: the page that listed them is not held while the next one is asked for', async () => {
+    // The collector, to tell what is still reachable (exposed at run time: vitest starts workers without --expose-gc).
+    v8.setFlagsFromString('--expose-gc')
+    const collect = runInNewContext('gc') as () => void
+    const names = Array.from({length: 150}, (_, index) => `f${index}`)
+    const handedOver: Array<WeakRef<ScannedFunction>> = []
+    const stillHeld: number[] = []
+    let allHandedOver: {count: number; resolve: () => void} | undefined
+    const api: LambdaReadApi = {
+      async listFunctions(marker) {
+        const start = marker ? Number(marker) : 0
+        if (start > 0) {
+          // Once every function listed before is handed over (in a later job, so no WeakRef is pinned), none may be reachable.
+          if (handedOver.length < start) await new Promise<void>((resolve) => (allHandedOver = {count: start, resolve}))
+          await new Promise((resolve) => setTimeout(resolve, 1))
+          collect()
+          stillHeld.push(handedOver.filter((ref) => ref.deref() !== undefined).length)
+        }
+        const page = names.slice(start, start + 50).map((name) => fn(name, [1]))
+        return {functions: page, ...(start + 50 < names.length ? {nextMarker: String(start + 50)} : {})}
+      },
+      listAliases: async () => ({aliases: [{name: 'prod', version: '1'}]}),
+      readFunctionVersion: async (_name, version) => ({version, architecture: 'x86_64', layers: []}),
+      readLayerVersion: async () => ({status: 'ok', codeSize: 1, codeSha256: 's', compatibleArchitectures: [], compatibleRuntimes: []}),
+    }
+    await streamTargets([{accountId: A, region: 'eu-west-1'}], async () => api, {concurrency: 1, emit: () => {}}, {
+      function(_target, scanned) {
+        handedOver.push(new WeakRef(scanned))
+        if (allHandedOver && handedOver.length >= allHandedOver.count) {
+          allHandedOver.resolve()
+          allHandedOver = undefined
+        }
+      },
+      target: () => {},
+    })
+    expect(handedOver).toHaveLength(150)
+    expect(stillHeld).toEqual([0, 0])
   })
 })
 
