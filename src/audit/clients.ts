@@ -8,6 +8,6 @@ import {boundClients} from '../aws/identity.js'
 export const AUDIT_MAX_ATTEMPTS = AWS_MAX_ATTEMPTS
 
 /** `s3` serves prune's team-state leases only, `ssm` outdated's publisher feeds (each client loads on first use). */
-export function auditClientFactory(options: AwsClientFactoryOptions = {}): Pick<AwsClientFactory, 'lambda' | 'lambdaGet' | 'organizations' | 'account' | 's3' | 'ssm'> {
+export function auditClientFactory(options: AwsClientFactoryOptions = {}): Pick<AwsClientFactory, 'lambda' | 'lambdaGet' | 'organizations' | 'account' | 's3' | 'ssm' | 'release'> {
   return boundClients(awsClientFactory(options))
 }

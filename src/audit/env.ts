@@ -1,6 +1,7 @@
 // Owns wiring the audit, prune and outdated services to AWS: from a client factory (src/aws: one
 // client per account and region, with that account's credentials and adaptive retries) to the small
-// read/write interfaces the services take. Clients are made once per account and region.
+// read/write interfaces the services take. Clients are made once per account and region, and forgotten
+// once the audit is done with the target.
 import type {AccountClient} from '@aws-sdk/client-account'
 import type {LambdaClient} from '@aws-sdk/client-lambda'
 import type {LambdaRestGet} from '../aws/lambda-rest.js'
@@ -25,12 +26,16 @@ export interface AuditClientFactory {
   account(account: Account): Promise<Pick<AccountClient, 'send'>>
   /** The region of this run's profile in the shared config, the last fallback for accounts the flags name. */
   profileRegion?(): Promise<string | undefined>
+  /** Forgets that account and region's clients (src/aws/clients.ts). */
+  release?(account: Account, region: string): void
 }
+
+const lambdaKey = (account: Account, region: string): string => `${account.id}/${account.roleArn ?? ''}/${account.profile ?? ''}/${region}`
 
 export function awsAuditEnv(clients: AuditClientFactory, desiredLayers?: AuditEnv['desiredLayers']): PruneEnv & Pick<OutdatedEnv, 'probeApiFor'> {
   const lambdas = new Map<string, Promise<Pick<LambdaClient, 'send'>>>()
   const lambda = (account: Account, region: string): Promise<Pick<LambdaClient, 'send'>> => {
-    const key = `${account.id}/${account.roleArn ?? ''}/${account.profile ?? ''}/${region}`
+    const key = lambdaKey(account, region)
     let client = lambdas.get(key)
     if (!client) {
       client = clients.lambda(account, region)
@@ -39,6 +44,10 @@ export function awsAuditEnv(clients: AuditClientFactory, desiredLayers?: AuditEn
     return client
   }
   return {
+    releaseTarget(target) {
+      lambdas.delete(lambdaKey(target.account, target.region))
+      clients.release?.(target.account, target.region)
+    },
     readApiFor: async (target) => {
       const [client, get] = await Promise.all([lambda(target.account, target.region), clients.lambdaGet(target.account, target.region)])
       return lambdaReadApi(client, get)

@@ -33,6 +33,8 @@ export interface AuditEnv {
   desiredLayers?(managed: ManagedFunction, deployed: ScannedFunction): DesiredLayers
   /** A function's tags (ListTags with its ARN), in its target. */
   functionTags?(target: ResolvedTarget, functionArn: string): Promise<Record<string, string>>
+  /** The audit is done with `target`: its clients may go (a fleet larger than the concurrency keeps those in flight only). */
+  releaseTarget?(target: ResolvedTarget): void
 }
 
 export interface AuditRequest {
@@ -159,6 +161,8 @@ export async function streamAudit(request: AuditRequest, env: AuditEnv, consumer
   }
 
   const takeTarget = async (end: TargetEnd): Promise<void> => {
+    const resolved = byKey.get(targetKey(end))
+    if (resolved) env.releaseTarget?.(resolved)
     await handOn(async () => {
       if (stopped) return
       const tally = tallyOf(end)

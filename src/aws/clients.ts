@@ -43,6 +43,7 @@ export interface AwsClientFactory {
   /** Lambda REST-JSON reads over the Lambda client of that account and region, without the SDK's per-call middleware (src/aws/lambda-rest.ts). */
   lambdaGet(account: Account, region: string): Promise<LambdaRestGet>
   s3(account: Account, region: string): Promise<S3Client>
+  /** A new client each time: the account check (src/aws/identity.ts) asks once per credentials and drops it, so a fleet does not keep one per account. */
   sts(account: Account, region: string): Promise<STSClient>
   /** SSM Parameter Store (used through src/aws/ssm-parameters.ts); `maxAttempts: 1` for writes that must not be repeated blindly. */
   ssm(account: Account, region: string, options?: ClientOptions): Promise<SSMClient>
@@ -51,6 +52,12 @@ export interface AwsClientFactory {
   /** The organization's management (or delegated administrator) account, with the default credentials. */
   organizations(): Promise<OrganizationsClient>
   account(account: Account): Promise<AccountClient>
+  /**
+   * Forgets the clients of that account and region (a fleet command is done with the target), so a run
+   * over thousands of targets holds the clients of those in flight only; the next ask makes new ones.
+   * Credentials, the account check and the request budget are per account and stay.
+   */
+  release(account: Account, region: string): void
   /** --profile of this run, for messages naming where credentials came from. */
   readonly profile?: string
   /** The region of this run's profile (--profile, else AWS_PROFILE, else default) in the shared config; undefined when it has none. */
@@ -186,27 +193,30 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
         return client
       }),
     lambdaGet: (account, region) =>
-      cached(`lambda-get/${accountKey(account)}/${region}`, async () => {
+      cached(`lambda-get/${accountKey(account)}/${region}/`, async () => {
         const [{lambdaRestGet}, client] = await Promise.all([import('./lambda-rest.js'), factory.lambda(account, region)])
         return lambdaRestGet(client, {budget, accountId: account.id, region, watch, target: {service: 'lambda', account: accountText(account), region}})
       }),
     s3: (account, region) =>
-      cached(`s3/${accountKey(account)}/${region}`, async () => {
+      cached(`s3/${accountKey(account)}/${region}/`, async () => {
         const {S3Client} = await import('@aws-sdk/client-s3')
         return watched(withWrongRegionErrors(new S3Client({...common(), region, credentials: credentialsFor(account, region)})), {service: 's3', account: accountText(account), region})
       }),
-    sts: (account, region) =>
-      cached(`sts/${accountKey(account)}/${region}`, async () => {
-        const {STSClient} = await import('@aws-sdk/client-sts')
-        return watched(new STSClient({...common(), region, credentials: credentialsFor(account, region)}), {service: 'sts', account: accountText(account), region})
-      }),
+    sts: async (account, region) => {
+      const {STSClient} = await import('@aws-sdk/client-sts')
+      return watched(new STSClient({...common(), region, credentials: credentialsFor(account, region)}), {service: 'sts', account: accountText(account), region})
+    },
+    release(account, region) {
+      const ofTarget = `/${accountKey(account)}/${region}/`
+      for (const key of clients.keys()) if (key.slice(key.indexOf('/')).startsWith(ofTarget)) clients.delete(key)
+    },
     ssm: (account, region, clientOptions = {}) =>
       cached(`ssm/${accountKey(account)}/${region}/${clientOptions.maxAttempts ?? ''}`, async () => {
         const {SSMClient} = await import('@aws-sdk/client-ssm')
         return watched(new SSMClient({...common(clientOptions.maxAttempts), region, credentials: credentialsFor(account, region)}), {service: 'ssm', account: accountText(account), region}, clientOptions.maxAttempts)
       }),
     ecr: (account, region) =>
-      cached(`ecr/${accountKey(account)}/${region}`, async () => {
+      cached(`ecr/${accountKey(account)}/${region}/`, async () => {
         const {ECRClient} = await import('@aws-sdk/client-ecr')
         return watched(new ECRClient({...common(), region, credentials: credentialsFor(account, region)}), {service: 'ecr', account: accountText(account), region})
       }),

@@ -17,8 +17,8 @@ const B = '222222222222'
 const EU = 'eu-west-1'
 const fn = (name: string, runtime = 'nodejs16.x'): ScannedFunction => ({name, runtime, architecture: 'x86_64', codeSize: 1, layers: [{arn: `arn:aws:lambda:${EU}:${A}:layer:l:1`, codeSize: 1}]})
 
-/** A's listing answers at once; B's only once `release` is called. */
-function env(release: Promise<void>): AuditEnv {
+/** A's listing answers at once; B's only once `release` is called; targets released are logged in `released`. */
+function env(release: Promise<void>, released: string[] = []): AuditEnv {
   const api = (functions: ScannedFunction[], wait?: Promise<void>): LambdaReadApi => ({
     async listFunctions() {
       await wait
@@ -34,7 +34,10 @@ function env(release: Promise<void>): AuditEnv {
       throw new Error('no function here has aliases')
     },
   })
-  return {readApiFor: async (target) => (target.accountId === A ? api([fn('a1'), fn('a2')]) : api([fn('b1')], release))}
+  return {
+    readApiFor: async (target) => (target.accountId === A ? api([fn('a1'), fn('a2')]) : api([fn('b1')], release)),
+    releaseTarget: (target) => void released.push(`${target.accountId} released`),
+  }
 }
 
 const request = (db?: StateDatabase) => ({
@@ -62,7 +65,7 @@ describe('streamAudit', () => {
     let release!: () => void
     const blocked = new Promise<void>((resolve) => (release = resolve))
     const seen: string[] = []
-    const result = await streamAudit(request(db), env(blocked), {
+    const result = await streamAudit(request(db), env(blocked, seen), {
       function(part) {
         seen.push(`${part.function.accountId}:${part.function.name}:${part.findings.map((f) => f.code).join(',')}`)
       },
@@ -77,7 +80,8 @@ describe('streamAudit', () => {
       },
     })
     const l1 = `arn:aws:lambda:${EU}:${A}:layer:l:1`
-    expect(seen).toEqual([`${A}:a1:runtime,unmanaged`, `${A}:a2:runtime,unmanaged`, `${A} done: 2 functions, ${l1} x2`, `${B}:b1:runtime,unmanaged`, `${B} done: 1 functions, ${l1} x1`])
+    // Each target's clients are released once its last function is judged.
+    expect(seen).toEqual([`${A}:a1:runtime,unmanaged`, `${A}:a2:runtime,unmanaged`, `${A} released`, `${A} done: 2 functions, ${l1} x2`, `${B}:b1:runtime,unmanaged`, `${B} released`, `${B} done: 1 functions, ${l1} x1`])
     expect(result).toMatchObject({runId: 1, summary: {targets: 2, failedTargets: 0, functions: 3, findings: {error: 3, warning: 0, info: 3}}, notScannedCompletely: []})
     expect(previousRun(db)?.id).toBe(1)
     expect(runFindings(db, 1)).toHaveLength(6)
