@@ -4,7 +4,7 @@
 // session token or a tampered payload fail as they would against AWS.
 import {createHmac} from 'node:crypto'
 import type {IncomingHttpHeaders} from 'node:http'
-import {ApiError, header, sha256, token, type ServiceName} from './common.js'
+import {ApiError, header, serverNow, sha256, token, type ServiceName} from './common.js'
 
 interface KeyEntry {
   accountId: string
@@ -91,7 +91,8 @@ export class Accounts {
     if (!amzDate.startsWith(date)) throw authError(service, 'signature', 'Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP')
     const signedAt = Date.parse(amzDate.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'))
     if (Number.isNaN(signedAt)) throw authError(service, 'signature', `Invalid X-Amz-Date: ${amzDate}`)
-    if (Math.abs(Date.now() - signedAt) > SKEW_LIMIT_MS) throw skewError(service, amzDate)
+    const now = serverNow()
+    if (Math.abs(now - signedAt) > skewLimitMs(service)) throw skewError(service, amzDate, signedAt, now)
     const payloadHash = header(request.headers, 'x-amz-content-sha256') ?? sha256(request.body).toString('hex')
     const canonical = canonicalRequest(request.method, request.rawUrl, request.headers, signedHeaders.split(';'), payloadHash, service !== 's3')
     const scope = `${date}/${region}/${service}/aws4_request`
@@ -105,15 +106,27 @@ export class Accounts {
   }
 }
 
-/** AWS refuses requests signed more than 15 minutes away from its clock. */
-const SKEW_LIMIT_MS = 15 * 60 * 1000
+/**
+ * How far from its clock AWS accepts a request's X-Amz-Date: 5 minutes for Lambda, SSM, Organizations
+ * and Account, 15 for S3 (RequestTimeTooSkewed), STS and ECR.
+ */
+function skewLimitMs(service: ServiceName): number {
+  return (service === 's3' || service === 'sts' || service === 'ecr' ? 15 : 5) * 60_000
+}
 
-function skewError(service: ServiceName, amzDate: string): ApiError {
-  if (service === 's3') return new ApiError(403, 'RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.', {RequestTime: amzDate, ServerTime: new Date().toISOString(), MaxAllowedSkewMilliseconds: String(SKEW_LIMIT_MS)})
-  const now = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
-  const message = `Signature expired: ${amzDate} is now earlier than ${now} (${now} - 15 min.)`
+/** AWS's refusal of a request signed too far from its clock, in the past ("Signature expired") or the future ("not yet current"). */
+function skewError(service: ServiceName, amzDate: string, signedAt: number, now: number): ApiError {
+  const limit = skewLimitMs(service)
+  if (service === 's3') return new ApiError(403, 'RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.', {RequestTime: amzDate, ServerTime: new Date(now).toISOString(), MaxAllowedSkewMilliseconds: String(limit)})
+  const stamp = (time: number) => new Date(time).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
+  const minutes = limit / 60_000
+  const message =
+    signedAt < now
+      ? `Signature expired: ${amzDate} is now earlier than ${stamp(now - limit)} (${stamp(now)} - ${minutes} min.)`
+      : `Signature not yet current: ${amzDate} is still later than ${stamp(now + limit)} (${stamp(now)} + ${minutes} min.)`
   if (service === 'sts') return new ApiError(403, 'SignatureDoesNotMatch', message)
-  return new ApiError(403, 'InvalidSignatureException', message)
+  // The JSON 1.1 services answer it with 400, the REST-JSON ones (Lambda, Account) with 403.
+  return new ApiError(service === 'ssm' || service === 'ecr' || service === 'organizations' ? 400 : 403, 'InvalidSignatureException', message)
 }
 
 function staticSecret(accessKeyId: string): string {

@@ -57,6 +57,18 @@ export function xmlEscape(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
 }
 
+let clockOffsetMs = 0
+
+/** Shifts the server's wall clock from the host's by `ms` (AwsServerOptions.clockOffsetMs): AWS's clock, not the caller's. */
+export function setClockOffset(ms: number): void {
+  clockOffsetMs = ms
+}
+
+/** The server's wall clock (ms since the epoch): what signatures are checked against, the Date header and every timestamp it hands out. */
+export function serverNow(): number {
+  return Date.now() + clockOffsetMs
+}
+
 let clock = 0
 
 /**

@@ -8,7 +8,7 @@
 // each account and region has its own registry host; here all share the one loopback registry, so a
 // repository name is one namespace on the wire. `imageOf` resolves an ImageUri the way Lambda checks it
 // (the repository exists for the caller, the tag or digest exists in the registry).
-import {ApiError, json11, type Reply, type RequestContext} from './common.js'
+import {ApiError, json11, serverNow, type Reply, type RequestContext} from './common.js'
 
 export const ECR_TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.'
 
@@ -140,7 +140,7 @@ export class Ecr {
     const body = await response.text()
     const digest = response.headers.get('docker-content-digest') ?? ''
     const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]!.trim()
-    if (!this.firstSeen.has(digest)) this.firstSeen.set(digest, Date.now())
+    if (!this.firstSeen.has(digest)) this.firstSeen.set(digest, serverNow())
     return {digest, mediaType, body, size: Buffer.byteLength(body)}
   }
 
@@ -186,7 +186,7 @@ export class Ecr {
           authorizationData: [
             {
               authorizationToken: Buffer.from(`AWS:${password}`).toString('base64'),
-              expiresAt: Math.floor(Date.now() / 1000) + TOKEN_LIFETIME_S,
+              expiresAt: Math.floor(serverNow() / 1000) + TOKEN_LIFETIME_S,
               proxyEndpoint: registry,
             },
           ],
@@ -195,7 +195,7 @@ export class Ecr {
       case 'CreateRepository': {
         const name = checkRepositoryName(input.repositoryName)
         if (this.repositories.has(this.key(ctx, name))) throw new ApiError(400, 'RepositoryAlreadyExistsException', `The repository with name '${name}' already exists in the registry with id '${ctx.accountId}'`)
-        const record = {name, createdAt: Date.now()}
+        const record = {name, createdAt: serverNow()}
         this.repositories.set(this.key(ctx, name), record)
         return json11({repository: this.repositoryJson(ctx, record)})
       }
@@ -227,7 +227,7 @@ export class Ecr {
             imageDigest: stored.digest,
             ...(tags.length ? {imageTags: tags} : {}),
             imageSizeInBytes: layers,
-            imagePushedAt: (this.firstSeen.get(stored.digest) ?? Date.now()) / 1000,
+            imagePushedAt: (this.firstSeen.get(stored.digest) ?? serverNow()) / 1000,
             imageManifestMediaType: stored.mediaType,
           })
         }

@@ -74,6 +74,13 @@ export interface AwsServerOptions {
    * without it no image exists.
    */
   ecr?: EcrOptions
+  /**
+   * How far the server's clock is ahead of the host's (negative: behind), in ms; default 0. Signatures
+   * are checked against it as AWS checks them (X-Amz-Date more than 5 minutes away, 15 for S3, STS and
+   * ECR, is refused: InvalidSignatureException "Signature expired: ..." and its kin), every answer's Date
+   * header and every timestamp the server hands out (LastModified, credentials' Expiration) are on it.
+   */
+  clockOffsetMs?: number
   /** Port on 127.0.0.1; default a free one. */
   port?: number
 }

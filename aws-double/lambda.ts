@@ -9,7 +9,7 @@
 // configuration kept) with the `failUpdates` option.
 import {Architecture, Runtime} from '@aws-sdk/client-lambda'
 import {partitionOf} from './auth.js'
-import {ApiError, awsDate, revisionId, sha256, token, type Reply, type RequestContext} from './common.js'
+import {ApiError, awsDate, revisionId, serverNow, sha256, token, type Reply, type RequestContext} from './common.js'
 import {FunctionVersions, VERSION_ROUTES} from './lambda-versions.js'
 import {checkImageConfig, resolveImage, type FunctionImage, type ImageSource} from './lambda-images.js'
 import {checkTags, stackTags, TAG_ROUTES, taggedFunctionRef, untag} from './lambda-tags.js'
@@ -554,7 +554,7 @@ export class Lambda {
       name: ref.name,
       version: record.latest,
       ...meta,
-      createdDate: awsDate(Date.now()),
+      createdDate: awsDate(serverNow()),
       codeSha256: sha256(zip).toString('base64'),
       codeSize: zip.length,
       unzippedSize: size,
@@ -709,7 +709,7 @@ export class Lambda {
 
   /** Brings a function whose pending create or update has run its course to Active/Successful. */
   private settle(fn: FunctionRecord): FunctionRecord {
-    if ((fn.state === 'Pending' || fn.lastUpdateStatus === 'InProgress') && Date.now() >= fn.busyUntil) {
+    if ((fn.state === 'Pending' || fn.lastUpdateStatus === 'InProgress') && serverNow() >= fn.busyUntil) {
       fn.state = 'Active'
       fn.lastUpdateStatus = 'Successful'
       delete fn.lastUpdateStatusReason
@@ -869,7 +869,7 @@ export class Lambda {
     const layers = body.Layers === undefined ? [] : this.checkLayers(ctx, body.Layers)
     this.checkTotalSize(code.size, layers)
     const tags = {...(body.Tags === undefined ? {} : checkTags(body.Tags)), ...stackTags(ref, this.options.stacks)}
-    const now = Date.now()
+    const now = serverNow()
     const fn: FunctionRecord = {
       accountId: ref.accountId,
       region: ref.region,
@@ -936,7 +936,7 @@ export class Lambda {
   /** InvalidParameterValueException for a runtime past its block date for creating (or updating) functions. */
   private checkRuntimeBlock(runtime: string | undefined, kind: 'create' | 'update'): void {
     const blocked = runtime === undefined ? undefined : RUNTIME_BLOCK_DATES[runtime]?.[kind]
-    const today = this.options.today ?? new Date().toISOString().slice(0, 10)
+    const today = this.options.today ?? new Date(serverNow()).toISOString().slice(0, 10)
     if (blocked !== undefined && today >= blocked) {
       throw invalid(`The runtime parameter of ${runtime} is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.`)
     }
@@ -966,7 +966,7 @@ export class Lambda {
   }
 
   private markUpdated(fn: FunctionRecord, failing?: FunctionRecord['failing']): void {
-    const now = Date.now()
+    const now = serverNow()
     if (failing) fn.failing = failing
     fn.lastUpdateStatus = 'InProgress'
     fn.busyUntil = now + this.options.updateDelayMs

@@ -7,7 +7,7 @@
 // DeleteObject with `If-Match` (412 PreconditionFailed, 404 NoSuchKey for If-Match on a missing key,
 // 409 ConditionalRequestConflict when the key changed while the request, or the multipart upload,
 // was in flight).
-import {ApiError, header, md5, sha256, tick, token, xmlEscape, type Reply, type RequestContext} from './common.js'
+import {ApiError, header, md5, serverNow, sha256, tick, token, xmlEscape, type Reply, type RequestContext} from './common.js'
 import {algorithmOfHeader, checksum, checksumBytes, CHECKSUM_ALGORITHMS, ChunkedEncodingError, decodeAwsChunked, type ChecksumAlgorithm} from './checksums.js'
 import type {ObjectSource} from './lambda.js'
 import type {Persistence} from './persist.js'
@@ -231,7 +231,7 @@ export class S3 implements ObjectSource {
       if (existing.accountId === ctx.accountId) throw new ApiError(409, 'BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', {BucketName: name})
       throw new ApiError(409, 'BucketAlreadyExists', 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.', {BucketName: name})
     }
-    const bucket = {name, accountId: ctx.accountId, region, created: isoDate(Date.now())}
+    const bucket = {name, accountId: ctx.accountId, region, created: isoDate(serverNow())}
     this.buckets.set(name, bucket)
     this.persistence.put('s3-bucket', name, bucket)
     return {status: 200, headers: {location: `/${name}`}}
@@ -355,7 +355,7 @@ export class S3 implements ObjectSource {
       key,
       size: data.length,
       etag: `"${md5(data).toString('hex')}"`,
-      lastModified: Date.now(),
+      lastModified: serverNow(),
       contentType: header(ctx.headers, 'content-type') ?? 'binary/octet-stream',
       ...(first ? {checksum: {algorithm: first[0], value: first[1], type: 'FULL_OBJECT' as const}} : {}),
       metadata: this.metadata(ctx),
@@ -537,7 +537,7 @@ export class S3 implements ObjectSource {
           type: 'COMPOSITE',
         }
       : undefined
-    this.store({bucket: bucket.name, key, size: data.length, etag, lastModified: Date.now(), contentType: upload.contentType, ...(stored ? {checksum: stored} : {}), metadata: upload.metadata}, data)
+    this.store({bucket: bucket.name, key, size: data.length, etag, lastModified: serverNow(), contentType: upload.contentType, ...(stored ? {checksum: stored} : {}), metadata: upload.metadata}, data)
     this.uploads.delete(ctx.url.searchParams.get('uploadId')!)
     const checksumXml = stored ? `<Checksum${stored.algorithm}>${stored.value}</Checksum${stored.algorithm}><ChecksumType>COMPOSITE</ChecksumType>` : ''
     return xml(`<CompleteMultipartUploadResult xmlns="${NS}"><Location>${xmlEscape(`${ctx.endpoint}/${bucket.name}/${key}`)}</Location><Bucket>${xmlEscape(bucket.name)}</Bucket><Key>${xmlEscape(key)}</Key><ETag>${xmlEscape(etag)}</ETag>${checksumXml}</CompleteMultipartUploadResult>`)

@@ -8,7 +8,7 @@
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {Accounts} from './auth.js'
-import {ApiError, DEFAULT_ACCOUNTS, header, json11Error, json11Operation, requestId, SERVICES, tick, type Reply, type RequestContext, type ServiceName} from './common.js'
+import {ApiError, DEFAULT_ACCOUNTS, header, serverNow, setClockOffset, json11Error, json11Operation, requestId, SERVICES, tick, type Reply, type RequestContext, type ServiceName} from './common.js'
 import {Faults, type FaultConfig} from './faults.js'
 import {partitionOf} from './auth.js'
 import type {AwsServerOptions, CallRecord, DirectCall, DirectReply} from './index.js'
@@ -77,6 +77,11 @@ function internalError(service: ServiceName): ApiError {
   return new ApiError(500, 'ServiceException', 'An internal error occurred.')
 }
 
+/** The server's clock as an HTTP Date header (node:http would send the host's). */
+function httpDate(): string {
+  return new Date(serverNow()).toUTCString()
+}
+
 export interface ServerHooks {
   record(call: CallRecord): void
   /** The fault configuration when it changed since the last call, else `unchanged`. */
@@ -87,6 +92,7 @@ export interface ServerHooks {
 export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): Promise<{endpoint: string; direct(call: DirectCall): Promise<DirectReply>; close(): Promise<void>}> {
   const accounts = new Accounts(options.accounts ?? DEFAULT_ACCOUNTS)
   const faults = new Faults(options.faults)
+  setClockOffset(options.clockOffsetMs ?? 0)
   const persistence = options.dbFile ? sqlitePersistence(options.dbFile) : memoryOnly
   const blobMap = new Map<string, Buffer>()
   const blobs: BlobStore = {get: (id) => blobMap.get(id), set: (id, bytes) => void blobMap.set(id, bytes), delete: (id) => void blobMap.delete(id)}
@@ -107,7 +113,8 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
   let endpoint = ''
 
   const send = (res: ServerResponse, reply: Reply, id: string, service: ServiceName): void => {
-    const headers: Record<string, string> = {...(service === 's3' ? {'x-amz-request-id': id, 'x-amz-id-2': id} : {'x-amzn-requestid': id}), ...reply.headers}
+    // AWS's clock in every answer's Date header: what the SDK corrects a skewed signing clock from.
+    const headers: Record<string, string> = {date: httpDate(), ...(service === 's3' ? {'x-amz-request-id': id, 'x-amz-id-2': id} : {'x-amzn-requestid': id}), ...reply.headers}
     const body = reply.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(reply.body) ? reply.body : Buffer.from(reply.body, 'utf8')
     if (headers['content-length'] === undefined) headers['content-length'] = String(body.length)
     res.writeHead(reply.status, headers)
@@ -124,7 +131,7 @@ export async function serveAws(options: AwsServerOptions, hooks: ServerHooks): P
     const method = req.method ?? 'GET'
     if (url.pathname.startsWith(CONTENT_PREFIX) && (method === 'GET' || method === 'HEAD')) {
       const bytes = blobs.get(url.pathname.slice(CONTENT_PREFIX.length))
-      res.writeHead(bytes ? 200 : 404, {'content-type': bytes ? 'application/zip' : 'text/plain', 'content-length': String(bytes ? bytes.length : 9)})
+      res.writeHead(bytes ? 200 : 404, {date: httpDate(), 'content-type': bytes ? 'application/zip' : 'text/plain', 'content-length': String(bytes ? bytes.length : 9)})
       res.end(bytes ?? 'Not Found')
       hooks.record({service: 'lambda', operation: 'DownloadContent', accountId: '', region: '', status: bytes ? 200 : 404, at: Date.now()})
       return

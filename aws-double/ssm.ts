@@ -10,7 +10,7 @@
 // characters; at most 50 tags. Not served: SecureString encryption, labels, `name:version` selectors,
 // the Advanced tier and policies.
 import {partitionOf} from './auth.js'
-import {ApiError, json11, type Reply, type RequestContext} from './common.js'
+import {ApiError, json11, serverNow, type Reply, type RequestContext} from './common.js'
 import type {Persistence} from './persist.js'
 
 export const SSM_TARGET_PREFIX = 'AmazonSSM.'
@@ -219,7 +219,7 @@ export class Ssm {
       type,
       value: input.Value,
       version: (existing?.version ?? 0) + 1,
-      modified: Date.now(),
+      modified: serverNow(),
       ...(typeof input.Description === 'string' ? {description: input.Description} : existing?.description !== undefined ? {description: existing.description} : {}),
       tags: existing ? existing.tags : tags,
     }

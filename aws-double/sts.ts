@@ -4,7 +4,7 @@
 // with a trust policy (its own account unless told otherwise, an optional external id): an unknown role
 // or a caller the trust policy does not name is AccessDenied, worded as AWS words it.
 import {partitionOf, type Accounts} from './auth.js'
-import {ApiError, xmlEscape, type Reply, type RequestContext} from './common.js'
+import {ApiError, serverNow, xmlEscape, type Reply, type RequestContext} from './common.js'
 
 const NS = 'https://sts.amazonaws.com/doc/2011-06-15/'
 
@@ -31,7 +31,7 @@ export class Sts {
 
   handle(ctx: RequestContext, caller: {arn: string; userId: string}): Reply {
     const form = new URLSearchParams(ctx.body.toString('utf8'))
-    const requestId = `<ResponseMetadata><RequestId>${ctx.operation}-${Date.now()}</RequestId></ResponseMetadata>`
+    const requestId = `<ResponseMetadata><RequestId>${ctx.operation}-${serverNow()}</RequestId></ResponseMetadata>`
     switch (ctx.operation) {
       case 'GetCallerIdentity':
         return xml(`<GetCallerIdentityResponse xmlns="${NS}"><GetCallerIdentityResult><Arn>${xmlEscape(caller.arn)}</Arn><UserId>${xmlEscape(caller.userId)}</UserId><Account>${ctx.accountId}</Account></GetCallerIdentityResult>${requestId}</GetCallerIdentityResponse>`)
@@ -67,7 +67,7 @@ export class Sts {
     const roleId = `AROA${accountId}${roleName.length.toString(16).padStart(4, '0').toUpperCase()}`
     const arn = `arn:${partition}:sts::${accountId}:assumed-role/${roleName}/${sessionName}`
     const credentials = this.accounts.issueSession(accountId, arn, `${roleId}:${sessionName}`)
-    const expiration = new Date(Date.now() + duration * 1000).toISOString()
+    const expiration = new Date(serverNow() + duration * 1000).toISOString()
     return `<AssumeRoleResponse xmlns="${NS}"><AssumeRoleResult><AssumedRoleUser><Arn>${xmlEscape(arn)}</Arn><AssumedRoleId>${roleId}:${xmlEscape(sessionName!)}</AssumedRoleId></AssumedRoleUser><Credentials><AccessKeyId>${credentials.accessKeyId}</AccessKeyId><SecretAccessKey>${credentials.secretAccessKey}</SecretAccessKey><SessionToken>${credentials.sessionToken}</SessionToken><Expiration>${expiration}</Expiration></Credentials></AssumeRoleResult>${requestId}</AssumeRoleResponse>`
   }
 }

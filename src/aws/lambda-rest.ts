@@ -4,14 +4,16 @@
 // but the stack is the SDK client's own: its credentials, its endpoint (resolved once, as the SDK
 // resolves it: --endpoint-url, AWS_ENDPOINT_URL(_LAMBDA), the config file, else the region's), its
 // request handler (keep-alive pool, connect and read timeouts), its retry strategy (adaptive, bounded in
-// time: src/aws/time-bounds.ts) and its clock-skew offset; and the run's request budget and call
-// watcher, as on every Lambda client. Errors come out as the SDK's would (its exception classes, name,
+// time: src/aws/time-bounds.ts), its signer and its clock-skew offset, kept by the SDK's own SigV4 auth
+// scheme (AwsSdkSigV4Signer: each attempt signed at the corrected clock, the offset taken from the Date
+// header of every answer, a refusal for skew marked so the strategy retries it); and the run's request
+// budget and call watcher, as on every Lambda client. Errors come out as the SDK's would (its exception classes, name,
 // message, $fault and $metadata), so every caller reads them one way.
 import * as lambda from '@aws-sdk/client-lambda'
+import {AwsSdkSigV4Signer} from '@aws-sdk/core/httpAuthSchemes'
 import {HttpRequest} from '@smithy/core/protocols'
-import {getRetryAfterHint, isClockSkewError, isServerError, isThrottlingError, isTransientError} from '@smithy/core/retry'
+import {getRetryAfterHint, isServerError, isThrottlingError, isTransientError} from '@smithy/core/retry'
 import {getEndpointFromInstructions} from '@smithy/core/endpoints'
-import {SignatureV4} from '@smithy/signature-v4'
 import type {HttpResponse, RetryErrorInfo, RetryErrorType, RetryStrategyV2} from '@smithy/types'
 import type {RequestBudget} from './request-budget.js'
 import type {CallTarget, WatchCall} from './time-bounds.js'
@@ -33,16 +35,26 @@ export function pathLabel(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 }
 
-/** How far from the server's clock ours may drift before a signature is refused (AWS: 5 minutes). */
-const CLOCK_SKEW_MS = 5 * 60_000
-
 /** The GET of `client`'s account and region: one signed request per attempt, retried by the client's own strategy. */
 export async function lambdaRestGet(client: lambda.LambdaClient, options: LambdaRestOptions): Promise<LambdaRestGet> {
   const config = client.config
   const endpoint = await getEndpointFromInstructions({}, lambda.ListFunctionsCommand, config as never)
   const url = endpoint.url
   const basePath = url.pathname.replace(/\/$/, '')
-  const signer = new SignatureV4({credentials: config.credentials, region: options.region, service: 'lambda', sha256: config.sha256, uriEscapePath: true})
+  const sigv4 = new AwsSdkSigV4Signer()
+  // The client's signing config with its signer made once (the SDK makes one per request, copying the
+  // whole config); the clock offset read and written is the client's own, shared with its commands.
+  const signer = await config.signer()
+  const signingConfig = {
+    signer: () => Promise.resolve(signer),
+    disableClockSkewCorrection: config.disableClockSkewCorrection,
+    get systemClockOffset() {
+      return config.systemClockOffset
+    },
+    set systemClockOffset(offset: number) {
+      config.systemClockOffset = offset
+    },
+  }
   const strategy = (await config.retryStrategy()) as RetryStrategyV2
   const handler = config.requestHandler as {handle(request: HttpRequest): Promise<{response: HttpResponse}>}
   const port = url.port ? Number(url.port) : undefined
@@ -57,20 +69,28 @@ export async function lambdaRestGet(client: lambda.LambdaClient, options: Lambda
       query,
       headers: {host: url.host, 'user-agent': 'layers'},
     })
-    const signed = await signer.sign(request, {signingDate: new Date(Date.now() + config.systemClockOffset)})
-    const {response} = await handler.handle(signed as HttpRequest)
-    const body = await text(response)
-    const parsed = jsonObject(body)
-    if (response.statusCode >= 200 && response.statusCode < 300) {
-      if (parsed) return parsed as T
-      throw unreadable(response, `${operation}: the answer is not a JSON object`)
+    // Per attempt, as the SDK's signing middleware has them: the signer notes there when it signed.
+    const signingProperties = {config: signingConfig, context: {}, signingRegion: options.region, signingName: 'lambda'}
+    const signed = await sigv4.sign(request, await config.credentials(), signingProperties)
+    try {
+      const {response} = await handler.handle(signed as HttpRequest)
+      const body = await text(response)
+      const parsed = jsonObject(body)
+      if (response.statusCode >= 200 && response.statusCode < 300) {
+        sigv4.successHandler(response, signingProperties)
+        if (parsed) return parsed as T
+        throw unreadable(response, `${operation}: the answer is not a JSON object`)
+      }
+      // A 4xx that names no error (an HTML page of something that is not Lambda) is no answer of Lambda's;
+      // a 5xx is a server error whatever its body (retried as the SDK retries it).
+      if (response.statusCode < 500 && !header(response, 'x-amzn-errortype') && typeof (parsed?.__type ?? parsed?.code ?? parsed?.message ?? parsed?.Message) !== 'string') {
+        throw unreadable(response, `${operation}: HTTP ${response.statusCode} without an AWS error`)
+      }
+      throw serviceError(response, parsed ?? {}, operation)
+    } catch (error) {
+      // The server's clock from the answer's Date header, as the SDK takes it: the next attempt is signed with it.
+      return sigv4.errorHandler(signingProperties)(error as Error)
     }
-    // A 4xx that names no error (an HTML page of something that is not Lambda) is no answer of Lambda's;
-    // a 5xx is a server error whatever its body (retried as the SDK retries it).
-    if (response.statusCode < 500 && !header(response, 'x-amzn-errortype') && typeof (parsed?.__type ?? parsed?.code ?? parsed?.message ?? parsed?.Message) !== 'string') {
-      throw unreadable(response, `${operation}: HTTP ${response.statusCode} without an AWS error`)
-    }
-    throw serviceError(response, parsed ?? {}, operation, config)
   }
 
   const call = async <T>(operation: string, path: string, query: Record<string, string>): Promise<T> => {
@@ -134,7 +154,7 @@ function unreadable(response: HttpResponse, message: string): Error {
 }
 
 /** The error of a non-2xx answer, as the SDK builds it: its exception class for the name Lambda gave, else LambdaServiceException. */
-function serviceError(response: HttpResponse, fields: Record<string, unknown>, operation: string, config: {systemClockOffset: number}): Error {
+function serviceError(response: HttpResponse, fields: Record<string, unknown>, operation: string): Error {
   const typed = header(response, 'x-amzn-errortype') ?? (typeof fields.__type === 'string' ? fields.__type : undefined) ?? (typeof fields.code === 'string' ? fields.code : undefined)
   const name = typed ? (typed.split(':')[0]!.split('#').pop() ?? typed) : `${operation}Error${response.statusCode}`
   const message = String(fields.message ?? fields.Message ?? `HTTP ${response.statusCode} from Lambda ${operation}`)
@@ -145,17 +165,7 @@ function serviceError(response: HttpResponse, fields: Record<string, unknown>, o
     typeof Known === 'function' && Known.prototype instanceof lambda.LambdaServiceException
       ? new (Known as new (options: object) => Error)({...fields, message, $metadata})
       : new lambda.LambdaServiceException({...fields, name, message, $fault, $metadata: $metadata as never})
-  Object.assign(error, {$response: response})
-  // The server's clock, when ours is off by more than AWS allows: the next attempt is signed with it.
-  const serverTime = header(response, 'date')
-  if (isClockSkewError(error as never) && serverTime) {
-    const offset = Date.parse(serverTime) - Date.now()
-    if (Number.isFinite(offset) && Math.abs(offset - config.systemClockOffset) >= CLOCK_SKEW_MS) {
-      config.systemClockOffset = offset
-      $metadata.clockSkewCorrected = true
-    }
-  }
-  return error
+  return Object.assign(error, {$response: response})
 }
 
 /** What the retry strategy reads of a failure, as the SDK's retry middleware reads it. */

@@ -1,7 +1,8 @@
 // Owns the ECR calls of `layers image --push`: the registry and its Basic credentials from
 // GetAuthorizationToken (the token is base64 `AWS:<password>`, valid 12 hours, never written anywhere),
 // and the repository pushed to (DescribeRepositories; created with --create-repository, else refused
-// naming it, as ECR refuses a push to a repository that does not exist).
+// naming it, as ECR refuses a push to a repository that does not exist; one another run created
+// meanwhile is taken as it is).
 import {CreateRepositoryCommand, DescribeRepositoriesCommand, GetAuthorizationTokenCommand, type ECRClient} from '@aws-sdk/client-ecr'
 import {OperationalError, UserInputError} from '../errors/index.js'
 import type {RegistryCredentials} from './registry.js'
@@ -45,6 +46,12 @@ export async function ensureRepository(client: Pick<ECRClient, 'send'>, reposito
       details: {repository, ...where},
     })
   }
-  await client.send(new CreateRepositoryCommand({repositoryName: repository}))
+  try {
+    await client.send(new CreateRepositoryCommand({repositoryName: repository}))
+  } catch (error) {
+    // Another run (a second machine pushing the same image) created it since it was looked up: it exists.
+    if ((error as {name?: string}).name === 'RepositoryAlreadyExistsException') return 'exists'
+    throw error
+  }
   return 'created'
 }
