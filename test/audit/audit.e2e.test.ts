@@ -77,7 +77,10 @@ afterAll(async () => {
 
 const layers = (args: string[]): Promise<CliResult> => runCli(args, {cwd: dir, env})
 
-const ORG = ['audit', '--org', '--role-name', 'Audit', '--region', EU, '--region', US]
+// The request budget (default 10 Lambda calls a second per account and region: 6 s for the 60 functions
+// of prod/us-east-1) is budget.e2e.test.ts's subject; here it would only add waiting to every run.
+const FAST = ['--max-rps', '1000']
+const ORG = ['audit', '--org', '--role-name', 'Audit', '--region', EU, '--region', US, ...FAST]
 
 describe('layers audit (CLI, organization via assume-role)', () => {
   let report: AuditReport
@@ -123,14 +126,12 @@ describe('layers audit (CLI, organization via assume-role)', () => {
   })
 
   it('prints CSV a CSV parser reads back, one row per finding; markdown and the table name the failed target', async () => {
-    const run = await layers([...ORG, '--format', 'csv', '--no-save'])
+    const [run, markdown, table] = await Promise.all([layers([...ORG, '--format', 'csv', '--no-save']), layers([...ORG, '--format', 'markdown', '--no-save']), layers([...ORG, '--no-save'])])
     expect(run.code).toBe(1)
     const rows = parse(run.stdout, {columns: true}) as Array<Record<string, string>>
     expect(rows.map((row) => `${row.code}:${row.function}`)).toEqual(report.findings.map((f) => `${f.code}:${f.function}`))
-    const markdown = await layers([...ORG, '--format', 'markdown', '--no-save'])
     expect(markdown.stdout).toContain('AccessDeniedException')
     expect(markdown.stdout).toMatch(/^\|/m)
-    const table = await layers([...ORG, '--no-save'])
     expect(table.stdout).toContain(`${DEV}`)
     expect(table.stdout).toContain('AccessDeniedException')
   })
@@ -184,10 +185,10 @@ describe('layers audit (CLI, organization via assume-role)', () => {
   })
 
   it('--fail-on sets the exit code; --diff compares with the previous run', async () => {
-    const ops = ['audit', '--org', '--role-name', 'Audit', '--account', OPS, '--region', EU]
+    const ops = ['audit', '--org', '--role-name', 'Audit', '--account', OPS, '--region', EU, ...FAST]
     expect((await layers([...ops, '--json'])).code).toBe(0)
     expect((await layers([...ops, '--fail-on', 'warning', '--json'])).code).toBe(0)
-    const prod = ['audit', '--org', '--role-name', 'Audit', '--account', 'prod', '--region', EU]
+    const prod = ['audit', '--org', '--role-name', 'Audit', '--account', 'prod', '--region', EU, ...FAST]
     expect((await layers([...prod, '--json', '--no-save'])).code).toBe(0)
     const failed = await layers([...prod, '--fail-on', 'error', '--json'])
     expect(failed.code).toBe(1)
@@ -212,7 +213,7 @@ describe('layers audit (CLI, organization via assume-role)', () => {
   })
 
   it('--all-regions scans every region Account ListRegions reports enabled for the account', async () => {
-    const run = await layers(['audit', '--org', '--role-name', 'Audit', '--account', 'ops', '--all-regions', '--json', '--no-save'])
+    const run = await layers(['audit', '--org', '--role-name', 'Audit', '--account', 'ops', '--all-regions', '--json', '--no-save', ...FAST])
     expect(run.code, run.stderr).toBe(0)
     const regions = (run.json as AuditReport).targets.map((t) => `${t.accountId}/${t.region}/${t.status}`)
     expect(regions).toHaveLength(18) // the 17 default regions and the one opt-in region ops enabled
