@@ -18,6 +18,8 @@
 //     goal < 200 MB and flat;
 //   - what the CPU alone allows: the audit's and the double's CPU per call, and the wall time they
 //     cannot go below on this machine's cores (the audit is one thread), whatever else loads it;
+//   - peak RSS of the whole fleet audited BENCH_SMALL targets at a time (--concurrency), against the
+//     BENCH_SMALL audit: memory follows the targets in flight, not the fleet (BENCH_SKIP_BOUNDED=1 skips it);
 //   - the Lambda calls of a second audit of the unchanged fleet (same project: the layer and function
 //     version caches) against the first; goal <= 0.5.
 import {execFile, spawn} from 'node:child_process'
@@ -70,12 +72,12 @@ function project(name, targets) {
   return root
 }
 
-function audit(root) {
+function audit(root, env = {}) {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       [...NODE_ARGS, path.join(repo, 'bench/audit/audit-child.mjs')],
-      {env: {...process.env, ...aws, AWS_ENDPOINT_URL: endpoint, AWS_EC2_METADATA_DISABLED: 'true', BENCH_PROJECT: root, BENCH_FORMAT: FORMAT}, maxBuffer: 16 * 1024 * 1024},
+      {env: {...process.env, ...aws, AWS_ENDPOINT_URL: endpoint, AWS_EC2_METADATA_DISABLED: 'true', BENCH_PROJECT: root, BENCH_FORMAT: FORMAT, ...env}, maxBuffer: 16 * 1024 * 1024},
       (error, stdout, stderr) => (error ? reject(new Error(`audit failed: ${stderr || error.message}`)) : resolve(JSON.parse(stdout))),
     )
   })
@@ -93,11 +95,14 @@ const afterSecond = await control({reset: true})
 const secondCalls = afterSecond.targets
 const small = SMALL < TARGETS ? await audit(project('small', SMALL)) : first
 await control({reset: true})
+// The whole fleet again, SMALL targets at a time (--concurrency): memory follows the targets in flight, not the fleet's size.
+const bounded = SMALL < TARGETS && !process.env.BENCH_SKIP_BOUNDED ? await audit(project('bounded', TARGETS), {BENCH_CONCURRENCY: String(SMALL)}) : undefined
+await control({reset: true})
 child.stdin.end()
 
 const expected = shape.accounts * REGIONS.length * shape.functions
 // Targets that failed (e.g. no connection within the timeout on a loaded machine) are reported, not thrown: the figures still say where the time and memory went.
-const incomplete = [first, second, small].filter((run) => run.functions !== (run === small ? Math.ceil(SMALL / REGIONS.length) * REGIONS.length * shape.functions : expected) || run.failed !== 0)
+const incomplete = [first, second, small, ...(bounded ? [bounded] : [])].filter((run) => run.functions !== (run === small ? Math.ceil(SMALL / REGIONS.length) * REGIONS.length * shape.functions : expected) || run.failed !== 0)
 const neededMost = Math.max(...Object.values(firstCalls).map((target) => target.ok))
 const floor = neededMost / DEFAULT_MAX_RPS
 const throttled = sum(firstCalls, 'throttled') + sum(secondCalls, 'throttled')
@@ -117,6 +122,7 @@ console.log(
 console.log(`throttled:     ${throttled} answers 429 at the default budget (goal 0)`)
 const heap = (run) => `heap ${run.peakMB.heapUsed} MB used of ${run.peakMB.heapTotal}, external ${run.peakMB.external}`
 console.log(`peak RSS:      ${small.maxRssMB.toFixed(0)} MB at ${SMALL} account-regions (${heap(small)}), ${first.maxRssMB.toFixed(0)} MB at ${TARGETS} (${heap(first)}) (goal < 200 MB, flat)`)
+if (bounded) console.log(`fleet size:    ${bounded.maxRssMB.toFixed(0)} MB peak RSS auditing all ${TARGETS} account-regions ${SMALL} at a time (--concurrency ${SMALL}, ${bounded.seconds.toFixed(0)} s), against ${small.maxRssMB.toFixed(0)} MB for ${SMALL} (${heap(bounded)}): memory follows the targets in flight`)
 console.log(`second audit:  ${second.seconds.toFixed(2)} s (${second.cpuSeconds.toFixed(2)} s CPU), ${sum(secondCalls, 'ok')} Lambda calls against ${sum(firstCalls, 'ok')} (ratio ${callRatio.toFixed(3)}, goal <= 0.5)`)
 console.log(`failed:        ${first.failed} targets in the first audit, ${second.failed} in the second, ${small.failed} at ${SMALL} (functions read: ${first.functions}, ${second.functions} of ${expected})`)
 rmSync(dir, {recursive: true, force: true})
