@@ -3,7 +3,7 @@
 // again with pip's retry count, each wait said on stderr, with exact request counts; past the retries
 // (PIP_RETRIES) the error names the wheel, the index and the last failure; a 404 fails at once. The
 // project page layers reads for the lock is tried again the same way (requests counted by layers'
-// User-Agent: uv reads the page too).
+// User-Agent: uv reads the page too); a project no index has is exit 2 naming the index.
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -87,7 +87,7 @@ describe.skipIf(!hasUv)('pip layer downloads when the index answers with faults'
     expect(readFileSync(path.join(dir, 'lockfile.json'), 'utf8')).toContain('"license": "MIT"')
   })
 
-  it('lock: the project page is tried again after a 503 and a cut connection (3 reads, 2 waits said); past PIP_RETRIES exit 1 naming the page; a 404 from the only index is exit 2 at once', async () => {
+  it('lock: the project page is tried again after a 503 and a cut connection (3 reads, 2 waits said); past PIP_RETRIES exit 1 naming the page; a 404 from the only index is exit 2 at once; a misspelt project is exit 2 naming the index', async () => {
     const page = `${index.publicUrl}flaky/`
     // Under --json the waits are not said: the first run is without it.
     const lock = (args: string[] = ['--json']) => {
@@ -119,5 +119,12 @@ describe.skipIf(!hasUv)('pip layer downloads when the index answers with faults'
     expect(pageReads('flaky') - before).toBe(1)
     expect(missing.json.error.code).toBe('ERR_LAYERS_PYTHON_NO_WHEEL')
     expect(missing.json.error.message).toContain(`no configured index lists flaky (${index.publicUrl})`)
+
+    // A project no index has (a typo in layers.yaml): uv finds none, exit 2 naming the index.
+    writeFileSync(path.join(dir, 'layers.yaml'), readFileSync(path.join(dir, 'layers.yaml'), 'utf8').replace('flaky:', 'flakyy:'))
+    const typo = await lock()
+    expect(typo.code, typo.stderr).toBe(2)
+    expect(typo.json.error.code).toBe('ERR_LAYERS_PYTHON_NO_PROJECT')
+    expect(typo.json.error.message).toMatch(new RegExp(`^No such project on ${index.publicUrl.replace(/\./g, '\\.')}: flakyy \\(layer deps `))
   })
 })
