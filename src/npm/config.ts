@@ -6,14 +6,16 @@
 // `<cache>/_cacache`, so a warm `~/.npm` is used), retries and timeouts, TLS and proxy settings,
 // offline / prefer-offline / prefer-online, and legacy-peer-deps (for the resolver). Values of the types
 // npm documents for those keys (registry, proxy, https-proxy: an http(s) URL; strict-ssl ...: a boolean; fetch-*: a number)
-// are checked, a bad one is ERR_LAYERS_NPMRC_INVALID naming its file and line (or variable); npm would
-// warn and fall back to its default. The options hold credentials: never log, lock or store them
+// and noproxy (host patterns) are checked, a bad one is ERR_LAYERS_NPMRC_INVALID naming its file and line
+// (or variable), where npm would warn and fall back to its default; a bad HTTP(S)_PROXY / NO_PROXY
+// variable is ERR_LAYERS_PROXY_ENV (src/net/proxy.ts). The options hold credentials: never log, lock or store them
 // (describeNpmOptions gives a printable summary without them).
 import {readFileSync} from 'node:fs'
 import {homedir} from 'node:os'
 import path from 'node:path'
 import ini from 'ini'
 import {UserInputError} from '../errors/index.js'
+import {checkProxyEnv, isHttpUrl, noProxyProblem, quotedWithoutCredentials} from '../net/proxy.js'
 import type {RetrySettings} from '../net/retry.js'
 
 /** Options handed to pacote: camelCase npm-registry-fetch options plus the raw per-registry keys. */
@@ -99,15 +101,6 @@ export function loadRegistryPolicy(projectRoot: string, sources: NpmConfigSource
 
 const SCOPE_REGISTRY = /^@[^:/]+:registry$/
 
-function isHttpUrl(value: string): boolean {
-  try {
-    const {protocol} = new URL(value)
-    return protocol === 'http:' || protocol === 'https:'
-  } catch {
-    return false
-  }
-}
-
 /** `proxy` / `https-proxy` from npm's config: an http(s) URL, or unset (absent, empty, `null`, `false`, as npm reads them). */
 function proxyOf(config: Config, key: 'proxy' | 'https-proxy'): string | undefined {
   const value = config.values[key]
@@ -116,6 +109,14 @@ function proxyOf(config: Config, key: 'proxy' | 'https-proxy'): string | undefin
   if (text === '' || text === 'null' || text === 'false') return undefined
   if (!isHttpUrl(text)) throw invalidValue(config, key, 'an http:// or https:// URL', `Set ${key} to the proxy's URL, e.g. ${key}=http://proxy.example:8080/ (credentials as http://user:password@proxy.example:8080/), or remove the line.`)
   return text
+}
+
+/** `noproxy` from npm's config (a comma-separated list or `noproxy[]=` lines): each entry a host pattern (src/net/proxy.ts). */
+function noProxyOf(config: Config): string | string[] | undefined {
+  const value = config.values.noproxy
+  const found = value === undefined ? undefined : noProxyProblem(value)
+  if (found) throw invalidValue(config, 'noproxy', `a list of host names and domains (${quotedWithoutCredentials(found.entry)} is ${found.problem})`, 'Write the hosts that bypass the proxy, comma-separated, e.g. noproxy=localhost,127.0.0.1,.corp.example, or remove the line.')
+  return value
 }
 
 /** The default registry and each `@scope:registry` (key -> URL), each with a final slash; each must be an http(s) URL. */
@@ -133,8 +134,7 @@ function registriesOf(config: Config): {registry: string; scopes: Record<string,
 /** ERR_LAYERS_NPMRC_INVALID for the value of `key`, at the line (or variable) that set it; credentials in a URL are not shown. */
 function invalidValue(config: Config, key: string, expected: string, hint: string): UserInputError {
   const origin = config.origin(key)
-  // The userinfo of a URL (`//user:pass@`), or of a value without a scheme (`user:pass@host`).
-  const shown = JSON.stringify(String(config.values[key])).replace(/(^"|\/\/)[^/@\s"]*@/, '$1***@')
+  const shown = quotedWithoutCredentials(String(config.values[key]))
   const where = 'variable' in origin ? `from the environment variable ${origin.variable}` : `in ${origin.file}${origin.line === undefined ? '' : ` (line ${origin.line})`}`
   return new UserInputError('ERR_LAYERS_NPMRC_INVALID', `${key} = ${shown} ${where} is not ${expected}.`, {
     hint,
@@ -282,7 +282,9 @@ function toPacoteOptions(npmConfig: Config, home: string, env: NodeJS.ProcessEnv
   if (flagOf(npmConfig, 'legacy-peer-deps')) options.legacyPeerDeps = true
   const proxy = proxyOf(npmConfig, 'proxy') ?? (config.proxy === undefined ? (env.HTTP_PROXY ?? env.http_proxy) : undefined)
   const httpsProxy = proxyOf(npmConfig, 'https-proxy') ?? (config['https-proxy'] === undefined ? (env.HTTPS_PROXY ?? env.https_proxy ?? proxy) : undefined)
-  const noProxy = config.noproxy ?? env.NO_PROXY ?? env.no_proxy
+  // npm's agent falls back to these variables itself, and uv and pip read them too: each one set is checked.
+  checkProxyEnv(env)
+  const noProxy = noProxyOf(npmConfig) ?? env.NO_PROXY ?? env.no_proxy
   if (proxy && proxy !== 'null' && proxy !== 'false') options.proxy = String(proxy)
   if (httpsProxy && httpsProxy !== 'null' && httpsProxy !== 'false') options.httpsProxy = String(httpsProxy)
   if (noProxy) options.noProxy = Array.isArray(noProxy) ? noProxy.join(',') : String(noProxy)

@@ -44,7 +44,7 @@ export async function outdatedCommand(options: OutdatedCommandOptions): Promise<
       async pythonFiles(project) {
         if (!python) {
           const config = loadPythonIndexes(paths.root)
-          python = {config, client: fetchIndexClient(config)}
+          python = {config, client: fetchIndexClient(config, {emit: options.emit})}
         }
         return (await firstListing(python.config, python.client, project))?.files ?? []
       },

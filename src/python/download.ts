@@ -1,5 +1,5 @@
-// Owns downloading one file from a configured Python index (a wheel, an sdist, a PEP 658 metadata
-// file) for the build and for lock: the index's credentials as a header, pip's inactivity timeout
+// Owns reading one URL of a configured Python index (a project page, a wheel, an sdist, a PEP 658
+// metadata file) for the build, lock and `outdated`: the index's credentials as a header, pip's inactivity timeout
 // (nothing received for `timeout` seconds fails the attempt) under a total bound per attempt, and the
 // retries of src/net/retry.ts with pip's count (`retries`, 5): no answer, a cut connection, an
 // inactive one and HTTP 408/420/429/5xx are tried again after 0.5 s, 1 s, 2 s, 4 s, 8 s, each wait
@@ -16,6 +16,8 @@ const BACKOFF: Omit<RetrySettings, 'retries'> = {factor: 2, minTimeout: 500, max
 export interface IndexDownloadOptions {
   /** What is fetched, for the wait lines, e.g. "pkg-1.0-py3-none-any.whl". */
   what: string
+  /** The Accept header (a project page asks for PEP 691 JSON). */
+  accept?: string
   /** The bound on one attempt, however steadily the bytes arrive. */
   totalTimeoutMs: number
   signal?: AbortSignal | undefined
@@ -41,8 +43,15 @@ interface AttemptFailure extends Error {
 
 const failure = (message: string, fields: {code?: string | undefined; statusCode?: number | undefined}): AttemptFailure => Object.assign(new Error(message), fields)
 
+/** An answer read whole: its body, Content-Type and final URL (after redirects, the base of a page's relative links). */
+export interface IndexResponse {
+  body: Buffer
+  contentType: string
+  url: string
+}
+
 /** One GET of `url`, its body whole; failures carry `code` (ECONNRESET, E503 ...) for the retry decision. */
-async function attemptDownload(url: string, headers: Record<string, string>, idleMs: number, totalMs: number, signal: AbortSignal | undefined, fetcher: typeof fetch): Promise<Buffer> {
+async function attemptDownload(url: string, headers: Record<string, string>, idleMs: number, totalMs: number, signal: AbortSignal | undefined, fetcher: typeof fetch): Promise<IndexResponse> {
   const idle = new AbortController()
   let timer: NodeJS.Timeout | undefined
   const restartIdle = (): void => {
@@ -64,7 +73,7 @@ async function attemptDownload(url: string, headers: Record<string, string>, idl
         restartIdle()
       }
     }
-    return Buffer.concat(chunks)
+    return {body: Buffer.concat(chunks), contentType: response.headers.get('content-type') ?? '', url: response.url || url}
   } catch (error) {
     signal?.throwIfAborted()
     if (idle.signal.aborted) throw failure(`nothing received for ${idleMs / 1000} s`, {code: 'ETIMEDOUT'})
@@ -80,9 +89,14 @@ async function attemptDownload(url: string, headers: Record<string, string>, idl
 
 /** The bytes at `url` (a file of a configured index), tried again as the header says. Throws IndexDownloadError, or the signal's reason on abort. */
 export async function downloadFromIndex(url: string, config: PythonIndexConfig, options: IndexDownloadOptions): Promise<Buffer> {
+  return (await readFromIndex(url, config, options)).body
+}
+
+/** The answer at `url` (a page or file of a configured index), tried again as the header says. Throws IndexDownloadError, or the signal's reason on abort. */
+export async function readFromIndex(url: string, config: PythonIndexConfig, options: IndexDownloadOptions): Promise<IndexResponse> {
   const network = config.network ?? PIP_NETWORK_DEFAULTS
   const authorization = authorizationFor(url, config)
-  const headers: Record<string, string> = authorization ? {authorization} : {}
+  const headers: Record<string, string> = {...(options.accept ? {accept: options.accept} : {}), ...(authorization ? {authorization} : {})}
   let attempts = 0
   try {
     return await withRetries(

@@ -3,11 +3,13 @@
 // (anchors with a #sha256= fragment, data-yanked, data-requires-python). Only what locking and
 // `outdated` need: file name, absolute URL (without credentials), sha256, whether the file is yanked,
 // its Requires-Python, and whether its core metadata is served beside it (PEP 658 / 714, for the
-// licence, src/python/license.ts). Credentials of the configured index go in an Authorization
-// header, never in a URL that could be recorded. Which index's listing counts for a project (the first in uv's
+// licence, src/python/license.ts). Pages are read through download.ts (retries, timeouts, the
+// credentials of the configured index in an Authorization header, never in a URL that could be recorded). Which index's listing counts for a project (the first in uv's
 // order) is decided here, for the lock and for `layers outdated`.
 import {OperationalError} from '../errors/index.js'
-import {authorizationFor, withoutCredentials, type PythonIndex, type PythonIndexConfig} from './config.js'
+import type {EmitEvent} from '../events.js'
+import type {PythonIndex, PythonIndexConfig} from './config.js'
+import {IndexDownloadError, readFromIndex, type IndexResponse} from './download.js'
 
 export interface IndexFile {
   filename: string
@@ -26,7 +28,7 @@ export interface IndexClient {
 }
 
 const JSON_TYPE = 'application/vnd.pypi.simple.v1+json'
-/** A project page that has not arrived after this long fails the lock instead of hanging it. */
+/** A project page that has not arrived whole after this long fails the attempt, however steadily it arrives. */
 const PAGE_TIMEOUT_MS = 60_000
 
 function decodeHtml(text: string): string {
@@ -77,8 +79,18 @@ export function parseIndexPage(body: string, contentType: string, base: string):
   return files
 }
 
-/** An IndexClient over fetch, caching each page for its lifetime (one lock run). */
-export function fetchIndexClient(config: PythonIndexConfig, fetcher: typeof fetch = fetch): IndexClient {
+export interface IndexClientOptions {
+  /** Where the waits before reading a page again are said. */
+  emit?: EmitEvent | undefined
+  fetcher?: typeof fetch
+}
+
+/**
+ * An IndexClient over fetch, caching each page for its lifetime (one lock or `outdated` run). A page is
+ * read like a wheel (download.ts): pip's retries and inactivity timeout, each wait said; a 404 is
+ * "not on this index" at once.
+ */
+export function fetchIndexClient(config: PythonIndexConfig, options: IndexClientOptions = {}): IndexClient {
   const pages = new Map<string, Promise<IndexFile[]>>()
   return {
     files(index, project) {
@@ -86,18 +98,23 @@ export function fetchIndexClient(config: PythonIndexConfig, fetcher: typeof fetc
       let files = pages.get(page)
       if (!files) {
         files = (async () => {
-          const authorization = authorizationFor(page, config)
-          let response: Response
+          let response: IndexResponse
           try {
-            response = await fetcher(page, {headers: {accept: `${JSON_TYPE}, text/html;q=0.1`, ...(authorization ? {authorization} : {})}, redirect: 'follow', signal: AbortSignal.timeout(PAGE_TIMEOUT_MS)})
+            response = await readFromIndex(page, config, {what: `the page of ${project} on ${index.public}`, accept: `${JSON_TYPE}, text/html;q=0.1`, totalTimeoutMs: PAGE_TIMEOUT_MS, emit: options.emit, fetcher: options.fetcher})
           } catch (error) {
-            throw new OperationalError('ERR_LAYERS_PYTHON_INDEX_UNREACHABLE', `Cannot read ${page}: ${withoutCredentials((error as Error).message)}.`, {hint: 'Check the network and the index URL in pip.conf / uv.toml.', cause: error})
+            if (!(error instanceof IndexDownloadError)) throw error
+            if (error.statusCode === 404) return []
+            const denied = error.statusCode === 401 || error.statusCode === 403
+            throw new OperationalError('ERR_LAYERS_PYTHON_INDEX_UNREACHABLE', `Cannot read ${page}: ${error.message}.`, {
+              hint: denied ? 'Put the index credentials in the index URL of pip.conf or uv.toml (https://user:token@host/simple/).' : 'Check the network and the index URL in pip.conf / uv.toml, or retry later (PIP_RETRIES / PIP_TIMEOUT set how long layers tries).',
+              cause: error,
+            })
           }
-          if (response.status === 404) return []
-          if (!response.ok) {
-            throw new OperationalError('ERR_LAYERS_PYTHON_INDEX_UNREACHABLE', `${page} answered HTTP ${response.status}.`, {hint: response.status === 401 || response.status === 403 ? 'Put the index credentials in the index URL of pip.conf or uv.toml (https://user:token@host/simple/).' : 'Retry later, or check the index URL.'})
+          try {
+            return parseIndexPage(response.body.toString('utf8'), response.contentType, response.url)
+          } catch (error) {
+            throw new OperationalError('ERR_LAYERS_PYTHON_INDEX_PAGE', `${page} is not a PEP 691 JSON or PEP 503 HTML project page: ${(error as Error).message}.`, {hint: 'Check that the index URL in pip.conf / uv.toml names a simple repository (…/simple/).', cause: error})
           }
-          return parseIndexPage(await response.text(), response.headers.get('content-type') ?? '', response.url || page)
         })()
         pages.set(page, files)
       }

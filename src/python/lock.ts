@@ -38,7 +38,7 @@ function previousWheels(previous: Record<ArtifactKey, LockedArtifact> | undefine
 export async function lockPipArtifacts(layer: PipLayer, options: PipLockOptions): Promise<Record<ArtifactKey, LockedArtifact>> {
   const config: PythonIndexConfig = loadPythonIndexes(options.root, options.config)
   const resolver = options.resolver ?? (await findResolver({env: options.config?.env}))
-  const client = options.client ?? fetchIndexClient(config)
+  const client = options.client ?? fetchIndexClient(config, {emit: options.emit})
   if (resolver.name === 'pip') {
     options.emit({
       type: 'warning',

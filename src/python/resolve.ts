@@ -17,6 +17,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {OperationalError, UserInputError} from '../errors/index.js'
 import type {LockedWheel} from '../lock/types.js'
+import {checkProxyEnv} from '../net/proxy.js'
 import {withoutCredentials, type PythonIndexConfig} from './config.js'
 import {firstListing, type IndexClient, type IndexFile} from './index.js'
 import {describeTarget, parseSdistName, platformTags, pythonVersion, tagRanking, wheelMachine, wheelRank, normalizeName, type PythonTarget} from './targets.js'
@@ -71,6 +72,8 @@ export function runTool(command: string, args: string[], env: NodeJS.ProcessEnv,
 
 /** The environment of a resolver run: the caller's, with every index and config setting of uv and pip replaced by the project's indexes. */
 export function resolverEnv(base: NodeJS.ProcessEnv, config: PythonIndexConfig): NodeJS.ProcessEnv {
+  // uv and pip get the proxy variables as they are (both honour them): a bad one is exit 2 here, as for npm.
+  checkProxyEnv(base)
   const env: NodeJS.ProcessEnv = {}
   for (const [key, value] of Object.entries(base)) if (!/^(UV_(?!CACHE_DIR)|PIP_)/.test(key)) env[key] = value
   const [primary, ...extras] = config.indexes
@@ -114,6 +117,14 @@ export function withoutWheels(output: string): string[] {
 function failure(request: ResolveRequest, tool: string, result: Run): UserInputError | OperationalError {
   const output = withoutCredentials(result.stderr.trim()).split('\n').slice(-12).join('\n')
   const where = `layer ${request.layer} (${describeTarget(request.target)}: cp${request.target.runtime.major}${request.target.runtime.minor}, manylinux up to glibc ${request.target.runtime.glibc.join('.')}, ${wheelMachine(request.target.architecture)})`
+  // uv's "Because flakyy was not found in the package registry": every index answered 404 (a typo, or a private project without its index).
+  const unknown = [...new Set([...output.matchAll(/`?([A-Za-z0-9][A-Za-z0-9._-]*)`? was not found in the package registr/g)].map((match) => match[1]!))]
+  if (unknown.length > 0) {
+    return new UserInputError('ERR_LAYERS_PYTHON_NO_PROJECT', `No such project on ${request.config.indexes.map((entry) => entry.public).join(' or ')}: ${unknown.join(', ')} (${where}).`, {
+      hint: 'Check the spelling of the requirement in layers.yaml (or the requirements file), or configure the index that has it (index-url / extra-index-url in pip.conf or uv.toml).',
+      details: {layer: request.layer, runtime: request.target.runtime.runtime, architecture: request.target.architecture, packages: unknown},
+    })
+  }
   if (/no (usable |matching )?wheels|building from source is disabled|only-binary|no matching distribution|has no wheels with a matching/i.test(output)) {
     const names = [...new Set([...output.matchAll(/(?:Because |all versions of |no wheels? (?:for|of) |distribution found for |requirement )`?([A-Za-z0-9][A-Za-z0-9._-]*)/g)].map((match) => match[1]!))]
     return new UserInputError('ERR_LAYERS_PYTHON_NO_WHEEL', `No wheel fits ${where}${names.length > 0 ? ` for ${names.join(', ')}` : ''}:\n${output}`, {

@@ -1,7 +1,9 @@
 // `layers build` and `layers lock` of a pip layer (the built CLI) when the local index
 // (test/support/pypi-index.ts) answers a download with faults: a 503 and a cut connection are tried
 // again with pip's retry count, each wait said on stderr, with exact request counts; past the retries
-// (PIP_RETRIES) the error names the wheel, the index and the last failure; a 404 fails at once.
+// (PIP_RETRIES) the error names the wheel, the index and the last failure; a 404 fails at once. The
+// project page layers reads for the lock is tried again the same way (requests counted by layers'
+// User-Agent: uv reads the page too); a project no index has is exit 2 naming the index.
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -28,6 +30,8 @@ afterAll(async () => {
 })
 
 const requestsFor = (file: string): number => index.requests.filter((request) => request.endsWith(`/files/${file}`)).length
+/** layers' own reads of a project page (uv's, with its own User-Agent, not counted). */
+const pageReads = (project: string): number => index.requests.filter((request, at) => request === `GET /simple/${project}/` && index.userAgents[at]!.startsWith('node')).length
 
 /** Builds with nothing cached (no build cache, no wheel cache), so the wheel is downloaded. */
 function build(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
@@ -81,5 +85,46 @@ describe.skipIf(!hasUv)('pip layer downloads when the index answers with faults'
     expect(requestsFor(metadata) - before).toBeGreaterThanOrEqual(2)
     expect(requestsFor(metadata) - before).toBeLessThanOrEqual(3)
     expect(readFileSync(path.join(dir, 'lockfile.json'), 'utf8')).toContain('"license": "MIT"')
+  })
+
+  it('lock: the project page is tried again after a 503 and a cut connection (3 reads, 2 waits said); past PIP_RETRIES exit 1 naming the page; a 404 from the only index is exit 2 at once; a misspelt project is exit 2 naming the index', async () => {
+    const page = `${index.publicUrl}flaky/`
+    // Under --json the waits are not said: the first run is without it.
+    const lock = (args: string[] = ['--json']) => {
+      rmSync(path.join(dir, 'lockfile.json'), {force: true})
+      return runCli(['lock', ...args], {cwd: dir, env: {...env, PIP_RETRIES: '2'}})
+    }
+    let before = pageReads('flaky')
+    index.failNext('flaky/', [503, 'reset'], {userAgent: 'node'})
+    const recovered = await lock([])
+    expect(recovered.code, recovered.stderr).toBe(0)
+    expect(pageReads('flaky') - before).toBe(3)
+    expect(recovered.stderr).toContain(`Waiting 0.5 s to fetch the page of flaky on ${index.publicUrl} again: attempt 1 of 3 failed (E503).\n`)
+    expect(recovered.stderr).toMatch(/Waiting 1\.0 s to fetch the page of flaky on \S+ again: attempt 2 of 3 failed \((ECONNRESET|UND_ERR_SOCKET)\)\.\n/)
+    expect(readFileSync(path.join(dir, 'lockfile.json'), 'utf8')).toContain('"flaky"')
+
+    before = pageReads('flaky')
+    index.failNext('flaky/', [503, 503, 503, 503], {userAgent: 'node'})
+    const failed = await lock()
+    expect(failed.code, failed.stderr).toBe(1)
+    expect(pageReads('flaky') - before).toBe(3)
+    expect(failed.json.error).toMatchObject({code: 'ERR_LAYERS_PYTHON_INDEX_UNREACHABLE', message: `Cannot read ${page}: HTTP 503, after 3 attempts.`})
+    expect(existsSync(path.join(dir, 'lockfile.json'))).toBe(false)
+    index.failNext('flaky/', [])
+
+    before = pageReads('flaky')
+    index.failNext('flaky/', [404], {userAgent: 'node'})
+    const missing = await lock()
+    expect(missing.code, missing.stderr).toBe(2)
+    expect(pageReads('flaky') - before).toBe(1)
+    expect(missing.json.error.code).toBe('ERR_LAYERS_PYTHON_NO_WHEEL')
+    expect(missing.json.error.message).toContain(`no configured index lists flaky (${index.publicUrl})`)
+
+    // A project no index has (a typo in layers.yaml): uv finds none, exit 2 naming the index.
+    writeFileSync(path.join(dir, 'layers.yaml'), readFileSync(path.join(dir, 'layers.yaml'), 'utf8').replace('flaky:', 'flakyy:'))
+    const typo = await lock()
+    expect(typo.code, typo.stderr).toBe(2)
+    expect(typo.json.error.code).toBe('ERR_LAYERS_PYTHON_NO_PROJECT')
+    expect(typo.json.error.message).toMatch(new RegExp(`^No such project on ${index.publicUrl.replace(/\./g, '\\.')}: flakyy \\(layer deps `))
   })
 })

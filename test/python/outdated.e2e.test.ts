@@ -77,7 +77,8 @@ describe.skipIf(!hasUv)('layers outdated (CLI, pip layers, local index)', () => 
     expect(patch.stderr).toContain('2 outdated at --fail-on patch: py/nat (major), py/pure (patch).')
     // The index (its URL with credentials) gone: an error per project, exit 1.
     await index.close()
-    const unreachable = await runCli(['outdated', '--json'], {cwd: dir, env})
+    // PIP_RETRIES=0: a refused connection is otherwise tried again for 15.5 s (download.ts, as pip does).
+    const unreachable = await runCli(['outdated', '--json'], {cwd: dir, env: {...env, PIP_RETRIES: '0'}})
     expect(unreachable.code, unreachable.stdout).toBe(1)
     expect(unreachable.stderr).toContain('ERR_LAYERS_OUTDATED_LOOKUP')
     expect((unreachable.json.errors as Array<{package: string; code: string}>).map((e) => `${e.package} ${e.code}`)).toEqual(['nat ERR_LAYERS_PYTHON_INDEX_UNREACHABLE', 'pure ERR_LAYERS_PYTHON_INDEX_UNREACHABLE', 'steady ERR_LAYERS_PYTHON_INDEX_UNREACHABLE'])

@@ -149,4 +149,21 @@ describe('loadNpmOptions', () => {
     expect(error).toMatchObject({code: 'ERR_LAYERS_NPMRC_INVALID', message: `https-proxy = "ftp://***@proxy.example/" in ${path.join(project, '.npmrc')} (line 1) is not an http:// or https:// URL.`})
     expect(error!.message).not.toContain('s3cret')
   })
+
+  it('refuses a noproxy entry that cannot match a host, at its line', async () => {
+    await writeFile(path.join(project, '.npmrc'), 'registry=https://registry.npmjs.org/\nnoproxy=localhost,http://corp.example\n')
+    const error = await load().then(() => undefined, (thrown: unknown) => thrown as Error & {code: string})
+    expect(error).toMatchObject({code: 'ERR_LAYERS_NPMRC_INVALID', message: `noproxy = "localhost,http://corp.example" in ${path.join(project, '.npmrc')} (line 2) is not a list of host names and domains ("http://corp.example" is a URL, not a host name (write the host alone, e.g. registry.corp.example)).`})
+  })
+
+  it('falls back to HTTPS_PROXY / HTTP_PROXY / NO_PROXY (either case) as npm does, each checked: a bad one is ERR_LAYERS_PROXY_ENV naming it', async () => {
+    await writeFile(path.join(project, '.npmrc'), '')
+    expect(await load({https_proxy: 'http://secure.example:3128', HTTP_PROXY: 'http://plain.example:8080', NO_PROXY: 'localhost,.corp.example'})).toMatchObject({proxy: 'http://plain.example:8080', httpsProxy: 'http://secure.example:3128', noProxy: 'localhost,.corp.example'})
+    expect(await load({http_proxy: 'http://plain.example:8080'})).toMatchObject({proxy: 'http://plain.example:8080', httpsProxy: 'http://plain.example:8080'})
+    await writeFile(path.join(project, '.npmrc'), 'https-proxy=http://npmrc.example:3128\nnoproxy=.npmrc.example\n')
+    expect(await load({HTTPS_PROXY: 'http://env.example:3128', NO_PROXY: 'localhost'})).toMatchObject({httpsProxy: 'http://npmrc.example:3128', noProxy: '.npmrc.example'})
+    const error = await load({HTTPS_PROXY: 'deploy:s3cret@proxy.example:3128'}).then(() => undefined, (thrown: unknown) => thrown as Error & {code: string})
+    expect(error).toMatchObject({code: 'ERR_LAYERS_PROXY_ENV', message: 'The environment variable HTTPS_PROXY is "***@proxy.example:3128", not an http:// or https:// URL.'})
+    expect(error!.message).not.toContain('s3cret')
+  })
 })

@@ -1,6 +1,7 @@
 // A project .npmrc with a value of the wrong type, through the built CLI: `lock` exits 2 with
 // ERR_LAYERS_NPMRC_INVALID at the .npmrc's file:line, naming the key and the value (a URL's credentials hidden), before anything
-// is fetched (the registry is not reachable here: a fetch would fail differently) or written.
+// is fetched (the registry is not reachable here: a fetch would fail differently) or written; so does
+// a proxy environment variable that is not an http(s) URL (ERR_LAYERS_PROXY_ENV, naming the variable).
 import {existsSync} from 'node:fs'
 import {mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
@@ -38,6 +39,17 @@ describe('an invalid .npmrc value', () => {
     const result = await runCli(['lock', '--json'], {cwd: dir, env: env()})
     expect(result.code, result.stderr).toBe(2)
     expect(result.json.error).toMatchObject({code: 'ERR_LAYERS_NPMRC_INVALID', message: `${setting} in ${npmrc} (line 2) ${problem}`, location: `${npmrc}:2:1`, hint: expect.stringMatching(/^Set /)})
+    expect(existsSync(path.join(dir, 'lockfile.json'))).toBe(false)
+    expect(result.stdout + result.stderr).not.toContain('s3cret')
+  })
+})
+
+describe('an invalid proxy environment variable', () => {
+  it('HTTPS_PROXY without a scheme: lock exits 2 naming the variable, its credentials hidden, writing nothing', async () => {
+    await writeFile(path.join(dir, '.npmrc'), '')
+    const result = await runCli(['lock', '--json'], {cwd: dir, env: {...env(), HTTPS_PROXY: 'deploy:s3cret@proxy.example:3128', https_proxy: undefined, HTTP_PROXY: undefined, http_proxy: undefined, NO_PROXY: undefined, no_proxy: undefined}})
+    expect(result.code, result.stderr).toBe(2)
+    expect(result.json.error).toMatchObject({code: 'ERR_LAYERS_PROXY_ENV', message: 'The environment variable HTTPS_PROXY is "***@proxy.example:3128", not an http:// or https:// URL.', details: {variable: 'HTTPS_PROXY'}})
     expect(existsSync(path.join(dir, 'lockfile.json'))).toBe(false)
     expect(result.stdout + result.stderr).not.toContain('s3cret')
   })

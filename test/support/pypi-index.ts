@@ -6,7 +6,8 @@
 // files, and hostile entries (a `..` path, a symbolic link) written by a small stored-zip writer,
 // since zip libraries refuse to write such entries. Optional basic auth; a file can be switched to
 // serve other bytes than its listed sha256 (a compromised index), or never be answered (a hanging
-// one), or answer its next requests with faults (an HTTP status, or a cut connection) and then recover. Real sdists are built from a project description too, naming a tiny in-repo build backend (tiny_backend.py) the index serves as a wheel.
+// one), or answer its next requests with faults (an HTTP status, or a cut connection) and then recover;
+// so can a project page. Real sdists are built from a project description too, naming a tiny in-repo build backend (tiny_backend.py) the index serves as a wheel.
 import {createHash} from 'node:crypto'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
@@ -176,13 +177,15 @@ export interface PyPIIndex {
   publicUrl: string
   /** Requests received (method and path), for assertions about what was fetched. */
   requests: string[]
+  /** The User-Agent of each of `requests` (`node` for layers' own reads, `uv/…` for uv's). */
+  userAgents: string[]
   publish(project: ProjectFixture): void
   /** Serve other bytes for a file from now on (its listed sha256 stays). */
   tamper(filename: string): void
   /** Requests for a file are taken in and never answered from now on (an index that hangs); `stalled` counts them. */
   stall(filename: string): void
   readonly stalled: number
-  /** The next requests for a file (or its `.metadata`, by that name) are answered with these faults in turn: an HTTP status, or 'reset' (the connection cut without an answer); then it is served again. `userAgent`: only requests whose User-Agent starts with it count (`node`: layers' own, not uv's). */
+  /** The next requests for a file (or its `.metadata`, by that name; or a project's page, by `<project>/`) are answered with these faults in turn: an HTTP status, or 'reset' (the connection cut without an answer); then it is served again. `userAgent`: only requests whose User-Agent starts with it count (`node`: layers' own, not uv's). */
   failNext(filename: string, faults: Array<number | 'reset'>, options?: {userAgent?: string}): void
   close(): Promise<void>
 }
@@ -190,12 +193,14 @@ export interface PyPIIndex {
 export async function startPyPIIndex(options: {auth?: {username: string; password: string}} = {}): Promise<PyPIIndex> {
   const files = new Map<string, StoredFile>()
   const requests: string[] = []
+  const userAgents: string[] = []
   const stalledFiles = new Set<string>()
   const faults = new Map<string, {next: Array<number | 'reset'>; userAgent: string}>()
   let stalled = 0
   const handler = (request: IncomingMessage, response: ServerResponse): void => {
     const url = new URL(request.url ?? '/', 'http://localhost')
     requests.push(`${request.method} ${url.pathname}`)
+    userAgents.push(request.headers['user-agent'] ?? '')
     if (options.auth) {
       const expected = 'Basic ' + Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')
       if (request.headers.authorization !== expected) {
@@ -203,8 +208,17 @@ export async function startPyPIIndex(options: {auth?: {username: string; passwor
         return
       }
     }
+    /** Answers the next planned fault for `key` (a file name, or `<project>/` for its page); true when one was. */
+    const faulted = (key: string): boolean => {
+      const planned = faults.get(key)
+      const fault = planned && (request.headers['user-agent'] ?? '').startsWith(planned.userAgent) ? planned.next.shift() : undefined
+      if (fault === 'reset') request.socket.destroy()
+      else if (fault !== undefined) response.writeHead(fault, {'content-type': 'text/plain'}).end(`injected ${fault}`)
+      return fault !== undefined
+    }
     const project = /^\/simple\/([^/]+)\/$/.exec(url.pathname)?.[1]
     if (project !== undefined) {
+      if (faulted(`${normalize(project)}/`)) return
       const listed = [...files.values()].filter((file) => file.project === normalize(project)).sort((a, b) => (a.filename < b.filename ? -1 : 1))
       if (listed.length === 0) {
         response.writeHead(404).end()
@@ -236,16 +250,7 @@ export async function startPyPIIndex(options: {auth?: {username: string; passwor
         stalled++
         return
       }
-      const planned = faults.get(file)
-      const fault = planned && (request.headers['user-agent'] ?? '').startsWith(planned.userAgent) ? planned.next.shift() : undefined
-      if (fault === 'reset') {
-        request.socket.destroy()
-        return
-      }
-      if (fault !== undefined) {
-        response.writeHead(fault, {'content-type': 'text/plain'}).end(`injected ${fault}`)
-        return
-      }
+      if (faulted(file)) return
       const metadata = file.endsWith('.metadata') ? files.get(file.slice(0, -'.metadata'.length))?.metadata : undefined
       const stored = files.get(file)
       const bytes = metadata ?? (stored ? (stored.tampered ?? stored.bytes) : undefined)
@@ -267,6 +272,7 @@ export async function startPyPIIndex(options: {auth?: {username: string; passwor
     url: `http://${auth}127.0.0.1:${port}/simple/`,
     publicUrl,
     requests,
+    userAgents,
     publish(project) {
       const metadata = project.noCoreMetadata ? undefined : Buffer.from(metadataOf(project))
       for (const wheel of project.wheels) {

@@ -1,0 +1,72 @@
+// Owns the checks of proxy settings shared by the npm configuration (src/npm/config.ts) and the Python
+// tools layers runs (uv, pip, src/python/resolve.ts): a proxy must be an http(s) URL, a no-proxy entry a
+// host pattern, and a value shown in a message has the credentials of its URL hidden. The proxy
+// environment variables (HTTP_PROXY, HTTPS_PROXY, NO_PROXY, each also lowercase) are read by npm's
+// agent and by uv and pip alike, so each one set is checked, naming the variable.
+import {UserInputError} from '../errors/index.js'
+
+/** The proxy variables npm's agent, uv and pip read (npm and pip take either case). */
+export const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'] as const
+export const NO_PROXY_VARIABLES = ['NO_PROXY', 'no_proxy'] as const
+
+export function isHttpUrl(value: string): boolean {
+  try {
+    const {protocol} = new URL(value)
+    return protocol === 'http:' || protocol === 'https:'
+  } catch {
+    return false
+  }
+}
+
+/** `value` quoted for a message, the userinfo of a URL (`//user:pass@`) or of a value without a scheme (`user:pass@host`) shown as `***`. */
+export function quotedWithoutCredentials(value: string): string {
+  return JSON.stringify(value).replace(/(^"|\/\/)[^/@\s"]*@/, '$1***@')
+}
+
+/** A host name or domain (`.corp.example`, `*.corp.example`), `*`, an IPv4 address or range, an IPv6 address; optionally a port. */
+const HOST_PATTERN = /^(?:\*|(?:\*\.|\.)?[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?|\d{1,3}(?:\.\d{1,3}){3}\/\d{1,2}|\[?[0-9a-f]*:[0-9a-f:.]*\]?(?:\/\d{1,3})?)(?::\d{1,5})?$/i
+
+/** Why one entry of a no-proxy list cannot match a host (a URL, a path, spaces, other characters); undefined when it can. */
+export function noProxyEntryProblem(entry: string): string | undefined {
+  if (entry.includes('://')) return 'a URL, not a host name (write the host alone, e.g. registry.corp.example)'
+  if (!HOST_PATTERN.test(entry)) return 'not a host name, domain (.corp.example), IP address or range'
+  return undefined
+}
+
+/** The entries of a no-proxy list: comma-separated (as npm's agent splits it), trimmed, empty ones dropped. */
+export function noProxyEntries(value: string | readonly string[]): string[] {
+  return (typeof value === 'string' ? [value] : value).flatMap((item) => item.split(',')).map((entry) => entry.trim()).filter(Boolean)
+}
+
+/** The first entry of a no-proxy list with a problem, and the problem. */
+export function noProxyProblem(value: string | readonly string[]): {entry: string; problem: string} | undefined {
+  for (const entry of noProxyEntries(value)) {
+    const problem = noProxyEntryProblem(entry)
+    if (problem) return {entry, problem}
+  }
+  return undefined
+}
+
+/**
+ * Checks every proxy variable set (non-empty) in `env`: a proxy an http(s) URL, a no-proxy list host
+ * patterns. Throws ERR_LAYERS_PROXY_ENV (exit 2) naming the variable and its value without credentials.
+ */
+export function checkProxyEnv(env: NodeJS.ProcessEnv): void {
+  for (const name of PROXY_VARIABLES) {
+    const value = env[name]?.trim()
+    if (!value || isHttpUrl(value)) continue
+    throw new UserInputError('ERR_LAYERS_PROXY_ENV', `The environment variable ${name} is ${quotedWithoutCredentials(value)}, not an http:// or https:// URL.`, {
+      hint: `Set ${name} to the proxy's URL, e.g. http://proxy.example:8080/ (credentials as http://user:password@proxy.example:8080/), or unset it.`,
+      details: {variable: name},
+    })
+  }
+  for (const name of NO_PROXY_VARIABLES) {
+    const value = env[name]
+    const found = value === undefined ? undefined : noProxyProblem(value)
+    if (!found) continue
+    throw new UserInputError('ERR_LAYERS_PROXY_ENV', `The environment variable ${name} lists ${quotedWithoutCredentials(found.entry)}: ${found.problem}.`, {
+      hint: `Set ${name} to a comma-separated list of host names and domains, e.g. localhost,127.0.0.1,.corp.example, or unset it.`,
+      details: {variable: name, entry: found.entry},
+    })
+  }
+}

@@ -1,0 +1,20 @@
+// src/python/resolve.ts resolverEnv: uv and pip get the proxy variables as they are, each checked first
+// (src/net/proxy.ts), and the project's indexes in place of the caller's index settings.
+import {describe, expect, it} from 'vitest'
+import type {PythonIndexConfig} from '../../src/python/config.js'
+import {resolverEnv} from '../../src/python/resolve.js'
+
+const config: PythonIndexConfig = {indexes: [{url: 'https://pypi.example/simple/', public: 'https://pypi.example/simple/'}]}
+
+describe('the environment of a resolver run', () => {
+  it('passes the proxy variables through and replaces the index settings', () => {
+    const env = resolverEnv({HTTPS_PROXY: 'http://proxy.example:3128', no_proxy: 'localhost,.corp.example', PIP_INDEX_URL: 'https://other.example/simple/'}, config)
+    expect(env).toMatchObject({HTTPS_PROXY: 'http://proxy.example:3128', no_proxy: 'localhost,.corp.example', PIP_INDEX_URL: 'https://pypi.example/simple/', UV_DEFAULT_INDEX: 'https://pypi.example/simple/'})
+  })
+
+  it('refuses a proxy variable that is not an http(s) URL, naming it (exit 2)', () => {
+    expect(() => resolverEnv({http_proxy: 'ftp://deploy:s3cret@proxy.example/'}, config)).toThrowError(
+      expect.objectContaining({code: 'ERR_LAYERS_PROXY_ENV', exitCode: 2, message: 'The environment variable http_proxy is "ftp://***@proxy.example/", not an http:// or https:// URL.'}),
+    )
+  })
+})
