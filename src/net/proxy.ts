@@ -1,5 +1,5 @@
 // Owns the checks of proxy settings shared by the npm configuration (src/npm/config.ts) and the Python
-// tools layers runs (uv, pip, src/python/resolve.ts): a proxy must be an http(s) URL, a no-proxy entry a
+// tools layers runs (uv, pip, src/python/resolve.ts): a proxy must be an http(s) or SOCKS URL, a no-proxy entry a
 // host pattern, and a value shown in a message has the credentials of its URL hidden. The proxy
 // environment variables (HTTP_PROXY, HTTPS_PROXY, NO_PROXY, each also lowercase) are read by npm's
 // agent and by uv and pip alike, so each one set is checked, naming the variable.
@@ -9,13 +9,27 @@ import {UserInputError} from '../errors/index.js'
 export const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'] as const
 export const NO_PROXY_VARIABLES = ['NO_PROXY', 'no_proxy'] as const
 
-export function isHttpUrl(value: string): boolean {
+/** The schemes of a proxy URL npm's agent takes: http(s), and the SOCKS ones of socks-proxy-agent (uv reads socks5 too). */
+const PROXY_PROTOCOLS = new Set(['http:', 'https:', 'socks:', 'socks4:', 'socks4a:', 'socks5:', 'socks5h:'])
+/** How a message names the proxy URLs accepted. */
+export const PROXY_URL_KINDS = 'an http://, https:// or socks5:// (socks, socks4, socks4a, socks5h) URL'
+
+function protocolOf(value: string): string | undefined {
   try {
-    const {protocol} = new URL(value)
-    return protocol === 'http:' || protocol === 'https:'
+    return new URL(value).protocol
   } catch {
-    return false
+    return undefined
   }
+}
+
+export function isHttpUrl(value: string): boolean {
+  const protocol = protocolOf(value)
+  return protocol === 'http:' || protocol === 'https:'
+}
+
+/** A URL npm's agent can use as a proxy. */
+export function isProxyUrl(value: string): boolean {
+  return PROXY_PROTOCOLS.has(protocolOf(value) ?? '')
 }
 
 /** `value` quoted for a message, the userinfo of a URL (`//user:pass@`) or of a value without a scheme (`user:pass@host`) shown as `***`. */
@@ -48,14 +62,14 @@ export function noProxyProblem(value: string | readonly string[]): {entry: strin
 }
 
 /**
- * Checks every proxy variable set (non-empty) in `env`: a proxy an http(s) URL, a no-proxy list host
+ * Checks every proxy variable set (non-empty) in `env`: a proxy an http(s) or SOCKS URL, a no-proxy list host
  * patterns. Throws ERR_LAYERS_PROXY_ENV (exit 2) naming the variable and its value without credentials.
  */
 export function checkProxyEnv(env: NodeJS.ProcessEnv): void {
   for (const name of PROXY_VARIABLES) {
     const value = env[name]?.trim()
-    if (!value || isHttpUrl(value)) continue
-    throw new UserInputError('ERR_LAYERS_PROXY_ENV', `The environment variable ${name} is ${quotedWithoutCredentials(value)}, not an http:// or https:// URL.`, {
+    if (!value || isProxyUrl(value)) continue
+    throw new UserInputError('ERR_LAYERS_PROXY_ENV', `The environment variable ${name} is ${quotedWithoutCredentials(value)}, not ${PROXY_URL_KINDS}.`, {
       hint: `Set ${name} to the proxy's URL, e.g. http://proxy.example:8080/ (credentials as http://user:password@proxy.example:8080/), or unset it.`,
       details: {variable: name},
     })

@@ -15,7 +15,7 @@ import {homedir} from 'node:os'
 import path from 'node:path'
 import ini from 'ini'
 import {UserInputError} from '../errors/index.js'
-import {checkProxyEnv, isHttpUrl, noProxyProblem, quotedWithoutCredentials} from '../net/proxy.js'
+import {checkProxyEnv, isHttpUrl, isProxyUrl, noProxyProblem, PROXY_URL_KINDS, quotedWithoutCredentials} from '../net/proxy.js'
 import type {RetrySettings} from '../net/retry.js'
 
 /** Options handed to pacote: camelCase npm-registry-fetch options plus the raw per-registry keys. */
@@ -101,13 +101,13 @@ export function loadRegistryPolicy(projectRoot: string, sources: NpmConfigSource
 
 const SCOPE_REGISTRY = /^@[^:/]+:registry$/
 
-/** `proxy` / `https-proxy` from npm's config: an http(s) URL, or unset (absent, empty, `null`, `false`, as npm reads them). */
+/** `proxy` / `https-proxy` from npm's config: an http(s) or SOCKS URL, or unset (absent, empty, `null`, `false`, as npm reads them). */
 function proxyOf(config: Config, key: 'proxy' | 'https-proxy'): string | undefined {
   const value = config.values[key]
   if (value === undefined) return undefined
   const text = String(value).trim()
   if (text === '' || text === 'null' || text === 'false') return undefined
-  if (!isHttpUrl(text)) throw invalidValue(config, key, 'an http:// or https:// URL', `Set ${key} to the proxy's URL, e.g. ${key}=http://proxy.example:8080/ (credentials as http://user:password@proxy.example:8080/), or remove the line.`)
+  if (!isProxyUrl(text)) throw invalidValue(config, key, PROXY_URL_KINDS, `Set ${key} to the proxy's URL, e.g. ${key}=http://proxy.example:8080/ (credentials as http://user:password@proxy.example:8080/), or remove the line.`)
   return text
 }
 

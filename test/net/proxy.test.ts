@@ -28,7 +28,8 @@ describe('proxy environment variables', () => {
     expect(() => checkProxyEnv({HTTPS_PROXY: 'https://user:pw@proxy.example:3128/', http_proxy: 'http://proxy.example:8080', HTTP_PROXY: '', NO_PROXY: 'localhost,.corp.example', no_proxy: ''})).not.toThrow()
   })
 
-  it('refuses a proxy that is not an http(s) URL, naming the variable, its credentials hidden', () => {
+  it('refuses a proxy that is not an http(s) or SOCKS URL, naming the variable, its credentials hidden, and takes the SOCKS ones npm takes', () => {
+    for (const value of ['socks5://proxy.example:1080', 'socks5h://proxy.example:1080', 'socks://proxy.example:1080', 'https://proxy.example/']) expect(() => checkProxyEnv({HTTPS_PROXY: value}), value).not.toThrow()
     for (const [name, value, shown] of [
       ['HTTPS_PROXY', 'proxy.example:3128', '"proxy.example:3128"'],
       ['https_proxy', 'ftp://deploy:s3cret@proxy.example/', '"ftp://***@proxy.example/"'],
@@ -41,7 +42,7 @@ describe('proxy environment variables', () => {
       } catch (thrown) {
         error = thrown as typeof error
       }
-      expect(error, name).toMatchObject({code: 'ERR_LAYERS_PROXY_ENV', exitCode: 2, message: `The environment variable ${name} is ${shown}, not an http:// or https:// URL.`, details: {variable: name}})
+      expect(error, name).toMatchObject({code: 'ERR_LAYERS_PROXY_ENV', exitCode: 2, message: `The environment variable ${name} is ${shown}, not an http://, https:// or socks5:// (socks, socks4, socks4a, socks5h) URL.`, details: {variable: name}})
       expect(error!.message).not.toContain('s3cret')
     }
   })

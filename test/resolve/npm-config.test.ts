@@ -138,7 +138,7 @@ describe('loadNpmOptions', () => {
     expect(options.noProxy).toBe('localhost,127.0.0.1')
   })
 
-  it('takes proxy and https-proxy only as http(s) URLs (null, false or empty: none) and noproxy as a list', async () => {
+  it('takes proxy and https-proxy only as http(s) or SOCKS URLs (null, false or empty: none) and noproxy as a list', async () => {
     await writeFile(path.join(project, '.npmrc'), 'proxy=null\nhttps-proxy=https://deploy:s3cret@proxy.example:3128/\nnoproxy[]=localhost\nnoproxy[]=.corp.example\n')
     const options = await load()
     expect(options.proxy).toBeUndefined()
@@ -146,8 +146,10 @@ describe('loadNpmOptions', () => {
     expect(options.noProxy).toBe('localhost,.corp.example')
     await writeFile(path.join(project, '.npmrc'), 'https-proxy=ftp://deploy:s3cret@proxy.example/\n')
     const error = await load().then(() => undefined, (thrown: unknown) => thrown as Error & {code: string})
-    expect(error).toMatchObject({code: 'ERR_LAYERS_NPMRC_INVALID', message: `https-proxy = "ftp://***@proxy.example/" in ${path.join(project, '.npmrc')} (line 1) is not an http:// or https:// URL.`})
+    expect(error).toMatchObject({code: 'ERR_LAYERS_NPMRC_INVALID', message: `https-proxy = "ftp://***@proxy.example/" in ${path.join(project, '.npmrc')} (line 1) is not an http://, https:// or socks5:// (socks, socks4, socks4a, socks5h) URL.`})
     expect(error!.message).not.toContain('s3cret')
+    await writeFile(path.join(project, '.npmrc'), 'https-proxy=socks5://proxy.example:1080\n')
+    expect((await load()).httpsProxy).toBe('socks5://proxy.example:1080')
   })
 
   it('refuses a noproxy entry that cannot match a host, at its line', async () => {
@@ -163,7 +165,7 @@ describe('loadNpmOptions', () => {
     await writeFile(path.join(project, '.npmrc'), 'https-proxy=http://npmrc.example:3128\nnoproxy=.npmrc.example\n')
     expect(await load({HTTPS_PROXY: 'http://env.example:3128', NO_PROXY: 'localhost'})).toMatchObject({httpsProxy: 'http://npmrc.example:3128', noProxy: '.npmrc.example'})
     const error = await load({HTTPS_PROXY: 'deploy:s3cret@proxy.example:3128'}).then(() => undefined, (thrown: unknown) => thrown as Error & {code: string})
-    expect(error).toMatchObject({code: 'ERR_LAYERS_PROXY_ENV', message: 'The environment variable HTTPS_PROXY is "***@proxy.example:3128", not an http:// or https:// URL.'})
+    expect(error).toMatchObject({code: 'ERR_LAYERS_PROXY_ENV', message: 'The environment variable HTTPS_PROXY is "***@proxy.example:3128", not an http://, https:// or socks5:// (socks, socks4, socks4a, socks5h) URL.'})
     expect(error!.message).not.toContain('s3cret')
   })
 })

@@ -26,13 +26,13 @@ function env(): NodeJS.ProcessEnv {
 
 describe('an invalid .npmrc value', () => {
   it.each([
-    ['registry=ftp://mirror.example/npm/', 'registry = "ftp://mirror.example/npm/"', 'is not an http:// or https:// URL.'],
+    ['registry=ftp://mirror.example/npm/', 'registry = "ftp://mirror.example/npm/"', 'is not an http://, https:// or socks5:// (socks, socks4, socks4a, socks5h) URL.'],
     ['strict-ssl=maybe', 'strict-ssl = "maybe"', 'is not true or false.'],
     ['fetch-timeout=abc', 'fetch-timeout = "abc"', 'is not a number.'],
-    // Proxies: an http(s) URL; the credentials of what is shown are hidden.
-    ['https-proxy=socks5://deploy:s3cret@proxy.example:1080', 'https-proxy = "socks5://***@proxy.example:1080"', 'is not an http:// or https:// URL.'],
-    ['proxy=deploy:s3cret@proxy.example:8080', 'proxy = "***@proxy.example:8080"', 'is not an http:// or https:// URL.'],
-    ['proxy=proxy.example:8080', 'proxy = "proxy.example:8080"', 'is not an http:// or https:// URL.'],
+    // Proxies: an http(s) or SOCKS URL; the credentials of what is shown are hidden.
+    ['https-proxy=ftp://deploy:s3cret@proxy.example:21', 'https-proxy = "ftp://***@proxy.example:21"', 'is not an http://, https:// or socks5:// (socks, socks4, socks4a, socks5h) URL.'],
+    ['proxy=deploy:s3cret@proxy.example:8080', 'proxy = "***@proxy.example:8080"', 'is not an http://, https:// or socks5:// (socks, socks4, socks4a, socks5h) URL.'],
+    ['proxy=proxy.example:8080', 'proxy = "proxy.example:8080"', 'is not an http://, https:// or socks5:// (socks, socks4, socks4a, socks5h) URL.'],
   ])('%s: lock exits 2 at the .npmrc line, writing nothing', async (line, setting, problem) => {
     const npmrc = path.join(dir, '.npmrc')
     await writeFile(npmrc, `; the team's settings\n${line}\n`)
@@ -49,7 +49,7 @@ describe('an invalid proxy environment variable', () => {
     await writeFile(path.join(dir, '.npmrc'), '')
     const result = await runCli(['lock', '--json'], {cwd: dir, env: {...env(), HTTPS_PROXY: 'deploy:s3cret@proxy.example:3128', https_proxy: undefined, HTTP_PROXY: undefined, http_proxy: undefined, NO_PROXY: undefined, no_proxy: undefined}})
     expect(result.code, result.stderr).toBe(2)
-    expect(result.json.error).toMatchObject({code: 'ERR_LAYERS_PROXY_ENV', message: 'The environment variable HTTPS_PROXY is "***@proxy.example:3128", not an http:// or https:// URL.', details: {variable: 'HTTPS_PROXY'}})
+    expect(result.json.error).toMatchObject({code: 'ERR_LAYERS_PROXY_ENV', message: 'The environment variable HTTPS_PROXY is "***@proxy.example:3128", not an http://, https:// or socks5:// (socks, socks4, socks4a, socks5h) URL.', details: {variable: 'HTTPS_PROXY'}})
     expect(existsSync(path.join(dir, 'lockfile.json'))).toBe(false)
     expect(result.stdout + result.stderr).not.toContain('s3cret')
   })
