@@ -26,7 +26,7 @@ function env(): NodeJS.ProcessEnv {
 
 describe('an invalid .npmrc value', () => {
   it.each([
-    ['registry=ftp://mirror.example/npm/', 'registry = "ftp://mirror.example/npm/"', 'is not an http://, https:// or socks5:// (socks, socks4, socks4a, socks5h) URL.'],
+    ['registry=ftp://mirror.example/npm/', 'registry = "ftp://mirror.example/npm/"', 'is not an http:// or https:// URL.'],
     ['strict-ssl=maybe', 'strict-ssl = "maybe"', 'is not true or false.'],
     ['fetch-timeout=abc', 'fetch-timeout = "abc"', 'is not a number.'],
     // Proxies: an http(s) or SOCKS URL; the credentials of what is shown are hidden.
