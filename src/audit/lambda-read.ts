@@ -7,7 +7,7 @@
 // the budget); this module only shapes requests and replies.
 import type {AliasConfiguration, FunctionConfiguration, LambdaClient, ListAliasesResponse, ListFunctionsResponse} from '@aws-sdk/client-lambda'
 import {readLayerVersion} from '../aws/lambda-layers.js'
-import {pathLabel, type LambdaRestGet} from '../aws/lambda-rest.js'
+import type {LambdaRestGet} from '../aws/lambda-rest.js'
 import type {Architecture} from '../manifest/types.js'
 import type {LambdaReadApi} from './scan.js'
 import type {LayerVersionInfo, ScannedAlias, ScannedFunction} from './types.js'
@@ -16,6 +16,11 @@ import type {LayerVersionInfo, ScannedAlias, ScannedFunction} from './types.js'
 export const LIST_FUNCTIONS_PAGE = 50
 /** ListAliases' largest page. */
 export const LIST_ALIASES_PAGE = 50
+
+/** Lambda's path label encoding (the SDK's extendedEncodeURIComponent): a function ARN's `:` is escaped. */
+export function pathLabel(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+}
 
 /** The read API of one target; the client's account was bound to its credentials (src/aws/identity.ts). */
 export function lambdaReadApi(client: Pick<LambdaClient, 'send'>, get: LambdaRestGet): LambdaReadApi {

@@ -18,8 +18,7 @@ import type {OrganizationsClient} from '@aws-sdk/client-organizations'
 import type {S3Client} from '@aws-sdk/client-s3'
 import type {SSMClient} from '@aws-sdk/client-ssm'
 import type {STSClient} from '@aws-sdk/client-sts'
-import {fromIni, fromNodeProviderChain, fromTemporaryCredentials} from '@aws-sdk/credential-providers'
-import {NodeHttpHandler} from '@smithy/node-http-handler'
+import type {NodeHttpHandler} from '@smithy/node-http-handler'
 import type {AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable, RetryStrategyV2} from '@smithy/types'
 import type {EmitEvent} from '../events.js'
 import type {Account} from '../manifest/types.js'
@@ -91,14 +90,20 @@ export interface AwsClientFactoryOptions extends AwsConnection {
 
 export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClientFactory {
   const timeouts = options.timeouts ?? resolveTimeouts()
-  const requestHandler = new NodeHttpHandler({
-    httpAgent: new http.Agent({keepAlive: true, maxSockets: 256}),
-    httpsAgent: new https.Agent({keepAlive: true, maxSockets: 256}),
-    // socketTimeout is inactivity (nothing sent or received), so an upload that keeps sending is never
-    // cut; requestTimeout (total time, and only a warning unless throwOnRequestTimeout) is not used.
-    connectionTimeout: timeouts.connectTimeoutMs,
-    socketTimeout: timeouts.readTimeoutMs,
-  })
+  // Made with the first client, so a run that fails before any AWS call never loads the SDK.
+  let pool: Promise<NodeHttpHandler> | undefined
+  const requestHandler = (): Promise<NodeHttpHandler> =>
+    (pool ??= import('@smithy/node-http-handler').then(
+      ({NodeHttpHandler}) =>
+        new NodeHttpHandler({
+          httpAgent: new http.Agent({keepAlive: true, maxSockets: 256}),
+          httpsAgent: new https.Agent({keepAlive: true, maxSockets: 256}),
+          // socketTimeout is inactivity (nothing sent or received), so an upload that keeps sending is never
+          // cut; requestTimeout (total time, and only a warning unless throwOnRequestTimeout) is not used.
+          connectionTimeout: timeouts.connectTimeoutMs,
+          socketTimeout: timeouts.readTimeoutMs,
+        }),
+    ))
   const watch = callWatcher(timeouts, options.emit)
   const budget = options.budget ?? runBudget
   budget.useFlag(options.maxRps)
@@ -117,30 +122,38 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
     return client
   }
   const accountText = (account: Account | undefined): string => (account ? `${account.name} (${account.id})` : 'of the default credentials')
-  const credentials = new Map<string, AwsCredentialIdentityProvider>()
-  const credentialsFor = (account: Account | undefined, region: string): AwsCredentialIdentityProvider => {
+  const credentials = new Map<string, Promise<AwsCredentialIdentityProvider>>()
+  const credentialsFor = (account: Account | undefined, region: string): Promise<AwsCredentialIdentityProvider> => {
     const key = account ? credentialKey(account) : ''
     let provider = credentials.get(key)
     if (!provider) {
-      // fromIni follows SSO (sso_session) and assume-role (role_arn + source_profile) profiles itself.
-      // The STS calls behind credentials (assume-role profiles, roleArn) retry like every other call.
-      // They share the pool (and so the timeouts) and are bounded in time like every other call.
-      const stsConfig = {
-        requestHandler,
-        ...endpoint,
-        retryStrategy: lazyRetryStrategy(async () => {
-          const {STSClient} = await import('@aws-sdk/client-sts')
-          const template = watched(new STSClient({...common(), region}), {service: 'sts', account: accountText(account), region})
-          return (await template.config.retryStrategy()) as RetryStrategyV2
-        }),
-      }
-      // Their calls are watched as well: a credentials call without an answer names STS and its endpoint
-      // (the SDK applies the plugins again on each credentials refresh, hence override).
-      const clientPlugins: Pluggable<object, object>[] = [{applyToStack: (stack) => stack.add(watchMiddleware(watch, {service: 'sts', account: accountText(account), region}), {step: 'build', name: 'layersCallWatch', override: true})}]
-      // An explicit --profile is that profile alone (as the AWS CLI: not the environment's keys before it).
-      const profile = account?.profile ?? options.profile
-      const base = profile ? fromIni({profile, clientConfig: stsConfig, clientPlugins}) : fromNodeProviderChain({clientConfig: stsConfig, clientPlugins})
-      provider = account?.roleArn
+      provider = makeCredentials(account, region)
+      credentials.set(key, provider)
+    }
+    return provider
+  }
+  const makeCredentials = async (account: Account | undefined, region: string): Promise<AwsCredentialIdentityProvider> => {
+    const {fromIni, fromNodeProviderChain, fromTemporaryCredentials} = await import('@aws-sdk/credential-providers')
+    // fromIni follows SSO (sso_session) and assume-role (role_arn + source_profile) profiles itself.
+    // The STS calls behind credentials (assume-role profiles, roleArn) retry like every other call.
+    // They share the pool (and so the timeouts) and are bounded in time like every other call.
+    const stsConfig = {
+      requestHandler: await requestHandler(),
+      ...endpoint,
+      retryStrategy: lazyRetryStrategy(async () => {
+        const {STSClient} = await import('@aws-sdk/client-sts')
+        const template = watched(new STSClient({...(await common()), region}), {service: 'sts', account: accountText(account), region})
+        return (await template.config.retryStrategy()) as RetryStrategyV2
+      }),
+    }
+    // Their calls are watched as well: a credentials call without an answer names STS and its endpoint
+    // (the SDK applies the plugins again on each credentials refresh, hence override).
+    const clientPlugins: Pluggable<object, object>[] = [{applyToStack: (stack) => stack.add(watchMiddleware(watch, {service: 'sts', account: accountText(account), region}), {step: 'build', name: 'layersCallWatch', override: true})}]
+    // An explicit --profile is that profile alone (as the AWS CLI: not the environment's keys before it).
+    const profile = account?.profile ?? options.profile
+    const base = profile ? fromIni({profile, clientConfig: stsConfig, clientPlugins}) : fromNodeProviderChain({clientConfig: stsConfig, clientPlugins})
+    return sharedCredentials(
+      account?.roleArn
         ? fromTemporaryCredentials({
             masterCredentials: base,
             params: {
@@ -151,11 +164,8 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
             clientConfig: {...stsConfig, region},
             clientPlugins,
           })
-        : base
-      provider = sharedCredentials(provider)
-      credentials.set(key, provider)
-    }
-    return provider
+        : base,
+    )
   }
   const clients = new Map<string, Promise<unknown>>()
   const cached = <T>(key: string, make: () => Promise<T>): Promise<T> => {
@@ -167,7 +177,9 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
     return client
   }
   const accountKey = (account: Account): string => `${account.id}/${account.profile ?? ''}/${account.roleArn ?? ''}/${account.externalId ?? ''}`
-  const common = (maxAttempts?: number) => ({retryMode: 'adaptive', maxAttempts: attempts(maxAttempts), requestHandler, ...endpoint}) as const
+  const common = async (maxAttempts?: number) => ({retryMode: 'adaptive', maxAttempts: attempts(maxAttempts), requestHandler: await requestHandler(), ...endpoint}) as const
+  /** The settings of every client this factory makes: `common`, the region, and the account's credentials. */
+  const config = async (account: Account | undefined, region: string, maxAttempts?: number) => ({...(await common(maxAttempts)), region, credentials: await credentialsFor(account, region)})
   const factory: AwsClientFactory = {
     ...(options.profile ? {profile: options.profile} : {}),
     budget,
@@ -183,7 +195,7 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
         // region, user agent features, call description) but the identity, and any identity the
         // credentials provider gave is one of this account's.
         const client = watched(
-          new LambdaClient({...common(clientOptions.maxAttempts), region, credentials: credentialsFor(account, region), cacheMiddleware: true}),
+          new LambdaClient({...(await config(account, region, clientOptions.maxAttempts)), cacheMiddleware: true}),
           {service: 'lambda', account: accountText(account), region},
           clientOptions.maxAttempts,
         )
@@ -200,11 +212,11 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
     s3: (account, region) =>
       cached(`s3/${accountKey(account)}/${region}/`, async () => {
         const {S3Client} = await import('@aws-sdk/client-s3')
-        return watched(withWrongRegionErrors(new S3Client({...common(), region, credentials: credentialsFor(account, region)})), {service: 's3', account: accountText(account), region})
+        return watched(withWrongRegionErrors(new S3Client(await config(account, region))), {service: 's3', account: accountText(account), region})
       }),
     sts: async (account, region) => {
       const {STSClient} = await import('@aws-sdk/client-sts')
-      return watched(new STSClient({...common(), region, credentials: credentialsFor(account, region)}), {service: 'sts', account: accountText(account), region})
+      return watched(new STSClient(await config(account, region)), {service: 'sts', account: accountText(account), region})
     },
     release(account, region) {
       const ofTarget = `/${accountKey(account)}/${region}/`
@@ -213,17 +225,17 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
     ssm: (account, region, clientOptions = {}) =>
       cached(`ssm/${accountKey(account)}/${region}/${clientOptions.maxAttempts ?? ''}`, async () => {
         const {SSMClient} = await import('@aws-sdk/client-ssm')
-        return watched(new SSMClient({...common(clientOptions.maxAttempts), region, credentials: credentialsFor(account, region)}), {service: 'ssm', account: accountText(account), region}, clientOptions.maxAttempts)
+        return watched(new SSMClient(await config(account, region, clientOptions.maxAttempts)), {service: 'ssm', account: accountText(account), region}, clientOptions.maxAttempts)
       }),
     ecr: (account, region) =>
       cached(`ecr/${accountKey(account)}/${region}/`, async () => {
         const {ECRClient} = await import('@aws-sdk/client-ecr')
-        return watched(new ECRClient({...common(), region, credentials: credentialsFor(account, region)}), {service: 'ecr', account: accountText(account), region})
+        return watched(new ECRClient(await config(account, region)), {service: 'ecr', account: accountText(account), region})
       }),
     organizations: () =>
       cached('organizations', async () => {
         const {OrganizationsClient} = await import('@aws-sdk/client-organizations')
-        return watched(new OrganizationsClient({...common(), region: 'us-east-1', credentials: credentialsFor(undefined, 'us-east-1')}), {service: 'organizations', account: accountText(undefined), region: 'us-east-1'})
+        return watched(new OrganizationsClient(await config(undefined, 'us-east-1')), {service: 'organizations', account: accountText(undefined), region: 'us-east-1'})
       }),
     profileRegion: () =>
       cached('profile-region', async () => {
@@ -241,7 +253,7 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
     account: (account) =>
       cached(`account/${accountKey(account)}`, async () => {
         const {AccountClient} = await import('@aws-sdk/client-account')
-        return watched(new AccountClient({...common(), region: 'us-east-1', credentials: credentialsFor(account, 'us-east-1')}), {service: 'account', account: accountText(account), region: 'us-east-1'})
+        return watched(new AccountClient(await config(account, 'us-east-1')), {service: 'account', account: accountText(account), region: 'us-east-1'})
       }),
   }
   return factory

@@ -5,16 +5,7 @@
 // (RoutingConfig AdditionalVersionWeights, under the alias's RevisionId). The conflicts deploy reports
 // (RevisionId moved, another update in progress) come back as typed outcomes; every other error is
 // thrown as the SDK raised it.
-import {
-  CreateAliasCommand,
-  GetAliasCommand,
-  ListVersionsByFunctionCommand,
-  PublishVersionCommand,
-  UpdateAliasCommand,
-  UpdateFunctionCodeCommand,
-  type AliasConfiguration,
-  type LambdaClient,
-} from '@aws-sdk/client-lambda'
+import type {AliasConfiguration, LambdaClient} from '@aws-sdk/client-lambda'
 import type {AliasRoute, AliasState} from '../deploy/plan.js'
 import type {UpdateOutcome} from './lambda-functions.js'
 import {toFunctionState} from './lambda-functions.js'
@@ -64,6 +55,7 @@ function codeSource(source: Parameters<DeployApi['updateCode']>[1]): {ZipFile: U
 export function deployApi(client: Pick<LambdaClient, 'send'>): DeployApi {
   return {
     async updateCode(name, source, revisionId) {
+      const {UpdateFunctionCodeCommand} = await import('@aws-sdk/client-lambda')
       try {
         const reply = await client.send(new UpdateFunctionCodeCommand({FunctionName: name, ...codeSource(source), RevisionId: revisionId}))
         return {status: 'ok', state: toFunctionState(reply)}
@@ -74,6 +66,7 @@ export function deployApi(client: Pick<LambdaClient, 'send'>): DeployApi {
       }
     },
     async publishVersion(name, codeSha256, revisionId) {
+      const {PublishVersionCommand} = await import('@aws-sdk/client-lambda')
       try {
         const reply = await client.send(new PublishVersionCommand({FunctionName: name, CodeSha256: codeSha256, RevisionId: revisionId}))
         return {status: 'ok', version: reply.Version ?? ''}
@@ -84,6 +77,7 @@ export function deployApi(client: Pick<LambdaClient, 'send'>): DeployApi {
       }
     },
     async findVersion(name, codeSha256, layers) {
+      const {ListVersionsByFunctionCommand} = await import('@aws-sdk/client-lambda')
       let found: number | undefined
       let marker: string | undefined
       do {
@@ -99,6 +93,7 @@ export function deployApi(client: Pick<LambdaClient, 'send'>): DeployApi {
       return found === undefined ? undefined : String(found)
     },
     async getAlias(name, alias) {
+      const {GetAliasCommand} = await import('@aws-sdk/client-lambda')
       try {
         return aliasState(await client.send(new GetAliasCommand({FunctionName: name, Name: alias})))
       } catch (error) {
@@ -107,6 +102,7 @@ export function deployApi(client: Pick<LambdaClient, 'send'>): DeployApi {
       }
     },
     async putAlias(name, alias, route, existing) {
+      const {CreateAliasCommand, UpdateAliasCommand} = await import('@aws-sdk/client-lambda')
       const fields = {FunctionName: name, Name: alias, FunctionVersion: route.functionVersion, Description: route.description, RoutingConfig: {AdditionalVersionWeights: route.weights}}
       try {
         const reply = existing ? await client.send(new UpdateAliasCommand({...fields, RevisionId: existing.revisionId})) : await client.send(new CreateAliasCommand(fields))

@@ -2,7 +2,7 @@
 // configuration, replace its Layers list under a RevisionId precondition, read a layer version by
 // ARN, and list a function's tags (ListTags, by the function ARN). The two update failures attach handles (stale revision, update in progress) come back as
 // typed outcomes; every other error is thrown as the SDK raised it.
-import {GetFunctionConfigurationCommand, ListTagsCommand, UpdateFunctionConfigurationCommand, type FunctionConfiguration, type LambdaClient} from '@aws-sdk/client-lambda'
+import type {FunctionConfiguration, LambdaClient} from '@aws-sdk/client-lambda'
 import type {FunctionState} from '../attach/plan.js'
 import {layerVersionsApi, type LayerVersionInfo} from './lambda-layers.js'
 
@@ -36,6 +36,7 @@ export function toFunctionState(config: FunctionConfiguration): FunctionState {
 
 /** A function's tags: ListTags takes the function ARN, not its name. */
 export async function listFunctionTags(client: Pick<LambdaClient, 'send'>, functionArn: string): Promise<Record<string, string>> {
+  const {ListTagsCommand} = await import('@aws-sdk/client-lambda')
   return (await client.send(new ListTagsCommand({Resource: functionArn}))).Tags ?? {}
 }
 
@@ -43,6 +44,7 @@ export function functionsApi(client: Pick<LambdaClient, 'send'>): FunctionsApi {
   const layers = layerVersionsApi(client)
   return {
     async getFunction(name) {
+      const {GetFunctionConfigurationCommand} = await import('@aws-sdk/client-lambda')
       try {
         return toFunctionState(await client.send(new GetFunctionConfigurationCommand({FunctionName: name})))
       } catch (error) {
@@ -51,6 +53,7 @@ export function functionsApi(client: Pick<LambdaClient, 'send'>): FunctionsApi {
       }
     },
     async updateLayers(name, arns, revisionId) {
+      const {UpdateFunctionConfigurationCommand} = await import('@aws-sdk/client-lambda')
       try {
         const reply = await client.send(new UpdateFunctionConfigurationCommand({FunctionName: name, Layers: arns, RevisionId: revisionId}))
         return {status: 'ok', state: toFunctionState(reply)}

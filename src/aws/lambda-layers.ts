@@ -6,20 +6,8 @@
 // Also owns reading one layer version for every command (readLayerVersion): GetLayerVersion with the
 // layer name or ARN and the version number, never GetLayerVersionByArn (the same call on AWS, which
 // local doubles such as moto lack), and an answer without the fields AWS always returns is an error.
-import {
-  AddLayerVersionPermissionCommand,
-  DeleteLayerVersionCommand,
-  GetLayerVersionCommand,
-  GetLayerVersionPolicyCommand,
-  ListFunctionsCommand,
-  ListLayerVersionsCommand,
-  PublishLayerVersionCommand,
-  RemoveLayerVersionPermissionCommand,
-  type Architecture,
-  type GetLayerVersionCommandInput,
-  type GetLayerVersionCommandOutput,
-  type LambdaClient,
-} from '@aws-sdk/client-lambda'
+// The SDK is loaded by the calls themselves (import()), so a command that fails before any call never loads it.
+import type {Architecture, GetLayerVersionCommandInput, GetLayerVersionCommandOutput, LambdaClient} from '@aws-sdk/client-lambda'
 import type {InitializeMiddleware} from '@smithy/types'
 import {parseLayerVersionArn} from '../audit/arn.js'
 import {OperationalError, UserInputError, quoteValue} from '../errors/index.js'
@@ -55,6 +43,7 @@ export type ReadLayerVersion = LayerVersionInfo & {codeSha256: string; codeSize:
  * a readable version of size 0.
  */
 export async function readLayerVersion(client: Pick<LambdaClient, 'send'>, layer: string, version?: number): Promise<ReadLayerVersion> {
+  const {GetLayerVersionCommand} = await import('@aws-sdk/client-lambda')
   const command = new GetLayerVersionCommand(layerVersionRequest(layer, version))
   command.middlewareStack.add(layerVersionAnswerCheck, {step: 'initialize', name: 'layersLayerVersionAnswer'})
   const reply = await client.send(command)
@@ -192,6 +181,7 @@ export function layerPublishApi(reads: Pick<LambdaClient, 'send'>, writes: Pick<
   return {
     ...layerVersionsApi(reads),
     async publish(input) {
+      const {PublishLayerVersionCommand} = await import('@aws-sdk/client-lambda')
       const reply = await writes.send(
         new PublishLayerVersionCommand({
           LayerName: input.layerName,
@@ -205,11 +195,13 @@ export function layerPublishApi(reads: Pick<LambdaClient, 'send'>, writes: Pick<
       return toInfo(reply)
     },
     async getGrants(layerName, version) {
+      const {GetLayerVersionPolicyCommand} = await import('@aws-sdk/client-lambda')
       const reply = await orUndefined(() => reads.send(new GetLayerVersionPolicyCommand({LayerName: layerName, VersionNumber: version})), new Set(['ResourceNotFoundException']))
       if (!reply?.Policy) return undefined
       return parsePolicyGrants(reply.Policy)
     },
     async addGrant(layerName, version, grant) {
+      const {AddLayerVersionPermissionCommand} = await import('@aws-sdk/client-lambda')
       await reads.send(
         new AddLayerVersionPermissionCommand({
           LayerName: layerName,
@@ -222,12 +214,15 @@ export function layerPublishApi(reads: Pick<LambdaClient, 'send'>, writes: Pick<
       )
     },
     async removeGrant(layerName, version, sid) {
+      const {RemoveLayerVersionPermissionCommand} = await import('@aws-sdk/client-lambda')
       await reads.send(new RemoveLayerVersionPermissionCommand({LayerName: layerName, VersionNumber: version, StatementId: sid}))
     },
     async deleteVersion(layerName, version) {
+      const {DeleteLayerVersionCommand} = await import('@aws-sdk/client-lambda')
       await reads.send(new DeleteLayerVersionCommand({LayerName: layerName, VersionNumber: version}))
     },
     async layerArnsInUse() {
+      const {ListFunctionsCommand} = await import('@aws-sdk/client-lambda')
       const arns = new Set<string>()
       let marker: string | undefined
       do {
@@ -243,6 +238,7 @@ export function layerPublishApi(reads: Pick<LambdaClient, 'send'>, writes: Pick<
 export function layerVersionsApi(client: Pick<LambdaClient, 'send'>): LayerVersionsApi {
   return {
     async listVersions(layerName) {
+      const {ListLayerVersionsCommand} = await import('@aws-sdk/client-lambda')
       const versions: Array<Pick<LayerVersionInfo, 'arn' | 'version' | 'description'>> = []
       let marker: string | undefined
       do {

@@ -30,11 +30,6 @@ export interface LambdaRestOptions {
   target: CallTarget
 }
 
-/** Lambda's path label encoding (the SDK's extendedEncodeURIComponent): a function ARN's `:` is escaped. */
-export function pathLabel(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-}
-
 /** The GET of `client`'s account and region: one signed request per attempt, retried by the client's own strategy. */
 export async function lambdaRestGet(client: lambda.LambdaClient, options: LambdaRestOptions): Promise<LambdaRestGet> {
   const config = client.config

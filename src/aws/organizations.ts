@@ -1,7 +1,7 @@
 // Owns the AWS Organizations call `layers audit --org` makes: every ACTIVE member account of the
 // caller's organization (all pages of ListAccounts). The client is made with the same credentials,
 // endpoint and retry settings as every other client in src/aws.
-import {ListAccountsCommand, type OrganizationsClient} from '@aws-sdk/client-organizations'
+import type {OrganizationsClient} from '@aws-sdk/client-organizations'
 
 export interface OrganizationsApi {
   listActiveAccounts(): Promise<Array<{id: string; name: string}>>
@@ -10,6 +10,7 @@ export interface OrganizationsApi {
 export function organizationsApi(client: Pick<OrganizationsClient, 'send'>): OrganizationsApi {
   return {
     async listActiveAccounts() {
+      const {ListAccountsCommand} = await import('@aws-sdk/client-organizations')
       const accounts: Array<{id: string; name: string}> = []
       let token: string | undefined
       do {

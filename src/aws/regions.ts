@@ -1,8 +1,9 @@
 // Owns the AWS Account call `layers audit --all-regions` makes: the regions enabled for an account
 // (ListRegions with status ENABLED or ENABLED_BY_DEFAULT, all pages), with that account's credentials.
-import {ListRegionsCommand, type AccountClient} from '@aws-sdk/client-account'
+import type {AccountClient} from '@aws-sdk/client-account'
 
 export async function listEnabledRegions(client: Pick<AccountClient, 'send'>): Promise<string[]> {
+  const {ListRegionsCommand} = await import('@aws-sdk/client-account')
   const regions: string[] = []
   let token: string | undefined
   do {

@@ -8,8 +8,7 @@
 // S3's answers for a bucket in another region are named by the client itself (s3-region.ts).
 import {createReadStream} from 'node:fs'
 import {createHash} from 'node:crypto'
-import {AbortMultipartUploadCommand, CreateBucketCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, type BucketLocationConstraint, type S3Client} from '@aws-sdk/client-s3'
-import {Upload} from '@aws-sdk/lib-storage'
+import type {BucketLocationConstraint, S3Client} from '@aws-sdk/client-s3'
 
 export type BucketState = 'exists' | 'missing' | 'forbidden'
 
@@ -44,6 +43,7 @@ function isMissing(error: unknown): boolean {
 export function artifactStoreApi(client: S3Client, options: {partSize?: number} = {}): ArtifactStoreApi {
   return {
     async bucketState(bucket) {
+      const {HeadBucketCommand} = await import('@aws-sdk/client-s3')
       try {
         await client.send(new HeadBucketCommand({Bucket: bucket}))
         return 'exists'
@@ -55,6 +55,7 @@ export function artifactStoreApi(client: S3Client, options: {partSize?: number} 
       }
     },
     async createBucket(bucket, region) {
+      const {CreateBucketCommand} = await import('@aws-sdk/client-s3')
       try {
         await client.send(
           new CreateBucketCommand({
@@ -69,6 +70,7 @@ export function artifactStoreApi(client: S3Client, options: {partSize?: number} 
       }
     },
     async objectSize(bucket, key) {
+      const {HeadObjectCommand} = await import('@aws-sdk/client-s3')
       try {
         const reply = await client.send(new HeadObjectCommand({Bucket: bucket, Key: key}))
         return reply.ContentLength ?? 0
@@ -78,10 +80,12 @@ export function artifactStoreApi(client: S3Client, options: {partSize?: number} 
       }
     },
     async putObject(input) {
+      const {PutObjectCommand} = await import('@aws-sdk/client-s3')
       const sha256Base64 = createHash('sha256').update(input.body).digest('base64')
       await client.send(new PutObjectCommand({Bucket: input.bucket, Key: input.key, Body: input.body, ContentType: input.contentType, ContentLength: input.body.byteLength, ChecksumSHA256: sha256Base64}))
     },
     async readObject(bucket, key) {
+      const {GetObjectCommand} = await import('@aws-sdk/client-s3')
       try {
         const reply = await client.send(new GetObjectCommand({Bucket: bucket, Key: key}))
         return await reply.Body!.transformToByteArray()
@@ -91,6 +95,7 @@ export function artifactStoreApi(client: S3Client, options: {partSize?: number} 
       }
     },
     async upload(input) {
+      const [{AbortMultipartUploadCommand}, {Upload}] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')])
       const partSize = options.partSize ?? UPLOAD_PART_SIZE
       if (input.signal?.aborted) return false
       const cancel = new AbortController()

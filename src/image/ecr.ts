@@ -3,7 +3,7 @@
 // and the repository pushed to (DescribeRepositories; created with --create-repository, else refused
 // naming it, as ECR refuses a push to a repository that does not exist; one another run created
 // meanwhile is taken as it is).
-import {CreateRepositoryCommand, DescribeRepositoriesCommand, GetAuthorizationTokenCommand, type ECRClient} from '@aws-sdk/client-ecr'
+import type {ECRClient} from '@aws-sdk/client-ecr'
 import {OperationalError, UserInputError} from '../errors/index.js'
 import type {RegistryCredentials} from './registry.js'
 
@@ -21,6 +21,7 @@ export interface EcrWhere {
 }
 
 export async function ecrRegistry(client: Pick<ECRClient, 'send'>, where: EcrWhere): Promise<EcrRegistry> {
+  const {GetAuthorizationTokenCommand} = await import('@aws-sdk/client-ecr')
   const answer = await client.send(new GetAuthorizationTokenCommand({}))
   const data = answer.authorizationData?.[0]
   const decoded = data?.authorizationToken ? Buffer.from(data.authorizationToken, 'base64').toString('utf8') : ''
@@ -34,6 +35,7 @@ export async function ecrRegistry(client: Pick<ECRClient, 'send'>, where: EcrWhe
 
 /** Makes sure the repository exists (creating it when `create`); throws UserInputError naming it otherwise. */
 export async function ensureRepository(client: Pick<ECRClient, 'send'>, repository: string, create: boolean, where: EcrWhere): Promise<'exists' | 'created'> {
+  const {CreateRepositoryCommand, DescribeRepositoriesCommand} = await import('@aws-sdk/client-ecr')
   try {
     await client.send(new DescribeRepositoriesCommand({repositoryNames: [repository]}))
     return 'exists'

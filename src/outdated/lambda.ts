@@ -1,7 +1,7 @@
 // Owns `layers outdated`'s Lambda reads over the AWS SDK: whether a layer version is readable
 // (src/aws readLayerVersion; not found or not shared -> false) and, for the caller's own layers, the
 // versions ListLayerVersions lists.
-import {ListLayerVersionsCommand, type LambdaClient} from '@aws-sdk/client-lambda'
+import type {LambdaClient} from '@aws-sdk/client-lambda'
 import {parseLayerVersionArn} from '../audit/arn.js'
 import {readLayerVersion} from '../aws/lambda-layers.js'
 import type {LayerProbeApi} from './newest-version.js'
@@ -24,6 +24,7 @@ export function layerProbeApi(client: Pick<LambdaClient, 'send'>, callerAccountI
       const [, , , layerRegion, accountId, , name] = layerArn.split(':')
       if (accountId !== callerAccountId) return undefined
       const layerName = layerRegion === region && name ? name : layerArn
+      const {ListLayerVersionsCommand} = await import('@aws-sdk/client-lambda')
       const versions: number[] = []
       let marker: string | undefined
       do {

@@ -1,7 +1,7 @@
 // Owns prune's Lambda calls over the AWS SDK: every version of a layer (all pages of
 // ListLayerVersions), one version's zipped size (src/aws readLayerVersion), and deleting a version.
 // The client comes from src/aws (credentials, endpoint, adaptive retries).
-import {DeleteLayerVersionCommand, ListLayerVersionsCommand, type LambdaClient} from '@aws-sdk/client-lambda'
+import type {LambdaClient} from '@aws-sdk/client-lambda'
 import {readLayerVersion} from '../aws/lambda-layers.js'
 
 export interface LayerVersionSummary {
@@ -22,6 +22,7 @@ export interface PruneLambdaApi {
 export function pruneLambdaApi(client: Pick<LambdaClient, 'send'>): PruneLambdaApi {
   return {
     async listLayerVersions(name) {
+      const {ListLayerVersionsCommand} = await import('@aws-sdk/client-lambda')
       const versions: LayerVersionSummary[] = []
       let marker: string | undefined
       do {
@@ -41,6 +42,7 @@ export function pruneLambdaApi(client: Pick<LambdaClient, 'send'>): PruneLambdaA
     },
     layerVersionSize: async (arn) => (await readLayerVersion(client, arn)).codeSize,
     async deleteLayerVersion(name, version) {
+      const {DeleteLayerVersionCommand} = await import('@aws-sdk/client-lambda')
       await client.send(new DeleteLayerVersionCommand({LayerName: name, VersionNumber: version}))
     },
   }

@@ -7,7 +7,7 @@ import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from '
 import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {seeder} from '../../aws-double/seed.js'
 import {awsClientFactory} from '../../src/aws/clients.js'
-import {pathLabel} from '../../src/aws/lambda-rest.js'
+import {pathLabel} from '../../src/audit/lambda-read.js'
 import {RequestBudget} from '../../src/aws/request-budget.js'
 
 const ACCOUNT = '111111111111'
