@@ -36,8 +36,9 @@ const {metafile} = await build({
   metafile: true,
   // Left as packages: a native addon; oclif's optional TypeScript support for linked plugins; and the
   // large packages only some commands load, lazily (npm registry client, AWS SDK clients, ajv, the
-  // CycloneDX library whose optional validator and XML plugins are not installed).
-  external: ['better-sqlite3', 'typescript', 'ts-node', 'ajv', 'pacote', '@aws-sdk/*', '@smithy/*', '@cyclonedx/*'],
+  // CycloneDX library whose optional validator and XML plugins are not installed; undici, for the Python
+  // index reads through a proxy).
+  external: ['better-sqlite3', 'typescript', 'ts-node', 'ajv', 'pacote', '@aws-sdk/*', '@smithy/*', '@cyclonedx/*', 'undici'],
   // Bundled CommonJS packages call require() for Node built-ins, and write-file-atomic seeds its temp
   // names with __filename; ES modules have neither. __dirname stays undefined on purpose: the bundled
   // packages use it only inside try/catch to find their own package.json (oclif's engines check),

@@ -5,8 +5,15 @@
 // inactive one and HTTP 408/420/429/5xx are tried again after 0.5 s, 1 s, 2 s, 4 s, 8 s, each wait
 // announced; any other answer (404, 401 ...) fails at once, and so does a sha256 mismatch (the
 // callers verify the bytes: the index serves the same ones a second later). `signal` aborts the
-// request in flight and any wait.
+// request in flight and any wait. Reads go through the proxy of the environment as uv's and pip's do
+// (undici's EnvHttpProxyAgent: Node's own fetch ignores HTTP_PROXY, HTTPS_PROXY and NO_PROXY), except
+// that HTTP_PROXY alone serves https URLs too, and a NO_PROXY entry matches its host exactly (`.corp.example`
+// or `*.corp.example` for a domain, no address ranges). undici speaks to http(s) proxies only: a SOCKS
+// one for an index URL is exit 2 (whatever NO_PROXY says), as is a proxy variable src/net/proxy.ts rejects.
+import type * as Undici from 'undici'
 import type {EmitEvent} from '../events.js'
+import {UserInputError} from '../errors/index.js'
+import {checkProxyEnv, quotedWithoutCredentials} from '../net/proxy.js'
 import {withRetries, type RetrySettings} from '../net/retry.js'
 import {authorizationFor, PIP_NETWORK_DEFAULTS, withoutCredentials, type PythonIndexConfig} from './config.js'
 
@@ -48,6 +55,55 @@ export interface IndexResponse {
   body: Buffer
   contentType: string
   url: string
+}
+
+/** Says who reads, for the index's logs (uv sends `uv/<version>`). */
+const USER_AGENT = 'layers'
+
+/** undici's fetch through one EnvHttpProxyAgent for the process, made on the first read (undici loads then). */
+let proxiedFetch: Promise<typeof fetch> | undefined
+
+function environmentFetch(): Promise<typeof fetch> {
+  proxiedFetch ??= (async () => {
+    const {EnvHttpProxyAgent, fetch: undiciFetch} = await import('undici')
+    // undici 6 marks the class experimental with a process warning on stderr (dropped in undici 8); it is the agent Node 24 itself proxies fetch with.
+    const emitWarning = process.emitWarning
+    process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+      if ((rest[0] as {code?: unknown} | undefined)?.code !== 'UNDICI-EHPA') (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest)
+    }) as typeof process.emitWarning
+    let dispatcher: Undici.EnvHttpProxyAgent
+    try {
+      // proxyTunnel false: an http:// URL goes to an http proxy as an absolute-URI request, as uv's and pip's do (an https:// one still through CONNECT).
+      // (undici 6 passes the options on to its ProxyAgents but types only the Agent ones.)
+      const agentOptions: Undici.EnvHttpProxyAgent.Options & Pick<Undici.ProxyAgent.Options, 'proxyTunnel'> = {proxyTunnel: false}
+      dispatcher = new EnvHttpProxyAgent(agentOptions)
+    } finally {
+      process.emitWarning = emitWarning
+    }
+    return ((input: string, init: RequestInit) => undiciFetch(input, {...(init as object), dispatcher})) as unknown as typeof fetch
+  })()
+  return proxiedFetch
+}
+
+/** The proxy variable EnvHttpProxyAgent takes for `url` (lowercase first; for https, HTTP_PROXY when no HTTPS_PROXY) and its value, if any. */
+function proxyVariableFor(url: string, env: NodeJS.ProcessEnv): {name: string; value: string} | undefined {
+  const names = new URL(url).protocol === 'https:' ? ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'] : ['http_proxy', 'HTTP_PROXY']
+  for (let at = 0; at < names.length; at += 2) {
+    const name = env[names[at]!] !== undefined ? names[at]! : names[at + 1]!
+    const value = env[name]
+    if (value) return {name, value}
+  }
+  return undefined
+}
+
+/** Throws ERR_LAYERS_PROXY_ENV (exit 2) when the proxy for `url` is a SOCKS one, which undici cannot use (rather than reading the index directly). */
+function checkIndexProxy(url: string, env: NodeJS.ProcessEnv): void {
+  const proxy = proxyVariableFor(url, env)
+  if (!proxy || !/^socks[45a-z]*:/i.test(proxy.value.trim())) return
+  throw new UserInputError('ERR_LAYERS_PROXY_ENV', `The environment variable ${proxy.name} is ${quotedWithoutCredentials(proxy.value)}, a SOCKS proxy: layers reads the Python index ${new URL(url).origin} through http(s) proxies only.`, {
+    hint: `Set ${proxy.name} to an http:// or https:// proxy URL (uv and pip take those too), or unset it.`,
+    details: {variable: proxy.name},
+  })
 }
 
 /** One GET of `url`, its body whole; failures carry `code` (ECONNRESET, E503 ...) for the retry decision. */
@@ -96,13 +152,18 @@ export async function downloadFromIndex(url: string, config: PythonIndexConfig, 
 export async function readFromIndex(url: string, config: PythonIndexConfig, options: IndexDownloadOptions): Promise<IndexResponse> {
   const network = config.network ?? PIP_NETWORK_DEFAULTS
   const authorization = authorizationFor(url, config)
-  const headers: Record<string, string> = {...(options.accept ? {accept: options.accept} : {}), ...(authorization ? {authorization} : {})}
+  const headers: Record<string, string> = {'user-agent': USER_AGENT, ...(options.accept ? {accept: options.accept} : {}), ...(authorization ? {authorization} : {})}
+  if (!options.fetcher) {
+    checkProxyEnv(process.env)
+    checkIndexProxy(url, process.env)
+  }
+  const fetcher = options.fetcher ?? (await environmentFetch())
   let attempts = 0
   try {
     return await withRetries(
       () => {
         attempts++
-        return attemptDownload(url, headers, network.timeoutMs, options.totalTimeoutMs, options.signal, options.fetcher ?? fetch)
+        return attemptDownload(url, headers, network.timeoutMs, options.totalTimeoutMs, options.signal, fetcher)
       },
       {retry: {retries: network.retries, ...BACKOFF}, what: options.what, signal: options.signal, emit: options.emit},
     )

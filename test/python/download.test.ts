@@ -1,8 +1,10 @@
 // src/python/download.ts against a plain HTTP server on loopback: an attempt that receives nothing for
-// pip's `timeout` fails as ETIMEDOUT and is tried again (the wait said); a 404 is not tried again.
+// pip's `timeout` fails as ETIMEDOUT and is tried again (the wait said); a 404 is not tried again; a
+// SOCKS proxy for the index URL (which undici cannot use) is exit 2 before any request.
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, afterEach, beforeAll, describe, expect, it, vi} from 'vitest'
+import {UserInputError} from '../../src/errors/index.js'
 import type {PythonIndexConfig} from '../../src/python/config.js'
 import {downloadFromIndex, IndexDownloadError} from '../../src/python/download.js'
 import type {LayersEvent} from '../../src/events.js'
@@ -47,5 +49,15 @@ describe('downloads from a Python index', () => {
     expect(error).toBeInstanceOf(IndexDownloadError)
     expect(error).toMatchObject({message: 'HTTP 404', attempts: 1, statusCode: 404})
     expect(hits.get('/files/missing.whl')).toBe(1)
+  })
+  afterEach(() => vi.unstubAllEnvs())
+
+  it('a SOCKS proxy for the index URL is ERR_LAYERS_PROXY_ENV naming the variable, its credentials hidden, and nothing is requested', async () => {
+    vi.stubEnv('http_proxy', undefined)
+    vi.stubEnv('HTTP_PROXY', 'socks5://user:secret@127.0.0.1:1080')
+    const error = await downloadFromIndex(`${base}/files/socks.whl`, config(), {what: 'socks.whl', totalTimeoutMs: 10_000}).catch((thrown: unknown) => thrown)
+    expect(error).toBeInstanceOf(UserInputError)
+    expect(error).toMatchObject({code: 'ERR_LAYERS_PROXY_ENV', message: `The environment variable HTTP_PROXY is "socks5://***@127.0.0.1:1080", a SOCKS proxy: layers reads the Python index ${base} through http(s) proxies only.`, details: {variable: 'HTTP_PROXY'}})
+    expect(hits.get('/files/socks.whl')).toBeUndefined()
   })
 })

@@ -31,7 +31,7 @@ afterAll(async () => {
 
 const requestsFor = (file: string): number => index.requests.filter((request) => request.endsWith(`/files/${file}`)).length
 /** layers' own reads of a project page (uv's, with its own User-Agent, not counted). */
-const pageReads = (project: string): number => index.requests.filter((request, at) => request === `GET /simple/${project}/` && index.userAgents[at]!.startsWith('node')).length
+const pageReads = (project: string): number => index.requests.filter((request, at) => request === `GET /simple/${project}/` && index.userAgents[at]!.startsWith('layers')).length
 
 /** Builds with nothing cached (no build cache, no wheel cache), so the wheel is downloaded. */
 function build(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
@@ -77,7 +77,7 @@ describe.skipIf(!hasUv)('pip layer downloads when the index answers with faults'
     rmSync(path.join(dir, 'lockfile.json'), {force: true})
     const metadata = `${WHEEL}.metadata`
     const before = requestsFor(metadata)
-    index.failNext(metadata, [503], {userAgent: 'node'})
+    index.failNext(metadata, [503], {userAgent: 'layers'})
     const lock = await runCli(['lock'], {cwd: dir, env})
     expect(lock.code, lock.stderr).toBe(0)
     expect(lock.stderr).toContain(`Waiting 0.5 s to fetch the core metadata of ${WHEEL} (layer deps, for its licence) again: attempt 1 of 6 failed (E503).\n`)
@@ -95,7 +95,7 @@ describe.skipIf(!hasUv)('pip layer downloads when the index answers with faults'
       return runCli(['lock', ...args], {cwd: dir, env: {...env, PIP_RETRIES: '2'}})
     }
     let before = pageReads('flaky')
-    index.failNext('flaky/', [503, 'reset'], {userAgent: 'node'})
+    index.failNext('flaky/', [503, 'reset'], {userAgent: 'layers'})
     const recovered = await lock([])
     expect(recovered.code, recovered.stderr).toBe(0)
     expect(pageReads('flaky') - before).toBe(3)
@@ -104,7 +104,7 @@ describe.skipIf(!hasUv)('pip layer downloads when the index answers with faults'
     expect(readFileSync(path.join(dir, 'lockfile.json'), 'utf8')).toContain('"flaky"')
 
     before = pageReads('flaky')
-    index.failNext('flaky/', [503, 503, 503, 503], {userAgent: 'node'})
+    index.failNext('flaky/', [503, 503, 503, 503], {userAgent: 'layers'})
     const failed = await lock()
     expect(failed.code, failed.stderr).toBe(1)
     expect(pageReads('flaky') - before).toBe(3)
@@ -113,7 +113,7 @@ describe.skipIf(!hasUv)('pip layer downloads when the index answers with faults'
     index.failNext('flaky/', [])
 
     before = pageReads('flaky')
-    index.failNext('flaky/', [404], {userAgent: 'node'})
+    index.failNext('flaky/', [404], {userAgent: 'layers'})
     const missing = await lock()
     expect(missing.code, missing.stderr).toBe(2)
     expect(pageReads('flaky') - before).toBe(1)

@@ -177,7 +177,7 @@ export interface PyPIIndex {
   publicUrl: string
   /** Requests received (method and path), for assertions about what was fetched. */
   requests: string[]
-  /** The User-Agent of each of `requests` (`node` for layers' own reads, `uv/…` for uv's). */
+  /** The User-Agent of each of `requests` (`layers` for layers' own reads, `uv/…` for uv's). */
   userAgents: string[]
   publish(project: ProjectFixture): void
   /** Serve other bytes for a file from now on (its listed sha256 stays). */
@@ -185,7 +185,7 @@ export interface PyPIIndex {
   /** Requests for a file are taken in and never answered from now on (an index that hangs); `stalled` counts them. */
   stall(filename: string): void
   readonly stalled: number
-  /** The next requests for a file (or its `.metadata`, by that name; or a project's page, by `<project>/`) are answered with these faults in turn: an HTTP status, or 'reset' (the connection cut without an answer); then it is served again. `userAgent`: only requests whose User-Agent starts with it count (`node`: layers' own, not uv's). */
+  /** The next requests for a file (or its `.metadata`, by that name; or a project's page, by `<project>/`) are answered with these faults in turn: an HTTP status, or 'reset' (the connection cut without an answer); then it is served again. `userAgent`: only requests whose User-Agent starts with it count (`layers`: layers' own, not uv's). */
   failNext(filename: string, faults: Array<number | 'reset'>, options?: {userAgent?: string}): void
   close(): Promise<void>
 }
