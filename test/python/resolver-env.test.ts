@@ -12,9 +12,9 @@ describe('the environment of a resolver run', () => {
     expect(env).toMatchObject({HTTPS_PROXY: 'http://proxy.example:3128', no_proxy: 'localhost,.corp.example', PIP_INDEX_URL: 'https://pypi.example/simple/', UV_DEFAULT_INDEX: 'https://pypi.example/simple/'})
   })
 
-  it('refuses a proxy variable that is not an http(s) URL, naming it (exit 2)', () => {
+  it('refuses a proxy variable that is not an http(s) or SOCKS URL, naming it (exit 2)', () => {
     expect(() => resolverEnv({http_proxy: 'ftp://deploy:s3cret@proxy.example/'}, config)).toThrowError(
-      expect.objectContaining({code: 'ERR_LAYERS_PROXY_ENV', exitCode: 2, message: 'The environment variable http_proxy is "ftp://***@proxy.example/", not an http:// or https:// URL.'}),
+      expect.objectContaining({code: 'ERR_LAYERS_PROXY_ENV', exitCode: 2, message: 'The environment variable http_proxy is "ftp://***@proxy.example/", not an http://, https:// or socks5:// (socks, socks4, socks4a, socks5h) URL.'}),
     )
   })
 })
