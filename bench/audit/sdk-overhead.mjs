@@ -5,8 +5,8 @@
 // The same GetFunctionConfiguration, BENCH_CALLS times (default 20000) with 40 in flight, against a
 // local server in a process of its own that answers every request with one fixed function
 // configuration (so only the client's CPU is measured): through the SDK's LambdaClient.send (adaptive
-// retries, cacheMiddleware on, as src/aws/clients.ts makes it) and through lambdaRestGet over that same
-// client. Prints the client CPU per call of each, alternating rounds (median of BENCH_ROUNDS, default
+// retries, cacheMiddleware on) and through lambdaRestGet (no SDK client), each as src/aws/clients.ts
+// makes it. Prints the client CPU per call of each, alternating rounds (median of BENCH_ROUNDS, default
 // 5), and the ratio REST/SDK (below 1: the REST path costs less).
 import {spawn} from 'node:child_process'
 import {once} from 'node:events'
@@ -17,10 +17,9 @@ import {fileURLToPath} from 'node:url'
 import {median} from '../util.mjs'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-const {LambdaClient, GetFunctionConfigurationCommand} = createRequire(path.join(repo, 'package.json'))('@aws-sdk/client-lambda')
-const {lambdaRestGet} = await import(path.join(repo, 'dist/src/aws/lambda-rest.js'))
+const {GetFunctionConfigurationCommand} = createRequire(path.join(repo, 'package.json'))('@aws-sdk/client-lambda')
+const {awsClientFactory} = await import(path.join(repo, 'dist/src/aws/clients.js'))
 const {RequestBudget} = await import(path.join(repo, 'dist/src/aws/request-budget.js'))
-const {callWatcher, resolveTimeouts} = await import(path.join(repo, 'dist/src/aws/time-bounds.js'))
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
@@ -55,10 +54,14 @@ http.createServer((request, response) => {
 const server = spawn(process.execPath, ['-e', serverCode, answer], {stdio: ['ignore', 'pipe', 'inherit']})
 const port = Number((await createInterface({input: server.stdout})[Symbol.asyncIterator]().next()).value)
 
-const client = new LambdaClient({region: REGION, endpoint: `http://127.0.0.1:${port}`, credentials: {accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench'}, retryMode: 'adaptive', cacheMiddleware: true})
+// Both as the product's client factory makes them, for one account's default credentials.
+Object.assign(process.env, {AWS_ACCESS_KEY_ID: 'AKIDBENCH', AWS_SECRET_ACCESS_KEY: 'bench', AWS_EC2_METADATA_DISABLED: 'true'})
 const budget = new RequestBudget()
 budget.useFlag(1e9)
-const get = await lambdaRestGet(client, {budget, accountId: '111111111111', region: REGION, watch: callWatcher(resolveTimeouts(), undefined), target: {service: 'lambda', account: 'bench', region: REGION}})
+const factory = awsClientFactory({endpoint: `http://127.0.0.1:${port}`, budget})
+const account = {name: 'bench', id: '111111111111', regions: [REGION]}
+const client = await factory.lambda(account, REGION)
+const get = await factory.lambdaGet(account, REGION)
 
 const ways = {
   sdk: () => client.send(new GetFunctionConfigurationCommand({FunctionName: 'orders', Qualifier: '1'})),

@@ -1,11 +1,11 @@
-// Owns wiring the audit, prune and outdated services to AWS: from a client factory (src/aws: one
-// client per account and region, with that account's credentials and adaptive retries) to the small
-// read/write interfaces the services take. Clients are made once per account and region, and forgotten
-// once the audit is done with the target.
+// Owns wiring the audit, prune and outdated services to AWS: from a client factory (src/aws: per
+// account and region, that account's credentials and adaptive retries) to the small read/write
+// interfaces the services take. The audit reads through REST GETs (src/aws/lambda-rest.ts: no SDK
+// client per target); prune and outdated through SDK clients. Both are made once per account and
+// region, and forgotten once the audit is done with the target.
 import type {AccountClient} from '@aws-sdk/client-account'
 import type {LambdaClient} from '@aws-sdk/client-lambda'
 import type {LambdaRestGet} from '../aws/lambda-rest.js'
-import {listFunctionTags} from '../aws/lambda-functions.js'
 import type {OrganizationsClient} from '@aws-sdk/client-organizations'
 import {organizationsApi} from '../aws/organizations.js'
 import {listEnabledRegions} from '../aws/regions.js'
@@ -14,7 +14,7 @@ import {layerProbeApi} from '../outdated/lambda.js'
 import type {OutdatedEnv} from '../outdated/run.js'
 import {pruneLambdaApi} from '../prune/lambda.js'
 import type {PruneEnv} from '../prune/run.js'
-import {lambdaReadApi} from './lambda-read.js'
+import {lambdaReadApi, readFunctionTags} from './lambda-read.js'
 import type {AuditEnv} from './run.js'
 
 export interface AuditClientFactory {
@@ -48,11 +48,8 @@ export function awsAuditEnv(clients: AuditClientFactory, desiredLayers?: AuditEn
       lambdas.delete(lambdaKey(target.account, target.region))
       clients.release?.(target.account, target.region)
     },
-    readApiFor: async (target) => {
-      const [client, get] = await Promise.all([lambda(target.account, target.region), clients.lambdaGet(target.account, target.region)])
-      return lambdaReadApi(client, get)
-    },
-    functionTags: async (target, functionArn) => listFunctionTags(await lambda(target.account, target.region), functionArn),
+    readApiFor: async (target) => lambdaReadApi(await clients.lambdaGet(target.account, target.region)),
+    functionTags: async (target, functionArn) => readFunctionTags(await clients.lambdaGet(target.account, target.region), functionArn),
     pruneApiFor: async (target) => pruneLambdaApi(await lambda(target.account, target.region)),
     probeApiFor: async (account, region) => layerProbeApi(await lambda(account, region), account.id, region),
     organizations: () => ({listActiveAccounts: async () => organizationsApi(await clients.organizations()).listActiveAccounts()}),

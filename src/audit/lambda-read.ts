@@ -1,12 +1,13 @@
-// Owns the audit's Lambda reads: ListFunctions pages mapped to ScannedFunction, ListAliases pages
-// mapped to ScannedAlias, one published function version (GetFunctionConfiguration with the version as
-// Qualifier) mapped to ScannedVersion (these three are most of an audit's calls: sent through
-// src/aws/lambda-rest.ts, without the SDK's per-call middleware), and one layer version read (src/aws
-// readLayerVersion over the SDK: GetLayerVersion with the layer ARN) mapped to LayerVersionInfo (not
-// found -> missing). The client and the GET come from src/aws (credentials, endpoint, adaptive retries,
-// the budget); this module only shapes requests and replies.
-import type {AliasConfiguration, FunctionConfiguration, LambdaClient, ListAliasesResponse, ListFunctionsResponse} from '@aws-sdk/client-lambda'
-import {readLayerVersion} from '../aws/lambda-layers.js'
+// Owns the audit's Lambda reads, all sent through src/aws/lambda-rest.ts (no SDK client: an audit of
+// hundreds of account-regions holds none per target): ListFunctions pages mapped to ScannedFunction,
+// ListAliases pages mapped to ScannedAlias, one published function version (GetFunctionConfiguration
+// with the version as Qualifier) mapped to ScannedVersion, one layer version (GetLayerVersion with the
+// layer ARN and version, its answer checked as src/aws/lambda-layers.ts checks every read of a version)
+// mapped to LayerVersionInfo (not found -> missing), and a function's tags (ListTags). The GET comes
+// from src/aws (credentials, endpoint, adaptive retries, the budget); this module only shapes requests
+// and replies.
+import type {AliasConfiguration, FunctionConfiguration, GetLayerVersionResponse, ListAliasesResponse, ListFunctionsResponse, ListTagsResponse} from '@aws-sdk/client-lambda'
+import {checkLayerVersionAnswer, layerVersionRequest, readLayerVersionOf} from '../aws/lambda-layers.js'
 import type {LambdaRestGet} from '../aws/lambda-rest.js'
 import type {Architecture} from '../manifest/types.js'
 import type {LambdaReadApi} from './scan.js'
@@ -22,8 +23,8 @@ export function pathLabel(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 }
 
-/** The read API of one target; the client's account was bound to its credentials (src/aws/identity.ts). */
-export function lambdaReadApi(client: Pick<LambdaClient, 'send'>, get: LambdaRestGet): LambdaReadApi {
+/** The read API of one target; the GET's account was bound to its credentials (src/aws/identity.ts). */
+export function lambdaReadApi(get: LambdaRestGet): LambdaReadApi {
   const page = (marker: string | undefined, size: number): Record<string, string> => ({MaxItems: String(size), ...(marker === undefined ? {} : {Marker: marker})})
   return {
     async listFunctions(marker) {
@@ -40,8 +41,12 @@ export function lambdaReadApi(client: Pick<LambdaClient, 'send'>, get: LambdaRes
       return {version, ...config, ...(reply.CodeSha256 ? {codeSha256: reply.CodeSha256} : {})}
     },
     async readLayerVersion(arn) {
+      const request = layerVersionRequest(arn)
       try {
-        const version = await readLayerVersion(client, arn)
+        const reply = await get<GetLayerVersionResponse>('GetLayerVersion', `/2018-10-31/layers/${pathLabel(request.LayerName)}/versions/${request.VersionNumber}`, {}, (answer, call) =>
+          checkLayerVersionAnswer(answer, request, call),
+        )
+        const version = readLayerVersionOf(reply)
         return {
           status: 'ok',
           codeSize: version.codeSize,
@@ -55,6 +60,11 @@ export function lambdaReadApi(client: Pick<LambdaClient, 'send'>, get: LambdaRes
       }
     },
   }
+}
+
+/** The tags of a function (ListTags). */
+export async function readFunctionTags(get: LambdaRestGet, functionArn: string): Promise<Record<string, string>> {
+  return (await get<ListTagsResponse>('ListTags', `/2017-03-31/tags/${pathLabel(functionArn)}`, {})).Tags ?? {}
 }
 
 export function toScannedFunction(config: FunctionConfiguration): ScannedFunction {

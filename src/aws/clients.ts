@@ -23,7 +23,7 @@ import type {AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable, Re
 import type {EmitEvent} from '../events.js'
 import type {Account} from '../manifest/types.js'
 import {BUDGET_FIRST_ATTEMPT, BUDGET_RETRIES, budgetMiddleware, runBudget, type RequestBudget} from './request-budget.js'
-import {boundRetries, callWatcher, lazyRetryStrategy, resolveTimeouts, watchMiddleware, type AwsTimeouts, type CallTarget} from './time-bounds.js'
+import {boundRetries, callWatcher, lazyRetryStrategy, resolveTimeouts, timeBoundedRetries, watchMiddleware, type AwsTimeouts, type CallTarget} from './time-bounds.js'
 import {withWrongRegionErrors} from './s3-region.js'
 import type {LambdaRestGet} from './lambda-rest.js'
 
@@ -39,7 +39,7 @@ export interface AwsClientFactory {
   /** The request budget the Lambda clients share (a command that loads the manifest later gives it settings.maxRps). */
   readonly budget: RequestBudget
   lambda(account: Account, region: string, options?: ClientOptions): Promise<LambdaClient>
-  /** Lambda REST-JSON reads over the Lambda client of that account and region, without the SDK's per-call middleware (src/aws/lambda-rest.ts). */
+  /** Lambda REST-JSON reads in that account and region, without an SDK client (src/aws/lambda-rest.ts). */
   lambdaGet(account: Account, region: string): Promise<LambdaRestGet>
   s3(account: Account, region: string): Promise<S3Client>
   /** A new client each time: the account check (src/aws/identity.ts) asks once per credentials and drops it, so a fleet does not keep one per account. */
@@ -180,6 +180,19 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
   const common = async (maxAttempts?: number) => ({retryMode: 'adaptive', maxAttempts: attempts(maxAttempts), requestHandler: await requestHandler(), ...endpoint}) as const
   /** The settings of every client this factory makes: `common`, the region, and the account's credentials. */
   const config = async (account: Account | undefined, region: string, maxAttempts?: number) => ({...(await common(maxAttempts)), region, credentials: await credentialsFor(account, region)})
+  // Per region, kept for the run: resolved by an SDK client of the region's (with no credentials: it
+  // sends nothing), then dropped.
+  const endpoints = new Map<string, Promise<URL>>()
+  const lambdaEndpoint = (region: string): Promise<URL> => {
+    let url = endpoints.get(region)
+    if (!url) {
+      url = Promise.all([import('@aws-sdk/client-lambda'), import('./lambda-rest.js'), common()]).then(([{LambdaClient}, {lambdaEndpointOf}, settings]) =>
+        lambdaEndpointOf(new LambdaClient({...settings, region}).config),
+      )
+      endpoints.set(region, url)
+    }
+    return url
+  }
   const factory: AwsClientFactory = {
     ...(options.profile ? {profile: options.profile} : {}),
     budget,
@@ -206,8 +219,21 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
       }),
     lambdaGet: (account, region) =>
       cached(`lambda-get/${accountKey(account)}/${region}/`, async () => {
-        const [{lambdaRestGet}, client] = await Promise.all([import('./lambda-rest.js'), factory.lambda(account, region)])
-        return lambdaRestGet(client, {budget, accountId: account.id, region, watch, target: {service: 'lambda', account: accountText(account), region}})
+        // No SDK client per account and region (at 25 KB each, most of what an audit of hundreds of
+        // them held per target in flight): the account's credentials, the region's endpoint, the pool,
+        // and a retry strategy of this account and region's own, as its client's would be.
+        const [{lambdaRestGet}, {resolveRetryConfig}, endpoint, credentials, handler] = await Promise.all([
+          import('./lambda-rest.js'),
+          import('@smithy/core/retry'),
+          lambdaEndpoint(region),
+          credentialsFor(account, region),
+          requestHandler(),
+        ])
+        const strategy = (await resolveRetryConfig({retryMode: 'adaptive', maxAttempts: attempts()}).retryStrategy()) as RetryStrategyV2
+        return lambdaRestGet(
+          {endpoint, credentials, requestHandler: handler, retryStrategy: timeBoundedRetries(strategy, attempts())},
+          {budget, accountId: account.id, region, watch, target: {service: 'lambda', account: accountText(account), region}},
+        )
       }),
     s3: (account, region) =>
       cached(`s3/${accountKey(account)}/${region}/`, async () => {

@@ -5,13 +5,14 @@
 // thrown as the SDK raised them (the services classify them).
 // Also owns reading one layer version for every command (readLayerVersion): GetLayerVersion with the
 // layer name or ARN and the version number, never GetLayerVersionByArn (the same call on AWS, which
-// local doubles such as moto lack), and an answer without the fields AWS always returns is an error.
+// local doubles such as moto lack), and an answer without the fields AWS always returns is an error
+// (checkLayerVersionAnswer, which the audit's REST read of a version applies too: src/audit/lambda-read.ts).
 // The SDK is loaded by the calls themselves (import()), so a command that fails before any call never loads it.
 import type {Architecture, GetLayerVersionCommandInput, GetLayerVersionCommandOutput, LambdaClient} from '@aws-sdk/client-lambda'
 import type {InitializeMiddleware} from '@smithy/types'
 import {parseLayerVersionArn} from '../audit/arn.js'
 import {OperationalError, UserInputError, quoteValue} from '../errors/index.js'
-import {describedCall, MALFORMED_ANSWER_CODE, MALFORMED_ANSWER_HINT} from './time-bounds.js'
+import {describedCall, MALFORMED_ANSWER_CODE, MALFORMED_ANSWER_HINT, type DescribedCall} from './time-bounds.js'
 
 export {MALFORMED_ANSWER_CODE} from './time-bounds.js'
 
@@ -46,7 +47,11 @@ export async function readLayerVersion(client: Pick<LambdaClient, 'send'>, layer
   const {GetLayerVersionCommand} = await import('@aws-sdk/client-lambda')
   const command = new GetLayerVersionCommand(layerVersionRequest(layer, version))
   command.middlewareStack.add(layerVersionAnswerCheck, {step: 'initialize', name: 'layersLayerVersionAnswer'})
-  const reply = await client.send(command)
+  return readLayerVersionOf(await client.send(command))
+}
+
+/** A checked GetLayerVersion answer (checkLayerVersionAnswer) as readLayerVersion gives it. */
+export function readLayerVersionOf(reply: SdkLayerVersion): ReadLayerVersion {
   return {...toInfo(reply), ...(reply.Content?.Location !== undefined ? {location: reply.Content.Location} : {})} as ReadLayerVersion
 }
 
@@ -57,20 +62,29 @@ export async function readLayerVersion(client: Pick<LambdaClient, 'send'>, layer
  */
 const layerVersionAnswerCheck: InitializeMiddleware<GetLayerVersionCommandInput, GetLayerVersionCommandOutput> = (next, context) => async (args) => {
   const result = await next(args)
-  const request = args.input as {LayerName: string; VersionNumber: number}
-  const problem = malformed(result.output, request)
-  if (problem) {
-    const call = describedCall(context, 'lambda')
-    const asked = request.LayerName.startsWith('arn:') ? `${request.LayerName}:${request.VersionNumber}` : `version ${request.VersionNumber} of layer ${request.LayerName}`
-    throw new OperationalError(MALFORMED_ANSWER_CODE, `The answer to ${call.what} for ${asked} ${problem}: that is not an answer AWS gives, so the version was not treated as readable.`, {
-      hint: MALFORMED_ANSWER_HINT,
-      details: {...call.details, layer: request.LayerName, version: request.VersionNumber},
-    })
-  }
+  checkLayerVersionAnswer(result.output, args.input as LayerVersionRequest, describedCall(context, 'lambda'))
   return result
 }
 
-function layerVersionRequest(layer: string, version: number | undefined): {LayerName: string; VersionNumber: number} {
+/** GetLayerVersion's input: the layer's name or ARN (without the version), and the version. */
+export interface LayerVersionRequest {
+  LayerName: string
+  VersionNumber: number
+}
+
+/** Throws ERR_LAYERS_AWS_MALFORMED_ANSWER, naming `call` and the version, when `reply` lacks what AWS always sends or is about another version. */
+export function checkLayerVersionAnswer(reply: SdkLayerVersion | undefined, request: LayerVersionRequest, call: DescribedCall): void {
+  const problem = malformed(reply, request)
+  if (!problem) return
+  const asked = request.LayerName.startsWith('arn:') ? `${request.LayerName}:${request.VersionNumber}` : `version ${request.VersionNumber} of layer ${request.LayerName}`
+  throw new OperationalError(MALFORMED_ANSWER_CODE, `The answer to ${call.what} for ${asked} ${problem}: that is not an answer AWS gives, so the version was not treated as readable.`, {
+    hint: MALFORMED_ANSWER_HINT,
+    details: {...call.details, layer: request.LayerName, version: request.VersionNumber},
+  })
+}
+
+/** GetLayerVersion's input for a layer name and version, or for a layer version ARN alone (ERR_LAYERS_LAYER_ARN_INVALID when it is none). */
+export function layerVersionRequest(layer: string, version?: number): LayerVersionRequest {
   if (version !== undefined) return {LayerName: layer, VersionNumber: version}
   const parts = parseLayerVersionArn(layer)
   if (!parts) {
@@ -83,7 +97,7 @@ function layerVersionRequest(layer: string, version: number | undefined): {Layer
 }
 
 /** What is wrong with a GetLayerVersion answer, or undefined when it has what AWS always sends. */
-function malformed(reply: SdkLayerVersion | undefined, request: {LayerName: string; VersionNumber: number}): string | undefined {
+function malformed(reply: SdkLayerVersion | undefined, request: LayerVersionRequest): string | undefined {
   const missing = [
     typeof reply?.Version === 'number' ? '' : 'Version',
     typeof reply?.LayerVersionArn === 'string' ? '' : 'LayerVersionArn',
@@ -150,7 +164,8 @@ async function orUndefined<T>(call: () => Promise<T>, names: Set<string> = NOT_T
   }
 }
 
-interface SdkLayerVersion {
+/** The fields of a GetLayerVersion (or PublishLayerVersion) answer layers reads. */
+export interface SdkLayerVersion {
   LayerVersionArn?: string
   Version?: number
   Description?: string

@@ -1,57 +1,72 @@
-// Owns Lambda's read calls sent as signed REST-JSON requests without the SDK's per-call middleware
-// stack: the audit's hot path (ListFunctions, ListAliases, GetFunctionConfiguration), where that stack
-// cost more CPU than everything else a call does (bench/audit/sdk-overhead.mjs prints both). Everything
-// but the stack is the SDK client's own: its credentials, its endpoint (resolved once, as the SDK
-// resolves it: --endpoint-url, AWS_ENDPOINT_URL(_LAMBDA), the config file, else the region's), its
-// request handler (keep-alive pool, connect and read timeouts), its retry strategy (adaptive, bounded in
-// time: src/aws/time-bounds.ts), its signer and its clock-skew offset, kept by the SDK's own SigV4 auth
-// scheme (AwsSdkSigV4Signer: each attempt signed at the corrected clock, the offset taken from the Date
-// header of every answer, a refusal for skew marked so the strategy retries it); and the run's request
-// budget and call watcher, as on every Lambda client. Errors come out as the SDK's would (its exception classes, name,
-// message, $fault and $metadata), so every caller reads them one way.
+// Owns Lambda's read calls sent as signed REST-JSON requests without an SDK client: the audit's reads
+// (ListFunctions, ListAliases, GetFunctionConfiguration, GetLayerVersion, ListTags), where the SDK's
+// per-call middleware stack cost more CPU than everything else a call does (bench/audit/sdk-overhead.mjs
+// prints both), and an SDK client per account and region cost an audit of hundreds of them more memory
+// than their reads (bench/audit/scale.mjs). Everything a client would bring is the SDK's own, given per
+// account and region (src/aws/clients.ts): the account's credentials, the region's endpoint (resolved
+// once, as the SDK resolves it: lambdaEndpointOf), the shared request handler (keep-alive pool, connect
+// and read timeouts), an adaptive retry strategy (bounded in time: src/aws/time-bounds.ts), the SDK's
+// SigV4 signing config and auth scheme (AwsSdkSigV4Signer: each attempt signed at the corrected clock,
+// the offset taken from the Date header of every answer, a refusal for skew marked so the strategy
+// retries it), the run's request budget and its call watcher. Errors come out as the SDK's would (its
+// exception classes, name, message, $fault and $metadata), so every caller reads them one way.
 import * as lambda from '@aws-sdk/client-lambda'
-import {AwsSdkSigV4Signer} from '@aws-sdk/core/httpAuthSchemes'
+import {AwsSdkSigV4Signer, resolveAwsSdkSigV4Config} from '@aws-sdk/core/httpAuthSchemes'
+import {Sha256} from '@smithy/core/checksum'
+import {getEndpointFromInstructions} from '@smithy/core/endpoints'
 import {HttpRequest} from '@smithy/core/protocols'
 import {getRetryAfterHint, isServerError, isThrottlingError, isTransientError} from '@smithy/core/retry'
-import {getEndpointFromInstructions} from '@smithy/core/endpoints'
-import type {HttpResponse, RetryErrorInfo, RetryErrorType, RetryStrategyV2} from '@smithy/types'
+import type {AwsCredentialIdentityProvider, HttpResponse, RetryErrorInfo, RetryErrorType, RetryStrategyV2} from '@smithy/types'
 import type {RequestBudget} from './request-budget.js'
-import type {CallTarget, WatchCall} from './time-bounds.js'
+import type {CallTarget, DescribedCall, WatchCall} from './time-bounds.js'
 
-/** GET one Lambda REST-JSON resource: the parsed JSON body of a 2xx answer. */
-export type LambdaRestGet = <T>(operation: string, path: string, query: Record<string, string>) => Promise<T>
+/**
+ * GET one Lambda REST-JSON resource: the parsed JSON body of a 2xx answer. `check` refuses an answer
+ * that is not one AWS gives (it throws), given how the call is named in errors.
+ */
+export type LambdaRestGet = <T>(operation: string, path: string, query: Record<string, string>, check?: (reply: T, call: DescribedCall) => void) => Promise<T>
+
+/** What an SDK client would bring to the calls of one account and region. */
+export interface LambdaRestConnection {
+  /** Lambda's endpoint in the region (lambdaEndpointOf). */
+  endpoint: URL
+  /** The account's credentials (one provider for all its regions). */
+  credentials: AwsCredentialIdentityProvider
+  /** Sends a signed request (the SDK's NodeHttpHandler: the run's one keep-alive pool). */
+  requestHandler: {handle(request: HttpRequest): Promise<{response: HttpResponse}>}
+  /** This account and region's own (the adaptive rate limiter learns from its throttles). */
+  retryStrategy: RetryStrategyV2
+}
 
 export interface LambdaRestOptions {
   budget: RequestBudget
   accountId: string
   region: string
-  /** The run's call watcher (waiting line, no-answer and unreadable-answer errors), and what it names the calls of this client. */
+  /** The run's call watcher (waiting line, no-answer and unreadable-answer errors), and what it names the calls of these reads. */
   watch: WatchCall
   target: CallTarget
 }
 
-/** The GET of `client`'s account and region: one signed request per attempt, retried by the client's own strategy. */
-export async function lambdaRestGet(client: lambda.LambdaClient, options: LambdaRestOptions): Promise<LambdaRestGet> {
-  const config = client.config
+/** Lambda's endpoint for an SDK client config (its region, --endpoint-url, AWS_ENDPOINT_URL(_LAMBDA), the config file, FIPS and dual-stack settings), as its commands resolve it. */
+export async function lambdaEndpointOf(config: lambda.LambdaClientResolvedConfig): Promise<URL> {
   const endpoint = await getEndpointFromInstructions({}, lambda.ListFunctionsCommand, config as never)
-  const url = endpoint.url
+  return new URL(endpoint.url.href)
+}
+
+/** The GET of one account and region: one signed request per attempt, retried by its strategy, a budget token per attempt. */
+export async function lambdaRestGet(connection: LambdaRestConnection, options: LambdaRestOptions): Promise<LambdaRestGet> {
+  const url = connection.endpoint
   const basePath = url.pathname.replace(/\/$/, '')
   const sigv4 = new AwsSdkSigV4Signer()
-  // The client's signing config with its signer made once (the SDK makes one per request, copying the
-  // whole config); the clock offset read and written is the client's own, shared with its commands.
-  const signer = await config.signer()
-  const signingConfig = {
-    signer: () => Promise.resolve(signer),
-    disableClockSkewCorrection: config.disableClockSkewCorrection,
-    get systemClockOffset() {
-      return config.systemClockOffset
-    },
-    set systemClockOffset(offset: number) {
-      config.systemClockOffset = offset
-    },
-  }
-  const strategy = (await config.retryStrategy()) as RetryStrategyV2
-  const handler = config.requestHandler as {handle(request: HttpRequest): Promise<{response: HttpResponse}>}
+  // The SDK's signing config (clock skew correction as the environment and config file say, the
+  // offset kept here for this account and region), with its signer made once (the SDK makes one per
+  // request, copying the whole config). The endpoint settings it also takes serve only a region-info
+  // signer, which Lambda's clients do not use.
+  const signingConfig = resolveAwsSdkSigV4Config({credentials: connection.credentials, region: options.region, sha256: Sha256, signingName: 'lambda', serviceId: 'Lambda'} as Parameters<typeof resolveAwsSdkSigV4Config>[0])
+  const signer = await signingConfig.signer()
+  signingConfig.signer = () => Promise.resolve(signer)
+  const strategy = connection.retryStrategy
+  const handler = connection.requestHandler
   const port = url.port ? Number(url.port) : undefined
 
   const attempt = async <T>(operation: string, path: string, query: Record<string, string>): Promise<T> => {
@@ -66,7 +81,7 @@ export async function lambdaRestGet(client: lambda.LambdaClient, options: Lambda
     })
     // Per attempt, as the SDK's signing middleware has them: the signer notes there when it signed.
     const signingProperties = {config: signingConfig, context: {}, signingRegion: options.region, signingName: 'lambda'}
-    const signed = await sigv4.sign(request, await config.credentials(), signingProperties)
+    const signed = await sigv4.sign(request, await connection.credentials(), signingProperties)
     try {
       const {response} = await handler.handle(signed as HttpRequest)
       const body = await text(response)
@@ -116,10 +131,14 @@ export async function lambdaRestGet(client: lambda.LambdaClient, options: Lambda
   }
 
   const origin = url.origin
-  return async <T>(operation: string, path: string, query: Record<string, string>): Promise<T> => {
+  return async <T>(operation: string, path: string, query: Record<string, string>, check?: (reply: T, call: DescribedCall) => void): Promise<T> => {
     await options.budget.take(options.accountId, options.region, operation)
     // Watched as a whole, retries included, as the SDK clients' calls are in their build step.
-    return options.watch(options.target, operation, origin, () => call<T>(operation, path, query))
+    return options.watch(options.target, operation, origin, async (described) => {
+      const reply = await call<T>(operation, path, query)
+      check?.(reply, described)
+      return reply
+    })
   }
 }
 

@@ -46,7 +46,7 @@ describe('audit scan with the SDK (adaptive retries)', () => {
       async (target) => {
         const endpoint = target.accountId === A && target.region === US ? throttled : server
         const client = new LambdaClient({endpoint: endpoint.endpoint, region: target.region, credentials: endpoint.credentials(target.accountId), retryMode: 'adaptive', maxAttempts: ATTEMPTS})
-        return lambdaReadApi(client, await lambdaGetOf(client, target.accountId, target.region))
+        return lambdaReadApi(await lambdaGetOf(client, target.accountId, target.region))
       },
       {concurrency: 3, emit: () => {}},
     )

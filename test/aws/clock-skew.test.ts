@@ -60,20 +60,16 @@ describe('a clock 20 minutes behind AWS', () => {
     expect(statuses(again, 'ListFunctions')).toEqual([200])
   })
 
-  it('a REST read of the audit (lambdaRestGet): refused once, then signed with the corrected offset, which the client keeps', async () => {
-    const clients = factory()
-    const get = await clients.lambdaGet(DEV, REGION)
-    const lambda = await clients.lambda(DEV, REGION)
-    expect(lambda.config.systemClockOffset).toBe(0)
+  it('a REST read of the audit (lambdaRestGet): refused once, then signed with the corrected offset, which it keeps', async () => {
+    const get = await factory().lambdaGet(DEV, REGION)
     const mark = server.calls.length
     const config = await get<{FunctionName?: string}>('GetFunctionConfiguration', `/2015-03-31/functions/${pathLabel('orders')}/configuration`, {})
     expect(config.FunctionName).toBe('orders')
     expect(statuses(mark, 'GetFunctionConfiguration')).toEqual([403, 200])
-    expect(Math.abs(lambda.config.systemClockOffset - AHEAD_MS)).toBeLessThan(5_000)
-    // The REST reads and the SDK commands of that client share the offset: neither is refused again.
+    // Later reads of that account and region are signed right the first time.
     const again = server.calls.length
     await get('ListFunctions', '/2015-03-31/functions', {})
-    await lambda.send(new ListFunctionsCommand({}))
+    await get('ListFunctions', '/2015-03-31/functions', {})
     expect(statuses(again, 'ListFunctions')).toEqual([200, 200])
   })
 })

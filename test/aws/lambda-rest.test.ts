@@ -10,9 +10,9 @@ import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 import {startAwsServer, type AwsServer} from '../../aws-double/index.js'
 import {seeder} from '../../aws-double/seed.js'
 import {pathLabel} from '../../src/audit/lambda-read.js'
-import {lambdaRestGet} from '../../src/aws/lambda-rest.js'
 import {RequestBudget} from '../../src/aws/request-budget.js'
-import {callWatcher, MALFORMED_ANSWER_CODE, resolveTimeouts} from '../../src/aws/time-bounds.js'
+import {MALFORMED_ANSWER_CODE} from '../../src/aws/time-bounds.js'
+import {lambdaGetOf} from '../support/lambda-get.js'
 
 const ACCOUNT = '111111111111'
 const REGION = 'eu-west-1'
@@ -36,7 +36,7 @@ afterEach(() => {
 
 async function getOf(endpoint: string, credentials: {accessKeyId: string; secretAccessKey: string}, budget = new RequestBudget()) {
   const client = new LambdaClient({endpoint, region: REGION, credentials, retryMode: 'adaptive', maxAttempts: ATTEMPTS})
-  return lambdaRestGet(client, {budget, accountId: ACCOUNT, region: REGION, watch: callWatcher(resolveTimeouts(), undefined), target: {service: 'lambda', account: `dev (${ACCOUNT})`, region: REGION}})
+  return lambdaGetOf(client, ACCOUNT, REGION, {budget, accountLabel: `dev (${ACCOUNT})`})
 }
 
 describe('Lambda REST reads', () => {

@@ -89,11 +89,11 @@ describe('readLayerVersion (GetLayerVersion with the layer ARN)', () => {
     expect((await layerVersionsApi(lambda).getVersion('tool', 2))?.arn).toBe(V2)
     expect((await functionsApi(lambda).readLayer(V2))?.compatibleArchitectures).toEqual(['arm64'])
     expect(await pruneLambdaApi(lambda).layerVersionSize(V2)).toBe(4096)
-    expect(await lambdaReadApi(lambda, await lambdaGetOf(lambda, ACCOUNT, REGION)).readLayerVersion(V2)).toEqual({status: 'ok', codeSize: 4096, codeSha256: 'c2hhMjU2', compatibleArchitectures: ['arm64'], compatibleRuntimes: ['nodejs22.x']})
+    expect(await lambdaReadApi(await lambdaGetOf(lambda, ACCOUNT, REGION)).readLayerVersion(V2)).toEqual({status: 'ok', codeSize: 4096, codeSha256: 'c2hhMjU2', compatibleArchitectures: ['arm64'], compatibleRuntimes: ['nodejs22.x']})
     expect(await layerProbeApi(lambda, ACCOUNT, REGION).canRead(V2)).toBe(true)
     // A deleted (or never published) version: not found, as each caller reports it.
     expect(await layerVersionsApi(lambda).readByArn(`${LAYER_ARN}:1`)).toBeUndefined()
-    expect(await lambdaReadApi(lambda, await lambdaGetOf(lambda, ACCOUNT, REGION)).readLayerVersion(`${LAYER_ARN}:1`)).toEqual({status: 'missing'})
+    expect(await lambdaReadApi(await lambdaGetOf(lambda, ACCOUNT, REGION)).readLayerVersion(`${LAYER_ARN}:1`)).toEqual({status: 'missing'})
     expect(await layerProbeApi(lambda, ACCOUNT, REGION).canRead(`${LAYER_ARN}:3`)).toBe(false)
     expect(requests.some((request) => request.includes('find=LayerVersion'))).toBe(false)
   })
@@ -160,7 +160,7 @@ describe('readLayerVersion (GetLayerVersion with the layer ARN)', () => {
     await expect(layerVersionsApi(lambda).getVersion('tool', 2)).rejects.toMatchObject(code)
     await expect(functionsApi(lambda).readLayer(V2)).rejects.toMatchObject(code)
     await expect(pruneLambdaApi(lambda).layerVersionSize(V2)).rejects.toMatchObject(code)
-    await expect(lambdaReadApi(lambda, await lambdaGetOf(lambda, ACCOUNT, REGION)).readLayerVersion(V2)).rejects.toMatchObject(code)
+    await expect(lambdaReadApi(await lambdaGetOf(lambda, ACCOUNT, REGION)).readLayerVersion(V2)).rejects.toMatchObject(code)
     await expect(layerProbeApi(lambda, ACCOUNT, REGION).canRead(V2)).rejects.toMatchObject(code)
     // Content without its size, or an answer about another version, is refused the same way.
     reply = () => ({status: 200, body: JSON.stringify({...full(), Content: {CodeSha256: 'c2hhMjU2'}})})
