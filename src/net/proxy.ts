@@ -2,12 +2,15 @@
 // tools layers runs (uv, pip, src/python/resolve.ts): a proxy must be an http(s) or SOCKS URL, a no-proxy entry a
 // host pattern, and a value shown in a message has the credentials of its URL hidden. The proxy
 // environment variables (HTTP_PROXY, HTTPS_PROXY, NO_PROXY, each also lowercase) are read by npm's
-// agent and by uv and pip alike, so each one set is checked, naming the variable.
+// agent and by uv and pip alike, ALL_PROXY by uv and pip only (npm ignores it), so each one set that
+// the tool reads is checked, naming the variable.
 import {UserInputError} from '../errors/index.js'
 
 /** The proxy variables npm's agent, uv and pip read (npm and pip take either case). */
 export const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'] as const
 export const NO_PROXY_VARIABLES = ['NO_PROXY', 'no_proxy'] as const
+/** The proxy variables uv and pip read: those, and ALL_PROXY, the proxy of a scheme without its own variable. */
+export const PYTHON_PROXY_VARIABLES = [...PROXY_VARIABLES, 'ALL_PROXY', 'all_proxy'] as const
 
 /** The schemes of a proxy URL npm's agent takes: http(s), and the SOCKS ones of socks-proxy-agent (uv reads socks5 too). */
 const PROXY_PROTOCOLS = new Set(['http:', 'https:', 'socks:', 'socks4:', 'socks4a:', 'socks5:', 'socks5h:'])
@@ -62,11 +65,11 @@ export function noProxyProblem(value: string | readonly string[]): {entry: strin
 }
 
 /**
- * Checks every proxy variable set (non-empty) in `env`: a proxy an http(s) or SOCKS URL, a no-proxy list host
- * patterns. Throws ERR_LAYERS_PROXY_ENV (exit 2) naming the variable and its value without credentials.
+ * Checks every proxy variable of `proxyVariables` set (non-empty) in `env`, and the no-proxy lists: a proxy an http(s) or
+ * SOCKS URL, a no-proxy list host patterns. Throws ERR_LAYERS_PROXY_ENV (exit 2) naming the variable and its value without credentials.
  */
-export function checkProxyEnv(env: NodeJS.ProcessEnv): void {
-  for (const name of PROXY_VARIABLES) {
+export function checkProxyEnv(env: NodeJS.ProcessEnv, proxyVariables: readonly string[] = PROXY_VARIABLES): void {
+  for (const name of proxyVariables) {
     const value = env[name]?.trim()
     if (!value || isProxyUrl(value)) continue
     throw new UserInputError('ERR_LAYERS_PROXY_ENV', `The environment variable ${name} is ${quotedWithoutCredentials(value)}, not ${PROXY_URL_KINDS}.`, {

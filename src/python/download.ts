@@ -6,14 +6,15 @@
 // announced; any other answer (404, 401 ...) fails at once, and so does a sha256 mismatch (the
 // callers verify the bytes: the index serves the same ones a second later). `signal` aborts the
 // request in flight and any wait. Reads go through the proxy of the environment as uv's and pip's do
-// (undici's EnvHttpProxyAgent: Node's own fetch ignores HTTP_PROXY, HTTPS_PROXY and NO_PROXY), except
-// that HTTP_PROXY alone serves https URLs too, and a NO_PROXY entry matches its host exactly (`.corp.example`
-// or `*.corp.example` for a domain, no address ranges). undici speaks to http(s) proxies only: a SOCKS
-// one for an index URL is exit 2 (whatever NO_PROXY says), as is a proxy variable src/net/proxy.ts rejects.
+// (undici's EnvHttpProxyAgent: Node's own fetch ignores HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY),
+// ALL_PROXY serving a scheme without its own variable, except that HTTP_PROXY alone serves https URLs too,
+// and a NO_PROXY entry matches its host exactly (`.corp.example` or `*.corp.example` for a domain, no
+// address ranges). undici speaks to http(s) proxies only: a SOCKS one for an index URL is exit 2 (whatever
+// NO_PROXY says), as is a proxy variable src/net/proxy.ts rejects.
 import type * as Undici from 'undici'
 import type {EmitEvent} from '../events.js'
 import {UserInputError} from '../errors/index.js'
-import {checkProxyEnv, quotedWithoutCredentials} from '../net/proxy.js'
+import {checkProxyEnv, PYTHON_PROXY_VARIABLES, quotedWithoutCredentials} from '../net/proxy.js'
 import {withRetries, type RetrySettings} from '../net/retry.js'
 import {authorizationFor, PIP_NETWORK_DEFAULTS, withoutCredentials, type PythonIndexConfig} from './config.js'
 
@@ -75,7 +76,12 @@ function environmentFetch(): Promise<typeof fetch> {
     try {
       // proxyTunnel false: an http:// URL goes to an http proxy as an absolute-URI request, as uv's and pip's do (an https:// one still through CONNECT).
       // (undici 6 passes the options on to its ProxyAgents but types only the Agent ones.)
-      const agentOptions: Undici.EnvHttpProxyAgent.Options & Pick<Undici.ProxyAgent.Options, 'proxyTunnel'> = {proxyTunnel: false}
+      // The proxy of each scheme is given, not left to the agent: it reads HTTP(S)_PROXY only, and uv and pip take ALL_PROXY too (see proxyVariableFor).
+      const agentOptions: Undici.EnvHttpProxyAgent.Options & Pick<Undici.ProxyAgent.Options, 'proxyTunnel'> = {
+        proxyTunnel: false,
+        httpProxy: proxyVariableFor('http:', process.env)?.value ?? '',
+        httpsProxy: proxyVariableFor('https:', process.env)?.value ?? '',
+      }
       dispatcher = new EnvHttpProxyAgent(agentOptions)
     } finally {
       process.emitWarning = emitWarning
@@ -85,9 +91,16 @@ function environmentFetch(): Promise<typeof fetch> {
   return proxiedFetch
 }
 
-/** The proxy variable EnvHttpProxyAgent takes for `url` (lowercase first; for https, HTTP_PROXY when no HTTPS_PROXY) and its value, if any. */
-function proxyVariableFor(url: string, env: NodeJS.ProcessEnv): {name: string; value: string} | undefined {
-  const names = new URL(url).protocol === 'https:' ? ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'] : ['http_proxy', 'HTTP_PROXY']
+/**
+ * The proxy variable layers' reads of a `protocol` URL take, and its value, if any: the scheme's own variable, else
+ * ALL_PROXY, as uv (reqwest's proxy matcher: HTTP_PROXY or ALL_PROXY for http, HTTPS_PROXY or ALL_PROXY for
+ * https) and pip (requests: the scheme's proxy, else the `all` one) take them, so a machine with ALL_PROXY alone
+ * has layers behind the proxy uv uses; for https, HTTP_PROXY last, as EnvHttpProxyAgent falls back to it (uv and
+ * pip do not). Each pair lowercase first, a set lowercase one hiding the uppercase, as EnvHttpProxyAgent reads them.
+ */
+function proxyVariableFor(protocol: string, env: NodeJS.ProcessEnv): {name: string; value: string} | undefined {
+  const all = ['all_proxy', 'ALL_PROXY']
+  const names = protocol === 'https:' ? ['https_proxy', 'HTTPS_PROXY', ...all, 'http_proxy', 'HTTP_PROXY'] : ['http_proxy', 'HTTP_PROXY', ...all]
   for (let at = 0; at < names.length; at += 2) {
     const name = env[names[at]!] !== undefined ? names[at]! : names[at + 1]!
     const value = env[name]
@@ -98,10 +111,10 @@ function proxyVariableFor(url: string, env: NodeJS.ProcessEnv): {name: string; v
 
 /** Throws ERR_LAYERS_PROXY_ENV (exit 2) when the proxy for `url` is a SOCKS one, which undici cannot use (rather than reading the index directly). */
 function checkIndexProxy(url: string, env: NodeJS.ProcessEnv): void {
-  const proxy = proxyVariableFor(url, env)
+  const proxy = proxyVariableFor(new URL(url).protocol, env)
   if (!proxy || !/^socks[45a-z]*:/i.test(proxy.value.trim())) return
   throw new UserInputError('ERR_LAYERS_PROXY_ENV', `The environment variable ${proxy.name} is ${quotedWithoutCredentials(proxy.value)}, a SOCKS proxy: layers reads the Python index ${new URL(url).origin} through http(s) proxies only.`, {
-    hint: `Set ${proxy.name} to an http:// or https:// proxy URL (uv and pip take those too), or unset it.`,
+    hint: `Set ${proxy.name} to an http:// or https:// proxy URL (uv and pip take those too)${/^all_proxy$/i.test(proxy.name) ? `, or set ${new URL(url).protocol === 'https:' ? 'HTTPS_PROXY' : 'HTTP_PROXY'} to one for the index` : ''}, or unset it.`,
     details: {variable: proxy.name},
   })
 }
@@ -154,7 +167,7 @@ export async function readFromIndex(url: string, config: PythonIndexConfig, opti
   const authorization = authorizationFor(url, config)
   const headers: Record<string, string> = {'user-agent': USER_AGENT, ...(options.accept ? {accept: options.accept} : {}), ...(authorization ? {authorization} : {})}
   if (!options.fetcher) {
-    checkProxyEnv(process.env)
+    checkProxyEnv(process.env, PYTHON_PROXY_VARIABLES)
     checkIndexProxy(url, process.env)
   }
   const fetcher = options.fetcher ?? (await environmentFetch())

@@ -17,7 +17,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {OperationalError, UserInputError} from '../errors/index.js'
 import type {LockedWheel} from '../lock/types.js'
-import {checkProxyEnv} from '../net/proxy.js'
+import {checkProxyEnv, PYTHON_PROXY_VARIABLES} from '../net/proxy.js'
 import {withoutCredentials, type PythonIndexConfig} from './config.js'
 import {firstListing, type IndexClient, type IndexFile} from './index.js'
 import {describeTarget, parseSdistName, platformTags, pythonVersion, tagRanking, wheelMachine, wheelRank, normalizeName, type PythonTarget} from './targets.js'
@@ -72,8 +72,8 @@ export function runTool(command: string, args: string[], env: NodeJS.ProcessEnv,
 
 /** The environment of a resolver run: the caller's, with every index and config setting of uv and pip replaced by the project's indexes. */
 export function resolverEnv(base: NodeJS.ProcessEnv, config: PythonIndexConfig): NodeJS.ProcessEnv {
-  // uv and pip get the proxy variables as they are (both honour them): a bad one is exit 2 here, as for npm.
-  checkProxyEnv(base)
+  // uv and pip get the proxy variables as they are (both honour them, ALL_PROXY too): a bad one is exit 2 here, as for npm.
+  checkProxyEnv(base, PYTHON_PROXY_VARIABLES)
   const env: NodeJS.ProcessEnv = {}
   for (const [key, value] of Object.entries(base)) if (!/^(UV_(?!CACHE_DIR)|PIP_)/.test(key)) env[key] = value
   const [primary, ...extras] = config.indexes

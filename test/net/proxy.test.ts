@@ -1,7 +1,7 @@
 // src/net/proxy.ts: which no-proxy entries can match a host, and the check of the proxy environment
 // variables (each one set, named in the error with the credentials of its value hidden).
 import {describe, expect, it} from 'vitest'
-import {checkProxyEnv, noProxyEntries, noProxyEntryProblem, quotedWithoutCredentials} from '../../src/net/proxy.js'
+import {checkProxyEnv, noProxyEntries, noProxyEntryProblem, PYTHON_PROXY_VARIABLES, quotedWithoutCredentials} from '../../src/net/proxy.js'
 
 describe('no-proxy entries', () => {
   it('accepts host names, domains, *, IPv4 addresses and ranges, IPv6 addresses, with or without a port', () => {
@@ -45,6 +45,14 @@ describe('proxy environment variables', () => {
       expect(error, name).toMatchObject({code: 'ERR_LAYERS_PROXY_ENV', exitCode: 2, message: `The environment variable ${name} is ${shown}, not an http://, https:// or socks5:// (socks, socks4, socks4a, socks5h) URL.`, details: {variable: name}})
       expect(error!.message).not.toContain('s3cret')
     }
+  })
+
+  it('checks ALL_PROXY for the Python tools (uv and pip read it), not for npm (its agent ignores it)', () => {
+    expect(() => checkProxyEnv({ALL_PROXY: 'proxy.example:3128'})).not.toThrow()
+    expect(() => checkProxyEnv({ALL_PROXY: 'socks5://proxy.example:1080', all_proxy: ''}, PYTHON_PROXY_VARIABLES)).not.toThrow()
+    expect(() => checkProxyEnv({all_proxy: 'ftp://deploy:s3cret@proxy.example/'}, PYTHON_PROXY_VARIABLES)).toThrowError(
+      expect.objectContaining({code: 'ERR_LAYERS_PROXY_ENV', message: 'The environment variable all_proxy is "ftp://***@proxy.example/", not an http://, https:// or socks5:// (socks, socks4, socks4a, socks5h) URL.', details: {variable: 'all_proxy'}}),
+    )
   })
 
   it('refuses a no-proxy list with an entry that cannot match a host, naming the variable and the entry', () => {

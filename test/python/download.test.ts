@@ -1,6 +1,6 @@
 // src/python/download.ts against a plain HTTP server on loopback: an attempt that receives nothing for
 // pip's `timeout` fails as ETIMEDOUT and is tried again (the wait said); a 404 is not tried again; a
-// SOCKS proxy for the index URL (which undici cannot use) is exit 2 before any request.
+// SOCKS proxy for the index URL (which undici cannot use), named by HTTP_PROXY or ALL_PROXY, is exit 2 before any request.
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {afterAll, afterEach, beforeAll, describe, expect, it, vi} from 'vitest'
@@ -59,5 +59,17 @@ describe('downloads from a Python index', () => {
     expect(error).toBeInstanceOf(UserInputError)
     expect(error).toMatchObject({code: 'ERR_LAYERS_PROXY_ENV', message: `The environment variable HTTP_PROXY is "socks5://***@127.0.0.1:1080", a SOCKS proxy: layers reads the Python index ${base} through http(s) proxies only.`, details: {variable: 'HTTP_PROXY'}})
     expect(hits.get('/files/socks.whl')).toBeUndefined()
+  })
+
+  it('ALL_PROXY serves a scheme without its own variable, as for uv and pip: a SOCKS one is refused the same way, a malformed one named', async () => {
+    for (const name of ['http_proxy', 'HTTP_PROXY', 'all_proxy']) vi.stubEnv(name, undefined)
+    vi.stubEnv('ALL_PROXY', 'socks5h://user:secret@127.0.0.1:1080')
+    const socks = await downloadFromIndex(`${base}/files/socks-all.whl`, config(), {what: 'socks-all.whl', totalTimeoutMs: 10_000}).catch((thrown: unknown) => thrown)
+    expect(socks).toMatchObject({code: 'ERR_LAYERS_PROXY_ENV', exitCode: 2, message: `The environment variable ALL_PROXY is "socks5h://***@127.0.0.1:1080", a SOCKS proxy: layers reads the Python index ${base} through http(s) proxies only.`, details: {variable: 'ALL_PROXY'}})
+    expect((socks as UserInputError).hint).toContain('or set HTTP_PROXY to one for the index')
+    vi.stubEnv('ALL_PROXY', 'deploy:s3cret@proxy.example:3128')
+    const malformed = await downloadFromIndex(`${base}/files/socks-all.whl`, config(), {what: 'socks-all.whl', totalTimeoutMs: 10_000}).catch((thrown: unknown) => thrown)
+    expect(malformed).toMatchObject({code: 'ERR_LAYERS_PROXY_ENV', exitCode: 2, message: 'The environment variable ALL_PROXY is "***@proxy.example:3128", not an http://, https:// or socks5:// (socks, socks4, socks4a, socks5h) URL.'})
+    expect(hits.get('/files/socks-all.whl')).toBeUndefined()
   })
 })

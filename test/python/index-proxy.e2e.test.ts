@@ -1,7 +1,8 @@
 // `layers lock` of a pip layer (the built CLI) behind a forward HTTP proxy (test/support/forward-proxy.ts)
 // in front of the local index (test/support/pypi-index.ts): with HTTP_PROXY set, layers' own reads
 // (project pages, the PEP 658 metadata and, for a project without it, the wheel, for the licences) go
-// through the proxy, told from uv's by their User-Agent; with the index's host in NO_PROXY none of them do.
+// through the proxy, told from uv's by their User-Agent; with ALL_PROXY alone too, as uv's; with the index's
+// host in NO_PROXY none of them do.
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -30,12 +31,22 @@ afterAll(async () => {
   if (dir) rmSync(dir, {recursive: true, force: true})
 })
 
+/** The proxy variables of a run, each in both cases (a set lowercase one hides its uppercase twin in undici, the reverse in uv): those given, every other one blank. */
+function proxyVariables(given: {HTTP_PROXY?: string; ALL_PROXY?: string; NO_PROXY?: string}): NodeJS.ProcessEnv {
+  const variables: NodeJS.ProcessEnv = {}
+  for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY'] as const) {
+    const value = (given as Record<string, string | undefined>)[name] ?? ''
+    variables[name] = value
+    variables[name.toLowerCase()] = value
+  }
+  return variables
+}
+
 /** A lock from nothing (no lockfile, no cached wheel) with these proxy variables, every other one of the test's environment blanked. */
-function lock(proxyEnv: {HTTP_PROXY: string; NO_PROXY: string}) {
+function lock(proxyEnv: {HTTP_PROXY?: string; ALL_PROXY?: string; NO_PROXY?: string}) {
   rmSync(path.join(dir, 'lockfile.json'), {force: true})
   rmSync(path.join(dir, '.cache', 'layers'), {recursive: true, force: true})
-  const variables = {...proxyEnv, http_proxy: proxyEnv.HTTP_PROXY, no_proxy: proxyEnv.NO_PROXY, HTTPS_PROXY: '', https_proxy: ''}
-  return runCli(['lock', '--json'], {cwd: dir, env: {...pipTestEnv(index.url, dir), ...variables}})
+  return runCli(['lock', '--json'], {cwd: dir, env: {...pipTestEnv(index.url, dir), ...proxyVariables(proxyEnv)}})
 }
 
 const origin = (): string => index.publicUrl.replace('/simple/', '')
@@ -53,6 +64,16 @@ describe.skipIf(!hasUv)('a pip layer locked behind an HTTP proxy', () => {
     const lockfile = readFileSync(path.join(dir, 'lockfile.json'), 'utf8')
     expect(lockfile).toContain('"license": "MIT"')
     expect(lockfile).toContain('"license": "Apache-2.0"')
+  })
+
+  it('ALL_PROXY alone: layers reads through it as uv does (uv and pip take it for a scheme without its own variable)', async () => {
+    const proxiedBefore = proxy.requests.length
+    rmSync(path.join(dir, '.uv-cache'), {recursive: true, force: true})
+    const locked = await lock({ALL_PROXY: proxy.url})
+    expect(locked.code, locked.stderr).toBe(0)
+    const proxied = proxy.requests.slice(proxiedBefore)
+    expect(proxied.filter((request) => request.userAgent === 'layers').map((request) => `${request.method} ${request.url.replace(origin(), '')}`).sort()).toEqual(['GET /files/bare-2.0-py3-none-any.whl', 'GET /files/described-1.0-py3-none-any.whl.metadata', 'GET /simple/bare/', 'GET /simple/described/'])
+    expect(proxied.some((request) => request.userAgent.startsWith('uv/')), 'uv went through ALL_PROXY too').toBe(true)
   })
 
   it('NO_PROXY=127.0.0.1: layers reads the index directly, the proxy sees none of its requests', async () => {

@@ -17,4 +17,9 @@ describe('the environment of a resolver run', () => {
       expect.objectContaining({code: 'ERR_LAYERS_PROXY_ENV', exitCode: 2, message: 'The environment variable http_proxy is "ftp://***@proxy.example/", not an http://, https:// or socks5:// (socks, socks4, socks4a, socks5h) URL.'}),
     )
   })
+
+  it('checks ALL_PROXY too (uv and pip read it), a malformed one exit 2, a SOCKS one passed on', () => {
+    expect(resolverEnv({ALL_PROXY: 'socks5h://proxy.example:1080'}, config)).toMatchObject({ALL_PROXY: 'socks5h://proxy.example:1080'})
+    expect(() => resolverEnv({all_proxy: 'proxy.example:1080'}, config)).toThrowError(expect.objectContaining({code: 'ERR_LAYERS_PROXY_ENV', exitCode: 2, details: {variable: 'all_proxy'}}))
+  })
 })
