@@ -4,7 +4,7 @@ import {EXIT_CODES_HELP, LayersAwsCommand, written} from '../src/cli/base-comman
 import {FindingsError, OperationalError, toLayersError, UserInputError} from '../src/errors/index.js'
 import {writeError} from '../src/cli/render.js'
 import {writeOutput} from '../src/cli/output.js'
-import {auditCommand, auditStreamCommand, type AuditCommandOptions} from '../src/audit/command.js'
+import {auditCommand, auditJsonCommand, auditStreamCommand, type AuditCommandOptions} from '../src/audit/command.js'
 import {countAtThreshold} from '../src/audit/findings.js'
 import {jsonlOfFunction, jsonlOfTarget, jsonlSummary, renderAudit, type AuditFormat} from '../src/audit/render.js'
 import type {AuditStreamResult} from '../src/audit/run.js'
@@ -53,7 +53,10 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
     concurrency: Flags.integer({description: 'Targets scanned at once (each account and region stays within its request budget, --max-rps).', default: 256, min: 1, max: 256}),
   }
 
-  async run(): Promise<AuditReport | AuditStreamResult> {
+  /** The --json report is already on stdout (written as the audit went): an error after it goes to stderr only. */
+  private reportWritten = false
+
+  async run(): Promise<AuditReport | AuditStreamResult | undefined> {
     const {flags} = await this.parse(Audit)
     const options: AuditCommandOptions = {
       manifestPath: this.manifestPath(flags),
@@ -86,6 +89,14 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
       this.reporter.done()
       this.verdict(result.summary, result.notScannedCompletely, failOn, undefined)
       return result
+    }
+    if ((this.jsonEnabled() || flags.format === 'json') && !flags.diff && !flags.advisories) {
+      // Written as the audit goes (src/audit/report-spool.ts): a big fleet's report is never held whole.
+      const result = await writeOutput(flags.output, (write) => auditJsonCommand(options, write))
+      this.reporter.done()
+      this.reportWritten = true
+      this.verdict(result.summary, result.notScannedCompletely, failOn, undefined)
+      return undefined
     }
     const report = await auditCommand(options)
     this.reporter.done()
@@ -127,8 +138,9 @@ ${EXIT_CODES_HELP} Exit 1 also when a target could not be scanned (the report li
   protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
     const error = toLayersError(err)
     const report = error.details.report
-    if (this.jsonEnabled() && report && (error instanceof FindingsError || error.code === 'ERR_LAYERS_AUDIT_TARGETS_FAILED')) {
-      await written(process.stdout, JSON.stringify(report, null, 2) + '\n')
+    const verdict = error instanceof FindingsError || error.code === 'ERR_LAYERS_AUDIT_TARGETS_FAILED'
+    if (this.jsonEnabled() && verdict && (report || this.reportWritten)) {
+      if (report) await written(process.stdout, JSON.stringify(report, null, 2) + '\n')
       await writeError(error, {json: false, debug: this.debugEnabled()})
       return this.exit(error.exitCode)
     }

@@ -78,7 +78,7 @@ function audit(root, env = {}) {
       process.execPath,
       [...NODE_ARGS, path.join(repo, 'bench/audit/audit-child.mjs')],
       {env: {...process.env, ...aws, AWS_ENDPOINT_URL: endpoint, AWS_EC2_METADATA_DISABLED: 'true', BENCH_PROJECT: root, BENCH_FORMAT: FORMAT, ...env}, maxBuffer: 16 * 1024 * 1024},
-      (error, stdout, stderr) => (error ? reject(new Error(`audit failed: ${stderr || error.message}`)) : resolve(JSON.parse(stdout))),
+      (error, stdout, stderr) => (error ? reject(new Error(`audit failed: ${error.message}${stderr ? `\n${stderr}` : ""}`)) : resolve(JSON.parse(stdout))),
     )
   })
 }

@@ -1,9 +1,10 @@
 // Owns `layers audit` end to end for the command: loads the project, wires AWS, runs the audit (whole,
-// or streamed target by target for --format jsonl), saves it in the history (unless told not to),
+// streamed target by target for --format jsonl, or streamed into a spool for --json), saves it in the history (unless told not to),
 // shares its summary and closes the database; with --advisories, adds the advisories of the lock
 // traced to the functions just audited (src/advisories/run.ts).
 import {startAdvisories} from '../advisories/run.js'
 import type {AwsConnection} from '../aws/clients.js'
+import type {WriteChunk} from '../cli/output.js'
 import type {EmitEvent} from '../events.js'
 import {useFleetHeapGrowth} from '../cli/fleet-memory.js'
 import {openStateDatabase} from '../store/db.js'
@@ -16,6 +17,7 @@ import {awsAuditEnv} from './env.js'
 import {loadProject} from './project.js'
 import {compareText} from './catalog.js'
 import {parseLayerVersionArn} from './arn.js'
+import {ReportSpool} from './report-spool.js'
 import {runAudit, streamAudit, type AuditConsumer, type AuditEnv, type AuditRequest, type AuditStreamResult} from './run.js'
 import {LAMBDA_RUNTIMES} from '../manifest/runtimes.js'
 import type {TargetFlags} from './targets.js'
@@ -86,6 +88,22 @@ export async function auditStreamCommand(options: AuditCommandOptions, consumer:
     await share?.(events.sort((a, b) => compareText(a.key, b.key)).flatMap((entry) => entry.events))
     return result
   })
+}
+
+/**
+ * `layers audit --json` (or --format json) without --diff and --advisories: the audit streamed into a
+ * spool (src/audit/report-spool.ts), then the report written from it with `write`; the same document
+ * auditCommand's report prints, without holding its functions and findings.
+ */
+export async function auditJsonCommand(options: AuditCommandOptions, write: WriteChunk): Promise<AuditStreamResult> {
+  const spool = new ReportSpool()
+  try {
+    const result = await auditStreamCommand(options, spool)
+    await spool.writeReport(result, write)
+    return result
+  } finally {
+    spool.close()
+  }
 }
 
 interface AuditSetup {

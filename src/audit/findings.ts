@@ -626,16 +626,16 @@ export function emptySummary(): AuditReport['summary'] {
   return {targets: 0, failedTargets: 0, functions: 0, findings: {error: 0, warning: 0, info: 0}}
 }
 
-/** The whole report from the parts of every target (in any order): the same sorted arrays buildReport gives. */
-export function assembleReport(parts: readonly TargetPart[], times: {startedAt: string; finishedAt: string}): AuditReport {
-  const byTarget = (a: {accountId: string; region: string}, b: {accountId: string; region: string}) => compareText(a.accountId, b.accountId) || compareText(a.region, b.region)
-  const sorted = [...parts].sort((a, b) => byTarget(a.target, b.target))
-  const summary = emptySummary()
-  for (const part of sorted) addToSummary(summary, part)
-  // One usage row per layer version ARN over all targets (each target's part has at most one per ARN).
+/** The report's order of targets: by account id, then region. */
+export function compareTargets(a: {accountId: string; region: string}, b: {accountId: string; region: string}): number {
+  return compareText(a.accountId, b.accountId) || compareText(a.region, b.region)
+}
+
+/** One usage row per layer version ARN over all targets, from each target's rows (at most one per ARN) in the report's order of targets. */
+export function mergeUsage(ofTargets: Iterable<readonly LayerUsage[]>): LayerUsage[] {
   const usage = new Map<string, LayerUsage>()
-  for (const part of sorted) {
-    for (const row of part.usage) {
+  for (const rows of ofTargets) {
+    for (const row of rows) {
       const merged = usage.get(row.arn)
       if (merged) {
         merged.functions += row.functions
@@ -645,6 +645,14 @@ export function assembleReport(parts: readonly TargetPart[], times: {startedAt: 
       }
     }
   }
+  return [...usage.values()].sort(compareUsage)
+}
+
+/** The whole report from the parts of every target (in any order): the same sorted arrays buildReport gives. */
+export function assembleReport(parts: readonly TargetPart[], times: {startedAt: string; finishedAt: string}): AuditReport {
+  const sorted = [...parts].sort((a, b) => compareTargets(a.target, b.target))
+  const summary = emptySummary()
+  for (const part of sorted) addToSummary(summary, part)
   return {
     schemaVersion: AUDIT_SCHEMA_VERSION,
     startedAt: times.startedAt,
@@ -652,7 +660,7 @@ export function assembleReport(parts: readonly TargetPart[], times: {startedAt: 
     summary,
     targets: sorted.map((part) => part.target),
     findings: sortFindings(sorted.flatMap((part) => part.findings)),
-    usage: [...usage.values()].sort(compareUsage),
+    usage: mergeUsage(sorted.map((part) => part.usage)),
     functions: sorted.flatMap((part) => part.functions),
   }
 }
