@@ -125,8 +125,7 @@ function skewError(service: ServiceName, amzDate: string, signedAt: number, now:
       ? `Signature expired: ${amzDate} is now earlier than ${stamp(now - limit)} (${stamp(now)} - ${minutes} min.)`
       : `Signature not yet current: ${amzDate} is still later than ${stamp(now + limit)} (${stamp(now)} + ${minutes} min.)`
   if (service === 'sts') return new ApiError(403, 'SignatureDoesNotMatch', message)
-  // The JSON 1.1 services answer it with 400, the REST-JSON ones (Lambda, Account) with 403.
-  return new ApiError(service === 'ssm' || service === 'ecr' || service === 'organizations' ? 400 : 403, 'InvalidSignatureException', message)
+  return new ApiError(refusalStatus(service), 'InvalidSignatureException', message)
 }
 
 function staticSecret(accessKeyId: string): string {
@@ -192,7 +191,13 @@ function authError(service: ServiceName, kind: 'missing' | 'key' | 'signature', 
     if (kind === 'key') return new ApiError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.')
     return new ApiError(403, 'SignatureDoesNotMatch', detail || signatureMessage)
   }
-  if (kind === 'missing') return new ApiError(403, 'MissingAuthenticationTokenException', detail)
-  if (kind === 'key') return new ApiError(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.')
-  return new ApiError(403, 'InvalidSignatureException', detail || signatureMessage)
+  const status = refusalStatus(service)
+  if (kind === 'missing') return new ApiError(status, 'MissingAuthenticationTokenException', detail)
+  if (kind === 'key') return new ApiError(status, 'UnrecognizedClientException', 'The security token included in the request is invalid.')
+  return new ApiError(status, 'InvalidSignatureException', detail || signatureMessage)
+}
+
+/** The status of an authentication refusal: 400 from the JSON 1.1 services (SSM, ECR, Organizations), 403 from the REST-JSON ones (Lambda, Account). */
+function refusalStatus(service: ServiceName): 400 | 403 {
+  return service === 'ssm' || service === 'ecr' || service === 'organizations' ? 400 : 403
 }
