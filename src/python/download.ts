@@ -7,7 +7,7 @@
 // callers verify the bytes: the index serves the same ones a second later). `signal` aborts the
 // request in flight and any wait. Reads go through the proxy of the environment as uv's and pip's do
 // (undici's EnvHttpProxyAgent: Node's own fetch ignores HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY),
-// ALL_PROXY serving a scheme without its own variable, except that HTTP_PROXY alone serves https URLs too,
+// ALL_PROXY serving a scheme without its own variable (HTTP_PROXY alone leaves https URLs direct, as there),
 // and a NO_PROXY entry matches its host exactly (`.corp.example` or `*.corp.example` for a domain, no
 // address ranges). undici speaks to http(s) proxies only: a SOCKS one for an index URL is exit 2 (whatever
 // NO_PROXY says), as is a proxy variable src/net/proxy.ts rejects.
@@ -61,31 +61,62 @@ export interface IndexResponse {
 /** Says who reads, for the index's logs (uv sends `uv/<version>`). */
 const USER_AGENT = 'layers'
 
-/** undici's fetch through one EnvHttpProxyAgent for the process, made on the first read (undici loads then). */
+/** undici's fetch through one EnvHttpProxyAgent per URL scheme for the process, made on the first read (undici loads then). */
 let proxiedFetch: Promise<typeof fetch> | undefined
 
 function environmentFetch(): Promise<typeof fetch> {
   proxiedFetch ??= (async () => {
-    const {EnvHttpProxyAgent, fetch: undiciFetch} = await import('undici')
+    const {Dispatcher, EnvHttpProxyAgent, Pool, fetch: undiciFetch} = await import('undici')
+    /**
+     * The pool a proxy agent opens its CONNECT tunnels with. A proxy that closes the connection before it
+     * answers the CONNECT fails with undici's "socket" error, which its client takes for a recoverable one
+     * and connects again at once, thousands of times a second until the attempt's timeout (undici
+     * #3897, fixed in undici 8, which needs Node 22): that failure is passed on as a cut connection
+     * instead, which fails the attempt (tried again as any ECONNRESET is) and names the proxy.
+     */
+    class TunnelPool extends Pool {
+      override connect(options: Undici.Dispatcher.ConnectOptions): Promise<Undici.Dispatcher.ConnectData>
+      override connect(options: Undici.Dispatcher.ConnectOptions, callback: (error: Error | null, data: Undici.Dispatcher.ConnectData) => void): void
+      override connect(options: Undici.Dispatcher.ConnectOptions, callback?: (error: Error | null, data: Undici.Dispatcher.ConnectData) => void): Promise<Undici.Dispatcher.ConnectData> | void {
+        if (callback) return super.connect(options, callback)
+        return super.connect(options).catch((error: unknown) => {
+          if ((error as {code?: unknown}).code !== 'UND_ERR_SOCKET') throw error
+          throw Object.assign(new Error(`the proxy ${String(options.origin)} closed the connection before it answered CONNECT ${String(options.path)} (does it allow tunnels to that host?)`), {code: 'ECONNRESET', cause: error})
+        })
+      }
+    }
     // undici 6 marks the class experimental with a process warning on stderr (dropped in undici 8); it is the agent Node 24 itself proxies fetch with.
     const emitWarning = process.emitWarning
     process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
       if ((rest[0] as {code?: unknown} | undefined)?.code !== 'UNDICI-EHPA') (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest)
     }) as typeof process.emitWarning
-    let dispatcher: Undici.EnvHttpProxyAgent
-    try {
-      // proxyTunnel false: an http:// URL goes to an http proxy as an absolute-URI request, as uv's and pip's do (an https:// one still through CONNECT).
-      // (undici 6 passes the options on to its ProxyAgents but types only the Agent ones.)
-      // The proxy of each scheme is given, not left to the agent: it reads HTTP(S)_PROXY only, and uv and pip take ALL_PROXY too (see proxyVariableFor).
-      const agentOptions: Undici.EnvHttpProxyAgent.Options & Pick<Undici.ProxyAgent.Options, 'proxyTunnel'> = {
+    // One agent per scheme, each given that scheme's proxy for both (see proxyVariableFor): an agent left
+    // without an https proxy would send https URLs through the http one, which uv and pip do not.
+    // proxyTunnel false: an http:// URL goes to an http proxy as an absolute-URI request, as uv's and pip's do (an https:// one still through CONNECT).
+    // (undici 6 passes the options on to its ProxyAgents but types only the Agent ones.)
+    const agentFor = (protocol: 'http:' | 'https:'): Undici.EnvHttpProxyAgent => {
+      const proxy = proxyVariableFor(protocol, process.env)?.value ?? ''
+      const options: Undici.EnvHttpProxyAgent.Options & Pick<Undici.ProxyAgent.Options, 'proxyTunnel' | 'clientFactory'> = {
         proxyTunnel: false,
-        httpProxy: proxyVariableFor('http:', process.env)?.value ?? '',
-        httpsProxy: proxyVariableFor('https:', process.env)?.value ?? '',
+        clientFactory: (origin, poolOptions) => new TunnelPool(origin, poolOptions),
+        httpProxy: proxy,
+        httpsProxy: proxy,
       }
-      dispatcher = new EnvHttpProxyAgent(agentOptions)
+      return new EnvHttpProxyAgent(options)
+    }
+    let agents: Record<'http:' | 'https:', Undici.EnvHttpProxyAgent>
+    try {
+      agents = {'http:': agentFor('http:'), 'https:': agentFor('https:')}
     } finally {
       process.emitWarning = emitWarning
     }
+    /** Each request to the agent of its origin's scheme (a redirect to the other scheme included). */
+    class BySchemeDispatcher extends Dispatcher {
+      override dispatch(options: Undici.Dispatcher.DispatchOptions, handler: Undici.Dispatcher.DispatchHandlers): boolean {
+        return agents[new URL(String(options.origin)).protocol === 'https:' ? 'https:' : 'http:'].dispatch(options, handler)
+      }
+    }
+    const dispatcher = new BySchemeDispatcher()
     return ((input: string, init: RequestInit) => undiciFetch(input, {...(init as object), dispatcher})) as unknown as typeof fetch
   })()
   return proxiedFetch
@@ -95,12 +126,12 @@ function environmentFetch(): Promise<typeof fetch> {
  * The proxy variable layers' reads of a `protocol` URL take, and its value, if any: the scheme's own variable, else
  * ALL_PROXY, as uv (reqwest's proxy matcher: HTTP_PROXY or ALL_PROXY for http, HTTPS_PROXY or ALL_PROXY for
  * https) and pip (requests: the scheme's proxy, else the `all` one) take them, so a machine with ALL_PROXY alone
- * has layers behind the proxy uv uses; for https, HTTP_PROXY last, as EnvHttpProxyAgent falls back to it (uv and
- * pip do not). Each pair lowercase first, a set lowercase one hiding the uppercase, as EnvHttpProxyAgent reads them.
+ * has layers behind the proxy uv uses, and one with HTTP_PROXY alone reads https indexes directly, as uv and pip do.
+ * Each pair lowercase first, a set lowercase one hiding the uppercase, as EnvHttpProxyAgent reads them.
  */
 function proxyVariableFor(protocol: string, env: NodeJS.ProcessEnv): {name: string; value: string} | undefined {
   const all = ['all_proxy', 'ALL_PROXY']
-  const names = protocol === 'https:' ? ['https_proxy', 'HTTPS_PROXY', ...all, 'http_proxy', 'HTTP_PROXY'] : ['http_proxy', 'HTTP_PROXY', ...all]
+  const names = protocol === 'https:' ? ['https_proxy', 'HTTPS_PROXY', ...all] : ['http_proxy', 'HTTP_PROXY', ...all]
   for (let at = 0; at < names.length; at += 2) {
     const name = env[names[at]!] !== undefined ? names[at]! : names[at + 1]!
     const value = env[name]

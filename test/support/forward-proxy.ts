@@ -1,7 +1,8 @@
 // A forward HTTP proxy on 127.0.0.1 for tests: it takes absolute-URI requests (`GET http://host/path`,
 // as clients send plain-http URLs to a proxy named by HTTP_PROXY), records each one with its
 // User-Agent, and forwards it to its origin as it is, streaming the answer back. CONNECT tunnels are
-// not served (the connection is closed), so a client that tunnels instead is seen failing.
+// recorded (their host:port) and not served (the connection is closed), so a client that tunnels
+// instead is seen failing.
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 
@@ -17,11 +18,14 @@ export interface ForwardProxy {
   url: string
   /** The requests forwarded so far. */
   readonly requests: ForwardedRequest[]
+  /** The host:port of each CONNECT asked for so far. */
+  readonly connects: string[]
   close(): Promise<void>
 }
 
 export async function startForwardProxy(): Promise<ForwardProxy> {
   const requests: ForwardedRequest[] = []
+  const connects: string[] = []
   const server = http.createServer((request, response) => {
     const url = request.url ?? ''
     if (!/^https?:\/\//.test(url)) {
@@ -36,11 +40,15 @@ export async function startForwardProxy(): Promise<ForwardProxy> {
     upstream.on('error', () => response.destroy())
     request.pipe(upstream)
   })
-  server.on('connect', (_request, socket) => socket.destroy())
+  server.on('connect', (request, socket) => {
+    connects.push(request.url ?? '')
+    socket.destroy()
+  })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
+    connects,
     close: () => {
       server.closeAllConnections()
       return new Promise<void>((resolve) => server.close(() => resolve()))
