@@ -1,10 +1,13 @@
 // A forward HTTP proxy on 127.0.0.1 for tests: it takes absolute-URI requests (`GET http://host/path`,
 // as clients send plain-http URLs to a proxy named by HTTP_PROXY), records each one with its
 // User-Agent, and forwards it to its origin as it is, streaming the answer back. CONNECT tunnels are
-// recorded (their host:port) and not served (the connection is closed), so a client that tunnels
-// instead is seen failing.
+// recorded (their host:port) and by default not served (the connection is closed), so a client that
+// tunnels instead is seen failing; with `tunnel` they are served (HTTPS_PROXY's way to an https://
+// origin): a TCP connection to the host:port, whose local port is recorded so that the origin can
+// tell the proxy's connections from direct ones, piped both ways after `200 Connection Established`.
 import http from 'node:http'
-import type {AddressInfo} from 'node:net'
+import {connect, type AddressInfo} from 'node:net'
+import type {Duplex} from 'node:stream'
 
 export interface ForwardedRequest {
   method: string
@@ -20,12 +23,15 @@ export interface ForwardProxy {
   readonly requests: ForwardedRequest[]
   /** The host:port of each CONNECT asked for so far. */
   readonly connects: string[]
+  /** With `tunnel`: the local port of each connection the proxy opened to a CONNECT's host:port. */
+  readonly tunnelPorts: number[]
   close(): Promise<void>
 }
 
-export async function startForwardProxy(): Promise<ForwardProxy> {
+export async function startForwardProxy(options: {tunnel?: boolean} = {}): Promise<ForwardProxy> {
   const requests: ForwardedRequest[] = []
   const connects: string[] = []
+  const tunnelPorts: number[] = []
   const server = http.createServer((request, response) => {
     const url = request.url ?? ''
     if (!/^https?:\/\//.test(url)) {
@@ -40,16 +46,40 @@ export async function startForwardProxy(): Promise<ForwardProxy> {
     upstream.on('error', () => response.destroy())
     request.pipe(upstream)
   })
-  server.on('connect', (request, socket) => {
-    connects.push(request.url ?? '')
-    socket.destroy()
+  // A CONNECT's sockets leave the HTTP server's keeping (closeAllConnections does not see them): closed here.
+  const tunnels = new Set<Duplex>()
+  server.on('connect', (request, socket, head) => {
+    const target = request.url ?? ''
+    connects.push(target)
+    if (!options.tunnel) {
+      socket.destroy()
+      return
+    }
+    const at = target.lastIndexOf(':')
+    const upstream = connect(Number(target.slice(at + 1)), target.slice(0, at).replace(/^\[|\]$/g, ''), () => {
+      tunnelPorts.push(upstream.localPort ?? 0)
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+      upstream.write(head)
+      upstream.pipe(socket)
+      socket.pipe(upstream)
+    })
+    for (const end of [socket, upstream]) {
+      tunnels.add(end)
+      end.on('close', () => tunnels.delete(end))
+    }
+    upstream.on('error', () => socket.destroy())
+    upstream.on('close', () => socket.destroy())
+    socket.on('error', () => upstream.destroy())
+    socket.on('close', () => upstream.destroy())
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
     connects,
+    tunnelPorts,
     close: () => {
+      for (const end of tunnels) end.destroy()
       server.closeAllConnections()
       return new Promise<void>((resolve) => server.close(() => resolve()))
     },

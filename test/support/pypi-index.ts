@@ -7,10 +7,12 @@
 // since zip libraries refuse to write such entries. Optional basic auth; a file can be switched to
 // serve other bytes than its listed sha256 (a compromised index), or never be answered (a hanging
 // one), or answer its next requests with faults (an HTTP status, or a cut connection) and then recover;
-// so can a project page. Real sdists are built from a project description too, naming a tiny in-repo build backend (tiny_backend.py) the index serves as a wheel.
+// so can a project page. Served over TLS instead when given a certificate (test/support/tls.ts); the
+// client port of every connection is recorded, to tell a proxy's tunnels from direct connections. Real sdists are built from a project description too, naming a tiny in-repo build backend (tiny_backend.py) the index serves as a wheel.
 import {createHash} from 'node:crypto'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import {createServer as createTlsServer} from 'node:https'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -171,7 +173,7 @@ export function wheelFilename(project: ProjectFixture, wheel: WheelFixture): str
 }
 
 export interface PyPIIndex {
-  /** The simple index URL, e.g. http://127.0.0.1:PORT/simple/ (with credentials when auth is on). */
+  /** The simple index URL, e.g. http://127.0.0.1:PORT/simple/ (https:// with `tls`; with credentials when auth is on). */
   url: string
   /** Without credentials. */
   publicUrl: string
@@ -179,6 +181,8 @@ export interface PyPIIndex {
   requests: string[]
   /** The User-Agent of each of `requests` (`layers` for layers' own reads, `uv/…` for uv's). */
   userAgents: string[]
+  /** The client port of each TCP connection accepted (all from 127.0.0.1), in order. */
+  connectionPorts: number[]
   publish(project: ProjectFixture): void
   /** Serve other bytes for a file from now on (its listed sha256 stays). */
   tamper(filename: string): void
@@ -190,10 +194,11 @@ export interface PyPIIndex {
   close(): Promise<void>
 }
 
-export async function startPyPIIndex(options: {auth?: {username: string; password: string}} = {}): Promise<PyPIIndex> {
+export async function startPyPIIndex(options: {auth?: {username: string; password: string}; tls?: {cert: string; key: string}} = {}): Promise<PyPIIndex> {
   const files = new Map<string, StoredFile>()
   const requests: string[] = []
   const userAgents: string[] = []
+  const connectionPorts: number[] = []
   const stalledFiles = new Set<string>()
   const faults = new Map<string, {next: Array<number | 'reset'>; userAgent: string}>()
   let stalled = 0
@@ -263,16 +268,20 @@ export async function startPyPIIndex(options: {auth?: {username: string; passwor
     }
     response.writeHead(404).end()
   }
-  const server: Server = createServer(handler)
+  const server: Server = options.tls ? createTlsServer({cert: options.tls.cert, key: options.tls.key}, handler) : createServer(handler)
+  // A TLS server's 'connection' is the TCP one, before the handshake: a client that refuses the certificate is counted too.
+  server.on('connection', (socket: {remotePort?: number}) => connectionPorts.push(socket.remotePort ?? 0))
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as AddressInfo).port
-  const publicUrl = `http://127.0.0.1:${port}/simple/`
+  const scheme = options.tls ? 'https' : 'http'
+  const publicUrl = `${scheme}://127.0.0.1:${port}/simple/`
   const auth = options.auth ? `${encodeURIComponent(options.auth.username)}:${encodeURIComponent(options.auth.password)}@` : ''
   return {
-    url: `http://${auth}127.0.0.1:${port}/simple/`,
+    url: `${scheme}://${auth}127.0.0.1:${port}/simple/`,
     publicUrl,
     requests,
     userAgents,
+    connectionPorts,
     publish(project) {
       const metadata = project.noCoreMetadata ? undefined : Buffer.from(metadataOf(project))
       for (const wheel of project.wheels) {
