@@ -26,7 +26,7 @@ import type {EmitEvent} from '../events.js'
 import {wheelProblem} from '../lock/check.js'
 import type {LockedWheel} from '../lock/types.js'
 import {loadPythonIndexes, withoutCredentials, type PythonIndexConfig} from './config.js'
-import {downloadFromIndex, IndexDownloadError} from './download.js'
+import {certificateHint, downloadFromIndex, IndexDownloadError} from './download.js'
 import {wheelFromSdist} from './sdist.js'
 import {parseSdistName, pythonRuntime} from './targets.js'
 import {cacheDistribution, cachedDistribution, wheelCacheDir} from './wheel-cache.js'
@@ -66,7 +66,7 @@ async function fetchWheel(layer: string, runtime: string, wheel: LockedWheel, co
   } catch (error) {
     if (!(error instanceof IndexDownloadError)) throw error
     throw new OperationalError('ERR_LAYERS_PYTHON_FETCH', `Layer ${layer} (${runtime}): cannot fetch ${wheel.filename} from ${withoutCredentials(wheel.url)} (index ${wheel.index}): ${error.message}.`, {
-      hint: 'Check the network and the index credentials (pip.conf / uv.toml), then run `layers build` again; pip\'s `retries` and `timeout` (pip.conf, PIP_RETRIES, PIP_TIMEOUT) set how long it is tried.',
+      hint: certificateHint(error) ?? 'Check the network and the index credentials (pip.conf / uv.toml), then run `layers build` again; pip\'s `retries` and `timeout` (pip.conf, PIP_RETRIES, PIP_TIMEOUT) set how long it is tried.',
       details: {layer, runtime, package: wheel.name, index: wheel.index, attempts: error.attempts},
     })
   }

@@ -10,7 +10,8 @@
 // ALL_PROXY serving a scheme without its own variable (HTTP_PROXY alone leaves https URLs direct, as there),
 // and a NO_PROXY entry matches its host exactly (`.corp.example` or `*.corp.example` for a domain, no
 // address ranges). undici speaks to http(s) proxies only: a SOCKS one for an index URL is exit 2 (whatever
-// NO_PROXY says), as is a proxy variable src/net/proxy.ts rejects.
+// NO_PROXY says), as is a proxy variable src/net/proxy.ts rejects. A server certificate Node refuses is not
+// tried again; its callers' hint names NODE_EXTRA_CA_CERTS (certificateHint).
 import type * as Undici from 'undici'
 import type {EmitEvent} from '../events.js'
 import {UserInputError} from '../errors/index.js'
@@ -39,9 +40,23 @@ export class IndexDownloadError extends Error {
     message: string,
     readonly attempts: number,
     readonly statusCode: number | undefined,
+    /** The last failure's code (ECONNRESET, UNABLE_TO_VERIFY_LEAF_SIGNATURE, E503 ...). */
+    readonly code?: string,
   ) {
     super(message)
   }
+}
+
+/** Node's codes for a server certificate it does not accept (an unknown CA, a self-signed or expired one, another host's). */
+const CERTIFICATE_CODES = /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_UNTRUSTED|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID)$/
+
+/**
+ * The hint of a read refused for the index's certificate, else undefined: layers' reads trust Node's CA
+ * list, which neither SSL_CERT_FILE (uv's) nor PIP_CERT reaches, so a private CA must be named to Node too.
+ */
+export function certificateHint(error: IndexDownloadError): string | undefined {
+  if (!CERTIFICATE_CODES.test(error.code ?? '')) return undefined
+  return "The index's certificate is not trusted by layers' own reads (Node's CA list): give the CA that signed it, a PEM file, in NODE_EXTRA_CA_CERTS (as SSL_CERT_FILE for uv, PIP_CERT for pip), then run layers again."
 }
 
 interface AttemptFailure extends Error {
@@ -215,6 +230,6 @@ export async function readFromIndex(url: string, config: PythonIndexConfig, opti
     options.signal?.throwIfAborted()
     const last = error as AttemptFailure
     const message = withoutCredentials(last.code && !last.message.includes(last.code) && last.statusCode === undefined ? `${last.message} [${last.code}]` : last.message)
-    throw new IndexDownloadError(attempts > 1 ? `${message}, after ${attempts} attempts` : message, attempts, last.statusCode)
+    throw new IndexDownloadError(attempts > 1 ? `${message}, after ${attempts} attempts` : message, attempts, last.statusCode, last.code)
   }
 }

@@ -9,7 +9,7 @@
 import {OperationalError} from '../errors/index.js'
 import type {EmitEvent} from '../events.js'
 import type {PythonIndex, PythonIndexConfig} from './config.js'
-import {IndexDownloadError, readFromIndex, type IndexResponse} from './download.js'
+import {certificateHint, IndexDownloadError, readFromIndex, type IndexResponse} from './download.js'
 
 export interface IndexFile {
   filename: string
@@ -106,7 +106,7 @@ export function fetchIndexClient(config: PythonIndexConfig, options: IndexClient
             if (error.statusCode === 404) return []
             const denied = error.statusCode === 401 || error.statusCode === 403
             throw new OperationalError('ERR_LAYERS_PYTHON_INDEX_UNREACHABLE', `Cannot read ${page}: ${error.message}.`, {
-              hint: denied ? 'Put the index credentials in the index URL of pip.conf or uv.toml (https://user:token@host/simple/).' : 'Check the network and the index URL in pip.conf / uv.toml, or retry later (PIP_RETRIES / PIP_TIMEOUT set how long layers tries).',
+              hint: denied ? 'Put the index credentials in the index URL of pip.conf or uv.toml (https://user:token@host/simple/).' : (certificateHint(error) ?? 'Check the network and the index URL in pip.conf / uv.toml, or retry later (PIP_RETRIES / PIP_TIMEOUT set how long layers tries).'),
               cause: error,
             })
           }

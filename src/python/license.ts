@@ -17,7 +17,7 @@ import {NOASSERTION} from '../licenses/policy.js'
 import type {LockedWheel} from '../lock/types.js'
 import type {EmitEvent} from '../events.js'
 import {withoutCredentials, type PythonIndexConfig} from './config.js'
-import {downloadFromIndex, IndexDownloadError} from './download.js'
+import {certificateHint, downloadFromIndex, IndexDownloadError} from './download.js'
 import type {IndexFile} from './index.js'
 import {cacheDistribution, cachedDistribution} from './wheel-cache.js'
 
@@ -123,7 +123,7 @@ async function download(layer: string, wheel: LockedWheel, url: string, what: st
   } catch (error) {
     if (!(error instanceof IndexDownloadError)) throw error
     throw new OperationalError('ERR_LAYERS_PYTHON_FETCH', `Layer ${layer}: cannot read ${what} from ${withoutCredentials(url)} (index ${wheel.index}, for its licence): ${error.message}.`, {
-      hint: 'Check the network and the index credentials (pip.conf / uv.toml), then run `layers lock` again; pip\'s `retries` and `timeout` (pip.conf, PIP_RETRIES, PIP_TIMEOUT) set how long it is tried.',
+      hint: certificateHint(error) ?? 'Check the network and the index credentials (pip.conf / uv.toml), then run `layers lock` again; pip\'s `retries` and `timeout` (pip.conf, PIP_RETRIES, PIP_TIMEOUT) set how long it is tried.',
       details: {layer, url: withoutCredentials(url), index: wheel.index, attempts: error.attempts},
     })
   }

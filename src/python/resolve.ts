@@ -70,12 +70,18 @@ export function runTool(command: string, args: string[], env: NodeJS.ProcessEnv,
   })
 }
 
+/**
+ * The variables of uv and pip kept in a resolver run: the cache, and whom they trust (uv's system
+ * certificate store, pip's CA bundle), which a private index's CA needs and no index setting replaces.
+ */
+const KEPT_TOOL_VARIABLES = new Set(['UV_CACHE_DIR', 'UV_NATIVE_TLS', 'UV_SYSTEM_CERTS', 'PIP_CERT'])
+
 /** The environment of a resolver run: the caller's, with every index and config setting of uv and pip replaced by the project's indexes. */
 export function resolverEnv(base: NodeJS.ProcessEnv, config: PythonIndexConfig): NodeJS.ProcessEnv {
   // uv and pip get the proxy variables as they are (both honour them, ALL_PROXY too): a bad one is exit 2 here, as for npm.
   checkProxyEnv(base, PYTHON_PROXY_VARIABLES)
   const env: NodeJS.ProcessEnv = {}
-  for (const [key, value] of Object.entries(base)) if (!/^(UV_(?!CACHE_DIR)|PIP_)/.test(key)) env[key] = value
+  for (const [key, value] of Object.entries(base)) if (!/^(UV_|PIP_)/.test(key) || KEPT_TOOL_VARIABLES.has(key)) env[key] = value
   const [primary, ...extras] = config.indexes
   env.UV_DEFAULT_INDEX = primary!.url
   if (extras.length > 0) env.UV_INDEX = extras.map((entry) => entry.url).join(' ')
@@ -123,6 +129,13 @@ function failure(request: ResolveRequest, tool: string, result: Run): UserInputE
     return new UserInputError('ERR_LAYERS_PYTHON_NO_PROJECT', `No such project on ${request.config.indexes.map((entry) => entry.public).join(' or ')}: ${unknown.join(', ')} (${where}).`, {
       hint: 'Check the spelling of the requirement in layers.yaml (or the requirements file), or configure the index that has it (index-url / extra-index-url in pip.conf or uv.toml).',
       details: {layer: request.layer, runtime: request.target.runtime.runtime, architecture: request.target.architecture, packages: unknown},
+    })
+  }
+  // A certificate refused: pip then says "No matching distribution", which is no verdict on the wheels.
+  if (/invalid peer certificate|CERTIFICATE_VERIFY_FAILED/.test(result.stderr)) {
+    return new OperationalError('ERR_LAYERS_PYTHON_INDEX_CERTIFICATE', `${tool} does not trust the certificate of ${request.config.indexes.map((entry) => entry.public).join(' or ')} (${where}):\n${output}`, {
+      hint: "Give the CA that signed the index's certificate, a PEM file, to each reader: SSL_CERT_FILE for uv (or UV_SYSTEM_CERTS=true when it is in the system store), PIP_CERT for pip, NODE_EXTRA_CA_CERTS for layers' own reads.",
+      details: {layer: request.layer, runtime: request.target.runtime.runtime, architecture: request.target.architecture},
     })
   }
   if (/no (usable |matching )?wheels|building from source is disabled|only-binary|no matching distribution|has no wheels with a matching/i.test(output)) {

@@ -1,5 +1,5 @@
 // src/python/resolve.ts resolverEnv: uv and pip get the proxy variables as they are, each checked first
-// (src/net/proxy.ts), and the project's indexes in place of the caller's index settings.
+// (src/net/proxy.ts), whom they trust as it is, and the project's indexes in place of the caller's index settings.
 import {describe, expect, it} from 'vitest'
 import type {PythonIndexConfig} from '../../src/python/config.js'
 import {resolverEnv} from '../../src/python/resolve.js'
@@ -10,6 +10,12 @@ describe('the environment of a resolver run', () => {
   it('passes the proxy variables through and replaces the index settings', () => {
     const env = resolverEnv({HTTPS_PROXY: 'http://proxy.example:3128', no_proxy: 'localhost,.corp.example', PIP_INDEX_URL: 'https://other.example/simple/'}, config)
     expect(env).toMatchObject({HTTPS_PROXY: 'http://proxy.example:3128', no_proxy: 'localhost,.corp.example', PIP_INDEX_URL: 'https://pypi.example/simple/', UV_DEFAULT_INDEX: 'https://pypi.example/simple/'})
+  })
+
+  it('keeps the cache and the certificate trust of uv and pip (a private index\'s CA), drops their other settings', () => {
+    const env = resolverEnv({UV_CACHE_DIR: '/cache/uv', UV_NATIVE_TLS: 'true', UV_SYSTEM_CERTS: '1', PIP_CERT: '/etc/corp-ca.pem', SSL_CERT_FILE: '/etc/corp-ca.pem', UV_EXTRA_INDEX_URL: 'https://other.example/simple/', UV_PYTHON: '3.9', PIP_TRUSTED_HOST: 'other.example'}, config)
+    expect(env).toMatchObject({UV_CACHE_DIR: '/cache/uv', UV_NATIVE_TLS: 'true', UV_SYSTEM_CERTS: '1', PIP_CERT: '/etc/corp-ca.pem', SSL_CERT_FILE: '/etc/corp-ca.pem'})
+    expect(Object.keys(env).filter((name) => ['UV_EXTRA_INDEX_URL', 'UV_PYTHON', 'PIP_TRUSTED_HOST'].includes(name))).toEqual([])
   })
 
   it('refuses a proxy variable that is not an http(s) or SOCKS URL, naming it (exit 2)', () => {
