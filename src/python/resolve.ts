@@ -92,6 +92,13 @@ export function resolverEnv(base: NodeJS.ProcessEnv, config: PythonIndexConfig):
   env.PIP_CONFIG_FILE = process.platform === 'win32' ? 'nul' : '/dev/null'
   env.PIP_DISABLE_PIP_VERSION_CHECK = '1'
   env.PIP_NO_INPUT = '1'
+  // The configured retries and timeout (pip.conf or PIP_RETRIES / PIP_TIMEOUT) bound the resolver's reads as they bound layers' own.
+  if (config.network) {
+    env.UV_HTTP_RETRIES = env.PIP_RETRIES = String(config.network.retries)
+    env.PIP_TIMEOUT = String(config.network.timeoutMs / 1000)
+    // uv takes whole seconds only (7.5 is refused): the next one up.
+    env.UV_HTTP_TIMEOUT = String(Math.ceil(config.network.timeoutMs / 1000))
+  }
   return env
 }
 

@@ -18,6 +18,11 @@ describe('the environment of a resolver run', () => {
     expect(Object.keys(env).filter((name) => ['UV_EXTRA_INDEX_URL', 'UV_PYTHON', 'PIP_TRUSTED_HOST'].includes(name))).toEqual([])
   })
 
+  it('gives uv and pip the configured retries and timeout (pip.conf or PIP_RETRIES / PIP_TIMEOUT, as layers\' own reads take them)', () => {
+    const env = resolverEnv({PIP_RETRIES: '9', UV_HTTP_TIMEOUT: '300'}, {...config, network: {retries: 2, timeoutMs: 7500}})
+    expect(env).toMatchObject({PIP_RETRIES: '2', PIP_TIMEOUT: '7.5', UV_HTTP_RETRIES: '2', UV_HTTP_TIMEOUT: '8'})
+  })
+
   it('refuses a proxy variable that is not an http(s) or SOCKS URL, naming it (exit 2)', () => {
     expect(() => resolverEnv({http_proxy: 'ftp://deploy:s3cret@proxy.example/'}, config)).toThrowError(
       expect.objectContaining({code: 'ERR_LAYERS_PROXY_ENV', exitCode: 2, message: 'The environment variable http_proxy is "ftp://***@proxy.example/", not an http://, https:// or socks5:// (socks, socks4, socks4a, socks5h) URL.'}),
