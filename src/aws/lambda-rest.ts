@@ -131,15 +131,16 @@ export async function lambdaRestGet(connection: LambdaRestConnection, options: L
   }
 
   const origin = url.origin
-  return async <T>(operation: string, path: string, query: Record<string, string>, check?: (reply: T, call: DescribedCall) => void): Promise<T> => {
-    await options.budget.take(options.accountId, options.region, operation)
-    // Watched as a whole, retries included, as the SDK clients' calls are in their build step.
-    return options.watch(options.target, operation, origin, async (described) => {
-      const reply = await call<T>(operation, path, query)
-      check?.(reply, described)
-      return reply
-    })
-  }
+  // Not an async function: a call waiting for its token (most of an audit's reads in flight) holds no frame of this one.
+  return <T>(operation: string, path: string, query: Record<string, string>, check?: (reply: T, call: DescribedCall) => void): Promise<T> =>
+    options.budget.take(options.accountId, options.region, operation).then(() =>
+      // Watched as a whole, retries included, as the SDK clients' calls are in their build step.
+      options.watch(options.target, operation, origin, async (described) => {
+        const reply = await call<T>(operation, path, query)
+        check?.(reply, described)
+        return reply
+      }),
+    )
 }
 
 async function text(response: HttpResponse): Promise<string> {

@@ -197,6 +197,32 @@ describe('streamTargets', () => {
     expect(handedOver).toHaveLength(150)
     expect(stillHeld).toEqual([0, 0])
   })
+  it('keeps no function it handed over while its reader waits for the next one\'s reads', async () => {
+    v8.setFlagsFromString('--expose-gc')
+    const collect = runInNewContext('gc') as () => void
+    const handedOver: Array<WeakRef<ScannedFunction>> = []
+    const stillHeld: number[] = []
+    const api: LambdaReadApi = {
+      listFunctions: async () => ({functions: Array.from({length: 6}, (_, index) => fn(`f${index}`, [1]))}),
+      async listAliases(name) {
+        if (name === 'f5') {
+          // The reader waits here with f0 to f4 handed over: none of them may be reachable (checked in a later job, so no WeakRef is pinned).
+          await new Promise((resolve) => setTimeout(resolve, 1))
+          collect()
+          stillHeld.push(handedOver.filter((ref) => ref.deref() !== undefined).length)
+        }
+        return {aliases: [{name: 'prod', version: '1'}]}
+      },
+      readFunctionVersion: async (_name, version) => ({version, architecture: 'x86_64', layers: []}),
+      readLayerVersion: async () => ({status: 'ok', codeSize: 1, codeSha256: 's', compatibleArchitectures: [], compatibleRuntimes: []}),
+    }
+    await streamTargets([{accountId: A, region: 'eu-west-1'}], async () => api, {concurrency: 1, lookupsPerTarget: 1, emit: () => {}}, {
+      function: (_target, scanned) => void handedOver.push(new WeakRef(scanned)),
+      target: () => {},
+    })
+    expect(handedOver).toHaveLength(6)
+    expect(stillHeld).toEqual([0])
+  })
 })
 
 describe('scanTargets: aliases', () => {
