@@ -56,6 +56,17 @@ export function functionVersionCache(db: StateDatabase, now: () => Date = () => 
     `INSERT OR REPLACE INTO function_versions (account_id, region, function_arn, version, alias_revision, runtime, architecture, layers, code_sha256, read_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   )
+  // An account-region with no cached version at the start of its first lookup has none to find this
+  // run (the versions read during a run are each looked up once, before they are read): a first audit
+  // skips a query per version.
+  const anyInRegion = db.prepare(`SELECT 1 FROM function_versions WHERE account_id = ? AND region = ? LIMIT 1`)
+  const cachedRegions = new Map<string, boolean>()
+  const hasRows = (accountId: string, region: string): boolean => {
+    const where = `${accountId}/${region}`
+    let has = cachedRegions.get(where)
+    if (has === undefined) cachedRegions.set(where, (has = anyInRegion.get(accountId, region) !== undefined))
+    return has
+  }
   const putAll = db.transaction((entries: FunctionVersionEntry[], at: string) => {
     for (const {key, aliasRevisions, version} of entries) {
       if (!PUBLISHED.test(key.version) || version.version !== key.version) continue
@@ -67,7 +78,7 @@ export function functionVersionCache(db: StateDatabase, now: () => Date = () => 
   })
   return {
     get(key, aliasRevisions) {
-      if (!PUBLISHED.test(key.version)) return undefined
+      if (!PUBLISHED.test(key.version) || !hasRows(key.accountId, key.region)) return undefined
       for (const revision of aliasRevisions) {
         const row = select.get(key.accountId, key.region, key.functionArn, key.version, revision) as Row | undefined
         if (!row) continue

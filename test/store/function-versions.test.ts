@@ -1,6 +1,7 @@
 // The function version cache of the state database (src/store/function-versions.ts, migration 7): an
 // answer survives closing and reopening the database and is found again only under an alias revision
-// it was stored under, in its own account, region and function; $LATEST is never stored.
+// it was stored under, in its own account, region and function; $LATEST is never stored; an
+// account-region with nothing cached costs one query per run, not one per version.
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -39,6 +40,27 @@ describe('functionVersionCache', () => {
     expect(cache.get({...KEY, region: 'us-east-1'}, ['r1'])).toBeUndefined()
     expect(cache.get({...KEY, accountId: '222222222222'}, ['r1'])).toBeUndefined()
     expect(cache.get({...KEY, functionArn: `${FN}2`}, ['r1'])).toBeUndefined()
+    db.close()
+  })
+
+  it('asks the database once per account-region that has no cached version yet (a first audit), not once per version', () => {
+    const db = openStateDatabase(path.join(dir, 'first-run'))
+    let queries = 0
+    const prepare = db.prepare.bind(db)
+    db.prepare = ((source: string) => {
+      const statement = prepare(source)
+      if (!source.trimStart().startsWith('SELECT')) return statement
+      const get = statement.get.bind(statement)
+      return Object.assign(statement, {get: (...args: unknown[]) => (queries++, get(...args))})
+    }) as typeof db.prepare
+    const cache = functionVersionCache(db)
+    for (let version = 1; version <= 50; version++) expect(cache.get({...KEY, version: String(version)}, ['r1', 'r2'])).toBeUndefined()
+    expect(queries).toBe(1)
+    // Read during the run and cached: the next run finds it (and asks per version there).
+    cache.put([{key: KEY, aliasRevisions: ['r1'], version: VERSION}])
+    queries = 0
+    expect(functionVersionCache(db).get(KEY, ['r1'])).toEqual(VERSION)
+    expect(queries).toBe(2)
     db.close()
   })
 
