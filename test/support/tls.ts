@@ -7,16 +7,9 @@
 import {execFileSync} from 'node:child_process'
 import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
+import {toolOnPath} from './tool.js'
 
-export const hasOpenssl = ((): boolean => {
-  try {
-    execFileSync('openssl', ['version'], {stdio: 'ignore'})
-    return true
-  } catch {
-    if (process.env.CI) throw new Error('openssl is not on PATH; the TLS index tests make their certificates with it')
-    return false
-  }
-})()
+export const hasOpenssl = toolOnPath('openssl', ['version'], 'the TLS index tests make their certificates with it (.ci/run installs it)')
 
 export interface TestCertificates {
   /** The CA certificate's PEM file, what a client is told to trust (NODE_EXTRA_CA_CERTS, SSL_CERT_FILE ...). */
