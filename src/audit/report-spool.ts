@@ -9,6 +9,7 @@ import {closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync} from 'nod
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import type {WriteChunk} from '../cli/output.js'
+import {OperationalError} from '../errors/index.js'
 import {compareText} from './catalog.js'
 import {compareTargets, mergeUsage} from './findings.js'
 import type {AuditConsumer, AuditStreamResult, FunctionPart, TargetEndPart} from './run.js'
@@ -45,11 +46,14 @@ export class ReportSpool implements AuditConsumer {
   constructor() {
     // Created in a directory of its own (0700: the spool holds account ids and function names) and
     // unlinked at once: only the descriptor reaches it, so nothing is left behind however the process ends.
-    const dir = mkdtempSync(path.join(tmpdir(), 'layers-audit-'))
+    let dir: string | undefined
     try {
+      dir = mkdtempSync(path.join(tmpdir(), 'layers-audit-'))
       this.fd = openSync(path.join(dir, 'report.spool'), 'w+', 0o600)
+    } catch (error) {
+      throw spoolError('create', error)
     } finally {
-      rmSync(dir, {recursive: true, force: true})
+      if (dir) rmSync(dir, {recursive: true, force: true})
     }
   }
 
@@ -147,7 +151,11 @@ export class ReportSpool implements AuditConsumer {
     if (this.pending.length === 0) return
     const block = Buffer.from(this.pending.join(''))
     const start = this.written - block.length
-    for (let at = 0; at < block.length; ) at += writeSync(this.fd, block, at, block.length - at, start + at)
+    try {
+      for (let at = 0; at < block.length; ) at += writeSync(this.fd, block, at, block.length - at, start + at)
+    } catch (error) {
+      throw spoolError('write to', error)
+    }
     this.pending = []
     this.pendingBytes = 0
   }
@@ -161,6 +169,14 @@ export class ReportSpool implements AuditConsumer {
     }
     return buffer.toString('utf8')
   }
+}
+
+/** The spool's file could not be made or written (no temp directory, a full disk): where, and what to do. */
+function spoolError(what: string, error: unknown): OperationalError {
+  return new OperationalError('ERR_LAYERS_AUDIT_SPOOL', `Cannot ${what} the audit report's spool file in ${tmpdir()}: ${(error as Error).message}.`, {
+    hint: 'Point TMPDIR at a writable directory with room for the report (about 1 KB per function), or use --format jsonl, which needs no spool.',
+    cause: error,
+  })
 }
 
 /** `parts` with the last one cut at `marker` (which must occur once), the marker itself dropped. */

@@ -5,7 +5,7 @@
 import {mkdtempSync, readdirSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {afterEach, describe, expect, it, vi} from 'vitest'
 import {ReportSpool} from '../../src/audit/report-spool.js'
 import {runAudit, streamAudit, type AuditEnv, type AuditRequest} from '../../src/audit/run.js'
 import type {LambdaReadApi} from '../../src/audit/scan.js'
@@ -101,6 +101,16 @@ describe('ReportSpool', () => {
       expect(report.runId !== undefined).toBe(saved)
     })
   }
+
+  it('fails as ERR_LAYERS_AUDIT_SPOOL naming the temp directory when it cannot make its file there', () => {
+    const missing = path.join(tmpdir(), 'layers-no-such-dir', 'tmp')
+    vi.stubEnv('TMPDIR', missing)
+    try {
+      expect(() => new ReportSpool()).toThrowError(expect.objectContaining({code: 'ERR_LAYERS_AUDIT_SPOOL', exitCode: 1, message: expect.stringContaining(`spool file in ${missing}: ENOENT`), hint: expect.stringContaining('TMPDIR')}))
+    } finally {
+      vi.unstubAllEnvs()
+    }
+  })
 
   it('leaves nothing in the temp directory, even before it is closed', () => {
     const spools = () => readdirSync(tmpdir()).filter((name) => name.startsWith('layers-audit-'))
