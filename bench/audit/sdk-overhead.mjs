@@ -7,7 +7,11 @@
 // configuration (so only the client's CPU is measured): through the SDK's LambdaClient.send (adaptive
 // retries, cacheMiddleware on) and through lambdaRestGet (no SDK client), each as src/aws/clients.ts
 // makes it. Prints the client CPU per call of each, alternating rounds (median of BENCH_ROUNDS, default
-// 5), and the ratio REST/SDK (below 1: the REST path costs less).
+// 5), and the ratio REST/SDK (below 1: the REST path costs less). Then the signature alone, behind
+// src/aws/sigv4-get.ts: BENCH_SIGNATURES (default 100000) GETs signed for BENCH_ACCOUNTS (default 200)
+// account-regions in turn, as an audit of that many signs them, by the SDK's SignatureV4 (one per
+// account-region, its process-wide key cache of 50 shared) and by GetRequestSigner: CPU and bytes
+// allocated per signature, and the ratio ours/SDK.
 import {spawn} from 'node:child_process'
 import {once} from 'node:events'
 import path from 'node:path'
@@ -20,6 +24,11 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const {GetFunctionConfigurationCommand} = createRequire(path.join(repo, 'package.json'))('@aws-sdk/client-lambda')
 const {awsClientFactory} = await import(path.join(repo, 'dist/src/aws/clients.js'))
 const {RequestBudget} = await import(path.join(repo, 'dist/src/aws/request-budget.js'))
+const {GetRequestSigner} = await import(path.join(repo, 'dist/src/aws/sigv4-get.js'))
+const requireOfSdk = createRequire(createRequire(path.join(repo, 'package.json')).resolve('@aws-sdk/core'))
+const {SignatureV4} = requireOfSdk('@smithy/signature-v4')
+const {HttpRequest} = requireOfSdk('@smithy/core/protocols')
+const {Sha256} = requireOfSdk('@smithy/core/checksum')
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
@@ -96,3 +105,50 @@ console.log(`GetFunctionConfiguration x ${CALLS}, ${IN_FLIGHT} in flight, client
 console.log(`  SDK LambdaClient.send: ${sdk.toFixed(3)} ms`)
 console.log(`  lambdaRestGet:         ${rest.toFixed(3)} ms`)
 console.log(`ratio REST/SDK: ${(rest / sdk).toFixed(2)} (below 1: the REST path costs less CPU per call)`)
+
+// The signature alone: the same requests, the account-regions taken in turn.
+const SIGNATURES = Number(process.env.BENCH_SIGNATURES ?? 100000)
+const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 200)
+const keysOf = (n) => ({accessKeyId: `AKIDBENCH${n}`, secretAccessKey: `secret-${n}`, sessionToken: `token-${n}`})
+const signers = {
+  sdk: Array.from({length: ACCOUNTS}, (_, n) => new SignatureV4({credentials: keysOf(n), region: REGION, service: 'lambda', sha256: Sha256})),
+  ours: Array.from({length: ACCOUNTS}, (_, n) => new GetRequestSigner(() => Promise.resolve(keysOf(n)), REGION, 'lambda')),
+}
+const unsigned = () =>
+  new HttpRequest({method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port, path: '/2015-03-31/functions/orders/configuration', query: {Qualifier: '1'}, headers: {host: `127.0.0.1:${port}`, 'user-agent': 'layers'}})
+
+/** CPU ms and bytes allocated per signature of SIGNATURES, the account-regions' signers in turn. */
+async function perSignature(list) {
+  const signingDate = new Date()
+  const heap = process.memoryUsage().heapUsed
+  // Bytes allocated: heapUsed's growth over windows of WINDOW signatures, those a collection ran in left out.
+  const WINDOW = 64
+  let allocated = 0
+  let counted = 0
+  let before = heap
+  const cpu = process.cpuUsage()
+  for (let n = 0; n < SIGNATURES; n++) {
+    await list[n % ACCOUNTS].sign(unsigned(), {signingDate, signingRegion: REGION, signingService: 'lambda'})
+    if (n % WINDOW === WINDOW - 1) {
+      const now = process.memoryUsage().heapUsed
+      if (now > before) {
+        allocated += now - before
+        counted += WINDOW
+      }
+      before = now
+    }
+  }
+  const used = process.cpuUsage(cpu)
+  return {cpu: (used.user + used.system) / 1000 / SIGNATURES, bytes: allocated / counted}
+}
+
+for (const list of Object.values(signers)) await perSignature(list)
+const signatureSamples = {sdk: [], ours: []}
+for (let round = 0; round < ROUNDS; round++) for (const [name, list] of Object.entries(signers)) signatureSamples[name].push(await perSignature(list))
+const signatureOf = (name) => ({cpu: median(signatureSamples[name].map((s) => s.cpu)), bytes: median(signatureSamples[name].map((s) => s.bytes))})
+const sdkSignature = signatureOf('sdk')
+const ourSignature = signatureOf('ours')
+console.log(`GET signature x ${SIGNATURES}, ${ACCOUNTS} account-regions in turn (median of ${ROUNDS} rounds):`)
+console.log(`  SDK SignatureV4:  ${(sdkSignature.cpu * 1000).toFixed(1)} us, ${(sdkSignature.bytes / 1024).toFixed(1)} KB allocated`)
+console.log(`  GetRequestSigner: ${(ourSignature.cpu * 1000).toFixed(1)} us, ${(ourSignature.bytes / 1024).toFixed(1)} KB allocated`)
+console.log(`ratio ours/SDK: CPU ${(ourSignature.cpu / sdkSignature.cpu).toFixed(2)}, allocation ${(ourSignature.bytes / sdkSignature.bytes).toFixed(2)}`)

@@ -8,7 +8,8 @@
 // and read timeouts), an adaptive retry strategy (bounded in time: src/aws/time-bounds.ts), the SDK's
 // SigV4 signing config and auth scheme (AwsSdkSigV4Signer: each attempt signed at the corrected clock,
 // the offset taken from the Date header of every answer, a refusal for skew marked so the strategy
-// retries it), the run's request budget and its call watcher. Errors come out as the SDK's would (its
+// retries it; the signature itself is src/aws/sigv4-get.ts's), the run's request budget and its call
+// watcher. Errors come out as the SDK's would (its
 // exception classes, name, message, $fault and $metadata), so every caller reads them one way.
 import * as lambda from '@aws-sdk/client-lambda'
 import {AwsSdkSigV4Signer, resolveAwsSdkSigV4Config} from '@aws-sdk/core/httpAuthSchemes'
@@ -18,6 +19,7 @@ import {HttpRequest} from '@smithy/core/protocols'
 import {getRetryAfterHint, isServerError, isThrottlingError, isTransientError} from '@smithy/core/retry'
 import type {AwsCredentialIdentityProvider, HttpResponse, RetryErrorInfo, RetryErrorType, RetryStrategyV2} from '@smithy/types'
 import type {RequestBudget} from './request-budget.js'
+import {GetRequestSigner} from './sigv4-get.js'
 import type {CallTarget, DescribedCall, WatchCall} from './time-bounds.js'
 
 /**
@@ -59,12 +61,12 @@ export async function lambdaRestGet(connection: LambdaRestConnection, options: L
   const basePath = url.pathname.replace(/\/$/, '')
   const sigv4 = new AwsSdkSigV4Signer()
   // The SDK's signing config (clock skew correction as the environment and config file say, the
-  // offset kept here for this account and region), with its signer made once (the SDK makes one per
-  // request, copying the whole config). The endpoint settings it also takes serve only a region-info
-  // signer, which Lambda's clients do not use.
+  // offset kept here for this account and region), with a GET signer made once in place of the
+  // SignatureV4 the SDK makes per request (src/aws/sigv4-get.ts says why). The endpoint settings it
+  // also takes serve only a region-info signer, which Lambda's clients do not use.
   const signingConfig = resolveAwsSdkSigV4Config({credentials: connection.credentials, region: options.region, sha256: Sha256, signingName: 'lambda', serviceId: 'Lambda'} as Parameters<typeof resolveAwsSdkSigV4Config>[0])
-  const signer = await signingConfig.signer()
-  signingConfig.signer = () => Promise.resolve(signer)
+  const signer = new GetRequestSigner(connection.credentials, options.region, 'lambda')
+  signingConfig.signer = () => Promise.resolve(signer as never)
   const strategy = connection.retryStrategy
   const handler = connection.requestHandler
   const port = url.port ? Number(url.port) : undefined
