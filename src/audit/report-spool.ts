@@ -30,9 +30,13 @@ interface SpooledTarget {
 
 const RANGE_FIELDS = 2 + SEVERITIES.length
 
-/** An item of a top-level array as JSON.stringify(report, null, 2) prints it: four spaces in. */
+/**
+ * An item of a top-level array as JSON.stringify(report, null, 2) prints it: four spaces in. Only the
+ * newlines JSON.stringify writes start lines: it leaves U+2028 and U+2029 in strings as they are,
+ * where a multiline `^` would indent after them too.
+ */
 function arrayItem(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(/^/gm, '    ')
+  return `    ${JSON.stringify(value, null, 2).replaceAll('\n', '\n    ')}`
 }
 
 export class ReportSpool implements AuditConsumer {

@@ -1,7 +1,8 @@
 // The spooled --json report (src/audit/report-spool.ts) is byte for byte what the collected report
 // prints (runAudit, JSON.stringify(report, null, 2)): targets finishing out of order, functions listed
 // out of name order, findings of every severity, a target that failed after handing functions over,
-// a resolution failure, text outside ASCII (the spool's ranges are bytes), saved and not saved.
+// a resolution failure, text outside ASCII (the spool's ranges are bytes) and U+2028/U+2029 (line
+// terminators to a regular expression, plain text to JSON), saved and not saved.
 import {mkdtempSync, readdirSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -44,6 +45,7 @@ function env(): AuditEnv {
         return {functions: functions.slice(3)}
       },
       async readLayerVersion(arn): Promise<LayerVersionInfo> {
+        if (arn.includes(':layer:gone:') && account === B) throw Object.assign(new Error('Service busy\u2028 split\u2029 by line separators'), {name: 'ServiceException'})
         if (arn.includes(':layer:gone:')) return {status: 'missing'}
         return {status: 'ok', codeSize: 10, codeSha256: 'sha', compatibleArchitectures: ['x86_64'], compatibleRuntimes: ['nodejs20.x']}
       },
