@@ -201,6 +201,23 @@ interface RequestShape {
   port?: number
 }
 
+/** A watched call's name and details, made when an error or a notice reads them: most calls never need them (an audit makes thousands a second). */
+class WatchedCall implements DescribedCall {
+  constructor(
+    private readonly target: CallTarget,
+    private readonly operation: string,
+    private readonly endpoint: string,
+  ) {}
+
+  get what(): string {
+    return `${this.target.service} ${this.operation} for account ${this.target.account}, region ${this.target.region}, at ${this.endpoint}`
+  }
+
+  get details(): DescribedCall['details'] {
+    return {...this.target, operation: this.operation, endpoint: this.endpoint}
+  }
+}
+
 /** Watches one whole call (retries included) of `target`: `operation` to `endpoint`, `run` sending it. */
 export type WatchCall = <T>(target: CallTarget, operation: string, endpoint: string, run: (described: DescribedCall) => Promise<T>) => Promise<T>
 
@@ -214,17 +231,16 @@ export type WatchCall = <T>(target: CallTarget, operation: string, endpoint: str
 export function callWatcher(timeouts: AwsTimeouts, emit: EmitEvent | undefined, now: () => number = Date.now): WatchCall {
   const unanswered = new Map<string, string>()
   return async (target, operation, endpoint, run) => {
-    const what = `${target.service} ${operation} for account ${target.account}, region ${target.region}, at ${endpoint}`
-    const details = {...target, operation, endpoint}
+    const described = new WatchedCall(target, operation, endpoint)
     const earlier = unanswered.get(endpoint)
     if (earlier) {
-      throw new OperationalError(NO_ANSWER_CODE, `No answer from ${what}: not sent, as an earlier call to this endpoint in this run got no answer (${earlier}).`, {hint: NO_ANSWER_HINT, details})
+      throw new OperationalError(NO_ANSWER_CODE, `No answer from ${described.what}: not sent, as an earlier call to this endpoint in this run got no answer (${earlier}).`, {hint: NO_ANSWER_HINT, details: {...described.details}})
     }
     const start = now()
     let timer: NodeJS.Timeout | undefined
     if (emit) {
       const notice = () => {
-        emit({type: 'progress', phase: 'waiting', message: `for ${what} (${Math.round((now() - start) / 1000)} s)`})
+        emit({type: 'progress', phase: 'waiting', message: `for ${described.what} (${Math.round((now() - start) / 1000)} s)`})
         timer = setTimeout(notice, WAIT_REPEAT_MS)
         timer.unref()
       }
@@ -232,7 +248,7 @@ export function callWatcher(timeouts: AwsTimeouts, emit: EmitEvent | undefined, 
       timer.unref()
     }
     try {
-      const result = await run({what, details})
+      const result = await run(described)
       unanswered.delete(endpoint)
       return result
     } catch (error) {
@@ -240,10 +256,10 @@ export function callWatcher(timeouts: AwsTimeouts, emit: EmitEvent | undefined, 
       if (!(error instanceof LayersError) && isUnreadableAnswer(error)) {
         const status = (error as {$response?: {statusCode?: number}}).$response?.statusCode
         const reason = String((error as Error).message ?? error).split('\n')[0] ?? ''
-        throw new OperationalError(MALFORMED_ANSWER_CODE, `The answer to ${what} is not one AWS gives (HTTP ${status ?? 'status unknown'}: ${shorten(reason, 120)}).`, {
+        throw new OperationalError(MALFORMED_ANSWER_CODE, `The answer to ${described.what} is not one AWS gives (HTTP ${status ?? 'status unknown'}: ${shorten(reason, 120)}).`, {
           hint: MALFORMED_ANSWER_HINT,
           cause: error,
-          details: {...details, ...(status !== undefined ? {httpStatus: status} : {})},
+          details: {...described.details, ...(status !== undefined ? {httpStatus: status} : {})},
         })
       }
       if (!isNoAnswer(error) || error instanceof LayersError) throw error
@@ -252,10 +268,10 @@ export function callWatcher(timeouts: AwsTimeouts, emit: EmitEvent | undefined, 
       // socket) does not, and the caller may well have to look at what its write did.
       if (isDeadEndpoint(error as NetError)) unanswered.set(endpoint, reason)
       const attempts = (error as NetError).$metadata?.attempts ?? 1
-      throw new OperationalError(NO_ANSWER_CODE, `No answer from ${what}: ${reason}; ${attempts} attempt${attempts === 1 ? '' : 's'} in ${((now() - start) / 1000).toFixed(1)} s.`, {
+      throw new OperationalError(NO_ANSWER_CODE, `No answer from ${described.what}: ${reason}; ${attempts} attempt${attempts === 1 ? '' : 's'} in ${((now() - start) / 1000).toFixed(1)} s.`, {
         hint: NO_ANSWER_HINT,
         cause: error,
-        details: {...details, error: (error as NetError).code ?? (error as NetError).name},
+        details: {...described.details, error: (error as NetError).code ?? (error as NetError).name},
       })
     } finally {
       clearTimeout(timer)
