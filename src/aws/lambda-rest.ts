@@ -11,6 +11,7 @@
 // retries it; the signature itself is src/aws/sigv4-get.ts's), the run's request budget and its call
 // watcher. Errors come out as the SDK's would (its
 // exception classes, name, message, $fault and $metadata), so every caller reads them one way.
+import type {Readable} from 'node:stream'
 import * as lambda from '@aws-sdk/client-lambda'
 import {AwsSdkSigV4Signer, resolveAwsSdkSigV4Config} from '@aws-sdk/core/httpAuthSchemes'
 import {Sha256} from '@smithy/core/checksum'
@@ -145,10 +146,27 @@ export async function lambdaRestGet(connection: LambdaRestConnection, options: L
     )
 }
 
-async function text(response: HttpResponse): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of response.body as AsyncIterable<Buffer>) chunks.push(chunk)
-  return Buffer.concat(chunks).toString('utf8')
+/**
+ * The answer's body as UTF-8 text. Read through its events, not `for await`: a stream's async iterator
+ * and its end-of-stream watcher allocated more per call than the body itself. An error of the stream
+ * (the socket timed out or was reset) rejects, as does a close before the end.
+ */
+function text(response: HttpResponse): Promise<string> {
+  const body = response.body as Readable
+  return new Promise((resolve, reject) => {
+    let read = ''
+    let ended = false
+    body.setEncoding('utf8')
+    body.on('data', (chunk: string) => void (read += chunk))
+    body.once('end', () => {
+      ended = true
+      resolve(read)
+    })
+    body.once('error', reject)
+    body.once('close', () => {
+      if (!ended) reject(Object.assign(new Error('the answer ended before its body did'), {code: 'ERR_STREAM_PREMATURE_CLOSE'}))
+    })
+  })
 }
 
 function header(response: HttpResponse, name: string): string | undefined {

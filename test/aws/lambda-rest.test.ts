@@ -96,6 +96,27 @@ describe('Lambda REST reads', () => {
     }
   })
 
+  it('ends a call whose answer breaks off mid-body as ERR_LAYERS_AWS_NO_ANSWER after its retries, not a hang or an internal error', async () => {
+    let answers = 0
+    const cut = http.createServer((_request, response) => {
+      answers++
+      response.writeHead(200, {'content-type': 'application/json', 'content-length': '200'})
+      response.write('{"Functions": [')
+      setTimeout(() => response.socket?.destroy(), 20)
+    })
+    await new Promise<void>((resolve) => cut.listen(0, '127.0.0.1', resolve))
+    try {
+      const endpoint = `http://127.0.0.1:${(cut.address() as AddressInfo).port}`
+      const get = await getOf(endpoint, server.credentials(ACCOUNT))
+      const error = await get('ListFunctions', '/2015-03-31/functions', {}).catch((caught: unknown) => caught)
+      expect(error).toMatchObject({code: 'ERR_LAYERS_AWS_NO_ANSWER', details: {operation: 'ListFunctions', endpoint}})
+      expect((error as Error).message).toMatch(/^No answer from lambda ListFunctions for account dev/)
+      expect(answers).toBe(ATTEMPTS)
+    } finally {
+      await new Promise((resolve) => cut.close(resolve))
+    }
+  })
+
   it('escapes path labels as the SDK does', () => {
     expect(pathLabel("arn:aws:lambda:eu-west-1:111111111111:function:a(b)*'!")).toBe('arn%3Aaws%3Alambda%3Aeu-west-1%3A111111111111%3Afunction%3Aa%28b%29%2A%27%21')
   })
