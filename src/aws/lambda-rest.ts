@@ -9,8 +9,8 @@
 // SigV4 signing config and auth scheme (AwsSdkSigV4Signer: each attempt signed at the corrected clock,
 // the offset taken from the Date header of every answer, a refusal for skew marked so the strategy
 // retries it; the signature itself is src/aws/sigv4-get.ts's), the run's request budget and its call
-// watcher. Errors come out as the SDK's would (its
-// exception classes, name, message, $fault and $metadata), so every caller reads them one way.
+// watcher. Errors come out as the SDK's would (its exception classes, name, message, $fault and
+// $metadata), so every caller reads them one way.
 import type {Readable} from 'node:stream'
 import * as lambda from '@aws-sdk/client-lambda'
 import {AwsSdkSigV4Signer, resolveAwsSdkSigV4Config} from '@aws-sdk/core/httpAuthSchemes'
@@ -67,7 +67,7 @@ export async function lambdaRestGet(connection: LambdaRestConnection, options: L
   // also takes serve only a region-info signer, which Lambda's clients do not use.
   const signingConfig = resolveAwsSdkSigV4Config({credentials: connection.credentials, region: options.region, sha256: Sha256, signingName: 'lambda', serviceId: 'Lambda'} as Parameters<typeof resolveAwsSdkSigV4Config>[0])
   const signer = new GetRequestSigner(connection.credentials, options.region, 'lambda')
-  signingConfig.signer = () => Promise.resolve(signer as never)
+  signingConfig.signer = () => Promise.resolve(signer)
   const strategy = connection.retryStrategy
   const handler = connection.requestHandler
   const port = url.port ? Number(url.port) : undefined

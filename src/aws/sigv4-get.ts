@@ -7,24 +7,12 @@
 // call allocated, and bench/audit/sdk-overhead.mjs prints the CPU per call of both. This one hashes the
 // canonical request once and signs it with one HMAC, its signing key kept per day and credentials.
 import {createHash, createHmac} from 'node:crypto'
-import type {HttpRequest} from '@smithy/core/protocols'
-import type {AwsCredentialIdentity, AwsCredentialIdentityProvider} from '@smithy/types'
+import {escapeUri} from '@smithy/core/protocols'
+import type {AwsCredentialIdentity, AwsCredentialIdentityProvider, DateInput, HttpRequest, RequestSigner, RequestSigningArguments} from '@smithy/types'
 
 const ALGORITHM = 'AWS4-HMAC-SHA256'
 /** SHA-256 of the empty payload. */
 const EMPTY_PAYLOAD_HASH = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
-
-/** What the SDK's SigV4 auth scheme (AwsSdkSigV4Signer) gives a request signer. */
-export interface SigningOptions {
-  signingDate?: Date
-  signingRegion?: string
-  signingService?: string
-}
-
-/** Escapes as SigV4's canonical form wants (RFC 3986: everything but A-Z a-z 0-9 - _ . ~). */
-function escape(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-}
 
 /** The canonical URI of a non-S3 service: `.` and `..` segments resolved, empty ones dropped, each escaped again. */
 export function canonicalPath(path: string): string {
@@ -32,7 +20,7 @@ export function canonicalPath(path: string): string {
   for (const segment of path.split('/')) {
     if (segment === '' || segment === '.') continue
     if (segment === '..') segments.pop()
-    else segments.push(escape(segment))
+    else segments.push(escapeUri(segment))
   }
   const trailing = segments.length > 0 && path.endsWith('/') ? '/' : ''
   return `${path.startsWith('/') ? '/' : ''}${segments.join('/')}${trailing}`
@@ -43,14 +31,14 @@ export function canonicalQuery(query: Readonly<Record<string, string>>): string 
   const pairs: Array<[string, string]> = []
   for (const name of Object.keys(query)) {
     if (name.toLowerCase() === 'x-amz-signature') continue
-    pairs.push([escape(name), escape(query[name]!)])
+    pairs.push([escapeUri(name), escapeUri(query[name]!)])
   }
   pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   return pairs.map(([name, value]) => `${name}=${value}`).join('&')
 }
 
 /** A signer of bodiless GETs for one account's credentials, in place of the SDK's SignatureV4. */
-export class GetRequestSigner {
+export class GetRequestSigner implements RequestSigner {
   private key?: {scope: string; credentials: AwsCredentialIdentity; key: Buffer}
 
   constructor(
@@ -60,11 +48,11 @@ export class GetRequestSigner {
   ) {}
 
   /** Signs `request` in place (it is made for the one attempt) and gives it back, as SignatureV4.sign gives its copy. */
-  async sign(request: HttpRequest, options: SigningOptions = {}): Promise<HttpRequest> {
+  async sign(request: HttpRequest, options: RequestSigningArguments = {}): Promise<HttpRequest> {
     if (request.method !== 'GET' || request.body !== undefined) throw new Error(`GetRequestSigner signs bodiless GETs only, not ${request.method} ${request.path}`)
     const credentials = await this.credentials()
     if (typeof credentials?.accessKeyId !== 'string' || typeof credentials.secretAccessKey !== 'string') throw new Error('Resolved credential object is not valid')
-    const longDate = (options.signingDate ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '')
+    const longDate = dateOf(options.signingDate).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '')
     const scope = `${longDate.slice(0, 8)}/${options.signingRegion ?? this.region}/${options.signingService ?? this.service}/aws4_request`
     const headers = request.headers
     for (const name of Object.keys(headers)) {
@@ -92,6 +80,14 @@ export class GetRequestSigner {
     this.key = {scope, credentials, key: key as Buffer}
     return key as Buffer
   }
+}
+
+/** A signing date as SignatureV4 reads one: a number, or a string of one, is seconds since the epoch. */
+function dateOf(input: DateInput | undefined): Date {
+  if (input === undefined) return new Date()
+  if (typeof input === 'number') return new Date(input * 1000)
+  if (typeof input === 'string') return Number(input) ? new Date(Number(input) * 1000) : new Date(input)
+  return input
 }
 
 function sameSecret(a: AwsCredentialIdentity, b: AwsCredentialIdentity): boolean {

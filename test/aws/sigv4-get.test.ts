@@ -78,6 +78,15 @@ describe('GET request signer', () => {
     expect((await ours.sign(requestOf('/2015-03-31/functions', {}), {signingDate: days[1]})).headers).toEqual(expected.headers)
   })
 
+  it('reads a signing date given as epoch seconds or a date string as SignatureV4 does', async () => {
+    for (const signingDate of [1764892799, '1764892799', '2026-12-04T23:59:59Z']) {
+      const sdk = new SignatureV4({credentials: KEYS, region: REGION, service: 'lambda', sha256: Sha256})
+      const expected = (await sdk.sign(requestOf('/2015-03-31/functions', {}), {signingDate})) as HttpRequest
+      const actual = await new GetRequestSigner(() => Promise.resolve(KEYS), REGION, 'lambda').sign(requestOf('/2015-03-31/functions', {}), {signingDate})
+      expect(actual.headers, String(signingDate)).toEqual(expected.headers)
+    }
+  })
+
   it('refuses what it cannot sign: a body, another method, credentials without a secret', async () => {
     const ours = new GetRequestSigner(() => Promise.resolve(KEYS), REGION, 'lambda')
     await expect(ours.sign(new HttpRequest({method: 'POST', hostname: 'h', path: '/', headers: {}}))).rejects.toThrow(/bodiless GETs only/)
